@@ -1,0 +1,31 @@
+"""coverage-gis: village-level mobile and FTTH coverage, KPIs, scorecards and gaps.
+
+The package is a pure library: no web framework, no printing, no global state.
+See DESIGN.md §2 for the architecture; the CLI lives in ``coverage_gis.cli`` and the
+HTTP API in the separate ``api`` package.
+"""
+
+from coverage_gis.errors import (
+    Conflict,
+    CoverageGISError,
+    InputTooLarge,
+    LayerValidationError,
+    NotFound,
+    PermissionDenied,
+    StaleRevision,
+    WorkspaceError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Conflict",
+    "CoverageGISError",
+    "InputTooLarge",
+    "LayerValidationError",
+    "NotFound",
+    "PermissionDenied",
+    "StaleRevision",
+    "WorkspaceError",
+    "__version__",
+]
