@@ -1,0 +1,117 @@
+"""Workspace commands: ``init``, ``layers``, ``import``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from coverage_gis.boundaries import PROVINCES, load_communes
+from coverage_gis.cli._output import add_format_flags, print_frame
+from coverage_gis.crs import metric_crs_for_lon
+from coverage_gis.layers import INPUT_LAYERS, all_schemas
+from coverage_gis.workspace import Workspace
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "init",
+        help="create a workspace and load real commune boundaries into it",
+        description=(
+            "Create workspace folder WS (workspace.yaml + workspace.gpkg) and load the communes of the "
+            "chosen provinces from data/boundaries (censusVN2009, GSO codes, 2025 crosswalk). The metric "
+            "CRS (UTM 48N/49N) is chosen from the communes' longitude unless --metric-crs is given."
+        ),
+    )
+    p.add_argument("workspace", type=Path, metavar="WS")
+    p.add_argument(
+        "--province",
+        action="append",
+        choices=[*PROVINCES, "all"],
+        help="seed province (repeatable; default all five)",
+    )
+    p.add_argument("--national", action="store_true", help="load all 11,163 communes of Vietnam")
+    p.add_argument("--name", help="workspace name (default: folder name)")
+    p.add_argument("--metric-crs", help="projected CRS in metres, e.g. EPSG:32649 or a VN-2000 EPSG code")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("layers", help="list a workspace's layers with feature counts")
+    p.add_argument("workspace", type=Path, metavar="WS")
+    add_format_flags(p)
+    p.set_defaults(func=cmd_layers)
+
+    p = sub.add_parser(
+        "import",
+        help="import a file into a workspace layer (validated, atomic)",
+        description=(
+            "Read FILE (GeoJSON, GeoPackage, zipped shapefile, KML, CSV with lon/lat columns, OpenCellID "
+            "cell CSV), reproject to EPSG:4326, validate it against layers/LAYER.yaml and replace the "
+            "layer in one atomic write. Any problem is reported with file, row, field and reason, and "
+            "the workspace is left unchanged."
+        ),
+    )
+    p.add_argument("workspace", type=Path, metavar="WS")
+    p.add_argument("layer", choices=INPUT_LAYERS, metavar="LAYER", help=f"one of: {', '.join(INPUT_LAYERS)}")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument(
+        "--format",
+        dest="file_format",
+        choices=["geojson", "gpkg", "shp", "kml", "csv", "opencellid", "osm"],
+        help="input format (default: from the file name and contents)",
+    )
+    p.add_argument("--source-layer", help="layer inside a multi-layer file (GeoPackage, KML)")
+    p.add_argument("--append", action="store_true", help="add to the layer instead of replacing it")
+    p.set_defaults(func=cmd_import)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    provinces = None if not args.province or "all" in args.province else args.province
+    communes = load_communes(provinces, national=args.national)
+    centre_lon = float(communes.geometry.union_all().centroid.x)
+    ws = Workspace.create(
+        args.workspace,
+        name=args.name,
+        metric_crs=args.metric_crs or metric_crs_for_lon(centre_lon),
+        provinces=sorted(communes["province_code"].unique().tolist()),
+    )
+    ws.write_layers({"communes": communes}, source="data/boundaries")
+    print(f"created {ws.path}: {len(communes)} communes, metric CRS {ws.metric_crs}")
+    return 0
+
+
+def cmd_layers(args: argparse.Namespace) -> int:
+    ws = Workspace.open(args.workspace)
+    counts = ws.layer_counts()
+    schemas = all_schemas()
+    rows = [
+        {
+            "layer": name,
+            "features": counts.get(name, 0),
+            "geometry_type": schema.geometry,
+            "title": schema.title_en,
+        }
+        for name, schema in schemas.items()
+        if name in counts or not schema.derived
+    ]
+    print_frame(pd.DataFrame(rows), args.fmt, title=f"workspace {ws.config.name} ({ws.path})")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from coverage_gis.io import import_file
+
+    ws = Workspace.open(args.workspace)
+    result = import_file(
+        ws,
+        args.layer,
+        args.file,
+        file_format=args.file_format,
+        source_layer=args.source_layer,
+        append=args.append,
+    )
+    for name, count in result.counts.items():
+        print(f"imported {count} features into {name} from {args.file}")
+    for note in result.notes:
+        print(f"note: {note}")
+    return 0

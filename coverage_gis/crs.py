@@ -1,0 +1,60 @@
+"""Coordinate reference systems: storage CRS, the metric CRS of a workspace, transforms.
+
+Storage and the API use EPSG:4326 (lon, lat). Every distance or area is computed
+in a metric CRS chosen per workspace: UTM 48N (EPSG:32648) west of 108°E, UTM 49N
+(EPSG:32649) east of it, or VN-2000 when configured.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pyproj
+from numpy.typing import NDArray
+
+from coverage_gis.errors import LayerValidationError
+
+STORAGE_CRS = "EPSG:4326"
+UTM_48N = "EPSG:32648"
+UTM_49N = "EPSG:32649"
+#: Longitude that splits UTM zones 48 and 49.
+UTM_SPLIT_LON = 108.0
+
+
+def metric_crs_for_lon(lon: float) -> str:
+    """The UTM zone (48N/49N) for a representative longitude (e.g. the data's centre)."""
+    return UTM_48N if lon < UTM_SPLIT_LON else UTM_49N
+
+
+def check_metric_crs(crs: str) -> str:
+    """Return ``crs`` if it is a projected CRS in metres, else raise."""
+    try:
+        parsed = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        raise LayerValidationError(f"unknown CRS {crs!r}: {exc}", field="metric_crs") from None
+    units = {axis.unit_name for axis in parsed.axis_info}
+    if not parsed.is_projected or units != {"metre"}:
+        raise LayerValidationError(f"{crs!r} is not a projected CRS in metres", field="metric_crs")
+    return crs
+
+
+@cache
+def _transformer(src: str, dst: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+
+
+def lonlat_to_metric(
+    lon: NDArray[np.float64], lat: NDArray[np.float64], metric_crs: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Vectorised EPSG:4326 → metric CRS."""
+    x, y = _transformer(STORAGE_CRS, metric_crs).transform(np.asarray(lon), np.asarray(lat))
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def metric_to_lonlat(
+    x_m: NDArray[np.float64], y_m: NDArray[np.float64], metric_crs: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Vectorised metric CRS → EPSG:4326."""
+    lon, lat = _transformer(metric_crs, STORAGE_CRS).transform(np.asarray(x_m), np.asarray(y_m))
+    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)

@@ -1,0 +1,340 @@
+"""Validate and coerce a layer's features against its schema.
+
+Everything that enters a workspace passes through :func:`validate_layer`: types
+are coerced, text is NFC-normalised, enum values are canonicalised, geometries
+that ``make_valid`` can repair are repaired, and every problem is reported with
+the file, the row (zero-based feature index), the field and the reason.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.layers import FieldSchema, LayerSchema
+
+#: Lon/lat box of Vietnam including the Hoàng Sa and Trường Sa archipelagos.
+VIETNAM_BBOX: tuple[float, float, float, float] = (102.0, 6.0, 117.9, 23.5)
+
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "có", "co", "x"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "không", "khong", ""})
+
+_ACCEPTED_GEOMETRIES: dict[str, frozenset[str]] = {
+    "Point": frozenset({"Point", "MultiPoint"}),
+    "LineString": frozenset({"LineString", "MultiLineString"}),
+    "MultiPolygon": frozenset({"Polygon", "MultiPolygon"}),
+}
+_POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
+_MAX_REPORTED = 20
+
+
+@dataclass
+class ValidationReport:
+    """What validation changed without failing: repairs, defaults, dropped columns."""
+
+    repaired_geometries: list[int] = field(default_factory=list)
+    dropped_columns: list[str] = field(default_factory=list)
+    filled_defaults: dict[str, int] = field(default_factory=dict)
+
+
+class _Collector:
+    """Gathers problems so one run reports the first and counts the rest."""
+
+    def __init__(self, source: str, layer: str) -> None:
+        self.source = source
+        self.layer = layer
+        self.errors: list[LayerValidationError] = []
+
+    def add(self, reason: str, *, row: int | None = None, field: str | None = None) -> None:
+        self.errors.append(
+            LayerValidationError(reason, source=self.source, row=row, field=field, layer=self.layer)
+        )
+
+    def raise_if_any(self) -> None:
+        if not self.errors:
+            return
+        first = self.errors[0]
+        extra = len(self.errors) - 1
+        reason = first.reason + (f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else "")
+        err = LayerValidationError(
+            reason, source=first.source, row=first.row, field=first.field, layer=first.layer
+        )
+        err.errors = self.errors[:_MAX_REPORTED]  # type: ignore[attr-defined]
+        raise err
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value.strip())
+    return value
+
+
+def _row_label(index: pd.Index, mask: np.ndarray) -> int:
+    return int(index[np.flatnonzero(mask)[0]])
+
+
+def _coerce_str(series: pd.Series) -> pd.Series:
+    def conv(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return _nfc(str(v))
+
+    return series.map(conv).astype(object)
+
+
+def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
+    as_text = series.map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
+    as_text = as_text.replace("", None)
+    numbers = pd.to_numeric(as_text, errors="coerce").astype("float64")
+    bad = numbers.isna().to_numpy() & as_text.notna().to_numpy()
+    if bad.any():
+        row = _row_label(series.index, bad)
+        out.add(f"{series.loc[row]!r} is not a number", row=row, field=spec.name)
+    if spec.type == "int":
+        fractional = numbers.notna().to_numpy() & (numbers.fillna(0) % 1 != 0).to_numpy()
+        if fractional.any():
+            row = _row_label(series.index, fractional)
+            out.add(f"{series.loc[row]!r} is not a whole number", row=row, field=spec.name)
+    values = numbers.to_numpy()
+    for bound, label, cmp in ((spec.min, "below the minimum", np.less), (spec.max, "above the maximum", np.greater)):
+        if bound is None:
+            continue
+        with np.errstate(invalid="ignore"):
+            off = cmp(values, bound) & ~np.isnan(values)
+        if off.any():
+            row = _row_label(series.index, off)
+            out.add(f"{values[np.flatnonzero(off)[0]]:g} is {label} {bound:g}", row=row, field=spec.name)
+    if spec.type == "int":
+        return numbers.astype("Int64")
+    return numbers
+
+
+def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
+    def conv(v: Any) -> Any:
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, (bool, np.bool_)):
+            return bool(v)
+        if isinstance(v, (int, np.integer, float)) and v in (0, 1):
+            return bool(v)
+        text = str(v).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        return "__bad__"
+
+    converted = series.map(conv)
+    bad = (converted == "__bad__").to_numpy()
+    if bad.any():
+        row = _row_label(series.index, bad)
+        out.add(f"{series.loc[row]!r} is not a yes/no value", row=row, field=spec.name)
+    return converted.where(~bad, None).astype(object)
+
+
+def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
+    text = _coerce_str(series)
+    parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    bad = parsed.isna().to_numpy() & text.notna().to_numpy()
+    if bad.any():
+        row = _row_label(series.index, bad)
+        out.add(f"{series.loc[row]!r} is not a date (use YYYY-MM-DD)", row=row, field=spec.name)
+    return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None).astype(object)
+
+
+def _check_allowed(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
+    assert spec.allowed is not None
+    canonical = {unicodedata.normalize("NFC", a).casefold(): a for a in spec.allowed}
+    mapped = series.map(lambda v: canonical.get(str(v).casefold(), "__bad__") if v is not None else None)
+    bad = (mapped == "__bad__").to_numpy()
+    if bad.any():
+        row = _row_label(series.index, bad)
+        out.add(
+            f"unknown value {series.loc[row]!r} (allowed: {', '.join(spec.allowed)})",
+            row=row,
+            field=spec.name,
+        )
+    return mapped.where(~bad, None).astype(object)
+
+
+def _coerce_field(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
+    if spec.type == "str":
+        result = _coerce_str(series)
+        if spec.allowed is not None:
+            result = _check_allowed(result, spec, out)
+        return result
+    if spec.type in ("int", "float"):
+        return _coerce_numeric(series, spec, out)
+    if spec.type == "bool":
+        return _coerce_bool(series, spec, out)
+    return _coerce_date(series, spec, out)
+
+
+def _repair(geom: BaseGeometry, wanted: str) -> BaseGeometry | None:
+    """``make_valid`` and keep the part of the wanted dimension; None if nothing is left."""
+    fixed = shapely.make_valid(geom)
+    if wanted == "MultiPolygon":
+        parts = [g for g in getattr(fixed, "geoms", [fixed]) if g.geom_type in _POLYGONAL]
+        if not parts:
+            return None
+        merged = shapely.union_all(parts)
+        return merged if merged.geom_type in _POLYGONAL and not merged.is_empty else None
+    return fixed if fixed.is_valid and not fixed.is_empty else None
+
+
+def _check_geometry(
+    gdf: gpd.GeoDataFrame, schema: LayerSchema, out: _Collector, report: ValidationReport
+) -> gpd.GeoSeries:
+    geoms = gdf.geometry.copy()
+    arr = geoms.to_numpy()
+    missing = shapely.is_missing(arr) | shapely.is_empty(arr)
+    for i in np.flatnonzero(missing)[:_MAX_REPORTED]:
+        out.add("empty or missing geometry", row=int(gdf.index[i]), field="geometry")
+    types = np.asarray(shapely.get_type_id(arr))
+    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+                      "MultiPolygon", "GeometryCollection"], dtype=object)
+    type_names = np.where(types >= 0, names[np.clip(types, 0, 7)], None)
+    accepted = _ACCEPTED_GEOMETRIES[schema.geometry]
+    wrong = ~missing & ~np.isin(type_names, list(accepted))
+    for i in np.flatnonzero(wrong)[:_MAX_REPORTED]:
+        out.add(
+            f"geometry is a {type_names[i]}, layer {schema.name} needs {schema.geometry}",
+            row=int(gdf.index[i]),
+            field="geometry",
+        )
+    if schema.geometry == "Point":
+        multi = ~missing & (type_names == "MultiPoint")
+        for i in np.flatnonzero(multi):
+            parts = shapely.get_num_geometries(arr[i])
+            if parts == 1:
+                arr[i] = shapely.get_geometry(arr[i], 0)
+            else:
+                out.add(f"MultiPoint with {parts} points; a {schema.name} feature is one point",
+                        row=int(gdf.index[i]), field="geometry")
+    ok = ~missing & ~wrong
+    invalid = ok & ~shapely.is_valid(arr)
+    for i in np.flatnonzero(invalid):
+        repaired = _repair(arr[i], schema.geometry)
+        if repaired is None:
+            reason = shapely.is_valid_reason(arr[i])
+            out.add(f"invalid geometry that make_valid cannot repair ({reason})",
+                    row=int(gdf.index[i]), field="geometry")
+        else:
+            arr[i] = repaired
+            report.repaired_geometries.append(int(gdf.index[i]))
+    if schema.geometry == "MultiPolygon":
+        single = np.array([g is not None and g.geom_type == "Polygon" for g in arr])
+        if single.any():
+            arr[single] = [shapely.MultiPolygon([g]) for g in arr[single]]
+    _check_extent(arr, ok, gdf.index, out)
+    return gpd.GeoSeries(arr, index=gdf.index, crs=gdf.crs)
+
+
+def _check_extent(arr: np.ndarray, ok: np.ndarray, index: pd.Index, out: _Collector) -> None:
+    if not ok.any():
+        return
+    bounds = np.full((len(arr), 4), np.nan)
+    bounds[ok] = shapely.bounds(arr[ok])
+    minx, miny, maxx, maxy = VIETNAM_BBOX
+    with np.errstate(invalid="ignore"):
+        inside = (bounds[:, 0] >= minx) & (bounds[:, 2] <= maxx) & (bounds[:, 1] >= miny) & (bounds[:, 3] <= maxy)
+        swapped = (bounds[:, 1] >= minx) & (bounds[:, 3] <= maxx) & (bounds[:, 0] >= miny) & (bounds[:, 2] <= maxy)
+    outside = ok & ~inside
+    for i in np.flatnonzero(outside)[:_MAX_REPORTED]:
+        x, y = bounds[i, 0], bounds[i, 1]
+        if swapped[i]:
+            reason = f"coordinates ({x:.5f}, {y:.5f}) look like swapped lat/lon (expected lon first)"
+        else:
+            reason = f"coordinates ({x:.5f}, {y:.5f}) are outside Vietnam's extent {VIETNAM_BBOX}"
+        out.add(reason, row=int(index[i]), field="geometry")
+
+
+def validate_layer(
+    frame: pd.DataFrame,
+    schema: LayerSchema,
+    *,
+    source: str,
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """Check ``frame`` against ``schema`` and return a clean copy in schema column order.
+
+    Parameters
+    ----------
+    frame
+        Features read from ``source``: a GeoDataFrame in EPSG:4326 for layers with
+        geometry, any DataFrame for attribute-only layers. The index must be the
+        zero-based feature number in the source (it is reported as the row).
+    schema
+        The layer's schema.
+    source
+        Where the features came from (file path), named in every error.
+
+    Returns
+    -------
+    (clean, report)
+        ``clean`` holds exactly the schema's fields (plus ``geometry``) with
+        coerced types; ``report`` lists repairs and dropped columns.
+
+    Raises
+    ------
+    LayerValidationError
+        For the first problem found; ``.errors`` on it lists up to 20.
+    """
+    out = _Collector(source, schema.name)
+    report = ValidationReport()
+    by_lower = {str(c).strip().casefold(): c for c in frame.columns if c != "geometry"}
+    known = {f.name.casefold() for f in schema.fields}
+    report.dropped_columns = sorted(str(c) for k, c in by_lower.items() if k not in known)
+
+    columns: dict[str, pd.Series] = {}
+    for spec in schema.fields:
+        original = by_lower.get(spec.name.casefold())
+        if original is None:
+            if spec.required:
+                out.add(f"missing required field {spec.name!r}", field=spec.name)
+                continue
+            series = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        else:
+            series = frame[original]
+        coerced = _coerce_field(series, spec, out)
+        nulls = coerced.isna().to_numpy()
+        if nulls.any() and spec.default is not None:
+            coerced = coerced.astype(object).where(~nulls, spec.default)
+            if spec.type == "int":
+                coerced = coerced.astype("Int64")
+            elif spec.type == "float":
+                coerced = coerced.astype("float64")
+            report.filled_defaults[spec.name] = int(nulls.sum())
+            nulls = coerced.isna().to_numpy()
+        if spec.type == "bool":
+            coerced = coerced.astype(bool) if not nulls.any() else coerced.astype("boolean")
+        if spec.required and original is not None and nulls.any():
+            row = _row_label(frame.index, nulls)
+            out.add("required value is empty", row=row, field=spec.name)
+        if spec.unique:
+            dup = coerced.duplicated(keep="first").to_numpy() & ~nulls
+            if dup.any():
+                row = _row_label(frame.index, dup)
+                out.add(f"duplicate id {coerced.loc[row]!r}", row=row, field=spec.name)
+        columns[spec.name] = coerced
+
+    if schema.has_geometry:
+        if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+            out.add(f"layer {schema.name} needs geometries ({schema.geometry})", field="geometry")
+            out.raise_if_any()
+        geometry = _check_geometry(frame, schema, out, report)
+        out.raise_if_any()
+        clean: pd.DataFrame = gpd.GeoDataFrame(columns, geometry=geometry, crs="EPSG:4326")
+    else:
+        out.raise_if_any()
+        clean = pd.DataFrame(columns, index=frame.index)
+    return clean.reset_index(drop=True), report
