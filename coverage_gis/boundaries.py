@@ -76,8 +76,14 @@ def read_crosswalk(folder: Path | None = None) -> pd.DataFrame:
     table = table.sort_values(["old_commune_code", "_whole"], kind="stable")
     table = table.drop_duplicates("old_commune_code", keep="first")
     return table[
-        ["old_commune_code", "new_province_code", "new_province_name", "new_commune_code",
-         "new_commune_name", "merge_note"]
+        [
+            "old_commune_code",
+            "new_province_code",
+            "new_province_name",
+            "new_commune_code",
+            "new_commune_name",
+            "merge_note",
+        ]
     ].rename(columns={"old_commune_code": "commune_code"})
 
 
@@ -106,8 +112,10 @@ def load_communes(
         if communes.empty:
             raise NotFound(f"no communes for provinces {provinces} in {path}")
     communes = communes.copy()
-    communes["commune_code"] = communes["commune_code"].astype(object).where(
-        communes["commune_code"].notna() & (communes["commune_code"] != ""), None
+    communes["commune_code"] = (
+        communes["commune_code"]
+        .astype(object)
+        .where(communes["commune_code"].notna() & (communes["commune_code"] != ""), None)
     )
     crosswalk = read_crosswalk(base)
     merged = communes.merge(crosswalk, on="commune_code", how="left")

@@ -146,7 +146,7 @@ def parse_schema(path: Path) -> LayerSchema:
 def _load_all(folder: str) -> dict[str, LayerSchema]:
     schemas: dict[str, LayerSchema] = {}
     for path in sorted(Path(folder).glob("*.yaml")):
-        if path.stem == "coverage_models" or path.stem == "costs":
+        if path.stem in ("coverage_models", "costs"):
             continue
         schema = parse_schema(path)
         schemas[schema.name] = schema

@@ -106,7 +106,10 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
             row = _row_label(series.index, fractional)
             out.add(f"{series.loc[row]!r} is not a whole number", row=row, field=spec.name)
     values = numbers.to_numpy()
-    for bound, label, cmp in ((spec.min, "below the minimum", np.less), (spec.max, "above the maximum", np.greater)):
+    for bound, label, cmp in (
+        (spec.min, "below the minimum", np.less),
+        (spec.max, "above the maximum", np.greater),
+    ):
         if bound is None:
             continue
         with np.errstate(invalid="ignore"):
@@ -201,9 +204,20 @@ def _check_geometry(
     for i in np.flatnonzero(missing)[:_MAX_REPORTED]:
         out.add("empty or missing geometry", row=int(gdf.index[i]), field="geometry")
     types = np.asarray(shapely.get_type_id(arr))
-    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-                      "MultiPolygon", "GeometryCollection"], dtype=object)
-    type_names = np.where(types >= 0, names[np.clip(types, 0, 7)], None)
+    names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ],
+        dtype=object,
+    )
+    type_names: np.ndarray = np.asarray(np.where(types >= 0, names[np.clip(types, 0, 7)], None), dtype=object)
     accepted = _ACCEPTED_GEOMETRIES[schema.geometry]
     wrong = ~missing & ~np.isin(type_names, list(accepted))
     for i in np.flatnonzero(wrong)[:_MAX_REPORTED]:
@@ -219,16 +233,22 @@ def _check_geometry(
             if parts == 1:
                 arr[i] = shapely.get_geometry(arr[i], 0)
             else:
-                out.add(f"MultiPoint with {parts} points; a {schema.name} feature is one point",
-                        row=int(gdf.index[i]), field="geometry")
+                out.add(
+                    f"MultiPoint with {parts} points; a {schema.name} feature is one point",
+                    row=int(gdf.index[i]),
+                    field="geometry",
+                )
     ok = ~missing & ~wrong
     invalid = ok & ~shapely.is_valid(arr)
     for i in np.flatnonzero(invalid):
         repaired = _repair(arr[i], schema.geometry)
         if repaired is None:
             reason = shapely.is_valid_reason(arr[i])
-            out.add(f"invalid geometry that make_valid cannot repair ({reason})",
-                    row=int(gdf.index[i]), field="geometry")
+            out.add(
+                f"invalid geometry that make_valid cannot repair ({reason})",
+                row=int(gdf.index[i]),
+                field="geometry",
+            )
         else:
             arr[i] = repaired
             report.repaired_geometries.append(int(gdf.index[i]))
@@ -247,8 +267,12 @@ def _check_extent(arr: np.ndarray, ok: np.ndarray, index: pd.Index, out: _Collec
     bounds[ok] = shapely.bounds(arr[ok])
     minx, miny, maxx, maxy = VIETNAM_BBOX
     with np.errstate(invalid="ignore"):
-        inside = (bounds[:, 0] >= minx) & (bounds[:, 2] <= maxx) & (bounds[:, 1] >= miny) & (bounds[:, 3] <= maxy)
-        swapped = (bounds[:, 1] >= minx) & (bounds[:, 3] <= maxx) & (bounds[:, 0] >= miny) & (bounds[:, 2] <= maxy)
+        inside = (
+            (bounds[:, 0] >= minx) & (bounds[:, 2] <= maxx) & (bounds[:, 1] >= miny) & (bounds[:, 3] <= maxy)
+        )
+        swapped = (
+            (bounds[:, 1] >= minx) & (bounds[:, 3] <= maxx) & (bounds[:, 0] >= miny) & (bounds[:, 2] <= maxy)
+        )
     outside = ok & ~inside
     for i in np.flatnonzero(outside)[:_MAX_REPORTED]:
         x, y = bounds[i, 0], bounds[i, 1]

@@ -299,9 +299,8 @@ def _write_frame(path: Path, layer: str, frame: pd.DataFrame) -> None:
     if schema.has_geometry:
         if not isinstance(out, gpd.GeoDataFrame):
             raise WorkspaceError(f"layer {layer} needs a GeoDataFrame")
-        geometry_type = schema.geometry if len(out) else schema.geometry
         pyogrio.write_dataframe(
-            out, path, layer=layer, driver="GPKG", geometry_type=geometry_type, promote_to_multi=False
+            out, path, layer=layer, driver="GPKG", geometry_type=schema.geometry, promote_to_multi=False
         )
     else:
         pyogrio.write_dataframe(out, path, layer=layer, driver="GPKG")
@@ -316,14 +315,17 @@ def _gdal_config(options: Mapping[str, str]) -> Iterator[None]:
     try:
         yield
     finally:
-        pyogrio.set_gdal_config_options({key: None for key in options})
+        pyogrio.set_gdal_config_options(dict.fromkeys(options))
 
 
 def empty_layer(schema: LayerSchema) -> pd.DataFrame:
     """A frame with the schema's columns and no rows."""
     data = {f.name: pd.Series([], dtype=object) for f in schema.fields}
     if schema.has_geometry:
-        return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=STORAGE_CRS), crs=STORAGE_CRS)
+        frame: pd.DataFrame = gpd.GeoDataFrame(
+            data, geometry=gpd.GeoSeries([], crs=STORAGE_CRS), crs=STORAGE_CRS
+        )
+        return frame
     return pd.DataFrame(data)
 
 

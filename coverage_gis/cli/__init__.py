@@ -45,7 +45,7 @@ def _command_modules() -> list[Callable[[argparse._SubParsersAction], None]]:  #
     # Imported here so that `covgis --help` stays quick and each module owns its commands.
     from coverage_gis.cli import workspace_cmds
 
-    registrars = [workspace_cmds.register]
+    registrars: list[Callable[[argparse._SubParsersAction], None]] = [workspace_cmds.register]  # type: ignore[type-arg]
     for name in ("demo_cmds", "coverage_cmds", "sites_cmds", "map_cmds", "serve_cmds"):
         try:
             module = __import__(f"coverage_gis.cli.{name}", fromlist=["register"])

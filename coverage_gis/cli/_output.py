@@ -38,7 +38,9 @@ def _clean(value: Any) -> Any:
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts (NaN → null, numpy scalars → Python)."""
     cols = [c for c in frame.columns if c != "geometry"]
-    return [{c: _clean(v) for c, v in zip(cols, row, strict=True)} for row in frame[cols].itertuples(index=False)]
+    return [
+        {c: _clean(v) for c, v in zip(cols, row, strict=True)} for row in frame[cols].itertuples(index=False)
+    ]
 
 
 def print_json(payload: Any) -> None:
@@ -55,7 +57,8 @@ def print_frame(frame: pd.DataFrame, fmt: str, *, title: str | None = None) -> N
         frame.drop(columns=["geometry"], errors="ignore").to_csv(buffer, index=False)
         sys.stdout.write(buffer.getvalue())
     elif fmt == "geojson":
-        sys.stdout.write(frame.to_json(ensure_ascii=False, drop_id=True) + "\n")  # type: ignore[operator]
+        geo: Any = frame  # a GeoDataFrame; pandas-stubs only know DataFrame.to_json
+        sys.stdout.write(geo.to_json(ensure_ascii=False, drop_id=True) + "\n")
     else:
         if title:
             print(title)
@@ -80,11 +83,14 @@ def print_table(frame: pd.DataFrame, *, columns: Sequence[str] | None = None) ->
     cols = list(columns or frame.columns)
     rows = [[_fmt_cell(v) for v in row] for row in frame[cols].itertuples(index=False)]
     widths = [max([len(str(c))] + [len(r[i]) for r in rows]) for i, c in enumerate(cols)]
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in cols]
+    numeric = [
+        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in cols
+    ]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
-            cell.rjust(w) if num else cell.ljust(w) for cell, w, num in zip(cells, widths, numeric, strict=True)
+            cell.rjust(w) if num else cell.ljust(w)
+            for cell, w, num in zip(cells, widths, numeric, strict=True)
         ).rstrip()
 
     print(line([str(c) for c in cols]))

@@ -141,3 +141,96 @@ def best_signal_dbm(pairs: CandidatePairs, n_receivers: int) -> FloatArray:
     out[~covered] = np.nan
     out[covered & np.isneginf(out)] = np.nan
     return out
+
+
+def pairs_within_reach(
+    receiver_x_m: FloatArray,
+    receiver_y_m: FloatArray,
+    cell_x_m: FloatArray,
+    cell_y_m: FloatArray,
+    reach_m: FloatArray,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Every (receiver, cell) pair whose distance is at most the cell's reach.
+
+    The exact test is ``hypot(dx, dy) <= reach_m[cell]`` (a receiver exactly on the
+    circle is inside); no polygon approximates the circle. Cells (or points of any
+    kind: fiber nodes, sites) with a non-finite or negative reach, and points with
+    non-finite coordinates, take part in no pair.
+
+    Parameters
+    ----------
+    receiver_x_m, receiver_y_m
+        Receiver coordinates in a metric CRS.
+    cell_x_m, cell_y_m, reach_m
+        Cell coordinates in the same CRS and each cell's reach, metres.
+
+    Returns
+    -------
+    receiver, cell, distance_m
+        Index arrays into the inputs and the pair distances, in no particular order.
+    """
+    from scipy.spatial import cKDTree  # type: ignore[import-untyped,unused-ignore]
+
+    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
+    rx = np.asarray(receiver_x_m, dtype=np.float64)
+    ry = np.asarray(receiver_y_m, dtype=np.float64)
+    cx = np.asarray(cell_x_m, dtype=np.float64)
+    cy = np.asarray(cell_y_m, dtype=np.float64)
+    reach = np.asarray(reach_m, dtype=np.float64)
+    recv_ok = np.flatnonzero(np.isfinite(rx) & np.isfinite(ry))
+    cell_ok = np.isfinite(cx) & np.isfinite(cy) & np.isfinite(reach) & (reach >= 0)
+    if recv_ok.size == 0 or not cell_ok.any():
+        return empty
+    recv_tree = cKDTree(np.column_stack([rx[recv_ok], ry[recv_ok]]))
+
+    # Cells of one site share a location and (within a technology) a reach, so search
+    # once per distinct (x, y, reach) "source" and hand the hits to its cells after.
+    # Sorting by reach first makes each distinct reach one contiguous class: radii come
+    # from a small table, link-budget reaches repeat over identical cell configurations.
+    ok = np.flatnonzero(cell_ok)
+    order = ok[np.lexsort((cy[ok], cx[ok], reach[ok]))]
+    sx, sy, sr = cx[order], cy[order], reach[order]
+    new_source = np.ones(order.size, dtype=bool)
+    new_source[1:] = (np.diff(sx) != 0) | (np.diff(sy) != 0) | (np.diff(sr) != 0)
+    source_start = np.flatnonzero(new_source)
+    source_count = np.diff(np.append(source_start, order.size))
+    src_x, src_y, src_r = sx[source_start], sy[source_start], sr[source_start]
+
+    # Few distinct reaches: one tree query each. Many (continuous link-budget reaches):
+    # classes on a 5 % geometric ladder, queried at the class maximum and filtered exactly.
+    distinct = np.flatnonzero(np.append(True, np.diff(src_r) != 0))
+    if distinct.size > 64:
+        ladder = np.floor(np.log(np.maximum(src_r, 1.0)) / np.log(1.05))
+        distinct = np.flatnonzero(np.append(True, np.diff(ladder) != 0))
+    bounds = np.append(distinct, src_r.size)
+
+    recv_parts: list[IntArray] = []
+    src_parts: list[IntArray] = []
+    dist_parts: list[FloatArray] = []
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        class_reach = float(src_r[hi - 1])  # sorted by reach: the class maximum
+        src_tree = cKDTree(np.column_stack([src_x[lo:hi], src_y[lo:hi]]))
+        # A hair of slack so the tree's own rounding never drops an edge receiver;
+        # the exact test below decides.
+        hits = src_tree.sparse_distance_matrix(
+            recv_tree, class_reach * (1.0 + 1e-9) + 1e-6, output_type="ndarray"
+        )
+        src = hits["i"].astype(np.int64) + lo
+        recv = recv_ok[hits["j"]]
+        dist = np.hypot(rx[recv] - src_x[src], ry[recv] - src_y[src])
+        keep = dist <= src_r[src]
+        recv_parts.append(recv[keep])
+        src_parts.append(src[keep])
+        dist_parts.append(dist[keep])
+    if not recv_parts:
+        return empty
+    recv_src = np.concatenate(recv_parts)
+    src_idx = np.concatenate(src_parts)
+    dist_src = np.concatenate(dist_parts)
+
+    # Expand each source hit to the source's cells (ragged repeat).
+    n = source_count[src_idx]
+    pair_of = np.repeat(np.arange(src_idx.size), n)
+    within = np.arange(pair_of.size) - np.repeat(np.cumsum(n) - n, n)
+    cell = order[source_start[src_idx][pair_of] + within]
+    return recv_src[pair_of], cell.astype(np.int64), dist_src[pair_of]

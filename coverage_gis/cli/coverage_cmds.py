@@ -1,0 +1,167 @@
+"""Analysis commands: ``compute``, ``kpi``, ``gaps``, ``scorecard``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from coverage_gis.admin import LEVELS
+from coverage_gis.cli._output import add_format_flags, print_frame, print_json, records
+from coverage_gis.engine import Analysis, compute, load
+from coverage_gis.gaps import GAP_KINDS
+from coverage_gis.models import MODEL_NAMES
+from coverage_gis.workspace import Workspace
+
+_KPI_TABLE_COLUMNS = [
+    "level",
+    "code",
+    "name",
+    "villages",
+    "villages_mobile_bb_pct",
+    "villages_ftth_pct",
+    "population_mobile_bb_pct",
+    "households_ftth_pct",
+    "sites",
+    "sites_shared_pct",
+    "sites_5g",
+    "pois_5g_pct",
+]
+_GAP_TABLE_COLUMNS = [
+    "rank",
+    "id",
+    "name",
+    "commune_name",
+    "district_name",
+    "population",
+    "reason",
+    "recommendation",
+    "cost_vnd",
+]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "compute",
+        help="compute per-village mobile and FTTH coverage (writes village_coverage)",
+        description="Full recompute of every village's coverage with the workspace's coverage model.",
+    )
+    p.add_argument("workspace", type=Path, metavar="WS")
+    p.add_argument("--model", choices=MODEL_NAMES, help="coverage model (default: the workspace's)")
+    add_format_flags(p)
+    p.set_defaults(func=cmd_compute)
+
+    p = sub.add_parser("kpi", help="KPIs per province, district or commune (either hierarchy)")
+    p.add_argument("workspace", type=Path, metavar="WS")
+    p.add_argument("--level", choices=LEVELS, default="province", help="admin level (default province)")
+    p.add_argument("--code", help="only this unit's code")
+    p.add_argument("--all-columns", action="store_true", help="print every KPI column in the table view")
+    add_format_flags(p)
+    p.set_defaults(func=cmd_kpi)
+
+    p = sub.add_parser(
+        "gaps",
+        help="ranked gap list with causes, recommendations and costs",
+        description="Villages without mobile broadband or FTTH (or priority places without 5G), "
+        "ranked by population affected, each with reason, recommendation and cost estimate.",
+    )
+    p.add_argument("workspace", type=Path, metavar="WS")
+    p.add_argument("--kind", choices=GAP_KINDS, default="mobile", help="gap kind (default mobile)")
+    p.add_argument("--no-roads", action="store_true", help="skip road routing for fiber extensions")
+    add_format_flags(p, geojson=True)
+    p.set_defaults(func=cmd_gaps)
+
+    p = sub.add_parser("scorecard", help="a plan's targets against the workspace: met / not met / no data")
+    p.add_argument("workspace", type=Path, metavar="WS")
+    p.add_argument("--plan", help="plan id from data/plans (default: the workspace's plan)")
+    p.add_argument(
+        "--indicators", type=Path, metavar="CSV", help="user statistics: code,indicator,value,date"
+    )
+    add_format_flags(p)
+    p.set_defaults(func=cmd_scorecard)
+
+
+def _progress_bar(total: int) -> tuple[Any, Callable[[str], None]]:
+    bar = tqdm(total=total, file=sys.stderr, leave=False, disable=None, bar_format="{desc} {bar} {n}/{total}")
+
+    def step(message: str) -> None:
+        bar.set_description_str(message)
+        bar.update(1)
+
+    return bar, step
+
+
+def cmd_compute(args: argparse.Namespace) -> int:
+    ws = Workspace.open(args.workspace)
+    bar, step = _progress_bar(4)
+    started = time.perf_counter()
+    with bar:
+        analysis = compute(ws, model=args.model, progress=step)
+    elapsed = time.perf_counter() - started
+    cov = analysis.coverage
+    summary = {
+        "workspace": str(ws.path),
+        "model": analysis.model.name,
+        "villages": len(cov),
+        "mobile_bb": int(cov["mobile_bb"].sum()),
+        "ftth": int(cov["ftth"].sum()),
+        "seconds": round(elapsed, 2),
+    }
+    if args.fmt == "json":
+        print_json(summary)
+    else:
+        print(
+            f"computed {summary['villages']} villages with the {summary['model']} model in {elapsed:.1f} s: "
+            f"{summary['mobile_bb']} with mobile broadband, {summary['ftth']} with FTTH"
+        )
+    return 0
+
+
+def _analysis(path: Path) -> Analysis:
+    return load(Workspace.open(path))
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    analysis = _analysis(args.workspace)
+    kpis = analysis.kpis(levels=[args.level])
+    if args.code:
+        kpis = kpis[kpis["code"] == args.code]
+    if args.fmt == "table" and not args.all_columns:
+        kpis = kpis[_KPI_TABLE_COLUMNS]
+    print_frame(kpis, args.fmt, title=f"KPIs by {args.level}")
+    return 0
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    analysis = _analysis(args.workspace)
+    gaps = analysis.gaps(args.kind, use_roads=not args.no_roads)
+    if args.fmt == "table":
+        print_frame(gaps[_GAP_TABLE_COLUMNS], "table", title=f"{len(gaps)} {args.kind} gaps")
+    else:
+        print_frame(gaps, args.fmt)
+    return 0
+
+
+def cmd_scorecard(args: argparse.Namespace) -> int:
+    analysis = _analysis(args.workspace)
+    plan = analysis.plan(args.plan)
+    card = analysis.scorecard(plan.id, indicators_csv=args.indicators)
+    if args.fmt == "json":
+        print_json({"plan": plan.id, "province_code": plan.province_code, "indicators": records(card)})
+        return 0
+    if args.fmt == "table":
+        met = int((card["status"] == "met").sum())
+        title = (
+            f"{plan.title_en} ({plan.id}): {met} met, {int((card['status'] == 'not_met').sum())} not met, "
+            f"{int((card['status'] == 'no_data').sum())} no data"
+        )
+        card = card[["indicator", "label_en", "comparator", "target", "unit", "actual", "status", "source"]]
+        print_frame(card, "table", title=title)
+        return 0
+    print_frame(card, args.fmt)
+    return 0

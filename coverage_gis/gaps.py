@@ -1,0 +1,281 @@
+"""Gap lists: uncovered villages (mobile, FTTH) and priority places without 5G.
+
+Owns the ranking (population affected first), the recommendation for each gap —
+a new site with a candidate point and its power need, activating a planned site,
+or a fiber extension with straight-line and road-network length — and the cost
+estimate from ``layers/costs.yaml``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from coverage_gis.costs import Costs
+from coverage_gis.crs import STORAGE_CRS, metric_to_lonlat
+from coverage_gis.network import CellTable, points_xy_m
+from coverage_gis.routing import RoadGraph, road_distance_m
+
+GAP_KINDS: tuple[str, ...] = ("mobile", "ftth", "5g")
+#: Gap villages closer than this to each other share one candidate site.
+DEFAULT_CLUSTER_RADIUS_M = 2_500.0
+
+GAP_COLUMNS: tuple[str, ...] = (
+    "rank",
+    "kind",
+    "id",
+    "name",
+    "commune_name",
+    "district_name",
+    "province_name",
+    "commune_code",
+    "district_code",
+    "province_code",
+    "population",
+    "households",
+    "reason",
+    "detail",
+    "recommendation",
+    "candidate_lon",
+    "candidate_lat",
+    "power_need",
+    "distance_m",
+    "road_length_m",
+    "cost_vnd",
+)
+
+_ADMIN = ["commune_name", "district_name", "province_name", "commune_code", "district_code", "province_code"]
+
+
+def _frame(rows: list[dict[str, Any]], geometry: list[Any]) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(rows, columns=[c for c in GAP_COLUMNS if c != "rank"])
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=STORAGE_CRS), crs=STORAGE_CRS)
+    if len(gdf):
+        gdf = gdf.sort_values(
+            ["population", "households", "id"], ascending=[False, False, True], kind="stable"
+        )
+    gdf.insert(0, "rank", np.arange(1, len(gdf) + 1))
+    return gdf.reset_index(drop=True)
+
+
+def _candidate_points(x_m: np.ndarray, y_m: np.ndarray, weight: np.ndarray, radius_m: float) -> np.ndarray:
+    """Greedy grouping: the biggest gap village anchors a site at its group's weighted centre."""
+    n = len(x_m)
+    centre = np.zeros((n, 2))
+    if n == 0:
+        return centre
+    tree = cKDTree(np.column_stack([x_m, y_m]))
+    assigned = np.zeros(n, dtype=bool)
+    for i in np.argsort(-weight, kind="stable"):
+        if assigned[i]:
+            continue
+        group = [j for j in tree.query_ball_point([x_m[i], y_m[i]], radius_m) if not assigned[j]]
+        w = np.maximum(weight[group], 1.0)
+        centre[group] = [np.average(x_m[group], weights=w), np.average(y_m[group], weights=w)]
+        assigned[group] = True
+    return centre
+
+
+def mobile_gaps(
+    villages: gpd.GeoDataFrame,
+    coverage: pd.DataFrame,
+    admin: pd.DataFrame,
+    cells: CellTable,
+    *,
+    costs: Costs,
+    metric_crs: str,
+    cluster_radius_m: float = DEFAULT_CLUSTER_RADIUS_M,
+) -> gpd.GeoDataFrame:
+    """Villages without mobile broadband, with a site recommendation each."""
+    gap = ~coverage["mobile_bb"].to_numpy(dtype=bool)
+    v = villages[gap]
+    cov = coverage[gap]
+    adm = admin[gap]
+    x_m, y_m = points_xy_m(v, metric_crs)
+    centres = _candidate_points(x_m, y_m, v["population"].fillna(0).to_numpy(dtype=float), cluster_radius_m)
+    cand_lon, cand_lat = metric_to_lonlat(centres[:, 0], centres[:, 1], metric_crs)
+
+    bb = np.isin(cells.arrays.tech, ["3G", "4G", "5G"])
+    live_xy = np.column_stack([cells.arrays.x_m[bb & cells.on_air], cells.arrays.y_m[bb & cells.on_air]])
+    live_sites = cells.site_id[bb & cells.on_air]
+    planned_xy = np.column_stack([cells.arrays.x_m[bb & ~cells.on_air], cells.arrays.y_m[bb & ~cells.on_air]])
+    planned_sites = cells.site_id[bb & ~cells.on_air]
+    live_tree = cKDTree(live_xy) if len(live_xy) else None
+    planned_tree = cKDTree(planned_xy) if len(planned_xy) else None
+
+    rows: list[dict[str, Any]] = []
+    for k in range(len(v)):
+        reason = cov["mobile_gap_reason"].iloc[k]
+        point = (x_m[k], y_m[k])
+        nearest_m, nearest_site = (np.inf, None)
+        if live_tree is not None:
+            d, j = live_tree.query(point)
+            nearest_m, nearest_site = float(d), str(live_sites[j])
+        detail = (
+            f"nearest on-air broadband site {nearest_site} at {nearest_m / 1000:.1f} km"
+            if nearest_site
+            else "no on-air broadband site"
+        )
+        power = "grid"
+        if reason == "planned_site_not_on_air" and planned_tree is not None:
+            _, j = planned_tree.query(point)
+            recommendation = f"put planned site {planned_sites[j]} on air"
+            cost = costs.activate_planned_site_vnd
+            lon, lat = metric_to_lonlat(
+                np.array([planned_xy[j, 0]]), np.array([planned_xy[j, 1]]), metric_crs
+            )
+            candidate = (float(lon[0]), float(lat[0]))
+            power = "existing"
+        else:
+            candidate = (float(cand_lon[k]), float(cand_lat[k]))
+            if reason == "no_grid_power":
+                power = "solar_hybrid"
+                recommendation = "new 4G site with solar/hybrid power (no grid power at the village)"
+                cost = costs.new_site_vnd + costs.solar_hybrid_power_vnd
+            elif reason == "terrain_shadow":
+                recommendation = "new 4G site (or repeater) with line of sight to the village"
+                cost = costs.new_site_vnd + costs.grid_connected_power_vnd
+            else:
+                recommendation = "new 4G site at the candidate point"
+                cost = costs.new_site_vnd + costs.grid_connected_power_vnd
+        rows.append(
+            {
+                "kind": "mobile",
+                "id": v["village_id"].iloc[k],
+                "name": v["name"].iloc[k],
+                **{c: adm[c].iloc[k] for c in _ADMIN},
+                "population": int(v["population"].fillna(0).iloc[k]),
+                "households": int(v["households"].fillna(0).iloc[k]),
+                "reason": reason,
+                "detail": detail,
+                "recommendation": recommendation,
+                "candidate_lon": candidate[0],
+                "candidate_lat": candidate[1],
+                "power_need": power,
+                "distance_m": nearest_m if np.isfinite(nearest_m) else None,
+                "road_length_m": None,
+                "cost_vnd": cost,
+            }
+        )
+    return _frame(rows, list(v.geometry))
+
+
+def ftth_gaps(
+    villages: gpd.GeoDataFrame,
+    coverage: pd.DataFrame,
+    admin: pd.DataFrame,
+    fiber_routes: gpd.GeoDataFrame | None,
+    fiber_nodes: gpd.GeoDataFrame | None,
+    *,
+    costs: Costs,
+    metric_crs: str,
+    roads: RoadGraph | None = None,
+) -> gpd.GeoDataFrame:
+    """Villages without FTTH, each with a fiber extension from the nearest on-air fiber."""
+    gap = ~coverage["ftth"].to_numpy(dtype=bool)
+    v = villages[gap]
+    cov = coverage[gap]
+    adm = admin[gap]
+    live = [
+        f[f["status"] == "on_air"].geometry for f in (fiber_routes, fiber_nodes) if f is not None and len(f)
+    ]
+    fiber = pd.concat(live, ignore_index=True) if live else gpd.GeoSeries([], crs=STORAGE_CRS)
+    fiber_m = gpd.GeoSeries(fiber, crs=STORAGE_CRS).to_crs(metric_crs).to_numpy()
+    points_m = v.geometry.to_crs(metric_crs).to_numpy()
+    tree = shapely.STRtree(fiber_m) if len(fiber_m) else None
+
+    rows: list[dict[str, Any]] = []
+    for k in range(len(v)):
+        reason = cov["ftth_gap_reason"].iloc[k]
+        straight = road = cost = None
+        recommendation = "no fiber of any operator nearby: plan a new distribution route"
+        if tree is not None:
+            j = int(tree.nearest(points_m[k]))
+            tap = shapely.shortest_line(points_m[k], fiber_m[j]).coords[-1]
+            straight = float(shapely.distance(points_m[k], fiber_m[j]))
+            if roads is not None:
+                road = road_distance_m(roads, tap, (points_m[k].x, points_m[k].y))
+                road = road if np.isfinite(road) else None
+            length = road if road is not None else straight * costs.straight_line_detour_factor
+            cost = length / 1000.0 * costs.fiber_per_km_vnd + costs.splitter_node_vnd
+            via = "along roads" if road is not None else "estimated (straight line × detour factor)"
+            recommendation = f"extend access fiber {length / 1000:.1f} km {via} and install a splitter"
+        rows.append(
+            {
+                "kind": "ftth",
+                "id": v["village_id"].iloc[k],
+                "name": v["name"].iloc[k],
+                **{c: adm[c].iloc[k] for c in _ADMIN},
+                "population": int(v["population"].fillna(0).iloc[k]),
+                "households": int(v["households"].fillna(0).iloc[k]),
+                "reason": reason,
+                "detail": (
+                    f"nearest on-air access fiber at {cov['fiber_distance_m'].iloc[k] / 1000:.1f} km"
+                    if pd.notna(cov["fiber_distance_m"].iloc[k])
+                    else "no on-air access fiber"
+                ),
+                "recommendation": recommendation,
+                "candidate_lon": float(v.geometry.iloc[k].x),
+                "candidate_lat": float(v.geometry.iloc[k].y),
+                "power_need": None,
+                "distance_m": straight,
+                "road_length_m": road,
+                "cost_vnd": cost,
+            }
+        )
+    return _frame(rows, list(v.geometry))
+
+
+def five_g_gaps(
+    pois: gpd.GeoDataFrame,
+    poi_facts: pd.DataFrame,
+    cells: CellTable,
+    *,
+    categories: list[str],
+    costs: Costs,
+    metric_crs: str,
+) -> gpd.GeoDataFrame:
+    """Priority places (plan 5G categories) with no 5G; recommends a 5G cell on the nearest site."""
+    wanted = poi_facts["category"].isin(categories).to_numpy() & ~poi_facts["has_5g"].astype(bool).to_numpy()
+    p = pois[wanted]
+    facts = poi_facts[wanted]
+    x_m, y_m = points_xy_m(p, metric_crs)
+    live = cells.on_air
+    tree = cKDTree(np.column_stack([cells.arrays.x_m[live], cells.arrays.y_m[live]])) if live.any() else None
+    rows: list[dict[str, Any]] = []
+    for k in range(len(p)):
+        detail, distance = "no on-air site", None
+        recommendation = "new 5G site"
+        cost = costs.new_site_vnd + costs.add_5g_cell_vnd
+        if tree is not None:
+            d, j = tree.query((x_m[k], y_m[k]))
+            site = cells.site_id[live][j]
+            distance = float(d)
+            detail = f"nearest on-air site {site} at {d / 1000:.1f} km"
+            recommendation = f"add a 5G cell on site {site}" if d <= 1_000 else "new 5G small cell or site"
+            cost = costs.add_5g_cell_vnd if d <= 1_000 else costs.new_site_vnd + costs.add_5g_cell_vnd
+        rows.append(
+            {
+                "kind": "5g",
+                "id": p["poi_id"].iloc[k],
+                "name": p["name"].iloc[k],
+                **{c: facts[c].iloc[k] if c in facts else None for c in _ADMIN},
+                "population": 0,
+                "households": 0,
+                "reason": f"no_5g ({p['category'].iloc[k]})",
+                "detail": detail,
+                "recommendation": recommendation,
+                "candidate_lon": float(p.geometry.iloc[k].x),
+                "candidate_lat": float(p.geometry.iloc[k].y),
+                "power_need": None,
+                "distance_m": distance,
+                "road_length_m": None,
+                "cost_vnd": cost,
+            }
+        )
+    return _frame(rows, list(p.geometry))

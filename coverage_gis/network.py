@@ -1,0 +1,184 @@
+"""Adapters from workspace layers to the models' arrays (DESIGN.md §2: geo adapter, array core).
+
+Owns the rules that decide which cells radiate (an on-air cell on an on-air site),
+which clutter class a cell gets (site override, else its commune's), and the
+conversion of layers to :class:`~coverage_gis.models.base.CellArrays` and
+:class:`~coverage_gis.models.base.ReceiverArrays` in the workspace's metric CRS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from coverage_gis.crs import lonlat_to_metric
+from coverage_gis.models.base import CellArrays, ReceiverArrays, StrArray
+
+OPERATORS: tuple[str, ...] = ("Viettel", "VNPT", "MobiFone", "Vietnamobile", "Other")
+TECH_RANK: dict[str, int] = {"2G": 1, "3G": 2, "4G": 3, "5G": 4}
+
+_CELL_FLOAT_DEFAULTS: dict[str, float] = {
+    "band_mhz": 1800.0,
+    "beamwidth_deg": 65.0,
+    "eirp_dbm": 60.0,
+    "tilt_deg": 4.0,
+}
+
+
+@dataclass(frozen=True)
+class CellTable:
+    """Cells joined with their sites, as arrays plus the ids the aggregation needs."""
+
+    arrays: CellArrays
+    cell_id: StrArray
+    site_id: StrArray
+    operator: StrArray
+    #: True for cells that radiate now; False for planned cells (kept for gap reasons).
+    on_air: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+    @classmethod
+    def empty(cls) -> CellTable:
+        s = np.empty(0, dtype="<U8")
+        return cls(CellArrays.empty(), s, s, s, np.empty(0, dtype=bool))
+
+    def subset(self, mask: np.ndarray) -> CellTable:
+        index = np.flatnonzero(mask).astype(np.int64)
+        return CellTable(
+            self.arrays.take(index),
+            self.cell_id[index],
+            self.site_id[index],
+            self.operator[index],
+            self.on_air[index],
+        )
+
+
+def points_xy_m(frame: gpd.GeoDataFrame, metric_crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """Point coordinates of a layer in the metric CRS."""
+    if len(frame) == 0:
+        empty = np.empty(0, dtype=np.float64)
+        return empty, empty
+    geoms = frame.geometry
+    return lonlat_to_metric(geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float), metric_crs)
+
+
+def receivers_of(frame: gpd.GeoDataFrame, metric_crs: str) -> ReceiverArrays:
+    """Village (or POI) centres as model receivers."""
+    x_m, y_m = points_xy_m(frame, metric_crs)
+    return ReceiverArrays(x_m=x_m, y_m=y_m)
+
+
+def site_environment(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Clutter class of each site: its own ``environment`` if set, else its commune's, else rural."""
+    env = np.full(len(sites), "rural", dtype=object)
+    if len(sites) == 0:
+        return env
+    if communes is not None and len(communes) and "environment" in communes:
+        idx_site, idx_commune = communes.sindex.query(sites.geometry.to_numpy(), predicate="within")
+        commune_env = communes["environment"].to_numpy(dtype=object)
+        found = commune_env[idx_commune]
+        ok = pd.notna(found)
+        env[idx_site[ok]] = found[ok]
+    own = sites["environment"].to_numpy(dtype=object) if "environment" in sites else None
+    if own is not None:
+        has_own = pd.notna(own)
+        env[has_own] = own[has_own]
+    return env
+
+
+def cell_table(
+    sites: gpd.GeoDataFrame,
+    cells: pd.DataFrame,
+    *,
+    communes: gpd.GeoDataFrame | None,
+    metric_crs: str,
+    include_planned: bool = True,
+) -> CellTable:
+    """Join cells to their sites and convert to arrays.
+
+    Cells of decommissioned sites or with status decommissioned are dropped. A cell
+    is on air when both it and its site are on air; planned cells (or on-air cells
+    on a planned site) are kept with ``on_air = False`` when ``include_planned``.
+    """
+    site_cols = sites[["site_id", "status", "height_m"]].copy()
+    site_cols["environment"] = site_environment(sites, communes)
+    x_m, y_m = points_xy_m(sites, metric_crs)
+    site_cols["x_m"] = x_m
+    site_cols["y_m"] = y_m
+    joined = cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site"))
+    alive = (joined["status"] != "decommissioned") & (joined["status_site"] != "decommissioned")
+    joined = joined[alive.to_numpy()]
+    on_air = ((joined["status"] == "on_air") & (joined["status_site"] == "on_air")).to_numpy()
+    if not include_planned:
+        joined = joined[on_air]
+        on_air = on_air[on_air]
+    joined = joined.reset_index(drop=True)
+
+    def floats(name: str, default: float) -> np.ndarray:
+        col = (
+            pd.to_numeric(joined[name], errors="coerce")
+            if name in joined
+            else pd.Series(np.nan, index=joined.index)
+        )
+        return col.fillna(default).to_numpy(dtype=np.float64)
+
+    azimuth = (
+        pd.to_numeric(joined["azimuth_deg"], errors="coerce").to_numpy(dtype=np.float64)
+        if "azimuth_deg" in joined
+        else np.full(len(joined), np.nan)
+    )
+    arrays = CellArrays(
+        x_m=joined["x_m"].to_numpy(dtype=np.float64),
+        y_m=joined["y_m"].to_numpy(dtype=np.float64),
+        tech=joined["tech"].to_numpy(dtype=str),
+        band_mhz=floats("band_mhz", _CELL_FLOAT_DEFAULTS["band_mhz"]),
+        azimuth_deg=azimuth,
+        beamwidth_deg=floats("beamwidth_deg", _CELL_FLOAT_DEFAULTS["beamwidth_deg"]),
+        eirp_dbm=floats("eirp_dbm", _CELL_FLOAT_DEFAULTS["eirp_dbm"]),
+        tilt_deg=floats("tilt_deg", _CELL_FLOAT_DEFAULTS["tilt_deg"]),
+        height_m=floats("height_m", 30.0),
+        environment=joined["environment"].to_numpy(dtype=str),
+    )
+    return CellTable(
+        arrays=arrays,
+        cell_id=joined["cell_id"].to_numpy(dtype=str),
+        site_id=joined["site_id"].to_numpy(dtype=str),
+        operator=joined["operator"].to_numpy(dtype=str),
+        on_air=on_air.astype(bool),
+    )
+
+
+def cell_table_from_layers(layers: Mapping[str, pd.DataFrame], *, metric_crs: str) -> CellTable:
+    """:func:`cell_table` from a mapping of layer frames."""
+    communes = layers.get("communes")
+    return cell_table(
+        layers["sites"],
+        layers["cells"],
+        communes=communes,
+        metric_crs=metric_crs,
+    )
+
+
+def operator_bits(operators: StrArray) -> np.ndarray:
+    """One bit per operator (order of :data:`OPERATORS`); unknown names map to Other."""
+    lookup = {name: 1 << i for i, name in enumerate(OPERATORS)}
+    mapped = pd.Series(operators, dtype=object).map(lookup).fillna(lookup["Other"])
+    return mapped.to_numpy(dtype=np.int64)
+
+
+def bits_to_names(bits: np.ndarray) -> np.ndarray:
+    """Operator bitmasks → comma-separated names (vectorised through a 32-entry table)."""
+    table = np.array(
+        [
+            ",".join(name for i, name in enumerate(OPERATORS) if mask & (1 << i))
+            for mask in range(1 << len(OPERATORS))
+        ],
+        dtype=object,
+    )
+    return table[np.asarray(bits, dtype=np.int64)]

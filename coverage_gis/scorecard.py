@@ -1,0 +1,139 @@
+"""Scorecard: a plan's targets against actual values — met / not met / no data.
+
+Geospatial indicators take their actual value from the computed KPIs of the plan's
+province; statistical ones come from an indicator table the user supplies
+(CSV: ``code, indicator, value, date``; the latest value per code and indicator
+wins). A statistical indicator that the toolkit can also measure (speeds from the
+``speed_tests`` layer) falls back to the measured value when the table lacks it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.kpi import KpiInputs, pois_5g_pct
+from coverage_gis.plans import Indicator, Plan, evaluate
+
+INDICATOR_TABLE_COLUMNS: tuple[str, ...] = ("code", "indicator", "value", "date")
+
+
+def read_indicator_table(path: Path) -> pd.DataFrame:
+    """Read and check a user-supplied indicator CSV.
+
+    Columns: ``code`` (province/district/commune code, either hierarchy),
+    ``indicator`` (KPI id as used in ``data/plans``), ``value`` (number), ``date``
+    (YYYY-MM-DD). Errors name the file, row and field.
+    """
+    source = str(path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise LayerValidationError(f"cannot read indicator table: {exc}", source=source) from None
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    for col in INDICATOR_TABLE_COLUMNS:
+        if col not in table:
+            raise LayerValidationError(f"missing column {col!r}", source=source, field=col)
+    values = pd.to_numeric(table["value"].str.replace(",", ".", regex=False), errors="coerce")
+    bad = values.isna()
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise LayerValidationError(
+            f"{table['value'].iloc[row]!r} is not a number", source=source, row=row, field="value"
+        )
+    dates = pd.to_datetime(table["date"], errors="coerce", format="mixed")
+    bad = dates.isna()
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise LayerValidationError(
+            f"{table['date'].iloc[row]!r} is not a date", source=source, row=row, field="date"
+        )
+    return pd.DataFrame(
+        {
+            "code": table["code"].str.strip().to_numpy(),
+            "indicator": table["indicator"].map(lambda s: unicodedata.normalize("NFC", s.strip())).to_numpy(),
+            "value": values.to_numpy(),
+            "date": dates.to_numpy(),
+        }
+    )
+
+
+def _table_value(table: pd.DataFrame | None, indicator: str, code: str) -> tuple[float | None, str | None]:
+    if table is None or table.empty:
+        return None, None
+    rows = table[(table["indicator"] == indicator) & (table["code"] == code)]
+    if rows.empty:
+        return None, None
+    latest = rows.sort_values("date").iloc[-1]
+    return float(latest["value"]), pd.Timestamp(latest["date"]).date().isoformat()
+
+
+def _computed_value(indicator: Indicator, kpis: pd.DataFrame, inputs: KpiInputs, code: str) -> float | None:
+    if indicator.kpi == "pois_5g_pct":
+        categories = indicator.params.get("categories")
+        if categories:
+            return pois_5g_pct(inputs, categories=categories, level="province", code=code)
+    row = kpis[(kpis["level"] == "province") & (kpis["code"] == code)]
+    if row.empty or indicator.kpi not in row:
+        return None
+    value = row.iloc[0][indicator.kpi]
+    return None if pd.isna(value) else float(value)
+
+
+def scorecard(
+    plan: Plan,
+    kpis: pd.DataFrame,
+    inputs: KpiInputs,
+    *,
+    indicator_table: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per plan indicator: target, actual, status, where the actual came from.
+
+    Parameters
+    ----------
+    plan
+        The plan (``coverage_gis.plans.load_plan``).
+    kpis
+        Province KPIs computed with the plan's period and 5G categories.
+    inputs
+        The KPI inputs (for per-category 5G indicators).
+    indicator_table
+        Statistics supplied by the user (:func:`read_indicator_table`).
+    """
+    code = plan.province_code
+    rows = []
+    for ind in plan.indicators:
+        actual: float | None = None
+        origin = "no data"
+        as_of: str | None = None
+        if ind.source == "computed":
+            actual = _computed_value(ind, kpis, inputs, code)
+            origin = "computed" if actual is not None else "no data"
+        else:
+            actual, as_of = _table_value(indicator_table, ind.kpi, code)
+            if actual is not None:
+                origin = "indicator table"
+            else:
+                actual = _computed_value(ind, kpis, inputs, code)
+                origin = "measured" if actual is not None else "no data"
+        rows.append(
+            {
+                "indicator": ind.id,
+                "kpi": ind.kpi,
+                "label_vi": ind.label_vi,
+                "label_en": ind.label_en,
+                "comparator": ind.comparator,
+                "target": ind.target,
+                "unit": ind.unit,
+                "actual": actual,
+                "status": evaluate(ind, actual),
+                "source": origin,
+                "as_of": as_of,
+                "deadline": ind.deadline.isoformat(),
+                "section": ind.section,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,87 @@
+"""Coverage, KPIs and gaps on the 3-village, 2-site fixture (answers worked out in conftest)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from coverage_gis.coverage import coverage_from_layers
+from coverage_gis.engine import compute, load
+from coverage_gis.models import create_model
+from coverage_gis.workspace import Workspace
+
+from .conftest import METRIC
+
+
+def test_village_coverage_by_hand(tiny: dict[str, pd.DataFrame]) -> None:
+    cov = coverage_from_layers(tiny, metric_crs=METRIC, model=create_model("radius")).set_index("village_id")
+    assert cov["mobile_bb"].to_dict() == {"V1": True, "V2": False, "V3": True}
+    assert cov.loc["V1", "operators"] == "Viettel,VNPT"
+    assert cov.loc["V1", "n_operators"] == 2
+    assert cov.loc["V1", "best_tech"] == "4G"
+    assert cov.loc["V2", "mobile_gap_reason"] == "planned_site_not_on_air"
+    # 2G rural radius is 8,000 m: V2 at 6,000 m hears 2G but has no broadband.
+    assert cov.loc["V2", "best_tech"] == "2G"
+
+
+def test_2g_only_is_not_broadband(tiny: dict[str, pd.DataFrame]) -> None:
+    cov = coverage_from_layers(tiny, metric_crs=METRIC, model=create_model("radius")).set_index("village_id")
+    assert not cov.loc["V2", "mobile_bb"]
+    assert cov.loc["V2", "operators"] == ""
+
+
+def test_ftth_by_hand(tiny: dict[str, pd.DataFrame]) -> None:
+    cov = coverage_from_layers(tiny, metric_crs=METRIC, model=create_model("radius")).set_index("village_id")
+    assert cov["ftth"].to_dict() == {"V1": True, "V2": False, "V3": True}
+    assert cov.loc["V1", "fiber_distance_m"] == pytest.approx(300.0, abs=0.01)
+    assert cov.loc["V3", "fiber_distance_m"] == pytest.approx(499.9, abs=0.01)
+    assert cov.loc["V2", "fiber_distance_m"] == pytest.approx(math.hypot(5000, 300), abs=0.01)
+    assert cov.loc["V2", "ftth_gap_reason"] == "fiber_too_far"
+    assert cov.loc["V3", "ftth_operators"] == "Viettel"
+
+
+def test_backbone_alone_is_not_ftth(tiny: dict[str, pd.DataFrame]) -> None:
+    # R2 (backbone) passes 3,000 m east of the origin, 3,000 m from V2... but never counts.
+    tiny["fiber_nodes"] = tiny["fiber_nodes"].iloc[0:0]
+    tiny["fiber_routes"] = tiny["fiber_routes"][tiny["fiber_routes"]["class"] == "backbone"]
+    cov = coverage_from_layers(tiny, metric_crs=METRIC, model=create_model("radius"))
+    assert not cov["ftth"].any()
+    assert set(cov["ftth_gap_reason"]) == {"fiber_too_far"}
+
+
+def test_no_power_reason_when_nothing_planned(tiny: dict[str, pd.DataFrame]) -> None:
+    tiny["cells"] = tiny["cells"][tiny["cells"]["site_id"] != "S2"]
+    cov = coverage_from_layers(tiny, metric_crs=METRIC, model=create_model("radius")).set_index("village_id")
+    assert cov.loc["V2", "mobile_gap_reason"] == "no_grid_power"
+
+
+def test_workspace_kpis_and_gaps(tiny_ws: Workspace) -> None:
+    analysis = compute(tiny_ws)
+    kpis = analysis.kpis(levels=["province", "province_2025"], categories_5g=["hospital"])
+    prov = kpis[kpis["level"] == "province"].iloc[0]
+    assert prov["code"] == "99"
+    assert prov["villages"] == 3
+    assert prov["villages_mobile_bb_pct"] == pytest.approx(200 / 3)
+    assert prov["population_mobile_bb_pct"] == pytest.approx(100 * 150 / 350)
+    assert prov["households_ftth_pct"] == pytest.approx(100 * 37 / 87)
+    assert prov["sites"] == 1  # S2 is planned
+    assert prov["sites_shared_pct"] == pytest.approx(100.0)
+    new = kpis[kpis["level"] == "province_2025"].iloc[0]
+    assert new["code"] == "98"
+    assert new["villages"] == 3
+
+    mobile = analysis.gaps("mobile")
+    assert list(mobile["id"]) == ["V2"]
+    assert mobile.iloc[0]["recommendation"] == "put planned site S2 on air"
+    ftth = analysis.gaps("ftth")
+    assert list(ftth["id"]) == ["V2"]
+    assert ftth.iloc[0]["distance_m"] > 2_900  # nearest on-air fiber is the backbone 3 km east
+    assert ftth.iloc[0]["cost_vnd"] > 0
+
+
+def test_load_reuses_stored_coverage(tiny_ws: Workspace) -> None:
+    compute(tiny_ws)
+    again = load(tiny_ws)
+    assert list(again.coverage.sort_values("village_id")["mobile_bb"]) == [True, False, True]
