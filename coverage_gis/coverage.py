@@ -23,7 +23,7 @@ from coverage_gis.network import (
     TECH_RANK,
     CellTable,
     bits_to_names,
-    cell_table_from_layers,
+    cell_table_or_empty,
     operator_bits,
     receivers_of,
 )
@@ -188,10 +188,7 @@ def coverage_from_layers(
     """
     villages = layers["villages"]
     assert isinstance(villages, gpd.GeoDataFrame)
-    if "sites" in layers and "cells" in layers and len(layers["cells"]):
-        cells = cell_table_from_layers(layers, metric_crs=metric_crs)
-    else:
-        cells = CellTable.empty()
+    cells = cell_table_or_empty(layers, metric_crs=metric_crs)
     mobile = mobile_coverage(villages, cells, model=model, metric_crs=metric_crs)
     ftth = ftth_coverage(
         villages,

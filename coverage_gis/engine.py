@@ -8,6 +8,7 @@ the input layers once, builds the model the workspace asks for, writes the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,8 +26,9 @@ from coverage_gis.kpi import DEFAULT_5G_CATEGORIES, KpiInputs, build_inputs, com
 from coverage_gis.layers import INPUT_LAYERS
 from coverage_gis.models import create_model
 from coverage_gis.models.base import CoverageModel
-from coverage_gis.network import CellTable, cell_table_from_layers
+from coverage_gis.network import CellTable, cell_table_or_empty
 from coverage_gis.plans import Plan, load_plan, plan_for_province
+from coverage_gis.revisions import CoverageChange, RevisionRecord, coverage_is_current, default_author
 from coverage_gis.routing import load_road_graph
 from coverage_gis.scorecard import read_indicator_table, scorecard
 from coverage_gis.workspace import Workspace
@@ -73,6 +75,14 @@ class Analysis:
                 return found
         raise NotFound("no plan for this workspace; pass --plan ID (see data/plans)")
 
+    def kpi_options(self) -> tuple[tuple[date, date] | None, list[str]]:
+        """Plan period and 5G categories used for KPIs (the workspace plan's, else defaults)."""
+        try:
+            plan = self.plan()
+        except NotFound:
+            return None, list(DEFAULT_5G_CATEGORIES)
+        return (plan.period_start, plan.period_end), list(plan.categories_5g) or list(DEFAULT_5G_CATEGORIES)
+
     def kpis(
         self,
         *,
@@ -80,19 +90,12 @@ class Analysis:
         period: tuple[date, date] | None = None,
         categories_5g: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        if period is None or categories_5g is None:
-            try:
-                plan = self.plan()
-            except NotFound:
-                plan = None
-            if plan is not None:
-                period = period or (plan.period_start, plan.period_end)
-                categories_5g = categories_5g or list(plan.categories_5g)
+        default_period, default_categories = self.kpi_options()
         return compute_kpis(
             self.inputs,
             levels=levels,
-            period=period,
-            categories_5g=categories_5g or DEFAULT_5G_CATEGORIES,
+            period=period or default_period,
+            categories_5g=categories_5g or default_categories,
         )
 
     def scorecard(self, plan_id: str | None = None, *, indicators_csv: Path | None = None) -> pd.DataFrame:
@@ -151,31 +154,69 @@ class Analysis:
         )
 
 
+SNAPSHOT_LEVELS: tuple[str, ...] = ("province", "district")
+
+
+def kpi_records(kpis: pd.DataFrame) -> list[dict[str, object]]:
+    """KPI rows as JSON-ready dicts (NaN → None), for revision snapshots and API payloads."""
+    out: list[dict[str, object]] = []
+    for row in kpis.to_dict(orient="records"):
+        clean: dict[str, object] = {}
+        for key, value in row.items():
+            if hasattr(value, "item"):
+                value = value.item()
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            clean[str(key)] = value
+        out.append(clean)
+    return out
+
+
+def coverage_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[CoverageChange]:
+    """Villages whose mobile or FTTH flag differs between two coverage tables."""
+    if not len(old):
+        return []
+    before = old.set_index("village_id")[["mobile_bb", "ftth"]]
+    after = new.set_index("village_id")[["mobile_bb", "ftth"]]
+    joined = after.join(before, rsuffix="_before", how="outer")
+    flipped = (joined["mobile_bb"] != joined["mobile_bb_before"]) | (joined["ftth"] != joined["ftth_before"])
+    return [
+        CoverageChange(
+            village_id=str(vid),
+            mobile_before=_opt_bool(row["mobile_bb_before"]),
+            mobile_after=_opt_bool(row["mobile_bb"]),
+            ftth_before=_opt_bool(row["ftth_before"]),
+            ftth_after=_opt_bool(row["ftth"]),
+        )
+        for vid, row in joined[flipped].iterrows()
+    ]
+
+
+def _opt_bool(value: object) -> bool | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return bool(value)
+
+
 def compute(
     ws: Workspace,
     *,
     model: str | None = None,
     write: bool = True,
+    author: str | None = None,
     progress: Progress | None = None,
 ) -> Analysis:
-    """Full recompute of village coverage (and store it unless ``write`` is False)."""
+    """Full recompute of village coverage; unless ``write`` is False, store it as a new revision."""
     step = progress or (lambda _msg: None)
     step("reading layers")
     layers = read_inputs(ws)
     chosen = workspace_model(ws, model)
     step(f"computing coverage ({chosen.name} model)")
-    cells = (
-        cell_table_from_layers(layers, metric_crs=ws.metric_crs)
-        if len(layers["cells"])
-        else CellTable.empty()
-    )
+    cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
     coverage = coverage_from_layers(
         layers, metric_crs=ws.metric_crs, model=chosen, ftth_reach_m=ws.config.ftth_reach_m
     )
-    if write:
-        step("writing village_coverage")
-        ws.write_layers({"village_coverage": coverage}, validate=False)
-    step("KPI inputs")
+    step("KPIs")
     inputs = build_inputs(
         layers,
         coverage,
@@ -184,24 +225,36 @@ def compute(
         ftth_reach_m=ws.config.ftth_reach_m,
         cells=cells,
     )
-    return Analysis(ws, layers, coverage, chosen, cells, inputs)
+    analysis = Analysis(ws, layers, coverage, chosen, cells, inputs)
+    if write:
+        step("writing village_coverage")
+        old = ws.read_layer("village_coverage", missing_ok=True)
+        coverage["revision"] = ws.revision + 1
+        record = RevisionRecord(
+            summary=f"full recompute ({chosen.name} model)",
+            author=author or default_author(),
+            kpi_snapshot=kpi_records(analysis.kpis(levels=SNAPSHOT_LEVELS)),
+            coverage_changes=coverage_changes(old, coverage),
+        )
+        ws.write_layers({"village_coverage": coverage}, validate=False, revision=record)
+    return analysis
 
 
 def load(ws: Workspace, *, progress: Progress | None = None) -> Analysis:
-    """The stored coverage if there is one, else a fresh computation (stored)."""
-    if not ws.has_layer("village_coverage"):
+    """The stored coverage when it is current, else a fresh computation (stored as a revision).
+
+    Stored coverage is current unless the latest revision changed inputs without
+    recomputing (an import) or the stored villages differ from the villages layer.
+    """
+    coverage = ws.read_layer("village_coverage", missing_ok=True)
+    if coverage.empty or not coverage_is_current(ws):
         return compute(ws, progress=progress)
     layers = read_inputs(ws)
-    coverage = ws.read_layer("village_coverage")
-    model_name = str(coverage["model"].iloc[0]) if len(coverage) else ws.config.model
-    chosen = workspace_model(ws, model_name)
-    cells = (
-        cell_table_from_layers(layers, metric_crs=ws.metric_crs)
-        if len(layers["cells"])
-        else CellTable.empty()
-    )
+    model_name = str(coverage["model"].iloc[0])
     if set(coverage["village_id"]) != set(layers["villages"]["village_id"]):
         return compute(ws, model=model_name, progress=progress)
+    chosen = workspace_model(ws, model_name)
+    cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
     inputs = build_inputs(
         layers,
         coverage,

@@ -154,6 +154,25 @@ def cell_table(
     )
 
 
+def concat_tables(first: CellTable, second: CellTable) -> CellTable:
+    """Cells of ``first`` followed by those of ``second``."""
+    if not len(second):
+        return first
+    if not len(first):
+        return second
+    values: dict[str, np.ndarray | None] = {}
+    for name in CellArrays.__dataclass_fields__:
+        a, b = getattr(first.arrays, name), getattr(second.arrays, name)
+        values[name] = None if a is None or b is None else np.concatenate([a, b])
+    return CellTable(
+        arrays=CellArrays(**values),  # type: ignore[arg-type]
+        cell_id=np.concatenate([first.cell_id, second.cell_id]),
+        site_id=np.concatenate([first.site_id, second.site_id]),
+        operator=np.concatenate([first.operator, second.operator]),
+        on_air=np.concatenate([first.on_air, second.on_air]),
+    )
+
+
 def cell_table_from_layers(layers: Mapping[str, pd.DataFrame], *, metric_crs: str) -> CellTable:
     """:func:`cell_table` from a mapping of layer frames."""
     communes = layers.get("communes")
@@ -163,6 +182,14 @@ def cell_table_from_layers(layers: Mapping[str, pd.DataFrame], *, metric_crs: st
         communes=communes,
         metric_crs=metric_crs,
     )
+
+
+def cell_table_or_empty(layers: Mapping[str, pd.DataFrame], *, metric_crs: str) -> CellTable:
+    """:func:`cell_table_from_layers`, or an empty table when there are no sites or cells."""
+    sites, cells = layers.get("sites"), layers.get("cells")
+    if sites is None or cells is None or not len(sites) or not len(cells):
+        return CellTable.empty()
+    return cell_table_from_layers(layers, metric_crs=metric_crs)
 
 
 def operator_bits(operators: StrArray) -> np.ndarray:

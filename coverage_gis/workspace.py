@@ -30,9 +30,11 @@ import pyogrio
 import yaml
 from filelock import FileLock, Timeout
 
+from coverage_gis import _gpkg
 from coverage_gis.crs import STORAGE_CRS, check_metric_crs
 from coverage_gis.errors import Conflict, NotFound, WorkspaceError
 from coverage_gis.layers import LayerSchema, get_schema
+from coverage_gis.revisions import RevisionRecord, append_revision, current_revision
 from coverage_gis.validation import validate_layer
 
 CONFIG_NAME = "workspace.yaml"
@@ -243,8 +245,9 @@ class Workspace:
         validate: bool = True,
         source: str = "<memory>",
         fixed_timestamp: str | None = None,
-    ) -> None:
-        """Replace whole layers, all or nothing.
+        revision: RevisionRecord | None = None,
+    ) -> int | None:
+        """Replace whole layers, all or nothing, optionally logging a revision with them.
 
         Parameters
         ----------
@@ -258,6 +261,12 @@ class Workspace:
         fixed_timestamp
             ISO time written into the GeoPackage metadata instead of now, so that
             generated workspaces are byte-reproducible.
+        revision
+            Revision to append in the same atomic replacement.
+
+        Returns
+        -------
+        The new revision number, when ``revision`` was given.
         """
         prepared: dict[str, pd.DataFrame] = {}
         for name, frame in layers.items():
@@ -266,9 +275,20 @@ class Workspace:
                 frame, _ = validate_layer(frame, schema, source=source)
             prepared[name] = frame
         with self.lock():
-            self._replace_gpkg(prepared, fixed_timestamp=fixed_timestamp)
+            return self._replace_gpkg(prepared, fixed_timestamp=fixed_timestamp, revision=revision)
 
-    def _replace_gpkg(self, layers: Mapping[str, pd.DataFrame], *, fixed_timestamp: str | None) -> None:
+    @property
+    def revision(self) -> int:
+        """Latest revision number recorded in the workspace (0 if none)."""
+        return current_revision(self.gpkg_path)
+
+    def _replace_gpkg(
+        self,
+        layers: Mapping[str, pd.DataFrame],
+        *,
+        fixed_timestamp: str | None,
+        revision: RevisionRecord | None,
+    ) -> int | None:
         fd, tmp_name = tempfile.mkstemp(prefix=".workspace-", suffix=".gpkg", dir=self.path)
         os.close(fd)
         tmp = Path(tmp_name)
@@ -278,12 +298,21 @@ class Workspace:
             else:
                 tmp.unlink()
             options = {"OGR_CURRENT_DATE": fixed_timestamp} if fixed_timestamp else {}
+            number = None
             with _gdal_config(options):
                 for name, frame in layers.items():
                     _write_frame(tmp, name, frame)
+                present = {str(row[0]) for row in pyogrio.list_layers(tmp)}
+                for name in sorted(_gpkg.ROW_EDITED_LAYERS - present):
+                    # Row-edited tables must exist before the first in-place edit.
+                    _write_frame(tmp, name, empty_layer(get_schema(name)))
+            if revision is not None:
+                with _gpkg.transaction(tmp) as conn:
+                    number = append_revision(conn, revision, time=fixed_timestamp)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.gpkg_path)
+            return number
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -296,11 +325,25 @@ def _write_frame(path: Path, layer: str, frame: pd.DataFrame) -> None:
         # and _restore_types turns them back.
         if spec.type in ("bool", "int") and str(out[spec.name].dtype) in ("boolean", "Int64"):
             out[spec.name] = out[spec.name].astype("float64")
+    for spec in schema.fields:
+        if spec.type in ("str", "date") and len(out) == 0:
+            out[spec.name] = out[spec.name].astype(object)
+        elif spec.type == "float" and len(out) == 0:
+            out[spec.name] = out[spec.name].astype("float64")
+        elif spec.type in ("int", "bool") and len(out) == 0:
+            out[spec.name] = out[spec.name].astype("int64" if spec.type == "int" else bool)
+    layer_options = {"SPATIAL_INDEX": "NO"} if layer in _gpkg.ROW_EDITED_LAYERS else {}
     if schema.has_geometry:
         if not isinstance(out, gpd.GeoDataFrame):
             raise WorkspaceError(f"layer {layer} needs a GeoDataFrame")
         pyogrio.write_dataframe(
-            out, path, layer=layer, driver="GPKG", geometry_type=schema.geometry, promote_to_multi=False
+            out,
+            path,
+            layer=layer,
+            driver="GPKG",
+            geometry_type=schema.geometry,
+            promote_to_multi=False,
+            layer_options=layer_options,
         )
     else:
         pyogrio.write_dataframe(out, path, layer=layer, driver="GPKG")

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
 from coverage_gis.admin import LEVELS
 from coverage_gis.cli._output import add_format_flags, print_frame, print_json, records
-from coverage_gis.engine import Analysis, compute, load
+from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, compute, load
+from coverage_gis.errors import LayerValidationError
 from coverage_gis.gaps import GAP_KINDS
 from coverage_gis.models import MODEL_NAMES
+from coverage_gis.revisions import kpi_snapshot
 from coverage_gis.workspace import Workspace
 
 _KPI_TABLE_COLUMNS = [
@@ -61,6 +63,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--level", choices=LEVELS, default="province", help="admin level (default province)")
     p.add_argument("--code", help="only this unit's code")
     p.add_argument("--all-columns", action="store_true", help="print every KPI column in the table view")
+    p.add_argument(
+        "--at",
+        type=int,
+        metavar="REVISION",
+        help="KPIs as recorded right after this revision (province/district)",
+    )
     add_format_flags(p)
     p.set_defaults(func=cmd_kpi)
 
@@ -127,8 +135,15 @@ def _analysis(path: Path) -> Analysis:
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
-    analysis = _analysis(args.workspace)
-    kpis = analysis.kpis(levels=[args.level])
+    if args.at is not None:
+        if args.level not in SNAPSHOT_LEVELS:
+            raise LayerValidationError(
+                f"--at keeps {' and '.join(SNAPSHOT_LEVELS)} KPIs only, not {args.level}", field="level"
+            )
+        snapshot = kpi_snapshot(Workspace.open(args.workspace), args.at)
+        kpis = snapshot[snapshot["level"] == args.level]
+    else:
+        kpis = _analysis(args.workspace).kpis(levels=[args.level])
     if args.code:
         kpis = kpis[kpis["code"] == args.code]
     if args.fmt == "table" and not args.all_columns:

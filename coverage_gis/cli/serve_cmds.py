@@ -1,0 +1,108 @@
+"""Server and key commands: ``serve`` (uvicorn + the API) and ``keys add|list|revoke``.
+
+The API package is imported inside the commands, so the rest of the CLI does not pay
+for importing FastAPI.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from coverage_gis.cli._output import print_json, print_table
+from coverage_gis.workspace import Workspace
+
+_ROLE_HELP = "planner | operator:<Viettel|VNPT|MobiFone|Vietnamobile> | admin"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "serve",
+        help="serve the query API (and the web map and tiles when installed) with uvicorn",
+        description="Run the HTTP API for one workspace. Binds to 127.0.0.1 unless told otherwise; "
+        "other settings come from COVGIS_* environment variables (see api/settings.py).",
+    )
+    p.add_argument("workspace", type=Path, metavar="WS")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    p.set_defaults(func=cmd_serve)
+
+    keys = sub.add_parser(
+        "keys",
+        help="API keys of a workspace: add, list, revoke",
+        description="API keys for edits (and for reads when anonymous reads are off). Only a salted hash "
+        "is stored in workspace.yaml; the secret is printed once by `keys add`.",
+    )
+    actions = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    p = actions.add_parser("add", help="make a key and print its secret (once)")
+    p.add_argument("workspace", type=Path, metavar="WS")
+    p.add_argument("--name", required=True, help="who holds the key")
+    p.add_argument("--role", required=True, help=_ROLE_HELP)
+    p.add_argument("--json", dest="fmt", action="store_const", const="json", default="text")
+    p.set_defaults(func=cmd_keys_add)
+
+    p = actions.add_parser("list", help="list keys (id, name, role, created; never secrets)")
+    p.add_argument("workspace", type=Path, metavar="WS")
+    p.add_argument("--json", dest="fmt", action="store_const", const="json", default="table")
+    p.set_defaults(func=cmd_keys_list)
+
+    p = actions.add_parser("revoke", help="delete a key")
+    p.add_argument("workspace", type=Path, metavar="WS")
+    p.add_argument("key_id", metavar="KEY_ID")
+    p.set_defaults(func=cmd_keys_revoke)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    ws = Workspace.open(args.workspace)  # fail fast, with the CLI's one-line error
+    if args.reload:
+        # The reloader imports the app by name in a child process: pass settings by env.
+        os.environ["COVGIS_WORKSPACE"] = str(ws.path.resolve())
+        uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, reload=True)
+        return 0
+    from api.app import create_app
+    from api.settings import Settings
+
+    settings = Settings(workspace=ws.path.resolve(), host=args.host, port=args.port)
+    print(f"serving {ws.config.name} at http://{args.host}:{args.port} (API docs at /docs); Ctrl-C stops")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_keys_add(args: argparse.Namespace) -> int:
+    from api.security import add_key
+
+    ws = Workspace.open(args.workspace)
+    key_id, secret = add_key(ws, args.name, args.role)
+    if args.fmt == "json":
+        print_json({"id": key_id, "name": args.name, "role": args.role, "secret": secret})
+    else:
+        print(f"key {key_id} for {args.name} ({args.role}); the secret is shown only now:")
+        print(secret)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from api.security import list_keys
+
+    keys = list_keys(Workspace.open(args.workspace))
+    if args.fmt == "json":
+        print_json(keys)
+        return 0
+    print_table(pd.DataFrame(keys, columns=["id", "name", "role", "created"]))
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from api.security import revoke_key
+
+    revoke_key(Workspace.open(args.workspace), args.key_id)
+    print(f"revoked key {args.key_id}")
+    return 0

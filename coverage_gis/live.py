@@ -1,0 +1,495 @@
+"""The live workspace: site edits with incremental recompute, one transaction per change.
+
+A :class:`LiveWorkspace` keeps a workspace's layers, coverage and KPIs in memory.
+An edit touching sites *S* recomputes only the villages (and priority places) inside
+the union of the old and new service areas of *S* — a disc of the model's
+``max_range_m`` around each old and new cell — and only the KPI rows of the units
+those villages, places and sites belong to. The result equals a full recompute
+(tested against ``engine.compute``). The change, its coverage rows and its revision
+are written in one SQLite transaction; the in-memory state moves on only after it
+commits, so a failure anywhere leaves both the file and the state as they were.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from coverage_gis import _gpkg
+from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
+from coverage_gis.coverage import mobile_coverage
+from coverage_gis.crs import metric_to_lonlat
+from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load
+from coverage_gis.errors import NotFound, StaleRevision
+from coverage_gis.kpi import KpiInputs, compute_kpis, poi_rows, site_rows, update_kpi_rows
+from coverage_gis.layers import get_schema
+from coverage_gis.network import CellTable, bits_to_names, cell_table, concat_tables, points_xy_m
+from coverage_gis.revisions import BBox, CoverageChange, RevisionRecord, append_revision, history
+from coverage_gis.site_edits import SiteEdit, apply_edits
+from coverage_gis.workspace import Workspace
+
+#: Coverage columns a site edit can change (FTTH depends on fiber only).
+MOBILE_COLUMNS: tuple[str, ...] = (
+    "mobile_bb",
+    "best_tech",
+    "operators",
+    "n_operators",
+    "best_signal_dbm",
+    "has_4g",
+    "has_5g",
+    "mobile_gap_reason",
+)
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """What one committed change did."""
+
+    revision: int
+    summary: str
+    changed_site_ids: tuple[str, ...]
+    gained_mobile: tuple[str, ...]
+    lost_mobile: tuple[str, ...]
+    changed_village_ids: tuple[str, ...]
+    recomputed_villages: int
+    dirty_bbox: BBox | None
+    kpi_before: dict[str, Any]
+    kpi_after: dict[str, Any]
+    elapsed_ms: float
+
+    @property
+    def kpi_delta(self) -> dict[str, float]:
+        """Numeric province KPIs that moved: after − before."""
+        delta: dict[str, float] = {}
+        for key, after in self.kpi_after.items():
+            before = self.kpi_before.get(key)
+            if isinstance(after, (int, float)) and isinstance(before, (int, float)) and after != before:
+                delta[key] = float(after) - float(before)
+        return delta
+
+
+def _align(coverage: pd.DataFrame, villages: pd.DataFrame) -> gpd.GeoDataFrame:
+    aligned = coverage.set_index("village_id").loc[villages["village_id"].to_numpy()].reset_index()
+    return gpd.GeoDataFrame(aligned, geometry="geometry", crs="EPSG:4326")
+
+
+class LiveWorkspace:
+    """A workspace held in memory for fast site edits. Open with :meth:`open`."""
+
+    def __init__(self, workspace: Workspace, analysis: Analysis, *, lock_timeout_s: float = 10.0) -> None:
+        self.workspace = workspace
+        #: Seconds a change waits for another writer before failing with Conflict.
+        self.lock_timeout_s = lock_timeout_s
+        self._set_state(analysis, workspace.revision)
+
+    @classmethod
+    def open(cls, path: Path | str) -> LiveWorkspace:
+        """Load a workspace (computing coverage first if it has none that is current)."""
+        ws = Workspace.open(path)
+        return cls(ws, load(ws))
+
+    # -- state ------------------------------------------------------------------------------
+    def _set_state(self, analysis: Analysis, revision: int, kpis: pd.DataFrame | None = None) -> None:
+        villages = analysis.layers["villages"]
+        analysis.coverage = _align(analysis.coverage, villages)
+        self.analysis = analysis
+        self.revision = revision
+        metric = analysis.metric_crs
+        vx, vy = points_xy_m(villages, metric)
+        self._village_xy = np.column_stack([vx, vy])
+        self._village_tree = cKDTree(self._village_xy) if len(vx) else None
+        pois = analysis.layers.get("pois")
+        px, py = points_xy_m(pois, metric) if pois is not None and len(pois) else (np.empty(0), np.empty(0))
+        self._poi_tree = cKDTree(np.column_stack([px, py])) if len(px) else None
+        self._kpi_period, self._kpi_categories = analysis.kpi_options()
+        self.kpis = kpis if kpis is not None else self._full_kpis(analysis.inputs)
+
+    def _full_kpis(self, inputs: KpiInputs) -> pd.DataFrame:
+        return compute_kpis(
+            inputs, levels=LEVELS, period=self._kpi_period, categories_5g=self._kpi_categories
+        )
+
+    def refresh(self) -> bool:
+        """Reload when another process changed the workspace; True if it did."""
+        current = self.workspace.revision
+        if current == self.revision:
+            return False
+        self.workspace = Workspace.open(self.workspace.path)
+        self._set_state(load(self.workspace), self.workspace.revision)
+        return True
+
+    def province_kpis(self, kpis: pd.DataFrame | None = None) -> dict[str, Any]:
+        """The first province's KPI row (the workspace's main province)."""
+        table = self.kpis if kpis is None else kpis
+        rows = table[table["level"] == "province"]
+        return kpi_records(rows.iloc[:1])[0] if len(rows) else {}
+
+    # -- reads ------------------------------------------------------------------------------
+    def site(self, site_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """A site with its cells as plain dicts (``NotFound`` if absent)."""
+        sites = self.analysis.layers["sites"]
+        match = sites[sites["site_id"] == site_id]
+        if match.empty:
+            raise NotFound(f"no site {site_id!r}")
+        row = match.iloc[0]
+        site = {k: _plain(row[k]) for k in get_schema("sites").field_names}
+        site["lon"], site["lat"] = float(row.geometry.x), float(row.geometry.y)
+        cells = self.analysis.layers["cells"]
+        cell_rows = [
+            {str(k): _plain(v) for k, v in rec.items()}
+            for rec in cells[cells["site_id"] == site_id].to_dict(orient="records")
+        ]
+        return site, cell_rows
+
+    def history(self) -> pd.DataFrame:
+        return history(self.workspace)
+
+    # -- writes -----------------------------------------------------------------------------
+    def add_site(
+        self,
+        site: Mapping[str, Any],
+        cells: Sequence[Mapping[str, Any]],
+        *,
+        author: str,
+        expected_revision: int | None = None,
+    ) -> ChangeResult:
+        site_id = str(site.get("site_id") or "")
+        payload = {k: v for k, v in site.items() if k != "site_id"}
+        edit = SiteEdit(op="add", site_id=site_id, site=payload, cells=list(cells))
+        return self.apply([edit], author=author, expected_revision=expected_revision)
+
+    def update_site(
+        self,
+        site_id: str,
+        changes: Mapping[str, Any],
+        cells: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        cell_changes: Mapping[str, Mapping[str, Any]] | None = None,
+        author: str,
+        expected_revision: int | None = None,
+    ) -> ChangeResult:
+        edit = SiteEdit(
+            op="update",
+            site_id=site_id,
+            site=dict(changes),
+            cells=list(cells) if cells is not None else None,
+            cell_changes=cell_changes,
+        )
+        return self.apply([edit], author=author, expected_revision=expected_revision)
+
+    def remove_site(self, site_id: str, *, author: str, expected_revision: int | None = None) -> ChangeResult:
+        return self.apply(
+            [SiteEdit(op="remove", site_id=site_id)], author=author, expected_revision=expected_revision
+        )
+
+    def apply(
+        self,
+        edits: Sequence[SiteEdit],
+        *,
+        author: str,
+        expected_revision: int | None = None,
+        summary: str | None = None,
+    ) -> ChangeResult:
+        """Apply a batch of site edits as one revision.
+
+        Raises
+        ------
+        StaleRevision
+            ``expected_revision`` is given and is not the current revision.
+        Conflict, NotFound, LayerValidationError
+            From the edits themselves; nothing is written.
+        """
+        started = time.perf_counter()
+        with self.workspace.lock(timeout_s=self.lock_timeout_s):
+            self.refresh()
+            if expected_revision is not None and expected_revision != self.revision:
+                raise StaleRevision(
+                    f"workspace is at revision {self.revision}, not {expected_revision}; reload and retry"
+                )
+            plan = self._plan(edits)
+            number = self._persist(plan, author=author, summary=summary or _summary(edits))
+            self._commit(plan, number)
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        return ChangeResult(
+            revision=number,
+            summary=summary or _summary(edits),
+            changed_site_ids=plan.touched,
+            gained_mobile=plan.gained,
+            lost_mobile=plan.lost,
+            changed_village_ids=plan.changed_ids,
+            recomputed_villages=len(plan.village_index),
+            dirty_bbox=plan.dirty_bbox,
+            kpi_before=plan.kpi_before,
+            kpi_after=self.province_kpis(),
+            elapsed_ms=elapsed_ms,
+        )
+
+    # -- the three steps of a change ----------------------------------------------------------
+    def _plan(self, edits: Sequence[SiteEdit]) -> _ChangePlan:
+        a = self.analysis
+        layers = a.layers
+        metric = a.metric_crs
+        edited = apply_edits(layers["sites"], layers["cells"], edits)
+        touched = edited.touched_site_ids
+        is_touched = np.isin(a.cells.site_id, list(touched))
+        old_cells = a.cells.subset(is_touched)
+        new_sites = edited.sites[edited.sites["site_id"].isin(touched)]
+        new_cell_rows = edited.cells[edited.cells["site_id"].isin(touched)]
+        communes = layers["communes"]
+        new_cells = (
+            cell_table(new_sites, new_cell_rows, communes=communes, metric_crs=metric)
+            if len(new_sites) and len(new_cell_rows)
+            else CellTable.empty()
+        )
+        cells = concat_tables(a.cells.subset(~is_touched), new_cells)
+
+        centres = np.concatenate(
+            [
+                np.column_stack([old_cells.arrays.x_m, old_cells.arrays.y_m]).reshape(-1, 2),
+                np.column_stack([new_cells.arrays.x_m, new_cells.arrays.y_m]).reshape(-1, 2),
+            ]
+        )
+        reach = np.concatenate([a.model.max_range_m(old_cells.arrays), a.model.max_range_m(new_cells.arrays)])
+        village_index = _within(self._village_tree, centres, reach)
+        poi_index = _within(self._poi_tree, centres, reach)
+        dirty_bbox = _bbox_lonlat(centres, reach, metric)
+
+        villages = layers["villages"]
+        coverage = a.coverage.copy()
+        inputs_v = a.inputs.villages.copy()
+        if len(village_index):
+            subset = villages.iloc[village_index]
+            near = _cells_near(cells, self._village_xy[village_index], float(reach.max(initial=0.0)), a.model)
+            mobile = mobile_coverage(subset, near, model=a.model, metric_crs=metric)
+            values = {
+                "mobile_bb": mobile.mobile_bb,
+                "best_tech": mobile.best_tech,
+                "operators": bits_to_names(mobile.operator_bits),
+                "n_operators": np.bitwise_count(mobile.operator_bits.astype(np.uint64)).astype(np.int64),
+                "best_signal_dbm": mobile.best_signal_dbm,
+                "has_4g": mobile.has_4g,
+                "has_5g": mobile.has_5g,
+                "mobile_gap_reason": mobile.gap_reason,
+            }
+            before = coverage.iloc[village_index][list(MOBILE_COLUMNS)].copy()
+            for col, arr in values.items():
+                _set_rows(coverage, village_index, col, arr)
+            for col in ("mobile_bb", "has_4g", "has_5g", "operators"):
+                _set_rows(inputs_v, village_index, col, values[col])
+            after = coverage.iloc[village_index][list(MOBILE_COLUMNS)]
+            differs = ~_rows_equal(before, after)
+        else:
+            before = coverage.iloc[0:0]
+            differs = np.zeros(0, dtype=bool)
+        changed_rows = village_index[differs]
+        flipped_before = before["mobile_bb"].to_numpy(dtype=bool)
+        flipped_after = coverage.iloc[village_index]["mobile_bb"].to_numpy(dtype=bool)
+        ids = coverage["village_id"].to_numpy()
+        gained = tuple(ids[village_index[~flipped_before & flipped_after]])
+        lost = tuple(ids[village_index[flipped_before & ~flipped_after]])
+
+        new_layers = dict(layers)
+        new_layers["sites"] = edited.sites
+        new_layers["cells"] = edited.cells
+        old_site_rows = a.inputs.sites[a.inputs.sites["site_id"].isin(touched)]
+        added_site_rows = site_rows(new_sites, new_cell_rows, communes)
+        inputs_s = pd.concat(
+            [a.inputs.sites[~a.inputs.sites["site_id"].isin(touched)], added_site_rows], ignore_index=True
+        )
+        inputs_p = a.inputs.pois.copy()
+        if len(poi_index):
+            pois = layers["pois"]
+            refreshed = poi_rows(
+                pois.iloc[poi_index],
+                new_layers,
+                cells,
+                model=a.model,
+                metric_crs=metric,
+                ftth_reach_m=self.workspace.config.ftth_reach_m,
+            )
+            for col in ("mobile_bb", "has_5g"):
+                _set_rows(inputs_p, poi_index, col, refreshed[col].to_numpy())
+        inputs = KpiInputs(villages=inputs_v, sites=inputs_s, pois=inputs_p, speed_tests=a.inputs.speed_tests)
+
+        codes: dict[str, set[str]] = {}
+        for level in LEVELS:
+            col = LEVEL_COLUMNS[level][0]
+            found = set(inputs_v.iloc[village_index][col].dropna())
+            found |= set(old_site_rows[col].dropna()) | set(added_site_rows[col].dropna())
+            found |= set(inputs_p.iloc[poi_index][col].dropna()) if len(poi_index) else set()
+            codes[level] = {str(c) for c in found}
+        kpis = update_kpi_rows(
+            self.kpis, inputs, codes, period=self._kpi_period, categories_5g=self._kpi_categories
+        )
+        analysis = replace(a, layers=new_layers, coverage=coverage, cells=cells, inputs=inputs)
+        return _ChangePlan(
+            touched=touched,
+            edited_sites=new_sites,
+            edited_cells=new_cell_rows,
+            village_index=village_index,
+            changed_rows=changed_rows,
+            changed_ids=tuple(ids[changed_rows]),
+            gained=gained,
+            lost=lost,
+            before=before[differs],
+            dirty_bbox=dirty_bbox,
+            analysis=analysis,
+            kpis=kpis,
+            kpi_before=self.province_kpis(),
+        )
+
+    def _persist(self, plan: _ChangePlan, *, author: str, summary: str) -> int:
+        coverage = plan.analysis.coverage
+        number = self.revision + 1
+        rows = coverage.iloc[plan.changed_rows]
+        changes = [
+            CoverageChange(
+                village_id=str(vid),
+                mobile_before=bool(b),
+                mobile_after=bool(a),
+                ftth_before=bool(f),
+                ftth_after=bool(f),
+            )
+            for vid, b, a, f in zip(
+                rows["village_id"], plan.before["mobile_bb"], rows["mobile_bb"], rows["ftth"], strict=True
+            )
+            if bool(b) != bool(a)
+        ]
+        record = RevisionRecord(
+            summary=summary,
+            author=author,
+            changed_ids=plan.touched,
+            dirty_bbox=plan.dirty_bbox,
+            kpi_snapshot=kpi_records(plan.kpis[plan.kpis["level"].isin(SNAPSHOT_LEVELS)]),
+            coverage_changes=changes,
+        )
+        with _gpkg.transaction(self.workspace.gpkg_path) as conn:
+            _gpkg.delete_where_in(conn, "sites", "site_id", plan.touched)
+            _gpkg.insert_rows(conn, "sites", _site_records(plan.edited_sites))
+            _gpkg.delete_where_in(conn, "cells", "site_id", plan.touched)
+            _gpkg.insert_rows(conn, "cells", _cell_records(plan.edited_cells))
+            _gpkg.update_rows(
+                conn,
+                "village_coverage",
+                "village_id",
+                [
+                    {**{c: _plain(rec[c]) for c in ("village_id", *MOBILE_COLUMNS)}, "revision": number}
+                    for rec in rows.to_dict(orient="records")
+                ],
+            )
+            return append_revision(conn, record)
+
+    def _commit(self, plan: _ChangePlan, number: int) -> None:
+        coverage = plan.analysis.coverage
+        if len(plan.changed_rows):
+            _set_rows(coverage, plan.changed_rows, "revision", np.full(len(plan.changed_rows), number))
+        self.analysis = plan.analysis
+        self.revision = number
+        self.kpis = plan.kpis
+
+
+@dataclass(frozen=True)
+class _ChangePlan:
+    touched: tuple[str, ...]
+    edited_sites: gpd.GeoDataFrame
+    edited_cells: pd.DataFrame
+    village_index: np.ndarray
+    changed_rows: np.ndarray
+    changed_ids: tuple[str, ...]
+    gained: tuple[str, ...]
+    lost: tuple[str, ...]
+    before: pd.DataFrame
+    dirty_bbox: BBox | None
+    analysis: Analysis
+    kpis: pd.DataFrame
+    kpi_before: dict[str, Any]
+
+
+def _summary(edits: Sequence[SiteEdit]) -> str:
+    parts = [f"{e.op} site {e.site_id}" for e in edits[:5]]
+    more = f" and {len(edits) - 5} more" if len(edits) > 5 else ""
+    return ", ".join(parts) + more
+
+
+def _within(tree: cKDTree | None, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """Sorted indices of tree points within any (centre, radius) disc."""
+    if tree is None or not len(centres):
+        return np.empty(0, dtype=np.int64)
+    hits = tree.query_ball_point(centres, radii)
+    found: Iterable[int] = (i for group in hits for i in group)
+    return np.unique(np.fromiter(found, dtype=np.int64))
+
+
+def _cells_near(cells: CellTable, points_xy: np.ndarray, margin_m: float, model: Any) -> CellTable:
+    """Cells whose reach can touch the bounding box of ``points_xy``: all that can serve them."""
+    if not len(cells):
+        return cells
+    reach = model.max_range_m(cells.arrays)
+    lo = points_xy.min(axis=0)
+    hi = points_xy.max(axis=0)
+    x, y = cells.arrays.x_m, cells.arrays.y_m
+    mask = (x >= lo[0] - reach) & (x <= hi[0] + reach) & (y >= lo[1] - reach) & (y <= hi[1] + reach)
+    return cells.subset(mask)
+
+
+def _bbox_lonlat(centres: np.ndarray, radii: np.ndarray, metric_crs: str) -> BBox | None:
+    if not len(centres):
+        return None
+    xs = np.concatenate([centres[:, 0] - radii, centres[:, 0] + radii])
+    ys = np.concatenate([centres[:, 1] - radii, centres[:, 1] + radii])
+    corners_x = np.array([xs.min(), xs.min(), xs.max(), xs.max()])
+    corners_y = np.array([ys.min(), ys.max(), ys.min(), ys.max()])
+    lon, lat = metric_to_lonlat(corners_x, corners_y, metric_crs)
+    return (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+
+
+def _rows_equal(before: pd.DataFrame, after: pd.DataFrame) -> np.ndarray:
+    equal = np.ones(len(before), dtype=bool)
+    for col in before.columns:
+        b = before[col].to_numpy(dtype=object)
+        a = after[col].to_numpy(dtype=object)
+        both_missing = pd.isna(b) & pd.isna(a)
+        equal &= both_missing | (b == a)
+    return equal
+
+
+def _set_rows(frame: pd.DataFrame, index: np.ndarray, column: str, values: Any) -> None:
+    """Assign ``values`` to positional rows ``index`` of one column (keeping an object column object)."""
+    column_values = frame[column].to_numpy(copy=True)
+    if column_values.dtype != object and np.asarray(values).dtype == object:
+        column_values = column_values.astype(object)
+    column_values[index] = values
+    frame[column] = column_values
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _site_records(sites: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    names = get_schema("sites").field_names
+    out = []
+    for rec, geom in zip(sites[names].to_dict(orient="records"), sites.geometry, strict=True):
+        row = {str(k): _plain(v) for k, v in rec.items()}
+        row["geom"] = _gpkg.point_blob(float(geom.x), float(geom.y))
+        out.append(row)
+    return out
+
+
+def _cell_records(cells: pd.DataFrame) -> list[dict[str, Any]]:
+    names = get_schema("cells").field_names
+    return [{str(k): _plain(v) for k, v in rec.items()} for rec in cells[names].to_dict(orient="records")]

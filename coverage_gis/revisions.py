@@ -1,0 +1,193 @@
+"""Workspace revisions: the change log, KPI snapshots and coverage diffs.
+
+Every change to a workspace (import, full recompute, site edit) appends one row to
+the ``revisions`` layer in the same transaction as the change itself: number, UTC
+time, author, summary, changed ids, the dirty bbox (the area whose coverage may have
+changed, for tile-cache invalidation) and a snapshot of province and district KPIs.
+Villages whose coverage flipped are recorded in ``coverage_changes``, which is what
+``covgis diff`` reads.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from coverage_gis import _gpkg
+from coverage_gis.errors import NotFound
+
+if TYPE_CHECKING:
+    from coverage_gis.workspace import Workspace
+
+BBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class CoverageChange:
+    """One village's coverage before and after a revision."""
+
+    village_id: str
+    mobile_before: bool | None
+    mobile_after: bool | None
+    ftth_before: bool | None
+    ftth_after: bool | None
+
+
+@dataclass(frozen=True)
+class RevisionRecord:
+    """What a change writes into the log (the number and time are assigned on append)."""
+
+    summary: str
+    author: str
+    changed_ids: Sequence[str] = ()
+    dirty_bbox: BBox | None = None
+    kpi_snapshot: Sequence[dict[str, Any]] = ()
+    coverage_changes: Sequence[CoverageChange] = field(default_factory=tuple)
+    #: False for changes of inputs that leave village_coverage to be recomputed (imports).
+    coverage_current: bool = True
+
+
+def default_author() -> str:
+    """The OS user, for CLI changes without an API key."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "unknown")
+
+
+def current_revision(gpkg_path: Path) -> int:
+    """The workspace's latest revision number (0 before any recorded change)."""
+    value = _gpkg.scalar(gpkg_path, 'SELECT MAX("revision") FROM "revisions"')
+    return int(value) if value is not None else 0
+
+
+def coverage_is_current(ws: Workspace) -> bool:
+    """False when the latest revision changed inputs without recomputing coverage."""
+    value = _gpkg.scalar(
+        ws.gpkg_path, 'SELECT "coverage_current" FROM "revisions" ORDER BY "revision" DESC LIMIT 1'
+    )
+    return value is None or bool(value)
+
+
+def append_revision(conn: sqlite3.Connection, record: RevisionRecord, *, time: str | None = None) -> int:
+    """Append ``record`` inside the caller's transaction and return its number."""
+    last = conn.execute('SELECT MAX("revision") FROM "revisions"').fetchone()[0]
+    number = int(last or 0) + 1
+    _gpkg.insert_rows(
+        conn,
+        "revisions",
+        [
+            {
+                "revision": number,
+                "time": time or datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "author": record.author,
+                "summary": record.summary,
+                "changed_ids": json.dumps(list(record.changed_ids), ensure_ascii=False),
+                "dirty_bbox": json.dumps(list(record.dirty_bbox)) if record.dirty_bbox else "",
+                "kpi_snapshot": json.dumps(
+                    list(record.kpi_snapshot), ensure_ascii=False, default=_json_default
+                ),
+                "coverage_current": record.coverage_current,
+            }
+        ],
+    )
+    _gpkg.insert_rows(
+        conn,
+        "coverage_changes",
+        [
+            {
+                "change_id": f"{number}:{c.village_id}",
+                "revision": number,
+                "village_id": c.village_id,
+                "mobile_before": c.mobile_before,
+                "mobile_after": c.mobile_after,
+                "ftth_before": c.ftth_before,
+                "ftth_after": c.ftth_after,
+            }
+            for c in record.coverage_changes
+        ],
+    )
+    return number
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if value is pd.NA:
+        return None
+    return str(value)
+
+
+def history(ws: Workspace) -> pd.DataFrame:
+    """All revisions, oldest first."""
+    frame = ws.read_layer("revisions", missing_ok=True)
+    return frame.sort_values("revision").reset_index(drop=True)
+
+
+def kpi_snapshot(ws: Workspace, revision: int) -> pd.DataFrame:
+    """Province and district KPIs as they were right after ``revision``."""
+    revs = history(ws)
+    if revs.empty or revision not in set(revs["revision"]):
+        raise NotFound(f"no revision {revision}; `covgis history` lists them")
+    upto = revs[(revs["revision"] <= revision) & (revs["kpi_snapshot"].fillna("").str.len() > 2)]
+    if upto.empty:
+        raise NotFound(f"revision {revision} has no KPI snapshot")
+    rows = json.loads(upto.iloc[-1]["kpi_snapshot"])
+    return pd.DataFrame(rows)
+
+
+def diff(ws: Workspace, from_revision: int, to_revision: int) -> pd.DataFrame:
+    """Villages whose mobile or FTTH coverage differs between two revisions.
+
+    Changes recorded after ``from_revision`` up to ``to_revision`` are folded per
+    village (first *before*, last *after*); villages that flipped and flipped back
+    are dropped. Swapping the arguments swaps before and after.
+    """
+    lo, hi = sorted((from_revision, to_revision))
+    known = set(history(ws)["revision"]) | {0}
+    for rev in (lo, hi):
+        if rev not in known:
+            raise NotFound(f"no revision {rev}; `covgis history` lists them")
+    changes = ws.read_layer("coverage_changes", missing_ok=True)
+    window = changes[(changes["revision"] > lo) & (changes["revision"] <= hi)].sort_values("revision")
+    columns = ["village_id", "mobile_before", "mobile_after", "ftth_before", "ftth_after", "change"]
+    if window.empty:
+        return pd.DataFrame(columns=columns)
+    folded = window.groupby("village_id", sort=True).agg(
+        mobile_before=("mobile_before", "first"),
+        mobile_after=("mobile_after", "last"),
+        ftth_before=("ftth_before", "first"),
+        ftth_after=("ftth_after", "last"),
+    )
+    if from_revision > to_revision:
+        folded = folded.rename(
+            columns={
+                "mobile_before": "mobile_after",
+                "mobile_after": "mobile_before",
+                "ftth_before": "ftth_after",
+                "ftth_after": "ftth_before",
+            }
+        )
+    changed = (folded["mobile_before"] != folded["mobile_after"]) | (
+        folded["ftth_before"] != folded["ftth_after"]
+    )
+    out = folded[changed].reset_index()
+    labels = []
+    for rec in out.to_dict(orient="records"):
+        parts = []
+        if rec["mobile_before"] != rec["mobile_after"]:
+            parts.append("gained mobile" if rec["mobile_after"] else "lost mobile")
+        if rec["ftth_before"] != rec["ftth_after"]:
+            parts.append("gained FTTH" if rec["ftth_after"] else "lost FTTH")
+        labels.append(", ".join(parts))
+    out["change"] = labels
+    return out[columns]

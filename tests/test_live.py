@@ -1,0 +1,229 @@
+"""Incremental site edits: equal to a full recompute, atomic, serialised, logged."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from coverage_gis import engine, revisions
+from coverage_gis.errors import Conflict, LayerValidationError, NotFound, StaleRevision
+from coverage_gis.live import LiveWorkspace
+from coverage_gis.site_edits import SiteEdit
+from coverage_gis.workspace import Workspace
+
+from .conftest import METRIC, at, tiny_layers
+
+COMPARED = [
+    "village_id",
+    "mobile_bb",
+    "best_tech",
+    "operators",
+    "n_operators",
+    "best_signal_dbm",
+    "has_4g",
+    "has_5g",
+    "ftth",
+    "mobile_gap_reason",
+    "ftth_gap_reason",
+]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _new_ws(folder: Path) -> Workspace:
+    ws = Workspace.create(folder, metric_crs=METRIC, provinces=["99"])
+    ws.write_layers(tiny_layers(), source="tiny fixture")
+    return ws
+
+
+def _site(dx: float, dy: float, **extra: Any) -> dict[str, Any]:
+    p = at(dx, dy)
+    return {"lon": p.x, "lat": p.y, "status": "on_air", "height_m": 30.0, **extra}
+
+
+def _cell(cell_id: str, operator: str = "MobiFone", tech: str = "4G", **extra: Any) -> dict[str, Any]:
+    return {"cell_id": cell_id, "operator": operator, "tech": tech, "status": "on_air", **extra}
+
+
+def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame[COMPARED].sort_values("village_id").reset_index(drop=True).astype(object)
+    return out.where(out.notna(), None)
+
+
+def assert_matches_full_recompute(live: LiveWorkspace) -> None:
+    fresh = engine.compute(Workspace.open(live.workspace.path), write=False)
+    got = _normalised(live.analysis.coverage)
+    want = _normalised(fresh.coverage)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    kpis_live = live.kpis.sort_values(["level", "code"]).reset_index(drop=True)
+    kpis_full = fresh.kpis().sort_values(["level", "code"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(kpis_live, kpis_full, check_dtype=False)
+
+
+def test_add_then_remove_site_restores_kpis(tiny_ws: Workspace) -> None:
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    start = live.revision
+    before = live.province_kpis()["villages_mobile_bb_pct"]
+    added = live.add_site({"site_id": "NEW", **_site(6500, 0)}, [_cell("NEW-1", tech="4G")], author="tester")
+    assert added.revision == start + 1
+    assert added.gained_mobile == ("V2",)
+    assert added.kpi_after["villages_mobile_bb_pct"] == pytest.approx(100.0)
+    assert added.kpi_delta["villages_mobile_bb_pct"] == pytest.approx(100.0 - before)
+    assert added.dirty_bbox is not None
+    assert_matches_full_recompute(live)
+    removed = live.remove_site("NEW", author="tester")
+    assert removed.lost_mobile == ("V2",)
+    assert removed.kpi_after["villages_mobile_bb_pct"] == pytest.approx(before)
+    assert_matches_full_recompute(live)
+    log = revisions.history(tiny_ws)
+    assert list(log["summary"].iloc[-2:]) == ["add site NEW", "remove site NEW"]
+    assert list(log["author"].iloc[-2:]) == ["tester", "tester"]
+    changed = revisions.diff(tiny_ws, start, start + 1)
+    assert list(changed["village_id"]) == ["V2"]
+    assert changed.iloc[0]["change"] == "gained mobile"
+    assert revisions.diff(tiny_ws, start, start + 2).empty
+    snap = revisions.kpi_snapshot(tiny_ws, start + 1)
+    assert snap[snap["level"] == "province"].iloc[0]["villages_mobile_bb_pct"] == pytest.approx(100.0)
+
+
+def test_switching_on_planned_site(tiny_ws: Workspace) -> None:
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    result = live.update_site(
+        "S2", {"status": "on_air"}, cell_changes={"S2-VT-4G": {"status": "on_air"}}, author="t"
+    )
+    assert result.gained_mobile == ("V2",)
+    assert_matches_full_recompute(live)
+
+
+def test_sector_turned_away_loses_coverage(tiny_ws: Workspace) -> None:
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    live.add_site({"site_id": "SEC", **_site(6000, -1000)}, [_cell("SEC-1", azimuth_deg=0.0)], author="t")
+    assert "V2" in set(live.analysis.coverage.query("mobile_bb")["village_id"])
+    result = live.update_site("SEC", {}, cell_changes={"SEC-1": {"azimuth_deg": 180.0}}, author="t")
+    assert result.lost_mobile == ("V2",)
+    assert_matches_full_recompute(live)
+
+
+def test_failed_write_leaves_workspace_and_state_unchanged(
+    tiny_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    digest, revision = _digest(tiny_ws.gpkg_path), live.revision
+    coverage = live.analysis.coverage.copy()
+
+    def crash(*_args: object, **_kwargs: object) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("coverage_gis.live.append_revision", crash)
+    with pytest.raises(RuntimeError):
+        live.add_site({"site_id": "NEW", **_site(6500, 0)}, [_cell("NEW-1")], author="t")
+    assert _digest(tiny_ws.gpkg_path) == digest
+    assert live.revision == revision
+    pd.testing.assert_frame_equal(live.analysis.coverage, coverage)
+    monkeypatch.undo()
+    assert_matches_full_recompute(live)
+
+
+@pytest.mark.parametrize(
+    ("edit", "error"),
+    [
+        (SiteEdit(op="add", site_id="S1", site=_site(0, 0), cells=[]), Conflict),
+        (SiteEdit(op="remove", site_id="NOPE"), NotFound),
+        (
+            SiteEdit(op="add", site_id="X", site={**_site(0, 0), "colour": "red"}, cells=[]),
+            LayerValidationError,
+        ),
+        (SiteEdit(op="add", site_id="X", site=_site(0, 0), cells=[_cell("S1-VT-4G")]), Conflict),
+        (
+            SiteEdit(op="add", site_id="X", site=_site(0, 0), cells=[_cell("X1", tech="6G")]),
+            LayerValidationError,
+        ),
+        (SiteEdit(op="update", site_id="S1", site={"lat": 200.0}), LayerValidationError),
+    ],
+)
+def test_bad_edits_write_nothing(tiny_ws: Workspace, edit: SiteEdit, error: type[Exception]) -> None:
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    digest = _digest(tiny_ws.gpkg_path)
+    with pytest.raises(error):
+        live.apply([edit], author="t")
+    assert _digest(tiny_ws.gpkg_path) == digest
+
+
+def test_stale_revision_and_refresh(tiny_ws: Workspace) -> None:
+    first = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    second = LiveWorkspace.open(tiny_ws.path)
+    seen = second.revision
+    first.add_site({"site_id": "A", **_site(6500, 0)}, [_cell("A-1")], author="one")
+    with pytest.raises(StaleRevision):
+        second.remove_site("A", author="two", expected_revision=seen)
+    result = second.remove_site("A", author="two")  # refreshes, then applies on top
+    assert result.revision == seen + 2
+    assert_matches_full_recompute(second)
+
+
+def test_second_writer_gets_conflict(tiny_ws: Workspace) -> None:
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws), lock_timeout_s=0.2)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with tiny_ws.lock():
+            holding.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    holding.wait(5)
+    digest = _digest(tiny_ws.gpkg_path)
+    try:
+        with pytest.raises(Conflict):
+            live.add_site({"site_id": "B", **_site(100, 100)}, [_cell("B-1")], author="t")
+    finally:
+        release.set()
+        thread.join()
+    assert _digest(tiny_ws.gpkg_path) == digest
+
+
+_ops = st.sampled_from(["add", "update", "remove"])
+_edit = st.tuples(
+    _ops,
+    st.floats(-9000, 12000),
+    st.floats(-6000, 9000),
+    st.sampled_from(["3G", "4G", "5G", "2G"]),
+    st.sampled_from(["Viettel", "VNPT", "MobiFone"]),
+    st.one_of(st.none(), st.floats(0, 359)),
+    st.sampled_from(["on_air", "planned"]),
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_edit, min_size=1, max_size=4))
+def test_random_edits_equal_full_recompute(steps: list[tuple[Any, ...]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = _new_ws(Path(tmp) / "ws")
+        live = LiveWorkspace(ws, engine.compute(ws))
+        added: list[str] = []
+        for n, (op, dx, dy, tech, operator, azimuth, status) in enumerate(steps):
+            if op == "add" or not added:
+                site_id = f"H{n}"
+                cell = _cell(f"{site_id}-1", operator=operator, tech=tech, status=status, azimuth_deg=azimuth)
+                live.add_site({"site_id": site_id, **_site(dx, dy, status=status)}, [cell], author="h")
+                added.append(site_id)
+            elif op == "update":
+                live.update_site(
+                    added[-1], {"lon": at(dx, dy).x, "lat": at(dx, dy).y, "status": status}, author="h"
+                )
+            else:
+                live.remove_site(added.pop(), author="h")
+            assert_matches_full_recompute(live)
+        assert int(np.asarray(live.revision)) == 1 + len(steps)
