@@ -321,7 +321,7 @@ def _level_rows(
                 target[part.index.to_numpy(dtype=np.int64)] = part.to_numpy()
 
     def as_int(values: np.ndarray) -> np.ndarray:
-        return np.rint(values).astype(np.int64)
+        return np.asarray(np.rint(values), dtype=np.int64)
 
     columns: dict[str, np.ndarray] = {
         "villages": as_int(villages),

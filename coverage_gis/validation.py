@@ -71,6 +71,10 @@ class _Collector:
         raise err
 
 
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
 def _nfc(value: Any) -> Any:
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value.strip())
@@ -89,7 +93,9 @@ def _coerce_str(series: pd.Series) -> pd.Series:
             return str(int(v))
         return _nfc(str(v))
 
-    return series.map(conv).astype(object)
+    converted = series.map(conv).astype(object)
+    # pandas turns None returned by map into NaN; keep missing values as None.
+    return converted.where(converted.notna(), None)
 
 
 def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
@@ -158,7 +164,7 @@ def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
 def _check_allowed(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
     assert spec.allowed is not None
     canonical = {unicodedata.normalize("NFC", a).casefold(): a for a in spec.allowed}
-    mapped = series.map(lambda v: canonical.get(str(v).casefold(), "__bad__") if v is not None else None)
+    mapped = series.map(lambda v: None if _missing(v) else canonical.get(str(v).casefold(), "__bad__"))
     bad = (mapped == "__bad__").to_numpy()
     if bad.any():
         row = _row_label(series.index, bad)
@@ -323,7 +329,7 @@ def validate_layer(
     for spec in schema.fields:
         original = by_lower.get(spec.name.casefold())
         if original is None:
-            if spec.required:
+            if spec.required and spec.default is None:
                 out.add(f"missing required field {spec.name!r}", field=spec.name)
                 continue
             series = pd.Series([None] * len(frame), index=frame.index, dtype=object)

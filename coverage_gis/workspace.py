@@ -104,6 +104,7 @@ class Workspace:
     def __init__(self, path: Path, config: WorkspaceConfig) -> None:
         self.path = path
         self.config = config
+        self._file_lock: FileLock | None = None
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -194,10 +195,15 @@ class Workspace:
     # -- locking ------------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> Iterator[None]:
-        """Exclusive writer lock; :class:`Conflict` if another writer holds it too long."""
-        lock = FileLock(str(self.path / _LOCK_NAME), timeout=timeout_s)
+        """Exclusive writer lock; :class:`Conflict` if another writer holds it too long.
+
+        Re-entrant within one thread of one Workspace object, so a caller holding the
+        lock (checks, then write) can call methods that take it again.
+        """
+        if self._file_lock is None:
+            self._file_lock = FileLock(str(self.path / _LOCK_NAME))
         try:
-            with lock:
+            with self._file_lock.acquire(timeout=timeout_s):
                 yield
         except Timeout:
             raise Conflict(
@@ -336,13 +342,16 @@ def _write_frame(path: Path, layer: str, frame: pd.DataFrame) -> None:
     if schema.has_geometry:
         if not isinstance(out, gpd.GeoDataFrame):
             raise WorkspaceError(f"layer {layer} needs a GeoDataFrame")
+        # Lines may arrive as LineString or MultiLineString: store them all as Multi so
+        # the GeoPackage layer has one declared type.
+        lines = schema.geometry == "LineString"
         pyogrio.write_dataframe(
             out,
             path,
             layer=layer,
             driver="GPKG",
-            geometry_type=schema.geometry,
-            promote_to_multi=False,
+            geometry_type="MultiLineString" if lines else schema.geometry,
+            promote_to_multi=lines,
             layer_options=layer_options,
         )
     else:

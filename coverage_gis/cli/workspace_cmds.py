@@ -52,12 +52,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         ),
     )
     p.add_argument("workspace", type=Path, metavar="WS")
-    p.add_argument("layer", choices=INPUT_LAYERS, metavar="LAYER", help=f"one of: {', '.join(INPUT_LAYERS)}")
+    targets = (*INPUT_LAYERS, "dem", "roads")
+    p.add_argument(
+        "layer",
+        choices=targets,
+        metavar="LAYER",
+        help=f"one of: {', '.join(targets)} (dem: GeoTIFF terrain; roads: OSM XML road network)",
+    )
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument(
         "--format",
         dest="file_format",
-        choices=["geojson", "gpkg", "shp", "kml", "csv", "opencellid", "osm"],
+        choices=["geojson", "gpkg", "shp", "kml", "csv", "opencellid"],
         help="input format (default: from the file name and contents)",
     )
     p.add_argument("--source-layer", help="layer inside a multi-layer file (GeoPackage, KML)")
@@ -99,9 +105,23 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from coverage_gis.io import import_file
+    from coverage_gis.io import import_dem, import_file, import_roads
 
     ws = Workspace.open(args.workspace)
+    if args.layer == "dem":
+        dem = import_dem(ws, args.file)
+        print(
+            f"installed terrain {args.file} as {ws.path / 'dem.tif'}: {dem.width}×{dem.height} cells, "
+            f"{dem.crs}, resolution {dem.resolution[0]:g}×{dem.resolution[1]:g}"
+        )
+        return 0
+    if args.layer == "roads":
+        roads = import_roads(ws, args.file)
+        print(
+            f"installed road network {args.file} as {ws.path / 'roads.osm'}: "
+            f"{roads.nodes} nodes, {roads.edges} edges"
+        )
+        return 0
     result = import_file(
         ws,
         args.layer,

@@ -1,0 +1,501 @@
+"""Importing real files into a workspace: format detection, reading, validation, one atomic write.
+
+This package owns getting users' files into a workspace. :func:`read_file`
+turns a GeoJSON, GeoPackage, shapefile (zipped or bare), KML/KMZ, CSV with
+lon/lat columns or OpenCellID export into raw frames in EPSG:4326;
+:func:`import_file` validates every produced layer against its schema, checks
+references between layers (a cell's ``site_id``) and ids against the workspace
+when appending, and only then writes, all layers in one atomic replacement of
+``workspace.gpkg`` that also appends one entry to the workspace's revision log
+(summary, imported ids, the lon/lat box that changed). Terrain and roads are files beside the GeoPackage, not
+layers: :func:`import_dem` and :func:`import_roads` check and install them.
+
+Every problem raises a :class:`~coverage_gis.errors.LayerValidationError` (or
+:class:`~coverage_gis.errors.InputTooLarge`) naming the file, the zero-based
+feature row and the field where there is one, and leaves the workspace as it was.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from coverage_gis.crs import STORAGE_CRS
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.csv_points import read_csv_points
+from coverage_gis.io.kml import read_kml
+from coverage_gis.io.opencellid import looks_like_opencellid, read_opencellid
+from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
+from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
+from coverage_gis.io.vector import (
+    MAX_IMPORT_BYTES,
+    check_input_file,
+    read_vector,
+    shapefile_sidecars,
+    zip_member_names,
+)
+from coverage_gis.layers import INPUT_LAYERS, LayerSchema, all_schemas, get_schema
+from coverage_gis.revisions import BBox, RevisionRecord, default_author
+from coverage_gis.validation import ValidationReport, validate_layer
+from coverage_gis.workspace import Workspace
+
+__all__ = [
+    "MAX_IMPORT_BYTES",
+    "SUPPORTED_FORMATS",
+    "DemInfo",
+    "ImportResult",
+    "RoadNetworkInfo",
+    "detect_format",
+    "import_dem",
+    "import_file",
+    "import_roads",
+    "read_dem_info",
+    "read_file",
+    "read_roads",
+    "validate_roads_file",
+]
+
+#: Formats :func:`read_file` reads into layers.
+SUPPORTED_FORMATS: tuple[str, ...] = ("geojson", "gpkg", "shp", "kml", "csv", "opencellid")
+#: Layers an OpenCellID export fills (both at once).
+OPENCELLID_LAYERS: tuple[str, ...] = ("sites", "cells")
+
+_EXTENSION_FORMATS: dict[str, str] = {
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
+    ".shp": "shp",
+    ".kml": "kml",
+    ".kmz": "kml",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".osm": "osm",
+}
+_SNIFF_BYTES = 8192
+_SHOWN_ROWS = 10
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote.
+
+    Attributes
+    ----------
+    counts
+        Layer name → number of features imported from the file.
+    notes
+        Human-readable remarks: reprojection, repaired geometries, ignored
+        columns, defaults used, skipped rows.
+    """
+
+    counts: dict[str, int]
+    notes: list[str] = field(default_factory=list)
+
+
+def _unsupported(source: str, what: str) -> LayerValidationError:
+    return LayerValidationError(
+        f"{what}; supported formats: {', '.join(SUPPORTED_FORMATS)} "
+        "(GeoJSON, GeoPackage, zipped shapefile, KML/KMZ, CSV with lon/lat columns, OpenCellID CSV)",
+        source=source,
+    )
+
+
+def _sniff(head: bytes) -> str | None:
+    """Format from the first bytes of a file whose extension says nothing."""
+    if head.startswith(b"SQLite format 3\x00"):
+        return "gpkg"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"{"):
+        return "geojson"
+    if text.startswith(b"<"):
+        if b"<kml" in head:
+            return "kml"
+        if b"<osm" in head:
+            return "osm"
+        return None
+    try:
+        first_line = head.decode("utf-8-sig", errors="strict" if len(head) < _SNIFF_BYTES else "ignore")
+    except UnicodeDecodeError:
+        return None
+    first_line = first_line.split("\n", 1)[0]
+    return "csv" if any(d in first_line for d in (",", ";", "\t")) else None
+
+
+def detect_format(path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> str:
+    """The format of ``path``, from its extension and its contents.
+
+    Parameters
+    ----------
+    path
+        An existing file.
+    max_bytes
+        Limit on a zip's unpacked size.
+
+    Returns
+    -------
+    str
+        One of :data:`SUPPORTED_FORMATS`, or ``osm`` for an OSM XML road network.
+
+    Raises
+    ------
+    LayerValidationError
+        When the format cannot be told or is not supported.
+    """
+    source = str(path)
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    suffix = path.suffix.lower()
+    if suffix == ".zip" or (head.startswith(b"PK\x03\x04") and suffix not in _EXTENSION_FORMATS):
+        names = [n.lower() for n in zip_member_names(path, max_bytes=max_bytes)]
+        if any(n.endswith(".shp") for n in names):
+            return "shp"
+        if any(n.endswith(".kml") for n in names):
+            return "kml"
+        raise _unsupported(source, "zip file holds neither a shapefile (.shp) nor a KML")
+    fmt = _EXTENSION_FORMATS.get(suffix) or _sniff(head)
+    if fmt == "tiff":
+        raise _unsupported(source, "is a raster (GeoTIFF); terrain goes in with import_dem, not as a layer")
+    if fmt is None:
+        raise _unsupported(source, "cannot tell the file format")
+    if fmt == "csv" and looks_like_opencellid(head.decode("utf-8-sig", errors="ignore")):
+        return "opencellid"
+    return fmt
+
+
+def _input_schema(layer: str, source: str) -> LayerSchema:
+    schema = get_schema(layer)
+    if layer not in INPUT_LAYERS:
+        raise LayerValidationError(
+            f"layer {layer} is computed by coverage-gis and cannot be imported; "
+            f"importable layers: {', '.join(INPUT_LAYERS)}",
+            source=source,
+        )
+    return schema
+
+
+def _read(
+    path: Path,
+    layer: str,
+    *,
+    file_format: str | None,
+    source_layer: str | None,
+    max_bytes: int,
+) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """:func:`read_file` plus the reader's notes."""
+    path = Path(path)
+    source = str(path)
+    schema = _input_schema(layer, source)
+    extra = shapefile_sidecars(path) if path.suffix.lower() == ".shp" else ()
+    check_input_file(path, max_bytes=max_bytes, extra=extra)
+    if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
+        raise _unsupported(source, f"unknown format {file_format!r}")
+    fmt = file_format or detect_format(path, max_bytes=max_bytes)
+    notes: list[str] = []
+    if fmt == "osm":
+        raise LayerValidationError(
+            "is an OSM XML road network, which is not a layer; install it with coverage_gis.io.import_roads",
+            source=source,
+        )
+    if fmt == "opencellid":
+        if layer not in OPENCELLID_LAYERS:
+            raise LayerValidationError(
+                f"an OpenCellID file fills the sites and cells layers, not {layer}", source=source
+            )
+        frames = read_opencellid(path, notes=notes)
+    else:
+        with_geometry = schema.has_geometry
+        if fmt in ("geojson", "gpkg", "shp"):
+            frame = read_vector(
+                path,
+                file_format=fmt,
+                with_geometry=with_geometry,
+                source_layer=source_layer,
+                max_bytes=max_bytes,
+                notes=notes,
+            )
+        elif fmt == "kml":
+            frame = read_kml(
+                path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes
+            )
+        else:
+            frame = read_csv_points(path, with_geometry=with_geometry)
+        frames = {layer: frame}
+    for name, frame in frames.items():
+        if len(frame) == 0:
+            raise LayerValidationError("contains no features", source=source, layer=name)
+    return frames, notes
+
+
+def read_file(
+    path: Path,
+    layer: str,
+    *,
+    file_format: str | None = None,
+    source_layer: str | None = None,
+    max_bytes: int = MAX_IMPORT_BYTES,
+) -> dict[str, pd.DataFrame]:
+    """Read (not validate) a file into raw frames keyed by target layer, in EPSG:4326.
+
+    Parameters
+    ----------
+    path
+        The input file.
+    layer
+        Target layer (one of :data:`coverage_gis.layers.INPUT_LAYERS`). It decides
+        whether geometries are read; an OpenCellID file yields ``sites`` and ``cells``.
+    file_format
+        One of :data:`SUPPORTED_FORMATS`; default: from the extension and contents.
+    source_layer
+        Layer of a multi-layer source (GeoPackage layer, KML folder, shapefile in a zip).
+    max_bytes
+        Size limit in bytes (also on a zip's unpacked contents).
+
+    Returns
+    -------
+    dict
+        Layer name → frame (a GeoDataFrame in EPSG:4326 for layers with geometry);
+        index = zero-based feature number in the file.
+
+    Raises
+    ------
+    LayerValidationError
+        Missing, unreadable or unsupported file, no or unknown CRS, missing
+        lon/lat columns, non-numeric coordinates, an ambiguous multi-layer source.
+    InputTooLarge
+        A file over ``max_bytes``.
+    """
+    frames, _ = _read(path, layer, file_format=file_format, source_layer=source_layer, max_bytes=max_bytes)
+    return frames
+
+
+def _rows_text(rows: list[int]) -> str:
+    shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS])
+    return shown + (", ..." if len(rows) > _SHOWN_ROWS else "")
+
+
+def _report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> list[str]:
+    """Remarks from validation: repairs, ignored columns, defaults (bookkeeping ``source`` left out)."""
+    schema = get_schema(layer)
+    present = {str(c).strip().casefold() for c in columns}
+    notes = []
+    if report.repaired_geometries:
+        n = len(report.repaired_geometries)
+        notes.append(
+            f"{layer}: repaired {n} invalid geometr{'y' if n == 1 else 'ies'} with make_valid "
+            f"(rows {_rows_text(report.repaired_geometries)})"
+        )
+    if report.dropped_columns:
+        notes.append(f"{layer}: ignored columns not in the layer schema: {', '.join(report.dropped_columns)}")
+    filled = [(n, c) for n, c in report.filled_defaults.items() if n.casefold() in present]
+    absent = [n for n in report.filled_defaults if n.casefold() not in present and n != "source"]
+    if filled:
+        notes.append(
+            f"{layer}: empty values set to the schema default: "
+            + ", ".join(f"{n}={schema.field(n).default!r} ({c} rows)" for n, c in filled)
+        )
+    if absent:
+        notes.append(
+            f"{layer}: fields not in the file take the schema default: "
+            + ", ".join(f"{n}={schema.field(n).default!r}" for n in absent)
+        )
+    return notes
+
+
+def _append(ws: Workspace, layer: str, clean: pd.DataFrame, rows: pd.Index, *, source: str) -> pd.DataFrame:
+    """``clean`` added to the workspace's layer; an error for an id that is already there."""
+    schema = get_schema(layer)
+    old = ws.read_layer(layer, missing_ok=True)
+    if old.empty:
+        return clean
+    id_field = schema.id_field
+    taken = clean[id_field].isin(set(old[id_field].dropna())).to_numpy()
+    if taken.any():
+        i = int(taken.nonzero()[0][0])
+        raise LayerValidationError(
+            f"id {clean[id_field].iloc[i]!r} already exists in the workspace's {layer} layer; "
+            "appending adds new features only (import without --append to replace the layer)",
+            source=source,
+            row=int(rows[i]),
+            field=id_field,
+            layer=layer,
+        )
+    merged = pd.concat([old.reset_index(drop=True), clean], ignore_index=True)
+    if schema.has_geometry:
+        merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=STORAGE_CRS)
+    return merged
+
+
+def _check_references(
+    ws: Workspace,
+    new: dict[str, pd.DataFrame],
+    final: dict[str, pd.DataFrame],
+    rows: dict[str, pd.Index],
+    *,
+    source: str,
+) -> None:
+    """Every reference (a cell's ``site_id``) of the new features must resolve."""
+    for layer, clean in new.items():
+        for ref_field, ref_layer in get_schema(layer).references.items():
+            ref_id = get_schema(ref_layer).id_field
+            if ref_layer in final:
+                known = set(final[ref_layer][ref_id].dropna())
+                where = f"the imported {ref_layer}"
+            else:
+                known = set(ws.read_layer(ref_layer, missing_ok=True)[ref_id].dropna())
+                where = f"the workspace's {len(known)} {ref_layer}"
+            values = clean[ref_field]
+            unknown = (values.notna() & ~values.isin(known)).to_numpy()
+            if unknown.any():
+                i = int(unknown.nonzero()[0][0])
+                hint = f" (the workspace has no {ref_layer} yet; import them first)" if not known else ""
+                raise LayerValidationError(
+                    f"{ref_field} {values.iloc[i]!r} is not in {where}{hint}",
+                    source=source,
+                    row=int(rows[layer][i]),
+                    field=ref_field,
+                    layer=layer,
+                )
+
+
+def _orphan_notes(ws: Workspace, final: dict[str, pd.DataFrame]) -> list[str]:
+    """Remarks about workspace layers that refer to ids a replaced layer no longer has."""
+    notes = []
+    for other, schema in all_schemas().items():
+        if other in final or not ws.has_layer(other):
+            continue
+        for ref_field, ref_layer in schema.references.items():
+            if ref_layer not in final:
+                continue
+            ids = set(final[ref_layer][get_schema(ref_layer).id_field].dropna())
+            refs = ws.read_layer(other)[ref_field]
+            dangling = refs[refs.notna() & ~refs.isin(ids)]
+            if len(dangling):
+                notes.append(
+                    f"{len(dangling)} existing {other} refer to {ref_field} values no longer in {ref_layer} "
+                    f"(e.g. {dangling.iloc[0]!r}); import {other} again"
+                )
+    return notes
+
+
+def _dirty_bbox(
+    ws: Workspace, new: dict[str, pd.DataFrame], final: dict[str, pd.DataFrame], *, append: bool
+) -> BBox | None:
+    """Lon/lat box of what the import may change: new features, plus replaced ones."""
+    boxes: list[tuple[float, ...]] = []
+    for name, clean in new.items():
+        schema = get_schema(name)
+        if schema.has_geometry:
+            boxes.append(tuple(float(v) for v in clean.total_bounds))
+            old_bounds = (
+                pyogrio.read_info(ws.gpkg_path, layer=name).get("total_bounds")
+                if not append and ws.has_layer(name)
+                else None
+            )
+            if old_bounds is not None:
+                boxes.append(tuple(float(v) for v in old_bounds))
+            continue
+        for ref_field, ref_layer in schema.references.items():
+            ref_schema = get_schema(ref_layer)
+            if not ref_schema.has_geometry:
+                continue
+            ref = final[ref_layer] if ref_layer in final else ws.read_layer(ref_layer, missing_ok=True)
+            if append:
+                ref = ref[ref[ref_schema.id_field].isin(set(clean[ref_field].dropna()))]
+            if len(ref):
+                boxes.append(tuple(float(v) for v in ref.total_bounds))
+    finite = [b for b in boxes if len(b) == 4 and all(math.isfinite(v) for v in b)]
+    if not finite:
+        return None
+    return (
+        min(b[0] for b in finite),
+        min(b[1] for b in finite),
+        max(b[2] for b in finite),
+        max(b[3] for b in finite),
+    )
+
+
+def import_file(
+    ws: Workspace,
+    layer: str,
+    path: Path,
+    *,
+    file_format: str | None = None,
+    source_layer: str | None = None,
+    append: bool = False,
+    max_bytes: int = MAX_IMPORT_BYTES,
+) -> ImportResult:
+    """Read a file, validate it and write it into the workspace in one atomic step.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    layer
+        Target layer; an OpenCellID file fills ``sites`` and ``cells`` together.
+    path
+        The input file.
+    file_format
+        One of :data:`SUPPORTED_FORMATS`; default: from the extension and contents.
+    source_layer
+        Layer of a multi-layer source.
+    append
+        Add the features to the layer instead of replacing it; an id already in
+        the layer is an error.
+    max_bytes
+        Size limit in bytes.
+
+    Returns
+    -------
+    ImportResult
+        Features imported per layer and remarks. The write also records one
+        revision (author = OS user) with the imported ids and the changed area.
+
+    Raises
+    ------
+    LayerValidationError
+        Anything :func:`read_file` or :func:`coverage_gis.validation.validate_layer`
+        reports, a reference to an unknown id (a cell's ``site_id``), or an
+        appended id that already exists. Nothing is written then.
+    InputTooLarge
+        A file over ``max_bytes``.
+    """
+    path = Path(path)
+    source = str(path)
+    frames, notes = _read(
+        path, layer, file_format=file_format, source_layer=source_layer, max_bytes=max_bytes
+    )
+    new: dict[str, pd.DataFrame] = {}
+    rows: dict[str, pd.Index] = {}
+    for name, frame in frames.items():
+        clean, report = validate_layer(frame, get_schema(name), source=source)
+        new[name] = clean
+        rows[name] = frame.index
+        notes.extend(_report_notes(name, report, frame.columns))
+    final = {
+        name: _append(ws, name, clean, rows[name], source=source) if append else clean
+        for name, clean in new.items()
+    }
+    _check_references(ws, new, final, rows, source=source)
+    if not append:
+        notes.extend(_orphan_notes(ws, final))
+    counts = {name: len(clean) for name, clean in new.items()}
+    summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+    revision = RevisionRecord(
+        summary=f"{'append' if append else 'import'} {summary} from {path.name}",
+        author=default_author(),
+        changed_ids=[
+            str(v) for name, clean in new.items() for v in clean[get_schema(name).id_field].tolist()
+        ],
+        dirty_bbox=_dirty_bbox(ws, new, final, append=append),
+        coverage_current=False,
+    )
+    ws.write_layers(final, validate=False, source=source, revision=revision)
+    return ImportResult(counts=counts, notes=notes)

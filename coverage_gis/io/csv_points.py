@@ -1,0 +1,200 @@
+"""CSV tables: points from longitude/latitude columns, or plain attribute rows.
+
+Owns reading delimited text as users export it from Excel or a survey tool:
+UTF-8 with or without a byte-order mark, comma, semicolon or tab delimited,
+coordinates with a decimal point or a decimal comma. Coordinate columns are
+found by name, case-insensitively: ``lon``/``lng``/``long``/``longitude``/``x``
+(also ``kinh_do``/``kinh độ``) and ``lat``/``latitude``/``y`` (also
+``vi_do``/``vĩ độ``). Without them, a ``wkt``/``geometry``/``geom``/``the_geom``
+column of WKT (QGIS's "AS_WKT" export) gives lines and polygons. Coordinates are
+taken as EPSG:4326.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from coverage_gis.crs import STORAGE_CRS
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.vector import one_line
+
+#: Accepted coordinate column names, most specific first.
+LON_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "kinh_do", "kinh độ", "x")
+LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "vi_do", "vĩ độ", "y")
+#: Accepted names of a WKT geometry column.
+WKT_NAMES: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom")
+_DELIMITERS = (",", ";", "\t")
+
+
+def decode_text(data: bytes, *, source: str) -> str:
+    """UTF-8 text without a byte-order mark; a clear error for other encodings."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LayerValidationError(
+            f"is not UTF-8 text (bad byte at offset {exc.start}); save it as 'CSV UTF-8'",
+            source=source,
+        ) from None
+    return unicodedata.normalize("NFC", text)
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The delimiter used by a header line: the most frequent of comma, semicolon, tab."""
+    counts = {d: first_line.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_table(
+    text: str, *, source: str, header: bool = True, names: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """Parse delimited ``text`` into a frame of strings (empty cells → missing).
+
+    Parameters
+    ----------
+    text
+        The decoded file.
+    source
+        The file, named in errors.
+    header
+        Whether the first line names the columns.
+    names
+        Column names to use when there is no header.
+    """
+    lines = text.lstrip("\n").splitlines()
+    if not lines or not lines[0].strip():
+        raise LayerValidationError("is empty", source=source)
+    delimiter = sniff_delimiter(lines[0])
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=True,
+            skip_blank_lines=True,
+            header=0 if header else None,
+            names=list(names) if names is not None else None,
+            quoting=csv.QUOTE_MINIMAL,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise LayerValidationError(f"cannot read as CSV ({one_line(exc)})", source=source) from None
+    frame.columns = pd.Index([str(c).strip() for c in frame.columns])
+    return frame.reset_index(drop=True)
+
+
+def find_column(frame: pd.DataFrame, candidates: tuple[str, ...]) -> str | None:
+    """The first column whose name (case-insensitive, NFC) is one of ``candidates``."""
+    by_key: dict[str, list[str]] = {}
+    for col in frame.columns:
+        key = unicodedata.normalize("NFC", str(col)).strip().casefold()
+        by_key.setdefault(key, []).append(str(col))
+    for name in candidates:
+        found = by_key.get(name.casefold())
+        if found:
+            return found[0]
+    return None
+
+
+def parse_numbers(series: pd.Series, *, source: str, field: str, required: bool = True) -> np.ndarray:
+    """Floats from text with a decimal point or comma; an error names the first bad row.
+
+    Parameters
+    ----------
+    series
+        Text values, index = zero-based row in the file.
+    source
+        The file, named in errors.
+    field
+        The column, named in errors.
+    required
+        Whether an empty cell is an error (else it becomes NaN).
+    """
+    text = series.map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64").to_numpy()
+    present = text.notna().to_numpy() & (text.astype(object) != "").to_numpy()
+    bad = np.isnan(numbers) & present
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise LayerValidationError(
+            f"{series.iloc[i]!r} is not a number", source=source, row=int(series.index[i]), field=field
+        )
+    if required and not present.all():
+        i = int(np.flatnonzero(~present)[0])
+        raise LayerValidationError("value is empty", source=source, row=int(series.index[i]), field=field)
+    return numbers
+
+
+def read_csv_points(path: Path, *, with_geometry: bool) -> pd.DataFrame:
+    """Read a CSV file; with ``with_geometry``, build points from its lon/lat columns.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    with_geometry
+        Whether the target layer has geometry (then lon/lat columns are required
+        and are replaced by a ``geometry`` column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text columns (validation coerces them); a GeoDataFrame in EPSG:4326 when
+        ``with_geometry``. Index = zero-based data row (the header is not a row).
+
+    Raises
+    ------
+    LayerValidationError
+        Not UTF-8, not parseable, no lon/lat columns, or a coordinate that is not a number.
+    """
+    source = str(path)
+    frame = read_table(decode_text(path.read_bytes(), source=source), source=source)
+    if not with_geometry:
+        return frame
+    lon_col = find_column(frame, LON_NAMES)
+    lat_col = find_column(frame, LAT_NAMES)
+    wkt_col = find_column(frame, WKT_NAMES)
+    if lon_col is not None and lat_col is not None:
+        lon = parse_numbers(frame[lon_col], source=source, field=lon_col)
+        lat = parse_numbers(frame[lat_col], source=source, field=lat_col)
+        geometry = np.asarray(gpd.points_from_xy(lon, lat), dtype=object)
+        attrs = frame.drop(columns=[c for c in (lon_col, lat_col, wkt_col) if c is not None])
+    elif wkt_col is not None:
+        geometry = _parse_wkt(frame[wkt_col], source=source, field=wkt_col)
+        attrs = frame.drop(columns=[wkt_col])
+    else:
+        missing = " and ".join(
+            label for label, col in (("longitude", lon_col), ("latitude", lat_col)) if col is None
+        )
+        raise LayerValidationError(
+            f"no {missing} column; name them lon/lng/long/longitude/x and lat/latitude/y, or give a "
+            f"wkt column (columns found: {', '.join(map(str, frame.columns))})",
+            source=source,
+        )
+    located: pd.DataFrame = gpd.GeoDataFrame(
+        attrs, geometry=gpd.GeoSeries(geometry, index=attrs.index), crs=STORAGE_CRS
+    )
+    return located
+
+
+def _parse_wkt(series: pd.Series, *, source: str, field: str) -> np.ndarray:
+    """Geometries from WKT text; an error names the first row that is not WKT."""
+    text = series.astype(object).where(series.notna(), None).to_numpy()
+    geoms = np.asarray(shapely.from_wkt(text, on_invalid="ignore"), dtype=object)
+    bad = np.array([t is not None and g is None for t, g in zip(text, geoms, strict=True)], dtype=bool)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        shown = str(text[i])[:40]
+        raise LayerValidationError(
+            f"{shown!r} is not WKT geometry", source=source, row=int(series.index[i]), field=field
+        )
+    return geoms

@@ -1,0 +1,275 @@
+"""KML (and KMZ) files: Placemarks with their names, ExtendedData and geometries.
+
+Parsed with :mod:`defusedxml`, with DTDs forbidden outright: a KML has no need
+for one, and refusing it shuts out external entities and entity-expansion
+("billion laughs") payloads before anything is expanded.
+
+Each Placemark becomes one feature: ``name`` and ``description`` from its own
+elements, one column per ``ExtendedData/Data`` (``value``) and per
+``SchemaData/SimpleData``; geometry from ``Point``, ``LineString``,
+``LinearRing``, ``Polygon`` (with holes) or ``MultiGeometry``. Folders (and
+the Document) that hold Placemarks directly are the file's layers, named by
+their ``<name>``.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml
+import defusedxml.ElementTree as DefusedET
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from coverage_gis.crs import STORAGE_CRS
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.vector import one_line, zip_member_names
+
+_CONTAINERS = frozenset({"Document", "Folder"})
+_GEOMETRIES = frozenset({"Point", "LineString", "LinearRing", "Polygon", "MultiGeometry"})
+_UNNAMED = "(unnamed)"
+
+
+@dataclass
+class _Layer:
+    name: str
+    placemarks: list[Element] = field(default_factory=list)
+
+
+def _local(tag: object) -> str:
+    """Tag name without its namespace (KML 2.2, Google's 2.x, or none)."""
+    text = str(tag)
+    return text.rsplit("}", 1)[-1]
+
+
+def _child(elem: Element, name: str) -> Element | None:
+    for sub in elem:
+        if _local(sub.tag) == name:
+            return sub
+    return None
+
+
+def _children(elem: Element, name: str) -> list[Element]:
+    return [sub for sub in elem if _local(sub.tag) == name]
+
+
+def _text(elem: Element | None) -> str | None:
+    if elem is None or elem.text is None:
+        return None
+    return elem.text.strip()
+
+
+def _read_kml_bytes(path: Path, *, max_bytes: int) -> bytes:
+    """The KML document: the file itself, or the main ``.kml`` inside a KMZ."""
+    source = str(path)
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if magic != b"PK\x03\x04":
+        return path.read_bytes()
+    names = [n for n in zip_member_names(path, max_bytes=max_bytes) if n.lower().endswith(".kml")]
+    if not names:
+        raise LayerValidationError("KMZ (zip) holds no .kml document", source=source)
+    main = "doc.kml" if "doc.kml" in names else names[0]
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(main)
+
+
+def _parse(data: bytes, *, source: str) -> Element:
+    try:
+        root: Element = DefusedET.fromstring(
+            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+    except defusedxml.DefusedXmlException as exc:
+        raise LayerValidationError(
+            f"refused: the XML declares a DTD or entities ({type(exc).__name__}); KML needs neither, "
+            "and they can hide external-entity or entity-expansion attacks",
+            source=source,
+        ) from None
+    except ParseError as exc:
+        raise LayerValidationError(f"not well-formed XML ({one_line(exc)})", source=source) from None
+    if _local(root.tag) != "kml":
+        raise LayerValidationError(
+            f"not a KML document (root element is <{_local(root.tag)}>, expected <kml>)", source=source
+        )
+    return root
+
+
+def _collect_layers(root: Element) -> list[_Layer]:
+    """Containers that hold Placemarks directly, in document order (same names merged)."""
+    layers: dict[str, _Layer] = {}
+
+    def visit(elem: Element, container: str) -> None:
+        for sub in elem:
+            tag = _local(sub.tag)
+            if tag in _CONTAINERS:
+                visit(sub, _text(_child(sub, "name")) or container)
+            elif tag == "Placemark":
+                layers.setdefault(container, _Layer(container)).placemarks.append(sub)
+
+    visit(root, _UNNAMED)
+    return list(layers.values())
+
+
+def _coordinates(elem: Element, *, source: str, row: int) -> list[tuple[float, float]]:
+    text = _text(_child(elem, "coordinates")) or ""
+    points: list[tuple[float, float]] = []
+    for token in text.split():
+        parts = token.split(",")
+        try:
+            if len(parts) < 2:
+                raise ValueError(token)
+            points.append((float(parts[0]), float(parts[1])))
+        except ValueError:
+            raise LayerValidationError(
+                f"bad KML coordinate {token!r} in <{_local(elem.tag)}> (expected lon,lat[,alt])",
+                source=source,
+                row=row,
+                field="geometry",
+            ) from None
+    return points
+
+
+def _ring(elem: Element | None, *, source: str, row: int) -> list[tuple[float, float]]:
+    ring = _child(elem, "LinearRing") if elem is not None else None
+    return _coordinates(ring, source=source, row=row) if ring is not None else []
+
+
+def _geometry(elem: Element, *, source: str, row: int) -> BaseGeometry | None:
+    tag = _local(elem.tag)
+    try:
+        if tag == "Point":
+            coords = _coordinates(elem, source=source, row=row)
+            return shapely.Point(coords[0]) if coords else None
+        if tag in ("LineString", "LinearRing"):
+            return shapely.LineString(_coordinates(elem, source=source, row=row))
+        if tag == "Polygon":
+            shell = _ring(_child(elem, "outerBoundaryIs"), source=source, row=row)
+            holes = [_ring(inner, source=source, row=row) for inner in _children(elem, "innerBoundaryIs")]
+            return shapely.Polygon(shell, [h for h in holes if h])
+        if tag == "MultiGeometry":
+            parts = [
+                g
+                for sub in elem
+                if _local(sub.tag) in _GEOMETRIES
+                for g in _flatten(_geometry(sub, source=source, row=row))
+            ]
+            return _combine(parts)
+    except (ValueError, shapely.errors.GEOSException) as exc:
+        raise LayerValidationError(
+            f"bad <{tag}> ({one_line(exc)})", source=source, row=row, field="geometry"
+        ) from None
+    return None
+
+
+def _flatten(geom: BaseGeometry | None) -> list[BaseGeometry]:
+    if geom is None:
+        return []
+    if geom.geom_type in ("MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"):
+        return list(getattr(geom, "geoms", []))
+    return [geom]
+
+
+def _combine(parts: list[BaseGeometry]) -> BaseGeometry | None:
+    if not parts:
+        return None
+    kinds = {p.geom_type for p in parts}
+    if kinds == {"Point"}:
+        return shapely.MultiPoint(parts)
+    if kinds == {"LineString"}:
+        return shapely.MultiLineString(parts)
+    if kinds == {"Polygon"}:
+        return shapely.MultiPolygon(parts)
+    return shapely.GeometryCollection(parts)
+
+
+def _attributes(placemark: Element) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    for key in ("name", "description"):
+        value = _text(_child(placemark, key))
+        if value is not None:
+            attrs[key] = value
+    extended = _child(placemark, "ExtendedData")
+    if extended is None:
+        return attrs
+    for data in _children(extended, "Data"):
+        data_name = data.get("name")
+        if data_name:
+            attrs[data_name.strip()] = _text(_child(data, "value"))
+    for schema_data in _children(extended, "SchemaData"):
+        for simple in _children(schema_data, "SimpleData"):
+            simple_name = simple.get("name")
+            if simple_name:
+                attrs[simple_name.strip()] = _text(simple)
+    return attrs
+
+
+def list_kml_layers(path: Path, *, max_bytes: int) -> list[str]:
+    """Names of the Folders/Documents in a KML that hold Placemarks."""
+    root = _parse(_read_kml_bytes(path, max_bytes=max_bytes), source=str(path))
+    return [layer.name for layer in _collect_layers(root)]
+
+
+def read_kml(
+    path: Path,
+    *,
+    with_geometry: bool,
+    source_layer: str | None = None,
+    max_bytes: int,
+) -> pd.DataFrame:
+    """Read the Placemarks of one layer of a KML/KMZ file.
+
+    Parameters
+    ----------
+    path
+        The ``.kml`` or ``.kmz`` file.
+    with_geometry
+        Build geometries (False for attribute-only layers).
+    source_layer
+        Folder name to read; required when several Folders hold Placemarks.
+    max_bytes
+        Limit on a KMZ's unpacked size.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A GeoDataFrame in EPSG:4326 when ``with_geometry``; index = zero-based
+        Placemark number within the layer.
+    """
+    source = str(path)
+    root = _parse(_read_kml_bytes(path, max_bytes=max_bytes), source=source)
+    layers = _collect_layers(root)
+    names = [layer.name for layer in layers]
+    if not layers:
+        raise LayerValidationError("contains no Placemarks", source=source)
+    if source_layer is not None:
+        if source_layer not in names:
+            raise LayerValidationError(
+                f"no folder {source_layer!r} with Placemarks; folders: {', '.join(names)}", source=source
+            )
+        chosen = layers[names.index(source_layer)]
+    elif len(layers) > 1:
+        raise LayerValidationError(
+            f"has {len(layers)} folders with Placemarks; choose one with --source-layer "
+            f"(layers: {', '.join(names)})",
+            source=source,
+        )
+    else:
+        chosen = layers[0]
+    records = [_attributes(p) for p in chosen.placemarks]
+    frame = pd.DataFrame.from_records(records, index=pd.RangeIndex(len(records)))
+    if not with_geometry:
+        return frame
+    geometries: list[BaseGeometry | None] = []
+    for row, placemark in enumerate(chosen.placemarks):
+        geom_elem = next((sub for sub in placemark if _local(sub.tag) in _GEOMETRIES), None)
+        geometries.append(_geometry(geom_elem, source=source, row=row) if geom_elem is not None else None)
+    located: pd.DataFrame = gpd.GeoDataFrame(
+        frame, geometry=gpd.GeoSeries(geometries, index=frame.index), crs=STORAGE_CRS
+    )
+    return located

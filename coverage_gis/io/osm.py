@@ -1,0 +1,168 @@
+"""OSM XML road networks: reading them with osmnx and installing ``<ws>/roads.osm``.
+
+osmnx parses OSM XML with the standard library's parsers, so the file is first
+checked here with :mod:`defusedxml` (no DTD, no entities; root element
+``<osm>``) before osmnx sees it. Only ways tagged ``highway=*`` are kept: the
+road network is what fiber-extension routing follows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from xml.etree.ElementTree import ParseError
+
+import defusedxml
+import defusedxml.ElementTree as DefusedET
+
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.vector import MAX_IMPORT_BYTES, check_input_file, install_file, one_line
+from coverage_gis.validation import VIETNAM_BBOX
+from coverage_gis.workspace import ROADS_NAME, Workspace
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+@dataclass(frozen=True)
+class RoadNetworkInfo:
+    """Size and lon/lat bounds of a road network."""
+
+    nodes: int
+    edges: int
+    bounds_lonlat: tuple[float, float, float, float]
+
+
+def _check_osm_xml(path: Path) -> None:
+    """Refuse anything but plain OSM XML without a DTD, before a full parse."""
+    source = str(path)
+    try:
+        # The DTD, if any, precedes the root element, so the first start event settles both checks.
+        for _event, elem in DefusedET.iterparse(str(path), events=("start",), forbid_dtd=True):
+            tag = str(elem.tag).rsplit("}", 1)[-1]
+            if tag != "osm":
+                raise LayerValidationError(
+                    f"not OSM XML (root element is <{tag}>, expected <osm>); export roads from "
+                    "OpenStreetMap as .osm XML (not .pbf)",
+                    source=source,
+                )
+            return
+    except defusedxml.DefusedXmlException as exc:
+        raise LayerValidationError(
+            f"refused: the XML declares a DTD or entities ({type(exc).__name__})", source=source
+        ) from None
+    except ParseError as exc:
+        raise LayerValidationError(
+            f"not OSM XML (not well-formed XML: {one_line(exc)}); export roads from OpenStreetMap "
+            "as .osm XML (not .pbf)",
+            source=source,
+        ) from None
+    raise LayerValidationError("not OSM XML (no root element)", source=source)
+
+
+def read_roads(path: Path, *, retain_all: bool = True, max_bytes: int = MAX_IMPORT_BYTES) -> nx.MultiDiGraph:
+    """Read the roads (ways tagged ``highway``) of an OSM XML file as an osmnx graph.
+
+    Parameters
+    ----------
+    path
+        The ``.osm`` XML file.
+    retain_all
+        Keep every connected component (True) or only the largest.
+    max_bytes
+        Size limit in bytes.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        osmnx's graph: nodes with ``x``/``y`` in EPSG:4326, edges with ``length`` in metres.
+
+    Raises
+    ------
+    LayerValidationError
+        Missing file, not OSM XML, or no roads in it.
+    InputTooLarge
+        Over ``max_bytes``.
+    """
+    import osmnx
+
+    source = str(path)
+    check_input_file(path, max_bytes=max_bytes)
+    _check_osm_xml(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            graph = osmnx.graph_from_xml(path, retain_all=retain_all)
+    except Exception as exc:
+        raise LayerValidationError(
+            f"cannot build a road network from the OSM XML ({one_line(exc)})", source=source
+        ) from None
+    not_roads = [(u, v, k) for u, v, k, tags in graph.edges(keys=True, data=True) if "highway" not in tags]
+    graph.remove_edges_from(not_roads)
+    graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
+    if graph.number_of_edges() == 0:
+        raise LayerValidationError("contains no roads (ways tagged highway=*)", source=source)
+    return graph
+
+
+def _bounds(graph: nx.MultiDiGraph) -> tuple[float, float, float, float]:
+    xs = [float(x) for _, x in graph.nodes(data="x")]
+    ys = [float(y) for _, y in graph.nodes(data="y")]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def validate_roads_file(path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> RoadNetworkInfo:
+    """Check that ``path`` is an OSM XML road network over Vietnam.
+
+    Parameters
+    ----------
+    path
+        The ``.osm`` XML file.
+    max_bytes
+        Size limit in bytes.
+
+    Returns
+    -------
+    RoadNetworkInfo
+        Node and edge counts and lon/lat bounds of the network.
+
+    Raises
+    ------
+    LayerValidationError
+        As :func:`read_roads`, or when the roads lie outside Vietnam.
+    """
+    graph = read_roads(path, max_bytes=max_bytes)
+    bounds = _bounds(graph)
+    minx, miny, maxx, maxy = VIETNAM_BBOX
+    if bounds[2] < minx or bounds[0] > maxx or bounds[3] < miny or bounds[1] > maxy:
+        raise LayerValidationError(
+            f"roads ({bounds[0]:.4f}, {bounds[1]:.4f}, {bounds[2]:.4f}, {bounds[3]:.4f}) lie outside "
+            f"Vietnam {VIETNAM_BBOX}",
+            source=str(path),
+        )
+    return RoadNetworkInfo(nodes=graph.number_of_nodes(), edges=graph.number_of_edges(), bounds_lonlat=bounds)
+
+
+def import_roads(ws: Workspace, path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> RoadNetworkInfo:
+    """Check an OSM XML road network and install it as the workspace's ``roads.osm``.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    path
+        The ``.osm`` XML file.
+    max_bytes
+        Size limit in bytes.
+
+    Returns
+    -------
+    RoadNetworkInfo
+        What was installed; the previous ``roads.osm`` is replaced only after the
+        new one passed every check.
+    """
+    info = validate_roads_file(path, max_bytes=max_bytes)
+    install_file(ws, path, ROADS_NAME)
+    return info

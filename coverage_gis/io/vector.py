@@ -1,0 +1,344 @@
+"""Vector files read through GDAL (pyogrio): GeoJSON, GeoPackage, shapefiles (zipped or bare).
+
+This module also owns what every importer of :mod:`coverage_gis.io` shares: the
+checks on an input path before reading it (exists, is a file, under the size
+limit), the conversion of a frame's CRS to the storage CRS (EPSG:4326), and the
+atomic installation of a checked file into the workspace folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+
+from coverage_gis.crs import STORAGE_CRS
+from coverage_gis.errors import CoverageGISError, InputTooLarge, LayerValidationError
+from coverage_gis.workspace import Workspace
+
+#: Default limit on the size of one input file (and on a zip's unpacked contents).
+MAX_IMPORT_BYTES: int = 200 * 1024 * 1024
+
+_SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+# A GeoJSON "crs" member sits before the features; the head of the file is enough to find it.
+_GEOJSON_HEAD_BYTES = 65536
+_GEOJSON_CRS = re.compile(rb'"crs"\s*:\s*\{.*?"name"\s*:\s*"([^"]+)"', re.DOTALL)
+
+
+def one_line(text: object) -> str:
+    """``text`` on one line (GDAL and parser messages may span several)."""
+    return " ".join(str(text).split())
+
+
+def gdal_reason(exc: BaseException, dataset: str) -> str:
+    """A GDAL error on one line, without the dataset path it repeats or its driver-prefix hint."""
+    text = one_line(exc).replace(f"'{dataset}' ", "").replace(dataset, Path(dataset).name)
+    for hint in ("; It might help", ". It might help"):
+        text = text.split(hint, 1)[0]
+    return text.rstrip(" .;")
+
+
+def check_input_file(path: Path, *, max_bytes: int, extra: tuple[Path, ...] = ()) -> int:
+    """Check that ``path`` is a readable file no larger than ``max_bytes``.
+
+    Parameters
+    ----------
+    path
+        The input file.
+    max_bytes
+        Size limit in bytes, for ``path`` plus ``extra`` together.
+    extra
+        Companion files read with it (a shapefile's ``.dbf``, ...), counted when present.
+
+    Returns
+    -------
+    int
+        The size in bytes.
+
+    Raises
+    ------
+    LayerValidationError
+        When the file is missing, a folder or unreadable.
+    InputTooLarge
+        When it is over the limit.
+    """
+    source = str(path)
+    if not path.exists():
+        raise LayerValidationError("file not found", source=source)
+    if not path.is_file():
+        raise LayerValidationError("is not a file", source=source)
+    try:
+        size = path.stat().st_size + sum(p.stat().st_size for p in extra if p.is_file())
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise LayerValidationError(f"cannot read the file ({exc.strerror or exc})", source=source) from None
+    if size > max_bytes:
+        raise InputTooLarge(
+            f"{source}: file is {size:,} bytes, over the import limit of {max_bytes:,} bytes; "
+            "split it or raise the limit"
+        )
+    return size
+
+
+def to_storage_crs(frame: gpd.GeoDataFrame, *, source: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """Reproject ``frame`` to EPSG:4326, refusing frames without a usable CRS.
+
+    Parameters
+    ----------
+    frame
+        Features with geometry, as read.
+    source
+        The file, named in errors and notes.
+    notes
+        Gets a remark when the frame was reprojected.
+
+    Raises
+    ------
+    LayerValidationError
+        When the frame has no CRS or cannot be transformed to EPSG:4326.
+    """
+    crs = frame.crs
+    if crs is None:
+        raise LayerValidationError(
+            "has no CRS; the coordinates cannot be placed on the map. Give the file a CRS "
+            "(a .prj beside a shapefile, the layer's SRS in a GeoPackage), e.g. in QGIS, and import again",
+            source=source,
+        )
+    if crs.equals(STORAGE_CRS, ignore_axis_order=True):
+        return frame.set_crs(STORAGE_CRS, allow_override=True)
+    label = crs.to_string()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = frame.to_crs(STORAGE_CRS)
+    except (pyproj.exceptions.CRSError, pyproj.exceptions.ProjError, ValueError) as exc:
+        raise LayerValidationError(
+            f"cannot reproject from CRS {label} to EPSG:4326 ({one_line(exc)})", source=source
+        ) from None
+    coords = shapely.get_coordinates(out.geometry.to_numpy())
+    if len(coords) and not np.isfinite(coords).all():
+        raise LayerValidationError(
+            f"cannot reproject from CRS {label} to EPSG:4326 (coordinates fall outside the CRS)",
+            source=source,
+        )
+    notes.append(f"reprojected from {label} ({crs.name}) to EPSG:4326")
+    return out
+
+
+def _zip_members(path: Path, *, max_bytes: int) -> list[zipfile.ZipInfo]:
+    source = str(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [
+                m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")
+            ]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise LayerValidationError(f"not a readable zip file ({one_line(exc)})", source=source) from None
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > max_bytes:
+        raise InputTooLarge(
+            f"{source}: zip unpacks to {unpacked:,} bytes, over the import limit of {max_bytes:,} bytes"
+        )
+    return members
+
+
+def zip_member_names(path: Path, *, max_bytes: int) -> list[str]:
+    """Names of the files in zip ``path`` (after checking the unpacked size)."""
+    return [m.filename for m in _zip_members(path, max_bytes=max_bytes)]
+
+
+def _shapefile_dataset(path: Path, *, source_layer: str | None, max_bytes: int) -> tuple[str, bool]:
+    """GDAL dataset name of the shapefile in ``path`` and whether it has a ``.prj``."""
+    source = str(path)
+    if path.suffix.lower() == ".shp":
+        return str(path), path.with_suffix(".prj").is_file()
+    names = zip_member_names(path, max_bytes=max_bytes)
+    shps = [n for n in names if n.lower().endswith(".shp")]
+    if not shps:
+        raise LayerValidationError("zip file contains no .shp shapefile", source=source)
+    stems = {Path(n).stem: n for n in shps}
+    if source_layer is not None:
+        if source_layer not in stems:
+            raise LayerValidationError(
+                f"no shapefile {source_layer!r} in the zip; shapefiles: {', '.join(sorted(stems))}",
+                source=source,
+            )
+        member = stems[source_layer]
+    elif len(shps) > 1:
+        raise LayerValidationError(
+            f"zip holds {len(shps)} shapefiles; choose one with --source-layer "
+            f"(shapefiles: {', '.join(sorted(stems))})",
+            source=source,
+        )
+    else:
+        member = shps[0]
+    prj = member[: -len(".shp")].lower() + ".prj"
+    return f"/vsizip/{path.resolve()}/{member}", any(n.lower() == prj for n in names)
+
+
+def _pick_layer(dataset: str, *, file_format: str, source_layer: str | None, source: str) -> str:
+    try:
+        listed = pyogrio.list_layers(dataset)
+    except Exception as exc:
+        raise LayerValidationError(
+            f"cannot read as {file_format} ({gdal_reason(exc, dataset)})", source=source
+        ) from None
+    names = [str(row[0]) for row in listed]
+    if not names:
+        raise LayerValidationError("contains no layers", source=source)
+    if source_layer is not None:
+        if source_layer not in names:
+            raise LayerValidationError(
+                f"no layer {source_layer!r}; layers in the file: {', '.join(names)}", source=source
+            )
+        return source_layer
+    if len(names) > 1:
+        raise LayerValidationError(
+            f"has {len(names)} layers; choose one with --source-layer (layers: {', '.join(names)})",
+            source=source,
+        )
+    return names[0]
+
+
+def _check_geojson_crs(path: Path, *, source: str) -> None:
+    """Refuse a legacy GeoJSON ``crs`` member that names an unknown CRS (GDAL would ignore it)."""
+    with path.open("rb") as fh:
+        head = fh.read(_GEOJSON_HEAD_BYTES)
+    match = _GEOJSON_CRS.search(head)
+    if match is None:
+        return
+    name = match.group(1).decode("utf-8", errors="replace")
+    try:
+        pyproj.CRS.from_user_input(name)
+    except pyproj.exceptions.CRSError:
+        raise LayerValidationError(
+            f"unknown CRS {name!r} in the GeoJSON 'crs' member; use an EPSG code or drop it "
+            "(GeoJSON is EPSG:4326 by default)",
+            source=source,
+            field="crs",
+        ) from None
+
+
+def read_vector(
+    path: Path,
+    *,
+    file_format: str,
+    with_geometry: bool,
+    source_layer: str | None = None,
+    max_bytes: int = MAX_IMPORT_BYTES,
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
+    """Read one layer of a GeoJSON, GeoPackage or shapefile into a frame in EPSG:4326.
+
+    Parameters
+    ----------
+    path
+        The file (a ``.zip`` holding shapefiles, or a bare ``.shp``, for ``shp``).
+    file_format
+        ``geojson``, ``gpkg`` or ``shp``.
+    with_geometry
+        Read geometries (False for attribute-only layers such as ``cells``).
+    source_layer
+        Layer (GeoPackage) or shapefile name (zip) to read; required when there are several.
+    max_bytes
+        Limit on a zip's unpacked size.
+    notes
+        Gets remarks (reprojection, ignored geometries).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A GeoDataFrame in EPSG:4326 when ``with_geometry``; index = zero-based
+        feature number in the source layer.
+    """
+    source = str(path)
+    notes = notes if notes is not None else []
+    has_prj = False
+    if file_format == "shp":
+        dataset, has_prj = _shapefile_dataset(path, source_layer=source_layer, max_bytes=max_bytes)
+        layer = None
+    else:
+        dataset = str(path)
+        if file_format == "geojson":
+            _check_geojson_crs(path, source=source)
+        layer = _pick_layer(dataset, file_format=file_format, source_layer=source_layer, source=source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pyogrio.read_dataframe(dataset, layer=layer, read_geometry=with_geometry)
+    except CoverageGISError:
+        raise
+    except pyproj.exceptions.CRSError as exc:
+        raise LayerValidationError(f"unknown CRS ({one_line(exc)})", source=source, field="crs") from None
+    except Exception as exc:
+        raise LayerValidationError(
+            f"cannot read as {file_format} ({gdal_reason(exc, dataset)})", source=source
+        ) from None
+    frame = frame.reset_index(drop=True)
+    if not with_geometry:
+        return pd.DataFrame(frame)
+    if not isinstance(frame, gpd.GeoDataFrame):
+        # An attribute table: validation reports the missing geometries.
+        return pd.DataFrame(frame)
+    if frame.crs is None and has_prj:
+        raise LayerValidationError(
+            "has a .prj whose CRS cannot be parsed; replace it with a valid .prj "
+            "(e.g. export the layer again from QGIS)",
+            source=source,
+            field="crs",
+        )
+    geoms = frame.geometry.to_numpy()
+    if shapely.has_z(geoms).any():
+        frame = frame.set_geometry(gpd.GeoSeries(shapely.force_2d(geoms), index=frame.index, crs=frame.crs))
+        notes.append("dropped heights (Z) of 3D geometries")
+    reprojected: pd.DataFrame = to_storage_crs(frame, source=source, notes=notes)
+    return reprojected
+
+
+def shapefile_sidecars(path: Path) -> tuple[Path, ...]:
+    """The companion files of a bare ``.shp`` (counted in its size)."""
+    return tuple(path.with_suffix(ext) for ext in _SHAPEFILE_SIDECARS)
+
+
+def install_file(ws: Workspace, path: Path, name: str) -> Path:
+    """Copy ``path`` to ``<ws>/<name>`` atomically (temporary file + ``os.replace``), under the lock.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    path
+        The checked input file.
+    name
+        File name inside the workspace folder.
+
+    Returns
+    -------
+    Path
+        The installed file.
+    """
+    target = ws.path / name
+    with ws.lock():
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{name}-", dir=ws.path)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            shutil.copyfile(path, tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return target

@@ -1,0 +1,478 @@
+"""Importing each supported format from the tiny fixtures in tests/data (see its README)."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+import shapely
+
+from coverage_gis.cli import main
+from coverage_gis.io import (
+    ImportResult,
+    detect_format,
+    import_dem,
+    import_file,
+    import_roads,
+    read_dem_info,
+    read_file,
+    read_roads,
+    validate_roads_file,
+)
+from coverage_gis.workspace import Workspace
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+
+def _xy(geom: shapely.Geometry) -> tuple[float, float]:
+    return (round(float(shapely.get_x(geom)), 6), round(float(shapely.get_y(geom)), 6))
+
+
+# -- GeoJSON -------------------------------------------------------------------------
+
+
+def test_geojson_villages(ws: Workspace) -> None:
+    result = import_file(ws, "villages", DATA / "villages.geojson")
+
+    assert isinstance(result, ImportResult)
+    assert result.counts == {"villages": 4}
+    assert any("ghi_chu" in note for note in result.notes)
+    villages = ws.read_layer("villages").set_index("village_id")
+    o2 = villages.loc["52-21790-O2"]
+    assert o2["name"] == "làng O2"
+    assert o2["kind"] == "làng"
+    assert o2["commune_code"] == "21790"
+    assert o2["households"] == 62
+    assert not o2["has_grid_power"]
+    assert _xy(o2.geometry) == (108.76172, 14.30607)
+    assert villages.loc["52-21631-T6", "name"] == "thôn 6"
+    assert bool(villages.loc["52-21619-T1", "has_grid_power"])
+
+
+def test_read_file_gives_raw_frames_in_4326_indexed_by_feature() -> None:
+    frames = read_file(DATA / "villages.geojson", "villages")
+
+    assert list(frames) == ["villages"]
+    frame = frames["villages"]
+    assert frame.crs.to_epsg() == 4326
+    assert frame.index.tolist() == [0, 1, 2, 3]
+    assert "ghi_chu" in frame.columns  # raw: not validated
+
+
+# -- CSV -----------------------------------------------------------------------------
+
+
+def test_csv_with_bom_semicolons_and_decimal_comma(ws: Workspace) -> None:
+    result = import_file(ws, "villages", DATA / "villages_excel.csv")
+
+    assert result.counts == {"villages": 3}
+    villages = ws.read_layer("villages").set_index("village_id")
+    assert list(villages.columns[:2]) == ["name", "kind"]
+    dt = villages.loc["52-21667-DT"]
+    assert dt["name"] == "thôn Định Trị"
+    assert dt["population"] == 1630
+    assert _xy(dt.geometry) == (109.05416, 14.49522)
+    assert _xy(villages.loc["52-21760-VT"].geometry) == (109.14915, 14.22137)
+
+
+def test_csv_pois_longitude_latitude(ws: Workspace) -> None:
+    result = import_file(ws, "pois", DATA / "pois.csv")
+
+    assert result.counts == {"pois": 4}
+    pois = ws.read_layer("pois").set_index("poi_id")
+    assert pois.loc["POI-BD-101", "name"] == "Bệnh viện Đa khoa khu vực Bồng Sơn"
+    assert pois.loc["POI-BD-103", "category"] == "seaport"
+    assert _xy(pois.loc["POI-BD-104"].geometry) == (108.77401, 14.09845)
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat"),
+    [("lon", "lat"), ("LNG", "Lat"), ("long", "latitude"), ("Longitude", "LATITUDE"), ("x", "y")],
+)
+def test_csv_coordinate_column_names(tmp_path: Path, lon: str, lat: str) -> None:
+    path = tmp_path / "pois.csv"
+    path.write_text(
+        f"poi_id,name,category,{lon},{lat}\nP1,Chợ Tam Quan,district_centre,109.0427,14.5559\n",
+        encoding="utf-8",
+    )
+
+    frame = read_file(path, "pois")["pois"]
+
+    assert _xy(frame.geometry.iloc[0]) == (109.0427, 14.5559)
+    assert lon not in frame.columns
+    assert lat not in frame.columns
+
+
+def test_csv_with_wkt_lines(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "tuyen.csv"
+    path.write_text(
+        "route_id,operator,class,status,WKT\n"
+        'FR-1,Viettel,access,on_air,"LINESTRING (108.77401 14.09845, 108.76172 14.30607)"\n'
+        'FR-2,VNPT,backbone,planned,"MULTILINESTRING ((108.8 14.5, 108.9 14.6), (109.0 14.4, 109.1 14.3))"\n',
+        encoding="utf-8",
+    )
+
+    assert import_file(ws, "fiber_routes", path).counts == {"fiber_routes": 2}
+    routes = ws.read_layer("fiber_routes").set_index("route_id")
+    assert shapely.get_coordinates(routes.loc["FR-1"].geometry).tolist() == [
+        [108.77401, 14.09845],
+        [108.76172, 14.30607],
+    ]
+
+
+def test_3d_geometries_lose_their_heights(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "poi3d.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"poi_id": "P1", '
+        '"name": "Sân bay Phù Cát", "category": "airport"}, '
+        '"geometry": {"type": "Point", "coordinates": [109.0494, 13.9550, 24.0]}}]}',
+        encoding="utf-8",
+    )
+
+    result = import_file(ws, "pois", path)
+
+    assert any("Z" in note for note in result.notes)
+    assert not ws.read_layer("pois").geometry.iloc[0].has_z
+
+
+def test_csv_for_attribute_layer_needs_no_coordinates(ws: Workspace) -> None:
+    import_file(ws, "sites", DATA / "sites_multi.gpkg", source_layer="tram_viettel")
+    path = ws.path.parent / "cells.csv"
+    path.write_text(
+        "cell_id,site_id,operator,tech,azimuth_deg,status\n"
+        "BD-VT-0001-L1,BD-VT-0001,Viettel,4G,120,on_air\n"
+        "BD-VT-0001-L2,BD-VT-0001,Viettel,4G,240,on_air\n"
+        "BD-VT-0002-U1,BD-VT-0002,viettel,3g,,on_air\n",
+        encoding="utf-8",
+    )
+
+    result = import_file(ws, "cells", path)
+
+    assert result.counts == {"cells": 3}
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells.loc["BD-VT-0002-U1", "tech"] == "3G"
+    assert cells.loc["BD-VT-0002-U1", "operator"] == "Viettel"
+    assert cells.loc["BD-VT-0001-L2", "azimuth_deg"] == 240.0
+
+
+# -- GeoPackage and shapefile ------------------------------------------------------------
+
+
+def test_gpkg_in_vn2000_is_reprojected(ws: Workspace) -> None:
+    result = import_file(ws, "pois", DATA / "pois_vn2000.gpkg")
+
+    assert result.counts == {"pois": 3}
+    assert any("reprojected from EPSG:3405" in note for note in result.notes)
+    pois = ws.read_layer("pois").set_index("poi_id")
+    assert pois.loc["POI-BD-001", "name"] == "Bệnh viện Đa khoa huyện An Lão"
+    x, y = _xy(pois.loc["POI-BD-001"].geometry)
+    assert x == pytest.approx(108.88475, abs=1e-6)
+    assert y == pytest.approx(14.60068, abs=1e-6)
+
+
+def test_gpkg_source_layer_picks_one_of_several(ws: Workspace) -> None:
+    result = import_file(ws, "sites", DATA / "sites_multi.gpkg", source_layer="tram_vnpt")
+
+    assert result.counts == {"sites": 2}
+    sites = ws.read_layer("sites")
+    assert sorted(sites["site_id"]) == ["BD-VNPT-0001", "BD-VNPT-0002"]
+    assert set(sites["owner"]) == {"VNPT"}
+
+
+def test_zipped_shapefile_in_utm49n(ws: Workspace) -> None:
+    result = import_file(ws, "fiber_routes", DATA / "fiber_routes_utm49n.zip")
+
+    assert result.counts == {"fiber_routes": 3}
+    assert any("EPSG:32649" in note for note in result.notes)
+    routes = ws.read_layer("fiber_routes").set_index("route_id")
+    assert routes.loc["FR-VNPT-001", "class"] == "distribution"
+    assert routes.loc["FR-MBF-003", "status"] == "planned"
+    first = shapely.get_coordinates(routes.loc["FR-VNPT-001"].geometry)[0]
+    assert first == pytest.approx([108.88475, 14.60068], abs=1e-6)
+
+
+def test_bare_shapefile(ws: Workspace, tmp_path: Path) -> None:
+    with zipfile.ZipFile(DATA / "fiber_routes_utm49n.zip") as archive:
+        archive.extractall(tmp_path / "shp")
+
+    result = import_file(ws, "fiber_routes", tmp_path / "shp" / "tuyen_cap_quang.shp")
+
+    assert result.counts == {"fiber_routes": 3}
+
+
+# -- KML -----------------------------------------------------------------------------
+
+
+def test_kml_points_with_extended_data_from_one_folder(ws: Workspace) -> None:
+    result = import_file(ws, "fiber_nodes", DATA / "fiber_nodes.kml", source_layer="VNPT")
+
+    assert result.counts == {"fiber_nodes": 3}
+    nodes = ws.read_layer("fiber_nodes").set_index("node_id")
+    assert nodes.loc["FN-VNPT-001", "kind"] == "olt"
+    assert nodes.loc["FN-VNPT-002", "status"] == "planned"
+    assert _xy(nodes.loc["FN-VNPT-001"].geometry) == (108.88475, 14.60068)
+
+    import_file(ws, "fiber_nodes", DATA / "fiber_nodes.kml", source_layer="Viettel", append=True)
+    assert ws.layer_counts()["fiber_nodes"] == 5
+
+
+def test_kml_polygons_holes_and_multigeometry(ws: Workspace) -> None:
+    result = import_file(ws, "zones_5g", DATA / "zones_5g.kml")
+
+    assert result.counts == {"zones_5g": 3}
+    zones = ws.read_layer("zones_5g").set_index("zone_id")
+    assert set(zones.geometry.geom_type) == {"MultiPolygon"}
+    assert zones.loc["Z5G-VT-001", "operator"] == "Viettel"
+    bong_son = zones.loc["Z5G-VT-001"].geometry.geoms[0]
+    assert len(bong_son.interiors) == 1
+    assert len(zones.loc["Z5G-VNPT-001"].geometry.geoms) == 2
+    assert zones.loc["Z5G-MBF-001"].geometry.bounds == pytest.approx((109.03, 13.99, 109.06, 14.012))
+
+
+def test_kml_linestrings(ws: Workspace) -> None:
+    result = import_file(ws, "fiber_routes", DATA / "fiber_routes.kml")
+
+    assert result.counts == {"fiber_routes": 3}
+    routes = ws.read_layer("fiber_routes").set_index("route_id")
+    assert routes.loc["FR-VNPT-101", "commissioned"] == "2021-06-15"
+    # Lines are stored as MultiLineString (one declared type per GeoPackage layer).
+    assert routes.loc["FR-VNPT-101"].geometry.geom_type == "MultiLineString"
+    assert len(routes.loc["FR-VNPT-101"].geometry.geoms) == 1
+    assert len(routes.loc["FR-VNPT-103"].geometry.geoms) == 2
+    assert shapely.get_coordinates(routes.loc["FR-VNPT-102"].geometry)[-1] == pytest.approx(
+        [108.81590, 14.52852]
+    )
+
+
+def test_kmz(ws: Workspace, tmp_path: Path) -> None:
+    kmz = tmp_path / "vung_5g.kmz"
+    with zipfile.ZipFile(kmz, "w") as archive:
+        archive.write(DATA / "zones_5g.kml", "doc.kml")
+
+    assert detect_format(kmz) == "kml"
+    assert import_file(ws, "zones_5g", kmz).counts == {"zones_5g": 3}
+
+
+def test_invalid_polygon_is_repaired_and_noted(ws: Workspace, tmp_path: Path) -> None:
+    bowtie = "109.0,14.0 109.02,14.02 109.02,14.0 109.0,14.02 109.0,14.0"
+    path = tmp_path / "bowtie.kml"
+    path.write_text(
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>Cát Tiến</name>'
+        '<ExtendedData><Data name="zone_id"><value>Z1</value></Data>'
+        '<Data name="operator"><value>Viettel</value></Data>'
+        '<Data name="status"><value>planned</value></Data></ExtendedData>'
+        f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{bowtie}</coordinates>"
+        "</LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>",
+        encoding="utf-8",
+    )
+
+    result = import_file(ws, "zones_5g", path)
+
+    assert any("repaired 1 invalid geometry" in note and "rows 0" in note for note in result.notes)
+    zone = ws.read_layer("zones_5g").geometry.iloc[0]
+    assert zone.is_valid
+    assert zone.area == pytest.approx(0.0002)
+
+
+# -- OpenCellID ------------------------------------------------------------------------
+
+
+def _check_opencellid(ws: Workspace, result: ImportResult) -> None:
+    assert result.counts == {"sites": 4, "cells": 5}
+    assert any("skipped 1 row" in note and "452" in note for note in result.notes)
+    cells = ws.read_layer("cells").set_index("cell_id")
+    sites = ws.read_layer("sites").set_index("site_id")
+    lte = cells.loc["OCID-452-04-12001-3051201"]
+    gsm = cells.loc["OCID-452-04-31012-2213"]
+    assert (lte["operator"], lte["tech"], lte["range_m"]) == ("Viettel", "4G", 1520.0)
+    assert (gsm["operator"], gsm["tech"]) == ("Viettel", "2G")
+    assert lte["site_id"] == gsm["site_id"] == "OCID-452-109.05412-14.49522"
+    assert list(cells.loc["OCID-452-02-21011-105531", ["operator", "tech"]]) == ["VNPT", "3G"]
+    assert cells.loc["OCID-452-01-7203-18802434", "operator"] == "MobiFone"
+    assert list(cells.loc["OCID-452-05-5404-40721", ["operator", "tech"]]) == ["Vietnamobile", "2G"]
+    assert cells["azimuth_deg"].isna().all()
+    assert set(cells["status"]) == {"on_air"}
+    shared_site = sites.loc["OCID-452-109.05412-14.49522"]
+    assert shared_site["commissioned"] == "2015-01-01"  # the GSM cell's created time, the earlier one
+    assert shared_site["owner"] == "Viettel"
+    assert shared_site["status"] == "on_air"
+    assert _xy(shared_site.geometry) == (109.05412, 14.49522)
+    assert sites.loc["OCID-452-108.88475-14.60068", "commissioned"] == "2017-01-01"
+    assert not any(s.startswith("OCID-456") for s in sites.index)
+
+
+def test_opencellid_with_header(ws: Workspace) -> None:
+    path = DATA / "opencellid_binh_dinh.csv"
+    assert detect_format(path) == "opencellid"
+
+    _check_opencellid(ws, import_file(ws, "cells", path))
+
+
+def test_opencellid_without_header(ws: Workspace, tmp_path: Path) -> None:
+    lines = (DATA / "opencellid_binh_dinh.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "452.csv"
+    path.write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")
+    assert detect_format(path) == "opencellid"
+
+    _check_opencellid(ws, import_file(ws, "sites", path))
+
+
+def test_opencellid_radio_and_network_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "NR,452,4,1,1,0,109.0,14.0,500,1,1,1700000000,1700000000,0\n"
+        "CDMA,452,7,2,2,0,109.1,14.1,500,1,1,1700000000,1700000000,0\n"
+        "LTE,452,9,3,3,0,109.1,14.1,500,1,1,1700000000,1700000000,0\n",
+        encoding="utf-8",
+    )
+
+    frames = read_file(path, "cells")
+
+    cells = frames["cells"]
+    assert cells["tech"].tolist() == ["5G", "2G", "4G"]
+    assert cells["operator"].tolist() == ["Viettel", "Other", "Other"]
+    assert len(frames["sites"]) == 2  # rows 1 and 2 share a position
+    assert frames["sites"]["owner"].tolist() == ["Viettel", "Other"]
+
+
+# -- appending, references, revisions ----------------------------------------------------
+
+
+def test_append_adds_to_the_layer(ws: Workspace) -> None:
+    import_file(ws, "villages", DATA / "villages.geojson")
+
+    result = import_file(ws, "villages", DATA / "villages_excel.csv", append=True)
+
+    assert result.counts == {"villages": 3}
+    villages = ws.read_layer("villages")
+    assert len(villages) == 7
+    assert villages["households"].tolist()[:2] == [62, 118]
+
+
+def test_replacing_sites_notes_cells_left_dangling(ws: Workspace) -> None:
+    import_file(ws, "cells", DATA / "opencellid_binh_dinh.csv")
+
+    result = import_file(ws, "sites", DATA / "sites_multi.gpkg", source_layer="tram_viettel")
+
+    assert any("existing cells" in note for note in result.notes)
+
+
+def test_each_import_is_one_revision(ws: Workspace) -> None:
+    import_file(ws, "villages", DATA / "villages.geojson")
+    import_file(ws, "cells", DATA / "opencellid_binh_dinh.csv")
+
+    assert ws.revision == 2
+    revisions = ws.read_layer("revisions")
+    assert "opencellid_binh_dinh.csv" in revisions["summary"].iloc[-1]
+
+
+# -- format detection ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("villages.geojson", "geojson"),
+        ("pois_vn2000.gpkg", "gpkg"),
+        ("fiber_routes_utm49n.zip", "shp"),
+        ("zones_5g.kml", "kml"),
+        ("pois.csv", "csv"),
+        ("villages_excel.csv", "csv"),
+        ("opencellid_binh_dinh.csv", "opencellid"),
+        ("roads_binh_dinh.osm", "osm"),
+    ],
+)
+def test_detect_format_by_extension(name: str, expected: str) -> None:
+    assert detect_format(DATA / name) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("villages.geojson", "geojson"),
+        ("pois_vn2000.gpkg", "gpkg"),
+        ("fiber_routes_utm49n.zip", "shp"),
+        ("zones_5g.kml", "kml"),
+        ("pois.csv", "csv"),
+        ("roads_binh_dinh.osm", "osm"),
+    ],
+)
+def test_detect_format_by_content(tmp_path: Path, name: str, expected: str) -> None:
+    anonymous = tmp_path / "upload.bin"
+    shutil.copyfile(DATA / name, anonymous)
+
+    assert detect_format(anonymous) == expected
+
+
+# -- terrain and roads -------------------------------------------------------------------
+
+
+def test_import_dem(ws: Workspace) -> None:
+    info = import_dem(ws, DATA / "dem_binh_dinh.tif")
+
+    assert (info.width, info.height, info.crs, info.dtype) == (24, 20, "EPSG:32649", "int16")
+    assert info.nodata == -32768
+    assert 108.6 < info.bounds_lonlat[0] < info.bounds_lonlat[2] < 108.8
+    assert ws.dem_path is not None
+    assert ws.dem_path.read_bytes() == (DATA / "dem_binh_dinh.tif").read_bytes()
+    assert read_dem_info(ws.dem_path) == info
+    assert [p.name for p in ws.path.iterdir() if p.name.startswith(".dem")] == []
+
+
+def test_read_roads_keeps_highways_only() -> None:
+    graph = read_roads(DATA / "roads_binh_dinh.osm")
+
+    assert {tags["highway"] for _, _, tags in graph.edges(data=True)} == {"secondary", "track"}
+    assert 1006 not in graph.nodes  # the building outline
+    info = validate_roads_file(DATA / "roads_binh_dinh.osm")
+    assert (info.nodes, info.edges) == (graph.number_of_nodes(), graph.number_of_edges())
+    assert info.bounds_lonlat == pytest.approx((108.76172, 14.09845, 108.784, 14.30607))
+
+
+def test_import_roads(ws: Workspace) -> None:
+    info = import_roads(ws, DATA / "roads_binh_dinh.osm")
+
+    assert info.edges > 0
+    assert ws.roads_path is not None
+    assert ws.roads_path.read_bytes() == (DATA / "roads_binh_dinh.osm").read_bytes()
+
+
+# -- CLI -------------------------------------------------------------------------------
+
+
+def test_cli_import_ok(ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["import", str(ws.path), "villages", str(DATA / "villages.geojson")])
+
+    out = capsys.readouterr()
+    assert code == 0
+    assert "imported 4 features into villages" in out.out
+    assert out.err == ""
+    assert ws.layer_counts()["villages"] == 4
+
+
+def test_cli_import_opencellid_with_source_layer_and_format(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "import",
+            str(ws.path),
+            "cells",
+            str(DATA / "opencellid_binh_dinh.csv"),
+            "--format",
+            "opencellid",
+        ]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "imported 4 features into sites" in out
+    assert "imported 5 features into cells" in out
+    assert "note: skipped 1 row" in out
