@@ -226,8 +226,9 @@ def _pct_array(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def _codes(frame: pd.DataFrame, column: str) -> np.ndarray:
-    values = frame[column].to_numpy(dtype=object)
-    return np.where(pd.isna(values), None, values).astype(object)
+    values = frame[column].to_numpy(dtype=object).copy()
+    values[pd.isna(values)] = None
+    return values
 
 
 def _bool(frame: pd.DataFrame, column: str) -> np.ndarray:
