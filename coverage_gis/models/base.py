@@ -9,8 +9,11 @@ elsewhere (``coverage_gis.coverage``), so adding a model means adding one module
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -143,19 +146,33 @@ def best_signal_dbm(pairs: CandidatePairs, n_receivers: int) -> FloatArray:
     return out
 
 
-def pairs_within_reach(
+#: Distinct cell locations per k-d tree query in :func:`map_pairs_within_reach`.
+#: Small, spatially compact batches keep each query's output short and its tree tight
+#: (measured ~5x faster than one query per reach class at national scale), and keep
+#: the per-batch pair arrays small enough to stay in cache for the caller's function.
+_SOURCES_PER_BATCH = 4096
+
+_T = TypeVar("_T")
+
+
+def map_pairs_within_reach(
     receiver_x_m: FloatArray,
     receiver_y_m: FloatArray,
     cell_x_m: FloatArray,
     cell_y_m: FloatArray,
     reach_m: FloatArray,
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """Every (receiver, cell) pair whose distance is at most the cell's reach.
+    pair_fn: Callable[[IntArray, IntArray, FloatArray], _T],
+    *,
+    workers: int | None = None,
+) -> list[_T]:
+    """Apply ``pair_fn`` to batches of the (receiver, cell) pairs within each cell's reach.
 
     The exact test is ``hypot(dx, dy) <= reach_m[cell]`` (a receiver exactly on the
     circle is inside); no polygon approximates the circle. Cells (or points of any
     kind: fiber nodes, sites) with a non-finite or negative reach, and points with
-    non-finite coordinates, take part in no pair.
+    non-finite coordinates, take part in no pair. Each pair appears in exactly one
+    batch. Batches run in threads (the tree queries and numpy release the GIL), so
+    ``pair_fn`` must not mutate shared state.
 
     Parameters
     ----------
@@ -163,15 +180,14 @@ def pairs_within_reach(
         Receiver coordinates in a metric CRS.
     cell_x_m, cell_y_m, reach_m
         Cell coordinates in the same CRS and each cell's reach, metres.
-
-    Returns
-    -------
-    receiver, cell, distance_m
-        Index arrays into the inputs and the pair distances, in no particular order.
+    pair_fn
+        Called as ``pair_fn(receiver, cell, distance_m)`` with index arrays into the
+        inputs and the pair distances of one batch; its results are returned in a list.
+    workers
+        Threads; None = all CPUs.
     """
-    from scipy.spatial import cKDTree  # type: ignore[import-untyped,unused-ignore]
+    from scipy.spatial import cKDTree
 
-    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
     rx = np.asarray(receiver_x_m, dtype=np.float64)
     ry = np.asarray(receiver_y_m, dtype=np.float64)
     cx = np.asarray(cell_x_m, dtype=np.float64)
@@ -180,15 +196,16 @@ def pairs_within_reach(
     recv_ok = np.flatnonzero(np.isfinite(rx) & np.isfinite(ry))
     cell_ok = np.isfinite(cx) & np.isfinite(cy) & np.isfinite(reach) & (reach >= 0)
     if recv_ok.size == 0 or not cell_ok.any():
-        return empty
+        return []
     recv_tree = cKDTree(np.column_stack([rx[recv_ok], ry[recv_ok]]))
 
     # Cells of one site share a location and (within a technology) a reach, so search
-    # once per distinct (x, y, reach) "source" and hand the hits to its cells after.
-    # Sorting by reach first makes each distinct reach one contiguous class: radii come
-    # from a small table, link-budget reaches repeat over identical cell configurations.
+    # once per distinct (x, y, reach) "source" and hand its hits to its cells after.
+    # Sorting by reach makes each distinct reach one contiguous class (radii come from
+    # a small table; link-budget reaches repeat over identical cell configurations),
+    # and by y within a class makes consecutive sources spatially compact batches.
     ok = np.flatnonzero(cell_ok)
-    order = ok[np.lexsort((cy[ok], cx[ok], reach[ok]))]
+    order = ok[np.lexsort((cx[ok], cy[ok], reach[ok]))]
     sx, sy, sr = cx[order], cy[order], reach[order]
     new_source = np.ones(order.size, dtype=bool)
     new_source[1:] = (np.diff(sx) != 0) | (np.diff(sy) != 0) | (np.diff(sr) != 0)
@@ -196,41 +213,86 @@ def pairs_within_reach(
     source_count = np.diff(np.append(source_start, order.size))
     src_x, src_y, src_r = sx[source_start], sy[source_start], sr[source_start]
 
-    # Few distinct reaches: one tree query each. Many (continuous link-budget reaches):
-    # classes on a 5 % geometric ladder, queried at the class maximum and filtered exactly.
-    distinct = np.flatnonzero(np.append(True, np.diff(src_r) != 0))
-    if distinct.size > 64:
+    # Few distinct reaches: one class each. Many (continuous link-budget reaches):
+    # classes on a 5 % geometric ladder, queried at the class maximum, filtered exactly.
+    class_start = np.flatnonzero(np.append(True, np.diff(src_r) != 0))
+    if class_start.size > 64:
         ladder = np.floor(np.log(np.maximum(src_r, 1.0)) / np.log(1.05))
-        distinct = np.flatnonzero(np.append(True, np.diff(ladder) != 0))
-    bounds = np.append(distinct, src_r.size)
+        class_start = np.flatnonzero(np.append(True, np.diff(ladder) != 0))
+    class_end = np.append(class_start[1:], src_r.size)
+    batches = [
+        (lo, min(lo + _SOURCES_PER_BATCH, hi), float(src_r[hi - 1]))  # sorted: class max
+        for c_lo, hi in zip(class_start.tolist(), class_end.tolist(), strict=True)
+        for lo in range(c_lo, hi, _SOURCES_PER_BATCH)
+    ]
 
-    recv_parts: list[IntArray] = []
-    src_parts: list[IntArray] = []
-    dist_parts: list[FloatArray] = []
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-        class_reach = float(src_r[hi - 1])  # sorted by reach: the class maximum
-        src_tree = cKDTree(np.column_stack([src_x[lo:hi], src_y[lo:hi]]))
+    def run(batch: tuple[int, int, float]) -> _T:
+        lo, hi, class_reach = batch
+        tree = cKDTree(np.column_stack([src_x[lo:hi], src_y[lo:hi]]))
         # A hair of slack so the tree's own rounding never drops an edge receiver;
         # the exact test below decides.
-        hits = src_tree.sparse_distance_matrix(
+        hits = tree.sparse_distance_matrix(
             recv_tree, class_reach * (1.0 + 1e-9) + 1e-6, output_type="ndarray"
         )
-        src = hits["i"].astype(np.int64) + lo
+        src = hits["i"] + lo
         recv = recv_ok[hits["j"]]
         dist = np.hypot(rx[recv] - src_x[src], ry[recv] - src_y[src])
-        keep = dist <= src_r[src]
-        recv_parts.append(recv[keep])
-        src_parts.append(src[keep])
-        dist_parts.append(dist[keep])
-    if not recv_parts:
-        return empty
-    recv_src = np.concatenate(recv_parts)
-    src_idx = np.concatenate(src_parts)
-    dist_src = np.concatenate(dist_parts)
+        keep = np.flatnonzero(dist <= src_r[src])
+        src, recv, dist = src[keep], recv[keep], dist[keep]
+        # Hand each source hit to the source's cells: slot j takes the j-th cell of
+        # every source with more than j cells (a site has a handful at most).
+        count = source_count[src]
+        first = source_start[src]
+        recv_parts, cell_parts, dist_parts = [recv], [order[first]], [dist]
+        for slot in range(1, int(count.max(initial=1))):
+            sel = np.flatnonzero(count > slot)
+            recv_parts.append(recv[sel])
+            cell_parts.append(order[first[sel] + slot])
+            dist_parts.append(dist[sel])
+        return pair_fn(
+            np.concatenate(recv_parts).astype(np.int64, copy=False),
+            np.concatenate(cell_parts).astype(np.int64, copy=False),
+            np.concatenate(dist_parts),
+        )
 
-    # Expand each source hit to the source's cells (ragged repeat).
-    n = source_count[src_idx]
-    pair_of = np.repeat(np.arange(src_idx.size), n)
-    within = np.arange(pair_of.size) - np.repeat(np.cumsum(n) - n, n)
-    cell = order[source_start[src_idx][pair_of] + within]
-    return recv_src[pair_of], cell.astype(np.int64), dist_src[pair_of]
+    n_workers = max(1, (os.cpu_count() or 1) if workers is None else workers)
+    if n_workers == 1 or len(batches) == 1:
+        return [run(b) for b in batches]
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        return list(pool.map(run, batches))
+
+
+def pairs_within_reach(
+    receiver_x_m: FloatArray,
+    receiver_y_m: FloatArray,
+    cell_x_m: FloatArray,
+    cell_y_m: FloatArray,
+    reach_m: FloatArray,
+    *,
+    workers: int | None = None,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Every (receiver, cell) pair whose distance is at most the cell's reach.
+
+    See :func:`map_pairs_within_reach` for the semantics.
+
+    Returns
+    -------
+    receiver, cell, distance_m
+        Index arrays into the inputs and the pair distances, in no particular order.
+    """
+    parts = map_pairs_within_reach(
+        receiver_x_m,
+        receiver_y_m,
+        cell_x_m,
+        cell_y_m,
+        reach_m,
+        lambda r, c, d: (r, c, d),
+        workers=workers,
+    )
+    if not parts:
+        return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )

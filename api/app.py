@@ -1,0 +1,172 @@
+"""The application builder: :func:`create_app` wires settings, context, routers and middleware.
+
+Nothing is created at import time. The workspace is opened by the app's lifespan
+(startup fails fast on a bad workspace) and forgotten at shutdown. Routers are
+endpoint factories taking the shared :class:`~api.context.AppContext`: the query API
+(:mod:`api.routes_read`, :mod:`api.routes_sites`) and, when their modules are
+present, the tiles (``api.routes_tiles``) and the web map (``api.routes_web``).
+
+Middleware: a request-body limit (413 above ``settings.max_body_bytes``, from
+``Content-Length`` and while reading) and CORS, off unless origins are configured.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.context import AppContext
+from api.errors import error_response, install_error_handlers
+from api.settings import Settings
+from coverage_gis import __version__
+
+#: Optional routers written by other modules: (module, router factory).
+OPTIONAL_ROUTERS: tuple[str, ...] = ("api.routes_tiles", "api.routes_web")
+
+_DESCRIPTION = """\
+Village-level mobile and FTTH coverage, KPIs, plan scorecards and gap lists for
+Vietnamese provinces (coverage-gis).
+
+* Reads are open unless the server runs with `COVGIS_ANONYMOUS_READ=false`; edits need an
+  API key (`X-API-Key` or `Authorization: Bearer`) made with `covgis keys add`.
+* Every read returns `ETag: "rev-<revision>"`; edits must send it back in `If-Match`.
+* Errors are `{"error": {"status", "type", "message", "field"}}`.
+"""
+
+
+class BodyLimitMiddleware:
+    """Reject request bodies over ``max_bytes`` with 413, before the app parses them.
+
+    A declared ``Content-Length`` over the limit is refused at once; otherwise the body
+    is read (counting, so a chunked or lying client is caught too) and replayed to the
+    app. Bodies are small by design (site edits), so buffering is fine.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413,
+            "InputTooLarge",
+            f"request body over the limit of {self.max_bytes} bytes",
+            field="body",
+        )
+        await response(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = None
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    response = error_response(400, "BadRequest", "Content-Length is not a number")
+                    await response(scope, receive, send)
+                    return
+        if declared is not None and declared > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS") and not declared:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _include_optional_routers(app: FastAPI, ctx: AppContext) -> list[str]:
+    included = []
+    for name in OPTIONAL_ROUTERS:
+        if importlib.util.find_spec(name) is None:
+            continue
+        module: Any = importlib.import_module(name)
+        app.include_router(module.create_router(ctx))
+        included.append(name)
+    return included
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API application.
+
+    Parameters
+    ----------
+    settings
+        The app's settings; read from ``COVGIS_*`` environment variables when None.
+
+    Returns
+    -------
+    FastAPI
+        The app; ``app.state.ctx`` is its :class:`~api.context.AppContext`. Run it with
+        uvicorn (``covgis serve``). In tests use ``with TestClient(app)`` so that the
+        lifespan opens the workspace (without it the workspace opens on first use).
+    """
+    settings = settings or Settings()
+    ctx = AppContext(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(ctx.open)
+        try:
+            yield
+        finally:
+            ctx.close()
+
+    app = FastAPI(
+        title="coverage-gis API",
+        version=__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+
+    from api import routes_read, routes_sites
+
+    app.include_router(routes_read.create_router(ctx))
+    app.include_router(routes_sites.create_router(ctx))
+    app.state.optional_routers = _include_optional_routers(app, ctx)
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["X-API-Key", "Authorization", "If-Match", "Content-Type"],
+            expose_headers=["ETag", "X-Total-Count", "Location"],
+        )
+    return app

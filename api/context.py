@@ -1,0 +1,358 @@
+"""Per-app state shared by every router: settings, the live workspace, change listeners.
+
+:class:`AppContext` is built by :func:`api.app.create_app` and handed to each router
+factory (``create_router(ctx)``). It owns
+
+* the :class:`~coverage_gis.live.LiveWorkspace` (opened by the app's lifespan, or
+  lazily on first use when the app runs without one, e.g. a bare ``TestClient``);
+* ``change_listeners``: callables run after every successful write with the
+  engine's :class:`~coverage_gis.live.ChangeResult` (the tile routers register cache
+  invalidation here);
+* ``write_lock``: serialises writes (and refreshes) within this process — the
+  workspace's own file lock serialises them across processes;
+* :class:`WorkspaceView`: an immutable snapshot of one revision with lazily built,
+  cached derived frames (the village table joined with admin and coverage columns,
+  gap lists, KPI tables), so requests do not recompute them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from api.settings import Settings
+from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
+
+if TYPE_CHECKING:
+    from coverage_gis.engine import Analysis
+    from coverage_gis.live import ChangeResult, LiveWorkspace
+
+log = logging.getLogger("covgis.api")
+
+T = TypeVar("T")
+
+#: Columns of the village table (API names), in response order.
+VILLAGE_COLUMNS: tuple[str, ...] = (
+    "village_id",
+    "name",
+    "kind",
+    "province_code",
+    "province_name",
+    "district_code",
+    "district_name",
+    "commune_code",
+    "commune_name",
+    "census_commune_id",
+    "province_2025",
+    "province_2025_name",
+    "commune_2025",
+    "commune_2025_name",
+    "households",
+    "population",
+    "has_grid_power",
+    "mobile_bb",
+    "best_tech",
+    "operators",
+    "n_operators",
+    "best_signal_dbm",
+    "has_4g",
+    "has_5g",
+    "ftth",
+    "fiber_distance_m",
+    "ftth_operators",
+    "mobile_gap_reason",
+    "ftth_gap_reason",
+    "lon",
+    "lat",
+)
+
+#: Admin filter name (query parameter) → column of the village table. Codes are the
+#: ones ``/v1/kpis`` reports for the matching level, so a KPI row can be drilled into.
+ADMIN_FILTERS: dict[str, str] = {
+    "province_code": "province_code",
+    "district_code": "district_code",
+    "commune_code": "commune_code",
+    "province_2025": "province_2025",
+    "commune_2025": "commune_2025",
+}
+
+_ADMIN_RENAME: dict[str, str] = {
+    LEVEL_COLUMNS["province"][0]: "province_code",
+    LEVEL_COLUMNS["district"][0]: "district_code",
+    LEVEL_COLUMNS["commune"][0]: "commune_code",
+    LEVEL_COLUMNS["province_2025"][0]: "province_2025",
+    LEVEL_COLUMNS["province_2025"][1]: "province_2025_name",
+    LEVEL_COLUMNS["commune_2025"][0]: "commune_2025",
+    LEVEL_COLUMNS["commune_2025"][1]: "commune_2025_name",
+}
+
+
+#: Cached items of a view that a site edit cannot change.
+_SITE_EDIT_INVARIANT: tuple[str, ...] = ("gaps:ftth",)
+
+
+def etag_for(revision: int) -> str:
+    """The ETag of every read at ``revision`` (a strong validator)."""
+    return f'"rev-{revision}"'
+
+
+def _village_table(analysis: Analysis) -> pd.DataFrame:
+    villages = analysis.layers["villages"]
+    communes = analysis.layers["communes"]
+    assert isinstance(villages, gpd.GeoDataFrame)
+    assert isinstance(communes, gpd.GeoDataFrame)
+    raw = admin_columns(villages, communes).reset_index(drop=True)
+    # The commune filter takes the KPI commune key (GSO code, else census id), not the raw code.
+    admin = raw.drop(columns=[c for c in ("commune_code",) if c in raw]).rename(columns=_ADMIN_RENAME)
+    own = pd.DataFrame(villages.drop(columns="geometry")).reset_index(drop=True)
+    # The commune polygon decides the codes (as for KPIs); the village's own code is the
+    # fallback for villages outside every commune.
+    for col in ("province_code", "district_code", "commune_code"):
+        admin[col] = admin[col].astype(object).where(admin[col].notna(), own[col].astype(object))
+    table = own[["village_id", "name", "kind", "census_commune_id", "households", "population"]].copy()
+    table["has_grid_power"] = own["has_grid_power"].astype("boolean")
+    for col in (
+        "province_code",
+        "province_name",
+        "district_code",
+        "district_name",
+        "commune_code",
+        "commune_name",
+        "province_2025",
+        "province_2025_name",
+        "commune_2025",
+        "commune_2025_name",
+    ):
+        table[col] = admin[col].to_numpy(dtype=object)
+    coverage = pd.DataFrame(analysis.coverage.drop(columns="geometry", errors="ignore"))
+    coverage = coverage.drop_duplicates("village_id").set_index("village_id")
+    cov = coverage.reindex(table["village_id"].to_numpy())
+    for col in VILLAGE_COLUMNS:
+        if col in cov.columns and col not in table.columns:
+            table[col] = cov[col].to_numpy()
+    for col in ("mobile_bb", "has_4g", "has_5g", "ftth"):
+        table[col] = pd.Series(table[col]).astype("boolean").fillna(False).astype(bool).to_numpy()
+    geoms = villages.geometry
+    table["lon"] = geoms.x.to_numpy(dtype=np.float64)
+    table["lat"] = geoms.y.to_numpy(dtype=np.float64)
+    for col in VILLAGE_COLUMNS:
+        if col not in table.columns:
+            table[col] = None
+    return table[list(VILLAGE_COLUMNS)]
+
+
+def _gap_table(analysis: Analysis, villages: pd.DataFrame, kind: str) -> gpd.GeoDataFrame:
+    gaps = analysis.gaps(kind)
+    # Gap rows carry the pre-2025 admin columns; add the 2025 ones so the same filters work.
+    if kind == "5g":
+        pois = analysis.inputs.pois
+        lookup = pd.DataFrame(
+            {
+                "id": pois["poi_id"].to_numpy(dtype=object),
+                "province_2025": pois[LEVEL_COLUMNS["province_2025"][0]].to_numpy(dtype=object),
+                "commune_2025": pois[LEVEL_COLUMNS["commune_2025"][0]].to_numpy(dtype=object),
+            }
+        )
+    else:
+        lookup = villages[["village_id", "province_2025", "commune_2025"]].rename(
+            columns={"village_id": "id"}
+        )
+    lookup = lookup.drop_duplicates("id").set_index("id")
+    ids = gaps["id"].to_numpy(dtype=object)
+    out = gaps.copy()
+    for col in ("province_2025", "commune_2025"):
+        out[col] = lookup[col].reindex(ids).to_numpy(dtype=object)
+    if "commune_code" in out:
+        # Match the village table: the commune filter takes the KPI commune key.
+        keys = villages.set_index("village_id")["commune_code"]
+        if kind != "5g":
+            found = keys.reindex(ids).to_numpy(dtype=object)
+            out["commune_code"] = np.where(pd.notna(found), found, out["commune_code"].to_numpy(dtype=object))
+    out["lon"] = out.geometry.x.to_numpy(dtype=np.float64) if len(out) else np.empty(0)
+    out["lat"] = out.geometry.y.to_numpy(dtype=np.float64) if len(out) else np.empty(0)
+    assert isinstance(out, gpd.GeoDataFrame)
+    return out
+
+
+def _site_table(analysis: Analysis) -> pd.DataFrame:
+    sites = analysis.layers["sites"]
+    table = pd.DataFrame(sites.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
+    if isinstance(sites, gpd.GeoDataFrame) and len(sites):
+        table["lon"] = sites.geometry.x.to_numpy(dtype=np.float64)
+        table["lat"] = sites.geometry.y.to_numpy(dtype=np.float64)
+    else:
+        table["lon"] = pd.Series([], dtype="float64")
+        table["lat"] = pd.Series([], dtype="float64")
+    return table
+
+
+def _cells_by_site(analysis: Analysis) -> dict[str, pd.DataFrame]:
+    cells = pd.DataFrame(analysis.layers["cells"]).reset_index(drop=True)
+    return {str(site_id): group for site_id, group in cells.groupby("site_id", sort=False)}
+
+
+@dataclass(eq=False)
+class WorkspaceView:
+    """One revision of the workspace with its derived frames, built once and cached.
+
+    A view never changes after it is made; a write produces a new one. Build methods
+    are thread-safe (one lock per cached item, so a slow gap list does not hold up
+    the village table).
+    """
+
+    revision: int
+    analysis: Analysis
+    kpi_table: pd.DataFrame | None = None
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def etag(self) -> str:
+        return etag_for(self.revision)
+
+    def cached(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` once per view under ``key``; later calls return the same object."""
+        if key in self._cache:
+            value: T = self._cache[key]
+            return value
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._cache:
+                self._cache[key] = build()
+            built: T = self._cache[key]
+        return built
+
+    def villages(self) -> pd.DataFrame:
+        """Village attributes + admin names (both hierarchies) + coverage + lon/lat."""
+        return self.cached("villages", lambda: _village_table(self.analysis))
+
+    def gaps(self, kind: str) -> gpd.GeoDataFrame:
+        """The ranked gap list of ``kind`` with 2025 admin codes added."""
+        return self.cached(f"gaps:{kind}", lambda: _gap_table(self.analysis, self.villages(), kind))
+
+    def sites(self) -> pd.DataFrame:
+        """Site attributes + lon/lat, one row per site."""
+        return self.cached("sites", lambda: _site_table(self.analysis))
+
+    def cells_by_site(self) -> dict[str, pd.DataFrame]:
+        """Each site's cells."""
+        return self.cached("cells_by_site", lambda: _cells_by_site(self.analysis))
+
+    def kpis(self, level: str) -> pd.DataFrame:
+        """KPI rows of one admin level (the engine's maintained table when there is one)."""
+
+        def build() -> pd.DataFrame:
+            if self.kpi_table is not None:
+                return self.kpi_table[self.kpi_table["level"] == level].reset_index(drop=True)
+            return self.analysis.kpis(levels=[level])
+
+        return self.cached(f"kpis:{level}", build)
+
+
+@dataclass(eq=False)
+class AppContext:
+    """Everything the routers of one app share.
+
+    Parameters
+    ----------
+    settings
+        The app's settings.
+    _live
+        An already opened live workspace (tests); else :meth:`open` (the lifespan) or
+        the first access of :attr:`live` opens ``settings.workspace``.
+    """
+
+    settings: Settings
+    _live: LiveWorkspace | None = field(default=None, repr=False)
+    change_listeners: list[Callable[[ChangeResult], None]] = field(default_factory=list)
+    write_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _view: WorkspaceView | None = field(default=None, repr=False)
+    _checked_at: float = field(default=0.0, repr=False)
+
+    # -- the live workspace -----------------------------------------------------------
+    def open(self) -> None:
+        """Open the workspace named in the settings (idempotent)."""
+        with self.write_lock:
+            if self._live is None:
+                from coverage_gis.live import LiveWorkspace
+
+                self._live = LiveWorkspace.open(self.settings.workspace)
+                self._view = None
+                self._checked_at = time.monotonic()
+
+    def close(self) -> None:
+        """Forget the workspace and every cached view (the lifespan's shutdown)."""
+        with self.write_lock:
+            self._live = None
+            self._view = None
+
+    @property
+    def live(self) -> LiveWorkspace:
+        """The live workspace, opened on first use."""
+        if self._live is None:
+            self.open()
+        assert self._live is not None
+        return self._live
+
+    # -- reading ----------------------------------------------------------------------
+    def view(self) -> WorkspaceView:
+        """The current revision's view.
+
+        At most every ``settings.refresh_interval_s`` it asks the engine whether
+        another process (the CLI, another server) changed the workspace.
+        """
+        view = self._view
+        now = time.monotonic()
+        fresh = now - self._checked_at < self.settings.refresh_interval_s
+        if view is not None and fresh and view.revision == self.live.revision:
+            return view
+        with self.write_lock:
+            live = self.live
+            if time.monotonic() - self._checked_at >= self.settings.refresh_interval_s:
+                live.refresh()
+                self._checked_at = time.monotonic()
+            view = self._view
+            if view is None or view.revision != live.revision or view.analysis is not live.analysis:
+                view = WorkspaceView(revision=int(live.revision), analysis=live.analysis, kpi_table=live.kpis)
+                self._view = view
+            return view
+
+    # -- writing ----------------------------------------------------------------------
+    def write(self, change: Callable[[LiveWorkspace], ChangeResult]) -> ChangeResult:
+        """Run one edit under the write lock, then tell every change listener.
+
+        The edit runs against a refreshed engine so that its revision check sees
+        writes made by other processes. A listener that fails is logged and skipped:
+        the edit is already committed.
+        """
+        with self.write_lock:
+            live = self.live
+            live.refresh()
+            self._checked_at = time.monotonic()
+            previous = self._view
+            result = change(live)
+            view = WorkspaceView(revision=int(live.revision), analysis=live.analysis, kpi_table=live.kpis)
+            if previous is not None and previous.revision == result.revision - 1:
+                # A site edit never changes FTTH (fiber only), and its gap list is the
+                # slow one (road routing): keep it.
+                for key in _SITE_EDIT_INVARIANT:
+                    if key in previous._cache:
+                        view._cache[key] = previous._cache[key]
+            self._view = view
+            listeners = list(self.change_listeners)
+        for listener in listeners:
+            try:
+                listener(result)
+            except Exception:
+                log.exception("change listener %r failed", listener)
+        return result

@@ -1,0 +1,478 @@
+"""Read endpoints: health, villages, gaps, KPIs (and their history), scorecard, point
+coverage and revisions.
+
+Routes only translate HTTP to library calls: they read the current
+:class:`~api.context.WorkspaceView` (derived frames cached per revision), filter
+and page, and render JSON or a download format (:mod:`api.export`). Every response
+carries the revision's ``ETag``.
+"""
+
+# No `from __future__ import annotations`: FastAPI resolves the parameter annotations of
+# the route functions, some of which are aliases local to create_router.
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from api.context import AppContext, WorkspaceView
+from api.errors import InvalidField
+from api.export import json_ready, json_response, records, records_json, render
+from api.models import (
+    ErrorBody,
+    GapList,
+    Health,
+    KpiHistory,
+    KpiList,
+    Operator,
+    PointCoverage,
+    RevisionList,
+    Scorecard,
+    Village,
+    VillagePage,
+)
+from api.security import Principal, principal_dependencies
+from coverage_gis.crs import lonlat_to_metric
+from coverage_gis.errors import NotFound
+from coverage_gis.models.base import BROADBAND_TECHS, ReceiverArrays
+from coverage_gis.network import TECH_RANK
+
+BBox = tuple[float, float, float, float]
+LevelName = Literal["province", "district", "commune", "province_2025", "commune_2025"]
+_CODE = Query(max_length=32, pattern=r"^[0-9A-Za-z_.\-]+$")
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "API key missing (anonymous reads off) or not valid"},
+    422: {"model": ErrorBody, "description": "a parameter is malformed; `field` names it"},
+}
+
+
+def parse_bbox(value: str | None) -> BBox | None:
+    """``minlon,minlat,maxlon,maxlat`` → a tuple, or :class:`InvalidField` naming ``bbox``."""
+    if value is None:
+        return None
+    parts = value.split(",")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise InvalidField("bbox must be four numbers minlon,minlat,maxlon,maxlat", field="bbox") from None
+    if len(numbers) != 4 or not all(np.isfinite(numbers)):
+        raise InvalidField("bbox must be four numbers minlon,minlat,maxlon,maxlat", field="bbox")
+    minlon, minlat, maxlon, maxlat = numbers
+    if not (-180 <= minlon <= 180 and -180 <= maxlon <= 180 and -90 <= minlat <= 90 and -90 <= maxlat <= 90):
+        raise InvalidField("bbox must lie within lon -180…180 and lat -90…90", field="bbox")
+    if minlon > maxlon or minlat > maxlat:
+        raise InvalidField("bbox minimums must not exceed its maximums", field="bbox")
+    return minlon, minlat, maxlon, maxlat
+
+
+def bbox_query(
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="minlon,minlat,maxlon,maxlat (EPSG:4326)",
+            examples=["108.6,13.9,109.3,14.6"],
+            max_length=200,
+        ),
+    ] = None,
+) -> BBox | None:
+    return parse_bbox(bbox)
+
+
+@dataclass(frozen=True)
+class AdminFilter:
+    """Admin codes to match; each is the code ``/v1/kpis`` reports for its level."""
+
+    province_code: str | None = None
+    district_code: str | None = None
+    commune_code: str | None = None
+    province_2025: str | None = None
+    commune_2025: str | None = None
+
+    def mask(self, frame: pd.DataFrame) -> np.ndarray:
+        keep = np.ones(len(frame), dtype=bool)
+        for column, wanted in vars(self).items():
+            if wanted is not None:
+                keep &= (frame[column].to_numpy(dtype=object) == wanted).astype(bool)
+        return keep
+
+
+def admin_filter(
+    province_code: Annotated[str | None, _CODE] = None,
+    district_code: Annotated[str | None, _CODE] = None,
+    commune_code: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            pattern=r"^[0-9A-Za-z_.\-]+$",
+            description="pre-2025 commune (GSO code, or census id where the commune has none)",
+        ),
+    ] = None,
+    province_2025: Annotated[
+        str | None, Query(max_length=32, pattern=r"^[0-9A-Za-z_.\-]+$", description="2025 province code")
+    ] = None,
+    commune_2025: Annotated[
+        str | None, Query(max_length=32, pattern=r"^[0-9A-Za-z_.\-]+$", description="2025 commune code")
+    ] = None,
+) -> AdminFilter:
+    return AdminFilter(province_code, district_code, commune_code, province_2025, commune_2025)
+
+
+def bbox_mask(frame: pd.DataFrame, bbox: BBox | None) -> np.ndarray:
+    """Rows whose ``lon``/``lat`` lie in ``bbox`` (edges included)."""
+    if bbox is None:
+        return np.ones(len(frame), dtype=bool)
+    lon = frame["lon"].to_numpy(dtype=np.float64)
+    lat = frame["lat"].to_numpy(dtype=np.float64)
+    return np.asarray((lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3]), dtype=bool)
+
+
+def _headers(view: WorkspaceView, total: int | None = None) -> dict[str, str]:
+    headers = {"ETag": view.etag}
+    if total is not None:
+        headers["X-Total-Count"] = str(total)
+    return headers
+
+
+def _json_page(view: WorkspaceView, page: pd.DataFrame, *, total: int, limit: int, offset: int) -> Response:
+    # Rendered by pandas in C: the page can hold a thousand villages.
+    body = f'{{"total":{total},"limit":{limit},"offset":{offset},"items":{records_json(page)}}}'
+    return Response(body, media_type="application/json", headers=_headers(view, total))
+
+
+def _history_items(history: pd.DataFrame) -> list[dict[str, Any]]:
+    items = []
+    for row in records(history):
+        item = {k: row.get(k) for k in ("revision", "time", "author", "summary")}
+        for key, target in (("changed_ids", "changed_ids"), ("dirty_bbox", "dirty_bbox")):
+            text = row.get(key)
+            item[target] = json.loads(text) if isinstance(text, str) and text else None
+        text = row.get("kpi_snapshot")
+        item["kpis"] = json.loads(text) if isinstance(text, str) and text else []
+        items.append(item)
+    return items
+
+
+def create_router(ctx: AppContext) -> APIRouter:
+    """The read endpoints bound to ``ctx``."""
+    reader, _ = principal_dependencies(ctx)
+    settings = ctx.settings
+    router = APIRouter(responses=ERROR_RESPONSES)
+    Reader = Annotated[Principal, Depends(reader)]
+    Limit = Annotated[
+        int,
+        Query(ge=1, le=settings.max_page_size, description=f"page size (at most {settings.max_page_size})"),
+    ]
+    Offset = Annotated[int, Query(ge=0, description="rows to skip")]
+
+    def history(view: WorkspaceView) -> pd.DataFrame:
+        return view.cached("history", ctx.live.history)
+
+    @router.get(
+        "/health",
+        tags=["meta"],
+        summary="Service status, workspace, revision and counts",
+        response_model=None,
+        responses={200: {"model": Health}},
+    )
+    def health() -> Response:
+        view = ctx.view()
+        villages = view.villages()
+        counts = {
+            "villages": len(villages),
+            "sites": len(view.analysis.layers["sites"]),
+            "cells": len(view.analysis.layers["cells"]),
+            "mobile_bb": int(villages["mobile_bb"].sum()),
+            "ftth": int(villages["ftth"].sum()),
+        }
+        payload = {
+            "status": "ok",
+            "workspace": ctx.live.workspace.config.name,
+            "revision": view.revision,
+            "counts": counts,
+        }
+        return json_response(payload, headers=_headers(view))
+
+    @router.get(
+        "/v1/villages",
+        tags=["villages"],
+        summary="Villages with their coverage, filtered and paged",
+        response_model=None,
+        responses={
+            200: {
+                "model": VillagePage,
+                "content": {"application/geo+json": {}, "text/csv": {}},
+                "description": "a page of villages; `total` (and X-Total-Count) counts every match",
+            }
+        },
+    )
+    def villages(
+        _who: Reader,
+        admin: Annotated[AdminFilter, Depends(admin_filter)],
+        bbox: Annotated[BBox | None, Depends(bbox_query)],
+        mobile: Annotated[bool | None, Query(description="has mobile broadband")] = None,
+        ftth: Annotated[bool | None, Query(description="has FTTH")] = None,
+        operator: Annotated[
+            Operator | None, Query(description="served by this operator's mobile broadband")
+        ] = None,
+        limit: Limit = settings.default_page_size,
+        offset: Offset = 0,
+        format: Annotated[Literal["json", "geojson", "csv"], Query()] = "json",
+    ) -> Response:
+        view = ctx.view()
+        table = view.villages()
+        keep = admin.mask(table) & bbox_mask(table, bbox)
+        if mobile is not None:
+            keep &= table["mobile_bb"].to_numpy(dtype=bool) == mobile
+        if ftth is not None:
+            keep &= table["ftth"].to_numpy(dtype=bool) == ftth
+        if operator is not None:
+            ops = table["operators"].fillna("").astype(str)
+            keep &= ops.str.split(",").apply(lambda names: operator.value in names).to_numpy(dtype=bool)
+        matched = table[keep]
+        total = len(matched)
+        page = matched.iloc[offset : offset + limit]
+        if format == "json":
+            return _json_page(view, page, total=total, limit=limit, offset=offset)
+        return render(
+            page,
+            format,
+            name=f"villages-rev{view.revision}",
+            allowed=("geojson", "csv"),
+            headers=_headers(view, total),
+        )
+
+    @router.get(
+        "/v1/villages/{village_id}",
+        tags=["villages"],
+        summary="One village with its coverage",
+        response_model=None,
+        responses={200: {"model": Village}, 404: {"model": ErrorBody, "description": "no such village"}},
+    )
+    def village(
+        _who: Reader,
+        village_id: Annotated[str, Path(max_length=128, examples=["V1"])],
+    ) -> Response:
+        view = ctx.view()
+        positions = view.cached(
+            "village_positions",
+            lambda: {str(v): i for i, v in enumerate(view.villages()["village_id"].to_numpy())},
+        )
+        if village_id not in positions:
+            raise NotFound(f"no village {village_id!r}")
+        row = records(view.villages().iloc[[positions[village_id]]])[0]
+        return json_response(row, headers=_headers(view))
+
+    @router.get(
+        "/v1/gaps",
+        tags=["gaps"],
+        summary="Ranked gap list with causes, recommendations and costs",
+        response_model=None,
+        responses={
+            200: {
+                "model": GapList,
+                "content": {
+                    "application/geo+json": {},
+                    "text/csv": {},
+                    "application/geopackage+sqlite3": {},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                },
+            }
+        },
+    )
+    def gaps(
+        _who: Reader,
+        admin: Annotated[AdminFilter, Depends(admin_filter)],
+        bbox: Annotated[BBox | None, Depends(bbox_query)],
+        kind: Annotated[Literal["mobile", "ftth", "5g"], Query(description="gap kind")] = "mobile",
+        limit: Annotated[int | None, Query(ge=1, description="at most this many (default all)")] = None,
+        offset: Offset = 0,
+        format: Annotated[Literal["json", "geojson", "csv", "gpkg", "xlsx"], Query()] = "json",
+    ) -> Response:
+        view = ctx.view()
+        table = view.gaps(kind)
+        matched = table[admin.mask(table) & bbox_mask(table, bbox)]
+        total = len(matched)
+        page = matched.iloc[offset : None if limit is None else offset + limit]
+        if format == "json":
+            body = f'{{"kind":"{kind}","total":{total},"items":{records_json(page)}}}'
+            return Response(body, media_type="application/json", headers=_headers(view, total))
+        return render(
+            page,
+            format,
+            name=f"gaps-{kind}-rev{view.revision}",
+            allowed=("geojson", "csv", "gpkg", "xlsx"),
+            headers=_headers(view, total),
+        )
+
+    @router.get(
+        "/v1/kpis",
+        tags=["kpis"],
+        summary="KPIs per admin unit of one level (either hierarchy)",
+        response_model=None,
+        responses={
+            200: {
+                "model": KpiList,
+                "content": {
+                    "text/csv": {},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                },
+            }
+        },
+    )
+    def kpis(
+        _who: Reader,
+        level: Annotated[LevelName, Query(description="admin level")] = "province",
+        code: Annotated[str | None, _CODE] = None,
+        format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+    ) -> Response:
+        view = ctx.view()
+        table = view.kpis(level)
+        if code is not None:
+            table = table[table["code"].astype(str) == code]
+        if format == "json":
+            body = f'{{"level":"{level}","items":{records_json(table)}}}'
+            return Response(body, media_type="application/json", headers=_headers(view, len(table)))
+        return render(
+            table,
+            format,
+            name=f"kpis-{level}-rev{view.revision}",
+            allowed=("csv", "xlsx"),
+            headers=_headers(view, len(table)),
+        )
+
+    @router.get(
+        "/v1/kpis/history",
+        tags=["kpis"],
+        summary="KPI snapshots recorded with each revision, oldest first",
+        response_model=None,
+        responses={200: {"model": KpiHistory}},
+    )
+    def kpi_history(
+        _who: Reader,
+        level: Annotated[LevelName | None, Query(description="keep only snapshot rows of this level")] = None,
+        code: Annotated[str | None, _CODE] = None,
+    ) -> Response:
+        view = ctx.view()
+        items = []
+        for item in _history_items(history(view)):
+            rows = [
+                r
+                for r in item.pop("kpis")
+                if isinstance(r, dict)
+                and (level is None or r.get("level") == level)
+                and (code is None or str(r.get("code")) == code)
+            ]
+            items.append({k: item[k] for k in ("revision", "time", "author", "summary")} | {"kpis": rows})
+        return json_response({"items": items}, headers=_headers(view))
+
+    @router.get(
+        "/v1/scorecard",
+        tags=["kpis"],
+        summary="A plan's targets against the workspace: met / not met / no data",
+        response_model=None,
+        responses={200: {"model": Scorecard}, 404: {"model": ErrorBody, "description": "no such plan"}},
+    )
+    def scorecard(
+        _who: Reader,
+        plan: Annotated[
+            str | None,
+            Query(
+                pattern=r"^[a-z0-9][a-z0-9\-]{0,63}$",
+                description="plan id from data/plans (default: the workspace's plan)",
+                examples=["binh-dinh-2025"],
+            ),
+        ] = None,
+    ) -> Response:
+        view = ctx.view()
+        chosen = view.analysis.plan(plan)
+        card = view.cached(f"scorecard:{chosen.id}", lambda: view.analysis.scorecard(chosen.id))
+        payload = {
+            "plan": chosen.id,
+            "province_code": chosen.province_code,
+            "title_en": chosen.title_en,
+            "rows": records(card),
+        }
+        return json_response(payload, headers=_headers(view))
+
+    @router.get(
+        "/v1/coverage/point",
+        tags=["coverage"],
+        summary="Which operators and technologies serve a point",
+        response_model=None,
+        responses={200: {"model": PointCoverage}},
+    )
+    def coverage_point(
+        _who: Reader,
+        lon: Annotated[float, Query(ge=-180, le=180, examples=[109.0])],
+        lat: Annotated[float, Query(ge=-90, le=90, examples=[14.0])],
+    ) -> Response:
+        view = ctx.view()
+        return json_response(point_coverage(view, lon, lat), headers=_headers(view))
+
+    @router.get(
+        "/v1/revisions",
+        tags=["revisions"],
+        summary="The workspace's change log, newest first",
+        response_model=None,
+        responses={200: {"model": RevisionList}},
+    )
+    def revisions(
+        _who: Reader,
+        limit: Limit = settings.default_page_size,
+        offset: Offset = 0,
+    ) -> Response:
+        view = ctx.view()
+        items = _history_items(history(view))
+        for item in items:
+            item.pop("kpis")
+        items.reverse()
+        payload = {"total": len(items), "items": items[offset : offset + limit]}
+        return json_response(payload, headers=_headers(view, len(items)))
+
+    return router
+
+
+def point_coverage(view: WorkspaceView, lon: float, lat: float) -> dict[str, Any]:
+    """Cells whose service area (by the workspace's model) contains the point."""
+    analysis = view.analysis
+    cells = analysis.cells
+    serving: list[dict[str, Any]] = []
+    planned: list[dict[str, Any]] = []
+    if len(cells):
+        x_m, y_m = lonlat_to_metric(np.array([lon]), np.array([lat]), analysis.metric_crs)
+        pairs = analysis.model.candidate_pairs(ReceiverArrays(x_m=x_m, y_m=y_m), cells.arrays)
+        order = np.argsort(pairs.distance_m, kind="stable")
+        for k in order[pairs.served[order]]:
+            c = int(pairs.cell[k])
+            entry = {
+                "cell_id": str(cells.cell_id[c]),
+                "site_id": str(cells.site_id[c]),
+                "operator": str(cells.operator[c]),
+                "tech": str(cells.arrays.tech[c]),
+                "on_air": bool(cells.on_air[c]),
+                "distance_m": float(pairs.distance_m[k]),
+                "signal_dbm": json_ready(float(pairs.signal_dbm[k])),
+            }
+            (serving if cells.on_air[c] else planned).append(entry)
+    operators: dict[str, list[str]] = {}
+    for entry in serving:
+        techs = operators.setdefault(entry["operator"], [])
+        if entry["tech"] not in techs:
+            techs.append(entry["tech"])
+    for techs in operators.values():
+        techs.sort(key=lambda t: TECH_RANK.get(t, 0))
+    best = max((e["tech"] for e in serving), key=lambda t: TECH_RANK.get(t, 0), default=None)
+    return {
+        "lon": lon,
+        "lat": lat,
+        "model": analysis.model.name,
+        "mobile_bb": any(e["tech"] in BROADBAND_TECHS for e in serving),
+        "best_tech": best,
+        "operators": operators,
+        "cells": serving,
+        "planned": planned,
+    }

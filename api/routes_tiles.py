@@ -1,0 +1,221 @@
+"""Tile endpoints: vector tiles (MVT) of the workspace layers, TileJSON, coverage PNG tiles.
+
+Routes only translate HTTP to :class:`coverage_gis.tiles.TileService` calls and back:
+content negotiation (gzip), conditional requests (ETag / ``If-None-Match`` → 304) and
+cache headers. The service's cache is emptied where a write reports its dirty box:
+:func:`create_router` registers a change listener on the app context.
+
+Errors are library exceptions (unknown layer → ``NotFound``, a tile outside the zoom's
+grid or an unknown technology → ``LayerValidationError``) left to the app's one
+status table; path parameters that are not integers fail FastAPI's validation (422).
+"""
+
+from __future__ import annotations
+
+import gzip
+import time
+from typing import Annotated, Any, Literal, Protocol
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from coverage_gis.tiles import MAX_ZOOM, TileCache, TileService, tilejson
+from coverage_gis.tiles.cache import CachedTile
+from coverage_gis.tiles.style import layer_attribution, workspace_bounds
+from coverage_gis.tiles.vector import VECTOR_LAYERS
+
+MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+#: Tiles change when sites are edited: browsers keep them but revalidate every use
+#: (a 304 costs a cache lookup), so an edit shows on the next pan.
+TILE_CACHE_CONTROL = "public, max-age=0, must-revalidate"
+
+Zoom = Annotated[int, Path(ge=0, le=MAX_ZOOM, description="zoom level")]
+Column = Annotated[int, Path(ge=0, description="tile column (x), 0 … 2^z − 1")]
+Row = Annotated[int, Path(ge=0, description="tile row (y, from the north), 0 … 2^z − 1")]
+
+
+class _Current(Protocol):
+    analysis: Any
+    revision: int
+
+
+def current(ctx: Any) -> tuple[Any, int]:
+    """The analysis and revision to serve (the context's view when it has one).
+
+    ``ctx.view()`` also notices writes made by other processes; the plain
+    ``ctx.live`` pair is the fallback for minimal contexts.
+    """
+    view_of = getattr(ctx, "view", None)
+    found: _Current = view_of() if callable(view_of) else ctx.live
+    return found.analysis, int(found.revision)
+
+
+class Snapshot:
+    """The (analysis, revision) a tile request is served from, cheap on the event loop.
+
+    ``ctx.view()`` may touch the workspace file (it checks whether another process
+    wrote it) and may wait for a writer's lock, so it runs in a worker thread and at
+    most once per ``settings.refresh_interval_s``; in between, the live workspace's
+    current pair is read directly (two attribute reads).
+    """
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.interval_s = float(getattr(ctx.settings, "refresh_interval_s", 1.0))
+        self._checked_at = float("-inf")
+
+    async def get(self) -> tuple[Any, int]:
+        now = time.monotonic()
+        if now - self._checked_at >= self.interval_s:
+            found = await run_in_threadpool(current, self.ctx)
+            self._checked_at = now
+            return found
+        live = self.ctx.live
+        return live.analysis, int(live.revision)
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Weak comparison of ``If-None-Match`` against an ETag (RFC 9110 §13.1.2)."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(part.strip().removeprefix("W/") == bare for part in header.split(","))
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether an ``Accept-Encoding`` header allows gzip (an explicit ``q=0`` refuses it)."""
+    for part in (header or "").split(","):
+        token, _, params = part.strip().partition(";")
+        if token.strip().lower() in ("gzip", "*"):
+            q = params.strip().lower().replace(" ", "")
+            return q not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def tile_response(request: Request, tile: CachedTile, media_type: str, *, compressible: bool) -> Response:
+    """The tile with cache headers; 304 when the client's copy is current."""
+    # One ETag for both encodings of a vector tile: weak, as RFC 9110 asks when
+    # representations are equivalent but not byte-identical.
+    etag = f"W/{tile.etag}" if compressible else tile.etag
+    headers = {"ETag": etag, "Cache-Control": TILE_CACHE_CONTROL}
+    if compressible:
+        headers["Vary"] = "Accept-Encoding"
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    body = tile.data
+    if compressible and accepts_gzip(request.headers.get("accept-encoding")):
+        body = tile.gzip if tile.gzip is not None else gzip.compress(tile.data)
+        headers["Content-Encoding"] = "gzip"
+    return Response(content=body, media_type=media_type, headers=headers)
+
+
+def create_router(ctx: Any, *, cache: TileCache | None = None) -> APIRouter:
+    """The tile routes of one app.
+
+    Parameters
+    ----------
+    ctx
+        The app context (``api.context.AppContext``): ``ctx.view()`` or ``ctx.live``
+        gives the analysis and revision, ``ctx.change_listeners`` receives this
+        router's cache invalidation.
+    cache
+        The tile cache (a default :class:`TileCache` when None).
+    """
+    service = TileService(cache=cache)
+    snapshot = Snapshot(ctx)
+
+    def invalidate(result: Any) -> None:
+        service.on_change(getattr(result, "dirty_bbox", None), getattr(result, "revision", None))
+
+    ctx.change_listeners.append(invalidate)
+    router = APIRouter(tags=["tiles"])
+    # Exposed for the benchmark and for tests (hit/miss counters).
+    router.tile_service = service  # type: ignore[attr-defined]
+
+    @router.get(
+        "/tiles/cache-stats",
+        summary="Tile cache counters",
+        response_model=dict[str, int],
+    )
+    def cache_stats() -> dict[str, int]:
+        """Entries, bytes, hits, misses, evictions and invalidated tiles of the tile cache."""
+        return service.cache.stats()
+
+    @router.get(
+        "/tiles/coverage/{tech}/{z}/{x}/{y}.png",
+        summary="Coverage raster tile",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}}, 304: {"description": "not modified"}},
+    )
+    async def coverage_tile(
+        request: Request,
+        tech: Annotated[str, Path(description="all, 3G, 4G or 5G")],
+        z: Zoom,
+        x: Column,
+        y: Row,
+        operator: Annotated[
+            str | None, Query(description="only this operator's cells (its best server)")
+        ] = None,
+        mode: Annotated[
+            Literal["signal", "operator"],
+            Query(description="colour by best level (signal) or by the best server's operator"),
+        ] = "signal",
+    ) -> Response:
+        """Best signal of the on-air cells of ``tech`` on the tile's 256 × 256 pixels."""
+        analysis, revision = await snapshot.get()
+        # Hits are answered on the event loop; a miss renders in a worker thread.
+        tile = service.lookup(service.coverage_key(tech, z, x, y, operator=operator, mode=mode), revision)
+        if tile is None:
+            tile = await run_in_threadpool(
+                lambda: service.coverage_tile(
+                    analysis, revision, tech, z, x, y, operator=operator, mode=mode, looked_up=True
+                )
+            )
+        return tile_response(request, tile, "image/png", compressible=False)
+
+    @router.get(
+        "/tiles/{layer}.json",
+        summary="TileJSON of a vector tile layer",
+        response_model=dict[str, Any],
+    )
+    def layer_tilejson(
+        request: Request,
+        layer: Annotated[str, Path(description=f"one of {', '.join(VECTOR_LAYERS)}")],
+    ) -> JSONResponse:
+        """TileJSON 3.0.0: tile URL template, zoom range, bounds, attribution, fields."""
+        analysis, _ = current(ctx)
+        synthetic = bool(analysis.ws.config.synthetic)
+        doc = tilejson(
+            layer,
+            str(request.base_url),
+            bounds=workspace_bounds(analysis),
+            attribution=layer_attribution(layer, synthetic=synthetic),
+        )
+        return JSONResponse(doc, headers={"Cache-Control": "no-cache"})
+
+    @router.get(
+        "/tiles/{layer}/{z}/{x}/{y}.mvt",
+        summary="Vector tile (Mapbox Vector Tile) of a layer",
+        response_class=Response,
+        responses={200: {"content": {MVT_MEDIA_TYPE: {}}}, 304: {"description": "not modified"}},
+    )
+    async def vector_tile(
+        request: Request,
+        layer: Annotated[str, Path(description=f"one of {', '.join(VECTOR_LAYERS)}")],
+        z: Zoom,
+        x: Column,
+        y: Row,
+    ) -> Response:
+        """One layer's features in tile ``z/x/y`` (extent 4096), gzip-encoded when accepted."""
+        analysis, revision = await snapshot.get()
+        tile = service.lookup(service.vector_key(layer, z, x, y), revision)
+        if tile is None:
+            tile = await run_in_threadpool(
+                lambda: service.vector_tile(analysis, revision, layer, z, x, y, looked_up=True)
+            )
+        return tile_response(request, tile, MVT_MEDIA_TYPE, compressible=True)
+
+    return router

@@ -1,0 +1,177 @@
+"""The web gap map: the page at ``/``, its static files and its MapLibre style.
+
+Owns what a browser loads: ``api/static/`` (``index.html``, ``app.js``, ``app.css``)
+and MapLibre GL JS from the installed ``maplibre`` wheel (``maplibre-gl.js`` and
+``maplibre-gl.css``, found in the package folder at run time — no CDN, so the map
+works offline), plus ``/map/style.json`` built from the layer schemas' styles by
+:func:`coverage_gis.tiles.style.build_style`. Static files are read once, kept in
+memory with a gzip copy and an ETag, and re-read when their modification time changes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.util
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+
+from api.routes_tiles import accepts_gzip, current, etag_matches
+from coverage_gis.errors import NotFound
+from coverage_gis.tiles.style import build_style
+
+#: The page and its scripts (next to this module).
+STATIC_DIR = FilePath(__file__).resolve().parent / "static"
+#: Files served from the ``maplibre`` wheel rather than ``api/static``.
+MAPLIBRE_FILES: tuple[str, ...] = ("maplibre-gl.js", "maplibre-gl.css")
+_MEDIA_TYPES: dict[str, str] = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".map": "application/json",
+}
+_COMPRESSIBLE = frozenset({".html", ".js", ".css", ".json", ".svg", ".map"})
+#: Our own files revalidate every load (an upgrade shows at once); the pinned
+#: MapLibre build may be kept for a day.
+_APP_CACHE_CONTROL = "no-cache"
+_LIBRARY_CACHE_CONTROL = "public, max-age=86400"
+
+
+def maplibre_dir() -> FilePath | None:
+    """Folder of the ``maplibre`` wheel's bundled JS/CSS (``srcjs``), or None if absent.
+
+    The package is located without importing it: its ``__init__`` pulls in optional
+    notebook integrations and logs warnings about them.
+    """
+    spec = importlib.util.find_spec("maplibre")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        folder = FilePath(location) / "srcjs"
+        if all((folder / name).is_file() for name in MAPLIBRE_FILES):
+            return folder
+    return None
+
+
+@dataclass(frozen=True)
+class _StaticFile:
+    mtime_ns: int
+    data: bytes
+    gzip: bytes | None
+    etag: str
+    media_type: str
+    cache_control: str
+
+
+class StaticFiles:
+    """In-memory copies of the page's files, keyed by URL path below ``/static/``."""
+
+    def __init__(self, folder: FilePath = STATIC_DIR) -> None:
+        self.folder = folder.resolve()
+        self._files: dict[str, _StaticFile] = {}
+        self._lock = threading.Lock()
+
+    def locate(self, path: str) -> tuple[FilePath, str]:
+        """The file behind ``/static/<path>`` and its Cache-Control; NotFound otherwise."""
+        if path in MAPLIBRE_FILES:
+            folder = maplibre_dir()
+            if folder is None:
+                raise NotFound(
+                    f"{path} comes from the 'maplibre' Python package, which is not installed "
+                    "(pip install maplibre)"
+                )
+            return folder / path, _LIBRARY_CACHE_CONTROL
+        candidate = (self.folder / path).resolve()
+        # resolve() follows '..' and links: anything that ends up outside the folder is refused.
+        if not candidate.is_relative_to(self.folder) or not candidate.is_file():
+            raise NotFound(f"no static file {path!r}")
+        return candidate, _APP_CACHE_CONTROL
+
+    def get(self, path: str) -> _StaticFile:
+        """The (cached) file behind ``/static/<path>``."""
+        file_path, cache_control = self.locate(path)
+        mtime_ns = file_path.stat().st_mtime_ns
+        found = self._files.get(path)
+        if found is not None and found.mtime_ns == mtime_ns:
+            return found
+        data = file_path.read_bytes()
+        suffix = file_path.suffix.lower()
+        entry = _StaticFile(
+            mtime_ns=mtime_ns,
+            data=data,
+            gzip=gzip.compress(data, compresslevel=6, mtime=0) if suffix in _COMPRESSIBLE else None,
+            etag='"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"',
+            media_type=_MEDIA_TYPES.get(suffix, "application/octet-stream"),
+            cache_control=cache_control,
+        )
+        with self._lock:
+            self._files[path] = entry
+        return entry
+
+    def response(self, request: Request, path: str) -> Response:
+        """The file with ETag/304, gzip when accepted and its Cache-Control."""
+        entry = self.get(path)
+        etag = f"W/{entry.etag}" if entry.gzip is not None else entry.etag
+        headers = {"ETag": etag, "Cache-Control": entry.cache_control}
+        if entry.gzip is not None:
+            headers["Vary"] = "Accept-Encoding"
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        body = entry.data
+        if entry.gzip is not None and accepts_gzip(request.headers.get("accept-encoding")):
+            body = entry.gzip
+            headers["Content-Encoding"] = "gzip"
+        return Response(content=body, media_type=entry.media_type, headers=headers)
+
+
+def create_router(ctx: Any, *, static_dir: FilePath | None = None) -> APIRouter:
+    """The web map routes of one app.
+
+    Parameters
+    ----------
+    ctx
+        The app context (``api.context.AppContext``); the style reads its current
+        analysis (workspace name, synthetic flag, extent).
+    static_dir
+        Folder of the page's files (default: ``api/static``).
+    """
+    files = StaticFiles(static_dir or STATIC_DIR)
+    router = APIRouter(tags=["web map"])
+
+    @router.get("/", summary="The web gap map", response_class=Response, include_in_schema=False)
+    def index(request: Request) -> Response:
+        """The map page (``api/static/index.html``)."""
+        return files.response(request, "index.html")
+
+    @router.get(
+        "/static/{path:path}",
+        summary="Files of the web map",
+        response_class=Response,
+        include_in_schema=False,
+    )
+    def static(request: Request, path: Annotated[str, Path(description="file below api/static")]) -> Response:
+        """A file of the page, or MapLibre GL JS/CSS from the ``maplibre`` wheel."""
+        return files.response(request, path)
+
+    @router.get("/map/style.json", summary="MapLibre style of the web map", response_model=dict[str, Any])
+    def style(request: Request) -> Response:
+        """Style v8 from ``layers/*.yaml``: vector sources, coverage raster (hidden), legend metadata."""
+        analysis, _ = current(ctx)
+        doc = build_style(analysis, str(request.base_url))
+        body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        return Response(content=body, media_type="application/json", headers=headers)
+
+    return router

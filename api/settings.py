@@ -1,0 +1,53 @@
+"""API settings: one pydantic-settings class read from ``COVGIS_*`` environment variables.
+
+Owns every knob of the HTTP front (bind address, workspace, anonymous access, CORS,
+body limit, paging). Defaults are the safe ones: bind to 127.0.0.1, CORS off,
+anonymous *reads* only, 1 MiB request bodies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Settings of one API instance.
+
+    Every field can be set by an environment variable ``COVGIS_<FIELD>``, e.g.
+    ``COVGIS_WORKSPACE=demo-ws`` or ``COVGIS_CORS_ORIGINS=https://a.example,https://b.example``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="COVGIS_", extra="forbid", validate_default=True)
+
+    workspace: Path = Field(default=Path("demo-ws"), description="workspace folder to serve")
+    host: str = Field(default="127.0.0.1", description="bind address (loopback unless you mean otherwise)")
+    port: int = Field(default=8000, ge=1, le=65535)
+    anonymous_read: bool = Field(default=True, description="allow GET without an API key")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="origins allowed by CORS (none = CORS off)"
+    )
+    max_body_bytes: int = Field(default=MIB, ge=1, description="largest request body accepted")
+    default_page_size: int = Field(default=100, ge=1)
+    max_page_size: int = Field(default=1000, ge=1)
+    refresh_interval_s: float = Field(
+        default=1.0, ge=0.0, description="how often reads check whether another process changed the workspace"
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check_pages(self) -> Settings:
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("default_page_size must not exceed max_page_size")
+        return self

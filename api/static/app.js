@@ -1,0 +1,766 @@
+/* coverage-gis web gap map.
+ *
+ * Plain JavaScript, no build step: MapLibre GL JS comes from /static/maplibre-gl.js
+ * (the maplibre Python wheel), the style from /map/style.json (built from
+ * layers/*.yaml), data from the query API (/v1/gaps, /v1/kpis). Vietnamese labels
+ * and number formats by default, English on the toggle.
+ *
+ * Browser tests rely on: #map, #gap-list li[data-id], #gap-search, #district-filter,
+ * #lang-toggle, #coverage-toggle, and window.__mapReady (true once the map has
+ * loaded and gone idle and the gap list is rendered).
+ */
+(function () {
+  "use strict";
+
+  // ---- labels ---------------------------------------------------------------------
+  const I18N = {
+    vi: {
+      title: "Bản đồ phủ sóng thôn, làng",
+      synthetic: "dữ liệu mô phỏng",
+      kpi_title: "Chỉ tiêu",
+      district: "Huyện",
+      whole_province: "Toàn tỉnh",
+      gaps_title: "Danh sách điểm lõm",
+      kind_mobile: "Di động",
+      kind_ftth: "Cáp quang (FTTH)",
+      search: "Tìm thôn, xã, huyện…",
+      export_csv: "Xuất CSV",
+      export_xlsx: "Excel",
+      layers: "Lớp bản đồ",
+      coverage_layer: "Vùng phủ sóng (mô hình)",
+      all_operators: "Mọi nhà mạng",
+      all_techs: "3G/4G/5G",
+      mode_signal: "Cường độ",
+      mode_operator: "Theo nhà mạng",
+      gap_count: (shown, total) => shown === total ? `${fmtInt(total)} điểm lõm` : `${fmtInt(shown)} / ${fmtInt(total)} điểm lõm`,
+      no_gaps: "Không có điểm lõm nào.",
+      loading: "Đang tải…",
+      load_failed: "Không tải được danh sách điểm lõm",
+      people: "người",
+      population: "Dân số",
+      households: "Số hộ",
+      status: "Tình trạng",
+      mobile: "Di động",
+      ftth: "FTTH",
+      yes: "có",
+      no: "không",
+      best_signal: "Tín hiệu tốt nhất",
+      fiber_distance: "Cách cáp quang",
+      reason: "Nguyên nhân",
+      recommendation: "Đề xuất",
+      cost: "Chi phí ước tính",
+      operators: "Nhà mạng",
+      techs: "Công nghệ",
+      shared: "Dùng chung",
+      other: "Khác",
+      site: "Trạm",
+      commune: "Xã",
+      scope_province: "Toàn tỉnh",
+      status_covered: "Có di động và FTTH",
+      status_no_mobile: "Chưa có băng rộng di động",
+      status_no_ftth: "Chưa có FTTH",
+      status_no_both: "Chưa có cả hai",
+      status_unknown: "Chưa tính",
+      status_on_air: "đang phát sóng",
+      status_planned: "quy hoạch",
+      status_decommissioned: "đã tháo dỡ",
+      class_backbone: "trục",
+      class_distribution: "phân phối",
+      class_access: "truy nhập",
+      kind_pop: "POP",
+      kind_olt: "OLT",
+      kind_splitter: "bộ chia",
+      reason_no_grid_power: "Không có điện lưới",
+      reason_no_site_in_range: "Không có trạm trong vùng phủ",
+      reason_terrain_shadow: "Bị địa hình che khuất",
+      reason_planned_site_not_on_air: "Trạm quy hoạch chưa phát sóng",
+      reason_fiber_too_far: "Cáp quang quá xa",
+      reason_no_fiber_operator: "Không có cáp quang gần",
+      kpi_villages: "Số thôn, làng",
+      kpi_villages_mobile_bb_pct: "Thôn có băng rộng di động",
+      kpi_villages_ftth_pct: "Thôn có cáp quang (FTTH)",
+      kpi_population_mobile_bb_pct: "Dân số có băng rộng di động",
+      kpi_households_ftth_pct: "Hộ có thể dùng FTTH",
+      kpi_sites: "Trạm BTS phát sóng",
+      kpi_sites_shared_pct: "Trạm dùng chung hạ tầng",
+      kpi_sites_5g: "Trạm có 5G",
+      kpi_pois_5g_pct: "Địa điểm ưu tiên có 5G",
+      candidate_site: "Vị trí trạm đề xuất",
+      ramp_weak: "yếu",
+      ramp_strong: "mạnh",
+    },
+    en: {
+      title: "Village coverage map",
+      synthetic: "synthetic data",
+      kpi_title: "Indicators",
+      district: "District",
+      whole_province: "Whole province",
+      gaps_title: "Coverage gaps",
+      kind_mobile: "Mobile",
+      kind_ftth: "Fiber (FTTH)",
+      search: "Search village, commune, district…",
+      export_csv: "Export CSV",
+      export_xlsx: "Excel",
+      layers: "Map layers",
+      coverage_layer: "Coverage (model)",
+      all_operators: "All operators",
+      all_techs: "3G/4G/5G",
+      mode_signal: "Signal",
+      mode_operator: "By operator",
+      gap_count: (shown, total) => {
+        const noun = total === 1 ? "gap" : "gaps";
+        return shown === total ? `${fmtInt(total)} ${noun}` : `${fmtInt(shown)} of ${fmtInt(total)} ${noun}`;
+      },
+      no_gaps: "No gaps.",
+      loading: "Loading…",
+      load_failed: "Could not load the gap list",
+      people: "people",
+      population: "Population",
+      households: "Households",
+      status: "Status",
+      mobile: "Mobile",
+      ftth: "FTTH",
+      yes: "yes",
+      no: "no",
+      best_signal: "Best signal",
+      fiber_distance: "Distance to fiber",
+      reason: "Reason",
+      recommendation: "Recommendation",
+      cost: "Estimated cost",
+      operators: "Operators",
+      techs: "Technologies",
+      shared: "Shared",
+      other: "Other",
+      site: "Site",
+      commune: "Commune",
+      scope_province: "Whole province",
+      status_covered: "Mobile and FTTH",
+      status_no_mobile: "No mobile broadband",
+      status_no_ftth: "No FTTH",
+      status_no_both: "Neither",
+      status_unknown: "Not computed",
+      status_on_air: "on air",
+      status_planned: "planned",
+      status_decommissioned: "decommissioned",
+      class_backbone: "backbone",
+      class_distribution: "distribution",
+      class_access: "access",
+      kind_pop: "POP",
+      kind_olt: "OLT",
+      kind_splitter: "splitter",
+      reason_no_grid_power: "No grid power",
+      reason_no_site_in_range: "No site in range",
+      reason_terrain_shadow: "Terrain shadow",
+      reason_planned_site_not_on_air: "Planned site not on air",
+      reason_fiber_too_far: "Fiber too far",
+      reason_no_fiber_operator: "No fiber operator nearby",
+      kpi_villages: "Villages",
+      kpi_villages_mobile_bb_pct: "Villages with mobile broadband",
+      kpi_villages_ftth_pct: "Villages with FTTH",
+      kpi_population_mobile_bb_pct: "Population with mobile broadband",
+      kpi_households_ftth_pct: "Households with FTTH",
+      kpi_sites: "On-air BTS sites",
+      kpi_sites_shared_pct: "Shared sites",
+      kpi_sites_5g: "Sites with 5G",
+      kpi_pois_5g_pct: "Priority places with 5G",
+      candidate_site: "Candidate site",
+      ramp_weak: "weak",
+      ramp_strong: "strong",
+    },
+  };
+  const KPI_FIELDS = [
+    ["villages", "int"],
+    ["villages_mobile_bb_pct", "pct"],
+    ["villages_ftth_pct", "pct"],
+    ["population_mobile_bb_pct", "pct"],
+    ["households_ftth_pct", "pct"],
+    ["sites", "int"],
+    ["sites_shared_pct", "pct"],
+    ["sites_5g", "int"],
+    ["pois_5g_pct", "pct"],
+  ];
+  // Recommendations come from the library in English; the known forms read in Vietnamese.
+  const RECOMMENDATIONS_VI = [
+    [/^put planned site (.+) on air$/, (m) => `Đưa trạm quy hoạch ${m[1]} vào phát sóng`],
+    [/^new 4G site with solar\/hybrid power \(no grid power at the village\)$/,
+      () => "Xây trạm 4G mới dùng điện mặt trời/hybrid (thôn chưa có điện lưới)"],
+    [/^new 4G site \(or repeater\) with line of sight to the village$/,
+      () => "Xây trạm 4G mới (hoặc trạm lặp) nhìn thẳng tới thôn"],
+    [/^new 4G site at the candidate point$/, () => "Xây trạm 4G mới tại điểm đề xuất"],
+    [/^extend access fiber ([\d.]+) km along roads and install a splitter$/,
+      (m) => `Kéo cáp quang truy nhập ${fmtNumber(Number(m[1]), 1)} km theo đường giao thông và lắp bộ chia quang`],
+    [/^extend access fiber ([\d.]+) km estimated \(straight line × detour factor\) and install a splitter$/,
+      (m) => `Kéo cáp quang truy nhập khoảng ${fmtNumber(Number(m[1]), 1)} km (ước tính theo đường chim bay × hệ số) và lắp bộ chia quang`],
+    [/^no fiber of any operator nearby: plan a new distribution route$/,
+      () => "Không có cáp quang của doanh nghiệp nào ở gần: quy hoạch tuyến phân phối mới"],
+    [/^add a 5G cell on site (.+)$/, (m) => `Lắp thêm cell 5G trên trạm ${m[1]}`],
+    [/^new 5G small cell or site$/, () => "Xây small cell hoặc trạm 5G mới"],
+    [/^new 5G site$/, () => "Xây trạm 5G mới"],
+  ];
+
+  let lang = localStorage.getItem("covgis_lang") === "en" ? "en" : "vi";
+  const apiKey = localStorage.getItem("covgis_api_key");
+  const state = {
+    kind: "mobile",
+    gaps: { mobile: null, ftth: null },
+    gapErrors: { mobile: null, ftth: null },
+    shown: [],
+    district: "",
+    search: "",
+    districts: [],
+    style: null,
+    map: null,
+    popup: null,
+    candidate: null,
+    selectedId: null,
+  };
+
+  function t(key, ...args) {
+    const value = I18N[lang][key] ?? I18N.vi[key] ?? key;
+    return typeof value === "function" ? value(...args) : value;
+  }
+  const has = (key) => Object.prototype.hasOwnProperty.call(I18N[lang], key);
+  const locale = () => (lang === "vi" ? "vi-VN" : "en-GB");
+
+  // ---- numbers (Vietnamese: 99,9 % and 1.234) ---------------------------------------
+  function fmtNumber(x, digits) {
+    if (x === null || x === undefined || Number.isNaN(Number(x))) return "—";
+    return new Intl.NumberFormat(locale(), {
+      minimumFractionDigits: digits, maximumFractionDigits: digits,
+    }).format(Number(x));
+  }
+  function fmtInt(x) { return fmtNumber(x, 0); }
+  function fmtPct(x) {
+    if (x === null || x === undefined || Number.isNaN(Number(x))) return "—";
+    return lang === "vi" ? `${fmtNumber(x, 1)} %` : `${fmtNumber(x, 1)}%`;
+  }
+  function fmtMoney(vnd) {
+    if (vnd === null || vnd === undefined || Number.isNaN(Number(vnd))) return "—";
+    const v = Number(vnd);
+    if (lang === "vi") {
+      return v >= 1e9 ? `${fmtNumber(v / 1e9, 2)} tỷ đồng` : `${fmtNumber(v / 1e6, 0)} triệu đồng`;
+    }
+    return v >= 1e9 ? `VND ${fmtNumber(v / 1e9, 2)} bn` : `VND ${fmtNumber(v / 1e6, 0)} m`;
+  }
+  function reasonLabel(reason) {
+    if (!reason) return "";
+    const key = `reason_${reason}`;
+    return has(key) ? t(key) : String(reason).replace(/_/g, " ");
+  }
+  function recommendationLabel(text) {
+    if (!text || lang !== "vi") return text || "";
+    for (const [pattern, render] of RECOMMENDATIONS_VI) {
+      const m = String(text).match(pattern);
+      if (m) return render(m);
+    }
+    return text;
+  }
+  function legendLabel(key, layerId) {
+    for (const prefix of ["status_", "class_", "kind_"]) {
+      if (has(prefix + key)) return t(prefix + key);
+    }
+    if (key === "shared" || key === "other") return t(key);
+    if (key === layerId) return "";
+    return key;
+  }
+  const escapeHtml = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+  }[c]));
+  // Search ignores case and Vietnamese diacritics ("lang o2" finds "làng O2").
+  const fold = (s) => String(s ?? "").normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+    .replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
+
+  // ---- HTTP -----------------------------------------------------------------------
+  function headers() { return apiKey ? { "X-API-Key": apiKey } : {}; }
+  async function getJSON(url) {
+    const response = await fetch(url, { headers: headers() });
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return response.json();
+  }
+  const itemsOf = (doc) => (Array.isArray(doc) ? doc : (doc && Array.isArray(doc.items) ? doc.items : []));
+  async function fetchAllGaps(kind) {
+    // The API pages its lists; gather every page (bounded) so search and export see all gaps.
+    const pageSize = 1000;
+    let items = [];
+    for (let page = 0; page < 50; page += 1) {
+      const doc = await getJSON(`/v1/gaps?kind=${encodeURIComponent(kind)}&limit=${pageSize}&offset=${items.length}`);
+      const batch = itemsOf(doc);
+      items = items.concat(batch);
+      const total = doc && typeof doc.total === "number" ? doc.total : items.length;
+      if (Array.isArray(doc) || batch.length === 0 || items.length >= total) break;
+    }
+    return items;
+  }
+
+  // ---- gap list ---------------------------------------------------------------------
+  function gapPosition(gap) {
+    if (typeof gap.lon === "number" && typeof gap.lat === "number") return [gap.lon, gap.lat];
+    if (gap.geometry && Array.isArray(gap.geometry.coordinates)) return gap.geometry.coordinates;
+    if (typeof gap.candidate_lon === "number") return [gap.candidate_lon, gap.candidate_lat];
+    return null;
+  }
+  function visibleGaps() {
+    const all = state.gaps[state.kind] || [];
+    const needle = fold(state.search.trim());
+    return all.filter((g) => {
+      if (state.district && String(g.district_code ?? "") !== state.district) return false;
+      if (!needle) return true;
+      return fold([g.name, g.commune_name, g.district_name, g.id].join(" ")).includes(needle);
+    });
+  }
+  function renderGapList() {
+    const list = document.getElementById("gap-list");
+    const error = document.getElementById("gap-error");
+    const all = state.gaps[state.kind];
+    list.textContent = "";
+    error.hidden = !state.gapErrors[state.kind];
+    error.textContent = state.gapErrors[state.kind] ? `${t("load_failed")}: ${state.gapErrors[state.kind]}` : "";
+    if (all === null) {
+      document.getElementById("gap-count").textContent = t("loading");
+      return;
+    }
+    state.shown = visibleGaps();
+    document.getElementById("gap-count").textContent = t("gap_count", state.shown.length, all.length);
+    if (!state.shown.length) {
+      const li = document.createElement("li");
+      li.className = "empty muted";
+      li.textContent = t("no_gaps");
+      list.appendChild(li);
+      return;
+    }
+    const fragment = document.createDocumentFragment();
+    for (const gap of state.shown) {
+      const li = document.createElement("li");
+      li.dataset.id = gap.id;
+      li.dataset.kind = state.kind;
+      if (gap.id === state.selectedId) li.classList.add("selected");
+      const where = [gap.commune_name, gap.district_name].filter(Boolean).join(", ");
+      li.innerHTML =
+        `<span class="gap-pop">${escapeHtml(fmtInt(gap.population))} ${escapeHtml(t("people"))}</span>` +
+        `<div class="gap-name">${escapeHtml(gap.name)}</div>` +
+        `<div class="gap-where">${escapeHtml(where)}</div>` +
+        `<div class="gap-reason">${escapeHtml(reasonLabel(gap.reason))} · ${escapeHtml(recommendationLabel(gap.recommendation))}</div>`;
+      li.addEventListener("click", () => selectGap(gap));
+      fragment.appendChild(li);
+    }
+    list.appendChild(fragment);
+  }
+  function gapPopupHtml(gap) {
+    const rows = [
+      [t("population"), fmtInt(gap.population)],
+      [t("reason"), `<span class="reason">${escapeHtml(reasonLabel(gap.reason))}</span>`],
+      [t("recommendation"), escapeHtml(recommendationLabel(gap.recommendation))],
+      [t("cost"), escapeHtml(fmtMoney(gap.cost_vnd))],
+    ];
+    const where = [gap.commune_name, gap.district_name, gap.province_name].filter(Boolean).join(", ");
+    return `<div class="popup"><h4>${escapeHtml(gap.name)}</h4><div class="muted">${escapeHtml(where)}</div>` +
+      `<table>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${v}</td></tr>`).join("")}</table></div>`;
+  }
+  function selectGap(gap) {
+    state.selectedId = gap.id;
+    for (const li of document.querySelectorAll("#gap-list li")) {
+      li.classList.toggle("selected", li.dataset.id === gap.id);
+    }
+    const position = gapPosition(gap);
+    if (!position || !state.map) return;
+    const map = state.map;
+    map.flyTo({ center: position, zoom: Math.max(map.getZoom(), 13), essential: true });
+    showPopup(position, gapPopupHtml(gap));
+    // A mobile gap's recommended site is marked where it differs from the village.
+    if (state.candidate) state.candidate.remove();
+    state.candidate = null;
+    const lon = gap.candidate_lon;
+    const lat = gap.candidate_lat;
+    if (typeof lon === "number" && typeof lat === "number" && (lon !== position[0] || lat !== position[1])) {
+      state.candidate = new maplibregl.Marker({ color: "#37474f", scale: 0.6 }).setLngLat([lon, lat]).addTo(map);
+      state.candidate.getElement().title = t("candidate_site");
+      state.candidate.getElement().id = "candidate-marker";
+    }
+  }
+  async function loadGaps(kind) {
+    try {
+      state.gaps[kind] = await fetchAllGaps(kind);
+      state.gapErrors[kind] = null;
+    } catch (err) {
+      state.gaps[kind] = [];
+      state.gapErrors[kind] = err.message;
+    }
+    mergeDistrictsFromGaps(state.gaps[kind]);
+  }
+  function setKind(kind) {
+    state.kind = kind;
+    for (const button of document.querySelectorAll(".gap-kind")) {
+      button.classList.toggle("active", button.dataset.kind === kind);
+    }
+    updateXlsxLink();
+    renderGapList();
+    if (state.gaps[kind] === null) loadGaps(kind).then(renderGapList);
+  }
+  function updateXlsxLink() {
+    // The server renders the same list (all pages) as a spreadsheet.
+    const params = new URLSearchParams({ kind: state.kind, format: "xlsx" });
+    if (state.district) params.set("district_code", state.district);
+    document.getElementById("export-xlsx").href = `/v1/gaps?${params}`;
+  }
+  function exportCsv() {
+    const columns = ["rank", "id", "name", "commune_name", "district_name", "province_name", "population",
+      "households", "reason", "recommendation", "cost_vnd", "candidate_lon", "candidate_lat"];
+    const quote = (v) => {
+      const s = v === null || v === undefined ? "" : String(v);
+      return /[",\n\r;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    };
+    const lines = [columns.join(",")].concat(state.shown.map((g) => columns.map((c) => quote(g[c])).join(",")));
+    // BOM so that Excel opens the UTF-8 names with their diacritics.
+    const blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = `gaps-${state.kind}${state.district ? "-" + state.district : ""}.csv`;
+    document.body.appendChild(link);
+    link.click();
+    setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 0);
+  }
+
+  // ---- KPIs and districts ----------------------------------------------------------
+  function mergeDistrictsFromGaps(gaps) {
+    const known = new Set(state.districts.map((d) => d.code));
+    let added = false;
+    for (const g of gaps || []) {
+      const code = g.district_code;
+      if (code && !known.has(String(code))) {
+        known.add(String(code));
+        state.districts.push({ code: String(code), name: g.district_name || String(code) });
+        added = true;
+      }
+    }
+    if (added) renderDistricts();
+  }
+  function renderDistricts() {
+    const select = document.getElementById("district-filter");
+    const current = state.district;
+    select.textContent = "";
+    const all = document.createElement("option");
+    all.value = "";
+    all.textContent = t("whole_province");
+    select.appendChild(all);
+    const sorted = [...state.districts].sort((a, b) => String(a.name).localeCompare(String(b.name), "vi"));
+    for (const d of sorted) {
+      const option = document.createElement("option");
+      option.value = d.code;
+      option.textContent = d.name;
+      select.appendChild(option);
+    }
+    select.value = current;
+  }
+  async function loadDistricts() {
+    try {
+      const rows = itemsOf(await getJSON("/v1/kpis?level=district"));
+      const known = new Set(state.districts.map((d) => d.code));
+      for (const row of rows) {
+        if (row.code && !known.has(String(row.code))) {
+          state.districts.push({ code: String(row.code), name: row.name || String(row.code) });
+        }
+      }
+      renderDistricts();
+    } catch (err) {
+      // Districts then come from the gap rows only.
+    }
+  }
+  async function renderKpis() {
+    const list = document.getElementById("kpi-list");
+    const scope = document.getElementById("kpi-scope");
+    const url = state.district
+      ? `/v1/kpis?level=district&code=${encodeURIComponent(state.district)}`
+      : "/v1/kpis?level=province";
+    let row = null;
+    try {
+      const rows = itemsOf(await getJSON(url));
+      row = state.district ? rows.find((r) => String(r.code) === state.district) || rows[0] : rows[0];
+    } catch (err) {
+      scope.textContent = err.message;
+    }
+    list.textContent = "";
+    if (!row) return;
+    scope.textContent = row.name || (state.district ? "" : t("scope_province"));
+    for (const [field, kind] of KPI_FIELDS) {
+      if (!(field in row)) continue;
+      const dt = document.createElement("dt");
+      dt.textContent = t(`kpi_${field}`);
+      const dd = document.createElement("dd");
+      dd.dataset.field = field;
+      dd.textContent = kind === "pct" ? fmtPct(row[field]) : fmtInt(row[field]);
+      list.append(dt, dd);
+    }
+  }
+
+  // ---- map ----------------------------------------------------------------------------
+  function showPopup(lngLat, html) {
+    if (state.popup) state.popup.remove();
+    state.popup = new maplibregl.Popup({ closeButton: true, maxWidth: "320px" })
+      .setLngLat(lngLat).setHTML(html).addTo(state.map);
+  }
+  function yesNo(value) { return value === true ? t("yes") : value === false ? t("no") : "—"; }
+  function villagePopupHtml(p) {
+    const rows = [
+      [t("population"), fmtInt(p.population)],
+      [t("status"), escapeHtml(legendLabel(p.status || "unknown"))],
+      [t("mobile"), escapeHtml([yesNo(p.mobile_bb), p.best_tech, p.operators].filter(Boolean).join(" · "))],
+    ];
+    if (typeof p.best_signal_dbm === "number") {
+      rows.push([t("best_signal"), `${escapeHtml(fmtNumber(p.best_signal_dbm, 0))} dBm`]);
+    }
+    if (p.mobile_gap_reason) rows.push([t("reason"), `<span class="reason">${escapeHtml(reasonLabel(p.mobile_gap_reason))}</span>`]);
+    rows.push([t("ftth"), escapeHtml([yesNo(p.ftth), p.ftth_operators].filter(Boolean).join(" · "))]);
+    if (typeof p.fiber_distance_m === "number") {
+      rows.push([t("fiber_distance"), `${escapeHtml(fmtNumber(p.fiber_distance_m / 1000, 1))} km`]);
+    }
+    if (p.ftth_gap_reason) rows.push([t("reason"), `<span class="reason">${escapeHtml(reasonLabel(p.ftth_gap_reason))}</span>`]);
+    for (const kind of ["mobile", "ftth"]) {
+      const gap = (state.gaps[kind] || []).find((g) => g.id === p.village_id);
+      if (gap) rows.push([`${t("recommendation")} (${t(kind)})`, escapeHtml(recommendationLabel(gap.recommendation))]);
+    }
+    const where = [p.commune_name, p.district_name].filter(Boolean).join(", ");
+    return `<div class="popup" data-village="${escapeHtml(p.village_id)}"><h4>${escapeHtml(p.name)}</h4>` +
+      `<div class="muted">${escapeHtml(where)}</div>` +
+      `<table>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${v}</td></tr>`).join("")}</table></div>`;
+  }
+  function sitePopupHtml(p) {
+    const rows = [
+      [t("status"), escapeHtml(legendLabel(p.status))],
+      [t("operators"), escapeHtml(p.operators || "—")],
+      [t("techs"), escapeHtml(p.techs || "—")],
+      [t("shared"), escapeHtml(yesNo(p.shared))],
+    ];
+    return `<div class="popup"><h4>${escapeHtml(t("site"))} ${escapeHtml(p.site_id)}${p.name ? " — " + escapeHtml(p.name) : ""}</h4>` +
+      `<table>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${v}</td></tr>`).join("")}</table></div>`;
+  }
+  function legendEntries() {
+    return (state.style && state.style.metadata && state.style.metadata["covgis:legend"]) || [];
+  }
+  function renderLayerSwitcher() {
+    const box = document.getElementById("layer-switcher");
+    box.textContent = "";
+    for (const entry of [...legendEntries()].reverse()) {
+      const div = document.createElement("div");
+      div.className = "layer-entry" + (entry.empty ? " empty" : "");
+      const id = `layer-toggle-${entry.id}`;
+      const title = lang === "vi" ? entry.title_vi : entry.title_en;
+      div.innerHTML = `<label><input type="checkbox" id="${id}" ${entry.visible ? "checked" : ""}> ${escapeHtml(title)}</label>`;
+      const items = (entry.items || []).filter((item) => legendLabel(item.key, entry.id) !== "" || entry.items.length === 1);
+      if (items.length) {
+        const legend = document.createElement("div");
+        legend.className = "legend-items";
+        const line = (state.style.layers.find((l) => l.id === entry.id) || {}).type === "line";
+        legend.innerHTML = items.map((item) =>
+          `<span><span class="swatch${line ? " line" : ""}" style="background:${escapeHtml(item.color)}"></span>` +
+          `${escapeHtml(legendLabel(item.key, entry.id))}</span>`).join("");
+        div.appendChild(legend);
+      }
+      div.querySelector("input").addEventListener("change", (ev) => {
+        entry.visible = ev.target.checked;
+        for (const layerId of entry.layers) {
+          if (state.map.getLayer(layerId)) {
+            state.map.setLayoutProperty(layerId, "visibility", entry.visible ? "visible" : "none");
+          }
+        }
+      });
+      box.appendChild(div);
+    }
+  }
+  function coverageMeta() {
+    return (state.style && state.style.metadata && state.style.metadata["covgis:coverage"]) || null;
+  }
+  function renderCoverageControls() {
+    const meta = coverageMeta();
+    if (!meta) return;
+    const tech = document.getElementById("coverage-tech");
+    const chosenTech = tech.value || meta.tech || "all";
+    tech.textContent = "";
+    for (const value of meta.techs) {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = value === "all" ? t("all_techs") : value;
+      tech.appendChild(option);
+    }
+    tech.value = chosenTech;
+    const operator = document.getElementById("coverage-operator");
+    const chosenOperator = operator.value;
+    operator.textContent = "";
+    const any = document.createElement("option");
+    any.value = "";
+    any.textContent = t("all_operators");
+    operator.appendChild(any);
+    for (const name of Object.keys(meta.operators || {})) {
+      if (name === "shared" || name === "other") continue;
+      const option = document.createElement("option");
+      option.value = name;
+      option.textContent = name;
+      operator.appendChild(option);
+    }
+    operator.value = chosenOperator;
+    renderCoverageLegend();
+  }
+  function renderCoverageLegend() {
+    const meta = coverageMeta();
+    const box = document.getElementById("coverage-legend");
+    const on = document.getElementById("coverage-toggle").checked;
+    box.hidden = !on || !meta;
+    if (!meta || !on) return;
+    if (document.getElementById("coverage-mode").value === "operator") {
+      box.innerHTML = `<div class="legend-items">${Object.entries(meta.operators)
+        .filter(([name]) => name !== "shared")
+        .map(([name, colour]) => `<span><span class="swatch" style="background:${escapeHtml(colour)}"></span>${escapeHtml(legendLabel(name))}</span>`)
+        .join("")}</div>`;
+      return;
+    }
+    const stops = meta.ramp.map((s, i) => `${s.color} ${(100 * i) / (meta.ramp.length - 1)}%`).join(", ");
+    const first = meta.ramp[0].dbm;
+    const last = meta.ramp[meta.ramp.length - 1].dbm;
+    box.innerHTML = `<div class="ramp" style="background: linear-gradient(to right, ${stops})"></div>` +
+      `<div class="ramp-labels muted"><span>${fmtInt(first)} dBm (${t("ramp_weak")})</span>` +
+      `<span>${fmtInt(last)} dBm (${t("ramp_strong")})</span></div>`;
+  }
+  function updateCoverage() {
+    const meta = coverageMeta();
+    const map = state.map;
+    if (!meta || !map || !map.getLayer("coverage")) return;
+    const on = document.getElementById("coverage-toggle").checked;
+    const tech = document.getElementById("coverage-tech").value || "all";
+    const operator = document.getElementById("coverage-operator").value;
+    const mode = document.getElementById("coverage-mode").value;
+    const params = new URLSearchParams();
+    if (operator) params.set("operator", operator);
+    if (mode !== "signal") params.set("mode", mode);
+    const query = params.toString();
+    const url = meta.tile_url.replace("{tech}", encodeURIComponent(tech)) + (query ? `?${query}` : "");
+    const source = map.getSource("coverage");
+    if (source && typeof source.setTiles === "function") source.setTiles([url]);
+    map.setLayoutProperty("coverage", "visibility", on ? "visible" : "none");
+    renderCoverageLegend();
+  }
+
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    document.title = `${t("title")} — coverage-gis`;
+    for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+    document.getElementById("lang-toggle").textContent = lang === "vi" ? "EN" : "VI";
+    renderDistricts();
+    renderGapList();
+    renderLayerSwitcher();
+    renderCoverageControls();
+    renderKpis();
+    if (state.popup) state.popup.remove();
+  }
+
+  function panelWidth() {
+    const panel = document.getElementById("layers-panel");
+    const mapBox = document.getElementById("map").getBoundingClientRect();
+    // On a narrow map the panel is closed instead of squeezing the view.
+    if (mapBox.width < 700) {
+      panel.open = false;
+      return 0;
+    }
+    return panel.getBoundingClientRect().width;
+  }
+
+  async function initMap() {
+    const style = await getJSON("/map/style.json");
+    state.style = style;
+    const meta = style.metadata || {};
+    document.getElementById("workspace-name").textContent = meta["covgis:workspace"] || "";
+    document.getElementById("synthetic-badge").hidden = !meta["covgis:synthetic"];
+    const bounds = meta["covgis:bounds"];
+    const origin = window.location.origin;
+    const map = new maplibregl.Map({
+      container: "map",
+      style,
+      bounds: bounds || undefined,
+      // Keep the workspace clear of the layer panel on the left.
+      fitBoundsOptions: { padding: { top: 30, bottom: 30, right: 60, left: panelWidth() + 30 } },
+      attributionControl: { compact: false },
+      // The API key (if any) goes with our own tile requests only.
+      transformRequest: (url) => (apiKey && url.startsWith(origin) ? { url, headers: { "X-API-Key": apiKey } } : { url }),
+    });
+    state.map = map;
+    window.__map = map;
+    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+    map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+    const interactive = ["villages", "sites"];
+    map.on("click", (ev) => {
+      const layers = interactive.filter((id) => map.getLayer(id));
+      const features = map.queryRenderedFeatures(ev.point, { layers });
+      if (!features.length) return;
+      const f = features[0];
+      showPopup(ev.lngLat, f.layer.id === "sites" ? sitePopupHtml(f.properties) : villagePopupHtml(f.properties));
+    });
+    for (const id of interactive) {
+      map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
+      map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
+    }
+    map.on("mousemove", (ev) => {
+      document.getElementById("status-line").textContent =
+        `z ${fmtNumber(map.getZoom(), 1)} · ${fmtNumber(ev.lngLat.lng, 4)}, ${fmtNumber(ev.lngLat.lat, 4)}`;
+    });
+    renderLayerSwitcher();
+    renderCoverageControls();
+    await new Promise((resolve) => map.once("load", resolve));
+    // 'idle' means every visible tile is loaded and drawn; a fallback timer keeps a
+    // slow tile from holding the page's readiness forever.
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, 8000);
+      map.once("idle", () => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  function wireControls() {
+    document.getElementById("lang-toggle").addEventListener("click", () => {
+      lang = lang === "vi" ? "en" : "vi";
+      localStorage.setItem("covgis_lang", lang);
+      applyLanguage();
+    });
+    for (const button of document.querySelectorAll(".gap-kind")) {
+      button.addEventListener("click", () => setKind(button.dataset.kind));
+    }
+    document.getElementById("gap-search").addEventListener("input", (ev) => {
+      state.search = ev.target.value;
+      renderGapList();
+    });
+    document.getElementById("district-filter").addEventListener("change", (ev) => {
+      state.district = ev.target.value;
+      updateXlsxLink();
+      renderGapList();
+      renderKpis();
+    });
+    document.getElementById("export-csv").addEventListener("click", exportCsv);
+    for (const id of ["coverage-toggle", "coverage-tech", "coverage-operator", "coverage-mode"]) {
+      document.getElementById(id).addEventListener("change", updateCoverage);
+    }
+  }
+
+  async function main() {
+    wireControls();
+    applyLanguage();
+    const gapsReady = Promise.all([loadGaps("mobile"), loadDistricts()]).then(() => {
+      renderGapList();
+      loadGaps("ftth");
+    });
+    let mapError = null;
+    try {
+      await initMap();
+    } catch (err) {
+      mapError = err;
+      document.getElementById("status-line").textContent = String(err.message || err);
+    }
+    await gapsReady;
+    window.__mapError = mapError ? String(mapError.message || mapError) : null;
+    window.__mapReady = true;
+  }
+
+  window.__mapReady = false;
+  window.__covgis = { state, t, fmtPct, fmtNumber, setLanguage: (l) => { lang = l; applyLanguage(); } };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", main);
+  } else {
+    main();
+  }
+})();

@@ -1,0 +1,301 @@
+"""Tiles of a live workspace: render on a cache miss, track revisions, invalidate on edits.
+
+Owns the glue a tile server needs between a changing analysis and the tile cache:
+which tile sources belong to which workspace revision (rebuilt lazily when the
+revision moves), the cache keys and bounding boxes of vector and coverage tiles, the
+gzip copy of vector tiles, and the rules that keep the cache honest: a revision change
+nobody reported a dirty box for empties the whole cache (a safety net: edits made
+through the live engine report their box and drop only the tiles they touch), and a
+tile rendered from a revision older than the latest reported one is served but not
+cached.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from coverage_gis.errors import NotFound
+from coverage_gis.tiles.cache import CachedTile, TileCache, TileKey, content_etag
+from coverage_gis.tiles.mercator import (
+    Bounds,
+    bounds_3857_to_lonlat,
+    buffered_bounds_3857,
+    check_tile,
+    tile_bounds_lonlat,
+)
+from coverage_gis.tiles.raster import CoverageRenderer
+from coverage_gis.tiles.vector import BUFFER, EXTENT, VECTOR_LAYERS, VectorTileSet
+
+if TYPE_CHECKING:
+    from coverage_gis.engine import Analysis
+
+#: gzip level of vector tiles: level 6 is within a few percent of 9 on MVT at a
+#: fraction of the time.
+GZIP_LEVEL = 6
+
+
+@dataclass
+class _RevisionState:
+    analysis: Analysis
+    revision: int
+    vectors: VectorTileSet
+    _renderer: CoverageRenderer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def renderer(self) -> CoverageRenderer:
+        with self._lock:
+            if self._renderer is None:
+                a = self.analysis
+                self._renderer = CoverageRenderer(a.model, a.cells, metric_crs=a.metric_crs)
+            return self._renderer
+
+
+class TileService:
+    """Vector and coverage tiles of whatever analysis is current, through a :class:`TileCache`.
+
+    Parameters
+    ----------
+    cache
+        The tile cache (a fresh default one when None).
+    max_renders
+        Tiles rendered at the same time (default: one per CPU); hits never wait.
+    """
+
+    def __init__(self, *, cache: TileCache | None = None, max_renders: int | None = None) -> None:
+        self.cache = cache if cache is not None else TileCache()
+        # Renders are CPU-bound numpy/GEOS work: more at once than there are CPUs only
+        # adds switching, and a burst of misses then finishes all late instead of in turn.
+        self._renders = threading.BoundedSemaphore(max_renders or os.cpu_count() or 1)
+        self._state: _RevisionState | None = None
+        self._reported_revision: int | None = None
+        self._inflight: dict[TileKey, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    # -- revisions ----------------------------------------------------------------------
+    def observe(self, revision: int) -> None:
+        """Note the revision a request is served from (called before every cache lookup).
+
+        A revision newer than every reported change means the workspace moved on
+        without a dirty box (another process wrote it): nothing cached can be trusted.
+        """
+        with self._lock:
+            latest = self._reported_revision
+            if latest is None or revision > latest:
+                self._reported_revision = revision
+                if latest is not None:
+                    self.cache.invalidate_all()
+
+    def state(self, analysis: Analysis, revision: int) -> _RevisionState:
+        """Sources for this analysis and revision (built when either changed)."""
+        current = self._state
+        if current is not None and current.revision == revision and current.analysis is analysis:
+            return current
+        with self._lock:
+            current = self._state
+            if current is None or current.revision != revision or current.analysis is not analysis:
+                current = _RevisionState(analysis, revision, VectorTileSet(analysis))
+                self._state = current
+            return current
+
+    def on_change(self, dirty_bbox: Bounds | None, revision: int | None = None) -> int:
+        """A workspace change: drop the tiles it may alter (all when the box is unknown).
+
+        Returns the number of tiles dropped.
+        """
+        with self._lock:
+            if revision is not None and (
+                self._reported_revision is None or revision > self._reported_revision
+            ):
+                self._reported_revision = revision
+        if dirty_bbox is None:
+            return self.cache.invalidate_all()
+        return self.cache.invalidate_bbox(dirty_bbox)
+
+    # -- tiles --------------------------------------------------------------------------
+    @staticmethod
+    def vector_key(layer: str, z: int, x: int, y: int) -> TileKey:
+        """Cache key of a vector tile; validates the layer and the tile.
+
+        Raises
+        ------
+        NotFound
+            Unknown layer.
+        LayerValidationError
+            ``z/x/y`` is not a tile.
+        """
+        check_tile(z, x, y)
+        if layer not in VECTOR_LAYERS:
+            raise NotFound(f"no tile layer {layer!r}; tile layers: {', '.join(VECTOR_LAYERS)}")
+        return (layer, z, x, y, ())
+
+    @staticmethod
+    def coverage_key(
+        tech: str, z: int, x: int, y: int, *, operator: str | None = None, mode: str = "signal"
+    ) -> TileKey:
+        """Cache key of a coverage tile; validates the tile, technology, operator and mode.
+
+        Raises
+        ------
+        LayerValidationError
+            Bad tile, technology, operator or mode.
+        """
+        check_tile(z, x, y)
+        CoverageRenderer.check_params(tech, operator, mode)
+        return (f"coverage/{tech}", z, x, y, (("mode", mode), ("operator", operator or "")))
+
+    def lookup(self, key: TileKey, revision: int) -> CachedTile | None:
+        """The cached tile for a request served from ``revision``, or None (no rendering).
+
+        Cheap enough for an event loop: the web front answers hits without a thread.
+        """
+        self.observe(revision)
+        return self.cache.get(key)
+
+    def _cached(
+        self,
+        key: TileKey,
+        bbox: Bounds,
+        render: Callable[[], bytes],
+        *,
+        revision: int,
+        compress: bool,
+    ) -> CachedTile:
+        found = self.lookup(key, revision)
+        if found is not None:
+            return found
+        return self.render_missing(key, bbox, render, revision=revision, compress=compress)
+
+    def render_missing(
+        self,
+        key: TileKey,
+        bbox: Bounds,
+        render: Callable[[], bytes],
+        *,
+        revision: int,
+        compress: bool,
+    ) -> CachedTile:
+        """Render a tile a :meth:`lookup` missed (unless another request just did)."""
+        found = self.cache.get(key, count=False)
+        if found is not None:
+            return found
+        # One render per key at a time: a map opened by several people at once asks
+        # for the same tiles together, and the latecomers wait for the first render.
+        with self._lock:
+            pending = self._inflight.get(key)
+            owner = pending is None
+            if pending is None:
+                pending = threading.Event()
+                self._inflight[key] = pending
+        if not owner:
+            pending.wait(timeout=120.0)
+            found = self.cache.get(key, count=False)
+            if found is not None:
+                return found
+        try:
+            return self._render(key, bbox, render, revision=revision, compress=compress)
+        finally:
+            if owner:
+                with self._lock:
+                    self._inflight.pop(key, None)
+                pending.set()
+
+    def _render(
+        self,
+        key: TileKey,
+        bbox: Bounds,
+        render: Callable[[], bytes],
+        *,
+        revision: int,
+        compress: bool,
+    ) -> CachedTile:
+        # Read before rendering: an edit reported mid-render moves the generation and
+        # the result, possibly made from the old state, is not cached.
+        with self._renders:
+            generation = self.cache.generation()
+            data = render()
+        tile = CachedTile(
+            data=data,
+            etag=content_etag(data),
+            bbox=bbox,
+            gzip=gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0) if compress else None,
+        )
+        # A request that read its analysis before an edit was reported is answered
+        # from that analysis but must not refill the cache with it.
+        latest = self._reported_revision
+        if latest is None or revision >= latest:
+            self.cache.put(key, tile, generation=generation)
+        return tile
+
+    def vector_tile(
+        self,
+        analysis: Analysis,
+        revision: int,
+        layer: str,
+        z: int,
+        x: int,
+        y: int,
+        *,
+        looked_up: bool = False,
+    ) -> CachedTile:
+        """The MVT of one layer's tile (``data`` raw, ``gzip`` compressed), cached.
+
+        ``looked_up=True`` tells that the caller's :meth:`lookup` just missed.
+
+        Raises
+        ------
+        NotFound
+            Unknown layer.
+        LayerValidationError
+            ``z/x/y`` is not a tile.
+        """
+        key = self.vector_key(layer, z, x, y)
+
+        def render() -> bytes:
+            return self.state(analysis, revision).vectors.encode(layer, z, x, y)
+
+        # The tile shows features from its buffer too, so that is what an edit must touch.
+        bbox = bounds_3857_to_lonlat(buffered_bounds_3857(z, x, y, buffer=BUFFER, extent=EXTENT))
+        fetch = self.render_missing if looked_up else self._cached
+        return fetch(key, bbox, render, revision=revision, compress=True)
+
+    def coverage_tile(
+        self,
+        analysis: Analysis,
+        revision: int,
+        tech: str,
+        z: int,
+        x: int,
+        y: int,
+        *,
+        operator: str | None = None,
+        mode: str = "signal",
+        looked_up: bool = False,
+    ) -> CachedTile:
+        """The coverage PNG of one tile (see :meth:`CoverageRenderer.render_png`), cached.
+
+        ``looked_up=True`` tells that the caller's :meth:`lookup` just missed (so the
+        miss is not counted twice).
+
+        Raises
+        ------
+        LayerValidationError
+            Bad tile, technology, operator or mode.
+        """
+        key = self.coverage_key(tech, z, x, y, operator=operator, mode=mode)
+
+        def render() -> bytes:
+            renderer = self.state(analysis, revision).renderer()
+            return renderer.render_png(z, x, y, tech=tech, operator=operator, mode=mode)
+
+        fetch = self.render_missing if looked_up else self._cached
+        return fetch(key, tile_bounds_lonlat(z, x, y), render, revision=revision, compress=False)
+
+    @staticmethod
+    def layers() -> tuple[str, ...]:
+        """Names of the vector tile layers."""
+        return VECTOR_LAYERS

@@ -1,0 +1,308 @@
+"""The web gap map in a real browser: Debian chromium (SwiftShader WebGL) driven by selenium.
+
+Serves the Bình Định demo (the tiny fixture when the demo generator is absent) with
+uvicorn on 127.0.0.1, loads ``/`` and checks what a planner does: the map draws the
+vector tiles, "làng O2" is in the gap list, clicking it flies there and opens its
+popup, search/district filter/language toggle work, the coverage overlay loads.
+Screenshots go to ``$COVGIS_SCREENSHOT_DIR`` (else the test's temporary folder).
+
+Skipped, with the reason, when chromium or chromedriver is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+GAP_NAME = "làng O2"
+READY_TIMEOUT_S = 120.0
+
+if not os.path.exists(CHROMIUM) or not os.path.exists(CHROMEDRIVER):
+    pytest.skip(
+        f"browser test needs Debian chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER}): "
+        "apt-get install chromium chromium-driver",
+        allow_module_level=True,
+    )
+selenium = pytest.importorskip("selenium", reason="browser test needs selenium (pip install selenium)")
+
+import uvicorn  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+from coverage_gis.workspace import Workspace  # noqa: E402
+
+from .conftest import METRIC, tiny_layers  # noqa: E402
+
+
+def _workspace(folder: Path) -> Path:
+    """The Bình Định demo if the generator is installed, else the tiny fixture."""
+    if importlib.util.find_spec("coverage_gis.demo") is not None:
+        from coverage_gis import demo
+
+        if hasattr(demo, "build_demo_workspace"):
+            demo.build_demo_workspace(folder / "demo", ["binh-dinh"], seed=20250101)
+            return folder / "demo"
+    ws = Workspace.create(folder / "tiny", metric_crs=METRIC, provinces=["99"], synthetic=True)
+    ws.write_layers(tiny_layers(), source="tiny fixture")
+    return ws.path
+
+
+def _stub_app(ws_path: Path) -> FastAPI:
+    """Tiles, web map and minimal /v1/gaps and /v1/kpis when api.app is not there yet."""
+    import pandas as pd
+
+    from api import routes_tiles, routes_web
+    from coverage_gis.engine import compute
+
+    analysis = compute(Workspace.open(ws_path))
+    ctx = SimpleNamespace(
+        settings=None,
+        live=SimpleNamespace(analysis=analysis, revision=0, workspace=analysis.ws),
+        change_listeners=[],
+    )
+    app = FastAPI()
+    app.include_router(routes_tiles.create_router(ctx))
+    app.include_router(routes_web.create_router(ctx))
+
+    def plain(value: Any) -> Any:
+        value = value.item() if hasattr(value, "item") else value
+        return None if isinstance(value, float) and math.isnan(value) else value
+
+    def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        return [{k: plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+    @app.get("/v1/gaps")
+    def gaps(kind: str = "mobile", limit: int = 1000, offset: int = 0) -> dict[str, Any]:
+        table = analysis.gaps(kind)
+        frame = pd.DataFrame(table.drop(columns="geometry"))
+        frame["lon"] = table.geometry.x.to_numpy()
+        frame["lat"] = table.geometry.y.to_numpy()
+        return {"items": rows(frame)[offset : offset + limit], "total": len(frame)}
+
+    @app.get("/v1/kpis")
+    def kpis(level: str = "province", code: str | None = None) -> dict[str, Any]:
+        table = analysis.kpis(levels=[level])
+        if code is not None:
+            table = table[table["code"].astype(str) == code]
+        return {"items": rows(table)}
+
+    return app
+
+
+def _app(ws_path: Path) -> FastAPI:
+    if importlib.util.find_spec("api.app") is not None:
+        from api.app import create_app
+        from api.settings import Settings
+
+        return create_app(Settings(workspace=ws_path))
+    return _stub_app(ws_path)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    ws_path = _workspace(tmp_path_factory.mktemp("browser-ws"))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))  # a free port, held from here on: no race with other tests
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(_app(ws_path), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not uv.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start (see the log above)")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(timeout=15)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("COVGIS_SCREENSHOT_DIR")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--enable-unsafe-swiftshader",
+        "--use-angle=swiftshader",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,800",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_script_timeout(60)
+    try:
+        driver.get(server + "/")
+        wait_for(driver, lambda d: d.execute_script("return window.__mapReady === true"), READY_TIMEOUT_S)
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for(driver: WebDriver, condition: Callable[[WebDriver], Any], timeout_s: float = 30.0) -> Any:
+    return WebDriverWait(driver, timeout_s, poll_frequency=0.2).until(condition)
+
+
+def wait_idle(driver: WebDriver) -> None:
+    """Until MapLibre has loaded and drawn every visible tile."""
+    driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        const map = window.__map;
+        const timer = setTimeout(() => done(false), 45000);
+        map.once("idle", () => { clearTimeout(timer); done(true); });
+        map.triggerRepaint();
+        """
+    )
+
+
+def gap_items(driver: WebDriver) -> list[Any]:
+    return list(driver.find_elements(By.CSS_SELECTOR, "#gap-list li[data-id]"))
+
+
+def test_map_draws_tiles_and_lists_the_gap(browser: WebDriver, screenshots: Path) -> None:
+    assert browser.execute_script("return window.__mapError") is None
+    names = [li.find_element(By.CLASS_NAME, "gap-name").text for li in gap_items(browser)]
+    assert GAP_NAME in names
+    wait_idle(browser)
+    drawn = browser.execute_script("return window.__map.queryRenderedFeatures({layers: ['villages']}).length")
+    assert drawn > 0, "no village drawn from the vector tiles"
+    communes = browser.execute_script(
+        "return window.__map.queryRenderedFeatures({layers: ['communes']}).length"
+    )
+    assert communes > 0
+    attribution = browser.find_element(By.CSS_SELECTOR, ".maplibregl-ctrl-attrib").text
+    assert "censusVN2009" in attribution
+    # Vietnamese number format by default: "99,9 %".
+    pct = browser.find_element(By.CSS_SELECTOR, '#kpi-list dd[data-field="villages_mobile_bb_pct"]').text
+    assert pct.endswith(" %")
+    assert "," in pct
+    browser.save_screenshot(str(screenshots / "web-map-overview.png"))
+    errors = [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if entry["level"] == "SEVERE" and "favicon" not in entry["message"]
+    ]
+    assert errors == []
+
+
+def test_clicking_the_gap_flies_there_and_opens_its_popup(browser: WebDriver, screenshots: Path) -> None:
+    target = next(li for li in gap_items(browser) if GAP_NAME in li.text)
+    zoom_before = browser.execute_script("return window.__map.getZoom()")
+    target.click()
+    popup = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".maplibregl-popup-content"))
+    assert GAP_NAME in popup.text
+    wait_for(browser, lambda d: not d.execute_script("return window.__map.isMoving()"), 30)
+    assert browser.execute_script("return window.__map.getZoom()") >= max(zoom_before, 12.9)
+    assert "selected" in target.get_attribute("class")
+    wait_idle(browser)
+    browser.save_screenshot(str(screenshots / "web-map-gap.png"))
+
+    # The village itself is now at the centre of the map: clicking it opens its own
+    # popup, built from the vector tile's attributes.
+    browser.execute_script("window.__covgis.state.popup.remove()")
+    ActionChains(browser).move_to_element(browser.find_element(By.ID, "map")).click().perform()
+    popup = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".popup[data-village]"))
+    assert GAP_NAME in popup.text
+    gap = browser.execute_script(
+        "return window.__covgis.state.gaps.mobile.find(g => g.name === arguments[0])", GAP_NAME
+    )
+    assert popup.get_attribute("data-village") == gap["id"]
+    assert "không" in popup.text  # "Di động: không" — no mobile broadband
+
+
+def test_search_district_filter_and_language(browser: WebDriver) -> None:
+    browser.find_element(By.ID, "gap-kind-ftth").click()
+    wait_for(browser, lambda d: any(GAP_NAME in li.text for li in gap_items(d)))
+    search = browser.find_element(By.ID, "gap-search")
+    search.clear()
+    search.send_keys("lang o2")  # no diacritics needed
+    items = gap_items(browser)
+    assert [GAP_NAME in li.text for li in items] == [True]
+    search.clear()
+    search.send_keys("zzzz")
+    assert gap_items(browser) == []
+    search.clear()
+    search.send_keys(" ")  # fires input; an empty search shows everything again
+    search.clear()
+
+    district = browser.execute_script(
+        "return window.__covgis.state.gaps.ftth.find(g => g.name === arguments[0]).district_code", GAP_NAME
+    )
+    select = Select(browser.find_element(By.ID, "district-filter"))
+    select.select_by_value(str(district))
+    assert any(GAP_NAME in li.text for li in gap_items(browser))
+    assert all(li.get_attribute("data-id") for li in gap_items(browser))
+    wait_for(browser, lambda d: d.find_element(By.ID, "kpi-scope").text != "")
+    select.select_by_value("")
+
+    browser.find_element(By.ID, "lang-toggle").click()
+    assert browser.find_element(By.ID, "gap-title").text == "Coverage gaps"
+
+    def english_percent(d: WebDriver) -> bool:
+        # The KPI list is rebuilt on the toggle: look the element up each time.
+        text = str(
+            d.execute_script(
+                "const e = document.querySelector('#kpi-list dd[data-field=\"villages_mobile_bb_pct\"]');"
+                "return e ? e.textContent : '';"
+            )
+        )
+        return text.endswith("%") and not text.endswith(" %") and "." in text
+
+    wait_for(browser, english_percent)
+    browser.find_element(By.ID, "lang-toggle").click()
+    assert browser.find_element(By.ID, "gap-title").text == "Danh sách điểm lõm"
+    browser.find_element(By.ID, "gap-kind-mobile").click()
+
+
+def test_coverage_overlay_loads(browser: WebDriver, screenshots: Path) -> None:
+    browser.find_element(By.ID, "coverage-toggle").click()
+    assert (
+        browser.execute_script("return window.__map.getLayoutProperty('coverage', 'visibility')") == "visible"
+    )
+    wait_idle(browser)
+    loaded = browser.execute_script(
+        "return performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('/tiles/coverage/') && e.name.endsWith('.png')).length"
+    )
+    assert loaded > 0
+    assert browser.find_element(By.ID, "coverage-legend").is_displayed()
+    browser.save_screenshot(str(screenshots / "web-map-coverage.png"))

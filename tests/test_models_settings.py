@@ -1,0 +1,162 @@
+"""The coverage-model settings file: shipped values, strict parsing, the registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from coverage_gis.errors import LayerValidationError, WorkspaceError
+from coverage_gis.models import (
+    MODEL_NAMES,
+    create_model,
+    default_settings_path,
+    load_model_settings,
+)
+from coverage_gis.models.settings import parse_model_settings
+
+
+def shipped_document() -> dict[str, Any]:
+    doc = yaml.safe_load(default_settings_path().read_text(encoding="utf-8"))
+    assert isinstance(doc, dict)
+    return doc
+
+
+def write(tmp_path: Path, doc: dict[str, Any]) -> Path:
+    path = tmp_path / "coverage_models.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_shipped_settings_hold_the_documented_defaults() -> None:
+    s = load_model_settings()
+    assert s.default_model == "radius"
+    assert MODEL_NAMES == ("radius", "pathloss", "terrain")
+    table = {t: (r.urban_m, r.suburban_m, r.rural_m) for t, r in s.radius_m.items()}
+    assert table == {
+        "2G": (1500.0, 4000.0, 8000.0),
+        "3G": (1000.0, 2500.0, 5000.0),
+        "4G": (1000.0, 2500.0, 5000.0),
+        "5G": (400.0, 800.0, 1500.0),
+    }
+    assert dict(s.threshold_dbm) == {"2G": -100.0, "3G": -105.0, "4G": -110.0, "5G": -110.0}
+    assert s.pathloss.formula == "cost231"
+    assert s.antenna.max_attenuation_db == 25.0
+    assert s.antenna.vertical_side_lobe_db == 20.0
+    assert s.antenna.vertical_beamwidth_deg == 10.0
+    assert s.terrain.earth_radius_factor == pytest.approx(4.0 / 3.0)
+    assert s.receiver_height_m == 1.5
+    assert s.source == str(default_settings_path())
+
+
+def test_vectorised_lookups() -> None:
+    s = load_model_settings()
+    tech = np.array(["2G", "5G", "4G"])
+    env = np.array(["rural", "urban", "suburban"])
+    np.testing.assert_array_equal(s.radius_for_cells(tech, env), [8000.0, 400.0, 2500.0])
+    np.testing.assert_array_equal(s.threshold_for_cells(tech), [-100.0, -110.0, -110.0])
+
+
+def test_a_copy_of_the_shipped_file_loads(tmp_path: Path) -> None:
+    assert load_model_settings(write(tmp_path, shipped_document())).radius_m["4G"].rural_m == 5000.0
+
+
+def test_unknown_top_level_key_names_the_file_and_key(tmp_path: Path) -> None:
+    doc = shipped_document()
+    doc["radius_km"] = {}
+    path = write(tmp_path, doc)
+    with pytest.raises(LayerValidationError) as info:
+        load_model_settings(path)
+    assert info.value.field == "radius_km"
+    assert info.value.source == str(path)
+    assert str(path) in str(info.value)
+    assert "radius_km" in str(info.value)
+
+
+def test_unknown_nested_key(tmp_path: Path) -> None:
+    doc = shipped_document()
+    doc["radius_m"]["4G"]["urbn"] = doc["radius_m"]["4G"].pop("urban")
+    with pytest.raises(LayerValidationError) as info:
+        load_model_settings(write(tmp_path, doc))
+    assert info.value.field == "radius_m.4G.urbn"
+
+
+def test_missing_key(tmp_path: Path) -> None:
+    doc = shipped_document()
+    del doc["threshold_dbm"]["5G"]
+    with pytest.raises(LayerValidationError, match="missing key '5G'") as info:
+        load_model_settings(write(tmp_path, doc))
+    assert info.value.field == "threshold_dbm.5G"
+
+
+@pytest.mark.parametrize("bad", [0, -5, "far", True, None, float("nan")])
+def test_non_positive_or_non_numeric_radius(tmp_path: Path, bad: object) -> None:
+    doc = shipped_document()
+    doc["radius_m"]["4G"]["rural"] = bad
+    with pytest.raises(LayerValidationError) as info:
+        load_model_settings(write(tmp_path, doc))
+    assert info.value.field == "radius_m.4G.rural"
+    assert info.value.source is not None
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "bad"),
+    [
+        ("pathloss", "formula", "hata"),
+        ("pathloss", "los_condition", "sometimes"),
+        ("pathloss", "rma_building_height_m", 2.0),
+        ("pathloss", "max_range_m", 0),
+        ("antenna", "vertical_pattern", "yes"),
+        ("terrain", "step_m", -30),
+    ],
+)
+def test_bad_values_name_their_key(tmp_path: Path, section: str, key: str, bad: object) -> None:
+    doc = shipped_document()
+    doc[section][key] = bad
+    with pytest.raises(LayerValidationError) as info:
+        load_model_settings(write(tmp_path, doc))
+    assert info.value.field == f"{section}.{key}"
+
+
+def test_unquoted_38901_is_accepted(tmp_path: Path) -> None:
+    doc = shipped_document()
+    doc["pathloss"]["formula"] = 38901  # what YAML makes of `formula: 38901`
+    assert load_model_settings(write(tmp_path, doc)).pathloss.formula == "38901"
+
+
+def test_not_a_mapping_and_not_yaml(tmp_path: Path) -> None:
+    with pytest.raises(LayerValidationError, match="expected a mapping"):
+        parse_model_settings([1, 2, 3], source="workspace.yaml")
+    path = tmp_path / "broken.yaml"
+    path.write_text("radius_m: [unclosed", encoding="utf-8")
+    with pytest.raises(LayerValidationError, match="not valid YAML"):
+        load_model_settings(path)
+    with pytest.raises(LayerValidationError, match="cannot read"):
+        load_model_settings(tmp_path / "missing.yaml")
+
+
+def test_unknown_model_name() -> None:
+    with pytest.raises(LayerValidationError, match="unknown coverage model 'hata'") as info:
+        create_model("hata")
+    assert info.value.field == "model"
+    assert "radius, pathloss, terrain" in str(info.value)
+
+
+def test_terrain_without_a_dem_is_a_workspace_error() -> None:
+    with pytest.raises(WorkspaceError, match="needs a DEM"):
+        create_model("terrain")
+
+
+def test_terrain_with_a_missing_dem_file_is_a_workspace_error(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceError, match="not found"):
+        create_model("terrain", dem_path=tmp_path / "dem.tif", metric_crs="EPSG:32649")
+
+
+def test_unknown_cell_environment_names_the_field() -> None:
+    s = load_model_settings()
+    with pytest.raises(LayerValidationError, match="'jungle'") as info:
+        s.radius_for_cells(np.array(["4G"]), np.array(["jungle"]))
+    assert info.value.field == "environment"
