@@ -176,9 +176,10 @@ def coverage_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[CoverageChang
     """Villages whose mobile or FTTH flag differs between two coverage tables."""
     if not len(old):
         return []
-    before = old.set_index("village_id")[["mobile_bb", "ftth"]]
-    after = new.set_index("village_id")[["mobile_bb", "ftth"]]
-    joined = after.join(before, rsuffix="_before", how="outer")
+    before = old.set_index("village_id")[["mobile_bb", "ftth"]].astype(object)
+    before.columns = ["mobile_bb_before", "ftth_before"]
+    after = new.set_index("village_id")[["mobile_bb", "ftth"]].astype(object)
+    joined = pd.concat([after, before], axis=1, join="outer")
     flipped = (joined["mobile_bb"] != joined["mobile_bb_before"]) | (joined["ftth"] != joined["ftth_before"])
     return [
         CoverageChange(

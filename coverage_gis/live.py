@@ -260,7 +260,12 @@ class LiveWorkspace:
         reach = np.concatenate([a.model.max_range_m(old_cells.arrays), a.model.max_range_m(new_cells.arrays)])
         village_index = _within(self._village_tree, centres, reach)
         poi_index = _within(self._poi_tree, centres, reach)
-        dirty_bbox = _bbox_lonlat(centres, reach, metric)
+        # The sites themselves are drawn too: their old and new positions belong in the
+        # dirty area even when they carry no cells.
+        old_sites = layers["sites"][layers["sites"]["site_id"].isin(touched)]
+        site_xy = [np.column_stack(points_xy_m(f, metric)).reshape(-1, 2) for f in (old_sites, new_sites)]
+        marks = np.concatenate([centres, *site_xy])
+        dirty_bbox = _bbox_lonlat(marks, np.concatenate([reach, np.zeros(len(marks) - len(centres))]), metric)
 
         villages = layers["villages"]
         coverage = a.coverage.copy()

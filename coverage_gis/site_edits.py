@@ -158,6 +158,9 @@ def apply_edits(sites: gpd.GeoDataFrame, cells: pd.DataFrame, edits: Sequence[Si
             base = site_parts.get(edit.site_id)
             old = _row_values(base if base is not None else sites, edit.site_id)
             site_parts[edit.site_id] = _site_frame({**old, **edit.site}, source=source)
+            # A touched site's cells are rebuilt from cell_parts: keep the current ones
+            # unless this edit replaces or changes them.
+            cell_parts.setdefault(edit.site_id, current_cells(edit.site_id))
             if edit.cells is not None:
                 cell_parts[edit.site_id] = _cells_frame(edit.cells, edit.site_id, source=f"{source} cells")
             if edit.cell_changes:

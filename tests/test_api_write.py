@@ -111,14 +111,6 @@ def test_etag_if_match_flow(client: TestClient, admin_key: str) -> None:
     assert weak.status_code == 200
 
 
-# Remove the marker once coverage_gis.site_edits keeps a site's cells on an update that
-# sends no cells (today apply_edits drops them, in memory and on disk).
-CELLS_KEPT_ON_UPDATE = pytest.mark.xfail(
-    strict=False, reason="site_edits.apply_edits drops the cells of a site updated without `cells`"
-)
-
-
-@CELLS_KEPT_ON_UPDATE
 def test_patch_site_fields_and_move(client: TestClient, admin_key: str) -> None:
     headers = {"X-API-Key": admin_key, "If-Match": current_etag(client)}
     lon, lat = lonlat(6000, 0)
@@ -126,12 +118,18 @@ def test_patch_site_fields_and_move(client: TestClient, admin_key: str) -> None:
     assert moved.status_code == 200, moved.text
     assert moved.json()["site"]["status"] == "on_air"
     assert moved.json()["site"]["lon"] == pytest.approx(lon)
-    assert moved.json()["gained_mobile"] == ["V2"]
-    nothing = client.patch("/v1/sites/S2", json={}, headers=headers | {"If-Match": moved.headers["ETag"]})
+    # The site is on air but its cell is still planned: nothing radiates yet.
+    assert moved.json()["gained_mobile"] == []
+    cell = {"cell_id": "S2-VT-4G", "operator": "Viettel", "tech": "4G", "status": "on_air"}
+    switched = client.patch(
+        "/v1/sites/S2", json={"cells": [cell]}, headers=headers | {"If-Match": moved.headers["ETag"]}
+    )
+    assert switched.status_code == 200, switched.text
+    assert switched.json()["gained_mobile"] == ["V2"]
+    nothing = client.patch("/v1/sites/S2", json={}, headers=headers | {"If-Match": switched.headers["ETag"]})
     assert nothing.status_code == 422
 
 
-@CELLS_KEPT_ON_UPDATE
 def test_patch_without_cells_keeps_the_cells(client: TestClient, admin_key: str) -> None:
     headers = {"X-API-Key": admin_key, "If-Match": current_etag(client)}
     response = client.patch("/v1/sites/S1", json={"name": "Trạm gốc"}, headers=headers)

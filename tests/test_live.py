@@ -227,3 +227,25 @@ def test_random_edits_equal_full_recompute(steps: list[tuple[Any, ...]]) -> None
                 live.remove_site(added.pop(), author="h")
             assert_matches_full_recompute(live)
         assert int(np.asarray(live.revision)) == 1 + len(steps)
+
+
+def test_update_without_cells_keeps_them(tiny_ws: Workspace) -> None:
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    result = live.update_site("S1", {"name": "Trạm S1"}, author="t")
+    _, cells = live.site("S1")
+    assert sorted(c["cell_id"] for c in cells) == ["S1-VNPT-4G", "S1-VT-2G", "S1-VT-4G"]
+    assert result.gained_mobile == result.lost_mobile == ()
+    assert_matches_full_recompute(live)
+
+
+def test_dirty_bbox_covers_a_site_without_cells(tiny_ws: Workspace) -> None:
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    point = at(2000, 2000)
+    result = live.add_site(
+        {"site_id": "BARE", "lon": point.x, "lat": point.y, "status": "planned"}, [], author="t"
+    )
+    assert result.dirty_bbox is not None
+    minx, miny, maxx, maxy = result.dirty_bbox
+    slack = 1e-9  # metric round trip of the corner points
+    assert minx - slack <= point.x <= maxx + slack
+    assert miny - slack <= point.y <= maxy + slack
