@@ -24,6 +24,16 @@ CROSSWALK_FILE = "admin_crosswalk_2025.csv"
 ATTRIBUTION = "Commune boundaries and 2009 census population: censusVN2009, © 2017 Marc Choisy, MIT licence."
 
 
+#: GSO codes of districts the shipped boundaries leave without one (units renamed or
+#: merged after the 2009 census); KPIs by district need a code for every commune.
+DISTRICT_CODE_FALLBACK: dict[tuple[str, str], str] = {
+    ("46", "Thành phố Huế"): "474",
+    ("46", "Huyện Nam Đông"): "483",
+    ("60", "Huyện Phú Quý"): "602",
+    ("24", "Huyện Yên Dũng"): "221",
+}
+
+
 @dataclass(frozen=True)
 class Province:
     """A province of the seed plans."""
@@ -87,6 +97,26 @@ def read_crosswalk(folder: Path | None = None) -> pd.DataFrame:
     ].rename(columns={"old_commune_code": "commune_code"})
 
 
+def fill_district_codes(communes: pd.DataFrame) -> pd.DataFrame:
+    """Give every commune a district code: the known GSO code, else a stable stand-in.
+
+    The stand-in is ``9`` + the census district digits, which cannot collide with a GSO
+    district code of the same province.
+    """
+    codes = communes["district_code"].astype(object)
+    missing = (codes.isna() | (codes == "")).to_numpy()
+    if not missing.any():
+        return communes
+    out = communes.copy()
+    keys = zip(out["province_code"], out["district_name"], strict=True)
+    fallback = pd.Series([DISTRICT_CODE_FALLBACK.get(k) for k in keys], index=out.index, dtype=object)
+    filled = codes.where(~missing, fallback)
+    still = filled.isna().to_numpy()
+    stand_in = "9" + out["census_commune_id"].astype(str).str[2:4]
+    out["district_code"] = filled.where(~still, stand_in)
+    return out
+
+
 def load_communes(
     provinces: list[str] | None = None,
     *,
@@ -120,6 +150,7 @@ def load_communes(
     crosswalk = read_crosswalk(base)
     merged = communes.merge(crosswalk, on="commune_code", how="left")
     merged["environment"] = environment_of(merged["commune_name"])
+    merged = fill_district_codes(merged)
     merged = merged.sort_values(["province_code", "district_code", "census_commune_id"], kind="stable")
     return gpd.GeoDataFrame(merged.reset_index(drop=True), geometry="geometry", crs=communes.crs)
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
@@ -33,15 +32,6 @@ CAPITAL_DISTRICT: dict[str, str] = {
     "70": "Thị xã Đồng Xoài",
     "46": "Thành phố Huế",
     "24": "Thành phố Bắc Giang",
-}
-
-#: GSO codes of districts the shipped boundaries leave without one (units renamed or
-#: merged after the 2009 census); the communes schema requires a district code.
-DISTRICT_CODE_FALLBACK: dict[tuple[str, str], str] = {
-    ("46", "Thành phố Huế"): "474",
-    ("46", "Huyện Nam Đông"): "483",
-    ("60", "Huyện Phú Quý"): "602",
-    ("24", "Huyện Yên Dũng"): "221",
 }
 
 
@@ -118,21 +108,6 @@ class ProvinceContext:
         )
 
 
-def _fill_district_codes(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    missing = communes["district_code"].isna() | (communes["district_code"].astype(str) == "")
-    if not missing.any():
-        return communes
-    out = communes.copy()
-    keys = list(zip(out["province_code"], out["district_name"], strict=True))
-    fallback = pd.Series([DISTRICT_CODE_FALLBACK.get(k) for k in keys], index=out.index, dtype=object)
-    out["district_code"] = out["district_code"].where(~missing, fallback)
-    # Any district still without a code gets a stable stand-in from its census ids.
-    still = out["district_code"].isna()
-    if still.any():
-        out.loc[still, "district_code"] = "9" + out.loc[still, "census_commune_id"].astype(str).str[2:4]
-    return out
-
-
 def _centres(geoms: ObjArray) -> tuple[FloatArray, FloatArray]:
     centroids = shapely.centroid(geoms)
     inside = shapely.contains(geoms, centroids)
@@ -164,7 +139,7 @@ def _district_towns(communes: gpd.GeoDataFrame, district_of: IntArray, n_distric
 def build_context(province: Province, communes: gpd.GeoDataFrame, *, seed: int) -> ProvinceContext:
     """The context of ``province`` from its communes (as :func:`load_communes` gives them)."""
     frame = communes[communes["province_code"] == province.code]
-    frame = _fill_district_codes(frame).reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
     geoms = frame.geometry.to_numpy()
     shapely.prepare(geoms)
     union = shapely.union_all(geoms)
