@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 from coverage_gis.costs import Costs
 from coverage_gis.crs import STORAGE_CRS, metric_to_lonlat
 from coverage_gis.network import CellTable, points_xy_m
-from coverage_gis.routing import RoadGraph, road_distance_m
+from coverage_gis.routing import RoadGraph, distances_from_network_m
 
 GAP_KINDS: tuple[str, ...] = ("mobile", "ftth", "5g")
 #: Gap villages closer than this to each other share one candidate site.
@@ -188,6 +188,7 @@ def ftth_gaps(
     fiber_m = gpd.GeoSeries(fiber, crs=STORAGE_CRS).to_crs(metric_crs).to_numpy()
     points_m = v.geometry.to_crs(metric_crs).to_numpy()
     tree = shapely.STRtree(fiber_m) if len(fiber_m) else None
+    by_road = distances_from_network_m(roads, fiber_m) if roads is not None and len(v) else None
 
     rows: list[dict[str, Any]] = []
     for k in range(len(v)):
@@ -196,10 +197,9 @@ def ftth_gaps(
         recommendation = "no fiber of any operator nearby: plan a new distribution route"
         if tree is not None:
             j = int(tree.nearest(points_m[k]))
-            tap = shapely.shortest_line(points_m[k], fiber_m[j]).coords[-1]
             straight = float(shapely.distance(points_m[k], fiber_m[j]))
-            if roads is not None:
-                road = road_distance_m(roads, tap, (points_m[k].x, points_m[k].y))
+            if by_road is not None:
+                road = by_road.from_point_m((points_m[k].x, points_m[k].y))
                 road = road if np.isfinite(road) else None
             length = road if road is not None else straight * costs.straight_line_detour_factor
             cost = length / 1000.0 * costs.fiber_per_km_vnd + costs.splitter_node_vnd

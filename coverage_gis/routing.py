@@ -12,6 +12,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import shapely
 from scipy.spatial import cKDTree
 
 from coverage_gis.crs import lonlat_to_metric
@@ -49,20 +50,53 @@ def load_road_graph(path: Path, *, metric_crs: str) -> RoadGraph:
     return RoadGraph(graph=graph, node_ids=node_ids, tree=cKDTree(np.column_stack([x_m, y_m])))
 
 
-def road_distance_m(
-    roads: RoadGraph,
-    origin_xy_m: tuple[float, float],
-    target_xy_m: tuple[float, float],
-) -> float:
-    """Length along roads between two points, including the legs to and from the road.
+def distances_from_network_m(
+    roads: RoadGraph, features_m: np.ndarray, *, snap_m: float = 300.0
+) -> RoadDistances:
+    """Along-road distance from an existing network (e.g. on-air fiber) to every road node.
 
-    Returns ``inf`` when the two nearest road nodes are not connected.
+    Road nodes within ``snap_m`` of a feature start with their straight distance to it;
+    one Dijkstra from a virtual source over those starts then gives, for every node, the
+    shortest length of road to reach the network — so an extension follows the road that
+    actually leads to fiber, not the road past the straight-line-nearest cable.
     """
-    leg_a, a = roads.tree.query(origin_xy_m)
-    leg_b, b = roads.tree.query(target_xy_m)
-    node_a, node_b = int(roads.node_ids[a]), int(roads.node_ids[b])
+    points = shapely.points(roads.tree.data)
+    starts: dict[int, float] = {}
+    if len(features_m):
+        tree = shapely.STRtree(features_m)
+        node_idx, feature_idx = tree.query(points, predicate="dwithin", distance=snap_m)
+        legs = shapely.distance(points[node_idx], features_m[feature_idx])
+        for n, leg in zip(node_idx, legs, strict=True):
+            node = int(roads.node_ids[n])
+            starts[node] = min(float(leg), starts.get(node, np.inf))
+    if not starts:
+        return RoadDistances(roads, {})
+    source = -1
+    while source in roads.graph:
+        source -= 1
+    roads.graph.add_weighted_edges_from(
+        ((source, node, leg) for node, leg in starts.items()), weight="length"
+    )
     try:
-        along = nx.shortest_path_length(roads.graph, node_a, node_b, weight="length")
-    except nx.NetworkXNoPath:
-        return float("inf")
-    return float(leg_a) + float(along) + float(leg_b)
+        lengths = nx.single_source_dijkstra_path_length(roads.graph, source, weight="length")
+    finally:
+        roads.graph.remove_node(source)
+    lengths.pop(source, None)
+    return RoadDistances(roads, {int(k): float(v) for k, v in lengths.items()})
+
+
+@dataclass(frozen=True)
+class RoadDistances:
+    """Along-road distances to a network, per road node (see :func:`distances_from_network_m`)."""
+
+    roads: RoadGraph
+    by_node: dict[int, float]
+
+    def from_point_m(self, xy_m: tuple[float, float]) -> float:
+        """Road length from a point to the network: leg to the nearest road node + along roads.
+
+        ``inf`` when that node has no road connection to the network.
+        """
+        leg, i = self.roads.tree.query(xy_m)
+        along = self.by_node.get(int(self.roads.node_ids[i]), np.inf)
+        return float(leg) + along
