@@ -155,7 +155,7 @@ def poi_rows(
     )
     p["mobile_bb"] = mob.mobile_bb
     p["ftth"] = fib.ftth
-    p["has_5g"] = mob.has_5g | _inside_5g_zone(pois, layers.get("zones_5g"))
+    p["has_5g"] = mob.has_5g | inside_5g_zone(pois, layers.get("zones_5g"))
     return p
 
 
@@ -198,7 +198,8 @@ def build_inputs(
 LEVEL_COLUMNS_FLAT: list[str] = sorted({c for pair in LEVEL_COLUMNS.values() for c in pair})
 
 
-def _inside_5g_zone(pois: gpd.GeoDataFrame, zones: pd.DataFrame | None) -> np.ndarray:
+def inside_5g_zone(pois: gpd.GeoDataFrame, zones: pd.DataFrame | None) -> np.ndarray:
+    """Which points lie in an on-air ``zones_5g`` polygon."""
     inside = np.zeros(len(pois), dtype=bool)
     if zones is None or not len(zones):
         return inside
@@ -235,43 +236,110 @@ def _bool(frame: pd.DataFrame, column: str) -> np.ndarray:
     return frame[column].fillna(False).to_numpy(dtype=bool) if len(frame) else np.zeros(0, dtype=bool)
 
 
-def _level_rows(
-    inputs: KpiInputs, level: str, *, period: tuple[date, date] | None, categories: list[str]
-) -> pd.DataFrame:
-    """One level's KPI rows with numpy bincounts (pandas groupby costs ~40 ms per call; this ~1 ms)."""
-    code_col, name_col = LEVEL_COLUMNS[level]
+def _floats(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype=float) if len(frame) else np.zeros(0)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The KPI inputs as plain arrays, extracted once per computation (pandas access is the cost)."""
+
+    codes: dict[str, dict[str, np.ndarray]]  # source (v/s/p/t) → level → unit code (None if unknown)
+    names: dict[str, dict[str, np.ndarray]]
+    population: np.ndarray
+    households: np.ndarray
+    mobile: np.ndarray
+    ftth: np.ndarray
+    has_4g: np.ndarray
+    has_5g: np.ndarray
+    shared: np.ndarray
+    in_period: np.ndarray
+    site_5g: np.ndarray
+    centre: np.ndarray
+    priority: np.ndarray
+    poi_mobile: np.ndarray
+    poi_ftth: np.ndarray
+    poi_5g: np.ndarray
+    test_kind: np.ndarray
+    test_mbps: np.ndarray
+
+
+def _columns(
+    inputs: KpiInputs, levels: Sequence[str], *, period: tuple[date, date] | None, categories: list[str]
+) -> _Columns:
     v, s, p, t = inputs.villages, inputs.sites, inputs.pois, inputs.speed_tests
-    sources = {
-        "v": _codes(v, code_col),
-        "s": _codes(s, code_col),
-        "p": _codes(p, code_col),
-        "t": _codes(t, code_col),
+    frames = {"v": v, "s": s, "p": p, "t": t}
+    codes = {k: {lvl: _codes(f, LEVEL_COLUMNS[lvl][0]) for lvl in levels} for k, f in frames.items()}
+    names = {
+        k: {
+            lvl: f[LEVEL_COLUMNS[lvl][1]].to_numpy(dtype=object)
+            if LEVEL_COLUMNS[lvl][1] in f
+            else np.full(len(f), None, dtype=object)
+            for lvl in levels
+        }
+        for k, f in frames.items()
     }
-    present = [c[c != None] for c in sources.values()]  # noqa: E711 - elementwise on object arrays
+    category = p["category"].to_numpy(dtype=object) if len(p) else np.empty(0, dtype=object)
+    in_period = _in_period(s["commissioned"], period).to_numpy(dtype=bool) if len(s) else np.zeros(0, bool)
+    return _Columns(
+        codes=codes,
+        names=names,
+        population=_floats(v, "population"),
+        households=_floats(v, "households"),
+        mobile=_bool(v, "mobile_bb"),
+        ftth=_bool(v, "ftth"),
+        has_4g=_bool(v, "has_4g"),
+        has_5g=_bool(v, "has_5g"),
+        shared=_bool(s, "shared"),
+        in_period=in_period,
+        site_5g=_bool(s, "has_5g"),
+        centre=category == "commune_office",
+        priority=np.isin(category, categories),
+        poi_mobile=_bool(p, "mobile_bb"),
+        poi_ftth=_bool(p, "ftth"),
+        poi_5g=_bool(p, "has_5g"),
+        test_kind=t["kind"].to_numpy(dtype=object) if len(t) else np.empty(0, dtype=object),
+        test_mbps=_floats(t, "download_mbps"),
+    )
+
+
+def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.DataFrame:
+    """One level's KPI rows with numpy bincounts (a pandas groupby costs ~40 ms a call; this ~1 ms).
+
+    ``only`` restricts the result to those unit codes (for incremental updates).
+    """
+    keys = ("v", "s", "p", "t")
+    selected: dict[str, np.ndarray] = {}
+    for key in keys:
+        codes = c.codes[key][level]
+        known = codes != None  # noqa: E711 - elementwise on an object array
+        if only is not None:
+            known &= np.isin(codes, list(only))
+        selected[key] = known
+    present = [c.codes[k][level][selected[k]] for k in keys]
     units = (
-        np.unique(np.concatenate(present).astype(str)) if any(len(c) for c in present) else np.empty(0, str)
+        np.unique(np.concatenate(present).astype(str)) if any(len(x) for x in present) else np.empty(0, str)
     )
     n = len(units)
 
-    def index_of(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        known = codes != None  # noqa: E711
-        idx = np.searchsorted(units, codes[known].astype(str)) if n else np.empty(0, dtype=np.int64)
-        return known, idx
+    def index(key: str) -> np.ndarray:
+        return np.asarray(
+            np.searchsorted(units, c.codes[key][level][selected[key]].astype(str)), dtype=np.int64
+        )
 
     def count(idx: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(idx, weights=weights, minlength=n)[:n] if n else np.zeros(0)
 
     names = np.full(n, None, dtype=object)
-    for key, frame in (("t", t), ("p", p), ("s", s), ("v", v)):  # villages' names win
-        known, idx = index_of(sources[key])
-        if len(idx) and name_col in frame:
-            names[idx[::-1]] = frame[name_col].to_numpy(dtype=object)[known][::-1]
+    idx = {k: index(k) for k in keys}
+    for key in ("t", "p", "s", "v"):  # villages' names win
+        if len(idx[key]):
+            names[idx[key][::-1]] = c.names[key][level][selected[key]][::-1]
 
-    known, vi = index_of(sources["v"])
-    population = v["population"].to_numpy(dtype=float)[known] if len(v) else np.zeros(0)
-    households = v["households"].to_numpy(dtype=float)[known] if len(v) else np.zeros(0)
-    mobile = _bool(v, "mobile_bb")[known]
-    ftth = _bool(v, "ftth")[known]
+    sv, ss, sp = selected["v"], selected["s"], selected["p"]
+    vi, si, pi, ti = idx["v"], idx["s"], idx["p"], idx["t"]
+    mobile, ftth = c.mobile[sv], c.ftth[sv]
+    population, households = c.population[sv], c.households[sv]
     villages = count(vi)
     villages_bb = count(vi, mobile.astype(float))
     villages_ftth = count(vi, ftth.astype(float))
@@ -279,47 +347,34 @@ def _level_rows(
     pop_bb = count(vi, population * mobile)
     hh = count(vi, households)
     hh_ftth = count(vi, households * ftth)
-    villages_4g = count(vi, _bool(v, "has_4g")[known].astype(float))
-    villages_5g = count(vi, _bool(v, "has_5g")[known].astype(float))
+    villages_4g = count(vi, c.has_4g[sv].astype(float))
+    villages_5g = count(vi, c.has_5g[sv].astype(float))
 
-    known, si = index_of(sources["s"])
-    shared = _bool(s, "shared")[known]
-    in_period = (
-        _in_period(s["commissioned"], period).to_numpy(dtype=bool)[known] if len(s) else np.zeros(0, bool)
-    )
+    shared, in_period = c.shared[ss], c.in_period[ss]
     sites = count(si)
     shared_sites = count(si, shared.astype(float))
     sites_period = count(si, in_period.astype(float))
     shared_period = count(si, (in_period & shared).astype(float))
-    sites_5g = count(si, _bool(s, "has_5g")[known].astype(float))
+    sites_5g = count(si, c.site_5g[ss].astype(float))
 
-    known, pi = index_of(sources["p"])
-    category = p["category"].to_numpy(dtype=object)[known] if len(p) else np.empty(0, dtype=object)
-    centre = category == "commune_office"
-    priority = np.isin(category, categories)
+    centre, priority = c.centre[sp], c.priority[sp]
     centres = count(pi, centre.astype(float))
-    centres_bb = count(pi, (centre & _bool(p, "mobile_bb")[known]).astype(float))
-    centres_ftth = count(pi, (centre & _bool(p, "ftth")[known]).astype(float))
+    centres_bb = count(pi, (centre & c.poi_mobile[sp]).astype(float))
+    centres_ftth = count(pi, (centre & c.poi_ftth[sp]).astype(float))
     priority_pois = count(pi, priority.astype(float))
-    priority_5g = count(pi, (priority & _bool(p, "has_5g")[known]).astype(float))
+    priority_5g = count(pi, (priority & c.poi_5g[sp]).astype(float))
 
-    known, ti = index_of(sources["t"])
     tests = count(ti)
     mobile_speed = np.full(n, np.nan)
     fixed_speed = np.full(n, np.nan)
     if len(ti):
-        speeds = pd.DataFrame(
-            {
-                "unit": ti,
-                "kind": t["kind"].to_numpy()[known],
-                "mbps": t["download_mbps"].to_numpy(dtype=float)[known],
-            }
-        )
-        medians = speeds.groupby(["kind", "unit"])["mbps"].median()
+        kinds = c.test_kind[selected["t"]]
+        mbps = c.test_mbps[selected["t"]]
         for kind, target in (("mobile", mobile_speed), ("fixed", fixed_speed)):
-            if kind in medians.index.get_level_values(0):
-                part = medians.loc[kind]
-                target[part.index.to_numpy(dtype=np.int64)] = part.to_numpy()
+            mask = kinds == kind
+            if mask.any():
+                medians = pd.Series(mbps[mask]).groupby(ti[mask]).median()
+                target[medians.index.to_numpy(dtype=np.int64)] = medians.to_numpy()
 
     def as_int(values: np.ndarray) -> np.ndarray:
         return np.asarray(np.rint(values), dtype=np.int64)
@@ -351,10 +406,28 @@ def _level_rows(
         "mobile_download_mbps": mobile_speed,
         "fixed_download_mbps": fixed_speed,
     }
-    frame = pd.DataFrame(
-        {"level": np.full(n, level, dtype=object), "code": units.astype(object), "name": names}
-    )
-    return pd.concat([frame, pd.DataFrame(columns)], axis=1)
+    data: dict[str, np.ndarray] = {
+        "level": np.full(n, level, dtype=object),
+        "code": units.astype(object),
+        "name": names,
+        **columns,
+    }
+    return pd.DataFrame(data)
+
+
+def _check_levels(levels: Iterable[str]) -> None:
+    unknown = [lvl for lvl in levels if lvl not in LEVELS]
+    if unknown:
+        raise LayerValidationError(
+            f"unknown level {unknown[0]!r}; choose from {', '.join(LEVELS)}", field="level"
+        )
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=["level", "code", "name", *KPI_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
 
 
 def compute_kpis(
@@ -382,17 +455,9 @@ def compute_kpis(
     DataFrame
         Columns ``level``, ``code``, ``name`` and :data:`KPI_COLUMNS`, units sorted by code.
     """
-    unknown = [lvl for lvl in levels if lvl not in LEVELS]
-    if unknown:
-        raise LayerValidationError(
-            f"unknown level {unknown[0]!r}; choose from {', '.join(LEVELS)}", field="level"
-        )
-    categories = list(categories_5g)
-    frames = [_level_rows(inputs, level, period=period, categories=categories) for level in levels]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame(columns=["level", "code", "name", *KPI_COLUMNS])
-    return pd.concat(frames, ignore_index=True)
+    _check_levels(levels)
+    columns = _columns(inputs, levels, period=period, categories=list(categories_5g))
+    return _concat([_level_rows(columns, level) for level in levels])
 
 
 def update_kpi_rows(
@@ -409,26 +474,22 @@ def update_kpi_rows(
     it, so recomputing a unit from its own rows gives exactly what a full
     :func:`compute_kpis` gives for it. Units that no longer have any feature vanish.
     """
-    categories = list(categories_5g)
-    parts = [kpis]
+    levels = [lvl for lvl, codes in codes_by_level.items() if codes]
+    _check_levels(levels)
+    columns = _columns(inputs, levels, period=period, categories=list(categories_5g))
+    level_col = kpis["level"].to_numpy(dtype=object)
+    code_col = kpis["code"].to_numpy(dtype=object)
     drop = np.zeros(len(kpis), dtype=bool)
-    for level, codes in codes_by_level.items():
-        if not codes or level not in set(kpis["level"]):
-            continue
-        code_col = LEVEL_COLUMNS[level][0]
-        subset = KpiInputs(
-            villages=inputs.villages[inputs.villages[code_col].isin(codes)],
-            sites=inputs.sites[inputs.sites[code_col].isin(codes)],
-            pois=inputs.pois[inputs.pois[code_col].isin(codes)],
-            speed_tests=inputs.speed_tests[inputs.speed_tests[code_col].isin(codes)],
-        )
-        drop |= ((kpis["level"] == level) & kpis["code"].isin(codes)).to_numpy()
-        parts.append(compute_kpis(subset, levels=[level], period=period, categories_5g=categories))
-    parts[0] = kpis[~drop]
-    merged = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    fresh = []
+    for level in levels:
+        codes = codes_by_level[level]
+        drop |= (level_col == level) & np.isin(code_col, list(codes))
+        fresh.append(_level_rows(columns, level, only=codes))
+    merged = _concat([kpis[~drop], *fresh])
     order = {level: i for i, level in enumerate(LEVELS)}
-    merged = merged.assign(_order=merged["level"].map(order))
-    return merged.sort_values(["_order", "code"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    rank = merged["level"].map(order).to_numpy(dtype=np.int64)
+    sort = np.lexsort((merged["code"].to_numpy(dtype=str), rank))
+    return merged.iloc[sort].reset_index(drop=True)
 
 
 def pois_5g_pct(inputs: KpiInputs, *, categories: Iterable[str], level: str, code: str) -> float | None:

@@ -29,7 +29,7 @@ from coverage_gis.coverage import mobile_coverage
 from coverage_gis.crs import metric_to_lonlat
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load
 from coverage_gis.errors import NotFound, StaleRevision
-from coverage_gis.kpi import KpiInputs, compute_kpis, poi_rows, site_rows, update_kpi_rows
+from coverage_gis.kpi import KpiInputs, compute_kpis, inside_5g_zone, site_rows, update_kpi_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.network import CellTable, bits_to_names, cell_table, concat_tables, points_xy_m
 from coverage_gis.revisions import BBox, CoverageChange, RevisionRecord, append_revision, history
@@ -108,7 +108,8 @@ class LiveWorkspace:
         self._village_tree = cKDTree(self._village_xy) if len(vx) else None
         pois = analysis.layers.get("pois")
         px, py = points_xy_m(pois, metric) if pois is not None and len(pois) else (np.empty(0), np.empty(0))
-        self._poi_tree = cKDTree(np.column_stack([px, py])) if len(px) else None
+        self._poi_xy = np.column_stack([px, py])
+        self._poi_tree = cKDTree(self._poi_xy) if len(px) else None
         self._kpi_period, self._kpi_categories = analysis.kpi_options()
         self.kpis = kpis if kpis is not None else self._full_kpis(analysis.inputs)
 
@@ -311,17 +312,14 @@ class LiveWorkspace:
         )
         inputs_p = a.inputs.pois.copy()
         if len(poi_index):
-            pois = layers["pois"]
-            refreshed = poi_rows(
-                pois.iloc[poi_index],
-                new_layers,
-                cells,
-                model=a.model,
-                metric_crs=metric,
-                ftth_reach_m=self.workspace.config.ftth_reach_m,
+            # Site edits change mobile service at places, never their FTTH.
+            places = layers["pois"].iloc[poi_index].assign(has_grid_power=True)
+            near = _cells_near(cells, self._poi_xy[poi_index], 0.0, a.model)
+            served = mobile_coverage(places, near, model=a.model, metric_crs=metric)
+            _set_rows(inputs_p, poi_index, "mobile_bb", served.mobile_bb)
+            _set_rows(
+                inputs_p, poi_index, "has_5g", served.has_5g | inside_5g_zone(places, layers.get("zones_5g"))
             )
-            for col in ("mobile_bb", "has_5g"):
-                _set_rows(inputs_p, poi_index, col, refreshed[col].to_numpy())
         inputs = KpiInputs(villages=inputs_v, sites=inputs_s, pois=inputs_p, speed_tests=a.inputs.speed_tests)
 
         codes: dict[str, set[str]] = {}

@@ -256,7 +256,9 @@ def map_pairs_within_reach(
         )
 
     n_workers = max(1, (os.cpu_count() or 1) if workers is None else workers)
-    if n_workers == 1 or len(batches) == 1:
+    # A thread pool costs more than it saves on small inputs (an incremental edit's few
+    # villages and nearby cells): run those inline.
+    if n_workers == 1 or len(batches) == 1 or src_r.size < _SOURCES_PER_BATCH:
         return [run(b) for b in batches]
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         return list(pool.map(run, batches))
