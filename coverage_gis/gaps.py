@@ -63,6 +63,17 @@ def _frame(rows: list[dict[str, Any]], geometry: list[Any]) -> gpd.GeoDataFrame:
     return gdf.reset_index(drop=True)
 
 
+def _village_fields(villages: pd.DataFrame, admin: pd.DataFrame, k: int) -> dict[str, Any]:
+    """Identity, admin names/codes and people of the k-th gap village."""
+    return {
+        "id": villages["village_id"].iloc[k],
+        "name": villages["name"].iloc[k],
+        **{c: admin[c].iloc[k] for c in _ADMIN},
+        "population": int(villages["population"].fillna(0).iloc[k]),
+        "households": int(villages["households"].fillna(0).iloc[k]),
+    }
+
+
 def _candidate_points(x_m: np.ndarray, y_m: np.ndarray, weight: np.ndarray, radius_m: float) -> np.ndarray:
     """Greedy grouping: the biggest gap village anchors a site at its group's weighted centre."""
     n = len(x_m)
@@ -146,11 +157,7 @@ def mobile_gaps(
         rows.append(
             {
                 "kind": "mobile",
-                "id": v["village_id"].iloc[k],
-                "name": v["name"].iloc[k],
-                **{c: adm[c].iloc[k] for c in _ADMIN},
-                "population": int(v["population"].fillna(0).iloc[k]),
-                "households": int(v["households"].fillna(0).iloc[k]),
+                **_village_fields(v, adm, k),
                 "reason": reason,
                 "detail": detail,
                 "recommendation": recommendation,
@@ -208,11 +215,7 @@ def ftth_gaps(
         rows.append(
             {
                 "kind": "ftth",
-                "id": v["village_id"].iloc[k],
-                "name": v["name"].iloc[k],
-                **{c: adm[c].iloc[k] for c in _ADMIN},
-                "population": int(v["population"].fillna(0).iloc[k]),
-                "households": int(v["households"].fillna(0).iloc[k]),
+                **_village_fields(v, adm, k),
                 "reason": reason,
                 "detail": (
                     f"nearest on-air access fiber at {cov['fiber_distance_m'].iloc[k] / 1000:.1f} km"

@@ -28,6 +28,7 @@ import yaml
 
 from coverage_gis import _resources
 from coverage_gis.errors import LayerValidationError, NotFound
+from coverage_gis.layers import get_schema
 
 __all__ = [
     "COMPARATORS",
@@ -77,20 +78,7 @@ COMPUTED_KPI_UNITS: Mapping[str, str] = MappingProxyType(
 COMPUTED_KPIS: frozenset[str] = frozenset(COMPUTED_KPI_UNITS)
 
 #: Categories of the ``pois`` layer a plan may ask 5G at (DESIGN.md §3).
-POI_CATEGORIES: frozenset[str] = frozenset(
-    {
-        "district_centre",
-        "industrial_zone",
-        "high_tech_park",
-        "hospital",
-        "school",
-        "station",
-        "seaport",
-        "airport",
-        "tourist_area",
-        "commune_office",
-    }
-)
+POI_CATEGORIES: frozenset[str] = frozenset(get_schema("pois").field("category").allowed or ())
 
 # KPIs whose indicator must name the POI categories it is measured over.
 _KPIS_WITH_CATEGORIES = frozenset({"pois_5g_pct"})

@@ -40,6 +40,7 @@ from coverage_gis.demo.sites import DemoGenerationError, generate_sites
 from coverage_gis.demo.terrain import DemRaster, FloatArray, merge_dems, province_dem, write_dem
 from coverage_gis.demo.villages import generate_villages
 from coverage_gis.errors import LayerValidationError, WorkspaceError
+from coverage_gis.layers import INPUT_LAYERS
 from coverage_gis.workspace import CONFIG_NAME, DEM_NAME, ROADS_NAME, Workspace
 
 __all__ = [
@@ -68,16 +69,8 @@ _FIXED_CREATED = "2025-07-01T00:00:00+00:00"
 #: ``progress(step, done, total)``: called after each step of the generation.
 ProgressCallback = Callable[[str, int, int], None]
 
-LAYER_ORDER: tuple[str, ...] = (
-    "communes",
-    "villages",
-    "sites",
-    "cells",
-    "fiber_routes",
-    "fiber_nodes",
-    "zones_5g",
-    "pois",
-)
+#: The input layers a demo generates (all but measured speed tests).
+LAYER_ORDER: tuple[str, ...] = tuple(name for name in INPUT_LAYERS if name != "speed_tests")
 _STEPS_PER_PROVINCE = 6
 #: Steps :func:`write_demo_workspace` reports.
 WRITE_STEPS = 3
