@@ -85,3 +85,13 @@ def test_load_reuses_stored_coverage(tiny_ws: Workspace) -> None:
     compute(tiny_ws)
     again = load(tiny_ws)
     assert list(again.coverage.sort_values("village_id")["mobile_bb"]) == [True, False, True]
+
+
+def test_operator_breakdown(tiny_ws: Workspace) -> None:
+    from coverage_gis.kpi import operator_kpis
+
+    table = operator_kpis(compute(tiny_ws).inputs).set_index("operator")
+    assert table.loc["Viettel", "villages_mobile_bb_pct"] == pytest.approx(200 / 3)
+    assert table.loc["MobiFone", "villages_mobile_bb_pct"] == 0.0
+    assert table.loc["Viettel", "villages_ftth_pct"] == pytest.approx(100 / 3)  # access route near V3
+    assert table.loc["VNPT", "villages_ftth_pct"] == pytest.approx(100 / 3)  # node near V1

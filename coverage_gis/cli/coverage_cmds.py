@@ -16,6 +16,7 @@ from coverage_gis.cli._output import add_format_flags, print_frame, print_json, 
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, compute, load
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.gaps import GAP_KINDS
+from coverage_gis.kpi import operator_kpis
 from coverage_gis.models import MODEL_NAMES
 from coverage_gis.revisions import kpi_snapshot
 from coverage_gis.workspace import Workspace
@@ -63,6 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--level", choices=LEVELS, default="province", help="admin level (default province)")
     p.add_argument("--code", help="only this unit's code")
     p.add_argument("--all-columns", action="store_true", help="print every KPI column in the table view")
+    p.add_argument(
+        "--by-operator", action="store_true", help="per-operator village coverage (mobile BB, FTTH)"
+    )
     p.add_argument(
         "--at",
         type=int,
@@ -135,6 +139,14 @@ def _analysis(path: Path) -> Analysis:
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
+    if args.by_operator:
+        if args.at is not None:
+            raise LayerValidationError("--by-operator works on the current state, not with --at", field="at")
+        table = operator_kpis(_analysis(args.workspace).inputs, level=args.level)
+        if args.code:
+            table = table[table["code"] == args.code]
+        print_frame(table, args.fmt, title=f"KPIs by operator and {args.level}")
+        return 0
     if args.at is not None:
         if args.level not in SNAPSHOT_LEVELS:
             raise LayerValidationError(
