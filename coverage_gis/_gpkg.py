@@ -23,6 +23,14 @@ ROW_EDITED_LAYERS: frozenset[str] = frozenset(
     {"sites", "cells", "village_coverage", "revisions", "coverage_changes"}
 )
 _BUSY_TIMEOUT_S = 5.0
+#: Columns row edits look rows up by; without an index every lookup scans the table.
+ROW_KEYS: dict[str, tuple[str, ...]] = {
+    "sites": ("site_id",),
+    "cells": ("site_id", "cell_id"),
+    "village_coverage": ("village_id",),
+    "revisions": ("revision",),
+    "coverage_changes": ("revision",),
+}
 
 
 def point_blob(lon: float, lat: float, srs_id: int = 4326) -> bytes:
@@ -48,6 +56,15 @@ def transaction(path: Path) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
     finally:
         conn.close()
+
+
+def ensure_row_indexes(conn: sqlite3.Connection) -> None:
+    """Create the lookup indexes of the row-edited tables (rewriting a layer drops them)."""
+    for table, keys in ROW_KEYS.items():
+        if not table_exists(conn, table):
+            continue
+        for key in keys:
+            conn.execute(f'CREATE INDEX IF NOT EXISTS "idx_{table}_{key}" ON "{table}" ("{key}")')
 
 
 def table_exists(conn: sqlite3.Connection, table: str) -> bool:

@@ -112,6 +112,7 @@ class LiveWorkspace:
         self._poi_tree = cKDTree(self._poi_xy) if len(px) else None
         self._kpi_period, self._kpi_categories = analysis.kpi_options()
         self.kpis = kpis if kpis is not None else self._full_kpis(analysis.inputs)
+        self._province_row = self.province_kpis(self.kpis)
 
     def _full_kpis(self, inputs: KpiInputs) -> pd.DataFrame:
         return compute_kpis(
@@ -229,7 +230,7 @@ class LiveWorkspace:
             recomputed_villages=len(plan.village_index),
             dirty_bbox=plan.dirty_bbox,
             kpi_before=plan.kpi_before,
-            kpi_after=self.province_kpis(),
+            kpi_after=self._province_row,
             elapsed_ms=elapsed_ms,
         )
 
@@ -346,7 +347,7 @@ class LiveWorkspace:
             dirty_bbox=dirty_bbox,
             analysis=analysis,
             kpis=kpis,
-            kpi_before=self.province_kpis(),
+            kpi_before=self._province_row,
         )
 
     def _persist(self, plan: _ChangePlan, *, author: str, summary: str) -> int:
@@ -397,6 +398,7 @@ class LiveWorkspace:
         self.analysis = plan.analysis
         self.revision = number
         self.kpis = plan.kpis
+        self._province_row = self.province_kpis(plan.kpis)
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,6 @@ def apply_edits(sites: gpd.GeoDataFrame, cells: pd.DataFrame, edits: Sequence[Si
     site_parts: dict[str, gpd.GeoDataFrame | None] = {}
     cell_parts: dict[str, pd.DataFrame | None] = {}
     existing_sites = set(sites["site_id"])
-    cell_owner = dict(zip(cells["cell_id"], cells["site_id"], strict=True))
 
     def current_site(site_id: str) -> bool:
         if site_id in site_parts:
@@ -193,11 +192,11 @@ def apply_edits(sites: gpd.GeoDataFrame, cells: pd.DataFrame, edits: Sequence[Si
     out_cells = (
         pd.concat([kept_cells, *new_cell_frames], ignore_index=True) if new_cell_frames else kept_cells
     )
-    for frame in new_cell_frames:
-        for cell_id in frame["cell_id"]:
-            owner = cell_owner.get(cell_id)
-            if owner is not None and owner not in touched:
-                raise Conflict(f"cell id {cell_id!r} already exists on site {owner!r}")
+    new_ids = [cell_id for frame in new_cell_frames for cell_id in frame["cell_id"]]
+    clash = kept_cells[kept_cells["cell_id"].isin(new_ids)]
+    if len(clash):
+        row = clash.iloc[0]
+        raise Conflict(f"cell id {row['cell_id']!r} already exists on site {row['site_id']!r}")
     duplicated = out_cells["cell_id"].duplicated()
     if duplicated.any():
         raise Conflict(f"cell id {out_cells['cell_id'][duplicated].iloc[0]!r} is used twice")

@@ -312,8 +312,9 @@ class Workspace:
                 for name in sorted(_gpkg.ROW_EDITED_LAYERS - present):
                     # Row-edited tables must exist before the first in-place edit.
                     _write_frame(tmp, name, empty_layer(get_schema(name)))
-            if revision is not None:
-                with _gpkg.transaction(tmp) as conn:
+            with _gpkg.transaction(tmp) as conn:
+                _gpkg.ensure_row_indexes(conn)
+                if revision is not None:
                     number = append_revision(conn, revision, time=fixed_timestamp)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
