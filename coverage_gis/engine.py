@@ -22,7 +22,8 @@ from coverage_gis.costs import load_costs
 from coverage_gis.coverage import coverage_from_layers
 from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.gaps import GAP_KINDS, five_g_gaps, ftth_gaps, mobile_gaps
-from coverage_gis.kpi import DEFAULT_5G_CATEGORIES, KpiInputs, build_inputs, compute_kpis
+from coverage_gis.kpi import DEFAULT_5G_CATEGORIES, compute_kpis
+from coverage_gis.kpi_inputs import KpiInputs, build_inputs
 from coverage_gis.layers import INPUT_LAYERS
 from coverage_gis.models import create_model
 from coverage_gis.models.base import CoverageModel

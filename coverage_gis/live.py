@@ -29,7 +29,8 @@ from coverage_gis.coverage import mobile_coverage
 from coverage_gis.crs import metric_to_lonlat
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load
 from coverage_gis.errors import NotFound, StaleRevision
-from coverage_gis.kpi import KpiInputs, compute_kpis, inside_5g_zone, site_rows, update_kpi_rows
+from coverage_gis.kpi import compute_kpis, update_kpi_rows
+from coverage_gis.kpi_inputs import KpiInputs, inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.network import CellTable, bits_to_names, cell_table, concat_tables, points_xy_m
 from coverage_gis.revisions import BBox, CoverageChange, RevisionRecord, append_revision, history

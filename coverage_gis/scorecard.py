@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.kpi import KpiInputs, pois_5g_pct
+from coverage_gis.kpi import pois_5g_pct
+from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.plans import Indicator, Plan, evaluate
 
 INDICATOR_TABLE_COLUMNS: tuple[str, ...] = ("code", "indicator", "value", "date")
