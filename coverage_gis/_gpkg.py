@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from coverage_gis._values import plain_value
 from coverage_gis.errors import Conflict
 
 #: Layers whose rows are edited in place (created with SPATIAL_INDEX=NO).
@@ -76,16 +77,6 @@ def columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [str(r[1]) for r in conn.execute(f'PRAGMA table_info("{table}")')]
 
 
-def _sql_value(value: Any) -> Any:
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value != value:  # NaN
-        return None
-    return value
-
-
 def insert_rows(conn: sqlite3.Connection, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert rows; keys not in the table are an error (schema drift must be loud)."""
     if not rows:
@@ -99,7 +90,7 @@ def insert_rows(conn: sqlite3.Connection, table: str, rows: Sequence[Mapping[str
     marks = ", ".join("?" for _ in names)
     conn.executemany(
         f'INSERT INTO "{table}" ({quoted}) VALUES ({marks})',
-        [tuple(_sql_value(row[n]) for n in names) for row in rows],
+        [tuple(plain_value(row[n]) for n in names) for row in rows],
     )
 
 
@@ -121,7 +112,7 @@ def update_rows(conn: sqlite3.Connection, table: str, key: str, rows: Sequence[M
     assignments = ", ".join(f'"{n}" = ?' for n in names)
     conn.executemany(
         f'UPDATE "{table}" SET {assignments} WHERE "{key}" = ?',
-        [(*(_sql_value(row[n]) for n in names), _sql_value(row[key])) for row in rows],
+        [(*(plain_value(row[n]) for n in names), plain_value(row[key])) for row in rows],
     )
 
 

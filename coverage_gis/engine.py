@@ -17,6 +17,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVELS, admin_columns
 from coverage_gis.costs import load_costs
 from coverage_gis.coverage import coverage_from_layers
@@ -160,17 +161,7 @@ SNAPSHOT_LEVELS: tuple[str, ...] = ("province", "district")
 
 def kpi_records(kpis: pd.DataFrame) -> list[dict[str, object]]:
     """KPI rows as JSON-ready dicts (NaN → None), for revision snapshots and API payloads."""
-    out: list[dict[str, object]] = []
-    for row in kpis.to_dict(orient="records"):
-        clean: dict[str, object] = {}
-        for key, value in row.items():
-            if hasattr(value, "item"):
-                value = value.item()
-            if isinstance(value, float) and math.isnan(value):
-                value = None
-            clean[str(key)] = value
-        out.append(clean)
-    return out
+    return [{str(k): plain_value(v) for k, v in row.items()} for row in kpis.to_dict(orient="records")]
 
 
 def coverage_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[CoverageChange]:

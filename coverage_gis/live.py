@@ -24,6 +24,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from coverage_gis import _gpkg
+from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.coverage import mobile_coverage
 from coverage_gis.crs import metric_to_lonlat
@@ -143,11 +144,11 @@ class LiveWorkspace:
         if match.empty:
             raise NotFound(f"no site {site_id!r}")
         row = match.iloc[0]
-        site = {k: _plain(row[k]) for k in get_schema("sites").field_names}
+        site = {k: plain_value(row[k]) for k in get_schema("sites").field_names}
         site["lon"], site["lat"] = float(row.geometry.x), float(row.geometry.y)
         cells = self.analysis.layers["cells"]
         cell_rows = [
-            {str(k): _plain(v) for k, v in rec.items()}
+            {str(k): plain_value(v) for k, v in rec.items()}
             for rec in cells[cells["site_id"] == site_id].to_dict(orient="records")
         ]
         return site, cell_rows
@@ -386,7 +387,7 @@ class LiveWorkspace:
                 "village_coverage",
                 "village_id",
                 [
-                    {**{c: _plain(rec[c]) for c in ("village_id", *MOBILE_COLUMNS)}, "revision": number}
+                    {**{c: rec[c] for c in ("village_id", *MOBILE_COLUMNS)}, "revision": number}
                     for rec in rows.to_dict(orient="records")
                 ],
             )
@@ -476,21 +477,11 @@ def _set_rows(frame: pd.DataFrame, index: np.ndarray, column: str, values: Any) 
     frame[column] = column_values
 
 
-def _plain(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value
-
-
 def _site_records(sites: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     names = get_schema("sites").field_names
     out = []
     for rec, geom in zip(sites[names].to_dict(orient="records"), sites.geometry, strict=True):
-        row = {str(k): _plain(v) for k, v in rec.items()}
+        row = {str(k): v for k, v in rec.items()}  # insert_rows makes the values plain
         row["geom"] = _gpkg.point_blob(float(geom.x), float(geom.y))
         out.append(row)
     return out
@@ -498,4 +489,4 @@ def _site_records(sites: gpd.GeoDataFrame) -> list[dict[str, Any]]:
 
 def _cell_records(cells: pd.DataFrame) -> list[dict[str, Any]]:
     names = get_schema("cells").field_names
-    return [{str(k): _plain(v) for k, v in rec.items()} for rec in cells[names].to_dict(orient="records")]
+    return [{str(k): v for k, v in rec.items()} for rec in cells[names].to_dict(orient="records")]

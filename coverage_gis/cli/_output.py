@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import math
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+
+from coverage_gis._values import plain_value
 
 
 def add_format_flags(parser: argparse.ArgumentParser, *, geojson: bool = False) -> None:
@@ -25,21 +26,12 @@ def add_format_flags(parser: argparse.ArgumentParser, *, geojson: bool = False) 
     parser.set_defaults(fmt="table")
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts (NaN → null, numpy scalars → Python)."""
     cols = [c for c in frame.columns if c != "geometry"]
     return [
-        {c: _clean(v) for c, v in zip(cols, row, strict=True)} for row in frame[cols].itertuples(index=False)
+        {c: plain_value(v) for c, v in zip(cols, row, strict=True)}
+        for row in frame[cols].itertuples(index=False)
     ]
 
 
@@ -66,7 +58,7 @@ def print_frame(frame: pd.DataFrame, fmt: str, *, title: str | None = None) -> N
 
 
 def _fmt_cell(value: Any) -> str:
-    value = _clean(value)
+    value = plain_value(value)
     if value is None:
         return "-"
     if isinstance(value, bool):
