@@ -36,7 +36,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict coverage_gis api
+	$(BIN)/mypy --strict coverage_gis api/coverage_gis_api
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -1,6 +1,6 @@
 """Bounded load test of the query API on a local uvicorn (127.0.0.1 only).
 
-Starts ``uvicorn api.app:create_app`` in a child process on a free loopback port,
+Starts ``uvicorn coverage_gis_api.app:create_app`` in a child process on a free loopback port,
 serving the Bình Định demo workspace (``coverage_gis.demo``, seed 1) when the demo
 generator is installed, else the 3-village test fixture. Then 16 client threads
 (httpx) send a fixed number of requests per endpoint, stopping early at a duration
@@ -76,7 +76,7 @@ def serve(workspace: Path, port: int) -> Iterator[str]:
         sys.executable,
         "-m",
         "uvicorn",
-        "api.app:create_app",
+        "coverage_gis_api.app:create_app",
         "--factory",
         "--host",
         HOST,

@@ -1,6 +1,6 @@
 """Tile server benchmark: cold and warm latency of vector and coverage tiles (not a test).
 
-Starts the API (``api.app:create_app``) with uvicorn in a child process on 127.0.0.1,
+Starts the API (``coverage_gis_api.app:create_app``) with uvicorn in a child process on 127.0.0.1,
 serving the Bình Định demo workspace (built in a temporary folder; the tiny 3-village
 fixture when the demo generator is absent, or the workspace given as the first
 argument), then runs a bounded load from 16 concurrent clients (threads with one
@@ -91,7 +91,7 @@ def start_server(ws: Path, port: int, *, fast_http: bool) -> subprocess.Popen[by
         "-m",
         "uvicorn",
         "--factory",
-        "api.app:create_app",
+        "coverage_gis_api.app:create_app",
         "--host",
         HOST,
         "--port",

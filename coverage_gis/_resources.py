@@ -1,8 +1,9 @@
 """Where the project's data folders (layers/, data/boundaries, data/plans) are found.
 
-In a source checkout (editable install) they sit at the repository root; in a built
-wheel they are packaged under ``coverage_gis/_data``. ``COVGIS_DATA_ROOT`` overrides
-both, for deployments that keep them elsewhere.
+An installed wheel carries them as package data under ``coverage_gis/_data`` (the
+mapping is in ``pyproject.toml``); a source checkout (editable install) has them at the
+repository root. ``COVGIS_DATA_ROOT`` overrides both, for deployments that keep them
+elsewhere. See ``docs/architecture.md`` (packaging).
 """
 
 from __future__ import annotations

@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.errors import STATUS_TABLE, status_for
-from api.security import add_key
 from coverage_gis.errors import (
     Conflict,
     CoverageGISError,
@@ -21,6 +19,8 @@ from coverage_gis.errors import (
     StaleRevision,
     WorkspaceError,
 )
+from coverage_gis_api.errors import STATUS_TABLE, status_for
+from coverage_gis_api.security import add_key
 
 from .test_api_read import current_etag, lonlat, make_client, make_workspace
 

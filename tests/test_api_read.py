@@ -22,10 +22,10 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from api.app import create_app
-from api.settings import Settings
 from coverage_gis.live import LiveWorkspace
 from coverage_gis.workspace import Workspace
+from coverage_gis_api.app import create_app
+from coverage_gis_api.settings import Settings
 
 from .conftest import METRIC, at, tiny_layers
 

@@ -10,9 +10,17 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from api.security import ANONYMOUS, Principal, add_key, authenticate, check_site_edit, list_keys, revoke_key
 from coverage_gis.errors import LayerValidationError, NotFound, PermissionDenied
 from coverage_gis.workspace import Workspace
+from coverage_gis_api.security import (
+    ANONYMOUS,
+    Principal,
+    add_key,
+    authenticate,
+    check_site_edit,
+    list_keys,
+    revoke_key,
+)
 
 from .test_api_read import current_etag, lonlat, make_client, make_workspace
 

@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 import coverage_gis.live
-from api.security import add_key
 from coverage_gis.live import ChangeResult, LiveWorkspace
 from coverage_gis.workspace import Workspace
+from coverage_gis_api.security import add_key
 
 from .test_api_read import current_etag, lonlat, make_client, make_workspace
 

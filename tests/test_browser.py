@@ -69,11 +69,11 @@ def _workspace(folder: Path) -> Path:
 
 
 def _stub_app(ws_path: Path) -> FastAPI:
-    """Tiles, web map and minimal /v1/gaps and /v1/kpis when api.app is not there yet."""
+    """Tiles, web map and minimal /v1/gaps and /v1/kpis when coverage_gis_api.app is not there yet."""
     import pandas as pd
 
-    from api import routes_tiles, routes_web
     from coverage_gis.engine import compute
+    from coverage_gis_api import routes_tiles, routes_web
 
     analysis = compute(Workspace.open(ws_path))
     ctx = SimpleNamespace(
@@ -111,9 +111,9 @@ def _stub_app(ws_path: Path) -> FastAPI:
 
 
 def _app(ws_path: Path) -> FastAPI:
-    if importlib.util.find_spec("api.app") is not None:
-        from api.app import create_app
-        from api.settings import Settings
+    if importlib.util.find_spec("coverage_gis_api.app") is not None:
+        from coverage_gis_api.app import create_app
+        from coverage_gis_api.settings import Settings
 
         return create_app(Settings(workspace=ws_path))
     return _stub_app(ws_path)

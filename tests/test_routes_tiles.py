@@ -13,19 +13,19 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
-from api import routes_tiles, routes_web
 from coverage_gis.engine import compute
 from coverage_gis.errors import CoverageGISError, LayerValidationError, NotFound
 from coverage_gis.tiles import tile_for_lonlat
 from coverage_gis.tiles.style import ATTRIBUTION_BOUNDARIES, ATTRIBUTION_SYNTHETIC
 from coverage_gis.workspace import Workspace
+from coverage_gis_api import routes_tiles, routes_web
 
 Z = 12
 
 
 def _install_errors(app: FastAPI) -> None:
     try:
-        from api.errors import install_error_handlers
+        from coverage_gis_api.errors import install_error_handlers
     except ImportError:  # the API core not there yet: the same statuses, minimal bodies
 
         async def handler(_request: Request, exc: Exception) -> JSONResponse:
@@ -260,9 +260,11 @@ def test_style_document(client: TestClient) -> None:
 
 
 def test_site_edit_through_the_real_app_refreshes_only_its_tiles(tiny_ws: Workspace) -> None:
-    """End to end with ``api.app`` and the live engine: S2 goes on air through ``ctx.write``."""
-    app_module = pytest.importorskip("api.app", reason="the API core (api.app) is not there yet")
-    settings_module = pytest.importorskip("api.settings")
+    """End to end with ``coverage_gis_api.app`` and the live engine: S2 goes on air through ``ctx.write``."""
+    app_module = pytest.importorskip(
+        "coverage_gis_api.app", reason="the API core (coverage_gis_api.app) is not there yet"
+    )
+    settings_module = pytest.importorskip("coverage_gis_api.settings")
     from coverage_gis.tiles import bbox_intersects, tile_bounds_lonlat, tiles_for_bbox
     from coverage_gis.tiles.mercator import bounds_3857_to_lonlat, buffered_bounds_3857
     from coverage_gis.tiles.vector import BUFFER, EXTENT

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "serve",
         help="serve the query API (and the web map and tiles when installed) with uvicorn",
         description="Run the HTTP API for one workspace. Binds to 127.0.0.1 unless told otherwise; "
-        "other settings come from COVGIS_* environment variables (see api/settings.py).",
+        "other settings come from COVGIS_* environment variables (see api/coverage_gis_api/settings.py).",
     )
     p.add_argument("workspace", type=Path, metavar="WS")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
@@ -63,10 +63,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.reload:
         # The reloader imports the app by name in a child process: pass settings by env.
         os.environ["COVGIS_WORKSPACE"] = str(ws.path.resolve())
-        uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, reload=True)
+        uvicorn.run(
+            "coverage_gis_api.app:create_app", factory=True, host=args.host, port=args.port, reload=True
+        )
         return 0
-    from api.app import create_app
-    from api.settings import Settings
+    from coverage_gis_api.app import create_app
+    from coverage_gis_api.settings import Settings
 
     settings = Settings(workspace=ws.path.resolve(), host=args.host, port=args.port)
     print(f"serving {ws.config.name} at http://{args.host}:{args.port} (API docs at /docs); Ctrl-C stops")
@@ -75,7 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_add(args: argparse.Namespace) -> int:
-    from api.security import add_key
+    from coverage_gis_api.security import add_key
 
     ws = Workspace.open(args.workspace)
     key_id, secret = add_key(ws, args.name, args.role)
@@ -90,7 +92,7 @@ def cmd_keys_add(args: argparse.Namespace) -> int:
 def cmd_keys_list(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from api.security import list_keys
+    from coverage_gis_api.security import list_keys
 
     keys = list_keys(Workspace.open(args.workspace))
     if args.fmt == "json":
@@ -101,7 +103,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
-    from api.security import revoke_key
+    from coverage_gis_api.security import revoke_key
 
     revoke_key(Workspace.open(args.workspace), args.key_id)
     print(f"revoked key {args.key_id}")

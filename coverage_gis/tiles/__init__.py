@@ -1,6 +1,6 @@
 """Map tiles of a workspace: vector tiles (MVT) of its layers and coverage raster tiles (PNG).
 
-The package is a pure library (no web framework): ``api/routes_tiles.py`` only
+The package is a pure library (no web framework): ``coverage_gis_api.routes_tiles`` only
 translates HTTP to these calls.
 
 - :mod:`~coverage_gis.tiles.mercator`: XYZ tile arithmetic in EPSG:3857.

@@ -2,8 +2,8 @@
 coverage and revisions.
 
 Routes only translate HTTP to library calls: they read the current
-:class:`~api.context.WorkspaceView` (derived frames cached per revision), filter
-and page, and render JSON or a download format (:mod:`api.export`). Every response
+:class:`~coverage_gis_api.context.WorkspaceView` (derived frames cached per revision), filter
+and page, and render JSON or a download format (:mod:`coverage_gis_api.export`). Every response
 carries the revision's ``ETag``.
 """
 
@@ -18,10 +18,14 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from api.context import AppContext, WorkspaceView
-from api.errors import InvalidField
-from api.export import json_ready, json_response, records, records_json, render
-from api.models import (
+from coverage_gis.crs import lonlat_to_metric
+from coverage_gis.errors import NotFound
+from coverage_gis.models.base import BROADBAND_TECHS, ReceiverArrays
+from coverage_gis.network import TECH_RANK
+from coverage_gis_api.context import AppContext, WorkspaceView
+from coverage_gis_api.errors import InvalidField
+from coverage_gis_api.export import json_ready, json_response, records, records_json, render
+from coverage_gis_api.models import (
     ErrorBody,
     GapList,
     Health,
@@ -34,11 +38,7 @@ from api.models import (
     Village,
     VillagePage,
 )
-from api.security import Principal, principal_dependencies
-from coverage_gis.crs import lonlat_to_metric
-from coverage_gis.errors import NotFound
-from coverage_gis.models.base import BROADBAND_TECHS, ReceiverArrays
-from coverage_gis.network import TECH_RANK
+from coverage_gis_api.security import Principal, principal_dependencies
 
 BBox = tuple[float, float, float, float]
 LevelName = Literal["province", "district", "commune", "province_2025", "commune_2025"]

@@ -3,7 +3,7 @@
 Writes follow optimistic concurrency: every read carries ``ETag: "rev-<revision>"``
 and every write must send it back in ``If-Match`` (428 without it, 412 when the
 workspace has moved on). The caller's role is checked here, before the engine runs
-(:func:`api.security.check_site_edit`); the edit itself — validation, incremental
+(:func:`coverage_gis_api.security.check_site_edit`); the edit itself — validation, incremental
 recompute, the new revision — is :class:`~coverage_gis.live.LiveWorkspace`'s.
 """
 
@@ -17,14 +17,23 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from api.context import AppContext, WorkspaceView, etag_for
-from api.errors import InvalidField, PreconditionRequired
-from api.export import json_response, records
-from api.models import ChangeOut, ErrorBody, Operator, SiteCreate, SiteOut, SitePage, SitePatch, Status
-from api.routes_read import ERROR_RESPONSES, BBox, bbox_mask, bbox_query
-from api.security import Principal, check_site_edit, principal_dependencies
 from coverage_gis.errors import NotFound, StaleRevision
 from coverage_gis.live import ChangeResult, LiveWorkspace
+from coverage_gis_api.context import AppContext, WorkspaceView, etag_for
+from coverage_gis_api.errors import InvalidField, PreconditionRequired
+from coverage_gis_api.export import json_response, records
+from coverage_gis_api.models import (
+    ChangeOut,
+    ErrorBody,
+    Operator,
+    SiteCreate,
+    SiteOut,
+    SitePage,
+    SitePatch,
+    Status,
+)
+from coverage_gis_api.routes_read import ERROR_RESPONSES, BBox, bbox_mask, bbox_query
+from coverage_gis_api.security import Principal, check_site_edit, principal_dependencies
 
 _ETAG = re.compile(r'^\s*(?:W/)?"rev-(\d+)"\s*$')
 _SITE_ID = Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$", examples=["S1"])

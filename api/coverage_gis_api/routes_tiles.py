@@ -118,7 +118,7 @@ def create_router(ctx: Any, *, cache: TileCache | None = None) -> APIRouter:
     Parameters
     ----------
     ctx
-        The app context (``api.context.AppContext``): ``ctx.view()`` or ``ctx.live``
+        The app context (``coverage_gis_api.context.AppContext``): ``ctx.view()`` or ``ctx.live``
         gives the analysis and revision, ``ctx.change_listeners`` receives this
         router's cache invalidation.
     cache

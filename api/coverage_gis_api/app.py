@@ -2,9 +2,9 @@
 
 Nothing is created at import time. The workspace is opened by the app's lifespan
 (startup fails fast on a bad workspace) and forgotten at shutdown. Routers are
-endpoint factories taking the shared :class:`~api.context.AppContext`: the query API
-(:mod:`api.routes_read`, :mod:`api.routes_sites`) and, when their modules are
-present, the tiles (``api.routes_tiles``) and the web map (``api.routes_web``).
+endpoint factories taking the shared :class:`~coverage_gis_api.context.AppContext`: the query API
+(:mod:`coverage_gis_api.routes_read`, :mod:`coverage_gis_api.routes_sites`) and, when their modules are
+present, the tiles (``coverage_gis_api.routes_tiles``) and the web map (``coverage_gis_api.routes_web``).
 
 Middleware: a request-body limit (413 above ``settings.max_body_bytes``, from
 ``Content-Length`` and while reading) and CORS, off unless origins are configured.
@@ -23,13 +23,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.context import AppContext
-from api.errors import error_response, install_error_handlers
-from api.settings import Settings
 from coverage_gis import __version__
+from coverage_gis_api.context import AppContext
+from coverage_gis_api.errors import error_response, install_error_handlers
+from coverage_gis_api.settings import Settings
 
 #: Optional routers written by other modules: (module, router factory).
-OPTIONAL_ROUTERS: tuple[str, ...] = ("api.routes_tiles", "api.routes_web")
+OPTIONAL_ROUTERS: tuple[str, ...] = ("coverage_gis_api.routes_tiles", "coverage_gis_api.routes_web")
 
 _DESCRIPTION = """\
 Village-level mobile and FTTH coverage, KPIs, plan scorecards and gap lists for
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     Returns
     -------
     FastAPI
-        The app; ``app.state.ctx`` is its :class:`~api.context.AppContext`. Run it with
+        The app; ``app.state.ctx`` is its :class:`~coverage_gis_api.context.AppContext`. Run it with
         uvicorn (``covgis serve``). In tests use ``with TestClient(app)`` so that the
         lifespan opens the workspace (without it the workspace opens on first use).
     """
@@ -154,7 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ctx = ctx
     install_error_handlers(app)
 
-    from api import routes_read, routes_sites
+    from coverage_gis_api import routes_read, routes_sites
 
     app.include_router(routes_read.create_router(ctx))
     app.include_router(routes_sites.create_router(ctx))

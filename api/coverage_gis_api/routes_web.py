@@ -21,9 +21,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
-from api.routes_tiles import accepts_gzip, current, etag_matches
 from coverage_gis.errors import NotFound
 from coverage_gis.tiles.style import build_style
+from coverage_gis_api.routes_tiles import accepts_gzip, current, etag_matches
 
 #: The page and its scripts (next to this module).
 STATIC_DIR = FilePath(__file__).resolve().parent / "static"
@@ -139,7 +139,7 @@ def create_router(ctx: Any, *, static_dir: FilePath | None = None) -> APIRouter:
     Parameters
     ----------
     ctx
-        The app context (``api.context.AppContext``); the style reads its current
+        The app context (``coverage_gis_api.context.AppContext``); the style reads its current
         analysis (workspace name, synthetic flag, extent).
     static_dir
         Folder of the page's files (default: ``api/static``).

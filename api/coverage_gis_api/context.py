@@ -1,6 +1,6 @@
 """Per-app state shared by every router: settings, the live workspace, change listeners.
 
-:class:`AppContext` is built by :func:`api.app.create_app` and handed to each router
+:class:`AppContext` is built by :func:`coverage_gis_api.app.create_app` and handed to each router
 factory (``create_router(ctx)``). It owns
 
 * the :class:`~coverage_gis.live.LiveWorkspace` (opened by the app's lifespan, or
@@ -28,8 +28,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from api.settings import Settings
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
+from coverage_gis_api.settings import Settings
 
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis

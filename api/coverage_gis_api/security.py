@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.errors import Unauthorized
 from coverage_gis.errors import LayerValidationError, NotFound, PermissionDenied
 from coverage_gis.workspace import CONFIG_NAME, Workspace
+from coverage_gis_api.errors import Unauthorized
 
 if TYPE_CHECKING:
-    from api.context import AppContext
+    from coverage_gis_api.context import AppContext
 
 #: Operators that can hold an ``operator:<Name>`` key.
 KEY_OPERATORS: tuple[str, ...] = ("Viettel", "VNPT", "MobiFone", "Vietnamobile")

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Build the wheel, install it into a fresh venv outside the checkout and use it as a user
+# would: build the demo, compute, and answer one API request. Proves the wheel carries
+# its schemas, boundaries, plans and web assets (nothing read from the source tree).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+python="${PYTHON:-python3}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+"$python" -m pip wheel --quiet --no-deps -w "$work/dist" "$repo"
+"$python" -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install --quiet "$work"/dist/coverage_gis-*.whl httpx
+cd "$work"   # outside the checkout: nothing can come from the source tree
+"$work/venv/bin/covgis" demo ws --province binh-dinh
+"$work/venv/bin/covgis" compute ws
+"$work/venv/bin/python" - <<'PY'
+import coverage_gis, coverage_gis_api
+from pathlib import Path
+for mod in (coverage_gis, coverage_gis_api):
+    assert "site-packages" in mod.__file__, f"{mod.__name__} imported from {mod.__file__}"
+from fastapi.testclient import TestClient
+from coverage_gis_api.app import create_app
+from coverage_gis_api.settings import Settings
+with TestClient(create_app(Settings(workspace=Path("ws")))) as client:
+    r = client.get("/v1/gaps", params={"kind": "mobile"})
+    assert r.status_code == 200, r.text
+    names = [g.get("name") for g in r.json()["items"]]
+    print("wheel smoke: /v1/gaps?kind=mobile ->", names)
+    assert client.get("/").status_code == 200
+PY
+echo "wheel smoke: ok"

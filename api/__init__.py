@@ -1,4 +1,0 @@
-"""HTTP front of coverage-gis (FastAPI): translates requests to library calls.
-
-Build the app with :func:`api.app.create_app`; nothing is created at import time.
-"""
