@@ -30,6 +30,20 @@ MODEL_NAMES: tuple[str, ...] = ("radius", "pathloss", "terrain")
 PATHLOSS_FORMULAS: tuple[str, ...] = ("cost231", "38901")
 #: Line-of-sight assumption for the 3GPP 38.901 formulas.
 LOS_CONDITIONS: tuple[str, ...] = ("los", "nlos")
+#: Terrain-loss methods of the terrain model (see :mod:`coverage_gis.terrain`).
+TERRAIN_METHODS: tuple[str, ...] = ("delta_bullington", "itm")
+#: ITM radio climates, in the model's numbering 1..7.
+ITM_CLIMATES: tuple[str, ...] = (
+    "equatorial",
+    "continental_subtropical",
+    "maritime_subtropical",
+    "desert",
+    "continental_temperate",
+    "maritime_temperate_overland",
+    "maritime_temperate_oversea",
+)
+#: ITM antenna polarisations.
+POLARIZATIONS: tuple[str, ...] = ("horizontal", "vertical")
 
 
 @dataclass(frozen=True)
@@ -108,8 +122,36 @@ class AntennaSettings:
 
 
 @dataclass(frozen=True)
+class ItmSettings:
+    """Longley–Rice (ITM 1.2.2) point-to-point parameters of the ``itm`` terrain method.
+
+    Attributes
+    ----------
+    climate
+        Radio climate, one of :data:`ITM_CLIMATES`.
+    surface_refractivity_n
+        Surface refractivity ``N_s`` (N-units); sets the effective earth curvature.
+    ground_permittivity, ground_conductivity_s_per_m
+        Ground constants (relative permittivity, S/m).
+    polarization
+        ``horizontal`` or ``vertical``.
+    """
+
+    climate: str = "equatorial"
+    surface_refractivity_n: float = 301.0
+    ground_permittivity: float = 15.0
+    ground_conductivity_s_per_m: float = 0.005
+    polarization: str = "vertical"
+
+    @property
+    def climate_code(self) -> int:
+        """ITM's climate number (1 = equatorial … 7 = maritime temperate over sea)."""
+        return ITM_CLIMATES.index(self.climate) + 1
+
+
+@dataclass(frozen=True)
 class TerrainSettings:
-    """Terrain-profile sampling for the terrain model.
+    """Terrain-profile sampling and the terrain-loss method of the terrain model.
 
     Attributes
     ----------
@@ -117,10 +159,18 @@ class TerrainSettings:
         Distance between profile samples along each path.
     earth_radius_factor
         Effective earth radius factor ``k`` (4/3 for the standard atmosphere).
+    method
+        ``delta_bullington`` (the link budget's formula plus the terrain's excess
+        diffraction loss) or ``itm`` (Longley–Rice point-to-point in place of the
+        formula); see :mod:`coverage_gis.terrain`.
+    itm
+        Parameters of the ``itm`` method.
     """
 
     step_m: float
     earth_radius_factor: float
+    method: str = "delta_bullington"
+    itm: ItmSettings = ItmSettings()
 
 
 @dataclass(frozen=True)
@@ -332,10 +382,38 @@ def parse_model_settings(data: object, *, source: str = "<settings>") -> ModelSe
         vertical_side_lobe_db=r.positive(ant_doc["vertical_side_lobe_db"], "antenna.vertical_side_lobe_db"),
     )
 
-    ter_doc = r.mapping(top["terrain"], "terrain", required=("step_m", "earth_radius_factor"))
+    ter_doc = r.mapping(
+        top["terrain"], "terrain", required=("method", "step_m", "earth_radius_factor", "itm")
+    )
+    itm_doc = r.mapping(
+        ter_doc["itm"],
+        "terrain.itm",
+        required=(
+            "climate",
+            "surface_refractivity_n",
+            "ground_permittivity",
+            "ground_conductivity_s_per_m",
+            "polarization",
+        ),
+    )
     terrain = TerrainSettings(
+        method=r.choice(ter_doc["method"], "terrain.method", TERRAIN_METHODS),
         step_m=r.positive(ter_doc["step_m"], "terrain.step_m"),
         earth_radius_factor=r.positive(ter_doc["earth_radius_factor"], "terrain.earth_radius_factor"),
+        itm=ItmSettings(
+            climate=r.choice(itm_doc["climate"], "terrain.itm.climate", ITM_CLIMATES),
+            # ITM's own validity checks: N_s 250-400, permittivity > 1, conductivity > 0.
+            surface_refractivity_n=r.within(
+                itm_doc["surface_refractivity_n"], "terrain.itm.surface_refractivity_n", 250.0, 400.0
+            ),
+            ground_permittivity=r.within(
+                itm_doc["ground_permittivity"], "terrain.itm.ground_permittivity", 1.0, 100.0
+            ),
+            ground_conductivity_s_per_m=r.positive(
+                itm_doc["ground_conductivity_s_per_m"], "terrain.itm.ground_conductivity_s_per_m"
+            ),
+            polarization=r.choice(itm_doc["polarization"], "terrain.itm.polarization", POLARIZATIONS),
+        ),
     )
 
     return ModelSettings(
