@@ -449,7 +449,8 @@ class TerrainEngine:
             shape = (int(n_radials[j]), int(n_samples[j]))
             block = slice(int(offset[j]), int(offset[j] + sizes[j]))
             row_loss = loss[block].reshape(shape)
-            row_loss[:, 0] = 0.0
+            if self.terrain.method != "itm":
+                row_loss[:, 0] = 0.0  # the site itself: no terrain in between
             grids.append(
                 RadialGrid(
                     x_m=float(sites.x_m[i]),
