@@ -37,6 +37,7 @@ map tiles use; see :mod:`coverage_gis.terrain.raster`.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -258,57 +259,140 @@ class TerrainModel:
         The level is the model's level whether or not it reaches the threshold; the
         terrain part comes from each site's radial grid (nearest evaluated sample, at
         most half a sample step along and half ``step_m`` across), computed once per
-        site and cached.
+        site and cached. Map tiles call this with their pixel centres.
         """
         x = np.asarray(x_m, dtype=np.float64).ravel()
         y = np.asarray(y_m, dtype=np.float64).ravel()
-        best = np.full(x.size, np.nan)
-        best_cell = np.full(x.size, -1, dtype=np.int64)
         if x.size == 0 or len(cells) == 0:
-            return best, best_cell
+            return np.full(x.size, np.nan), np.full(x.size, -1, dtype=np.int64)
+        plan = self._server_plan(cells, receiver_height_m)
+        point, site, dist = pairs_within_reach(
+            x, y, plan.sites.x_m, plan.sites.y_m, plan.site_reach, workers=self.workers
+        )
+        return self._best_server(x, y, point, site, dist, plan)
+
+    def best_signal_on_grid(
+        self,
+        x_m: FloatArray,
+        y_m: FloatArray,
+        cells: CellArrays,
+        *,
+        receiver_height_m: float | None = None,
+    ) -> tuple[FloatArray, IntArray]:
+        """:meth:`best_signal_at` on the grid of column centres ``x_m`` × row centres ``y_m``.
+
+        Returns ``(len(y_m), len(x_m))`` arrays. Each site's points are found from its
+        window of rows and columns, with no search structure over the pixels.
+        """
+        xs = np.asarray(x_m, dtype=np.float64)
+        ys = np.asarray(y_m, dtype=np.float64)
+        shape = (ys.size, xs.size)
+        if xs.size == 0 or ys.size == 0 or len(cells) == 0:
+            return np.full(shape, np.nan), np.full(shape, -1, dtype=np.int64)
+        plan = self._server_plan(cells, receiver_height_m)
+        gx, gy = np.meshgrid(xs, ys)
+        x, y = gx.ravel(), gy.ravel()
+        x_order = np.argsort(xs)
+        y_order = np.argsort(ys)
+        parts: list[tuple[IntArray, IntArray, FloatArray]] = []
+        for s in range(len(plan.sites)):
+            sx, sy, reach = plan.sites.x_m[s], plan.sites.y_m[s], plan.site_reach[s]
+            cols = x_order[
+                np.searchsorted(xs[x_order], sx - reach) : np.searchsorted(xs[x_order], sx + reach, "right")
+            ]
+            rows = y_order[
+                np.searchsorted(ys[y_order], sy - reach) : np.searchsorted(ys[y_order], sy + reach, "right")
+            ]
+            if cols.size == 0 or rows.size == 0:
+                continue
+            point = (rows[:, None] * xs.size + cols[None, :]).ravel()
+            dist = np.hypot(x[point] - sx, y[point] - sy)
+            inside = dist <= reach
+            parts.append((point[inside], np.full(int(inside.sum()), s, dtype=np.int64), dist[inside]))
+        if not parts:
+            return np.full(shape, np.nan), np.full(shape, -1, dtype=np.int64)
+        point = np.concatenate([p[0] for p in parts])
+        site = np.concatenate([p[1] for p in parts])
+        dist = np.concatenate([p[2] for p in parts])
+        best, best_cell = self._best_server(x, y, point, site, dist, plan)
+        return best.reshape(shape), best_cell.reshape(shape)
+
+    def _server_plan(self, cells: CellArrays, receiver_height_m: float | None) -> _ServerPlan:
         h_rx = self.settings.receiver_height_m if receiver_height_m is None else float(receiver_height_m)
         budget = LinkBudget(cells, settings=self.settings, receiver_height_m=h_rx)
         reach = self._reach_m(budget)
         sites, site_of_cell = self._sites(cells)
         site_reach = np.zeros(len(sites))
         np.maximum.at(site_reach, site_of_cell, reach)
-        point, site, dist = pairs_within_reach(x, y, sites.x_m, sites.y_m, site_reach, workers=self.workers)
-        if point.size == 0:
-            return best, best_cell
-        grids = self.engine.radial_grids(sites, site_reach, h_rx)
-        loss_t = np.empty(point.size)
-        rx_ground = np.empty(point.size)
-        order = np.argsort(site, kind="stable")
-        for group in np.split(order, np.flatnonzero(np.diff(site[order])) + 1):
-            s = int(site[group[0]])
-            loss_t[group], rx_ground[group] = grids[s].lookup(
-                x[point[group]] - sites.x_m[s], y[point[group]] - sites.y_m[s]
+        return _ServerPlan(budget, reach, sites, site_of_cell, site_reach, h_rx)
+
+    def _best_server(
+        self,
+        x: FloatArray,
+        y: FloatArray,
+        point: IntArray,
+        site: IntArray,
+        dist: FloatArray,
+        plan: _ServerPlan,
+    ) -> tuple[FloatArray, IntArray]:
+        best = np.full(x.size, -np.inf)
+        best_cell = np.full(x.size, -1, dtype=np.int64)
+        if point.size:
+            grids = self.engine.radial_grids(plan.sites, plan.site_reach, plan.receiver_height_m)
+            order = np.argsort(site, kind="stable")
+            cells_of_site = np.split(
+                np.argsort(plan.site_of_cell, kind="stable"),
+                np.cumsum(np.bincount(plan.site_of_cell, minlength=len(plan.sites)))[:-1],
             )
-        # (point, site) -> (point, cell): the j-th cell of every site with more than j.
-        cell_order = np.argsort(site_of_cell, kind="stable")
-        count = np.bincount(site_of_cell, minlength=len(sites))
-        first = np.concatenate([[0], np.cumsum(count)[:-1]])
-        parts = []
-        for slot in range(int(count.max())):
-            sel = np.flatnonzero(count[site] > slot)
-            parts.append((sel, cell_order[first[site[sel]] + slot]))
-        pair = np.concatenate([p[0] for p in parts])
-        cell = np.concatenate([p[1] for p in parts])
-        keep = dist[pair] <= reach[cell]
-        pair, cell = pair[keep], cell[keep]
-        pt, d = point[pair], dist[pair]
-        dx = x[pt] - cells.x_m[cell]
-        dy = y[pt] - cells.y_m[cell]
-        height_difference = sites.ground_m[site[pair]] + cells.height_m[cell] - rx_ground[pair] - h_rx
-        gain = budget.antenna_gain_db(cell, dx, dy, d, height_difference_m=height_difference)
+            for group in np.split(order, np.flatnonzero(np.diff(site[order])) + 1):
+                s = int(site[group[0]])
+                pt, d = point[group], dist[group]
+                dx, dy = x[pt] - plan.sites.x_m[s], y[pt] - plan.sites.y_m[s]
+                loss_t, rx_ground = grids[s].lookup(dx, dy)
+                for c in cells_of_site[s]:
+                    within = np.flatnonzero(d <= plan.reach[c])
+                    level = self._level_at(
+                        plan, int(c), dx[within], dy[within], d[within], loss_t[within], rx_ground[within]
+                    )
+                    target = pt[within]
+                    better = level > best[target]
+                    best[target[better]] = level[better]
+                    best_cell[target[better]] = c
+
+        return np.where(np.isneginf(best), np.nan, best), best_cell
+
+    def _level_at(
+        self,
+        plan: _ServerPlan,
+        c: int,
+        dx: FloatArray,
+        dy: FloatArray,
+        dist: FloatArray,
+        terrain_db: FloatArray,
+        rx_ground: FloatArray,
+    ) -> FloatArray:
+        # One cell's level toward points at (dx, dy) from its site, given the terrain
+        # loss and ground there.
+        budget = plan.budget
+        index = np.full(dist.size, c, dtype=np.int64)
+        site_top = plan.sites.ground_m[plan.site_of_cell[c]] + budget.cells.height_m[c]
+        gain = budget.antenna_gain_db(
+            index, dx, dy, dist, height_difference_m=site_top - rx_ground - plan.receiver_height_m
+        )
         if self.method == "itm":
-            level = budget.reference_dbm[cell] - loss_t[pair] + gain
+            level = budget.reference_dbm[c] - terrain_db + gain
         else:
-            level = budget.reference_dbm[cell] - budget.path_loss_db(cell, d) + gain - loss_t[pair]
-        level = np.where(np.isnan(level), -np.inf, level)
-        order = np.lexsort((level, pt))
-        last = np.append(pt[order][1:] != pt[order][:-1], True)
-        winners = order[last]
-        best[pt[winners]] = np.where(np.isneginf(level[winners]), np.nan, level[winners])
-        best_cell[pt[winners]] = cell[winners]
-        return best, best_cell
+            level = budget.reference_dbm[c] - budget.path_loss_db(index, dist) + gain - terrain_db
+        return np.asarray(np.where(np.isnan(level), -np.inf, level), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class _ServerPlan:
+    """What best-server evaluations share for one set of cells."""
+
+    budget: LinkBudget
+    reach: FloatArray
+    sites: SiteArrays
+    site_of_cell: IntArray
+    site_reach: FloatArray
+    receiver_height_m: float

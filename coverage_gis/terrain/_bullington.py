@@ -56,6 +56,8 @@ def knife_edge_db(nu: float) -> float:
 @jit
 def bullington_db(luc: float, d_m: float) -> float:
     """P.1812 eq. 21: ``L_uc + (1 - exp(-L_uc/6)) (10 + 0.02 d_km)``."""
+    if luc == 0.0:
+        return 0.0
     return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * d_m / 1000.0)
 
 
@@ -182,36 +184,58 @@ def _hull_push(hull: np.ndarray, count: int, y: np.ndarray, i: int) -> int:
 
 
 @jit
-def _hull_tangent(hull: np.ndarray, count: int, y: np.ndarray, k: int, yk: float) -> int:
-    # Hull vertex j maximising (y[j] - yk) / (k - j), seen from (k, yk) right of the hull:
-    # along the hull the angle rises then falls, so bisect on "next one is higher".
-    lo = 0
-    hi = count - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        a = hull[mid]
-        b = hull[mid + 1]
-        if (y[b] - yk) * (k - a) > (y[a] - yk) * (k - b):
-            lo = mid + 1
-        else:
-            hi = mid
-    return int(hull[lo])
+def _rises(hull: np.ndarray, j: int, y: np.ndarray, qa: float, qb: float, tangent: bool) -> bool:
+    # The monotone predicate of the two hull queries at hull position j (true up to the
+    # answer, false from it on):
+    # tangent — seen from (qa, qb), right of the hull, is vertex j + 1 above vertex j?
+    # extreme — is the edge j -> j + 1 steeper than slope qa?
+    a = hull[j]
+    b = hull[j + 1]
+    if tangent:
+        return bool((y[b] - qb) * (qa - a) > (y[a] - qb) * (qa - b))
+    return bool(y[b] - y[a] > qa * (b - a))
 
 
 @jit
-def _hull_extreme(hull: np.ndarray, count: int, y: np.ndarray, slope: float) -> int:
-    # Hull vertex j maximising y[j] - slope * j: the first whose next edge is no steeper.
-    lo = 0
-    hi = count - 1
+def _first_false(
+    hull: np.ndarray, count: int, y: np.ndarray, qa: float, qb: float, tangent: bool, guess: int
+) -> int:
+    # Hull position of the answer (first j where _rises is false; count - 1 if none),
+    # galloping out from ``guess`` — the previous receiver's answer, usually close —
+    # then bisecting the bracket.
+    last = count - 1
+    if last <= 0:
+        return 0
+    j = min(max(guess, 0), last - 1)
+    if _rises(hull, j, y, qa, qb, tangent):
+        lo = j + 1
+        hi = lo
+        step = 1
+        while hi < last and _rises(hull, hi, y, qa, qb, tangent):
+            lo = hi + 1
+            hi = min(hi + step, last)
+            step *= 2
+    else:
+        hi = j
+        lo = j
+        step = 1
+        while lo > 0 and not _rises(hull, lo - 1, y, qa, qb, tangent):
+            hi = lo - 1
+            lo = max(lo - 1 - step, 0)
+            step *= 2
     while lo < hi:
         mid = (lo + hi) // 2
-        a = hull[mid]
-        b = hull[mid + 1]
-        if y[b] - y[a] > slope * (b - a):
+        if _rises(hull, mid, y, qa, qb, tangent):
             lo = mid + 1
         else:
             hi = mid
-    return int(hull[lo])
+    return lo
+
+
+@jit
+def _hull_tangent(hull: np.ndarray, count: int, y: np.ndarray, k: int, yk: float) -> int:
+    # Hull vertex j maximising (y[j] - yk) / (k - j), seen from (k, yk) right of the hull.
+    return int(hull[_first_false(hull, count, y, float(k), yk, True, count // 2)])
 
 
 @jit
@@ -223,44 +247,83 @@ def _concave_argmax_int(c: float, lo: int, hi: int) -> int:
 
 
 @jit
+def _smooth_nu(i: int, d: float, dx: float, h1: float, s: float, lam: float, inv2a: float) -> float:
+    # ν at profile point i of the zero profile (curvature-free frame: ground -x²/2a,
+    # direct ray from h1 with slope s).
+    x = i * dx
+    return (-x * x * inv2a - h1 - s * x) * _fresnel(d, x, lam)
+
+
+@jit
 def _smooth_bullington_db(
-    d: float, k: int, dx: float, h1: float, h2: float, lam: float, inv2a: float
-) -> float:
+    d: float, k: int, dx: float, h1: float, h2: float, lam: float, inv2a: float, guess: int
+) -> tuple[float, int]:
     # Bullington loss of the zero profile with antennas h1, h2 > 0 above it, in the
-    # curvature-free frame G(x) = -x² / 2a. The transmitter-side slope -x/2a - h1/x, the
+    # curvature-free frame G(x) = -x² / 2a, and where its line-of-sight ν peaked (the
+    # next receiver's starting guess). The transmitter-side slope -x/2a - h1/x, the
     # receiver-side slope (d + x)/2a - h2/(d - x) and ν along the path are all concave
     # (ν in the angle φ with x/d = sin²φ), so their maxima over the profile points lie
-    # next to the continuous maxima, or are found by bisection.
+    # next to the continuous maxima, or are found by galloping from the guess.
     rel = h2 - d * d * inv2a - h1
     s = rel / d
     i = _concave_argmax_int(math.sqrt(h1 / inv2a) / dx, 1, k - 1)
-    u = -math.inf
-    for j in (i, min(i + 1, k - 1)):
-        xj = j * dx
-        u = max(u, -xj * inv2a - h1 / xj)
-    if u < s:
-        lo = 1
-        hi = k - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            xa = mid * dx
-            xb = xa + dx
-            na = (-xa * xa * inv2a - h1 - s * xa) * _fresnel(d, xa, lam)
-            nb = (-xb * xb * inv2a - h1 - s * xb) * _fresnel(d, xb, lam)
-            if nb > na:
-                lo = mid + 1
-            else:
-                hi = mid
-        x = lo * dx
-        luc = knife_edge_db((-x * x * inv2a - h1 - s * x) * _fresnel(d, x, lam))
+    u = max(-i * dx * inv2a - h1 / (i * dx), -min(i + 1, k - 1) * dx * inv2a - h1 / (min(i + 1, k - 1) * dx))
+    i = _concave_argmax_int(k - math.sqrt(h2 / inv2a) / dx, 1, k - 1)
+    j = min(i + 1, k - 1)
+    v = max((d + i * dx) * inv2a - h2 / (d - i * dx), (d + j * dx) * inv2a - h2 / (d - j * dx))
+    if u >= s:
+        return bullington_db(knife_edge_db(_bullington_point_nu(u, v, s, rel, d, lam)), d), guess
+    # Line of sight: as for the actual profile, only points whose clearance bounds
+    # allow ν > -0.78 can matter.
+    nu_cap = -NU_MIN * 1.0001
+    base = lam / (2.0 * d)
+    q_t = (nu_cap / (s - u)) ** 2 * base
+    hi = min(k - 1, math.ceil(d * q_t / (1.0 + q_t) / dx))
+    lo = 1
+    if -s - v > 0.0:
+        q_r = (nu_cap / (-s - v)) ** 2 * base
+        lo = max(lo, math.floor(d / (1.0 + q_r) / dx))
+    if lo > hi:
+        return 0.0, guess
+    j = min(max(guess, lo), hi)
+    if j < hi and _smooth_nu(j + 1, d, dx, h1, s, lam, inv2a) > _smooth_nu(j, d, dx, h1, s, lam, inv2a):
+        while j < hi and _smooth_nu(j + 1, d, dx, h1, s, lam, inv2a) > _smooth_nu(
+            j, d, dx, h1, s, lam, inv2a
+        ):
+            j += 1
     else:
-        i = _concave_argmax_int(k - math.sqrt(h2 / inv2a) / dx, 1, k - 1)
-        v = -math.inf
-        for j in (i, min(i + 1, k - 1)):
-            xj = j * dx
-            v = max(v, (d + xj) * inv2a - h2 / (d - xj))
-        luc = knife_edge_db(_bullington_point_nu(u, v, s, rel, d, lam))
-    return bullington_db(luc, d)
+        while j > lo and _smooth_nu(j - 1, d, dx, h1, s, lam, inv2a) >= _smooth_nu(
+            j, d, dx, h1, s, lam, inv2a
+        ):
+            j -= 1
+    return bullington_db(knife_edge_db(_smooth_nu(j, d, dx, h1, s, lam, inv2a)), d), j
+
+
+@jit
+def _los_numax(curved: np.ndarray, lo: int, hi: int, dx: float, d: float, hts: float, s: float, lam: float) -> float:
+    # max ν over points lo..hi below the direct ray (curvature-free frame). ν < 0 there,
+    # so the largest ν has the smallest c² / (x (d - x)) (c the clearance): compared by
+    # cross-multiplication, no square root or division per point.
+    best_num = math.inf
+    best_den = 1.0
+    best_i = -1
+    above = -math.inf
+    for i in range(lo, hi + 1):
+        xi = i * dx
+        c = curved[i] - hts - s * xi
+        if c >= 0.0:  # rounding at a grazing point: take it as it is
+            above = max(above, c * _fresnel(d, xi, lam))
+            continue
+        num = c * c
+        den = xi * (d - xi)
+        if num * best_den < best_num * den:
+            best_num = num
+            best_den = den
+            best_i = i
+    if best_i < 0:
+        return above
+    xb = best_i * dx
+    return max(above, (curved[best_i] - hts - s * xb) * _fresnel(d, xb, lam))
 
 
 @jit
@@ -288,6 +351,10 @@ def radial_excess(
     v1 = 0.0
     v2 = 0.0
     nu_cap = -NU_MIN * 1.0001
+    pos_c = 0  # the three hull queries' last answers: the next one starts there
+    pos_o = 0
+    pos_r = 0
+    pos_s = 1
     for k in range(1, n_samples):
         d = k * dx
         xa = d - dx
@@ -309,7 +376,8 @@ def radial_excess(
         # --- actual profile (curved frame: receiver antenna at r_c, direct ray slope s)
         r_c = hrs - d * d * inv2a
         s = (r_c - hts) / d
-        jv = _hull_tangent(hull_c, n_c, curved, k, r_c)
+        pos_c = _first_false(hull_c, n_c, curved, float(k), r_c, True, pos_c)
+        jv = hull_c[pos_c]
         v = (curved[jv] - r_c) / (d - jv * dx)
         if u_max < s:
             # Line of sight: ν_i ≤ -margin · sqrt(...) on either side bounds where a
@@ -324,22 +392,24 @@ def radial_excess(
             if m_r > 0.0:
                 q_r = (nu_cap / m_r) ** 2 * base
                 lo = max(lo, math.floor(d / (1.0 + q_r) / dx))
-            numax = -math.inf
-            for i in range(lo, hi + 1):
-                xi = i * dx
-                numax = max(numax, (curved[i] - hts - s * xi) * _fresnel(d, xi, lam))
-            luc = knife_edge_db(numax)
+            luc = knife_edge_db(_los_numax(curved, lo, hi, dx, d, hts, s, lam))
         else:
             luc = knife_edge_db(_bullington_point_nu(u_max, v, s, r_c - hts, d, lam))
         la = bullington_db(luc, d)
+        if la == 0.0:
+            # L_bulls ≥ 0, so the excess is 0 whatever the smooth earth gives.
+            out[k] = 0.0
+            continue
         # --- smooth-earth surface (plain heights), eqs 85–91
         m = (hrs - hts) / d
         hst = (2.0 * v1 * d - v2) / (d * d)
         hsr = (v2 - v1 * d) / (d * d)
-        jo = _hull_extreme(hull_p, n_p, g, m * dx)
+        pos_o = _first_false(hull_p, n_p, g, m * dx, 0.0, False, pos_o)
+        jo = hull_p[pos_o]
         hobs = g[jo] - hts - m * jo * dx
-        jr = _hull_tangent(hull_p, n_p, g, k, hrs)
+        pos_r = _first_false(hull_p, n_p, g, float(k), hrs, True, pos_r)
+        jr = hull_p[pos_r]
         aobr = (g[jr] - hrs) / (d - jr * dx) + m
         hstd, hsrd = _lowered(hst, hsr, hobs, t_max - m, aobr, g[0], g[k])
-        ls = _smooth_bullington_db(d, k, dx, hts - hstd, hrs - hsrd, lam, inv2a)
+        ls, pos_s = _smooth_bullington_db(d, k, dx, hts - hstd, hrs - hsrd, lam, inv2a, pos_s)
         out[k] = max(la - ls, 0.0)

@@ -90,15 +90,14 @@ def signal_raster(
     rows = max(math.ceil((north - south) / pixel - 1e-9), 1)
     level = np.full((rows, cols), np.nan, dtype=np.float32)
     best = np.full((rows, cols), -1, dtype=np.int32)
-    xs = west + (np.arange(cols) + 0.5) * pixel
+    xs = np.asarray(west + (np.arange(cols) + 0.5) * pixel, dtype=np.float64)
     block_rows = max(BLOCK_PIXELS // cols, 1)
     for r0 in range(0, rows, block_rows):
         r1 = min(r0 + block_rows, rows)
-        ys = north - (np.arange(r0, r1) + 0.5) * pixel
-        gx, gy = np.meshgrid(xs, ys)
-        got, cell = model.best_signal_at(gx.ravel(), gy.ravel(), cells, receiver_height_m=receiver_height_m)
-        level[r0:r1] = got.reshape(r1 - r0, cols)
-        best[r0:r1] = cell.reshape(r1 - r0, cols)
+        ys = np.asarray(north - (np.arange(r0, r1) + 0.5) * pixel, dtype=np.float64)
+        got, cell = model.best_signal_on_grid(xs, ys, cells, receiver_height_m=receiver_height_m)
+        level[r0:r1] = got
+        best[r0:r1] = cell
     return SignalRaster(level, best, Affine(pixel, 0.0, west, 0.0, -pixel, north), model.metric_crs)
 
 
