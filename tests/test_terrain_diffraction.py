@@ -67,7 +67,8 @@ def test_one_ridge_is_the_p526_knife_edge_with_the_bullington_correction() -> No
     s_tr = (1.5 - 30.0) / 2000.0  # -0.01425 < Stim: beyond line of sight
     srim = (50.0 + bulge - 1.5) / 1000.0  # 0.048559
     dbp = (1.5 - 30.0 + srim * 2000.0) / (stim + srim)  # = 1000 m: the edge itself
-    assert dbp == pytest.approx(1000.0) and stim > s_tr
+    assert dbp == pytest.approx(1000.0)
+    assert stim > s_tr
     # The edge's height over the direct ray, 50 + bulge - (30 + 1.5)/2 = 34.3089 m,
     # gives P.526's knife-edge ν = h sqrt(2 d / (λ d1 d2)) (eq. 26):
     clearance = 30.0 + stim * dbp - (30.0 * (2000.0 - dbp) + 1.5 * dbp) / 2000.0
@@ -122,7 +123,8 @@ def test_two_ridges_by_hand() -> None:
     # Zero profile, antennas 30 / 1.5 m: Stim = max((b - 30)/1000, (b - 30)/2000) = -0.01494 < Str:
     # line of sight; best ν at 2000 m: (b - 11) sqrt(6000 / (λ 2000 1000)) = -1.03: J = 0.
     nu_smooth = (b - (30.0 * 1000.0 + 1.5 * 2000.0) / 3000.0) * math.sqrt(6000.0 / (LAM * 2000.0 * 1000.0))
-    assert nu_smooth < -0.78 and (hstd, hsrd) == (0.0, 0.0)
+    assert nu_smooth < -0.78
+    assert (hstd, hsrd) == (0.0, 0.0)
     excess, actual, smooth = profile_excess(np.array([0.0, 40.0, 40.0, 0.0]), 1000.0, HTG, HRG, LAM, AE)
     assert actual == pytest.approx(l_bulla, abs=1e-9)
     assert smooth == 0.0

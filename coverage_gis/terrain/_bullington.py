@@ -300,7 +300,9 @@ def _smooth_bullington_db(
 
 
 @jit
-def _los_numax(curved: np.ndarray, lo: int, hi: int, dx: float, d: float, hts: float, s: float, lam: float) -> float:
+def _los_numax(
+    curved: np.ndarray, lo: int, hi: int, dx: float, d: float, hts: float, s: float, lam: float
+) -> float:
     # max ν over points lo..hi below the direct ray (curvature-free frame). ν < 0 there,
     # so the largest ν has the smallest c² / (x (d - x)) (c the clearance): compared by
     # cross-multiplication, no square root or division per point.
@@ -323,7 +325,7 @@ def _los_numax(curved: np.ndarray, lo: int, hi: int, dx: float, d: float, hts: f
     if best_i < 0:
         return above
     xb = best_i * dx
-    return max(above, (curved[best_i] - hts - s * xb) * _fresnel(d, xb, lam))
+    return float(max(above, (curved[best_i] - hts - s * xb) * _fresnel(d, xb, lam)))
 
 
 @jit

@@ -30,13 +30,16 @@ from __future__ import annotations
 
 import cmath
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coverage_gis.models.settings import ItmSettings
 from coverage_gis.terrain._bullington import _hull_push, _hull_tangent
 from coverage_gis.terrain._jit import jit
 from coverage_gis.terrain._sampling import path_profile, radial_ground
+
+if TYPE_CHECKING:
+    from coverage_gis.models.settings import ItmSettings
 
 #: Median-variability constants per climate (ITM's curve fits of NBS TN101):
 #: rows = climates 1..7, columns = c1, c2, x1, x2, x3 of V_med.

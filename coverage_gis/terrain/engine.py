@@ -30,13 +30,16 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from coverage_gis.models.settings import TerrainSettings
 from coverage_gis.terrain.cache import SiteCache, SiteKey, receiver_keys
 from coverage_gis.terrain.dem import Bounds, Dem, MetricSampler
+
+if TYPE_CHECKING:
+    from coverage_gis.models.settings import TerrainSettings
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

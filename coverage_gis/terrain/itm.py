@@ -7,10 +7,13 @@ model's reach search needs.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-from coverage_gis.models.settings import ItmSettings
+if TYPE_CHECKING:
+    from coverage_gis.models.settings import ItmSettings
 
 
 def median_gain_bound_db(itm: ItmSettings) -> float:
@@ -52,6 +55,7 @@ def itm_profile_loss_db(
         Climate, refractivity, ground and polarisation (defaults: equatorial,
         N_s 301, 15 / 0.005 S/m, vertical).
     """
+    from coverage_gis.models.settings import ItmSettings
     from coverage_gis.terrain._itm import itm_parameters, profile_itm_db
 
     z = np.ascontiguousarray(heights_m, dtype=np.float64)
