@@ -82,7 +82,7 @@ def bench_settings(method: str, radius_m: float):  # type: ignore[no-untyped-def
     from coverage_gis.models import load_model_settings
 
     base = load_model_settings()
-    zero = {t: 0.0 for t in ("2G", "3G", "4G", "5G")}
+    zero = dict.fromkeys(("2G", "3G", "4G", "5G"), 0.0)
     return dataclasses.replace(
         base,
         pathloss=dataclasses.replace(
@@ -102,7 +102,15 @@ def test_cell():  # type: ignore[no-untyped-def]
         return np.array([v], dtype=np.float64)
 
     cells = CellArrays(
-        x, y, np.array(["4G"]), col(1800.0), col(np.nan), col(360.0), col(EIRP_DBM), col(0.0), col(30.0),
+        x,
+        y,
+        np.array(["4G"]),
+        col(1800.0),
+        col(np.nan),
+        col(360.0),
+        col(EIRP_DBM),
+        col(0.0),
+        col(30.0),
         np.array(["rural"]),
     )
     return cells, float(x[0]), float(y[0])
@@ -183,7 +191,7 @@ def child(method: str, radius_km: int, repeat: int, dem: Path) -> None:
 
 
 def itmlogic_loss_db(z: np.ndarray, step: float, hg0: float, hg1: float, f_mhz: float, itm) -> float:  # type: ignore[no-untyped-def]
-    """Median loss from itmlogic (point-to-point set-up as in its p2p runner, climate and ground from ``itm``)."""
+    """Median loss from itmlogic, set up as its point-to-point runner does (climate, ground: ``itm``)."""
     from itmlogic.preparatory_subroutines.qlrpfl import qlrpfl
     from itmlogic.statistics.avar import avar
 
@@ -237,7 +245,7 @@ def itm_validation(dem: Path, n_profiles: int) -> dict[str, float]:
         s = MetricSampler.for_bounds(source, METRIC, (box[0] - 100, box[1] - 100, box[2] + 100, box[3] + 100))
         n = math.ceil(dist[i] / 30.0)
         z = np.empty(n + 1)
-        args = (s.x0, s.y0, s.step, s.lattice_col, s.lattice_row, s.window.heights_m)
+        args = s.kernel_args()
         ends = np.empty(2)
         ground_at_points(np.array([x0[i], x1[i]]), np.array([y0[i], y1[i]]), *args, ends)
         ends = np.nan_to_num(ends, nan=0.0)
@@ -267,7 +275,7 @@ def radial_itm_error(dem: Path, radius_km: int = 25, samples: int = 4000) -> dic
     from coverage_gis.terrain._itm import itm_parameters, profile_itm_db
 
     settings = bench_settings("itm", radius_km * 1000.0)
-    cells, x, y = test_cell()
+    cells, _, _ = test_cell()
     model = TerrainModel(settings, dem, METRIC, cache_bytes=0)
     sites, _ = model._sites(cells)
     grid = model.engine.radial_grids(sites, np.array([radius_km * 1000.0]), 1.5)[0]
@@ -293,24 +301,36 @@ def demo_timing() -> dict[str, float]:
     covgis = Path(sys.executable).with_name("covgis")
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws"
-        subprocess.run([str(covgis), "demo", str(ws), "--province", "binh-dinh"], check=True, capture_output=True)
+        subprocess.run(
+            [str(covgis), "demo", str(ws), "--province", "binh-dinh"], check=True, capture_output=True
+        )
         runs = []
         for _ in range(2):
             t = time.perf_counter()
             done = subprocess.run(
-                [str(covgis), "compute", str(ws), "--model", "terrain"], check=True, capture_output=True, text=True
+                [str(covgis), "compute", str(ws), "--model", "terrain"],
+                check=True,
+                capture_output=True,
+                text=True,
             )
             whole = time.perf_counter() - t
             step = re.search(r"in ([0-9.]+) s", done.stdout + done.stderr)
             runs.append((whole, float(step[1]) if step else math.nan))
-    return {"first_whole_s": runs[0][0], "first_step_s": runs[0][1], "whole_s": runs[1][0], "step_s": runs[1][1]}
+    return {
+        "first_whole_s": runs[0][0],
+        "first_step_s": runs[0][1],
+        "whole_s": runs[1][0],
+        "step_s": runs[1][1],
+    }
 
 
 # ----------------------------------------------------------------------------- main
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=3, help="warm calls per case (median reported)")
     parser.add_argument("--profiles", type=int, default=1000, help="random profiles for the ITM comparison")
     parser.add_argument("--radii", default="10,25,50", help="raster radii, km")
@@ -346,28 +366,35 @@ def main() -> int:
         same = "identical" if len(r["hashes"]) == 1 else f"DIFFERS ({len(r['hashes'])})"
         print(
             f"| {method} | {radius} km | {r['pixels']:,} | {r['first_s']:.2f} | {r['warm_s']:.2f} | "
-            f"{r['process_s']:.2f} | ≤ {GOAL_S.get(radius, float('nan')):g} | {SIGNAL_SERVER_S.get(radius, '?')} | "
+            f"{r['process_s']:.2f} | ≤ {GOAL_S.get(radius, float('nan')):g} | "
+            f"{SIGNAL_SERVER_S.get(radius, '?')} | "
             f"{r['rss_mb']:.0f} | {r['traced_mb']:.0f} | {r['served_pct']:.1f} % | {same} {r['hashes'][0]} | "
             f"{r['failures']} |"
         )
-    print(f"\nSignal-Server (issue 18, not run here): peak {SIGNAL_SERVER_MB} MB, crashes in ~1/4 of threaded runs.")
+    print(
+        f"\nSignal-Server (issue 18, not run here): peak {SIGNAL_SERVER_MB} MB, "
+        "crashes in ~1/4 of threaded runs."
+    )
 
     if args.profiles:
         v = itm_validation(dem, args.profiles)
         print(
             f"\nITM vs itmlogic on {v['n']} random profiles of the DEM (1800 MHz, 30 m / 1.5 m): |Δ| median "
-            f"{v['median_db']:.3f} dB, p95 {v['p95_db']:.3f} dB, max {v['max_db']:.2f} dB, {v['over_1db']} over 1 dB; "
+            f"{v['median_db']:.3f} dB, p95 {v['p95_db']:.3f} dB, max {v['max_db']:.2f} dB, "
+            f"{v['over_1db']} over 1 dB; "
             f"{v['ours_us']:.0f} µs per profile here, {v['itmlogic_ms']:.1f} ms in itmlogic"
         )
         e = radial_itm_error(dem)
         print(
-            f"radial ITM (Δh interpolated) vs point-to-point ITM on its radials: |Δ| median {e['median_db']:.3f} dB, "
+            "radial ITM (Δh interpolated) vs point-to-point ITM on its radials: "
+            f"|Δ| median {e['median_db']:.3f} dB, "
             f"p95 {e['p95_db']:.3f} dB, max {e['max_db']:.2f} dB"
         )
     if not args.skip_demo:
         d = demo_timing()
         print(
-            f"\nBình Định demo, covgis compute --model terrain: whole command {d['whole_s']:.2f} s, compute step "
+            f"\nBình Định demo, covgis compute --model terrain: whole command {d['whole_s']:.2f} s, "
+            "compute step "
             f"{d['step_s']:.2f} s (first run after install, kernels loaded from the disk cache or compiled: "
             f"{d['first_whole_s']:.2f} s / {d['first_step_s']:.2f} s)"
         )

@@ -38,15 +38,16 @@ def test_a_window_across_two_tiles_reads_the_right_posts(tmp_path: Path) -> None
     assert isinstance(dem, HgtTiles)
     assert dem.posts_per_degree == 1200
     window = dem.read((108.99, 14.4, 109.01, 14.6))
-    # Post (r, c) of the window sits at lon x0 + c/1200, lat y0 - r/1200; the ramp gives
-    # 1200 · (lon - 108), e.g. 1188 at 108.99 and 1200 on the shared edge at 109.
-    lons = window.x0 + np.arange(window.heights_m.shape[1]) * window.dx
+    # Post (r, c) of the window is global post (row_offset + r, col_offset + c), at lon
+    # (col_offset + c) / 1200; the ramp gives 1200 · (lon - 108), e.g. 1188 at 108.99 and
+    # 1200 on the shared edge at 109.
+    lons = (window.col_offset + np.arange(window.heights_m.shape[1])) / 1200.0
     np.testing.assert_allclose(window.heights_m[5], 1200.0 * (lons - 108.0), atol=1e-6)
     # The void: tile N14E109 row 600 is lat 14.5, column 600 lon 109.5 — outside this
     # window; read it on its own.
     void = dem.read((109.49, 14.49, 109.51, 14.51))
-    r = round((void.y0 - 14.5) / void.dy)
-    c = round((109.5 - void.x0) / void.dx)
+    r = round(-14.5 * 1200) - void.row_offset
+    c = round(109.5 * 1200) - void.col_offset
     assert np.isnan(void.heights_m[r, c])
     assert np.isfinite(void.heights_m[r, c + 1])
 
@@ -100,9 +101,9 @@ def test_geotiff_windows_equal_the_full_raster(tmp_path: Path) -> None:
         dst.write(heights, 1)
     dem = GeoTiffDem(path)
     window = dem.read((1200.0, 4600.0, 1400.0, 4800.0))
-    # Its first post is a pixel centre: column (x0 - 1005) / 10, row (4995 - y0) / 10.
-    c0 = round((window.x0 - 1005.0) / 10.0)
-    r0 = round((4995.0 - window.y0) / 10.0)
+    # Its first post is the file's pixel (row_offset, col_offset).
+    c0, r0 = window.col_offset, window.row_offset
+    assert (window.x0, window.y0) == (1005.0, 4995.0)
     rows, cols = window.heights_m.shape
     np.testing.assert_array_equal(window.heights_m, heights[r0 : r0 + rows, c0 : c0 + cols])
     # A window hanging off the raster is NaN outside.

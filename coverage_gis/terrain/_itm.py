@@ -561,6 +561,8 @@ def pairs_itm(
     lstep: float,
     lcol: np.ndarray,
     lrow: np.ndarray,
+    coff: float,
+    roff: float,
     heights: np.ndarray,
     out: np.ndarray,
 ) -> None:
@@ -572,7 +574,22 @@ def pairs_itm(
         if buf.shape[0] < n + 1:
             buf = np.empty(2 * n + 1)
         path_profile(
-            sx[p], sy[p], rx[p], ry[p], n, g_site[p], g_rx[p], lx0, ly0, lstep, lcol, lrow, heights, buf
+            sx[p],
+            sy[p],
+            rx[p],
+            ry[p],
+            n,
+            g_site[p],
+            g_rx[p],
+            lx0,
+            ly0,
+            lstep,
+            lcol,
+            lrow,
+            coff,
+            roff,
+            heights,
+            buf,
         )
         out[p] = profile_itm_db(buf[: n + 1], d / n, htg[p], hrg, 299.792458 / lam[p], params)
 
@@ -727,6 +744,8 @@ def radials_itm(
     lstep: float,
     lcol: np.ndarray,
     lrow: np.ndarray,
+    coff: float,
+    roff: float,
     heights: np.ndarray,
     out_loss: np.ndarray,
     out_ground: np.ndarray,
@@ -756,6 +775,8 @@ def radials_itm(
             lstep,
             lcol,
             lrow,
+            coff,
+            roff,
             heights,
             row,
         )

@@ -27,12 +27,17 @@ def ground_at(
     lstep: float,
     lcol: np.ndarray,
     lrow: np.ndarray,
+    coff: float,
+    roff: float,
     heights: np.ndarray,
 ) -> float:
     """Bilinear DEM height at a metric point (NaN off the window or on a void)."""
     ny, nx = lcol.shape
-    fx = (x - lx0) / lstep
-    fy = (y - ly0) / lstep
+    # lx0, ly0 are the lattice origin in whole lattice steps: x / lstep is the same for
+    # every lattice and subtracting a whole number is exact, so a point always meets the
+    # same weights.
+    fx = x / lstep - lx0
+    fy = y / lstep - ly0
     i = min(max(math.floor(fx), 0), nx - 2)
     j = min(max(math.floor(fy), 0), ny - 2)
     tx = fx - i
@@ -43,6 +48,10 @@ def ground_at(
     row = (lrow[j, i] * (1.0 - tx) + lrow[j, i + 1] * tx) * (1.0 - ty) + (
         lrow[j + 1, i] * (1.0 - tx) + lrow[j + 1, i + 1] * tx
     ) * ty
+    # The lattice holds the DEM's global post coordinates; the window's offsets are
+    # whole posts, so this subtraction is exact and heights do not depend on the window.
+    col -= coff
+    row -= roff
     rows, cols = heights.shape
     if not (col >= 0.0 and row >= 0.0 and col <= cols - 1.0 and row <= rows - 1.0):
         return math.nan
@@ -64,12 +73,14 @@ def ground_at_points(
     lstep: float,
     lcol: np.ndarray,
     lrow: np.ndarray,
+    coff: float,
+    roff: float,
     heights: np.ndarray,
     out: np.ndarray,
 ) -> None:
     """:func:`ground_at` for each point (NaN where there is no height)."""
     for p in range(x.shape[0]):
-        out[p] = ground_at(x[p], y[p], lx0, ly0, lstep, lcol, lrow, heights)
+        out[p] = ground_at(x[p], y[p], lx0, ly0, lstep, lcol, lrow, coff, roff, heights)
 
 
 @jit
@@ -86,6 +97,8 @@ def path_profile(
     lstep: float,
     lcol: np.ndarray,
     lrow: np.ndarray,
+    coff: float,
+    roff: float,
     heights: np.ndarray,
     out: np.ndarray,
 ) -> None:
@@ -94,7 +107,9 @@ def path_profile(
     last = g_site
     for i in range(1, n):
         t = i / n
-        z = ground_at(sx + (rx - sx) * t, sy + (ry - sy) * t, lx0, ly0, lstep, lcol, lrow, heights)
+        z = ground_at(
+            sx + (rx - sx) * t, sy + (ry - sy) * t, lx0, ly0, lstep, lcol, lrow, coff, roff, heights
+        )
         if z == z:
             last = z
         out[i] = last
@@ -121,6 +136,8 @@ def pairs_bullington(
     lstep: float,
     lcol: np.ndarray,
     lrow: np.ndarray,
+    coff: float,
+    roff: float,
     heights: np.ndarray,
     out: np.ndarray,
 ) -> None:
@@ -132,7 +149,22 @@ def pairs_bullington(
         if buf.shape[0] < n + 1:
             buf = np.empty(2 * n + 1)
         path_profile(
-            sx[p], sy[p], rx[p], ry[p], n, g_site[p], g_rx[p], lx0, ly0, lstep, lcol, lrow, heights, buf
+            sx[p],
+            sy[p],
+            rx[p],
+            ry[p],
+            n,
+            g_site[p],
+            g_rx[p],
+            lx0,
+            ly0,
+            lstep,
+            lcol,
+            lrow,
+            coff,
+            roff,
+            heights,
+            buf,
         )
         out[p] = profile_excess(buf[: n + 1], d / n, htg[p], hrg, lam[p], ae)[0]
 
@@ -150,6 +182,8 @@ def radial_ground(
     lstep: float,
     lcol: np.ndarray,
     lrow: np.ndarray,
+    coff: float,
+    roff: float,
     heights: np.ndarray,
     out: np.ndarray,
 ) -> None:
@@ -157,7 +191,9 @@ def radial_ground(
     out[0] = g_site
     last = g_site
     for k in range(1, out.shape[0]):
-        z = ground_at(sx + k * dx * sin_a, sy + k * dx * cos_a, lx0, ly0, lstep, lcol, lrow, heights)
+        z = ground_at(
+            sx + k * dx * sin_a, sy + k * dx * cos_a, lx0, ly0, lstep, lcol, lrow, coff, roff, heights
+        )
         if z == z:
             last = z
         out[k] = last
@@ -187,6 +223,8 @@ def radials_bullington(
     lstep: float,
     lcol: np.ndarray,
     lrow: np.ndarray,
+    coff: float,
+    roff: float,
     heights: np.ndarray,
     out_loss: np.ndarray,
     out_ground: np.ndarray,
@@ -219,6 +257,8 @@ def radials_bullington(
             lstep,
             lcol,
             lrow,
+            coff,
+            roff,
             heights,
             row,
         )

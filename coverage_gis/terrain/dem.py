@@ -58,9 +58,11 @@ class DemWindow:
         ``(rows, cols)`` heights in metres, float32; NaN on voids, nodata and outside
         the DEM.
     x0, y0
-        DEM-CRS coordinates of post ``(0, 0)`` (the north-west one).
+        DEM-CRS coordinates of the DEM's post ``(0, 0)`` (global, not this window's).
     dx, dy
         Post spacing in DEM-CRS units; rows run south (``y = y0 - row * dy``).
+    col_offset, row_offset
+        Global column and row of this window's first post.
     """
 
     heights_m: Float32Array
@@ -68,9 +70,11 @@ class DemWindow:
     y0: float
     dx: float
     dy: float
+    col_offset: int
+    row_offset: int
 
-    def col_row(self, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Fractional (column, row) of DEM-CRS points in this window."""
+    def global_col_row(self, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Fractional global (column, row) of DEM-CRS points (the same for every window)."""
         return (x - self.x0) / self.dx, (self.y0 - y) / self.dy
 
 
@@ -154,7 +158,7 @@ class HgtTiles:
             block[block == HGT_VOID] = np.nan
             out[b0 - q0 : b1 - q0 + 1, a0 - c0 : a1 - c0 + 1] = block
             del posts
-        return DemWindow(out, x0=c0 / n, y0=-q0 / n, dx=1.0 / n, dy=1.0 / n)
+        return DemWindow(out, x0=0.0, y0=0.0, dx=1.0 / n, dy=1.0 / n, col_offset=c0, row_offset=q0)
 
 
 class GeoTiffDem:
@@ -209,9 +213,15 @@ class GeoTiffDem:
             with rasterio.open(self.path) as src:
                 band = src.read(1, window=Window(a0, b0, a1 - a0 + 1, b1 - b0 + 1), masked=True)
             out[b0 - r0 : b1 - r0 + 1, a0 - c0 : a1 - c0 + 1] = np.ma.filled(band.astype(np.float32), np.nan)
-        # Pixel centres: the first one of the window sits half a pixel in from its corner.
+        # Posts are pixel centres: the file's first one sits half a pixel in from its corner.
         return DemWindow(
-            out, x0=t.c + (c0 + 0.5) * t.a, y0=t.f + (r0 + 0.5) * t.e, dx=float(t.a), dy=float(-t.e)
+            out,
+            x0=t.c + 0.5 * t.a,
+            y0=t.f + 0.5 * t.e,
+            dx=float(t.a),
+            dy=float(-t.e),
+            col_offset=c0,
+            row_offset=r0,
         )
 
 
@@ -233,9 +243,10 @@ def open_dem(path: Path) -> Dem:
 class MetricSampler:
     """A DEM window and the lattice that maps metric coordinates into it.
 
-    ``lattice_col[j, i]`` and ``lattice_row[j, i]`` are the window's fractional column
-    and row of the metric point ``(x0 + i * step, y0 + j * step)``; between nodes they
-    are interpolated bilinearly (exact when both CRSs are the same).
+    ``lattice_col[j, i]`` and ``lattice_row[j, i]`` are the DEM's global fractional
+    column and row of the metric point ``(x0 + i * step, y0 + j * step)``; between nodes
+    they are interpolated bilinearly (exact when both CRSs are the same), then the
+    window's whole-post offsets are subtracted.
     """
 
     window: DemWindow
@@ -270,7 +281,7 @@ class MetricSampler:
         dx = np.asarray(dx, dtype=np.float64).reshape(gx.shape)
         dy = np.asarray(dy, dtype=np.float64).reshape(gy.shape)
         window = dem.read((float(dx.min()), float(dy.min()), float(dx.max()), float(dy.max())))
-        col, row = window.col_row(dx, dy)
+        col, row = window.global_col_row(dx, dy)
         return cls(window, west, south, step, np.ascontiguousarray(col), np.ascontiguousarray(row))
 
     def covers(self, bounds_m: Bounds) -> bool:
@@ -287,6 +298,19 @@ class MetricSampler:
     def nbytes(self) -> int:
         """Memory held, bytes."""
         return int(self.window.heights_m.nbytes + self.lattice_col.nbytes + self.lattice_row.nbytes)
+
+    def kernel_args(self) -> tuple[int, int, float, FloatArray, FloatArray, float, float, Float32Array]:
+        """The arguments the compiled samplers take, in their order."""
+        return (
+            round(self.x0 / self.step),
+            round(self.y0 / self.step),
+            self.step,
+            self.lattice_col,
+            self.lattice_row,
+            float(self.window.col_offset),
+            float(self.window.row_offset),
+            self.window.heights_m,
+        )
 
     @property
     def post_spacing_m(self) -> float:

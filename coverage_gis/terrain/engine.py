@@ -228,7 +228,7 @@ class TerrainEngine:
             return out
         s = self.sampler(_bounds_of(x[ok], y[ok]))
         got = np.empty(int(ok.sum()))
-        ground_at_points(x[ok], y[ok], *_sampler_args(s), got)
+        ground_at_points(x[ok], y[ok], *s.kernel_args(), got)
         out[ok] = got
         return out
 
@@ -347,13 +347,13 @@ class TerrainEngine:
             params = _itm.itm_parameters(self.terrain.itm)
             self._threads(
                 out.size,
-                lambda a, b: _itm.pairs_itm(a, b, *args, params, step, *_sampler_args(s), out),
+                lambda a, b: _itm.pairs_itm(a, b, *args, params, step, *s.kernel_args(), out),
             )
         else:
             self._threads(
                 out.size,
                 lambda a, b: _sampling.pairs_bullington(
-                    a, b, *args, self.earth_radius_m, step, *_sampler_args(s), out
+                    a, b, *args, self.earth_radius_m, step, *s.kernel_args(), out
                 ),
             )
         return out
@@ -438,13 +438,13 @@ class TerrainEngine:
             params = _itm.itm_parameters(self.terrain.itm)
             self._threads(
                 task_site.size,
-                lambda a, b: _itm.radials_itm(a, b, *per_site, params, step, *_sampler_args(s), loss, ground),
+                lambda a, b: _itm.radials_itm(a, b, *per_site, params, step, *s.kernel_args(), loss, ground),
             )
         else:
             self._threads(
                 task_site.size,
                 lambda a, b: _sampling.radials_bullington(
-                    a, b, *per_site, self.earth_radius_m, step, *_sampler_args(s), loss, ground
+                    a, b, *per_site, self.earth_radius_m, step, *s.kernel_args(), loss, ground
                 ),
             )
         grids = []
@@ -492,7 +492,3 @@ def _pad(bounds: Bounds, margin: float) -> Bounds:
 
 def _bounds_of(x: FloatArray, y: FloatArray) -> Bounds:
     return (float(np.min(x)), float(np.min(y)), float(np.max(x)), float(np.max(y)))
-
-
-def _sampler_args(s: MetricSampler) -> tuple[float, float, float, FloatArray, FloatArray, Float32Array]:
-    return (s.x0, s.y0, s.step, s.lattice_col, s.lattice_row, s.window.heights_m)
