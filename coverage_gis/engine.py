@@ -26,14 +26,14 @@ from coverage_gis.gaps import GAP_KINDS, five_g_gaps, ftth_gaps, mobile_gaps
 from coverage_gis.kpi import DEFAULT_5G_CATEGORIES, compute_kpis
 from coverage_gis.kpi_inputs import KpiInputs, build_inputs
 from coverage_gis.layers import INPUT_LAYERS
-from coverage_gis.models import create_model
+from coverage_gis.models import create_model, load_model_settings
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.network import CellTable, cell_table_or_empty
 from coverage_gis.plans import Plan, load_plan, plan_for_province
 from coverage_gis.revisions import CoverageChange, RevisionRecord, coverage_is_current, default_author
 from coverage_gis.routing import load_road_graph
 from coverage_gis.scorecard import read_indicator_table, scorecard
-from coverage_gis.workspace import Workspace
+from coverage_gis.workspace import MODEL_SETTINGS_NAME, Workspace
 
 Progress = Callable[[str], None]
 
@@ -47,8 +47,10 @@ def read_inputs(ws: Workspace) -> dict[str, pd.DataFrame]:
 
 
 def workspace_model(ws: Workspace, name: str | None = None) -> CoverageModel:
-    """The coverage model the workspace asks for (or ``name``)."""
-    return create_model(name or ws.config.model, dem_path=ws.dem_path, metric_crs=ws.metric_crs)
+    """The coverage model the workspace asks for (or ``name``), with its own settings file if any."""
+    own = ws.path / MODEL_SETTINGS_NAME
+    settings = load_model_settings(own) if own.is_file() else None
+    return create_model(name or ws.config.model, settings, dem_path=ws.dem_path, metric_crs=ws.metric_crs)
 
 
 @dataclass

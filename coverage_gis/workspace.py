@@ -4,7 +4,9 @@ Layout (DESIGN.md §3)::
 
     <ws>/workspace.yaml   settings: name, provinces, metric CRS, model, plan, ...
     <ws>/workspace.gpkg   every layer, EPSG:4326 (opens in QGIS)
-    <ws>/dem.tif          optional terrain
+    <ws>/dem.tif          optional terrain (GeoTIFF), or
+    <ws>/srtm/*.hgt       SRTM tiles (used when there is no dem.tif)
+    <ws>/coverage_models.yaml  optional copy of layers/coverage_models.yaml for this workspace
     <ws>/roads.osm        optional road network
 
 Writes are atomic and serialised: a writer takes the workspace lock, copies the
@@ -40,6 +42,10 @@ from coverage_gis.validation import validate_layer
 CONFIG_NAME = "workspace.yaml"
 GPKG_NAME = "workspace.gpkg"
 DEM_NAME = "dem.tif"
+#: Folder of SRTM .hgt tiles used as the terrain when there is no dem.tif.
+SRTM_DIR = "srtm"
+#: A workspace's own copy of the coverage-model settings (else the shipped file).
+MODEL_SETTINGS_NAME = "coverage_models.yaml"
 ROADS_NAME = "roads.osm"
 _LOCK_NAME = ".workspace.lock"
 #: Seconds a writer waits for another writer before giving up with Conflict.
@@ -158,8 +164,12 @@ class Workspace:
 
     @property
     def dem_path(self) -> Path | None:
+        """``dem.tif``, else the folder ``srtm/`` when it holds SRTM ``.hgt`` tiles, else None."""
         p = self.path / DEM_NAME
-        return p if p.is_file() else None
+        if p.is_file():
+            return p
+        tiles = self.path / SRTM_DIR
+        return tiles if tiles.is_dir() and any(tiles.glob("*.[hH][gG][tT]")) else None
 
     @property
     def roads_path(self) -> Path | None:

@@ -77,7 +77,8 @@ def create_model(
     settings
         Model settings; the shipped defaults when None.
     dem_path
-        Terrain raster (GeoTIFF, metres); required by the ``terrain`` model.
+        Terrain (a GeoTIFF in metres, an SRTM ``.hgt`` tile or a folder of them);
+        required by the ``terrain`` model.
     metric_crs
         The CRS of the coordinates the model will receive; the terrain model needs it
         to sample a DEM stored in another CRS (when None, the DEM's own CRS must be a
@@ -103,6 +104,7 @@ def create_model(
     if dem_path is None:
         raise WorkspaceError(
             "the terrain coverage model needs a DEM: put a GeoTIFF of ground heights "
-            "(metres) at <workspace>/dem.tif, or choose the radius or pathloss model"
+            "(metres) at <workspace>/dem.tif or SRTM .hgt tiles in <workspace>/srtm/, "
+            "or choose the radius or pathloss model"
         )
     return TerrainModel(settings, Path(dem_path), metric_crs)
