@@ -36,7 +36,6 @@ import numpy as np
 
 from coverage_gis.terrain._bullington import _hull_push, _hull_tangent
 from coverage_gis.terrain._jit import jit
-from coverage_gis.terrain._sampling import path_profile, radial_ground
 
 if TYPE_CHECKING:
     from coverage_gis.models.settings import ItmSettings
@@ -542,59 +541,6 @@ def profile_itm_db(
 
 
 @jit
-def pairs_itm(
-    first: int,
-    last: int,
-    sx: np.ndarray,
-    sy: np.ndarray,
-    rx: np.ndarray,
-    ry: np.ndarray,
-    g_site: np.ndarray,
-    g_rx: np.ndarray,
-    htg: np.ndarray,
-    hrg: float,
-    lam: np.ndarray,
-    params: np.ndarray,
-    step: float,
-    lx0: float,
-    ly0: float,
-    lstep: float,
-    lcol: np.ndarray,
-    lrow: np.ndarray,
-    coff: float,
-    roff: float,
-    heights: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """Median ITM loss of pairs ``first .. last - 1`` (profiles every ≤ ``step`` metres)."""
-    buf = np.empty(16)
-    for p in range(first, last):
-        d = max(math.hypot(rx[p] - sx[p], ry[p] - sy[p]), 1.0)
-        n = max(math.ceil(d / step - 1e-9), 1)
-        if buf.shape[0] < n + 1:
-            buf = np.empty(2 * n + 1)
-        path_profile(
-            sx[p],
-            sy[p],
-            rx[p],
-            ry[p],
-            n,
-            g_site[p],
-            g_rx[p],
-            lx0,
-            ly0,
-            lstep,
-            lcol,
-            lrow,
-            coff,
-            roff,
-            heights,
-            buf,
-        )
-        out[p] = profile_itm_db(buf[: n + 1], d / n, htg[p], hrg, 299.792458 / lam[p], params)
-
-
-@jit
 def _dh_scheduled(k: int) -> bool:
     if k <= DH_DENSE:
         return True
@@ -718,79 +664,3 @@ def radial_itm(
             if the0b == the0b:
                 dl0, dl1, the0, the1 = dl0b, dl1b, the0b, the1b
             out[k] = itm_core(dist, hg0, hg1, he0, he1, dl0, dl1, the0, the1, dh_k, f_mhz, params)
-
-
-@jit
-def radials_itm(
-    first: int,
-    last: int,
-    task_site: np.ndarray,
-    task_radial: np.ndarray,
-    sx: np.ndarray,
-    sy: np.ndarray,
-    g_site: np.ndarray,
-    htg: np.ndarray,
-    lam: np.ndarray,
-    n_radials: np.ndarray,
-    n_samples: np.ndarray,
-    offset: np.ndarray,
-    radial_offset: np.ndarray,
-    k_from: np.ndarray,
-    hrg: float,
-    params: np.ndarray,
-    dx: float,
-    lx0: float,
-    ly0: float,
-    lstep: float,
-    lcol: np.ndarray,
-    lrow: np.ndarray,
-    coff: float,
-    roff: float,
-    heights: np.ndarray,
-    out_loss: np.ndarray,
-    out_ground: np.ndarray,
-) -> None:
-    """Median ITM loss and ground height at every sample of tasks ``first .. last - 1``.
-
-    The layout is that of :func:`coverage_gis.terrain._sampling.radials_bullington`.
-    Sample 0 (the site itself) takes sample 1's loss.
-    """
-    g = np.empty(int(n_samples.max()))
-    for t in range(first, last):
-        s = task_site[t]
-        a = task_radial[t]
-        m = n_samples[s]
-        start = offset[s] + a * m
-        theta = 2.0 * math.pi * a / n_radials[s]
-        row = g[:m]
-        radial_ground(
-            sx[s],
-            sy[s],
-            g_site[s],
-            math.sin(theta),
-            math.cos(theta),
-            dx,
-            lx0,
-            ly0,
-            lstep,
-            lcol,
-            lrow,
-            coff,
-            roff,
-            heights,
-            row,
-        )
-        radial_itm(
-            row,
-            dx,
-            htg[s],
-            hrg,
-            299.792458 / lam[s],
-            params,
-            k_from[radial_offset[s] + a],
-            out_loss[start : start + m],
-        )
-        if m > 1:
-            out_loss[start] = out_loss[start + 1]
-        for k in range(m):
-            out_ground[start + k] = row[k]

@@ -320,7 +320,6 @@ class TerrainEngine:
         rx_ground: FloatArray,
         receiver_height_m: float,
     ) -> FloatArray:
-        from coverage_gis.terrain import _sampling
 
         sx = np.ascontiguousarray(sites.x_m[site_index])
         sy = np.ascontiguousarray(sites.y_m[site_index])
@@ -341,21 +340,12 @@ class TerrainEngine:
             float(receiver_height_m),
             wavelength_m(sites.band_mhz[site_index]),
         )
-        if self.terrain.method == "itm":
-            from coverage_gis.terrain import _itm
+        from coverage_gis.terrain._drivers import pairs_pass
 
-            params = _itm.itm_parameters(self.terrain.itm)
-            self._threads(
-                out.size,
-                lambda a, b: _itm.pairs_itm(a, b, *args, params, step, *s.kernel_args(), out),
-            )
-        else:
-            self._threads(
-                out.size,
-                lambda a, b: _sampling.pairs_bullington(
-                    a, b, *args, self.earth_radius_m, step, *s.kernel_args(), out
-                ),
-            )
+        method, params = self._kernel_method()
+        self._threads(
+            out.size, lambda a, b: pairs_pass(a, b, *args, method, params, step, *s.kernel_args(), out)
+        )
         return out
 
     # ------------------------------------------------------------------ radials
@@ -391,7 +381,6 @@ class TerrainEngine:
     def _compute_radials(
         self, sites: SiteArrays, todo: list[int], radius_m: FloatArray, receiver_height_m: float, arc: float
     ) -> list[RadialGrid]:
-        from coverage_gis.terrain import _sampling
 
         step = self.terrain.step_m
         idx = np.asarray(todo, dtype=np.int64)
@@ -432,28 +421,18 @@ class TerrainEngine:
             k_from,
             float(receiver_height_m),
         )
-        if self.terrain.method == "itm":
-            from coverage_gis.terrain import _itm
+        from coverage_gis.terrain._drivers import radials_pass
 
-            params = _itm.itm_parameters(self.terrain.itm)
-            self._threads(
-                task_site.size,
-                lambda a, b: _itm.radials_itm(a, b, *per_site, params, step, *s.kernel_args(), loss, ground),
-            )
-        else:
-            self._threads(
-                task_site.size,
-                lambda a, b: _sampling.radials_bullington(
-                    a, b, *per_site, self.earth_radius_m, step, *s.kernel_args(), loss, ground
-                ),
-            )
+        method, params = self._kernel_method()
+        self._threads(
+            task_site.size,
+            lambda a, b: radials_pass(a, b, *per_site, method, params, step, *s.kernel_args(), loss, ground),
+        )
         grids = []
         for j, i in enumerate(todo):
             shape = (int(n_radials[j]), int(n_samples[j]))
             block = slice(int(offset[j]), int(offset[j] + sizes[j]))
             row_loss = loss[block].reshape(shape)
-            if self.terrain.method != "itm":
-                row_loss[:, 0] = 0.0  # the site itself: no terrain in between
             grids.append(
                 RadialGrid(
                     x_m=float(sites.x_m[i]),
@@ -466,6 +445,15 @@ class TerrainEngine:
                 )
             )
         return grids
+
+    def _kernel_method(self) -> tuple[int, FloatArray]:
+        from coverage_gis.terrain import _drivers
+
+        if self.terrain.method == "itm":
+            from coverage_gis.terrain._itm import itm_parameters
+
+            return _drivers.ITM, np.asarray(itm_parameters(self.terrain.itm), dtype=np.float64)
+        return _drivers.DELTA_BULLINGTON, np.array([self.earth_radius_m])
 
     # ------------------------------------------------------------------ threads
 
