@@ -37,7 +37,6 @@ map tiles use; see :mod:`coverage_gis.terrain.raster`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +54,13 @@ from coverage_gis.models.base import (
 from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m
 from coverage_gis.models.settings import ModelSettings
 from coverage_gis.terrain.dem import open_dem
-from coverage_gis.terrain.engine import DEFAULT_CACHE_BYTES, SiteArrays, TerrainEngine, wavelength_m
+from coverage_gis.terrain.engine import (
+    DEFAULT_CACHE_BYTES,
+    RadialGrid,
+    SiteArrays,
+    TerrainEngine,
+    wavelength_m,
+)
 
 
 class TerrainModel:
@@ -253,6 +258,7 @@ class TerrainModel:
         cells: CellArrays,
         *,
         receiver_height_m: float | None = None,
+        plan: ServerPlan | None = None,
     ) -> tuple[FloatArray, IntArray]:
         """Best level over the cells at each point, dBm (NaN where none reaches), and its cell (-1).
 
@@ -265,7 +271,7 @@ class TerrainModel:
         y = np.asarray(y_m, dtype=np.float64).ravel()
         if x.size == 0 or len(cells) == 0:
             return np.full(x.size, np.nan), np.full(x.size, -1, dtype=np.int64)
-        plan = self._server_plan(cells, receiver_height_m)
+        plan = plan or self.server_plan(cells, receiver_height_m=receiver_height_m)
         point, site, dist = pairs_within_reach(
             x, y, plan.sites.x_m, plan.sites.y_m, plan.site_reach, workers=self.workers
         )
@@ -278,6 +284,7 @@ class TerrainModel:
         cells: CellArrays,
         *,
         receiver_height_m: float | None = None,
+        plan: ServerPlan | None = None,
     ) -> tuple[FloatArray, IntArray]:
         """:meth:`best_signal_at` on the grid of column centres ``x_m`` × row centres ``y_m``.
 
@@ -289,7 +296,7 @@ class TerrainModel:
         shape = (ys.size, xs.size)
         if xs.size == 0 or ys.size == 0 or len(cells) == 0:
             return np.full(shape, np.nan), np.full(shape, -1, dtype=np.int64)
-        plan = self._server_plan(cells, receiver_height_m)
+        plan = plan or self.server_plan(cells, receiver_height_m=receiver_height_m)
         gx, gy = np.meshgrid(xs, ys)
         x, y = gx.ravel(), gy.ravel()
         x_order = np.argsort(xs)
@@ -317,14 +324,12 @@ class TerrainModel:
         best, best_cell = self._best_server(x, y, point, site, dist, plan)
         return best.reshape(shape), best_cell.reshape(shape)
 
-    def _server_plan(self, cells: CellArrays, receiver_height_m: float | None) -> _ServerPlan:
+    def server_plan(self, cells: CellArrays, *, receiver_height_m: float | None = None) -> ServerPlan:
+        """The shared part of best-server evaluations of ``cells`` (see :class:`ServerPlan`)."""
         h_rx = self.settings.receiver_height_m if receiver_height_m is None else float(receiver_height_m)
         budget = LinkBudget(cells, settings=self.settings, receiver_height_m=h_rx)
-        reach = self._reach_m(budget)
         sites, site_of_cell = self._sites(cells)
-        site_reach = np.zeros(len(sites))
-        np.maximum.at(site_reach, site_of_cell, reach)
-        return _ServerPlan(budget, reach, sites, site_of_cell, site_reach, h_rx)
+        return ServerPlan(self, budget, self._reach_m(budget), sites, site_of_cell, h_rx)
 
     def _best_server(
         self,
@@ -333,13 +338,13 @@ class TerrainModel:
         point: IntArray,
         site: IntArray,
         dist: FloatArray,
-        plan: _ServerPlan,
+        plan: ServerPlan,
     ) -> tuple[FloatArray, IntArray]:
         best = np.full(x.size, -np.inf)
         best_cell = np.full(x.size, -1, dtype=np.int64)
         if point.size:
-            grids = self.engine.radial_grids(plan.sites, plan.site_reach, plan.receiver_height_m)
             order = np.argsort(site, kind="stable")
+            grids = plan.grids(np.unique(site))
             cells_of_site = np.split(
                 np.argsort(plan.site_of_cell, kind="stable"),
                 np.cumsum(np.bincount(plan.site_of_cell, minlength=len(plan.sites)))[:-1],
@@ -363,7 +368,7 @@ class TerrainModel:
 
     def _level_at(
         self,
-        plan: _ServerPlan,
+        plan: ServerPlan,
         c: int,
         dx: FloatArray,
         dy: FloatArray,
@@ -386,13 +391,45 @@ class TerrainModel:
         return np.asarray(np.where(np.isnan(level), -np.inf, level), dtype=np.float64)
 
 
-@dataclass(frozen=True)
-class _ServerPlan:
-    """What best-server evaluations share for one set of cells."""
+class ServerPlan:
+    """What best-server evaluations of one set of cells share: link budget, reaches, sites, radial grids.
 
-    budget: LinkBudget
-    reach: FloatArray
-    sites: SiteArrays
-    site_of_cell: IntArray
-    site_reach: FloatArray
-    receiver_height_m: float
+    Make one with :meth:`TerrainModel.server_plan` and pass it to repeated calls (the
+    blocks of a raster, the tiles of a map view) so each site's radial grid is computed
+    once per plan even with the model's cache off.
+    """
+
+    def __init__(
+        self,
+        model: TerrainModel,
+        budget: LinkBudget,
+        reach: FloatArray,
+        sites: SiteArrays,
+        site_of_cell: IntArray,
+        receiver_height_m: float,
+    ) -> None:
+        self.model = model
+        self.budget = budget
+        self.reach = reach
+        self.sites = sites
+        self.site_of_cell = site_of_cell
+        self.site_reach = np.zeros(len(sites))
+        np.maximum.at(self.site_reach, site_of_cell, reach)
+        self.receiver_height_m = receiver_height_m
+        self._grids: dict[int, RadialGrid] = {}
+
+    def grids(self, site_index: IntArray) -> dict[int, RadialGrid]:
+        """The radial grids of these sites (all missing ones computed in one batched pass)."""
+        missing = [int(i) for i in site_index if int(i) not in self._grids]
+        if missing:
+            pick = np.asarray(missing, dtype=np.int64)
+            subset = SiteArrays(
+                x_m=self.sites.x_m[pick],
+                y_m=self.sites.y_m[pick],
+                ground_m=self.sites.ground_m[pick],
+                antenna_m=self.sites.antenna_m[pick],
+                band_mhz=self.sites.band_mhz[pick],
+            )
+            found = self.model.engine.radial_grids(subset, self.site_reach[pick], self.receiver_height_m)
+            self._grids.update(zip(missing, found, strict=True))
+        return self._grids

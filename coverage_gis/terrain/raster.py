@@ -29,7 +29,7 @@ from coverage_gis.models.terrain import TerrainModel
 
 Bounds = tuple[float, float, float, float]
 #: Pixels per block of the raster loop.
-BLOCK_PIXELS = 1 << 20
+BLOCK_PIXELS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,13 @@ def signal_raster(
     level = np.full((rows, cols), np.nan, dtype=np.float32)
     best = np.full((rows, cols), -1, dtype=np.int32)
     xs = np.asarray(west + (np.arange(cols) + 0.5) * pixel, dtype=np.float64)
+    # One plan for all blocks: each site's radial grid is computed once per raster.
+    plan = model.server_plan(cells, receiver_height_m=receiver_height_m)
     block_rows = max(BLOCK_PIXELS // cols, 1)
     for r0 in range(0, rows, block_rows):
         r1 = min(r0 + block_rows, rows)
         ys = np.asarray(north - (np.arange(r0, r1) + 0.5) * pixel, dtype=np.float64)
-        got, cell = model.best_signal_on_grid(xs, ys, cells, receiver_height_m=receiver_height_m)
+        got, cell = model.best_signal_on_grid(xs, ys, cells, plan=plan)
         level[r0:r1] = got
         best[r0:r1] = cell
     return SignalRaster(level, best, Affine(pixel, 0.0, west, 0.0, -pixel, north), model.metric_crs)
