@@ -23,7 +23,8 @@ What is timed (each radius and method in a fresh child process):
 * **process** — the child's wall time from start to exit (interpreter, imports,
   kernels, one call).
 * **peak RSS** of the child (``ru_maxrss``: the whole process, numba/LLVM included)
-  and the **tracemalloc** peak of one warm call (numpy arrays).
+  over the single calls, then again after four concurrent calls on one shared model
+  (10 and 25 km), and the **tracemalloc** peak of one warm call (numpy arrays).
 * **deterministic** — SHA-256 of the raster over all calls, with 1 and with all
   threads, and from 4 threads calling one shared model at once.
 
@@ -155,6 +156,7 @@ def child(method: str, radius_km: int, repeat: int, dem: Path) -> None:
     _, traced = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     hashes.add(one(workers=1)[1])
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     # Four threads on one shared model at once (the tile server's case).
     shared = TerrainModel(settings, dem, METRIC, cache_bytes=0)
     results: list[str] = []
@@ -176,7 +178,9 @@ def child(method: str, radius_km: int, repeat: int, dem: Path) -> None:
                 "first_s": first,
                 "warm_s": statistics.median(warm) if warm else first,
                 "process_s": process_s,
-                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                "rss_mb": rss_mb,
+                "rss_threads_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                "threads": len(threads),
                 "traced_mb": traced / 2**20,
                 "hashes": sorted(hashes),
                 "failures": failures,
@@ -357,18 +361,19 @@ def main() -> int:
             rows.append((method, radius, json.loads(done.stdout.strip().splitlines()[-1])))
     header = (
         "| method | radius | pixels | first call s | warm call s | process s | goal s | Signal-Server s "
-        "| peak RSS MB | traced MB | ≥ −110 dBm | raster hash | failures |"
+        "| peak RSS MB (4 threads) | traced MB | ≥ −110 dBm | raster hash | failures |"
     )
     print()
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for method, radius, r in rows:
         same = "identical" if len(r["hashes"]) == 1 else f"DIFFERS ({len(r['hashes'])})"
+        rss = f"{r['rss_mb']:.0f}" + (f" ({r['rss_threads_mb']:.0f})" if r["threads"] else "")
         print(
             f"| {method} | {radius} km | {r['pixels']:,} | {r['first_s']:.2f} | {r['warm_s']:.2f} | "
             f"{r['process_s']:.2f} | ≤ {GOAL_S.get(radius, float('nan')):g} | "
-            f"{SIGNAL_SERVER_S.get(radius, '?')} | "
-            f"{r['rss_mb']:.0f} | {r['traced_mb']:.0f} | {r['served_pct']:.1f} % | {same} {r['hashes'][0]} | "
+            f"{SIGNAL_SERVER_S.get(radius, '?')} | {rss} | "
+            f"{r['traced_mb']:.0f} | {r['served_pct']:.1f} % | {same} {r['hashes'][0]} | "
             f"{r['failures']} |"
         )
     print(
