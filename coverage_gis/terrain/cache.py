@@ -166,7 +166,7 @@ class SiteCache(Generic[V]):
 
     def _evict(self) -> None:
         while self._bytes > self.max_bytes and (self._pairs or self._grids):
-            # Drop the older of the two queues' oldest entries; grids are the big ones.
+            # Radial grids go first (they are the big ones), then pair stores, oldest first.
             if self._grids:
                 _, (_, nbytes) = self._grids.popitem(last=False)
                 self._bytes -= nbytes
