@@ -8,7 +8,6 @@ the input layers once, builds the model the workspace asks for, writes the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from coverage_gis._values import plain_value
+from coverage_gis._values import optional_bool, plain_value
 from coverage_gis.admin import LEVELS, admin_columns
 from coverage_gis.costs import load_costs
 from coverage_gis.coverage import coverage_from_layers
@@ -30,17 +29,22 @@ from coverage_gis.models import create_model
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.network import CellTable, cell_table_or_empty
 from coverage_gis.plans import Plan, load_plan, plan_for_province
-from coverage_gis.revisions import CoverageChange, RevisionRecord, coverage_is_current, default_author
+from coverage_gis.revisions import CoverageChange, RevisionRecord, default_author
 from coverage_gis.routing import load_road_graph
 from coverage_gis.scorecard import read_indicator_table, scorecard
+from coverage_gis.storage import LayerReader
 from coverage_gis.workspace import Workspace
 
 Progress = Callable[[str], None]
 
 
-def read_inputs(ws: Workspace) -> dict[str, pd.DataFrame]:
-    """Every input layer of the workspace (empty frames for absent optional layers)."""
-    layers = {name: ws.read_layer(name, missing_ok=True) for name in INPUT_LAYERS}
+def read_inputs(ws: Workspace, snapshot: LayerReader | None = None) -> dict[str, pd.DataFrame]:
+    """Every input layer of the workspace (empty frames for absent optional layers).
+
+    Read from ``snapshot`` when given (see :meth:`Workspace.snapshot`).
+    """
+    source: LayerReader = snapshot if snapshot is not None else ws
+    layers = {name: source.read_layer(name, missing_ok=True) for name in INPUT_LAYERS}
     if layers["villages"].empty:
         raise NotFound(f"{ws.path}: no villages; import a villages layer or run `covgis demo`")
     return layers
@@ -61,6 +65,10 @@ class Analysis:
     model: CoverageModel
     cells: CellTable
     inputs: KpiInputs
+    #: The workspace revision the layers were read at.
+    revision: int = 0
+    #: Whether ``coverage`` is what the workspace stores (False: computed in memory by a read).
+    coverage_stored: bool = True
 
     @property
     def metric_crs(self) -> str:
@@ -176,33 +184,27 @@ def coverage_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[CoverageChang
     return [
         CoverageChange(
             village_id=str(vid),
-            mobile_before=_opt_bool(row["mobile_bb_before"]),
-            mobile_after=_opt_bool(row["mobile_bb"]),
-            ftth_before=_opt_bool(row["ftth_before"]),
-            ftth_after=_opt_bool(row["ftth"]),
+            mobile_before=optional_bool(row["mobile_bb_before"]),
+            mobile_after=optional_bool(row["mobile_bb"]),
+            ftth_before=optional_bool(row["ftth_before"]),
+            ftth_after=optional_bool(row["ftth"]),
         )
         for vid, row in joined[flipped].iterrows()
     ]
 
 
-def _opt_bool(value: object) -> bool | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return bool(value)
-
-
-def compute(
+def analyse(
     ws: Workspace,
     *,
     model: str | None = None,
-    write: bool = True,
-    author: str | None = None,
     progress: Progress | None = None,
 ) -> Analysis:
-    """Full recompute of village coverage; unless ``write`` is False, store it as a new revision."""
+    """Full computation of village coverage and KPI inputs, in memory (nothing is written)."""
     step = progress or (lambda _msg: None)
     step("reading layers")
-    layers = read_inputs(ws)
+    with ws.snapshot() as snap:
+        layers = read_inputs(ws, snap)
+        revision = snap.revision
     chosen = workspace_model(ws, model)
     step(f"computing coverage ({chosen.name} model)")
     cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
@@ -218,34 +220,67 @@ def compute(
         ftth_reach_m=ws.config.ftth_reach_m,
         cells=cells,
     )
-    analysis = Analysis(ws, layers, coverage, chosen, cells, inputs)
-    if write:
-        step("writing village_coverage")
+    return Analysis(ws, layers, coverage, chosen, cells, inputs, revision=revision, coverage_stored=False)
+
+
+def store_coverage(analysis: Analysis, *, author: str | None = None) -> int:
+    """Write the analysis' coverage as ``village_coverage``, logged as a new revision.
+
+    The caller may hold the workspace lock already (it is re-entrant). Returns the new
+    revision number; the analysis is marked stored at it.
+    """
+    ws = analysis.ws
+    with ws.lock():
         old = ws.read_layer("village_coverage", missing_ok=True)
+        coverage = analysis.coverage
         coverage["revision"] = ws.revision + 1
         record = RevisionRecord(
-            summary=f"full recompute ({chosen.name} model)",
+            summary=f"full recompute ({analysis.model.name} model)",
             author=author or default_author(),
             kpi_snapshot=kpi_records(analysis.kpis(levels=SNAPSHOT_LEVELS)),
             coverage_changes=coverage_changes(old, coverage),
         )
-        ws.write_layers({"village_coverage": coverage}, validate=False, revision=record)
+        number = ws.write_layers({"village_coverage": coverage}, validate=False, revision=record)
+    assert number is not None
+    analysis.revision = number
+    analysis.coverage_stored = True
+    return number
+
+
+def compute(
+    ws: Workspace,
+    *,
+    model: str | None = None,
+    write: bool = True,
+    author: str | None = None,
+    progress: Progress | None = None,
+) -> Analysis:
+    """Full recompute of village coverage; unless ``write`` is False, store it as a new revision."""
+    analysis = analyse(ws, model=model, progress=progress)
+    if write:
+        (progress or (lambda _msg: None))("writing village_coverage")
+        store_coverage(analysis, author=author)
     return analysis
 
 
 def load(ws: Workspace, *, progress: Progress | None = None) -> Analysis:
-    """The stored coverage when it is current, else a fresh computation (stored as a revision).
+    """The stored coverage when it is current, else a fresh computation in memory.
 
     Stored coverage is current unless the latest revision changed inputs without
     recomputing (an import) or the stored villages differ from the villages layer.
+    A read never writes: a fresh computation is not stored (``analysis.coverage_stored``
+    is False); storing it is :func:`compute`'s job (or :func:`store_coverage`'s).
     """
-    coverage = ws.read_layer("village_coverage", missing_ok=True)
-    if coverage.empty or not coverage_is_current(ws):
-        return compute(ws, progress=progress)
-    layers = read_inputs(ws)
+    with ws.snapshot() as snap:
+        coverage = snap.read_layer("village_coverage", missing_ok=True)
+        current = snap.coverage_is_current()
+        layers = read_inputs(ws, snap)
+        revision = snap.revision
+    if coverage.empty or not current:
+        return analyse(ws, progress=progress)
     model_name = str(coverage["model"].iloc[0])
     if set(coverage["village_id"]) != set(layers["villages"]["village_id"]):
-        return compute(ws, model=model_name, progress=progress)
+        return analyse(ws, model=model_name, progress=progress)
     chosen = workspace_model(ws, model_name)
     cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
     inputs = build_inputs(
@@ -256,4 +291,4 @@ def load(ws: Workspace, *, progress: Progress | None = None) -> Analysis:
         ftth_reach_m=ws.config.ftth_reach_m,
         cells=cells,
     )
-    return Analysis(ws, layers, coverage, chosen, cells, inputs)
+    return Analysis(ws, layers, coverage, chosen, cells, inputs, revision=revision)

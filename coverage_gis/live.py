@@ -23,18 +23,17 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from coverage_gis import _gpkg
 from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.coverage import mobile_coverage
 from coverage_gis.crs import metric_to_lonlat
-from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load
+from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load, store_coverage
 from coverage_gis.errors import NotFound, StaleRevision
 from coverage_gis.kpi import compute_kpis, update_kpi_rows
 from coverage_gis.kpi_inputs import KpiInputs, inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.network import CellTable, bits_to_names, cell_table, concat_tables, points_xy_m
-from coverage_gis.revisions import BBox, CoverageChange, RevisionRecord, append_revision, history
+from coverage_gis.revisions import BBox, CoverageChange, RevisionRecord, history
 from coverage_gis.site_edits import SiteEdit, apply_edits
 from coverage_gis.workspace import Workspace
 
@@ -90,11 +89,14 @@ class LiveWorkspace:
         self.workspace = workspace
         #: Seconds a change waits for another writer before failing with Conflict.
         self.lock_timeout_s = lock_timeout_s
-        self._set_state(analysis, workspace.revision)
+        self._set_state(analysis, analysis.revision)
 
     @classmethod
     def open(cls, path: Path | str) -> LiveWorkspace:
-        """Load a workspace (computing coverage first if it has none that is current)."""
+        """Load a workspace (computing coverage in memory if it has none that is current).
+
+        Opening writes nothing; coverage computed here is stored by the first change.
+        """
         ws = Workspace.open(path)
         return cls(ws, load(ws))
 
@@ -126,8 +128,9 @@ class LiveWorkspace:
         current = self.workspace.revision
         if current == self.revision:
             return False
-        self.workspace = Workspace.open(self.workspace.path)
-        self._set_state(load(self.workspace), self.workspace.revision)
+        self.workspace.reload_config()
+        analysis = load(self.workspace)
+        self._set_state(analysis, analysis.revision)
         return True
 
     def province_kpis(self, kpis: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -218,6 +221,10 @@ class LiveWorkspace:
                 raise StaleRevision(
                     f"workspace is at revision {self.revision}, not {expected_revision}; reload and retry"
                 )
+            if not self.analysis.coverage_stored:
+                # Opened on stale coverage (computed in memory): store it first, as its own
+                # revision, so that the edit's row updates land on a current table.
+                self.revision = store_coverage(self.analysis, author=author)
             plan = self._plan(edits)
             number = self._persist(plan, author=author, summary=summary or _summary(edits))
             self._commit(plan, number)
@@ -377,13 +384,12 @@ class LiveWorkspace:
             kpi_snapshot=kpi_records(plan.kpis[plan.kpis["level"].isin(SNAPSHOT_LEVELS)]),
             coverage_changes=changes,
         )
-        with _gpkg.transaction(self.workspace.gpkg_path) as conn:
-            _gpkg.delete_where_in(conn, "sites", "site_id", plan.touched)
-            _gpkg.insert_rows(conn, "sites", _site_records(plan.edited_sites))
-            _gpkg.delete_where_in(conn, "cells", "site_id", plan.touched)
-            _gpkg.insert_rows(conn, "cells", _cell_records(plan.edited_cells))
-            _gpkg.update_rows(
-                conn,
+        with self.workspace.edit(timeout_s=self.lock_timeout_s) as editor:
+            editor.delete_where_in("sites", "site_id", plan.touched)
+            editor.insert_rows("sites", _site_records(plan.edited_sites))
+            editor.delete_where_in("cells", "site_id", plan.touched)
+            editor.insert_rows("cells", _cell_records(plan.edited_cells))
+            editor.update_rows(
                 "village_coverage",
                 "village_id",
                 [
@@ -391,7 +397,7 @@ class LiveWorkspace:
                     for rec in rows.to_dict(orient="records")
                 ],
             )
-            return append_revision(conn, record)
+            return editor.append_revision(record)
 
     def _commit(self, plan: _ChangePlan, number: int) -> None:
         coverage = plan.analysis.coverage
@@ -481,8 +487,8 @@ def _site_records(sites: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     names = get_schema("sites").field_names
     out = []
     for rec, geom in zip(sites[names].to_dict(orient="records"), sites.geometry, strict=True):
-        row = {str(k): v for k, v in rec.items()}  # insert_rows makes the values plain
-        row["geom"] = _gpkg.point_blob(float(geom.x), float(geom.y))
+        row = {str(k): v for k, v in rec.items()}  # the storage makes the values plain
+        row["geometry"] = geom
         out.append(row)
     return out
 

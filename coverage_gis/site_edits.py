@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
+from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import Conflict, LayerValidationError, NotFound
 from coverage_gis.layers import get_schema
@@ -101,14 +102,7 @@ def _row_values(sites: gpd.GeoDataFrame, site_id: str) -> dict[str, Any]:
     row = sites[sites["site_id"] == site_id].iloc[0]
     values = {k: row[k] for k in get_schema("sites").field_names}
     values["lon"], values["lat"] = float(row.geometry.x), float(row.geometry.y)
-    return {k: (None if _is_missing(v) else v) for k, v in values.items()}
-
-
-def _is_missing(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return {k: plain_value(v) for k, v in values.items()}
 
 
 def apply_edits(sites: gpd.GeoDataFrame, cells: pd.DataFrame, edits: Sequence[SiteEdit]) -> EditedFrames:

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from coverage_gis._values import is_missing
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import FieldSchema, LayerSchema
 
@@ -71,10 +72,6 @@ class _Collector:
         raise err
 
 
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
-
-
 def _nfc(value: Any) -> Any:
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value.strip())
@@ -87,7 +84,7 @@ def _row_label(index: pd.Index, mask: np.ndarray) -> int:
 
 def _coerce_str(series: pd.Series) -> pd.Series:
     def conv(v: Any) -> Any:
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        if is_missing(v):
             return None
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
@@ -130,7 +127,7 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
 
 def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
     def conv(v: Any) -> Any:
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        if is_missing(v):
             return None
         if isinstance(v, (bool, np.bool_)):
             return bool(v)
@@ -164,7 +161,7 @@ def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
 def _check_allowed(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
     assert spec.allowed is not None
     canonical = {unicodedata.normalize("NFC", a).casefold(): a for a in spec.allowed}
-    mapped = series.map(lambda v: None if _missing(v) else canonical.get(str(v).casefold(), "__bad__"))
+    mapped = series.map(lambda v: None if is_missing(v) else canonical.get(str(v).casefold(), "__bad__"))
     bad = (mapped == "__bad__").to_numpy()
     if bad.any():
         row = _row_label(series.index, bad)

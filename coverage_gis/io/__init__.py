@@ -23,7 +23,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
@@ -394,13 +393,9 @@ def _dirty_bbox(
         schema = get_schema(name)
         if schema.has_geometry:
             boxes.append(tuple(float(v) for v in clean.total_bounds))
-            old_bounds = (
-                pyogrio.read_info(ws.gpkg_path, layer=name).get("total_bounds")
-                if not append and ws.has_layer(name)
-                else None
-            )
+            old_bounds = None if append else ws.layer_bounds(name)
             if old_bounds is not None:
-                boxes.append(tuple(float(v) for v in old_bounds))
+                boxes.append(old_bounds)
             continue
         for ref_field, ref_layer in schema.references.items():
             ref_schema = get_schema(ref_layer)

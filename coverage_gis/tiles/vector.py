@@ -18,7 +18,6 @@ import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -28,6 +27,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from coverage_gis._values import Scalar, plain_scalar
 from coverage_gis.errors import NotFound
 from coverage_gis.layers import get_schema
 from coverage_gis.network import OPERATORS
@@ -63,7 +63,6 @@ SIMPLIFY_UNITS = 4.0
 #: Village status classes (the ``status`` attribute and the style's colour keys).
 STATUS_CLASSES: tuple[str, ...] = ("covered", "no_mobile", "no_ftth", "no_both", "unknown")
 
-Scalar = str | int | float | bool
 Properties = dict[str, Scalar]
 ObjectArray = NDArray[np.object_]
 
@@ -234,20 +233,11 @@ def layer_fields(layer: str) -> dict[str, str]:
 
 def _plain(value: Any) -> Scalar | None:
     """A value MVT can store (str/int/float/bool), or None to leave the attribute out."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
+    plain = plain_scalar(value)
+    if isinstance(plain, float) and not isinstance(plain, bool):
         # MVT has no NaN; an absent attribute is what MapLibre's ["has", ...] expects.
-        return None if not math.isfinite(value) else round(value, 3)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
+        return None if not math.isfinite(plain) else round(plain, 3)
+    return plain
 
 
 def _properties(frame: pd.DataFrame) -> list[Properties]:
