@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from coverage_gis.crs import STORAGE_CRS
+from coverage_gis.input_layers import InputLayers, as_geo
 from coverage_gis.models.base import BROADBAND_TECHS, CandidatePairs, CoverageModel
 from coverage_gis.network import (
     TECH_RANK,
@@ -163,7 +164,7 @@ def ftth_coverage(
 
 
 def coverage_from_layers(
-    layers: Mapping[str, pd.DataFrame],
+    layers: InputLayers | Mapping[str, pd.DataFrame],
     *,
     metric_crs: str,
     model: CoverageModel,
@@ -186,14 +187,14 @@ def coverage_from_layers(
     revision
         Workspace revision the result belongs to.
     """
-    villages = layers["villages"]
-    assert isinstance(villages, gpd.GeoDataFrame)
-    cells = cell_table_or_empty(layers, metric_crs=metric_crs)
+    typed = InputLayers.from_frames(layers)
+    villages = typed.villages
+    cells = cell_table_or_empty(typed, metric_crs=metric_crs)
     mobile = mobile_coverage(villages, cells, model=model, metric_crs=metric_crs)
     ftth = ftth_coverage(
         villages,
-        layers.get("fiber_routes"),
-        layers.get("fiber_nodes"),
+        typed.fiber_routes,
+        typed.fiber_nodes,
         metric_crs=metric_crs,
         ftth_reach_m=ftth_reach_m,
     )
@@ -231,3 +232,14 @@ def assemble(
         geometry=villages.geometry.to_numpy(),
         crs=STORAGE_CRS,
     )
+
+
+def as_coverage_table(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """A ``village_coverage`` frame (read back from a workspace) as the GeoDataFrame it is."""
+    return as_geo(frame, "village_coverage")
+
+
+def aligned_coverage(coverage: pd.DataFrame, villages: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Coverage rows in the order of ``villages`` (one row per village; KeyError for one missing)."""
+    aligned = coverage.set_index("village_id").loc[villages["village_id"].to_numpy()].reset_index()
+    return as_geo(aligned, "village_coverage")

@@ -17,14 +17,14 @@ import geopandas as gpd
 import pandas as pd
 
 from coverage_gis._values import optional_bool, plain_value
-from coverage_gis.admin import LEVELS, admin_columns
+from coverage_gis.admin import LEVELS
 from coverage_gis.costs import load_costs
-from coverage_gis.coverage import coverage_from_layers
+from coverage_gis.coverage import aligned_coverage, as_coverage_table, coverage_from_layers
 from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.gaps import GAP_KINDS, five_g_gaps, ftth_gaps, mobile_gaps
+from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import DEFAULT_5G_CATEGORIES, compute_kpis
 from coverage_gis.kpi_inputs import KpiInputs, build_inputs
-from coverage_gis.layers import INPUT_LAYERS
 from coverage_gis.models import create_model
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.network import CellTable, cell_table_or_empty
@@ -38,14 +38,13 @@ from coverage_gis.workspace import Workspace
 Progress = Callable[[str], None]
 
 
-def read_inputs(ws: Workspace, snapshot: LayerReader | None = None) -> dict[str, pd.DataFrame]:
+def read_inputs(ws: Workspace, snapshot: LayerReader | None = None) -> InputLayers:
     """Every input layer of the workspace (empty frames for absent optional layers).
 
     Read from ``snapshot`` when given (see :meth:`Workspace.snapshot`).
     """
-    source: LayerReader = snapshot if snapshot is not None else ws
-    layers = {name: source.read_layer(name, missing_ok=True) for name in INPUT_LAYERS}
-    if layers["villages"].empty:
+    layers = InputLayers.read(snapshot if snapshot is not None else ws)
+    if layers.villages.empty:
         raise NotFound(f"{ws.path}: no villages; import a villages layer or run `covgis demo`")
     return layers
 
@@ -60,7 +59,7 @@ class Analysis:
     """A workspace's layers with their computed coverage and KPI inputs."""
 
     ws: Workspace
-    layers: dict[str, pd.DataFrame]
+    layers: InputLayers
     coverage: gpd.GeoDataFrame
     model: CoverageModel
     cells: CellTable
@@ -124,14 +123,10 @@ class Analysis:
             raise LayerValidationError(
                 f"unknown gap kind {kind!r}; choose {', '.join(GAP_KINDS)}", field="kind"
             )
-        villages = self.layers["villages"]
-        communes = self.layers["communes"]
-        assert isinstance(villages, gpd.GeoDataFrame)
-        assert isinstance(communes, gpd.GeoDataFrame)
+        villages = self.layers.villages
         costs = load_costs()
         if kind == "5g":
-            pois = self.layers["pois"]
-            assert isinstance(pois, gpd.GeoDataFrame)
+            pois = self.layers.pois
             try:
                 categories = list(self.plan().categories_5g)
             except NotFound:
@@ -145,8 +140,8 @@ class Analysis:
                 costs=costs,
                 metric_crs=self.metric_crs,
             )
-        coverage = self.coverage.set_index("village_id").loc[villages["village_id"]].reset_index()
-        admin = admin_columns(villages, communes)
+        coverage = aligned_coverage(self.coverage, villages)
+        admin = self.inputs.villages
         if kind == "mobile":
             return mobile_gaps(villages, coverage, admin, self.cells, costs=costs, metric_crs=self.metric_crs)
         roads = None
@@ -156,8 +151,8 @@ class Analysis:
             villages,
             coverage,
             admin,
-            self.layers.get("fiber_routes"),
-            self.layers.get("fiber_nodes"),
+            self.layers.fiber_routes,
+            self.layers.fiber_nodes,
             costs=costs,
             metric_crs=self.metric_crs,
             roads=roads,
@@ -279,7 +274,7 @@ def load(ws: Workspace, *, progress: Progress | None = None) -> Analysis:
     if coverage.empty or not current:
         return analyse(ws, progress=progress)
     model_name = str(coverage["model"].iloc[0])
-    if set(coverage["village_id"]) != set(layers["villages"]["village_id"]):
+    if set(coverage["village_id"]) != set(layers.villages["village_id"]):
         return analyse(ws, model=model_name, progress=progress)
     chosen = workspace_model(ws, model_name)
     cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
@@ -291,4 +286,4 @@ def load(ws: Workspace, *, progress: Progress | None = None) -> Analysis:
         ftth_reach_m=ws.config.ftth_reach_m,
         cells=cells,
     )
-    return Analysis(ws, layers, coverage, chosen, cells, inputs, revision=revision)
+    return Analysis(ws, layers, as_coverage_table(coverage), chosen, cells, inputs, revision=revision)

@@ -63,6 +63,10 @@ def _frame(rows: list[dict[str, Any]], geometry: list[Any]) -> gpd.GeoDataFrame:
     return gdf.reset_index(drop=True)
 
 
+def _lonlat(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(points.geometry.x, dtype=np.float64), np.asarray(points.geometry.y, dtype=np.float64)
+
+
 def _village_fields(villages: pd.DataFrame, admin: pd.DataFrame, k: int) -> dict[str, Any]:
     """Identity, admin names/codes and people of the k-th gap village."""
     return {
@@ -196,6 +200,7 @@ def ftth_gaps(
     points_m = v.geometry.to_crs(metric_crs).to_numpy()
     tree = shapely.STRtree(fiber_m) if len(fiber_m) else None
     by_road = distances_from_network_m(roads, fiber_m) if roads is not None and len(v) else None
+    lon, lat = _lonlat(v)
 
     rows: list[dict[str, Any]] = []
     for k in range(len(v)):
@@ -223,8 +228,8 @@ def ftth_gaps(
                     else "no on-air access fiber"
                 ),
                 "recommendation": recommendation,
-                "candidate_lon": float(v.geometry.iloc[k].x),
-                "candidate_lat": float(v.geometry.iloc[k].y),
+                "candidate_lon": float(lon[k]),
+                "candidate_lat": float(lat[k]),
                 "power_need": None,
                 "distance_m": straight,
                 "road_length_m": road,
@@ -248,6 +253,7 @@ def five_g_gaps(
     p = pois[wanted]
     facts = poi_facts[wanted]
     x_m, y_m = points_xy_m(p, metric_crs)
+    lon, lat = _lonlat(p)
     live = cells.on_air
     tree = cKDTree(np.column_stack([cells.arrays.x_m[live], cells.arrays.y_m[live]])) if live.any() else None
     rows: list[dict[str, Any]] = []
@@ -273,8 +279,8 @@ def five_g_gaps(
                 "reason": f"no_5g ({p['category'].iloc[k]})",
                 "detail": detail,
                 "recommendation": recommendation,
-                "candidate_lon": float(p.geometry.iloc[k].x),
-                "candidate_lat": float(p.geometry.iloc[k].y),
+                "candidate_lon": float(lon[k]),
+                "candidate_lat": float(lat[k]),
                 "power_need": None,
                 "distance_m": distance,
                 "road_length_m": None,

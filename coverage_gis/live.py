@@ -25,7 +25,7 @@ from scipy.spatial import cKDTree
 
 from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
-from coverage_gis.coverage import mobile_coverage
+from coverage_gis.coverage import aligned_coverage, mobile_coverage
 from coverage_gis.crs import metric_to_lonlat
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load, store_coverage
 from coverage_gis.errors import NotFound, StaleRevision
@@ -77,11 +77,6 @@ class ChangeResult:
         return delta
 
 
-def _align(coverage: pd.DataFrame, villages: pd.DataFrame) -> gpd.GeoDataFrame:
-    aligned = coverage.set_index("village_id").loc[villages["village_id"].to_numpy()].reset_index()
-    return gpd.GeoDataFrame(aligned, geometry="geometry", crs="EPSG:4326")
-
-
 class LiveWorkspace:
     """A workspace held in memory for fast site edits. Open with :meth:`open`."""
 
@@ -102,16 +97,15 @@ class LiveWorkspace:
 
     # -- state ------------------------------------------------------------------------------
     def _set_state(self, analysis: Analysis, revision: int, kpis: pd.DataFrame | None = None) -> None:
-        villages = analysis.layers["villages"]
-        analysis.coverage = _align(analysis.coverage, villages)
+        villages = analysis.layers.villages
+        analysis.coverage = aligned_coverage(analysis.coverage, villages)
         self.analysis = analysis
         self.revision = revision
         metric = analysis.metric_crs
         vx, vy = points_xy_m(villages, metric)
         self._village_xy = np.column_stack([vx, vy])
         self._village_tree = cKDTree(self._village_xy) if len(vx) else None
-        pois = analysis.layers.get("pois")
-        px, py = points_xy_m(pois, metric) if pois is not None and len(pois) else (np.empty(0), np.empty(0))
+        px, py = points_xy_m(analysis.layers.pois, metric)
         self._poi_xy = np.column_stack([px, py])
         self._poi_tree = cKDTree(self._poi_xy) if len(px) else None
         self._kpi_period, self._kpi_categories = analysis.kpi_options()
@@ -142,14 +136,14 @@ class LiveWorkspace:
     # -- reads ------------------------------------------------------------------------------
     def site(self, site_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """A site with its cells as plain dicts (``NotFound`` if absent)."""
-        sites = self.analysis.layers["sites"]
+        sites = self.analysis.layers.sites
         match = sites[sites["site_id"] == site_id]
         if match.empty:
             raise NotFound(f"no site {site_id!r}")
         row = match.iloc[0]
         site = {k: plain_value(row[k]) for k in get_schema("sites").field_names}
         site["lon"], site["lat"] = float(row.geometry.x), float(row.geometry.y)
-        cells = self.analysis.layers["cells"]
+        cells = self.analysis.layers.cells
         cell_rows = [
             {str(k): plain_value(v) for k, v in rec.items()}
             for rec in cells[cells["site_id"] == site_id].to_dict(orient="records")
@@ -248,13 +242,13 @@ class LiveWorkspace:
         a = self.analysis
         layers = a.layers
         metric = a.metric_crs
-        edited = apply_edits(layers["sites"], layers["cells"], edits)
+        edited = apply_edits(layers.sites, layers.cells, edits)
         touched = edited.touched_site_ids
         is_touched = np.isin(a.cells.site_id, list(touched))
         old_cells = a.cells.subset(is_touched)
         new_sites = edited.sites[edited.sites["site_id"].isin(touched)]
         new_cell_rows = edited.cells[edited.cells["site_id"].isin(touched)]
-        communes = layers["communes"]
+        communes = layers.communes
         new_cells = (
             cell_table(new_sites, new_cell_rows, communes=communes, metric_crs=metric)
             if len(new_sites) and len(new_cell_rows)
@@ -273,12 +267,12 @@ class LiveWorkspace:
         poi_index = _within(self._poi_tree, centres, reach)
         # The sites themselves are drawn too: their old and new positions belong in the
         # dirty area even when they carry no cells.
-        old_sites = layers["sites"][layers["sites"]["site_id"].isin(touched)]
+        old_sites = layers.sites[layers.sites["site_id"].isin(touched)]
         site_xy = [np.column_stack(points_xy_m(f, metric)).reshape(-1, 2) for f in (old_sites, new_sites)]
         marks = np.concatenate([centres, *site_xy])
         dirty_bbox = _bbox_lonlat(marks, np.concatenate([reach, np.zeros(len(marks) - len(centres))]), metric)
 
-        villages = layers["villages"]
+        villages = layers.villages
         coverage = a.coverage.copy()
         inputs_v = a.inputs.villages.copy()
         if len(village_index):
@@ -312,9 +306,7 @@ class LiveWorkspace:
         gained = tuple(ids[village_index[~flipped_before & flipped_after]])
         lost = tuple(ids[village_index[flipped_before & ~flipped_after]])
 
-        new_layers = dict(layers)
-        new_layers["sites"] = edited.sites
-        new_layers["cells"] = edited.cells
+        new_layers = layers.replace(sites=edited.sites, cells=edited.cells)
         old_site_rows = a.inputs.sites[a.inputs.sites["site_id"].isin(touched)]
         added_site_rows = site_rows(new_sites, new_cell_rows, communes)
         inputs_s = pd.concat(
@@ -323,13 +315,11 @@ class LiveWorkspace:
         inputs_p = a.inputs.pois.copy()
         if len(poi_index):
             # Site edits change mobile service at places, never their FTTH.
-            places = layers["pois"].iloc[poi_index].assign(has_grid_power=True)
+            places = layers.pois.iloc[poi_index].assign(has_grid_power=True)
             near = _cells_near(cells, self._poi_xy[poi_index], 0.0, a.model)
             served = mobile_coverage(places, near, model=a.model, metric_crs=metric)
             _set_rows(inputs_p, poi_index, "mobile_bb", served.mobile_bb)
-            _set_rows(
-                inputs_p, poi_index, "has_5g", served.has_5g | inside_5g_zone(places, layers.get("zones_5g"))
-            )
+            _set_rows(inputs_p, poi_index, "has_5g", served.has_5g | inside_5g_zone(places, layers.zones_5g))
         inputs = KpiInputs(villages=inputs_v, sites=inputs_s, pois=inputs_p, speed_tests=a.inputs.speed_tests)
 
         codes: dict[str, set[str]] = {}

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis.crs import lonlat_to_metric
+from coverage_gis.input_layers import InputLayers
 from coverage_gis.models.base import CellArrays, ReceiverArrays, StrArray
 
 OPERATORS: tuple[str, ...] = ("Viettel", "VNPT", "MobiFone", "Vietnamobile", "Other")
@@ -65,7 +66,9 @@ def points_xy_m(frame: gpd.GeoDataFrame, metric_crs: str) -> tuple[np.ndarray, n
         empty = np.empty(0, dtype=np.float64)
         return empty, empty
     geoms = frame.geometry
-    return lonlat_to_metric(geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float), metric_crs)
+    lon = np.asarray(geoms.x, dtype=np.float64)
+    lat = np.asarray(geoms.y, dtype=np.float64)
+    return lonlat_to_metric(lon, lat, metric_crs)
 
 
 def receivers_of(frame: gpd.GeoDataFrame, metric_crs: str) -> ReceiverArrays:
@@ -173,23 +176,18 @@ def concat_tables(first: CellTable, second: CellTable) -> CellTable:
     )
 
 
-def cell_table_from_layers(layers: Mapping[str, pd.DataFrame], *, metric_crs: str) -> CellTable:
-    """:func:`cell_table` from a mapping of layer frames."""
-    communes = layers.get("communes")
-    return cell_table(
-        layers["sites"],
-        layers["cells"],
-        communes=communes,
-        metric_crs=metric_crs,
-    )
+def cell_table_from_layers(layers: InputLayers | Mapping[str, pd.DataFrame], *, metric_crs: str) -> CellTable:
+    """:func:`cell_table` from the input layers (or a mapping of layer frames)."""
+    typed = InputLayers.from_frames(layers)
+    return cell_table(typed.sites, typed.cells, communes=typed.communes, metric_crs=metric_crs)
 
 
-def cell_table_or_empty(layers: Mapping[str, pd.DataFrame], *, metric_crs: str) -> CellTable:
+def cell_table_or_empty(layers: InputLayers | Mapping[str, pd.DataFrame], *, metric_crs: str) -> CellTable:
     """:func:`cell_table_from_layers`, or an empty table when there are no sites or cells."""
-    sites, cells = layers.get("sites"), layers.get("cells")
-    if sites is None or cells is None or not len(sites) or not len(cells):
+    typed = InputLayers.from_frames(layers)
+    if not len(typed.sites) or not len(typed.cells):
         return CellTable.empty()
-    return cell_table_from_layers(layers, metric_crs=metric_crs)
+    return cell_table_from_layers(typed, metric_crs=metric_crs)
 
 
 def operator_bits(operators: StrArray) -> np.ndarray:

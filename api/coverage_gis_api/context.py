@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +38,45 @@ if TYPE_CHECKING:
 log = logging.getLogger("covgis.api")
 
 T = TypeVar("T")
+ChangeListener = Callable[["ChangeResult"], None]
+
+
+class Revisioned(Protocol):
+    """An analysis with the revision it belongs to: a :class:`WorkspaceView` or the live workspace."""
+
+    @property
+    def analysis(self) -> Analysis: ...
+
+    @property
+    def revision(self) -> int: ...
+
+
+class RefreshSettings(Protocol):
+    """The one setting the serving routers read."""
+
+    @property
+    def refresh_interval_s(self) -> float: ...
+
+
+class ServingContext(Protocol):
+    """What the tile and web-map routers need from the app context (:class:`AppContext` is one).
+
+    ``view()`` gives the current revision's analysis (noticing writes by other
+    processes); ``live`` is the cheap in-process pair read between refreshes;
+    ``change_listeners`` receive every committed change (tile cache invalidation).
+    """
+
+    @property
+    def settings(self) -> RefreshSettings: ...
+
+    @property
+    def live(self) -> Revisioned: ...
+
+    @property
+    def change_listeners(self) -> list[ChangeListener]: ...
+
+    def view(self) -> Revisioned: ...
+
 
 #: Columns of the village table (API names), in response order.
 VILLAGE_COLUMNS: tuple[str, ...] = (
@@ -105,10 +144,8 @@ def etag_for(revision: int) -> str:
 
 
 def _village_table(analysis: Analysis) -> pd.DataFrame:
-    villages = analysis.layers["villages"]
-    communes = analysis.layers["communes"]
-    assert isinstance(villages, gpd.GeoDataFrame)
-    assert isinstance(communes, gpd.GeoDataFrame)
+    villages = analysis.layers.villages
+    communes = analysis.layers.communes
     raw = admin_columns(villages, communes).reset_index(drop=True)
     # The commune filter takes the KPI commune key (GSO code, else census id), not the raw code.
     admin = raw.drop(columns=[c for c in ("commune_code",) if c in raw]).rename(columns=_ADMIN_RENAME)
@@ -183,9 +220,9 @@ def _gap_table(analysis: Analysis, villages: pd.DataFrame, kind: str) -> gpd.Geo
 
 
 def _site_table(analysis: Analysis) -> pd.DataFrame:
-    sites = analysis.layers["sites"]
+    sites = analysis.layers.sites
     table = pd.DataFrame(sites.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
-    if isinstance(sites, gpd.GeoDataFrame) and len(sites):
+    if len(sites):
         table["lon"] = sites.geometry.x.to_numpy(dtype=np.float64)
         table["lat"] = sites.geometry.y.to_numpy(dtype=np.float64)
     else:
@@ -195,7 +232,7 @@ def _site_table(analysis: Analysis) -> pd.DataFrame:
 
 
 def _cells_by_site(analysis: Analysis) -> dict[str, pd.DataFrame]:
-    cells = pd.DataFrame(analysis.layers["cells"]).reset_index(drop=True)
+    cells = analysis.layers.cells.reset_index(drop=True)
     return {str(site_id): group for site_id, group in cells.groupby("site_id", sort=False)}
 
 
@@ -274,7 +311,7 @@ class AppContext:
 
     settings: Settings
     _live: LiveWorkspace | None = field(default=None, repr=False)
-    change_listeners: list[Callable[[ChangeResult], None]] = field(default_factory=list)
+    change_listeners: list[ChangeListener] = field(default_factory=list)
     write_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _view: WorkspaceView | None = field(default=None, repr=False)
     _checked_at: float = field(default=0.0, repr=False)

@@ -183,8 +183,8 @@ def create_router(ctx: AppContext) -> APIRouter:
         villages = view.villages()
         counts = {
             "villages": len(villages),
-            "sites": len(view.analysis.layers["sites"]),
-            "cells": len(view.analysis.layers["cells"]),
+            "sites": len(view.analysis.layers.sites),
+            "cells": len(view.analysis.layers.cells),
             "mobile_bb": int(villages["mobile_bb"].sum()),
             "ftth": int(villages["ftth"].sum()),
         }

@@ -41,20 +41,26 @@ EXIT_CODES: tuple[tuple[type[CoverageGISError], int], ...] = (
 )
 
 
-def _command_modules() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
-    # Imported here so that `covgis --help` stays quick and each module owns its commands.
-    from coverage_gis.cli import workspace_cmds
+def _command_modules() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+    # Imported when the parser is built (not when coverage_gis.cli is imported): each
+    # module owns its commands.
+    from coverage_gis.cli import (
+        coverage_cmds,
+        demo_cmds,
+        map_cmds,
+        serve_cmds,
+        sites_cmds,
+        workspace_cmds,
+    )
 
-    registrars: list[Callable[[argparse._SubParsersAction], None]] = [workspace_cmds.register]  # type: ignore[type-arg]
-    for name in ("demo_cmds", "coverage_cmds", "sites_cmds", "map_cmds", "serve_cmds"):
-        try:
-            module = __import__(f"coverage_gis.cli.{name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"coverage_gis.cli.{name}":
-                raise
-            continue
-        registrars.append(module.register)
-    return registrars
+    return [
+        workspace_cmds.register,
+        demo_cmds.register,
+        coverage_cmds.register,
+        sites_cmds.register,
+        map_cmds.register,
+        serve_cmds.register,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -48,7 +48,7 @@ _GAP_TABLE_COLUMNS = [
 ]
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "compute",
         help="compute per-village mobile and FTTH coverage (writes village_coverage)",

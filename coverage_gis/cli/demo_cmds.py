@@ -30,7 +30,7 @@ def _seed(text: str) -> int:
     return value
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "demo",
         help="build a demo workspace: synthetic villages, sites and fiber on the real communes",
@@ -86,7 +86,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             bar.update(offset + done - bar.n)
 
         data = generate(provinces, seed=args.seed, progress=progress)
-        offset = bar.n
+        offset = int(bar.n)
         write_demo_workspace(args.workspace, data, overwrite=args.force, progress=progress)
     counts = data.counts()
     if args.fmt == "json":

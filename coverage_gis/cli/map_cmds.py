@@ -11,7 +11,7 @@ from coverage_gis.gapmap import MAP_KINDS, write_gap_map
 from coverage_gis.workspace import Workspace
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "map",
         help="write the gap map as one offline HTML file (Leaflet inlined, no CDN)",

@@ -15,7 +15,7 @@ from coverage_gis.workspace import Workspace
 _ROLE_HELP = "planner | operator:<Viettel|VNPT|MobiFone|Vietnamobile> | admin"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "serve",
         help="serve the query API (and the web map and tiles when installed) with uvicorn",

@@ -21,7 +21,7 @@ _TECHS = ("2G", "3G", "4G", "5G")
 _STATUSES = ("planned", "on_air", "decommissioned")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sites = sub.add_parser(
         "sites",
         help="add, update or remove BTS sites (incremental recompute, one revision per change)",

@@ -14,7 +14,7 @@ from coverage_gis.layers import INPUT_LAYERS, all_schemas
 from coverage_gis.workspace import Workspace
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "init",
         help="create a workspace and load real commune boundaries into it",

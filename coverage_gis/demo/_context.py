@@ -147,7 +147,7 @@ def build_context(province: Province, communes: gpd.GeoDataFrame, *, seed: int) 
     lon, lat = _centres(geoms)
     metric_crs = metric_crs_for_lon(float(shapely.centroid(union).x))
     x_m, y_m = lonlat_to_metric(lon, lat, metric_crs)
-    area_km2 = frame.geometry.to_crs(metric_crs).area.to_numpy(dtype=np.float64) / 1e6
+    area_km2 = np.asarray(frame.geometry.to_crs(metric_crs).area, dtype=np.float64) / 1e6
     bounds = tuple(float(v) for v in shapely.bounds(union))
     relief = Relief.for_province(
         province, (bounds[0], bounds[1], bounds[2], bounds[3]), stream(seed, province.code, "relief")

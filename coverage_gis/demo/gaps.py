@@ -95,7 +95,7 @@ def _nearest_other(x: FloatArray, y: FloatArray) -> FloatArray:
     if x.size < 2:
         return np.full(x.shape, np.inf)
     dist, _ = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=2)
-    return np.asarray(dist[:, 1], dtype=np.float64)
+    return np.asarray(dist, dtype=np.float64)[:, 1]
 
 
 def _pick(

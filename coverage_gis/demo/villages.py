@@ -238,7 +238,11 @@ def generate_villages(
         power = np.ones(n, dtype=bool)
         for k, i in enumerate(mine):
             power[k] = specials[i].has_grid_power
-        key = codes[c] if codes[c] and codes[c] not in shared_codes else communes["census_commune_id"].iat[c]
+        key = (
+            str(codes[c])
+            if codes[c] and codes[c] not in shared_codes
+            else str(communes["census_commune_id"].iat[c])
+        )
         base = len(rows)
         for seq, j in enumerate(seq_order, start=1):
             rows.append(

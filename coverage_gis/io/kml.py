@@ -23,6 +23,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as DefusedET
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -178,13 +179,15 @@ def _flatten(geom: BaseGeometry | None) -> list[BaseGeometry]:
 def _combine(parts: list[BaseGeometry]) -> BaseGeometry | None:
     if not parts:
         return None
-    kinds = {p.geom_type for p in parts}
-    if kinds == {"Point"}:
-        return shapely.MultiPoint(parts)
-    if kinds == {"LineString"}:
-        return shapely.MultiLineString(parts)
-    if kinds == {"Polygon"}:
-        return shapely.MultiPolygon(parts)
+    points = [p for p in parts if isinstance(p, shapely.Point)]
+    lines = [p for p in parts if isinstance(p, shapely.LineString) and p.geom_type == "LineString"]
+    polygons = [p for p in parts if isinstance(p, shapely.Polygon)]
+    if len(points) == len(parts):
+        return shapely.MultiPoint(points)
+    if len(lines) == len(parts):
+        return shapely.MultiLineString(lines)
+    if len(polygons) == len(parts):
+        return shapely.MultiPolygon(polygons)
     return shapely.GeometryCollection(parts)
 
 
@@ -270,6 +273,8 @@ def read_kml(
         geom_elem = next((sub for sub in placemark if _local(sub.tag) in _GEOMETRIES), None)
         geometries.append(_geometry(geom_elem, source=source, row=row) if geom_elem is not None else None)
     located: pd.DataFrame = gpd.GeoDataFrame(
-        frame, geometry=gpd.GeoSeries(geometries, index=frame.index), crs=STORAGE_CRS
+        frame,
+        geometry=gpd.GeoSeries(np.asarray(geometries, dtype=object), index=frame.index),
+        crs=STORAGE_CRS,
     )
     return located

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 
 from coverage_gis.layers import get_schema
@@ -147,8 +146,8 @@ def _layers_for(layer: str, style: Mapping[str, Any]) -> tuple[list[dict[str, An
 
 
 def _layer_bounds(analysis: Analysis, layer: str) -> Bounds | None:
-    frame = analysis.layers.get(layer)
-    if not isinstance(frame, gpd.GeoDataFrame) or not len(frame):
+    frame = analysis.layers.geo(layer)
+    if not len(frame):
         return None
     west, south, east, north = (float(v) for v in frame.total_bounds)
     if not np.isfinite([west, south, east, north]).all():

@@ -129,8 +129,7 @@ def _schema_columns(frame: pd.DataFrame, layer: str) -> list[str]:
 
 
 def _villages_frame(analysis: Analysis) -> gpd.GeoDataFrame:
-    villages = analysis.layers["villages"]
-    assert isinstance(villages, gpd.GeoDataFrame)
+    villages = analysis.layers.villages
     out = villages[[*_schema_columns(villages, "villages"), "geometry"]].copy()
     ids = villages["village_id"].to_numpy(dtype=object)
     cov = analysis.coverage.drop(columns=["geometry"], errors="ignore")
@@ -149,8 +148,7 @@ def _villages_frame(analysis: Analysis) -> gpd.GeoDataFrame:
 
 
 def _sites_frame(analysis: Analysis) -> gpd.GeoDataFrame:
-    sites = analysis.layers["sites"]
-    assert isinstance(sites, gpd.GeoDataFrame)
+    sites = analysis.layers.sites
     out = sites[[*_schema_columns(sites, "sites"), "geometry"]].copy()
     cells = analysis.cells
     rank = {name: i for i, name in enumerate(OPERATORS)}
@@ -191,8 +189,7 @@ def _sites_frame(analysis: Analysis) -> gpd.GeoDataFrame:
 
 
 def _pois_frame(analysis: Analysis) -> gpd.GeoDataFrame:
-    pois = analysis.layers["pois"]
-    assert isinstance(pois, gpd.GeoDataFrame)
+    pois = analysis.layers.pois
     out = pois[[*_schema_columns(pois, "pois"), "geometry"]].copy()
     facts = analysis.inputs.pois
     if "poi_id" in facts.columns and "has_5g" in facts.columns and len(facts):
@@ -217,9 +214,7 @@ def layer_frame(analysis: Analysis, layer: str) -> gpd.GeoDataFrame:
         return _sites_frame(analysis)
     if layer == "pois":
         return _pois_frame(analysis)
-    frame = analysis.layers.get(layer)
-    if frame is None or not isinstance(frame, gpd.GeoDataFrame):
-        return gpd.GeoDataFrame({"geometry": gpd.GeoSeries([], crs="EPSG:4326")}, crs="EPSG:4326")
+    frame = analysis.layers.geo(layer)
     return frame[[*_schema_columns(frame, layer), "geometry"]].copy()
 
 
