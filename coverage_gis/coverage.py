@@ -21,21 +21,18 @@ from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.input_layers import InputLayers, as_geo
 from coverage_gis.models.base import BROADBAND_TECHS, CandidatePairs, CoverageModel
 from coverage_gis.network import (
-    TECH_RANK,
     CellTable,
     bits_to_names,
     cell_table_or_empty,
     operator_bits,
     receivers_of,
 )
+from coverage_gis.vocabulary import TECH_RANK, TECHS
 
 #: Distance within which some operator's fiber of any class counts as "present nearby";
 #: beyond it the FTTH gap reason is ``no_fiber_operator`` rather than ``fiber_too_far``.
 FIBER_PRESENCE_M = 10_000.0
-_RANK_TO_TECH = np.array([None, "2G", "3G", "4G", "5G"], dtype=object)
-
-MOBILE_GAP_REASONS = ("planned_site_not_on_air", "terrain_shadow", "no_grid_power", "no_site_in_range")
-FTTH_GAP_REASONS = ("fiber_too_far", "no_fiber_operator")
+_RANK_TO_TECH = np.array([None, *TECHS], dtype=object)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import pandas as pd
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.kpi_inputs import KpiInputs
-from coverage_gis.network import OPERATORS
+from coverage_gis.vocabulary import OPERATORS
 
 #: POI categories that count as priority places for 5G when a plan names none.
 DEFAULT_5G_CATEGORIES: tuple[str, ...] = (

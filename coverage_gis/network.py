@@ -18,9 +18,7 @@ import pandas as pd
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.models.base import CellArrays, ReceiverArrays, StrArray
-
-OPERATORS: tuple[str, ...] = ("Viettel", "VNPT", "MobiFone", "Vietnamobile", "Other")
-TECH_RANK: dict[str, int] = {"2G": 1, "3G": 2, "4G": 3, "5G": 4}
+from coverage_gis.vocabulary import OPERATORS, OTHER_OPERATOR
 
 _CELL_FLOAT_DEFAULTS: dict[str, float] = {
     "band_mhz": 1800.0,
@@ -193,7 +191,7 @@ def cell_table_or_empty(layers: InputLayers | Mapping[str, pd.DataFrame], *, met
 def operator_bits(operators: StrArray) -> np.ndarray:
     """One bit per operator (order of :data:`OPERATORS`); unknown names map to Other."""
     lookup = {name: 1 << i for i, name in enumerate(OPERATORS)}
-    mapped = pd.Series(operators, dtype=object).map(lookup).fillna(lookup["Other"])
+    mapped = pd.Series(operators, dtype=object).map(lookup).fillna(lookup[OTHER_OPERATOR])
     return mapped.to_numpy(dtype=np.int64)
 
 

@@ -26,9 +26,8 @@ from typing import Any, Literal, cast
 
 import yaml
 
-from coverage_gis import _resources
+from coverage_gis import _resources, vocabulary
 from coverage_gis.errors import LayerValidationError, NotFound
-from coverage_gis.layers import get_schema
 
 __all__ = [
     "COMPARATORS",
@@ -77,8 +76,8 @@ COMPUTED_KPI_UNITS: Mapping[str, str] = MappingProxyType(
 )
 COMPUTED_KPIS: frozenset[str] = frozenset(COMPUTED_KPI_UNITS)
 
-#: Categories of the ``pois`` layer a plan may ask 5G at (DESIGN.md §3).
-POI_CATEGORIES: frozenset[str] = frozenset(get_schema("pois").field("category").allowed or ())
+#: Categories of the ``pois`` layer a plan may ask 5G at (``layers/pois.yaml``).
+POI_CATEGORIES: frozenset[str] = frozenset(vocabulary.POI_CATEGORIES)
 
 # KPIs whose indicator must name the POI categories it is measured over.
 _KPIS_WITH_CATEGORIES = frozenset({"pois_5g_pct"})

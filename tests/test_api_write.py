@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from coverage_gis.access import add_key
 from coverage_gis.live import ChangeResult, LiveWorkspace
 from coverage_gis.workspace import Workspace
-from coverage_gis_api.security import add_key
 
 from .test_api_read import current_etag, lonlat, make_client, make_workspace
 

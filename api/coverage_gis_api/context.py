@@ -28,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from coverage_gis.access import KeyRing
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
 from coverage_gis_api.settings import Settings
 
@@ -315,6 +316,14 @@ class AppContext:
     write_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _view: WorkspaceView | None = field(default=None, repr=False)
     _checked_at: float = field(default=0.0, repr=False)
+    _keys: KeyRing | None = field(default=None, repr=False)
+
+    @property
+    def keys(self) -> KeyRing:
+        """The workspace's API keys (reread when ``workspace.yaml`` changes)."""
+        if self._keys is None:
+            self._keys = KeyRing(self.live.workspace.path)
+        return self._keys
 
     # -- the live workspace -----------------------------------------------------------
     def open(self) -> None:

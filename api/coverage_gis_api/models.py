@@ -2,7 +2,9 @@
 
 Request models are strict: unknown fields, wrong JSON types, coordinates outside
 lon −180…180 / lat −90…90 or outside Vietnam's extent are rejected with 422 naming
-the field. Enum fields take exactly the values of ``layers/*.yaml``. Bounds of
+the field. Enum fields take exactly the values of ``layers/*.yaml``
+(:mod:`coverage_gis.vocabulary`; the enums are spelled out here for static typing and
+OpenAPI, and ``tests/test_vocabulary.py`` checks them against the schemas). Bounds of
 numeric fields repeat the layer schemas so that a bad value is reported before the
 engine is called (the engine validates again).
 

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.errors import NotFound
 from coverage_gis.models.base import BROADBAND_TECHS, ReceiverArrays
-from coverage_gis.network import TECH_RANK
+from coverage_gis.vocabulary import TECH_RANK
 from coverage_gis_api.context import AppContext, WorkspaceView
 from coverage_gis_api.errors import InvalidField
 from coverage_gis_api.export import json_ready, json_response, records, records_json, render

@@ -14,11 +14,8 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.live import ChangeResult, LiveWorkspace
 from coverage_gis.revisions import default_author, diff, history
 from coverage_gis.site_edits import SiteEdit, edits_from_file
+from coverage_gis.vocabulary import OPERATORS, STATUSES, TECHS
 from coverage_gis.workspace import Workspace
-
-_OPERATORS = ("Viettel", "VNPT", "MobiFone", "Vietnamobile", "Other")
-_TECHS = ("2G", "3G", "4G", "5G")
-_STATUSES = ("planned", "on_air", "decommissioned")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,13 +34,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--lon", type=float)
     p.add_argument("--lat", type=float)
     p.add_argument("--name", default="")
-    p.add_argument("--operator", action="append", choices=_OPERATORS, help="repeat for a shared site")
-    p.add_argument("--tech", action="append", choices=_TECHS, help="repeatable (default 4G)")
+    p.add_argument("--operator", action="append", choices=OPERATORS, help="repeat for a shared site")
+    p.add_argument("--tech", action="append", choices=TECHS, help="repeatable (default 4G)")
     p.add_argument("--azimuths", help="comma-separated sector azimuths, e.g. 0,120,240 (default omni)")
     p.add_argument("--band-mhz", type=float, default=1800.0)
     p.add_argument("--eirp-dbm", type=float, default=60.0)
     p.add_argument("--height-m", type=float, default=30.0)
-    p.add_argument("--status", choices=_STATUSES, default="on_air")
+    p.add_argument("--status", choices=STATUSES, default="on_air")
     p.add_argument("--no-grid-power", action="store_true", help="site runs on solar/hybrid power")
     p.add_argument("--commissioned", help="YYYY-MM-DD")
     _common(p)
@@ -54,11 +51,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("site_id", metavar="SITE_ID")
     p.add_argument("--lon", type=float)
     p.add_argument("--lat", type=float)
-    p.add_argument("--status", choices=_STATUSES, help="site status")
+    p.add_argument("--status", choices=STATUSES, help="site status")
     p.add_argument("--height-m", type=float)
     p.add_argument("--grid-power", choices=["yes", "no"])
     p.add_argument("--cell", action="append", help="limit cell changes to these cell ids (repeatable)")
-    p.add_argument("--cell-status", choices=_STATUSES, help="status of the site's cells")
+    p.add_argument("--cell-status", choices=STATUSES, help="status of the site's cells")
     p.add_argument("--tilt-deg", type=float)
     p.add_argument("--azimuth-deg", type=float)
     p.add_argument("--eirp-dbm", type=float)

@@ -22,7 +22,8 @@ import numpy as np
 import yaml
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.models.base import ENVIRONMENTS, TECHS, FloatArray, IntArray, StrArray
+from coverage_gis.models.base import FloatArray, IntArray, StrArray
+from coverage_gis.vocabulary import ENVIRONMENTS, TECHS
 
 #: The coverage models the toolkit ships, in the order the CLI lists them.
 MODEL_NAMES: tuple[str, ...] = ("radius", "pathloss", "terrain")

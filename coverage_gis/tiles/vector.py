@@ -30,7 +30,6 @@ from numpy.typing import NDArray
 from coverage_gis._values import Scalar, plain_scalar
 from coverage_gis.errors import NotFound
 from coverage_gis.layers import get_schema
-from coverage_gis.network import OPERATORS
 from coverage_gis.tiles.mercator import (
     EARTH_RADIUS_M,
     MAX_LAT,
@@ -38,6 +37,7 @@ from coverage_gis.tiles.mercator import (
     buffered_bounds_3857,
     tile_bounds_3857,
 )
+from coverage_gis.vocabulary import NAMED_OPERATORS, OPERATORS
 
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
@@ -179,7 +179,7 @@ def _sites_frame(analysis: Analysis) -> gpd.GeoDataFrame:
     out["techs"] = ids.map(live_techs).fillna("").to_numpy(dtype=object)
     # A site with nothing on air is still drawn in the colour of the operator planning it.
     style_ops = operators.where(operators != "", ids.map(planned_ops).fillna(""))
-    known = set(OPERATORS) - {"Other"}
+    known = set(NAMED_OPERATORS)
     out["operator_class"] = np.where(
         n_operators >= 2,
         "shared",
