@@ -16,7 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from coverage_gis._values import optional_bool, plain_value
+from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVELS
 from coverage_gis.costs import load_costs
 from coverage_gis.coverage import aligned_coverage, as_coverage_table, coverage_from_layers
@@ -29,7 +29,7 @@ from coverage_gis.models import create_model
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.network import CellTable, cell_table_or_empty
 from coverage_gis.plans import Plan, load_plan, plan_for_province
-from coverage_gis.revisions import CoverageChange, RevisionRecord, default_author
+from coverage_gis.revisions import RevisionRecord, coverage_changes, default_author
 from coverage_gis.routing import load_road_graph
 from coverage_gis.scorecard import read_indicator_table, scorecard
 from coverage_gis.storage import LayerReader
@@ -165,27 +165,6 @@ SNAPSHOT_LEVELS: tuple[str, ...] = ("province", "district")
 def kpi_records(kpis: pd.DataFrame) -> list[dict[str, object]]:
     """KPI rows as JSON-ready dicts (NaN → None), for revision snapshots and API payloads."""
     return [{str(k): plain_value(v) for k, v in row.items()} for row in kpis.to_dict(orient="records")]
-
-
-def coverage_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[CoverageChange]:
-    """Villages whose mobile or FTTH flag differs between two coverage tables."""
-    if not len(old):
-        return []
-    before = old.set_index("village_id")[["mobile_bb", "ftth"]].astype(object)
-    before.columns = ["mobile_bb_before", "ftth_before"]
-    after = new.set_index("village_id")[["mobile_bb", "ftth"]].astype(object)
-    joined = pd.concat([after, before], axis=1, join="outer")
-    flipped = (joined["mobile_bb"] != joined["mobile_bb_before"]) | (joined["ftth"] != joined["ftth_before"])
-    return [
-        CoverageChange(
-            village_id=str(vid),
-            mobile_before=optional_bool(row["mobile_bb_before"]),
-            mobile_after=optional_bool(row["mobile_bb"]),
-            ftth_before=optional_bool(row["ftth_before"]),
-            ftth_after=optional_bool(row["ftth"]),
-        )
-        for vid, row in joined[flipped].iterrows()
-    ]
 
 
 def analyse(

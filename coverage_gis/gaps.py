@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 
 from coverage_gis.costs import Costs
 from coverage_gis.crs import STORAGE_CRS, metric_to_lonlat
+from coverage_gis.models.base import is_broadband
 from coverage_gis.network import CellTable, points_xy_m
 from coverage_gis.routing import RoadGraph, distances_from_network_m
 
@@ -115,7 +116,7 @@ def mobile_gaps(
     centres = _candidate_points(x_m, y_m, v["population"].fillna(0).to_numpy(dtype=float), cluster_radius_m)
     cand_lon, cand_lat = metric_to_lonlat(centres[:, 0], centres[:, 1], metric_crs)
 
-    bb = np.isin(cells.arrays.tech, ["3G", "4G", "5G"])
+    bb = is_broadband(cells.arrays.tech)
     live_xy = np.column_stack([cells.arrays.x_m[bb & cells.on_air], cells.arrays.y_m[bb & cells.on_air]])
     live_sites = cells.site_id[bb & cells.on_air]
     planned_xy = np.column_stack([cells.arrays.x_m[bb & ~cells.on_air], cells.arrays.y_m[bb & ~cells.on_air]])

@@ -17,10 +17,10 @@ import pandas as pd
 import shapely
 
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
-from coverage_gis.coverage import ftth_coverage, mobile_coverage
+from coverage_gis.coverage import coverage_by_village, ftth_coverage, mobile_coverage
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.models.base import CoverageModel
-from coverage_gis.network import CellTable, cell_table_or_empty
+from coverage_gis.network import CellTable, cell_table_or_empty, site_operators
 
 
 @dataclass(frozen=True)
@@ -36,36 +36,33 @@ class KpiInputs:
 def site_facts(sites: gpd.GeoDataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     """Per on-air site: operators on air, shared flag, 5G flag, commissioning date."""
     on_air_sites = sites[sites["status"] == "on_air"]
-    live = cells[(cells["status"] == "on_air") & cells["site_id"].isin(on_air_sites["site_id"])]
-    n_ops = live.groupby("site_id")["operator"].nunique()
-    sites_5g = set(live.loc[live["tech"] == "5G", "site_id"])
-    facts = pd.DataFrame(
+    offer = site_operators(sites, cells).reindex(on_air_sites["site_id"].to_numpy(dtype=object))
+    return pd.DataFrame(
         {
             "site_id": on_air_sites["site_id"].to_numpy(),
             "commissioned": on_air_sites["commissioned"].to_numpy(),
+            "n_operators": offer["n_operators"].fillna(0).to_numpy(dtype=np.int64),
+            "shared": offer["shared"].astype("boolean").fillna(False).to_numpy(dtype=bool),
+            "has_5g": offer["has_5g"].astype("boolean").fillna(False).to_numpy(dtype=bool),
         },
         index=on_air_sites.index,
     )
-    facts["n_operators"] = facts["site_id"].map(n_ops).fillna(0).astype(int).to_numpy()
-    facts["shared"] = facts["n_operators"] >= 2
-    facts["has_5g"] = facts["site_id"].isin(sites_5g).to_numpy()
-    return facts
 
 
 def village_rows(
     villages: gpd.GeoDataFrame, coverage: pd.DataFrame, communes: gpd.GeoDataFrame
 ) -> pd.DataFrame:
-    """Per village: admin codes, population, households and coverage flags."""
-    cov = coverage.drop(columns=["geometry"], errors="ignore").set_index("village_id")
+    """Per village (in the order of ``villages``): admin codes, population, households and
+    coverage flags (False where a village has no coverage row)."""
+    cov = coverage_by_village(coverage, villages["village_id"].to_numpy(dtype=object))
     v = admin_columns(villages, communes)
     v["village_id"] = villages["village_id"].to_numpy()
     v["population"] = villages["population"].fillna(0).to_numpy(dtype=float)
     v["households"] = villages["households"].fillna(0).to_numpy(dtype=float)
     for col in ("mobile_bb", "has_4g", "has_5g", "ftth"):
-        mapped = v["village_id"].map(cov[col].astype(bool)).astype("boolean")
-        v[col] = mapped.fillna(False).to_numpy(dtype=bool)
-    v["operators"] = v["village_id"].map(cov["operators"]).fillna("").to_numpy()
-    v["ftth_operators"] = v["village_id"].map(cov["ftth_operators"]).fillna("").to_numpy()
+        v[col] = cov[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    v["operators"] = cov["operators"].fillna("").to_numpy()
+    v["ftth_operators"] = cov["ftth_operators"].fillna("").to_numpy()
     return v
 
 

@@ -23,31 +23,18 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
-from coverage_gis.coverage import aligned_coverage, mobile_coverage
+from coverage_gis.coverage import MOBILE_COLUMNS, aligned_coverage, mobile_columns, mobile_coverage
 from coverage_gis.crs import metric_to_lonlat
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load, store_coverage
-from coverage_gis.errors import NotFound, StaleRevision
+from coverage_gis.errors import StaleRevision
 from coverage_gis.kpi import compute_kpis, update_kpi_rows
 from coverage_gis.kpi_inputs import KpiInputs, inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
-from coverage_gis.network import CellTable, bits_to_names, cell_table, concat_tables, points_xy_m
-from coverage_gis.revisions import BBox, CoverageChange, RevisionRecord, history
-from coverage_gis.site_edits import SiteEdit, apply_edits
+from coverage_gis.network import CellTable, cell_table, concat_tables, points_xy_m
+from coverage_gis.revisions import BBox, RevisionRecord, coverage_changes, history
+from coverage_gis.site_edits import SiteEdit, apply_edits, site_records
 from coverage_gis.workspace import Workspace
-
-#: Coverage columns a site edit can change (FTTH depends on fiber only).
-MOBILE_COLUMNS: tuple[str, ...] = (
-    "mobile_bb",
-    "best_tech",
-    "operators",
-    "n_operators",
-    "best_signal_dbm",
-    "has_4g",
-    "has_5g",
-    "mobile_gap_reason",
-)
 
 
 @dataclass(frozen=True)
@@ -136,19 +123,10 @@ class LiveWorkspace:
     # -- reads ------------------------------------------------------------------------------
     def site(self, site_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """A site with its cells as plain dicts (``NotFound`` if absent)."""
-        sites = self.analysis.layers.sites
-        match = sites[sites["site_id"] == site_id]
-        if match.empty:
-            raise NotFound(f"no site {site_id!r}")
-        row = match.iloc[0]
-        site = {k: plain_value(row[k]) for k in get_schema("sites").field_names}
-        site["lon"], site["lat"] = float(row.geometry.x), float(row.geometry.y)
-        cells = self.analysis.layers.cells
-        cell_rows = [
-            {str(k): plain_value(v) for k, v in rec.items()}
-            for rec in cells[cells["site_id"] == site_id].to_dict(orient="records")
-        ]
-        return site, cell_rows
+        layers = self.analysis.layers
+        (site,) = site_records(layers.sites, layers.cells, [site_id])
+        cells: list[dict[str, Any]] = site.pop("cells")
+        return site, cells
 
     def history(self) -> pd.DataFrame:
         return history(self.workspace)
@@ -279,16 +257,7 @@ class LiveWorkspace:
             subset = villages.iloc[village_index]
             near = _cells_near(cells, self._village_xy[village_index], float(reach.max(initial=0.0)), a.model)
             mobile = mobile_coverage(subset, near, model=a.model, metric_crs=metric)
-            values = {
-                "mobile_bb": mobile.mobile_bb,
-                "best_tech": mobile.best_tech,
-                "operators": bits_to_names(mobile.operator_bits),
-                "n_operators": np.bitwise_count(mobile.operator_bits.astype(np.uint64)).astype(np.int64),
-                "best_signal_dbm": mobile.best_signal_dbm,
-                "has_4g": mobile.has_4g,
-                "has_5g": mobile.has_5g,
-                "mobile_gap_reason": mobile.gap_reason,
-            }
+            values = mobile_columns(mobile)
             before = coverage.iloc[village_index][list(MOBILE_COLUMNS)].copy()
             for col, arr in values.items():
                 _set_rows(coverage, village_index, col, arr)
@@ -353,19 +322,9 @@ class LiveWorkspace:
         coverage = plan.analysis.coverage
         number = self.revision + 1
         rows = coverage.iloc[plan.changed_rows]
-        changes = [
-            CoverageChange(
-                village_id=str(vid),
-                mobile_before=bool(b),
-                mobile_after=bool(a),
-                ftth_before=bool(f),
-                ftth_after=bool(f),
-            )
-            for vid, b, a, f in zip(
-                rows["village_id"], plan.before["mobile_bb"], rows["mobile_bb"], rows["ftth"], strict=True
-            )
-            if bool(b) != bool(a)
-        ]
+        # A site edit changes mobile columns only: the rows before differ in mobile_bb at most.
+        before = rows[["village_id", "ftth"]].assign(mobile_bb=plan.before["mobile_bb"].to_numpy())
+        changes = coverage_changes(before, rows)
         record = RevisionRecord(
             summary=summary,
             author=author,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from coverage_gis._values import plain_scalar
+from coverage_gis._values import optional_bool, plain_scalar
 from coverage_gis.errors import NotFound
 
 if TYPE_CHECKING:
@@ -60,6 +60,32 @@ def default_author() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return os.environ.get("USER", "unknown")
+
+
+def coverage_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[CoverageChange]:
+    """Villages whose mobile or FTTH flag differs between two coverage tables.
+
+    Both tables need ``village_id``, ``mobile_bb`` and ``ftth``; a village in only one
+    of them has ``None`` on the other side. An empty ``old`` (nothing stored yet) gives
+    no changes.
+    """
+    if not len(old):
+        return []
+    before = old.set_index("village_id")[["mobile_bb", "ftth"]].astype(object)
+    before.columns = ["mobile_bb_before", "ftth_before"]
+    after = new.set_index("village_id")[["mobile_bb", "ftth"]].astype(object)
+    joined = pd.concat([after, before], axis=1, join="outer")
+    flipped = (joined["mobile_bb"] != joined["mobile_bb_before"]) | (joined["ftth"] != joined["ftth_before"])
+    return [
+        CoverageChange(
+            village_id=str(vid),
+            mobile_before=optional_bool(row["mobile_bb_before"]),
+            mobile_after=optional_bool(row["mobile_bb"]),
+            ftth_before=optional_bool(row["ftth_before"]),
+            ftth_after=optional_bool(row["ftth"]),
+        )
+        for vid, row in joined[flipped].iterrows()
+    ]
 
 
 def revision_rows(

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis.access import KeyRing
-from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
+from coverage_gis.admin import LEVEL_COLUMNS
+from coverage_gis.coverage import coverage_by_village
 from coverage_gis_api.settings import Settings
 
 if TYPE_CHECKING:
@@ -146,8 +147,8 @@ def etag_for(revision: int) -> str:
 
 def _village_table(analysis: Analysis) -> pd.DataFrame:
     villages = analysis.layers.villages
-    communes = analysis.layers.communes
-    raw = admin_columns(villages, communes).reset_index(drop=True)
+    # The KPI inputs hold each village's admin units (both hierarchies), in the villages' order.
+    raw = analysis.inputs.villages.reset_index(drop=True)
     # The commune filter takes the KPI commune key (GSO code, else census id), not the raw code.
     admin = raw.drop(columns=[c for c in ("commune_code",) if c in raw]).rename(columns=_ADMIN_RENAME)
     own = pd.DataFrame(villages.drop(columns="geometry")).reset_index(drop=True)
@@ -170,9 +171,7 @@ def _village_table(analysis: Analysis) -> pd.DataFrame:
         "commune_2025_name",
     ):
         table[col] = admin[col].to_numpy(dtype=object)
-    coverage = pd.DataFrame(analysis.coverage.drop(columns="geometry", errors="ignore"))
-    coverage = coverage.drop_duplicates("village_id").set_index("village_id")
-    cov = coverage.reindex(table["village_id"].to_numpy())
+    cov = coverage_by_village(analysis.coverage, table["village_id"].to_numpy(dtype=object))
     for col in VILLAGE_COLUMNS:
         if col in cov.columns and col not in table.columns:
             table[col] = cov[col].to_numpy()
@@ -232,11 +231,6 @@ def _site_table(analysis: Analysis) -> pd.DataFrame:
     return table
 
 
-def _cells_by_site(analysis: Analysis) -> dict[str, pd.DataFrame]:
-    cells = analysis.layers.cells.reset_index(drop=True)
-    return {str(site_id): group for site_id, group in cells.groupby("site_id", sort=False)}
-
-
 @dataclass(eq=False)
 class WorkspaceView:
     """One revision of the workspace with its derived frames, built once and cached.
@@ -281,10 +275,6 @@ class WorkspaceView:
     def sites(self) -> pd.DataFrame:
         """Site attributes + lon/lat, one row per site."""
         return self.cached("sites", lambda: _site_table(self.analysis))
-
-    def cells_by_site(self) -> dict[str, pd.DataFrame]:
-        """Each site's cells."""
-        return self.cached("cells_by_site", lambda: _cells_by_site(self.analysis))
 
     def kpis(self, level: str) -> pd.DataFrame:
         """KPI rows of one admin level (the engine's maintained table when there is one)."""

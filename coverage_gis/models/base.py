@@ -31,6 +31,11 @@ StrArray = NDArray[np.str_]
 BROADBAND_TECHS: frozenset[str] = frozenset({"3G", "4G", "5G"})
 
 
+def is_broadband(tech: StrArray) -> BoolArray:
+    """Which cells' technologies count as mobile broadband."""
+    return np.isin(tech, sorted(BROADBAND_TECHS))
+
+
 @dataclass(frozen=True)
 class CellArrays:
     """On-air cells as columns, in a metric CRS.

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +28,10 @@ import shapely
 from numpy.typing import NDArray
 
 from coverage_gis._values import Scalar, plain_scalar
+from coverage_gis.coverage import coverage_by_village
 from coverage_gis.errors import NotFound
 from coverage_gis.layers import get_schema
+from coverage_gis.network import site_operators
 from coverage_gis.tiles.mercator import (
     EARTH_RADIUS_M,
     MAX_LAT,
@@ -37,7 +39,7 @@ from coverage_gis.tiles.mercator import (
     buffered_bounds_3857,
     tile_bounds_3857,
 )
-from coverage_gis.vocabulary import NAMED_OPERATORS, OPERATORS
+from coverage_gis.vocabulary import NAMED_OPERATORS
 
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
@@ -131,57 +133,33 @@ def _schema_columns(frame: pd.DataFrame, layer: str) -> list[str]:
 def _villages_frame(analysis: Analysis) -> gpd.GeoDataFrame:
     villages = analysis.layers.villages
     out = villages[[*_schema_columns(villages, "villages"), "geometry"]].copy()
-    ids = villages["village_id"].to_numpy(dtype=object)
-    cov = analysis.coverage.drop(columns=["geometry"], errors="ignore")
-    cov = cov.drop_duplicates("village_id").set_index("village_id").reindex(ids)
+    cov = coverage_by_village(analysis.coverage, villages["village_id"].to_numpy(dtype=object))
     for column in _DERIVED_FIELDS["villages"]:
         if column in cov.columns:
             out[column] = cov[column].to_numpy(dtype=object)
     out["status"] = village_status(cov["mobile_bb"], cov["ftth"])
+    # The KPI inputs hold each village's admin units, in the villages' order.
     admin = analysis.inputs.villages
-    if "village_id" in admin.columns:
-        admin = admin.drop_duplicates("village_id").set_index("village_id").reindex(ids)
-        for column in ("commune_name", "district_name", "province_name", "district_code"):
-            if column in admin.columns:
-                out[column] = admin[column].to_numpy(dtype=object)
+    for column in ("commune_name", "district_name", "province_name", "district_code"):
+        out[column] = admin[column].to_numpy(dtype=object)
     return out
 
 
 def _sites_frame(analysis: Analysis) -> gpd.GeoDataFrame:
     sites = analysis.layers.sites
     out = sites[[*_schema_columns(sites, "sites"), "geometry"]].copy()
-    cells = analysis.cells
-    rank = {name: i for i, name in enumerate(OPERATORS)}
-    on_air = pd.DataFrame(
-        {
-            "site_id": cells.site_id[cells.on_air],
-            "operator": cells.operator[cells.on_air],
-            "tech": cells.arrays.tech[cells.on_air],
-        }
-    )
-    any_cell = pd.DataFrame({"site_id": cells.site_id, "operator": cells.operator})
-
-    def joined(values: pd.Series, order: Callable[[str], Any]) -> str:
-        return ",".join(sorted(set(values.astype(str)), key=order))
-
-    def by_operator(name: str) -> tuple[int, str]:
-        return (rank.get(name, len(rank)), name)
-
-    live_ops = on_air.groupby("site_id")["operator"].agg(lambda s: joined(s, by_operator))
-    live_techs = on_air.groupby("site_id")["tech"].agg(lambda s: joined(s, str))
-    planned_ops = any_cell.groupby("site_id")["operator"].agg(lambda s: joined(s, by_operator))
-    ids = out["site_id"]
-    operators = ids.map(live_ops).fillna("")
-    n_operators = operators.map(lambda s: len(s.split(",")) if s else 0).astype(int)
+    offer = site_operators(sites, analysis.layers.cells).reindex(out["site_id"].to_numpy(dtype=object))
+    operators = offer["operators"].fillna("")
+    n_operators = offer["n_operators"].fillna(0).to_numpy(dtype=np.int64)
     out["operators"] = operators.to_numpy(dtype=object)
-    out["n_operators"] = n_operators.to_numpy()
-    out["shared"] = (n_operators >= 2).to_numpy()
-    out["techs"] = ids.map(live_techs).fillna("").to_numpy(dtype=object)
+    out["n_operators"] = n_operators
+    out["shared"] = offer["shared"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    out["techs"] = offer["techs"].fillna("").to_numpy(dtype=object)
     # A site with nothing on air is still drawn in the colour of the operator planning it.
-    style_ops = operators.where(operators != "", ids.map(planned_ops).fillna(""))
+    style_ops = operators.where(operators != "", offer["any_operators"].fillna(""))
     known = set(NAMED_OPERATORS)
     out["operator_class"] = np.where(
-        n_operators >= 2,
+        out["shared"].to_numpy(dtype=bool),
         "shared",
         style_ops.map(lambda s: s if s in known else "other").to_numpy(dtype=object),
     )
