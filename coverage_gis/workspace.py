@@ -20,17 +20,19 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import pandas as pd
 import yaml
 from filelock import FileLock, Timeout
+from pydantic import BaseModel, BeforeValidator
 
+from coverage_gis._documents import DOCUMENT_CONFIG, NonNegativeNumber, Text, parse_document, read_yaml
 from coverage_gis.crs import check_metric_crs
-from coverage_gis.errors import Conflict, WorkspaceError
+from coverage_gis.errors import Conflict, LayerValidationError, WorkspaceError
 from coverage_gis.layers import get_schema
 from coverage_gis.revisions import RevisionRecord
 from coverage_gis.storage import GeoPackageStorage, RowEditor, Snapshot, WorkspaceStorage
@@ -65,17 +67,40 @@ class WorkspaceConfig:
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any], source: str) -> WorkspaceConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(raw) - known
-        if unknown:
-            raise WorkspaceError(f"{source}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
-        if not isinstance(raw.get("name"), str):
-            raise WorkspaceError(f"{source}: 'name' is required")
-        config = cls(**dict(raw))
-        config.provinces = [str(p) for p in config.provinces]
+        """Settings from a parsed ``workspace.yaml``; :class:`WorkspaceError` naming the key otherwise."""
+        try:
+            doc = parse_document(_ConfigDocument, raw, source=source)
+        except LayerValidationError as exc:
+            raise WorkspaceError(str(exc)) from None
+        config = cls(**doc.model_dump())
         if config.metric_crs:
             check_metric_crs(config.metric_crs)
         return config
+
+
+def _as_text(value: object) -> object:
+    # YAML reads unquoted codes (52) and timestamps as numbers and datetimes.
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+Code = Annotated[str, BeforeValidator(_as_text)]
+
+
+class _ConfigDocument(BaseModel):
+    """``workspace.yaml``: the fields of :class:`WorkspaceConfig`, nothing else."""
+
+    model_config = DOCUMENT_CONFIG
+
+    name: Text
+    metric_crs: str | None = None
+    provinces: list[Code] = []
+    model: str = "radius"
+    plan: str | None = None
+    ftth_reach_m: NonNegativeNumber = 500.0
+    synthetic: bool = False
+    description: str = ""
+    created: Code = ""
+    extra: dict[str, Any] = {}
 
 
 class Workspace:
@@ -293,12 +318,10 @@ def _read_config(folder: Path) -> WorkspaceConfig:
     if not config_path.is_file():
         raise WorkspaceError(f"{folder} is not a workspace (no {CONFIG_NAME}); create one first")
     try:
-        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise WorkspaceError(f"{config_path}: not valid YAML ({exc})") from None
-    if not isinstance(raw, dict):
-        raise WorkspaceError(f"{config_path}: must be a mapping")
-    return WorkspaceConfig.from_mapping(raw, str(config_path))
+        raw = read_yaml(config_path, what="workspace settings")
+    except LayerValidationError as exc:
+        raise WorkspaceError(str(exc)) from None
+    return WorkspaceConfig.from_mapping(raw if raw is not None else {}, str(config_path))
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
