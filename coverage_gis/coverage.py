@@ -1,4 +1,4 @@
-"""Per-village coverage: the ``village_coverage`` table (DESIGN.md §4).
+"""Per-village coverage: the ``village_coverage`` table (``docs/architecture.md``, coverage rules).
 
 Owns the definitions of *mobile broadband* at a village (its centre served by an
 on-air 3G/4G/5G cell under the workspace's coverage model), *FTTH* (an on-air fiber

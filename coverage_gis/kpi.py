@@ -1,4 +1,4 @@
-"""KPIs per province, district and commune, in either admin hierarchy (DESIGN.md §4).
+"""KPIs per province, district and commune, in either admin hierarchy (``docs/architecture.md``).
 
 Owns the KPI definitions: village, population and household coverage, site
 sharing (all on-air sites and those commissioned in a plan period), 5G sites, 5G at

@@ -1,4 +1,4 @@
-"""Adapters from workspace layers to the models' arrays (DESIGN.md §2: geo adapter, array core).
+"""Adapters from workspace layers to the models' arrays (``docs/architecture.md``: geo adapter, array core).
 
 Owns the rules that decide which cells radiate (an on-air cell on an on-air site),
 which clutter class a cell gets (site override, else its commune's), and the

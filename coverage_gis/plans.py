@@ -1,7 +1,7 @@
 """Provincial plan indicator tables: loading, validation and target checks.
 
 This module owns ``data/plans/<id>.yaml``, the machine-readable form of each
-provincial digital-infrastructure plan (DESIGN.md §4, "Scorecard"): the plan's
+provincial digital-infrastructure plan (``docs/architecture.md``, KPIs and scorecards): the plan's
 numeric targets, each with the KPI that measures it, where that KPI comes from
 (``computed`` from the spatial layers, or ``indicator_table`` statistics the user
 supplies), the target, comparator, unit, deadline and the section and phrase of the

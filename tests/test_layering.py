@@ -65,3 +65,12 @@ def test_importing_every_library_module_loads_no_web_code() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == ""
+
+
+def test_docstrings_cite_the_repository_architecture_page() -> None:
+    """Docs point to docs/architecture.md, which the repository holds (not a file outside it)."""
+    assert (ROOT / "docs" / "architecture.md").is_file()
+    sources = [*ROOT.glob("coverage_gis/**/*.py"), *ROOT.glob("api/**/*.py"), *ROOT.glob("layers/*.yaml")]
+    citing = [str(p.relative_to(ROOT)) for p in sources if "DESIGN.md" in p.read_text(encoding="utf-8")]
+    assert citing == []
+    assert any("docs/architecture.md" in p.read_text(encoding="utf-8") for p in sources)

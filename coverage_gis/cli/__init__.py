@@ -2,7 +2,7 @@
 
 This package is the one place that prints. Each ``*_cmds`` module registers its
 subcommands with ``register(subparsers)``; a command is a function
-``(args) -> int``. Exit codes: 0 ok, 1 failed, 2 bad input (DESIGN.md §5). Errors
+``(args) -> int``. Exit codes: 0 ok, 1 failed, 2 bad input (``docs/architecture.md``, interfaces). Errors
 the library raises on purpose become one line on stderr, never a traceback
 (set ``COVGIS_DEBUG=1`` to see one).
 """

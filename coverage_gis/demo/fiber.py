@@ -35,7 +35,7 @@ from coverage_gis.demo.sites import DemoGenerationError
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-#: FTTH reach the guarantees are built for (DESIGN.md §4 default), and the margin kept.
+#: FTTH reach the guarantees are built for (the default ``ftth_reach_m``), and the margin kept.
 FTTH_REACH_M = 500.0
 COVER_REACH_M = 470.0
 #: Splitters and OLTs stand within this distance of the village / office they serve.
