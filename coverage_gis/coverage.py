@@ -178,6 +178,7 @@ def coverage_from_layers(
     model: CoverageModel,
     ftth_reach_m: float = 500.0,
     revision: int = 0,
+    cells: CellTable | None = None,
 ) -> gpd.GeoDataFrame:
     """The ``village_coverage`` table from in-memory layers.
 
@@ -194,19 +195,35 @@ def coverage_from_layers(
         Distance from a village centre within which fiber gives FTTH.
     revision
         Workspace revision the result belongs to.
+    cells
+        The layers' cell table when the caller has built it already.
     """
     typed = InputLayers.from_frames(layers)
-    villages = typed.villages
-    cells = cell_table_or_empty(typed, metric_crs=metric_crs)
-    mobile = mobile_coverage(villages, cells, model=model, metric_crs=metric_crs)
-    ftth = ftth_coverage(
-        villages,
-        typed.fiber_routes,
-        typed.fiber_nodes,
-        metric_crs=metric_crs,
-        ftth_reach_m=ftth_reach_m,
+    table = cells if cells is not None else cell_table_or_empty(typed, metric_crs=metric_crs)
+    mobile, ftth = coverage_of_points(
+        typed.villages, typed, table, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
     )
-    return assemble(villages, mobile, ftth, model_name=model.name, revision=revision)
+    return assemble(typed.villages, mobile, ftth, model_name=model.name, revision=revision)
+
+
+def coverage_of_points(
+    points: gpd.GeoDataFrame,
+    layers: InputLayers,
+    cells: CellTable,
+    *,
+    model: CoverageModel,
+    metric_crs: str,
+    ftth_reach_m: float,
+) -> tuple[MobileResult, FtthResult]:
+    """Mobile and FTTH results at each point (villages, or priority places).
+
+    ``points`` need ``has_grid_power`` only for the mobile gap reason.
+    """
+    mobile = mobile_coverage(points, cells, model=model, metric_crs=metric_crs)
+    ftth = ftth_coverage(
+        points, layers.fiber_routes, layers.fiber_nodes, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
+    )
+    return mobile, ftth
 
 
 def mobile_columns(mobile: MobileResult) -> dict[str, np.ndarray]:
@@ -233,6 +250,12 @@ def ftth_columns(ftth: FtthResult) -> dict[str, np.ndarray]:
     }
 
 
+#: The result columns of ``village_coverage`` (its fields but the key and the bookkeeping).
+COVERAGE_RESULT_COLUMNS: tuple[str, ...] = tuple(
+    name
+    for name in get_schema("village_coverage").field_names
+    if name not in ("village_id", "model", "revision")
+)
 #: Coverage columns a site edit can change (FTTH depends on fiber only).
 MOBILE_COLUMNS: tuple[str, ...] = (
     "mobile_bb",

@@ -174,27 +174,42 @@ def analyse(
     progress: Progress | None = None,
 ) -> Analysis:
     """Full computation of village coverage and KPI inputs, in memory (nothing is written)."""
-    step = progress or (lambda _msg: None)
-    step("reading layers")
+    (progress or (lambda _msg: None))("reading layers")
     with ws.snapshot() as snap:
         layers = read_inputs(ws, snap)
         revision = snap.revision
-    chosen = workspace_model(ws, model)
-    step(f"computing coverage ({chosen.name} model)")
+    return _analysis(ws, layers, revision, model=workspace_model(ws, model), progress=progress)
+
+
+def _analysis(
+    ws: Workspace,
+    layers: InputLayers,
+    revision: int,
+    *,
+    model: CoverageModel,
+    coverage: pd.DataFrame | None = None,
+    progress: Progress | None = None,
+) -> Analysis:
+    """The analysis of ``layers`` read at ``revision``: with the stored ``coverage``, else computing it."""
+    step = progress or (lambda _msg: None)
     cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
-    coverage = coverage_from_layers(
-        layers, metric_crs=ws.metric_crs, model=chosen, ftth_reach_m=ws.config.ftth_reach_m
-    )
+    stored = coverage is not None
+    if coverage is None:
+        step(f"computing coverage ({model.name} model)")
+        coverage = coverage_from_layers(
+            layers, metric_crs=ws.metric_crs, model=model, ftth_reach_m=ws.config.ftth_reach_m, cells=cells
+        )
     step("KPIs")
     inputs = build_inputs(
         layers,
         coverage,
-        model=chosen,
+        model=model,
         metric_crs=ws.metric_crs,
         ftth_reach_m=ws.config.ftth_reach_m,
         cells=cells,
     )
-    return Analysis(ws, layers, coverage, chosen, cells, inputs, revision=revision, coverage_stored=False)
+    table = as_coverage_table(coverage)
+    return Analysis(ws, layers, table, model, cells, inputs, revision=revision, coverage_stored=stored)
 
 
 def store_coverage(analysis: Analysis, *, author: str | None = None) -> int:
@@ -251,18 +266,8 @@ def load(ws: Workspace, *, progress: Progress | None = None) -> Analysis:
         layers = read_inputs(ws, snap)
         revision = snap.revision
     if coverage.empty or not current:
-        return analyse(ws, progress=progress)
-    model_name = str(coverage["model"].iloc[0])
+        return _analysis(ws, layers, revision, model=workspace_model(ws), progress=progress)
+    chosen = workspace_model(ws, str(coverage["model"].iloc[0]))
     if set(coverage["village_id"]) != set(layers.villages["village_id"]):
-        return analyse(ws, model=model_name, progress=progress)
-    chosen = workspace_model(ws, model_name)
-    cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
-    inputs = build_inputs(
-        layers,
-        coverage,
-        model=chosen,
-        metric_crs=ws.metric_crs,
-        ftth_reach_m=ws.config.ftth_reach_m,
-        cells=cells,
-    )
-    return Analysis(ws, layers, as_coverage_table(coverage), chosen, cells, inputs, revision=revision)
+        return _analysis(ws, layers, revision, model=chosen, progress=progress)
+    return _analysis(ws, layers, revision, model=chosen, coverage=coverage, progress=progress)

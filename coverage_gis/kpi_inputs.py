@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
-from coverage_gis.coverage import coverage_by_village, ftth_coverage, mobile_coverage
+from coverage_gis.coverage import coverage_by_village, coverage_of_points
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.network import CellTable, cell_table_or_empty, site_operators
@@ -95,13 +95,8 @@ def poi_rows(
     p["category"] = pois["category"].to_numpy()
     p["poi_id"] = pois["poi_id"].to_numpy()
     receivers = pois.assign(has_grid_power=True)
-    mob = mobile_coverage(receivers, cells, model=model, metric_crs=metric_crs)
-    fib = ftth_coverage(
-        receivers,
-        layers.fiber_routes,
-        layers.fiber_nodes,
-        metric_crs=metric_crs,
-        ftth_reach_m=ftth_reach_m,
+    mob, fib = coverage_of_points(
+        receivers, layers, cells, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
     )
     p["mobile_bb"] = mob.mobile_bb
     p["ftth"] = fib.ftth

@@ -25,14 +25,14 @@ from scipy.spatial import cKDTree
 
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.coverage import MOBILE_COLUMNS, aligned_coverage, mobile_columns, mobile_coverage
-from coverage_gis.crs import metric_to_lonlat
+from coverage_gis.crs import BBox, metric_to_lonlat
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load, store_coverage
 from coverage_gis.errors import StaleRevision
 from coverage_gis.kpi import compute_kpis, update_kpi_rows
 from coverage_gis.kpi_inputs import KpiInputs, inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.network import CellTable, cell_table, concat_tables, points_xy_m
-from coverage_gis.revisions import BBox, RevisionRecord, coverage_changes, history
+from coverage_gis.revisions import RevisionRecord, coverage_changes, history
 from coverage_gis.site_edits import SiteEdit, apply_edits, site_records
 from coverage_gis.workspace import Workspace
 

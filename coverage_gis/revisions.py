@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from coverage_gis._values import optional_bool, plain_scalar
+from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound
 
 if TYPE_CHECKING:
     from coverage_gis.workspace import Workspace
-
-BBox = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -28,15 +27,14 @@ from typing import Annotated, Any, TypeVar
 import pandas as pd
 import yaml
 from filelock import FileLock, Timeout
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from coverage_gis._documents import DOCUMENT_CONFIG, NonNegativeNumber, Text, parse_document, read_yaml
-from coverage_gis.crs import check_metric_crs
+from coverage_gis._documents import NonNegativeNumber, Text, parse_document, read_yaml
+from coverage_gis.crs import BBox, check_metric_crs
 from coverage_gis.errors import Conflict, LayerValidationError, WorkspaceError
 from coverage_gis.layers import get_schema
 from coverage_gis.revisions import RevisionRecord
 from coverage_gis.storage import GeoPackageStorage, RowEditor, Snapshot, WorkspaceStorage
-from coverage_gis.storage.base import BBox
 from coverage_gis.validation import validate_layer
 
 T = TypeVar("T")
@@ -50,34 +48,6 @@ _LOCK_NAME = ".workspace.lock"
 DEFAULT_LOCK_TIMEOUT_S = 10.0
 
 
-@dataclass
-class WorkspaceConfig:
-    """Contents of ``workspace.yaml``."""
-
-    name: str
-    metric_crs: str | None = None
-    provinces: list[str] = field(default_factory=list)
-    model: str = "radius"
-    plan: str | None = None
-    ftth_reach_m: float = 500.0
-    synthetic: bool = False
-    description: str = ""
-    created: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any], source: str) -> WorkspaceConfig:
-        """Settings from a parsed ``workspace.yaml``; :class:`WorkspaceError` naming the key otherwise."""
-        try:
-            doc = parse_document(_ConfigDocument, raw, source=source)
-        except LayerValidationError as exc:
-            raise WorkspaceError(str(exc)) from None
-        config = cls(**doc.model_dump())
-        if config.metric_crs:
-            check_metric_crs(config.metric_crs)
-        return config
-
-
 def _as_text(value: object) -> object:
     # YAML reads unquoted codes (52) and timestamps as numbers and datetimes.
     return value if value is None or isinstance(value, str) else str(value)
@@ -86,10 +56,10 @@ def _as_text(value: object) -> object:
 Code = Annotated[str, BeforeValidator(_as_text)]
 
 
-class _ConfigDocument(BaseModel):
-    """``workspace.yaml``: the fields of :class:`WorkspaceConfig`, nothing else."""
+class WorkspaceConfig(BaseModel):
+    """Contents of ``workspace.yaml``: these settings and nothing else (checked on load and on change)."""
 
-    model_config = DOCUMENT_CONFIG
+    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True)
 
     name: Text
     metric_crs: str | None = None
@@ -101,6 +71,17 @@ class _ConfigDocument(BaseModel):
     description: str = ""
     created: Code = ""
     extra: dict[str, Any] = {}
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any], source: str) -> WorkspaceConfig:
+        """Settings from a parsed ``workspace.yaml``; :class:`WorkspaceError` naming the key otherwise."""
+        try:
+            config = parse_document(cls, raw, source=source)
+        except LayerValidationError as exc:
+            raise WorkspaceError(str(exc)) from None
+        if config.metric_crs:
+            check_metric_crs(config.metric_crs)
+        return config
 
 
 class Workspace:
@@ -133,11 +114,14 @@ class Workspace:
         if folder.exists() and any(folder.iterdir()):
             raise WorkspaceError(f"{folder} exists and is not empty; choose a new folder")
         folder.mkdir(parents=True, exist_ok=True)
-        config = WorkspaceConfig(
-            name=name or folder.name,
-            metric_crs=check_metric_crs(metric_crs) if metric_crs else None,
-            created=datetime.now(UTC).isoformat(timespec="seconds"),
-            **settings,
+        config = WorkspaceConfig.from_mapping(
+            {
+                "name": name or folder.name,
+                "metric_crs": check_metric_crs(metric_crs) if metric_crs else None,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                **settings,
+            },
+            source=f"settings of the new workspace {folder}",
         )
         ws = cls(folder, config)
         ws.save_config()
@@ -180,18 +164,18 @@ class Workspace:
 
     def save_config(self) -> None:
         """Write ``workspace.yaml`` atomically."""
-        text = yaml.safe_dump(asdict(self.config), allow_unicode=True, sort_keys=False)
+        text = yaml.safe_dump(self.config.model_dump(), allow_unicode=True, sort_keys=False)
         _atomic_write_text(self.path / CONFIG_NAME, text)
 
     def update_config(self, **changes: Any) -> None:
         """Change settings and save them (under the workspace lock)."""
+        unknown = sorted(set(changes) - set(WorkspaceConfig.model_fields))
+        if unknown:
+            raise WorkspaceError(f"unknown workspace setting {unknown[0]!r}")
         with self.lock():
-            for key, value in changes.items():
-                if not hasattr(self.config, key):
-                    raise WorkspaceError(f"unknown workspace setting {key!r}")
-                setattr(self.config, key, value)
-            if self.config.metric_crs:
-                check_metric_crs(self.config.metric_crs)
+            self.config = WorkspaceConfig.from_mapping(
+                {**self.config.model_dump(), **changes}, source=str(self.path / CONFIG_NAME)
+            )
             self.save_config()
 
     def edit_config(self, change: Callable[[WorkspaceConfig], T]) -> T:

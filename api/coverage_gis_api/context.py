@@ -30,7 +30,7 @@ import pandas as pd
 
 from coverage_gis.access import KeyRing
 from coverage_gis.admin import LEVEL_COLUMNS
-from coverage_gis.coverage import coverage_by_village
+from coverage_gis.coverage import COVERAGE_RESULT_COLUMNS, coverage_by_village
 from coverage_gis_api.settings import Settings
 
 if TYPE_CHECKING:
@@ -80,37 +80,34 @@ class ServingContext(Protocol):
     def view(self) -> Revisioned: ...
 
 
-#: Columns of the village table (API names), in response order.
-VILLAGE_COLUMNS: tuple[str, ...] = (
-    "village_id",
-    "name",
-    "kind",
+#: Admin columns of the village table (API names), both hierarchies, in response order.
+_ADMIN_COLUMNS: tuple[str, ...] = (
     "province_code",
     "province_name",
     "district_code",
     "district_name",
     "commune_code",
     "commune_name",
-    "census_commune_id",
+)
+_ADMIN_2025_COLUMNS: tuple[str, ...] = (
     "province_2025",
     "province_2025_name",
     "commune_2025",
     "commune_2025_name",
+)
+#: Columns of the village table (API names), in response order: the village, its admin
+#: units, its coverage result (``village_coverage`` fields) and its position.
+VILLAGE_COLUMNS: tuple[str, ...] = (
+    "village_id",
+    "name",
+    "kind",
+    *_ADMIN_COLUMNS,
+    "census_commune_id",
+    *_ADMIN_2025_COLUMNS,
     "households",
     "population",
     "has_grid_power",
-    "mobile_bb",
-    "best_tech",
-    "operators",
-    "n_operators",
-    "best_signal_dbm",
-    "has_4g",
-    "has_5g",
-    "ftth",
-    "fiber_distance_m",
-    "ftth_operators",
-    "mobile_gap_reason",
-    "ftth_gap_reason",
+    *COVERAGE_RESULT_COLUMNS,
     "lon",
     "lat",
 )
@@ -158,18 +155,7 @@ def _village_table(analysis: Analysis) -> pd.DataFrame:
         admin[col] = admin[col].astype(object).where(admin[col].notna(), own[col].astype(object))
     table = own[["village_id", "name", "kind", "census_commune_id", "households", "population"]].copy()
     table["has_grid_power"] = own["has_grid_power"].astype("boolean")
-    for col in (
-        "province_code",
-        "province_name",
-        "district_code",
-        "district_name",
-        "commune_code",
-        "commune_name",
-        "province_2025",
-        "province_2025_name",
-        "commune_2025",
-        "commune_2025_name",
-    ):
+    for col in (*_ADMIN_COLUMNS, *_ADMIN_2025_COLUMNS):
         table[col] = admin[col].to_numpy(dtype=object)
     cov = coverage_by_village(analysis.coverage, table["village_id"].to_numpy(dtype=object))
     for col in VILLAGE_COLUMNS:

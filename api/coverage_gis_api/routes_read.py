@@ -19,6 +19,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from coverage_gis.coverage import coverage_at_point
+from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound
 from coverage_gis_api.context import AppContext, WorkspaceView
 from coverage_gis_api.errors import InvalidField
@@ -38,7 +39,6 @@ from coverage_gis_api.models import (
 )
 from coverage_gis_api.security import Principal, principal_dependencies
 
-BBox = tuple[float, float, float, float]
 LevelName = Literal["province", "district", "commune", "province_2025", "commune_2025"]
 _CODE = Query(max_length=32, pattern=r"^[0-9A-Za-z_.\-]+$")
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
+from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound, StaleRevision
 from coverage_gis.live import ChangeResult, LiveWorkspace
 from coverage_gis.site_edits import site_records
@@ -33,7 +34,7 @@ from coverage_gis_api.models import (
     SitePatch,
     Status,
 )
-from coverage_gis_api.routes_read import ERROR_RESPONSES, BBox, bbox_mask, bbox_query
+from coverage_gis_api.routes_read import ERROR_RESPONSES, bbox_mask, bbox_query
 from coverage_gis_api.security import Principal, check_site_edit, principal_dependencies
 
 _ETAG = re.compile(r'^\s*(?:W/)?"rev-(\d+)"\s*$')

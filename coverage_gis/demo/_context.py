@@ -19,10 +19,8 @@ from coverage_gis.boundaries import Province
 from coverage_gis.crs import lonlat_to_metric, metric_crs_for_lon, metric_to_lonlat
 from coverage_gis.demo._rng import stream
 from coverage_gis.demo.terrain import Relief
+from coverage_gis.models.base import BoolArray, FloatArray, IntArray
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
 ObjArray = NDArray[np.object_]
 
 #: District holding each province's capital (by name: some 2009 units lack a code).

@@ -23,11 +23,8 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from coverage_gis.models.base import BROADBAND_TECHS
+from coverage_gis.models.base import BROADBAND_TECHS, BoolArray, FloatArray
 from coverage_gis.vocabulary import ENVIRONMENTS, TECHS
-
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 BROADBAND: tuple[str, ...] = tuple(t for t in TECHS if t in BROADBAND_TECHS)
 #: Within this distance of a mast a sector's bearing test is not trusted (see served()).

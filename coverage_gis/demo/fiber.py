@@ -31,9 +31,7 @@ from coverage_gis.demo._coverage_check import any_within, lines_near, near_lines
 from coverage_gis.demo.gaps import FIBER_CLEARANCE_M, GapPlan
 from coverage_gis.demo.roads import RoadNetwork, linestrings
 from coverage_gis.demo.sites import DemoGenerationError
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from coverage_gis.models.base import FloatArray, IntArray
 
 #: FTTH reach the guarantees are built for (the default ``ftth_reach_m``), and the margin kept.
 FTTH_REACH_M = 500.0

@@ -20,9 +20,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from coverage_gis.demo._context import ProvinceContext
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from coverage_gis.models.base import FloatArray, IntArray
 
 #: Other villages keep at least this far from a village without mobile broadband…
 MOBILE_VILLAGE_CLEARANCE_M = 2500.0

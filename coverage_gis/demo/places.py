@@ -16,13 +16,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
-from numpy.typing import NDArray
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.demo._context import ProvinceContext
 from coverage_gis.demo.sites import SiteSet
-
-FloatArray = NDArray[np.float64]
+from coverage_gis.models.base import FloatArray
 
 
 @dataclass(frozen=True)

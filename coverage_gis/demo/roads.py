@@ -29,9 +29,7 @@ from scipy.spatial import Delaunay
 
 from coverage_gis.demo._context import ProvinceContext
 from coverage_gis.demo._files import atomic_path
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from coverage_gis.models.base import FloatArray, IntArray
 
 #: Spacing of the shape points of a road, metres.
 STEP_M = 350.0

@@ -16,15 +16,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
-from numpy.typing import NDArray
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.demo._context import ProvinceContext
 from coverage_gis.demo.gaps import GapPlan, SpecialVillage
 from coverage_gis.demo.names import NamingStyle, commune_style, village_labels, village_name
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from coverage_gis.models.base import FloatArray, IntArray
 
 PEOPLE_PER_VILLAGE = 1450.0
 PEOPLE_PER_HOUSEHOLD = 3.8

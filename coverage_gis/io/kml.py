@@ -30,7 +30,7 @@ from shapely.geometry.base import BaseGeometry
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.vector import one_line, zip_member_names
+from coverage_gis.io.vector import choose_source_layer, one_line, zip_member_names
 
 _CONTAINERS = frozenset({"Document", "Folder"})
 _GEOMETRIES = frozenset({"Point", "LineString", "LinearRing", "Polygon", "MultiGeometry"})
@@ -248,22 +248,7 @@ def read_kml(
     root = _parse(_read_kml_bytes(path, max_bytes=max_bytes), source=source)
     layers = _collect_layers(root)
     names = [layer.name for layer in layers]
-    if not layers:
-        raise LayerValidationError("contains no Placemarks", source=source)
-    if source_layer is not None:
-        if source_layer not in names:
-            raise LayerValidationError(
-                f"no folder {source_layer!r} with Placemarks; folders: {', '.join(names)}", source=source
-            )
-        chosen = layers[names.index(source_layer)]
-    elif len(layers) > 1:
-        raise LayerValidationError(
-            f"has {len(layers)} folders with Placemarks; choose one with --source-layer "
-            f"(layers: {', '.join(names)})",
-            source=source,
-        )
-    else:
-        chosen = layers[0]
+    chosen = layers[choose_source_layer(names, source_layer, source=source, parts="folders with Placemarks")]
     records = [_attributes(p) for p in chosen.placemarks]
     frame = pd.DataFrame.from_records(records, index=pd.RangeIndex(len(records)))
     if not with_geometry:

@@ -27,11 +27,10 @@ from typing import Any, Protocol
 import geopandas as gpd
 import pandas as pd
 
-from coverage_gis.crs import STORAGE_CRS
+from coverage_gis.crs import STORAGE_CRS, BBox
 from coverage_gis.layers import LayerSchema
 from coverage_gis.revisions import RevisionRecord
 
-BBox = tuple[float, float, float, float]
 #: One row: column name → value; layers with geometry carry a shapely geometry
 #: (EPSG:4326) under ``"geometry"``.
 Record = Mapping[str, Any]

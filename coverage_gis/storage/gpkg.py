@@ -34,11 +34,11 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from coverage_gis._values import plain_value
-from coverage_gis.crs import STORAGE_CRS
+from coverage_gis.crs import STORAGE_CRS, BBox
 from coverage_gis.errors import Conflict, NotFound, WorkspaceError
 from coverage_gis.layers import LayerSchema, get_schema
 from coverage_gis.revisions import RevisionRecord, revision_rows
-from coverage_gis.storage.base import ROW_EDITED_LAYERS, ROW_KEYS, BBox, Record, empty_layer
+from coverage_gis.storage.base import ROW_EDITED_LAYERS, ROW_KEYS, Record, empty_layer
 
 _BUSY_TIMEOUT_S = 5.0
 _STORAGE_SRS_ID = 4326

@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from coverage_gis.crs import union_bounds
 from coverage_gis.layers import get_schema
 from coverage_gis.tiles.mercator import Bounds
 from coverage_gis.tiles.raster import TECH_CHOICES, ramp_legend, renderer_legend
@@ -146,26 +145,12 @@ def _layers_for(layer: str, style: Mapping[str, Any]) -> tuple[list[dict[str, An
 
 
 def _layer_bounds(analysis: Analysis, layer: str) -> Bounds | None:
-    frame = analysis.layers.geo(layer)
-    if not len(frame):
-        return None
-    west, south, east, north = (float(v) for v in frame.total_bounds)
-    if not np.isfinite([west, south, east, north]).all():
-        return None
-    return (west, south, east, north)
+    return union_bounds([analysis.layers.geo(layer).total_bounds])
 
 
 def workspace_bounds(analysis: Analysis) -> Bounds | None:
     """Extent of the villages and communes, lon/lat (what the map should fit)."""
-    parts = [b for name in ("villages", "communes") if (b := _layer_bounds(analysis, name)) is not None]
-    if not parts:
-        return None
-    return (
-        min(b[0] for b in parts),
-        min(b[1] for b in parts),
-        max(b[2] for b in parts),
-        max(b[3] for b in parts),
-    )
+    return union_bounds(b for name in ("villages", "communes") if (b := _layer_bounds(analysis, name)))
 
 
 def _pad(bounds: Bounds, fraction: float = 0.02) -> Bounds:
