@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from coverage_gis import __version__
 from coverage_gis.errors import (
@@ -24,6 +25,9 @@ from coverage_gis.errors import (
     PermissionDenied,
     WorkspaceError,
 )
+
+if TYPE_CHECKING:
+    from coverage_gis.cli._args import Subcommands
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -41,7 +45,7 @@ EXIT_CODES: tuple[tuple[type[CoverageGISError], int], ...] = (
 )
 
 
-def _command_modules() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+def _command_modules() -> list[Callable[[Subcommands], None]]:
     # Imported when the parser is built (not when coverage_gis.cli is imported): each
     # module owns its commands.
     from coverage_gis.cli import (
