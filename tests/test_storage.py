@@ -124,3 +124,21 @@ def test_first_edit_on_unstored_coverage_stores_it_first(tiny_ws: Workspace) -> 
     assert int(stored.loc["V1", "revision"]) == 1
     fresh = engine.compute(tiny_ws, write=False).coverage.set_index("village_id")
     assert stored["mobile_bb"].to_dict() == fresh["mobile_bb"].to_dict()
+
+
+def test_a_refresh_after_an_import_writes_nothing(tiny_ws: Workspace) -> None:
+    """A server refreshing after another process imported layers reads; it writes no recompute."""
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    villages = tiny_ws.read_layer("villages")
+    tiny_ws.write_layers(
+        {"villages": villages[villages["village_id"] != "V3"]},
+        revision=RevisionRecord(summary="import 2 villages", author="t", coverage_current=False),
+    )
+    digest, revision = _digest(tiny_ws.gpkg_path), tiny_ws.revision
+    assert live.refresh()
+    assert live.revision == revision == 2
+    assert not live.analysis.coverage_stored
+    assert list(live.analysis.coverage["village_id"]) == ["V1", "V2"]
+    assert _digest(tiny_ws.gpkg_path) == digest
+    assert engine.load(tiny_ws).revision == revision
+    assert _digest(tiny_ws.gpkg_path) == digest
