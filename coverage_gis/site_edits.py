@@ -23,6 +23,7 @@ from shapely.geometry import Point
 from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import Conflict, LayerValidationError, NotFound
+from coverage_gis.input_layers import as_geo
 from coverage_gis.layers import get_schema
 from coverage_gis.validation import validate_layer
 
@@ -78,8 +79,7 @@ def _site_frame(values: Mapping[str, Any], *, source: str) -> gpd.GeoDataFrame:
     attrs = {k: [v] for k, v in values.items() if k not in _COORD_KEYS}
     frame = gpd.GeoDataFrame(attrs, geometry=[Point(lon, lat)], crs=STORAGE_CRS)
     clean, _ = validate_layer(frame, get_schema("sites"), source=source)
-    assert isinstance(clean, gpd.GeoDataFrame)
-    return clean
+    return as_geo(clean, "sites")
 
 
 def _cells_frame(cells: Sequence[Mapping[str, Any]], site_id: str, *, source: str) -> pd.DataFrame:

@@ -201,7 +201,6 @@ def _gap_table(analysis: Analysis, villages: pd.DataFrame, kind: str) -> gpd.Geo
             out["commune_code"] = np.where(pd.notna(found), found, out["commune_code"].to_numpy(dtype=object))
     out["lon"] = out.geometry.x.to_numpy(dtype=np.float64) if len(out) else np.empty(0)
     out["lat"] = out.geometry.y.to_numpy(dtype=np.float64) if len(out) else np.empty(0)
-    assert isinstance(out, gpd.GeoDataFrame)
     return out
 
 

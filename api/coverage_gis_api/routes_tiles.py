@@ -24,8 +24,8 @@ from coverage_gis.engine import Analysis
 from coverage_gis.live import ChangeResult
 from coverage_gis.tiles import MAX_ZOOM, TileCache, TileService, tilejson
 from coverage_gis.tiles.cache import CachedTile
-from coverage_gis.tiles.style import layer_attribution, workspace_bounds
-from coverage_gis.tiles.vector import VECTOR_LAYERS
+from coverage_gis.tiles.style import layer_attribution
+from coverage_gis.tiles.vector import VECTOR_LAYERS, workspace_bounds
 from coverage_gis_api.context import ServingContext
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"

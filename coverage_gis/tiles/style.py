@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from coverage_gis.crs import union_bounds
 from coverage_gis.layers import get_schema
 from coverage_gis.tiles.mercator import Bounds
 from coverage_gis.tiles.raster import TECH_CHOICES, ramp_legend, renderer_legend
-from coverage_gis.tiles.vector import VECTOR_LAYERS
+from coverage_gis.tiles.vector import VECTOR_LAYERS, layer_bounds, workspace_bounds
 
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
@@ -144,15 +143,6 @@ def _layers_for(layer: str, style: Mapping[str, Any]) -> tuple[list[dict[str, An
     return out, items
 
 
-def _layer_bounds(analysis: Analysis, layer: str) -> Bounds | None:
-    return union_bounds([analysis.layers.geo(layer).total_bounds])
-
-
-def workspace_bounds(analysis: Analysis) -> Bounds | None:
-    """Extent of the villages and communes, lon/lat (what the map should fit)."""
-    return union_bounds(b for name in ("villages", "communes") if (b := _layer_bounds(analysis, name)))
-
-
 def _pad(bounds: Bounds, fraction: float = 0.02) -> Bounds:
     west, south, east, north = bounds
     dx = max(east - west, 0.01) * fraction
@@ -196,9 +186,9 @@ def build_style(analysis: Analysis, base_url: str, *, coverage_tech: str = "all"
             "maxzoom": VECTOR_MAXZOOM,
             "promoteId": _PROMOTE_ID[name],
         }
-        layer_bounds = _layer_bounds(analysis, name)
-        if layer_bounds is not None:
-            source["bounds"] = list(_pad(layer_bounds))
+        bounds_of_layer = layer_bounds(analysis, name)
+        if bounds_of_layer is not None:
+            source["bounds"] = list(_pad(bounds_of_layer))
         credit = layer_attribution(name, synthetic=synthetic)
         if credit:
             source["attribution"] = credit

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from coverage_gis._values import Scalar, plain_scalar
 from coverage_gis.coverage import coverage_by_village
+from coverage_gis.crs import union_bounds
 from coverage_gis.errors import NotFound
 from coverage_gis.layers import get_schema
 from coverage_gis.network import site_operators
@@ -194,6 +195,16 @@ def layer_frame(analysis: Analysis, layer: str) -> gpd.GeoDataFrame:
         return _pois_frame(analysis)
     frame = analysis.layers.geo(layer)
     return frame[[*_schema_columns(frame, layer), "geometry"]].copy()
+
+
+def layer_bounds(analysis: Analysis, layer: str) -> Bounds | None:
+    """Lon/lat extent of one layer with geometry (None when it has no features)."""
+    return union_bounds([analysis.layers.geo(layer).total_bounds])
+
+
+def workspace_bounds(analysis: Analysis) -> Bounds | None:
+    """Extent of the villages and communes, lon/lat (what the map should fit)."""
+    return union_bounds(b for name in ("villages", "communes") if (b := layer_bounds(analysis, name)))
 
 
 def layer_fields(layer: str) -> dict[str, str]:
@@ -387,20 +398,7 @@ class VectorTileSet:
 
     def bounds_lonlat(self) -> Bounds | None:
         """Extent of the workspace's villages and communes (what the map should show)."""
-        parts = [
-            frame.total_bounds
-            for name in ("villages", "communes")
-            if isinstance(frame := self.analysis.layers.get(name), gpd.GeoDataFrame) and len(frame)
-        ]
-        if not parts:
-            return None
-        stacked = np.vstack(parts)
-        return (
-            float(stacked[:, 0].min()),
-            float(stacked[:, 1].min()),
-            float(stacked[:, 2].max()),
-            float(stacked[:, 3].max()),
-        )
+        return workspace_bounds(self.analysis)
 
 
 def tilejson(
