@@ -135,6 +135,17 @@ class TerrainModel:
             ground = np.where(np.isnan(ground), given_m, ground)
         return np.asarray(np.nan_to_num(ground, nan=0.0), dtype=np.float64)
 
+    def _ground_of(self, points: ReceiverArrays, used: IntArray) -> FloatArray:
+        """Ground height of every point (0 where unused): DEM, else the points' own, else 0."""
+        # A mask is O(n); np.unique sorts (and is very slow on large arrays in numpy 2.4).
+        mask = np.zeros(len(points), dtype=bool)
+        mask[used] = True
+        ground = np.zeros(len(points))
+        ground[mask] = self._ground_with_fallback(
+            points.x_m[mask], points.y_m[mask], None if points.ground_m is None else points.ground_m[mask]
+        )
+        return ground
+
     def _sites(self, cells: CellArrays) -> tuple[SiteArrays, IntArray]:
         """Distinct radio sites of the cells (position, antenna height, carrier) and each cell's site."""
         key = np.column_stack([cells.x_m, cells.y_m, cells.height_m, cells.band_mhz])
@@ -209,14 +220,7 @@ class TerrainModel:
         if recv.size == 0:
             return CandidatePairs.empty()
         sites, site_of_cell = self._sites(cells)
-        used = np.zeros(len(receivers), dtype=bool)
-        used[recv] = True
-        rx_ground = np.zeros(len(receivers))
-        rx_ground[used] = self._ground_with_fallback(
-            receivers.x_m[used],
-            receivers.y_m[used],
-            None if receivers.ground_m is None else receivers.ground_m[used],
-        )
+        rx_ground = self._ground_of(receivers, recv)
         dx, dy = pair_offsets_m(receivers, cells, recv, cell)
         site = site_of_cell[cell]
         height_difference = sites.ground_m[site] + cells.height_m[cell] - rx_ground[recv] - receivers.height_m
