@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pyproj
 
+from coverage_gis._arrays import distinct_rows
 from coverage_gis.errors import WorkspaceError
 from coverage_gis.models.base import (
     CandidatePairs,
@@ -148,13 +149,9 @@ class TerrainModel:
 
     def _sites(self, cells: CellArrays) -> tuple[SiteArrays, IntArray]:
         """Distinct radio sites of the cells (position, antenna height, carrier) and each cell's site."""
-        key = np.column_stack([cells.x_m, cells.y_m, cells.height_m, cells.band_mhz])
-        order = np.lexsort(key.T[::-1])
-        new = np.ones(order.size, dtype=bool)
-        new[1:] = (np.diff(key[order], axis=0) != 0).any(axis=1)
-        first = order[new]
-        site_of_cell = np.empty(order.size, dtype=np.int64)
-        site_of_cell[order] = np.cumsum(new) - 1
+        first, site_of_cell = distinct_rows(
+            np.column_stack([cells.x_m, cells.y_m, cells.height_m, cells.band_mhz])
+        )
         ground = self._ground_with_fallback(
             cells.x_m[first], cells.y_m[first], None if cells.ground_m is None else cells.ground_m[first]
         )

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from coverage_gis._arrays import distinct_rows
 from coverage_gis.terrain.cache import SiteCache, SiteKey, receiver_keys
 from coverage_gis.terrain.dem import Bounds, Dem, MetricSampler
 
@@ -281,12 +282,7 @@ class TerrainEngine:
         rkeys = receiver_keys(rx_x_m, rx_y_m)
         # One profile per distinct (site, receiver): the sectors and operators of a site
         # share it.
-        order = np.lexsort((rkeys, site_index))
-        new = np.ones(n, dtype=bool)
-        new[1:] = (np.diff(site_index[order]) != 0) | (np.diff(rkeys[order]) != 0)
-        first = order[new]
-        distinct_of = np.empty(n, dtype=np.int64)
-        distinct_of[order] = np.cumsum(new) - 1
+        first, distinct_of = distinct_rows(np.column_stack([site_index, rkeys]))
         loss = np.full(first.size, np.nan)
         starts = np.flatnonzero(np.append(True, np.diff(site_index[first]) != 0))
         groups = np.split(np.arange(first.size), starts[1:])
