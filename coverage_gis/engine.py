@@ -33,7 +33,7 @@ from coverage_gis.revisions import RevisionRecord, coverage_changes, default_aut
 from coverage_gis.routing import load_road_graph
 from coverage_gis.scorecard import read_indicator_table, scorecard
 from coverage_gis.storage import LayerReader
-from coverage_gis.workspace import MODEL_SETTINGS_NAME, Workspace
+from coverage_gis.workspace import Workspace
 
 Progress = Callable[[str], None]
 
@@ -51,9 +51,12 @@ def read_inputs(ws: Workspace, snapshot: LayerReader | None = None) -> InputLaye
 
 def workspace_model(ws: Workspace, name: str | None = None) -> CoverageModel:
     """The coverage model the workspace asks for (or ``name``), with its own settings file if any."""
-    own = ws.path / MODEL_SETTINGS_NAME
-    settings = load_model_settings(own) if own.is_file() else None
-    return create_model(name or ws.config.model, settings, dem_path=ws.dem_path, metric_crs=ws.metric_crs)
+    return create_model(
+        name or ws.config.model,
+        load_model_settings(ws.model_settings_path),
+        dem_path=ws.dem_path,
+        metric_crs=ws.metric_crs,
+    )
 
 
 @dataclass

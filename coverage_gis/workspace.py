@@ -154,6 +154,12 @@ class Workspace:
         return tiles if tiles.is_dir() and any(tiles.glob("*.[hH][gG][tT]")) else None
 
     @property
+    def model_settings_path(self) -> Path | None:
+        """The workspace's own ``coverage_models.yaml``, else None (the shipped settings apply)."""
+        p = self.path / MODEL_SETTINGS_NAME
+        return p if p.is_file() else None
+
+    @property
     def roads_path(self) -> Path | None:
         p = self.path / ROADS_NAME
         return p if p.is_file() else None
