@@ -7,8 +7,9 @@ Each model lives in its own module and implements
   class, restricted to the sector;
 * ``pathloss`` (:mod:`~coverage_gis.models.pathloss`): link budget with COST-231 Hata
   or 3GPP 38.901 and the antenna pattern, against a threshold per tech;
-* ``terrain`` (:mod:`~coverage_gis.models.terrain`): the link budget plus DEM
-  knife-edge diffraction.
+* ``terrain`` (:mod:`~coverage_gis.models.terrain`): the link budget over a DEM, with
+  the terrain's diffraction (delta-Bullington) or Longley–Rice ITM
+  (:mod:`coverage_gis.terrain`).
 
 This module owns the mapping from a model name to its class and the default location
 of the settings file (``layers/coverage_models.yaml``).

@@ -14,5 +14,6 @@ One module per concern:
 * :mod:`~coverage_gis.terrain.raster` — best-server signal rasters and GeoTIFF output.
 
 The coverage model built on them is :class:`coverage_gis.models.terrain.TerrainModel`.
-Kernels are compiled with numba on first use (cached on disk).
+Kernels are compiled with numba on first use (cached on disk). Owners and layering:
+``docs/architecture.md`` (Terrain); the method: ``docs/terrain.md``.
 """

@@ -10,8 +10,9 @@ computed once and cached by the model, so re-rendering after a site edit recompu
 that site only. :func:`write_signal_geotiff` writes the level band as a float32 GeoTIFF
 (NaN nodata, tiled, DEFLATE).
 
-Map tiles call :meth:`TerrainModel.best_signal_at` directly with their pixel centres
-(any point set in the metric CRS).
+:meth:`TerrainModel.best_signal_at` takes any point set in the metric CRS (a map
+tile's pixel centres, say); :mod:`coverage_gis.tiles` does not call it yet (see
+``docs/terrain.md``).
 """
 
 from __future__ import annotations
