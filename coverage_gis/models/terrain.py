@@ -52,7 +52,7 @@ from coverage_gis.models.base import (
     ReceiverArrays,
     pairs_within_reach,
 )
-from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m
+from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m, select_pairs
 from coverage_gis.models.settings import ModelSettings
 from coverage_gis.terrain.dem import open_dem
 from coverage_gis.terrain.engine import (
@@ -245,10 +245,7 @@ class TerrainModel:
         served = signal >= threshold
         blocked = (flat >= threshold) & ~served
         pairs = CandidatePairs(recv, cell, dist, signal, served, blocked)
-        if keep_unserved:
-            return pairs
-        keep = np.flatnonzero(served | blocked)
-        return CandidatePairs(recv[keep], cell[keep], dist[keep], signal[keep], served[keep], blocked[keep])
+        return pairs if keep_unserved else select_pairs(pairs, served | blocked)
 
     # ------------------------------------------------------------------ rasters
 
