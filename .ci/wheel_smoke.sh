@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the wheel, install it into a fresh venv outside the checkout and use it as a user
 # would: build the demo, compute, and answer one API request. Proves the wheel carries
-# its schemas, boundaries, plans and web assets (nothing read from the source tree).
+# its schemas, boundaries, plans, web assets and the terrain package (nothing read from the
+# source tree).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 python="${PYTHON:-python3}"
@@ -13,11 +14,12 @@ trap 'rm -rf "$work"' EXIT
 "$work/venv/bin/python" -m pip install --quiet "$work"/dist/coverage_gis-*.whl httpx
 cd "$work"   # outside the checkout: nothing can come from the source tree
 "$work/venv/bin/covgis" demo ws --province binh-dinh
+"$work/venv/bin/covgis" compute ws --model terrain   # the terrain package and its numba kernels, installed
 "$work/venv/bin/covgis" compute ws
 "$work/venv/bin/python" - <<'PY'
-import coverage_gis, coverage_gis_api
+import coverage_gis, coverage_gis_api, coverage_gis.terrain
 from pathlib import Path
-for mod in (coverage_gis, coverage_gis_api):
+for mod in (coverage_gis, coverage_gis_api, coverage_gis.terrain):
     assert "site-packages" in mod.__file__, f"{mod.__name__} imported from {mod.__file__}"
 from fastapi.testclient import TestClient
 from coverage_gis_api.app import create_app
