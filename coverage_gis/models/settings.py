@@ -1,10 +1,11 @@
 """Coverage-model settings: the typed, validated form of ``layers/coverage_models.yaml``.
 
 This module owns the schema of the model settings (radii per technology and clutter
-class, link-budget parameters, thresholds, antenna pattern, terrain sampling) and
-their strict parsing: an unknown key, a missing key, a wrong type or an out-of-range
-value raises :class:`~coverage_gis.errors.LayerValidationError` naming the file and the
-dotted key, so a typo in a workspace's settings never silently falls back to a default.
+class, link-budget parameters, thresholds, antenna pattern, terrain sampling and
+method, ITM parameters) and their strict parsing: an unknown key, a missing key, a
+wrong type or an out-of-range value raises
+:class:`~coverage_gis.errors.LayerValidationError` naming the file and the dotted key,
+so a typo in a workspace's settings never silently falls back to a default.
 It also offers the vectorised look-ups (radius, threshold, reference-signal offset per
 cell) that the models share.
 """
@@ -197,7 +198,7 @@ class ModelSettings:
         Per technology, the minimum received level (RxLev, RSCP, RSRP, SS-RSRP)
         at which a cell serves a receiver.
     pathloss, antenna, terrain
-        Parameters of the link budget, antenna pattern and terrain sampling.
+        Parameters of the link budget, antenna pattern and terrain (sampling, method, ITM).
     source
         Where the settings came from (file path), for error messages.
     """
