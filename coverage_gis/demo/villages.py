@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from coverage_gis._arrays import split_exactly
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.demo._context import ProvinceContext
 from coverage_gis.demo.gaps import GapPlan, SpecialVillage
@@ -76,20 +77,6 @@ def village_counts(pop: IntArray, minimum: IntArray | None = None) -> IntArray:
     """Villages per commune: population / :data:`PEOPLE_PER_VILLAGE`, at least the minimum."""
     counts = np.maximum(MIN_PER_COMMUNE, np.rint(pop / PEOPLE_PER_VILLAGE)).astype(np.int64)
     return counts if minimum is None else np.maximum(counts, minimum)
-
-
-def split_exactly(total: int, weights: FloatArray) -> IntArray:
-    """Integers proportional to ``weights`` that add up to ``total`` (largest remainder)."""
-    weights = np.asarray(weights, dtype=np.float64)
-    if total <= 0 or weights.sum() <= 0:
-        return np.zeros(weights.shape, dtype=np.int64)
-    share: FloatArray = weights / weights.sum() * total
-    base: IntArray = np.floor(share).astype(np.int64)
-    rest = total - int(base.sum())
-    # Ties go to the earlier village so the split is reproducible.
-    order = np.argsort(-(share - base), kind="stable")
-    base[order[:rest]] += 1
-    return base
 
 
 def _sample_commune(
