@@ -2,10 +2,10 @@
 
 Owns how many villages a commune has (about one per :data:`PEOPLE_PER_VILLAGE`
 people of its 2009 census population, at least :data:`MIN_PER_COMMUNE`), where they
-lie (seeded rejection sampling inside the commune polygon, spread apart, away from
-the deliberate gaps), what they are called (:mod:`coverage_gis.demo.names`) and how
-the commune's population and households are split among them (exactly: the villages
-of a commune add up to its census total).
+lie (seeded rejection sampling inside the commune polygon and no other one where the
+census outlines overlap, spread apart, away from the deliberate gaps), what they are
+called (:mod:`coverage_gis.demo.names`) and how the commune's population and households
+are split among them (exactly: the villages of a commune add up to its census total).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def _sample_commune(
         size = max(64, 12 * need)
         lon = rng.uniform(west, east, size)
         lat = rng.uniform(south, north, size)
-        inside = shapely.contains_xy(geom, lon, lat)
+        inside = ctx.owned_by(commune, lon, lat)
         lon, lat = lon[inside], lat[inside]
         if lon.size == 0:
             continue
