@@ -71,6 +71,27 @@ KPI_COLUMNS: tuple[str, ...] = (
     "partial",
 )
 
+#: KPI columns that count things (integers); the others are percentages, speeds or flags.
+KPI_COUNT_COLUMNS: frozenset[str] = frozenset(
+    {
+        "villages",
+        "villages_mobile_bb",
+        "villages_ftth",
+        "population",
+        "households",
+        "sites",
+        "shared_sites",
+        "sites_period",
+        "sites_5g",
+        "commune_centres",
+        "priority_pois",
+        "speed_tests",
+        "operator_bts",
+        "villages_2025_inferred",
+        "pop_2009",
+    }
+)
+
 #: What each column of a KPI row measures, in words for headers, legends and the API docs.
 KPI_LABELS: dict[str, str] = {
     "level": "admin level (province, district, commune before the 2025 reform; province_2025, commune_2025)",
@@ -127,6 +148,28 @@ KPI_LABELS: dict[str, str] = {
         "which the boundaries hold whole)"
     ),
 }
+
+
+def labelled_headers(columns: Iterable[str]) -> list[str]:
+    """Column headers that say what each KPI measures (``name: label``), for CSV and XLSX.
+
+    The name comes first, so a reader can still split it off; ``level``, ``code`` and
+    ``name`` (and columns without a label) stay as they are.
+    """
+    identity = {"level", "code", "name"}
+    return [c if c in identity or c not in KPI_LABELS else f"{c}: {KPI_LABELS[c]}" for c in columns]
+
+
+def partial_notes(kpis: pd.DataFrame) -> list[str]:
+    """One sentence per unit the workspace holds only part of (empty when there is none)."""
+    if "partial" not in kpis:
+        return []
+    rows = kpis[kpis["partial"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+    return [
+        f"{row['name']} ({row['level']} {row['code']}) is partial: this workspace holds "
+        f"{float(row['pop_2009_present_pct']):.1f} % of its 2009 census population"
+        for _, row in rows.iterrows()
+    ]
 
 
 def _in_period(commissioned: pd.Series, period: tuple[date, date] | None) -> pd.Series:

@@ -157,7 +157,12 @@ def build_inputs(
     )
 
 
-LEVEL_COLUMNS_FLAT: list[str] = sorted({c for pair in LEVEL_COLUMNS.values() for c in pair})
+#: The admin columns of every KPI input row: each level's code and name, and how the
+#: 2025 units were found.
+LEVEL_COLUMNS_FLAT: list[str] = [
+    *sorted({c for pair in LEVEL_COLUMNS.values() for c in pair}),
+    "admin_2025_method",
+]
 
 
 def inside_5g_zone(pois: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.ndarray:
