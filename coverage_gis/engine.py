@@ -33,6 +33,7 @@ from coverage_gis.plans import Plan, load_plan, plan_for_province
 from coverage_gis.revisions import CoverageChange, RevisionRecord, coverage_is_current, default_author
 from coverage_gis.routing import load_road_graph
 from coverage_gis.scorecard import read_indicator_table, scorecard
+from coverage_gis.speed import workspace_speed_settings
 from coverage_gis.workspace import Workspace
 
 Progress = Callable[[str], None]
@@ -109,7 +110,13 @@ class Analysis:
             categories_5g=list(plan.categories_5g) or DEFAULT_5G_CATEGORIES,
         )
         table = read_indicator_table(indicators_csv) if indicators_csv else None
-        return scorecard(plan, kpis, self.inputs, indicator_table=table)
+        return scorecard(
+            plan,
+            kpis,
+            self.inputs,
+            indicator_table=table,
+            speed_settings=workspace_speed_settings(self.ws.config.extra),
+        )
 
     def gaps(self, kind: str, *, use_roads: bool = True) -> gpd.GeoDataFrame:
         if kind not in GAP_KINDS:

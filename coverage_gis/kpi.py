@@ -19,6 +19,7 @@ from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.network import OPERATORS
+from coverage_gis.speed import grouped_weighted_median
 
 #: POI categories that count as priority places for 5G when a plan names none.
 DEFAULT_5G_CATEGORIES: tuple[str, ...] = (
@@ -111,6 +112,7 @@ class _Columns:
     poi_5g: np.ndarray
     test_kind: np.ndarray
     test_mbps: np.ndarray
+    test_weight: np.ndarray
 
 
 def _columns(
@@ -149,6 +151,8 @@ def _columns(
         poi_5g=_bool(p, "has_5g"),
         test_kind=t["kind"].to_numpy(dtype=object) if len(t) else np.empty(0, dtype=object),
         test_mbps=_floats(t, "download_mbps"),
+        # A tile row stands for its number of tests (coverage_gis.speed weighs the same way).
+        test_weight=_floats(t, "tests") if "tests" in t else np.ones(len(t)),
     )
 
 
@@ -213,7 +217,8 @@ def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.Dat
     priority_pois = count(pi, priority.astype(float))
     priority_5g = count(pi, (priority & c.poi_5g[sp]).astype(float))
 
-    tests = count(ti)
+    test_weight = np.nan_to_num(c.test_weight[selected["t"]], nan=1.0)
+    tests = count(ti, test_weight)
     mobile_speed = np.full(n, np.nan)
     fixed_speed = np.full(n, np.nan)
     if len(ti):
@@ -222,8 +227,7 @@ def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.Dat
         for kind, target in (("mobile", mobile_speed), ("fixed", fixed_speed)):
             mask = kinds == kind
             if mask.any():
-                medians = pd.Series(mbps[mask]).groupby(ti[mask]).median()
-                target[medians.index.to_numpy(dtype=np.int64)] = medians.to_numpy()
+                target[:] = grouped_weighted_median(mbps[mask], test_weight[mask], ti[mask], n)
 
     def as_int(values: np.ndarray) -> np.ndarray:
         return np.asarray(np.rint(values), dtype=np.int64)
