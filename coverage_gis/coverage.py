@@ -27,6 +27,7 @@ from coverage_gis.network import (
     operator_bits,
     receivers_of,
 )
+from coverage_gis.overrides import apply_overrides
 
 #: Distance within which some operator's fiber of any class counts as "present nearby";
 #: beyond it the FTTH gap reason is ``no_fiber_operator`` rather than ``fiber_too_far``.
@@ -176,7 +177,8 @@ def coverage_from_layers(
     ----------
     layers
         Frames by layer name; ``villages`` is required, ``sites``/``cells``,
-        ``fiber_routes``/``fiber_nodes`` and ``communes`` (clutter class) optional.
+        ``fiber_routes``/``fiber_nodes``, ``communes`` (clutter class) and ``overrides``
+        (accepted challenges, applied last) optional.
     metric_crs
         CRS in metres for all distances.
     model
@@ -197,7 +199,9 @@ def coverage_from_layers(
         metric_crs=metric_crs,
         ftth_reach_m=ftth_reach_m,
     )
-    return assemble(villages, mobile, ftth, model_name=model.name, revision=revision)
+    table = assemble(villages, mobile, ftth, model_name=model.name, revision=revision)
+    # Planners' accepted challenges stand over the model at every recompute.
+    return apply_overrides(table, layers.get("overrides"))
 
 
 def assemble(

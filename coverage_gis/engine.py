@@ -19,6 +19,7 @@ import pandas as pd
 
 from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVELS, admin_columns
+from coverage_gis.calibration import calibrated_model, workspace_calibration
 from coverage_gis.costs import load_costs
 from coverage_gis.coverage import coverage_from_layers
 from coverage_gis.errors import LayerValidationError, NotFound
@@ -26,7 +27,6 @@ from coverage_gis.gaps import GAP_KINDS, five_g_gaps, ftth_gaps, mobile_gaps
 from coverage_gis.kpi import DEFAULT_5G_CATEGORIES, compute_kpis
 from coverage_gis.kpi_inputs import KpiInputs, build_inputs
 from coverage_gis.layers import INPUT_LAYERS
-from coverage_gis.models import create_model
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.network import CellTable, cell_table_or_empty
 from coverage_gis.plans import Plan, load_plan, plan_for_province
@@ -40,16 +40,21 @@ Progress = Callable[[str], None]
 
 
 def read_inputs(ws: Workspace) -> dict[str, pd.DataFrame]:
-    """Every input layer of the workspace (empty frames for absent optional layers)."""
-    layers = {name: ws.read_layer(name, missing_ok=True) for name in INPUT_LAYERS}
+    """Every input layer of the workspace, and its challenge decisions (empty frames when absent)."""
+    layers = {name: ws.read_layer(name, missing_ok=True) for name in (*INPUT_LAYERS, "overrides")}
     if layers["villages"].empty:
         raise NotFound(f"{ws.path}: no villages; import a villages layer or run `covgis demo`")
     return layers
 
 
 def workspace_model(ws: Workspace, name: str | None = None) -> CoverageModel:
-    """The coverage model the workspace asks for (or ``name``)."""
-    return create_model(name or ws.config.model, dem_path=ws.dem_path, metric_crs=ws.metric_crs)
+    """The coverage model the workspace asks for (or ``name``), with its stored calibration."""
+    return calibrated_model(
+        name or ws.config.model,
+        calibration=workspace_calibration(ws.config.extra, source=str(ws.path / "workspace.yaml")),
+        dem_path=ws.dem_path,
+        metric_crs=ws.metric_crs,
+    )
 
 
 @dataclass

@@ -34,6 +34,7 @@ from coverage_gis.kpi import compute_kpis, update_kpi_rows
 from coverage_gis.kpi_inputs import KpiInputs, inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.network import CellTable, bits_to_names, cell_table, concat_tables, points_xy_m
+from coverage_gis.overrides import override_columns
 from coverage_gis.revisions import BBox, CoverageChange, RevisionRecord, append_revision, history
 from coverage_gis.site_edits import SiteEdit, apply_edits
 from coverage_gis.workspace import Workspace
@@ -288,6 +289,7 @@ class LiveWorkspace:
                 "has_5g": mobile.has_5g,
                 "mobile_gap_reason": mobile.gap_reason,
             }
+            values = override_columns(subset["village_id"].to_numpy(), values, layers.get("overrides"))
             before = coverage.iloc[village_index][list(MOBILE_COLUMNS)].copy()
             for col, arr in values.items():
                 _set_rows(coverage, village_index, col, arr)

@@ -397,14 +397,35 @@ def _weights(tests: pd.DataFrame) -> FloatArray:
     return np.asarray(pd.to_numeric(tests["tests"], errors="coerce").fillna(1).to_numpy(dtype=float))
 
 
+def _device_arrays(tests: pd.DataFrame) -> tuple[FloatArray, np.ndarray, NDArray[np.bool_]]:
+    """Per row: its device count, its device id, and whether the id is known."""
+    counts = (
+        pd.to_numeric(tests["devices"], errors="coerce").fillna(1).to_numpy(dtype=float)
+        if "devices" in tests
+        else np.ones(len(tests))
+    )
+    ids = tests["device_id"].to_numpy(dtype=object) if "device_id" in tests else np.full(len(tests), None)
+    return counts, ids, np.asarray(pd.notna(ids), dtype=bool)
+
+
+def devices_per_group(tests: pd.DataFrame, group: IntArray, test: IntArray, n_groups: int) -> FloatArray:
+    """Devices behind each group's tests: tiles' counts summed, single measurements once per ``device_id``.
+
+    ``group`` and ``test`` are parallel (group, test row) pairs, e.g. a :class:`TestMatch`.
+    """
+    counts, ids, known_rows = _device_arrays(tests)
+    known = known_rows[test]
+    out = np.bincount(group[~known], weights=counts[test][~known], minlength=n_groups).astype(np.float64)
+    if known.any():
+        pairs = pd.DataFrame({"g": group[known], "d": ids[test][known]}).drop_duplicates()
+        out += np.bincount(pairs["g"].to_numpy(dtype=np.int64), minlength=n_groups)
+    return out
+
+
 def _devices(tests: pd.DataFrame) -> int:
-    """Devices behind some rows: tiles' counts summed, single measurements once per device id."""
-    if not len(tests):
-        return 0
-    counts = pd.to_numeric(tests.get("devices", pd.Series(1, index=tests.index)), errors="coerce").fillna(1)
-    ids = tests["device_id"] if "device_id" in tests else pd.Series(None, index=tests.index, dtype=object)
-    known = ids.notna().to_numpy()
-    return int(counts.to_numpy()[~known].sum()) + int(ids[known].nunique())
+    """Devices behind some rows (one group)."""
+    rows = np.arange(len(tests), dtype=np.int64)
+    return int(devices_per_group(tests, np.zeros(len(tests), dtype=np.int64), rows, 1)[0])
 
 
 @dataclass(frozen=True)
@@ -516,6 +537,7 @@ def unit_speeds(
     tech = _label(tests["tech"].to_numpy(dtype=object))
     operator = _label(tests["operator"].to_numpy(dtype=object))
     weights = _weights(tests)
+    device_counts, device_ids, known_device = _device_arrays(tests)
     download = tests["download_mbps"].to_numpy(dtype=float)
     upload = (
         tests["upload_mbps"].to_numpy(dtype=float) if "upload_mbps" in tests else np.full(len(tests), np.nan)
@@ -558,7 +580,8 @@ def unit_speeds(
                         "tech": parts.get("tech", ALL),
                         "operator": parts.get("operator", ALL),
                         "tests": n_tests,
-                        "devices": _devices(tests.iloc[idx]),
+                        "devices": int(device_counts[idx][~known_device[idx]].sum())
+                        + len(set(device_ids[idx][known_device[idx]])),
                         "download_median_mbps": weighted_median(download[idx], w) if ok else math.nan,
                         "download_ci_low_mbps": low,
                         "download_ci_high_mbps": high,
@@ -827,6 +850,7 @@ __all__ = [
     "SpeedTarget",
     "TestMatch",
     "bootstrap_interval",
+    "devices_per_group",
     "grouped_weighted_median",
     "match_tests",
     "measured_value",

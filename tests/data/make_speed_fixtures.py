@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import make_fixtures
 import mercantile
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -122,13 +123,7 @@ MAKERS = {
 
 def main(folder: Path = HERE) -> list[Path]:
     """Write every speed-test fixture into ``folder``; return their paths."""
-    written = []
-    for name, make in MAKERS.items():
-        out = folder / name
-        out.unlink(missing_ok=True)
-        make(out)
-        written.append(out)
-    return written
+    return make_fixtures.main(folder, MAKERS)
 
 
 if __name__ == "__main__":
