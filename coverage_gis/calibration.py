@@ -44,16 +44,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 from scipy.optimize import least_squares
 
-from coverage_gis import _gpkg
 from coverage_gis.errors import LayerValidationError, WorkspaceError
 from coverage_gis.models import create_model, load_model_settings
 from coverage_gis.models.base import (
-    ENVIRONMENTS,
-    TECHS,
     CandidatePairs,
     CellArrays,
     CoverageModel,
@@ -64,7 +60,8 @@ from coverage_gis.models.pathloss import PathlossModel
 from coverage_gis.models.settings import ModelSettings, environment_index
 from coverage_gis.models.terrain import TerrainModel
 from coverage_gis.network import CellTable, points_xy_m
-from coverage_gis.revisions import RevisionRecord, append_revision, default_author
+from coverage_gis.revisions import RevisionRecord, default_author
+from coverage_gis.vocabulary import ENVIRONMENTS, TECHS
 
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
@@ -317,11 +314,10 @@ def measurement_levels(
     prediction, which the noise does not touch).
     """
     base = settings or load_model_settings()
-    tests = analysis.layers.get("speed_tests")
-    if tests is None or not len(tests):
+    tests = analysis.layers.speed_tests
+    if not len(tests):
         empty = np.zeros(0)
         return LevelPredictions(empty, empty, np.empty(0, dtype=object), empty, np.empty(0, dtype=object))
-    assert isinstance(tests, gpd.GeoDataFrame)
     tech = tests["tech"].to_numpy(dtype=object)
     measured = tests["signal_dbm"].to_numpy(dtype=float)
     point = np.array([not (isinstance(q, str) and q) for q in tests["quadkey"].to_numpy(dtype=object)])
@@ -549,8 +545,7 @@ def calibrate(
         )
     base = settings or load_model_settings()
     levels = measurement_levels(analysis, model_name=name, settings=base)
-    tests = analysis.layers.get("speed_tests")
-    total = len(tests) if tests is not None else 0
+    total = len(analysis.layers.speed_tests)
     usable = np.isfinite(levels.predicted_dbm)
     if int(usable.sum()) < min_samples:
         raise LayerValidationError(
@@ -615,9 +610,11 @@ def write_calibration(
         "samples": metrics.samples,
         "rmse_db": round(metrics.rmse_db, 3),
     }
+    # The revision first: should saving the settings fail, coverage is only recomputed
+    # needlessly; the other order could leave stale coverage marked current.
     with ws.lock():
-        with _gpkg.transaction(ws.gpkg_path) as conn:
-            number = append_revision(conn, record)
+        with ws.edit() as editor:
+            number = editor.append_revision(record)
         ws.update_config(extra={**ws.config.extra, CALIBRATION_KEY: stored})
     return number
 

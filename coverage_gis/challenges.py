@@ -1,7 +1,7 @@
 """Challenges: villages where measurements contradict the model, and planners' decisions on them.
 
-A coverage model is an estimate; measurements can challenge it (DESIGN.md §4,
-"Challenges and overrides"). This module owns
+A coverage model is an estimate; measurements can challenge it
+(``docs/architecture.md``, measurements). This module owns
 
 - the **measured status** of a village (:func:`village_evidence`): from the tests
   describing it (:func:`coverage_gis.speed.match_tests`), weighted by tests, the share
@@ -37,15 +37,15 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis.coverage import coverage_from_layers
-from coverage_gis.crs import STORAGE_CRS
-from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, coverage_changes, kpi_records, load
+from coverage_gis.crs import STORAGE_CRS, BBox
+from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load
 from coverage_gis.errors import LayerValidationError, NotFound, StaleRevision
 from coverage_gis.kpi_inputs import village_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.models import load_model_settings
-from coverage_gis.network import OPERATORS, TECH_RANK, bits_to_names
+from coverage_gis.network import bits_to_names
 from coverage_gis.overrides import OVERRIDE_KINDS
-from coverage_gis.revisions import BBox, RevisionRecord
+from coverage_gis.revisions import RevisionRecord, coverage_changes
 from coverage_gis.speed import (
     SpeedSettings,
     TestMatch,
@@ -55,6 +55,7 @@ from coverage_gis.speed import (
     workspace_speed_settings,
 )
 from coverage_gis.validation import validate_layer
+from coverage_gis.vocabulary import OPERATORS, TECH_RANK
 
 if TYPE_CHECKING:
     from coverage_gis.workspace import Workspace
@@ -260,15 +261,10 @@ def list_challenges(
             f"unknown status {status!r}; choose open, accepted or rejected", field="status"
         )
     settings = settings or workspace_speed_settings(analysis.ws.config.extra)
-    villages = analysis.layers["villages"]
-    assert isinstance(villages, gpd.GeoDataFrame)
-    tests = analysis.layers.get("speed_tests")
-    decisions = analysis.layers.get("overrides")
-    decisions = (
-        decisions if decisions is not None else pd.DataFrame(columns=get_schema("overrides").field_names)
-    )
-    if tests is not None and len(tests):
-        assert isinstance(tests, gpd.GeoDataFrame)
+    villages = analysis.layers.villages
+    tests = analysis.layers.speed_tests
+    decisions = analysis.overrides
+    if len(tests):
         match = match_tests(villages, tests, metric_crs=analysis.metric_crs, radius_m=settings.radius_m)
         evidence = village_evidence(villages, tests, match, thresholds_dbm=_thresholds(), settings=settings)
     else:
@@ -313,7 +309,7 @@ def list_challenges(
 
 
 def _with_village_fields(rows: pd.DataFrame, analysis: Analysis) -> gpd.GeoDataFrame:
-    villages = analysis.layers["villages"]
+    villages = analysis.layers.villages
     facts = analysis.inputs.villages.set_index("village_id")
     names = villages.set_index("village_id")
     ids = rows["village_id"].to_numpy(dtype=object)
@@ -322,7 +318,7 @@ def _with_village_fields(rows: pd.DataFrame, analysis: Analysis) -> gpd.GeoDataF
     for col in ("commune_name", "district_name", "province_name"):
         out[col] = facts[col].reindex(ids).to_numpy(dtype=object) if col in facts else None
     out["population"] = facts["population"].reindex(ids).fillna(0).to_numpy(dtype=np.int64)
-    geometry = gpd.GeoSeries(names.geometry.reindex(ids).to_numpy(), crs=STORAGE_CRS)
+    geometry = gpd.GeoSeries(np.asarray(names.geometry.reindex(ids)), crs=STORAGE_CRS)
     out["lon"] = geometry.x.to_numpy()
     out["lat"] = geometry.y.to_numpy()
     out["revision"] = pd.to_numeric(out["revision"], errors="coerce").astype("Int64")
@@ -332,7 +328,7 @@ def _with_village_fields(rows: pd.DataFrame, analysis: Analysis) -> gpd.GeoDataF
     out = out.iloc[order].reset_index(drop=True)
     return gpd.GeoDataFrame(
         out[list(CHALLENGE_COLUMNS)],
-        geometry=geometry.iloc[order].reset_index(drop=True).to_numpy(),
+        geometry=np.asarray(geometry)[order],
         crs=STORAGE_CRS,
     )
 
@@ -436,7 +432,8 @@ def decide_challenge(
             raise StaleRevision(
                 f"workspace is at revision {ws.revision}, not {expected_revision}; reload and retry"
             )
-        current = analysis if analysis is not None else load(ws)
+        # Decide on the workspace as it is now: an analysis read at an older revision is reloaded.
+        current = analysis if analysis is not None and analysis.revision == ws.revision else load(ws)
         found = list_challenges(current, kind=kind)
         found = found[found["village_id"] == village_id]
         if found.empty:
@@ -464,25 +461,22 @@ def decide_challenge(
             "time": decided_at,
             "revision": number,
         }
-        old_decisions = current.layers.get("overrides")
-        kept = (
-            old_decisions[old_decisions["override_id"] != row["override_id"]]
-            if old_decisions is not None and len(old_decisions)
-            else pd.DataFrame(columns=get_schema("overrides").field_names)
-        )
+        old_decisions = current.overrides
+        kept = old_decisions[old_decisions["override_id"] != row["override_id"]]
         table, _ = validate_layer(
-            pd.concat([kept, pd.DataFrame([row])], ignore_index=True),
+            pd.concat([kept, pd.DataFrame([row])], ignore_index=True) if len(kept) else pd.DataFrame([row]),
             get_schema("overrides"),
             source="decision",
         )
-        villages = current.layers["villages"]
+        villages = current.layers.villages
         one = villages[villages["village_id"] == village_id]
         fresh = coverage_from_layers(
-            {**current.layers, "villages": one, "overrides": table},
+            current.layers.replace(villages=one),
             metric_crs=current.metric_crs,
             model=current.model,
             ftth_reach_m=ws.config.ftth_reach_m,
             revision=number,
+            overrides=table,
         )
         old = current.coverage
         position = int(np.flatnonzero(old["village_id"].to_numpy(dtype=object) == village_id)[0])
@@ -495,15 +489,14 @@ def decide_challenge(
                 values = values.astype(object)
             values[position] = fresh[col].iloc[0]
             coverage[col] = values
-        communes = current.layers["communes"]
-        assert isinstance(villages, gpd.GeoDataFrame)
-        assert isinstance(communes, gpd.GeoDataFrame)
-        inputs = dataclasses.replace(current.inputs, villages=village_rows(villages, coverage, communes))
-        after = dataclasses.replace(current, coverage=coverage, inputs=inputs)
+        inputs = dataclasses.replace(
+            current.inputs, villages=village_rows(villages, coverage, current.layers.communes)
+        )
+        after = dataclasses.replace(current, coverage=coverage, inputs=inputs, overrides=table)
         snapshot = kpi_records(after.kpis(levels=SNAPSHOT_LEVELS))
         before_kpis = kpi_records(current.kpis(levels=["province"]))
-        point = one.geometry.iloc[0]
-        bbox = (float(point.x), float(point.y), float(point.x), float(point.y))
+        west, south, east, north = (float(v) for v in one.total_bounds)
+        bbox = (west, south, east, north)
         record = RevisionRecord(
             summary=(
                 f"{_VERB[decision]} {kind} challenge at {village_id} ({challenge['name']}): {reason.strip()}"

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from coverage_gis.network import OPERATORS, TECH_RANK
+from coverage_gis.vocabulary import OPERATORS, TECH_RANK
 
 #: Kinds of status a challenge can override.
 OVERRIDE_KINDS: tuple[str, ...] = ("mobile", "ftth")

@@ -23,7 +23,7 @@ from coverage_gis.errors import LayerValidationError
 class RoadGraph:
     """An undirected road graph with node coordinates in metres and a KD-tree over them."""
 
-    graph: nx.Graph
+    graph: nx.Graph[int]
     node_ids: np.ndarray
     tree: cKDTree
 
@@ -36,7 +36,7 @@ def load_road_graph(path: Path, *, metric_crs: str) -> RoadGraph:
         multi = osmnx.graph_from_xml(path, simplify=False, retain_all=True)
     except Exception as exc:  # osmnx raises several unrelated types for a bad file
         raise LayerValidationError(f"not a readable OSM XML road network: {exc}", source=str(path)) from None
-    graph = nx.Graph()
+    graph: nx.Graph[int] = nx.Graph()
     for u, v, data in multi.edges(data=True):
         length = float(data.get("length", 0.0))
         if not graph.has_edge(u, v) or graph[u][v]["length"] > length:
@@ -60,12 +60,12 @@ def distances_from_network_m(
     shortest length of road to reach the network — so an extension follows the road that
     actually leads to fiber, not the road past the straight-line-nearest cable.
     """
-    points = shapely.points(roads.tree.data)
+    points = np.asarray(shapely.points(roads.tree.data), dtype=object)
     starts: dict[int, float] = {}
     if len(features_m):
         tree = shapely.STRtree(features_m)
         node_idx, feature_idx = tree.query(points, predicate="dwithin", distance=snap_m)
-        legs = shapely.distance(points[node_idx], features_m[feature_idx])
+        legs = np.asarray(shapely.distance(points[node_idx], features_m[feature_idx]), dtype=np.float64)
         for n, leg in zip(node_idx, legs, strict=True):
             node = int(roads.node_ids[n])
             starts[node] = min(float(leg), starts.get(node, np.inf))

@@ -1,6 +1,6 @@
 """Measured speed: speed tests matched to villages and admin units, speed KPIs, plan speed targets.
 
-Owns the measured-speed definitions (DESIGN.md §4, "Measured speed"):
+Owns the measured-speed definitions (``docs/architecture.md``, measurements):
 
 - **Which tests describe a village**: single measurements within ``radius_m`` of its
   centre, and the aggregated tile (``quadkey``) containing its centre
@@ -813,10 +813,9 @@ def speed_kpis(
         except NotFound:
             plan = None
     targets = speed_targets(plan) if plan is not None else ()
-    tests = analysis.layers.get("speed_tests")
-    villages = analysis.layers["villages"]
-    assert isinstance(villages, gpd.GeoDataFrame)
-    if tests is None or not len(tests):
+    tests = analysis.layers.speed_tests
+    villages = analysis.layers.villages
+    if not len(tests):
         empty = pd.DataFrame()
         return SpeedReport(
             pd.DataFrame(columns=list(UNIT_SPEED_COLUMNS)),
@@ -824,7 +823,6 @@ def speed_kpis(
             empty.reindex(columns=list(VILLAGE_SPEED_COLUMNS)),
             settings,
         )
-    assert isinstance(tests, gpd.GeoDataFrame)
     match = match_tests(villages, tests, metric_crs=analysis.metric_crs, radius_m=settings.radius_m)
     speeds = village_speeds(villages, tests, match, targets, settings=settings)
     return SpeedReport(

@@ -25,7 +25,7 @@ from coverage_gis.models import create_model, load_model_settings
 from coverage_gis.models.base import ReceiverArrays
 from coverage_gis.models.pathloss import PathlossModel
 from coverage_gis.network import cell_table_from_layers
-from coverage_gis.revisions import coverage_is_current, history
+from coverage_gis.revisions import history
 from coverage_gis.workspace import Workspace
 from tests.conftest import METRIC, tiny_layers
 
@@ -124,12 +124,15 @@ def test_write_stores_settings_and_recomputes_with_them(
     assert last["author"] == "kỹ sư"
     assert last["summary"].startswith("calibrate pathloss model: margin ")
     ws = Workspace.open(pathloss_ws.path)
-    assert not coverage_is_current(ws)
+    assert not ws.coverage_is_current()
     model = workspace_model(ws)
     assert isinstance(model, PathlossModel)
     assert model.settings.pathloss.margin_db == pytest.approx(stored["margin_db"])
-    load(ws)  # recomputes with the calibrated model
-    assert coverage_is_current(ws)
+    fresh = load(ws)  # a read: computes with the calibrated model in memory, stores nothing
+    assert fresh.coverage_stored is False
+    assert not ws.coverage_is_current()
+    compute(ws)
+    assert ws.coverage_is_current()
 
 
 def test_calibrate_cli_table(pathloss_ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:

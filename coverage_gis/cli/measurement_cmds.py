@@ -12,10 +12,10 @@ from coverage_gis.challenges import OPEN, accept_challenge, list_challenges, rej
 from coverage_gis.cli._output import add_format_flags, print_frame, print_json
 from coverage_gis.engine import Analysis, load
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.models.base import ENVIRONMENTS
 from coverage_gis.overrides import OVERRIDE_KINDS
 from coverage_gis.revisions import default_author
 from coverage_gis.speed import ALL, UNIT_SPEED_COLUMNS, speed_kpis
+from coverage_gis.vocabulary import ENVIRONMENTS
 from coverage_gis.workspace import Workspace
 
 _CHALLENGE_TABLE_COLUMNS = [

@@ -152,8 +152,7 @@ def generate_measurements(
     """
     settings = load_model_settings()
     metric = analysis.metric_crs
-    villages = analysis.layers["villages"]
-    assert isinstance(villages, gpd.GeoDataFrame)
+    villages = analysis.layers.villages
     coverage = analysis.coverage.set_index("village_id").loc[villages["village_id"]].reset_index()
     n_villages = len(villages)
     vx, vy = points_xy_m(villages, metric)

@@ -470,7 +470,7 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
             source=source,
         )
     out: dict[str, object] = {}
-    used: set[str] = {frame.geometry.name}
+    used: set[str] = {str(frame.geometry.name)}
     used |= {c for c in (find_column(frame, LON_NAMES), find_column(frame, LAT_NAMES)) if c is not None}
     for name, aliases in POINT_ALIASES.items():
         col = find_column(frame, aliases)
