@@ -25,9 +25,10 @@ Owns four things:
   (the workspace's current calibration, if any) and after the fit.
 - **Applying and storing** a calibration: :func:`calibrated_model` builds a model whose
   settings carry the fitted margin and whose cells' EIRP is lowered by the clutter offset;
-  :func:`write_calibration` puts it in ``workspace.yaml`` (``extra.calibration``) only
-  when asked, with a revision that marks coverage for recompute. A calibration applies to
-  the model it was fitted for.
+  :func:`write_calibration` puts it in ``workspace.yaml`` (``calibration``, shaped by
+  :class:`coverage_gis.measurement_settings.Calibration`) only when asked, with a
+  revision that marks coverage for recompute. A calibration applies to the model it was
+  fitted for.
 
 Points whose predicted level is near the handset reporting ceiling
 (:data:`REPORTING_CEILING_DBM`), where measured levels saturate, are left out of the fit.
@@ -47,7 +48,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.optimize import least_squares
 
-from coverage_gis.errors import LayerValidationError, WorkspaceError
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.measurement_settings import CALIBRATED_MODELS, Calibration
 from coverage_gis.models import create_model, load_model_settings
 from coverage_gis.models.base import (
     CandidatePairs,
@@ -67,10 +69,6 @@ if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
     from coverage_gis.workspace import Workspace
 
-#: Key of the calibration in ``workspace.yaml``'s ``extra`` mapping.
-CALIBRATION_KEY = "calibration"
-#: Models a calibration can be fitted for (the radius model has no link budget to tune).
-CALIBRATED_MODELS: tuple[str, ...] = ("pathloss", "terrain")
 #: dB below threshold down to which levels are predicted (a search range, not a result).
 SEARCH_SLACK_DB = 20.0
 #: Scale of the robust (Cauchy) loss, dB: about the log-normal shadowing deviation.
@@ -81,72 +79,6 @@ CEILING_GUARD_DB = 20.0
 REPORTING_CEILING_DBM: Mapping[str, float] = MappingProxyType(
     {"2G": -48.0, "3G": -25.0, "4G": -44.0, "5G": -44.0}
 )
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """Fitted link-budget values for one model.
-
-    Attributes
-    ----------
-    model
-        ``pathloss`` or ``terrain``.
-    margin_db
-        Replaces ``pathloss.margin_db`` of the settings.
-    clutter_offset_db
-        Extra loss per clutter class (urban, suburban, rural), dB; positive = weaker.
-    """
-
-    model: str
-    margin_db: float
-    clutter_offset_db: Mapping[str, float]
-
-    def to_mapping(self) -> dict[str, Any]:
-        """Plain values for ``workspace.yaml``."""
-        return {
-            "model": self.model,
-            "margin_db": round(float(self.margin_db), 3),
-            "clutter_offset_db": {
-                e: round(float(self.clutter_offset_db.get(e, 0.0)), 3) for e in ENVIRONMENTS
-            },
-        }
-
-    @classmethod
-    def from_mapping(cls, raw: object, *, source: str = "workspace.yaml") -> Calibration:
-        """Read ``extra.calibration``; :class:`WorkspaceError` naming the key on a bad value."""
-        where = f"{source}: extra.{CALIBRATION_KEY}"
-        if not isinstance(raw, Mapping):
-            raise WorkspaceError(f"{where} must be a mapping")
-        model = raw.get("model")
-        if model not in CALIBRATED_MODELS:
-            raise WorkspaceError(
-                f"{where}.model must be one of {', '.join(CALIBRATED_MODELS)}, got {model!r}"
-            )
-        margin = raw.get("margin_db")
-        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not math.isfinite(margin):
-            raise WorkspaceError(f"{where}.margin_db must be a number, got {margin!r}")
-        offsets_raw = raw.get("clutter_offset_db") or {}
-        if not isinstance(offsets_raw, Mapping):
-            raise WorkspaceError(f"{where}.clutter_offset_db must be a mapping")
-        offsets: dict[str, float] = {}
-        for key, value in offsets_raw.items():
-            if key not in ENVIRONMENTS:
-                raise WorkspaceError(f"{where}.clutter_offset_db.{key}: unknown clutter class")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise WorkspaceError(f"{where}.clutter_offset_db.{key} must be a number, got {value!r}")
-            offsets[str(key)] = float(value)
-        unknown = set(raw) - {"model", "margin_db", "clutter_offset_db", "fitted", "samples", "rmse_db"}
-        if unknown:
-            raise WorkspaceError(f"{where}: unknown keys {sorted(unknown)}")
-        return cls(
-            str(model), float(margin), MappingProxyType({e: offsets.get(e, 0.0) for e in ENVIRONMENTS})
-        )
-
-
-def workspace_calibration(extra: Mapping[str, Any], *, source: str = "workspace.yaml") -> Calibration | None:
-    """The calibration stored in a workspace's ``extra`` settings, if any."""
-    raw = extra.get(CALIBRATION_KEY)
-    return None if raw is None else Calibration.from_mapping(raw, source=source)
 
 
 # ------------------------------------------------------------------------------ applying
@@ -196,7 +128,7 @@ def calibrated_model(
     name
         A model name (:data:`coverage_gis.models.MODEL_NAMES`).
     calibration
-        From :func:`workspace_calibration`; None or another model's: the plain model.
+        The workspace's (``WorkspaceConfig.calibration``); None or another model's: the plain model.
     dem_path, metric_crs
         As for :func:`coverage_gis.models.create_model`.
     settings
@@ -559,8 +491,14 @@ def calibrate(
         min_samples=min_samples,
     )
     margin0 = base.pathloss.margin_db
-    fitted = Calibration(name, margin0 + fit.margin_shift_db, fit.clutter_offset_db)
-    previous = workspace_calibration(analysis.ws.config.extra)
+    fitted = Calibration.model_validate(
+        {
+            "model": name,
+            "margin_db": margin0 + fit.margin_shift_db,
+            "clutter_offset_db": dict(fit.clutter_offset_db),
+        }
+    )
+    previous = analysis.ws.config.calibration
     current = previous if previous is not None and previous.model == name else None
     before_shift = (
         _shift(levels, current.margin_db - margin0, current.clutter_offset_db)
@@ -604,24 +542,25 @@ def write_calibration(
         author=author or default_author(),
         coverage_current=False,
     )
-    stored = {
-        **calibration.to_mapping(),
-        "fitted": datetime.now(UTC).isoformat(timespec="seconds"),
-        "samples": metrics.samples,
-        "rmse_db": round(metrics.rmse_db, 3),
-    }
+    rounded = Calibration.model_validate(calibration.to_mapping())
+    stored = rounded.model_copy(
+        update={
+            "fitted": datetime.now(UTC).isoformat(timespec="seconds"),
+            "samples": metrics.samples,
+            "rmse_db": round(metrics.rmse_db, 3) if math.isfinite(metrics.rmse_db) else None,
+        }
+    )
     # The revision first: should saving the settings fail, coverage is only recomputed
     # needlessly; the other order could leave stale coverage marked current.
     with ws.lock():
         with ws.edit() as editor:
             number = editor.append_revision(record)
-        ws.update_config(extra={**ws.config.extra, CALIBRATION_KEY: stored})
+        ws.update_config(calibration=stored)
     return number
 
 
 __all__ = [
     "CALIBRATED_MODELS",
-    "CALIBRATION_KEY",
     "REPORTING_CEILING_DBM",
     "SEARCH_SLACK_DB",
     "Calibration",
@@ -635,6 +574,5 @@ __all__ = [
     "fit_calibration",
     "measurement_levels",
     "predicted_levels",
-    "workspace_calibration",
     "write_calibration",
 ]

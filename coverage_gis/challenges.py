@@ -52,7 +52,6 @@ from coverage_gis.speed import (
     devices_per_group,
     grouped_weighted_median,
     match_tests,
-    workspace_speed_settings,
 )
 from coverage_gis.validation import validate_layer
 from coverage_gis.vocabulary import OPERATORS, TECH_RANK
@@ -245,7 +244,7 @@ def list_challenges(
     status
         ``open``, ``accepted`` or ``rejected``; all when None.
     settings
-        The workspace's ``extra.speed`` settings when None.
+        The workspace's ``speed`` settings when None.
 
     Returns
     -------
@@ -260,7 +259,7 @@ def list_challenges(
         raise LayerValidationError(
             f"unknown status {status!r}; choose open, accepted or rejected", field="status"
         )
-    settings = settings or workspace_speed_settings(analysis.ws.config.extra)
+    settings = settings or analysis.ws.config.speed_settings
     villages = analysis.layers.villages
     tests = analysis.layers.speed_tests
     decisions = analysis.overrides

@@ -18,7 +18,7 @@ import pandas as pd
 
 from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVELS
-from coverage_gis.calibration import calibrated_model, workspace_calibration
+from coverage_gis.calibration import calibrated_model
 from coverage_gis.costs import load_costs
 from coverage_gis.coverage import aligned_coverage, as_coverage_table, coverage_from_layers
 from coverage_gis.errors import LayerValidationError, NotFound
@@ -33,7 +33,6 @@ from coverage_gis.plans import Plan, load_plan, plan_for_province
 from coverage_gis.revisions import RevisionRecord, coverage_changes, default_author
 from coverage_gis.routing import load_road_graph
 from coverage_gis.scorecard import read_indicator_table, scorecard
-from coverage_gis.speed import workspace_speed_settings
 from coverage_gis.storage import LayerReader, empty_layer
 from coverage_gis.workspace import Workspace
 
@@ -64,7 +63,7 @@ def workspace_model(ws: Workspace, name: str | None = None) -> CoverageModel:
     """The coverage model the workspace asks for (or ``name``), with its stored calibration."""
     return calibrated_model(
         name or ws.config.model,
-        calibration=workspace_calibration(ws.config.extra, source=str(ws.path / "workspace.yaml")),
+        calibration=ws.config.calibration,
         dem_path=ws.dem_path,
         metric_crs=ws.metric_crs,
     )
@@ -139,7 +138,7 @@ class Analysis:
             kpis,
             self.inputs,
             indicator_table=table,
-            speed_settings=workspace_speed_settings(self.ws.config.extra),
+            speed_settings=self.ws.config.speed_settings,
         )
 
     def gaps(self, kind: str, *, use_roads: bool = True) -> gpd.GeoDataFrame:

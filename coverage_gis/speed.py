@@ -20,14 +20,15 @@ Owns the measured-speed definitions (``docs/architecture.md``, measurements):
   (:data:`SPEED_MEASURES`); the share of villages and of population whose median meets
   each target.
 
-Settings live in ``workspace.yaml`` under ``extra: {speed: {...}}`` (:class:`SpeedSettings`).
+Settings live in ``workspace.yaml`` under ``speed`` (:class:`SpeedSettings`, shaped by
+:mod:`coverage_gis.measurement_settings`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
@@ -37,7 +38,8 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
-from coverage_gis.errors import NotFound, WorkspaceError
+from coverage_gis.errors import NotFound
+from coverage_gis.measurement_settings import SpeedSettings
 from coverage_gis.network import points_xy_m
 
 if TYPE_CHECKING:
@@ -47,96 +49,12 @@ if TYPE_CHECKING:
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-#: Key of the speed settings in ``workspace.yaml``'s ``extra`` mapping.
-SPEED_SETTINGS_KEY = "speed"
 #: Label of the rows that aggregate every technology or operator.
 ALL = "all"
 #: Status of a statistic with too few samples.
 INSUFFICIENT = "insufficient_data"
 # Rows of a bootstrap chunk × rows of data kept in memory at once (~32 MB of float64).
 _BOOTSTRAP_CELLS = 4_000_000
-
-
-@dataclass(frozen=True)
-class SpeedSettings:
-    """How measurements are matched and how many are enough.
-
-    Attributes
-    ----------
-    radius_m
-        A single measurement describes the villages whose centre is within this distance.
-    min_tests
-        Tests a unit statistic (and a scorecard row) needs.
-    min_village_tests
-        Tests a village needs for its own median or its measured status.
-    min_villages
-        Villages with data a share of villages needs.
-    service_min_mbps
-        A download below this is "no service" (0 = the test failed).
-    bootstrap_samples
-        Bootstrap resamples per confidence interval.
-    confidence
-        Confidence level of the intervals.
-    seed
-        Seed of the bootstrap, so that a report is reproducible.
-    """
-
-    radius_m: float = 500.0
-    min_tests: int = 30
-    min_village_tests: int = 5
-    min_villages: int = 10
-    service_min_mbps: float = 0.256
-    bootstrap_samples: int = 1000
-    confidence: float = 0.95
-    seed: int = 0
-
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any] | None, *, source: str = "workspace.yaml") -> SpeedSettings:
-        """Settings from ``extra.speed`` of ``workspace.yaml``; unknown keys and bad values raise.
-
-        Raises
-        ------
-        WorkspaceError
-            Naming the file and the key, e.g. ``extra.speed.min_tests``.
-        """
-        if raw is None:
-            return cls()
-        if not isinstance(raw, Mapping):
-            raise WorkspaceError(f"{source}: extra.{SPEED_SETTINGS_KEY} must be a mapping")
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for key, value in raw.items():
-            where = f"{source}: extra.{SPEED_SETTINGS_KEY}.{key}"
-            if key not in known:
-                raise WorkspaceError(f"{where}: unknown setting; known: {', '.join(known)}")
-            default = known[key].default
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise WorkspaceError(f"{where}: expected a number, got {value!r}")
-            if isinstance(default, int) and not float(value).is_integer():
-                raise WorkspaceError(f"{where}: expected a whole number, got {value!r}")
-            values[key] = int(value) if isinstance(default, int) else float(value)
-        settings = cls(**values)
-        problems = [
-            ("radius_m", settings.radius_m > 0),
-            ("min_tests", settings.min_tests >= 1),
-            ("min_village_tests", settings.min_village_tests >= 1),
-            ("min_villages", settings.min_villages >= 1),
-            ("service_min_mbps", settings.service_min_mbps >= 0),
-            ("bootstrap_samples", settings.bootstrap_samples >= 10),
-            ("confidence", 0.5 <= settings.confidence < 1),
-            ("seed", settings.seed >= 0),
-        ]
-        for key, ok in problems:
-            if not ok:
-                raise WorkspaceError(
-                    f"{source}: extra.{SPEED_SETTINGS_KEY}.{key}: {getattr(settings, key)!r} is out of range"
-                )
-        return settings
-
-
-def workspace_speed_settings(extra: Mapping[str, Any], *, source: str = "workspace.yaml") -> SpeedSettings:
-    """The speed settings of a workspace, from its ``extra`` settings."""
-    return SpeedSettings.from_mapping(extra.get(SPEED_SETTINGS_KEY), source=source)
 
 
 # ------------------------------------------------------------------------------ statistics
@@ -804,9 +722,9 @@ def speed_kpis(
         The plan whose speed targets are checked; the workspace's plan when None (no
         targets when the workspace has none).
     settings
-        The workspace's ``extra.speed`` settings when None.
+        The workspace's ``speed`` settings when None.
     """
-    settings = settings or workspace_speed_settings(analysis.ws.config.extra)
+    settings = settings or analysis.ws.config.speed_settings
     if plan is None:
         try:
             plan = analysis.plan()
@@ -837,7 +755,6 @@ __all__ = [
     "ALL",
     "INSUFFICIENT",
     "SPEED_MEASURES",
-    "SPEED_SETTINGS_KEY",
     "TARGET_SHARE_COLUMNS",
     "UNIT_SPEED_COLUMNS",
     "VILLAGE_SPEED_COLUMNS",
@@ -859,5 +776,4 @@ __all__ = [
     "village_speeds",
     "weighted_median",
     "weighted_statistic",
-    "workspace_speed_settings",
 ]

@@ -15,7 +15,6 @@ from coverage_gis.calibration import (
     calibrate,
     calibrated_model,
     fit_calibration,
-    workspace_calibration,
 )
 from coverage_gis.cli import main
 from coverage_gis.demo.measurements import generate_measurements
@@ -26,7 +25,7 @@ from coverage_gis.models.base import ReceiverArrays
 from coverage_gis.models.pathloss import PathlossModel
 from coverage_gis.network import cell_table_from_layers
 from coverage_gis.revisions import history
-from coverage_gis.workspace import Workspace
+from coverage_gis.workspace import Workspace, WorkspaceConfig
 from tests.conftest import METRIC, tiny_layers
 
 MARGIN_DB = load_model_settings().pathloss.margin_db
@@ -96,7 +95,7 @@ def test_calibration_recovers_an_injected_6_db(pathloss_ws: Workspace) -> None:
     # The model was too pessimistic: fewer points it calls uncovered are measured covered.
     assert after["uncovered_covered"] < before["uncovered_covered"]
     assert not report.written
-    assert workspace_calibration(pathloss_ws.config.extra) is None
+    assert pathloss_ws.config.calibration is None
 
 
 def test_no_offset_recovers_nothing(pathloss_ws: Workspace) -> None:
@@ -115,10 +114,12 @@ def test_write_stores_settings_and_recomputes_with_them(
     report = json.loads(capsys.readouterr().out)
     assert report["written"] is True
     assert report["revision"] == before + 1
-    stored = yaml.safe_load((pathloss_ws.path / "workspace.yaml").read_text(encoding="utf-8"))["extra"][
-        "calibration"
-    ]
+    stored = yaml.safe_load((pathloss_ws.path / "workspace.yaml").read_text(encoding="utf-8"))["calibration"]
     assert stored["model"] == "pathloss"
+    assert (stored["samples"], stored["rmse_db"]) == (
+        report["after"]["samples"],
+        pytest.approx(report["after"]["rmse_db"], abs=1e-3),
+    )
     assert stored["margin_db"] == pytest.approx(report["fitted"]["margin_db"])
     last = history(pathloss_ws).iloc[-1]
     assert last["author"] == "kỹ sư"
@@ -170,7 +171,8 @@ def test_clutter_offset_equals_a_lower_eirp() -> None:
 
 
 def test_calibration_applies_only_to_its_model() -> None:
-    fitted = Calibration("pathloss", 7.0, {"urban": 1.0, "suburban": 0.0, "rural": 0.0})
+    fitted = Calibration(model="pathloss", margin_db=7.0, clutter_offset_db={"urban": 1.0})
+    assert fitted.clutter_offset_db == {"urban": 1.0, "suburban": 0.0, "rural": 0.0}
     assert isinstance(
         calibrated_model("pathloss", calibration=fitted, dem_path=None, metric_crs=METRIC), ClutterOffsetModel
     )
@@ -178,7 +180,7 @@ def test_calibration_applies_only_to_its_model() -> None:
     assert radius.name == "radius"
     plain = calibrated_model(
         "pathloss",
-        calibration=dataclasses.replace(fitted, clutter_offset_db={}),
+        calibration=Calibration(model="pathloss", margin_db=7.0),
         dem_path=None,
         metric_crs=METRIC,
     )
@@ -187,18 +189,23 @@ def test_calibration_applies_only_to_its_model() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "fragment"),
+    ("raw", "field", "fragment"),
     [
-        ({"model": "radius", "margin_db": 7}, "extra.calibration.model must be one of pathloss, terrain"),
-        ({"model": "pathloss", "margin_db": "7"}, "extra.calibration.margin_db must be a number"),
+        ({"model": "radius", "margin_db": 7}, "calibration.model", "'pathloss' or 'terrain'"),
+        ({"model": "pathloss", "margin_db": "7"}, "calibration.margin_db", "valid number"),
+        ({"model": "pathloss", "margin_db": float("nan")}, "calibration.margin_db", "finite number"),
         (
             {"model": "pathloss", "margin_db": 7, "clutter_offset_db": {"forest": 1}},
-            "forest: unknown clutter class",
+            "calibration.clutter_offset_db",
+            "unknown clutter class 'forest'",
         ),
-        ({"model": "pathloss", "margin_db": 7, "offset": 1}, "unknown keys ['offset']"),
+        ({"model": "pathloss", "margin_db": 7, "offset": 1}, "calibration.offset", "unknown key 'offset'"),
     ],
 )
-def test_bad_stored_calibration(raw: dict[str, object], fragment: str) -> None:
+def test_bad_stored_calibration(raw: dict[str, object], field: str, fragment: str) -> None:
     with pytest.raises(WorkspaceError) as info:
-        workspace_calibration({"calibration": raw})
-    assert fragment in str(info.value)
+        WorkspaceConfig.from_mapping({"name": "ws", "calibration": raw}, source="workspace.yaml")
+    message = str(info.value)
+    assert "workspace.yaml" in message
+    assert field in message
+    assert fragment in message

@@ -79,7 +79,7 @@ def test_scorecard_rows_by_hand(places_ws: Workspace, tmp_path: Path) -> None:
         "01,smartphone_pct,90,2025-06-30\n",
     )
     # Three speed tests: below the default minimum sample (30), enough with a minimum of 3.
-    places_ws.update_config(extra={"speed": {"min_tests": 3}})
+    places_ws.update_config(speed={"min_tests": 3})
     card = compute(places_ws).scorecard(str(_plan(tmp_path)), indicators_csv=csv).set_index("indicator")
 
     assert card.loc["mobile", "actual"] == pytest.approx(200 / 3)

@@ -42,7 +42,6 @@ from coverage_gis.speed import (
     unit_speeds,
     village_speeds,
     weighted_median,
-    workspace_speed_settings,
 )
 from coverage_gis.workspace import Workspace
 from tests.conftest import METRIC, at
@@ -223,7 +222,7 @@ def test_share_of_villages_and_population_meeting_targets(speed_ws: Workspace) -
         a.inputs.villages,
         per_village,
         levels=["province"],
-        settings=dataclasses.replace(SETTINGS, min_villages=3),
+        settings=SETTINGS.model_copy(update={"min_villages": 3}),
     )
     assert strict.set_index("indicator").loc["t_4g", "status"] == "insufficient_data"
 
@@ -253,7 +252,7 @@ def test_scorecard_speed_rows(speed_ws: Workspace) -> None:
     assert pd.isna(fixed["actual"])
     five_g = card.loc["mobile_download_5g_mbps"]
     assert (five_g["status"], five_g["source"], five_g["sample_size"]) == ("no_data", "no data", 0)
-    lenient = scorecard(plan, kpis, a.inputs, speed_settings=dataclasses.replace(SETTINGS, min_tests=2))  # type: ignore[arg-type]
+    lenient = scorecard(plan, kpis, a.inputs, speed_settings=SETTINGS.model_copy(update={"min_tests": 2}))  # type: ignore[arg-type]
     fixed = lenient.set_index("kpi").loc["fixed_download_mbps"]
     assert (fixed["actual"], fixed["status"]) == (200.0, "met")
 
@@ -265,15 +264,13 @@ def test_huế_share_of_fixed_lines_at_200_mbps(speed_ws: Workspace) -> None:
     found = measured_value(
         tests,
         SPEED_MEASURES["fixed_lines_individuals_200mbps_pct"],
-        settings=dataclasses.replace(SETTINGS, min_tests=2),
+        settings=SETTINGS.model_copy(update={"min_tests": 2}),
     )
     assert (found.value, found.tests) == (50.0, 2)  # 250 of (150, 250) reaches 200 Mb/s
 
 
 def test_speed_kpis_entry_point(speed_ws: Workspace) -> None:
-    speed_ws.update_config(
-        plan=None, extra={"speed": {"min_tests": 5, "min_village_tests": 3, "min_villages": 2}}
-    )
+    speed_ws.update_config(plan=None, speed={"min_tests": 5, "min_village_tests": 3, "min_villages": 2})
     report = speed_kpis(load(speed_ws), levels=["province", "commune"], plan=_tiny_plan())  # type: ignore[arg-type]
     assert report.settings.min_tests == 5
     assert set(report.units["level"]) == {"province", "commune"}
@@ -284,18 +281,34 @@ def test_speed_kpis_entry_point(speed_ws: Workspace) -> None:
     }
 
 
+def test_speed_settings_are_read_from_workspace_yaml(tiny_ws: Workspace) -> None:
+    assert tiny_ws.config.speed is None
+    assert tiny_ws.config.speed_settings == SpeedSettings()
+    config = tiny_ws.path / "workspace.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("speed: null", "speed: {min_tests: 12, radius_m: 250}"),
+        encoding="utf-8",
+    )
+    settings = Workspace.open(tiny_ws.path).config.speed_settings
+    assert (settings.min_tests, settings.radius_m, settings.min_villages) == (12, 250.0, 10)
+
+
 @pytest.mark.parametrize(
-    ("raw", "fragment"),
+    ("raw", "field", "fragment"),
     [
-        ({"min_test": 3}, "extra.speed.min_test: unknown setting"),
-        ({"min_tests": 2.5}, "extra.speed.min_tests: expected a whole number"),
-        ({"radius_m": "far"}, "extra.speed.radius_m: expected a number"),
-        ({"confidence": 1.5}, "extra.speed.confidence: 1.5 is out of range"),
+        ({"min_test": 3}, "speed.min_test", "unknown key 'min_test'"),
+        ({"min_tests": 2.5}, "speed.min_tests", "valid integer"),
+        ({"min_tests": 0}, "speed.min_tests", "greater than or equal to 1"),
+        ({"radius_m": "far"}, "speed.radius_m", "valid number"),
+        ({"confidence": 1.5}, "speed.confidence", "less than 1"),
     ],
 )
-def test_bad_speed_settings(raw: dict[str, object], fragment: str) -> None:
-    with pytest.raises(WorkspaceError, match=fragment):
-        workspace_speed_settings({"speed": raw})
+def test_bad_speed_settings(tiny_ws: Workspace, raw: dict[str, object], field: str, fragment: str) -> None:
+    with pytest.raises(WorkspaceError) as info:
+        tiny_ws.update_config(speed=raw)
+    assert field in str(info.value)
+    assert fragment in str(info.value)
+    assert Workspace.open(tiny_ws.path).config.speed is None  # nothing saved
 
 
 def test_no_speed_tests_gives_empty_tables(tiny_ws: Workspace, tmp_path: Path) -> None:

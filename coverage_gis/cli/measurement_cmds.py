@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "Median download/upload (with a bootstrap confidence interval), tests and devices per "
             "province, district or commune (either hierarchy), by kind, technology and operator, from "
             "the speed_tests layer; and per plan speed target the share of villages and of population "
-            "whose median meets it. Below the minimum sample (workspace.yaml extra.speed) values are "
+            "whose median meets it. Below the minimum sample (workspace.yaml speed) values are "
             "withheld: insufficient_data."
         ),
     )
@@ -85,8 +85,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description=(
             "Fit the pathloss/terrain planning margin and per-clutter offsets to the RSRP/RSCP levels "
             "of the speed_tests layer by robust least squares; report RMSE and the covered/uncovered "
-            "confusion matrix before and after. --write stores the fit in workspace.yaml (coverage "
-            "is then recomputed with it)."
+            "confusion matrix before and after. --write stores the fit in workspace.yaml (reads then "
+            "compute coverage with it; `covgis compute WS` stores it)."
         ),
     )
     p.add_argument("workspace", type=Path, metavar="WS")
@@ -192,7 +192,10 @@ def _report_lines(report: CalibrationReport) -> list[str]:
         *_metrics_lines("after", report.after),
     ]
     if report.written:
-        lines.append(f"written to workspace.yaml (revision {report.revision}); coverage will be recomputed")
+        lines.append(
+            f"written to workspace.yaml (revision {report.revision}); reads compute coverage with it, "
+            "`covgis compute WS` stores it"
+        )
     else:
         lines.append("not written (use --write to store it in the workspace settings)")
     return lines
