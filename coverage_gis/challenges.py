@@ -43,6 +43,7 @@ from coverage_gis.errors import LayerValidationError, NotFound, StaleRevision
 from coverage_gis.kpi_inputs import village_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.models import load_model_settings
+from coverage_gis.models.base import BROADBAND_TECHS
 from coverage_gis.network import bits_to_names
 from coverage_gis.overrides import OVERRIDE_KINDS
 from coverage_gis.revisions import RevisionRecord, coverage_changes
@@ -54,7 +55,7 @@ from coverage_gis.speed import (
     match_tests,
 )
 from coverage_gis.validation import validate_layer
-from coverage_gis.vocabulary import OPERATORS, TECH_RANK
+from coverage_gis.vocabulary import DECISIONS, OPERATORS, TECH_RANK
 
 if TYPE_CHECKING:
     from coverage_gis.workspace import Workspace
@@ -63,6 +64,8 @@ Decision = Literal["accepted", "rejected"]
 _VERB: dict[str, str] = {"accepted": "accept", "rejected": "reject"}
 #: Status of a challenge nobody has decided yet.
 OPEN = "open"
+#: Statuses of a challenge: open, or the decision on it.
+STATUSES: tuple[str, ...] = (OPEN, *DECISIONS)
 #: What a challenge claims, by the measured status.
 CLAIMS: dict[bool, str] = {True: "service", False: "no_service"}
 _COVERAGE_COLUMN = {"mobile": "mobile_bb", "ftth": "ftth"}
@@ -125,7 +128,7 @@ def _served_rows(
     signal = tests["signal_dbm"].to_numpy(dtype=float) if "signal_dbm" in tests else np.full(n, np.nan)
     threshold = np.array([thresholds_dbm.get(t, np.nan) if isinstance(t, str) else np.nan for t in tech])
     level_ok = np.isnan(signal) | np.isnan(threshold) | (signal >= threshold)
-    broadband = np.array([t is None or t in ("3G", "4G", "5G") for t in tech], dtype=bool) | pd.isna(tech)
+    broadband = np.array([t is None or t in BROADBAND_TECHS for t in tech], dtype=bool) | pd.isna(tech)
     return counts, counts & broadband & fast_enough & level_ok
 
 
@@ -255,10 +258,8 @@ def list_challenges(
     """
     if kind is not None and kind not in OVERRIDE_KINDS:
         raise LayerValidationError(f"unknown kind {kind!r}; choose {', '.join(OVERRIDE_KINDS)}", field="kind")
-    if status is not None and status not in (OPEN, "accepted", "rejected"):
-        raise LayerValidationError(
-            f"unknown status {status!r}; choose open, accepted or rejected", field="status"
-        )
+    if status is not None and status not in STATUSES:
+        raise LayerValidationError(f"unknown status {status!r}; choose {', '.join(STATUSES)}", field="status")
     settings = settings or analysis.ws.config.speed_settings
     villages = analysis.layers.villages
     tests = analysis.layers.speed_tests
@@ -419,9 +420,9 @@ def decide_challenge(
     Conflict
         Another writer holds the workspace.
     """
-    if decision not in ("accepted", "rejected"):
+    if decision not in DECISIONS:
         raise LayerValidationError(
-            f"unknown decision {decision!r}; choose accepted or rejected", field="decision"
+            f"unknown decision {decision!r}; choose {' or '.join(DECISIONS)}", field="decision"
         )
     for field, text in (("author", author), ("reason", reason)):
         if not isinstance(text, str) or not text.strip():
@@ -527,6 +528,7 @@ __all__ = [
     "CLAIMS",
     "EVIDENCE_COLUMNS",
     "OPEN",
+    "STATUSES",
     "DecisionResult",
     "accept_challenge",
     "decide_challenge",

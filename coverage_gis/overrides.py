@@ -23,15 +23,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from coverage_gis.vocabulary import OPERATORS, TECH_RANK
+from coverage_gis.models.base import BROADBAND_TECHS
+from coverage_gis.vocabulary import CHALLENGE_KINDS, MEASURED_NO_SERVICE, OPERATORS, TECH_RANK
 
 #: Kinds of status a challenge can override.
-OVERRIDE_KINDS: tuple[str, ...] = ("mobile", "ftth")
-#: Gap reason of a village whose service was measured absent.
-MEASURED_NO_SERVICE = "measured_no_service"
+OVERRIDE_KINDS: tuple[str, ...] = CHALLENGE_KINDS
 #: Column of ``village_coverage`` naming the overridden kinds.
 OVERRIDE_COLUMN = "override"
-_BROADBAND = ("3G", "4G", "5G")
 
 
 def accepted_overrides(overrides: pd.DataFrame | None) -> pd.DataFrame:
@@ -72,7 +70,7 @@ def _apply_mobile(row: _Row, served: bool, tech: str | None, operators: object) 
         row.put("has_5g", False)
         row.put("operators", "")
         row.put("n_operators", 0)
-        if row.get("best_tech") in _BROADBAND:
+        if row.get("best_tech") in BROADBAND_TECHS:
             row.put("best_tech", None)
         return
     row.put("mobile_gap_reason", None)
@@ -80,7 +78,7 @@ def _apply_mobile(row: _Row, served: bool, tech: str | None, operators: object) 
         ops = _join_operators(row.get("operators"), operators)
         row.put("operators", ops)
         row.put("n_operators", len([o for o in ops.split(",") if o]))
-    if tech not in _BROADBAND:
+    if tech not in BROADBAND_TECHS:
         return
     current = row.get("best_tech")
     if TECH_RANK.get(tech, 0) > TECH_RANK.get(current if isinstance(current, str) else "", 0):

@@ -8,7 +8,7 @@ from typing import Any
 
 from coverage_gis.admin import LEVELS
 from coverage_gis.calibration import CALIBRATED_MODELS, CalibrationReport, Metrics, calibrate
-from coverage_gis.challenges import OPEN, accept_challenge, list_challenges, reject_challenge
+from coverage_gis.challenges import OPEN, STATUSES, accept_challenge, list_challenges, reject_challenge
 from coverage_gis.cli._output import add_format_flags, print_frame, print_json
 from coverage_gis.engine import Analysis, load
 from coverage_gis.errors import LayerValidationError
@@ -69,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("workspace", type=Path, metavar="WS")
     p.add_argument("--kind", choices=OVERRIDE_KINDS, help="mobile or ftth (default: both)")
-    p.add_argument("--status", choices=[OPEN, "accepted", "rejected"], help="only challenges in this state")
+    p.add_argument("--status", choices=STATUSES, help="only challenges in this state")
     decide = p.add_mutually_exclusive_group()
     decide.add_argument("--accept", metavar="VILLAGE_ID", help="accept the challenge at this village")
     decide.add_argument("--reject", metavar="VILLAGE_ID", help="reject the challenge at this village")

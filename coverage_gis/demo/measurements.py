@@ -39,6 +39,7 @@ from coverage_gis.models import load_model_settings
 from coverage_gis.models.settings import ModelSettings
 from coverage_gis.network import points_xy_m
 from coverage_gis.revisions import RevisionRecord
+from coverage_gis.vocabulary import NAMED_OPERATORS
 
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
@@ -51,7 +52,6 @@ LATENCY_MS: dict[str, float] = {"3G": 60.0, "4G": 35.0, "5G": 18.0, "FTTH": 8.0}
 #: Median download of the synthetic FTTH tests, Mb/s.
 FTTH_MEDIAN_MBPS = 230.0
 _MOBILE_TECHS = ("5G", "4G", "3G")
-_OPERATOR_NAMES = ("Viettel", "VNPT", "MobiFone", "Vietnamobile")
 _FLOOR_DBM = -140.0
 _PERIOD = (date(2025, 4, 1), 91)
 
@@ -79,7 +79,7 @@ def _operators(
     """
     villages = np.unique(owner)
     usable: dict[int, list[str]] = {int(v): [] for v in villages}
-    for name in _OPERATOR_NAMES:
+    for name in NAMED_OPERATORS:
         for tech in ("4G", "3G"):
             level, _ = predicted_levels(
                 vx[villages],
@@ -97,7 +97,7 @@ def _operators(
             ):
                 if ok and name not in usable[int(v)]:
                     usable[int(v)].append(name)
-    return np.array([str(rng.choice(usable[int(v)] or list(_OPERATOR_NAMES))) for v in owner], dtype=object)
+    return np.array([str(rng.choice(usable[int(v)] or list(NAMED_OPERATORS))) for v in owner], dtype=object)
 
 
 def generate_measurements(
