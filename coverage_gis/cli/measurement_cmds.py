@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coverage_gis.admin import LEVELS
 from coverage_gis.calibration import CALIBRATED_MODELS, CalibrationReport, Metrics, calibrate
 from coverage_gis.challenges import OPEN, STATUSES, accept_challenge, list_challenges, reject_challenge
+from coverage_gis.cli._args import workspace_command
 from coverage_gis.cli._output import add_format_flags, print_frame, print_json
 from coverage_gis.engine import Analysis, load
 from coverage_gis.errors import LayerValidationError
@@ -17,6 +18,9 @@ from coverage_gis.revisions import default_author
 from coverage_gis.speed import ALL, UNIT_SPEED_COLUMNS, speed_kpis
 from coverage_gis.vocabulary import ENVIRONMENTS
 from coverage_gis.workspace import Workspace
+
+if TYPE_CHECKING:
+    from coverage_gis.cli._args import Subcommands
 
 _CHALLENGE_TABLE_COLUMNS = [
     "challenge_id",
@@ -36,9 +40,11 @@ _CHALLENGE_TABLE_COLUMNS = [
 _SPEED_TABLE_COLUMNS = [c for c in UNIT_SPEED_COLUMNS if c != "latency_median_ms"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
+def register(sub: Subcommands) -> None:
+    p = workspace_command(
+        sub,
         "speed",
+        cmd_speed,
         help="measured speeds per unit, and the share of villages meeting the plan's speed targets",
         description=(
             "Median download/upload (with a bootstrap confidence interval), tests and devices per "
@@ -48,16 +54,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "withheld: insufficient_data."
         ),
     )
-    p.add_argument("workspace", type=Path, metavar="WS")
     p.add_argument("--level", choices=LEVELS, default="province", help="admin level (default province)")
     p.add_argument("--code", help="only this unit's code")
     p.add_argument("--targets", action="store_true", help="the plan speed targets instead of the medians")
     p.add_argument("--by-operator", action="store_true", help="include per-technology and per-operator rows")
     add_format_flags(p)
-    p.set_defaults(func=cmd_speed)
 
-    p = sub.add_parser(
+    p = workspace_command(
+        sub,
         "challenges",
+        cmd_challenges,
         help="villages where measurements contradict the model; accept or reject one",
         description=(
             "List villages the model counts as covered where speed tests show no service (or a level "
@@ -67,7 +73,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "a revision with the author."
         ),
     )
-    p.add_argument("workspace", type=Path, metavar="WS")
     p.add_argument("--kind", choices=OVERRIDE_KINDS, help="mobile or ftth (default: both)")
     p.add_argument("--status", choices=STATUSES, help="only challenges in this state")
     decide = p.add_mutually_exclusive_group()
@@ -77,10 +82,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--author", help="who decides (default: the OS user)")
     p.add_argument("--expect-revision", type=int, metavar="N", help="refuse unless the workspace is at N")
     add_format_flags(p, geojson=True)
-    p.set_defaults(func=cmd_challenges)
 
-    p = sub.add_parser(
+    p = workspace_command(
+        sub,
         "calibrate",
+        cmd_calibrate,
         help="fit the link-budget margin and clutter offsets to measured levels",
         description=(
             "Fit the pathloss/terrain planning margin and per-clutter offsets to the RSRP/RSCP levels "
@@ -89,7 +95,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "compute coverage with it; `covgis compute WS` stores it)."
         ),
     )
-    p.add_argument("workspace", type=Path, metavar="WS")
     p.add_argument(
         "--model", choices=CALIBRATED_MODELS, help="model to fit (default: the workspace's, else pathloss)"
     )
@@ -99,7 +104,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--json", dest="fmt", action="store_const", const="json", default="table", help="JSON report"
     )
-    p.set_defaults(func=cmd_calibrate)
 
 
 def _analysis(path: Path) -> Analysis:
