@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import get_args
 
 import numpy as np
@@ -59,6 +60,12 @@ def test_measurement_vocabularies_follow_the_schemas() -> None:
     assert set(speedtests.TECH_ALIASES.values()) == set(vocabulary.SPEED_TEST_TECHS)
     assert set(speedtests.OPERATOR_ALIASES.values()) <= set(vocabulary.OPERATORS)
     assert tuple(REPORTING_CEILING_DBM) == vocabulary.TECHS
+
+
+def test_the_web_map_names_every_gap_reason_in_both_languages() -> None:
+    script = (Path(models.__file__).parent / "static" / "app.js").read_text(encoding="utf-8")
+    for reason in {*vocabulary.MOBILE_GAP_REASONS, *vocabulary.FTTH_GAP_REASONS}:
+        assert script.count(f"reason_{reason}:") == 2, reason  # Vietnamese and English
 
 
 def test_api_enums_take_exactly_the_schema_values() -> None:
