@@ -53,6 +53,7 @@ from coverage_gis.speed import (
     devices_per_group,
     grouped_weighted_median,
     match_tests,
+    tests_per_row,
 )
 from coverage_gis.validation import validate_layer
 from coverage_gis.vocabulary import DECISIONS, OPERATORS, TECH_RANK
@@ -154,11 +155,7 @@ def village_evidence(
     """
     ids = villages["village_id"].to_numpy(dtype=object)
     n = len(ids)
-    weights = (
-        pd.to_numeric(tests["tests"], errors="coerce").fillna(1).to_numpy(dtype=float)
-        if "tests" in tests
-        else np.ones(len(tests))
-    )
+    weights = tests_per_row(tests)
     frames = []
     for kind in OVERRIDE_KINDS:
         counts, served = _served_rows(

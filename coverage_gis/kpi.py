@@ -18,7 +18,7 @@ import pandas as pd
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.kpi_inputs import KpiInputs
-from coverage_gis.speed import grouped_weighted_median
+from coverage_gis.speed import grouped_weighted_median, tests_per_row
 from coverage_gis.vocabulary import OPERATORS
 
 #: POI categories that count as priority places for 5G when a plan names none.
@@ -151,8 +151,7 @@ def _columns(
         poi_5g=_bool(p, "has_5g"),
         test_kind=t["kind"].to_numpy(dtype=object) if len(t) else np.empty(0, dtype=object),
         test_mbps=_floats(t, "download_mbps"),
-        # A tile row stands for its number of tests (coverage_gis.speed weighs the same way).
-        test_weight=_floats(t, "tests") if "tests" in t else np.ones(len(t)),
+        test_weight=tests_per_row(t),
     )
 
 
@@ -217,7 +216,7 @@ def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.Dat
     priority_pois = count(pi, priority.astype(float))
     priority_5g = count(pi, (priority & c.poi_5g[sp]).astype(float))
 
-    test_weight = np.nan_to_num(c.test_weight[selected["t"]], nan=1.0)
+    test_weight = c.test_weight[selected["t"]]
     tests = count(ti, test_weight)
     mobile_speed = np.full(n, np.nan)
     fixed_speed = np.full(n, np.nan)

@@ -309,7 +309,8 @@ def _selected(tests: pd.DataFrame, kind: str, tech: str | None) -> NDArray[np.bo
     return np.asarray(mask, dtype=bool)
 
 
-def _weights(tests: pd.DataFrame) -> FloatArray:
+def tests_per_row(tests: pd.DataFrame) -> FloatArray:
+    """The weight of each ``speed_tests`` row: the tests it stands for (a tile's count, else 1)."""
     if "tests" not in tests:
         return np.ones(len(tests))
     return np.asarray(pd.to_numeric(tests["tests"], errors="coerce").fillna(1).to_numpy(dtype=float))
@@ -379,7 +380,7 @@ def measured_value(
         Bootstrap generator; seeded from the settings when None.
     """
     rows = tests[_selected(tests, measure.kind, measure.tech)]
-    w = _weights(rows)
+    w = tests_per_row(rows)
     download = rows["download_mbps"].to_numpy(dtype=float) if len(rows) else np.zeros(0)
     n_tests = int(w.sum())
     devices = _devices(rows)
@@ -454,7 +455,7 @@ def unit_speeds(
         return pd.DataFrame(columns=list(UNIT_SPEED_COLUMNS))
     tech = _label(tests["tech"].to_numpy(dtype=object))
     operator = _label(tests["operator"].to_numpy(dtype=object))
-    weights = _weights(tests)
+    weights = tests_per_row(tests)
     device_counts, device_ids, known_device = _device_arrays(tests)
     download = tests["download_mbps"].to_numpy(dtype=float)
     upload = (
@@ -550,7 +551,7 @@ def village_speeds(
     ``meets`` is missing.
     """
     ids = villages["village_id"].to_numpy(dtype=object)
-    weights = _weights(tests)
+    weights = tests_per_row(tests)
     download = tests["download_mbps"].to_numpy(dtype=float) if len(tests) else np.zeros(0)
     frames = []
     for target in targets:
@@ -772,6 +773,7 @@ __all__ = [
     "speed_kpis",
     "speed_targets",
     "target_shares",
+    "tests_per_row",
     "unit_speeds",
     "village_speeds",
     "weighted_median",
