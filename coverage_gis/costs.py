@@ -20,6 +20,8 @@ class Costs:
     solar_hybrid_power_vnd: float
     grid_connected_power_vnd: float
     activate_planned_site_vnd: float
+    colocation_vnd: float
+    grid_extension_per_km_vnd: float
     fiber_per_km_vnd: float
     splitter_node_vnd: float
     straight_line_detour_factor: float
@@ -48,6 +50,8 @@ def load_costs(path: Path | None = None) -> Costs:
         solar_hybrid_power_vnd=number("mobile", "solar_hybrid_power_vnd"),
         grid_connected_power_vnd=number("mobile", "grid_connected_power_vnd"),
         activate_planned_site_vnd=number("mobile", "activate_planned_site_vnd"),
+        colocation_vnd=number("mobile", "colocation_vnd"),
+        grid_extension_per_km_vnd=number("mobile", "grid_extension_per_km_vnd"),
         fiber_per_km_vnd=number("fiber", "aerial_per_km_vnd"),
         splitter_node_vnd=number("fiber", "splitter_node_vnd"),
         straight_line_detour_factor=number("fiber", "straight_line_detour_factor"),

@@ -46,7 +46,7 @@ def _command_modules() -> list[Callable[[argparse._SubParsersAction], None]]:  #
     from coverage_gis.cli import workspace_cmds
 
     registrars: list[Callable[[argparse._SubParsersAction], None]] = [workspace_cmds.register]  # type: ignore[type-arg]
-    for name in ("demo_cmds", "coverage_cmds", "sites_cmds", "map_cmds", "serve_cmds"):
+    for name in ("demo_cmds", "coverage_cmds", "sites_cmds", "map_cmds", "serve_cmds", "plan_cmds"):
         try:
             module = __import__(f"coverage_gis.cli.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:
