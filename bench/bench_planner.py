@@ -98,16 +98,24 @@ def bench_siting(seed: int, skip_spopt: bool) -> None:
         warnings.filterwarnings("ignore")
         distance = cdist(villages, candidates)
         t_build, mclp = timed(
-            lambda: MCLP.from_cost_matrix(distance, population, service_radius=RADIUS_M, p_facilities=P_FACILITIES)
+            lambda: MCLP.from_cost_matrix(
+                distance, population, service_radius=RADIUS_M, p_facilities=P_FACILITIES
+            )
         )
         t_solve, mclp = timed(lambda: mclp.solve(pulp.PULP_CBC_CMD(msg=False)))
-        rows.append(("spopt + PuLP/CBC", "MCLP", t_build, t_solve, f"{pulp.value(mclp.problem.objective):,.0f}"))
+        rows.append(
+            ("spopt + PuLP/CBC", "MCLP", t_build, t_solve, f"{pulp.value(mclp.problem.objective):,.0f}")
+        )
         t_build, lscp = timed(lambda: LSCP.from_cost_matrix(distance, service_radius=RADIUS_M))
         t_solve, lscp = timed(lambda: lscp.solve(pulp.PULP_CBC_CMD(msg=False)))
-        rows.append(("spopt + PuLP/CBC", "LSCP", t_build, t_solve, f"{pulp.value(lscp.problem.objective):,.0f}"))
+        rows.append(
+            ("spopt + PuLP/CBC", "LSCP", t_build, t_solve, f"{pulp.value(lscp.problem.objective):,.0f}")
+        )
 
     def matrix() -> sp.csr_array:
-        hits = cKDTree(villages).sparse_distance_matrix(cKDTree(candidates), RADIUS_M, output_type="coo_matrix")
+        hits = cKDTree(villages).sparse_distance_matrix(
+            cKDTree(candidates), RADIUS_M, output_type="coo_matrix"
+        )
         return sp.csr_array((np.ones(hits.nnz), (hits.row, hits.col)), shape=(N_VILLAGES, N_CANDIDATES))
 
     t_matrix, coverage = timed(matrix, repeat=3)
@@ -139,7 +147,9 @@ def road_case(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndar
     v = np.concatenate([ij[:, 1:].ravel(), ij[1:, :].ravel()])
     # Keep the two fiber roads whole so the fiber is one connected network.
     mid = LATTICE // 2
-    on_fiber_road = ((u // LATTICE == mid) & (v // LATTICE == mid)) | ((u % LATTICE == mid) & (v % LATTICE == mid))
+    on_fiber_road = ((u // LATTICE == mid) & (v // LATTICE == mid)) | (
+        (u % LATTICE == mid) & (v % LATTICE == mid)
+    )
     keep = on_fiber_road | (rng.random(u.size) > DROP_SHARE)
     u, v = u[keep], v[keep]
     length = np.hypot(x[u] - x[v], y[u] - y[v]) * rng.uniform(1.0, 1.3, u.size)  # roads meander
@@ -151,10 +161,14 @@ def bench_fiber(seed: int, skip_networkx: bool) -> None:
     x, y, u, v, length = road_case(rng)
     n = x.size
     mid = LATTICE // 2
-    fiber_nodes = np.unique(np.concatenate([mid * LATTICE + np.arange(LATTICE), np.arange(LATTICE) * LATTICE + mid]))
+    fiber_nodes = np.unique(
+        np.concatenate([mid * LATTICE + np.arange(LATTICE), np.arange(LATTICE) * LATTICE + mid])
+    )
     village_nodes = rng.choice(np.setdiff1d(np.arange(n), fiber_nodes), N_FIBER_VILLAGES, replace=False)
     legs = rng.uniform(20.0, 400.0, N_FIBER_VILLAGES)
-    print(f"\n== Fiber: {n:,}-node road graph ({u.size:,} links), {N_FIBER_VILLAGES} villages, fiber on 2 roads")
+    print(
+        f"\n== Fiber: {n:,}-node road graph ({u.size:,} links), {N_FIBER_VILLAGES} villages, fiber on 2 roads"
+    )
 
     def ours() -> tuple[RoadCSR, object]:
         roads = RoadCSR.from_edges(x, y, u, v, length)
@@ -173,7 +187,9 @@ def bench_fiber(seed: int, skip_networkx: bool) -> None:
 
     assert isinstance(tree, SteinerTree)
     steiner_m = sum(b.length_m for b in tree.branches)
-    shared_m = sum(float(b.edge_m[users >= 2].sum()) for b, users in zip(tree.branches, tree.edge_users, strict=True))
+    shared_m = sum(
+        float(b.edge_m[users >= 2].sum()) for b, users in zip(tree.branches, tree.edge_users, strict=True)
+    )
 
     from scipy.sparse.csgraph import dijkstra
 
@@ -187,7 +203,9 @@ def bench_fiber(seed: int, skip_networkx: bool) -> None:
 
         def baseline() -> float:
             graph = nx.Graph()
-            graph.add_weighted_edges_from(zip(u.tolist(), v.tolist(), length.tolist(), strict=True), weight="length")
+            graph.add_weighted_edges_from(
+                zip(u.tolist(), v.tolist(), length.tolist(), strict=True), weight="length"
+            )
             fiber = set(fiber_nodes.tolist())
             total = 0.0
             for node, leg in zip(village_nodes.tolist(), legs.tolist(), strict=True):
@@ -197,16 +215,23 @@ def bench_fiber(seed: int, skip_networkx: bool) -> None:
 
         t_nx, nx_m = timed(baseline)
         print(f"{'networkx: one Dijkstra per village':<44}{t_nx:>9.2f}  {nx_m / 1000:,.1f} km (no sharing)")
-    print(f"{'scipy csgraph: one multi-source search':<44}{t_multi:>9.3f}  {independent_m / 1000:,.1f} km (no sharing)")
+    print(
+        f"{'scipy csgraph: one multi-source search':<44}{t_multi:>9.3f}  {independent_m / 1000:,.1f} km (no sharing)"
+    )
     print(
         f"{'coverage_gis Steiner (CSR build + routing)':<44}{t_ours:>9.3f}  {steiner_m / 1000:,.1f} km "
         f"({shared_m / 1000:,.1f} km shared trunk; CSR build {t_build:.3f} s)"
     )
-    print(f"unreachable villages: {tree.unreachable.size}; saving from sharing {1 - steiner_m / independent_m:.1%}")
+    print(
+        f"unreachable villages: {tree.unreachable.size}; "
+        f"saving from sharing {1 - steiner_m / independent_m:.1%}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--skip-spopt", action="store_true", help="skip the spopt/PuLP reference")
     parser.add_argument("--skip-networkx", action="store_true", help="skip the networkx reference")

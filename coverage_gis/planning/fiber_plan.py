@@ -293,6 +293,10 @@ def _frames(
         geometry=gpd.GeoSeries(geoms, crs=metric_crs).to_crs(STORAGE_CRS),
         crs=STORAGE_CRS,
     )
+    # Missing parents stay None (not NaN), so a reader can test ``is None``.
+    branches["parent_branch"] = (
+        branches["parent_branch"].astype(object).where(branches["parent_branch"].notna(), None)
+    )
     seg = pd.DataFrame(seg_rows, columns=["branch_id", "class", "villages", "length_m", "straight_line"])
     seg.insert(0, "route_id", [f"{r}-{k + 1}" for k, r in enumerate(seg["branch_id"])])
     segments = gpd.GeoDataFrame(
