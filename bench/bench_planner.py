@@ -215,9 +215,8 @@ def bench_fiber(seed: int, skip_networkx: bool) -> None:
 
         t_nx, nx_m = timed(baseline)
         print(f"{'networkx: one Dijkstra per village':<44}{t_nx:>9.2f}  {nx_m / 1000:,.1f} km (no sharing)")
-    print(
-        f"{'scipy csgraph: one multi-source search':<44}{t_multi:>9.3f}  {independent_m / 1000:,.1f} km (no sharing)"
-    )
+    label = "scipy csgraph: one multi-source search"
+    print(f"{label:<44}{t_multi:>9.3f}  {independent_m / 1000:,.1f} km (no sharing)")
     print(
         f"{'coverage_gis Steiner (CSR build + routing)':<44}{t_ours:>9.3f}  {steiner_m / 1000:,.1f} km "
         f"({shared_m / 1000:,.1f} km shared trunk; CSR build {t_build:.3f} s)"

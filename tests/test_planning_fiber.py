@@ -62,6 +62,30 @@ def test_nearby_villages_share_the_trunk() -> None:
     assert total == pytest.approx(10.0 + 3000.0 + 1000.0)  # vs 6,020 m without sharing
 
 
+def test_village_on_the_new_cable_needs_only_its_own_leg() -> None:
+    # Node 1 lies on the path to node 3: once 3 is connected, the village at 1 adds its leg only.
+    tree = steiner_connect(
+        _roads(),
+        start_nodes=np.array([0]),
+        start_legs_m=np.array([0.0]),
+        terminal_nodes=np.array([3, 1]),
+        terminal_legs_m=np.array([0.0, 70.0]),
+    )
+    assert [b.terminal for b in tree.branches] == [1, 0]
+    # Village at node 1 goes first (1,000 m); the one at node 3 then extends it.
+    assert tree.branches[1].nodes.tolist() == [1, 3] and tree.branches[1].attach_branch == 0
+    tree = steiner_connect(
+        _roads(),
+        start_nodes=np.array([0]),
+        start_legs_m=np.array([0.0]),
+        terminal_nodes=np.array([3, 1]),
+        terminal_legs_m=np.array([0.0, 5000.0]),
+    )
+    second = tree.branches[1]
+    assert second.terminal == 1 and second.nodes.tolist() == [1] and second.road_m == 0.0
+    assert second.attach_branch == 0 and second.length_m == pytest.approx(5000.0)
+
+
 def test_village_on_an_island_is_unreachable() -> None:
     tree = steiner_connect(
         _roads(),

@@ -196,7 +196,11 @@ def steiner_connect(
             network_leg = 0.0
             attach_branch = int(owner[attach])
         nodes = np.array(path[::-1], dtype=np.int64)
-        edge_m = np.asarray(roads.lengths[nodes[:-1], nodes[1:]], dtype=np.float64).ravel()
+        edge_m = (
+            np.asarray(roads.lengths[nodes[:-1], nodes[1:]], dtype=np.float64).ravel()
+            if nodes.size > 1
+            else np.empty(0, dtype=np.float64)
+        )
         b = len(branches)
         branches.append(Branch(t, nodes, edge_m, attach_branch, network_leg, float(term_legs[t])))
         new = nodes if attach_branch == -1 else nodes[1:]
