@@ -73,7 +73,8 @@ def test_village_on_the_new_cable_needs_only_its_own_leg() -> None:
     )
     assert [b.terminal for b in tree.branches] == [1, 0]
     # Village at node 1 goes first (1,000 m); the one at node 3 then extends it.
-    assert tree.branches[1].nodes.tolist() == [1, 3] and tree.branches[1].attach_branch == 0
+    assert tree.branches[1].nodes.tolist() == [1, 3]
+    assert tree.branches[1].attach_branch == 0
     tree = steiner_connect(
         _roads(),
         start_nodes=np.array([0]),
@@ -82,8 +83,11 @@ def test_village_on_the_new_cable_needs_only_its_own_leg() -> None:
         terminal_legs_m=np.array([0.0, 5000.0]),
     )
     second = tree.branches[1]
-    assert second.terminal == 1 and second.nodes.tolist() == [1] and second.road_m == 0.0
-    assert second.attach_branch == 0 and second.length_m == pytest.approx(5000.0)
+    assert second.terminal == 1
+    assert second.nodes.tolist() == [1]
+    assert second.road_m == 0.0
+    assert second.attach_branch == 0
+    assert second.length_m == pytest.approx(5000.0)
 
 
 def test_village_on_an_island_is_unreachable() -> None:
