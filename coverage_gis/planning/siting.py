@@ -308,23 +308,6 @@ def greedy_order(
     return np.array(order, dtype=np.int64)
 
 
-def greedy_max_cover(
-    coverage: sp.csr_array,
-    weight: FloatArray,
-    cost: FloatArray,
-    *,
-    budget: float | None = None,
-    max_sites: int | None = None,
-    counted: BoolArray | None = None,
-    parent: IntArray | None = None,
-) -> IntArray:
-    """Greedy maximal covering (:func:`greedy_order`), as ascending candidate indices."""
-    order = greedy_order(
-        coverage, weight, cost, budget=budget, max_sites=max_sites, counted=counted, parent=parent
-    )
-    return np.sort(order)
-
-
 def max_cover(
     coverage: sp.spmatrix | sp.sparray | NDArray[np.bool_],
     weight: FloatArray,
@@ -370,8 +353,8 @@ def max_cover(
     parent_arr = np.full(m, -1, dtype=np.int64) if parent is None else np.asarray(parent, dtype=np.int64)
     uncoverable = np.asarray(a.sum(axis=1) == 0, dtype=bool).ravel()
 
-    greedy = greedy_max_cover(
-        a, w, c, budget=budget, max_sites=max_sites, counted=counted_arr, parent=parent_arr
+    greedy = np.sort(
+        greedy_order(a, w, c, budget=budget, max_sites=max_sites, counted=counted_arr, parent=parent_arr)
     )
     greedy_obj = float(w[_covered(a, greedy)].sum())
     model = _max_cover_model(a, w, c, budget, max_sites, counted_arr, parent_arr)
