@@ -47,7 +47,7 @@ from coverage_gis.tiles import (  # noqa: E402
     tile_bounds_3857,
     tiles_for_bbox,
 )
-from coverage_gis.tiles.style import workspace_bounds  # noqa: E402
+from coverage_gis.tiles.vector import workspace_bounds  # noqa: E402
 from coverage_gis.workspace import Workspace  # noqa: E402
 
 HOST = "127.0.0.1"  # never anything else: this load must stay on the local machine

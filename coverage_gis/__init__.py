@@ -1,8 +1,8 @@
 """coverage-gis: village-level mobile and FTTH coverage, KPIs, scorecards and gaps.
 
 The package is a pure library: no web framework, no printing, no global state.
-See DESIGN.md §2 for the architecture; the CLI lives in ``coverage_gis.cli`` and the
-HTTP API in the separate ``api`` package.
+See ``docs/architecture.md`` for the architecture; the CLI lives in ``coverage_gis.cli`` and the
+HTTP API in the separate package ``coverage_gis_api`` (``api/``).
 """
 
 from coverage_gis.errors import (

@@ -1,14 +1,27 @@
-"""One rule for turning numpy/pandas scalars into plain Python values (NaN and NA → None).
+"""One rule for turning numpy/pandas values into plain Python values (NaN and NA → None).
 
-Used wherever values leave pandas: SQLite rows, JSON payloads, CLI output.
+Used wherever values leave pandas: SQLite rows, JSON payloads and snapshots, CLI
+output, spreadsheet cells, vector-tile attributes.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
+
+#: What JSON, SQLite, spreadsheets and vector tiles store natively.
+Scalar = str | int | float | bool
+
+
+def is_missing(value: Any) -> bool:
+    """Whether ``value`` is a missing value: None, NaN (Python or numpy), ``pd.NA`` or ``pd.NaT``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
 
 
 def plain_value(value: Any) -> Any:
@@ -20,3 +33,33 @@ def plain_value(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+def plain_scalar(value: Any) -> Scalar | None:
+    """:func:`plain_value`, with anything that is not str/int/float/bool turned into text.
+
+    Dates and times become ISO 8601 text.
+    """
+    plain = plain_value(value)
+    if plain is None or isinstance(plain, bool | int | float | str):
+        return plain
+    if isinstance(plain, datetime | date):
+        return plain.isoformat()
+    return str(plain)
+
+
+def optional_bool(value: Any) -> bool | None:
+    """``bool(value)``, or None for a missing value."""
+    return None if is_missing(value) else bool(value)
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` with numpy scalars made Python and NaN/NA/±inf made None, through dicts and lists."""
+    if isinstance(value, Mapping):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    plain = plain_value(value)
+    if isinstance(plain, float) and not math.isfinite(plain):
+        return None
+    return plain

@@ -1,6 +1,6 @@
 """Administrative hierarchy: which commune/district/province a feature belongs to.
 
-Two hierarchies are supported (DESIGN.md §3): the pre-2025 three levels
+Two hierarchies are supported (``docs/architecture.md``): the pre-2025 three levels
 (province/district/commune, GSO codes) and the 2025 two levels (province/commune,
 from the crosswalk). Communes without a GSO code are keyed on ``census_commune_id``.
 """

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from pydantic import BaseModel
 
+from coverage_gis._documents import DOCUMENT_CONFIG, NonNegativeNumber, parse_document, read_yaml
 from coverage_gis._resources import layers_dir
-from coverage_gis.errors import LayerValidationError
 
 
 @dataclass(frozen=True)
@@ -28,32 +28,56 @@ class Costs:
     add_5g_cell_vnd: float
 
 
+class _Mobile(BaseModel):
+    model_config = DOCUMENT_CONFIG
+
+    new_site_vnd: NonNegativeNumber
+    solar_hybrid_power_vnd: NonNegativeNumber
+    grid_connected_power_vnd: NonNegativeNumber
+    activate_planned_site_vnd: NonNegativeNumber
+    colocation_vnd: NonNegativeNumber
+    grid_extension_per_km_vnd: NonNegativeNumber
+
+
+class _Fiber(BaseModel):
+    model_config = DOCUMENT_CONFIG
+
+    aerial_per_km_vnd: NonNegativeNumber
+    splitter_node_vnd: NonNegativeNumber
+    straight_line_detour_factor: NonNegativeNumber
+
+
+class _FiveG(BaseModel):
+    model_config = DOCUMENT_CONFIG
+
+    add_5g_cell_vnd: NonNegativeNumber
+
+
+class _CostsDocument(BaseModel):
+    """``layers/costs.yaml``."""
+
+    model_config = DOCUMENT_CONFIG
+
+    currency: str = "VND"
+    mobile: _Mobile
+    fiber: _Fiber
+    five_g: _FiveG
+
+
 def load_costs(path: Path | None = None) -> Costs:
-    """Parse the cost table; a missing or non-numeric entry names the file and key."""
+    """Parse the cost table; a missing, unknown or negative entry names the file and its key."""
     source = path or layers_dir() / "costs.yaml"
-    raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-
-    def number(section: str, key: str) -> float:
-        try:
-            value = raw[section][key]
-        except (KeyError, TypeError):
-            raise LayerValidationError(f"missing {section}.{key}", source=str(source), field=key) from None
-        if not isinstance(value, (int, float)) or value < 0:
-            raise LayerValidationError(
-                f"{section}.{key} must be a non-negative number", source=str(source), field=key
-            )
-        return float(value)
-
+    doc = parse_document(_CostsDocument, read_yaml(source, what="cost table"), source=str(source))
     return Costs(
-        currency=str(raw.get("currency", "VND")),
-        new_site_vnd=number("mobile", "new_site_vnd"),
-        solar_hybrid_power_vnd=number("mobile", "solar_hybrid_power_vnd"),
-        grid_connected_power_vnd=number("mobile", "grid_connected_power_vnd"),
-        activate_planned_site_vnd=number("mobile", "activate_planned_site_vnd"),
-        colocation_vnd=number("mobile", "colocation_vnd"),
-        grid_extension_per_km_vnd=number("mobile", "grid_extension_per_km_vnd"),
-        fiber_per_km_vnd=number("fiber", "aerial_per_km_vnd"),
-        splitter_node_vnd=number("fiber", "splitter_node_vnd"),
-        straight_line_detour_factor=number("fiber", "straight_line_detour_factor"),
-        add_5g_cell_vnd=number("five_g", "add_5g_cell_vnd"),
+        currency=doc.currency,
+        new_site_vnd=doc.mobile.new_site_vnd,
+        solar_hybrid_power_vnd=doc.mobile.solar_hybrid_power_vnd,
+        grid_connected_power_vnd=doc.mobile.grid_connected_power_vnd,
+        activate_planned_site_vnd=doc.mobile.activate_planned_site_vnd,
+        colocation_vnd=doc.mobile.colocation_vnd,
+        grid_extension_per_km_vnd=doc.mobile.grid_extension_per_km_vnd,
+        fiber_per_km_vnd=doc.fiber.aerial_per_km_vnd,
+        splitter_node_vnd=doc.fiber.splitter_node_vnd,
+        straight_line_detour_factor=doc.fiber.straight_line_detour_factor,
+        add_5g_cell_vnd=doc.five_g.add_5g_cell_vnd,
     )

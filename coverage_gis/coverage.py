@@ -1,4 +1,4 @@
-"""Per-village coverage: the ``village_coverage`` table (DESIGN.md §4).
+"""Per-village coverage: the ``village_coverage`` table (``docs/architecture.md``, coverage rules).
 
 Owns the definitions of *mobile broadband* at a village (its centre served by an
 on-air 3G/4G/5G cell under the workspace's coverage model), *FTTH* (an on-air fiber
@@ -9,7 +9,7 @@ over pairs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -17,24 +17,23 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage_gis.crs import STORAGE_CRS
-from coverage_gis.models.base import BROADBAND_TECHS, CandidatePairs, CoverageModel
+from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
+from coverage_gis.input_layers import InputLayers, as_geo
+from coverage_gis.layers import get_schema
+from coverage_gis.models.base import CandidatePairs, CoverageModel, ReceiverArrays, is_broadband
 from coverage_gis.network import (
-    TECH_RANK,
     CellTable,
     bits_to_names,
     cell_table_or_empty,
     operator_bits,
     receivers_of,
 )
+from coverage_gis.vocabulary import TECH_RANK, TECHS
 
 #: Distance within which some operator's fiber of any class counts as "present nearby";
 #: beyond it the FTTH gap reason is ``no_fiber_operator`` rather than ``fiber_too_far``.
 FIBER_PRESENCE_M = 10_000.0
-_RANK_TO_TECH = np.array([None, "2G", "3G", "4G", "5G"], dtype=object)
-
-MOBILE_GAP_REASONS = ("planned_site_not_on_air", "terrain_shadow", "no_grid_power", "no_site_in_range")
-FTTH_GAP_REASONS = ("fiber_too_far", "no_fiber_operator")
+_RANK_TO_TECH = np.array([None, *TECHS], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -71,10 +70,21 @@ def mobile_coverage(
     n = len(villages)
     receivers = receivers_of(villages, metric_crs)
     pairs = model.candidate_pairs(receivers, cells.arrays) if len(cells) and n else CandidatePairs.empty()
+    power = villages["has_grid_power"].fillna(True).to_numpy(dtype=bool)
+    return mobile_from_pairs(pairs, cells, power)
 
+
+def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: np.ndarray) -> MobileResult:
+    """The mobile broadband rules on (receiver, cell) pairs: one result row per receiver.
+
+    A receiver has mobile broadband when an on-air 3G/4G/5G cell serves it; its best
+    technology is the newest any on-air cell serving it has (2G included); its signal
+    the best broadband level; the gap reason the most specific known cause.
+    """
+    n = len(has_grid_power)
     tech = cells.arrays.tech[pairs.cell]
     on_air = cells.on_air[pairs.cell]
-    broadband = np.isin(tech, list(BROADBAND_TECHS))
+    broadband = is_broadband(tech)
     live = pairs.served & on_air
     live_bb = live & broadband
 
@@ -101,10 +111,9 @@ def mobile_coverage(
     planned_bb[pairs.receiver[pairs.served & ~on_air & broadband]] = True
     shadowed = np.zeros(n, dtype=bool)
     shadowed[pairs.receiver[pairs.terrain_blocked & on_air & broadband]] = True
-    power = villages["has_grid_power"].fillna(True).to_numpy(dtype=bool)
     # Later assignments win: the most specific known cause is kept.
     reason = np.full(n, "no_site_in_range", dtype=object)
-    reason[~power] = "no_grid_power"
+    reason[~has_grid_power] = "no_grid_power"
     reason[shadowed] = "terrain_shadow"
     reason[planned_bb] = "planned_site_not_on_air"
     reason[mobile_bb] = None
@@ -163,12 +172,13 @@ def ftth_coverage(
 
 
 def coverage_from_layers(
-    layers: Mapping[str, pd.DataFrame],
+    layers: InputLayers | Mapping[str, pd.DataFrame],
     *,
     metric_crs: str,
     model: CoverageModel,
     ftth_reach_m: float = 500.0,
     revision: int = 0,
+    cells: CellTable | None = None,
 ) -> gpd.GeoDataFrame:
     """The ``village_coverage`` table from in-memory layers.
 
@@ -185,19 +195,78 @@ def coverage_from_layers(
         Distance from a village centre within which fiber gives FTTH.
     revision
         Workspace revision the result belongs to.
+    cells
+        The layers' cell table when the caller has built it already.
     """
-    villages = layers["villages"]
-    assert isinstance(villages, gpd.GeoDataFrame)
-    cells = cell_table_or_empty(layers, metric_crs=metric_crs)
-    mobile = mobile_coverage(villages, cells, model=model, metric_crs=metric_crs)
-    ftth = ftth_coverage(
-        villages,
-        layers.get("fiber_routes"),
-        layers.get("fiber_nodes"),
-        metric_crs=metric_crs,
-        ftth_reach_m=ftth_reach_m,
+    typed = InputLayers.from_frames(layers)
+    table = cells if cells is not None else cell_table_or_empty(typed, metric_crs=metric_crs)
+    mobile, ftth = coverage_of_points(
+        typed.villages, typed, table, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
     )
-    return assemble(villages, mobile, ftth, model_name=model.name, revision=revision)
+    return assemble(typed.villages, mobile, ftth, model_name=model.name, revision=revision)
+
+
+def coverage_of_points(
+    points: gpd.GeoDataFrame,
+    layers: InputLayers,
+    cells: CellTable,
+    *,
+    model: CoverageModel,
+    metric_crs: str,
+    ftth_reach_m: float,
+) -> tuple[MobileResult, FtthResult]:
+    """Mobile and FTTH results at each point (villages, or priority places).
+
+    ``points`` need ``has_grid_power`` only for the mobile gap reason.
+    """
+    mobile = mobile_coverage(points, cells, model=model, metric_crs=metric_crs)
+    ftth = ftth_coverage(
+        points, layers.fiber_routes, layers.fiber_nodes, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
+    )
+    return mobile, ftth
+
+
+def mobile_columns(mobile: MobileResult) -> dict[str, np.ndarray]:
+    """The ``village_coverage`` columns of a mobile result (:data:`MOBILE_COLUMNS`, in order)."""
+    return {
+        "mobile_bb": mobile.mobile_bb,
+        "best_tech": mobile.best_tech,
+        "operators": bits_to_names(mobile.operator_bits),
+        "n_operators": np.bitwise_count(mobile.operator_bits.astype(np.uint64)).astype(np.int64),
+        "best_signal_dbm": mobile.best_signal_dbm,
+        "has_4g": mobile.has_4g,
+        "has_5g": mobile.has_5g,
+        "mobile_gap_reason": mobile.gap_reason,
+    }
+
+
+def ftth_columns(ftth: FtthResult) -> dict[str, np.ndarray]:
+    """The ``village_coverage`` columns of an FTTH result."""
+    return {
+        "ftth": ftth.ftth,
+        "fiber_distance_m": ftth.fiber_distance_m,
+        "ftth_operators": bits_to_names(ftth.operator_bits),
+        "ftth_gap_reason": ftth.gap_reason,
+    }
+
+
+#: The result columns of ``village_coverage`` (its fields but the key and the bookkeeping).
+COVERAGE_RESULT_COLUMNS: tuple[str, ...] = tuple(
+    name
+    for name in get_schema("village_coverage").field_names
+    if name not in ("village_id", "model", "revision")
+)
+#: Coverage columns a site edit can change (FTTH depends on fiber only).
+MOBILE_COLUMNS: tuple[str, ...] = (
+    "mobile_bb",
+    "best_tech",
+    "operators",
+    "n_operators",
+    "best_signal_dbm",
+    "has_4g",
+    "has_5g",
+    "mobile_gap_reason",
+)
 
 
 def assemble(
@@ -209,25 +278,114 @@ def assemble(
     revision: int,
 ) -> gpd.GeoDataFrame:
     """Mobile and FTTH columns → the ``village_coverage`` layer (schema order)."""
-    operators = bits_to_names(mobile.operator_bits)
+    columns: dict[str, object] = {
+        "village_id": villages["village_id"].to_numpy(dtype=object),
+        **mobile_columns(mobile),
+        **ftth_columns(ftth),
+        "model": model_name,
+        "revision": revision,
+    }
+    names = get_schema("village_coverage").field_names
     return gpd.GeoDataFrame(
-        {
-            "village_id": villages["village_id"].to_numpy(dtype=object),
-            "mobile_bb": mobile.mobile_bb,
-            "best_tech": mobile.best_tech,
-            "operators": operators,
-            "n_operators": np.bitwise_count(mobile.operator_bits.astype(np.uint64)).astype(np.int64),
-            "best_signal_dbm": mobile.best_signal_dbm,
-            "has_4g": mobile.has_4g,
-            "has_5g": mobile.has_5g,
-            "ftth": ftth.ftth,
-            "fiber_distance_m": ftth.fiber_distance_m,
-            "ftth_operators": bits_to_names(ftth.operator_bits),
-            "mobile_gap_reason": mobile.gap_reason,
-            "ftth_gap_reason": ftth.gap_reason,
-            "model": model_name,
-            "revision": revision,
-        },
-        geometry=villages.geometry.to_numpy(),
-        crs=STORAGE_CRS,
+        {name: columns[name] for name in names}, geometry=villages.geometry.to_numpy(), crs=STORAGE_CRS
+    )
+
+
+def as_coverage_table(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """A ``village_coverage`` frame (read back from a workspace) as the GeoDataFrame it is."""
+    return as_geo(frame, "village_coverage")
+
+
+def coverage_by_village(coverage: pd.DataFrame, village_ids: Sequence[object] | np.ndarray) -> pd.DataFrame:
+    """Coverage rows in the order of ``village_ids``, indexed by ``village_id``.
+
+    The one join of villages with their coverage: a village without a coverage row
+    gets missing values (a duplicated row counts once).
+    """
+    by_id = coverage.drop_duplicates("village_id").set_index("village_id")
+    return by_id.reindex(pd.Index(np.asarray(village_ids, dtype=object), name="village_id"))
+
+
+def aligned_coverage(coverage: pd.DataFrame, villages: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The coverage layer in the order of ``villages``; KeyError when a village has no row."""
+    ids = villages["village_id"].to_numpy(dtype=object)
+    aligned = coverage_by_village(coverage, ids)
+    missing = ~np.isin(ids, coverage["village_id"].to_numpy(dtype=object))
+    if missing.any():
+        raise KeyError(f"villages without coverage: {list(ids[missing][:5])}")
+    return as_geo(aligned.reset_index(), "village_coverage")
+
+
+@dataclass(frozen=True)
+class CellAtPoint:
+    """A cell whose service area contains a point."""
+
+    cell_id: str
+    site_id: str
+    operator: str
+    tech: str
+    on_air: bool
+    distance_m: float
+    signal_dbm: float | None
+
+
+@dataclass(frozen=True)
+class CoverageAtPoint:
+    """Which operators and technologies serve one point, by the workspace's model.
+
+    ``cells`` are the on-air cells serving it and ``planned`` the not-yet-on-air ones
+    whose service area contains it, nearest first; ``operators`` maps each operator on
+    air there to its technologies, oldest first.
+    """
+
+    lon: float
+    lat: float
+    model: str
+    mobile_bb: bool
+    best_tech: str | None
+    operators: dict[str, list[str]]
+    cells: list[CellAtPoint]
+    planned: list[CellAtPoint]
+
+
+def coverage_at_point(
+    lon: float, lat: float, cells: CellTable, *, model: CoverageModel, metric_crs: str
+) -> CoverageAtPoint:
+    """The cells serving ``(lon, lat)`` and the mobile broadband rules applied to them."""
+    x_m, y_m = lonlat_to_metric(np.array([lon]), np.array([lat]), metric_crs)
+    receiver = ReceiverArrays(x_m=x_m, y_m=y_m)
+    pairs = model.candidate_pairs(receiver, cells.arrays) if len(cells) else CandidatePairs.empty()
+    summary = mobile_from_pairs(pairs, cells, np.ones(1, dtype=bool))
+    serving: list[CellAtPoint] = []
+    planned: list[CellAtPoint] = []
+    order = np.argsort(pairs.distance_m, kind="stable")
+    for k in order[pairs.served[order]]:
+        c = int(pairs.cell[k])
+        signal = float(pairs.signal_dbm[k])
+        entry = CellAtPoint(
+            cell_id=str(cells.cell_id[c]),
+            site_id=str(cells.site_id[c]),
+            operator=str(cells.operator[c]),
+            tech=str(cells.arrays.tech[c]),
+            on_air=bool(cells.on_air[c]),
+            distance_m=float(pairs.distance_m[k]),
+            signal_dbm=None if np.isnan(signal) else signal,
+        )
+        (serving if entry.on_air else planned).append(entry)
+    operators: dict[str, list[str]] = {}
+    for entry in serving:
+        techs = operators.setdefault(entry.operator, [])
+        if entry.tech not in techs:
+            techs.append(entry.tech)
+    for techs in operators.values():
+        techs.sort(key=lambda t: TECH_RANK.get(t, 0))
+    return CoverageAtPoint(
+        lon=lon,
+        lat=lat,
+        model=model.name,
+        mobile_bb=bool(summary.mobile_bb[0]),
+        best_tech=summary.best_tech[0],
+        operators=operators,
+        cells=serving,
+        planned=planned,
     )

@@ -7,6 +7,8 @@ in a metric CRS chosen per workspace: UTM 48N (EPSG:32648) west of 108°E, UTM 4
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Sequence
 from functools import cache
 
 import numpy as np
@@ -16,10 +18,25 @@ from numpy.typing import NDArray
 from coverage_gis.errors import LayerValidationError
 
 STORAGE_CRS = "EPSG:4326"
+#: A lon/lat box: (west, south, east, north).
+BBox = tuple[float, float, float, float]
 UTM_48N = "EPSG:32648"
 UTM_49N = "EPSG:32649"
 #: Longitude that splits UTM zones 48 and 49.
 UTM_SPLIT_LON = 108.0
+
+
+def union_bounds(boxes: Iterable[Sequence[float] | NDArray[np.float64]]) -> BBox | None:
+    """The box around every finite box of ``boxes`` (None when there is none)."""
+    finite = [b for b in boxes if len(b) == 4 and all(math.isfinite(float(v)) for v in b)]
+    if not finite:
+        return None
+    return (
+        float(min(b[0] for b in finite)),
+        float(min(b[1] for b in finite)),
+        float(max(b[2] for b in finite)),
+        float(max(b[3] for b in finite)),
+    )
 
 
 def metric_crs_for_lon(lon: float) -> str:

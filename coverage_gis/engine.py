@@ -8,7 +8,6 @@ the input layers once, builds the model the workspace asks for, writes the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,30 +17,34 @@ import geopandas as gpd
 import pandas as pd
 
 from coverage_gis._values import plain_value
-from coverage_gis.admin import LEVELS, admin_columns
+from coverage_gis.admin import LEVELS
 from coverage_gis.costs import load_costs
-from coverage_gis.coverage import coverage_from_layers
+from coverage_gis.coverage import aligned_coverage, as_coverage_table, coverage_from_layers
 from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.gaps import GAP_KINDS, five_g_gaps, ftth_gaps, mobile_gaps
+from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import DEFAULT_5G_CATEGORIES, compute_kpis
 from coverage_gis.kpi_inputs import KpiInputs, build_inputs
-from coverage_gis.layers import INPUT_LAYERS
 from coverage_gis.models import create_model
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.network import CellTable, cell_table_or_empty
 from coverage_gis.plans import Plan, load_plan, plan_for_province
-from coverage_gis.revisions import CoverageChange, RevisionRecord, coverage_is_current, default_author
+from coverage_gis.revisions import RevisionRecord, coverage_changes, default_author
 from coverage_gis.routing import load_road_graph
 from coverage_gis.scorecard import read_indicator_table, scorecard
+from coverage_gis.storage import LayerReader
 from coverage_gis.workspace import Workspace
 
 Progress = Callable[[str], None]
 
 
-def read_inputs(ws: Workspace) -> dict[str, pd.DataFrame]:
-    """Every input layer of the workspace (empty frames for absent optional layers)."""
-    layers = {name: ws.read_layer(name, missing_ok=True) for name in INPUT_LAYERS}
-    if layers["villages"].empty:
+def read_inputs(ws: Workspace, snapshot: LayerReader | None = None) -> InputLayers:
+    """Every input layer of the workspace (empty frames for absent optional layers).
+
+    Read from ``snapshot`` when given (see :meth:`Workspace.snapshot`).
+    """
+    layers = InputLayers.read(snapshot if snapshot is not None else ws)
+    if layers.villages.empty:
         raise NotFound(f"{ws.path}: no villages; import a villages layer or run `covgis demo`")
     return layers
 
@@ -56,11 +59,15 @@ class Analysis:
     """A workspace's layers with their computed coverage and KPI inputs."""
 
     ws: Workspace
-    layers: dict[str, pd.DataFrame]
+    layers: InputLayers
     coverage: gpd.GeoDataFrame
     model: CoverageModel
     cells: CellTable
     inputs: KpiInputs
+    #: The workspace revision the layers were read at.
+    revision: int = 0
+    #: Whether ``coverage`` is what the workspace stores (False: computed in memory by a read).
+    coverage_stored: bool = True
 
     @property
     def metric_crs(self) -> str:
@@ -116,14 +123,10 @@ class Analysis:
             raise LayerValidationError(
                 f"unknown gap kind {kind!r}; choose {', '.join(GAP_KINDS)}", field="kind"
             )
-        villages = self.layers["villages"]
-        communes = self.layers["communes"]
-        assert isinstance(villages, gpd.GeoDataFrame)
-        assert isinstance(communes, gpd.GeoDataFrame)
+        villages = self.layers.villages
         costs = load_costs()
         if kind == "5g":
-            pois = self.layers["pois"]
-            assert isinstance(pois, gpd.GeoDataFrame)
+            pois = self.layers.pois
             try:
                 categories = list(self.plan().categories_5g)
             except NotFound:
@@ -137,8 +140,8 @@ class Analysis:
                 costs=costs,
                 metric_crs=self.metric_crs,
             )
-        coverage = self.coverage.set_index("village_id").loc[villages["village_id"]].reset_index()
-        admin = admin_columns(villages, communes)
+        coverage = aligned_coverage(self.coverage, villages)
+        admin = self.inputs.villages
         if kind == "mobile":
             return mobile_gaps(villages, coverage, admin, self.cells, costs=costs, metric_crs=self.metric_crs)
         roads = None
@@ -148,8 +151,8 @@ class Analysis:
             villages,
             coverage,
             admin,
-            self.layers.get("fiber_routes"),
-            self.layers.get("fiber_nodes"),
+            self.layers.fiber_routes,
+            self.layers.fiber_nodes,
             costs=costs,
             metric_crs=self.metric_crs,
             roads=roads,
@@ -164,31 +167,73 @@ def kpi_records(kpis: pd.DataFrame) -> list[dict[str, object]]:
     return [{str(k): plain_value(v) for k, v in row.items()} for row in kpis.to_dict(orient="records")]
 
 
-def coverage_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[CoverageChange]:
-    """Villages whose mobile or FTTH flag differs between two coverage tables."""
-    if not len(old):
-        return []
-    before = old.set_index("village_id")[["mobile_bb", "ftth"]].astype(object)
-    before.columns = ["mobile_bb_before", "ftth_before"]
-    after = new.set_index("village_id")[["mobile_bb", "ftth"]].astype(object)
-    joined = pd.concat([after, before], axis=1, join="outer")
-    flipped = (joined["mobile_bb"] != joined["mobile_bb_before"]) | (joined["ftth"] != joined["ftth_before"])
-    return [
-        CoverageChange(
-            village_id=str(vid),
-            mobile_before=_opt_bool(row["mobile_bb_before"]),
-            mobile_after=_opt_bool(row["mobile_bb"]),
-            ftth_before=_opt_bool(row["ftth_before"]),
-            ftth_after=_opt_bool(row["ftth"]),
+def analyse(
+    ws: Workspace,
+    *,
+    model: str | None = None,
+    progress: Progress | None = None,
+) -> Analysis:
+    """Full computation of village coverage and KPI inputs, in memory (nothing is written)."""
+    (progress or (lambda _msg: None))("reading layers")
+    with ws.snapshot() as snap:
+        layers = read_inputs(ws, snap)
+        revision = snap.revision
+    return _analysis(ws, layers, revision, model=workspace_model(ws, model), progress=progress)
+
+
+def _analysis(
+    ws: Workspace,
+    layers: InputLayers,
+    revision: int,
+    *,
+    model: CoverageModel,
+    coverage: pd.DataFrame | None = None,
+    progress: Progress | None = None,
+) -> Analysis:
+    """The analysis of ``layers`` read at ``revision``: with the stored ``coverage``, else computing it."""
+    step = progress or (lambda _msg: None)
+    cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
+    stored = coverage is not None
+    if coverage is None:
+        step(f"computing coverage ({model.name} model)")
+        coverage = coverage_from_layers(
+            layers, metric_crs=ws.metric_crs, model=model, ftth_reach_m=ws.config.ftth_reach_m, cells=cells
         )
-        for vid, row in joined[flipped].iterrows()
-    ]
+    step("KPIs")
+    inputs = build_inputs(
+        layers,
+        coverage,
+        model=model,
+        metric_crs=ws.metric_crs,
+        ftth_reach_m=ws.config.ftth_reach_m,
+        cells=cells,
+    )
+    table = as_coverage_table(coverage)
+    return Analysis(ws, layers, table, model, cells, inputs, revision=revision, coverage_stored=stored)
 
 
-def _opt_bool(value: object) -> bool | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return bool(value)
+def store_coverage(analysis: Analysis, *, author: str | None = None) -> int:
+    """Write the analysis' coverage as ``village_coverage``, logged as a new revision.
+
+    The caller may hold the workspace lock already (it is re-entrant). Returns the new
+    revision number; the analysis is marked stored at it.
+    """
+    ws = analysis.ws
+    with ws.lock():
+        old = ws.read_layer("village_coverage", missing_ok=True)
+        coverage = analysis.coverage
+        coverage["revision"] = ws.revision + 1
+        record = RevisionRecord(
+            summary=f"full recompute ({analysis.model.name} model)",
+            author=author or default_author(),
+            kpi_snapshot=kpi_records(analysis.kpis(levels=SNAPSHOT_LEVELS)),
+            coverage_changes=coverage_changes(old, coverage),
+        )
+        number = ws.write_layers({"village_coverage": coverage}, validate=False, revision=record)
+    assert number is not None
+    analysis.revision = number
+    analysis.coverage_stored = True
+    return number
 
 
 def compute(
@@ -200,60 +245,29 @@ def compute(
     progress: Progress | None = None,
 ) -> Analysis:
     """Full recompute of village coverage; unless ``write`` is False, store it as a new revision."""
-    step = progress or (lambda _msg: None)
-    step("reading layers")
-    layers = read_inputs(ws)
-    chosen = workspace_model(ws, model)
-    step(f"computing coverage ({chosen.name} model)")
-    cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
-    coverage = coverage_from_layers(
-        layers, metric_crs=ws.metric_crs, model=chosen, ftth_reach_m=ws.config.ftth_reach_m
-    )
-    step("KPIs")
-    inputs = build_inputs(
-        layers,
-        coverage,
-        model=chosen,
-        metric_crs=ws.metric_crs,
-        ftth_reach_m=ws.config.ftth_reach_m,
-        cells=cells,
-    )
-    analysis = Analysis(ws, layers, coverage, chosen, cells, inputs)
+    analysis = analyse(ws, model=model, progress=progress)
     if write:
-        step("writing village_coverage")
-        old = ws.read_layer("village_coverage", missing_ok=True)
-        coverage["revision"] = ws.revision + 1
-        record = RevisionRecord(
-            summary=f"full recompute ({chosen.name} model)",
-            author=author or default_author(),
-            kpi_snapshot=kpi_records(analysis.kpis(levels=SNAPSHOT_LEVELS)),
-            coverage_changes=coverage_changes(old, coverage),
-        )
-        ws.write_layers({"village_coverage": coverage}, validate=False, revision=record)
+        (progress or (lambda _msg: None))("writing village_coverage")
+        store_coverage(analysis, author=author)
     return analysis
 
 
 def load(ws: Workspace, *, progress: Progress | None = None) -> Analysis:
-    """The stored coverage when it is current, else a fresh computation (stored as a revision).
+    """The stored coverage when it is current, else a fresh computation in memory.
 
     Stored coverage is current unless the latest revision changed inputs without
     recomputing (an import) or the stored villages differ from the villages layer.
+    A read never writes: a fresh computation is not stored (``analysis.coverage_stored``
+    is False); storing it is :func:`compute`'s job (or :func:`store_coverage`'s).
     """
-    coverage = ws.read_layer("village_coverage", missing_ok=True)
-    if coverage.empty or not coverage_is_current(ws):
-        return compute(ws, progress=progress)
-    layers = read_inputs(ws)
-    model_name = str(coverage["model"].iloc[0])
-    if set(coverage["village_id"]) != set(layers["villages"]["village_id"]):
-        return compute(ws, model=model_name, progress=progress)
-    chosen = workspace_model(ws, model_name)
-    cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
-    inputs = build_inputs(
-        layers,
-        coverage,
-        model=chosen,
-        metric_crs=ws.metric_crs,
-        ftth_reach_m=ws.config.ftth_reach_m,
-        cells=cells,
-    )
-    return Analysis(ws, layers, coverage, chosen, cells, inputs)
+    with ws.snapshot() as snap:
+        coverage = snap.read_layer("village_coverage", missing_ok=True)
+        current = snap.coverage_is_current()
+        layers = read_inputs(ws, snap)
+        revision = snap.revision
+    if coverage.empty or not current:
+        return _analysis(ws, layers, revision, model=workspace_model(ws), progress=progress)
+    chosen = workspace_model(ws, str(coverage["model"].iloc[0]))
+    if set(coverage["village_id"]) != set(layers.villages["village_id"]):
+        return _analysis(ws, layers, revision, model=chosen, progress=progress)
+    return _analysis(ws, layers, revision, model=chosen, coverage=coverage, progress=progress)

@@ -41,6 +41,8 @@ class LayerValidationError(CoverageGISError):
         self.row = row
         self.field = field
         self.layer = layer
+        #: Every problem found when several were (the first is this error's own).
+        self.errors: list[LayerValidationError] = []
         super().__init__(self._message())
 
     def _message(self) -> str:

@@ -234,10 +234,8 @@ def build_gap_map(
     kinds = _kinds(kind)
     tables = {k: (gaps or {}).get(k) for k in kinds}
     found = {k: t if t is not None else analysis.gaps(k) for k, t in tables.items()}
-    villages = analysis.layers["villages"]
-    communes = analysis.layers["communes"]
-    assert isinstance(villages, gpd.GeoDataFrame)
-    assert isinstance(communes, gpd.GeoDataFrame)
+    villages = analysis.layers.villages
+    communes = analysis.layers.communes
     frames = [f for f in (communes, villages) if len(f)]
     if not frames:
         raise WorkspaceError("the workspace has no communes or villages to map")

@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 
 from coverage_gis.costs import Costs
 from coverage_gis.crs import STORAGE_CRS, metric_to_lonlat
+from coverage_gis.models.base import is_broadband
 from coverage_gis.network import CellTable, points_xy_m
 from coverage_gis.routing import RoadGraph, distances_from_network_m
 
@@ -61,6 +62,39 @@ def _frame(rows: list[dict[str, Any]], geometry: list[Any]) -> gpd.GeoDataFrame:
         )
     gdf.insert(0, "rank", np.arange(1, len(gdf) + 1))
     return gdf.reset_index(drop=True)
+
+
+def _lonlat(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(points.geometry.x, dtype=np.float64), np.asarray(points.geometry.y, dtype=np.float64)
+
+
+def _gap_row(
+    kind: str,
+    who: dict[str, Any],
+    *,
+    reason: str,
+    detail: str,
+    recommendation: str,
+    candidate: tuple[float, float],
+    cost_vnd: float | None,
+    power_need: str | None = None,
+    distance_m: float | None = None,
+    road_length_m: float | None = None,
+) -> dict[str, Any]:
+    """One row of a gap list (:data:`GAP_COLUMNS` but ``rank``); ``who`` names the place."""
+    return {
+        "kind": kind,
+        **who,
+        "reason": reason,
+        "detail": detail,
+        "recommendation": recommendation,
+        "candidate_lon": candidate[0],
+        "candidate_lat": candidate[1],
+        "power_need": power_need,
+        "distance_m": distance_m,
+        "road_length_m": road_length_m,
+        "cost_vnd": cost_vnd,
+    }
 
 
 def _village_fields(villages: pd.DataFrame, admin: pd.DataFrame, k: int) -> dict[str, Any]:
@@ -111,7 +145,7 @@ def mobile_gaps(
     centres = _candidate_points(x_m, y_m, v["population"].fillna(0).to_numpy(dtype=float), cluster_radius_m)
     cand_lon, cand_lat = metric_to_lonlat(centres[:, 0], centres[:, 1], metric_crs)
 
-    bb = np.isin(cells.arrays.tech, ["3G", "4G", "5G"])
+    bb = is_broadband(cells.arrays.tech)
     live_xy = np.column_stack([cells.arrays.x_m[bb & cells.on_air], cells.arrays.y_m[bb & cells.on_air]])
     live_sites = cells.site_id[bb & cells.on_air]
     planned_xy = np.column_stack([cells.arrays.x_m[bb & ~cells.on_air], cells.arrays.y_m[bb & ~cells.on_air]])
@@ -155,19 +189,17 @@ def mobile_gaps(
                 recommendation = "new 4G site at the candidate point"
                 cost = costs.new_site_vnd + costs.grid_connected_power_vnd
         rows.append(
-            {
-                "kind": "mobile",
-                **_village_fields(v, adm, k),
-                "reason": reason,
-                "detail": detail,
-                "recommendation": recommendation,
-                "candidate_lon": candidate[0],
-                "candidate_lat": candidate[1],
-                "power_need": power,
-                "distance_m": nearest_m if np.isfinite(nearest_m) else None,
-                "road_length_m": None,
-                "cost_vnd": cost,
-            }
+            _gap_row(
+                "mobile",
+                _village_fields(v, adm, k),
+                reason=reason,
+                detail=detail,
+                recommendation=recommendation,
+                candidate=candidate,
+                power_need=power,
+                distance_m=nearest_m if np.isfinite(nearest_m) else None,
+                cost_vnd=cost,
+            )
         )
     return _frame(rows, list(v.geometry))
 
@@ -196,6 +228,7 @@ def ftth_gaps(
     points_m = v.geometry.to_crs(metric_crs).to_numpy()
     tree = shapely.STRtree(fiber_m) if len(fiber_m) else None
     by_road = distances_from_network_m(roads, fiber_m) if roads is not None and len(v) else None
+    lon, lat = _lonlat(v)
 
     rows: list[dict[str, Any]] = []
     for k in range(len(v)):
@@ -212,24 +245,23 @@ def ftth_gaps(
             cost = length / 1000.0 * costs.fiber_per_km_vnd + costs.splitter_node_vnd
             via = "along roads" if road is not None else "estimated (straight line × detour factor)"
             recommendation = f"extend access fiber {length / 1000:.1f} km {via} and install a splitter"
+        distance = cov["fiber_distance_m"].iloc[k]
         rows.append(
-            {
-                "kind": "ftth",
-                **_village_fields(v, adm, k),
-                "reason": reason,
-                "detail": (
-                    f"nearest on-air access fiber at {cov['fiber_distance_m'].iloc[k] / 1000:.1f} km"
-                    if pd.notna(cov["fiber_distance_m"].iloc[k])
+            _gap_row(
+                "ftth",
+                _village_fields(v, adm, k),
+                reason=reason,
+                detail=(
+                    f"nearest on-air access fiber at {distance / 1000:.1f} km"
+                    if pd.notna(distance)
                     else "no on-air access fiber"
                 ),
-                "recommendation": recommendation,
-                "candidate_lon": float(v.geometry.iloc[k].x),
-                "candidate_lat": float(v.geometry.iloc[k].y),
-                "power_need": None,
-                "distance_m": straight,
-                "road_length_m": road,
-                "cost_vnd": cost,
-            }
+                recommendation=recommendation,
+                candidate=(float(lon[k]), float(lat[k])),
+                distance_m=straight,
+                road_length_m=road,
+                cost_vnd=cost,
+            )
         )
     return _frame(rows, list(v.geometry))
 
@@ -248,6 +280,7 @@ def five_g_gaps(
     p = pois[wanted]
     facts = poi_facts[wanted]
     x_m, y_m = points_xy_m(p, metric_crs)
+    lon, lat = _lonlat(p)
     live = cells.on_air
     tree = cKDTree(np.column_stack([cells.arrays.x_m[live], cells.arrays.y_m[live]])) if live.any() else None
     rows: list[dict[str, Any]] = []
@@ -262,23 +295,23 @@ def five_g_gaps(
             detail = f"nearest on-air site {site} at {d / 1000:.1f} km"
             recommendation = f"add a 5G cell on site {site}" if d <= 1_000 else "new 5G small cell or site"
             cost = costs.add_5g_cell_vnd if d <= 1_000 else costs.new_site_vnd + costs.add_5g_cell_vnd
+        who = {
+            "id": p["poi_id"].iloc[k],
+            "name": p["name"].iloc[k],
+            **{c: facts[c].iloc[k] if c in facts else None for c in _ADMIN},
+            "population": 0,
+            "households": 0,
+        }
         rows.append(
-            {
-                "kind": "5g",
-                "id": p["poi_id"].iloc[k],
-                "name": p["name"].iloc[k],
-                **{c: facts[c].iloc[k] if c in facts else None for c in _ADMIN},
-                "population": 0,
-                "households": 0,
-                "reason": f"no_5g ({p['category'].iloc[k]})",
-                "detail": detail,
-                "recommendation": recommendation,
-                "candidate_lon": float(p.geometry.iloc[k].x),
-                "candidate_lat": float(p.geometry.iloc[k].y),
-                "power_need": None,
-                "distance_m": distance,
-                "road_length_m": None,
-                "cost_vnd": cost,
-            }
+            _gap_row(
+                "5g",
+                who,
+                reason=f"no_5g ({p['category'].iloc[k]})",
+                detail=detail,
+                recommendation=recommendation,
+                candidate=(float(lon[k]), float(lat[k])),
+                distance_m=distance,
+                cost_vnd=cost,
+            )
         )
     return _frame(rows, list(p.geometry))

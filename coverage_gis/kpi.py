@@ -1,4 +1,4 @@
-"""KPIs per province, district and commune, in either admin hierarchy (DESIGN.md §4).
+"""KPIs per province, district and commune, in either admin hierarchy (``docs/architecture.md``).
 
 Owns the KPI definitions: village, population and household coverage, site
 sharing (all on-air sites and those commissioned in a plan period), 5G sites, 5G at
@@ -18,7 +18,7 @@ import pandas as pd
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.kpi_inputs import KpiInputs
-from coverage_gis.network import OPERATORS
+from coverage_gis.vocabulary import OPERATORS
 
 #: POI categories that count as priority places for 5G when a plan names none.
 DEFAULT_5G_CATEGORIES: tuple[str, ...] = (

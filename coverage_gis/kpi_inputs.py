@@ -17,9 +17,10 @@ import pandas as pd
 import shapely
 
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
-from coverage_gis.coverage import ftth_coverage, mobile_coverage
+from coverage_gis.coverage import coverage_by_village, coverage_of_points
+from coverage_gis.input_layers import InputLayers
 from coverage_gis.models.base import CoverageModel
-from coverage_gis.network import CellTable, cell_table_or_empty
+from coverage_gis.network import CellTable, cell_table_or_empty, site_operators
 
 
 @dataclass(frozen=True)
@@ -35,56 +36,49 @@ class KpiInputs:
 def site_facts(sites: gpd.GeoDataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     """Per on-air site: operators on air, shared flag, 5G flag, commissioning date."""
     on_air_sites = sites[sites["status"] == "on_air"]
-    live = cells[(cells["status"] == "on_air") & cells["site_id"].isin(on_air_sites["site_id"])]
-    n_ops = live.groupby("site_id")["operator"].nunique()
-    sites_5g = set(live.loc[live["tech"] == "5G", "site_id"])
-    facts = pd.DataFrame(
+    offer = site_operators(sites, cells).reindex(on_air_sites["site_id"].to_numpy(dtype=object))
+    return pd.DataFrame(
         {
             "site_id": on_air_sites["site_id"].to_numpy(),
             "commissioned": on_air_sites["commissioned"].to_numpy(),
+            "n_operators": offer["n_operators"].fillna(0).to_numpy(dtype=np.int64),
+            "shared": offer["shared"].astype("boolean").fillna(False).to_numpy(dtype=bool),
+            "has_5g": offer["has_5g"].astype("boolean").fillna(False).to_numpy(dtype=bool),
         },
         index=on_air_sites.index,
     )
-    facts["n_operators"] = facts["site_id"].map(n_ops).fillna(0).astype(int).to_numpy()
-    facts["shared"] = facts["n_operators"] >= 2
-    facts["has_5g"] = facts["site_id"].isin(sites_5g).to_numpy()
-    return facts
 
 
 def village_rows(
     villages: gpd.GeoDataFrame, coverage: pd.DataFrame, communes: gpd.GeoDataFrame
 ) -> pd.DataFrame:
-    """Per village: admin codes, population, households and coverage flags."""
-    cov = coverage.drop(columns=["geometry"], errors="ignore").set_index("village_id")
+    """Per village (in the order of ``villages``): admin codes, population, households and
+    coverage flags (False where a village has no coverage row)."""
+    cov = coverage_by_village(coverage, villages["village_id"].to_numpy(dtype=object))
     v = admin_columns(villages, communes)
     v["village_id"] = villages["village_id"].to_numpy()
     v["population"] = villages["population"].fillna(0).to_numpy(dtype=float)
     v["households"] = villages["households"].fillna(0).to_numpy(dtype=float)
     for col in ("mobile_bb", "has_4g", "has_5g", "ftth"):
-        mapped = v["village_id"].map(cov[col].astype(bool)).astype("boolean")
-        v[col] = mapped.fillna(False).to_numpy(dtype=bool)
-    v["operators"] = v["village_id"].map(cov["operators"]).fillna("").to_numpy()
-    v["ftth_operators"] = v["village_id"].map(cov["ftth_operators"]).fillna("").to_numpy()
+        v[col] = cov[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    v["operators"] = cov["operators"].fillna("").to_numpy()
+    v["ftth_operators"] = cov["ftth_operators"].fillna("").to_numpy()
     return v
 
 
-def site_rows(
-    sites: pd.DataFrame | None, cells: pd.DataFrame | None, communes: gpd.GeoDataFrame
-) -> pd.DataFrame:
+def site_rows(sites: gpd.GeoDataFrame, cells: pd.DataFrame, communes: gpd.GeoDataFrame) -> pd.DataFrame:
     """Per on-air site: admin codes, shared flag, 5G flag, commissioning date."""
-    if sites is None or cells is None or not len(sites):
+    if not len(sites):
         return pd.DataFrame(
             columns=[*LEVEL_COLUMNS_FLAT, "site_id", "n_operators", "shared", "has_5g", "commissioned"]
         )
-    assert isinstance(sites, gpd.GeoDataFrame)
     facts = site_facts(sites, cells)
     s = admin_columns(sites.loc[facts.index], communes)
     return pd.concat([s.reset_index(drop=True), facts.reset_index(drop=True)], axis=1)
 
 
 def poi_rows(
-    pois: pd.DataFrame | None,
-    layers: Mapping[str, pd.DataFrame],
+    layers: InputLayers,
     cells: CellTable,
     *,
     model: CoverageModel,
@@ -92,36 +86,28 @@ def poi_rows(
     ftth_reach_m: float,
 ) -> pd.DataFrame:
     """Per POI: admin codes, category, mobile broadband, FTTH and 5G (cells or an on-air 5G zone)."""
-    if pois is None or not len(pois):
+    pois = layers.pois
+    if not len(pois):
         return pd.DataFrame(
             columns=[*LEVEL_COLUMNS_FLAT, "category", "poi_id", "mobile_bb", "ftth", "has_5g"]
         )
-    assert isinstance(pois, gpd.GeoDataFrame)
-    communes = layers["communes"]
-    assert isinstance(communes, gpd.GeoDataFrame)
-    p = admin_columns(pois, communes)
+    p = admin_columns(pois, layers.communes)
     p["category"] = pois["category"].to_numpy()
     p["poi_id"] = pois["poi_id"].to_numpy()
     receivers = pois.assign(has_grid_power=True)
-    mob = mobile_coverage(receivers, cells, model=model, metric_crs=metric_crs)
-    fib = ftth_coverage(
-        receivers,
-        layers.get("fiber_routes"),
-        layers.get("fiber_nodes"),
-        metric_crs=metric_crs,
-        ftth_reach_m=ftth_reach_m,
+    mob, fib = coverage_of_points(
+        receivers, layers, cells, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
     )
     p["mobile_bb"] = mob.mobile_bb
     p["ftth"] = fib.ftth
-    p["has_5g"] = mob.has_5g | inside_5g_zone(pois, layers.get("zones_5g"))
+    p["has_5g"] = mob.has_5g | inside_5g_zone(pois, layers.zones_5g)
     return p
 
 
-def speed_test_rows(tests: pd.DataFrame | None, communes: gpd.GeoDataFrame) -> pd.DataFrame:
+def speed_test_rows(tests: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.DataFrame:
     """Per speed test: admin codes, kind, tech, operator, download speed."""
-    if tests is None or not len(tests):
+    if not len(tests):
         return pd.DataFrame(columns=[*LEVEL_COLUMNS_FLAT, "kind", "tech", "operator", "download_mbps"])
-    assert isinstance(tests, gpd.GeoDataFrame)
     t = admin_columns(tests, communes)
     for col in ("kind", "tech", "operator", "download_mbps"):
         t[col] = tests[col].to_numpy()
@@ -129,7 +115,7 @@ def speed_test_rows(tests: pd.DataFrame | None, communes: gpd.GeoDataFrame) -> p
 
 
 def build_inputs(
-    layers: Mapping[str, pd.DataFrame],
+    layers: InputLayers | Mapping[str, pd.DataFrame],
     coverage: pd.DataFrame,
     *,
     model: CoverageModel,
@@ -138,30 +124,25 @@ def build_inputs(
     cells: CellTable | None = None,
 ) -> KpiInputs:
     """Join coverage, sites, POIs and speed tests with their admin codes."""
-    communes = layers["communes"]
-    villages = layers["villages"]
-    assert isinstance(communes, gpd.GeoDataFrame)
-    assert isinstance(villages, gpd.GeoDataFrame)
-    table = cells if cells is not None else cell_table_or_empty(layers, metric_crs=metric_crs)
+    typed = InputLayers.from_frames(layers)
+    communes = typed.communes
+    table = cells if cells is not None else cell_table_or_empty(typed, metric_crs=metric_crs)
     return KpiInputs(
-        villages=village_rows(villages, coverage, communes),
-        sites=site_rows(layers.get("sites"), layers.get("cells"), communes),
-        pois=poi_rows(
-            layers.get("pois"), layers, table, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
-        ),
-        speed_tests=speed_test_rows(layers.get("speed_tests"), communes),
+        villages=village_rows(typed.villages, coverage, communes),
+        sites=site_rows(typed.sites, typed.cells, communes),
+        pois=poi_rows(typed, table, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m),
+        speed_tests=speed_test_rows(typed.speed_tests, communes),
     )
 
 
 LEVEL_COLUMNS_FLAT: list[str] = sorted({c for pair in LEVEL_COLUMNS.values() for c in pair})
 
 
-def inside_5g_zone(pois: gpd.GeoDataFrame, zones: pd.DataFrame | None) -> np.ndarray:
+def inside_5g_zone(pois: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.ndarray:
     """Which points lie in an on-air ``zones_5g`` polygon."""
     inside = np.zeros(len(pois), dtype=bool)
-    if zones is None or not len(zones):
+    if not len(zones):
         return inside
-    assert isinstance(zones, gpd.GeoDataFrame)
     live = zones[zones["status"] == "on_air"]
     if len(live):
         tree = shapely.STRtree(live.geometry.to_numpy())

@@ -11,21 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import BaseModel, BeforeValidator
 
+from coverage_gis._documents import DOCUMENT_CONFIG, Number, Text, parse_document, read_yaml
 from coverage_gis._resources import layers_dir
 from coverage_gis.errors import LayerValidationError, NotFound
 
 FIELD_TYPES = frozenset({"str", "int", "float", "bool", "date"})
 GEOMETRY_TYPES = frozenset({"Point", "LineString", "MultiPolygon", "none"})
-_FIELD_KEYS = frozenset(
-    {"name", "type", "required", "unique", "allowed", "min", "max", "default", "description"}
-)
-_LAYER_KEYS = frozenset(
-    {"name", "title_vi", "title_en", "geometry", "id_field", "fields", "style", "references", "derived"}
-)
 
 #: Layers a user imports (the rest are results the toolkit writes).
 INPUT_LAYERS: tuple[str, ...] = (
@@ -85,60 +80,69 @@ class LayerSchema:
         raise KeyError(name)
 
 
-def _parse_field(raw: Any, source: str, index: int) -> FieldSchema:
-    if not isinstance(raw, dict):
-        raise LayerValidationError("field entry must be a mapping", source=source, row=index)
-    unknown = set(raw) - _FIELD_KEYS
-    if unknown:
-        raise LayerValidationError(f"unknown keys {sorted(unknown)}", source=source, row=index)
-    name = raw.get("name")
-    ftype = raw.get("type")
-    if not isinstance(name, str) or ftype not in FIELD_TYPES:
-        raise LayerValidationError(
-            f"field needs a name and a type in {sorted(FIELD_TYPES)}", source=source, row=index
-        )
-    allowed = raw.get("allowed")
-    return FieldSchema(
-        name=name,
-        type=str(ftype),
-        required=bool(raw.get("required", False)),
-        unique=bool(raw.get("unique", False)),
-        allowed=tuple(str(a) for a in allowed) if allowed is not None else None,
-        min=raw.get("min"),
-        max=raw.get("max"),
-        default=raw.get("default"),
-        description=str(raw.get("description", "")),
-    )
+class _FieldDocument(BaseModel):
+    model_config = DOCUMENT_CONFIG
+
+    name: Text
+    type: Literal["str", "int", "float", "bool", "date"]
+    required: bool = False
+    unique: bool = False
+    # Allowed values are text; YAML reads unquoted numbers and booleans otherwise.
+    allowed: list[Annotated[str, BeforeValidator(str)]] | None = None
+    min: Number | None = None
+    max: Number | None = None
+    default: Any = None
+    description: str = ""
+
+
+class _LayerDocument(BaseModel):
+    """``layers/<name>.yaml``."""
+
+    model_config = DOCUMENT_CONFIG
+
+    name: Text
+    title_vi: Text | None = None
+    title_en: Text | None = None
+    geometry: Literal["Point", "LineString", "MultiPolygon", "none"]
+    id_field: Text
+    fields: list[_FieldDocument] = []
+    style: dict[str, Any] = {}
+    references: dict[str, str] = {}
+    derived: bool = False
 
 
 def parse_schema(path: Path) -> LayerSchema:
     """Read and check one ``layers/<name>.yaml``."""
     source = str(path)
-    with path.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
-    if not isinstance(raw, dict):
-        raise LayerValidationError("schema file must be a mapping", source=source)
-    unknown = set(raw) - _LAYER_KEYS
-    if unknown:
-        raise LayerValidationError(f"unknown keys {sorted(unknown)}", source=source)
-    if raw.get("geometry") not in GEOMETRY_TYPES:
-        raise LayerValidationError(
-            f"geometry must be one of {sorted(GEOMETRY_TYPES)}", source=source, field="geometry"
+    doc = parse_document(
+        _LayerDocument, read_yaml(path, what="layer schema"), source=source, rows={"fields": ""}
+    )
+    fields = tuple(
+        FieldSchema(
+            name=f.name,
+            type=f.type,
+            required=f.required,
+            unique=f.unique,
+            allowed=tuple(f.allowed) if f.allowed is not None else None,
+            min=f.min,
+            max=f.max,
+            default=f.default,
+            description=f.description,
         )
-    fields = tuple(_parse_field(f, source, i) for i, f in enumerate(raw.get("fields") or []))
-    names = [f.name for f in fields]
-    if raw.get("id_field") not in names:
+        for f in doc.fields
+    )
+    if doc.id_field not in [f.name for f in fields]:
         raise LayerValidationError("id_field is not one of the fields", source=source, field="id_field")
     return LayerSchema(
-        name=str(raw["name"]),
-        title_vi=str(raw.get("title_vi", raw["name"])),
-        title_en=str(raw.get("title_en", raw["name"])),
-        geometry=str(raw["geometry"]),
-        id_field=str(raw["id_field"]),
+        name=doc.name,
+        title_vi=doc.title_vi or doc.name,
+        title_en=doc.title_en or doc.name,
+        geometry=doc.geometry,
+        id_field=doc.id_field,
         fields=fields,
-        style=dict(raw.get("style") or {}),
-        references=dict(raw.get("references") or {}),
-        derived=bool(raw.get("derived", False)),
+        style=dict(doc.style),
+        references=dict(doc.references),
+        derived=doc.derived,
     )
 
 

@@ -23,32 +23,18 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from coverage_gis import _gpkg
-from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
-from coverage_gis.coverage import mobile_coverage
-from coverage_gis.crs import metric_to_lonlat
-from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load
-from coverage_gis.errors import NotFound, StaleRevision
+from coverage_gis.coverage import MOBILE_COLUMNS, aligned_coverage, mobile_columns, mobile_coverage
+from coverage_gis.crs import BBox, metric_to_lonlat
+from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load, store_coverage
+from coverage_gis.errors import StaleRevision
 from coverage_gis.kpi import compute_kpis, update_kpi_rows
 from coverage_gis.kpi_inputs import KpiInputs, inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
-from coverage_gis.network import CellTable, bits_to_names, cell_table, concat_tables, points_xy_m
-from coverage_gis.revisions import BBox, CoverageChange, RevisionRecord, append_revision, history
-from coverage_gis.site_edits import SiteEdit, apply_edits
+from coverage_gis.network import CellTable, cell_table, concat_tables, points_xy_m
+from coverage_gis.revisions import RevisionRecord, coverage_changes, history
+from coverage_gis.site_edits import SiteEdit, apply_edits, site_records
 from coverage_gis.workspace import Workspace
-
-#: Coverage columns a site edit can change (FTTH depends on fiber only).
-MOBILE_COLUMNS: tuple[str, ...] = (
-    "mobile_bb",
-    "best_tech",
-    "operators",
-    "n_operators",
-    "best_signal_dbm",
-    "has_4g",
-    "has_5g",
-    "mobile_gap_reason",
-)
 
 
 @dataclass(frozen=True)
@@ -78,11 +64,6 @@ class ChangeResult:
         return delta
 
 
-def _align(coverage: pd.DataFrame, villages: pd.DataFrame) -> gpd.GeoDataFrame:
-    aligned = coverage.set_index("village_id").loc[villages["village_id"].to_numpy()].reset_index()
-    return gpd.GeoDataFrame(aligned, geometry="geometry", crs="EPSG:4326")
-
-
 class LiveWorkspace:
     """A workspace held in memory for fast site edits. Open with :meth:`open`."""
 
@@ -90,26 +71,28 @@ class LiveWorkspace:
         self.workspace = workspace
         #: Seconds a change waits for another writer before failing with Conflict.
         self.lock_timeout_s = lock_timeout_s
-        self._set_state(analysis, workspace.revision)
+        self._set_state(analysis, analysis.revision)
 
     @classmethod
     def open(cls, path: Path | str) -> LiveWorkspace:
-        """Load a workspace (computing coverage first if it has none that is current)."""
+        """Load a workspace (computing coverage in memory if it has none that is current).
+
+        Opening writes nothing; coverage computed here is stored by the first change.
+        """
         ws = Workspace.open(path)
         return cls(ws, load(ws))
 
     # -- state ------------------------------------------------------------------------------
     def _set_state(self, analysis: Analysis, revision: int, kpis: pd.DataFrame | None = None) -> None:
-        villages = analysis.layers["villages"]
-        analysis.coverage = _align(analysis.coverage, villages)
+        villages = analysis.layers.villages
+        analysis.coverage = aligned_coverage(analysis.coverage, villages)
         self.analysis = analysis
         self.revision = revision
         metric = analysis.metric_crs
         vx, vy = points_xy_m(villages, metric)
         self._village_xy = np.column_stack([vx, vy])
         self._village_tree = cKDTree(self._village_xy) if len(vx) else None
-        pois = analysis.layers.get("pois")
-        px, py = points_xy_m(pois, metric) if pois is not None and len(pois) else (np.empty(0), np.empty(0))
+        px, py = points_xy_m(analysis.layers.pois, metric)
         self._poi_xy = np.column_stack([px, py])
         self._poi_tree = cKDTree(self._poi_xy) if len(px) else None
         self._kpi_period, self._kpi_categories = analysis.kpi_options()
@@ -126,8 +109,9 @@ class LiveWorkspace:
         current = self.workspace.revision
         if current == self.revision:
             return False
-        self.workspace = Workspace.open(self.workspace.path)
-        self._set_state(load(self.workspace), self.workspace.revision)
+        self.workspace.reload_config()
+        analysis = load(self.workspace)
+        self._set_state(analysis, analysis.revision)
         return True
 
     def province_kpis(self, kpis: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -139,19 +123,10 @@ class LiveWorkspace:
     # -- reads ------------------------------------------------------------------------------
     def site(self, site_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """A site with its cells as plain dicts (``NotFound`` if absent)."""
-        sites = self.analysis.layers["sites"]
-        match = sites[sites["site_id"] == site_id]
-        if match.empty:
-            raise NotFound(f"no site {site_id!r}")
-        row = match.iloc[0]
-        site = {k: plain_value(row[k]) for k in get_schema("sites").field_names}
-        site["lon"], site["lat"] = float(row.geometry.x), float(row.geometry.y)
-        cells = self.analysis.layers["cells"]
-        cell_rows = [
-            {str(k): plain_value(v) for k, v in rec.items()}
-            for rec in cells[cells["site_id"] == site_id].to_dict(orient="records")
-        ]
-        return site, cell_rows
+        layers = self.analysis.layers
+        (site,) = site_records(layers.sites, layers.cells, [site_id])
+        cells: list[dict[str, Any]] = site.pop("cells")
+        return site, cells
 
     def history(self) -> pd.DataFrame:
         return history(self.workspace)
@@ -218,6 +193,10 @@ class LiveWorkspace:
                 raise StaleRevision(
                     f"workspace is at revision {self.revision}, not {expected_revision}; reload and retry"
                 )
+            if not self.analysis.coverage_stored:
+                # Opened on stale coverage (computed in memory): store it first, as its own
+                # revision, so that the edit's row updates land on a current table.
+                self.revision = store_coverage(self.analysis, author=author)
             plan = self._plan(edits)
             number = self._persist(plan, author=author, summary=summary or _summary(edits))
             self._commit(plan, number)
@@ -241,13 +220,13 @@ class LiveWorkspace:
         a = self.analysis
         layers = a.layers
         metric = a.metric_crs
-        edited = apply_edits(layers["sites"], layers["cells"], edits)
+        edited = apply_edits(layers.sites, layers.cells, edits)
         touched = edited.touched_site_ids
         is_touched = np.isin(a.cells.site_id, list(touched))
         old_cells = a.cells.subset(is_touched)
         new_sites = edited.sites[edited.sites["site_id"].isin(touched)]
         new_cell_rows = edited.cells[edited.cells["site_id"].isin(touched)]
-        communes = layers["communes"]
+        communes = layers.communes
         new_cells = (
             cell_table(new_sites, new_cell_rows, communes=communes, metric_crs=metric)
             if len(new_sites) and len(new_cell_rows)
@@ -266,28 +245,19 @@ class LiveWorkspace:
         poi_index = _within(self._poi_tree, centres, reach)
         # The sites themselves are drawn too: their old and new positions belong in the
         # dirty area even when they carry no cells.
-        old_sites = layers["sites"][layers["sites"]["site_id"].isin(touched)]
+        old_sites = layers.sites[layers.sites["site_id"].isin(touched)]
         site_xy = [np.column_stack(points_xy_m(f, metric)).reshape(-1, 2) for f in (old_sites, new_sites)]
         marks = np.concatenate([centres, *site_xy])
         dirty_bbox = _bbox_lonlat(marks, np.concatenate([reach, np.zeros(len(marks) - len(centres))]), metric)
 
-        villages = layers["villages"]
+        villages = layers.villages
         coverage = a.coverage.copy()
         inputs_v = a.inputs.villages.copy()
         if len(village_index):
             subset = villages.iloc[village_index]
             near = _cells_near(cells, self._village_xy[village_index], float(reach.max(initial=0.0)), a.model)
             mobile = mobile_coverage(subset, near, model=a.model, metric_crs=metric)
-            values = {
-                "mobile_bb": mobile.mobile_bb,
-                "best_tech": mobile.best_tech,
-                "operators": bits_to_names(mobile.operator_bits),
-                "n_operators": np.bitwise_count(mobile.operator_bits.astype(np.uint64)).astype(np.int64),
-                "best_signal_dbm": mobile.best_signal_dbm,
-                "has_4g": mobile.has_4g,
-                "has_5g": mobile.has_5g,
-                "mobile_gap_reason": mobile.gap_reason,
-            }
+            values = mobile_columns(mobile)
             before = coverage.iloc[village_index][list(MOBILE_COLUMNS)].copy()
             for col, arr in values.items():
                 _set_rows(coverage, village_index, col, arr)
@@ -305,9 +275,7 @@ class LiveWorkspace:
         gained = tuple(ids[village_index[~flipped_before & flipped_after]])
         lost = tuple(ids[village_index[flipped_before & ~flipped_after]])
 
-        new_layers = dict(layers)
-        new_layers["sites"] = edited.sites
-        new_layers["cells"] = edited.cells
+        new_layers = layers.replace(sites=edited.sites, cells=edited.cells)
         old_site_rows = a.inputs.sites[a.inputs.sites["site_id"].isin(touched)]
         added_site_rows = site_rows(new_sites, new_cell_rows, communes)
         inputs_s = pd.concat(
@@ -316,13 +284,11 @@ class LiveWorkspace:
         inputs_p = a.inputs.pois.copy()
         if len(poi_index):
             # Site edits change mobile service at places, never their FTTH.
-            places = layers["pois"].iloc[poi_index].assign(has_grid_power=True)
+            places = layers.pois.iloc[poi_index].assign(has_grid_power=True)
             near = _cells_near(cells, self._poi_xy[poi_index], 0.0, a.model)
             served = mobile_coverage(places, near, model=a.model, metric_crs=metric)
             _set_rows(inputs_p, poi_index, "mobile_bb", served.mobile_bb)
-            _set_rows(
-                inputs_p, poi_index, "has_5g", served.has_5g | inside_5g_zone(places, layers.get("zones_5g"))
-            )
+            _set_rows(inputs_p, poi_index, "has_5g", served.has_5g | inside_5g_zone(places, layers.zones_5g))
         inputs = KpiInputs(villages=inputs_v, sites=inputs_s, pois=inputs_p, speed_tests=a.inputs.speed_tests)
 
         codes: dict[str, set[str]] = {}
@@ -356,19 +322,9 @@ class LiveWorkspace:
         coverage = plan.analysis.coverage
         number = self.revision + 1
         rows = coverage.iloc[plan.changed_rows]
-        changes = [
-            CoverageChange(
-                village_id=str(vid),
-                mobile_before=bool(b),
-                mobile_after=bool(a),
-                ftth_before=bool(f),
-                ftth_after=bool(f),
-            )
-            for vid, b, a, f in zip(
-                rows["village_id"], plan.before["mobile_bb"], rows["mobile_bb"], rows["ftth"], strict=True
-            )
-            if bool(b) != bool(a)
-        ]
+        # A site edit changes mobile columns only: the rows before differ in mobile_bb at most.
+        before = rows[["village_id", "ftth"]].assign(mobile_bb=plan.before["mobile_bb"].to_numpy())
+        changes = coverage_changes(before, rows)
         record = RevisionRecord(
             summary=summary,
             author=author,
@@ -377,13 +333,12 @@ class LiveWorkspace:
             kpi_snapshot=kpi_records(plan.kpis[plan.kpis["level"].isin(SNAPSHOT_LEVELS)]),
             coverage_changes=changes,
         )
-        with _gpkg.transaction(self.workspace.gpkg_path) as conn:
-            _gpkg.delete_where_in(conn, "sites", "site_id", plan.touched)
-            _gpkg.insert_rows(conn, "sites", _site_records(plan.edited_sites))
-            _gpkg.delete_where_in(conn, "cells", "site_id", plan.touched)
-            _gpkg.insert_rows(conn, "cells", _cell_records(plan.edited_cells))
-            _gpkg.update_rows(
-                conn,
+        with self.workspace.edit(timeout_s=self.lock_timeout_s) as editor:
+            editor.delete_where_in("sites", "site_id", plan.touched)
+            editor.insert_rows("sites", _site_records(plan.edited_sites))
+            editor.delete_where_in("cells", "site_id", plan.touched)
+            editor.insert_rows("cells", _cell_records(plan.edited_cells))
+            editor.update_rows(
                 "village_coverage",
                 "village_id",
                 [
@@ -391,7 +346,7 @@ class LiveWorkspace:
                     for rec in rows.to_dict(orient="records")
                 ],
             )
-            return append_revision(conn, record)
+            return editor.append_revision(record)
 
     def _commit(self, plan: _ChangePlan, number: int) -> None:
         coverage = plan.analysis.coverage
@@ -481,8 +436,8 @@ def _site_records(sites: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     names = get_schema("sites").field_names
     out = []
     for rec, geom in zip(sites[names].to_dict(orient="records"), sites.geometry, strict=True):
-        row = {str(k): v for k, v in rec.items()}  # insert_rows makes the values plain
-        row["geom"] = _gpkg.point_blob(float(geom.x), float(geom.y))
+        row = {str(k): v for k, v in rec.items()}  # the storage makes the values plain
+        row["geometry"] = geom
         out.append(row)
     return out
 

@@ -1,4 +1,4 @@
-"""Adapters from workspace layers to the models' arrays (DESIGN.md §2: geo adapter, array core).
+"""Adapters from workspace layers to the models' arrays (``docs/architecture.md``: geo adapter, array core).
 
 Owns the rules that decide which cells radiate (an on-air cell on an on-air site),
 which clutter class a cell gets (site override, else its commune's), and the
@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis.crs import lonlat_to_metric
+from coverage_gis.input_layers import InputLayers
 from coverage_gis.models.base import CellArrays, ReceiverArrays, StrArray
-
-OPERATORS: tuple[str, ...] = ("Viettel", "VNPT", "MobiFone", "Vietnamobile", "Other")
-TECH_RANK: dict[str, int] = {"2G": 1, "3G": 2, "4G": 3, "5G": 4}
+from coverage_gis.vocabulary import OPERATORS, OTHER_OPERATOR, TECHS
 
 _CELL_FLOAT_DEFAULTS: dict[str, float] = {
     "band_mhz": 1800.0,
@@ -65,7 +64,9 @@ def points_xy_m(frame: gpd.GeoDataFrame, metric_crs: str) -> tuple[np.ndarray, n
         empty = np.empty(0, dtype=np.float64)
         return empty, empty
     geoms = frame.geometry
-    return lonlat_to_metric(geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float), metric_crs)
+    lon = np.asarray(geoms.x, dtype=np.float64)
+    lat = np.asarray(geoms.y, dtype=np.float64)
+    return lonlat_to_metric(lon, lat, metric_crs)
 
 
 def receivers_of(frame: gpd.GeoDataFrame, metric_crs: str) -> ReceiverArrays:
@@ -112,9 +113,9 @@ def cell_table(
     site_cols["x_m"] = x_m
     site_cols["y_m"] = y_m
     joined = cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site"))
-    alive = (joined["status"] != "decommissioned") & (joined["status_site"] != "decommissioned")
-    joined = joined[alive.to_numpy()]
-    on_air = ((joined["status"] == "on_air") & (joined["status_site"] == "on_air")).to_numpy()
+    alive, radiating = _cell_states(joined["status"], joined["status_site"])
+    joined = joined[alive]
+    on_air = radiating[alive]
     if not include_planned:
         joined = joined[on_air]
         on_air = on_air[on_air]
@@ -173,29 +174,80 @@ def concat_tables(first: CellTable, second: CellTable) -> CellTable:
     )
 
 
-def cell_table_from_layers(layers: Mapping[str, pd.DataFrame], *, metric_crs: str) -> CellTable:
-    """:func:`cell_table` from a mapping of layer frames."""
-    communes = layers.get("communes")
-    return cell_table(
-        layers["sites"],
-        layers["cells"],
-        communes=communes,
-        metric_crs=metric_crs,
-    )
+def cell_table_from_layers(layers: InputLayers | Mapping[str, pd.DataFrame], *, metric_crs: str) -> CellTable:
+    """:func:`cell_table` from the input layers (or a mapping of layer frames)."""
+    typed = InputLayers.from_frames(layers)
+    return cell_table(typed.sites, typed.cells, communes=typed.communes, metric_crs=metric_crs)
 
 
-def cell_table_or_empty(layers: Mapping[str, pd.DataFrame], *, metric_crs: str) -> CellTable:
+def cell_table_or_empty(layers: InputLayers | Mapping[str, pd.DataFrame], *, metric_crs: str) -> CellTable:
     """:func:`cell_table_from_layers`, or an empty table when there are no sites or cells."""
-    sites, cells = layers.get("sites"), layers.get("cells")
-    if sites is None or cells is None or not len(sites) or not len(cells):
+    typed = InputLayers.from_frames(layers)
+    if not len(typed.sites) or not len(typed.cells):
         return CellTable.empty()
-    return cell_table_from_layers(layers, metric_crs=metric_crs)
+    return cell_table_from_layers(typed, metric_crs=metric_crs)
+
+
+def _cell_states(cell_status: pd.Series, site_status: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(alive, on_air)`` per cell: not decommissioned (nor its site); radiating (it and its site on air)."""
+    alive = (cell_status != "decommissioned") & site_status.notna() & (site_status != "decommissioned")
+    on_air = (cell_status == "on_air") & (site_status == "on_air")
+    return alive.to_numpy(dtype=bool), on_air.to_numpy(dtype=bool)
+
+
+def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """What each site's cells offer, indexed by ``site_id`` (sites without live cells are absent).
+
+    Owns the rule "a site is shared when its on-air cells belong to two or more
+    operators" (``docs/architecture.md``, coverage rules). Columns:
+
+    ``operators``
+        Operators of the on-air cells, comma-joined in :data:`OPERATORS` order.
+    ``n_operators``, ``shared``
+        Their number, and whether it is two or more.
+    ``techs``, ``has_5g``
+        Technologies of the on-air cells (oldest first), and whether 5G is one.
+    ``any_operators``
+        Operators of every cell that is not decommissioned (planned ones too).
+    """
+    status = sites.drop_duplicates("site_id").set_index("site_id")["status"]
+    alive, on_air = _cell_states(cells["status"], cells["site_id"].map(status))
+    site_ids = cells["site_id"].to_numpy(dtype=object)
+    ops = operator_bits(cells["operator"].to_numpy(dtype=str))
+    techs = cells["tech"].map({t: 1 << i for i, t in enumerate(TECHS)}).fillna(0).to_numpy(dtype=np.int64)
+    bits = pd.DataFrame(
+        {
+            "site_id": site_ids[alive],
+            "live_ops": np.where(on_air, ops, 0)[alive],
+            "live_techs": np.where(on_air, techs, 0)[alive],
+            "any_ops": ops[alive],
+        }
+    )
+    per_site = bits.groupby("site_id", sort=False).agg(np.bitwise_or.reduce)
+    live_ops = per_site["live_ops"].to_numpy(dtype=np.int64)
+    n_operators = np.bitwise_count(live_ops.astype(np.uint64)).astype(np.int64)
+    tech_names = np.array(
+        [",".join(t for i, t in enumerate(TECHS) if mask & (1 << i)) for mask in range(1 << len(TECHS))],
+        dtype=object,
+    )
+    live_techs = per_site["live_techs"].to_numpy(dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "operators": bits_to_names(live_ops),
+            "n_operators": n_operators,
+            "shared": n_operators >= 2,
+            "techs": tech_names[live_techs],
+            "has_5g": (live_techs & (1 << TECHS.index("5G"))) != 0,
+            "any_operators": bits_to_names(per_site["any_ops"].to_numpy(dtype=np.int64)),
+        },
+        index=per_site.index,
+    )
 
 
 def operator_bits(operators: StrArray) -> np.ndarray:
     """One bit per operator (order of :data:`OPERATORS`); unknown names map to Other."""
     lookup = {name: 1 << i for i, name in enumerate(OPERATORS)}
-    mapped = pd.Series(operators, dtype=object).map(lookup).fillna(lookup["Other"])
+    mapped = pd.Series(operators, dtype=object).map(lookup).fillna(lookup[OTHER_OPERATOR])
     return mapped.to_numpy(dtype=np.int64)
 
 

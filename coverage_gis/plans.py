@@ -1,7 +1,7 @@
 """Provincial plan indicator tables: loading, validation and target checks.
 
 This module owns ``data/plans/<id>.yaml``, the machine-readable form of each
-provincial digital-infrastructure plan (DESIGN.md §4, "Scorecard"): the plan's
+provincial digital-infrastructure plan (``docs/architecture.md``, KPIs and scorecards): the plan's
 numeric targets, each with the KPI that measures it, where that KPI comes from
 (``computed`` from the spatial layers, or ``indicator_table`` statistics the user
 supplies), the target, comparator, unit, deadline and the section and phrase of the
@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
-import yaml
+from pydantic import AfterValidator, BaseModel, Field
 
-from coverage_gis import _resources
+from coverage_gis import _resources, vocabulary
+from coverage_gis._documents import DOCUMENT_CONFIG, Day, Number, Text, VietText, parse_document, read_yaml
 from coverage_gis.errors import LayerValidationError, NotFound
-from coverage_gis.layers import get_schema
 
 __all__ = [
     "COMPARATORS",
@@ -77,48 +76,13 @@ COMPUTED_KPI_UNITS: Mapping[str, str] = MappingProxyType(
 )
 COMPUTED_KPIS: frozenset[str] = frozenset(COMPUTED_KPI_UNITS)
 
-#: Categories of the ``pois`` layer a plan may ask 5G at (DESIGN.md §3).
-POI_CATEGORIES: frozenset[str] = frozenset(get_schema("pois").field("category").allowed or ())
+#: Categories of the ``pois`` layer a plan may ask 5G at (``layers/pois.yaml``).
+POI_CATEGORIES: frozenset[str] = frozenset(vocabulary.POI_CATEGORIES)
 
 # KPIs whose indicator must name the POI categories it is measured over.
 _KPIS_WITH_CATEGORIES = frozenset({"pois_5g_pct"})
 
 _PLAN_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_SNAKE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_PROVINCE_CODE_RE = re.compile(r"^[0-9]{2}$")
-
-_PLAN_REQUIRED = (
-    "id",
-    "province_code",
-    "province_name",
-    "title_vi",
-    "title_en",
-    "source_file",
-    "period",
-    "indicators",
-)
-_PLAN_OPTIONAL = ("document", "categories_5g", "baseline")
-_INDICATOR_REQUIRED = (
-    "id",
-    "kpi",
-    "source",
-    "label_vi",
-    "label_en",
-    "target",
-    "comparator",
-    "unit",
-    "deadline",
-    "section",
-    "quote",
-)
-_INDICATOR_OPTIONAL = ("params", "note_en")
-_PARAM_KEYS = frozenset({"categories"})
-_BASELINE_REQUIRED = ("kpi", "value", "as_of", "quote")
-_BASELINE_OPTIONAL = ("unit", "section", "note_en")
-_PERIOD_KEYS = ("start", "end")
-
-# Free text in Vietnamese that must keep its diacritics in NFC form.
-_VI_TEXT_FIELDS = frozenset({"province_name", "title_vi", "label_vi", "quote"})
 
 # Equality tolerance for "==" targets; counts are integers, so this only absorbs
 # float noise from upstream arithmetic.
@@ -356,15 +320,7 @@ def load_plan(plan_id_or_path: str | Path, *, plans_dir: Path | None = None) -> 
         indicator (or baseline entry) index and ``field`` the field at fault.
     """
     path = _resolve(plan_id_or_path, plans_dir)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise LayerValidationError(f"not UTF-8 text: {exc}", source=str(path)) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise LayerValidationError(f"not valid YAML: {exc}", source=str(path)) from exc
-    return _parse_plan(data, path)
+    return _parse_plan(read_yaml(path, what="plan"), path)
 
 
 def plan_for_province(province_code: str, *, plans_dir: Path | None = None) -> Plan | None:
@@ -416,302 +372,211 @@ def _looks_like_path(value: str) -> bool:
     return value.endswith((".yaml", ".yml")) or "/" in value or "\\" in value
 
 
-class _Checker:
-    """Field readers that raise :class:`LayerValidationError` naming file and field."""
+def _matches(pattern: str, problem: str) -> AfterValidator:
+    """Text matching ``pattern``; else ``problem`` (formatted with the value's repr)."""
+    regex = re.compile(pattern)
 
-    def __init__(self, path: Path) -> None:
-        self.source = str(path)
-
-    def fail(self, reason: str, *, field: str | None = None, row: int | None = None) -> LayerValidationError:
-        return LayerValidationError(reason, source=self.source, row=row, field=field)
-
-    def keys(
-        self,
-        data: object,
-        required: Sequence[str],
-        optional: Sequence[str],
-        *,
-        prefix: str = "",
-        row: int | None = None,
-        what: str,
-    ) -> Mapping[str, Any]:
-        if not isinstance(data, Mapping):
-            raise self.fail(
-                f"{what} must be a mapping, got {type(data).__name__}",
-                field=prefix.rstrip(".") or None,
-                row=row,
-            )
-        for key in data:
-            if key not in required and key not in optional:
-                allowed = ", ".join((*required, *optional))
-                raise self.fail(
-                    f"unknown field {key!r} in {what} (allowed: {allowed})",
-                    field=f"{prefix}{key}",
-                    row=row,
-                )
-        for key in required:
-            if key not in data or data[key] is None:
-                raise self.fail(
-                    f"missing required field {key!r} in {what}",
-                    field=f"{prefix}{key}",
-                    row=row,
-                )
-        return cast("Mapping[str, Any]", data)
-
-    def text(self, data: Mapping[str, Any], key: str, *, prefix: str = "", row: int | None = None) -> str:
-        value = data[key]
-        name = f"{prefix}{key}"
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail("must be a non-empty string", field=name, row=row)
-        if key in _VI_TEXT_FIELDS and not unicodedata.is_normalized("NFC", value):
-            raise self.fail("must be Unicode NFC (precomposed diacritics)", field=name, row=row)
+    def check(value: str) -> str:
+        if not regex.match(value):
+            raise ValueError(problem.format(repr(value)))
         return value
 
-    def optional_text(
-        self, data: Mapping[str, Any], key: str, *, prefix: str = "", row: int | None = None
-    ) -> str | None:
-        if data.get(key) is None:
-            return None
-        return self.text(data, key, prefix=prefix, row=row)
+    return AfterValidator(check)
 
-    def number(self, data: Mapping[str, Any], key: str, *, prefix: str = "", row: int | None = None) -> float:
-        value = data[key]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(f"must be a number, got {value!r}", field=f"{prefix}{key}", row=row)
-        result = float(value)
-        if not math.isfinite(result):
-            raise self.fail("must be finite", field=f"{prefix}{key}", row=row)
-        return result
 
-    def day(self, data: Mapping[str, Any], key: str, *, prefix: str = "", row: int | None = None) -> date:
-        value = data[key]
-        name = f"{prefix}{key}"
-        if isinstance(value, datetime):
-            raise self.fail("must be a date (YYYY-MM-DD), not a timestamp", field=name, row=row)
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise self.fail(f"must be a date (YYYY-MM-DD), got {value!r}", field=name, row=row)
-
-    def choice(
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        allowed: frozenset[str],
-        *,
-        prefix: str = "",
-        row: int | None = None,
-    ) -> str:
-        value = data[key]
-        if not isinstance(value, str) or value not in allowed:
-            raise self.fail(
-                f"{value!r} is not one of {', '.join(sorted(allowed))}",
-                field=f"{prefix}{key}",
-                row=row,
-            )
+def _one_of(allowed: frozenset[str]) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not one of {', '.join(sorted(allowed))}")
         return value
 
-    def categories(self, value: object, *, field: str, row: int | None = None) -> tuple[str, ...]:
-        if not isinstance(value, list):
-            raise self.fail("must be a list of POI categories", field=field, row=row)
-        seen: list[str] = []
-        for item in value:
-            if not isinstance(item, str) or item not in POI_CATEGORIES:
-                raise self.fail(
-                    f"unknown 5G category {item!r} (allowed: {', '.join(sorted(POI_CATEGORIES))})",
-                    field=field,
-                    row=row,
-                )
-            if item in seen:
-                raise self.fail(f"category {item!r} listed twice", field=field, row=row)
-            seen.append(item)
-        return tuple(seen)
+    return AfterValidator(check)
+
+
+def _categories(value: list[str]) -> list[str]:
+    seen: list[str] = []
+    for item in value:
+        if item not in POI_CATEGORIES:
+            raise ValueError(f"unknown 5G category {item!r} (allowed: {', '.join(sorted(POI_CATEGORIES))})")
+        if item in seen:
+            raise ValueError(f"category {item!r} listed twice")
+        seen.append(item)
+    return seen
+
+
+_SNAKE = r"^[a-z][a-z0-9_]*$"
+Categories = Annotated[list[str], AfterValidator(_categories)]
+
+
+class _Period(BaseModel):
+    model_config = DOCUMENT_CONFIG
+
+    start: Day
+    end: Day
+
+
+class _Params(BaseModel):
+    model_config = DOCUMENT_CONFIG
+
+    categories: Annotated[Categories, Field(min_length=1)] | None = None
+
+
+class _IndicatorDocument(BaseModel):
+    model_config = DOCUMENT_CONFIG
+
+    id: Annotated[str, _matches(_SNAKE, "indicator id {} must be snake_case")]
+    kpi: Annotated[str, _matches(_SNAKE, "kpi {} must be snake_case")]
+    source: Annotated[str, _one_of(SOURCES)]
+    label_vi: VietText
+    label_en: Text
+    target: Number
+    comparator: Annotated[str, _one_of(COMPARATORS)]
+    unit: Annotated[str, _one_of(UNITS)]
+    deadline: Day
+    section: Text
+    quote: VietText
+    params: _Params | None = None
+    note_en: Text | None = None
+
+
+class _BaselineDocument(BaseModel):
+    model_config = DOCUMENT_CONFIG
+
+    kpi: Annotated[str, _matches(_SNAKE, "kpi {} must be snake_case")]
+    value: Number
+    as_of: Day
+    quote: VietText
+    unit: Annotated[str, _one_of(UNITS)] | None = None
+    section: Text | None = None
+    note_en: Text | None = None
+
+
+class _PlanDocument(BaseModel):
+    """``data/plans/<id>.yaml`` (the rules between fields are checked in :func:`_parse_plan`)."""
+
+    model_config = DOCUMENT_CONFIG
+
+    id: Text
+    province_code: Annotated[
+        str, _matches(r"^[0-9]{2}$", 'must be a two-digit GSO code as a quoted string (e.g. "52"), got {}')
+    ]
+    province_name: VietText
+    title_vi: VietText
+    title_en: Text
+    source_file: Text
+    period: _Period
+    indicators: Annotated[list[_IndicatorDocument], Field(min_length=1)]
+    document: Text | None = None
+    categories_5g: Categories | None = None
+    baseline: list[_BaselineDocument] | None = None
 
 
 def _parse_plan(data: object, path: Path) -> Plan:
-    check = _Checker(path)
-    top = check.keys(data, _PLAN_REQUIRED, _PLAN_OPTIONAL, what="plan")
+    source = str(path)
+    doc = parse_document(_PlanDocument, data, source=source, rows={"indicators": "", "baseline": "baseline."})
 
-    plan_id = check.text(top, "id")
-    if not _PLAN_ID_RE.match(plan_id):
-        raise check.fail(f"plan id {plan_id!r} must be lower-case words joined by '-'", field="id")
-    if plan_id != path.stem:
-        raise check.fail(f"plan id {plan_id!r} does not match the file name {path.name!r}", field="id")
-    province_code = top["province_code"]
-    if not isinstance(province_code, str) or not _PROVINCE_CODE_RE.match(province_code):
-        raise check.fail(
-            f'must be a two-digit GSO code as a quoted string (e.g. "52"), got {province_code!r}',
-            field="province_code",
-        )
+    def fail(reason: str, field: str, row: int | None = None) -> LayerValidationError:
+        return LayerValidationError(reason, source=source, row=row, field=field)
 
-    period = check.keys(top["period"], _PERIOD_KEYS, (), prefix="period.", what="period")
-    period_start = check.day(period, "start", prefix="period.")
-    period_end = check.day(period, "end", prefix="period.")
-    if period_end < period_start:
-        raise check.fail("period ends before it starts", field="period.end")
-
-    raw_categories = top.get("categories_5g")
-    categories_5g = () if raw_categories is None else check.categories(raw_categories, field="categories_5g")
-
-    raw_indicators = top["indicators"]
-    if not isinstance(raw_indicators, list) or not raw_indicators:
-        raise check.fail("must be a non-empty list", field="indicators")
+    if not _PLAN_ID_RE.match(doc.id):
+        raise fail(f"plan id {doc.id!r} must be lower-case words joined by '-'", "id")
+    if doc.id != path.stem:
+        raise fail(f"plan id {doc.id!r} does not match the file name {path.name!r}", "id")
+    if doc.period.end < doc.period.start:
+        raise fail("period ends before it starts", "period.end")
+    categories_5g = tuple(doc.categories_5g or ())
     indicators: list[Indicator] = []
     seen_ids: set[str] = set()
-    for row, raw in enumerate(raw_indicators):
-        indicator = _parse_indicator(check, raw, row, categories_5g)
-        if indicator.id in seen_ids:
-            raise check.fail(f"duplicate indicator id {indicator.id!r}", field="id", row=row)
-        seen_ids.add(indicator.id)
-        indicators.append(indicator)
-
-    raw_baseline = top.get("baseline")
-    if raw_baseline is None:
-        raw_baseline = []
-    if not isinstance(raw_baseline, list):
-        raise check.fail("must be a list", field="baseline")
-    baseline = tuple(_parse_baseline(check, raw, row) for row, raw in enumerate(raw_baseline))
-
+    for row, ind in enumerate(doc.indicators):
+        if ind.id in seen_ids:
+            raise fail(f"duplicate indicator id {ind.id!r}", "id", row)
+        seen_ids.add(ind.id)
+        _check_indicator(ind, categories_5g, source=source, row=row)
+        categories = ind.params.categories if ind.params is not None else None
+        indicators.append(
+            Indicator(
+                id=ind.id,
+                kpi=ind.kpi,
+                source=cast("IndicatorSource", ind.source),
+                label_vi=ind.label_vi,
+                label_en=ind.label_en,
+                target=ind.target,
+                comparator=cast("Comparator", ind.comparator),
+                unit=cast("Unit", ind.unit),
+                deadline=ind.deadline,
+                section=ind.section,
+                quote=ind.quote,
+                params=MappingProxyType({"categories": tuple(categories)} if categories else {}),
+                note_en=ind.note_en,
+            )
+        )
+    baseline = []
+    for row, entry in enumerate(doc.baseline or ()):
+        expected = COMPUTED_KPI_UNITS.get(entry.kpi)
+        if expected is not None and entry.unit is not None and entry.unit != expected:
+            raise fail(
+                f"computed KPI {entry.kpi!r} is in {expected!r}, not {entry.unit!r}", "baseline.unit", row
+            )
+        baseline.append(
+            Baseline(
+                kpi=entry.kpi,
+                value=entry.value,
+                as_of=entry.as_of,
+                quote=entry.quote,
+                unit=cast("Unit | None", entry.unit),
+                section=entry.section,
+                note_en=entry.note_en,
+            )
+        )
     return Plan(
-        id=plan_id,
-        province_code=province_code,
-        province_name=check.text(top, "province_name"),
-        title_vi=check.text(top, "title_vi"),
-        title_en=check.text(top, "title_en"),
-        document=check.optional_text(top, "document"),
-        source_file=check.text(top, "source_file"),
-        period_start=period_start,
-        period_end=period_end,
+        id=doc.id,
+        province_code=doc.province_code,
+        province_name=doc.province_name,
+        title_vi=doc.title_vi,
+        title_en=doc.title_en,
+        document=doc.document,
+        source_file=doc.source_file,
+        period_start=doc.period.start,
+        period_end=doc.period.end,
         categories_5g=categories_5g,
         indicators=tuple(indicators),
-        baseline=baseline,
+        baseline=tuple(baseline),
         path=path,
     )
 
 
-def _parse_indicator(check: _Checker, raw: object, row: int, categories_5g: tuple[str, ...]) -> Indicator:
-    data = check.keys(raw, _INDICATOR_REQUIRED, _INDICATOR_OPTIONAL, row=row, what="indicator")
-    indicator_id = check.text(data, "id", row=row)
-    if not _SNAKE_RE.match(indicator_id):
-        raise check.fail(f"indicator id {indicator_id!r} must be snake_case", field="id", row=row)
-    kpi = check.text(data, "kpi", row=row)
-    if not _SNAKE_RE.match(kpi):
-        raise check.fail(f"kpi {kpi!r} must be snake_case", field="kpi", row=row)
-    source = check.choice(data, "source", SOURCES, row=row)
-    unit = check.choice(data, "unit", UNITS, row=row)
-    comparator = check.choice(data, "comparator", COMPARATORS, row=row)
-    target = check.number(data, "target", row=row)
+def _check_indicator(
+    ind: _IndicatorDocument, categories_5g: tuple[str, ...], *, source: str, row: int
+) -> None:
+    """The rules between an indicator's fields (and the plan's 5G categories)."""
 
-    if source == "computed":
+    def fail(reason: str, field: str) -> LayerValidationError:
+        return LayerValidationError(reason, source=source, row=row, field=field)
+
+    kpi, unit, target = ind.kpi, ind.unit, ind.target
+    if ind.source == "computed":
         if kpi not in COMPUTED_KPIS:
-            raise check.fail(
-                f"{kpi!r} is not a computed KPI "
-                f"(computed: {', '.join(sorted(COMPUTED_KPIS))}); "
+            raise fail(
+                f"{kpi!r} is not a computed KPI (computed: {', '.join(sorted(COMPUTED_KPIS))}); "
                 "use source: indicator_table for statistics",
-                field="kpi",
-                row=row,
+                "kpi",
             )
         if unit != COMPUTED_KPI_UNITS[kpi]:
-            raise check.fail(
-                f"computed KPI {kpi!r} is in {COMPUTED_KPI_UNITS[kpi]!r}, not {unit!r}",
-                field="unit",
-                row=row,
-            )
+            raise fail(f"computed KPI {kpi!r} is in {COMPUTED_KPI_UNITS[kpi]!r}, not {unit!r}", "unit")
     elif kpi in COMPUTED_KPIS:
-        raise check.fail(f"{kpi!r} is a computed KPI; set source: computed", field="source", row=row)
-
+        raise fail(f"{kpi!r} is a computed KPI; set source: computed", "source")
     if unit == "percent" and not 0.0 <= target <= 100.0:
-        raise check.fail(f"a percent target must lie in 0..100, got {target:g}", field="target", row=row)
+        raise fail(f"a percent target must lie in 0..100, got {target:g}", "target")
     if target < 0.0:
-        raise check.fail(f"target must not be negative, got {target:g}", field="target", row=row)
-
-    params = _parse_params(check, data.get("params"), row, kpi, categories_5g)
-    return Indicator(
-        id=indicator_id,
-        kpi=kpi,
-        source=cast("IndicatorSource", source),
-        label_vi=check.text(data, "label_vi", row=row),
-        label_en=check.text(data, "label_en", row=row),
-        target=target,
-        comparator=cast("Comparator", comparator),
-        unit=cast("Unit", unit),
-        deadline=check.day(data, "deadline", row=row),
-        section=check.text(data, "section", row=row),
-        quote=check.text(data, "quote", row=row),
-        params=params,
-        note_en=check.optional_text(data, "note_en", row=row),
-    )
-
-
-def _parse_params(
-    check: _Checker,
-    raw: object,
-    row: int,
-    kpi: str,
-    categories_5g: tuple[str, ...],
-) -> Mapping[str, Any]:
-    params = check.keys(
-        {} if raw is None else raw,
-        (),
-        tuple(sorted(_PARAM_KEYS)),
-        prefix="params.",
-        row=row,
-        what="params",
-    )
-    result: dict[str, Any] = {}
-    if "categories" in params:
-        categories = check.categories(params["categories"], field="params.categories", row=row)
-        if not categories:
-            raise check.fail("must list at least one category", field="params.categories", row=row)
+        raise fail(f"target must not be negative, got {target:g}", "target")
+    categories = ind.params.categories if ind.params is not None else None
+    if categories:
         outside = [c for c in categories if c not in categories_5g]
         if outside:
-            raise check.fail(
-                f"categories {', '.join(outside)} are not in the plan's categories_5g",
-                field="params.categories",
-                row=row,
+            raise fail(
+                f"categories {', '.join(outside)} are not in the plan's categories_5g", "params.categories"
             )
-        result["categories"] = categories
     elif kpi in _KPIS_WITH_CATEGORIES:
-        raise check.fail(
-            f"{kpi!r} needs params.categories (the POI categories it is measured over)",
-            field="params.categories",
-            row=row,
+        raise fail(
+            f"{kpi!r} needs params.categories (the POI categories it is measured over)", "params.categories"
         )
-    return MappingProxyType(result)
-
-
-def _parse_baseline(check: _Checker, raw: object, row: int) -> Baseline:
-    prefix = "baseline."
-    data = check.keys(
-        raw,
-        _BASELINE_REQUIRED,
-        _BASELINE_OPTIONAL,
-        prefix=prefix,
-        row=row,
-        what="baseline entry",
-    )
-    kpi = check.text(data, "kpi", prefix=prefix, row=row)
-    if not _SNAKE_RE.match(kpi):
-        raise check.fail(f"kpi {kpi!r} must be snake_case", field=f"{prefix}kpi", row=row)
-    unit: str | None = None
-    if data.get("unit") is not None:
-        unit = check.choice(data, "unit", UNITS, prefix=prefix, row=row)
-    if kpi in COMPUTED_KPI_UNITS and unit is not None and unit != COMPUTED_KPI_UNITS[kpi]:
-        raise check.fail(
-            f"computed KPI {kpi!r} is in {COMPUTED_KPI_UNITS[kpi]!r}, not {unit!r}",
-            field=f"{prefix}unit",
-            row=row,
-        )
-    return Baseline(
-        kpi=kpi,
-        value=check.number(data, "value", prefix=prefix, row=row),
-        as_of=check.day(data, "as_of", prefix=prefix, row=row),
-        quote=check.text(data, "quote", prefix=prefix, row=row),
-        unit=cast("Unit | None", unit),
-        section=check.optional_text(data, "section", prefix=prefix, row=row),
-        note_en=check.optional_text(data, "note_en", prefix=prefix, row=row),
-    )

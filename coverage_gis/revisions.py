@@ -13,22 +13,19 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from coverage_gis import _gpkg
+from coverage_gis._values import optional_bool, plain_scalar
+from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound
 
 if TYPE_CHECKING:
     from coverage_gis.workspace import Workspace
-
-BBox = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -64,67 +61,63 @@ def default_author() -> str:
         return os.environ.get("USER", "unknown")
 
 
-def current_revision(gpkg_path: Path) -> int:
-    """The workspace's latest revision number (0 before any recorded change)."""
-    value = _gpkg.scalar(gpkg_path, 'SELECT MAX("revision") FROM "revisions"')
-    return int(value) if value is not None else 0
+def coverage_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[CoverageChange]:
+    """Villages whose mobile or FTTH flag differs between two coverage tables.
+
+    Both tables need ``village_id``, ``mobile_bb`` and ``ftth``; a village in only one
+    of them has ``None`` on the other side. An empty ``old`` (nothing stored yet) gives
+    no changes.
+    """
+    if not len(old):
+        return []
+    before = old.set_index("village_id")[["mobile_bb", "ftth"]].astype(object)
+    before.columns = ["mobile_bb_before", "ftth_before"]
+    after = new.set_index("village_id")[["mobile_bb", "ftth"]].astype(object)
+    joined = pd.concat([after, before], axis=1, join="outer")
+    flipped = (joined["mobile_bb"] != joined["mobile_bb_before"]) | (joined["ftth"] != joined["ftth_before"])
+    return [
+        CoverageChange(
+            village_id=str(vid),
+            mobile_before=optional_bool(row["mobile_bb_before"]),
+            mobile_after=optional_bool(row["mobile_bb"]),
+            ftth_before=optional_bool(row["ftth_before"]),
+            ftth_after=optional_bool(row["ftth"]),
+        )
+        for vid, row in joined[flipped].iterrows()
+    ]
 
 
-def coverage_is_current(ws: Workspace) -> bool:
-    """False when the latest revision changed inputs without recomputing coverage."""
-    value = _gpkg.scalar(
-        ws.gpkg_path, 'SELECT "coverage_current" FROM "revisions" ORDER BY "revision" DESC LIMIT 1'
-    )
-    return value is None or bool(value)
+def revision_rows(
+    number: int, record: RevisionRecord, *, time: str | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The ``revisions`` row and the ``coverage_changes`` rows that log ``record`` as ``number``.
 
-
-def append_revision(conn: sqlite3.Connection, record: RevisionRecord, *, time: str | None = None) -> int:
-    """Append ``record`` inside the caller's transaction and return its number."""
-    last = conn.execute('SELECT MAX("revision") FROM "revisions"').fetchone()[0]
-    number = int(last or 0) + 1
-    _gpkg.insert_rows(
-        conn,
-        "revisions",
-        [
-            {
-                "revision": number,
-                "time": time or datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "author": record.author,
-                "summary": record.summary,
-                "changed_ids": json.dumps(list(record.changed_ids), ensure_ascii=False),
-                "dirty_bbox": json.dumps(list(record.dirty_bbox)) if record.dirty_bbox else "",
-                "kpi_snapshot": json.dumps(
-                    list(record.kpi_snapshot), ensure_ascii=False, default=_json_default
-                ),
-                "coverage_current": record.coverage_current,
-            }
-        ],
-    )
-    _gpkg.insert_rows(
-        conn,
-        "coverage_changes",
-        [
-            {
-                "change_id": f"{number}:{c.village_id}",
-                "revision": number,
-                "village_id": c.village_id,
-                "mobile_before": c.mobile_before,
-                "mobile_after": c.mobile_after,
-                "ftth_before": c.ftth_before,
-                "ftth_after": c.ftth_after,
-            }
-            for c in record.coverage_changes
-        ],
-    )
-    return number
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if value is pd.NA:
-        return None
-    return str(value)
+    Storage backends call this from their revision append (inside the change's
+    transaction); ``time`` defaults to now (UTC, milliseconds).
+    """
+    row: dict[str, Any] = {
+        "revision": number,
+        "time": time or datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "author": record.author,
+        "summary": record.summary,
+        "changed_ids": json.dumps(list(record.changed_ids), ensure_ascii=False),
+        "dirty_bbox": json.dumps(list(record.dirty_bbox)) if record.dirty_bbox else "",
+        "kpi_snapshot": json.dumps(list(record.kpi_snapshot), ensure_ascii=False, default=plain_scalar),
+        "coverage_current": record.coverage_current,
+    }
+    changes = [
+        {
+            "change_id": f"{number}:{c.village_id}",
+            "revision": number,
+            "village_id": c.village_id,
+            "mobile_before": c.mobile_before,
+            "mobile_after": c.mobile_after,
+            "ftth_before": c.ftth_before,
+            "ftth_after": c.ftth_after,
+        }
+        for c in record.coverage_changes
+    ]
+    return row, changes
 
 
 def history(ws: Workspace) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from coverage_gis.errors import LayerValidationError
 class RoadGraph:
     """An undirected road graph with node coordinates in metres and a KD-tree over them."""
 
-    graph: nx.Graph
+    graph: nx.Graph[int]
     node_ids: np.ndarray
     tree: cKDTree
 
@@ -36,7 +36,7 @@ def load_road_graph(path: Path, *, metric_crs: str) -> RoadGraph:
         multi = osmnx.graph_from_xml(path, simplify=False, retain_all=True)
     except Exception as exc:  # osmnx raises several unrelated types for a bad file
         raise LayerValidationError(f"not a readable OSM XML road network: {exc}", source=str(path)) from None
-    graph = nx.Graph()
+    graph: nx.Graph[int] = nx.Graph()
     for u, v, data in multi.edges(data=True):
         length = float(data.get("length", 0.0))
         if not graph.has_edge(u, v) or graph[u][v]["length"] > length:

@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
+from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import Conflict, LayerValidationError, NotFound
+from coverage_gis.input_layers import as_geo
 from coverage_gis.layers import get_schema
 from coverage_gis.validation import validate_layer
 
@@ -76,8 +79,7 @@ def _site_frame(values: Mapping[str, Any], *, source: str) -> gpd.GeoDataFrame:
     attrs = {k: [v] for k, v in values.items() if k not in _COORD_KEYS}
     frame = gpd.GeoDataFrame(attrs, geometry=[Point(lon, lat)], crs=STORAGE_CRS)
     clean, _ = validate_layer(frame, get_schema("sites"), source=source)
-    assert isinstance(clean, gpd.GeoDataFrame)
-    return clean
+    return as_geo(clean, "sites")
 
 
 def _cells_frame(cells: Sequence[Mapping[str, Any]], site_id: str, *, source: str) -> pd.DataFrame:
@@ -97,18 +99,42 @@ def _cells_frame(cells: Sequence[Mapping[str, Any]], site_id: str, *, source: st
     return clean
 
 
-def _row_values(sites: gpd.GeoDataFrame, site_id: str) -> dict[str, Any]:
-    row = sites[sites["site_id"] == site_id].iloc[0]
-    values = {k: row[k] for k in get_schema("sites").field_names}
-    values["lon"], values["lat"] = float(row.geometry.x), float(row.geometry.y)
-    return {k: (None if _is_missing(v) else v) for k, v in values.items()}
+def site_records(
+    sites: gpd.GeoDataFrame, cells: pd.DataFrame | None, site_ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Sites as plain dicts, in the order of ``site_ids``: schema fields, ``lon``, ``lat``.
 
+    With ``cells``, each dict also holds ``cells``: the site's cells as plain dicts.
+    Values are plain Python (missing → None), as JSON and edit payloads want them.
 
-def _is_missing(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    Raises
+    ------
+    NotFound
+        An id that is not in ``sites``.
+    """
+    positions = pd.Index(sites["site_id"].to_numpy(dtype=object))
+    missing = [s for s in site_ids if s not in positions]
+    if missing:
+        raise NotFound(f"no site {missing[0]!r}")
+    rows = sites.iloc[positions.get_indexer(list(site_ids))]
+    names = get_schema("sites").field_names
+    lon = np.asarray(rows.geometry.x, dtype=np.float64)
+    lat = np.asarray(rows.geometry.y, dtype=np.float64)
+    by_site: dict[str, list[dict[str, Any]]] = {}
+    if cells is not None:
+        own = cells[cells["site_id"].isin(list(site_ids))]
+        for rec in own.to_dict(orient="records"):
+            by_site.setdefault(str(rec["site_id"]), []).append(
+                {str(k): plain_value(v) for k, v in rec.items()}
+            )
+    out = []
+    for k, rec in enumerate(rows[names].to_dict(orient="records")):
+        site = {str(name): plain_value(value) for name, value in rec.items()}
+        site["lon"], site["lat"] = float(lon[k]), float(lat[k])
+        if cells is not None:
+            site["cells"] = by_site.get(str(site["site_id"]), [])
+        out.append(site)
+    return out
 
 
 def apply_edits(sites: gpd.GeoDataFrame, cells: pd.DataFrame, edits: Sequence[SiteEdit]) -> EditedFrames:
@@ -155,7 +181,7 @@ def apply_edits(sites: gpd.GeoDataFrame, cells: pd.DataFrame, edits: Sequence[Si
                     "site_id cannot change; remove and add instead", source=source, field="site_id"
                 )
             base = site_parts.get(edit.site_id)
-            old = _row_values(base if base is not None else sites, edit.site_id)
+            (old,) = site_records(base if base is not None else sites, None, [edit.site_id])
             site_parts[edit.site_id] = _site_frame({**old, **edit.site}, source=source)
             # A touched site's cells are rebuilt from cell_parts: keep the current ones
             # unless this edit replaces or changes them.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import geopandas as gpd
 import numpy as np
@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from coverage_gis._values import is_missing
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import FieldSchema, LayerSchema
 
@@ -59,20 +60,23 @@ class _Collector:
         )
 
     def raise_if_any(self) -> None:
-        if not self.errors:
-            return
+        if self.errors:
+            self._raise()
+
+    def fail(self, reason: str, *, row: int | None = None, field: str | None = None) -> NoReturn:
+        """Add a problem and raise everything gathered so far."""
+        self.add(reason, row=row, field=field)
+        self._raise()
+
+    def _raise(self) -> NoReturn:
         first = self.errors[0]
         extra = len(self.errors) - 1
         reason = first.reason + (f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else "")
         err = LayerValidationError(
             reason, source=first.source, row=first.row, field=first.field, layer=first.layer
         )
-        err.errors = self.errors[:_MAX_REPORTED]  # type: ignore[attr-defined]
+        err.errors = self.errors[:_MAX_REPORTED]
         raise err
-
-
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
 def _nfc(value: Any) -> Any:
@@ -87,7 +91,7 @@ def _row_label(index: pd.Index, mask: np.ndarray) -> int:
 
 def _coerce_str(series: pd.Series) -> pd.Series:
     def conv(v: Any) -> Any:
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        if is_missing(v):
             return None
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
@@ -130,7 +134,7 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
 
 def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
     def conv(v: Any) -> Any:
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        if is_missing(v):
             return None
         if isinstance(v, (bool, np.bool_)):
             return bool(v)
@@ -164,7 +168,7 @@ def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
 def _check_allowed(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
     assert spec.allowed is not None
     canonical = {unicodedata.normalize("NFC", a).casefold(): a for a in spec.allowed}
-    mapped = series.map(lambda v: None if _missing(v) else canonical.get(str(v).casefold(), "__bad__"))
+    mapped = series.map(lambda v: None if is_missing(v) else canonical.get(str(v).casefold(), "__bad__"))
     bad = (mapped == "__bad__").to_numpy()
     if bad.any():
         row = _row_label(series.index, bad)
@@ -208,7 +212,7 @@ def _check_geometry(
     arr = geoms.to_numpy()
     missing = shapely.is_missing(arr) | shapely.is_empty(arr)
     for i in np.flatnonzero(missing)[:_MAX_REPORTED]:
-        out.add("empty or missing geometry", row=int(gdf.index[i]), field="geometry")
+        out.add("empty or missing geometry", row=int(gdf.index[int(i)]), field="geometry")
     types = np.asarray(shapely.get_type_id(arr))
     names = np.array(
         [
@@ -223,13 +227,14 @@ def _check_geometry(
         ],
         dtype=object,
     )
-    type_names: np.ndarray = np.asarray(np.where(types >= 0, names[np.clip(types, 0, 7)], None), dtype=object)
+    type_names: np.ndarray = names[np.clip(types, 0, 7)]
+    type_names[types < 0] = None
     accepted = _ACCEPTED_GEOMETRIES[schema.geometry]
     wrong = ~missing & ~np.isin(type_names, list(accepted))
     for i in np.flatnonzero(wrong)[:_MAX_REPORTED]:
         out.add(
             f"geometry is a {type_names[i]}, layer {schema.name} needs {schema.geometry}",
-            row=int(gdf.index[i]),
+            row=int(gdf.index[int(i)]),
             field="geometry",
         )
     if schema.geometry == "Point":
@@ -241,7 +246,7 @@ def _check_geometry(
             else:
                 out.add(
                     f"MultiPoint with {parts} points; a {schema.name} feature is one point",
-                    row=int(gdf.index[i]),
+                    row=int(gdf.index[int(i)]),
                     field="geometry",
                 )
     ok = ~missing & ~wrong
@@ -252,12 +257,12 @@ def _check_geometry(
             reason = shapely.is_valid_reason(arr[i])
             out.add(
                 f"invalid geometry that make_valid cannot repair ({reason})",
-                row=int(gdf.index[i]),
+                row=int(gdf.index[int(i)]),
                 field="geometry",
             )
         else:
             arr[i] = repaired
-            report.repaired_geometries.append(int(gdf.index[i]))
+            report.repaired_geometries.append(int(gdf.index[int(i)]))
     if schema.geometry == "MultiPolygon":
         single = np.array([g is not None and g.geom_type == "Polygon" for g in arr])
         if single.any():
@@ -359,8 +364,7 @@ def validate_layer(
 
     if schema.has_geometry:
         if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
-            out.add(f"layer {schema.name} needs geometries ({schema.geometry})", field="geometry")
-            out.raise_if_any()
+            out.fail(f"layer {schema.name} needs geometries ({schema.geometry})", field="geometry")
         geometry = _check_geometry(frame, schema, out, report)
         out.raise_if_any()
         clean: pd.DataFrame = gpd.GeoDataFrame(columns, geometry=geometry, crs="EPSG:4326")

@@ -1,41 +1,43 @@
 """Workspace: a folder holding one project's layers, settings and results.
 
-Layout (DESIGN.md §3)::
+Layout (``docs/architecture.md``, workspace)::
 
     <ws>/workspace.yaml   settings: name, provinces, metric CRS, model, plan, ...
     <ws>/workspace.gpkg   every layer, EPSG:4326 (opens in QGIS)
     <ws>/dem.tif          optional terrain
     <ws>/roads.osm        optional road network
 
-Writes are atomic and serialised: a writer takes the workspace lock, copies the
-GeoPackage to a temporary file beside it, writes there and replaces the original
-in one ``os.replace``. A failure at any point leaves the previous file untouched.
+:class:`Workspace` owns the settings, the writer lock and every read and write of
+layers; it delegates the storing itself to a backend (:mod:`coverage_gis.storage`,
+the GeoPackage by default). Writes are atomic and serialised by the workspace lock:
+whole layers through :meth:`Workspace.write_layers`, rows through
+:meth:`Workspace.edit`. Reads never write.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-import geopandas as gpd
 import pandas as pd
-import pyogrio
 import yaml
 from filelock import FileLock, Timeout
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from coverage_gis import _gpkg
-from coverage_gis.crs import STORAGE_CRS, check_metric_crs
-from coverage_gis.errors import Conflict, NotFound, WorkspaceError
-from coverage_gis.layers import LayerSchema, get_schema
-from coverage_gis.revisions import RevisionRecord, append_revision, current_revision
+from coverage_gis._documents import NonNegativeNumber, Text, parse_document, read_yaml
+from coverage_gis.crs import BBox, check_metric_crs
+from coverage_gis.errors import Conflict, LayerValidationError, WorkspaceError
+from coverage_gis.layers import get_schema
+from coverage_gis.revisions import RevisionRecord
+from coverage_gis.storage import GeoPackageStorage, RowEditor, Snapshot, WorkspaceStorage
 from coverage_gis.validation import validate_layer
+
+T = TypeVar("T")
 
 CONFIG_NAME = "workspace.yaml"
 GPKG_NAME = "workspace.gpkg"
@@ -46,64 +48,50 @@ _LOCK_NAME = ".workspace.lock"
 DEFAULT_LOCK_TIMEOUT_S = 10.0
 
 
-@dataclass
-class WorkspaceConfig:
-    """Contents of ``workspace.yaml``."""
+def _as_text(value: object) -> object:
+    # YAML reads unquoted codes (52) and timestamps as numbers and datetimes.
+    return value if value is None or isinstance(value, str) else str(value)
 
-    name: str
+
+Code = Annotated[str, BeforeValidator(_as_text)]
+
+
+class WorkspaceConfig(BaseModel):
+    """Contents of ``workspace.yaml``: these settings and nothing else (checked on load and on change)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True)
+
+    name: Text
     metric_crs: str | None = None
-    provinces: list[str] = field(default_factory=list)
+    provinces: list[Code] = []
     model: str = "radius"
     plan: str | None = None
-    ftth_reach_m: float = 500.0
+    ftth_reach_m: NonNegativeNumber = 500.0
     synthetic: bool = False
     description: str = ""
-    created: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    created: Code = ""
+    extra: dict[str, Any] = {}
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any], source: str) -> WorkspaceConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(raw) - known
-        if unknown:
-            raise WorkspaceError(f"{source}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
-        if not isinstance(raw.get("name"), str):
-            raise WorkspaceError(f"{source}: 'name' is required")
-        config = cls(**dict(raw))
-        config.provinces = [str(p) for p in config.provinces]
+        """Settings from a parsed ``workspace.yaml``; :class:`WorkspaceError` naming the key otherwise."""
+        try:
+            config = parse_document(cls, raw, source=source)
+        except LayerValidationError as exc:
+            raise WorkspaceError(str(exc)) from None
         if config.metric_crs:
             check_metric_crs(config.metric_crs)
         return config
 
 
-def _restore_types(frame: pd.DataFrame, schema: LayerSchema) -> pd.DataFrame:
-    """Undo what the GeoPackage round trip loses (nullable bools and ints come back as floats)."""
-    for spec in schema.fields:
-        if spec.name not in frame:
-            frame[spec.name] = pd.Series([spec.default] * len(frame), index=frame.index, dtype=object)
-            continue
-        col = frame[spec.name]
-        if spec.type == "bool":
-            if col.isna().any():
-                frame[spec.name] = col.astype("boolean")
-            else:
-                frame[spec.name] = col.astype(bool)
-        elif spec.type == "int":
-            frame[spec.name] = col.astype("Int64") if col.isna().any() else col.astype("int64")
-        elif spec.type == "float":
-            frame[spec.name] = col.astype("float64")
-        else:
-            frame[spec.name] = col.astype(object).where(col.notna(), None)
-    ordered = schema.field_names + (["geometry"] if schema.has_geometry else [])
-    return frame[ordered]
-
-
 class Workspace:
     """An opened workspace folder. Create with :meth:`create`, open with :meth:`open`."""
 
-    def __init__(self, path: Path, config: WorkspaceConfig) -> None:
+    def __init__(self, path: Path, config: WorkspaceConfig, storage: WorkspaceStorage | None = None) -> None:
         self.path = path
         self.config = config
+        #: Where the layers live (the folder's GeoPackage unless given).
+        self.storage: WorkspaceStorage = storage or GeoPackageStorage(path / GPKG_NAME)
         self._file_lock: FileLock | None = None
 
     # -- construction -----------------------------------------------------------------
@@ -126,11 +114,14 @@ class Workspace:
         if folder.exists() and any(folder.iterdir()):
             raise WorkspaceError(f"{folder} exists and is not empty; choose a new folder")
         folder.mkdir(parents=True, exist_ok=True)
-        config = WorkspaceConfig(
-            name=name or folder.name,
-            metric_crs=check_metric_crs(metric_crs) if metric_crs else None,
-            created=datetime.now(UTC).isoformat(timespec="seconds"),
-            **settings,
+        config = WorkspaceConfig.from_mapping(
+            {
+                "name": name or folder.name,
+                "metric_crs": check_metric_crs(metric_crs) if metric_crs else None,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                **settings,
+            },
+            source=f"settings of the new workspace {folder}",
         )
         ws = cls(folder, config)
         ws.save_config()
@@ -140,16 +131,7 @@ class Workspace:
     def open(cls, path: str | Path) -> Workspace:
         """Open an existing workspace; :class:`WorkspaceError` if it is not one."""
         folder = Path(path)
-        config_path = folder / CONFIG_NAME
-        if not config_path.is_file():
-            raise WorkspaceError(f"{folder} is not a workspace (no {CONFIG_NAME}); create one first")
-        try:
-            raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise WorkspaceError(f"{config_path}: not valid YAML ({exc})") from None
-        if not isinstance(raw, dict):
-            raise WorkspaceError(f"{config_path}: must be a mapping")
-        return cls(folder, WorkspaceConfig.from_mapping(raw, str(config_path)))
+        return cls(folder, _read_config(folder))
 
     # -- paths and settings -------------------------------------------------------------
     @property
@@ -176,21 +158,38 @@ class Workspace:
             "or set metric_crs in workspace.yaml"
         )
 
+    def reload_config(self) -> None:
+        """Read ``workspace.yaml`` again (another process may have changed it)."""
+        self.config = _read_config(self.path)
+
     def save_config(self) -> None:
         """Write ``workspace.yaml`` atomically."""
-        text = yaml.safe_dump(asdict(self.config), allow_unicode=True, sort_keys=False)
+        text = yaml.safe_dump(self.config.model_dump(), allow_unicode=True, sort_keys=False)
         _atomic_write_text(self.path / CONFIG_NAME, text)
 
     def update_config(self, **changes: Any) -> None:
         """Change settings and save them (under the workspace lock)."""
+        unknown = sorted(set(changes) - set(WorkspaceConfig.model_fields))
+        if unknown:
+            raise WorkspaceError(f"unknown workspace setting {unknown[0]!r}")
         with self.lock():
-            for key, value in changes.items():
-                if not hasattr(self.config, key):
-                    raise WorkspaceError(f"unknown workspace setting {key!r}")
-                setattr(self.config, key, value)
-            if self.config.metric_crs:
-                check_metric_crs(self.config.metric_crs)
+            self.config = WorkspaceConfig.from_mapping(
+                {**self.config.model_dump(), **changes}, source=str(self.path / CONFIG_NAME)
+            )
             self.save_config()
+
+    def edit_config(self, change: Callable[[WorkspaceConfig], T]) -> T:
+        """Read-modify-write ``workspace.yaml`` under the lock, from the file on disk.
+
+        ``change`` gets the freshly read settings and may modify them; they are saved
+        when it returns (not when it raises). Returns what ``change`` returns.
+        """
+        with self.lock():
+            fresh = _read_config(self.path)
+            result = change(fresh)
+            self.config = fresh
+            self.save_config()
+        return result
 
     # -- locking ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -212,36 +211,40 @@ class Workspace:
 
     # -- reading ------------------------------------------------------------------------
     def layer_names(self) -> list[str]:
-        """Layers present in the GeoPackage."""
-        if not self.gpkg_path.is_file():
-            return []
-        return [str(row[0]) for row in pyogrio.list_layers(self.gpkg_path)]
+        """Layers present in the workspace."""
+        return self.storage.layer_names()
 
     def has_layer(self, name: str) -> bool:
         return name in self.layer_names()
 
     def layer_counts(self) -> dict[str, int]:
         """Feature count of each present layer."""
-        return {
-            name: int(pyogrio.read_info(self.gpkg_path, layer=name)["features"])
-            for name in self.layer_names()
-        }
+        return self.storage.layer_counts()
+
+    def layer_bounds(self, name: str) -> BBox | None:
+        """Lon/lat bounds of a layer with geometry (None when empty or absent)."""
+        return self.storage.layer_bounds(name)
 
     def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
         """One layer as a (Geo)DataFrame in EPSG:4326 with schema types.
 
-        A missing layer raises :class:`NotFound`, or gives an empty frame with the
-        schema's columns when ``missing_ok``.
+        A missing layer raises :class:`~coverage_gis.errors.NotFound`, or gives an
+        empty frame with the schema's columns when ``missing_ok``.
         """
-        schema = get_schema(name)
-        if not self.has_layer(name):
-            if not missing_ok:
-                raise NotFound(f"{self.path}: layer {name!r} is empty; import or generate it first")
-            return empty_layer(schema)
-        frame = pyogrio.read_dataframe(self.gpkg_path, layer=name, read_geometry=schema.has_geometry)
-        if schema.has_geometry and frame.crs is not None and frame.crs != STORAGE_CRS:
-            frame = frame.to_crs(STORAGE_CRS)
-        return _restore_types(frame, schema)
+        return self.storage.read_layer(name, missing_ok=missing_ok)
+
+    @property
+    def revision(self) -> int:
+        """Latest revision number recorded in the workspace (0 if none)."""
+        return self.storage.revision()
+
+    def coverage_is_current(self) -> bool:
+        """False when the latest revision changed inputs without recomputing coverage."""
+        return self.storage.coverage_is_current()
+
+    def snapshot(self) -> contextlib.AbstractContextManager[Snapshot]:
+        """Reads of several layers that belong to one revision (``snapshot.revision``)."""
+        return self.storage.snapshot()
 
     # -- writing ------------------------------------------------------------------------
     def write_layers(
@@ -281,105 +284,28 @@ class Workspace:
                 frame, _ = validate_layer(frame, schema, source=source)
             prepared[name] = frame
         with self.lock():
-            return self._replace_gpkg(prepared, fixed_timestamp=fixed_timestamp, revision=revision)
+            return self.storage.replace_layers(prepared, fixed_timestamp=fixed_timestamp, revision=revision)
 
-    @property
-    def revision(self) -> int:
-        """Latest revision number recorded in the workspace (0 if none)."""
-        return current_revision(self.gpkg_path)
+    @contextlib.contextmanager
+    def edit(self, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> Iterator[RowEditor]:
+        """Row edits and one revision append in one transaction, under the writer lock.
 
-    def _replace_gpkg(
-        self,
-        layers: Mapping[str, pd.DataFrame],
-        *,
-        fixed_timestamp: str | None,
-        revision: RevisionRecord | None,
-    ) -> int | None:
-        fd, tmp_name = tempfile.mkstemp(prefix=".workspace-", suffix=".gpkg", dir=self.path)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            if self.gpkg_path.is_file():
-                shutil.copyfile(self.gpkg_path, tmp)
-            else:
-                tmp.unlink()
-            options = {"OGR_CURRENT_DATE": fixed_timestamp} if fixed_timestamp else {}
-            number = None
-            with _gdal_config(options):
-                for name, frame in layers.items():
-                    _write_frame(tmp, name, frame)
-                present = {str(row[0]) for row in pyogrio.list_layers(tmp)}
-                for name in sorted(_gpkg.ROW_EDITED_LAYERS - present):
-                    # Row-edited tables must exist before the first in-place edit.
-                    _write_frame(tmp, name, empty_layer(get_schema(name)))
-            with _gpkg.transaction(tmp) as conn:
-                _gpkg.ensure_row_indexes(conn)
-                if revision is not None:
-                    number = append_revision(conn, revision, time=fixed_timestamp)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.gpkg_path)
-            return number
-        finally:
-            tmp.unlink(missing_ok=True)
+        Everything written through the yielded :class:`~coverage_gis.storage.RowEditor`
+        is committed when the block ends and rolled back when it raises.
+        """
+        with self.lock(timeout_s), self.storage.edit() as editor:
+            yield editor
 
 
-def _write_frame(path: Path, layer: str, frame: pd.DataFrame) -> None:
-    schema = get_schema(layer)
-    out = frame.copy()
-    for spec in schema.fields:
-        # GDAL has no nullable bool/int column type; nullable columns travel as float
-        # and _restore_types turns them back.
-        if spec.type in ("bool", "int") and str(out[spec.name].dtype) in ("boolean", "Int64"):
-            out[spec.name] = out[spec.name].astype("float64")
-    for spec in schema.fields:
-        if spec.type in ("str", "date") and len(out) == 0:
-            out[spec.name] = out[spec.name].astype(object)
-        elif spec.type == "float" and len(out) == 0:
-            out[spec.name] = out[spec.name].astype("float64")
-        elif spec.type in ("int", "bool") and len(out) == 0:
-            out[spec.name] = out[spec.name].astype("int64" if spec.type == "int" else bool)
-    layer_options = {"SPATIAL_INDEX": "NO"} if layer in _gpkg.ROW_EDITED_LAYERS else {}
-    if schema.has_geometry:
-        if not isinstance(out, gpd.GeoDataFrame):
-            raise WorkspaceError(f"layer {layer} needs a GeoDataFrame")
-        # Lines may arrive as LineString or MultiLineString: store them all as Multi so
-        # the GeoPackage layer has one declared type.
-        lines = schema.geometry == "LineString"
-        pyogrio.write_dataframe(
-            out,
-            path,
-            layer=layer,
-            driver="GPKG",
-            geometry_type="MultiLineString" if lines else schema.geometry,
-            promote_to_multi=lines,
-            layer_options=layer_options,
-        )
-    else:
-        pyogrio.write_dataframe(out, path, layer=layer, driver="GPKG")
-
-
-@contextlib.contextmanager
-def _gdal_config(options: Mapping[str, str]) -> Iterator[None]:
-    if not options:
-        yield
-        return
-    pyogrio.set_gdal_config_options(dict(options))
+def _read_config(folder: Path) -> WorkspaceConfig:
+    config_path = folder / CONFIG_NAME
+    if not config_path.is_file():
+        raise WorkspaceError(f"{folder} is not a workspace (no {CONFIG_NAME}); create one first")
     try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options(dict.fromkeys(options))
-
-
-def empty_layer(schema: LayerSchema) -> pd.DataFrame:
-    """A frame with the schema's columns and no rows."""
-    data = {f.name: pd.Series([], dtype=object) for f in schema.fields}
-    if schema.has_geometry:
-        frame: pd.DataFrame = gpd.GeoDataFrame(
-            data, geometry=gpd.GeoSeries([], crs=STORAGE_CRS), crs=STORAGE_CRS
-        )
-        return frame
-    return pd.DataFrame(data)
+        raw = read_yaml(config_path, what="workspace settings")
+    except LayerValidationError as exc:
+        raise WorkspaceError(str(exc)) from None
+    return WorkspaceConfig.from_mapping(raw if raw is not None else {}, str(config_path))
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

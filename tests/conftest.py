@@ -141,3 +141,79 @@ def tiny_ws(tmp_path: Path) -> Workspace:
 @pytest.fixture
 def make_point() -> Callable[[float, float], Point]:
     return at
+
+
+def tiny_with_places() -> dict[str, pd.DataFrame]:
+    """The tiny network plus priority places, a 5G zone, a 5G site and speed tests.
+
+    Default 5G categories (no plan for province 99); 5G rural radius 1,500 m:
+    - P1 hospital at (500, 0): S1 (no 5G) 500 m away → gap, "add a 5G cell on site S1".
+    - P2 school at (0, 3000): nearest on-air site S1 at 3 km → gap, "new 5G small cell or site".
+    - P3 hospital at (-3000, -3000): inside the on-air 5G zone Z1 → 5G.
+    - P4 tourist area at (100, 100): not a priority category → never a gap.
+    - P5 hospital at (-10000, 10500): S3's 5G cell 500 m away → 5G.
+    Speed tests: mobile 20, 40 and 100 Mbit/s (median 40) and one fixed 300 Mbit/s.
+    """
+    layers = tiny_layers()
+    layers["sites"] = pd.concat(
+        [
+            layers["sites"],
+            gpd.GeoDataFrame(
+                {"site_id": ["S3"], "status": ["on_air"], "height_m": [30.0], "commissioned": ["2025-03-01"]},
+                geometry=[at(-10_000, 10_000)],
+                crs="EPSG:4326",
+            ),
+        ],
+        ignore_index=True,
+    )
+    layers["cells"] = pd.concat(
+        [
+            layers["cells"],
+            pd.DataFrame(
+                {
+                    "cell_id": ["S3-VT-5G"],
+                    "site_id": ["S3"],
+                    "operator": ["Viettel"],
+                    "tech": ["5G"],
+                    "band_mhz": [3500.0],
+                    "azimuth_deg": [np.nan],
+                    "eirp_dbm": [60.0],
+                    "status": ["on_air"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    layers["pois"] = gpd.GeoDataFrame(
+        {
+            "poi_id": ["P1", "P2", "P3", "P4", "P5"],
+            "name": ["Bệnh viện 1", "Trường 2", "Bệnh viện 3", "Bãi biển 4", "Bệnh viện 5"],
+            "category": ["hospital", "school", "hospital", "tourist_area", "hospital"],
+        },
+        geometry=[at(500, 0), at(0, 3000), at(-3000, -3000), at(100, 100), at(-10_000, 10_500)],
+        crs="EPSG:4326",
+    )
+    layers["zones_5g"] = gpd.GeoDataFrame(
+        {"zone_id": ["Z1"], "operator": ["Viettel"], "status": ["on_air"], "name": ["Vùng 5G"]},
+        geometry=[box(at(-3500, -3500).x, at(-3500, -3500).y, at(-2500, -2500).x, at(-2500, -2500).y)],
+        crs="EPSG:4326",
+    )
+    layers["speed_tests"] = gpd.GeoDataFrame(
+        {
+            "test_id": ["T1", "T2", "T3", "T4"],
+            "kind": ["mobile", "mobile", "mobile", "fixed"],
+            "tech": ["4G", "4G", "4G", "FTTH"],
+            "operator": ["Viettel", "VNPT", "Viettel", "VNPT"],
+            "download_mbps": [20.0, 40.0, 100.0, 300.0],
+        },
+        geometry=[at(1000, 0), at(1100, 0), at(0, 4999), at(1000, 0)],
+        crs="EPSG:4326",
+    )
+    return layers
+
+
+@pytest.fixture
+def places_ws(tmp_path: Path) -> Workspace:
+    ws = Workspace.create(tmp_path / "places", metric_crs=METRIC, provinces=["99"])
+    ws.write_layers(tiny_with_places(), source="tiny fixture with places")
+    return ws

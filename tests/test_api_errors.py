@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from coverage_gis.access import add_key
 from coverage_gis.errors import (
     Conflict,
     CoverageGISError,
@@ -20,7 +21,6 @@ from coverage_gis.errors import (
     WorkspaceError,
 )
 from coverage_gis_api.errors import STATUS_TABLE, status_for
-from coverage_gis_api.security import add_key
 
 from .test_api_read import current_etag, lonlat, make_client, make_workspace
 

@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from coverage_gis.live import LiveWorkspace
+from coverage_gis.engine import compute
 from coverage_gis.workspace import Workspace
 from coverage_gis_api.app import create_app
 from coverage_gis_api.settings import Settings
@@ -44,7 +44,7 @@ def make_workspace(path: Path) -> Workspace:
         template = Path(folder) / "ws"
         ws = Workspace.create(template, metric_crs=METRIC, provinces=["99"], name="ws")
         ws.write_layers(tiny_layers(), source="tiny fixture")
-        LiveWorkspace.open(template)  # computes and stores coverage
+        compute(ws)  # stores coverage as revision 1
         _TEMPLATE = template
     shutil.copytree(_TEMPLATE, path, ignore=shutil.ignore_patterns(".workspace.lock"))
     return Workspace.open(path)

@@ -10,9 +10,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from coverage_gis.errors import LayerValidationError, NotFound, PermissionDenied
-from coverage_gis.workspace import Workspace
-from coverage_gis_api.security import (
+from coverage_gis.access import (
     ANONYMOUS,
     Principal,
     add_key,
@@ -21,6 +19,8 @@ from coverage_gis_api.security import (
     list_keys,
     revoke_key,
 )
+from coverage_gis.errors import LayerValidationError, NotFound, PermissionDenied
+from coverage_gis.workspace import Workspace
 
 from .test_api_read import current_etag, lonlat, make_client, make_workspace
 

@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import coverage_gis.live
+from coverage_gis.access import add_key
 from coverage_gis.live import ChangeResult, LiveWorkspace
 from coverage_gis.workspace import Workspace
-from coverage_gis_api.security import add_key
 
 from .test_api_read import current_etag, lonlat, make_client, make_workspace
 
@@ -175,7 +174,7 @@ def test_engine_failing_mid_write_leaves_workspace_unchanged(
         raise RuntimeError("disk on fire at /secret/path")
 
     # The rows of sites, cells and coverage are written; the revision row fails.
-    monkeypatch.setattr(coverage_gis.live, "append_revision", fail)
+    monkeypatch.setattr("coverage_gis.storage.gpkg._RowEditor.append_revision", fail)
     response = client.post("/v1/sites", json=new_site(), headers=headers)
     assert response.status_code == 500
     assert "secret" not in response.text

@@ -14,11 +14,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import osmnx
 import pandas as pd
 import pytest
+import rasterio
 import shapely
 
 from coverage_gis.cli import main
+from coverage_gis.coverage import coverage_from_layers
 from coverage_gis.demo import (
     DEFAULT_SEED,
     PROVINCE_SLUGS,
@@ -29,6 +32,7 @@ from coverage_gis.demo import (
 )
 from coverage_gis.errors import LayerValidationError, NotFound, WorkspaceError
 from coverage_gis.layers import get_schema
+from coverage_gis.models import create_model
 from coverage_gis.validation import validate_layer
 from coverage_gis.workspace import Workspace
 
@@ -279,7 +283,6 @@ def test_priority_places(layers: dict[str, pd.DataFrame]) -> None:
 
 
 def test_roads_osm_loads_with_osmnx(bd: tuple[DemoData, Workspace]) -> None:
-    osmnx = pytest.importorskip("osmnx")
     _, ws = bd
     assert ws.roads_path is not None
     raw = osmnx.graph_from_xml(ws.roads_path, simplify=False, retain_all=True)
@@ -292,7 +295,6 @@ def test_roads_osm_loads_with_osmnx(bd: tuple[DemoData, Workspace]) -> None:
 
 
 def test_dem_has_mountains_in_the_west(bd: tuple[DemoData, Workspace]) -> None:
-    rasterio = pytest.importorskip("rasterio")
     _, ws = bd
     assert ws.dem_path is not None
     with rasterio.open(ws.dem_path) as src:
@@ -310,19 +312,9 @@ def test_dem_has_mountains_in_the_west(bd: tuple[DemoData, Workspace]) -> None:
 # -- the plan's status through the real computation ------------------------------------
 
 
-def _coverage_from_layers():  # type: ignore[no-untyped-def]
-    try:
-        from coverage_gis.coverage import coverage_from_layers
-        from coverage_gis.models import create_model
-    except ImportError as exc:  # pragma: no cover - depends on other modules' progress
-        pytest.skip(f"coverage_gis.coverage.coverage_from_layers is not available yet ({exc})")
-    return coverage_from_layers, create_model
-
-
 def test_binh_dinh_reproduces_its_plan_status(
     bd: tuple[DemoData, Workspace], layers: dict[str, pd.DataFrame]
 ) -> None:
-    coverage_from_layers, create_model = _coverage_from_layers()
     _, ws = bd
     table = coverage_from_layers(layers, metric_crs=ws.metric_crs, model=create_model("radius"))
     names = layers["villages"].set_index("village_id")["name"]
@@ -356,7 +348,6 @@ def test_all_five_provinces_pass_their_schemas(everything: DemoData) -> None:
 
 
 def test_drawn_gaps_of_the_other_provinces_hold(everything: DemoData) -> None:
-    coverage_from_layers, create_model = _coverage_from_layers()
     table = coverage_from_layers(
         everything.layers, metric_crs=everything.metric_crs, model=create_model("radius")
     )

@@ -125,7 +125,7 @@ def test_failed_write_leaves_workspace_and_state_unchanged(
     def crash(*_args: object, **_kwargs: object) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("coverage_gis.live.append_revision", crash)
+    monkeypatch.setattr("coverage_gis.storage.gpkg._RowEditor.append_revision", crash)
     with pytest.raises(RuntimeError):
         live.add_site({"site_id": "NEW", **_site(6500, 0)}, [_cell("NEW-1")], author="t")
     assert _digest(tiny_ws.gpkg_path) == digest

@@ -9,47 +9,41 @@ from typing import Any
 
 import mapbox_vector_tile
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from coverage_gis.engine import compute
-from coverage_gis.errors import CoverageGISError, LayerValidationError, NotFound
-from coverage_gis.tiles import tile_for_lonlat
+from coverage_gis.tiles import bbox_intersects, tile_bounds_lonlat, tile_for_lonlat, tiles_for_bbox
+from coverage_gis.tiles.mercator import bounds_3857_to_lonlat, buffered_bounds_3857
 from coverage_gis.tiles.style import ATTRIBUTION_BOUNDARIES, ATTRIBUTION_SYNTHETIC
+from coverage_gis.tiles.vector import BUFFER, EXTENT
 from coverage_gis.workspace import Workspace
 from coverage_gis_api import routes_tiles, routes_web
+from coverage_gis_api.app import create_app
+from coverage_gis_api.errors import install_error_handlers
+from coverage_gis_api.settings import Settings
 
 Z = 12
 
 
-def _install_errors(app: FastAPI) -> None:
-    try:
-        from coverage_gis_api.errors import install_error_handlers
-    except ImportError:  # the API core not there yet: the same statuses, minimal bodies
-
-        async def handler(_request: Request, exc: Exception) -> JSONResponse:
-            status = 404 if isinstance(exc, NotFound) else 400
-            status = 422 if isinstance(exc, LayerValidationError) else status
-            return JSONResponse({"error": {"status": status, "message": str(exc)}}, status_code=status)
-
-        app.add_exception_handler(CoverageGISError, handler)
-        return
-    install_error_handlers(app)
-
-
 @pytest.fixture
 def ctx(tiny_ws: Workspace) -> SimpleNamespace:
+    """A minimal :class:`~coverage_gis_api.context.ServingContext`: one fixed revision."""
     tiny_ws.update_config(synthetic=True)
     analysis = compute(tiny_ws)
     live = SimpleNamespace(analysis=analysis, revision=0, workspace=tiny_ws)
-    return SimpleNamespace(settings=None, live=live, change_listeners=[])
+    return SimpleNamespace(
+        settings=SimpleNamespace(refresh_interval_s=1.0),
+        live=live,
+        change_listeners=[],
+        view=lambda: live,
+    )
 
 
 @pytest.fixture
 def client(ctx: SimpleNamespace) -> Iterator[TestClient]:
     app = FastAPI()
-    _install_errors(app)
+    install_error_handlers(app)
     app.include_router(routes_tiles.create_router(ctx))
     app.include_router(routes_web.create_router(ctx))
     with TestClient(app) as test_client:
@@ -261,14 +255,6 @@ def test_style_document(client: TestClient) -> None:
 
 def test_site_edit_through_the_real_app_refreshes_only_its_tiles(tiny_ws: Workspace) -> None:
     """End to end with ``coverage_gis_api.app`` and the live engine: S2 goes on air through ``ctx.write``."""
-    app_module = pytest.importorskip(
-        "coverage_gis_api.app", reason="the API core (coverage_gis_api.app) is not there yet"
-    )
-    settings_module = pytest.importorskip("coverage_gis_api.settings")
-    from coverage_gis.tiles import bbox_intersects, tile_bounds_lonlat, tiles_for_bbox
-    from coverage_gis.tiles.mercator import bounds_3857_to_lonlat, buffered_bounds_3857
-    from coverage_gis.tiles.vector import BUFFER, EXTENT
-
     area = (108.85, 13.85, 109.15, 14.15)
     paths = [
         path
@@ -280,7 +266,7 @@ def test_site_edit_through_the_real_app_refreshes_only_its_tiles(tiny_ws: Worksp
     def fetch_all(test_client: TestClient) -> dict[str, bytes]:
         return {path: test_client.get(path).content for path in paths}
 
-    app = app_module.create_app(settings_module.Settings(workspace=tiny_ws.path))
+    app = create_app(Settings(workspace=tiny_ws.path))
     with TestClient(app) as test_client:
         before = fetch_all(test_client)
         result = app.state.ctx.write(
@@ -303,5 +289,5 @@ def test_site_edit_through_the_real_app_refreshes_only_its_tiles(tiny_ws: Worksp
             else tile_bounds_lonlat(z, x, y)
         )
         assert bbox_intersects(bounds, result.dirty_bbox), path
-    with TestClient(app_module.create_app(settings_module.Settings(workspace=tiny_ws.path))) as fresh:
+    with TestClient(create_app(Settings(workspace=tiny_ws.path))) as fresh:
         assert fetch_all(fresh) == after  # nothing stale was kept

@@ -2,9 +2,9 @@
 
 Nothing is created at import time. The workspace is opened by the app's lifespan
 (startup fails fast on a bad workspace) and forgotten at shutdown. Routers are
-endpoint factories taking the shared :class:`~coverage_gis_api.context.AppContext`: the query API
-(:mod:`coverage_gis_api.routes_read`, :mod:`coverage_gis_api.routes_sites`) and, when their modules are
-present, the tiles (``coverage_gis_api.routes_tiles``) and the web map (``coverage_gis_api.routes_web``).
+endpoint factories taking the shared :class:`~coverage_gis_api.context.AppContext`: the
+query API (:mod:`coverage_gis_api.routes_read`, :mod:`coverage_gis_api.routes_sites`), the
+tiles (:mod:`coverage_gis_api.routes_tiles`) and the web map (:mod:`coverage_gis_api.routes_web`).
 
 Middleware: a request-body limit (413 above ``settings.max_body_bytes``, from
 ``Content-Length`` and while reading) and CORS, off unless origins are configured.
@@ -12,11 +12,8 @@ Middleware: a request-body limit (413 above ``settings.max_body_bytes``, from
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
 from fastapi import FastAPI
@@ -24,12 +21,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coverage_gis import __version__
+from coverage_gis_api import routes_read, routes_sites, routes_tiles, routes_web
 from coverage_gis_api.context import AppContext
 from coverage_gis_api.errors import error_response, install_error_handlers
 from coverage_gis_api.settings import Settings
-
-#: Optional routers written by other modules: (module, router factory).
-OPTIONAL_ROUTERS: tuple[str, ...] = ("coverage_gis_api.routes_tiles", "coverage_gis_api.routes_web")
 
 _DESCRIPTION = """\
 Village-level mobile and FTTH coverage, KPIs, plan scorecards and gap lists for
@@ -108,17 +103,6 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-def _include_optional_routers(app: FastAPI, ctx: AppContext) -> list[str]:
-    included = []
-    for name in OPTIONAL_ROUTERS:
-        if importlib.util.find_spec(name) is None:
-            continue
-        module: Any = importlib.import_module(name)
-        app.include_router(module.create_router(ctx))
-        included.append(name)
-    return included
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API application.
 
@@ -154,11 +138,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ctx = ctx
     install_error_handlers(app)
 
-    from coverage_gis_api import routes_read, routes_sites
-
     app.include_router(routes_read.create_router(ctx))
     app.include_router(routes_sites.create_router(ctx))
-    app.state.optional_routers = _include_optional_routers(app, ctx)
+    app.include_router(routes_tiles.create_router(ctx))
+    app.include_router(routes_web.create_router(ctx))
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -22,13 +22,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
+from coverage_gis.access import KeyRing
+from coverage_gis.admin import LEVEL_COLUMNS
+from coverage_gis.coverage import COVERAGE_RESULT_COLUMNS, coverage_by_village
 from coverage_gis_api.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,38 +40,74 @@ if TYPE_CHECKING:
 log = logging.getLogger("covgis.api")
 
 T = TypeVar("T")
+ChangeListener = Callable[["ChangeResult"], None]
 
-#: Columns of the village table (API names), in response order.
-VILLAGE_COLUMNS: tuple[str, ...] = (
-    "village_id",
-    "name",
-    "kind",
+
+class Revisioned(Protocol):
+    """An analysis with the revision it belongs to: a :class:`WorkspaceView` or the live workspace."""
+
+    @property
+    def analysis(self) -> Analysis: ...
+
+    @property
+    def revision(self) -> int: ...
+
+
+class RefreshSettings(Protocol):
+    """The one setting the serving routers read."""
+
+    @property
+    def refresh_interval_s(self) -> float: ...
+
+
+class ServingContext(Protocol):
+    """What the tile and web-map routers need from the app context (:class:`AppContext` is one).
+
+    ``view()`` gives the current revision's analysis (noticing writes by other
+    processes); ``live`` is the cheap in-process pair read between refreshes;
+    ``change_listeners`` receive every committed change (tile cache invalidation).
+    """
+
+    @property
+    def settings(self) -> RefreshSettings: ...
+
+    @property
+    def live(self) -> Revisioned: ...
+
+    @property
+    def change_listeners(self) -> list[ChangeListener]: ...
+
+    def view(self) -> Revisioned: ...
+
+
+#: Admin columns of the village table (API names), both hierarchies, in response order.
+_ADMIN_COLUMNS: tuple[str, ...] = (
     "province_code",
     "province_name",
     "district_code",
     "district_name",
     "commune_code",
     "commune_name",
-    "census_commune_id",
+)
+_ADMIN_2025_COLUMNS: tuple[str, ...] = (
     "province_2025",
     "province_2025_name",
     "commune_2025",
     "commune_2025_name",
+)
+#: Columns of the village table (API names), in response order: the village, its admin
+#: units, its coverage result (``village_coverage`` fields) and its position.
+VILLAGE_COLUMNS: tuple[str, ...] = (
+    "village_id",
+    "name",
+    "kind",
+    *_ADMIN_COLUMNS,
+    "census_commune_id",
+    *_ADMIN_2025_COLUMNS,
     "households",
     "population",
     "has_grid_power",
-    "mobile_bb",
-    "best_tech",
-    "operators",
-    "n_operators",
-    "best_signal_dbm",
-    "has_4g",
-    "has_5g",
-    "ftth",
-    "fiber_distance_m",
-    "ftth_operators",
-    "mobile_gap_reason",
-    "ftth_gap_reason",
+    *COVERAGE_RESULT_COLUMNS,
     "lon",
     "lat",
 )
@@ -105,11 +143,9 @@ def etag_for(revision: int) -> str:
 
 
 def _village_table(analysis: Analysis) -> pd.DataFrame:
-    villages = analysis.layers["villages"]
-    communes = analysis.layers["communes"]
-    assert isinstance(villages, gpd.GeoDataFrame)
-    assert isinstance(communes, gpd.GeoDataFrame)
-    raw = admin_columns(villages, communes).reset_index(drop=True)
+    villages = analysis.layers.villages
+    # The KPI inputs hold each village's admin units (both hierarchies), in the villages' order.
+    raw = analysis.inputs.villages.reset_index(drop=True)
     # The commune filter takes the KPI commune key (GSO code, else census id), not the raw code.
     admin = raw.drop(columns=[c for c in ("commune_code",) if c in raw]).rename(columns=_ADMIN_RENAME)
     own = pd.DataFrame(villages.drop(columns="geometry")).reset_index(drop=True)
@@ -119,22 +155,9 @@ def _village_table(analysis: Analysis) -> pd.DataFrame:
         admin[col] = admin[col].astype(object).where(admin[col].notna(), own[col].astype(object))
     table = own[["village_id", "name", "kind", "census_commune_id", "households", "population"]].copy()
     table["has_grid_power"] = own["has_grid_power"].astype("boolean")
-    for col in (
-        "province_code",
-        "province_name",
-        "district_code",
-        "district_name",
-        "commune_code",
-        "commune_name",
-        "province_2025",
-        "province_2025_name",
-        "commune_2025",
-        "commune_2025_name",
-    ):
+    for col in (*_ADMIN_COLUMNS, *_ADMIN_2025_COLUMNS):
         table[col] = admin[col].to_numpy(dtype=object)
-    coverage = pd.DataFrame(analysis.coverage.drop(columns="geometry", errors="ignore"))
-    coverage = coverage.drop_duplicates("village_id").set_index("village_id")
-    cov = coverage.reindex(table["village_id"].to_numpy())
+    cov = coverage_by_village(analysis.coverage, table["village_id"].to_numpy(dtype=object))
     for col in VILLAGE_COLUMNS:
         if col in cov.columns and col not in table.columns:
             table[col] = cov[col].to_numpy()
@@ -178,25 +201,19 @@ def _gap_table(analysis: Analysis, villages: pd.DataFrame, kind: str) -> gpd.Geo
             out["commune_code"] = np.where(pd.notna(found), found, out["commune_code"].to_numpy(dtype=object))
     out["lon"] = out.geometry.x.to_numpy(dtype=np.float64) if len(out) else np.empty(0)
     out["lat"] = out.geometry.y.to_numpy(dtype=np.float64) if len(out) else np.empty(0)
-    assert isinstance(out, gpd.GeoDataFrame)
     return out
 
 
 def _site_table(analysis: Analysis) -> pd.DataFrame:
-    sites = analysis.layers["sites"]
+    sites = analysis.layers.sites
     table = pd.DataFrame(sites.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
-    if isinstance(sites, gpd.GeoDataFrame) and len(sites):
+    if len(sites):
         table["lon"] = sites.geometry.x.to_numpy(dtype=np.float64)
         table["lat"] = sites.geometry.y.to_numpy(dtype=np.float64)
     else:
         table["lon"] = pd.Series([], dtype="float64")
         table["lat"] = pd.Series([], dtype="float64")
     return table
-
-
-def _cells_by_site(analysis: Analysis) -> dict[str, pd.DataFrame]:
-    cells = pd.DataFrame(analysis.layers["cells"]).reset_index(drop=True)
-    return {str(site_id): group for site_id, group in cells.groupby("site_id", sort=False)}
 
 
 @dataclass(eq=False)
@@ -244,10 +261,6 @@ class WorkspaceView:
         """Site attributes + lon/lat, one row per site."""
         return self.cached("sites", lambda: _site_table(self.analysis))
 
-    def cells_by_site(self) -> dict[str, pd.DataFrame]:
-        """Each site's cells."""
-        return self.cached("cells_by_site", lambda: _cells_by_site(self.analysis))
-
     def kpis(self, level: str) -> pd.DataFrame:
         """KPI rows of one admin level (the engine's maintained table when there is one)."""
 
@@ -274,10 +287,18 @@ class AppContext:
 
     settings: Settings
     _live: LiveWorkspace | None = field(default=None, repr=False)
-    change_listeners: list[Callable[[ChangeResult], None]] = field(default_factory=list)
+    change_listeners: list[ChangeListener] = field(default_factory=list)
     write_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _view: WorkspaceView | None = field(default=None, repr=False)
     _checked_at: float = field(default=0.0, repr=False)
+    _keys: KeyRing | None = field(default=None, repr=False)
+
+    @property
+    def keys(self) -> KeyRing:
+        """The workspace's API keys (reread when ``workspace.yaml`` changes)."""
+        if self._keys is None:
+            self._keys = KeyRing(self.live.workspace.path)
+        return self._keys
 
     # -- the live workspace -----------------------------------------------------------
     def open(self) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import tempfile
 from collections.abc import Sequence
@@ -18,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 from fastapi.responses import Response
 from openpyxl import Workbook
 
+from coverage_gis._values import json_ready, plain_scalar
 from coverage_gis.crs import STORAGE_CRS
 
 MEDIA_TYPES: dict[str, str] = {
@@ -33,21 +32,6 @@ MEDIA_TYPES: dict[str, str] = {
     "gpkg": "application/geopackage+sqlite3",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def json_ready(value: Any) -> Any:
-    """``value`` with numpy scalars made Python, NaN/NA made None, recursively."""
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -114,18 +98,6 @@ def to_gpkg(frame: pd.DataFrame, *, layer: str) -> bytes:
         path.unlink(missing_ok=True)
 
 
-def _cell_value(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
 def to_xlsx(frame: pd.DataFrame, *, sheet: str) -> bytes:
     """An XLSX workbook with one sheet: header row, then one row per record."""
     plain = frame.drop(columns="geometry", errors="ignore")
@@ -133,7 +105,7 @@ def to_xlsx(frame: pd.DataFrame, *, sheet: str) -> bytes:
     ws = book.create_sheet(title=sheet[:31])
     ws.append([str(c) for c in plain.columns])
     for row in plain.itertuples(index=False, name=None):
-        ws.append([_cell_value(v) for v in row])
+        ws.append([plain_scalar(v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -2,7 +2,9 @@
 
 Request models are strict: unknown fields, wrong JSON types, coordinates outside
 lon −180…180 / lat −90…90 or outside Vietnam's extent are rejected with 422 naming
-the field. Enum fields take exactly the values of ``layers/*.yaml``. Bounds of
+the field. Enum fields take exactly the values of ``layers/*.yaml``
+(:mod:`coverage_gis.vocabulary`; the enums are spelled out here for static typing and
+OpenAPI, and ``tests/test_vocabulary.py`` checks them against the schemas). Bounds of
 numeric fields repeat the layer schemas so that a bad value is reported before the
 engine is called (the engine validates again).
 
@@ -12,12 +14,23 @@ directly, so the models are for ``/docs`` and clients, not per-request validatio
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from coverage_gis.coverage import CoverageAtPoint
 from coverage_gis.validation import VIETNAM_BBOX
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
@@ -501,52 +514,45 @@ class Scorecard(BaseModel):
     rows: list[ScorecardRow]
 
 
-class ServingCell(BaseModel):
-    cell_id: str
-    site_id: str
-    operator: str
-    tech: str
-    on_air: bool
-    distance_m: float
-    signal_dbm: float | None
+def result_model(result: type, name: str, *, doc: str, examples: list[JsonValue]) -> type[BaseModel]:
+    """A response model with exactly the fields of a library result dataclass.
+
+    The library owns the shape of the result; the model adds the OpenAPI name, the
+    description and examples, so the two cannot drift apart.
+    """
+    hints = get_type_hints(result)
+    fields: dict[str, Any] = {f.name: (hints[f.name], ...) for f in dataclasses.fields(result)}
+    config = ConfigDict(json_schema_extra={"examples": examples})
+    return create_model(name, __doc__=doc, __config__=config, **fields)
 
 
-class PointCoverage(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+PointCoverage = result_model(
+    CoverageAtPoint,
+    "PointCoverage",
+    doc="Which operators and technologies serve a point (by the workspace's coverage model).",
+    examples=[
+        {
+            "lon": 109.0,
+            "lat": 14.0,
+            "model": "radius",
+            "mobile_bb": True,
+            "best_tech": "4G",
+            "operators": {"Viettel": ["2G", "4G"], "VNPT": ["4G"]},
+            "cells": [
                 {
-                    "lon": 109.0,
-                    "lat": 14.0,
-                    "model": "radius",
-                    "mobile_bb": True,
-                    "best_tech": "4G",
-                    "operators": {"Viettel": ["2G", "4G"], "VNPT": ["4G"]},
-                    "cells": [
-                        {
-                            "cell_id": "S1-VT-4G",
-                            "site_id": "S1",
-                            "operator": "Viettel",
-                            "tech": "4G",
-                            "on_air": True,
-                            "distance_m": 1000.0,
-                            "signal_dbm": None,
-                        }
-                    ],
-                    "planned": [],
+                    "cell_id": "S1-VT-4G",
+                    "site_id": "S1",
+                    "operator": "Viettel",
+                    "tech": "4G",
+                    "on_air": True,
+                    "distance_m": 1000.0,
+                    "signal_dbm": None,
                 }
-            ]
+            ],
+            "planned": [],
         }
-    )
-
-    lon: float
-    lat: float
-    model: str
-    mobile_bb: bool
-    best_tech: str | None
-    operators: dict[str, list[str]]
-    cells: list[ServingCell]
-    planned: list[ServingCell]
+    ],
+)
 
 
 class RevisionList(BaseModel):

@@ -11,20 +11,19 @@ carries the revision's ``ETag``.
 # the route functions, some of which are aliases local to create_router.
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from coverage_gis.crs import lonlat_to_metric
+from coverage_gis.coverage import coverage_at_point
+from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound
-from coverage_gis.models.base import BROADBAND_TECHS, ReceiverArrays
-from coverage_gis.network import TECH_RANK
 from coverage_gis_api.context import AppContext, WorkspaceView
 from coverage_gis_api.errors import InvalidField
-from coverage_gis_api.export import json_ready, json_response, records, records_json, render
+from coverage_gis_api.export import json_response, records, records_json, render
 from coverage_gis_api.models import (
     ErrorBody,
     GapList,
@@ -40,7 +39,6 @@ from coverage_gis_api.models import (
 )
 from coverage_gis_api.security import Principal, principal_dependencies
 
-BBox = tuple[float, float, float, float]
 LevelName = Literal["province", "district", "commune", "province_2025", "commune_2025"]
 _CODE = Query(max_length=32, pattern=r"^[0-9A-Za-z_.\-]+$")
 
@@ -183,8 +181,8 @@ def create_router(ctx: AppContext) -> APIRouter:
         villages = view.villages()
         counts = {
             "villages": len(villages),
-            "sites": len(view.analysis.layers["sites"]),
-            "cells": len(view.analysis.layers["cells"]),
+            "sites": len(view.analysis.layers.sites),
+            "cells": len(view.analysis.layers.cells),
             "mobile_bb": int(villages["mobile_bb"].sum()),
             "ftth": int(villages["ftth"].sum()),
         }
@@ -411,7 +409,11 @@ def create_router(ctx: AppContext) -> APIRouter:
         lat: Annotated[float, Query(ge=-90, le=90, examples=[14.0])],
     ) -> Response:
         view = ctx.view()
-        return json_response(point_coverage(view, lon, lat), headers=_headers(view))
+        analysis = view.analysis
+        found = coverage_at_point(
+            lon, lat, analysis.cells, model=analysis.model, metric_crs=analysis.metric_crs
+        )
+        return json_response(asdict(found), headers=_headers(view))
 
     @router.get(
         "/v1/revisions",
@@ -434,45 +436,3 @@ def create_router(ctx: AppContext) -> APIRouter:
         return json_response(payload, headers=_headers(view, len(items)))
 
     return router
-
-
-def point_coverage(view: WorkspaceView, lon: float, lat: float) -> dict[str, Any]:
-    """Cells whose service area (by the workspace's model) contains the point."""
-    analysis = view.analysis
-    cells = analysis.cells
-    serving: list[dict[str, Any]] = []
-    planned: list[dict[str, Any]] = []
-    if len(cells):
-        x_m, y_m = lonlat_to_metric(np.array([lon]), np.array([lat]), analysis.metric_crs)
-        pairs = analysis.model.candidate_pairs(ReceiverArrays(x_m=x_m, y_m=y_m), cells.arrays)
-        order = np.argsort(pairs.distance_m, kind="stable")
-        for k in order[pairs.served[order]]:
-            c = int(pairs.cell[k])
-            entry = {
-                "cell_id": str(cells.cell_id[c]),
-                "site_id": str(cells.site_id[c]),
-                "operator": str(cells.operator[c]),
-                "tech": str(cells.arrays.tech[c]),
-                "on_air": bool(cells.on_air[c]),
-                "distance_m": float(pairs.distance_m[k]),
-                "signal_dbm": json_ready(float(pairs.signal_dbm[k])),
-            }
-            (serving if cells.on_air[c] else planned).append(entry)
-    operators: dict[str, list[str]] = {}
-    for entry in serving:
-        techs = operators.setdefault(entry["operator"], [])
-        if entry["tech"] not in techs:
-            techs.append(entry["tech"])
-    for techs in operators.values():
-        techs.sort(key=lambda t: TECH_RANK.get(t, 0))
-    best = max((e["tech"] for e in serving), key=lambda t: TECH_RANK.get(t, 0), default=None)
-    return {
-        "lon": lon,
-        "lat": lat,
-        "model": analysis.model.name,
-        "mobile_bb": any(e["tech"] in BROADBAND_TECHS for e in serving),
-        "best_tech": best,
-        "operators": operators,
-        "cells": serving,
-        "planned": planned,
-    }

@@ -11,17 +11,19 @@ recompute, the new revision — is :class:`~coverage_gis.live.LiveWorkspace`'s.
 # the route functions, some of which are aliases local to create_router.
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
+from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound, StaleRevision
 from coverage_gis.live import ChangeResult, LiveWorkspace
+from coverage_gis.site_edits import site_records
 from coverage_gis_api.context import AppContext, WorkspaceView, etag_for
 from coverage_gis_api.errors import InvalidField, PreconditionRequired
-from coverage_gis_api.export import json_response, records
+from coverage_gis_api.export import json_response
 from coverage_gis_api.models import (
     ChangeOut,
     ErrorBody,
@@ -32,7 +34,7 @@ from coverage_gis_api.models import (
     SitePatch,
     Status,
 )
-from coverage_gis_api.routes_read import ERROR_RESPONSES, BBox, bbox_mask, bbox_query
+from coverage_gis_api.routes_read import ERROR_RESPONSES, bbox_mask, bbox_query
 from coverage_gis_api.security import Principal, check_site_edit, principal_dependencies
 
 _ETAG = re.compile(r'^\s*(?:W/)?"rev-(\d+)"\s*$')
@@ -72,20 +74,9 @@ def expected_revision(if_match: str | None) -> int:
     return int(found.group(1))
 
 
-def _site_payload(site: Mapping[str, Any], cells: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    out = {str(k): v for k, v in site.items() if k != "geometry"}
-    out["cells"] = [dict(c) for c in cells]
-    return out
-
-
-def _site_from_view(view: WorkspaceView, site_id: str) -> dict[str, Any]:
-    sites = view.sites()
-    rows = sites[sites["site_id"].to_numpy(dtype=object) == site_id]
-    if rows.empty:
-        raise NotFound(f"no site {site_id!r}")
-    group = view.cells_by_site().get(site_id)
-    cells = records(group) if group is not None else []
-    return _site_payload(records(rows)[0], cells)
+def _sites_from_view(view: WorkspaceView, site_ids: Sequence[str]) -> list[dict[str, Any]]:
+    layers = view.analysis.layers
+    return site_records(layers.sites, layers.cells, site_ids)
 
 
 def _check_cell_site_ids(site_id: str, cells: Sequence[Any] | None) -> None:
@@ -142,7 +133,7 @@ def create_router(ctx: AppContext) -> APIRouter:
         site = None
         if site_id is not None:
             try:
-                site = _site_from_view(view, site_id)
+                (site,) = _sites_from_view(view, [site_id])
             except NotFound:
                 site = None
         headers = {"ETag": etag_for(result.revision)}
@@ -169,18 +160,13 @@ def create_router(ctx: AppContext) -> APIRouter:
         keep = bbox_mask(sites, bbox)
         if status is not None:
             keep &= sites["status"].to_numpy(dtype=object) == status.value
-        groups = view.cells_by_site()
         if operator is not None:
-            with_op = {
-                sid for sid, cells in groups.items() if (cells["operator"] == operator.value).to_numpy().any()
-            }
-            keep &= np.isin(sites["site_id"].to_numpy(dtype=object), list(with_op))
+            cells = view.analysis.layers.cells
+            with_op = cells.loc[cells["operator"] == operator.value, "site_id"].unique()
+            keep &= np.isin(sites["site_id"].to_numpy(dtype=object), with_op)
         matched = sites[keep]
         page = matched.iloc[offset : offset + limit]
-        items = [
-            _site_payload(row, records(groups[row["site_id"]]) if row["site_id"] in groups else [])
-            for row in records(page)
-        ]
+        items = _sites_from_view(view, [str(s) for s in page["site_id"]])
         payload = {"total": len(matched), "limit": limit, "offset": offset, "items": items}
         return json_response(payload, headers={"ETag": view.etag, "X-Total-Count": str(len(matched))})
 
@@ -192,7 +178,8 @@ def create_router(ctx: AppContext) -> APIRouter:
     )
     def get_site(_who: Reader, site_id: Annotated[str, _SITE_ID]) -> Response:
         view = ctx.view()
-        return json_response(_site_from_view(view, site_id), headers={"ETag": view.etag})
+        (site,) = _sites_from_view(view, [site_id])
+        return json_response(site, headers={"ETag": view.etag})
 
     @router.post(
         "/v1/sites",

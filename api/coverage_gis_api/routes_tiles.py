@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import gzip
 import time
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from coverage_gis.engine import Analysis
+from coverage_gis.live import ChangeResult
 from coverage_gis.tiles import MAX_ZOOM, TileCache, TileService, tilejson
 from coverage_gis.tiles.cache import CachedTile
-from coverage_gis.tiles.style import layer_attribution, workspace_bounds
-from coverage_gis.tiles.vector import VECTOR_LAYERS
+from coverage_gis.tiles.style import layer_attribution
+from coverage_gis.tiles.vector import VECTOR_LAYERS, workspace_bounds
+from coverage_gis_api.context import ServingContext
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 #: Tiles change when sites are edited: browsers keep them but revalidate every use
@@ -35,19 +38,12 @@ Column = Annotated[int, Path(ge=0, description="tile column (x), 0 … 2^z − 1
 Row = Annotated[int, Path(ge=0, description="tile row (y, from the north), 0 … 2^z − 1")]
 
 
-class _Current(Protocol):
-    analysis: Any
-    revision: int
+def current(ctx: ServingContext) -> tuple[Analysis, int]:
+    """The analysis and revision to serve: the context's current view.
 
-
-def current(ctx: Any) -> tuple[Any, int]:
-    """The analysis and revision to serve (the context's view when it has one).
-
-    ``ctx.view()`` also notices writes made by other processes; the plain
-    ``ctx.live`` pair is the fallback for minimal contexts.
+    ``ctx.view()`` also notices writes made by other processes.
     """
-    view_of = getattr(ctx, "view", None)
-    found: _Current = view_of() if callable(view_of) else ctx.live
+    found = ctx.view()
     return found.analysis, int(found.revision)
 
 
@@ -60,12 +56,12 @@ class Snapshot:
     current pair is read directly (two attribute reads).
     """
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: ServingContext) -> None:
         self.ctx = ctx
-        self.interval_s = float(getattr(ctx.settings, "refresh_interval_s", 1.0))
+        self.interval_s = float(ctx.settings.refresh_interval_s)
         self._checked_at = float("-inf")
 
-    async def get(self) -> tuple[Any, int]:
+    async def get(self) -> tuple[Analysis, int]:
         now = time.monotonic()
         if now - self._checked_at >= self.interval_s:
             found = await run_in_threadpool(current, self.ctx)
@@ -112,23 +108,24 @@ def tile_response(request: Request, tile: CachedTile, media_type: str, *, compre
     return Response(content=body, media_type=media_type, headers=headers)
 
 
-def create_router(ctx: Any, *, cache: TileCache | None = None) -> APIRouter:
+def create_router(ctx: ServingContext, *, cache: TileCache | None = None) -> APIRouter:
     """The tile routes of one app.
 
     Parameters
     ----------
     ctx
-        The app context (``coverage_gis_api.context.AppContext``): ``ctx.view()`` or ``ctx.live``
-        gives the analysis and revision, ``ctx.change_listeners`` receives this
-        router's cache invalidation.
+        The app context (:class:`~coverage_gis_api.context.AppContext`, or anything with
+        its :class:`~coverage_gis_api.context.ServingContext` members): ``ctx.view()``
+        and ``ctx.live`` give the analysis and revision, ``ctx.change_listeners``
+        receives this router's cache invalidation.
     cache
         The tile cache (a default :class:`TileCache` when None).
     """
     service = TileService(cache=cache)
     snapshot = Snapshot(ctx)
 
-    def invalidate(result: Any) -> None:
-        service.on_change(getattr(result, "dirty_bbox", None), getattr(result, "revision", None))
+    def invalidate(result: ChangeResult) -> None:
+        service.on_change(result.dirty_bbox, result.revision)
 
     ctx.change_listeners.append(invalidate)
     router = APIRouter(tags=["tiles"])

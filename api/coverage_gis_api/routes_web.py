@@ -23,6 +23,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from coverage_gis.errors import NotFound
 from coverage_gis.tiles.style import build_style
+from coverage_gis_api.context import ServingContext
 from coverage_gis_api.routes_tiles import accepts_gzip, current, etag_matches
 
 #: The page and its scripts (next to this module).
@@ -133,7 +134,7 @@ class StaticFiles:
         return Response(content=body, media_type=entry.media_type, headers=headers)
 
 
-def create_router(ctx: Any, *, static_dir: FilePath | None = None) -> APIRouter:
+def create_router(ctx: ServingContext, *, static_dir: FilePath | None = None) -> APIRouter:
     """The web map routes of one app.
 
     Parameters

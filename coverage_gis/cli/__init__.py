@@ -2,7 +2,7 @@
 
 This package is the one place that prints. Each ``*_cmds`` module registers its
 subcommands with ``register(subparsers)``; a command is a function
-``(args) -> int``. Exit codes: 0 ok, 1 failed, 2 bad input (DESIGN.md §5). Errors
+``(args) -> int``. Exit codes: 0 ok, 1 failed, 2 bad input (``docs/architecture.md``, interfaces). Errors
 the library raises on purpose become one line on stderr, never a traceback
 (set ``COVGIS_DEBUG=1`` to see one).
 """
@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from coverage_gis import __version__
 from coverage_gis.errors import (
@@ -24,6 +25,9 @@ from coverage_gis.errors import (
     PermissionDenied,
     WorkspaceError,
 )
+
+if TYPE_CHECKING:
+    from coverage_gis.cli._args import Subcommands
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -41,20 +45,28 @@ EXIT_CODES: tuple[tuple[type[CoverageGISError], int], ...] = (
 )
 
 
-def _command_modules() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
-    # Imported here so that `covgis --help` stays quick and each module owns its commands.
-    from coverage_gis.cli import workspace_cmds
+def _command_modules() -> list[Callable[[Subcommands], None]]:
+    # Imported when the parser is built (not when coverage_gis.cli is imported): each
+    # module owns its commands.
+    from coverage_gis.cli import (
+        coverage_cmds,
+        demo_cmds,
+        map_cmds,
+        plan_cmds,
+        serve_cmds,
+        sites_cmds,
+        workspace_cmds,
+    )
 
-    registrars: list[Callable[[argparse._SubParsersAction], None]] = [workspace_cmds.register]  # type: ignore[type-arg]
-    for name in ("demo_cmds", "coverage_cmds", "sites_cmds", "map_cmds", "serve_cmds", "plan_cmds"):
-        try:
-            module = __import__(f"coverage_gis.cli.{name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"coverage_gis.cli.{name}":
-                raise
-            continue
-        registrars.append(module.register)
-    return registrars
+    return [
+        workspace_cmds.register,
+        demo_cmds.register,
+        coverage_cmds.register,
+        sites_cmds.register,
+        map_cmds.register,
+        serve_cmds.register,
+        plan_cmds.register,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

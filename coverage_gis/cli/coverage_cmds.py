@@ -7,11 +7,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from coverage_gis.admin import LEVELS
+from coverage_gis.cli._args import workspace_command
 from coverage_gis.cli._output import add_format_flags, print_frame, print_json, records
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, compute, load
 from coverage_gis.errors import LayerValidationError
@@ -20,6 +21,9 @@ from coverage_gis.kpi import operator_kpis
 from coverage_gis.models import MODEL_NAMES
 from coverage_gis.revisions import kpi_snapshot
 from coverage_gis.workspace import Workspace
+
+if TYPE_CHECKING:
+    from coverage_gis.cli._args import Subcommands
 
 _KPI_TABLE_COLUMNS = [
     "level",
@@ -48,19 +52,20 @@ _GAP_TABLE_COLUMNS = [
 ]
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
+def register(sub: Subcommands) -> None:
+    p = workspace_command(
+        sub,
         "compute",
+        cmd_compute,
         help="compute per-village mobile and FTTH coverage (writes village_coverage)",
         description="Full recompute of every village's coverage with the workspace's coverage model.",
     )
-    p.add_argument("workspace", type=Path, metavar="WS")
     p.add_argument("--model", choices=MODEL_NAMES, help="coverage model (default: the workspace's)")
     add_format_flags(p)
-    p.set_defaults(func=cmd_compute)
 
-    p = sub.add_parser("kpi", help="KPIs per province, district or commune (either hierarchy)")
-    p.add_argument("workspace", type=Path, metavar="WS")
+    p = workspace_command(
+        sub, "kpi", cmd_kpi, help="KPIs per province, district or commune (either hierarchy)"
+    )
     p.add_argument("--level", choices=LEVELS, default="province", help="admin level (default province)")
     p.add_argument("--code", help="only this unit's code")
     p.add_argument("--all-columns", action="store_true", help="print every KPI column in the table view")
@@ -74,28 +79,30 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="KPIs as recorded right after this revision (province/district)",
     )
     add_format_flags(p)
-    p.set_defaults(func=cmd_kpi)
 
-    p = sub.add_parser(
+    p = workspace_command(
+        sub,
         "gaps",
+        cmd_gaps,
         help="ranked gap list with causes, recommendations and costs",
         description="Villages without mobile broadband or FTTH (or priority places without 5G), "
         "ranked by population affected, each with reason, recommendation and cost estimate.",
     )
-    p.add_argument("workspace", type=Path, metavar="WS")
     p.add_argument("--kind", choices=GAP_KINDS, default="mobile", help="gap kind (default mobile)")
     p.add_argument("--no-roads", action="store_true", help="skip road routing for fiber extensions")
     add_format_flags(p, geojson=True)
-    p.set_defaults(func=cmd_gaps)
 
-    p = sub.add_parser("scorecard", help="a plan's targets against the workspace: met / not met / no data")
-    p.add_argument("workspace", type=Path, metavar="WS")
+    p = workspace_command(
+        sub,
+        "scorecard",
+        cmd_scorecard,
+        help="a plan's targets against the workspace: met / not met / no data",
+    )
     p.add_argument("--plan", help="plan id from data/plans (default: the workspace's plan)")
     p.add_argument(
         "--indicators", type=Path, metavar="CSV", help="user statistics: code,indicator,value,date"
     )
     add_format_flags(p)
-    p.set_defaults(func=cmd_scorecard)
 
 
 def _progress_bar(total: int) -> tuple[Any, Callable[[str], None]]:

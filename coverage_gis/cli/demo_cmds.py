@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+from coverage_gis.cli._args import workspace_command
 from coverage_gis.cli._output import print_json
 from coverage_gis.demo import (
     DEFAULT_SEED,
@@ -18,6 +20,9 @@ from coverage_gis.demo import (
     generate,
     write_demo_workspace,
 )
+
+if TYPE_CHECKING:
+    from coverage_gis.cli._args import Subcommands
 
 
 def _seed(text: str) -> int:
@@ -30,9 +35,11 @@ def _seed(text: str) -> int:
     return value
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
+def register(sub: Subcommands) -> None:
+    p = workspace_command(
+        sub,
         "demo",
+        cmd_demo,
         help="build a demo workspace: synthetic villages, sites and fiber on the real communes",
         description=(
             "Create workspace folder WS with the real commune boundaries of a seed province and a "
@@ -43,7 +50,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "villages the plan names lack FTTH (radius model)."
         ),
     )
-    p.add_argument("workspace", type=Path, metavar="WS")
     p.add_argument(
         "--province",
         choices=[*PROVINCE_SLUGS, "all"],
@@ -55,7 +61,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--json", dest="fmt", action="store_const", const="json", default="table", help="JSON summary"
     )
-    p.set_defaults(func=cmd_demo)
 
 
 def _summary_line(
@@ -86,7 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             bar.update(offset + done - bar.n)
 
         data = generate(provinces, seed=args.seed, progress=progress)
-        offset = bar.n
+        offset = int(bar.n)
         write_demo_workspace(args.workspace, data, overwrite=args.force, progress=progress)
     counts = data.counts()
     if args.fmt == "json":

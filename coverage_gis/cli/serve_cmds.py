@@ -1,57 +1,62 @@
 """Server and key commands: ``serve`` (uvicorn + the API) and ``keys add|list|revoke``.
 
-The API package is imported inside the commands, so the rest of the CLI does not pay
-for importing FastAPI.
+``cmd_serve`` is the composition root that starts the web app: the one place in
+``coverage_gis`` allowed to import ``uvicorn`` and ``coverage_gis_api`` (see the
+``TID251`` exception in ``pyproject.toml``). It imports them inside the command, so the
+rest of the CLI does not pay for importing FastAPI. Keys are the library's
+(:mod:`coverage_gis.access`).
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from typing import TYPE_CHECKING
 
+from coverage_gis.access import add_key, list_keys, revoke_key
+from coverage_gis.cli._args import command_group, workspace_command
 from coverage_gis.cli._output import print_json, print_table
+from coverage_gis.vocabulary import NAMED_OPERATORS
 from coverage_gis.workspace import Workspace
 
-_ROLE_HELP = "planner | operator:<Viettel|VNPT|MobiFone|Vietnamobile> | admin"
+if TYPE_CHECKING:
+    from coverage_gis.cli._args import Subcommands
+
+_ROLE_HELP = f"planner | operator:<{'|'.join(NAMED_OPERATORS)}> | admin"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
+def register(sub: Subcommands) -> None:
+    p = workspace_command(
+        sub,
         "serve",
+        cmd_serve,
         help="serve the query API (and the web map and tiles when installed) with uvicorn",
         description="Run the HTTP API for one workspace. Binds to 127.0.0.1 unless told otherwise; "
         "other settings come from COVGIS_* environment variables (see api/coverage_gis_api/settings.py).",
     )
-    p.add_argument("workspace", type=Path, metavar="WS")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--reload", action="store_true", help="restart on code changes (development)")
-    p.set_defaults(func=cmd_serve)
 
-    keys = sub.add_parser(
+    actions = command_group(
+        sub,
         "keys",
         help="API keys of a workspace: add, list, revoke",
         description="API keys for edits (and for reads when anonymous reads are off). Only a salted hash "
         "is stored in workspace.yaml; the secret is printed once by `keys add`.",
     )
-    actions = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    p = actions.add_parser("add", help="make a key and print its secret (once)")
-    p.add_argument("workspace", type=Path, metavar="WS")
+    p = workspace_command(actions, "add", cmd_keys_add, help="make a key and print its secret (once)")
     p.add_argument("--name", required=True, help="who holds the key")
     p.add_argument("--role", required=True, help=_ROLE_HELP)
     p.add_argument("--json", dest="fmt", action="store_const", const="json", default="text")
-    p.set_defaults(func=cmd_keys_add)
 
-    p = actions.add_parser("list", help="list keys (id, name, role, created; never secrets)")
-    p.add_argument("workspace", type=Path, metavar="WS")
+    p = workspace_command(
+        actions, "list", cmd_keys_list, help="list keys (id, name, role, created; never secrets)"
+    )
     p.add_argument("--json", dest="fmt", action="store_const", const="json", default="table")
-    p.set_defaults(func=cmd_keys_list)
 
-    p = actions.add_parser("revoke", help="delete a key")
-    p.add_argument("workspace", type=Path, metavar="WS")
+    p = workspace_command(actions, "revoke", cmd_keys_revoke, help="delete a key")
     p.add_argument("key_id", metavar="KEY_ID")
-    p.set_defaults(func=cmd_keys_revoke)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -77,8 +82,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_add(args: argparse.Namespace) -> int:
-    from coverage_gis_api.security import add_key
-
     ws = Workspace.open(args.workspace)
     key_id, secret = add_key(ws, args.name, args.role)
     if args.fmt == "json":
@@ -92,8 +95,6 @@ def cmd_keys_add(args: argparse.Namespace) -> int:
 def cmd_keys_list(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from coverage_gis_api.security import list_keys
-
     keys = list_keys(Workspace.open(args.workspace))
     if args.fmt == "json":
         print_json(keys)
@@ -103,8 +104,6 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
-    from coverage_gis_api.security import revoke_key
-
     revoke_key(Workspace.open(args.workspace), args.key_id)
     print(f"revoked key {args.key_id}")
     return 0

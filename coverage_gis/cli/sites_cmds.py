@@ -5,96 +5,91 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from coverage_gis.cli._args import command_group, workspace_command
 from coverage_gis.cli._output import add_format_flags, print_frame, print_json
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.live import ChangeResult, LiveWorkspace
 from coverage_gis.revisions import default_author, diff, history
 from coverage_gis.site_edits import SiteEdit, edits_from_file
+from coverage_gis.vocabulary import OPERATORS, STATUSES, TECHS
 from coverage_gis.workspace import Workspace
 
-_OPERATORS = ("Viettel", "VNPT", "MobiFone", "Vietnamobile", "Other")
-_TECHS = ("2G", "3G", "4G", "5G")
-_STATUSES = ("planned", "on_air", "decommissioned")
+if TYPE_CHECKING:
+    from coverage_gis.cli._args import Subcommands
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sites = sub.add_parser(
+def register(sub: Subcommands) -> None:
+    actions = command_group(
+        sub,
         "sites",
         help="add, update or remove BTS sites (incremental recompute, one revision per change)",
         description="Edit sites and their cells. Only villages within reach of the changed sites are "
         "recomputed; the change, coverage and KPI snapshot are written in one transaction.",
     )
-    actions = sites.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    p = actions.add_parser("add", help="add a site with its cells (flags or --file JSON)")
-    p.add_argument("workspace", type=Path, metavar="WS")
+    p = workspace_command(actions, "add", cmd_add, help="add a site with its cells (flags or --file JSON)")
     p.add_argument("--file", type=Path, help="JSON {site: {...}, cells: [...]} instead of flags")
     p.add_argument("--site-id")
     p.add_argument("--lon", type=float)
     p.add_argument("--lat", type=float)
     p.add_argument("--name", default="")
-    p.add_argument("--operator", action="append", choices=_OPERATORS, help="repeat for a shared site")
-    p.add_argument("--tech", action="append", choices=_TECHS, help="repeatable (default 4G)")
+    p.add_argument("--operator", action="append", choices=OPERATORS, help="repeat for a shared site")
+    p.add_argument("--tech", action="append", choices=TECHS, help="repeatable (default 4G)")
     p.add_argument("--azimuths", help="comma-separated sector azimuths, e.g. 0,120,240 (default omni)")
     p.add_argument("--band-mhz", type=float, default=1800.0)
     p.add_argument("--eirp-dbm", type=float, default=60.0)
     p.add_argument("--height-m", type=float, default=30.0)
-    p.add_argument("--status", choices=_STATUSES, default="on_air")
+    p.add_argument("--status", choices=STATUSES, default="on_air")
     p.add_argument("--no-grid-power", action="store_true", help="site runs on solar/hybrid power")
     p.add_argument("--commissioned", help="YYYY-MM-DD")
     _common(p)
-    p.set_defaults(func=cmd_add)
 
-    p = actions.add_parser("update", help="move, re-tilt, switch on/off a site or its cells")
-    p.add_argument("workspace", type=Path, metavar="WS")
+    p = workspace_command(
+        actions, "update", cmd_update, help="move, re-tilt, switch on/off a site or its cells"
+    )
     p.add_argument("site_id", metavar="SITE_ID")
     p.add_argument("--lon", type=float)
     p.add_argument("--lat", type=float)
-    p.add_argument("--status", choices=_STATUSES, help="site status")
+    p.add_argument("--status", choices=STATUSES, help="site status")
     p.add_argument("--height-m", type=float)
     p.add_argument("--grid-power", choices=["yes", "no"])
     p.add_argument("--cell", action="append", help="limit cell changes to these cell ids (repeatable)")
-    p.add_argument("--cell-status", choices=_STATUSES, help="status of the site's cells")
+    p.add_argument("--cell-status", choices=STATUSES, help="status of the site's cells")
     p.add_argument("--tilt-deg", type=float)
     p.add_argument("--azimuth-deg", type=float)
     p.add_argument("--eirp-dbm", type=float)
     _common(p)
-    p.set_defaults(func=cmd_update)
 
-    p = actions.add_parser("remove", help="remove a site and its cells")
-    p.add_argument("workspace", type=Path, metavar="WS")
+    p = workspace_command(actions, "remove", cmd_remove, help="remove a site and its cells")
     p.add_argument("site_id", metavar="SITE_ID")
     _common(p)
-    p.set_defaults(func=cmd_remove)
 
-    p = actions.add_parser(
+    p = workspace_command(
+        actions,
         "apply",
+        cmd_apply,
         help="apply a batch of edits from a JSON or CSV file as one revision",
         description="JSON: a list of {op: add|update|remove, site_id, site: {...}, cells: [...], "
         "cell_changes: {cell_id: {...}}}. CSV: one row per cell with site columns (site_id, lon, lat, "
         "status, height_m, ...) and cell columns (cell_id, operator, tech, azimuth_deg, cell_status, ...); "
         "optional op column.",
     )
-    p.add_argument("workspace", type=Path, metavar="WS")
     p.add_argument("file", type=Path, metavar="FILE")
     _common(p)
-    p.set_defaults(func=cmd_apply)
 
-    p = sub.add_parser("history", help="revisions with their province KPIs")
-    p.add_argument("workspace", type=Path, metavar="WS")
+    p = workspace_command(sub, "history", cmd_history, help="revisions with their province KPIs")
     add_format_flags(p)
-    p.set_defaults(func=cmd_history)
 
-    p = sub.add_parser("diff", help="villages that gained or lost coverage between two revisions")
-    p.add_argument("workspace", type=Path, metavar="WS")
+    p = workspace_command(
+        sub, "diff", cmd_diff, help="villages that gained or lost coverage between two revisions"
+    )
     p.add_argument("from_revision", type=int, metavar="R1")
     p.add_argument("to_revision", type=int, metavar="R2")
     add_format_flags(p)
-    p.set_defaults(func=cmd_diff)
 
 
 def _common(p: argparse.ArgumentParser) -> None:

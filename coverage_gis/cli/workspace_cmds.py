@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from coverage_gis.boundaries import PROVINCES, load_communes
+from coverage_gis.cli._args import workspace_command
 from coverage_gis.cli._output import add_format_flags, print_frame
 from coverage_gis.crs import metric_crs_for_lon
 from coverage_gis.layers import INPUT_LAYERS, all_schemas
 from coverage_gis.workspace import Workspace
 
+if TYPE_CHECKING:
+    from coverage_gis.cli._args import Subcommands
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
+
+def register(sub: Subcommands) -> None:
+    p = workspace_command(
+        sub,
         "init",
+        cmd_init,
         help="create a workspace and load real commune boundaries into it",
         description=(
             "Create workspace folder WS (workspace.yaml + workspace.gpkg) and load the communes of the "
@@ -24,7 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "CRS (UTM 48N/49N) is chosen from the communes' longitude unless --metric-crs is given."
         ),
     )
-    p.add_argument("workspace", type=Path, metavar="WS")
     p.add_argument(
         "--province",
         action="append",
@@ -34,15 +40,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--national", action="store_true", help="load all 11,163 communes of Vietnam")
     p.add_argument("--name", help="workspace name (default: folder name)")
     p.add_argument("--metric-crs", help="projected CRS in metres, e.g. EPSG:32649 or a VN-2000 EPSG code")
-    p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("layers", help="list a workspace's layers with feature counts")
-    p.add_argument("workspace", type=Path, metavar="WS")
+    p = workspace_command(sub, "layers", cmd_layers, help="list a workspace's layers with feature counts")
     add_format_flags(p)
-    p.set_defaults(func=cmd_layers)
 
-    p = sub.add_parser(
+    p = workspace_command(
+        sub,
         "import",
+        cmd_import,
         help="import a file into a workspace layer (validated, atomic)",
         description=(
             "Read FILE (GeoJSON, GeoPackage, zipped shapefile, KML, CSV with lon/lat columns, OpenCellID "
@@ -51,7 +56,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "the workspace is left unchanged."
         ),
     )
-    p.add_argument("workspace", type=Path, metavar="WS")
     targets = (*INPUT_LAYERS, "dem", "roads")
     p.add_argument(
         "layer",
@@ -68,7 +72,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--source-layer", help="layer inside a multi-layer file (GeoPackage, KML)")
     p.add_argument("--append", action="store_true", help="add to the layer instead of replacing it")
-    p.set_defaults(func=cmd_import)
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -37,10 +37,11 @@ from coverage_gis.demo.gaps import GapPlan, choose_gaps
 from coverage_gis.demo.places import generate_places
 from coverage_gis.demo.roads import RoadNetwork, build_roads, network_lonlat, write_osm
 from coverage_gis.demo.sites import DemoGenerationError, generate_sites
-from coverage_gis.demo.terrain import DemRaster, FloatArray, merge_dems, province_dem, write_dem
+from coverage_gis.demo.terrain import DemRaster, merge_dems, province_dem, write_dem
 from coverage_gis.demo.villages import generate_villages
 from coverage_gis.errors import LayerValidationError, WorkspaceError
 from coverage_gis.layers import INPUT_LAYERS
+from coverage_gis.models.base import FloatArray
 from coverage_gis.workspace import CONFIG_NAME, DEM_NAME, ROADS_NAME, Workspace
 
 __all__ = [

@@ -19,10 +19,8 @@ from coverage_gis.boundaries import Province
 from coverage_gis.crs import lonlat_to_metric, metric_crs_for_lon, metric_to_lonlat
 from coverage_gis.demo._rng import stream
 from coverage_gis.demo.terrain import Relief
+from coverage_gis.models.base import BoolArray, FloatArray, IntArray
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
 ObjArray = NDArray[np.object_]
 
 #: District holding each province's capital (by name: some 2009 units lack a code).
@@ -147,7 +145,7 @@ def build_context(province: Province, communes: gpd.GeoDataFrame, *, seed: int) 
     lon, lat = _centres(geoms)
     metric_crs = metric_crs_for_lon(float(shapely.centroid(union).x))
     x_m, y_m = lonlat_to_metric(lon, lat, metric_crs)
-    area_km2 = frame.geometry.to_crs(metric_crs).area.to_numpy(dtype=np.float64) / 1e6
+    area_km2 = np.asarray(frame.geometry.to_crs(metric_crs).area, dtype=np.float64) / 1e6
     bounds = tuple(float(v) for v in shapely.bounds(union))
     relief = Relief.for_province(
         province, (bounds[0], bounds[1], bounds[2], bounds[3]), stream(seed, province.code, "relief")

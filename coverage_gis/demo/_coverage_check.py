@@ -23,12 +23,10 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
+from coverage_gis.models.base import BROADBAND_TECHS, BoolArray, FloatArray
+from coverage_gis.vocabulary import ENVIRONMENTS, TECHS
 
-TECHS: tuple[str, ...] = ("2G", "3G", "4G", "5G")
-BROADBAND: tuple[str, ...] = ("3G", "4G", "5G")
-ENVIRONMENTS: tuple[str, ...] = ("urban", "suburban", "rural")
+BROADBAND: tuple[str, ...] = tuple(t for t in TECHS if t in BROADBAND_TECHS)
 #: Within this distance of a mast a sector's bearing test is not trusted (see served()).
 NEAR_MAST_M = 1.0
 

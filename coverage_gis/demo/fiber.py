@@ -31,11 +31,9 @@ from coverage_gis.demo._coverage_check import any_within, lines_near, near_lines
 from coverage_gis.demo.gaps import FIBER_CLEARANCE_M, GapPlan
 from coverage_gis.demo.roads import RoadNetwork, linestrings
 from coverage_gis.demo.sites import DemoGenerationError
+from coverage_gis.models.base import FloatArray, IntArray
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-
-#: FTTH reach the guarantees are built for (DESIGN.md §4 default), and the margin kept.
+#: FTTH reach the guarantees are built for (the default ``ftth_reach_m``), and the margin kept.
 FTTH_REACH_M = 500.0
 COVER_REACH_M = 470.0
 #: Splitters and OLTs stand within this distance of the village / office they serve.

@@ -20,9 +20,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from coverage_gis.demo._context import ProvinceContext
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from coverage_gis.models.base import FloatArray, IntArray
 
 #: Other villages keep at least this far from a village without mobile broadband…
 MOBILE_VILLAGE_CLEARANCE_M = 2500.0
@@ -95,7 +93,7 @@ def _nearest_other(x: FloatArray, y: FloatArray) -> FloatArray:
     if x.size < 2:
         return np.full(x.shape, np.inf)
     dist, _ = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=2)
-    return np.asarray(dist[:, 1], dtype=np.float64)
+    return np.asarray(dist, dtype=np.float64)[:, 1]
 
 
 def _pick(

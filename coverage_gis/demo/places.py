@@ -16,13 +16,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
-from numpy.typing import NDArray
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.demo._context import ProvinceContext
 from coverage_gis.demo.sites import SiteSet
-
-FloatArray = NDArray[np.float64]
+from coverage_gis.models.base import FloatArray
 
 
 @dataclass(frozen=True)
@@ -141,7 +139,7 @@ def generate_places(ctx: ProvinceContext, site_set: SiteSet) -> tuple[gpd.GeoDat
         add(f"UBND {_lower_first(str(commune_names[c]))}", "commune_office", ctx.centre_x[c], ctx.centre_y[c])
 
     lon, lat = ctx.to_lonlat(np.array(xs), np.array(ys))
-    points = shapely.points(lon, lat)
+    points = np.asarray(shapely.points(lon, lat), dtype=object)
     located = ctx.locate(lon, lat)
     # Landmarks on the shore or just across a coarse 2009 border belong to the nearest commune.
     outside = np.flatnonzero(located < 0)

@@ -29,9 +29,7 @@ from scipy.spatial import Delaunay
 
 from coverage_gis.demo._context import ProvinceContext
 from coverage_gis.demo._files import atomic_path
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from coverage_gis.models.base import FloatArray, IntArray
 
 #: Spacing of the shape points of a road, metres.
 STEP_M = 350.0
@@ -159,7 +157,8 @@ def _link_classes(ctx: ProvinceContext, links: list[tuple[int, int]], sea: list[
     graph = sp.coo_matrix(
         (np.concatenate([w, w]), (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(n, n)
     )
-    _, pred = dijkstra(graph.tocsr(), indices=ctx.capital, return_predecessors=True)
+    _, predecessors = dijkstra(graph.tocsr(), indices=[ctx.capital], return_predecessors=True)
+    pred = predecessors[0]
     key = {(min(a, b), max(a, b)): k for k, (a, b) in enumerate(links)}
     towns = {int(t) for t in ctx.town_of_district}
     for town in towns:

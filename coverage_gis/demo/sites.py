@@ -24,18 +24,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import NDArray
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.demo._context import ProvinceContext
 from coverage_gis.demo._coverage_check import BROADBAND, Radiators, radius_table, served
 from coverage_gis.demo.gaps import SITE_CLEARANCE_FACTOR, GapPlan
 from coverage_gis.errors import CoverageGISError
+from coverage_gis.models.base import FloatArray, IntArray
+from coverage_gis.vocabulary import NAMED_OPERATORS
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-
-OPERATORS: tuple[str, ...] = ("Viettel", "VNPT", "MobiFone", "Vietnamobile")
+#: The operators the demo builds for (every named operator of the schema).
+OPERATORS: tuple[str, ...] = NAMED_OPERATORS
 OPERATOR_CODE: dict[str, str] = {"Viettel": "VTL", "VNPT": "VNP", "MobiFone": "MBF", "Vietnamobile": "VNM"}
 #: Rough market shares, the odds that an operator owns a new mast.
 OPERATOR_WEIGHTS = np.array([0.42, 0.27, 0.21, 0.10])

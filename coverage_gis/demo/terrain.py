@@ -25,8 +25,7 @@ from scipy import ndimage
 
 from coverage_gis.boundaries import Province
 from coverage_gis.demo._files import atomic_path
-
-FloatArray = NDArray[np.float64]
+from coverage_gis.models.base import FloatArray
 
 #: Pixel size of the DEM in degrees (≈ 165 m north–south, 160 m east–west at 14° N).
 PIXEL_DEG = 0.0015

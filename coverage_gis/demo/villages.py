@@ -16,15 +16,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
-from numpy.typing import NDArray
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.demo._context import ProvinceContext
 from coverage_gis.demo.gaps import GapPlan, SpecialVillage
 from coverage_gis.demo.names import NamingStyle, commune_style, village_labels, village_name
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from coverage_gis.models.base import FloatArray, IntArray
 
 PEOPLE_PER_VILLAGE = 1450.0
 PEOPLE_PER_HOUSEHOLD = 3.8
@@ -238,7 +235,11 @@ def generate_villages(
         power = np.ones(n, dtype=bool)
         for k, i in enumerate(mine):
             power[k] = specials[i].has_grid_power
-        key = codes[c] if codes[c] and codes[c] not in shared_codes else communes["census_commune_id"].iat[c]
+        key = (
+            str(codes[c])
+            if codes[c] and codes[c] not in shared_codes
+            else str(communes["census_commune_id"].iat[c])
+        )
         base = len(rows)
         for seq, j in enumerate(seq_order, start=1):
             rows.append(

@@ -17,15 +17,13 @@ feature row and the field where there is one, and leaves the workspace as it was
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
-from coverage_gis.crs import STORAGE_CRS
+from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import read_csv_points
 from coverage_gis.io.kml import read_kml
@@ -40,7 +38,7 @@ from coverage_gis.io.vector import (
     zip_member_names,
 )
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, all_schemas, get_schema
-from coverage_gis.revisions import BBox, RevisionRecord, default_author
+from coverage_gis.revisions import RevisionRecord, default_author
 from coverage_gis.validation import ValidationReport, validate_layer
 from coverage_gis.workspace import Workspace
 
@@ -394,13 +392,9 @@ def _dirty_bbox(
         schema = get_schema(name)
         if schema.has_geometry:
             boxes.append(tuple(float(v) for v in clean.total_bounds))
-            old_bounds = (
-                pyogrio.read_info(ws.gpkg_path, layer=name).get("total_bounds")
-                if not append and ws.has_layer(name)
-                else None
-            )
+            old_bounds = None if append else ws.layer_bounds(name)
             if old_bounds is not None:
-                boxes.append(tuple(float(v) for v in old_bounds))
+                boxes.append(old_bounds)
             continue
         for ref_field, ref_layer in schema.references.items():
             ref_schema = get_schema(ref_layer)
@@ -411,15 +405,7 @@ def _dirty_bbox(
                 ref = ref[ref[ref_schema.id_field].isin(set(clean[ref_field].dropna()))]
             if len(ref):
                 boxes.append(tuple(float(v) for v in ref.total_bounds))
-    finite = [b for b in boxes if len(b) == 4 and all(math.isfinite(v) for v in b)]
-    if not finite:
-        return None
-    return (
-        min(b[0] for b in finite),
-        min(b[1] for b in finite),
-        max(b[2] for b in finite),
-        max(b[3] for b in finite),
-    )
+    return union_bounds(boxes)
 
 
 def import_file(

@@ -23,13 +23,14 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as DefusedET
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.vector import one_line, zip_member_names
+from coverage_gis.io.vector import choose_source_layer, one_line, zip_member_names
 
 _CONTAINERS = frozenset({"Document", "Folder"})
 _GEOMETRIES = frozenset({"Point", "LineString", "LinearRing", "Polygon", "MultiGeometry"})
@@ -178,13 +179,15 @@ def _flatten(geom: BaseGeometry | None) -> list[BaseGeometry]:
 def _combine(parts: list[BaseGeometry]) -> BaseGeometry | None:
     if not parts:
         return None
-    kinds = {p.geom_type for p in parts}
-    if kinds == {"Point"}:
-        return shapely.MultiPoint(parts)
-    if kinds == {"LineString"}:
-        return shapely.MultiLineString(parts)
-    if kinds == {"Polygon"}:
-        return shapely.MultiPolygon(parts)
+    points = [p for p in parts if isinstance(p, shapely.Point)]
+    lines = [p for p in parts if isinstance(p, shapely.LineString) and p.geom_type == "LineString"]
+    polygons = [p for p in parts if isinstance(p, shapely.Polygon)]
+    if len(points) == len(parts):
+        return shapely.MultiPoint(points)
+    if len(lines) == len(parts):
+        return shapely.MultiLineString(lines)
+    if len(polygons) == len(parts):
+        return shapely.MultiPolygon(polygons)
     return shapely.GeometryCollection(parts)
 
 
@@ -245,22 +248,7 @@ def read_kml(
     root = _parse(_read_kml_bytes(path, max_bytes=max_bytes), source=source)
     layers = _collect_layers(root)
     names = [layer.name for layer in layers]
-    if not layers:
-        raise LayerValidationError("contains no Placemarks", source=source)
-    if source_layer is not None:
-        if source_layer not in names:
-            raise LayerValidationError(
-                f"no folder {source_layer!r} with Placemarks; folders: {', '.join(names)}", source=source
-            )
-        chosen = layers[names.index(source_layer)]
-    elif len(layers) > 1:
-        raise LayerValidationError(
-            f"has {len(layers)} folders with Placemarks; choose one with --source-layer "
-            f"(layers: {', '.join(names)})",
-            source=source,
-        )
-    else:
-        chosen = layers[0]
+    chosen = layers[choose_source_layer(names, source_layer, source=source, parts="folders with Placemarks")]
     records = [_attributes(p) for p in chosen.placemarks]
     frame = pd.DataFrame.from_records(records, index=pd.RangeIndex(len(records)))
     if not with_geometry:
@@ -270,6 +258,8 @@ def read_kml(
         geom_elem = next((sub for sub in placemark if _local(sub.tag) in _GEOMETRIES), None)
         geometries.append(_geometry(geom_elem, source=source, row=row) if geom_elem is not None else None)
     located: pd.DataFrame = gpd.GeoDataFrame(
-        frame, geometry=gpd.GeoSeries(geometries, index=frame.index), crs=STORAGE_CRS
+        frame,
+        geometry=gpd.GeoSeries(np.asarray(geometries, dtype=object), index=frame.index),
+        crs=STORAGE_CRS,
     )
     return located

@@ -62,7 +62,9 @@ def _check_osm_xml(path: Path) -> None:
     raise LayerValidationError("not OSM XML (no root element)", source=source)
 
 
-def read_roads(path: Path, *, retain_all: bool = True, max_bytes: int = MAX_IMPORT_BYTES) -> nx.MultiDiGraph:
+def read_roads(
+    path: Path, *, retain_all: bool = True, max_bytes: int = MAX_IMPORT_BYTES
+) -> nx.MultiDiGraph[int]:
     """Read the roads (ways tagged ``highway``) of an OSM XML file as an osmnx graph.
 
     Parameters
@@ -107,9 +109,9 @@ def read_roads(path: Path, *, retain_all: bool = True, max_bytes: int = MAX_IMPO
     return graph
 
 
-def _bounds(graph: nx.MultiDiGraph) -> tuple[float, float, float, float]:
-    xs = [float(x) for _, x in graph.nodes(data="x")]
-    ys = [float(y) for _, y in graph.nodes(data="y")]
+def _bounds(graph: nx.MultiDiGraph[int]) -> tuple[float, float, float, float]:
+    xs = [float(data["x"]) for _, data in graph.nodes(data=True)]
+    ys = [float(data["y"]) for _, data in graph.nodes(data=True)]
     return (min(xs), min(ys), max(xs), max(ys))
 
 

@@ -196,20 +196,28 @@ def _pick_layer(dataset: str, *, file_format: str, source_layer: str | None, sou
             f"cannot read as {file_format} ({gdal_reason(exc, dataset)})", source=source
         ) from None
     names = [str(row[0]) for row in listed]
+    return names[choose_source_layer(names, source_layer, source=source, parts="layers")]
+
+
+def choose_source_layer(names: list[str], source_layer: str | None, *, source: str, parts: str) -> int:
+    """Index of the part of a multi-part source to read: ``source_layer``, else the only one.
+
+    ``parts`` names them in messages (``layers``, ``folders with Placemarks``). An empty
+    source, an unknown ``source_layer`` or several parts without one are errors that
+    list the parts.
+    """
+    listed = ", ".join(names)
     if not names:
-        raise LayerValidationError("contains no layers", source=source)
+        raise LayerValidationError(f"contains no {parts}", source=source)
     if source_layer is not None:
         if source_layer not in names:
-            raise LayerValidationError(
-                f"no layer {source_layer!r}; layers in the file: {', '.join(names)}", source=source
-            )
-        return source_layer
+            raise LayerValidationError(f"has no {source_layer!r} among its {parts}: {listed}", source=source)
+        return names.index(source_layer)
     if len(names) > 1:
         raise LayerValidationError(
-            f"has {len(names)} layers; choose one with --source-layer (layers: {', '.join(names)})",
-            source=source,
+            f"has {len(names)} {parts}; choose one with --source-layer (layers: {listed})", source=source
         )
-    return names[0]
+    return 0
 
 
 def _check_geojson_crs(path: Path, *, source: str) -> None:

@@ -18,14 +18,22 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+# Re-exported: the models read the vocabularies through this module.
+from coverage_gis.vocabulary import ENVIRONMENTS as ENVIRONMENTS
+from coverage_gis.vocabulary import TECHS as TECHS
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 StrArray = NDArray[np.str_]
 
-TECHS: tuple[str, ...] = ("2G", "3G", "4G", "5G")
+#: Technologies that count as mobile broadband (``docs/architecture.md``, coverage rules).
 BROADBAND_TECHS: frozenset[str] = frozenset({"3G", "4G", "5G"})
-ENVIRONMENTS: tuple[str, ...] = ("urban", "suburban", "rural")
+
+
+def is_broadband(tech: StrArray) -> BoolArray:
+    """Which cells' technologies count as mobile broadband."""
+    return np.isin(tech, sorted(BROADBAND_TECHS))
 
 
 @dataclass(frozen=True)

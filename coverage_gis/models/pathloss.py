@@ -21,6 +21,8 @@ estimate and the terrain model adds diffraction on top of it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from coverage_gis.models import propagation
@@ -290,17 +292,7 @@ class PathlossModel:
             pairs = CandidatePairs(recv, cell, dist, signal, served)
             return pairs if keep_unserved else select_pairs(pairs, served)
 
-        return concat_pairs(
-            map_pairs_within_reach(
-                receivers.x_m,
-                receivers.y_m,
-                cells.x_m,
-                cells.y_m,
-                budget.reach_m(),
-                evaluate,
-                workers=self.workers,
-            )
-        )
+        return pairs_within_reach(receivers, cells, budget.reach_m(), evaluate, workers=self.workers)
 
 
 def select_pairs(pairs: CandidatePairs, mask: BoolArray | IntArray) -> CandidatePairs:
@@ -312,6 +304,22 @@ def select_pairs(pairs: CandidatePairs, mask: BoolArray | IntArray) -> Candidate
         pairs.signal_dbm[mask],
         pairs.served[mask],
         pairs.terrain_blocked[mask],
+    )
+
+
+def pairs_within_reach(
+    receivers: ReceiverArrays,
+    cells: CellArrays,
+    reach_m: FloatArray,
+    evaluate: Callable[[IntArray, IntArray, FloatArray], CandidatePairs],
+    *,
+    workers: int | None,
+) -> CandidatePairs:
+    """``evaluate`` on every (receiver, cell) pair within the cell's reach, as one set of pairs."""
+    return concat_pairs(
+        map_pairs_within_reach(
+            receivers.x_m, receivers.y_m, cells.x_m, cells.y_m, reach_m, evaluate, workers=workers
+        )
     )
 
 

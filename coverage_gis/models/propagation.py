@@ -173,6 +173,15 @@ def _rma_pl1(d3: FloatArray, fc_ghz: FloatArray, h: float) -> FloatArray:
     )
 
 
+def _two_slope(
+    d2: FloatArray, d_bp: FloatArray, pl1: FloatArray, pl2: FloatArray, *, lower_envelope: bool
+) -> FloatArray:
+    """A 38.901 LOS formula: ``PL1`` up to the breakpoint, ``PL2`` beyond (or ``min`` of both)."""
+    if lower_envelope:
+        return np.asarray(np.minimum(pl1, pl2), dtype=np.float64)
+    return np.asarray(np.where(d2 <= d_bp, pl1, pl2), dtype=np.float64)
+
+
 def rma_los_db(
     distance_m: ArrayLike,
     frequency_mhz: ArrayLike,
@@ -207,9 +216,7 @@ def rma_los_db(
     d_bp = rma_breakpoint_m(hb, hr, frequency_mhz)
     pl1 = _rma_pl1(d3, fc, building_height_m)
     pl2 = _rma_pl1(d_bp, fc, building_height_m) + 40.0 * np.log10(d3 / d_bp)
-    if lower_envelope:
-        return np.asarray(np.minimum(pl1, pl2), dtype=np.float64)
-    return np.asarray(np.where(d2 <= d_bp, pl1, pl2), dtype=np.float64)
+    return _two_slope(d2, d_bp, pl1, pl2, lower_envelope=lower_envelope)
 
 
 def rma_nlos_db(
@@ -297,9 +304,7 @@ def uma_los_db(
     d_bp = uma_breakpoint_m(hb, hr, frequency_mhz)
     pl1 = 28.0 + 22.0 * np.log10(d3) + 20.0 * np.log10(fc)
     pl2 = 28.0 + 40.0 * np.log10(d3) + 20.0 * np.log10(fc) - 9.0 * np.log10(d_bp**2 + (hb - hr) ** 2)
-    if lower_envelope:
-        return np.asarray(np.minimum(pl1, pl2), dtype=np.float64)
-    return np.asarray(np.where(d2 <= d_bp, pl1, pl2), dtype=np.float64)
+    return _two_slope(d2, d_bp, pl1, pl2, lower_envelope=lower_envelope)
 
 
 def uma_nlos_db(

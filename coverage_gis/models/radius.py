@@ -25,9 +25,8 @@ from coverage_gis.models.base import (
     FloatArray,
     IntArray,
     ReceiverArrays,
-    map_pairs_within_reach,
 )
-from coverage_gis.models.pathloss import LinkBudget, concat_pairs, pair_offsets_m
+from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m, pairs_within_reach
 from coverage_gis.models.settings import ModelSettings
 
 
@@ -80,14 +79,4 @@ class RadiusModel:
             signal[idx] = signal_served
             return CandidatePairs(recv, cell, dist, signal, served)
 
-        return concat_pairs(
-            map_pairs_within_reach(
-                receivers.x_m,
-                receivers.y_m,
-                cells.x_m,
-                cells.y_m,
-                self.max_range_m(cells),
-                evaluate,
-                workers=self.workers,
-            )
-        )
+        return pairs_within_reach(receivers, cells, self.max_range_m(cells), evaluate, workers=self.workers)

@@ -11,18 +11,26 @@ cell) that the models share.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, create_model
 
+from coverage_gis._documents import (
+    DOCUMENT_CONFIG,
+    NonNegativeNumber,
+    Number,
+    PositiveNumber,
+    parse_document,
+    read_yaml,
+)
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.models.base import ENVIRONMENTS, TECHS, FloatArray, IntArray, StrArray
+from coverage_gis.models.base import FloatArray, IntArray, StrArray
+from coverage_gis.vocabulary import ENVIRONMENTS, TECHS
 
 #: The coverage models the toolkit ships, in the order the CLI lists them.
 MODEL_NAMES: tuple[str, ...] = ("radius", "pathloss", "terrain")
@@ -205,6 +213,70 @@ def _category_index(values: StrArray, categories: tuple[str, ...], *, field: str
 # --------------------------------------------------------------------------- parsing
 
 
+def _one_of(choices: tuple[str, ...]) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _formula_name(value: object) -> object:
+    # YAML reads an unquoted 38901 as an integer; accept it as the formula's name.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _keyed(name: str, keys: tuple[str, ...], value: Any) -> type[BaseModel]:
+    """A document section with exactly ``keys`` (technologies, clutter classes), each a ``value``."""
+    fields: dict[str, Any] = {f"key_{i}": (value, Field(alias=key)) for i, key in enumerate(keys)}
+    return create_model(name, __config__=DOCUMENT_CONFIG, **fields)
+
+
+_Pathloss = create_model(
+    "Pathloss",
+    __config__=DOCUMENT_CONFIG,
+    formula=(Annotated[str, BeforeValidator(_formula_name), _one_of(PATHLOSS_FORMULAS)], ...),
+    los_condition=(Annotated[str, _one_of(LOS_CONDITIONS)], ...),
+    cost231_metropolitan_db=(NonNegativeNumber, ...),
+    # 38.901's applicability range; outside it PL1 is not monotone in distance.
+    rma_building_height_m=(Annotated[float, Field(ge=5.0, le=50.0, allow_inf_nan=False)], ...),
+    rma_street_width_m=(Annotated[float, Field(ge=5.0, le=50.0, allow_inf_nan=False)], ...),
+    margin_db=(NonNegativeNumber, ...),
+    reference_signal_offset_db=(_keyed("ReferenceOffsets", TECHS, NonNegativeNumber), ...),
+    max_range_m=(PositiveNumber, ...),
+)
+_Antenna = create_model(
+    "Antenna",
+    __config__=DOCUMENT_CONFIG,
+    max_attenuation_db=(PositiveNumber, ...),
+    vertical_pattern=(bool, ...),
+    vertical_beamwidth_deg=(PositiveNumber, ...),
+    vertical_side_lobe_db=(PositiveNumber, ...),
+)
+_Terrain = create_model(
+    "Terrain",
+    __config__=DOCUMENT_CONFIG,
+    step_m=(PositiveNumber, ...),
+    earth_radius_factor=(PositiveNumber, ...),
+)
+#: ``layers/coverage_models.yaml``: every key required, no other key allowed. Built from
+#: the vocabularies, so a section keyed by technology or clutter class has their keys.
+_SettingsDocument = create_model(
+    "CoverageModelSettings",
+    __config__=DOCUMENT_CONFIG,
+    default_model=(Annotated[str, _one_of(MODEL_NAMES)], ...),
+    receiver_height_m=(PositiveNumber, ...),
+    radius_m=(_keyed("RadiusByTech", TECHS, _keyed("Radii", ENVIRONMENTS, PositiveNumber)), ...),
+    threshold_dbm=(_keyed("ThresholdByTech", TECHS, Number), ...),
+    pathloss=(_Pathloss, ...),
+    antenna=(_Antenna, ...),
+    terrain=(_Terrain, ...),
+)
+
+
 def load_settings_file(path: Path) -> ModelSettings:
     """Read and validate a coverage-model settings YAML file.
 
@@ -213,18 +285,7 @@ def load_settings_file(path: Path) -> ModelSettings:
     LayerValidationError
         The file is missing, is not YAML, or breaks the schema.
     """
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LayerValidationError(
-            f"cannot read coverage model settings: {exc.strerror}", source=source
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise LayerValidationError(f"not valid YAML: {exc}", source=source) from None
-    return parse_model_settings(data, source=source)
+    return parse_model_settings(read_yaml(path, what="coverage model settings"), source=str(path))
 
 
 def parse_model_settings(data: object, *, source: str = "<settings>") -> ModelSettings:
@@ -243,172 +304,25 @@ def parse_model_settings(data: object, *, source: str = "<settings>") -> ModelSe
         Unknown key, missing key, wrong type or out-of-range value; ``field`` holds
         the dotted key (e.g. ``radius_m.4G.urban``).
     """
-    r = _Reader(source)
-    top = r.mapping(
-        data,
-        "",
-        required=(
-            "default_model",
-            "receiver_height_m",
-            "radius_m",
-            "threshold_dbm",
-            "pathloss",
-            "antenna",
-            "terrain",
-        ),
-    )
-    default_model = r.choice(top["default_model"], "default_model", MODEL_NAMES)
-    receiver_height_m = r.positive(top["receiver_height_m"], "receiver_height_m")
-
-    radii_doc = r.mapping(top["radius_m"], "radius_m", required=TECHS)
-    radius_m: dict[str, EnvironmentRadii] = {}
-    for tech in TECHS:
-        key = f"radius_m.{tech}"
-        env_doc = r.mapping(radii_doc[tech], key, required=ENVIRONMENTS)
-        radius_m[tech] = EnvironmentRadii(
-            urban_m=r.positive(env_doc["urban"], f"{key}.urban"),
-            suburban_m=r.positive(env_doc["suburban"], f"{key}.suburban"),
-            rural_m=r.positive(env_doc["rural"], f"{key}.rural"),
-        )
-
-    thr_doc = r.mapping(top["threshold_dbm"], "threshold_dbm", required=TECHS)
-    threshold_dbm = {t: r.number(thr_doc[t], f"threshold_dbm.{t}") for t in TECHS}
-
-    pl_doc = r.mapping(
-        top["pathloss"],
-        "pathloss",
-        required=(
-            "formula",
-            "los_condition",
-            "cost231_metropolitan_db",
-            "rma_building_height_m",
-            "rma_street_width_m",
-            "margin_db",
-            "reference_signal_offset_db",
-            "max_range_m",
-        ),
-    )
-    # YAML reads an unquoted 38901 as an integer; accept it as the formula's name.
-    formula_raw = pl_doc["formula"]
-    if isinstance(formula_raw, int) and not isinstance(formula_raw, bool):
-        formula_raw = str(formula_raw)
-    offsets_doc = r.mapping(
-        pl_doc["reference_signal_offset_db"], "pathloss.reference_signal_offset_db", required=TECHS
-    )
-    pathloss = PathlossSettings(
-        formula=r.choice(formula_raw, "pathloss.formula", PATHLOSS_FORMULAS),
-        los_condition=r.choice(pl_doc["los_condition"], "pathloss.los_condition", LOS_CONDITIONS),
-        cost231_metropolitan_db=r.non_negative(
-            pl_doc["cost231_metropolitan_db"], "pathloss.cost231_metropolitan_db"
-        ),
-        # 38.901's applicability range; outside it PL1 is not monotone in distance.
-        rma_building_height_m=r.within(
-            pl_doc["rma_building_height_m"], "pathloss.rma_building_height_m", 5.0, 50.0
-        ),
-        rma_street_width_m=r.within(pl_doc["rma_street_width_m"], "pathloss.rma_street_width_m", 5.0, 50.0),
-        margin_db=r.non_negative(pl_doc["margin_db"], "pathloss.margin_db"),
-        reference_signal_offset_db=MappingProxyType(
-            {t: r.non_negative(offsets_doc[t], f"pathloss.reference_signal_offset_db.{t}") for t in TECHS}
-        ),
-        max_range_m=r.positive(pl_doc["max_range_m"], "pathloss.max_range_m"),
-    )
-
-    ant_doc = r.mapping(
-        top["antenna"],
-        "antenna",
-        required=(
-            "max_attenuation_db",
-            "vertical_pattern",
-            "vertical_beamwidth_deg",
-            "vertical_side_lobe_db",
-        ),
-    )
-    antenna = AntennaSettings(
-        max_attenuation_db=r.positive(ant_doc["max_attenuation_db"], "antenna.max_attenuation_db"),
-        vertical_pattern=r.boolean(ant_doc["vertical_pattern"], "antenna.vertical_pattern"),
-        vertical_beamwidth_deg=r.positive(
-            ant_doc["vertical_beamwidth_deg"], "antenna.vertical_beamwidth_deg"
-        ),
-        vertical_side_lobe_db=r.positive(ant_doc["vertical_side_lobe_db"], "antenna.vertical_side_lobe_db"),
-    )
-
-    ter_doc = r.mapping(top["terrain"], "terrain", required=("step_m", "earth_radius_factor"))
-    terrain = TerrainSettings(
-        step_m=r.positive(ter_doc["step_m"], "terrain.step_m"),
-        earth_radius_factor=r.positive(ter_doc["earth_radius_factor"], "terrain.earth_radius_factor"),
-    )
-
+    doc = parse_document(_SettingsDocument, data, source=source).model_dump(by_alias=True)
+    pathloss = doc["pathloss"]
     return ModelSettings(
-        default_model=default_model,
-        receiver_height_m=receiver_height_m,
-        radius_m=MappingProxyType(radius_m),
-        threshold_dbm=MappingProxyType(threshold_dbm),
-        pathloss=pathloss,
-        antenna=antenna,
-        terrain=terrain,
+        default_model=doc["default_model"],
+        receiver_height_m=doc["receiver_height_m"],
+        radius_m=MappingProxyType(
+            {
+                tech: EnvironmentRadii(urban_m=r["urban"], suburban_m=r["suburban"], rural_m=r["rural"])
+                for tech, r in doc["radius_m"].items()
+            }
+        ),
+        threshold_dbm=MappingProxyType(dict(doc["threshold_dbm"])),
+        pathloss=PathlossSettings(
+            **{
+                **pathloss,
+                "reference_signal_offset_db": MappingProxyType(pathloss["reference_signal_offset_db"]),
+            }
+        ),
+        antenna=AntennaSettings(**doc["antenna"]),
+        terrain=TerrainSettings(**doc["terrain"]),
         source=source,
     )
-
-
-class _Reader:
-    """Typed accessors that raise with the source file and the dotted key."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, key: str, reason: str) -> LayerValidationError:
-        return LayerValidationError(reason, source=self.source, field=key or None)
-
-    def mapping(self, value: object, key: str, *, required: tuple[str, ...]) -> dict[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.fail(key, f"expected a mapping, got {type(value).__name__}")
-        # YAML may read keys such as 2G fine but 4 or true as non-strings; compare as text.
-        doc = {str(k): v for k, v in value.items()}
-        prefix = f"{key}." if key else ""
-        unknown = sorted(set(doc) - set(required))
-        if unknown:
-            raise self.fail(
-                prefix + unknown[0],
-                f"unknown key {unknown[0]!r}; allowed: {', '.join(required)}",
-            )
-        missing = [k for k in required if k not in doc]
-        if missing:
-            raise self.fail(prefix + missing[0], f"missing key {missing[0]!r}")
-        return doc
-
-    def number(self, value: object, key: str) -> float:
-        # bool is an int subclass; "true" as a radius is a typo, not 1 metre.
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(key, f"expected a number, got {value!r}")
-        out = float(value)
-        if not math.isfinite(out):
-            raise self.fail(key, f"expected a finite number, got {value!r}")
-        return out
-
-    def positive(self, value: object, key: str) -> float:
-        out = self.number(value, key)
-        if out <= 0:
-            raise self.fail(key, f"must be > 0, got {value!r}")
-        return out
-
-    def non_negative(self, value: object, key: str) -> float:
-        out = self.number(value, key)
-        if out < 0:
-            raise self.fail(key, f"must be >= 0, got {value!r}")
-        return out
-
-    def within(self, value: object, key: str, low: float, high: float) -> float:
-        out = self.number(value, key)
-        if not low <= out <= high:
-            raise self.fail(key, f"must be between {low:g} and {high:g}, got {value!r}")
-        return out
-
-    def boolean(self, value: object, key: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {value!r}")
-        return value
-
-    def choice(self, value: object, key: str, allowed: tuple[str, ...]) -> str:
-        if not isinstance(value, str) or value not in allowed:
-            raise self.fail(key, f"expected one of {', '.join(allowed)}, got {value!r}")
-        return value

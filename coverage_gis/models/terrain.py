@@ -162,6 +162,17 @@ class TerrainModel:
             ground = np.where(np.isnan(ground), given_m, ground)
         return np.asarray(np.nan_to_num(ground, nan=0.0), dtype=np.float64)
 
+    def _ground_of(self, points: CellArrays | ReceiverArrays, used: IntArray) -> FloatArray:
+        """Ground height of every point (0 where unused): DEM, else the points' own, else 0."""
+        distinct = _distinct_indices(used, len(points))
+        ground = np.zeros(len(points))
+        ground[distinct] = self._ground_with_fallback(
+            points.x_m[distinct],
+            points.y_m[distinct],
+            None if points.ground_m is None else points.ground_m[distinct],
+        )
+        return ground
+
     # ------------------------------------------------------------------ model
 
     def max_range_m(self, cells: CellArrays) -> FloatArray:
@@ -187,20 +198,8 @@ class TerrainModel:
             return flat
         recv = flat.receiver[idx]
         cell = flat.cell[idx]
-        used_cells = _distinct_indices(cell, len(cells))
-        site_ground = np.zeros(len(cells))
-        site_ground[used_cells] = self._ground_with_fallback(
-            cells.x_m[used_cells],
-            cells.y_m[used_cells],
-            None if cells.ground_m is None else cells.ground_m[used_cells],
-        )
-        used_recv = _distinct_indices(recv, len(receivers))
-        recv_ground = np.zeros(len(receivers))
-        recv_ground[used_recv] = self._ground_with_fallback(
-            receivers.x_m[used_recv],
-            receivers.y_m[used_recv],
-            None if receivers.ground_m is None else receivers.ground_m[used_recv],
-        )
+        site_ground = self._ground_of(cells, cell)
+        recv_ground = self._ground_of(receivers, recv)
         nu = self._dominant_nu(
             site_x_m=cells.x_m[cell],
             site_y_m=cells.y_m[cell],

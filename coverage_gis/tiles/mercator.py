@@ -13,11 +13,10 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
-from numpy.typing import NDArray
 
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.models.base import FloatArray
 
-FloatArray = NDArray[np.float64]
 Bounds = tuple[float, float, float, float]
 
 #: WGS 84 semi-major axis, the sphere radius of EPSG:3857.

@@ -27,7 +27,7 @@ from scipy.spatial import cKDTree
 
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import get_schema
-from coverage_gis.models.base import BROADBAND_TECHS, CellArrays, CoverageModel, ReceiverArrays
+from coverage_gis.models.base import CellArrays, CoverageModel, FloatArray, ReceiverArrays, is_broadband
 from coverage_gis.network import CellTable
 from coverage_gis.tiles.mercator import Bounds, tile_bounds_3857
 
@@ -70,7 +70,6 @@ _FAST_MODELS = frozenset({"radius", "pathloss"})
 _CONVEX_MODELS = frozenset({"radius"})
 
 UInt8Array = NDArray[np.uint8]
-FloatArray = NDArray[np.float64]
 
 
 def _hex_rgb(colour: str) -> tuple[int, int, int]:
@@ -212,7 +211,7 @@ class CoverageRenderer:
     def __init__(self, model: CoverageModel, cells: CellTable, *, metric_crs: str) -> None:
         self.model = model
         self.metric_crs = metric_crs
-        live = cells.on_air & np.isin(cells.arrays.tech, sorted(BROADBAND_TECHS))
+        live = cells.on_air & is_broadband(cells.arrays.tech)
         self.cells = cells.subset(live)
         self.max_range_m: FloatArray = (
             np.asarray(model.max_range_m(self.cells.arrays), dtype=np.float64)

@@ -13,13 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-import numpy as np
-
 from coverage_gis.layers import get_schema
 from coverage_gis.tiles.mercator import Bounds
 from coverage_gis.tiles.raster import TECH_CHOICES, ramp_legend, renderer_legend
-from coverage_gis.tiles.vector import VECTOR_LAYERS
+from coverage_gis.tiles.vector import VECTOR_LAYERS, layer_bounds, workspace_bounds
 
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
@@ -146,29 +143,6 @@ def _layers_for(layer: str, style: Mapping[str, Any]) -> tuple[list[dict[str, An
     return out, items
 
 
-def _layer_bounds(analysis: Analysis, layer: str) -> Bounds | None:
-    frame = analysis.layers.get(layer)
-    if not isinstance(frame, gpd.GeoDataFrame) or not len(frame):
-        return None
-    west, south, east, north = (float(v) for v in frame.total_bounds)
-    if not np.isfinite([west, south, east, north]).all():
-        return None
-    return (west, south, east, north)
-
-
-def workspace_bounds(analysis: Analysis) -> Bounds | None:
-    """Extent of the villages and communes, lon/lat (what the map should fit)."""
-    parts = [b for name in ("villages", "communes") if (b := _layer_bounds(analysis, name)) is not None]
-    if not parts:
-        return None
-    return (
-        min(b[0] for b in parts),
-        min(b[1] for b in parts),
-        max(b[2] for b in parts),
-        max(b[3] for b in parts),
-    )
-
-
 def _pad(bounds: Bounds, fraction: float = 0.02) -> Bounds:
     west, south, east, north = bounds
     dx = max(east - west, 0.01) * fraction
@@ -212,9 +186,9 @@ def build_style(analysis: Analysis, base_url: str, *, coverage_tech: str = "all"
             "maxzoom": VECTOR_MAXZOOM,
             "promoteId": _PROMOTE_ID[name],
         }
-        layer_bounds = _layer_bounds(analysis, name)
-        if layer_bounds is not None:
-            source["bounds"] = list(_pad(layer_bounds))
+        bounds_of_layer = layer_bounds(analysis, name)
+        if bounds_of_layer is not None:
+            source["bounds"] = list(_pad(bounds_of_layer))
         credit = layer_attribution(name, synthetic=synthetic)
         if credit:
             source["attribution"] = credit

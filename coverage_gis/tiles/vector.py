@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -28,9 +27,12 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from coverage_gis._values import Scalar, plain_scalar
+from coverage_gis.coverage import coverage_by_village
+from coverage_gis.crs import union_bounds
 from coverage_gis.errors import NotFound
 from coverage_gis.layers import get_schema
-from coverage_gis.network import OPERATORS
+from coverage_gis.network import site_operators
 from coverage_gis.tiles.mercator import (
     EARTH_RADIUS_M,
     MAX_LAT,
@@ -38,6 +40,7 @@ from coverage_gis.tiles.mercator import (
     buffered_bounds_3857,
     tile_bounds_3857,
 )
+from coverage_gis.vocabulary import NAMED_OPERATORS
 
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
@@ -63,7 +66,6 @@ SIMPLIFY_UNITS = 4.0
 #: Village status classes (the ``status`` attribute and the style's colour keys).
 STATUS_CLASSES: tuple[str, ...] = ("covered", "no_mobile", "no_ftth", "no_both", "unknown")
 
-Scalar = str | int | float | bool
 Properties = dict[str, Scalar]
 ObjectArray = NDArray[np.object_]
 
@@ -130,61 +132,35 @@ def _schema_columns(frame: pd.DataFrame, layer: str) -> list[str]:
 
 
 def _villages_frame(analysis: Analysis) -> gpd.GeoDataFrame:
-    villages = analysis.layers["villages"]
-    assert isinstance(villages, gpd.GeoDataFrame)
+    villages = analysis.layers.villages
     out = villages[[*_schema_columns(villages, "villages"), "geometry"]].copy()
-    ids = villages["village_id"].to_numpy(dtype=object)
-    cov = analysis.coverage.drop(columns=["geometry"], errors="ignore")
-    cov = cov.drop_duplicates("village_id").set_index("village_id").reindex(ids)
+    cov = coverage_by_village(analysis.coverage, villages["village_id"].to_numpy(dtype=object))
     for column in _DERIVED_FIELDS["villages"]:
         if column in cov.columns:
             out[column] = cov[column].to_numpy(dtype=object)
     out["status"] = village_status(cov["mobile_bb"], cov["ftth"])
+    # The KPI inputs hold each village's admin units, in the villages' order.
     admin = analysis.inputs.villages
-    if "village_id" in admin.columns:
-        admin = admin.drop_duplicates("village_id").set_index("village_id").reindex(ids)
-        for column in ("commune_name", "district_name", "province_name", "district_code"):
-            if column in admin.columns:
-                out[column] = admin[column].to_numpy(dtype=object)
+    for column in ("commune_name", "district_name", "province_name", "district_code"):
+        out[column] = admin[column].to_numpy(dtype=object)
     return out
 
 
 def _sites_frame(analysis: Analysis) -> gpd.GeoDataFrame:
-    sites = analysis.layers["sites"]
-    assert isinstance(sites, gpd.GeoDataFrame)
+    sites = analysis.layers.sites
     out = sites[[*_schema_columns(sites, "sites"), "geometry"]].copy()
-    cells = analysis.cells
-    rank = {name: i for i, name in enumerate(OPERATORS)}
-    on_air = pd.DataFrame(
-        {
-            "site_id": cells.site_id[cells.on_air],
-            "operator": cells.operator[cells.on_air],
-            "tech": cells.arrays.tech[cells.on_air],
-        }
-    )
-    any_cell = pd.DataFrame({"site_id": cells.site_id, "operator": cells.operator})
-
-    def joined(values: pd.Series, order: Callable[[str], Any]) -> str:
-        return ",".join(sorted(set(values.astype(str)), key=order))
-
-    def by_operator(name: str) -> tuple[int, str]:
-        return (rank.get(name, len(rank)), name)
-
-    live_ops = on_air.groupby("site_id")["operator"].agg(lambda s: joined(s, by_operator))
-    live_techs = on_air.groupby("site_id")["tech"].agg(lambda s: joined(s, str))
-    planned_ops = any_cell.groupby("site_id")["operator"].agg(lambda s: joined(s, by_operator))
-    ids = out["site_id"]
-    operators = ids.map(live_ops).fillna("")
-    n_operators = operators.map(lambda s: len(s.split(",")) if s else 0).astype(int)
+    offer = site_operators(sites, analysis.layers.cells).reindex(out["site_id"].to_numpy(dtype=object))
+    operators = offer["operators"].fillna("")
+    n_operators = offer["n_operators"].fillna(0).to_numpy(dtype=np.int64)
     out["operators"] = operators.to_numpy(dtype=object)
-    out["n_operators"] = n_operators.to_numpy()
-    out["shared"] = (n_operators >= 2).to_numpy()
-    out["techs"] = ids.map(live_techs).fillna("").to_numpy(dtype=object)
+    out["n_operators"] = n_operators
+    out["shared"] = offer["shared"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    out["techs"] = offer["techs"].fillna("").to_numpy(dtype=object)
     # A site with nothing on air is still drawn in the colour of the operator planning it.
-    style_ops = operators.where(operators != "", ids.map(planned_ops).fillna(""))
-    known = set(OPERATORS) - {"Other"}
+    style_ops = operators.where(operators != "", offer["any_operators"].fillna(""))
+    known = set(NAMED_OPERATORS)
     out["operator_class"] = np.where(
-        n_operators >= 2,
+        out["shared"].to_numpy(dtype=bool),
         "shared",
         style_ops.map(lambda s: s if s in known else "other").to_numpy(dtype=object),
     )
@@ -192,8 +168,7 @@ def _sites_frame(analysis: Analysis) -> gpd.GeoDataFrame:
 
 
 def _pois_frame(analysis: Analysis) -> gpd.GeoDataFrame:
-    pois = analysis.layers["pois"]
-    assert isinstance(pois, gpd.GeoDataFrame)
+    pois = analysis.layers.pois
     out = pois[[*_schema_columns(pois, "pois"), "geometry"]].copy()
     facts = analysis.inputs.pois
     if "poi_id" in facts.columns and "has_5g" in facts.columns and len(facts):
@@ -218,10 +193,18 @@ def layer_frame(analysis: Analysis, layer: str) -> gpd.GeoDataFrame:
         return _sites_frame(analysis)
     if layer == "pois":
         return _pois_frame(analysis)
-    frame = analysis.layers.get(layer)
-    if frame is None or not isinstance(frame, gpd.GeoDataFrame):
-        return gpd.GeoDataFrame({"geometry": gpd.GeoSeries([], crs="EPSG:4326")}, crs="EPSG:4326")
+    frame = analysis.layers.geo(layer)
     return frame[[*_schema_columns(frame, layer), "geometry"]].copy()
+
+
+def layer_bounds(analysis: Analysis, layer: str) -> Bounds | None:
+    """Lon/lat extent of one layer with geometry (None when it has no features)."""
+    return union_bounds([analysis.layers.geo(layer).total_bounds])
+
+
+def workspace_bounds(analysis: Analysis) -> Bounds | None:
+    """Extent of the villages and communes, lon/lat (what the map should fit)."""
+    return union_bounds(b for name in ("villages", "communes") if (b := layer_bounds(analysis, name)))
 
 
 def layer_fields(layer: str) -> dict[str, str]:
@@ -234,20 +217,11 @@ def layer_fields(layer: str) -> dict[str, str]:
 
 def _plain(value: Any) -> Scalar | None:
     """A value MVT can store (str/int/float/bool), or None to leave the attribute out."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
+    plain = plain_scalar(value)
+    if isinstance(plain, float) and not isinstance(plain, bool):
         # MVT has no NaN; an absent attribute is what MapLibre's ["has", ...] expects.
-        return None if not math.isfinite(value) else round(value, 3)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
+        return None if not math.isfinite(plain) else round(plain, 3)
+    return plain
 
 
 def _properties(frame: pd.DataFrame) -> list[Properties]:
@@ -424,20 +398,7 @@ class VectorTileSet:
 
     def bounds_lonlat(self) -> Bounds | None:
         """Extent of the workspace's villages and communes (what the map should show)."""
-        parts = [
-            frame.total_bounds
-            for name in ("villages", "communes")
-            if isinstance(frame := self.analysis.layers.get(name), gpd.GeoDataFrame) and len(frame)
-        ]
-        if not parts:
-            return None
-        stacked = np.vstack(parts)
-        return (
-            float(stacked[:, 0].min()),
-            float(stacked[:, 1].min()),
-            float(stacked[:, 2].max()),
-            float(stacked[:, 3].max()),
-        )
+        return workspace_bounds(self.analysis)
 
 
 def tilejson(

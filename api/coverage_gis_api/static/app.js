@@ -434,22 +434,24 @@
     }
     if (added) renderDistricts();
   }
-  function renderDistricts() {
-    const select = document.getElementById("district-filter");
-    const current = state.district;
+  // Replace a <select>'s options by [value, label] pairs and choose `chosen` again.
+  function fillSelect(select, options, chosen) {
     select.textContent = "";
-    const all = document.createElement("option");
-    all.value = "";
-    all.textContent = t("whole_province");
-    select.appendChild(all);
-    const sorted = [...state.districts].sort((a, b) => String(a.name).localeCompare(String(b.name), "vi"));
-    for (const d of sorted) {
+    for (const [value, label] of options) {
       const option = document.createElement("option");
-      option.value = d.code;
-      option.textContent = d.name;
+      option.value = value;
+      option.textContent = label;
       select.appendChild(option);
     }
-    select.value = current;
+    select.value = chosen;
+  }
+  function renderDistricts() {
+    const sorted = [...state.districts].sort((a, b) => String(a.name).localeCompare(String(b.name), "vi"));
+    fillSelect(
+      document.getElementById("district-filter"),
+      [["", t("whole_province")], ...sorted.map((d) => [d.code, d.name])],
+      state.district,
+    );
   }
   async function loadDistricts() {
     try {
@@ -573,30 +575,14 @@
     const meta = coverageMeta();
     if (!meta) return;
     const tech = document.getElementById("coverage-tech");
-    const chosenTech = tech.value || meta.tech || "all";
-    tech.textContent = "";
-    for (const value of meta.techs) {
-      const option = document.createElement("option");
-      option.value = value;
-      option.textContent = value === "all" ? t("all_techs") : value;
-      tech.appendChild(option);
-    }
-    tech.value = chosenTech;
+    fillSelect(
+      tech,
+      meta.techs.map((value) => [value, value === "all" ? t("all_techs") : value]),
+      tech.value || meta.tech || "all",
+    );
     const operator = document.getElementById("coverage-operator");
-    const chosenOperator = operator.value;
-    operator.textContent = "";
-    const any = document.createElement("option");
-    any.value = "";
-    any.textContent = t("all_operators");
-    operator.appendChild(any);
-    for (const name of Object.keys(meta.operators || {})) {
-      if (name === "shared" || name === "other") continue;
-      const option = document.createElement("option");
-      option.value = name;
-      option.textContent = name;
-      operator.appendChild(option);
-    }
-    operator.value = chosenOperator;
+    const operators = Object.keys(meta.operators || {}).filter((name) => name !== "shared" && name !== "other");
+    fillSelect(operator, [["", t("all_operators")], ...operators.map((name) => [name, name])], operator.value);
     renderCoverageLegend();
   }
   function renderCoverageLegend() {

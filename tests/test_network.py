@@ -1,0 +1,95 @@
+"""Layers to model arrays (coverage_gis.network): which cells radiate, clutter classes, site offers."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from coverage_gis.network import (
+    CellTable,
+    cell_table,
+    concat_tables,
+    points_xy_m,
+    site_environment,
+    site_operators,
+)
+
+from .conftest import METRIC, at, tiny_layers
+
+
+def _sites() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "site_id": ["ON", "PLAN", "GONE"],
+            "status": ["on_air", "planned", "decommissioned"],
+            "height_m": [30.0, 40.0, 30.0],
+            "environment": [None, "urban", None],
+        },
+        geometry=[at(0, 0), at(1000, 0), at(2000, 0)],
+        crs="EPSG:4326",
+    )
+
+
+def _cells() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "cell_id": ["a", "b", "c", "d", "e", "f", "g"],
+            "site_id": ["ON", "ON", "ON", "ON", "PLAN", "GONE", "NOWHERE"],
+            "operator": ["VNPT", "Viettel", "Viettel", "MobiFone", "Vietnamobile", "Viettel", "Viettel"],
+            "tech": ["4G", "2G", "5G", "4G", "4G", "4G", "4G"],
+            "status": ["on_air", "on_air", "on_air", "decommissioned", "on_air", "on_air", "on_air"],
+        }
+    )
+
+
+def test_a_cell_radiates_when_it_and_its_site_are_on_air() -> None:
+    table = cell_table(_sites(), _cells(), communes=None, metric_crs=METRIC)
+    # d is decommissioned, f sits on a decommissioned site, g on no site at all.
+    assert list(table.cell_id) == ["a", "b", "c", "e"]
+    assert list(table.on_air) == [True, True, True, False]  # e: on-air cell on a planned site
+    assert list(table.arrays.height_m) == [30.0, 30.0, 30.0, 40.0]
+    assert table.arrays.x_m[3] - table.arrays.x_m[0] == pytest.approx(1000.0, abs=1e-6)
+    only_live = cell_table(_sites(), _cells(), communes=None, metric_crs=METRIC, include_planned=False)
+    assert list(only_live.cell_id) == ["a", "b", "c"]
+    # Defaults fill what the cells layer leaves out.
+    assert set(table.arrays.band_mhz) == {1800.0}
+    assert np.isnan(table.arrays.azimuth_deg).all()
+
+
+def test_site_offers_and_the_shared_rule() -> None:
+    offer = site_operators(_sites(), _cells())
+    assert set(offer.index) == {"ON", "PLAN"}
+    on = offer.loc["ON"]
+    # On-air operators in schema order (Viettel before VNPT); MobiFone's cell is decommissioned.
+    assert (on["operators"], on["n_operators"], bool(on["shared"])) == ("Viettel,VNPT", 2, True)
+    assert (on["techs"], bool(on["has_5g"])) == ("2G,4G,5G", True)
+    plan = offer.loc["PLAN"]
+    assert (plan["operators"], plan["n_operators"], bool(plan["shared"])) == ("", 0, False)
+    assert plan["any_operators"] == "Vietnamobile"
+
+
+def test_site_environment_prefers_the_site_then_its_commune() -> None:
+    layers = tiny_layers()
+    communes = layers["communes"].assign(environment=["suburban"])
+    env = site_environment(_sites(), communes)
+    assert list(env) == ["suburban", "urban", "suburban"]
+    assert list(site_environment(_sites(), None)) == ["rural", "urban", "rural"]
+
+
+def test_tables_concatenate_and_subset() -> None:
+    table = cell_table(_sites(), _cells(), communes=None, metric_crs=METRIC)
+    first, second = table.subset(table.on_air), table.subset(~table.on_air)
+    joined = concat_tables(first, second)
+    assert list(joined.cell_id) == ["a", "b", "c", "e"]
+    assert concat_tables(CellTable.empty(), first) is first
+    assert len(CellTable.empty()) == 0
+
+
+def test_points_in_metres() -> None:
+    x, y = points_xy_m(_sites(), METRIC)
+    assert list(np.round(x - x[0], 6)) == [0.0, 1000.0, 2000.0]
+    assert list(np.round(y - y[0], 6)) == [0.0, 0.0, 0.0]
+    empty_x, _ = points_xy_m(_sites().iloc[0:0], METRIC)
+    assert empty_x.shape == (0,)

@@ -1,0 +1,124 @@
+"""Scorecards (coverage_gis.scorecard): computed, table and measured actuals against a plan.
+
+The plan is written here for province 99 of the fixture; its actual values are worked
+out from ``conftest.tiny_with_places``: 2 of 3 villages with mobile broadband, 2 of 3
+hospitals with 5G (P3 in a zone, P5 by S3), mobile speed tests 20/40/100 Mbit/s.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from coverage_gis.engine import compute
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.scorecard import read_indicator_table
+from coverage_gis.workspace import Workspace
+
+
+def _indicator(ind_id: str, kpi: str, source: str, target: float, unit: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": ind_id,
+        "kpi": kpi,
+        "source": source,
+        "label_vi": "Chỉ tiêu",
+        "label_en": "Target",
+        "target": target,
+        "comparator": ">=",
+        "unit": unit,
+        "deadline": date(2025, 12, 31),
+        "section": "I",
+        "quote": "trích dẫn",
+        **extra,
+    }
+
+
+def _plan(folder: Path) -> Path:
+    plan = {
+        "id": "test-99",
+        "province_code": "99",
+        "province_name": "Tỉnh Mẫu",
+        "title_vi": "Kế hoạch",
+        "title_en": "Plan",
+        "source_file": "plan.txt",
+        "period": {"start": date(2025, 1, 1), "end": date(2025, 12, 31)},
+        "categories_5g": ["hospital", "school"],
+        "indicators": [
+            _indicator("mobile", "villages_mobile_bb_pct", "computed", 60, "percent"),
+            _indicator(
+                "hospitals_5g", "pois_5g_pct", "computed", 100, "percent", params={"categories": ["hospital"]}
+            ),
+            _indicator("sites_5g", "sites_5g", "computed", 1, "count"),
+            _indicator("fixed_speed", "fixed_download_mbps", "indicator_table", 200, "mbps"),
+            _indicator("mobile_speed", "mobile_download_mbps", "indicator_table", 30, "mbps"),
+            _indicator("smartphones", "smartphone_pct", "indicator_table", 80, "percent"),
+        ],
+    }
+    path = folder / "test-99.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _table(folder: Path, text: str) -> Path:
+    path = folder / "indicators.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_scorecard_rows_by_hand(places_ws: Workspace, tmp_path: Path) -> None:
+    csv = _table(
+        tmp_path,
+        "code,indicator,value,date\n"
+        "99,fixed_download_mbps,150,2024-01-01\n"
+        '99,fixed_download_mbps,"250,5",2025-06-30\n'
+        "01,smartphone_pct,90,2025-06-30\n",
+    )
+    card = compute(places_ws).scorecard(str(_plan(tmp_path)), indicators_csv=csv).set_index("indicator")
+
+    assert card.loc["mobile", "actual"] == pytest.approx(200 / 3)
+    assert (card.loc["mobile", "status"], card.loc["mobile", "source"]) == ("met", "computed")
+    assert card.loc["hospitals_5g", "actual"] == pytest.approx(200 / 3)
+    assert card.loc["hospitals_5g", "status"] == "not_met"
+    assert (card.loc["sites_5g", "actual"], card.loc["sites_5g", "status"]) == (1.0, "met")
+    # The latest row of the table wins, with its date; a decimal comma is read.
+    assert card.loc["fixed_speed", "actual"] == 250.5
+    assert (card.loc["fixed_speed", "source"], card.loc["fixed_speed", "as_of"]) == (
+        "indicator table",
+        "2025-06-30",
+    )
+    # Not in the table, but measured by the speed tests: median of 20, 40, 100.
+    assert card.loc["mobile_speed", "actual"] == 40.0
+    assert (card.loc["mobile_speed", "status"], card.loc["mobile_speed", "source"]) == ("met", "measured")
+    # Only another province reports it: no data.
+    assert pd.isna(card.loc["smartphones", "actual"])
+    assert (card.loc["smartphones", "status"], card.loc["smartphones", "source"]) == ("no_data", "no data")
+    assert list(card.index) == [
+        "mobile",
+        "hospitals_5g",
+        "sites_5g",
+        "fixed_speed",
+        "mobile_speed",
+        "smartphones",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "row", "field"),
+    [
+        ("code,indicator,date\n99,x,2025-01-01\n", None, "value"),
+        ("code,indicator,value,date\n99,x,1,2025-01-01\n99,x,lots,2025-01-01\n", 1, "value"),
+        ("code,indicator,value,date\n99,x,1,someday\n", 0, "date"),
+    ],
+)
+def test_indicator_table_errors_name_row_and_field(
+    tmp_path: Path, text: str, row: int | None, field: str
+) -> None:
+    path = _table(tmp_path, text)
+    with pytest.raises(LayerValidationError) as info:
+        read_indicator_table(path)
+    assert (info.value.source, info.value.row, info.value.field) == (str(path), row, field)

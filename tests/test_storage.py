@@ -1,0 +1,144 @@
+"""The workspace's storage seam: the GeoPackage backend's row edits, and reads that never write."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import shapely
+from shapely.geometry import Point
+
+from coverage_gis import engine
+from coverage_gis.errors import WorkspaceError
+from coverage_gis.live import LiveWorkspace
+from coverage_gis.revisions import CoverageChange, RevisionRecord, history
+from coverage_gis.storage import GeoPackageStorage, WorkspaceStorage
+from coverage_gis.storage.gpkg import geometry_blob
+from coverage_gis.workspace import Workspace
+
+from .conftest import at
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_geopackage_storage_is_a_workspace_storage(tiny_ws: Workspace) -> None:
+    storage: WorkspaceStorage = tiny_ws.storage
+    assert isinstance(storage, GeoPackageStorage)
+    assert set(storage.layer_names()) >= {"villages", "sites", "cells", "revisions", "coverage_changes"}
+    assert storage.layer_counts()["villages"] == 3
+    west, south, east, north = storage.layer_bounds("villages") or (0.0, 0.0, 0.0, 0.0)
+    # V3 is the westmost and northmost (0, 4999 m), V2 the eastmost (6000, 0 m), V1 southmost
+    assert (west, north) == pytest.approx((at(0, 4999).x, at(0, 4999).y))
+    assert (east, south) == pytest.approx((at(6000, 0).x, at(1000, 0).y))
+    assert storage.layer_bounds("cells") is None  # no geometry
+
+
+def test_point_blob_is_geopackage_binary() -> None:
+    blob = geometry_blob(Point(108.5, 14.25))
+    # magic, version 0, flags: little-endian without envelope, srs 4326, then 2D point WKB
+    assert blob[:8] == b"GP\x00\x01" + (4326).to_bytes(4, "little")
+    assert shapely.from_wkb(blob[8:]).equals(Point(108.5, 14.25))
+
+
+def test_row_edits_and_revision_commit_together(tiny_ws: Workspace) -> None:
+    start = tiny_ws.revision
+    with tiny_ws.edit() as editor:
+        assert editor.delete_where_in("sites", "site_id", ["S2"]) == 1
+        editor.insert_rows(
+            "sites", [{"site_id": "S9", "status": "on_air", "height_m": 20.0, "geometry": at(500, 500)}]
+        )
+        editor.update_rows("cells", "cell_id", [{"cell_id": "S1-VT-2G", "status": "planned"}])
+        number = editor.append_revision(
+            RevisionRecord(
+                summary="hand edit",
+                author="t",
+                coverage_changes=[CoverageChange("V1", True, False, True, True)],
+            )
+        )
+    assert number == start + 1 == tiny_ws.revision
+    sites = tiny_ws.read_layer("sites").set_index("site_id")
+    assert set(sites.index) == {"S1", "S9"}
+    assert sites.loc["S9"].geometry.equals_exact(at(500, 500), 1e-9)
+    cells = tiny_ws.read_layer("cells").set_index("cell_id")
+    assert cells.loc["S1-VT-2G", "status"] == "planned"
+    changes = tiny_ws.read_layer("coverage_changes")
+    assert list(changes["change_id"]) == [f"{number}:V1"]
+    assert history(tiny_ws)["summary"].iloc[-1] == "hand edit"
+
+
+def test_a_failing_edit_writes_nothing(tiny_ws: Workspace) -> None:
+    digest = _digest(tiny_ws.gpkg_path)
+
+    def delete_then_fail() -> None:
+        with tiny_ws.edit() as editor:
+            editor.delete_where_in("sites", "site_id", ["S1", "S2"])
+            editor.insert_rows("cells", [{"cell_id": "X", "colour": "red"}])
+
+    with pytest.raises(KeyError, match="no columns"):
+        delete_then_fail()
+    assert _digest(tiny_ws.gpkg_path) == digest
+
+
+def test_editing_before_anything_was_written_is_a_workspace_error(tmp_path: Path) -> None:
+    ws = Workspace.create(tmp_path / "empty")
+    with pytest.raises(WorkspaceError, match="does not exist"), ws.edit():
+        pass
+
+
+def test_snapshot_tags_reads_with_their_revision(tiny_ws: Workspace) -> None:
+    engine.compute(tiny_ws)
+    with tiny_ws.snapshot() as snap:
+        assert snap.revision == tiny_ws.revision == 1
+        assert snap.coverage_is_current()
+        assert len(snap.read_layer("village_coverage")) == 3
+        assert snap.read_layer("speed_tests", missing_ok=True).empty
+
+
+def test_reads_never_write(tiny_ws: Workspace) -> None:
+    """``load`` of a workspace without current coverage computes in memory and writes nothing."""
+    digest = _digest(tiny_ws.gpkg_path)
+    analysis = engine.load(tiny_ws)
+    assert not analysis.coverage_stored
+    assert analysis.revision == 0
+    assert list(analysis.coverage.sort_values("village_id")["mobile_bb"]) == [True, False, True]
+    live = LiveWorkspace.open(tiny_ws.path)
+    assert live.revision == 0
+    assert _digest(tiny_ws.gpkg_path) == digest
+    assert tiny_ws.revision == 0
+
+
+def test_first_edit_on_unstored_coverage_stores_it_first(tiny_ws: Workspace) -> None:
+    live = LiveWorkspace.open(tiny_ws.path)
+    result = live.update_site(
+        "S2", {"status": "on_air"}, cell_changes={"S2-VT-4G": {"status": "on_air"}}, author="t"
+    )
+    assert result.revision == 2
+    log = history(tiny_ws)
+    assert list(log["summary"]) == ["full recompute (radius model)", "update site S2"]
+    stored = tiny_ws.read_layer("village_coverage").set_index("village_id")
+    assert bool(stored.loc["V2", "mobile_bb"]) is True
+    assert int(stored.loc["V2", "revision"]) == 2
+    assert int(stored.loc["V1", "revision"]) == 1
+    fresh = engine.compute(tiny_ws, write=False).coverage.set_index("village_id")
+    assert stored["mobile_bb"].to_dict() == fresh["mobile_bb"].to_dict()
+
+
+def test_a_refresh_after_an_import_writes_nothing(tiny_ws: Workspace) -> None:
+    """A server refreshing after another process imported layers reads; it writes no recompute."""
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    villages = tiny_ws.read_layer("villages")
+    tiny_ws.write_layers(
+        {"villages": villages[villages["village_id"] != "V3"]},
+        revision=RevisionRecord(summary="import 2 villages", author="t", coverage_current=False),
+    )
+    digest, revision = _digest(tiny_ws.gpkg_path), tiny_ws.revision
+    assert live.refresh()
+    assert live.revision == revision == 2
+    assert not live.analysis.coverage_stored
+    assert list(live.analysis.coverage["village_id"]) == ["V1", "V2"]
+    assert _digest(tiny_ws.gpkg_path) == digest
+    assert engine.load(tiny_ws).revision == revision
+    assert _digest(tiny_ws.gpkg_path) == digest
