@@ -63,7 +63,7 @@ def network_starts_m(
     """
     if not len(features_m):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-    points = shapely.points(roads.tree.data)
+    points = np.asarray(shapely.points(roads.tree.data), dtype=object)
     node_idx, feature_idx = shapely.STRtree(features_m).query(points, predicate="dwithin", distance=snap_m)
     legs = shapely.distance(points[node_idx], features_m[feature_idx])
     best = np.full(len(points), np.inf)

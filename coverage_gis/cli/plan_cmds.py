@@ -11,9 +11,9 @@ import pandas as pd
 
 from coverage_gis.cli._output import print_frame, print_json, records
 from coverage_gis.engine import load
-from coverage_gis.network import OPERATORS
 from coverage_gis.planning import Plan, PlanOptions, make_plan, what_if, write_plan
 from coverage_gis.planning.whatif import WhatIf
+from coverage_gis.vocabulary import OPERATORS
 from coverage_gis.workspace import Workspace
 
 _KPI_COLUMNS = (

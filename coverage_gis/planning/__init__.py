@@ -1,6 +1,6 @@
 """Gap-closing planner: where the next sites and fiber go, in what order, at what cost.
 
-One module per step, array cores with thin adapters (DESIGN.md §2):
+One module per step, array cores with thin adapters (docs/architecture.md, layering):
 
 - :mod:`.siting` — maximal covering and set covering on sparse arrays (HiGHS, greedy
   fallback with its optimality gap);

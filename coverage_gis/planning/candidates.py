@@ -32,10 +32,10 @@ from coverage_gis.engine import Analysis
 from coverage_gis.models import load_model_settings
 from coverage_gis.models.base import BROADBAND_TECHS, CellArrays, FloatArray, ReceiverArrays
 from coverage_gis.models.terrain import TerrainModel
-from coverage_gis.network import CellTable, points_xy_m, site_environment
+from coverage_gis.network import CellTable, points_xy_m, receivers_of, site_environment
 
 CANDIDATE_KINDS: tuple[str, ...] = ("activate", "colocate", "village", "grid")
-#: Sector azimuths of a proposed site (a three-sector site covers the disc, DESIGN.md §4).
+#: Sector azimuths of a proposed site (three sectors cover the disc; docs/architecture.md).
 SECTOR_AZIMUTHS_DEG: tuple[float, ...] = (0.0, 120.0, 240.0)
 
 
@@ -153,8 +153,8 @@ def _power(
     analysis: Analysis, x_m: FloatArray, y_m: FloatArray, costs: Costs
 ) -> tuple[np.ndarray, FloatArray, FloatArray]:
     """Cheapest power per new mast: grid (extension from the nearest powered point) or solar."""
-    villages = analysis.layers["villages"]
-    sites = analysis.layers["sites"]
+    villages = analysis.layers.villages
+    sites = analysis.layers.sites
     points = []
     powered_v = villages["has_grid_power"].fillna(True).to_numpy(dtype=bool)
     vx, vy = points_xy_m(villages, analysis.metric_crs)
@@ -225,13 +225,10 @@ def build_candidates(
         KD-tree over road nodes in the metric CRS (None: no road-access filter).
     """
     metric = analysis.metric_crs
-    villages = analysis.layers["villages"]
-    assert isinstance(villages, gpd.GeoDataFrame)
-    gap_villages = villages[gap]
-    receivers = ReceiverArrays(*points_xy_m(gap_villages, metric))
-    communes = analysis.layers.get("communes")
-    sites = analysis.layers["sites"]
-    assert isinstance(sites, gpd.GeoDataFrame)
+    layers = analysis.layers
+    receivers = receivers_of(layers.villages[gap], metric)
+    communes = layers.communes
+    sites = layers.sites
     cells = analysis.cells
     specific = None if operator == "Other" else operator
     frames: list[pd.DataFrame] = []
@@ -245,18 +242,15 @@ def build_candidates(
         index = {s: i for i, s in enumerate(planned_sites)}
         cell_candidate = np.array([index[s] for s in sub.site_id], dtype=np.int64)
         matrices.append(_served_matrix(analysis, receivers, sub.arrays, cell_candidate, planned_sites.size))
-        rows = sites.set_index("site_id").loc[planned_sites]
+        rows = sites.iloc[pd.Index(sites["site_id"]).get_indexer(planned_sites)]
+        px, py = points_xy_m(rows, metric)
         frames.append(
             pd.DataFrame(
                 {
                     "kind": "activate",
                     "site_id": planned_sites,
-                    "x_m": points_xy_m(gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS), metric)[
-                        0
-                    ],
-                    "y_m": points_xy_m(gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS), metric)[
-                        1
-                    ],
+                    "x_m": px,
+                    "y_m": py,
                     "height_m": rows["height_m"].fillna(design.height_m).to_numpy(dtype=float),
                     "power": "existing",
                     "grid_extension_m": np.nan,
@@ -283,7 +277,7 @@ def build_candidates(
         keep = np.isfinite(near)
         masts = on_air_sites[keep]
         heights = masts["height_m"].fillna(design.height_m).to_numpy(dtype=float)
-        env = site_environment(masts, communes if isinstance(communes, gpd.GeoDataFrame) else None)
+        env = site_environment(masts, communes)
         arrays = design_cells(sx[keep], sy[keep], heights, env, design)
         cell_candidate = np.repeat(np.arange(len(masts)), len(SECTOR_AZIMUTHS_DEG))
         matrices.append(_served_matrix(analysis, receivers, arrays, cell_candidate, len(masts)))
@@ -314,7 +308,7 @@ def build_candidates(
     lon, lat = metric_to_lonlat(gx, gy, metric)
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=STORAGE_CRS)
     keep = np.ones(len(gx), dtype=bool)
-    if isinstance(communes, gpd.GeoDataFrame) and len(communes) and len(points):
+    if len(communes) and len(points):
         inside = np.zeros(len(gx), dtype=bool)
         hit, _ = communes.sindex.query(points.geometry.to_numpy(), predicate="intersects")
         inside[hit] = True
@@ -335,8 +329,7 @@ def build_candidates(
         keep &= ~far
     gx, gy, kind, slope, road_m = gx[keep], gy[keep], kind[keep], slope[keep], road_m[keep]
     if len(gx):
-        new_points = gpd.GeoDataFrame(geometry=points.geometry[keep].to_numpy(), crs=STORAGE_CRS)
-        env = site_environment(new_points, communes if isinstance(communes, gpd.GeoDataFrame) else None)
+        env = site_environment(points[keep], communes)
         heights = np.full(len(gx), design.height_m)
         arrays = design_cells(gx, gy, heights, env, design)
         cell_candidate = np.repeat(np.arange(len(gx)), len(SECTOR_AZIMUTHS_DEG))
@@ -367,7 +360,7 @@ def _assemble(
     n_rows: int,
     operator: str,
     metric: str,
-    communes: pd.DataFrame | None,
+    communes: gpd.GeoDataFrame,
     rejected: dict[str, int],
 ) -> Candidates:
     columns = [
@@ -399,5 +392,5 @@ def _assemble(
     table["operator"] = operator
     table["villages_covered"] = np.asarray(coverage.sum(axis=0), dtype=np.int64).ravel()
     gdf = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(lon, lat), crs=STORAGE_CRS)
-    gdf["environment"] = site_environment(gdf, communes if isinstance(communes, gpd.GeoDataFrame) else None)
+    gdf["environment"] = site_environment(gdf, communes)
     return Candidates(gdf, coverage, rejected)

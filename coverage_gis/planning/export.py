@@ -12,7 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from coverage_gis.demo._files import atomic_path
+from coverage_gis._files import atomic_path
 from coverage_gis.planning.plan import Plan
 
 #: File names of :func:`write_plan`.

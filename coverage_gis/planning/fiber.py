@@ -21,12 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from coverage_gis.models.base import FloatArray, IntArray
 
 #: Weight of a zero-length edge (csgraph treats stored zeros as missing edges).
 _EPS_M = 1e-6
@@ -166,12 +164,7 @@ def steiner_connect(
     term_nodes = np.asarray(terminal_nodes, dtype=np.int64)
     term_legs = np.asarray(terminal_legs_m, dtype=np.float64)
     k = term_nodes.size
-    if starts.size:
-        dist, pred = dijkstra(graph, directed=True, indices=source, return_predecessors=True)
-    else:
-        dist, pred = np.full(n + 1, np.inf), np.full(n + 1, -9999, dtype=np.int32)
-    dist = np.asarray(dist, dtype=np.float64)
-    pred = np.asarray(pred, dtype=np.int64)
+    dist, pred = _distances_from(graph, np.array([source], dtype=np.int64), limit=np.inf)
     on_tree = np.zeros(n + 1, dtype=bool)
     on_tree[source] = True
     owner = np.full(n + 1, -1, dtype=np.int64)  # branch that built a node (-1: none)
@@ -212,15 +205,22 @@ def steiner_connect(
         remaining = dist[term_nodes[open_terminals]]
         limit = float(remaining[np.isfinite(remaining)].max(initial=0.0))
         if new.size and limit > 0:
-            near, near_pred, _ = dijkstra(
-                graph, directed=True, indices=new, min_only=True, limit=limit, return_predecessors=True
-            )
+            near, near_pred = _distances_from(graph, new, limit=limit)
             better = near < dist
             dist[better] = near[better]
             pred[better] = near_pred[better]
     unreachable = np.flatnonzero(open_terminals).astype(np.int64)
     edge_users, leg_users = _users(branches, owner, position)
     return SteinerTree(tuple(branches), unreachable, edge_users, leg_users)
+
+
+def _distances_from(graph: sp.csr_array, sources: IntArray, *, limit: float) -> tuple[FloatArray, IntArray]:
+    """Distance from the nearest of ``sources`` to every node (inf beyond ``limit``) and each
+    node's predecessor on that shortest path (negative: none)."""
+    dist, pred, _ = dijkstra(
+        graph, directed=True, indices=sources, min_only=True, limit=limit, return_predecessors=True
+    )
+    return np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int64)
 
 
 def _users(

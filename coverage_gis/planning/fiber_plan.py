@@ -22,6 +22,7 @@ from shapely.geometry import LineString
 
 from coverage_gis.costs import Costs
 from coverage_gis.crs import STORAGE_CRS
+from coverage_gis.network import points_xy_m
 from coverage_gis.planning.fiber import Branch, RoadCSR, SteinerTree, snap_to_roads, steiner_connect
 from coverage_gis.routing import RoadGraph, network_starts_m
 
@@ -170,8 +171,8 @@ def plan_fiber(
         The same graph as CSR, when the caller already built it.
     """
     ids = villages["village_id"].to_numpy(dtype=object)
-    village_m = villages.geometry.to_crs(metric_crs)
-    village_xy = np.column_stack([village_m.x.to_numpy(), village_m.y.to_numpy()])
+    village_x, village_y = points_xy_m(villages, metric_crs)
+    village_xy = np.column_stack([village_x, village_y])
     fiber_m = gpd.GeoSeries(fiber_features, crs=STORAGE_CRS).to_crs(metric_crs).to_numpy()
     if not len(fiber_m):
         empty = _frames([], [], [], [], metric_crs)
@@ -185,7 +186,7 @@ def plan_fiber(
     if roads is not None and len(ids):
         graph = csr if csr is not None else road_csr(roads)
         positions, legs = network_starts_m(roads, fiber_m, snap_m=SNAP_M)
-        term_nodes, term_legs = snap_to_roads(roads.tree, village_xy[:, 0], village_xy[:, 1])
+        term_nodes, term_legs = snap_to_roads(roads.tree, village_x, village_y)
         tree = steiner_connect(
             graph,
             start_nodes=positions,

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from coverage_gis.planning.siting import BoolArray, FloatArray, IntArray, greedy_order
+from coverage_gis.models.base import BoolArray, FloatArray, IntArray
+from coverage_gis.planning.siting import greedy_order
 
 
 @dataclass(frozen=True)

@@ -27,16 +27,17 @@ import scipy.sparse as sp
 
 from coverage_gis._values import plain_value
 from coverage_gis.costs import Costs, load_costs
+from coverage_gis.coverage import coverage_by_village
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.engine import Analysis
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.network import OPERATORS
 from coverage_gis.planning.candidates import SECTOR_AZIMUTHS_DEG, Candidates, SiteDesign, build_candidates
 from coverage_gis.planning.fiber_plan import FiberPlan, plan_fiber, road_csr
 from coverage_gis.planning.phasing import kpi_curve, phase, years
 from coverage_gis.planning.siting import Selection, Solver, max_cover, set_cover
 from coverage_gis.routing import RoadGraph, load_road_graph
-from coverage_gis.site_edits import SiteEdit
+from coverage_gis.site_edits import SiteEdit, edit_record
+from coverage_gis.vocabulary import OPERATORS, OTHER_OPERATOR
 
 #: ``progress(step, fraction)``: what is running and how far the plan is (0–1).
 PlanProgress = Callable[[str, float], None]
@@ -97,7 +98,7 @@ class PlanOptions:
 
     @property
     def cell_operator(self) -> str:
-        return self.operator or "Other"
+        return self.operator or OTHER_OPERATOR
 
     @property
     def limited(self) -> bool:
@@ -209,12 +210,16 @@ class Plan:
             raise LayerValidationError("status must be on_air or planned", field="status")
         design = self.options.design
         edits: list[SiteEdit] = []
-        for row in self.sites.sort_values("phase").itertuples(index=False):
-            site_id = str(row.site_id)
+        ordered = self.sites.sort_values("phase")
+        lon = ordered.geometry.x.to_numpy(dtype=np.float64)
+        lat = ordered.geometry.y.to_numpy(dtype=np.float64)
+        rows = pd.DataFrame(ordered.drop(columns="geometry")).to_dict(orient="records")
+        for row, site_lon, site_lat in zip(rows, lon, lat, strict=True):
+            site_id, kind = str(row["site_id"]), str(row["kind"])
             new_cells = [
                 {
-                    "cell_id": f"{site_id}-{'PLAN-' if row.kind == 'colocate' else ''}{design.tech}-{k + 1}",
-                    "operator": str(row.operator),
+                    "cell_id": f"{site_id}-{'PLAN-' if kind == 'colocate' else ''}{design.tech}-{k + 1}",
+                    "operator": str(row["operator"]),
                     "tech": design.tech,
                     "band_mhz": design.band_mhz,
                     "azimuth_deg": az,
@@ -226,7 +231,7 @@ class Plan:
                 }
                 for k, az in enumerate(SECTOR_AZIMUTHS_DEG)
             ]
-            if row.kind == "activate":
+            if kind == "activate":
                 if status == "planned":
                     continue
                 cells = self._existing_cells[self._existing_cells["site_id"] == site_id]
@@ -241,7 +246,7 @@ class Plan:
                         cell_changes={str(c): {"status": "on_air"} for c in planned["cell_id"]},
                     )
                 )
-            elif row.kind == "colocate":
+            elif kind == "colocate":
                 current = self._existing_cells[self._existing_cells["site_id"] == site_id]
                 kept = [
                     {str(k): plain_value(v) for k, v in rec.items()}
@@ -255,13 +260,13 @@ class Plan:
                         op="add",
                         site_id=site_id,
                         site={
-                            "lon": float(row.geometry.x),
-                            "lat": float(row.geometry.y),
-                            "name": str(row.name),
-                            "owner": str(row.operator),
+                            "lon": float(site_lon),
+                            "lat": float(site_lat),
+                            "name": str(row["name"]),
+                            "owner": str(row["operator"]),
                             "status": status,
-                            "height_m": float(row.height_m),
-                            "has_grid_power": row.power in ("grid", "grid_extension"),
+                            "height_m": float(row["height_m"]),
+                            "has_grid_power": row["power"] in ("grid", "grid_extension"),
                             "source": "plan",
                         },
                         cells=new_cells,
@@ -271,17 +276,7 @@ class Plan:
 
     def site_edit_records(self, *, status: str = "on_air") -> list[dict[str, Any]]:
         """:meth:`to_site_edits` as the JSON list ``covgis sites apply`` reads."""
-        out: list[dict[str, Any]] = []
-        for edit in self.to_site_edits(status=status):
-            record: dict[str, Any] = {"op": edit.op, "site_id": edit.site_id}
-            if edit.site:
-                record["site"] = dict(edit.site)
-            if edit.cells is not None:
-                record["cells"] = [dict(c) for c in edit.cells]
-            if edit.cell_changes:
-                record["cell_changes"] = {k: dict(v) for k, v in edit.cell_changes.items()}
-            out.append(record)
-        return out
+        return [edit_record(edit) for edit in self.to_site_edits(status=status)]
 
     def fiber_layers(self, *, status: str = "on_air") -> dict[str, gpd.GeoDataFrame]:
         """The chosen fiber as ``fiber_routes`` (one per cable stretch) and ``fiber_nodes``
@@ -320,13 +315,6 @@ class Plan:
 # -- making a plan --------------------------------------------------------------------------------
 
 
-def _coverage_aligned(analysis: Analysis) -> pd.DataFrame:
-    villages = analysis.layers["villages"]
-    return pd.DataFrame(
-        analysis.coverage.set_index("village_id").loc[villages["village_id"].to_numpy()].reset_index()
-    )
-
-
 def _has_operator(names: pd.Series, operator: str) -> np.ndarray:
     return names.fillna("").astype(str).str.split(",").apply(lambda ops: operator in ops).to_numpy(dtype=bool)
 
@@ -336,21 +324,23 @@ def gap_masks(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mobile and FTTH gap masks over the villages layer (for ``operator``, its own gaps),
     and today's covered masks."""
-    cov = _coverage_aligned(analysis)
+    # A village without a coverage row counts as a gap.
+    cov = coverage_by_village(
+        analysis.coverage, analysis.layers.villages["village_id"].to_numpy(dtype=object)
+    )
     if operator:
         mobile = _has_operator(cov["operators"], operator)
         ftth = _has_operator(cov["ftth_operators"], operator)
     else:
-        mobile = cov["mobile_bb"].to_numpy(dtype=bool)
-        ftth = cov["ftth"].to_numpy(dtype=bool)
+        mobile = cov["mobile_bb"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        ftth = cov["ftth"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     return ~mobile, ~ftth, mobile, ftth
 
 
 def _fiber_features(analysis: Analysis, operator: str | None) -> gpd.GeoSeries:
     parts = []
-    for name in ("fiber_routes", "fiber_nodes"):
-        frame = analysis.layers.get(name)
-        if frame is None or not len(frame):
+    for frame in (analysis.layers.fiber_routes, analysis.layers.fiber_nodes):
+        if not len(frame):
             continue
         keep = (frame["status"] == "on_air").to_numpy()
         if operator:
@@ -469,8 +459,7 @@ def make_plan(
     opts.check()
     step = progress or (lambda _s, _f: None)
     unit = costs or load_costs()
-    villages = analysis.layers["villages"]
-    assert isinstance(villages, gpd.GeoDataFrame)
+    villages = analysis.layers.villages
     step("gap villages", 0.0)
     mobile_gap, ftth_gap, mobile_ok, ftth_ok = gap_masks(analysis, opts.operator)
     if not opts.mobile:
@@ -549,8 +538,7 @@ def _assemble(
     covered_today: dict[str, int],
     population_today: dict[str, float],
 ) -> Plan:
-    villages = analysis.layers["villages"]
-    assert isinstance(villages, gpd.GeoDataFrame)
+    villages = analysis.layers.villages
     population = villages["population"].fillna(0).to_numpy(dtype=np.float64)
     ids = villages["village_id"].to_numpy(dtype=object)
     names = villages["name"].to_numpy(dtype=object)
@@ -752,5 +740,5 @@ def _assemble(
         candidates=all_candidates,
         solver=report,
         rejected_candidates=candidates.rejected,
-        _existing_cells=analysis.layers["cells"],
+        _existing_cells=analysis.layers.cells,
     )

@@ -22,17 +22,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
+from coverage_gis.models.base import BoolArray, FloatArray, IntArray
 
 Solver = Literal["highs", "greedy"]
+#: A demand × candidate matrix as callers give it: a scipy sparse array, or a dense
+#: array whose non-zero entries mean "covers".
+CoverageLike = sp.csr_array | sp.csc_array | sp.coo_array | NDArray[Any]
 #: Objective tolerance used to call a greedy answer optimal.
 _REL_TOL = 1e-9
 
@@ -76,9 +77,12 @@ class Selection:
     uncoverable: BoolArray
 
 
-def as_coverage(matrix: sp.spmatrix | sp.sparray | NDArray[np.bool_]) -> sp.csr_array:
-    """A demand × candidate boolean CSR array (duplicates merged)."""
-    csr = sp.csr_array(matrix, dtype=np.float64)
+def as_coverage(matrix: CoverageLike) -> sp.csr_array:
+    """A demand × candidate 0/1 CSR array of float64 (duplicates merged, zeros dropped)."""
+    if isinstance(matrix, np.ndarray):
+        csr = sp.csr_array(np.asarray(matrix != 0, dtype=np.float64))
+    else:
+        csr = sp.csr_array(matrix.astype(np.float64))
     csr.sum_duplicates()
     csr.data[:] = 1.0
     csr.eliminate_zeros()
@@ -309,7 +313,7 @@ def greedy_order(
 
 
 def max_cover(
-    coverage: sp.spmatrix | sp.sparray | NDArray[np.bool_],
+    coverage: CoverageLike,
     weight: FloatArray,
     cost: FloatArray,
     *,
@@ -449,7 +453,7 @@ def greedy_set_cover(coverage: sp.csr_array, cost: FloatArray) -> IntArray:
 
 
 def set_cover(
-    coverage: sp.spmatrix | sp.sparray | NDArray[np.bool_],
+    coverage: CoverageLike,
     cost: FloatArray,
     *,
     solver: Solver = "highs",
