@@ -48,7 +48,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--solver", choices=["highs", "greedy"], default="highs", help="siting solver (default highs)"
     )
     p.add_argument(
-        "--out", type=Path, metavar="DIR", help="write GeoJSON/CSV tables, site edits and fiber layers"
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write the tables (GeoJSON, CSV, plan.xlsx), the site-edit batch and the fiber layers",
+    )
+    p.add_argument(
+        "--lang",
+        choices=["vi", "en"],
+        default="vi",
+        help="language of the workbook's headers (default vi)",
     )
     p.add_argument(
         "--what-if",
@@ -90,7 +99,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     options.check()
     analysis = load(Workspace.open(args.workspace))
     plan = make_plan(analysis, options, progress=_progress(args.fmt == "table" and sys.stderr.isatty()))
-    written = write_plan(plan, args.out) if args.out else {}
+    written = write_plan(plan, args.out, lang=args.lang) if args.out else {}
     outcome = what_if(analysis, plan, scratch=args.scratch) if args.what_if else None
     if args.fmt == "json":
         payload: dict[str, Any] = {
