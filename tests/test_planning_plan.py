@@ -13,6 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from coverage_gis.cli import main
@@ -63,6 +64,27 @@ def test_budget_buys_the_best_population_per_vnd(tiny_ws: Workspace) -> None:
     nothing = make_plan(load(tiny_ws), PlanOptions(budget_vnd=1e6))
     assert len(nothing.actions) == 0
     assert set(nothing.villages["status"]) == {"not in budget"}
+
+
+def test_operator_plan_uses_only_that_operators_masts_and_fiber(tiny_ws: Workspace) -> None:
+    """VNPT lacks mobile at V2 (its only cell, on S1, reaches V1 and V3) and FTTH at V2 and V3
+    (R1 near V3 is Viettel's). No VNPT planned cell and no mast without VNPT broadband: a new
+    mast. Fiber goes to VNPT's backbone R2 (x = 3 km, y −3…3 km), never to Viettel's R1:
+    V2 3,000 m and V3 hypot(3,000, 1,999) m away, straight lines × 1.4 (no roads)."""
+    costs = load_costs()
+    plan = make_plan(load(tiny_ws), PlanOptions(operator="VNPT"))
+    (site,) = plan.sites.itertuples()
+    assert site.kind in ("village", "grid")
+    assert site.operator == "VNPT"
+    assert site.villages == "V2"
+    (edit,) = plan.to_site_edits()
+    assert edit.op == "add"
+    assert {c["operator"] for c in edit.cells or []} == {"VNPT"}
+    length = plan.fiber_branches.set_index("village_id")["length_m"]
+    factor = costs.straight_line_detour_factor
+    assert length["V2"] == pytest.approx(3000.0 * factor, rel=1e-4)
+    assert length["V3"] == pytest.approx(float(np.hypot(3000.0, 1999.0)) * factor, rel=1e-4)
+    assert set(plan.fiber_layers()["fiber_routes"]["operator"]) == {"VNPT"}
 
 
 def test_what_if_reaches_100_percent_and_leaves_the_workspace_alone(

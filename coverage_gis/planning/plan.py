@@ -342,9 +342,10 @@ def _fiber_features(analysis: Analysis, operator: str | None) -> gpd.GeoSeries:
     for frame in (analysis.layers.fiber_routes, analysis.layers.fiber_nodes):
         if not len(frame):
             continue
-        keep = (frame["status"] == "on_air").to_numpy()
+        keep = (frame["status"] == "on_air").to_numpy(dtype=bool)
         if operator:
-            keep &= (frame["operator"] == operator).to_numpy()
+            # Not in place: pandas may hand out a read-only view (copy-on-write).
+            keep = keep & (frame["operator"] == operator).to_numpy(dtype=bool)
         parts.append(frame[keep].geometry)
     if not parts:
         return gpd.GeoSeries([], crs=STORAGE_CRS)
