@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage_gis.planning.siting import max_cover, set_cover
+from coverage_gis.planning.siting import drop_redundant, max_cover, set_cover
 
 # Villages (rows) × candidates (columns).
 #   c0 covers v0, v1      cost 3
@@ -108,3 +109,22 @@ def test_exact_is_never_worse_than_greedy(case: tuple[list[list[bool]], list[int
     cover = set_cover(a, cost)
     assert (cover.covered | cover.uncoverable).all()
     assert cover.cost <= set_cover(a, cost, solver="greedy").cost + 1e-9
+
+
+@pytest.mark.parametrize("solver", ["highs", "greedy"])
+def test_max_cover_buys_no_candidate_that_adds_no_one(solver: str) -> None:
+    """Three masts reach the one village and the budget allows all three: one is bought."""
+    a = np.ones((1, 3), dtype=bool)
+    sel = max_cover(a, np.array([100.0]), np.array([5.0, 3.0, 4.0]), budget=12.0, solver=solver)  # type: ignore[arg-type]
+    assert len(sel.chosen) == 1
+    assert sel.objective == 100.0
+    assert sel.cost == float(np.array([5.0, 3.0, 4.0])[sel.chosen].sum())
+
+
+def test_drop_redundant_keeps_the_cheapest_cover_and_required_parents() -> None:
+    # Demand 0: candidates 0, 1, 2; demand 1: candidate 3 (whose parent is 0).
+    a = sp.csr_array(np.array([[1, 1, 1, 0], [0, 0, 0, 1]], dtype=float))
+    cost = np.array([4.0, 1.0, 9.0, 2.0])
+    assert drop_redundant(a, np.array([0, 1, 2]), cost).tolist() == [1]
+    parent = np.array([-1, -1, -1, 0])
+    assert drop_redundant(a, np.array([0, 1, 2, 3]), cost, parent).tolist() == [0, 3]

@@ -378,6 +378,7 @@ def max_cover(
             lp = _solve_highs(*model, maximise=True, relax=True, time_limit_s=time_limit_s)
             bound = lp.bound
             status = f"greedy (LP bound: {lp.status})" if method == "greedy" else status
+    chosen = drop_redundant(a, chosen, c, parent_arr)
     covered = _covered(a, chosen)
     objective = float(w[covered].sum())
     return Selection(
@@ -426,6 +427,31 @@ def _reduce_set_cover(rows: sp.csr_array, cost: FloatArray) -> tuple[sp.csr_arra
     return sp.csr_array(kept[:, columns]), columns
 
 
+def drop_redundant(
+    coverage: sp.csr_array, chosen: IntArray, cost: FloatArray, parent: IntArray | None = None
+) -> IntArray:
+    """``chosen`` without the candidates whose every demand another chosen one covers too.
+
+    Costliest first, so the covered demands stay the same and the cost only falls; a
+    candidate that a chosen one depends on (``parent``) stays. An exact maximal-covering
+    answer may contain such candidates (cost is not in its objective), the greedy set
+    cover too (a later pick covers an earlier one's demands).
+    """
+    csc = sp.csc_array(coverage)
+    keep = np.zeros(coverage.shape[1], dtype=bool)
+    keep[chosen] = True
+    needed = np.zeros(coverage.shape[1], dtype=bool)
+    if parent is not None:
+        needed[parent[chosen][parent[chosen] >= 0]] = True
+    times = np.asarray(csc[:, chosen].sum(axis=1), dtype=np.float64).ravel()
+    for j in chosen[np.argsort(-cost[chosen], kind="stable")]:
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        if not needed[j] and rows.size and (times[rows] >= 2).all():
+            keep[j] = False
+            times[rows] -= 1
+    return np.flatnonzero(keep).astype(np.int64)
+
+
 def greedy_set_cover(coverage: sp.csr_array, cost: FloatArray) -> IntArray:
     """Chvátal's greedy set cover (least cost per newly covered demand), then removal of
     candidates made redundant by later picks (costliest first)."""
@@ -442,14 +468,7 @@ def greedy_set_cover(coverage: sp.csr_array, cost: FloatArray) -> IntArray:
         j = int(np.argmin(price))
         chosen[j] = True
         open_rows[csc.indices[csc.indptr[j] : csc.indptr[j + 1]]] = 0.0
-    picked = np.flatnonzero(chosen)
-    times = np.asarray(coverage[:, picked].sum(axis=1), dtype=np.float64).ravel()
-    for j in picked[np.argsort(-cost[picked], kind="stable")]:
-        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
-        if rows.size and (times[rows] >= 2).all():
-            chosen[j] = False
-            times[rows] -= 1
-    return np.flatnonzero(chosen).astype(np.int64)
+    return drop_redundant(coverage, np.flatnonzero(chosen).astype(np.int64), cost)
 
 
 def set_cover(
