@@ -204,3 +204,18 @@ def test_openapi_documents_the_plan_models(client: TestClient) -> None:
     table = spec["paths"]["/v1/plans/{plan_id}/{table}"]["get"]["responses"]["200"]["content"]
     assert table["application/json"]["schema"]["$ref"].endswith("/PlanTable")
     assert "application/geo+json" in table
+
+
+def test_an_unexpected_error_is_reported_without_its_details(
+    client: TestClient, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("secret internals /etc/passwd")
+
+    monkeypatch.setattr("coverage_gis_api.plan_jobs.make_plan", broken)
+    submitted = client.post("/v1/plans", json={}, headers=keys["planner"])
+    status = wait(client, submitted.json()["id"])
+    assert status["state"] == "failed"
+    assert status["error"]["type"] == "InternalError"
+    assert "secret" not in status["error"]["message"]
+    assert "server log" in status["error"]["message"]

@@ -27,10 +27,12 @@ from coverage_gis.engine import Analysis
 from coverage_gis.errors import Conflict, CoverageGISError, NotFound
 from coverage_gis.planning import Plan, PlanOptions, make_plan
 from coverage_gis.routing import RoadGraph, load_road_graph
+from coverage_gis_api.errors import _GENERIC_MESSAGES
 
 log = logging.getLogger("covgis.api")
 
-_GENERIC_ERROR = "internal error; the server log has the details"
+#: What a failed job says about an unexpected error (the same words as a 500 answer).
+_GENERIC_ERROR = _GENERIC_MESSAGES[500]
 
 
 def _now() -> str:
