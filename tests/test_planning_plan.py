@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +127,17 @@ def test_cli_plan_json_and_bad_input(tiny_ws: Workspace, capsys: pytest.CaptureF
     }
     assert main(["plan", str(tiny_ws.path), "--budget", "-5"]) == 2
     assert "budget" in capsys.readouterr().err
+
+
+def test_cli_plan_json_stdout_is_json_alone(tiny_ws: Workspace) -> None:
+    """In a real process: nothing (a solver's banner written by native code) joins the JSON."""
+    result = subprocess.run(
+        [sys.executable, "-m", "coverage_gis", "plan", str(tiny_ws.path), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout)["summary"]["sites"] == 1
 
 
 @pytest.mark.demo
