@@ -52,6 +52,7 @@ def _command_modules() -> list[Callable[[Subcommands], None]]:
         coverage_cmds,
         demo_cmds,
         map_cmds,
+        plan_cmds,
         serve_cmds,
         sites_cmds,
         workspace_cmds,
@@ -64,6 +65,7 @@ def _command_modules() -> list[Callable[[Subcommands], None]]:
         sites_cmds.register,
         map_cmds.register,
         serve_cmds.register,
+        plan_cmds.register,
     ]
 
 
