@@ -27,6 +27,7 @@ from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import DEFAULT_5G_CATEGORIES, compute_kpis
 from coverage_gis.kpi_inputs import KpiInputs, build_inputs
 from coverage_gis.layers import get_schema
+from coverage_gis.models import load_model_settings
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.network import CellTable, cell_table_or_empty
 from coverage_gis.plans import Plan, load_plan, plan_for_province
@@ -60,10 +61,12 @@ def _no_overrides() -> pd.DataFrame:
 
 
 def workspace_model(ws: Workspace, name: str | None = None) -> CoverageModel:
-    """The coverage model the workspace asks for (or ``name``), with its stored calibration."""
+    """The coverage model the workspace asks for (or ``name``): its own settings file if any,
+    and its stored calibration."""
     return calibrated_model(
         name or ws.config.model,
         calibration=ws.config.calibration,
+        settings=load_model_settings(ws.model_settings_path),
         dem_path=ws.dem_path,
         metric_crs=ws.metric_crs,
     )

@@ -4,7 +4,9 @@ Layout (``docs/architecture.md``, workspace)::
 
     <ws>/workspace.yaml   settings: name, provinces, metric CRS, model, plan, ...
     <ws>/workspace.gpkg   every layer, EPSG:4326 (opens in QGIS)
-    <ws>/dem.tif          optional terrain
+    <ws>/dem.tif          optional terrain (GeoTIFF), or
+    <ws>/srtm/*.hgt       SRTM tiles (used when there is no dem.tif)
+    <ws>/coverage_models.yaml  optional copy of layers/coverage_models.yaml for this workspace
     <ws>/roads.osm        optional road network
 
 :class:`Workspace` owns the settings, the writer lock and every read and write of
@@ -43,6 +45,10 @@ T = TypeVar("T")
 CONFIG_NAME = "workspace.yaml"
 GPKG_NAME = "workspace.gpkg"
 DEM_NAME = "dem.tif"
+#: Folder of SRTM .hgt tiles used as the terrain when there is no dem.tif.
+SRTM_DIR = "srtm"
+#: A workspace's own copy of the coverage-model settings (else the shipped file).
+MODEL_SETTINGS_NAME = "coverage_models.yaml"
 ROADS_NAME = "roads.osm"
 _LOCK_NAME = ".workspace.lock"
 #: Seconds a writer waits for another writer before giving up with Conflict.
@@ -142,7 +148,17 @@ class Workspace:
 
     @property
     def dem_path(self) -> Path | None:
+        """``dem.tif``, else the folder ``srtm/`` when it holds SRTM ``.hgt`` tiles, else None."""
         p = self.path / DEM_NAME
+        if p.is_file():
+            return p
+        tiles = self.path / SRTM_DIR
+        return tiles if tiles.is_dir() and any(tiles.glob("*.[hH][gG][tT]")) else None
+
+    @property
+    def model_settings_path(self) -> Path | None:
+        """The workspace's own ``coverage_models.yaml``, else None (the shipped settings apply)."""
+        p = self.path / MODEL_SETTINGS_NAME
         return p if p.is_file() else None
 
     @property

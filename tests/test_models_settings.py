@@ -16,7 +16,7 @@ from coverage_gis.models import (
     default_settings_path,
     load_model_settings,
 )
-from coverage_gis.models.settings import parse_model_settings
+from coverage_gis.models.settings import ItmSettings, parse_model_settings
 
 
 def shipped_document() -> dict[str, Any]:
@@ -48,6 +48,9 @@ def test_shipped_settings_hold_the_documented_defaults() -> None:
     assert s.antenna.vertical_side_lobe_db == 20.0
     assert s.antenna.vertical_beamwidth_deg == 10.0
     assert s.terrain.earth_radius_factor == pytest.approx(4.0 / 3.0)
+    assert s.terrain.method == "delta_bullington"
+    assert s.terrain.itm == ItmSettings()
+    assert s.terrain.itm.climate_code == 1
     assert s.receiver_height_m == 1.5
     assert s.source == str(default_settings_path())
 
@@ -111,6 +114,7 @@ def test_non_positive_or_non_numeric_radius(tmp_path: Path, bad: object) -> None
         ("pathloss", "max_range_m", 0),
         ("antenna", "vertical_pattern", "yes"),
         ("terrain", "step_m", -30),
+        ("terrain", "method", "longley_rice"),
     ],
 )
 def test_bad_values_name_their_key(tmp_path: Path, section: str, key: str, bad: object) -> None:
@@ -119,6 +123,48 @@ def test_bad_values_name_their_key(tmp_path: Path, section: str, key: str, bad: 
     with pytest.raises(LayerValidationError) as info:
         load_model_settings(write(tmp_path, doc))
     assert info.value.field == f"{section}.{key}"
+
+
+@pytest.mark.parametrize(
+    ("key", "bad"),
+    [
+        ("climate", "tropical"),
+        ("surface_refractivity_n", 200.0),
+        ("surface_refractivity_n", 401),
+        ("ground_permittivity", 0.5),
+        ("ground_conductivity_s_per_m", 0),
+        ("polarization", "circular"),
+        ("polarization", 1),
+    ],
+)
+def test_bad_itm_values_name_their_key(tmp_path: Path, key: str, bad: object) -> None:
+    doc = shipped_document()
+    doc["terrain"]["itm"][key] = bad
+    with pytest.raises(LayerValidationError) as info:
+        load_model_settings(write(tmp_path, doc))
+    assert info.value.field == f"terrain.itm.{key}"
+
+
+def test_the_itm_section_is_required_and_closed(tmp_path: Path) -> None:
+    doc = shipped_document()
+    doc["terrain"]["itm"]["time_percent"] = 50
+    with pytest.raises(LayerValidationError, match="unknown key 'time_percent'"):
+        load_model_settings(write(tmp_path, doc))
+    doc = shipped_document()
+    del doc["terrain"]["itm"]
+    with pytest.raises(LayerValidationError, match="missing key 'itm'") as info:
+        load_model_settings(write(tmp_path, doc))
+    assert info.value.field == "terrain.itm"
+
+
+def test_itm_settings_as_written(tmp_path: Path) -> None:
+    doc = shipped_document()
+    doc["terrain"].update(method="itm")
+    doc["terrain"]["itm"].update(climate="maritime_temperate_oversea", surface_refractivity_n=250)
+    terrain = load_model_settings(write(tmp_path, doc)).terrain
+    assert terrain.method == "itm"
+    assert terrain.itm.climate_code == 7
+    assert terrain.itm.surface_refractivity_n == 250.0
 
 
 def test_unquoted_38901_is_accepted(tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ def _command_modules() -> list[Callable[[Subcommands], None]]:
         demo_cmds,
         map_cmds,
         measurement_cmds,
+        plan_cmds,
         serve_cmds,
         sites_cmds,
         workspace_cmds,
@@ -67,6 +68,7 @@ def _command_modules() -> list[Callable[[Subcommands], None]]:
         measurement_cmds.register,
         map_cmds.register,
         serve_cmds.register,
+        plan_cmds.register,
     ]
 
 

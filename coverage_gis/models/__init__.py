@@ -7,8 +7,9 @@ Each model lives in its own module and implements
   class, restricted to the sector;
 * ``pathloss`` (:mod:`~coverage_gis.models.pathloss`): link budget with COST-231 Hata
   or 3GPP 38.901 and the antenna pattern, against a threshold per tech;
-* ``terrain`` (:mod:`~coverage_gis.models.terrain`): the link budget plus DEM
-  knife-edge diffraction.
+* ``terrain`` (:mod:`~coverage_gis.models.terrain`): the link budget over a DEM, with
+  the terrain's diffraction (delta-Bullington) or Longley–Rice ITM
+  (:mod:`coverage_gis.terrain`).
 
 This module owns the mapping from a model name to its class and the default location
 of the settings file (``layers/coverage_models.yaml``).
@@ -77,7 +78,8 @@ def create_model(
     settings
         Model settings; the shipped defaults when None.
     dem_path
-        Terrain raster (GeoTIFF, metres); required by the ``terrain`` model.
+        Terrain (a GeoTIFF in metres, an SRTM ``.hgt`` tile or a folder of them);
+        required by the ``terrain`` model.
     metric_crs
         The CRS of the coordinates the model will receive; the terrain model needs it
         to sample a DEM stored in another CRS (when None, the DEM's own CRS must be a
@@ -103,6 +105,7 @@ def create_model(
     if dem_path is None:
         raise WorkspaceError(
             "the terrain coverage model needs a DEM: put a GeoTIFF of ground heights "
-            "(metres) at <workspace>/dem.tif, or choose the radius or pathloss model"
+            "(metres) at <workspace>/dem.tif or SRTM .hgt tiles in <workspace>/srtm/, "
+            "or choose the radius or pathloss model"
         )
     return TerrainModel(settings, Path(dem_path), metric_crs)

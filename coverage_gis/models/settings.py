@@ -1,10 +1,11 @@
 """Coverage-model settings: the typed, validated form of ``layers/coverage_models.yaml``.
 
 This module owns the schema of the model settings (radii per technology and clutter
-class, link-budget parameters, thresholds, antenna pattern, terrain sampling) and
-their strict parsing: an unknown key, a missing key, a wrong type or an out-of-range
-value raises :class:`~coverage_gis.errors.LayerValidationError` naming the file and the
-dotted key, so a typo in a workspace's settings never silently falls back to a default.
+class, link-budget parameters, thresholds, antenna pattern, terrain sampling and
+method, ITM parameters) and their strict parsing: an unknown key, a missing key, a
+wrong type or an out-of-range value raises
+:class:`~coverage_gis.errors.LayerValidationError` naming the file and the dotted key,
+so a typo in a workspace's settings never silently falls back to a default.
 It also offers the vectorised look-ups (radius, threshold, reference-signal offset per
 cell) that the models share.
 """
@@ -38,6 +39,20 @@ MODEL_NAMES: tuple[str, ...] = ("radius", "pathloss", "terrain")
 PATHLOSS_FORMULAS: tuple[str, ...] = ("cost231", "38901")
 #: Line-of-sight assumption for the 3GPP 38.901 formulas.
 LOS_CONDITIONS: tuple[str, ...] = ("los", "nlos")
+#: Terrain-loss methods of the terrain model (see :mod:`coverage_gis.terrain`).
+TERRAIN_METHODS: tuple[str, ...] = ("delta_bullington", "itm")
+#: ITM radio climates, in the model's numbering 1..7.
+ITM_CLIMATES: tuple[str, ...] = (
+    "equatorial",
+    "continental_subtropical",
+    "maritime_subtropical",
+    "desert",
+    "continental_temperate",
+    "maritime_temperate_overland",
+    "maritime_temperate_oversea",
+)
+#: ITM antenna polarisations.
+POLARIZATIONS: tuple[str, ...] = ("horizontal", "vertical")
 
 
 @dataclass(frozen=True)
@@ -116,8 +131,36 @@ class AntennaSettings:
 
 
 @dataclass(frozen=True)
+class ItmSettings:
+    """Longley–Rice (ITM 1.2.2) point-to-point parameters of the ``itm`` terrain method.
+
+    Attributes
+    ----------
+    climate
+        Radio climate, one of :data:`ITM_CLIMATES`.
+    surface_refractivity_n
+        Surface refractivity ``N_s`` (N-units); sets the effective earth curvature.
+    ground_permittivity, ground_conductivity_s_per_m
+        Ground constants (relative permittivity, S/m).
+    polarization
+        ``horizontal`` or ``vertical``.
+    """
+
+    climate: str = "equatorial"
+    surface_refractivity_n: float = 301.0
+    ground_permittivity: float = 15.0
+    ground_conductivity_s_per_m: float = 0.005
+    polarization: str = "vertical"
+
+    @property
+    def climate_code(self) -> int:
+        """ITM's climate number (1 = equatorial … 7 = maritime temperate over sea)."""
+        return ITM_CLIMATES.index(self.climate) + 1
+
+
+@dataclass(frozen=True)
 class TerrainSettings:
-    """Terrain-profile sampling for the terrain model.
+    """Terrain-profile sampling and the terrain-loss method of the terrain model.
 
     Attributes
     ----------
@@ -125,10 +168,18 @@ class TerrainSettings:
         Distance between profile samples along each path.
     earth_radius_factor
         Effective earth radius factor ``k`` (4/3 for the standard atmosphere).
+    method
+        ``delta_bullington`` (the link budget's formula plus the terrain's excess
+        diffraction loss) or ``itm`` (Longley–Rice point-to-point in place of the
+        formula); see :mod:`coverage_gis.terrain`.
+    itm
+        Parameters of the ``itm`` method.
     """
 
     step_m: float
     earth_radius_factor: float
+    method: str = "delta_bullington"
+    itm: ItmSettings = ItmSettings()
 
 
 @dataclass(frozen=True)
@@ -147,7 +198,7 @@ class ModelSettings:
         Per technology, the minimum received level (RxLev, RSCP, RSRP, SS-RSRP)
         at which a cell serves a receiver.
     pathloss, antenna, terrain
-        Parameters of the link budget, antenna pattern and terrain sampling.
+        Parameters of the link budget, antenna pattern and terrain (sampling, method, ITM).
     source
         Where the settings came from (file path), for error messages.
     """
@@ -256,11 +307,23 @@ _Antenna = create_model(
     vertical_beamwidth_deg=(PositiveNumber, ...),
     vertical_side_lobe_db=(PositiveNumber, ...),
 )
+_Itm = create_model(
+    "Itm",
+    __config__=DOCUMENT_CONFIG,
+    climate=(Annotated[str, _one_of(ITM_CLIMATES)], ...),
+    # ITM's own validity checks: N_s 250-400, permittivity > 1, conductivity > 0.
+    surface_refractivity_n=(Annotated[float, Field(ge=250.0, le=400.0, allow_inf_nan=False)], ...),
+    ground_permittivity=(Annotated[float, Field(ge=1.0, le=100.0, allow_inf_nan=False)], ...),
+    ground_conductivity_s_per_m=(PositiveNumber, ...),
+    polarization=(Annotated[str, _one_of(POLARIZATIONS)], ...),
+)
 _Terrain = create_model(
     "Terrain",
     __config__=DOCUMENT_CONFIG,
+    method=(Annotated[str, _one_of(TERRAIN_METHODS)], ...),
     step_m=(PositiveNumber, ...),
     earth_radius_factor=(PositiveNumber, ...),
+    itm=(_Itm, ...),
 )
 #: ``layers/coverage_models.yaml``: every key required, no other key allowed. Built from
 #: the vocabularies, so a section keyed by technology or clutter class has their keys.
@@ -305,7 +368,7 @@ def parse_model_settings(data: object, *, source: str = "<settings>") -> ModelSe
         the dotted key (e.g. ``radius_m.4G.urban``).
     """
     doc = parse_document(_SettingsDocument, data, source=source).model_dump(by_alias=True)
-    pathloss = doc["pathloss"]
+    pathloss, terrain = doc["pathloss"], doc["terrain"]
     return ModelSettings(
         default_model=doc["default_model"],
         receiver_height_m=doc["receiver_height_m"],
@@ -323,6 +386,6 @@ def parse_model_settings(data: object, *, source: str = "<settings>") -> ModelSe
             }
         ),
         antenna=AntennaSettings(**doc["antenna"]),
-        terrain=TerrainSettings(**doc["terrain"]),
+        terrain=TerrainSettings(**{**terrain, "itm": ItmSettings(**terrain["itm"])}),
         source=source,
     )

@@ -1,37 +1,48 @@
-"""The terrain coverage model (``terrain``): link budget plus DEM knife-edge diffraction.
+"""The terrain coverage model (``terrain``): the link budget over a DEM.
 
-This module owns the terrain side of a link: reading the workspace DEM once, sampling
-it (bilinear) at metric-CRS points transformed to the DEM's CRS, drawing the profile
-of every candidate path, and the single-edge diffraction loss of its dominant
-obstacle.
+For each (receiver, cell) pair within the cell's reach this model takes
 
-For each pair that the flat-ground link budget serves (diffraction only ever adds
-loss, so no other pair can become served), the profile is sampled every
-``terrain.step_m`` metres between the site and the receiver. With the antenna tops at
-ground + mast height (site) and ground + receiver height, each sample's clearance
-above the straight ray is ``ground + earth bulge - ray height``, the bulge being
-``d1 d2 / (2 k R)`` with the effective earth radius factor ``k`` (4/3). The sample with
-the largest Fresnel–Kirchhoff ν is the dominant edge (Deygout's first step), and
-``J(ν)`` of ITU-R P.526 is subtracted from the level. A pair served on flat ground
-but not after diffraction is ``terrain_blocked``, which the gap analysis reports as
-``terrain_shadow``.
+* the ground heights under the site and the receiver from the DEM (bilinear; the
+  arrays' ``ground_m``, then 0 m, where the DEM has none), and with them the
+  elevation angle of the receiver below the antenna for the vertical pattern —
+  ``atan((ground_site + mast - ground_rx - h_rx) / d)``, not the mast height alone;
+* the path loss by the workspace's terrain method (``terrain.method`` in
+  ``coverage_models.yaml``, see :mod:`coverage_gis.terrain`):
 
-The signal of a pair not served on flat ground is the flat-ground level (an upper
-bound: its profile is not drawn, and it is unserved either way). DEM samples that
-fall outside the raster or on nodata are ignored as obstacles; the site's and the
-receiver's ground heights fall back to ``ground_m`` of the arrays, then to 0 m.
+  - ``delta_bullington`` (default): the link budget's formula (COST-231 Hata or 3GPP
+    38.901, which already hold smooth ground) plus the terrain's *excess* diffraction
+    over a smooth earth from the pair's own profile (ITU-R P.1812-6 delta-Bullington,
+    ``L_bulla - L_bulls``): 0 dB on flat ground, ``J(ν)`` plus the Bullington
+    correction over a single ridge, the equivalent Bullington edge over several;
+  - ``itm``: the Longley–Rice ITM 1.2.2 point-to-point median loss in place of the
+    formula.
+
+The level is ``eirp - reference offset - margin - path loss + antenna gain`` as in
+:mod:`coverage_gis.models.pathloss`; a cell serves at the technology's threshold. A
+pair the flat-ground formula serves but the terrain does not is ``terrain_blocked``
+(the gap analysis reports it as ``terrain_shadow``).
+
+Only pairs that could still be served get a profile: with delta-Bullington the
+flat-ground level bounds the terrain level from above (the excess is never
+negative), with ITM the free-space level (less ITM's largest median gain); the
+signal of the other pairs is that bound. Profiles are cached per site (position,
+ground, antenna height, carrier, receiver height, method, DEM), so after a site edit
+only that site's pairs are drawn again.
+
+:meth:`TerrainModel.best_signal_at` evaluates the best server at any points from
+per-site radial grids (one pass per site, every sample a receiver) — what rasters and
+map tiles use; see :mod:`coverage_gis.terrain.raster`.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+import math
 from pathlib import Path
 
 import numpy as np
 import pyproj
-from numpy.typing import NDArray
 
+from coverage_gis._arrays import distinct_rows
 from coverage_gis.errors import WorkspaceError
 from coverage_gis.models.base import (
     CandidatePairs,
@@ -39,37 +50,42 @@ from coverage_gis.models.base import (
     FloatArray,
     IntArray,
     ReceiverArrays,
+    pairs_within_reach,
 )
-from coverage_gis.models.pathloss import PathlossModel
-from coverage_gis.models.propagation import fresnel_kirchhoff_nu, knife_edge_loss_db, wavelength_m
+from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m, select_pairs
 from coverage_gis.models.settings import ModelSettings
-
-#: Mean earth radius, metres.
-EARTH_RADIUS_M = 6_371_000.0
+from coverage_gis.terrain.dem import open_dem
+from coverage_gis.terrain.engine import (
+    DEFAULT_CACHE_BYTES,
+    RadialGrid,
+    SiteArrays,
+    TerrainEngine,
+    wavelength_m,
+)
 
 
 class TerrainModel:
-    """Link budget with knife-edge diffraction over a DEM.
+    """Link budget over a DEM with terrain diffraction (delta-Bullington) or ITM.
 
     Parameters
     ----------
     settings
-        Model settings (link budget, thresholds, ``terrain.step_m``, ``k``).
+        Model settings (link budget, thresholds, antenna, ``terrain`` section).
     dem_path
-        GeoTIFF of ground heights in metres, in any CRS; read once, here.
+        A GeoTIFF of ground heights in metres (any CRS), one SRTM ``.hgt`` tile, or a
+        folder of ``.hgt`` tiles; read by window, when first needed.
     metric_crs
-        CRS of the coordinates given to :meth:`candidate_pairs`. None: the DEM's CRS,
-        which must then be projected in metres.
-    chunk_samples
-        Profile samples processed at once per thread; bounds memory (~150 bytes a
-        sample).
+        CRS of the coordinates given to the model. None: the DEM's CRS, which must
+        then be projected in metres.
     workers
-        Threads for the candidate search and the profiles; None = all CPUs.
+        Threads for the pair search and the profiles; None = all CPUs.
+    cache_bytes
+        Budget of the per-site profile cache (0 disables it).
 
     Raises
     ------
     WorkspaceError
-        The DEM is missing, unreadable, has no CRS, or the metric CRS is unknown.
+        The DEM is missing or unreadable, has no CRS, or the metric CRS is unknown.
     """
 
     name: str = "terrain"
@@ -80,79 +96,37 @@ class TerrainModel:
         dem_path: Path,
         metric_crs: str | None,
         *,
-        chunk_samples: int = 500_000,
         workers: int | None = None,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
-        import rasterio
-        from rasterio.errors import RasterioIOError
-
         self.settings = settings
         self.dem_path = Path(dem_path)
-        self.chunk_samples = max(int(chunk_samples), 1)
         self.workers = workers
-        self._pathloss = PathlossModel(settings, workers=workers)
-        if not self.dem_path.is_file():
-            raise WorkspaceError(f"{self.dem_path}: DEM file not found")
-        try:
-            with rasterio.open(self.dem_path) as src:
-                band = src.read(1, masked=True)
-                dem_crs = src.crs
-                inverse = ~src.transform
-        except (RasterioIOError, OSError) as exc:
-            raise WorkspaceError(f"{self.dem_path}: cannot read the DEM: {exc}") from None
-        if dem_crs is None:
-            raise WorkspaceError(f"{self.dem_path}: the DEM has no CRS; write one into the GeoTIFF")
-        # float32 halves the footprint of a provincial DEM; millimetres are plenty.
-        self._height_m: NDArray[np.float32] = np.ma.filled(band.astype(np.float32), np.nan)
-        self._inverse = (inverse.a, inverse.b, inverse.c, inverse.d, inverse.e, inverse.f)
-
-        dem = pyproj.CRS.from_user_input(dem_crs.to_wkt())
+        dem = open_dem(self.dem_path)
+        dem_crs = pyproj.CRS.from_user_input(dem.crs)
         if metric_crs is None:
-            if not dem.is_projected or {a.unit_name for a in dem.axis_info} != {"metre"}:
+            if not dem_crs.is_projected or {a.unit_name for a in dem_crs.axis_info} != {"metre"}:
                 raise WorkspaceError(
                     f"{self.dem_path}: the DEM is not in a metric CRS; give the workspace's "
                     "metric_crs so the model can transform to it"
                 )
-            metric = dem
+            metric = dem_crs
         else:
             try:
                 metric = pyproj.CRS.from_user_input(metric_crs)
             except pyproj.exceptions.CRSError as exc:
                 raise WorkspaceError(f"unknown metric CRS {metric_crs!r}: {exc}") from None
         self.metric_crs = metric.to_string()
-        self._to_dem: pyproj.Transformer | None = (
-            None if metric == dem else pyproj.Transformer.from_crs(metric, dem, always_xy=True)
+        self.method = settings.terrain.method
+        self.engine = TerrainEngine(
+            dem, self.metric_crs, settings.terrain, workers=workers, cache_bytes=cache_bytes
         )
 
-    # ------------------------------------------------------------------ DEM sampling
+    # ------------------------------------------------------------------ ground
 
     def ground_m(self, x_m: FloatArray, y_m: FloatArray) -> FloatArray:
-        """Bilinear DEM height at metric-CRS points (NaN outside the raster or on nodata)."""
-        x = np.asarray(x_m, dtype=np.float64)
-        y = np.asarray(y_m, dtype=np.float64)
-        if self._to_dem is not None:
-            x, y = self._to_dem.transform(x, y)
-            x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        a, b, c, d, e, f = self._inverse
-        col = a * x + b * y + c
-        row = d * x + e * y + f
-        n_rows, n_cols = self._height_m.shape
-        inside = (col >= 0) & (col <= n_cols) & (row >= 0) & (row <= n_rows)
-        # Pixel values sit at pixel centres; clamp to the outermost centres so the
-        # half-pixel border interpolates to the edge value.
-        fc = np.clip(np.nan_to_num(col, nan=0.0) - 0.5, 0.0, n_cols - 1.0)
-        fr = np.clip(np.nan_to_num(row, nan=0.0) - 0.5, 0.0, n_rows - 1.0)
-        c0 = np.minimum(np.floor(fc).astype(np.int64), max(n_cols - 2, 0))
-        r0 = np.minimum(np.floor(fr).astype(np.int64), max(n_rows - 2, 0))
-        c1 = np.minimum(c0 + 1, n_cols - 1)
-        r1 = np.minimum(r0 + 1, n_rows - 1)
-        tc = fc - c0
-        tr = fr - r0
-        z = self._height_m
-        top = z[r0, c0] * (1.0 - tc) + z[r0, c1] * tc
-        bottom = z[r1, c0] * (1.0 - tc) + z[r1, c1] * tc
-        out = top * (1.0 - tr) + bottom * tr
-        return np.asarray(np.where(inside, out, np.nan), dtype=np.float64)
+        """Bilinear DEM height at metric-CRS points (NaN off the DEM or on voids)."""
+        return self.engine.ground_m(np.asarray(x_m, dtype=np.float64), np.asarray(y_m, dtype=np.float64))
 
     def _ground_with_fallback(
         self, x_m: FloatArray, y_m: FloatArray, given_m: FloatArray | None
@@ -162,155 +136,298 @@ class TerrainModel:
             ground = np.where(np.isnan(ground), given_m, ground)
         return np.asarray(np.nan_to_num(ground, nan=0.0), dtype=np.float64)
 
-    def _ground_of(self, points: CellArrays | ReceiverArrays, used: IntArray) -> FloatArray:
+    def _ground_of(self, points: ReceiverArrays, used: IntArray) -> FloatArray:
         """Ground height of every point (0 where unused): DEM, else the points' own, else 0."""
-        distinct = _distinct_indices(used, len(points))
+        # A mask is O(n); np.unique sorts (and is very slow on large arrays in numpy 2.4).
+        mask = np.zeros(len(points), dtype=bool)
+        mask[used] = True
         ground = np.zeros(len(points))
-        ground[distinct] = self._ground_with_fallback(
-            points.x_m[distinct],
-            points.y_m[distinct],
-            None if points.ground_m is None else points.ground_m[distinct],
+        ground[mask] = self._ground_with_fallback(
+            points.x_m[mask], points.y_m[mask], None if points.ground_m is None else points.ground_m[mask]
         )
         return ground
 
-    # ------------------------------------------------------------------ model
+    def _sites(self, cells: CellArrays) -> tuple[SiteArrays, IntArray]:
+        """Distinct radio sites of the cells (position, antenna height, carrier) and each cell's site."""
+        first, site_of_cell = distinct_rows(
+            np.column_stack([cells.x_m, cells.y_m, cells.height_m, cells.band_mhz])
+        )
+        ground = self._ground_with_fallback(
+            cells.x_m[first], cells.y_m[first], None if cells.ground_m is None else cells.ground_m[first]
+        )
+        sites = SiteArrays(
+            x_m=cells.x_m[first],
+            y_m=cells.y_m[first],
+            ground_m=ground,
+            antenna_m=cells.height_m[first],
+            band_mhz=cells.band_mhz[first],
+        )
+        return sites, site_of_cell
+
+    # ------------------------------------------------------------------ reach
+
+    def _free_space_floor_db(self, cells: CellArrays, cell: IntArray, distance_m: FloatArray) -> FloatArray:
+        """A lower bound of the ITM median loss: free space less ITM's largest median gain."""
+        from coverage_gis.terrain.itm import median_gain_bound_db
+
+        lam = wavelength_m(cells.band_mhz[cell])
+        fspl = 20.0 * np.log10(4.0 * math.pi * np.maximum(distance_m, 1.0) / lam)
+        return np.asarray(fspl - median_gain_bound_db(self.settings.terrain.itm), dtype=np.float64)
+
+    def _reach_m(self, budget: LinkBudget) -> FloatArray:
+        if self.method != "itm":
+            return budget.reach_m()
+        from coverage_gis.terrain.itm import median_gain_bound_db
+
+        cells = budget.cells
+        margin_db = (
+            budget.reference_dbm - budget.threshold_dbm + median_gain_bound_db(self.settings.terrain.itm)
+        )
+        reach = wavelength_m(cells.band_mhz) / (4.0 * math.pi) * np.power(10.0, margin_db / 20.0)
+        # The 1 m floor of the loss above, a hair of slack, and the settings' hard cap.
+        reach = np.maximum(reach, 1.0) * (1.0 + 1e-9)
+        return np.asarray(np.minimum(reach, self.settings.pathloss.max_range_m), dtype=np.float64)
 
     def max_range_m(self, cells: CellArrays) -> FloatArray:
-        """The link-budget reach (diffraction only reduces it), metres."""
-        return self._pathloss.max_range_m(cells)
+        """Per-cell upper bound of the service distance, metres (terrain only shortens it)."""
+        budget = LinkBudget(cells, settings=self.settings, receiver_height_m=self.settings.receiver_height_m)
+        return self._reach_m(budget)
+
+    # ------------------------------------------------------------------ pairs
 
     def candidate_pairs(
         self, receivers: ReceiverArrays, cells: CellArrays, *, keep_unserved: bool = True
     ) -> CandidatePairs:
-        """The path-loss pairs, with diffraction applied to those served on flat ground.
+        """Every pair within reach with its terrain level, served and terrain-blocked flags.
 
         Parameters
         ----------
         receivers, cells
             Inputs in one metric CRS.
         keep_unserved
-            False keeps only the pairs served on flat ground (each is then either
-            served or ``terrain_blocked``), the ones coverage and gap reasons need.
+            False keeps only the pairs that are served or terrain-blocked (those
+            coverage and gap reasons need).
         """
-        flat = self._pathloss.candidate_pairs(receivers, cells, keep_unserved=keep_unserved)
-        idx = np.flatnonzero(flat.served)
-        if idx.size == 0:
-            return flat
-        recv = flat.receiver[idx]
-        cell = flat.cell[idx]
-        site_ground = self._ground_of(cells, cell)
-        recv_ground = self._ground_of(receivers, recv)
-        nu = self._dominant_nu(
-            site_x_m=cells.x_m[cell],
-            site_y_m=cells.y_m[cell],
-            site_top_m=site_ground[cell] + cells.height_m[cell],
-            receiver_x_m=receivers.x_m[recv],
-            receiver_y_m=receivers.y_m[recv],
-            receiver_top_m=recv_ground[recv] + receivers.height_m,
-            distance_m=flat.distance_m[idx],
-            wavelength=wavelength_m(cells.band_mhz[cell]),
+        if len(receivers) == 0 or len(cells) == 0:
+            return CandidatePairs.empty()
+        budget = LinkBudget(cells, settings=self.settings, receiver_height_m=receivers.height_m)
+        recv, cell, dist = pairs_within_reach(
+            receivers.x_m, receivers.y_m, cells.x_m, cells.y_m, self._reach_m(budget), workers=self.workers
         )
-        signal = flat.signal_dbm.copy()
-        signal[idx] -= knife_edge_loss_db(nu)
-        served = flat.served.copy()
-        served[idx] = signal[idx] >= self.settings.threshold_for_cells(cells.tech)[cell]
-        blocked = flat.served & ~served
-        return CandidatePairs(flat.receiver, flat.cell, flat.distance_m, signal, served, blocked)
-
-    def _dominant_nu(
-        self,
-        *,
-        site_x_m: FloatArray,
-        site_y_m: FloatArray,
-        site_top_m: FloatArray,
-        receiver_x_m: FloatArray,
-        receiver_y_m: FloatArray,
-        receiver_top_m: FloatArray,
-        distance_m: FloatArray,
-        wavelength: FloatArray,
-    ) -> FloatArray:
-        """Largest Fresnel–Kirchhoff ν over each path's interior samples (-inf: none)."""
-        step = self.settings.terrain.step_m
-        k_radius_m = self.settings.terrain.earth_radius_factor * EARTH_RADIUS_M
-        # Interior samples at step, 2·step, … strictly before the receiver.
-        n_samples = np.maximum(np.ceil(distance_m / step).astype(np.int64) - 1, 0)
-        out = np.full(distance_m.shape, -np.inf)
-        ends = np.cumsum(n_samples)
-        # Chunks of consecutive pairs holding about chunk_samples samples (at least one
-        # pair each) bound the memory; they are independent, so threads share them.
-        chunks: list[IntArray] = []
-        start = 0
-        while start < distance_m.size:
-            base = ends[start - 1] if start > 0 else 0
-            stop = max(int(np.searchsorted(ends, base + self.chunk_samples, side="right")), start + 1)
-            chunk = np.arange(start, stop)
-            chunk = chunk[n_samples[chunk] > 0]
-            if chunk.size:
-                chunks.append(chunk)
-            start = stop
-
-        def run(chunk: IntArray) -> FloatArray:
-            return self._chunk_nu(
-                n_samples[chunk],
-                chunk,
-                step,
-                k_radius_m,
-                site_x_m,
-                site_y_m,
-                site_top_m,
-                receiver_x_m,
-                receiver_y_m,
-                receiver_top_m,
-                distance_m,
-                wavelength,
-            )
-
-        n_workers = max(1, (os.cpu_count() or 1) if self.workers is None else self.workers)
-        if n_workers == 1 or len(chunks) <= 1:
-            results = [run(c) for c in chunks]
+        if recv.size == 0:
+            return CandidatePairs.empty()
+        sites, site_of_cell = self._sites(cells)
+        rx_ground = self._ground_of(receivers, recv)
+        dx, dy = pair_offsets_m(receivers, cells, recv, cell)
+        site = site_of_cell[cell]
+        height_difference = sites.ground_m[site] + cells.height_m[cell] - rx_ground[recv] - receivers.height_m
+        gain = budget.antenna_gain_db(cell, dx, dy, dist, height_difference_m=height_difference)
+        reference = budget.reference_dbm[cell]
+        threshold = budget.threshold_dbm[cell]
+        flat = reference - budget.path_loss_db(cell, dist) + gain
+        if self.method == "itm":
+            signal = reference - self._free_space_floor_db(cells, cell, dist) + gain
         else:
-            with ThreadPoolExecutor(max_workers=n_workers) as pool:
-                results = list(pool.map(run, chunks))
-        for chunk, nu in zip(chunks, results, strict=True):
-            out[chunk] = nu
-        return out
+            signal = flat.copy()
+        need = np.flatnonzero(signal >= threshold)
+        if need.size:
+            loss = self.engine.pair_loss_db(
+                sites,
+                site[need],
+                receivers.x_m[recv[need]],
+                receivers.y_m[recv[need]],
+                rx_ground[recv[need]],
+                receivers.height_m,
+            )
+            signal[need] = (
+                (reference[need] + gain[need] - loss) if self.method == "itm" else (signal[need] - loss)
+            )
+        served = signal >= threshold
+        blocked = (flat >= threshold) & ~served
+        pairs = CandidatePairs(recv, cell, dist, signal, served, blocked)
+        return pairs if keep_unserved else select_pairs(pairs, served | blocked)
 
-    def _chunk_nu(
+    # ------------------------------------------------------------------ rasters
+
+    def best_signal_at(
         self,
-        n: IntArray,
-        pairs: IntArray,
-        step: float,
-        k_radius_m: float,
-        sx: FloatArray,
-        sy: FloatArray,
-        s_top: FloatArray,
-        rx: FloatArray,
-        ry: FloatArray,
-        r_top: FloatArray,
+        x_m: FloatArray,
+        y_m: FloatArray,
+        cells: CellArrays,
+        *,
+        receiver_height_m: float | None = None,
+        plan: ServerPlan | None = None,
+    ) -> tuple[FloatArray, IntArray]:
+        """Best level over the cells at each point, dBm (NaN where none reaches), and its cell (-1).
+
+        The level is the model's level whether or not it reaches the threshold; the
+        terrain part comes from each site's radial grid (nearest evaluated sample, at
+        most half a sample step along and half ``step_m`` across), computed once per
+        site and cached. Map tiles call this with their pixel centres.
+        """
+        x = np.asarray(x_m, dtype=np.float64).ravel()
+        y = np.asarray(y_m, dtype=np.float64).ravel()
+        if x.size == 0 or len(cells) == 0:
+            return np.full(x.size, np.nan), np.full(x.size, -1, dtype=np.int64)
+        plan = plan or self.server_plan(cells, receiver_height_m=receiver_height_m)
+        point, site, dist = pairs_within_reach(
+            x, y, plan.sites.x_m, plan.sites.y_m, plan.site_reach, workers=self.workers
+        )
+        return self._best_server(x, y, point, site, dist, plan)
+
+    def best_signal_on_grid(
+        self,
+        x_m: FloatArray,
+        y_m: FloatArray,
+        cells: CellArrays,
+        *,
+        receiver_height_m: float | None = None,
+        plan: ServerPlan | None = None,
+    ) -> tuple[FloatArray, IntArray]:
+        """:meth:`best_signal_at` on the grid of column centres ``x_m`` × row centres ``y_m``.
+
+        Returns ``(len(y_m), len(x_m))`` arrays. Each site's points are found from its
+        window of rows and columns, with no search structure over the pixels.
+        """
+        xs = np.asarray(x_m, dtype=np.float64)
+        ys = np.asarray(y_m, dtype=np.float64)
+        shape = (ys.size, xs.size)
+        if xs.size == 0 or ys.size == 0 or len(cells) == 0:
+            return np.full(shape, np.nan), np.full(shape, -1, dtype=np.int64)
+        plan = plan or self.server_plan(cells, receiver_height_m=receiver_height_m)
+        gx, gy = np.meshgrid(xs, ys)
+        x, y = gx.ravel(), gy.ravel()
+        x_order = np.argsort(xs)
+        y_order = np.argsort(ys)
+        parts: list[tuple[IntArray, IntArray, FloatArray]] = []
+        for s in range(len(plan.sites)):
+            sx, sy, reach = plan.sites.x_m[s], plan.sites.y_m[s], plan.site_reach[s]
+            cols = x_order[
+                np.searchsorted(xs[x_order], sx - reach) : np.searchsorted(xs[x_order], sx + reach, "right")
+            ]
+            rows = y_order[
+                np.searchsorted(ys[y_order], sy - reach) : np.searchsorted(ys[y_order], sy + reach, "right")
+            ]
+            if cols.size == 0 or rows.size == 0:
+                continue
+            point = (rows[:, None] * xs.size + cols[None, :]).ravel()
+            dist = np.hypot(x[point] - sx, y[point] - sy)
+            inside = dist <= reach
+            parts.append((point[inside], np.full(int(inside.sum()), s, dtype=np.int64), dist[inside]))
+        if not parts:
+            return np.full(shape, np.nan), np.full(shape, -1, dtype=np.int64)
+        point = np.concatenate([p[0] for p in parts])
+        site = np.concatenate([p[1] for p in parts])
+        dist = np.concatenate([p[2] for p in parts])
+        best, best_cell = self._best_server(x, y, point, site, dist, plan)
+        return best.reshape(shape), best_cell.reshape(shape)
+
+    def server_plan(self, cells: CellArrays, *, receiver_height_m: float | None = None) -> ServerPlan:
+        """The shared part of best-server evaluations of ``cells`` (see :class:`ServerPlan`)."""
+        h_rx = self.settings.receiver_height_m if receiver_height_m is None else float(receiver_height_m)
+        budget = LinkBudget(cells, settings=self.settings, receiver_height_m=h_rx)
+        sites, site_of_cell = self._sites(cells)
+        return ServerPlan(self, budget, self._reach_m(budget), sites, site_of_cell, h_rx)
+
+    def _best_server(
+        self,
+        x: FloatArray,
+        y: FloatArray,
+        point: IntArray,
+        site: IntArray,
         dist: FloatArray,
-        lam: FloatArray,
+        plan: ServerPlan,
+    ) -> tuple[FloatArray, IntArray]:
+        best = np.full(x.size, -np.inf)
+        best_cell = np.full(x.size, -1, dtype=np.int64)
+        if point.size:
+            order = np.argsort(site, kind="stable")
+            grids = plan.grids(np.unique(site))
+            cells_of_site = np.split(
+                np.argsort(plan.site_of_cell, kind="stable"),
+                np.cumsum(np.bincount(plan.site_of_cell, minlength=len(plan.sites)))[:-1],
+            )
+            for group in np.split(order, np.flatnonzero(np.diff(site[order])) + 1):
+                s = int(site[group[0]])
+                pt, d = point[group], dist[group]
+                dx, dy = x[pt] - plan.sites.x_m[s], y[pt] - plan.sites.y_m[s]
+                loss_t, rx_ground = grids[s].lookup(dx, dy)
+                for c in cells_of_site[s]:
+                    within = np.flatnonzero(d <= plan.reach[c])
+                    level = self._level_at(
+                        plan, int(c), dx[within], dy[within], d[within], loss_t[within], rx_ground[within]
+                    )
+                    target = pt[within]
+                    better = level > best[target]
+                    best[target[better]] = level[better]
+                    best_cell[target[better]] = c
+
+        return np.where(np.isneginf(best), np.nan, best), best_cell
+
+    def _level_at(
+        self,
+        plan: ServerPlan,
+        c: int,
+        dx: FloatArray,
+        dy: FloatArray,
+        dist: FloatArray,
+        terrain_db: FloatArray,
+        rx_ground: FloatArray,
     ) -> FloatArray:
-        offsets = np.cumsum(n) - n
-        owner = np.repeat(pairs, n)
-        k = np.arange(int(n.sum())) - np.repeat(offsets, n) + 1
-        d1 = k * step
-        d = dist[owner]
-        frac = d1 / d
-        x = sx[owner] + frac * (rx[owner] - sx[owner])
-        y = sy[owner] + frac * (ry[owner] - sy[owner])
-        ground = self.ground_m(x, y)
-        d2 = d - d1
-        ray = s_top[owner] + frac * (r_top[owner] - s_top[owner])
-        clearance = ground + d1 * d2 / (2.0 * k_radius_m) - ray
-        with np.errstate(divide="ignore", invalid="ignore"):
-            nu = fresnel_kirchhoff_nu(clearance, d1, d2, lam[owner])
-        # d2 can round to 0 on the last sample; NaN ground (outside/nodata) is no edge.
-        nu = np.where(np.isnan(nu) | (d2 <= 0.0), -np.inf, nu)
-        return np.asarray(np.maximum.reduceat(nu, offsets), dtype=np.float64)
+        # One cell's level toward points at (dx, dy) from its site, given the terrain
+        # loss and ground there.
+        budget = plan.budget
+        index = np.full(dist.size, c, dtype=np.int64)
+        site_top = plan.sites.ground_m[plan.site_of_cell[c]] + budget.cells.height_m[c]
+        gain = budget.antenna_gain_db(
+            index, dx, dy, dist, height_difference_m=site_top - rx_ground - plan.receiver_height_m
+        )
+        if self.method == "itm":
+            level = budget.reference_dbm[c] - terrain_db + gain
+        else:
+            level = budget.reference_dbm[c] - budget.path_loss_db(index, dist) + gain - terrain_db
+        return np.asarray(np.where(np.isnan(level), -np.inf, level), dtype=np.float64)
 
 
-def _distinct_indices(index: IntArray, size: int) -> IntArray:
-    # A mask is O(n); np.unique sorts (and is very slow on large arrays in numpy 2.4).
-    used = np.zeros(size, dtype=bool)
-    used[index] = True
-    return np.flatnonzero(used)
+class ServerPlan:
+    """What best-server evaluations of one set of cells share: link budget, reaches, sites, radial grids.
+
+    Make one with :meth:`TerrainModel.server_plan` and pass it to repeated calls (the
+    blocks of a raster, the tiles of a map view) so each site's radial grid is computed
+    once per plan even with the model's cache off.
+    """
+
+    def __init__(
+        self,
+        model: TerrainModel,
+        budget: LinkBudget,
+        reach: FloatArray,
+        sites: SiteArrays,
+        site_of_cell: IntArray,
+        receiver_height_m: float,
+    ) -> None:
+        self.model = model
+        self.budget = budget
+        self.reach = reach
+        self.sites = sites
+        self.site_of_cell = site_of_cell
+        self.site_reach = np.zeros(len(sites))
+        np.maximum.at(self.site_reach, site_of_cell, reach)
+        self.receiver_height_m = receiver_height_m
+        self._grids: dict[int, RadialGrid] = {}
+
+    def grids(self, site_index: IntArray) -> dict[int, RadialGrid]:
+        """The radial grids of these sites (all missing ones computed in one batched pass)."""
+        missing = [int(i) for i in site_index if int(i) not in self._grids]
+        if missing:
+            pick = np.asarray(missing, dtype=np.int64)
+            subset = SiteArrays(
+                x_m=self.sites.x_m[pick],
+                y_m=self.sites.y_m[pick],
+                ground_m=self.sites.ground_m[pick],
+                antenna_m=self.sites.antenna_m[pick],
+                band_mhz=self.sites.band_mhz[pick],
+            )
+            found = self.model.engine.radial_grids(subset, self.site_reach[pick], self.receiver_height_m)
+            self._grids.update(zip(missing, found, strict=True))
+        return self._grids

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from rasterio.io import MemoryFile
 from scipy.spatial import cKDTree
 
+from coverage_gis._arrays import distinct_rows
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import get_schema
 from coverage_gis.models.base import CellArrays, CoverageModel, FloatArray, ReceiverArrays, is_broadband
@@ -244,7 +245,7 @@ class CoverageRenderer:
         key = self._radio_key[index]
         if keep_operators:
             key = np.column_stack([key, self._operator_index[index].astype(np.float64)])
-        _, first = np.unique(key, axis=0, return_index=True)
+        first, _ = distinct_rows(key)
         return index[np.sort(first)]
 
     def _cell_mask(self, tech: str, operator: str | None) -> NDArray[np.bool_]:

@@ -1,0 +1,666 @@
+"""Compiled Longley–Rice ITM 1.2.2, point-to-point mode, median loss.
+
+The algorithm is Hufford's ITM 1.2.2 ("The ITS Irregular Terrain Model, version
+1.2.2: The Algorithm", NTIA): the profile gives horizon angles and distances
+(``hzns``), the terrain irregularity Δh (interdecile range of the detrended profile,
+``dlthx``) and effective antenna heights (least-squares fits, ``z1sq1``); ``lrprop``
+then blends line-of-sight, diffraction (knife edges and smooth earth, weighted by Δh)
+and troposcatter attenuation; ``avar`` at 50 % time, location and situation adds the
+climate's median correction ``V_med``. The loss is free space plus that attenuation.
+Mode of variability does not matter at the median, and the surface refractivity is
+used as given (no scaling by the profile's mean elevation), as in itmlogic's
+point-to-point runner.
+
+Two drivers share :func:`itm_core`, everything after the profile analysis:
+
+* :func:`profile_itm_db` — one profile, the profile analysis done directly (O(n));
+* :func:`radial_itm` — every sample of a radial as a receiver: the transmitter's
+  horizon is a running maximum, the receiver's a tangent query on an upper convex
+  hull of the curvature-free heights ``z - x² γ/2`` (as in the Bullington radial
+  pass), the least-squares fits use prefix sums; only Δh (a quantile of 10·ka − 5
+  interpolated points per receiver) is computed exactly at every receiver up to 32
+  samples out and then at 32 receivers per doubling of distance, linear in
+  between — its error is measured by ``bench/bench_terrain.py``.
+
+Parameters (``params``): surface refractivity N_s, ground permittivity, ground
+conductivity (S/m), polarisation (0 horizontal, 1 vertical), climate 1–7.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from coverage_gis.terrain._bullington import _hull_push, _hull_tangent
+from coverage_gis.terrain._jit import jit
+
+if TYPE_CHECKING:
+    from coverage_gis.models.settings import ItmSettings
+
+#: Median-variability constants per climate (ITM's curve fits of NBS TN101):
+#: rows = climates 1..7, columns = c1, c2, x1, x2, x3 of V_med.
+CLIMATE_VMD = np.array(
+    [
+        [-9.67, 12.7, 144.9e3, 190.3e3, 133.8e3],
+        [-0.62, 9.19, 228.9e3, 205.2e3, 143.6e3],
+        [1.26, 15.5, 262.6e3, 185.2e3, 99.8e3],
+        [-9.21, 9.05, 84.1e3, 101.1e3, 98.6e3],
+        [-0.62, 9.19, 228.9e3, 205.2e3, 143.6e3],
+        [-0.39, 2.86, 141.7e3, 315.9e3, 167.4e3],
+        [3.15, 857.9, 2222.0e3, 164.8e3, 116.3e3],
+    ]
+)
+_H0F_A = np.array([25.0, 80.0, 177.0, 395.0, 705.0])
+_H0F_B = np.array([24.0, 45.0, 68.0, 80.0, 105.0])
+#: Up to this many samples from the site, Δh is computed at every radial receiver;
+#: beyond, at this many receivers per doubling of distance.
+DH_DENSE = 32
+
+
+def itm_parameters(itm: ItmSettings) -> np.ndarray:
+    """The kernels' parameter vector for these settings."""
+    return np.array(
+        [
+            itm.surface_refractivity_n,
+            itm.ground_permittivity,
+            itm.ground_conductivity_s_per_m,
+            1.0 if itm.polarization == "vertical" else 0.0,
+            float(itm.climate_code),
+        ]
+    )
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+@jit
+def _aknfe(v2: float) -> float:
+    # Knife-edge attenuation as a function of ν² (ITM eq. 4.21 / 6.1).
+    if v2 < 5.76:
+        return 6.02 + 9.11 * math.sqrt(v2) - 1.27 * v2
+    return 12.953 + 4.343 * math.log(v2)
+
+
+@jit
+def _fht(x: float, pk: float) -> float:
+    # Height-gain function of the three-radii smooth-earth diffraction (eqs 6.2–6.7).
+    if x < 200.0:
+        w = -math.log(pk)
+        if pk < 1e-5 or x * w**3 > 5495.0:
+            out = -117.0
+            if x > 1.0:
+                out += 17.372 * math.log(x)
+            return out
+        return 2.5e-5 * x * x / pk - 8.686 * w - 15.0
+    out = 0.05751 * x - 4.343 * math.log(x)
+    if x < 2000.0:
+        w = 0.0134 * x * math.exp(-0.005 * x)
+        out = (1.0 - w) * out + w * (17.372 * math.log(x) - 117.0)
+    return out
+
+
+@jit
+def _h0f(r: float, et: float) -> float:
+    # Frequency-gain function H0 of troposcatter (eq. 6.13), interpolated in η_s.
+    it = int(et)
+    q = 0.0
+    if it <= 0:
+        it = 1
+    elif it >= 5:
+        it = 5
+    else:
+        q = et - it
+    x = (1.0 / r) ** 2
+    out = 4.343 * math.log((_H0F_A[it - 1] * x + _H0F_B[it - 1]) * x + 1.0)
+    if q != 0.0:
+        out = (1.0 - q) * out + q * 4.343 * math.log((_H0F_A[it] * x + _H0F_B[it]) * x + 1.0)
+    return out
+
+
+@jit
+def _ahd(td: float) -> float:
+    # F(θd) of troposcatter (eq. 6.9).
+    if td <= 10e3:
+        return 133.4 + 0.332e-3 * td - 4.343 * math.log(td)
+    if td <= 70e3:
+        return 104.6 + 0.212e-3 * td - 1.086 * math.log(td)
+    return 71.8 + 0.157e-3 * td + 2.171 * math.log(td)
+
+
+@jit
+def _dim(a: float, b: float) -> float:
+    return a - b if a > b else 0.0
+
+
+@jit
+def _fit_from_sums(
+    z: np.ndarray, s0: np.ndarray, s1: np.ndarray, xn: int, step: float, x1: float, x2: float
+) -> tuple[float, float]:
+    # z1sq1: least-squares line through z[xa..xb] (end points half weight), evaluated
+    # at 0 and xn; the interior sums come from prefix sums s0 (Σ z) and s1 (Σ i z).
+    xa = float(int(_dim(x1 / step, 0.0)))
+    xb = xn - float(int(_dim(xn, x2 / step)))
+    if xb <= xa:
+        xa = _dim(xa, 1.0)
+        xb = xn - _dim(xn, xb + 1.0)
+    ja = int(xa)
+    jb = int(xb)
+    width = xb - xa
+    x0 = -0.5 * width
+    xmid = xb + x0
+    inner0 = s0[jb] - s0[ja + 1] if jb > ja + 1 else 0.0
+    inner1 = s1[jb] - s1[ja + 1] if jb > ja + 1 else 0.0
+    a = 0.5 * (z[ja] + z[jb]) + inner0
+    b = 0.5 * (z[ja] - z[jb]) * x0 + (x0 - ja) * inner0 + inner1
+    a = a / width if width != 0.0 else 0.0
+    b = b * 12.0 / ((width * width + 2.0) * width) if width != 0.0 else 0.0
+    return a - b * xmid, a + b * (xn - xmid)
+
+
+@jit
+def _prefix_sums(z: np.ndarray, s0: np.ndarray, s1: np.ndarray) -> None:
+    s0[0] = 0.0
+    s1[0] = 0.0
+    for i in range(z.shape[0]):
+        s0[i + 1] = s0[i] + z[i]
+        s1[i + 1] = s1[i] + i * z[i]
+
+
+@jit
+def _dlthx(z: np.ndarray, xn: int, step: float, x1: float, x2: float, buf: np.ndarray) -> float:
+    # Δh: interdecile range of the profile between x1 and x2 after removing its
+    # least-squares line, from n = 10 ka - 5 points interpolated along it (ITM §48).
+    xa = x1 / step
+    xb = x2 / step
+    if xb - xa < 2.0:
+        return 0.0
+    ka = int(0.1 * (xb - xa + 8.0))
+    ka = min(max(4, ka), 25)
+    n = 10 * ka - 5
+    kb = n - ka + 1
+    sn = n - 1
+    xb = (xb - xa) / sn
+    k = int(xa + 1.0)
+    xa -= k
+    s = buf[:n]
+    for j in range(n):
+        while xa > 0.0 and k < xn:
+            xa -= 1.0
+            k += 1
+        s[j] = z[k] + (z[k] - z[k - 1]) * xa
+        xa += xb
+    # Fit over the n points (spacing 1): sums direct, the same formulas as _fit_from_sums.
+    a = 0.5 * (s[0] + s[n - 1])
+    x0 = -0.5 * sn
+    b = 0.5 * (s[0] - s[n - 1]) * x0
+    x = x0
+    for i in range(1, n - 1):
+        x += 1.0
+        a += s[i]
+        b += s[i] * x
+    a /= sn
+    b = b * 12.0 / ((sn * sn + 2.0) * sn)
+    z0 = a - b * (sn + x0)
+    zn = a + b * (sn - (sn + x0))
+    slope = (zn - z0) / sn
+    line = z0
+    for j in range(n):
+        s[j] -= line
+        line += slope
+    ordered = np.sort(s)
+    # qtile(ka-1) is the ka-th largest, qtile(kb-1) the kb-th largest.
+    return float((ordered[n - ka] - ordered[n - kb]) / (1.0 - 0.8 * math.exp(-(x2 - x1) / 50e3)))
+
+
+# --------------------------------------------------------------------------- lrprop + avar
+
+
+@jit
+def _adiff(
+    d: float,
+    wn: float,
+    gme: float,
+    dh: float,
+    dl0: float,
+    dl1: float,
+    dla: float,
+    tha: float,
+    qk: float,
+    wd1: float,
+    xd1: float,
+    afo: float,
+    aht: float,
+    xht: float,
+) -> float:
+    # Diffraction attenuation at d (ITM eq. 4.11): double knife edge and smooth earth,
+    # weighted by the terrain irregularity.
+    th = tha + d * gme
+    ds = d - dla
+    q = 0.0795775 * wn * ds * th * th
+    knife = _aknfe(q * dl0 / (ds + dl0)) + _aknfe(q * dl1 / (ds + dl1))
+    a = ds / th
+    wa = (a * wn) ** (1.0 / 3.0)
+    pk = qk / wa
+    q = (1.607 - pk) * 151.0 * wa * th + xht
+    ar = 0.05751 * q - 4.343 * math.log(q) - aht
+    q = (wd1 + xd1 / d) * min((1.0 - 0.8 * math.exp(-d / 50e3)) * dh * wn, 6283.2)
+    wd = 25.1 / (25.1 + math.sqrt(q))
+    return float(ar * wd + (1.0 - wd) * knife + afo)
+
+
+@jit
+def _alos(
+    d: float, wn: float, dh: float, he0: float, he1: float, zgnd: complex, emd: float, aed: float, wls: float
+) -> float:
+    # Line-of-sight attenuation at d (eq. 4.44): two-ray field blended with the
+    # extrapolated diffraction line.
+    q = (1.0 - 0.8 * math.exp(-d / 50e3)) * dh
+    s = 0.78 * q * math.exp(-((q / 16.0) ** 0.25))
+    q = he0 + he1
+    sps = q / math.sqrt(d * d + q * q)
+    r = (sps - zgnd) / (sps + zgnd) * math.exp(-min(10.0, wn * s * sps))
+    q = r.real * r.real + r.imag * r.imag
+    if q < 0.25 or q < sps:
+        r = r * math.sqrt(sps / q)
+    alos = emd * d + aed
+    q = wn * he0 * he1 * 2.0 / d
+    if q > 1.57:
+        q = 3.14 - 2.4649 / q
+    c = complex(math.cos(q), -math.sin(q)) + r
+    return (-4.343 * math.log(c.real * c.real + c.imag * c.imag) - alos) * wls + alos
+
+
+@jit
+def _ascat(
+    d: float,
+    wn: float,
+    gme: float,
+    ens: float,
+    he0: float,
+    he1: float,
+    the0: float,
+    the1: float,
+    tha: float,
+    ad: float,
+    rr: float,
+    etq: float,
+    h0s: float,
+) -> tuple[float, float]:
+    # Troposcatter attenuation at d (eq. 4.63); returns (attenuation, updated h0s).
+    if h0s > 15.0:
+        h0 = h0s
+    else:
+        th = the0 + the1 + d * gme
+        r2 = 2.0 * wn * th
+        r1 = r2 * he0
+        r2 = r2 * he1
+        if r1 < 0.2 and r2 < 0.2:
+            return 1001.0, h0s
+        ss = (d - ad) / (d + ad)
+        q = rr / ss
+        ss = max(0.1, ss)
+        q = min(max(0.1, q), 10.0)
+        z0 = (d - ad) * (d + ad) * th * 0.25 / d
+        et = (etq * math.exp(-(min(1.7, z0 / 8.0e3) ** 6)) + 1.0) * z0 / 1.7556e3
+        ett = max(et, 1.0)
+        h0 = (_h0f(r1, ett) + _h0f(r2, ett)) * 0.5
+        h0 += min(h0, (1.38 - math.log(ett)) * math.log(ss) * math.log(q) * 0.49)
+        h0 = _dim(h0, 0.0)
+        if et < 1.0:
+            h0 = et * h0 + (1.0 - et) * 4.343 * math.log(
+                ((1.0 + 1.4142 / r1) * (1.0 + 1.4142 / r2)) ** 2 * (r1 + r2) / (r1 + r2 + 2.8284)
+            )
+        if h0 > 15.0 and h0s >= 0.0:
+            h0 = h0s
+    th = tha + d * gme
+    return _ahd(th * d) + 4.343 * math.log(47.7 * wn * th**4) - 0.1 * (ens - 301.0) * math.exp(
+        -th * d / 40e3
+    ) + h0, h0
+
+
+@jit
+def itm_core(
+    dist: float,
+    hg0: float,
+    hg1: float,
+    he0: float,
+    he1: float,
+    dl0: float,
+    dl1: float,
+    the0: float,
+    the1: float,
+    dh: float,
+    f_mhz: float,
+    params: np.ndarray,
+) -> float:
+    """Median basic transmission loss (dB) from the profile's horizon and height parameters."""
+    ens = params[0]
+    wn = f_mhz / 47.7
+    gme = 157e-9 * (1.0 - 0.04665 * math.exp(ens / 179.3))
+    zq = complex(params[1], 376.62 * params[2] / wn)
+    zgnd = cmath.sqrt(zq - 1.0)
+    if params[3] != 0.0:
+        zgnd = zgnd / zq
+    # --- lrprop setup (point-to-point: everything from this profile)
+    dls0 = math.sqrt(2.0 * he0 / gme)
+    dls1 = math.sqrt(2.0 * he1 / gme)
+    dlsa = dls0 + dls1
+    dla = dl0 + dl1
+    tha = max(the0 + the1, -dla * gme)
+    q = hg0 * hg1
+    qk = he0 * he1 - q
+    q += 10.0
+    wd1 = math.sqrt(1.0 + qk / q)
+    xd1 = dla + tha / gme
+    q = (1.0 - 0.8 * math.exp(-dlsa / 50e3)) * dh
+    q = 0.78 * q * math.exp(-((q / 16.0) ** 0.25))
+    afo = min(15.0, 2.171 * math.log(1.0 + 4.77e-4 * hg0 * hg1 * wn * q))
+    qk = 1.0 / abs(zgnd)
+    aht = 20.0
+    xht = 0.0
+    for j in range(2):
+        dl = dl0 if j == 0 else dl1
+        he = he0 if j == 0 else he1
+        a = 0.5 * dl * dl / he
+        wa = (a * wn) ** (1.0 / 3.0)
+        pk = qk / wa
+        q = (1.607 - pk) * 151.0 * wa * dl / a
+        xht += q
+        aht += _fht(q, pk)
+    xae = (wn * gme * gme) ** (-1.0 / 3.0)
+    d3 = max(dlsa, 1.3787 * xae + dla)
+    d4 = d3 + 2.7574 * xae
+    a3 = _adiff(d3, wn, gme, dh, dl0, dl1, dla, tha, qk, wd1, xd1, afo, aht, xht)
+    a4 = _adiff(d4, wn, gme, dh, dl0, dl1, dla, tha, qk, wd1, xd1, afo, aht, xht)
+    emd = (a4 - a3) / (d4 - d3)
+    aed = a3 - emd * d3
+    aref = 0.0
+    if dist < dlsa:
+        wls = 0.021 / (0.021 + wn * dh / max(10e3, dlsa))
+        d2 = dlsa
+        a2 = aed + d2 * emd
+        d0 = 1.908 * wn * he0 * he1
+        if aed >= 0.0:
+            d0 = min(d0, 0.5 * dla)
+            d1 = d0 + 0.25 * (dla - d0)
+        else:
+            d1 = max(-aed / emd, 0.25 * dla)
+        a1 = _alos(d1, wn, dh, he0, he1, zgnd, emd, aed, wls)
+        wq = False
+        ak1 = 0.0
+        ak2 = 0.0
+        if d0 < d1:
+            a0 = _alos(d0, wn, dh, he0, he1, zgnd, emd, aed, wls)
+            q = math.log(d2 / d0)
+            ak2 = max(
+                0.0,
+                ((d2 - d0) * (a1 - a0) - (d1 - d0) * (a2 - a0))
+                / ((d2 - d0) * math.log(d1 / d0) - (d1 - d0) * q),
+            )
+            wq = aed >= 0.0 or ak2 > 0.0
+            if wq:
+                ak1 = (a2 - a0 - ak2 * q) / (d2 - d0)
+                if ak1 < 0.0:
+                    ak1 = 0.0
+                    ak2 = _dim(a2, a0) / q
+                    if ak2 == 0.0:
+                        ak1 = emd
+        if not wq:
+            ak1 = _dim(a2, a1) / (d2 - d1)
+            ak2 = 0.0
+            if ak1 == 0.0:
+                ak1 = emd
+        ael = a2 - ak1 * d2 - ak2 * math.log(d2)
+        aref = ael + ak1 * dist + ak2 * math.log(dist)
+    else:
+        ad = dl0 - dl1
+        rr = he1 / he0
+        if ad < 0.0:
+            ad = -ad
+            rr = 1.0 / rr
+        etq = (5.67e-6 * ens - 2.32e-3) * ens + 0.031
+        h0s = -15.0
+        d5 = dla + 200e3
+        d6 = d5 + 200e3
+        a6, h0s = _ascat(d6, wn, gme, ens, he0, he1, the0, the1, tha, ad, rr, etq, h0s)
+        a5, h0s = _ascat(d5, wn, gme, ens, he0, he1, the0, the1, tha, ad, rr, etq, h0s)
+        if a5 < 1000.0:
+            ems = (a6 - a5) / 200e3
+            dx = max(max(dlsa, dla + 0.3 * xae * math.log(47.7 * wn)), (a5 - aed - ems * d5) / (emd - ems))
+            aes = (emd - ems) * dx + aed
+        else:
+            ems = emd
+            aes = aed
+            dx = 10e6
+        aref = aes + ems * dist if dist > dx else aed + emd * dist
+    aref = max(aref, 0.0)
+    # --- avar at the median: only the climate's V_med remains.
+    climate = int(params[4]) - 1
+    dexa = math.sqrt(18e6 * he0) + math.sqrt(18e6 * he1) + (575.7e12 / wn) ** (1.0 / 3.0)
+    de = 130e3 * dist / dexa if dist < dexa else 130e3 + dist - dexa
+    c = CLIMATE_VMD[climate]
+    ratio = (de / c[2]) ** 2
+    vmd = (c[0] + c[1] / (1.0 + ((de - c[3]) / c[4]) ** 2)) * ratio / (1.0 + ratio)
+    avar = aref - vmd
+    if avar < 0.0:
+        avar = avar * (29.0 - avar) / (29.0 - 10.0 * avar)
+    return float(8.685890 * math.log(2.0 * wn * dist) + avar)
+
+
+@jit
+def _effective_heights(
+    z: np.ndarray,
+    s0: np.ndarray,
+    s1: np.ndarray,
+    xn: int,
+    step: float,
+    dist: float,
+    hg0: float,
+    hg1: float,
+    dl0: float,
+    dl1: float,
+    dh: float,
+    gme: float,
+) -> tuple[float, float, float, float, float, float]:
+    # qlrpfl after the horizons and Δh: effective heights (and, for line-of-sight
+    # paths, horizon distances and angles) from least-squares fits of the profile.
+    xl0 = min(15.0 * hg0, 0.1 * dl0)
+    xl1 = dist - min(15.0 * hg1, 0.1 * dl1)
+    if dl0 + dl1 > 1.5 * dist:
+        za, zb = _fit_from_sums(z, s0, s1, xn, step, xl0, xl1)
+        he0 = hg0 + _dim(z[0], za)
+        he1 = hg1 + _dim(z[xn], zb)
+        dl0 = math.sqrt(2.0 * he0 / gme) * math.exp(-0.07 * math.sqrt(dh / max(he0, 5.0)))
+        dl1 = math.sqrt(2.0 * he1 / gme) * math.exp(-0.07 * math.sqrt(dh / max(he1, 5.0)))
+        q = dl0 + dl1
+        if q <= dist:
+            q = (dist / q) ** 2
+            he0 *= q
+            he1 *= q
+            dl0 = math.sqrt(2.0 * he0 / gme) * math.exp(-0.07 * math.sqrt(dh / max(he0, 5.0)))
+            dl1 = math.sqrt(2.0 * he1 / gme) * math.exp(-0.07 * math.sqrt(dh / max(he1, 5.0)))
+        q = math.sqrt(2.0 * he0 / gme)
+        the0 = (0.65 * dh * (q / dl0 - 1.0) - 2.0 * he0) / q
+        q = math.sqrt(2.0 * he1 / gme)
+        the1 = (0.65 * dh * (q / dl1 - 1.0) - 2.0 * he1) / q
+        return he0, he1, dl0, dl1, the0, the1
+    za, _ = _fit_from_sums(z, s0, s1, xn, step, xl0, 0.9 * dl0)
+    _, zb = _fit_from_sums(z, s0, s1, xn, step, dist - 0.9 * dl1, xl1)
+    return hg0 + _dim(z[0], za), hg1 + _dim(z[xn], zb), dl0, dl1, math.nan, math.nan
+
+
+@jit
+def _gme(params: np.ndarray) -> float:
+    return 157e-9 * (1.0 - 0.04665 * math.exp(params[0] / 179.3))
+
+
+@jit
+def profile_itm_db(
+    z: np.ndarray, step: float, hg0: float, hg1: float, f_mhz: float, params: np.ndarray
+) -> float:
+    """Median ITM loss of one profile ``z`` (``z[0]`` under the transmitter), dB."""
+    xn = z.shape[0] - 1
+    dist = xn * step
+    gme = _gme(params)
+    qc = 0.5 * gme
+    za = z[0] + hg0
+    zb = z[xn] + hg1
+    the1 = (zb - za) / dist
+    the0 = the1 - qc * dist
+    the1 = -the1 - qc * dist
+    dl0 = dist
+    dl1 = dist
+    blocked = False
+    for i in range(1, xn):
+        sa = i * step
+        sb = dist - sa
+        q = z[i] - (qc * sa + the0) * sa - za
+        if q > 0.0:
+            the0 += q / sa
+            dl0 = sa
+            blocked = True
+        if blocked:
+            q = z[i] - (qc * sb + the1) * sb - zb
+            if q > 0.0:
+                the1 += q / sb
+                dl1 = sb
+    buf = np.empty(250)
+    dh = _dlthx(z, xn, step, min(15.0 * hg0, 0.1 * dl0), dist - min(15.0 * hg1, 0.1 * dl1), buf)
+    s0 = np.empty(xn + 2)
+    s1 = np.empty(xn + 2)
+    _prefix_sums(z, s0, s1)
+    he0, he1, dl0b, dl1b, the0b, the1b = _effective_heights(
+        z, s0, s1, xn, step, dist, hg0, hg1, dl0, dl1, dh, gme
+    )
+    if the0b == the0b:
+        dl0, dl1, the0, the1 = dl0b, dl1b, the0b, the1b
+    return itm_core(dist, hg0, hg1, he0, he1, dl0, dl1, the0, the1, dh, f_mhz, params)
+
+
+@jit
+def _dh_scheduled(k: int) -> bool:
+    if k <= DH_DENSE:
+        return True
+    stride = 1
+    while k >= 2 * DH_DENSE * stride:
+        stride *= 2
+    return k % stride == 0
+
+
+@jit
+def _horizons(
+    z: np.ndarray,
+    k: int,
+    step: float,
+    za: float,
+    zb: float,
+    qc: float,
+    best_angle: float,
+    best_at: float,
+    hull: np.ndarray,
+    n_hull: int,
+    curved: np.ndarray,
+) -> tuple[float, float, float, float]:
+    # hzns for receiver k from the running transmitter horizon and the hull: the
+    # points above the direct ray are the same seen from either end, so the
+    # receiver's horizon is the hull point steepest from it whenever the path is
+    # obstructed at all.
+    dist = k * step
+    the1 = (zb - za) / dist
+    the0 = the1 - qc * dist
+    the1 = -the1 - qc * dist
+    dl0 = dist
+    dl1 = dist
+    if best_angle > the0:
+        the0 = best_angle
+        dl0 = best_at
+        j = _hull_tangent(hull, n_hull, curved, k, zb - qc * dist * dist)
+        sb = dist - j * step
+        b = (z[j] - zb) / sb - qc * sb
+        if b > the1:
+            the1 = b
+            dl1 = sb
+    return the0, the1, dl0, dl1
+
+
+@jit
+def radial_itm(
+    z: np.ndarray,
+    step: float,
+    hg0: float,
+    hg1: float,
+    f_mhz: float,
+    params: np.ndarray,
+    k_from: int,
+    out: np.ndarray,
+) -> None:
+    """Median ITM loss with each sample ``k ≥ k_from`` of a radial as the receiver (into ``out[k]``)."""
+    n_samples = z.shape[0]
+    if n_samples < 2:
+        return
+    gme = _gme(params)
+    qc = 0.5 * gme
+    za = z[0] + hg0
+    curved = np.empty(n_samples)
+    for i in range(n_samples):
+        x = i * step
+        curved[i] = z[i] - qc * x * x
+    hull = np.empty(n_samples, dtype=np.int64)
+    s0 = np.empty(n_samples + 1)
+    s1 = np.empty(n_samples + 1)
+    _prefix_sums(z, s0, s1)
+    buf = np.empty(250)
+    dh = np.zeros(n_samples)
+    known = np.zeros(n_samples, dtype=np.bool_)
+    # Δh is needed at the scheduled receivers around k_from and beyond (the one
+    # before k_from lies at most k/64 earlier), and at the last sample.
+    dh_from = max(k_from - k_from // 16 - 2, 1)
+    for phase in range(2):
+        # Phase 0: Δh at the scheduled receivers. Phase 1: every receiver.
+        best_angle = -math.inf
+        best_at = 0.0
+        n_hull = 0
+        prev = -1
+        nxt = -1
+        for k in range(1, n_samples):
+            if k >= 2:
+                i = k - 1
+                sa = i * step
+                angle = (z[i] - za) / sa - qc * sa
+                if angle > best_angle:
+                    best_angle = angle
+                    best_at = sa
+                n_hull = _hull_push(hull, n_hull, curved, i)
+            if phase == 0:
+                if k < dh_from or not (_dh_scheduled(k) or k == n_samples - 1):
+                    continue
+            elif known[k]:
+                prev = k
+            if phase == 1 and k < k_from:
+                continue
+            dist = k * step
+            zb = z[k] + hg1
+            the0, the1, dl0, dl1 = _horizons(
+                z, k, step, za, zb, qc, best_angle, best_at, hull, n_hull, curved
+            )
+            if phase == 0:
+                dh[k] = _dlthx(z, k, step, min(15.0 * hg0, 0.1 * dl0), dist - min(15.0 * hg1, 0.1 * dl1), buf)
+                known[k] = True
+                continue
+            if known[k]:
+                dh_k = dh[k]
+            else:
+                if nxt <= k:
+                    nxt = k + 1
+                    while not known[nxt]:
+                        nxt += 1
+                dh_k = dh[prev] + (dh[nxt] - dh[prev]) * (k - prev) / (nxt - prev)
+            he0, he1, dl0b, dl1b, the0b, the1b = _effective_heights(
+                z, s0, s1, k, step, dist, hg0, hg1, dl0, dl1, dh_k, gme
+            )
+            if the0b == the0b:
+                dl0, dl1, the0, the1 = dl0b, dl1b, the0b, the1b
+            out[k] = itm_core(dist, hg0, hg1, he0, he1, dl0, dl1, the0, the1, dh_k, f_mhz, params)

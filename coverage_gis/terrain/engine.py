@@ -1,0 +1,478 @@
+"""The terrain engine: profiles for many pairs and many sites at once, with a per-site cache.
+
+This module owns the batched, threaded side of terrain losses on one DEM:
+
+* :meth:`TerrainEngine.pair_loss_db` — the loss of each (site, receiver) pair from its
+  own profile (villages and places: exact point-to-point paths); known pairs come
+  from the :class:`~coverage_gis.terrain.cache.SiteCache`, the rest are computed in
+  one batched pass.
+* :meth:`TerrainEngine.radial_grids` — for each site, radials every ``step_m`` with
+  every sample as a receiver, computed in one pass over all (site, radial) tasks.
+  Radials are a binary tree: close to the site only every 2^j-th radial is evaluated,
+  so that the spacing between evaluated radials stays at most ``arc_m`` (a raster
+  pixel) at every distance and the work follows the number of pixels, not radials ×
+  samples. :class:`RadialGrid` answers, for any point within its radius, the nearest
+  evaluated sample.
+
+What a loss *means* depends on the method (``terrain.method``):
+``delta_bullington`` — the terrain's excess diffraction over a smooth earth, added to
+the link budget's empirical path loss; ``itm`` — the whole basic transmission loss.
+The compiled kernels run in threads (they release the GIL), each on its own slice of
+preallocated outputs: results do not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from coverage_gis._arrays import distinct_rows
+from coverage_gis.terrain.cache import SiteCache, SiteKey, receiver_keys
+from coverage_gis.terrain.dem import Bounds, Dem, MetricSampler
+
+if TYPE_CHECKING:
+    from coverage_gis.models.settings import TerrainSettings
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+Float32Array = NDArray[np.float32]
+
+#: Mean earth radius, metres.
+EARTH_RADIUS_M = 6_371_000.0
+#: Speed of light, m/s.
+SPEED_OF_LIGHT_M_S = 299_792_458.0
+#: Default byte budget of the per-site cache.
+DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
+#: A DEM window larger than this many posts is not kept around for later requests.
+_MAX_KEPT_POSTS = 64_000_000
+#: Radials near the site: at least this many are evaluated at every distance.
+_MIN_RADIALS = 16
+
+
+def wavelength_m(band_mhz: FloatArray | float) -> FloatArray:
+    """Wavelength of a carrier, metres."""
+    return np.asarray(SPEED_OF_LIGHT_M_S / (np.asarray(band_mhz, dtype=np.float64) * 1e6), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class RadialGrid:
+    """Terrain losses on the radials of one site (see the module docstring).
+
+    Attributes
+    ----------
+    x_m, y_m, ground_m
+        The site and the ground under it.
+    step_m
+        Sample spacing along each radial (sample ``k`` at ``k * step_m``).
+    level_of_sample
+        ``j`` of each sample: there only radials ``a`` with ``a % 2**j == 0`` hold values.
+    loss_db, sample_ground_m
+        ``(radials, samples)``: the loss toward each sample as the receiver (NaN where
+        the radial is not evaluated) and the ground height there.
+    """
+
+    x_m: float
+    y_m: float
+    ground_m: float
+    step_m: float
+    level_of_sample: IntArray
+    loss_db: Float32Array
+    sample_ground_m: Float32Array
+
+    @property
+    def radius_m(self) -> float:
+        """Distance of the last sample."""
+        return float((self.loss_db.shape[1] - 1) * self.step_m)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held, bytes."""
+        return int(self.loss_db.nbytes + self.sample_ground_m.nbytes + self.level_of_sample.nbytes)
+
+    def lookup(self, dx_m: FloatArray, dy_m: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Loss and ground of the evaluated sample nearest to each offset (east, north) from the site.
+
+        Offsets beyond :attr:`radius_m` take the last sample of their radial.
+        """
+        n_radials, n_samples = self.loss_db.shape
+        dist = np.hypot(dx_m, dy_m)
+        k = np.minimum(np.rint(dist / self.step_m).astype(np.int64), n_samples - 1)
+        span = np.left_shift(1, self.level_of_sample[k])
+        turn = np.mod(np.arctan2(dx_m, dy_m), 2.0 * np.pi) / (2.0 * np.pi)
+        radial = np.mod(np.rint(turn * n_radials / span).astype(np.int64) * span, n_radials)
+        return (
+            np.asarray(self.loss_db[radial, k], dtype=np.float64),
+            np.asarray(self.sample_ground_m[radial, k], dtype=np.float64),
+        )
+
+
+@dataclass(frozen=True)
+class SiteArrays:
+    """Distinct radio sites: position, ground, antenna height above ground, carrier."""
+
+    x_m: FloatArray
+    y_m: FloatArray
+    ground_m: FloatArray
+    antenna_m: FloatArray
+    band_mhz: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.x_m.shape[0])
+
+
+def radial_layout(radius_m: float, step_m: float, arc_m: float) -> tuple[int, IntArray, IntArray]:
+    """Radial count, level of each sample and first evaluated sample of each radial.
+
+    ``n = n0 · 2**m`` radials keep the outermost spacing at most ``arc_m``; sample ``k``
+    is served by every ``2**j(k)``-th radial, ``j`` as large as keeps the spacing
+    ``2π k step / (n / 2**j)`` at most ``arc_m`` (and never below ``_MIN_RADIALS``
+    radials).
+    """
+    n_samples = max(math.ceil(radius_m / step_m - 1e-9), 1) + 1
+    needed = max(math.ceil(2.0 * math.pi * (n_samples - 1) * step_m / arc_m), _MIN_RADIALS)
+    m = max(math.floor(math.log2(needed / _MIN_RADIALS)), 0)
+    n = math.ceil(needed / 2**m) * 2**m
+    k = np.arange(n_samples, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        level = np.floor(np.log2(n * arc_m / (2.0 * math.pi * np.maximum(k, 1e-9) * step_m)))
+    level = np.clip(level, 0, m).astype(np.int64)
+    # First sample each level serves from (levels only fall with distance).
+    start = np.array([int(np.argmax(level <= j)) for j in range(m + 1)], dtype=np.int64)
+    radials = np.arange(n, dtype=np.int64)
+    trailing = np.full(n, m, dtype=np.int64)
+    nonzero = radials > 0
+    # a & -a is a's lowest set bit, a power of two: its log2 is exact.
+    lowest = (radials[nonzero] & -radials[nonzero]).astype(np.float64)
+    trailing[nonzero] = np.minimum(np.log2(lowest).astype(np.int64), m)
+    return n, level, np.maximum(start[trailing], 1)
+
+
+class TerrainEngine:
+    """Terrain losses on one DEM for one metric CRS.
+
+    Parameters
+    ----------
+    dem
+        The terrain source.
+    metric_crs
+        CRS of every coordinate handed in.
+    terrain
+        Method, sample spacing, earth radius factor, ITM parameters.
+    workers
+        Threads; None = all CPUs.
+    cache_bytes
+        Budget of the per-site cache (0 = no caching).
+    """
+
+    def __init__(
+        self,
+        dem: Dem,
+        metric_crs: str,
+        terrain: TerrainSettings,
+        *,
+        workers: int | None = None,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+    ) -> None:
+        self.dem = dem
+        self.metric_crs = metric_crs
+        self.terrain = terrain
+        self.workers = max(1, (os.cpu_count() or 1) if workers is None else int(workers))
+        self.cache: SiteCache[RadialGrid] = SiteCache(cache_bytes)
+        self.earth_radius_m = terrain.earth_radius_factor * EARTH_RADIUS_M
+        self._sampler: MetricSampler | None = None
+        self._sampler_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ DEM access
+
+    def sampler(self, bounds_m: Bounds) -> MetricSampler:
+        """A DEM window with its lattice covering ``bounds_m`` (reused while it covers)."""
+        with self._sampler_lock:
+            current = self._sampler
+            if current is not None and current.covers(bounds_m):
+                return current
+            wanted = bounds_m
+            if current is not None:
+                ny, nx = current.lattice_col.shape
+                union = (
+                    min(bounds_m[0], current.x0),
+                    min(bounds_m[1], current.y0),
+                    max(bounds_m[2], current.x0 + (nx - 1) * current.step),
+                    max(bounds_m[3], current.y0 + (ny - 1) * current.step),
+                )
+                # Grow the kept window only while it stays modest; else read just this one.
+                area = (union[2] - union[0]) * (union[3] - union[1])
+                if area <= 4.0 * max((bounds_m[2] - bounds_m[0]) * (bounds_m[3] - bounds_m[1]), 1.0):
+                    wanted = union
+            found = MetricSampler.for_bounds(self.dem, self.metric_crs, _pad(wanted, 200.0))
+            if found.window.heights_m.size <= _MAX_KEPT_POSTS:
+                self._sampler = found
+            return found
+
+    def ground_m(self, x_m: FloatArray, y_m: FloatArray) -> FloatArray:
+        """Bilinear DEM height at metric points (NaN off the DEM and on voids)."""
+        from coverage_gis.terrain._sampling import ground_at_points
+
+        x = np.ascontiguousarray(x_m, dtype=np.float64)
+        y = np.ascontiguousarray(y_m, dtype=np.float64)
+        out = np.full(x.shape, np.nan)
+        ok = np.isfinite(x) & np.isfinite(y)
+        if not ok.any():
+            return out
+        s = self.sampler(_bounds_of(x[ok], y[ok]))
+        got = np.empty(int(ok.sum()))
+        ground_at_points(x[ok], y[ok], *s.kernel_args(), got)
+        out[ok] = got
+        return out
+
+    # ------------------------------------------------------------------ cache keys
+
+    def site_key(self, site: SiteArrays, index: int, receiver_height_m: float) -> SiteKey:
+        """The cache key of site ``index``."""
+        t = self.terrain
+        itm = t.itm
+        params: tuple[float | str, ...] = (t.step_m, t.earth_radius_factor)
+        if t.method == "itm":
+            params += (
+                itm.climate,
+                itm.surface_refractivity_n,
+                itm.ground_permittivity,
+                itm.ground_conductivity_s_per_m,
+                itm.polarization,
+            )
+        return SiteKey(
+            x_m=round(float(site.x_m[index]), 3),
+            y_m=round(float(site.y_m[index]), 3),
+            ground_m=round(float(site.ground_m[index]), 2),
+            antenna_m=round(float(site.antenna_m[index]), 3),
+            band_mhz=round(float(site.band_mhz[index]), 6),
+            receiver_height_m=round(float(receiver_height_m), 3),
+            method=t.method,
+            params=params,
+            dem=self.dem.identity,
+        )
+
+    # ------------------------------------------------------------------ pairs
+
+    def pair_loss_db(
+        self,
+        sites: SiteArrays,
+        site_index: IntArray,
+        rx_x_m: FloatArray,
+        rx_y_m: FloatArray,
+        rx_ground_m: FloatArray,
+        receiver_height_m: float,
+    ) -> FloatArray:
+        """Terrain loss of each (site, receiver) pair, dB, from its own profile.
+
+        Pairs already known to the cache are not recomputed.
+        """
+        n = int(site_index.shape[0])
+        if n == 0:
+            return np.empty(0, dtype=np.float64)
+        keys = [self.site_key(sites, int(i), receiver_height_m) for i in range(len(sites))]
+        rkeys = receiver_keys(rx_x_m, rx_y_m)
+        # One profile per distinct (site, receiver): the sectors and operators of a site
+        # share it.
+        first, distinct_of = distinct_rows(np.column_stack([site_index, rkeys]))
+        loss = np.full(first.size, np.nan)
+        starts = np.flatnonzero(np.append(True, np.diff(site_index[first]) != 0))
+        groups = np.split(np.arange(first.size), starts[1:])
+        for group in groups:
+            found, values = self.cache.pair_lookup(
+                keys[int(site_index[first[group[0]]])], rkeys[first[group]]
+            )
+            loss[group[found]] = values[found]
+        todo = np.flatnonzero(np.isnan(loss))
+        if todo.size:
+            pick = first[todo]
+            loss[todo] = self._compute_pairs(
+                sites, site_index[pick], rx_x_m[pick], rx_y_m[pick], rx_ground_m[pick], receiver_height_m
+            )
+            missing = np.zeros(first.size, dtype=bool)
+            missing[todo] = True
+            for group in groups:
+                new_here = group[missing[group]]
+                if new_here.size:
+                    self.cache.pair_store(
+                        keys[int(site_index[first[new_here[0]]])], rkeys[first[new_here]], loss[new_here]
+                    )
+        return np.asarray(loss[distinct_of], dtype=np.float64)
+
+    def _compute_pairs(
+        self,
+        sites: SiteArrays,
+        site_index: IntArray,
+        rx_x: FloatArray,
+        rx_y: FloatArray,
+        rx_ground: FloatArray,
+        receiver_height_m: float,
+    ) -> FloatArray:
+
+        sx = np.ascontiguousarray(sites.x_m[site_index])
+        sy = np.ascontiguousarray(sites.y_m[site_index])
+        xs = np.concatenate([sx, rx_x])
+        ys = np.concatenate([sy, rx_y])
+        s = self.sampler(_bounds_of(xs, ys))
+        # Sampling a profile finer than the DEM's posts only interpolates between them.
+        step = max(self.terrain.step_m, s.post_spacing_m)
+        out = np.empty(site_index.shape[0])
+        args = (
+            sx,
+            sy,
+            np.ascontiguousarray(rx_x, dtype=np.float64),
+            np.ascontiguousarray(rx_y, dtype=np.float64),
+            np.ascontiguousarray(sites.ground_m[site_index]),
+            np.ascontiguousarray(rx_ground, dtype=np.float64),
+            np.ascontiguousarray(sites.antenna_m[site_index]),
+            float(receiver_height_m),
+            wavelength_m(sites.band_mhz[site_index]),
+        )
+        from coverage_gis.terrain._drivers import pairs_pass
+
+        method, params = self._kernel_method()
+        self._threads(
+            out.size, lambda a, b: pairs_pass(a, b, *args, method, params, step, *s.kernel_args(), out)
+        )
+        return out
+
+    # ------------------------------------------------------------------ radials
+
+    def radial_grids(
+        self,
+        sites: SiteArrays,
+        radius_m: FloatArray,
+        receiver_height_m: float,
+        *,
+        arc_m: float | None = None,
+    ) -> list[RadialGrid]:
+        """One :class:`RadialGrid` per site, out to ``radius_m[i]`` (cached per site).
+
+        ``arc_m`` is the widest spacing allowed between evaluated radials (default: the
+        sample step, i.e. one raster pixel).
+        """
+        step = self.terrain.step_m
+        arc = step if arc_m is None else float(arc_m)
+        grids: list[RadialGrid | None] = []
+        keys = [self.site_key(sites, i, receiver_height_m) for i in range(len(sites))]
+        for i, key in enumerate(keys):
+            grids.append(self.cache.grid_get(key, float(radius_m[i])))
+        todo = [i for i, g in enumerate(grids) if g is None]
+        if todo:
+            for i, grid in zip(
+                todo, self._compute_radials(sites, todo, radius_m, receiver_height_m, arc), strict=True
+            ):
+                grids[i] = grid
+                self.cache.grid_put(keys[i], float(radius_m[i]), grid, grid.nbytes)
+        return [g for g in grids if g is not None]
+
+    def _compute_radials(
+        self, sites: SiteArrays, todo: list[int], radius_m: FloatArray, receiver_height_m: float, arc: float
+    ) -> list[RadialGrid]:
+
+        step = self.terrain.step_m
+        idx = np.asarray(todo, dtype=np.int64)
+        layouts = [radial_layout(float(radius_m[i]), step, arc) for i in todo]
+        n_radials = np.array([lay[0] for lay in layouts], dtype=np.int64)
+        n_samples = np.array([lay[1].shape[0] for lay in layouts], dtype=np.int64)
+        sizes = n_radials * n_samples
+        offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        radial_offset = np.concatenate([[0], np.cumsum(n_radials)[:-1]]).astype(np.int64)
+        k_from = np.concatenate([lay[2] for lay in layouts]).astype(np.int64)
+        task_site = np.repeat(np.arange(idx.size, dtype=np.int64), n_radials)
+        task_radial = np.concatenate([np.arange(n, dtype=np.int64) for n in n_radials])
+        loss = np.full(int(sizes.sum()), np.nan, dtype=np.float32)
+        ground = np.empty(int(sizes.sum()), dtype=np.float32)
+        reach = radius_m[idx] + step
+        sx = np.ascontiguousarray(sites.x_m[idx])
+        sy = np.ascontiguousarray(sites.y_m[idx])
+        s = self.sampler(
+            (
+                float((sx - reach).min()),
+                float((sy - reach).min()),
+                float((sx + reach).max()),
+                float((sy + reach).max()),
+            )
+        )
+        per_site = (
+            task_site,
+            task_radial,
+            sx,
+            sy,
+            np.ascontiguousarray(sites.ground_m[idx]),
+            np.ascontiguousarray(sites.antenna_m[idx]),
+            wavelength_m(sites.band_mhz[idx]),
+            n_radials,
+            n_samples,
+            offset,
+            radial_offset,
+            k_from,
+            float(receiver_height_m),
+        )
+        from coverage_gis.terrain._drivers import radials_pass
+
+        method, params = self._kernel_method()
+        self._threads(
+            task_site.size,
+            lambda a, b: radials_pass(a, b, *per_site, method, params, step, *s.kernel_args(), loss, ground),
+        )
+        grids = []
+        for j, i in enumerate(todo):
+            shape = (int(n_radials[j]), int(n_samples[j]))
+            block = slice(int(offset[j]), int(offset[j] + sizes[j]))
+            row_loss = loss[block].reshape(shape)
+            grids.append(
+                RadialGrid(
+                    x_m=float(sites.x_m[i]),
+                    y_m=float(sites.y_m[i]),
+                    ground_m=float(sites.ground_m[i]),
+                    step_m=step,
+                    level_of_sample=layouts[j][1],
+                    loss_db=row_loss,
+                    sample_ground_m=ground[block].reshape(shape),
+                )
+            )
+        return grids
+
+    def _kernel_method(self) -> tuple[int, FloatArray]:
+        from coverage_gis.terrain import _drivers
+
+        if self.terrain.method == "itm":
+            from coverage_gis.terrain._itm import itm_parameters
+
+            return _drivers.ITM, np.asarray(itm_parameters(self.terrain.itm), dtype=np.float64)
+        return _drivers.DELTA_BULLINGTON, np.array([self.earth_radius_m])
+
+    # ------------------------------------------------------------------ threads
+
+    def _threads(self, n_items: int, run: Callable[[int, int], None]) -> None:
+        # Contiguous slices, a few per worker so uneven items (long and short paths,
+        # cheap and costly radials) still balance.
+        if n_items == 0:
+            return
+        parts = min(n_items, self.workers * 8)
+        edges = np.linspace(0, n_items, parts + 1).astype(np.int64)
+        slices = [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
+        if self.workers == 1 or len(slices) == 1:
+            for a, b in slices:
+                run(a, b)
+            return
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for future in [pool.submit(run, a, b) for a, b in slices]:
+                future.result()
+
+
+def _pad(bounds: Bounds, margin: float) -> Bounds:
+    return (bounds[0] - margin, bounds[1] - margin, bounds[2] + margin, bounds[3] + margin)
+
+
+def _bounds_of(x: FloatArray, y: FloatArray) -> Bounds:
+    return (float(np.min(x)), float(np.min(y)), float(np.max(x)), float(np.max(y)))

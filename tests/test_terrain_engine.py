@@ -1,0 +1,166 @@
+"""The terrain engine: per-site cache, radial grids against point-to-point pairs, rasters, GeoTIFFs.
+
+DEM: synthetic Gaussian hills (EPSG:32649, 30 m pixels) written into tmp_path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from coverage_gis.models import load_model_settings
+from coverage_gis.models.base import CellArrays
+from coverage_gis.models.terrain import TerrainModel
+from coverage_gis.terrain.engine import radial_layout
+from coverage_gis.terrain.raster import signal_raster, write_signal_geotiff
+from tests.test_models_radius import make_cells, make_receivers
+from tests.test_models_terrain import METRIC, X0, Y0, write_dem
+
+
+@pytest.fixture(scope="module")
+def hills(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = np.random.default_rng(11)
+    n = 400  # 12 km square, 30 m pixels, from X0 - 6 km
+    centres = np.arange(n) * 30.0 + 15.0 - 6000.0
+    xx, yy = np.meshgrid(centres, centres[::-1])
+    heights = np.full((n, n), 20.0)
+    for _ in range(10):
+        cx, cy = rng.uniform(-5000, 5000, 2)
+        heights += rng.uniform(40, 250) * np.exp(
+            -((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * rng.uniform(300, 1500) ** 2)
+        )
+    return write_dem(
+        tmp_path_factory.mktemp("hills") / "hills.tif",
+        heights,
+        west=X0 - 6000.0,
+        north=Y0 + 6000.0,
+        pixel=30.0,
+        crs=METRIC,
+    )
+
+
+def model_for(dem: Path, method: str = "delta_bullington", **kw: object) -> TerrainModel:
+    base = load_model_settings()
+    settings = dataclasses.replace(base, terrain=dataclasses.replace(base.terrain, method=method))
+    return TerrainModel(settings, dem, METRIC, **kw)  # type: ignore[arg-type]
+
+
+def three_sites() -> CellArrays:
+    return make_cells(
+        [(X0, Y0), (X0 + 2500.0, Y0 + 1000.0), (X0 - 2000.0, Y0 - 1500.0)], tech="4G", environment="rural"
+    )
+
+
+def grid_receivers(step: float = 400.0) -> tuple[np.ndarray, np.ndarray]:
+    g = np.arange(-5000.0, 5001.0, step)
+    gx, gy = np.meshgrid(X0 + g, Y0 + g)
+    return gx.ravel(), gy.ravel()
+
+
+def count_profiles(model: TerrainModel) -> list[set[tuple[float, float]]]:
+    """Wrap the engine so each batch records the sites it drew profiles from."""
+    calls: list[set[tuple[float, float]]] = []
+    original = model.engine._compute_pairs
+
+    def spy(sites, site_index, *args):  # type: ignore[no-untyped-def]
+        calls.append({(float(sites.x_m[i]), float(sites.y_m[i])) for i in np.unique(site_index)})
+        return original(sites, site_index, *args)
+
+    model.engine._compute_pairs = spy  # type: ignore[method-assign]
+    return calls
+
+
+def test_a_site_edit_recomputes_that_site_only(hills: Path) -> None:
+    model = model_for(hills, workers=1)
+    calls = count_profiles(model)
+    from coverage_gis.models.base import ReceiverArrays
+
+    receivers = ReceiverArrays(*grid_receivers())
+    cells = three_sites()
+    before = model.candidate_pairs(receivers, cells)
+    assert len(calls) == 1
+    assert len(calls[0]) == 3
+    # Same network again: everything from the cache.
+    again = model.candidate_pairs(receivers, cells)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(again.signal_dbm, before.signal_dbm)
+    # Azimuth, tilt and EIRP do not enter the terrain loss: still nothing to draw.
+    turned = dataclasses.replace(
+        cells, azimuth_deg=np.array([0.0, 120.0, 240.0]), eirp_dbm=cells.eirp_dbm - 3.0
+    )
+    model.candidate_pairs(receivers, turned)
+    assert len(calls) == 1
+    # Moving one site draws that site's profiles only.
+    moved = dataclasses.replace(cells, x_m=cells.x_m + np.array([0.0, 300.0, 0.0]))
+    after = model.candidate_pairs(receivers, moved)
+    assert calls[1] == {(X0 + 2800.0, Y0 + 1000.0)}
+    # ... and equals a fresh model's answer.
+    fresh = model_for(hills, workers=1).candidate_pairs(receivers, moved)
+    np.testing.assert_array_equal(after.signal_dbm, fresh.signal_dbm)
+
+
+@pytest.mark.parametrize("method", ["delta_bullington", "itm"])
+def test_radial_grid_samples_equal_point_to_point_pairs(hills: Path, method: str) -> None:
+    # Radial 0 points north and is evaluated at every sample: a receiver exactly on one
+    # of its samples has the very same profile as its own point-to-point path.
+    model = model_for(hills, method, workers=1)
+    cells = make_cells([(X0 + 100.0, Y0 - 200.0)], tech="4G", environment="rural")
+    k = np.array([20, 57, 101, 115])
+    x = np.full(k.size, X0 + 100.0)
+    y = Y0 - 200.0 + 30.0 * k
+    best, best_cell = model.best_signal_at(x, y, cells)
+    pairs = model.candidate_pairs(make_receivers(list(zip(x, y, strict=True))), cells)
+    order = np.argsort(pairs.receiver)
+    assert best_cell.tolist() == [0, 0, 0, 0]
+    # ITM's radial pass interpolates Δh between receivers where it is not computed.
+    np.testing.assert_allclose(best, pairs.signal_dbm[order], atol=1e-6 if method != "itm" else 1.5)
+
+
+def test_raster_best_server_and_geotiff(hills: Path, tmp_path: Path) -> None:
+    model = model_for(hills)
+    cells = three_sites()
+    bounds = (X0 - 3000.0, Y0 - 3000.0, X0 + 3000.0, Y0 + 3000.0)
+    raster = signal_raster(model, cells, bounds, pixel_m=60.0)
+    assert raster.shape == (100, 100)
+    singles = np.stack(
+        [signal_raster(model, cells.take(np.array([i])), bounds, pixel_m=60.0).signal_dbm for i in range(3)]
+    )
+    filled = np.where(np.isnan(singles), -np.inf, singles)
+    np.testing.assert_array_equal(
+        raster.signal_dbm, np.where(np.isneginf(filled.max(0)), np.nan, filled.max(0))
+    )
+    reached = np.isfinite(raster.signal_dbm)
+    np.testing.assert_array_equal(raster.best_cell[reached], filled.argmax(0)[reached])
+    assert (raster.best_cell[~reached] == -1).all()
+    path = write_signal_geotiff(raster, tmp_path / "signal.tif")
+    with rasterio.open(path) as src:
+        assert src.crs.to_string() == METRIC
+        assert src.transform == raster.transform
+        np.testing.assert_array_equal(src.read(1), raster.signal_dbm)
+
+
+def test_rasters_do_not_depend_on_threads_or_the_cache(hills: Path) -> None:
+    cells = three_sites()
+    bounds = (X0 - 2000.0, Y0 - 2000.0, X0 + 2000.0, Y0 + 2000.0)
+    one = signal_raster(model_for(hills, workers=1, cache_bytes=0), cells, bounds).signal_dbm
+    model = model_for(hills, workers=2)
+    two = signal_raster(model, cells, bounds).signal_dbm
+    cached = signal_raster(model, cells, bounds).signal_dbm
+    assert one.tobytes() == two.tobytes() == cached.tobytes()
+
+
+def test_radial_layout_keeps_evaluated_radials_within_one_arc() -> None:
+    n, level, k_from = radial_layout(10_000.0, 30.0, 30.0)
+    assert n * 30.0 >= 2 * np.pi * 10_000.0
+    k = np.arange(1, level.size)
+    # At sample k every 2**level-th radial is evaluated: their spacing is at most 30 m.
+    assert (2 * np.pi * k * 30.0 / (n / 2.0 ** level[1:]) <= 30.0 + 1e-9).all()
+    # Radial a is evaluated from k_from[a] on, which covers every level it serves.
+    for a in (0, 1, 2, 3, n // 2, n - 1):
+        lowest = int(np.log2(a & -a)) if a else 10**6
+        served = np.flatnonzero(level <= lowest)
+        assert served.size == 0 or k_from[a] <= max(served.min(), 1)
