@@ -245,7 +245,7 @@ def measurement_levels(
     leaving out clipped *measurements* would bias the fit (the choice is on the
     prediction, which the noise does not touch).
     """
-    base = settings or load_model_settings()
+    base = settings or load_model_settings(analysis.ws.model_settings_path)
     tests = analysis.layers.speed_tests
     if not len(tests):
         empty = np.zeros(0)
@@ -463,7 +463,8 @@ def calibrate(
     author
         Revision author when writing (default: the OS user).
     settings
-        Base model settings; the shipped ones when None.
+        Base model settings; the workspace's (its own ``coverage_models.yaml``, else the
+        shipped file) when None.
 
     Raises
     ------
@@ -475,7 +476,7 @@ def calibrate(
         raise LayerValidationError(
             f"cannot calibrate the {name} model; choose {', '.join(CALIBRATED_MODELS)}", field="model"
         )
-    base = settings or load_model_settings()
+    base = settings or load_model_settings(analysis.ws.model_settings_path)
     levels = measurement_levels(analysis, model_name=name, settings=base)
     total = len(analysis.layers.speed_tests)
     usable = np.isfinite(levels.predicted_dbm)

@@ -222,8 +222,9 @@ def village_evidence(
     return pd.concat(frames, ignore_index=True)
 
 
-def _thresholds() -> dict[str, float]:
-    return dict(load_model_settings().threshold_dbm)
+def _thresholds(analysis: Analysis) -> dict[str, float]:
+    """The serving level per technology of the workspace's model settings."""
+    return dict(load_model_settings(analysis.ws.model_settings_path).threshold_dbm)
 
 
 def list_challenges(
@@ -263,7 +264,9 @@ def list_challenges(
     decisions = analysis.overrides
     if len(tests):
         match = match_tests(villages, tests, metric_crs=analysis.metric_crs, radius_m=settings.radius_m)
-        evidence = village_evidence(villages, tests, match, thresholds_dbm=_thresholds(), settings=settings)
+        evidence = village_evidence(
+            villages, tests, match, thresholds_dbm=_thresholds(analysis), settings=settings
+        )
     else:
         evidence = pd.DataFrame(columns=list(EVIDENCE_COLUMNS))
     coverage = analysis.coverage.drop(columns="geometry", errors="ignore").set_index("village_id")

@@ -20,7 +20,7 @@ from coverage_gis.cli import main
 from coverage_gis.demo.measurements import generate_measurements
 from coverage_gis.engine import compute, load, workspace_model
 from coverage_gis.errors import LayerValidationError, WorkspaceError
-from coverage_gis.models import create_model, load_model_settings
+from coverage_gis.models import create_model, default_settings_path, load_model_settings
 from coverage_gis.models.base import ReceiverArrays
 from coverage_gis.models.pathloss import PathlossModel
 from coverage_gis.network import cell_table_from_layers
@@ -102,6 +102,17 @@ def test_no_offset_recovers_nothing(pathloss_ws: Workspace) -> None:
     _synthetic(pathloss_ws, offset_db=0.0, seed=5)
     report = calibrate(load(pathloss_ws))
     assert report.fitted.margin_db == pytest.approx(MARGIN_DB, abs=1.0)
+
+
+def test_the_workspace_s_own_model_settings_are_the_base(pathloss_ws: Workspace) -> None:
+    doc = yaml.safe_load(default_settings_path().read_text(encoding="utf-8"))
+    doc["pathloss"]["margin_db"] = MARGIN_DB - 3.0
+    (pathloss_ws.path / "coverage_models.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    compute(pathloss_ws)
+    _synthetic(pathloss_ws, offset_db=0.0, seed=5)  # drawn from the workspace's own budget
+    report = calibrate(load(pathloss_ws))
+    assert report.base_margin_db == MARGIN_DB - 3.0
+    assert report.fitted.margin_db == pytest.approx(MARGIN_DB - 3.0, abs=1.0)
 
 
 def test_write_stores_settings_and_recomputes_with_them(

@@ -150,7 +150,7 @@ def generate_measurements(
     GeoDataFrame
         Rows of the ``speed_tests`` layer, ``source = "synthetic"``.
     """
-    settings = load_model_settings()
+    settings = load_model_settings(analysis.ws.model_settings_path)
     metric = analysis.metric_crs
     villages = analysis.layers.villages
     coverage = analysis.coverage.set_index("village_id").loc[villages["village_id"]].reset_index()
