@@ -22,6 +22,7 @@ from coverage_gis.cli import main
 from coverage_gis.engine import compute, load
 from coverage_gis.errors import LayerValidationError, NotFound, StaleRevision
 from coverage_gis.live import LiveWorkspace
+from coverage_gis.planning.whatif import scratch_workspace
 from coverage_gis.revisions import diff, history
 from coverage_gis.workspace import Workspace
 from tests.conftest import at
@@ -195,3 +196,12 @@ def test_cli(ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
 def test_no_measurements_no_challenges(tiny_ws: Workspace, tmp_path: Path) -> None:
     compute(tiny_ws)
     assert list_challenges(load(tiny_ws)).empty
+
+
+def test_a_what_if_copy_keeps_decisions_and_measurement_settings(ws: Workspace, tmp_path: Path) -> None:
+    accept_challenge(ws, "V1", author="planner", reason="drive test")
+    ws.update_config(speed={"min_tests": 7})
+    copy = scratch_workspace(load(ws), tmp_path / "copy")
+    assert copy.read_layer("overrides")["override_id"].tolist() == ["mobile:V1"]
+    assert copy.config.speed_settings.min_tests == 7
+    assert not load(copy).coverage.set_index("village_id").loc["V1", "mobile_bb"]
