@@ -9,11 +9,11 @@ trying every hash, and the comparison is constant-time.
 
 Roles:
 
-* ``planner`` — reads everything, edits nothing;
+* ``planner`` — reads everything, edits nothing, runs plans (:func:`check_plan`);
 * ``operator:<Name>`` (one of the named operators of ``layers/cells.yaml``) — reads
   everything, edits a site only when every cell of the site, before and after the
   edit, belongs to that operator;
-* ``admin`` — edits everything.
+* ``admin`` — edits everything and runs plans.
 
 The key functions take a :class:`~coverage_gis.workspace.Workspace` and write through
 it (:meth:`~coverage_gis.workspace.Workspace.edit_config`); ``covgis keys`` and the
@@ -223,3 +223,17 @@ def check_site_edit(
             f"an {operator} key edits only sites whose cells are all {operator}'s; "
             f"this site {which} cells of {', '.join(foreign)}"
         )
+
+
+#: Roles that may run the gap-closing planner.
+PLANNING_ROLES: tuple[str, ...] = ("planner", "admin")
+
+
+def check_plan(principal: Principal) -> None:
+    """Raise :class:`PermissionDenied` unless ``principal`` may run a plan (planner or admin).
+
+    A plan writes nothing to the workspace, but it takes the server's time; operators
+    plan with ``covgis plan`` on their own copy.
+    """
+    if principal.role not in PLANNING_ROLES:
+        raise PermissionDenied(f"role {principal.role!r} may not run plans; a planner or admin key may")

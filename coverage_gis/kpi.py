@@ -22,6 +22,7 @@ from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.crosswalk import INFERRED_METHODS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.kpi_inputs import KpiInputs
+from coverage_gis.speed import grouped_weighted_median, tests_per_row
 from coverage_gis.vocabulary import OPERATORS
 
 #: POI categories that count as priority places for 5G when a plan names none.
@@ -124,9 +125,9 @@ KPI_LABELS: dict[str, str] = {
     "commune_centres_ftth_pct": "commune centres passed by FTTH, % of commune centres",
     "priority_pois": "priority places of the plan's 5G categories",
     "pois_5g_pct": "priority places with 5G (cell or on-air 5G zone), % of priority places",
-    "speed_tests": "speed-test rows in the unit",
-    "mobile_download_mbps": "median download speed of mobile tests, Mbps",
-    "fixed_download_mbps": "median download speed of fixed tests, Mbps",
+    "speed_tests": "speed tests in the unit (a tile counts the tests it stands for)",
+    "mobile_download_mbps": "median download speed of mobile tests (weighted by tests), Mbps",
+    "fixed_download_mbps": "median download speed of fixed tests (weighted by tests), Mbps",
     "operator_bts": "operator BTS: one per operator with on-air cells on an on-air site",
     "operator_bts_shared_pct": (
         "site sharing per operator BTS: operator BTS on a shared site, % of operator BTS "
@@ -223,6 +224,7 @@ class _Columns:
     poi_5g: np.ndarray
     test_kind: np.ndarray
     test_mbps: np.ndarray
+    test_weight: np.ndarray
     inferred_2025: np.ndarray
     units: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # level → (codes, pop_2009, total)
 
@@ -278,6 +280,7 @@ def _columns(
         poi_5g=_bool(p, "has_5g"),
         test_kind=t["kind"].to_numpy(dtype=object) if len(t) else np.empty(0, dtype=object),
         test_mbps=_floats(t, "download_mbps"),
+        test_weight=tests_per_row(t),
         inferred_2025=np.isin(method, list(INFERRED_METHODS)),
         units=by_level,
     )
@@ -351,7 +354,8 @@ def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.Dat
     priority_pois = count(pi, priority.astype(float))
     priority_5g = count(pi, (priority & c.poi_5g[sp]).astype(float))
 
-    tests = count(ti)
+    test_weight = c.test_weight[selected["t"]]
+    tests = count(ti, test_weight)
     mobile_speed = np.full(n, np.nan)
     fixed_speed = np.full(n, np.nan)
     if len(ti):
@@ -360,8 +364,7 @@ def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.Dat
         for kind, target in (("mobile", mobile_speed), ("fixed", fixed_speed)):
             mask = kinds == kind
             if mask.any():
-                medians = pd.Series(mbps[mask]).groupby(ti[mask]).median()
-                target[medians.index.to_numpy(dtype=np.int64)] = medians.to_numpy()
+                target[:] = grouped_weighted_median(mbps[mask], test_weight[mask], ti[mask], n)
 
     def as_int(values: np.ndarray) -> np.ndarray:
         return np.asarray(np.rint(values), dtype=np.int64)

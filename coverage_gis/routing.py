@@ -50,6 +50,28 @@ def load_road_graph(path: Path, *, metric_crs: str) -> RoadGraph:
     return RoadGraph(graph=graph, node_ids=node_ids, tree=cKDTree(np.column_stack([x_m, y_m])))
 
 
+def network_starts_m(
+    roads: RoadGraph, features_m: np.ndarray, *, snap_m: float = 300.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Road nodes within ``snap_m`` of a network's features and their straight distance to it.
+
+    Returns
+    -------
+    positions, legs_m
+        Positions into ``roads.node_ids`` (each node once) and the shortest distance
+        from that node to any feature, metres.
+    """
+    if not len(features_m):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    points = np.asarray(shapely.points(roads.tree.data), dtype=object)
+    node_idx, feature_idx = shapely.STRtree(features_m).query(points, predicate="dwithin", distance=snap_m)
+    legs = shapely.distance(points[node_idx], features_m[feature_idx])
+    best = np.full(len(points), np.inf)
+    np.minimum.at(best, node_idx, legs)
+    positions = np.flatnonzero(np.isfinite(best)).astype(np.int64)
+    return positions, best[positions]
+
+
 def distances_from_network_m(
     roads: RoadGraph, features_m: np.ndarray, *, snap_m: float = 300.0
 ) -> RoadDistances:
@@ -60,15 +82,8 @@ def distances_from_network_m(
     shortest length of road to reach the network — so an extension follows the road that
     actually leads to fiber, not the road past the straight-line-nearest cable.
     """
-    points = np.asarray(shapely.points(roads.tree.data), dtype=object)
-    starts: dict[int, float] = {}
-    if len(features_m):
-        tree = shapely.STRtree(features_m)
-        node_idx, feature_idx = tree.query(points, predicate="dwithin", distance=snap_m)
-        legs = np.asarray(shapely.distance(points[node_idx], features_m[feature_idx]), dtype=np.float64)
-        for n, leg in zip(node_idx, legs, strict=True):
-            node = int(roads.node_ids[n])
-            starts[node] = min(float(leg), starts.get(node, np.inf))
+    positions, legs = network_starts_m(roads, features_m, snap_m=snap_m)
+    starts = {int(roads.node_ids[n]): float(leg) for n, leg in zip(positions, legs, strict=True)}
     if not starts:
         return RoadDistances(roads, {})
     source = -1

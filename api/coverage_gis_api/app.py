@@ -21,7 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coverage_gis import __version__
-from coverage_gis_api import routes_read, routes_sites, routes_tiles, routes_web
+from coverage_gis_api import routes_plans, routes_read, routes_sites, routes_tiles, routes_web
 from coverage_gis_api.context import AppContext
 from coverage_gis_api.errors import error_response, install_error_handlers
 from coverage_gis_api.settings import Settings
@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(routes_read.create_router(ctx))
     app.include_router(routes_sites.create_router(ctx))
+    app.include_router(routes_plans.create_router(ctx))
     app.include_router(routes_tiles.create_router(ctx))
     app.include_router(routes_web.create_router(ctx))
 

@@ -36,6 +36,7 @@ from coverage_gis_api.settings import Settings
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
     from coverage_gis.live import ChangeResult, LiveWorkspace
+    from coverage_gis_api.plan_jobs import PlanJobs
 
 log = logging.getLogger("covgis.api")
 
@@ -294,6 +295,7 @@ class AppContext:
     _view: WorkspaceView | None = field(default=None, repr=False)
     _checked_at: float = field(default=0.0, repr=False)
     _keys: KeyRing | None = field(default=None, repr=False)
+    _plan_jobs: PlanJobs | None = field(default=None, repr=False)
 
     @property
     def keys(self) -> KeyRing:
@@ -301,6 +303,19 @@ class AppContext:
         if self._keys is None:
             self._keys = KeyRing(self.live.workspace.path)
         return self._keys
+
+    @property
+    def plan_jobs(self) -> PlanJobs:
+        """Plans running in the background (this app's thread pool; stopped by :meth:`close`)."""
+        jobs = self._plan_jobs
+        if jobs is not None:
+            return jobs
+        with self.write_lock:
+            if self._plan_jobs is None:
+                from coverage_gis_api.plan_jobs import PlanJobs
+
+                self._plan_jobs = PlanJobs()
+            return self._plan_jobs
 
     # -- the live workspace -----------------------------------------------------------
     def open(self) -> None:
@@ -314,10 +329,13 @@ class AppContext:
                 self._checked_at = time.monotonic()
 
     def close(self) -> None:
-        """Forget the workspace and every cached view (the lifespan's shutdown)."""
+        """Forget the workspace and every cached view, stop the plan pool (the lifespan's shutdown)."""
         with self.write_lock:
             self._live = None
             self._view = None
+            if self._plan_jobs is not None:
+                self._plan_jobs.shutdown()
+                self._plan_jobs = None
 
     @property
     def live(self) -> LiveWorkspace:

@@ -227,7 +227,19 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
             f"{plan.title_en} ({plan.id}): {met} met, {int((card['status'] == 'not_met').sum())} not met, "
             f"{int((card['status'] == 'no_data').sum())} no data"
         )
-        shown = card[["indicator", "label_en", "comparator", "target", "unit", "actual", "status", "source"]]
+        shown = card[
+            [
+                "indicator",
+                "label_en",
+                "comparator",
+                "target",
+                "unit",
+                "actual",
+                "status",
+                "source",
+                "sample_size",
+            ]
+        ]
         print_frame(shown, "table", title=title)
         print()
         print("What the computed values measure:")

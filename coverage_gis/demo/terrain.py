@@ -23,8 +23,8 @@ from affine import Affine
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from coverage_gis._files import atomic_path
 from coverage_gis.boundaries import Province
-from coverage_gis.demo._files import atomic_path
 from coverage_gis.models.base import FloatArray
 
 #: Pixel size of the DEM in degrees (≈ 165 m north–south, 160 m east–west at 14° N).

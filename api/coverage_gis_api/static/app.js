@@ -76,6 +76,8 @@
       reason_planned_site_not_on_air: "Trạm quy hoạch chưa phát sóng",
       reason_fiber_too_far: "Cáp quang quá xa",
       reason_no_fiber_operator: "Không có cáp quang gần",
+      reason_measured_no_service: "Đo kiểm không có dịch vụ",
+      override: "Theo đo kiểm",
       kpi_villages: "Số thôn, làng",
       kpi_villages_mobile_bb_pct: "Thôn có băng rộng di động",
       kpi_villages_ftth_pct: "Thôn có cáp quang (FTTH)",
@@ -154,6 +156,8 @@
       reason_planned_site_not_on_air: "Planned site not on air",
       reason_fiber_too_far: "Fiber too far",
       reason_no_fiber_operator: "No fiber operator nearby",
+      reason_measured_no_service: "Measured: no service",
+      override: "Set by measurements",
       kpi_villages: "Villages",
       kpi_villages_mobile_bb_pct: "Villages with mobile broadband",
       kpi_villages_ftth_pct: "Villages with FTTH",
@@ -516,6 +520,9 @@
       rows.push([t("fiber_distance"), `${escapeHtml(fmtNumber(p.fiber_distance_m / 1000, 1))} km`]);
     }
     if (p.ftth_gap_reason) rows.push([t("reason"), `<span class="reason">${escapeHtml(reasonLabel(p.ftth_gap_reason))}</span>`]);
+    if (p.override) {
+      rows.push([t("override"), escapeHtml(String(p.override).split(",").map((kind) => t(kind)).join(", "))]);
+    }
     for (const kind of ["mobile", "ftth"]) {
       const gap = (state.gaps[kind] || []).find((g) => g.id === p.village_id);
       if (gap) rows.push([`${t("recommendation")} (${t(kind)})`, escapeHtml(recommendationLabel(gap.recommendation))]);
