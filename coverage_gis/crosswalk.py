@@ -17,8 +17,9 @@ it, in exactly one 2025 commune (``docs/architecture.md``, "The 2025 hierarchy")
      unit that absorbed it and took its name (Phường Thị Nại in Quy Nhơn);
    - ``spatial_uncoded``: otherwise, the old unit across its longest shared border,
      measured as the area of the neighbour within :data:`BORDER_STRIP_M` of it, in its
-     own census district first (units were merged within a district); failing any
-     neighbour (an island), the nearest unit of its census district.
+     own census district first (units were merged within a district), with the borders
+     of neighbours bound for the same 2025 commune added up; failing any neighbour (an
+     island), the nearest unit of its census district.
 
 2. **The 2025 commune of a unit**: its one 2025 commune; or, when the table splits it
    ("Nhập một phần"), the one its population went to where the table says so
@@ -166,10 +167,15 @@ class _Target:
         return "toàn bộ dân số" in self.note.casefold()
 
 
+def _text(table: pd.DataFrame) -> pd.DataFrame:
+    """The crosswalk with every cell as text (missing → empty)."""
+    return table.astype(object).where(table.notna(), "")
+
+
 def _targets_by_unit(crosswalk: pd.DataFrame) -> dict[str, list[_Target]]:
     """Unit key (old code, or ``district:<code>`` / ``area:<code>``) → its 2025 communes."""
     out: dict[str, list[_Target]] = {}
-    table = crosswalk.fillna("")
+    table = _text(crosswalk)
     for row in table.itertuples(index=False):
         old = str(row.old_commune_code)
         if old:
@@ -222,7 +228,7 @@ def _resolve_units(
 
     # Name rule: the old unit of the same name near the polygon absorbed it.
     holder = {str(c): i for i, c in enumerate(codes) if c}
-    units = crosswalk.fillna("")
+    units = _text(crosswalk)
     units = units[units["old_commune_code"] != ""].drop_duplicates("old_commune_code")
     by_name: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for row in units.itertuples(index=False):
@@ -255,7 +261,10 @@ def _resolve_units(
             unit[i] = found[0]
             method[i] = "crosswalk_district"
 
-    _neighbour_units(geoms_m, unit, method, census_district, provinces)
+    destination = {
+        key: ",".join(sorted(t.code for t in _population_targets(rows)[0])) for key, rows in targets.items()
+    }
+    _neighbour_units(geoms_m, unit, method, census_district, provinces, destination)
     return unit, method
 
 
@@ -265,8 +274,14 @@ def _neighbour_units(
     method: NDArray[np.object_],
     census_district: NDArray[np.object_],
     provinces: NDArray[np.object_],
+    destination: Mapping[str, str],
 ) -> None:
-    """Give unresolved polygons the unit across their longest shared border (in place)."""
+    """Give unresolved polygons the unit across their longest shared border (in place).
+
+    Borders are summed per destination first (``destination``: unit key → its 2025
+    communes), so two neighbours merged into the same 2025 commune outweigh a single
+    longer one; the longest border within the winning destination gives the unit.
+    """
     tree = shapely.STRtree(geoms_m)
     while True:
         todo = np.flatnonzero(unit == "")
@@ -276,18 +291,27 @@ def _neighbour_units(
         idx_todo, idx_other = tree.query(strips, predicate="intersects")
         keep = (unit[idx_other] != "") & (todo[idx_todo] != idx_other)
         idx_todo, idx_other = idx_todo[keep], idx_other[keep]
-        overlap = shapely.area(shapely.intersection(strips[idx_todo], geoms_m[idx_other]))
-        same_district = census_district[todo[idx_todo]] == census_district[idx_other]
-        # Best neighbour per polygon: same census district first, then the largest overlap.
-        order = np.lexsort((-overlap, ~same_district, idx_todo))
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = idx_todo[order][1:] != idx_todo[order][:-1]
-        chosen_todo = idx_todo[order][first]
-        chosen_other = idx_other[order][first]
-        progress = chosen_todo.size > 0
-        unit[todo[chosen_todo]] = unit[chosen_other]
-        method[todo[chosen_todo]] = "spatial_uncoded"
-        if progress:
+        if idx_todo.size:
+            pairs = pd.DataFrame(
+                {
+                    "todo": idx_todo,
+                    "other": idx_other,
+                    "overlap": shapely.area(shapely.intersection(strips[idx_todo], geoms_m[idx_other])),
+                    "same_district": census_district[todo[idx_todo]] == census_district[idx_other],
+                    "goes_to": [destination.get(str(u), str(u)) for u in unit[idx_other]],
+                }
+            )
+            # Same census district first, then the destination with the longest border,
+            # then that destination's neighbour with the longest border.
+            pairs["score"] = pairs.groupby(["todo", "same_district", "goes_to"])["overlap"].transform("sum")
+            best = pairs.sort_values(
+                ["todo", "same_district", "score", "overlap", "other"],
+                ascending=[True, False, False, False, True],
+                kind="stable",
+            ).drop_duplicates("todo")
+            chosen = todo[best["todo"].to_numpy(dtype=np.int64)]
+            unit[chosen] = unit[best["other"].to_numpy(dtype=np.int64)]
+            method[chosen] = "spatial_uncoded"
             continue
         # No neighbour at all (islands): the nearest resolved unit of its census district,
         # else of its province.

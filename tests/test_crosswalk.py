@@ -244,3 +244,44 @@ def test_no_candidate_is_left_without_a_2025_commune_when_cores_are_missing() ->
     out = assign_2025(frame, table).communes
     assert out.loc["D", "new_commune_code"] == "N1"
     assert np.isfinite(float(out.loc["D", "new_commune_pop_2009"]))
+
+
+def test_borders_to_the_same_2025_commune_add_up() -> None:
+    # M (no code) borders P1 along 6 km (→ Z1), P2 along 4.5 km and P3 along 4 km (both
+    # → Z2): Z2's 8.5 km outweigh Z1's 6 km, and P2's is the longest border within Z2.
+    squares = {"M": (0, 0, 10, 10), "P1": (0, 10, 6, 20), "P2": (-10, 0, 0, 4.5), "P3": (0, -10, 4, 0)}
+    frame = gpd.GeoDataFrame(
+        {
+            "census_commune_id": ["9900101", "9900102", "9900103", "9900104"],
+            "commune_code": [None, "00101", "00102", "00103"],
+            "commune_name": ["Xã M", "Xã P1", "Xã P2", "Xã P3"],
+            "district_code": ["001"] * 4,
+            "province_code": ["99"] * 4,
+            "pop_2009": [100] * 4,
+        },
+        geometry=[box(X0 + a * KM, Y0 + b * KM, X0 + c * KM, Y0 + d * KM) for a, b, c, d in squares.values()],
+        crs=RULE_CRS,
+        index=list(squares),
+    ).to_crs("EPSG:4326")
+    table = crosswalk().iloc[:0]
+    rows = [("00101", "Z1"), ("00102", "Z2"), ("00103", "Z2")]
+    table = pd.DataFrame(
+        [
+            {
+                "old_province_code": "99",
+                "old_district_code": "001",
+                "old_commune_code": old,
+                "old_commune_name": f"Xã {old}",
+                "new_province_code": "98",
+                "new_province_name": "Tỉnh 98",
+                "new_commune_code": new,
+                "new_commune_name": f"Xã {new}",
+                "merge_note": "Nhập toàn bộ",
+            }
+            for old, new in rows
+        ],
+        columns=table.columns,
+    )
+    out = assign_2025(frame, table).communes
+    assert (out.loc["M", "crosswalk_code"], out.loc["M", "new_commune_code"]) == ("00102", "Z2")
+    assert out.loc["M", "admin_2025_method"] == "spatial_uncoded"
