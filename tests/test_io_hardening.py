@@ -370,3 +370,76 @@ def test_fuzzed_geojson_imports_fail_only_with_library_errors(
     path = _geojson(ws.path.parent, "fuzz.geojson", docs)
     with contextlib.suppress(CoverageGISError):
         import_file(ws, "villages", path)
+
+
+def test_two_appends_at_once_lose_no_rows(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An append reads, merges and writes under the lock: a second append waits and keeps the first's rows."""
+    import coverage_gis.io as io_package
+
+    first_read, second_done = threading.Event(), threading.Event()
+    real_append = io_package._append
+
+    def slow_append(*args: object, **kwargs: object) -> object:
+        merged = real_append(*args, **kwargs)  # type: ignore[arg-type]
+        if threading.current_thread().name == "first":
+            first_read.set()
+            second_done.wait(timeout=1.0)  # without the lock the second append would finish here
+        return merged
+
+    monkeypatch.setattr(io_package, "_append", slow_append)
+    header = "village_id,name,kind,province_code,lon,lat\n"
+    first = _write(tmp_path, "a.csv", header + "A1,thôn A,thôn,52,108.80,14.50\n")
+    second = _write(tmp_path, "b.csv", header + "B1,thôn B,thôn,52,108.81,14.51\n")
+    thread = threading.Thread(
+        target=import_file, args=(ws, "villages", first), kwargs={"append": True}, name="first"
+    )
+    thread.start()
+    assert first_read.wait(timeout=30)
+    import_file(Workspace.open(ws.path), "villages", second, append=True)
+    second_done.set()
+    thread.join(timeout=30)
+    assert {"A1", "B1"} <= set(ws.read_layer("villages")["village_id"])
+
+
+_XML_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12)
+_KML_COORDS = st.one_of(
+    st.just("108.9,14.5"),
+    st.lists(st.one_of(_NUMBER_TEXT, st.just("108.9,14.5,0")), min_size=0, max_size=3).map(" ".join),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    marks=st.lists(
+        st.tuples(
+            st.dictionaries(st.sampled_from(_COLUMNS[:6]), _XML_TEXT, max_size=3),
+            st.sampled_from(["Point", "LineString", "Polygon"]),
+            _KML_COORDS,
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_fuzzed_kml_imports_fail_only_with_library_errors(
+    ws: Workspace, marks: list[tuple[dict[str, str], str, str]]
+) -> None:
+    from xml.sax.saxutils import escape
+
+    body = ""
+    for i, (changes, kind, coords) in enumerate(marks):
+        props = {**_village(f"V{i}")["properties"], **changes}  # type: ignore[dict-item]
+        data = "".join(f'<Data name="{k}"><value>{escape(str(v))}</value></Data>' for k, v in props.items())
+        inner = f"<coordinates>{escape(coords)}</coordinates>"
+        geometry = f"<Polygon><outerBoundaryIs><LinearRing>{inner}</LinearRing></outerBoundaryIs></Polygon>"
+        if kind != "Polygon":
+            geometry = f"<{kind}>{inner}</{kind}>"
+        body += f"<Placemark><ExtendedData>{data}</ExtendedData>{geometry}</Placemark>"
+    path = _write(
+        ws.path.parent,
+        "fuzz.kml",
+        f'<kml xmlns="http://www.opengis.net/kml/2.2"><Document>{body}</Document></kml>',
+    )
+    with contextlib.suppress(CoverageGISError):
+        import_file(ws, "villages", path)
