@@ -32,6 +32,13 @@ from coverage_gis.workspace import Workspace
 
 from .test_io_errors import DATA, _digest, _write
 
+# GDAL's remarks on what these tests do on purpose (cut names, a probe of a VRT).
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Normalized/laundered field name:RuntimeWarning"),
+    pytest.mark.filterwarnings("ignore:HTTP response code:RuntimeWarning"),
+    pytest.mark.filterwarnings("ignore:Unknown type:RuntimeWarning"),
+]
+
 VILLAGE_ROWS = "V1,thôn 1,thôn,52,108.80,14.50\nV2,làng O2,làng,52,108.81,14.51\n"
 
 
