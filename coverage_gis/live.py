@@ -38,7 +38,7 @@ from coverage_gis.crs import BBox, metric_to_lonlat
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load, store_coverage
 from coverage_gis.errors import StaleRevision
 from coverage_gis.kpi import compute_kpis, update_kpi_rows
-from coverage_gis.kpi_inputs import KpiInputs, inside_5g_zone, site_rows
+from coverage_gis.kpi_inputs import inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.network import CellTable, cell_table, concat_tables, points_xy_m
 from coverage_gis.overrides import override_columns
