@@ -287,6 +287,8 @@ def _url(path: str) -> str:
         "site_id": "S1",
         "village_id": "V1",
         "path:path": "app.js",
+        "plan_id": "p0123456789abcdef",
+        "table": "sites",
     }
     query = {"/v1/coverage/point": "?lon=109.0&lat=14.0"}.get(path, "")
     for name, value in values.items():
