@@ -301,15 +301,16 @@ def _basemap_layers(doc: MapStyle, *, hillshade: bool) -> dict[str, list[dict[st
     road_class = ["get", "road_class"]
     width = ["match", road_class, "major", roads.widths.major, roads.widths.minor]
 
-    def zoomed(expression: Any, factor: float) -> list[Any]:
+    def zoomed(low: float, high: float, extra: float = 0.0) -> list[Any]:
+        # Road widths grow from province to street zooms; a casing is the road plus a rim.
         return [
             "interpolate",
             ["linear"],
             ["zoom"],
             8,
-            ["*", 0.5 * factor, expression],
+            ["+", ["*", low, width], extra * 0.5],
             14,
-            ["*", 2.2 * factor, expression],
+            ["+", ["*", high, width], extra],
         ]
 
     minor_hidden = ["any", ["==", road_class, "major"], [">=", ["zoom"], roads.minor_minzoom]]
@@ -320,8 +321,8 @@ def _basemap_layers(doc: MapStyle, *, hillshade: bool) -> dict[str, list[dict[st
                 "id": "roads-casing",
                 "type": "line",
                 **base,
-                "layout": {"line-join": "round"},
-                "paint": {"line-color": roads.casing, "line-width": zoomed(width, 1.0), "line-gap-width": 0},
+                "layout": {"line-join": "round", "line-cap": "round"},
+                "paint": {"line-color": roads.casing, "line-width": zoomed(0.6, 2.3, 2.4)},
             },
             {
                 "id": "roads",
@@ -330,7 +331,7 @@ def _basemap_layers(doc: MapStyle, *, hillshade: bool) -> dict[str, list[dict[st
                 "layout": {"line-join": "round", "line-cap": "round"},
                 "paint": {
                     "line-color": ["match", road_class, "major", roads.colors.major, roads.colors.minor],
-                    "line-width": zoomed(width, 0.6),
+                    "line-width": zoomed(0.6, 2.3),
                 },
             },
         ],
