@@ -32,6 +32,7 @@ from coverage_gis.kpi import compute_kpis, update_kpi_rows
 from coverage_gis.kpi_inputs import KpiInputs, inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.network import CellTable, cell_table, concat_tables, points_xy_m
+from coverage_gis.overrides import override_columns
 from coverage_gis.revisions import RevisionRecord, coverage_changes, history
 from coverage_gis.site_edits import SiteEdit, apply_edits, site_records
 from coverage_gis.workspace import Workspace
@@ -257,7 +258,8 @@ class LiveWorkspace:
             subset = villages.iloc[village_index]
             near = _cells_near(cells, self._village_xy[village_index], float(reach.max(initial=0.0)), a.model)
             mobile = mobile_coverage(subset, near, model=a.model, metric_crs=metric)
-            values = mobile_columns(mobile)
+            # Accepted challenges stand over the model here too, as in a full recompute.
+            values = override_columns(subset["village_id"].to_numpy(), mobile_columns(mobile), a.overrides)
             before = coverage.iloc[village_index][list(MOBILE_COLUMNS)].copy()
             for col, arr in values.items():
                 _set_rows(coverage, village_index, col, arr)

@@ -24,17 +24,18 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 import yaml
 from filelock import FileLock, Timeout
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
-from coverage_gis._documents import NonNegativeNumber, Text, parse_document, read_yaml
+from coverage_gis._documents import Code, NonNegativeNumber, Text, parse_document, read_yaml
 from coverage_gis.crs import BBox, check_metric_crs
 from coverage_gis.errors import Conflict, LayerValidationError, WorkspaceError
 from coverage_gis.layers import get_schema
+from coverage_gis.measurement_settings import Calibration, SpeedSettings
 from coverage_gis.revisions import RevisionRecord
 from coverage_gis.storage import GeoPackageStorage, RowEditor, Snapshot, WorkspaceStorage
 from coverage_gis.validation import validate_layer
@@ -54,14 +55,6 @@ _LOCK_NAME = ".workspace.lock"
 DEFAULT_LOCK_TIMEOUT_S = 10.0
 
 
-def _as_text(value: object) -> object:
-    # YAML reads unquoted codes (52) and timestamps as numbers and datetimes.
-    return value if value is None or isinstance(value, str) else str(value)
-
-
-Code = Annotated[str, BeforeValidator(_as_text)]
-
-
 class WorkspaceConfig(BaseModel):
     """Contents of ``workspace.yaml``: these settings and nothing else (checked on load and on change)."""
 
@@ -76,6 +69,10 @@ class WorkspaceConfig(BaseModel):
     synthetic: bool = False
     description: str = ""
     created: Code = ""
+    #: Measured speed: matching radius, minimum samples, bootstrap (absent: the defaults).
+    speed: SpeedSettings | None = None
+    #: The link-budget calibration stored by ``covgis calibrate --write``.
+    calibration: Calibration | None = None
     extra: dict[str, Any] = {}
 
     @classmethod
@@ -88,6 +85,11 @@ class WorkspaceConfig(BaseModel):
         if config.metric_crs:
             check_metric_crs(config.metric_crs)
         return config
+
+    @property
+    def speed_settings(self) -> SpeedSettings:
+        """The measured-speed settings in force (the defaults where ``speed`` is absent)."""
+        return self.speed if self.speed is not None else SpeedSettings()
 
 
 class Workspace:

@@ -328,6 +328,7 @@ _VILLAGE_EXAMPLE: dict[str, Any] = {
     "ftth_operators": "",
     "mobile_gap_reason": "no_grid_power",
     "ftth_gap_reason": "fiber_too_far",
+    "override": "",
     "lon": 108.71,
     "lat": 14.33,
 }
@@ -367,6 +368,8 @@ class Village(BaseModel):
     ftth_operators: str | None
     mobile_gap_reason: str | None
     ftth_gap_reason: str | None
+    #: Statuses (``mobile``, ``ftth``) set by an accepted challenge, not by the model.
+    override: str | None
     lon: float
     lat: float
 

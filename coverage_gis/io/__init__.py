@@ -2,7 +2,8 @@
 
 This package owns getting users' files into a workspace. :func:`read_file`
 turns a GeoJSON, GeoPackage, shapefile (zipped or bare), KML/KMZ, CSV with
-lon/lat columns or OpenCellID export into raw frames in EPSG:4326;
+lon/lat columns, OpenCellID export or (for ``speed_tests``) Ookla tile Parquet
+into raw frames in EPSG:4326;
 :func:`import_file` validates every produced layer against its schema, checks
 references between layers (a cell's ``site_id``) and ids against the workspace
 when appending, and only then writes, all layers in one atomic replacement of
@@ -30,6 +31,7 @@ from coverage_gis.io.kml import read_kml
 from coverage_gis.io.opencellid import looks_like_opencellid, read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
+from coverage_gis.io.speedtests import read_parquet_table, read_speed_csv, speed_tests_frame
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,
@@ -59,7 +61,7 @@ __all__ = [
 ]
 
 #: Formats :func:`read_file` reads into layers.
-SUPPORTED_FORMATS: tuple[str, ...] = ("geojson", "gpkg", "shp", "kml", "csv", "opencellid")
+SUPPORTED_FORMATS: tuple[str, ...] = ("geojson", "gpkg", "shp", "kml", "csv", "opencellid", "parquet")
 #: Layers an OpenCellID export fills (both at once).
 OPENCELLID_LAYERS: tuple[str, ...] = ("sites", "cells")
 
@@ -74,6 +76,7 @@ _EXTENSION_FORMATS: dict[str, str] = {
     ".txt": "csv",
     ".tsv": "csv",
     ".osm": "osm",
+    ".parquet": "parquet",
 }
 _SNIFF_BYTES = 8192
 _SHOWN_ROWS = 10
@@ -99,7 +102,8 @@ class ImportResult:
 def _unsupported(source: str, what: str) -> LayerValidationError:
     return LayerValidationError(
         f"{what}; supported formats: {', '.join(SUPPORTED_FORMATS)} "
-        "(GeoJSON, GeoPackage, zipped shapefile, KML/KMZ, CSV with lon/lat columns, OpenCellID CSV)",
+        "(GeoJSON, GeoPackage, zipped shapefile, KML/KMZ, CSV with lon/lat columns, OpenCellID CSV, "
+        "Parquet of Ookla speed-test tiles)",
         source=source,
     )
 
@@ -110,6 +114,8 @@ def _sniff(head: bytes) -> str | None:
         return "gpkg"
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return "tiff"
+    if head.startswith(b"PAR1"):
+        return "parquet"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"{"):
         return "geojson"
@@ -208,6 +214,12 @@ def _read(
                 f"an OpenCellID file fills the sites and cells layers, not {layer}", source=source
             )
         frames = read_opencellid(path, notes=notes)
+    elif fmt == "parquet":
+        if layer != "speed_tests":
+            raise LayerValidationError(
+                f"Parquet files are read for speed_tests (Ookla tiles), not {layer}", source=source
+            )
+        frames = {layer: read_parquet_table(path)}
     else:
         with_geometry = schema.has_geometry
         if fmt in ("geojson", "gpkg", "shp"):
@@ -223,9 +235,13 @@ def _read(
             frame = read_kml(
                 path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes
             )
+        elif layer == "speed_tests":
+            frame = read_speed_csv(path)
         else:
             frame = read_csv_points(path, with_geometry=with_geometry)
         frames = {layer: frame}
+    if layer == "speed_tests" and len(frames[layer]):
+        frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
     for name, frame in frames.items():
         if len(frame) == 0:
             raise LayerValidationError("contains no features", source=source, layer=name)

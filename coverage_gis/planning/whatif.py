@@ -55,9 +55,10 @@ class WhatIf:
 def scratch_workspace(analysis: Analysis, folder: Path) -> Workspace:
     """A new workspace in ``folder`` holding what ``analysis`` was computed from.
 
-    The input layers are the analysis' own (one revision, even while others write to
-    the original); the settings are the original's without its API keys; ``dem.tif``
-    and ``roads.osm`` are installed as the import path installs them.
+    The input layers and the planners' decisions on challenges are the analysis' own
+    (one revision, even while others write to the original); the settings are the
+    original's without its API keys; ``dem.tif`` and ``roads.osm`` are installed as the
+    import path installs them.
     """
     config = analysis.ws.config
     scratch = Workspace.create(
@@ -70,8 +71,13 @@ def scratch_workspace(analysis: Analysis, folder: Path) -> Workspace:
         ftth_reach_m=config.ftth_reach_m,
         synthetic=config.synthetic,
         description=f"what-if copy of {analysis.ws.path} at revision {analysis.revision}",
+        speed=config.speed,
+        calibration=config.calibration,
     )
     layers = {name: frame for name, frame in analysis.layers.items() if len(frame)}
+    if len(analysis.overrides):
+        # Accepted challenges stand in the copy as they would in the original.
+        layers["overrides"] = analysis.overrides
     # The frames were validated when they were written to the original.
     scratch.write_layers(layers, validate=False, source=str(analysis.ws.path))
     for side in (analysis.ws.dem_path, analysis.ws.roads_path):

@@ -98,6 +98,7 @@ _DERIVED_FIELDS: dict[str, dict[str, str]] = {
         "ftth_operators": "operators with fiber within reach",
         "mobile_gap_reason": "why there is no mobile broadband",
         "ftth_gap_reason": "why there is no FTTH",
+        "override": "statuses (mobile, ftth) set by an accepted challenge rather than the model",
         "commune_name": "commune",
         "district_name": "district",
         "province_name": "province",

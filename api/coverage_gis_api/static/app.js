@@ -100,6 +100,8 @@
       road_major: "đường chính",
       road_minor: "đường nhỏ",
       plan_done: (id) => `phương án ${id}`,
+      reason_measured_no_service: "Đo kiểm không có dịch vụ",
+      override: "Theo đo kiểm",
       kpi_villages: "Số thôn, làng",
       kpi_villages_mobile_bb_pct: "Thôn có băng rộng di động",
       kpi_villages_ftth_pct: "Thôn có cáp quang (FTTH)",
@@ -194,6 +196,8 @@
       road_major: "major road",
       road_minor: "minor road",
       plan_done: (id) => `plan ${id}`,
+      reason_measured_no_service: "Measured: no service",
+      override: "Set by measurements",
       kpi_villages: "Villages",
       kpi_villages_mobile_bb_pct: "Villages with mobile broadband",
       kpi_villages_ftth_pct: "Villages with FTTH",
@@ -579,6 +583,9 @@
       rows.push([t("fiber_distance"), `${escapeHtml(fmtNumber(p.fiber_distance_m / 1000, 1))} km`]);
     }
     if (p.ftth_gap_reason) rows.push([t("reason"), `<span class="reason">${escapeHtml(reasonLabel(p.ftth_gap_reason))}</span>`]);
+    if (p.override) {
+      rows.push([t("override"), escapeHtml(String(p.override).split(",").map((kind) => t(kind)).join(", "))]);
+    }
     for (const kind of ["mobile", "ftth"]) {
       const gap = (state.gaps[kind] || []).find((g) => g.id === p.village_id);
       if (gap) rows.push([`${t("recommendation")} (${t(kind)})`, escapeHtml(recommendationLabel(gap.recommendation))]);
