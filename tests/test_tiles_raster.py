@@ -136,3 +136,63 @@ def test_interpolated_pixel_centres_are_exact_enough(z: int) -> None:
     gx, gy = metric_pixel_centres(z, x, y, 256, METRIC)
     pixel_m = (mx[0, 1] - mx[0, 0]) * np.cos(np.radians(14.0))
     assert np.hypot(gx - ex, gy - ey).max() < 0.01 * pixel_m
+
+
+def _ridge_dem(path: object) -> None:
+    """A 300 m ridge running north–south 2 km east of S1, on flat ground (EPSG:4326, 0.0005°)."""
+    import math
+
+    import rasterio
+    from affine import Affine
+
+    lon0, lat0 = 109.0, 14.0
+    step = 0.0005
+    n = 400
+    west, north = lon0 - n * step / 2, lat0 + n * step / 2
+    lon = west + (np.arange(n) + 0.5) * step
+    east_m = (lon - lon0) * 111_320.0 * math.cos(math.radians(lat0))
+    heights = np.tile(300.0 * np.exp(-(((east_m - 2000.0) / 150.0) ** 2)), (n, 1)).astype(np.float32)
+    profile = {"driver": "GTiff", "width": n, "height": n, "count": 1, "dtype": "float32", "crs": "EPSG:4326"}
+    with rasterio.open(path, "w", transform=Affine(step, 0, west, 0, -step, north), **profile) as dst:
+        dst.write(heights, 1)
+
+
+def test_terrain_tiles_evaluate_every_pixel_like_the_model(tiny_ws: Workspace) -> None:
+    """The terrain path (best-server lookup on every pixel) serves the pixels the model's pairs serve."""
+    from coverage_gis.engine import workspace_model
+    from coverage_gis.models.base import ReceiverArrays
+    from coverage_gis.models.terrain import TerrainModel
+
+    _ridge_dem(tiny_ws.path / "dem.tif")
+    analysis = compute(tiny_ws)
+    model = workspace_model(tiny_ws, "terrain")
+    assert isinstance(model, TerrainModel)
+    renderer = CoverageRenderer(model, analysis.cells, metric_crs=analysis.metric_crs)
+    z = 12
+    x, y = tile_for_lonlat(109.0, 14.0, z)
+    found = renderer.grid(z, x, y)
+    # The ridge shadows part of the disc: served, but not everywhere in reach.
+    assert 0 < found.served.sum() < found.served.size
+    gx, gy = metric_pixel_centres(z, x, y, 256, METRIC)
+    live = renderer.cells.arrays
+    pairs = model.candidate_pairs(ReceiverArrays(x_m=gx.ravel(), y_m=gy.ravel()), live)
+    expected = np.zeros(gx.size, dtype=bool)
+    expected[pairs.receiver[pairs.served]] = True
+    agree = np.mean(found.served.ravel() == expected)
+    # Radial grids take the nearest evaluated terrain sample (docs/terrain.md): edges may differ by a pixel.
+    assert agree > 0.99
+    # Behind the ridge (2.5–4.5 km east of S1) less is served than in front of it (0.5–1.8 km).
+    origin = at(0, 0)
+    x0, y0 = pyproj.Transformer.from_crs("EPSG:4326", METRIC, always_xy=True).transform(origin.x, origin.y)
+    dx, dy = gx - x0, gy - y0
+    band = np.abs(dy) < 1000.0
+    behind = found.served[band & (dx > 2500.0) & (dx < 4500.0)].mean()
+    in_front = found.served[band & (dx > 500.0) & (dx < 1800.0)].mean()
+    assert behind < in_front
+    # Served pixels reach the threshold; the level map is NaN elsewhere.
+    assert np.isnan(found.best_signal_dbm[~found.served]).all()
+    assert (found.best_signal_dbm[found.served] >= -110.0 - 1e-9).all()
+    # One server plan per threshold, reused by the next tile (the per-site grids are shared).
+    plans = renderer._terrain_plans(model, "all", None, False)
+    renderer.grid(z, x + 1, y)
+    assert renderer._terrain_plans(model, "all", None, False) is plans
