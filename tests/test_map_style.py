@@ -15,7 +15,8 @@ import pytest
 
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import all_schemas
-from coverage_gis.tiles.map_style import legend_colours, map_style, read_map_style
+from coverage_gis.tiles.map_style import map_style, read_map_style
+from coverage_gis.tiles.style import legend_colours
 
 #: Machado et al. 2009, severity 1.0 (linear RGB).
 CVD: dict[str, np.ndarray] = {

@@ -1,10 +1,8 @@
 """``layers/map_style.yaml``: the web map's basemap and overlay styles, validated.
 
 Owns reading the document (pydantic, strict, unknown keys are errors, like every YAML
-document of the project: ``coverage_gis._documents``) and the palette rule's data: every
-colour a legend shows (:func:`legend_colours`), taken from this document and from the
-``style`` blocks of the layer schemas, so one test can check that no two entries share
-a colour.
+document of the project: ``coverage_gis._documents``). The palette rule (no two legend
+entries share a colour) is checked over :func:`coverage_gis.tiles.style.legend_colours`.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ from pydantic import BaseModel, Field
 
 from coverage_gis._documents import DOCUMENT_CONFIG, Text, parse_document, read_yaml
 from coverage_gis._resources import layers_dir
-from coverage_gis.layers import get_schema
 
 Colour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 Positive = Annotated[float, Field(gt=0)]
@@ -128,40 +125,3 @@ def _cached(path: str) -> MapStyle:
 def map_style() -> MapStyle:
     """The shipped ``layers/map_style.yaml`` (read once)."""
     return _cached(str(layers_dir() / "map_style.yaml"))
-
-
-#: Layer schemas whose ``style`` colours appear in the web map's legend.
-LEGEND_SCHEMAS: tuple[str, ...] = (
-    "communes",
-    "zones_5g",
-    "fiber_routes",
-    "fiber_nodes",
-    "pois",
-    "sites",
-    "villages",
-)
-
-
-def legend_colours() -> dict[str, str]:
-    """Every colour a legend entry of the web map shows, by ``"<layer>.<key>"``.
-
-    From the layer schemas' styles (a constant ``color`` or one per ``colors`` key) and
-    from ``layers/map_style.yaml`` (district outlines, road classes, overlays).
-    Colours are upper-case ``#RRGGBB``.
-    """
-    found: dict[str, str] = {}
-    for name in LEGEND_SCHEMAS:
-        style = get_schema(name).style
-        colours = style.get("colors")
-        if isinstance(colours, dict):
-            for key, value in colours.items():
-                found[f"{name}.{key}"] = str(value).upper()
-        else:
-            found[name] = str(style.get("color", "")).upper()
-    doc = map_style()
-    found["districts"] = doc.districts.color.upper()
-    found["roads.major"] = doc.roads.colors.major.upper()
-    found["roads.minor"] = doc.roads.colors.minor.upper()
-    for key, overlay in doc.overlays.items():
-        found[f"overlays.{key}"] = overlay.color.upper()
-    return found

@@ -450,6 +450,31 @@ def _vector_source(
     return source
 
 
+def legend_colours() -> dict[str, str]:
+    """Every colour a legend entry of the web map shows, by ``"<layer>.<key>"``.
+
+    From the styles of the tile layers' schemas (a constant ``color`` or one per
+    ``colors`` key) and from ``layers/map_style.yaml`` (district outlines, road classes,
+    overlays). Colours are upper-case ``#RRGGBB``.
+    """
+    found: dict[str, str] = {}
+    for name in VECTOR_LAYERS:
+        style = get_schema(name).style
+        colours = style.get("colors")
+        if isinstance(colours, Mapping):
+            for key, value in colours.items():
+                found[f"{name}.{key}"] = str(value).upper()
+        else:
+            found[name] = str(style.get("color", "")).upper()
+    doc = map_style()
+    found["districts"] = doc.districts.color.upper()
+    found["roads.major"] = doc.roads.colors.major.upper()
+    found["roads.minor"] = doc.roads.colors.minor.upper()
+    for key, overlay in doc.overlays.items():
+        found[f"overlays.{key}"] = overlay.color.upper()
+    return found
+
+
 def build_style(analysis: Analysis, base_url: str, *, coverage_tech: str = "all") -> dict[str, Any]:
     """The MapLibre style document of a workspace's web map.
 
