@@ -8,10 +8,8 @@ Owns how a report table reaches a spreadsheet:
 - number formats from the unit in a column's name (house style): ``*_vnd`` whole đồng,
   ``lon``/``lat`` six decimals, ``*_pct`` one decimal, ``*_m`` and counts whole numbers;
 - **formula-injection safety**: a text cell that a spreadsheet could run as a formula
-  (:func:`is_formula_like`) is written as text with the quote prefix, never as a formula.
-
-:func:`is_formula_like` is the one rule for that check; other writers (CSV, the API's
-downloads) should call it rather than repeat it.
+  (:func:`coverage_gis.spreadsheet.is_formula_like`, the one rule for every CSV and
+  XLSX writer) is written as text with the quote prefix, never as a formula.
 """
 
 from __future__ import annotations
@@ -34,13 +32,10 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from coverage_gis._files import atomic_path
 from coverage_gis._values import plain_scalar
+from coverage_gis.spreadsheet import is_formula_like
 
 #: Header labels of a table: column → (Vietnamese, English).
 Labels = Mapping[str, tuple[str, str]]
-
-#: First characters that make a spreadsheet read a cell as a formula (with the
-#: full-width forms some input methods produce).
-FORMULA_STARTS = frozenset("=+-@＝＋－＠")
 
 VND_FORMAT = "#,##0"
 COORDINATE_FORMAT = "0.000000"
@@ -60,19 +55,6 @@ class Sheet:
     title: str
     frame: pd.DataFrame
     labels: Labels = field(default_factory=dict)
-
-
-def is_formula_like(text: str) -> bool:
-    """True when a spreadsheet could take ``text`` for a formula.
-
-    That is when its first character after any leading whitespace (spaces, tabs,
-    line breaks) is ``=``, ``+``, ``-`` or ``@`` (or their full-width forms), or
-    when it starts with a tab or carriage return itself.
-    """
-    if text[:1] in ("\t", "\r"):
-        return True
-    stripped = text.lstrip()
-    return bool(stripped) and stripped[0] in FORMULA_STARTS
 
 
 def number_format(column: str, dtype: np.dtype | pd.api.extensions.ExtensionDtype) -> str | None:

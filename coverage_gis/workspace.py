@@ -51,6 +51,9 @@ SRTM_DIR = "srtm"
 MODEL_SETTINGS_NAME = "coverage_models.yaml"
 ROADS_NAME = "roads.osm"
 _LOCK_NAME = ".workspace.lock"
+#: Temporary files of interrupted writes of workspace.yaml and of installed files
+#: (made by ``_atomic_write_text`` and ``coverage_gis.io.vector.install_file``).
+_LEFTOVER_PATTERNS = (f".{CONFIG_NAME}-*", f".{DEM_NAME}-*", f".{ROADS_NAME}-*")
 #: Seconds a writer waits for another writer before giving up with Conflict.
 DEFAULT_LOCK_TIMEOUT_S = 10.0
 
@@ -137,9 +140,33 @@ class Workspace:
 
     @classmethod
     def open(cls, path: str | Path) -> Workspace:
-        """Open an existing workspace; :class:`WorkspaceError` if it is not one."""
+        """Open an existing workspace; :class:`WorkspaceError` if it is not one.
+
+        What a crashed writer left is cleaned up first (:meth:`recover`).
+        """
         folder = Path(path)
-        return cls(folder, _read_config(folder))
+        ws = cls(folder, _read_config(folder))
+        ws.recover()
+        return ws
+
+    def recover(self) -> list[Path]:
+        """Clean up after a writer that crashed; returns the leftover files removed.
+
+        Takes the writer lock without waiting: while another writer holds it, what
+        looks left over may be its work in progress, and nothing is touched. Then the
+        storage rolls back an interrupted transaction and deletes its temporary
+        copies, and temporary settings and installed-file copies are deleted.
+        """
+        try:
+            with self.lock(timeout_s=0):
+                removed = self.storage.recover()
+                for pattern in _LEFTOVER_PATTERNS:
+                    for leftover in sorted(self.path.glob(pattern)):
+                        leftover.unlink(missing_ok=True)
+                        removed.append(leftover)
+        except (Conflict, OSError):
+            return []  # a writer is at work, or the folder is read-only
+        return removed
 
     # -- paths and settings -------------------------------------------------------------
     @property

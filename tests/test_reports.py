@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from shapely.geometry import LineString, Point
 
-from coverage_gis.reports import Sheet, is_formula_like, write_xlsx
+from coverage_gis.reports import Sheet, write_xlsx
+from coverage_gis.spreadsheet import is_formula_like
 
 DANGEROUS = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", '  =HYPERLINK("x")', "\t=1", "\r\n+1", "＝1", "\t", "\rabc"]
 HARMLESS = ["thôn 1", "làng O2", "a=b", "PLAN-S001", "", "   ", "1-2"]

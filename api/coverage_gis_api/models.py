@@ -130,7 +130,9 @@ _CELL_EXAMPLE: dict[str, Any] = {
 class CellIn(BaseModel):
     """A cell of a site in a request; ``site_id`` is filled in from the site."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [_CELL_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, json_schema_extra={"examples": [_CELL_EXAMPLE]}
+    )
 
     cell_id: str = Field(pattern=_ID_PATTERN)
     site_id: str | None = Field(None, description="optional; must equal the site's id when given")
@@ -142,7 +144,7 @@ class CellIn(BaseModel):
     eirp_dbm: float = Field(60.0, ge=0, le=90)
     tilt_deg: float = Field(4.0, ge=-10, le=30)
     status: StatusField = Status.on_air
-    range_m: float | None = Field(None, ge=0)
+    range_m: float | None = Field(None, ge=0, le=1_000_000)
     source: str = Field("api", max_length=64)
 
     def engine_dict(self) -> dict[str, Any]:
@@ -167,7 +169,9 @@ _SITE_EXAMPLE: dict[str, Any] = {
 class SiteCreate(BaseModel):
     """A new site with its position and cells (``POST /v1/sites``)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [_SITE_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, json_schema_extra={"examples": [_SITE_EXAMPLE]}
+    )
 
     site_id: str = Field(pattern=_ID_PATTERN)
     name: str = Field("", max_length=200)
@@ -206,6 +210,7 @@ class SitePatch(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         strict=True,
+        allow_inf_nan=False,
         json_schema_extra={"examples": [{"status": "on_air", "commissioned": "2025-09-01"}]},
     )
 

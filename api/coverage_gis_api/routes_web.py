@@ -24,6 +24,7 @@ import hashlib
 import importlib.util
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -205,7 +206,9 @@ def install_docs(app: FastAPI, *, title: str) -> None:
         )
 
 
-def create_router(ctx: ServingContext, *, static_dir: FilePath | None = None) -> APIRouter:
+def create_router(
+    ctx: ServingContext, *, static_dir: FilePath | None = None, dependencies: Sequence[Any] = ()
+) -> APIRouter:
     """The web map routes of one app.
 
     Parameters
@@ -215,6 +218,10 @@ def create_router(ctx: ServingContext, *, static_dir: FilePath | None = None) ->
         analysis (workspace name, synthetic flag, extent).
     static_dir
         Folder of the page's files (default: ``api/static``).
+    dependencies
+        FastAPI dependencies of the routes that show workspace data (the style; the
+        app's reader). The page and its scripts hold no data and stay public, so that
+        a browser can load them before it has a key.
     """
     files = StaticFiles(static_dir or STATIC_DIR)
     router = APIRouter(tags=["web map"])
@@ -234,7 +241,12 @@ def create_router(ctx: ServingContext, *, static_dir: FilePath | None = None) ->
         """A file of the page, or MapLibre GL JS/CSS from the ``maplibre`` wheel."""
         return files.response(request, path)
 
-    @router.get("/map/style.json", summary="MapLibre style of the web map", response_model=dict[str, Any])
+    @router.get(
+        "/map/style.json",
+        summary="MapLibre style of the web map",
+        response_model=dict[str, Any],
+        dependencies=list(dependencies),
+    )
     def style(request: Request) -> Response:
         """Style v8 from ``layers/*.yaml``: vector sources, coverage raster (hidden), legend metadata."""
         analysis, _ = current(ctx)
@@ -296,6 +308,7 @@ def create_router(ctx: ServingContext, *, static_dir: FilePath | None = None) ->
         "/map/gap-routes.geojson",
         summary="Proposed fiber route of each FTTH gap (GeoJSON lines)",
         response_class=Response,
+        dependencies=list(dependencies),
         responses={200: {"content": {"application/geo+json": {}}}},
     )
     async def gap_routes(request: Request) -> Response:

@@ -36,6 +36,7 @@ from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,
     read_vector,
+    restore_dbf_names,
     shapefile_sidecars,
     zip_member_names,
 )
@@ -231,6 +232,8 @@ def _read(
                 max_bytes=max_bytes,
                 notes=notes,
             )
+            if fmt == "shp":
+                frame = restore_dbf_names(frame, schema, source=source, notes=notes)
         elif fmt == "kml":
             frame = read_kml(
                 path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes
@@ -481,23 +484,26 @@ def import_file(
         new[name] = clean
         rows[name] = frame.index
         notes.extend(_report_notes(name, report, frame.columns))
-    final = {
-        name: _append(ws, name, clean, rows[name], source=source) if append else clean
-        for name, clean in new.items()
-    }
-    _check_references(ws, new, final, rows, source=source)
-    if not append:
-        notes.extend(_orphan_notes(ws, final))
-    counts = {name: len(clean) for name, clean in new.items()}
-    summary = ", ".join(f"{count} {name}" for name, count in counts.items())
-    revision = RevisionRecord(
-        summary=f"{'append' if append else 'import'} {summary} from {path.name}",
-        author=default_author(),
-        changed_ids=[
-            str(v) for name, clean in new.items() for v in clean[get_schema(name).id_field].tolist()
-        ],
-        dirty_bbox=_dirty_bbox(ws, new, final, append=append),
-        coverage_current=False,
-    )
-    ws.write_layers(final, validate=False, source=source, revision=revision)
+    # Read, merge and write under the writer lock: an append or a reference check made
+    # on layers another process is replacing would lose its rows.
+    with ws.lock():
+        final = {
+            name: _append(ws, name, clean, rows[name], source=source) if append else clean
+            for name, clean in new.items()
+        }
+        _check_references(ws, new, final, rows, source=source)
+        if not append:
+            notes.extend(_orphan_notes(ws, final))
+        counts = {name: len(clean) for name, clean in new.items()}
+        summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+        revision = RevisionRecord(
+            summary=f"{'append' if append else 'import'} {summary} from {path.name}",
+            author=default_author(),
+            changed_ids=[
+                str(v) for name, clean in new.items() for v in clean[get_schema(name).id_field].tolist()
+            ],
+            dirty_bbox=_dirty_bbox(ws, new, final, append=append),
+            coverage_current=False,
+        )
+        ws.write_layers(final, validate=False, source=source, revision=revision)
     return ImportResult(counts=counts, notes=notes)

@@ -19,7 +19,8 @@ import pandas as pd
 
 from coverage_gis._files import atomic_path
 from coverage_gis.planning.plan import Plan
-from coverage_gis.reports import Labels, Sheet, is_formula_like, tabular, write_xlsx
+from coverage_gis.reports import Labels, Sheet, tabular, write_xlsx
+from coverage_gis.spreadsheet import csv_safe_frame
 
 #: The tables of a plan by name: the proposed sites, the new cable (chosen stretches,
 #: lines), one connection per village, the gap villages, the actions in build order and
@@ -143,19 +144,11 @@ def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> Path:
     return path
 
 
-def _csv_text(value: object) -> object:
-    # A spreadsheet opening the CSV would run such text as a formula; the quote keeps it text.
-    return f"'{value}" if isinstance(value, str) and is_formula_like(value) else value
-
-
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """A table as UTF-8 CSV (with BOM, so spreadsheet programs keep the diacritics); the
     geometry becomes ``lon``/``lat`` of a point on it (the point itself for points).
     Text that a spreadsheet could take for a formula gets a leading ``'``."""
-    out = tabular(frame)
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
-            out[column] = out[column].map(_csv_text)
+    out = csv_safe_frame(tabular(frame))
     with atomic_path(path) as tmp:
         out.to_csv(tmp, index=False, encoding="utf-8-sig")
     return path

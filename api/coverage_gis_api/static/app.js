@@ -469,14 +469,20 @@
     if (state.district) params.set("district_code", state.district);
     document.getElementById("export-xlsx").href = `/v1/gaps?${params}`;
   }
+  // One CSV cell. Text a spreadsheet would run as a formula (=, +, -, @ first, also after
+  // leading blanks, and their full-width forms; or a leading tab or line break) gets a
+  // leading apostrophe: the rule of coverage_gis.spreadsheet (tests/test_exports.py checks both agree).
+  function csvCell(value) {
+    let s = value === null || value === undefined ? "" : String(value);
+    if (typeof value === "string" && (/^[\t\r\n]/.test(s) || /^\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]/.test(s))) {
+      s = "'" + s;
+    }
+    return /[",\n\r;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  }
   function exportCsv() {
     const columns = ["rank", "id", "name", "commune_name", "district_name", "province_name", "population",
       "households", "reason", "recommendation", "cost_vnd", "candidate_lon", "candidate_lat"];
-    const quote = (v) => {
-      const s = v === null || v === undefined ? "" : String(v);
-      return /[",\n\r;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-    };
-    const lines = [columns.join(",")].concat(state.shown.map((g) => columns.map((c) => quote(g[c])).join(",")));
+    const lines = [columns.join(",")].concat(state.shown.map((g) => columns.map((c) => csvCell(g[c])).join(",")));
     // BOM so that Excel opens the UTF-8 names with their diacritics.
     const blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
     const link = document.createElement("a");
