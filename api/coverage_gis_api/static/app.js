@@ -733,7 +733,8 @@
     const map = state.map;
     if (!meta || !map || state.overlays[name]) return null;
     const sourceId = `overlay-${name}`;
-    map.addSource(sourceId, { type: "geojson", data: url });
+    // Absolute, so that transformRequest recognises our own URL and adds the API key.
+    map.addSource(sourceId, { type: "geojson", data: new URL(url, window.location.href).href });
     const before = state.style.metadata["covgis:overlay_before"];
     const layers = [];
     for (const layer of meta.layers) {
