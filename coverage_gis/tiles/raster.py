@@ -8,12 +8,6 @@ the tile. Each pixel takes the best level over the cells serving it, coloured on
 −120…−60 dBm ramp (or by the operator of the best server), transparent where no
 cell serves. PNGs are written with rasterio's PNG driver, so no imaging library is
 needed beyond the GDAL the project already ships.
-
-The terrain model is evaluated on every pixel through its best-server interface
-(:meth:`~coverage_gis.models.terrain.TerrainModel.best_signal_at`, docs/terrain.md): each
-site's radial terrain grid is computed once and cached by the model, and one server
-plan per technology threshold is kept by the renderer, so the tiles of one analysis share
-both. A pixel is served where the best level of the cells sharing a threshold reaches it.
 """
 
 from __future__ import annotations
@@ -35,7 +29,6 @@ from coverage_gis._arrays import distinct_rows
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import get_schema
 from coverage_gis.models.base import CellArrays, CoverageModel, FloatArray, ReceiverArrays, is_broadband
-from coverage_gis.models.terrain import ServerPlan, TerrainModel
 from coverage_gis.network import CellTable
 from coverage_gis.tiles.mercator import Bounds, tile_bounds_3857
 
@@ -68,6 +61,10 @@ REFINE_STRIDE = 4
 #: tilt within a few hundred metres): the adaptive lattice evaluates every pixel there.
 #: Measured on the Bình Định demo: beyond 300 m, bilinear levels are within 0.5 dB.
 NEAR_SITE_M = 300.0
+#: The terrain model walks a DEM profile per (pixel, cell) pair; it is evaluated on a
+#: coarser grid (this many pixels per side) and each value spread over a pixel block.
+COARSE_GRID = 64
+_FAST_MODELS = frozenset({"radius", "pathloss"})
 #: Models whose service area of a cell is convex (a disc, or a circular sector of at
 #: most 180°): the condition under which the adaptive lattice is exact (see
 #: :meth:`CoverageRenderer._adaptive`). Link-budget lobes are not, and get every pixel.
@@ -225,11 +222,6 @@ class CoverageRenderer:
         self.operator_names: NDArray[np.str_] = np.unique(self.cells.operator)
         self._operator_index = np.searchsorted(self.operator_names, self.cells.operator)
         self._radio_key = _radio_key(self.cells)
-        # Terrain: (tech, operator, best_server) → per threshold, the cells and their server plan.
-        self._plans: dict[
-            tuple[str, str | None, bool], list[tuple[float, NDArray[np.int64], ServerPlan]]
-        ] = {}
-        self._plans_lock = threading.Lock()
 
     @staticmethod
     def check_params(tech: str, operator: str | None = None, mode: str = "signal") -> None:
@@ -280,18 +272,15 @@ class CoverageRenderer:
         ``best_server=False`` skips the best-server search (``best_operator`` stays -1).
         """
         self.check_params(tech, operator)
-        if isinstance(self.model, TerrainModel):
-            return self._terrain_grid(
-                self.model, z, x, y, tech=tech, operator=operator, size=size, best_server=best_server
-            )
-        shape = (size, size)
+        coarse = size if self.model.name in _FAST_MODELS else min(size, COARSE_GRID)
+        shape = (coarse, coarse)
         none = CoverageGrid(
             np.zeros(shape, dtype=bool), np.full(shape, np.nan), np.full(shape, -1, dtype=np.int64), 0
         )
         mask = self._cell_mask(tech, operator)
         if not mask.any():
-            return none
-        gx, gy = metric_pixel_centres(z, x, y, size, self.metric_crs)
+            return _upsample(none, size)
+        gx, gy = metric_pixel_centres(z, x, y, coarse, self.metric_crs)
         px, py = gx.ravel(), gy.ravel()
         # Only cells that can reach the tile's footprint (grown by a pixel's diagonal,
         # since the grid holds pixel centres) are worth a model call.
@@ -303,7 +292,7 @@ class CoverageRenderer:
         dy = np.maximum(np.maximum(y0 - cy, cy - y1), 0.0)
         near = np.flatnonzero(mask & (np.hypot(dx, dy) <= self.max_range_m))
         if near.size == 0:
-            return none
+            return _upsample(none, size)
         # Co-located identical cells (one per operator on a shared site) give identical
         # levels: one model call each is wasted unless the best server's operator matters.
         near = self._distinct(near, keep_operators=best_server)
@@ -314,7 +303,7 @@ class CoverageRenderer:
         # Cells reaching at least twice the lattice diagonal go through the adaptive
         # lattice; smaller ones cover few pixels and are cheap to evaluate everywhere.
         large = convex & (self.max_range_m[near] >= 2.0 * np.sqrt(2.0) * spacing_m)
-        if self.model.name not in _CONVEX_MODELS or size % REFINE_STRIDE:
+        if self.model.name not in _CONVEX_MODELS or coarse != size or size % REFINE_STRIDE:
             large[:] = False
         parts: list[tuple[NDArray[np.bool_], FloatArray, NDArray[np.int64]]] = []
         if large.any():
@@ -336,66 +325,10 @@ class CoverageRenderer:
             best = np.where(stronger, other_best, best)
             best_op = np.where(stronger, other_op, best_op)
             served = served | other_served
-        return CoverageGrid(
+        found = CoverageGrid(
             served.reshape(shape), best.reshape(shape), best_op.reshape(shape), int(near.size)
         )
-
-    def _terrain_plans(
-        self, model: TerrainModel, tech: str, operator: str | None, best_server: bool
-    ) -> list[tuple[float, NDArray[np.int64], ServerPlan]]:
-        """Per serving threshold: the (distinct) cells of ``tech``/``operator`` and their server plan."""
-        key = (tech, operator, best_server)
-        with self._plans_lock:
-            found = self._plans.get(key)
-            if found is not None:
-                return found
-            index = self._distinct(
-                np.flatnonzero(self._cell_mask(tech, operator)), keep_operators=best_server
-            )
-            thresholds = model.settings.threshold_for_cells(self.cells.arrays.tech[index])
-            plans = []
-            for threshold in np.unique(thresholds):
-                group = index[thresholds == threshold]
-                plans.append((float(threshold), group, model.server_plan(self.cells.arrays.take(group))))
-            self._plans[key] = plans
-            return plans
-
-    def _terrain_grid(
-        self,
-        model: TerrainModel,
-        z: int,
-        x: int,
-        y: int,
-        *,
-        tech: str,
-        operator: str | None,
-        size: int,
-        best_server: bool,
-    ) -> CoverageGrid:
-        """Every pixel through the terrain model's best-server lookup (see the module docstring)."""
-        gx, gy = metric_pixel_centres(z, x, y, size, self.metric_crs)
-        px, py = gx.ravel(), gy.ravel()
-        served = np.zeros(px.size, dtype=bool)
-        best = np.full(px.size, -np.inf)
-        best_op = np.full(px.size, -1, dtype=np.int64)
-        considered = 0
-        for threshold, group, plan in self._terrain_plans(model, tech, operator, best_server):
-            level, cell = model.best_signal_at(px, py, plan.budget.cells, plan=plan)
-            considered += int(np.unique(cell[cell >= 0]).size)
-            # Served by this threshold's cells; the strongest served level wins across groups.
-            ok = np.nan_to_num(level, nan=-np.inf) >= threshold
-            better = ok & (level > best)
-            best = np.where(better, level, best)
-            if best_server:
-                best_op = np.where(better, self._operator_index[group[np.clip(cell, 0, None)]], best_op)
-            served |= ok
-        shape = (size, size)
-        return CoverageGrid(
-            served.reshape(shape),
-            np.where(served, best, np.nan).reshape(shape),
-            best_op.reshape(shape),
-            considered,
-        )
+        return _upsample(found, size)
 
     def _evaluate(
         self,
@@ -589,6 +522,22 @@ def _radio_key(cells: CellTable) -> FloatArray:
         columns.append(a.ground_m)
     # NaN (omni azimuth, unknown ground) must compare equal to itself here.
     return np.column_stack([np.nan_to_num(np.asarray(c, dtype=np.float64), nan=-1e30) for c in columns])
+
+
+def _upsample(found: CoverageGrid, size: int) -> CoverageGrid:
+    factor = size // found.served.shape[0]
+    if factor == 1:
+        return found
+
+    def spread(a: NDArray[np.generic]) -> NDArray[np.generic]:
+        return np.repeat(np.repeat(a, factor, axis=0), factor, axis=1)
+
+    return CoverageGrid(
+        np.asarray(spread(found.served), dtype=bool),
+        np.asarray(spread(found.best_signal_dbm), dtype=np.float64),
+        np.asarray(spread(found.best_operator), dtype=np.int64),
+        found.cells_considered,
+    )
 
 
 def renderer_legend() -> Mapping[str, object]:
