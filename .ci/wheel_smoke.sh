@@ -32,6 +32,11 @@ with TestClient(create_app(Settings(workspace=Path("ws")))) as client:
     names = [g.get("name") for g in r.json()["items"]]
     print("wheel smoke: /v1/gaps?kind=mobile ->", names)
     assert client.get("/").status_code == 200
+    # Offline web assets ship in the wheel: glyphs, Swagger UI, the map style.
+    assert client.get("/map/glyphs/DejaVu Sans Book/7680-7935.pbf").content[:1] == b"\n"
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/docs").status_code == 200
+    assert client.get("/map/style.json").status_code == 200
     from coverage_gis.access import add_key
     from coverage_gis.workspace import Workspace
     import time
