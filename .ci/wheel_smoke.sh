@@ -36,6 +36,11 @@ with TestClient(create_app(Settings(workspace=Path("ws")))) as client:
     (row,) = client.get("/v1/kpis", params={"level": "province_2025"}).json()["items"]
     print("wheel smoke: /v1/kpis?level=province_2025 ->", row["name"], row["villages"], row["partial"])
     assert (row["villages"], row["partial"]) == (1048, True)
+    # Offline web assets ship in the wheel: glyphs, Swagger UI, the map style.
+    assert client.get("/map/glyphs/DejaVu Sans Book/7680-7935.pbf").content[:1] == b"\n"
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/docs").status_code == 200
+    assert client.get("/map/style.json").status_code == 200
     from coverage_gis.access import add_key
     from coverage_gis.workspace import Workspace
     import time
@@ -54,7 +59,7 @@ from coverage_gis.boundaries import load_boundaries
 from coverage_gis._resources import boundaries_dir
 assert "site-packages" in str(boundaries_dir()), boundaries_dir()
 boundaries = load_boundaries(["binh-dinh"])
-assert "commune_code_as_drawn" in boundaries.communes
+assert "code_as_drawn" in boundaries.communes
 assert len(boundaries.parts) == 4, len(boundaries.parts)
 PY
 echo "wheel smoke: ok"

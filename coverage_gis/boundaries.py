@@ -144,7 +144,10 @@ def load_boundaries(
     context = every[every["province_code"].isin(context_provinces(crosswalk, codes))].copy()
     if not (context["province_code"].isin(codes)).any():
         raise NotFound(f"no communes for provinces {list(provinces or [])} in {base / NATIONAL_FILE}")
-    for col in ("commune_code", "commune_code_as_drawn"):
+    # A shapefile keeps 10 characters of a field name: commune_code_as_drawn would read
+    # as commune_code, so the layer calls it code_as_drawn.
+    context = context.rename(columns={"commune_code_as_drawn": "code_as_drawn"})
+    for col in ("commune_code", "code_as_drawn"):
         values = context[col].astype(object)
         context[col] = values.where(values.notna() & (values != ""), None)
     assignment = assign_2025(context, crosswalk)

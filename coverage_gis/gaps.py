@@ -204,6 +204,17 @@ def mobile_gaps(
     return _frame(rows, list(v.geometry))
 
 
+def on_air_fiber_m(
+    fiber_routes: gpd.GeoDataFrame | None, fiber_nodes: gpd.GeoDataFrame | None, *, metric_crs: str
+) -> np.ndarray:
+    """Geometries (metric CRS) of the on-air fiber routes and nodes a fiber extension may start from."""
+    live = [
+        f[f["status"] == "on_air"].geometry for f in (fiber_routes, fiber_nodes) if f is not None and len(f)
+    ]
+    fiber = pd.concat(live, ignore_index=True) if live else gpd.GeoSeries([], crs=STORAGE_CRS)
+    return np.asarray(gpd.GeoSeries(fiber, crs=STORAGE_CRS).to_crs(metric_crs).to_numpy(), dtype=object)
+
+
 def ftth_gaps(
     villages: gpd.GeoDataFrame,
     coverage: pd.DataFrame,
@@ -220,11 +231,7 @@ def ftth_gaps(
     v = villages[gap]
     cov = coverage[gap]
     adm = admin[gap]
-    live = [
-        f[f["status"] == "on_air"].geometry for f in (fiber_routes, fiber_nodes) if f is not None and len(f)
-    ]
-    fiber = pd.concat(live, ignore_index=True) if live else gpd.GeoSeries([], crs=STORAGE_CRS)
-    fiber_m = gpd.GeoSeries(fiber, crs=STORAGE_CRS).to_crs(metric_crs).to_numpy()
+    fiber_m = on_air_fiber_m(fiber_routes, fiber_nodes, metric_crs=metric_crs)
     points_m = v.geometry.to_crs(metric_crs).to_numpy()
     tree = shapely.STRtree(fiber_m) if len(fiber_m) else None
     by_road = distances_from_network_m(roads, fiber_m) if roads is not None and len(v) else None

@@ -151,7 +151,9 @@ def parse_schema(path: Path) -> LayerSchema:
 def _load_all(folder: str) -> dict[str, LayerSchema]:
     schemas: dict[str, LayerSchema] = {}
     for path in sorted(Path(folder).glob("*.yaml")):
-        if path.stem in ("coverage_models", "costs"):
+        # Documents beside the schemas that are not layers (model settings, unit costs,
+        # the web map's basemap and overlay styles).
+        if path.stem in ("coverage_models", "costs", "map_style"):
             continue
         schema = parse_schema(path)
         schemas[schema.name] = schema

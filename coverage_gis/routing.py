@@ -7,7 +7,8 @@ off-road legs to the nearest road nodes plus the shortest path between them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import networkx as nx
@@ -80,7 +81,9 @@ def distances_from_network_m(
     Road nodes within ``snap_m`` of a feature start with their straight distance to it;
     one Dijkstra from a virtual source over those starts then gives, for every node, the
     shortest length of road to reach the network — so an extension follows the road that
-    actually leads to fiber, not the road past the straight-line-nearest cable.
+    actually leads to fiber, not the road past the straight-line-nearest cable. The same
+    search keeps each node's predecessor, so the route itself can be drawn
+    (:meth:`RoadDistances.route_m`).
     """
     positions, legs = network_starts_m(roads, features_m, snap_m=snap_m)
     starts = {int(roads.node_ids[n]): float(leg) for n, leg in zip(positions, legs, strict=True)}
@@ -93,11 +96,13 @@ def distances_from_network_m(
         ((source, node, leg) for node, leg in starts.items()), weight="length"
     )
     try:
-        lengths = nx.single_source_dijkstra_path_length(roads.graph, source, weight="length")
+        previous, lengths = nx.dijkstra_predecessor_and_distance(roads.graph, source, weight="length")
     finally:
         roads.graph.remove_node(source)
     lengths.pop(source, None)
-    return RoadDistances(roads, {int(k): float(v) for k, v in lengths.items()})
+    # A start node's predecessor is the virtual source: it is where a route joins the network.
+    towards = {int(k): int(v[0]) for k, v in previous.items() if v and v[0] != source and k != source}
+    return RoadDistances(roads, {int(k): float(v) for k, v in lengths.items()}, towards)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,13 @@ class RoadDistances:
 
     roads: RoadGraph
     by_node: dict[int, float]
+    #: Road node → the next node on its shortest road towards the network (absent for the
+    #: nodes where routes join the network, and for unreachable ones).
+    towards: dict[int, int] = field(default_factory=dict)
+
+    @cached_property
+    def _position(self) -> dict[int, int]:
+        return {int(n): i for i, n in enumerate(self.roads.node_ids.tolist())}
 
     def from_point_m(self, xy_m: tuple[float, float]) -> float:
         """Road length from a point to the network: leg to the nearest road node + along roads.
@@ -115,3 +127,25 @@ class RoadDistances:
         leg, i = self.roads.tree.query(xy_m)
         along = self.by_node.get(int(self.roads.node_ids[i]), np.inf)
         return float(leg) + along
+
+    def route_m(self, xy_m: tuple[float, float]) -> np.ndarray | None:
+        """Vertices ``(n, 2)``, metres, of the road route measured by :meth:`from_point_m`.
+
+        From the point to its nearest road node, then node by node along the shortest
+        road to the node where the route joins the network (the leg from there to the
+        network itself is the caller's: this object does not keep the network's
+        geometry). None when the nearest node has no road connection to the network.
+        """
+        _, i = self.roads.tree.query(xy_m)
+        node = int(self.roads.node_ids[i])
+        if node not in self.by_node:
+            return None
+        vertices = [tuple(xy_m), tuple(self.roads.tree.data[i])]
+        seen = {node}
+        while node in self.towards:
+            node = self.towards[node]
+            if node in seen:  # cannot happen on a shortest-path tree; guards the loop
+                break
+            seen.add(node)
+            vertices.append(tuple(self.roads.tree.data[self._position[node]]))
+        return np.asarray(vertices, dtype=np.float64)

@@ -271,8 +271,10 @@ def test_no_site_can_be_taken_over(tmp_path: Path) -> None:
 
 # -- every route needs the reader -------------------------------------------------------------
 #: Routes that show no workspace data: the page shell, its scripts and the API description.
+#: Routes that show no workspace data: the page, its files and label glyphs, the API docs
+#: (Swagger UI from its wheel; FastAPI's CDN-backed /redoc and /docs/oauth2-redirect are off).
 PUBLIC_ROUTES = frozenset(
-    {"/", "/static/{path:path}", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    {"/", "/static/{path:path}", "/map/glyphs/{fontstack}/{glyph_range}.pbf", "/docs", "/openapi.json"}
 )
 
 
@@ -287,6 +289,10 @@ def _url(path: str) -> str:
         "site_id": "S1",
         "village_id": "V1",
         "path:path": "app.js",
+        "plan_id": "p3f9c2a71d0b4e8a1",
+        "table": "sites",
+        "fontstack": "DejaVu Sans Book",
+        "glyph_range": "7680-7935",
     }
     query = {"/v1/coverage/point": "?lon=109.0&lat=14.0"}.get(path, "")
     for name, value in values.items():
@@ -320,6 +326,8 @@ def test_every_route_needs_a_key_when_anonymous_reads_are_off(tmp_path: Path) ->
             "/tiles/{layer}.json",
             "/tiles/cache-stats",
             "/map/style.json",
+            "/map/gap-routes.geojson",
+            "/tiles/hillshade/{z}/{x}/{y}.png",
         }
         checked = 0
         for route in routes:

@@ -1,10 +1,21 @@
-"""The web gap map in a real browser: Debian chromium (SwiftShader WebGL) driven by selenium.
+"""The web gap map and the API docs in a real browser: Debian chromium (SwiftShader WebGL), selenium.
 
 Serves the Bình Định demo (the tiny fixture when the demo generator is absent) with
 uvicorn on 127.0.0.1, loads ``/`` and checks what a planner does: the map draws the
-vector tiles, "làng O2" is in the gap list, clicking it flies there and opens its
-popup, search/district filter/language toggle work, the coverage overlay loads.
-Screenshots go to ``$COVGIS_SCREENSHOT_DIR`` (else the test's temporary folder).
+basemap (hillshade, roads, district outlines) and labels with Vietnamese diacritics,
+"làng O2" is in the gap list, clicking it flies there and opens its popup, the FTTH tab
+draws the proposed fiber routes, the 5G tab lists places, the district filter zooms to
+and outlines the district, popups close on tab and filter changes, search and the
+language toggle (and ``?lang=en``) work, the layer panel folds on a narrow window, the
+coverage overlay loads, and ``/docs`` renders Swagger UI.
+
+Offline: chromium resolves every host name to nothing (``--host-resolver-rules``) and
+every test ends by reading the DevTools network log: a request to anything but this
+server (or ``data:``/``blob:``) fails the test.
+
+Screenshots go to ``$COVGIS_SCREENSHOT_DIR`` (else the test's temporary folder) and are
+checked by their pixels (labels, hillshade). ``COVGIS_README_SCREENSHOT=1`` also writes
+the overview to ``docs/img/webmap.png`` (the README's picture).
 
 Skipped, with the reason, when chromium or chromedriver is missing.
 """
@@ -12,6 +23,7 @@ Skipped, with the reason, when chromium or chromedriver is missing.
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import os
 import shutil
@@ -31,6 +43,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 GAP_NAME = "làng O2"
 READY_TIMEOUT_S = 120.0
+README_SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "img" / "webmap.png"
 
 if not os.path.exists(CHROMIUM) or not os.path.exists(CHROMEDRIVER):
     pytest.skip(
@@ -50,6 +63,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
+from coverage_gis.tiles.map_style import map_style  # noqa: E402
 from coverage_gis.workspace import Workspace  # noqa: E402
 
 from .conftest import METRIC, tiny_layers  # noqa: E402
@@ -166,7 +180,9 @@ def browser(server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[W
         f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
     ):
         options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # No name resolves: a request to any outside host fails at once (and shows in the log).
+    options.add_argument("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_script_timeout(60)
     try:
@@ -198,7 +214,72 @@ def gap_items(driver: WebDriver) -> list[Any]:
     return list(driver.find_elements(By.CSS_SELECTOR, "#gap-list li[data-id]"))
 
 
-def test_map_draws_tiles_and_lists_the_gap(browser: WebDriver, screenshots: Path) -> None:
+def requested_urls(driver: WebDriver) -> list[str]:
+    """URLs the page asked for since the last call (DevTools network log; reading drains it)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(str(message["params"]["request"]["url"]))
+    return urls
+
+
+def assert_offline(driver: WebDriver, server: str) -> list[str]:
+    """Every network request went to this server; returns the URLs.
+
+    ``data:``, ``blob:`` and the browser's own ``chrome://`` pages (its blank new tab)
+    do not use the network.
+    """
+    urls = requested_urls(driver)
+    network = [u for u in urls if u.split(":", 1)[0].lower() in ("http", "https", "ws", "wss", "ftp")]
+    outside = [u for u in network if not u.startswith(server + "/")]
+    assert outside == [], f"requests left 127.0.0.1: {outside}"
+    return urls
+
+
+def screenshot_rgb(driver: WebDriver) -> Any:
+    """The map's pixels (rows, cols, 3) as a numpy array."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(driver.find_element(By.ID, "map").screenshot_as_png)).convert("RGB")
+    return np.asarray(image, dtype=np.int16)
+
+
+def set_visible(driver: WebDriver, layer_ids: list[str], visible: bool) -> None:
+    driver.execute_script(
+        "for (const id of arguments[0]) if (window.__map.getLayer(id))"
+        " window.__map.setLayoutProperty(id, 'visibility', arguments[1] ? 'visible' : 'none');",
+        layer_ids,
+        visible,
+    )
+    wait_idle(driver)
+
+
+def changed_pixels(driver: WebDriver, layer_ids: list[str]) -> int:
+    """How many pixels of the map change when ``layer_ids`` are hidden (they are shown again)."""
+    import numpy as np
+
+    shown = screenshot_rgb(driver)
+    set_visible(driver, layer_ids, False)
+    hidden = screenshot_rgb(driver)
+    set_visible(driver, layer_ids, True)
+    return int(np.count_nonzero(np.abs(shown - hidden).sum(axis=2) > 30))
+
+
+def rendered(driver: WebDriver, layer: str) -> int:
+    return int(
+        driver.execute_script(
+            "return window.__map.getLayer(arguments[0]) ?"
+            " window.__map.queryRenderedFeatures({layers: [arguments[0]]}).length : -1",
+            layer,
+        )
+    )
+
+
+def test_map_draws_tiles_and_lists_the_gap(browser: WebDriver, screenshots: Path, server: str) -> None:
     assert browser.execute_script("return window.__mapError") is None
     names = [li.find_element(By.CLASS_NAME, "gap-name").text for li in gap_items(browser)]
     assert GAP_NAME in names
@@ -215,13 +296,42 @@ def test_map_draws_tiles_and_lists_the_gap(browser: WebDriver, screenshots: Path
     pct = browser.find_element(By.CSS_SELECTOR, '#kpi-list dd[data-field="villages_mobile_bb_pct"]').text
     assert pct.endswith(" %")
     assert "," in pct
-    browser.save_screenshot(str(screenshots / "web-map-overview.png"))
+    overview = screenshots / "web-map-overview.png"
+    browser.save_screenshot(str(overview))
+    if os.environ.get("COVGIS_README_SCREENSHOT") == "1":
+        # The README's picture is this test's own screenshot (opt-in: it changes a tracked file).
+        README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(overview, README_SCREENSHOT)
     errors = [
         entry["message"]
         for entry in browser.get_log("browser")
         if entry["level"] == "SEVERE" and "favicon" not in entry["message"]
     ]
     assert errors == []
+    assert_offline(browser, server)
+
+
+def test_basemap_and_labels_are_drawn(browser: WebDriver, screenshots: Path, server: str) -> None:
+    """Hillshade, roads, district outlines and place names, with the glyphs of Vietnamese letters."""
+    wait_idle(browser)
+    for layer in ("roads", "districts", "labels-districts"):
+        assert rendered(browser, layer) > 0, f"{layer} not drawn"
+    names = browser.execute_script(
+        "return window.__map.queryRenderedFeatures({layers: ['labels-districts']})"
+        ".map(f => f.properties.name)"
+    )
+    assert any("Huyện" in name for name in names), names  # "ệ" is U+1EC7
+    resources = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    bold = map_style().labels.bold_font.replace(" ", "%20")
+    assert any(f"/map/glyphs/{bold}/7680-7935.pbf" in url for url in resources), "no Vietnamese glyph range"
+    assert any("/tiles/hillshade/" in url for url in resources)
+    # The pixels: labels and hillshade each change a good part of the picture.
+    assert changed_pixels(browser, ["labels-districts", "labels-communes"]) > 500
+    assert changed_pixels(browser, ["hillshade"]) > 5_000
+    # Roads lie under the villages and sites at this zoom: fewer of their pixels show.
+    assert changed_pixels(browser, ["roads", "roads-casing"]) > 100
+    browser.save_screenshot(str(screenshots / "web-map-basemap.png"))
+    assert_offline(browser, server)
 
 
 def test_clicking_the_gap_flies_there_and_opens_its_popup(browser: WebDriver, screenshots: Path) -> None:
@@ -306,3 +416,111 @@ def test_coverage_overlay_loads(browser: WebDriver, screenshots: Path) -> None:
     assert loaded > 0
     assert browser.find_element(By.ID, "coverage-legend").is_displayed()
     browser.save_screenshot(str(screenshots / "web-map-coverage.png"))
+    browser.find_element(By.ID, "coverage-toggle").click()
+
+
+def test_ftth_tab_draws_the_proposed_routes_and_5g_tab_lists_places(
+    browser: WebDriver, screenshots: Path, server: str
+) -> None:
+    target = next(li for li in gap_items(browser) if GAP_NAME in li.text)
+    target.click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".maplibregl-popup-content"))
+    # A tab change closes the popup opened from the previous list.
+    browser.find_element(By.ID, "gap-kind-ftth").click()
+    assert browser.find_elements(By.CSS_SELECTOR, ".maplibregl-popup-content") == []
+    wait_for(browser, lambda d: d.execute_script("return !!window.__map.getSource('overlay-gap_routes')"))
+    wait_for(
+        browser, lambda d: d.execute_script("return window.__map.isSourceLoaded('overlay-gap_routes')"), 60
+    )
+    ftth_gaps = browser.execute_script("return window.__covgis.state.gaps.ftth.length")
+    features = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "window.__map.getSource('overlay-gap_routes').getData()"
+        ".then(d => done(d.features.map(f => f.properties.id)));"
+    )
+    assert ftth_gaps > 0
+    assert len(set(features)) == ftth_gaps  # one route per FTTH gap
+    assert browser.find_element(By.ID, "layer-toggle-gap_routes").is_selected()
+    # Fly to the first gap: its route is drawn (rendered) next to it.
+    next(iter(gap_items(browser))).click()
+    wait_for(browser, lambda d: not d.execute_script("return window.__map.isMoving()"), 30)
+    wait_idle(browser)
+    assert rendered(browser, "gap_routes") > 0
+    assert rendered(browser, "labels-villages") > 0  # village names from zoom 12
+    browser.save_screenshot(str(screenshots / "web-map-ftth-route.png"))
+
+    browser.find_element(By.ID, "gap-kind-5g").click()
+    assert (
+        browser.execute_script("return window.__map.getLayoutProperty('gap_routes', 'visibility')") == "none"
+    )
+    wait_for(browser, lambda d: len(gap_items(d)) > 0, 60)
+    first = gap_items(browser)[0].text
+    assert "5G" in first
+    browser.find_element(By.ID, "gap-kind-mobile").click()
+    assert_offline(browser, server)
+
+
+def test_district_filter_zooms_to_and_outlines_the_district(browser: WebDriver, server: str) -> None:
+    districts = browser.execute_script("return window.__covgis.state.style.metadata['covgis:districts']")
+    code = next(c for c, d in districts.items() if "Vĩnh Thạnh" in d["name"])
+    west, south, east, north = districts[code]["bounds"]
+    browser.execute_script(
+        "window.__map.jumpTo({center: [109.0, 14.0], zoom: 8});"
+        "document.querySelector('#gap-list li[data-id]').click();"
+    )
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".maplibregl-popup-content"))
+    select = Select(browser.find_element(By.ID, "district-filter"))
+    select.select_by_value(code)
+    # The filter change closes the popup opened from the list.
+    assert browser.find_elements(By.CSS_SELECTOR, ".maplibregl-popup-content") == []
+    wait_for(browser, lambda d: not d.execute_script("return window.__map.isMoving()"), 30)
+    centre = browser.execute_script("const c = window.__map.getCenter(); return [c.lng, c.lat]")
+    assert west < centre[0] < east
+    assert south < centre[1] < north
+    bounds = browser.execute_script("return window.__map.getBounds().toArray()")
+    # Fitted: the view holds the district and is not much larger than it.
+    assert bounds[1][1] - bounds[0][1] < 2.5 * (north - south)
+    assert browser.execute_script("return window.__map.getFilter('district-highlight')") == [
+        "==",
+        ["get", "district_code"],
+        code,
+    ]
+    wait_idle(browser)
+    assert rendered(browser, "district-highlight") > 0
+    select.select_by_value("")
+    wait_for(browser, lambda d: not d.execute_script("return window.__map.isMoving()"), 30)
+    assert_offline(browser, server)
+
+
+def test_layer_panel_folds_on_a_narrow_window(browser: WebDriver, server: str) -> None:
+    size = browser.get_window_size()
+    try:
+        browser.set_window_size(600, 800)
+        wait_for(browser, lambda d: d.execute_script("return !document.getElementById('layers-panel').open"))
+        browser.set_window_size(size["width"], size["height"])
+        wait_for(browser, lambda d: d.execute_script("return document.getElementById('layers-panel').open"))
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+    assert_offline(browser, server)
+
+
+def test_language_from_the_address(browser: WebDriver, server: str) -> None:
+    browser.get(server + "/?lang=en")
+    wait_for(browser, lambda d: d.execute_script("return window.__mapReady === true"), READY_TIMEOUT_S)
+    assert browser.find_element(By.ID, "gap-title").text == "Coverage gaps"
+    assert browser.find_element(By.ID, "gap-kind-mobile").text == "Mobile"
+    browser.find_element(By.ID, "lang-toggle").click()
+    assert browser.find_element(By.ID, "gap-title").text == "Danh sách điểm lõm"
+    assert "lang=vi" in browser.current_url  # the address follows the toggle
+    assert_offline(browser, server)
+
+
+def test_api_docs_render_offline(browser: WebDriver, screenshots: Path, server: str) -> None:
+    browser.get(server + "/docs")
+    title = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".swagger-ui .info .title"), 60)
+    assert "coverage-gis API" in title.text
+    wait_for(browser, lambda d: "/v1/gaps" in d.find_element(By.ID, "swagger-ui").text, 30)
+    browser.save_screenshot(str(screenshots / "api-docs.png"))
+    urls = assert_offline(browser, server)
+    assert any(u.endswith("/static/swagger/swagger-ui-bundle.js") for u in urls)
+    # The last test of the module: the page is left on /docs.

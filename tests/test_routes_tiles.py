@@ -126,9 +126,9 @@ def test_empty_tile_is_an_empty_body(client: TestClient) -> None:
 
 
 def test_unknown_layer_is_404(client: TestClient) -> None:
-    response = client.get("/tiles/roads/1/0/0.mvt")
+    response = client.get("/tiles/railways/1/0/0.mvt")
     assert response.status_code == 404
-    assert client.get("/tiles/roads.json").status_code == 404
+    assert client.get("/tiles/railways.json").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -224,7 +224,10 @@ def test_style_document(client: TestClient) -> None:
     assert response.status_code == 200
     style: dict[str, Any] = response.json()
     assert style["version"] == 8
-    assert "glyphs" not in style  # offline: no font server
+    # Offline: glyphs, tiles and every other URL are this server's own.
+    assert style["glyphs"].startswith("http://testserver/map/glyphs/")
+    for source in style["sources"].values():
+        assert all(url.startswith("http://testserver/") for url in source.get("tiles", []))
     sources = style["sources"]
     for name in ("villages", "sites", "fiber_routes", "zones_5g", "communes", "pois", "coverage"):
         assert name in sources

@@ -44,3 +44,20 @@ def test_no_fiber_within_snap_distance() -> None:
     assert dist.by_node == {}
     assert dist.from_point_m((0.0, 0.0)) == float("inf")
     assert not any(n < 0 for n in _roads().graph.nodes)
+
+
+def test_route_is_the_measured_path() -> None:
+    fiber = np.array([shapely.Point(0, 100)])
+    dist = distances_from_network_m(_roads(), fiber)
+    route = dist.route_m((2000.0, -50.0))
+    assert route is not None
+    # Village → node 3 → node 2 → node 1 (where the route meets the network).
+    assert route.tolist() == [[2000.0, -50.0], [2000.0, 0.0], [1000.0, 0.0], [0.0, 0.0]]
+    length = float(np.sum(np.hypot(*np.diff(route, axis=0).T)))
+    assert length + 100.0 == pytest.approx(dist.from_point_m((2000.0, -50.0)))  # + the leg to the fiber
+
+
+def test_no_route_when_the_road_does_not_reach_the_network() -> None:
+    dist = distances_from_network_m(_roads(), np.array([shapely.Point(2000, 600)]))
+    assert dist.route_m((1000.0, 10.0)) is None
+    assert dist.route_m((2000.0, 520.0)).tolist() == [[2000.0, 520.0], [2000.0, 500.0]]  # type: ignore[union-attr]

@@ -169,7 +169,7 @@ def test_style_minzoom_gives_empty_low_zoom_communes(tiles: VectorTileSet) -> No
 
 def test_unknown_layer(tiles: VectorTileSet) -> None:
     with pytest.raises(NotFound, match="villages"):
-        tiles.encode("roads", Z, 0, 0)
+        tiles.encode("railways", Z, 0, 0)
 
 
 def test_tilejson_document(tiles: VectorTileSet) -> None:

@@ -136,6 +136,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=_DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's own /docs and /redoc load their scripts from a CDN: /docs is served
+        # from the swagger-ui-bundle-v2 wheel instead (routes_web.install_docs).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     folder = settings.workspace
@@ -148,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_plans.create_router(ctx))
     app.include_router(routes_tiles.create_router(ctx, dependencies=[Depends(reader)]))
     app.include_router(routes_web.create_router(ctx, dependencies=[Depends(reader)]))
+    routes_web.install_docs(app, title=app.title)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -26,7 +26,7 @@ from coverage_gis.live import ChangeResult
 from coverage_gis.tiles import MAX_ZOOM, TileCache, TileService, tilejson
 from coverage_gis.tiles.cache import CachedTile
 from coverage_gis.tiles.style import layer_attribution
-from coverage_gis.tiles.vector import VECTOR_LAYERS, workspace_bounds
+from coverage_gis.tiles.vector import TILE_LAYERS, VECTOR_LAYERS, workspace_bounds
 from coverage_gis_api.context import ServingContext
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -179,6 +179,22 @@ def create_router(
         return tile_response(request, tile, "image/png", compressible=False)
 
     @router.get(
+        "/tiles/hillshade/{z}/{x}/{y}.png",
+        summary="Hillshade tile of the workspace's DEM (basemap)",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}}, 304: {"description": "not modified"}},
+    )
+    async def hillshade_tile(request: Request, z: Zoom, x: Column, y: Row) -> Response:
+        """Relief of ``dem.tif`` (or the SRTM tiles) lit from the north-west; transparent without a DEM."""
+        analysis, revision = await snapshot.get()
+        tile = service.lookup(service.hillshade_key(z, x, y), revision)
+        if tile is None:
+            tile = await run_in_threadpool(
+                lambda: service.hillshade_tile(analysis, revision, z, x, y, looked_up=True)
+            )
+        return tile_response(request, tile, "image/png", compressible=False)
+
+    @router.get(
         "/tiles/{layer}.json",
         summary="TileJSON of a vector tile layer",
         response_model=dict[str, Any],
@@ -206,7 +222,7 @@ def create_router(
     )
     async def vector_tile(
         request: Request,
-        layer: Annotated[str, Path(description=f"one of {', '.join(VECTOR_LAYERS)}")],
+        layer: Annotated[str, Path(description=f"one of {', '.join(TILE_LAYERS)}")],
         z: Zoom,
         x: Column,
         y: Row,

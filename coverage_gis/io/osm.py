@@ -23,6 +23,7 @@ from coverage_gis.validation import VIETNAM_BBOX
 from coverage_gis.workspace import ROADS_NAME, Workspace
 
 if TYPE_CHECKING:
+    import geopandas as gpd
     import networkx as nx
 
 
@@ -107,6 +108,71 @@ def read_roads(
     if graph.number_of_edges() == 0:
         raise LayerValidationError("contains no roads (ways tagged highway=*)", source=source)
     return graph
+
+
+def read_road_ways(path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> gpd.GeoDataFrame:
+    """The roads of an OSM XML file as lines to draw: one row per way tagged ``highway``.
+
+    A streaming read (no graph is built, unlike :func:`read_roads`): the map draws the
+    ways as they are mapped, a routing graph is not needed for that.
+
+    Parameters
+    ----------
+    path
+        The ``.osm`` XML file.
+    max_bytes
+        Size limit in bytes.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``way_id`` (str), ``highway``, ``name`` (``""`` when untagged) and the
+        LineString geometry, EPSG:4326; ways with fewer than two known nodes are left out.
+
+    Raises
+    ------
+    LayerValidationError
+        Missing file, not OSM XML.
+    InputTooLarge
+        Over ``max_bytes``.
+    """
+    import geopandas as gpd
+    import shapely
+
+    source = str(path)
+    check_input_file(path, max_bytes=max_bytes)
+    _check_osm_xml(path)
+    nodes: dict[str, tuple[float, float]] = {}
+    rows: list[tuple[str, str, str]] = []
+    lines: list[list[tuple[float, float]]] = []
+    try:
+        for _event, elem in DefusedET.iterparse(str(path), events=("end",), forbid_dtd=True):
+            tag = str(elem.tag).rsplit("}", 1)[-1]
+            if tag == "node":
+                nodes[str(elem.get("id"))] = (float(elem.get("lon", "nan")), float(elem.get("lat", "nan")))
+                elem.clear()
+            elif tag == "way":
+                tags = {t.get("k"): t.get("v") or "" for t in elem.iter() if t.tag.endswith("tag")}
+                if "highway" in tags:
+                    refs = [nodes.get(str(nd.get("ref"))) for nd in elem.iter() if nd.tag.endswith("nd")]
+                    coords = [c for c in refs if c is not None]
+                    if len(coords) >= 2:
+                        rows.append((str(elem.get("id")), tags["highway"], tags.get("name", "")))
+                        lines.append(coords)
+                elem.clear()
+    except ParseError as exc:
+        raise LayerValidationError(f"not well-formed OSM XML: {one_line(exc)}", source=source) from None
+    except ValueError as exc:
+        raise LayerValidationError(f"a node has a bad coordinate: {one_line(exc)}", source=source) from None
+    return gpd.GeoDataFrame(
+        {
+            "way_id": [r[0] for r in rows],
+            "highway": [r[1] for r in rows],
+            "name": [r[2] for r in rows],
+        },
+        geometry=[shapely.LineString(c) for c in lines],
+        crs="EPSG:4326",
+    )
 
 
 def _bounds(graph: nx.MultiDiGraph[int]) -> tuple[float, float, float, float]:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from coverage_gis.errors import NotFound
 from coverage_gis.tiles.cache import CachedTile, TileCache, TileKey, content_etag
+from coverage_gis.tiles.hillshade import HillshadeRenderer
+from coverage_gis.tiles.map_style import map_style
 from coverage_gis.tiles.mercator import (
     Bounds,
     bounds_3857_to_lonlat,
@@ -28,8 +30,8 @@ from coverage_gis.tiles.mercator import (
     check_tile,
     tile_bounds_lonlat,
 )
-from coverage_gis.tiles.raster import CoverageRenderer
-from coverage_gis.tiles.vector import BUFFER, EXTENT, VECTOR_LAYERS, VectorTileSet
+from coverage_gis.tiles.raster import CoverageRenderer, transparent_png
+from coverage_gis.tiles.vector import BUFFER, EXTENT, TILE_LAYERS, VECTOR_LAYERS, VectorTileSet
 
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
@@ -45,6 +47,7 @@ class _RevisionState:
     revision: int
     vectors: VectorTileSet
     _renderer: CoverageRenderer | None = None
+    _hillshade: HillshadeRenderer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def renderer(self) -> CoverageRenderer:
@@ -53,6 +56,14 @@ class _RevisionState:
                 a = self.analysis
                 self._renderer = CoverageRenderer(a.model, a.cells, metric_crs=a.metric_crs)
             return self._renderer
+
+    def hillshade(self) -> HillshadeRenderer | None:
+        """The hillshade of the workspace's DEM; None when it has none."""
+        with self._lock:
+            path = self.analysis.ws.dem_path
+            if self._hillshade is None and path is not None:
+                self._hillshade = HillshadeRenderer(path, map_style().hillshade)
+            return self._hillshade
 
 
 class TileService:
@@ -129,8 +140,8 @@ class TileService:
             ``z/x/y`` is not a tile.
         """
         check_tile(z, x, y)
-        if layer not in VECTOR_LAYERS:
-            raise NotFound(f"no tile layer {layer!r}; tile layers: {', '.join(VECTOR_LAYERS)}")
+        if layer not in TILE_LAYERS:
+            raise NotFound(f"no tile layer {layer!r}; tile layers: {', '.join(TILE_LAYERS)}")
         return (layer, z, x, y, ())
 
     @staticmethod
@@ -147,6 +158,12 @@ class TileService:
         check_tile(z, x, y)
         CoverageRenderer.check_params(tech, operator, mode)
         return (f"coverage/{tech}", z, x, y, (("mode", mode), ("operator", operator or "")))
+
+    @staticmethod
+    def hillshade_key(z: int, x: int, y: int) -> TileKey:
+        """Cache key of a hillshade tile; validates the tile (LayerValidationError)."""
+        check_tile(z, x, y)
+        return ("hillshade", z, x, y, ())
 
     def lookup(self, key: TileKey, revision: int) -> CachedTile | None:
         """The cached tile for a request served from ``revision``, or None (no rendering).
@@ -291,6 +308,25 @@ class TileService:
         def render() -> bytes:
             renderer = self.state(analysis, revision).renderer()
             return renderer.render_png(z, x, y, tech=tech, operator=operator, mode=mode)
+
+        fetch = self.render_missing if looked_up else self._cached
+        return fetch(key, tile_bounds_lonlat(z, x, y), render, revision=revision, compress=False)
+
+    def hillshade_tile(
+        self, analysis: Analysis, revision: int, z: int, x: int, y: int, *, looked_up: bool = False
+    ) -> CachedTile:
+        """The hillshade PNG of one tile (transparent without a DEM), cached.
+
+        Raises
+        ------
+        LayerValidationError
+            ``z/x/y`` is not a tile.
+        """
+        key = self.hillshade_key(z, x, y)
+
+        def render() -> bytes:
+            renderer = self.state(analysis, revision).hillshade()
+            return transparent_png() if renderer is None else renderer.render_png(z, x, y)
 
         fetch = self.render_missing if looked_up else self._cached
         return fetch(key, tile_bounds_lonlat(z, x, y), render, revision=revision, compress=False)

@@ -33,6 +33,7 @@ from coverage_gis.crs import union_bounds
 from coverage_gis.errors import NotFound
 from coverage_gis.layers import get_schema
 from coverage_gis.network import site_operators
+from coverage_gis.tiles.basemap import BASEMAP_FIELDS, BASEMAP_KINDS, BASEMAP_LAYERS, basemap_frame
 from coverage_gis.tiles.mercator import (
     EARTH_RADIUS_M,
     MAX_LAT,
@@ -55,6 +56,9 @@ VECTOR_LAYERS: tuple[str, ...] = (
     "sites",
     "villages",
 )
+#: Every layer the tile endpoint serves: the workspace layers and the basemap's
+#: (:mod:`coverage_gis.tiles.basemap`).
+TILE_LAYERS: tuple[str, ...] = (*VECTOR_LAYERS, *BASEMAP_LAYERS)
 #: Tile grid units across a vector tile (the MVT default).
 EXTENT = 4096
 #: Extra tile units around each tile: symbols and line joins near an edge are drawn
@@ -186,8 +190,10 @@ def layer_frame(analysis: Analysis, layer: str) -> gpd.GeoDataFrame:
     NotFound
         ``layer`` is not one of :data:`VECTOR_LAYERS`.
     """
+    if layer in BASEMAP_LAYERS:
+        return basemap_frame(analysis, layer)
     if layer not in VECTOR_LAYERS:
-        raise NotFound(f"no tile layer {layer!r}; tile layers: {', '.join(VECTOR_LAYERS)}")
+        raise NotFound(f"no tile layer {layer!r}; tile layers: {', '.join(TILE_LAYERS)}")
     if layer == "villages":
         return _villages_frame(analysis)
     if layer == "sites":
@@ -210,6 +216,8 @@ def workspace_bounds(analysis: Analysis) -> Bounds | None:
 
 def layer_fields(layer: str) -> dict[str, str]:
     """Attribute name → description of a tile layer (TileJSON ``vector_layers.fields``)."""
+    if layer in BASEMAP_FIELDS:
+        return dict(BASEMAP_FIELDS[layer])
     schema = get_schema(layer)
     fields = {f.name: f.description or f.type for f in schema.fields}
     fields.update(_DERIVED_FIELDS.get(layer, {}))
@@ -274,10 +282,16 @@ class TileSource:
     minzoom: int = 0
 
     @classmethod
-    def from_frame(cls, layer: str, frame: gpd.GeoDataFrame, *, minzoom: int = 0) -> TileSource:
-        """Project, index and flatten a layer frame (EPSG:4326)."""
-        schema = get_schema(layer)
-        kind = _GEOMETRY_KIND.get(schema.geometry, "Point")
+    def from_frame(
+        cls, layer: str, frame: gpd.GeoDataFrame, *, minzoom: int = 0, kind: str | None = None
+    ) -> TileSource:
+        """Project, index and flatten a layer frame (EPSG:4326).
+
+        ``kind`` (``Point``, ``LineString``, ``Polygon``) defaults to the layer schema's
+        geometry; layers without a schema (the basemap's) name it.
+        """
+        if kind is None:
+            kind = _GEOMETRY_KIND.get(get_schema(layer).geometry, "Point")
         if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
             frame = frame.to_crs("EPSG:4326")
         geoms = frame.geometry.to_numpy()
@@ -355,6 +369,8 @@ class TileSource:
 
 
 def _style_minzoom(layer: str) -> int:
+    if layer not in VECTOR_LAYERS:
+        return 0
     raw = get_schema(layer).style.get("minzoom", 0)
     return int(raw) if isinstance(raw, int | float) else 0
 
@@ -382,14 +398,16 @@ class VectorTileSet:
         found = self._sources.get(layer)
         if found is not None:
             return found
-        if layer not in VECTOR_LAYERS:
-            raise NotFound(f"no tile layer {layer!r}; tile layers: {', '.join(VECTOR_LAYERS)}")
+        if layer not in TILE_LAYERS:
+            raise NotFound(f"no tile layer {layer!r}; tile layers: {', '.join(TILE_LAYERS)}")
         # One builder per layer at a time: concurrent first requests wait, not rebuild.
         with self._lock:
             found = self._sources.get(layer)
             if found is None:
                 minzoom = self._minzooms.get(layer, _style_minzoom(layer))
-                found = TileSource.from_frame(layer, layer_frame(self.analysis, layer), minzoom=minzoom)
+                found = TileSource.from_frame(
+                    layer, layer_frame(self.analysis, layer), minzoom=minzoom, kind=BASEMAP_KINDS.get(layer)
+                )
                 self._sources[layer] = found
         return found
 
@@ -427,16 +445,17 @@ def tilejson(
     minzoom, maxzoom
         Zoom range with data (MapLibre over-zooms beyond ``maxzoom``).
     """
-    if layer not in VECTOR_LAYERS:
-        raise NotFound(f"no tile layer {layer!r}; tile layers: {', '.join(VECTOR_LAYERS)}")
-    schema = get_schema(layer)
+    if layer not in TILE_LAYERS:
+        raise NotFound(f"no tile layer {layer!r}; tile layers: {', '.join(TILE_LAYERS)}")
+    title = f"{layer} (basemap)" if layer in BASEMAP_LAYERS else get_schema(layer).title_en
+    description = title if layer in BASEMAP_LAYERS else f"{title} / {get_schema(layer).title_vi}"
     low = _style_minzoom(layer) if minzoom is None else minzoom
     west, south, east, north = bounds or (-180.0, -MAX_LAT, 180.0, MAX_LAT)
     centre_zoom = max(low, min(maxzoom, 8))
     doc: dict[str, Any] = {
         "tilejson": "3.0.0",
         "name": layer,
-        "description": f"{schema.title_en} / {schema.title_vi}",
+        "description": description,
         "scheme": "xyz",
         "tiles": [f"{base_url.rstrip('/')}/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt"],
         "minzoom": low,
@@ -446,7 +465,7 @@ def tilejson(
         "vector_layers": [
             {
                 "id": layer,
-                "description": schema.title_en,
+                "description": title,
                 "minzoom": low,
                 "maxzoom": maxzoom,
                 "fields": layer_fields(layer),

@@ -6,8 +6,16 @@
  * and number formats by default, English on the toggle.
  *
  * Browser tests rely on: #map, #gap-list li[data-id], #gap-search, #district-filter,
- * #lang-toggle, #coverage-toggle, and window.__mapReady (true once the map has
- * loaded and gone idle and the gap list is rendered).
+ * #lang-toggle, #coverage-toggle, .gap-kind[data-kind], #layers-panel, and
+ * window.__mapReady (true once the map has loaded and gone idle and the gap list is
+ * rendered). The language comes from ?lang=vi|en, else the last choice, else Vietnamese.
+ *
+ * Overlays drawn from GeoJSON (the proposed fiber of FTTH gaps, the latest plan's sites
+ * and fiber, and any layer added later) are one call each:
+ *   addGeoJsonOverlay(name, url)
+ * where `name` is an entry of `overlays` in layers/map_style.yaml (its layers and legend
+ * come with the style's metadata, "covgis:overlays"). The challenges layer of the
+ * speed-test branch is reserved there: addGeoJsonOverlay("challenges", "/v1/…?format=geojson").
  */
 (function () {
   "use strict";
@@ -23,6 +31,7 @@
       gaps_title: "Danh sách điểm lõm",
       kind_mobile: "Di động",
       kind_ftth: "Cáp quang (FTTH)",
+      kind_5g: "5G",
       search: "Tìm thôn, xã, huyện…",
       export_csv: "Xuất CSV",
       export_xlsx: "Excel",
@@ -76,6 +85,21 @@
       reason_planned_site_not_on_air: "Trạm quy hoạch chưa phát sóng",
       reason_fiber_too_far: "Cáp quang quá xa",
       reason_no_fiber_operator: "Không có cáp quang gần",
+      reason_no_5g: "Chưa có 5G",
+      category_district_centre: "trung tâm huyện",
+      category_industrial_zone: "khu công nghiệp",
+      category_high_tech_park: "khu công nghệ cao",
+      category_hospital: "bệnh viện",
+      category_school: "trường học",
+      category_station: "nhà ga",
+      category_seaport: "cảng biển",
+      category_airport: "sân bay",
+      category_tourist_area: "khu du lịch",
+      category_commune_office: "trụ sở xã",
+      place: "Địa điểm",
+      road_major: "đường chính",
+      road_minor: "đường nhỏ",
+      plan_done: (id) => `phương án ${id}`,
       reason_measured_no_service: "Đo kiểm không có dịch vụ",
       override: "Theo đo kiểm",
       kpi_villages: "Số thôn, làng",
@@ -100,6 +124,7 @@
       gaps_title: "Coverage gaps",
       kind_mobile: "Mobile",
       kind_ftth: "Fiber (FTTH)",
+      kind_5g: "5G",
       search: "Search village, commune, district…",
       export_csv: "Export CSV",
       export_xlsx: "Excel",
@@ -156,6 +181,21 @@
       reason_planned_site_not_on_air: "Planned site not on air",
       reason_fiber_too_far: "Fiber too far",
       reason_no_fiber_operator: "No fiber operator nearby",
+      reason_no_5g: "No 5G",
+      category_district_centre: "district centre",
+      category_industrial_zone: "industrial zone",
+      category_high_tech_park: "high-tech park",
+      category_hospital: "hospital",
+      category_school: "school",
+      category_station: "station",
+      category_seaport: "seaport",
+      category_airport: "airport",
+      category_tourist_area: "tourist area",
+      category_commune_office: "commune office",
+      place: "Place",
+      road_major: "major road",
+      road_minor: "minor road",
+      plan_done: (id) => `plan ${id}`,
       reason_measured_no_service: "Measured: no service",
       override: "Set by measurements",
       kpi_villages: "Villages",
@@ -202,12 +242,15 @@
     [/^new 5G site$/, () => "Xây trạm 5G mới"],
   ];
 
-  let lang = localStorage.getItem("covgis_lang") === "en" ? "en" : "vi";
+  // ?lang=en (or vi) in the address wins over the last choice made with the toggle.
+  const urlLang = new URLSearchParams(window.location.search).get("lang");
+  let lang = urlLang === "en" || urlLang === "vi" ? urlLang : (localStorage.getItem("covgis_lang") === "en" ? "en" : "vi");
   const apiKey = localStorage.getItem("covgis_api_key");
   const state = {
     kind: "mobile",
-    gaps: { mobile: null, ftth: null },
-    gapErrors: { mobile: null, ftth: null },
+    gaps: { mobile: null, ftth: null, "5g": null },
+    gapErrors: { mobile: null, ftth: null, "5g": null },
+    overlays: {},
     shown: [],
     district: "",
     search: "",
@@ -248,6 +291,11 @@
   }
   function reasonLabel(reason) {
     if (!reason) return "";
+    const fiveG = String(reason).match(/^no_5g \((.+)\)$/);
+    if (fiveG) {
+      const category = `category_${fiveG[1]}`;
+      return `${t("reason_no_5g")} (${has(category) ? t(category) : fiveG[1].replace(/_/g, " ")})`;
+    }
     const key = `reason_${reason}`;
     return has(key) ? t(key) : String(reason).replace(/_/g, " ");
   }
@@ -260,7 +308,7 @@
     return text;
   }
   function legendLabel(key, layerId) {
-    for (const prefix of ["status_", "class_", "kind_"]) {
+    for (const prefix of ["status_", "class_", "kind_", "road_"]) {
       if (has(prefix + key)) return t(prefix + key);
     }
     if (key === "shared" || key === "other") return t(key);
@@ -339,8 +387,10 @@
       li.dataset.kind = state.kind;
       if (gap.id === state.selectedId) li.classList.add("selected");
       const where = [gap.commune_name, gap.district_name].filter(Boolean).join(", ");
+      // Priority places (5G) have no residents counted: the place's kind says more.
+      const pop = state.kind === "5g" ? "" : `${escapeHtml(fmtInt(gap.population))} ${escapeHtml(t("people"))}`;
       li.innerHTML =
-        `<span class="gap-pop">${escapeHtml(fmtInt(gap.population))} ${escapeHtml(t("people"))}</span>` +
+        `<span class="gap-pop">${pop}</span>` +
         `<div class="gap-name">${escapeHtml(gap.name)}</div>` +
         `<div class="gap-where">${escapeHtml(where)}</div>` +
         `<div class="gap-reason">${escapeHtml(reasonLabel(gap.reason))} · ${escapeHtml(recommendationLabel(gap.recommendation))}</div>`;
@@ -391,13 +441,26 @@
     }
     mergeDistrictsFromGaps(state.gaps[kind]);
   }
+  function closePopups() {
+    // A popup or candidate marker belongs to the list it was opened from: a tab or filter
+    // change makes it stale.
+    if (state.popup) state.popup.remove();
+    state.popup = null;
+    if (state.candidate) state.candidate.remove();
+    state.candidate = null;
+  }
   function setKind(kind) {
     state.kind = kind;
     for (const button of document.querySelectorAll(".gap-kind")) {
       button.classList.toggle("active", button.dataset.kind === kind);
     }
+    closePopups();
+    state.selectedId = null;
     updateXlsxLink();
     renderGapList();
+    // The FTTH tab shows each gap's proposed fiber route (fetched the first time).
+    if (kind === "ftth" && !state.overlays.gap_routes) addGeoJsonOverlay("gap_routes", "/map/gap-routes.geojson");
+    setOverlayVisible("gap_routes", kind === "ftth");
     if (state.gaps[kind] === null) loadGaps(kind).then(renderGapList);
   }
   function updateXlsxLink() {
@@ -548,6 +611,15 @@
     return `<div class="popup"><h4>${escapeHtml(t("site"))} ${escapeHtml(p.site_id)}${p.name ? " — " + escapeHtml(p.name) : ""}</h4>` +
       `<table>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${v}</td></tr>`).join("")}</table></div>`;
   }
+  function overlayPopupHtml(layerId, p) {
+    const meta = overlayMeta(layerId) || {};
+    const title = (lang === "vi" ? meta.title_vi : meta.title_en) || layerId;
+    const rows = Object.entries(p || {}).filter(([, v]) => v !== null && v !== "" && typeof v !== "object").slice(0, 10)
+      .map(([k, v]) => [k, typeof v === "number" ? fmtNumber(v, Number.isInteger(v) ? 0 : 1) : String(v)]);
+    return `<div class="popup" data-overlay="${escapeHtml(layerId)}"><h4>${escapeHtml(p.name || title)}</h4>` +
+      `<div class="muted">${escapeHtml(title)}</div>` +
+      `<table>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(v)}</td></tr>`).join("")}</table></div>`;
+  }
   function legendEntries() {
     return (state.style && state.style.metadata && state.style.metadata["covgis:legend"]) || [];
   }
@@ -564,7 +636,7 @@
       if (items.length) {
         const legend = document.createElement("div");
         legend.className = "legend-items";
-        const line = (state.style.layers.find((l) => l.id === entry.id) || {}).type === "line";
+        const line = entry.type === "line" || (state.style.layers.find((l) => l.id === entry.id) || {}).type === "line";
         legend.innerHTML = items.map((item) =>
           `<span><span class="swatch${line ? " line" : ""}" style="background:${escapeHtml(item.color)}"></span>` +
           `${escapeHtml(legendLabel(item.key, entry.id))}</span>`).join("");
@@ -572,6 +644,9 @@
       }
       div.querySelector("input").addEventListener("change", (ev) => {
         entry.visible = ev.target.checked;
+        if (entry.id === "villages" && state.map.getLayer("labels-villages")) {
+          state.map.setLayoutProperty("labels-villages", "visibility", entry.visible ? "visible" : "none");
+        }
         for (const layerId of entry.layers) {
           if (state.map.getLayer(layerId)) {
             state.map.setLayoutProperty(layerId, "visibility", entry.visible ? "visible" : "none");
@@ -637,6 +712,83 @@
     renderCoverageLegend();
   }
 
+  // ---- GeoJSON overlays (layers/map_style.yaml "overlays") ------------------------------
+  function overlayMeta(name) {
+    const all = (state.style && state.style.metadata && state.style.metadata["covgis:overlays"]) || {};
+    return all[name] || null;
+  }
+  function setOverlayVisible(name, visible) {
+    const entry = state.overlays[name];
+    if (!entry || !state.map) return;
+    entry.visible = visible;
+    for (const layerId of entry.layers) {
+      if (state.map.getLayer(layerId)) state.map.setLayoutProperty(layerId, "visibility", visible ? "visible" : "none");
+    }
+    const box = document.getElementById(`layer-toggle-${name}`);
+    if (box) box.checked = visible;
+  }
+  /** Draw a GeoJSON endpoint as the overlay `name` of the style's metadata; one call per layer. */
+  function addGeoJsonOverlay(name, url, options = {}) {
+    const meta = overlayMeta(name);
+    const map = state.map;
+    if (!meta || !map || state.overlays[name]) return null;
+    const sourceId = `overlay-${name}`;
+    // Absolute, so that transformRequest recognises our own URL and adds the API key.
+    map.addSource(sourceId, { type: "geojson", data: new URL(url, window.location.href).href });
+    const before = state.style.metadata["covgis:overlay_before"];
+    const layers = [];
+    for (const layer of meta.layers) {
+      map.addLayer({ ...layer, source: sourceId }, map.getLayer(before) ? before : undefined);
+      layers.push(layer.id);
+    }
+    const entry = {
+      id: name, title_vi: options.title_vi || meta.title_vi, title_en: options.title_en || meta.title_en,
+      layers, items: meta.items, visible: true, empty: false, overlay: true, type: meta.type,
+    };
+    state.overlays[name] = entry;
+    legendEntries().push(entry);
+    renderLayerSwitcher();
+    return entry;
+  }
+  async function loadLatestPlan() {
+    // A finished plan's proposals are drawn as their own layers; planners run plans through
+    // POST /v1/plans, the map shows the newest one that is done.
+    let plans = [];
+    try {
+      plans = itemsOf(await getJSON("/v1/plans"));
+    } catch (err) {
+      return; // no plan endpoint, or reads need a key: nothing to show
+    }
+    const done = plans.find((p) => p.state === "done");
+    if (!done) return;
+    const suffix = ` (${t("plan_done", done.id)})`;
+    const fiber = overlayMeta("plan_fiber");
+    const sites = overlayMeta("plan_sites");
+    if (fiber) {
+      addGeoJsonOverlay("plan_fiber", `/v1/plans/${encodeURIComponent(done.id)}/fiber?format=geojson`,
+        { title_vi: fiber.title_vi + suffix, title_en: fiber.title_en + suffix });
+    }
+    if (sites) {
+      addGeoJsonOverlay("plan_sites", `/v1/plans/${encodeURIComponent(done.id)}/sites?format=geojson`,
+        { title_vi: sites.title_vi + suffix, title_en: sites.title_en + suffix });
+    }
+  }
+
+  // ---- district filter: zoom to the district and outline it ------------------------------
+  function showDistrict(code) {
+    const map = state.map;
+    if (!map || !state.style) return;
+    const meta = state.style.metadata || {};
+    const highlight = meta["covgis:highlight_layer"];
+    if (highlight && map.getLayer(highlight)) map.setFilter(highlight, ["==", ["get", "district_code"], code || ""]);
+    const district = (meta["covgis:districts"] || {})[code];
+    const bounds = district ? district.bounds : meta["covgis:bounds"];
+    if (!bounds) return;
+    map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]], {
+      padding: { top: 30, bottom: 30, right: 60, left: panelWidth() + 30 }, duration: 600, essential: true,
+    });
+  }
+
   function applyLanguage() {
     document.documentElement.lang = lang;
     document.title = `${t("title")} — coverage-gis`;
@@ -684,13 +836,16 @@
     window.__map = map;
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
     map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
-    const interactive = ["villages", "sites"];
+    const interactive = ["villages", "sites", "plan_sites", "gap_routes"];
     map.on("click", (ev) => {
       const layers = interactive.filter((id) => map.getLayer(id));
       const features = map.queryRenderedFeatures(ev.point, { layers });
       if (!features.length) return;
       const f = features[0];
-      showPopup(ev.lngLat, f.layer.id === "sites" ? sitePopupHtml(f.properties) : villagePopupHtml(f.properties));
+      const id = f.layer.id;
+      const html = id === "sites" ? sitePopupHtml(f.properties)
+        : id === "villages" ? villagePopupHtml(f.properties) : overlayPopupHtml(id, f.properties);
+      showPopup(ev.lngLat, html);
     });
     for (const id of interactive) {
       map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
@@ -715,6 +870,10 @@
     document.getElementById("lang-toggle").addEventListener("click", () => {
       lang = lang === "vi" ? "en" : "vi";
       localStorage.setItem("covgis_lang", lang);
+      // Keep the address in step, so a copied link opens in the same language.
+      const url = new URL(window.location.href);
+      url.searchParams.set("lang", lang);
+      window.history.replaceState(null, "", url);
       applyLanguage();
     });
     for (const button of document.querySelectorAll(".gap-kind")) {
@@ -726,10 +885,17 @@
     });
     document.getElementById("district-filter").addEventListener("change", (ev) => {
       state.district = ev.target.value;
+      closePopups();
       updateXlsxLink();
       renderGapList();
       renderKpis();
+      showDistrict(state.district);
     });
+    // The layer panel folds away on a narrow screen (and opens again on a wide one).
+    const narrow = window.matchMedia("(max-width: 800px)");
+    const fold = () => { document.getElementById("layers-panel").open = !narrow.matches; };
+    narrow.addEventListener("change", fold);
+    fold();
     document.getElementById("export-csv").addEventListener("click", exportCsv);
     for (const id of ["coverage-toggle", "coverage-tech", "coverage-operator", "coverage-mode"]) {
       document.getElementById(id).addEventListener("change", updateCoverage);
@@ -741,7 +907,8 @@
     applyLanguage();
     const gapsReady = Promise.all([loadGaps("mobile"), loadDistricts()]).then(() => {
       renderGapList();
-      loadGaps("ftth");
+      // Warm the server's FTTH routes (and the browser's cache) before the tab is opened.
+      loadGaps("ftth").then(() => fetch("/map/gap-routes.geojson", { headers: headers() }).catch(() => null));
     });
     let mapError = null;
     try {
@@ -751,12 +918,16 @@
       document.getElementById("status-line").textContent = String(err.message || err);
     }
     await gapsReady;
+    if (!mapError) await loadLatestPlan();
     window.__mapError = mapError ? String(mapError.message || mapError) : null;
     window.__mapReady = true;
   }
 
   window.__mapReady = false;
-  window.__covgis = { state, t, fmtPct, fmtNumber, setLanguage: (l) => { lang = l; applyLanguage(); } };
+  window.__covgis = {
+    state, t, fmtPct, fmtNumber, addGeoJsonOverlay, setOverlayVisible,
+    setLanguage: (l) => { lang = l; applyLanguage(); },
+  };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", main);
   } else {
