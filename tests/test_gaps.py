@@ -81,7 +81,7 @@ def test_planned_site_gap_points_at_the_planned_site(tiny_ws: Workspace) -> None
     assert gap["recommendation"] == "put planned site S2 on air"
     assert gap["power_need"] == "existing"
     assert gap["cost_vnd"] == COSTS.activate_planned_site_vnd
-    s2 = at(10_000, 0)
+    s2 = at(9000, 0)
     assert (gap["candidate_lon"], gap["candidate_lat"]) == pytest.approx((s2.x, s2.y), abs=1e-9)
     assert gap["distance_m"] == pytest.approx(6000.0, abs=0.01)  # S1's broadband cells
     assert gap["detail"] == "nearest on-air broadband site S1 at 6.0 km"

@@ -30,8 +30,8 @@ def test_geopackage_storage_is_a_workspace_storage(tiny_ws: Workspace) -> None:
     assert set(storage.layer_names()) >= {"villages", "sites", "cells", "revisions", "coverage_changes"}
     assert storage.layer_counts()["villages"] == 3
     west, south, east, north = storage.layer_bounds("villages") or (0.0, 0.0, 0.0, 0.0)
-    # V3 is the westmost and northmost (0, 4999 m), V2 the eastmost (6000, 0 m), V1 southmost
-    assert (west, north) == pytest.approx((at(0, 4999).x, at(0, 4999).y))
+    # V3 is the westmost and northmost (0, 3669 m), V2 the eastmost (6000, 0 m), V1 southmost
+    assert (west, north) == pytest.approx((at(0, 3669).x, at(0, 3669).y))
     assert (east, south) == pytest.approx((at(6000, 0).x, at(1000, 0).y))
     assert storage.layer_bounds("cells") is None  # no geometry
 
