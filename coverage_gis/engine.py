@@ -19,7 +19,12 @@ import pandas as pd
 from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVELS
 from coverage_gis.costs import load_costs
-from coverage_gis.coverage import aligned_coverage, as_coverage_table, coverage_from_layers
+from coverage_gis.coverage import (
+    aligned_coverage,
+    as_coverage_table,
+    compute_coverage,
+    written_before_gap_reasons,
+)
 from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.gaps import GAP_KINDS, five_g_gaps, ftth_gaps, mobile_gaps
 from coverage_gis.input_layers import InputLayers
@@ -27,6 +32,7 @@ from coverage_gis.kpi import DEFAULT_5G_CATEGORIES, compute_kpis
 from coverage_gis.kpi_inputs import KpiInputs, build_inputs
 from coverage_gis.models import create_model, load_model_settings
 from coverage_gis.models.base import CoverageModel
+from coverage_gis.models.validity import ValidityReport
 from coverage_gis.network import CellTable, cell_table_or_empty
 from coverage_gis.plans import Plan, load_plan, plan_for_province
 from coverage_gis.revisions import RevisionRecord, coverage_changes, default_author
@@ -73,6 +79,9 @@ class Analysis:
     revision: int = 0
     #: Whether ``coverage`` is what the workspace stores (False: computed in memory by a read).
     coverage_stored: bool = True
+    #: Pairs per formula and those outside its validity range, when this analysis
+    #: computed the coverage (None when it read the stored coverage).
+    model_report: ValidityReport | None = None
 
     @property
     def metric_crs(self) -> str:
@@ -199,11 +208,13 @@ def _analysis(
     step = progress or (lambda _msg: None)
     cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
     stored = coverage is not None
+    report = None
     if coverage is None:
         step(f"computing coverage ({model.name} model)")
-        coverage = coverage_from_layers(
+        run = compute_coverage(
             layers, metric_crs=ws.metric_crs, model=model, ftth_reach_m=ws.config.ftth_reach_m, cells=cells
         )
+        coverage, report = run.table, run.model_report
     step("KPIs")
     inputs = build_inputs(
         layers,
@@ -214,7 +225,17 @@ def _analysis(
         cells=cells,
     )
     table = as_coverage_table(coverage)
-    return Analysis(ws, layers, table, model, cells, inputs, revision=revision, coverage_stored=stored)
+    return Analysis(
+        ws,
+        layers,
+        table,
+        model,
+        cells,
+        inputs,
+        revision=revision,
+        coverage_stored=stored,
+        model_report=report,
+    )
 
 
 def store_coverage(analysis: Analysis, *, author: str | None = None) -> int:
@@ -228,8 +249,14 @@ def store_coverage(analysis: Analysis, *, author: str | None = None) -> int:
         old = ws.read_layer("village_coverage", missing_ok=True)
         coverage = analysis.coverage
         coverage["revision"] = ws.revision + 1
+        report = analysis.model_report
+        note = (
+            ""
+            if report is None
+            else f"; {report.outside:,} of {report.pairs:,} pairs outside formula validity"
+        )
         record = RevisionRecord(
-            summary=f"full recompute ({analysis.model.name} model)",
+            summary=f"full recompute ({analysis.model.name} model{note})",
             author=author or default_author(),
             kpi_snapshot=kpi_records(analysis.kpis(levels=SNAPSHOT_LEVELS)),
             coverage_changes=coverage_changes(old, coverage),
@@ -261,7 +288,8 @@ def load(ws: Workspace, *, progress: Progress | None = None) -> Analysis:
     """The stored coverage when it is current, else a fresh computation in memory.
 
     Stored coverage is current unless the latest revision changed inputs without
-    recomputing (an import) or the stored villages differ from the villages layer.
+    recomputing (an import), the stored villages differ from the villages layer, or it
+    was written before a result column existed (``mobile_gap_reasons``).
     A read never writes: a fresh computation is not stored (``analysis.coverage_stored``
     is False); storing it is :func:`compute`'s job (or :func:`store_coverage`'s).
     """
@@ -270,7 +298,7 @@ def load(ws: Workspace, *, progress: Progress | None = None) -> Analysis:
         current = snap.coverage_is_current()
         layers = read_inputs(ws, snap)
         revision = snap.revision
-    if coverage.empty or not current:
+    if coverage.empty or not current or written_before_gap_reasons(coverage):
         return _analysis(ws, layers, revision, model=workspace_model(ws), progress=progress)
     chosen = workspace_model(ws, str(coverage["model"].iloc[0]))
     if set(coverage["village_id"]) != set(layers.villages["village_id"]):

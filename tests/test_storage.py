@@ -117,7 +117,10 @@ def test_first_edit_on_unstored_coverage_stores_it_first(tiny_ws: Workspace) -> 
     )
     assert result.revision == 2
     log = history(tiny_ws)
-    assert list(log["summary"]) == ["full recompute (radius model)", "update site S2"]
+    assert list(log["summary"]) == [
+        "full recompute (radius model; 0 of 8 pairs outside formula validity)",
+        "update site S2",
+    ]
     stored = tiny_ws.read_layer("village_coverage").set_index("village_id")
     assert bool(stored.loc["V2", "mobile_bb"]) is True
     assert int(stored.loc["V2", "revision"]) == 2

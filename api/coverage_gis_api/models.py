@@ -327,6 +327,7 @@ _VILLAGE_EXAMPLE: dict[str, Any] = {
     "fiber_distance_m": 7450.2,
     "ftth_operators": "",
     "mobile_gap_reason": "no_grid_power",
+    "mobile_gap_reasons": "no_site_in_range,no_grid_power",
     "ftth_gap_reason": "fiber_too_far",
     "lon": 108.71,
     "lat": 14.33,
@@ -366,6 +367,7 @@ class Village(BaseModel):
     fiber_distance_m: float | None
     ftth_operators: str | None
     mobile_gap_reason: str | None
+    mobile_gap_reasons: str | None
     ftth_gap_reason: str | None
     lon: float
     lat: float
