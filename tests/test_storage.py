@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,20 @@ def test_a_refresh_after_an_import_writes_nothing(tiny_ws: Workspace) -> None:
     assert _digest(tiny_ws.gpkg_path) == digest
     assert engine.load(tiny_ws).revision == revision
     assert _digest(tiny_ws.gpkg_path) == digest
+
+
+def test_row_edits_add_a_schema_field_an_older_file_lacks(tiny_ws: Workspace) -> None:
+    # A file written before village_coverage had mobile_gap_reasons: the row editor adds
+    # the column (a schema field) instead of failing; a name outside the schema still fails.
+    engine.compute(tiny_ws)
+    with sqlite3.connect(tiny_ws.path / "workspace.gpkg") as conn:
+        conn.execute('ALTER TABLE "village_coverage" DROP COLUMN "mobile_gap_reasons"')
+    with tiny_ws.edit() as editor:
+        editor.update_rows(
+            "village_coverage", "village_id", [{"village_id": "V2", "mobile_gap_reasons": "no_site_in_range"}]
+        )
+    assert tiny_ws.read_layer("village_coverage").set_index("village_id").loc["V2", "mobile_gap_reasons"] == (
+        "no_site_in_range"
+    )
+    with pytest.raises(KeyError, match="no columns"), tiny_ws.edit() as editor:
+        editor.update_rows("village_coverage", "village_id", [{"village_id": "V2", "colour": "red"}])
