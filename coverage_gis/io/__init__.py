@@ -186,6 +186,7 @@ def _read(
     file_format: str | None,
     source_layer: str | None,
     max_bytes: int,
+    min_samples: int = 1,
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """:func:`read_file` plus the reader's notes."""
     path = Path(path)
@@ -207,7 +208,7 @@ def _read(
             raise LayerValidationError(
                 f"an OpenCellID file fills the sites and cells layers, not {layer}", source=source
             )
-        frames = read_opencellid(path, notes=notes)
+        frames = read_opencellid(path, notes=notes, min_samples=min_samples)
     else:
         with_geometry = schema.has_geometry
         if fmt in ("geojson", "gpkg", "shp"):
@@ -239,6 +240,7 @@ def read_file(
     file_format: str | None = None,
     source_layer: str | None = None,
     max_bytes: int = MAX_IMPORT_BYTES,
+    min_samples: int = 1,
 ) -> dict[str, pd.DataFrame]:
     """Read (not validate) a file into raw frames keyed by target layer, in EPSG:4326.
 
@@ -255,6 +257,8 @@ def read_file(
         Layer of a multi-layer source (GeoPackage layer, KML folder, shapefile in a zip).
     max_bytes
         Size limit in bytes (also on a zip's unpacked contents).
+    min_samples
+        OpenCellID only: drop cells estimated from fewer measurements.
 
     Returns
     -------
@@ -270,7 +274,14 @@ def read_file(
     InputTooLarge
         A file over ``max_bytes``.
     """
-    frames, _ = _read(path, layer, file_format=file_format, source_layer=source_layer, max_bytes=max_bytes)
+    frames, _ = _read(
+        path,
+        layer,
+        file_format=file_format,
+        source_layer=source_layer,
+        max_bytes=max_bytes,
+        min_samples=min_samples,
+    )
     return frames
 
 
@@ -417,6 +428,7 @@ def import_file(
     source_layer: str | None = None,
     append: bool = False,
     max_bytes: int = MAX_IMPORT_BYTES,
+    min_samples: int = 1,
 ) -> ImportResult:
     """Read a file, validate it and write it into the workspace in one atomic step.
 
@@ -437,6 +449,8 @@ def import_file(
         the layer is an error.
     max_bytes
         Size limit in bytes.
+    min_samples
+        OpenCellID only: drop cells whose position rests on fewer measurements.
 
     Returns
     -------
@@ -456,7 +470,12 @@ def import_file(
     path = Path(path)
     source = str(path)
     frames, notes = _read(
-        path, layer, file_format=file_format, source_layer=source_layer, max_bytes=max_bytes
+        path,
+        layer,
+        file_format=file_format,
+        source_layer=source_layer,
+        max_bytes=max_bytes,
+        min_samples=min_samples,
     )
     new: dict[str, pd.DataFrame] = {}
     rows: dict[str, pd.Index] = {}
