@@ -150,6 +150,7 @@ class Analysis:
                 pois.reset_index(drop=True),
                 facts,
                 self.cells,
+                model=self.model,
                 categories=categories,
                 costs=costs,
                 metric_crs=self.metric_crs,
@@ -157,7 +158,17 @@ class Analysis:
         coverage = aligned_coverage(self.coverage, villages)
         admin = self.inputs.villages
         if kind == "mobile":
-            return mobile_gaps(villages, coverage, admin, self.cells, costs=costs, metric_crs=self.metric_crs)
+            return mobile_gaps(
+                villages,
+                coverage,
+                admin,
+                self.cells,
+                model=self.model,
+                costs=costs,
+                metric_crs=self.metric_crs,
+                sites=self.layers.sites,
+                communes=self.layers.communes,
+            )
         roads = None
         if use_roads and self.ws.roads_path is not None and not coverage["ftth"].all():
             roads = load_road_graph(self.ws.roads_path, metric_crs=self.metric_crs)

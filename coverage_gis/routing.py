@@ -1,12 +1,14 @@
 """Road-network distances for fiber extensions (OSM XML read with osmnx).
 
 Owns turning ``roads.osm`` into an undirected, length-weighted graph in the
-workspace's metric CRS and measuring along-road lengths between points: the
-off-road legs to the nearest road nodes plus the shortest path between them.
+workspace's metric CRS and measuring along-road lengths between points and a
+network: the off-road legs to the nearest road nodes plus the shortest path between
+them, and which feature of the network that path reaches.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,47 +58,63 @@ def distances_from_network_m(
     """Along-road distance from an existing network (e.g. on-air fiber) to every road node.
 
     Road nodes within ``snap_m`` of a feature start with their straight distance to it;
-    one Dijkstra from a virtual source over those starts then gives, for every node, the
-    shortest length of road to reach the network — so an extension follows the road that
-    actually leads to fiber, not the road past the straight-line-nearest cable.
+    one Dijkstra from all those starts then gives, for every node, the shortest length
+    of road to reach the network and the feature that path starts from — so an
+    extension follows the road that actually leads to fiber, not the road past the
+    straight-line-nearest cable, and names the asset it taps.
     """
     points = np.asarray(shapely.points(roads.tree.data), dtype=object)
-    starts: dict[int, float] = {}
+    starts: dict[int, tuple[float, int]] = {}
     if len(features_m):
         tree = shapely.STRtree(features_m)
         node_idx, feature_idx = tree.query(points, predicate="dwithin", distance=snap_m)
         legs = np.asarray(shapely.distance(points[node_idx], features_m[feature_idx]), dtype=np.float64)
-        for n, leg in zip(node_idx, legs, strict=True):
+        for n, f, leg in zip(node_idx, feature_idx, legs, strict=True):
             node = int(roads.node_ids[n])
-            starts[node] = min(float(leg), starts.get(node, np.inf))
-    if not starts:
-        return RoadDistances(roads, {})
-    source = -1
-    while source in roads.graph:
-        source -= 1
-    roads.graph.add_weighted_edges_from(
-        ((source, node, leg) for node, leg in starts.items()), weight="length"
-    )
-    try:
-        lengths = nx.single_source_dijkstra_path_length(roads.graph, source, weight="length")
-    finally:
-        roads.graph.remove_node(source)
-    lengths.pop(source, None)
-    return RoadDistances(roads, {int(k): float(v) for k, v in lengths.items()})
+            if float(leg) < starts.get(node, (np.inf, -1))[0]:
+                starts[node] = (float(leg), int(f))
+    lengths: dict[int, float] = {}
+    origin: dict[int, int] = {}
+    heap = [(leg, node, feature) for node, (leg, feature) in starts.items()]
+    heapq.heapify(heap)
+    adjacency = roads.graph.adj
+    while heap:
+        dist, node, feature = heapq.heappop(heap)
+        if node in lengths:
+            continue
+        lengths[node] = dist
+        origin[node] = feature
+        for other, data in adjacency[node].items():
+            if other not in lengths:
+                heapq.heappush(heap, (dist + float(data["length"]), other, feature))
+    return RoadDistances(roads, lengths, origin)
 
 
 @dataclass(frozen=True)
 class RoadDistances:
-    """Along-road distances to a network, per road node (see :func:`distances_from_network_m`)."""
+    """Along-road distances to a network, per road node (see :func:`distances_from_network_m`).
+
+    ``origin_by_node`` holds, per node, the index (into the features given) of the
+    feature its shortest road path reaches.
+    """
 
     roads: RoadGraph
     by_node: dict[int, float]
+    origin_by_node: dict[int, int]
+
+    def _nearest_node(self, xy_m: tuple[float, float]) -> tuple[float, int]:
+        leg, i = self.roads.tree.query(xy_m)
+        return float(leg), int(self.roads.node_ids[i])
 
     def from_point_m(self, xy_m: tuple[float, float]) -> float:
         """Road length from a point to the network: leg to the nearest road node + along roads.
 
         ``inf`` when that node has no road connection to the network.
         """
-        leg, i = self.roads.tree.query(xy_m)
-        along = self.by_node.get(int(self.roads.node_ids[i]), np.inf)
-        return float(leg) + along
+        leg, node = self._nearest_node(xy_m)
+        return leg + self.by_node.get(node, np.inf)
+
+    def feature_of_point(self, xy_m: tuple[float, float]) -> int:
+        """Index of the feature the road path from a point reaches (-1 when none does)."""
+        _, node = self._nearest_node(xy_m)
+        return self.origin_by_node.get(node, -1)

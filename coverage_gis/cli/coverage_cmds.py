@@ -46,7 +46,8 @@ _GAP_TABLE_COLUMNS = [
     "commune_name",
     "district_name",
     "population",
-    "reason",
+    "reasons",
+    "power_need",
     "recommendation",
     "cost_vnd",
 ]
