@@ -33,12 +33,13 @@ from coverage_gis.demo import (
 from coverage_gis.demo.terrain import write_dem
 from coverage_gis.errors import LayerValidationError, NotFound, WorkspaceError
 from coverage_gis.layers import get_schema
-from coverage_gis.models import MODEL_NAMES, create_model
+from coverage_gis.models import MODEL_NAMES, create_model, load_model_settings
 from coverage_gis.models.reference import reference_radio
 from coverage_gis.validation import validate_layer
 from coverage_gis.workspace import Workspace
 
 pytestmark = pytest.mark.demo
+SETTINGS = load_model_settings()
 
 LAYERS = ("communes", "villages", "sites", "cells", "fiber_routes", "fiber_nodes", "zones_5g", "pois")
 #: (commune code, district code, village name) of the villages the plan names.
@@ -349,6 +350,11 @@ def test_binh_dinh_reproduces_its_plan_status(
     assert round(100 * table["ftth"].mean(), 1) == 99.2
     # A distribution route runs toward the unserved villages but stops short of them.
     assert (no_ftth["fiber_distance_m"] > 1000).all()
+    # A covered village never shows a level below the threshold that served it (the
+    # lowest broadband threshold, 4G/5G RSRP -110 dBm).
+    covered = table[table["mobile_bb"].astype(bool)]
+    assert covered["best_signal_dbm"].notna().all()
+    assert (covered["best_signal_dbm"] >= min(SETTINGS.threshold_dbm[t] for t in ("3G", "4G", "5G"))).all()
 
 
 def test_all_five_provinces_pass_their_schemas(everything: DemoData) -> None:

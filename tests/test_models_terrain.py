@@ -212,6 +212,34 @@ def test_bad_dem_inputs_are_workspace_errors(tmp_path: Path) -> None:
         TerrainModel(SETTINGS, geo, None)
 
 
+def test_three_sector_site_serves_the_bisector_on_flat_ground(tmp_path: Path) -> None:
+    # The pathloss fixture of test_models_pathloss (4G 900 rural, 40 m, EIRP 65 dBm,
+    # sectors 0/120/240 with 65° beams, tilt 2°, shipped margin): a village at bearing 60°,
+    # 2 km away, is served with the pattern's -10.2 dB; on a flat DEM the terrain model's
+    # level is the flat budget, so it serves it too (no hard wedge), by the same sectors.
+    base = dataclasses.replace(BASE, terrain=dataclasses.replace(BASE.terrain, step_m=10.0))
+    heights = np.zeros((300, 300))
+    dem = write_dem(
+        tmp_path / "flat3.tif", heights, west=X0 - 1500.0, north=Y0 + 1500.0, pixel=10.0, crs=METRIC
+    )
+    cells = make_cells([(X0, Y0)] * 3, environment="rural", azimuth_deg=[0.0, 120.0, 240.0], layer=[1, 1, 1])
+    cells = dataclasses.replace(
+        cells,
+        band_mhz=np.full(3, 900.0),
+        height_m=np.full(3, 40.0),
+        eirp_dbm=np.full(3, 65.0),
+        tilt_deg=np.full(3, 2.0),
+    )
+    receiver = make_receivers(
+        [(X0 + 2000.0 * math.sin(math.radians(60.0)), Y0 + 2000.0 * math.cos(math.radians(60.0)))]
+    )
+    terrain = TerrainModel(base, dem, METRIC, workers=1).candidate_pairs(receiver, cells)
+    flat = PathlossModel(base, workers=1).candidate_pairs(receiver, cells)
+    assert sorted(terrain.cell[terrain.served].tolist()) == [0, 1]
+    order_t, order_f = np.argsort(terrain.cell), np.argsort(flat.cell)
+    np.testing.assert_allclose(terrain.signal_dbm[order_t], flat.signal_dbm[order_f], atol=1e-6)
+
+
 def test_registry_builds_a_terrain_model(tmp_path: Path) -> None:
     built = create_model("terrain", SETTINGS, dem_path=dem_case(tmp_path, ridge=False), metric_crs=METRIC)
     assert isinstance(built, TerrainModel)
