@@ -271,6 +271,20 @@ def test_2g_reach_stops_at_the_gsm_timing_advance_limit() -> None:
     assert (1, 1) in served
 
 
+def three_sector_900_site(x_m: float, y_m: float) -> CellArrays:
+    """A 4G 900 rural site at (x, y): 40 m, EIRP 65 dBm, one layer at 0/120/240° (65°), tilt 2°."""
+    cells = make_cells(
+        [(x_m, y_m)] * 3, environment="rural", azimuth_deg=[0.0, 120.0, 240.0], layer=[1, 1, 1]
+    )
+    return dataclasses.replace(
+        cells,
+        band_mhz=np.full(3, 900.0),
+        height_m=np.full(3, 40.0),
+        eirp_dbm=np.full(3, 65.0),
+        tilt_deg=np.full(3, 2.0),
+    )
+
+
 def test_three_sector_site_serves_the_bisector_with_its_pattern() -> None:
     # 4G 900 rural site, 40 m, EIRP 65 dBm, sectors at 0/120/240 with 65° beams, tilt 2°.
     # Village at bearing 60°, 2 km: 60° off both neighbouring boresights, so
@@ -282,16 +296,7 @@ def test_three_sector_site_serves_the_bisector_with_its_pattern() -> None:
     #   suburban correction -2 (log10(900/28))² - 5.4 = -9.942 -> 125.109 dB.
     # Level = 65 - 30.8 - 8 - 125.109 - 10.225 + A_V, A_V small (-0.4 dB at 1.1° below a
     # 2° tilt) -> about -109.5 dBm >= -110: served by the 0° and 120° sectors.
-    cells = make_cells(
-        [(0.0, 0.0)] * 3, environment="rural", azimuth_deg=[0.0, 120.0, 240.0], layer=[1, 1, 1]
-    )
-    cells = dataclasses.replace(
-        cells,
-        band_mhz=np.full(3, 900.0),
-        height_m=np.full(3, 40.0),
-        eirp_dbm=np.full(3, 65.0),
-        tilt_deg=np.full(3, 2.0),
-    )
+    cells = three_sector_900_site(0.0, 0.0)
     x, y = 2000.0 * math.sin(math.radians(60.0)), 2000.0 * math.cos(math.radians(60.0))
     pairs = PathlossModel(SETTINGS, workers=1).candidate_pairs(make_receivers([(x, y)]), cells)
     assert sorted(pairs.cell[pairs.served].tolist()) == [0, 1]

@@ -417,36 +417,25 @@ def test_three_sector_site_serves_the_bisector_and_covers_the_disc(model: Radius
     # One 4G 1800 layer at azimuths 0/120/240 with 65° beams (rural: 5000 m): each
     # sector serves to the bisectors, ±60°, so bearing 60° at 2 km is served (by the
     # sectors at 0° and 120°, on their common edge) and so is every bearing.
-    cells = make_cells(
-        [(0.0, 0.0)] * 3, environment="rural", azimuth_deg=[0.0, 120.0, 240.0], layer=[1, 1, 1]
-    )
+    def three_sectors(beamwidth_deg: float, layer: list[int]) -> CellArrays:
+        return make_cells(
+            [(0.0, 0.0)] * 3,
+            environment="rural",
+            azimuth_deg=[0.0, 120.0, 240.0],
+            beamwidth_deg=beamwidth_deg,
+            layer=layer,
+        )
+
+    cells = three_sectors(65.0, [1, 1, 1])
     bisector = model.candidate_pairs(make_receivers([at(60.0, 2000.0)]), cells)
     assert sorted(bisector.cell[bisector.served].tolist()) == [0, 1]
     ring = make_receivers([at(float(b), 4999.0) for b in range(0, 360, 5)])
     assert all(served_flags(model, ring, cells))
-    # The same three cells each taken alone serve their ±65° and still cover the disc;
-    # taken as three layers (different bands), a 45° beam would leave gaps.
-    narrow = make_cells(
-        [(0.0, 0.0)] * 3,
-        environment="rural",
-        azimuth_deg=[0.0, 120.0, 240.0],
-        beamwidth_deg=45.0,
-        layer=[1, 2, 3],
-    )
-    assert served_flags(model, make_receivers([at(50.0, 2000.0), at(60.0, 2000.0)]), narrow) == [False, False]
-    # Sectors of one layer at 0/120/240 with 45° beams still serve only ±45°: the edge
-    # comes first where the bisector is beyond it.
-    narrow_layer = make_cells(
-        [(0.0, 0.0)] * 3,
-        environment="rural",
-        azimuth_deg=[0.0, 120.0, 240.0],
-        beamwidth_deg=45.0,
-        layer=[1, 1, 1],
-    )
-    assert served_flags(model, make_receivers([at(45.0, 2000.0), at(60.0, 2000.0)]), narrow_layer) == [
-        True,
-        False,
-    ]
+    # 45° beams: the pattern is 12 dB down at ±45°, before the bisectors at ±60°, so each
+    # sector ends there, whether the three form one layer or three lone sectors.
+    probes = make_receivers([at(45.0, 2000.0), at(50.0, 2000.0), at(60.0, 2000.0)])
+    assert served_flags(model, probes, three_sectors(45.0, [1, 1, 1])) == [True, False, False]
+    assert served_flags(model, probes, three_sectors(45.0, [1, 2, 3])) == [True, False, False]
 
 
 def test_irregular_layout_serves_to_the_bisectors_and_the_edge(model: RadiusModel) -> None:

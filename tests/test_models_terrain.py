@@ -23,6 +23,7 @@ from coverage_gis.errors import WorkspaceError
 from coverage_gis.models import PathlossModel, TerrainModel, create_model, load_model_settings
 from coverage_gis.models.base import CellArrays, CoverageModel, ReceiverArrays
 from coverage_gis.terrain._bullington import profile_excess
+from tests.test_models_pathloss import three_sector_900_site
 from tests.test_models_radius import (
     assert_adding_a_cell_keeps_coverage,
     assert_served_within_max_range,
@@ -222,14 +223,7 @@ def test_three_sector_site_serves_the_bisector_on_flat_ground(tmp_path: Path) ->
     dem = write_dem(
         tmp_path / "flat3.tif", heights, west=X0 - 1500.0, north=Y0 + 1500.0, pixel=10.0, crs=METRIC
     )
-    cells = make_cells([(X0, Y0)] * 3, environment="rural", azimuth_deg=[0.0, 120.0, 240.0], layer=[1, 1, 1])
-    cells = dataclasses.replace(
-        cells,
-        band_mhz=np.full(3, 900.0),
-        height_m=np.full(3, 40.0),
-        eirp_dbm=np.full(3, 65.0),
-        tilt_deg=np.full(3, 2.0),
-    )
+    cells = three_sector_900_site(X0, Y0)
     receiver = make_receivers(
         [(X0 + 2000.0 * math.sin(math.radians(60.0)), Y0 + 2000.0 * math.cos(math.radians(60.0)))]
     )
