@@ -16,6 +16,8 @@ cd "$work"   # outside the checkout: nothing can come from the source tree
 "$work/venv/bin/covgis" demo ws --province binh-dinh
 "$work/venv/bin/covgis" compute ws --model terrain   # the terrain package and its numba kernels, installed
 "$work/venv/bin/covgis" compute ws
+"$work/venv/bin/covgis" plan ws --max-sites 3 --out plan --json > plan.json
+test -s plan/plan.xlsx && test -s plan/plan_site_edits.json
 "$work/venv/bin/python" - <<'PY'
 import coverage_gis, coverage_gis_api, coverage_gis.terrain
 from pathlib import Path
@@ -30,5 +32,19 @@ with TestClient(create_app(Settings(workspace=Path("ws")))) as client:
     names = [g.get("name") for g in r.json()["items"]]
     print("wheel smoke: /v1/gaps?kind=mobile ->", names)
     assert client.get("/").status_code == 200
+    from coverage_gis.access import add_key
+    from coverage_gis.workspace import Workspace
+    import time
+    key = add_key(Workspace.open(Path("ws")), "smoke", "planner")[1]
+    r = client.post("/v1/plans", json={"max_sites": 3}, headers={"X-API-Key": key})
+    assert r.status_code == 202, r.text
+    url = r.headers["Location"]
+    deadline = time.monotonic() + 300
+    while (status := client.get(url).json())["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+    assert status["state"] == "done", status
+    assert client.get(url + "/sites", params={"format": "xlsx"}).status_code == 200
+    print("wheel smoke: POST /v1/plans ->", status["summary"]["sites"], "sites in", round(status["elapsed_s"], 1), "s")
 PY
 echo "wheel smoke: ok"

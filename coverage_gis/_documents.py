@@ -154,6 +154,13 @@ def _date(value: object) -> object:
     raise ValueError(f"must be a date (YYYY-MM-DD), got {value!r}")
 
 
+def _as_text(value: object) -> object:
+    # YAML reads unquoted codes (52) and timestamps as numbers and datetimes.
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+#: A code or a timestamp kept as text, however YAML read it (``52``, ``2025-06-30T08:00:00``).
+Code = Annotated[str, BeforeValidator(_as_text)]
 #: A non-empty string.
 Text = Annotated[str, AfterValidator(_nonblank)]
 #: Vietnamese text: non-empty and in NFC (precomposed diacritics).

@@ -9,11 +9,25 @@ trying every hash, and the comparison is constant-time.
 
 Roles:
 
-* ``planner`` — reads everything, edits nothing;
+* ``planner`` — reads everything, edits nothing, runs plans (:func:`check_plan`);
 * ``operator:<Name>`` (one of the named operators of ``layers/cells.yaml``) — reads
-  everything, edits a site only when every cell of the site, before and after the
-  edit, belongs to that operator;
-* ``admin`` — edits everything.
+  everything, edits a site only when the site is the operator's own both before and
+  after the edit (:func:`check_site_edit`);
+* ``admin`` — edits everything and runs plans.
+
+Site ownership. A site is operator *O*'s own when none of its cells belongs to
+another operator, its ``owner`` is not another named operator, and it has a cell
+(all of them *O*'s) or its owner is *O* (compared case-insensitively). So an
+operator key
+
+* adds sites with its own cells, or cell-less masts with ``owner`` *O*;
+* cannot take over a site: one with another operator's cells, one owned by another
+  named operator, or a cell-less site nobody owns (those only an admin edits);
+* cannot hand a site to another operator (``owner`` or cells), nor strip a site to no
+  cells unless it also owns the mast (``owner`` *O* in the same change).
+
+A tower company as ``owner`` (any name that is not a named operator) leaves the
+decision to the cells.
 
 The key functions take a :class:`~coverage_gis.workspace.Workspace` and write through
 it (:meth:`~coverage_gis.workspace.Workspace.edit_config`); ``covgis keys`` and the
@@ -194,32 +208,72 @@ def _operators(cells: Iterable[Mapping[str, Any]]) -> set[str]:
     return {str(c.get("operator")) for c in cells}
 
 
+def named_owner(owner: object) -> str | None:
+    """The named operator an ``owner`` value names (case-insensitive), else None."""
+    text = str(owner or "").strip().casefold()
+    return next((op for op in NAMED_OPERATORS if op.casefold() == text), None)
+
+
+def _not_own(operator: str, site: Mapping[str, Any]) -> str | None:
+    """Why ``site`` (with its ``cells``) is not ``operator``'s own; None when it is."""
+    cells: Sequence[Mapping[str, Any]] = site.get("cells") or ()
+    foreign = sorted(_operators(cells) - {operator})
+    if foreign:
+        return f"cells of {', '.join(foreign)}"
+    owner = named_owner(site.get("owner"))
+    if owner is not None and owner != operator:
+        return f"owner {owner}"
+    if owner is None and not cells:
+        return f"no cells and an owner that is not {operator}"
+    return None
+
+
+def check_can_edit(principal: Principal) -> None:
+    """Raise :class:`PermissionDenied` unless ``principal``'s role edits sites at all."""
+    if principal.role != "admin" and principal.operator is None:
+        raise PermissionDenied(f"role {principal.role!r} may read but not edit sites")
+
+
 def check_site_edit(
     principal: Principal,
-    *,
-    old_cells: Sequence[Mapping[str, Any]] = (),
-    new_cells: Sequence[Mapping[str, Any]] = (),
+    site_id: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
 ) -> None:
-    """Raise :class:`PermissionDenied` unless ``principal`` may make this site edit.
+    """Raise :class:`PermissionDenied` unless ``principal`` may change this site so.
 
     Parameters
     ----------
     principal
         The caller.
-    old_cells
-        The site's cells before the edit (empty for a new site).
-    new_cells
-        The site's cells after the edit (empty for a removal or when unchanged).
+    site_id
+        The site, named in the message.
+    before, after
+        The site (its fields and ``cells``) before and after the change; None where
+        it does not exist (an addition, a removal). See the module docstring for the
+        rule.
     """
-    if principal.role == "admin":
-        return
+    check_can_edit(principal)
     operator = principal.operator
     if operator is None:
-        raise PermissionDenied(f"role {principal.role!r} may read but not edit sites")
-    foreign = sorted((_operators(old_cells) | _operators(new_cells)) - {operator})
-    if foreign:
-        which = "has" if set(foreign) & _operators(old_cells) else "would get"
-        raise PermissionDenied(
-            f"an {operator} key edits only sites whose cells are all {operator}'s; "
-            f"this site {which} cells of {', '.join(foreign)}"
-        )
+        return  # admin
+    for state, verb in ((before, "has"), (after, "would have")):
+        problem = None if state is None else _not_own(operator, state)
+        if problem is not None:
+            raise PermissionDenied(
+                f"an {operator} key edits only {operator}'s own sites; site {site_id!r} {verb} {problem}"
+            )
+
+
+#: Roles that may run the gap-closing planner.
+PLANNING_ROLES: tuple[str, ...] = ("planner", "admin")
+
+
+def check_plan(principal: Principal) -> None:
+    """Raise :class:`PermissionDenied` unless ``principal`` may run a plan (planner or admin).
+
+    A plan writes nothing to the workspace, but it takes the server's time; operators
+    plan with ``covgis plan`` on their own copy.
+    """
+    if principal.role not in PLANNING_ROLES:
+        raise PermissionDenied(f"role {principal.role!r} may not run plans; a planner or admin key may")

@@ -20,6 +20,8 @@ class Costs:
     solar_hybrid_power_vnd: float
     grid_connected_power_vnd: float
     activate_planned_site_vnd: float
+    colocation_vnd: float
+    grid_extension_per_km_vnd: float
     fiber_per_km_vnd: float
     splitter_node_vnd: float
     straight_line_detour_factor: float
@@ -34,6 +36,8 @@ class _Mobile(BaseModel):
     solar_hybrid_power_vnd: NonNegativeNumber
     grid_connected_power_vnd: NonNegativeNumber
     activate_planned_site_vnd: NonNegativeNumber
+    colocation_vnd: NonNegativeNumber
+    grid_extension_per_km_vnd: NonNegativeNumber
 
 
 class _Fiber(BaseModel):
@@ -72,6 +76,8 @@ def load_costs(path: Path | None = None) -> Costs:
         solar_hybrid_power_vnd=doc.mobile.solar_hybrid_power_vnd,
         grid_connected_power_vnd=doc.mobile.grid_connected_power_vnd,
         activate_planned_site_vnd=doc.mobile.activate_planned_site_vnd,
+        colocation_vnd=doc.mobile.colocation_vnd,
+        grid_extension_per_km_vnd=doc.mobile.grid_extension_per_km_vnd,
         fiber_per_km_vnd=doc.fiber.aerial_per_km_vnd,
         splitter_node_vnd=doc.fiber.splitter_node_vnd,
         straight_line_detour_factor=doc.fiber.straight_line_detour_factor,

@@ -30,6 +30,7 @@ from coverage_gis.network import (
     operator_bits,
     receivers_of,
 )
+from coverage_gis.overrides import OVERRIDE_COLUMN, apply_overrides
 from coverage_gis.vocabulary import TECH_RANK, TECHS
 
 #: Distance within which some operator's fiber of any class counts as "present nearby";
@@ -208,10 +209,17 @@ def coverage_from_layers(
     ftth_reach_m: float = 500.0,
     revision: int = 0,
     cells: CellTable | None = None,
+    overrides: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """The ``village_coverage`` table from in-memory layers (see :func:`compute_coverage`)."""
     return compute_coverage(
-        layers, metric_crs=metric_crs, model=model, ftth_reach_m=ftth_reach_m, revision=revision, cells=cells
+        layers,
+        metric_crs=metric_crs,
+        model=model,
+        ftth_reach_m=ftth_reach_m,
+        revision=revision,
+        cells=cells,
+        overrides=overrides,
     ).table
 
 
@@ -223,6 +231,7 @@ def compute_coverage(
     ftth_reach_m: float = 500.0,
     revision: int = 0,
     cells: CellTable | None = None,
+    overrides: pd.DataFrame | None = None,
 ) -> CoverageRun:
     """The ``village_coverage`` table from in-memory layers, with the model's validity report.
 
@@ -241,15 +250,18 @@ def compute_coverage(
         Workspace revision the result belongs to.
     cells
         The layers' cell table when the caller has built it already.
+    overrides
+        The ``overrides`` layer (planners' decisions on challenges); its accepted
+        decisions are applied last (:mod:`coverage_gis.overrides`).
     """
     typed = InputLayers.from_frames(layers)
     table = cells if cells is not None else cell_table_or_empty(typed, metric_crs=metric_crs)
     mobile, ftth = coverage_of_points(
         typed.villages, typed, table, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
     )
-    return CoverageRun(
-        assemble(typed.villages, mobile, ftth, model_name=model.name, revision=revision), mobile.validity
-    )
+    assembled = assemble(typed.villages, mobile, ftth, model_name=model.name, revision=revision)
+    # Planners' accepted challenges stand over the model at every recompute.
+    return CoverageRun(as_coverage_table(apply_overrides(assembled, overrides)), mobile.validity)
 
 
 def coverage_of_points(
@@ -331,6 +343,8 @@ def assemble(
         **mobile_columns(mobile),
         **ftth_columns(ftth),
         "model": model_name,
+        # The model overrides nothing; apply_overrides names what the planners' decisions set.
+        OVERRIDE_COLUMN: "",
         "revision": revision,
     }
     names = get_schema("village_coverage").field_names

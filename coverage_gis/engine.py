@@ -9,7 +9,7 @@ the input layers once, builds the model the workspace asks for, writes the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pandas as pd
 
 from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVELS
+from coverage_gis.calibration import calibrated_model
 from coverage_gis.costs import load_costs
 from coverage_gis.coverage import (
     aligned_coverage,
@@ -30,7 +31,8 @@ from coverage_gis.gaps import GAP_KINDS, five_g_gaps, ftth_gaps, mobile_gaps
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import DEFAULT_5G_CATEGORIES, compute_kpis
 from coverage_gis.kpi_inputs import KpiInputs, build_inputs
-from coverage_gis.models import create_model, load_model_settings
+from coverage_gis.layers import get_schema
+from coverage_gis.models import load_model_settings
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.models.validity import ValidityReport
 from coverage_gis.network import CellTable, cell_table_or_empty
@@ -38,7 +40,7 @@ from coverage_gis.plans import Plan, load_plan, plan_for_province
 from coverage_gis.revisions import RevisionRecord, coverage_changes, default_author
 from coverage_gis.routing import load_road_graph
 from coverage_gis.scorecard import read_indicator_table, scorecard
-from coverage_gis.storage import LayerReader
+from coverage_gis.storage import LayerReader, empty_layer
 from coverage_gis.workspace import Workspace
 
 Progress = Callable[[str], None]
@@ -55,11 +57,22 @@ def read_inputs(ws: Workspace, snapshot: LayerReader | None = None) -> InputLaye
     return layers
 
 
+def read_overrides(source: LayerReader) -> pd.DataFrame:
+    """The planners' decisions on challenges (the ``overrides`` layer; empty when absent)."""
+    return source.read_layer("overrides", missing_ok=True)
+
+
+def _no_overrides() -> pd.DataFrame:
+    return empty_layer(get_schema("overrides"))
+
+
 def workspace_model(ws: Workspace, name: str | None = None) -> CoverageModel:
-    """The coverage model the workspace asks for (or ``name``), with its own settings file if any."""
-    return create_model(
+    """The coverage model the workspace asks for (or ``name``): its own settings file if any,
+    and its stored calibration."""
+    return calibrated_model(
         name or ws.config.model,
-        load_model_settings(ws.model_settings_path),
+        calibration=ws.config.calibration,
+        settings=load_model_settings(ws.model_settings_path),
         dem_path=ws.dem_path,
         metric_crs=ws.metric_crs,
     )
@@ -79,6 +92,8 @@ class Analysis:
     revision: int = 0
     #: Whether ``coverage`` is what the workspace stores (False: computed in memory by a read).
     coverage_stored: bool = True
+    #: Planners' decisions on challenges, read with the layers; accepted ones are in ``coverage``.
+    overrides: pd.DataFrame = field(default_factory=_no_overrides)
     #: Pairs per formula and those outside its validity range, when this analysis
     #: computed the coverage (None when it read the stored coverage).
     model_report: ValidityReport | None = None
@@ -130,7 +145,13 @@ class Analysis:
             categories_5g=list(plan.categories_5g) or DEFAULT_5G_CATEGORIES,
         )
         table = read_indicator_table(indicators_csv) if indicators_csv else None
-        return scorecard(plan, kpis, self.inputs, indicator_table=table)
+        return scorecard(
+            plan,
+            kpis,
+            self.inputs,
+            indicator_table=table,
+            speed_settings=self.ws.config.speed_settings,
+        )
 
     def gaps(self, kind: str, *, use_roads: bool = True) -> gpd.GeoDataFrame:
         if kind not in GAP_KINDS:
@@ -202,8 +223,11 @@ def analyse(
     (progress or (lambda _msg: None))("reading layers")
     with ws.snapshot() as snap:
         layers = read_inputs(ws, snap)
+        overrides = read_overrides(snap)
         revision = snap.revision
-    return _analysis(ws, layers, revision, model=workspace_model(ws, model), progress=progress)
+    return _analysis(
+        ws, layers, revision, model=workspace_model(ws, model), overrides=overrides, progress=progress
+    )
 
 
 def _analysis(
@@ -212,6 +236,7 @@ def _analysis(
     revision: int,
     *,
     model: CoverageModel,
+    overrides: pd.DataFrame,
     coverage: pd.DataFrame | None = None,
     progress: Progress | None = None,
 ) -> Analysis:
@@ -223,7 +248,12 @@ def _analysis(
     if coverage is None:
         step(f"computing coverage ({model.name} model)")
         run = compute_coverage(
-            layers, metric_crs=ws.metric_crs, model=model, ftth_reach_m=ws.config.ftth_reach_m, cells=cells
+            layers,
+            metric_crs=ws.metric_crs,
+            model=model,
+            ftth_reach_m=ws.config.ftth_reach_m,
+            cells=cells,
+            overrides=overrides,
         )
         coverage, report = run.table, run.model_report
     step("KPIs")
@@ -245,6 +275,7 @@ def _analysis(
         inputs,
         revision=revision,
         coverage_stored=stored,
+        overrides=overrides,
         model_report=report,
     )
 
@@ -308,10 +339,15 @@ def load(ws: Workspace, *, progress: Progress | None = None) -> Analysis:
         coverage = snap.read_layer("village_coverage", missing_ok=True)
         current = snap.coverage_is_current()
         layers = read_inputs(ws, snap)
+        overrides = read_overrides(snap)
         revision = snap.revision
     if coverage.empty or not current or written_before_gap_reasons(coverage):
-        return _analysis(ws, layers, revision, model=workspace_model(ws), progress=progress)
+        return _analysis(
+            ws, layers, revision, model=workspace_model(ws), overrides=overrides, progress=progress
+        )
     chosen = workspace_model(ws, str(coverage["model"].iloc[0]))
     if set(coverage["village_id"]) != set(layers.villages["village_id"]):
-        return _analysis(ws, layers, revision, model=chosen, progress=progress)
-    return _analysis(ws, layers, revision, model=chosen, coverage=coverage, progress=progress)
+        return _analysis(ws, layers, revision, model=chosen, overrides=overrides, progress=progress)
+    return _analysis(
+        ws, layers, revision, model=chosen, overrides=overrides, coverage=coverage, progress=progress
+    )

@@ -18,6 +18,7 @@ import pandas as pd
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.kpi_inputs import KpiInputs
+from coverage_gis.speed import grouped_weighted_median, tests_per_row
 from coverage_gis.vocabulary import OPERATORS
 
 #: POI categories that count as priority places for 5G when a plan names none.
@@ -111,6 +112,7 @@ class _Columns:
     poi_5g: np.ndarray
     test_kind: np.ndarray
     test_mbps: np.ndarray
+    test_weight: np.ndarray
 
 
 def _columns(
@@ -149,6 +151,7 @@ def _columns(
         poi_5g=_bool(p, "has_5g"),
         test_kind=t["kind"].to_numpy(dtype=object) if len(t) else np.empty(0, dtype=object),
         test_mbps=_floats(t, "download_mbps"),
+        test_weight=tests_per_row(t),
     )
 
 
@@ -213,7 +216,8 @@ def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.Dat
     priority_pois = count(pi, priority.astype(float))
     priority_5g = count(pi, (priority & c.poi_5g[sp]).astype(float))
 
-    tests = count(ti)
+    test_weight = c.test_weight[selected["t"]]
+    tests = count(ti, test_weight)
     mobile_speed = np.full(n, np.nan)
     fixed_speed = np.full(n, np.nan)
     if len(ti):
@@ -222,8 +226,7 @@ def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.Dat
         for kind, target in (("mobile", mobile_speed), ("fixed", fixed_speed)):
             mask = kinds == kind
             if mask.any():
-                medians = pd.Series(mbps[mask]).groupby(ti[mask]).median()
-                target[medians.index.to_numpy(dtype=np.int64)] = medians.to_numpy()
+                target[:] = grouped_weighted_median(mbps[mask], test_weight[mask], ti[mask], n)
 
     def as_int(values: np.ndarray) -> np.ndarray:
         return np.asarray(np.rint(values), dtype=np.int64)

@@ -19,6 +19,7 @@ import shapely
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
 from coverage_gis.coverage import coverage_by_village, coverage_of_points
 from coverage_gis.input_layers import InputLayers
+from coverage_gis.layers import get_schema
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.network import CellTable, cell_table_or_empty, site_operators
 
@@ -105,12 +106,14 @@ def poi_rows(
 
 
 def speed_test_rows(tests: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Per speed test: admin codes, kind, tech, operator, download speed."""
+    """Per speed test (or tile): admin codes and every attribute of the ``speed_tests`` layer."""
+    fields = get_schema("speed_tests").field_names
     if not len(tests):
-        return pd.DataFrame(columns=[*LEVEL_COLUMNS_FLAT, "kind", "tech", "operator", "download_mbps"])
+        return pd.DataFrame(columns=[*LEVEL_COLUMNS_FLAT, *fields])
     t = admin_columns(tests, communes)
-    for col in ("kind", "tech", "operator", "download_mbps"):
-        t[col] = tests[col].to_numpy()
+    for col in fields:
+        if col in tests:
+            t[col] = tests[col].to_numpy()
     return t
 
 

@@ -8,13 +8,22 @@ those villages, places and sites belong to. The result equals a full recompute
 (tested against ``engine.compute``). The change, its coverage rows and its revision
 are written in one SQLite transaction; the in-memory state moves on only after it
 commits, so a failure anywhere leaves both the file and the state as they were.
+
+The state is one immutable :class:`LiveState` (analysis, revision, KPIs) swapped as a
+whole: a reader takes :attr:`LiveWorkspace.state` once and gets layers, coverage and
+KPIs of one revision, whatever is committed meanwhile. Reloads
+(:meth:`LiveWorkspace.refresh`) read one storage snapshot and never wait for a writer.
+A change checks the revision it was planned on against the storage's inside its
+write transaction, so an edit planned on an outdated state is never written.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +41,7 @@ from coverage_gis.kpi import compute_kpis, update_kpi_rows
 from coverage_gis.kpi_inputs import KpiInputs, inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.network import CellTable, cell_table, concat_tables, points_xy_m
+from coverage_gis.overrides import override_columns
 from coverage_gis.revisions import RevisionRecord, coverage_changes, history
 from coverage_gis.site_edits import SiteEdit, apply_edits, site_records
 from coverage_gis.workspace import Workspace
@@ -64,14 +74,77 @@ class ChangeResult:
         return delta
 
 
+#: Called for each site a change touches, with the site (and its cells) before and after
+#: the change as plain values (None: absent); raises to refuse the change.
+SitePermit = Callable[[str, Mapping[str, Any] | None, Mapping[str, Any] | None], None]
+
+
+@dataclass(frozen=True, eq=False)
+class LiveState:
+    """One revision held in memory; never changed once made (a change makes a new one)."""
+
+    analysis: Analysis
+    revision: int
+    kpis: pd.DataFrame
+    province_row: dict[str, Any]
+    kpi_period: tuple[date, date] | None
+    kpi_categories: list[str]
+    village_xy: np.ndarray
+    village_tree: cKDTree | None
+    poi_xy: np.ndarray
+    poi_tree: cKDTree | None
+
+    @classmethod
+    def build(cls, analysis: Analysis, revision: int) -> LiveState:
+        """The state of ``analysis`` at ``revision``: point indexes and every KPI row."""
+        villages = analysis.layers.villages
+        analysis.coverage = aligned_coverage(analysis.coverage, villages)
+        metric = analysis.metric_crs
+        vx, vy = points_xy_m(villages, metric)
+        village_xy = np.column_stack([vx, vy])
+        px, py = points_xy_m(analysis.layers.pois, metric)
+        poi_xy = np.column_stack([px, py])
+        period, categories = analysis.kpi_options()
+        kpis = compute_kpis(analysis.inputs, levels=LEVELS, period=period, categories_5g=categories)
+        return cls(
+            analysis=analysis,
+            revision=revision,
+            kpis=kpis,
+            province_row=province_row(kpis),
+            kpi_period=period,
+            kpi_categories=categories,
+            village_xy=village_xy,
+            village_tree=cKDTree(village_xy) if len(vx) else None,
+            poi_xy=poi_xy,
+            poi_tree=cKDTree(poi_xy) if len(px) else None,
+        )
+
+    def moved_on(self, analysis: Analysis, revision: int, kpis: pd.DataFrame) -> LiveState:
+        """The state after a site change: same villages and places, new analysis and KPIs."""
+        return replace(self, analysis=analysis, revision=revision, kpis=kpis, province_row=province_row(kpis))
+
+
+def province_row(kpis: pd.DataFrame) -> dict[str, Any]:
+    """The first province's KPI row (the workspace's main province), as plain values."""
+    rows = kpis[kpis["level"] == "province"]
+    return kpi_records(rows.iloc[:1])[0] if len(rows) else {}
+
+
 class LiveWorkspace:
-    """A workspace held in memory for fast site edits. Open with :meth:`open`."""
+    """A workspace held in memory for fast site edits. Open with :meth:`open`.
+
+    Thread-safe: reads take :attr:`state` once; :meth:`refresh` may run in any thread
+    (one reload at a time); changes are serialised by the workspace's writer lock.
+    """
 
     def __init__(self, workspace: Workspace, analysis: Analysis, *, lock_timeout_s: float = 10.0) -> None:
         self.workspace = workspace
         #: Seconds a change waits for another writer before failing with Conflict.
         self.lock_timeout_s = lock_timeout_s
-        self._set_state(analysis, analysis.revision)
+        self._reload_lock = threading.Lock()
+        self._swap_lock = threading.Lock()
+        self._generation = 0
+        self._state = LiveState.build(analysis, analysis.revision)
 
     @classmethod
     def open(cls, path: Path | str) -> LiveWorkspace:
@@ -83,42 +156,54 @@ class LiveWorkspace:
         return cls(ws, load(ws))
 
     # -- state ------------------------------------------------------------------------------
-    def _set_state(self, analysis: Analysis, revision: int, kpis: pd.DataFrame | None = None) -> None:
-        villages = analysis.layers.villages
-        analysis.coverage = aligned_coverage(analysis.coverage, villages)
-        self.analysis = analysis
-        self.revision = revision
-        metric = analysis.metric_crs
-        vx, vy = points_xy_m(villages, metric)
-        self._village_xy = np.column_stack([vx, vy])
-        self._village_tree = cKDTree(self._village_xy) if len(vx) else None
-        px, py = points_xy_m(analysis.layers.pois, metric)
-        self._poi_xy = np.column_stack([px, py])
-        self._poi_tree = cKDTree(self._poi_xy) if len(px) else None
-        self._kpi_period, self._kpi_categories = analysis.kpi_options()
-        self.kpis = kpis if kpis is not None else self._full_kpis(analysis.inputs)
-        self._province_row = self.province_kpis(self.kpis)
+    @property
+    def state(self) -> LiveState:
+        """The current state: analysis, revision and KPIs of one revision."""
+        return self._state
 
-    def _full_kpis(self, inputs: KpiInputs) -> pd.DataFrame:
-        return compute_kpis(
-            inputs, levels=LEVELS, period=self._kpi_period, categories_5g=self._kpi_categories
-        )
+    @property
+    def analysis(self) -> Analysis:
+        return self._state.analysis
 
-    def refresh(self) -> bool:
-        """Reload when another process changed the workspace; True if it did."""
-        current = self.workspace.revision
-        if current == self.revision:
+    @property
+    def revision(self) -> int:
+        return self._state.revision
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        return self._state.kpis
+
+    def _install(self, state: LiveState, *, generation: int | None = None) -> bool:
+        """Make ``state`` current; with ``generation``, only if nothing was installed since."""
+        with self._swap_lock:
+            if generation is not None and generation != self._generation:
+                return False
+            self._state = state
+            self._generation += 1
+            return True
+
+    def refresh(self, *, wait: bool = True) -> bool:
+        """Reload when the storage holds another revision than the state; True if it did.
+
+        The new state is read in one storage snapshot; readers keep the old one until
+        it is installed, and a reload that finishes after a newer in-process change is
+        dropped. With ``wait`` False, return False at once while another thread reloads.
+        """
+        if not self._reload_lock.acquire(blocking=wait):
             return False
-        self.workspace.reload_config()
-        analysis = load(self.workspace)
-        self._set_state(analysis, analysis.revision)
-        return True
+        try:
+            generation = self._generation
+            if self.workspace.revision == self._state.revision:
+                return False
+            self.workspace.reload_config()
+            analysis = load(self.workspace)
+            return self._install(LiveState.build(analysis, analysis.revision), generation=generation)
+        finally:
+            self._reload_lock.release()
 
     def province_kpis(self, kpis: pd.DataFrame | None = None) -> dict[str, Any]:
         """The first province's KPI row (the workspace's main province)."""
-        table = self.kpis if kpis is None else kpis
-        rows = table[table["level"] == "province"]
-        return kpi_records(rows.iloc[:1])[0] if len(rows) else {}
+        return province_row(self.kpis if kpis is None else kpis)
 
     # -- reads ------------------------------------------------------------------------------
     def site(self, site_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -174,32 +259,60 @@ class LiveWorkspace:
         edits: Sequence[SiteEdit],
         *,
         author: str,
-        expected_revision: int | None = None,
+        expected_revision: int | Collection[int] | None = None,
         summary: str | None = None,
+        permit: SitePermit | None = None,
     ) -> ChangeResult:
         """Apply a batch of site edits as one revision.
+
+        Parameters
+        ----------
+        edits
+            The changes, applied in order.
+        author
+            Who makes the change (the revision log's author).
+        expected_revision
+            The revision (or any of the revisions) the caller based the change on.
+        summary
+            The revision's summary (default: from the edits).
+        permit
+            Called for each touched site with its state before and after (see
+            :data:`SitePermit`), on the state the change is planned on.
 
         Raises
         ------
         StaleRevision
-            ``expected_revision`` is given and is not the current revision.
-        Conflict, NotFound, LayerValidationError
-            From the edits themselves; nothing is written.
+            ``expected_revision`` is given and is not the current revision, or the
+            storage moved on while the change was planned.
+        Conflict, NotFound, LayerValidationError, PermissionDenied
+            From the edits themselves or ``permit``; nothing is written.
         """
         started = time.perf_counter()
+        # Reload before taking the lock (a reload can take a while; other writers need not
+        # wait for it), then again under the lock: usually a no-op by then.
+        self.refresh()
         with self.workspace.lock(timeout_s=self.lock_timeout_s):
             self.refresh()
-            if expected_revision is not None and expected_revision != self.revision:
-                raise StaleRevision(
-                    f"workspace is at revision {self.revision}, not {expected_revision}; reload and retry"
+            state = self._state
+            if expected_revision is not None:
+                accepted = (
+                    {expected_revision} if isinstance(expected_revision, int) else set(expected_revision)
                 )
-            if not self.analysis.coverage_stored:
+                if state.revision not in accepted:
+                    named = ", ".join(str(r) for r in sorted(accepted)) or "none"
+                    raise StaleRevision(
+                        f"workspace is at revision {state.revision}, not {named}; reload and retry"
+                    )
+            if not state.analysis.coverage_stored:
                 # Opened on stale coverage (computed in memory): store it first, as its own
                 # revision, so that the edit's row updates land on a current table.
-                self.revision = store_coverage(self.analysis, author=author)
-            plan = self._plan(edits)
-            number = self._persist(plan, author=author, summary=summary or _summary(edits))
-            self._commit(plan, number)
+                analysis = replace(state.analysis, coverage=state.analysis.coverage.copy())
+                stored = store_coverage(analysis, author=author)
+                state = replace(state, analysis=analysis, revision=stored)
+                self._install(state)
+            plan = self._plan(state, edits, permit)
+            number = self._persist(state, plan, author=author, summary=summary or _summary(edits))
+            state = self._commit(state, plan, number)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return ChangeResult(
             revision=number,
@@ -211,17 +324,19 @@ class LiveWorkspace:
             recomputed_villages=len(plan.village_index),
             dirty_bbox=plan.dirty_bbox,
             kpi_before=plan.kpi_before,
-            kpi_after=self._province_row,
+            kpi_after=state.province_row,
             elapsed_ms=elapsed_ms,
         )
 
     # -- the three steps of a change ----------------------------------------------------------
-    def _plan(self, edits: Sequence[SiteEdit]) -> _ChangePlan:
-        a = self.analysis
+    def _plan(self, state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit | None) -> _ChangePlan:
+        a = state.analysis
         layers = a.layers
         metric = a.metric_crs
         edited = apply_edits(layers.sites, layers.cells, edits)
         touched = edited.touched_site_ids
+        if permit is not None:
+            _check_permits(permit, touched, (layers.sites, layers.cells), (edited.sites, edited.cells))
         is_touched = np.isin(a.cells.site_id, list(touched))
         old_cells = a.cells.subset(is_touched)
         new_sites = edited.sites[edited.sites["site_id"].isin(touched)]
@@ -241,8 +356,8 @@ class LiveWorkspace:
             ]
         )
         reach = np.concatenate([a.model.max_range_m(old_cells.arrays), a.model.max_range_m(new_cells.arrays)])
-        village_index = _within(self._village_tree, centres, reach)
-        poi_index = _within(self._poi_tree, centres, reach)
+        village_index = _within(state.village_tree, centres, reach)
+        poi_index = _within(state.poi_tree, centres, reach)
         # The sites themselves are drawn too: their old and new positions belong in the
         # dirty area even when they carry no cells.
         old_sites = layers.sites[layers.sites["site_id"].isin(touched)]
@@ -255,9 +370,10 @@ class LiveWorkspace:
         inputs_v = a.inputs.villages.copy()
         if len(village_index):
             subset = villages.iloc[village_index]
-            near = _cells_near(cells, self._village_xy[village_index], float(reach.max(initial=0.0)), a.model)
+            near = _cells_near(cells, state.village_xy[village_index], float(reach.max(initial=0.0)), a.model)
             mobile = mobile_coverage(subset, near, model=a.model, metric_crs=metric)
-            values = mobile_columns(mobile)
+            # Accepted challenges stand over the model here too, as in a full recompute.
+            values = override_columns(subset["village_id"].to_numpy(), mobile_columns(mobile), a.overrides)
             before = coverage.iloc[village_index][list(MOBILE_COLUMNS)].copy()
             for col, arr in values.items():
                 _set_rows(coverage, village_index, col, arr)
@@ -285,7 +401,7 @@ class LiveWorkspace:
         if len(poi_index):
             # Site edits change mobile service at places, never their FTTH.
             places = layers.pois.iloc[poi_index].assign(has_grid_power=True)
-            near = _cells_near(cells, self._poi_xy[poi_index], 0.0, a.model)
+            near = _cells_near(cells, state.poi_xy[poi_index], 0.0, a.model)
             served = mobile_coverage(places, near, model=a.model, metric_crs=metric)
             _set_rows(inputs_p, poi_index, "mobile_bb", served.mobile_bb)
             _set_rows(inputs_p, poi_index, "has_5g", served.has_5g | inside_5g_zone(places, layers.zones_5g))
@@ -299,7 +415,7 @@ class LiveWorkspace:
             found |= set(inputs_p.iloc[poi_index][col].dropna()) if len(poi_index) else set()
             codes[level] = {str(c) for c in found}
         kpis = update_kpi_rows(
-            self.kpis, inputs, codes, period=self._kpi_period, categories_5g=self._kpi_categories
+            state.kpis, inputs, codes, period=state.kpi_period, categories_5g=state.kpi_categories
         )
         analysis = replace(a, layers=new_layers, coverage=coverage, cells=cells, inputs=inputs)
         return _ChangePlan(
@@ -315,12 +431,12 @@ class LiveWorkspace:
             dirty_bbox=dirty_bbox,
             analysis=analysis,
             kpis=kpis,
-            kpi_before=self._province_row,
+            kpi_before=state.province_row,
         )
 
-    def _persist(self, plan: _ChangePlan, *, author: str, summary: str) -> int:
+    def _persist(self, state: LiveState, plan: _ChangePlan, *, author: str, summary: str) -> int:
         coverage = plan.analysis.coverage
-        number = self.revision + 1
+        number = state.revision + 1
         rows = coverage.iloc[plan.changed_rows]
         # A site edit changes mobile columns only: the rows before differ in mobile_bb at most.
         before = rows[["village_id", "ftth"]].assign(mobile_bb=plan.before["mobile_bb"].to_numpy())
@@ -334,6 +450,13 @@ class LiveWorkspace:
             coverage_changes=changes,
         )
         with self.workspace.edit(timeout_s=self.lock_timeout_s) as editor:
+            stored = editor.revision()
+            if stored != state.revision:
+                # Another writer committed without the workspace lock: the plan is outdated.
+                raise StaleRevision(
+                    f"workspace moved to revision {stored} while this change was planned "
+                    f"on {state.revision}; reload and retry"
+                )
             editor.delete_where_in("sites", "site_id", plan.touched)
             editor.insert_rows("sites", _site_records(plan.edited_sites))
             editor.delete_where_in("cells", "site_id", plan.touched)
@@ -348,14 +471,13 @@ class LiveWorkspace:
             )
             return editor.append_revision(record)
 
-    def _commit(self, plan: _ChangePlan, number: int) -> None:
+    def _commit(self, state: LiveState, plan: _ChangePlan, number: int) -> LiveState:
         coverage = plan.analysis.coverage
         if len(plan.changed_rows):
             _set_rows(coverage, plan.changed_rows, "revision", np.full(len(plan.changed_rows), number))
-        self.analysis = plan.analysis
-        self.revision = number
-        self.kpis = plan.kpis
-        self._province_row = self.province_kpis(plan.kpis)
+        new = state.moved_on(replace(plan.analysis, revision=number), number, plan.kpis)
+        self._install(new)
+        return new
 
 
 @dataclass(frozen=True)
@@ -373,6 +495,24 @@ class _ChangePlan:
     analysis: Analysis
     kpis: pd.DataFrame
     kpi_before: dict[str, Any]
+
+
+def _check_permits(
+    permit: SitePermit,
+    touched: Sequence[str],
+    before: tuple[gpd.GeoDataFrame, pd.DataFrame],
+    after: tuple[gpd.GeoDataFrame, pd.DataFrame],
+) -> None:
+    """Ask ``permit`` about every touched site, with its records before and after."""
+
+    def records(frames: tuple[gpd.GeoDataFrame, pd.DataFrame]) -> dict[str, dict[str, Any]]:
+        sites, cells = frames
+        present = [s for s in touched if s in set(sites["site_id"])]
+        return {str(rec["site_id"]): rec for rec in site_records(sites, cells, present)}
+
+    old, new = records(before), records(after)
+    for site_id in touched:
+        permit(site_id, old.get(site_id), new.get(site_id))
 
 
 def _summary(edits: Sequence[SiteEdit]) -> str:

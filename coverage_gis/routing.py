@@ -52,6 +52,41 @@ def load_road_graph(path: Path, *, metric_crs: str) -> RoadGraph:
     return RoadGraph(graph=graph, node_ids=node_ids, tree=cKDTree(np.column_stack([x_m, y_m])))
 
 
+def network_starts_m(
+    roads: RoadGraph, features_m: np.ndarray, *, snap_m: float = 300.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Road nodes within ``snap_m`` of a network's features and their straight distance to it.
+
+    Returns
+    -------
+    positions, legs_m
+        Positions into ``roads.node_ids`` (each node once) and the shortest distance
+        from that node to any feature, metres.
+    """
+    positions, legs, _ = network_starts_with_features_m(roads, features_m, snap_m=snap_m)
+    return positions, legs
+
+
+def network_starts_with_features_m(
+    roads: RoadGraph, features_m: np.ndarray, *, snap_m: float = 300.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`network_starts_m` plus, per node, the index of the feature nearest to it."""
+    if not len(features_m):
+        empty = np.empty(0, dtype=np.int64)
+        return empty, np.empty(0, dtype=np.float64), empty
+    points = np.asarray(shapely.points(roads.tree.data), dtype=object)
+    node_idx, feature_idx = shapely.STRtree(features_m).query(points, predicate="dwithin", distance=snap_m)
+    legs = np.asarray(shapely.distance(points[node_idx], features_m[feature_idx]), dtype=np.float64)
+    # The nearest feature of each node: the first of its pairs once sorted by leg.
+    order = np.lexsort((legs, node_idx))
+    first = order[np.append(True, np.diff(node_idx[order]) != 0)] if order.size else order
+    return (
+        node_idx[first].astype(np.int64),
+        legs[first],
+        feature_idx[first].astype(np.int64),
+    )
+
+
 def distances_from_network_m(
     roads: RoadGraph, features_m: np.ndarray, *, snap_m: float = 300.0
 ) -> RoadDistances:
@@ -63,30 +98,24 @@ def distances_from_network_m(
     extension follows the road that actually leads to fiber, not the road past the
     straight-line-nearest cable, and names the asset it taps.
     """
-    points = np.asarray(shapely.points(roads.tree.data), dtype=object)
-    starts: dict[int, tuple[float, int]] = {}
-    if len(features_m):
-        tree = shapely.STRtree(features_m)
-        node_idx, feature_idx = tree.query(points, predicate="dwithin", distance=snap_m)
-        legs = np.asarray(shapely.distance(points[node_idx], features_m[feature_idx]), dtype=np.float64)
-        for n, f, leg in zip(node_idx, feature_idx, legs, strict=True):
-            node = int(roads.node_ids[n])
-            if float(leg) < starts.get(node, (np.inf, -1))[0]:
-                starts[node] = (float(leg), int(f))
+    positions, legs, feature = network_starts_with_features_m(roads, features_m, snap_m=snap_m)
     lengths: dict[int, float] = {}
     origin: dict[int, int] = {}
-    heap = [(leg, node, feature) for node, (leg, feature) in starts.items()]
+    heap = [
+        (float(leg), int(roads.node_ids[n]), int(f))
+        for n, leg, f in zip(positions, legs, feature, strict=True)
+    ]
     heapq.heapify(heap)
     adjacency = roads.graph.adj
     while heap:
-        dist, node, feature = heapq.heappop(heap)
+        dist, node, source = heapq.heappop(heap)
         if node in lengths:
             continue
         lengths[node] = dist
-        origin[node] = feature
+        origin[node] = source
         for other, data in adjacency[node].items():
             if other not in lengths:
-                heapq.heappush(heap, (dist + float(data["length"]), other, feature))
+                heapq.heappush(heap, (dist + float(data["length"]), other, source))
     return RoadDistances(roads, lengths, origin)
 
 

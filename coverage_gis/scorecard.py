@@ -4,7 +4,9 @@ Geospatial indicators take their actual value from the computed KPIs of the plan
 province; statistical ones come from an indicator table the user supplies
 (CSV: ``code, indicator, value, date``; the latest value per code and indicator
 wins). A statistical indicator that the toolkit can also measure (speeds from the
-``speed_tests`` layer) falls back to the measured value when the table lacks it.
+``speed_tests`` layer, :data:`coverage_gis.speed.SPEED_MEASURES`) falls back to the
+measured value when the table lacks it, with its sample size and confidence interval;
+below the minimum sample the row says "insufficient data".
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.kpi import pois_5g_pct
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.plans import Indicator, Plan, evaluate
+from coverage_gis.speed import SPEED_MEASURES, MeasuredValue, SpeedSettings, measured_value
 
 INDICATOR_TABLE_COLUMNS: tuple[str, ...] = ("code", "indicator", "value", "date")
+#: ``source`` of a measured row whose sample is below the minimum.
+INSUFFICIENT_DATA = "insufficient data"
 
 
 def read_indicator_table(path: Path) -> pd.DataFrame:
@@ -84,12 +89,19 @@ def _computed_value(indicator: Indicator, kpis: pd.DataFrame, inputs: KpiInputs,
     return None if pd.isna(value) else float(value)
 
 
+def _measured(indicator: Indicator, inputs: KpiInputs, code: str, settings: SpeedSettings) -> MeasuredValue:
+    tests = inputs.speed_tests
+    mine = tests[tests["province_code"] == code] if len(tests) else tests
+    return measured_value(mine, SPEED_MEASURES[indicator.kpi], settings=settings)
+
+
 def scorecard(
     plan: Plan,
     kpis: pd.DataFrame,
     inputs: KpiInputs,
     *,
     indicator_table: pd.DataFrame | None = None,
+    speed_settings: SpeedSettings | None = None,
 ) -> pd.DataFrame:
     """One row per plan indicator: target, actual, status, where the actual came from.
 
@@ -103,6 +115,15 @@ def scorecard(
         The KPI inputs (for per-category 5G indicators).
     indicator_table
         Statistics supplied by the user (:func:`read_indicator_table`).
+    speed_settings
+        Minimum sample and bootstrap settings of measured speeds (defaults when None).
+
+    Returns
+    -------
+    DataFrame
+        One row per indicator; measured speed rows also carry ``sample_size`` (tests)
+        and ``ci_low``/``ci_high`` (bootstrap interval), and ``source`` "insufficient
+        data" with status ``no_data`` below the minimum sample.
     """
     code = plan.province_code
     rows = []
@@ -110,6 +131,8 @@ def scorecard(
         actual: float | None = None
         origin = "no data"
         as_of: str | None = None
+        sample: int | None = None
+        ci: tuple[float | None, float | None] = (None, None)
         if ind.source == "computed":
             actual = _computed_value(ind, kpis, inputs, code)
             origin = "computed" if actual is not None else "no data"
@@ -117,6 +140,10 @@ def scorecard(
             actual, as_of = _table_value(indicator_table, ind.kpi, code)
             if actual is not None:
                 origin = "indicator table"
+            elif ind.kpi in SPEED_MEASURES:
+                found = _measured(ind, inputs, code, speed_settings or SpeedSettings())
+                actual, sample, ci = found.value, found.tests, (found.ci_low, found.ci_high)
+                origin = "measured" if found.sufficient else (INSUFFICIENT_DATA if found.tests else "no data")
             else:
                 actual = _computed_value(ind, kpis, inputs, code)
                 origin = "measured" if actual is not None else "no data"
@@ -132,9 +159,15 @@ def scorecard(
                 "actual": actual,
                 "status": evaluate(ind, actual),
                 "source": origin,
+                "sample_size": sample,
+                "ci_low": ci[0],
+                "ci_high": ci[1],
                 "as_of": as_of,
                 "deadline": ind.deadline.isoformat(),
                 "section": ind.section,
             }
         )
-    return pd.DataFrame(rows)
+    card = pd.DataFrame(rows)
+    if len(card):
+        card["sample_size"] = pd.to_numeric(card["sample_size"]).astype("Int64")
+    return card

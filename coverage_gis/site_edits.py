@@ -276,6 +276,18 @@ def edit_from_mapping(raw: Mapping[str, Any], *, source: str) -> SiteEdit:
     )
 
 
+def edit_record(edit: SiteEdit) -> dict[str, Any]:
+    """One edit as the JSON object :func:`edit_from_mapping` reads (the inverse)."""
+    record: dict[str, Any] = {"op": edit.op, "site_id": edit.site_id}
+    if edit.site:
+        record["site"] = dict(edit.site)
+    if edit.cells is not None:
+        record["cells"] = [dict(c) for c in edit.cells]
+    if edit.cell_changes:
+        record["cell_changes"] = {k: dict(v) for k, v in edit.cell_changes.items()}
+    return record
+
+
 def edits_from_file(path: Path) -> list[SiteEdit]:
     """Edits from a JSON file (one edit or a list) or a CSV file (one row per cell; site columns
     repeated; ``cell_status`` for the cell's status; optional ``op`` column, default add)."""

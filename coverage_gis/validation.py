@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from coverage_gis._values import is_missing
+from coverage_gis._values import is_missing, plain_value
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import FieldSchema, LayerSchema
 
@@ -35,6 +35,8 @@ _ACCEPTED_GEOMETRIES: dict[str, frozenset[str]] = {
 }
 _POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
 _MAX_REPORTED = 20
+#: Whole numbers are stored as 64-bit integers.
+_INT_LIMIT = 2.0**63
 
 
 @dataclass
@@ -95,7 +97,8 @@ def _coerce_str(series: pd.Series) -> pd.Series:
             return None
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
-        return _nfc(str(v))
+        # Empty or whitespace-only text is a missing value, whatever the file format.
+        return _nfc(str(v)) or None
 
     converted = series.map(conv).astype(object)
     # pandas turns None returned by map into NaN; keep missing values as None.
@@ -110,11 +113,22 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
     if bad.any():
         row = _row_label(series.index, bad)
         out.add(f"{series.loc[row]!r} is not a number", row=row, field=spec.name)
+    infinite = np.isinf(numbers.to_numpy())
+    if infinite.any():
+        row = _row_label(series.index, infinite)
+        out.add(f"{plain_value(series.loc[row])!r} is not a finite number", row=row, field=spec.name)
+        numbers = numbers.where(~infinite)
     if spec.type == "int":
         fractional = numbers.notna().to_numpy() & (numbers.fillna(0) % 1 != 0).to_numpy()
         if fractional.any():
             row = _row_label(series.index, fractional)
             out.add(f"{series.loc[row]!r} is not a whole number", row=row, field=spec.name)
+            numbers = numbers.where(~fractional)  # the error is raised with the others
+        huge = np.abs(numbers.fillna(0).to_numpy()) >= _INT_LIMIT
+        if huge.any():
+            row = _row_label(series.index, huge)
+            out.add(f"{plain_value(series.loc[row])!r} is too large a whole number", row=row, field=spec.name)
+            numbers = numbers.where(~huge)
     values = numbers.to_numpy()
     for bound, label, cmp in (
         (spec.min, "below the minimum", np.less),
@@ -195,7 +209,10 @@ def _coerce_field(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.S
 
 def _repair(geom: BaseGeometry, wanted: str) -> BaseGeometry | None:
     """``make_valid`` and keep the part of the wanted dimension; None if nothing is left."""
-    fixed = shapely.make_valid(geom)
+    try:
+        fixed = shapely.make_valid(geom)
+    except shapely.errors.GEOSException:
+        return None
     if wanted == "MultiPolygon":
         parts = [g for g in getattr(fixed, "geoms", [fixed]) if g.geom_type in _POLYGONAL]
         if not parts:
@@ -249,7 +266,12 @@ def _check_geometry(
                     row=int(gdf.index[int(i)]),
                     field="geometry",
                 )
-    ok = ~missing & ~wrong
+    coords, owner = shapely.get_coordinates(arr, return_index=True)
+    infinite = np.zeros(len(arr), dtype=bool)
+    infinite[owner[~np.isfinite(coords).all(axis=1)]] = True
+    for i in np.flatnonzero(infinite)[:_MAX_REPORTED]:
+        out.add("a coordinate is not a finite number", row=int(gdf.index[int(i)]), field="geometry")
+    ok = ~missing & ~wrong & ~infinite
     invalid = ok & ~shapely.is_valid(arr)
     for i in np.flatnonzero(invalid):
         repaired = _repair(arr[i], schema.geometry)

@@ -1,8 +1,8 @@
 """The layers' controlled vocabularies, read from ``layers/*.yaml``.
 
 The schemas are the single source of truth for allowed values. Code that needs the
-list of operators, technologies, statuses, clutter classes, POI categories or gap
-reasons takes it from here instead of writing it again. Order is the schema's order
+list of operators, technologies, statuses, clutter classes, POI categories, gap
+reasons or challenge decisions takes it from here instead of writing it again. Order is the schema's order
 and means something: operators in the order of the operator bitmask and of every
 comma-separated operator list, technologies from the oldest to the newest.
 """
@@ -39,3 +39,10 @@ POI_CATEGORIES: tuple[str, ...] = allowed_values("pois", "category")
 #: Why a village has no mobile broadband / no FTTH.
 MOBILE_GAP_REASONS: tuple[str, ...] = allowed_values("village_coverage", "mobile_gap_reason")
 FTTH_GAP_REASONS: tuple[str, ...] = allowed_values("village_coverage", "ftth_gap_reason")
+#: The gap reason (mobile and FTTH) of a village whose service measurements showed absent.
+MEASURED_NO_SERVICE = "measured_no_service"
+#: Technologies a speed test reports: the radio technologies, then fixed ``FTTH``.
+SPEED_TEST_TECHS: tuple[str, ...] = allowed_values("speed_tests", "tech")
+#: Which status a challenge questions (``mobile``, ``ftth``), and a planner's decisions on one.
+CHALLENGE_KINDS: tuple[str, ...] = allowed_values("overrides", "kind")
+DECISIONS: tuple[str, ...] = allowed_values("overrides", "decision")

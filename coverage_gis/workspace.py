@@ -24,17 +24,18 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 import yaml
 from filelock import FileLock, Timeout
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
-from coverage_gis._documents import NonNegativeNumber, Text, parse_document, read_yaml
+from coverage_gis._documents import Code, NonNegativeNumber, Text, parse_document, read_yaml
 from coverage_gis.crs import BBox, check_metric_crs
 from coverage_gis.errors import Conflict, LayerValidationError, WorkspaceError
 from coverage_gis.layers import get_schema
+from coverage_gis.measurement_settings import Calibration, SpeedSettings
 from coverage_gis.revisions import RevisionRecord
 from coverage_gis.storage import GeoPackageStorage, RowEditor, Snapshot, WorkspaceStorage
 from coverage_gis.validation import validate_layer
@@ -50,16 +51,11 @@ SRTM_DIR = "srtm"
 MODEL_SETTINGS_NAME = "coverage_models.yaml"
 ROADS_NAME = "roads.osm"
 _LOCK_NAME = ".workspace.lock"
+#: Temporary files of interrupted writes of workspace.yaml and of installed files
+#: (made by ``_atomic_write_text`` and ``coverage_gis.io.vector.install_file``).
+_LEFTOVER_PATTERNS = (f".{CONFIG_NAME}-*", f".{DEM_NAME}-*", f".{ROADS_NAME}-*")
 #: Seconds a writer waits for another writer before giving up with Conflict.
 DEFAULT_LOCK_TIMEOUT_S = 10.0
-
-
-def _as_text(value: object) -> object:
-    # YAML reads unquoted codes (52) and timestamps as numbers and datetimes.
-    return value if value is None or isinstance(value, str) else str(value)
-
-
-Code = Annotated[str, BeforeValidator(_as_text)]
 
 
 class WorkspaceConfig(BaseModel):
@@ -76,6 +72,10 @@ class WorkspaceConfig(BaseModel):
     synthetic: bool = False
     description: str = ""
     created: Code = ""
+    #: Measured speed: matching radius, minimum samples, bootstrap (absent: the defaults).
+    speed: SpeedSettings | None = None
+    #: The link-budget calibration stored by ``covgis calibrate --write``.
+    calibration: Calibration | None = None
     extra: dict[str, Any] = {}
 
     @classmethod
@@ -88,6 +88,11 @@ class WorkspaceConfig(BaseModel):
         if config.metric_crs:
             check_metric_crs(config.metric_crs)
         return config
+
+    @property
+    def speed_settings(self) -> SpeedSettings:
+        """The measured-speed settings in force (the defaults where ``speed`` is absent)."""
+        return self.speed if self.speed is not None else SpeedSettings()
 
 
 class Workspace:
@@ -135,9 +140,33 @@ class Workspace:
 
     @classmethod
     def open(cls, path: str | Path) -> Workspace:
-        """Open an existing workspace; :class:`WorkspaceError` if it is not one."""
+        """Open an existing workspace; :class:`WorkspaceError` if it is not one.
+
+        What a crashed writer left is cleaned up first (:meth:`recover`).
+        """
         folder = Path(path)
-        return cls(folder, _read_config(folder))
+        ws = cls(folder, _read_config(folder))
+        ws.recover()
+        return ws
+
+    def recover(self) -> list[Path]:
+        """Clean up after a writer that crashed; returns the leftover files removed.
+
+        Takes the writer lock without waiting: while another writer holds it, what
+        looks left over may be its work in progress, and nothing is touched. Then the
+        storage rolls back an interrupted transaction and deletes its temporary
+        copies, and temporary settings and installed-file copies are deleted.
+        """
+        try:
+            with self.lock(timeout_s=0):
+                removed = self.storage.recover()
+                for pattern in _LEFTOVER_PATTERNS:
+                    for leftover in sorted(self.path.glob(pattern)):
+                        leftover.unlink(missing_ok=True)
+                        removed.append(leftover)
+        except (Conflict, OSError):
+            return []  # a writer is at work, or the folder is read-only
+        return removed
 
     # -- paths and settings -------------------------------------------------------------
     @property

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from coverage_gis.access import add_key
 from coverage_gis.workspace import Workspace
 from coverage_gis_api import models
+from coverage_gis_api.context import VILLAGE_COLUMNS
 from coverage_gis_api.models import ErrorBody
 
 from .test_api_read import current_etag, lonlat, make_client, make_workspace
@@ -81,6 +82,13 @@ def test_reads_match_their_models(client: TestClient, path: str, params: dict[st
     response = client.get(path, params=params)
     assert response.status_code == 200, response.text
     check(client, response)
+
+
+def test_a_village_declares_every_column_it_sends(client: TestClient) -> None:
+    """Extra keys pass model validation, so the village model is checked key by key."""
+    body = check(client, client.get("/v1/villages/V2"))
+    assert list(body) == list(models.Village.model_fields) == list(VILLAGE_COLUMNS)
+    assert body["override"] == ""
 
 
 def test_a_point_between_two_sites_lists_serving_and_planned_cells(client: TestClient) -> None:

@@ -7,6 +7,7 @@ The fixture's V2 (6 km east of S1) has no mobile broadband; a Viettel 4G site at
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -106,8 +107,13 @@ def test_etag_if_match_flow(client: TestClient, admin_key: str) -> None:
     assert removed.json()["changed_site_ids"] == ["S3"]
     assert removed.json()["site"] is None
     assert client.get("/v1/sites/S3").status_code == 404
-    weak = client.delete("/v1/sites/S2", headers=key | {"If-Match": "W/" + removed.headers["ETag"]})
-    assert weak.status_code == 200
+    # If-Match compares strongly: a weak tag never matches; any strong tag of a list may.
+    current = removed.headers["ETag"]
+    weak = client.delete("/v1/sites/S2", headers=key | {"If-Match": "W/" + current})
+    assert weak.status_code == 412
+    assert "weak tags never match" in weak.json()["error"]["message"]
+    listed = client.delete("/v1/sites/S2", headers=key | {"If-Match": f'"rev-0", W/{current}, {current}'})
+    assert listed.status_code == 200, listed.text
 
 
 def test_patch_site_fields_and_move(client: TestClient, admin_key: str) -> None:
@@ -211,3 +217,32 @@ def test_writes_by_another_process_are_seen(client: TestClient, ws: Workspace, a
     assert client.get("/v1/sites/S9").status_code == 200
     stale = client.delete("/v1/sites/S9", headers={"X-API-Key": admin_key, "If-Match": etag})
     assert stale.status_code == 412
+
+
+@pytest.mark.parametrize(
+    ("field", "literal"),
+    [
+        ("cells.0.range_m", "Infinity"),
+        ("cells.0.range_m", "1e308"),
+        ("cells.0.eirp_dbm", "NaN"),
+        ("height_m", "-Infinity"),
+        ("lon", "NaN"),
+    ],
+)
+def test_non_finite_and_absurd_numbers_are_refused(
+    client: TestClient, admin_key: str, field: str, literal: str
+) -> None:
+    """JSON from a hostile client may carry Infinity, NaN or 1e308: 422 naming the field, nothing written."""
+    body = new_site()
+    marker = 123456.5
+    if field.startswith("cells.0."):
+        body["cells"][0][field.removeprefix("cells.0.")] = marker
+    else:
+        body[field] = marker
+    text = json.dumps(body).replace(str(marker), literal)
+    etag = current_etag(client)
+    headers = {"X-API-Key": admin_key, "If-Match": etag, "Content-Type": "application/json"}
+    response = client.post("/v1/sites", content=text, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == field
+    assert current_etag(client) == etag

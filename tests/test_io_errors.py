@@ -104,7 +104,7 @@ CASES: list[Case] = [
         lambda t: _write_bytes(t, "hong.gpkg", np.random.default_rng(1).bytes(4096)),
         {},
         LayerValidationError,
-        ("hong.gpkg", "cannot read as gpkg", "not recognized"),
+        ("hong.gpkg", "cannot read as gpkg", "not a GeoPackage file"),
     ),
     (
         "truncated-geojson",

@@ -37,6 +37,7 @@ def ctx(tiny_ws: Workspace) -> SimpleNamespace:
         live=live,
         change_listeners=[],
         view=lambda: live,
+        latest=lambda: live,
     )
 
 

@@ -78,6 +78,8 @@ def test_scorecard_rows_by_hand(places_ws: Workspace, tmp_path: Path) -> None:
         '99,fixed_download_mbps,"250,5",2025-06-30\n'
         "01,smartphone_pct,90,2025-06-30\n",
     )
+    # Three speed tests: below the default minimum sample (30), enough with a minimum of 3.
+    places_ws.update_config(speed={"min_tests": 3})
     card = compute(places_ws).scorecard(str(_plan(tmp_path)), indicators_csv=csv).set_index("indicator")
 
     assert card.loc["mobile", "actual"] == pytest.approx(200 / 3)
@@ -94,6 +96,7 @@ def test_scorecard_rows_by_hand(places_ws: Workspace, tmp_path: Path) -> None:
     # Not in the table, but measured by the speed tests: median of 20, 40, 100.
     assert card.loc["mobile_speed", "actual"] == 40.0
     assert (card.loc["mobile_speed", "status"], card.loc["mobile_speed", "source"]) == ("met", "measured")
+    assert card.loc["mobile_speed", "sample_size"] == 3
     # Only another province reports it: no data.
     assert pd.isna(card.loc["smartphones", "actual"])
     assert (card.loc["smartphones", "status"], card.loc["smartphones", "source"]) == ("no_data", "no data")
@@ -105,6 +108,15 @@ def test_scorecard_rows_by_hand(places_ws: Workspace, tmp_path: Path) -> None:
         "mobile_speed",
         "smartphones",
     ]
+
+
+def test_measured_speed_below_the_minimum_sample_is_insufficient_data(
+    places_ws: Workspace, tmp_path: Path
+) -> None:
+    card = compute(places_ws).scorecard(str(_plan(tmp_path))).set_index("indicator")
+    row = card.loc["mobile_speed"]
+    assert pd.isna(row["actual"])
+    assert (row["status"], row["source"], row["sample_size"]) == ("no_data", "insufficient data", 3)
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import get_args
+
 import numpy as np
 import pytest
 
 from coverage_gis import vocabulary
 from coverage_gis.access import ROLE_NAMES
+from coverage_gis.calibration import REPORTING_CEILING_DBM
+from coverage_gis.challenges import Decision
 from coverage_gis.cli import build_parser
 from coverage_gis.demo import sites as demo_sites
+from coverage_gis.io import speedtests
 from coverage_gis.layers import all_schemas, get_schema
 from coverage_gis.network import bits_to_names, operator_bits
 from coverage_gis_api import models
@@ -41,7 +47,25 @@ def test_every_layer_uses_the_same_list(field: str, values: tuple[str, ...]) -> 
 def test_result_vocabularies_follow_the_inputs() -> None:
     assert get_schema("village_coverage").field("best_tech").allowed == vocabulary.TECHS
     speed_techs = get_schema("speed_tests").field("tech").allowed or ()
-    assert [t for t in speed_techs if t != "FTTH"] == [t for t in vocabulary.TECHS if t != "2G"]
+    assert speed_techs == vocabulary.SPEED_TEST_TECHS
+
+
+def test_measurement_vocabularies_follow_the_schemas() -> None:
+    assert (*vocabulary.TECHS, "FTTH") == vocabulary.SPEED_TEST_TECHS
+    assert get_schema("overrides").field("tech").allowed == vocabulary.SPEED_TEST_TECHS
+    assert vocabulary.MEASURED_NO_SERVICE in vocabulary.MOBILE_GAP_REASONS
+    assert vocabulary.MEASURED_NO_SERVICE in vocabulary.FTTH_GAP_REASONS
+    assert vocabulary.CHALLENGE_KINDS == ("mobile", "ftth")
+    assert get_args(Decision) == vocabulary.DECISIONS
+    assert set(speedtests.TECH_ALIASES.values()) == set(vocabulary.SPEED_TEST_TECHS)
+    assert set(speedtests.OPERATOR_ALIASES.values()) <= set(vocabulary.OPERATORS)
+    assert tuple(REPORTING_CEILING_DBM) == vocabulary.TECHS
+
+
+def test_the_web_map_names_every_gap_reason_in_both_languages() -> None:
+    script = (Path(models.__file__).parent / "static" / "app.js").read_text(encoding="utf-8")
+    for reason in {*vocabulary.MOBILE_GAP_REASONS, *vocabulary.FTTH_GAP_REASONS}:
+        assert script.count(f"reason_{reason}:") == 2, reason  # Vietnamese and English
 
 
 def test_api_enums_take_exactly_the_schema_values() -> None:

@@ -16,22 +16,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coverage_gis import __version__
-from coverage_gis_api import routes_read, routes_sites, routes_tiles, routes_web
+from coverage_gis_api import routes_plans, routes_read, routes_sites, routes_tiles, routes_web
 from coverage_gis_api.context import AppContext
 from coverage_gis_api.errors import error_response, install_error_handlers
+from coverage_gis_api.security import principal_dependencies
 from coverage_gis_api.settings import Settings
 
 _DESCRIPTION = """\
 Village-level mobile and FTTH coverage, KPIs, plan scorecards and gap lists for
 Vietnamese provinces (coverage-gis).
 
-* Reads are open unless the server runs with `COVGIS_ANONYMOUS_READ=false`; edits need an
-  API key (`X-API-Key` or `Authorization: Bearer`) made with `covgis keys add`.
+* Reads (the query API, tiles and the map style) are open unless the server runs with
+  `COVGIS_ANONYMOUS_READ=false`; edits need an API key (`X-API-Key` or
+  `Authorization: Bearer`) made with `covgis keys add`.
 * Every read returns `ETag: "rev-<revision>"`; edits must send it back in `If-Match`.
 * Errors are `{"error": {"status", "type", "message", "field"}}`.
 """
@@ -136,12 +138,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    install_error_handlers(app)
+    folder = settings.workspace
+    install_error_handlers(app, redact={str(folder.resolve()): folder.name, str(folder): folder.name})
 
+    # Every route that shows workspace data needs the same reader (a test enumerates them).
+    reader, _ = principal_dependencies(ctx)
     app.include_router(routes_read.create_router(ctx))
     app.include_router(routes_sites.create_router(ctx))
-    app.include_router(routes_tiles.create_router(ctx))
-    app.include_router(routes_web.create_router(ctx))
+    app.include_router(routes_plans.create_router(ctx))
+    app.include_router(routes_tiles.create_router(ctx, dependencies=[Depends(reader)]))
+    app.include_router(routes_web.create_router(ctx, dependencies=[Depends(reader)]))
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -8,11 +8,14 @@ factory (``create_router(ctx)``). It owns
 * ``change_listeners``: callables run after every successful write with the
   engine's :class:`~coverage_gis.live.ChangeResult` (the tile routers register cache
   invalidation here);
-* ``write_lock``: serialises writes (and refreshes) within this process — the
-  workspace's own file lock serialises them across processes;
-* :class:`WorkspaceView`: an immutable snapshot of one revision with lazily built,
-  cached derived frames (the village table joined with admin and coverage columns,
-  gap lists, KPI tables), so requests do not recompute them.
+* ``write_lock``: serialises writes within this process — the workspace's own file
+  lock serialises them across processes. Reads never take it: a write waiting for
+  another process's lock holds up no read;
+* :class:`WorkspaceView`: an immutable view of one revision (one
+  :class:`~coverage_gis.live.LiveState`) with lazily built, cached derived frames (the
+  village table joined with admin and coverage columns, gap lists, KPI tables), so
+  requests do not recompute them. A request takes one view and answers from it
+  alone: a response never mixes revisions.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from coverage_gis_api.settings import Settings
 
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
-    from coverage_gis.live import ChangeResult, LiveWorkspace
+    from coverage_gis.live import ChangeResult, LiveState, LiveWorkspace
+    from coverage_gis_api.plan_jobs import PlanJobs
 
 log = logging.getLogger("covgis.api")
 
@@ -63,21 +67,21 @@ class RefreshSettings(Protocol):
 class ServingContext(Protocol):
     """What the tile and web-map routers need from the app context (:class:`AppContext` is one).
 
-    ``view()`` gives the current revision's analysis (noticing writes by other
-    processes); ``live`` is the cheap in-process pair read between refreshes;
-    ``change_listeners`` receive every committed change (tile cache invalidation).
+    ``view()`` gives the current revision's analysis, noticing writes by other
+    processes (it may read storage: call it off the event loop); ``latest()`` gives
+    the last known one without touching storage; ``change_listeners`` receive every
+    committed change (tile cache invalidation).
     """
 
     @property
     def settings(self) -> RefreshSettings: ...
 
     @property
-    def live(self) -> Revisioned: ...
-
-    @property
     def change_listeners(self) -> list[ChangeListener]: ...
 
     def view(self) -> Revisioned: ...
+
+    def latest(self) -> Revisioned: ...
 
 
 #: Admin columns of the village table (API names), both hierarchies, in response order.
@@ -228,9 +232,16 @@ class WorkspaceView:
     revision: int
     analysis: Analysis
     kpi_table: pd.DataFrame | None = None
+    #: The live state this view shows (None for a view built by hand).
+    state: LiveState | None = field(default=None, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def of(cls, state: LiveState) -> WorkspaceView:
+        """The view of one live state."""
+        return cls(revision=int(state.revision), analysis=state.analysis, kpi_table=state.kpis, state=state)
 
     @property
     def etag(self) -> str:
@@ -288,10 +299,13 @@ class AppContext:
     settings: Settings
     _live: LiveWorkspace | None = field(default=None, repr=False)
     change_listeners: list[ChangeListener] = field(default_factory=list)
-    write_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _open_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _view_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _view: WorkspaceView | None = field(default=None, repr=False)
     _checked_at: float = field(default=0.0, repr=False)
     _keys: KeyRing | None = field(default=None, repr=False)
+    _plan_jobs: PlanJobs | None = field(default=None, repr=False)
 
     @property
     def keys(self) -> KeyRing:
@@ -300,10 +314,23 @@ class AppContext:
             self._keys = KeyRing(self.live.workspace.path)
         return self._keys
 
+    @property
+    def plan_jobs(self) -> PlanJobs:
+        """Plans running in the background (this app's thread pool; stopped by :meth:`close`)."""
+        jobs = self._plan_jobs
+        if jobs is not None:
+            return jobs
+        with self.write_lock:
+            if self._plan_jobs is None:
+                from coverage_gis_api.plan_jobs import PlanJobs
+
+                self._plan_jobs = PlanJobs()
+            return self._plan_jobs
+
     # -- the live workspace -----------------------------------------------------------
     def open(self) -> None:
         """Open the workspace named in the settings (idempotent)."""
-        with self.write_lock:
+        with self._open_lock:
             if self._live is None:
                 from coverage_gis.live import LiveWorkspace
 
@@ -312,68 +339,86 @@ class AppContext:
                 self._checked_at = time.monotonic()
 
     def close(self) -> None:
-        """Forget the workspace and every cached view (the lifespan's shutdown)."""
-        with self.write_lock:
+        """Forget the workspace and every cached view, stop the plan pool (the lifespan's shutdown)."""
+        with self._open_lock:
             self._live = None
             self._view = None
+            if self._plan_jobs is not None:
+                self._plan_jobs.shutdown()
+                self._plan_jobs = None
 
     @property
     def live(self) -> LiveWorkspace:
         """The live workspace, opened on first use."""
-        if self._live is None:
+        live = self._live
+        if live is None:
             self.open()
-        assert self._live is not None
-        return self._live
+            live = self._live
+        assert live is not None
+        return live
 
     # -- reading ----------------------------------------------------------------------
+    def latest(self) -> WorkspaceView:
+        """The view of the live workspace's current state; never reads storage, never waits."""
+        state = self.live.state
+        view = self._view
+        if view is not None and view.state is state:
+            return view
+        with self._view_lock:
+            view = self._view
+            if view is None or view.state is not state:
+                view = WorkspaceView.of(state)
+                self._view = view
+        return view
+
     def view(self) -> WorkspaceView:
         """The current revision's view.
 
         At most every ``settings.refresh_interval_s`` it asks the engine whether
-        another process (the CLI, another server) changed the workspace.
+        another process (the CLI, another server) changed the workspace, and reloads
+        if so. It never waits for a writer, nor for another request's reload (that
+        request installs the new revision; this one answers from the current one).
         """
-        view = self._view
         now = time.monotonic()
-        fresh = now - self._checked_at < self.settings.refresh_interval_s
-        if view is not None and fresh and view.revision == self.live.revision:
-            return view
-        with self.write_lock:
-            live = self.live
-            if time.monotonic() - self._checked_at >= self.settings.refresh_interval_s:
-                live.refresh()
-                self._checked_at = time.monotonic()
-            view = self._view
-            if view is None or view.revision != live.revision or view.analysis is not live.analysis:
-                view = WorkspaceView(revision=int(live.revision), analysis=live.analysis, kpi_table=live.kpis)
-                self._view = view
-            return view
+        if now - self._checked_at >= self.settings.refresh_interval_s:
+            self._checked_at = now
+            self.live.refresh(wait=False)
+        return self.latest()
 
     # -- writing ----------------------------------------------------------------------
     def write(self, change: Callable[[LiveWorkspace], ChangeResult]) -> ChangeResult:
-        """Run one edit under the write lock, then tell every change listener.
+        """:meth:`write_view` without the view."""
+        return self.write_view(change)[0]
 
-        The edit runs against a refreshed engine so that its revision check sees
-        writes made by other processes. A listener that fails is logged and skipped:
-        the edit is already committed.
+    def write_view(
+        self, change: Callable[[LiveWorkspace], ChangeResult]
+    ) -> tuple[ChangeResult, WorkspaceView]:
+        """Run one edit (serialised within this process), then tell every change listener.
+
+        Returns the change and the view of the revision it made. The engine refreshes
+        and checks the revision under the workspace's lock, so writes by other
+        processes are seen. A listener that fails is logged and skipped: the edit is
+        already committed.
         """
         with self.write_lock:
             live = self.live
-            live.refresh()
-            self._checked_at = time.monotonic()
             previous = self._view
             result = change(live)
-            view = WorkspaceView(revision=int(live.revision), analysis=live.analysis, kpi_table=live.kpis)
+            view = WorkspaceView.of(live.state)
             if previous is not None and previous.revision == result.revision - 1:
                 # A site edit never changes FTTH (fiber only), and its gap list is the
                 # slow one (road routing): keep it.
                 for key in _SITE_EDIT_INVARIANT:
                     if key in previous._cache:
                         view._cache[key] = previous._cache[key]
-            self._view = view
+            with self._view_lock:
+                if self._view is None or self._view.revision <= view.revision:
+                    self._view = view
+            self._checked_at = time.monotonic()
             listeners = list(self.change_listeners)
         for listener in listeners:
             try:
                 listener(result)
             except Exception:
                 log.exception("change listener %r failed", listener)
-        return result
+        return result, view

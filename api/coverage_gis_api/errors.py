@@ -129,13 +129,25 @@ def _field_of(exc: Exception) -> str | None:
     return str(value) if value is not None else None
 
 
-def response_for(exc: Exception) -> JSONResponse:
-    """The error response for any exception (library, API or unexpected)."""
+def redacted(message: str, redact: Mapping[str, str]) -> str:
+    """``message`` with each key of ``redact`` (a server path) replaced by its value, longest first."""
+    for secret in sorted(redact, key=len, reverse=True):
+        if secret and secret not in (".", "/"):
+            message = message.replace(secret, redact[secret])
+    return message
+
+
+def response_for(exc: Exception, *, redact: Mapping[str, str] | None = None) -> JSONResponse:
+    """The error response for any exception (library, API or unexpected).
+
+    ``redact`` maps text a client must not see (the server's workspace path) to what
+    it sees instead (the folder's name).
+    """
     status = status_for(exc)
     if status >= 500:
         log.error("%s while serving a request", type(exc).__name__, exc_info=exc)
         return error_response(status, "InternalError", _GENERIC_MESSAGES[500])
-    message = str(exc)
+    message = redacted(str(exc), redact or {})
     headers = {"WWW-Authenticate": 'Bearer realm="covgis", X-API-Key'} if status == 401 else None
     return error_response(status, type(exc).__name__, message, field=_field_of(exc), headers=headers)
 
@@ -169,11 +181,15 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     return error_response(422, "RequestValidationError", message, field=first["field"], details=problems)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers that turn every exception into the JSON error body."""
+def install_error_handlers(app: FastAPI, *, redact: Mapping[str, str] | None = None) -> None:
+    """Register the handlers that turn every exception into the JSON error body.
+
+    ``redact``: see :func:`response_for` (messages never show the server's paths).
+    """
+    hidden = dict(redact or {})
 
     async def on_library_error(_request: Request, exc: Exception) -> JSONResponse:
-        return response_for(exc)
+        return response_for(exc, redact=hidden)
 
     async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

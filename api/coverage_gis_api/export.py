@@ -3,7 +3,9 @@
 JSON (records), GeoJSON (FeatureCollection, EPSG:4326), CSV (UTF-8), GeoPackage
 (written by pyogrio to a temporary file, then read back) and XLSX (openpyxl, write-only
 mode). A frame with point positions in ``lon``/``lat`` columns but no geometry is
-turned into points for the spatial formats.
+turned into points for the spatial formats. CSV and XLSX never carry a formula
+(:mod:`coverage_gis.spreadsheet`): formula-like text is quoted in CSV and written as a
+string cell in XLSX.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ import pandas as pd
 import pyogrio
 from fastapi.responses import Response
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from coverage_gis._values import json_ready, plain_scalar
 from coverage_gis.crs import STORAGE_CRS
+from coverage_gis.spreadsheet import csv_text
 
 MEDIA_TYPES: dict[str, str] = {
     "json": "application/json",
@@ -75,10 +80,8 @@ def to_geojson(frame: pd.DataFrame) -> bytes:
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
-    """CSV with a header row, UTF-8 (no BOM), geometry dropped."""
-    buffer = io.StringIO()
-    frame.drop(columns="geometry", errors="ignore").to_csv(buffer, index=False)
-    return buffer.getvalue().encode("utf-8")
+    """CSV with a header row, UTF-8 (no BOM), geometry dropped, formula-like text quoted."""
+    return csv_text(frame).encode("utf-8")
 
 
 def to_gpkg(frame: pd.DataFrame, *, layer: str) -> bytes:
@@ -98,14 +101,24 @@ def to_gpkg(frame: pd.DataFrame, *, layer: str) -> bytes:
         path.unlink(missing_ok=True)
 
 
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """A value for an XLSX row: text as a string cell (never a formula), without XML-illegal characters."""
+    plain = plain_scalar(value)
+    if not isinstance(plain, str):
+        return plain
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", plain))
+    cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
+    return cell
+
+
 def to_xlsx(frame: pd.DataFrame, *, sheet: str) -> bytes:
-    """An XLSX workbook with one sheet: header row, then one row per record."""
+    """An XLSX workbook with one sheet: header row, then one row per record (text as text)."""
     plain = frame.drop(columns="geometry", errors="ignore")
     book = Workbook(write_only=True)
     ws = book.create_sheet(title=sheet[:31])
-    ws.append([str(c) for c in plain.columns])
+    ws.append([_xlsx_cell(ws, str(c)) for c in plain.columns])
     for row in plain.itertuples(index=False, name=None):
-        ws.append([plain_scalar(v) for v in row])
+        ws.append([_xlsx_cell(ws, v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

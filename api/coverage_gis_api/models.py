@@ -130,7 +130,9 @@ _CELL_EXAMPLE: dict[str, Any] = {
 class CellIn(BaseModel):
     """A cell of a site in a request; ``site_id`` is filled in from the site."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [_CELL_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, json_schema_extra={"examples": [_CELL_EXAMPLE]}
+    )
 
     cell_id: str = Field(pattern=_ID_PATTERN)
     site_id: str | None = Field(None, description="optional; must equal the site's id when given")
@@ -142,7 +144,8 @@ class CellIn(BaseModel):
     eirp_dbm: float = Field(60.0, ge=0, le=90)
     tilt_deg: float = Field(4.0, ge=-10, le=30)
     status: StatusField = Status.on_air
-    range_m: float | None = Field(None, ge=0)
+    range_m: float | None = Field(None, ge=0, le=1_000_000)
+    samples: int | None = Field(None, ge=0, description="measurements behind a crowd-sourced position")
     source: str = Field("api", max_length=64)
 
     def engine_dict(self) -> dict[str, Any]:
@@ -167,7 +170,9 @@ _SITE_EXAMPLE: dict[str, Any] = {
 class SiteCreate(BaseModel):
     """A new site with its position and cells (``POST /v1/sites``)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [_SITE_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, json_schema_extra={"examples": [_SITE_EXAMPLE]}
+    )
 
     site_id: str = Field(pattern=_ID_PATTERN)
     name: str = Field("", max_length=200)
@@ -177,6 +182,7 @@ class SiteCreate(BaseModel):
     has_grid_power: bool = True
     commissioned: IsoDate | None = None
     environment: EnvironmentField | None = None
+    position_uncertainty_m: float | None = Field(None, ge=0, le=1_000_000)
     source: str = Field("api", max_length=64)
     lon: Lon
     lat: Lat
@@ -199,13 +205,15 @@ _NOT_NULL = ("name", "owner", "status", "height_m", "has_grid_power", "source", 
 class SitePatch(BaseModel):
     """Changes to a site (``PATCH /v1/sites/{id}``): only the fields given change.
 
-    ``cells``, when given, replaces the site's whole cell list. ``commissioned`` and
-    ``environment`` may be set to null to clear them; other fields may not be null.
+    ``cells``, when given, replaces the site's whole cell list. ``commissioned``,
+    ``environment`` and ``position_uncertainty_m`` may be set to null to clear them;
+    other fields may not be null.
     """
 
     model_config = ConfigDict(
         extra="forbid",
         strict=True,
+        allow_inf_nan=False,
         json_schema_extra={"examples": [{"status": "on_air", "commissioned": "2025-09-01"}]},
     )
 
@@ -216,6 +224,7 @@ class SitePatch(BaseModel):
     has_grid_power: bool | None = None
     commissioned: IsoDate | None = None
     environment: EnvironmentField | None = None
+    position_uncertainty_m: float | None = Field(None, ge=0, le=1_000_000)
     source: str | None = Field(None, max_length=64)
     lon: Lon | None = None
     lat: Lat | None = None
@@ -329,6 +338,7 @@ _VILLAGE_EXAMPLE: dict[str, Any] = {
     "mobile_gap_reason": "no_grid_power",
     "mobile_gap_reasons": "no_site_in_range,no_grid_power",
     "ftth_gap_reason": "fiber_too_far",
+    "override": "",
     "lon": 108.71,
     "lat": 14.33,
 }
@@ -369,6 +379,8 @@ class Village(BaseModel):
     mobile_gap_reason: str | None
     mobile_gap_reasons: str | None
     ftth_gap_reason: str | None
+    #: Statuses (``mobile``, ``ftth``) set by an accepted challenge, not by the model.
+    override: str | None
     lon: float
     lat: float
 
@@ -616,6 +628,7 @@ class SiteOut(BaseModel):
     has_grid_power: bool | None = None
     commissioned: str | None = None
     environment: str | None = None
+    position_uncertainty_m: float | None = None
     source: str | None = None
     lon: float
     lat: float

@@ -167,7 +167,12 @@ def create_router(ctx: AppContext) -> APIRouter:
     Offset = Annotated[int, Query(ge=0, description="rows to skip")]
 
     def history(view: WorkspaceView) -> pd.DataFrame:
-        return view.cached("history", ctx.live.history)
+        # The log may have grown since the view's revision: show it as of that revision.
+        def upto_view() -> pd.DataFrame:
+            log = ctx.live.history()
+            return log[log["revision"] <= view.revision].reset_index(drop=True)
+
+        return view.cached("history", upto_view)
 
     @router.get(
         "/health",
@@ -176,7 +181,7 @@ def create_router(ctx: AppContext) -> APIRouter:
         response_model=None,
         responses={200: {"model": Health}},
     )
-    def health() -> Response:
+    def health(_who: Reader) -> Response:
         view = ctx.view()
         villages = view.villages()
         counts = {

@@ -2,16 +2,21 @@
 
 Writes follow optimistic concurrency: every read carries ``ETag: "rev-<revision>"``
 and every write must send it back in ``If-Match`` (428 without it, 412 when the
-workspace has moved on). The caller's role is checked here, before the engine runs
-(:func:`coverage_gis_api.security.check_site_edit`); the edit itself — validation, incremental
-recompute, the new revision — is :class:`~coverage_gis.live.LiveWorkspace`'s.
+workspace has moved on). ``If-Match`` compares strongly (RFC 9110 §13.1.1): a weak
+tag ``W/"rev-3"`` never matches, and a list matches when any of its tags does. The
+caller's role is checked here, before the engine runs
+(:func:`coverage_gis_api.security.check_can_edit`); whether the caller may change
+each touched site is checked by the engine on the state the edit is planned on
+(:func:`coverage_gis_api.security.check_site_edit` as its permit), as are the
+revision and the edit itself — validation, incremental recompute, the new revision
+(:class:`~coverage_gis.live.LiveWorkspace`).
 """
 
 # No `from __future__ import annotations`: FastAPI resolves the parameter annotations of
 # the route functions, some of which are aliases local to create_router.
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import numpy as np
@@ -19,8 +24,8 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound, StaleRevision
-from coverage_gis.live import ChangeResult, LiveWorkspace
-from coverage_gis.site_edits import site_records
+from coverage_gis.live import ChangeResult, LiveWorkspace, SitePermit
+from coverage_gis.site_edits import SiteEdit, site_records
 from coverage_gis_api.context import AppContext, WorkspaceView, etag_for
 from coverage_gis_api.errors import InvalidField, PreconditionRequired
 from coverage_gis_api.export import json_response
@@ -35,9 +40,9 @@ from coverage_gis_api.models import (
     Status,
 )
 from coverage_gis_api.routes_read import ERROR_RESPONSES, bbox_mask, bbox_query
-from coverage_gis_api.security import Principal, check_site_edit, principal_dependencies
+from coverage_gis_api.security import Principal, check_can_edit, check_site_edit, principal_dependencies
 
-_ETAG = re.compile(r'^\s*(?:W/)?"rev-(\d+)"\s*$')
+_ETAG = re.compile(r'^"rev-(\d{1,18})"$')
 _SITE_ID = Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$", examples=["S1"])
 
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -53,25 +58,28 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def expected_revision(if_match: str | None) -> int:
-    """The revision an ``If-Match`` header names.
+def expected_revision(if_match: str | None) -> frozenset[int]:
+    """The revisions an ``If-Match`` header names (any of them may be current).
 
     Raises
     ------
     PreconditionRequired
         No header, or ``*`` (a site edit must name the revision it was based on).
     StaleRevision
-        A header that names no revision of this API (it cannot match the current ETag).
+        A header that names no revision of this API with a strong tag (it cannot
+        match the current ETag).
     """
     if if_match is None or not if_match.strip() or if_match.strip() == "*":
         raise PreconditionRequired(
             'edits need If-Match with the ETag of your last read, e.g. If-Match: "rev-3"', field="If-Match"
         )
-    first = if_match.split(",")[0]
-    found = _ETAG.match(first)
-    if found is None:
-        raise StaleRevision(f"If-Match {if_match!r} does not match the current ETag; read again and retry")
-    return int(found.group(1))
+    found = {int(m.group(1)) for part in if_match.split(",") if (m := _ETAG.match(part.strip()))}
+    if not found:
+        raise StaleRevision(
+            f'If-Match {if_match[:100]!r} names no current ETag (a strong tag "rev-N"; '
+            "weak tags never match); read again and retry"
+        )
+    return frozenset(found)
 
 
 def _sites_from_view(view: WorkspaceView, site_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -106,14 +114,6 @@ def _change_payload(result: ChangeResult, site: dict[str, Any] | None) -> dict[s
     }
 
 
-def _check_revision(live: LiveWorkspace, expected: int) -> None:
-    if int(live.revision) != expected:
-        raise StaleRevision(
-            f"the workspace is at revision {live.revision}, your If-Match names {expected}; "
-            "read again and retry"
-        )
-
-
 def create_router(ctx: AppContext) -> APIRouter:
     """The site endpoints bound to ``ctx``."""
     reader, writer = principal_dependencies(ctx)
@@ -128,8 +128,16 @@ def create_router(ctx: AppContext) -> APIRouter:
         ),
     ]
 
-    def after_write(result: ChangeResult, site_id: str | None, *, status_code: int = 200) -> Response:
-        view = ctx.view()
+    def permit(who: Principal) -> SitePermit:
+        def check(site_id: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> None:
+            check_site_edit(who, site_id, before, after)
+
+        return check
+
+    def after_write(
+        written: tuple[ChangeResult, WorkspaceView], site_id: str | None, *, status_code: int = 200
+    ) -> Response:
+        result, view = written
         site = None
         if site_id is not None:
             try:
@@ -189,16 +197,21 @@ def create_router(ctx: AppContext) -> APIRouter:
         responses={201: {"model": ChangeOut}, **WRITE_RESPONSES},
     )
     def add_site(who: Writer, body: SiteCreate, if_match: IfMatch = None) -> Response:
+        check_can_edit(who)
         expected = expected_revision(if_match)
         _check_cell_site_ids(body.site_id, body.cells)
         site, cells = body.engine_site(), body.engine_cells()
-        check_site_edit(who, new_cells=cells)
 
         def change(live: LiveWorkspace) -> ChangeResult:
-            _check_revision(live, expected)
-            return live.add_site(site, cells, author=who.author, expected_revision=expected)
+            edit = SiteEdit(
+                op="add",
+                site_id=body.site_id,
+                site={k: v for k, v in site.items() if k != "site_id"},
+                cells=cells,
+            )
+            return live.apply([edit], author=who.author, expected_revision=expected, permit=permit(who))
 
-        return after_write(ctx.write(change), body.site_id, status_code=201)
+        return after_write(ctx.write_view(change), body.site_id, status_code=201)
 
     @router.patch(
         "/v1/sites/{site_id}",
@@ -212,6 +225,7 @@ def create_router(ctx: AppContext) -> APIRouter:
         body: SitePatch,
         if_match: IfMatch = None,
     ) -> Response:
+        check_can_edit(who)
         expected = expected_revision(if_match)
         _check_cell_site_ids(site_id, body.cells)
         changes, cells = body.engine_changes(), body.engine_cells()
@@ -219,12 +233,10 @@ def create_router(ctx: AppContext) -> APIRouter:
             raise InvalidField("nothing to change: give at least one field", field="body")
 
         def change(live: LiveWorkspace) -> ChangeResult:
-            _, old_cells = live.site(site_id)
-            check_site_edit(who, old_cells=old_cells, new_cells=cells or ())
-            _check_revision(live, expected)
-            return live.update_site(site_id, changes, cells, author=who.author, expected_revision=expected)
+            edit = SiteEdit(op="update", site_id=site_id, site=changes, cells=cells)
+            return live.apply([edit], author=who.author, expected_revision=expected, permit=permit(who))
 
-        return after_write(ctx.write(change), site_id)
+        return after_write(ctx.write_view(change), site_id)
 
     @router.delete(
         "/v1/sites/{site_id}",
@@ -233,15 +245,14 @@ def create_router(ctx: AppContext) -> APIRouter:
         responses={200: {"model": ChangeOut}, **WRITE_RESPONSES},
     )
     def remove_site(who: Writer, site_id: Annotated[str, _SITE_ID], if_match: IfMatch = None) -> Response:
+        check_can_edit(who)
         expected = expected_revision(if_match)
 
         def change(live: LiveWorkspace) -> ChangeResult:
-            _, old_cells = live.site(site_id)
-            check_site_edit(who, old_cells=old_cells)
-            _check_revision(live, expected)
-            return live.remove_site(site_id, author=who.author, expected_revision=expected)
+            edit = SiteEdit(op="remove", site_id=site_id)
+            return live.apply([edit], author=who.author, expected_revision=expected, permit=permit(who))
 
-        return after_write(ctx.write(change), None)
+        return after_write(ctx.write_view(change), None)
 
     return router
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import time
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -50,10 +51,11 @@ def current(ctx: ServingContext) -> tuple[Analysis, int]:
 class Snapshot:
     """The (analysis, revision) a tile request is served from, cheap on the event loop.
 
-    ``ctx.view()`` may touch the workspace file (it checks whether another process
-    wrote it) and may wait for a writer's lock, so it runs in a worker thread and at
-    most once per ``settings.refresh_interval_s``; in between, the live workspace's
-    current pair is read directly (two attribute reads).
+    ``ctx.view()`` may read the workspace's storage (it checks whether another process
+    wrote it), so it runs in a worker thread and at most once per
+    ``settings.refresh_interval_s``; in between, ``ctx.latest()`` gives the current
+    view without touching storage. Both pairs come from one view: never a revision
+    with another revision's analysis.
     """
 
     def __init__(self, ctx: ServingContext) -> None:
@@ -64,11 +66,10 @@ class Snapshot:
     async def get(self) -> tuple[Analysis, int]:
         now = time.monotonic()
         if now - self._checked_at >= self.interval_s:
-            found = await run_in_threadpool(current, self.ctx)
             self._checked_at = now
-            return found
-        live = self.ctx.live
-        return live.analysis, int(live.revision)
+            return await run_in_threadpool(current, self.ctx)
+        found = self.ctx.latest()
+        return found.analysis, int(found.revision)
 
 
 def etag_matches(header: str | None, etag: str) -> bool:
@@ -108,7 +109,9 @@ def tile_response(request: Request, tile: CachedTile, media_type: str, *, compre
     return Response(content=body, media_type=media_type, headers=headers)
 
 
-def create_router(ctx: ServingContext, *, cache: TileCache | None = None) -> APIRouter:
+def create_router(
+    ctx: ServingContext, *, cache: TileCache | None = None, dependencies: Sequence[Any] = ()
+) -> APIRouter:
     """The tile routes of one app.
 
     Parameters
@@ -116,10 +119,12 @@ def create_router(ctx: ServingContext, *, cache: TileCache | None = None) -> API
     ctx
         The app context (:class:`~coverage_gis_api.context.AppContext`, or anything with
         its :class:`~coverage_gis_api.context.ServingContext` members): ``ctx.view()``
-        and ``ctx.live`` give the analysis and revision, ``ctx.change_listeners``
+        and ``ctx.latest()`` give the analysis and revision, ``ctx.change_listeners``
         receives this router's cache invalidation.
     cache
         The tile cache (a default :class:`TileCache` when None).
+    dependencies
+        FastAPI dependencies of every route (the app's reader: who may read).
     """
     service = TileService(cache=cache)
     snapshot = Snapshot(ctx)
@@ -128,7 +133,7 @@ def create_router(ctx: ServingContext, *, cache: TileCache | None = None) -> API
         service.on_change(result.dirty_bbox, result.revision)
 
     ctx.change_listeners.append(invalidate)
-    router = APIRouter(tags=["tiles"])
+    router = APIRouter(tags=["tiles"], dependencies=list(dependencies))
     # Exposed for the benchmark and for tests (hit/miss counters).
     router.tile_service = service  # type: ignore[attr-defined]
 

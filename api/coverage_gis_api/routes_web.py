@@ -15,6 +15,7 @@ import hashlib
 import importlib.util
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -134,7 +135,9 @@ class StaticFiles:
         return Response(content=body, media_type=entry.media_type, headers=headers)
 
 
-def create_router(ctx: ServingContext, *, static_dir: FilePath | None = None) -> APIRouter:
+def create_router(
+    ctx: ServingContext, *, static_dir: FilePath | None = None, dependencies: Sequence[Any] = ()
+) -> APIRouter:
     """The web map routes of one app.
 
     Parameters
@@ -144,6 +147,10 @@ def create_router(ctx: ServingContext, *, static_dir: FilePath | None = None) ->
         analysis (workspace name, synthetic flag, extent).
     static_dir
         Folder of the page's files (default: ``api/static``).
+    dependencies
+        FastAPI dependencies of the routes that show workspace data (the style; the
+        app's reader). The page and its scripts hold no data and stay public, so that
+        a browser can load them before it has a key.
     """
     files = StaticFiles(static_dir or STATIC_DIR)
     router = APIRouter(tags=["web map"])
@@ -163,7 +170,12 @@ def create_router(ctx: ServingContext, *, static_dir: FilePath | None = None) ->
         """A file of the page, or MapLibre GL JS/CSS from the ``maplibre`` wheel."""
         return files.response(request, path)
 
-    @router.get("/map/style.json", summary="MapLibre style of the web map", response_model=dict[str, Any])
+    @router.get(
+        "/map/style.json",
+        summary="MapLibre style of the web map",
+        response_model=dict[str, Any],
+        dependencies=list(dependencies),
+    )
     def style(request: Request) -> Response:
         """Style v8 from ``layers/*.yaml``: vector sources, coverage raster (hidden), legend metadata."""
         analysis, _ = current(ctx)

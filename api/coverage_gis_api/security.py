@@ -21,6 +21,7 @@ from coverage_gis.access import ROLE_NAMES as ROLE_NAMES
 from coverage_gis.access import Principal as Principal
 from coverage_gis.access import add_key as add_key
 from coverage_gis.access import authenticate as authenticate
+from coverage_gis.access import check_can_edit as check_can_edit
 from coverage_gis.access import check_role as check_role
 from coverage_gis.access import check_site_edit as check_site_edit
 from coverage_gis.access import list_keys as list_keys
@@ -45,8 +46,9 @@ def principal_dependencies(
 
     A key that is sent but opens nothing is always 401. Without a key, ``reader``
     gives :data:`ANONYMOUS` when ``settings.anonymous_read`` (else 401) and ``writer``
-    is always 401. Roles are checked per action by the routes
-    (:func:`check_site_edit`).
+    is always 401. Roles are checked per action: by the routes
+    (:func:`check_can_edit`) and, on the state an edit is planned on, by the engine
+    (:func:`check_site_edit` as the edit's permit).
     """
 
     def resolve(api_key: str | None, bearer: HTTPAuthorizationCredentials | None) -> Principal | None:

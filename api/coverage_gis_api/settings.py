@@ -2,11 +2,14 @@
 
 Owns every knob of the HTTP front (bind address, workspace, anonymous access, CORS,
 body limit, paging). Defaults are the safe ones: bind to 127.0.0.1, CORS off,
-anonymous *reads* only, 1 MiB request bodies.
+anonymous *reads* only, 1 MiB request bodies. Anonymous reads are the default for a
+local demo only: on a bind address that is not loopback they must be asked for (or
+refused) explicitly, else the settings are invalid and the server does not start.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,3 +54,24 @@ class Settings(BaseSettings):
         if self.default_page_size > self.max_page_size:
             raise ValueError("default_page_size must not exceed max_page_size")
         return self
+
+    @model_validator(mode="after")
+    def _check_exposure(self) -> Settings:
+        implied = "anonymous_read" not in self.model_fields_set
+        if self.anonymous_read and implied and not is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host!r} is not a loopback address, and anonymous reads are on by default: "
+                "say whether anyone who reaches the server may read without an API key "
+                "(covgis serve --anonymous-read or --no-anonymous-read; COVGIS_ANONYMOUS_READ=true or false)"
+            )
+        return self
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) only accepts connections from this machine."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to any interface

@@ -4,7 +4,8 @@ This package is the one place that prints. Each ``*_cmds`` module registers its
 subcommands with ``register(subparsers)``; a command is a function
 ``(args) -> int``. Exit codes: 0 ok, 1 failed, 2 bad input (``docs/architecture.md``, interfaces). Errors
 the library raises on purpose become one line on stderr, never a traceback
-(set ``COVGIS_DEBUG=1`` to see one).
+(set ``COVGIS_DEBUG=1`` to see one); output whose reader stopped early (``| head``)
+ends quietly with 0.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def _command_modules() -> list[Callable[[Subcommands], None]]:
         coverage_cmds,
         demo_cmds,
         map_cmds,
+        measurement_cmds,
+        plan_cmds,
         serve_cmds,
         sites_cmds,
         workspace_cmds,
@@ -62,8 +65,10 @@ def _command_modules() -> list[Callable[[Subcommands], None]]:
         demo_cmds.register,
         coverage_cmds.register,
         sites_cmds.register,
+        measurement_cmds.register,
         map_cmds.register,
         serve_cmds.register,
+        plan_cmds.register,
     ]
 
 
@@ -85,12 +90,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``covgis`` console script."""
+    """Entry point of the ``covgis`` console script.
+
+    Output cut short by its reader (``covgis gaps WS --csv | head``) is not an error:
+    the command ends without a message, with the exit code it had (0 when the pipe
+    broke while it was printing).
+    """
+    code = EXIT_OK
+    try:
+        try:
+            code = _run(argv)
+        finally:
+            # Buffered output reaches a closed pipe here, not in the interpreter's last
+            # flush (which would print "Exception ignored ... BrokenPipeError").
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+    return code
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device: its reader is gone, and the exit flush must not fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (stdout replaced in-process)
+        pass
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
+    except BrokenPipeError:
+        raise  # an OSError, but the reader's doing, not the command's: main() handles it
     except CoverageGISError as exc:
         if os.environ.get("COVGIS_DEBUG"):
             raise

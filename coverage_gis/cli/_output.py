@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from collections.abc import Sequence
@@ -12,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from coverage_gis._values import plain_value
+from coverage_gis.spreadsheet import csv_text
 
 
 def add_format_flags(parser: argparse.ArgumentParser, *, geojson: bool = False) -> None:
@@ -45,9 +45,7 @@ def print_frame(frame: pd.DataFrame, fmt: str, *, title: str | None = None) -> N
     if fmt == "json":
         print_json(records(frame))
     elif fmt == "csv":
-        buffer = io.StringIO()
-        frame.drop(columns=["geometry"], errors="ignore").to_csv(buffer, index=False)
-        sys.stdout.write(buffer.getvalue())
+        sys.stdout.write(csv_text(frame))
     elif fmt == "geojson":
         geo: Any = frame  # a GeoDataFrame; pandas-stubs only know DataFrame.to_json
         sys.stdout.write(geo.to_json(ensure_ascii=False, drop_id=True) + "\n")

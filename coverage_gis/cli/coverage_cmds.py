@@ -198,7 +198,19 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
             f"{plan.title_en} ({plan.id}): {met} met, {int((card['status'] == 'not_met').sum())} not met, "
             f"{int((card['status'] == 'no_data').sum())} no data"
         )
-        card = card[["indicator", "label_en", "comparator", "target", "unit", "actual", "status", "source"]]
+        card = card[
+            [
+                "indicator",
+                "label_en",
+                "comparator",
+                "target",
+                "unit",
+                "actual",
+                "status",
+                "source",
+                "sample_size",
+            ]
+        ]
         print_frame(card, "table", title=title)
         return 0
     print_frame(card, args.fmt)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from coverage_gis.access import add_key, list_keys, revoke_key
 from coverage_gis.cli._args import command_group, workspace_command
 from coverage_gis.cli._output import print_json, print_table
+from coverage_gis.errors import LayerValidationError
 from coverage_gis.vocabulary import NAMED_OPERATORS
 from coverage_gis.workspace import Workspace
 
@@ -35,6 +36,13 @@ def register(sub: Subcommands) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument(
+        "--anonymous-read",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="allow reads without an API key (default: yes on 127.0.0.1; on any other --host it must "
+        "be given, or COVGIS_ANONYMOUS_READ set)",
+    )
     p.add_argument("--reload", action="store_true", help="restart on code changes (development)")
 
     actions = command_group(
@@ -63,20 +71,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
     import uvicorn
+    from pydantic import ValidationError
+
+    from coverage_gis_api.app import create_app
+    from coverage_gis_api.settings import Settings
 
     ws = Workspace.open(args.workspace)  # fail fast, with the CLI's one-line error
+    given = {"workspace": ws.path.resolve(), "host": args.host, "port": args.port}
+    if args.anonymous_read is not None:
+        given["anonymous_read"] = args.anonymous_read
+    try:
+        settings = Settings(**given)
+    except ValidationError as exc:
+        reasons = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors())
+        raise LayerValidationError(reasons, source="covgis serve") from None
     if args.reload:
         # The reloader imports the app by name in a child process: pass settings by env.
-        os.environ["COVGIS_WORKSPACE"] = str(ws.path.resolve())
+        os.environ["COVGIS_WORKSPACE"] = str(settings.workspace)
+        os.environ["COVGIS_HOST"] = settings.host
+        os.environ["COVGIS_PORT"] = str(settings.port)
+        if args.anonymous_read is not None:
+            os.environ["COVGIS_ANONYMOUS_READ"] = "true" if args.anonymous_read else "false"
         uvicorn.run(
             "coverage_gis_api.app:create_app", factory=True, host=args.host, port=args.port, reload=True
         )
         return 0
-    from coverage_gis_api.app import create_app
-    from coverage_gis_api.settings import Settings
-
-    settings = Settings(workspace=ws.path.resolve(), host=args.host, port=args.port)
-    print(f"serving {ws.config.name} at http://{args.host}:{args.port} (API docs at /docs); Ctrl-C stops")
+    access = "anonymous reads on" if settings.anonymous_read else "reads need an API key"
+    print(
+        f"serving {ws.config.name} at http://{args.host}:{args.port} (API docs at /docs; {access}); "
+        "Ctrl-C stops"
+    )
     uvicorn.run(create_app(settings), host=args.host, port=args.port)
     return 0
 

@@ -51,9 +51,9 @@ def register(sub: Subcommands) -> None:
         help="import a file into a workspace layer (validated, atomic)",
         description=(
             "Read FILE (GeoJSON, GeoPackage, zipped shapefile, KML, CSV with lon/lat columns, OpenCellID "
-            "cell CSV), reproject to EPSG:4326, validate it against layers/LAYER.yaml and replace the "
-            "layer in one atomic write. Any problem is reported with file, row, field and reason, and "
-            "the workspace is left unchanged."
+            "cell CSV; for speed_tests also Ookla tiles as Parquet or zipped shapefile), reproject to "
+            "EPSG:4326, validate it against layers/LAYER.yaml and replace the layer in one atomic write. "
+            "Any problem is reported with file, row, field and reason, and the workspace is left unchanged."
         ),
     )
     targets = (*INPUT_LAYERS, "dem", "roads")
@@ -67,7 +67,7 @@ def register(sub: Subcommands) -> None:
     p.add_argument(
         "--format",
         dest="file_format",
-        choices=["geojson", "gpkg", "shp", "kml", "csv", "opencellid"],
+        choices=["geojson", "gpkg", "shp", "kml", "csv", "opencellid", "parquet"],
         help="input format (default: from the file name and contents)",
     )
     p.add_argument("--source-layer", help="layer inside a multi-layer file (GeoPackage, KML)")

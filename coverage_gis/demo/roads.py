@@ -27,8 +27,8 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components, dijkstra, minimum_spanning_tree
 from scipy.spatial import Delaunay
 
+from coverage_gis._files import atomic_path
 from coverage_gis.demo._context import ProvinceContext
-from coverage_gis.demo._files import atomic_path
 from coverage_gis.models.base import FloatArray, IntArray
 
 #: Spacing of the shape points of a road, metres.

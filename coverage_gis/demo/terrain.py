@@ -24,8 +24,8 @@ from affine import Affine
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from coverage_gis._files import atomic_path
 from coverage_gis.boundaries import Province
-from coverage_gis.demo._files import atomic_path
 from coverage_gis.models.base import FloatArray
 from coverage_gis.terrain.dem import ArrayDem
 

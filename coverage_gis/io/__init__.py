@@ -2,7 +2,8 @@
 
 This package owns getting users' files into a workspace. :func:`read_file`
 turns a GeoJSON, GeoPackage, shapefile (zipped or bare), KML/KMZ, CSV with
-lon/lat columns or OpenCellID export into raw frames in EPSG:4326;
+lon/lat columns, OpenCellID export or (for ``speed_tests``) Ookla tile Parquet
+into raw frames in EPSG:4326;
 :func:`import_file` validates every produced layer against its schema, checks
 references between layers (a cell's ``site_id``) and ids against the workspace
 when appending, and only then writes, all layers in one atomic replacement of
@@ -30,10 +31,12 @@ from coverage_gis.io.kml import read_kml
 from coverage_gis.io.opencellid import looks_like_opencellid, read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
+from coverage_gis.io.speedtests import read_parquet_table, read_speed_csv, speed_tests_frame
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,
     read_vector,
+    restore_dbf_names,
     shapefile_sidecars,
     zip_member_names,
 )
@@ -59,7 +62,7 @@ __all__ = [
 ]
 
 #: Formats :func:`read_file` reads into layers.
-SUPPORTED_FORMATS: tuple[str, ...] = ("geojson", "gpkg", "shp", "kml", "csv", "opencellid")
+SUPPORTED_FORMATS: tuple[str, ...] = ("geojson", "gpkg", "shp", "kml", "csv", "opencellid", "parquet")
 #: Layers an OpenCellID export fills (both at once).
 OPENCELLID_LAYERS: tuple[str, ...] = ("sites", "cells")
 
@@ -74,6 +77,7 @@ _EXTENSION_FORMATS: dict[str, str] = {
     ".txt": "csv",
     ".tsv": "csv",
     ".osm": "osm",
+    ".parquet": "parquet",
 }
 _SNIFF_BYTES = 8192
 _SHOWN_ROWS = 10
@@ -99,7 +103,8 @@ class ImportResult:
 def _unsupported(source: str, what: str) -> LayerValidationError:
     return LayerValidationError(
         f"{what}; supported formats: {', '.join(SUPPORTED_FORMATS)} "
-        "(GeoJSON, GeoPackage, zipped shapefile, KML/KMZ, CSV with lon/lat columns, OpenCellID CSV)",
+        "(GeoJSON, GeoPackage, zipped shapefile, KML/KMZ, CSV with lon/lat columns, OpenCellID CSV, "
+        "Parquet of Ookla speed-test tiles)",
         source=source,
     )
 
@@ -110,6 +115,8 @@ def _sniff(head: bytes) -> str | None:
         return "gpkg"
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return "tiff"
+    if head.startswith(b"PAR1"):
+        return "parquet"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"{"):
         return "geojson"
@@ -209,6 +216,12 @@ def _read(
                 f"an OpenCellID file fills the sites and cells layers, not {layer}", source=source
             )
         frames = read_opencellid(path, notes=notes, min_samples=min_samples)
+    elif fmt == "parquet":
+        if layer != "speed_tests":
+            raise LayerValidationError(
+                f"Parquet files are read for speed_tests (Ookla tiles), not {layer}", source=source
+            )
+        frames = {layer: read_parquet_table(path)}
     else:
         with_geometry = schema.has_geometry
         if fmt in ("geojson", "gpkg", "shp"):
@@ -220,13 +233,19 @@ def _read(
                 max_bytes=max_bytes,
                 notes=notes,
             )
+            if fmt == "shp":
+                frame = restore_dbf_names(frame, schema, source=source, notes=notes)
         elif fmt == "kml":
             frame = read_kml(
                 path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes
             )
+        elif layer == "speed_tests":
+            frame = read_speed_csv(path)
         else:
             frame = read_csv_points(path, with_geometry=with_geometry)
         frames = {layer: frame}
+    if layer == "speed_tests" and len(frames[layer]):
+        frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
     for name, frame in frames.items():
         if len(frame) == 0:
             raise LayerValidationError("contains no features", source=source, layer=name)
@@ -484,23 +503,26 @@ def import_file(
         new[name] = clean
         rows[name] = frame.index
         notes.extend(_report_notes(name, report, frame.columns))
-    final = {
-        name: _append(ws, name, clean, rows[name], source=source) if append else clean
-        for name, clean in new.items()
-    }
-    _check_references(ws, new, final, rows, source=source)
-    if not append:
-        notes.extend(_orphan_notes(ws, final))
-    counts = {name: len(clean) for name, clean in new.items()}
-    summary = ", ".join(f"{count} {name}" for name, count in counts.items())
-    revision = RevisionRecord(
-        summary=f"{'append' if append else 'import'} {summary} from {path.name}",
-        author=default_author(),
-        changed_ids=[
-            str(v) for name, clean in new.items() for v in clean[get_schema(name).id_field].tolist()
-        ],
-        dirty_bbox=_dirty_bbox(ws, new, final, append=append),
-        coverage_current=False,
-    )
-    ws.write_layers(final, validate=False, source=source, revision=revision)
+    # Read, merge and write under the writer lock: an append or a reference check made
+    # on layers another process is replacing would lose its rows.
+    with ws.lock():
+        final = {
+            name: _append(ws, name, clean, rows[name], source=source) if append else clean
+            for name, clean in new.items()
+        }
+        _check_references(ws, new, final, rows, source=source)
+        if not append:
+            notes.extend(_orphan_notes(ws, final))
+        counts = {name: len(clean) for name, clean in new.items()}
+        summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+        revision = RevisionRecord(
+            summary=f"{'append' if append else 'import'} {summary} from {path.name}",
+            author=default_author(),
+            changed_ids=[
+                str(v) for name, clean in new.items() for v in clean[get_schema(name).id_field].tolist()
+            ],
+            dirty_bbox=_dirty_bbox(ws, new, final, append=append),
+            coverage_current=False,
+        )
+        ws.write_layers(final, validate=False, source=source, revision=revision)
     return ImportResult(counts=counts, notes=notes)

@@ -122,11 +122,12 @@ def parse_numbers(series: pd.Series, *, source: str, field: str, required: bool 
     text = series.map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
     numbers = pd.to_numeric(text, errors="coerce").astype("float64").to_numpy()
     present = text.notna().to_numpy() & (text.astype(object) != "").to_numpy()
-    bad = np.isnan(numbers) & present
+    bad = ~np.isfinite(numbers) & present
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        what = "a finite number" if np.isinf(numbers[i]) else "a number"
         raise LayerValidationError(
-            f"{series.iloc[i]!r} is not a number", source=source, row=int(series.index[i]), field=field
+            f"{series.iloc[i]!r} is not {what}", source=source, row=int(series.index[i]), field=field
         )
     if required and not present.all():
         i = int(np.flatnonzero(~present)[0])

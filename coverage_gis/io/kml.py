@@ -14,7 +14,6 @@ their ``<name>``.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from shapely.geometry.base import BaseGeometry
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.vector import choose_source_layer, one_line, zip_member_names
+from coverage_gis.io.vector import choose_source_layer, one_line, read_zip_member, zip_member_names
 
 _CONTAINERS = frozenset({"Document", "Folder"})
 _GEOMETRIES = frozenset({"Point", "LineString", "LinearRing", "Polygon", "MultiGeometry"})
@@ -77,8 +76,7 @@ def _read_kml_bytes(path: Path, *, max_bytes: int) -> bytes:
     if not names:
         raise LayerValidationError("KMZ (zip) holds no .kml document", source=source)
     main = "doc.kml" if "doc.kml" in names else names[0]
-    with zipfile.ZipFile(path) as archive:
-        return archive.read(main)
+    return read_zip_member(path, main, max_bytes=max_bytes)
 
 
 def _parse(data: bytes, *, source: str) -> Element:

@@ -69,9 +69,15 @@ def read_dem_info(path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> DemInfo:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
-            src = rasterio.open(path)
+            # The GeoTIFF driver only: GDAL would otherwise probe the content, and a VRT
+            # reads other files or URLs it names.
+            src = rasterio.open(path, driver="GTiff")
     except rasterio.errors.RasterioIOError as exc:
-        raise LayerValidationError(f"not a readable raster ({one_line(exc)})", source=source) from None
+        raise LayerValidationError(
+            f"not a readable raster: only GeoTIFF is read, convert others with gdal_translate -of GTiff "
+            f"({one_line(exc)})",
+            source=source,
+        ) from None
     with src:
         if src.driver != "GTiff":
             raise LayerValidationError(

@@ -1,20 +1,38 @@
 """Vector files read through GDAL (pyogrio): GeoJSON, GeoPackage, shapefiles (zipped or bare).
 
+GDAL picks a driver by probing a file's content, and some drivers read other
+files or URLs named inside the file (a VRT's ``SrcDataSource``). So each file is
+opened with the one driver its format implies only: its first bytes must be that
+format's (a GeoJSON object, the SQLite header, the shapefile header) and the
+dataset name carries the driver (``GeoJSON:``, ``GPKG:``); a VRT or any other
+indirection is refused before GDAL sees it. A zipped shapefile is unpacked by
+Python first, each member checked against its CRC and the size limit counted on
+the bytes actually unpacked: an archive whose directory lies is a corrupt file,
+never a silently truncated layer. Shapefile field names cut to 10 characters by
+the DBF format are mapped back to the layer schema's names
+(:func:`restore_dbf_names`).
+
 This module also owns what every importer of :mod:`coverage_gis.io` shares: the
 checks on an input path before reading it (exists, is a file, under the size
-limit), the conversion of a frame's CRS to the storage CRS (EPSG:4326), and the
-atomic installation of a checked file into the workspace folder.
+limit), zip members read with those checks (:func:`read_zip_member`), the
+conversion of a frame's CRS to the storage CRS (EPSG:4326), and the atomic
+installation of a checked file into the workspace folder.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shutil
 import tempfile
 import warnings
 import zipfile
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -25,12 +43,24 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import CoverageGISError, InputTooLarge, LayerValidationError
+from coverage_gis.layers import LayerSchema
 from coverage_gis.workspace import Workspace
 
 #: Default limit on the size of one input file (and on a zip's unpacked contents).
 MAX_IMPORT_BYTES: int = 200 * 1024 * 1024
 
 _SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+#: Members of a zipped shapefile that GDAL reads (unpacked beside the .shp).
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+#: Longest field name a DBF (a shapefile's attribute table) keeps.
+DBF_NAME_LENGTH = 10
+_CHUNK_BYTES = 1 << 20
+#: Format → (name in messages, GDAL driver prefix or None, how its files begin).
+_SIGNATURES: dict[str, tuple[str, str | None, tuple[bytes, ...]]] = {
+    "geojson": ("GeoJSON", "GeoJSON:", (b"{",)),
+    "gpkg": ("GeoPackage", "GPKG:", (b"SQLite format 3\x00",)),
+    "shp": ("shapefile", None, (b"\x00\x00\x27\x0a",)),
+}
 # A GeoJSON "crs" member sits before the features; the head of the file is enough to find it.
 _GEOJSON_HEAD_BYTES = 65536
 _GEOJSON_CRS = re.compile(rb'"crs"\s*:\s*\{.*?"name"\s*:\s*"([^"]+)"', re.DOTALL)
@@ -144,7 +174,7 @@ def _zip_members(path: Path, *, max_bytes: int) -> list[zipfile.ZipInfo]:
             members = [
                 m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")
             ]
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise LayerValidationError(f"not a readable zip file ({one_line(exc)})", source=source) from None
     unpacked = sum(m.file_size for m in members)
     if unpacked > max_bytes:
@@ -155,15 +185,104 @@ def _zip_members(path: Path, *, max_bytes: int) -> list[zipfile.ZipInfo]:
 
 
 def zip_member_names(path: Path, *, max_bytes: int) -> list[str]:
-    """Names of the files in zip ``path`` (after checking the unpacked size)."""
+    """Names of the files in zip ``path`` (after checking the unpacked size its directory claims)."""
     return [m.filename for m in _zip_members(path, max_bytes=max_bytes)]
 
 
-def _shapefile_dataset(path: Path, *, source_layer: str | None, max_bytes: int) -> tuple[str, bool]:
-    """GDAL dataset name of the shapefile in ``path`` and whether it has a ``.prj``."""
+def _copy_member(
+    archive: zipfile.ZipFile, name: str, out: BinaryIO, *, source: str, budget: int, max_bytes: int
+) -> int:
+    """Unpack member ``name`` into ``out``, checking its CRC; returns the bytes written.
+
+    Raises
+    ------
+    LayerValidationError
+        The member is damaged (CRC, truncated or undecodable data, an unsupported or
+        encrypted entry): the zip file is corrupt.
+    InputTooLarge
+        More than ``budget`` bytes come out (whatever the directory claims).
+    """
+    written = 0
+    try:
+        with archive.open(name) as member:
+            while chunk := member.read(_CHUNK_BYTES):
+                written += len(chunk)
+                if written > budget:
+                    raise InputTooLarge(
+                        f"{source}: zip unpacks to more than {max_bytes:,} bytes, over the import limit"
+                    )
+                out.write(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        raise LayerValidationError(
+            f"the zip file is corrupt: member {name!r} cannot be unpacked ({one_line(exc)}); "
+            "make the archive again",
+            source=source,
+        ) from None
+    return written
+
+
+def read_zip_member(path: Path, name: str, *, max_bytes: int) -> bytes:
+    """The bytes of member ``name`` of zip ``path``, CRC-checked and at most ``max_bytes``."""
     source = str(path)
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as archive:
+        _copy_member(archive, name, out, source=source, budget=max_bytes, max_bytes=max_bytes)
+    return out.getvalue()
+
+
+@contextlib.contextmanager
+def _unpacked_shapefile(path: Path, member: str, names: list[str], *, max_bytes: int) -> Iterator[Path]:
+    """The shapefile ``member`` of zip ``path`` and its parts, unpacked (checked) in a temporary folder."""
+    source = str(path)
+    stem = member[: -len(".shp")]
+    parts = [n for n in names if n[: len(stem)] == stem and n[len(stem) :].lower() in _SHAPEFILE_PARTS]
+    with tempfile.TemporaryDirectory(prefix="covgis-shp-") as tmp:
+        budget = max_bytes
+        target = Path(tmp) / "layer.shp"
+        with zipfile.ZipFile(path) as archive:
+            for name in parts:
+                out_path = target.with_suffix(name[len(stem) :].lower())
+                with out_path.open("wb") as out:
+                    budget -= _copy_member(
+                        archive, name, out, source=source, budget=budget, max_bytes=max_bytes
+                    )
+        yield target
+
+
+def _check_signature(path: Path, file_format: str, *, source: str) -> None:
+    """Refuse a file whose first bytes are not those of ``file_format`` (see the module docstring)."""
+    label, _, starts = _SIGNATURES[file_format]
+    with path.open("rb") as fh:
+        head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(starts):
+        hint = " (it is a GDAL VRT, which points at other files or URLs)" if b"<OGRVRT" in head else ""
+        raise LayerValidationError(
+            f"cannot read as {file_format}: the content is not a {label} file{hint}; only plain "
+            f"{label} files are imported, no VRT or other files that point elsewhere",
+            source=source,
+        )
+
+
+@contextlib.contextmanager
+def _gdal_dataset(
+    path: Path, *, file_format: str, source_layer: str | None, max_bytes: int
+) -> Iterator[tuple[str, bool, str | None]]:
+    """``(dataset name for GDAL, whether a .prj exists, layer)`` of the file, checked.
+
+    The dataset name opens the file with its format's driver only.
+    """
+    source = str(path)
+    if file_format != "shp":
+        _check_signature(path, file_format, source=source)
+        prefix = _SIGNATURES[file_format][1] or ""
+        dataset = f"{prefix}{path.resolve()}"
+        layer = _pick_layer(dataset, file_format=file_format, source_layer=source_layer, source=source)
+        yield dataset, False, layer
+        return
     if path.suffix.lower() == ".shp":
-        return str(path), path.with_suffix(".prj").is_file()
+        _check_signature(path, "shp", source=source)
+        yield str(path), path.with_suffix(".prj").is_file(), None
+        return
     names = zip_member_names(path, max_bytes=max_bytes)
     shps = [n for n in names if n.lower().endswith(".shp")]
     if not shps:
@@ -184,8 +303,9 @@ def _shapefile_dataset(path: Path, *, source_layer: str | None, max_bytes: int) 
         )
     else:
         member = shps[0]
-    prj = member[: -len(".shp")].lower() + ".prj"
-    return f"/vsizip/{path.resolve()}/{member}", any(n.lower() == prj for n in names)
+    with _unpacked_shapefile(path, member, names, max_bytes=max_bytes) as shp:
+        _check_signature(shp, "shp", source=source)
+        yield str(shp), shp.with_suffix(".prj").is_file(), None
 
 
 def _pick_layer(dataset: str, *, file_format: str, source_layer: str | None, source: str) -> str:
@@ -273,27 +393,25 @@ def read_vector(
     """
     source = str(path)
     notes = notes if notes is not None else []
-    has_prj = False
-    if file_format == "shp":
-        dataset, has_prj = _shapefile_dataset(path, source_layer=source_layer, max_bytes=max_bytes)
-        layer = None
-    else:
-        dataset = str(path)
-        if file_format == "geojson":
-            _check_geojson_crs(path, source=source)
-        layer = _pick_layer(dataset, file_format=file_format, source_layer=source_layer, source=source)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frame = pyogrio.read_dataframe(dataset, layer=layer, read_geometry=with_geometry)
-    except CoverageGISError:
-        raise
-    except pyproj.exceptions.CRSError as exc:
-        raise LayerValidationError(f"unknown CRS ({one_line(exc)})", source=source, field="crs") from None
-    except Exception as exc:
-        raise LayerValidationError(
-            f"cannot read as {file_format} ({gdal_reason(exc, dataset)})", source=source
-        ) from None
+    if file_format == "geojson":
+        _check_geojson_crs(path, source=source)
+    with _gdal_dataset(path, file_format=file_format, source_layer=source_layer, max_bytes=max_bytes) as (
+        dataset,
+        has_prj,
+        layer,
+    ):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                frame = pyogrio.read_dataframe(dataset, layer=layer, read_geometry=with_geometry)
+        except CoverageGISError:
+            raise
+        except pyproj.exceptions.CRSError as exc:
+            raise LayerValidationError(f"unknown CRS ({one_line(exc)})", source=source, field="crs") from None
+        except Exception as exc:
+            raise LayerValidationError(
+                f"cannot read as {file_format} ({gdal_reason(exc, dataset)})", source=source
+            ) from None
     frame = frame.reset_index(drop=True)
     if not with_geometry:
         return pd.DataFrame(frame)
@@ -313,6 +431,50 @@ def read_vector(
         notes.append("dropped heights (Z) of 3D geometries")
     reprojected: pd.DataFrame = to_storage_crs(frame, source=source, notes=notes)
     return reprojected
+
+
+def restore_dbf_names(
+    frame: pd.DataFrame, schema: LayerSchema, *, source: str, notes: list[str]
+) -> pd.DataFrame:
+    """``frame`` from a shapefile with field names the DBF cut to 10 characters named as in ``schema``.
+
+    A column that is not a schema field but is the first 10 characters of exactly
+    one longer schema field (case-insensitive) takes that field's name, e.g.
+    ``province_c`` → ``province_code``.
+
+    Raises
+    ------
+    LayerValidationError
+        A cut name that fits several schema fields (``new_provin``: new_province_code
+        or new_province_name): the file cannot say which it holds.
+    """
+    known = {f.name.casefold() for f in schema.fields}
+    renames: dict[str, str] = {}
+    for column in frame.columns:
+        key = str(column).strip().casefold()
+        if column == "geometry" or key in known or len(key) != DBF_NAME_LENGTH:
+            continue
+        fits = [
+            f.name
+            for f in schema.fields
+            if len(f.name) > DBF_NAME_LENGTH and f.name[:DBF_NAME_LENGTH].casefold() == key
+        ]
+        if len(fits) > 1:
+            raise LayerValidationError(
+                f"shapefile field {column!r} may be {' or '.join(fits)}: a shapefile keeps only the first "
+                f"{DBF_NAME_LENGTH} characters of a field name. Rename the fields so that their first "
+                f"{DBF_NAME_LENGTH} characters differ, or export a GeoPackage instead",
+                source=source,
+                field=str(column),
+            )
+        if fits and fits[0].casefold() not in {str(c).strip().casefold() for c in frame.columns}:
+            renames[str(column)] = fits[0]
+    if renames:
+        notes.append(
+            "shapefile field names cut to 10 characters read as "
+            + ", ".join(f"{old} → {new}" for old, new in renames.items())
+        )
+    return frame.rename(columns=renames)
 
 
 def shapefile_sidecars(path: Path) -> tuple[Path, ...]:

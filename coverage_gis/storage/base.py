@@ -13,15 +13,17 @@ Two kinds of write exist, both atomic:
 * :meth:`WorkspaceStorage.edit` yields a :class:`RowEditor` whose row inserts,
   deletes and updates and one revision append form one transaction (site edits).
 
-Reads never write. :meth:`WorkspaceStorage.snapshot` groups the reads of several
-layers with the revision number they belong to; see ``docs/architecture.md``
-(storage) for what each backend guarantees about it.
+Reads never write. :meth:`WorkspaceStorage.snapshot` is one read transaction: the
+layers read in it and its revision number belong to one committed state, whatever
+other processes commit meanwhile (SQLite: a WAL read transaction; PostgreSQL: a
+``REPEATABLE READ`` transaction). A reader never waits for a writer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any, Protocol
 
 import geopandas as gpd
@@ -81,6 +83,10 @@ class Snapshot(LayerReader, Protocol):
 
 class RowEditor(Protocol):
     """Row-level writes inside one transaction (see :meth:`WorkspaceStorage.edit`)."""
+
+    def revision(self) -> int:
+        """The latest revision as this transaction sees it (writers check it before writing)."""
+        ...
 
     def insert_rows(self, layer: str, records: Sequence[Record]) -> None:
         """Insert rows; a key that is not a column of ``layer`` is an error."""
@@ -152,7 +158,16 @@ class WorkspaceStorage(LayerReader, Protocol):
         ...
 
     def snapshot(self) -> AbstractContextManager[Snapshot]:
-        """Reads that belong to one revision (see the module docstring)."""
+        """Reads that belong to one committed state, tagged with its revision (one read transaction)."""
+        ...
+
+    def recover(self) -> list[Path]:
+        """Clean up after a writer that crashed; returns the leftover files removed.
+
+        Rolls back what an interrupted write left (a hot journal, uncommitted frames,
+        temporary copies). The caller holds the workspace's writer lock, so no write
+        is in progress.
+        """
         ...
 
 

@@ -2,23 +2,36 @@
 
 Owns everything that knows the file is a GeoPackage:
 
-* whole-layer replacement through GDAL (pyogrio): the file is copied beside itself,
-  written there and put in place with one ``os.replace``, so a failure at any point
-  leaves the previous file untouched;
+* the file runs in SQLite's WAL mode (set by every write): a reader never waits for
+  a writer, nor a writer for readers. A crash at any point leaves the last committed
+  state, which the next connection recovers by itself; every connection is opened
+  read-write for that reason, reads included (a read-only connection cannot roll
+  back what a crashed writer left);
+* reads go through SQLite, not GDAL: :meth:`GeoPackageStorage.snapshot` is one read
+  transaction, so the layers read in it and its revision number belong to the same
+  committed state whatever other processes commit meanwhile. Geometries are decoded
+  from GeoPackage binary (header + WKB) here (:func:`decode_geometries`);
+* whole-layer replacement through GDAL (pyogrio), on a copy: the live database is
+  copied beside itself (SQLite backup), GDAL writes the layers into the copy, and the
+  copy is written back over the live database by the SQLite backup API in one write
+  transaction: all or nothing, and readers holding a snapshot keep theirs. The file
+  is never replaced under a running reader (that would pair it with another
+  database's WAL);
 * row edits through SQLite in one ``BEGIN IMMEDIATE`` transaction. GDAL writes only
   whole layers, and a site edit must change a handful of rows in well under 50 ms.
   Geometries of inserted rows are encoded as GeoPackage binary (header + WKB), and
   the row-edited layers are created without an R-tree index (its triggers call
   GDAL's SQL functions, which plain SQLite lacks);
 * undoing what the GeoPackage round trip loses (nullable booleans and integers come
-  back as floats) so that readers get the schema's types.
+  back as floats) so that readers get the schema's types;
+* :meth:`GeoPackageStorage.recover`: what a crashed writer left (temporary copies,
+  an interrupted transaction) is cleaned up on the next open.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sqlite3
 import struct
 import tempfile
@@ -28,8 +41,10 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -41,7 +56,13 @@ from coverage_gis.revisions import RevisionRecord, revision_rows
 from coverage_gis.storage.base import ROW_EDITED_LAYERS, ROW_KEYS, Record, empty_layer
 
 _BUSY_TIMEOUT_S = 5.0
+#: How long a write waits to switch a file still in rollback-journal mode to WAL.
+_WAL_SWITCH_TIMEOUT_MS = 200
 _STORAGE_SRS_ID = 4326
+#: Bytes of the envelope of a GeoPackage geometry blob, by the flags' envelope code.
+_ENVELOPE_BYTES = (0, 32, 48, 48, 64)
+#: Files SQLite keeps beside a database.
+_SIDE_FILES = ("-journal", "-wal", "-shm")
 
 
 def geometry_blob(geometry: BaseGeometry, srs_id: int = _STORAGE_SRS_ID) -> bytes:
@@ -50,17 +71,85 @@ def geometry_blob(geometry: BaseGeometry, srs_id: int = _STORAGE_SRS_ID) -> byte
     return header + shapely.to_wkb(geometry, byte_order=1, output_dimension=2)
 
 
+def decode_geometries(blobs: Sequence[bytes | None], *, source: str = "") -> np.ndarray:
+    """Shapely geometries (None for NULL) from GeoPackage binary blobs.
+
+    Raises
+    ------
+    WorkspaceError
+        A blob that is not GeoPackage binary, or whose WKB is damaged.
+    """
+    wkb: list[bytes | None] = []
+    for blob in blobs:
+        if blob is None:
+            wkb.append(None)
+            continue
+        code = (blob[3] >> 1) & 0b111 if len(blob) >= 8 else 7
+        if blob[:2] != b"GP" or code >= len(_ENVELOPE_BYTES):
+            raise WorkspaceError(f"{source}: a geometry is not GeoPackage binary; the file is damaged")
+        wkb.append(bytes(blob[8 + _ENVELOPE_BYTES[code] :]))
+    try:
+        return np.asarray(shapely.from_wkb(np.asarray(wkb, dtype=object)), dtype=object)
+    except shapely.errors.GEOSException as exc:
+        raise WorkspaceError(f"{source}: a geometry cannot be decoded ({exc}); the file is damaged") from None
+
+
+def _side_files(path: Path) -> list[Path]:
+    return [path.with_name(path.name + suffix) for suffix in _SIDE_FILES]
+
+
+def _connect(path: Path, *, timeout_s: float = _BUSY_TIMEOUT_S) -> sqlite3.Connection:
+    """A connection to an existing database, read-write (see the module docstring), autocommit."""
+    uri = path.resolve().as_uri() + "?mode=rw"
+    try:
+        return sqlite3.connect(
+            uri, uri=True, timeout=timeout_s, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise WorkspaceError(f"{path}: cannot open the GeoPackage ({exc})") from None
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the database to WAL mode (a no-op when it is; skipped while others hold it)."""
+    conn.execute(f"PRAGMA busy_timeout = {_WAL_SWITCH_TIMEOUT_MS}")
+    with contextlib.suppress(sqlite3.OperationalError):
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """Copy ``source`` over ``target`` with the SQLite backup API: one write transaction on ``target``.
+
+    Reads ``source`` as one consistent state (its WAL included); readers of
+    ``target`` keep the snapshot they hold.
+    """
+    src = _connect(source)
+    try:
+        dst = _connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
 @contextlib.contextmanager
-def _transaction(path: Path) -> Iterator[sqlite3.Connection]:
-    """An immediate (write-locked) transaction: commit on success, roll back on any error."""
+def _transaction(path: Path, *, wal: bool = True) -> Iterator[sqlite3.Connection]:
+    """An immediate (write-locked) transaction: commit on success, roll back on any error.
+
+    ``wal``: switch the file to WAL mode first (the live database; not a temporary copy).
+    """
     if not path.is_file():
         raise WorkspaceError(f"{path} does not exist; import or generate layers first")
-    conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+    conn = _connect(path)
     try:
+        if wal:
+            _use_wal(conn)
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise Conflict(f"{path} is locked by another writer ({exc}); try again") from None
+            raise Conflict(f"{path.name} is locked by another writer ({exc}); try again") from None
         try:
             yield conn
         except BaseException:
@@ -83,6 +172,13 @@ def _ensure_row_indexes(conn: sqlite3.Connection) -> None:
             continue
         for key in keys:
             conn.execute(f'CREATE INDEX IF NOT EXISTS "idx_{table}_{key}" ON "{table}" ("{key}")')
+
+
+def _max_revision(conn: sqlite3.Connection) -> int:
+    if not _table_exists(conn, "revisions"):
+        return 0
+    value = conn.execute('SELECT MAX("revision") FROM "revisions"').fetchone()[0]
+    return int(value) if value is not None else 0
 
 
 #: SQLite column types of schema field types (what GDAL writes into a GeoPackage).
@@ -145,6 +241,9 @@ class _RowEditor:
             row[column] = None if geometry is None else geometry_blob(geometry)
         return row
 
+    def revision(self) -> int:
+        return _max_revision(self._conn)
+
     def insert_rows(self, layer: str, records: Sequence[Record]) -> None:
         if not records:
             return
@@ -178,33 +277,141 @@ class _RowEditor:
         )
 
     def append_revision(self, record: RevisionRecord, *, time: str | None = None) -> int:
-        last = self._conn.execute('SELECT MAX("revision") FROM "revisions"').fetchone()[0]
-        number = int(last or 0) + 1
+        number = _max_revision(self._conn) + 1
         row, changes = revision_rows(number, record, time=time)
         self.insert_rows("revisions", [row])
         self.insert_rows("coverage_changes", changes)
         return number
 
 
+class _Reader:
+    """Reads through one connection; inside a read transaction they see one committed state."""
+
+    def __init__(self, conn: sqlite3.Connection | None, location: str) -> None:
+        self._conn = conn
+        self._location = location
+        self._contents: dict[str, str] | None = None
+
+    def _layers(self) -> dict[str, str]:
+        if self._contents is None:
+            if self._conn is None or not _table_exists(self._conn, "gpkg_contents"):
+                self._contents = {}
+            else:
+                rows = self._conn.execute(
+                    "SELECT table_name, data_type FROM gpkg_contents "
+                    "WHERE data_type IN ('features', 'attributes') ORDER BY rowid"
+                )
+                self._contents = {str(name): str(kind) for name, kind in rows}
+        return self._contents
+
+    def _geometry(self, table: str) -> tuple[str, int] | None:
+        assert self._conn is not None
+        row = self._conn.execute(
+            "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (table,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    def _crs(self, srs_id: int) -> pyproj.CRS:
+        if srs_id == _STORAGE_SRS_ID:
+            return pyproj.CRS(STORAGE_CRS)
+        assert self._conn is not None
+        row = self._conn.execute(
+            "SELECT definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?", (srs_id,)
+        ).fetchone()
+        if row is None:
+            raise WorkspaceError(f"{self._location}: unknown spatial reference {srs_id}")
+        return pyproj.CRS.from_user_input(str(row[0]))
+
+    def layer_names(self) -> list[str]:
+        return list(self._layers())
+
+    def revision(self) -> int:
+        return 0 if self._conn is None else _max_revision(self._conn)
+
+    def coverage_is_current(self) -> bool:
+        if self._conn is None or not _table_exists(self._conn, "revisions"):
+            return True
+        row = self._conn.execute(
+            'SELECT "coverage_current" FROM "revisions" ORDER BY "revision" DESC LIMIT 1'
+        ).fetchone()
+        return row is None or row[0] is None or bool(row[0])
+
+    def count(self, name: str) -> int:
+        assert self._conn is not None
+        return int(self._conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0])
+
+    def _geometries(self, name: str) -> tuple[np.ndarray, pyproj.CRS] | None:
+        found = self._geometry(name) if name in self._layers() else None
+        if found is None:
+            return None
+        assert self._conn is not None
+        column, srs_id = found
+        blobs = [row[0] for row in self._conn.execute(f'SELECT "{column}" FROM "{name}"')]
+        return decode_geometries(blobs, source=self._location), self._crs(srs_id)
+
+    def bounds(self, name: str) -> BBox | None:
+        if not get_schema(name).has_geometry:
+            return None
+        found = self._geometries(name)
+        if found is None:
+            return None
+        geometries, crs = found
+        series = gpd.GeoSeries(geometries, crs=crs)
+        if crs != pyproj.CRS(STORAGE_CRS):
+            series = series.to_crs(STORAGE_CRS)
+        west, south, east, north = (float(v) for v in series.total_bounds)
+        if not np.isfinite([west, south, east, north]).all():
+            return None
+        return west, south, east, north
+
+    def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
+        schema = get_schema(name)
+        if name not in self._layers():
+            if not missing_ok:
+                raise NotFound(f"{self._location}: layer {name!r} is empty; import or generate it first")
+            return empty_layer(schema)
+        assert self._conn is not None
+        info = list(self._conn.execute(f'PRAGMA table_info("{name}")'))
+        present = {str(row[1]) for row in info}
+        key = next((str(row[1]) for row in info if row[5] == 1), None)
+        geometry = self._geometry(name) if schema.has_geometry else None
+        fields = [f.name for f in schema.fields if f.name in present]
+        selected = fields + ([geometry[0]] if geometry is not None else [])
+        quoted = ", ".join(f'"{c}"' for c in selected)
+        order = f' ORDER BY "{key}"' if key else ""
+        rows = self._conn.execute(f'SELECT {quoted} FROM "{name}"{order}').fetchall()
+        frame = pd.DataFrame.from_records(rows, columns=selected, coerce_float=True)
+        if geometry is not None:
+            blobs = frame.pop(geometry[0]).tolist()
+            geoms = gpd.GeoSeries(
+                decode_geometries(blobs, source=self._location), index=frame.index, crs=self._crs(geometry[1])
+            )
+            if geoms.crs != pyproj.CRS(STORAGE_CRS):
+                geoms = geoms.to_crs(STORAGE_CRS)
+            frame = gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_CRS)
+        elif schema.has_geometry:
+            missing = np.full(len(frame), None, dtype=object)
+            frame = gpd.GeoDataFrame(
+                frame, geometry=gpd.GeoSeries(missing, index=frame.index), crs=STORAGE_CRS
+            )
+        return _restore_types(frame, schema)
+
+
 @dataclass(frozen=True)
 class _Snapshot:
-    """Reads of one GeoPackage tagged with the revision they started at.
+    """Reads of one GeoPackage inside one SQLite read transaction, tagged with its revision."""
 
-    Not isolated yet: a writer in another process may commit between two reads (the
-    tag is then older than some rows read). See ``docs/architecture.md`` (storage).
-    """
-
-    storage: GeoPackageStorage
+    reader: _Reader
     revision: int
 
     def layer_names(self) -> list[str]:
-        return self.storage.layer_names()
+        return self.reader.layer_names()
 
     def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
-        return self.storage.read_layer(name, missing_ok=missing_ok)
+        return self.reader.read_layer(name, missing_ok=missing_ok)
 
     def coverage_is_current(self) -> bool:
-        return self.storage.coverage_is_current()
+        return self.reader.coverage_is_current()
 
 
 class GeoPackageStorage:
@@ -227,66 +434,81 @@ class GeoPackageStorage:
         return self.path.is_file()
 
     # -- reads --------------------------------------------------------------------------
-    def layer_names(self) -> list[str]:
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[_Reader]:
+        """One read transaction (a reader of nothing when the file does not exist yet)."""
         if not self.path.is_file():
-            return []
-        return [str(row[0]) for row in pyogrio.list_layers(self.path)]
-
-    def layer_counts(self) -> dict[str, int]:
-        return {
-            name: int(pyogrio.read_info(self.path, layer=name)["features"]) for name in self.layer_names()
-        }
-
-    def layer_bounds(self, name: str) -> BBox | None:
-        if name not in self.layer_names() or not get_schema(name).has_geometry:
-            return None
-        bounds = pyogrio.read_info(self.path, layer=name).get("total_bounds")
-        if bounds is None:
-            return None
-        west, south, east, north = (float(v) for v in bounds)
-        return west, south, east, north
-
-    def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
-        schema = get_schema(name)
-        if name not in self.layer_names():
-            if not missing_ok:
-                raise NotFound(f"{self.path.parent}: layer {name!r} is empty; import or generate it first")
-            return empty_layer(schema)
-        frame = pyogrio.read_dataframe(self.path, layer=name, read_geometry=schema.has_geometry)
-        if schema.has_geometry and frame.crs is not None and frame.crs != STORAGE_CRS:
-            frame = frame.to_crs(STORAGE_CRS)
-        return _restore_types(frame, schema)
-
-    def _scalar(self, sql: str) -> Any:
-        """One value from a read-only query (None if the file or table is missing)."""
-        if not self.path.is_file():
-            return None
-        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
+            yield _Reader(None, self.location)
+            return
+        conn = _connect(self.path)
         try:
-            row = conn.execute(sql).fetchone()
-        except sqlite3.OperationalError:
-            return None
+            conn.execute("BEGIN")
+            try:
+                yield _Reader(conn, self.location)
+            finally:
+                conn.execute("ROLLBACK")
+        except sqlite3.DatabaseError as exc:
+            raise WorkspaceError(f"{self.path}: cannot read the GeoPackage ({exc})") from None
         finally:
             conn.close()
-        return None if row is None else row[0]
+
+    def layer_names(self) -> list[str]:
+        with self._read() as reader:
+            return reader.layer_names()
+
+    def layer_counts(self) -> dict[str, int]:
+        with self._read() as reader:
+            return {name: reader.count(name) for name in reader.layer_names()}
+
+    def layer_bounds(self, name: str) -> BBox | None:
+        with self._read() as reader:
+            return reader.bounds(name)
+
+    def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
+        with self._read() as reader:
+            return reader.read_layer(name, missing_ok=missing_ok)
 
     def revision(self) -> int:
-        value = self._scalar('SELECT MAX("revision") FROM "revisions"')
-        return int(value) if value is not None else 0
+        with self._read() as reader:
+            return reader.revision()
 
     def coverage_is_current(self) -> bool:
-        value = self._scalar('SELECT "coverage_current" FROM "revisions" ORDER BY "revision" DESC LIMIT 1')
-        return value is None or bool(value)
+        with self._read() as reader:
+            return reader.coverage_is_current()
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[_Snapshot]:
-        yield _Snapshot(self, self.revision())
+        with self._read() as reader:
+            # The first read pins the transaction's view of the file.
+            yield _Snapshot(reader, reader.revision())
 
     # -- writes -------------------------------------------------------------------------
     @contextlib.contextmanager
     def edit(self) -> Iterator[_RowEditor]:
         with _transaction(self.path) as conn:
             yield _RowEditor(conn)
+
+    def recover(self) -> list[Path]:
+        """Clean up after a writer that crashed; returns the leftover files removed.
+
+        Deletes temporary copies a crashed replacement left beside the file and opens
+        the database once read-write, which rolls back an interrupted transaction (a
+        hot journal, or uncommitted frames in the WAL). The caller holds the writer lock.
+        """
+        removed = []
+        for leftover in sorted(self.path.parent.glob(f".{self.path.stem}-*.gpkg*")):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+        if self.path.is_file():
+            conn = _connect(self.path)
+            try:
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                _use_wal(conn)
+            except sqlite3.DatabaseError as exc:
+                raise WorkspaceError(f"{self.path}: cannot open the GeoPackage ({exc})") from None
+            finally:
+                conn.close()
+        return removed
 
     def replace_layers(
         self,
@@ -301,7 +523,12 @@ class GeoPackageStorage:
         tmp = Path(tmp_name)
         try:
             if self.path.is_file():
-                shutil.copyfile(self.path, tmp)
+                _copy_database(self.path, tmp)
+                conn = _connect(tmp)
+                try:
+                    conn.execute("PRAGMA journal_mode = DELETE")
+                finally:
+                    conn.close()
             else:
                 tmp.unlink()
             options = {"OGR_CURRENT_DATE": fixed_timestamp} if fixed_timestamp else {}
@@ -313,16 +540,27 @@ class GeoPackageStorage:
                 for name in sorted(ROW_EDITED_LAYERS - present):
                     # Row-edited tables must exist before the first in-place edit.
                     _write_frame(tmp, name, empty_layer(get_schema(name)))
-            with _transaction(tmp) as conn:
+            with _transaction(tmp, wal=False) as conn:
                 _ensure_row_indexes(conn)
                 if revision is not None:
                     number = _RowEditor(conn).append_revision(revision, time=fixed_timestamp)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            if self.path.is_file():
+                _copy_database(tmp, self.path)
+            else:
+                for side in _side_files(self.path):
+                    side.unlink(missing_ok=True)  # left by a file deleted by hand
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.path)
+            conn = _connect(self.path)
+            try:
+                _use_wal(conn)
+            finally:
+                conn.close()
             return number
         finally:
-            tmp.unlink(missing_ok=True)
+            for path in (tmp, *_side_files(tmp)):
+                path.unlink(missing_ok=True)
 
 
 def _restore_types(frame: pd.DataFrame, schema: LayerSchema) -> pd.DataFrame:

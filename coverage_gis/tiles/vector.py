@@ -95,6 +95,7 @@ _DERIVED_FIELDS: dict[str, dict[str, str]] = {
         "mobile_gap_reason": "why there is no mobile broadband (the main cause)",
         "mobile_gap_reasons": "every cause of the mobile gap, comma-separated (radio, then no_grid_power)",
         "ftth_gap_reason": "why there is no FTTH",
+        "override": "statuses (mobile, ftth) set by an accepted challenge rather than the model",
         "commune_name": "commune",
         "district_name": "district",
         "province_name": "province",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -198,10 +199,10 @@ MAKERS = {
 }
 
 
-def main(folder: Path = HERE) -> list[Path]:
-    """Write every binary fixture into ``folder``; return their paths."""
+def main(folder: Path = HERE, makers: dict[str, Callable[[Path], None]] = MAKERS) -> list[Path]:
+    """Write every binary fixture (of ``makers``) into ``folder``; return their paths."""
     written = []
-    for name, make in MAKERS.items():
+    for name, make in makers.items():
         out = folder / name
         out.unlink(missing_ok=True)
         make(out)

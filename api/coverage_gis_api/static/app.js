@@ -76,6 +76,8 @@
       reason_planned_site_not_on_air: "Trạm quy hoạch chưa phát sóng",
       reason_fiber_too_far: "Cáp quang quá xa",
       reason_no_fiber_operator: "Không có cáp quang gần",
+      reason_measured_no_service: "Đo kiểm không có dịch vụ",
+      override: "Theo đo kiểm",
       kpi_villages: "Số thôn, làng",
       kpi_villages_mobile_bb_pct: "Thôn có băng rộng di động",
       kpi_villages_ftth_pct: "Thôn có cáp quang (FTTH)",
@@ -154,6 +156,8 @@
       reason_planned_site_not_on_air: "Planned site not on air",
       reason_fiber_too_far: "Fiber too far",
       reason_no_fiber_operator: "No fiber operator nearby",
+      reason_measured_no_service: "Measured: no service",
+      override: "Set by measurements",
       kpi_villages: "Villages",
       kpi_villages_mobile_bb_pct: "Villages with mobile broadband",
       kpi_villages_ftth_pct: "Villages with FTTH",
@@ -402,14 +406,20 @@
     if (state.district) params.set("district_code", state.district);
     document.getElementById("export-xlsx").href = `/v1/gaps?${params}`;
   }
+  // One CSV cell. Text a spreadsheet would run as a formula (=, +, -, @ first, also after
+  // leading blanks, and their full-width forms; or a leading tab or line break) gets a
+  // leading apostrophe: the rule of coverage_gis.spreadsheet (tests/test_exports.py checks both agree).
+  function csvCell(value) {
+    let s = value === null || value === undefined ? "" : String(value);
+    if (typeof value === "string" && (/^[\t\r\n]/.test(s) || /^\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]/.test(s))) {
+      s = "'" + s;
+    }
+    return /[",\n\r;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  }
   function exportCsv() {
     const columns = ["rank", "id", "name", "commune_name", "district_name", "province_name", "population",
       "households", "reason", "recommendation", "cost_vnd", "candidate_lon", "candidate_lat"];
-    const quote = (v) => {
-      const s = v === null || v === undefined ? "" : String(v);
-      return /[",\n\r;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-    };
-    const lines = [columns.join(",")].concat(state.shown.map((g) => columns.map((c) => quote(g[c])).join(",")));
+    const lines = [columns.join(",")].concat(state.shown.map((g) => columns.map((c) => csvCell(g[c])).join(",")));
     // BOM so that Excel opens the UTF-8 names with their diacritics.
     const blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
     const link = document.createElement("a");
@@ -516,6 +526,9 @@
       rows.push([t("fiber_distance"), `${escapeHtml(fmtNumber(p.fiber_distance_m / 1000, 1))} km`]);
     }
     if (p.ftth_gap_reason) rows.push([t("reason"), `<span class="reason">${escapeHtml(reasonLabel(p.ftth_gap_reason))}</span>`]);
+    if (p.override) {
+      rows.push([t("override"), escapeHtml(String(p.override).split(",").map((kind) => t(kind)).join(", "))]);
+    }
     for (const kind of ["mobile", "ftth"]) {
       const gap = (state.gaps[kind] || []).find((g) => g.id === p.village_id);
       if (gap) rows.push([`${t("recommendation")} (${t(kind)})`, escapeHtml(recommendationLabel(gap.recommendation))]);

@@ -1,8 +1,11 @@
-"""Atomic file output for the demo's side files (``dem.tif``, ``roads.osm``).
+"""Atomic file output: a file appears whole or not at all.
 
-A writer gets a temporary path beside the target; the file replaces the target in one
-``os.replace`` only when the writer finishes, with the usual permissions (``mkstemp``
-alone would leave it readable by its owner only).
+Used for files that are not workspace layers (the demo's ``dem.tif`` and ``roads.osm``,
+plan exports and reports); workspace layers and settings are written by
+:class:`~coverage_gis.workspace.Workspace`. A writer gets a temporary path beside the
+target; the file replaces the target in one ``os.replace`` only when the writer
+finishes, with the usual permissions (``mkstemp`` alone would leave it readable by its
+owner only).
 """
 
 from __future__ import annotations
