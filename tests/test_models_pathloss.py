@@ -39,6 +39,7 @@ from coverage_gis.models.propagation import (
 from coverage_gis.models.settings import ModelSettings
 from tests.test_models_radius import (
     assert_adding_a_cell_keeps_coverage,
+    assert_served_level_reaches_its_threshold,
     assert_served_within_max_range,
     cell_arrays,
     make_cells,
@@ -420,6 +421,14 @@ def test_property_served_distance_never_exceeds_max_range(
 ) -> None:
     # Receivers at the settings' height (1.5 m), so max_range_m applies as is.
     assert_served_within_max_range(PathlossModel(variant, workers=1), receivers, cells)
+
+
+@settings(max_examples=60, deadline=None)
+@given(variant=st.sampled_from(VARIANTS), receivers=receiver_arrays(), cells=cell_arrays())
+def test_property_served_level_never_below_its_threshold(
+    variant: ModelSettings, receivers: ReceiverArrays, cells: CellArrays
+) -> None:
+    assert_served_level_reaches_its_threshold(PathlossModel(variant, workers=1), receivers, cells, variant)
 
 
 @settings(max_examples=40, deadline=None)

@@ -28,7 +28,7 @@ from coverage_gis.models.base import (
     ReceiverArrays,
     pairs_within_reach,
 )
-from coverage_gis.models.settings import BandRadii, EnvironmentRadii
+from coverage_gis.models.settings import BandRadii, EnvironmentRadii, ModelSettings
 
 NAN = math.nan
 
@@ -352,6 +352,18 @@ def assert_served_within_max_range(
     assert (pairs.distance_m[pairs.served] <= reach[pairs.cell[pairs.served]]).all()
 
 
+def assert_served_level_reaches_its_threshold(
+    model: CoverageModel, receivers: ReceiverArrays, cells: CellArrays, model_settings: ModelSettings
+) -> None:
+    # A served pair never shows a level below the threshold of its cell's technology.
+    pairs = model.candidate_pairs(receivers, cells)
+    served = pairs.cell[pairs.served]
+    threshold = np.array([model_settings.threshold_dbm[str(t)] for t in cells.tech[served]], dtype=np.float64)
+    level = pairs.signal_dbm[pairs.served]
+    assert np.isfinite(level).all()
+    assert (level >= threshold).all(), (level - threshold).min()
+
+
 @settings(max_examples=60, deadline=None)
 @given(receivers=receiver_arrays(), cells=cell_arrays(), extra=cell_arrays(min_size=1, max_size=1))
 def test_property_adding_a_cell_never_removes_a_served_receiver(
@@ -366,6 +378,14 @@ def test_property_served_distance_never_exceeds_max_range(
     receivers: ReceiverArrays, cells: CellArrays
 ) -> None:
     assert_served_within_max_range(RadiusModel(SETTINGS, workers=1), receivers, cells)
+
+
+@settings(max_examples=60, deadline=None)
+@given(receivers=receiver_arrays(), cells=cell_arrays())
+def test_property_served_level_never_below_its_threshold(
+    receivers: ReceiverArrays, cells: CellArrays
+) -> None:
+    assert_served_level_reaches_its_threshold(RadiusModel(SETTINGS, workers=1), receivers, cells, SETTINGS)
 
 
 @settings(max_examples=60, deadline=None)

@@ -26,6 +26,7 @@ from coverage_gis.terrain._bullington import profile_excess
 from tests.test_models_pathloss import three_sector_900_site
 from tests.test_models_radius import (
     assert_adding_a_cell_keeps_coverage,
+    assert_served_level_reaches_its_threshold,
     assert_served_within_max_range,
     cell_arrays,
     make_cells,
@@ -218,10 +219,12 @@ def test_three_sector_site_serves_the_bisector_on_flat_ground(tmp_path: Path) ->
     # sectors 0/120/240 with 65° beams, tilt 2°, shipped margin): a village at bearing 60°,
     # 2 km away, is served with the pattern's -10.2 dB; on a flat DEM the terrain model's
     # level is the flat budget, so it serves it too (no hard wedge), by the same sectors.
+    # The DEM (10 m pixels, X0 ± 2.5 km, Y0 ± 2.5 km) holds the whole path: the receiver
+    # is at (X0 + 1732.1, Y0 + 1000).
     base = dataclasses.replace(BASE, terrain=dataclasses.replace(BASE.terrain, step_m=10.0))
-    heights = np.zeros((300, 300))
+    heights = np.zeros((500, 500))
     dem = write_dem(
-        tmp_path / "flat3.tif", heights, west=X0 - 1500.0, north=Y0 + 1500.0, pixel=10.0, crs=METRIC
+        tmp_path / "flat3.tif", heights, west=X0 - 2500.0, north=Y0 + 2500.0, pixel=10.0, crs=METRIC
     )
     cells = three_sector_900_site(X0, Y0)
     receiver = make_receivers(
@@ -309,6 +312,7 @@ def test_property_terrain_only_removes_and_stays_within_range(
 ) -> None:
     receivers, cells = shifted_receivers(receivers), shifted(cells)
     assert_served_within_max_range(hilly_model, receivers, cells)
+    assert_served_level_reaches_its_threshold(hilly_model, receivers, cells, hilly_model.settings)
     terrain = hilly_model.candidate_pairs(receivers, cells)
     flat = PathlossModel(hilly_model.settings, workers=1).candidate_pairs(receivers, cells)
     key = {(int(r), int(c)): bool(s) for r, c, s in zip(flat.receiver, flat.cell, flat.served, strict=True)}
