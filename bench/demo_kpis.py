@@ -3,6 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python bench/demo_kpis.py [--models radius pathloss terrain] [--seed 2025] [--json OUT]
+    .venv/bin/python bench/demo_kpis.py --compare BEFORE.json AFTER.json
 
 Each province is generated alone (``covgis demo WS --province SLUG``), written as a
 workspace and computed in memory with each requested model (the workspace's default
@@ -11,8 +12,9 @@ province KPIs (villages, % villages with mobile broadband, % with FTTH, % popula
 with mobile broadband, % households passed by FTTH, % sites shared) and the number of
 mobile and FTTH gap villages. To compare two versions, run the script of each version
 against its own code (e.g. ``git archive REV | tar -x -C DIR`` and
-``PYTHONPATH=DIR python DIR/bench/demo_kpis.py`` — it only uses the public
-``build_demo_workspace``, ``compute`` and ``Analysis.kpis``).
+``PYTHONPATH=DIR python bench/demo_kpis.py --json BEFORE.json`` — it only uses the
+public ``build_demo_workspace``, ``compute`` and ``Analysis.kpis``), then ``--compare``
+the two JSON files: one row per province × model, each figure as ``before → after``.
 """
 
 from __future__ import annotations
@@ -73,6 +75,23 @@ def markdown(rows: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+def comparison(before: list[dict[str, object]], after: list[dict[str, object]]) -> str:
+    """Rows of two runs side by side (``before → after``), matched on province and model."""
+    old = {(str(r["province"]), str(r["model"])): r for r in before}
+    keys = [c for c, _ in SHOWN if c != "villages"] + ["mobile_gaps", "ftth_gaps"]
+    heads = [h for c, h in SHOWN if c != "villages"] + ["mobile gaps", "FTTH gaps"]
+    lines = ["| province | model | villages | " + " | ".join(heads) + " |", "|" + "---|" * (len(heads) + 3)]
+    for row in after:
+        was = old.get((str(row["province"]), str(row["model"])))
+        if was is None:
+            continue
+        pairs = [f"{_cell(was[k])} → {_cell(row[k])}" for k in keys]
+        lines.append(
+            f"| {row['province']} | {row['model']} | {row['villages']} | " + " | ".join(pairs) + " |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -81,7 +100,14 @@ def main() -> int:
     parser.add_argument("--provinces", nargs="*", default=list(PROVINCE_SLUGS))
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument(
+        "--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"), help="compare two --json files"
+    )
     args = parser.parse_args()
+    if args.compare:
+        before, after = (json.loads(p.read_text(encoding="utf-8")) for p in args.compare)
+        print(comparison(before, after))
+        return 0
     models: list[str | None] = list(args.models) or [None]
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
