@@ -27,6 +27,7 @@ from pathlib import Path
 
 from coverage_gis.demo import DEFAULT_SEED, PROVINCE_SLUGS, build_demo_workspace
 from coverage_gis.engine import compute
+from coverage_gis.workspace import Workspace
 
 #: KPI columns shown, in order, with their short headers.
 SHOWN: tuple[tuple[str, str], ...] = (
@@ -40,9 +41,13 @@ SHOWN: tuple[tuple[str, str], ...] = (
 )
 
 
-def province_rows(slug: str, models: list[str | None], seed: int, folder: Path) -> list[dict[str, object]]:
-    """Build the demo of one province and compute its province KPIs under each model."""
-    ws = build_demo_workspace(folder / slug, slug, seed=seed)
+def province_rows(
+    slug: str, models: list[str | None], seed: int, folder: Path, *, keep: bool = False
+) -> list[dict[str, object]]:
+    """Build the demo of one province (or, with ``keep``, open the one already at
+    ``folder / slug``) and compute its province KPIs under each model."""
+    path = folder / slug
+    ws = Workspace.open(path) if keep and path.exists() else build_demo_workspace(path, slug, seed=seed)
     rows: list[dict[str, object]] = []
     for model in models:
         start = time.perf_counter()
@@ -101,6 +106,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     parser.add_argument(
+        "--workspaces",
+        type=Path,
+        help="keep the demo workspaces in DIR/<slug>, and reuse the ones already there "
+        "(e.g. networks built by another version)",
+    )
+    parser.add_argument(
         "--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"), help="compare two --json files"
     )
     args = parser.parse_args()
@@ -111,8 +122,9 @@ def main() -> int:
     models: list[str | None] = list(args.models) or [None]
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
+        folder = args.workspaces or Path(tmp)
         for slug in args.provinces:
-            rows += province_rows(slug, models, args.seed, Path(tmp))
+            rows += province_rows(slug, models, args.seed, folder, keep=args.workspaces is not None)
     print(markdown(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1, default=float), encoding="utf-8")
