@@ -31,6 +31,7 @@ from coverage_gis.demo import (
     write_demo_workspace,
 )
 from coverage_gis.demo.terrain import write_dem
+from coverage_gis.engine import compute
 from coverage_gis.errors import LayerValidationError, NotFound, WorkspaceError
 from coverage_gis.layers import get_schema
 from coverage_gis.models import MODEL_NAMES, create_model, load_model_settings
@@ -334,18 +335,26 @@ def test_dem_has_mountains_in_the_west(bd: tuple[DemoData, Workspace]) -> None:
 def test_binh_dinh_reproduces_its_plan_status(
     bd: tuple[DemoData, Workspace], layers: dict[str, pd.DataFrame], model: str
 ) -> None:
-    # The same gap lists under every model, computed from the written workspace (the
-    # terrain model on its dem.tif): only làng O2 lacks mobile broadband, only the eight
-    # named villages lack FTTH.
+    # The same gap lists under every model, computed from the written workspace as
+    # ``covgis compute --model M`` and ``covgis gaps`` do (the terrain model on its
+    # dem.tif): only làng O2 lacks mobile broadband, only the eight named villages lack FTTH.
     _, ws = bd
-    built = create_model(model, dem_path=ws.dem_path, metric_crs=ws.metric_crs)
-    table = coverage_from_layers(layers, metric_crs=ws.metric_crs, model=built)
+    analysis = compute(ws, model=model, write=False)
+    assert analysis.model.name == model
+    table = analysis.coverage
     names = layers["villages"].set_index("village_id")["name"]
     no_mobile = table[~table["mobile_bb"].astype(bool)]
     no_ftth = table[~table["ftth"].astype(bool)]
     assert names.loc[no_mobile["village_id"]].tolist() == ["làng O2"]
     assert no_mobile["mobile_gap_reason"].tolist() == ["no_grid_power"]
     assert sorted(names.loc[no_ftth["village_id"]]) == sorted(n for _, _, n in NAMED)
+    village_keys = layers["villages"].set_index("village_id")[["commune_code", "district_code", "name"]]
+    mobile_list = analysis.gaps("mobile")
+    ftth_list = analysis.gaps("ftth", use_roads=False)
+    assert [tuple(village_keys.loc[v]) for v in mobile_list["id"]] == [("21790", "546", "làng O2")]
+    assert mobile_list["power_need"].tolist() == ["solar_hybrid"]
+    assert {tuple(village_keys.loc[v]) for v in ftth_list["id"]} == NAMED
+    assert len(ftth_list) == len(NAMED)
     assert round(100 * table["mobile_bb"].mean(), 1) == 99.9
     assert round(100 * table["ftth"].mean(), 1) == 99.2
     # A distribution route runs toward the unserved villages but stops short of them.
