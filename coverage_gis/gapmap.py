@@ -52,6 +52,24 @@ _REASONS_VI = {
     "fiber_too_far": "Cáp quang quá xa",
     "no_fiber_operator": "Không có cáp quang gần",
 }
+_POWER_VI = {
+    "grid": "Điện lưới (grid)",
+    "solar_hybrid": "Điện mặt trời / hỗn hợp (solar/hybrid)",
+    "existing": "Có sẵn tại trạm (existing)",
+}
+
+
+def _gap_cost(row: pd.Series) -> str:
+    """The row's cost; for a candidate shared by several gaps, the candidate's and where it is counted."""
+    own = row.get("cost_vnd")
+    shared = row.get("candidate_cost_vnd")
+    count = row.get("candidate_villages")
+    if count is None or pd.isna(count) or int(count) < 2 or shared is None or pd.isna(shared):
+        return _vi_money(own)
+    where = "tính ở dòng này / counted here" if own else "đã tính ở thôn khác / counted on another village"
+    return f"{_vi_money(shared)} cho {int(count)} thôn / for {int(count)} villages ({where})"
+
+
 #: folium builds popup contents with jQuery's ``$(html)[0]`` (and ``$(document).ready``).
 #: jQuery is one of the CDN scripts removed, so this shim covers exactly those two uses.
 _JQUERY_SHIM = """
@@ -136,18 +154,20 @@ def _gap_popup(row: pd.Series) -> str:
             "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
         )
 
-    reason = str(row.get("reason") or "")
-    reason_text = _REASONS_VI.get(reason, reason)
+    causes = [c for c in str(row.get("reasons") or row.get("reason") or "").split(",") if c]
+    reason_text = "; ".join(f"{_REASONS_VI[c]} ({c})" if c in _REASONS_VI else c for c in causes)
     where = ", ".join(
         str(v) for v in (row.get("commune_name"), row.get("district_name"), row.get("province_name")) if v
     )
+    power = row.get("power_need")
     rows = [
         ("Dân số / Population", _vi_int(row.get("population"))),
         ("Số hộ / Households", _vi_int(row.get("households"))),
-        ("Nguyên nhân / Reason", f"{reason_text} ({reason})" if reason_text != reason else reason),
+        ("Nguyên nhân / Reasons", reason_text),
+        ("Nguồn điện / Power need", _POWER_VI.get(str(power), power) if power else None),
         ("Chi tiết / Detail", row.get("detail")),
         ("Đề xuất / Recommendation", row.get("recommendation")),
-        ("Chi phí ước tính / Cost", _vi_money(row.get("cost_vnd"))),
+        ("Chi phí ước tính / Cost", _gap_cost(row)),
     ]
     body = "".join(
         f"<tr><td style='color:#5f6b72;padding-right:8px;vertical-align:top'>{html.escape(k)}</td>"

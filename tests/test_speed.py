@@ -1,6 +1,6 @@
 """Speed KPIs on a hand-checked fixture, the statistics behind them, and the scorecard's speed rows.
 
-The tiny network (tests/conftest.py): villages V1 (1000, 0), V2 (6000, 0), V3 (0, 4999) m
+The tiny network (tests/conftest.py): villages V1 (1000, 0), V2 (6000, 0), V3 (0, 3669) m
 from the origin, populations 100, 200, 50, one commune of province 99. Measurements:
 
 - 5 single 4G Viettel tests within 100 m of V1: 10, 20, 30, 40, 50 Mb/s;
@@ -59,7 +59,7 @@ def speed_test_layer() -> gpd.GeoDataFrame:
             for i, d in enumerate((10, 20, 30, 40, 50))
         ],
         *[
-            (f"V3-{i}", "mobile", "4G", "VNPT", d, -85.0, 1, 1, None, at(30 * i, 4950))
+            (f"V3-{i}", "mobile", "4G", "VNPT", d, -85.0, 1, 1, None, at(30 * i, 3620))
             for i, d in enumerate((60, 70, 80))
         ],
         ("T-V2", "mobile", None, None, 5.0, np.nan, 4, 2, key, v2),

@@ -50,7 +50,8 @@ _GAP_TABLE_COLUMNS = [
     "commune_name",
     "district_name",
     "population",
-    "reason",
+    "reasons",
+    "power_need",
     "recommendation",
     "cost_vnd",
 ]
@@ -134,6 +135,7 @@ def cmd_compute(args: argparse.Namespace) -> int:
         "mobile_bb": int(cov["mobile_bb"].sum()),
         "ftth": int(cov["ftth"].sum()),
         "seconds": round(elapsed, 2),
+        "model_report": None if analysis.model_report is None else analysis.model_report.as_dict(),
     }
     if args.fmt == "json":
         print_json(summary)
@@ -142,6 +144,8 @@ def cmd_compute(args: argparse.Namespace) -> int:
             f"computed {summary['villages']} villages with the {summary['model']} model in {elapsed:.1f} s: "
             f"{summary['mobile_bb']} with mobile broadband, {summary['ftth']} with FTTH"
         )
+        if analysis.model_report is not None:
+            print(f"model report: {analysis.model_report.summary()}")
     return 0
 
 

@@ -37,7 +37,7 @@ from coverage_gis.demo.gaps import GapPlan, choose_gaps
 from coverage_gis.demo.places import generate_places
 from coverage_gis.demo.roads import RoadNetwork, build_roads, network_lonlat, write_osm
 from coverage_gis.demo.sites import DemoGenerationError, generate_sites
-from coverage_gis.demo.terrain import DemRaster, merge_dems, province_dem, write_dem
+from coverage_gis.demo.terrain import DemRaster, dem_source, merge_dems, province_dem, write_dem
 from coverage_gis.demo.villages import generate_villages
 from coverage_gis.errors import LayerValidationError, WorkspaceError
 from coverage_gis.layers import INPUT_LAYERS
@@ -200,6 +200,7 @@ def _generate_province(ctx: ProvinceContext, progress: _Progress) -> _ProvinceRe
         village_y=villages.y_m,
         village_population=villages.frame["population"].to_numpy(dtype=np.float64),
         plan=plan,
+        dem=dem_source(dem, ctx),
         min_viettel_5g=binh_dinh.MIN_VIETTEL_5G_SITES if is_binh_dinh else 0,
         five_g_at_every_district=is_binh_dinh,
     )
