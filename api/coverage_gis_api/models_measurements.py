@@ -94,12 +94,12 @@ class Challenge(BaseModel):
 class ChallengePage(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"total": 1, "limit": 100, "offset": 0, "items": [_CHALLENGE_EXAMPLE]}]
+            "examples": [{"total": 1, "limit": None, "offset": 0, "items": [_CHALLENGE_EXAMPLE]}]
         }
     )
 
     total: int
-    limit: int
+    limit: int | None = Field(description="the page size asked for; null: all")
     offset: int
     items: list[Challenge]
 

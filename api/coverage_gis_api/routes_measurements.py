@@ -4,8 +4,8 @@ Routes translate HTTP to the library (``docs/architecture.md``, measurements):
 
 * ``GET /v1/challenges`` lists :func:`coverage_gis.challenges.list_challenges` of the
   current view (built once per revision), with the admin codes of both hierarchies so
-  that the same filters as ``/v1/villages`` apply, paged, as JSON, GeoJSON (the web
-  map's challenges overlay), CSV or XLSX.
+  that the same filters as ``/v1/villages`` apply, paged (all by default), as JSON,
+  GeoJSON (the web map's challenges overlay), CSV or XLSX.
 * ``POST /v1/challenges/{village_id}/accept`` and ``…/reject`` need a planner or admin
   key (:func:`coverage_gis.access.check_challenge_decision`) and ``If-Match`` with the
   current ETag, like site edits. The decision is written by
@@ -157,14 +157,9 @@ def _speed_table(frame: pd.DataFrame, *, code: str | None, kind: str | None) -> 
 def create_router(ctx: AppContext) -> APIRouter:
     """The measurement endpoints bound to ``ctx``."""
     reader, writer = principal_dependencies(ctx)
-    settings = ctx.settings
     router = APIRouter(tags=["measurements"], responses=ERROR_RESPONSES)
     Reader = Annotated[Principal, Depends(reader)]
     Writer = Annotated[Principal, Depends(writer)]
-    Limit = Annotated[
-        int,
-        Query(ge=1, le=settings.max_page_size, description=f"page size (at most {settings.max_page_size})"),
-    ]
     IfMatch = Annotated[
         str | None,
         Header(
@@ -194,7 +189,9 @@ def create_router(ctx: AppContext) -> APIRouter:
         bbox: Annotated[BBox | None, Depends(bbox_query)],
         kind: Annotated[ChallengeKind | None, Query(description="mobile or FTTH status")] = None,
         status: Annotated[ChallengeStatus | None, Query(description="open, or the decision")] = None,
-        limit: Limit = settings.default_page_size,
+        limit: Annotated[
+            int | None, Query(ge=1, description="at most this many (default all: the map draws them all)")
+        ] = None,
         offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
         format: Annotated[Literal["json", "geojson", "csv", "xlsx"], Query()] = "json",
     ) -> Response:
@@ -207,10 +204,11 @@ def create_router(ctx: AppContext) -> APIRouter:
             keep &= (table["status"] == status).to_numpy(dtype=bool)
         matched = table[keep]
         total = len(matched)
-        page = matched.iloc[offset : offset + limit]
+        page = matched.iloc[offset : None if limit is None else offset + limit]
         headers = {"ETag": view.etag, "X-Total-Count": str(total)}
         if format == "json":
-            body = f'{{"total":{total},"limit":{limit},"offset":{offset},"items":{records_json(page)}}}'
+            shown = "null" if limit is None else str(limit)
+            body = f'{{"total":{total},"limit":{shown},"offset":{offset},"items":{records_json(page)}}}'
             return Response(body, media_type="application/json", headers=headers)
         return render(
             page,
