@@ -155,6 +155,15 @@ def test_binh_dinh_plan_closes_every_gap(tmp_path: Path) -> None:
     site = plan.sites.set_index("site_id").loc[o2["closed_by"].iloc[0]]
     assert site["power"] in ("solar_hybrid", "grid_extension")
     assert not plan.fiber_branches["straight_line"].any()  # the demo has roads.osm
+    # The three Canh Liên villages (xã 21997) lie at the unserved end of one valley road:
+    # two of them hang from another's branch, and the cable they share is distribution.
+    branches = plan.fiber_branches.set_index("branch_id")
+    canh_lien = branches[branches["village_id"].str.startswith("52-21997-")]
+    assert len(canh_lien) == 3
+    assert canh_lien["parent_branch"].isin(canh_lien.index).sum() == 2
+    shared = plan.fiber[plan.fiber["branch_id"].isin(canh_lien.index)]
+    assert (shared.loc[shared["class"] == "distribution", "villages"] >= 2).all()
+    assert shared.loc[shared["class"] == "distribution", "length_m"].sum() > 0
     outcome = what_if(analysis, plan, scratch=tmp_path / "scratch")
     after = outcome.kpis_after.iloc[0]
     assert after["villages_mobile_bb_pct"] == 100.0
