@@ -9,6 +9,7 @@ province passes its schema and that the other provinces' drawn gaps hold.
 from __future__ import annotations
 
 import hashlib
+import json
 import unicodedata
 from pathlib import Path
 
@@ -427,7 +428,7 @@ def test_progress_reports_every_step(tmp_path: Path) -> None:
     )
     assert [d for _, d, _ in seen] == list(range(1, len(seen) + 1))
     assert {t for _, _, t in seen} == {len(seen)}
-    assert seen[-1][0] == "writing roads"
+    assert seen[-1][0] == "synthetic speed tests"
 
 
 def test_bad_input_is_refused(tmp_path: Path, bd: tuple[DemoData, Workspace]) -> None:
@@ -452,11 +453,14 @@ def test_cli_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "villages" in out
     assert "sites" in out
     assert "synthetic" in out
+    assert " speed tests (synthetic" in out
     assert Workspace.open(target).config.plan == "binh-phuoc-2023-2025"
     assert main(["demo", str(target), "--province", "binh-phuoc"]) == 2
     assert "already a workspace" in capsys.readouterr().err
     assert main(["demo", str(target), "--province", "binh-phuoc", "--force", "--json"]) == 0
-    assert '"villages"' in capsys.readouterr().out
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["counts"]["villages"] > 0
+    assert summary["counts"]["speed_tests"] == Workspace.open(target).layer_counts()["speed_tests"] > 0
 
 
 @pytest.mark.parametrize("argv", [["--province", "ha-noi"], ["--seed", "-3"], ["--seed", "x"]])

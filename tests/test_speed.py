@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from coverage_gis.engine import compute, load
 from coverage_gis.errors import WorkspaceError
 from coverage_gis.io.speedtests import quadkeys_for_lonlat
+from coverage_gis.kpi import KPI_LABELS
 from coverage_gis.plans import load_plan
 from coverage_gis.scorecard import INSUFFICIENT_DATA
 from coverage_gis.speed import (
@@ -247,6 +248,9 @@ def test_scorecard_speed_rows(speed_ws: Workspace) -> None:
         8,
     )
     assert four_g["ci_low"] <= 45.0 <= four_g["ci_high"]
+    # Each measured row says what it measures, like the computed ones.
+    assert four_g["measures"] == "median download speed of mobile 4G tests (weighted by tests), Mbps"
+    assert card.loc["fixed_download_mbps", "measures"] == KPI_LABELS["fixed_download_mbps"]
     fixed = card.loc["fixed_download_mbps"]
     assert (fixed["status"], fixed["source"], fixed["sample_size"]) == ("no_data", INSUFFICIENT_DATA, 2)
     assert pd.isna(fixed["actual"])
@@ -267,6 +271,9 @@ def test_huế_share_of_fixed_lines_at_200_mbps(speed_ws: Workspace) -> None:
         settings=SETTINGS.model_copy(update={"min_tests": 2}),
     )
     assert (found.value, found.tests) == (50.0, 2)  # 250 of (150, 250) reaches 200 Mb/s
+    assert SPEED_MEASURES["fixed_lines_individuals_200mbps_pct"].label == (
+        "fixed tests with a download of at least 200 Mbps, % of fixed tests (weighted by tests)"
+    )
 
 
 def test_speed_kpis_entry_point(speed_ws: Workspace) -> None:

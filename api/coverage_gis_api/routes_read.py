@@ -209,7 +209,11 @@ def create_router(ctx: AppContext) -> APIRouter:
         responses={
             200: {
                 "model": VillagePage,
-                "content": {"application/geo+json": {}, "text/csv": {}},
+                "content": {
+                    "application/geo+json": {},
+                    "text/csv": {},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                },
                 "description": "a page of villages; `total` (and X-Total-Count) counts every match",
             }
         },
@@ -225,7 +229,7 @@ def create_router(ctx: AppContext) -> APIRouter:
         ] = None,
         limit: Limit = settings.default_page_size,
         offset: Offset = 0,
-        format: Annotated[Literal["json", "geojson", "csv"], Query()] = "json",
+        format: Annotated[Literal["json", "geojson", "csv", "xlsx"], Query()] = "json",
     ) -> Response:
         view = ctx.view()
         table = view.villages()
@@ -246,7 +250,7 @@ def create_router(ctx: AppContext) -> APIRouter:
             page,
             format,
             name=f"villages-rev{view.revision}",
-            allowed=("geojson", "csv"),
+            allowed=("geojson", "csv", "xlsx"),
             headers=_headers(view, total),
         )
 

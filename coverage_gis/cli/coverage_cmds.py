@@ -246,7 +246,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
         ]
         print_frame(shown, "table", title=title)
         print()
-        print("What the computed values measure:")
+        print("What the values measure:")
         for _, row in card[card["measures"].notna() & card["actual"].notna()].iterrows():
             print(f"  {row['indicator']} ({row['kpi']}): {row['measures']}")
         for _, unit in units.iterrows():
