@@ -32,7 +32,7 @@ from coverage_gis.models.terrain import ServerPlan, TerrainModel
 
 Bounds = tuple[float, float, float, float]
 #: Pixels per block of the raster loop.
-BLOCK_PIXELS = 1 << 18
+BLOCK_PIXELS = 1 << 16
 
 
 @dataclass(frozen=True)
