@@ -343,7 +343,8 @@ class TerrainModel:
         best_cell = np.full(x.size, -1, dtype=np.int64)
         if point.size:
             order = np.argsort(site, kind="stable")
-            grids = plan.grids(np.unique(site))
+            # The sites present, in order (a count, not a sort: site holds one entry per pixel).
+            grids = plan.grids(np.flatnonzero(np.bincount(site, minlength=len(plan.sites))))
             cells_of_site = np.split(
                 np.argsort(plan.site_of_cell, kind="stable"),
                 np.cumsum(np.bincount(plan.site_of_cell, minlength=len(plan.sites)))[:-1],
