@@ -164,7 +164,9 @@ def test_signal_overlay_routes(client: TestClient) -> None:
     )
     assert again.status_code == 304
     assert client.get("/overlays/signal/S2.png").status_code == 404
-    assert client.get("/overlays/signal.json").status_code == 422
+    # No site, no point: the site nearest the workspace's centre; half a point is an error.
+    assert client.get("/overlays/signal.json", params={"radius_m": 3000}).json()["site_id"] == "S1"
+    assert client.get("/overlays/signal.json", params={"lon": ORIGIN_LONLAT[0]}).status_code == 422
     assert (
         client.get("/overlays/signal.json", params={"site_id": "S1", "radius_m": 60_000}).status_code == 422
     )

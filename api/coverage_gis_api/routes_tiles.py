@@ -23,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from coverage_gis.engine import Analysis
-from coverage_gis.errors import LayerValidationError
+from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.live import ChangeResult
 from coverage_gis.tiles import MAX_ZOOM, TileCache, TileService, tilejson
 from coverage_gis.tiles.cache import CachedTile, content_etag
@@ -200,7 +200,10 @@ def create_router(
     )
     async def signal_overlay_meta(
         request: Request,
-        site_id: Annotated[str | None, Query(description="the site; else the one nearest lon/lat")] = None,
+        site_id: Annotated[
+            str | None,
+            Query(description="the site; else the one nearest lon/lat, else nearest the workspace's centre"),
+        ] = None,
         lon: Annotated[float | None, Query(ge=-180, le=180, description="with lat: nearest site")] = None,
         lat: Annotated[float | None, Query(ge=-90, le=90, description="with lon: nearest site")] = None,
         radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M, description="half side, metres")] = (
@@ -214,8 +217,13 @@ def create_router(
         """
         analysis, revision = await snapshot.get()
         if site_id is None:
+            if (lon is None) != (lat is None):
+                raise LayerValidationError("give both lon and lat (or site_id)", field="lon")
             if lon is None or lat is None:
-                raise LayerValidationError("give site_id, or lon and lat", field="site_id")
+                box = workspace_bounds(analysis)
+                if box is None:
+                    raise NotFound("the workspace has no villages or communes to find its centre")
+                lon, lat = 0.5 * (box[0] + box[2]), 0.5 * (box[1] + box[3])
             site_id = nearest_site(analysis.cells, lon, lat, analysis.metric_crs)
         chosen = site_id
         overlay = await run_in_threadpool(
