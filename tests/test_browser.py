@@ -404,17 +404,24 @@ def test_search_district_filter_and_language(browser: WebDriver) -> None:
     browser.find_element(By.ID, "gap-kind-mobile").click()
 
 
+def loaded_pngs(driver: WebDriver, path: str) -> int:
+    """PNGs under ``path`` the page has loaded (its resource timing entries)."""
+    return int(
+        driver.execute_script(
+            "return performance.getEntriesByType('resource')"
+            ".filter(e => e.name.includes(arguments[0]) && new URL(e.name).pathname.endsWith('.png')).length",
+            path,
+        )
+    )
+
+
 def test_coverage_overlay_loads(browser: WebDriver, screenshots: Path) -> None:
     browser.find_element(By.ID, "coverage-toggle").click()
     assert (
         browser.execute_script("return window.__map.getLayoutProperty('coverage', 'visibility')") == "visible"
     )
     wait_idle(browser)
-    loaded = browser.execute_script(
-        "return performance.getEntriesByType('resource')"
-        ".filter(e => e.name.includes('/tiles/coverage/') && e.name.endsWith('.png')).length"
-    )
-    assert loaded > 0
+    assert loaded_pngs(browser, "/tiles/coverage/") > 0
     assert browser.find_element(By.ID, "coverage-legend").is_displayed()
     browser.save_screenshot(str(screenshots / "web-map-coverage.png"))
     browser.find_element(By.ID, "coverage-toggle").click()
@@ -430,11 +437,7 @@ def test_signal_overlay_of_the_site_nearest_the_centre_draws(browser: WebDriver,
     assert len(meta["coordinates"]) == 4
     assert browser.execute_script("return !!window.__map.getLayer('signal')")
     wait_idle(browser)
-    loaded = browser.execute_script(
-        "return performance.getEntriesByType('resource')"
-        ".filter(e => e.name.includes('/overlays/signal/') && e.name.includes('.png')).length"
-    )
-    assert loaded > 0
+    assert loaded_pngs(browser, "/overlays/signal/") > 0
     assert browser.find_element(By.ID, "signal-info").is_displayed()
     assert browser.find_element(By.ID, "coverage-legend").is_displayed()
     browser.save_screenshot(str(screenshots / "web-map-signal.png"))
