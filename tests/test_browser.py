@@ -8,7 +8,8 @@ draws the proposed fiber routes, the 5G tab lists places, the district filter zo
 and outlines the district, popups close on tab and filter changes, search and the
 language toggle (and ``?lang=en``) work, the layer panel folds on a narrow window, the
 coverage overlay loads, the challenges overlay (``/v1/challenges``) is drawn with its
-evidence in the popups, and ``/docs`` renders Swagger UI.
+evidence in the popups, the signal overlay of the site nearest the map centre (terrain
+model raster) draws, and ``/docs`` renders Swagger UI.
 
 Offline: chromium resolves every host name to nothing (``--host-resolver-rules``) and
 every test ends by reading the DevTools network log: a request to anything but this
@@ -404,20 +405,52 @@ def test_search_district_filter_and_language(browser: WebDriver) -> None:
     browser.find_element(By.ID, "gap-kind-mobile").click()
 
 
+def loaded_pngs(driver: WebDriver, path: str) -> int:
+    """PNGs under ``path`` the page has loaded (its resource timing entries)."""
+    return int(
+        driver.execute_script(
+            "return performance.getEntriesByType('resource')"
+            ".filter(e => e.name.includes(arguments[0]) && new URL(e.name).pathname.endsWith('.png')).length",
+            path,
+        )
+    )
+
+
 def test_coverage_overlay_loads(browser: WebDriver, screenshots: Path) -> None:
     browser.find_element(By.ID, "coverage-toggle").click()
     assert (
         browser.execute_script("return window.__map.getLayoutProperty('coverage', 'visibility')") == "visible"
     )
     wait_idle(browser)
-    loaded = browser.execute_script(
-        "return performance.getEntriesByType('resource')"
-        ".filter(e => e.name.includes('/tiles/coverage/') && e.name.endsWith('.png')).length"
-    )
-    assert loaded > 0
+    assert loaded_pngs(browser, "/tiles/coverage/") > 0
     assert browser.find_element(By.ID, "coverage-legend").is_displayed()
     browser.save_screenshot(str(screenshots / "web-map-coverage.png"))
     browser.find_element(By.ID, "coverage-toggle").click()
+
+
+def test_signal_overlay_of_the_site_nearest_the_centre_draws(browser: WebDriver, screenshots: Path) -> None:
+    view = browser.execute_script(
+        "const c = window.__map.getCenter(); return [c.lng, c.lat, window.__map.getZoom()]"
+    )
+    browser.find_element(By.ID, "signal-toggle").click()
+    # The terrain raster is computed on the first request (seconds on a busy machine).
+    meta = wait_for(browser, lambda d: d.execute_script("return window.__signal"), 180.0)
+    assert len(meta["coordinates"]) == 4
+    assert browser.execute_script("return !!window.__map.getLayer('signal')")
+    wait_idle(browser)
+    assert loaded_pngs(browser, "/overlays/signal/") > 0
+    assert browser.find_element(By.ID, "signal-info").is_displayed()
+    assert browser.find_element(By.ID, "coverage-legend").is_displayed()
+    browser.save_screenshot(str(screenshots / "web-map-signal.png"))
+    # The overlay is what changes the map's pixels around the site.
+    assert changed_pixels(browser, ["signal"]) > 2000
+    browser.find_element(By.ID, "signal-toggle").click()
+    assert browser.execute_script("return window.__signal") is None
+    assert not browser.execute_script("return !!window.__map.getLayer('signal')")
+    browser.execute_script(
+        "window.__map.jumpTo({center: [arguments[0], arguments[1]], zoom: arguments[2]})", *view
+    )
+    wait_idle(browser)
 
 
 def test_ftth_tab_draws_the_proposed_routes_and_5g_tab_lists_places(

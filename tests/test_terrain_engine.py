@@ -15,7 +15,7 @@ import rasterio
 from coverage_gis.models import load_model_settings
 from coverage_gis.models.base import CellArrays
 from coverage_gis.models.terrain import TerrainModel
-from coverage_gis.terrain.engine import radial_layout
+from coverage_gis.terrain.engine import RadialGrid, radial_layout
 from coverage_gis.terrain.raster import signal_raster, write_signal_geotiff
 from tests.test_models_radius import make_cells, make_receivers
 from tests.test_models_terrain import METRIC, X0, Y0, write_dem
@@ -170,3 +170,28 @@ def test_radial_layout_keeps_evaluated_radials_within_one_arc() -> None:
         lowest = int(np.log2(a & -a)) if a else 10**6
         served = np.flatnonzero(level <= lowest)
         assert served.size == 0 or k_from[a] <= max(served.min(), 1)
+
+
+def test_radial_grid_lookup_is_bilinear_between_evaluated_samples() -> None:
+    # 8 radials, 5 samples of 30 m; from sample 2 on only every 2nd radial is evaluated
+    # (level 1), the others hold NaN there and must not be read.
+    n_radials, n_samples, step = 8, 5, 30.0
+    level = np.array([0, 0, 1, 1, 1], dtype=np.int64)
+    radial = np.arange(n_radials, dtype=np.float64)[:, None]
+    sample = np.arange(n_samples, dtype=np.float64)[None, :]
+    loss = (10.0 * sample + radial).astype(np.float32)
+    loss[1::2, 2:] = np.nan
+    ground = np.full((n_radials, n_samples), 5.0, dtype=np.float32)
+    grid = RadialGrid(0.0, 0.0, 0.0, step, level, loss, ground)
+    # Due north (radial 0) 45 m out: half-way between samples 1 (10) and 2 (20).
+    # Bearing 22.5° (radial 0.5) 15 m out: sample 0 gives 0.5, sample 1 gives 10.5.
+    # Bearing 67.5° (radial 1.5) 75 m out: samples 2 and 3 read radials 0 and 2 only,
+    # 1.5 / 2 of the way: 21.5 and 31.5, half-way 26.5.
+    bearing = np.radians([0.0, 22.5, 67.5])
+    dist = np.array([45.0, 15.0, 75.0])
+    got_loss, got_ground = grid.lookup(dist * np.sin(bearing), dist * np.cos(bearing))
+    np.testing.assert_allclose(got_loss, [15.0, 5.5, 26.5], atol=1e-9)
+    np.testing.assert_allclose(got_ground, 5.0)
+    # Beyond the last sample: the last sample of the bearing (radial 0: 40).
+    far_loss, _ = grid.lookup(np.array([0.0]), np.array([500.0]))
+    assert far_loss[0] == pytest.approx(40.0)

@@ -1,4 +1,4 @@
-"""Tile endpoints: vector tiles (MVT) of the workspace layers, TileJSON, coverage PNG tiles.
+"""Tile endpoints: vector tiles (MVT), TileJSON, coverage PNG tiles, signal overlays of sites.
 
 Routes only translate HTTP to :class:`coverage_gis.tiles.TileService` calls and back:
 content negotiation (gzip), conditional requests (ETag / ``If-None-Match`` → 304) and
@@ -16,15 +16,18 @@ import gzip
 import time
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from coverage_gis.engine import Analysis
+from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.live import ChangeResult
 from coverage_gis.tiles import MAX_ZOOM, TileCache, TileService, tilejson
-from coverage_gis.tiles.cache import CachedTile
+from coverage_gis.tiles.cache import CachedTile, content_etag
+from coverage_gis.tiles.signal import DEFAULT_RADIUS_M, MAX_RADIUS_M, SignalOverlay, nearest_site
 from coverage_gis.tiles.style import layer_attribution
 from coverage_gis.tiles.vector import TILE_LAYERS, VECTOR_LAYERS, workspace_bounds
 from coverage_gis_api.context import ServingContext
@@ -176,6 +179,77 @@ def create_router(
                     analysis, revision, tech, z, x, y, operator=operator, mode=mode, looked_up=True
                 )
             )
+        return tile_response(request, tile, "image/png", compressible=False)
+
+    def overlay_meta(request: Request, overlay: SignalOverlay) -> dict[str, Any]:
+        query = f"?radius_m={overlay.radius_m:g}"
+        return {
+            "site_id": overlay.site_id,
+            "radius_m": overlay.radius_m,
+            "pixel_m": overlay.pixel_m,
+            "coordinates": overlay.corners_lonlat,
+            "bounds": list(overlay.bounds_lonlat),
+            "served_pct": 100.0 * overlay.served_pixels / max(overlay.pixels, 1),
+            "url": f"{request.base_url}overlays/signal/{quote(overlay.site_id, safe='')}.png{query}",
+        }
+
+    @router.get(
+        "/overlays/signal.json",
+        summary="Signal overlay of one site under the terrain model: where its image lies",
+        response_model=dict[str, Any],
+    )
+    async def signal_overlay_meta(
+        request: Request,
+        site_id: Annotated[
+            str | None,
+            Query(description="the site; else the one nearest lon/lat, else nearest the workspace's centre"),
+        ] = None,
+        lon: Annotated[float | None, Query(ge=-180, le=180, description="with lat: nearest site")] = None,
+        lat: Annotated[float | None, Query(ge=-90, le=90, description="with lon: nearest site")] = None,
+        radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M, description="half side, metres")] = (
+            DEFAULT_RADIUS_M
+        ),
+    ) -> JSONResponse:
+        """The site, the image's four corners (NW, NE, SE, SW as lon/lat) and the PNG's URL.
+
+        The image is the best level of the site's on-air 3G/4G/5G cells under the terrain
+        model, coloured like the coverage tiles where it reaches the threshold.
+        """
+        analysis, revision = await snapshot.get()
+        if site_id is None:
+            if (lon is None) != (lat is None):
+                raise LayerValidationError("give both lon and lat (or site_id)", field="lon")
+            if lon is None or lat is None:
+                box = workspace_bounds(analysis)
+                if box is None:
+                    raise NotFound("the workspace has no villages or communes to find its centre")
+                lon, lat = 0.5 * (box[0] + box[2]), 0.5 * (box[1] + box[3])
+            site_id = nearest_site(analysis.cells, lon, lat, analysis.metric_crs)
+        chosen = site_id
+        overlay = await run_in_threadpool(
+            lambda: service.signal_overlay(analysis, revision, chosen, radius_m=radius_m)
+        )
+        return JSONResponse(overlay_meta(request, overlay), headers={"Cache-Control": "no-cache"})
+
+    @router.get(
+        "/overlays/signal/{site_id}.png",
+        summary="Signal overlay of one site under the terrain model (PNG)",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}}, 304: {"description": "not modified"}},
+    )
+    async def signal_overlay_png(
+        request: Request,
+        site_id: Annotated[str, Path(description="the site")],
+        radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M, description="half side, metres")] = (
+            DEFAULT_RADIUS_M
+        ),
+    ) -> Response:
+        """The image ``/overlays/signal.json`` describes (transparent where the level is below threshold)."""
+        analysis, revision = await snapshot.get()
+        overlay = await run_in_threadpool(
+            lambda: service.signal_overlay(analysis, revision, site_id, radius_m=radius_m)
+        )
+        tile = CachedTile(data=overlay.png, etag=content_etag(overlay.png), bbox=overlay.bounds_lonlat)
         return tile_response(request, tile, "image/png", compressible=False)
 
     @router.get(

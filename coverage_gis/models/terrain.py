@@ -37,6 +37,7 @@ map tiles use; see :mod:`coverage_gis.terrain.raster`.
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -276,9 +277,9 @@ class TerrainModel:
         """Best level over the cells at each point, dBm (NaN where none reaches), and its cell (-1).
 
         The level is the model's level whether or not it reaches the threshold; the
-        terrain part comes from each site's radial grid (nearest evaluated sample, at
-        most half a sample step along and half ``step_m`` across), computed once per
-        site and cached. Map tiles call this with their pixel centres.
+        terrain part comes from each site's radial grid (bilinear between the
+        evaluated samples around each point), computed once per site and cached.
+        Map tiles call this with their pixel centres.
         """
         x = np.asarray(x_m, dtype=np.float64).ravel()
         y = np.asarray(y_m, dtype=np.float64).ravel()
@@ -357,7 +358,8 @@ class TerrainModel:
         best_cell = np.full(x.size, -1, dtype=np.int64)
         if point.size:
             order = np.argsort(site, kind="stable")
-            grids = plan.grids(np.unique(site))
+            # The sites present, in order (a count, not a sort: site holds one entry per pixel).
+            grids = plan.grids(np.flatnonzero(np.bincount(site, minlength=len(plan.sites))))
             cells_of_site = np.split(
                 np.argsort(plan.site_of_cell, kind="stable"),
                 np.cumsum(np.bincount(plan.site_of_cell, minlength=len(plan.sites)))[:-1],
@@ -430,9 +432,15 @@ class ServerPlan:
         np.maximum.at(self.site_reach, site_of_cell, reach)
         self.receiver_height_m = receiver_height_m
         self._grids: dict[int, RadialGrid] = {}
+        # The blocks of a raster and the tiles of a view share a plan across threads.
+        self._lock = threading.Lock()
 
     def grids(self, site_index: IntArray) -> dict[int, RadialGrid]:
         """The radial grids of these sites (all missing ones computed in one batched pass)."""
+        with self._lock:
+            return self._grids_locked(site_index)
+
+    def _grids_locked(self, site_index: IntArray) -> dict[int, RadialGrid]:
         missing = [int(i) for i in site_index if int(i) not in self._grids]
         if missing:
             pick = np.asarray(missing, dtype=np.int64)
@@ -445,4 +453,4 @@ class ServerPlan:
             )
             found = self.model.engine.radial_grids(subset, self.site_reach[pick], self.receiver_height_m)
             self._grids.update(zip(missing, found, strict=True))
-        return self._grids
+        return dict(self._grids)

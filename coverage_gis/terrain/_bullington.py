@@ -25,7 +25,8 @@ Two implementations of the same equations:
   running maxima (transmitter side) and tangent queries on upper convex hulls kept
   incrementally (receiver side, and ``h_obs``); the smooth-earth loss has closed forms
   over a zero profile (the slopes are concave in distance); the line-of-sight ν_max
-  scans only the points whose clearance bounds allow ν > −0.78. Tests check it against
+  scans only the points whose clearance bounds allow ν > −0.78, skipping blocks of 16
+  whose running maximum height bounds their ν below the best found. Tests check it against
   :func:`profile_excess` on every prefix of random profiles.
 
 Distances are metres (``x_i = i · dx``), heights metres above sea level, ``lam`` the
@@ -42,6 +43,9 @@ from coverage_gis.terrain._jit import jit
 
 #: ν at and below which J(ν) is taken as 0 dB (P.526 eq. 31's validity limit).
 NU_MIN = -0.78
+#: Points per block of the running maxima that let the radial pass's line-of-sight
+#: scan skip blocks (see ``_los_numax``).
+LOS_BLOCK = 16
 
 
 @jit
@@ -301,27 +305,60 @@ def _smooth_bullington_db(
 
 @jit
 def _los_numax(
-    curved: np.ndarray, lo: int, hi: int, dx: float, d: float, hts: float, s: float, lam: float
+    curved: np.ndarray,
+    block_max: np.ndarray,
+    lo: int,
+    hi: int,
+    dx: float,
+    d: float,
+    hts: float,
+    s: float,
+    lam: float,
 ) -> float:
-    # max ν over points lo..hi below the direct ray (curvature-free frame). ν < 0 there,
-    # so the largest ν has the smallest c² / (x (d - x)) (c the clearance): compared by
-    # cross-multiplication, no square root or division per point.
+    # max ν over points lo..hi below the direct ray (curvature-free frame) when it is
+    # above NU_MIN (else some ν ≤ NU_MIN: J is 0 either way). ν < 0 there, so the
+    # largest ν has the smallest c² / (x (d - x)) (c the clearance): compared by
+    # cross-multiplication, no square root or division per point. Whole blocks of
+    # LOS_BLOCK points are skipped when a bound of their ν — their highest point
+    # (block_max) under the ray where it is lowest over the block, times the smallest
+    # Fresnel factor there — is below NU_MIN or the best ν found so far: those points
+    # cannot be the maximum, so the answer is the one a full scan gives.
     best_num = math.inf
     best_den = 1.0
     best_i = -1
+    best_nu = NU_MIN
     above = -math.inf
-    for i in range(lo, hi + 1):
-        xi = i * dx
-        c = curved[i] - hts - s * xi
-        if c >= 0.0:  # rounding at a grazing point: take it as it is
-            above = max(above, c * _fresnel(d, xi, lam))
-            continue
-        num = c * c
-        den = xi * (d - xi)
-        if num * best_den < best_num * den:
-            best_num = num
-            best_den = den
-            best_i = i
+    scale = math.sqrt(2.0 * d / lam)
+    # From the receiver end back: the highest ν is most often near it, which lets
+    # more blocks be skipped; "≤" keeps the first index among equal minima, as a
+    # forward scan with "<" does.
+    b = hi // LOS_BLOCK
+    while b >= 0 and (b + 1) * LOS_BLOCK > lo:
+        i0 = max(b * LOS_BLOCK, lo)
+        i1 = min(b * LOS_BLOCK + LOS_BLOCK - 1, hi)
+        b -= 1
+        x0 = i0 * dx
+        x1 = i1 * dx
+        c_ub = block_max[b + 1] - hts - min(s * x0, s * x1)
+        if c_ub < 0.0:
+            xm = min(max(0.5 * d, x0), x1)
+            nu_ub = c_ub * scale / math.sqrt(xm * (d - xm))
+            # A relative margin keeps rounding in the bound from skipping a tie.
+            if nu_ub < best_nu - 1e-9 * (1.0 - best_nu):
+                continue
+        for i in range(i1, i0 - 1, -1):
+            xi = i * dx
+            c = curved[i] - hts - s * xi
+            if c >= 0.0:  # rounding at a grazing point: take it as it is
+                above = max(above, c * _fresnel(d, xi, lam))
+                continue
+            num = c * c
+            den = xi * (d - xi)
+            if num * best_den <= best_num * den:
+                best_num = num
+                best_den = den
+                best_i = i
+                best_nu = max(best_nu, c * _fresnel(d, xi, lam))
     if best_i < 0:
         return above
     xb = best_i * dx
@@ -346,6 +383,7 @@ def radial_excess(
         curved[i] = g[i] - x * x * inv2a
     hull_c = np.empty(n_samples, dtype=np.int64)
     hull_p = np.empty(n_samples, dtype=np.int64)
+    block_max = np.full(n_samples // LOS_BLOCK + 1, -math.inf)
     n_c = 0
     n_p = 0
     u_max = -math.inf  # max (G_i - hts) / x_i: the transmitter's steepest ray, curved frame
@@ -369,6 +407,7 @@ def radial_excess(
             t_max = max(t_max, (g[i] - hts) / xi)
             n_c = _hull_push(hull_c, n_c, curved, i)
             n_p = _hull_push(hull_p, n_p, g, i)
+            block_max[i // LOS_BLOCK] = max(block_max[i // LOS_BLOCK], curved[i])
         if k < k_from:
             continue
         if k < 2:
@@ -394,7 +433,7 @@ def radial_excess(
             if m_r > 0.0:
                 q_r = (nu_cap / m_r) ** 2 * base
                 lo = max(lo, math.floor(d / (1.0 + q_r) / dx))
-            luc = knife_edge_db(_los_numax(curved, lo, hi, dx, d, hts, s, lam))
+            luc = knife_edge_db(_los_numax(curved, block_max, lo, hi, dx, d, hts, s, lam))
         else:
             luc = knife_edge_db(_bullington_point_nu(u_max, v, s, r_c - hts, d, lam))
         la = bullington_db(luc, d)

@@ -210,9 +210,39 @@ def _dlthx(z: np.ndarray, xn: int, step: float, x1: float, x2: float, buf: np.nd
     for j in range(n):
         s[j] -= line
         line += slope
-    ordered = np.sort(s)
-    # qtile(ka-1) is the ka-th largest, qtile(kb-1) the kb-th largest.
-    return float((ordered[n - ka] - ordered[n - kb]) / (1.0 - 0.8 * math.exp(-(x2 - x1) / 50e3)))
+    # qtile(ka-1) is the ka-th largest, qtile(kb-1) the kb-th largest: two order
+    # statistics, selected in place (no sort, no allocation; exact values either way).
+    upper = _select(s, n, n - ka)
+    lower = _select(s, n - ka, n - kb)
+    return float((upper - lower) / (1.0 - 0.8 * math.exp(-(x2 - x1) / 50e3)))
+
+
+@jit
+def _select(s: np.ndarray, n: int, rank: int) -> float:
+    # The value of rank ``rank`` (0 = smallest) of s[:n], by quickselect (Hoare
+    # partition, middle pivot); afterwards s[:rank] holds values ≤ it, in some order.
+    lo = 0
+    hi = n - 1
+    while lo < hi:
+        pivot = s[(lo + hi) // 2]
+        i = lo
+        j = hi
+        while i <= j:
+            while s[i] < pivot:
+                i += 1
+            while s[j] > pivot:
+                j -= 1
+            if i <= j:
+                s[i], s[j] = s[j], s[i]
+                i += 1
+                j -= 1
+        if rank <= j:
+            hi = j
+        elif rank >= i:
+            lo = i
+        else:
+            break
+    return float(s[rank])
 
 
 # --------------------------------------------------------------------------- lrprop + avar

@@ -5,7 +5,8 @@ pixels (default: the terrain sample step, 30 m) with
 :meth:`~coverage_gis.models.terrain.TerrainModel.best_signal_at`: each pixel centre
 takes the best level over the cells reaching it (best-server composition), NaN where
 none does, and the index of that cell. The work goes in blocks of pixels so memory
-stays bounded whatever the box; the terrain part of every site is a radial grid
+stays bounded whatever the box, and the blocks run in the model's worker threads
+(each writes its own rows); the terrain part of every site is a radial grid
 computed once and cached by the model, so re-rendering after a site edit recomputes
 that site only. :func:`write_signal_geotiff` writes the level band as a float32 GeoTIFF
 (NaN nodata, tiled, DEFLATE).
@@ -18,6 +19,7 @@ tile's pixel centres, say); :mod:`coverage_gis.tiles` does not call it yet (see
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,11 +28,11 @@ from affine import Affine
 from numpy.typing import NDArray
 
 from coverage_gis.models.base import CellArrays
-from coverage_gis.models.terrain import TerrainModel
+from coverage_gis.models.terrain import ServerPlan, TerrainModel
 
 Bounds = tuple[float, float, float, float]
 #: Pixels per block of the raster loop.
-BLOCK_PIXELS = 1 << 18
+BLOCK_PIXELS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -92,16 +94,39 @@ def signal_raster(
     level = np.full((rows, cols), np.nan, dtype=np.float32)
     best = np.full((rows, cols), -1, dtype=np.int32)
     xs = np.asarray(west + (np.arange(cols) + 0.5) * pixel, dtype=np.float64)
-    # One plan for all blocks: each site's radial grid is computed once per raster.
+    # One plan for all blocks: each site's radial grid is computed once per raster,
+    # before the blocks, which then only read it (in the model's worker threads).
     plan = model.server_plan(cells, receiver_height_m=receiver_height_m)
+    plan.grids(np.flatnonzero(_sites_reaching(plan, bounds_m)))
     block_rows = max(BLOCK_PIXELS // cols, 1)
-    for r0 in range(0, rows, block_rows):
+
+    def fill(r0: int) -> None:
         r1 = min(r0 + block_rows, rows)
         ys = np.asarray(north - (np.arange(r0, r1) + 0.5) * pixel, dtype=np.float64)
         got, cell = model.best_signal_on_grid(xs, ys, cells, plan=plan)
         level[r0:r1] = got
         best[r0:r1] = cell
+
+    starts = range(0, rows, block_rows)
+    if model.engine.workers == 1 or len(starts) == 1:
+        for r0 in starts:
+            fill(r0)
+    else:
+        # Blocks write disjoint rows: the raster does not depend on the thread count.
+        with ThreadPoolExecutor(max_workers=model.engine.workers) as pool:
+            for future in [pool.submit(fill, r0) for r0 in starts]:
+                future.result()
     return SignalRaster(level, best, Affine(pixel, 0.0, west, 0.0, -pixel, north), model.metric_crs)
+
+
+def _sites_reaching(plan: ServerPlan, bounds_m: Bounds) -> NDArray[np.bool_]:
+    # Sites whose reach meets the box (the others have no pixel in it).
+    west, south, east, north = bounds_m
+    near_x = np.clip(plan.sites.x_m, west, east)
+    near_y = np.clip(plan.sites.y_m, south, north)
+    return np.asarray(
+        np.hypot(plan.sites.x_m - near_x, plan.sites.y_m - near_y) <= plan.site_reach, dtype=np.bool_
+    )
 
 
 def write_signal_geotiff(raster: SignalRaster, path: Path) -> Path:

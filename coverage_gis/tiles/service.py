@@ -3,7 +3,8 @@
 Owns the glue a tile server needs between a changing analysis and the tile cache:
 which tile sources belong to which workspace revision (rebuilt lazily when the
 revision moves), the cache keys and bounding boxes of vector and coverage tiles, the
-gzip copy of vector tiles, and the rules that keep the cache honest: a revision change
+gzip copy of vector tiles, the signal overlays of single sites (kept per revision),
+and the rules that keep the cache honest: a revision change
 nobody reported a dirty box for empties the whole cache (a safety net: edits made
 through the live engine report their box and drop only the tiles they touch), and a
 tile rendered from a revision older than the latest reported one is served but not
@@ -15,6 +16,7 @@ from __future__ import annotations
 import gzip
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -31,11 +33,15 @@ from coverage_gis.tiles.mercator import (
     tile_bounds_lonlat,
 )
 from coverage_gis.tiles.raster import CoverageRenderer, transparent_png
+from coverage_gis.tiles.signal import SignalOverlay, site_signal_overlay, terrain_model_for
 from coverage_gis.tiles.vector import BUFFER, EXTENT, TILE_LAYERS, VECTOR_LAYERS, VectorTileSet
 
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
+    from coverage_gis.models.terrain import TerrainModel
 
+#: Signal overlays kept per revision (each a PNG of up to a few MB).
+SIGNAL_OVERLAYS = 8
 #: gzip level of vector tiles: level 6 is within a few percent of 9 on MVT at a
 #: fraction of the time.
 GZIP_LEVEL = 6
@@ -48,6 +54,8 @@ class _RevisionState:
     vectors: VectorTileSet
     _renderer: CoverageRenderer | None = None
     _hillshade: HillshadeRenderer | None = None
+    _terrain: TerrainModel | None = None
+    _overlays: OrderedDict[tuple[str, float | None], SignalOverlay] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def renderer(self) -> CoverageRenderer:
@@ -64,6 +72,28 @@ class _RevisionState:
             if self._hillshade is None and path is not None:
                 self._hillshade = HillshadeRenderer(path, map_style().hillshade)
             return self._hillshade
+
+    def terrain(self) -> TerrainModel:
+        """The terrain model of this revision (one per revision, so its per-site cache is shared)."""
+        with self._lock:
+            if self._terrain is None:
+                self._terrain = terrain_model_for(self.analysis.model, self.analysis.ws)
+            return self._terrain
+
+    def signal_overlay(self, site_id: str, radius_m: float | None) -> SignalOverlay:
+        """A site's signal overlay (the last :data:`SIGNAL_OVERLAYS` are kept)."""
+        key = (site_id, radius_m)
+        with self._lock:
+            found = self._overlays.get(key)
+            if found is not None:
+                self._overlays.move_to_end(key)
+                return found
+        made = site_signal_overlay(self.terrain(), self.analysis.cells, site_id, radius_m=radius_m)
+        with self._lock:
+            self._overlays[key] = made
+            while len(self._overlays) > SIGNAL_OVERLAYS:
+                self._overlays.popitem(last=False)
+        return made
 
 
 class TileService:
@@ -330,6 +360,21 @@ class TileService:
 
         fetch = self.render_missing if looked_up else self._cached
         return fetch(key, tile_bounds_lonlat(z, x, y), render, revision=revision, compress=False)
+
+    def signal_overlay(
+        self, analysis: Analysis, revision: int, site_id: str, *, radius_m: float | None = None
+    ) -> SignalOverlay:
+        """The signal overlay of one site under the terrain model (see :mod:`coverage_gis.tiles.signal`).
+
+        Raises
+        ------
+        NotFound
+            The site has no on-air 3G/4G/5G cell, or the workspace has no DEM.
+        """
+        self.observe(revision)
+        state = self.state(analysis, revision)
+        with self._renders:
+            return state.signal_overlay(site_id, radius_m)
 
     @staticmethod
     def layers() -> tuple[str, ...]:

@@ -6,7 +6,7 @@
  * and number formats by default, English on the toggle.
  *
  * Browser tests rely on: #map, #gap-list li[data-id], #gap-search, #district-filter,
- * #lang-toggle, #coverage-toggle, .gap-kind[data-kind], #layers-panel, and
+ * #lang-toggle, #coverage-toggle, #signal-toggle, .gap-kind[data-kind], #layers-panel, and
  * window.__mapReady (true once the map has loaded and gone idle and the gap list is
  * rendered). The language comes from ?lang=vi|en, else the last choice, else Vietnamese.
  *
@@ -36,6 +36,8 @@
       export_xlsx: "Excel",
       layers: "Lớp bản đồ",
       coverage_layer: "Vùng phủ sóng (mô hình)",
+      signal_layer: "Tín hiệu trạm gần tâm bản đồ (mô hình địa hình)",
+      signal_info: (site, km, pct) => `Trạm ${site}, bán kính ${km} km, ${pct} điểm ảnh đạt ngưỡng`,
       all_operators: "Mọi nhà mạng",
       all_techs: "3G/4G/5G",
       mode_signal: "Cường độ",
@@ -141,6 +143,8 @@
       export_xlsx: "Excel",
       layers: "Map layers",
       coverage_layer: "Coverage (model)",
+      signal_layer: "Signal of the site nearest the map centre (terrain model)",
+      signal_info: (site, km, pct) => `Site ${site}, radius ${km} km, ${pct} of pixels at threshold`,
       all_operators: "All operators",
       all_techs: "3G/4G/5G",
       mode_signal: "Signal",
@@ -721,9 +725,11 @@
     const meta = coverageMeta();
     const box = document.getElementById("coverage-legend");
     const on = document.getElementById("coverage-toggle").checked;
-    box.hidden = !on || !meta;
-    if (!meta || !on) return;
-    if (document.getElementById("coverage-mode").value === "operator") {
+    // The signal overlay of a site uses the same ramp: the legend shows while either is on.
+    const signalOn = document.getElementById("signal-toggle").checked;
+    box.hidden = !(on || signalOn) || !meta;
+    if (!meta || !(on || signalOn)) return;
+    if (on && document.getElementById("coverage-mode").value === "operator") {
       box.innerHTML = `<div class="legend-items">${Object.entries(meta.operators)
         .filter(([name]) => name !== "shared")
         .map(([name, colour]) => `<span><span class="swatch" style="background:${escapeHtml(colour)}"></span>${escapeHtml(legendLabel(name))}</span>`)
@@ -756,6 +762,48 @@
     renderCoverageLegend();
   }
 
+  // ---- signal overlay of one site (terrain model raster, /overlays/signal.json) ---------
+  function removeSignal() {
+    const map = state.map;
+    if (map && map.getLayer("signal")) map.removeLayer("signal");
+    if (map && map.getSource("signal")) map.removeSource("signal");
+    state.signal = null;
+    window.__signal = null;
+  }
+  async function updateSignal() {
+    const on = document.getElementById("signal-toggle").checked;
+    const info = document.getElementById("signal-info");
+    removeSignal();
+    info.hidden = true;
+    renderCoverageLegend();
+    if (!on || !state.map) return;
+    const map = state.map;
+    const centre = map.getCenter();
+    let meta;
+    try {
+      meta = await getJSON(`/overlays/signal.json?lon=${centre.lng}&lat=${centre.lat}`);
+    } catch (err) {
+      info.textContent = String(err.message || err);
+      info.hidden = false;
+      return;
+    }
+    if (!document.getElementById("signal-toggle").checked) return;
+    removeSignal();
+    // Absolute, so that transformRequest recognises our own URL and adds the API key.
+    map.addSource("signal", { type: "image", url: new URL(meta.url, window.location.href).href, coordinates: meta.coordinates });
+    const before = state.style.metadata["covgis:overlay_before"];
+    map.addLayer({ id: "signal", type: "raster", source: "signal", paint: { "raster-fade-duration": 0 } },
+      map.getLayer(before) ? before : undefined);
+    const [west, south, east, north] = meta.bounds;
+    map.fitBounds([[west, south], [east, north]], {
+      padding: { top: 30, bottom: 30, right: 60, left: panelWidth() + 30 }, duration: 0,
+    });
+    state.signal = meta;
+    window.__signal = meta;
+    info.textContent = t("signal_info", meta.site_id, fmtNumber(meta.radius_m / 1000, 1), fmtPct(meta.served_pct));
+    info.hidden = false;
+    renderCoverageLegend();
+  }
   // ---- GeoJSON overlays (layers/map_style.yaml "overlays") ------------------------------
   function overlayMeta(name) {
     const all = (state.style && state.style.metadata && state.style.metadata["covgis:overlays"]) || {};
@@ -953,6 +1001,7 @@
     for (const id of ["coverage-toggle", "coverage-tech", "coverage-operator", "coverage-mode"]) {
       document.getElementById(id).addEventListener("change", updateCoverage);
     }
+    document.getElementById("signal-toggle").addEventListener("change", updateSignal);
   }
 
   async function main() {

@@ -1,0 +1,73 @@
+"""Compiled lookup of a radial grid at points: terrain loss and ground height at any offset.
+
+A :class:`~coverage_gis.terrain.engine.RadialGrid` holds values on radials every
+``2π / n`` turns, sample ``k`` at ``k · step``; at sample ``k`` only the radials that
+are multiples of ``span = 2**level[k]`` are evaluated. A point at distance ``r`` and
+bearing ``θ`` from the site lies between samples ``k0 = ⌊r / step⌋`` and ``k0 + 1``
+and, on each, between two evaluated radials: the value is bilinear in (bearing,
+distance) between those four evaluated samples. Points beyond the last sample take
+the last sample of their bearing (interpolated across).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from coverage_gis.terrain._jit import jit
+
+
+@jit
+def _across(values: np.ndarray, k: int, turn: float, n_radials: int, span: int) -> float:
+    # Value on sample k at the bearing turn · n_radials (in radial units), linear
+    # between the two evaluated radials (multiples of span) around it.
+    pos = turn / span
+    a0 = math.floor(pos)
+    t = pos - a0
+    r0 = (a0 * span) % n_radials
+    r1 = (r0 + span) % n_radials
+    v0 = values[r0, k]
+    if t == 0.0:
+        return float(v0)
+    return float(v0 + (values[r1, k] - v0) * t)
+
+
+@jit
+def lookup_points(
+    dx: np.ndarray,
+    dy: np.ndarray,
+    step: float,
+    level: np.ndarray,
+    loss: np.ndarray,
+    ground: np.ndarray,
+    out_loss: np.ndarray,
+    out_ground: np.ndarray,
+) -> None:
+    """Bilinear loss and ground of the grid at each offset (east ``dx``, north ``dy``) from the site."""
+    n_radials, n_samples = loss.shape
+    last = n_samples - 1
+    for p in range(dx.shape[0]):
+        dist = math.hypot(dx[p], dy[p]) / step
+        bearing = math.atan2(dx[p], dy[p])
+        if bearing < 0.0:
+            bearing += 2.0 * math.pi
+        turn = bearing / (2.0 * math.pi) * n_radials
+        if dist >= last:
+            k0 = last
+            tk = 0.0
+        else:
+            k0 = int(dist)
+            tk = dist - k0
+        span0 = 1 << level[k0]
+        l0 = _across(loss, k0, turn, n_radials, span0)
+        g0 = _across(ground, k0, turn, n_radials, span0)
+        if tk == 0.0:
+            out_loss[p] = l0
+            out_ground[p] = g0
+            continue
+        span1 = 1 << level[k0 + 1]
+        l1 = _across(loss, k0 + 1, turn, n_radials, span1)
+        g1 = _across(ground, k0 + 1, turn, n_radials, span1)
+        out_loss[p] = l0 + (l1 - l0) * tk
+        out_ground[p] = g0 + (g1 - g0) * tk
