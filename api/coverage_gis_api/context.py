@@ -309,9 +309,9 @@ class AppContext:
 
     @property
     def keys(self) -> KeyRing:
-        """The workspace's API keys (reread when ``workspace.yaml`` changes)."""
+        """The workspace's API keys (reread when its stored settings change)."""
         if self._keys is None:
-            self._keys = KeyRing(self.live.workspace.path)
+            self._keys = KeyRing(self.live.workspace)
         return self._keys
 
     @property

@@ -1,4 +1,4 @@
-"""Declaring commands: every ``covgis`` command works on a workspace folder ``WS``."""
+"""Declaring commands: every ``covgis`` command works on a workspace ``WS`` (a folder or a database URL)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from coverage_gis.storage.base import is_database_location
+
 if TYPE_CHECKING:
     # Generic only in the type stubs: argparse's class cannot be subscripted at run time.
     Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
+def workspace_location(text: str) -> str | Path:
+    """A ``WS`` argument: a ``postgresql://`` URL as given, anything else a folder path."""
+    return text if is_database_location(text) else Path(text)
+
+
 def workspace_command(
     sub: Subcommands, name: str, func: Callable[[argparse.Namespace], int], **parser_options: Any
 ) -> argparse.ArgumentParser:
-    """A subcommand whose first argument is the workspace folder ``WS`` and that runs ``func``.
+    """A subcommand whose first argument is the workspace ``WS`` and that runs ``func``.
 
+    ``WS`` is a folder or a ``postgresql://`` URL (:func:`workspace_location`).
     ``parser_options`` (``help``, ``description``) go to ``add_parser``.
     """
     parser = sub.add_parser(name, **parser_options)
-    parser.add_argument("workspace", type=Path, metavar="WS")
+    parser.add_argument(
+        "workspace", type=workspace_location, metavar="WS", help="workspace folder or postgresql:// URL"
+    )
     parser.set_defaults(func=func)
     return parser
 

@@ -51,9 +51,9 @@ from shapely.geometry.base import BaseGeometry
 from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS, BBox
 from coverage_gis.errors import Conflict, NotFound, WorkspaceError
-from coverage_gis.layers import LayerSchema, get_schema
+from coverage_gis.layers import get_schema
 from coverage_gis.revisions import RevisionRecord, revision_rows
-from coverage_gis.storage.base import ROW_EDITED_LAYERS, ROW_KEYS, Record, empty_layer
+from coverage_gis.storage.base import ROW_EDITED_LAYERS, ROW_KEYS, Record, empty_layer, typed_layer
 
 _BUSY_TIMEOUT_S = 5.0
 #: How long a write waits to switch a file still in rollback-journal mode to WAL.
@@ -368,7 +368,7 @@ class _Reader:
             frame = gpd.GeoDataFrame(
                 frame, geometry=gpd.GeoSeries(missing, index=frame.index), crs=STORAGE_CRS
             )
-        return _restore_types(frame, schema)
+        return typed_layer(frame, schema)
 
 
 @dataclass(frozen=True)
@@ -537,34 +537,12 @@ class GeoPackageStorage:
                 path.unlink(missing_ok=True)
 
 
-def _restore_types(frame: pd.DataFrame, schema: LayerSchema) -> pd.DataFrame:
-    """Undo what the GeoPackage round trip loses (nullable bools and ints come back as floats)."""
-    for spec in schema.fields:
-        if spec.name not in frame:
-            frame[spec.name] = pd.Series([spec.default] * len(frame), index=frame.index, dtype=object)
-            continue
-        col = frame[spec.name]
-        if spec.type == "bool":
-            if col.isna().any():
-                frame[spec.name] = col.astype("boolean")
-            else:
-                frame[spec.name] = col.astype(bool)
-        elif spec.type == "int":
-            frame[spec.name] = col.astype("Int64") if col.isna().any() else col.astype("int64")
-        elif spec.type == "float":
-            frame[spec.name] = col.astype("float64")
-        else:
-            frame[spec.name] = col.astype(object).where(col.notna(), None)
-    ordered = schema.field_names + (["geometry"] if schema.has_geometry else [])
-    return frame[ordered]
-
-
 def _write_frame(path: Path, layer: str, frame: pd.DataFrame) -> None:
     schema = get_schema(layer)
     out = frame.copy()
     for spec in schema.fields:
         # GDAL has no nullable bool/int column type; nullable columns travel as float
-        # and _restore_types turns them back.
+        # and typed_layer turns them back.
         if spec.type in ("bool", "int") and str(out[spec.name].dtype) in ("boolean", "Int64"):
             out[spec.name] = out[spec.name].astype("float64")
     for spec in schema.fields:
