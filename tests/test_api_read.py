@@ -102,6 +102,7 @@ def test_villages_list_and_paging(client: TestClient) -> None:
     assert v1["operators"] == "Viettel,VNPT"
     assert v1["commune_name"] == "Xã Thử Nghiệm"
     assert v1["province_2025"] == "98"
+    assert v1["admin_2025_method"] is None  # the fixture's commune does not say
     assert v1["lon"] == pytest.approx(lonlat(1000, 0)[0])
 
     page = client.get("/v1/villages", params={"limit": 1, "offset": 1})
@@ -224,7 +225,16 @@ def test_kpis(client: TestClient) -> None:
     rows = list(
         load_workbook(io.BytesIO(response.content), read_only=True).active.iter_rows(values_only=True)
     )
-    assert rows[1][list(rows[0]).index("villages")] == 3
+    header = [str(h) for h in rows[0]]
+    assert rows[1][header.index("villages: villages (thôn, làng, ấp, bản…) in the unit")] == 3
+    # Spreadsheet headers say what is measured; the name comes first.
+    assert any(
+        h.startswith("population_mobile_bb_pct: population share") and "2009 census" in h for h in header
+    )
+    assert any(h.startswith("households_ftth_pct: households passed") for h in header)
+    csv_header = next(csv.reader(io.StringIO(client.get("/v1/kpis", params={"format": "csv"}).text)))
+    assert csv_header[:3] == ["level", "code", "name"]
+    assert csv_header[3:] == header[3:]
 
 
 def test_kpi_history_and_revisions(client: TestClient) -> None:
@@ -254,6 +264,26 @@ def test_scorecard(client: TestClient) -> None:
     assert {"target", "actual", "status"} <= set(body["rows"][0])
     assert client.get("/v1/scorecard", params={"plan": "no-such-plan"}).status_code == 404
     assert client.get("/v1/scorecard", params={"plan": "../etc/passwd"}).status_code == 422
+    # Each computed row says what it measures; the 2025 province of the plan's province
+    # (Bình Định, 52) is not in this workspace, so there is none.
+    mobile = next(r for r in body["rows"] if r["kpi"] == "villages_mobile_bb_pct")
+    assert mobile["measures"].startswith("village share")
+    assert body["units_2025"] == []
+
+
+def test_kpi_fields_say_what_they_measure(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    fields = schemas["KpiRow"]["properties"]
+    assert set(fields) >= {"villages_mobile_bb_pct", "operator_bts_shared_pct", "partial"}
+    assert all(field.get("description") for field in fields.values())
+    assert "2009 census" in fields["population_mobile_bb_pct"]["description"]
+    assert "households passed" in fields["households_ftth_pct"]["description"]
+    assert "per operator BTS" in fields["operator_bts_shared_pct"]["description"]
+    village = schemas["Village"]["properties"]
+    assert "split_nearest" in village["admin_2025_method"]["description"]
+    row = client.get("/v1/kpis", params={"level": "province_2025"}).json()["items"][0]
+    # The fixture's communes carry no national totals: whether 98 is whole is unknown.
+    assert (row["code"], row["partial"], row["villages_2025_inferred"]) == ("98", None, 0)
 
 
 def test_coverage_point(client: TestClient) -> None:

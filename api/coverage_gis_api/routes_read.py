@@ -21,6 +21,8 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from coverage_gis.coverage import coverage_at_point
 from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound
+from coverage_gis.kpi import labelled_headers
+from coverage_gis.scorecard import plan_units_2025
 from coverage_gis_api.context import AppContext, WorkspaceView
 from coverage_gis_api.errors import InvalidField
 from coverage_gis_api.export import json_response, records, records_json, render
@@ -315,6 +317,11 @@ def create_router(ctx: AppContext) -> APIRouter:
         "/v1/kpis",
         tags=["kpis"],
         summary="KPIs per admin unit of one level (either hierarchy)",
+        description=(
+            "Each field of a row says what it measures (village share, population share of the 2009 "
+            "census, households passed, site sharing per site or per operator BTS, partial 2025 units). "
+            "CSV and XLSX headers read `name: what it measures`."
+        ),
         response_model=None,
         responses={
             200: {
@@ -339,8 +346,9 @@ def create_router(ctx: AppContext) -> APIRouter:
         if format == "json":
             body = f'{{"level":"{level}","items":{records_json(table)}}}'
             return Response(body, media_type="application/json", headers=_headers(view, len(table)))
+        # Spreadsheet headers say what each column measures (``name: label``).
         return render(
-            table,
+            table.set_axis(labelled_headers(table.columns), axis=1),
             format,
             name=f"kpis-{level}-rev{view.revision}",
             allowed=("csv", "xlsx"),
@@ -393,11 +401,13 @@ def create_router(ctx: AppContext) -> APIRouter:
         view = ctx.view()
         chosen = view.analysis.plan(plan)
         card = view.cached(f"scorecard:{chosen.id}", lambda: view.analysis.scorecard(chosen.id))
+        units = view.cached(f"units_2025:{chosen.id}", lambda: plan_units_2025(chosen, view.analysis.inputs))
         payload = {
             "plan": chosen.id,
             "province_code": chosen.province_code,
             "title_en": chosen.title_en,
             "rows": records(card),
+            "units_2025": records(units),
         }
         return json_response(payload, headers=_headers(view))
 

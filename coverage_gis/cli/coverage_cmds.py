@@ -17,9 +17,10 @@ from coverage_gis.cli._output import add_format_flags, print_frame, print_json, 
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, compute, load
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.gaps import GAP_KINDS
-from coverage_gis.kpi import operator_kpis
+from coverage_gis.kpi import KPI_LABELS, labelled_headers, operator_kpis, partial_notes
 from coverage_gis.models import MODEL_NAMES
 from coverage_gis.revisions import kpi_snapshot
+from coverage_gis.scorecard import plan_units_2025
 from coverage_gis.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -36,9 +37,12 @@ _KPI_TABLE_COLUMNS = [
     "households_ftth_pct",
     "sites",
     "sites_shared_pct",
+    "operator_bts_shared_pct",
     "sites_5g",
     "pois_5g_pct",
 ]
+#: Extra columns of the 2025 levels' table: how the units were built and whether they are whole.
+_KPI_2025_COLUMNS = ["villages_2025_inferred", "pop_2009_present_pct", "partial"]
 _GAP_TABLE_COLUMNS = [
     "rank",
     "id",
@@ -165,10 +169,31 @@ def cmd_kpi(args: argparse.Namespace) -> int:
         kpis = _analysis(args.workspace).kpis(levels=[args.level])
     if args.code:
         kpis = kpis[kpis["code"] == args.code]
-    if args.fmt == "table" and not args.all_columns:
-        kpis = kpis[_KPI_TABLE_COLUMNS]
-    print_frame(kpis, args.fmt, title=f"KPIs by {args.level}")
+    if args.fmt == "csv":
+        print_frame(kpis.set_axis(labelled_headers(kpis.columns), axis=1), "csv")
+        return 0
+    if args.fmt == "table":
+        notes = partial_notes(kpis)
+        if not args.all_columns:
+            extra = _KPI_2025_COLUMNS if args.level.endswith("_2025") else []
+            # Snapshots of older revisions (--at) may lack the newer columns.
+            kpis = kpis[[c for c in (*_KPI_TABLE_COLUMNS, *extra) if c in kpis]]
+        print_frame(kpis, "table", title=f"KPIs by {args.level}")
+        _print_legend(kpis.columns)
+        for note in notes:
+            print(f"note: {note}")
+        return 0
+    print_frame(kpis, args.fmt)
     return 0
+
+
+def _print_legend(columns: Any) -> None:
+    """What each KPI column shown measures."""
+    print()
+    print("What the columns measure:")
+    for col in columns:
+        if col in KPI_LABELS and col not in ("level", "code", "name"):
+            print(f"  {col}: {KPI_LABELS[col]}")
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
@@ -185,8 +210,16 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     analysis = _analysis(args.workspace)
     plan = analysis.plan(args.plan)
     card = analysis.scorecard(plan.id, indicators_csv=args.indicators)
+    units = plan_units_2025(plan, analysis.inputs)
     if args.fmt == "json":
-        print_json({"plan": plan.id, "province_code": plan.province_code, "indicators": records(card)})
+        print_json(
+            {
+                "plan": plan.id,
+                "province_code": plan.province_code,
+                "indicators": records(card),
+                "units_2025": records(units),
+            }
+        )
         return 0
     if args.fmt == "table":
         met = int((card["status"] == "met").sum())
@@ -194,7 +227,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
             f"{plan.title_en} ({plan.id}): {met} met, {int((card['status'] == 'not_met').sum())} not met, "
             f"{int((card['status'] == 'no_data').sum())} no data"
         )
-        card = card[
+        shown = card[
             [
                 "indicator",
                 "label_en",
@@ -207,7 +240,23 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
                 "sample_size",
             ]
         ]
-        print_frame(card, "table", title=title)
+        print_frame(shown, "table", title=title)
+        print()
+        print("What the computed values measure:")
+        for _, row in card[card["measures"].notna() & card["actual"].notna()].iterrows():
+            print(f"  {row['indicator']} ({row['kpi']}): {row['measures']}")
+        for _, unit in units.iterrows():
+            whole = (
+                f"partial: this workspace holds {float(unit['pop_2009_present_pct']):.1f} % of its 2009 "
+                "census population"
+                if unit["partial"] is True
+                else "whole in this workspace"
+                if unit["partial"] is False
+                else "whole population unknown"
+            )
+            print(
+                f"note: since the 2025 reform the province lies in {unit['name']} ({unit['code']}), {whole}"
+            )
         return 0
     print_frame(card, args.fmt)
     return 0
