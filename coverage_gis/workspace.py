@@ -69,6 +69,7 @@ __all__ = [
 
 T = TypeVar("T")
 
+_EPOCH = "1970-01-01T00:00:00+00:00"
 #: Seconds a writer waits for another writer before giving up with Conflict.
 DEFAULT_LOCK_TIMEOUT_S = 10.0
 
@@ -157,12 +158,7 @@ class Workspace:
                 raise WorkspaceError(f"{home.location} is already a workspace")
             home.close()
             return cls.open(location)
-        if isinstance(home, FolderHome):
-            if home.folder.exists() and any(home.folder.iterdir()):
-                raise WorkspaceError(f"{home.folder} exists and is not empty; choose a new folder")
-            home.folder.mkdir(parents=True, exist_ok=True)
-        elif storage.exists():
-            raise WorkspaceError(f"{home.location} already holds layers; choose an empty database")
+        _make_room(home, storage)
         config = WorkspaceConfig.from_mapping(
             {
                 "name": name or _default_name(location),
@@ -175,6 +171,46 @@ class Workspace:
         ws = cls(home, storage, config)
         ws.save_config()
         return ws
+
+    def copy_to(self, location: str | Path, *, fixed_timestamp: str | None = None) -> Workspace:
+        """Copy this workspace, whole, to a new ``location`` (a folder or an empty database).
+
+        The settings document, every layer (in the order they were written, with the
+        revision log) and every file are copied as they are: a folder's workspace loaded
+        into a database and dumped back gives the same content. The layers are read in
+        one snapshot, so a copy never mixes revisions. ``fixed_timestamp`` is written as
+        the layers' write time (the copy is then reproducible byte for byte). The
+        settings are written last: a copy that failed half-way is not a workspace.
+
+        Raises
+        ------
+        WorkspaceError
+            ``location`` already holds a workspace or layers (a folder: is not empty).
+        """
+        home, storage = self._backend(location)
+        try:
+            home.prepare(create=True)
+            if home.read_settings() is not None:
+                raise WorkspaceError(f"{home.location} is already a workspace; choose a new one")
+            _make_room(home, storage)
+            text = self.home.read_settings()
+            assert text is not None  # an opened workspace has its settings
+            with self.snapshot() as snap:
+                layers = {name: snap.read_layer(name) for name in snap.layer_names()}
+            copy = Workspace(home, storage, self.config.model_copy())
+            with copy.lock():
+                for name in self.file_names():
+                    path = self.file_path(name)
+                    if path is not None and path.is_file():
+                        home.install_file(name, path)
+                if layers:
+                    storage.replace_layers(layers, fixed_timestamp=fixed_timestamp)
+                home.write_settings(text)
+            copy.reload_config()
+            return copy
+        except BaseException:
+            home.close()
+            raise
 
     @classmethod
     def open(cls, location: str | Path) -> Workspace:
@@ -378,6 +414,13 @@ class Workspace:
         """False when the latest revision changed inputs without recomputing coverage."""
         return self.storage.coverage_is_current()
 
+    def last_change_time(self) -> str:
+        """When the workspace last changed: its latest revision's time, else when it was created."""
+        revisions = self.read_layer("revisions", missing_ok=True)
+        if len(revisions):
+            return str(revisions.sort_values("revision")["time"].iloc[-1])
+        return self.config.created or _EPOCH
+
     def snapshot(self) -> contextlib.AbstractContextManager[Snapshot]:
         """Reads of several layers that belong to one revision (``snapshot.revision``)."""
         return self.storage.snapshot()
@@ -443,6 +486,16 @@ def _settings_source(home: WorkspaceHome) -> str:
     if isinstance(home, FolderHome):
         return str(home.folder / CONFIG_NAME)
     return f"{home.location} (settings)"
+
+
+def _make_room(home: WorkspaceHome, storage: WorkspaceStorage) -> None:
+    """Make the folder of a new workspace; refuse a non-empty folder or a database with layers."""
+    if isinstance(home, FolderHome):
+        if home.folder.exists() and any(home.folder.iterdir()):
+            raise WorkspaceError(f"{home.folder} exists and is not empty; choose a new folder")
+        home.folder.mkdir(parents=True, exist_ok=True)
+    elif storage.exists():
+        raise WorkspaceError(f"{home.location} already holds layers; choose an empty database")
 
 
 def _default_name(location: str | Path) -> str:

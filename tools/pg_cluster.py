@@ -144,7 +144,9 @@ class Cluster:
         if self._user is not None:
             log.touch()
             shutil.chown(log, self._user)
-        done = self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(log), "-w", "-t", "60", "start")
+        done = self._run(
+            "pg_ctl", "-D", str(self.data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"
+        )
         if done.returncode != 0:
             tail = log.read_text(errors="replace")[-2000:] if log.is_file() else ""
             raise RuntimeError(f"pg_ctl start failed: {done.stderr.strip()}\n{tail}")

@@ -87,8 +87,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     )
     ws.write_layers({"communes": communes, "commune_parts_2025": boundaries.parts}, source="data/boundaries")
     print(
-        f"created {ws.location}: {len(communes)} communes ({len(boundaries.parts)} parts of communes the 2025 "
-        f"reform split), metric CRS {ws.metric_crs}"
+        f"created {ws.location}: {len(communes)} communes "
+        f"({len(boundaries.parts)} parts of communes the 2025 reform split), metric CRS {ws.metric_crs}"
     )
     return 0
 

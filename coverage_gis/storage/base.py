@@ -32,6 +32,7 @@ import geopandas as gpd
 import pandas as pd
 
 from coverage_gis.crs import STORAGE_CRS, BBox
+from coverage_gis.errors import WorkspaceError
 from coverage_gis.layers import LayerSchema
 from coverage_gis.revisions import RevisionRecord
 
@@ -43,9 +44,37 @@ Record = Mapping[str, Any]
 DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
 
 
+#: Environment variable naming the PostGIS workspace when no location is given.
+DATABASE_URL_ENV = "COVGIS_DATABASE_URL"
+
+
 def is_database_location(location: str | Path) -> bool:
     """Whether ``location`` names a PostgreSQL database (``postgresql://…``) rather than a folder."""
     return isinstance(location, str) and location.startswith(DATABASE_URL_SCHEMES)
+
+
+def resolve_location(location: str | Path | None, environ: Mapping[str, str]) -> str | Path:
+    """The workspace a location names: a ``postgresql://`` URL as given, any other text a folder.
+
+    Without a location, the database named by ``COVGIS_DATABASE_URL`` in ``environ``.
+
+    Raises
+    ------
+    WorkspaceError
+        No location and no ``COVGIS_DATABASE_URL``, or that variable is not a database URL.
+    """
+    if location is None or location == "":
+        url = environ.get(DATABASE_URL_ENV, "").strip()
+        if not url:
+            raise WorkspaceError(
+                f"no workspace given: name a folder or a postgresql:// URL, or set {DATABASE_URL_ENV}"
+            )
+        if not is_database_location(url):
+            raise WorkspaceError(f"{DATABASE_URL_ENV} must be a postgresql:// URL, not {url!r}")
+        return url
+    if isinstance(location, Path):
+        return location
+    return location if is_database_location(location) else Path(location)
 
 
 #: Files a workspace may hold beside its layers (names inside a workspace folder).

@@ -501,7 +501,8 @@ class PostGISStorage:
     # -- schema ---------------------------------------------------------------------------
     def migrate(self) -> list[str]:
         """Apply missing migrations (``covgis db init``); returns the versions applied."""
-        with self._connection() as conn:
+        # A connection of its own (not the pool's): an unreachable server fails at once.
+        with self._connect() as conn:
             return migrate(conn)
 
     def prepare(self, *, create: bool) -> None:
@@ -512,7 +513,7 @@ class PostGISStorage:
 
     def check_schema(self) -> None:
         """Raise :class:`WorkspaceError` unless every shipped migration is applied."""
-        with self._connection() as conn:
+        with self._connect() as conn:
             applied = applied_migrations(conn)
         missing = [m.name for m in migrations() if m.version not in applied]
         if missing:
