@@ -11,6 +11,7 @@ PostGIS cases are skipped, saying why, only when no PostgreSQL server is install
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import itertools
@@ -30,6 +31,7 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from coverage_gis.crs import lonlat_to_metric, metric_to_lonlat
+from coverage_gis.engine import compute
 from coverage_gis.workspace import Workspace
 
 METRIC = "EPSG:32649"
@@ -184,9 +186,17 @@ class PostgresServer:
         self.cluster = cluster
         self._names = itertools.count()
 
-    def new_database(self, template: str = _TEMPLATE_DB) -> str:
+    def new_database(self, template: str = _TEMPLATE_DB, *, name: str | None = None) -> str:
         """A new database (a copy of ``template``: PostGIS and the schema, no workspace); its URL."""
-        return str(self.cluster.create_database(f"t{os.getpid()}_{next(self._names)}", template=template))
+        name = name or f"t{os.getpid()}_{next(self._names)}"
+        return str(self.cluster.create_database(name, template=template))
+
+    def has_database(self, name: str) -> bool:
+        import psycopg
+
+        with psycopg.connect(self.cluster.url(), autocommit=True) as conn:
+            row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        return row is not None
 
     def drop(self, url: str) -> None:
         self.cluster.drop_database(url.rsplit("/", 1)[-1])
@@ -361,3 +371,61 @@ def places_ws(new_location: Callable[[str], Any]) -> Iterator[Workspace]:
     ws.write_layers(tiny_with_places(), source="tiny fixture with places")
     yield ws
     ws.close()
+
+
+# -- the API tests' workspace ------------------------------------------------------------------------
+def make_workspace(path: Path) -> Workspace:
+    """The conftest fixture's workspace at ``path``, with its coverage computed (revision 1).
+
+    The first workspace made in a test session is kept as a template; later ones are
+    copies of it (building and computing one costs about a second).
+    """
+    global _TEMPLATE
+    if _TEMPLATE is None or not (_TEMPLATE / "workspace.yaml").is_file():
+        folder = tempfile.mkdtemp(prefix="covgis-api-template-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = Path(folder) / "ws"
+        ws = Workspace.create(template, metric_crs=METRIC, provinces=["99"], name="ws")
+        ws.write_layers(tiny_layers(), source="tiny fixture")
+        compute(ws)  # stores coverage as revision 1
+        _TEMPLATE = template
+    shutil.copytree(_TEMPLATE, path, ignore=shutil.ignore_patterns(".workspace.lock"))
+    return Workspace.open(path)
+
+
+_TEMPLATE: Path | None = None
+_DB_TEMPLATE = "covgis_api_template"
+
+
+def _database_template(server: PostgresServer) -> str:
+    """The name of a database holding :func:`make_workspace`'s workspace (made once per session)."""
+    if not server.has_database(_DB_TEMPLATE):
+        url = server.new_database(name=_DB_TEMPLATE)
+        ws = Workspace.create(url, metric_crs=METRIC, provinces=["99"], name="ws")
+        ws.write_layers(tiny_layers(), source="tiny fixture")
+        compute(ws)
+        ws.close()  # a template database must have no connections
+    return _DB_TEMPLATE
+
+
+def api_workspace(backend: str, folder: Path, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    """:func:`make_workspace`'s workspace on ``backend`` (a copy of a template database for PostGIS)."""
+    if backend == "gpkg":
+        ws = make_workspace(folder)
+        yield ws
+        ws.close()
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database(template=_database_template(server))
+    ws = Workspace.open(url)
+    try:
+        yield ws
+    finally:
+        ws.close()
+        server.drop(url)
+
+
+@pytest.fixture
+def api_ws(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    """The API tests' workspace (revision 1) on this test's backend."""
+    yield from api_workspace(backend, tmp_path / "ws", request)

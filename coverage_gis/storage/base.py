@@ -27,6 +27,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import geopandas as gpd
 import pandas as pd
@@ -51,6 +52,16 @@ DATABASE_URL_ENV = "COVGIS_DATABASE_URL"
 def is_database_location(location: str | Path) -> bool:
     """Whether ``location`` names a PostgreSQL database (``postgresql://…``) rather than a folder."""
     return isinstance(location, str) and location.startswith(DATABASE_URL_SCHEMES)
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its password (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def resolve_location(location: str | Path | None, environ: Mapping[str, str]) -> str | Path:

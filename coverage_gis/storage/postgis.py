@@ -40,7 +40,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import geopandas as gpd
 import numpy as np
@@ -61,6 +60,7 @@ from coverage_gis.storage.base import (
     Record,
     empty_layer,
     is_database_location,
+    redact_url,
     typed_layer,
 )
 from coverage_gis.storage.ddl import GEOMETRY_COLUMN, GEOMETRY_TYPES, KEY_COLUMN, SRID, migrations, quote
@@ -75,16 +75,6 @@ _MIGRATION_LOCK_KEY = _WRITER_LOCK_KEY ^ 1
 #: Connections one storage object keeps at most (a server's threads share them).
 _POOL_SIZE = 8
 _POOL_MAX_IDLE_S = 60.0
-
-
-def redact_url(url: str) -> str:
-    """``url`` without its password (for messages and logs)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def cache_root() -> Path:
