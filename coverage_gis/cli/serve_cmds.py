@@ -22,6 +22,8 @@ from coverage_gis.workspace import Workspace
 if TYPE_CHECKING:
     from coverage_gis.cli._args import Subcommands
 
+#: Seconds uvicorn's supervisor waits for a worker's health-check answer before restarting it.
+_WORKER_HEALTHCHECK_S = 120
 _ROLE_HELP = f"planner | operator:<{'|'.join(NAMED_OPERATORS)}> | admin"
 
 
@@ -124,6 +126,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             reload=args.reload,
             workers=None if args.reload else args.workers,
+            # A worker's start loads the whole workspace (seconds of work that may hold
+            # the GIL): the supervisor must not take the missing answers for a hang.
+            timeout_worker_healthcheck=_WORKER_HEALTHCHECK_S,
         )
         return 0
     uvicorn.run(create_app(settings), host=args.host, port=args.port)
