@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -138,6 +139,31 @@ class Snapshot(LayerReader, Protocol):
     def coverage_is_current(self) -> bool:
         """False when the latest revision changed inputs without recomputing coverage."""
         ...
+
+
+class SnapshotReader(LayerReader, Protocol):
+    """What a backend reads a snapshot's layers through (one open read transaction)."""
+
+    def coverage_is_current(self) -> bool:
+        """False when the latest revision changed inputs without recomputing coverage."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReaderSnapshot:
+    """The :class:`Snapshot` both backends yield: a reader inside one read transaction and its revision."""
+
+    reader: SnapshotReader
+    revision: int
+
+    def layer_names(self) -> list[str]:
+        return self.reader.layer_names()
+
+    def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
+        return self.reader.read_layer(name, missing_ok=missing_ok)
+
+    def coverage_is_current(self) -> bool:
+        return self.reader.coverage_is_current()
 
 
 class RowEditor(Protocol):

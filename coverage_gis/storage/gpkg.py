@@ -36,7 +36,6 @@ import sqlite3
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,14 @@ from coverage_gis.crs import STORAGE_CRS, BBox
 from coverage_gis.errors import Conflict, NotFound, WorkspaceError
 from coverage_gis.layers import get_schema
 from coverage_gis.revisions import RevisionRecord, revision_rows
-from coverage_gis.storage.base import ROW_EDITED_LAYERS, ROW_KEYS, Record, empty_layer, typed_layer
+from coverage_gis.storage.base import (
+    ROW_EDITED_LAYERS,
+    ROW_KEYS,
+    ReaderSnapshot,
+    Record,
+    empty_layer,
+    typed_layer,
+)
 
 _BUSY_TIMEOUT_S = 5.0
 #: How long a write waits to switch a file still in rollback-journal mode to WAL.
@@ -371,23 +377,6 @@ class _Reader:
         return typed_layer(frame, schema)
 
 
-@dataclass(frozen=True)
-class _Snapshot:
-    """Reads of one GeoPackage inside one SQLite read transaction, tagged with its revision."""
-
-    reader: _Reader
-    revision: int
-
-    def layer_names(self) -> list[str]:
-        return self.reader.layer_names()
-
-    def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
-        return self.reader.read_layer(name, missing_ok=missing_ok)
-
-    def coverage_is_current(self) -> bool:
-        return self.reader.coverage_is_current()
-
-
 class GeoPackageStorage:
     """A workspace's layers in one GeoPackage file (see the module docstring).
 
@@ -451,10 +440,10 @@ class GeoPackageStorage:
             return reader.coverage_is_current()
 
     @contextlib.contextmanager
-    def snapshot(self) -> Iterator[_Snapshot]:
+    def snapshot(self) -> Iterator[ReaderSnapshot]:
         with self._read() as reader:
             # The first read pins the transaction's view of the file.
-            yield _Snapshot(reader, reader.revision())
+            yield ReaderSnapshot(reader, reader.revision())
 
     # -- writes -------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -37,7 +37,6 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +56,7 @@ from coverage_gis.layers import FieldSchema, LayerSchema, get_schema
 from coverage_gis.revisions import RevisionRecord, revision_rows
 from coverage_gis.storage.base import (
     ROW_EDITED_LAYERS,
+    ReaderSnapshot,
     Record,
     empty_layer,
     is_database_location,
@@ -285,23 +285,6 @@ class _Reader:
 def _max_revision(conn: psycopg.Connection[Any]) -> int:
     row = conn.execute('SELECT COALESCE(MAX("revision"), 0) FROM "revisions"').fetchone()
     return int(row[0]) if row else 0
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """Reads of one ``REPEATABLE READ`` transaction, tagged with its revision."""
-
-    reader: _Reader
-    revision: int
-
-    def layer_names(self) -> list[str]:
-        return self.reader.layer_names()
-
-    def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
-        return self.reader.read_layer(name, missing_ok=missing_ok)
-
-    def coverage_is_current(self) -> bool:
-        return self.reader.coverage_is_current()
 
 
 # -- writes -------------------------------------------------------------------------------------
@@ -552,10 +535,10 @@ class PostGISStorage:
             return reader.coverage_is_current()
 
     @contextlib.contextmanager
-    def snapshot(self) -> Iterator[_Snapshot]:
+    def snapshot(self) -> Iterator[ReaderSnapshot]:
         with self._read() as reader:
             # The first query of a REPEATABLE READ transaction fixes what it sees.
-            yield _Snapshot(reader, reader.revision())
+            yield ReaderSnapshot(reader, reader.revision())
 
     # -- writes ---------------------------------------------------------------------------
     @contextlib.contextmanager
