@@ -166,6 +166,44 @@ class ReaderSnapshot:
         return self.reader.coverage_is_current()
 
 
+class CountingReader(SnapshotReader, Protocol):
+    """A backend's reader inside one read transaction, with the counts and bounds storages report."""
+
+    def count(self, name: str) -> int:
+        """Rows of a present layer."""
+        ...
+
+    def bounds(self, name: str) -> BBox | None:
+        """Lon/lat bounds of a present layer with geometry; None when empty or absent."""
+        ...
+
+
+class ReadsInTransactions:
+    """The reads of a :class:`WorkspaceStorage`, each in a read transaction of its own.
+
+    A backend subclasses it and provides :meth:`_read` (one read transaction's reader).
+    """
+
+    def _read(self) -> AbstractContextManager[CountingReader]:
+        raise NotImplementedError
+
+    def layer_names(self) -> list[str]:
+        with self._read() as reader:
+            return reader.layer_names()
+
+    def layer_counts(self) -> dict[str, int]:
+        with self._read() as reader:
+            return {name: reader.count(name) for name in reader.layer_names()}
+
+    def layer_bounds(self, name: str) -> BBox | None:
+        with self._read() as reader:
+            return reader.bounds(name)
+
+    def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
+        with self._read() as reader:
+            return reader.read_layer(name, missing_ok=missing_ok)
+
+
 class RowEditor(Protocol):
     """Row-level writes inside one transaction (see :meth:`WorkspaceStorage.edit`)."""
 

@@ -56,6 +56,7 @@ from coverage_gis.storage.base import (
     ROW_EDITED_LAYERS,
     ROW_KEYS,
     ReaderSnapshot,
+    ReadsInTransactions,
     Record,
     empty_layer,
     typed_layer,
@@ -377,7 +378,7 @@ class _Reader:
         return typed_layer(frame, schema)
 
 
-class GeoPackageStorage:
+class GeoPackageStorage(ReadsInTransactions):
     """A workspace's layers in one GeoPackage file (see the module docstring).
 
     Parameters
@@ -414,22 +415,6 @@ class GeoPackageStorage:
             raise WorkspaceError(f"{self.path}: cannot read the GeoPackage ({exc})") from None
         finally:
             conn.close()
-
-    def layer_names(self) -> list[str]:
-        with self._read() as reader:
-            return reader.layer_names()
-
-    def layer_counts(self) -> dict[str, int]:
-        with self._read() as reader:
-            return {name: reader.count(name) for name in reader.layer_names()}
-
-    def layer_bounds(self, name: str) -> BBox | None:
-        with self._read() as reader:
-            return reader.bounds(name)
-
-    def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
-        with self._read() as reader:
-            return reader.read_layer(name, missing_ok=missing_ok)
 
     def revision(self) -> int:
         with self._read() as reader:

@@ -57,6 +57,7 @@ from coverage_gis.revisions import RevisionRecord, revision_rows
 from coverage_gis.storage.base import (
     ROW_EDITED_LAYERS,
     ReaderSnapshot,
+    ReadsInTransactions,
     Record,
     empty_layer,
     is_database_location,
@@ -395,7 +396,7 @@ def _mark_written(conn: psycopg.Connection[Any], names: Iterable[str], written_a
 
 
 # -- the storage ------------------------------------------------------------------------------
-class PostGISStorage:
+class PostGISStorage(ReadsInTransactions):
     """A workspace in one PostgreSQL/PostGIS database (see the module docstring).
 
     Implements both :class:`~coverage_gis.storage.base.WorkspaceStorage` (layers) and
@@ -509,22 +510,6 @@ class PostGISStorage:
     def exists(self) -> bool:
         with self._read() as reader:
             return bool(reader.layer_names())
-
-    def layer_names(self) -> list[str]:
-        with self._read() as reader:
-            return reader.layer_names()
-
-    def layer_counts(self) -> dict[str, int]:
-        with self._read() as reader:
-            return {name: reader.count(name) for name in reader.layer_names()}
-
-    def layer_bounds(self, name: str) -> BBox | None:
-        with self._read() as reader:
-            return reader.bounds(name)
-
-    def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
-        with self._read() as reader:
-            return reader.read_layer(name, missing_ok=missing_ok)
 
     def revision(self) -> int:
         with self._connection() as conn:
