@@ -6,11 +6,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_WS ?= demo-ws
 PORT   ?= 8000
+PGDATA_DIR ?= .pgdata
+WORKERS ?= 2
 
-.PHONY: demo test lint format bench clean help
+.PHONY: demo serve-postgis test lint format bench clean help
 
 help:
 	@echo "make demo   build the Bình Định demo workspace, compute, print scorecard and gaps, serve the map"
+	@echo "make serve-postgis  the same demo on a local PostgreSQL + PostGIS cluster ($(PGDATA_DIR)), $(WORKERS) API workers"
 	@echo "make test   run the test suite (default, fast)"
 	@echo "make lint   ruff, ruff format --check, mypy --strict"
 	@echo "make bench  run the benchmark scripts in bench/"
@@ -29,6 +32,15 @@ demo: $(STAMP)
 	$(BIN)/covgis gaps $(DEMO_WS) --kind ftth
 	$(BIN)/covgis map $(DEMO_WS) --out gaps.html
 	$(BIN)/covgis serve $(DEMO_WS) --port $(PORT)
+
+# A throw-away cluster in $(PGDATA_DIR) (tools/pg_cluster.py; `python tools/pg_cluster.py stop
+# $(PGDATA_DIR)` stops it), the Bình Định demo in its database, the API with $(WORKERS) workers.
+serve-postgis: $(STAMP)
+	@url=$$($(BIN)/python tools/pg_cluster.py start $(PGDATA_DIR)) && \
+	$(BIN)/covgis db init "$$url" && \
+	{ $(BIN)/covgis layers "$$url" >/dev/null 2>&1 || $(BIN)/covgis demo "$$url" --province binh-dinh; } && \
+	$(BIN)/covgis compute "$$url" && \
+	$(BIN)/covgis serve "$$url" --port $(PORT) --workers $(WORKERS)
 
 test: $(STAMP)
 	$(BIN)/pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc

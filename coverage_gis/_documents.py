@@ -35,6 +35,11 @@ def read_yaml(path: Path, *, what: str = "file") -> Any:
         raise LayerValidationError(f"not UTF-8 text: {exc}", source=source) from None
     except OSError as exc:
         raise LayerValidationError(f"cannot read {what}: {exc.strerror}", source=source) from None
+    return parse_yaml_text(text, source=source)
+
+
+def parse_yaml_text(text: str, *, source: str) -> Any:
+    """The parsed YAML ``text``; errors name ``source``."""
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -40,15 +40,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from coverage_gis.errors import LayerValidationError, NotFound, PermissionDenied
+from coverage_gis.errors import LayerValidationError, NotFound, PermissionDenied, WorkspaceError
 from coverage_gis.vocabulary import NAMED_OPERATORS
-from coverage_gis.workspace import CONFIG_NAME, Workspace, WorkspaceConfig
+from coverage_gis.workspace import Workspace, WorkspaceConfig
 
 #: Every role a key can have.
 ROLE_NAMES: tuple[str, ...] = ("planner", "admin", *(f"operator:{op}" for op in NAMED_OPERATORS))
@@ -140,7 +139,7 @@ def add_key(ws: Workspace, name: str, role: str) -> tuple[str, str]:
 
 def list_keys(ws: Workspace) -> list[dict[str, str]]:
     """Every key's id, name, role and creation time (never the hash), from the file on disk."""
-    fresh = Workspace.open(ws.path).config
+    fresh = ws.read_config()
     return [{k: str(r.get(k, "")) for k in ("id", "name", "role", "created")} for r in _records(fresh)]
 
 
@@ -159,24 +158,26 @@ def revoke_key(ws: Workspace, key_id: str) -> None:
 
 @dataclass
 class KeyRing:
-    """The keys of one workspace folder, reread when its ``workspace.yaml`` changes.
+    """The keys of one workspace, reread when its stored settings change.
 
-    So ``covgis keys add`` works against a running server without a restart, while a
-    request does not parse the settings file each time. One per server.
+    So ``covgis keys add`` works against a running server without a restart (whatever
+    process adds the key, and for a folder or a database alike), while a request does
+    not parse the settings each time. One per server.
     """
 
-    path: Path
-    _stamp: tuple[int, int] | None = field(default=None, repr=False)
+    workspace: Workspace
+    _stamp: Hashable = field(default=None, repr=False)
     _keys: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def _by_id(self) -> dict[str, dict[str, Any]]:
         try:
-            stat = (self.path / CONFIG_NAME).stat()
-        except OSError:
+            stamp = self.workspace.settings_stamp()
+        except (OSError, WorkspaceError):
             return {}
-        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp is None:
+            return {}
         if stamp != self._stamp:
-            keys = {str(r.get("id")): r for r in _records(Workspace.open(self.path).config)}
+            keys = {str(r.get("id")): r for r in _records(self.workspace.read_config())}
             self._stamp, self._keys = stamp, keys
         return self._keys
 
@@ -202,7 +203,7 @@ class KeyRing:
 
 def authenticate(ws: Workspace, secret: str) -> Principal | None:
     """The principal a secret opens in ``ws`` (read from disk now), or None."""
-    return KeyRing(ws.path).authenticate(secret)
+    return KeyRing(ws).authenticate(secret)
 
 
 def _operators(cells: Iterable[Mapping[str, Any]]) -> set[str]:

@@ -53,7 +53,7 @@ def read_inputs(ws: Workspace, snapshot: LayerReader | None = None) -> InputLaye
     """
     layers = InputLayers.read(snapshot if snapshot is not None else ws)
     if layers.villages.empty:
-        raise NotFound(f"{ws.path}: no villages; import a villages layer or run `covgis demo`")
+        raise NotFound(f"{ws.location}: no villages; import a villages layer or run `covgis demo`")
     return layers
 
 

@@ -1,9 +1,28 @@
-"""Shared fixtures: a tiny hand-checkable network (3 villages, 2 sites) in a workspace."""
+"""Shared fixtures: a tiny hand-checkable network (3 villages, 2 sites) in a workspace.
+
+Workspaces are made on a storage backend: ``backend`` is ``gpkg`` (a folder) unless a
+test module or test is marked ``@pytest.mark.backends`` (then it runs on ``gpkg`` and
+``postgis``; ``@pytest.mark.backends("gpkg")`` limits one test). PostGIS workspaces live
+in a throw-away PostgreSQL cluster started once per session (``tools/pg_cluster.py``),
+one database per workspace made from a template that already has the schema; the
+PostGIS cases are skipped, saying why, only when no PostgreSQL server is installed
+(``COVGIS_REQUIRE_POSTGIS=1``, as CI sets, turns that into a failure).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import atexit
+import hashlib
+import importlib.util
+import itertools
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -12,6 +31,7 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from coverage_gis.crs import lonlat_to_metric, metric_to_lonlat
+from coverage_gis.engine import compute
 from coverage_gis.workspace import Workspace
 
 METRIC = "EPSG:32649"
@@ -133,11 +153,144 @@ def tiny() -> dict[str, pd.DataFrame]:
     return tiny_layers()
 
 
+# -- storage backends --------------------------------------------------------------------------------
+BACKENDS = ("gpkg", "postgis")
+ROOT = Path(__file__).resolve().parents[1]
+_TEMPLATE_DB = "covgis_template"
+
+
+def _pg_cluster_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("pg_cluster", ROOT / "tools" / "pg_cluster.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["pg_cluster"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "backends(*names): run on each storage backend (default: gpkg and postgis)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is not None and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", marker.args or BACKENDS, indirect=True)
+
+
+class PostgresServer:
+    """The session's PostgreSQL cluster: a new database per workspace, dropped after the test."""
+
+    def __init__(self, cluster: Any) -> None:
+        self.cluster = cluster
+        self._names = itertools.count()
+
+    def new_database(self, template: str = _TEMPLATE_DB, *, name: str | None = None) -> str:
+        """A new database (a copy of ``template``: PostGIS and the schema, no workspace); its URL."""
+        name = name or f"t{os.getpid()}_{next(self._names)}"
+        return str(self.cluster.create_database(name, template=template))
+
+    def has_database(self, name: str) -> bool:
+        import psycopg
+
+        with psycopg.connect(self.cluster.url(), autocommit=True) as conn:
+            row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        return row is not None
+
+    def drop(self, url: str) -> None:
+        self.cluster.drop_database(url.rsplit("/", 1)[-1])
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throw-away PostgreSQL + PostGIS server for the session (skipped when none is installed)."""
+    module = _pg_cluster_module()
+    bindir = module.find_bindir()
+    reason = (
+        "no PostgreSQL server binaries (initdb) found; install postgresql and postgis (see .ci/run)"
+        if bindir is None
+        else module.postgis_missing(bindir)
+    )
+    if reason is not None:
+        if os.environ.get("COVGIS_REQUIRE_POSTGIS") == "1":
+            pytest.fail(f"COVGIS_REQUIRE_POSTGIS=1 but {reason}")
+        pytest.skip(reason)
+    folder = Path(tempfile.mkdtemp(prefix="covgis-pg-"))
+    cluster = module.Cluster(folder, bindir)
+    try:
+        cluster.start()
+        from coverage_gis.storage.postgis import PostGISStorage
+
+        template = PostGISStorage(cluster.create_database(_TEMPLATE_DB))
+        template.migrate()
+        template.close()
+        yield PostgresServer(cluster)
+    finally:
+        cluster.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
-def tiny_ws(tmp_path: Path) -> Workspace:
-    ws = Workspace.create(tmp_path / "ws", metric_crs=METRIC, provinces=["99"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage backend workspaces of this test are made on (``gpkg`` unless parametrised)."""
+    return str(getattr(request, "param", "gpkg"))
+
+
+@pytest.fixture
+def new_location(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[[str], Any]]:
+    """``new_location(name)``: where to make a new workspace on this test's backend.
+
+    A folder under ``tmp_path``, or the URL of a new empty database (dropped afterwards).
+    """
+    if backend == "gpkg":
+        yield lambda name: tmp_path / name
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    made: list[str] = []
+
+    def make(_name: str) -> str:
+        made.append(server.new_database())
+        return made[-1]
+
+    yield make
+    for url in made:
+        server.drop(url)
+
+
+def workspace_digest(ws: Workspace) -> str:
+    """A digest of everything a workspace stores: the GeoPackage's bytes, or a database's contents.
+
+    For a database: every present layer (values and geometries, in row order), the
+    settings document and the files.
+    """
+    if ws.backend == "gpkg":
+        return hashlib.sha256(ws.gpkg_path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(str(ws.home.read_settings()).encode())
+    with ws.snapshot() as snap:
+        for name in snap.layer_names():
+            frame = snap.read_layer(name)
+            digest.update(name.encode())
+            values = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).astype(object)
+            digest.update(values.to_csv(index=False).encode())
+            if "geometry" in frame:
+                digest.update(b"".join(g.wkb if g is not None else b"-" for g in frame.geometry))
+    for name in ws.file_names():
+        path = ws.file_path(name)
+        digest.update(name.encode() + (path.read_bytes() if path is not None else b""))
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def tiny_ws(new_location: Callable[[str], Any]) -> Iterator[Workspace]:
+    ws = Workspace.create(new_location("ws"), metric_crs=METRIC, provinces=["99"])
     ws.write_layers(tiny_layers(), source="tiny fixture")
-    return ws
+    yield ws
+    ws.close()
 
 
 @pytest.fixture
@@ -215,7 +368,66 @@ def tiny_with_places() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture
-def places_ws(tmp_path: Path) -> Workspace:
-    ws = Workspace.create(tmp_path / "places", metric_crs=METRIC, provinces=["99"])
+def places_ws(new_location: Callable[[str], Any]) -> Iterator[Workspace]:
+    ws = Workspace.create(new_location("places"), metric_crs=METRIC, provinces=["99"])
     ws.write_layers(tiny_with_places(), source="tiny fixture with places")
-    return ws
+    yield ws
+    ws.close()
+
+
+# -- the API tests' workspace ------------------------------------------------------------------------
+def make_workspace(path: Path) -> Workspace:
+    """The conftest fixture's workspace at ``path``, with its coverage computed (revision 1).
+
+    The first workspace made in a test session is kept as a template; later ones are
+    copies of it (building and computing one costs about a second).
+    """
+    global _TEMPLATE
+    if _TEMPLATE is None or not (_TEMPLATE / "workspace.yaml").is_file():
+        folder = tempfile.mkdtemp(prefix="covgis-api-template-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = Path(folder) / "ws"
+        ws = Workspace.create(template, metric_crs=METRIC, provinces=["99"], name="ws")
+        ws.write_layers(tiny_layers(), source="tiny fixture")
+        compute(ws)  # stores coverage as revision 1
+        _TEMPLATE = template
+    shutil.copytree(_TEMPLATE, path, ignore=shutil.ignore_patterns(".workspace.lock"))
+    return Workspace.open(path)
+
+
+_TEMPLATE: Path | None = None
+_DB_TEMPLATE = "covgis_api_template"
+
+
+def _database_template(server: PostgresServer) -> str:
+    """The name of a database holding :func:`make_workspace`'s workspace (made once per session)."""
+    if not server.has_database(_DB_TEMPLATE):
+        url = server.new_database(name=_DB_TEMPLATE)
+        ws = Workspace.create(url, metric_crs=METRIC, provinces=["99"], name="ws")
+        ws.write_layers(tiny_layers(), source="tiny fixture")
+        compute(ws)
+        ws.close()  # a template database must have no connections
+    return _DB_TEMPLATE
+
+
+def api_workspace(backend: str, folder: Path, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    """:func:`make_workspace`'s workspace on ``backend`` (a copy of a template database for PostGIS)."""
+    if backend == "gpkg":
+        ws = make_workspace(folder)
+        yield ws
+        ws.close()
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database(template=_database_template(server))
+    ws = Workspace.open(url)
+    try:
+        yield ws
+    finally:
+        ws.close()
+        server.drop(url)
+
+
+@pytest.fixture
+def api_ws(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    """The API tests' workspace (revision 1) on this test's backend."""
+    yield from api_workspace(backend, tmp_path / "ws", request)

@@ -7,12 +7,9 @@ neither (planned site S2 would serve it; fiber is 5 km away). One commune, provi
 
 from __future__ import annotations
 
-import atexit
 import csv
 import io
 import json
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,40 +19,17 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from coverage_gis.engine import compute
 from coverage_gis.workspace import Workspace
 from coverage_gis_api.app import create_app
 from coverage_gis_api.settings import Settings
 
-from .conftest import METRIC, at, tiny_layers
+from .conftest import BACKENDS, api_workspace, at, make_workspace
 
 
 # -- helpers shared by the API test modules ---------------------------------------------------
-def make_workspace(path: Path) -> Workspace:
-    """The conftest fixture's workspace at ``path``, with its coverage computed (revision 1).
-
-    The first workspace made in a test session is kept as a template; later ones are
-    copies of it (building and computing one costs about a second).
-    """
-    global _TEMPLATE
-    if _TEMPLATE is None or not (_TEMPLATE / "workspace.yaml").is_file():
-        folder = tempfile.mkdtemp(prefix="covgis-api-template-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        template = Path(folder) / "ws"
-        ws = Workspace.create(template, metric_crs=METRIC, provinces=["99"], name="ws")
-        ws.write_layers(tiny_layers(), source="tiny fixture")
-        compute(ws)  # stores coverage as revision 1
-        _TEMPLATE = template
-    shutil.copytree(_TEMPLATE, path, ignore=shutil.ignore_patterns(".workspace.lock"))
-    return Workspace.open(path)
-
-
-_TEMPLATE: Path | None = None
-
-
 def make_client(ws: Workspace, **settings: Any) -> TestClient:
     """A client of an app on ``ws``; use it as a context manager (runs the lifespan)."""
-    app = create_app(Settings(workspace=ws.path, refresh_interval_s=0.0, **settings))
+    app = create_app(Settings(workspace=ws.url or ws.path, refresh_interval_s=0.0, **settings))
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -71,11 +45,12 @@ def lonlat(dx_m: float, dy_m: float) -> tuple[float, float]:
 
 
 # -- fixtures ---------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    ws = make_workspace(tmp_path_factory.mktemp("read") / "ws")
-    with make_client(ws) as c:
-        yield c
+@pytest.fixture(scope="module", params=BACKENDS)
+def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A client of the read API on each backend (the same answers from both)."""
+    for ws in api_workspace(request.param, tmp_path_factory.mktemp("read") / "ws", request):
+        with make_client(ws) as c:
+            yield c
 
 
 def ids(body: dict[str, Any], key: str = "village_id") -> list[str]:

@@ -6,10 +6,8 @@ The fixture's V2 (6 km east of S1) has no mobile broadband; a Viettel 4G site at
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +17,15 @@ from coverage_gis.access import add_key
 from coverage_gis.live import ChangeResult, LiveWorkspace
 from coverage_gis.workspace import Workspace
 
-from .test_api_read import current_etag, lonlat, make_client, make_workspace
+from .conftest import workspace_digest
+from .test_api_read import current_etag, lonlat, make_client
+
+pytestmark = pytest.mark.backends
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
-    return make_workspace(tmp_path / "ws")
+def ws(api_ws: Workspace) -> Workspace:
+    return api_ws
 
 
 @pytest.fixture
@@ -50,10 +51,6 @@ def new_site(
         "commissioned": "2025-06-30",
         "cells": list(cells) or [{"cell_id": f"{site_id}-VT-4G", "operator": "Viettel", "tech": "4G"}],
     }
-
-
-def gpkg_digest(ws: Workspace) -> str:
-    return hashlib.sha256(ws.gpkg_path.read_bytes()).hexdigest()
 
 
 def test_etag_if_match_flow(client: TestClient, admin_key: str) -> None:
@@ -147,7 +144,7 @@ def test_patch_without_cells_keeps_the_cells(client: TestClient, admin_key: str)
 def test_invalid_second_cell_leaves_workspace_unchanged(
     client: TestClient, ws: Workspace, admin_key: str
 ) -> None:
-    before, etag = gpkg_digest(ws), current_etag(client)
+    before, etag = workspace_digest(ws), current_etag(client)
     headers = {"X-API-Key": admin_key, "If-Match": etag}
     good = {"cell_id": "S3-a", "operator": "Viettel", "tech": "4G"}
     # Rejected by the request model...
@@ -165,7 +162,7 @@ def test_invalid_second_cell_leaves_workspace_unchanged(
         headers=headers,
     )
     assert taken.status_code == 409
-    assert gpkg_digest(ws) == before
+    assert workspace_digest(ws) == before
     assert current_etag(client) == etag
     assert client.get("/v1/sites/S3").status_code == 404
 
@@ -173,23 +170,23 @@ def test_invalid_second_cell_leaves_workspace_unchanged(
 def test_engine_failing_mid_write_leaves_workspace_unchanged(
     client: TestClient, ws: Workspace, admin_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before, etag = gpkg_digest(ws), current_etag(client)
+    before, etag = workspace_digest(ws), current_etag(client)
     headers = {"X-API-Key": admin_key, "If-Match": etag}
 
     def fail(*_args: Any, **_kwargs: Any) -> int:
         raise RuntimeError("disk on fire at /secret/path")
 
     # The rows of sites, cells and coverage are written; the revision row fails.
-    monkeypatch.setattr("coverage_gis.storage.gpkg._RowEditor.append_revision", fail)
+    monkeypatch.setattr(f"{type(ws.storage).__module__}._RowEditor.append_revision", fail)
     response = client.post("/v1/sites", json=new_site(), headers=headers)
     assert response.status_code == 500
     assert "secret" not in response.text
     assert "Traceback" not in response.text
-    assert gpkg_digest(ws) == before
+    assert workspace_digest(ws) == before
     assert current_etag(client) == etag
     assert client.get("/v1/sites/S3").status_code == 404
     assert client.get("/v1/villages/V2").json()["mobile_bb"] is False
-    assert Workspace.open(ws.path).revision == int(etag.strip('"').removeprefix("rev-"))
+    assert Workspace.open(ws.location).revision == int(etag.strip('"').removeprefix("rev-"))
 
     monkeypatch.undo()
     assert client.post("/v1/sites", json=new_site(), headers=headers).status_code == 201
@@ -209,7 +206,7 @@ def test_change_listeners_hear_each_write(client: TestClient, admin_key: str) ->
 
 def test_writes_by_another_process_are_seen(client: TestClient, ws: Workspace, admin_key: str) -> None:
     etag = current_etag(client)
-    other = LiveWorkspace.open(ws.path)  # e.g. `covgis sites add` while the server runs
+    other = LiveWorkspace.open(ws.location)  # e.g. `covgis sites add` while the server runs
     other.add_site(
         {"site_id": "S9", "lon": lonlat(0, -3000)[0], "lat": lonlat(0, -3000)[1]}, [], author="cli"
     )

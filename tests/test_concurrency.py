@@ -43,7 +43,7 @@ from coverage_gis.errors import StaleRevision
 from coverage_gis.layers import get_schema
 from coverage_gis.live import LiveWorkspace
 from coverage_gis.revisions import RevisionRecord, history
-from coverage_gis.storage.gpkg import _restore_types
+from coverage_gis.storage.base import typed_layer
 from coverage_gis.tiles import tile_for_lonlat
 from coverage_gis.workspace import Workspace
 from coverage_gis_api.app import create_app
@@ -88,7 +88,7 @@ def test_snapshot_reads_what_gdal_reads(tiny_ws: Workspace) -> None:
         for name in snap.layer_names():
             schema = get_schema(name)
             gdal = pyogrio.read_dataframe(tiny_ws.gpkg_path, layer=name, read_geometry=schema.has_geometry)
-            pd.testing.assert_frame_equal(snap.read_layer(name), _restore_types(gdal, schema))
+            pd.testing.assert_frame_equal(snap.read_layer(name), typed_layer(gdal, schema))
 
 
 # -- a change is planned on the storage's state ---------------------------------------------------

@@ -100,6 +100,7 @@ def test_compute_prints_and_stores_the_model_report(
     assert load(tiny_ws).model_report is None
 
 
+@pytest.mark.backends
 def test_workspace_kpis_and_gaps(tiny_ws: Workspace) -> None:
     analysis = compute(tiny_ws)
     kpis = analysis.kpis(levels=["province", "province_2025"], categories_5g=["hospital"])
@@ -124,12 +125,14 @@ def test_workspace_kpis_and_gaps(tiny_ws: Workspace) -> None:
     assert ftth.iloc[0]["cost_vnd"] > 0
 
 
+@pytest.mark.backends
 def test_load_reuses_stored_coverage(tiny_ws: Workspace) -> None:
     compute(tiny_ws)
     again = load(tiny_ws)
     assert list(again.coverage.sort_values("village_id")["mobile_bb"]) == [True, False, True]
 
 
+@pytest.mark.backends
 def test_operator_breakdown(tiny_ws: Workspace) -> None:
     from coverage_gis.kpi import operator_kpis
 

@@ -1,10 +1,11 @@
-"""Incremental site edits: equal to a full recompute, atomic, serialised, logged."""
+"""Incremental site edits: equal to a full recompute, atomic, serialised, logged (both backends)."""
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ from coverage_gis.live import LiveWorkspace
 from coverage_gis.site_edits import SiteEdit
 from coverage_gis.workspace import Workspace
 
-from .conftest import METRIC, at, tiny_layers
+from .conftest import METRIC, at, tiny_layers, workspace_digest
+
+pytestmark = pytest.mark.backends
 
 COMPARED = [
     "village_id",
@@ -37,14 +40,20 @@ COMPARED = [
 ]
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _new_ws(folder: Path) -> Workspace:
-    ws = Workspace.create(folder, metric_crs=METRIC, provinces=["99"])
-    ws.write_layers(tiny_layers(), source="tiny fixture")
-    return ws
+@contextmanager
+def _new_ws(backend: str, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    """A fresh tiny workspace on ``backend`` (one per Hypothesis example), removed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = request.getfixturevalue("postgres") if backend == "postgis" else None
+        location = server.new_database() if server is not None else Path(tmp) / "ws"
+        ws = Workspace.create(location, metric_crs=METRIC, provinces=["99"])
+        try:
+            ws.write_layers(tiny_layers(), source="tiny fixture")
+            yield ws
+        finally:
+            ws.close()
+            if server is not None:
+                server.drop(str(location))
 
 
 def _site(dx: float, dy: float, **extra: Any) -> dict[str, Any]:
@@ -62,7 +71,7 @@ def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def assert_matches_full_recompute(live: LiveWorkspace) -> None:
-    fresh = engine.compute(Workspace.open(live.workspace.path), write=False)
+    fresh = engine.compute(Workspace.open(live.workspace.location), write=False)
     got = _normalised(live.analysis.coverage)
     want = _normalised(fresh.coverage)
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
@@ -119,16 +128,17 @@ def test_failed_write_leaves_workspace_and_state_unchanged(
     tiny_ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
-    digest, revision = _digest(tiny_ws.gpkg_path), live.revision
+    digest, revision = workspace_digest(tiny_ws), live.revision
     coverage = live.analysis.coverage.copy()
 
     def crash(*_args: object, **_kwargs: object) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("coverage_gis.storage.gpkg._RowEditor.append_revision", crash)
+    module = "gpkg" if tiny_ws.backend == "gpkg" else "postgis"
+    monkeypatch.setattr(f"coverage_gis.storage.{module}._RowEditor.append_revision", crash)
     with pytest.raises(RuntimeError):
         live.add_site({"site_id": "NEW", **_site(6500, 0)}, [_cell("NEW-1")], author="t")
-    assert _digest(tiny_ws.gpkg_path) == digest
+    assert workspace_digest(tiny_ws) == digest
     assert live.revision == revision
     pd.testing.assert_frame_equal(live.analysis.coverage, coverage)
     monkeypatch.undo()
@@ -154,15 +164,15 @@ def test_failed_write_leaves_workspace_and_state_unchanged(
 )
 def test_bad_edits_write_nothing(tiny_ws: Workspace, edit: SiteEdit, error: type[Exception]) -> None:
     live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
-    digest = _digest(tiny_ws.gpkg_path)
+    digest = workspace_digest(tiny_ws)
     with pytest.raises(error):
         live.apply([edit], author="t")
-    assert _digest(tiny_ws.gpkg_path) == digest
+    assert workspace_digest(tiny_ws) == digest
 
 
 def test_stale_revision_and_refresh(tiny_ws: Workspace) -> None:
     first = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
-    second = LiveWorkspace.open(tiny_ws.path)
+    second = LiveWorkspace.open(tiny_ws.location)
     seen = second.revision
     first.add_site({"site_id": "A", **_site(6500, 0)}, [_cell("A-1")], author="one")
     with pytest.raises(StaleRevision):
@@ -184,14 +194,14 @@ def test_second_writer_gets_conflict(tiny_ws: Workspace) -> None:
     thread = threading.Thread(target=hold)
     thread.start()
     holding.wait(5)
-    digest = _digest(tiny_ws.gpkg_path)
+    digest = workspace_digest(tiny_ws)
     try:
         with pytest.raises(Conflict):
             live.add_site({"site_id": "B", **_site(100, 100)}, [_cell("B-1")], author="t")
     finally:
         release.set()
         thread.join()
-    assert _digest(tiny_ws.gpkg_path) == digest
+    assert workspace_digest(tiny_ws) == digest
 
 
 _ops = st.sampled_from(["add", "update", "remove"])
@@ -206,11 +216,16 @@ _edit = st.tuples(
 )
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_edit, min_size=1, max_size=4))
-def test_random_edits_equal_full_recompute(steps: list[tuple[Any, ...]]) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        ws = _new_ws(Path(tmp) / "ws")
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(steps=st.lists(_edit, min_size=1, max_size=4))
+def test_random_edits_equal_full_recompute(
+    backend: str, request: pytest.FixtureRequest, steps: list[tuple[Any, ...]]
+) -> None:
+    with _new_ws(backend, request) as ws:
         live = LiveWorkspace(ws, engine.compute(ws))
         added: list[str] = []
         for n, (op, dx, dy, tech, operator, azimuth, status) in enumerate(steps):

@@ -1,10 +1,10 @@
-"""The workspace's storage seam: the GeoPackage backend's row edits, and reads that never write."""
+"""The workspace's storage seam on both backends: row edits, snapshots, and reads that never write."""
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import shapely
@@ -16,18 +16,18 @@ from coverage_gis.live import LiveWorkspace
 from coverage_gis.revisions import CoverageChange, RevisionRecord, history
 from coverage_gis.storage import GeoPackageStorage, WorkspaceStorage
 from coverage_gis.storage.gpkg import geometry_blob
+from coverage_gis.storage.postgis import PostGISStorage
 from coverage_gis.workspace import Workspace
 
-from .conftest import at
+from .conftest import at, workspace_digest
+
+pytestmark = pytest.mark.backends
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def test_geopackage_storage_is_a_workspace_storage(tiny_ws: Workspace) -> None:
+def test_the_storage_is_a_workspace_storage(tiny_ws: Workspace, backend: str) -> None:
     storage: WorkspaceStorage = tiny_ws.storage
-    assert isinstance(storage, GeoPackageStorage)
+    assert isinstance(storage, GeoPackageStorage if backend == "gpkg" else PostGISStorage)
+    assert tiny_ws.backend == backend
     assert set(storage.layer_names()) >= {"villages", "sites", "cells", "revisions", "coverage_changes"}
     assert storage.layer_counts()["villages"] == 3
     west, south, east, north = storage.layer_bounds("villages") or (0.0, 0.0, 0.0, 0.0)
@@ -71,7 +71,7 @@ def test_row_edits_and_revision_commit_together(tiny_ws: Workspace) -> None:
 
 
 def test_a_failing_edit_writes_nothing(tiny_ws: Workspace) -> None:
-    digest = _digest(tiny_ws.gpkg_path)
+    digest = workspace_digest(tiny_ws)
 
     def delete_then_fail() -> None:
         with tiny_ws.edit() as editor:
@@ -80,11 +80,13 @@ def test_a_failing_edit_writes_nothing(tiny_ws: Workspace) -> None:
 
     with pytest.raises(KeyError, match="no columns"):
         delete_then_fail()
-    assert _digest(tiny_ws.gpkg_path) == digest
+    assert workspace_digest(tiny_ws) == digest
 
 
-def test_editing_before_anything_was_written_is_a_workspace_error(tmp_path: Path) -> None:
-    ws = Workspace.create(tmp_path / "empty")
+def test_editing_before_anything_was_written_is_a_workspace_error(
+    new_location: Callable[[str], Any],
+) -> None:
+    ws = Workspace.create(new_location("empty"))
     with pytest.raises(WorkspaceError, match="does not exist"), ws.edit():
         pass
 
@@ -100,19 +102,19 @@ def test_snapshot_tags_reads_with_their_revision(tiny_ws: Workspace) -> None:
 
 def test_reads_never_write(tiny_ws: Workspace) -> None:
     """``load`` of a workspace without current coverage computes in memory and writes nothing."""
-    digest = _digest(tiny_ws.gpkg_path)
+    digest = workspace_digest(tiny_ws)
     analysis = engine.load(tiny_ws)
     assert not analysis.coverage_stored
     assert analysis.revision == 0
     assert list(analysis.coverage.sort_values("village_id")["mobile_bb"]) == [True, False, True]
-    live = LiveWorkspace.open(tiny_ws.path)
+    live = LiveWorkspace.open(tiny_ws.location)
     assert live.revision == 0
-    assert _digest(tiny_ws.gpkg_path) == digest
+    assert workspace_digest(tiny_ws) == digest
     assert tiny_ws.revision == 0
 
 
 def test_first_edit_on_unstored_coverage_stores_it_first(tiny_ws: Workspace) -> None:
-    live = LiveWorkspace.open(tiny_ws.path)
+    live = LiveWorkspace.open(tiny_ws.location)
     result = live.update_site(
         "S2", {"status": "on_air"}, cell_changes={"S2-VT-4G": {"status": "on_air"}}, author="t"
     )
@@ -138,16 +140,17 @@ def test_a_refresh_after_an_import_writes_nothing(tiny_ws: Workspace) -> None:
         {"villages": villages[villages["village_id"] != "V3"]},
         revision=RevisionRecord(summary="import 2 villages", author="t", coverage_current=False),
     )
-    digest, revision = _digest(tiny_ws.gpkg_path), tiny_ws.revision
+    digest, revision = workspace_digest(tiny_ws), tiny_ws.revision
     assert live.refresh()
     assert live.revision == revision == 2
     assert not live.analysis.coverage_stored
     assert list(live.analysis.coverage["village_id"]) == ["V1", "V2"]
-    assert _digest(tiny_ws.gpkg_path) == digest
+    assert workspace_digest(tiny_ws) == digest
     assert engine.load(tiny_ws).revision == revision
-    assert _digest(tiny_ws.gpkg_path) == digest
+    assert workspace_digest(tiny_ws) == digest
 
 
+@pytest.mark.backends("gpkg")  # a database's schema comes from its migrations
 def test_row_edits_add_a_schema_field_an_older_file_lacks(tiny_ws: Workspace) -> None:
     # A file written before village_coverage had mobile_gap_reasons: the row editor adds
     # the column (a schema field) instead of failing; a name outside the schema still fails.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 from fastapi import Depends, FastAPI
@@ -22,6 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coverage_gis import __version__
+from coverage_gis.storage.base import redact_url
 from coverage_gis_api import (
     routes_measurements,
     routes_plans,
@@ -150,8 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
-    folder = settings.workspace
-    install_error_handlers(app, redact={str(folder.resolve()): folder.name, str(folder): folder.name})
+    install_error_handlers(app, redact=_redactions(settings.location))
 
     # Every route that shows workspace data needs the same reader (a test enumerates them).
     reader, _ = principal_dependencies(ctx)
@@ -173,3 +174,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "X-Total-Count", "Location"],
         )
     return app
+
+
+def _redactions(location: str | Path) -> dict[str, str]:
+    """What error messages must not show of the served workspace: its full path, or its URL's password."""
+    if isinstance(location, Path):
+        return {str(location.resolve()): location.name, str(location): location.name}
+    shown = redact_url(location)
+    return {location: shown} if shown != location else {}

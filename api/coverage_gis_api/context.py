@@ -311,9 +311,9 @@ class AppContext:
 
     @property
     def keys(self) -> KeyRing:
-        """The workspace's API keys (reread when ``workspace.yaml`` changes)."""
+        """The workspace's API keys (reread when its stored settings change)."""
         if self._keys is None:
-            self._keys = KeyRing(self.live.workspace.path)
+            self._keys = KeyRing(self.live.workspace)
         return self._keys
 
     @property
@@ -336,13 +336,15 @@ class AppContext:
             if self._live is None:
                 from coverage_gis.live import LiveWorkspace
 
-                self._live = LiveWorkspace.open(self.settings.workspace)
+                self._live = LiveWorkspace.open(self.settings.location)
                 self._view = None
                 self._checked_at = time.monotonic()
 
     def close(self) -> None:
         """Forget the workspace and every cached view, stop the plan pool (the lifespan's shutdown)."""
         with self._open_lock:
+            if self._live is not None:
+                self._live.workspace.close()  # a database's connections
             self._live = None
             self._view = None
             if self._plan_jobs is not None:
@@ -378,13 +380,17 @@ class AppContext:
 
         At most every ``settings.refresh_interval_s`` it asks the engine whether
         another process (the CLI, another server) changed the workspace, and reloads
-        if so. It never waits for a writer, nor for another request's reload (that
-        request installs the new revision; this one answers from the current one).
+        if so. It never waits for a writer. On a folder it does not wait for another
+        request's reload either (that request installs the new revision; this one
+        answers from the current one). On a database, where several workers serve one
+        workspace, it does: an edit whose response has returned through another worker
+        is committed, and no request may answer from the revision before it.
         """
         now = time.monotonic()
         if now - self._checked_at >= self.settings.refresh_interval_s:
             self._checked_at = now
-            self.live.refresh(wait=False)
+            live = self.live
+            live.refresh(wait=live.workspace.backend == "postgis")
         return self.latest()
 
     # -- writing ----------------------------------------------------------------------

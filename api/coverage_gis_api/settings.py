@@ -16,6 +16,9 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from coverage_gis.errors import WorkspaceError
+from coverage_gis.storage.base import DATABASE_URL_ENV, is_database_location, resolve_location
+
 MIB = 1024 * 1024
 
 
@@ -28,7 +31,13 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="COVGIS_", extra="forbid", validate_default=True)
 
-    workspace: Path = Field(default=Path("demo-ws"), description="workspace folder to serve")
+    workspace: str | Path = Field(
+        default="demo-ws", description="workspace to serve: a folder or a postgresql:// URL"
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="the PostGIS workspace to serve when COVGIS_WORKSPACE is not set (COVGIS_DATABASE_URL)",
+    )
     host: str = Field(default="127.0.0.1", description="bind address (loopback unless you mean otherwise)")
     port: int = Field(default=8000, ge=1, le=65535)
     anonymous_read: bool = Field(default=True, description="allow GET without an API key")
@@ -39,7 +48,11 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=1000, ge=1)
     refresh_interval_s: float = Field(
-        default=1.0, ge=0.0, description="how often reads check whether another process changed the workspace"
+        default=1.0,
+        ge=0.0,
+        description="how often reads check whether another process changed the workspace "
+        "(default: every second for a folder; on every request for a database, so that an edit "
+        "made through one worker is seen by every worker once its response has returned)",
     )
 
     @field_validator("cors_origins", mode="before")
@@ -48,6 +61,24 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @property
+    def location(self) -> str | Path:
+        """The workspace to serve: ``database_url`` unless ``workspace`` was given, as a URL or a folder."""
+        if "workspace" not in self.model_fields_set and self.database_url:
+            return resolve_location(None, {DATABASE_URL_ENV: self.database_url})
+        return resolve_location(self.workspace, {})
+
+    @model_validator(mode="after")
+    def _check_location(self) -> Settings:
+        try:
+            location = self.location
+        except WorkspaceError as exc:
+            raise ValueError(str(exc)) from None
+        if is_database_location(location) and "refresh_interval_s" not in self.model_fields_set:
+            # Other workers write the same database: check its revision on every request.
+            self.refresh_interval_s = 0.0
+        return self
 
     @model_validator(mode="after")
     def _check_pages(self) -> Settings:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from coverage_gis import __version__
+from coverage_gis.cli._args import resolve_workspace
 from coverage_gis.errors import (
     Conflict,
     CoverageGISError,
@@ -51,6 +52,7 @@ def _command_modules() -> list[Callable[[Subcommands], None]]:
     # module owns its commands.
     from coverage_gis.cli import (
         coverage_cmds,
+        db_cmds,
         demo_cmds,
         map_cmds,
         measurement_cmds,
@@ -68,6 +70,7 @@ def _command_modules() -> list[Callable[[Subcommands], None]]:
         measurement_cmds.register,
         map_cmds.register,
         serve_cmds.register,
+        db_cmds.register,
         plan_cmds.register,
     ]
 
@@ -124,6 +127,7 @@ def _run(argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        resolve_workspace(args)
         return func(args)
     except BrokenPipeError:
         raise  # an OSError, but the reader's doing, not the command's: main() handles it

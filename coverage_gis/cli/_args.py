@@ -1,26 +1,51 @@
-"""Declaring commands: every ``covgis`` command works on a workspace folder ``WS``."""
+"""Declaring commands: every ``covgis`` command works on a workspace ``WS`` (a folder or a database URL)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
+
+from coverage_gis.storage.base import DATABASE_URL_ENV, is_database_location, resolve_location
 
 if TYPE_CHECKING:
     # Generic only in the type stubs: argparse's class cannot be subscripted at run time.
     Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
+#: Help of every ``WS`` argument.
+WS_HELP = f"workspace folder or postgresql:// URL (default: ${DATABASE_URL_ENV})"
+
+
+def workspace_location(text: str) -> str | Path:
+    """A ``WS`` argument: a ``postgresql://`` URL as given, anything else a folder path."""
+    return text if is_database_location(text) else Path(text)
+
+
+def add_workspace_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``WS`` argument; when omitted, :func:`resolve_workspace` takes ``COVGIS_DATABASE_URL``."""
+    parser.add_argument("workspace", type=workspace_location, metavar="WS", nargs="?", help=WS_HELP)
+
+
+def resolve_workspace(args: argparse.Namespace) -> None:
+    """Fill an omitted ``WS`` from ``COVGIS_DATABASE_URL`` (a one-line error when neither is given)."""
+    if hasattr(args, "workspace"):
+        args.workspace = resolve_location(args.workspace, os.environ)
+
+
 def workspace_command(
     sub: Subcommands, name: str, func: Callable[[argparse.Namespace], int], **parser_options: Any
 ) -> argparse.ArgumentParser:
-    """A subcommand whose first argument is the workspace folder ``WS`` and that runs ``func``.
+    """A subcommand whose first argument is the workspace ``WS`` and that runs ``func``.
 
+    ``WS`` is a folder or a ``postgresql://`` URL (:func:`workspace_location`); omitted, the
+    database of ``COVGIS_DATABASE_URL``.
     ``parser_options`` (``help``, ``description``) go to ``add_parser``.
     """
     parser = sub.add_parser(name, **parser_options)
-    parser.add_argument("workspace", type=Path, metavar="WS")
+    add_workspace_argument(parser)
     parser.set_defaults(func=func)
     return parser
 

@@ -129,7 +129,7 @@ def cmd_compute(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     cov = analysis.coverage
     summary = {
-        "workspace": str(ws.path),
+        "workspace": ws.location,
         "model": analysis.model.name,
         "villages": len(cov),
         "mobile_bb": int(cov["mobile_bb"].sum()),

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from coverage_gis.cli._args import add_workspace_argument
 from coverage_gis.cli._output import print_frame, print_json, records
 from coverage_gis.engine import load
 from coverage_gis.planning import Plan, PlanOptions, make_plan, what_if, write_plan
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "most people within the limits. Actions are phased by population gained per VND."
         ),
     )
-    p.add_argument("workspace", type=Path, metavar="WS")
+    add_workspace_argument(p)
     p.add_argument("--budget", type=float, metavar="VND", help="total spend limit (sites and fiber)")
     p.add_argument("--max-sites", type=int, metavar="N", help="build or upgrade at most N sites")
     p.add_argument("--operator", choices=OPERATORS, help="plan for one operator's gaps and fiber")

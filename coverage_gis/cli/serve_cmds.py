@@ -10,18 +10,20 @@ rest of the CLI does not pay for importing FastAPI. Keys are the library's
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from coverage_gis.access import add_key, list_keys, revoke_key
 from coverage_gis.cli._args import command_group, workspace_command
 from coverage_gis.cli._output import print_json, print_table
-from coverage_gis.errors import LayerValidationError
+from coverage_gis.errors import LayerValidationError, WorkspaceError
 from coverage_gis.vocabulary import NAMED_OPERATORS
 from coverage_gis.workspace import Workspace
 
 if TYPE_CHECKING:
     from coverage_gis.cli._args import Subcommands
 
+#: Seconds uvicorn's supervisor waits for a worker's health-check answer before restarting it.
+_WORKER_HEALTHCHECK_S = 120
 _ROLE_HELP = f"planner | operator:<{'|'.join(NAMED_OPERATORS)}> | admin"
 
 
@@ -44,6 +46,14 @@ def register(sub: Subcommands) -> None:
         "be given, or COVGIS_ANONYMOUS_READ set)",
     )
     p.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes (default 1; more than one needs a postgresql:// workspace, whose "
+        "workers see each other's edits at once)",
+    )
 
     actions = command_group(
         sub,
@@ -76,8 +86,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from coverage_gis_api.app import create_app
     from coverage_gis_api.settings import Settings
 
-    ws = Workspace.open(args.workspace)  # fail fast, with the CLI's one-line error
-    given = {"workspace": ws.path.resolve(), "host": args.host, "port": args.port}
+    if args.workers < 1:
+        raise LayerValidationError("--workers must be at least 1", source="covgis serve")
+    with Workspace.open(args.workspace) as ws:  # fail fast, with the CLI's one-line error
+        name, backend = ws.config.name, ws.backend
+        location = str(ws.path.resolve()) if backend == "gpkg" else str(ws.url)
+    if args.workers > 1 and backend != "postgis":
+        raise WorkspaceError(
+            f"{args.workspace}: several workers need a PostGIS workspace (a folder's workers would each "
+            "hold their own copy, a second apart); load it into a database with `covgis db load`"
+        )
+    given: dict[str, Any] = {"workspace": location, "host": args.host, "port": args.port}
     if args.anonymous_read is not None:
         given["anonymous_read"] = args.anonymous_read
     try:
@@ -85,22 +104,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         reasons = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors())
         raise LayerValidationError(reasons, source="covgis serve") from None
-    if args.reload:
-        # The reloader imports the app by name in a child process: pass settings by env.
+    access = "anonymous reads on" if settings.anonymous_read else "reads need an API key"
+    workers = f"; {args.workers} workers" if args.workers > 1 else ""
+    print(
+        f"serving {name} at http://{args.host}:{args.port} (API docs at /docs; {access}{workers}); "
+        "Ctrl-C stops",
+        flush=True,
+    )
+    if args.reload or args.workers > 1:
+        # The reloader and the workers import the app by name in child processes: pass
+        # the settings by environment.
         os.environ["COVGIS_WORKSPACE"] = str(settings.workspace)
         os.environ["COVGIS_HOST"] = settings.host
         os.environ["COVGIS_PORT"] = str(settings.port)
         if args.anonymous_read is not None:
             os.environ["COVGIS_ANONYMOUS_READ"] = "true" if args.anonymous_read else "false"
         uvicorn.run(
-            "coverage_gis_api.app:create_app", factory=True, host=args.host, port=args.port, reload=True
+            "coverage_gis_api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            reload=args.reload,
+            workers=None if args.reload else args.workers,
+            # A worker's start loads the whole workspace (seconds of work that may hold
+            # the GIL): the supervisor must not take the missing answers for a hang.
+            timeout_worker_healthcheck=_WORKER_HEALTHCHECK_S,
         )
         return 0
-    access = "anonymous reads on" if settings.anonymous_read else "reads need an API key"
-    print(
-        f"serving {ws.config.name} at http://{args.host}:{args.port} (API docs at /docs; {access}); "
-        "Ctrl-C stops"
-    )
     uvicorn.run(create_app(settings), host=args.host, port=args.port)
     return 0
 

@@ -240,7 +240,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             "sites",
         ],
     )
-    print_frame(frame, args.fmt, title=f"history of {ws.path}")
+    print_frame(frame, args.fmt, title=f"history of {ws.location}")
     return 0
 
 

@@ -94,8 +94,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     )
     ws.write_layers({"communes": communes, "commune_parts_2025": boundaries.parts}, source="data/boundaries")
     print(
-        f"created {ws.path}: {len(communes)} communes ({len(boundaries.parts)} parts of communes the 2025 "
-        f"reform split), metric CRS {ws.metric_crs}"
+        f"created {ws.location}: {len(communes)} communes "
+        f"({len(boundaries.parts)} parts of communes the 2025 reform split), metric CRS {ws.metric_crs}"
     )
     return 0
 
@@ -114,7 +114,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
         for name, schema in schemas.items()
         if name in counts or not schema.derived
     ]
-    print_frame(pd.DataFrame(rows), args.fmt, title=f"workspace {ws.config.name} ({ws.path})")
+    print_frame(pd.DataFrame(rows), args.fmt, title=f"workspace {ws.config.name} ({ws.location})")
     return 0
 
 
@@ -125,14 +125,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.layer == "dem":
         dem = import_dem(ws, args.file)
         print(
-            f"installed terrain {args.file} as {ws.path / 'dem.tif'}: {dem.width}×{dem.height} cells, "
+            f"installed terrain {args.file} as dem.tif of {ws.location}: {dem.width}×{dem.height} cells, "
             f"{dem.crs}, resolution {dem.resolution[0]:g}×{dem.resolution[1]:g}"
         )
         return 0
     if args.layer == "roads":
         roads = import_roads(ws, args.file)
         print(
-            f"installed road network {args.file} as {ws.path / 'roads.osm'}: "
+            f"installed road network {args.file} as roads.osm of {ws.location}: "
             f"{roads.nodes} nodes, {roads.edges} edges"
         )
         return 0

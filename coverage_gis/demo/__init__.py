@@ -25,6 +25,7 @@ Public entry points: :func:`generate` (in memory) and :func:`build_demo_workspac
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,7 @@ from coverage_gis.demo.villages import generate_villages
 from coverage_gis.errors import LayerValidationError, WorkspaceError
 from coverage_gis.layers import INPUT_LAYERS
 from coverage_gis.models.base import FloatArray
-from coverage_gis.workspace import CONFIG_NAME, DEM_NAME, ROADS_NAME, Workspace
+from coverage_gis.workspace import CONFIG_NAME, DEM_NAME, ROADS_NAME, Workspace, is_database_location
 
 __all__ = [
     "DEFAULT_SEED",
@@ -331,6 +332,8 @@ def check_target(path: str | Path, *, overwrite: bool = False) -> None:
     Allowed: a missing or empty folder, or (with ``overwrite``) an existing workspace.
     A non-empty folder that is not a workspace is never replaced.
     """
+    if is_database_location(path):
+        return  # the copy into the database checks that it holds no workspace
     folder = Path(path)
     if (folder / CONFIG_NAME).exists():
         if not overwrite:
@@ -374,6 +377,12 @@ def write_demo_workspace(
         that is not a workspace.
     """
     tracker = _tracker or _Progress(progress, WRITE_STEPS)
+    if is_database_location(path):
+        # Built as a folder first (the terrain and roads are written as files), then
+        # copied whole into the database, which must hold no workspace yet.
+        with tempfile.TemporaryDirectory(prefix="covgis-demo-") as tmp:
+            built = write_demo_workspace(Path(tmp) / "demo", data, _tracker=tracker)
+            return built.copy_to(path, fixed_timestamp=FIXED_TIMESTAMP)
     folder = Path(path)
     if (folder / CONFIG_NAME).exists():
         if not overwrite:

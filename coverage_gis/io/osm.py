@@ -18,7 +18,7 @@ import defusedxml
 import defusedxml.ElementTree as DefusedET
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.vector import MAX_IMPORT_BYTES, check_input_file, install_file, one_line
+from coverage_gis.io.vector import MAX_IMPORT_BYTES, check_input_file, one_line
 from coverage_gis.validation import VIETNAM_BBOX
 from coverage_gis.workspace import ROADS_NAME, Workspace
 
@@ -232,5 +232,5 @@ def import_roads(ws: Workspace, path: Path, *, max_bytes: int = MAX_IMPORT_BYTES
         new one passed every check.
     """
     info = validate_roads_file(path, max_bytes=max_bytes)
-    install_file(ws, path, ROADS_NAME)
+    ws.install_file(path, ROADS_NAME)
     return info

@@ -19,7 +19,7 @@ import rasterio.warp
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.vector import MAX_IMPORT_BYTES, check_input_file, install_file, one_line
+from coverage_gis.io.vector import MAX_IMPORT_BYTES, check_input_file, one_line
 from coverage_gis.validation import VIETNAM_BBOX
 from coverage_gis.workspace import DEM_NAME, Workspace
 
@@ -145,5 +145,5 @@ def import_dem(ws: Workspace, path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) 
         after the new one passed every check.
     """
     info = read_dem_info(path, max_bytes=max_bytes)
-    install_file(ws, path, DEM_NAME)
+    ws.install_file(path, DEM_NAME)
     return info

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
-import shutil
 import tempfile
 import warnings
 import zipfile
@@ -44,7 +42,6 @@ import shapely
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import CoverageGISError, InputTooLarge, LayerValidationError
 from coverage_gis.layers import LayerSchema
-from coverage_gis.workspace import Workspace
 
 #: Default limit on the size of one input file (and on a zip's unpacked contents).
 MAX_IMPORT_BYTES: int = 200 * 1024 * 1024
@@ -480,35 +477,3 @@ def restore_dbf_names(
 def shapefile_sidecars(path: Path) -> tuple[Path, ...]:
     """The companion files of a bare ``.shp`` (counted in its size)."""
     return tuple(path.with_suffix(ext) for ext in _SHAPEFILE_SIDECARS)
-
-
-def install_file(ws: Workspace, path: Path, name: str) -> Path:
-    """Copy ``path`` to ``<ws>/<name>`` atomically (temporary file + ``os.replace``), under the lock.
-
-    Parameters
-    ----------
-    ws
-        The workspace.
-    path
-        The checked input file.
-    name
-        File name inside the workspace folder.
-
-    Returns
-    -------
-    Path
-        The installed file.
-    """
-    target = ws.path / name
-    with ws.lock():
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{name}-", dir=ws.path)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            shutil.copyfile(path, tmp)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-    return target

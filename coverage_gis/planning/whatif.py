@@ -22,7 +22,6 @@ import pandas as pd
 from coverage_gis.engine import Analysis, compute, load
 from coverage_gis.errors import NotFound
 from coverage_gis.io import import_file
-from coverage_gis.io.vector import install_file
 from coverage_gis.live import LiveWorkspace
 from coverage_gis.planning.plan import Plan
 from coverage_gis.workspace import Workspace
@@ -70,7 +69,7 @@ def scratch_workspace(analysis: Analysis, folder: Path) -> Workspace:
         plan=config.plan,
         ftth_reach_m=config.ftth_reach_m,
         synthetic=config.synthetic,
-        description=f"what-if copy of {analysis.ws.path} at revision {analysis.revision}",
+        description=f"what-if copy of {analysis.ws.location} at revision {analysis.revision}",
         speed=config.speed,
         calibration=config.calibration,
     )
@@ -79,10 +78,10 @@ def scratch_workspace(analysis: Analysis, folder: Path) -> Workspace:
         # Accepted challenges stand in the copy as they would in the original.
         layers["overrides"] = analysis.overrides
     # The frames were validated when they were written to the original.
-    scratch.write_layers(layers, validate=False, source=str(analysis.ws.path))
+    scratch.write_layers(layers, validate=False, source=analysis.ws.location)
     for side in (analysis.ws.dem_path, analysis.ws.roads_path):
         if side is not None:
-            install_file(scratch, side, side.name)
+            scratch.install_file(side, side.name)
     return scratch
 
 
@@ -106,7 +105,7 @@ def what_if(
     author
         Recorded in the scratch copy's revisions.
     """
-    target = scratch or Path(tempfile.mkdtemp(prefix="covgis-whatif-")) / analysis.ws.path.name
+    target = scratch or Path(tempfile.mkdtemp(prefix="covgis-whatif-")) / "what-if"
     ws = scratch_workspace(analysis, target)
     edits = plan.to_site_edits(status="on_air")
     if edits:

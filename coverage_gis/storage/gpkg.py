@@ -36,7 +36,6 @@ import sqlite3
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +50,17 @@ from shapely.geometry.base import BaseGeometry
 from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS, BBox
 from coverage_gis.errors import Conflict, NotFound, WorkspaceError
-from coverage_gis.layers import LayerSchema, get_schema
+from coverage_gis.layers import get_schema
 from coverage_gis.revisions import RevisionRecord, revision_rows
-from coverage_gis.storage.base import ROW_EDITED_LAYERS, ROW_KEYS, Record, empty_layer
+from coverage_gis.storage.base import (
+    ROW_EDITED_LAYERS,
+    ROW_KEYS,
+    ReaderSnapshot,
+    ReadsInTransactions,
+    Record,
+    empty_layer,
+    typed_layer,
+)
 
 _BUSY_TIMEOUT_S = 5.0
 #: How long a write waits to switch a file still in rollback-journal mode to WAL.
@@ -394,27 +401,10 @@ class _Reader:
             frame = gpd.GeoDataFrame(
                 frame, geometry=gpd.GeoSeries(missing, index=frame.index), crs=STORAGE_CRS
             )
-        return _restore_types(frame, schema)
+        return typed_layer(frame, schema)
 
 
-@dataclass(frozen=True)
-class _Snapshot:
-    """Reads of one GeoPackage inside one SQLite read transaction, tagged with its revision."""
-
-    reader: _Reader
-    revision: int
-
-    def layer_names(self) -> list[str]:
-        return self.reader.layer_names()
-
-    def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
-        return self.reader.read_layer(name, missing_ok=missing_ok)
-
-    def coverage_is_current(self) -> bool:
-        return self.reader.coverage_is_current()
-
-
-class GeoPackageStorage:
+class GeoPackageStorage(ReadsInTransactions):
     """A workspace's layers in one GeoPackage file (see the module docstring).
 
     Parameters
@@ -452,22 +442,6 @@ class GeoPackageStorage:
         finally:
             conn.close()
 
-    def layer_names(self) -> list[str]:
-        with self._read() as reader:
-            return reader.layer_names()
-
-    def layer_counts(self) -> dict[str, int]:
-        with self._read() as reader:
-            return {name: reader.count(name) for name in reader.layer_names()}
-
-    def layer_bounds(self, name: str) -> BBox | None:
-        with self._read() as reader:
-            return reader.bounds(name)
-
-    def read_layer(self, name: str, *, missing_ok: bool = False) -> pd.DataFrame:
-        with self._read() as reader:
-            return reader.read_layer(name, missing_ok=missing_ok)
-
     def revision(self) -> int:
         with self._read() as reader:
             return reader.revision()
@@ -477,10 +451,10 @@ class GeoPackageStorage:
             return reader.coverage_is_current()
 
     @contextlib.contextmanager
-    def snapshot(self) -> Iterator[_Snapshot]:
+    def snapshot(self) -> Iterator[ReaderSnapshot]:
         with self._read() as reader:
             # The first read pins the transaction's view of the file.
-            yield _Snapshot(reader, reader.revision())
+            yield ReaderSnapshot(reader, reader.revision())
 
     # -- writes -------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -563,34 +537,12 @@ class GeoPackageStorage:
                 path.unlink(missing_ok=True)
 
 
-def _restore_types(frame: pd.DataFrame, schema: LayerSchema) -> pd.DataFrame:
-    """Undo what the GeoPackage round trip loses (nullable bools and ints come back as floats)."""
-    for spec in schema.fields:
-        if spec.name not in frame:
-            frame[spec.name] = pd.Series([spec.default] * len(frame), index=frame.index, dtype=object)
-            continue
-        col = frame[spec.name]
-        if spec.type == "bool":
-            if col.isna().any():
-                frame[spec.name] = col.astype("boolean")
-            else:
-                frame[spec.name] = col.astype(bool)
-        elif spec.type == "int":
-            frame[spec.name] = col.astype("Int64") if col.isna().any() else col.astype("int64")
-        elif spec.type == "float":
-            frame[spec.name] = col.astype("float64")
-        else:
-            frame[spec.name] = col.astype(object).where(col.notna(), None)
-    ordered = schema.field_names + (["geometry"] if schema.has_geometry else [])
-    return frame[ordered]
-
-
 def _write_frame(path: Path, layer: str, frame: pd.DataFrame) -> None:
     schema = get_schema(layer)
     out = frame.copy()
     for spec in schema.fields:
         # GDAL has no nullable bool/int column type; nullable columns travel as float
-        # and _restore_types turns them back.
+        # and typed_layer turns them back.
         if spec.type in ("bool", "int") and str(out[spec.name].dtype) in ("boolean", "Int64"):
             out[spec.name] = out[spec.name].astype("float64")
     for spec in schema.fields:

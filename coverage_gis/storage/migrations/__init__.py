@@ -1,0 +1,1 @@
+"""Versioned SQL migrations of the PostGIS schema (see :mod:`coverage_gis.storage.ddl`)."""
