@@ -13,7 +13,8 @@ measured in the same run of this script:
 * **single-site edit** (``LiveWorkspace.add_site`` / ``update_site`` /
   ``remove_site``: incremental recompute, KPI rows, one SQLite transaction) against a
   full recompute that stores its result (``engine.compute``), on a copy of the workspace.
-* **KPI aggregation** (``compute_kpis``, every level) against the full compute.
+* **KPI aggregation** (``compute_kpis``, every level, on the computed KPI inputs)
+  against the full compute.
 * **tiles** (coverage PNG and vector tiles, 16 clients) and **API reads** (villages
   in a box, one village, KPIs, point coverage; 16 clients) against a uvicorn server
   with its default HTTP stack (h11 + asyncio) serving the same requests, both in a
@@ -240,6 +241,10 @@ def compute_rows(ws_path: str, runs: int) -> dict[str, Any]:
     base_ms, _, (b_cov, _b_inputs, b_kpis, _) = _median_ms(
         lambda: _full(ws, layers, overrides, _sjoin_model(model)), base_runs
     )
+    from coverage_gis.admin import LEVELS
+    from coverage_gis.kpi import compute_kpis
+
+    kpi_median, kpi_times, _ = _median_ms(lambda: compute_kpis(_inputs, levels=LEVELS), runs)
     pd.testing.assert_frame_equal(coverage.reset_index(drop=True), b_cov.reset_index(drop=True))
     pd.testing.assert_frame_equal(kpis.reset_index(drop=True), b_kpis.reset_index(drop=True))
     return {
@@ -254,25 +259,12 @@ def compute_rows(ws_path: str, runs: int) -> dict[str, Any]:
         },
         "read_ms": read_ms,
         "compute_ms": ours_ms,
+        "kpi_ms": kpi_median,
+        "kpi_p99_ms": float(np.percentile(kpi_times, 99)),
         "sjoin_ms": base_ms,
         "sjoin_runs": base_runs,
         "peak_mib": _peak_mib(),
     }
-
-
-def kpi_rows(ws_path: str, runs: int) -> dict[str, Any]:
-    """KPI aggregation alone, every level (``compute_kpis`` on computed KPI inputs)."""
-    from coverage_gis.admin import LEVELS
-    from coverage_gis.engine import load
-    from coverage_gis.kpi import compute_kpis
-    from coverage_gis.workspace import Workspace
-
-    analysis = load(Workspace.open(ws_path))
-    period, categories = analysis.kpi_options()
-    median, times, _ = _median_ms(
-        lambda: compute_kpis(analysis.inputs, levels=LEVELS, period=period, categories_5g=categories), runs
-    )
-    return {"kpi_ms": median, "kpi_p99_ms": float(np.percentile(times, 99)), "peak_mib": _peak_mib()}
 
 
 # -- single-site edits vs full recompute ---------------------------------------------------
@@ -288,7 +280,7 @@ def edit_rows(ws_path: str, runs: int, edits: int) -> dict[str, Any]:
         copy = Path(tmp) / "ws"
         shutil.copytree(ws_path, copy)
         ws = Workspace.open(copy)
-        full_ms, _, _ = _median_ms(lambda: engine.compute(ws, author="bench"), max(1, min(runs, 3)))
+        full_ms, _, _ = _median_ms(lambda: engine.compute(ws, author="bench"), max(1, min(runs, 2)))
         started = time.perf_counter()
         live = LiveWorkspace.open(copy)
         open_ms = (time.perf_counter() - started) * 1000.0
@@ -565,7 +557,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ws = str(ensure_workspace(args.workspace))
 
     c = _in_fresh_process(compute_rows, ws, args.runs)
-    k = _in_fresh_process(kpi_rows, ws, args.runs)
     e = _in_fresh_process(edit_rows, ws, args.runs, args.edits)
     rows = [
         Row(
@@ -595,14 +586,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         Row(
             "KPI aggregation (all levels)",
-            k["kpi_ms"],
-            p99_ms=k["kpi_p99_ms"],
-            peak_mib=k["peak_mib"],
+            c["kpi_ms"],
+            p99_ms=c["kpi_p99_ms"],
+            peak_mib=c["peak_mib"],
             baseline="full compute + KPIs",
             baseline_ms=c["compute_ms"],
         ),
     ]
-    peaks = [c["peak_mib"], k["peak_mib"], e["peak_mib"]]
+    peaks = [c["peak_mib"], e["peak_mib"]]
     if not args.skip_http:
         plan = _in_fresh_process(http_plan, ws)
         fast = http_rows(ws, plan, fast=True, rounds=args.rounds)
