@@ -72,7 +72,11 @@ def _summary_line(
 ) -> str:
     sites = sum(s.sites for s in summaries)
     shared = sum(s.shared_pct * s.sites for s in summaries) / sites if sites else 0.0
-    names = ", ".join(s.name for s in summaries)
+    names = (
+        ", ".join(s.name for s in summaries)
+        if len(summaries) <= 5
+        else f"Vietnam ({len(summaries)} provinces)"
+    )
     return (
         f"built {path}: {names} — {counts['villages']:,} villages, {counts['sites']:,} sites "
         f"({counts['cells']:,} cells, {shared:.1f} % shared), {counts['fiber_routes']:,} fiber routes, "
