@@ -103,7 +103,7 @@ def print_table(rows: Sequence[Row], header: str) -> None:
     lines = [
         (
             r.name,
-            _fmt(r.median_ms, ",.1f") + " ms",
+            _fmt(r.median_ms, ",.1f") + (" ms" if np.isfinite(r.median_ms) else ""),
             _fmt(r.p99_ms, ",.1f") + (" ms" if r.p99_ms is not None else ""),
             _fmt(r.rate_per_s, ",.0f"),
             _fmt(r.peak_mib, ",.0f"),
