@@ -8,6 +8,7 @@ coverage model. Which 2025 commune each commune (or part of one) belongs to is
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from coverage_gis._resources import boundaries_dir
 from coverage_gis.crosswalk import assign_2025, context_provinces
@@ -67,6 +69,60 @@ def province(slug_or_code: str) -> Province:
         if slug_or_code in (p.slug, p.code):
             return p
     raise NotFound(f"unknown province {slug_or_code!r}; choose one of {', '.join(PROVINCES)}")
+
+
+#: The slug that asks for every province of Vietnam (the demo's national scale).
+ALL_VIETNAM = "all-vietnam"
+#: Centroid latitude below which a province names its hamlets the southern way (ấp).
+SOUTHERN_NAMING_BELOW_LAT = 11.8
+#: Centroid latitude above which a province's highlands lie to its north (the north of
+#: Vietnam, and the Mekong delta and south-east, where the uplands rise northward).
+NORTHERN_HIGHLANDS_ABOVE_LAT = 20.0
+NORTHERN_HIGHLANDS_BELOW_LAT = 11.2
+
+
+def _slug(name: str) -> str:
+    """``Tỉnh Bà Rịa - Vũng Tàu`` → ``ba-ria-vung-tau`` (ASCII, the unit type dropped)."""
+    for prefix in ("Thành phố ", "Tỉnh "):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    folded = unicodedata.normalize("NFKD", name.replace("Đ", "D").replace("đ", "d"))
+    ascii_name = "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
+    words = "".join(ch if ch.isalnum() else " " for ch in ascii_name).split()
+    return "-".join(words)
+
+
+def national_provinces(folder: Path | None = None) -> tuple[Province, ...]:
+    """Every province of the national commune file, by GSO code.
+
+    The seed provinces are those of :data:`PROVINCES`; any other gets a slug from its
+    name, no plan, southern naming south of :data:`SOUTHERN_NAMING_BELOW_LAT` and its
+    highlands to the north in the north of the country and in the south (to the west
+    elsewhere, where the Trường Sơn range runs along the western border).
+    """
+    base = folder or boundaries_dir()
+    frame = pyogrio.read_dataframe(
+        base / NATIONAL_FILE, layer="communes", columns=["province_code", "province_name"]
+    )
+    seed = {p.code: p for p in PROVINCES.values()}
+    # Degrees are fine for telling north from south: no metric centroid needed.
+    frame = frame.assign(lat=shapely.get_y(shapely.centroid(frame.geometry.to_numpy())))
+    out: list[Province] = []
+    for code, rows in frame.groupby("province_code", sort=True):
+        code = str(code)
+        if code in seed:
+            out.append(seed[code])
+            continue
+        name = str(rows["province_name"].iloc[0])
+        lat = float(rows["lat"].mean())
+        north = lat > NORTHERN_HIGHLANDS_ABOVE_LAT or lat < NORTHERN_HIGHLANDS_BELOW_LAT
+        out.append(
+            Province(
+                _slug(name), code, name, "", "north" if north else "west", lat < SOUTHERN_NAMING_BELOW_LAT
+            )
+        )
+    return tuple(out)
 
 
 def environment_of(commune_names: pd.Series) -> np.ndarray:

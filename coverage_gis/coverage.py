@@ -107,12 +107,14 @@ def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: n
     live = pairs.served & on_air
     live_bb = live & broadband
 
+    # Per-cell lookups first, then indexed by pair: the pairs outnumber the cells.
+    codes, names = pd.factorize(np.asarray(cells.arrays.tech))
+    cell_rank = np.array([TECH_RANK.get(str(t), 0) for t in [*names, None]], dtype=np.int64)[codes]
+    cell_bits = operator_bits(cells.operator)
     rank = np.zeros(n, dtype=np.int64)
-    np.maximum.at(
-        rank, pairs.receiver[live], np.array([TECH_RANK.get(t, 0) for t in tech[live]], dtype=np.int64)
-    )
+    np.maximum.at(rank, pairs.receiver[live], cell_rank[pairs.cell[live]])
     bits = np.zeros(n, dtype=np.int64)
-    np.bitwise_or.at(bits, pairs.receiver[live_bb], operator_bits(cells.operator[pairs.cell[live_bb]]))
+    np.bitwise_or.at(bits, pairs.receiver[live_bb], cell_bits[pairs.cell[live_bb]])
 
     signal = np.full(n, -np.inf)
     sig = np.where(np.isnan(pairs.signal_dbm), -np.inf, pairs.signal_dbm)
@@ -184,8 +186,12 @@ def ftth_coverage(
             near_v, near_f = tree.query(points, predicate="dwithin", distance=ftth_reach_m)
             ops = fiber["operator"].to_numpy(dtype=str)[qualifies][near_f]
             np.bitwise_or.at(bits, near_v, operator_bits(ops))
+        # Presence needs one feature within the distance, not all of them: the nearest
+        # one, searched no farther (a 10 km dwithin lists hundreds of routes per village).
         any_tree = shapely.STRtree(geoms)
-        near_any, _ = any_tree.query(points, predicate="dwithin", distance=FIBER_PRESENCE_M)
+        (near_any, _), _ = any_tree.query_nearest(
+            points, max_distance=FIBER_PRESENCE_M, return_distance=True, all_matches=False
+        )
         present[near_any] = True
     ftth = np.nan_to_num(distance, nan=np.inf) <= ftth_reach_m
     reason = np.where(present, "fiber_too_far", "no_fiber_operator").astype(object)
@@ -385,7 +391,8 @@ def aligned_coverage(coverage: pd.DataFrame, villages: pd.DataFrame) -> gpd.GeoD
     """The coverage layer in the order of ``villages``; KeyError when a village has no row."""
     ids = villages["village_id"].to_numpy(dtype=object)
     aligned = coverage_by_village(coverage, ids)
-    missing = ~np.isin(ids, coverage["village_id"].to_numpy(dtype=object))
+    # pandas hashes; np.isin compares object arrays element by element (n × m).
+    missing = ~pd.Index(ids).isin(coverage["village_id"].to_numpy(dtype=object))
     if missing.any():
         raise KeyError(f"villages without coverage: {list(ids[missing][:5])}")
     return as_geo(aligned.reset_index(), "village_coverage")

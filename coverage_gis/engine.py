@@ -36,7 +36,7 @@ from coverage_gis.models import load_model_settings
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.models.validity import ValidityReport
 from coverage_gis.network import CellTable, cell_table_or_empty
-from coverage_gis.plans import Plan, load_plan, plan_for_province
+from coverage_gis.plans import Plan, load_plan, plan_for_provinces
 from coverage_gis.revisions import RevisionRecord, coverage_changes, default_author
 from coverage_gis.routing import load_road_graph
 from coverage_gis.scorecard import read_indicator_table, scorecard
@@ -107,10 +107,9 @@ class Analysis:
         chosen = plan_id or self.ws.config.plan
         if chosen:
             return load_plan(chosen)
-        for code in self.ws.config.provinces:
-            found = plan_for_province(code)
-            if found is not None:
-                return found
+        found = plan_for_provinces(self.ws.config.provinces)
+        if found is not None:
+            return found
         raise NotFound("no plan for this workspace; pass --plan ID (see data/plans)")
 
     def kpi_options(self) -> tuple[tuple[date, date] | None, list[str]]:

@@ -12,7 +12,7 @@ Percentages are 0–100 and unrounded; rounding is for display only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -478,6 +478,28 @@ def compute_kpis(
     return _concat([_level_rows(columns, level) for level in levels])
 
 
+def _rows_in_units(
+    inputs: KpiInputs, codes_by_level: Mapping[str, set[str]], levels: Sequence[str]
+) -> KpiInputs:
+    """``inputs`` cut to the villages, sites, POIs and tests in any of the given units."""
+
+    def cut(frame: pd.DataFrame) -> pd.DataFrame:
+        keep = np.zeros(len(frame), dtype=bool)
+        for level in levels:
+            column = LEVEL_COLUMNS[level][0]
+            if column in frame:
+                keep |= np.isin(frame[column].to_numpy(dtype=object), list(codes_by_level[level]))
+        return frame[keep]
+
+    return replace(
+        inputs,
+        villages=cut(inputs.villages),
+        sites=cut(inputs.sites),
+        pois=cut(inputs.pois),
+        speed_tests=cut(inputs.speed_tests),
+    )
+
+
 def update_kpi_rows(
     kpis: pd.DataFrame,
     inputs: KpiInputs,
@@ -494,7 +516,11 @@ def update_kpi_rows(
     """
     levels = [lvl for lvl, codes in codes_by_level.items() if codes]
     _check_levels(levels)
-    columns = _columns(inputs, levels, period=period, categories=list(categories_5g))
+    # Only the rows of the units asked for can change their rows: build the columns of
+    # those (a site edit touches a few units of a national table).
+    columns = _columns(
+        _rows_in_units(inputs, codes_by_level, levels), levels, period=period, categories=list(categories_5g)
+    )
     level_col = kpis["level"].to_numpy(dtype=object)
     code_col = kpis["code"].to_numpy(dtype=object)
     drop = np.zeros(len(kpis), dtype=bool)

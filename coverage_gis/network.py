@@ -240,15 +240,20 @@ def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     site_ids = cells["site_id"].to_numpy(dtype=object)
     ops = operator_bits(cells["operator"].to_numpy(dtype=str))
     techs = cells["tech"].map({t: 1 << i for i, t in enumerate(TECHS)}).fillna(0).to_numpy(dtype=np.int64)
-    bits = pd.DataFrame(
+    # One OR per site over its live cells, sites in order of first appearance (a
+    # vectorised groupby: a pandas aggregation with a ufunc runs in Python per site).
+    codes, uniques = pd.factorize(site_ids[alive], sort=False)
+    per_site = pd.DataFrame(
         {
-            "site_id": site_ids[alive],
-            "live_ops": np.where(on_air, ops, 0)[alive],
-            "live_techs": np.where(on_air, techs, 0)[alive],
-            "any_ops": ops[alive],
-        }
+            name: _or_by_group(codes, len(uniques), values[alive])
+            for name, values in (
+                ("live_ops", np.where(on_air, ops, 0)),
+                ("live_techs", np.where(on_air, techs, 0)),
+                ("any_ops", ops),
+            )
+        },
+        index=pd.Index(uniques, name="site_id"),
     )
-    per_site = bits.groupby("site_id", sort=False).agg(np.bitwise_or.reduce)
     live_ops = per_site["live_ops"].to_numpy(dtype=np.int64)
     n_operators = np.bitwise_count(live_ops.astype(np.uint64)).astype(np.int64)
     tech_names = np.array(
@@ -269,11 +274,23 @@ def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _or_by_group(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
+    """Bitwise OR of ``values`` per group code (``0..n_groups-1``)."""
+    out = np.zeros(n_groups, dtype=np.int64)
+    np.bitwise_or.at(out, codes, values.astype(np.int64, copy=False))
+    return out
+
+
 def operator_bits(operators: StrArray) -> np.ndarray:
     """One bit per operator (order of :data:`OPERATORS`); unknown names map to Other."""
     lookup = {name: 1 << i for i, name in enumerate(OPERATORS)}
-    mapped = pd.Series(operators, dtype=object).map(lookup).fillna(lookup[OTHER_OPERATOR])
-    return mapped.to_numpy(dtype=np.int64)
+    values = np.asarray(operators)
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    # Map the few distinct names, not every row (factorize hashes; missing → code -1).
+    codes, names = pd.factorize(values.reshape(-1))
+    table = np.array([lookup.get(str(n), lookup[OTHER_OPERATOR]) for n in [*names, None]], dtype=np.int64)
+    return table[codes]
 
 
 def bits_to_names(bits: np.ndarray) -> np.ndarray:

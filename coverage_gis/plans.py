@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -47,6 +47,7 @@ __all__ = [
     "list_plans",
     "load_plan",
     "plan_for_province",
+    "plan_for_provinces",
 ]
 
 Comparator = Literal[">=", "<=", "=="]
@@ -340,17 +341,24 @@ def plan_for_province(province_code: str, *, plans_dir: Path | None = None) -> P
     Plan or None
         When a province has several plans, the one whose period ends last.
     """
-    code = province_code.strip()
-    if code.isdigit():
-        code = code.zfill(2)
-    matches = [
-        plan
-        for plan in (load_plan(plan_id, plans_dir=plans_dir) for plan_id in list_plans(plans_dir))
-        if plan.province_code == code
-    ]
-    if not matches:
-        return None
-    return max(matches, key=lambda p: (p.period_end, p.period_start, p.id))
+    return plan_for_provinces([province_code], plans_dir=plans_dir)
+
+
+def plan_for_provinces(province_codes: Iterable[str], *, plans_dir: Path | None = None) -> Plan | None:
+    """The plan of the first of ``province_codes`` that has one (see :func:`plan_for_province`).
+
+    Reads each plan file once, however many provinces are asked about (a national
+    workspace lists 63).
+    """
+    plans = [load_plan(plan_id, plans_dir=plans_dir) for plan_id in list_plans(plans_dir)]
+    for province_code in province_codes:
+        code = province_code.strip()
+        if code.isdigit():
+            code = code.zfill(2)
+        matches = [plan for plan in plans if plan.province_code == code]
+        if matches:
+            return max(matches, key=lambda p: (p.period_end, p.period_start, p.id))
+    return None
 
 
 # --------------------------------------------------------------------------- helpers

@@ -11,7 +11,6 @@ string cell in XLSX.
 from __future__ import annotations
 
 import io
-import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import orjson
 import pandas as pd
 import pyogrio
 from fastapi.responses import Response
@@ -49,8 +49,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def json_response(payload: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response of ``payload`` (UTF-8, non-finite floats as null)."""
-    body = json.dumps(json_ready(payload), ensure_ascii=False, allow_nan=False, default=str)
+    """A JSON response of ``payload`` (UTF-8, non-finite floats as null), encoded by orjson."""
+    body = orjson.dumps(json_ready(payload), default=str)
     return Response(content=body, status_code=status_code, media_type=MEDIA_TYPES["json"], headers=headers)
 
 

@@ -19,7 +19,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from coverage_gis.crs import BBox
@@ -171,7 +170,8 @@ def create_router(ctx: AppContext) -> APIRouter:
         if operator is not None:
             cells = view.analysis.layers.cells
             with_op = cells.loc[cells["operator"] == operator.value, "site_id"].unique()
-            keep &= np.isin(sites["site_id"].to_numpy(dtype=object), with_op)
+            # Hashed: np.isin compares object arrays pair by pair (sites × sites of the operator).
+            keep &= sites["site_id"].isin(with_op).to_numpy(dtype=bool)
         matched = sites[keep]
         page = matched.iloc[offset : offset + limit]
         items = _sites_from_view(view, [str(s) for s in page["site_id"]])

@@ -12,6 +12,7 @@ from tqdm import tqdm
 from coverage_gis.cli._args import workspace_command
 from coverage_gis.cli._output import print_json
 from coverage_gis.demo import (
+    ALL_VIETNAM,
     DEFAULT_SEED,
     PROVINCE_SLUGS,
     WRITE_STEPS,
@@ -53,9 +54,12 @@ def register(sub: Subcommands) -> None:
     )
     p.add_argument(
         "--province",
-        choices=[*PROVINCE_SLUGS, "all"],
+        choices=[*PROVINCE_SLUGS, "all", ALL_VIETNAM],
         default="binh-dinh",
-        help="seed province, or all five (default: binh-dinh)",
+        help=(
+            f"seed province, all five, or {ALL_VIETNAM}: every province at national density, about "
+            "100,000 villages, 120,000 sites and 350,000 cells (default: binh-dinh)"
+        ),
     )
     p.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     p.add_argument("--force", action="store_true", help="replace WS if it is already a workspace")
@@ -69,7 +73,11 @@ def _summary_line(
 ) -> str:
     sites = sum(s.sites for s in summaries)
     shared = sum(s.shared_pct * s.sites for s in summaries) / sites if sites else 0.0
-    names = ", ".join(s.name for s in summaries)
+    names = (
+        ", ".join(s.name for s in summaries)
+        if len(summaries) <= 5
+        else f"Vietnam ({len(summaries)} provinces)"
+    )
     return (
         f"built {path}: {names} — {counts['villages']:,} villages, {counts['sites']:,} sites "
         f"({counts['cells']:,} cells, {shared:.1f} % shared), {counts['fiber_routes']:,} fiber routes, "
@@ -80,6 +88,8 @@ def _summary_line(
 
 def cmd_demo(args: argparse.Namespace) -> int:
     provinces = list(PROVINCE_SLUGS) if args.province == "all" else [args.province]
+    if args.province == ALL_VIETNAM:
+        provinces = [ALL_VIETNAM]
     # Refuse a bad target before spending time on generation.
     check_target(args.workspace, overwrite=args.force)
     with tqdm(total=None, file=sys.stderr, desc="demo", unit="step", leave=False, dynamic_ncols=True) as bar:

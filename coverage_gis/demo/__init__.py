@@ -35,10 +35,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage_gis.boundaries import PROVINCES, Province, load_boundaries, province
+from coverage_gis.boundaries import (
+    ALL_VIETNAM,
+    PROVINCES,
+    Boundaries,
+    Province,
+    load_boundaries,
+    national_provinces,
+    province,
+)
 from coverage_gis.crs import metric_crs_for_lon
 from coverage_gis.demo import binh_dinh
-from coverage_gis.demo._context import ProvinceContext, build_context
+from coverage_gis.demo._context import NATIONAL_DENSITY, SEED_DENSITY, ProvinceContext, build_context
 from coverage_gis.demo.fiber import generate_fiber
 from coverage_gis.demo.gaps import GapPlan, choose_gaps
 from coverage_gis.demo.measurements import add_synthetic_measurements
@@ -53,6 +61,7 @@ from coverage_gis.models.base import FloatArray
 from coverage_gis.workspace import CONFIG_NAME, DEM_NAME, ROADS_NAME, Workspace, is_database_location
 
 __all__ = [
+    "ALL_VIETNAM",
     "DEFAULT_SEED",
     "DISAGREEMENTS",
     "FIXED_TIMESTAMP",
@@ -148,6 +157,8 @@ def _resolve(provinces: Sequence[str] | str) -> tuple[Province, ...]:
     names = [provinces] if isinstance(provinces, str) else list(provinces)
     if not names:
         raise LayerValidationError("choose at least one province", field="province")
+    if ALL_VIETNAM in names:
+        return national_provinces()
     if "all" in names:
         names = list(PROVINCE_SLUGS)
     chosen: list[Province] = []
@@ -267,9 +278,14 @@ def _generate_province(ctx: ProvinceContext, progress: _Progress) -> _ProvinceRe
 def _generate(provinces: tuple[Province, ...], seed: int, progress: _Progress) -> DemoData:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise LayerValidationError(f"seed must be a non-negative integer, got {seed!r}", field="seed")
-    boundaries = load_boundaries([p.slug for p in provinces])
+    national = any(p.slug not in PROVINCES for p in provinces)
+    # A national build (any province beyond the five seed ones) settles every province,
+    # the seed ones too, at the national density.
+    density = NATIONAL_DENSITY if national else SEED_DENSITY
+    boundaries = _named_units(load_boundaries([p.code for p in provinces], national=True))
     results = [
-        _generate_province(build_context(p, boundaries.communes, seed=int(seed)), progress) for p in provinces
+        _generate_province(build_context(p, boundaries.communes, seed=int(seed), density=density), progress)
+        for p in provinces
     ]
     union = shapely.union_all([r.ctx.union for r in results])
     layers: dict[str, pd.DataFrame] = {}
@@ -293,6 +309,24 @@ def _generate(provinces: tuple[Province, ...], seed: int, progress: _Progress) -
     )
 
 
+def _named_units(boundaries: Boundaries) -> Boundaries:
+    """The boundaries without the census units that have neither a name nor people.
+
+    Two of the national file's 11,163 units have no name and no population (one in Ninh
+    Bình's Kim Sơn, one in Đà Nẵng without a district); a ``communes`` layer needs both
+    names, and no village would be placed there anyway.
+    """
+    communes = boundaries.communes
+    names = communes["commune_name"].fillna("").astype(str)
+    keep = (names != "") | (communes["pop_2009"].fillna(0) > 0)
+    if keep.all():
+        return boundaries
+    kept = communes[keep.to_numpy()].reset_index(drop=True)
+    parts = boundaries.parts
+    parts = parts[parts["census_commune_id"].isin(kept["census_commune_id"])].reset_index(drop=True)
+    return Boundaries(communes=kept, parts=parts)
+
+
 def _total_steps(n_provinces: int) -> int:
     return _STEPS_PER_PROVINCE * n_provinces + 1
 
@@ -308,7 +342,9 @@ def generate(
     Parameters
     ----------
     provinces
-        Province slugs or GSO codes (see :data:`PROVINCE_SLUGS`), or ``"all"``.
+        Province slugs or GSO codes (see :data:`PROVINCE_SLUGS`), ``"all"`` (the five
+        seed provinces) or :data:`ALL_VIETNAM` (every province of the national commune
+        file, settled at the national density: about 100,000 villages and 120,000 sites).
     seed
         Non-negative seed; the same seed gives the same data, and a province comes
         out the same whether generated alone or with others.
@@ -392,15 +428,19 @@ def write_demo_workspace(
         shutil.rmtree(folder)
     existed = folder.exists()
     codes = [p.code for p in data.provinces]
-    plans = {p.code: p.plan for p in data.provinces}
-    names = ", ".join(p.name for p in data.provinces)
+    plans = {p.code: p.plan for p in data.provinces if p.plan}
+    names = (
+        ", ".join(p.name for p in data.provinces)
+        if len(data.provinces) <= len(PROVINCES)
+        else f"Vietnam ({len(data.provinces)} provinces)"
+    )
     try:
         ws = Workspace.create(
             folder,
             name=f"Demo – {names}",
             metric_crs=data.metric_crs,
             provinces=codes,
-            plan=data.provinces[0].plan if len(data.provinces) == 1 else None,
+            plan=(data.provinces[0].plan or None) if len(data.provinces) == 1 else None,
             synthetic=True,
             description=(
                 f"Demo workspace for {names}. The network is SYNTHETIC: villages, BTS sites and cells, "
@@ -452,7 +492,7 @@ def build_demo_workspace(
     path
         New workspace folder (see :func:`write_demo_workspace` for ``overwrite``).
     provinces
-        Province slugs or codes, or ``"all"``.
+        Province slugs or codes, ``"all"`` or :data:`ALL_VIETNAM`.
     seed
         Non-negative seed.
     overwrite

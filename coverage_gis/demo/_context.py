@@ -34,6 +34,29 @@ CAPITAL_DISTRICT: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class Density:
+    """How densely the demo settles and equips a province.
+
+    ``people_per_village``: one village per this many inhabitants (2009 census);
+    ``site_factor``: multiplies the base masts per commune (population and rural area);
+    ``single_layer``: each operator on a base mast runs one technology (mostly 4G)
+    rather than a stack of 2G, 3G and 4G, about three cells a site.
+    """
+
+    people_per_village: float
+    site_factor: float
+    single_layer: bool = False
+
+
+#: The seed provinces' density: Bình Định's 2025 plan status is built on it.
+SEED_DENSITY = Density(people_per_village=1450.0, site_factor=1.0)
+#: All of Vietnam at the scale of the Ministry's counts: about 100,000 thôn and
+#: 120,000 BTS sites carrying 350,000 cells for 77.5 million people (2009 census of
+#: the shipped communes).
+NATIONAL_DENSITY = Density(people_per_village=800.0, site_factor=3.0, single_layer=True)
+
+
+@dataclass(frozen=True)
 class ProvinceContext:
     """The real geography of one province, in the forms the generators use.
 
@@ -58,6 +81,7 @@ class ProvinceContext:
     town_of_district: IntArray
     capital: int
     relief: Relief
+    density: Density = SEED_DENSITY
 
     @property
     def code(self) -> str:
@@ -152,7 +176,9 @@ def _district_towns(communes: gpd.GeoDataFrame, district_of: IntArray, n_distric
     return towns
 
 
-def build_context(province: Province, communes: gpd.GeoDataFrame, *, seed: int) -> ProvinceContext:
+def build_context(
+    province: Province, communes: gpd.GeoDataFrame, *, seed: int, density: Density = SEED_DENSITY
+) -> ProvinceContext:
     """The context of ``province`` from its communes (as :func:`load_communes` gives them)."""
     frame = communes[communes["province_code"] == province.code]
     frame = frame.reset_index(drop=True)
@@ -201,4 +227,5 @@ def build_context(province: Province, communes: gpd.GeoDataFrame, *, seed: int) 
         town_of_district=towns,
         capital=capital,
         relief=relief,
+        density=density,
     )

@@ -54,6 +54,9 @@ OPERATOR_WEIGHTS = np.array([0.42, 0.27, 0.21, 0.10])
 #: People per site: phường, thị trấn; rural communes add one site per area below.
 PEOPLE_PER_SITE = {"urban": 1500.0, "suburban": 2000.0, "rural": 3000.0}
 RURAL_KM2_PER_SITE = 60.0
+#: The one technology of an operator on a base mast at a single-layer density.
+SINGLE_LAYER_TECHS = ("2G", "3G", "4G")
+SINGLE_LAYER_ODDS = (0.08, 0.07, 0.85)
 #: Chance that a mast is shared, before 2023 and 2023–2025 (plan period).
 SHARE_CHANCE_BEFORE_2023 = 0.16
 SHARE_CHANCE_SINCE_2023 = 0.34
@@ -238,6 +241,10 @@ class _Builder:
         """Give each operator its technologies on the site."""
         azimuths = None if omni else self.sector_azimuths()
         for op in operators:
+            if self.ctx.density.single_layer:
+                tech = str(self.rng.choice(SINGLE_LAYER_TECHS, p=SINGLE_LAYER_ODDS))
+                site.cells += self.radio(op, tech, site.environment, azimuths)
+                continue
             p2g = 0.35 if site.environment == "urban" else 0.6
             techs = [t for t, p in (("2G", p2g), ("3G", 0.45), ("4G", 0.96)) if self.rng.random() < p]
             if not any(t in BROADBAND for t in techs) and self.rng.random() < 0.7:
@@ -335,9 +342,8 @@ def _base_sites(
     pop = ctx.communes["pop_2009"].to_numpy(dtype=np.float64)
     per_site = np.array([PEOPLE_PER_SITE[e] for e in ctx.environment])
     rural = ctx.environment == "rural"
-    counts = np.rint(pop / per_site + np.where(rural, ctx.area_km2 / RURAL_KM2_PER_SITE, 0.0)).astype(
-        np.int64
-    )
+    base = pop / per_site + np.where(rural, ctx.area_km2 / RURAL_KM2_PER_SITE, 0.0)
+    counts = np.rint(base * ctx.density.site_factor).astype(np.int64)
     counts = np.maximum(counts, np.where(rural, 1, 2))
     anchor_x: list[float] = []
     anchor_y: list[float] = []

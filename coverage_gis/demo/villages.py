@@ -73,9 +73,11 @@ class VillageSet:
         return VillageSet(frame, self.commune, self.x_m, self.y_m, self.upland, self.special_rows)
 
 
-def village_counts(pop: IntArray, minimum: IntArray | None = None) -> IntArray:
-    """Villages per commune: population / :data:`PEOPLE_PER_VILLAGE`, at least the minimum."""
-    counts = np.maximum(MIN_PER_COMMUNE, np.rint(pop / PEOPLE_PER_VILLAGE)).astype(np.int64)
+def village_counts(
+    pop: IntArray, minimum: IntArray | None = None, *, people_per_village: float = PEOPLE_PER_VILLAGE
+) -> IntArray:
+    """Villages per commune: population / ``people_per_village``, at least the minimum."""
+    counts = np.maximum(MIN_PER_COMMUNE, np.rint(pop / people_per_village)).astype(np.int64)
     return counts if minimum is None else np.maximum(counts, minimum)
 
 
@@ -158,7 +160,7 @@ def generate_villages(
     codes = communes["commune_code"].to_numpy(dtype=object)
     pop = communes["pop_2009"].to_numpy(dtype=np.int64)
     minimum = np.array([naming[c].min_villages if c in naming else 0 for c in codes], dtype=np.int64)
-    counts = village_counts(pop, minimum)
+    counts = village_counts(pop, minimum, people_per_village=ctx.density.people_per_village)
     # Village ids use the GSO code, or the census id where the code is missing or (a
     # thị trấn and the xã of the same name matched to one code) not unique.
     code_series = communes["commune_code"].dropna()
