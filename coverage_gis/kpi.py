@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
-from coverage_gis.errors import LayerValidationError
+from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.speed import grouped_weighted_median, tests_per_row
 from coverage_gis.vocabulary import OPERATORS
@@ -376,3 +376,20 @@ def operator_kpis(inputs: KpiInputs, *, level: str = "province") -> pd.DataFrame
     out = pd.concat(rows, ignore_index=True)
     out.insert(0, "level", level)
     return out
+
+
+def require_unit(kpis: pd.DataFrame, level: str, code: str) -> pd.DataFrame:
+    """The KPI row of unit ``code`` of ``level`` in ``kpis``.
+
+    Raises :class:`~coverage_gis.errors.NotFound` naming the level, the code and some
+    known codes when the workspace holds no such unit (a unit is known when any
+    village, site, place or speed test lies in it): an unknown code is a mistake to
+    report, not an empty answer.
+    """
+    _check_levels([level])
+    rows = kpis[(kpis["level"] == level) & (kpis["code"].astype(str) == str(code))]
+    if rows.empty:
+        known = sorted(kpis.loc[kpis["level"] == level, "code"].astype(str))
+        sample = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
+        raise NotFound(f"no {level} with code {code!r} in this workspace (known: {sample or 'none'})")
+    return rows

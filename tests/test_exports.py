@@ -85,7 +85,7 @@ def test_api_csv_and_xlsx_are_neutralised(poisoned: Workspace) -> None:
     sheet = load_workbook(io.BytesIO(body)).active
     assert sheet is not None
     header = [c.value for c in sheet[1]]
-    cell = sheet.cell(row=2, column=header.index("name") + 1)
+    cell = sheet.cell(row=2, column=header.index("Tên") + 1)  # Vietnamese headers by default
     assert cell.data_type == "s"
     assert cell.value == PAYLOADS[0]  # the exact text, shown as text
 
