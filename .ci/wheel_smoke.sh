@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build the wheel, install it into a fresh venv outside the checkout and use it as a user
-# would: build the demo, compute, and answer one API request. Proves the wheel carries
-# its schemas, boundaries, plans, web assets and the terrain package (nothing read from the
-# source tree).
+# would: build the demo, compute, and answer API requests. Proves the wheel carries
+# its schemas, boundaries (the refreshed ones: codes as drawn, the 2025 parts of split
+# communes), plans, web assets and the terrain package (nothing read from the source tree).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 python="${PYTHON:-python3}"
@@ -32,6 +32,10 @@ with TestClient(create_app(Settings(workspace=Path("ws")))) as client:
     names = [g.get("name") for g in r.json()["items"]]
     print("wheel smoke: /v1/gaps?kind=mobile ->", names)
     assert client.get("/").status_code == 200
+    # Every village counts in the 2025 hierarchy; Gia Lai is only partly in this workspace.
+    (row,) = client.get("/v1/kpis", params={"level": "province_2025"}).json()["items"]
+    print("wheel smoke: /v1/kpis?level=province_2025 ->", row["name"], row["villages"], row["partial"])
+    assert (row["villages"], row["partial"]) == (1048, True)
     # Offline web assets ship in the wheel: glyphs, Swagger UI, the map style.
     assert client.get("/map/glyphs/DejaVu Sans Book/7680-7935.pbf").content[:1] == b"\n"
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
@@ -51,5 +55,11 @@ with TestClient(create_app(Settings(workspace=Path("ws")))) as client:
     assert status["state"] == "done", status
     assert client.get(url + "/sites", params={"format": "xlsx"}).status_code == 200
     print("wheel smoke: POST /v1/plans ->", status["summary"]["sites"], "sites in", round(status["elapsed_s"], 1), "s")
+from coverage_gis.boundaries import load_boundaries
+from coverage_gis._resources import boundaries_dir
+assert "site-packages" in str(boundaries_dir()), boundaries_dir()
+boundaries = load_boundaries(["binh-dinh"])
+assert "code_as_drawn" in boundaries.communes
+assert len(boundaries.parts) == 4, len(boundaries.parts)
 PY
 echo "wheel smoke: ok"

@@ -1,9 +1,12 @@
-"""One rule for grouping the identical rows of a key table (numpy, no pandas).
+"""Small array rules shared across modules (numpy, no pandas).
 
-Used where many rows share a configuration and the work is done once per distinct
-one: the link budget's reach inversion (cells with the same band, mast, budget and
-clutter class), the terrain model's radio sites (cells with the same position, mast
-and carrier) and the terrain engine's profiles (pairs with the same site and receiver).
+:func:`distinct_rows` groups the identical rows of a key table, where many rows share
+a configuration and the work is done once per distinct one: the link budget's reach
+inversion (cells with the same band, mast, budget and clutter class), the terrain
+model's radio sites (cells with the same position, mast and carrier) and the terrain
+engine's profiles (pairs with the same site and receiver). :func:`split_exactly`
+shares a whole number out in proportion to weights (a commune's people among its demo
+villages, a split commune's 2009 population among its 2025 parts).
 """
 
 from __future__ import annotations
@@ -44,3 +47,17 @@ def distinct_rows(key: NDArray[np.float64] | NDArray[np.int64]) -> tuple[IntArra
     group = np.empty(n, dtype=np.int64)
     group[order] = np.cumsum(new) - 1
     return order[new], group
+
+
+def split_exactly(total: int, weights: NDArray[np.float64]) -> IntArray:
+    """Integers proportional to ``weights`` that add up to ``total`` (largest remainder)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if total <= 0 or weights.sum() <= 0:
+        return np.zeros(weights.shape, dtype=np.int64)
+    share: NDArray[np.float64] = weights / weights.sum() * total
+    base: IntArray = np.floor(share).astype(np.int64)
+    rest = total - int(base.sum())
+    # Ties go to the earlier item so the split is reproducible.
+    order = np.argsort(-(share - base), kind="stable")
+    base[order[:rest]] += 1
+    return base

@@ -2,7 +2,12 @@
 
 Two hierarchies are supported (``docs/architecture.md``): the pre-2025 three levels
 (province/district/commune, GSO codes) and the 2025 two levels (province/commune,
-from the crosswalk). Communes without a GSO code are keyed on ``census_commune_id``.
+from the crosswalk, :mod:`coverage_gis.crosswalk`). Communes without a GSO code are
+keyed on ``census_commune_id``. A feature in a commune the 2025 reform split takes the
+2025 units of the part (``commune_parts_2025``) it lies in, so every feature counts
+once in every hierarchy. Also owns the 2009 census population of each unit that a
+workspace holds, against the unit's whole (a 2025 province holding only part of its
+territory is *partial*).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 LEVELS: tuple[str, ...] = ("province", "district", "commune", "province_2025", "commune_2025")
 
@@ -34,7 +40,21 @@ _COMMUNE_ATTRS = [
     "new_province_name",
     "new_commune_code",
     "new_commune_name",
+    "admin_2025_method",
 ]
+#: The columns a part of a split commune decides for the features inside it.
+_PART_ATTRS = (
+    "new_province_code",
+    "new_province_name",
+    "new_commune_code",
+    "new_commune_name",
+    "admin_2025_method",
+)
+#: Levels whose units a workspace can hold only part of (their whole is known nationally).
+LEVEL_POP_TOTALS: dict[str, str] = {
+    "province_2025": "new_province_pop_2009",
+    "commune_2025": "new_commune_pop_2009",
+}
 
 
 def commune_key(communes: pd.DataFrame) -> pd.Series:
@@ -43,12 +63,16 @@ def commune_key(communes: pd.DataFrame) -> pd.Series:
     return code.where(code.notna() & (code != ""), communes["census_commune_id"])
 
 
-def admin_columns(points: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.DataFrame:
+def admin_columns(
+    points: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, parts: gpd.GeoDataFrame | None = None
+) -> pd.DataFrame:
     """Admin attributes for each point, aligned with ``points``.
 
     A point carrying a ``census_commune_id`` that exists in ``communes`` keeps it
     (a village on a commune border belongs where the data says); others are placed
-    by point-in-polygon. Points outside every commune get empty codes.
+    by point-in-polygon. Points outside every commune get empty codes. A point of a
+    commune that has ``parts`` takes the 2025 units of the part it lies in (the
+    nearest part of its commune when it lies in none).
     """
     attrs = communes[[c for c in _COMMUNE_ATTRS if c in communes]].copy()
     for col in _COMMUNE_ATTRS:
@@ -74,5 +98,81 @@ def admin_columns(points: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.Da
         placed[idx_point[first]] = idx_commune[first]
         position[missing] = placed
     out: pd.DataFrame = attrs.reindex(position).reset_index(drop=True)
+    if parts is not None and len(parts) and len(out):
+        _place_in_parts(points.geometry.to_numpy(), out, parts)
     out.index = points.index
+    return out
+
+
+def _place_in_parts(geoms: np.ndarray, out: pd.DataFrame, parts: gpd.GeoDataFrame) -> None:
+    """Overwrite the 2025 columns of points lying in a commune with parts (in place)."""
+    part_commune = parts["census_commune_id"].astype(str).to_numpy(dtype=object)
+    commune = out["census_commune_id"].astype(object).to_numpy()
+    split = np.flatnonzero(np.isin(commune.astype(str), np.unique(part_commune)) & pd.notna(commune))
+    if split.size == 0:
+        return
+    part_geoms = parts.geometry.to_numpy()
+    idx_point, idx_part = shapely.STRtree(part_geoms).query(geoms[split], predicate="intersects")
+    own = part_commune[idx_part] == commune[split][idx_point].astype(str)
+    idx_point, idx_part = idx_point[own], idx_part[own]
+    # A point on the line between two parts: the first part wins, reproducibly.
+    order = np.lexsort((idx_part, idx_point))
+    idx_point, idx_part = idx_point[order], idx_part[order]
+    chosen = np.full(split.size, -1, dtype=np.int64)
+    first = np.unique(idx_point, return_index=True)[1]
+    chosen[idx_point[first]] = idx_part[first]
+    for k in np.flatnonzero(chosen < 0):
+        mine = np.flatnonzero(part_commune == str(commune[split[k]]))
+        chosen[k] = mine[int(np.argmin(shapely.distance(part_geoms[mine], geoms[split[k]])))]
+    for col in _PART_ATTRS:
+        if col in parts:
+            values = out[col].to_numpy(dtype=object).copy()
+            values[split] = parts[col].to_numpy(dtype=object)[chosen]
+            out[col] = values
+
+
+def unit_population_2009(communes: pd.DataFrame, parts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """2009 census population per unit of every level: held here, and of the whole unit.
+
+    ``pop_2009`` sums the communes given (a commune with ``parts`` counts each part
+    in its own 2025 commune). ``pop_2009_total`` is the unit's population in all of
+    Vietnam where the communes carry it (2025 levels, :data:`LEVEL_POP_TOTALS`), else
+    missing: the pre-2025 units come whole from the boundaries, the 2025 ones need not.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``level``, ``code``, ``pop_2009``, ``pop_2009_total`` (nullable ints).
+    """
+    frames = []
+    if not len(communes):
+        return pd.DataFrame(columns=["level", "code", "pop_2009", "pop_2009_total"])
+    base = communes.copy()
+    base["commune_key"] = commune_key(base)
+    base["pop_2009"] = pd.to_numeric(base["pop_2009"], errors="coerce").fillna(0).astype("int64")
+    cut = set(parts["census_commune_id"].astype(str)) if parts is not None and len(parts) else set()
+    whole_2025 = base[~base["census_commune_id"].astype(str).isin(cut)]
+    pieces = (
+        pd.DataFrame(parts.drop(columns="geometry", errors="ignore")) if cut and parts is not None else None
+    )
+    for level in LEVELS:
+        code_col = LEVEL_COLUMNS[level][0]
+        total_col = LEVEL_POP_TOTALS.get(level)
+        source = [whole_2025, pieces] if level in LEVEL_POP_TOTALS and pieces is not None else [base]
+        cols = [code_col, "pop_2009", *([total_col] if total_col else [])]
+        rows = pd.concat(
+            [f.reindex(columns=cols) for f in source if f is not None and len(f)], ignore_index=True
+        )
+        rows = rows[rows[code_col].notna()]
+        grouped = rows.groupby(rows[code_col].astype(str))
+        frame = pd.DataFrame({"pop_2009": grouped["pop_2009"].sum().astype("int64")})
+        if total_col:
+            frame["pop_2009_total"] = pd.to_numeric(grouped[total_col].max(), errors="coerce")
+        else:
+            frame["pop_2009_total"] = np.nan
+        frame = frame.reset_index(names="code")
+        frame.insert(0, "level", level)
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    out["pop_2009_total"] = out["pop_2009_total"].astype("Int64")
     return out

@@ -1,12 +1,14 @@
 """Real administrative boundaries shipped in ``data/boundaries`` (censusVN2009, MIT).
 
 Owns the province catalogue of the seed plans, reading commune polygons with their
-GSO codes, attaching the 2025 crosswalk (old commune → 2025 commune) and the
-clutter class each commune gives the coverage model.
+GSO codes and the 2025 crosswalk, and the clutter class each commune gives the
+coverage model. Which 2025 commune each commune (or part of one) belongs to is
+:mod:`coverage_gis.crosswalk`'s rule; :func:`load_boundaries` applies it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pandas as pd
 import pyogrio
 
 from coverage_gis._resources import boundaries_dir
+from coverage_gis.crosswalk import assign_2025, context_provinces
 from coverage_gis.errors import NotFound
 
 SEED_FILE = "seed_provinces_communes.gpkg"
@@ -77,24 +80,9 @@ def environment_of(commune_names: pd.Series) -> np.ndarray:
 
 
 def read_crosswalk(folder: Path | None = None) -> pd.DataFrame:
-    """One row per old commune code: its 2025 province and commune."""
+    """The 2025 conversion table: one row per (old commune, 2025 commune) pair, all text."""
     path = (folder or boundaries_dir()) / CROSSWALK_FILE
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    # A commune split between several new communes appears once per part: keep the
-    # whole-merge row when there is one so each old commune maps to one new commune.
-    table["_whole"] = (table["merge_note"] != "Nhập toàn bộ").astype(int)
-    table = table.sort_values(["old_commune_code", "_whole"], kind="stable")
-    table = table.drop_duplicates("old_commune_code", keep="first")
-    return table[
-        [
-            "old_commune_code",
-            "new_province_code",
-            "new_province_name",
-            "new_commune_code",
-            "new_commune_name",
-            "merge_note",
-        ]
-    ].rename(columns={"old_commune_code": "commune_code"})
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def fill_district_codes(communes: pd.DataFrame) -> pd.DataFrame:
@@ -117,13 +105,21 @@ def fill_district_codes(communes: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def load_communes(
-    provinces: list[str] | None = None,
+@dataclass(frozen=True)
+class Boundaries:
+    """Communes (layer ``communes``) and the parts of the split ones (``commune_parts_2025``)."""
+
+    communes: gpd.GeoDataFrame
+    parts: gpd.GeoDataFrame
+
+
+def load_boundaries(
+    provinces: Sequence[str] | None = None,
     *,
     national: bool = False,
     folder: Path | None = None,
-) -> gpd.GeoDataFrame:
-    """Communes of the given provinces (slugs or codes) with crosswalk and environment.
+) -> Boundaries:
+    """Communes of the given provinces (slugs or codes) with their 2025 units and clutter class.
 
     Parameters
     ----------
@@ -131,28 +127,49 @@ def load_communes(
         Seed province slugs or GSO codes; ``None`` means all five seed provinces
         (or all of Vietnam when ``national``).
     national
-        Read the national file (11,163 communes) instead of the seed-province file.
+        Any province of Vietnam (11,163 communes) rather than the five seed provinces.
+    folder
+        The boundaries folder (default: the shipped ``data/boundaries``).
     """
     base = folder or boundaries_dir()
-    path = base / (NATIONAL_FILE if national else SEED_FILE)
-    communes = pyogrio.read_dataframe(path, layer="communes")
+    every = pyogrio.read_dataframe(base / NATIONAL_FILE, layer="communes")
     if provinces:
         codes = [province(p).code if not national else _code_any(p) for p in provinces]
-        communes = communes[communes["province_code"].isin(codes)]
-        if communes.empty:
-            raise NotFound(f"no communes for provinces {provinces} in {path}")
-    communes = communes.copy()
-    communes["commune_code"] = (
-        communes["commune_code"]
-        .astype(object)
-        .where(communes["commune_code"].notna() & (communes["commune_code"] != ""), None)
-    )
+    elif national:
+        codes = sorted(every["province_code"].unique().tolist())
+    else:
+        codes = [p.code for p in PROVINCES.values()]
     crosswalk = read_crosswalk(base)
-    merged = communes.merge(crosswalk, on="commune_code", how="left")
+    # The communes of every 2025 province these ones went into: each 2025 unit whole.
+    context = every[every["province_code"].isin(context_provinces(crosswalk, codes))].copy()
+    if not (context["province_code"].isin(codes)).any():
+        raise NotFound(f"no communes for provinces {list(provinces or [])} in {base / NATIONAL_FILE}")
+    # A shapefile keeps 10 characters of a field name: commune_code_as_drawn would read
+    # as commune_code, so the layer calls it code_as_drawn.
+    context = context.rename(columns={"commune_code_as_drawn": "code_as_drawn"})
+    for col in ("commune_code", "code_as_drawn"):
+        values = context[col].astype(object)
+        context[col] = values.where(values.notna() & (values != ""), None)
+    assignment = assign_2025(context, crosswalk)
+    merged = pd.concat([context, assignment.communes], axis=1)
+    merged = merged[merged["province_code"].isin(codes)]
     merged["environment"] = environment_of(merged["commune_name"])
     merged = fill_district_codes(merged)
     merged = merged.sort_values(["province_code", "district_code", "census_commune_id"], kind="stable")
-    return gpd.GeoDataFrame(merged.reset_index(drop=True), geometry="geometry", crs=communes.crs)
+    communes = gpd.GeoDataFrame(merged.reset_index(drop=True), geometry="geometry", crs=every.crs)
+    parts = assignment.parts
+    parts = parts[parts["census_commune_id"].isin(communes["census_commune_id"])].reset_index(drop=True)
+    return Boundaries(communes=communes, parts=parts)
+
+
+def load_communes(
+    provinces: Sequence[str] | None = None,
+    *,
+    national: bool = False,
+    folder: Path | None = None,
+) -> gpd.GeoDataFrame:
+    """The ``communes`` of :func:`load_boundaries` (without the parts of split communes)."""
+    return load_boundaries(provinces, national=national, folder=folder).communes
 
 
 def _code_any(slug_or_code: str) -> str:

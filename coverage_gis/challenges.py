@@ -490,7 +490,10 @@ def decide_challenge(
             values[position] = fresh[col].iloc[0]
             coverage[col] = values
         inputs = dataclasses.replace(
-            current.inputs, villages=village_rows(villages, coverage, current.layers.communes)
+            current.inputs,
+            villages=village_rows(
+                villages, coverage, current.layers.communes, current.layers.commune_parts_2025
+            ),
         )
         after = dataclasses.replace(current, coverage=coverage, inputs=inputs, overrides=table)
         snapshot = kpi_records(after.kpis(levels=SNAPSHOT_LEVELS))

@@ -45,6 +45,7 @@ class InputLayers(Mapping[str, pd.DataFrame]):
     """Every input layer of one workspace state. Build with :meth:`from_frames` or :meth:`read`."""
 
     communes: gpd.GeoDataFrame
+    commune_parts_2025: gpd.GeoDataFrame
     villages: gpd.GeoDataFrame
     sites: gpd.GeoDataFrame
     cells: pd.DataFrame
@@ -72,6 +73,7 @@ class InputLayers(Mapping[str, pd.DataFrame]):
 
         return cls(
             communes=geo("communes"),
+            commune_parts_2025=geo("commune_parts_2025"),
             villages=geo("villages"),
             sites=geo("sites"),
             cells=frame("cells"),

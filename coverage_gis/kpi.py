@@ -1,8 +1,11 @@
 """KPIs per province, district and commune, in either admin hierarchy (``docs/architecture.md``).
 
-Owns the KPI definitions: village, population and household coverage, site
-sharing (all on-air sites and those commissioned in a plan period), 5G sites, 5G at
-priority places, commune centres, measured speeds, and the per-operator breakdown.
+Owns the KPI definitions and what each column measures (:data:`KPI_LABELS`): village,
+population and household coverage, site sharing counted per site and per operator BTS
+(all on-air sites and those commissioned in a plan period), 5G sites, 5G at priority
+places, commune centres, measured speeds, the per-operator breakdown, and whether the
+workspace holds a unit whole (``partial``, ``pop_2009_present_pct``) and how many of its
+villages were placed in the 2025 hierarchy by an inferred rule.
 Percentages are 0–100 and unrounded; rounding is for display only.
 """
 
@@ -16,8 +19,11 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
+from coverage_gis.crosswalk import INFERRED_METHODS
+from coverage_gis.display import Lang, format_number
 from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.kpi_inputs import KpiInputs
+from coverage_gis.messages import text
 from coverage_gis.speed import grouped_weighted_median, tests_per_row
 from coverage_gis.vocabulary import OPERATORS
 
@@ -59,7 +65,120 @@ KPI_COLUMNS: tuple[str, ...] = (
     "speed_tests",
     "mobile_download_mbps",
     "fixed_download_mbps",
+    "operator_bts",
+    "operator_bts_shared_pct",
+    "operator_bts_shared_period_pct",
+    "villages_2025_inferred",
+    "pop_2009",
+    "pop_2009_present_pct",
+    "partial",
 )
+
+#: KPI columns that count things (integers); the others are percentages, speeds or flags.
+KPI_COUNT_COLUMNS: frozenset[str] = frozenset(
+    {
+        "villages",
+        "villages_mobile_bb",
+        "villages_ftth",
+        "population",
+        "households",
+        "sites",
+        "shared_sites",
+        "sites_period",
+        "sites_5g",
+        "commune_centres",
+        "priority_pois",
+        "speed_tests",
+        "operator_bts",
+        "villages_2025_inferred",
+        "pop_2009",
+    }
+)
+
+#: What each column of a KPI row measures, in words for headers, legends and the API docs.
+KPI_LABELS: dict[str, str] = {
+    "level": "admin level (province, district, commune before the 2025 reform; province_2025, commune_2025)",
+    "code": "unit code (GSO; the census id for a commune without one)",
+    "name": "unit name",
+    "villages": "villages (thôn, làng, ấp, bản…) in the unit",
+    "villages_mobile_bb": "villages with mobile broadband (an on-air 3G/4G/5G cell serves the centre)",
+    "villages_mobile_bb_pct": "village share: villages with mobile broadband, % of villages",
+    "villages_4g_pct": "village share: villages served by on-air 4G, % of villages",
+    "villages_5g_pct": "village share: villages served by on-air 5G, % of villages",
+    "villages_ftth": "villages passed by FTTH (on-air fiber node or access route within reach of the centre)",
+    "villages_ftth_pct": "village share: villages passed by FTTH, % of villages (reach, not subscriptions)",
+    "population": "people in the unit's villages (village population; the demo splits the 2009 census)",
+    "population_mobile_bb_pct": (
+        "population share: people in villages with mobile broadband, % of village population "
+        "(2009 census in the shipped boundaries and the demo)"
+    ),
+    "households": "households in the unit's villages",
+    "households_ftth_pct": (
+        "households passed: households in villages passed by FTTH, % of households (not subscriptions)"
+    ),
+    "sites": "on-air BTS sites (masts)",
+    "shared_sites": "on-air sites with on-air cells of two or more operators",
+    "sites_shared_pct": "site sharing per site: shared sites, % of on-air sites",
+    "sites_period": "on-air sites commissioned in the plan period",
+    "sites_shared_period_pct": "site sharing per site, sites commissioned in the plan period: shared, %",
+    "sites_5g": "on-air sites with an on-air 5G cell",
+    "commune_centres": "commune centres (commune_office places)",
+    "commune_centres_mobile_bb_pct": "commune centres with mobile broadband, % of commune centres",
+    "commune_centres_ftth_pct": "commune centres passed by FTTH, % of commune centres",
+    "priority_pois": "priority places of the plan's 5G categories",
+    "pois_5g_pct": "priority places with 5G (cell or on-air 5G zone), % of priority places",
+    "speed_tests": "speed tests in the unit (a tile counts the tests it stands for)",
+    "mobile_download_mbps": "median download speed of mobile tests (weighted by tests), Mbps",
+    "fixed_download_mbps": "median download speed of fixed tests (weighted by tests), Mbps",
+    "operator_bts": "operator BTS: one per operator with on-air cells on an on-air site",
+    "operator_bts_shared_pct": (
+        "site sharing per operator BTS: operator BTS on a shared site, % of operator BTS "
+        "(a site of two operators counts twice)"
+    ),
+    "operator_bts_shared_period_pct": (
+        "site sharing per operator BTS, sites commissioned in the plan period: on a shared site, %"
+    ),
+    "villages_2025_inferred": (
+        "villages whose 2025 commune was inferred (by name or shared border for a commune the "
+        "crosswalk lacks, or as the nearest part of a split commune), not read from the crosswalk"
+    ),
+    "pop_2009": "2009 census population of the unit held in this workspace (a split commune's part by area)",
+    "pop_2009_present_pct": (
+        "2009 census population held in this workspace, % of the whole unit (2025 levels)"
+    ),
+    "partial": (
+        "the workspace holds only part of the unit (2025 levels; empty for pre-2025 units, "
+        "which the boundaries hold whole)"
+    ),
+}
+
+
+def labelled_headers(columns: Iterable[str]) -> list[str]:
+    """Column headers that say what each KPI measures (``name: label``), for CSV and XLSX.
+
+    The name comes first, so a reader can still split it off; ``level``, ``code`` and
+    ``name`` (and columns without a label) stay as they are.
+    """
+    identity = {"level", "code", "name"}
+    return [c if c in identity or c not in KPI_LABELS else f"{c}: {KPI_LABELS[c]}" for c in columns]
+
+
+def partial_notes(kpis: pd.DataFrame, *, lang: Lang = "en") -> list[str]:
+    """One sentence per unit the workspace holds only part of (empty when there is none), in ``lang``."""
+    if "partial" not in kpis:
+        return []
+    rows = kpis[kpis["partial"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+    return [
+        text(
+            "partial_unit",
+            lang,
+            name=row["name"],
+            level=row["level"],
+            code=row["code"],
+            pct=format_number(row["pop_2009_present_pct"], 1, lang=lang),
+        )
+        for _, row in rows.iterrows()
+    ]
 
 
 def _in_period(commissioned: pd.Series, period: tuple[date, date] | None) -> pd.Series:
@@ -103,6 +222,7 @@ class _Columns:
     has_4g: np.ndarray
     has_5g: np.ndarray
     shared: np.ndarray
+    n_operators: np.ndarray
     in_period: np.ndarray
     site_5g: np.ndarray
     centre: np.ndarray
@@ -113,6 +233,8 @@ class _Columns:
     test_kind: np.ndarray
     test_mbps: np.ndarray
     test_weight: np.ndarray
+    inferred_2025: np.ndarray
+    units: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # level → (codes, pop_2009, total)
 
 
 def _columns(
@@ -132,6 +254,20 @@ def _columns(
     }
     category = p["category"].to_numpy(dtype=object) if len(p) else np.empty(0, dtype=object)
     in_period = _in_period(s["commissioned"], period).to_numpy(dtype=bool) if len(s) else np.zeros(0, bool)
+    method = (
+        v["admin_2025_method"].to_numpy(dtype=object)
+        if "admin_2025_method" in v and len(v)
+        else np.full(len(v), None, dtype=object)
+    )
+    units = inputs.units
+    by_level = {
+        lvl: (
+            units.loc[units["level"] == lvl, "code"].astype(str).to_numpy(),
+            units.loc[units["level"] == lvl, "pop_2009"].to_numpy(dtype=float),
+            pd.to_numeric(units.loc[units["level"] == lvl, "pop_2009_total"]).to_numpy(dtype=float),
+        )
+        for lvl in levels
+    }
     return _Columns(
         codes=codes,
         names=names,
@@ -142,6 +278,7 @@ def _columns(
         has_4g=_bool(v, "has_4g"),
         has_5g=_bool(v, "has_5g"),
         shared=_bool(s, "shared"),
+        n_operators=_floats(s, "n_operators"),
         in_period=in_period,
         site_5g=_bool(s, "has_5g"),
         centre=category == "commune_office",
@@ -152,6 +289,8 @@ def _columns(
         test_kind=t["kind"].to_numpy(dtype=object) if len(t) else np.empty(0, dtype=object),
         test_mbps=_floats(t, "download_mbps"),
         test_weight=tests_per_row(t),
+        inferred_2025=np.isin(method, list(INFERRED_METHODS)),
+        units=by_level,
     )
 
 
@@ -208,6 +347,13 @@ def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.Dat
     sites_period = count(si, in_period.astype(float))
     shared_period = count(si, (in_period & shared).astype(float))
     sites_5g = count(si, c.site_5g[ss].astype(float))
+    operators = c.n_operators[ss]
+    bts = count(si, operators)
+    bts_shared = count(si, operators * shared)
+    bts_period = count(si, operators * in_period)
+    bts_shared_period = count(si, operators * (in_period & shared))
+    inferred = count(vi, c.inferred_2025[sv].astype(float))
+    pop_2009, present_pct, partial = _present(c.units[level], units)
 
     centre, priority = c.centre[sp], c.priority[sp]
     centres = count(pi, centre.astype(float))
@@ -257,6 +403,13 @@ def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.Dat
         "speed_tests": as_int(tests),
         "mobile_download_mbps": mobile_speed,
         "fixed_download_mbps": fixed_speed,
+        "operator_bts": as_int(bts),
+        "operator_bts_shared_pct": _pct_array(bts_shared, bts),
+        "operator_bts_shared_period_pct": _pct_array(bts_shared_period, bts_period),
+        "villages_2025_inferred": as_int(inferred),
+        "pop_2009": pop_2009,
+        "pop_2009_present_pct": present_pct,
+        "partial": partial,
     }
     data: dict[str, np.ndarray] = {
         "level": np.full(n, level, dtype=object),
@@ -265,6 +418,27 @@ def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.Dat
         **columns,
     }
     return pd.DataFrame(data)
+
+
+def _present(
+    unit_pop: tuple[np.ndarray, np.ndarray, np.ndarray], units: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per unit: 2009 population held, its % of the whole unit, and whether that is partial.
+
+    ``partial`` is None where the whole is unknown (pre-2025 levels).
+    """
+    codes, held, total = unit_pop
+    where = pd.Index(codes).get_indexer(units.astype(str))
+    found = where >= 0
+    pop = np.zeros(len(units))
+    whole = np.full(len(units), np.nan)
+    pop[found] = held[where[found]]
+    whole[found] = total[where[found]]
+    pct = _pct_array(pop, np.nan_to_num(whole, nan=0.0))
+    partial = np.full(len(units), None, dtype=object)
+    known = ~np.isnan(whole)
+    partial[known] = pop[known] < whole[known]
+    return np.asarray(np.rint(pop), dtype=np.int64), pct, partial
 
 
 def _check_levels(levels: Iterable[str]) -> None:

@@ -1,22 +1,24 @@
 """KPI inputs: every village, site, priority place and speed test with its admin units.
 
-Owns joining features to the communes they lie in (both hierarchies) together with
-the facts KPIs count: coverage flags, population and households per village; shared
-and 5G flags per on-air site; mobile, FTTH and 5G (cells or an on-air 5G zone) per
-priority place. ``coverage_gis.kpi`` aggregates these rows per unit.
+Owns joining features to the communes they lie in (both hierarchies; the part of a
+split commune decides the 2025 units) together with the facts KPIs count: coverage
+flags, population and households per village; shared and 5G flags and operators per
+on-air site; mobile, FTTH and 5G (cells or an on-air 5G zone) per priority place; the
+2009 census population each unit holds. ``coverage_gis.kpi`` aggregates these rows
+per unit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
+from coverage_gis.admin import LEVEL_COLUMNS, admin_columns, unit_population_2009
 from coverage_gis.coverage import coverage_by_village, coverage_of_points
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.layers import get_schema
@@ -24,14 +26,23 @@ from coverage_gis.models.base import CoverageModel
 from coverage_gis.network import CellTable, cell_table_or_empty, site_operators
 
 
+def _no_units() -> pd.DataFrame:
+    return pd.DataFrame(columns=["level", "code", "pop_2009", "pop_2009_total"])
+
+
 @dataclass(frozen=True)
 class KpiInputs:
-    """Everything KPIs are computed from, one row per village / site / POI with admin codes."""
+    """Everything KPIs are computed from, one row per village / site / POI with admin codes.
+
+    ``units`` holds the 2009 census population of each admin unit present and of the
+    whole unit (:func:`coverage_gis.admin.unit_population_2009`).
+    """
 
     villages: pd.DataFrame
     sites: pd.DataFrame
     pois: pd.DataFrame
     speed_tests: pd.DataFrame
+    units: pd.DataFrame = field(default_factory=_no_units)
 
 
 def site_facts(sites: gpd.GeoDataFrame, cells: pd.DataFrame) -> pd.DataFrame:
@@ -51,12 +62,15 @@ def site_facts(sites: gpd.GeoDataFrame, cells: pd.DataFrame) -> pd.DataFrame:
 
 
 def village_rows(
-    villages: gpd.GeoDataFrame, coverage: pd.DataFrame, communes: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame,
+    coverage: pd.DataFrame,
+    communes: gpd.GeoDataFrame,
+    parts: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """Per village (in the order of ``villages``): admin codes, population, households and
     coverage flags (False where a village has no coverage row)."""
     cov = coverage_by_village(coverage, villages["village_id"].to_numpy(dtype=object))
-    v = admin_columns(villages, communes)
+    v = admin_columns(villages, communes, parts)
     v["village_id"] = villages["village_id"].to_numpy()
     v["population"] = villages["population"].fillna(0).to_numpy(dtype=float)
     v["households"] = villages["households"].fillna(0).to_numpy(dtype=float)
@@ -67,14 +81,19 @@ def village_rows(
     return v
 
 
-def site_rows(sites: gpd.GeoDataFrame, cells: pd.DataFrame, communes: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Per on-air site: admin codes, shared flag, 5G flag, commissioning date."""
+def site_rows(
+    sites: gpd.GeoDataFrame,
+    cells: pd.DataFrame,
+    communes: gpd.GeoDataFrame,
+    parts: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """Per on-air site: admin codes, operators on air, shared flag, 5G flag, commissioning date."""
     if not len(sites):
         return pd.DataFrame(
             columns=[*LEVEL_COLUMNS_FLAT, "site_id", "n_operators", "shared", "has_5g", "commissioned"]
         )
     facts = site_facts(sites, cells)
-    s = admin_columns(sites.loc[facts.index], communes)
+    s = admin_columns(sites.loc[facts.index], communes, parts)
     return pd.concat([s.reset_index(drop=True), facts.reset_index(drop=True)], axis=1)
 
 
@@ -92,7 +111,7 @@ def poi_rows(
         return pd.DataFrame(
             columns=[*LEVEL_COLUMNS_FLAT, "category", "poi_id", "mobile_bb", "ftth", "has_5g"]
         )
-    p = admin_columns(pois, layers.communes)
+    p = admin_columns(pois, layers.communes, layers.commune_parts_2025)
     p["category"] = pois["category"].to_numpy()
     p["poi_id"] = pois["poi_id"].to_numpy()
     receivers = pois.assign(has_grid_power=True)
@@ -105,12 +124,14 @@ def poi_rows(
     return p
 
 
-def speed_test_rows(tests: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.DataFrame:
+def speed_test_rows(
+    tests: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, parts: gpd.GeoDataFrame | None = None
+) -> pd.DataFrame:
     """Per speed test (or tile): admin codes and every attribute of the ``speed_tests`` layer."""
     fields = get_schema("speed_tests").field_names
     if not len(tests):
         return pd.DataFrame(columns=[*LEVEL_COLUMNS_FLAT, *fields])
-    t = admin_columns(tests, communes)
+    t = admin_columns(tests, communes, parts)
     for col in fields:
         if col in tests:
             t[col] = tests[col].to_numpy()
@@ -128,17 +149,23 @@ def build_inputs(
 ) -> KpiInputs:
     """Join coverage, sites, POIs and speed tests with their admin codes."""
     typed = InputLayers.from_frames(layers)
-    communes = typed.communes
+    communes, parts = typed.communes, typed.commune_parts_2025
     table = cells if cells is not None else cell_table_or_empty(typed, metric_crs=metric_crs)
     return KpiInputs(
-        villages=village_rows(typed.villages, coverage, communes),
-        sites=site_rows(typed.sites, typed.cells, communes),
+        villages=village_rows(typed.villages, coverage, communes, parts),
+        sites=site_rows(typed.sites, typed.cells, communes, parts),
         pois=poi_rows(typed, table, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m),
-        speed_tests=speed_test_rows(typed.speed_tests, communes),
+        speed_tests=speed_test_rows(typed.speed_tests, communes, parts),
+        units=unit_population_2009(communes, parts),
     )
 
 
-LEVEL_COLUMNS_FLAT: list[str] = sorted({c for pair in LEVEL_COLUMNS.values() for c in pair})
+#: The admin columns of every KPI input row: each level's code and name, and how the
+#: 2025 units were found.
+LEVEL_COLUMNS_FLAT: list[str] = [
+    *sorted({c for pair in LEVEL_COLUMNS.values() for c in pair}),
+    "admin_2025_method",
+]
 
 
 def inside_5g_zone(pois: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.ndarray:

@@ -25,6 +25,7 @@ GEOMETRY_TYPES = frozenset({"Point", "LineString", "MultiPolygon", "none"})
 #: Layers a user imports (the rest are results the toolkit writes).
 INPUT_LAYERS: tuple[str, ...] = (
     "communes",
+    "commune_parts_2025",
     "villages",
     "sites",
     "cells",

@@ -38,7 +38,7 @@ from coverage_gis.crs import BBox, metric_to_lonlat
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load, store_coverage
 from coverage_gis.errors import StaleRevision
 from coverage_gis.kpi import compute_kpis, update_kpi_rows
-from coverage_gis.kpi_inputs import KpiInputs, inside_5g_zone, site_rows
+from coverage_gis.kpi_inputs import inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.network import CellTable, cell_table, concat_tables, points_xy_m
 from coverage_gis.overrides import override_columns
@@ -393,7 +393,7 @@ class LiveWorkspace:
 
         new_layers = layers.replace(sites=edited.sites, cells=edited.cells)
         old_site_rows = a.inputs.sites[a.inputs.sites["site_id"].isin(touched)]
-        added_site_rows = site_rows(new_sites, new_cell_rows, communes)
+        added_site_rows = site_rows(new_sites, new_cell_rows, communes, layers.commune_parts_2025)
         inputs_s = pd.concat(
             [a.inputs.sites[~a.inputs.sites["site_id"].isin(touched)], added_site_rows], ignore_index=True
         )
@@ -405,7 +405,7 @@ class LiveWorkspace:
             served = mobile_coverage(places, near, model=a.model, metric_crs=metric)
             _set_rows(inputs_p, poi_index, "mobile_bb", served.mobile_bb)
             _set_rows(inputs_p, poi_index, "has_5g", served.has_5g | inside_5g_zone(places, layers.zones_5g))
-        inputs = KpiInputs(villages=inputs_v, sites=inputs_s, pois=inputs_p, speed_tests=a.inputs.speed_tests)
+        inputs = replace(a.inputs, villages=inputs_v, sites=inputs_s, pois=inputs_p)
 
         codes: dict[str, set[str]] = {}
         for level in LEVELS:

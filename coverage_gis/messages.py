@@ -129,6 +129,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "imported {count} features into {layer} from {file}",
     ),
     "layers_title": ("Không gian làm việc {name} ({path})", "workspace {name} ({path})"),
+    "note": ("ghi chú", "note"),
+    "legend_title": ("Ý nghĩa các cột:", "What the columns measure:"),
+    "measures_title": ("Ý nghĩa các giá trị tính được:", "What the computed values measure:"),
+    "partial_unit": (
+        "{name} ({level} {code}) chỉ có một phần: không gian làm việc này có {pct} % dân số "
+        "điều tra 2009 của đơn vị",
+        "{name} ({level} {code}) is partial: this workspace holds {pct} % of its 2009 census population",
+    ),
+    "unit_2025": (
+        "từ cải cách 2025 tỉnh thuộc {name} ({code}), {whole}",
+        "since the 2025 reform the province lies in {name} ({code}), {whole}",
+    ),
+    "unit_2025_partial": (
+        "chỉ có một phần: không gian làm việc này có {pct} % dân số điều tra 2009 của tỉnh",
+        "partial: this workspace holds {pct} % of its 2009 census population",
+    ),
+    "unit_2025_whole": ("có đủ trong không gian làm việc này", "whole in this workspace"),
+    "unit_2025_unknown": ("chưa rõ dân số toàn tỉnh", "whole population unknown"),
     # the provincial report's information sheet
     "report_title": (
         "Hiện trạng hạ tầng băng rộng theo thôn — {province}",

@@ -70,6 +70,8 @@ COMPUTED_KPI_UNITS: Mapping[str, str] = MappingProxyType(
         "commune_centres_ftth_pct": "percent",
         "sites_shared_pct": "percent",
         "sites_shared_period_pct": "percent",
+        "operator_bts_shared_pct": "percent",
+        "operator_bts_shared_period_pct": "percent",
         "sites_5g": "count",
         "pois_5g_pct": "percent",
     }

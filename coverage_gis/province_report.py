@@ -28,6 +28,7 @@ from coverage_gis import __version__
 from coverage_gis.admin import LEVELS
 from coverage_gis.display import Lang, MoneyUnit, display_plan_value, format_number
 from coverage_gis.errors import NotFound
+from coverage_gis.kpi import KPI_LABELS
 from coverage_gis.messages import code_label, labels, text, translated_gaps
 from coverage_gis.reports import Sheet, write_xlsx, xlsx_bytes
 
@@ -213,10 +214,17 @@ def report_sheets(
     except NotFound:
         card, plan = pd.DataFrame(), "—"
 
-    def sheet(key: str, frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Sheet:
+    def sheet(
+        key: str,
+        frame: pd.DataFrame,
+        formats: Mapping[str, str] | None = None,
+        notes: Mapping[str, str] | None = None,
+    ) -> Sheet:
         columns = [str(c) for c in frame.columns]
         title = code_label("report_sheet", key, lang)
-        return Sheet(title, frame, labels(columns, money=money), formats=dict(formats or {}))
+        return Sheet(
+            title, frame, labels(columns, money=money), formats=dict(formats or {}), notes=dict(notes or {})
+        )
 
     sheets = [
         sheet(
@@ -226,7 +234,8 @@ def report_sheets(
             ),
         )
     ]
-    sheets += [sheet(level, _kpi_sheet(table, level)) for level in LEVELS]
+    # Each KPI header carries what the column measures (kpi.KPI_LABELS) as a comment.
+    sheets += [sheet(level, _kpi_sheet(table, level), notes=KPI_LABELS) for level in LEVELS]
     plan_formats = dict.fromkeys(("target", "actual", "ci_low", "ci_high"), _PLAN_VALUE_FORMAT)
     sheets.append(sheet("scorecard", _scorecard_sheet(card, lang), plan_formats))
     sheets += [sheet(f"gaps_{kind}", _gap_sheet(find_gaps(kind), kind, lang)) for kind in _GAP_KINDS]

@@ -40,6 +40,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -80,13 +81,15 @@ class Sheet:
     """One sheet of a workbook: its title (31 characters kept), table and header labels.
 
     A GeoDataFrame gets ``lon``/``lat`` columns instead of its geometry. ``formats``
-    overrides the number format of columns whose name carries no unit.
+    overrides the number format of columns whose name carries no unit; ``notes`` puts a
+    comment on a column's header cell saying what it measures (e.g. ``kpi.KPI_LABELS``).
     """
 
     title: str
     frame: pd.DataFrame
     labels: Labels = field(default_factory=dict)
     formats: Mapping[str, str] = field(default_factory=dict)
+    notes: Mapping[str, str] = field(default_factory=dict)
 
 
 def number_format(
@@ -197,10 +200,12 @@ def _add_sheet(book: Workbook, spec: Sheet, lang: Lang, money: MoneyUnit) -> Non
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
     header_cells = []
-    for h in headers:
+    for column, h in zip(columns, headers, strict=True):
         head = _cell(sheet, h, None, lang) or WriteOnlyCell(sheet, value=h)
         head.font = bold
         head.alignment = wrap
+        if spec.notes.get(column):
+            head.comment = Comment(f"{column}: {spec.notes[column]}", "coverage-gis")
         header_cells.append(head)
     sheet.append(header_cells)
     for row in rows:

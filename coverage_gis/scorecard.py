@@ -7,6 +7,10 @@ wins). A statistical indicator that the toolkit can also measure (speeds from th
 ``speed_tests`` layer, :data:`coverage_gis.speed.SPEED_MEASURES`) falls back to the
 measured value when the table lacks it, with its sample size and confidence interval;
 below the minimum sample the row says "insufficient data".
+Each row says what its actual value measures (``measures``, from
+:data:`coverage_gis.kpi.KPI_LABELS`: site sharing per site or per operator BTS, village
+or population share…). :func:`plan_units_2025` tells which 2025 provinces the plan's
+province went into and whether the workspace holds them whole.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from coverage_gis.display import Lang, format_number
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.kpi import pois_5g_pct
+from coverage_gis.kpi import KPI_LABELS, compute_kpis, pois_5g_pct
 from coverage_gis.kpi_inputs import KpiInputs
+from coverage_gis.messages import text
 from coverage_gis.plans import Indicator, Plan, evaluate
 from coverage_gis.speed import SPEED_MEASURES, MeasuredValue, SpeedSettings, measured_value
 
@@ -153,6 +159,8 @@ def scorecard(
                 "kpi": ind.kpi,
                 "label_vi": ind.label_vi,
                 "label_en": ind.label_en,
+                # A value from the user's table measures what the user's statistic does.
+                "measures": None if origin == "indicator table" else KPI_LABELS.get(ind.kpi),
                 "comparator": ind.comparator,
                 "target": ind.target,
                 "unit": ind.unit,
@@ -171,3 +179,37 @@ def scorecard(
     if len(card):
         card["sample_size"] = pd.to_numeric(card["sample_size"]).astype("Int64")
     return card
+
+
+def plan_units_2025(plan: Plan, inputs: KpiInputs) -> pd.DataFrame:
+    """The 2025 provinces the villages of the plan's province lie in, and how whole they are here.
+
+    Returns
+    -------
+    DataFrame
+        One row per 2025 province: ``code``, ``name``, ``villages`` (of the plan's
+        province in it), ``partial`` and ``pop_2009_present_pct`` (the share of the 2025
+        province's 2009 census population this workspace holds).
+    """
+    villages = inputs.villages
+    code_col = "new_province_code"
+    mine = villages[villages["province_code"] == plan.province_code]
+    counts = mine[code_col].dropna().astype(str).value_counts()
+    kpis = compute_kpis(inputs, levels=["province_2025"])
+    kpis = kpis[kpis["code"].astype(str).isin(counts.index)]
+    out = kpis[["code", "name", "partial", "pop_2009_present_pct"]].copy()
+    out.insert(2, "villages", counts.reindex(out["code"].astype(str)).to_numpy(dtype="int64"))
+    return out.reset_index(drop=True)
+
+
+def unit_2025_note(unit: pd.Series, lang: Lang = "en") -> str:
+    """A sentence on one row of :func:`plan_units_2025`: the 2025 province the plan's
+    province lies in, and whether this workspace holds it whole."""
+    if unit["partial"] is True:
+        pct = format_number(unit["pop_2009_present_pct"], 1, lang=lang)
+        whole = text("unit_2025_partial", lang, pct=pct)
+    elif unit["partial"] is False:
+        whole = text("unit_2025_whole", lang)
+    else:
+        whole = text("unit_2025_unknown", lang)
+    return text("unit_2025", lang, name=unit["name"], code=unit["code"], whole=whole)

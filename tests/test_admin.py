@@ -59,3 +59,39 @@ def test_points_take_the_data_commune_then_the_polygon() -> None:
 def test_no_points() -> None:
     empty = gpd.GeoDataFrame({"census_commune_id": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
     assert admin_columns(empty, _communes()).empty
+
+
+def _parts() -> gpd.GeoDataFrame:
+    """The east commune (1002) cut in two: west half to 2025 commune 90002, east half to 90003."""
+    west = box(at(0, -5000).x, at(0, -5000).y, at(5000, 5000).x, at(5000, 5000).y)
+    east = box(at(5000, -5000).x, at(5000, -5000).y, at(10_000, 5000).x, at(10_000, 5000).y)
+    return gpd.GeoDataFrame(
+        {
+            "part_id": ["1002:90002", "1002:90003"],
+            "census_commune_id": ["1002", "1002"],
+            "new_province_code": ["98", "97"],
+            "new_province_name": ["Tỉnh Mới", "Tỉnh Khác"],
+            "new_commune_code": ["90002", "90003"],
+            "new_commune_name": ["Xã Hai", "Xã Ba"],
+            "admin_2025_method": ["split_nearest", "split_nearest"],
+        },
+        geometry=[west, east],
+        crs="EPSG:4326",
+    )
+
+
+def test_points_of_a_split_commune_take_the_part_they_lie_in() -> None:
+    communes = _communes().assign(admin_2025_method=["crosswalk", "split_nearest"])
+    points = gpd.GeoDataFrame(
+        {"census_commune_id": [None, None, "1002", "1001"]},
+        # In the west commune; in the east commune's west part; named east but lying 20 km
+        # east of it (nearest part: the east one); named west (whole commune: no parts).
+        geometry=[at(-5000, 0), at(2000, 0), at(30_000, 0), at(8000, 0)],
+        crs="EPSG:4326",
+    )
+    admin = admin_columns(points, communes, _parts())
+    assert admin["new_commune_code"].tolist() == ["90001", "90002", "90003", "90001"]
+    assert admin["new_province_code"].tolist() == ["98", "98", "97", "98"]
+    assert admin["admin_2025_method"].tolist() == ["crosswalk", "split_nearest", "split_nearest", "crosswalk"]
+    # The pre-2025 commune does not change.
+    assert admin["commune_key"].tolist() == ["00001", "1002", "1002", "00001"]

@@ -102,6 +102,7 @@ def test_villages_list_and_paging(client: TestClient) -> None:
     assert v1["operators"] == "Viettel,VNPT"
     assert v1["commune_name"] == "Xã Thử Nghiệm"
     assert v1["province_2025"] == "98"
+    assert v1["admin_2025_method"] is None  # the fixture's commune does not say
     assert v1["lon"] == pytest.approx(lonlat(1000, 0)[0])
 
     page = client.get("/v1/villages", params={"limit": 1, "offset": 1})
@@ -253,7 +254,20 @@ def test_kpis(client: TestClient) -> None:
     rows = list(
         load_workbook(io.BytesIO(response.content), read_only=True).active.iter_rows(values_only=True)
     )
-    assert rows[1][list(rows[0]).index("Số thôn")] == 3
+    header = [str(h) for h in rows[0]]
+    assert rows[1][header.index("Số thôn")] == 3  # Vietnamese headers by default
+    # Each KPI header's comment says what the column measures.
+    book = load_workbook(io.BytesIO(response.content))
+    notes = {c.value: c.comment.text for c in book.active[1] if c.comment is not None}
+    assert notes["Dân số có băng rộng di động (%)"].startswith("population_mobile_bb_pct: population share")
+    assert "2009 census" in notes["Dân số có băng rộng di động (%)"]
+    assert notes["Hộ có thể dùng FTTH (%)"].startswith("households_ftth_pct: households passed")
+    # CSV for scripts: column names first, each saying what it measures.
+    csv_response = client.get("/v1/kpis", params={"format": "csv"})
+    csv_header = next(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
+    assert csv_header[:3] == ["level", "code", "name"]
+    assert "villages: villages (thôn, làng, ấp, bản…) in the unit" in csv_header
+    assert any(h.startswith("population_mobile_bb_pct: population share") for h in csv_header)
 
 
 def test_kpis_limit(client: TestClient) -> None:
@@ -294,6 +308,26 @@ def test_scorecard(client: TestClient) -> None:
     assert {"target", "actual", "status"} <= set(body["rows"][0])
     assert client.get("/v1/scorecard", params={"plan": "no-such-plan"}).status_code == 404
     assert client.get("/v1/scorecard", params={"plan": "../etc/passwd"}).status_code == 422
+    # Each computed row says what it measures; the 2025 province of the plan's province
+    # (Bình Định, 52) is not in this workspace, so there is none.
+    mobile = next(r for r in body["rows"] if r["kpi"] == "villages_mobile_bb_pct")
+    assert mobile["measures"].startswith("village share")
+    assert body["units_2025"] == []
+
+
+def test_kpi_fields_say_what_they_measure(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    fields = schemas["KpiRow"]["properties"]
+    assert set(fields) >= {"villages_mobile_bb_pct", "operator_bts_shared_pct", "partial"}
+    assert all(field.get("description") for field in fields.values())
+    assert "2009 census" in fields["population_mobile_bb_pct"]["description"]
+    assert "households passed" in fields["households_ftth_pct"]["description"]
+    assert "per operator BTS" in fields["operator_bts_shared_pct"]["description"]
+    village = schemas["Village"]["properties"]
+    assert "split_nearest" in village["admin_2025_method"]["description"]
+    row = client.get("/v1/kpis", params={"level": "province_2025"}).json()["items"][0]
+    # The fixture's communes carry no national totals: whether 98 is whole is unknown.
+    assert (row["code"], row["partial"], row["villages_2025_inferred"]) == ("98", None, 0)
 
 
 def test_coverage_point(client: TestClient) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from coverage_gis.boundaries import PROVINCES, load_communes, province
+from coverage_gis.boundaries import PROVINCES, load_boundaries, load_communes, province
 from coverage_gis.cli import main
 from coverage_gis.errors import NotFound
 from coverage_gis.workspace import Workspace
@@ -52,5 +52,48 @@ def test_unknown_province() -> None:
 def test_cli_init_loads_communes(tmp_path: Path, slug: str) -> None:
     assert main(["init", str(tmp_path / "ws"), "--province", slug]) == 0
     ws = Workspace.open(tmp_path / "ws")
-    assert ws.layer_counts()["communes"] == int((load_communes([slug])).shape[0])
+    boundaries = load_boundaries([slug])
+    counts = ws.layer_counts()
+    assert counts["communes"] == len(boundaries.communes)
+    assert counts.get("commune_parts_2025", 0) == len(boundaries.parts)
     assert ws.metric_crs == "EPSG:32648"
+
+
+def test_binh_dinh_communes_without_a_code_join_quy_nhon() -> None:
+    # The four Quy Nhơn wards merged in 2024 have no code of their own; Thị Nại and Trần
+    # Phú gave their names to the units that absorbed them (codes 21583, 21580).
+    communes = load_communes(["binh-dinh"]).set_index("commune_name")
+    rows = communes.loc[
+        ["Phường Thị Nại", "Phường Trần Phú", "Phường Trần Hưng Đạo", "Phường Lê Hồng Phong"],
+        ["commune_code", "crosswalk_code", "admin_2025_method", "new_commune_name", "new_province_name"],
+    ]
+    assert rows["commune_code"].isna().all()
+    assert rows["crosswalk_code"].tolist() == ["21583", "21580", "21583", "21580"]
+    assert rows["admin_2025_method"].tolist() == ["name_uncoded"] * 2 + ["spatial_uncoded"] * 2
+    assert set(rows["new_commune_name"]) == {"Phường Quy Nhơn"}
+    assert set(rows["new_province_name"]) == {"Tỉnh Gia Lai"}
+
+
+def test_binh_dinh_split_communes_come_in_parts() -> None:
+    boundaries = load_boundaries(["binh-dinh"])
+    communes = boundaries.communes.set_index("commune_code")
+    # Xã An Nghĩa: area to two communes, its whole population to Xã An Toàn.
+    assert communes.loc["21634", "admin_2025_method"] == "crosswalk_population"
+    assert communes.loc["21634", "new_commune_name"] == "Xã An Toàn"
+    # Xã Canh Liên keeps its remainder and gives a part to Xã Canh Vinh; Xã Canh Hiệp
+    # goes partly to Xã Vân Canh, partly to Xã Canh Vinh.
+    parts = boundaries.parts.merge(
+        boundaries.communes[["census_commune_id", "commune_name", "pop_2009"]],
+        on="census_commune_id",
+        suffixes=("", "_commune"),
+    )
+    by_commune = parts.groupby("commune_name")["new_commune_name"].agg(sorted).to_dict()
+    assert by_commune == {
+        "Xã Canh Hiệp": ["Xã Canh Vinh", "Xã Vân Canh"],
+        "Xã Canh Liên": ["Xã Canh Liên", "Xã Canh Vinh"],
+    }
+    # The parts share the commune's 2009 population exactly.
+    sums = parts.groupby("commune_name")[["pop_2009", "pop_2009_commune"]].agg(
+        {"pop_2009": "sum", "pop_2009_commune": "first"}
+    )
+    assert (sums["pop_2009"] == sums["pop_2009_commune"]).all()

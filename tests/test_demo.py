@@ -347,6 +347,23 @@ def test_all_five_provinces_pass_their_schemas(everything: DemoData) -> None:
         assert 3 <= len(s.ftth_gaps) <= 10 or s.code == "52"
 
 
+def test_every_village_of_the_five_provinces_lies_in_its_own_commune_only(everything: DemoData) -> None:
+    # Its position and its data name the same commune: inside its census_commune_id's
+    # polygon, in no other polygon (the census outlines overlap along some borders), and
+    # its commune_code is that polygon's code.
+    villages, communes = everything.layers["villages"], everything.layers["communes"]
+    ids = communes["census_commune_id"].to_numpy(dtype=object)
+    point_idx, commune_idx = shapely.STRtree(communes.geometry.to_numpy()).query(
+        villages.geometry.to_numpy(), predicate="intersects"
+    )
+    assert np.bincount(point_idx, minlength=len(villages)).tolist() == [1] * len(villages)
+    order = np.argsort(point_idx)
+    assert (ids[commune_idx[order]] == villages["census_commune_id"].to_numpy(dtype=object)).all()
+    codes = communes.set_index("census_commune_id")["commune_code"]
+    own_code = codes.reindex(villages["census_commune_id"]).fillna("").to_numpy(dtype=object)
+    assert (own_code == villages["commune_code"].fillna("").to_numpy(dtype=object)).all()
+
+
 def test_drawn_gaps_of_the_other_provinces_hold(everything: DemoData) -> None:
     table = coverage_from_layers(
         everything.layers, metric_crs=everything.metric_crs, model=create_model("radius")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -69,9 +71,34 @@ def test_province_kpis_match_the_plan_status(bd: Path, capsys: pytest.CaptureFix
 def test_kpis_in_the_2025_hierarchy(bd: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = _json(capsys, ["kpi", str(bd), "--level", "province_2025", "--json"])
     assert isinstance(rows, list)
-    # Bình Định merged into Gia Lai in July 2025.
-    assert "Tỉnh Gia Lai" in {r["name"] for r in rows}
-    assert sum(r["villages"] for r in rows) <= 1048
+    # Bình Định merged into Gia Lai in July 2025: every village counts there, and Gia Lai
+    # is only partly in this workspace (old Gia Lai is not).
+    (gia_lai,) = rows
+    assert gia_lai["name"] == "Tỉnh Gia Lai"
+    assert gia_lai["villages"] == 1048
+    assert gia_lai["population"] == 1_462_552
+    assert gia_lai["partial"] is True
+    assert 0 < gia_lai["pop_2009_present_pct"] < 100
+    communes = _json(capsys, ["kpi", str(bd), "--level", "commune_2025", "--json"])
+    assert isinstance(communes, list)
+    assert sum(r["villages"] for r in communes) == 1048
+
+
+def test_kpi_table_and_csv_say_what_they_measure(bd: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kpi", str(bd), "--level", "province_2025"]) == 0
+    out = capsys.readouterr().out
+    assert "population_mobile_bb_pct: population share" in out
+    assert "households_ftth_pct: households passed" in out
+    assert "sites_shared_pct: site sharing per site" in out
+    assert "operator_bts_shared_pct: site sharing per operator BTS" in out
+    assert "note: Tỉnh Gia Lai (province_2025 52) is partial" in out
+    assert main(["kpi", str(bd), "--csv"]) == 0
+    header = next(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert header[:4] == ["level", "code", "name", "villages: villages (thôn, làng, ấp, bản…) in the unit"]
+    assert main(["scorecard", str(bd)]) == 0
+    out = capsys.readouterr().out
+    assert "villages_mobile_bb_2025 (villages_mobile_bb_pct): village share" in out
+    assert "note: since the 2025 reform the province lies in Tỉnh Gia Lai (52), partial" in out
 
 
 def test_add_site_near_o2_closes_the_gap_and_removing_restores(
@@ -131,6 +158,9 @@ def test_scorecard_for_each_of_the_five_plans(tmp_path: Path, capsys: pytest.Cap
         assert villages["actual"] is not None
         assert villages["status"] == ("met" if villages["actual"] >= villages["target"] else "not_met")
         assert any(r["status"] == "no_data" for r in rows)  # statistics need the indicator table
+        # Huế became a 2025 province of its own; the others merged with provinces not here.
+        (unit,) = card["units_2025"]
+        assert unit["partial"] is (card["province_code"] != "46")
 
 
 def test_scorecard_reads_the_indicator_table(

@@ -17,7 +17,8 @@ import yaml
 
 from coverage_gis.engine import compute
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.scorecard import read_indicator_table
+from coverage_gis.plans import load_plan
+from coverage_gis.scorecard import plan_units_2025, read_indicator_table
 from coverage_gis.workspace import Workspace
 
 
@@ -134,3 +135,37 @@ def test_indicator_table_errors_name_row_and_field(
     with pytest.raises(LayerValidationError) as info:
         read_indicator_table(path)
     assert (info.value.source, info.value.row, info.value.field) == (str(path), row, field)
+
+
+def test_site_sharing_rows_say_which_definition_they_score(places_ws: Workspace, tmp_path: Path) -> None:
+    # On air: S1 (Viettel + VNPT, shared) and S3 (Viettel). Per site 1 of 2 = 50 %; per
+    # operator BTS 2 of 3 stand on the shared site = 66.7 %. A 60 % target fails on the
+    # first definition and passes on the second.
+    path = _plan(tmp_path)
+    plan = yaml.safe_load(path.read_text(encoding="utf-8"))
+    plan["indicators"] = [
+        _indicator("per_site", "sites_shared_pct", "computed", 60, "percent"),
+        _indicator("per_bts", "operator_bts_shared_pct", "computed", 60, "percent"),
+    ]
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    analysis = compute(places_ws)
+    card = analysis.scorecard(str(path)).set_index("indicator")
+    assert card.loc["per_site", "actual"] == pytest.approx(50.0)
+    assert card.loc["per_site", "status"] == "not_met"
+    assert card.loc["per_bts", "actual"] == pytest.approx(200 / 3)
+    assert card.loc["per_bts", "status"] == "met"
+    assert card.loc["per_site", "measures"].startswith("site sharing per site")
+    assert card.loc["per_bts", "measures"].startswith("site sharing per operator BTS")
+    # The fixture's province went into 2025 province 98, whose whole population is unknown.
+    units = plan_units_2025(analysis.plan(str(path)), analysis.inputs)
+    assert units[["code", "villages"]].to_dict("records") == [{"code": "98", "villages": 3}]
+    assert units["partial"].tolist() == [None]
+
+
+def test_binh_phuoc_scores_site_sharing_per_site() -> None:
+    plan = load_plan("binh-phuoc-2023-2025")
+    (row,) = [ind for ind in plan.indicators if ind.id == "sites_shared_2025"]
+    assert row.kpi == "sites_shared_pct"
+    assert "per site" in row.label_en
+    assert row.note_en is not None
+    assert "vị trí" in row.note_en

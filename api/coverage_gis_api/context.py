@@ -98,6 +98,7 @@ _ADMIN_2025_COLUMNS: tuple[str, ...] = (
     "province_2025_name",
     "commune_2025",
     "commune_2025_name",
+    "admin_2025_method",
 )
 #: Columns of the village table (API names), in response order: the village, its admin
 #: units, its coverage result (``village_coverage`` fields) and its position.
@@ -186,16 +187,17 @@ def _gap_table(analysis: Analysis, villages: pd.DataFrame, kind: str) -> gpd.Geo
                 "id": pois["poi_id"].to_numpy(dtype=object),
                 "province_2025": pois[LEVEL_COLUMNS["province_2025"][0]].to_numpy(dtype=object),
                 "commune_2025": pois[LEVEL_COLUMNS["commune_2025"][0]].to_numpy(dtype=object),
+                "admin_2025_method": pois["admin_2025_method"].to_numpy(dtype=object),
             }
         )
     else:
-        lookup = villages[["village_id", "province_2025", "commune_2025"]].rename(
+        lookup = villages[["village_id", "province_2025", "commune_2025", "admin_2025_method"]].rename(
             columns={"village_id": "id"}
         )
     lookup = lookup.drop_duplicates("id").set_index("id")
     ids = gaps["id"].to_numpy(dtype=object)
     out = gaps.copy()
-    for col in ("province_2025", "commune_2025"):
+    for col in ("province_2025", "commune_2025", "admin_2025_method"):
         out[col] = lookup[col].reindex(ids).to_numpy(dtype=object)
     if "commune_code" in out:
         # Match the village table: the commune filter takes the KPI commune key.

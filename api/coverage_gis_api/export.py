@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +106,19 @@ def to_gpkg(frame: pd.DataFrame, *, layer: str) -> bytes:
         path.unlink(missing_ok=True)
 
 
-def to_xlsx(frame: pd.DataFrame, *, sheet: str, lang: Lang = "vi", money: MoneyUnit = "dong") -> bytes:
-    """A one-sheet workbook of ``frame`` (:mod:`coverage_gis.reports`), headers in ``lang``."""
+def to_xlsx(
+    frame: pd.DataFrame,
+    *,
+    sheet: str,
+    lang: Lang = "vi",
+    money: MoneyUnit = "dong",
+    notes: Mapping[str, str] | None = None,
+) -> bytes:
+    """A one-sheet workbook of ``frame`` (:mod:`coverage_gis.reports`), headers in ``lang``
+    (``notes``: a comment per header saying what the column measures)."""
     columns = [str(c) for c in frame.columns]
-    return xlsx_bytes([Sheet(sheet, frame, labels(columns, money=money))], lang=lang, money=money)
+    spec = Sheet(sheet, frame, labels(columns, money=money), notes=dict(notes or {}))
+    return xlsx_bytes([spec], lang=lang, money=money)
 
 
 def attachment(file_name: str) -> str:
@@ -127,6 +136,7 @@ def render(
     lang: Lang | None = None,
     sep: str = ",",
     sheet: str | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> Response:
     """A download response of ``frame`` in ``fmt`` (anything but ``json``).
 
@@ -149,6 +159,8 @@ def render(
         CSV separator, ``,`` or ``;`` (with decimal commas).
     sheet
         XLSX sheet title (default: ``name``).
+    notes
+        XLSX header comments: what each column measures.
     """
     if fmt not in allowed or fmt == "json":
         raise ValueError(f"format {fmt!r} is not rendered here")
@@ -159,7 +171,7 @@ def render(
     elif fmt == "gpkg":
         body = to_gpkg(frame, layer=name)
     else:
-        body = to_xlsx(frame, sheet=sheet or name, lang=lang or "vi")
+        body = to_xlsx(frame, sheet=sheet or name, lang=lang or "vi", notes=notes)
     out = dict(headers or {})
     # GeoJSON is read by maps in the page; every other format is a file to keep.
     file_name = f"{name}.{fmt}"

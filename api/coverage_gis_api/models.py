@@ -31,6 +31,8 @@ from pydantic import (
 )
 
 from coverage_gis.coverage import CoverageAtPoint
+from coverage_gis.crosswalk import METHODS as ADMIN_2025_METHODS
+from coverage_gis.kpi import KPI_COLUMNS, KPI_COUNT_COLUMNS, KPI_LABELS
 from coverage_gis.validation import VIETNAM_BBOX
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
@@ -318,6 +320,7 @@ _VILLAGE_EXAMPLE: dict[str, Any] = {
     "province_2025_name": "Tỉnh Gia Lai",
     "commune_2025": "22774",
     "commune_2025_name": "Xã Vĩnh Thạnh",
+    "admin_2025_method": "crosswalk",
     "households": 48,
     "population": 190,
     "has_grid_power": False,
@@ -354,10 +357,20 @@ class Village(BaseModel):
     commune_code: str | None
     commune_name: str | None
     census_commune_id: str | None
-    province_2025: str | None
+    province_2025: str | None = Field(description="2025 province (two-level structure)")
     province_2025_name: str | None
-    commune_2025: str | None
+    commune_2025: str | None = Field(
+        description="2025 commune: the commune's, or its part's where the reform split it"
+    )
     commune_2025_name: str | None
+    admin_2025_method: str | None = Field(
+        None,
+        description=(
+            "how the 2025 commune was found: "
+            + ", ".join(ADMIN_2025_METHODS)
+            + " (name_uncoded, spatial_uncoded and split_nearest are inferred, not read from the crosswalk)"
+        ),
+    )
     households: int | None
     population: int | None
     has_grid_power: bool | None
@@ -429,22 +442,50 @@ class GapList(BaseModel):
     items: list[dict[str, Any]]
 
 
+def _kpi_field_type(column: str) -> Any:
+    if column == "partial":
+        return bool | None
+    if column in KPI_COUNT_COLUMNS:
+        return int
+    return float | None
+
+
+#: One KPI row: each field says what it measures (coverage_gis.kpi.KPI_LABELS).
+_KPI_FIELDS: dict[str, Any] = {
+    "level": (str, Field(description=KPI_LABELS["level"])),
+    "code": (str, Field(description=KPI_LABELS["code"])),
+    "name": (str | None, Field(description=KPI_LABELS["name"])),
+    **{
+        column: (_kpi_field_type(column), Field(description=KPI_LABELS.get(column))) for column in KPI_COLUMNS
+    },
+}
+#: One KPI row: each field says what it measures (coverage_gis.kpi.KPI_LABELS).
+KpiRow: type[BaseModel] = create_model(
+    "KpiRow",
+    __doc__="KPIs of one admin unit. Percentages are 0–100 and unrounded; null where undefined.",
+    **_KPI_FIELDS,
+)
+
+
 class KpiList(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "level": "province",
+                    "level": "province_2025",
                     "items": [
                         {
-                            "level": "province",
+                            "level": "province_2025",
                             "code": "52",
-                            "name": "Tỉnh Bình Định",
-                            "villages": 1203,
+                            "name": "Tỉnh Gia Lai",
+                            "villages": 1048,
                             "villages_mobile_bb_pct": 99.9,
                             "villages_ftth_pct": 99.2,
-                            "sites": 812,
-                            "sites_shared_pct": 31.4,
+                            "sites": 743,
+                            "sites_shared_pct": 25.3,
+                            "operator_bts_shared_pct": 42.6,
+                            "pop_2009_present_pct": 58.6,
+                            "partial": True,
                         }
                     ],
                 }
@@ -453,7 +494,7 @@ class KpiList(BaseModel):
     )
 
     level: str
-    items: list[dict[str, Any]]
+    items: list[KpiRow]  # type: ignore[valid-type]
 
 
 class KpiHistory(BaseModel):
@@ -483,6 +524,9 @@ class ScorecardRow(BaseModel):
     kpi: str | None = None
     label_vi: str | None = None
     label_en: str | None = None
+    measures: str | None = Field(
+        None, description="what the actual value measures (e.g. site sharing per site or per operator BTS)"
+    )
     comparator: str | None = None
     target: float | None = None
     unit: str | None = None
@@ -492,6 +536,18 @@ class ScorecardRow(BaseModel):
     as_of: str | None = None
     deadline: str | None = None
     section: str | None = None
+
+
+class Unit2025(BaseModel):
+    """A 2025 province the plan's province went into, and how much of it the workspace holds."""
+
+    code: str
+    name: str | None
+    villages: int = Field(description="villages of the plan's province in this 2025 province")
+    partial: bool | None = Field(description="the workspace holds only part of this 2025 province")
+    pop_2009_present_pct: float | None = Field(
+        description="2009 census population held in the workspace, % of the 2025 province's"
+    )
 
 
 class Scorecard(BaseModel):
@@ -520,6 +576,9 @@ class Scorecard(BaseModel):
     province_code: str
     title_en: str
     rows: list[ScorecardRow]
+    units_2025: list[Unit2025] = Field(
+        default_factory=list, description="the 2025 provinces the plan's province lies in"
+    )
 
 
 def result_model(result: type, name: str, *, doc: str, examples: list[JsonValue]) -> type[BaseModel]:
@@ -677,6 +736,7 @@ __all__ = [
     "Health",
     "KpiHistory",
     "KpiList",
+    "KpiRow",
     "Operator",
     "OutputFormat",
     "PointCoverage",
@@ -688,6 +748,7 @@ __all__ = [
     "SitePatch",
     "Status",
     "Tech",
+    "Unit2025",
     "Village",
     "VillagePage",
 ]

@@ -22,10 +22,11 @@ from coverage_gis.admin import LEVELS
 from coverage_gis.coverage import coverage_at_point, in_workspace_area
 from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound
-from coverage_gis.kpi import require_unit
+from coverage_gis.kpi import KPI_LABELS, labelled_headers, require_unit
 from coverage_gis.messages import gap_labels, translated_gaps
 from coverage_gis.province_report import province_names, report_bytes
 from coverage_gis.reports import download_stem
+from coverage_gis.scorecard import plan_units_2025
 from coverage_gis_api.context import AppContext, WorkspaceView
 from coverage_gis_api.errors import InvalidField
 from coverage_gis_api.export import MEDIA_TYPES, attachment, json_response, records, records_json, render
@@ -375,6 +376,11 @@ def create_router(ctx: AppContext) -> APIRouter:
         "/v1/kpis",
         tags=["kpis"],
         summary="KPIs per admin unit of one level (either hierarchy)",
+        description=(
+            "Each field of a row says what it measures (village share, population share of the 2009 "
+            "census, households passed, site sharing per site or per operator BTS, partial 2025 units). "
+            "CSV and XLSX headers read `name: what it measures`."
+        ),
         response_model=None,
         responses={
             200: {
@@ -407,6 +413,9 @@ def create_router(ctx: AppContext) -> APIRouter:
         if format == "json":
             body = f'{{"level":"{level}","items":{records_json(table)}}}'
             return Response(body, media_type="application/json", headers=_headers(view, total))
+        if format == "csv" and lang is None:
+            # Column names for scripts, each saying what it measures (``name: label``).
+            table = table.set_axis(labelled_headers(table.columns), axis=1)
         return render(
             table,
             format,
@@ -415,6 +424,7 @@ def create_router(ctx: AppContext) -> APIRouter:
             headers=_headers(view, total),
             lang=lang,
             sep=sep,
+            notes=KPI_LABELS,
         )
 
     @router.get(
@@ -463,11 +473,13 @@ def create_router(ctx: AppContext) -> APIRouter:
         view = ctx.view()
         chosen = view.analysis.plan(plan)
         card = view.cached(f"scorecard:{chosen.id}", lambda: view.analysis.scorecard(chosen.id))
+        units = view.cached(f"units_2025:{chosen.id}", lambda: plan_units_2025(chosen, view.analysis.inputs))
         payload = {
             "plan": chosen.id,
             "province_code": chosen.province_code,
             "title_en": chosen.title_en,
             "rows": records(card),
+            "units_2025": records(units),
         }
         return json_response(payload, headers=_headers(view))
 

@@ -122,11 +122,11 @@ def print_frame(
     title: str | None = None,
     args: argparse.Namespace | None = None,
     columns: Sequence[str] | None = None,
-) -> None:
-    """Write ``frame`` to stdout in the chosen format.
+) -> list[str]:
+    """Write ``frame`` to stdout in the chosen format; returns the columns written.
 
     ``args`` brings ``--lang``, ``--wide``, ``--sep`` and ``--bom``; ``columns`` are the
-    table view's default columns (all with ``--wide``).
+    table view's default columns (all with ``--wide``; those that do not fit are left out).
     """
     if fmt == "json":
         print_json(records(frame))
@@ -141,7 +141,8 @@ def print_frame(
         wide = bool(getattr(args, "wide", False))
         table = frame.drop(columns=["geometry"], errors="ignore")
         shown = [c for c in columns if c in table.columns] if columns and not wide else list(table.columns)
-        print_table(table, columns=shown, lang=lang_of(args) if args else "en", wide=wide)
+        return print_table(table, columns=shown, lang=lang_of(args) if args else "en", wide=wide)
+    return [str(c) for c in frame.columns]
 
 
 def _is_number(series: pd.Series) -> bool:
@@ -173,8 +174,9 @@ def print_table(
     lang: Lang = "en",
     wide: bool = False,
     width: int = TABLE_WIDTH,
-) -> None:
-    """A plain aligned text table (UTF-8 safe) within ``width`` characters unless ``wide``."""
+) -> list[str]:
+    """A plain aligned text table (UTF-8 safe) within ``width`` characters unless ``wide``;
+    returns the columns shown."""
     cols = list(columns or frame.columns)
     heads = [header(str(c), lang, money="million") for c in cols]
     cells = [
@@ -238,5 +240,10 @@ def print_table(
     if not cells:
         print(text("none", lang))
     if hidden:
-        note = text("more_columns", lang, hidden=len(hidden), columns=", ".join(hidden))
-        print("\n".join(textwrap.wrap(note, width)))
+        print_wrapped(text("more_columns", lang, hidden=len(hidden), columns=", ".join(hidden)), width=width)
+    return [str(c) for c in cols]
+
+
+def print_wrapped(line: str, *, indent: str = "", width: int = TABLE_WIDTH) -> None:
+    """``line`` wrapped to ``width`` characters, continuation lines indented a little more."""
+    print("\n".join(textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent + "  ")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from coverage_gis.cli._output import (
     lang_of,
     print_frame,
     print_json,
+    print_wrapped,
     records,
     sheet_lang_of,
 )
@@ -26,12 +27,13 @@ from coverage_gis.display import MONEY_UNITS, Lang, display_plan_value
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, compute, load
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.gaps import GAP_KINDS
-from coverage_gis.kpi import operator_kpis, require_unit
-from coverage_gis.messages import code_label, labels, text, translated_gaps
+from coverage_gis.kpi import KPI_LABELS, labelled_headers, operator_kpis, partial_notes, require_unit
+from coverage_gis.messages import code_label, header, labels, text, translated_gaps
 from coverage_gis.models import MODEL_NAMES
 from coverage_gis.province_report import write_report
 from coverage_gis.reports import Sheet, write_xlsx
 from coverage_gis.revisions import kpi_snapshot
+from coverage_gis.scorecard import plan_units_2025, unit_2025_note
 from coverage_gis.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -46,8 +48,11 @@ _KPI_TABLE_COLUMNS = [
     "population_mobile_bb_pct",
     "households_ftth_pct",
     "sites_shared_pct",
+    "operator_bts_shared_pct",
     "pois_5g_pct",
 ]
+#: Extra columns of the 2025 levels' table: how the units were built and whether they are whole.
+_KPI_2025_COLUMNS = ["villages_2025_inferred", "pop_2009_present_pct", "partial"]
 _GAP_TABLE_COLUMNS = [
     "rank",
     "name",
@@ -260,14 +265,32 @@ def cmd_kpi(args: argparse.Namespace) -> int:
         kpis = _analysis(args.workspace).kpis(levels=[args.level])
     if args.code:
         kpis = require_unit(kpis, args.level, args.code)
-    print_frame(
-        kpis,
-        args.fmt,
-        title=text("kpi_title", lang, level=level_words),
-        args=args,
-        columns=_KPI_TABLE_COLUMNS,
+    if args.fmt == "csv":
+        # Column names for scripts, each saying what it measures (``name: label``).
+        print_frame(kpis.set_axis(labelled_headers(kpis.columns), axis=1), "csv", args=args)
+        return 0
+    if args.fmt != "table":
+        print_frame(kpis, args.fmt, args=args)
+        return 0
+    extra = _KPI_2025_COLUMNS if args.level.endswith("_2025") else []
+    # Snapshots of older revisions (--at) may lack the newer columns.
+    columns = [c for c in (*_KPI_TABLE_COLUMNS, *extra) if c in kpis]
+    shown = print_frame(
+        kpis, "table", title=text("kpi_title", lang, level=level_words), args=args, columns=columns
     )
+    _print_legend(shown, lang)
+    for note in partial_notes(kpis, lang=lang):
+        print_wrapped(f"{text('note', lang)}: {note}")
     return 0
+
+
+def _print_legend(columns: Sequence[str], lang: Lang) -> None:
+    """What each KPI column shown measures: its header, its name and its definition."""
+    print()
+    print(text("legend_title", lang))
+    for col in columns:
+        if col in KPI_LABELS and col not in ("level", "code", "name"):
+            print_wrapped(f"{header(col, lang)} = {col}: {KPI_LABELS[col]}", indent="  ")
 
 
 def _filtered_gaps(
@@ -328,8 +351,16 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     analysis = _analysis(args.workspace)
     plan = analysis.plan(args.plan)
     card = analysis.scorecard(plan.id, indicators_csv=args.indicators)
+    units = plan_units_2025(plan, analysis.inputs)
     if args.fmt == "json":
-        print_json({"plan": plan.id, "province_code": plan.province_code, "indicators": records(card)})
+        print_json(
+            {
+                "plan": plan.id,
+                "province_code": plan.province_code,
+                "indicators": records(card),
+                "units_2025": records(units),
+            }
+        )
         return 0
     if args.fmt == "table":
         counts = {status: int((card["status"] == status).sum()) for status in ("met", "not_met", "no_data")}
@@ -345,6 +376,12 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
         print_frame(
             _scorecard_table(card, lang), "table", title=title, args=args, columns=_SCORECARD_TABLE_COLUMNS
         )
+        print()
+        print(text("measures_title", lang))
+        for _, row in card[card["measures"].notna() & card["actual"].notna()].iterrows():
+            print_wrapped(f"{row['indicator']} ({row['kpi']}): {row['measures']}", indent="  ")
+        for _, unit in units.iterrows():
+            print_wrapped(f"{text('note', lang)}: {unit_2025_note(unit, lang)}")
         return 0
     print_frame(card, args.fmt, args=args)
     return 0

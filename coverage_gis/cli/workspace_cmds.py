@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from coverage_gis.boundaries import PROVINCES, load_communes
+from coverage_gis.boundaries import PROVINCES, load_boundaries
 from coverage_gis.cli._args import workspace_command
 from coverage_gis.cli._output import add_format_flags, print_frame
 from coverage_gis.crs import metric_crs_for_lon
@@ -76,7 +76,8 @@ def register(sub: Subcommands) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     provinces = None if not args.province or "all" in args.province else args.province
-    communes = load_communes(provinces, national=args.national)
+    boundaries = load_boundaries(provinces, national=args.national)
+    communes = boundaries.communes
     centre_lon = float(communes.geometry.union_all().centroid.x)
     ws = Workspace.create(
         args.workspace,
@@ -84,8 +85,11 @@ def cmd_init(args: argparse.Namespace) -> int:
         metric_crs=args.metric_crs or metric_crs_for_lon(centre_lon),
         provinces=sorted(communes["province_code"].unique().tolist()),
     )
-    ws.write_layers({"communes": communes}, source="data/boundaries")
-    print(f"created {ws.path}: {len(communes)} communes, metric CRS {ws.metric_crs}")
+    ws.write_layers({"communes": communes, "commune_parts_2025": boundaries.parts}, source="data/boundaries")
+    print(
+        f"created {ws.path}: {len(communes)} communes ({len(boundaries.parts)} parts of communes the 2025 "
+        f"reform split), metric CRS {ws.metric_crs}"
+    )
     return 0
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage_gis.boundaries import PROVINCES, Province, load_communes, province
+from coverage_gis.boundaries import PROVINCES, Province, load_boundaries, province
 from coverage_gis.crs import metric_crs_for_lon
 from coverage_gis.demo import binh_dinh
 from coverage_gis.demo._context import ProvinceContext, build_context
@@ -70,8 +70,11 @@ _FIXED_CREATED = "2025-07-01T00:00:00+00:00"
 #: ``progress(step, done, total)``: called after each step of the generation.
 ProgressCallback = Callable[[str, int, int], None]
 
-#: The input layers a demo generates (all but measured speed tests).
-LAYER_ORDER: tuple[str, ...] = tuple(name for name in INPUT_LAYERS if name != "speed_tests")
+#: The input layers a demo generates per province (all but measured speed tests and the
+#: parts of split communes, which come with the boundaries).
+LAYER_ORDER: tuple[str, ...] = tuple(
+    name for name in INPUT_LAYERS if name not in ("speed_tests", "commune_parts_2025")
+)
 _STEPS_PER_PROVINCE = 6
 #: Steps :func:`write_demo_workspace` reports.
 WRITE_STEPS = 3
@@ -252,8 +255,10 @@ def _generate_province(ctx: ProvinceContext, progress: _Progress) -> _ProvinceRe
 def _generate(provinces: tuple[Province, ...], seed: int, progress: _Progress) -> DemoData:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise LayerValidationError(f"seed must be a non-negative integer, got {seed!r}", field="seed")
-    communes = load_communes([p.slug for p in provinces])
-    results = [_generate_province(build_context(p, communes, seed=int(seed)), progress) for p in provinces]
+    boundaries = load_boundaries([p.slug for p in provinces])
+    results = [
+        _generate_province(build_context(p, boundaries.communes, seed=int(seed)), progress) for p in provinces
+    ]
     union = shapely.union_all([r.ctx.union for r in results])
     layers: dict[str, pd.DataFrame] = {}
     for name in LAYER_ORDER:
@@ -262,6 +267,8 @@ def _generate(provinces: tuple[Province, ...], seed: int, progress: _Progress) -
         if isinstance(frames[0], gpd.GeoDataFrame):
             merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=frames[0].crs)
         layers[name] = merged
+        if name == "communes":
+            layers["commune_parts_2025"] = boundaries.parts
     progress.step("assembling layers")
     return DemoData(
         provinces=provinces,

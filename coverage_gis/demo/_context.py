@@ -96,6 +96,24 @@ class ProvinceContext:
         out[point_idx[first]] = commune_idx[first]
         return out
 
+    def owned_by(self, commune: int, lon: FloatArray, lat: FloatArray) -> BoolArray:
+        """Whether each point lies inside ``commune`` and inside no other commune.
+
+        The census outlines overlap a little along some borders; a village placed in an
+        overlap would belong to two communes by its position.
+        """
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        own = np.asarray(shapely.contains_xy(self.geometry[commune], lon, lat), dtype=np.bool_)
+        if not own.any():
+            return own
+        points = shapely.points(lon[own], lat[own])
+        point_idx, commune_idx = shapely.STRtree(self.geometry).query(points, predicate="intersects")
+        shared = np.unique(point_idx[commune_idx != commune])
+        keep = np.flatnonzero(own)
+        own[keep[shared]] = False
+        return own
+
     def inside(self, lon: FloatArray, lat: FloatArray) -> BoolArray:
         """Whether each point lies inside the province."""
         return np.asarray(

@@ -88,7 +88,7 @@ def special_villages(ctx: ProvinceContext) -> list[SpecialVillage]:
         west, south, east, north = shapely.bounds(geom)
         lon = rng.uniform(west, east, _CANDIDATES)
         lat = rng.uniform(south, north, _CANDIDATES)
-        inside = shapely.contains_xy(geom, lon, lat)
+        inside = ctx.owned_by(c, lon, lat)
         lon, lat = lon[inside], lat[inside]
         x, y = ctx.to_metric(lon, lat)
         d_own = np.hypot(x - ctx.centre_x[c], y - ctx.centre_y[c])

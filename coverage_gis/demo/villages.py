@@ -2,10 +2,10 @@
 
 Owns how many villages a commune has (about one per :data:`PEOPLE_PER_VILLAGE`
 people of its 2009 census population, at least :data:`MIN_PER_COMMUNE`), where they
-lie (seeded rejection sampling inside the commune polygon, spread apart, away from
-the deliberate gaps), what they are called (:mod:`coverage_gis.demo.names`) and how
-the commune's population and households are split among them (exactly: the villages
-of a commune add up to its census total).
+lie (seeded rejection sampling inside the commune polygon and no other one where the
+census outlines overlap, spread apart, away from the deliberate gaps), what they are
+called (:mod:`coverage_gis.demo.names`) and how the commune's population and households
+are split among them (exactly: the villages of a commune add up to its census total).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from coverage_gis._arrays import split_exactly
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.demo._context import ProvinceContext
 from coverage_gis.demo.gaps import GapPlan, SpecialVillage
@@ -78,20 +79,6 @@ def village_counts(pop: IntArray, minimum: IntArray | None = None) -> IntArray:
     return counts if minimum is None else np.maximum(counts, minimum)
 
 
-def split_exactly(total: int, weights: FloatArray) -> IntArray:
-    """Integers proportional to ``weights`` that add up to ``total`` (largest remainder)."""
-    weights = np.asarray(weights, dtype=np.float64)
-    if total <= 0 or weights.sum() <= 0:
-        return np.zeros(weights.shape, dtype=np.int64)
-    share: FloatArray = weights / weights.sum() * total
-    base: IntArray = np.floor(share).astype(np.int64)
-    rest = total - int(base.sum())
-    # Ties go to the earlier village so the split is reproducible.
-    order = np.argsort(-(share - base), kind="stable")
-    base[order[:rest]] += 1
-    return base
-
-
 def _sample_commune(
     ctx: ProvinceContext,
     commune: int,
@@ -119,7 +106,7 @@ def _sample_commune(
         size = max(64, 12 * need)
         lon = rng.uniform(west, east, size)
         lat = rng.uniform(south, north, size)
-        inside = shapely.contains_xy(geom, lon, lat)
+        inside = ctx.owned_by(commune, lon, lat)
         lon, lat = lon[inside], lat[inside]
         if lon.size == 0:
             continue
