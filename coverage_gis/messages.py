@@ -450,8 +450,11 @@ def header(column: str, lang: Lang, *, money: MoneyUnit = "dong") -> str:
 
 
 def labels(columns: Iterable[str], *, money: MoneyUnit = "dong") -> dict[str, tuple[str, str]]:
-    """Header labels (Vietnamese, English) of ``columns``, for :class:`coverage_gis.reports.Sheet`."""
-    return {c: (header(c, "vi", money=money), header(c, "en", money=money)) for c in columns}
+    """Header labels (Vietnamese, English) of ``columns``, for :class:`coverage_gis.reports.Sheet`.
+
+    ``lon``/``lat`` are always labelled: the sheet writer adds them for a geometry.
+    """
+    return {c: (header(c, "vi", money=money), header(c, "en", money=money)) for c in (*columns, "lon", "lat")}
 
 
 # --------------------------------------------------------------------------- gap texts

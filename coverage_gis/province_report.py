@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import pandas as pd
 
 from coverage_gis import __version__
@@ -33,8 +34,6 @@ from coverage_gis.messages import code_label, labels, text, translated_gaps
 from coverage_gis.reports import Sheet, write_xlsx, xlsx_bytes
 
 if TYPE_CHECKING:
-    import geopandas as gpd
-
     from coverage_gis.engine import Analysis
 
 #: Gap columns a report shows, in order (those the gap list has).
@@ -125,6 +124,8 @@ def _gap_sheet(gaps: pd.DataFrame, kind: str, lang: Lang) -> pd.DataFrame:
     columns = [c for c in GAP_REPORT_COLUMNS if c in shown.columns]
     if kind == "5g":  # priority places have no residents counted
         columns = [c for c in columns if c not in ("population", "households")]
+    if "geometry" in shown:  # the sheet writer turns it into 6-decimal lon/lat columns
+        return gpd.GeoDataFrame(shown[[*columns, "geometry"]], geometry="geometry").reset_index(drop=True)
     return pd.DataFrame(shown[columns]).reset_index(drop=True)
 
 

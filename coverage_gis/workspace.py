@@ -345,7 +345,10 @@ class Workspace:
 def _read_config(folder: Path) -> WorkspaceConfig:
     config_path = folder / CONFIG_NAME
     if not config_path.is_file():
-        raise WorkspaceError(f"{folder} is not a workspace (no {CONFIG_NAME}); create one first")
+        raise WorkspaceError(
+            f"{folder} is not a workspace (no {CONFIG_NAME}): create one with 'covgis init {folder}' "
+            f"(for your own data) or 'covgis demo {folder}' (a demo province)"
+        )
     try:
         raw = read_yaml(config_path, what="workspace settings")
     except LayerValidationError as exc:

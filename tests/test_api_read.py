@@ -11,6 +11,7 @@ import atexit
 import csv
 import io
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -397,3 +398,25 @@ def test_cors_when_configured(tmp_path: Path) -> None:
         response = c.get("/health", headers={"Origin": "https://map.example"})
         assert response.headers["access-control-allow-origin"] == "https://map.example"
         assert "ETag" in response.headers["access-control-expose-headers"]
+
+
+def test_point_outside_the_workspace_says_so(client: TestClient) -> None:
+    """Hà Nội is not in this workspace: the answer is "outside", not "no coverage"."""
+    response = client.get("/v1/coverage/point", params={"lon": 105.8, "lat": 21.0})
+    assert response.status_code == 404
+    assert "outside this workspace" in response.json()["error"]["message"]
+    inside = client.get("/v1/coverage/point", params=dict(zip(("lon", "lat"), lonlat(1000, 0), strict=True)))
+    assert inside.status_code == 200
+
+
+def test_report_download(client: TestClient) -> None:
+    response = client.get("/v1/report")
+    assert response.status_code == 200
+    disposition = response.headers["content-disposition"]
+    assert re.fullmatch(r'attachment; filename="bao-cao-[a-z0-9-]+-rev1\.xlsx"', disposition), disposition
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames[0] == "Thông tin"
+    assert "Lõm sóng di động" in book.sheetnames
+    english = client.get("/v1/report", params={"lang": "en"})
+    assert 'filename="report-' in english.headers["content-disposition"]
+    assert load_workbook(io.BytesIO(english.content)).sheetnames[0] == "About"

@@ -21,7 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coverage_gis import __version__
-from coverage_gis_api import routes_plans, routes_read, routes_sites, routes_tiles, routes_web
+from coverage_gis_api import routes_ogc, routes_plans, routes_read, routes_sites, routes_tiles, routes_web
 from coverage_gis_api.context import AppContext
 from coverage_gis_api.errors import error_response, install_error_handlers
 from coverage_gis_api.security import principal_dependencies
@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_plans.create_router(ctx))
     app.include_router(routes_tiles.create_router(ctx, dependencies=[Depends(reader)]))
     app.include_router(routes_web.create_router(ctx, dependencies=[Depends(reader)]))
+    app.include_router(routes_ogc.create_router(ctx, dependencies=[Depends(reader)]))
     routes_web.install_docs(app, title=app.title)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

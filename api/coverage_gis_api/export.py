@@ -63,7 +63,8 @@ def records_json(frame: pd.DataFrame) -> str:
     return text or "[]"
 
 
-def _with_geometry(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+def with_geometry(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``frame`` as a GeoDataFrame: its own geometry, else points from ``lon``/``lat`` (EPSG:4326)."""
     if isinstance(frame, gpd.GeoDataFrame) and "geometry" in frame:
         return frame
     if "lon" not in frame or "lat" not in frame:
@@ -74,7 +75,7 @@ def _with_geometry(frame: pd.DataFrame) -> gpd.GeoDataFrame:
 
 def to_geojson(frame: pd.DataFrame) -> bytes:
     """A GeoJSON FeatureCollection (properties = every column but geometry)."""
-    gdf = _with_geometry(frame)
+    gdf = with_geometry(frame)
     text: str = gdf.to_json(drop_id=True, ensure_ascii=False, na="null")
     return text.encode("utf-8")
 
@@ -91,7 +92,7 @@ def to_csv(frame: pd.DataFrame, *, sep: str = ",", lang: Lang | None = None) -> 
 
 def to_gpkg(frame: pd.DataFrame, *, layer: str) -> bytes:
     """A one-layer GeoPackage, as bytes."""
-    gdf = _with_geometry(frame).reset_index(drop=True)
+    gdf = with_geometry(frame).reset_index(drop=True)
     for col in gdf.columns:
         if col != "geometry" and str(gdf[col].dtype) == "boolean":
             gdf[col] = gdf[col].astype("float64")  # GDAL has no nullable bool column
@@ -193,4 +194,5 @@ __all__ = [
     "to_geojson",
     "to_gpkg",
     "to_xlsx",
+    "with_geometry",
 ]

@@ -136,9 +136,11 @@ def print_frame(
         geo: Any = frame  # a GeoDataFrame; pandas-stubs only know DataFrame.to_json
         sys.stdout.write(geo.to_json(ensure_ascii=False, drop_id=True) + "\n")
     else:
-        if title:
-            print(title)
         wide = bool(getattr(args, "wide", False))
+        if title and wide:
+            print(title)
+        elif title:
+            print_wrapped(title)
         table = frame.drop(columns=["geometry"], errors="ignore")
         shown = [c for c in columns if c in table.columns] if columns and not wide else list(table.columns)
         return print_table(table, columns=shown, lang=lang_of(args) if args else "en", wide=wide)
