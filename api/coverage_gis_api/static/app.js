@@ -277,9 +277,20 @@
     }).format(Number(x));
   }
   function fmtInt(x) { return fmtNumber(x, 0); }
+  // The display rule of coverage_gis.display.display_share (tests/test_display.py runs both):
+  // half up to one decimal, but never 100 unless exactly 100 and never 0 unless exactly 0.
+  function displayShare(x, digits = 1) {
+    const v = Number(x);
+    const scale = 10 ** digits;
+    let shown = Math.floor(v * scale + 0.5) / scale;
+    if (shown >= 100 && v < 100) shown = Math.floor(v * scale) / scale;
+    else if (shown <= 0 && v > 0) shown = Math.ceil(v * scale) / scale;
+    return shown;
+  }
   function fmtPct(x) {
     if (x === null || x === undefined || Number.isNaN(Number(x))) return "—";
-    return lang === "vi" ? `${fmtNumber(x, 1)} %` : `${fmtNumber(x, 1)}%`;
+    const shown = displayShare(x);
+    return lang === "vi" ? `${fmtNumber(shown, 1)} %` : `${fmtNumber(shown, 1)}%`;
   }
   function fmtMoney(vnd) {
     if (vnd === null || vnd === undefined || Number.isNaN(Number(vnd))) return "—";
