@@ -42,6 +42,7 @@ GAP_COLUMNS: tuple[str, ...] = (
     "reason",
     "detail",
     "recommendation",
+    "site_id",
     "candidate_lon",
     "candidate_lat",
     "power_need",
@@ -49,6 +50,9 @@ GAP_COLUMNS: tuple[str, ...] = (
     "road_length_m",
     "cost_vnd",
 )
+
+#: A priority place this close to an on-air site gets a 5G cell on that site, not a new one.
+FIVE_G_CELL_ON_SITE_M = 1_000.0
 
 _ADMIN = ["commune_name", "district_name", "province_name", "commune_code", "district_code", "province_code"]
 
@@ -80,14 +84,17 @@ def _gap_row(
     power_need: str | None = None,
     distance_m: float | None = None,
     road_length_m: float | None = None,
+    site_id: str | None = None,
 ) -> dict[str, Any]:
-    """One row of a gap list (:data:`GAP_COLUMNS` but ``rank``); ``who`` names the place."""
+    """One row of a gap list (:data:`GAP_COLUMNS` but ``rank``); ``who`` names the place and
+    ``site_id`` the site the detail or recommendation names (so each language can say it)."""
     return {
         "kind": kind,
         **who,
         "reason": reason,
         "detail": detail,
         "recommendation": recommendation,
+        "site_id": site_id,
         "candidate_lon": candidate[0],
         "candidate_lat": candidate[1],
         "power_need": power_need,
@@ -167,9 +174,11 @@ def mobile_gaps(
             else "no on-air broadband site"
         )
         power = "grid"
+        named_site = nearest_site
         if reason == "planned_site_not_on_air" and planned_tree is not None:
             _, j = planned_tree.query(point)
-            recommendation = f"put planned site {planned_sites[j]} on air"
+            named_site = str(planned_sites[j])
+            recommendation = f"put planned site {named_site} on air"
             cost = costs.activate_planned_site_vnd
             lon, lat = metric_to_lonlat(
                 np.array([planned_xy[j, 0]]), np.array([planned_xy[j, 1]]), metric_crs
@@ -199,6 +208,7 @@ def mobile_gaps(
                 power_need=power,
                 distance_m=nearest_m if np.isfinite(nearest_m) else None,
                 cost_vnd=cost,
+                site_id=named_site,
             )
         )
     return _frame(rows, list(v.geometry))
@@ -292,16 +302,17 @@ def five_g_gaps(
     tree = cKDTree(np.column_stack([cells.arrays.x_m[live], cells.arrays.y_m[live]])) if live.any() else None
     rows: list[dict[str, Any]] = []
     for k in range(len(p)):
-        detail, distance = "no on-air site", None
+        detail, distance, site = "no on-air site", None, None
         recommendation = "new 5G site"
         cost = costs.new_site_vnd + costs.add_5g_cell_vnd
         if tree is not None:
             d, j = tree.query((x_m[k], y_m[k]))
-            site = cells.site_id[live][j]
+            site = str(cells.site_id[live][j])
             distance = float(d)
             detail = f"nearest on-air site {site} at {d / 1000:.1f} km"
-            recommendation = f"add a 5G cell on site {site}" if d <= 1_000 else "new 5G small cell or site"
-            cost = costs.add_5g_cell_vnd if d <= 1_000 else costs.new_site_vnd + costs.add_5g_cell_vnd
+            on_site = d <= FIVE_G_CELL_ON_SITE_M
+            recommendation = f"add a 5G cell on site {site}" if on_site else "new 5G small cell or site"
+            cost = costs.add_5g_cell_vnd if on_site else costs.new_site_vnd + costs.add_5g_cell_vnd
         who = {
             "id": p["poi_id"].iloc[k],
             "name": p["name"].iloc[k],
@@ -319,6 +330,7 @@ def five_g_gaps(
                 candidate=(float(lon[k]), float(lat[k])),
                 distance_m=distance,
                 cost_vnd=cost,
+                site_id=site,
             )
         )
     return _frame(rows, list(p.geometry))

@@ -71,3 +71,15 @@ def test_vietnamese_recommendation_from_the_fields() -> None:
     assert gap_texts(ftth, "vi")[2] == (
         "Kéo cáp quang truy nhập 2,2 km theo đường giao thông từ N7 và lắp bộ chia quang"
     )
+
+
+def test_vietnamese_names_the_site() -> None:
+    planned = {"kind": "mobile", "reason": "planned_site_not_on_air", "site_id": "S2", "distance_m": 6000.0}
+    assert gap_texts(planned, "vi")[2] == "Đưa trạm quy hoạch S2 vào phát sóng"
+    near = {"kind": "5g", "reason": "no_5g (hospital)", "site_id": "S1", "distance_m": 400.0}
+    assert gap_texts(near, "vi")[1:] == (
+        "Trạm đang phát sóng gần nhất S1 cách 0,4 km",
+        "Lắp thêm cell 5G trên trạm S1",
+    )
+    far = {**near, "distance_m": 2500.0}
+    assert gap_texts(far, "vi")[2] == "Xây small cell hoặc trạm 5G mới"
