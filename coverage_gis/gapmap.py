@@ -33,6 +33,7 @@ from jinja2 import Template
 from coverage_gis._values import is_missing
 from coverage_gis.display import Lang, format_cell, format_money, format_number
 from coverage_gis.errors import LayerValidationError, WorkspaceError
+from coverage_gis.gaps import GAP_SUMMARY_COLUMNS
 from coverage_gis.layers import get_schema
 from coverage_gis.messages import code_label, gap_labels, header, text, translated_gaps
 from coverage_gis.tiles.style import ATTRIBUTION_BOUNDARIES, ATTRIBUTION_SYNTHETIC
@@ -147,17 +148,6 @@ PANEL_KPIS: tuple[str, ...] = (
     "sites_shared_pct",
     "pois_5g_pct",
 )
-#: Columns of the gap tables under the map.
-TABLE_COLUMNS: tuple[str, ...] = (
-    "rank",
-    "name",
-    "commune_name",
-    "district_name",
-    "population",
-    "reason",
-    "recommendation",
-    "cost_vnd",
-)
 
 
 def _summary_html(kpis: pd.DataFrame, tables: dict[str, pd.DataFrame], lang: Lang) -> str:
@@ -175,7 +165,7 @@ def _summary_html(kpis: pd.DataFrame, tables: dict[str, pd.DataFrame], lang: Lan
     for gap_kind, table in tables.items():
         kind_words = code_label("gap_kind", gap_kind, lang)
         title = text("gaps_title", lang, count=len(table), kind=kind_words)
-        columns = [c for c in TABLE_COLUMNS if c in table]
+        columns = [c for c in GAP_SUMMARY_COLUMNS if c in table]
         th = "<th style='text-align:left;padding:2px 4px'>"
         td = "<td style='padding:2px 4px;vertical-align:top'>"
         head = "".join(f"{th}{html.escape(header(c, lang, money='million'))}</th>" for c in columns)

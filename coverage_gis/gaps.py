@@ -51,6 +51,17 @@ GAP_COLUMNS: tuple[str, ...] = (
     "cost_vnd",
 )
 
+#: The columns of a gap list a person reads first (the CLI's table, the gap map's tables).
+GAP_SUMMARY_COLUMNS: tuple[str, ...] = (
+    "rank",
+    "name",
+    "commune_name",
+    "district_name",
+    "population",
+    "reason",
+    "recommendation",
+    "cost_vnd",
+)
 #: A priority place this close to an on-air site gets a 5G cell on that site, not a new one.
 FIVE_G_CELL_ON_SITE_M = 1_000.0
 

@@ -458,6 +458,77 @@ def labels(columns: Iterable[str], *, money: MoneyUnit = "dong") -> dict[str, tu
     return {c: (header(c, "vi", money=money), header(c, "en", money=money)) for c in (*columns, "lon", "lat")}
 
 
+# --------------------------------------------------------------------------- plan workbook
+
+#: Sheet titles of a plan workbook (``covgis plan --out``; coverage_gis.planning.export).
+PLAN_SHEET_TITLES: dict[str, tuple[str, str]] = {
+    "actions": ("Trình tự đầu tư", "Actions"),
+    "sites": ("Trạm đề xuất", "Proposed sites"),
+    "fiber": ("Tuyến cáp mới", "New fiber"),
+    "connections": ("Kết nối cáp quang", "Fiber connections"),
+    "villages": ("Thôn chưa phủ sóng", "Gap villages"),
+    "curve": ("Chỉ tiêu theo chi phí", "KPI vs cost"),
+}
+
+_PLAN_HEADERS: dict[str, tuple[str, str]] = {
+    "site_id": ("Mã trạm", "Site id"),
+    "candidate_id": ("Mã vị trí ứng viên", "Candidate id"),
+    "kind": ("Loại", "Kind"),
+    "operator": ("Doanh nghiệp", "Operator"),
+    "name": ("Tên", "Name"),
+    "x_m": ("X (m)", "X (m)"),
+    "y_m": ("Y (m)", "Y (m)"),
+    "height_m": ("Độ cao cột (m)", "Mast height (m)"),
+    "power": ("Nguồn điện", "Power"),
+    "grid_extension_m": ("Kéo điện lưới (m)", "Grid extension (m)"),
+    "road_access_m": ("Cách đường (m)", "Road access (m)"),
+    "slope_deg": ("Độ dốc (°)", "Slope (°)"),
+    "environment": ("Môi trường", "Environment"),
+    "villages_covered": ("Số thôn phủ được", "Villages covered"),
+    "population": ("Dân số", "Population"),
+    "cost_vnd": ("Chi phí (đồng)", "Cost (VND)"),
+    "phase": ("Bước", "Phase"),
+    "year": ("Năm", "Year"),
+    "route_id": ("Mã tuyến", "Route id"),
+    "branch_id": ("Mã kết nối", "Connection id"),
+    "class": ("Cấp tuyến", "Class"),
+    "length_m": ("Chiều dài (m)", "Length (m)"),
+    "road_m": ("Theo đường (m)", "Along roads (m)"),
+    "offroad_m": ("Ngoài đường (m)", "Off road (m)"),
+    "straight_line": ("Ước tính đường thẳng", "Straight-line estimate"),
+    "chosen": ("Được chọn", "Chosen"),
+    "village_id": ("Mã thôn", "Village id"),
+    "parent_branch": ("Nối từ kết nối", "Hangs from"),
+    "status": ("Tình trạng", "Status"),
+    "closed_by": ("Giải pháp", "Closed by"),
+    "action": ("Hạng mục", "Action"),
+    "id": ("Mã", "Id"),
+    "detail": ("Chi tiết", "Detail"),
+    "cumulative_cost_vnd": ("Chi phí lũy kế (đồng)", "Cumulative cost (VND)"),
+    "population_gained": ("Dân số được phục vụ thêm", "Population gained"),
+    "population_per_million_vnd": ("Dân số / triệu đồng", "Population per million VND"),
+    "step": ("Bước", "Step"),
+    "villages_mobile": ("Số thôn có băng rộng di động", "Villages with mobile broadband"),
+    "villages_mobile_pct": ("Tỷ lệ thôn có băng rộng di động (%)", "Villages with mobile broadband (%)"),
+    "villages_ftth": ("Số thôn có cáp quang", "Villages with FTTH"),
+    "villages_ftth_pct": ("Tỷ lệ thôn có cáp quang (%)", "Villages with FTTH (%)"),
+    "population_mobile_pct": ("Dân số có băng rộng di động (%)", "Population with mobile broadband (%)"),
+    "population_ftth_pct": ("Dân số có cáp quang (%)", "Population with FTTH (%)"),
+    "lon": ("Kinh độ", "Longitude"),
+    "lat": ("Vĩ độ", "Latitude"),
+}
+
+#: Header labels of a plan's tables (a column's meaning can differ between tables).
+PLAN_TABLE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "sites": {**_PLAN_HEADERS, "villages": ("Thôn được phủ sóng", "Villages served")},
+    "fiber": {**_PLAN_HEADERS, "villages": ("Số thôn dùng chung", "Villages sharing it")},
+    "connections": _PLAN_HEADERS,
+    "villages": {**_PLAN_HEADERS, "kind": ("Thiếu dịch vụ", "Gap kind")},
+    "actions": _PLAN_HEADERS,
+    "curve": _PLAN_HEADERS,
+}
+
+
 # --------------------------------------------------------------------------- gap texts
 
 

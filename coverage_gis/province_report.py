@@ -30,6 +30,7 @@ from coverage_gis.admin import LEVELS
 from coverage_gis.display import Lang, MoneyUnit, display_plan_value, format_number
 from coverage_gis.errors import NotFound
 from coverage_gis.kpi import KPI_LABELS
+from coverage_gis.layers import INPUT_LAYERS
 from coverage_gis.messages import code_label, labels, text, translated_gaps
 from coverage_gis.reports import Sheet, write_xlsx, xlsx_bytes
 
@@ -104,20 +105,21 @@ def _kpi_sheet(kpis: pd.DataFrame, level: str) -> pd.DataFrame:
     return rows[keep]
 
 
-def _scorecard_sheet(card: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+def scorecard_for_people(card: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """The scorecard as people read it (the report's sheet, the CLI's table): the
+    indicator's text in ``lang`` as ``label``, words for statuses, sources and units, and
+    shares by the display rule (99.96 % of villages is not "100 %")."""
     if card.empty:
         return pd.DataFrame(columns=list(SCORECARD_REPORT_COLUMNS))
     out = card.copy()
     out["label"] = out["label_vi" if lang == "vi" else "label_en"]
     for column in ("actual", "ci_low", "ci_high"):
-        # A share by the display rule: 99.96 % of villages is not "100 %".
         out[column] = pd.to_numeric(
             pd.Series([display_plan_value(v, u) for v, u in zip(out[column], out["unit"], strict=True)])
         ).to_numpy()
-    out["status"] = [code_label("status", v, lang) for v in out["status"]]
-    out["source"] = [code_label("source", v, lang) for v in out["source"]]
-    out["unit"] = [code_label("unit", v, lang) for v in out["unit"]]
-    return out[[c for c in SCORECARD_REPORT_COLUMNS if c in out]]
+    for kind in ("status", "source", "unit"):
+        out[kind] = [code_label(kind, v, lang) for v in out[kind]]
+    return out
 
 
 def _gap_sheet(gaps: pd.DataFrame, kind: str, lang: Lang) -> pd.DataFrame:
@@ -137,18 +139,7 @@ def _about_sheet(
     province = province_names(kpis) or ws.config.name
     counts = ws.layer_counts()
     layer_text = "; ".join(
-        f"{name} {format_number(counts[name], 0, lang=lang)}"
-        for name in (
-            "communes",
-            "villages",
-            "sites",
-            "cells",
-            "fiber_routes",
-            "fiber_nodes",
-            "zones_5g",
-            "pois",
-        )
-        if counts.get(name)
+        f"{name} {format_number(counts[name], 0, lang=lang)}" for name in INPUT_LAYERS if counts.get(name)
     )
     sources = [text("credit_boundaries", lang)]
     sources.append(text("credit_synthetic" if ws.config.synthetic else "source_workspace", lang))
@@ -239,7 +230,9 @@ def report_sheets(
     # Each KPI header carries what the column measures (kpi.KPI_LABELS) as a comment.
     sheets += [sheet(level, _kpi_sheet(table, level), notes=KPI_LABELS) for level in LEVELS]
     plan_formats = dict.fromkeys(("target", "actual", "ci_low", "ci_high"), _PLAN_VALUE_FORMAT)
-    sheets.append(sheet("scorecard", _scorecard_sheet(card, lang), plan_formats))
+    people = scorecard_for_people(card, lang)
+    card_sheet = people[[c for c in SCORECARD_REPORT_COLUMNS if c in people]]
+    sheets.append(sheet("scorecard", card_sheet, plan_formats))
     sheets += [sheet(f"gaps_{kind}", _gap_sheet(find_gaps(kind), kind, lang)) for kind in _GAP_KINDS]
     return sheets
 

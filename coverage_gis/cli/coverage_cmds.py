@@ -23,14 +23,14 @@ from coverage_gis.cli._output import (
     records,
     sheet_lang_of,
 )
-from coverage_gis.display import MONEY_UNITS, Lang, display_plan_value
+from coverage_gis.display import MONEY_UNITS, Lang
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, compute, load
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.gaps import GAP_KINDS
+from coverage_gis.gaps import GAP_KINDS, GAP_SUMMARY_COLUMNS
 from coverage_gis.kpi import KPI_LABELS, labelled_headers, operator_kpis, partial_notes, require_unit
 from coverage_gis.messages import code_label, header, labels, text, translated_gaps
 from coverage_gis.models import MODEL_NAMES
-from coverage_gis.province_report import write_report
+from coverage_gis.province_report import SCORECARD_REPORT_COLUMNS, scorecard_for_people, write_report
 from coverage_gis.reports import Sheet, write_xlsx
 from coverage_gis.revisions import kpi_snapshot
 from coverage_gis.scorecard import plan_units_2025, unit_2025_note
@@ -53,25 +53,11 @@ _KPI_TABLE_COLUMNS = [
 ]
 #: Extra columns of the 2025 levels' table: how the units were built and whether they are whole.
 _KPI_2025_COLUMNS = ["villages_2025_inferred", "pop_2009_present_pct", "partial"]
-_GAP_TABLE_COLUMNS = [
-    "rank",
-    "name",
-    "commune_name",
-    "district_name",
-    "population",
-    "reason",
-    "recommendation",
-    "cost_vnd",
-]
+#: The scorecard table: the report's columns but the codes, intervals and dates (--wide shows all).
 _SCORECARD_TABLE_COLUMNS = [
-    "label",
-    "comparator",
-    "target",
-    "unit",
-    "actual",
-    "status",
-    "source",
-    "sample_size",
+    c
+    for c in SCORECARD_REPORT_COLUMNS
+    if c not in ("indicator", "ci_low", "ci_high", "as_of", "deadline", "section")
 ]
 #: Gap filters: option → (gap-list column, KPI level whose codes it takes).
 _GAP_FILTERS: dict[str, tuple[str, str]] = {
@@ -329,21 +315,9 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         if where
         else text("gaps_title", lang, count=len(gaps), kind=kind)
     )
-    columns = [c for c in _GAP_TABLE_COLUMNS if not (args.kind == "5g" and c == "population")]
+    columns = [c for c in GAP_SUMMARY_COLUMNS if not (args.kind == "5g" and c == "population")]
     print_frame(translated_gaps(gaps, lang), "table", title=title, args=args, columns=columns)
     return 0
-
-
-def _scorecard_table(card: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    """The scorecard for people: the indicator's text, words for codes, shares by the display rule."""
-    shown = card.copy()
-    shown["label"] = shown["label_vi" if lang == "vi" else "label_en"]
-    shown["actual"] = pd.to_numeric(
-        pd.Series([display_plan_value(v, u) for v, u in zip(shown["actual"], shown["unit"], strict=True)])
-    ).to_numpy()
-    for kind in ("status", "source", "unit"):
-        shown[kind] = [code_label(kind, v, lang) for v in shown[kind]]
-    return shown
 
 
 def cmd_scorecard(args: argparse.Namespace) -> int:
@@ -374,7 +348,11 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
             no_data=counts["no_data"],
         )
         print_frame(
-            _scorecard_table(card, lang), "table", title=title, args=args, columns=_SCORECARD_TABLE_COLUMNS
+            scorecard_for_people(card, lang),
+            "table",
+            title=title,
+            args=args,
+            columns=_SCORECARD_TABLE_COLUMNS,
         )
         print()
         print(text("measures_title", lang))
