@@ -14,9 +14,11 @@ Owns
   tapped fiber) and never from its English sentence (:func:`gap_texts`). English
   keeps the library's own sentences.
 
-The web map keeps its own interface strings in ``app.js`` but takes gap labels from the
-API (``/v1/gaps?lang=``), which come from here. ``tests/test_messages.py`` checks that
-every vocabulary value (``layers/*.yaml``) has a label in both languages.
+The web map keeps its own interface strings in ``app.js`` (its reason words are checked
+against :data:`CODES`) but takes Vietnamese gap recommendations from the API
+(``/v1/gaps?lang=vi``: ``recommendation_label``), which come from here.
+``tests/test_messages.py`` checks that every vocabulary value (``layers/*.yaml``) has a
+label in both languages.
 """
 
 from __future__ import annotations

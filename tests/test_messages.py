@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -83,3 +85,15 @@ def test_vietnamese_names_the_site() -> None:
     )
     far = {**near, "distance_m": 2500.0}
     assert gap_texts(far, "vi")[2] == "Xây small cell hoặc trạm 5G mới"
+
+
+def test_web_map_reason_words_match_the_catalogue() -> None:
+    """The web map's interface strings repeat the reason words: they must say the same."""
+    source = (Path(__file__).parent.parent / "api" / "coverage_gis_api" / "static" / "app.js").read_text(
+        encoding="utf-8"
+    )
+    for code, (vi, en) in CODES["reason"].items():
+        assert f'reason_{code}: "{vi}"' in source, code
+        assert f'reason_{code}: "{en}"' in source, code
+    assert "RECOMMENDATIONS_VI" not in source  # recommendations come from /v1/gaps?lang=vi
+    assert "recommendation_label" in source
