@@ -76,8 +76,6 @@ def _pick(pair: tuple[str, str], lang: Lang) -> str:
 
 #: The CLI's own sentences (``str.format`` fields in braces).
 MESSAGES: dict[str, tuple[str, str]] = {
-    "error": ("lỗi", "error"),
-    "interrupted": ("đã dừng", "interrupted"),
     "none": ("(không có)", "(none)"),
     "more_columns": (
         "(ẩn {hidden} cột: {columns}; xem tất cả với --wide)",
@@ -124,8 +122,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cannot listen on {host} port {port}: {reason}",
     ),
     "created": (
-        "đã tạo {path}: {communes} xã, hệ tọa độ mét {crs}",
-        "created {path}: {communes} communes, metric CRS {crs}",
+        "đã tạo {path}: {communes} xã ({parts} phần của các xã bị chia tách khi sắp xếp năm 2025), "
+        "hệ tọa độ mét {crs}",
+        "created {path}: {communes} communes ({parts} parts of communes the 2025 reform split), "
+        "metric CRS {crs}",
     ),
     "imported": (
         "đã nhập {count} đối tượng vào lớp {layer} từ {file}",
