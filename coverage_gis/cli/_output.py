@@ -248,4 +248,8 @@ def print_table(
 
 def print_wrapped(line: str, *, indent: str = "", width: int = TABLE_WIDTH) -> None:
     """``line`` wrapped to ``width`` characters, continuation lines indented a little more."""
-    print("\n".join(textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent + "  ")))
+    # Paths and codes stay whole (no break at their hyphens).
+    lines = textwrap.wrap(
+        line, width, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False
+    )
+    print("\n".join(lines))

@@ -377,7 +377,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print_json({"out": str(out), "revision": analysis.revision, "sheets": names, "lang": sheet_lang})
     else:
         lang = lang_of(args)
-        print(
+        print_wrapped(
             text(
                 "wrote_report",
                 lang,
