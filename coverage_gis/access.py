@@ -9,11 +9,12 @@ trying every hash, and the comparison is constant-time.
 
 Roles:
 
-* ``planner`` — reads everything, edits nothing, runs plans (:func:`check_plan`);
+* ``planner`` — reads everything, edits no site, runs plans (:func:`check_plan`) and
+  decides challenges (:func:`check_challenge_decision`);
 * ``operator:<Name>`` (one of the named operators of ``layers/cells.yaml``) — reads
   everything, edits a site only when the site is the operator's own both before and
   after the edit (:func:`check_site_edit`);
-* ``admin`` — edits everything and runs plans.
+* ``admin`` — edits everything, runs plans and decides challenges.
 
 Site ownership. A site is operator *O*'s own when none of its cells belongs to
 another operator, its ``owner`` is not another named operator, and it has a cell
@@ -275,5 +276,23 @@ def check_plan(principal: Principal) -> None:
     A plan writes nothing to the workspace, but it takes the server's time; operators
     plan with ``covgis plan`` on their own copy.
     """
-    if principal.role not in PLANNING_ROLES:
-        raise PermissionDenied(f"role {principal.role!r} may not run plans; a planner or admin key may")
+    _require_role(principal, PLANNING_ROLES, "run plans")
+
+
+#: Roles that may accept or reject a challenge (a measured status against the model's).
+DECIDING_ROLES: tuple[str, ...] = ("planner", "admin")
+
+
+def check_challenge_decision(principal: Principal) -> None:
+    """Raise :class:`PermissionDenied` unless ``principal`` may decide challenges (planner or admin).
+
+    A decision overrides the model's status of a village for every operator, so it is the
+    planners' call; an operator's key reads the challenge list but decides nothing.
+    """
+    _require_role(principal, DECIDING_ROLES, "decide challenges")
+
+
+def _require_role(principal: Principal, roles: Sequence[str], action: str) -> None:
+    if principal.role not in roles:
+        allowed = " or ".join(roles)
+        raise PermissionDenied(f"role {principal.role!r} may not {action}; a {allowed} key may")

@@ -338,6 +338,7 @@ class DecisionResult:
     """What one decision on a challenge did (``dirty_bbox``: the village, for tile caches)."""
 
     revision: int
+    summary: str
     challenge_id: str
     decision: str
     status_before: bool
@@ -500,10 +501,10 @@ def decide_challenge(
         before_kpis = kpi_records(current.kpis(levels=["province"]))
         west, south, east, north = (float(v) for v in one.total_bounds)
         bbox = (west, south, east, north)
+        name = challenge["name"]
+        summary = f"{_VERB[decision]} {kind} challenge at {village_id} ({name}): {reason.strip()}"
         record = RevisionRecord(
-            summary=(
-                f"{_VERB[decision]} {kind} challenge at {village_id} ({challenge['name']}): {reason.strip()}"
-            ),
+            summary=summary,
             author=author.strip(),
             changed_ids=[village_id],
             dirty_bbox=bbox,
@@ -516,6 +517,7 @@ def decide_challenge(
     column = _COVERAGE_COLUMN[kind]
     return DecisionResult(
         revision=int(written or number),
+        summary=summary,
         challenge_id=f"{kind}:{village_id}",
         decision=decision,
         status_before=bool(old[column].iloc[position]),

@@ -25,6 +25,7 @@ class Costs:
     fiber_per_km_vnd: float
     splitter_node_vnd: float
     straight_line_detour_factor: float
+    olt_node_vnd: float
     add_5g_cell_vnd: float
 
 
@@ -45,6 +46,7 @@ class _Fiber(BaseModel):
     aerial_per_km_vnd: NonNegativeNumber
     splitter_node_vnd: NonNegativeNumber
     straight_line_detour_factor: NonNegativeNumber
+    olt_node_vnd: NonNegativeNumber
 
 
 class _FiveG(BaseModel):
@@ -79,5 +81,6 @@ def load_costs(path: Path | None = None) -> Costs:
         fiber_per_km_vnd=doc.fiber.aerial_per_km_vnd,
         splitter_node_vnd=doc.fiber.splitter_node_vnd,
         straight_line_detour_factor=doc.fiber.straight_line_detour_factor,
+        olt_node_vnd=doc.fiber.olt_node_vnd,
         add_5g_cell_vnd=doc.five_g.add_5g_cell_vnd,
     )

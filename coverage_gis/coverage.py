@@ -9,8 +9,9 @@ over pairs.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +22,7 @@ from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
 from coverage_gis.input_layers import InputLayers, as_geo
 from coverage_gis.layers import get_schema
 from coverage_gis.models.base import CandidatePairs, CoverageModel, ReceiverArrays, is_broadband
+from coverage_gis.models.validity import ValidityReport
 from coverage_gis.network import (
     CellTable,
     bits_to_names,
@@ -39,7 +41,11 @@ _RANK_TO_TECH = np.array([None, *TECHS], dtype=object)
 
 @dataclass(frozen=True)
 class MobileResult:
-    """Per-village mobile columns, aligned with the villages passed in."""
+    """Per-village mobile columns, aligned with the villages passed in.
+
+    ``validity`` counts the (village, cell) pairs the model examined per formula and
+    those outside its validity range (:class:`~coverage_gis.models.validity.ValidityReport`).
+    """
 
     mobile_bb: np.ndarray
     best_tech: np.ndarray
@@ -48,6 +54,8 @@ class MobileResult:
     has_4g: np.ndarray
     has_5g: np.ndarray
     gap_reason: np.ndarray
+    gap_reasons: np.ndarray
+    validity: ValidityReport = field(default_factory=ValidityReport)
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,8 @@ def mobile_coverage(
     receivers = receivers_of(villages, metric_crs)
     pairs = model.candidate_pairs(receivers, cells.arrays) if len(cells) and n else CandidatePairs.empty()
     power = villages["has_grid_power"].fillna(True).to_numpy(dtype=bool)
-    return mobile_from_pairs(pairs, cells, power)
+    result = mobile_from_pairs(pairs, cells, power)
+    return dataclasses.replace(result, validity=ValidityReport.from_arrays(pairs.formula, pairs.outside))
 
 
 def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: np.ndarray) -> MobileResult:
@@ -80,7 +89,16 @@ def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: n
 
     A receiver has mobile broadband when an on-air 3G/4G/5G cell serves it; its best
     technology is the newest any on-air cell serving it has (2G included); its signal
-    the best broadband level; the gap reason the most specific known cause.
+    the best broadband level. A receiver without it gets its gap reasons:
+
+    * the radio cause, most specific first: ``planned_site_not_on_air`` (a planned
+      broadband cell would serve it), ``terrain_shadow`` (an on-air one would, but for
+      the terrain), else ``no_site_in_range``;
+    * ``no_grid_power`` besides, when it has no grid power.
+
+    ``gap_reasons`` lists them all, comma-joined, the radio cause first; ``gap_reason``
+    is the one a single-cause list shows: the radio cause, except that
+    ``no_grid_power`` outranks ``no_site_in_range``.
     """
     n = len(has_grid_power)
     tech = cells.arrays.tech[pairs.cell]
@@ -113,12 +131,15 @@ def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: n
     shadowed = np.zeros(n, dtype=bool)
     shadowed[pairs.receiver[pairs.terrain_blocked & on_air & broadband]] = True
     # Later assignments win: the most specific known cause is kept.
-    reason = np.full(n, "no_site_in_range", dtype=object)
-    reason[~has_grid_power] = "no_grid_power"
-    reason[shadowed] = "terrain_shadow"
-    reason[planned_bb] = "planned_site_not_on_air"
+    radio = np.full(n, "no_site_in_range", dtype=object)
+    radio[shadowed] = "terrain_shadow"
+    radio[planned_bb] = "planned_site_not_on_air"
+    reason = radio.copy()
+    reason[~has_grid_power & (radio == "no_site_in_range")] = "no_grid_power"
+    reasons = np.where(has_grid_power, radio, radio + ",no_grid_power").astype(object)
     reason[mobile_bb] = None
-    return MobileResult(mobile_bb, _RANK_TO_TECH[rank], bits, signal, has_4g, has_5g, reason)
+    reasons[mobile_bb] = None
+    return MobileResult(mobile_bb, _RANK_TO_TECH[rank], bits, signal, has_4g, has_5g, reason, reasons)
 
 
 def _fiber_features(routes: gpd.GeoDataFrame | None, nodes: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -172,6 +193,14 @@ def ftth_coverage(
     return FtthResult(ftth, distance, bits, reason)
 
 
+@dataclass(frozen=True)
+class CoverageRun:
+    """A computed ``village_coverage`` table and the model's validity report for its pairs."""
+
+    table: gpd.GeoDataFrame
+    model_report: ValidityReport
+
+
 def coverage_from_layers(
     layers: InputLayers | Mapping[str, pd.DataFrame],
     *,
@@ -182,7 +211,29 @@ def coverage_from_layers(
     cells: CellTable | None = None,
     overrides: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
-    """The ``village_coverage`` table from in-memory layers.
+    """The ``village_coverage`` table from in-memory layers (see :func:`compute_coverage`)."""
+    return compute_coverage(
+        layers,
+        metric_crs=metric_crs,
+        model=model,
+        ftth_reach_m=ftth_reach_m,
+        revision=revision,
+        cells=cells,
+        overrides=overrides,
+    ).table
+
+
+def compute_coverage(
+    layers: InputLayers | Mapping[str, pd.DataFrame],
+    *,
+    metric_crs: str,
+    model: CoverageModel,
+    ftth_reach_m: float = 500.0,
+    revision: int = 0,
+    cells: CellTable | None = None,
+    overrides: pd.DataFrame | None = None,
+) -> CoverageRun:
+    """The ``village_coverage`` table from in-memory layers, with the model's validity report.
 
     Parameters
     ----------
@@ -210,7 +261,7 @@ def coverage_from_layers(
     )
     assembled = assemble(typed.villages, mobile, ftth, model_name=model.name, revision=revision)
     # Planners' accepted challenges stand over the model at every recompute.
-    return as_coverage_table(apply_overrides(assembled, overrides))
+    return CoverageRun(as_coverage_table(apply_overrides(assembled, overrides)), mobile.validity)
 
 
 def coverage_of_points(
@@ -244,6 +295,7 @@ def mobile_columns(mobile: MobileResult) -> dict[str, np.ndarray]:
         "has_4g": mobile.has_4g,
         "has_5g": mobile.has_5g,
         "mobile_gap_reason": mobile.gap_reason,
+        "mobile_gap_reasons": mobile.gap_reasons,
     }
 
 
@@ -273,6 +325,7 @@ MOBILE_COLUMNS: tuple[str, ...] = (
     "has_4g",
     "has_5g",
     "mobile_gap_reason",
+    "mobile_gap_reasons",
 )
 
 
@@ -298,6 +351,19 @@ def assemble(
     return gpd.GeoDataFrame(
         {name: columns[name] for name in names}, geometry=villages.geometry.to_numpy(), crs=STORAGE_CRS
     )
+
+
+def written_before_gap_reasons(coverage: pd.DataFrame) -> bool:
+    """Whether a stored ``village_coverage`` predates the ``mobile_gap_reasons`` column.
+
+    A table written before it existed reads back with the column empty even where a
+    village has no mobile broadband; such a table must be recomputed before it is
+    shown or edited row by row (its file has no such column).
+    """
+    if "mobile_gap_reasons" not in coverage or not len(coverage):
+        return "mobile_gap_reasons" not in coverage
+    gap = ~coverage["mobile_bb"].astype(bool).to_numpy()
+    return bool(gap.any() and coverage["mobile_gap_reasons"].isna().to_numpy()[gap].all())
 
 
 def as_coverage_table(frame: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -20,7 +20,12 @@ from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVELS
 from coverage_gis.calibration import calibrated_model
 from coverage_gis.costs import load_costs
-from coverage_gis.coverage import aligned_coverage, as_coverage_table, coverage_from_layers
+from coverage_gis.coverage import (
+    aligned_coverage,
+    as_coverage_table,
+    compute_coverage,
+    written_before_gap_reasons,
+)
 from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.gaps import GAP_KINDS, five_g_gaps, ftth_gaps, mobile_gaps
 from coverage_gis.input_layers import InputLayers
@@ -29,6 +34,7 @@ from coverage_gis.kpi_inputs import KpiInputs, build_inputs
 from coverage_gis.layers import get_schema
 from coverage_gis.models import load_model_settings
 from coverage_gis.models.base import CoverageModel
+from coverage_gis.models.validity import ValidityReport
 from coverage_gis.network import CellTable, cell_table_or_empty
 from coverage_gis.plans import Plan, load_plan, plan_for_province
 from coverage_gis.revisions import RevisionRecord, coverage_changes, default_author
@@ -88,6 +94,9 @@ class Analysis:
     coverage_stored: bool = True
     #: Planners' decisions on challenges, read with the layers; accepted ones are in ``coverage``.
     overrides: pd.DataFrame = field(default_factory=_no_overrides)
+    #: Pairs per formula and those outside its validity range, when this analysis
+    #: computed the coverage (None when it read the stored coverage).
+    model_report: ValidityReport | None = None
 
     @property
     def metric_crs(self) -> str:
@@ -162,6 +171,7 @@ class Analysis:
                 pois.reset_index(drop=True),
                 facts,
                 self.cells,
+                model=self.model,
                 categories=categories,
                 costs=costs,
                 metric_crs=self.metric_crs,
@@ -169,7 +179,17 @@ class Analysis:
         coverage = aligned_coverage(self.coverage, villages)
         admin = self.inputs.villages
         if kind == "mobile":
-            return mobile_gaps(villages, coverage, admin, self.cells, costs=costs, metric_crs=self.metric_crs)
+            return mobile_gaps(
+                villages,
+                coverage,
+                admin,
+                self.cells,
+                model=self.model,
+                costs=costs,
+                metric_crs=self.metric_crs,
+                sites=self.layers.sites,
+                communes=self.layers.communes,
+            )
         roads = None
         if use_roads and self.ws.roads_path is not None and not coverage["ftth"].all():
             roads = load_road_graph(self.ws.roads_path, metric_crs=self.metric_crs)
@@ -224,9 +244,10 @@ def _analysis(
     step = progress or (lambda _msg: None)
     cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
     stored = coverage is not None
+    report = None
     if coverage is None:
         step(f"computing coverage ({model.name} model)")
-        coverage = coverage_from_layers(
+        run = compute_coverage(
             layers,
             metric_crs=ws.metric_crs,
             model=model,
@@ -234,6 +255,7 @@ def _analysis(
             cells=cells,
             overrides=overrides,
         )
+        coverage, report = run.table, run.model_report
     step("KPIs")
     inputs = build_inputs(
         layers,
@@ -254,6 +276,7 @@ def _analysis(
         revision=revision,
         coverage_stored=stored,
         overrides=overrides,
+        model_report=report,
     )
 
 
@@ -268,8 +291,14 @@ def store_coverage(analysis: Analysis, *, author: str | None = None) -> int:
         old = ws.read_layer("village_coverage", missing_ok=True)
         coverage = analysis.coverage
         coverage["revision"] = ws.revision + 1
+        report = analysis.model_report
+        note = (
+            ""
+            if report is None
+            else f"; {report.outside:,} of {report.pairs:,} pairs outside formula validity"
+        )
         record = RevisionRecord(
-            summary=f"full recompute ({analysis.model.name} model)",
+            summary=f"full recompute ({analysis.model.name} model{note})",
             author=author or default_author(),
             kpi_snapshot=kpi_records(analysis.kpis(levels=SNAPSHOT_LEVELS)),
             coverage_changes=coverage_changes(old, coverage),
@@ -301,7 +330,8 @@ def load(ws: Workspace, *, progress: Progress | None = None) -> Analysis:
     """The stored coverage when it is current, else a fresh computation in memory.
 
     Stored coverage is current unless the latest revision changed inputs without
-    recomputing (an import) or the stored villages differ from the villages layer.
+    recomputing (an import), the stored villages differ from the villages layer, or it
+    was written before a result column existed (``mobile_gap_reasons``).
     A read never writes: a fresh computation is not stored (``analysis.coverage_stored``
     is False); storing it is :func:`compute`'s job (or :func:`store_coverage`'s).
     """
@@ -311,7 +341,7 @@ def load(ws: Workspace, *, progress: Progress | None = None) -> Analysis:
         layers = read_inputs(ws, snap)
         overrides = read_overrides(snap)
         revision = snap.revision
-    if coverage.empty or not current:
+    if coverage.empty or not current or written_before_gap_reasons(coverage):
         return _analysis(
             ws, layers, revision, model=workspace_model(ws), overrides=overrides, progress=progress
         )

@@ -6,7 +6,8 @@ module draws that same route: from the village to its nearest road node, along t
 shortest road to where the road comes closest to on-air fiber, and the last leg to the
 nearest point of that fiber. Where the workspace has no ``roads.osm``, or the village's
 road does not reach fiber, the gap list prices a straight line times the detour factor,
-and the route drawn is that straight line (``via`` = ``straight``).
+and the route drawn is that straight line (``via`` = ``straight``). Both measure to the
+same assets, the ones an extension may tap (:func:`coverage_gis.gaps.fiber_taps`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import shapely
 
 from coverage_gis.crs import STORAGE_CRS, metric_to_lonlat
-from coverage_gis.gaps import on_air_fiber_m
+from coverage_gis.gaps import fiber_taps
 from coverage_gis.routing import distances_from_network_m, load_road_graph
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def ftth_gap_routes(analysis: Analysis, gaps: gpd.GeoDataFrame | None = None) ->
     gaps = analysis.gaps("ftth") if gaps is None else gaps
     layers = analysis.layers
     metric_crs = analysis.metric_crs
-    fiber_m = on_air_fiber_m(layers.fiber_routes, layers.fiber_nodes, metric_crs=metric_crs)
+    _, fiber_m = fiber_taps(layers.fiber_routes, layers.fiber_nodes, metric_crs)
     if not len(gaps) or not len(fiber_m):
         return _empty()
     tree = shapely.STRtree(fiber_m)

@@ -50,6 +50,20 @@ _GAP_STYLE = {
     "mobile": {"color": "#d32f2f", "title": "Điểm lõm di động / Mobile gaps"},
     "ftth": {"color": "#f9a825", "title": "Thôn chưa có FTTH / Villages without FTTH"},
 }
+
+
+def _gap_cost(row: pd.Series, lang: Lang) -> str:
+    """The row's cost; for a candidate shared by several gaps, the candidate's and where it is counted."""
+    own = row.get("cost_vnd")
+    shared = row.get("candidate_cost_vnd")
+    count = row.get("candidate_villages")
+    villages = 0 if count is None or is_missing(count) else int(count)
+    if villages < 2 or is_missing(shared):
+        return format_money(own, lang=lang)
+    where = text("counted_here" if not is_missing(own) and own else "counted_elsewhere", lang)
+    return text("shared_cost", lang, cost=format_money(shared, lang=lang), count=villages, where=where)
+
+
 #: folium builds popup contents with jQuery's ``$(html)[0]`` (and ``$(document).ready``).
 #: jQuery is one of the CDN scripts removed, so this shim covers exactly those two uses.
 _JQUERY_SHIM = """
@@ -121,10 +135,11 @@ def _popup(row: pd.Series, words: Mapping[Hashable, Any], lang: Lang) -> str:
     rows = [
         (header("population", lang), format_number(row.get("population"), 0, lang=lang)),
         (header("households", lang), format_number(row.get("households"), 0, lang=lang)),
-        (header("reason", lang), words["reason"]),
+        (header("reasons", lang), words.get("reasons") or words["reason"]),
+        (header("power_need", lang), words.get("power_need") or None),
         (header("detail", lang), words["detail"]),
         (header("recommendation", lang), words["recommendation"]),
-        (header("cost_vnd", lang, money="million"), format_money(row.get("cost_vnd"), lang=lang)),
+        (header("cost_vnd", lang, money="million"), _gap_cost(row, lang)),
     ]
     body = "".join(
         f"<tr><td style='color:#5f6b72;padding-right:8px;vertical-align:top'>{html.escape(k)}</td>"

@@ -24,7 +24,7 @@ from coverage_gis.display import Lang, format_number
 from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.messages import text
-from coverage_gis.speed import grouped_weighted_median, tests_per_row
+from coverage_gis.speed import SPEED_MEASURES, grouped_weighted_median, tests_per_row
 from coverage_gis.vocabulary import OPERATORS
 
 #: POI categories that count as priority places for 5G when a plan names none.
@@ -128,8 +128,8 @@ KPI_LABELS: dict[str, str] = {
     "priority_pois": "priority places of the plan's 5G categories",
     "pois_5g_pct": "priority places with 5G (cell or on-air 5G zone), % of priority places",
     "speed_tests": "speed tests in the unit (a tile counts the tests it stands for)",
-    "mobile_download_mbps": "median download speed of mobile tests (weighted by tests), Mbps",
-    "fixed_download_mbps": "median download speed of fixed tests (weighted by tests), Mbps",
+    "mobile_download_mbps": SPEED_MEASURES["mobile_download_mbps"].label,
+    "fixed_download_mbps": SPEED_MEASURES["fixed_download_mbps"].label,
     "operator_bts": "operator BTS: one per operator with on-air cells on an on-air site",
     "operator_bts_shared_pct": (
         "site sharing per operator BTS: operator BTS on a shared site, % of operator BTS "

@@ -31,7 +31,6 @@ import pandas as pd
 from coverage_gis._values import is_missing, plain_value
 from coverage_gis.display import LANGS, Lang, MoneyUnit, format_number
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.gaps import FIVE_G_CELL_ON_SITE_M
 
 #: Environment variable that chooses the language of the CLI (``vi`` or ``en``).
 LANG_ENV = "COVGIS_LANG"
@@ -106,6 +105,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "wrote_map": ("đã ghi {path} ({kb} kB): {counts}", "wrote {path} ({kb} kB): {counts}"),
     "map_count": ("{count} điểm lõm {kind}", "{count} {kind} gaps"),
+    "shared_cost": ("{cost} cho {count} thôn ({where})", "{cost} for {count} villages ({where})"),
+    "counted_here": ("tính ở dòng này", "counted here"),
+    "counted_elsewhere": ("đã tính ở thôn khác", "counted on another village"),
     "serving": (
         "đang phục vụ {name} tại http://{host}:{port} (tài liệu API: /docs; QGIS: /ogc; {access}); "
         "Ctrl-C để dừng",
@@ -134,7 +136,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "layers_title": ("Không gian làm việc {name} ({path})", "workspace {name} ({path})"),
     "note": ("ghi chú", "note"),
     "legend_title": ("Ý nghĩa các cột:", "What the columns measure:"),
-    "measures_title": ("Ý nghĩa các giá trị tính được:", "What the computed values measure:"),
+    "measures_title": ("Ý nghĩa các giá trị:", "What the values measure:"),
     "partial_unit": (
         "{name} ({level} {code}) chỉ có một phần: không gian làm việc này có {pct} % dân số "
         "điều tra 2009 của đơn vị",
@@ -548,15 +550,15 @@ def _mobile_vi(row: Mapping[str, Any]) -> tuple[str, str]:
     reasons = str(_field(row, "reasons") or reason).split(",")
     power = _field(row, "power_need")
     candidate = _field(row, "candidate_id")
-    site_id = _field(row, "site_id")
     distance = _field(row, "distance_m")
-    detail = "Không có trạm băng rộng nào đang phát sóng"
-    if distance is not None:
-        named = f" {site_id}" if site_id and reason != "planned_site_not_on_air" else ""
-        detail = f"Trạm băng rộng đang phát sóng gần nhất{named} cách {_km(distance, 'vi')} km"
+    detail = (
+        f"Trạm băng rộng đang phát sóng gần nhất cách {_km(distance, 'vi')} km"
+        if distance is not None
+        else "Không có trạm băng rộng nào đang phát sóng"
+    )
     solar = "dùng điện mặt trời/hybrid (thôn chưa có điện lưới)"
     if reason == "planned_site_not_on_air":
-        site = f"trạm quy hoạch {site_id}" if site_id else "trạm quy hoạch gần nhất"
+        site = f"trạm quy hoạch {candidate}" if candidate else "trạm quy hoạch gần nhất"
         action = f"Đưa {site} vào phát sóng" + (f", {solar}" if power == "solar_hybrid" else "")
     else:
         if "terrain_shadow" in reasons:
@@ -597,11 +599,9 @@ def _five_g_vi(row: Mapping[str, Any]) -> tuple[str, str]:
     distance = _field(row, "distance_m")
     if distance is None:
         return "Không có trạm nào đang phát sóng", "Xây trạm 5G mới"
-    site = _field(row, "site_id")
-    named = f" {site}" if site else ""
-    detail = f"Trạm đang phát sóng gần nhất{named} cách {_km(distance, 'vi')} km"
-    if float(distance) <= FIVE_G_CELL_ON_SITE_M:
-        return detail, f"Lắp thêm cell 5G trên trạm{named}"
+    detail = f"Trạm đang phát sóng gần nhất cách {_km(distance, 'vi')} km"
+    if _field(row, "power_need") == "existing":
+        return detail, "Lắp thêm cell 5G trên trạm đang phát sóng gần địa điểm"
     return detail, "Xây small cell hoặc trạm 5G mới"
 
 

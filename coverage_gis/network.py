@@ -1,7 +1,9 @@
 """Adapters from workspace layers to the models' arrays (``docs/architecture.md``: geo adapter, array core).
 
 Owns the rules that decide which cells radiate (an on-air cell on an on-air site),
-which clutter class a cell gets (site override, else its commune's), and the
+which clutter class a cell gets (site override, else its commune's), which cells form
+one *layer* of a site (same site, operator, technology and band, and radiating or
+not alike: the sectors whose bisectors bound each other's service sectors), and the
 conversion of layers to :class:`~coverage_gis.models.base.CellArrays` and
 :class:`~coverage_gis.models.base.ReceiverArrays` in the workspace's metric CRS.
 """
@@ -17,6 +19,7 @@ import pandas as pd
 
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
+from coverage_gis.models.antenna import sector_bisectors
 from coverage_gis.models.base import CellArrays, ReceiverArrays, StrArray
 from coverage_gis.vocabulary import OPERATORS, OTHER_OPERATOR, TECHS
 
@@ -106,6 +109,9 @@ def cell_table(
     Cells of decommissioned sites or with status decommissioned are dropped. A cell
     is on air when both it and its site are on air; planned cells (or on-air cells
     on a planned site) are kept with ``on_air = False`` when ``include_planned``.
+    Each sector's bisectors are taken among the cells of its layer: same site,
+    operator, technology and band, on air or not alike (a planned sector does not
+    narrow the on-air ones until it radiates).
     """
     site_cols = sites[["site_id", "status", "height_m"]].copy()
     site_cols["environment"] = site_environment(sites, communes)
@@ -134,17 +140,36 @@ def cell_table(
         if "azimuth_deg" in joined
         else np.full(len(joined), np.nan)
     )
+    band = floats("band_mhz", _CELL_FLOAT_DEFAULTS["band_mhz"])
+    beamwidth = floats("beamwidth_deg", _CELL_FLOAT_DEFAULTS["beamwidth_deg"])
+    layer = (
+        pd.DataFrame(
+            {
+                "site": joined["site_id"].to_numpy(dtype=str),
+                "operator": joined["operator"].to_numpy(dtype=str),
+                "tech": joined["tech"].to_numpy(dtype=str),
+                "band": band,
+                "on_air": on_air.astype(bool),
+            }
+        )
+        .groupby(["site", "operator", "tech", "band", "on_air"], sort=False)
+        .ngroup()
+        .to_numpy(dtype=np.int64)
+    )
+    bisector_cw, bisector_ccw = sector_bisectors(layer, azimuth, beamwidth)
     arrays = CellArrays(
         x_m=joined["x_m"].to_numpy(dtype=np.float64),
         y_m=joined["y_m"].to_numpy(dtype=np.float64),
         tech=joined["tech"].to_numpy(dtype=str),
-        band_mhz=floats("band_mhz", _CELL_FLOAT_DEFAULTS["band_mhz"]),
+        band_mhz=band,
         azimuth_deg=azimuth,
-        beamwidth_deg=floats("beamwidth_deg", _CELL_FLOAT_DEFAULTS["beamwidth_deg"]),
+        beamwidth_deg=beamwidth,
         eirp_dbm=floats("eirp_dbm", _CELL_FLOAT_DEFAULTS["eirp_dbm"]),
         tilt_deg=floats("tilt_deg", _CELL_FLOAT_DEFAULTS["tilt_deg"]),
         height_m=floats("height_m", 30.0),
         environment=joined["environment"].to_numpy(dtype=str),
+        bisector_cw_deg=bisector_cw,
+        bisector_ccw_deg=bisector_ccw,
     )
     return CellTable(
         arrays=arrays,

@@ -66,6 +66,7 @@ def _apply_mobile(row: _Row, served: bool, tech: str | None, operators: object) 
     row.put("mobile_bb", served)
     if not served:
         row.put("mobile_gap_reason", MEASURED_NO_SERVICE)
+        row.put("mobile_gap_reasons", MEASURED_NO_SERVICE)
         row.put("has_4g", False)
         row.put("has_5g", False)
         row.put("operators", "")
@@ -74,6 +75,7 @@ def _apply_mobile(row: _Row, served: bool, tech: str | None, operators: object) 
             row.put("best_tech", None)
         return
     row.put("mobile_gap_reason", None)
+    row.put("mobile_gap_reasons", None)
     if "operators" in row.columns:
         ops = _join_operators(row.get("operators"), operators)
         row.put("operators", ops)

@@ -50,7 +50,6 @@ GAP_REPORT_COLUMNS: tuple[str, ...] = (
     "reasons",
     "detail",
     "recommendation",
-    "site_id",
     "power_need",
     "candidate_id",
     "candidate_villages",

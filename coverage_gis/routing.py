@@ -1,12 +1,14 @@
 """Road-network distances for fiber extensions (OSM XML read with osmnx).
 
 Owns turning ``roads.osm`` into an undirected, length-weighted graph in the
-workspace's metric CRS and measuring along-road lengths between points: the
-off-road legs to the nearest road nodes plus the shortest path between them.
+workspace's metric CRS and measuring along-road lengths between points and a
+network: the off-road legs to the nearest road nodes plus the shortest path between
+them, and which feature of the network that path reaches.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -62,15 +64,28 @@ def network_starts_m(
         Positions into ``roads.node_ids`` (each node once) and the shortest distance
         from that node to any feature, metres.
     """
+    positions, legs, _ = network_starts_with_features_m(roads, features_m, snap_m=snap_m)
+    return positions, legs
+
+
+def network_starts_with_features_m(
+    roads: RoadGraph, features_m: np.ndarray, *, snap_m: float = 300.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`network_starts_m` plus, per node, the index of the feature nearest to it."""
     if not len(features_m):
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        empty = np.empty(0, dtype=np.int64)
+        return empty, np.empty(0, dtype=np.float64), empty
     points = np.asarray(shapely.points(roads.tree.data), dtype=object)
     node_idx, feature_idx = shapely.STRtree(features_m).query(points, predicate="dwithin", distance=snap_m)
-    legs = shapely.distance(points[node_idx], features_m[feature_idx])
-    best = np.full(len(points), np.inf)
-    np.minimum.at(best, node_idx, legs)
-    positions = np.flatnonzero(np.isfinite(best)).astype(np.int64)
-    return positions, best[positions]
+    legs = np.asarray(shapely.distance(points[node_idx], features_m[feature_idx]), dtype=np.float64)
+    # The nearest feature of each node: the first of its pairs once sorted by leg.
+    order = np.lexsort((legs, node_idx))
+    first = order[np.append(True, np.diff(node_idx[order]) != 0)] if order.size else order
+    return (
+        node_idx[first].astype(np.int64),
+        legs[first],
+        feature_idx[first].astype(np.int64),
+    )
 
 
 def distances_from_network_m(
@@ -79,38 +94,50 @@ def distances_from_network_m(
     """Along-road distance from an existing network (e.g. on-air fiber) to every road node.
 
     Road nodes within ``snap_m`` of a feature start with their straight distance to it;
-    one Dijkstra from a virtual source over those starts then gives, for every node, the
-    shortest length of road to reach the network — so an extension follows the road that
-    actually leads to fiber, not the road past the straight-line-nearest cable. The same
-    search keeps each node's predecessor, so the route itself can be drawn
-    (:meth:`RoadDistances.route_m`).
+    one Dijkstra from all those starts then gives, for every node, the shortest length
+    of road to reach the network and the feature that path starts from — so an
+    extension follows the road that actually leads to fiber, not the road past the
+    straight-line-nearest cable, and names the asset it taps. The same search keeps each
+    node's predecessor, so the route itself can be drawn (:meth:`RoadDistances.route_m`).
     """
-    positions, legs = network_starts_m(roads, features_m, snap_m=snap_m)
-    starts = {int(roads.node_ids[n]): float(leg) for n, leg in zip(positions, legs, strict=True)}
-    if not starts:
-        return RoadDistances(roads, {})
-    source = -1
-    while source in roads.graph:
-        source -= 1
-    roads.graph.add_weighted_edges_from(
-        ((source, node, leg) for node, leg in starts.items()), weight="length"
-    )
-    try:
-        previous, lengths = nx.dijkstra_predecessor_and_distance(roads.graph, source, weight="length")
-    finally:
-        roads.graph.remove_node(source)
-    lengths.pop(source, None)
-    # A start node's predecessor is the virtual source: it is where a route joins the network.
-    towards = {int(k): int(v[0]) for k, v in previous.items() if v and v[0] != source and k != source}
-    return RoadDistances(roads, {int(k): float(v) for k, v in lengths.items()}, towards)
+    positions, legs, feature = network_starts_with_features_m(roads, features_m, snap_m=snap_m)
+    lengths: dict[int, float] = {}
+    origin: dict[int, int] = {}
+    towards: dict[int, int] = {}
+    # (distance, node, feature reached, whether it has a previous node, that node): a
+    # start node has none (the route joins the network there). OSM ids may be negative
+    # (unsaved JOSM edits), so no id can serve as the "none" marker.
+    heap = [
+        (float(leg), int(roads.node_ids[n]), int(f), False, 0)
+        for n, leg, f in zip(positions, legs, feature, strict=True)
+    ]
+    heapq.heapify(heap)
+    adjacency = roads.graph.adj
+    while heap:
+        dist, node, source, has_previous, previous = heapq.heappop(heap)
+        if node in lengths:
+            continue
+        lengths[node] = dist
+        origin[node] = source
+        if has_previous:
+            towards[node] = previous
+        for other, data in adjacency[node].items():
+            if other not in lengths:
+                heapq.heappush(heap, (dist + float(data["length"]), other, source, True, node))
+    return RoadDistances(roads, lengths, origin, towards)
 
 
 @dataclass(frozen=True)
 class RoadDistances:
-    """Along-road distances to a network, per road node (see :func:`distances_from_network_m`)."""
+    """Along-road distances to a network, per road node (see :func:`distances_from_network_m`).
+
+    ``origin_by_node`` holds, per node, the index (into the features given) of the
+    feature its shortest road path reaches.
+    """
 
     roads: RoadGraph
     by_node: dict[int, float]
+    origin_by_node: dict[int, int]
     #: Road node → the next node on its shortest road towards the network (absent for the
     #: nodes where routes join the network, and for unreachable ones).
     towards: dict[int, int] = field(default_factory=dict)
@@ -119,14 +146,22 @@ class RoadDistances:
     def _position(self) -> dict[int, int]:
         return {int(n): i for i, n in enumerate(self.roads.node_ids.tolist())}
 
+    def _nearest_node(self, xy_m: tuple[float, float]) -> tuple[float, int]:
+        leg, i = self.roads.tree.query(xy_m)
+        return float(leg), int(self.roads.node_ids[i])
+
     def from_point_m(self, xy_m: tuple[float, float]) -> float:
         """Road length from a point to the network: leg to the nearest road node + along roads.
 
         ``inf`` when that node has no road connection to the network.
         """
-        leg, i = self.roads.tree.query(xy_m)
-        along = self.by_node.get(int(self.roads.node_ids[i]), np.inf)
-        return float(leg) + along
+        leg, node = self._nearest_node(xy_m)
+        return leg + self.by_node.get(node, np.inf)
+
+    def feature_of_point(self, xy_m: tuple[float, float]) -> int:
+        """Index of the feature the road path from a point reaches (-1 when none does)."""
+        _, node = self._nearest_node(xy_m)
+        return self.origin_by_node.get(node, -1)
 
     def route_m(self, xy_m: tuple[float, float]) -> np.ndarray | None:
         """Vertices ``(n, 2)``, metres, of the road route measured by :meth:`from_point_m`.

@@ -159,8 +159,7 @@ def scorecard(
                 "kpi": ind.kpi,
                 "label_vi": ind.label_vi,
                 "label_en": ind.label_en,
-                # A value from the user's table measures what the user's statistic does.
-                "measures": None if origin == "indicator table" else KPI_LABELS.get(ind.kpi),
+                "measures": _measures(ind, origin),
                 "comparator": ind.comparator,
                 "target": ind.target,
                 "unit": ind.unit,
@@ -179,6 +178,15 @@ def scorecard(
     if len(card):
         card["sample_size"] = pd.to_numeric(card["sample_size"]).astype("Int64")
     return card
+
+
+def _measures(ind: Indicator, origin: str) -> str | None:
+    """What the row's value measures: a KPI column's label, or the speed tests' statistic."""
+    if origin == "indicator table":
+        return None  # a value from the user's table measures what the user's statistic does
+    if ind.kpi in SPEED_MEASURES:
+        return SPEED_MEASURES[ind.kpi].label
+    return KPI_LABELS.get(ind.kpi)
 
 
 def plan_units_2025(plan: Plan, inputs: KpiInputs) -> pd.DataFrame:

@@ -266,6 +266,17 @@ class SpeedMeasure:
     statistic: Literal["median", "share_at_least"] = "median"
     threshold_mbps: float | None = None
 
+    @property
+    def label(self) -> str:
+        """What the measure is, in words (KPI headers, the scorecard's ``measures``)."""
+        tests = f"{self.kind} {self.tech} tests" if self.tech else f"{self.kind} tests"
+        if self.statistic == "share_at_least":
+            return (
+                f"{tests} with a download of at least {self.threshold_mbps:g} Mbps, "
+                f"% of {tests} (weighted by tests)"
+            )
+        return f"median download speed of {tests} (weighted by tests), Mbps"
+
 
 #: KPI ids of ``data/plans`` that speed tests measure, and how.
 SPEED_MEASURES: Mapping[str, SpeedMeasure] = {

@@ -39,13 +39,15 @@ def at(dx_m: float, dy_m: float) -> Point:
 
 
 def tiny_layers() -> dict[str, pd.DataFrame]:
-    """Three villages, an on-air shared site at the origin and a planned site 10 km east.
+    """Three villages, an on-air shared site at the origin and a planned site 9 km east.
 
-    Radius model, rural 4G radius 5,000 m:
+    Radius model (shipped table), omni cells: rural 4G 700 MHz radius 3,670 m, rural
+    2G 900 MHz radius 8,620 m:
     - V1 at (1000, 0): 1,000 m from S1 → mobile; fiber node 300 m away → FTTH.
-    - V2 at (6000, 0): 6,000 m from S1 (out), 4,000 m from planned S2 → gap
-      ``planned_site_not_on_air``; nearest fiber (the node) ≈ 5,009 m → ``fiber_too_far``.
-    - V3 at (0, 4999): 4,999 m from S1 → mobile; access route 499.9 m north → FTTH.
+    - V2 at (6000, 0): 6,000 m from S1 (out of 4G, within 2G), 3,000 m from planned S2
+      → gap ``planned_site_not_on_air``; nearest fiber (the node) ≈ 5,009 m →
+      ``fiber_too_far``.
+    - V3 at (0, 3669): 3,669 m from S1 → mobile; access route 499.9 m north → FTTH.
     """
     corners = [at(-20_000, -20_000), at(20_000, 20_000)]
     commune = box(corners[0].x, corners[0].y, corners[1].x, corners[1].y)
@@ -81,7 +83,7 @@ def tiny_layers() -> dict[str, pd.DataFrame]:
             "population": [100, 200, 50],
             "has_grid_power": [True, False, True],
         },
-        geometry=[at(1000, 0), at(6000, 0), at(0, 4999)],
+        geometry=[at(1000, 0), at(6000, 0), at(0, 3669)],
         crs="EPSG:4326",
     )
     sites = gpd.GeoDataFrame(
@@ -91,7 +93,7 @@ def tiny_layers() -> dict[str, pd.DataFrame]:
             "height_m": [30.0, 30.0],
             "commissioned": ["2024-03-01", None],
         },
-        geometry=[at(0, 0), at(10_000, 0)],
+        geometry=[at(0, 0), at(9000, 0)],
         crs="EPSG:4326",
     )
     cells = pd.DataFrame(
@@ -100,7 +102,7 @@ def tiny_layers() -> dict[str, pd.DataFrame]:
             "site_id": ["S1", "S1", "S1", "S2"],
             "operator": ["Viettel", "VNPT", "Viettel", "Viettel"],
             "tech": ["4G", "4G", "2G", "4G"],
-            "band_mhz": [1800.0, 1800.0, 900.0, 1800.0],
+            "band_mhz": [700.0, 700.0, 900.0, 700.0],
             "azimuth_deg": [np.nan] * 4,
             "eirp_dbm": [60.0] * 4,
             "status": ["on_air", "on_air", "on_air", "planned"],
@@ -119,7 +121,7 @@ def tiny_layers() -> dict[str, pd.DataFrame]:
             "status": ["on_air", "on_air"],
         },
         geometry=[
-            LineString([at(-100, 5498.9), at(100, 5498.9)]),
+            LineString([at(-100, 4168.9), at(100, 4168.9)]),
             LineString([at(3000, -3000), at(3000, 3000)]),
         ],
         crs="EPSG:4326",
@@ -154,7 +156,7 @@ def make_point() -> Callable[[float, float], Point]:
 def tiny_with_places() -> dict[str, pd.DataFrame]:
     """The tiny network plus priority places, a 5G zone, a 5G site and speed tests.
 
-    Default 5G categories (no plan for province 99); 5G rural radius 1,500 m:
+    Default 5G categories (no plan for province 99); 5G 3500 MHz rural radius 2,130 m:
     - P1 hospital at (500, 0): S1 (no 5G) 500 m away → gap, "add a 5G cell on site S1".
     - P2 school at (0, 3000): nearest on-air site S1 at 3 km → gap, "new 5G small cell or site".
     - P3 hospital at (-3000, -3000): inside the on-air 5G zone Z1 → 5G.
@@ -214,7 +216,7 @@ def tiny_with_places() -> dict[str, pd.DataFrame]:
             "operator": ["Viettel", "VNPT", "Viettel", "VNPT"],
             "download_mbps": [20.0, 40.0, 100.0, 300.0],
         },
-        geometry=[at(1000, 0), at(1100, 0), at(0, 4999), at(1000, 0)],
+        geometry=[at(1000, 0), at(1100, 0), at(0, 3669), at(1000, 0)],
         crs="EPSG:4326",
     )
     return layers

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from coverage_gis.access import add_key
 from coverage_gis.workspace import Workspace
-from coverage_gis_api import models
+from coverage_gis_api import models, models_measurements
 from coverage_gis_api.context import VILLAGE_COLUMNS
 from coverage_gis_api.models import ErrorBody
 
@@ -46,7 +46,8 @@ def declared_model(client: TestClient, method: str, path: str, status: int) -> t
             declared = operations[method.lower()]["responses"].get(str(status))
             assert declared is not None, f"{method} {path}: {status} is not documented"
             ref = declared["content"]["application/json"]["schema"]["$ref"]
-            model: type[BaseModel] = getattr(models, ref.rsplit("/", 1)[1])
+            name = ref.rsplit("/", 1)[1]
+            model: type[BaseModel] = getattr(models, name, None) or getattr(models_measurements, name)
             return model
     raise AssertionError(f"{method} {path} is not documented")
 
@@ -74,6 +75,8 @@ READS = [
     ("/v1/revisions", {}),
     ("/v1/sites", {}),
     ("/v1/sites/S1", {}),
+    ("/v1/challenges", {}),
+    ("/v1/speed", {"detail": "true"}),
 ]
 
 

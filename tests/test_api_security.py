@@ -330,6 +330,10 @@ def test_every_route_needs_a_key_when_anonymous_reads_are_off(tmp_path: Path) ->
             "/map/style.json",
             "/map/gap-routes.geojson",
             "/tiles/hillshade/{z}/{x}/{y}.png",
+            "/v1/challenges",
+            "/v1/challenges/{village_id}/accept",
+            "/v1/challenges/{village_id}/reject",
+            "/v1/speed",
         }
         checked = 0
         for route in routes:

@@ -8,8 +8,10 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
+import geopandas as gpd
 import mapbox_vector_tile
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 import shapely
@@ -28,10 +30,12 @@ from coverage_gis.tiles.service import TileService
 from coverage_gis.tiles.style import build_style
 from coverage_gis.workspace import Workspace
 
-from .conftest import ORIGIN_LONLAT, at
+from .conftest import ORIGIN_LONLAT, at, tiny_layers
 
-#: Road from the FTTH gap village V2 (6 km east of the origin) west to the backbone at x = 3 km.
+#: Road from the FTTH gap village V2 (6 km east of the origin) west to the backbone at x = 3 km,
+#: where a splice closure (the node J1 at (3000, 100)) makes the backbone a place to tap.
 ROAD_M = [(6000.0, 100.0), (4500.0, 100.0), (3050.0, 100.0)]
+SPLICE_M = (3000.0, 100.0)
 
 
 def _osm(path: Path) -> Path:
@@ -73,6 +77,14 @@ def _dem(path: Path, slope: float) -> Path:
 
 @pytest.fixture
 def analysis(tiny_ws: Workspace) -> Analysis:
+    layers = tiny_layers()
+    nodes = layers["fiber_nodes"]
+    splice = gpd.GeoDataFrame(
+        {"node_id": ["J1"], "operator": ["VNPT"], "kind": ["splitter"], "status": ["on_air"]},
+        geometry=[at(*SPLICE_M)],
+        crs=nodes.crs,
+    )
+    tiny_ws.write_layers({"fiber_nodes": pd.concat([nodes, splice], ignore_index=True)}, source="splice")
     _osm(tiny_ws.path / "roads.osm")
     _dem(tiny_ws.path / "dem.tif", slope=0.05)
     return compute(tiny_ws)
@@ -168,7 +180,7 @@ def test_ftth_gap_route_follows_the_road(analysis: Analysis) -> None:
     routes = ftth_gap_routes(analysis, gaps)
     [route] = routes.itertuples()
     assert route.via == "roads"
-    # 100 m to the road, 1,500 + 1,450 m along it, 50 m to the backbone at x = 3 km.
+    # 100 m to the road, 1,500 + 1,450 m along it, 50 m to the splice J1 on the backbone.
     assert route.length_m == pytest.approx(3100.0, rel=0.005)
     assert route.road_length_m == pytest.approx(route.length_m, rel=0.005)
     start, end = route.geometry.coords[0], route.geometry.coords[-1]
@@ -181,8 +193,9 @@ def test_ftth_gap_route_without_roads_is_straight(tiny_ws: Workspace) -> None:
     [route] = routes.itertuples()
     assert route.via == "straight"
     assert len(route.geometry.coords) == 2
-    # From V2 (6 km east) to the nearest on-air fiber: the backbone at x = 3 km.
-    assert route.length_m == pytest.approx(3000.0, rel=1e-3)
+    # From V2 (6 km east) to the nearest asset it may tap: the splitter N1 at (1000, 300)
+    # (the backbone at x = 3 km has no node on it in the plain tiny workspace).
+    assert route.length_m == pytest.approx(float(np.hypot(5000.0, 300.0)), rel=1e-3)
 
 
 def test_style_has_the_basemap_and_overlays(analysis: Analysis) -> None:

@@ -7,7 +7,8 @@ basemap (hillshade, roads, district outlines) and labels with Vietnamese diacrit
 draws the proposed fiber routes, the 5G tab lists places, the district filter zooms to
 and outlines the district, popups close on tab and filter changes, search and the
 language toggle (and ``?lang=en``) work, the layer panel folds on a narrow window, the
-coverage overlay loads, and ``/docs`` renders Swagger UI.
+coverage overlay loads, the challenges overlay (``/v1/challenges``) is drawn with its
+evidence in the popups, and ``/docs`` renders Swagger UI.
 
 Offline: chromium resolves every host name to nothing (``--host-resolver-rules``) and
 every test ends by reading the DevTools network log: a request to anything but this
@@ -501,6 +502,62 @@ def test_layer_panel_folds_on_a_narrow_window(browser: WebDriver, server: str) -
         wait_for(browser, lambda d: d.execute_script("return document.getElementById('layers-panel').open"))
     finally:
         browser.set_window_size(size["width"], size["height"])
+    assert_offline(browser, server)
+
+
+def test_challenges_overlay_is_requested_drawn_and_explained(
+    browser: WebDriver, screenshots: Path, server: str
+) -> None:
+    """The demo's challenges (synthetic tests against the model) as a map layer with their evidence."""
+    browser.get(server + "/?lang=vi")
+    wait_for(browser, lambda d: d.execute_script("return window.__mapReady === true"), READY_TIMEOUT_S)
+    wait_for(
+        browser,
+        lambda d: d.execute_script(
+            "return !!window.__map.getSource('overlay-challenges')"
+            " && window.__map.isSourceLoaded('overlay-challenges')"
+        ),
+        60,
+    )
+    # MapLibre fetches a GeoJSON source in its worker, whose requests the page's network
+    # log does not show: the source's URL says where the features came from.
+    data = browser.execute_script("return window.__map.getStyle().sources['overlay-challenges'].data")
+    assert data == server + "/v1/challenges?format=geojson", data
+    features = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "window.__map.getSource('overlay-challenges').getData()"
+        ".then(d => done(d.features.map(f => [f.properties.challenge_id, f.geometry.coordinates])));"
+    )
+    total = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('/v1/challenges?limit=1').then(r => r.json()).then(b => done(b.total));"
+    )
+    assert len(features) == total > 0
+    assert browser.find_element(By.ID, "layer-toggle-challenges").is_selected()
+
+    # The first challenge (open, most people) at the centre of the map: drawn, and its popup.
+    lonlat = features[0][1]
+    browser.execute_script("window.__map.jumpTo({center: arguments[0], zoom: 13})", lonlat)
+    wait_idle(browser)
+    assert rendered(browser, "challenges") > 0
+    assert changed_pixels(browser, ["challenges"]) > 30
+    browser.save_screenshot(str(screenshots / "web-map-challenges.png"))
+
+    def popup_text() -> str:
+        ActionChains(browser).move_to_element(browser.find_element(By.ID, "map")).click().perform()
+        popup = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".popup[data-challenge]"))
+        assert popup.get_attribute("data-challenge") == features[0][0]
+        return str(popup.text)
+
+    text = popup_text()
+    browser.save_screenshot(str(screenshots / "web-map-challenge-popup.png"))
+    for words in ("đo kiểm trái mô hình", "Số phép đo", "Mb/s", "Mô hình: có dịch vụ", "chưa xử lý"):
+        assert words in text, text
+    browser.find_element(By.ID, "lang-toggle").click()
+    text = popup_text()
+    for words in ("measurements contradict the model", "Tests", "Median download", "Model: service", "open"):
+        assert words in text, text
+    browser.find_element(By.ID, "lang-toggle").click()
     assert_offline(browser, server)
 
 

@@ -125,7 +125,10 @@ def test_a_commit_during_planning_refuses_the_edit(tiny_ws: Workspace) -> None:
         live.apply([live_edit("S1", name="lost")], author="a", expected_revision=1, permit=commit_meanwhile)
     assert _site(tiny_ws, "S1")["name"] == ""
     assert _site(tiny_ws, "S2")["name"] == "intruder"
-    assert list(history(tiny_ws)["summary"]) == ["full recompute (radius model)", "intruder"]
+    assert list(history(tiny_ws)["summary"]) == [
+        "full recompute (radius model; 0 of 8 pairs outside formula validity)",
+        "intruder",
+    ]
 
 
 def live_edit(site_id: str, **changes: Any) -> Any:
@@ -254,7 +257,13 @@ def test_two_servers_and_the_cli_never_mix_revisions_nor_lose_edits(
 
         def switch_s2(n: int) -> dict[str, Any]:
             status = "on_air" if n % 2 == 0 else "planned"
-            cell = {"cell_id": "S2-VT-4G", "operator": "Viettel", "tech": "4G", "status": status}
+            cell = {
+                "cell_id": "S2-VT-4G",
+                "operator": "Viettel",
+                "tech": "4G",
+                "band_mhz": 700.0,
+                "status": status,
+            }
             return {"status": status, "cells": [cell]}
 
         def reader(base: str) -> None:

@@ -31,6 +31,7 @@ def test_shipped_costs() -> None:
     assert costs.fiber_per_km_vnd == 120_000_000  # the aerial cable rate
     assert costs.straight_line_detour_factor == 1.4
     assert costs.add_5g_cell_vnd == 800_000_000
+    assert costs.olt_node_vnd == 250_000_000
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ province passes its schema and that the other provinces' drawn gaps hold.
 from __future__ import annotations
 
 import hashlib
+import json
 import unicodedata
 from pathlib import Path
 
@@ -30,13 +31,17 @@ from coverage_gis.demo import (
     generate,
     write_demo_workspace,
 )
+from coverage_gis.demo.terrain import write_dem
+from coverage_gis.engine import compute
 from coverage_gis.errors import LayerValidationError, NotFound, WorkspaceError
 from coverage_gis.layers import get_schema
-from coverage_gis.models import create_model
+from coverage_gis.models import MODEL_NAMES, create_model, load_model_settings
+from coverage_gis.models.reference import reference_radio
 from coverage_gis.validation import validate_layer
 from coverage_gis.workspace import Workspace
 
 pytestmark = pytest.mark.demo
+SETTINGS = load_model_settings()
 
 LAYERS = ("communes", "villages", "sites", "cells", "fiber_routes", "fiber_nodes", "zones_5g", "pois")
 #: (commune code, district code, village name) of the villages the plan names.
@@ -212,15 +217,29 @@ def test_every_cell_hangs_off_a_site(layers: dict[str, pd.DataFrame]) -> None:
 
 def test_radio_parameters_are_plausible(layers: dict[str, pd.DataFrame]) -> None:
     sites, cells = layers["sites"], layers["cells"]
-    assert cells["eirp_dbm"].between(55, 65).all()
+    # Each cell radiates its band's reference EIRP within ±1.5 dB (rounded to 0.5 dB).
+    reference = np.array(
+        [reference_radio(t, b).eirp_dbm for t, b in zip(cells["tech"], cells["band_mhz"], strict=True)]
+    )
+    assert (np.abs(cells["eirp_dbm"].to_numpy() - reference) <= 1.75).all()
     assert sites["height_m"].between(20, 45).all()
     on_air = sites[sites["status"] == "on_air"]
     assert on_air["commissioned"].between("2020-01-01", "2025-06-30").all()
     assert 0 < (sites["status"] == "planned").sum() < 0.05 * len(sites)
     assert sites["has_grid_power"].mean() > 0.85
-    bands = {"2G": {900.0, 1800.0}, "3G": {2100.0}, "4G": {900.0, 1800.0, 2600.0}, "5G": {2600.0, 3500.0}}
+    # Vietnam's band plan: LTE on 900/1800/2100 MHz and Viettel's 700 MHz; 5G on each
+    # operator's block: Viettel 2500-2600, VNPT 3700-3800, MobiFone 3800-3900 MHz.
+    bands = {"2G": {900.0, 1800.0}, "3G": {2100.0}, "4G": {700.0, 900.0, 1800.0, 2100.0}}
     for tech, allowed in bands.items():
-        assert set(cells.loc[cells["tech"] == tech, "band_mhz"]) <= allowed, tech
+        assert set(cells.loc[cells["tech"] == tech, "band_mhz"]) == allowed, tech
+    assert set(cells.loc[cells["band_mhz"] == 700.0, "operator"]) == {"Viettel"}
+    nr = cells[cells["tech"] == "5G"].groupby("operator")["band_mhz"].agg(set).to_dict()
+    assert nr == {"Viettel": {2550.0}, "VNPT": {3750.0}, "MobiFone": {3850.0}}
+    # Massive-MIMO 5G radiates some 15 dB more than an LTE panel.
+    assert (
+        cells.loc[cells["tech"] == "5G", "eirp_dbm"].min()
+        > cells.loc[cells["tech"] == "4G", "eirp_dbm"].max()
+    )
     sector = cells["azimuth_deg"].notna()
     assert (cells.loc[sector, "beamwidth_deg"] == 65).all()
     assert (cells.loc[~sector, "beamwidth_deg"] == 360).all()
@@ -233,9 +252,10 @@ def test_radio_parameters_are_plausible(layers: dict[str, pd.DataFrame]) -> None
 def test_5g_is_a_town_thing_with_over_70_viettel_sites(layers: dict[str, pd.DataFrame]) -> None:
     sites, cells = layers["sites"], layers["cells"]
     nr = cells[(cells["tech"] == "5G") & (cells["status"] == "on_air")].merge(sites, on="site_id")
-    assert set(nr["operator"]) == {"Viettel", "VNPT"}
+    assert set(nr["operator"]) == {"Viettel", "VNPT", "MobiFone"}
     assert nr.loc[nr["operator"] == "Viettel", "site_id"].nunique() > 70
     assert 0 < nr.loc[nr["operator"] == "VNPT", "site_id"].nunique() <= 5
+    assert 0 < nr.loc[nr["operator"] == "MobiFone", "site_id"].nunique() <= 5
     assert set(nr["environment"]) <= {"urban", "suburban"}
 
 
@@ -312,21 +332,39 @@ def test_dem_has_mountains_in_the_west(bd: tuple[DemoData, Workspace]) -> None:
 # -- the plan's status through the real computation ------------------------------------
 
 
+@pytest.mark.parametrize("model", MODEL_NAMES)
 def test_binh_dinh_reproduces_its_plan_status(
-    bd: tuple[DemoData, Workspace], layers: dict[str, pd.DataFrame]
+    bd: tuple[DemoData, Workspace], layers: dict[str, pd.DataFrame], model: str
 ) -> None:
+    # The same gap lists under every model, computed from the written workspace as
+    # ``covgis compute --model M`` and ``covgis gaps`` do (the terrain model on its
+    # dem.tif): only làng O2 lacks mobile broadband, only the eight named villages lack FTTH.
     _, ws = bd
-    table = coverage_from_layers(layers, metric_crs=ws.metric_crs, model=create_model("radius"))
+    analysis = compute(ws, model=model, write=False)
+    assert analysis.model.name == model
+    table = analysis.coverage
     names = layers["villages"].set_index("village_id")["name"]
     no_mobile = table[~table["mobile_bb"].astype(bool)]
     no_ftth = table[~table["ftth"].astype(bool)]
     assert names.loc[no_mobile["village_id"]].tolist() == ["làng O2"]
     assert no_mobile["mobile_gap_reason"].tolist() == ["no_grid_power"]
     assert sorted(names.loc[no_ftth["village_id"]]) == sorted(n for _, _, n in NAMED)
+    village_keys = layers["villages"].set_index("village_id")[["commune_code", "district_code", "name"]]
+    mobile_list = analysis.gaps("mobile")
+    ftth_list = analysis.gaps("ftth", use_roads=False)
+    assert [tuple(village_keys.loc[v]) for v in mobile_list["id"]] == [("21790", "546", "làng O2")]
+    assert mobile_list["power_need"].tolist() == ["solar_hybrid"]
+    assert {tuple(village_keys.loc[v]) for v in ftth_list["id"]} == NAMED
+    assert len(ftth_list) == len(NAMED)
     assert round(100 * table["mobile_bb"].mean(), 1) == 99.9
     assert round(100 * table["ftth"].mean(), 1) == 99.2
     # A distribution route runs toward the unserved villages but stops short of them.
     assert (no_ftth["fiber_distance_m"] > 1000).all()
+    # A covered village never shows a level below the threshold that served it (the
+    # lowest broadband threshold, 4G/5G RSRP -110 dBm).
+    covered = table[table["mobile_bb"].astype(bool)]
+    assert covered["best_signal_dbm"].notna().all()
+    assert (covered["best_signal_dbm"] >= min(SETTINGS.threshold_dbm[t] for t in ("3G", "4G", "5G"))).all()
 
 
 def test_all_five_provinces_pass_their_schemas(everything: DemoData) -> None:
@@ -364,10 +402,13 @@ def test_every_village_of_the_five_provinces_lies_in_its_own_commune_only(everyt
     assert (own_code == villages["commune_code"].fillna("").to_numpy(dtype=object)).all()
 
 
-def test_drawn_gaps_of_the_other_provinces_hold(everything: DemoData) -> None:
-    table = coverage_from_layers(
-        everything.layers, metric_crs=everything.metric_crs, model=create_model("radius")
-    )
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_drawn_gaps_of_the_other_provinces_hold(everything: DemoData, model: str, tmp_path: Path) -> None:
+    # Under every model, in one workspace CRS for all five provinces (not each one's own).
+    dem = tmp_path / "dem.tif"
+    write_dem(everything.dem, dem)
+    built = create_model(model, dem_path=dem, metric_crs=everything.metric_crs)
+    table = coverage_from_layers(everything.layers, metric_crs=everything.metric_crs, model=built)
     expected_mobile = {k: v for s in everything.summaries for k, v in s.mobile_gaps.items()}
     expected_ftth = {k for s in everything.summaries for k in s.ftth_gaps}
     gaps = table[~table["mobile_bb"].astype(bool)]
@@ -387,7 +428,7 @@ def test_progress_reports_every_step(tmp_path: Path) -> None:
     )
     assert [d for _, d, _ in seen] == list(range(1, len(seen) + 1))
     assert {t for _, _, t in seen} == {len(seen)}
-    assert seen[-1][0] == "writing roads"
+    assert seen[-1][0] == "synthetic speed tests"
 
 
 def test_bad_input_is_refused(tmp_path: Path, bd: tuple[DemoData, Workspace]) -> None:
@@ -412,11 +453,14 @@ def test_cli_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "villages" in out
     assert "sites" in out
     assert "synthetic" in out
+    assert " speed tests (synthetic" in out
     assert Workspace.open(target).config.plan == "binh-phuoc-2023-2025"
     assert main(["demo", str(target), "--province", "binh-phuoc"]) == 2
     assert "already a workspace" in capsys.readouterr().err
     assert main(["demo", str(target), "--province", "binh-phuoc", "--force", "--json"]) == 0
-    assert '"villages"' in capsys.readouterr().out
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["counts"]["villages"] > 0
+    assert summary["counts"]["speed_tests"] == Workspace.open(target).layer_counts()["speed_tests"] > 0
 
 
 @pytest.mark.parametrize("argv", [["--province", "ha-noi"], ["--seed", "-3"], ["--seed", "x"]])

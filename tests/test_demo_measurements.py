@@ -1,18 +1,21 @@
-"""Synthetic measurements on the Bình Định demo: speed rows of the scorecard, challenges, calibration."""
+"""Synthetic measurements of the Bình Định demo (``covgis demo``): speed rows of the scorecard,
+challenges, calibration, and coverage that only an accepted challenge changes."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from coverage_gis.challenges import list_challenges
+from coverage_gis.challenges import accept_challenge, list_challenges
 from coverage_gis.cli import main
-from coverage_gis.demo import build_demo_workspace
-from coverage_gis.demo.measurements import add_synthetic_measurements, generate_measurements
+from coverage_gis.demo import DISAGREEMENTS
+from coverage_gis.demo.measurements import generate_measurements
 from coverage_gis.engine import load
+from coverage_gis.revisions import history
 from coverage_gis.workspace import Workspace
 
 pytestmark = pytest.mark.demo
@@ -22,10 +25,10 @@ SPEED_KPIS = ("mobile_download_4g_mbps", "mobile_download_5g_mbps", "fixed_downl
 
 @pytest.fixture(scope="module")
 def bd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo as a user builds it: ``covgis demo`` (measurements included), then a compute."""
     path = tmp_path_factory.mktemp("speed") / "bd"
-    ws = build_demo_workspace(path, ["binh-dinh"], seed=2025)
+    assert main(["demo", str(path), "--province", "binh-dinh", "--seed", "2025"]) == 0
     assert main(["compute", str(path)]) == 0
-    add_synthetic_measurements(ws, seed=2025, disagreements=3)
     return path
 
 
@@ -70,7 +73,7 @@ def test_deliberate_disagreements_are_challenged(bd: Path) -> None:
     ws = Workspace.open(bd)
     tests = ws.read_layer("speed_tests")
     deliberate = {i.split("-D-", 1)[1].rsplit("-", 1)[0] for i in tests["test_id"] if "-D-" in i}
-    assert len(deliberate) == 3
+    assert len(deliberate) == DISAGREEMENTS == 3
     challenges = list_challenges(load(ws))
     mobile = challenges[challenges["kind"] == "mobile"].set_index("village_id")
     assert deliberate <= set(mobile.index)
@@ -94,3 +97,31 @@ def test_speed_and_calibrate_commands(bd: Path, capsys: pytest.CaptureFixture[st
     # The tests are drawn from the link budget without a bias: nothing to correct.
     assert report["fitted"]["margin_db"] == pytest.approx(report["base_margin_db"], abs=1.0)  # type: ignore[index]
     assert report["written"] is False  # type: ignore[index]
+
+
+def test_measurements_are_a_labelled_revision(bd: Path) -> None:
+    log = history(Workspace.open(bd))
+    (row,) = log[log["summary"].str.contains("synthetic speed tests")].itertuples()
+    assert row.author == "coverage_gis.demo"
+    assert row.time.startswith("2025-07-01")  # the demo's fixed time: reproducible files
+    assert "SYNTHETIC" in Workspace.open(bd).config.description
+    assert "speed tests" in Workspace.open(bd).config.description
+
+
+def test_only_an_accepted_challenge_changes_coverage(
+    bd: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "bd"
+    shutil.copytree(bd, copy, ignore=shutil.ignore_patterns(".workspace.lock"))
+    open_ones = _json(capsys, ["challenges", str(copy), "--status", "open", "--json"])
+    assert len(open_ones) >= DISAGREEMENTS  # type: ignore[arg-type]
+    gaps = _json(capsys, ["gaps", str(copy), "--kind", "mobile", "--json"])
+    assert [g["name"] for g in gaps] == ["làng O2"]  # type: ignore[index]
+
+    village = next(c["village_id"] for c in open_ones if c["claim"] == "no_service")  # type: ignore[union-attr]
+    accept_challenge(Workspace.open(copy), village, author="Sở KH&CN", reason="đo kiểm")
+    assert main(["compute", str(copy)]) == 0
+    gaps = _json(capsys, ["gaps", str(copy), "--kind", "mobile", "--json"])
+    reasons = {g["id"]: g["reason"] for g in gaps}  # type: ignore[union-attr]
+    assert reasons[village] == "measured_no_service"
+    assert len(reasons) == 2

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
 import pytest
 
-from coverage_gis.coverage import coverage_from_layers
+from coverage_gis.cli import main
+from coverage_gis.coverage import compute_coverage, coverage_from_layers
 from coverage_gis.engine import compute, load
 from coverage_gis.models import create_model
 from coverage_gis.workspace import Workspace
@@ -22,7 +24,10 @@ def test_village_coverage_by_hand(tiny: dict[str, pd.DataFrame]) -> None:
     assert cov.loc["V1", "n_operators"] == 2
     assert cov.loc["V1", "best_tech"] == "4G"
     assert cov.loc["V2", "mobile_gap_reason"] == "planned_site_not_on_air"
-    # 2G rural radius is 8,000 m: V2 at 6,000 m hears 2G but has no broadband.
+    # V2 also has no grid power: both causes are kept, the radio one first.
+    assert cov.loc["V2", "mobile_gap_reasons"] == "planned_site_not_on_air,no_grid_power"
+    assert pd.isna(cov.loc["V1", "mobile_gap_reasons"])
+    # 2G 900 rural radius is 8,620 m: V2 at 6,000 m hears 2G but has no broadband.
     assert cov.loc["V2", "best_tech"] == "2G"
 
 
@@ -55,6 +60,44 @@ def test_no_power_reason_when_nothing_planned(tiny: dict[str, pd.DataFrame]) -> 
     tiny["cells"] = tiny["cells"][tiny["cells"]["site_id"] != "S2"]
     cov = coverage_from_layers(tiny, metric_crs=METRIC, model=create_model("radius")).set_index("village_id")
     assert cov.loc["V2", "mobile_gap_reason"] == "no_grid_power"
+    assert cov.loc["V2", "mobile_gap_reasons"] == "no_site_in_range,no_grid_power"
+
+
+def test_the_run_reports_pairs_outside_each_formulas_range(tiny: dict[str, pd.DataFrame]) -> None:
+    # Radius model, radius-table rows 700 and 900 MHz (listed): the 8 pairs within a radius
+    # (V1: two 4G 700 + 2G of S1; V2: S1's 2G, planned S2's 4G; V3: as V1) are all inside.
+    run = compute_coverage(tiny, metric_crs=METRIC, model=create_model("radius"))
+    assert run.model_report.as_dict() == {
+        "pairs": 8,
+        "outside": 0,
+        "formulas": {"radius_table": {"pairs": 8, "outside": 0}},
+    }
+    # Pathloss with S1's 4G cells moved to 2600 MHz: COST-231 Hata above its 2000 MHz, so
+    # each of their pairs is outside by frequency; the 2G 900 and planned 4G 700 cells
+    # are Okumura-Hata's, at 1-20 km and on 30 m masts (inside).
+    tiny["cells"].loc[tiny["cells"]["cell_id"].isin(["S1-VT-4G", "S1-VNPT-4G"]), "band_mhz"] = 2600.0
+    report = compute_coverage(tiny, metric_crs=METRIC, model=create_model("pathloss")).model_report
+    cost231 = report.formulas["cost231_hata"]
+    assert cost231.pairs == cost231.outside == cost231.by_parameter["frequency"] > 0
+    assert report.formulas["okumura_hata"].outside == report.formulas["okumura_hata"].by_parameter.get(
+        "distance", 0
+    )
+    assert report.pairs == sum(c.pairs for c in report.formulas.values())
+
+
+def test_compute_prints_and_stores_the_model_report(
+    tiny_ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["compute", str(tiny_ws.path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model_report"]["pairs"] == 8
+    assert out["model_report"]["formulas"] == {"radius_table": {"pairs": 8, "outside": 0}}
+    assert main(["compute", str(tiny_ws.path)]) == 0
+    assert "model report: 8 pairs, 0 outside their formula's validity range" in capsys.readouterr().out
+    log = tiny_ws.read_layer("revisions")
+    assert log["summary"].iloc[-1] == "full recompute (radius model; 0 of 8 pairs outside formula validity)"
+    # A read of stored coverage has no report of its own.
+    assert load(tiny_ws).model_report is None
 
 
 def test_workspace_kpis_and_gaps(tiny_ws: Workspace) -> None:
@@ -95,3 +138,17 @@ def test_operator_breakdown(tiny_ws: Workspace) -> None:
     assert table.loc["MobiFone", "villages_mobile_bb_pct"] == 0.0
     assert table.loc["Viettel", "villages_ftth_pct"] == pytest.approx(100 / 3)  # access route near V3
     assert table.loc["VNPT", "villages_ftth_pct"] == pytest.approx(100 / 3)  # node near V1
+
+
+def test_coverage_stored_before_gap_reasons_is_recomputed_on_read(tiny_ws: Workspace) -> None:
+    # A village_coverage written by an older version has no mobile_gap_reasons column:
+    # it reads back empty for the gap village V2, and a read recomputes it in memory.
+    compute(tiny_ws)
+    old = tiny_ws.read_layer("village_coverage").assign(mobile_gap_reasons=None)
+    tiny_ws.write_layers({"village_coverage": old}, validate=False)
+    analysis = load(tiny_ws)
+    assert not analysis.coverage_stored
+    assert analysis.coverage.set_index("village_id").loc["V2", "mobile_gap_reasons"] == (
+        "planned_site_not_on_air,no_grid_power"
+    )
+    assert load(compute(tiny_ws).ws).coverage_stored

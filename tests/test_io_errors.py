@@ -256,7 +256,7 @@ CASES: list[Case] = [
             t,
             "cells.csv",
             "cell_id,site_id,operator,tech,status\n"
-            "C1,OCID-452-109.05412-14.49522,Viettel,4G,on_air\n"
+            "C1,OCID-452-04-L11918,Viettel,4G,on_air\n"
             "C2,BD-KHONG-CO,Viettel,4G,on_air\n",
         ),
         {"append": True},

@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 from coverage_gis.cli import main
+from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import (
     ImportResult,
     detect_format,
@@ -285,27 +286,77 @@ def test_invalid_polygon_is_repaired_and_noted(ws: Workspace, tmp_path: Path) ->
 
 
 def _check_opencellid(ws: Workspace, result: ImportResult) -> None:
-    assert result.counts == {"sites": 4, "cells": 5}
+    # One site per base station (the cells' positions are separate crowd estimates):
+    # Viettel eNB 11918 (3 cells), BTS 221 (2), VNPT NodeB 3999 (2), MobiFone eNB 73447,
+    # Vietnamobile BTS 4072, Viettel gNB 500123.
+    assert result.counts == {"sites": 6, "cells": 10}
     assert any("skipped 1 row" in note and "452" in note for note in result.notes)
     cells = ws.read_layer("cells").set_index("cell_id")
     sites = ws.read_layer("sites").set_index("site_id")
-    lte = cells.loc["OCID-452-04-12001-3051201"]
-    gsm = cells.loc["OCID-452-04-31012-2213"]
-    assert (lte["operator"], lte["tech"], lte["range_m"]) == ("Viettel", "4G", 1520.0)
-    assert (gsm["operator"], gsm["tech"]) == ("Viettel", "2G")
-    assert lte["site_id"] == gsm["site_id"] == "OCID-452-109.05412-14.49522"
-    assert list(cells.loc["OCID-452-02-21011-105531", ["operator", "tech"]]) == ["VNPT", "3G"]
-    assert cells.loc["OCID-452-01-7203-18802434", "operator"] == "MobiFone"
+    assert sorted(sites.index) == [
+        "OCID-452-01-L73447",
+        "OCID-452-02-U1-3999",
+        "OCID-452-04-G31012-221",
+        "OCID-452-04-L11918",
+        "OCID-452-04-N500123",
+        "OCID-452-05-G5404-4072",
+    ]
+    enb = cells[cells["site_id"] == "OCID-452-04-L11918"]
+    assert sorted(enb.index) == [
+        "OCID-452-04-12001-3051009",
+        "OCID-452-04-12001-3051010",
+        "OCID-452-04-12001-3051011",
+    ]
+    lte = cells.loc["OCID-452-04-12001-3051009"]
+    assert (lte["operator"], lte["tech"], lte["range_m"], lte["samples"]) == ("Viettel", "4G", 1520.0, 48)
+    assert set(cells.loc[cells["site_id"] == "OCID-452-04-G31012-221", "tech"]) == {"2G"}
+    assert set(cells.loc[cells["site_id"] == "OCID-452-02-U1-3999", "operator"]) == {"VNPT"}
+    assert list(cells.loc["OCID-452-01-7203-18802434", ["operator", "site_id"]]) == [
+        "MobiFone",
+        "OCID-452-01-L73447",
+    ]
     assert list(cells.loc["OCID-452-05-5404-40721", ["operator", "tech"]]) == ["Vietnamobile", "2G"]
+    assert cells.loc["OCID-452-04-12001-2048503809", "tech"] == "5G"
     assert cells["azimuth_deg"].isna().all()
     assert set(cells["status"]) == {"on_air"}
-    shared_site = sites.loc["OCID-452-109.05412-14.49522"]
-    assert shared_site["commissioned"] == "2015-01-01"  # the GSM cell's created time, the earlier one
-    assert shared_site["owner"] == "Viettel"
-    assert shared_site["status"] == "on_air"
-    assert _xy(shared_site.geometry) == (109.05412, 14.49522)
-    assert sites.loc["OCID-452-108.88475-14.60068", "commissioned"] == "2017-01-01"
-    assert not any(s.startswith("OCID-456") for s in sites.index)
+    # The eNB stands at the samples-weighted mean of its three cells' estimates
+    # (weights 48, 30, 5); its uncertainty is at least its cells' smallest range, 1,520 m
+    # (the estimates lie within ~300 m of each other).
+    site = sites.loc["OCID-452-04-L11918"]
+    lon = (48 * 109.05412 + 30 * 109.05612 + 5 * 109.05312) / 83
+    lat = (48 * 14.49522 + 30 * 14.49422 + 5 * 14.49722) / 83
+    assert _xy(site.geometry) == (round(lon, 5), round(lat, 5))
+    assert site["position_uncertainty_m"] == 1520.0
+    assert site["commissioned"] == "2019-01-01"  # the earliest cell's created time
+    assert (site["owner"], site["status"]) == ("Viettel", "on_air")
+    assert sites.loc["OCID-452-04-G31012-221", "commissioned"] == "2015-01-01"
+    assert sites.loc["OCID-452-04-G31012-221", "position_uncertainty_m"] == 2900.0
+    assert sites.loc["OCID-452-02-U1-3999", "commissioned"] == "2017-01-01"
+    assert not any("OCID-456" in s for s in sites.index)
+
+
+def test_opencellid_groups_by_base_station_id() -> None:
+    from coverage_gis.io.opencellid import base_station_key
+
+    # LTE: ECI = 256 · eNB + cell; NR: NCI = 4096 · gNB + cell (24-bit gNB ID); UMTS:
+    # long cell id = 65536 · RNC + C-ID, NodeB = C-ID // 10; GSM: LAC and CI // 10.
+    assert base_station_key("LTE", 12001, 11918 * 256 + 3) == "L11918"
+    assert base_station_key("NR", 12001, 500123 * 4096 + 7) == "N500123"
+    assert base_station_key("UMTS", 21011, 65536 * 1019 + 27512) == "U1019-2751"
+    assert base_station_key("GSM", 341, 5012) == "G341-501"
+
+
+def test_opencellid_drops_cells_with_too_few_samples(ws: Workspace) -> None:
+    # At least 10 samples: the eNB's 5-sample cell and the 9-sample Vietnamobile cell go
+    # (and with it its only site); the eNB moves to the weighted mean of its other two.
+    result = import_file(ws, "cells", DATA / "opencellid_binh_dinh.csv", min_samples=10)
+    assert result.counts == {"sites": 5, "cells": 8}
+    assert any("dropped 2 cell(s)" in note and "10 samples" in note for note in result.notes)
+    site = ws.read_layer("sites").set_index("site_id").loc["OCID-452-04-L11918"]
+    lon = (48 * 109.05412 + 30 * 109.05612) / 78
+    assert _xy(site.geometry)[0] == round(lon, 5)
+    with pytest.raises(LayerValidationError, match="no cell has at least 1000 samples"):
+        import_file(ws, "cells", DATA / "opencellid_binh_dinh.csv", min_samples=1000)
 
 
 def test_opencellid_with_header(ws: Workspace) -> None:
@@ -338,8 +389,9 @@ def test_opencellid_radio_and_network_mapping(tmp_path: Path) -> None:
     cells = frames["cells"]
     assert cells["tech"].tolist() == ["5G", "2G", "4G"]
     assert cells["operator"].tolist() == ["Viettel", "Other", "Other"]
-    assert len(frames["sites"]) == 2  # rows 1 and 2 share a position
-    assert frames["sites"]["owner"].tolist() == ["Viettel", "Other"]
+    # Rows 2 and 3 share a position but not a base station (nor an operator network).
+    assert frames["sites"]["site_id"].tolist() == ["OCID-452-04-N0", "OCID-452-07-G2-0", "OCID-452-09-L0"]
+    assert frames["sites"]["owner"].tolist() == ["Viettel", "Other", "Other"]
 
 
 # -- appending, references, revisions ----------------------------------------------------
@@ -473,6 +525,17 @@ def test_cli_import_opencellid_with_source_layer_and_format(
 
     out = capsys.readouterr().out
     assert code == 0
-    assert "imported 4 features into sites" in out
-    assert "imported 5 features into cells" in out
+    assert "imported 6 features into sites" in out
+    assert "imported 10 features into cells" in out
     assert "note: skipped 1 row" in out
+
+
+def test_cli_import_opencellid_with_a_sample_minimum(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = str(DATA / "opencellid_binh_dinh.csv")
+    assert main(["import", str(ws.path), "cells", path, "--min-samples", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "imported 5 features into sites" in out
+    assert "imported 8 features into cells" in out
+    assert "note: dropped 2 cell(s) estimated from fewer than 10 samples" in out

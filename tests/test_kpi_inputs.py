@@ -47,7 +47,8 @@ def test_places_get_5g_from_cells_or_an_on_air_zone() -> None:
     layers, coverage = _inputs()
     pois = build_inputs(layers, coverage, model=MODEL, metric_crs=METRIC).pois.set_index("poi_id")
     assert pois["has_5g"].to_dict() == {"P1": False, "P2": False, "P3": True, "P4": False, "P5": True}
-    assert pois["mobile_bb"].to_dict() == {"P1": True, "P2": True, "P3": True, "P4": True, "P5": True}
+    # P3 lies 4,243 m from S1, beyond its 4G 700 cells' 3,670 m: 5G from its zone only.
+    assert pois["mobile_bb"].to_dict() == {"P1": True, "P2": True, "P3": False, "P4": True, "P5": True}
     assert pois.loc["P4", "category"] == "tourist_area"
     zones = layers.zones_5g.assign(status=["planned"])
     assert not inside_5g_zone(layers.pois, zones).any()  # a planned zone serves nobody

@@ -76,14 +76,19 @@ def test_vietnamese_recommendation_from_the_fields() -> None:
 
 
 def test_vietnamese_names_the_site() -> None:
-    planned = {"kind": "mobile", "reason": "planned_site_not_on_air", "site_id": "S2", "distance_m": 6000.0}
+    planned = {"kind": "mobile", "reason": "planned_site_not_on_air", "candidate_id": "S2", "distance_m": 6e3}
     assert gap_texts(planned, "vi")[2] == "Đưa trạm quy hoạch S2 vào phát sóng"
-    near = {"kind": "5g", "reason": "no_5g (hospital)", "site_id": "S1", "distance_m": 400.0}
-    assert gap_texts(near, "vi")[1:] == (
-        "Trạm đang phát sóng gần nhất S1 cách 0,4 km",
-        "Lắp thêm cell 5G trên trạm S1",
+    shared = {**planned, "reason": "no_site_in_range", "candidate_id": "M1", "candidate_villages": 3}
+    assert (
+        gap_texts(shared, "vi")[2]
+        == "Xây trạm 4G mới tại vị trí đề xuất dùng điện lưới; một trạm cho 3 thôn lõm (M1)"
     )
-    far = {**near, "distance_m": 2500.0}
+    near = {"kind": "5g", "reason": "no_5g (hospital)", "power_need": "existing", "distance_m": 400.0}
+    assert gap_texts(near, "vi")[1:] == (
+        "Trạm đang phát sóng gần nhất cách 0,4 km",
+        "Lắp thêm cell 5G trên trạm đang phát sóng gần địa điểm",
+    )
+    far = {**near, "power_need": "grid", "distance_m": 2500.0}
     assert gap_texts(far, "vi")[2] == "Xây small cell hoặc trạm 5G mới"
 
 

@@ -39,6 +39,7 @@ from coverage_gis.models.propagation import (
 from coverage_gis.models.settings import ModelSettings
 from tests.test_models_radius import (
     assert_adding_a_cell_keeps_coverage,
+    assert_served_level_reaches_its_threshold,
     assert_served_within_max_range,
     cell_arrays,
     make_cells,
@@ -207,26 +208,122 @@ def test_in_sector_edges() -> None:
 
 def test_link_budget_level_and_threshold_on_paper() -> None:
     # Omni 4G cell, 1800 MHz, EIRP 60 dBm, 30 m mast, urban; receiver at 1.5 m.
-    # Reference level = 60 - 30.8 (RSRP per RE) - 13 (margin) = 16.2 dBm; omni gain 0 dB.
+    # Reference level = 60 - 30.8 (RSRP per RE) - 8 (margin) = 21.2 dBm; omni gain 0 dB.
     # 500 m: L = 136.196947 + 35.224856 · log10(0.5) = 136.196947 - 10.603738 = 125.593209
-    #        level = 16.2 - 125.593209 = -109.3932 dBm >= -110 -> served
-    # 600 m: L = 136.196947 + 35.224856 · log10(0.6) = 136.196947 - 7.814590 = 128.382357
-    #        level = 16.2 - 128.382357 = -112.1824 dBm < -110 -> not served
+    #        level = 21.2 - 125.593209 = -104.3932 dBm >= -110 -> served
+    # 750 m: L = 136.196947 + 35.224856 · log10(0.75) = 136.196947 - 4.400959 = 131.795988
+    #        level = 21.2 - 131.795988 = -110.5960 dBm < -110 -> not served
     model = PathlossModel(SETTINGS, workers=1)
     cells = make_cells([(0.0, 0.0)])
-    pairs = model.candidate_pairs(make_receivers([(500.0, 0.0), (0.0, -600.0)]), cells)
-    # The 600 m receiver lies beyond the cell's reach (520 m, below): not even a candidate.
+    pairs = model.candidate_pairs(make_receivers([(500.0, 0.0), (0.0, -750.0)]), cells)
+    # The 750 m receiver lies beyond the cell's reach (721 m, below): not even a candidate.
     assert pairs.receiver.tolist() == [0]
-    np.testing.assert_allclose(pairs.signal_dbm, [-109.3932], atol=1e-3)
+    np.testing.assert_allclose(pairs.signal_dbm, [-104.3932], atol=1e-3)
     assert pairs.served.tolist() == [True]
     budget = LinkBudget(cells, settings=SETTINGS, receiver_height_m=1.5)
-    at_600 = budget.signal_dbm(np.array([0]), np.array([0.0]), np.array([-600.0]), np.array([600.0]))
-    np.testing.assert_allclose(at_600, [-112.1824], atol=1e-3)
-    # Reach: 16.2 - (136.196947 + 35.224856 · log10(d_km)) = -110
-    #   log10(d_km) = (126.2 - 136.196947) / 35.224856 = -0.283804 -> d = 0.520231 km
+    at_750 = budget.signal_dbm(np.array([0]), np.array([0.0]), np.array([-750.0]), np.array([750.0]))
+    np.testing.assert_allclose(at_750, [-110.5960], atol=1e-3)
+    # Reach: 21.2 - (136.196947 + 35.224856 · log10(d_km)) = -110
+    #   log10(d_km) = (131.2 - 136.196947) / 35.224856 = -0.141858 -> d = 0.721342 km
     reach = model.max_range_m(cells)
-    assert reach[0] >= 520.2309
-    assert reach[0] == pytest.approx(520.231, abs=0.01)
+    assert reach[0] >= 721.342
+    assert reach[0] == pytest.approx(721.342, abs=0.01)
+
+
+def test_rural_villages_take_hatas_suburban_correction() -> None:
+    # 1800 MHz, 3 km, 35 m mast, 1.5 m handset (the issue's example): Hata's open-area
+    # correction gives 119.9 dB, his suburban one 139.9 dB, 38.901 RMa NLOS 143.1 dB.
+    # The shipped rural class uses the suburban correction: 20 dB more than open area.
+    assert float(cost231_hata_db(3000.0, 1800.0, 35.0, 1.5, environment="rural")) == pytest.approx(
+        119.95, abs=0.01
+    )
+    assert float(rma_nlos_db(3000.0, 1800.0, 35.0, 1.5)) == pytest.approx(143.07, abs=0.01)
+    cells = make_cells([(0.0, 0.0)], environment="rural")
+    cells = dataclasses.replace(cells, height_m=np.array([35.0]))
+    budget = LinkBudget(cells, settings=SETTINGS, receiver_height_m=1.5)
+    got = float(budget.path_loss_db(np.array([0]), np.array([3000.0]))[0])
+    assert got == pytest.approx(139.93, abs=0.01)
+    open_area = LinkBudget(
+        cells, settings=with_pathloss(SETTINGS, cost231_rural_correction="open_area"), receiver_height_m=1.5
+    )
+    assert float(open_area.path_loss_db(np.array([0]), np.array([3000.0]))[0]) == pytest.approx(
+        119.95, abs=0.01
+    )
+
+
+def test_2g_reach_stops_at_the_gsm_timing_advance_limit() -> None:
+    # A 2G cell with a huge budget (EIRP 90 dBm, 150 m mast, open area) would reach far
+    # beyond 35 km; GSM's 63 timing-advance steps of 553.5 m stop it at 34,870.5 m. A
+    # 4G cell with the same budget keeps the settings' 100 km cap.
+    loud = with_pathloss(SETTINGS, cost231_rural_correction="open_area")
+    cells = make_cells([(0.0, 0.0)] * 2, tech=["2G", "4G"], environment="rural")
+    cells = dataclasses.replace(cells, eirp_dbm=np.array([90.0, 120.0]), height_m=np.array([150.0, 150.0]))
+    reach = PathlossModel(loud, workers=1).max_range_m(cells)
+    assert reach[0] == pytest.approx(34_870.5)
+    assert reach[1] > 40_000.0
+    pairs = PathlossModel(loud, workers=1).candidate_pairs(
+        make_receivers([(34_000.0, 0.0), (36_000.0, 0.0)]), cells
+    )
+    served = {
+        (int(r), int(c)) for r, c in zip(pairs.receiver[pairs.served], pairs.cell[pairs.served], strict=True)
+    }
+    assert (0, 0) in served
+    assert (1, 0) not in served
+    assert (1, 1) in served
+
+
+def three_sector_900_site(x_m: float, y_m: float) -> CellArrays:
+    """A 4G 900 rural site at (x, y): 40 m, EIRP 65 dBm, one layer at 0/120/240° (65°), tilt 2°."""
+    cells = make_cells(
+        [(x_m, y_m)] * 3, environment="rural", azimuth_deg=[0.0, 120.0, 240.0], layer=[1, 1, 1]
+    )
+    return dataclasses.replace(
+        cells,
+        band_mhz=np.full(3, 900.0),
+        height_m=np.full(3, 40.0),
+        eirp_dbm=np.full(3, 65.0),
+        tilt_deg=np.full(3, 2.0),
+    )
+
+
+def test_three_sector_site_serves_the_bisector_with_its_pattern() -> None:
+    # 4G 900 rural site, 40 m, EIRP 65 dBm, sectors at 0/120/240 with 65° beams, tilt 2°.
+    # Village at bearing 60°, 2 km: 60° off both neighbouring boresights, so
+    # A_H = -12 (60/65)² = -10.2249 dB from each; no hard wedge stops it.
+    # Okumura–Hata (900 MHz, 40 m, rural = suburban correction) at 2 km:
+    #   urban: 69.55 + 26.16 log10(900) - 13.82 log10(40) - a(1.5) + (44.9 - 6.55 log10(40)) log10(2)
+    #   with a(1.5) = (1.1 · 2.954243 - 0.7) · 1.5 - (1.56 · 2.954243 - 0.8) = -0.000832 (about 0);
+    #   = 69.55 + 77.282 - 22.140 + 0.001 + 34.407 · 0.30103 = 135.051 dB;
+    #   suburban correction -2 (log10(900/28))² - 5.4 = -9.942 -> 125.109 dB.
+    # Level = 65 - 30.8 - 8 - 125.109 - 10.225 + A_V, A_V small (-0.4 dB at 1.1° below a
+    # 2° tilt) -> about -109.5 dBm >= -110: served by the 0° and 120° sectors.
+    cells = three_sector_900_site(0.0, 0.0)
+    x, y = 2000.0 * math.sin(math.radians(60.0)), 2000.0 * math.cos(math.radians(60.0))
+    pairs = PathlossModel(SETTINGS, workers=1).candidate_pairs(make_receivers([(x, y)]), cells)
+    assert sorted(pairs.cell[pairs.served].tolist()) == [0, 1]
+    level = pairs.signal_dbm[pairs.cell == 0][0]
+    assert -110.0 <= level < -109.0
+
+
+def test_pathloss_pairs_record_their_formula_and_what_lies_outside_it() -> None:
+    from coverage_gis.models.validity import ValidityReport
+
+    # Omni 4G rural cells on a 30 m mast, EIRP 70 dBm, receiver at 1.2 km: the 1800 MHz
+    # one is inside COST-231 Hata's range (1500-2000 MHz, 30-200 m, 1-20 km), the
+    # 2600 MHz one outside it by frequency. A 900 MHz cell with a receiver at 500 m is
+    # decided by Okumura-Hata (150-1500 MHz), outside its 1 km minimum distance.
+    cells = make_cells([(0.0, 0.0)] * 2, band_mhz=[1800.0, 2600.0], environment="rural")
+    cells = dataclasses.replace(cells, eirp_dbm=np.full(2, 70.0))
+    pairs = PathlossModel(SETTINGS, workers=1).candidate_pairs(make_receivers([(1200.0, 0.0)]), cells)
+    report = ValidityReport.from_arrays(pairs.formula, pairs.outside)
+    assert report.pairs == 2
+    assert report.formulas["cost231_hata"].pairs == 2
+    assert dict(report.formulas["cost231_hata"].by_parameter) == {"frequency": 1}
+    low = make_cells([(0.0, 0.0)], band_mhz=900.0, environment="rural")
+    pairs = PathlossModel(SETTINGS, workers=1).candidate_pairs(make_receivers([(500.0, 0.0)]), low)
+    report = ValidityReport.from_arrays(pairs.formula, pairs.outside)
+    assert dict(report.formulas["okumura_hata"].by_parameter) == {"distance": 1}
+    assert report.outside == 1
 
 
 def test_threshold_is_inclusive() -> None:
@@ -263,7 +360,10 @@ def test_hata_fast_path_matches_the_formula() -> None:
     d = np.array([0.5, 50.0, 2000.0, 15_000.0])
     for i, env in enumerate(["urban", "suburban", "rural"]):
         got = budget.path_loss_db(np.full(d.size, i, dtype=np.int64), d)
-        np.testing.assert_allclose(got, cost231_hata_db(d, 1800.0, 30.0, 1.5, environment=env), rtol=1e-12)
+        want = cost231_hata_db(
+            d, 1800.0, 30.0, 1.5, environment=env, rural_correction=SETTINGS.pathloss.cost231_rural_correction
+        )
+        np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 def test_38901_formula_is_selected_per_environment() -> None:
@@ -321,6 +421,14 @@ def test_property_served_distance_never_exceeds_max_range(
 ) -> None:
     # Receivers at the settings' height (1.5 m), so max_range_m applies as is.
     assert_served_within_max_range(PathlossModel(variant, workers=1), receivers, cells)
+
+
+@settings(max_examples=60, deadline=None)
+@given(variant=st.sampled_from(VARIANTS), receivers=receiver_arrays(), cells=cell_arrays())
+def test_property_served_level_never_below_its_threshold(
+    variant: ModelSettings, receivers: ReceiverArrays, cells: CellArrays
+) -> None:
+    assert_served_level_reaches_its_threshold(PathlossModel(variant, workers=1), receivers, cells, variant)
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,13 +1,18 @@
 """The radius model on tiny hand-checked fixtures, plus its search against brute force.
 
-Radii come from the shipped ``layers/coverage_models.yaml``: 4G urban 1000 m, 4G rural
-5000 m, 2G rural 8000 m. Coordinates are metres, x east, y north; bearings 0° = north,
-clockwise.
+The fixtures use a hand-made radius table (:data:`TABLE`: 4G 1800 urban 1000 m, rural
+5000 m; 4G 900 rural 7000 m; 2G rural 8000 m; 5G rural 1500 m), not the shipped one,
+so the numbers on paper do not move when the link budget is retuned. Coordinates are
+metres, x east, y north; bearings 0° = north, clockwise. A lone sector serves
+``±beamwidth`` (``sector_edge_db`` 12 dB); sectors of one layer serve to their
+bisectors.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -15,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coverage_gis.models import RadiusModel, create_model, load_model_settings
+from coverage_gis.models.antenna import sector_bisectors
 from coverage_gis.models.base import (
     CandidatePairs,
     CellArrays,
@@ -22,9 +28,28 @@ from coverage_gis.models.base import (
     ReceiverArrays,
     pairs_within_reach,
 )
+from coverage_gis.models.settings import BandRadii, EnvironmentRadii, ModelSettings
 
-SETTINGS = load_model_settings()
 NAN = math.nan
+
+
+def _row(urban: float, suburban: float, rural: float) -> EnvironmentRadii:
+    return EnvironmentRadii(urban_m=urban, suburban_m=suburban, rural_m=rural)
+
+
+#: Radius table of these tests: ``{tech: {band: (urban, suburban, rural)}}``.
+TABLE = {
+    "2G": BandRadii((900.0,), (_row(1500.0, 4000.0, 8000.0),)),
+    "3G": BandRadii((2100.0,), (_row(1000.0, 2500.0, 5000.0),)),
+    "4G": BandRadii((900.0, 1800.0), (_row(1400.0, 3500.0, 7000.0), _row(1000.0, 2500.0, 5000.0))),
+    "5G": BandRadii((3500.0,), (_row(400.0, 800.0, 1500.0),)),
+}
+_SHIPPED = load_model_settings()
+SETTINGS = dataclasses.replace(
+    _SHIPPED,
+    radius_m=MappingProxyType(TABLE),
+    antenna=dataclasses.replace(_SHIPPED.antenna, sector_edge_db=12.0),
+)
 
 
 def make_cells(
@@ -34,6 +59,8 @@ def make_cells(
     environment: list[str] | str = "urban",
     azimuth_deg: list[float] | float = NAN,
     beamwidth_deg: list[float] | float = 65.0,
+    band_mhz: list[float] | float = 1800.0,
+    layer: list[int] | None = None,
 ) -> CellArrays:
     n = len(xy)
 
@@ -43,11 +70,11 @@ def make_cells(
     def text(value: list[str] | str) -> np.ndarray:
         return np.asarray(value if isinstance(value, list) else [value] * n, dtype="<U8")
 
-    return CellArrays(
+    cells = CellArrays(
         x_m=np.asarray([p[0] for p in xy], dtype=np.float64),
         y_m=np.asarray([p[1] for p in xy], dtype=np.float64),
         tech=text(tech),
-        band_mhz=col(1800.0),
+        band_mhz=col(band_mhz),
         azimuth_deg=col(azimuth_deg),
         beamwidth_deg=col(beamwidth_deg),
         eirp_dbm=col(60.0),
@@ -55,6 +82,10 @@ def make_cells(
         height_m=col(30.0),
         environment=text(environment),
     )
+    if layer is None:
+        return cells
+    cw, ccw = sector_bisectors(np.asarray(layer), cells.azimuth_deg, cells.beamwidth_deg)
+    return dataclasses.replace(cells, bisector_cw_deg=cw, bisector_ccw_deg=ccw)
 
 
 def make_receivers(xy: list[tuple[float, float]]) -> ReceiverArrays:
@@ -105,27 +136,43 @@ def test_edge_holds_far_from_the_origin(model: RadiusModel) -> None:
     assert served_flags(model, receivers, cells) == [True, False, True]
 
 
-def test_radius_depends_on_tech_and_environment(model: RadiusModel) -> None:
-    # Receiver 6 km east of each cell. 2G rural = 8000 m (served), 4G rural = 5000 m
-    # (not), 5G rural = 1500 m (not), 2G urban = 1500 m (not).
+def test_radius_depends_on_tech_band_and_environment(model: RadiusModel) -> None:
+    # Receiver 6 km east of each cell. 2G 900 rural = 8000 m (served), 4G 1800 rural =
+    # 5000 m (not), 5G rural = 1500 m (not), 2G urban = 1500 m (not), 4G 900 rural =
+    # 7000 m (served), 4G at 1000 MHz takes the nearest row (900: 7000 m, served), 4G
+    # 2600 the 1800 row (5000 m, not).
+    xy = [(0.0, k * 100_000.0) for k in range(7)]
     cells = make_cells(
-        [(0.0, 0.0), (0.0, 100_000.0), (0.0, 200_000.0), (0.0, 300_000.0)],
-        tech=["2G", "4G", "5G", "2G"],
-        environment=["rural", "rural", "rural", "urban"],
+        xy,
+        tech=["2G", "4G", "5G", "2G", "4G", "4G", "4G"],
+        environment=["rural", "rural", "rural", "urban", "rural", "rural", "rural"],
+        band_mhz=[900.0, 1800.0, 3500.0, 900.0, 900.0, 1000.0, 2600.0],
     )
-    receivers = make_receivers([(6000.0, 0.0), (6000.0, 100_000.0), (6000.0, 200_000.0), (6000.0, 300_000.0)])
-    assert served_flags(model, receivers, cells) == [True, False, False, False]
-    np.testing.assert_array_equal(model.max_range_m(cells), [8000.0, 5000.0, 1500.0, 1500.0])
+    receivers = make_receivers([(6000.0, y) for _, y in xy])
+    assert served_flags(model, receivers, cells) == [True, False, False, False, True, True, False]
+    np.testing.assert_array_equal(
+        model.max_range_m(cells), [8000.0, 5000.0, 1500.0, 1500.0, 7000.0, 7000.0, 5000.0]
+    )
+
+
+def test_the_2g_radius_is_capped_at_the_gsm_timing_advance_limit() -> None:
+    far = dataclasses.replace(
+        SETTINGS, radius_m=MappingProxyType({**TABLE, "2G": BandRadii((900.0,), (_row(50e3, 50e3, 50e3),))})
+    )
+    cells = make_cells([(0.0, 0.0), (0.0, 0.0)], tech=["2G", "4G"], band_mhz=[900.0, 1800.0])
+    # 63 timing-advance steps of 553.5 m: 34,870.5 m.
+    np.testing.assert_allclose(RadiusModel(far, workers=1).max_range_m(cells), [34_870.5, 1000.0])
 
 
 # ----------------------------------------------------------------- sectors
 
 
 def test_sector_pointing_toward_serves_and_away_does_not(model: RadiusModel) -> None:
-    # Cell azimuth 90° (east), beamwidth 65° -> serves bearings 57.5°..122.5°.
+    # A lone cell, azimuth 90° (east), beamwidth 65° -> serves bearings 25°..155°
+    # (one beamwidth either side: where the pattern is 12 dB down).
     # (500, 0): bearing 90°, offset 0 -> served.
     # (-500, 0): bearing 270°, offset 180° -> not served (in radius: a candidate).
-    # (0, 500): bearing 0°, offset 90° > 32.5° -> not served.
+    # (0, 500): bearing 0°, offset 90° > 65° -> not served.
     cells = make_cells([(0.0, 0.0)], azimuth_deg=90.0)
     receivers = make_receivers([(500.0, 0.0), (-500.0, 0.0), (0.0, 500.0)])
     pairs = model.candidate_pairs(receivers, cells)
@@ -135,25 +182,26 @@ def test_sector_pointing_toward_serves_and_away_does_not(model: RadiusModel) -> 
     assert np.isfinite(pairs.signal_dbm[pairs.served]).all()
 
 
-def test_sector_wraps_around_north(model: RadiusModel) -> None:
-    # Azimuth 350°, beamwidth 65° -> serves 317.5°..(360°)..22.5°.
-    # bearing 10°: offset +20° -> served; bearing 330°: offset -20° -> served;
-    # bearing 30°: offset +40° -> not; bearing 310°: offset -40° -> not.
-    def at(bearing: float) -> tuple[float, float]:
-        rad = math.radians(bearing)
-        return (500.0 * math.sin(rad), 500.0 * math.cos(rad))
+def at(bearing: float, distance_m: float = 500.0) -> tuple[float, float]:
+    rad = math.radians(bearing)
+    return (distance_m * math.sin(rad), distance_m * math.cos(rad))
 
+
+def test_sector_wraps_around_north(model: RadiusModel) -> None:
+    # A lone cell, azimuth 350°, beamwidth 65° -> serves 285°..(360°)..55°.
+    # bearing 10°: offset +20° -> served; bearing 290°: offset -60° -> served;
+    # bearing 70°: offset +80° -> not; bearing 270°: offset -80° -> not.
     cells = make_cells([(0.0, 0.0)], azimuth_deg=350.0)
-    receivers = make_receivers([at(10.0), at(330.0), at(30.0), at(310.0)])
+    receivers = make_receivers([at(10.0), at(290.0), at(70.0), at(270.0)])
     assert served_flags(model, receivers, cells) == [True, True, False, False]
 
 
-def test_bearing_exactly_on_the_beam_edge_is_served(model: RadiusModel) -> None:
-    # Azimuth 0°, beamwidth 90° -> edges at bearings 315° and 45°.
+def test_bearing_exactly_on_the_sector_edge_is_served(model: RadiusModel) -> None:
+    # A lone cell, azimuth 0°, beamwidth 45° -> edges at bearings 315° and 45°.
     # (500, 500): bearing atan2(500, 500) = 45° exactly -> served.
     # (-500, 500): bearing 315° -> served.
     # (500.01, 500): bearing atan(500.01/500) = 45.00057° -> not served.
-    cells = make_cells([(0.0, 0.0)], azimuth_deg=0.0, beamwidth_deg=90.0)
+    cells = make_cells([(0.0, 0.0)], azimuth_deg=0.0, beamwidth_deg=45.0)
     receivers = make_receivers([(500.0, 500.0), (-500.0, 500.0), (500.01, 500.0)])
     assert served_flags(model, receivers, cells) == [True, True, False]
 
@@ -177,19 +225,22 @@ def test_receiver_at_the_site_is_served_by_a_sector(model: RadiusModel) -> None:
 
 
 def test_three_villages_two_sites_on_paper(model: RadiusModel) -> None:
-    # Site A at (0, 0): 4G rural sector, azimuth 90°, beamwidth 65° (radius 5000 m).
-    # Site B at (10000, 0): 2G rural omni (radius 8000 m) and 4G rural sector azimuth 270°.
+    # Site A at (0, 0): 4G 1800 rural lone sector, azimuth 90°, beamwidth 65°
+    #   (radius 5000 m, serves bearings 25°..155°).
+    # Site B at (10000, 0): 2G 900 rural omni (radius 8000 m) and a 4G 1800 rural lone
+    #   sector, azimuth 200° (serves 135°..265°).
     # Village 0 at (4000, 0): A d=4000, bearing 90 -> served by A-4G; B d=6000:
     #   2G omni served (6000 <= 8000), B-4G d=6000 > 5000 -> not a candidate.
-    # Village 1 at (0, 4000): A d=4000, bearing 0, offset 90 -> not served by A;
+    # Village 1 at (0, 4000): A d=4000, bearing 0, offset 90 > 65 -> not served by A;
     #   B d=sqrt(1e8 + 1.6e7)=10770 > 8000 -> none. Uncovered.
     # Village 2 at (7000, 3000): A d=7616 > 5000 -> none; B d=sqrt(9e6+9e6)=4243:
-    #   2G omni served; B-4G bearing atan2(-3000, 3000) = 315°, offset 45° > 32.5 -> not.
+    #   2G omni served; B-4G bearing atan2(-3000, 3000) = 315°, offset 115° > 65 -> not.
     cells = make_cells(
         [(0.0, 0.0), (10_000.0, 0.0), (10_000.0, 0.0)],
         tech=["4G", "2G", "4G"],
         environment="rural",
-        azimuth_deg=[90.0, NAN, 270.0],
+        azimuth_deg=[90.0, NAN, 200.0],
+        band_mhz=[1800.0, 900.0, 1800.0],
     )
     receivers = make_receivers([(4000.0, 0.0), (0.0, 4000.0), (7000.0, 3000.0)])
     pairs = model.candidate_pairs(receivers, cells)
@@ -237,7 +288,7 @@ def cell_arrays(draw: st.DrawFn, *, min_size: int = 0, max_size: int = 8) -> Cel
             draw(st.sampled_from(["urban", "suburban", "rural"])),
             draw(st.one_of(st.just(NAN), st.floats(min_value=0.0, max_value=359.9))),
             draw(st.floats(min_value=10.0, max_value=360.0)),
-            draw(st.sampled_from([900.0, 1800.0, 2100.0, 2600.0, 3500.0])),
+            draw(st.sampled_from([700.0, 900.0, 1800.0, 2100.0, 2600.0, 3500.0])),
             draw(st.floats(min_value=30.0, max_value=75.0)),
             draw(st.floats(min_value=-2.0, max_value=12.0)),
             draw(st.floats(min_value=10.0, max_value=60.0)),
@@ -301,6 +352,18 @@ def assert_served_within_max_range(
     assert (pairs.distance_m[pairs.served] <= reach[pairs.cell[pairs.served]]).all()
 
 
+def assert_served_level_reaches_its_threshold(
+    model: CoverageModel, receivers: ReceiverArrays, cells: CellArrays, model_settings: ModelSettings
+) -> None:
+    # A served pair never shows a level below the threshold of its cell's technology.
+    pairs = model.candidate_pairs(receivers, cells)
+    served = pairs.cell[pairs.served]
+    threshold = np.array([model_settings.threshold_dbm[str(t)] for t in cells.tech[served]], dtype=np.float64)
+    level = pairs.signal_dbm[pairs.served]
+    assert np.isfinite(level).all()
+    assert (level >= threshold).all(), (level - threshold).min()
+
+
 @settings(max_examples=60, deadline=None)
 @given(receivers=receiver_arrays(), cells=cell_arrays(), extra=cell_arrays(min_size=1, max_size=1))
 def test_property_adding_a_cell_never_removes_a_served_receiver(
@@ -318,10 +381,19 @@ def test_property_served_distance_never_exceeds_max_range(
 
 
 @settings(max_examples=60, deadline=None)
+@given(receivers=receiver_arrays(), cells=cell_arrays())
+def test_property_served_level_never_below_its_threshold(
+    receivers: ReceiverArrays, cells: CellArrays
+) -> None:
+    assert_served_level_reaches_its_threshold(RadiusModel(SETTINGS, workers=1), receivers, cells, SETTINGS)
+
+
+@settings(max_examples=60, deadline=None)
 @given(receivers=receiver_arrays(), cells=cell_arrays(max_size=12))
 def test_property_matches_brute_force(receivers: ReceiverArrays, cells: CellArrays) -> None:
-    # Served iff d <= radius and (omni or |wrapped bearing - azimuth| <= beamwidth/2),
-    # evaluated on the full receiver x cell matrix with plain trigonometry.
+    # Lone sectors: served iff d <= radius and (omni or |wrapped bearing - azimuth| <=
+    # beamwidth, capped at 180°), evaluated on the full receiver x cell matrix with
+    # plain trigonometry.
     model = RadiusModel(SETTINGS, workers=2)
     pairs = model.candidate_pairs(receivers, cells)
     got = {
@@ -335,8 +407,9 @@ def test_property_matches_brute_force(receivers: ReceiverArrays, cells: CellArra
     omni = np.isnan(cells.azimuth_deg) | (cells.beamwidth_deg >= 360.0)
     # Keep clear of the edges, where the two formulations may round differently.
     radius = model.max_range_m(cells)[None, :]
-    near_edge = (np.abs(d - radius) < 1e-6) | (np.abs(offset - cells.beamwidth_deg / 2) < 1e-6)
-    want = (d <= radius) & (omni[None, :] | (offset <= cells.beamwidth_deg[None, :] / 2) | (d == 0))
+    half = np.minimum(cells.beamwidth_deg, 180.0)[None, :]
+    near_edge = (np.abs(d - radius) < 1e-6) | (np.abs(offset - half) < 1e-6)
+    want = (d <= radius) & (omni[None, :] | (offset <= half) | (d == 0))
     r_idx, c_idx = np.nonzero(want & ~near_edge)
     assert {(int(r), int(c)) for r, c in zip(r_idx, c_idx, strict=True)} <= got
     r_idx, c_idx = np.nonzero(~want & ~near_edge)
@@ -360,13 +433,74 @@ def test_pairs_within_reach_is_exact_and_thread_independent() -> None:
         np.testing.assert_allclose(dist, d[r, c], rtol=0, atol=1e-9)
 
 
-def test_signal_estimate_is_the_link_budget_level(model: RadiusModel) -> None:
-    # The radius model's signal for a served pair is the path-loss model's level
-    # (served flags differ, levels agree): same receiver, same omni cell.
-    from coverage_gis.models import PathlossModel
+def test_three_sector_site_serves_the_bisector_and_covers_the_disc(model: RadiusModel) -> None:
+    # One 4G 1800 layer at azimuths 0/120/240 with 65° beams (rural: 5000 m): each
+    # sector serves to the bisectors, ±60°, so bearing 60° at 2 km is served (by the
+    # sectors at 0° and 120°, on their common edge) and so is every bearing.
+    def three_sectors(beamwidth_deg: float, layer: list[int]) -> CellArrays:
+        return make_cells(
+            [(0.0, 0.0)] * 3,
+            environment="rural",
+            azimuth_deg=[0.0, 120.0, 240.0],
+            beamwidth_deg=beamwidth_deg,
+            layer=layer,
+        )
 
-    cells = make_cells([(0.0, 0.0)])
-    receivers = make_receivers([(500.0, 0.0)])
-    radius_pairs = model.candidate_pairs(receivers, cells)
-    pathloss_pairs = PathlossModel(SETTINGS, workers=1).candidate_pairs(receivers, cells)
-    np.testing.assert_allclose(radius_pairs.signal_dbm, pathloss_pairs.signal_dbm)
+    cells = three_sectors(65.0, [1, 1, 1])
+    bisector = model.candidate_pairs(make_receivers([at(60.0, 2000.0)]), cells)
+    assert sorted(bisector.cell[bisector.served].tolist()) == [0, 1]
+    ring = make_receivers([at(float(b), 4999.0) for b in range(0, 360, 5)])
+    assert all(served_flags(model, ring, cells))
+    # 45° beams: the pattern is 12 dB down at ±45°, before the bisectors at ±60°, so each
+    # sector ends there, whether the three form one layer or three lone sectors.
+    probes = make_receivers([at(45.0, 2000.0), at(50.0, 2000.0), at(60.0, 2000.0)])
+    assert served_flags(model, probes, three_sectors(45.0, [1, 1, 1])) == [True, False, False]
+    assert served_flags(model, probes, three_sectors(45.0, [1, 2, 3])) == [True, False, False]
+
+
+def test_irregular_layout_serves_to_the_bisectors_and_the_edge(model: RadiusModel) -> None:
+    # Azimuths 0/100/240°, 65° beams, one layer: sector 0 serves -60°..+50° (bisectors
+    # with 240° and 100°); sector 100 serves 50°..165° (bisector, then its 65° edge);
+    # sector 240 serves 175°..300°. Bearing 170° falls in the 10° hole between them.
+    cells = make_cells(
+        [(0.0, 0.0)] * 3, environment="rural", azimuth_deg=[0.0, 100.0, 240.0], layer=[7, 7, 7]
+    )
+    receivers = make_receivers([at(b, 1000.0) for b in (305.0, 49.0, 51.0, 164.0, 170.0, 176.0)])
+    pairs = model.candidate_pairs(receivers, cells)
+    by_receiver = {
+        int(r): int(c) for r, c in zip(pairs.receiver[pairs.served], pairs.cell[pairs.served], strict=True)
+    }
+    assert by_receiver == {0: 0, 1: 0, 2: 1, 3: 1, 5: 2}
+
+
+def test_level_of_a_served_pair_is_never_below_the_threshold(model: RadiusModel) -> None:
+    # The implied level: the 4G threshold (-110 dBm) at the radius on the sector's
+    # worst bearing, plus the path loss saved nearer in and the pattern gained nearer
+    # boresight. Omni at the radius: exactly the threshold; a lone sector at its edge
+    # (65° off boresight) and at the radius: exactly the threshold too.
+    omni = make_cells([(0.0, 0.0)], environment="rural")
+    edge = model.candidate_pairs(make_receivers([(5000.0, 0.0)]), omni)
+    np.testing.assert_allclose(edge.signal_dbm, [-110.0])
+    sector = make_cells([(0.0, 0.0)], environment="rural", azimuth_deg=0.0)
+    pairs = model.candidate_pairs(
+        make_receivers([at(65.0, 5000.0), at(0.0, 5000.0), at(0.0, 2500.0)]), sector
+    )
+    order = np.argsort(pairs.receiver)
+    level = pairs.signal_dbm[order]
+    np.testing.assert_allclose(level[0], -110.0, atol=1e-9)
+    # On boresight the pattern gains 12 dB (A_H(65°) = -12 dB for a 65° beam).
+    np.testing.assert_allclose(level[1], -98.0, atol=1e-9)
+    # Half the distance saves the Hata slope over log10(2) on top.
+    budget_slope = level[2] - level[1]
+    assert 9.0 < budget_slope < 12.0
+
+
+def test_pairs_record_the_radius_table_and_bands_outside_it(model: RadiusModel) -> None:
+    from coverage_gis.models.validity import ValidityReport
+
+    cells = make_cells([(0.0, 0.0), (0.0, 0.0)], band_mhz=[1800.0, 3500.0])
+    pairs = model.candidate_pairs(make_receivers([(100.0, 0.0)]), cells)
+    report = ValidityReport.from_arrays(pairs.formula, pairs.outside)
+    assert report.pairs == 2
+    assert report.formulas["radius_table"].pairs == 2
+    assert dict(report.formulas["radius_table"].by_parameter) == {"frequency": 1}

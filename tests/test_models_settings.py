@@ -35,15 +35,20 @@ def test_shipped_settings_hold_the_documented_defaults() -> None:
     s = load_model_settings()
     assert s.default_model == "radius"
     assert MODEL_NAMES == ("radius", "pathloss", "terrain")
-    table = {t: (r.urban_m, r.suburban_m, r.rural_m) for t, r in s.radius_m.items()}
-    assert table == {
-        "2G": (1500.0, 4000.0, 8000.0),
-        "3G": (1000.0, 2500.0, 5000.0),
-        "4G": (1000.0, 2500.0, 5000.0),
-        "5G": (400.0, 800.0, 1500.0),
+    bands = {t: r.bands_mhz for t, r in s.radius_m.items()}
+    assert bands == {
+        "2G": (900.0, 1800.0),
+        "3G": (900.0, 2100.0),
+        "4G": (700.0, 800.0, 900.0, 1800.0, 2100.0, 2600.0),
+        "5G": (700.0, 2600.0, 3500.0, 3700.0),
     }
-    assert dict(s.threshold_dbm) == {"2G": -100.0, "3G": -105.0, "4G": -110.0, "5G": -110.0}
+    listed = {b for t in bands.values() for b in t}
+    assert {700.0, 800.0, 900.0, 1800.0, 2100.0, 2600.0, 3500.0, 3700.0} <= listed
+    assert dict(s.threshold_dbm) == {"2G": -100.0, "3G": -95.0, "4G": -110.0, "5G": -110.0}
     assert s.pathloss.formula == "cost231"
+    assert s.pathloss.cost231_rural_correction == "suburban"
+    assert s.pathloss.margin_db == 8.0
+    assert s.antenna.sector_edge_db == 12.0
     assert s.antenna.max_attenuation_db == 25.0
     assert s.antenna.vertical_side_lobe_db == 20.0
     assert s.antenna.vertical_beamwidth_deg == 10.0
@@ -59,12 +64,51 @@ def test_vectorised_lookups() -> None:
     s = load_model_settings()
     tech = np.array(["2G", "5G", "4G"])
     env = np.array(["rural", "urban", "suburban"])
-    np.testing.assert_array_equal(s.radius_for_cells(tech, env), [8000.0, 400.0, 2500.0])
+    band = np.array([900.0, 3500.0, 1800.0])
+    expected = [
+        s.radius_m["2G"].for_band(900.0).rural_m,
+        s.radius_m["5G"].for_band(3500.0).urban_m,
+        s.radius_m["4G"].for_band(1800.0).suburban_m,
+    ]
+    np.testing.assert_array_equal(s.radius_for_cells(tech, band, env), expected)
     np.testing.assert_array_equal(s.threshold_for_cells(tech), [-100.0, -110.0, -110.0])
 
 
+def test_a_cell_takes_the_nearest_listed_band_of_its_tech(tmp_path: Path) -> None:
+    doc = shipped_document()
+    doc["radius_m"]["4G"] = {
+        900: {"urban": 900, "suburban": 2900, "rural": 3900},
+        1800: {"urban": 800, "suburban": 1800, "rural": 2800},
+    }
+    s = load_model_settings(write(tmp_path, doc))
+    band = np.array([700.0, 900.0, 1300.0, 1350.0, 1400.0, 1842.5, 3500.0])
+    radius = s.radius_for_cells(np.full(band.size, "4G"), band, np.full(band.size, "rural"))
+    # 1350 MHz is as far from 900 as from 1800: the tie goes to the lower band.
+    np.testing.assert_array_equal(radius, [3900, 3900, 3900, 3900, 2800, 2800, 2800])
+    # Outside the table's validity: more than 10 % from every listed band.
+    np.testing.assert_array_equal(
+        s.radius_band_outside(np.full(band.size, "4G"), band), [True, False, True, True, True, False, True]
+    )
+    assert s.radius_m["4G"].for_band(1000.0).rural_m == 3900
+
+
 def test_a_copy_of_the_shipped_file_loads(tmp_path: Path) -> None:
-    assert load_model_settings(write(tmp_path, shipped_document())).radius_m["4G"].rural_m == 5000.0
+    loaded = load_model_settings(write(tmp_path, shipped_document()))
+    assert loaded.radius_m == load_model_settings().radius_m
+
+
+def test_band_keys_must_be_positive_frequencies(tmp_path: Path) -> None:
+    doc = shipped_document()
+    doc["radius_m"]["4G"]["L1800"] = doc["radius_m"]["4G"].pop(1800)
+    with pytest.raises(LayerValidationError, match="frequency in MHz") as info:
+        load_model_settings(write(tmp_path, doc))
+    assert info.value.field is not None
+    assert info.value.field.startswith("radius_m.4G")
+    doc = shipped_document()
+    doc["radius_m"]["5G"] = {}
+    with pytest.raises(LayerValidationError, match="at least one band") as info:
+        load_model_settings(write(tmp_path, doc))
+    assert info.value.field == "radius_m.5G"
 
 
 def test_unknown_top_level_key_names_the_file_and_key(tmp_path: Path) -> None:
@@ -81,10 +125,10 @@ def test_unknown_top_level_key_names_the_file_and_key(tmp_path: Path) -> None:
 
 def test_unknown_nested_key(tmp_path: Path) -> None:
     doc = shipped_document()
-    doc["radius_m"]["4G"]["urbn"] = doc["radius_m"]["4G"].pop("urban")
+    doc["radius_m"]["4G"][1800]["urbn"] = doc["radius_m"]["4G"][1800].pop("urban")
     with pytest.raises(LayerValidationError) as info:
         load_model_settings(write(tmp_path, doc))
-    assert info.value.field == "radius_m.4G.urbn"
+    assert info.value.field == "radius_m.4G.1800.urbn"
 
 
 def test_missing_key(tmp_path: Path) -> None:
@@ -98,10 +142,10 @@ def test_missing_key(tmp_path: Path) -> None:
 @pytest.mark.parametrize("bad", [0, -5, "far", True, None, float("nan")])
 def test_non_positive_or_non_numeric_radius(tmp_path: Path, bad: object) -> None:
     doc = shipped_document()
-    doc["radius_m"]["4G"]["rural"] = bad
+    doc["radius_m"]["4G"][1800]["rural"] = bad
     with pytest.raises(LayerValidationError) as info:
         load_model_settings(write(tmp_path, doc))
-    assert info.value.field == "radius_m.4G.rural"
+    assert info.value.field == "radius_m.4G.1800.rural"
     assert info.value.source is not None
 
 
@@ -112,6 +156,8 @@ def test_non_positive_or_non_numeric_radius(tmp_path: Path, bad: object) -> None
         ("pathloss", "los_condition", "sometimes"),
         ("pathloss", "rma_building_height_m", 2.0),
         ("pathloss", "max_range_m", 0),
+        ("pathloss", "cost231_rural_correction", "forest"),
+        ("antenna", "sector_edge_db", 0),
         ("antenna", "vertical_pattern", "yes"),
         ("terrain", "step_m", -30),
         ("terrain", "method", "longley_rice"),
@@ -204,5 +250,5 @@ def test_terrain_with_a_missing_dem_file_is_a_workspace_error(tmp_path: Path) ->
 def test_unknown_cell_environment_names_the_field() -> None:
     s = load_model_settings()
     with pytest.raises(LayerValidationError, match="'jungle'") as info:
-        s.radius_for_cells(np.array(["4G"]), np.array(["jungle"]))
+        s.radius_for_cells(np.array(["4G"]), np.array([1800.0]), np.array(["jungle"]))
     assert info.value.field == "environment"

@@ -23,8 +23,10 @@ from coverage_gis.errors import WorkspaceError
 from coverage_gis.models import PathlossModel, TerrainModel, create_model, load_model_settings
 from coverage_gis.models.base import CellArrays, CoverageModel, ReceiverArrays
 from coverage_gis.terrain._bullington import profile_excess
+from tests.test_models_pathloss import three_sector_900_site
 from tests.test_models_radius import (
     assert_adding_a_cell_keeps_coverage,
+    assert_served_level_reaches_its_threshold,
     assert_served_within_max_range,
     cell_arrays,
     make_cells,
@@ -35,7 +37,12 @@ from tests.test_models_radius import (
 METRIC = "EPSG:32649"
 X0, Y0 = 500_000.0, 1_500_000.0
 BASE = load_model_settings()
-SETTINGS = dataclasses.replace(BASE, terrain=dataclasses.replace(BASE.terrain, step_m=10.0))
+# The hand sums below use a 13 dB planning margin (pinned here, whatever the shipped one).
+SETTINGS = dataclasses.replace(
+    BASE,
+    terrain=dataclasses.replace(BASE.terrain, step_m=10.0),
+    pathloss=dataclasses.replace(BASE.pathloss, margin_db=13.0),
+)
 
 
 def write_dem(path: Path, heights: np.ndarray, *, west: float, north: float, pixel: float, crs: str) -> Path:
@@ -207,6 +214,29 @@ def test_bad_dem_inputs_are_workspace_errors(tmp_path: Path) -> None:
         TerrainModel(SETTINGS, geo, None)
 
 
+def test_three_sector_site_serves_the_bisector_on_flat_ground(tmp_path: Path) -> None:
+    # The pathloss fixture of test_models_pathloss (4G 900 rural, 40 m, EIRP 65 dBm,
+    # sectors 0/120/240 with 65° beams, tilt 2°, shipped margin): a village at bearing 60°,
+    # 2 km away, is served with the pattern's -10.2 dB; on a flat DEM the terrain model's
+    # level is the flat budget, so it serves it too (no hard wedge), by the same sectors.
+    # The DEM (10 m pixels, X0 ± 2.5 km, Y0 ± 2.5 km) holds the whole path: the receiver
+    # is at (X0 + 1732.1, Y0 + 1000).
+    base = dataclasses.replace(BASE, terrain=dataclasses.replace(BASE.terrain, step_m=10.0))
+    heights = np.zeros((500, 500))
+    dem = write_dem(
+        tmp_path / "flat3.tif", heights, west=X0 - 2500.0, north=Y0 + 2500.0, pixel=10.0, crs=METRIC
+    )
+    cells = three_sector_900_site(X0, Y0)
+    receiver = make_receivers(
+        [(X0 + 2000.0 * math.sin(math.radians(60.0)), Y0 + 2000.0 * math.cos(math.radians(60.0)))]
+    )
+    terrain = TerrainModel(base, dem, METRIC, workers=1).candidate_pairs(receiver, cells)
+    flat = PathlossModel(base, workers=1).candidate_pairs(receiver, cells)
+    assert sorted(terrain.cell[terrain.served].tolist()) == [0, 1]
+    order_t, order_f = np.argsort(terrain.cell), np.argsort(flat.cell)
+    np.testing.assert_allclose(terrain.signal_dbm[order_t], flat.signal_dbm[order_f], atol=1e-6)
+
+
 def test_registry_builds_a_terrain_model(tmp_path: Path) -> None:
     built = create_model("terrain", SETTINGS, dem_path=dem_case(tmp_path, ridge=False), metric_crs=METRIC)
     assert isinstance(built, TerrainModel)
@@ -282,6 +312,7 @@ def test_property_terrain_only_removes_and_stays_within_range(
 ) -> None:
     receivers, cells = shifted_receivers(receivers), shifted(cells)
     assert_served_within_max_range(hilly_model, receivers, cells)
+    assert_served_level_reaches_its_threshold(hilly_model, receivers, cells, hilly_model.settings)
     terrain = hilly_model.candidate_pairs(receivers, cells)
     flat = PathlossModel(hilly_model.settings, workers=1).candidate_pairs(receivers, cells)
     key = {(int(r), int(c)): bool(s) for r, c, s in zip(flat.receiver, flat.cell, flat.served, strict=True)}

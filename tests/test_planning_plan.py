@@ -1,10 +1,12 @@
 """The planner end to end on the tiny workspace (3 villages, 2 sites) and on the Bình Định demo.
 
-Tiny workspace (tests/conftest.py), radius model, rural 4G radius 5 km:
-- mobile gap: V2 (200 people), 4 km from the planned site S2 → activating S2 (200 M VND)
+Tiny workspace (tests/conftest.py), radius model, rural 4G 700 MHz radius 3,670 m:
+- mobile gap: V2 (200 people), 3 km from the planned site S2 → activating S2 (200 M VND)
   is the cheapest cover (a new mast at V2 needs solar power: 1,500 M + 300 M);
-- FTTH gap: V2; no roads.osm, so a straight line to the nearest on-air fiber (the backbone
-  R2, 3,000 m west) × the detour factor 1.4 = 4.2 km → 4.2 × 120 M + 20 M splitter.
+- FTTH gap: V2; no roads.osm, so a straight line to the nearest asset new fiber may tap
+  (the splitter N1, 5,009.0 m away; the backbone R2, 3,000 m west, has no node on it, so
+  it is no splice point: the gap list's rule) × the detour factor 1.4 = 7,012.6 m →
+  7.0126 × 120 M + 20 M splitter.
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ def test_close_every_gap_at_least_cost(tiny_ws: Workspace) -> None:
     (branch,) = plan.fiber_branches.itertuples()
     assert branch.village_id == "V2"
     assert branch.straight_line
-    assert branch.length_m == pytest.approx(3000.0 * costs.straight_line_detour_factor, rel=1e-6)
-    fiber_cost = 4.2 * costs.fiber_per_km_vnd + costs.splitter_node_vnd
+    assert branch.length_m == pytest.approx(5009.0 * costs.straight_line_detour_factor, abs=1.0)
+    fiber_cost = branch.length_m / 1000.0 * costs.fiber_per_km_vnd + costs.splitter_node_vnd
     assert plan.total_cost_vnd == pytest.approx(costs.activate_planned_site_vnd + fiber_cost, rel=1e-6)
     assert set(plan.villages["status"]) == {"closed"}
     assert plan.solver["method"] == "highs"
@@ -51,7 +53,7 @@ def test_close_every_gap_at_least_cost(tiny_ws: Workspace) -> None:
     assert plan.curve["villages_mobile"].tolist()[0] == 2
     assert plan.curve["villages_mobile_pct"].iloc[-1] == 100.0
     assert plan.curve["villages_ftth_pct"].iloc[-1] == 100.0
-    # Phasing: the site (200 people per 200 M) before the fiber (200 people per 524 M).
+    # Phasing: the site (200 people per 200 M) before the fiber (200 people per 862 M).
     assert plan.actions["action"].tolist() == ["site", "fiber"]
 
 
@@ -71,8 +73,9 @@ def test_budget_buys_the_best_population_per_vnd(tiny_ws: Workspace) -> None:
 def test_operator_plan_uses_only_that_operators_masts_and_fiber(tiny_ws: Workspace) -> None:
     """VNPT lacks mobile at V2 (its only cell, on S1, reaches V1 and V3) and FTTH at V2 and V3
     (R1 near V3 is Viettel's). No VNPT planned cell and no mast without VNPT broadband: a new
-    mast. Fiber goes to VNPT's backbone R2 (x = 3 km, y −3…3 km), never to Viettel's R1:
-    V2 3,000 m and V3 hypot(3,000, 1,999) m away, straight lines × 1.4 (no roads)."""
+    mast. Fiber splices into VNPT's splitter N1 at (1,000, 300), never into Viettel's R1 nor
+    into VNPT's backbone R2 (no node on it): V2 hypot(5,000, 300) m and V3 (at (0, 3,669))
+    hypot(1,000, 3,369) m away, straight lines × 1.4 (no roads)."""
     costs = load_costs()
     plan = make_plan(load(tiny_ws), PlanOptions(operator="VNPT"))
     (site,) = plan.sites.itertuples()
@@ -84,8 +87,8 @@ def test_operator_plan_uses_only_that_operators_masts_and_fiber(tiny_ws: Workspa
     assert {c["operator"] for c in edit.cells or []} == {"VNPT"}
     length = plan.fiber_branches.set_index("village_id")["length_m"]
     factor = costs.straight_line_detour_factor
-    assert length["V2"] == pytest.approx(3000.0 * factor, rel=1e-4)
-    assert length["V3"] == pytest.approx(float(np.hypot(3000.0, 1999.0)) * factor, rel=1e-4)
+    assert length["V2"] == pytest.approx(float(np.hypot(5000.0, 300.0)) * factor, rel=1e-4)
+    assert length["V3"] == pytest.approx(float(np.hypot(1000.0, 3369.0)) * factor, rel=1e-4)
     assert set(plan.fiber_layers()["fiber_routes"]["operator"]) == {"VNPT"}
 
 
@@ -155,6 +158,15 @@ def test_binh_dinh_plan_closes_every_gap(tmp_path: Path) -> None:
     site = plan.sites.set_index("site_id").loc[o2["closed_by"].iloc[0]]
     assert site["power"] in ("solar_hybrid", "grid_extension")
     assert not plan.fiber_branches["straight_line"].any()  # the demo has roads.osm
+    # The three Canh Liên villages (xã 21997) lie at the unserved end of one valley road:
+    # two of them hang from another's branch, and the cable they share is distribution.
+    branches = plan.fiber_branches.set_index("branch_id")
+    canh_lien = branches[branches["village_id"].str.startswith("52-21997-")]
+    assert len(canh_lien) == 3
+    assert canh_lien["parent_branch"].isin(canh_lien.index).sum() == 2
+    shared = plan.fiber[plan.fiber["branch_id"].isin(canh_lien.index)]
+    assert (shared.loc[shared["class"] == "distribution", "villages"] >= 2).all()
+    assert shared.loc[shared["class"] == "distribution", "length_m"].sum() > 0
     outcome = what_if(analysis, plan, scratch=tmp_path / "scratch")
     after = outcome.kpis_after.iloc[0]
     assert after["villages_mobile_bb_pct"] == 100.0

@@ -61,3 +61,15 @@ def test_no_route_when_the_road_does_not_reach_the_network() -> None:
     dist = distances_from_network_m(_roads(), np.array([shapely.Point(2000, 600)]))
     assert dist.route_m((1000.0, 10.0)) is None
     assert dist.route_m((2000.0, 520.0)).tolist() == [[2000.0, 520.0], [2000.0, 500.0]]  # type: ignore[union-attr]
+
+
+def test_the_road_path_names_the_feature_it_reaches() -> None:
+    # Feature 0 near node 1 (reached along roads from node 3), feature 1 near the dead-end
+    # node 4 only: a village by node 3 is 650 m from feature 1 in a straight line but can
+    # only reach feature 0 by road.
+    fiber = np.array([shapely.Point(0, 100), shapely.Point(2000, 600)])
+    dist = distances_from_network_m(_roads(), fiber)
+    assert dist.feature_of_point((2000.0, -50.0)) == 0
+    assert dist.from_point_m((2000.0, -50.0)) == pytest.approx(2150.0)
+    assert dist.feature_of_point((2000.0, 520.0)) == 1
+    assert distances_from_network_m(_roads(), np.array([], dtype=object)).feature_of_point((0.0, 0.0)) == -1

@@ -1,6 +1,6 @@
 """Speed KPIs on a hand-checked fixture, the statistics behind them, and the scorecard's speed rows.
 
-The tiny network (tests/conftest.py): villages V1 (1000, 0), V2 (6000, 0), V3 (0, 4999) m
+The tiny network (tests/conftest.py): villages V1 (1000, 0), V2 (6000, 0), V3 (0, 3669) m
 from the origin, populations 100, 200, 50, one commune of province 99. Measurements:
 
 - 5 single 4G Viettel tests within 100 m of V1: 10, 20, 30, 40, 50 Mb/s;
@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from coverage_gis.engine import compute, load
 from coverage_gis.errors import WorkspaceError
 from coverage_gis.io.speedtests import quadkeys_for_lonlat
+from coverage_gis.kpi import KPI_LABELS
 from coverage_gis.plans import load_plan
 from coverage_gis.scorecard import INSUFFICIENT_DATA
 from coverage_gis.speed import (
@@ -59,7 +60,7 @@ def speed_test_layer() -> gpd.GeoDataFrame:
             for i, d in enumerate((10, 20, 30, 40, 50))
         ],
         *[
-            (f"V3-{i}", "mobile", "4G", "VNPT", d, -85.0, 1, 1, None, at(30 * i, 4950))
+            (f"V3-{i}", "mobile", "4G", "VNPT", d, -85.0, 1, 1, None, at(30 * i, 3620))
             for i, d in enumerate((60, 70, 80))
         ],
         ("T-V2", "mobile", None, None, 5.0, np.nan, 4, 2, key, v2),
@@ -247,6 +248,9 @@ def test_scorecard_speed_rows(speed_ws: Workspace) -> None:
         8,
     )
     assert four_g["ci_low"] <= 45.0 <= four_g["ci_high"]
+    # Each measured row says what it measures, like the computed ones.
+    assert four_g["measures"] == "median download speed of mobile 4G tests (weighted by tests), Mbps"
+    assert card.loc["fixed_download_mbps", "measures"] == KPI_LABELS["fixed_download_mbps"]
     fixed = card.loc["fixed_download_mbps"]
     assert (fixed["status"], fixed["source"], fixed["sample_size"]) == ("no_data", INSUFFICIENT_DATA, 2)
     assert pd.isna(fixed["actual"])
@@ -267,6 +271,9 @@ def test_huế_share_of_fixed_lines_at_200_mbps(speed_ws: Workspace) -> None:
         settings=SETTINGS.model_copy(update={"min_tests": 2}),
     )
     assert (found.value, found.tests) == (50.0, 2)  # 250 of (150, 250) reaches 200 Mb/s
+    assert SPEED_MEASURES["fixed_lines_individuals_200mbps_pct"].label == (
+        "fixed tests with a download of at least 200 Mbps, % of fixed tests (weighted by tests)"
+    )
 
 
 def test_speed_kpis_entry_point(speed_ws: Workspace) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,8 @@ def test_geopackage_storage_is_a_workspace_storage(tiny_ws: Workspace) -> None:
     assert set(storage.layer_names()) >= {"villages", "sites", "cells", "revisions", "coverage_changes"}
     assert storage.layer_counts()["villages"] == 3
     west, south, east, north = storage.layer_bounds("villages") or (0.0, 0.0, 0.0, 0.0)
-    # V3 is the westmost and northmost (0, 4999 m), V2 the eastmost (6000, 0 m), V1 southmost
-    assert (west, north) == pytest.approx((at(0, 4999).x, at(0, 4999).y))
+    # V3 is the westmost and northmost (0, 3669 m), V2 the eastmost (6000, 0 m), V1 southmost
+    assert (west, north) == pytest.approx((at(0, 3669).x, at(0, 3669).y))
     assert (east, south) == pytest.approx((at(6000, 0).x, at(1000, 0).y))
     assert storage.layer_bounds("cells") is None  # no geometry
 
@@ -117,7 +118,10 @@ def test_first_edit_on_unstored_coverage_stores_it_first(tiny_ws: Workspace) -> 
     )
     assert result.revision == 2
     log = history(tiny_ws)
-    assert list(log["summary"]) == ["full recompute (radius model)", "update site S2"]
+    assert list(log["summary"]) == [
+        "full recompute (radius model; 0 of 8 pairs outside formula validity)",
+        "update site S2",
+    ]
     stored = tiny_ws.read_layer("village_coverage").set_index("village_id")
     assert bool(stored.loc["V2", "mobile_bb"]) is True
     assert int(stored.loc["V2", "revision"]) == 2
@@ -142,3 +146,20 @@ def test_a_refresh_after_an_import_writes_nothing(tiny_ws: Workspace) -> None:
     assert _digest(tiny_ws.gpkg_path) == digest
     assert engine.load(tiny_ws).revision == revision
     assert _digest(tiny_ws.gpkg_path) == digest
+
+
+def test_row_edits_add_a_schema_field_an_older_file_lacks(tiny_ws: Workspace) -> None:
+    # A file written before village_coverage had mobile_gap_reasons: the row editor adds
+    # the column (a schema field) instead of failing; a name outside the schema still fails.
+    engine.compute(tiny_ws)
+    with sqlite3.connect(tiny_ws.path / "workspace.gpkg") as conn:
+        conn.execute('ALTER TABLE "village_coverage" DROP COLUMN "mobile_gap_reasons"')
+    with tiny_ws.edit() as editor:
+        editor.update_rows(
+            "village_coverage", "village_id", [{"village_id": "V2", "mobile_gap_reasons": "no_site_in_range"}]
+        )
+    assert tiny_ws.read_layer("village_coverage").set_index("village_id").loc["V2", "mobile_gap_reasons"] == (
+        "no_site_in_range"
+    )
+    with pytest.raises(KeyError, match="no columns"), tiny_ws.edit() as editor:
+        editor.update_rows("village_coverage", "village_id", [{"village_id": "V2", "colour": "red"}])

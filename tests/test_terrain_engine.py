@@ -45,7 +45,13 @@ def hills(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def model_for(dem: Path, method: str = "delta_bullington", **kw: object) -> TerrainModel:
     base = load_model_settings()
-    settings = dataclasses.replace(base, terrain=dataclasses.replace(base.terrain, method=method))
+    # Hata's open-area correction for rural cells: reaches of several km, so the radial
+    # grids and pair paths below cross the synthetic hills.
+    settings = dataclasses.replace(
+        base,
+        terrain=dataclasses.replace(base.terrain, method=method),
+        pathloss=dataclasses.replace(base.pathloss, cost231_rural_correction="open_area"),
+    )
     return TerrainModel(settings, dem, METRIC, **kw)  # type: ignore[arg-type]
 
 

@@ -103,7 +103,7 @@ def _workspace(path: Path, *, s2_on_air: bool) -> Workspace:
 
 def _dirty_bbox_of_s2(analysis: Analysis) -> tuple[float, float, float, float]:
     """What the live engine reports: the site's cells' service discs, as a lon/lat box."""
-    s2 = at(10_000, 0)
+    s2 = at(9000, 0)
     x, y = lonlat_to_metric(np.array([s2.x]), np.array([s2.y]), METRIC)
     s2_cells = analysis.cells.subset(analysis.cells.site_id == "S2")
     reach = float(np.max(analysis.model.max_range_m(s2_cells.arrays)))

@@ -1,14 +1,16 @@
 """Coverage PNG tiles of the tiny workspace: decodable, transparent outside coverage, coloured near S1.
 
-The radius model gives S1 (on air, origin) a 5,000 m rural 4G radius; S2 (10 km east)
-is planned and radiates nothing.
+The radius model gives S1 (on air, origin) a 3,670 m rural 4G 700 MHz radius; S2 (9 km
+east) is planned and radiates nothing.
 """
 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 from numpy.typing import NDArray
@@ -17,6 +19,7 @@ from rasterio.io import MemoryFile
 
 from coverage_gis.engine import Analysis, compute
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.models.base import ReceiverArrays
 from coverage_gis.tiles import CoverageRenderer, transparent_png
 from coverage_gis.tiles.mercator import (
     lonlat_to_mercator,
@@ -28,7 +31,7 @@ from coverage_gis.tiles.mercator import (
 from coverage_gis.tiles.raster import ALPHA, metric_pixel_centres, operator_colours
 from coverage_gis.workspace import Workspace
 
-from .conftest import METRIC, at
+from .conftest import METRIC, at, tiny_layers
 
 
 @pytest.fixture
@@ -66,7 +69,7 @@ def test_coloured_near_the_site_transparent_beyond_its_radius(renderer: Coverage
     row, col = pixel_of(near.x, near.y, z, x, y)
     assert rgba[3, row, col] == ALPHA
     assert rgba[:3, row, col].any()
-    # V2 is 6 km east of S1: outside its 5 km radius, and planned S2 does not radiate.
+    # V2 is 6 km east of S1: outside its 3.67 km radius, and planned S2 does not radiate.
     beyond = at(6000, 0)
     row, col = pixel_of(beyond.x, beyond.y, z, x, y)
     assert rgba[3, row, col] == 0
@@ -83,8 +86,8 @@ def test_served_area_matches_the_radius(renderer: CoverageRenderer) -> None:
     sx, sy = pyproj.Transformer.from_crs("EPSG:4326", METRIC, always_xy=True).transform(site.x, site.y)
     distance = np.hypot(px - sx, py - sy)
     # Exact away from the edge (a pixel is ~38 m here; pixel centres are the receivers).
-    assert found.served[distance < 4_990].all()
-    assert not found.served[distance > 5_010].any()
+    assert found.served[distance < 3_660].all()
+    assert not found.served[distance > 3_680].any()
 
 
 def test_pixel_level_matches_the_village_level(renderer: CoverageRenderer, analysis: Analysis) -> None:
@@ -136,3 +139,48 @@ def test_interpolated_pixel_centres_are_exact_enough(z: int) -> None:
     gx, gy = metric_pixel_centres(z, x, y, 256, METRIC)
     pixel_m = (mx[0, 1] - mx[0, 0]) * np.cos(np.radians(14.0))
     assert np.hypot(gx - ex, gy - ey).max() < 0.01 * pixel_m
+
+
+def test_sector_tiles_draw_the_service_sectors_pixel_for_pixel(tmp_path: Path) -> None:
+    # One site with a three-sector 4G layer (0/120/240°, 65° beams: ±60° each, the whole
+    # disc) and a lone sector of another layer (azimuth 45°: 45 ± 65°). The adaptive
+    # lattice of the radius model gives each pixel exactly what the model gives its centre.
+    layers = tiny_layers()
+    layers["cells"] = pd.DataFrame(
+        {
+            "cell_id": ["A0", "A1", "A2", "L"],
+            "site_id": ["S1"] * 4,
+            "operator": ["Viettel", "Viettel", "Viettel", "VNPT"],
+            "tech": ["4G"] * 4,
+            "band_mhz": [1800.0, 1800.0, 1800.0, 700.0],
+            "azimuth_deg": [0.0, 120.0, 240.0, 45.0],
+            "status": ["on_air"] * 4,
+        }
+    )
+    ws = Workspace.create(tmp_path / "sectors", metric_crs=METRIC, provinces=["99"])
+    ws.write_layers(layers, source="sector fixture")
+    analysis = compute(ws)
+    renderer = CoverageRenderer(analysis.model, analysis.cells, metric_crs=analysis.metric_crs)
+    z = 12
+    x, y = tile_for_lonlat(109.0, 14.0, z)
+    px, py = metric_pixel_centres(z, x, y, 256, METRIC)
+    for operator in ("Viettel", None):
+        found = renderer.grid(z, x, y, tech="4G", operator=operator)
+        mask = analysis.cells.on_air if operator is None else analysis.cells.operator == operator
+        pairs = analysis.model.candidate_pairs(
+            ReceiverArrays(px.ravel(), py.ravel()), analysis.cells.subset(mask).arrays
+        )
+        want = np.zeros(px.size, dtype=bool)
+        want[pairs.receiver[pairs.served]] = True
+        assert (found.served.ravel() == want).all()
+    # The three-sector layer covers its 1,750 m disc; the lone 700 MHz sector reaches
+    # its 3,670 m only within 45 ± 65°.
+    site = at(0, 0)
+    sx, sy = pyproj.Transformer.from_crs("EPSG:4326", METRIC, always_xy=True).transform(site.x, site.y)
+    found = renderer.grid(z, x, y, tech="4G")
+    d = np.hypot(px - sx, py - sy)
+    bearing = np.degrees(np.arctan2(px - sx, py - sy)) % 360.0
+    assert found.served[d < 1_740].all()
+    off = np.abs((bearing - 45.0 + 180.0) % 360.0 - 180.0)
+    assert found.served[(d > 1_760) & (d < 3_660) & (off < 64.0)].all()
+    assert not found.served[(d > 1_760) & (off > 66.0)].any()

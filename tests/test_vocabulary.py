@@ -104,3 +104,12 @@ def test_operator_bits_round_trip_in_schema_order() -> None:
     assert list(bits) == [1, 2, 4, 8, 16]
     assert bits_to_names(np.array([bits.sum()]))[0] == ",".join(vocabulary.OPERATORS)
     assert bits_to_names(operator_bits(np.array(["Gtel"], dtype=str)))[0] == "Other"
+
+
+def test_measurement_api_enums_are_the_schema_values() -> None:
+    from coverage_gis.challenges import STATUSES as CHALLENGE_STATUSES
+    from coverage_gis_api import models_measurements as m
+
+    assert get_args(m.ChallengeKind) == vocabulary.CHALLENGE_KINDS
+    assert get_args(m.ChallengeStatus) == CHALLENGE_STATUSES
+    assert get_args(m.SpeedKind) == get_schema("speed_tests").field("kind").allowed

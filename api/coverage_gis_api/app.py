@@ -3,7 +3,8 @@
 Nothing is created at import time. The workspace is opened by the app's lifespan
 (startup fails fast on a bad workspace) and forgotten at shutdown. Routers are
 endpoint factories taking the shared :class:`~coverage_gis_api.context.AppContext`: the
-query API (:mod:`coverage_gis_api.routes_read`, :mod:`coverage_gis_api.routes_sites`), the
+query API (:mod:`coverage_gis_api.routes_read`, :mod:`coverage_gis_api.routes_sites`,
+:mod:`coverage_gis_api.routes_measurements`), the
 tiles (:mod:`coverage_gis_api.routes_tiles`) and the web map (:mod:`coverage_gis_api.routes_web`).
 
 Middleware: a request-body limit (413 above ``settings.max_body_bytes``, from
@@ -21,7 +22,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coverage_gis import __version__
-from coverage_gis_api import routes_ogc, routes_plans, routes_read, routes_sites, routes_tiles, routes_web
+from coverage_gis_api import (
+    routes_measurements,
+    routes_ogc,
+    routes_plans,
+    routes_read,
+    routes_sites,
+    routes_tiles,
+    routes_web,
+)
 from coverage_gis_api.context import AppContext
 from coverage_gis_api.errors import error_response, install_error_handlers
 from coverage_gis_api.security import principal_dependencies
@@ -150,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_read.create_router(ctx))
     app.include_router(routes_sites.create_router(ctx))
     app.include_router(routes_plans.create_router(ctx))
+    app.include_router(routes_measurements.create_router(ctx))
     app.include_router(routes_tiles.create_router(ctx, dependencies=[Depends(reader)]))
     app.include_router(routes_web.create_router(ctx, dependencies=[Depends(reader)]))
     app.include_router(routes_ogc.create_router(ctx, dependencies=[Depends(reader)]))

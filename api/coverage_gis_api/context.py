@@ -393,14 +393,18 @@ class AppContext:
         return self.write_view(change)[0]
 
     def write_view(
-        self, change: Callable[[LiveWorkspace], ChangeResult]
+        self,
+        change: Callable[[LiveWorkspace], ChangeResult],
+        *,
+        unchanged: tuple[str, ...] = _SITE_EDIT_INVARIANT,
     ) -> tuple[ChangeResult, WorkspaceView]:
         """Run one edit (serialised within this process), then tell every change listener.
 
         Returns the change and the view of the revision it made. The engine refreshes
         and checks the revision under the workspace's lock, so writes by other
         processes are seen. A listener that fails is logged and skipped: the edit is
-        already committed.
+        already committed. ``unchanged`` names the cached items of the previous view
+        the change cannot alter (default: those a site edit cannot); they are kept.
         """
         with self.write_lock:
             live = self.live
@@ -410,7 +414,7 @@ class AppContext:
             if previous is not None and previous.revision == result.revision - 1:
                 # A site edit never changes FTTH (fiber only), and its gap list is the
                 # slow one (road routing): keep it.
-                for key in _SITE_EDIT_INVARIANT:
+                for key in unchanged:
                     if key in previous._cache:
                         view._cache[key] = previous._cache[key]
             with self._view_lock:

@@ -147,6 +147,7 @@ class CellIn(BaseModel):
     tilt_deg: float = Field(4.0, ge=-10, le=30)
     status: StatusField = Status.on_air
     range_m: float | None = Field(None, ge=0, le=1_000_000)
+    samples: int | None = Field(None, ge=0, description="measurements behind a crowd-sourced position")
     source: str = Field("api", max_length=64)
 
     def engine_dict(self) -> dict[str, Any]:
@@ -183,6 +184,7 @@ class SiteCreate(BaseModel):
     has_grid_power: bool = True
     commissioned: IsoDate | None = None
     environment: EnvironmentField | None = None
+    position_uncertainty_m: float | None = Field(None, ge=0, le=1_000_000)
     source: str = Field("api", max_length=64)
     lon: Lon
     lat: Lat
@@ -205,8 +207,9 @@ _NOT_NULL = ("name", "owner", "status", "height_m", "has_grid_power", "source", 
 class SitePatch(BaseModel):
     """Changes to a site (``PATCH /v1/sites/{id}``): only the fields given change.
 
-    ``cells``, when given, replaces the site's whole cell list. ``commissioned`` and
-    ``environment`` may be set to null to clear them; other fields may not be null.
+    ``cells``, when given, replaces the site's whole cell list. ``commissioned``,
+    ``environment`` and ``position_uncertainty_m`` may be set to null to clear them;
+    other fields may not be null.
     """
 
     model_config = ConfigDict(
@@ -223,6 +226,7 @@ class SitePatch(BaseModel):
     has_grid_power: bool | None = None
     commissioned: IsoDate | None = None
     environment: EnvironmentField | None = None
+    position_uncertainty_m: float | None = Field(None, ge=0, le=1_000_000)
     source: str | None = Field(None, max_length=64)
     lon: Lon | None = None
     lat: Lat | None = None
@@ -335,6 +339,7 @@ _VILLAGE_EXAMPLE: dict[str, Any] = {
     "fiber_distance_m": 7450.2,
     "ftth_operators": "",
     "mobile_gap_reason": "no_grid_power",
+    "mobile_gap_reasons": "no_site_in_range,no_grid_power",
     "ftth_gap_reason": "fiber_too_far",
     "override": "",
     "lon": 108.71,
@@ -385,6 +390,7 @@ class Village(BaseModel):
     fiber_distance_m: float | None
     ftth_operators: str | None
     mobile_gap_reason: str | None
+    mobile_gap_reasons: str | None
     ftth_gap_reason: str | None
     #: Statuses (``mobile``, ``ftth``) set by an accepted challenge, not by the model.
     override: str | None
@@ -419,14 +425,27 @@ _GAP_EXAMPLE: dict[str, Any] = {
     "population": 190,
     "households": 48,
     "reason": "no_grid_power",
+    "reasons": "no_site_in_range,no_grid_power",
     "detail": "nearest on-air broadband site BDH0412 at 7.9 km",
-    "recommendation": "new 4G site with solar/hybrid power (no grid power at the village)",
+    "recommendation": (
+        "new 4G site at the candidate point with solar/hybrid power (no grid power at the village)"
+    ),
+    "candidate_id": "M1",
+    "candidate_villages": 1,
     "candidate_lon": 108.71,
     "candidate_lat": 14.33,
     "power_need": "solar_hybrid",
     "distance_m": 7912.0,
     "road_length_m": None,
-    "cost_vnd": 2_400_000_000,
+    "tap_id": None,
+    "tap_operator": None,
+    "tap_class": None,
+    "tap_node_kind": None,
+    "olt_id": None,
+    "olt_distance_m": None,
+    "within_pon_reach": None,
+    "cost_vnd": 1_800_000_000,
+    "candidate_cost_vnd": 1_800_000_000,
     "lon": 108.71,
     "lat": 14.33,
 }
@@ -668,6 +687,7 @@ class SiteOut(BaseModel):
     has_grid_power: bool | None = None
     commissioned: str | None = None
     environment: str | None = None
+    position_uncertainty_m: float | None = None
     source: str | None = None
     lon: float
     lat: float

@@ -249,7 +249,11 @@ def create_router(ctx: AppContext) -> APIRouter:
         responses={
             200: {
                 "model": VillagePage,
-                "content": {"application/geo+json": {}, "text/csv": {}},
+                "content": {
+                    "application/geo+json": {},
+                    "text/csv": {},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                },
                 "description": "a page of villages; `total` (and X-Total-Count) counts every match",
             }
         },
@@ -265,7 +269,7 @@ def create_router(ctx: AppContext) -> APIRouter:
         ] = None,
         limit: Limit = settings.default_page_size,
         offset: Offset = 0,
-        format: Annotated[Literal["json", "geojson", "csv"], Query()] = "json",
+        format: Annotated[Literal["json", "geojson", "csv", "xlsx"], Query()] = "json",
         lang: LangQuery = None,
         sep: SepQuery = ",",
     ) -> Response:
@@ -289,7 +293,7 @@ def create_router(ctx: AppContext) -> APIRouter:
             page,
             format,
             name=file_stem(view, "villages"),
-            allowed=("geojson", "csv"),
+            allowed=("geojson", "csv", "xlsx"),
             headers=_headers(view, total),
             lang=lang,
             sep=sep,

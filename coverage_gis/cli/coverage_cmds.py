@@ -203,6 +203,7 @@ def cmd_compute(args: argparse.Namespace) -> int:
         "mobile_bb": int(cov["mobile_bb"].sum()),
         "ftth": int(cov["ftth"].sum()),
         "seconds": round(elapsed, 2),
+        "model_report": None if analysis.model_report is None else analysis.model_report.as_dict(),
     }
     if args.fmt == "json":
         print_json(summary)
@@ -218,6 +219,8 @@ def cmd_compute(args: argparse.Namespace) -> int:
                 ftth=summary["ftth"],
             )
         )
+        if analysis.model_report is not None:
+            print(f"model report: {analysis.model_report.summary()}")
     return 0
 
 

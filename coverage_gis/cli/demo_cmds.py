@@ -45,9 +45,10 @@ def register(sub: Subcommands) -> None:
             "Create workspace folder WS with the real commune boundaries of a seed province and a "
             "reproducible SYNTHETIC network on them: villages, BTS sites and cells of Viettel, VNPT, "
             "MobiFone and Vietnamobile, fiber routes and nodes, priority places, 5G zones, roads "
-            "(roads.osm) and terrain (dem.tif). The same seed gives identical files. Bình Định "
-            "reproduces its 2025 plan's status: only làng O2 lacks mobile broadband and only the 8 "
-            "villages the plan names lack FTTH (radius model)."
+            "(roads.osm), terrain (dem.tif) and speed tests drawn from that network, a few of them "
+            "contradicting the model (challenges; in Bình Định when it is built). The same seed gives "
+            "identical files. Bình Định reproduces its 2025 plan's status: only làng O2 lacks mobile "
+            "broadband and only the 8 villages the plan names lack FTTH (radius model)."
         ),
     )
     p.add_argument(
@@ -72,8 +73,8 @@ def _summary_line(
     return (
         f"built {path}: {names} — {counts['villages']:,} villages, {counts['sites']:,} sites "
         f"({counts['cells']:,} cells, {shared:.1f} % shared), {counts['fiber_routes']:,} fiber routes, "
-        f"{counts['fiber_nodes']:,} fiber nodes, {counts['pois']:,} POIs, {counts['zones_5g']:,} 5G zones "
-        f"(synthetic network on real boundaries, seed {seed})"
+        f"{counts['fiber_nodes']:,} fiber nodes, {counts['pois']:,} POIs, {counts['zones_5g']:,} 5G zones, "
+        f"{counts['speed_tests']:,} speed tests (synthetic network on real boundaries, seed {seed})"
     )
 
 
@@ -92,8 +93,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         data = generate(provinces, seed=args.seed, progress=progress)
         offset = int(bar.n)
-        write_demo_workspace(args.workspace, data, overwrite=args.force, progress=progress)
-    counts = data.counts()
+        ws = write_demo_workspace(args.workspace, data, overwrite=args.force, progress=progress)
+    counts = data.counts() | {"speed_tests": ws.layer_counts().get("speed_tests", 0)}
     if args.fmt == "json":
         print_json(
             {

@@ -73,6 +73,13 @@ def register(sub: Subcommands) -> None:
     )
     p.add_argument("--source-layer", help="layer inside a multi-layer file (GeoPackage, KML)")
     p.add_argument("--append", action="store_true", help="add to the layer instead of replacing it")
+    p.add_argument(
+        "--min-samples",
+        type=int,
+        default=1,
+        metavar="N",
+        help="OpenCellID: drop cells whose position rests on fewer than N measurements (default 1: keep all)",
+    )
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -145,6 +152,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         file_format=args.file_format,
         source_layer=args.source_layer,
         append=args.append,
+        min_samples=args.min_samples,
     )
     lang = lang_of(args)
     for name, count in result.counts.items():

@@ -1,149 +1,152 @@
-"""The generator's own coverage test: the radius rule and the FTTH reach, on arrays.
+"""The generator's own coverage test: the toolkit's three coverage models, and the FTTH reach.
 
-The demo promises that, under the default ``radius`` model, exactly the villages it
-chose as gaps lack mobile broadband or FTTH. To keep that promise the generators test
-their network with the same rule while they build it: a receiver is served by a cell
-when its distance is at most the nominal radius of the cell's technology and clutter
-class (read from the shipped ``layers/coverage_models.yaml``) and it lies inside the
-sector (``|bearing - azimuth| ≤ beamwidth / 2``, omni cells everywhere). FTTH is an
-on-air fiber node or ``access`` route within the reach.
+The demo promises that exactly the villages it chose as gaps lack mobile broadband
+(and FTTH) under every coverage model the toolkit ships: ``radius``, ``pathloss`` and
+``terrain`` (on the demo's own terrain). The site generator therefore tests its network
+with those models themselves, with the shipped settings, while it builds it:
 
-``radius_factor`` and ``beam_margin_deg`` let callers demand a safety margin: the
-province is generated in its own UTM zone, while a multi-province workspace measures
-in one zone for all, and distances differ by up to ~0.1 % between zones.
+* a required receiver (a village or a commune office) counts as served only when each
+  of the three models serves it with a safety margin: the radius model with radii
+  shortened by :data:`COVER_RADIUS_FACTOR` and service sectors narrowed by
+  :data:`COVER_SECTOR_MARGIN_DEG` on each side, the link-budget models with thresholds
+  raised by :data:`COVER_LEVEL_MARGIN_DB`;
+* a gap is kept clear of every cell's reach (the larger of the radius and of the
+  link budget's, which bounds the terrain model's too) times
+  :data:`~coverage_gis.demo.gaps.SITE_CLEARANCE_FACTOR`.
+
+The margins absorb what differs between generation and a workspace: the province is
+generated in its own UTM zone, while a multi-province workspace measures in one zone
+for all (distances differ by up to ~0.1 %, bearings by up to ~1.5°).
+
+FTTH is an on-air fiber node or ``access`` route within the reach (plain geometry).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
+import dataclasses
+from types import MappingProxyType
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from coverage_gis.models.base import BROADBAND_TECHS, BoolArray, FloatArray
-from coverage_gis.vocabulary import ENVIRONMENTS, TECHS
+from coverage_gis.models import PathlossModel, RadiusModel, TerrainModel, load_model_settings
+from coverage_gis.models.base import (
+    BROADBAND_TECHS,
+    BoolArray,
+    CandidatePairs,
+    CellArrays,
+    FloatArray,
+    ReceiverArrays,
+)
+from coverage_gis.models.settings import BandRadii, EnvironmentRadii, ModelSettings
+from coverage_gis.terrain.dem import Dem
+from coverage_gis.vocabulary import TECHS
 
 BROADBAND: tuple[str, ...] = tuple(t for t in TECHS if t in BROADBAND_TECHS)
-#: Within this distance of a mast a sector's bearing test is not trusted (see served()).
-NEAR_MAST_M = 1.0
+#: The coverage models a required receiver must be served under, in this order.
+CHECKED_MODELS: tuple[str, ...] = ("radius", "pathloss", "terrain")
+#: A "covered" test shortens every radius by this factor…
+COVER_RADIUS_FACTOR = 0.97
+#: …narrows every service sector by this much on each side (degrees)…
+COVER_SECTOR_MARGIN_DEG = 2.0
+#: …and asks link-budget levels to clear the threshold by this much (dB).
+COVER_LEVEL_MARGIN_DB = 1.0
 
 
-@dataclass(frozen=True)
-class RadiusTable:
-    """Nominal service radius per (tech, environment), metres."""
-
-    radius_m: dict[tuple[str, str], float]
-
-    def radius(self, tech: NDArray[np.str_], environment: NDArray[np.str_]) -> FloatArray:
-        """Radius of each (tech, environment) pair."""
-        tech = np.asarray(tech, dtype=str)
-        environment = np.asarray(environment, dtype=str)
-        out = np.full(tech.shape, np.nan)
-        for (t, e), r in self.radius_m.items():
-            out[(tech == t) & (environment == e)] = r
-        return out
-
-    def get(self, tech: str, environment: str) -> float:
-        return self.radius_m[(tech, environment)]
-
-    @property
-    def max_broadband_m(self) -> float:
-        """The longest radius of any broadband technology."""
-        return max(r for (t, _), r in self.radius_m.items() if t in BROADBAND)
-
-    @property
-    def max_any_m(self) -> float:
-        """The longest radius of any technology (2G included)."""
-        return max(self.radius_m.values())
-
-
-@cache
-def radius_table() -> RadiusTable:
-    """The radii of the shipped coverage-model settings."""
-    from coverage_gis.models import load_model_settings
-
-    settings = load_model_settings()
-    return RadiusTable(
-        {(t, e): float(settings.radius_m[t].for_environment(e)) for t in TECHS for e in ENVIRONMENTS}
+def _scaled(table: BandRadii, factor: float) -> BandRadii:
+    return BandRadii(
+        table.bands_mhz,
+        tuple(
+            EnvironmentRadii(r.urban_m * factor, r.suburban_m * factor, r.rural_m * factor)
+            for r in table.radii
+        ),
     )
 
 
-@dataclass(frozen=True)
-class Radiators:
-    """Cells reduced to what the radius rule reads (metric CRS, NaN azimuth = omni)."""
+def _narrowed(cells: CellArrays, margin_deg: float) -> CellArrays:
+    """The cells with service sectors about ``margin_deg`` narrower on each side."""
+    sector = np.isfinite(cells.azimuth_deg) & (cells.beamwidth_deg < 360.0)
 
-    x_m: FloatArray
-    y_m: FloatArray
-    radius_m: FloatArray
-    azimuth_deg: FloatArray
-    beamwidth_deg: FloatArray
+    def less(value: FloatArray | None) -> FloatArray | None:
+        return None if value is None else np.where(sector, np.maximum(value - margin_deg, 0.0), value)
 
-    def __len__(self) -> int:
-        return int(self.x_m.shape[0])
+    return dataclasses.replace(
+        cells,
+        beamwidth_deg=np.where(
+            sector, np.maximum(cells.beamwidth_deg - margin_deg, 1.0), cells.beamwidth_deg
+        ),
+        bisector_cw_deg=less(cells.bisector_cw_deg),
+        bisector_ccw_deg=less(cells.bisector_ccw_deg),
+    )
 
 
-def served(
-    rx: FloatArray,
-    ry: FloatArray,
-    cells: Radiators,
-    *,
-    radius_factor: float = 1.0,
-    beam_margin_deg: float = 0.0,
-    ignore_sectors: bool = False,
-) -> BoolArray:
-    """Which receivers some cell serves.
+class NetworkCheck:
+    """The shipped coverage models, with the demo's margins, on one province's terrain.
 
     Parameters
     ----------
-    rx, ry
-        Receivers in the metric CRS.
-    cells
-        The cells that count (already filtered to on-air broadband, or whatever the
-        caller is testing).
-    radius_factor
-        Scales every radius: < 1 demands a margin for "covered", > 1 for "not covered".
-    beam_margin_deg
-        Narrows each sector by this much on each side (negative: widens it).
-    ignore_sectors
-        Treat every cell as omni (the conservative test for "surely not covered").
+    dem
+        The province's terrain.
+    metric_crs
+        The CRS of the coordinates given to the checks.
+    settings
+        Model settings; the shipped ones when None.
     """
-    out = np.zeros(np.asarray(rx).shape, dtype=bool)
-    if out.size == 0 or len(cells) == 0:
+
+    def __init__(self, dem: Dem, metric_crs: str, settings: ModelSettings | None = None) -> None:
+        base = settings or load_model_settings()
+        self.settings = base
+        strict_levels = dataclasses.replace(
+            base,
+            threshold_dbm=MappingProxyType(
+                {t: v + COVER_LEVEL_MARGIN_DB for t, v in base.threshold_dbm.items()}
+            ),
+        )
+        strict_radii = dataclasses.replace(
+            base,
+            radius_m=MappingProxyType({t: _scaled(r, COVER_RADIUS_FACTOR) for t, r in base.radius_m.items()}),
+        )
+        self._radius = RadiusModel(strict_radii)
+        self._pathloss = PathlossModel(strict_levels)
+        self._terrain = TerrainModel(strict_levels, dem, metric_crs)
+        self._reach = (RadiusModel(base), PathlossModel(base))
+
+    def reach_m(self, cells: CellArrays) -> FloatArray:
+        """Per cell, the farthest any model can serve (radius, or the link budget's reach)."""
+        if len(cells) == 0:
+            return np.empty(0, dtype=np.float64)
+        return np.asarray(np.maximum(*(m.max_range_m(cells) for m in self._reach)), dtype=np.float64)
+
+    def served(self, x_m: FloatArray, y_m: FloatArray, cells: CellArrays) -> NDArray[np.bool_]:
+        """``(len(CHECKED_MODELS), n)``: which receivers each model serves, with the margins."""
+        n = int(np.asarray(x_m).size)
+        out = np.zeros((len(CHECKED_MODELS), n), dtype=bool)
+        if n == 0 or len(cells) == 0:
+            return out
+        receivers = ReceiverArrays(np.asarray(x_m, dtype=np.float64), np.asarray(y_m, dtype=np.float64))
+        for k, pairs in enumerate(self._pairs(receivers, cells)):
+            out[k, pairs.receiver[pairs.served]] = True
         return out
-    receivers = cKDTree(np.column_stack([rx, ry]))
-    radius = cells.radius_m * radius_factor
-    for r in np.unique(radius[np.isfinite(radius)]):
-        group = np.flatnonzero(radius == r)
-        tree = cKDTree(np.column_stack([cells.x_m[group], cells.y_m[group]]))
-        pairs = tree.sparse_distance_matrix(receivers, float(r), output_type="ndarray")
-        if pairs.size == 0:
-            continue
-        cell = group[pairs["i"]]
-        recv = pairs["j"].astype(np.int64)
-        dist = pairs["v"]
-        ok = np.ones(cell.size, dtype=bool)
-        if not ignore_sectors:
-            az = cells.azimuth_deg[cell]
-            bw = cells.beamwidth_deg[cell]
-            sector = np.isfinite(az) & np.isfinite(bw) & (bw < 360.0)
-            bearing = np.degrees(np.arctan2(rx[recv] - cells.x_m[cell], ry[recv] - cells.y_m[cell]))
-            offset = np.abs(np.mod(bearing - az + 180.0, 360.0) - 180.0)
-            # Right at the mast the bearing is noise (a lon/lat round trip moves a point by
-            # nanometres), so lean to the cautious side: a "covered" test (margin >= 0)
-            # does not count a sector there, a "surely not covered" test (negative
-            # margin, wider beams) does.
-            near_mast = dist < NEAR_MAST_M
-            in_beam = offset <= 0.5 * bw - beam_margin_deg
-            if beam_margin_deg >= 0:
-                in_beam &= ~near_mast
-            else:
-                in_beam |= near_mast
-            ok = ~sector | in_beam
-        out[recv[ok]] = True
-    return out
+
+    def serving_cells(self, x_m: float, y_m: float, cells: CellArrays) -> NDArray[np.bool_]:
+        """``(len(CHECKED_MODELS), len(cells))``: which cells serve the point ``(x_m, y_m)``, per model."""
+        out = np.zeros((len(CHECKED_MODELS), len(cells)), dtype=bool)
+        if len(cells) == 0:
+            return out
+        receiver = ReceiverArrays(np.array([x_m], dtype=np.float64), np.array([y_m], dtype=np.float64))
+        for k, pairs in enumerate(self._pairs(receiver, cells)):
+            out[k, pairs.cell[pairs.served]] = True
+        return out
+
+    def _pairs(self, receivers: ReceiverArrays, cells: CellArrays) -> list[CandidatePairs]:
+        narrow = _narrowed(cells, COVER_SECTOR_MARGIN_DEG)
+        return [
+            self._radius.candidate_pairs(receivers, narrow, keep_unserved=False),
+            self._pathloss.candidate_pairs(receivers, cells, keep_unserved=False),
+            self._terrain.candidate_pairs(receivers, cells, keep_unserved=False),
+        ]
 
 
 def any_within(rx: FloatArray, ry: FloatArray, px: FloatArray, py: FloatArray, reach_m: float) -> BoolArray:

@@ -68,8 +68,12 @@ COMMUNE_NAMING: Mapping[str, CommuneNaming] = {
 }
 
 _CANDIDATES = 800
-#: Named villages of one commune keep this far apart (they are distinct settlements).
+#: Named villages of one commune keep this far apart (they are distinct settlements)…
 _NAMED_SPACING_M = 1500.0
+#: …and, when the plan names several in one commune, lie within this distance of the
+#: first: the part of the commune the fiber has not reached yet (one valley, one road),
+#: not settlements scattered over its whole area.
+_NAMED_CLUSTER_M = 3500.0
 #: …and this far inside their commune's border (degrees; ≈ 400 m).
 _BORDER_MARGIN_DEG = 0.0036
 
@@ -98,10 +102,14 @@ def special_villages(ctx: ProvinceContext) -> list[SpecialVillage]:
         border = shapely.distance(shapely.boundary(geom), shapely.points(lon, lat))
         centre_clearance = MOBILE_CENTRE_CLEARANCE_M if named.mobile_gap else FTTH_CENTRE_CLEARANCE_M
         ok = (d_any >= centre_clearance) & (border >= _BORDER_MARGIN_DEG)
-        for other in placed:
-            if other.commune == c:
-                ox, oy = ctx.to_metric(np.array([other.lon]), np.array([other.lat]))
-                ok &= np.hypot(x - ox[0], y - oy[0]) >= _NAMED_SPACING_M
+        same_commune = [other for other in placed if other.commune == c]
+        for other in same_commune:
+            ox, oy = ctx.to_metric(np.array([other.lon]), np.array([other.lat]))
+            ok &= np.hypot(x - ox[0], y - oy[0]) >= _NAMED_SPACING_M
+        if same_commune:
+            fx, fy = ctx.to_metric(np.array([same_commune[0].lon]), np.array([same_commune[0].lat]))
+            clustered = ok & (np.hypot(x - fx[0], y - fy[0]) <= _NAMED_CLUSTER_M)
+            ok = clustered if clustered.any() else ok
         if not ok.any():
             ok = d_any >= centre_clearance
         rows = np.flatnonzero(ok)

@@ -291,6 +291,7 @@ def add_synthetic_measurements(
     disagreements: int = 0,
     disagreement_provinces: Sequence[str] | None = None,
     author: str = "coverage_gis.demo",
+    fixed_timestamp: str | None = None,
 ) -> int:
     """Generate synthetic speed tests for a workspace and write them as its ``speed_tests`` layer.
 
@@ -306,6 +307,9 @@ def add_synthetic_measurements(
         Province codes they are drawn from (all when None).
     author
         Revision author.
+    fixed_timestamp
+        Time of the revision and the GeoPackage metadata instead of now (a demo
+        workspace is byte-reproducible).
 
     Returns
     -------
@@ -325,5 +329,10 @@ def add_synthetic_measurements(
         author=author,
         changed_ids=[],
     )
-    ws.write_layers({"speed_tests": tests}, source="coverage_gis.demo.measurements", revision=record)
+    ws.write_layers(
+        {"speed_tests": tests},
+        source="coverage_gis.demo.measurements",
+        revision=record,
+        fixed_timestamp=fixed_timestamp,
+    )
     return len(tests)

@@ -178,8 +178,9 @@ def _village_parents(
     ctx: ProvinceContext, commune_of: IntArray, x: FloatArray, y: FloatArray, no_through: NDArray[np.bool_]
 ) -> IntArray:
     """Vertex each village's road starts from: the nearest of its commune's centre and
-    the villages of the same commune closer to the centre (never a village that no
-    road may pass through)."""
+    the villages of the same commune closer to the centre. A village that no road may
+    pass through on its way to a served village (an FTTH gap) still leads on to other
+    such villages: the unserved end of a valley, beyond the last served village."""
     parent = np.full(x.size, -1, dtype=np.int64)
     order_all = np.argsort(commune_of, kind="stable")
     bounds = np.flatnonzero(np.diff(np.concatenate([[-1], commune_of[order_all], [len(ctx)]])))
@@ -193,13 +194,16 @@ def _village_parents(
         hub_x = [float(ctx.centre_x[c])]
         hub_y = [float(ctx.centre_y[c])]
         hub_vertex = [c]
+        hub_closed = [False]
         for v in members:
             dist = np.hypot(np.array(hub_x) - x[v], np.array(hub_y) - y[v])
-            parent[v] = hub_vertex[int(np.argmin(dist))]
             if not no_through[v]:
-                hub_x.append(float(x[v]))
-                hub_y.append(float(y[v]))
-                hub_vertex.append(len(ctx) + int(v))
+                dist[np.array(hub_closed)] = np.inf
+            parent[v] = hub_vertex[int(np.argmin(dist))]
+            hub_x.append(float(x[v]))
+            hub_y.append(float(y[v]))
+            hub_vertex.append(len(ctx) + int(v))
+            hub_closed.append(bool(no_through[v]))
     return parent
 
 
@@ -227,8 +231,8 @@ def build_roads(
     commune_of, village_x, village_y, village_upland
         Each village's commune row, centre (metric) and upland index.
     no_through
-        Villages that must stay at the end of their road (the FTTH gaps: a road, and
-        the fiber along it, must not run through them to villages beyond).
+        Villages no road to a served village may pass through (the FTTH gaps: the
+        fiber along it would reach them); roads to other such villages may.
     """
     rng = ctx.rng("roads")
     links, sea = _links(ctx, rng)

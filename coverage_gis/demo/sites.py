@@ -5,13 +5,20 @@ phường and thị trấn, sparse in rural and mountain communes), who operates
 (Viettel, VNPT, MobiFone, Vietnamobile; a share of masts carries two or three, more
 often among those commissioned 2023–2025), their cells (3-sector at 0/120/240° ± a
 few degrees with 65° beams in towns, omni cells in much of the countryside; 2G/3G/4G
-with 4G nearly everywhere; 5G only in towns, for Viettel, plus a few VNPT trial
-sites), heights, EIRP, commissioning dates and a few planned sites.
+with 4G nearly everywhere; 5G in towns), heights, EIRP, commissioning dates and a few
+planned sites.
 
-The network is then made to honour the deliberate gaps: nothing on air reaches a
-village chosen to lack mobile broadband (with a margin), and every other village and
-commune office is served under the radius rule, by gap-filler sites placed where
-they cannot reach a gap (:mod:`coverage_gis.demo._coverage_check`).
+Bands follow Vietnam's band plan (:data:`BAND_PLAN`): GSM on 900 (and 1800 in towns),
+UMTS on 2100, LTE on 900/1800/2100 MHz, Viettel's 700 MHz (auctioned 2025) for rural
+LTE reach, and 5G where each operator holds it: Viettel 2500–2600 MHz, VNPT
+3700–3800 MHz, MobiFone 3800–3900 MHz, with massive-MIMO EIRP. Each cell radiates its
+band's reference EIRP (:mod:`coverage_gis.models.reference`) within ±1.5 dB.
+
+The network is then made to honour the deliberate gaps under every coverage model the
+toolkit ships (radius, pathloss, terrain on the demo's own DEM; see
+:mod:`coverage_gis.demo._coverage_check`): no cell on air reaches a village chosen to
+lack mobile broadband (with a margin), and every other village and commune office is
+served, by gap-filler sites placed where they cannot reach a gap.
 """
 
 from __future__ import annotations
@@ -24,13 +31,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.demo._context import ProvinceContext
-from coverage_gis.demo._coverage_check import BROADBAND, Radiators, radius_table, served
+from coverage_gis.demo._coverage_check import BROADBAND, NetworkCheck
 from coverage_gis.demo.gaps import SITE_CLEARANCE_FACTOR, GapPlan
 from coverage_gis.errors import CoverageGISError
-from coverage_gis.models.base import FloatArray, IntArray
+from coverage_gis.models.antenna import sector_bisectors
+from coverage_gis.models.base import CellArrays, FloatArray, IntArray
+from coverage_gis.models.reference import reference_radio
+from coverage_gis.terrain.dem import Dem
 from coverage_gis.vocabulary import NAMED_OPERATORS
 
 #: The operators the demo builds for (every named operator of the schema).
@@ -48,21 +60,34 @@ SHARE_CHANCE_SINCE_2023 = 0.34
 #: Chance that a Viettel town site carries 5G (Bình Định: "more than 70" 5G sites).
 VIETTEL_5G_CHANCE = {"52": 0.55}
 VIETTEL_5G_CHANCE_DEFAULT = 0.3
-VNPT_5G_TRIAL_SITES = 3
+#: 5G trial sites of VNPT and MobiFone in the towns (their n77 licences, 2025).
+TRIAL_5G_SITES = {"VNPT": 3, "MobiFone": 2}
 #: Share of sites still planned (not on air).
 PLANNED_SHARE = 0.015
 
-#: Margins that keep the guarantees valid in any UTM zone and against rounding.
-COVER_RADIUS_FACTOR = 0.97
-COVER_BEAM_MARGIN_DEG = 2.0
-FILLER_REACH_FACTOR = 0.9
+#: Vietnam's band plan as the demo uses it, MHz: GSM 900 (1800 also in towns), UMTS
+#: 2100, LTE 900/1800 in the countryside and 1800/2100 in towns, and each operator's
+#: 5G block (centre frequency): Viettel 2500–2600, VNPT 3700–3800, MobiFone 3800–3900.
+BAND_PLAN: dict[str, tuple[float, ...]] = {
+    "2G rural": (900.0,),
+    "2G town": (900.0, 1800.0),
+    "3G": (2100.0,),
+    "4G rural": (900.0, 1800.0),
+    "4G town": (1800.0, 2100.0),
+}
+NR_BAND_MHZ: dict[str, float] = {"Viettel": 2550.0, "VNPT": 3750.0, "MobiFone": 3850.0}
+#: Viettel's 700 MHz block (2025 auction): an LTE layer on this share of its rural
+#: masts, and on its rural gap fillers, for reach.
+VIETTEL_700_MHZ = 700.0
+VIETTEL_700_RURAL_SHARE = 0.35
+#: Cells radiate their band's reference EIRP within this many dB.
+EIRP_SPREAD_DB = 1.5
+#: Sector azimuths deviate this much from 0/120/240° (a layout with even neighbours).
+SECTOR_JITTER_DEG = 5.0
+
 #: Where a filler may stand around the receiver it serves: rings (metres) × directions.
-FILLER_RINGS_M = (800.0, 1400.0, 2000.0, 2600.0, 3200.0, 3800.0, 4400.0)
+FILLER_RINGS_M = (800.0, 1400.0, 2000.0, 2600.0, 3200.0, 3800.0)
 FILLER_DIRECTIONS = 16
-#: A sector filler stands this far in front of its receiver.
-SECTOR_FILLER_OFFSET_M = 250.0
-#: A gap must lie this far outside every beam edge (the sector test's margin).
-GAP_BEAM_MARGIN_DEG = 10.0
 
 PERIOD_START = date(2020, 1, 1).toordinal()
 PLAN_PERIOD_START = date(2023, 1, 1).toordinal()
@@ -125,11 +150,13 @@ class _Builder:
     """Mutable network under construction (lists of small records: a province has
     at most a few thousand sites, so clarity beats vectorising the bookkeeping)."""
 
-    def __init__(self, ctx: ProvinceContext, rng: np.random.Generator) -> None:
+    def __init__(self, ctx: ProvinceContext, rng: np.random.Generator, check: NetworkCheck) -> None:
         self.ctx = ctx
         self.rng = rng
+        self.check = check
         self.sites: list[_Site] = []
-        self.radii = radius_table()
+        #: After :func:`_fill`: ``(models, receivers)``, which model serves each required receiver.
+        self.required_served = np.zeros((0, 0), dtype=bool)
 
     # -- placement ----------------------------------------------------------------
     def locate_metric(self, x: FloatArray, y: FloatArray) -> IntArray:
@@ -162,31 +189,46 @@ class _Builder:
         return ops
 
     def sector_azimuths(self) -> list[float]:
-        jitter = self.rng.uniform(-12.0, 12.0, 3)
-        return [float(np.mod(a + j, 360.0)) for a, j in zip((0.0, 120.0, 240.0), jitter, strict=True)]
+        jitter = self.rng.uniform(-SECTOR_JITTER_DEG, SECTOR_JITTER_DEG, 3)
+        return [
+            round(float(np.mod(a + j, 360.0)), 1) for a, j in zip((0.0, 120.0, 240.0), jitter, strict=True)
+        ]
 
-    def radio(self, operator: str, tech: str, environment: str, azimuths: list[float] | None) -> list[_Cell]:
-        """Cells of one technology of one operator: one per sector, or one omni."""
-        rural = environment == "rural"
-        if tech == "2G":
-            band = 900.0 if rural or self.rng.random() < 0.5 else 1800.0
-        elif tech == "3G":
-            band = 2100.0
-        elif tech == "4G":
-            band = float(self.rng.choice([1800.0, 900.0] if rural else [1800.0, 2600.0], p=[0.6, 0.4]))
-        else:
-            band = 2600.0 if operator == "Viettel" else 3500.0
-        tilt_low, tilt_high = (2.0, 5.0) if rural else (4.0, 8.0)
+    def band(self, operator: str, tech: str, environment: str) -> float:
+        """A band of the band plan for this operator, technology and place."""
+        if tech == "5G":
+            return NR_BAND_MHZ.get(operator, NR_BAND_MHZ["Viettel"])
+        if tech == "3G":
+            return BAND_PLAN["3G"][0]
+        where = "rural" if environment == "rural" else "town"
+        choices = BAND_PLAN[f"{tech} {where}"]
+        weights = (0.5, 0.5) if tech == "4G" and where == "rural" else (0.6, 0.4)
+        return float(self.rng.choice(choices, p=weights[: len(choices)] if len(choices) > 1 else None))
+
+    def radio(
+        self,
+        operator: str,
+        tech: str,
+        environment: str,
+        azimuths: list[float] | None,
+        *,
+        band: float | None = None,
+    ) -> list[_Cell]:
+        """Cells of one technology of one operator on one band: one per sector, or one omni."""
+        band_mhz = self.band(operator, tech, environment) if band is None else band
+        reference = reference_radio(tech, band_mhz).eirp_dbm
+        tilt_low, tilt_high = (2.0, 5.0) if environment == "rural" else (4.0, 8.0)
         out = []
         for az in azimuths if azimuths is not None else [math.nan]:
+            eirp = reference + float(self.rng.uniform(-EIRP_SPREAD_DB, EIRP_SPREAD_DB))
             out.append(
                 _Cell(
                     operator=operator,
                     tech=tech,
-                    band_mhz=band,
+                    band_mhz=band_mhz,
                     azimuth_deg=az,
                     beamwidth_deg=65.0 if azimuths is not None else 360.0,
-                    eirp_dbm=round(float(self.rng.uniform(55.0, 65.0)) * 2) / 2,
+                    eirp_dbm=round(eirp * 2) / 2,
                     tilt_deg=round(float(self.rng.uniform(tilt_low, tilt_high)), 1),
                 )
             )
@@ -204,6 +246,9 @@ class _Builder:
                 techs = ["2G"]
             for tech in techs:
                 site.cells += self.radio(op, tech, site.environment, azimuths)
+            rural_viettel = op == "Viettel" and site.environment == "rural"
+            if rural_viettel and self.rng.random() < VIETTEL_700_RURAL_SHARE:
+                site.cells += self.radio(op, "4G", site.environment, azimuths, band=VIETTEL_700_MHZ)
 
     def add_5g(self, site: _Site, operator: str) -> None:
         if any(c.operator == operator and c.tech == "5G" for c in site.cells):
@@ -211,10 +256,18 @@ class _Builder:
         site.cells += self.radio(operator, "5G", site.environment, self.sector_azimuths())
 
     def new_site(
-        self, x: float, y: float, commune: int, *, role: str, commissioned: int | None, status: str = "on_air"
+        self,
+        x: float,
+        y: float,
+        commune: int,
+        *,
+        role: str,
+        commissioned: int | None,
+        status: str = "on_air",
+        height_m: float | None = None,
     ) -> _Site:
         env = str(self.ctx.environment[commune])
-        height = float(self.rng.uniform(20.0, 35.0) if env != "rural" else self.rng.uniform(28.0, 45.0))
+        height = mast_height_m(env, float(self.rng.random())) if height_m is None else height_m
         site = _Site(
             x=float(x),
             y=float(y),
@@ -230,22 +283,49 @@ class _Builder:
         return site
 
     # -- checks -------------------------------------------------------------------
-    def radiators(self, *, broadband_only: bool, on_air: bool = True) -> Radiators:
-        xs, ys, techs, envs, az, bw = [], [], [], [], [], []
-        for s in self.sites:
-            if (s.status == "on_air") != on_air:
-                continue
-            for c in s.cells:
-                if broadband_only and c.tech not in BROADBAND:
-                    continue
-                xs.append(s.x)
-                ys.append(s.y)
-                techs.append(c.tech)
-                envs.append(s.environment)
-                az.append(c.azimuth_deg)
-                bw.append(c.beamwidth_deg)
-        radius = self.radii.radius(np.array(techs, dtype=str), np.array(envs, dtype=str))
-        return Radiators(np.array(xs), np.array(ys), radius, np.array(az), np.array(bw))
+    def cell_arrays(self, sites: list[_Site], *, broadband_only: bool) -> tuple[CellArrays, IntArray]:
+        """The cells of ``sites`` as the models see them, and each cell's index in ``sites``.
+
+        A site's layers (operator, technology, band) give each sector its bisectors, as
+        :func:`coverage_gis.network.cell_table` does for a workspace.
+        """
+        rows = [
+            (i, s, c)
+            for i, s in enumerate(sites)
+            for c in s.cells
+            if not broadband_only or c.tech in BROADBAND
+        ]
+        owner = np.array([i for i, _, _ in rows], dtype=np.int64)
+        az = np.array([c.azimuth_deg for _, _, c in rows], dtype=np.float64)
+        bw = np.array([c.beamwidth_deg for _, _, c in rows], dtype=np.float64)
+        tech = np.array([c.tech for _, _, c in rows], dtype="<U8")
+        band = np.array([c.band_mhz for _, _, c in rows], dtype=np.float64)
+        layer = np.array([f"{i}|{c.operator}|{c.tech}|{c.band_mhz}" for i, _, c in rows], dtype=str)
+        cw, ccw = sector_bisectors(layer, az, bw)
+        arrays = CellArrays(
+            x_m=np.array([s.x for _, s, _ in rows], dtype=np.float64),
+            y_m=np.array([s.y for _, s, _ in rows], dtype=np.float64),
+            tech=tech,
+            band_mhz=band,
+            azimuth_deg=az,
+            beamwidth_deg=bw,
+            eirp_dbm=np.array([c.eirp_dbm for _, _, c in rows], dtype=np.float64),
+            tilt_deg=np.array([c.tilt_deg for _, _, c in rows], dtype=np.float64),
+            height_m=np.array([s.height_m for _, s, _ in rows], dtype=np.float64),
+            environment=np.array([s.environment for _, s, _ in rows], dtype="<U8"),
+            bisector_cw_deg=cw,
+            bisector_ccw_deg=ccw,
+        )
+        return arrays, owner
+
+    def on_air(self) -> list[_Site]:
+        return [s for s in self.sites if s.status == "on_air"]
+
+
+def mast_height_m(environment: str, u: float) -> float:
+    """Mast height for a uniform draw ``u`` in [0, 1): 20–35 m in towns, 28–45 m in the countryside."""
+    low, high = (28.0, 45.0) if environment == "rural" else (20.0, 35.0)
+    return round(low + u * (high - low), 1)
 
 
 def _base_sites(
@@ -315,14 +395,17 @@ def _town_5g(b: _Builder, *, everywhere: bool) -> IntArray:
         town_viettel = site.role == "base" and site.environment != "rural" and "Viettel" in site.operators
         if town_viettel and b.rng.random() < chance:
             b.add_5g(site, "Viettel")
-    trial = [s for s in b.sites if s.role == "base" and s.commune == ctx.capital and "VNPT" in s.operators]
-    trial += [
-        s
-        for s in b.sites
-        if s.role == "base" and s.environment == "urban" and "VNPT" in s.operators and s not in trial
-    ]
-    for site in trial[:VNPT_5G_TRIAL_SITES]:
-        b.add_5g(site, "VNPT")
+    for operator, count in TRIAL_5G_SITES.items():
+        trial = [
+            s for s in b.sites if s.role == "base" and s.commune == ctx.capital and operator in s.operators
+        ]
+        trial += [
+            s
+            for s in b.sites
+            if s.role == "base" and s.environment == "urban" and operator in s.operators and s not in trial
+        ]
+        for site in trial[:count]:
+            b.add_5g(site, operator)
     return rows
 
 
@@ -348,56 +431,86 @@ def _ensure_viettel_5g(b: _Builder, minimum: int) -> None:
 
 
 def _clear_gaps(b: _Builder, gx: FloatArray, gy: FloatArray) -> None:
-    """Drop every on-air cell whose (enlarged) radius reaches a mobile gap, then empty sites."""
+    """Drop each on-air cell whose reach (any model, enlarged) touches a mobile gap; drop empty sites."""
     if gx.size == 0:
         return
-    for site in b.sites:
-        if site.status != "on_air":
-            continue
-        d = float(np.min(np.hypot(gx - site.x, gy - site.y)))
-        keep = []
-        for cell in site.cells:
-            reach = b.radii.get(cell.tech, site.environment) * SITE_CLEARANCE_FACTOR
-            if d > reach:
-                keep.append(cell)
-        site.cells = keep
+    sites = b.on_air()
+    # cell_arrays lists the cells site by site, in this order.
+    every = [(site, cell) for site in sites for cell in site.cells]
+    cells, _ = b.cell_arrays(sites, broadband_only=False)
+    if len(cells) == 0:
+        return
+    keep = _nearest_gap_m(cells.x_m, cells.y_m, gx, gy) > b.check.reach_m(cells) * SITE_CLEARANCE_FACTOR
+    for site in sites:
+        site.cells = []
+    for (site, cell), kept in zip(every, keep, strict=True):
+        if kept:
+            site.cells.append(cell)
     b.sites = [s for s in b.sites if s.cells]
+
+
+def _probe(x: float, y: float, environment: str, height_m: float, cells: list[_Cell]) -> _Site:
+    """A site that is only tried (never added to the network)."""
+    return _Site(x, y, 0, environment, "on_air", None, height_m, True, "probe", cells)
+
+
+def _nearest_gap_m(x: FloatArray, y: FloatArray, gx: FloatArray, gy: FloatArray) -> FloatArray:
+    if gx.size == 0:
+        return np.full(np.asarray(x).shape, np.inf)
+    d, _ = cKDTree(np.column_stack([gx, gy])).query(np.column_stack([x, y]), k=1)
+    return np.asarray(d, dtype=np.float64)
+
+
+def _serves_everywhere(b: _Builder, x: float, y: float, cells: CellArrays) -> NDArray[np.bool_]:
+    """Which of ``cells`` (one each, or any) serve the point under every checked model."""
+    return np.asarray(b.check.serving_cells(x, y, cells).all(axis=0), dtype=bool)
 
 
 def _planned_sites(
     b: _Builder, plan: GapPlan, vx: FloatArray, vy: FloatArray, vcommune: IntArray, required: IntArray
 ) -> None:
-    """Sites not yet on air: one near each gap whose cause is a planned site, a few elsewhere."""
+    """Sites not yet on air: one near each gap whose cause is a planned site, a few elsewhere.
+
+    A planned site by a gap serves it under every model (once on air); no planned cell
+    reaches a gap of another cause.
+    """
     ctx = b.ctx
-    other_gaps = np.array(
-        [r for r, c in plan.mobile.items() if c != "planned_site_not_on_air"], dtype=np.int64
-    )
-    far_reach = b.radii.max_broadband_m * SITE_CLEARANCE_FACTOR
+    other = np.array([r for r, c in plan.mobile.items() if c != "planned_site_not_on_air"], dtype=np.int64)
+    ox, oy = vx[other], vy[other]
     for row in plan.rows_with_cause("planned_site_not_on_air"):
+        ops = ["Viettel"] if b.rng.random() < 0.6 else ["Viettel", "VNPT"]
+        chosen: tuple[float, float, int] | None = None
         for _ in range(50):
             ang = b.rng.uniform(0.0, 2.0 * math.pi)
-            dist = b.rng.uniform(500.0, 900.0)
+            dist = b.rng.uniform(400.0, 800.0)
             x, y = vx[row] + dist * math.sin(ang), vy[row] + dist * math.cos(ang)
             c = int(b.locate_metric(np.array([x]), np.array([y]))[0])
             if c >= 0:
+                chosen = (x, y, c)
                 break
-        else:
-            x, y, c = float(vx[row]), float(vy[row]), int(vcommune[row])
+        x, y, c = chosen if chosen is not None else (float(vx[row]), float(vy[row]), int(vcommune[row]))
         site = b.new_site(x, y, c, role="planned", commissioned=None, status="planned")
-        for op in ["Viettel"] if b.rng.random() < 0.6 else ["Viettel", "VNPT"]:
+        for op in ops:
             site.cells += b.radio(op, "4G", site.environment, None)
+        cells, _ = b.cell_arrays([site], broadband_only=True)
+        if not _serves_everywhere(b, float(vx[row]), float(vy[row]), cells).any():
+            # Too far or behind a ridge: stand next to the village instead.
+            site.x, site.y = float(vx[row]) + 150.0, float(vy[row])
+            cells, _ = b.cell_arrays([site], broadband_only=True)
+            if not _serves_everywhere(b, float(vx[row]), float(vy[row]), cells).any():
+                raise DemoGenerationError(f"province {ctx.code}: a planned site cannot serve its gap")
     n_extra = max(2, round(PLANNED_SHARE * len(b.sites)))
     pool = required[ctx.environment[vcommune[required]] == "rural"]
-    if other_gaps.size:
-        d = np.min(
-            np.hypot(vx[pool, None] - vx[other_gaps][None, :], vy[pool, None] - vy[other_gaps][None, :]),
-            axis=1,
-        )
-        pool = pool[d > far_reach + 1500.0]
+    probe = b.radio("Viettel", "4G", "rural", None, band=BAND_PLAN["4G rural"][0])
+    probe_cells, _ = b.cell_arrays([_probe(0.0, 0.0, "rural", 45.0, probe)], broadband_only=True)
+    far_reach = float(b.check.reach_m(probe_cells).max()) * SITE_CLEARANCE_FACTOR
+    if other.size:
+        pool = pool[_nearest_gap_m(vx[pool], vy[pool], ox, oy) > far_reach + 1500.0]
     for row in b.rng.choice(pool, size=min(n_extra, pool.size), replace=False):
         x, y = b.jittered(vx[[row]], vy[[row]], vcommune[[row]], np.array([1000.0]))
         site = b.new_site(x[0], y[0], int(vcommune[row]), role="planned", commissioned=None, status="planned")
-        site.cells += b.radio("Viettel" if b.rng.random() < 0.5 else "VNPT", "4G", site.environment, None)
+        op = "Viettel" if b.rng.random() < 0.5 else "VNPT"
+        site.cells += b.radio(op, "4G", site.environment, None, band=BAND_PLAN["4G rural"][0])
 
 
 def _candidates(rx: float, ry: float, start: float) -> tuple[FloatArray, FloatArray]:
@@ -412,99 +525,110 @@ def _candidates(rx: float, ry: float, start: float) -> tuple[FloatArray, FloatAr
     return np.array([*xs, rx]), np.array([*ys, ry])
 
 
-def _sector_filler(b: _Builder, rx: float, ry: float, gx: FloatArray, gy: FloatArray) -> bool:
-    """A one-sector site just in front of a receiver, its beam turned away from the gaps.
+def _filler_bands(environment: str) -> tuple[float, ...]:
+    """Bands a filler's lead Viettel LTE cell may use, longest reach first (the last, short)."""
+    if environment == "rural":
+        return (VIETTEL_700_MHZ, 1800.0, 2100.0)
+    return (1800.0, 2100.0)
 
-    The fallback where no omni site fits (a receiver near a gap, with the border on its
-    far side): the mast stands a little toward the nearest gap and looks back at the
-    receiver, so the gap lies behind the antenna.
+
+def _place_filler(b: _Builder, rx: float, ry: float, gx: FloatArray, gy: FloatArray) -> _Site:
+    """A new on-air site that serves (rx, ry) under every model and reaches no gap.
+
+    Its lead Viettel LTE omni cell is tried on each band of :func:`_filler_bands` (longest
+    reach first) at each position of :func:`_candidates`; the first that serves the
+    receiver, with the margins, and keeps its reach (times the clearance factor) off
+    every gap wins. Partners' cells and a 2G layer join only where they too stay clear.
     """
-    k = int(np.argmin(np.hypot(gx - rx, gy - ry)))
-    d = math.hypot(rx - gx[k], ry - gy[k])
-    ux, uy = (rx - gx[k]) / d, (ry - gy[k]) / d
-    sx, sy = rx - SECTOR_FILLER_OFFSET_M * ux, ry - SECTOR_FILLER_OFFSET_M * uy
-    commune = int(b.locate_metric(np.array([sx]), np.array([sy]))[0])
-    if commune < 0:
-        return False
-    azimuth = float(np.mod(math.degrees(math.atan2(ux, uy)), 360.0))
-    env = str(b.ctx.environment[commune])
-    reach = b.radii.get("4G", env) * SITE_CLEARANCE_FACTOR
-    bearing = np.degrees(np.arctan2(gx - sx, gy - sy))
-    offset = np.abs(np.mod(bearing - azimuth + 180.0, 360.0) - 180.0)
-    blocked = (np.hypot(gx - sx, gy - sy) <= reach) & (offset <= 32.5 + GAP_BEAM_MARGIN_DEG)
-    if blocked.any():
-        return False
-    when = int(b.date_between(PLAN_PERIOD_START, PERIOD_END, 1)[0])
-    site = b.new_site(sx, sy, commune, role="filler", commissioned=when)
-    site.cells += b.radio("Viettel", "4G", env, [azimuth])
-    return True
+    cx, cy = _candidates(rx, ry, float(b.rng.uniform(0.0, 2.0 * math.pi)))
+    commune = b.locate_metric(cx, cy)
+    inside = commune >= 0
+    env = np.where(inside, b.ctx.environment[np.maximum(commune, 0)], "rural").astype(str)
+    u_height = float(b.rng.random())
+    d_gap = _nearest_gap_m(cx, cy, gx, gy)
+    for option in range(3):
+        lead: list[_Cell] = []
+        sites: list[_Site] = []
+        for j in range(cx.size):
+            bands = _filler_bands(str(env[j]))
+            band = bands[min(option, len(bands) - 1)]
+            cell = b.radio("Viettel", "4G", str(env[j]), None, band=band)[0]
+            lead.append(cell)
+            height = mast_height_m(str(env[j]), u_height)
+            sites.append(_probe(float(cx[j]), float(cy[j]), str(env[j]), height, [cell]))
+        cells, _ = b.cell_arrays(sites, broadband_only=True)
+        clear = d_gap > b.check.reach_m(cells) * SITE_CLEARANCE_FACTOR
+        ok = np.flatnonzero(inside & clear)
+        if ok.size == 0:
+            continue
+        serves = _serves_everywhere(b, rx, ry, cells.take(ok))
+        if not serves.any():
+            continue
+        j = int(ok[int(np.argmax(serves))])
+        when = int(b.date_between(PLAN_PERIOD_START, PERIOD_END, 1)[0])
+        site = b.new_site(
+            cx[j], cy[j], int(commune[j]), role="filler", commissioned=when, height_m=sites[j].height_m
+        )
+        site.cells.append(lead[j])
+        _add_filler_partners(b, site, float(d_gap[j]))
+        return site
+    raise DemoGenerationError(
+        f"province {b.ctx.code}: no place for a site serving ({rx:.0f}, {ry:.0f}) outside the gaps' reach"
+    )
+
+
+def _add_filler_partners(b: _Builder, site: _Site, d_gap_m: float) -> None:
+    """VNPT and MobiFone LTE on some fillers, and a 2G layer, each only where it reaches no gap."""
+    extra: list[_Cell] = []
+    for op, chance in (("VNPT", 0.45), ("MobiFone", 0.1)):
+        if b.rng.random() < chance:
+            extra += b.radio(op, "4G", site.environment, None)
+    for op in site.operators + [c.operator for c in extra]:
+        if b.rng.random() < 0.5:
+            extra += b.radio(op, "2G", site.environment, None)
+    for cell in extra:
+        cells, _ = b.cell_arrays(
+            [_probe(site.x, site.y, site.environment, site.height_m, [cell])], broadband_only=False
+        )
+        if d_gap_m > float(b.check.reach_m(cells)[0]) * SITE_CLEARANCE_FACTOR and not any(
+            c.operator == cell.operator and c.tech == cell.tech for c in site.cells
+        ):
+            site.cells.append(cell)
 
 
 def _fill(b: _Builder, rx: FloatArray, ry: FloatArray, gx: FloatArray, gy: FloatArray) -> None:
-    """Add gap-filler sites until every required receiver is served (with margin)."""
-    covered = served(
-        rx,
-        ry,
-        b.radiators(broadband_only=True),
-        radius_factor=COVER_RADIUS_FACTOR,
-        beam_margin_deg=COVER_BEAM_MARGIN_DEG,
-    )
-    gap_reach_bb = b.radii.max_broadband_m * SITE_CLEARANCE_FACTOR
-    for i in np.flatnonzero(~covered):
-        if covered[i]:
+    """Add gap-filler sites until every required receiver is served under every model (with margin)."""
+    cells, _ = b.cell_arrays(b.on_air(), broadband_only=True)
+    served = b.check.served(rx, ry, cells)
+    for i in range(rx.size):
+        if served[:, i].all():
             continue
-        cx, cy = _candidates(float(rx[i]), float(ry[i]), float(b.rng.uniform(0.0, 2.0 * math.pi)))
-        commune = b.locate_metric(cx, cy)
-        env = np.where(commune >= 0, b.ctx.environment[np.maximum(commune, 0)], "rural")
-        reach = b.radii.radius(np.full(cx.size, "4G"), env) * FILLER_REACH_FACTOR
-        ok = (commune >= 0) & (np.hypot(cx - rx[i], cy - ry[i]) <= reach)
-        if gx.size:
-            d_gap = np.min(np.hypot(cx[:, None] - gx[None, :], cy[:, None] - gy[None, :]), axis=1)
-            ok &= d_gap > gap_reach_bb
-        if not ok.any():
-            if gx.size and _sector_filler(b, float(rx[i]), float(ry[i]), gx, gy):
-                covered[i] = True
-                continue
-            raise DemoGenerationError(
-                f"province {b.ctx.code}: no place for a site serving receiver {i} outside the gaps' reach"
-            )
-        j = int(np.argmax(ok))
-        when = int(b.date_between(PLAN_PERIOD_START, PERIOD_END, 1)[0])
-        site = b.new_site(cx[j], cy[j], int(commune[j]), role="filler", commissioned=when)
-        ops = ["Viettel"]
-        if b.rng.random() < 0.45:
-            ops.append("VNPT")
-        if b.rng.random() < 0.1:
-            ops.append("MobiFone")
-        d_gap_site = float(np.min(np.hypot(gx - cx[j], gy - cy[j]))) if gx.size else math.inf
-        with_2g = d_gap_site > b.radii.get("2G", site.environment) * SITE_CLEARANCE_FACTOR
-        for op in ops:
-            site.cells += b.radio(op, "4G", site.environment, None)
-            if with_2g and b.rng.random() < 0.5:
-                site.cells += b.radio(op, "2G", site.environment, None)
-        near = np.hypot(rx - cx[j], ry - cy[j]) <= b.radii.get("4G", site.environment) * COVER_RADIUS_FACTOR
-        covered |= near
+        site = _place_filler(b, float(rx[i]), float(ry[i]), gx, gy)
+        new_cells, _ = b.cell_arrays([site], broadband_only=True)
+        todo = np.flatnonzero(~served.all(axis=0))
+        near = todo[np.hypot(rx[todo] - site.x, ry[todo] - site.y) <= float(b.check.reach_m(new_cells).max())]
+        served[:, near] |= b.check.served(rx[near], ry[near], new_cells)
+        if not served[:, i].all():
+            raise DemoGenerationError(f"province {b.ctx.code}: a filler did not serve receiver {i}")
+    b.required_served = served
 
 
-def _verify(b: _Builder, rx: FloatArray, ry: FloatArray, gx: FloatArray, gy: FloatArray) -> None:
-    bb = b.radiators(broadband_only=True)
-    missing = ~served(rx, ry, bb, radius_factor=COVER_RADIUS_FACTOR, beam_margin_deg=COVER_BEAM_MARGIN_DEG)
-    if missing.any():
-        raise DemoGenerationError(
-            f"province {b.ctx.code}: {int(missing.sum())} required receivers left unserved"
-        )
-    if gx.size:
-        hit = served(
-            gx,
-            gy,
-            b.radiators(broadband_only=False),
-            radius_factor=SITE_CLEARANCE_FACTOR,
-            beam_margin_deg=-GAP_BEAM_MARGIN_DEG,
-        )
-        if hit.any():
-            raise DemoGenerationError(
-                f"province {b.ctx.code}: a deliberate mobile gap is within reach of a cell"
-            )
+def _verify(b: _Builder, plan: GapPlan, gx: FloatArray, gy: FloatArray, gap_rows: IntArray) -> None:
+    if not b.required_served.all():
+        missing = int((~b.required_served.all(axis=0)).sum())
+        raise DemoGenerationError(f"province {b.ctx.code}: {missing} required receivers left unserved")
+    if gx.size == 0:
+        return
+    cells, _ = b.cell_arrays(b.on_air(), broadband_only=False)
+    if (_nearest_gap_m(cells.x_m, cells.y_m, gx, gy) <= b.check.reach_m(cells) * SITE_CLEARANCE_FACTOR).any():
+        raise DemoGenerationError(f"province {b.ctx.code}: a deliberate mobile gap is within reach of a cell")
+    other = np.array([plan.mobile[int(r)] != "planned_site_not_on_air" for r in gap_rows], dtype=bool)
+    planned = [s for s in b.sites if s.status != "on_air"]
+    if other.any() and planned:
+        cells, _ = b.cell_arrays(planned, broadband_only=True)
+        near = _nearest_gap_m(cells.x_m, cells.y_m, gx[other], gy[other])
+        if (near <= b.check.reach_m(cells) * SITE_CLEARANCE_FACTOR).any():
+            raise DemoGenerationError(f"province {b.ctx.code}: a planned site reaches a gap of another cause")
 
 
 def generate_sites(
@@ -515,6 +639,7 @@ def generate_sites(
     village_y: FloatArray,
     village_population: FloatArray,
     plan: GapPlan,
+    dem: Dem,
     min_viettel_5g: int = 0,
     five_g_at_every_district: bool = False,
 ) -> SiteSet:
@@ -524,6 +649,8 @@ def generate_sites(
     ----------
     ctx
         The province.
+    dem
+        The province's terrain (the terrain model checks the network on it).
     village_commune, village_x, village_y, village_population
         The villages (commune row, metric centre, population).
     plan
@@ -533,7 +660,7 @@ def generate_sites(
     five_g_at_every_district
         Put a Viettel 5G site at every district town (else the capital and some).
     """
-    b = _Builder(ctx, ctx.rng("sites"))
+    b = _Builder(ctx, ctx.rng("sites"), NetworkCheck(dem, ctx.metric_crs))
     gaps = plan.mobile_rows()
     gx, gy = village_x[gaps], village_y[gaps]
     required = np.setdiff1d(np.arange(village_x.size), gaps)
@@ -547,7 +674,7 @@ def generate_sites(
     rx = np.concatenate([village_x[required], ctx.centre_x])
     ry = np.concatenate([village_y[required], ctx.centre_y])
     _fill(b, rx, ry, gx, gy)
-    _verify(b, rx, ry, gx, gy)
+    _verify(b, plan, gx, gy, gaps)
     if viettel_5g_sites(b.sites) < min_viettel_5g:
         raise DemoGenerationError(f"province {ctx.code}: fewer than {min_viettel_5g} Viettel 5G sites")
     return _frames(b, town_sites)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import rasterio
@@ -26,6 +27,10 @@ from scipy import ndimage
 from coverage_gis._files import atomic_path
 from coverage_gis.boundaries import Province
 from coverage_gis.models.base import FloatArray
+from coverage_gis.terrain.dem import ArrayDem
+
+if TYPE_CHECKING:
+    from coverage_gis.demo._context import ProvinceContext
 
 #: Pixel size of the DEM in degrees (≈ 165 m north–south, 160 m east–west at 14° N).
 PIXEL_DEG = 0.0015
@@ -182,6 +187,17 @@ def province_dem(relief: Relief, rng: np.random.Generator) -> DemRaster:
         + (2.0 + 0.03 * peak * upland) * texture
     )
     return DemRaster(np.clip(elevation, 0.0, None).astype(np.float32), col0, row0)
+
+
+def dem_source(dem: DemRaster, ctx: ProvinceContext) -> ArrayDem:
+    """``dem`` as a terrain source of the coverage models (before it is written to disk)."""
+    return ArrayDem(
+        dem.elevation_m,
+        dem.transform,
+        "EPSG:4326",
+        identity=f"demo-{ctx.code}-{ctx.seed}-{dem.col0}-{dem.row0}-{dem.shape}",
+        nodata=NODATA,
+    )
 
 
 def merge_dems(parts: list[DemRaster]) -> DemRaster:

@@ -193,6 +193,7 @@ def _read(
     file_format: str | None,
     source_layer: str | None,
     max_bytes: int,
+    min_samples: int = 1,
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """:func:`read_file` plus the reader's notes."""
     path = Path(path)
@@ -214,7 +215,7 @@ def _read(
             raise LayerValidationError(
                 f"an OpenCellID file fills the sites and cells layers, not {layer}", source=source
             )
-        frames = read_opencellid(path, notes=notes)
+        frames = read_opencellid(path, notes=notes, min_samples=min_samples)
     elif fmt == "parquet":
         if layer != "speed_tests":
             raise LayerValidationError(
@@ -258,6 +259,7 @@ def read_file(
     file_format: str | None = None,
     source_layer: str | None = None,
     max_bytes: int = MAX_IMPORT_BYTES,
+    min_samples: int = 1,
 ) -> dict[str, pd.DataFrame]:
     """Read (not validate) a file into raw frames keyed by target layer, in EPSG:4326.
 
@@ -274,6 +276,8 @@ def read_file(
         Layer of a multi-layer source (GeoPackage layer, KML folder, shapefile in a zip).
     max_bytes
         Size limit in bytes (also on a zip's unpacked contents).
+    min_samples
+        OpenCellID only: drop cells estimated from fewer measurements.
 
     Returns
     -------
@@ -289,7 +293,14 @@ def read_file(
     InputTooLarge
         A file over ``max_bytes``.
     """
-    frames, _ = _read(path, layer, file_format=file_format, source_layer=source_layer, max_bytes=max_bytes)
+    frames, _ = _read(
+        path,
+        layer,
+        file_format=file_format,
+        source_layer=source_layer,
+        max_bytes=max_bytes,
+        min_samples=min_samples,
+    )
     return frames
 
 
@@ -436,6 +447,7 @@ def import_file(
     source_layer: str | None = None,
     append: bool = False,
     max_bytes: int = MAX_IMPORT_BYTES,
+    min_samples: int = 1,
 ) -> ImportResult:
     """Read a file, validate it and write it into the workspace in one atomic step.
 
@@ -456,6 +468,8 @@ def import_file(
         the layer is an error.
     max_bytes
         Size limit in bytes.
+    min_samples
+        OpenCellID only: drop cells whose position rests on fewer measurements.
 
     Returns
     -------
@@ -475,7 +489,12 @@ def import_file(
     path = Path(path)
     source = str(path)
     frames, notes = _read(
-        path, layer, file_format=file_format, source_layer=source_layer, max_bytes=max_bytes
+        path,
+        layer,
+        file_format=file_format,
+        source_layer=source_layer,
+        max_bytes=max_bytes,
+        min_samples=min_samples,
     )
     new: dict[str, pd.DataFrame] = {}
     rows: dict[str, pd.Index] = {}

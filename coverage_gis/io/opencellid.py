@@ -8,13 +8,26 @@ into the workspace's data model:
 - ``radio`` GSM/CDMA → 2G, UMTS → 3G, LTE → 4G, NR → 5G (other radios skipped);
 - MNC → operator: 01 MobiFone, 02 VNPT (VinaPhone), 04 Viettel,
   05 Vietnamobile, anything else (07 Gmobile, ...) → Other;
-- cells of one MCC at the same position rounded to 1e-5° (about 1 m) form one
-  site ``OCID-<mcc>-<lon>-<lat>``; cell ids are ``OCID-<mcc>-<mnc>-<area>-<cell>``;
+- a cell's position is a crowd-sourced estimate of *that cell* (the mean of the
+  handsets that heard it, ``samples`` of them; ``range`` is the area it may lie in),
+  so cells are grouped into sites by their operator's **base-station id**, not by
+  position (:func:`base_station_key`): LTE eNB = ECI >> 8; NR gNB = NCI >>
+  (36 − :data:`NR_GNB_ID_BITS`); UMTS RNC = long cell id >> 16 and NodeB = the
+  16-bit C-ID without its last decimal digit (the sector); GSM/CDMA the LAC and the
+  CI without its last decimal digit (Vietnamese operators number a BTS's sectors
+  1–3 in that digit, 0 for omni). Sites are ``OCID-<mcc>-<mnc>-<key>``; cell ids
+  ``OCID-<mcc>-<mnc>-<area>-<cell>``. Base stations of different technologies on one
+  mast stay separate sites: the file links them by nothing but estimated positions;
+- a site stands at the samples-weighted mean of its cells' estimates; its
+  ``position_uncertainty_m`` is the largest distance from there to one of those
+  estimates, and at least the smallest ``range`` of its cells. Each cell keeps its
+  ``samples`` and its ``range`` (``range_m``);
+- cells estimated from fewer than ``min_samples`` measurements are dropped (and
+  counted in the notes), a site with none left with them;
 - a site's ``commissioned`` date is its earliest cell's ``created`` time
   (unix seconds, as a date in Vietnam time, UTC+7);
-- everything is ``on_air``; cells are omni (azimuth unknown, beamwidth 360°),
-  ``range`` goes to ``cells.range_m`` and the band is the usual one for the
-  technology in Vietnam (OpenCellID does not report it).
+- everything is ``on_air``; cells are omni (azimuth unknown, beamwidth 360°) and the
+  band is the usual one for the technology in Vietnam (OpenCellID does not report it).
 """
 
 from __future__ import annotations
@@ -57,6 +70,27 @@ MNC_OPERATOR: dict[int, str] = {1: "MobiFone", 2: "VNPT", 4: "Viettel", 5: "Viet
 TECH_BAND_MHZ: dict[str, float] = {"2G": 900.0, "3G": 2100.0, "4G": 1800.0, "5G": 3500.0}
 _POSITION_DECIMALS = 5
 _VIETNAM_TIME = timezone(timedelta(hours=7))
+#: Length of the gNB ID inside an NR cell identity (3GPP TS 38.413: 22–32 bits; 24 is the
+#: common choice), so gNB = NCI >> (36 − 24).
+NR_GNB_ID_BITS = 24
+#: Metres per degree of latitude (for the spread of a site's cell estimates).
+_M_PER_DEG = 111_320.0
+
+
+def base_station_key(radio: str, area: int, cell: int) -> str:
+    """The base station a cell belongs to, as the part of a site id after the operator.
+
+    ``L<eNB>`` for LTE (ECI >> 8), ``N<gNB>`` for NR (NCI >> (36 − :data:`NR_GNB_ID_BITS`)),
+    ``U<RNC>-<NodeB>`` for UMTS (long cell id = 65536 · RNC + C-ID; NodeB = C-ID // 10),
+    ``G<LAC>-<BTS>`` for GSM and CDMA (BTS = CI // 10).
+    """
+    if radio == "LTE":
+        return f"L{cell >> 8}"
+    if radio == "NR":
+        return f"N{cell >> (36 - NR_GNB_ID_BITS)}"
+    if radio == "UMTS":
+        return f"U{cell >> 16}-{(cell & 0xFFFF) // 10}"
+    return f"G{area}-{cell // 10}"
 
 
 def looks_like_opencellid(head: str) -> bool:
@@ -92,7 +126,9 @@ def _dates(unix_s: pd.Series) -> pd.Series:
     return stamps.dt.strftime("%Y-%m-%d").astype(object).where(stamps.notna(), None)
 
 
-def read_opencellid(path: Path, *, notes: list[str] | None = None) -> dict[str, pd.DataFrame]:
+def read_opencellid(
+    path: Path, *, notes: list[str] | None = None, min_samples: int = 1
+) -> dict[str, pd.DataFrame]:
     """Read an OpenCellID cell CSV into raw ``sites`` and ``cells`` frames.
 
     Parameters
@@ -100,7 +136,10 @@ def read_opencellid(path: Path, *, notes: list[str] | None = None) -> dict[str, 
     path
         The CSV, with or without the header line.
     notes
-        Gets the counts of skipped rows (other countries, unknown radios).
+        Gets the counts of skipped rows (other countries, unknown radios, too few samples).
+    min_samples
+        Drop cells whose position was estimated from fewer measurements (a missing
+        ``samples`` value counts as 0 when this is above 1).
 
     Returns
     -------
@@ -159,9 +198,21 @@ def read_opencellid(path: Path, *, notes: list[str] | None = None) -> dict[str, 
     lat = parse_numbers(rows["lat"], source=source, field="lat")
     empty = pd.Series([None] * len(rows), index=rows.index, dtype=object)
     range_m = parse_numbers(rows.get("range", empty), source=source, field="range", required=False)
+    samples = parse_numbers(rows.get("samples", empty), source=source, field="samples", required=False)
     created = parse_numbers(rows.get("created", empty), source=source, field="created", required=False)
+    radios = radio[rows.index].to_numpy(dtype=str)
     tech = radio[rows.index].map(RADIO_TECH)
     mcc_ok = mcc[~foreign & ~unknown_radio]
+
+    weak = (
+        np.nan_to_num(samples, nan=0.0) < min_samples if min_samples > 1 else np.zeros(len(rows), dtype=bool)
+    )
+    if weak.any():
+        notes.append(
+            f"dropped {int(weak.sum())} cell(s) estimated from fewer than {min_samples} samples (min_samples)"
+        )
+        if weak.all():
+            raise LayerValidationError(f"no cell has at least {min_samples} samples", source=source)
 
     cell_ids = pd.Series(
         [f"OCID-{m}-{n:02d}-{a}-{c}" for m, n, a, c in zip(mcc_ok, net, area, cell, strict=True)],
@@ -172,16 +223,15 @@ def read_opencellid(path: Path, *, notes: list[str] | None = None) -> dict[str, 
         # The same area/cell numbers can exist in two radio layers (LAC vs TAC).
         cell_ids[clash] = cell_ids[clash] + "-" + radio[rows.index][clash]
 
-    lon_r = np.round(lon, _POSITION_DECIMALS)
-    lat_r = np.round(lat, _POSITION_DECIMALS)
     site_ids = pd.Series(
         [
-            f"OCID-{m}-{x:.{_POSITION_DECIMALS}f}-{y:.{_POSITION_DECIMALS}f}"
-            for m, x, y in zip(mcc_ok, lon_r, lat_r, strict=True)
+            f"OCID-{m}-{n:02d}-{base_station_key(r, int(a), int(c))}"
+            for m, n, r, a, c in zip(mcc_ok, net, radios, area, cell, strict=True)
         ],
         index=rows.index,
     )
     operators = pd.Series([MNC_OPERATOR.get(int(n), "Other") for n in net], index=rows.index)
+    keep = ~weak
     cells = pd.DataFrame(
         {
             "cell_id": cell_ids,
@@ -193,36 +243,73 @@ def read_opencellid(path: Path, *, notes: list[str] | None = None) -> dict[str, 
             "beamwidth_deg": 360.0,
             "status": "on_air",
             "range_m": range_m,
+            "samples": samples,
             "source": "opencellid",
         },
         index=rows.index,
+    )[keep]
+    sites = _sites(
+        site_ids[keep], operators[keep], lon[keep], lat[keep], samples[keep], range_m[keep], created[keep]
     )
+    notes.append(
+        f"OpenCellID: {len(cells)} cells at {len(sites)} sites (grouped by base-station id: LTE eNB, "
+        "NR gNB, UMTS RNC/NodeB, GSM LAC/BTS); cells are omni, band assumed from the technology"
+    )
+    return {"sites": sites, "cells": cells}
 
-    per_site = pd.DataFrame(
-        {"site_id": site_ids, "lon": lon_r, "lat": lat_r, "created": created, "operator": operators},
-        index=rows.index,
-    )
-    grouped = per_site.groupby("site_id", sort=False)
-    first = grouped.head(1)
-    earliest = grouped["created"].min()
-    owners = grouped["operator"].first().where(grouped["operator"].nunique() == 1, "")
-    sites = gpd.GeoDataFrame(
+
+def _sites(
+    site_ids: pd.Series,
+    operators: pd.Series,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    samples: np.ndarray,
+    range_m: np.ndarray,
+    created: np.ndarray,
+) -> gpd.GeoDataFrame:
+    """One site per base station: samples-weighted position, spread, earliest creation."""
+    weight = np.maximum(np.nan_to_num(samples, nan=1.0), 1.0)
+    per_cell = pd.DataFrame(
         {
-            "site_id": first["site_id"],
+            "site_id": site_ids.to_numpy(dtype=object),
+            "w": weight,
+            "wlon": weight * lon,
+            "wlat": weight * lat,
+            "range": range_m,
+            "created": created,
+            "operator": operators.to_numpy(dtype=object),
+        },
+        index=site_ids.index,
+    )
+    grouped = per_cell.groupby("site_id", sort=False)
+    sums = grouped[["w", "wlon", "wlat"]].sum()
+    site_lon = sums["wlon"] / sums["w"]
+    site_lat = sums["wlat"] / sums["w"]
+    # Spread: distance from the site's position to each of its cells' estimates.
+    dlat = (lat - site_lat.reindex(per_cell["site_id"]).to_numpy()) * _M_PER_DEG
+    dlon = (lon - site_lon.reindex(per_cell["site_id"]).to_numpy()) * _M_PER_DEG * np.cos(np.radians(lat))
+    spread = pd.Series(np.hypot(dlat, dlon), index=per_cell.index).groupby(per_cell["site_id"]).max()
+    smallest_range = grouped["range"].min()
+    uncertainty = pd.Series(
+        np.fmax(spread.to_numpy(), smallest_range.reindex(spread.index).to_numpy()), index=spread.index
+    )
+    owners = grouped["operator"].first().where(grouped["operator"].nunique() == 1, "")
+    earliest = grouped["created"].min()
+    first = per_cell.drop_duplicates("site_id")
+    ids = first["site_id"]
+    return gpd.GeoDataFrame(
+        {
+            "site_id": ids,
             "name": "",
-            "owner": first["site_id"].map(owners),
+            "owner": ids.map(owners),
             "status": "on_air",
-            "commissioned": first["site_id"].map(_dates(earliest)),
+            "commissioned": ids.map(_dates(earliest)),
+            "position_uncertainty_m": ids.map(uncertainty.round(1)),
             "source": "opencellid",
         },
-        geometry=gpd.points_from_xy(first["lon"], first["lat"]),
+        geometry=gpd.points_from_xy(
+            ids.map(site_lon.round(_POSITION_DECIMALS)), ids.map(site_lat.round(_POSITION_DECIMALS))
+        ),
         index=first.index,
         crs=STORAGE_CRS,
     )
-    shared = int((owners == "").sum())
-    notes.append(
-        f"OpenCellID: {len(cells)} cells at {len(sites)} sites"
-        + (f" ({shared} shared by several operators)" if shared else "")
-        + "; cells are omni, band assumed from the technology"
-    )
-    return {"sites": sites, "cells": cells}

@@ -3,8 +3,8 @@
 This module owns the angular side of a link: bearings (0° = north, clockwise, with
 x east and y north in the metric CRS), the angle between a receiver's direction and a
 cell's azimuth (wrapped, so azimuth 350° and a target at 10° are 20° apart), the
-sector membership test of the radius model, and the relative gain pattern of the
-path-loss models:
+*service sector* of a sector cell and the membership test of the radius model, and the
+relative gain pattern of the path-loss models:
 
 * horizontal ``A_H(φ) = -min(12 (φ/φ_3dB)², A_m)``,
 * vertical ``A_V(θ) = -min(12 ((θ - θ_tilt)/θ_3dB)², SLA_v)``,
@@ -14,6 +14,15 @@ Gains are relative to boresight (always ≤ 0 dB): the cell's EIRP already conta
 antenna's maximum gain. An omni cell (NaN azimuth, or a beamwidth that is NaN or at
 least 360°) has 0 dB in every direction and serves all around.
 
+The service sector (:func:`sector_bisectors`, :func:`service_sectors`) is where a sector cell serves under the
+radius model, which has no levels to compare: a sector serves out to the bisectors with
+its neighbouring sectors of the same site and layer (operator, technology, band), so a
+three-sector site at 0/120/240° serves ±60° around each azimuth and covers the disc,
+whatever the 3-dB beamwidth. On a side without a neighbour, or where the neighbour is
+far, the sector ends where its horizontal pattern has fallen by ``sector_edge_db``
+(12 dB by default: one beamwidth off boresight, ±65° for a 65° beam). The link-budget
+models use no wedge: the pattern decides.
+
 Per-pair work runs on :class:`SectorVectors`, each cell's boresight as a unit vector
 computed once: the angle to a receiver is then ``atan2(cross, dot)`` and the sector
 test ``dot ≥ d · cos(beamwidth/2)``, with no per-pair trigonometry of the azimuth and
@@ -22,12 +31,13 @@ no modulo, which matters over millions of pairs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from coverage_gis.models.base import BoolArray, FloatArray, IntArray
+from coverage_gis.models.base import BoolArray, CellArrays, FloatArray, IntArray
 
 #: Tolerance of the beam-edge test, as a fraction of the distance in the
 #: ``dot ≥ d cos(half beam)`` form (≈ 1e-10 rad of angle): the trigonometry rounds, and
@@ -122,6 +132,103 @@ class SectorVectors:
         dot = dx_m * e + dy_m * n
         cross = dx_m * n - dy_m * e
         return np.asarray(np.degrees(np.abs(np.arctan2(cross, dot))), dtype=np.float64)
+
+
+def edge_offset_deg(beamwidth_deg: ArrayLike, edge_db: float) -> FloatArray:
+    """Angle off boresight where ``A_H`` reaches ``-edge_db``: ``φ_3dB · sqrt(edge / 12)``, at most 180°."""
+    return np.asarray(np.minimum(_f64(beamwidth_deg) * math.sqrt(edge_db / 12.0), 180.0), dtype=np.float64)
+
+
+def sector_bisectors(
+    layer: ArrayLike, azimuth_deg: ArrayLike, beamwidth_deg: ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """Angle from each sector's azimuth to the bisector with its neighbour on either side, degrees.
+
+    Within a layer (cells with the same ``layer`` value: one site, operator, technology
+    and band) the sector cells are ordered by azimuth; the bisector with the next sector
+    clockwise lies half the angle between them away. Sectors at the same azimuth (two
+    carriers) count as one position; a lone sector gets 180° on both sides.
+
+    Parameters
+    ----------
+    layer
+        Any sortable value per cell naming its site and layer.
+    azimuth_deg, beamwidth_deg
+        The cells' azimuths (NaN = omni) and horizontal beamwidths.
+
+    Returns
+    -------
+    clockwise_deg, counter_clockwise_deg
+        NaN for omni cells.
+    """
+    az = np.mod(_f64(azimuth_deg), 360.0)
+    bw = _f64(beamwidth_deg)
+    layer_key = np.asarray(layer)
+    cw = np.full(az.shape, np.nan)
+    ccw = np.full(az.shape, np.nan)
+    sector = np.flatnonzero(~is_omni(az, bw))
+    if sector.size == 0:
+        return cw, ccw
+    # Distinct (layer, azimuth) positions; cells at one position share their neighbours.
+    _, layer_id = np.unique(layer_key[sector], return_inverse=True)
+    position = np.column_stack([layer_id.ravel().astype(np.float64), np.round(az[sector], 6)])
+    unique, which = np.unique(position, axis=0, return_inverse=True)
+    which = which.ravel()
+    group, pos_az = unique[:, 0], unique[:, 1]
+    # np.unique sorts rows by layer, then azimuth: each layer is one ascending run.
+    start = np.flatnonzero(np.append(True, np.diff(group) != 0))
+    sizes = np.diff(np.append(start, group.size))
+    first = np.repeat(start, sizes)
+    count = np.repeat(sizes, sizes)
+    last = first + count - 1
+    index = np.arange(group.size)
+    nxt = np.where(index < last, np.roll(pos_az, -1), pos_az[first] + 360.0)
+    prv = np.where(index > first, np.roll(pos_az, 1), pos_az[last] - 360.0)
+    cw[sector] = np.where(count > 1, (nxt - pos_az) / 2.0, 180.0)[which]
+    ccw[sector] = np.where(count > 1, (pos_az - prv) / 2.0, 180.0)[which]
+    return cw, ccw
+
+
+def service_sectors(
+    azimuth_deg: ArrayLike,
+    beamwidth_deg: ArrayLike,
+    bisector_cw_deg: ArrayLike,
+    bisector_ccw_deg: ArrayLike,
+    *,
+    edge_db: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Each cell's service sector: its centre bearing and half-width, degrees.
+
+    A sector serves, on either side, to the bisector with its neighbour
+    (:func:`sector_bisectors`), but never beyond the angle where its pattern is
+    ``edge_db`` down (:func:`edge_offset_deg`). A lone sector therefore serves
+    ``±φ_3dB · sqrt(edge / 12)``; three sectors at 0/120/240° serve ±60° each whatever
+    their beamwidth (if it is at least 60° at 12 dB); an uneven layout gives off-centre
+    sectors: azimuths 0/100/240° give the first cell the bearings −60…+50°, i.e. centre
+    −5°, half-width 55°.
+
+    Returns
+    -------
+    centre_deg, half_width_deg
+        NaN and 180° for omni cells.
+    """
+    az = _f64(azimuth_deg)
+    bw = _f64(beamwidth_deg)
+    omni = is_omni(az, bw)
+    cap = edge_offset_deg(np.where(omni, 0.0, bw), edge_db)
+    right = np.minimum(np.nan_to_num(_f64(bisector_cw_deg), nan=180.0), cap)
+    left = np.minimum(np.nan_to_num(_f64(bisector_ccw_deg), nan=180.0), cap)
+    centre = np.where(omni, np.nan, np.mod(az + (right - left) / 2.0, 360.0))
+    half = np.where(omni, 180.0, (right + left) / 2.0)
+    return np.asarray(centre, dtype=np.float64), np.asarray(half, dtype=np.float64)
+
+
+def cell_service_sectors(cells: CellArrays, *, edge_db: float) -> tuple[FloatArray, FloatArray]:
+    """The cells' service sectors (centre, half-width), from their bisectors (lone sectors when None)."""
+    lone = np.full(len(cells), 180.0)
+    cw = lone if cells.bisector_cw_deg is None else cells.bisector_cw_deg
+    ccw = lone if cells.bisector_ccw_deg is None else cells.bisector_ccw_deg
+    return service_sectors(cells.azimuth_deg, cells.beamwidth_deg, cw, ccw, edge_db=edge_db)
 
 
 def in_sector(

@@ -43,6 +43,12 @@ class CellArrays:
     ``azimuth_deg`` is NaN for an omni cell. ``environment`` is the clutter class
     (urban/suburban/rural) of the site's location. ``ground_m`` is the terrain height
     at the site (NaN when unknown; only the terrain model reads it).
+
+    ``bisector_cw_deg`` and ``bisector_ccw_deg`` are the angles from each sector's
+    azimuth to the bisectors with its neighbouring sectors of the same site and layer,
+    clockwise and counter-clockwise (180° for a lone sector, NaN for omni cells;
+    :func:`coverage_gis.models.antenna.sector_bisectors`); the adapter that knows the
+    sites fills them in. When they are None every sector cell is taken as a lone one.
     """
 
     x_m: FloatArray
@@ -56,6 +62,8 @@ class CellArrays:
     height_m: FloatArray
     environment: StrArray
     ground_m: FloatArray | None = None
+    bisector_cw_deg: FloatArray | None = None
+    bisector_ccw_deg: FloatArray | None = None
 
     def __len__(self) -> int:
         return int(self.x_m.shape[0])
@@ -95,7 +103,10 @@ class CandidatePairs:
     ``served`` marks the pairs where the cell serves the receiver. ``terrain_blocked``
     marks pairs that would be served on flat ground but are not because terrain blocks
     the path (only the terrain model sets it); it lets the gap analysis name
-    ``terrain_shadow`` as the cause.
+    ``terrain_shadow`` as the cause. ``formula`` (a code into
+    :data:`coverage_gis.models.validity.FORMULAS`, -1 = not recorded) and ``outside``
+    (a bit mask of the parameters outside that formula's validity range) say what
+    decided each pair (:class:`~coverage_gis.models.validity.ValidityReport`).
     """
 
     receiver: IntArray
@@ -104,10 +115,16 @@ class CandidatePairs:
     signal_dbm: FloatArray
     served: BoolArray
     terrain_blocked: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    formula: NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    outside: NDArray[np.uint8] = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
 
     def __post_init__(self) -> None:
         if self.terrain_blocked.shape != self.served.shape:
             object.__setattr__(self, "terrain_blocked", np.zeros(self.served.shape, dtype=bool))
+        if self.formula.shape != self.served.shape:
+            object.__setattr__(self, "formula", np.full(self.served.shape, -1, dtype=np.int8))
+        if self.outside.shape != self.served.shape:
+            object.__setattr__(self, "outside", np.zeros(self.served.shape, dtype=np.uint8))
 
     def __len__(self) -> int:
         return int(self.receiver.shape[0])

@@ -36,12 +36,36 @@ from coverage_gis.models.base import (
     FloatArray,
     IntArray,
     ReceiverArrays,
+    StrArray,
     map_pairs_within_reach,
 )
 from coverage_gis.models.settings import ModelSettings, environment_index
+from coverage_gis.models.validity import (
+    OUTSIDE_DISTANCE,
+    RANGES,
+    FlagArray,
+    FormulaArray,
+    formula_code,
+    outside_flags,
+)
 
 #: Bisection steps of the reach inversion: 100 km / 2**50 ≈ 1e-10 m.
 _BISECTION_STEPS = 50
+#: GSM's timing advance runs from 0 to 63 bit periods of 48/13 µs, each 553.5 m of
+#: round trip (3GPP TS 45.010 §5.5): a 2G cell serves no handset beyond 63 × 553.5 m.
+GSM_TIMING_ADVANCE_LIMIT_M = 63 * 553.5
+
+
+def range_cap_m(settings: ModelSettings, tech: StrArray) -> FloatArray:
+    """The hard limit of each cell's service distance, metres.
+
+    ``pathloss.max_range_m`` for every cell, and the GSM timing-advance limit
+    (:data:`GSM_TIMING_ADVANCE_LIMIT_M`, ≈ 34.9 km) for 2G cells.
+    """
+    cap = np.full(np.asarray(tech).shape, float(settings.pathloss.max_range_m))
+    return np.asarray(
+        np.where(np.asarray(tech) == "2G", np.minimum(cap, GSM_TIMING_ADVANCE_LIMIT_M), cap), dtype=np.float64
+    )
 
 
 class LinkBudget:
@@ -85,8 +109,47 @@ class LinkBudget:
                 self.receiver_height_m,
                 environment=cells.environment,
                 metropolitan_db=settings.pathloss.cost231_metropolitan_db,
+                rural_correction=settings.pathloss.cost231_rural_correction,
             )
             self._hata = (intercept, slope, propagation.free_space_db(1.0, cells.band_mhz))
+        self._validity: tuple[FormulaArray, FlagArray, FloatArray, FloatArray] | None = None
+
+    def validity(self, cell_index: IntArray, distance_m: FloatArray) -> tuple[FormulaArray, FlagArray]:
+        """The formula deciding each pair and the mask of its parameters outside that formula's range.
+
+        See :mod:`coverage_gis.models.validity`: Okumura–Hata below 1500 MHz and
+        COST-231 Hata from 1500 MHz under ``cost231``; 38.901 RMa for rural cells and
+        UMa for the others under ``38901``.
+        """
+        if self._validity is None:
+            cells = self.cells
+            n = len(cells)
+            code = np.empty(n, dtype=np.int8)
+            flags = np.zeros(n, dtype=np.uint8)
+            lo = np.empty(n)
+            hi = np.empty(n)
+            if self._hata is not None:
+                groups = {
+                    "okumura_hata": cells.band_mhz < 1500.0,
+                    "cost231_hata": cells.band_mhz >= 1500.0,
+                }
+            else:
+                groups = {"38901_rma": self.rural, "38901_uma": ~self.rural}
+            for name, mask in groups.items():
+                code[mask] = formula_code(name)
+                flags[mask] = outside_flags(
+                    name,
+                    cells.band_mhz[mask],
+                    cells.height_m[mask],
+                    self.receiver_height_m,
+                    RANGES[name][3][0],
+                )
+                lo[mask], hi[mask] = RANGES[name][3]
+            self._validity = (code, flags, lo, hi)
+        code, flags, lo, hi = self._validity
+        d = np.asarray(distance_m, dtype=np.float64)
+        far = (d < lo[cell_index]) | (d > hi[cell_index])
+        return code[cell_index], flags[cell_index] | np.where(far, OUTSIDE_DISTANCE, 0).astype(np.uint8)
 
     def path_loss_db(
         self, cell_index: IntArray, distance_m: FloatArray, *, lower_envelope: bool = False
@@ -189,8 +252,9 @@ class LinkBudget:
         """Per-cell reach: the largest distance at which the cell can reach its threshold.
 
         Assumes the antenna's full gain toward the receiver (0 dB relative), so it
-        bounds every direction and tilt. Capped at ``pathloss.max_range_m``; 0 where
-        even a receiver next to the mast is below threshold.
+        bounds every direction and tilt. Capped by :func:`range_cap_m`
+        (``pathloss.max_range_m``, and GSM's timing-advance limit for 2G); 0 where even a
+        receiver next to the mast is below threshold.
         """
         cells = self.cells
         if len(cells) == 0:
@@ -204,6 +268,7 @@ class LinkBudget:
                 cells.height_m,
                 budget_db,
                 environment_index(cells.environment).astype(np.float64),
+                range_cap_m(self.settings, cells.tech),
             ]
         )
         first, inverse = distinct_rows(key)
@@ -214,9 +279,9 @@ class LinkBudget:
         )
         budget = budget_db[first]
         index = np.arange(first.size, dtype=np.int64)
-        cap = self.settings.pathloss.max_range_m
+        cap = range_cap_m(self.settings, cells.tech[first])
         lo = np.zeros(first.size)
-        hi = np.full(first.size, cap)
+        hi = cap.copy()
         for _ in range(_BISECTION_STEPS):
             mid = 0.5 * (lo + hi)
             ok = configs.path_loss_db(index, mid, lower_envelope=True) <= budget
@@ -284,7 +349,8 @@ class PathlossModel:
             dx, dy = pair_offsets_m(receivers, cells, recv, cell)
             signal = budget.signal_dbm(cell, dx, dy, dist)
             served = signal >= budget.threshold_dbm[cell]
-            pairs = CandidatePairs(recv, cell, dist, signal, served)
+            formula, outside = budget.validity(cell, dist)
+            pairs = CandidatePairs(recv, cell, dist, signal, served, formula=formula, outside=outside)
             return pairs if keep_unserved else select_pairs(pairs, served)
 
         return pairs_within_reach(receivers, cells, budget.reach_m(), evaluate, workers=self.workers)
@@ -299,6 +365,8 @@ def select_pairs(pairs: CandidatePairs, mask: BoolArray | IntArray) -> Candidate
         pairs.signal_dbm[mask],
         pairs.served[mask],
         pairs.terrain_blocked[mask],
+        pairs.formula[mask],
+        pairs.outside[mask],
     )
 
 
@@ -331,4 +399,6 @@ def concat_pairs(parts: list[CandidatePairs]) -> CandidatePairs:
         np.concatenate([p.signal_dbm for p in parts]),
         np.concatenate([p.served for p in parts]),
         np.concatenate([p.terrain_blocked for p in parts]),
+        np.concatenate([p.formula for p in parts]),
+        np.concatenate([p.outside for p in parts]),
     )

@@ -5,7 +5,8 @@ function takes numpy-broadcastable arrays and returns dB. Distances are metres,
 frequencies MHz, heights metres above ground.
 
 * Free space (Friis).
-* COST-231 Hata with Hata's suburban and open-area (rural) corrections. COST-231 is
+* COST-231 Hata with Hata's suburban and open-area corrections (the rural clutter
+  class takes either: ``rural_correction``). COST-231 is
   specified for 1500–2000 MHz, base station 30–200 m, mobile 1–10 m, 1–20 km. Outside
   it we extend as planning tools commonly do: below 1500 MHz the original
   Okumura–Hata constants (valid 150–1500 MHz, so 900 MHz GSM is in range), above
@@ -69,6 +70,7 @@ def cost231_hata_terms(
     *,
     environment: str | StrArray,
     metropolitan_db: float = 0.0,
+    rural_correction: str = "open_area",
 ) -> tuple[FloatArray, FloatArray]:
     """Hata loss as ``intercept + slope · log10(d / 1 km)``: the two terms, dB.
 
@@ -85,6 +87,9 @@ def cost231_hata_terms(
         ``urban``, ``suburban`` or ``rural`` (scalar or per element).
     metropolitan_db
         COST-231 ``C_m``, added in the urban class from 1500 MHz up.
+    rural_correction
+        The correction of the ``rural`` class: Hata's ``open_area`` one (open farmland)
+        or his ``suburban`` one (villages among trees and hills).
 
     Returns
     -------
@@ -103,6 +108,8 @@ def cost231_hata_terms(
     urban = np.where(cost231, 46.3 + 33.9 * lf, 69.55 + 26.16 * lf) - 13.82 * lhb - a_hr
     suburban_corr = -2.0 * np.log10(f / 28.0) ** 2 - 5.4
     rural_corr = -4.78 * lf**2 + 18.33 * lf - 40.94
+    if rural_correction == "suburban":
+        rural_corr = suburban_corr
     intercept = np.where(
         env == 0,
         urban + np.where(cost231, metropolitan_db, 0.0),
@@ -120,6 +127,7 @@ def cost231_hata_db(
     *,
     environment: str | StrArray,
     metropolitan_db: float = 0.0,
+    rural_correction: str = "open_area",
 ) -> FloatArray:
     """COST-231 Hata path loss (Okumura–Hata below 1500 MHz), dB.
 
@@ -132,6 +140,7 @@ def cost231_hata_db(
         mobile_height_m,
         environment=environment,
         metropolitan_db=metropolitan_db,
+        rural_correction=rural_correction,
     )
     d = np.maximum(_f64(distance_m), MIN_DISTANCE_M)
     hata = intercept + slope * np.log10(d / 1000.0)

@@ -1,24 +1,45 @@
 """The nominal-radius coverage model (``radius``), the toolkit's default.
 
 This module owns the rule provincial plans use to count a village as covered: a cell
-serves a receiver when the receiver lies within the cell's nominal radius for its
-technology and clutter class (``radius_m`` in the settings) and, for a sector cell,
-within its beam: ``|bearing - azimuth| ≤ beamwidth / 2`` after wrapping (bearings 0° =
-north, clockwise). Both edges are inclusive: a receiver exactly on the circle or on the
-beam edge is served; one at the site itself (distance 0) is served by every cell there.
+serves a receiver when the receiver lies within the cell's nominal radius and inside
+its service sector.
+
+* The radius comes from ``radius_m`` in the settings, per technology × band × clutter
+  class (the row of the listed band nearest to the cell's ``band_mhz``); each value is
+  the boresight reach of a reference cell under the link budget
+  (:mod:`coverage_gis.models.reference`), capped like every reach
+  (:func:`~coverage_gis.models.pathloss.range_cap_m`).
+* The service sector of a sector cell reaches the bisectors with its neighbouring
+  sectors of the same site and layer (``±60°`` for three sectors), or the angle where
+  its pattern is ``antenna.sector_edge_db`` down on a side without a near neighbour
+  (:func:`~coverage_gis.models.antenna.service_sectors`); omni cells serve all around.
+
+Both edges are inclusive: a receiver exactly on the circle or on the sector edge is
+served; one at the site itself (distance 0) is served by every cell there.
 
 The candidate pairs are all pairs within the radius, in or out of the sector; the
 search is exact (a k-d tree per distinct radius, then ``hypot(dx, dy) <= radius``), not
-a polygon approximation of the circle. The signal estimate is the flat-ground link
-budget of :mod:`coverage_gis.models.pathloss`, computed for served pairs only (NaN for
-the others) so coverage rasters show a plausible level; it never changes the served
-flag.
+a polygon approximation of the circle.
+
+The level of a served pair is the level the radius rule implies, never below the
+threshold that served it: the technology's threshold at the radius on the worst
+bearing of the sector, raised by the path loss saved by being nearer
+(``PL(R) - PL(d)``, the link budget's formula as a non-decreasing lower envelope) and
+by the horizontal pattern gained by being nearer boresight
+(``A_H(φ) - A_H(φ_edge)``). It does not depend on EIRP, which the radius rule ignores;
+unserved pairs have no level (NaN).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from coverage_gis.models.antenna import (
+    SectorVectors,
+    angle_offset_deg,
+    cell_service_sectors,
+    horizontal_gain_db,
+)
 from coverage_gis.models.base import (
     CandidatePairs,
     CellArrays,
@@ -26,17 +47,19 @@ from coverage_gis.models.base import (
     IntArray,
     ReceiverArrays,
 )
-from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m, pairs_within_reach
+from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m, pairs_within_reach, range_cap_m
 from coverage_gis.models.settings import ModelSettings
+from coverage_gis.models.validity import OUTSIDE_FREQUENCY, formula_code
 
 
 class RadiusModel:
-    """Served within the nominal radius of the cell's tech × environment, in its sector.
+    """Served within the nominal radius of the cell's tech × band × clutter, in its service sector.
 
     Parameters
     ----------
     settings
-        Model settings; reads ``radius_m`` (and the link budget for the signal).
+        Model settings; reads ``radius_m``, ``threshold_dbm``, ``antenna`` (pattern and
+        ``sector_edge_db``) and the link budget's formula (for the level).
     workers
         Threads for the candidate search; None = all CPUs.
     """
@@ -49,34 +72,81 @@ class RadiusModel:
 
     def max_range_m(self, cells: CellArrays) -> FloatArray:
         """Per-cell nominal radius, metres (exact: nothing is served beyond it)."""
-        return self.settings.radius_for_cells(cells.tech, cells.environment)
+        radius = self.settings.radius_for_cells(cells.tech, cells.band_mhz, cells.environment)
+        return np.asarray(np.minimum(radius, range_cap_m(self.settings, cells.tech)), dtype=np.float64)
 
     def candidate_pairs(
         self, receivers: ReceiverArrays, cells: CellArrays, *, keep_unserved: bool = True
     ) -> CandidatePairs:
-        """Every pair within the radius; served when also inside the sector.
+        """Every pair within the radius; served when also inside the service sector.
 
         Parameters
         ----------
         receivers, cells
             Inputs in one metric CRS.
         keep_unserved
-            False drops the in-radius pairs outside the sector (about two thirds of
-            the pairs of three-sector sites), for callers that only need coverage.
+            False drops the in-radius pairs outside the service sector, for callers
+            that only need coverage.
         """
         if len(receivers) == 0 or len(cells) == 0:
             return CandidatePairs.empty()
+        ant = self.settings.antenna
         budget = LinkBudget(cells, settings=self.settings, receiver_height_m=receivers.height_m)
+        radius = self.max_range_m(cells)
+        centre, half = cell_service_sectors(cells, edge_db=ant.sector_edge_db)
+        service = SectorVectors.from_cells(centre, 2.0 * half)
+        # The level at the radius on the sector's worst bearing is the threshold.
+        worst_offset = np.maximum(
+            np.abs(angle_offset_deg(centre + half, cells.azimuth_deg)),
+            np.abs(angle_offset_deg(centre - half, cells.azimuth_deg)),
+        )
+        edge_gain = np.where(
+            budget.sectors.omni,
+            0.0,
+            horizontal_gain_db(
+                np.nan_to_num(worst_offset), cells.beamwidth_deg, max_attenuation_db=ant.max_attenuation_db
+            ),
+        )
+        every = np.arange(len(cells), dtype=np.int64)
+        edge_level = (
+            budget.threshold_dbm + budget.path_loss_db(every, radius, lower_envelope=True) - edge_gain
+        )
+        table_code = np.int8(formula_code("radius_table"))
+        band_flag = np.where(
+            self.settings.radius_band_outside(cells.tech, cells.band_mhz), OUTSIDE_FREQUENCY, 0
+        ).astype(np.uint8)
+
+        def level(cell: IntArray, dx: FloatArray, dy: FloatArray, dist: FloatArray) -> FloatArray:
+            gain = np.where(
+                budget.sectors.omni[cell],
+                0.0,
+                horizontal_gain_db(
+                    budget.sectors.offset_deg(dx, dy, cell),
+                    cells.beamwidth_deg[cell],
+                    max_attenuation_db=ant.max_attenuation_db,
+                ),
+            )
+            loss = budget.path_loss_db(cell, dist, lower_envelope=True)
+            return np.asarray(edge_level[cell] - loss + gain, dtype=np.float64)
 
         def evaluate(recv: IntArray, cell: IntArray, dist: FloatArray) -> CandidatePairs:
             dx, dy = pair_offsets_m(receivers, cells, recv, cell)
-            served = budget.sectors.contains(dx, dy, dist, cell)
+            served = service.contains(dx, dy, dist, cell)
             idx = np.flatnonzero(served)
-            signal_served = budget.signal_dbm(cell[idx], dx[idx], dy[idx], dist[idx])
+            signal_served = level(cell[idx], dx[idx], dy[idx], dist[idx])
+            formula = np.full(dist.shape, table_code, dtype=np.int8)
             if not keep_unserved:
-                return CandidatePairs(recv[idx], cell[idx], dist[idx], signal_served, served[idx])
+                return CandidatePairs(
+                    recv[idx],
+                    cell[idx],
+                    dist[idx],
+                    signal_served,
+                    served[idx],
+                    formula=formula[idx],
+                    outside=band_flag[cell[idx]],
+                )
             signal = np.full(dist.shape, np.nan)
             signal[idx] = signal_served
-            return CandidatePairs(recv, cell, dist, signal, served)
+            return CandidatePairs(recv, cell, dist, signal, served, formula=formula, outside=band_flag[cell])
 
-        return pairs_within_reach(receivers, cells, self.max_range_m(cells), evaluate, workers=self.workers)
+        return pairs_within_reach(receivers, cells, radius, evaluate, workers=self.workers)

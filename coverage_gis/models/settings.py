@@ -1,17 +1,19 @@
 """Coverage-model settings: the typed, validated form of ``layers/coverage_models.yaml``.
 
-This module owns the schema of the model settings (radii per technology and clutter
-class, link-budget parameters, thresholds, antenna pattern, terrain sampling and
-method, ITM parameters) and their strict parsing: an unknown key, a missing key, a
+This module owns the schema of the model settings (radii per technology, band and
+clutter class, link-budget parameters, thresholds, antenna pattern, terrain sampling
+and method, ITM parameters) and their strict parsing: an unknown key, a missing key, a
 wrong type or an out-of-range value raises
 :class:`~coverage_gis.errors.LayerValidationError` naming the file and the dotted key,
 so a typo in a workspace's settings never silently falls back to a default.
 It also offers the vectorised look-ups (radius, threshold, reference-signal offset per
-cell) that the models share.
+cell) that the models share. A cell's radius comes from the row of its technology's
+table whose band is nearest to the cell's ``band_mhz`` (a tie goes to the lower band).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +32,7 @@ from coverage_gis._documents import (
     read_yaml,
 )
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.models.base import FloatArray, IntArray, StrArray
+from coverage_gis.models.base import BoolArray, FloatArray, IntArray, StrArray
 from coverage_gis.vocabulary import ENVIRONMENTS, TECHS
 
 #: The coverage models the toolkit ships, in the order the CLI lists them.
@@ -39,6 +41,11 @@ MODEL_NAMES: tuple[str, ...] = ("radius", "pathloss", "terrain")
 PATHLOSS_FORMULAS: tuple[str, ...] = ("cost231", "38901")
 #: Line-of-sight assumption for the 3GPP 38.901 formulas.
 LOS_CONDITIONS: tuple[str, ...] = ("los", "nlos")
+#: Hata area corrections the ``rural`` clutter class may use (COST-231 formula).
+RURAL_CORRECTIONS: tuple[str, ...] = ("suburban", "open_area")
+#: A cell whose band is further than this fraction from every band of its technology's
+#: radius table is counted outside the table's validity (it still takes the nearest row).
+RADIUS_BAND_TOLERANCE = 0.10
 #: Terrain-loss methods of the terrain model (see :mod:`coverage_gis.terrain`).
 TERRAIN_METHODS: tuple[str, ...] = ("delta_bullington", "itm")
 #: ITM radio climates, in the model's numbering 1..7.
@@ -69,6 +76,36 @@ class EnvironmentRadii:
 
 
 @dataclass(frozen=True)
+class BandRadii:
+    """The radius table of one technology: a row of clutter-class radii per band.
+
+    Attributes
+    ----------
+    bands_mhz
+        The listed bands, ascending.
+    radii
+        One :class:`EnvironmentRadii` per band, in the same order.
+    """
+
+    bands_mhz: tuple[float, ...]
+    radii: tuple[EnvironmentRadii, ...]
+
+    def for_band(self, band_mhz: float) -> EnvironmentRadii:
+        """The row of the listed band nearest to ``band_mhz`` (a tie goes to the lower band)."""
+        return self.radii[int(self.nearest_index(np.array([band_mhz], dtype=np.float64))[0])]
+
+    def nearest_index(self, band_mhz: FloatArray) -> IntArray:
+        """Index of the nearest listed band of each value (ties to the lower band)."""
+        bands = np.asarray(self.bands_mhz, dtype=np.float64)
+        # argmin returns the first minimum: with ascending bands a tie picks the lower.
+        return np.asarray(np.argmin(np.abs(band_mhz[:, None] - bands[None, :]), axis=1), dtype=np.int64)
+
+    def table_m(self) -> FloatArray:
+        """``(bands, clutter classes)`` radii, metres, clutter classes in :data:`ENVIRONMENTS` order."""
+        return np.array([[r.for_environment(e) for e in ENVIRONMENTS] for r in self.radii], dtype=np.float64)
+
+
+@dataclass(frozen=True)
 class PathlossSettings:
     """Link-budget parameters of the path-loss and terrain models.
 
@@ -82,6 +119,9 @@ class PathlossSettings:
     cost231_metropolitan_db
         COST-231's ``C_m`` added in the urban class (0 dB for medium cities, 3 dB
         for metropolitan centres).
+    cost231_rural_correction
+        Hata's area correction for the ``rural`` clutter class: ``suburban`` (villages
+        among trees and hills, the default) or ``open_area`` (open farmland, sea coast).
     rma_building_height_m, rma_street_width_m
         The 38.901 RMa average building height ``h`` and street width ``W``.
     margin_db
@@ -100,6 +140,7 @@ class PathlossSettings:
     formula: str
     los_condition: str
     cost231_metropolitan_db: float
+    cost231_rural_correction: str
     rma_building_height_m: float
     rma_street_width_m: float
     margin_db: float
@@ -122,12 +163,18 @@ class AntennaSettings:
         ``θ_3dB`` of the vertical pattern.
     vertical_side_lobe_db
         ``SLA_v``: cap of the vertical attenuation.
+    sector_edge_db
+        The radius model's sector service area ends, on a side without a neighbouring
+        sector of the same site and layer (or before the bisector with a far one), where
+        the horizontal pattern has fallen by this much: ``φ_3dB · sqrt(edge / 12)`` off
+        boresight (12 dB: one beamwidth). See :func:`~coverage_gis.models.antenna.service_sectors`.
     """
 
     max_attenuation_db: float
     vertical_pattern: bool
     vertical_beamwidth_deg: float
     vertical_side_lobe_db: float
+    sector_edge_db: float = 12.0
 
 
 @dataclass(frozen=True)
@@ -193,7 +240,8 @@ class ModelSettings:
     receiver_height_m
         Receiver antenna height above ground assumed by ``max_range_m``.
     radius_m
-        Per technology, the radius of the ``radius`` model in each clutter class.
+        Per technology, the radius table of the ``radius`` model (a row of clutter-class
+        radii per band).
     threshold_dbm
         Per technology, the minimum received level (RxLev, RSCP, RSRP, SS-RSRP)
         at which a cell serves a receiver.
@@ -205,15 +253,17 @@ class ModelSettings:
 
     default_model: str
     receiver_height_m: float
-    radius_m: Mapping[str, EnvironmentRadii]
+    radius_m: Mapping[str, BandRadii]
     threshold_dbm: Mapping[str, float]
     pathloss: PathlossSettings
     antenna: AntennaSettings
     terrain: TerrainSettings
     source: str = "<settings>"
 
-    def radius_for_cells(self, tech: StrArray, environment: StrArray) -> FloatArray:
+    def radius_for_cells(self, tech: StrArray, band_mhz: FloatArray, environment: StrArray) -> FloatArray:
         """Radius of the ``radius`` model for each cell, metres.
+
+        The row is the listed band of the cell's technology nearest to its ``band_mhz``.
 
         Raises
         ------
@@ -222,11 +272,27 @@ class ModelSettings:
         """
         tech_index = _category_index(tech, TECHS, field="tech")
         env_index = _category_index(environment, ENVIRONMENTS, field="environment")
-        table = np.array(
-            [[self.radius_m[t].for_environment(e) for e in ENVIRONMENTS] for t in TECHS],
-            dtype=np.float64,
-        )
-        return table[tech_index, env_index]
+        band = np.asarray(band_mhz, dtype=np.float64)
+        out = np.empty(tech_index.shape, dtype=np.float64)
+        for i, name in enumerate(TECHS):
+            mine = np.flatnonzero(tech_index == i)
+            if mine.size:
+                table = self.radius_m[name]
+                out[mine] = table.table_m()[table.nearest_index(band[mine]), env_index[mine]]
+        return out
+
+    def radius_band_outside(self, tech: StrArray, band_mhz: FloatArray) -> BoolArray:
+        """Cells whose band lies beyond :data:`RADIUS_BAND_TOLERANCE` of every listed band of their tech."""
+        tech_index = _category_index(tech, TECHS, field="tech")
+        band = np.asarray(band_mhz, dtype=np.float64)
+        out = np.zeros(tech_index.shape, dtype=bool)
+        for i, name in enumerate(TECHS):
+            mine = np.flatnonzero(tech_index == i)
+            if mine.size:
+                bands = np.asarray(self.radius_m[name].bands_mhz, dtype=np.float64)
+                gap = np.min(np.abs(band[mine, None] - bands[None, :]) / bands[None, :], axis=1)
+                out[mine] = ~(gap <= RADIUS_BAND_TOLERANCE)
+        return out
 
     def threshold_for_cells(self, tech: StrArray) -> FloatArray:
         """Serving threshold of each cell's technology, dBm."""
@@ -280,11 +346,36 @@ def _formula_name(value: object) -> object:
     return value
 
 
+def _band_key(value: str) -> str:
+    try:
+        band = float(value)
+    except ValueError:
+        raise ValueError(f"a band must be a frequency in MHz, got {value!r}") from None
+    if not (math.isfinite(band) and band > 0):
+        raise ValueError(f"a band must be a positive frequency in MHz, got {value!r}")
+    return value
+
+
+def _bands_listed(value: dict[str, Any]) -> dict[str, Any]:
+    if not value:
+        raise ValueError("list at least one band (MHz) with its radii")
+    return value
+
+
 def _keyed(name: str, keys: tuple[str, ...], value: Any) -> type[BaseModel]:
     """A document section with exactly ``keys`` (technologies, clutter classes), each a ``value``."""
     fields: dict[str, Any] = {f"key_{i}": (value, Field(alias=key)) for i, key in enumerate(keys)}
     return create_model(name, __config__=DOCUMENT_CONFIG, **fields)
 
+
+#: One technology's radius table: band (MHz, as written) → clutter-class radii. Built with
+#: ``__class_getitem__`` because the value type is made at run time from the vocabulary.
+_BAND_TABLE: Any = Annotated[
+    dict.__class_getitem__(
+        (Annotated[str, AfterValidator(_band_key)], _keyed("Radii", ENVIRONMENTS, PositiveNumber))
+    ),
+    AfterValidator(_bands_listed),
+]
 
 _Pathloss = create_model(
     "Pathloss",
@@ -292,6 +383,7 @@ _Pathloss = create_model(
     formula=(Annotated[str, BeforeValidator(_formula_name), _one_of(PATHLOSS_FORMULAS)], ...),
     los_condition=(Annotated[str, _one_of(LOS_CONDITIONS)], ...),
     cost231_metropolitan_db=(NonNegativeNumber, ...),
+    cost231_rural_correction=(Annotated[str, _one_of(RURAL_CORRECTIONS)], ...),
     # 38.901's applicability range; outside it PL1 is not monotone in distance.
     rma_building_height_m=(Annotated[float, Field(ge=5.0, le=50.0, allow_inf_nan=False)], ...),
     rma_street_width_m=(Annotated[float, Field(ge=5.0, le=50.0, allow_inf_nan=False)], ...),
@@ -306,6 +398,7 @@ _Antenna = create_model(
     vertical_pattern=(bool, ...),
     vertical_beamwidth_deg=(PositiveNumber, ...),
     vertical_side_lobe_db=(PositiveNumber, ...),
+    sector_edge_db=(PositiveNumber, ...),
 )
 _Itm = create_model(
     "Itm",
@@ -332,12 +425,23 @@ _SettingsDocument = create_model(
     __config__=DOCUMENT_CONFIG,
     default_model=(Annotated[str, _one_of(MODEL_NAMES)], ...),
     receiver_height_m=(PositiveNumber, ...),
-    radius_m=(_keyed("RadiusByTech", TECHS, _keyed("Radii", ENVIRONMENTS, PositiveNumber)), ...),
+    radius_m=(_keyed("RadiusByTech", TECHS, _BAND_TABLE), ...),
     threshold_dbm=(_keyed("ThresholdByTech", TECHS, Number), ...),
     pathloss=(_Pathloss, ...),
     antenna=(_Antenna, ...),
     terrain=(_Terrain, ...),
 )
+
+
+def _band_radii(rows: Mapping[str, Mapping[str, float]]) -> BandRadii:
+    by_band = sorted((float(band), r) for band, r in rows.items())
+    return BandRadii(
+        bands_mhz=tuple(band for band, _ in by_band),
+        radii=tuple(
+            EnvironmentRadii(urban_m=r["urban"], suburban_m=r["suburban"], rural_m=r["rural"])
+            for _, r in by_band
+        ),
+    )
 
 
 def load_settings_file(path: Path) -> ModelSettings:
@@ -365,19 +469,14 @@ def parse_model_settings(data: object, *, source: str = "<settings>") -> ModelSe
     ------
     LayerValidationError
         Unknown key, missing key, wrong type or out-of-range value; ``field`` holds
-        the dotted key (e.g. ``radius_m.4G.urban``).
+        the dotted key (e.g. ``radius_m.4G.1800.urban``).
     """
     doc = parse_document(_SettingsDocument, data, source=source).model_dump(by_alias=True)
     pathloss, terrain = doc["pathloss"], doc["terrain"]
     return ModelSettings(
         default_model=doc["default_model"],
         receiver_height_m=doc["receiver_height_m"],
-        radius_m=MappingProxyType(
-            {
-                tech: EnvironmentRadii(urban_m=r["urban"], suburban_m=r["suburban"], rural_m=r["rural"])
-                for tech, r in doc["radius_m"].items()
-            }
-        ),
+        radius_m=MappingProxyType({tech: _band_radii(rows) for tech, rows in doc["radius_m"].items()}),
         threshold_dbm=MappingProxyType(dict(doc["threshold_dbm"])),
         pathloss=PathlossSettings(
             **{

@@ -52,9 +52,10 @@ from coverage_gis.models.base import (
     ReceiverArrays,
     pairs_within_reach,
 )
-from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m, select_pairs
+from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m, range_cap_m, select_pairs
 from coverage_gis.models.settings import ModelSettings
-from coverage_gis.terrain.dem import open_dem
+from coverage_gis.models.validity import FlagArray, FormulaArray, formula_code, outside_flags
+from coverage_gis.terrain.dem import Dem, open_dem
 from coverage_gis.terrain.engine import (
     DEFAULT_CACHE_BYTES,
     RadialGrid,
@@ -73,7 +74,9 @@ class TerrainModel:
         Model settings (link budget, thresholds, antenna, ``terrain`` section).
     dem_path
         A GeoTIFF of ground heights in metres (any CRS), one SRTM ``.hgt`` tile, or a
-        folder of ``.hgt`` tiles; read by window, when first needed.
+        folder of ``.hgt`` tiles; read by window, when first needed. Or a DEM object
+        already open (:class:`~coverage_gis.terrain.dem.Dem`, e.g. an
+        :class:`~coverage_gis.terrain.dem.ArrayDem` held in memory).
     metric_crs
         CRS of the coordinates given to the model. None: the DEM's CRS, which must
         then be projected in metres.
@@ -93,16 +96,16 @@ class TerrainModel:
     def __init__(
         self,
         settings: ModelSettings,
-        dem_path: Path,
+        dem_path: Path | Dem,
         metric_crs: str | None,
         *,
         workers: int | None = None,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
         self.settings = settings
-        self.dem_path = Path(dem_path)
+        dem = open_dem(Path(dem_path)) if isinstance(dem_path, (str, Path)) else dem_path
+        self.dem_path = Path(dem_path) if isinstance(dem_path, (str, Path)) else Path(dem.identity)
         self.workers = workers
-        dem = open_dem(self.dem_path)
         dem_crs = pyproj.CRS.from_user_input(dem.crs)
         if metric_crs is None:
             if not dem_crs.is_projected or {a.unit_name for a in dem_crs.axis_info} != {"metre"}:
@@ -184,9 +187,9 @@ class TerrainModel:
             budget.reference_dbm - budget.threshold_dbm + median_gain_bound_db(self.settings.terrain.itm)
         )
         reach = wavelength_m(cells.band_mhz) / (4.0 * math.pi) * np.power(10.0, margin_db / 20.0)
-        # The 1 m floor of the loss above, a hair of slack, and the settings' hard cap.
+        # The 1 m floor of the loss above, a hair of slack, and the hard caps.
         reach = np.maximum(reach, 1.0) * (1.0 + 1e-9)
-        return np.asarray(np.minimum(reach, self.settings.pathloss.max_range_m), dtype=np.float64)
+        return np.asarray(np.minimum(reach, range_cap_m(self.settings, cells.tech)), dtype=np.float64)
 
     def max_range_m(self, cells: CellArrays) -> FloatArray:
         """Per-cell upper bound of the service distance, metres (terrain only shortens it)."""
@@ -244,8 +247,20 @@ class TerrainModel:
             )
         served = signal >= threshold
         blocked = (flat >= threshold) & ~served
-        pairs = CandidatePairs(recv, cell, dist, signal, served, blocked)
+        formula, outside = self._validity(budget, cell, dist)
+        pairs = CandidatePairs(recv, cell, dist, signal, served, blocked, formula, outside)
         return pairs if keep_unserved else select_pairs(pairs, served | blocked)
+
+    def _validity(
+        self, budget: LinkBudget, cell: IntArray, dist: FloatArray
+    ) -> tuple[FormulaArray, FlagArray]:
+        """The formula deciding each pair and its out-of-range mask (ITM's own ranges under ``itm``)."""
+        if self.method != "itm":
+            return budget.validity(cell, dist)
+        flags = outside_flags(
+            "itm", budget.cells.band_mhz[cell], budget.cells.height_m[cell], budget.receiver_height_m, dist
+        )
+        return np.full(dist.shape, formula_code("itm"), dtype=np.int8), flags
 
     # ------------------------------------------------------------------ rasters
 

@@ -31,6 +31,7 @@ from coverage_gis.coverage import coverage_by_village
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.engine import Analysis
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.gaps import fiber_taps
 from coverage_gis.planning.candidates import SECTOR_AZIMUTHS_DEG, Candidates, SiteDesign, build_candidates
 from coverage_gis.planning.fiber_plan import FiberPlan, plan_fiber, road_csr
 from coverage_gis.planning.phasing import kpi_curve, phase, years
@@ -338,18 +339,13 @@ def gap_masks(
 
 
 def _fiber_features(analysis: Analysis, operator: str | None) -> gpd.GeoSeries:
-    parts = []
-    for frame in (analysis.layers.fiber_routes, analysis.layers.fiber_nodes):
-        if not len(frame):
-            continue
-        keep = (frame["status"] == "on_air").to_numpy(dtype=bool)
-        if operator:
-            # Not in place: pandas may hand out a read-only view (copy-on-write).
-            keep = keep & (frame["operator"] == operator).to_numpy(dtype=bool)
-        parts.append(frame[keep].geometry)
-    if not parts:
-        return gpd.GeoSeries([], crs=STORAGE_CRS)
-    return gpd.GeoSeries(pd.concat(parts, ignore_index=True), crs=STORAGE_CRS)
+    """The on-air assets new fiber may splice into, by the gap list's rule (a backbone
+    only at a node): :func:`coverage_gis.gaps.fiber_taps`, of one operator if given."""
+    layers = analysis.layers
+    taps, geoms = fiber_taps(layers.fiber_routes, layers.fiber_nodes, STORAGE_CRS)
+    if operator:
+        geoms = geoms[np.array([t.operator == operator for t in taps], dtype=bool)]
+    return gpd.GeoSeries(geoms, crs=STORAGE_CRS)
 
 
 def _roads(analysis: Analysis) -> RoadGraph | None:

@@ -181,6 +181,16 @@ def _max_revision(conn: sqlite3.Connection) -> int:
     return int(value) if value is not None else 0
 
 
+#: SQLite column types of schema field types (what GDAL writes into a GeoPackage).
+_SQL_TYPES: dict[str, str] = {
+    "str": "TEXT",
+    "int": "INTEGER",
+    "float": "REAL",
+    "bool": "BOOLEAN",
+    "date": "TEXT",
+}
+
+
 class _RowEditor:
     """:class:`~coverage_gis.storage.base.RowEditor` on one open SQLite transaction."""
 
@@ -193,6 +203,25 @@ class _RowEditor:
         if table not in self._columns:
             self._columns[table] = [str(r[1]) for r in self._conn.execute(f'PRAGMA table_info("{table}")')]
         return self._columns[table]
+
+    def _columns_for(self, table: str, names: Iterable[str]) -> None:
+        """Add the schema fields among ``names`` that a table written by an older version lacks.
+
+        A field added to a layer's schema later is missing from files written before;
+        the row editor adds it (nullable, in this transaction) instead of failing. A
+        name that is not a field of the layer's schema still raises: drift must be loud.
+        """
+        known = set(self._table_columns(table))
+        fields = {spec.name: spec for spec in get_schema(table).fields}
+        missing = [n for n in names if n not in known]
+        unknown = [n for n in missing if n not in fields]
+        if unknown:
+            raise KeyError(f"{table} has no columns {unknown}")
+        for name in missing:
+            kind = _SQL_TYPES.get(fields[name].type, "TEXT")
+            self._conn.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {kind}')
+        if missing:
+            self._columns.pop(table, None)
 
     def _geometry_column(self, table: str) -> str | None:
         if table not in self._geometry_columns:
@@ -219,12 +248,8 @@ class _RowEditor:
         if not records:
             return
         rows = [self._stored(layer, r) for r in records]
-        known = set(self._table_columns(layer))
         names = list(rows[0])
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            # Schema drift must be loud.
-            raise KeyError(f"{layer} has no columns {unknown}")
+        self._columns_for(layer, names)
         quoted = ", ".join(f'"{n}"' for n in names)
         marks = ", ".join("?" for _ in names)
         self._conn.executemany(
@@ -244,6 +269,7 @@ class _RowEditor:
             return
         rows = [self._stored(layer, r) for r in records]
         names = [n for n in rows[0] if n != key]
+        self._columns_for(layer, names)
         assignments = ", ".join(f'"{n}" = ?' for n in names)
         self._conn.executemany(
             f'UPDATE "{layer}" SET {assignments} WHERE "{key}" = ?',

@@ -10,6 +10,8 @@ the workspace's metric CRS:
   tiles of a province into a folder (unzipped) and point the terrain model at it.
 * :class:`GeoTiffDem` — any single-band GeoTIFF in any CRS, read with rasterio's
   windowed reads (never the whole file unless the window covers it).
+* :class:`ArrayDem` — heights already in memory on a north-up grid (the demo generator
+  checks its network against its terrain before writing it).
 * :class:`DemWindow` — a block of heights (float32, NaN on voids and nodata) with the
   position of its first post, and :class:`MetricSampler` — the window plus a lattice
   that maps metric coordinates to fractional window rows and columns. The lattice
@@ -25,12 +27,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import pyproj
+from affine import Affine
 from numpy.typing import NDArray
 
 from coverage_gis.errors import WorkspaceError
@@ -200,29 +204,90 @@ class GeoTiffDem:
         import rasterio
         from rasterio.windows import Window
 
-        t = self.transform
-        west, south, east, north = bounds
-        c0 = math.floor((west - t.c) / t.a - 0.5) - 1
-        c1 = math.ceil((east - t.c) / t.a - 0.5) + 1
-        r0 = math.floor((north - t.f) / t.e - 0.5) - 1
-        r1 = math.ceil((south - t.f) / t.e - 0.5) + 1
-        out = np.full((r1 - r0 + 1, c1 - c0 + 1), np.nan, dtype=np.float32)
-        a0, a1 = max(c0, 0), min(c1, self.width - 1)
-        b0, b1 = max(r0, 0), min(r1, self.height - 1)
-        if a0 <= a1 and b0 <= b1:
+        def fetch(col: int, row: int, width: int, height: int) -> Float32Array:
             with rasterio.open(self.path) as src:
-                band = src.read(1, window=Window(a0, b0, a1 - a0 + 1, b1 - b0 + 1), masked=True)
-            out[b0 - r0 : b1 - r0 + 1, a0 - c0 : a1 - c0 + 1] = np.ma.filled(band.astype(np.float32), np.nan)
-        # Posts are pixel centres: the file's first one sits half a pixel in from its corner.
-        return DemWindow(
-            out,
-            x0=t.c + 0.5 * t.a,
-            y0=t.f + 0.5 * t.e,
-            dx=float(t.a),
-            dy=float(-t.e),
-            col_offset=c0,
-            row_offset=r0,
-        )
+                band = src.read(1, window=Window(col, row, width, height), masked=True)
+            return np.asarray(np.ma.filled(band.astype(np.float32), np.nan), dtype=np.float32)
+
+        return _grid_window(self.transform, self.width, self.height, bounds, fetch)
+
+
+class ArrayDem:
+    """Heights held in memory on a north-up grid (a generator's terrain before it is written).
+
+    Parameters
+    ----------
+    heights_m
+        ``(rows, cols)`` heights in metres; NaN (or ``nodata``) where unknown.
+    transform
+        The grid's affine transform (pixel corners, as rasterio writes it; north-up).
+    crs
+        The grid's CRS (WKT or an authority string).
+    identity
+        Names this terrain in profile caches (two arrays with the same identity must
+        hold the same heights).
+    nodata
+        A height value that means "unknown".
+    """
+
+    def __init__(
+        self,
+        heights_m: NDArray[np.floating],
+        transform: Affine,
+        crs: str,
+        *,
+        identity: str,
+        nodata: float | None = None,
+    ) -> None:
+        heights = np.asarray(heights_m, dtype=np.float32)
+        if nodata is not None:
+            heights = np.where(heights == np.float32(nodata), np.float32(np.nan), heights)
+        self.heights_m = heights
+        self.height, self.width = (int(n) for n in heights.shape)
+        self.transform = transform
+        self.crs = crs
+        self.identity = "array:" + identity
+
+    def read(self, bounds: Bounds) -> DemWindow:
+        """Pixels covering ``bounds`` (DEM CRS) plus one of margin, NaN outside the grid."""
+
+        def fetch(col: int, row: int, width: int, height: int) -> Float32Array:
+            return self.heights_m[row : row + height, col : col + width]
+
+        return _grid_window(self.transform, self.width, self.height, bounds, fetch)
+
+
+def _grid_window(
+    t: Affine,
+    width: int,
+    height: int,
+    bounds: Bounds,
+    fetch: Callable[[int, int, int, int], Float32Array],
+) -> DemWindow:
+    """The pixels of a north-up grid covering ``bounds`` plus one of margin (NaN off the grid).
+
+    ``fetch(col, row, width, height)`` returns a block of the grid's heights.
+    """
+    west, south, east, north = bounds
+    c0 = math.floor((west - t.c) / t.a - 0.5) - 1
+    c1 = math.ceil((east - t.c) / t.a - 0.5) + 1
+    r0 = math.floor((north - t.f) / t.e - 0.5) - 1
+    r1 = math.ceil((south - t.f) / t.e - 0.5) + 1
+    out = np.full((r1 - r0 + 1, c1 - c0 + 1), np.nan, dtype=np.float32)
+    a0, a1 = max(c0, 0), min(c1, width - 1)
+    b0, b1 = max(r0, 0), min(r1, height - 1)
+    if a0 <= a1 and b0 <= b1:
+        out[b0 - r0 : b1 - r0 + 1, a0 - c0 : a1 - c0 + 1] = fetch(a0, b0, a1 - a0 + 1, b1 - b0 + 1)
+    # Posts are pixel centres: the grid's first one sits half a pixel in from its corner.
+    return DemWindow(
+        out,
+        x0=t.c + 0.5 * t.a,
+        y0=t.f + 0.5 * t.e,
+        dx=float(t.a),
+        dy=float(-t.e),
+        col_offset=c0,
+        row_offset=r0,
+    )
 
 
 def open_dem(path: Path) -> Dem:

@@ -28,7 +28,9 @@ from scipy.spatial import cKDTree
 from coverage_gis._arrays import distinct_rows
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import get_schema
+from coverage_gis.models.antenna import cell_service_sectors
 from coverage_gis.models.base import CellArrays, CoverageModel, FloatArray, ReceiverArrays, is_broadband
+from coverage_gis.models.radius import RadiusModel
 from coverage_gis.network import CellTable
 from coverage_gis.tiles.mercator import Bounds, tile_bounds_3857
 
@@ -65,10 +67,6 @@ NEAR_SITE_M = 300.0
 #: coarser grid (this many pixels per side) and each value spread over a pixel block.
 COARSE_GRID = 64
 _FAST_MODELS = frozenset({"radius", "pathloss"})
-#: Models whose service area of a cell is convex (a disc, or a circular sector of at
-#: most 180°): the condition under which the adaptive lattice is exact (see
-#: :meth:`CoverageRenderer._adaptive`). Link-budget lobes are not, and get every pixel.
-_CONVEX_MODELS = frozenset({"radius"})
 
 UInt8Array = NDArray[np.uint8]
 
@@ -298,13 +296,14 @@ class CoverageRenderer:
         near = self._distinct(near, keep_operators=best_server)
         spacing_m = REFINE_STRIDE * float(np.hypot(gx[0, 1] - gx[0, 0], gy[0, 1] - gy[0, 0]))
         all_cells = self.cells.arrays.take(near.astype(np.int64))
-        omni = np.isnan(all_cells.azimuth_deg) | (all_cells.beamwidth_deg >= 360.0)
-        convex = omni | (all_cells.beamwidth_deg <= 180.0)
-        # Cells reaching at least twice the lattice diagonal go through the adaptive
-        # lattice; smaller ones cover few pixels and are cheap to evaluate everywhere.
-        large = convex & (self.max_range_m[near] >= 2.0 * np.sqrt(2.0) * spacing_m)
-        if self.model.name not in _CONVEX_MODELS or coarse != size or size % REFINE_STRIDE:
-            large[:] = False
+        large = np.zeros(near.size, dtype=bool)
+        if isinstance(self.model, RadiusModel) and coarse == size and size % REFINE_STRIDE == 0:
+            # Service areas of at most a half disc (a sector up to ±90°) are convex.
+            _, half = cell_service_sectors(all_cells, edge_db=self.model.settings.antenna.sector_edge_db)
+            convex = np.isnan(all_cells.azimuth_deg) | (all_cells.beamwidth_deg >= 360.0) | (half <= 90.0)
+            # Cells reaching at least twice the lattice diagonal go through the adaptive
+            # lattice; smaller ones cover few pixels and are cheap to evaluate everywhere.
+            large = convex & (self.max_range_m[near] >= 2.0 * np.sqrt(2.0) * spacing_m)
         parts: list[tuple[NDArray[np.bool_], FloatArray, NDArray[np.int64]]] = []
         if large.any():
             group = near[large]
@@ -414,14 +413,16 @@ class CoverageRenderer:
         tree = cKDTree(np.column_stack([centre_x.ravel(), centre_y.ravel()]))
         for hits in tree.query_ball_point(sites, r=max(1.5 * diagonal, NEAR_SITE_M)):
             uncertain.ravel()[hits] = True
-        # A sector's two outer corners (arc meets edge) are points that can poke into
-        # a lattice cell without covering any of its corners.
+        # A service sector's two outer corners (arc meets edge) are points that can poke
+        # into a lattice cell without covering any of its corners.
         sector = ~(np.isnan(arrays.azimuth_deg) | (arrays.beamwidth_deg >= 360.0))
         if sector.any():
+            assert isinstance(self.model, RadiusModel)  # the only model on this path
+            centre, half = cell_service_sectors(arrays, edge_db=self.model.settings.antenna.sector_edge_db)
             reach = self.max_range_m[near][sector]
             tips = []
-            for side in (-0.5, 0.5):
-                bearing = np.radians(arrays.azimuth_deg[sector] + side * arrays.beamwidth_deg[sector])
+            for side in (-1.0, 1.0):
+                bearing = np.radians(centre[sector] + side * half[sector])
                 tips.append(
                     np.column_stack(
                         [
@@ -512,6 +513,8 @@ def _radio_key(cells: CellTable) -> FloatArray:
         a.band_mhz,
         a.azimuth_deg,
         a.beamwidth_deg,
+        np.full(len(a), np.nan) if a.bisector_cw_deg is None else a.bisector_cw_deg,
+        np.full(len(a), np.nan) if a.bisector_ccw_deg is None else a.bisector_ccw_deg,
         a.eirp_dbm,
         a.tilt_deg,
         a.height_m,

@@ -11,11 +11,10 @@
  * rendered). The language comes from ?lang=vi|en, else the last choice, else Vietnamese.
  *
  * Overlays drawn from GeoJSON (the proposed fiber of FTTH gaps, the latest plan's sites
- * and fiber, and any layer added later) are one call each:
+ * and fiber, the challenges of /v1/challenges, and any layer added later) are one call each:
  *   addGeoJsonOverlay(name, url)
  * where `name` is an entry of `overlays` in layers/map_style.yaml (its layers and legend
- * come with the style's metadata, "covgis:overlays"). The challenges layer of the
- * speed-test branch is reserved there: addGeoJsonOverlay("challenges", "/v1/…?format=geojson").
+ * come with the style's metadata, "covgis:overlays").
  */
 (function () {
   "use strict";
@@ -114,6 +113,18 @@
       candidate_site: "Vị trí trạm đề xuất",
       ramp_weak: "yếu",
       ramp_strong: "mạnh",
+      challenge_title: "Khiếu nại: đo kiểm trái mô hình",
+      challenge_kind: "Dịch vụ",
+      challenge_model: "Mô hình: có dịch vụ",
+      challenge_measured: "Đo kiểm: có dịch vụ",
+      challenge_tests: "Số phép đo",
+      challenge_served: (pct) => `${pct} có dịch vụ`,
+      challenge_median: "Tải xuống (trung vị)",
+      challenge_signal: "Tín hiệu (trung vị)",
+      challenge_decision: "Quyết định",
+      challenge_open: "chưa xử lý",
+      challenge_accepted: "đã chấp nhận",
+      challenge_rejected: "đã bác bỏ",
     },
     en: {
       title: "Village coverage map",
@@ -210,6 +221,18 @@
       candidate_site: "Candidate site",
       ramp_weak: "weak",
       ramp_strong: "strong",
+      challenge_title: "Challenge: measurements contradict the model",
+      challenge_kind: "Service",
+      challenge_model: "Model: service",
+      challenge_measured: "Measured: service",
+      challenge_tests: "Tests",
+      challenge_served: (pct) => `${pct} with service`,
+      challenge_median: "Median download",
+      challenge_signal: "Median signal",
+      challenge_decision: "Decision",
+      challenge_open: "open",
+      challenge_accepted: "accepted",
+      challenge_rejected: "rejected",
     },
   };
   const KPI_FIELDS = [
@@ -604,6 +627,27 @@
     return `<div class="popup"><h4>${escapeHtml(t("site"))} ${escapeHtml(p.site_id)}${p.name ? " — " + escapeHtml(p.name) : ""}</h4>` +
       `<table>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${v}</td></tr>`).join("")}</table></div>`;
   }
+  function challengePopupHtml(p, nested = false) {
+    // The evidence of a challenge (/v1/challenges): the tests against the model's status.
+    // Nested under its village's popup it leaves out the name and place said above it.
+    const rows = [
+      [t("challenge_kind"), escapeHtml(t(p.kind))],
+      [t("challenge_model"), escapeHtml(yesNo(p.model_value))],
+      [t("challenge_measured"), escapeHtml(yesNo(p.measured_value))],
+      [t("challenge_tests"), escapeHtml(`${fmtInt(p.tests)} (${t("challenge_served", fmtPct(100 * p.served_share))})`)],
+      [t("challenge_median"), `${escapeHtml(fmtNumber(p.median_download_mbps, 1))} Mb/s`],
+    ];
+    if (typeof p.median_signal_dbm === "number") {
+      rows.push([t("challenge_signal"), `${escapeHtml(fmtNumber(p.median_signal_dbm, 0))} dBm`]);
+    }
+    rows.push([t("status"), escapeHtml(t(`challenge_${p.status}`))]);
+    if (p.decided_by) rows.push([t("challenge_decision"), escapeHtml(`${p.decided_by}: ${p.reason || ""}`)]);
+    const where = [p.commune_name, p.district_name].filter(Boolean).join(", ");
+    const head = nested ? `<h5>${escapeHtml(t("challenge_title"))}</h5>`
+      : `<h4>${escapeHtml(p.name)}</h4><div class="muted">${escapeHtml(t("challenge_title"))} · ${escapeHtml(where)}</div>`;
+    return `<div class="popup${nested ? " nested" : ""}" data-challenge="${escapeHtml(p.challenge_id)}">${head}` +
+      `<table>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${v}</td></tr>`).join("")}</table></div>`;
+  }
   function overlayPopupHtml(layerId, p) {
     const meta = overlayMeta(layerId) || {};
     const title = (lang === "vi" ? meta.title_vi : meta.title_en) || layerId;
@@ -829,15 +873,24 @@
     window.__map = map;
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
     map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
-    const interactive = ["villages", "sites", "plan_sites", "gap_routes"];
+    const interactive = ["challenges", "villages", "sites", "plan_sites", "gap_routes"];
     map.on("click", (ev) => {
       const layers = interactive.filter((id) => map.getLayer(id));
       const features = map.queryRenderedFeatures(ev.point, { layers });
       if (!features.length) return;
       const f = features[0];
       const id = f.layer.id;
+      // A challenge rings its village: a click on either shows the village's challenges
+      // (mobile, FTTH), below the village's own popup when the dot itself was hit.
+      const challengesOf = (villageId, nested) => {
+        const seen = new Set();
+        return features.filter((g) => g.layer.id === "challenges" && g.properties.village_id === villageId)
+          .filter((g) => !seen.has(g.properties.challenge_id) && seen.add(g.properties.challenge_id))
+          .map((g, i) => challengePopupHtml(g.properties, nested || i > 0)).join("");
+      };
       const html = id === "sites" ? sitePopupHtml(f.properties)
-        : id === "villages" ? villagePopupHtml(f.properties) : overlayPopupHtml(id, f.properties);
+        : id === "villages" ? villagePopupHtml(f.properties) + challengesOf(f.properties.village_id, true)
+          : id === "challenges" ? challengesOf(f.properties.village_id, false) : overlayPopupHtml(id, f.properties);
       showPopup(ev.lngLat, html);
     });
     for (const id of interactive) {
@@ -911,7 +964,10 @@
       document.getElementById("status-line").textContent = String(err.message || err);
     }
     await gapsReady;
-    if (!mapError) await loadLatestPlan();
+    if (!mapError) {
+      await loadLatestPlan();
+      addGeoJsonOverlay("challenges", "/v1/challenges?format=geojson");
+    }
     window.__mapError = mapError ? String(mapError.message || mapError) : null;
     window.__mapReady = true;
   }
