@@ -20,8 +20,7 @@ import pandas as pd
 from coverage_gis._files import atomic_path
 from coverage_gis.messages import PLAN_SHEET_TITLES, PLAN_TABLE_LABELS
 from coverage_gis.planning.plan import Plan
-from coverage_gis.reports import Sheet, tabular, write_xlsx
-from coverage_gis.spreadsheet import csv_safe_frame
+from coverage_gis.reports import Sheet, csv_bytes, write_xlsx
 
 #: The tables of a plan by name: the proposed sites, the new cable (chosen stretches,
 #: lines), one connection per village, the gap villages, the actions in build order and
@@ -85,9 +84,9 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """A table as UTF-8 CSV (with BOM, so spreadsheet programs keep the diacritics); the
     geometry becomes ``lon``/``lat`` of a point on it (the point itself for points).
     Text that a spreadsheet could take for a formula gets a leading ``'``."""
-    out = csv_safe_frame(tabular(frame))
+    body = csv_bytes(frame)  # the one CSV writer for spreadsheets (coverage_gis.reports)
     with atomic_path(path) as tmp:
-        out.to_csv(tmp, index=False, encoding="utf-8-sig")
+        tmp.write_bytes(body)
     return path
 
 
