@@ -29,6 +29,7 @@ from coverage_gis import __version__
 from coverage_gis.admin import LEVELS
 from coverage_gis.display import Lang, MoneyUnit, display_plan_value, format_number
 from coverage_gis.errors import NotFound
+from coverage_gis.gaps import GAP_COLUMNS
 from coverage_gis.kpi import KPI_LABELS
 from coverage_gis.layers import INPUT_LAYERS
 from coverage_gis.messages import code_label, labels, text, translated_gaps
@@ -37,31 +38,15 @@ from coverage_gis.reports import Sheet, write_xlsx, xlsx_bytes
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
 
-#: Gap columns a report shows, in order (those the gap list has).
+#: Gap columns a report shows, in order (those the gap list has): the gap list's own
+#: (:data:`coverage_gis.gaps.GAP_COLUMNS`) but its kind, the province and the admin codes
+#: (one province per report; the names say where), then the gap's position.
 GAP_REPORT_COLUMNS: tuple[str, ...] = (
-    "rank",
-    "name",
-    "id",
-    "commune_name",
-    "district_name",
-    "population",
-    "households",
-    "reason",
-    "reasons",
-    "detail",
-    "recommendation",
-    "power_need",
-    "candidate_id",
-    "candidate_villages",
-    "candidate_lon",
-    "candidate_lat",
-    "distance_m",
-    "road_length_m",
-    "tap_id",
-    "tap_operator",
-    "olt_id",
-    "within_pon_reach",
-    "cost_vnd",
+    *(
+        c
+        for c in GAP_COLUMNS
+        if c not in ("kind", "province_name", "commune_code", "district_code", "province_code")
+    ),
     "lon",
     "lat",
 )
