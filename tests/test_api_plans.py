@@ -140,7 +140,7 @@ def test_plan_runs_to_done_and_serves_every_table(
     assert {"lon", "lat"} <= set(table.items[0])
     actions = client.get(f"/v1/plans/{plan_id}/actions").json()
     assert [a["action"] for a in actions["items"]] == ["site", "fiber"]
-    assert [a["year"] for a in actions["items"]] == [1, 2]  # 200 M, then 200 M + 524 M > 500 M
+    assert [a["year"] for a in actions["items"]] == [1, 3]  # 200 M, then 200 M + 862 M > 1,000 M
     curve = client.get(f"/v1/plans/{plan_id}/curve").json()
     assert [row["step"] for row in curve["items"]] == [0, 1, 2]
 
