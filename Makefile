@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	@test -f $(DEMO_WS)/workspace.yaml || $(BIN)/covgis demo $(DEMO_WS) --province binh-dinh
-	$(BIN)/covgis compute $(DEMO_WS)
+	$(BIN)/covgis compute $(DEMO_WS) --if-stale
 	$(BIN)/covgis scorecard $(DEMO_WS)
 	$(BIN)/covgis gaps $(DEMO_WS) --kind mobile
 	$(BIN)/covgis gaps $(DEMO_WS) --kind ftth

@@ -471,3 +471,22 @@ def coverage_at_point(
         cells=serving,
         planned=planned,
     )
+
+
+def in_workspace_area(layers: InputLayers, lon: float, lat: float) -> bool:
+    """Whether ``(lon, lat)`` lies in the workspace's area: one of its communes, or (a
+    workspace without communes) the box around its villages and sites.
+
+    Coverage is only computed where the workspace has data: outside it, "no coverage"
+    would be a claim about places it knows nothing of.
+    """
+    point = shapely.Point(lon, lat)
+    communes = layers.communes
+    if len(communes):
+        return bool(shapely.intersects(communes.geometry.to_numpy(), point).any())
+    boxes = [f.total_bounds for f in (layers.villages, layers.sites) if len(f)]
+    if not boxes:
+        return False
+    west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    return bool(west <= lon <= east and south <= lat <= north)

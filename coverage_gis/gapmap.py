@@ -1,9 +1,11 @@
 """The offline gap map: one self-contained HTML file of the mobile and FTTH gaps (folium).
 
 Owns ``covgis map``'s output: a Leaflet map (via folium) with the gap villages of each
-kind (popups with cause, recommendation and cost), the candidate sites of mobile
-gaps, the covered villages for context, the commune outlines, a bilingual legend
-and the data credits. Leaflet's JavaScript and CSS come from the ``xstatic-leaflet``
+kind (popups with cause, recommendation and cost in the map's language, from the
+message catalogue), the candidate sites of mobile gaps, the covered villages for
+context, the commune outlines, a bilingual legend, the data credits, and a panel with
+the province's KPIs and the gap lists as tables, so the file works on its own when a
+department e-mails it. Leaflet's JavaScript and CSS come from the ``xstatic-leaflet``
 package and are inlined (its CSS images as data URIs), and folium's default CDN
 links (Leaflet, jQuery, Bootstrap, Font Awesome) are removed, so the file opens
 with no network at all — planners often review maps on a laptop in the field.
@@ -16,7 +18,7 @@ import html
 import importlib.util
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,8 +30,12 @@ import pandas as pd
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from coverage_gis._values import is_missing
+from coverage_gis.display import Lang, format_cell, format_money, format_number
 from coverage_gis.errors import LayerValidationError, WorkspaceError
+from coverage_gis.gaps import GAP_SUMMARY_COLUMNS
 from coverage_gis.layers import get_schema
+from coverage_gis.messages import code_label, gap_labels, header, text, translated_gaps
 from coverage_gis.tiles.style import ATTRIBUTION_BOUNDARIES, ATTRIBUTION_SYNTHETIC
 
 if TYPE_CHECKING:
@@ -44,30 +50,18 @@ _GAP_STYLE = {
     "mobile": {"color": "#d32f2f", "title": "Điểm lõm di động / Mobile gaps"},
     "ftth": {"color": "#f9a825", "title": "Thôn chưa có FTTH / Villages without FTTH"},
 }
-_REASONS_VI = {
-    "no_grid_power": "Không có điện lưới",
-    "no_site_in_range": "Không có trạm trong vùng phủ",
-    "terrain_shadow": "Bị địa hình che khuất",
-    "planned_site_not_on_air": "Trạm quy hoạch chưa phát sóng",
-    "fiber_too_far": "Cáp quang quá xa",
-    "no_fiber_operator": "Không có cáp quang gần",
-}
-_POWER_VI = {
-    "grid": "Điện lưới (grid)",
-    "solar_hybrid": "Điện mặt trời / hỗn hợp (solar/hybrid)",
-    "existing": "Có sẵn tại trạm (existing)",
-}
 
 
-def _gap_cost(row: pd.Series) -> str:
+def _gap_cost(row: pd.Series, lang: Lang) -> str:
     """The row's cost; for a candidate shared by several gaps, the candidate's and where it is counted."""
     own = row.get("cost_vnd")
     shared = row.get("candidate_cost_vnd")
     count = row.get("candidate_villages")
-    if count is None or pd.isna(count) or int(count) < 2 or shared is None or pd.isna(shared):
-        return _vi_money(own)
-    where = "tính ở dòng này / counted here" if own else "đã tính ở thôn khác / counted on another village"
-    return f"{_vi_money(shared)} cho {int(count)} thôn / for {int(count)} villages ({where})"
+    villages = 0 if count is None or is_missing(count) else int(count)
+    if villages < 2 or is_missing(shared):
+        return format_money(own, lang=lang)
+    where = text("counted_here" if not is_missing(own) and own else "counted_elsewhere", lang)
+    return text("shared_cost", lang, cost=format_money(shared, lang=lang), count=villages, where=where)
 
 
 #: folium builds popup contents with jQuery's ``$(html)[0]`` (and ``$(document).ready``).
@@ -128,46 +122,24 @@ def _inline_leaflet() -> tuple[str, str]:
     return script.replace("</script", "<\\/script"), css.replace("</style", "<\\/style")
 
 
-def _vi_int(value: Any) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "—"
-    return f"{round(float(value)):,}".replace(",", ".")
+def _popup(row: pd.Series, words: Mapping[Hashable, Any], lang: Lang) -> str:
+    """A gap's popup in ``lang``: reason, detail and recommendation from the catalogue
+    (``words``: the row of :func:`coverage_gis.messages.gap_labels`)."""
 
-
-def _vi_decimal(value: float, digits: int) -> str:
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-
-
-def _vi_money(value: Any) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    vnd = float(value)
-    if vnd >= 1e9:
-        return f"{_vi_decimal(vnd / 1e9, 2)} tỷ đồng"
-    return f"{_vi_decimal(vnd / 1e6, 0)} triệu đồng"
-
-
-def _gap_popup(row: pd.Series) -> str:
     def cell(value: Any) -> str:
-        return html.escape(
-            "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-        )
+        return html.escape("" if is_missing(value) else str(value))
 
-    causes = [c for c in str(row.get("reasons") or row.get("reason") or "").split(",") if c]
-    reason_text = "; ".join(f"{_REASONS_VI[c]} ({c})" if c in _REASONS_VI else c for c in causes)
     where = ", ".join(
         str(v) for v in (row.get("commune_name"), row.get("district_name"), row.get("province_name")) if v
     )
-    power = row.get("power_need")
     rows = [
-        ("Dân số / Population", _vi_int(row.get("population"))),
-        ("Số hộ / Households", _vi_int(row.get("households"))),
-        ("Nguyên nhân / Reasons", reason_text),
-        ("Nguồn điện / Power need", _POWER_VI.get(str(power), power) if power else None),
-        ("Chi tiết / Detail", row.get("detail")),
-        ("Đề xuất / Recommendation", row.get("recommendation")),
-        ("Chi phí ước tính / Cost", _gap_cost(row)),
+        (header("population", lang), format_number(row.get("population"), 0, lang=lang)),
+        (header("households", lang), format_number(row.get("households"), 0, lang=lang)),
+        (header("reasons", lang), words.get("reasons") or words["reason"]),
+        (header("power_need", lang), words.get("power_need") or None),
+        (header("detail", lang), words["detail"]),
+        (header("recommendation", lang), words["recommendation"]),
+        (header("cost_vnd", lang, money="million"), _gap_cost(row, lang)),
     ]
     body = "".join(
         f"<tr><td style='color:#5f6b72;padding-right:8px;vertical-align:top'>{html.escape(k)}</td>"
@@ -178,6 +150,56 @@ def _gap_popup(row: pd.Series) -> str:
         "<div style='font-family:sans-serif;font-size:12px'>"
         f"<b style='font-size:14px'>{cell(row.get('name'))}</b>"
         f"<div style='color:#5f6b72'>{html.escape(where)}</div><table>{body}</table></div>"
+    )
+
+
+#: KPIs the map's panel shows (the province row), in order.
+PANEL_KPIS: tuple[str, ...] = (
+    "villages",
+    "villages_mobile_bb_pct",
+    "population_mobile_bb_pct",
+    "villages_ftth_pct",
+    "households_ftth_pct",
+    "sites_shared_pct",
+    "pois_5g_pct",
+)
+
+
+def _summary_html(kpis: pd.DataFrame, tables: dict[str, pd.DataFrame], lang: Lang) -> str:
+    """The panel a reader of the e-mailed file needs: KPIs of the province(s) and the gap
+    lists as tables (shares by the display rule, money in triệu đồng, words for codes)."""
+    parts = []
+    for _, unit in kpis.iterrows():
+        items = "".join(
+            f"<tr><td style='padding-right:8px'>{html.escape(header(c, lang))}</td>"
+            f"<td style='text-align:right'>{html.escape(format_cell(c, unit.get(c), lang=lang))}</td></tr>"
+            for c in PANEL_KPIS
+            if c in unit and not is_missing(unit.get(c))
+        )
+        parts.append(f"<b>{html.escape(str(unit['name']))}</b><table id='gap-kpis'>{items}</table>")
+    for gap_kind, table in tables.items():
+        kind_words = code_label("gap_kind", gap_kind, lang)
+        title = text("gaps_title", lang, count=len(table), kind=kind_words)
+        columns = [c for c in GAP_SUMMARY_COLUMNS if c in table]
+        th = "<th style='text-align:left;padding:2px 4px'>"
+        td = "<td style='padding:2px 4px;vertical-align:top'>"
+        head = "".join(f"{th}{html.escape(header(c, lang, money='million'))}</th>" for c in columns)
+        rows = "".join(
+            "<tr>"
+            + "".join(f"{td}{html.escape(format_cell(c, row[c], lang=lang))}</td>" for c in columns)
+            + "</tr>"
+            for _, row in table.iterrows()
+        )
+        parts.append(
+            f"<details open><summary><b>{html.escape(title)}</b></summary>"
+            f"<table class='gap-table' data-kind='{gap_kind}' style='border-collapse:collapse'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></details>"
+        )
+    return (
+        "<div id='gap-summary' style='position:fixed;bottom:30px;right:10px;z-index:1000;background:#fff;"
+        "padding:8px 10px;border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px sans-serif;"
+        "max-width:min(640px,60vw);max-height:45vh;overflow:auto'>"
+        f"{''.join(parts)}</div>"
     )
 
 
@@ -205,7 +227,8 @@ class _Attribution(MacroElement):
 def _legend_html(counts: dict[str, int], synthetic: bool) -> str:
     colours = get_schema("villages").style.get("colors", {})
     entries = [
-        (_GAP_STYLE[k]["color"], f"{_GAP_STYLE[k]['title']} ({_vi_int(n)})", "50%") for k, n in counts.items()
+        (_GAP_STYLE[k]["color"], f"{_GAP_STYLE[k]['title']} ({format_number(n, 0, lang='vi')})", "50%")
+        for k, n in counts.items()
     ]
     if "mobile" in counts:
         entries.append(("#ffffff", "Vị trí trạm đề xuất / Candidate site", "50%"))
@@ -238,7 +261,11 @@ def _kinds(kind: str) -> list[str]:
 
 
 def build_gap_map(
-    analysis: Analysis, *, kind: str = "all", gaps: dict[str, gpd.GeoDataFrame] | None = None
+    analysis: Analysis,
+    *,
+    kind: str = "all",
+    gaps: dict[str, gpd.GeoDataFrame] | None = None,
+    lang: Lang = "vi",
 ) -> tuple[folium.Map, dict[str, int]]:
     """The folium map of the gaps (not yet written) and the gap count per kind.
 
@@ -250,6 +277,8 @@ def build_gap_map(
         ``mobile``, ``ftth`` or ``all``.
     gaps
         Precomputed gap tables by kind (computed from ``analysis`` when absent).
+    lang
+        Language of popups, the KPI panel and the gap tables (``vi`` default).
     """
     kinds = _kinds(kind)
     tables = {k: (gaps or {}).get(k) for k in kinds}
@@ -314,11 +343,12 @@ def build_gap_map(
         table = found[gap_kind]
         colour = _GAP_STYLE[gap_kind]["color"]
         group = folium.FeatureGroup(name=f"{_GAP_STYLE[gap_kind]['title']} ({len(table)})", show=True)
-        for _, row in table.iterrows():
+        words = gap_labels(table, lang).to_dict("records")
+        for k, (_, row) in enumerate(table.iterrows()):
             point = row.geometry
             if point is None or point.is_empty:
                 continue
-            popup = folium.Popup(_gap_popup(row), max_width=340)
+            popup = folium.Popup(_popup(row, words[k], lang), max_width=340)
             folium.CircleMarker(
                 location=[point.y, point.x],
                 radius=9 if gap_kind == "ftth" else 6,
@@ -344,7 +374,9 @@ def build_gap_map(
                     fill=True,
                     fill_color="#ffffff",
                     fill_opacity=1.0,
-                    tooltip=html.escape(f"Vị trí trạm đề xuất / Candidate site: {row['recommendation']}"),
+                    tooltip=html.escape(
+                        f"Vị trí trạm đề xuất / Candidate site: {words[k]['recommendation']}"
+                    ),
                 ).add_to(group)
         group.add_to(fmap)
 
@@ -354,6 +386,9 @@ def build_gap_map(
     credits = [ATTRIBUTION_BOUNDARIES, *([ATTRIBUTION_SYNTHETIC] if synthetic else [])]
     fmap.add_child(_Attribution(credits))
     root.html.add_child(Element(_legend_html(counts, synthetic)), name="gap_legend")
+    shown = {k: translated_gaps(t, lang) for k, t in found.items()}
+    summary = _summary_html(analysis.kpis(levels=["province"]), shown, lang)
+    root.html.add_child(Element(summary), name="gap_summary")
     return fmap, counts
 
 
@@ -363,6 +398,7 @@ def write_gap_map(
     *,
     kind: str = "all",
     gaps: dict[str, gpd.GeoDataFrame] | None = None,
+    lang: Lang = "vi",
 ) -> GapMapSummary:
     """Write the offline gap map of a workspace to ``out_path`` (HTML, UTF-8).
 
@@ -376,6 +412,8 @@ def write_gap_map(
         ``mobile``, ``ftth`` or ``all`` (default).
     gaps
         Precomputed gap tables by kind, to skip recomputing them.
+    lang
+        Language of popups, the KPI panel and the gap tables (``vi`` default).
 
     Raises
     ------
@@ -384,7 +422,7 @@ def write_gap_map(
     WorkspaceError
         Nothing to map, or ``xstatic-leaflet`` missing.
     """
-    fmap, counts = build_gap_map(analysis, kind=kind, gaps=gaps)
+    fmap, counts = build_gap_map(analysis, kind=kind, gaps=gaps, lang=lang)
     text = fmap.get_root().render()
     remote = _REMOTE_TAG.search(text)
     if remote is not None:

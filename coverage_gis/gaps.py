@@ -93,6 +93,20 @@ GAP_COLUMNS: tuple[str, ...] = (
     "candidate_cost_vnd",
 )
 
+#: The columns of a gap list a person reads first (the CLI's table, the gap map's tables).
+GAP_SUMMARY_COLUMNS: tuple[str, ...] = (
+    "rank",
+    "id",
+    "name",
+    "commune_name",
+    "district_name",
+    "population",
+    "reasons",
+    "power_need",
+    "recommendation",
+    "cost_vnd",
+)
+
 _ADMIN = ["commune_name", "district_name", "province_name", "commune_code", "district_code", "province_code"]
 
 

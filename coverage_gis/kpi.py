@@ -20,8 +20,10 @@ import pandas as pd
 
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.crosswalk import INFERRED_METHODS
-from coverage_gis.errors import LayerValidationError
+from coverage_gis.display import Lang, format_number
+from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.kpi_inputs import KpiInputs
+from coverage_gis.messages import text
 from coverage_gis.speed import SPEED_MEASURES, grouped_weighted_median, tests_per_row
 from coverage_gis.vocabulary import OPERATORS
 
@@ -161,14 +163,20 @@ def labelled_headers(columns: Iterable[str]) -> list[str]:
     return [c if c in identity or c not in KPI_LABELS else f"{c}: {KPI_LABELS[c]}" for c in columns]
 
 
-def partial_notes(kpis: pd.DataFrame) -> list[str]:
-    """One sentence per unit the workspace holds only part of (empty when there is none)."""
+def partial_notes(kpis: pd.DataFrame, *, lang: Lang = "en") -> list[str]:
+    """One sentence per unit the workspace holds only part of (empty when there is none), in ``lang``."""
     if "partial" not in kpis:
         return []
     rows = kpis[kpis["partial"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
     return [
-        f"{row['name']} ({row['level']} {row['code']}) is partial: this workspace holds "
-        f"{float(row['pop_2009_present_pct']):.1f} % of its 2009 census population"
+        text(
+            "partial_unit",
+            lang,
+            name=row["name"],
+            level=row["level"],
+            code=row["code"],
+            pct=format_number(row["pop_2009_present_pct"], 1, lang=lang),
+        )
         for _, row in rows.iterrows()
     ]
 
@@ -568,3 +576,20 @@ def operator_kpis(inputs: KpiInputs, *, level: str = "province") -> pd.DataFrame
     out = pd.concat(rows, ignore_index=True)
     out.insert(0, "level", level)
     return out
+
+
+def require_unit(kpis: pd.DataFrame, level: str, code: str) -> pd.DataFrame:
+    """The KPI row of unit ``code`` of ``level`` in ``kpis``.
+
+    Raises :class:`~coverage_gis.errors.NotFound` naming the level, the code and some
+    known codes when the workspace holds no such unit (a unit is known when any
+    village, site, place or speed test lies in it): an unknown code is a mistake to
+    report, not an empty answer.
+    """
+    _check_levels([level])
+    rows = kpis[(kpis["level"] == level) & (kpis["code"].astype(str) == str(code))]
+    if rows.empty:
+        known = sorted(kpis.loc[kpis["level"] == level, "code"].astype(str))
+        sample = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
+        raise NotFound(f"no {level} with code {code!r} in this workspace (known: {sample or 'none'})")
+    return rows

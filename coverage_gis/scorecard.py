@@ -20,9 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from coverage_gis.display import Lang, format_number
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.kpi import KPI_LABELS, compute_kpis, pois_5g_pct
 from coverage_gis.kpi_inputs import KpiInputs
+from coverage_gis.messages import text
 from coverage_gis.plans import Indicator, Plan, evaluate
 from coverage_gis.speed import SPEED_MEASURES, MeasuredValue, SpeedSettings, measured_value
 
@@ -206,3 +208,16 @@ def plan_units_2025(plan: Plan, inputs: KpiInputs) -> pd.DataFrame:
     out = kpis[["code", "name", "partial", "pop_2009_present_pct"]].copy()
     out.insert(2, "villages", counts.reindex(out["code"].astype(str)).to_numpy(dtype="int64"))
     return out.reset_index(drop=True)
+
+
+def unit_2025_note(unit: pd.Series, lang: Lang = "en") -> str:
+    """A sentence on one row of :func:`plan_units_2025`: the 2025 province the plan's
+    province lies in, and whether this workspace holds it whole."""
+    if unit["partial"] is True:
+        pct = format_number(unit["pop_2009_present_pct"], 1, lang=lang)
+        whole = text("unit_2025_partial", lang, pct=pct)
+    elif unit["partial"] is False:
+        whole = text("unit_2025_whole", lang)
+    else:
+        whole = text("unit_2025_unknown", lang)
+    return text("unit_2025", lang, name=unit["name"], code=unit["code"], whole=whole)

@@ -4,20 +4,20 @@ A cell whose text starts with ``=``, ``+``, ``-`` or ``@`` (also after leading
 spaces, tabs or line breaks, and their full-width forms) is a formula to Excel,
 LibreOffice and Google Sheets: ``=HYPERLINK(…)``, ``@SUM(…)``, ``+cmd|' /C calc'!A0``
 or a DDE call run when the file is opened. Names and ids come from users' files and
-API edits, so every CSV and XLSX writer (``covgis … --csv``, the API's downloads, the
-web map's CSV export, which applies the same rule in ``app.js``) goes through here:
+API edits, so every CSV and XLSX writer (:mod:`coverage_gis.reports`, which ``covgis …
+--csv``, the API's downloads, the plan files and the provincial report use, and the web
+map's CSV export, which applies the same rule in ``app.js``) goes through here:
 
 * CSV: such text gets a leading apostrophe (``'=1+1``), which spreadsheets show as
   text and do not evaluate (the OWASP "CSV injection" advice);
 * XLSX: text is always written as a string cell, never as a formula, so it keeps
-  its exact value (see ``coverage_gis_api.export.to_xlsx``).
+  its exact value (see ``coverage_gis.reports``).
 
 Numbers stay numbers: only text is touched.
 """
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pandas as pd
@@ -50,10 +50,3 @@ def csv_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
             out[column] = out[column].map(csv_safe, na_action="ignore")
     return out
-
-
-def csv_text(frame: pd.DataFrame) -> str:
-    """``frame`` as CSV text (header row, no index, geometry dropped) that no spreadsheet runs."""
-    buffer = io.StringIO()
-    csv_safe_frame(frame).to_csv(buffer, index=False)
-    return buffer.getvalue()

@@ -509,7 +509,11 @@ def _read_config(home: WorkspaceHome) -> WorkspaceConfig:
     source = _settings_source(home)
     if text is None:
         if isinstance(home, FolderHome):
-            raise WorkspaceError(f"{home.location} is not a workspace (no {CONFIG_NAME}); create one first")
+            raise WorkspaceError(
+                f"{home.location} is not a workspace (no {CONFIG_NAME}): create one with "
+                f"'covgis init {home.location}' (for your own data) or 'covgis demo {home.location}' "
+                "(a demo province)"
+            )
         raise WorkspaceError(
             f"{home.location} holds no workspace settings; create one (covgis db init or covgis db load)"
         )

@@ -34,6 +34,14 @@ from coverage_gis.crs import lonlat_to_metric, metric_to_lonlat
 from coverage_gis.engine import compute
 from coverage_gis.workspace import Workspace
 
+
+@pytest.fixture(autouse=True)
+def _english_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI speaks the language of COVGIS_LANG (else the locale): tests that read its
+    English sentences do not depend on the machine's locale; language tests set their own."""
+    monkeypatch.setenv("COVGIS_LANG", "en")
+
+
 METRIC = "EPSG:32649"
 ORIGIN_LONLAT = (109.0, 14.0)
 

@@ -27,6 +27,7 @@ from openpyxl import load_workbook
 from coverage_gis.access import ANONYMOUS, Principal, add_key, check_challenge_decision
 from coverage_gis.cli import main
 from coverage_gis.errors import PermissionDenied
+from coverage_gis.messages import header
 from coverage_gis.tiles import tile_for_lonlat
 from coverage_gis.workspace import Workspace
 from coverage_gis_api.models_measurements import ChallengePage, DecisionOut, SpeedReport
@@ -121,7 +122,9 @@ def test_challenges_are_listed_filtered_and_exported(client: TestClient) -> None
     table = pd.read_csv(io.BytesIO(client.get("/v1/challenges", params={"format": "csv"}).content))
     assert table["challenge_id"].tolist() == ["ftth:V2", "mobile:V2", "mobile:V1"]
     book = load_workbook(io.BytesIO(client.get("/v1/challenges", params={"format": "xlsx"}).content))
-    assert [c.value for c in next(book.active.iter_rows(max_row=1))] == list(CHALLENGE_TABLE_COLUMNS)
+    # Spreadsheet headers are the catalogue's, Vietnamese by default.
+    expected = [header(c, "vi") for c in CHALLENGE_TABLE_COLUMNS]
+    assert [c.value for c in next(book.active.iter_rows(max_row=1))] == expected
 
 
 def test_a_challenge_accepted_through_the_api_changes_the_kpi_and_history(
@@ -243,8 +246,8 @@ def test_overrides_reach_the_exports_and_survive_compute(
     xlsx = client.get("/v1/villages", params={"format": "xlsx"})
     assert xlsx.status_code == 200
     rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
-    header = list(rows[0])
-    by_id = {row[header.index("village_id")]: row[header.index("override")] for row in rows[1:]}
+    header = list(rows[0])  # Vietnamese headers by default: village_id, override
+    by_id = {row[header.index("Mã thôn")]: row[header.index("Theo đo kiểm")] for row in rows[1:]}
     assert by_id["V1"] == "mobile"
     assert by_id["V3"] in ("", None)
 

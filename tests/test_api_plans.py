@@ -155,8 +155,9 @@ def test_plan_runs_to_done_and_serves_every_table(
     assert no_geometry["field"] == "format"
 
     # CSV and XLSX (Vietnamese headers by default, English on request).
-    text = client.get(f"/v1/plans/{plan_id}/villages", params={"format": "csv"}).text
-    rows = list(csv.DictReader(io.StringIO(text)))
+    body = client.get(f"/v1/plans/{plan_id}/villages", params={"format": "csv"}).content
+    assert body.startswith("\ufeff".encode())  # a byte-order mark: Excel reads the diacritics
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert sorted((r["village_id"], r["kind"], r["status"]) for r in rows) == [
         ("V2", "ftth", "closed"),
         ("V2", "mobile", "closed"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,6 @@ def test_villages_list_and_paging(client: TestClient) -> None:
         ({"province_code": "99"}, ["V1", "V2", "V3"]),
         ({"district_code": "999", "commune_code": "99901"}, ["V1", "V2", "V3"]),
         ({"province_2025": "98", "commune_2025": "99800"}, ["V1", "V2", "V3"]),
-        ({"province_2025": "99"}, []),
         ({"bbox": "{:.6f},{:.6f},{:.6f},{:.6f}".format(*lonlat(500, -500), *lonlat(1500, 500))}, ["V1"]),
     ],
 )
@@ -112,6 +112,24 @@ def test_village_filters(client: TestClient, params: dict[str, str], expected: l
     assert response.status_code == 200, response.text
     assert ids(response.json()) == expected
     assert response.headers["X-Total-Count"] == str(len(expected))
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/villages", {"province_2025": "99"}),
+        ("/v1/villages", {"district_code": "123"}),
+        ("/v1/gaps", {"commune_code": "00000"}),
+        ("/v1/kpis", {"level": "district", "code": "123"}),
+    ],
+)
+def test_unknown_admin_code_is_404(client: TestClient, path: str, params: dict[str, str]) -> None:
+    """An admin code no unit of the workspace has is an error, not an empty success."""
+    response = client.get(path, params=params)
+    assert response.status_code == 404, response.text
+    message = response.json()["error"]["message"]
+    code = params.get("code") or next(iter(params.values()))
+    assert repr(code) in message  # names the code it does not know
 
 
 def test_village_by_id(client: TestClient) -> None:
@@ -131,7 +149,10 @@ def test_villages_csv_and_geojson(client: TestClient) -> None:
     response = client.get("/v1/villages", params={"format": "csv"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    # A file for Excel: a byte-order mark (diacritics survive), saved rather than shown.
+    assert response.content.startswith("\ufeff".encode())
+    assert response.headers["content-disposition"].startswith("attachment;")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [r["village_id"] for r in rows] == ["V1", "V2", "V3"]
     assert rows[1]["name"] == "làng O2"
 
@@ -154,7 +175,7 @@ def test_gaps_json(client: TestClient) -> None:
     assert gap["commune_2025"] == "99800"
     ftth = client.get("/v1/gaps", params={"kind": "ftth", "province_2025": "98"}).json()
     assert [g["id"] for g in ftth["items"]] == ["V2"]
-    assert client.get("/v1/gaps", params={"kind": "ftth", "province_code": "01"}).json()["total"] == 0
+    assert client.get("/v1/gaps", params={"kind": "ftth", "province_code": "01"}).status_code == 404
     assert client.get("/v1/gaps", params={"kind": "5g"}).json() == {"kind": "5g", "total": 0, "items": []}
 
 
@@ -164,9 +185,13 @@ def test_gaps_downloads_parse(client: TestClient, tmp_path: Path) -> None:
     assert "attachment" in response.headers["content-disposition"]
     sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
-    header = list(rows[0])
-    assert rows[1][header.index("id")] == "V2"
-    assert rows[1][header.index("name")] == "làng O2"
+    header = list(rows[0])  # Vietnamese by default
+    assert rows[1][header.index("Mã")] == "V2"
+    assert rows[1][header.index("Tên")] == "làng O2"
+    assert rows[1][header.index("Nguyên nhân")] == "Trạm quy hoạch chưa phát sóng"
+    english = client.get("/v1/gaps", params={"kind": "mobile", "format": "xlsx", "lang": "en"})
+    rows = list(load_workbook(io.BytesIO(english.content), read_only=True).active.iter_rows(values_only=True))
+    assert rows[1][list(rows[0]).index("Reason")] == "Planned site not on air"
 
     response = client.get("/v1/gaps", params={"kind": "ftth", "format": "gpkg"})
     assert response.status_code == 200
@@ -180,7 +205,12 @@ def test_gaps_downloads_parse(client: TestClient, tmp_path: Path) -> None:
     response = client.get("/v1/gaps", params={"kind": "mobile", "format": "geojson"})
     assert json.loads(response.content)["features"][0]["properties"]["id"] == "V2"
     response = client.get("/v1/gaps", params={"kind": "mobile", "format": "csv"})
-    assert next(csv.DictReader(io.StringIO(response.text)))["reason"] == "planned_site_not_on_air"
+    assert next(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))["reason"] == (
+        "planned_site_not_on_air"  # codes unless a language is asked for
+    )
+    response = client.get("/v1/gaps", params={"kind": "mobile", "format": "csv", "lang": "vi", "sep": ";"})
+    row = next(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert row["Nguyên nhân"] == "Trạm quy hoạch chưa phát sóng"
 
 
 def test_kpis(client: TestClient) -> None:
@@ -192,24 +222,39 @@ def test_kpis(client: TestClient) -> None:
     assert row["villages_mobile_bb_pct"] == pytest.approx(200 / 3)
     new = client.get("/v1/kpis", params={"level": "commune_2025", "code": "99800"}).json()
     assert [r["code"] for r in new["items"]] == ["99800"]
-    assert client.get("/v1/kpis", params={"level": "district", "code": "nope"}).json()["items"] == []
+    assert client.get("/v1/kpis", params={"level": "district", "code": "nope"}).status_code == 404
 
     response = client.get("/v1/kpis", params={"level": "commune", "format": "csv"})
-    assert next(csv.DictReader(io.StringIO(response.text)))["code"] == "99901"
+    assert next(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))["code"] == "99901"
     response = client.get("/v1/kpis", params={"format": "xlsx"})
     rows = list(
         load_workbook(io.BytesIO(response.content), read_only=True).active.iter_rows(values_only=True)
     )
     header = [str(h) for h in rows[0]]
-    assert rows[1][header.index("villages: villages (thôn, làng, ấp, bản…) in the unit")] == 3
-    # Spreadsheet headers say what is measured; the name comes first.
-    assert any(
-        h.startswith("population_mobile_bb_pct: population share") and "2009 census" in h for h in header
-    )
-    assert any(h.startswith("households_ftth_pct: households passed") for h in header)
-    csv_header = next(csv.reader(io.StringIO(client.get("/v1/kpis", params={"format": "csv"}).text)))
+    assert rows[1][header.index("Số thôn")] == 3  # Vietnamese headers by default
+    # Each KPI header's comment says what the column measures.
+    book = load_workbook(io.BytesIO(response.content))
+    notes = {c.value: c.comment.text for c in book.active[1] if c.comment is not None}
+    assert notes["Dân số có băng rộng di động (%)"].startswith("population_mobile_bb_pct: population share")
+    assert "2009 census" in notes["Dân số có băng rộng di động (%)"]
+    assert notes["Hộ có thể dùng FTTH (%)"].startswith("households_ftth_pct: households passed")
+    # CSV for scripts: column names first, each saying what it measures.
+    csv_response = client.get("/v1/kpis", params={"format": "csv"})
+    csv_header = next(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
     assert csv_header[:3] == ["level", "code", "name"]
-    assert csv_header[3:] == header[3:]
+    assert "villages: villages (thôn, làng, ấp, bản…) in the unit" in csv_header
+    assert any(h.startswith("population_mobile_bb_pct: population share") for h in csv_header)
+
+
+def test_kpis_limit(client: TestClient) -> None:
+    """`limit`/`offset` page the units; X-Total-Count counts them all."""
+    every = client.get("/v1/kpis", params={"level": "commune_2025"})
+    codes = [r["code"] for r in every.json()["items"]]
+    page = client.get("/v1/kpis", params={"level": "commune_2025", "limit": 1})
+    assert [r["code"] for r in page.json()["items"]] == codes[:1]
+    assert page.headers["X-Total-Count"] == str(len(codes))
+    rest = client.get("/v1/kpis", params={"level": "commune_2025", "limit": 1, "offset": 1})
+    assert [r["code"] for r in rest.json()["items"]] == codes[1:2]
 
 
 def test_kpi_history_and_revisions(client: TestClient) -> None:
@@ -328,3 +373,25 @@ def test_cors_when_configured(tmp_path: Path) -> None:
         response = c.get("/health", headers={"Origin": "https://map.example"})
         assert response.headers["access-control-allow-origin"] == "https://map.example"
         assert "ETag" in response.headers["access-control-expose-headers"]
+
+
+def test_point_outside_the_workspace_says_so(client: TestClient) -> None:
+    """Hà Nội is not in this workspace: the answer is "outside", not "no coverage"."""
+    response = client.get("/v1/coverage/point", params={"lon": 105.8, "lat": 21.0})
+    assert response.status_code == 404
+    assert "outside this workspace" in response.json()["error"]["message"]
+    inside = client.get("/v1/coverage/point", params=dict(zip(("lon", "lat"), lonlat(1000, 0), strict=True)))
+    assert inside.status_code == 200
+
+
+def test_report_download(client: TestClient) -> None:
+    response = client.get("/v1/report")
+    assert response.status_code == 200
+    disposition = response.headers["content-disposition"]
+    assert re.fullmatch(r'attachment; filename="bao-cao-[a-z0-9-]+-rev1\.xlsx"', disposition), disposition
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames[0] == "Thông tin"
+    assert "Lõm sóng di động" in book.sheetnames
+    english = client.get("/v1/report", params={"lang": "en"})
+    assert 'filename="report-' in english.headers["content-disposition"]
+    assert load_workbook(io.BytesIO(english.content)).sheetnames[0] == "About"

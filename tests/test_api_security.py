@@ -293,6 +293,8 @@ def _url(path: str) -> str:
         "table": "sites",
         "fontstack": "DejaVu Sans Book",
         "glyph_range": "7680-7935",
+        "collection_id": "villages",
+        "feature_id": "V1",
     }
     query = {"/v1/coverage/point": "?lon=109.0&lat=14.0"}.get(path, "")
     for name, value in values.items():

@@ -16,7 +16,8 @@ import pytest
 from openpyxl import load_workbook
 
 from coverage_gis.cli import main
-from coverage_gis.spreadsheet import csv_safe, csv_text, is_formula_like
+from coverage_gis.reports import csv_bytes
+from coverage_gis.spreadsheet import csv_safe, is_formula_like
 from coverage_gis.workspace import Workspace
 
 from .test_api_read import make_client, make_workspace
@@ -48,9 +49,9 @@ def test_the_rule() -> None:
     assert csv_safe(None) is None
 
 
-def test_csv_text_quotes_every_formula_cell() -> None:
+def test_csv_quotes_every_formula_cell() -> None:
     frame = pd.DataFrame({"name": [*PAYLOADS, "thôn 1"], "population": range(len(PAYLOADS) + 1)})
-    rows = list(csv.DictReader(io.StringIO(csv_text(frame))))
+    rows = list(csv.DictReader(io.StringIO(csv_bytes(frame).decode("utf-8-sig"))))
     assert [r["name"] for r in rows] == ["'" + p for p in PAYLOADS] + ["thôn 1"]
     assert [r["population"] for r in rows] == [str(i) for i in range(len(PAYLOADS) + 1)]
 
@@ -85,7 +86,7 @@ def test_api_csv_and_xlsx_are_neutralised(poisoned: Workspace) -> None:
     sheet = load_workbook(io.BytesIO(body)).active
     assert sheet is not None
     header = [c.value for c in sheet[1]]
-    cell = sheet.cell(row=2, column=header.index("name") + 1)
+    cell = sheet.cell(row=2, column=header.index("Tên") + 1)  # Vietnamese headers by default
     assert cell.data_type == "s"
     assert cell.value == PAYLOADS[0]  # the exact text, shown as text
 

@@ -34,7 +34,8 @@ def test_gap_map_is_self_contained(tiny_ws: Workspace, tmp_path: Path) -> None:
     assert summary.bytes_written == len(text.encode("utf-8"))
     assert "làng O2" in text  # the gap, with its diacritics
     assert "Trạm quy hoạch chưa phát sóng" in text  # its cause, in Vietnamese
-    assert "put planned site S2 on air" in text  # and its recommendation
+    assert "Đưa trạm quy hoạch S2 vào phát sóng" in text  # and its recommendation, in Vietnamese
+    assert "put planned site S2 on air" not in text  # (not the English sentence)
     assert "Xã Thử Nghiệm" in text  # communes outline
     assert ATTRIBUTION_BOUNDARIES in text
     assert "L.map(" in text  # Leaflet itself is inlined...
@@ -42,6 +43,30 @@ def test_gap_map_is_self_contained(tiny_ws: Workspace, tmp_path: Path) -> None:
     for host in CDN_HOSTS:
         assert host not in text
     assert "url(images/" not in text  # Leaflet's CSS images are data URIs
+
+
+def test_gap_map_has_kpis_and_gap_tables(tiny_ws: Workspace, tmp_path: Path) -> None:
+    """The e-mailed file stands alone: the province's KPIs and the gap lists as tables."""
+    analysis = compute(tiny_ws)
+    text = write_gap_map(analysis, tmp_path / "vi.html") and (tmp_path / "vi.html").read_text(
+        encoding="utf-8"
+    )
+    panel = text[text.index("id='gap-summary'") :]
+    kpis = panel[panel.index("id='gap-kpis'") : panel.index("</table>")]
+    # 2 of 3 villages have mobile broadband: 66,7 %, in Vietnamese, by the display rule.
+    assert "Thôn có băng rộng di động (%)" in kpis
+    assert "66,7" in kpis
+    (mobile,) = re.findall(r"<table class='gap-table' data-kind='mobile'.*?</table>", panel, flags=re.S)
+    assert "làng O2" in mobile
+    assert "Trạm quy hoạch chưa phát sóng" in mobile
+    assert "<th style='text-align:left;padding:2px 4px'>Đề xuất</th>" in mobile
+    assert "1 điểm lõm di động" in panel
+
+    write_gap_map(analysis, tmp_path / "en.html", lang="en")
+    english = (tmp_path / "en.html").read_text(encoding="utf-8")
+    assert "put planned site S2 on air" in english
+    assert "Villages with mobile broadband (%)" in english
+    assert "66.7" in english
 
 
 def test_gap_map_one_kind(tiny_ws: Workspace, tmp_path: Path) -> None:

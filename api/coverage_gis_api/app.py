@@ -26,6 +26,7 @@ from coverage_gis import __version__
 from coverage_gis.storage.base import redact_url
 from coverage_gis_api import (
     routes_measurements,
+    routes_ogc,
     routes_plans,
     routes_read,
     routes_sites,
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_measurements.create_router(ctx))
     app.include_router(routes_tiles.create_router(ctx, dependencies=[Depends(reader)]))
     app.include_router(routes_web.create_router(ctx, dependencies=[Depends(reader)]))
+    app.include_router(routes_ogc.create_router(ctx, dependencies=[Depends(reader)]))
     routes_web.install_docs(app, title=app.title)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -1,19 +1,20 @@
 """Renderers from frames (villages, gaps, KPIs) to the API's download formats.
 
-JSON (records), GeoJSON (FeatureCollection, EPSG:4326), CSV (UTF-8), GeoPackage
-(written by pyogrio to a temporary file, then read back) and XLSX (openpyxl, write-only
-mode). A frame with point positions in ``lon``/``lat`` columns but no geometry is
-turned into points for the spatial formats. CSV and XLSX never carry a formula
-(:mod:`coverage_gis.spreadsheet`): formula-like text is quoted in CSV and written as a
-string cell in XLSX.
+JSON (records), GeoJSON (FeatureCollection, EPSG:4326), CSV, GeoPackage (written by
+pyogrio to a temporary file, then read back) and XLSX. A frame with point positions in
+``lon``/``lat`` columns but no geometry is turned into points for the spatial formats.
+Spreadsheets are the library's (:mod:`coverage_gis.reports`, the one XLSX and CSV
+writer): labelled headers (Vietnamese by default), number formats, frozen header and
+autofilter, CSV with a byte-order mark and ``,`` or ``;``, never a formula. Files other
+than GeoJSON are sent as attachments named after what they hold, the province and
+the revision.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,12 @@ import orjson
 import pandas as pd
 import pyogrio
 from fastapi.responses import Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from coverage_gis._values import json_ready, plain_scalar
+from coverage_gis._values import json_ready
 from coverage_gis.crs import STORAGE_CRS
-from coverage_gis.spreadsheet import csv_text
+from coverage_gis.display import Lang, MoneyUnit
+from coverage_gis.messages import header, labels
+from coverage_gis.reports import Sheet, csv_bytes, xlsx_bytes
 
 MEDIA_TYPES: dict[str, str] = {
     "json": "application/json",
@@ -63,7 +63,8 @@ def records_json(frame: pd.DataFrame) -> str:
     return text or "[]"
 
 
-def _with_geometry(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+def with_geometry(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``frame`` as a GeoDataFrame: its own geometry, else points from ``lon``/``lat`` (EPSG:4326)."""
     if isinstance(frame, gpd.GeoDataFrame) and "geometry" in frame:
         return frame
     if "lon" not in frame or "lat" not in frame:
@@ -74,19 +75,24 @@ def _with_geometry(frame: pd.DataFrame) -> gpd.GeoDataFrame:
 
 def to_geojson(frame: pd.DataFrame) -> bytes:
     """A GeoJSON FeatureCollection (properties = every column but geometry)."""
-    gdf = _with_geometry(frame)
+    gdf = with_geometry(frame)
     text: str = gdf.to_json(drop_id=True, ensure_ascii=False, na="null")
     return text.encode("utf-8")
 
 
-def to_csv(frame: pd.DataFrame) -> bytes:
-    """CSV with a header row, UTF-8 (no BOM), geometry dropped, formula-like text quoted."""
-    return csv_text(frame).encode("utf-8")
+def to_csv(frame: pd.DataFrame, *, sep: str = ",", lang: Lang | None = None) -> bytes:
+    """CSV for a spreadsheet (:func:`coverage_gis.reports.csv_bytes`): UTF-8 with a BOM,
+    headers labelled in ``lang`` when given (else the column names)."""
+    columns = [str(c) for c in frame.columns if c != "geometry"]
+    if "geometry" in frame and "lon" not in frame:
+        columns += ["lon", "lat"]
+    names = [header(c, lang) for c in columns] if lang is not None else None
+    return csv_bytes(frame, sep=sep, headers=names)
 
 
 def to_gpkg(frame: pd.DataFrame, *, layer: str) -> bytes:
     """A one-layer GeoPackage, as bytes."""
-    gdf = _with_geometry(frame).reset_index(drop=True)
+    gdf = with_geometry(frame).reset_index(drop=True)
     for col in gdf.columns:
         if col != "geometry" and str(gdf[col].dtype) == "boolean":
             gdf[col] = gdf[col].astype("float64")  # GDAL has no nullable bool column
@@ -101,27 +107,24 @@ def to_gpkg(frame: pd.DataFrame, *, layer: str) -> bytes:
         path.unlink(missing_ok=True)
 
 
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    """A value for an XLSX row: text as a string cell (never a formula), without XML-illegal characters."""
-    plain = plain_scalar(value)
-    if not isinstance(plain, str):
-        return plain
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", plain))
-    cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
-    return cell
+def to_xlsx(
+    frame: pd.DataFrame,
+    *,
+    sheet: str,
+    lang: Lang = "vi",
+    money: MoneyUnit = "dong",
+    notes: Mapping[str, str] | None = None,
+) -> bytes:
+    """A one-sheet workbook of ``frame`` (:mod:`coverage_gis.reports`), headers in ``lang``
+    (``notes``: a comment per header saying what the column measures)."""
+    columns = [str(c) for c in frame.columns]
+    spec = Sheet(sheet, frame, labels(columns, money=money), notes=dict(notes or {}))
+    return xlsx_bytes([spec], lang=lang, money=money)
 
 
-def to_xlsx(frame: pd.DataFrame, *, sheet: str) -> bytes:
-    """An XLSX workbook with one sheet: header row, then one row per record (text as text)."""
-    plain = frame.drop(columns="geometry", errors="ignore")
-    book = Workbook(write_only=True)
-    ws = book.create_sheet(title=sheet[:31])
-    ws.append([_xlsx_cell(ws, str(c)) for c in plain.columns])
-    for row in plain.itertuples(index=False, name=None):
-        ws.append([_xlsx_cell(ws, v) for v in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+def attachment(file_name: str) -> str:
+    """A ``Content-Disposition`` value that saves the response as ``file_name``."""
+    return f'attachment; filename="{file_name}"'
 
 
 def render(
@@ -131,6 +134,10 @@ def render(
     name: str,
     allowed: Sequence[str],
     headers: dict[str, str] | None = None,
+    lang: Lang | None = None,
+    sep: str = ",",
+    sheet: str | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> Response:
     """A download response of ``frame`` in ``fmt`` (anything but ``json``).
 
@@ -141,31 +148,43 @@ def render(
     fmt
         One of ``geojson``, ``csv``, ``gpkg``, ``xlsx``.
     name
-        File stem for ``Content-Disposition`` and the GeoPackage layer / sheet name.
+        File stem (``coverage_gis.reports.download_name`` without its extension), also
+        the GeoPackage layer name.
     allowed
         Formats the calling endpoint supports (the route validates; this double-checks).
     headers
         Extra headers (ETag, X-Total-Count).
+    lang
+        Header language of CSV (column names when None) and XLSX (Vietnamese when None).
+    sep
+        CSV separator, ``,`` or ``;`` (with decimal commas).
+    sheet
+        XLSX sheet title (default: ``name``).
+    notes
+        XLSX header comments: what each column measures.
     """
     if fmt not in allowed or fmt == "json":
         raise ValueError(f"format {fmt!r} is not rendered here")
     if fmt == "geojson":
         body = to_geojson(frame)
     elif fmt == "csv":
-        body = to_csv(frame)
+        body = to_csv(frame, sep=sep, lang=lang)
     elif fmt == "gpkg":
         body = to_gpkg(frame, layer=name)
     else:
-        body = to_xlsx(frame, sheet=name)
+        body = to_xlsx(frame, sheet=sheet or name, lang=lang or "vi", notes=notes)
     out = dict(headers or {})
-    extension = "geojson" if fmt == "geojson" else fmt
-    disposition = "inline" if fmt in ("geojson", "csv") else "attachment"
-    out["Content-Disposition"] = f'{disposition}; filename="{name}.{extension}"'
+    # GeoJSON is read by maps in the page; every other format is a file to keep.
+    file_name = f"{name}.{fmt}"
+    out["Content-Disposition"] = (
+        f'inline; filename="{file_name}"' if fmt == "geojson" else attachment(file_name)
+    )
     return Response(content=body, media_type=MEDIA_TYPES[fmt], headers=out)
 
 
 __all__ = [
     "MEDIA_TYPES",
+    "attachment",
     "json_ready",
     "json_response",
     "records",
@@ -175,4 +194,5 @@ __all__ = [
     "to_geojson",
     "to_gpkg",
     "to_xlsx",
+    "with_geometry",
 ]

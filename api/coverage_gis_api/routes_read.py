@@ -18,14 +18,18 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from coverage_gis.coverage import coverage_at_point
+from coverage_gis.admin import LEVELS
+from coverage_gis.coverage import coverage_at_point, in_workspace_area
 from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound
-from coverage_gis.kpi import labelled_headers
+from coverage_gis.kpi import KPI_LABELS, labelled_headers, require_unit
+from coverage_gis.messages import gap_labels, translated_gaps
+from coverage_gis.province_report import province_names, report_bytes
+from coverage_gis.reports import download_stem
 from coverage_gis.scorecard import plan_units_2025
 from coverage_gis_api.context import AppContext, WorkspaceView
 from coverage_gis_api.errors import InvalidField
-from coverage_gis_api.export import json_response, records, records_json, render
+from coverage_gis_api.export import MEDIA_TYPES, attachment, json_response, records, records_json, render
 from coverage_gis_api.models import (
     ErrorBody,
     GapList,
@@ -43,9 +47,17 @@ from coverage_gis_api.security import Principal, principal_dependencies
 
 LevelName = Literal["province", "district", "commune", "province_2025", "commune_2025"]
 _CODE = Query(max_length=32, pattern=r"^[0-9A-Za-z_.\-]+$")
+#: Language of labels and headers (spreadsheets: Vietnamese unless asked).
+LangQuery = Annotated[
+    Literal["vi", "en"] | None,
+    Query(description="labels and headers in Vietnamese or English (XLSX: Vietnamese by default)"),
+]
+#: CSV separator: `;` also writes decimal commas (Excel in a Vietnamese locale).
+SepQuery = Annotated[Literal[",", ";"], Query(description="CSV separator (`;` with decimal commas)")]
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "API key missing (anonymous reads off) or not valid"},
+    404: {"model": ErrorBody, "description": "no such object (a village, a plan, an admin unit's code)"},
     422: {"model": ErrorBody, "description": "a parameter is malformed; `field` names it"},
 }
 
@@ -82,6 +94,26 @@ def bbox_query(
     return parse_bbox(bbox)
 
 
+#: Admin filter → the KPI level whose codes it takes.
+_FILTER_LEVELS: dict[str, str] = {
+    "province_code": "province",
+    "district_code": "district",
+    "commune_code": "commune",
+    "province_2025": "province_2025",
+    "commune_2025": "commune_2025",
+}
+
+
+def place_name(view: WorkspaceView) -> str:
+    """The province(s) of the view, for download file names."""
+    return view.cached("place", lambda: province_names(view.kpis("province")))
+
+
+def file_stem(view: WorkspaceView, what: str) -> str:
+    """A download's file name (no extension): what, the province and the revision."""
+    return download_stem(what, place=place_name(view), revision=view.revision)
+
+
 @dataclass(frozen=True)
 class AdminFilter:
     """Admin codes to match; each is the code ``/v1/kpis`` reports for its level."""
@@ -91,6 +123,14 @@ class AdminFilter:
     commune_code: str | None = None
     province_2025: str | None = None
     commune_2025: str | None = None
+
+    def check(self, view: WorkspaceView) -> None:
+        """NotFound (404) for a code no unit of its level has: an unknown code is an
+        error, not an empty answer."""
+        for column, wanted in vars(self).items():
+            if wanted is not None:
+                level = _FILTER_LEVELS[column]
+                require_unit(view.kpis(level), level, wanted)
 
     def mask(self, frame: pd.DataFrame) -> np.ndarray:
         keep = np.ones(len(frame), dtype=bool)
@@ -230,8 +270,11 @@ def create_router(ctx: AppContext) -> APIRouter:
         limit: Limit = settings.default_page_size,
         offset: Offset = 0,
         format: Annotated[Literal["json", "geojson", "csv", "xlsx"], Query()] = "json",
+        lang: LangQuery = None,
+        sep: SepQuery = ",",
     ) -> Response:
         view = ctx.view()
+        admin.check(view)
         table = view.villages()
         keep = admin.mask(table) & bbox_mask(table, bbox)
         if mobile is not None:
@@ -249,9 +292,11 @@ def create_router(ctx: AppContext) -> APIRouter:
         return render(
             page,
             format,
-            name=f"villages-rev{view.revision}",
+            name=file_stem(view, "villages"),
             allowed=("geojson", "csv", "xlsx"),
             headers=_headers(view, total),
+            lang=lang,
+            sep=sep,
         )
 
     @router.get(
@@ -300,21 +345,35 @@ def create_router(ctx: AppContext) -> APIRouter:
         limit: Annotated[int | None, Query(ge=1, description="at most this many (default all)")] = None,
         offset: Offset = 0,
         format: Annotated[Literal["json", "geojson", "csv", "gpkg", "xlsx"], Query()] = "json",
+        lang: LangQuery = None,
+        sep: SepQuery = ",",
     ) -> Response:
+        """With `lang`, JSON and GeoJSON rows add `reason_label`, `detail_label` and
+        `recommendation_label` in that language; CSV and XLSX (Vietnamese unless
+        `lang=en`) show words instead of codes."""
         view = ctx.view()
+        admin.check(view)
         table = view.gaps(kind)
         matched = table[admin.mask(table) & bbox_mask(table, bbox)]
         total = len(matched)
         page = matched.iloc[offset : None if limit is None else offset + limit]
+        if format in ("json", "geojson") and lang is not None:
+            page = page.copy()
+            for column, values in gap_labels(page, lang).items():
+                page[f"{column}_label"] = values.to_numpy(dtype=object)
+        elif format in ("csv", "xlsx") and (lang is not None or format == "xlsx"):
+            page = translated_gaps(page, lang or "vi")
         if format == "json":
             body = f'{{"kind":"{kind}","total":{total},"items":{records_json(page)}}}'
             return Response(body, media_type="application/json", headers=_headers(view, total))
         return render(
             page,
             format,
-            name=f"gaps-{kind}-rev{view.revision}",
+            name=file_stem(view, f"gaps {kind}"),
             allowed=("geojson", "csv", "gpkg", "xlsx"),
             headers=_headers(view, total),
+            lang=lang,
+            sep=sep,
         )
 
     @router.get(
@@ -341,22 +400,35 @@ def create_router(ctx: AppContext) -> APIRouter:
         _who: Reader,
         level: Annotated[LevelName, Query(description="admin level")] = "province",
         code: Annotated[str | None, _CODE] = None,
+        limit: Annotated[int | None, Query(ge=1, description="at most this many units (default all)")] = None,
+        offset: Offset = 0,
         format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+        lang: LangQuery = None,
+        sep: SepQuery = ",",
     ) -> Response:
+        """`code` names one unit (404 when the workspace has none with that code);
+        `X-Total-Count` counts the units before `limit`/`offset`."""
         view = ctx.view()
         table = view.kpis(level)
         if code is not None:
-            table = table[table["code"].astype(str) == code]
+            table = require_unit(table, level, code)
+        total = len(table)
+        table = table.iloc[offset : None if limit is None else offset + limit]
         if format == "json":
             body = f'{{"level":"{level}","items":{records_json(table)}}}'
-            return Response(body, media_type="application/json", headers=_headers(view, len(table)))
-        # Spreadsheet headers say what each column measures (``name: label``).
+            return Response(body, media_type="application/json", headers=_headers(view, total))
+        if format == "csv" and lang is None:
+            # Column names for scripts, each saying what it measures (``name: label``).
+            table = table.set_axis(labelled_headers(table.columns), axis=1)
         return render(
-            table.set_axis(labelled_headers(table.columns), axis=1),
+            table,
             format,
-            name=f"kpis-{level}-rev{view.revision}",
+            name=file_stem(view, f"kpis {level}"),
             allowed=("csv", "xlsx"),
-            headers=_headers(view, len(table)),
+            headers=_headers(view, total),
+            lang=lang,
+            sep=sep,
+            notes=KPI_LABELS,
         )
 
     @router.get(
@@ -420,7 +492,10 @@ def create_router(ctx: AppContext) -> APIRouter:
         tags=["coverage"],
         summary="Which operators and technologies serve a point",
         response_model=None,
-        responses={200: {"model": PointCoverage}},
+        responses={
+            200: {"model": PointCoverage},
+            404: {"model": ErrorBody, "description": "the point lies outside the workspace's communes"},
+        },
     )
     def coverage_point(
         _who: Reader,
@@ -429,10 +504,42 @@ def create_router(ctx: AppContext) -> APIRouter:
     ) -> Response:
         view = ctx.view()
         analysis = view.analysis
+        if not in_workspace_area(analysis.layers, lon, lat):
+            raise NotFound(
+                f"({lon}, {lat}) lies outside this workspace ({place_name(view) or 'its communes'}): "
+                "it holds no data there, so coverage at that point is unknown"
+            )
         found = coverage_at_point(
             lon, lat, analysis.cells, model=analysis.model, metric_crs=analysis.metric_crs
         )
         return json_response(asdict(found), headers=_headers(view))
+
+    @router.get(
+        "/v1/report",
+        tags=["kpis"],
+        summary="The provincial report workbook (XLSX): KPIs, scorecard, gap lists, sources",
+        response_model=None,
+        responses={
+            200: {
+                "content": {MEDIA_TYPES["xlsx"]: {}},
+                "description": "sheets: about, KPIs by province/district/commune (both hierarchies), "
+                "scorecard, mobile/FTTH/5G gaps",
+            }
+        },
+    )
+    def report(
+        _who: Reader,
+        lang: Annotated[Literal["vi", "en"], Query(description="headers and words")] = "vi",
+        money: Annotated[
+            Literal["dong", "million"], Query(description="money in whole đồng or triệu đồng")
+        ] = "dong",
+    ) -> Response:
+        view = ctx.view()
+        kpis = pd.concat([view.kpis(level) for level in LEVELS], ignore_index=True)
+        body = report_bytes(view.analysis, lang=lang, money=money, gaps=view.gaps, kpis=kpis)
+        name = file_stem(view, "bao cao" if lang == "vi" else "report")
+        headers = _headers(view) | {"Content-Disposition": attachment(f"{name}.xlsx")}
+        return Response(body, media_type=MEDIA_TYPES["xlsx"], headers=headers)
 
     @router.get(
         "/v1/revisions",

@@ -226,7 +226,14 @@ def create_router(
     files = StaticFiles(static_dir or STATIC_DIR)
     router = APIRouter(tags=["web map"])
 
-    @router.get("/", summary="The web gap map", response_class=Response, include_in_schema=False)
+    # HEAD too: uptime checks and `curl -I` ask for the page without its body.
+    @router.api_route(
+        "/",
+        methods=["GET", "HEAD"],
+        summary="The web gap map",
+        response_class=Response,
+        include_in_schema=False,
+    )
     def index(request: Request) -> Response:
         """The map page (``api/static/index.html``)."""
         return files.response(request, "index.html")

@@ -1,4 +1,6 @@
-"""Declaring commands: every ``covgis`` command works on a workspace ``WS`` (a folder or a database URL)."""
+"""Declaring commands: every ``covgis`` command works on a workspace ``WS`` (a folder or a
+database URL) and speaks Vietnamese or English (``--lang``, else ``COVGIS_LANG``, else the
+locale)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from coverage_gis.display import LANGS
 from coverage_gis.storage.base import DATABASE_URL_ENV, is_database_location, resolve_location
 
 if TYPE_CHECKING:
@@ -42,10 +45,17 @@ def workspace_command(
 
     ``WS`` is a folder or a ``postgresql://`` URL (:func:`workspace_location`); omitted, the
     database of ``COVGIS_DATABASE_URL``.
-    ``parser_options`` (``help``, ``description``) go to ``add_parser``.
+    ``parser_options`` (``help``, ``description``) go to ``add_parser``. Every such
+    command takes ``--lang vi|en``.
     """
     parser = sub.add_parser(name, **parser_options)
     add_workspace_argument(parser)
+    parser.add_argument(
+        "--lang",
+        choices=LANGS,
+        default=None,
+        help="language of tables and messages (default: COVGIS_LANG, else the locale: vi_* → vi, else en)",
+    )
     parser.set_defaults(func=func)
     return parser
 

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coverage_gis.cli._args import workspace_command
-from coverage_gis.cli._output import print_json
+from coverage_gis.cli._output import lang_of, print_json, sheet_lang_of
+from coverage_gis.display import format_number
 from coverage_gis.engine import load
 from coverage_gis.gapmap import MAP_KINDS, write_gap_map
+from coverage_gis.messages import code_label, text
 from coverage_gis.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -21,7 +23,7 @@ def register(sub: Subcommands) -> None:
         sub,
         "map",
         cmd_map,
-        help="write the gap map as one offline HTML file (Leaflet inlined, no CDN)",
+        help="write the gap map as one offline HTML file (no CDN; Vietnamese unless --lang en)",
         description="Write a self-contained HTML map of the mobile and/or FTTH gaps with their causes, "
         "recommendations and costs, the candidate sites and the commune outlines. The file needs no "
         "network: Leaflet is inlined from the xstatic-leaflet package.",
@@ -39,10 +41,15 @@ def cmd_map(args: argparse.Namespace) -> int:
     if out.parent and not out.parent.exists():
         raise FileNotFoundError(2, "output folder does not exist", str(out.parent))
     analysis = load(Workspace.open(args.workspace))
-    summary = write_gap_map(analysis, out, kind=args.kind)
+    summary = write_gap_map(analysis, out, kind=args.kind, lang=sheet_lang_of(args))
     if args.fmt == "json":
         print_json({"out": str(summary.path), "gaps": summary.gaps, "bytes": summary.bytes_written})
     else:
-        counts = ", ".join(f"{n} {kind}" for kind, n in summary.gaps.items())
-        print(f"wrote {summary.path} ({summary.bytes_written / 1024:.0f} kB): {counts} gaps")
+        lang = lang_of(args)
+        counts = ", ".join(
+            text("map_count", lang, count=n, kind=code_label("gap_kind", kind, lang))
+            for kind, n in summary.gaps.items()
+        )
+        kb = format_number(summary.bytes_written / 1024, 0, lang=lang)
+        print(text("wrote_map", lang, path=summary.path, kb=kb, counts=counts))
     return 0

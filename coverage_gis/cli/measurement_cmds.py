@@ -126,7 +126,7 @@ def cmd_speed(args: argparse.Namespace) -> int:
         table = table[table["code"] == args.code]
     if args.fmt == "table" and not args.targets:
         table = table[_SPEED_TABLE_COLUMNS]
-    print_frame(table, args.fmt, title=title)
+    print_frame(table, args.fmt, title=title, args=args)
     return 0
 
 
@@ -137,9 +137,9 @@ def cmd_challenges(args: argparse.Namespace) -> int:
         if args.fmt == "table":
             opened = int((challenges["status"] == OPEN).sum())
             title = f"{len(challenges)} challenges ({opened} open)"
-            print_frame(challenges[_CHALLENGE_TABLE_COLUMNS], "table", title=title)
+            print_frame(challenges[_CHALLENGE_TABLE_COLUMNS], "table", title=title, args=args)
         else:
-            print_frame(challenges, args.fmt)
+            print_frame(challenges, args.fmt, args=args)
         return 0
     if not args.reason:
         raise LayerValidationError("--accept/--reject need --reason", field="reason")

@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from coverage_gis.cli._args import add_workspace_argument
-from coverage_gis.cli._output import print_frame, print_json, records
+from coverage_gis.cli._args import workspace_command
+from coverage_gis.cli._output import print_frame, print_json, records, sheet_lang_of
 from coverage_gis.engine import load
 from coverage_gis.planning import Plan, PlanOptions, make_plan, what_if, write_plan
 from coverage_gis.planning.whatif import WhatIf
 from coverage_gis.vocabulary import OPERATORS
 from coverage_gis.workspace import Workspace
+
+if TYPE_CHECKING:
+    from coverage_gis.cli._args import Subcommands
 
 _KPI_COLUMNS = (
     "villages_mobile_bb_pct",
@@ -25,9 +28,11 @@ _KPI_COLUMNS = (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
+def register(sub: Subcommands) -> None:
+    p = workspace_command(
+        sub,
         "plan",
+        cmd_plan,
         help="plan the sites and fiber that close the gaps: cost, phases, KPI curve, what-if",
         description=(
             "Choose candidate sites (co-location, planned-site activation, new masts at villages or on a "
@@ -36,7 +41,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "most people within the limits. Actions are phased by population gained per VND."
         ),
     )
-    add_workspace_argument(p)
     p.add_argument("--budget", type=float, metavar="VND", help="total spend limit (sites and fiber)")
     p.add_argument("--max-sites", type=int, metavar="N", help="build or upgrade at most N sites")
     p.add_argument("--operator", choices=OPERATORS, help="plan for one operator's gaps and fiber")
@@ -55,19 +59,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="write the tables (GeoJSON, CSV, plan.xlsx), the site-edit batch and the fiber layers",
     )
     p.add_argument(
-        "--lang",
-        choices=["vi", "en"],
-        default="vi",
-        help="language of the workbook's headers (default vi)",
-    )
-    p.add_argument(
         "--what-if",
         action="store_true",
         help="apply the plan to a scratch copy (site edits + fiber import + recompute) and report KPIs",
     )
     p.add_argument("--scratch", type=Path, metavar="DIR", help="folder for the what-if copy (default: temp)")
     p.add_argument("--json", dest="fmt", action="store_const", const="json", default="table")
-    p.set_defaults(func=cmd_plan)
 
 
 def _progress(enabled: bool) -> Any:
@@ -100,7 +97,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     options.check()
     analysis = load(Workspace.open(args.workspace))
     plan = make_plan(analysis, options, progress=_progress(args.fmt == "table" and sys.stderr.isatty()))
-    written = write_plan(plan, args.out, lang=args.lang) if args.out else {}
+    written = write_plan(plan, args.out, lang=sheet_lang_of(args)) if args.out else {}
     outcome = what_if(analysis, plan, scratch=args.scratch) if args.what_if else None
     if args.fmt == "json":
         payload: dict[str, Any] = {

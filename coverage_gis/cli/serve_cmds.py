@@ -10,12 +10,16 @@ rest of the CLI does not pay for importing FastAPI. Keys are the library's
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 from typing import TYPE_CHECKING, Any
 
 from coverage_gis.access import add_key, list_keys, revoke_key
 from coverage_gis.cli._args import command_group, workspace_command
-from coverage_gis.cli._output import print_json, print_table
-from coverage_gis.errors import LayerValidationError, WorkspaceError
+from coverage_gis.cli._output import lang_of, print_json, print_table
+from coverage_gis.display import Lang
+from coverage_gis.errors import CoverageGISError, LayerValidationError, WorkspaceError
+from coverage_gis.messages import text
 from coverage_gis.vocabulary import NAMED_OPERATORS
 from coverage_gis.workspace import Workspace
 
@@ -104,13 +108,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         reasons = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors())
         raise LayerValidationError(reasons, source="covgis serve") from None
-    access = "anonymous reads on" if settings.anonymous_read else "reads need an API key"
-    workers = f"; {args.workers} workers" if args.workers > 1 else ""
-    print(
-        f"serving {name} at http://{args.host}:{args.port} (API docs at /docs; {access}{workers}); "
-        "Ctrl-C stops",
-        flush=True,
-    )
+    lang = lang_of(args)
+    check_port_free(args.host, args.port, lang)
+    access = text("anonymous_on" if settings.anonymous_read else "anonymous_off", lang)
+    if args.workers > 1:
+        access += "; " + text("workers", lang, n=args.workers)
+    print(text("serving", lang, name=name, host=args.host, port=args.port, access=access), flush=True)
     if args.reload or args.workers > 1:
         # The reloader and the workers import the app by name in child processes: pass
         # the settings by environment.
@@ -133,6 +136,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     uvicorn.run(create_app(settings), host=args.host, port=args.port)
     return 0
+
+
+def check_port_free(host: str, port: int, lang: Lang) -> None:
+    """Fail with one line (exit 1) when ``host:port`` cannot be listened on, before the
+    server starts and logs a traceback-like error of its own."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise CoverageGISError(
+            text("host_unusable", lang, host=host, port=port, reason=exc.strerror)
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: an old connection in TIME_WAIT does not count as busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CoverageGISError(text("port_busy", lang, host=host, port=port)) from None
+            reason = exc.strerror or str(exc)
+            raise CoverageGISError(text("host_unusable", lang, host=host, port=port, reason=reason)) from None
 
 
 def cmd_keys_add(args: argparse.Namespace) -> int:

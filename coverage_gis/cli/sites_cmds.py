@@ -240,7 +240,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             "sites",
         ],
     )
-    print_frame(frame, args.fmt, title=f"history of {ws.location}")
+    print_frame(frame, args.fmt, title=f"history of {ws.location}", args=args)
     return 0
 
 
@@ -265,5 +265,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
         out,
         args.fmt,
         title=f"{len(out)} villages changed between revision {args.from_revision} and {args.to_revision}",
+        args=args,
     )
     return 0

@@ -10,9 +10,10 @@ import pandas as pd
 
 from coverage_gis.boundaries import PROVINCES, load_boundaries
 from coverage_gis.cli._args import workspace_command
-from coverage_gis.cli._output import add_format_flags, print_frame
+from coverage_gis.cli._output import add_format_flags, lang_of, print_frame
 from coverage_gis.crs import metric_crs_for_lon
 from coverage_gis.layers import INPUT_LAYERS, all_schemas
+from coverage_gis.messages import text
 from coverage_gis.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -94,13 +95,20 @@ def cmd_init(args: argparse.Namespace) -> int:
     )
     ws.write_layers({"communes": communes, "commune_parts_2025": boundaries.parts}, source="data/boundaries")
     print(
-        f"created {ws.location}: {len(communes)} communes "
-        f"({len(boundaries.parts)} parts of communes the 2025 reform split), metric CRS {ws.metric_crs}"
+        text(
+            "created",
+            lang_of(args),
+            path=ws.location,
+            communes=len(communes),
+            parts=len(boundaries.parts),
+            crs=ws.metric_crs,
+        )
     )
     return 0
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
+    lang = lang_of(args)
     ws = Workspace.open(args.workspace)
     counts = ws.layer_counts()
     schemas = all_schemas()
@@ -109,12 +117,13 @@ def cmd_layers(args: argparse.Namespace) -> int:
             "layer": name,
             "features": counts.get(name, 0),
             "geometry_type": schema.geometry,
-            "title": schema.title_en,
+            "title": schema.title_vi if lang == "vi" else schema.title_en,
         }
         for name, schema in schemas.items()
         if name in counts or not schema.derived
     ]
-    print_frame(pd.DataFrame(rows), args.fmt, title=f"workspace {ws.config.name} ({ws.location})")
+    title = text("layers_title", lang, name=ws.config.name, path=ws.location)
+    print_frame(pd.DataFrame(rows), args.fmt, title=title, args=args)
     return 0
 
 
@@ -145,8 +154,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         append=args.append,
         min_samples=args.min_samples,
     )
+    lang = lang_of(args)
     for name, count in result.counts.items():
-        print(f"imported {count} features into {name} from {args.file}")
+        print(text("imported", lang, count=count, layer=name, file=args.file))
     for note in result.notes:
-        print(f"note: {note}")
+        print(f"{text('note', lang)}: {note}")
     return 0

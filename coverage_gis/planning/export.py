@@ -18,9 +18,9 @@ import geopandas as gpd
 import pandas as pd
 
 from coverage_gis._files import atomic_path
+from coverage_gis.messages import PLAN_SHEET_TITLES, PLAN_TABLE_LABELS
 from coverage_gis.planning.plan import Plan
-from coverage_gis.reports import Labels, Sheet, tabular, write_xlsx
-from coverage_gis.spreadsheet import csv_safe_frame
+from coverage_gis.reports import Sheet, csv_bytes, write_xlsx
 
 #: The tables of a plan by name: the proposed sites, the new cable (chosen stretches,
 #: lines), one connection per village, the gap villages, the actions in build order and
@@ -34,73 +34,9 @@ PLAN_TABLES: dict[str, Callable[[Plan], pd.DataFrame]] = {
     "curve": lambda plan: plan.curve,
 }
 
-#: Sheet titles (Vietnamese, English).
-SHEET_TITLES: dict[str, tuple[str, str]] = {
-    "actions": ("Trình tự đầu tư", "Actions"),
-    "sites": ("Trạm đề xuất", "Proposed sites"),
-    "fiber": ("Tuyến cáp mới", "New fiber"),
-    "connections": ("Kết nối cáp quang", "Fiber connections"),
-    "villages": ("Thôn chưa phủ sóng", "Gap villages"),
-    "curve": ("Chỉ tiêu theo chi phí", "KPI vs cost"),
-}
-
-_COMMON: dict[str, tuple[str, str]] = {
-    "site_id": ("Mã trạm", "Site id"),
-    "candidate_id": ("Mã vị trí ứng viên", "Candidate id"),
-    "kind": ("Loại", "Kind"),
-    "operator": ("Doanh nghiệp", "Operator"),
-    "name": ("Tên", "Name"),
-    "x_m": ("X (m)", "X (m)"),
-    "y_m": ("Y (m)", "Y (m)"),
-    "height_m": ("Độ cao cột (m)", "Mast height (m)"),
-    "power": ("Nguồn điện", "Power"),
-    "grid_extension_m": ("Kéo điện lưới (m)", "Grid extension (m)"),
-    "road_access_m": ("Cách đường (m)", "Road access (m)"),
-    "slope_deg": ("Độ dốc (°)", "Slope (°)"),
-    "environment": ("Môi trường", "Environment"),
-    "villages_covered": ("Số thôn phủ được", "Villages covered"),
-    "population": ("Dân số", "Population"),
-    "cost_vnd": ("Chi phí (đồng)", "Cost (VND)"),
-    "phase": ("Bước", "Phase"),
-    "year": ("Năm", "Year"),
-    "route_id": ("Mã tuyến", "Route id"),
-    "branch_id": ("Mã kết nối", "Connection id"),
-    "class": ("Cấp tuyến", "Class"),
-    "length_m": ("Chiều dài (m)", "Length (m)"),
-    "road_m": ("Theo đường (m)", "Along roads (m)"),
-    "offroad_m": ("Ngoài đường (m)", "Off road (m)"),
-    "straight_line": ("Ước tính đường thẳng", "Straight-line estimate"),
-    "chosen": ("Được chọn", "Chosen"),
-    "village_id": ("Mã thôn", "Village id"),
-    "parent_branch": ("Nối từ kết nối", "Hangs from"),
-    "status": ("Tình trạng", "Status"),
-    "closed_by": ("Giải pháp", "Closed by"),
-    "action": ("Hạng mục", "Action"),
-    "id": ("Mã", "Id"),
-    "detail": ("Chi tiết", "Detail"),
-    "cumulative_cost_vnd": ("Chi phí lũy kế (đồng)", "Cumulative cost (VND)"),
-    "population_gained": ("Dân số được phục vụ thêm", "Population gained"),
-    "population_per_million_vnd": ("Dân số / triệu đồng", "Population per million VND"),
-    "step": ("Bước", "Step"),
-    "villages_mobile": ("Số thôn có băng rộng di động", "Villages with mobile broadband"),
-    "villages_mobile_pct": ("Tỷ lệ thôn có băng rộng di động (%)", "Villages with mobile broadband (%)"),
-    "villages_ftth": ("Số thôn có cáp quang", "Villages with FTTH"),
-    "villages_ftth_pct": ("Tỷ lệ thôn có cáp quang (%)", "Villages with FTTH (%)"),
-    "population_mobile_pct": ("Dân số có băng rộng di động (%)", "Population with mobile broadband (%)"),
-    "population_ftth_pct": ("Dân số có cáp quang (%)", "Population with FTTH (%)"),
-    "lon": ("Kinh độ", "Longitude"),
-    "lat": ("Vĩ độ", "Latitude"),
-}
-
-#: Header labels per table (a column's meaning can differ between tables).
-TABLE_LABELS: dict[str, Labels] = {
-    "sites": {**_COMMON, "villages": ("Thôn được phủ sóng", "Villages served")},
-    "fiber": {**_COMMON, "villages": ("Số thôn dùng chung", "Villages sharing it")},
-    "connections": _COMMON,
-    "villages": {**_COMMON, "kind": ("Thiếu dịch vụ", "Gap kind")},
-    "actions": _COMMON,
-    "curve": _COMMON,
-}
+#: Sheet titles and header labels live in the message catalogue (:mod:`coverage_gis.messages`).
+SHEET_TITLES = PLAN_SHEET_TITLES
+TABLE_LABELS = PLAN_TABLE_LABELS
 
 #: File names of :func:`write_plan`.
 PLAN_FILES: dict[str, str] = {
@@ -148,9 +84,9 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """A table as UTF-8 CSV (with BOM, so spreadsheet programs keep the diacritics); the
     geometry becomes ``lon``/``lat`` of a point on it (the point itself for points).
     Text that a spreadsheet could take for a formula gets a leading ``'``."""
-    out = csv_safe_frame(tabular(frame))
+    body = csv_bytes(frame)  # the one CSV writer for spreadsheets (coverage_gis.reports)
     with atomic_path(path) as tmp:
-        out.to_csv(tmp, index=False, encoding="utf-8-sig")
+        tmp.write_bytes(body)
     return path
 
 

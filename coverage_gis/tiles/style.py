@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from coverage_gis.layers import get_schema
+from coverage_gis.messages import text
 from coverage_gis.tiles.basemap import BASEMAP_ID_FIELDS, districts_frame
 from coverage_gis.tiles.map_style import MapStyle, Overlay, map_style
 from coverage_gis.tiles.mercator import Bounds
@@ -34,11 +35,9 @@ if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
 
 #: Credit for the real administrative data every workspace starts from.
-ATTRIBUTION_BOUNDARIES = (
-    "Commune boundaries and 2009 census population: censusVN2009, © 2017 Marc Choisy, MIT licence."
-)
+ATTRIBUTION_BOUNDARIES = text("credit_boundaries", "en")
 #: Credit line of a synthetic (demo) workspace.
-ATTRIBUTION_SYNTHETIC = "Villages, sites and fiber: synthetic demo data"
+ATTRIBUTION_SYNTHETIC = text("credit_synthetic", "en")
 #: Credit of a workspace's own roads and terrain (a user's roads.osm is usually OSM data).
 ATTRIBUTION_ROADS = "Roads: the workspace's roads.osm (OpenStreetMap data © OpenStreetMap contributors, ODbL)"
 ATTRIBUTION_SYNTHETIC_BASEMAP = "Roads and terrain: synthetic demo data"

@@ -250,24 +250,6 @@
     ["sites_5g", "int"],
     ["pois_5g_pct", "pct"],
   ];
-  // Recommendations come from the library in English; the known forms read in Vietnamese.
-  const RECOMMENDATIONS_VI = [
-    [/^put planned site (.+) on air$/, (m) => `Đưa trạm quy hoạch ${m[1]} vào phát sóng`],
-    [/^new 4G site with solar\/hybrid power \(no grid power at the village\)$/,
-      () => "Xây trạm 4G mới dùng điện mặt trời/hybrid (thôn chưa có điện lưới)"],
-    [/^new 4G site \(or repeater\) with line of sight to the village$/,
-      () => "Xây trạm 4G mới (hoặc trạm lặp) nhìn thẳng tới thôn"],
-    [/^new 4G site at the candidate point$/, () => "Xây trạm 4G mới tại điểm đề xuất"],
-    [/^extend access fiber ([\d.]+) km along roads and install a splitter$/,
-      (m) => `Kéo cáp quang truy nhập ${fmtNumber(Number(m[1]), 1)} km theo đường giao thông và lắp bộ chia quang`],
-    [/^extend access fiber ([\d.]+) km estimated \(straight line × detour factor\) and install a splitter$/,
-      (m) => `Kéo cáp quang truy nhập khoảng ${fmtNumber(Number(m[1]), 1)} km (ước tính theo đường chim bay × hệ số) và lắp bộ chia quang`],
-    [/^no fiber of any operator nearby: plan a new distribution route$/,
-      () => "Không có cáp quang của doanh nghiệp nào ở gần: quy hoạch tuyến phân phối mới"],
-    [/^add a 5G cell on site (.+)$/, (m) => `Lắp thêm cell 5G trên trạm ${m[1]}`],
-    [/^new 5G small cell or site$/, () => "Xây small cell hoặc trạm 5G mới"],
-    [/^new 5G site$/, () => "Xây trạm 5G mới"],
-  ];
 
   // ?lang=en (or vi) in the address wins over the last choice made with the toggle.
   const urlLang = new URLSearchParams(window.location.search).get("lang");
@@ -304,9 +286,20 @@
     }).format(Number(x));
   }
   function fmtInt(x) { return fmtNumber(x, 0); }
+  // The display rule of coverage_gis.display.display_share (tests/test_display.py runs both):
+  // half up to one decimal, but never 100 unless exactly 100 and never 0 unless exactly 0.
+  function displayShare(x, digits = 1) {
+    const v = Number(x);
+    const scale = 10 ** digits;
+    let shown = Math.floor(v * scale + 0.5) / scale;
+    if (shown >= 100 && v < 100) shown = Math.floor(v * scale) / scale;
+    else if (shown <= 0 && v > 0) shown = Math.ceil(v * scale) / scale;
+    return shown;
+  }
   function fmtPct(x) {
     if (x === null || x === undefined || Number.isNaN(Number(x))) return "—";
-    return lang === "vi" ? `${fmtNumber(x, 1)} %` : `${fmtNumber(x, 1)}%`;
+    const shown = displayShare(x);
+    return lang === "vi" ? `${fmtNumber(shown, 1)} %` : `${fmtNumber(shown, 1)}%`;
   }
   function fmtMoney(vnd) {
     if (vnd === null || vnd === undefined || Number.isNaN(Number(vnd))) return "—";
@@ -326,13 +319,13 @@
     const key = `reason_${reason}`;
     return has(key) ? t(key) : String(reason).replace(/_/g, " ");
   }
-  function recommendationLabel(text) {
-    if (!text || lang !== "vi") return text || "";
-    for (const [pattern, render] of RECOMMENDATIONS_VI) {
-      const m = String(text).match(pattern);
-      if (m) return render(m);
-    }
-    return text;
+  // A gap's recommendation: the library's English sentence, or in Vietnamese the sentence the
+  // message catalogue composes from the gap's fields (coverage_gis.messages, sent by
+  // /v1/gaps?lang=vi as recommendation_label), so the two languages come from one place.
+  function recommendationLabel(gap) {
+    if (!gap) return "";
+    if (lang === "vi" && gap.recommendation_label) return gap.recommendation_label;
+    return gap.recommendation || "";
   }
   function legendLabel(key, layerId) {
     for (const prefix of ["status_", "class_", "kind_", "road_"]) {
@@ -362,7 +355,7 @@
     const pageSize = 1000;
     let items = [];
     for (let page = 0; page < 50; page += 1) {
-      const doc = await getJSON(`/v1/gaps?kind=${encodeURIComponent(kind)}&limit=${pageSize}&offset=${items.length}`);
+      const doc = await getJSON(`/v1/gaps?kind=${encodeURIComponent(kind)}&lang=vi&limit=${pageSize}&offset=${items.length}`);
       const batch = itemsOf(doc);
       items = items.concat(batch);
       const total = doc && typeof doc.total === "number" ? doc.total : items.length;
@@ -420,7 +413,7 @@
         `<span class="gap-pop">${pop}</span>` +
         `<div class="gap-name">${escapeHtml(gap.name)}</div>` +
         `<div class="gap-where">${escapeHtml(where)}</div>` +
-        `<div class="gap-reason">${escapeHtml(reasonLabel(gap.reason))} · ${escapeHtml(recommendationLabel(gap.recommendation))}</div>`;
+        `<div class="gap-reason">${escapeHtml(reasonLabel(gap.reason))} · ${escapeHtml(recommendationLabel(gap))}</div>`;
       li.addEventListener("click", () => selectGap(gap));
       fragment.appendChild(li);
     }
@@ -430,7 +423,7 @@
     const rows = [
       [t("population"), fmtInt(gap.population)],
       [t("reason"), `<span class="reason">${escapeHtml(reasonLabel(gap.reason))}</span>`],
-      [t("recommendation"), escapeHtml(recommendationLabel(gap.recommendation))],
+      [t("recommendation"), escapeHtml(recommendationLabel(gap))],
       [t("cost"), escapeHtml(fmtMoney(gap.cost_vnd))],
     ];
     const where = [gap.commune_name, gap.district_name, gap.province_name].filter(Boolean).join(", ");
@@ -621,7 +614,7 @@
     }
     for (const kind of ["mobile", "ftth"]) {
       const gap = (state.gaps[kind] || []).find((g) => g.id === p.village_id);
-      if (gap) rows.push([`${t("recommendation")} (${t(kind)})`, escapeHtml(recommendationLabel(gap.recommendation))]);
+      if (gap) rows.push([`${t("recommendation")} (${t(kind)})`, escapeHtml(recommendationLabel(gap))]);
     }
     const where = [p.commune_name, p.district_name].filter(Boolean).join(", ");
     return `<div class="popup" data-village="${escapeHtml(p.village_id)}"><h4>${escapeHtml(p.name)}</h4>` +
