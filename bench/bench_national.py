@@ -161,37 +161,49 @@ def _median_ms(fn: Callable[[], Any], runs: int) -> tuple[float, list[float], An
 
 
 def _sjoin_model(model: Any) -> Any:
-    """The radius model with its spatial join done by geopandas ``sjoin`` (the baseline)."""
+    """The radius model with its spatial join done by geopandas ``sjoin`` (the baseline).
+
+    Only the search for (village, cell) pairs within each cell's reach changes: the
+    model's own ``candidate_pairs`` runs with ``pairs_within_reach`` swapped for an
+    ``sjoin`` (``dwithin`` each cell's reach) that hands every pair to the model's own
+    evaluation (service sector, level, threshold) at once.
+    """
     import geopandas as gpd
 
+    from coverage_gis.models import radius as radius_module
     from coverage_gis.models.base import CandidatePairs, CellArrays, ReceiverArrays
-    from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m
+
+    def sjoin_pairs(
+        receivers: ReceiverArrays,
+        cells: CellArrays,
+        reach_m: Any,
+        evaluate: Callable[[Any, Any, Any], CandidatePairs],
+        *,
+        workers: int | None,
+    ) -> CandidatePairs:
+        if len(receivers) == 0 or len(cells) == 0:
+            return CandidatePairs.empty()
+        points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(receivers.x_m, receivers.y_m))
+        sites = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cells.x_m, cells.y_m))
+        joined = gpd.sjoin(sites, points, predicate="dwithin", distance=reach_m)
+        cell = joined.index.to_numpy(dtype=np.int64)
+        recv = joined["index_right"].to_numpy(dtype=np.int64)
+        order = np.lexsort((cell, recv))
+        recv, cell = recv[order], cell[order]
+        dist = np.hypot(receivers.x_m[recv] - cells.x_m[cell], receivers.y_m[recv] - cells.y_m[cell])
+        return evaluate(recv, cell, dist)
 
     class SjoinRadius:
-        name = model.name
+        def __getattr__(self, name: str) -> Any:
+            return getattr(model, name)
 
-        def max_range_m(self, cells: CellArrays) -> Any:
-            return model.max_range_m(cells)
-
-        def candidate_pairs(self, receivers: ReceiverArrays, cells: CellArrays) -> CandidatePairs:
-            if len(receivers) == 0 or len(cells) == 0:
-                return CandidatePairs.empty()
-            points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(receivers.x_m, receivers.y_m))
-            sites = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cells.x_m, cells.y_m))
-            radius = model.max_range_m(cells)
-            joined = gpd.sjoin(sites, points, predicate="dwithin", distance=radius)
-            cell = joined.index.to_numpy(dtype=np.int64)
-            recv = joined["index_right"].to_numpy(dtype=np.int64)
-            order = np.lexsort((cell, recv))
-            recv, cell = recv[order], cell[order]
-            dx, dy = pair_offsets_m(receivers, cells, recv, cell)
-            dist = np.hypot(dx, dy)
-            budget = LinkBudget(cells, settings=model.settings, receiver_height_m=receivers.height_m)
-            served = budget.sectors.contains(dx, dy, dist, cell)
-            signal = np.full(dist.shape, np.nan)
-            idx = np.flatnonzero(served)
-            signal[idx] = budget.signal_dbm(cell[idx], dx[idx], dy[idx], dist[idx])
-            return CandidatePairs(recv, cell, dist, signal, served)
+        def candidate_pairs(self, receivers: ReceiverArrays, cells: CellArrays, **options: Any) -> Any:
+            original = radius_module.pairs_within_reach
+            radius_module.pairs_within_reach = sjoin_pairs  # type: ignore[assignment]
+            try:
+                return model.candidate_pairs(receivers, cells, **options)
+            finally:
+                radius_module.pairs_within_reach = original
 
     return SjoinRadius()
 
