@@ -189,6 +189,8 @@ def generate_fiber(
         }
         for g in gap_rows:
             edge, coords = by_village[int(g)]
+            if edge.u >= roads.n_communes and is_gap[edge.u - roads.n_communes]:
+                continue  # its road leads on from another unserved village: no fiber there
             stub = _stub_toward(
                 edge.xy, float(village_x[g]), float(village_y[g]), float(rng.uniform(1200.0, 2800.0))
             )
