@@ -496,7 +496,7 @@ def http_plan(ws_path: str, seed: int = 11) -> HttpPlan:
         elif kind == 2:
             reads.append(rng.choice(("/v1/kpis?level=province", "/v1/kpis?level=district&limit=100")))
         else:
-            reads.append(f"/v1/coverage/point?lon={x + 0.003:.5f}&lat={y:.5f}")
+            reads.append(f"/v1/coverage/point?lon={x:.5f}&lat={y:.5f}")
     return HttpPlan(cold[:400], warm, reads)
 
 
