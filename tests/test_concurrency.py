@@ -49,6 +49,7 @@ from coverage_gis.workspace import Workspace
 from coverage_gis_api.app import create_app
 from coverage_gis_api.settings import Settings
 
+from ._servers import free_port, wait_until_up
 from .conftest import at
 from .test_api_read import lonlat, make_workspace
 
@@ -138,12 +139,6 @@ def live_edit(site_id: str, **changes: Any) -> Any:
 
 
 # -- two servers and the CLI on one workspace --------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "api"), env.get("PYTHONPATH", "")])
@@ -179,20 +174,6 @@ def _start_server(ws: Workspace, port: int, log: Any) -> subprocess.Popen[str]:
     )
 
 
-def _wait_until_up(base: str, process: subprocess.Popen[str], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base}/health", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    pytest.fail("server did not start")
-
-
 def _revision(etag: str) -> int:
     return int(etag.strip('"').removeprefix("rev-"))
 
@@ -226,7 +207,7 @@ def test_two_servers_and_the_cli_never_mix_revisions_nor_lose_edits(
     ws, secret = crowded_ws
     initial = {s: _site(ws, s) for s in ("S1", "S2")}
     baseline = set(history(ws)["revision"])
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     log = (ws.path.parent / "servers.log").open("w")
     servers = [_start_server(ws, port, log) for port in ports]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
@@ -237,7 +218,7 @@ def test_two_servers_and_the_cli_never_mix_revisions_nor_lose_edits(
     stop = threading.Event()
     try:
         for base, server in zip(bases, servers, strict=True):
-            _wait_until_up(base, server)
+            wait_until_up(f"{base}/health", server, timeout_s=60.0)
 
         def writer(base: str, site_id: str, fields: Callable[[int], dict[str, Any]], pause_s: float) -> None:
             n = 0

@@ -7,16 +7,15 @@ served by uvicorn on 127.0.0.1; the collections are read back through GDAL, as t
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pyogrio
 import pytest
 
+from ._servers import free_port, wait_until_up
 from .test_api_read import lonlat, make_workspace
 
 pytestmark = pytest.mark.skipif(
@@ -24,18 +23,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`covgis serve` in its own process (GDAL holds the GIL while it reads: an in-process
     server thread could not answer it)."""
     ws = make_workspace(tmp_path_factory.mktemp("ogc") / "ws")
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("ogc-log") / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -45,16 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/ogc", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"covgis serve did not start: {log.read_text(errors='replace')}")
-            time.sleep(0.3)
+        wait_until_up(f"{url}/ogc", process, timeout_s=120.0, poll_s=0.3, log=log)
         yield url
     finally:
         process.terminate()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from coverage_gis.access import add_key
 from coverage_gis.tiles import tile_for_lonlat
 from coverage_gis.workspace import Workspace
 
+from ._servers import free_port, wait_until_up
 from .conftest import api_workspace, at
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,14 +38,6 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _serve(url: str, port: int, log: Any, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "coverage_gis", "serve", url, "--port", str(port), *extra],
@@ -54,20 +46,6 @@ def _serve(url: str, port: int, log: Any, *extra: str) -> subprocess.Popen[str]:
         stderr=log,
         text=True,
     )
-
-
-def _wait_until_up(base: str, process: subprocess.Popen[str], log: Path, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/health", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server did not start: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture
@@ -97,14 +75,20 @@ def test_an_edit_through_worker_a_shows_in_worker_b_at_once(
     database_ws: tuple[str, str], tmp_path: Path
 ) -> None:
     url, secret = database_ws
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     log_path = tmp_path / "workers.log"
     with log_path.open("w") as log:
         workers = [_serve(url, port, log) for port in ports]
         try:
             a, b = (httpx.Client(base_url=f"http://127.0.0.1:{p}", timeout=60.0) for p in ports)
             for client, worker in zip((a, b), workers, strict=True):
-                _wait_until_up(str(client.base_url), worker, log_path)
+                wait_until_up(
+                    f"{str(client.base_url).rstrip('/')}/health",
+                    worker,
+                    timeout_s=120.0,
+                    poll_s=0.2,
+                    log=log_path,
+                )
             v2 = at(6000, 0)
             x, y = tile_for_lonlat(v2.x, v2.y, 12)
             tile = f"/tiles/coverage/4G/12/{x}/{y}.png"
@@ -149,13 +133,19 @@ def test_an_edit_through_worker_a_shows_in_worker_b_at_once(
 
 def test_serve_with_two_workers(database_ws: tuple[str, str], tmp_path: Path) -> None:
     url, secret = database_ws
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
         server = _serve(url, port, log, "--workers", "2")
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0) as client:
-                _wait_until_up(str(client.base_url), server, log_path)
+                wait_until_up(
+                    f"{str(client.base_url).rstrip('/')}/health",
+                    server,
+                    timeout_s=120.0,
+                    poll_s=0.2,
+                    log=log_path,
+                )
                 for n in range(6):
                     # A new connection each time: the kernel hands it to either worker.
                     etag = httpx.get(f"{client.base_url}/health", timeout=60.0).headers["ETag"]
