@@ -11,9 +11,10 @@ Percentages are 0–100 and unrounded; rounding is for display only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -210,8 +211,13 @@ def _floats(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Columns:
-    """The KPI inputs as plain arrays, extracted once per computation (pandas access is the cost)."""
+class KpiColumns:
+    """The KPI inputs as plain arrays, extracted once per computation (pandas access is the cost).
+
+    Each per-row array belongs to one input frame (:data:`_FRAME_FIELDS`), so a
+    live workspace can cut the rows of some units (:meth:`take`), set a frame's
+    values and append rows (:meth:`concat`) without going back to the frames.
+    """
 
     codes: dict[str, dict[str, np.ndarray]]  # source (v/s/p/t) → level → unit code (None if unknown)
     names: dict[str, dict[str, np.ndarray]]
@@ -234,12 +240,68 @@ class _Columns:
     test_mbps: np.ndarray
     test_weight: np.ndarray
     inferred_2025: np.ndarray
-    units: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # level → (codes, pop_2009, total)
+    units: dict[str, tuple[pd.Index, np.ndarray, np.ndarray]]  # level → (codes, pop_2009, total)
+
+    def take(self, rows: Mapping[str, np.ndarray]) -> KpiColumns:
+        """The rows ``rows[key]`` of each frame (``v``, ``s``, ``p``, ``t``); units unchanged."""
+        return self._mapped(lambda key, values: values[rows[key]])
+
+    def with_values(self, **arrays: np.ndarray) -> KpiColumns:
+        """The same rows with some per-row arrays replaced (same lengths)."""
+        fields: dict[str, Any] = dict(arrays)
+        return replace(self, **fields)
+
+    @staticmethod
+    def concat(parts: Sequence[KpiColumns]) -> KpiColumns:
+        """The rows of every part, in order; the first part's unit populations."""
+        first = parts[0]
+        if len(parts) == 1:
+            return first
+        fields: dict[str, Any] = {
+            name: np.concatenate([getattr(p, name) for p in parts])
+            for names in _FRAME_FIELDS.values()
+            for name in names
+        }
+        for attr in ("codes", "names"):
+            fields[attr] = {
+                key: {
+                    level: np.concatenate([getattr(p, attr)[key][level] for p in parts])
+                    for level in getattr(first, attr)[key]
+                }
+                for key in _FRAME_FIELDS
+            }
+        return replace(first, **fields)
+
+    def _mapped(self, fn: Callable[[str, np.ndarray], np.ndarray]) -> KpiColumns:
+        fields: dict[str, Any] = {
+            name: fn(key, getattr(self, name)) for key, names in _FRAME_FIELDS.items() for name in names
+        }
+        for attr in ("codes", "names"):
+            fields[attr] = {
+                key: {level: fn(key, values) for level, values in by_level.items()}
+                for key, by_level in getattr(self, attr).items()
+            }
+        return replace(self, **fields)
 
 
-def _columns(
-    inputs: KpiInputs, levels: Sequence[str], *, period: tuple[date, date] | None, categories: list[str]
-) -> _Columns:
+#: The per-row arrays of :class:`KpiColumns`, by input frame (villages, sites, POIs, tests).
+_FRAME_FIELDS: dict[str, tuple[str, ...]] = {
+    "v": ("population", "households", "mobile", "ftth", "has_4g", "has_5g", "inferred_2025"),
+    "s": ("shared", "n_operators", "in_period", "site_5g"),
+    "p": ("centre", "priority", "poi_mobile", "poi_ftth", "poi_5g"),
+    "t": ("test_kind", "test_mbps", "test_weight"),
+}
+
+
+def kpi_columns(
+    inputs: KpiInputs,
+    levels: Sequence[str] = LEVELS,
+    *,
+    period: tuple[date, date] | None = None,
+    categories: Iterable[str] = DEFAULT_5G_CATEGORIES,
+) -> KpiColumns:
+    """The arrays KPIs of ``levels`` are counted from (:func:`kpi_rows` counts them)."""
+    categories = list(categories)
     v, s, p, t = inputs.villages, inputs.sites, inputs.pois, inputs.speed_tests
     frames = {"v": v, "s": s, "p": p, "t": t}
     codes = {k: {lvl: _codes(f, LEVEL_COLUMNS[lvl][0]) for lvl in levels} for k, f in frames.items()}
@@ -260,15 +322,15 @@ def _columns(
         else np.full(len(v), None, dtype=object)
     )
     units = inputs.units
-    by_level = {
-        lvl: (
-            units.loc[units["level"] == lvl, "code"].astype(str).to_numpy(),
-            units.loc[units["level"] == lvl, "pop_2009"].to_numpy(dtype=float),
-            pd.to_numeric(units.loc[units["level"] == lvl, "pop_2009_total"]).to_numpy(dtype=float),
+    by_level: dict[str, tuple[pd.Index, np.ndarray, np.ndarray]] = {}
+    for lvl in levels:
+        rows = units[units["level"] == lvl]
+        by_level[lvl] = (
+            pd.Index(rows["code"].astype(str).to_numpy()),
+            rows["pop_2009"].to_numpy(dtype=float),
+            pd.to_numeric(rows["pop_2009_total"]).to_numpy(dtype=float),
         )
-        for lvl in levels
-    }
-    return _Columns(
+    return KpiColumns(
         codes=codes,
         names=names,
         population=_floats(v, "population"),
@@ -294,18 +356,23 @@ def _columns(
     )
 
 
-def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.DataFrame:
+def _level_rows(c: KpiColumns, level: str, only: set[str] | None = None) -> pd.DataFrame:
     """One level's KPI rows with numpy bincounts (a pandas groupby costs ~40 ms a call; this ~1 ms).
 
     ``only`` restricts the result to those unit codes (for incremental updates).
     """
+    return pd.DataFrame(_level_arrays(c, level, only))
+
+
+def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> dict[str, np.ndarray]:
+    """:func:`_level_rows` as one array per column."""
     keys = ("v", "s", "p", "t")
     selected: dict[str, np.ndarray] = {}
     for key in keys:
         codes = c.codes[key][level]
         known = codes != None  # noqa: E711 - elementwise on an object array
         if only is not None:
-            known &= np.isin(codes, list(only))
+            known &= np.asarray(pd.Index(codes).isin(list(only)))
         selected[key] = known
     present = [c.codes[k][level][selected[k]] for k in keys]
     units = (
@@ -411,24 +478,23 @@ def _level_rows(c: _Columns, level: str, only: set[str] | None = None) -> pd.Dat
         "pop_2009_present_pct": present_pct,
         "partial": partial,
     }
-    data: dict[str, np.ndarray] = {
+    return {
         "level": np.full(n, level, dtype=object),
         "code": units.astype(object),
         "name": names,
         **columns,
     }
-    return pd.DataFrame(data)
 
 
 def _present(
-    unit_pop: tuple[np.ndarray, np.ndarray, np.ndarray], units: np.ndarray
+    unit_pop: tuple[pd.Index, np.ndarray, np.ndarray], units: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per unit: 2009 population held, its % of the whole unit, and whether that is partial.
 
     ``partial`` is None where the whole is unknown (pre-2025 levels).
     """
     codes, held, total = unit_pop
-    where = pd.Index(codes).get_indexer(units.astype(str))
+    where = codes.get_indexer(pd.Index(units.astype(str)))
     found = where >= 0
     pop = np.zeros(len(units))
     whole = np.full(len(units), np.nan)
@@ -482,66 +548,82 @@ def compute_kpis(
         Columns ``level``, ``code``, ``name`` and :data:`KPI_COLUMNS`, units sorted by code.
     """
     _check_levels(levels)
-    columns = _columns(inputs, levels, period=period, categories=list(categories_5g))
+    return kpi_rows(kpi_columns(inputs, levels, period=period, categories=categories_5g), levels)
+
+
+def kpi_rows(columns: KpiColumns, levels: Sequence[str] = LEVELS) -> pd.DataFrame:
+    """:func:`compute_kpis` from the arrays :func:`kpi_columns` extracted."""
+    _check_levels(levels)
     return _concat([_level_rows(columns, level) for level in levels])
 
 
-def _rows_in_units(
-    inputs: KpiInputs, codes_by_level: Mapping[str, set[str]], levels: Sequence[str]
-) -> KpiInputs:
-    """``inputs`` cut to the villages, sites, POIs and tests in any of the given units."""
+@dataclass(frozen=True)
+class KpiSplice:
+    """A KPI table with some units' rows recomputed (:func:`splice_kpi_rows`)."""
 
-    def cut(frame: pd.DataFrame) -> pd.DataFrame:
-        keep = np.zeros(len(frame), dtype=bool)
-        for level in levels:
-            column = LEVEL_COLUMNS[level][0]
-            if column in frame:
-                keep |= np.isin(frame[column].to_numpy(dtype=object), list(codes_by_level[level]))
-        return frame[keep]
-
-    return replace(
-        inputs,
-        villages=cut(inputs.villages),
-        sites=cut(inputs.sites),
-        pois=cut(inputs.pois),
-        speed_tests=cut(inputs.speed_tests),
-    )
+    table: pd.DataFrame
+    #: The recomputed rows (the given units that still exist), level by level.
+    fresh: pd.DataFrame
+    #: Row of each (level, code) in ``table``.
+    positions: Mapping[tuple[str, str], int]
 
 
-def update_kpi_rows(
+def kpi_positions(kpis: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """Row of each (level, code) in a KPI table."""
+    keys = zip(kpis["level"].astype(str), kpis["code"].astype(str), strict=True)
+    return {key: i for i, key in enumerate(keys)}
+
+
+def splice_kpi_rows(
     kpis: pd.DataFrame,
-    inputs: KpiInputs,
+    columns: KpiColumns,
     codes_by_level: Mapping[str, set[str]],
-    *,
-    period: tuple[date, date] | None = None,
-    categories_5g: Iterable[str] = DEFAULT_5G_CATEGORIES,
-) -> pd.DataFrame:
+    positions: Mapping[tuple[str, str], int] | None = None,
+) -> KpiSplice:
     """Recompute only the KPI rows of the given units and splice them into ``kpis``.
 
     Each unit's row depends only on the villages, sites, POIs and speed tests inside
     it, so recomputing a unit from its own rows gives exactly what a full
-    :func:`compute_kpis` gives for it. Units that no longer have any feature vanish.
+    :func:`compute_kpis` gives for it. ``columns`` must hold every row of those units
+    (rows of other units are ignored). Units that no longer have any feature vanish.
+    ``positions`` is :func:`kpi_positions` of ``kpis`` when the caller keeps it.
     """
     levels = [lvl for lvl, codes in codes_by_level.items() if codes]
     _check_levels(levels)
-    # Only the rows of the units asked for can change their rows: build the columns of
-    # those (a site edit touches a few units of a national table).
-    columns = _columns(
-        _rows_in_units(inputs, codes_by_level, levels), levels, period=period, categories=list(categories_5g)
+    where = positions if positions is not None else kpi_positions(kpis)
+    if not levels:
+        return KpiSplice(kpis, _concat([]), where)
+    parts = [_level_arrays(columns, level, only=codes_by_level[level]) for level in levels]
+    fresh = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    keys = zip(fresh["level"], fresh["code"], strict=True)
+    at = np.fromiter(
+        (where.get((str(lvl), str(code)), -1) for lvl, code in keys), np.int64, len(fresh["level"])
     )
+    asked = sum(len(codes_by_level[level]) for level in levels)
+    if len(at) == asked and (at >= 0).all():
+        # The usual edit: every unit asked for still exists and existed before; its row
+        # is overwritten where it stands (the table's order does not change).
+        data = {}
+        for name in kpis.columns:
+            values = kpis[name].to_numpy(copy=True)
+            new = fresh[name]
+            if values.dtype != new.dtype and values.dtype != object:
+                values = values.astype(np.result_type(values.dtype, new.dtype))
+            values[at] = new
+            data[name] = values
+        return KpiSplice(pd.DataFrame(data), pd.DataFrame(fresh), where)
+    fresh_rows = pd.DataFrame(fresh)
     level_col = kpis["level"].to_numpy(dtype=object)
-    code_col = kpis["code"].to_numpy(dtype=object)
+    code_col = pd.Index(kpis["code"].to_numpy(dtype=object))
     drop = np.zeros(len(kpis), dtype=bool)
-    fresh = []
     for level in levels:
-        codes = codes_by_level[level]
-        drop |= (level_col == level) & np.isin(code_col, list(codes))
-        fresh.append(_level_rows(columns, level, only=codes))
-    merged = _concat([kpis[~drop], *fresh])
+        drop |= (level_col == level) & code_col.isin(list(codes_by_level[level]))
+    merged = _concat([kpis[~drop], fresh_rows])
     order = {level: i for i, level in enumerate(LEVELS)}
     rank = merged["level"].map(order).to_numpy(dtype=np.int64)
     sort = np.lexsort((merged["code"].to_numpy(dtype=str), rank))
-    return merged.iloc[sort].reset_index(drop=True)
+    table = merged.iloc[sort].reset_index(drop=True)
+    return KpiSplice(table, fresh_rows, kpi_positions(table))
 
 
 def pois_5g_pct(inputs: KpiInputs, *, categories: Iterable[str], level: str, code: str) -> float | None:

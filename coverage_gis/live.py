@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,15 +32,17 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
+from coverage_gis._values import plain_value
+from coverage_gis.admin import LEVELS
 from coverage_gis.coverage import MOBILE_COLUMNS, aligned_coverage, mobile_columns, mobile_coverage
 from coverage_gis.crs import BBox, metric_to_lonlat
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load, store_coverage
-from coverage_gis.errors import StaleRevision
-from coverage_gis.kpi import compute_kpis, update_kpi_rows
+from coverage_gis.errors import Conflict, StaleRevision
+from coverage_gis.kpi import KpiColumns, kpi_columns, kpi_positions, kpi_rows, splice_kpi_rows
 from coverage_gis.kpi_inputs import inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
-from coverage_gis.network import CellTable, cell_table, concat_tables, points_xy_m
+from coverage_gis.live_overlay import VILLAGE_INPUT_COLUMNS, Overlay, SitePart
+from coverage_gis.network import CellTable, cell_table, points_xy_m
 from coverage_gis.overrides import override_columns
 from coverage_gis.revisions import RevisionRecord, coverage_changes, history
 from coverage_gis.site_edits import SiteEdit, apply_edits, site_records
@@ -81,22 +83,34 @@ SitePermit = Callable[[str, Mapping[str, Any] | None, Mapping[str, Any] | None],
 
 @dataclass(frozen=True, eq=False)
 class LiveState:
-    """One revision held in memory; never changed once made (a change makes a new one)."""
+    """One revision held in memory; never changed once made (a change makes a new one).
 
-    analysis: Analysis
+    Edits work on :attr:`overlay` (arrays and indexes); :attr:`analysis`, the full
+    layers and tables readers use, is built from it on first access, once.
+    """
+
+    overlay: Overlay
     revision: int
     kpis: pd.DataFrame
     province_row: dict[str, Any]
     kpi_period: tuple[date, date] | None
     kpi_categories: list[str]
+    village_ids: np.ndarray
     village_xy: np.ndarray
     village_tree: cKDTree | None
     poi_xy: np.ndarray
     poi_tree: cKDTree | None
+    #: KPI records of :data:`SNAPSHOT_LEVELS` by (level, code): the revision log's snapshot.
+    snapshot: Mapping[tuple[str, str], dict[str, Any]]
+    #: Row of each (level, code) in :attr:`kpis`.
+    kpi_positions: Mapping[tuple[str, str], int]
+    _built: dict[str, Analysis] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def build(cls, analysis: Analysis, revision: int) -> LiveState:
-        """The state of ``analysis`` at ``revision``: point indexes and every KPI row."""
+    def build(cls, analysis: Analysis, revision: int, kpis: pd.DataFrame | None = None) -> LiveState:
+        """The state of ``analysis`` at ``revision``: indexes and every KPI row (``kpis``
+        when the caller holds them already)."""
         villages = analysis.layers.villages
         analysis.coverage = aligned_coverage(analysis.coverage, villages)
         metric = analysis.metric_crs
@@ -105,23 +119,75 @@ class LiveState:
         px, py = points_xy_m(analysis.layers.pois, metric)
         poi_xy = np.column_stack([px, py])
         period, categories = analysis.kpi_options()
-        kpis = compute_kpis(analysis.inputs, levels=LEVELS, period=period, categories_5g=categories)
+        overlay = Overlay.of(analysis)
+        if kpis is None:
+            kpis = kpi_rows(overlay.base.kpi_columns, LEVELS)
         return cls(
-            analysis=analysis,
+            overlay=overlay,
             revision=revision,
             kpis=kpis,
             province_row=province_row(kpis),
             kpi_period=period,
             kpi_categories=categories,
+            village_ids=villages["village_id"].to_numpy(dtype=object),
             village_xy=village_xy,
             village_tree=cKDTree(village_xy) if len(vx) else None,
             poi_xy=poi_xy,
             poi_tree=cKDTree(poi_xy) if len(px) else None,
+            snapshot=_snapshot_records(kpis),
+            kpi_positions=kpi_positions(kpis),
         )
 
-    def moved_on(self, analysis: Analysis, revision: int, kpis: pd.DataFrame) -> LiveState:
-        """The state after a site change: same villages and places, new analysis and KPIs."""
-        return replace(self, analysis=analysis, revision=revision, kpis=kpis, province_row=province_row(kpis))
+    @property
+    def analysis(self) -> Analysis:
+        """The full analysis of this revision (built from the overlay on first access)."""
+        built = self._built.get("analysis")
+        if built is None:
+            with self._lock:
+                built = self._built.get("analysis")
+                if built is None:
+                    built = self.overlay.materialize(self.revision)
+                    self._built["analysis"] = built
+        return built
+
+    @property
+    def base(self) -> Analysis:
+        """The analysis the overlay started from: the static layers (villages, places,
+        communes, fiber) and settings, current in every revision."""
+        return self.overlay.base.analysis
+
+    def moved_on(
+        self,
+        overlay: Overlay,
+        revision: int,
+        kpis: pd.DataFrame,
+        snapshot: Mapping[tuple[str, str], dict[str, Any]],
+        positions: Mapping[tuple[str, str], int],
+    ) -> LiveState:
+        """The state after a site change: same villages and places, new overlay and KPIs."""
+        if len(overlay.parts) > REBASE_AFTER_SITES:
+            overlay = overlay.rebased(revision)
+        return replace(
+            self,
+            overlay=overlay,
+            revision=revision,
+            kpis=kpis,
+            province_row=province_row(kpis),
+            snapshot=snapshot,
+            kpi_positions=positions,
+            _built={},
+            _lock=threading.Lock(),
+        )
+
+
+#: Touched sites an overlay holds before a change folds them into a new base (that
+#: change pays for one full materialisation and index build).
+REBASE_AFTER_SITES = 256
+
+
+def _snapshot_records(kpis: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
+    rows = kpis[kpis["level"].isin(SNAPSHOT_LEVELS)]
+    return {(str(rec["level"]), str(rec["code"])): rec for rec in kpi_records(rows)}
 
 
 def province_row(kpis: pd.DataFrame) -> dict[str, Any]:
@@ -208,10 +274,10 @@ class LiveWorkspace:
     # -- reads ------------------------------------------------------------------------------
     def site(self, site_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """A site with its cells as plain dicts (``NotFound`` if absent)."""
-        layers = self.analysis.layers
-        (site,) = site_records(layers.sites, layers.cells, [site_id])
-        cells: list[dict[str, Any]] = site.pop("cells")
-        return site, cells
+        sites, cells = self._state.overlay.current_frames([site_id])
+        (site,) = site_records(sites, cells, [site_id])
+        site_cells: list[dict[str, Any]] = site.pop("cells")
+        return site, site_cells
 
     def history(self) -> pd.DataFrame:
         return history(self.workspace)
@@ -303,12 +369,13 @@ class LiveWorkspace:
                     raise StaleRevision(
                         f"workspace is at revision {state.revision}, not {named}; reload and retry"
                     )
-            if not state.analysis.coverage_stored:
+            if not state.base.coverage_stored:
                 # Opened on stale coverage (computed in memory): store it first, as its own
-                # revision, so that the edit's row updates land on a current table.
-                analysis = replace(state.analysis, coverage=state.analysis.coverage.copy())
+                # revision, so that the edit's row updates land on a current table. (A state
+                # with edits has stored coverage: only an unedited base can be stale.)
+                analysis = replace(state.base, coverage=state.base.coverage.copy())
                 stored = store_coverage(analysis, author=author)
-                state = replace(state, analysis=analysis, revision=stored)
+                state = LiveState.build(analysis, stored, kpis=state.kpis)
                 self._install(state)
             plan = self._plan(state, edits, permit)
             number = self._persist(state, plan, author=author, summary=summary or _summary(edits))
@@ -330,24 +397,28 @@ class LiveWorkspace:
 
     # -- the three steps of a change ----------------------------------------------------------
     def _plan(self, state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit | None) -> _ChangePlan:
-        a = state.analysis
+        a = state.base  # villages, places, communes and settings: no site edit changes them
         layers = a.layers
         metric = a.metric_crs
-        edited = apply_edits(layers.sites, layers.cells, edits)
+        overlay = state.overlay
+        before_sites, before_cells = overlay.current_frames(e.site_id for e in edits)
+        edited = apply_edits(before_sites, before_cells, edits)
         touched = edited.touched_site_ids
+        _check_cell_ids(overlay, edited.cells, touched)
         if permit is not None:
-            _check_permits(permit, touched, (layers.sites, layers.cells), (edited.sites, edited.cells))
-        is_touched = np.isin(a.cells.site_id, list(touched))
-        old_cells = a.cells.subset(is_touched)
-        new_sites = edited.sites[edited.sites["site_id"].isin(touched)]
-        new_cell_rows = edited.cells[edited.cells["site_id"].isin(touched)]
+            _check_permits(permit, touched, (before_sites, before_cells), (edited.sites, edited.cells))
+        new_sites, new_cell_rows = edited.sites, edited.cells
         communes = layers.communes
         new_cells = (
             cell_table(new_sites, new_cell_rows, communes=communes, metric_crs=metric)
             if len(new_sites) and len(new_cell_rows)
             else CellTable.empty()
         )
-        cells = concat_tables(a.cells.subset(~is_touched), new_cells)
+        added_site_rows = site_rows(new_sites, new_cell_rows, communes, layers.commune_parts_2025)
+        old_cells = overlay.site_table(touched)
+        old_site_columns = overlay.site_kpi_columns(touched)
+        parts = _site_parts(touched, new_sites, new_cell_rows, new_cells, added_site_rows, state)
+        moved = overlay.with_parts(parts)
 
         centres = np.concatenate(
             [
@@ -360,64 +431,64 @@ class LiveWorkspace:
         poi_index = _within(state.poi_tree, centres, reach)
         # The sites themselves are drawn too: their old and new positions belong in the
         # dirty area even when they carry no cells.
-        old_sites = layers.sites[layers.sites["site_id"].isin(touched)]
-        site_xy = [np.column_stack(points_xy_m(f, metric)).reshape(-1, 2) for f in (old_sites, new_sites)]
+        site_xy = [np.column_stack(points_xy_m(f, metric)).reshape(-1, 2) for f in (before_sites, new_sites)]
         marks = np.concatenate([centres, *site_xy])
         dirty_bbox = _bbox_lonlat(marks, np.concatenate([reach, np.zeros(len(marks) - len(centres))]), metric)
 
-        villages = layers.villages
-        coverage = a.coverage.copy()
-        inputs_v = a.inputs.villages.copy()
+        before = {col: overlay.village_coverage[col][village_index] for col in MOBILE_COLUMNS}
+        values = before
         if len(village_index):
-            subset = villages.iloc[village_index]
-            near = _cells_near(cells, state.village_xy[village_index], float(reach.max(initial=0.0)), a.model)
+            subset = layers.villages.iloc[village_index]
+            near = moved.cells_near(state.village_xy[village_index], a.model)
             mobile = mobile_coverage(subset, near, model=a.model, metric_crs=metric)
             # Accepted challenges stand over the model here too, as in a full recompute.
-            values = override_columns(subset["village_id"].to_numpy(), mobile_columns(mobile), a.overrides)
-            before = coverage.iloc[village_index][list(MOBILE_COLUMNS)].copy()
-            for col, arr in values.items():
-                _set_rows(coverage, village_index, col, arr)
-            for col in ("mobile_bb", "has_4g", "has_5g", "operators"):
-                _set_rows(inputs_v, village_index, col, values[col])
-            after = coverage.iloc[village_index][list(MOBILE_COLUMNS)]
-            differs = ~_rows_equal(before, after)
-        else:
-            before = coverage.iloc[0:0]
-            differs = np.zeros(0, dtype=bool)
+            values = override_columns(state.village_ids[village_index], mobile_columns(mobile), a.overrides)
+        differs = ~_rows_equal(before, values)
         changed_rows = village_index[differs]
-        flipped_before = before["mobile_bb"].to_numpy(dtype=bool)
-        flipped_after = coverage.iloc[village_index]["mobile_bb"].to_numpy(dtype=bool)
-        ids = coverage["village_id"].to_numpy()
+        flipped_before = before["mobile_bb"].astype(bool)
+        flipped_after = np.asarray(values["mobile_bb"]).astype(bool)
+        ids = state.village_ids
         gained = tuple(ids[village_index[~flipped_before & flipped_after]])
         lost = tuple(ids[village_index[flipped_before & ~flipped_after]])
 
-        new_layers = layers.replace(sites=edited.sites, cells=edited.cells)
-        old_site_rows = a.inputs.sites[a.inputs.sites["site_id"].isin(touched)]
-        added_site_rows = site_rows(new_sites, new_cell_rows, communes, layers.commune_parts_2025)
-        inputs_s = pd.concat(
-            [a.inputs.sites[~a.inputs.sites["site_id"].isin(touched)], added_site_rows], ignore_index=True
-        )
-        inputs_p = a.inputs.pois.copy()
+        poi_values: dict[str, np.ndarray] = {}
         if len(poi_index):
             # Site edits change mobile service at places, never their FTTH.
             places = layers.pois.iloc[poi_index].assign(has_grid_power=True)
-            near = _cells_near(cells, state.poi_xy[poi_index], 0.0, a.model)
+            near = moved.cells_near(state.poi_xy[poi_index], a.model)
             served = mobile_coverage(places, near, model=a.model, metric_crs=metric)
-            _set_rows(inputs_p, poi_index, "mobile_bb", served.mobile_bb)
-            _set_rows(inputs_p, poi_index, "has_5g", served.has_5g | inside_5g_zone(places, layers.zones_5g))
-        inputs = replace(a.inputs, villages=inputs_v, sites=inputs_s, pois=inputs_p)
+            poi_values = {
+                "mobile_bb": served.mobile_bb,
+                "has_5g": served.has_5g | inside_5g_zone(places, layers.zones_5g),
+            }
+        moved = moved.with_rows(
+            village_index,
+            {col: values[col] for col in MOBILE_COLUMNS},
+            {col: values[col] for col in VILLAGE_INPUT_COLUMNS},
+            poi_index,
+            poi_values,
+        )
 
+        base_columns = overlay.base.kpi_columns
+        new_site_columns = KpiColumns.concat(
+            [old_site_columns, *(p.kpi_columns for p in parts.values() if p is not None)]
+        )
         codes: dict[str, set[str]] = {}
         for level in LEVELS:
-            col = LEVEL_COLUMNS[level][0]
-            found = set(inputs_v.iloc[village_index][col].dropna())
-            found |= set(old_site_rows[col].dropna()) | set(added_site_rows[col].dropna())
-            found |= set(inputs_p.iloc[poi_index][col].dropna()) if len(poi_index) else set()
-            codes[level] = {str(c) for c in found}
-        kpis = update_kpi_rows(
-            state.kpis, inputs, codes, period=state.kpi_period, categories_5g=state.kpi_categories
-        )
-        analysis = replace(a, layers=new_layers, coverage=coverage, cells=cells, inputs=inputs)
+            found = [
+                base_columns.codes["v"][level][village_index],
+                base_columns.codes["p"][level][poi_index],
+                new_site_columns.codes["s"][level],
+            ]
+            codes[level] = {str(c) for c in np.concatenate(found) if c is not None}
+        spliced = splice_kpi_rows(state.kpis, moved.columns_in_units(codes), codes, state.kpi_positions)
+        kpis, fresh = spliced.table, spliced.fresh
+        snapshot = {
+            key: rec
+            for key, rec in state.snapshot.items()
+            if not (key[0] in SNAPSHOT_LEVELS and key[1] in codes.get(key[0], ()))
+        }
+        snapshot.update(_snapshot_records(fresh))
         return _ChangePlan(
             touched=touched,
             edited_sites=new_sites,
@@ -427,26 +498,32 @@ class LiveWorkspace:
             changed_ids=tuple(ids[changed_rows]),
             gained=gained,
             lost=lost,
-            before=before[differs],
+            mobile_before=flipped_before[differs],
             dirty_bbox=dirty_bbox,
-            analysis=analysis,
+            overlay=moved,
             kpis=kpis,
+            snapshot=snapshot,
+            kpi_positions=spliced.positions,
             kpi_before=state.province_row,
         )
 
     def _persist(self, state: LiveState, plan: _ChangePlan, *, author: str, summary: str) -> int:
-        coverage = plan.analysis.coverage
         number = state.revision + 1
-        rows = coverage.iloc[plan.changed_rows]
+        rows = plan.changed_rows
+        after = {col: plan.overlay.village_coverage[col][rows] for col in MOBILE_COLUMNS}
+        ids = state.village_ids[rows]
+        ftth = state.base.coverage["ftth"].to_numpy()[rows]
         # A site edit changes mobile columns only: the rows before differ in mobile_bb at most.
-        before = rows[["village_id", "ftth"]].assign(mobile_bb=plan.before["mobile_bb"].to_numpy())
-        changes = coverage_changes(before, rows)
+        changes = coverage_changes(
+            pd.DataFrame({"village_id": ids, "ftth": ftth, "mobile_bb": plan.mobile_before}),
+            pd.DataFrame({"village_id": ids, "ftth": ftth, "mobile_bb": after["mobile_bb"]}),
+        )
         record = RevisionRecord(
             summary=summary,
             author=author,
             changed_ids=plan.touched,
             dirty_bbox=plan.dirty_bbox,
-            kpi_snapshot=kpi_records(plan.kpis[plan.kpis["level"].isin(SNAPSHOT_LEVELS)]),
+            kpi_snapshot=_snapshot_list(plan.kpis, plan.snapshot),
             coverage_changes=changes,
         )
         with self.workspace.edit(timeout_s=self.lock_timeout_s) as editor:
@@ -465,17 +542,22 @@ class LiveWorkspace:
                 "village_coverage",
                 "village_id",
                 [
-                    {**{c: rec[c] for c in ("village_id", *MOBILE_COLUMNS)}, "revision": number}
-                    for rec in rows.to_dict(orient="records")
+                    {
+                        "village_id": str(ids[k]),
+                        **{col: plain_value(after[col][k]) for col in MOBILE_COLUMNS},
+                        "revision": number,
+                    }
+                    for k in range(len(rows))
                 ],
             )
             return editor.append_revision(record)
 
     def _commit(self, state: LiveState, plan: _ChangePlan, number: int) -> LiveState:
-        coverage = plan.analysis.coverage
-        if len(plan.changed_rows):
-            _set_rows(coverage, plan.changed_rows, "revision", np.full(len(plan.changed_rows), number))
-        new = state.moved_on(replace(plan.analysis, revision=number), number, plan.kpis)
+        rows = plan.changed_rows
+        overlay = plan.overlay.with_rows(
+            rows, {"revision": np.full(len(rows), number, dtype=np.int64)}, {}, np.empty(0, np.int64), {}
+        )
+        new = state.moved_on(overlay, number, plan.kpis, plan.snapshot, plan.kpi_positions)
         self._install(new)
         return new
 
@@ -490,11 +572,77 @@ class _ChangePlan:
     changed_ids: tuple[str, ...]
     gained: tuple[str, ...]
     lost: tuple[str, ...]
-    before: pd.DataFrame
+    mobile_before: np.ndarray
     dirty_bbox: BBox | None
-    analysis: Analysis
+    overlay: Overlay
     kpis: pd.DataFrame
+    snapshot: Mapping[tuple[str, str], dict[str, Any]]
+    kpi_positions: Mapping[tuple[str, str], int]
     kpi_before: dict[str, Any]
+
+
+def _site_parts(
+    touched: Sequence[str],
+    sites: gpd.GeoDataFrame,
+    cells: pd.DataFrame,
+    table: CellTable,
+    site_kpi_rows: pd.DataFrame,
+    state: LiveState,
+) -> dict[str, SitePart | None]:
+    """Each touched site as the edit left it (None: removed), in the order of ``touched``."""
+    inputs = state.base.inputs
+    columns = kpi_columns(
+        replace(
+            inputs,
+            villages=inputs.villages.iloc[0:0],
+            sites=site_kpi_rows,
+            pois=inputs.pois.iloc[0:0],
+            speed_tests=inputs.speed_tests.iloc[0:0],
+            units=inputs.units.iloc[0:0],
+        ),
+        period=state.kpi_period,
+        categories=state.kpi_categories,
+    )
+    none = np.empty(0, dtype=np.int64)
+    site_ids = sites["site_id"].to_numpy(dtype=object)
+    cell_sites = cells["site_id"].to_numpy(dtype=object)
+    kpi_sites = (
+        site_kpi_rows["site_id"].to_numpy(dtype=object) if len(site_kpi_rows) else np.empty(0, dtype=object)
+    )
+    parts: dict[str, SitePart | None] = {}
+    for site_id in touched:
+        at = site_ids == site_id
+        if not at.any():
+            parts[site_id] = None
+            continue
+        parts[site_id] = SitePart(
+            site=sites[at].reset_index(drop=True),
+            cells=cells[cell_sites == site_id].reset_index(drop=True),
+            table=table.subset(table.site_id == site_id),
+            kpi_row=site_kpi_rows[kpi_sites == site_id].reset_index(drop=True),
+            kpi_columns=columns.take(
+                {"v": none, "s": np.flatnonzero(kpi_sites == site_id), "p": none, "t": none}
+            ),
+        )
+    return parts
+
+
+def _check_cell_ids(overlay: Overlay, cells: pd.DataFrame, touched: Sequence[str]) -> None:
+    """Refuse new cell ids that a site outside the change holds."""
+    mine = set(touched)
+    for cell_id in cells["cell_id"].astype(str):
+        owner = overlay.cell_site(cell_id)
+        if owner is not None and owner not in mine:
+            raise Conflict(f"cell id {cell_id!r} already exists on site {owner!r}")
+
+
+def _snapshot_list(
+    kpis: pd.DataFrame, records: Mapping[tuple[str, str], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The snapshot records in the order of the KPI table."""
+    rows = kpis[kpis["level"].isin(SNAPSHOT_LEVELS)]
+    keys = zip(rows["level"].astype(str), rows["code"].astype(str), strict=True)
+    return [records[key] for key in keys]
 
 
 def _check_permits(
@@ -530,18 +678,6 @@ def _within(tree: cKDTree | None, centres: np.ndarray, radii: np.ndarray) -> np.
     return np.unique(np.fromiter(found, dtype=np.int64))
 
 
-def _cells_near(cells: CellTable, points_xy: np.ndarray, margin_m: float, model: Any) -> CellTable:
-    """Cells whose reach can touch the bounding box of ``points_xy``: all that can serve them."""
-    if not len(cells):
-        return cells
-    reach = model.max_range_m(cells.arrays)
-    lo = points_xy.min(axis=0)
-    hi = points_xy.max(axis=0)
-    x, y = cells.arrays.x_m, cells.arrays.y_m
-    mask = (x >= lo[0] - reach) & (x <= hi[0] + reach) & (y >= lo[1] - reach) & (y <= hi[1] + reach)
-    return cells.subset(mask)
-
-
 def _bbox_lonlat(centres: np.ndarray, radii: np.ndarray, metric_crs: str) -> BBox | None:
     if not len(centres):
         return None
@@ -553,23 +689,16 @@ def _bbox_lonlat(centres: np.ndarray, radii: np.ndarray, metric_crs: str) -> BBo
     return (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
 
 
-def _rows_equal(before: pd.DataFrame, after: pd.DataFrame) -> np.ndarray:
-    equal = np.ones(len(before), dtype=bool)
-    for col in before.columns:
-        b = before[col].to_numpy(dtype=object)
-        a = after[col].to_numpy(dtype=object)
+def _rows_equal(before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Which rows hold equal values in every column (both missing counts as equal)."""
+    n = len(next(iter(before.values()))) if before else 0
+    equal = np.ones(n, dtype=bool)
+    for col, values in before.items():
+        b = np.asarray(values, dtype=object)
+        a = np.asarray(after[col], dtype=object)
         both_missing = pd.isna(b) & pd.isna(a)
         equal &= both_missing | (b == a)
     return equal
-
-
-def _set_rows(frame: pd.DataFrame, index: np.ndarray, column: str, values: Any) -> None:
-    """Assign ``values`` to positional rows ``index`` of one column (keeping an object column object)."""
-    column_values = frame[column].to_numpy(copy=True)
-    if column_values.dtype != object and np.asarray(values).dtype == object:
-        column_values = column_values.astype(object)
-    column_values[index] = values
-    frame[column] = column_values
 
 
 def _site_records(sites: gpd.GeoDataFrame) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coverage_gis import engine
+from coverage_gis import live as live_module
 from coverage_gis.demo import build_demo_workspace
 from coverage_gis.live import LiveWorkspace
 from coverage_gis.workspace import Workspace
@@ -46,11 +47,19 @@ _step = st.tuples(
 )
 
 
+def _site_ids(live: LiveWorkspace) -> list[str]:
+    """The sites there are now, read from the edit overlay (no full table is built)."""
+    overlay = live.state.overlay
+    base = [s for s in overlay.base.site_row if s not in overlay.parts]
+    return base + [s for s, part in overlay.parts.items() if part is not None]
+
+
 def _apply(live: LiveWorkspace, n: int, step: tuple[Any, ...]) -> None:
     op, pick, dlon, dlat, tech, operator, azimuth, status = step
-    layers = live.analysis.layers
-    if op == "add" or not len(layers.sites):
-        village = layers.villages.geometry.iloc[pick % len(layers.villages)]
+    villages = live.state.base.layers.villages  # site edits never change villages
+    sites = _site_ids(live)
+    if op == "add" or not sites:
+        village = villages.geometry.iloc[pick % len(villages)]
         site_id = f"HYP-{n}"
         cell = {"cell_id": f"{site_id}-1", "operator": operator, "tech": tech, "status": "on_air"}
         if azimuth is not None:
@@ -58,11 +67,10 @@ def _apply(live: LiveWorkspace, n: int, step: tuple[Any, ...]) -> None:
         site = {"site_id": site_id, "lon": village.x + dlon, "lat": village.y + dlat, "status": status}
         live.add_site(site, [cell], author="hypothesis")
         return
-    row = layers.sites.iloc[pick % len(layers.sites)]
-    site_id = str(row["site_id"])
-    point = row.geometry
+    site_id = sites[pick % len(sites)]
     if op == "move":
-        live.update_site(site_id, {"lon": point.x + dlon, "lat": point.y + dlat}, author="hypothesis")
+        site, _cells = live.site(site_id)
+        live.update_site(site_id, {"lon": site["lon"] + dlon, "lat": site["lat"] + dlat}, author="hypothesis")
     elif op == "status":
         live.update_site(site_id, {"status": status}, author="hypothesis")
     elif op == "recell":
@@ -79,6 +87,21 @@ def _apply(live: LiveWorkspace, n: int, step: tuple[Any, ...]) -> None:
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_step, min_size=1, max_size=6))
 def test_random_edit_sequences_equal_full_recompute(midsize_ws: Path, steps: list[tuple[Any, ...]]) -> None:
+    _check_sequence(midsize_ws, steps)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_step, min_size=2, max_size=6))
+def test_sequences_across_rebases_equal_full_recompute(
+    midsize_ws: Path, steps: list[tuple[Any, ...]]
+) -> None:
+    """The same with the overlay folded into a new base every two touched sites."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(live_module, "REBASE_AFTER_SITES", 2)
+        _check_sequence(midsize_ws, steps)
+
+
+def _check_sequence(midsize_ws: Path, steps: list[tuple[Any, ...]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "ws"
         shutil.copytree(midsize_ws, copy)

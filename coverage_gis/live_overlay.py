@@ -1,0 +1,443 @@
+"""What a live workspace edits: a base analysis, its indexes, and the sites changed since.
+
+A site edit on a national workspace touches a few sites, a few hundred villages and a
+handful of admin units; copying the national tables (sites, cells, coverage, KPI
+inputs) on every edit would cost far more than the recompute itself
+(``docs/architecture.md``: live workspace). So an edit works on an :class:`Overlay`:
+
+* :class:`BaseIndex`, built once per base analysis: the base layers and tables with
+  position indexes by site, cell, and admin unit, and a KD-tree over the base cells;
+* the sites touched since the base (:class:`SitePart`: their rows, cells, cell arrays
+  and KPI input row, or None for a removed site), in the order a full table holds
+  them (a site touched again moves to the end, as the edit appends its new rows);
+* the current mobile columns of every village and place as numpy arrays (an edit
+  copies these arrays, never a frame).
+
+:meth:`Overlay.materialize` builds the full :class:`~coverage_gis.engine.Analysis` the
+readers use, equal to what the frame-by-frame edits gave; the live workspace builds
+it once per revision, on first read. :meth:`Overlay.rebased` folds the touched sites
+into a new base when they grow many.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
+from coverage_gis.coverage import MOBILE_COLUMNS
+from coverage_gis.crs import STORAGE_CRS
+from coverage_gis.engine import Analysis
+from coverage_gis.kpi import KpiColumns, kpi_columns
+from coverage_gis.models.base import CoverageModel
+from coverage_gis.network import CellTable, concat_tables
+
+#: KPI input columns of a village that a site edit changes.
+VILLAGE_INPUT_COLUMNS: tuple[str, ...] = ("mobile_bb", "has_4g", "has_5g", "operators")
+#: Coverage columns an edit rewrites: the mobile ones and the row's revision.
+VILLAGE_COVERAGE_COLUMNS: tuple[str, ...] = (*MOBILE_COLUMNS, "revision")
+#: KPI input columns of a priority place that a site edit changes.
+POI_INPUT_COLUMNS: tuple[str, ...] = ("mobile_bb", "has_5g")
+_Frame = TypeVar("_Frame", bound=pd.DataFrame)
+
+#: Frames of the KPI inputs, by the name of the :class:`KpiInputs` field.
+_KPI_FRAMES: tuple[str, ...] = ("villages", "sites", "pois", "speed_tests")
+
+
+@dataclass(frozen=True, eq=False)
+class SitePart:
+    """One site as an edit left it: its rows, its cell arrays and its KPI input row."""
+
+    site: gpd.GeoDataFrame
+    cells: pd.DataFrame
+    table: CellTable
+    kpi_row: pd.DataFrame
+    #: ``kpi_row`` as KPI arrays (site rows only).
+    kpi_columns: KpiColumns
+
+
+def _positions(values: np.ndarray) -> dict[object, np.ndarray]:
+    """Row positions of each distinct (non-missing) value, in row order."""
+    if not len(values):
+        return {}
+    return dict(pd.Series(values, dtype=object).groupby(values, sort=False).indices)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, eq=False)
+class BaseIndex:
+    """A base analysis with the indexes an edit looks rows up by. Never changes."""
+
+    analysis: Analysis
+    #: Row of each site in ``layers.sites``.
+    site_row: Mapping[str, int]
+    #: Rows of each site's cells in ``layers.cells``.
+    cell_rows: Mapping[object, np.ndarray]
+    #: Site of each cell id in ``layers.cells``.
+    cell_owner: Mapping[str, str]
+    #: Rows of each site's cells in the cell table (``analysis.cells``).
+    table_rows: Mapping[object, np.ndarray]
+    #: Position of each cell table row's site in ``layers.sites`` (-1: none).
+    table_site: np.ndarray
+    table_reach_m: np.ndarray
+    table_tree: cKDTree | None
+    #: Rows of each site's KPI input row in ``inputs.sites``.
+    kpi_site_rows: Mapping[object, np.ndarray]
+    #: Per KPI input frame, per level, the rows of each unit code.
+    units: Mapping[str, Mapping[str, Mapping[object, np.ndarray]]]
+    #: The base's KPI inputs as arrays (every level, the workspace plan's period and categories).
+    kpi_columns: KpiColumns
+    #: The base's values of the columns an edit changes: ``coverage``, ``villages`` and
+    #: ``pois`` (:data:`VILLAGE_COVERAGE_COLUMNS` and the input columns).
+    columns: Mapping[str, Mapping[str, np.ndarray]]
+
+    @classmethod
+    def build(cls, analysis: Analysis) -> BaseIndex:
+        layers = analysis.layers
+        site_ids = layers.sites["site_id"].to_numpy(dtype=object)
+        cell_site = layers.cells["site_id"].to_numpy(dtype=object)
+        table = analysis.cells
+        reach = analysis.model.max_range_m(table.arrays) if len(table) else np.empty(0)
+        xy = np.column_stack([table.arrays.x_m, table.arrays.y_m]) if len(table) else None
+        units: dict[str, dict[str, Mapping[object, np.ndarray]]] = {}
+        for name in _KPI_FRAMES:
+            frame: pd.DataFrame = getattr(analysis.inputs, name)
+            units[name] = {
+                level: _positions(frame[column].to_numpy(dtype=object))
+                for level, (column, _name) in LEVEL_COLUMNS.items()
+                if column in frame
+            }
+        kpi_sites = analysis.inputs.sites
+        period, categories = analysis.kpi_options()
+        coverage, pois = analysis.coverage, analysis.inputs.pois
+        columns = {
+            "coverage": {c: coverage[c].to_numpy() for c in VILLAGE_COVERAGE_COLUMNS},
+            "villages": {c: analysis.inputs.villages[c].to_numpy() for c in VILLAGE_INPUT_COLUMNS},
+            "pois": {
+                c: pois[c].to_numpy() if c in pois else np.zeros(len(pois), dtype=bool)
+                for c in POI_INPUT_COLUMNS
+            },
+        }
+        return cls(
+            analysis=analysis,
+            site_row={str(s): i for i, s in enumerate(site_ids)},
+            cell_rows=_positions(cell_site),
+            cell_owner=dict(zip(layers.cells["cell_id"].to_numpy(dtype=object), cell_site, strict=True)),
+            table_rows=_positions(table.site_id.astype(object)),
+            table_site=pd.Index(site_ids).get_indexer(table.site_id.astype(object)).astype(np.int64),
+            table_reach_m=np.asarray(reach, dtype=np.float64),
+            table_tree=cKDTree(xy) if xy is not None else None,
+            kpi_site_rows=_positions(kpi_sites["site_id"].to_numpy(dtype=object))
+            if "site_id" in kpi_sites
+            else {},
+            units=units,
+            kpi_columns=kpi_columns(analysis.inputs, LEVELS, period=period, categories=categories),
+            columns=columns,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Overlay:
+    """A base and the sites touched since, with the current mobile columns as arrays."""
+
+    base: BaseIndex
+    #: Sites touched since the base, in table order (None: removed).
+    parts: Mapping[str, SitePart | None]
+    #: Site of each cell id of the touched sites.
+    part_cell_owner: Mapping[str, str]
+    #: ``village_coverage`` columns an edit changes (:data:`VILLAGE_COVERAGE_COLUMNS`).
+    village_coverage: Mapping[str, np.ndarray]
+    #: Village KPI input columns an edit changes (:data:`VILLAGE_INPUT_COLUMNS`).
+    village_inputs: Mapping[str, np.ndarray]
+    #: Place KPI input columns an edit changes (:data:`POI_INPUT_COLUMNS`).
+    poi_inputs: Mapping[str, np.ndarray]
+    #: Whether anything changed since the base (False: the base analysis is current).
+    edited: bool = False
+
+    @classmethod
+    def of(cls, analysis: Analysis) -> Overlay:
+        """The overlay of an analysis with nothing touched."""
+        base = BaseIndex.build(analysis)
+        return cls(
+            base=base,
+            parts={},
+            part_cell_owner={},
+            village_coverage=base.columns["coverage"],
+            village_inputs=base.columns["villages"],
+            poi_inputs=base.columns["pois"],
+        )
+
+    # -- lookups ------------------------------------------------------------------------
+    def _base_site(self, site_id: str) -> bool:
+        return site_id in self.base.site_row and site_id not in self.parts
+
+    def current_frames(self, site_ids: Iterable[str]) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+        """The current rows of those ``site_ids`` that exist, and their cells."""
+        layers = self.base.analysis.layers
+        wanted = list(dict.fromkeys(site_ids))
+        base_ids = [s for s in wanted if self._base_site(s)]
+        site_frames: list[pd.DataFrame] = [layers.sites.iloc[[self.base.site_row[s] for s in base_ids]]]
+        empty = np.empty(0, dtype=np.int64)
+        cell_rows = [self.base.cell_rows.get(s, empty) for s in base_ids]
+        cell_frames: list[pd.DataFrame] = [
+            layers.cells.iloc[np.concatenate(cell_rows) if cell_rows else empty]
+        ]
+        for s in wanted:
+            part = self.parts.get(s)
+            if part is not None:
+                site_frames.append(part.site)
+                cell_frames.append(part.cells)
+        sites = gpd.GeoDataFrame(
+            pd.concat(site_frames, ignore_index=True), geometry="geometry", crs=STORAGE_CRS
+        )
+        return sites, pd.concat(cell_frames, ignore_index=True)
+
+    def cell_site(self, cell_id: str) -> str | None:
+        """The site that holds ``cell_id`` now (None: no such cell)."""
+        owner = self.part_cell_owner.get(cell_id)
+        if owner is not None:
+            return owner
+        owner = self.base.cell_owner.get(cell_id)
+        return owner if owner is not None and self._base_site(owner) else None
+
+    def site_table(self, site_ids: Iterable[str]) -> CellTable:
+        """The cell arrays of those sites now (their current cells)."""
+        out = CellTable.empty()
+        base_rows = []
+        for s in site_ids:
+            if s in self.parts:
+                part = self.parts[s]
+                if part is not None:
+                    out = concat_tables(out, part.table)
+            elif s in self.base.table_rows:
+                base_rows.append(self.base.table_rows[s])
+        if base_rows:
+            out = concat_tables(_take(self.base.analysis.cells, np.concatenate(base_rows)), out)
+        return out
+
+    def cells_near(self, points_xy: np.ndarray, model: CoverageModel) -> CellTable:
+        """Current cells whose reach touches the bounding box of ``points_xy``, in table order.
+
+        These are all the cells that can serve the points (a cell beyond the box by
+        more than its reach cannot).
+        """
+        lo, hi = points_xy.min(axis=0), points_xy.max(axis=0)
+        base = self.base
+        chosen = np.empty(0, dtype=np.int64)
+        if base.table_tree is not None:
+            centre = (lo + hi) / 2.0
+            # A cell passing the box test lies within its reach of the box in x and in
+            # y, so within half the box diagonal + √2 × reach of its centre.
+            radius = float(np.hypot(*(hi - lo))) / 2.0 + float(base.table_reach_m.max()) * np.sqrt(2.0) + 1.0
+            found = np.sort(np.asarray(base.table_tree.query_ball_point(centre, radius), dtype=np.int64))
+            removed = [base.site_row[s] for s in self.parts if s in base.site_row]
+            if removed:
+                found = found[~np.isin(base.table_site[found], removed)]
+            arrays = base.analysis.cells.arrays
+            chosen = found[
+                _in_reach_of_box(arrays.x_m[found], arrays.y_m[found], base.table_reach_m[found], lo, hi)
+            ]
+        table = _take(base.analysis.cells, chosen)
+        for part in self.parts.values():
+            if part is None or not len(part.table):
+                continue
+            arrays = part.table.arrays
+            keep = _in_reach_of_box(arrays.x_m, arrays.y_m, model.max_range_m(arrays), lo, hi)
+            if keep.any():
+                table = concat_tables(table, part.table.subset(keep))
+        return table
+
+    def site_kpi_columns(self, site_ids: Iterable[str]) -> KpiColumns:
+        """The KPI arrays of those sites now (site rows only: on-air sites have one)."""
+        base = self.base
+        parts: list[KpiColumns] = []
+        base_rows = []
+        for s in site_ids:
+            if s in self.parts:
+                part = self.parts[s]
+                if part is not None:
+                    parts.append(part.kpi_columns)
+            elif s in base.kpi_site_rows:
+                base_rows.append(base.kpi_site_rows[s])
+        empty = np.empty(0, dtype=np.int64)
+        rows = np.concatenate(base_rows) if base_rows else empty
+        head = base.kpi_columns.take({"v": empty, "s": rows, "p": empty, "t": empty})
+        return KpiColumns.concat([head, *parts])
+
+    # -- new overlays ---------------------------------------------------------------------
+    def with_parts(self, parts: Mapping[str, SitePart | None]) -> Overlay:
+        """The overlay with ``parts`` replacing (and moved after) any earlier state of their sites."""
+        merged = {s: p for s, p in self.parts.items() if s not in parts}
+        merged.update(parts)
+        owner = {c: s for c, s in self.part_cell_owner.items() if s not in parts}
+        for site_id, part in parts.items():
+            if part is not None:
+                owner.update(dict.fromkeys(part.cells["cell_id"].astype(str), site_id))
+        return replace(self, parts=merged, part_cell_owner=owner, edited=True)
+
+    def with_rows(
+        self,
+        village_rows: np.ndarray,
+        coverage: Mapping[str, np.ndarray],
+        inputs: Mapping[str, np.ndarray],
+        poi_rows: np.ndarray,
+        poi_inputs: Mapping[str, np.ndarray],
+    ) -> Overlay:
+        """The overlay with rows of the village and place columns set (copies; self unchanged)."""
+        return replace(
+            self,
+            village_coverage=_with_rows(self.village_coverage, village_rows, coverage),
+            village_inputs=_with_rows(self.village_inputs, village_rows, inputs),
+            poi_inputs=_with_rows(self.poi_inputs, poi_rows, poi_inputs),
+            edited=True,
+        )
+
+    # -- KPI inputs of some units --------------------------------------------------------------
+    def columns_in_units(self, codes_by_level: Mapping[str, set[str]]) -> KpiColumns:
+        """The KPI arrays of every row in any of the given units (and maybe a few more)."""
+        base = self.base
+
+        def rows(name: str) -> np.ndarray:
+            found = [
+                base.units[name][level][code]
+                for level, codes in codes_by_level.items()
+                if level in base.units[name]
+                for code in codes
+                if code in base.units[name][level]
+            ]
+            return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+
+        v_rows, p_rows, s_rows = rows("villages"), rows("pois"), rows("sites")
+        if len(s_rows) and self.parts:
+            moved = base.analysis.inputs.sites["site_id"].to_numpy(dtype=object)[s_rows]
+            s_rows = s_rows[~pd.Index(moved).isin(list(self.parts))]
+        cut = base.kpi_columns.take({"v": v_rows, "s": s_rows, "p": p_rows, "t": rows("speed_tests")})
+        cut = cut.with_values(
+            mobile=_flags(self.village_inputs["mobile_bb"][v_rows]),
+            has_4g=_flags(self.village_inputs["has_4g"][v_rows]),
+            has_5g=_flags(self.village_inputs["has_5g"][v_rows]),
+            poi_mobile=_flags(self.poi_inputs["mobile_bb"][p_rows]),
+            poi_5g=_flags(self.poi_inputs["has_5g"][p_rows]),
+        )
+        # The touched sites' rows, whichever units they lie in: a unit's row counts only
+        # its own (kpi.splice_kpi_rows).
+        return KpiColumns.concat([cut, *(p.kpi_columns for p in self.parts.values() if p is not None)])
+
+    # -- the full analysis -------------------------------------------------------------------
+    def materialize(self, revision: int) -> Analysis:
+        """The full analysis of this overlay at ``revision`` (the base's when nothing changed)."""
+        a = self.base.analysis
+        if not self.edited:
+            return a if revision == a.revision else replace(a, revision=revision)
+        base = self.base
+        touched = [s for s in self.parts if s in base.site_row]
+        parts = [p for p in self.parts.values() if p is not None]
+        layers = a.layers
+
+        def without(
+            n: int, index: Mapping[object, np.ndarray] | None, positions: Sequence[int] = ()
+        ) -> np.ndarray:
+            keep = np.ones(n, dtype=bool)
+            keep[list(positions)] = False
+            if index is not None:
+                for s in self.parts:
+                    rows = index.get(s)
+                    if rows is not None:
+                        keep[rows] = False
+            return keep
+
+        sites = pd.concat(
+            [layers.sites[without(len(layers.sites), None, [base.site_row[s] for s in touched])]]
+            + [p.site for p in parts],
+            ignore_index=True,
+        )
+        cells = pd.concat(
+            [layers.cells[without(len(layers.cells), base.cell_rows)]]
+            + [p.cells for p in parts if len(p.cells)],
+            ignore_index=True,
+        )
+        table = a.cells.subset(without(len(a.cells), base.table_rows))
+        for p in parts:
+            table = concat_tables(table, p.table)
+        coverage = _with_columns(a.coverage, self.village_coverage, base.columns["coverage"])
+        villages = _with_columns(a.inputs.villages, self.village_inputs, base.columns["villages"])
+        pois = _with_columns(a.inputs.pois, self.poi_inputs, base.columns["pois"])
+        kpi_sites = pd.concat(
+            [a.inputs.sites[without(len(a.inputs.sites), base.kpi_site_rows)]] + [p.kpi_row for p in parts],
+            ignore_index=True,
+        )
+        inputs = replace(a.inputs, villages=villages, sites=kpi_sites, pois=pois)
+        new_layers = layers.replace(
+            sites=gpd.GeoDataFrame(sites, geometry="geometry", crs=STORAGE_CRS), cells=cells
+        )
+        return replace(
+            a,
+            layers=new_layers,
+            coverage=coverage,
+            cells=table,
+            inputs=inputs,
+            revision=revision,
+            coverage_stored=True,
+        )
+
+    def rebased(self, revision: int) -> Overlay:
+        """The same state with everything folded into a new base (nothing touched)."""
+        return Overlay.of(self.materialize(revision))
+
+
+def _take(table: CellTable, rows: np.ndarray) -> CellTable:
+    mask = np.zeros(len(table), dtype=bool)
+    mask[rows] = True
+    return table.subset(mask)
+
+
+def _in_reach_of_box(
+    x: np.ndarray, y: np.ndarray, reach: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    inside: np.ndarray = (
+        (x >= lo[0] - reach) & (x <= hi[0] + reach) & (y >= lo[1] - reach) & (y <= hi[1] + reach)
+    )
+    return inside
+
+
+def _with_rows(
+    columns: Mapping[str, np.ndarray], rows: np.ndarray, values: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Copies of ``columns`` with ``rows`` of those named in ``values`` set (an object column
+    stays object; a typed one becomes object when the values are)."""
+    out = dict(columns)
+    if not len(rows):
+        return out
+    for col, new in values.items():
+        current = columns[col]
+        new_values = np.asarray(new)
+        copy = (
+            current.astype(object)
+            if current.dtype != object and new_values.dtype == object
+            else current.copy()
+        )
+        copy[rows] = new_values
+        out[col] = copy
+    return out
+
+
+def _with_columns(frame: _Frame, columns: Mapping[str, np.ndarray], base: Mapping[str, np.ndarray]) -> _Frame:
+    """A copy of ``frame`` with the columns that an edit replaced (not the base's arrays) set."""
+    out = frame.copy()
+    for col, values in columns.items():
+        if values is not base[col] and col in out:
+            out[col] = values
+    return out
+
+
+def _flags(values: np.ndarray) -> np.ndarray:
+    """Values as booleans, missing as False (as the KPI inputs read a flag column)."""
+    out = np.zeros(len(values), dtype=bool)
+    known = ~pd.isna(values)
+    out[known] = values[known].astype(bool)
+    return out
