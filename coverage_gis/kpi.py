@@ -568,6 +568,13 @@ class KpiSplice:
     positions: Mapping[tuple[str, str], int]
 
 
+def _same(old: np.ndarray, new: np.ndarray) -> bool:
+    """Whether two equally long arrays hold the same values (missing equal to missing)."""
+    a, b = np.asarray(old, dtype=object), np.asarray(new, dtype=object)
+    missing = pd.isna(a)
+    return bool((missing == pd.isna(b)).all() and (a[~missing] == b[~missing]).all())
+
+
 def kpi_positions(kpis: pd.DataFrame) -> dict[tuple[str, str], int]:
     """Row of each (level, code) in a KPI table."""
     keys = zip(kpis["level"].astype(str), kpis["code"].astype(str), strict=True)
@@ -603,15 +610,20 @@ def splice_kpi_rows(
     if len(at) == asked and (at >= 0).all():
         # The usual edit: every unit asked for still exists and existed before; its row
         # is overwritten where it stands (the table's order does not change).
-        data = {}
+        data: dict[str, Any] = {}
         for name in kpis.columns:
-            values = kpis[name].to_numpy(copy=True)
+            column = kpis[name]
+            values = column.to_numpy()
             new = fresh[name]
+            if _same(values[at], new):
+                data[name] = column.array  # unchanged: shared, not copied (nor re-inferred)
+                continue
+            values = values.copy()
             if values.dtype != new.dtype and values.dtype != object:
                 values = values.astype(np.result_type(values.dtype, new.dtype))
             values[at] = new
             data[name] = values
-        return KpiSplice(pd.DataFrame(data), pd.DataFrame(fresh), where)
+        return KpiSplice(pd.DataFrame(data, copy=False), pd.DataFrame(fresh), where)
     fresh_rows = pd.DataFrame(fresh)
     level_col = kpis["level"].to_numpy(dtype=object)
     code_col = pd.Index(kpis["code"].to_numpy(dtype=object))

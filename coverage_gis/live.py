@@ -100,7 +100,8 @@ class LiveState:
     village_tree: cKDTree | None
     poi_xy: np.ndarray
     poi_tree: cKDTree | None
-    #: KPI records of :data:`SNAPSHOT_LEVELS` by (level, code): the revision log's snapshot.
+    #: KPI records of :data:`SNAPSHOT_LEVELS` by (level, code), in table order: the
+    #: revision log's snapshot.
     snapshot: Mapping[tuple[str, str], dict[str, Any]]
     #: Row of each (level, code) in :attr:`kpis`.
     kpi_positions: Mapping[tuple[str, str], int]
@@ -483,12 +484,13 @@ class LiveWorkspace:
             codes[level] = {str(c) for c in np.concatenate(found) if c is not None}
         spliced = splice_kpi_rows(state.kpis, moved.columns_in_units(codes), codes, state.kpi_positions)
         kpis, fresh = spliced.table, spliced.fresh
-        snapshot = {
-            key: rec
-            for key, rec in state.snapshot.items()
-            if not (key[0] in SNAPSHOT_LEVELS and key[1] in codes.get(key[0], ()))
-        }
-        snapshot.update(_snapshot_records(fresh))
+        if spliced.positions is state.kpi_positions:
+            # Same units in the same rows: overwrite the changed units' records in place
+            # (the dict keeps the table's order).
+            snapshot = dict(state.snapshot)
+            snapshot.update(_snapshot_records(fresh))
+        else:
+            snapshot = _snapshot_records(kpis)
         return _ChangePlan(
             touched=touched,
             edited_sites=new_sites,
@@ -523,7 +525,7 @@ class LiveWorkspace:
             author=author,
             changed_ids=plan.touched,
             dirty_bbox=plan.dirty_bbox,
-            kpi_snapshot=_snapshot_list(plan.kpis, plan.snapshot),
+            kpi_snapshot=list(plan.snapshot.values()),
             coverage_changes=changes,
         )
         with self.workspace.edit(timeout_s=self.lock_timeout_s) as editor:
@@ -634,15 +636,6 @@ def _check_cell_ids(overlay: Overlay, cells: pd.DataFrame, touched: Sequence[str
         owner = overlay.cell_site(cell_id)
         if owner is not None and owner not in mine:
             raise Conflict(f"cell id {cell_id!r} already exists on site {owner!r}")
-
-
-def _snapshot_list(
-    kpis: pd.DataFrame, records: Mapping[tuple[str, str], dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """The snapshot records in the order of the KPI table."""
-    rows = kpis[kpis["level"].isin(SNAPSHOT_LEVELS)]
-    keys = zip(rows["level"].astype(str), rows["code"].astype(str), strict=True)
-    return [records[key] for key in keys]
 
 
 def _check_permits(
