@@ -372,7 +372,8 @@ def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> di
         codes = c.codes[key][level]
         known = codes != None  # noqa: E711 - elementwise on an object array
         if only is not None:
-            known &= np.asarray(pd.Index(codes).isin(list(only)))
+            # An object index: hashing is all isin needs (a str index would convert first).
+            known &= np.asarray(pd.Index(codes, dtype=object).isin(list(only)))
         selected[key] = known
     present = [c.codes[k][level][selected[k]] for k in keys]
     units = (

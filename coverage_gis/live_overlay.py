@@ -86,8 +86,9 @@ class BaseIndex:
     table_site: np.ndarray
     table_reach_m: np.ndarray
     table_tree: cKDTree | None
-    #: Rows of each site's KPI input row in ``inputs.sites``.
+    #: Rows of each site's KPI input row in ``inputs.sites``, and the site of each row.
     kpi_site_rows: Mapping[object, np.ndarray]
+    kpi_site_ids: np.ndarray
     #: Per KPI input frame, per level, the rows of each unit code.
     units: Mapping[str, Mapping[str, Mapping[object, np.ndarray]]]
     #: The base's KPI inputs as arrays (every level, the workspace plan's period and categories).
@@ -114,6 +115,11 @@ class BaseIndex:
             }
         kpi_sites = analysis.inputs.sites
         period, categories = analysis.kpi_options()
+        kpi_site_ids = (
+            kpi_sites["site_id"].to_numpy(dtype=object)
+            if "site_id" in kpi_sites
+            else np.full(len(kpi_sites), None, dtype=object)
+        )
         coverage, pois = analysis.coverage, analysis.inputs.pois
         columns = {
             "coverage": {c: coverage[c].to_numpy() for c in VILLAGE_COVERAGE_COLUMNS},
@@ -132,9 +138,8 @@ class BaseIndex:
             table_site=pd.Index(site_ids).get_indexer(table.site_id.astype(object)).astype(np.int64),
             table_reach_m=np.asarray(reach, dtype=np.float64),
             table_tree=cKDTree(xy) if xy is not None else None,
-            kpi_site_rows=_positions(kpi_sites["site_id"].to_numpy(dtype=object))
-            if "site_id" in kpi_sites
-            else {},
+            kpi_site_rows=_positions(kpi_site_ids),
+            kpi_site_ids=kpi_site_ids,
             units=units,
             kpi_columns=kpi_columns(analysis.inputs, LEVELS, period=period, categories=categories),
             columns=columns,
@@ -314,7 +319,7 @@ class Overlay:
 
         v_rows, p_rows, s_rows = rows("villages"), rows("pois"), rows("sites")
         if len(s_rows) and self.parts:
-            moved = base.analysis.inputs.sites["site_id"].to_numpy(dtype=object)[s_rows]
+            moved = base.kpi_site_ids[s_rows]
             s_rows = s_rows[~pd.Index(moved).isin(list(self.parts))]
         cut = base.kpi_columns.take({"v": v_rows, "s": s_rows, "p": p_rows, "t": rows("speed_tests")})
         cut = cut.with_values(

@@ -8,6 +8,7 @@ the file, the row (zero-based feature index), the field and the reason.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -316,6 +317,68 @@ def _check_extent(arr: np.ndarray, ok: np.ndarray, index: pd.Index, out: _Collec
         out.add(reason, row=int(index[i]), field="geometry")
 
 
+#: Frames up to this many rows take their absent fields from :func:`_absent_column`.
+_SMALL_FRAME = 16
+
+
+@functools.lru_cache(maxsize=512)
+def _absent_column(spec: FieldSchema, n: int) -> tuple[pd.Series, int]:
+    """What :func:`validate_layer` makes of field ``spec`` when a frame of ``n`` rows lacks
+    it (never an error: the caller checks that it is not required), and how many defaults
+    that fills."""
+    report = ValidationReport()
+    column = _field_column(pd.RangeIndex(n), None, spec, _Collector("", ""), report)
+    assert column is not None
+    return column, report.filled_defaults.get(spec.name, 0)
+
+
+def _cacheable(spec: FieldSchema) -> bool:
+    """Whether an absent ``spec`` can come from :func:`_absent_column` (not required, hashable)."""
+    if spec.required and spec.default is None:
+        return False
+    try:
+        hash(spec)
+    except TypeError:
+        return False
+    return True
+
+
+def _field_column(
+    index: pd.Index, series: pd.Series | None, spec: FieldSchema, out: _Collector, report: ValidationReport
+) -> pd.Series | None:
+    """One clean field from its column (None: the frame lacks it); None when it is missing
+    and required (reported to ``out``)."""
+    if series is None:
+        if spec.required and spec.default is None:
+            out.add(f"missing required field {spec.name!r}", field=spec.name)
+            return None
+        series = pd.Series([None] * len(index), index=index, dtype=object)
+        given = False
+    else:
+        given = True
+    coerced = _coerce_field(series, spec, out)
+    nulls = coerced.isna().to_numpy()
+    if nulls.any() and spec.default is not None:
+        coerced = coerced.astype(object).where(~nulls, spec.default)
+        if spec.type == "int":
+            coerced = coerced.astype("Int64")
+        elif spec.type == "float":
+            coerced = coerced.astype("float64")
+        report.filled_defaults[spec.name] = int(nulls.sum())
+        nulls = coerced.isna().to_numpy()
+    if spec.type == "bool":
+        coerced = coerced.astype(bool) if not nulls.any() else coerced.astype("boolean")
+    if spec.required and given and nulls.any():
+        row = _row_label(index, nulls)
+        out.add("required value is empty", row=row, field=spec.name)
+    if spec.unique:
+        dup = coerced.duplicated(keep="first").to_numpy() & ~nulls
+        if dup.any():
+            row = _row_label(index, dup)
+            out.add(f"duplicate id {coerced.loc[row]!r}", row=row, field=spec.name)
+    return coerced
+
+
 def validate_layer(
     frame: pd.DataFrame,
     schema: LayerSchema,
@@ -355,34 +418,17 @@ def validate_layer(
     columns: dict[str, pd.Series] = {}
     for spec in schema.fields:
         original = by_lower.get(spec.name.casefold())
-        if original is None:
-            if spec.required and spec.default is None:
-                out.add(f"missing required field {spec.name!r}", field=spec.name)
-                continue
-            series = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-        else:
-            series = frame[original]
-        coerced = _coerce_field(series, spec, out)
-        nulls = coerced.isna().to_numpy()
-        if nulls.any() and spec.default is not None:
-            coerced = coerced.astype(object).where(~nulls, spec.default)
-            if spec.type == "int":
-                coerced = coerced.astype("Int64")
-            elif spec.type == "float":
-                coerced = coerced.astype("float64")
-            report.filled_defaults[spec.name] = int(nulls.sum())
-            nulls = coerced.isna().to_numpy()
-        if spec.type == "bool":
-            coerced = coerced.astype(bool) if not nulls.any() else coerced.astype("boolean")
-        if spec.required and original is not None and nulls.any():
-            row = _row_label(frame.index, nulls)
-            out.add("required value is empty", row=row, field=spec.name)
-        if spec.unique:
-            dup = coerced.duplicated(keep="first").to_numpy() & ~nulls
-            if dup.any():
-                row = _row_label(frame.index, dup)
-                out.add(f"duplicate id {coerced.loc[row]!r}", row=row, field=spec.name)
-        columns[spec.name] = coerced
+        if original is None and len(frame) <= _SMALL_FRAME and _cacheable(spec):
+            # An edit payload names a few fields: the absent ones come out the same every
+            # time (typed missing values, or the default), so they are built once.
+            column, filled = _absent_column(spec, len(frame))
+            columns[spec.name] = column.set_axis(frame.index)
+            if filled:
+                report.filled_defaults[spec.name] = filled
+            continue
+        coerced = _field_column(frame.index, None if original is None else frame[original], spec, out, report)
+        if coerced is not None:
+            columns[spec.name] = coerced
 
     if schema.has_geometry:
         if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
