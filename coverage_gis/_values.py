@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: What JSON, SQLite, spreadsheets and vector tiles store natively.
@@ -22,6 +23,14 @@ def is_missing(value: Any) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     return isinstance(value, float) and math.isnan(value)
+
+
+def equal_values(a: Any, b: Any) -> np.ndarray:
+    """Elementwise equality of two equally long arrays, a missing value equal to a missing one."""
+    left, right = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    both_missing = np.asarray(pd.isna(left) & pd.isna(right), dtype=bool)
+    equal: np.ndarray = both_missing | np.asarray(left == right, dtype=bool)
+    return equal
 
 
 def plain_value(value: Any) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coverage_gis._values import equal_values
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.crosswalk import INFERRED_METHODS
 from coverage_gis.display import Lang, format_number
@@ -569,13 +570,6 @@ class KpiSplice:
     positions: Mapping[tuple[str, str], int]
 
 
-def _same(old: np.ndarray, new: np.ndarray) -> bool:
-    """Whether two equally long arrays hold the same values (missing equal to missing)."""
-    a, b = np.asarray(old, dtype=object), np.asarray(new, dtype=object)
-    missing = pd.isna(a)
-    return bool((missing == pd.isna(b)).all() and (a[~missing] == b[~missing]).all())
-
-
 def kpi_positions(kpis: pd.DataFrame) -> dict[tuple[str, str], int]:
     """Row of each (level, code) in a KPI table."""
     keys = zip(kpis["level"].astype(str), kpis["code"].astype(str), strict=True)
@@ -616,7 +610,7 @@ def splice_kpi_rows(
             column = kpis[name]
             values = column.to_numpy()
             new = fresh[name]
-            if _same(values[at], new):
+            if equal_values(values[at], new).all():
                 data[name] = column.array  # unchanged: shared, not copied (nor re-inferred)
                 continue
             values = values.copy()

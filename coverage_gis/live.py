@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from coverage_gis._values import plain_value
+from coverage_gis._values import equal_values, plain_value
 from coverage_gis.admin import LEVELS
 from coverage_gis.coverage import MOBILE_COLUMNS, aligned_coverage, mobile_columns, mobile_coverage
 from coverage_gis.crs import BBox, metric_to_lonlat
@@ -687,10 +687,7 @@ def _rows_equal(before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray
     n = len(next(iter(before.values()))) if before else 0
     equal = np.ones(n, dtype=bool)
     for col, values in before.items():
-        b = np.asarray(values, dtype=object)
-        a = np.asarray(after[col], dtype=object)
-        both_missing = pd.isna(b) & pd.isna(a)
-        equal &= both_missing | (b == a)
+        equal &= equal_values(values, after[col])
     return equal
 
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from coverage_gis._values import equal_values
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.coverage import MOBILE_COLUMNS
 from coverage_gis.crs import STORAGE_CRS
@@ -413,20 +414,19 @@ def _in_reach_of_box(
 def _with_rows(
     columns: Mapping[str, np.ndarray], rows: np.ndarray, values: Mapping[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """Copies of ``columns`` with ``rows`` of those named in ``values`` set (an object column
-    stays object; a typed one becomes object when the values are)."""
+    """``columns`` with ``rows`` of those named in ``values`` set: a column whose rows change
+    is copied (an object column stays object; a typed one becomes object when the values
+    are), the others are shared."""
     out = dict(columns)
-    if not len(rows):
-        return out
     for col, new in values.items():
         current = columns[col]
         new_values = np.asarray(new)
-        copy = (
-            current.astype(object)
-            if current.dtype != object and new_values.dtype == object
-            else current.copy()
-        )
-        copy[rows] = new_values
+        differs = ~equal_values(current[rows], new_values) if len(rows) else np.zeros(0, dtype=bool)
+        if not differs.any():
+            continue
+        widen = current.dtype != object and new_values.dtype == object
+        copy = current.astype(object) if widen else current.copy()
+        copy[rows[differs]] = new_values[differs]
         out[col] = copy
     return out
 
