@@ -305,18 +305,9 @@ def kpi_columns(
     categories = list(categories)
     v, s, p, t = inputs.villages, inputs.sites, inputs.pois, inputs.speed_tests
     frames = {"v": v, "s": s, "p": p, "t": t}
-    codes = {k: {lvl: _codes(f, LEVEL_COLUMNS[lvl][0]) for lvl in levels} for k, f in frames.items()}
-    names = {
-        k: {
-            lvl: f[LEVEL_COLUMNS[lvl][1]].to_numpy(dtype=object)
-            if LEVEL_COLUMNS[lvl][1] in f
-            else np.full(len(f), None, dtype=object)
-            for lvl in levels
-        }
-        for k, f in frames.items()
-    }
+    codes = {k: _frame_codes(f, levels) for k, f in frames.items()}
+    names = {k: _frame_names(f, levels) for k, f in frames.items()}
     category = p["category"].to_numpy(dtype=object) if len(p) else np.empty(0, dtype=object)
-    in_period = _in_period(s["commissioned"], period).to_numpy(dtype=bool) if len(s) else np.zeros(0, bool)
     method = (
         v["admin_2025_method"].to_numpy(dtype=object)
         if "admin_2025_method" in v and len(v)
@@ -340,10 +331,7 @@ def kpi_columns(
         ftth=_bool(v, "ftth"),
         has_4g=_bool(v, "has_4g"),
         has_5g=_bool(v, "has_5g"),
-        shared=_bool(s, "shared"),
-        n_operators=_floats(s, "n_operators"),
-        in_period=in_period,
-        site_5g=_bool(s, "has_5g"),
+        **_site_fields(s, period),
         centre=category == "commune_office",
         priority=np.isin(category, categories),
         poi_mobile=_bool(p, "mobile_bb"),
@@ -355,6 +343,46 @@ def kpi_columns(
         inferred_2025=np.isin(method, list(INFERRED_METHODS)),
         units=by_level,
     )
+
+
+def site_kpi_columns(
+    template: KpiColumns, sites: pd.DataFrame, *, period: tuple[date, date] | None = None
+) -> KpiColumns:
+    """KPI arrays holding only the site rows ``sites`` (KPI input rows, as
+    :func:`~coverage_gis.kpi_inputs.site_rows` makes them), with ``template``'s levels and units."""
+    levels = list(template.codes["s"])
+    none = np.empty(0, dtype=np.int64)
+    empty = template.take({"v": none, "s": none, "p": none, "t": none})
+    return replace(
+        empty,
+        codes={**empty.codes, "s": _frame_codes(sites, levels)},
+        names={**empty.names, "s": _frame_names(sites, levels)},
+        **_site_fields(sites, period),
+    )
+
+
+def _frame_codes(frame: pd.DataFrame, levels: Sequence[str]) -> dict[str, np.ndarray]:
+    return {lvl: _codes(frame, LEVEL_COLUMNS[lvl][0]) for lvl in levels}
+
+
+def _frame_names(frame: pd.DataFrame, levels: Sequence[str]) -> dict[str, np.ndarray]:
+    return {
+        lvl: frame[LEVEL_COLUMNS[lvl][1]].to_numpy(dtype=object)
+        if LEVEL_COLUMNS[lvl][1] in frame
+        else np.full(len(frame), None, dtype=object)
+        for lvl in levels
+    }
+
+
+def _site_fields(s: pd.DataFrame, period: tuple[date, date] | None) -> dict[str, Any]:
+    """The per-site arrays of :class:`KpiColumns`."""
+    in_period = _in_period(s["commissioned"], period).to_numpy(dtype=bool) if len(s) else np.zeros(0, bool)
+    return {
+        "shared": _bool(s, "shared"),
+        "n_operators": _floats(s, "n_operators"),
+        "in_period": in_period,
+        "site_5g": _bool(s, "has_5g"),
+    }
 
 
 def _level_rows(c: KpiColumns, level: str, only: set[str] | None = None) -> pd.DataFrame:

@@ -38,7 +38,7 @@ from coverage_gis.coverage import MOBILE_COLUMNS, aligned_coverage, mobile_colum
 from coverage_gis.crs import BBox, metric_to_lonlat
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load, store_coverage
 from coverage_gis.errors import Conflict, StaleRevision
-from coverage_gis.kpi import KpiColumns, kpi_columns, kpi_positions, kpi_rows, splice_kpi_rows
+from coverage_gis.kpi import KpiColumns, kpi_positions, kpi_rows, site_kpi_columns, splice_kpi_rows
 from coverage_gis.kpi_inputs import inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.live_overlay import VILLAGE_INPUT_COLUMNS, Overlay, SitePart
@@ -592,19 +592,7 @@ def _site_parts(
     state: LiveState,
 ) -> dict[str, SitePart | None]:
     """Each touched site as the edit left it (None: removed), in the order of ``touched``."""
-    inputs = state.base.inputs
-    columns = kpi_columns(
-        replace(
-            inputs,
-            villages=inputs.villages.iloc[0:0],
-            sites=site_kpi_rows,
-            pois=inputs.pois.iloc[0:0],
-            speed_tests=inputs.speed_tests.iloc[0:0],
-            units=inputs.units.iloc[0:0],
-        ),
-        period=state.kpi_period,
-        categories=state.kpi_categories,
-    )
+    columns = site_kpi_columns(state.overlay.base.kpi_columns, site_kpi_rows, period=state.kpi_period)
     none = np.empty(0, dtype=np.int64)
     site_ids = sites["site_id"].to_numpy(dtype=object)
     cell_sites = cells["site_id"].to_numpy(dtype=object)
