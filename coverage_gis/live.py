@@ -173,7 +173,8 @@ class LiveState:
             overlay=overlay,
             revision=revision,
             kpis=kpis,
-            province_row=province_row(kpis),
+            # The snapshot holds the province rows in table order: the first is the row.
+            province_row=next((rec for key, rec in snapshot.items() if key[0] == "province"), {}),
             snapshot=snapshot,
             kpi_positions=positions,
             _built={},
