@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from coverage_gis.cell_index import CellIndex
 from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
 from coverage_gis.input_layers import InputLayers, as_geo
 from coverage_gis.layers import get_schema
@@ -431,10 +432,23 @@ class CoverageAtPoint:
 
 
 def coverage_at_point(
-    lon: float, lat: float, cells: CellTable, *, model: CoverageModel, metric_crs: str
+    lon: float,
+    lat: float,
+    cells: CellTable,
+    *,
+    model: CoverageModel,
+    metric_crs: str,
+    index: CellIndex | None = None,
 ) -> CoverageAtPoint:
-    """The cells serving ``(lon, lat)`` and the mobile broadband rules applied to them."""
+    """The cells serving ``(lon, lat)`` and the mobile broadband rules applied to them.
+
+    ``index`` (a :class:`~coverage_gis.cell_index.CellIndex` of ``cells`` under ``model``)
+    narrows the model's work to the cells that can reach the point.
+    """
     x_m, y_m = lonlat_to_metric(np.array([lon]), np.array([lat]), metric_crs)
+    if index is not None:
+        point = np.array([x_m[0], y_m[0]])
+        cells = index.cells_near(cells, point, point)
     receiver = ReceiverArrays(x_m=x_m, y_m=y_m)
     pairs = model.candidate_pairs(receiver, cells.arrays) if len(cells) else CandidatePairs.empty()
     summary = mobile_from_pairs(pairs, cells, np.ones(1, dtype=bool))
@@ -483,7 +497,8 @@ def in_workspace_area(layers: InputLayers, lon: float, lat: float) -> bool:
     point = shapely.Point(lon, lat)
     communes = layers.communes
     if len(communes):
-        return bool(shapely.intersects(communes.geometry.to_numpy(), point).any())
+        # The frame's spatial index is built once and kept with it.
+        return bool(len(communes.sindex.query(point, predicate="intersects")))
     boxes = [f.total_bounds for f in (layers.villages, layers.sites) if len(f)]
     if not boxes:
         return False

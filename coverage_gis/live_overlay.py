@@ -28,10 +28,10 @@ from typing import TypeVar
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from coverage_gis._values import equal_values
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
+from coverage_gis.cell_index import CellIndex, in_reach_of_box, take_rows
 from coverage_gis.coverage import MOBILE_COLUMNS
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.engine import Analysis
@@ -85,8 +85,8 @@ class BaseIndex:
     table_rows: Mapping[object, np.ndarray]
     #: Position of each cell table row's site in ``layers.sites`` (-1: none).
     table_site: np.ndarray
-    table_reach_m: np.ndarray
-    table_tree: cKDTree | None
+    #: The cell table's cells by position, with their reach.
+    table_index: CellIndex
     #: Rows of each site's KPI input row in ``inputs.sites``, and the site of each row.
     kpi_site_rows: Mapping[object, np.ndarray]
     kpi_site_ids: np.ndarray
@@ -104,8 +104,6 @@ class BaseIndex:
         site_ids = layers.sites["site_id"].to_numpy(dtype=object)
         cell_site = layers.cells["site_id"].to_numpy(dtype=object)
         table = analysis.cells
-        reach = analysis.model.max_range_m(table.arrays) if len(table) else np.empty(0)
-        xy = np.column_stack([table.arrays.x_m, table.arrays.y_m]) if len(table) else None
         units: dict[str, dict[str, Mapping[object, np.ndarray]]] = {}
         for name in _KPI_FRAMES:
             frame: pd.DataFrame = getattr(analysis.inputs, name)
@@ -137,8 +135,7 @@ class BaseIndex:
             cell_owner=dict(zip(layers.cells["cell_id"].to_numpy(dtype=object), cell_site, strict=True)),
             table_rows=_positions(table.site_id.astype(object)),
             table_site=pd.Index(site_ids).get_indexer(table.site_id.astype(object)).astype(np.int64),
-            table_reach_m=np.asarray(reach, dtype=np.float64),
-            table_tree=cKDTree(xy) if xy is not None else None,
+            table_index=CellIndex.build(table.arrays, analysis.model),
             kpi_site_rows=_positions(kpi_site_ids),
             kpi_site_ids=kpi_site_ids,
             units=units,
@@ -223,7 +220,7 @@ class Overlay:
             elif s in self.base.table_rows:
                 base_rows.append(self.base.table_rows[s])
         if base_rows:
-            out = concat_tables(_take(self.base.analysis.cells, np.concatenate(base_rows)), out)
+            out = concat_tables(take_rows(self.base.analysis.cells, np.concatenate(base_rows)), out)
         return out
 
     def cells_near(self, points_xy: np.ndarray, model: CoverageModel) -> CellTable:
@@ -234,26 +231,16 @@ class Overlay:
         """
         lo, hi = points_xy.min(axis=0), points_xy.max(axis=0)
         base = self.base
-        chosen = np.empty(0, dtype=np.int64)
-        if base.table_tree is not None:
-            centre = (lo + hi) / 2.0
-            # A cell passing the box test lies within its reach of the box in x and in
-            # y, so within half the box diagonal + √2 × reach of its centre.
-            radius = float(np.hypot(*(hi - lo))) / 2.0 + float(base.table_reach_m.max()) * np.sqrt(2.0) + 1.0
-            found = np.sort(np.asarray(base.table_tree.query_ball_point(centre, radius), dtype=np.int64))
-            removed = [base.site_row[s] for s in self.parts if s in base.site_row]
-            if removed:
-                found = found[~np.isin(base.table_site[found], removed)]
-            arrays = base.analysis.cells.arrays
-            chosen = found[
-                _in_reach_of_box(arrays.x_m[found], arrays.y_m[found], base.table_reach_m[found], lo, hi)
-            ]
-        table = _take(base.analysis.cells, chosen)
+        chosen = base.table_index.rows_near(lo, hi)
+        removed = [base.site_row[s] for s in self.parts if s in base.site_row]
+        if removed and len(chosen):
+            chosen = chosen[~np.isin(base.table_site[chosen], removed)]
+        table = take_rows(base.analysis.cells, chosen)
         for part in self.parts.values():
             if part is None or not len(part.table):
                 continue
             arrays = part.table.arrays
-            keep = _in_reach_of_box(arrays.x_m, arrays.y_m, model.max_range_m(arrays), lo, hi)
+            keep = in_reach_of_box(arrays.x_m, arrays.y_m, model.max_range_m(arrays), lo, hi)
             if keep.any():
                 table = concat_tables(table, part.table.subset(keep))
         return table
@@ -394,21 +381,6 @@ class Overlay:
     def rebased(self, revision: int) -> Overlay:
         """The same state with everything folded into a new base (nothing touched)."""
         return Overlay.of(self.materialize(revision))
-
-
-def _take(table: CellTable, rows: np.ndarray) -> CellTable:
-    mask = np.zeros(len(table), dtype=bool)
-    mask[rows] = True
-    return table.subset(mask)
-
-
-def _in_reach_of_box(
-    x: np.ndarray, y: np.ndarray, reach: np.ndarray, lo: np.ndarray, hi: np.ndarray
-) -> np.ndarray:
-    inside: np.ndarray = (
-        (x >= lo[0] - reach) & (x <= hi[0] + reach) & (y >= lo[1] - reach) & (y <= hi[1] + reach)
-    )
-    return inside
 
 
 def _with_rows(

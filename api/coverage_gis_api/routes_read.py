@@ -19,6 +19,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from coverage_gis.admin import LEVELS
+from coverage_gis.cell_index import CellIndex
 from coverage_gis.coverage import coverage_at_point, in_workspace_area
 from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound
@@ -509,8 +510,9 @@ def create_router(ctx: AppContext) -> APIRouter:
                 f"({lon}, {lat}) lies outside this workspace ({place_name(view) or 'its communes'}): "
                 "it holds no data there, so coverage at that point is unknown"
             )
+        index = view.cached("cell_index", lambda: CellIndex.build(analysis.cells.arrays, analysis.model))
         found = coverage_at_point(
-            lon, lat, analysis.cells, model=analysis.model, metric_crs=analysis.metric_crs
+            lon, lat, analysis.cells, model=analysis.model, metric_crs=analysis.metric_crs, index=index
         )
         return json_response(asdict(found), headers=_headers(view))
 

@@ -1,0 +1,72 @@
+"""Which cells can serve a place: a k-d tree over a cell table with each cell's reach.
+
+A model serves nothing beyond a cell's ``max_range_m``; so the cells that can serve any
+point of a box are those within their own reach of it. A live edit asks this for the
+villages around the sites it touches, and the point-coverage read for one point, of a
+national table (hundreds of thousands of cells) where running the model over every
+cell would cost far more than the answer (``docs/architecture.md``: live workspace).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from coverage_gis.models.base import CellArrays, CoverageModel
+from coverage_gis.network import CellTable
+
+
+@dataclass(frozen=True, eq=False)
+class CellIndex:
+    """The cells of one table in a k-d tree, with the reach the model gives each."""
+
+    x_m: np.ndarray
+    y_m: np.ndarray
+    reach_m: np.ndarray
+    tree: cKDTree | None
+
+    @classmethod
+    def build(cls, cells: CellArrays, model: CoverageModel) -> CellIndex:
+        if not len(cells):
+            empty = np.empty(0, dtype=np.float64)
+            return cls(empty, empty, empty, None)
+        reach = np.asarray(model.max_range_m(cells), dtype=np.float64)
+        return cls(cells.x_m, cells.y_m, reach, cKDTree(np.column_stack([cells.x_m, cells.y_m])))
+
+    def rows_near(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Sorted rows of the cells within their reach of the box ``lo``–``hi`` in x and in y
+        (every cell that can serve a point of the box, and a few more)."""
+        if self.tree is None:
+            return np.empty(0, dtype=np.int64)
+        centre = (lo + hi) / 2.0
+        # A cell within its reach of the box in x and in y lies within half the box's
+        # diagonal + √2 × its reach of the box's centre.
+        finite = self.reach_m[np.isfinite(self.reach_m)]
+        radius = float(np.hypot(*(hi - lo))) / 2.0 + float(finite.max(initial=0.0)) * np.sqrt(2.0) + 1.0
+        found = np.sort(np.asarray(self.tree.query_ball_point(centre, radius), dtype=np.int64))
+        rows: np.ndarray = found[
+            in_reach_of_box(self.x_m[found], self.y_m[found], self.reach_m[found], lo, hi)
+        ]
+        return rows
+
+    def cells_near(self, table: CellTable, lo: np.ndarray, hi: np.ndarray) -> CellTable:
+        """The rows of ``table`` (the table this index was built on) that :meth:`rows_near` finds."""
+        return take_rows(table, self.rows_near(lo, hi))
+
+
+def take_rows(table: CellTable, rows: np.ndarray) -> CellTable:
+    """The cells at sorted positions ``rows`` of ``table``."""
+    mask = np.zeros(len(table), dtype=bool)
+    mask[rows] = True
+    return table.subset(mask)
+
+
+def in_reach_of_box(
+    x: np.ndarray, y: np.ndarray, reach: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    """Which cells lie within their reach of the box ``lo``–``hi`` in x and in y."""
+    inside: np.ndarray = (x >= lo[0] - reach) & (x <= hi[0] + reach)
+    inside &= (y >= lo[1] - reach) & (y <= hi[1] + reach)
+    return inside
