@@ -9,9 +9,11 @@ those villages, places and sites belong to. The result equals a full recompute
 are written in one SQLite transaction; the in-memory state moves on only after it
 commits, so a failure anywhere leaves both the file and the state as they were.
 
-The state is one immutable :class:`LiveState` (analysis, revision, KPIs) swapped as a
+The state is one immutable :class:`LiveState` (overlay, revision, KPIs) swapped as a
 whole: a reader takes :attr:`LiveWorkspace.state` once and gets layers, coverage and
-KPIs of one revision, whatever is committed meanwhile. Reloads
+KPIs of one revision, whatever is committed meanwhile. Edits work on the state's
+:class:`~coverage_gis.live_overlay.Overlay` (arrays and indexes, no national table is
+copied); the full analysis is built from it on a reader's first access. Reloads
 (:meth:`LiveWorkspace.refresh`) read one storage snapshot and never wait for a writer.
 A change checks the revision it was planned on against the storage's inside its
 write transaction, so an edit planned on an outdated state is never written.
