@@ -636,12 +636,11 @@ def splice_kpi_rows(
         data: dict[str, Any] = {}
         for name in kpis.columns:
             column = kpis[name]
-            values = column.to_numpy()
             new = fresh[name]
-            if equal_values(values[at], new).all():
+            if equal_values(np.asarray(column.array.take(at), dtype=object), new).all():
                 data[name] = column.array  # unchanged: shared, not copied (nor re-inferred)
                 continue
-            values = values.copy()
+            values = column.to_numpy(copy=True)
             if values.dtype != new.dtype and values.dtype != object:
                 values = values.astype(np.result_type(values.dtype, new.dtype))
             values[at] = new
