@@ -211,13 +211,14 @@ def _sjoin_model(model: Any) -> Any:
 def _full(ws: Any, layers: Any, overrides: Any, model: Any) -> tuple[Any, Any, Any, float]:
     """Coverage, KPI inputs and KPIs of every level from layers in memory; KPI time (ms)."""
     from coverage_gis.admin import LEVELS
-    from coverage_gis.coverage import coverage_from_layers
+    from coverage_gis.coverage import coverage_from_layers, fiber_index
     from coverage_gis.kpi import compute_kpis
     from coverage_gis.kpi_inputs import build_inputs
     from coverage_gis.network import cell_table_or_empty
 
     metric = ws.metric_crs
     cells = cell_table_or_empty(layers, metric_crs=metric)
+    fiber = fiber_index(layers, metric_crs=metric)
     coverage = coverage_from_layers(
         layers,
         metric_crs=metric,
@@ -225,9 +226,16 @@ def _full(ws: Any, layers: Any, overrides: Any, model: Any) -> tuple[Any, Any, A
         ftth_reach_m=ws.config.ftth_reach_m,
         cells=cells,
         overrides=overrides,
+        fiber=fiber,
     )
     inputs = build_inputs(
-        layers, coverage, model=model, metric_crs=metric, ftth_reach_m=ws.config.ftth_reach_m, cells=cells
+        layers,
+        coverage,
+        model=model,
+        metric_crs=metric,
+        ftth_reach_m=ws.config.ftth_reach_m,
+        cells=cells,
+        fiber=fiber,
     )
     started = time.perf_counter()
     kpis = compute_kpis(inputs, levels=LEVELS)

@@ -28,6 +28,7 @@ from coverage_gis.network import (
     bits_to_names,
     cell_table_or_empty,
     operator_bits,
+    points_xy_m,
     receivers_of,
 )
 from coverage_gis.overrides import OVERRIDE_COLUMN, apply_overrides
@@ -76,11 +77,20 @@ def mobile_coverage(
     metric_crs: str,
 ) -> MobileResult:
     """Mobile columns for each village from the model's candidate pairs."""
-    n = len(villages)
-    receivers = receivers_of(villages, metric_crs)
-    pairs = model.candidate_pairs(receivers, cells.arrays) if len(cells) and n else CandidatePairs.empty()
-    power = villages["has_grid_power"].fillna(True).to_numpy(dtype=bool)
-    result = mobile_from_pairs(pairs, cells, power)
+    return mobile_at(receivers_of(villages, metric_crs), _grid_power(villages), cells, model=model)
+
+
+def _grid_power(points: gpd.GeoDataFrame) -> np.ndarray:
+    return points["has_grid_power"].fillna(True).to_numpy(dtype=bool)
+
+
+def mobile_at(
+    receivers: ReceiverArrays, has_grid_power: np.ndarray, cells: CellTable, *, model: CoverageModel
+) -> MobileResult:
+    """Mobile columns for each receiver (metric CRS) from the model's candidate pairs."""
+    empty = not len(cells) or not len(receivers)
+    pairs = CandidatePairs.empty() if empty else model.candidate_pairs(receivers, cells.arrays)
+    result = mobile_from_pairs(pairs, cells, has_grid_power)
     return dataclasses.replace(result, validity=ValidityReport.from_arrays(pairs.formula, pairs.outside))
 
 
@@ -144,20 +154,111 @@ def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: n
     return MobileResult(mobile_bb, _RANK_TO_TECH[rank], bits, signal, has_4g, has_5g, reason, reasons)
 
 
-def _fiber_features(routes: gpd.GeoDataFrame | None, nodes: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
-    parts = []
-    for frame, is_access in ((routes, None), (nodes, True)):
-        if frame is None or len(frame) == 0:
-            continue
-        part = frame[["operator", "status", "geometry"]].copy()
-        part["qualifies"] = True if is_access else (frame["class"] == "access").to_numpy()
-        parts.append(part)
-    if not parts:
-        return gpd.GeoDataFrame(
-            {"operator": [], "status": [], "qualifies": []}, geometry=gpd.GeoSeries([], crs=STORAGE_CRS)
-        )
-    merged = pd.concat(parts, ignore_index=True)
-    return gpd.GeoDataFrame(merged, geometry="geometry", crs=STORAGE_CRS)
+def _to_metric(geoms: np.ndarray, metric_crs: str) -> np.ndarray:
+    """Geometries (EPSG:4326) in the metric CRS, coordinate by coordinate (as ``to_crs``)."""
+    if not len(geoms):
+        return geoms
+    if bool((shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all()):
+        x_m, y_m = lonlat_to_metric(shapely.get_x(geoms), shapely.get_y(geoms), metric_crs)
+        return np.asarray(shapely.points(x_m, y_m))
+    return np.asarray(
+        shapely.transform(geoms, lambda xy: np.column_stack(lonlat_to_metric(xy[:, 0], xy[:, 1], metric_crs)))
+    )
+
+
+@dataclass(frozen=True)
+class FiberIndex:
+    """The on-air fiber of a workspace in its metric CRS, indexed once for every FTTH query.
+
+    ``access`` are the features that give FTTH (on-air nodes and access routes), each
+    with its operator's bit; ``other`` the remaining on-air routes, which only count
+    as fiber present nearby (:data:`FIBER_PRESENCE_M`). Build it with
+    :meth:`from_layers` once per computation and hand it to every step that needs
+    it (village coverage, priority places).
+    """
+
+    access: np.ndarray
+    access_bits: np.ndarray
+    access_tree: shapely.STRtree
+    other_tree: shapely.STRtree
+
+    @classmethod
+    def from_layers(
+        cls, routes: gpd.GeoDataFrame | None, nodes: gpd.GeoDataFrame | None, *, metric_crs: str
+    ) -> FiberIndex:
+        """Index the on-air ``fiber_routes`` and ``fiber_nodes`` (either may be absent)."""
+        access: list[np.ndarray] = []
+        operators: list[np.ndarray] = []
+        other: list[np.ndarray] = []
+        for frame, is_node in ((routes, False), (nodes, True)):
+            if frame is None or len(frame) == 0:
+                continue
+            live = (frame["status"] == "on_air").to_numpy(dtype=bool)
+            qualifies = live if is_node else live & (frame["class"] == "access").to_numpy(dtype=bool)
+            # Per layer: nodes are points, projected without rebuilding any geometry.
+            geoms = _to_metric(frame.geometry.to_numpy()[live], metric_crs)
+            access.append(geoms[qualifies[live]])
+            operators.append(frame["operator"].to_numpy(dtype=str)[qualifies])
+            other.append(geoms[~qualifies[live]])
+        access_m = np.concatenate(access) if access else np.empty(0, dtype=object)
+        other_m = np.concatenate(other) if other else np.empty(0, dtype=object)
+        bits = operator_bits(np.concatenate(operators)) if operators else np.zeros(0, dtype=np.int64)
+        return cls(access_m, bits, shapely.STRtree(access_m), shapely.STRtree(other_m))
+
+    def nearest_access_m(self, points: np.ndarray, max_distance_m: float | None = None) -> np.ndarray:
+        """Distance from each point to the nearest FTTH-giving feature (NaN: none, or none
+        within ``max_distance_m``)."""
+        distance = np.full(len(points), np.nan)
+        if len(points) and len(self.access):
+            (idx, _), dist = self.access_tree.query_nearest(
+                points, max_distance=max_distance_m, return_distance=True, all_matches=False
+            )
+            distance[idx] = dist
+        return distance
+
+    def within_reach(self, points: np.ndarray, reach_m: float) -> np.ndarray:
+        """Whether an FTTH-giving feature lies within ``reach_m`` of each point.
+
+        The nearest one, searched a hair beyond the reach, decides: exactly the
+        ``fiber_distance_m <= ftth_reach_m`` rule of :meth:`coverage`.
+        """
+        distance = self.nearest_access_m(points, reach_m * (1.0 + 1e-9) + 1e-6)
+        return np.asarray(np.nan_to_num(distance, nan=np.inf) <= reach_m)
+
+    def coverage(self, points: np.ndarray, reach_m: float) -> FtthResult:
+        """FTTH columns at ``points`` (metric CRS): an on-air node or access route within ``reach_m``."""
+        n = len(points)
+        distance = self.nearest_access_m(points)
+        bits = np.zeros(n, dtype=np.int64)
+        if n and len(self.access):
+            near_v, near_f = self.access_tree.query(points, predicate="dwithin", distance=reach_m)
+            np.bitwise_or.at(bits, near_v, self.access_bits[near_f])
+        # Fiber is present when the nearest feature of any class lies within
+        # FIBER_PRESENCE_M: the nearest FTTH-giving one decides for almost every point;
+        # only the rest are searched among the other routes, and no farther.
+        present = np.nan_to_num(distance, nan=np.inf) <= FIBER_PRESENCE_M
+        rest = np.flatnonzero(~present)
+        if rest.size and len(self.other_tree):
+            (near_other, _), _ = self.other_tree.query_nearest(
+                points[rest], max_distance=FIBER_PRESENCE_M, return_distance=True, all_matches=False
+            )
+            present[rest[near_other]] = True
+        ftth = np.nan_to_num(distance, nan=np.inf) <= reach_m
+        reason = np.where(present, "fiber_too_far", "no_fiber_operator").astype(object)
+        reason[ftth] = None
+        return FtthResult(ftth, distance, bits, reason)
+
+
+def fiber_index(layers: InputLayers | Mapping[str, pd.DataFrame], *, metric_crs: str) -> FiberIndex:
+    """:meth:`FiberIndex.from_layers` of the layers' ``fiber_routes`` and ``fiber_nodes``."""
+    typed = InputLayers.from_frames(layers)
+    return FiberIndex.from_layers(typed.fiber_routes, typed.fiber_nodes, metric_crs=metric_crs)
+
+
+def metric_points(frame: gpd.GeoDataFrame, metric_crs: str) -> np.ndarray:
+    """The point geometries of a layer in the metric CRS."""
+    x_m, y_m = points_xy_m(frame, metric_crs)
+    return np.asarray(shapely.points(x_m, y_m)) if len(frame) else np.empty(0, dtype=object)
 
 
 def ftth_coverage(
@@ -169,34 +270,8 @@ def ftth_coverage(
     ftth_reach_m: float,
 ) -> FtthResult:
     """FTTH columns: an on-air node, or an on-air access route, within ``ftth_reach_m``."""
-    n = len(villages)
-    fiber = _fiber_features(fiber_routes, fiber_nodes)
-    fiber = fiber[(fiber["status"] == "on_air").to_numpy()]
-    distance = np.full(n, np.nan)
-    bits = np.zeros(n, dtype=np.int64)
-    present = np.zeros(n, dtype=bool)
-    if n and len(fiber):
-        points = villages.geometry.to_crs(metric_crs).to_numpy()
-        geoms = fiber.geometry.to_crs(metric_crs).to_numpy()
-        qualifies = fiber["qualifies"].to_numpy(dtype=bool)
-        if qualifies.any():
-            tree = shapely.STRtree(geoms[qualifies])
-            (vi, _), dist = tree.query_nearest(points, return_distance=True, all_matches=False)
-            distance[vi] = dist
-            near_v, near_f = tree.query(points, predicate="dwithin", distance=ftth_reach_m)
-            ops = fiber["operator"].to_numpy(dtype=str)[qualifies][near_f]
-            np.bitwise_or.at(bits, near_v, operator_bits(ops))
-        # Presence needs one feature within the distance, not all of them: the nearest
-        # one, searched no farther (a 10 km dwithin lists hundreds of routes per village).
-        any_tree = shapely.STRtree(geoms)
-        (near_any, _), _ = any_tree.query_nearest(
-            points, max_distance=FIBER_PRESENCE_M, return_distance=True, all_matches=False
-        )
-        present[near_any] = True
-    ftth = np.nan_to_num(distance, nan=np.inf) <= ftth_reach_m
-    reason = np.where(present, "fiber_too_far", "no_fiber_operator").astype(object)
-    reason[ftth] = None
-    return FtthResult(ftth, distance, bits, reason)
+    index = FiberIndex.from_layers(fiber_routes, fiber_nodes, metric_crs=metric_crs)
+    return index.coverage(metric_points(villages, metric_crs), ftth_reach_m)
 
 
 @dataclass(frozen=True)
@@ -216,6 +291,7 @@ def coverage_from_layers(
     revision: int = 0,
     cells: CellTable | None = None,
     overrides: pd.DataFrame | None = None,
+    fiber: FiberIndex | None = None,
 ) -> gpd.GeoDataFrame:
     """The ``village_coverage`` table from in-memory layers (see :func:`compute_coverage`)."""
     return compute_coverage(
@@ -226,6 +302,7 @@ def coverage_from_layers(
         revision=revision,
         cells=cells,
         overrides=overrides,
+        fiber=fiber,
     ).table
 
 
@@ -238,6 +315,7 @@ def compute_coverage(
     revision: int = 0,
     cells: CellTable | None = None,
     overrides: pd.DataFrame | None = None,
+    fiber: FiberIndex | None = None,
 ) -> CoverageRun:
     """The ``village_coverage`` table from in-memory layers, with the model's validity report.
 
@@ -259,11 +337,14 @@ def compute_coverage(
     overrides
         The ``overrides`` layer (planners' decisions on challenges); its accepted
         decisions are applied last (:mod:`coverage_gis.overrides`).
+    fiber
+        The layers' fiber index (:func:`fiber_index`) when the caller has built it already.
     """
     typed = InputLayers.from_frames(layers)
     table = cells if cells is not None else cell_table_or_empty(typed, metric_crs=metric_crs)
+    index = fiber if fiber is not None else fiber_index(typed, metric_crs=metric_crs)
     mobile, ftth = coverage_of_points(
-        typed.villages, typed, table, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
+        typed.villages, table, index, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
     )
     assembled = assemble(typed.villages, mobile, ftth, model_name=model.name, revision=revision)
     # Planners' accepted challenges stand over the model at every recompute.
@@ -272,8 +353,8 @@ def compute_coverage(
 
 def coverage_of_points(
     points: gpd.GeoDataFrame,
-    layers: InputLayers,
     cells: CellTable,
+    fiber: FiberIndex,
     *,
     model: CoverageModel,
     metric_crs: str,
@@ -283,11 +364,10 @@ def coverage_of_points(
 
     ``points`` need ``has_grid_power`` only for the mobile gap reason.
     """
-    mobile = mobile_coverage(points, cells, model=model, metric_crs=metric_crs)
-    ftth = ftth_coverage(
-        points, layers.fiber_routes, layers.fiber_nodes, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
-    )
-    return mobile, ftth
+    x_m, y_m = points_xy_m(points, metric_crs)
+    mobile = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), _grid_power(points), cells, model=model)
+    located = np.asarray(shapely.points(x_m, y_m)) if len(points) else np.empty(0, dtype=object)
+    return mobile, fiber.coverage(located, ftth_reach_m)
 
 
 def mobile_columns(mobile: MobileResult) -> dict[str, np.ndarray]:
