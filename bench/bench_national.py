@@ -205,6 +205,10 @@ def _sjoin_model(model: Any) -> Any:
             finally:
                 radius_module.pairs_within_reach = original
 
+        def map_pairs(self, receivers: ReceiverArrays, cells: CellArrays, fn: Callable[[Any], Any]) -> Any:
+            # Every pair from the sjoin search at once (the model's own batching is its k-d search).
+            return [fn(self.candidate_pairs(receivers, cells))]
+
     return SjoinRadius()
 
 

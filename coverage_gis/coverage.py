@@ -21,7 +21,14 @@ import shapely
 from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
 from coverage_gis.input_layers import InputLayers, as_geo
 from coverage_gis.layers import get_schema
-from coverage_gis.models.base import CandidatePairs, CoverageModel, ReceiverArrays, is_broadband
+from coverage_gis.models.base import (
+    CandidatePairs,
+    CoverageModel,
+    ReceiverArrays,
+    is_broadband,
+    map_candidate_pairs,
+)
+from coverage_gis.models.pathloss import concat_pairs, select_pairs
 from coverage_gis.models.validity import ValidityReport
 from coverage_gis.network import (
     CellTable,
@@ -87,11 +94,25 @@ def _grid_power(points: gpd.GeoDataFrame) -> np.ndarray:
 def mobile_at(
     receivers: ReceiverArrays, has_grid_power: np.ndarray, cells: CellTable, *, model: CoverageModel
 ) -> MobileResult:
-    """Mobile columns for each receiver (metric CRS) from the model's candidate pairs."""
-    empty = not len(cells) or not len(receivers)
-    pairs = CandidatePairs.empty() if empty else model.candidate_pairs(receivers, cells.arrays)
-    result = mobile_from_pairs(pairs, cells, has_grid_power)
-    return dataclasses.replace(result, validity=ValidityReport.from_arrays(pairs.formula, pairs.outside))
+    """Mobile columns for each receiver (metric CRS) from the model's candidate pairs.
+
+    The pairs are taken batch by batch where the model can (national scale: millions
+    of pairs), each batch counted for the validity report and cut down to the pairs
+    that decide anything here: those served, or blocked by terrain.
+    """
+    if not len(cells) or not len(receivers):
+        parts = [_deciding_pairs(CandidatePairs.empty())]
+    else:
+        parts = map_candidate_pairs(model, receivers, cells.arrays, _deciding_pairs)
+    result = mobile_from_pairs(concat_pairs([p for p, _ in parts]), cells, has_grid_power)
+    return dataclasses.replace(result, validity=ValidityReport.merge([v for _, v in parts]))
+
+
+def _deciding_pairs(pairs: CandidatePairs) -> tuple[CandidatePairs, ValidityReport]:
+    """The pairs :func:`mobile_from_pairs` reads (served, or blocked by terrain), and the
+    validity counts of them all."""
+    keep = np.flatnonzero(pairs.served | pairs.terrain_blocked)
+    return select_pairs(pairs, keep), ValidityReport.from_arrays(pairs.formula, pairs.outside)
 
 
 def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: np.ndarray) -> MobileResult:
@@ -111,14 +132,14 @@ def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: n
     ``no_grid_power`` outranks ``no_site_in_range``.
     """
     n = len(has_grid_power)
-    tech = cells.arrays.tech[pairs.cell]
+    # Per-cell lookups first, then indexed by pair: the pairs outnumber the cells.
+    cell_tech = np.asarray(cells.arrays.tech)
     on_air = cells.on_air[pairs.cell]
-    broadband = is_broadband(tech)
+    broadband = is_broadband(cell_tech)[pairs.cell]
     live = pairs.served & on_air
     live_bb = live & broadband
 
-    # Per-cell lookups first, then indexed by pair: the pairs outnumber the cells.
-    codes, names = pd.factorize(np.asarray(cells.arrays.tech))
+    codes, names = pd.factorize(cell_tech)
     cell_rank = np.array([TECH_RANK.get(str(t), 0) for t in [*names, None]], dtype=np.int64)[codes]
     cell_bits = operator_bits(cells.operator)
     rank = np.zeros(n, dtype=np.int64)
@@ -134,9 +155,9 @@ def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: n
     mobile_bb = np.zeros(n, dtype=bool)
     mobile_bb[pairs.receiver[live_bb]] = True
     has_4g = np.zeros(n, dtype=bool)
-    has_4g[pairs.receiver[live & (tech == "4G")]] = True
+    has_4g[pairs.receiver[live & (cell_tech == "4G")[pairs.cell]]] = True
     has_5g = np.zeros(n, dtype=bool)
-    has_5g[pairs.receiver[live & (tech == "5G")]] = True
+    has_5g[pairs.receiver[live & (cell_tech == "5G")[pairs.cell]]] = True
 
     planned_bb = np.zeros(n, dtype=bool)
     planned_bb[pairs.receiver[pairs.served & ~on_air & broadband]] = True
