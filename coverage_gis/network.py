@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
@@ -78,13 +79,36 @@ def receivers_of(frame: gpd.GeoDataFrame, metric_crs: str) -> ReceiverArrays:
     return ReceiverArrays(x_m=x_m, y_m=y_m)
 
 
+def points_within(points: np.ndarray, polygons: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``polygons.sindex.query(points, predicate="within")``: the same pairs, in the same order.
+
+    Asked the other way round (a tree of the points, each polygon prepared once for
+    its ``contains`` test), which is several times cheaper for many points. A point
+    in more than one polygon (overlapping boundaries) is asked again the usual way, so
+    its polygons come in the usual order too.
+    """
+    if not len(points) or not len(polygons):
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    idx_polygon, idx_point = shapely.STRtree(points).query(polygons.geometry.to_numpy(), predicate="contains")
+    counts = np.bincount(idx_point, minlength=len(points))
+    multi = np.flatnonzero(counts > 1)
+    if multi.size:
+        single = counts[idx_point] == 1
+        again_point, again_polygon = polygons.sindex.query(points[multi], predicate="within")
+        idx_point = np.concatenate([idx_point[single], multi[again_point]])
+        idx_polygon = np.concatenate([idx_polygon[single], again_polygon])
+    order = np.argsort(idx_point, kind="stable")
+    return idx_point[order].astype(np.int64), idx_polygon[order].astype(np.int64)
+
+
 def site_environment(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None) -> np.ndarray:
     """Clutter class of each site: its own ``environment`` if set, else its commune's, else rural."""
     env = np.full(len(sites), "rural", dtype=object)
     if len(sites) == 0:
         return env
     if communes is not None and len(communes) and "environment" in communes:
-        idx_site, idx_commune = communes.sindex.query(sites.geometry.to_numpy(), predicate="within")
+        idx_site, idx_commune = points_within(sites.geometry.to_numpy(), communes)
         commune_env = communes["environment"].to_numpy(dtype=object)
         found = commune_env[idx_commune]
         ok = pd.notna(found)
@@ -118,7 +142,7 @@ def cell_table(
     x_m, y_m = points_xy_m(sites, metric_crs)
     site_cols["x_m"] = x_m
     site_cols["y_m"] = y_m
-    joined = cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site"))
+    joined = _join_sites(cells, site_cols)
     alive, radiating = _cell_states(joined["status"], joined["status_site"])
     joined = joined[alive]
     on_air = radiating[alive]
@@ -142,25 +166,17 @@ def cell_table(
     )
     band = floats("band_mhz", _CELL_FLOAT_DEFAULTS["band_mhz"])
     beamwidth = floats("beamwidth_deg", _CELL_FLOAT_DEFAULTS["beamwidth_deg"])
-    layer = (
-        pd.DataFrame(
-            {
-                "site": joined["site_id"].to_numpy(dtype=str),
-                "operator": joined["operator"].to_numpy(dtype=str),
-                "tech": joined["tech"].to_numpy(dtype=str),
-                "band": band,
-                "on_air": on_air.astype(bool),
-            }
-        )
-        .groupby(["site", "operator", "tech", "band", "on_air"], sort=False)
-        .ngroup()
-        .to_numpy(dtype=np.int64)
-    )
+    site_id = joined["site_id"].to_numpy(dtype=str)
+    operator = joined["operator"].to_numpy(dtype=str)
+    tech = joined["tech"].to_numpy(dtype=str)
+    # Grouped on the frame's own values (hashed as they are; the layer's fields are
+    # required strings, so they group as their str copies do).
+    layer = _group_ids([joined[c].to_numpy() for c in ("site_id", "operator", "tech")] + [band, on_air])
     bisector_cw, bisector_ccw = sector_bisectors(layer, azimuth, beamwidth)
     arrays = CellArrays(
         x_m=joined["x_m"].to_numpy(dtype=np.float64),
         y_m=joined["y_m"].to_numpy(dtype=np.float64),
-        tech=joined["tech"].to_numpy(dtype=str),
+        tech=tech,
         band_mhz=band,
         azimuth_deg=azimuth,
         beamwidth_deg=beamwidth,
@@ -174,10 +190,44 @@ def cell_table(
     return CellTable(
         arrays=arrays,
         cell_id=joined["cell_id"].to_numpy(dtype=str),
-        site_id=joined["site_id"].to_numpy(dtype=str),
-        operator=joined["operator"].to_numpy(dtype=str),
+        site_id=site_id,
+        operator=operator,
         on_air=on_air.astype(bool),
     )
+
+
+def _group_ids(columns: list[np.ndarray]) -> np.ndarray:
+    """One id per distinct combination of the columns' values, per row (any numbering).
+
+    Each column is factorized on its own and the codes combined arithmetically: a
+    pandas groupby over string columns first copies them into Arrow strings.
+    """
+    ids = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column)
+        ids = ids * (len(uniques) + 1) + codes + 1
+        # Renumber densely so the product of the column sizes never overflows.
+        ids = pd.factorize(ids)[0].astype(np.int64)
+    return ids
+
+
+def _join_sites(cells: pd.DataFrame, site_cols: pd.DataFrame) -> pd.DataFrame:
+    """``cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site"))``.
+
+    With unique site ids (the layer's rule) by a hashed lookup of each cell's site:
+    the merge sorts the string keys of both sides.
+    """
+    sites_index = pd.Index(site_cols["site_id"])
+    right_cols = [c for c in site_cols.columns if c != "site_id"]
+    names = [f"{c}_site" if c in cells.columns else c for c in right_cols]
+    if not sites_index.is_unique or any(f"{c}_site" in cells.columns for c in right_cols):
+        return cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site"))
+    position = sites_index.get_indexer(cells["site_id"])
+    keep = np.flatnonzero(position >= 0)
+    right = site_cols[right_cols].iloc[position[keep]].reset_index(drop=True)
+    right.columns = pd.Index(names)
+    joined: pd.DataFrame = pd.concat([cells.iloc[keep].reset_index(drop=True), right], axis=1)
+    return joined
 
 
 def concat_tables(first: CellTable, second: CellTable) -> CellTable:
