@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
+from coverage_gis.admin import points_in_polygons
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.models.antenna import sector_bisectors
@@ -79,36 +79,13 @@ def receivers_of(frame: gpd.GeoDataFrame, metric_crs: str) -> ReceiverArrays:
     return ReceiverArrays(x_m=x_m, y_m=y_m)
 
 
-def points_within(points: np.ndarray, polygons: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """``polygons.sindex.query(points, predicate="within")``: the same pairs, in the same order.
-
-    Asked the other way round (a tree of the points, each polygon prepared once for
-    its ``contains`` test), which is several times cheaper for many points. A point
-    in more than one polygon (overlapping boundaries) is asked again the usual way, so
-    its polygons come in the usual order too.
-    """
-    if not len(points) or not len(polygons):
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty
-    idx_polygon, idx_point = shapely.STRtree(points).query(polygons.geometry.to_numpy(), predicate="contains")
-    counts = np.bincount(idx_point, minlength=len(points))
-    multi = np.flatnonzero(counts > 1)
-    if multi.size:
-        single = counts[idx_point] == 1
-        again_point, again_polygon = polygons.sindex.query(points[multi], predicate="within")
-        idx_point = np.concatenate([idx_point[single], multi[again_point]])
-        idx_polygon = np.concatenate([idx_polygon[single], again_polygon])
-    order = np.argsort(idx_point, kind="stable")
-    return idx_point[order].astype(np.int64), idx_polygon[order].astype(np.int64)
-
-
 def site_environment(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None) -> np.ndarray:
     """Clutter class of each site: its own ``environment`` if set, else its commune's, else rural."""
     env = np.full(len(sites), "rural", dtype=object)
     if len(sites) == 0:
         return env
     if communes is not None and len(communes) and "environment" in communes:
-        idx_site, idx_commune = points_within(sites.geometry.to_numpy(), communes)
+        idx_site, idx_commune = points_in_polygons(sites.geometry.to_numpy(), communes, "within")
         commune_env = communes["environment"].to_numpy(dtype=object)
         found = commune_env[idx_commune]
         ok = pd.notna(found)
