@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 
 from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
 from coverage_gis.input_layers import InputLayers, as_geo
@@ -193,14 +194,22 @@ class FiberIndex:
 
     ``access`` are the features that give FTTH (on-air nodes and access routes), each
     with its operator's bit; ``other`` the remaining on-air routes, which only count
-    as fiber present nearby (:data:`FIBER_PRESENCE_M`). Build it with
-    :meth:`from_layers` once per computation and hand it to every step that needs
-    it (village coverage, priority places).
+    as fiber present nearby (:data:`FIBER_PRESENCE_M`). The point features among
+    ``access`` (the nodes) are searched in a k-d tree, the others (routes) in an
+    R-tree. Build it with :meth:`from_layers` once per computation and hand it to
+    every step that needs it (village coverage, priority places).
     """
 
     access: np.ndarray
     access_bits: np.ndarray
     access_tree: shapely.STRtree
+    #: Positions in ``access`` of the point features, their coordinates and k-d tree.
+    point_index: np.ndarray
+    point_xy: np.ndarray
+    point_tree: cKDTree
+    #: Positions in ``access`` of the other features, and their R-tree.
+    shape_index: np.ndarray
+    shape_tree: shapely.STRtree
     other_tree: shapely.STRtree
 
     @classmethod
@@ -224,18 +233,63 @@ class FiberIndex:
         access_m = np.concatenate(access) if access else np.empty(0, dtype=object)
         other_m = np.concatenate(other) if other else np.empty(0, dtype=object)
         bits = operator_bits(np.concatenate(operators)) if operators else np.zeros(0, dtype=np.int64)
-        return cls(access_m, bits, shapely.STRtree(access_m), shapely.STRtree(other_m))
+        is_point = (shapely.get_type_id(access_m) == shapely.GeometryType.POINT) & ~shapely.is_empty(access_m)
+        point_index = np.flatnonzero(is_point)
+        point_xy = shapely.get_coordinates(access_m[point_index]).reshape(-1, 2)
+        shape_index = np.flatnonzero(~is_point)
+        return cls(
+            access=access_m,
+            access_bits=bits,
+            access_tree=shapely.STRtree(access_m),
+            point_index=point_index,
+            point_xy=point_xy,
+            point_tree=cKDTree(point_xy),
+            shape_index=shape_index,
+            shape_tree=shapely.STRtree(access_m[shape_index]),
+            other_tree=shapely.STRtree(other_m),
+        )
 
     def nearest_access_m(self, points: np.ndarray, max_distance_m: float | None = None) -> np.ndarray:
         """Distance from each point to the nearest FTTH-giving feature (NaN: none, or none
         within ``max_distance_m``)."""
         distance = np.full(len(points), np.nan)
-        if len(points) and len(self.access):
+        ask = np.arange(len(points))
+        if len(points) and len(self.point_xy):
+            # A node at the point itself settles it (distance 0: nothing is nearer); the
+            # R-tree is asked only for the others.
+            xy, finite = _finite_xy(points)
+            at_node = np.zeros(len(points), dtype=bool)
+            nearest, _ = self.point_tree.query(xy[finite], k=1)
+            at_node[np.flatnonzero(finite)[nearest == 0.0]] = True
+            distance[at_node] = 0.0
+            ask = np.flatnonzero(~at_node)
+        if ask.size and len(self.access):
             (idx, _), dist = self.access_tree.query_nearest(
-                points, max_distance=max_distance_m, return_distance=True, all_matches=False
+                points[ask], max_distance=max_distance_m, return_distance=True, all_matches=False
             )
-            distance[idx] = dist
+            distance[ask[idx]] = dist
         return distance
+
+    def access_within(self, points: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(point, feature)`` pairs of each point with the FTTH-giving features within ``reach_m``.
+
+        Nodes by the k-d tree, with GEOS's own point distance ``sqrt(dx² + dy²)``;
+        routes by the R-tree's ``dwithin``.
+        """
+        near_v, near_f = self.shape_tree.query(points, predicate="dwithin", distance=reach_m)
+        parts_v, parts_f = [near_v.astype(np.int64)], [self.shape_index[near_f]]
+        if len(points) and len(self.point_xy):
+            xy, finite = _finite_xy(points)
+            rows = np.flatnonzero(finite)
+            hits = self.point_tree.sparse_distance_matrix(
+                cKDTree(xy[finite]), reach_m * (1.0 + 1e-9) + 1e-6, output_type="ndarray"
+            )
+            dx = self.point_xy[hits["i"], 0] - xy[rows[hits["j"]], 0]
+            dy = self.point_xy[hits["i"], 1] - xy[rows[hits["j"]], 1]
+            keep = np.sqrt(dx * dx + dy * dy) <= reach_m
+            parts_v.append(rows[hits["j"][keep]])
+            parts_f.append(self.point_index[hits["i"][keep]])
+        return np.concatenate(parts_v), np.concatenate(parts_f)
 
     def within_reach(self, points: np.ndarray, reach_m: float) -> np.ndarray:
         """Whether an FTTH-giving feature lies within ``reach_m`` of each point.
@@ -252,7 +306,7 @@ class FiberIndex:
         distance = self.nearest_access_m(points)
         bits = np.zeros(n, dtype=np.int64)
         if n and len(self.access):
-            near_v, near_f = self.access_tree.query(points, predicate="dwithin", distance=reach_m)
+            near_v, near_f = self.access_within(points, reach_m)
             np.bitwise_or.at(bits, near_v, self.access_bits[near_f])
         # Fiber is present when the nearest feature of any class lies within
         # FIBER_PRESENCE_M: the nearest FTTH-giving one decides for almost every point;
@@ -270,6 +324,12 @@ class FiberIndex:
         return FtthResult(ftth, distance, bits, reason)
 
 
+def _finite_xy(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of point geometries (NaN for missing or empty ones) and which are finite."""
+    xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)]).astype(np.float64)
+    return xy, np.asarray(np.isfinite(xy).all(axis=1), dtype=bool)
+
+
 def fiber_index(layers: InputLayers | Mapping[str, pd.DataFrame], *, metric_crs: str) -> FiberIndex:
     """:meth:`FiberIndex.from_layers` of the layers' ``fiber_routes`` and ``fiber_nodes``."""
     typed = InputLayers.from_frames(layers)
@@ -279,7 +339,14 @@ def fiber_index(layers: InputLayers | Mapping[str, pd.DataFrame], *, metric_crs:
 def metric_points(frame: gpd.GeoDataFrame, metric_crs: str) -> np.ndarray:
     """The point geometries of a layer in the metric CRS."""
     x_m, y_m = points_xy_m(frame, metric_crs)
-    return np.asarray(shapely.points(x_m, y_m)) if len(frame) else np.empty(0, dtype=object)
+    return _points(x_m, y_m)
+
+
+def _points(x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
+    """Point geometries; None where a coordinate is missing (as ``to_crs`` keeps a missing point)."""
+    points = np.asarray(shapely.points(x_m, y_m)) if len(x_m) else np.empty(0, dtype=object)
+    points[~(np.isfinite(x_m) & np.isfinite(y_m))] = None
+    return points
 
 
 def ftth_coverage(
@@ -387,8 +454,7 @@ def coverage_of_points(
     """
     x_m, y_m = points_xy_m(points, metric_crs)
     mobile = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), _grid_power(points), cells, model=model)
-    located = np.asarray(shapely.points(x_m, y_m)) if len(points) else np.empty(0, dtype=object)
-    return mobile, fiber.coverage(located, ftth_reach_m)
+    return mobile, fiber.coverage(_points(x_m, y_m), ftth_reach_m)
 
 
 def mobile_columns(mobile: MobileResult) -> dict[str, np.ndarray]:

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns, unit_population_2009
-from coverage_gis.coverage import FiberIndex, coverage_by_village, fiber_index, mobile_at
+from coverage_gis.coverage import FiberIndex, coverage_by_village, fiber_index, metric_points, mobile_at
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.layers import get_schema
 from coverage_gis.models.base import CoverageModel, ReceiverArrays
@@ -122,7 +122,7 @@ def poi_rows(
     mob = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), np.ones(len(pois), dtype=bool), cells, model=model)
     index = fiber if fiber is not None else fiber_index(layers, metric_crs=metric_crs)
     p["mobile_bb"] = mob.mobile_bb
-    p["ftth"] = index.within_reach(np.asarray(shapely.points(x_m, y_m)), ftth_reach_m)
+    p["ftth"] = index.within_reach(metric_points(pois, metric_crs), ftth_reach_m)
     p["has_5g"] = mob.has_5g | inside_5g_zone(pois, layers.zones_5g)
     return p
 

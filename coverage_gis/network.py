@@ -263,10 +263,15 @@ def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
         Operators of every cell that is not decommissioned (planned ones too).
     """
     status = sites.drop_duplicates("site_id").set_index("site_id")["status"]
-    alive, on_air = _cell_states(cells["status"], cells["site_id"].map(status))
+    # Each cell's site status by a hashed lookup (None where the site is missing).
+    position = status.index.get_indexer(pd.Index(cells["site_id"]))
+    found = np.concatenate([status.to_numpy(dtype=object), np.array([None], dtype=object)])[position]
+    alive, on_air = _cell_states(cells["status"], pd.Series(found, index=cells.index, dtype=object))
     site_ids = cells["site_id"].to_numpy(dtype=object)
-    ops = operator_bits(cells["operator"].to_numpy(dtype=str))
-    techs = cells["tech"].map({t: 1 << i for i, t in enumerate(TECHS)}).fillna(0).to_numpy(dtype=np.int64)
+    ops = operator_bits(cells["operator"].to_numpy(dtype=object))
+    tech_codes, tech_names = pd.factorize(cells["tech"].to_numpy(dtype=object))
+    tech_bit = {t: 1 << i for i, t in enumerate(TECHS)}
+    techs = np.array([tech_bit.get(t, 0) for t in [*tech_names, None]], dtype=np.int64)[tech_codes]
     # One OR per site over its live cells, sites in order of first appearance (a
     # vectorised groupby: a pandas aggregation with a ufunc runs in Python per site).
     codes, uniques = pd.factorize(site_ids[alive], sort=False)
