@@ -203,6 +203,8 @@ class FiberIndex:
     access: np.ndarray
     access_bits: np.ndarray
     access_tree: shapely.STRtree
+    #: ``(xmin, ymin, xmax, ymax)`` of each ``access`` feature.
+    access_bounds: np.ndarray
     #: Positions in ``access`` of the point features, their coordinates and k-d tree.
     point_index: np.ndarray
     point_xy: np.ndarray
@@ -241,6 +243,7 @@ class FiberIndex:
             access=access_m,
             access_bits=bits,
             access_tree=shapely.STRtree(access_m),
+            access_bounds=np.asarray(shapely.bounds(access_m), dtype=np.float64).reshape(-1, 4),
             point_index=point_index,
             point_xy=point_xy,
             point_tree=cKDTree(point_xy),
@@ -270,14 +273,16 @@ class FiberIndex:
             distance[ask[idx]] = dist
         return distance
 
-    def access_within(self, points: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
-        """``(point, feature)`` pairs of each point with the FTTH-giving features within ``reach_m``.
+    def access_within(self, points: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(point, feature, distance)`` of each point with the FTTH-giving features within ``reach_m``.
 
-        Nodes by the k-d tree, with GEOS's own point distance ``sqrt(dx² + dy²)``;
-        routes by the R-tree's ``dwithin``.
+        Nodes by the k-d tree, with GEOS's own point distance ``sqrt(dx² + dy²)``
+        (their distance is returned); routes by the R-tree's ``dwithin`` (distance NaN:
+        not measured).
         """
         near_v, near_f = self.shape_tree.query(points, predicate="dwithin", distance=reach_m)
         parts_v, parts_f = [near_v.astype(np.int64)], [self.shape_index[near_f]]
+        parts_d = [np.full(len(near_v), np.nan)]
         if len(points) and len(self.point_xy):
             xy, finite = _finite_xy(points)
             rows = np.flatnonzero(finite)
@@ -286,10 +291,40 @@ class FiberIndex:
             )
             dx = self.point_xy[hits["i"], 0] - xy[rows[hits["j"]], 0]
             dy = self.point_xy[hits["i"], 1] - xy[rows[hits["j"]], 1]
-            keep = np.sqrt(dx * dx + dy * dy) <= reach_m
+            dist = np.sqrt(dx * dx + dy * dy)
+            keep = dist <= reach_m
             parts_v.append(rows[hits["j"][keep]])
             parts_f.append(self.point_index[hits["i"][keep]])
-        return np.concatenate(parts_v), np.concatenate(parts_f)
+            parts_d.append(dist[keep])
+        return np.concatenate(parts_v), np.concatenate(parts_f), np.concatenate(parts_d)
+
+    def _nearest_among(
+        self, points: np.ndarray, near_v: np.ndarray, near_f: np.ndarray, near_d: np.ndarray, reach_m: float
+    ) -> np.ndarray:
+        """:meth:`nearest_access_m` from the pairs :meth:`access_within` found.
+
+        The nearest node within reach bounds each point's answer; only routes whose
+        bounding box is no farther are measured. Where the minimum is clearly inside
+        the reach (a millimetre), nothing nearer can have escaped the search, so it is
+        the nearest feature's distance; the other points are searched in the R-tree.
+        """
+        best = np.full(len(points), np.inf)
+        node = ~np.isnan(near_d)
+        np.minimum.at(best, near_v[node], near_d[node])
+        route = np.flatnonzero(~node)
+        xy, _ = _finite_xy(points)
+        px, py = xy[near_v[route], 0], xy[near_v[route], 1]
+        box = self.access_bounds[near_f[route]]
+        dx = np.maximum(np.maximum(box[:, 0] - px, px - box[:, 2]), 0.0)
+        dy = np.maximum(np.maximum(box[:, 1] - py, py - box[:, 3]), 0.0)
+        could_be_nearer = np.sqrt(dx * dx + dy * dy) <= best[near_v[route]] * (1.0 + 1e-12) + 1e-9
+        ask = route[could_be_nearer]
+        np.minimum.at(best, near_v[ask], shapely.distance(points[near_v[ask]], self.access[near_f[ask]]))
+        sure = best < reach_m - 1e-3
+        distance = np.where(sure, best, np.nan)
+        rest = np.flatnonzero(~sure)
+        distance[rest] = self.nearest_access_m(points[rest])
+        return distance
 
     def within_reach(self, points: np.ndarray, reach_m: float) -> np.ndarray:
         """Whether an FTTH-giving feature lies within ``reach_m`` of each point.
@@ -303,11 +338,12 @@ class FiberIndex:
     def coverage(self, points: np.ndarray, reach_m: float) -> FtthResult:
         """FTTH columns at ``points`` (metric CRS): an on-air node or access route within ``reach_m``."""
         n = len(points)
-        distance = self.nearest_access_m(points)
+        distance = np.full(n, np.nan)
         bits = np.zeros(n, dtype=np.int64)
         if n and len(self.access):
-            near_v, near_f = self.access_within(points, reach_m)
+            near_v, near_f, near_d = self.access_within(points, reach_m)
             np.bitwise_or.at(bits, near_v, self.access_bits[near_f])
+            distance = self._nearest_among(points, near_v, near_f, near_d, reach_m)
         # Fiber is present when the nearest feature of any class lies within
         # FIBER_PRESENCE_M: the nearest FTTH-giving one decides for almost every point;
         # only the rest are searched among the other routes, and no farther.

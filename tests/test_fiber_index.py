@@ -81,7 +81,7 @@ def test_reach_edge_is_inclusive_for_nodes_and_routes() -> None:
     # Exactly at the nearest distance is within reach, a hair less reach is not.
     assert index.within_reach(points[:2], reach).all()
     assert not index.within_reach(points[2:], float(distance[2]) - 1e-6).any()
-    v, f = index.access_within(points, reach)
+    v, f, _ = index.access_within(points, reach)
     geos_v, geos_f = index.access_tree.query(points, predicate="dwithin", distance=reach)
     mine = set(zip(v.tolist(), f.tolist(), strict=True))
     assert mine == set(zip(geos_v.tolist(), geos_f.tolist(), strict=True))
