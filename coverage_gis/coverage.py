@@ -192,26 +192,22 @@ def _to_metric(geoms: np.ndarray, metric_crs: str) -> np.ndarray:
 class FiberIndex:
     """The on-air fiber of a workspace in its metric CRS, indexed once for every FTTH query.
 
-    ``access`` are the features that give FTTH (on-air nodes and access routes), each
-    with its operator's bit; ``other`` the remaining on-air routes, which only count
-    as fiber present nearby (:data:`FIBER_PRESENCE_M`). The point features among
-    ``access`` (the nodes) are searched in a k-d tree, the others (routes) in an
-    R-tree. Build it with :meth:`from_layers` once per computation and hand it to
-    every step that needs it (village coverage, priority places).
+    The features that give FTTH (on-air nodes and access routes) carry their
+    operator's bit: the nodes as coordinates in a k-d tree, the routes (and any node
+    that is not a plain point) as geometries in an R-tree. ``other_tree`` holds the
+    remaining on-air routes, which only count as fiber present nearby
+    (:data:`FIBER_PRESENCE_M`). Features are numbered shapes first, then points
+    (``access_bits``). Build it with :meth:`from_layers` once per computation and hand
+    it to every step that needs it (village coverage, priority places).
     """
 
-    access: np.ndarray
-    access_bits: np.ndarray
-    access_tree: shapely.STRtree
-    #: ``(xmin, ymin, xmax, ymax)`` of each ``access`` feature.
-    access_bounds: np.ndarray
-    #: Positions in ``access`` of the point features, their coordinates and k-d tree.
-    point_index: np.ndarray
+    shapes: np.ndarray
+    #: ``(xmin, ymin, xmax, ymax)`` of each shape.
+    shape_bounds: np.ndarray
+    shape_tree: shapely.STRtree
     point_xy: np.ndarray
     point_tree: cKDTree
-    #: Positions in ``access`` of the other features, and their R-tree.
-    shape_index: np.ndarray
-    shape_tree: shapely.STRtree
+    access_bits: np.ndarray
     other_tree: shapely.STRtree
 
     @classmethod
@@ -219,58 +215,64 @@ class FiberIndex:
         cls, routes: gpd.GeoDataFrame | None, nodes: gpd.GeoDataFrame | None, *, metric_crs: str
     ) -> FiberIndex:
         """Index the on-air ``fiber_routes`` and ``fiber_nodes`` (either may be absent)."""
-        access: list[np.ndarray] = []
-        operators: list[np.ndarray] = []
-        other: list[np.ndarray] = []
+        shapes: list[np.ndarray] = [np.empty(0, dtype=object)]
+        shape_ops: list[np.ndarray] = [np.empty(0, dtype=str)]
+        point_x: list[np.ndarray] = [np.empty(0)]
+        point_y: list[np.ndarray] = [np.empty(0)]
+        point_ops: list[np.ndarray] = [np.empty(0, dtype=str)]
+        other: list[np.ndarray] = [np.empty(0, dtype=object)]
         for frame, is_node in ((routes, False), (nodes, True)):
             if frame is None or len(frame) == 0:
                 continue
             live = (frame["status"] == "on_air").to_numpy(dtype=bool)
             qualifies = live if is_node else live & (frame["class"] == "access").to_numpy(dtype=bool)
-            # Per layer: nodes are points, projected without rebuilding any geometry.
-            geoms = _to_metric(frame.geometry.to_numpy()[live], metric_crs)
-            access.append(geoms[qualifies[live]])
-            operators.append(frame["operator"].to_numpy(dtype=str)[qualifies])
-            other.append(geoms[~qualifies[live]])
-        access_m = np.concatenate(access) if access else np.empty(0, dtype=object)
-        other_m = np.concatenate(other) if other else np.empty(0, dtype=object)
-        bits = operator_bits(np.concatenate(operators)) if operators else np.zeros(0, dtype=np.int64)
-        is_point = (shapely.get_type_id(access_m) == shapely.GeometryType.POINT) & ~shapely.is_empty(access_m)
-        point_index = np.flatnonzero(is_point)
-        point_xy = shapely.get_coordinates(access_m[point_index]).reshape(-1, 2)
-        shape_index = np.flatnonzero(~is_point)
+            geoms = frame.geometry.to_numpy()
+            ops = frame["operator"].to_numpy(dtype=str)
+            plain = np.zeros(len(frame), dtype=bool)
+            if is_node:
+                # Nodes stay coordinates: no point geometry is built for them.
+                plain = (shapely.get_type_id(geoms) == shapely.GeometryType.POINT) & ~shapely.is_empty(geoms)
+                located = geoms[qualifies & plain]
+                x_m, y_m = lonlat_to_metric(shapely.get_x(located), shapely.get_y(located), metric_crs)
+                point_x.append(x_m)
+                point_y.append(y_m)
+                point_ops.append(ops[qualifies & plain])
+            shapes.append(_to_metric(geoms[qualifies & ~plain], metric_crs))
+            shape_ops.append(ops[qualifies & ~plain])
+            other.append(_to_metric(geoms[live & ~qualifies], metric_crs))
+        shapes_m = np.concatenate(shapes)
+        point_xy = np.column_stack([np.concatenate(point_x), np.concatenate(point_y)])
         return cls(
-            access=access_m,
-            access_bits=bits,
-            access_tree=shapely.STRtree(access_m),
-            access_bounds=np.asarray(shapely.bounds(access_m), dtype=np.float64).reshape(-1, 4),
-            point_index=point_index,
+            shapes=shapes_m,
+            shape_bounds=np.asarray(shapely.bounds(shapes_m), dtype=np.float64).reshape(-1, 4),
+            shape_tree=shapely.STRtree(shapes_m),
             point_xy=point_xy,
             point_tree=cKDTree(point_xy),
-            shape_index=shape_index,
-            shape_tree=shapely.STRtree(access_m[shape_index]),
-            other_tree=shapely.STRtree(other_m),
+            access_bits=operator_bits(np.concatenate([*shape_ops, *point_ops])),
+            other_tree=shapely.STRtree(np.concatenate(other)),
         )
 
-    def nearest_access_m(self, points: np.ndarray, max_distance_m: float | None = None) -> np.ndarray:
-        """Distance from each point to the nearest FTTH-giving feature (NaN: none, or none
-        within ``max_distance_m``)."""
+    def nearest_access_m(self, points: np.ndarray) -> np.ndarray:
+        """Distance from each point to the nearest FTTH-giving feature (NaN: none)."""
         distance = np.full(len(points), np.nan)
-        ask = np.arange(len(points))
+        if len(points) and len(self.shapes):
+            (idx, _), dist = self.shape_tree.query_nearest(points, return_distance=True, all_matches=False)
+            distance[idx] = dist
         if len(points) and len(self.point_xy):
-            # A node at the point itself settles it (distance 0: nothing is nearer); the
-            # R-tree is asked only for the others.
             xy, finite = _finite_xy(points)
-            at_node = np.zeros(len(points), dtype=bool)
+            rows = np.flatnonzero(finite)
             nearest, _ = self.point_tree.query(xy[finite], k=1)
-            at_node[np.flatnonzero(finite)[nearest == 0.0]] = True
-            distance[at_node] = 0.0
-            ask = np.flatnonzero(~at_node)
-        if ask.size and len(self.access):
-            (idx, _), dist = self.access_tree.query_nearest(
-                points[ask], max_distance=max_distance_m, return_distance=True, all_matches=False
-            )
-            distance[ask[idx]] = dist
+            # Every node within a hair of the tree's nearest, measured as GEOS measures.
+            found = [
+                np.asarray(f, dtype=np.int64)
+                for f in self.point_tree.query_ball_point(xy[finite], nearest * (1.0 + 1e-9) + 1e-6)
+            ]
+            row = np.repeat(rows, [f.size for f in found])
+            node = np.concatenate(found) if found else rows
+            dist = _point_distance(self.point_xy[node], xy[row])
+            best = np.full(len(points), np.inf)
+            np.minimum.at(best, row, dist)
+            distance = np.fmin(distance, np.where(np.isinf(best), np.nan, best))
         return distance
 
     def access_within(self, points: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -281,7 +283,7 @@ class FiberIndex:
         not measured).
         """
         near_v, near_f = self.shape_tree.query(points, predicate="dwithin", distance=reach_m)
-        parts_v, parts_f = [near_v.astype(np.int64)], [self.shape_index[near_f]]
+        parts_v, parts_f = [near_v.astype(np.int64)], [near_f.astype(np.int64)]
         parts_d = [np.full(len(near_v), np.nan)]
         if len(points) and len(self.point_xy):
             xy, finite = _finite_xy(points)
@@ -289,12 +291,10 @@ class FiberIndex:
             hits = self.point_tree.sparse_distance_matrix(
                 cKDTree(xy[finite]), reach_m * (1.0 + 1e-9) + 1e-6, output_type="ndarray"
             )
-            dx = self.point_xy[hits["i"], 0] - xy[rows[hits["j"]], 0]
-            dy = self.point_xy[hits["i"], 1] - xy[rows[hits["j"]], 1]
-            dist = np.sqrt(dx * dx + dy * dy)
+            dist = _point_distance(self.point_xy[hits["i"]], xy[rows[hits["j"]]])
             keep = dist <= reach_m
             parts_v.append(rows[hits["j"][keep]])
-            parts_f.append(self.point_index[hits["i"][keep]])
+            parts_f.append(len(self.shapes) + hits["i"][keep].astype(np.int64))
             parts_d.append(dist[keep])
         return np.concatenate(parts_v), np.concatenate(parts_f), np.concatenate(parts_d)
 
@@ -314,12 +314,12 @@ class FiberIndex:
         route = np.flatnonzero(~node)
         xy, _ = _finite_xy(points)
         px, py = xy[near_v[route], 0], xy[near_v[route], 1]
-        box = self.access_bounds[near_f[route]]
+        box = self.shape_bounds[near_f[route]]
         dx = np.maximum(np.maximum(box[:, 0] - px, px - box[:, 2]), 0.0)
         dy = np.maximum(np.maximum(box[:, 1] - py, py - box[:, 3]), 0.0)
         could_be_nearer = np.sqrt(dx * dx + dy * dy) <= best[near_v[route]] * (1.0 + 1e-12) + 1e-9
         ask = route[could_be_nearer]
-        np.minimum.at(best, near_v[ask], shapely.distance(points[near_v[ask]], self.access[near_f[ask]]))
+        np.minimum.at(best, near_v[ask], shapely.distance(points[near_v[ask]], self.shapes[near_f[ask]]))
         sure = best < reach_m - 1e-3
         distance = np.where(sure, best, np.nan)
         rest = np.flatnonzero(~sure)
@@ -327,20 +327,16 @@ class FiberIndex:
         return distance
 
     def within_reach(self, points: np.ndarray, reach_m: float) -> np.ndarray:
-        """Whether an FTTH-giving feature lies within ``reach_m`` of each point.
-
-        The nearest one, searched a hair beyond the reach, decides: exactly the
-        ``fiber_distance_m <= ftth_reach_m`` rule of :meth:`coverage`.
-        """
-        distance = self.nearest_access_m(points, reach_m * (1.0 + 1e-9) + 1e-6)
-        return np.asarray(np.nan_to_num(distance, nan=np.inf) <= reach_m)
+        """Whether an FTTH-giving feature lies within ``reach_m`` of each point (the ``ftth`` of
+        :meth:`coverage`)."""
+        return self.coverage(points, reach_m).ftth
 
     def coverage(self, points: np.ndarray, reach_m: float) -> FtthResult:
         """FTTH columns at ``points`` (metric CRS): an on-air node or access route within ``reach_m``."""
         n = len(points)
         distance = np.full(n, np.nan)
         bits = np.zeros(n, dtype=np.int64)
-        if n and len(self.access):
+        if n and len(self.access_bits):
             near_v, near_f, near_d = self.access_within(points, reach_m)
             np.bitwise_or.at(bits, near_v, self.access_bits[near_f])
             distance = self._nearest_among(points, near_v, near_f, near_d, reach_m)
@@ -358,6 +354,13 @@ class FiberIndex:
         reason = np.where(present, "fiber_too_far", "no_fiber_operator").astype(object)
         reason[ftth] = None
         return FtthResult(ftth, distance, bits, reason)
+
+
+def _point_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance between rows of coordinates, computed as GEOS computes it: ``sqrt(dx² + dy²)``."""
+    dx = a[:, 0] - b[:, 0]
+    dy = a[:, 1] - b[:, 1]
+    return np.asarray(np.sqrt(dx * dx + dy * dy), dtype=np.float64)
 
 
 def _finite_xy(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -82,7 +82,8 @@ def test_reach_edge_is_inclusive_for_nodes_and_routes() -> None:
     assert index.within_reach(points[:2], reach).all()
     assert not index.within_reach(points[2:], float(distance[2]) - 1e-6).any()
     v, f, _ = index.access_within(points, reach)
-    geos_v, geos_f = index.access_tree.query(points, predicate="dwithin", distance=reach)
+    access = np.concatenate([index.shapes, shapely.points(index.point_xy)])
+    geos_v, geos_f = shapely.STRtree(access).query(points, predicate="dwithin", distance=reach)
     mine = set(zip(v.tolist(), f.tolist(), strict=True))
     assert mine == set(zip(geos_v.tolist(), geos_f.tolist(), strict=True))
 
@@ -92,6 +93,7 @@ def test_fiber_index_without_fiber_and_missing_points() -> None:
     points = metric_points(_villages((0, 0)), METRIC)
     result = index.coverage(points, 500.0)
     assert np.isnan(result.fiber_distance_m).all()
+    assert np.isnan(index.nearest_access_m(points)).all()
     assert result.gap_reason.tolist() == ["no_fiber_operator"]
     routes, nodes = _fiber()
     full = FiberIndex.from_layers(routes, nodes, metric_crs=METRIC)
@@ -169,3 +171,13 @@ def test_mobile_coverage_by_batches_equals_all_pairs_at_once() -> None:
     np.testing.assert_array_equal(batched.best_signal_dbm, at_once.best_signal_dbm)
     assert batched.validity == at_once.validity
     assert batched.validity.pairs > 0
+
+
+def test_nearest_access_is_the_nearest_node_or_route() -> None:
+    routes, nodes = _fiber()
+    index = FiberIndex.from_layers(routes, nodes, metric_crs=METRIC)
+    points = metric_points(_villages((3100, 0), (0, 1000), (3000, 0), (0, 30000)), METRIC)
+    np.testing.assert_allclose(index.nearest_access_m(points), [100.0, 600.0, 0.0, 29600.0], atol=1e-6)
+    access = np.concatenate([index.shapes, shapely.points(index.point_xy)])
+    (_, _), want = shapely.STRtree(access).query_nearest(points, return_distance=True, all_matches=False)
+    assert index.nearest_access_m(points).tolist() == want.tolist()
