@@ -223,24 +223,16 @@ def _full(ws: Any, layers: Any, overrides: Any, model: Any) -> tuple[Any, Any, A
     metric = ws.metric_crs
     cells = cell_table_or_empty(layers, metric_crs=metric)
     fiber = fiber_index(layers, metric_crs=metric)
-    coverage = coverage_from_layers(
-        layers,
-        metric_crs=metric,
-        model=model,
-        ftth_reach_m=ws.config.ftth_reach_m,
-        cells=cells,
-        overrides=overrides,
-        fiber=fiber,
-    )
-    inputs = build_inputs(
-        layers,
-        coverage,
-        model=model,
-        metric_crs=metric,
-        ftth_reach_m=ws.config.ftth_reach_m,
-        cells=cells,
-        fiber=fiber,
-    )
+    # Built once, used by both steps (as engine.analysis does).
+    shared: dict[str, Any] = {
+        "model": model,
+        "metric_crs": metric,
+        "ftth_reach_m": ws.config.ftth_reach_m,
+        "cells": cells,
+        "fiber": fiber,
+    }
+    coverage = coverage_from_layers(layers, overrides=overrides, **shared)
+    inputs = build_inputs(layers, coverage, **shared)
     started = time.perf_counter()
     kpis = compute_kpis(inputs, levels=LEVELS)
     return coverage, inputs, kpis, (time.perf_counter() - started) * 1000.0
