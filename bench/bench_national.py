@@ -223,7 +223,7 @@ def _full(ws: Any, layers: Any, overrides: Any, model: Any) -> tuple[Any, Any, A
     metric = ws.metric_crs
     cells = cell_table_or_empty(layers, metric_crs=metric)
     fiber = fiber_index(layers, metric_crs=metric)
-    # Built once, used by both steps (as engine.analysis does).
+    # Built once, used by both steps (as the engine does).
     shared: dict[str, Any] = {
         "model": model,
         "metric_crs": metric,
