@@ -180,7 +180,8 @@ def _to_metric(geoms: np.ndarray, metric_crs: str) -> np.ndarray:
     """Geometries (EPSG:4326) in the metric CRS, coordinate by coordinate (as ``to_crs``)."""
     if not len(geoms):
         return geoms
-    if bool((shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all()):
+    # Plain points skip the geometry rebuild (an empty one keeps the general path: it stays empty).
+    if bool(((shapely.get_type_id(geoms) == shapely.GeometryType.POINT) & ~shapely.is_empty(geoms)).all()):
         x_m, y_m = lonlat_to_metric(shapely.get_x(geoms), shapely.get_y(geoms), metric_crs)
         return np.asarray(shapely.points(x_m, y_m))
     return np.asarray(

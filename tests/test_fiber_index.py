@@ -181,3 +181,13 @@ def test_nearest_access_is_the_nearest_node_or_route() -> None:
     access = np.concatenate([index.shapes, shapely.points(index.point_xy)])
     (_, _), want = shapely.STRtree(access).query_nearest(points, return_distance=True, all_matches=False)
     assert index.nearest_access_m(points).tolist() == want.tolist()
+
+
+def test_empty_and_missing_fiber_geometries_count_for_nothing() -> None:
+    routes, nodes = _fiber()
+    empty = gpd.GeoDataFrame({"operator": ["VNPT"], "status": ["on_air"]}, geometry=[Point()], crs=4326)
+    nodes = pd.concat([nodes, empty], ignore_index=True)
+    index = FiberIndex.from_layers(routes, nodes, metric_crs=METRIC)
+    points = metric_points(_villages((3100, 0)), METRIC)
+    np.testing.assert_allclose(index.nearest_access_m(points), [100.0], atol=1e-6)
+    assert index.coverage(points, 500.0).ftth.tolist() == [True]
