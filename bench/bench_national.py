@@ -205,30 +205,34 @@ def _sjoin_model(model: Any) -> Any:
             finally:
                 radius_module.pairs_within_reach = original
 
+        def map_pairs(self, receivers: ReceiverArrays, cells: CellArrays, fn: Callable[[Any], Any]) -> Any:
+            # Every pair from the sjoin search at once (the model's own batching is its k-d search).
+            return [fn(self.candidate_pairs(receivers, cells))]
+
     return SjoinRadius()
 
 
 def _full(ws: Any, layers: Any, overrides: Any, model: Any) -> tuple[Any, Any, Any, float]:
     """Coverage, KPI inputs and KPIs of every level from layers in memory; KPI time (ms)."""
     from coverage_gis.admin import LEVELS
-    from coverage_gis.coverage import coverage_from_layers
+    from coverage_gis.coverage import coverage_from_layers, fiber_index
     from coverage_gis.kpi import compute_kpis
     from coverage_gis.kpi_inputs import build_inputs
     from coverage_gis.network import cell_table_or_empty
 
     metric = ws.metric_crs
     cells = cell_table_or_empty(layers, metric_crs=metric)
-    coverage = coverage_from_layers(
-        layers,
-        metric_crs=metric,
-        model=model,
-        ftth_reach_m=ws.config.ftth_reach_m,
-        cells=cells,
-        overrides=overrides,
-    )
-    inputs = build_inputs(
-        layers, coverage, model=model, metric_crs=metric, ftth_reach_m=ws.config.ftth_reach_m, cells=cells
-    )
+    fiber = fiber_index(layers, metric_crs=metric)
+    # Built once, used by both steps (as the engine does).
+    shared: dict[str, Any] = {
+        "model": model,
+        "metric_crs": metric,
+        "ftth_reach_m": ws.config.ftth_reach_m,
+        "cells": cells,
+        "fiber": fiber,
+    }
+    coverage = coverage_from_layers(layers, overrides=overrides, **shared)
+    inputs = build_inputs(layers, coverage, **shared)
     started = time.perf_counter()
     kpis = compute_kpis(inputs, levels=LEVELS)
     return coverage, inputs, kpis, (time.perf_counter() - started) * 1000.0

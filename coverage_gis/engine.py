@@ -24,6 +24,7 @@ from coverage_gis.coverage import (
     aligned_coverage,
     as_coverage_table,
     compute_coverage,
+    fiber_index,
     written_before_gap_reasons,
 )
 from coverage_gis.errors import LayerValidationError, NotFound
@@ -242,6 +243,7 @@ def _analysis(
     """The analysis of ``layers`` read at ``revision``: with the stored ``coverage``, else computing it."""
     step = progress or (lambda _msg: None)
     cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
+    fiber = fiber_index(layers, metric_crs=ws.metric_crs)
     stored = coverage is not None
     report = None
     if coverage is None:
@@ -253,6 +255,7 @@ def _analysis(
             ftth_reach_m=ws.config.ftth_reach_m,
             cells=cells,
             overrides=overrides,
+            fiber=fiber,
         )
         coverage, report = run.table, run.model_report
     step("KPIs")
@@ -263,6 +266,7 @@ def _analysis(
         metric_crs=ws.metric_crs,
         ftth_reach_m=ws.config.ftth_reach_m,
         cells=cells,
+        fiber=fiber,
     )
     table = as_coverage_table(coverage)
     return Analysis(

@@ -19,11 +19,11 @@ import pandas as pd
 import shapely
 
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns, unit_population_2009
-from coverage_gis.coverage import coverage_by_village, coverage_of_points
+from coverage_gis.coverage import FiberIndex, coverage_by_village, fiber_index, metric_points, mobile_at
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.layers import get_schema
-from coverage_gis.models.base import CoverageModel
-from coverage_gis.network import CellTable, cell_table_or_empty, site_operators
+from coverage_gis.models.base import CoverageModel, ReceiverArrays
+from coverage_gis.network import CellTable, cell_table_or_empty, points_xy_m, site_operators
 
 
 def _no_units() -> pd.DataFrame:
@@ -104,8 +104,12 @@ def poi_rows(
     model: CoverageModel,
     metric_crs: str,
     ftth_reach_m: float,
+    fiber: FiberIndex | None = None,
 ) -> pd.DataFrame:
-    """Per POI: admin codes, category, mobile broadband, FTTH and 5G (cells or an on-air 5G zone)."""
+    """Per POI: admin codes, category, mobile broadband, FTTH and 5G (cells or an on-air 5G zone).
+
+    ``fiber`` is the layers' fiber index when the caller has built it already.
+    """
     pois = layers.pois
     if not len(pois):
         return pd.DataFrame(
@@ -114,12 +118,11 @@ def poi_rows(
     p = admin_columns(pois, layers.communes, layers.commune_parts_2025)
     p["category"] = pois["category"].to_numpy()
     p["poi_id"] = pois["poi_id"].to_numpy()
-    receivers = pois.assign(has_grid_power=True)
-    mob, fib = coverage_of_points(
-        receivers, layers, cells, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
-    )
+    x_m, y_m = points_xy_m(pois, metric_crs)
+    mob = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), np.ones(len(pois), dtype=bool), cells, model=model)
+    index = fiber if fiber is not None else fiber_index(layers, metric_crs=metric_crs)
     p["mobile_bb"] = mob.mobile_bb
-    p["ftth"] = fib.ftth
+    p["ftth"] = index.within_reach(metric_points(pois, metric_crs), ftth_reach_m)
     p["has_5g"] = mob.has_5g | inside_5g_zone(pois, layers.zones_5g)
     return p
 
@@ -146,15 +149,22 @@ def build_inputs(
     metric_crs: str,
     ftth_reach_m: float = 500.0,
     cells: CellTable | None = None,
+    fiber: FiberIndex | None = None,
 ) -> KpiInputs:
-    """Join coverage, sites, POIs and speed tests with their admin codes."""
+    """Join coverage, sites, POIs and speed tests with their admin codes.
+
+    ``cells`` and ``fiber`` are the layers' cell table and fiber index
+    (:func:`coverage_gis.coverage.fiber_index`) when the caller has built them already.
+    """
     typed = InputLayers.from_frames(layers)
     communes, parts = typed.communes, typed.commune_parts_2025
     table = cells if cells is not None else cell_table_or_empty(typed, metric_crs=metric_crs)
     return KpiInputs(
         villages=village_rows(typed.villages, coverage, communes, parts),
         sites=site_rows(typed.sites, typed.cells, communes, parts),
-        pois=poi_rows(typed, table, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m),
+        pois=poi_rows(
+            typed, table, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m, fiber=fiber
+        ),
         speed_tests=speed_test_rows(typed.speed_tests, communes, parts),
         units=unit_population_2009(communes, parts),
     )

@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from coverage_gis.admin import points_in_polygons
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.models.antenna import sector_bisectors
@@ -84,7 +85,7 @@ def site_environment(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None)
     if len(sites) == 0:
         return env
     if communes is not None and len(communes) and "environment" in communes:
-        idx_site, idx_commune = communes.sindex.query(sites.geometry.to_numpy(), predicate="within")
+        idx_site, idx_commune = points_in_polygons(sites.geometry.to_numpy(), communes, "within")
         commune_env = communes["environment"].to_numpy(dtype=object)
         found = commune_env[idx_commune]
         ok = pd.notna(found)
@@ -118,7 +119,7 @@ def cell_table(
     x_m, y_m = points_xy_m(sites, metric_crs)
     site_cols["x_m"] = x_m
     site_cols["y_m"] = y_m
-    joined = cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site"))
+    joined = _join_sites(cells, site_cols)
     alive, radiating = _cell_states(joined["status"], joined["status_site"])
     joined = joined[alive]
     on_air = radiating[alive]
@@ -142,25 +143,17 @@ def cell_table(
     )
     band = floats("band_mhz", _CELL_FLOAT_DEFAULTS["band_mhz"])
     beamwidth = floats("beamwidth_deg", _CELL_FLOAT_DEFAULTS["beamwidth_deg"])
-    layer = (
-        pd.DataFrame(
-            {
-                "site": joined["site_id"].to_numpy(dtype=str),
-                "operator": joined["operator"].to_numpy(dtype=str),
-                "tech": joined["tech"].to_numpy(dtype=str),
-                "band": band,
-                "on_air": on_air.astype(bool),
-            }
-        )
-        .groupby(["site", "operator", "tech", "band", "on_air"], sort=False)
-        .ngroup()
-        .to_numpy(dtype=np.int64)
-    )
+    site_id = joined["site_id"].to_numpy(dtype=str)
+    operator = joined["operator"].to_numpy(dtype=str)
+    tech = joined["tech"].to_numpy(dtype=str)
+    # Grouped on the frame's own values (hashed as they are; the layer's fields are
+    # required strings, so they group as their str copies do).
+    layer = _group_ids([joined[c].to_numpy() for c in ("site_id", "operator", "tech")] + [band, on_air])
     bisector_cw, bisector_ccw = sector_bisectors(layer, azimuth, beamwidth)
     arrays = CellArrays(
         x_m=joined["x_m"].to_numpy(dtype=np.float64),
         y_m=joined["y_m"].to_numpy(dtype=np.float64),
-        tech=joined["tech"].to_numpy(dtype=str),
+        tech=tech,
         band_mhz=band,
         azimuth_deg=azimuth,
         beamwidth_deg=beamwidth,
@@ -174,10 +167,44 @@ def cell_table(
     return CellTable(
         arrays=arrays,
         cell_id=joined["cell_id"].to_numpy(dtype=str),
-        site_id=joined["site_id"].to_numpy(dtype=str),
-        operator=joined["operator"].to_numpy(dtype=str),
+        site_id=site_id,
+        operator=operator,
         on_air=on_air.astype(bool),
     )
+
+
+def _group_ids(columns: list[np.ndarray]) -> np.ndarray:
+    """One id per distinct combination of the columns' values, per row (any numbering).
+
+    Each column is factorized on its own and the codes combined arithmetically: a
+    pandas groupby over string columns first copies them into Arrow strings.
+    """
+    ids = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column)
+        ids = ids * (len(uniques) + 1) + codes + 1
+        # Renumber densely so the product of the column sizes never overflows.
+        ids = pd.factorize(ids)[0].astype(np.int64)
+    return ids
+
+
+def _join_sites(cells: pd.DataFrame, site_cols: pd.DataFrame) -> pd.DataFrame:
+    """``cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site"))``.
+
+    With unique site ids (the layer's rule) by a hashed lookup of each cell's site:
+    the merge sorts the string keys of both sides.
+    """
+    sites_index = pd.Index(site_cols["site_id"])
+    right_cols = [c for c in site_cols.columns if c != "site_id"]
+    names = [f"{c}_site" if c in cells.columns else c for c in right_cols]
+    if not sites_index.is_unique or any(f"{c}_site" in cells.columns for c in right_cols):
+        return cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site"))
+    position = sites_index.get_indexer(cells["site_id"])
+    keep = np.flatnonzero(position >= 0)
+    right = site_cols[right_cols].iloc[position[keep]].reset_index(drop=True)
+    right.columns = pd.Index(names)
+    joined: pd.DataFrame = pd.concat([cells.iloc[keep].reset_index(drop=True), right], axis=1)
+    return joined
 
 
 def concat_tables(first: CellTable, second: CellTable) -> CellTable:
@@ -236,10 +263,15 @@ def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
         Operators of every cell that is not decommissioned (planned ones too).
     """
     status = sites.drop_duplicates("site_id").set_index("site_id")["status"]
-    alive, on_air = _cell_states(cells["status"], cells["site_id"].map(status))
+    # Each cell's site status by a hashed lookup (None where the site is missing).
+    position = status.index.get_indexer(pd.Index(cells["site_id"]))
+    found = np.concatenate([status.to_numpy(dtype=object), np.array([None], dtype=object)])[position]
+    alive, on_air = _cell_states(cells["status"], pd.Series(found, index=cells.index, dtype=object))
     site_ids = cells["site_id"].to_numpy(dtype=object)
-    ops = operator_bits(cells["operator"].to_numpy(dtype=str))
-    techs = cells["tech"].map({t: 1 << i for i, t in enumerate(TECHS)}).fillna(0).to_numpy(dtype=np.int64)
+    ops = operator_bits(cells["operator"].to_numpy(dtype=object))
+    tech_codes, tech_names = pd.factorize(cells["tech"].to_numpy(dtype=object))
+    tech_bit = {t: 1 << i for i, t in enumerate(TECHS)}
+    techs = np.array([tech_bit.get(t, 0) for t in [*tech_names, None]], dtype=np.int64)[tech_codes]
     # One OR per site over its live cells, sites in order of first appearance (a
     # vectorised groupby: a pandas aggregation with a ufunc runs in Python per site).
     codes, uniques = pd.factorize(site_ids[alive], sort=False)

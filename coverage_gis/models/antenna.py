@@ -171,11 +171,16 @@ def sector_bisectors(
         return cw, ccw
     # Distinct (layer, azimuth) positions; cells at one position share their neighbours.
     _, layer_id = np.unique(layer_key[sector], return_inverse=True)
-    position = np.column_stack([layer_id.ravel().astype(np.float64), np.round(az[sector], 6)])
-    unique, which = np.unique(position, axis=0, return_inverse=True)
-    which = which.ravel()
-    group, pos_az = unique[:, 0], unique[:, 1]
-    # np.unique sorts rows by layer, then azimuth: each layer is one ascending run.
+    layer_id = layer_id.ravel()
+    rounded = np.round(az[sector], 6)
+    # Positions sorted by layer, then azimuth (a lexsort: np.unique over rows is slow).
+    order = np.lexsort((rounded, layer_id))
+    sorted_layer, sorted_az = layer_id[order], rounded[order]
+    new_position = np.append(True, (np.diff(sorted_layer) != 0) | (np.diff(sorted_az) != 0))
+    which = np.empty(order.size, dtype=np.int64)
+    which[order] = np.cumsum(new_position) - 1
+    group, pos_az = sorted_layer[new_position].astype(np.float64), sorted_az[new_position]
+    # Each layer is one ascending run of azimuths.
     start = np.flatnonzero(np.append(True, np.diff(group) != 0))
     sizes = np.diff(np.append(start, group.size))
     first = np.repeat(start, sizes)

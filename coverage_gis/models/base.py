@@ -26,6 +26,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 StrArray = NDArray[np.str_]
+_T = TypeVar("_T")
 
 #: Technologies that count as mobile broadband (``docs/architecture.md``, coverage rules).
 BROADBAND_TECHS: frozenset[str] = frozenset({"3G", "4G", "5G"})
@@ -158,6 +159,31 @@ class CoverageModel(Protocol):
         ...
 
 
+@runtime_checkable
+class BatchedCoverageModel(CoverageModel, Protocol):
+    """A model that can hand its candidate pairs over batch by batch.
+
+    ``map_pairs(receivers, cells, fn)`` returns ``fn`` of each batch of the pairs
+    ``candidate_pairs`` returns, in any order: a caller that reduces the pairs (per
+    receiver) never holds them all at once.
+    """
+
+    def map_pairs(
+        self, receivers: ReceiverArrays, cells: CellArrays, fn: Callable[[CandidatePairs], _T]
+    ) -> list[_T]:
+        """``fn`` of each batch of the candidate pairs."""
+        ...
+
+
+def map_candidate_pairs(
+    model: CoverageModel, receivers: ReceiverArrays, cells: CellArrays, fn: Callable[[CandidatePairs], _T]
+) -> list[_T]:
+    """``fn`` of the model's candidate pairs: batch by batch where the model can, else all at once."""
+    if isinstance(model, BatchedCoverageModel):
+        return model.map_pairs(receivers, cells, fn)
+    return [fn(model.candidate_pairs(receivers, cells))]
+
+
 def best_signal_dbm(pairs: CandidatePairs, n_receivers: int) -> FloatArray:
     """Best received level over the serving cells of each receiver (NaN where none serves)."""
     out = np.full(n_receivers, -np.inf)
@@ -176,8 +202,6 @@ def best_signal_dbm(pairs: CandidatePairs, n_receivers: int) -> FloatArray:
 #: (measured ~5x faster than one query per reach class at national scale), and keep
 #: the per-batch pair arrays small enough to stay in cache for the caller's function.
 _SOURCES_PER_BATCH = 4096
-
-_T = TypeVar("_T")
 
 
 def map_pairs_within_reach(

@@ -32,6 +32,9 @@ unserved pairs have no level (NaN).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
 
 from coverage_gis.models.antenna import (
@@ -46,10 +49,13 @@ from coverage_gis.models.base import (
     FloatArray,
     IntArray,
     ReceiverArrays,
+    map_pairs_within_reach,
 )
 from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m, pairs_within_reach, range_cap_m
 from coverage_gis.models.settings import ModelSettings
 from coverage_gis.models.validity import OUTSIDE_FREQUENCY, formula_code
+
+_T = TypeVar("_T")
 
 
 class RadiusModel:
@@ -90,6 +96,30 @@ class RadiusModel:
         """
         if len(receivers) == 0 or len(cells) == 0:
             return CandidatePairs.empty()
+        radius, evaluate = self._evaluator(receivers, cells, keep_unserved=keep_unserved)
+        return pairs_within_reach(receivers, cells, radius, evaluate, workers=self.workers)
+
+    def map_pairs(
+        self, receivers: ReceiverArrays, cells: CellArrays, fn: Callable[[CandidatePairs], _T]
+    ) -> list[_T]:
+        """``fn`` of each batch of :meth:`candidate_pairs` (all kept), run in the search's threads."""
+        if len(receivers) == 0 or len(cells) == 0:
+            return [fn(CandidatePairs.empty())]
+        radius, evaluate = self._evaluator(receivers, cells, keep_unserved=True)
+        return map_pairs_within_reach(
+            receivers.x_m,
+            receivers.y_m,
+            cells.x_m,
+            cells.y_m,
+            radius,
+            lambda recv, cell, dist: fn(evaluate(recv, cell, dist)),
+            workers=self.workers,
+        )
+
+    def _evaluator(
+        self, receivers: ReceiverArrays, cells: CellArrays, *, keep_unserved: bool
+    ) -> tuple[FloatArray, Callable[[IntArray, IntArray, FloatArray], CandidatePairs]]:
+        """Each cell's radius, and the rule that decides the pairs within it."""
         ant = self.settings.antenna
         budget = LinkBudget(cells, settings=self.settings, receiver_height_m=receivers.height_m)
         radius = self.max_range_m(cells)
@@ -149,4 +179,4 @@ class RadiusModel:
             signal[idx] = signal_served
             return CandidatePairs(recv, cell, dist, signal, served, formula=formula, outside=band_flag[cell])
 
-        return pairs_within_reach(receivers, cells, radius, evaluate, workers=self.workers)
+        return radius, evaluate

@@ -30,7 +30,7 @@ counted outside beyond ±5 m); NTIA ITM 1.2.2 input limits. RMa NLOS is specifie
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -143,6 +143,25 @@ class ValidityReport:
                 },
             )
         return cls(formulas=MappingProxyType(found), pairs=int(codes.size))
+
+    @classmethod
+    def merge(cls, reports: Sequence[ValidityReport]) -> ValidityReport:
+        """One report counting the pairs of all ``reports`` (disjoint sets of pairs).
+
+        Equal to :meth:`from_arrays` over the pairs of all of them at once.
+        """
+        found: dict[str, FormulaCounts] = {}
+        for name in FORMULAS:
+            mine = [r.formulas[name] for r in reports if name in r.formulas]
+            if not mine:
+                continue
+            by_parameter = {p: sum(c.by_parameter.get(p, 0) for c in mine) for p in PARAMETERS}
+            found[name] = FormulaCounts(
+                pairs=sum(c.pairs for c in mine),
+                outside=sum(c.outside for c in mine),
+                by_parameter={p: n for p, n in by_parameter.items() if n},
+            )
+        return cls(formulas=MappingProxyType(found), pairs=sum(r.pairs for r in reports))
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form: ``{"pairs": n, "outside": n, "formulas": {name: {...}}}``."""
