@@ -289,18 +289,23 @@ def _smooth_bullington_db(
         lo = max(lo, math.floor(d / (1.0 + q_r) / dx))
     if lo > hi:
         return 0.0, guess
+    # Walk uphill from the guess (each point's ν evaluated once).
     j = min(max(guess, lo), hi)
-    if j < hi and _smooth_nu(j + 1, d, dx, h1, s, lam, inv2a) > _smooth_nu(j, d, dx, h1, s, lam, inv2a):
-        while j < hi and _smooth_nu(j + 1, d, dx, h1, s, lam, inv2a) > _smooth_nu(
-            j, d, dx, h1, s, lam, inv2a
-        ):
+    nu_j = _smooth_nu(j, d, dx, h1, s, lam, inv2a)
+    nu_next = _smooth_nu(j + 1, d, dx, h1, s, lam, inv2a) if j < hi else -math.inf
+    if nu_next > nu_j:
+        while nu_next > nu_j:
             j += 1
+            nu_j = nu_next
+            nu_next = _smooth_nu(j + 1, d, dx, h1, s, lam, inv2a) if j < hi else -math.inf
     else:
-        while j > lo and _smooth_nu(j - 1, d, dx, h1, s, lam, inv2a) >= _smooth_nu(
-            j, d, dx, h1, s, lam, inv2a
-        ):
+        while j > lo:
+            nu_prev = _smooth_nu(j - 1, d, dx, h1, s, lam, inv2a)
+            if not nu_prev >= nu_j:
+                break
             j -= 1
-    return bullington_db(knife_edge_db(_smooth_nu(j, d, dx, h1, s, lam, inv2a)), d), j
+            nu_j = nu_prev
+    return bullington_db(knife_edge_db(nu_j), d), j
 
 
 @jit
