@@ -38,10 +38,16 @@ def read_yaml(path: Path, *, what: str = "file") -> Any:
     return parse_yaml_text(text, source=source)
 
 
+#: ``yaml.safe_load``'s loader, in C where PyYAML was built with libyaml: the same
+#: safe constructor and resolver at about a tenth of the time (the layer schemas alone
+#: took a quarter of a second to parse in Python, paid by every command).
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml_text(text: str, *, source: str) -> Any:
     """The parsed YAML ``text``; errors name ``source``."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise LayerValidationError(f"not valid YAML: {exc}", source=source) from None
 

@@ -46,7 +46,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.measurement_settings import CALIBRATED_MODELS, Calibration
@@ -334,6 +333,10 @@ def fit_calibration(
 
     def residuals(theta: FloatArray) -> FloatArray:
         return np.asarray(r + theta[0] + offsets_of(theta)[column], dtype=np.float64)
+
+    # Imported here: scipy.optimize takes longer to import than most commands run, and
+    # only a calibration fits.
+    from scipy.optimize import least_squares
 
     start = np.zeros(max(len(free), 1))
     start[0] = -float(np.median(r))

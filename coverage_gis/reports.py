@@ -33,17 +33,11 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from coverage_gis._files import atomic_path
 from coverage_gis._values import plain_scalar
@@ -56,6 +50,11 @@ from coverage_gis.display import (
     format_yes_no,
 )
 from coverage_gis.spreadsheet import csv_safe_frame, is_formula_like
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 #: Header labels of a table: column → (Vietnamese, English).
 Labels = Mapping[str, tuple[str, str]]
@@ -139,6 +138,9 @@ def _header_text(column: str, labels: Labels, lang: Lang, money: MoneyUnit) -> s
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: object, fmt: str | None, lang: Lang) -> Cell | None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     plain = plain_scalar(value)
     if plain is None or (isinstance(plain, float) and not math.isfinite(plain)):
         return None
@@ -173,6 +175,11 @@ def _shown_width(value: object, fmt: str | None) -> int:
 
 
 def _add_sheet(book: Workbook, spec: Sheet, lang: Lang, money: MoneyUnit) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     table = tabular(spec.frame)
     sheet = book.create_sheet(title=spec.title[:31])
     columns = [str(c) for c in table.columns]
@@ -219,6 +226,10 @@ def xlsx_bytes(sheets: Sequence[Sheet], *, lang: str = "vi", money: MoneyUnit = 
         raise ValueError(f"lang must be vi or en, not {lang!r}")
     if money not in ("dong", "million"):
         raise ValueError(f"money must be dong or million, not {money!r}")
+    # openpyxl is imported where a workbook is written: it takes longer to import than
+    # many commands that never write one run.
+    from openpyxl import Workbook
+
     book = Workbook(write_only=True)
     for spec in sheets:
         _add_sheet(book, spec, "vi" if lang == "vi" else "en", money)

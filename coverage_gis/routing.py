@@ -12,14 +12,17 @@ import heapq
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.errors import LayerValidationError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class RoadGraph:
 
 def load_road_graph(path: Path, *, metric_crs: str) -> RoadGraph:
     """Read ``roads.osm`` with osmnx and index its nodes in ``metric_crs``."""
+    # Imported here, as osmnx is: only a road network needs them (not every caller of
+    # this module's distance functions pays for the import).
+    import networkx as nx
     import osmnx
 
     try:

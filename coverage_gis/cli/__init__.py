@@ -11,6 +11,7 @@ ends quietly with 0.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -47,36 +48,31 @@ EXIT_CODES: tuple[tuple[type[CoverageGISError], int], ...] = (
 )
 
 
-def _command_modules() -> list[Callable[[Subcommands], None]]:
+#: The module owning each command, in help order: a command's run imports only its own
+#: module (the others pull in folium, the planners, the server, ...). A test checks
+#: this against what each module registers.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "workspace_cmds": ("init", "layers", "import"),
+    "demo_cmds": ("demo",),
+    "coverage_cmds": ("compute", "kpi", "gaps", "scorecard", "report"),
+    "sites_cmds": ("sites", "history", "diff"),
+    "measurement_cmds": ("speed", "challenges", "calibrate"),
+    "map_cmds": ("map",),
+    "serve_cmds": ("serve", "keys"),
+    "db_cmds": ("db",),
+    "plan_cmds": ("plan",),
+}
+
+
+def _command_modules(command: str | None = None) -> list[Callable[[Subcommands], None]]:
     # Imported when the parser is built (not when coverage_gis.cli is imported): each
-    # module owns its commands.
-    from coverage_gis.cli import (
-        coverage_cmds,
-        db_cmds,
-        demo_cmds,
-        map_cmds,
-        measurement_cmds,
-        plan_cmds,
-        serve_cmds,
-        sites_cmds,
-        workspace_cmds,
-    )
-
-    return [
-        workspace_cmds.register,
-        demo_cmds.register,
-        coverage_cmds.register,
-        sites_cmds.register,
-        measurement_cmds.register,
-        map_cmds.register,
-        serve_cmds.register,
-        db_cmds.register,
-        plan_cmds.register,
-    ]
+    # module owns its commands. With a known command, only its module.
+    names = [m for m, commands in COMMAND_MODULES.items() if command is None or command in commands]
+    return [importlib.import_module(f"coverage_gis.cli.{name}").register for name in names or COMMAND_MODULES]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full ``covgis`` parser with every registered subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``covgis`` parser with every registered subcommand (or only ``command``'s module's)."""
     parser = argparse.ArgumentParser(
         prog="covgis",
         description=(
@@ -87,9 +83,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"covgis {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for register in _command_modules():
+    for register in _command_modules(command):
         register(sub)
     return parser
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command an argument list names (its first word that is not an option), if any.
+
+    None when the top level is asked for help or the version first (its help lists
+    every command).
+    """
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+        if word in ("-h", "--help", "--version"):
+            return None
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,8 +133,8 @@ def _discard_stdout() -> None:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command_of(words)).parse_args(words)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         resolve_workspace(args)

@@ -289,18 +289,23 @@ def _smooth_bullington_db(
         lo = max(lo, math.floor(d / (1.0 + q_r) / dx))
     if lo > hi:
         return 0.0, guess
+    # Walk uphill from the guess (each point's ν evaluated once).
     j = min(max(guess, lo), hi)
-    if j < hi and _smooth_nu(j + 1, d, dx, h1, s, lam, inv2a) > _smooth_nu(j, d, dx, h1, s, lam, inv2a):
-        while j < hi and _smooth_nu(j + 1, d, dx, h1, s, lam, inv2a) > _smooth_nu(
-            j, d, dx, h1, s, lam, inv2a
-        ):
+    nu_j = _smooth_nu(j, d, dx, h1, s, lam, inv2a)
+    nu_next = _smooth_nu(j + 1, d, dx, h1, s, lam, inv2a) if j < hi else -math.inf
+    if nu_next > nu_j:
+        while nu_next > nu_j:
             j += 1
+            nu_j = nu_next
+            nu_next = _smooth_nu(j + 1, d, dx, h1, s, lam, inv2a) if j < hi else -math.inf
     else:
-        while j > lo and _smooth_nu(j - 1, d, dx, h1, s, lam, inv2a) >= _smooth_nu(
-            j, d, dx, h1, s, lam, inv2a
-        ):
+        while j > lo:
+            nu_prev = _smooth_nu(j - 1, d, dx, h1, s, lam, inv2a)
+            if not nu_prev >= nu_j:
+                break
             j -= 1
-    return bullington_db(knife_edge_db(_smooth_nu(j, d, dx, h1, s, lam, inv2a)), d), j
+            nu_j = nu_prev
+    return bullington_db(knife_edge_db(nu_j), d), j
 
 
 @jit
@@ -314,21 +319,31 @@ def _los_numax(
     hts: float,
     s: float,
     lam: float,
-) -> float:
+    seed: int,
+) -> tuple[float, int]:
     # max ν over points lo..hi below the direct ray (curvature-free frame) when it is
-    # above NU_MIN (else some ν ≤ NU_MIN: J is 0 either way). ν < 0 there, so the
+    # above NU_MIN (else some ν ≤ NU_MIN: J is 0 either way), and the point where it
+    # is (``seed`` when no point below the ray beats NU_MIN). ν < 0 there, so the
     # largest ν has the smallest c² / (x (d - x)) (c the clearance): compared by
     # cross-multiplication, no square root or division per point. Whole blocks of
     # LOS_BLOCK points are skipped when a bound of their ν — their highest point
     # (block_max) under the ray where it is lowest over the block, times the smallest
     # Fresnel factor there — is below NU_MIN or the best ν found so far: those points
-    # cannot be the maximum, so the answer is the one a full scan gives.
+    # cannot be the maximum, so the answer is the one a full scan gives. ``seed`` (the
+    # previous receiver's answer, usually close to this one's) only raises that
+    # threshold from the start: its ν is at most the maximum, so the block holding the
+    # maximum (and any tie) is never skipped and the answer is unchanged.
     best_num = math.inf
     best_den = 1.0
     best_i = -1
     best_nu = NU_MIN
     above = -math.inf
     scale = math.sqrt(2.0 * d / lam)
+    if lo <= seed <= hi:
+        x_seed = seed * dx
+        c_seed = curved[seed] - hts - s * x_seed
+        if c_seed < 0.0:
+            best_nu = max(best_nu, c_seed * _fresnel(d, x_seed, lam))
     # From the receiver end back: the highest ν is most often near it, which lets
     # more blocks be skipped; "≤" keeps the first index among equal minima, as a
     # forward scan with "<" does.
@@ -360,9 +375,9 @@ def _los_numax(
                 best_i = i
                 best_nu = max(best_nu, c * _fresnel(d, xi, lam))
     if best_i < 0:
-        return above
+        return above, seed
     xb = best_i * dx
-    return float(max(above, (curved[best_i] - hts - s * xb) * _fresnel(d, xb, lam)))
+    return float(max(above, (curved[best_i] - hts - s * xb) * _fresnel(d, xb, lam))), best_i
 
 
 @jit
@@ -395,6 +410,7 @@ def radial_excess(
     pos_o = 0
     pos_r = 0
     pos_s = 1
+    pos_l = -1  # the line-of-sight maximum's last position (none yet)
     for k in range(1, n_samples):
         d = k * dx
         xa = d - dx
@@ -433,7 +449,8 @@ def radial_excess(
             if m_r > 0.0:
                 q_r = (nu_cap / m_r) ** 2 * base
                 lo = max(lo, math.floor(d / (1.0 + q_r) / dx))
-            luc = knife_edge_db(_los_numax(curved, block_max, lo, hi, dx, d, hts, s, lam))
+            nu_los, pos_l = _los_numax(curved, block_max, lo, hi, dx, d, hts, s, lam, pos_l)
+            luc = knife_edge_db(nu_los)
         else:
             luc = knife_edge_db(_bullington_point_nu(u_max, v, s, r_c - hts, d, lam))
         la = bullington_db(luc, d)

@@ -58,6 +58,8 @@ _H0F_B = np.array([24.0, 45.0, 68.0, 80.0, 105.0])
 #: Up to this many samples from the site, Δh is computed at every radial receiver;
 #: beyond, at this many receivers per doubling of distance.
 DH_DENSE = 32
+#: :func:`itm_constants`' tuple.
+ItmConstants = tuple[float, float, complex, float, float, float, float]
 
 
 def itm_parameters(itm: ItmSettings) -> np.ndarray:
@@ -352,6 +354,25 @@ def _ascat(
 
 
 @jit
+def itm_constants(f_mhz: float, params: np.ndarray) -> ItmConstants:
+    """What :func:`itm_core` needs of the carrier and ``params`` alone (one radial or profile shares it).
+
+    ``(wn, gme, zgnd, 1/|zgnd|, xae, (575.7e12/wn)^(1/3), ln(47.7 wn))``: wave number,
+    effective earth curvature, ground impedance, the smooth-earth diffraction's
+    distance scale and the two terms of the scatter and variability distances.
+    """
+    ens = params[0]
+    wn = f_mhz / 47.7
+    gme = 157e-9 * (1.0 - 0.04665 * math.exp(ens / 179.3))
+    zq = complex(params[1], 376.62 * params[2] / wn)
+    zgnd = cmath.sqrt(zq - 1.0)
+    if params[3] != 0.0:
+        zgnd = zgnd / zq
+    xae = (wn * gme * gme) ** (-1.0 / 3.0)
+    return wn, gme, zgnd, 1.0 / abs(zgnd), xae, (575.7e12 / wn) ** (1.0 / 3.0), math.log(47.7 * wn)
+
+
+@jit
 def itm_core(
     dist: float,
     hg0: float,
@@ -363,17 +384,15 @@ def itm_core(
     the0: float,
     the1: float,
     dh: float,
-    f_mhz: float,
     params: np.ndarray,
+    consts: ItmConstants,
 ) -> float:
-    """Median basic transmission loss (dB) from the profile's horizon and height parameters."""
+    """Median basic transmission loss (dB) from the profile's horizon and height parameters.
+
+    ``consts`` is :func:`itm_constants` of the carrier and ``params``.
+    """
     ens = params[0]
-    wn = f_mhz / 47.7
-    gme = 157e-9 * (1.0 - 0.04665 * math.exp(ens / 179.3))
-    zq = complex(params[1], 376.62 * params[2] / wn)
-    zgnd = cmath.sqrt(zq - 1.0)
-    if params[3] != 0.0:
-        zgnd = zgnd / zq
+    wn, gme, zgnd, inv_zgnd, xae, dexa_wn, log_47wn = consts
     # --- lrprop setup (point-to-point: everything from this profile)
     dls0 = math.sqrt(2.0 * he0 / gme)
     dls1 = math.sqrt(2.0 * he1 / gme)
@@ -388,7 +407,7 @@ def itm_core(
     q = (1.0 - 0.8 * math.exp(-dlsa / 50e3)) * dh
     q = 0.78 * q * math.exp(-((q / 16.0) ** 0.25))
     afo = min(15.0, 2.171 * math.log(1.0 + 4.77e-4 * hg0 * hg1 * wn * q))
-    qk = 1.0 / abs(zgnd)
+    qk = inv_zgnd
     aht = 20.0
     xht = 0.0
     for j in range(2):
@@ -400,7 +419,6 @@ def itm_core(
         q = (1.607 - pk) * 151.0 * wa * dl / a
         xht += q
         aht += _fht(q, pk)
-    xae = (wn * gme * gme) ** (-1.0 / 3.0)
     d3 = max(dlsa, 1.3787 * xae + dla)
     d4 = d3 + 2.7574 * xae
     a3 = _adiff(d3, wn, gme, dh, dl0, dl1, dla, tha, qk, wd1, xd1, afo, aht, xht)
@@ -445,6 +463,10 @@ def itm_core(
                 ak1 = emd
         ael = a2 - ak1 * d2 - ak2 * math.log(d2)
         aref = ael + ak1 * dist + ak2 * math.log(dist)
+    elif dist <= max(dlsa, dla + 0.3 * xae * log_47wn):
+        # Short of the least distance where troposcatter can take over (dx below is
+        # never less): diffraction, without evaluating the scatter line.
+        aref = aed + emd * dist
     else:
         ad = dl0 - dl1
         rr = he1 / he0
@@ -459,7 +481,7 @@ def itm_core(
         a5, h0s = _ascat(d5, wn, gme, ens, he0, he1, the0, the1, tha, ad, rr, etq, h0s)
         if a5 < 1000.0:
             ems = (a6 - a5) / 200e3
-            dx = max(max(dlsa, dla + 0.3 * xae * math.log(47.7 * wn)), (a5 - aed - ems * d5) / (emd - ems))
+            dx = max(max(dlsa, dla + 0.3 * xae * log_47wn), (a5 - aed - ems * d5) / (emd - ems))
             aes = (emd - ems) * dx + aed
         else:
             ems = emd
@@ -469,7 +491,7 @@ def itm_core(
     aref = max(aref, 0.0)
     # --- avar at the median: only the climate's V_med remains.
     climate = int(params[4]) - 1
-    dexa = math.sqrt(18e6 * he0) + math.sqrt(18e6 * he1) + (575.7e12 / wn) ** (1.0 / 3.0)
+    dexa = math.sqrt(18e6 * he0) + math.sqrt(18e6 * he1) + dexa_wn
     de = 130e3 * dist / dexa if dist < dexa else 130e3 + dist - dexa
     c = CLIMATE_VMD[climate]
     ratio = (de / c[2]) ** 2
@@ -567,7 +589,7 @@ def profile_itm_db(
     )
     if the0b == the0b:
         dl0, dl1, the0, the1 = dl0b, dl1b, the0b, the1b
-    return itm_core(dist, hg0, hg1, he0, he1, dl0, dl1, the0, the1, dh, f_mhz, params)
+    return itm_core(dist, hg0, hg1, he0, he1, dl0, dl1, the0, the1, dh, params, itm_constants(f_mhz, params))
 
 
 @jit
@@ -632,6 +654,7 @@ def radial_itm(
     if n_samples < 2:
         return
     gme = _gme(params)
+    consts = itm_constants(f_mhz, params)
     qc = 0.5 * gme
     za = z[0] + hg0
     curved = np.empty(n_samples)
@@ -693,4 +716,4 @@ def radial_itm(
             )
             if the0b == the0b:
                 dl0, dl1, the0, the1 = dl0b, dl1b, the0b, the1b
-            out[k] = itm_core(dist, hg0, hg1, he0, he1, dl0, dl1, the0, the1, dh_k, f_mhz, params)
+            out[k] = itm_core(dist, hg0, hg1, he0, he1, dl0, dl1, the0, the1, dh_k, params, consts)

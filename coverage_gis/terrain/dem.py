@@ -6,7 +6,8 @@ the workspace's metric CRS:
 * :class:`HgtTiles` — SRTM ``.hgt`` tiles (1″ 3601 × 3601 or 3″ 1201 × 1201 posts,
   big-endian int16, row 0 on the northern edge, void = −32768) named ``N14E108.hgt``
   after their south-west corner, in one folder. A window spanning several tiles is
-  assembled from memory-mapped slices, so only the posts it covers are read. Drop the
+  assembled from the tile rows it covers, read a block of rows at a time straight into
+  the window (only those rows are read, and no copy of them is held). Drop the
   tiles of a province into a folder (unzipped) and point the terrain model at it.
 * :class:`GeoTiffDem` — any single-band GeoTIFF in any CRS, read with rasterio's
   windowed reads (never the whole file unless the window covers it).
@@ -47,6 +48,8 @@ Bounds = tuple[float, float, float, float]
 HGT_VOID = -32768
 #: Posts per side of a 1″ and a 3″ SRTM tile.
 HGT_SIZES: dict[int, int] = {3601: 3600, 1201: 1200}
+#: Tile rows read at once (each a whole row of the tile: ~1.8 MB for 1″ tiles).
+_HGT_ROWS_PER_READ = 256
 _HGT_NAME = re.compile(r"^([NS])(\d{2})([EW])(\d{3})\.hgt$", re.IGNORECASE)
 #: Lattice spacing of the metric → DEM mapping, metres (see the module docstring).
 LATTICE_STEP_M = 1000.0
@@ -157,11 +160,17 @@ class HgtTiles:
             b0, b1 = max(q0, tq0), min(q1, tq0 + n)
             if a0 > a1 or b0 > b1:
                 continue
-            posts = np.memmap(file, dtype=">i2", mode="r", shape=(n + 1, n + 1))
-            block = np.asarray(posts[b0 - tq0 : b1 - tq0 + 1, a0 - tc0 : a1 - tc0 + 1]).astype(np.float32)
-            block[block == HGT_VOID] = np.nan
-            out[b0 - q0 : b1 - q0 + 1, a0 - c0 : a1 - c0 + 1] = block
-            del posts
+            # A few rows at a time straight into the window: no float copy of the
+            # tile's block and no mapped pages held beside the window.
+            with file.open("rb") as f:
+                for r in range(b0, b1 + 1, _HGT_ROWS_PER_READ):
+                    r_end = min(r + _HGT_ROWS_PER_READ, b1 + 1)
+                    f.seek((r - tq0) * (n + 1) * 2)
+                    rows = np.fromfile(f, dtype=">i2", count=(r_end - r) * (n + 1)).reshape(r_end - r, n + 1)
+                    posts = rows[:, a0 - tc0 : a1 - tc0 + 1]
+                    dst = out[r - q0 : r_end - q0, a0 - c0 : a1 - c0 + 1]
+                    dst[...] = posts
+                    dst[posts == HGT_VOID] = np.nan
         return DemWindow(out, x0=0.0, y0=0.0, dx=1.0 / n, dy=1.0 / n, col_offset=c0, row_offset=q0)
 
 

