@@ -12,6 +12,7 @@ territory is *partial*).
 
 from __future__ import annotations
 
+import weakref
 from typing import Literal
 
 import geopandas as gpd
@@ -69,6 +70,10 @@ def commune_key(communes: pd.DataFrame) -> pd.Series:
 _CONVERSE: dict[str, Literal["contains", "intersects"]] = {"within": "contains", "intersects": "intersects"}
 
 
+#: Below one point per this many polygons, points are looked up in the polygons' index.
+_FEW_POINTS = 64
+
+
 def points_in_polygons(
     points: np.ndarray, polygons: gpd.GeoDataFrame, predicate: Literal["within", "intersects"]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -82,6 +87,11 @@ def points_in_polygons(
     if not len(points) or not len(polygons):
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
+    if len(points) * _FEW_POINTS < len(polygons):
+        # A few points (a site an edit adds): the polygons' own index, built once per frame.
+        idx_point, idx_polygon = polygons.sindex.query(points, predicate=predicate)
+        order = np.argsort(idx_point, kind="stable")
+        return idx_point[order].astype(np.int64), idx_polygon[order].astype(np.int64)
     idx_polygon, idx_point = shapely.STRtree(points).query(
         polygons.geometry.to_numpy(), predicate=_CONVERSE[predicate]
     )
@@ -107,16 +117,9 @@ def admin_columns(
     commune that has ``parts`` takes the 2025 units of the part it lies in (the
     nearest part of its commune when it lies in none).
     """
-    attrs = communes[[c for c in _COMMUNE_ATTRS if c in communes]].copy()
-    for col in _COMMUNE_ATTRS:
-        if col not in attrs:
-            attrs[col] = None
-    attrs["commune_key"] = commune_key(attrs)
-    attrs = attrs.reset_index(drop=True)
+    attrs, lookup = _commune_table(communes)
     position = np.full(len(points), -1, dtype=np.int64)
     if "census_commune_id" in points and len(points):
-        lookup = pd.Series(np.arange(len(attrs)), index=attrs["census_commune_id"].to_numpy())
-        lookup = lookup[~lookup.index.duplicated()]
         found = points["census_commune_id"].map(lookup)
         position = found.fillna(-1).to_numpy(dtype=np.int64)
     missing = position < 0
@@ -137,6 +140,31 @@ def admin_columns(
     return out
 
 
+#: The attribute tables :func:`_commune_table` built, by the communes frame they came from.
+_COMMUNE_TABLES: dict[int, tuple[weakref.ref[gpd.GeoDataFrame], pd.DataFrame, pd.Series]] = {}
+
+
+def _commune_table(communes: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The admin attributes of each commune (with ``commune_key``) and the row of each
+    census id (its first), built once per communes frame (frames are not changed in place:
+    every edit of a layer makes a new frame)."""
+    held = _COMMUNE_TABLES.get(id(communes))
+    if held is not None and held[0]() is communes:
+        return held[1], held[2]
+    attrs = communes[[c for c in _COMMUNE_ATTRS if c in communes]].copy()
+    for col in _COMMUNE_ATTRS:
+        if col not in attrs:
+            attrs[col] = None
+    attrs["commune_key"] = commune_key(attrs)
+    attrs = attrs.reset_index(drop=True)
+    lookup = pd.Series(np.arange(len(attrs)), index=attrs["census_commune_id"].to_numpy())
+    lookup = lookup[~lookup.index.duplicated()]
+    for key in [k for k, (ref, _a, _l) in _COMMUNE_TABLES.items() if ref() is None]:
+        del _COMMUNE_TABLES[key]
+    _COMMUNE_TABLES[id(communes)] = (weakref.ref(communes), attrs, lookup)
+    return attrs, lookup
+
+
 def _place_in_parts(geoms: np.ndarray, out: pd.DataFrame, parts: gpd.GeoDataFrame) -> None:
     """Overwrite the 2025 columns of points lying in a commune with parts (in place)."""
     part_commune = parts["census_commune_id"].astype(str).to_numpy(dtype=object)
@@ -146,7 +174,7 @@ def _place_in_parts(geoms: np.ndarray, out: pd.DataFrame, parts: gpd.GeoDataFram
     if split.size == 0:
         return
     part_geoms = parts.geometry.to_numpy()
-    idx_point, idx_part = shapely.STRtree(part_geoms).query(geoms[split], predicate="intersects")
+    idx_point, idx_part = parts.sindex.query(geoms[split], predicate="intersects")
     own = part_commune[idx_part] == commune[split][idx_point].astype(str)
     idx_point, idx_part = idx_point[own], idx_part[own]
     # A point on the line between two parts: the first part wins, reproducibly.
