@@ -592,8 +592,9 @@ class KpiSplice:
     """A KPI table with some units' rows recomputed (:func:`splice_kpi_rows`)."""
 
     table: pd.DataFrame
-    #: The recomputed rows (the given units that still exist), level by level.
-    fresh: pd.DataFrame
+    #: The recomputed rows (the given units that still exist), level by level: one array
+    #: per column of ``table``.
+    fresh: Mapping[str, np.ndarray]
     #: Row of each (level, code) in ``table``.
     positions: Mapping[tuple[str, str], int]
 
@@ -622,7 +623,7 @@ def splice_kpi_rows(
     _check_levels(levels)
     where = positions if positions is not None else kpi_positions(kpis)
     if not levels:
-        return KpiSplice(kpis, _concat([]), where)
+        return KpiSplice(kpis, {name: np.empty(0, dtype=object) for name in kpis.columns}, where)
     parts = [_level_arrays(columns, level, only=codes_by_level[level]) for level in levels]
     fresh = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     keys = zip(fresh["level"], fresh["code"], strict=True)
@@ -645,7 +646,7 @@ def splice_kpi_rows(
                 values = values.astype(np.result_type(values.dtype, new.dtype))
             values[at] = new
             data[name] = values
-        return KpiSplice(pd.DataFrame(data, copy=False), pd.DataFrame(fresh), where)
+        return KpiSplice(pd.DataFrame(data, copy=False), fresh, where)
     fresh_rows = pd.DataFrame(fresh)
     level_col = kpis["level"].to_numpy(dtype=object)
     code_col = pd.Index(kpis["code"].to_numpy(dtype=object))
@@ -657,7 +658,7 @@ def splice_kpi_rows(
     rank = merged["level"].map(order).to_numpy(dtype=np.int64)
     sort = np.lexsort((merged["code"].to_numpy(dtype=str), rank))
     table = merged.iloc[sort].reset_index(drop=True)
-    return KpiSplice(table, fresh_rows, kpi_positions(table))
+    return KpiSplice(table, fresh, kpi_positions(table))
 
 
 def pois_5g_pct(inputs: KpiInputs, *, categories: Iterable[str], level: str, code: str) -> float | None:

@@ -491,7 +491,10 @@ class LiveWorkspace:
             # Same units in the same rows: overwrite the changed units' records in place
             # (the dict keeps the table's order).
             snapshot = dict(state.snapshot)
-            snapshot.update(_snapshot_records(fresh))
+            fresh_levels = np.asarray(fresh["level"], dtype=object)
+            for i in np.flatnonzero(np.isin(fresh_levels, SNAPSHOT_LEVELS)):
+                record = {name: plain_value(values[i]) for name, values in fresh.items()}
+                snapshot[(str(record["level"]), str(record["code"]))] = record
         else:
             snapshot = _snapshot_records(kpis)
         return _ChangePlan(

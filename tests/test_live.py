@@ -78,6 +78,16 @@ def assert_matches_full_recompute(live: LiveWorkspace) -> None:
     kpis_live = live.kpis.sort_values(["level", "code"]).reset_index(drop=True)
     kpis_full = fresh.kpis().sort_values(["level", "code"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(kpis_live, kpis_full, check_dtype=False)
+    # The revision log's snapshot (kept up to date unit by unit) holds the same rows, in
+    # the table's order.
+    stored = revisions.kpi_snapshot(live.workspace, live.revision)
+    want = engine.kpi_records(fresh.kpis(levels=engine.SNAPSHOT_LEVELS))
+    assert [(r["level"], r["code"]) for r in stored.to_dict(orient="records")] == [
+        (r["level"], r["code"]) for r in want
+    ]
+    pd.testing.assert_frame_equal(
+        stored.reset_index(drop=True), pd.DataFrame(want), check_dtype=False, check_exact=False
+    )
 
 
 def test_add_then_remove_site_restores_kpis(tiny_ws: Workspace) -> None:
