@@ -493,7 +493,7 @@ class LiveWorkspace:
             snapshot = dict(state.snapshot)
             fresh_levels = np.asarray(fresh["level"], dtype=object)
             for i in np.flatnonzero(np.isin(fresh_levels, SNAPSHOT_LEVELS)):
-                record = {name: plain_value(values[i]) for name, values in fresh.items()}
+                record = {name: plain_value(column[i]) for name, column in fresh.items()}
                 snapshot[(str(record["level"]), str(record["code"]))] = record
         else:
             snapshot = _snapshot_records(kpis)
