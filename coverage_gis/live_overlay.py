@@ -354,9 +354,11 @@ class Overlay:
             + [p.cells for p in parts if len(p.cells)],
             ignore_index=True,
         )
-        table = a.cells.subset(without(len(a.cells), base.table_rows))
+        # The touched sites' cells first among themselves (small), then once onto the base's.
+        touched_cells = CellTable.empty()
         for p in parts:
-            table = concat_tables(table, p.table)
+            touched_cells = concat_tables(touched_cells, p.table)
+        table = concat_tables(a.cells.subset(without(len(a.cells), base.table_rows)), touched_cells)
         coverage = _with_columns(a.coverage, self.village_coverage, base.columns["coverage"])
         villages = _with_columns(a.inputs.villages, self.village_inputs, base.columns["villages"])
         pois = _with_columns(a.inputs.pois, self.poi_inputs, base.columns["pois"])
