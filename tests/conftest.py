@@ -31,6 +31,7 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from coverage_gis.crs import lonlat_to_metric, metric_to_lonlat
+from coverage_gis.demo import DEFAULT_SEED, DemoData, generate
 from coverage_gis.engine import compute
 from coverage_gis.workspace import Workspace
 
@@ -439,3 +440,12 @@ def api_workspace(backend: str, folder: Path, request: pytest.FixtureRequest) ->
 def api_ws(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Workspace]:
     """The API tests' workspace (revision 1) on this test's backend."""
     yield from api_workspace(backend, tmp_path / "ws", request)
+
+
+@pytest.fixture(scope="session")
+def five_provinces() -> DemoData:
+    """The demo data of the five seed provinces (default seed), generated once per run.
+
+    Tests read it or write it to a workspace; none changes it.
+    """
+    return generate("all", seed=DEFAULT_SEED)

@@ -71,8 +71,8 @@ def layers(bd: tuple[DemoData, Workspace]) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def everything() -> DemoData:
-    return generate("all", seed=DEFAULT_SEED)
+def everything(five_provinces: DemoData) -> DemoData:
+    return five_provinces
 
 
 def _digest(frame: pd.DataFrame, id_field: str) -> str:

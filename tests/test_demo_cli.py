@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from coverage_gis.cli import main
-from coverage_gis.demo import PROVINCE_SLUGS, build_demo_workspace
+from coverage_gis.demo import DemoData, build_demo_workspace, write_demo_workspace
 from coverage_gis.plans import list_plans
 
 FTTH_GAPS = {
@@ -144,9 +144,11 @@ def test_bad_input_exits_2_with_one_line(bd: Path, capsys: pytest.CaptureFixture
     assert all(line.startswith("covgis: error:") for line in err)
 
 
-def test_scorecard_for_each_of_the_five_plans(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_scorecard_for_each_of_the_five_plans(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], five_provinces: DemoData
+) -> None:
     path = tmp_path / "all"
-    build_demo_workspace(path, list(PROVINCE_SLUGS), seed=2025)
+    write_demo_workspace(path, five_provinces)  # the five provinces, default seed
     assert main(["compute", str(path)]) == 0
     for plan_id in list_plans():
         card = _json(capsys, ["scorecard", str(path), "--plan", plan_id, "--json"])
