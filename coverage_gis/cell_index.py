@@ -26,6 +26,8 @@ class CellIndex:
     y_m: np.ndarray
     reach_m: np.ndarray
     tree: cKDTree | None
+    #: The longest finite reach: how far from a box any cell that reaches it can lie.
+    max_reach_m: float = 0.0
 
     @classmethod
     def build(cls, cells: CellArrays, model: CoverageModel) -> CellIndex:
@@ -33,7 +35,9 @@ class CellIndex:
             empty = np.empty(0, dtype=np.float64)
             return cls(empty, empty, empty, None)
         reach = np.asarray(model.max_range_m(cells), dtype=np.float64)
-        return cls(cells.x_m, cells.y_m, reach, cKDTree(np.column_stack([cells.x_m, cells.y_m])))
+        tree = cKDTree(np.column_stack([cells.x_m, cells.y_m]))
+        longest = float(reach[np.isfinite(reach)].max(initial=0.0))
+        return cls(cells.x_m, cells.y_m, reach, tree, longest)
 
     def rows_near(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Sorted rows of the cells within their reach of the box ``lo``–``hi`` in x and in y
@@ -43,8 +47,7 @@ class CellIndex:
         centre = (lo + hi) / 2.0
         # A cell within its reach of the box in x and in y lies within half the box's
         # diagonal + √2 × its reach of the box's centre.
-        finite = self.reach_m[np.isfinite(self.reach_m)]
-        radius = float(np.hypot(*(hi - lo))) / 2.0 + float(finite.max(initial=0.0)) * np.sqrt(2.0) + 1.0
+        radius = float(np.hypot(*(hi - lo))) / 2.0 + self.max_reach_m * np.sqrt(2.0) + 1.0
         found = np.sort(np.asarray(self.tree.query_ball_point(centre, radius), dtype=np.int64))
         rows: np.ndarray = found[
             in_reach_of_box(self.x_m[found], self.y_m[found], self.reach_m[found], lo, hi)
