@@ -52,7 +52,12 @@ class CellTable:
         return cls(CellArrays.empty(), s, s, s, np.empty(0, dtype=bool))
 
     def subset(self, mask: np.ndarray) -> CellTable:
-        index = np.flatnonzero(mask).astype(np.int64)
+        """The cells where ``mask`` is true, in table order."""
+        return self.take(np.flatnonzero(mask))
+
+    def take(self, index: np.ndarray) -> CellTable:
+        """The cells at positions ``index``, in that order."""
+        index = np.asarray(index, dtype=np.int64)
         return CellTable(
             self.arrays.take(index),
             self.cell_id[index],

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyogrio
 import pytest
 from fastapi.testclient import TestClient
@@ -22,6 +23,8 @@ from openpyxl import load_workbook
 
 from coverage_gis.workspace import Workspace
 from coverage_gis_api.app import create_app
+from coverage_gis_api.context import VILLAGE_COLUMNS
+from coverage_gis_api.export import records
 from coverage_gis_api.settings import Settings
 
 from .conftest import BACKENDS, api_workspace, at, make_workspace
@@ -143,6 +146,24 @@ def test_village_by_id(client: TestClient) -> None:
     missing = client.get("/v1/villages/V9")
     assert missing.status_code == 404
     assert missing.json()["error"]["type"] == "NotFound"
+
+
+def test_pages_hold_the_tables_values(client: TestClient) -> None:
+    """Village pages, single villages and KPI rows are picked from Arrow copies of their
+    tables: every value must equal the table's own (nulls as null, the same field order)."""
+    view = client.app.state.ctx.view()  # type: ignore[attr-defined]
+    expected = json.loads(orjson.dumps(records(view.villages())))
+    assert [list(row) for row in expected] == [list(VILLAGE_COLUMNS)] * len(expected)
+    assert client.get("/v1/villages").json()["items"] == expected
+    for row in expected:
+        assert client.get(f"/v1/villages/{row['village_id']}").json() == row
+    assert any(value is None for row in expected for value in row.values())  # nulls are covered
+    for level in ("province", "commune"):
+        kpis = json.loads(orjson.dumps(records(view.kpis(level))))
+        assert client.get("/v1/kpis", params={"level": level}).json()["items"] == kpis
+        code = kpis[0]["code"]
+        one = client.get("/v1/kpis", params={"level": level, "code": code, "offset": 0, "limit": 1})
+        assert one.json()["items"] == kpis[:1]
 
 
 def test_villages_csv_and_geojson(client: TestClient) -> None:

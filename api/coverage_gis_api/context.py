@@ -30,10 +30,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from fastapi.concurrency import run_in_threadpool
 
 from coverage_gis.access import KeyRing
 from coverage_gis.admin import LEVEL_COLUMNS
 from coverage_gis.coverage import COVERAGE_RESULT_COLUMNS, coverage_by_village
+from coverage_gis_api.export import RowTable
 from coverage_gis_api.settings import Settings
 
 if TYPE_CHECKING:
@@ -262,9 +264,43 @@ class WorkspaceView:
             built: T = self._cache[key]
         return built
 
+    @staticmethod
+    def kpi_key(level: str) -> str:
+        """The cache key of one level's KPI table (:meth:`kpis`)."""
+        return f"kpis:{level}"
+
+    @staticmethod
+    def kpi_rows_key(level: str) -> str:
+        """The cache key of :meth:`kpi_rows` of one level."""
+        return f"kpi_rows:{level}"
+
+    def holds(self, *keys: str) -> bool:
+        """Whether every item named in ``keys`` is built already (reading it cannot block)."""
+        return all(key in self._cache for key in keys)
+
+    async def answer(self, needs: tuple[str, ...], respond: Callable[[], T]) -> T:
+        """``respond()`` on the event loop when the view holds all it ``needs``, else in a worker thread.
+
+        A read whose derived frames are built costs a few milliseconds of pandas and
+        numpy: on the loop it waits for no thread and contends for no lock. The first
+        read of a revision builds those frames (seconds at national scale), which must
+        not stall the loop.
+        """
+        if self.holds(*needs):
+            return respond()
+        return await run_in_threadpool(respond)
+
     def villages(self) -> pd.DataFrame:
         """Village attributes + admin names (both hierarchies) + coverage + lon/lat."""
         return self.cached("villages", lambda: _village_table(self.analysis))
+
+    def kpi_rows(self, level: str) -> RowTable:
+        """:meth:`kpis` of ``level`` held for picking rows by position."""
+        return self.cached(self.kpi_rows_key(level), lambda: RowTable(self.kpis(level)))
+
+    def village_rows(self) -> RowTable:
+        """:meth:`villages` held for picking rows by position (a page, one village)."""
+        return self.cached("village_rows", lambda: RowTable(self.villages()))
 
     def gaps(self, kind: str) -> gpd.GeoDataFrame:
         """The ranked gap list of ``kind`` with 2025 admin codes added."""
@@ -275,14 +311,14 @@ class WorkspaceView:
         return self.cached("sites", lambda: _site_table(self.analysis))
 
     def kpis(self, level: str) -> pd.DataFrame:
-        """KPI rows of one admin level (the engine's maintained table when there is one)."""
+        """KPI rows of one admin level (the engine's maintained table when there is one), indexed 0…n-1."""
 
         def build() -> pd.DataFrame:
             if self.kpi_table is not None:
                 return self.kpi_table[self.kpi_table["level"] == level].reset_index(drop=True)
-            return self.analysis.kpis(levels=[level])
+            return self.analysis.kpis(levels=[level]).reset_index(drop=True)
 
-        return self.cached(f"kpis:{level}", build)
+        return self.cached(self.kpi_key(level), build)
 
 
 @dataclass(eq=False)
@@ -392,6 +428,19 @@ class AppContext:
             live = self.live
             live.refresh(wait=live.workspace.backend == "postgis")
         return self.latest()
+
+    async def view_async(self) -> WorkspaceView:
+        """:meth:`view` for a coroutine: the storage check runs in a worker thread.
+
+        Between checks (every ``settings.refresh_interval_s``) it is :meth:`latest`,
+        which touches no storage and answers on the event loop.
+        """
+        due = time.monotonic() - self._checked_at >= self.settings.refresh_interval_s
+        live, view = self._live, self._view
+        if due or live is None or view is None or view.state is not live.state:
+            # A new state's view builds its analysis on first use: not on the loop.
+            return await run_in_threadpool(self.view)
+        return view
 
     # -- writing ----------------------------------------------------------------------
     def write(self, change: Callable[[LiveWorkspace], ChangeResult]) -> ChangeResult:

@@ -19,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
 import orjson
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 from fastapi.responses import Response
 
@@ -48,10 +51,46 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+_ORJSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def _json_fallback(value: Any) -> Any:
+    plain = json_ready(value)
+    return str(value) if plain is value or type(plain) is type(value) else plain
+
+
 def json_response(payload: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response of ``payload`` (UTF-8, non-finite floats as null), encoded by orjson."""
-    body = orjson.dumps(json_ready(payload), default=str)
+    # orjson walks dicts, lists, dataclasses, numpy scalars and arrays itself (NaN and ±inf
+    # as null); anything else goes through json_ready, then text.
+    body = orjson.dumps(payload, default=_json_fallback, option=_ORJSON_OPTIONS)
     return Response(content=body, status_code=status_code, media_type=MEDIA_TYPES["json"], headers=headers)
+
+
+class RowTable:
+    """A table's rows as JSON objects, picked by position in a fraction of a millisecond.
+
+    The frame's columns are held as one Arrow table (its string columns without a
+    copy): taking a page of rows and encoding them is one Arrow ``take`` and one orjson
+    call, where pandas pays a fixed cost per column and per row. Built once per
+    revision (:meth:`coverage_gis_api.context.WorkspaceView.village_rows`).
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+        self.table = pa.Table.from_pandas(plain, preserve_index=False)
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def records(self, rows: npt.NDArray[np.intp]) -> list[dict[str, Any]]:
+        """The rows at positions ``rows``, in that order (nulls as None)."""
+        picked: list[dict[str, Any]] = self.table.take(pa.array(rows, type=pa.int64())).to_pylist()
+        return picked
+
+    def json(self, rows: npt.NDArray[np.intp]) -> bytes:
+        """:meth:`records` as a JSON array (NaN and ±inf as null, UTF-8)."""
+        return orjson.dumps(self.records(rows), default=json_ready)
 
 
 def records_json(frame: pd.DataFrame) -> str:

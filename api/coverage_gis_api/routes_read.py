@@ -11,12 +11,13 @@ carries the revision's ``ETag``.
 # the route functions, some of which are aliases local to create_router.
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
 
 from coverage_gis.admin import LEVELS
 from coverage_gis.cell_index import CellIndex
@@ -82,7 +83,7 @@ def parse_bbox(value: str | None) -> BBox | None:
     return minlon, minlat, maxlon, maxlat
 
 
-def bbox_query(
+async def bbox_query(
     bbox: Annotated[
         str | None,
         Query(
@@ -133,6 +134,12 @@ class AdminFilter:
                 level = _FILTER_LEVELS[column]
                 require_unit(view.kpis(level), level, wanted)
 
+    def needs(self) -> tuple[str, ...]:
+        """The view's cached items :meth:`check` reads (see :meth:`WorkspaceView.answer`)."""
+        return tuple(
+            WorkspaceView.kpi_key(_FILTER_LEVELS[column]) for column, wanted in vars(self).items() if wanted
+        )
+
     def mask(self, frame: pd.DataFrame) -> np.ndarray:
         keep = np.ones(len(frame), dtype=bool)
         for column, wanted in vars(self).items():
@@ -141,7 +148,7 @@ class AdminFilter:
         return keep
 
 
-def admin_filter(
+async def admin_filter(
     province_code: Annotated[str | None, _CODE] = None,
     district_code: Annotated[str | None, _CODE] = None,
     commune_code: Annotated[
@@ -178,10 +185,9 @@ def _headers(view: WorkspaceView, total: int | None = None) -> dict[str, str]:
     return headers
 
 
-def _json_page(view: WorkspaceView, page: pd.DataFrame, *, total: int, limit: int, offset: int) -> Response:
-    # Rendered by pandas in C: the page can hold a thousand villages.
-    body = f'{{"total":{total},"limit":{limit},"offset":{offset},"items":{records_json(page)}}}'
-    return Response(body, media_type="application/json", headers=_headers(view, total))
+def _json_page(view: WorkspaceView, items: bytes, *, total: int, limit: int, offset: int) -> Response:
+    head = f'{{"total":{total},"limit":{limit},"offset":{offset},"items":'.encode()
+    return Response(head + items + b"}", media_type="application/json", headers=_headers(view, total))
 
 
 def _history_items(history: pd.DataFrame) -> list[dict[str, Any]]:
@@ -224,8 +230,11 @@ def create_router(ctx: AppContext) -> APIRouter:
         response_model=None,
         responses={200: {"model": Health}},
     )
-    def health(_who: Reader) -> Response:
-        view = ctx.view()
+    async def health(_who: Reader) -> Response:
+        view = await ctx.view_async()
+        return await view.answer(("villages",), lambda: _health(view))
+
+    def _health(view: WorkspaceView) -> Response:
         villages = view.villages()
         counts = {
             "villages": len(villages),
@@ -259,7 +268,7 @@ def create_router(ctx: AppContext) -> APIRouter:
             }
         },
     )
-    def villages(
+    async def villages(
         _who: Reader,
         admin: Annotated[AdminFilter, Depends(admin_filter)],
         bbox: Annotated[BBox | None, Depends(bbox_query)],
@@ -274,31 +283,39 @@ def create_router(ctx: AppContext) -> APIRouter:
         lang: LangQuery = None,
         sep: SepQuery = ",",
     ) -> Response:
-        view = ctx.view()
-        admin.check(view)
-        table = view.villages()
-        keep = admin.mask(table) & bbox_mask(table, bbox)
-        if mobile is not None:
-            keep &= table["mobile_bb"].to_numpy(dtype=bool) == mobile
-        if ftth is not None:
-            keep &= table["ftth"].to_numpy(dtype=bool) == ftth
-        if operator is not None:
-            ops = table["operators"].fillna("").astype(str)
-            keep &= ops.str.split(",").apply(lambda names: operator.value in names).to_numpy(dtype=bool)
-        matched = table[keep]
-        total = len(matched)
-        page = matched.iloc[offset : offset + limit]
-        if format == "json":
-            return _json_page(view, page, total=total, limit=limit, offset=offset)
-        return render(
-            page,
-            format,
-            name=file_stem(view, "villages"),
-            allowed=("geojson", "csv", "xlsx"),
-            headers=_headers(view, total),
-            lang=lang,
-            sep=sep,
-        )
+        view = await ctx.view_async()
+
+        def respond() -> Response:
+            admin.check(view)
+            table = view.villages()
+            keep = admin.mask(table) & bbox_mask(table, bbox)
+            if mobile is not None:
+                keep &= table["mobile_bb"].to_numpy(dtype=bool) == mobile
+            if ftth is not None:
+                keep &= table["ftth"].to_numpy(dtype=bool) == ftth
+            if operator is not None:
+                ops = table["operators"].fillna("").astype(str)
+                keep &= ops.str.split(",").apply(lambda names: operator.value in names).to_numpy(dtype=bool)
+            # Positions first: only the page's rows are copied out of the table.
+            rows = np.flatnonzero(keep)
+            total = int(rows.size)
+            page = rows[offset : offset + limit]
+            if format == "json":
+                items = view.village_rows().json(page)
+                return _json_page(view, items, total=total, limit=limit, offset=offset)
+            return render(
+                table.iloc[page],
+                format,
+                name=file_stem(view, "villages"),
+                allowed=("geojson", "csv", "xlsx"),
+                headers=_headers(view, total),
+                lang=lang,
+                sep=sep,
+            )
+
+        if format != "json":  # files: slower to write, always off the loop
+            return await run_in_threadpool(respond)
+        return await view.answer(("villages", "village_rows", *admin.needs()), respond)
 
     @router.get(
         "/v1/villages/{village_id}",
@@ -307,19 +324,23 @@ def create_router(ctx: AppContext) -> APIRouter:
         response_model=None,
         responses={200: {"model": Village}, 404: {"model": ErrorBody, "description": "no such village"}},
     )
-    def village(
+    async def village(
         _who: Reader,
         village_id: Annotated[str, Path(max_length=128, examples=["V1"])],
     ) -> Response:
-        view = ctx.view()
-        positions = view.cached(
-            "village_positions",
-            lambda: {str(v): i for i, v in enumerate(view.villages()["village_id"].to_numpy())},
-        )
-        if village_id not in positions:
-            raise NotFound(f"no village {village_id!r}")
-        row = records(view.villages().iloc[[positions[village_id]]])[0]
-        return json_response(row, headers=_headers(view))
+        view = await ctx.view_async()
+
+        def respond() -> Response:
+            positions = view.cached(
+                "village_positions",
+                lambda: {str(v): i for i, v in enumerate(view.villages()["village_id"].to_numpy())},
+            )
+            if village_id not in positions:
+                raise NotFound(f"no village {village_id!r}")
+            row = view.village_rows().records(np.array([positions[village_id]]))[0]
+            return json_response(row, headers=_headers(view))
+
+        return await view.answer(("villages", "village_positions", "village_rows"), respond)
 
     @router.get(
         "/v1/gaps",
@@ -397,7 +418,7 @@ def create_router(ctx: AppContext) -> APIRouter:
             }
         },
     )
-    def kpis(
+    async def kpis(
         _who: Reader,
         level: Annotated[LevelName, Query(description="admin level")] = "province",
         code: Annotated[str | None, _CODE] = None,
@@ -409,28 +430,36 @@ def create_router(ctx: AppContext) -> APIRouter:
     ) -> Response:
         """`code` names one unit (404 when the workspace has none with that code);
         `X-Total-Count` counts the units before `limit`/`offset`."""
-        view = ctx.view()
-        table = view.kpis(level)
-        if code is not None:
-            table = require_unit(table, level, code)
-        total = len(table)
-        table = table.iloc[offset : None if limit is None else offset + limit]
-        if format == "json":
-            body = f'{{"level":"{level}","items":{records_json(table)}}}'
-            return Response(body, media_type="application/json", headers=_headers(view, total))
-        if format == "csv" and lang is None:
-            # Column names for scripts, each saying what it measures (``name: label``).
-            table = table.set_axis(labelled_headers(table.columns), axis=1)
-        return render(
-            table,
-            format,
-            name=file_stem(view, f"kpis {level}"),
-            allowed=("csv", "xlsx"),
-            headers=_headers(view, total),
-            lang=lang,
-            sep=sep,
-            notes=KPI_LABELS,
-        )
+        view = await ctx.view_async()
+
+        def respond() -> Response:
+            table = view.kpis(level)
+            if code is not None:
+                table = require_unit(table, level, code)
+            total = len(table)
+            if format == "json":
+                # The level's table has a range index: its labels are row positions.
+                rows = table.index.to_numpy()[offset : None if limit is None else offset + limit]
+                body = b'{"level":"%s","items":%s}' % (level.encode(), view.kpi_rows(level).json(rows))
+                return Response(body, media_type="application/json", headers=_headers(view, total))
+            table = table.iloc[offset : None if limit is None else offset + limit]
+            if format == "csv" and lang is None:
+                # Column names for scripts, each saying what it measures (``name: label``).
+                table = table.set_axis(labelled_headers(table.columns), axis=1)
+            return render(
+                table,
+                format,
+                name=file_stem(view, f"kpis {level}"),
+                allowed=("csv", "xlsx"),
+                headers=_headers(view, total),
+                lang=lang,
+                sep=sep,
+                notes=KPI_LABELS,
+            )
+
+        if format != "json":
+            return await run_in_threadpool(respond)
+        return await view.answer((view.kpi_key(level), view.kpi_rows_key(level)), respond)
 
     @router.get(
         "/v1/kpis/history",
@@ -498,23 +527,28 @@ def create_router(ctx: AppContext) -> APIRouter:
             404: {"model": ErrorBody, "description": "the point lies outside the workspace's communes"},
         },
     )
-    def coverage_point(
+    async def coverage_point(
         _who: Reader,
         lon: Annotated[float, Query(ge=-180, le=180, examples=[109.0])],
         lat: Annotated[float, Query(ge=-90, le=90, examples=[14.0])],
     ) -> Response:
-        view = ctx.view()
+        view = await ctx.view_async()
         analysis = view.analysis
-        if not in_workspace_area(analysis.layers, lon, lat):
-            raise NotFound(
-                f"({lon}, {lat}) lies outside this workspace ({place_name(view) or 'its communes'}): "
-                "it holds no data there, so coverage at that point is unknown"
+
+        def respond() -> Response:
+            # The first call also builds the communes' spatial index (in a worker thread).
+            index = view.cached("cell_index", lambda: CellIndex.build(analysis.cells.arrays, analysis.model))
+            if not in_workspace_area(analysis.layers, lon, lat):
+                raise NotFound(
+                    f"({lon}, {lat}) lies outside this workspace ({place_name(view) or 'its communes'}): "
+                    "it holds no data there, so coverage at that point is unknown"
+                )
+            found = coverage_at_point(
+                lon, lat, analysis.cells, model=analysis.model, metric_crs=analysis.metric_crs, index=index
             )
-        index = view.cached("cell_index", lambda: CellIndex.build(analysis.cells.arrays, analysis.model))
-        found = coverage_at_point(
-            lon, lat, analysis.cells, model=analysis.model, metric_crs=analysis.metric_crs, index=index
-        )
-        return json_response(asdict(found), headers=_headers(view))
+            return json_response(found, headers=_headers(view))
+
+        return await view.answer(("cell_index",), respond)
 
     @router.get(
         "/v1/report",

@@ -9,10 +9,11 @@ missing or opens nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 # The key functions, re-exported for the routes and for callers of the former API module.
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from coverage_gis_api.context import AppContext
 
 
+#: A FastAPI dependency resolving the caller (a coroutine function).
+PrincipalDependency = Callable[..., Coroutine[Any, Any, Principal]]
+
 # -- FastAPI dependencies -----------------------------------------------------------------
 _api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="an API key (`covgis keys add`)"
@@ -41,7 +45,7 @@ _bearer = HTTPBearer(auto_error=False, description="the same API key as a bearer
 
 def principal_dependencies(
     ctx: AppContext,
-) -> tuple[Callable[..., Principal], Callable[..., Principal]]:
+) -> tuple[PrincipalDependency, PrincipalDependency]:
     """``(reader, writer)`` dependencies resolving the caller of a request.
 
     A key that is sent but opens nothing is always 401. Without a key, ``reader``
@@ -51,31 +55,34 @@ def principal_dependencies(
     (:func:`check_site_edit` as the edit's permit).
     """
 
-    def resolve(api_key: str | None, bearer: HTTPAuthorizationCredentials | None) -> Principal | None:
+    async def resolve(api_key: str | None, bearer: HTTPAuthorizationCredentials | None) -> Principal | None:
         secret = api_key or (bearer.credentials if bearer is not None else None)
         if not secret:
             return None
-        principal = ctx.keys.authenticate(secret)
+        # Checking a key may read the workspace's stored settings: a worker thread's job.
+        principal = await run_in_threadpool(ctx.keys.authenticate, secret)
         if principal is None:
             raise Unauthorized("API key not valid (revoked, mistyped or for another workspace)")
         return principal
 
-    def reader(
+    # Coroutines, so an anonymous read costs no worker thread: FastAPI runs a plain
+    # function dependency in its thread pool, one hop per dependency per request.
+    async def reader(
         api_key: Annotated[str | None, Security(_api_key_header)] = None,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
     ) -> Principal:
-        principal = resolve(api_key, bearer)
+        principal = await resolve(api_key, bearer)
         if principal is not None:
             return principal
         if ctx.settings.anonymous_read:
             return ANONYMOUS
         raise Unauthorized("an API key is required (header X-API-Key or Authorization: Bearer)")
 
-    def writer(
+    async def writer(
         api_key: Annotated[str | None, Security(_api_key_header)] = None,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
     ) -> Principal:
-        principal = resolve(api_key, bearer)
+        principal = await resolve(api_key, bearer)
         if principal is None:
             raise Unauthorized("edits need an API key (header X-API-Key or Authorization: Bearer)")
         return principal
