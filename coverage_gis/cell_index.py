@@ -17,15 +17,29 @@ from scipy.spatial import cKDTree
 from coverage_gis.models.base import CellArrays, CoverageModel
 from coverage_gis.network import CellTable
 
+#: Reach quantiles that split the cells into groups, each searched with its own
+#: longest reach: a few long-reach cells (rural 900 MHz) no longer widen the search
+#: for the many short-reach ones.
+_GROUP_QUANTILES = (0.5, 0.9)
+
+
+@dataclass(frozen=True, eq=False)
+class _ReachGroup:
+    """Cells of similar reach: their rows in the table, a k-d tree, their longest reach."""
+
+    rows: np.ndarray
+    tree: cKDTree
+    max_reach_m: float
+
 
 @dataclass(frozen=True, eq=False)
 class CellIndex:
-    """The cells of one table in a k-d tree, with the reach the model gives each."""
+    """The cells of one table in k-d trees (one per reach group), with the reach the model gives each."""
 
     x_m: np.ndarray
     y_m: np.ndarray
     reach_m: np.ndarray
-    tree: cKDTree | None
+    groups: tuple[_ReachGroup, ...] = ()
     #: The longest finite reach: how far from a box any cell that reaches it can lie.
     max_reach_m: float = 0.0
 
@@ -33,25 +47,38 @@ class CellIndex:
     def build(cls, cells: CellArrays, model: CoverageModel) -> CellIndex:
         if not len(cells):
             empty = np.empty(0, dtype=np.float64)
-            return cls(empty, empty, empty, None)
+            return cls(empty, empty, empty)
         reach = np.asarray(model.max_range_m(cells), dtype=np.float64)
-        tree = cKDTree(np.column_stack([cells.x_m, cells.y_m]))
-        longest = float(reach[np.isfinite(reach)].max(initial=0.0))
-        return cls(cells.x_m, cells.y_m, reach, tree, longest)
+        finite = np.isfinite(reach)
+        longest = float(reach[finite].max(initial=0.0))
+        edges = np.unique(np.quantile(reach[finite], _GROUP_QUANTILES)) if finite.any() else np.empty(0)
+        # Group k holds reaches up to edges[k]; the last also those without a finite reach.
+        group_of = np.where(finite, np.searchsorted(edges, reach, side="left"), edges.size)
+        groups = []
+        for k in np.unique(group_of).tolist():
+            rows = np.flatnonzero(group_of == k)
+            own = reach[rows]
+            group_max = float(own[np.isfinite(own)].max(initial=0.0)) if k < edges.size else longest
+            tree = cKDTree(np.column_stack([cells.x_m[rows], cells.y_m[rows]]))
+            groups.append(_ReachGroup(rows, tree, group_max))
+        return cls(cells.x_m, cells.y_m, reach, tuple(groups), longest)
 
     def rows_near(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Sorted rows of the cells within their reach of the box ``lo``–``hi`` in x and in y
         (every cell that can serve a point of the box, and a few more)."""
-        if self.tree is None:
+        if not self.groups:
             return np.empty(0, dtype=np.int64)
         centre = (lo + hi) / 2.0
-        # A cell within its reach of the box in x and in y lies within half the box's
-        # diagonal + √2 × its reach of the box's centre.
-        radius = float(np.hypot(*(hi - lo))) / 2.0 + self.max_reach_m * np.sqrt(2.0) + 1.0
-        found = np.sort(np.asarray(self.tree.query_ball_point(centre, radius), dtype=np.int64))
-        rows: np.ndarray = found[
-            in_reach_of_box(self.x_m[found], self.y_m[found], self.reach_m[found], lo, hi)
-        ]
+        half_diagonal = float(np.hypot(*(hi - lo))) / 2.0
+        found = []
+        for group in self.groups:
+            # A cell within its reach of the box in x and in y lies within half the box's
+            # diagonal + √2 × its reach of the box's centre.
+            radius = half_diagonal + group.max_reach_m * np.sqrt(2.0) + 1.0
+            hits = np.asarray(group.tree.query_ball_point(centre, radius), dtype=np.int64)
+            found.append(group.rows[hits])
+        near = np.sort(np.concatenate(found))
+        rows: np.ndarray = near[in_reach_of_box(self.x_m[near], self.y_m[near], self.reach_m[near], lo, hi)]
         return rows
 
     def cells_near(self, table: CellTable, lo: np.ndarray, hi: np.ndarray) -> CellTable:

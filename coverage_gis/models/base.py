@@ -202,6 +202,9 @@ def best_signal_dbm(pairs: CandidatePairs, n_receivers: int) -> FloatArray:
 #: (measured ~5x faster than one query per reach class at national scale), and keep
 #: the per-batch pair arrays small enough to stay in cache for the caller's function.
 _SOURCES_PER_BATCH = 4096
+#: At most this many (source, receiver) distances make a problem small enough for
+#: :func:`map_pairs_within_reach` to compare every source with every receiver.
+_BRUTE_FORCE_PAIRS = 1 << 15
 
 
 def map_pairs_within_reach(
@@ -246,7 +249,6 @@ def map_pairs_within_reach(
     cell_ok = np.isfinite(cx) & np.isfinite(cy) & np.isfinite(reach) & (reach >= 0)
     if recv_ok.size == 0 or not cell_ok.any():
         return []
-    recv_tree = cKDTree(np.column_stack([rx[recv_ok], ry[recv_ok]]))
 
     # Cells of one site share a location and (within a technology) a reach, so search
     # once per distinct (x, y, reach) "source" and hand its hits to its cells after.
@@ -275,16 +277,28 @@ def map_pairs_within_reach(
         for lo in range(c_lo, hi, _SOURCES_PER_BATCH)
     ]
 
-    def run(batch: tuple[int, int, float]) -> _T:
-        lo, hi, class_reach = batch
+    # A small problem (a point read, a few villages of an edit) is cheaper as one
+    # distance matrix per batch than as two trees and a tree join.
+    brute_force = src_r.size * recv_ok.size <= _BRUTE_FORCE_PAIRS
+    recv_tree = None if brute_force else cKDTree(np.column_stack([rx[recv_ok], ry[recv_ok]]))
+
+    def candidates(lo: int, hi: int, class_reach: float) -> tuple[IntArray, IntArray]:
+        """(source, receiver) candidates of sources ``lo:hi``, ordered by source then receiver."""
+        if recv_tree is None:
+            dx = src_x[lo:hi, None] - rx[recv_ok][None, :]
+            dy = src_y[lo:hi, None] - ry[recv_ok][None, :]
+            i, j = np.nonzero(np.hypot(dx, dy) <= class_reach)
+            return i + lo, recv_ok[j]
         tree = cKDTree(np.column_stack([src_x[lo:hi], src_y[lo:hi]]))
         # A hair of slack so the tree's own rounding never drops an edge receiver;
         # the exact test below decides.
         hits = tree.sparse_distance_matrix(
             recv_tree, class_reach * (1.0 + 1e-9) + 1e-6, output_type="ndarray"
         )
-        src = hits["i"] + lo
-        recv = recv_ok[hits["j"]]
+        return hits["i"] + lo, recv_ok[hits["j"]]
+
+    def run(batch: tuple[int, int, float]) -> _T:
+        src, recv = candidates(*batch)
         dist = np.hypot(rx[recv] - src_x[src], ry[recv] - src_y[src])
         keep = np.flatnonzero(dist <= src_r[src])
         src, recv, dist = src[keep], recv[keep], dist[keep]
@@ -304,10 +318,12 @@ def map_pairs_within_reach(
             np.concatenate(dist_parts),
         )
 
-    n_workers = max(1, (os.cpu_count() or 1) if workers is None else workers)
     # A thread pool costs more than it saves on small inputs (an incremental edit's few
     # villages and nearby cells): run those inline.
-    if n_workers == 1 or len(batches) == 1 or src_r.size < _SOURCES_PER_BATCH:
+    if len(batches) == 1 or src_r.size < _SOURCES_PER_BATCH:
+        return [run(b) for b in batches]
+    n_workers = max(1, (os.cpu_count() or 1) if workers is None else workers)
+    if n_workers == 1:
         return [run(b) for b in batches]
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         return list(pool.map(run, batches))
