@@ -120,6 +120,42 @@ class RadialGrid:
         )
         return loss, ground
 
+    def lookup_window(
+        self, xs_m: FloatArray, ys_m: FloatArray, rows: IntArray, cols: IntArray, reach_m: float
+    ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """:meth:`lookup` at the points of a grid window within ``reach_m`` of the site.
+
+        The grid's points are ``(xs_m[c], ys_m[r])``, flat index ``r * len(xs_m) + c``;
+        the window is rows ``rows`` × columns ``cols``. Returns, for the points within
+        reach (row after row), their flat index, offset from the site (east, north),
+        distance (``hypot``), loss and ground.
+        """
+        from coverage_gis.terrain._radial_lookup import lookup_window
+
+        size = int(rows.size * cols.size)
+        point = np.empty(size, dtype=np.int64)
+        dx, dy, dist, loss, ground = (np.empty(size) for _ in range(5))
+        n = lookup_window(
+            np.ascontiguousarray(xs_m, dtype=np.float64),
+            np.ascontiguousarray(ys_m, dtype=np.float64),
+            np.ascontiguousarray(rows, dtype=np.int64),
+            np.ascontiguousarray(cols, dtype=np.int64),
+            self.x_m,
+            self.y_m,
+            float(reach_m),
+            self.step_m,
+            self.level_of_sample,
+            self.loss_db,
+            self.sample_ground_m,
+            point,
+            dx,
+            dy,
+            dist,
+            loss,
+            ground,
+        )
+        return point[:n], dx[:n], dy[:n], dist[:n], loss[:n], ground[:n]
+
 
 @dataclass(frozen=True)
 class SiteArrays:
