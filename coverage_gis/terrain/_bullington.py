@@ -309,6 +309,14 @@ def _smooth_bullington_db(
 
 
 @jit
+def _skip_q(best_nu: float, d: float, lam: float) -> float:
+    # t² λ / (2d) for the skip threshold t = best_nu less a relative margin (which keeps
+    # rounding in the bound from skipping a tie); t < 0 as best_nu ≤ 0 here.
+    t = best_nu - 1e-9 * (1.0 - best_nu)
+    return t * t * lam / (2.0 * d)
+
+
+@jit
 def _los_numax(
     curved: np.ndarray,
     block_max: np.ndarray,
@@ -332,18 +340,21 @@ def _los_numax(
     # cannot be the maximum, so the answer is the one a full scan gives. ``seed`` (the
     # previous receiver's answer, usually close to this one's) only raises that
     # threshold from the start: its ν is at most the maximum, so the block holding the
-    # maximum (and any tie) is never skipped and the answer is unchanged.
+    # maximum (and any tie) is never skipped and the answer is unchanged. The bound is
+    # compared squared (both sides are negative), without a square root or division
+    # per block: ν_ub = c_ub sqrt(2d / λ) / sqrt(P) < t < 0 is c_ub² > t² λ / (2d) · P.
     best_num = math.inf
     best_den = 1.0
     best_i = -1
     best_nu = NU_MIN
     above = -math.inf
-    scale = math.sqrt(2.0 * d / lam)
+    skip_q = _skip_q(best_nu, d, lam)
     if lo <= seed <= hi:
         x_seed = seed * dx
         c_seed = curved[seed] - hts - s * x_seed
         if c_seed < 0.0:
             best_nu = max(best_nu, c_seed * _fresnel(d, x_seed, lam))
+            skip_q = _skip_q(best_nu, d, lam)
     # From the receiver end back: the highest ν is most often near it, which lets
     # more blocks be skipped; "≤" keeps the first index among equal minima, as a
     # forward scan with "<" does.
@@ -357,9 +368,7 @@ def _los_numax(
         c_ub = block_max[b + 1] - hts - min(s * x0, s * x1)
         if c_ub < 0.0:
             xm = min(max(0.5 * d, x0), x1)
-            nu_ub = c_ub * scale / math.sqrt(xm * (d - xm))
-            # A relative margin keeps rounding in the bound from skipping a tie.
-            if nu_ub < best_nu - 1e-9 * (1.0 - best_nu):
+            if c_ub * c_ub > skip_q * (xm * (d - xm)):
                 continue
         for i in range(i1, i0 - 1, -1):
             xi = i * dx
@@ -373,7 +382,10 @@ def _los_numax(
                 best_num = num
                 best_den = den
                 best_i = i
-                best_nu = max(best_nu, c * _fresnel(d, xi, lam))
+                nu = c * _fresnel(d, xi, lam)
+                if nu > best_nu:
+                    best_nu = nu
+                    skip_q = _skip_q(best_nu, d, lam)
     if best_i < 0:
         return above, seed
     xb = best_i * dx

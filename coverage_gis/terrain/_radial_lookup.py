@@ -107,10 +107,10 @@ def lookup_window(
 ) -> int:
     """:func:`lookup_one` at the grid points ``(xs[c], ys[r])`` of a window within ``reach``.
 
-    The window is ``r`` in ``rows`` × ``c`` in ``cols``. Writes, row after row, each point's flat index ``r * len(xs) + c``, its offset
-    from the site, its distance (``hypot``) and the grid's loss and ground there into
-    the first entries of the outputs (``len(rows) * len(cols)`` long); returns how
-    many points were within reach.
+    The window is ``r`` in ``rows`` × ``c`` in ``cols``. Writes, row after row, each
+    point's flat index ``r * len(xs) + c``, its offset from the site, its distance
+    (``hypot``) and the grid's loss and ground there into the first entries of the
+    outputs (``len(rows) * len(cols)`` long); returns how many points were within reach.
     """
     n = 0
     nx = xs.shape[0]
