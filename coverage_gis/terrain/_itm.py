@@ -613,8 +613,8 @@ def _horizons(
     best_angle: float,
     best_at: float,
     hull: np.ndarray,
+    hull_y: np.ndarray,
     n_hull: int,
-    curved: np.ndarray,
 ) -> tuple[float, float, float, float]:
     # hzns for receiver k from the running transmitter horizon and the hull: the
     # points above the direct ray are the same seen from either end, so the
@@ -629,7 +629,7 @@ def _horizons(
     if best_angle > the0:
         the0 = best_angle
         dl0 = best_at
-        j = _hull_tangent(hull, n_hull, curved, k, zb - qc * dist * dist)
+        j = _hull_tangent(hull, hull_y, n_hull, k, zb - qc * dist * dist)
         sb = dist - j * step
         b = (z[j] - zb) / sb - qc * sb
         if b > the1:
@@ -662,6 +662,7 @@ def radial_itm(
         x = i * step
         curved[i] = z[i] - qc * x * x
     hull = np.empty(n_samples, dtype=np.int64)
+    hull_y = np.empty(n_samples)
     s0 = np.empty(n_samples + 1)
     s1 = np.empty(n_samples + 1)
     _prefix_sums(z, s0, s1)
@@ -686,7 +687,7 @@ def radial_itm(
                 if angle > best_angle:
                     best_angle = angle
                     best_at = sa
-                n_hull = _hull_push(hull, n_hull, curved, i)
+                n_hull = _hull_push(hull, hull_y, n_hull, curved, i)
             if phase == 0:
                 if k < dh_from or not (_dh_scheduled(k) or k == n_samples - 1):
                     continue
@@ -697,7 +698,7 @@ def radial_itm(
             dist = k * step
             zb = z[k] + hg1
             the0, the1, dl0, dl1 = _horizons(
-                z, k, step, za, zb, qc, best_angle, best_at, hull, n_hull, curved
+                z, k, step, za, zb, qc, best_angle, best_at, hull, hull_y, n_hull
             )
             if phase == 0:
                 dh[k] = _dlthx(z, k, step, min(15.0 * hg0, 0.1 * dl0), dist - min(15.0 * hg1, 0.1 * dl1), buf)
