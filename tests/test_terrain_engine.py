@@ -15,6 +15,7 @@ import rasterio
 from coverage_gis.models import load_model_settings
 from coverage_gis.models.base import CellArrays
 from coverage_gis.models.terrain import TerrainModel
+from coverage_gis.terrain.cache import SiteCache, SiteKey
 from coverage_gis.terrain.engine import RadialGrid, radial_layout
 from coverage_gis.terrain.raster import signal_raster, write_signal_geotiff
 from tests.test_models_radius import NAN, make_cells, make_receivers
@@ -238,3 +239,23 @@ def test_lookup_window_equals_lookup() -> None:
     want_loss, want_ground = grid.lookup(dx, dy)
     np.testing.assert_array_equal(got_loss, want_loss)
     np.testing.assert_array_equal(got_ground, want_ground)
+
+
+def test_site_cache_pairs_by_runs() -> None:
+    def key(x: float) -> SiteKey:
+        return SiteKey(x, 0.0, 0.0, 30.0, 1800.0, 1.5, "delta_bullington", (30.0,), "dem")
+
+    cache: SiteCache[RadialGrid] = SiteCache(1 << 20)
+    keys = [key(0.0), key(1.0)]
+    receiver = np.array([5, 9, 2, 7], dtype=np.int64)  # runs [5, 9] and [2, 7]
+    bounds = np.array([0, 2, 4])
+    assert np.isnan(cache.pair_lookup(keys, receiver, bounds)).all()
+    # NaN (not computed) is not remembered.
+    cache.pair_store(keys, receiver, np.array([1.0, np.nan, 3.0, 4.0]), bounds)
+    got = cache.pair_lookup(keys, receiver, bounds)
+    np.testing.assert_array_equal(got, [1.0, np.nan, 3.0, 4.0])
+    # A later store adds receivers and keeps the known ones.
+    cache.pair_store(keys[:1], np.array([5, 9, 11]), np.array([-1.0, 2.0, 6.0]), np.array([0, 3]))
+    got = cache.pair_lookup([key(0.0), key(1.0)], np.array([5, 9, 11, 2]), np.array([0, 3, 4]))
+    np.testing.assert_array_equal(got, [1.0, 2.0, 6.0, 3.0])
+    assert (cache.hits, cache.misses) == (3 + 4, 4 + 1)
