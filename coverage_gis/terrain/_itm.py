@@ -58,6 +58,11 @@ _H0F_B = np.array([24.0, 45.0, 68.0, 80.0, 105.0])
 #: Up to this many samples from the site, Δh is computed at every radial receiver;
 #: beyond, at this many receivers per doubling of distance.
 DH_DENSE = 32
+#: Bins of the histogram that finds Δh's two order statistics (:func:`_two_ranks`).
+_HIST_BINS = 64
+#: Length of Δh's scratch buffer: the interpolated profile (at most 245 points), then the
+#: histogram and two bins' values.
+DH_BUFFER = 256 + _HIST_BINS + 2 * 256
 #: :func:`itm_constants`' tuple.
 ItmConstants = tuple[float, float, complex, float, float, float, float]
 
@@ -213,10 +218,87 @@ def _dlthx(z: np.ndarray, xn: int, step: float, x1: float, x2: float, buf: np.nd
         s[j] -= line
         line += slope
     # qtile(ka-1) is the ka-th largest, qtile(kb-1) the kb-th largest: two order
-    # statistics, selected in place (no sort, no allocation; exact values either way).
-    upper = _select(s, n, n - ka)
-    lower = _select(s, n - ka, n - kb)
+    # statistics (exact values whatever the method).
+    lower, upper = _two_ranks(s, n, n - kb, n - ka, buf[256:])
     return float((upper - lower) / (1.0 - 0.8 * math.exp(-(x2 - x1) / 50e3)))
+
+
+@jit
+def _two_ranks(s: np.ndarray, n: int, low: int, high: int, work: np.ndarray) -> tuple[float, float]:
+    # The values of ranks ``low`` ≤ ``high`` (0 = smallest) of s[:n], by a histogram:
+    # the bin of a value, ⌊(v - min) · bins / (max - min)⌋, never falls as v rises, so
+    # every value in a lower bin is smaller than every value in a higher one and the
+    # value of rank r is the one of rank r - (values below its bin) within its bin.
+    # Three passes over s and a sort of the two bins' few values, where quickselect
+    # would partition s several times (s is left as it is but where it falls back to
+    # quickselect). ``work`` holds the histogram and the two bins' values
+    # (_HIST_BINS + 2 n).
+    mn = s[0]
+    mx = s[0]
+    total = 0.0  # NaN if any value is
+    for i in range(n):
+        v = s[i]
+        total += v
+        if v < mn:
+            mn = v
+        elif v > mx:
+            mx = v
+    if mx == mn and total == total:  # all equal
+        return float(mn), float(mn)
+    scale = _HIST_BINS / (mx - mn)
+    if not (total == total and scale < math.inf):
+        # A NaN or an infinite or vanishing spread: quickselect, as before.
+        hi = _select(s, n, high)
+        return _select(s, high, low), hi
+    counts = work[:_HIST_BINS]
+    counts[:] = 0.0
+    for i in range(n):
+        counts[min(int((s[i] - mn) * scale), _HIST_BINS - 1)] += 1.0
+    b_low, r_low = _bin_of_rank(counts, low)
+    b_high, r_high = _bin_of_rank(counts, high)
+    # The two bins' values, in one pass (the same bin twice when both ranks fall in it).
+    values_low = work[_HIST_BINS : _HIST_BINS + n]
+    values_high = work[_HIST_BINS + n : _HIST_BINS + 2 * n]
+    m_low = 0
+    m_high = 0
+    for i in range(n):
+        v = s[i]
+        bin_v = min(int((v - mn) * scale), _HIST_BINS - 1)
+        if bin_v == b_low:
+            values_low[m_low] = v
+            m_low += 1
+        elif bin_v == b_high:
+            values_high[m_high] = v
+            m_high += 1
+    if b_high == b_low:
+        return _small_select(values_low, m_low, r_low), _small_select(values_low, m_low, r_high)
+    return _small_select(values_low, m_low, r_low), _small_select(values_high, m_high, r_high)
+
+
+@jit
+def _bin_of_rank(counts: np.ndarray, rank: int) -> tuple[int, int]:
+    # The histogram bin holding the value of rank ``rank``, and its rank within the bin.
+    below = 0
+    b = 0
+    while below + counts[b] <= rank:
+        below += int(counts[b])
+        b += 1
+    return b, rank - below
+
+
+@jit
+def _small_select(values: np.ndarray, m: int, rank: int) -> float:
+    # The value of rank ``rank`` of values[:m]: insertion sort for a few, else quickselect.
+    if m > 32:
+        return _select(values, m, rank)
+    for i in range(1, m):
+        v = values[i]
+        j = i - 1
+        while j >= 0 and values[j] > v:
+            values[j + 1] = values[j]
+            j -= 1
+        values[j + 1] = v
+    return float(values[rank])
 
 
 @jit
@@ -579,7 +661,7 @@ def profile_itm_db(
             if q > 0.0:
                 the1 += q / sb
                 dl1 = sb
-    buf = np.empty(250)
+    buf = np.empty(DH_BUFFER)
     dh = _dlthx(z, xn, step, min(15.0 * hg0, 0.1 * dl0), dist - min(15.0 * hg1, 0.1 * dl1), buf)
     s0 = np.empty(xn + 2)
     s1 = np.empty(xn + 2)
@@ -666,7 +748,7 @@ def radial_itm(
     s0 = np.empty(n_samples + 1)
     s1 = np.empty(n_samples + 1)
     _prefix_sums(z, s0, s1)
-    buf = np.empty(250)
+    buf = np.empty(DH_BUFFER)
     dh = np.zeros(n_samples)
     known = np.zeros(n_samples, dtype=np.bool_)
     # Δh is needed at the scheduled receivers around k_from and beyond (the one
