@@ -15,9 +15,10 @@ import rasterio
 from coverage_gis.models import load_model_settings
 from coverage_gis.models.base import CellArrays
 from coverage_gis.models.terrain import TerrainModel
+from coverage_gis.terrain.cache import SiteCache, SiteKey
 from coverage_gis.terrain.engine import RadialGrid, radial_layout
 from coverage_gis.terrain.raster import signal_raster, write_signal_geotiff
-from tests.test_models_radius import make_cells, make_receivers
+from tests.test_models_radius import NAN, make_cells, make_receivers
 from tests.test_models_terrain import METRIC, X0, Y0, write_dem
 
 
@@ -195,3 +196,66 @@ def test_radial_grid_lookup_is_bilinear_between_evaluated_samples() -> None:
     # Beyond the last sample: the last sample of the bearing (radial 0: 40).
     far_loss, _ = grid.lookup(np.array([0.0]), np.array([500.0]))
     assert far_loss[0] == pytest.approx(40.0)
+
+
+def test_grid_evaluation_equals_point_evaluation(hills: Path) -> None:
+    # The grid path (a window per site, compiled lookup) and the point path (k-d tree,
+    # lookup per point) give the same bytes: sectors and an omni cell, two sites, a weak
+    # cell whose reach is shorter than its site's, and columns/rows out of order.
+    model = model_for(hills, workers=1)
+    xy = [(X0, Y0)] * 3 + [(X0 + 1500.0, Y0 - 800.0)] * 2
+    cells = make_cells(xy, environment="rural", azimuth_deg=[10.0, 130.0, 250.0, NAN, 90.0])
+    cells = dataclasses.replace(cells, eirp_dbm=np.array([60.0, 60.0, 60.0, 50.0, 60.0]))
+    rng = np.random.default_rng(4)
+    xs = X0 + rng.permutation(np.arange(-5600.0, 5600.0, 97.0))
+    ys = Y0 + rng.permutation(np.arange(-5600.0, 5600.0, 89.0))
+    plan = model.server_plan(cells)
+    assert plan.reach[3] < plan.site_reach[1]
+    grid_best, grid_cell = model.best_signal_on_grid(xs, ys, cells, plan=plan)
+    gx, gy = np.meshgrid(xs, ys)
+    point_best, point_cell = model.best_signal_at(gx.ravel(), gy.ravel(), cells, plan=plan)
+    assert grid_best.tobytes() == point_best.reshape(grid_best.shape).tobytes()
+    np.testing.assert_array_equal(grid_cell, point_cell.reshape(grid_cell.shape))
+    assert set(np.unique(grid_cell)) >= {-1, 0, 1, 2, 3, 4}
+
+
+def test_lookup_window_equals_lookup() -> None:
+    rng = np.random.default_rng(9)
+    n, level, _ = radial_layout(3000.0, 30.0, 45.0)
+    loss = rng.uniform(0.0, 30.0, (n, level.size)).astype(np.float32)
+    ground = rng.uniform(0.0, 500.0, (n, level.size)).astype(np.float32)
+    grid = RadialGrid(100.0, -50.0, 10.0, 30.0, level, loss, ground)
+    xs = np.linspace(-3100.0, 3100.0, 71) + 100.0
+    ys = np.linspace(-3100.0, 3100.0, 67) - 50.0
+    rows, cols = np.arange(3, 60), np.arange(0, 71, 2)
+    point, dx, dy, dist, got_loss, got_ground = grid.lookup_window(xs, ys, rows, cols, 2900.0)
+    gx, gy = np.meshgrid(xs - 100.0, ys + 50.0)
+    flat = (rows[:, None] * xs.size + cols[None, :]).ravel()
+    inside = flat[np.hypot(gx.ravel()[flat], gy.ravel()[flat]) <= 2900.0]
+    assert point.tolist() == inside.tolist()
+    np.testing.assert_array_equal(dx, gx.ravel()[inside])
+    np.testing.assert_array_equal(dy, gy.ravel()[inside])
+    np.testing.assert_array_equal(dist, np.hypot(dx, dy))
+    want_loss, want_ground = grid.lookup(dx, dy)
+    np.testing.assert_array_equal(got_loss, want_loss)
+    np.testing.assert_array_equal(got_ground, want_ground)
+
+
+def test_site_cache_pairs_by_runs() -> None:
+    def key(x: float) -> SiteKey:
+        return SiteKey(x, 0.0, 0.0, 30.0, 1800.0, 1.5, "delta_bullington", (30.0,), "dem")
+
+    cache: SiteCache[RadialGrid] = SiteCache(1 << 20)
+    keys = [key(0.0), key(1.0)]
+    receiver = np.array([5, 9, 2, 7], dtype=np.int64)  # runs [5, 9] and [2, 7]
+    bounds = np.array([0, 2, 4])
+    assert np.isnan(cache.pair_lookup(keys, receiver, bounds)).all()
+    # NaN (not computed) is not remembered.
+    cache.pair_store(keys, receiver, np.array([1.0, np.nan, 3.0, 4.0]), bounds)
+    got = cache.pair_lookup(keys, receiver, bounds)
+    np.testing.assert_array_equal(got, [1.0, np.nan, 3.0, 4.0])
+    # A later store adds receivers and keeps the known ones.
+    cache.pair_store(keys[:1], np.array([5, 9, 11]), np.array([-1.0, 2.0, 6.0]), np.array([0, 3]))
+    got = cache.pair_lookup([key(0.0), key(1.0)], np.array([5, 9, 11, 2]), np.array([0, 3, 4]))
+    np.testing.assert_array_equal(got, [1.0, 2.0, 6.0, 3.0])
+    assert (cache.hits, cache.misses) == (3 + 4, 4 + 1)

@@ -212,6 +212,10 @@ class LinkBudget:
         ``height_difference_m`` is the antenna's height above the receiver antenna;
         it sets the depression angle of the vertical pattern.
         """
+        omni = self.sectors.omni[cell_index]
+        if omni.all():
+            # An omni antenna's relative gain is 0 dB in every direction (pattern_gain_db).
+            return np.zeros(np.shape(distance_m), dtype=np.float64)
         ant = self.settings.antenna
         elevation = None
         if ant.vertical_pattern:
@@ -219,7 +223,7 @@ class LinkBudget:
         return pattern_gain_db(
             self.sectors.offset_deg(dx_m, dy_m, cell_index),
             self.cells.beamwidth_deg[cell_index],
-            omni=self.sectors.omni[cell_index],
+            omni=omni,
             elevation_deg=elevation,
             tilt_deg=self.tilt_deg[cell_index],
             max_attenuation_db=ant.max_attenuation_db,

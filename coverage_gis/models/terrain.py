@@ -308,35 +308,36 @@ class TerrainModel:
         xs = np.asarray(x_m, dtype=np.float64)
         ys = np.asarray(y_m, dtype=np.float64)
         shape = (ys.size, xs.size)
-        if xs.size == 0 or ys.size == 0 or len(cells) == 0:
-            return np.full(shape, np.nan), np.full(shape, -1, dtype=np.int64)
-        plan = plan or self.server_plan(cells, receiver_height_m=receiver_height_m)
-        gx, gy = np.meshgrid(xs, ys)
-        x, y = gx.ravel(), gy.ravel()
-        x_order = np.argsort(xs)
-        y_order = np.argsort(ys)
-        parts: list[tuple[IntArray, IntArray, FloatArray]] = []
-        for s in range(len(plan.sites)):
-            sx, sy, reach = plan.sites.x_m[s], plan.sites.y_m[s], plan.site_reach[s]
-            cols = x_order[
-                np.searchsorted(xs[x_order], sx - reach) : np.searchsorted(xs[x_order], sx + reach, "right")
-            ]
-            rows = y_order[
-                np.searchsorted(ys[y_order], sy - reach) : np.searchsorted(ys[y_order], sy + reach, "right")
-            ]
-            if cols.size == 0 or rows.size == 0:
-                continue
-            point = (rows[:, None] * xs.size + cols[None, :]).ravel()
-            dist = np.hypot(x[point] - sx, y[point] - sy)
-            inside = dist <= reach
-            parts.append((point[inside], np.full(int(inside.sum()), s, dtype=np.int64), dist[inside]))
-        if not parts:
-            return np.full(shape, np.nan), np.full(shape, -1, dtype=np.int64)
-        point = np.concatenate([p[0] for p in parts])
-        site = np.concatenate([p[1] for p in parts])
-        dist = np.concatenate([p[2] for p in parts])
-        best, best_cell = self._best_server(x, y, point, site, dist, plan)
-        return best.reshape(shape), best_cell.reshape(shape)
+        best = np.full(xs.size * ys.size, -np.inf)
+        best_cell = np.full(best.size, -1, dtype=np.int64)
+        if xs.size and ys.size and len(cells):
+            plan = plan or self.server_plan(cells, receiver_height_m=receiver_height_m)
+            x_order, y_order = np.argsort(xs), np.argsort(ys)
+            x_sorted, y_sorted = xs[x_order], ys[y_order]
+            windows: list[tuple[int, IntArray, IntArray]] = []
+            for s in range(len(plan.sites)):
+                sx, sy, reach = plan.sites.x_m[s], plan.sites.y_m[s], plan.site_reach[s]
+                cols = x_order[
+                    np.searchsorted(x_sorted, sx - reach) : np.searchsorted(x_sorted, sx + reach, "right")
+                ]
+                rows = y_order[
+                    np.searchsorted(y_sorted, sy - reach) : np.searchsorted(y_sorted, sy + reach, "right")
+                ]
+                # The window's point nearest the site is the nearest column's x with the
+                # nearest row's y: no point is within reach when that one is not.
+                if (
+                    cols.size
+                    and rows.size
+                    and np.hypot(np.abs(xs[cols] - sx).min(), np.abs(ys[rows] - sy).min()) <= reach
+                ):
+                    windows.append((s, rows, cols))
+            grids = plan.grids(np.array([w[0] for w in windows], dtype=np.int64))
+            for s, rows, cols in windows:
+                point, dx, dy, dist, loss_t, rx_ground = grids[s].lookup_window(
+                    xs, ys, rows, cols, float(plan.site_reach[s])
+                )
+                self._serve_site(plan, s, point, dx, dy, dist, loss_t, rx_ground, best, best_cell)
+        return np.where(np.isneginf(best), np.nan, best).reshape(shape), best_cell.reshape(shape)
 
     def server_plan(self, cells: CellArrays, *, receiver_height_m: float | None = None) -> ServerPlan:
         """The shared part of best-server evaluations of ``cells`` (see :class:`ServerPlan`)."""
@@ -360,26 +361,43 @@ class TerrainModel:
             order = np.argsort(site, kind="stable")
             # The sites present, in order (a count, not a sort: site holds one entry per pixel).
             grids = plan.grids(np.flatnonzero(np.bincount(site, minlength=len(plan.sites))))
-            cells_of_site = np.split(
-                np.argsort(plan.site_of_cell, kind="stable"),
-                np.cumsum(np.bincount(plan.site_of_cell, minlength=len(plan.sites)))[:-1],
-            )
             for group in np.split(order, np.flatnonzero(np.diff(site[order])) + 1):
                 s = int(site[group[0]])
                 pt, d = point[group], dist[group]
                 dx, dy = x[pt] - plan.sites.x_m[s], y[pt] - plan.sites.y_m[s]
                 loss_t, rx_ground = grids[s].lookup(dx, dy)
-                for c in cells_of_site[s]:
-                    within = np.flatnonzero(d <= plan.reach[c])
-                    level = self._level_at(
-                        plan, int(c), dx[within], dy[within], d[within], loss_t[within], rx_ground[within]
-                    )
-                    target = pt[within]
-                    better = level > best[target]
-                    best[target[better]] = level[better]
-                    best_cell[target[better]] = c
-
+                self._serve_site(plan, s, pt, dx, dy, d, loss_t, rx_ground, best, best_cell)
         return np.where(np.isneginf(best), np.nan, best), best_cell
+
+    def _serve_site(
+        self,
+        plan: ServerPlan,
+        s: int,
+        point: IntArray,
+        dx: FloatArray,
+        dy: FloatArray,
+        dist: FloatArray,
+        terrain_db: FloatArray,
+        rx_ground: FloatArray,
+        best: FloatArray,
+        best_cell: IntArray,
+    ) -> None:
+        # Site s's cells' levels at its points (within its reach); each point keeps the
+        # best so far (sites in increasing order, each site's cells in table order).
+        for c in plan.cells_of_site[s]:
+            c = int(c)
+            if dist.size == 0 or dist.max() <= plan.reach[c]:
+                # Every point is within this cell's reach (a site's longest-reaching cell).
+                target, level = point, self._level_at(plan, c, dx, dy, dist, terrain_db, rx_ground)
+            else:
+                within = np.flatnonzero(dist <= plan.reach[c])
+                target = point[within]
+                level = self._level_at(
+                    plan, c, dx[within], dy[within], dist[within], terrain_db[within], rx_ground[within]
+                )
+            better = level > best[target]
+            best[target[better]] = level[better]
+            best_cell[target[better]] = c
 
     def _level_at(
         self,
@@ -431,6 +449,11 @@ class ServerPlan:
         self.site_reach = np.zeros(len(sites))
         np.maximum.at(self.site_reach, site_of_cell, reach)
         self.receiver_height_m = receiver_height_m
+        #: The cells of each site, in table order.
+        self.cells_of_site = np.split(
+            np.argsort(site_of_cell, kind="stable"),
+            np.cumsum(np.bincount(site_of_cell, minlength=len(sites)))[:-1],
+        )
         self._grids: dict[int, RadialGrid] = {}
         # The blocks of a raster and the tiles of a view share a plan across threads.
         self._lock = threading.Lock()

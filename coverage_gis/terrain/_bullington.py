@@ -174,21 +174,25 @@ def profile_excess(
 
 
 @jit
-def _hull_push(hull: np.ndarray, count: int, y: np.ndarray, i: int) -> int:
-    # Upper hull of (index, y[index]) in increasing index (monotone chain).
+def _hull_push(hull: np.ndarray, hull_y: np.ndarray, count: int, y: np.ndarray, i: int) -> int:
+    # Upper hull of (index, y[index]) in increasing index (monotone chain). The hull
+    # keeps its vertices' heights beside their indices (hull_y): the tests read them
+    # contiguously instead of through the indices.
+    yi = y[i]
     while count >= 2:
         o = hull[count - 2]
-        a = hull[count - 1]
-        if (a - o) * (y[i] - y[o]) - (y[a] - y[o]) * (i - o) >= 0.0:
+        yo = hull_y[count - 2]
+        if (hull[count - 1] - o) * (yi - yo) - (hull_y[count - 1] - yo) * (i - o) >= 0.0:
             count -= 1
         else:
             break
     hull[count] = i
+    hull_y[count] = yi
     return count + 1
 
 
 @jit
-def _rises(hull: np.ndarray, j: int, y: np.ndarray, qa: float, qb: float, tangent: bool) -> bool:
+def _rises(hull: np.ndarray, hull_y: np.ndarray, j: int, qa: float, qb: float, tangent: bool) -> bool:
     # The monotone predicate of the two hull queries at hull position j (true up to the
     # answer, false from it on):
     # tangent — seen from (qa, qb), right of the hull, is vertex j + 1 above vertex j?
@@ -196,13 +200,13 @@ def _rises(hull: np.ndarray, j: int, y: np.ndarray, qa: float, qb: float, tangen
     a = hull[j]
     b = hull[j + 1]
     if tangent:
-        return bool((y[b] - qb) * (qa - a) > (y[a] - qb) * (qa - b))
-    return bool(y[b] - y[a] > qa * (b - a))
+        return bool((hull_y[j + 1] - qb) * (qa - a) > (hull_y[j] - qb) * (qa - b))
+    return bool(hull_y[j + 1] - hull_y[j] > qa * (b - a))
 
 
 @jit
 def _first_false(
-    hull: np.ndarray, count: int, y: np.ndarray, qa: float, qb: float, tangent: bool, guess: int
+    hull: np.ndarray, hull_y: np.ndarray, count: int, qa: float, qb: float, tangent: bool, guess: int
 ) -> int:
     # Hull position of the answer (first j where _rises is false; count - 1 if none),
     # galloping out from ``guess`` — the previous receiver's answer, usually close —
@@ -211,11 +215,11 @@ def _first_false(
     if last <= 0:
         return 0
     j = min(max(guess, 0), last - 1)
-    if _rises(hull, j, y, qa, qb, tangent):
+    if _rises(hull, hull_y, j, qa, qb, tangent):
         lo = j + 1
         hi = lo
         step = 1
-        while hi < last and _rises(hull, hi, y, qa, qb, tangent):
+        while hi < last and _rises(hull, hull_y, hi, qa, qb, tangent):
             lo = hi + 1
             hi = min(hi + step, last)
             step *= 2
@@ -223,13 +227,13 @@ def _first_false(
         hi = j
         lo = j
         step = 1
-        while lo > 0 and not _rises(hull, lo - 1, y, qa, qb, tangent):
+        while lo > 0 and not _rises(hull, hull_y, lo - 1, qa, qb, tangent):
             hi = lo - 1
             lo = max(lo - 1 - step, 0)
             step *= 2
     while lo < hi:
         mid = (lo + hi) // 2
-        if _rises(hull, mid, y, qa, qb, tangent):
+        if _rises(hull, hull_y, mid, qa, qb, tangent):
             lo = mid + 1
         else:
             hi = mid
@@ -237,9 +241,9 @@ def _first_false(
 
 
 @jit
-def _hull_tangent(hull: np.ndarray, count: int, y: np.ndarray, k: int, yk: float) -> int:
+def _hull_tangent(hull: np.ndarray, hull_y: np.ndarray, count: int, k: int, yk: float) -> int:
     # Hull vertex j maximising (y[j] - yk) / (k - j), seen from (k, yk) right of the hull.
-    return int(hull[_first_false(hull, count, y, float(k), yk, True, count // 2)])
+    return int(hull[_first_false(hull, hull_y, count, float(k), yk, True, count // 2)])
 
 
 @jit
@@ -309,6 +313,14 @@ def _smooth_bullington_db(
 
 
 @jit
+def _skip_q(best_nu: float, d: float, lam: float) -> float:
+    # t² λ / (2d) for the skip threshold t = best_nu less a relative margin (which keeps
+    # rounding in the bound from skipping a tie); t < 0 as best_nu ≤ 0 here.
+    t = best_nu - 1e-9 * (1.0 - best_nu)
+    return t * t * lam / (2.0 * d)
+
+
+@jit
 def _los_numax(
     curved: np.ndarray,
     block_max: np.ndarray,
@@ -332,18 +344,21 @@ def _los_numax(
     # cannot be the maximum, so the answer is the one a full scan gives. ``seed`` (the
     # previous receiver's answer, usually close to this one's) only raises that
     # threshold from the start: its ν is at most the maximum, so the block holding the
-    # maximum (and any tie) is never skipped and the answer is unchanged.
+    # maximum (and any tie) is never skipped and the answer is unchanged. The bound is
+    # compared squared (both sides are negative), without a square root or division
+    # per block: ν_ub = c_ub sqrt(2d / λ) / sqrt(P) < t < 0 is c_ub² > t² λ / (2d) · P.
     best_num = math.inf
     best_den = 1.0
     best_i = -1
     best_nu = NU_MIN
     above = -math.inf
-    scale = math.sqrt(2.0 * d / lam)
+    skip_q = _skip_q(best_nu, d, lam)
     if lo <= seed <= hi:
         x_seed = seed * dx
         c_seed = curved[seed] - hts - s * x_seed
         if c_seed < 0.0:
             best_nu = max(best_nu, c_seed * _fresnel(d, x_seed, lam))
+            skip_q = _skip_q(best_nu, d, lam)
     # From the receiver end back: the highest ν is most often near it, which lets
     # more blocks be skipped; "≤" keeps the first index among equal minima, as a
     # forward scan with "<" does.
@@ -357,9 +372,7 @@ def _los_numax(
         c_ub = block_max[b + 1] - hts - min(s * x0, s * x1)
         if c_ub < 0.0:
             xm = min(max(0.5 * d, x0), x1)
-            nu_ub = c_ub * scale / math.sqrt(xm * (d - xm))
-            # A relative margin keeps rounding in the bound from skipping a tie.
-            if nu_ub < best_nu - 1e-9 * (1.0 - best_nu):
+            if c_ub * c_ub > skip_q * (xm * (d - xm)):
                 continue
         for i in range(i1, i0 - 1, -1):
             xi = i * dx
@@ -373,7 +386,10 @@ def _los_numax(
                 best_num = num
                 best_den = den
                 best_i = i
-                best_nu = max(best_nu, c * _fresnel(d, xi, lam))
+                nu = c * _fresnel(d, xi, lam)
+                if nu > best_nu:
+                    best_nu = nu
+                    skip_q = _skip_q(best_nu, d, lam)
     if best_i < 0:
         return above, seed
     xb = best_i * dx
@@ -398,6 +414,8 @@ def radial_excess(
         curved[i] = g[i] - x * x * inv2a
     hull_c = np.empty(n_samples, dtype=np.int64)
     hull_p = np.empty(n_samples, dtype=np.int64)
+    hull_cy = np.empty(n_samples)
+    hull_py = np.empty(n_samples)
     block_max = np.full(n_samples // LOS_BLOCK + 1, -math.inf)
     n_c = 0
     n_p = 0
@@ -421,8 +439,8 @@ def radial_excess(
             xi = i * dx
             u_max = max(u_max, (curved[i] - hts) / xi)
             t_max = max(t_max, (g[i] - hts) / xi)
-            n_c = _hull_push(hull_c, n_c, curved, i)
-            n_p = _hull_push(hull_p, n_p, g, i)
+            n_c = _hull_push(hull_c, hull_cy, n_c, curved, i)
+            n_p = _hull_push(hull_p, hull_py, n_p, g, i)
             block_max[i // LOS_BLOCK] = max(block_max[i // LOS_BLOCK], curved[i])
         if k < k_from:
             continue
@@ -433,7 +451,7 @@ def radial_excess(
         # --- actual profile (curved frame: receiver antenna at r_c, direct ray slope s)
         r_c = hrs - d * d * inv2a
         s = (r_c - hts) / d
-        pos_c = _first_false(hull_c, n_c, curved, float(k), r_c, True, pos_c)
+        pos_c = _first_false(hull_c, hull_cy, n_c, float(k), r_c, True, pos_c)
         jv = hull_c[pos_c]
         v = (curved[jv] - r_c) / (d - jv * dx)
         if u_max < s:
@@ -462,10 +480,10 @@ def radial_excess(
         m = (hrs - hts) / d
         hst = (2.0 * v1 * d - v2) / (d * d)
         hsr = (v2 - v1 * d) / (d * d)
-        pos_o = _first_false(hull_p, n_p, g, m * dx, 0.0, False, pos_o)
+        pos_o = _first_false(hull_p, hull_py, n_p, m * dx, 0.0, False, pos_o)
         jo = hull_p[pos_o]
         hobs = g[jo] - hts - m * jo * dx
-        pos_r = _first_false(hull_p, n_p, g, float(k), hrs, True, pos_r)
+        pos_r = _first_false(hull_p, hull_py, n_p, float(k), hrs, True, pos_r)
         jr = hull_p[pos_r]
         aobr = (g[jr] - hrs) / (d - jr * dx) + m
         hstd, hsrd = _lowered(hst, hsr, hobs, t_max - m, aobr, g[0], g[k])

@@ -58,6 +58,11 @@ _H0F_B = np.array([24.0, 45.0, 68.0, 80.0, 105.0])
 #: Up to this many samples from the site, Δh is computed at every radial receiver;
 #: beyond, at this many receivers per doubling of distance.
 DH_DENSE = 32
+#: Bins of the histogram that finds Δh's two order statistics (:func:`_two_ranks`).
+_HIST_BINS = 64
+#: Length of Δh's scratch buffer: the interpolated profile (at most 245 points), then the
+#: histogram and two bins' values.
+DH_BUFFER = 256 + _HIST_BINS + 2 * 256
 #: :func:`itm_constants`' tuple.
 ItmConstants = tuple[float, float, complex, float, float, float, float]
 
@@ -213,10 +218,87 @@ def _dlthx(z: np.ndarray, xn: int, step: float, x1: float, x2: float, buf: np.nd
         s[j] -= line
         line += slope
     # qtile(ka-1) is the ka-th largest, qtile(kb-1) the kb-th largest: two order
-    # statistics, selected in place (no sort, no allocation; exact values either way).
-    upper = _select(s, n, n - ka)
-    lower = _select(s, n - ka, n - kb)
+    # statistics (exact values whatever the method).
+    lower, upper = _two_ranks(s, n, n - kb, n - ka, buf[256:])
     return float((upper - lower) / (1.0 - 0.8 * math.exp(-(x2 - x1) / 50e3)))
+
+
+@jit
+def _two_ranks(s: np.ndarray, n: int, low: int, high: int, work: np.ndarray) -> tuple[float, float]:
+    # The values of ranks ``low`` ≤ ``high`` (0 = smallest) of s[:n], by a histogram:
+    # the bin of a value, ⌊(v - min) · bins / (max - min)⌋, never falls as v rises, so
+    # every value in a lower bin is smaller than every value in a higher one and the
+    # value of rank r is the one of rank r - (values below its bin) within its bin.
+    # Three passes over s and a sort of the two bins' few values, where quickselect
+    # would partition s several times (s is left as it is but where it falls back to
+    # quickselect). ``work`` holds the histogram and the two bins' values
+    # (_HIST_BINS + 2 n).
+    mn = s[0]
+    mx = s[0]
+    total = 0.0  # NaN if any value is
+    for i in range(n):
+        v = s[i]
+        total += v
+        if v < mn:
+            mn = v
+        elif v > mx:
+            mx = v
+    if mx == mn and total == total:  # all equal
+        return float(mn), float(mn)
+    scale = _HIST_BINS / (mx - mn)
+    if not (total == total and scale < math.inf):
+        # A NaN or an infinite or vanishing spread: quickselect, as before.
+        hi = _select(s, n, high)
+        return _select(s, high, low), hi
+    counts = work[:_HIST_BINS]
+    counts[:] = 0.0
+    for i in range(n):
+        counts[min(int((s[i] - mn) * scale), _HIST_BINS - 1)] += 1.0
+    b_low, r_low = _bin_of_rank(counts, low)
+    b_high, r_high = _bin_of_rank(counts, high)
+    # The two bins' values, in one pass (the same bin twice when both ranks fall in it).
+    values_low = work[_HIST_BINS : _HIST_BINS + n]
+    values_high = work[_HIST_BINS + n : _HIST_BINS + 2 * n]
+    m_low = 0
+    m_high = 0
+    for i in range(n):
+        v = s[i]
+        bin_v = min(int((v - mn) * scale), _HIST_BINS - 1)
+        if bin_v == b_low:
+            values_low[m_low] = v
+            m_low += 1
+        elif bin_v == b_high:
+            values_high[m_high] = v
+            m_high += 1
+    if b_high == b_low:
+        return _small_select(values_low, m_low, r_low), _small_select(values_low, m_low, r_high)
+    return _small_select(values_low, m_low, r_low), _small_select(values_high, m_high, r_high)
+
+
+@jit
+def _bin_of_rank(counts: np.ndarray, rank: int) -> tuple[int, int]:
+    # The histogram bin holding the value of rank ``rank``, and its rank within the bin.
+    below = 0
+    b = 0
+    while below + counts[b] <= rank:
+        below += int(counts[b])
+        b += 1
+    return b, rank - below
+
+
+@jit
+def _small_select(values: np.ndarray, m: int, rank: int) -> float:
+    # The value of rank ``rank`` of values[:m]: insertion sort for a few, else quickselect.
+    if m > 32:
+        return _select(values, m, rank)
+    for i in range(1, m):
+        v = values[i]
+        j = i - 1
+        while j >= 0 and values[j] > v:
+            values[j + 1] = values[j]
+            j -= 1
+        values[j + 1] = v
+    return float(values[rank])
 
 
 @jit
@@ -579,7 +661,7 @@ def profile_itm_db(
             if q > 0.0:
                 the1 += q / sb
                 dl1 = sb
-    buf = np.empty(250)
+    buf = np.empty(DH_BUFFER)
     dh = _dlthx(z, xn, step, min(15.0 * hg0, 0.1 * dl0), dist - min(15.0 * hg1, 0.1 * dl1), buf)
     s0 = np.empty(xn + 2)
     s1 = np.empty(xn + 2)
@@ -613,8 +695,8 @@ def _horizons(
     best_angle: float,
     best_at: float,
     hull: np.ndarray,
+    hull_y: np.ndarray,
     n_hull: int,
-    curved: np.ndarray,
 ) -> tuple[float, float, float, float]:
     # hzns for receiver k from the running transmitter horizon and the hull: the
     # points above the direct ray are the same seen from either end, so the
@@ -629,7 +711,7 @@ def _horizons(
     if best_angle > the0:
         the0 = best_angle
         dl0 = best_at
-        j = _hull_tangent(hull, n_hull, curved, k, zb - qc * dist * dist)
+        j = _hull_tangent(hull, hull_y, n_hull, k, zb - qc * dist * dist)
         sb = dist - j * step
         b = (z[j] - zb) / sb - qc * sb
         if b > the1:
@@ -662,10 +744,11 @@ def radial_itm(
         x = i * step
         curved[i] = z[i] - qc * x * x
     hull = np.empty(n_samples, dtype=np.int64)
+    hull_y = np.empty(n_samples)
     s0 = np.empty(n_samples + 1)
     s1 = np.empty(n_samples + 1)
     _prefix_sums(z, s0, s1)
-    buf = np.empty(250)
+    buf = np.empty(DH_BUFFER)
     dh = np.zeros(n_samples)
     known = np.zeros(n_samples, dtype=np.bool_)
     # Δh is needed at the scheduled receivers around k_from and beyond (the one
@@ -686,7 +769,7 @@ def radial_itm(
                 if angle > best_angle:
                     best_angle = angle
                     best_at = sa
-                n_hull = _hull_push(hull, n_hull, curved, i)
+                n_hull = _hull_push(hull, hull_y, n_hull, curved, i)
             if phase == 0:
                 if k < dh_from or not (_dh_scheduled(k) or k == n_samples - 1):
                     continue
@@ -697,7 +780,7 @@ def radial_itm(
             dist = k * step
             zb = z[k] + hg1
             the0, the1, dl0, dl1 = _horizons(
-                z, k, step, za, zb, qc, best_angle, best_at, hull, n_hull, curved
+                z, k, step, za, zb, qc, best_angle, best_at, hull, hull_y, n_hull
             )
             if phase == 0:
                 dh[k] = _dlthx(z, k, step, min(15.0 * hg0, 0.1 * dl0), dist - min(15.0 * hg1, 0.1 * dl1), buf)

@@ -43,6 +43,33 @@ def _across(
 
 
 @jit
+def lookup_one(
+    dx: float, dy: float, step: float, level: np.ndarray, loss: np.ndarray, ground: np.ndarray
+) -> tuple[float, float]:
+    """Bilinear loss and ground of the grid at one offset (east ``dx``, north ``dy``) from the site."""
+    n_radials, n_samples = loss.shape
+    last = n_samples - 1
+    # sqrt, not hypot: within an ulp here (offsets are at most a few hundred km) and
+    # several times faster, and this runs once per raster pixel.
+    dist = math.sqrt(dx * dx + dy * dy) / step
+    bearing = math.atan2(dx, dy)
+    if bearing < 0.0:
+        bearing += 2.0 * math.pi
+    turn = bearing / (2.0 * math.pi) * n_radials
+    if dist >= last:
+        k0 = last
+        tk = 0.0
+    else:
+        k0 = int(dist)
+        tk = dist - k0
+    l0, g0 = _across(loss, ground, k0, turn, n_radials, 1 << level[k0])
+    if tk == 0.0:
+        return l0, g0
+    l1, g1 = _across(loss, ground, k0 + 1, turn, n_radials, 1 << level[k0 + 1])
+    return l0 + (l1 - l0) * tk, g0 + (g1 - g0) * tk
+
+
+@jit
 def lookup_points(
     dx: np.ndarray,
     dy: np.ndarray,
@@ -53,28 +80,51 @@ def lookup_points(
     out_loss: np.ndarray,
     out_ground: np.ndarray,
 ) -> None:
-    """Bilinear loss and ground of the grid at each offset (east ``dx``, north ``dy``) from the site."""
-    n_radials, n_samples = loss.shape
-    last = n_samples - 1
+    """:func:`lookup_one` at each offset (east ``dx``, north ``dy``) from the site."""
     for p in range(dx.shape[0]):
-        # sqrt, not hypot: within an ulp here (offsets are at most a few hundred km) and
-        # several times faster, and this runs once per raster pixel.
-        dist = math.sqrt(dx[p] * dx[p] + dy[p] * dy[p]) / step
-        bearing = math.atan2(dx[p], dy[p])
-        if bearing < 0.0:
-            bearing += 2.0 * math.pi
-        turn = bearing / (2.0 * math.pi) * n_radials
-        if dist >= last:
-            k0 = last
-            tk = 0.0
-        else:
-            k0 = int(dist)
-            tk = dist - k0
-        l0, g0 = _across(loss, ground, k0, turn, n_radials, 1 << level[k0])
-        if tk == 0.0:
-            out_loss[p] = l0
-            out_ground[p] = g0
-            continue
-        l1, g1 = _across(loss, ground, k0 + 1, turn, n_radials, 1 << level[k0 + 1])
-        out_loss[p] = l0 + (l1 - l0) * tk
-        out_ground[p] = g0 + (g1 - g0) * tk
+        out_loss[p], out_ground[p] = lookup_one(dx[p], dy[p], step, level, loss, ground)
+
+
+@jit
+def lookup_window(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    sx: float,
+    sy: float,
+    reach: float,
+    step: float,
+    level: np.ndarray,
+    loss: np.ndarray,
+    ground: np.ndarray,
+    out_point: np.ndarray,
+    out_dx: np.ndarray,
+    out_dy: np.ndarray,
+    out_dist: np.ndarray,
+    out_loss: np.ndarray,
+    out_ground: np.ndarray,
+) -> int:
+    """:func:`lookup_one` at the grid points ``(xs[c], ys[r])`` of a window within ``reach``.
+
+    The window is ``r`` in ``rows`` × ``c`` in ``cols``. Writes, row after row, each
+    point's flat index ``r * len(xs) + c``, its offset from the site, its distance
+    (``hypot``) and the grid's loss and ground there into the first entries of the
+    outputs (``len(rows) * len(cols)`` long); returns how many points were within reach.
+    """
+    n = 0
+    nx = xs.shape[0]
+    for r in rows:
+        dy = ys[r] - sy
+        for c in cols:
+            dx = xs[c] - sx
+            dist = math.hypot(dx, dy)
+            if not dist <= reach:
+                continue
+            out_point[n] = r * nx + c
+            out_dx[n] = dx
+            out_dy[n] = dy
+            out_dist[n] = dist
+            out_loss[n], out_ground[n] = lookup_one(dx, dy, step, level, loss, ground)
+            n += 1
+    return n

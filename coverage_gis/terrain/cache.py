@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -73,6 +74,11 @@ class _PairStore:
         return found, np.asarray(values, dtype=np.float64)
 
     def add(self, keys: IntArray, loss_db: FloatArray) -> None:
+        """Add sorted, distinct receiver keys (known keys keep their loss)."""
+        if self.keys.size == 0:
+            self.keys = keys.copy()
+            self.loss_db = loss_db.copy()
+            return
         merged_keys = np.concatenate([self.keys, keys])
         merged_loss = np.concatenate([self.loss_db, loss_db])
         distinct, first = np.unique(merged_keys, return_index=True)
@@ -107,31 +113,46 @@ class SiteCache(Generic[V]):
         """Bytes held."""
         return self._bytes
 
-    def pair_lookup(self, key: SiteKey, receiver: IntArray) -> tuple[NDArray[np.bool_], FloatArray]:
-        """Which receivers of ``key`` are known, and their losses (NaN where not)."""
-        with self._lock:
-            store = self._pairs.get(key)
-            if store is None:
-                self.misses += int(receiver.size)
-                return np.zeros(receiver.shape, dtype=bool), np.full(receiver.shape, np.nan)
-            self._pairs.move_to_end(key)
-            found, values = store.lookup(receiver)
-            self.hits += int(found.sum())
-            self.misses += int((~found).sum())
-            return found, values
+    def pair_lookup(self, keys: Sequence[SiteKey], receiver: IntArray, bounds: IntArray) -> FloatArray:
+        """Known losses of runs of receivers (NaN where not known).
 
-    def pair_store(self, key: SiteKey, receiver: IntArray, loss_db: FloatArray) -> None:
-        """Remember the losses of ``key`` toward these receivers."""
+        Run ``i`` is ``receiver[bounds[i] : bounds[i + 1]]``, receivers of site ``keys[i]``.
+        """
+        out = np.full(receiver.shape, np.nan)
+        with self._lock:
+            for i, key in enumerate(keys):
+                store = self._pairs.get(key)
+                if store is not None:
+                    self._pairs.move_to_end(key)
+                    a, b = int(bounds[i]), int(bounds[i + 1])
+                    out[a:b] = store.lookup(receiver[a:b])[1]
+            found = int(np.count_nonzero(~np.isnan(out)))
+            self.hits += found
+            self.misses += int(receiver.size) - found
+        return out
+
+    def pair_store(
+        self, keys: Sequence[SiteKey], receiver: IntArray, loss_db: FloatArray, bounds: IntArray
+    ) -> None:
+        """Remember the losses of runs of receivers (as :meth:`pair_lookup`; NaN entries are skipped).
+
+        Each run's receivers are sorted and distinct (what ``distinct_rows`` gives).
+        """
         if self.max_bytes <= 0 or receiver.size == 0:
             return
         with self._lock:
-            store = self._pairs.get(key)
-            if store is None:
-                store = self._pairs[key] = _PairStore()
-            self._bytes -= store.nbytes
-            store.add(receiver, loss_db)
-            self._bytes += store.nbytes
-            self._pairs.move_to_end(key)
+            for i, key in enumerate(keys):
+                a, b = int(bounds[i]), int(bounds[i + 1])
+                known = ~np.isnan(loss_db[a:b])
+                if not known.any():
+                    continue
+                store = self._pairs.get(key)
+                if store is None:
+                    store = self._pairs[key] = _PairStore()
+                self._bytes -= store.nbytes
+                store.add(receiver[a:b][known], loss_db[a:b][known])
+                self._bytes += store.nbytes
+                self._pairs.move_to_end(key)
             self._evict()
 
     def grid_get(self, key: SiteKey, radius_m: float) -> V | None:

@@ -120,6 +120,42 @@ class RadialGrid:
         )
         return loss, ground
 
+    def lookup_window(
+        self, xs_m: FloatArray, ys_m: FloatArray, rows: IntArray, cols: IntArray, reach_m: float
+    ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """:meth:`lookup` at the points of a grid window within ``reach_m`` of the site.
+
+        The grid's points are ``(xs_m[c], ys_m[r])``, flat index ``r * len(xs_m) + c``;
+        the window is rows ``rows`` × columns ``cols``. Returns, for the points within
+        reach (row after row), their flat index, offset from the site (east, north),
+        distance (``hypot``), loss and ground.
+        """
+        from coverage_gis.terrain._radial_lookup import lookup_window
+
+        size = int(rows.size * cols.size)
+        point = np.empty(size, dtype=np.int64)
+        dx, dy, dist, loss, ground = (np.empty(size) for _ in range(5))
+        n = lookup_window(
+            np.ascontiguousarray(xs_m, dtype=np.float64),
+            np.ascontiguousarray(ys_m, dtype=np.float64),
+            np.ascontiguousarray(rows, dtype=np.int64),
+            np.ascontiguousarray(cols, dtype=np.int64),
+            self.x_m,
+            self.y_m,
+            float(reach_m),
+            self.step_m,
+            self.level_of_sample,
+            self.loss_db,
+            self.sample_ground_m,
+            point,
+            dx,
+            dy,
+            dist,
+            loss,
+            ground,
+        )
+        return point[:n], dx[:n], dy[:n], dist[:n], loss[:n], ground[:n]
+
 
 @dataclass(frozen=True)
 class SiteArrays:
@@ -284,33 +320,25 @@ class TerrainEngine:
         n = int(site_index.shape[0])
         if n == 0:
             return np.empty(0, dtype=np.float64)
-        keys = [self.site_key(sites, int(i), receiver_height_m) for i in range(len(sites))]
         rkeys = receiver_keys(rx_x_m, rx_y_m)
         # One profile per distinct (site, receiver): the sectors and operators of a site
-        # share it.
+        # share it. distinct_rows sorts them by site, then receiver: each site's pairs
+        # are one run of sorted, distinct receiver keys.
         first, distinct_of = distinct_rows(np.column_stack([site_index, rkeys]))
-        loss = np.full(first.size, np.nan)
-        starts = np.flatnonzero(np.append(True, np.diff(site_index[first]) != 0))
-        groups = np.split(np.arange(first.size), starts[1:])
-        for group in groups:
-            found, values = self.cache.pair_lookup(
-                keys[int(site_index[first[group[0]]])], rkeys[first[group]]
-            )
-            loss[group[found]] = values[found]
+        site_of = site_index[first]
+        receiver = rkeys[first]
+        bounds = np.flatnonzero(np.diff(site_of, prepend=-1, append=-1))
+        keys = [self.site_key(sites, int(site_of[b]), receiver_height_m) for b in bounds[:-1]]
+        loss = self.cache.pair_lookup(keys, receiver, bounds)
         todo = np.flatnonzero(np.isnan(loss))
         if todo.size:
             pick = first[todo]
-            loss[todo] = self._compute_pairs(
+            fresh = np.full(first.size, np.nan)
+            fresh[todo] = self._compute_pairs(
                 sites, site_index[pick], rx_x_m[pick], rx_y_m[pick], rx_ground_m[pick], receiver_height_m
             )
-            missing = np.zeros(first.size, dtype=bool)
-            missing[todo] = True
-            for group in groups:
-                new_here = group[missing[group]]
-                if new_here.size:
-                    self.cache.pair_store(
-                        keys[int(site_index[first[new_here[0]]])], rkeys[first[new_here]], loss[new_here]
-                    )
+            self.cache.pair_store(keys, receiver, fresh, bounds)
+            loss[todo] = fresh[todo]
         return np.asarray(loss[distinct_of], dtype=np.float64)
 
     def _compute_pairs(
