@@ -230,8 +230,9 @@ class Workspace:
         return ws
 
     def close(self) -> None:
-        """Release the storage's connections (a no-op for a folder); the object stays usable."""
-        self.home.close()  # a database's home is its storage too
+        """Release the storage's connections; the object stays usable."""
+        self.home.close()
+        self.storage.close()  # a database's home is its storage too: closing twice is harmless
 
     def __enter__(self) -> Workspace:
         return self

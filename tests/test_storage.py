@@ -83,6 +83,36 @@ def test_a_failing_edit_writes_nothing(tiny_ws: Workspace) -> None:
     assert workspace_digest(tiny_ws) == digest
 
 
+def test_gpkg_keeps_idle_connections_and_drops_a_failed_one(tiny_ws: Workspace) -> None:
+    """Reads and edits reuse one connection (closing the last one to a WAL database would
+    checkpoint and delete the WAL each time); a connection whose edit failed is closed, not
+    kept; ``close()`` closes the kept ones and the storage stays usable."""
+    if tiny_ws.backend != "gpkg":
+        pytest.skip("the GeoPackage's own connections")
+    storage = tiny_ws.storage
+    assert isinstance(storage, GeoPackageStorage)
+    pool = storage._pool
+    start = tiny_ws.revision
+    kept = list(pool._idle)
+    assert len(kept) == 1
+    with tiny_ws.edit() as editor:
+        editor.append_revision(RevisionRecord(summary="one", author="t"))
+    assert tiny_ws.revision == start + 1
+    assert pool._idle == kept  # the same connection, given back after the commit
+    assert tiny_ws.gpkg_path.with_name(tiny_ws.gpkg_path.name + "-wal").exists()
+    with pytest.raises(RuntimeError), tiny_ws.edit() as editor:
+        editor.append_revision(RevisionRecord(summary="lost", author="t"))
+        raise RuntimeError("fails inside the transaction")
+    assert pool._idle == []
+    with pytest.raises(sqlite3.ProgrammingError):
+        kept[0].execute("SELECT 1")  # closed
+    assert tiny_ws.revision == start + 1
+    tiny_ws.close()
+    assert pool._idle == []
+    assert Workspace.open(tiny_ws.path).revision == start + 1
+    assert tiny_ws.revision == start + 1  # usable after close
+
+
 def test_editing_before_anything_was_written_is_a_workspace_error(
     new_location: Callable[[str], Any],
 ) -> None:

@@ -293,6 +293,10 @@ class WorkspaceStorage(LayerReader, Protocol):
         """
         ...
 
+    def close(self) -> None:
+        """Release the connections it keeps (it stays usable: a later use opens new ones)."""
+        ...
+
 
 class WorkspaceHome(Protocol):
     """Where a workspace's settings, its files and its writer lock live.

@@ -7,6 +7,14 @@ Owns everything that knows the file is a GeoPackage:
   state, which the next connection recovers by itself; every connection is opened
   read-write for that reason, reads included (a read-only connection cannot roll
   back what a crashed writer left);
+* a storage keeps a few idle connections (``_ConnectionPool``) for its reads and edits:
+  closing the last connection to a WAL database folds the WAL into the file and deletes
+  it, which cost several milliseconds on every read and edit. While a process holds the
+  workspace open, its latest commits may therefore sit in the ``-wal`` file beside the
+  ``.gpkg`` (durable there: SQLite replays it on the next open); ``Workspace.close()``
+  or the process's exit folds them in. To copy a workspace a server holds open, use
+  SQLite's backup (``sqlite3 workspace.gpkg ".backup copy.gpkg"``) or copy the ``-wal``
+  file with it;
 * reads go through SQLite, not GDAL: :meth:`GeoPackageStorage.snapshot` is one read
   transaction, so the layers read in it and its revision number belong to the same
   committed state whatever other processes commit meanwhile. Geometries are decoded
@@ -35,7 +43,8 @@ import os
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -142,15 +151,91 @@ def _copy_database(source: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def _transaction(path: Path, *, wal: bool = True) -> Iterator[sqlite3.Connection]:
+def _opened(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection of its own to ``path``, closed after use."""
+    conn = _connect(path)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+#: Idle connections a :class:`_ConnectionPool` keeps.
+_IDLE_CONNECTIONS = 4
+
+
+class _ConnectionPool:
+    """Idle connections to one database file, reused by this process's reads and edits.
+
+    Closing the last connection to a WAL database checkpoints the WAL and deletes it and
+    its index file, and the next connection creates them again: several milliseconds per
+    read or edit, each time. Connections kept open leave that to SQLite's automatic
+    checkpoints (and to the last close, at exit). A connection serves one user at a
+    time, is given back only outside a transaction and after success, never crosses a
+    fork (the pool belongs to one process id) and never outlives the file it was opened
+    on (its device and inode: a file replaced or deleted by hand gets new connections).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._owner: tuple[int, int, int] | None = None
+
+    @contextlib.contextmanager
+    def connection(self, path: Path) -> Iterator[sqlite3.Connection]:
+        try:
+            st = path.stat()
+        except OSError as exc:
+            raise WorkspaceError(f"{path}: cannot open the GeoPackage ({exc})") from None
+        owner = (os.getpid(), st.st_dev, st.st_ino)
+        with self._lock:
+            stale: list[sqlite3.Connection] = []
+            if owner != self._owner:
+                # Another process (after a fork) must not even close them.
+                if self._owner is not None and self._owner[0] == owner[0]:
+                    stale = self._idle
+                self._idle, self._owner = [], owner
+            conn = self._idle.pop() if self._idle else None
+        for old in stale:
+            old.close()
+        if conn is None:
+            conn = _connect(path)
+        try:
+            yield conn
+        except BaseException:
+            conn.close()
+            raise
+        with self._lock:
+            if not conn.in_transaction and self._owner == owner and len(self._idle) < _IDLE_CONNECTIONS:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Close the idle connections (a later use opens new ones)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            mine = self._owner is not None and self._owner[0] == os.getpid()
+        if mine:
+            for conn in idle:
+                conn.close()
+
+
+@contextlib.contextmanager
+def _transaction(
+    path: Path,
+    *,
+    wal: bool = True,
+    connection: Callable[[Path], contextlib.AbstractContextManager[sqlite3.Connection]] = _opened,
+) -> Iterator[sqlite3.Connection]:
     """An immediate (write-locked) transaction: commit on success, roll back on any error.
 
     ``wal``: switch the file to WAL mode first (the live database; not a temporary copy).
+    ``connection`` gives the connection (default: one of its own).
     """
     if not path.is_file():
         raise WorkspaceError(f"{path} does not exist; import or generate layers first")
-    conn = _connect(path)
-    try:
+    with connection(path) as conn:
         if wal:
             _use_wal(conn)
         try:
@@ -163,8 +248,6 @@ def _transaction(path: Path, *, wal: bool = True) -> Iterator[sqlite3.Connection
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-    finally:
-        conn.close()
 
 
 def _table_exists(conn: sqlite3.Connection, table: str) -> bool:
@@ -415,6 +498,11 @@ class GeoPackageStorage(ReadsInTransactions):
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._pool = _ConnectionPool()
+
+    def close(self) -> None:
+        """Close the idle connections this storage keeps (a later use opens new ones)."""
+        self._pool.close()
 
     @property
     def location(self) -> str:
@@ -430,17 +518,15 @@ class GeoPackageStorage(ReadsInTransactions):
         if not self.path.is_file():
             yield _Reader(None, self.location)
             return
-        conn = _connect(self.path)
         try:
-            conn.execute("BEGIN")
-            try:
-                yield _Reader(conn, self.location)
-            finally:
-                conn.execute("ROLLBACK")
+            with self._pool.connection(self.path) as conn:
+                conn.execute("BEGIN")
+                try:
+                    yield _Reader(conn, self.location)
+                finally:
+                    conn.execute("ROLLBACK")
         except sqlite3.DatabaseError as exc:
             raise WorkspaceError(f"{self.path}: cannot read the GeoPackage ({exc})") from None
-        finally:
-            conn.close()
 
     def revision(self) -> int:
         with self._read() as reader:
@@ -459,7 +545,7 @@ class GeoPackageStorage(ReadsInTransactions):
     # -- writes -------------------------------------------------------------------------
     @contextlib.contextmanager
     def edit(self) -> Iterator[_RowEditor]:
-        with _transaction(self.path) as conn:
+        with _transaction(self.path, connection=self._pool.connection) as conn:
             yield _RowEditor(conn)
 
     def recover(self) -> list[Path]:
