@@ -100,9 +100,14 @@ def test_gpkg_keeps_idle_connections_and_drops_a_failed_one(tiny_ws: Workspace) 
     assert tiny_ws.revision == start + 1
     assert pool._idle == kept  # the same connection, given back after the commit
     assert tiny_ws.gpkg_path.with_name(tiny_ws.gpkg_path.name + "-wal").exists()
-    with pytest.raises(RuntimeError), tiny_ws.edit() as editor:
-        editor.append_revision(RevisionRecord(summary="lost", author="t"))
-        raise RuntimeError("fails inside the transaction")
+
+    def fail_inside() -> None:
+        with tiny_ws.edit() as editor:
+            editor.append_revision(RevisionRecord(summary="lost", author="t"))
+            raise RuntimeError("fails inside the transaction")
+
+    with pytest.raises(RuntimeError):
+        fail_inside()
     assert pool._idle == []
     with pytest.raises(sqlite3.ProgrammingError):
         kept[0].execute("SELECT 1")  # closed
