@@ -349,6 +349,12 @@ class TileStore:
             return None
         return cls(folder, manifest)
 
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The manifest as last read or written (counts and seconds of the seed, revision, dirty tiles)."""
+        with self._lock:
+            return dict(self._manifest)
+
     def _manifest_stamp(self) -> tuple[int, int] | None:
         try:
             stat = (self.folder / _MANIFEST).stat()
@@ -605,6 +611,7 @@ def seed(
         "base_tiles": total,
         "stored_tiles": stored,
         "pyramid_tiles": pyramid,
+        "seconds": round(time.perf_counter() - started, 3),
         "dirty": [],
     }
     _write_atomically(folder / _MANIFEST, json.dumps(manifest).encode())
