@@ -39,6 +39,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import queue
 import shutil
 import threading
 import time
@@ -643,8 +644,18 @@ def _seed_in_processes(
         part.start()
     stored = 0
     try:
-        for n in range(1, len(tiles) + 1):
-            message = done.get()
+        n = 0
+        while n < len(tiles):
+            try:
+                message = done.get(timeout=5.0)
+            except queue.Empty:
+                if any(part.is_alive() for part in parts):
+                    continue
+                try:  # what the last worker sent just before it ended
+                    message = done.get(timeout=1.0)
+                except queue.Empty:
+                    raise WorkspaceError("seeding the coverage tiles failed: a worker process died") from None
+            n += 1
             if isinstance(message, str):
                 raise WorkspaceError(f"seeding the coverage tiles failed: {message}")
             stored += message
