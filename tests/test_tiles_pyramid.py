@@ -221,3 +221,32 @@ def test_an_edit_rebuilds_the_tiles_it_touches(tiny_ws: Workspace, tmp_path: Pat
             z, x, y, mode="signal", revision=result.revision, renderer=lambda: renderer
         )
         assert after[path] == expected, path
+
+
+def test_a_rebuild_overtaken_by_an_edit_is_not_stored(
+    analysis: Analysis, store: TileStore, tmp_path: Path
+) -> None:
+    """Two workers share one store; an edit that lands during a rebuild keeps the tile dirty."""
+    other = TileStore.open(tmp_path / "pyr", store.key)
+    assert other is not None
+    rev = analysis.revision
+    box = (108.99, 13.99, 109.01, 14.01)  # around S1
+    tile = (BASE_ZOOM, *tile_for_lonlat(109.0, 14.0, BASE_ZOOM))
+    assert other.mark_dirty(box, rev + 1) >= 1
+    assert store.usable(rev + 1)  # the first worker reads the second's manifest
+    assert tile in store.dirty
+    renderer = CoverageRenderer(analysis.model, analysis.cells, metric_crs=analysis.metric_crs)
+
+    def edit_meanwhile() -> CoverageRenderer:
+        other.mark_dirty(box, rev + 2)
+        return renderer
+
+    assert store.arrays(tile, rev + 1, edit_meanwhile) == (False, None)
+    assert store.usable(rev + 2)
+    assert tile in store.dirty
+    found, arrays = store.arrays(tile, rev + 2, lambda: renderer)
+    assert found
+    assert arrays is not None
+    assert other.usable(rev + 2)
+    assert tile not in other.dirty
+    assert (BASE_ZOOM - 1, tile[1] >> 1, tile[2] >> 1) in other.dirty  # rebuilt when asked for

@@ -26,7 +26,9 @@ Honesty rules (a stale array is never drawn):
   tiles per request; beyond, the live render answers). Any other revision step
   leaves the store unusable until it is seeded again.
 - Files are replaced atomically; the manifest is written last, so a seed that did
-  not finish is never read.
+  not finish is never read. After the seed, every change of the manifest or a tile is
+  a read-modify-write under a file lock, so API workers sharing a store never clear
+  each other's dirty marks or write an older revision's tile over a newer one.
 
 Storage: ``<cache>/<key>/CURRENT`` names the seed folder; the folder holds
 ``manifest.json`` and ``<z>/<x>/<y>.bin`` (zlib of the level then the operator
@@ -52,8 +54,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyproj
+from filelock import FileLock
 from numpy.typing import NDArray
 
+from coverage_gis._files import atomic_path
 from coverage_gis.errors import WorkspaceError
 from coverage_gis.layers import get_schema
 from coverage_gis.tiles.mercator import ORIGIN_SHIFT_M, Bounds, tile_size_m, tiles_for_bbox
@@ -94,6 +98,7 @@ FORMAT_VERSION = 1
 PALETTE_STEP_DB = 0.25
 _CURRENT = "CURRENT"
 _MANIFEST = "manifest.json"
+_LOCK = ".lock"
 
 TileId = tuple[int, int, int]
 Int16Array = NDArray[np.int16]
@@ -270,9 +275,17 @@ def _tile_path(folder: Path, z: int, x: int, y: int) -> Path:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    with atomic_path(path) as partial:
+        partial.write_bytes(data)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """``(mtime_ns, size)`` of a file, None when it is missing: changes when it is replaced."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def write_tile(folder: Path, tile: TileId, arrays: TileArrays | None) -> bool:
@@ -323,19 +336,22 @@ def children(tile: TileId) -> list[TileId]:
 class TileStore:
     """One seeded pyramid: its manifest (revision, dirty tiles) and its tile files.
 
-    Thread-safe; several processes may share one (the manifest is re-read when another
-    process rewrote it, :meth:`usable`).
+    Thread-safe, and several processes (API workers) may share one: every change of the
+    manifest or of a tile after the seed is a read-modify-write of the manifest under a
+    file lock, and a reader re-reads a manifest another process replaced.
     """
 
     def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
         self.folder = folder
         self.key = str(manifest["key"])
-        self.revision = int(manifest["revision"])
         self.base_zoom = int(manifest["base_zoom"])
-        self.dirty: set[TileId] = {(int(t[0]), int(t[1]), int(t[2])) for t in manifest.get("dirty", [])}
-        self._manifest = manifest
-        self._stamp = self._manifest_stamp()
+        self.revision = -1
+        self.dirty: set[TileId] = set()
+        self._manifest: dict[str, Any] = {}
+        self._adopt(manifest)
+        self._stamp = _stamp(folder / _MANIFEST)
         self._lock = threading.RLock()
+        self._file_lock = FileLock(str(folder / _LOCK))
 
     @classmethod
     def open(cls, root: Path, key: str) -> TileStore | None:
@@ -356,33 +372,34 @@ class TileStore:
         with self._lock:
             return dict(self._manifest)
 
-    def _manifest_stamp(self) -> tuple[int, int] | None:
+    def _adopt(self, manifest: dict[str, Any]) -> None:
+        self._manifest = manifest
+        self.revision = int(manifest["revision"])
+        self.dirty = {(int(t[0]), int(t[1]), int(t[2])) for t in manifest.get("dirty", [])}
+
+    def _sync(self) -> None:
+        """Re-read the manifest if another process replaced it (call under ``_lock``)."""
+        stamp = _stamp(self.folder / _MANIFEST)
+        if stamp == self._stamp:
+            return
         try:
-            stat = (self.folder / _MANIFEST).stat()
-        except OSError:
-            return None
-        return stat.st_mtime_ns, stat.st_size
+            manifest = json.loads((self.folder / _MANIFEST).read_text())
+        except (OSError, ValueError):
+            manifest = {**self._manifest, "revision": -1}
+        self._adopt(manifest)
+        self._stamp = stamp
 
     def _save(self) -> None:
+        """Write the manifest (call under both locks, after :meth:`_sync`)."""
         manifest = {**self._manifest, "revision": self.revision, "dirty": sorted(self.dirty)}
-        self._manifest = manifest
         _write_atomically(self.folder / _MANIFEST, json.dumps(manifest).encode())
-        self._stamp = self._manifest_stamp()
+        self._manifest = manifest
+        self._stamp = _stamp(self.folder / _MANIFEST)
 
     def usable(self, revision: int) -> bool:
-        """Whether the store describes ``revision`` (re-reading a manifest another process moved)."""
+        """Whether the store describes ``revision`` (as its manifest on disk says now)."""
         with self._lock:
-            if self.revision != revision:
-                stamp = self._manifest_stamp()
-                if stamp is not None and stamp != self._stamp:
-                    try:
-                        manifest = json.loads((self.folder / _MANIFEST).read_text())
-                    except (OSError, ValueError):
-                        return False
-                    self._manifest = manifest
-                    self._stamp = stamp
-                    self.revision = int(manifest["revision"])
-                    self.dirty = {(int(t[0]), int(t[1]), int(t[2])) for t in manifest.get("dirty", [])}
+            self._sync()
             return self.revision == revision
 
     def mark_dirty(self, bbox_lonlat: Bounds | None, revision: int | None) -> int:
@@ -391,10 +408,12 @@ class TileStore:
         Only the step to the next revision with a known box keeps the store: anything
         else (unknown box or revision, a revision skipped) makes it describe no revision.
         """
-        with self._lock:
+        with self._lock, self._file_lock:
+            self._sync()
             if bbox_lonlat is None or revision is None or revision != self.revision + 1:
-                if revision is None or revision > self.revision:
+                if self.revision >= 0 and (revision is None or revision > self.revision):
                     self.revision = -1
+                    self._save()
                 return 0
             touched = list(tiles_for_bbox(bbox_lonlat, self.base_zoom))
             for tile in touched:
@@ -414,44 +433,45 @@ class TileStore:
         base tiles; ``found`` is False when the store cannot answer (another revision,
         too much to rebuild).
         """
-        if not self.usable(revision):
-            return False, None
-        if tile not in self.dirty:
-            return True, read_tile(self.folder, tile)
-        z, x, y = tile
-        shift = self.base_zoom - z
         with self._lock:
+            self._sync()
+            if self.revision != revision:
+                return False, None
+            if tile not in self.dirty:
+                return True, read_tile(self.folder, tile)
+            z, x, y = tile
+            shift = self.base_zoom - z
             dirty_base = [
                 t for t in self.dirty if t[0] == self.base_zoom and (t[1] >> shift, t[2] >> shift) == (x, y)
             ]
         if len(dirty_base) > MAX_LAZY_BASE_TILES:
             return False, None
         made = self._rebuild(tile, revision, renderer)
-        with self._lock:
-            if self.revision != revision:
-                return False, None
-            self._save()
-        return True, made
+        return (True, made) if self.usable(revision) else (False, None)
 
     def _rebuild(
         self, tile: TileId, revision: int, renderer: Callable[[], CoverageRenderer]
     ) -> TileArrays | None:
         """A dirty tile's arrays from the model (base) or its children, stored if no edit came since."""
-        if tile not in self.dirty:
-            return read_tile(self.folder, tile)
+        with self._lock:
+            if tile not in self.dirty:
+                return read_tile(self.folder, tile)
         made: TileArrays | None
         if tile[0] == self.base_zoom:
             found = renderer()
             made = quantise(found.grid(*tile, best_server=True), found.operator_names)
         else:
             made = reduce_children([self._rebuild(child, revision, renderer) for child in children(tile)])
-        # Written and marked clean under the lock, and only while the store still
+        # Written and marked clean under both locks, and only while the manifest still
         # describes the revision the arrays were made from: an edit that came in
-        # meanwhile keeps the tile dirty, and an older rebuild never overwrites a newer one.
-        with self._lock:
-            if self.revision == revision:
+        # meanwhile (in any process) keeps the tile dirty, and an older rebuild never
+        # overwrites a newer one.
+        with self._lock, self._file_lock:
+            self._sync()
+            if self.revision == revision and tile in self.dirty:
                 write_tile(self.folder, tile, made)
                 self.dirty.discard(tile)
+                self._save()
         return made if made is not None and made.served.any() else None
 
     def render_png(
@@ -481,11 +501,7 @@ class StoreFinder:
 
     def current(self, root: Path, key: str) -> TileStore | None:
         """The store of ``key`` under ``root``, None when it was never seeded."""
-        try:
-            stat = (root / key / _CURRENT).stat()
-            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            stamp = None
+        stamp = _stamp(root / key / _CURRENT)
         with self._lock:
             known = self._stores.get((root, key))
             if known is not None and known[0] == stamp:
