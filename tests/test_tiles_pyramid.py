@@ -26,11 +26,12 @@ from coverage_gis.tiles.pyramid import (
     SERVED_NO_LEVEL,
     TileArrays,
     TileStore,
-    enlarge,
+    draw_png,
     pyramid_key,
     read_tile,
     reduce_children,
     seed,
+    window,
 )
 from coverage_gis.workspace import Workspace
 from coverage_gis_api.app import create_app
@@ -133,12 +134,16 @@ def test_reduce_rule_by_hand() -> None:
 
 
 def test_finer_zooms_enlarge_their_base_tile() -> None:
-    level = np.arange(16, dtype=np.int16).reshape(4, 4)
+    level = np.arange(-700, -684, dtype=np.int16).reshape(4, 4)
     base = TileArrays(level, np.zeros((4, 4), dtype=np.uint8))
-    # One zoom finer, column odd, row even: the north-east quarter, each pixel 2 × 2.
-    part = enlarge(base, 1, 5, 2)
-    assert part.level.tolist() == [[2, 2, 3, 3], [2, 2, 3, 3], [6, 6, 7, 7], [6, 6, 7, 7]]
-    assert enlarge(base, 0, 5, 2) is base
+    # One zoom finer, column odd, row even: the north-east quarter …
+    part = window(base, 1, 5, 2)
+    assert part.level.tolist() == [[-698, -697], [-694, -693]]
+    assert window(base, 0, 5, 2) is base
+    # … drawn with each stored pixel as 2 × 2 screen pixels.
+    small, large = rgba(draw_png(part, "signal")), rgba(draw_png(part, "signal", factor=2))
+    assert large.shape == (4, 4, 4)
+    assert np.array_equal(large, np.repeat(np.repeat(small, 2, axis=0), 2, axis=1))
 
 
 def test_store_refuses_another_revision_model_or_format(

@@ -8,7 +8,7 @@ re-implemented here); and, for every coarser zoom down to 0, the same arrays red
 2 × 2 → 1 (best level: the maximum, served: any, operator: that of the maximum).
 
 A tile ``z/x/y`` of the ``all`` technologies, every operator, is then drawn from one
-stored tile: itself when ``z ≤ BASE_ZOOM``, its base-zoom ancestor cropped and
+stored tile: itself when ``z ≤ BASE_ZOOM``, a window of its base-zoom ancestor
 enlarged (nearest pixel) up to :data:`BASE_ZOOM` + :data:`UPSAMPLE_ZOOMS`. Finer
 zooms, single technologies and single operators keep the live render
 (:mod:`coverage_gis.tiles.raster`).
@@ -31,7 +31,7 @@ Honesty rules (a stale array is never drawn):
   each other's dirty marks or write an older revision's tile over a newer one.
 
 Storage: ``<cache>/<key>/CURRENT`` names the seed folder; the folder holds
-``manifest.json`` and ``<z>/<x>/<y>.bin`` (zlib of the level then the operator
+``manifest.json`` and ``<z>/<x>/<y>.bin`` (zstd of the level then the operator
 bytes). Tiles with no served pixel have no file.
 """
 
@@ -45,7 +45,6 @@ import queue
 import shutil
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -53,6 +52,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
 import pyproj
 from filelock import FileLock
 from numpy.typing import NDArray
@@ -92,7 +92,9 @@ SERVED_NO_LEVEL = -32767
 #: Stored operator of a pixel without a best server.
 NO_OPERATOR = 255
 #: Bump when the stored bytes or their meaning change: older stores are then ignored.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: zstd level of the stored tiles (compressing is a few ms against the model's 0.2–9 s).
+ZSTD_LEVEL = 9
 #: The signal palette's step: levels are drawn in 0.25 dB steps (at most ~2 RGB units
 #: from the exact ramp colour), so a tile is a one-byte-per-pixel palette PNG.
 PALETTE_STEP_DB = 0.25
@@ -173,29 +175,26 @@ def reduce_children(children: Sequence[TileArrays | None]) -> TileArrays | None:
     )
 
 
-def enlarge(arrays: TileArrays, dz: int, x: int, y: int) -> TileArrays:
-    """The part of a stored tile under its descendant ``dz`` zooms finer, nearest-pixel enlarged.
+def window(arrays: TileArrays, dz: int, x: int, y: int) -> TileArrays:
+    """The part of a stored tile that its descendant ``dz`` zooms finer covers.
 
-    ``x``, ``y`` are the descendant's column and row at its own zoom.
+    ``x``, ``y`` are the descendant's column and row at its own zoom; the window is
+    ``size >> dz`` pixels across (drawn enlarged by ``1 << dz``, :func:`draw_png`).
     """
     if dz == 0:
         return arrays
-    size = arrays.level.shape[0]
-    span = size >> dz
+    span = arrays.level.shape[0] >> dz
     r0, c0 = (y % (1 << dz)) * span, (x % (1 << dz)) * span
-    factor = 1 << dz
-
-    def crop(a: NDArray[Any]) -> NDArray[Any]:
-        window = a[r0 : r0 + span, c0 : c0 + span]
-        return np.repeat(np.repeat(window, factor, axis=0), factor, axis=1)
-
-    return TileArrays(crop(arrays.level), crop(arrays.operator))
+    return TileArrays(
+        arrays.level[r0 : r0 + span, c0 : c0 + span], arrays.operator[r0 : r0 + span, c0 : c0 + span]
+    )
 
 
 @cache
-def _signal_palette() -> tuple[UInt8Array, NDArray[np.intp]]:
-    """Palette (index 0 transparent, then the ramp every :data:`PALETTE_STEP_DB`) and
-    the lookup from a stored level (0.1 dB, clipped to the ramp) to its palette index."""
+def _signal_palette() -> tuple[UInt8Array, UInt8Array]:
+    """Palette (index 0 transparent, then the ramp every :data:`PALETTE_STEP_DB`) and the
+    palette index of every stored level, indexed by the level's bits as uint16 (one gather
+    per tile: not served → 0, no level estimate or below the ramp → its weakest colour)."""
     low, high = RAMP_STOPS[0][0], RAMP_STOPS[-1][0]
     steps = round((high - low) / PALETTE_STEP_DB) + 1
     levels = np.asarray(low + PALETTE_STEP_DB * np.arange(steps), dtype=np.float64)
@@ -203,28 +202,47 @@ def _signal_palette() -> tuple[UInt8Array, NDArray[np.intp]]:
     palette = np.zeros((steps + 1, 4), dtype=np.uint8)
     palette[1:, :3] = rgb
     palette[1:, 3] = ALPHA
-    tenths = np.arange(int(low * 10), int(high * 10) + 1)
-    lookup = 1 + np.rint((tenths / 10.0 - low) / PALETTE_STEP_DB).astype(np.intp)
+    stored = np.arange(-32768, 32768, dtype=np.int64)
+    tenths = np.clip(stored, round(low * 10), round(high * 10))
+    index = 1 + np.rint((tenths / 10.0 - low) / PALETTE_STEP_DB)
+    lookup = np.zeros(65536, dtype=np.uint8)
+    lookup[stored.astype(np.int16).view(np.uint16)] = np.where(stored == NOT_SERVED, 0, index).astype(
+        np.uint8
+    )
     return palette, lookup
 
 
-def draw_png(arrays: TileArrays | None, mode: str) -> bytes:
-    """The coverage PNG of stored arrays: by level (``signal``) or best server (``operator``)."""
-    if arrays is None or not arrays.served.any():
+@cache
+def _operator_palette() -> tuple[UInt8Array, UInt8Array]:
+    """Palette (0 transparent, then each stored operator and ``other``) and its index per stored operator."""
+    names = store_operators()
+    palette = np.zeros((len(names) + 2, 4), dtype=np.uint8)
+    palette[1:, :3] = operator_rgb_table([*names, "other"])
+    palette[1:, 3] = ALPHA
+    lookup = np.zeros(256, dtype=np.uint8)
+    lookup[: len(names) + 1] = np.arange(1, len(names) + 2)
+    lookup[NO_OPERATOR] = 0
+    return palette, lookup
+
+
+def draw_png(arrays: TileArrays | None, mode: str, *, factor: int = 1) -> bytes:
+    """The coverage PNG of stored arrays, each pixel drawn ``factor`` × ``factor``.
+
+    ``signal``: by level; ``operator``: by the best server's operator (a served pixel
+    without one stays transparent, as in the live render).
+    """
+    if arrays is None:
         return transparent_png()
-    served = arrays.served
     if mode == "signal":
         palette, lookup = _signal_palette()
-        low = int(RAMP_STOPS[0][0] * 10)
-        clipped = np.clip(arrays.level, low, int(RAMP_STOPS[-1][0] * 10)).astype(np.intp) - low
-        index = np.where(served, lookup[clipped], 0).astype(np.uint8)
+        index = lookup[np.ascontiguousarray(arrays.level).view(np.uint16)]
     else:
-        names = store_operators()
-        palette = np.zeros((len(names) + 2, 4), dtype=np.uint8)
-        palette[1:, :3] = operator_rgb_table([*names, "other"])
-        palette[1:, 3] = ALPHA
-        has_op = served & (arrays.operator != NO_OPERATOR)
-        index = np.where(has_op, arrays.operator.astype(np.intp) + 1, 0).astype(np.uint8)
+        palette, lookup = _operator_palette()
+        index = lookup[arrays.operator]
+    if not index.any():
+        return transparent_png()
+    if factor > 1:
+        index = np.repeat(np.repeat(index, factor, axis=0), factor, axis=1)
     return encode_indexed_png(index, palette)
 
 
@@ -269,6 +287,13 @@ def default_root(ws: Workspace) -> Path:
     return cache_root() / "coverage-tiles" / digest
 
 
+@cache
+def _codec() -> pa.Codec:
+    # zstd: a tile (196 kB raw) decompresses in ~0.2 ms, three times faster than zlib,
+    # and packs a little smaller at level 9 (measured on the national demo).
+    return pa.Codec("zstd", compression_level=ZSTD_LEVEL)
+
+
 def _tile_path(folder: Path, z: int, x: int, y: int) -> Path:
     return folder / str(z) / str(x) / f"{y}.bin"
 
@@ -295,17 +320,18 @@ def write_tile(folder: Path, tile: TileId, arrays: TileArrays | None) -> bool:
         path.unlink(missing_ok=True)
         return False
     payload = np.ascontiguousarray(arrays.level).tobytes() + np.ascontiguousarray(arrays.operator).tobytes()
-    _write_atomically(path, zlib.compress(payload, 6))
+    _write_atomically(path, _codec().compress(payload, asbytes=True))
     return True
 
 
 def read_tile(folder: Path, tile: TileId, size: int = TILE_SIZE) -> TileArrays | None:
     """A stored tile's arrays; None when it has no file (nothing served)."""
     try:
-        data = zlib.decompress(_tile_path(folder, *tile).read_bytes())
+        packed = _tile_path(folder, *tile).read_bytes()
     except FileNotFoundError:
         return None
     pixels = size * size
+    data = _codec().decompress(packed, decompressed_size=3 * pixels, asbytes=True)
     level = np.frombuffer(data, dtype=np.int16, count=pixels).reshape(size, size)
     operator = np.frombuffer(data, dtype=np.uint8, offset=2 * pixels, count=pixels).reshape(size, size)
     return TileArrays(level, operator)
@@ -485,7 +511,7 @@ class TileStore:
         found, arrays = self.arrays(source, revision, renderer)
         if not found:
             return None
-        return draw_png(None if arrays is None else enlarge(arrays, dz, x, y), mode)
+        return draw_png(None if arrays is None else window(arrays, dz, x, y), mode, factor=1 << dz)
 
 
 class StoreFinder:
