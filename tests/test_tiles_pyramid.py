@@ -155,7 +155,7 @@ def test_store_refuses_another_revision_model_or_format(
     def renderer() -> CoverageRenderer:
         raise AssertionError("a clean store needs no model run")
 
-    assert store.render_png(BASE_ZOOM, x, y, mode="signal", revision=analysis.revision, renderer=renderer)
+    assert store.render_png(BASE_ZOOM, x, y, mode="signal", revision=analysis.revision, renderer=None)
     assert (
         store.render_png(BASE_ZOOM, x, y, mode="signal", revision=analysis.revision + 1, renderer=renderer)
         is None
@@ -184,6 +184,7 @@ def test_unseeded_workspace_renders_live(analysis: Analysis) -> None:
     service = TileService()
     state = service.state(analysis, analysis.revision)
     assert service.pyramid(state) is None
+    assert service.drawn_coverage_tile(analysis, analysis.revision, "all", BASE_ZOOM, 0, 0) is None
     x, y = tile_for_lonlat(109.0, 14.0, BASE_ZOOM)
     tile = service.coverage_tile(analysis, analysis.revision, "all", BASE_ZOOM, x, y)
     assert colour_type(tile.data) == 6
@@ -246,6 +247,7 @@ def test_a_rebuild_overtaken_by_an_edit_is_not_stored(
         other.mark_dirty(box, rev + 2)
         return renderer
 
+    assert store.arrays(tile, rev + 1, None) == (False, None)  # dirty: drawn only with a model
     assert store.arrays(tile, rev + 1, edit_meanwhile) == (False, None)
     assert store.usable(rev + 2)
     assert tile in store.dirty

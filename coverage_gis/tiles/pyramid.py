@@ -450,14 +450,14 @@ class TileStore:
             return len(touched)
 
     def arrays(
-        self, tile: TileId, revision: int, renderer: Callable[[], CoverageRenderer]
+        self, tile: TileId, revision: int, renderer: Callable[[], CoverageRenderer] | None
     ) -> tuple[bool, TileArrays | None]:
         """``(found, arrays)`` of a stored tile for a request served from ``revision``.
 
         A dirty tile is rebuilt first (base tiles from ``renderer().grid``, coarser ones
         from their children), unless that takes more than :data:`MAX_LAZY_BASE_TILES`
-        base tiles; ``found`` is False when the store cannot answer (another revision,
-        too much to rebuild).
+        base tiles or ``renderer`` is None (no model run wanted); ``found`` is False when
+        the store cannot answer (another revision, a rebuild not made).
         """
         with self._lock:
             self._sync()
@@ -470,7 +470,7 @@ class TileStore:
             dirty_base = [
                 t for t in self.dirty if t[0] == self.base_zoom and (t[1] >> shift, t[2] >> shift) == (x, y)
             ]
-        if len(dirty_base) > MAX_LAZY_BASE_TILES:
+        if renderer is None or len(dirty_base) > MAX_LAZY_BASE_TILES:
             return False, None
         made = self._rebuild(tile, revision, renderer)
         return (True, made) if self.usable(revision) else (False, None)
@@ -501,9 +501,19 @@ class TileStore:
         return made if made is not None and made.served.any() else None
 
     def render_png(
-        self, z: int, x: int, y: int, *, mode: str, revision: int, renderer: Callable[[], CoverageRenderer]
+        self,
+        z: int,
+        x: int,
+        y: int,
+        *,
+        mode: str,
+        revision: int,
+        renderer: Callable[[], CoverageRenderer] | None,
     ) -> bytes | None:
-        """The coverage PNG of tile ``z/x/y`` from the stored arrays; None when the store cannot draw it."""
+        """The coverage PNG of tile ``z/x/y`` from the stored arrays; None when the store cannot draw it.
+
+        ``renderer`` gives the model for rebuilding dirty tiles (None: a dirty tile is not drawn).
+        """
         dz = max(0, z - self.base_zoom)
         if dz > UPSAMPLE_ZOOMS:
             return None

@@ -158,6 +158,9 @@ def transparent_png(size: int = TILE_SIZE) -> bytes:
 
 
 _local = threading.local()
+# Pillow registers its image formats on the first save (~12 ms of imports): done here, at
+# import, so that the first tile a server draws does not pay for it.
+Image.preinit()
 
 
 def _mercator_to_metric(metric_crs: str) -> pyproj.Transformer:
