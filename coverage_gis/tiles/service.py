@@ -358,7 +358,7 @@ class TileService:
 
         def render() -> bytes:
             state = self.state(analysis, revision)
-            store = self.pyramid(state) if tech == "all" and operator is None else None
+            store = self.pyramid(state, tech, operator)
             if store is not None:
                 drawn = store.render_png(z, x, y, mode=mode, revision=revision, renderer=state.renderer)
                 if drawn is not None:
@@ -393,9 +393,7 @@ class TileService:
             Bad tile, technology, operator or mode.
         """
         key = self.coverage_key(tech, z, x, y, operator=operator, mode=mode)
-        if tech != "all" or operator is not None:
-            return None
-        store = self.pyramid(self.state(analysis, revision))
+        store = self.pyramid(self.state(analysis, revision), tech, operator)
         if store is None:
             return None
         generation = self.cache.generation()
@@ -406,8 +404,15 @@ class TileService:
             key, tile_bounds_lonlat(z, x, y), data, revision=revision, generation=generation, compress=False
         )
 
-    def pyramid(self, state: _RevisionState) -> TileStore | None:
-        """The seeded coverage tile pyramid of a revision's model, if any (maybe of another revision)."""
+    def pyramid(
+        self, state: _RevisionState, tech: str = "all", operator: str | None = None
+    ) -> TileStore | None:
+        """The seeded coverage tile pyramid of a revision's model (maybe of another revision), if any.
+
+        It holds the tiles of all technologies and every operator: None for the others.
+        """
+        if tech != "all" or operator is not None:
+            return None
         return self.pyramids.current(*state.pyramid_location())
 
     def hillshade_tile(
