@@ -86,6 +86,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "computed {villages} villages with the {model} model in {seconds} s: {mobile} with mobile "
         "broadband, {ftth} with FTTH",
     ),
+    "tiles_seeded": (
+        "đã tính sẵn {base} ô nền z{zoom} ({stored} có vùng phủ) và {pyramid} ô các mức thu nhỏ "
+        "(phiên bản {revision}) trong {seconds} giây: {folder}",
+        "seeded {base} base tiles at z{zoom} ({stored} with coverage) and {pyramid} coarser tiles "
+        "(revision {revision}) in {seconds} s: {folder}",
+    ),
     "coverage_current": (
         "vùng phủ đã cập nhật (phiên bản {revision}, mô hình {model}): không cần tính lại",
         "coverage is current (revision {revision}, {model} model): nothing to compute",

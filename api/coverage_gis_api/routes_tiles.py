@@ -171,8 +171,13 @@ def create_router(
     ) -> Response:
         """Best signal of the on-air cells of ``tech`` on the tile's 256 × 256 pixels."""
         analysis, revision = await snapshot.get()
-        # Hits are answered on the event loop; a miss renders in a worker thread.
+        # Hits, and misses drawn from the seeded tile pyramid (1–2 ms), are answered on
+        # the event loop; a miss that needs the model renders in a worker thread.
         tile = service.lookup(service.coverage_key(tech, z, x, y, operator=operator, mode=mode), revision)
+        if tile is None:
+            tile = service.drawn_coverage_tile(
+                analysis, revision, tech, z, x, y, operator=operator, mode=mode
+            )
         if tile is None:
             tile = await run_in_threadpool(
                 lambda: service.coverage_tile(

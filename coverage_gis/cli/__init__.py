@@ -58,6 +58,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "sites_cmds": ("sites", "history", "diff"),
     "measurement_cmds": ("speed", "challenges", "calibrate"),
     "map_cmds": ("map",),
+    "tiles_cmds": ("tiles",),
     "serve_cmds": ("serve", "keys"),
     "db_cmds": ("db",),
     "plan_cmds": ("plan",),

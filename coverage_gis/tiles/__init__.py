@@ -7,6 +7,8 @@ translates HTTP to these calls.
 - :mod:`~coverage_gis.tiles.vector`: per-layer :class:`TileSource` (STRtree of
   EPSG:3857 geometries) and MVT encoding; TileJSON.
 - :mod:`~coverage_gis.tiles.raster`: the coverage model evaluated on a tile's pixels.
+- :mod:`~coverage_gis.tiles.pyramid`: the coverage field precomputed per tile (seeded once,
+  kept on disk), which cold coverage tiles are drawn from.
 - :mod:`~coverage_gis.tiles.cache`: LRU tile cache with bounding-box invalidation.
 - :mod:`~coverage_gis.tiles.service`: the above wired to a changing workspace.
 """
