@@ -396,6 +396,27 @@ def test_cors_when_configured(tmp_path: Path) -> None:
         assert "ETag" in response.headers["access-control-expose-headers"]
 
 
+def test_the_lifespan_builds_the_routing_before_the_first_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first clients of a fresh server must not wait for the middleware stack and the
+    routers' tables to be built (the lifespan answers one unmatched request in process)."""
+    import fastapi.routing
+
+    built: list[str] = []
+    build = fastapi.routing._IncludedRouter.effective_candidates
+
+    def recording(self: Any) -> Any:
+        built.append(self.original_router.routes[0].path)
+        return build(self)
+
+    monkeypatch.setattr(fastapi.routing._IncludedRouter, "effective_candidates", recording)
+    ws = make_workspace(tmp_path / "ws")
+    with make_client(ws):
+        # Every included router (read, sites, plans, measurements, tiles, web, OGC).
+        assert len(set(built)) >= 7, built
+
+
 def test_point_outside_the_workspace_says_so(client: TestClient) -> None:
     """Hà Nội is not in this workspace: the answer is "outside", not "no coverage"."""
     response = client.get("/v1/coverage/point", params={"lon": 105.8, "lat": 21.0})
