@@ -313,7 +313,9 @@ def create_router(ctx: AppContext) -> APIRouter:
                 sep=sep,
             )
 
-        if format != "json":  # files: slower to write, always off the loop
+        if format != "json" or operator is not None:
+            # Files are slower to write, and the operator filter splits every village's
+            # operator list: both always off the loop.
             return await run_in_threadpool(respond)
         return await view.answer(("villages", "village_rows", *admin.needs()), respond)
 
