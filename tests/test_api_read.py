@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyogrio
 import pytest
@@ -25,7 +26,7 @@ from openpyxl import load_workbook
 from coverage_gis.workspace import Workspace
 from coverage_gis_api.app import create_app
 from coverage_gis_api.context import VILLAGE_COLUMNS
-from coverage_gis_api.export import records
+from coverage_gis_api.export import RowTable, records
 from coverage_gis_api.settings import Settings
 
 from .conftest import BACKENDS, api_workspace, at, make_workspace
@@ -159,6 +160,16 @@ def test_pages_hold_the_tables_values(client: TestClient) -> None:
     for row in expected:
         assert client.get(f"/v1/villages/{row['village_id']}").json() == row
     assert any(value is None for row in expected for value in row.values())  # nulls are covered
+    # Small tables keep each row's JSON once encoded; a large one encodes each page.
+    rows = np.array([2, 0, 2, 1])
+    memo = RowTable(view.villages())
+    limit, RowTable.MEMO_ROWS = RowTable.MEMO_ROWS, 0
+    try:
+        plain = RowTable(view.villages())
+    finally:
+        RowTable.MEMO_ROWS = limit
+    first, again = memo.json(rows), memo.json(rows)
+    assert first == again == plain.json(rows) == orjson.dumps([expected[r] for r in rows])
     for level in ("province", "commune"):
         kpis = json.loads(orjson.dumps(records(view.kpis(level))))
         assert client.get("/v1/kpis", params={"level": level}).json()["items"] == kpis

@@ -76,9 +76,14 @@ class RowTable:
     revision (:meth:`coverage_gis_api.context.WorkspaceView.village_rows`).
     """
 
+    #: A table of at most this many rows (a level's KPIs) keeps each row's JSON once
+    #: encoded, so a page of rows read before is one join.
+    MEMO_ROWS = 20_000
+
     def __init__(self, frame: pd.DataFrame) -> None:
         plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
         self.table = pa.Table.from_pandas(plain, preserve_index=False)
+        self._encoded: dict[int, bytes] | None = {} if len(plain) <= self.MEMO_ROWS else None
 
     def __len__(self) -> int:
         return int(self.table.num_rows)
@@ -90,7 +95,15 @@ class RowTable:
 
     def json(self, rows: npt.NDArray[np.intp]) -> bytes:
         """:meth:`records` as a JSON array (NaN and ±inf as null, UTF-8)."""
-        return orjson.dumps(self.records(rows), default=json_ready)
+        encoded = self._encoded
+        if encoded is None:
+            return orjson.dumps(self.records(rows), default=json_ready)
+        wanted = [int(r) for r in rows]
+        new = sorted({r for r in wanted if r not in encoded})
+        if new:
+            for row, record in zip(new, self.records(np.asarray(new, dtype=np.intp)), strict=True):
+                encoded[row] = orjson.dumps(record, default=json_ready)
+        return b"[" + b",".join(encoded[r] for r in wanted) + b"]"
 
 
 def records_json(frame: pd.DataFrame) -> str:
