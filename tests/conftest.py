@@ -273,6 +273,17 @@ def new_location(
         server.drop(url)
 
 
+#: SQLite's side files of a WAL database: present while a connection is open, whatever was written.
+SQLITE_SIDE_FILES = ("-wal", "-shm")
+
+
+def fold_wal(gpkg: Path) -> None:
+    """Fold a GeoPackage's WAL into the file, so the file alone holds every commit (an open
+    workspace keeps connections, so its last commits may still sit in the WAL)."""
+    with contextlib.closing(sqlite3.connect(gpkg)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def workspace_digest(ws: Workspace) -> str:
     """A digest of everything a workspace stores: the GeoPackage's bytes, or a database's contents.
 
@@ -280,10 +291,7 @@ def workspace_digest(ws: Workspace) -> str:
     settings document and the files.
     """
     if ws.backend == "gpkg":
-        # The file holds every commit once the WAL is folded in (an open workspace keeps
-        # connections, so its last commits may still sit in the WAL).
-        with contextlib.closing(sqlite3.connect(ws.gpkg_path)) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        fold_wal(ws.gpkg_path)
         return hashlib.sha256(ws.gpkg_path.read_bytes()).hexdigest()
     digest = hashlib.sha256(str(ws.home.read_settings()).encode())
     with ws.snapshot() as snap:

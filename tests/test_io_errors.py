@@ -19,6 +19,8 @@ from coverage_gis.errors import CoverageGISError, InputTooLarge, LayerValidation
 from coverage_gis.io import import_dem, import_file, import_roads, read_file
 from coverage_gis.workspace import Workspace
 
+from .conftest import SQLITE_SIDE_FILES, fold_wal
+
 DATA = Path(__file__).parent / "data"
 
 VILLAGE_HEADER = "village_id,name,kind,province_code,lon,lat\n"
@@ -42,11 +44,14 @@ def ws(seeded_template: Path, tmp_path: Path) -> Workspace:
 
 
 def _digest(ws: Workspace) -> dict[str, str]:
-    """Hash of every file of the workspace (temporary files included, so leftovers show)."""
+    """Hash of every file of the workspace (temporary files included, so leftovers show),
+    with the GeoPackage's WAL folded in first (SQLite's side files are left out)."""
+    if ws.gpkg_path.is_file():
+        fold_wal(ws.gpkg_path)
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(ws.path.iterdir())
-        if p.is_file() and p.name != ".workspace.lock"
+        if p.is_file() and p.name != ".workspace.lock" and not p.name.endswith(SQLITE_SIDE_FILES)
     }
 
 
