@@ -283,7 +283,9 @@ def map_pairs_within_reach(
     recv_tree = None if brute_force else cKDTree(np.column_stack([rx[recv_ok], ry[recv_ok]]))
 
     def candidates(lo: int, hi: int, class_reach: float) -> tuple[IntArray, IntArray]:
-        """(source, receiver) candidates of sources ``lo:hi``, ordered by source then receiver."""
+        """(source, receiver) candidates of sources ``lo:hi``: a superset of the pairs within
+        the class's reach (the exact test follows). Both searches give the same pairs; the
+        live workspace's tests check edits (small, direct) against full computes (trees)."""
         if recv_tree is None:
             dx = src_x[lo:hi, None] - rx[recv_ok][None, :]
             dy = src_y[lo:hi, None] - ry[recv_ok][None, :]
