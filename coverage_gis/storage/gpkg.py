@@ -163,6 +163,15 @@ def _opened(path: Path) -> Iterator[sqlite3.Connection]:
 #: Idle connections a :class:`_ConnectionPool` keeps.
 _IDLE_CONNECTIONS = 4
 
+#: Connections a forked process inherited: held here so that it never uses or closes
+#: them (SQLite forbids carrying a connection across a fork: its in-memory lock and
+#: WAL-index state belong to the parent). The child opens its own.
+_INHERITED: list[sqlite3.Connection] = []
+
+
+def _abandon(connections: list[sqlite3.Connection]) -> None:
+    _INHERITED.extend(connections)
+
 
 class _ConnectionPool:
     """Idle connections to one database file, reused by this process's reads and edits.
@@ -191,9 +200,10 @@ class _ConnectionPool:
         with self._lock:
             stale: list[sqlite3.Connection] = []
             if owner != self._owner:
-                # Another process (after a fork) must not even close them.
                 if self._owner is not None and self._owner[0] == owner[0]:
                     stale = self._idle
+                else:
+                    _abandon(self._idle)
                 self._idle, self._owner = [], owner
             conn = self._idle.pop() if self._idle else None
         for old in stale:
@@ -216,9 +226,11 @@ class _ConnectionPool:
         with self._lock:
             idle, self._idle = self._idle, []
             mine = self._owner is not None and self._owner[0] == os.getpid()
-        if mine:
-            for conn in idle:
-                conn.close()
+        if not mine:
+            _abandon(idle)
+            return
+        for conn in idle:
+            conn.close()
 
 
 @contextlib.contextmanager
