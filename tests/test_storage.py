@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -116,6 +117,29 @@ def test_gpkg_keeps_idle_connections_and_drops_a_failed_one(tiny_ws: Workspace) 
     assert pool._idle == []
     assert Workspace.open(tiny_ws.path).revision == start + 1
     assert tiny_ws.revision == start + 1  # usable after close
+
+
+def _read_in_child(storage: GeoPackageStorage, inherited: sqlite3.Connection) -> None:
+    storage.revision()  # through a connection of the child's own
+    inherited.total_changes  # noqa: B018 - raises if the child closed its parent's connection
+    assert storage._pool._idle
+    assert inherited not in storage._pool._idle
+
+
+def test_gpkg_connections_do_not_cross_a_fork(tiny_ws: Workspace) -> None:
+    """A forked child never uses or closes a connection it inherited (SQLite forbids it)."""
+    if tiny_ws.backend != "gpkg":
+        pytest.skip("the GeoPackage's own connections")
+    storage = tiny_ws.storage
+    assert isinstance(storage, GeoPackageStorage)
+    start = storage.revision()
+    (inherited,) = storage._pool._idle
+    child = multiprocessing.get_context("fork").Process(target=_read_in_child, args=(storage, inherited))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    assert storage._pool._idle == [inherited]  # the parent's own, still in use
+    assert storage.revision() == start
 
 
 def test_editing_before_anything_was_written_is_a_workspace_error(
