@@ -23,7 +23,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
@@ -463,3 +463,19 @@ def five_provinces() -> DemoData:
     Tests read it or write it to a workspace; none changes it.
     """
     return generate("all", seed=DEFAULT_SEED)
+
+
+def serving_context(analysis: Any, ws: Workspace) -> SimpleNamespace:
+    """A minimal :class:`~coverage_gis_api.context.ServingContext`: one fixed revision."""
+    live = SimpleNamespace(analysis=analysis, revision=0, workspace=ws)
+
+    async def view_async() -> SimpleNamespace:
+        return live
+
+    return SimpleNamespace(
+        settings=SimpleNamespace(refresh_interval_s=1.0),
+        live=live,
+        change_listeners=[],
+        view=lambda: live,
+        view_async=view_async,
+    )

@@ -23,6 +23,8 @@ from coverage_gis_api.app import create_app
 from coverage_gis_api.errors import install_error_handlers
 from coverage_gis_api.settings import Settings
 
+from .conftest import serving_context
+
 Z = 12
 
 
@@ -30,15 +32,7 @@ Z = 12
 def ctx(tiny_ws: Workspace) -> SimpleNamespace:
     """A minimal :class:`~coverage_gis_api.context.ServingContext`: one fixed revision."""
     tiny_ws.update_config(synthetic=True)
-    analysis = compute(tiny_ws)
-    live = SimpleNamespace(analysis=analysis, revision=0, workspace=tiny_ws)
-    return SimpleNamespace(
-        settings=SimpleNamespace(refresh_interval_s=1.0),
-        live=live,
-        change_listeners=[],
-        view=lambda: live,
-        latest=lambda: live,
-    )
+    return serving_context(compute(tiny_ws), tiny_ws)
 
 
 @pytest.fixture

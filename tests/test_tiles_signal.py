@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -32,7 +31,7 @@ from coverage_gis.workspace import Workspace
 from coverage_gis_api import routes_tiles
 from coverage_gis_api.errors import install_error_handlers
 
-from .conftest import METRIC, ORIGIN_LONLAT
+from .conftest import METRIC, ORIGIN_LONLAT, serving_context
 
 DEM_PIXEL_M = 50.0
 HALF_M = 7_500.0  # 250 pixels of 30 m
@@ -128,15 +127,7 @@ def test_nearest_site_and_errors(dem_ws: Workspace) -> None:
 
 @pytest.fixture
 def client(dem_ws: Workspace) -> Iterator[TestClient]:
-    analysis = compute(dem_ws)
-    live = SimpleNamespace(analysis=analysis, revision=0, workspace=dem_ws)
-    ctx = SimpleNamespace(
-        settings=SimpleNamespace(refresh_interval_s=1.0),
-        live=live,
-        change_listeners=[],
-        view=lambda: live,
-        latest=lambda: live,
-    )
+    ctx = serving_context(compute(dem_ws), dem_ws)
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(routes_tiles.create_router(ctx))

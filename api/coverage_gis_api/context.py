@@ -70,9 +70,10 @@ class ServingContext(Protocol):
     """What the tile and web-map routers need from the app context (:class:`AppContext` is one).
 
     ``view()`` gives the current revision's analysis, noticing writes by other
-    processes (it may read storage: call it off the event loop); ``latest()`` gives
-    the last known one without touching storage; ``change_listeners`` receive every
-    committed change (tile cache invalidation).
+    processes (it may read storage: call it off the event loop); ``view_async()`` is
+    the same for a coroutine (storage checked at most every ``refresh_interval_s``, in
+    a worker thread); ``change_listeners`` receive every committed change (tile cache
+    invalidation).
     """
 
     @property
@@ -83,7 +84,7 @@ class ServingContext(Protocol):
 
     def view(self) -> Revisioned: ...
 
-    def latest(self) -> Revisioned: ...
+    async def view_async(self) -> Revisioned: ...
 
 
 #: Admin columns of the village table (API names), both hierarchies, in response order.

@@ -13,7 +13,6 @@ status table; path parameters that are not integers fail FastAPI's validation (4
 from __future__ import annotations
 
 import gzip
-import time
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -51,28 +50,11 @@ def current(ctx: ServingContext) -> tuple[Analysis, int]:
     return found.analysis, int(found.revision)
 
 
-class Snapshot:
-    """The (analysis, revision) a tile request is served from, cheap on the event loop.
-
-    ``ctx.view()`` may read the workspace's storage (it checks whether another process
-    wrote it), so it runs in a worker thread and at most once per
-    ``settings.refresh_interval_s``; in between, ``ctx.latest()`` gives the current
-    view without touching storage. Both pairs come from one view: never a revision
-    with another revision's analysis.
-    """
-
-    def __init__(self, ctx: ServingContext) -> None:
-        self.ctx = ctx
-        self.interval_s = float(ctx.settings.refresh_interval_s)
-        self._checked_at = float("-inf")
-
-    async def get(self) -> tuple[Analysis, int]:
-        now = time.monotonic()
-        if now - self._checked_at >= self.interval_s:
-            self._checked_at = now
-            return await run_in_threadpool(current, self.ctx)
-        found = self.ctx.latest()
-        return found.analysis, int(found.revision)
+async def serving(ctx: ServingContext) -> tuple[Analysis, int]:
+    """The analysis and revision a tile request is served from, from one view (never a
+    revision with another revision's analysis); see ``ServingContext.view_async``."""
+    found = await ctx.view_async()
+    return found.analysis, int(found.revision)
 
 
 def etag_matches(header: str | None, etag: str) -> bool:
@@ -122,7 +104,7 @@ def create_router(
     ctx
         The app context (:class:`~coverage_gis_api.context.AppContext`, or anything with
         its :class:`~coverage_gis_api.context.ServingContext` members): ``ctx.view()``
-        and ``ctx.latest()`` give the analysis and revision, ``ctx.change_listeners``
+        and ``ctx.view_async()`` give the analysis and revision, ``ctx.change_listeners``
         receives this router's cache invalidation.
     cache
         The tile cache (a default :class:`TileCache` when None).
@@ -130,7 +112,6 @@ def create_router(
         FastAPI dependencies of every route (the app's reader: who may read).
     """
     service = TileService(cache=cache)
-    snapshot = Snapshot(ctx)
 
     def invalidate(result: ChangeResult) -> None:
         service.on_change(result.dirty_bbox, result.revision)
@@ -170,7 +151,7 @@ def create_router(
         ] = "signal",
     ) -> Response:
         """Best signal of the on-air cells of ``tech`` on the tile's 256 × 256 pixels."""
-        analysis, revision = await snapshot.get()
+        analysis, revision = await serving(ctx)
         # Hits, and misses drawn from the seeded tile pyramid (1–2 ms), are answered on
         # the event loop; a miss that needs the model renders in a worker thread.
         tile = service.lookup(service.coverage_key(tech, z, x, y, operator=operator, mode=mode), revision)
@@ -220,7 +201,7 @@ def create_router(
         The image is the best level of the site's on-air 3G/4G/5G cells under the terrain
         model, coloured like the coverage tiles where it reaches the threshold.
         """
-        analysis, revision = await snapshot.get()
+        analysis, revision = await serving(ctx)
         if site_id is None:
             if (lon is None) != (lat is None):
                 raise LayerValidationError("give both lon and lat (or site_id)", field="lon")
@@ -250,7 +231,7 @@ def create_router(
         ),
     ) -> Response:
         """The image ``/overlays/signal.json`` describes (transparent where the level is below threshold)."""
-        analysis, revision = await snapshot.get()
+        analysis, revision = await serving(ctx)
         overlay = await run_in_threadpool(
             lambda: service.signal_overlay(analysis, revision, site_id, radius_m=radius_m)
         )
@@ -265,7 +246,7 @@ def create_router(
     )
     async def hillshade_tile(request: Request, z: Zoom, x: Column, y: Row) -> Response:
         """Relief of ``dem.tif`` (or the SRTM tiles) lit from the north-west; transparent without a DEM."""
-        analysis, revision = await snapshot.get()
+        analysis, revision = await serving(ctx)
         tile = service.lookup(service.hillshade_key(z, x, y), revision)
         if tile is None:
             tile = await run_in_threadpool(
@@ -307,7 +288,7 @@ def create_router(
         y: Row,
     ) -> Response:
         """One layer's features in tile ``z/x/y`` (extent 4096), gzip-encoded when accepted."""
-        analysis, revision = await snapshot.get()
+        analysis, revision = await serving(ctx)
         tile = service.lookup(service.vector_key(layer, z, x, y), revision)
         if tile is None:
             tile = await run_in_threadpool(
