@@ -69,6 +69,7 @@ from coverage_gis.tiles.raster import (
     CoverageRenderer,
     colour_signal,
     encode_indexed_png,
+    enlarge,
     operator_rgb_table,
     transparent_png,
 )
@@ -242,7 +243,7 @@ def draw_png(arrays: TileArrays | None, mode: str, *, factor: int = 1) -> bytes:
     if not index.any():
         return transparent_png()
     if factor > 1:
-        index = np.repeat(np.repeat(index, factor, axis=0), factor, axis=1)
+        index = enlarge(index, factor)
     return encode_indexed_png(index, palette)
 
 

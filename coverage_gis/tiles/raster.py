@@ -17,6 +17,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TypeVar
 
 import numpy as np
 import pyproj
@@ -71,6 +72,7 @@ COARSE_GRID = 64
 _FAST_MODELS = frozenset({"radius", "pathloss"})
 
 UInt8Array = NDArray[np.uint8]
+ScalarT = TypeVar("ScalarT", bound=np.generic)
 
 
 def _hex_rgb(colour: str) -> tuple[int, int, int]:
@@ -550,18 +552,19 @@ def _radio_key(cells: CellTable) -> FloatArray:
     return np.column_stack([np.nan_to_num(np.asarray(c, dtype=np.float64), nan=-1e30) for c in columns])
 
 
+def enlarge(a: NDArray[ScalarT], factor: int) -> NDArray[ScalarT]:
+    """Each pixel of a 2-D grid drawn ``factor`` × ``factor`` (nearest neighbour)."""
+    return np.repeat(np.repeat(a, factor, axis=0), factor, axis=1)
+
+
 def _upsample(found: CoverageGrid, size: int) -> CoverageGrid:
     factor = size // found.served.shape[0]
     if factor == 1:
         return found
-
-    def spread(a: NDArray[np.generic]) -> NDArray[np.generic]:
-        return np.repeat(np.repeat(a, factor, axis=0), factor, axis=1)
-
     return CoverageGrid(
-        np.asarray(spread(found.served), dtype=bool),
-        np.asarray(spread(found.best_signal_dbm), dtype=np.float64),
-        np.asarray(spread(found.best_operator), dtype=np.int64),
+        enlarge(found.served, factor),
+        enlarge(found.best_signal_dbm, factor),
+        enlarge(found.best_operator, factor),
         found.cells_considered,
     )
 
