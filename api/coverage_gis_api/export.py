@@ -59,11 +59,15 @@ def _json_fallback(value: Any) -> Any:
     return str(value) if plain is value or type(plain) is type(value) else plain
 
 
+def json_bytes(payload: Any) -> bytes:
+    """``payload`` as UTF-8 JSON: orjson walks dicts, lists, dataclasses, numpy scalars and
+    arrays itself (NaN and ±inf as null); anything else goes through json_ready, then text."""
+    return orjson.dumps(payload, default=_json_fallback, option=_ORJSON_OPTIONS)
+
+
 def json_response(payload: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response of ``payload`` (UTF-8, non-finite floats as null), encoded by orjson."""
-    # orjson walks dicts, lists, dataclasses, numpy scalars and arrays itself (NaN and ±inf
-    # as null); anything else goes through json_ready, then text.
-    body = orjson.dumps(payload, default=_json_fallback, option=_ORJSON_OPTIONS)
+    body = json_bytes(payload)
     return Response(content=body, status_code=status_code, media_type=MEDIA_TYPES["json"], headers=headers)
 
 
@@ -85,9 +89,6 @@ class RowTable:
         self.table = pa.Table.from_pandas(plain, preserve_index=False)
         self._encoded: dict[int, bytes] | None = {} if len(plain) <= self.MEMO_ROWS else None
 
-    def __len__(self) -> int:
-        return int(self.table.num_rows)
-
     def records(self, rows: npt.NDArray[np.intp]) -> list[dict[str, Any]]:
         """The rows at positions ``rows``, in that order (nulls as None)."""
         picked: list[dict[str, Any]] = self.table.take(pa.array(rows, type=pa.int64())).to_pylist()
@@ -97,12 +98,12 @@ class RowTable:
         """:meth:`records` as a JSON array (NaN and ±inf as null, UTF-8)."""
         encoded = self._encoded
         if encoded is None:
-            return orjson.dumps(self.records(rows), default=json_ready)
+            return json_bytes(self.records(rows))
         wanted = [int(r) for r in rows]
         new = sorted({r for r in wanted if r not in encoded})
         if new:
             for row, record in zip(new, self.records(np.asarray(new, dtype=np.intp)), strict=True):
-                encoded[row] = orjson.dumps(record, default=json_ready)
+                encoded[row] = json_bytes(record)
         return b"[" + b",".join(encoded[r] for r in wanted) + b"]"
 
 
