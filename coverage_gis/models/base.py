@@ -280,15 +280,16 @@ def map_pairs_within_reach(
     # A small problem (a point read, a few villages of an edit) is cheaper as one
     # distance matrix per batch than as two trees and a tree join.
     brute_force = src_r.size * recv_ok.size <= _BRUTE_FORCE_PAIRS
-    recv_tree = None if brute_force else cKDTree(np.column_stack([rx[recv_ok], ry[recv_ok]]))
+    ok_x, ok_y = rx[recv_ok], ry[recv_ok]
+    recv_tree = None if brute_force else cKDTree(np.column_stack([ok_x, ok_y]))
 
     def candidates(lo: int, hi: int, class_reach: float) -> tuple[IntArray, IntArray]:
         """(source, receiver) candidates of sources ``lo:hi``: a superset of the pairs within
         the class's reach (the exact test follows). Both searches give the same pairs; the
         live workspace's tests check edits (small, direct) against full computes (trees)."""
         if recv_tree is None:
-            dx = src_x[lo:hi, None] - rx[recv_ok][None, :]
-            dy = src_y[lo:hi, None] - ry[recv_ok][None, :]
+            dx = src_x[lo:hi, None] - ok_x[None, :]
+            dy = src_y[lo:hi, None] - ok_y[None, :]
             i, j = np.nonzero(np.hypot(dx, dy) <= class_reach)
             return i + lo, recv_ok[j]
         tree = cKDTree(np.column_stack([src_x[lo:hi], src_y[lo:hi]]))
