@@ -46,7 +46,13 @@ from coverage_gis.layers import get_schema
 from coverage_gis.live_overlay import VILLAGE_INPUT_COLUMNS, Overlay, SitePart
 from coverage_gis.network import CellTable, cell_table, points_xy_m
 from coverage_gis.overrides import override_columns
-from coverage_gis.revisions import RevisionRecord, coverage_changes, history
+from coverage_gis.revisions import (
+    RevisionRecord,
+    coverage_changes,
+    history,
+    snapshot_key,
+    whole_snapshot_due,
+)
 from coverage_gis.site_edits import SiteEdit, apply_edits, site_records
 from coverage_gis.workspace import Workspace
 
@@ -107,6 +113,10 @@ class LiveState:
     snapshot: Mapping[tuple[str, str], dict[str, Any]]
     #: Row of each (level, code) in :attr:`kpis`.
     kpi_positions: Mapping[tuple[str, str], int]
+    #: Whether :attr:`snapshot` is the one this process logged for :attr:`revision` (a
+    #: state built from storage may hold KPIs the log's last snapshot does not): only
+    #: then may the next edit log just the rows it changes.
+    snapshot_logged: bool = False
     _built: dict[str, Analysis] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -179,6 +189,7 @@ class LiveState:
             province_row=next((rec for key, rec in snapshot.items() if key[0] == "province"), {}),
             snapshot=snapshot,
             kpi_positions=positions,
+            snapshot_logged=True,
             _built={},
             _lock=threading.Lock(),
         )
@@ -191,7 +202,7 @@ REBASE_AFTER_SITES = 256
 
 def _snapshot_records(kpis: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
     rows = kpis[kpis["level"].isin(SNAPSHOT_LEVELS)]
-    return {(str(rec["level"]), str(rec["code"])): rec for rec in kpi_records(rows)}
+    return {snapshot_key(rec): rec for rec in kpi_records(rows)}
 
 
 def province_row(kpis: pd.DataFrame) -> dict[str, Any]:
@@ -487,14 +498,17 @@ class LiveWorkspace:
             codes[level] = {str(c) for c in np.concatenate(found) if c is not None}
         spliced = splice_kpi_rows(state.kpis, moved.columns_in_units(codes), codes, state.kpi_positions)
         kpis, fresh = spliced.table, spliced.fresh
+        snapshot_changes: list[dict[str, Any]] | None = None
         if spliced.positions is state.kpi_positions:
             # Same units in the same rows: overwrite the changed units' records in place
             # (the dict keeps the table's order).
             snapshot = dict(state.snapshot)
             fresh_levels = np.asarray(fresh["level"], dtype=object)
+            snapshot_changes = []
             for i in np.flatnonzero(np.isin(fresh_levels, SNAPSHOT_LEVELS)):
                 record = {name: plain_value(column[i]) for name, column in fresh.items()}
-                snapshot[(str(record["level"]), str(record["code"]))] = record
+                snapshot[snapshot_key(record)] = record
+                snapshot_changes.append(record)
         else:
             snapshot = _snapshot_records(kpis)
         return _ChangePlan(
@@ -511,6 +525,7 @@ class LiveWorkspace:
             overlay=moved,
             kpis=kpis,
             snapshot=snapshot,
+            snapshot_changes=snapshot_changes,
             kpi_positions=spliced.positions,
             kpi_before=state.province_row,
         )
@@ -526,12 +541,17 @@ class LiveWorkspace:
             pd.DataFrame({"village_id": ids, "ftth": ftth, "mobile_bb": plan.mobile_before}),
             pd.DataFrame({"village_id": ids, "ftth": ftth, "mobile_bb": after["mobile_bb"]}),
         )
+        # Only the changed rows when the log's last snapshot is this state's (checked
+        # below, in the transaction: the log is still at state.revision).
+        changed = plan.snapshot_changes
+        partial = changed is not None and state.snapshot_logged and not whole_snapshot_due(number)
         record = RevisionRecord(
             summary=summary,
             author=author,
             changed_ids=plan.touched,
             dirty_bbox=plan.dirty_bbox,
-            kpi_snapshot=list(plan.snapshot.values()),
+            kpi_snapshot=changed if changed is not None and partial else list(plan.snapshot.values()),
+            kpi_snapshot_partial=partial,
             coverage_changes=changes,
         )
         with self.workspace.edit(timeout_s=self.lock_timeout_s) as editor:
@@ -585,6 +605,8 @@ class _ChangePlan:
     overlay: Overlay
     kpis: pd.DataFrame
     snapshot: Mapping[tuple[str, str], dict[str, Any]]
+    #: The snapshot's rows the change rewrote (None: the units changed, log it whole).
+    snapshot_changes: list[dict[str, Any]] | None
     kpi_positions: Mapping[tuple[str, str], int]
     kpi_before: dict[str, Any]
 

@@ -6,6 +6,13 @@ time, author, summary, changed ids, the dirty bbox (the area whose coverage may 
 changed, for tile-cache invalidation) and a snapshot of province and district KPIs.
 Villages whose coverage flipped are recorded in ``coverage_changes``, which is what
 ``covgis diff`` reads.
+
+A snapshot is stored whole (a JSON list of rows) or, for a site edit, as the rows it
+changed since the previous revision's snapshot (``{"changed": [...]}``): a national
+snapshot holds about 800 rows (0.7 MB), and writing it whole made every edit grow the
+log by that much. :func:`kpi_snapshots` folds the log back into whole snapshots; a
+whole one is written at least every :data:`WHOLE_SNAPSHOT_EVERY` revisions, so the
+fold never starts far back.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,7 +30,7 @@ import pandas as pd
 
 from coverage_gis._values import optional_bool, plain_scalar
 from coverage_gis.crs import BBox
-from coverage_gis.errors import NotFound
+from coverage_gis.errors import CoverageGISError, NotFound
 
 if TYPE_CHECKING:
     from coverage_gis.workspace import Workspace
@@ -49,6 +56,10 @@ class RevisionRecord:
     changed_ids: Sequence[str] = ()
     dirty_bbox: BBox | None = None
     kpi_snapshot: Sequence[dict[str, Any]] = ()
+    #: True when :attr:`kpi_snapshot` holds only the rows that changed since the previous
+    #: revision's snapshot (the writer checked, in the same transaction, that the log's
+    #: last revision is the one whose snapshot it changed).
+    kpi_snapshot_partial: bool = False
     coverage_changes: Sequence[CoverageChange] = field(default_factory=tuple)
     #: False for changes of inputs that leave village_coverage to be recomputed (imports).
     coverage_current: bool = True
@@ -103,9 +114,7 @@ def revision_rows(
         "summary": record.summary,
         "changed_ids": json.dumps(list(record.changed_ids), ensure_ascii=False),
         "dirty_bbox": json.dumps(list(record.dirty_bbox)) if record.dirty_bbox else "",
-        # orjson: the snapshot holds every province and district row (hundreds of rows
-        # nationally), and the standard encoder took longer than the rest of a site edit.
-        "kpi_snapshot": orjson.dumps(list(record.kpi_snapshot), default=plain_scalar).decode(),
+        "kpi_snapshot": _snapshot_text(record),
         "coverage_current": record.coverage_current,
     }
     changes = [
@@ -129,16 +138,72 @@ def history(ws: Workspace) -> pd.DataFrame:
     return frame.sort_values("revision").reset_index(drop=True)
 
 
+#: A site edit stores its snapshot whole when its revision number is a multiple of this.
+WHOLE_SNAPSHOT_EVERY = 100
+
+#: A snapshot row's key: (level, code).
+SnapshotKey = tuple[str, str]
+
+
+def whole_snapshot_due(revision: int) -> bool:
+    """Whether a site edit logged as ``revision`` must store its KPI snapshot whole."""
+    return revision % WHOLE_SNAPSHOT_EVERY == 0
+
+
+def _snapshot_text(record: RevisionRecord) -> str:
+    rows = list(record.kpi_snapshot)
+    # orjson: a whole snapshot holds every province and district row (hundreds of rows
+    # nationally), and the standard encoder took longer than the rest of a site edit.
+    body: object = {"changed": rows} if record.kpi_snapshot_partial else rows
+    return orjson.dumps(body, default=plain_scalar).decode()
+
+
+def snapshot_key(row: Mapping[str, Any]) -> SnapshotKey:
+    """The (level, code) a snapshot row stands for."""
+    return str(row.get("level")), str(row.get("code"))
+
+
+def kpi_snapshots(log: pd.DataFrame) -> Iterator[tuple[int, Mapping[SnapshotKey, dict[str, Any]] | None]]:
+    """Each revision of ``log`` (the ``revisions`` layer, oldest first) with its KPI snapshot.
+
+    Yields ``(revision, rows by key)``, or ``(revision, None)`` for a revision that
+    recorded no snapshot. Partial snapshots are folded into the whole one before them.
+    The mapping is the fold's own and changes as iteration goes on: copy what you keep.
+
+    Raises
+    ------
+    CoverageGISError
+        A partial snapshot with no whole one before it (a log cut at its start).
+    """
+    current: dict[SnapshotKey, dict[str, Any]] | None = None
+    for revision, text in zip(log["revision"], log["kpi_snapshot"], strict=True):
+        body = json.loads(text) if isinstance(text, str) and len(text) > 2 else None
+        if body is None:
+            yield int(revision), None
+            continue
+        if isinstance(body, list):
+            current = {snapshot_key(row): row for row in body}
+        elif current is None:
+            raise CoverageGISError(
+                f"revision {revision} stores the KPI rows it changed, but no earlier revision "
+                "stores a whole snapshot; the revisions layer is incomplete"
+            )
+        else:
+            current.update((snapshot_key(row), row) for row in body["changed"])
+        yield int(revision), current
+
+
 def kpi_snapshot(ws: Workspace, revision: int) -> pd.DataFrame:
     """Province and district KPIs as they were right after ``revision``."""
     revs = history(ws)
     if revs.empty or revision not in set(revs["revision"]):
         raise NotFound(f"no revision {revision}; `covgis history` lists them")
-    upto = revs[(revs["revision"] <= revision) & (revs["kpi_snapshot"].fillna("").str.len() > 2)]
-    if upto.empty:
+    found: Mapping[SnapshotKey, dict[str, Any]] | None = None
+    for _, rows in kpi_snapshots(revs[revs["revision"] <= revision]):
+        found = rows if rows is not None else found
+    if found is None:
         raise NotFound(f"revision {revision} has no KPI snapshot")
-    rows = json.loads(upto.iloc[-1]["kpi_snapshot"])
-    return pd.DataFrame(rows)
+    return pd.DataFrame(list(found.values()))
 
 
 def diff(ws: Workspace, from_revision: int, to_revision: int) -> pd.DataFrame:

@@ -42,7 +42,7 @@ from coverage_gis.cli import main
 from coverage_gis.errors import StaleRevision
 from coverage_gis.layers import get_schema
 from coverage_gis.live import LiveWorkspace
-from coverage_gis.revisions import RevisionRecord, history
+from coverage_gis.revisions import RevisionRecord, history, kpi_snapshot
 from coverage_gis.storage.base import typed_layer
 from coverage_gis.tiles import tile_for_lonlat
 from coverage_gis.workspace import Workspace
@@ -352,8 +352,8 @@ def test_two_servers_and_the_cli_never_mix_revisions_nor_lose_edits(
             stored[column].astype(object).where(stored[column].notna(), None) for stored in (stored, full)
         ]
         assert list(plain[0]) == list(plain[1]), column
-    kpis = json.loads(history(ws).iloc[-1]["kpi_snapshot"])
-    province = next(k for k in kpis if k["level"] == "province")
+    kpis = kpi_snapshot(ws, final)
+    province = kpis[kpis["level"] == "province"].iloc[0]
     assert province["villages_mobile_bb"] == 2 + (state_at(final)["S2"]["status"] == "on_air")
 
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coverage_gis import engine, revisions
-from coverage_gis.errors import Conflict, LayerValidationError, NotFound, StaleRevision
+from coverage_gis.errors import Conflict, CoverageGISError, LayerValidationError, NotFound, StaleRevision
 from coverage_gis.live import LiveWorkspace
 from coverage_gis.site_edits import SiteEdit
 from coverage_gis.workspace import Workspace
@@ -114,6 +114,39 @@ def test_add_then_remove_site_restores_kpis(tiny_ws: Workspace) -> None:
     assert revisions.diff(tiny_ws, start, start + 2).empty
     snap = revisions.kpi_snapshot(tiny_ws, start + 1)
     assert snap[snap["level"] == "province"].iloc[0]["villages_mobile_bb_pct"] == pytest.approx(100.0)
+
+
+def test_edits_log_only_the_kpi_rows_they_change(tiny_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(revisions, "WHOLE_SNAPSHOT_EVERY", 4)
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    for n in range(5):
+        live.add_site({"site_id": f"N{n}", **_site(6500, 300.0 * n)}, [_cell(f"N{n}-1")], author="t")
+    log = revisions.history(tiny_ws).set_index("revision")["kpi_snapshot"]
+    kinds = {
+        rev: "partial" if text.startswith("{") else "whole" for rev, text in log.items() if len(text) > 2
+    }
+    # The first edit after opening logs it whole (the opened KPIs need not be the log's
+    # last snapshot), later ones only their rows, and every fourth revision whole again.
+    first = live.revision - 4
+    assert [kinds[r] for r in range(first, live.revision + 1)] == [
+        "whole" if r == first or r % 4 == 0 else "partial" for r in range(first, live.revision + 1)
+    ]
+    assert_matches_full_recompute(live)
+    # Each revision folds to the snapshot a full recompute gives at that point.
+    province = {
+        rev: next(row for key, row in rows.items() if key[0] == "province")["villages_mobile_bb"]
+        for rev, rows in revisions.kpi_snapshots(revisions.history(tiny_ws))
+        if rows is not None
+    }
+    assert [province[r] for r in range(first - 1, live.revision + 1)] == [
+        province[first - 1] + min(r - first + 1, 1) for r in range(first - 1, live.revision + 1)
+    ]
+
+
+def test_a_partial_snapshot_without_a_whole_one_is_refused() -> None:
+    log = pd.DataFrame({"revision": [7], "kpi_snapshot": ['{"changed": []}']})
+    with pytest.raises(CoverageGISError, match="revision 7"):
+        list(revisions.kpi_snapshots(log))
 
 
 def test_switching_on_planned_site(tiny_ws: Workspace) -> None:

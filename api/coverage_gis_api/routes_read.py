@@ -11,6 +11,7 @@ carries the revision's ``ETag``.
 # the route functions, some of which are aliases local to create_router.
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,7 @@ from coverage_gis.kpi import KPI_LABELS, labelled_headers, require_unit
 from coverage_gis.messages import gap_labels, translated_gaps
 from coverage_gis.province_report import province_names, report_bytes
 from coverage_gis.reports import download_stem
+from coverage_gis.revisions import SnapshotKey, kpi_snapshots
 from coverage_gis.scorecard import plan_units_2025
 from coverage_gis_api.context import AppContext, WorkspaceView
 from coverage_gis_api.errors import InvalidField
@@ -190,15 +192,21 @@ def _json_page(view: WorkspaceView, items: bytes, *, total: int, limit: int, off
     return Response(head + items + b"}", media_type="application/json", headers=_headers(view, total))
 
 
-def _history_items(history: pd.DataFrame) -> list[dict[str, Any]]:
+def _history_items(
+    history: pd.DataFrame, keep: Callable[[SnapshotKey], bool] | None = None
+) -> list[dict[str, Any]]:
+    """The log's revisions; with ``keep``, each with ``kpis``: its snapshot's rows whose
+    (level, code) ``keep`` accepts ([] where the revision recorded none)."""
     items = []
+    snapshots = kpi_snapshots(history) if keep is not None else None
     for row in records(history):
         item = {k: row.get(k) for k in ("revision", "time", "author", "summary")}
         for key, target in (("changed_ids", "changed_ids"), ("dirty_bbox", "dirty_bbox")):
             text = row.get(key)
             item[target] = json.loads(text) if isinstance(text, str) and text else None
-        text = row.get("kpi_snapshot")
-        item["kpis"] = json.loads(text) if isinstance(text, str) and text else []
+        if snapshots is not None and keep is not None:
+            _, snapshot = next(snapshots)
+            item["kpis"] = [r for key, r in (snapshot or {}).items() if keep(key)]
         items.append(item)
     return items
 
@@ -476,16 +484,14 @@ def create_router(ctx: AppContext) -> APIRouter:
         code: Annotated[str | None, _CODE] = None,
     ) -> Response:
         view = ctx.view()
-        items = []
-        for item in _history_items(history(view)):
-            rows = [
-                r
-                for r in item.pop("kpis")
-                if isinstance(r, dict)
-                and (level is None or r.get("level") == level)
-                and (code is None or str(r.get("code")) == code)
-            ]
-            items.append({k: item[k] for k in ("revision", "time", "author", "summary")} | {"kpis": rows})
+
+        def keep(key: SnapshotKey) -> bool:
+            return (level is None or key[0] == level) and (code is None or key[1] == code)
+
+        items = [
+            {k: item[k] for k in ("revision", "time", "author", "summary", "kpis")}
+            for item in _history_items(history(view), keep)
+        ]
         return json_response({"items": items}, headers=_headers(view))
 
     @router.get(
@@ -593,8 +599,6 @@ def create_router(ctx: AppContext) -> APIRouter:
     ) -> Response:
         view = ctx.view()
         items = _history_items(history(view))
-        for item in items:
-            item.pop("kpis")
         items.reverse()
         payload = {"total": len(items), "items": items[offset : offset + limit]}
         return json_response(payload, headers=_headers(view, len(items)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +13,7 @@ from coverage_gis.cli._args import command_group, workspace_command
 from coverage_gis.cli._output import add_format_flags, print_frame, print_json
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.live import ChangeResult, LiveWorkspace
-from coverage_gis.revisions import default_author, diff, history
+from coverage_gis.revisions import default_author, diff, history, kpi_snapshots
 from coverage_gis.site_edits import SiteEdit, edits_from_file
 from coverage_gis.vocabulary import OPERATORS, STATUSES, TECHS
 from coverage_gis.workspace import Workspace
@@ -214,9 +214,10 @@ def cmd_history(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.workspace)
     revs = history(ws)
     rows = []
-    for rec in revs.to_dict(orient="records"):
-        snapshot = json.loads(rec["kpi_snapshot"]) if rec.get("kpi_snapshot") else []
-        province: dict[str, Any] = next((r for r in snapshot if r.get("level") == "province"), {})
+    for rec, (_, snapshot) in zip(revs.to_dict(orient="records"), kpi_snapshots(revs), strict=True):
+        province: Mapping[str, Any] = next(
+            (r for key, r in (snapshot or {}).items() if key[0] == "province"), {}
+        )
         rows.append(
             {
                 "revision": rec["revision"],
