@@ -8,10 +8,11 @@ the input layers once, builds the model the workspace asks for, writes the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -208,9 +209,14 @@ class Analysis:
 SNAPSHOT_LEVELS: tuple[str, ...] = ("province", "district")
 
 
-def kpi_records(kpis: pd.DataFrame) -> list[dict[str, object]]:
-    """KPI rows as JSON-ready dicts (NaN → None), for revision snapshots and API payloads."""
-    return [{str(k): plain_value(v) for k, v in row.items()} for row in kpis.to_dict(orient="records")]
+def kpi_record(row: Mapping[Any, object]) -> dict[str, Any]:
+    """One KPI row as a JSON-ready dict (NaN → None), for revision snapshots and API payloads."""
+    return {str(k): plain_value(v) for k, v in row.items()}
+
+
+def kpi_records(kpis: pd.DataFrame) -> list[dict[str, Any]]:
+    """KPI rows as :func:`kpi_record` dicts."""
+    return [kpi_record(row) for row in kpis.to_dict(orient="records")]
 
 
 def analyse(

@@ -38,7 +38,7 @@ from coverage_gis._values import equal_values, plain_value
 from coverage_gis.admin import LEVELS
 from coverage_gis.coverage import MOBILE_COLUMNS, aligned_coverage, mobile_columns, mobile_coverage
 from coverage_gis.crs import BBox, metric_to_lonlat
-from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load, store_coverage
+from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_record, kpi_records, load, store_coverage
 from coverage_gis.errors import Conflict, StaleRevision
 from coverage_gis.kpi import KpiColumns, kpi_positions, kpi_rows, site_kpi_columns, splice_kpi_rows
 from coverage_gis.kpi_inputs import inside_5g_zone, site_rows
@@ -506,7 +506,7 @@ class LiveWorkspace:
             fresh_levels = np.asarray(fresh["level"], dtype=object)
             snapshot_changes = []
             for i in np.flatnonzero(np.isin(fresh_levels, SNAPSHOT_LEVELS)):
-                record = {name: plain_value(column[i]) for name, column in fresh.items()}
+                record = kpi_record({name: column[i] for name, column in fresh.items()})
                 snapshot[snapshot_key(record)] = record
                 snapshot_changes.append(record)
         else:
