@@ -24,7 +24,8 @@ Owns everything that knows the file is a GeoPackage:
   copy is written back over the live database by the SQLite backup API in one write
   transaction: all or nothing, and readers holding a snapshot keep theirs. The file
   is never replaced under a running reader (that would pair it with another
-  database's WAL);
+  database's WAL). Writes into the copy are not synced to disk (a crash loses only
+  the copy); the write back is;
 * row edits through SQLite in one ``BEGIN IMMEDIATE`` transaction. GDAL writes only
   whole layers, and a site edit must change a handful of rows in well under 50 ms.
   Geometries of inserted rows are encoded as GeoPackage binary (header + WKB), and
