@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from coverage_gis import cli
+from coverage_gis.workspace import Workspace
 
 
 @pytest.mark.parametrize("module", list(cli.COMMAND_MODULES))
@@ -59,3 +60,19 @@ def test_unknown_command_lists_every_command(capsys: pytest.CaptureFixture[str])
     err = capsys.readouterr().err
     assert "invalid choice: 'nonsense'" in err
     assert all(f"'{c}'" in err for commands in cli.COMMAND_MODULES.values() for c in commands)
+
+
+def test_the_program_folds_its_write_ahead_log_before_it_exits(tiny_ws: Workspace) -> None:
+    # The program freezes the collector's objects before exiting (cli._settle_garbage):
+    # the connections a command leaves must still be closed, which folds the WAL into
+    # the file, so the file alone holds the new revision.
+    gpkg = tiny_ws.gpkg_path
+    before = tiny_ws.revision
+    tiny_ws.close()  # this process's connections would keep the WAL
+    script = "import sys; from coverage_gis.cli import main; sys.exit(main())"
+    argv = [sys.executable, "-c", script, "compute", str(tiny_ws.path)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert not gpkg.with_name(gpkg.name + "-wal").exists()
+    with Workspace.open(tiny_ws.path) as ws:
+        assert ws.revision == before + 1

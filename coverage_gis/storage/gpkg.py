@@ -24,7 +24,8 @@ Owns everything that knows the file is a GeoPackage:
   copy is written back over the live database by the SQLite backup API in one write
   transaction: all or nothing, and readers holding a snapshot keep theirs. The file
   is never replaced under a running reader (that would pair it with another
-  database's WAL);
+  database's WAL). Writes into the copy are not synced to disk (a crash loses only
+  the copy); the write back is;
 * row edits through SQLite in one ``BEGIN IMMEDIATE`` transaction. GDAL writes only
   whole layers, and a site edit must change a handful of rows in well under 50 ms.
   Geometries of inserted rows are encoded as GeoPackage binary (header + WKB), and
@@ -133,16 +134,19 @@ def _use_wal(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
 
 
-def _copy_database(source: Path, target: Path) -> None:
+def _copy_database(source: Path, target: Path, *, scratch: bool = False) -> None:
     """Copy ``source`` over ``target`` with the SQLite backup API: one write transaction on ``target``.
 
     Reads ``source`` as one consistent state (its WAL included); readers of
-    ``target`` keep the snapshot they hold.
+    ``target`` keep the snapshot they hold. ``scratch``: ``target`` is a temporary
+    copy (see :func:`_opened_scratch`), written without syncing.
     """
     src = _connect(source)
     try:
         dst = _connect(target)
         try:
+            if scratch:
+                _unsynced(dst)
             src.backup(dst)
         finally:
             dst.close()
@@ -158,6 +162,29 @@ def _opened(path: Path) -> Iterator[sqlite3.Connection]:
         yield conn
     finally:
         conn.close()
+
+
+#: GDAL's SQLite setting for its writes into a temporary copy (see :func:`_unsynced`).
+_SCRATCH_GDAL_CONFIG = {"OGR_SQLITE_SYNCHRONOUS": "OFF"}
+
+
+def _unsynced(conn: sqlite3.Connection) -> None:
+    """Let ``conn`` write without waiting for the disk (``PRAGMA synchronous = OFF``).
+
+    Only for a temporary copy of a replacement: a crash loses the copy, never the live
+    database (``recover`` deletes the leftover), and the copy is written back over the
+    live database by a synced transaction. Each sync of the copy's journal, file and
+    folder cost milliseconds; a replacement made dozens of them.
+    """
+    conn.execute("PRAGMA synchronous = OFF")
+
+
+@contextlib.contextmanager
+def _opened_scratch(path: Path) -> Iterator[sqlite3.Connection]:
+    """:func:`_opened` for a temporary copy: writes are not synced (:func:`_unsynced`)."""
+    with _opened(path) as conn:
+        _unsynced(conn)
+        yield conn
 
 
 #: Idle connections a :class:`_ConnectionPool` keeps.
@@ -595,15 +622,14 @@ class GeoPackageStorage(ReadsInTransactions):
         tmp = Path(tmp_name)
         try:
             if self.path.is_file():
-                _copy_database(self.path, tmp)
-                conn = _connect(tmp)
-                try:
+                _copy_database(self.path, tmp, scratch=True)
+                with _opened_scratch(tmp) as conn:
                     conn.execute("PRAGMA journal_mode = DELETE")
-                finally:
-                    conn.close()
             else:
                 tmp.unlink()
-            options = {"OGR_CURRENT_DATE": fixed_timestamp} if fixed_timestamp else {}
+            options = dict(_SCRATCH_GDAL_CONFIG)
+            if fixed_timestamp:
+                options["OGR_CURRENT_DATE"] = fixed_timestamp
             number = None
             with _gdal_config(options):
                 for name, frame in layers.items():
@@ -612,7 +638,7 @@ class GeoPackageStorage(ReadsInTransactions):
                 for name in sorted(ROW_EDITED_LAYERS - present):
                     # Row-edited tables must exist before the first in-place edit.
                     _write_frame(tmp, name, empty_layer(get_schema(name)))
-            with _transaction(tmp, wal=False) as conn:
+            with _transaction(tmp, wal=False, connection=_opened_scratch) as conn:
                 _ensure_row_indexes(conn)
                 if revision is not None:
                     number = _RowEditor(conn).append_revision(revision, time=fixed_timestamp)
