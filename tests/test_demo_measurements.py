@@ -18,7 +18,8 @@ from coverage_gis.engine import load
 from coverage_gis.revisions import history
 from coverage_gis.workspace import Workspace
 
-pytestmark = pytest.mark.demo
+# One worker runs this module (--dist loadgroup): its module-scoped demo workspace is made once.
+pytestmark = [pytest.mark.demo, pytest.mark.xdist_group("test_demo_measurements")]
 
 SPEED_KPIS = ("mobile_download_4g_mbps", "mobile_download_5g_mbps", "fixed_download_mbps")
 
