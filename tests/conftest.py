@@ -421,8 +421,7 @@ def make_workspace(path: Path) -> Workspace:
         ws.write_layers(tiny_layers(), source="tiny fixture")
         compute(ws)  # stores coverage as revision 1
         _TEMPLATE = template
-    shutil.copytree(_TEMPLATE, path, ignore=shutil.ignore_patterns(".workspace.lock"))
-    return Workspace.open(path)
+    return Workspace.open(copy_workspace(_TEMPLATE, path))
 
 
 _TEMPLATE: Path | None = None
