@@ -7,6 +7,11 @@ in a throw-away PostgreSQL cluster started once per session (``tools/pg_cluster.
 one database per workspace made from a template that already has the schema; the
 PostGIS cases are skipped, saying why, only when no PostgreSQL server is installed
 (``COVGIS_REQUIRE_POSTGIS=1``, as CI sets, turns that into a failure).
+
+The run is spread over pytest-xdist workers (``-n`` in pyproject's addopts): each worker
+has its own session (its own cluster, temporary folders and ports); what is costly and
+the same for all of them (the demo data of the five provinces, the Bình Định demo
+workspace) is made once per run by :class:`RunCache`, under a file lock.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import hashlib
 import importlib.util
 import itertools
 import os
+import pickle
 import shutil
 import sqlite3
 import sys
@@ -24,16 +30,17 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from filelock import FileLock
 from shapely.geometry import LineString, Point, box
 
 from coverage_gis.crs import lonlat_to_metric, metric_to_lonlat
-from coverage_gis.demo import DEFAULT_SEED, DemoData, generate
+from coverage_gis.demo import DEFAULT_SEED, DemoData, build_demo_workspace, generate
 from coverage_gis.engine import compute
 from coverage_gis.workspace import Workspace
 
@@ -414,8 +421,7 @@ def make_workspace(path: Path) -> Workspace:
         ws.write_layers(tiny_layers(), source="tiny fixture")
         compute(ws)  # stores coverage as revision 1
         _TEMPLATE = template
-    shutil.copytree(_TEMPLATE, path, ignore=shutil.ignore_patterns(".workspace.lock"))
-    return Workspace.open(path)
+    return Workspace.open(copy_workspace(_TEMPLATE, path))
 
 
 _TEMPLATE: Path | None = None
@@ -456,13 +462,105 @@ def api_ws(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
     yield from api_workspace(backend, tmp_path / "ws", request)
 
 
+# -- made once per run, shared by the xdist workers ------------------------------------------------
+T = TypeVar("T")
+
+
+class RunCache:
+    """What is made once per test run and shared by its xdist workers.
+
+    Lives in ``root``, a folder every worker of the run sees; each entry is made by the
+    first worker that asks for it, under a file lock (the others wait for it), and
+    appears under its name only when complete (made beside it, then renamed).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def folder(self, name: str, make: Callable[[Path], None]) -> Path:
+        """The folder ``name``, made by ``make(folder)`` if no worker made it yet; read only."""
+        target = self.root / name
+        with FileLock(self.root / f"{name}.lock"):
+            if not target.is_dir():
+                partial = self.root / f"{name}.partial"
+                shutil.rmtree(partial, ignore_errors=True)
+                make(partial)
+                partial.rename(target)
+        return target
+
+    def value(self, name: str, make: Callable[[], T]) -> T:
+        """The value ``name`` (pickled), made by ``make()`` if no worker made it yet."""
+        target = self.root / f"{name}.pickle"
+        with FileLock(self.root / f"{name}.lock"):
+            if not target.is_file():
+                made = make()
+                partial = target.with_suffix(".partial")
+                partial.write_bytes(pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL))
+                partial.rename(target)
+                return made
+        loaded: T = pickle.loads(target.read_bytes())
+        return loaded
+
+
 @pytest.fixture(scope="session")
-def five_provinces() -> DemoData:
+def run_cache(tmp_path_factory: pytest.TempPathFactory) -> RunCache:
+    """The run's :class:`RunCache`: under xdist, the parent of the workers' own temporary folders."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if "PYTEST_XDIST_WORKER" in os.environ else base) / "run-cache"
+    root.mkdir(exist_ok=True)
+    return RunCache(root)
+
+
+@pytest.fixture(scope="session")
+def five_provinces(run_cache: RunCache) -> DemoData:
     """The demo data of the five seed provinces (default seed), generated once per run.
 
     Tests read it or write it to a workspace; none changes it.
     """
-    return generate("all", seed=DEFAULT_SEED)
+    return run_cache.value("five-provinces", lambda: generate("all", seed=DEFAULT_SEED))
+
+
+#: The seed of the Bình Định demo the CLI, report and plan tests read (their figures are its).
+BINH_DINH_SEED = 2025
+
+
+def _binh_dinh_demo(folder: Path) -> None:
+    build_demo_workspace(folder, ["binh-dinh"], seed=BINH_DINH_SEED).close()
+
+
+def _binh_dinh_demo_computed(run_cache: RunCache) -> Callable[[Path], None]:
+    def make(folder: Path) -> None:
+        from coverage_gis.cli import main
+
+        copy_workspace(run_cache.folder("binh-dinh-demo", _binh_dinh_demo), folder)
+        assert main(["compute", str(folder)]) == 0
+
+    return make
+
+
+def copy_workspace(source: Path, target: Path) -> Path:
+    """A copy of the folder workspace ``source`` at ``target`` (without its lock file)."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".workspace.lock"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def binh_dinh_demo(run_cache: RunCache) -> Callable[..., Path]:
+    """``binh_dinh_demo(path, computed=False)``: a copy at ``path`` of the Bình Định demo
+    workspace (as ``build_demo_workspace(path, ["binh-dinh"], seed=2025)`` makes it;
+    ``computed``: with its coverage computed, as after ``covgis compute``).
+
+    The demo is built once per run; each caller gets its own copy to read or change.
+    """
+
+    def copy(path: Path, *, computed: bool = False) -> Path:
+        if computed:
+            source = run_cache.folder("binh-dinh-demo-computed", _binh_dinh_demo_computed(run_cache))
+        else:
+            source = run_cache.folder("binh-dinh-demo", _binh_dinh_demo)
+        return copy_workspace(source, path)
+
+    return copy
 
 
 def serving_context(analysis: Any, ws: Workspace) -> SimpleNamespace:

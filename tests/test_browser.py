@@ -39,7 +39,8 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.browser
+# One worker runs this module (--dist loadgroup): its module-scoped server, demo and browser is made once.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

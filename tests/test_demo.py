@@ -40,7 +40,8 @@ from coverage_gis.models.reference import reference_radio
 from coverage_gis.validation import validate_layer
 from coverage_gis.workspace import Workspace
 
-pytestmark = pytest.mark.demo
+# One worker runs this module (--dist loadgroup): its module-scoped demo workspace is made once.
+pytestmark = [pytest.mark.demo, pytest.mark.xdist_group("test_demo")]
 SETTINGS = load_model_settings()
 
 LAYERS = ("communes", "villages", "sites", "cells", "fiber_routes", "fiber_nodes", "zones_5g", "pois")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from coverage_gis.cli import main
-from coverage_gis.demo import DemoData, build_demo_workspace, write_demo_workspace
+from coverage_gis.demo import DemoData, write_demo_workspace
 from coverage_gis.plans import list_plans
 
 FTTH_GAPS = {
@@ -26,11 +27,9 @@ FTTH_GAPS = {
 
 
 @pytest.fixture(scope="module")
-def bd(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "bd"
-    build_demo_workspace(path, ["binh-dinh"], seed=2025)
-    assert main(["compute", str(path)]) == 0
-    return path
+def bd(tmp_path_factory: pytest.TempPathFactory, binh_dinh_demo: Callable[..., Path]) -> Path:
+    """The Bình Định demo (seed 2025), computed with ``covgis compute``: this module's copy."""
+    return binh_dinh_demo(tmp_path_factory.mktemp("cli") / "bd", computed=True)
 
 
 def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> object:

@@ -4,7 +4,6 @@ challenges, calibration, and coverage that only an accepted challenge changes.""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,10 @@ from coverage_gis.engine import load
 from coverage_gis.revisions import history
 from coverage_gis.workspace import Workspace
 
-pytestmark = pytest.mark.demo
+from .conftest import copy_workspace
+
+# One worker runs this module (--dist loadgroup): its module-scoped demo workspace is made once.
+pytestmark = [pytest.mark.demo, pytest.mark.xdist_group("test_demo_measurements")]
 
 SPEED_KPIS = ("mobile_download_4g_mbps", "mobile_download_5g_mbps", "fixed_download_mbps")
 
@@ -111,8 +113,7 @@ def test_measurements_are_a_labelled_revision(bd: Path) -> None:
 def test_only_an_accepted_challenge_changes_coverage(
     bd: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    copy = tmp_path / "bd"
-    shutil.copytree(bd, copy, ignore=shutil.ignore_patterns(".workspace.lock"))
+    copy = copy_workspace(bd, tmp_path / "bd")
     open_ones = _json(capsys, ["challenges", str(copy), "--status", "open", "--json"])
     assert len(open_ones) >= DISAGREEMENTS  # type: ignore[arg-type]
     gaps = _json(capsys, ["gaps", str(copy), "--kind", "mobile", "--json"])

@@ -26,6 +26,9 @@ from coverage_gis.workspace import Workspace
 
 from .test_live import assert_matches_full_recompute
 
+# One worker runs this module (--dist loadgroup): its module-scoped demo workspace is made once.
+pytestmark = pytest.mark.xdist_group("test_live_midsize")
+
 
 @pytest.fixture(scope="module")
 def midsize_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:

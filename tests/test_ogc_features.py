@@ -18,9 +18,13 @@ import pytest
 from ._servers import free_port, wait_until_up
 from .test_api_read import lonlat, make_workspace
 
-pytestmark = pytest.mark.skipif(
-    "OAPIF" not in pyogrio.list_drivers(), reason="GDAL lacks the OGC API - Features driver"
-)
+# One worker runs this module (--dist loadgroup): its module-scoped server is made once.
+pytestmark = [
+    pytest.mark.skipif(
+        "OAPIF" not in pyogrio.list_drivers(), reason="GDAL lacks the OGC API - Features driver"
+    ),
+    pytest.mark.xdist_group("test_ogc_features"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -144,10 +145,8 @@ def test_cli_plan_json_stdout_is_json_alone(tiny_ws: Workspace) -> None:
 
 
 @pytest.mark.demo
-def test_binh_dinh_plan_closes_every_gap(tmp_path: Path) -> None:
-    from coverage_gis.demo import build_demo_workspace
-
-    build_demo_workspace(tmp_path / "bd", ["binh-dinh"], seed=2025)
+def test_binh_dinh_plan_closes_every_gap(tmp_path: Path, binh_dinh_demo: Callable[..., Path]) -> None:
+    binh_dinh_demo(tmp_path / "bd")  # build_demo_workspace(tmp_path / "bd", ["binh-dinh"], seed=2025)
     ws = Workspace.open(tmp_path / "bd")
     analysis = load(ws)
     before = _digest(ws.path)

@@ -13,6 +13,7 @@ import json
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +22,6 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from coverage_gis.cli import main
-from coverage_gis.demo import build_demo_workspace
 from coverage_gis.engine import load
 from coverage_gis.workspace import Workspace
 
@@ -52,11 +52,9 @@ EN_SHEETS = [
 
 
 @pytest.fixture(scope="module")
-def bd(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("report") / "bd"
-    build_demo_workspace(path, ["binh-dinh"], seed=2025)
-    assert main(["compute", str(path)]) == 0
-    return path
+def bd(tmp_path_factory: pytest.TempPathFactory, binh_dinh_demo: Callable[..., Path]) -> Path:
+    """The Bình Định demo (seed 2025), computed with ``covgis compute``: this module's copy."""
+    return binh_dinh_demo(tmp_path_factory.mktemp("report") / "bd", computed=True)
 
 
 def _run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
