@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +100,6 @@ class LiveState:
     revision: int
     kpis: pd.DataFrame
     province_row: dict[str, Any]
-    kpi_period: tuple[date, date] | None
-    kpi_categories: list[str]
     village_ids: np.ndarray
     village_xy: np.ndarray
     village_tree: cKDTree | None
@@ -131,7 +128,6 @@ class LiveState:
         village_xy = np.column_stack([vx, vy])
         px, py = points_xy_m(analysis.layers.pois, metric)
         poi_xy = np.column_stack([px, py])
-        period, categories = analysis.kpi_options()
         overlay = Overlay.of(analysis)
         if kpis is None:
             kpis = kpi_rows(overlay.base.kpi_columns, LEVELS)
@@ -140,8 +136,6 @@ class LiveState:
             revision=revision,
             kpis=kpis,
             province_row=province_row(kpis),
-            kpi_period=period,
-            kpi_categories=categories,
             village_ids=villages["village_id"].to_numpy(dtype=object),
             village_xy=village_xy,
             village_tree=cKDTree(village_xy) if len(vx) else None,
@@ -620,7 +614,8 @@ def _site_parts(
     state: LiveState,
 ) -> dict[str, SitePart | None]:
     """Each touched site as the edit left it (None: removed), in the order of ``touched``."""
-    columns = site_kpi_columns(state.overlay.base.kpi_columns, site_kpi_rows, period=state.kpi_period)
+    base = state.overlay.base
+    columns = site_kpi_columns(base.kpi_columns, site_kpi_rows, period=base.kpi_period)
     none = np.empty(0, dtype=np.int64)
     site_ids = sites["site_id"].to_numpy(dtype=object)
     cell_sites = cells["site_id"].to_numpy(dtype=object)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import TypeVar
 
 import geopandas as gpd
@@ -94,6 +95,9 @@ class BaseIndex:
     units: Mapping[str, Mapping[str, Mapping[object, np.ndarray]]]
     #: The base's KPI inputs as arrays (every level, the workspace plan's period and categories).
     kpi_columns: KpiColumns
+    #: The plan period :attr:`kpi_columns` counts sites in (None: no plan); edited sites'
+    #: KPI columns must be cut with the same one.
+    kpi_period: tuple[date, date] | None
     #: The base's values of the columns an edit changes: ``coverage``, ``villages`` and
     #: ``pois`` (:data:`VILLAGE_COVERAGE_COLUMNS` and the input columns).
     columns: Mapping[str, Mapping[str, np.ndarray]]
@@ -140,6 +144,7 @@ class BaseIndex:
             kpi_site_ids=kpi_site_ids,
             units=units,
             kpi_columns=kpi_columns(analysis.inputs, LEVELS, period=period, categories=categories),
+            kpi_period=period,
             columns=columns,
         )
 
