@@ -538,14 +538,15 @@ class LiveWorkspace:
         # Only the changed rows when the log's last snapshot is this state's (checked
         # below, in the transaction: the log is still at state.revision).
         changed = plan.snapshot_changes
-        partial = changed is not None and state.snapshot_logged and not whole_snapshot_due(number)
+        if not state.snapshot_logged or whole_snapshot_due(number):
+            changed = None
         record = RevisionRecord(
             summary=summary,
             author=author,
             changed_ids=plan.touched,
             dirty_bbox=plan.dirty_bbox,
-            kpi_snapshot=changed if changed is not None and partial else list(plan.snapshot.values()),
-            kpi_snapshot_partial=partial,
+            kpi_snapshot=list(plan.snapshot.values()) if changed is None else changed,
+            kpi_snapshot_partial=changed is not None,
             coverage_changes=changes,
         )
         with self.workspace.edit(timeout_s=self.lock_timeout_s) as editor:
