@@ -278,8 +278,12 @@ def map_pairs_within_reach(
     ]
 
     # A small problem (a point read, a few villages of an edit) is cheaper as one
-    # distance matrix per batch than as two trees and a tree join.
+    # distance matrix than as two trees and a tree join: one batch of every source,
+    # each against its own reach, as a per-class batch costs more in fixed overhead
+    # (here and in ``pair_fn``) than its matrix.
     brute_force = src_r.size * recv_ok.size <= _BRUTE_FORCE_PAIRS
+    if brute_force:
+        batches = [(0, int(src_r.size), float(src_r[-1]))]
     ok_x, ok_y = rx[recv_ok], ry[recv_ok]
     recv_tree = None if brute_force else cKDTree(np.column_stack([ok_x, ok_y]))
 
