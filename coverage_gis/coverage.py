@@ -694,21 +694,36 @@ def coverage_at_point(
     )
 
 
-def in_workspace_area(layers: InputLayers, lon: float, lat: float) -> bool:
-    """Whether ``(lon, lat)`` lies in the workspace's area: one of its communes, or (a
-    workspace without communes) the box around its villages and sites.
+@dataclass(frozen=True, eq=False)
+class WorkspaceArea:
+    """The workspace's area: its communes, or (a workspace without communes) the box
+    around its villages and sites.
 
     Coverage is only computed where the workspace has data: outside it, "no coverage"
-    would be a claim about places it knows nothing of.
+    would be a claim about places it knows nothing of. Built once per revision by a
+    server that answers point reads; :meth:`contains` is then one tree query.
     """
-    point = shapely.Point(lon, lat)
-    communes = layers.communes
-    if len(communes):
-        # The frame's spatial index is built once and kept with it.
-        return bool(len(communes.sindex.query(point, predicate="intersects")))
-    boxes = [f.total_bounds for f in (layers.villages, layers.sites) if len(f)]
-    if not boxes:
-        return False
-    west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
-    return bool(west <= lon <= east and south <= lat <= north)
+
+    tree: shapely.STRtree | None
+    box: tuple[float, float, float, float] | None
+
+    @classmethod
+    def of(cls, layers: InputLayers) -> WorkspaceArea:
+        communes = layers.communes
+        if len(communes):
+            return cls(shapely.STRtree(np.asarray(communes.geometry.array)), None)
+        boxes = [f.total_bounds for f in (layers.villages, layers.sites) if len(f)]
+        if not boxes:
+            return cls(None, None)
+        west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        return cls(None, (float(west), float(south), float(east), float(north)))
+
+    def contains(self, lon: float, lat: float) -> bool:
+        """Whether ``(lon, lat)`` lies in the area (a commune's edge included)."""
+        if self.tree is not None:
+            return bool(len(self.tree.query(shapely.Point(lon, lat), predicate="intersects")))
+        if self.box is None:
+            return False
+        west, south, east, north = self.box
+        return bool(west <= lon <= east and south <= lat <= north)

@@ -160,14 +160,16 @@ def test_pages_hold_the_tables_values(client: TestClient) -> None:
     for row in expected:
         assert client.get(f"/v1/villages/{row['village_id']}").json() == row
     assert any(value is None for row in expected for value in row.values())  # nulls are covered
-    # Small tables keep each row's JSON once encoded; a large one encodes each page.
+    # Rows keep their JSON once encoded; past the byte budget each page is encoded.
     rows = np.array([2, 0, 2, 1])
     memo = RowTable(view.villages())
-    limit, RowTable.MEMO_ROWS = RowTable.MEMO_ROWS, 0
+    limit, RowTable.MEMO_BYTES = RowTable.MEMO_BYTES, 0
     try:
         plain = RowTable(view.villages())
+        assert plain.json(rows) == plain.json(rows)
+        assert not plain._encoded
     finally:
-        RowTable.MEMO_ROWS = limit
+        RowTable.MEMO_BYTES = limit
     first, again = memo.json(rows), memo.json(rows)
     assert first == again == plain.json(rows) == orjson.dumps([expected[r] for r in rows])
     for level in ("province", "commune"):

@@ -35,6 +35,7 @@ from fastapi.concurrency import run_in_threadpool
 from coverage_gis.access import KeyRing
 from coverage_gis.admin import LEVEL_COLUMNS
 from coverage_gis.coverage import COVERAGE_RESULT_COLUMNS, coverage_by_village
+from coverage_gis_api.bbox import PointIndex
 from coverage_gis_api.export import RowTable
 from coverage_gis_api.settings import Settings
 
@@ -302,6 +303,10 @@ class WorkspaceView:
     def village_rows(self) -> RowTable:
         """:meth:`villages` held for picking rows by position (a page, one village)."""
         return self.cached("village_rows", lambda: RowTable(self.villages()))
+
+    def village_points(self) -> PointIndex:
+        """:meth:`villages` ordered by longitude, for the rows in a bbox."""
+        return self.cached("village_points", lambda: PointIndex(self.villages()))
 
     def gaps(self, kind: str) -> gpd.GeoDataFrame:
         """The ranked gap list of ``kind`` with 2025 admin codes added."""

@@ -76,18 +76,21 @@ class RowTable:
 
     The frame's columns are held as one Arrow table (its string columns without a
     copy): taking a page of rows and encoding them is one Arrow ``take`` and one orjson
-    call, where pandas pays a fixed cost per column and per row. Built once per
-    revision (:meth:`coverage_gis_api.context.WorkspaceView.village_rows`).
+    call, where pandas pays a fixed cost per column and per row. Each row's JSON is kept
+    once encoded, so a row read before costs one join, until the kept bytes reach
+    :attr:`MEMO_BYTES` (a national village table keeps every row in about 60 MB).
+    Built once per revision (:meth:`coverage_gis_api.context.WorkspaceView.village_rows`).
     """
 
-    #: A table of at most this many rows (a level's KPIs) keeps each row's JSON once
-    #: encoded, so a page of rows read before is one join.
-    MEMO_ROWS = 20_000
+    #: The encoded rows a table keeps, at most, in bytes; past it, rows not yet kept are
+    #: encoded for each page that asks for them.
+    MEMO_BYTES = 128 * 2**20
 
     def __init__(self, frame: pd.DataFrame) -> None:
         plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
         self.table = pa.Table.from_pandas(plain, preserve_index=False)
-        self._encoded: dict[int, bytes] | None = {} if len(plain) <= self.MEMO_ROWS else None
+        self._encoded: dict[int, bytes] = {}
+        self._kept_bytes = 0
 
     def records(self, rows: npt.NDArray[np.intp]) -> list[dict[str, Any]]:
         """The rows at positions ``rows``, in that order (nulls as None)."""
@@ -97,14 +100,21 @@ class RowTable:
     def json(self, rows: npt.NDArray[np.intp]) -> bytes:
         """:meth:`records` as a JSON array (NaN and ±inf as null, UTF-8)."""
         encoded = self._encoded
-        if encoded is None:
-            return json_bytes(self.records(rows))
-        wanted = [int(r) for r in rows]
+        wanted = rows.tolist()
         new = sorted({r for r in wanted if r not in encoded})
-        if new:
-            for row, record in zip(new, self.records(np.asarray(new, dtype=np.intp)), strict=True):
-                encoded[row] = json_bytes(record)
-        return b"[" + b",".join(encoded[r] for r in wanted) + b"]"
+        if not new:
+            return b"[" + b",".join([encoded[r] for r in wanted]) + b"]"
+        fresh = {
+            row: json_bytes(record)
+            for row, record in zip(new, self.records(np.asarray(new, dtype=np.intp)), strict=True)
+        }
+        size = sum(map(len, fresh.values()))
+        # Several threads may encode the same rows at once: each gets the same bytes,
+        # and the budget is only a bound, so neither needs a lock.
+        if self._kept_bytes + size <= self.MEMO_BYTES:
+            encoded.update(fresh)
+            self._kept_bytes += size
+        return b"[" + b",".join([encoded.get(r) or fresh[r] for r in wanted]) + b"]"
 
 
 def records_json(frame: pd.DataFrame) -> str:

@@ -40,6 +40,7 @@ from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound, StaleRevision
 from coverage_gis.live import ChangeResult, LiveWorkspace
 from coverage_gis.speed import ALL, speed_kpis
+from coverage_gis_api.bbox import bbox_mask, bbox_query
 from coverage_gis_api.context import ADMIN_FILTERS, AppContext, WorkspaceView, etag_for
 from coverage_gis_api.export import json_response, records, records_json, render
 from coverage_gis_api.models import ErrorBody
@@ -52,14 +53,7 @@ from coverage_gis_api.models_measurements import (
     SpeedKind,
     SpeedReport,
 )
-from coverage_gis_api.routes_read import (
-    ERROR_RESPONSES,
-    AdminFilter,
-    LevelName,
-    admin_filter,
-    bbox_mask,
-    bbox_query,
-)
+from coverage_gis_api.routes_read import ERROR_RESPONSES, AdminFilter, LevelName, admin_filter
 from coverage_gis_api.routes_sites import WRITE_RESPONSES, expected_revision
 from coverage_gis_api.security import Principal, principal_dependencies
 

@@ -31,9 +31,9 @@ from fastapi.params import Depends
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import NotFound
+from coverage_gis_api.bbox import parse_bbox
 from coverage_gis_api.context import AppContext, WorkspaceView
 from coverage_gis_api.export import with_geometry
-from coverage_gis_api.routes_read import parse_bbox
 
 GEOJSON = "application/geo+json"
 #: OGC API – Features conformance classes served.

@@ -22,7 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from coverage_gis.admin import LEVELS
 from coverage_gis.cell_index import CellIndex
-from coverage_gis.coverage import coverage_at_point, in_workspace_area
+from coverage_gis.coverage import WorkspaceArea, coverage_at_point
 from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound
 from coverage_gis.kpi import KPI_LABELS, labelled_headers, require_unit
@@ -31,8 +31,8 @@ from coverage_gis.province_report import province_names, report_bytes
 from coverage_gis.reports import download_stem
 from coverage_gis.revisions import SnapshotKey, kpi_snapshots
 from coverage_gis.scorecard import plan_units_2025
+from coverage_gis_api.bbox import bbox_mask, bbox_query
 from coverage_gis_api.context import AppContext, WorkspaceView
-from coverage_gis_api.errors import InvalidField
 from coverage_gis_api.export import MEDIA_TYPES, attachment, json_response, records, records_json, render
 from coverage_gis_api.models import (
     ErrorBody,
@@ -64,38 +64,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "no such object (a village, a plan, an admin unit's code)"},
     422: {"model": ErrorBody, "description": "a parameter is malformed; `field` names it"},
 }
-
-
-def parse_bbox(value: str | None) -> BBox | None:
-    """``minlon,minlat,maxlon,maxlat`` → a tuple, or :class:`InvalidField` naming ``bbox``."""
-    if value is None:
-        return None
-    parts = value.split(",")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        raise InvalidField("bbox must be four numbers minlon,minlat,maxlon,maxlat", field="bbox") from None
-    if len(numbers) != 4 or not all(np.isfinite(numbers)):
-        raise InvalidField("bbox must be four numbers minlon,minlat,maxlon,maxlat", field="bbox")
-    minlon, minlat, maxlon, maxlat = numbers
-    if not (-180 <= minlon <= 180 and -180 <= maxlon <= 180 and -90 <= minlat <= 90 and -90 <= maxlat <= 90):
-        raise InvalidField("bbox must lie within lon -180…180 and lat -90…90", field="bbox")
-    if minlon > maxlon or minlat > maxlat:
-        raise InvalidField("bbox minimums must not exceed its maximums", field="bbox")
-    return minlon, minlat, maxlon, maxlat
-
-
-async def bbox_query(
-    bbox: Annotated[
-        str | None,
-        Query(
-            description="minlon,minlat,maxlon,maxlat (EPSG:4326)",
-            examples=["108.6,13.9,109.3,14.6"],
-            max_length=200,
-        ),
-    ] = None,
-) -> BBox | None:
-    return parse_bbox(bbox)
 
 
 #: Admin filter → the KPI level whose codes it takes.
@@ -169,15 +137,6 @@ async def admin_filter(
     ] = None,
 ) -> AdminFilter:
     return AdminFilter(province_code, district_code, commune_code, province_2025, commune_2025)
-
-
-def bbox_mask(frame: pd.DataFrame, bbox: BBox | None) -> np.ndarray:
-    """Rows whose ``lon``/``lat`` lie in ``bbox`` (edges included)."""
-    if bbox is None:
-        return np.ones(len(frame), dtype=bool)
-    lon = frame["lon"].to_numpy(dtype=np.float64)
-    lat = frame["lat"].to_numpy(dtype=np.float64)
-    return np.asarray((lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3]), dtype=bool)
 
 
 def _headers(view: WorkspaceView, total: int | None = None) -> dict[str, str]:
@@ -296,7 +255,7 @@ def create_router(ctx: AppContext) -> APIRouter:
         def respond() -> Response:
             admin.check(view)
             table = view.villages()
-            keep = admin.mask(table) & bbox_mask(table, bbox)
+            keep = admin.mask(table) & view.village_points().mask(bbox)
             if mobile is not None:
                 keep &= table["mobile_bb"].to_numpy(dtype=bool) == mobile
             if ftth is not None:
@@ -325,7 +284,7 @@ def create_router(ctx: AppContext) -> APIRouter:
             # Files are slower to write, and the operator filter splits every village's
             # operator list: both always off the loop.
             return await run_in_threadpool(respond)
-        return await view.answer(("villages", "village_rows", *admin.needs()), respond)
+        return await view.answer(("villages", "village_rows", "village_points", *admin.needs()), respond)
 
     @router.get(
         "/v1/villages/{village_id}",
@@ -544,9 +503,10 @@ def create_router(ctx: AppContext) -> APIRouter:
         analysis = view.analysis
 
         def respond() -> Response:
-            # The first call also builds the communes' spatial index (in a worker thread).
+            # The first call builds both indexes (in a worker thread).
             index = view.cached("cell_index", lambda: CellIndex.build(analysis.cells.arrays, analysis.model))
-            if not in_workspace_area(analysis.layers, lon, lat):
+            area = view.cached("workspace_area", lambda: WorkspaceArea.of(analysis.layers))
+            if not area.contains(lon, lat):
                 raise NotFound(
                     f"({lon}, {lat}) lies outside this workspace ({place_name(view) or 'its communes'}): "
                     "it holds no data there, so coverage at that point is unknown"
@@ -556,7 +516,7 @@ def create_router(ctx: AppContext) -> APIRouter:
             )
             return json_response(found, headers=_headers(view))
 
-        return await view.answer(("cell_index",), respond)
+        return await view.answer(("cell_index", "workspace_area"), respond)
 
     @router.get(
         "/v1/report",

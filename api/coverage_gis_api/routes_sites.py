@@ -25,6 +25,7 @@ from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound, StaleRevision
 from coverage_gis.live import ChangeResult, LiveWorkspace, SitePermit
 from coverage_gis.site_edits import SiteEdit, site_records
+from coverage_gis_api.bbox import bbox_mask, bbox_query
 from coverage_gis_api.context import AppContext, WorkspaceView, etag_for
 from coverage_gis_api.errors import InvalidField, PreconditionRequired
 from coverage_gis_api.export import json_response
@@ -38,7 +39,7 @@ from coverage_gis_api.models import (
     SitePatch,
     Status,
 )
-from coverage_gis_api.routes_read import ERROR_RESPONSES, bbox_mask, bbox_query
+from coverage_gis_api.routes_read import ERROR_RESPONSES
 from coverage_gis_api.security import Principal, check_can_edit, check_site_edit, principal_dependencies
 
 _ETAG = re.compile(r'^"rev-(\d{1,18})"$')
