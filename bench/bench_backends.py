@@ -15,7 +15,6 @@ throw-away cluster (tools/pg_cluster.py). Prints milliseconds. Not part of the t
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import statistics
@@ -40,13 +39,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cluster_module() -> Any:
-    spec = importlib.util.spec_from_file_location("pg_cluster", ROOT / "tools" / "pg_cluster.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["pg_cluster"] = module
-    spec.loader.exec_module(module)
-    return module
+    """``tools/pg_cluster.py``, imported from the tools folder (as the tests do)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import pg_cluster  # type: ignore[import-not-found]
+
+    return pg_cluster
 
 
 def _ms(run: Callable[[], Any]) -> float:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
-import importlib.util
 import itertools
 import os
 import pickle
@@ -178,13 +177,12 @@ _TEMPLATE_DB = "covgis_template"
 
 
 def _pg_cluster_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("pg_cluster", ROOT / "tools" / "pg_cluster.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["pg_cluster"] = module
-    spec.loader.exec_module(module)
-    return module
+    """``tools/pg_cluster.py``, imported from the tools folder (the benchmarks import it the same way)."""
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tools"))
+    import pg_cluster  # type: ignore[import-not-found]
+
+    return pg_cluster
 
 
 def pytest_configure(config: pytest.Config) -> None:
