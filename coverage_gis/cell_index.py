@@ -64,17 +64,17 @@ class CellIndex:
         return cls(cells.x_m, cells.y_m, reach, tuple(groups), longest)
 
     def rows_near(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """Sorted rows of the cells within their reach of the box ``lo``–``hi`` in x and in y
-        (every cell that can serve a point of the box, and a few more)."""
+        """Sorted rows of the cells within their reach of the box ``lo``–``hi``: the cells
+        that can serve some point of the box (:func:`in_reach_of_box`)."""
         if not self.groups:
             return np.empty(0, dtype=np.int64)
         centre = (lo + hi) / 2.0
         half_diagonal = float(np.hypot(*(hi - lo))) / 2.0
         found = []
         for group in self.groups:
-            # A cell within its reach of the box in x and in y lies within half the box's
-            # diagonal + √2 × its reach of the box's centre.
-            radius = half_diagonal + group.max_reach_m * np.sqrt(2.0) + 1.0
+            # A cell within its reach of the box lies within half the box's diagonal + its
+            # reach of the box's centre (a metre of slack for the tree's rounding).
+            radius = half_diagonal + group.max_reach_m + 1.0
             hits = np.asarray(group.tree.query_ball_point(centre, radius), dtype=np.int64)
             found.append(group.rows[hits])
         near = np.sort(np.concatenate(found))
@@ -95,7 +95,10 @@ def take_rows(table: CellTable, rows: np.ndarray) -> CellTable:
 def in_reach_of_box(
     x: np.ndarray, y: np.ndarray, reach: np.ndarray, lo: np.ndarray, hi: np.ndarray
 ) -> np.ndarray:
-    """Which cells lie within their reach of the box ``lo``–``hi`` in x and in y."""
-    inside: np.ndarray = (x >= lo[0] - reach) & (x <= hi[0] + reach)
-    inside &= (y >= lo[1] - reach) & (y <= hi[1] + reach)
+    """Which cells lie within their reach of the box ``lo``–``hi`` (of its nearest point;
+    a cell inside the box is at 0 m). A cell without a finite reach is within any
+    (an infinite one) or none (NaN)."""
+    dx = np.maximum(np.maximum(lo[0] - x, x - hi[0]), 0.0)
+    dy = np.maximum(np.maximum(lo[1] - y, y - hi[1]), 0.0)
+    inside: np.ndarray = np.hypot(dx, dy) <= reach
     return inside
