@@ -1,6 +1,7 @@
 """KPIs per province, district and commune, in either admin hierarchy (``docs/architecture.md``).
 
-Owns the KPI definitions and what each column measures (:data:`KPI_LABELS`): village,
+Owns the KPI definitions (what each column measures, in words, is
+:mod:`coverage_gis.kpi_labels`): village,
 population and household coverage, site sharing counted per site and per operator BTS
 (all on-air sites and those commissioned in a plan period), 5G sites, 5G at priority
 places, commune centres, measured speeds, the per-operator breakdown, and whether the
@@ -26,7 +27,7 @@ from coverage_gis.display import Lang, format_number
 from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.messages import text
-from coverage_gis.speed import SPEED_MEASURES, grouped_weighted_median, tests_per_row
+from coverage_gis.speed import grouped_weighted_median, tests_per_row
 from coverage_gis.vocabulary import OPERATORS
 
 #: POI categories that count as priority places for 5G when a plan names none.
@@ -96,73 +97,6 @@ KPI_COUNT_COLUMNS: frozenset[str] = frozenset(
         "pop_2009",
     }
 )
-
-#: What each column of a KPI row measures, in words for headers, legends and the API docs.
-KPI_LABELS: dict[str, str] = {
-    "level": "admin level (province, district, commune before the 2025 reform; province_2025, commune_2025)",
-    "code": "unit code (GSO; the census id for a commune without one)",
-    "name": "unit name",
-    "villages": "villages (thôn, làng, ấp, bản…) in the unit",
-    "villages_mobile_bb": "villages with mobile broadband (an on-air 3G/4G/5G cell serves the centre)",
-    "villages_mobile_bb_pct": "village share: villages with mobile broadband, % of villages",
-    "villages_4g_pct": "village share: villages served by on-air 4G, % of villages",
-    "villages_5g_pct": "village share: villages served by on-air 5G, % of villages",
-    "villages_ftth": "villages passed by FTTH (on-air fiber node or access route within reach of the centre)",
-    "villages_ftth_pct": "village share: villages passed by FTTH, % of villages (reach, not subscriptions)",
-    "population": "people in the unit's villages (village population; the demo splits the 2009 census)",
-    "population_mobile_bb_pct": (
-        "population share: people in villages with mobile broadband, % of village population "
-        "(2009 census in the shipped boundaries and the demo)"
-    ),
-    "households": "households in the unit's villages",
-    "households_ftth_pct": (
-        "households passed: households in villages passed by FTTH, % of households (not subscriptions)"
-    ),
-    "sites": "on-air BTS sites (masts)",
-    "shared_sites": "on-air sites with on-air cells of two or more operators",
-    "sites_shared_pct": "site sharing per site: shared sites, % of on-air sites",
-    "sites_period": "on-air sites commissioned in the plan period",
-    "sites_shared_period_pct": "site sharing per site, sites commissioned in the plan period: shared, %",
-    "sites_5g": "on-air sites with an on-air 5G cell",
-    "commune_centres": "commune centres (commune_office places)",
-    "commune_centres_mobile_bb_pct": "commune centres with mobile broadband, % of commune centres",
-    "commune_centres_ftth_pct": "commune centres passed by FTTH, % of commune centres",
-    "priority_pois": "priority places of the plan's 5G categories",
-    "pois_5g_pct": "priority places with 5G (cell or on-air 5G zone), % of priority places",
-    "speed_tests": "speed tests in the unit (a tile counts the tests it stands for)",
-    "mobile_download_mbps": SPEED_MEASURES["mobile_download_mbps"].label,
-    "fixed_download_mbps": SPEED_MEASURES["fixed_download_mbps"].label,
-    "operator_bts": "operator BTS: one per operator with on-air cells on an on-air site",
-    "operator_bts_shared_pct": (
-        "site sharing per operator BTS: operator BTS on a shared site, % of operator BTS "
-        "(a site of two operators counts twice)"
-    ),
-    "operator_bts_shared_period_pct": (
-        "site sharing per operator BTS, sites commissioned in the plan period: on a shared site, %"
-    ),
-    "villages_2025_inferred": (
-        "villages whose 2025 commune was inferred (by name or shared border for a commune the "
-        "crosswalk lacks, or as the nearest part of a split commune), not read from the crosswalk"
-    ),
-    "pop_2009": "2009 census population of the unit held in this workspace (a split commune's part by area)",
-    "pop_2009_present_pct": (
-        "2009 census population held in this workspace, % of the whole unit (2025 levels)"
-    ),
-    "partial": (
-        "the workspace holds only part of the unit (2025 levels; empty for pre-2025 units, "
-        "which the boundaries hold whole)"
-    ),
-}
-
-
-def labelled_headers(columns: Iterable[str]) -> list[str]:
-    """Column headers that say what each KPI measures (``name: label``), for CSV and XLSX.
-
-    The name comes first, so a reader can still split it off; ``level``, ``code`` and
-    ``name`` (and columns without a label) stay as they are.
-    """
-    identity = {"level", "code", "name"}
-    return [c if c in identity or c not in KPI_LABELS else f"{c}: {KPI_LABELS[c]}" for c in columns]
 
 
 def partial_notes(kpis: pd.DataFrame, *, lang: Lang = "en") -> list[str]:

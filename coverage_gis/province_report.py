@@ -30,7 +30,7 @@ from coverage_gis.admin import LEVELS
 from coverage_gis.display import Lang, MoneyUnit, display_plan_value, format_number
 from coverage_gis.errors import NotFound
 from coverage_gis.gaps import GAP_COLUMNS
-from coverage_gis.kpi import KPI_LABELS
+from coverage_gis.kpi_labels import kpi_labels
 from coverage_gis.layers import INPUT_LAYERS
 from coverage_gis.messages import code_label, labels, text, translated_gaps
 from coverage_gis.reports import Sheet, write_xlsx, xlsx_bytes
@@ -211,8 +211,10 @@ def report_sheets(
             ),
         )
     ]
-    # Each KPI header carries what the column measures (kpi.KPI_LABELS) as a comment.
-    sheets += [sheet(level, _kpi_sheet(table, level), notes=KPI_LABELS) for level in LEVELS]
+    # Each KPI header carries what the column measures (kpi_labels) as a comment, in the
+    # report's language.
+    notes = kpi_labels(lang)
+    sheets += [sheet(level, _kpi_sheet(table, level), notes=notes) for level in LEVELS]
     plan_formats = dict.fromkeys(("target", "actual", "ci_low", "ci_high"), _PLAN_VALUE_FORMAT)
     people = scorecard_for_people(card, lang)
     card_sheet = people[[c for c in SCORECARD_REPORT_COLUMNS if c in people]]

@@ -81,7 +81,7 @@ class Sheet:
 
     A GeoDataFrame gets ``lon``/``lat`` columns instead of its geometry. ``formats``
     overrides the number format of columns whose name carries no unit; ``notes`` puts a
-    comment on a column's header cell saying what it measures (e.g. ``kpi.KPI_LABELS``).
+    comment on a column's header cell saying what it measures (e.g. ``kpi_labels.kpi_labels(lang)``).
     """
 
     title: str

@@ -8,7 +8,7 @@ wins). A statistical indicator that the toolkit can also measure (speeds from th
 measured value when the table lacks it, with its sample size and confidence interval;
 below the minimum sample the row says "insufficient data".
 Each row says what its actual value measures (``measures``, from
-:data:`coverage_gis.kpi.KPI_LABELS`: site sharing per site or per operator BTS, village
+:data:`coverage_gis.kpi_labels.KPI_LABELS`: site sharing per site or per operator BTS, village
 or population share…). :func:`plan_units_2025` tells which 2025 provinces the plan's
 province went into and whether the workspace holds them whole.
 """
@@ -22,8 +22,9 @@ import pandas as pd
 
 from coverage_gis.display import Lang, format_number
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.kpi import KPI_LABELS, compute_kpis, pois_5g_pct
+from coverage_gis.kpi import compute_kpis, pois_5g_pct
 from coverage_gis.kpi_inputs import KpiInputs
+from coverage_gis.kpi_labels import KPI_LABELS
 from coverage_gis.messages import text
 from coverage_gis.plans import Indicator, Plan, evaluate
 from coverage_gis.speed import SPEED_MEASURES, MeasuredValue, SpeedSettings, measured_value

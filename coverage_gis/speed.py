@@ -277,6 +277,18 @@ class SpeedMeasure:
             )
         return f"median download speed of {tests} (weighted by tests), Mbps"
 
+    @property
+    def label_vi(self) -> str:
+        """:attr:`label` in Vietnamese."""
+        kind = {"mobile": "di động", "fixed": "cố định"}.get(self.kind, self.kind)
+        tests = f"các lần đo {kind} {self.tech}" if self.tech else f"các lần đo {kind}"
+        if self.statistic == "share_at_least":
+            return (
+                f"tỷ lệ {tests} có tốc độ tải xuống từ {self.threshold_mbps:g} Mbps trở lên, "
+                f"% số lần đo (theo số lần đo)"
+            )
+        return f"tốc độ tải xuống trung vị của {tests} (theo số lần đo), Mbps"
+
 
 #: KPI ids of ``data/plans`` that speed tests measure, and how.
 SPEED_MEASURES: Mapping[str, SpeedMeasure] = {

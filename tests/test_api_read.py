@@ -267,12 +267,16 @@ def test_kpis(client: TestClient) -> None:
     )
     header = [str(h) for h in rows[0]]
     assert rows[1][header.index("Số thôn")] == 3  # Vietnamese headers by default
-    # Each KPI header's comment says what the column measures.
+    # Each KPI header's comment says what the column measures, in the sheet's language.
     book = load_workbook(io.BytesIO(response.content))
     notes = {c.value: c.comment.text for c in book.active[1] if c.comment is not None}
-    assert notes["Dân số có băng rộng di động (%)"].startswith("population_mobile_bb_pct: population share")
-    assert "2009 census" in notes["Dân số có băng rộng di động (%)"]
-    assert notes["Hộ có thể dùng FTTH (%)"].startswith("households_ftth_pct: households passed")
+    assert notes["Dân số có băng rộng di động (%)"].startswith("population_mobile_bb_pct: tỷ lệ dân số")
+    assert "Tổng điều tra 2009" in notes["Dân số có băng rộng di động (%)"]
+    assert notes["Hộ có thể dùng FTTH (%)"].startswith("households_ftth_pct: tỷ lệ hộ có thể dùng FTTH")
+    english = client.get("/v1/kpis", params={"format": "xlsx", "lang": "en"})
+    sheet = load_workbook(io.BytesIO(english.content)).active
+    notes = {c.value: c.comment.text for c in sheet[1] if c.comment is not None}
+    assert any(note.startswith("population_mobile_bb_pct: population share") for note in notes.values())
     # CSV for scripts: column names first, each saying what it measures.
     csv_response = client.get("/v1/kpis", params={"format": "csv"})
     csv_header = next(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))

@@ -30,12 +30,11 @@ import pytest
 from coverage_gis.kpi import (
     KPI_COLUMNS,
     KPI_COUNT_COLUMNS,
-    KPI_LABELS,
     compute_kpis,
-    labelled_headers,
     partial_notes,
 )
 from coverage_gis.kpi_inputs import LEVEL_COLUMNS_FLAT, KpiInputs
+from coverage_gis.kpi_labels import KPI_LABELS, KPI_LABELS_VI, kpi_labels, labelled_headers
 
 ADMIN = {
     "province_code": "99",
@@ -141,3 +140,16 @@ def test_every_kpi_column_says_what_it_measures() -> None:
     assert headers[:3] == ["level", "code", "name"]
     assert headers[3] == f"villages_mobile_bb_pct: {KPI_LABELS['villages_mobile_bb_pct']}"
     assert headers[4] == "unknown"
+
+
+def test_every_kpi_column_says_what_it_measures_in_vietnamese_too() -> None:
+    assert set(KPI_LABELS_VI) == set(KPI_LABELS)
+    assert kpi_labels("vi") is KPI_LABELS_VI
+    assert kpi_labels("en") is KPI_LABELS
+    assert "Tổng điều tra 2009" in KPI_LABELS_VI["population_mobile_bb_pct"]
+    assert "không phải thuê bao" in KPI_LABELS_VI["households_ftth_pct"]
+    assert "theo nhà trạm" in KPI_LABELS_VI["sites_shared_pct"]
+    assert "theo BTS doanh nghiệp" in KPI_LABELS_VI["operator_bts_shared_pct"]
+    assert KPI_LABELS_VI["fixed_download_mbps"].startswith("tốc độ tải xuống trung vị của các lần đo cố định")
+    # No entry left in English: each differs from its English words.
+    assert not [c for c in KPI_LABELS if KPI_LABELS_VI[c] == KPI_LABELS[c]]

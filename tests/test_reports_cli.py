@@ -106,8 +106,8 @@ def test_report_workbook_in_vietnamese(bd: Path, tmp_path: Path, capsys: pytest.
     assert share.number_format == "0.0"
     assert _cell(province, "Số thôn").value == 1048
     assert _cell(province, "Số thôn").number_format == "#,##0"
-    # What each KPI measures rides along as the header's comment.
-    assert "2009 census" in _cell(province, "Dân số có băng rộng di động (%)", row=1).comment.text
+    # What each KPI measures rides along as the header's comment, in the report's language.
+    assert "Tổng điều tra 2009" in _cell(province, "Dân số có băng rộng di động (%)", row=1).comment.text
     assert book["Chỉ tiêu huyện"].max_row > 2
     assert book["Chỉ tiêu xã (từ 2025)"].max_row > 2
 

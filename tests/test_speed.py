@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from coverage_gis.engine import compute, load
 from coverage_gis.errors import WorkspaceError
 from coverage_gis.io.speedtests import quadkeys_for_lonlat
-from coverage_gis.kpi import KPI_LABELS
+from coverage_gis.kpi_labels import KPI_LABELS
 from coverage_gis.plans import load_plan
 from coverage_gis.scorecard import INSUFFICIENT_DATA
 from coverage_gis.speed import (

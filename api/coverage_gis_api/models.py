@@ -32,7 +32,8 @@ from pydantic import (
 
 from coverage_gis.coverage import CoverageAtPoint
 from coverage_gis.crosswalk import METHODS as ADMIN_2025_METHODS
-from coverage_gis.kpi import KPI_COLUMNS, KPI_COUNT_COLUMNS, KPI_LABELS
+from coverage_gis.kpi import KPI_COLUMNS, KPI_COUNT_COLUMNS
+from coverage_gis.kpi_labels import KPI_LABELS
 from coverage_gis.validation import VIETNAM_BBOX
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
@@ -469,7 +470,7 @@ def _kpi_field_type(column: str) -> Any:
     return float | None
 
 
-#: One KPI row: each field says what it measures (coverage_gis.kpi.KPI_LABELS).
+#: One KPI row: each field says what it measures (coverage_gis.kpi_labels.KPI_LABELS).
 _KPI_FIELDS: dict[str, Any] = {
     "level": (str, Field(description=KPI_LABELS["level"])),
     "code": (str, Field(description=KPI_LABELS["code"])),
@@ -478,7 +479,7 @@ _KPI_FIELDS: dict[str, Any] = {
         column: (_kpi_field_type(column), Field(description=KPI_LABELS.get(column))) for column in KPI_COLUMNS
     },
 }
-#: One KPI row: each field says what it measures (coverage_gis.kpi.KPI_LABELS).
+#: One KPI row: each field says what it measures (coverage_gis.kpi_labels.KPI_LABELS).
 KpiRow: type[BaseModel] = create_model(
     "KpiRow",
     __doc__="KPIs of one admin unit. Percentages are 0–100 and unrounded; null where undefined.",

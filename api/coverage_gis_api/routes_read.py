@@ -25,7 +25,8 @@ from coverage_gis.cell_index import CellIndex
 from coverage_gis.coverage import WorkspaceArea, coverage_at_point
 from coverage_gis.crs import BBox
 from coverage_gis.errors import NotFound
-from coverage_gis.kpi import KPI_LABELS, labelled_headers, require_unit
+from coverage_gis.kpi import require_unit
+from coverage_gis.kpi_labels import kpi_labels, labelled_headers
 from coverage_gis.messages import gap_labels, translated_gaps
 from coverage_gis.province_report import province_names, report_bytes
 from coverage_gis.reports import download_stem
@@ -423,7 +424,7 @@ def create_router(ctx: AppContext) -> APIRouter:
                 headers=_headers(view, total),
                 lang=lang,
                 sep=sep,
-                notes=KPI_LABELS,
+                notes=kpi_labels(lang or "vi"),
             )
 
         if format != "json":

@@ -27,7 +27,8 @@ from coverage_gis.display import MONEY_UNITS, Lang
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, compute, load
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.gaps import GAP_KINDS, GAP_SUMMARY_COLUMNS
-from coverage_gis.kpi import KPI_LABELS, labelled_headers, operator_kpis, partial_notes, require_unit
+from coverage_gis.kpi import operator_kpis, partial_notes, require_unit
+from coverage_gis.kpi_labels import kpi_labels, labelled_headers
 from coverage_gis.messages import code_label, header, labels, text, translated_gaps
 from coverage_gis.models import MODEL_NAMES
 from coverage_gis.province_report import SCORECARD_REPORT_COLUMNS, scorecard_for_people, write_report
@@ -277,9 +278,10 @@ def _print_legend(columns: Sequence[str], lang: Lang) -> None:
     """What each KPI column shown measures: its header, its name and its definition."""
     print()
     print(text("legend_title", lang))
+    words = kpi_labels(lang)
     for col in columns:
-        if col in KPI_LABELS and col not in ("level", "code", "name"):
-            print_wrapped(f"{header(col, lang)} = {col}: {KPI_LABELS[col]}", indent="  ")
+        if col in words and col not in ("level", "code", "name"):
+            print_wrapped(f"{header(col, lang)} = {col}: {words[col]}", indent="  ")
 
 
 def _filtered_gaps(
