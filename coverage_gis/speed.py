@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
+from coverage_gis.display import Lang
 from coverage_gis.errors import NotFound
 from coverage_gis.measurement_settings import SpeedSettings
 from coverage_gis.network import points_xy_m
@@ -269,25 +270,44 @@ class SpeedMeasure:
     @property
     def label(self) -> str:
         """What the measure is, in words (KPI headers, the scorecard's ``measures``)."""
-        tests = f"{self.kind} {self.tech} tests" if self.tech else f"{self.kind} tests"
-        if self.statistic == "share_at_least":
-            return (
-                f"{tests} with a download of at least {self.threshold_mbps:g} Mbps, "
-                f"% of {tests} (weighted by tests)"
-            )
-        return f"median download speed of {tests} (weighted by tests), Mbps"
+        return self.words("en")
 
     @property
     def label_vi(self) -> str:
         """:attr:`label` in Vietnamese."""
-        kind = {"mobile": "di động", "fixed": "cố định"}.get(self.kind, self.kind)
-        tests = f"các lần đo {kind} {self.tech}" if self.tech else f"các lần đo {kind}"
-        if self.statistic == "share_at_least":
-            return (
-                f"tỷ lệ {tests} có tốc độ tải xuống từ {self.threshold_mbps:g} Mbps trở lên, "
-                f"% số lần đo (theo số lần đo)"
-            )
-        return f"tốc độ tải xuống trung vị của {tests} (theo số lần đo), Mbps"
+        return self.words("vi")
+
+    def words(self, lang: Lang) -> str:
+        """What the measure is, in ``lang``."""
+        tests_of, statistics = _MEASURE_WORDS[lang]
+        kind = _KIND_WORDS[lang].get(self.kind, self.kind)
+        tests = tests_of.format(kind=kind, tech=f" {self.tech}" if self.tech else "")
+        return statistics[self.statistic].format(tests=tests, threshold=self.threshold_mbps)
+
+
+#: The words of :meth:`SpeedMeasure.words`: the tests, then each statistic's sentence.
+_MEASURE_WORDS: dict[str, tuple[str, dict[str, str]]] = {
+    "en": (
+        "{kind}{tech} tests",
+        {
+            "median": "median download speed of {tests} (weighted by tests), Mbps",
+            "share_at_least": (
+                "{tests} with a download of at least {threshold:g} Mbps, % of {tests} (weighted by tests)"
+            ),
+        },
+    ),
+    "vi": (
+        "các lần đo {kind}{tech}",
+        {
+            "median": "tốc độ tải xuống trung vị của {tests} (theo số lần đo), Mbps",
+            "share_at_least": (
+                "tỷ lệ {tests} có tốc độ tải xuống từ {threshold:g} Mbps trở lên, "
+                "% số lần đo (theo số lần đo)"
+            ),
+        },
+    ),
+}
+_KIND_WORDS: dict[str, dict[str, str]] = {"en": {}, "vi": {"mobile": "di động", "fixed": "cố định"}}
 
 
 #: KPI ids of ``data/plans`` that speed tests measure, and how.
