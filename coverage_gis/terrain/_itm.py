@@ -202,33 +202,45 @@ def _dlthx(z: np.ndarray, xn: int, step: float, x1: float, x2: float, buf: np.nd
     k = int(xa + 1.0)
     xa -= k
     s = buf[:n]
+    # The points and the sums of their fit (spacing 1, end points half weight: the
+    # same formulas as _fit_from_sums) in one pass.
+    x0 = -0.5 * sn
+    inner_a = 0.0
+    inner_b = 0.0
+    x = x0
     for j in range(n):
         while xa > 0.0 and k < xn:
             xa -= 1.0
             k += 1
-        s[j] = z[k] + (z[k] - z[k - 1]) * xa
+        v = z[k] + (z[k] - z[k - 1]) * xa
+        s[j] = v
         xa += xb
-    # Fit over the n points (spacing 1): sums direct, the same formulas as _fit_from_sums.
-    a = 0.5 * (s[0] + s[n - 1])
-    x0 = -0.5 * sn
-    b = 0.5 * (s[0] - s[n - 1]) * x0
-    x = x0
-    for i in range(1, n - 1):
-        x += 1.0
-        a += s[i]
-        b += s[i] * x
-    a /= sn
-    b = b * 12.0 / ((sn * sn + 2.0) * sn)
+        if 0 < j < n - 1:
+            x += 1.0
+            inner_a += v
+            inner_b += v * x
+    a = (0.5 * (s[0] + s[n - 1]) + inner_a) / sn
+    b = (0.5 * (s[0] - s[n - 1]) * x0 + inner_b) * 12.0 / ((sn * sn + 2.0) * sn)
     z0 = a - b * (sn + x0)
     zn = a + b * (sn - (sn + x0))
     slope = (zn - z0) / sn
+    # Detrended, with the extremes and sum the order statistics start from, in one pass.
     line = z0
+    mn = s[0] - line
+    mx = mn
+    total = 0.0
     for j in range(n):
-        s[j] -= line
+        v = s[j] - line
+        s[j] = v
         line += slope
+        total += v
+        if v < mn:
+            mn = v
+        elif v > mx:
+            mx = v
     # qtile(ka-1) is the ka-th largest, qtile(kb-1) the kb-th largest: two order
     # statistics (exact values whatever the method).
-    lower, upper = _two_ranks(s, n, n - kb, n - ka, buf[256:])
+    lower, upper = _ranks_in_range(s, n, n - kb, n - ka, buf[256:], mn, mx, total)
     return float((upper - lower) / (1.0 - 0.8 * math.exp(-(x2 - x1) / 50e3)))
 
 
@@ -252,6 +264,15 @@ def _two_ranks(s: np.ndarray, n: int, low: int, high: int, work: np.ndarray) -> 
             mn = v
         elif v > mx:
             mx = v
+    return _ranks_in_range(s, n, low, high, work, mn, mx, total)
+
+
+@jit
+def _ranks_in_range(
+    s: np.ndarray, n: int, low: int, high: int, work: np.ndarray, mn: float, mx: float, total: float
+) -> tuple[float, float]:
+    # :func:`_two_ranks` given the least and greatest of s[:n] (as its first pass
+    # finds them: the comparisons skip NaN) and their sum (NaN if any value is).
     if mx == mn and total == total:  # all equal
         return float(mn), float(mn)
     scale = _HIST_BINS / (mx - mn)
