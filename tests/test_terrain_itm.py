@@ -101,6 +101,22 @@ def test_the_radial_pass_is_exact_where_it_computes_the_terrain_irregularity() -
                 assert abs(out[k] - exact) < 3.0
 
 
+def test_a_radial_from_a_later_receiver_gives_the_same_losses_there() -> None:
+    # The pass from k_from on needs Δh at the scheduled receiver just before k_from
+    # (interpolation's left end): its results there must be those of the whole radial.
+    params = itm_parameters(ItmSettings())
+    rng = np.random.default_rng(700)
+    for _ in range(4):
+        z = np.rint(np.cumsum(rng.normal(0.0, 6.0, 800)) + rng.uniform(0.0, 600.0))
+        whole = np.full(z.size, np.nan)
+        radial_itm(z, 30.0, 30.0, 1.5, 1800.0, params, 1, whole)
+        for k_from in (2, 33, 47, 100, 129, 300, 513, 699):
+            part = np.full(z.size, np.nan)
+            radial_itm(z, 30.0, 30.0, 1.5, 1800.0, params, k_from, part)
+            assert np.isnan(part[:k_from]).all()
+            np.testing.assert_array_equal(part[k_from:], whole[k_from:])
+
+
 def test_the_loss_never_falls_below_free_space_less_the_climate_bound() -> None:
     itm = ItmSettings()
     bound = median_gain_bound_db(itm)
