@@ -134,32 +134,37 @@ def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: n
     ``no_grid_power`` outranks ``no_site_in_range``.
     """
     n = len(has_grid_power)
-    # Per-cell lookups first, then indexed by pair: the pairs outnumber the cells.
-    cell_tech = np.asarray(cells.arrays.tech)
+    # Per-kind lookups first (a table has a few (technology, operator) kinds), then
+    # indexed by pair: the pairs outnumber the cells, which outnumber the kinds.
+    kinds = cells.kinds
+    n_kinds = len(kinds.tech)
+    kind_tech = kinds.tech
+    named = np.array([t is not None for t in kind_tech], dtype=bool)
+    kind_bb = np.zeros(n_kinds, dtype=bool)
+    kind_bb[named] = is_broadband(kind_tech[named].astype(str))
+    kind_rank = np.array([TECH_RANK.get(str(t), 0) for t in kind_tech], dtype=np.int64)
+    pair_kind = kinds.code[pairs.cell]
     on_air = cells.on_air[pairs.cell]
-    broadband = is_broadband(cell_tech)[pairs.cell]
+    broadband = kind_bb[pair_kind]
     live = pairs.served & on_air
     live_bb = live & broadband
 
-    codes, names = pd.factorize(cell_tech)
-    cell_rank = np.array([TECH_RANK.get(str(t), 0) for t in [*names, None]], dtype=np.int64)[codes]
-    cell_bits = operator_bits(cells.operator)
-    rank = np.zeros(n, dtype=np.int64)
-    np.maximum.at(rank, pairs.receiver[live], cell_rank[pairs.cell[live]])
-    bits = np.zeros(n, dtype=np.int64)
-    np.bitwise_or.at(bits, pairs.receiver[live_bb], cell_bits[pairs.cell[live_bb]])
+    # Which kinds serve each receiver live, one flag per (receiver, kind): rank, operators,
+    # broadband and 4G/5G are all read off these flags.
+    live_kinds = np.zeros(n * n_kinds, dtype=bool)
+    live_kinds[pairs.receiver[live] * n_kinds + pair_kind[live]] = True
+    seen = live_kinds.reshape(n, n_kinds)
+    rank = np.where(seen, kind_rank, 0).max(axis=1, initial=0)
+    seen_bb = seen & kind_bb
+    bits = np.bitwise_or.reduce(np.where(seen_bb, kinds.operator_bits, 0), axis=1)
+    mobile_bb = np.asarray(seen_bb.any(axis=1), dtype=bool)
+    has_4g = np.asarray(seen[:, kind_tech == "4G"].any(axis=1), dtype=bool)
+    has_5g = np.asarray(seen[:, kind_tech == "5G"].any(axis=1), dtype=bool)
 
     signal = np.full(n, -np.inf)
     sig = np.where(np.isnan(pairs.signal_dbm), -np.inf, pairs.signal_dbm)
     np.maximum.at(signal, pairs.receiver[live_bb], sig[live_bb])
     signal[np.isneginf(signal)] = np.nan
-
-    mobile_bb = np.zeros(n, dtype=bool)
-    mobile_bb[pairs.receiver[live_bb]] = True
-    has_4g = np.zeros(n, dtype=bool)
-    has_4g[pairs.receiver[live & (cell_tech == "4G")[pairs.cell]]] = True
-    has_5g = np.zeros(n, dtype=bool)
-    has_5g[pairs.receiver[live & (cell_tech == "5G")[pairs.cell]]] = True
 
     planned_bb = np.zeros(n, dtype=bool)
     planned_bb[pairs.receiver[pairs.served & ~on_air & broadband]] = True

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +34,40 @@ _CELL_FLOAT_DEFAULTS: dict[str, float] = {
 
 
 @dataclass(frozen=True)
+class CellKinds:
+    """Each cell's (technology, operator) as a code into the few kinds a table has.
+
+    Rules read per cell (broadband, technology rank, operator bit) are looked up once
+    per kind and reach the cells, or the (receiver, cell) pairs, by ``code``.
+    """
+
+    #: Per cell: its kind (``0..len(tech) - 1``).
+    code: np.ndarray
+    #: Per kind: the technology (None where a cell has none).
+    tech: np.ndarray
+    #: Per kind: the operator's bit (:func:`operator_bits`).
+    operator_bits: np.ndarray
+
+    @classmethod
+    def of(cls, tech: np.ndarray, operators: np.ndarray) -> CellKinds:
+        """The kinds of cells with these technologies and operators."""
+        tech_code, tech_names = pd.factorize(np.asarray(tech))
+        # Missing technology (code -1) gets a kind of its own, after the named ones.
+        tech_code = np.where(tech_code < 0, len(tech_names), tech_code)
+        bit_code, bit_values = pd.factorize(operator_bits(operators))
+        n_bits = max(len(bit_values), 1)
+        every = np.arange((len(tech_names) + 1) * n_bits)
+        names = np.array([*tech_names, None], dtype=object)
+        return cls(
+            code=(tech_code * n_bits + bit_code).astype(np.int64),
+            tech=names[every // n_bits],
+            operator_bits=np.append(np.asarray(bit_values, dtype=np.int64), 0)[
+                np.minimum(every % n_bits, len(bit_values))
+            ],
+        )
+
+
+@dataclass(frozen=True)
 class CellTable:
     """Cells joined with their sites, as arrays plus the ids the aggregation needs."""
 
@@ -45,6 +80,11 @@ class CellTable:
 
     def __len__(self) -> int:
         return len(self.arrays)
+
+    @cached_property
+    def kinds(self) -> CellKinds:
+        """The cells' (technology, operator) kinds, coded once per table."""
+        return CellKinds.of(self.arrays.tech, self.operator)
 
     @classmethod
     def empty(cls) -> CellTable:
