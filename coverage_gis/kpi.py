@@ -405,21 +405,15 @@ def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> di
             known &= np.asarray(pd.Index(codes, dtype=object).isin(list(only)))
         selected[key] = known
     present = [c.codes[k][level][selected[k]] for k in keys]
-    units = (
-        np.unique(np.concatenate(present).astype(str)) if any(len(x) for x in present) else np.empty(0, str)
-    )
+    units, row_unit = _sorted_units(np.concatenate(present))
     n = len(units)
-
-    def index(key: str) -> np.ndarray:
-        return np.asarray(
-            np.searchsorted(units, c.codes[key][level][selected[key]].astype(str)), dtype=np.int64
-        )
+    ends = np.cumsum([len(x) for x in present])
+    idx = dict(zip(keys, np.split(row_unit, ends[:-1]), strict=True))
 
     def count(idx: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(idx, weights=weights, minlength=n)[:n] if n else np.zeros(0)
 
     names = np.full(n, None, dtype=object)
-    idx = {k: index(k) for k in keys}
     for key in ("t", "p", "s", "v"):  # villages' names win
         if len(idx[key]):
             names[idx[key][::-1]] = c.names[key][level][selected[key]][::-1]
@@ -514,6 +508,24 @@ def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> di
         "name": names,
         **columns,
     }
+
+
+def _sorted_units(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct unit codes as sorted strings, and each row's position among them.
+
+    As ``np.unique(codes.astype(str), return_inverse=True)``: the rows are hashed and
+    only the distinct codes (a few thousand) converted and sorted.
+    """
+    if not len(codes):
+        return np.empty(0, str), np.empty(0, dtype=np.int64)
+    first, distinct = pd.factorize(codes, use_na_sentinel=False)
+    values = np.asarray(distinct, dtype=object)
+    if not all(isinstance(v, str) for v in values):
+        # Hashing would merge values whose strings differ (1 and 1.0): sort the strings.
+        units, inverse = np.unique(codes.astype(str), return_inverse=True)
+        return units, np.asarray(inverse, dtype=np.int64).reshape(-1)
+    units, inverse = np.unique(values.astype(str), return_inverse=True)
+    return units, np.asarray(inverse, dtype=np.int64).reshape(-1)[first]
 
 
 def _present(
