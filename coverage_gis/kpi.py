@@ -198,9 +198,27 @@ def _pct_array(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def _codes(frame: pd.DataFrame, column: str) -> np.ndarray:
-    values = frame[column].to_numpy(dtype=object).copy()
+    values = _objects(frame[column])
     values[pd.isna(values)] = None
     return values
+
+
+def _objects(column: pd.Series) -> np.ndarray:
+    """``column.to_numpy(dtype=object)`` (a new array), each distinct value converted once.
+
+    An admin column repeats a few thousand names over every row: converting the rows of
+    a string column one by one costs several times hashing them.
+    """
+    codes, distinct = pd.factorize(column)
+    names = np.asarray(distinct, dtype=object)
+    if not all(isinstance(v, str) for v in names):
+        # Hashing merges values that differ as objects (1 and 1.0): convert every row.
+        return np.array(column.to_numpy(dtype=object), dtype=object)
+    values = names[codes] if len(names) else np.full(len(codes), None)
+    missing = np.flatnonzero(codes < 0)
+    if missing.size:
+        values[missing] = column.iloc[missing].to_numpy(dtype=object)
+    return np.asarray(values, dtype=object)
 
 
 def _bool(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -367,7 +385,7 @@ def _frame_codes(frame: pd.DataFrame, levels: Sequence[str]) -> dict[str, np.nda
 
 def _frame_names(frame: pd.DataFrame, levels: Sequence[str]) -> dict[str, np.ndarray]:
     return {
-        lvl: frame[LEVEL_COLUMNS[lvl][1]].to_numpy(dtype=object)
+        lvl: _objects(frame[LEVEL_COLUMNS[lvl][1]])
         if LEVEL_COLUMNS[lvl][1] in frame
         else np.full(len(frame), None, dtype=object)
         for lvl in levels
