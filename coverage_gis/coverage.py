@@ -223,10 +223,10 @@ class FiberIndex:
     ) -> FiberIndex:
         """Index the on-air ``fiber_routes`` and ``fiber_nodes`` (either may be absent)."""
         shapes: list[np.ndarray] = [np.empty(0, dtype=object)]
-        shape_ops: list[np.ndarray] = [np.empty(0, dtype=str)]
+        shape_bits: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
         point_x: list[np.ndarray] = [np.empty(0)]
         point_y: list[np.ndarray] = [np.empty(0)]
-        point_ops: list[np.ndarray] = [np.empty(0, dtype=str)]
+        point_bits: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
         other: list[np.ndarray] = [np.empty(0, dtype=object)]
         for frame, is_node in ((routes, False), (nodes, True)):
             if frame is None or len(frame) == 0:
@@ -234,7 +234,7 @@ class FiberIndex:
             live = (frame["status"] == "on_air").to_numpy(dtype=bool)
             qualifies = live if is_node else live & (frame["class"] == "access").to_numpy(dtype=bool)
             geoms = frame.geometry.to_numpy()
-            ops = frame["operator"].to_numpy(dtype=str)
+            bits = operator_bits(frame["operator"])
             plain = np.zeros(len(frame), dtype=bool)
             if is_node:
                 # Nodes stay coordinates: no point geometry is built for them.
@@ -243,9 +243,9 @@ class FiberIndex:
                 x_m, y_m = lonlat_to_metric(shapely.get_x(located), shapely.get_y(located), metric_crs)
                 point_x.append(x_m)
                 point_y.append(y_m)
-                point_ops.append(ops[qualifies & plain])
+                point_bits.append(bits[qualifies & plain])
             shapes.append(_to_metric(geoms[qualifies & ~plain], metric_crs))
-            shape_ops.append(ops[qualifies & ~plain])
+            shape_bits.append(bits[qualifies & ~plain])
             other.append(_to_metric(geoms[live & ~qualifies], metric_crs))
         shapes_m = np.concatenate(shapes)
         point_xy = np.column_stack([np.concatenate(point_x), np.concatenate(point_y)])
@@ -255,7 +255,7 @@ class FiberIndex:
             shape_tree=shapely.STRtree(shapes_m),
             point_xy=point_xy,
             point_tree=cKDTree(point_xy),
-            access_bits=operator_bits(np.concatenate([*shape_ops, *point_ops])),
+            access_bits=np.concatenate([*shape_bits, *point_bits]),
             other_tree=shapely.STRtree(np.concatenate(other)),
         )
 

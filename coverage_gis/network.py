@@ -331,7 +331,7 @@ def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     found = np.concatenate([status.to_numpy(dtype=object), np.array([None], dtype=object)])[position]
     alive, on_air = _cell_states(cells["status"], pd.Series(found, index=cells.index, dtype=object))
     site_ids = cells["site_id"].to_numpy(dtype=object)
-    ops = operator_bits(cells["operator"].to_numpy(dtype=object))
+    ops = operator_bits(cells["operator"])
     tech_codes, tech_names = pd.factorize(cells["tech"].to_numpy(dtype=object))
     tech_bit = {t: 1 << i for i, t in enumerate(TECHS)}
     techs = np.array([tech_bit.get(t, 0) for t in [*tech_names, None]], dtype=np.int64)[tech_codes]
@@ -376,14 +376,17 @@ def _or_by_group(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.nda
     return out
 
 
-def operator_bits(operators: StrArray) -> np.ndarray:
-    """One bit per operator (order of :data:`OPERATORS`); unknown names map to Other."""
+def operator_bits(operators: StrArray | pd.Series) -> np.ndarray:
+    """One bit per operator (order of :data:`OPERATORS`); unknown names map to Other.
+
+    A layer's column is read as it is (no copy of its strings first).
+    """
     lookup = {name: 1 << i for i, name in enumerate(OPERATORS)}
-    values = np.asarray(operators)
-    if values.size == 0:
+    values = operators if isinstance(operators, pd.Series) else np.asarray(operators).reshape(-1)
+    if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
     # Map the few distinct names, not every row (factorize hashes; missing → code -1).
-    codes, names = pd.factorize(values.reshape(-1))
+    codes, names = pd.factorize(values)
     table = np.array([lookup.get(str(n), lookup[OTHER_OPERATOR]) for n in [*names, None]], dtype=np.int64)
     return table[codes]
 
