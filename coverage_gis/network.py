@@ -189,11 +189,11 @@ def cell_table(
     band = floats("band_mhz", _CELL_FLOAT_DEFAULTS["band_mhz"])
     beamwidth = floats("beamwidth_deg", _CELL_FLOAT_DEFAULTS["beamwidth_deg"])
     site_id = joined["site_id"].to_numpy(dtype=str)
-    operator = joined["operator"].to_numpy(dtype=str)
-    tech = joined["tech"].to_numpy(dtype=str)
+    operator, operator_codes = _str_codes(joined["operator"])
+    tech, tech_codes = _str_codes(joined["tech"])
     # Grouped on the frame's own values (hashed as they are; the layer's fields are
     # required strings, so they group as their str copies do).
-    layer = _group_ids([joined[c].to_numpy() for c in ("site_id", "operator", "tech")] + [band, on_air])
+    layer = _group_ids([joined["site_id"].to_numpy(), operator_codes, tech_codes, band, on_air])
     bisector_cw, bisector_ccw = sector_bisectors(layer, azimuth, beamwidth)
     arrays = CellArrays(
         x_m=joined["x_m"].to_numpy(dtype=np.float64),
@@ -205,7 +205,7 @@ def cell_table(
         eirp_dbm=floats("eirp_dbm", _CELL_FLOAT_DEFAULTS["eirp_dbm"]),
         tilt_deg=floats("tilt_deg", _CELL_FLOAT_DEFAULTS["tilt_deg"]),
         height_m=floats("height_m", 30.0),
-        environment=joined["environment"].to_numpy(dtype=str),
+        environment=_str_codes(joined["environment"])[0],
         bisector_cw_deg=bisector_cw,
         bisector_ccw_deg=bisector_ccw,
     )
@@ -219,18 +219,41 @@ def cell_table(
 
 
 def _group_ids(columns: list[np.ndarray]) -> np.ndarray:
-    """One id per distinct combination of the columns' values, per row (any numbering).
+    """One id per distinct combination of the columns' values, per row (numbered in order of
+    first appearance).
 
     Each column is factorized on its own and the codes combined arithmetically: a
     pandas groupby over string columns first copies them into Arrow strings.
     """
     ids = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1
     for column in columns:
         codes, uniques = pd.factorize(column)
-        ids = ids * (len(uniques) + 1) + codes + 1
-        # Renumber densely so the product of the column sizes never overflows.
-        ids = pd.factorize(ids)[0].astype(np.int64)
-    return ids
+        width = len(uniques) + 1
+        if span * width >= _DENSE_LIMIT:
+            # Renumber densely so the product of the column sizes never overflows.
+            ids = pd.factorize(ids)[0].astype(np.int64)
+            span = int(ids.max(initial=0)) + 1
+        ids = ids * width + codes + 1
+        span *= width
+    return np.asarray(pd.factorize(ids)[0], dtype=np.int64)
+
+
+#: Combined group codes stay below this (int64 holds them with room to spare).
+_DENSE_LIMIT = 1 << 62
+
+
+def _str_codes(column: pd.Series) -> tuple[StrArray, np.ndarray]:
+    """``column.to_numpy(dtype=str)``, and the codes of its values (``pd.factorize``).
+
+    A column of a few distinct strings (technology, operator, clutter class) is converted
+    once per distinct value, not row by row.
+    """
+    codes, distinct = pd.factorize(column)
+    names = np.asarray(distinct, dtype=object)
+    if (codes < 0).any() or not all(isinstance(v, str) for v in names):
+        return column.to_numpy(dtype=str), codes
+    return names.astype(str)[codes], codes
 
 
 def _join_sites(cells: pd.DataFrame, site_cols: pd.DataFrame) -> pd.DataFrame:
