@@ -259,11 +259,17 @@ class FiberIndex:
             other_tree=shapely.STRtree(np.concatenate(other)),
         )
 
-    def nearest_access_m(self, points: np.ndarray) -> np.ndarray:
-        """Distance from each point to the nearest FTTH-giving feature (NaN: none)."""
+    def nearest_access_m(self, points: np.ndarray, max_distance_m: float | None = None) -> np.ndarray:
+        """Distance from each point to the nearest FTTH-giving feature (NaN: none).
+
+        With ``max_distance_m``, routes farther than it are not searched: a distance up to
+        ``max_distance_m`` is still exact, a greater one (or NaN) only says none is nearer.
+        """
         distance = np.full(len(points), np.nan)
         if len(points) and len(self.shapes):
-            (idx, _), dist = self.shape_tree.query_nearest(points, return_distance=True, all_matches=False)
+            (idx, _), dist = self.shape_tree.query_nearest(
+                points, return_distance=True, all_matches=False, max_distance=max_distance_m
+            )
             distance[idx] = dist
         if len(points) and len(self.point_xy):
             xy, finite = _finite_xy(points)
@@ -306,7 +312,13 @@ class FiberIndex:
         return np.concatenate(parts_v), np.concatenate(parts_f), np.concatenate(parts_d)
 
     def _nearest_among(
-        self, points: np.ndarray, near_v: np.ndarray, near_f: np.ndarray, near_d: np.ndarray, reach_m: float
+        self,
+        points: np.ndarray,
+        near_v: np.ndarray,
+        near_f: np.ndarray,
+        near_d: np.ndarray,
+        reach_m: float,
+        max_distance_m: float | None = None,
     ) -> np.ndarray:
         """:meth:`nearest_access_m` from the pairs :meth:`access_within` found.
 
@@ -330,23 +342,34 @@ class FiberIndex:
         sure = best < reach_m - 1e-3
         distance = np.where(sure, best, np.nan)
         rest = np.flatnonzero(~sure)
-        distance[rest] = self.nearest_access_m(points[rest])
+        distance[rest] = self.nearest_access_m(points[rest], max_distance_m)
         return distance
 
     def within_reach(self, points: np.ndarray, reach_m: float) -> np.ndarray:
         """Whether an FTTH-giving feature lies within ``reach_m`` of each point (the ``ftth`` of
-        :meth:`coverage`)."""
-        return self.coverage(points, reach_m).ftth
+        :meth:`coverage`, without the gap reasons' search for fiber present farther away)."""
+        # Only whether the nearest lies within reach counts: no route beyond twice the
+        # reach is searched (the distances within it stay exact).
+        distance, _ = self._access(points, reach_m, 2.0 * reach_m + 1.0)
+        return _has_ftth(distance, reach_m)
 
-    def coverage(self, points: np.ndarray, reach_m: float) -> FtthResult:
-        """FTTH columns at ``points`` (metric CRS): an on-air node or access route within ``reach_m``."""
+    def _access(
+        self, points: np.ndarray, reach_m: float, max_distance_m: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Distance to the nearest FTTH-giving feature (NaN: none; see :meth:`nearest_access_m`
+        for ``max_distance_m``) and the operator bits of those within ``reach_m``, per point."""
         n = len(points)
         distance = np.full(n, np.nan)
         bits = np.zeros(n, dtype=np.int64)
         if n and len(self.access_bits):
             near_v, near_f, near_d = self.access_within(points, reach_m)
             np.bitwise_or.at(bits, near_v, self.access_bits[near_f])
-            distance = self._nearest_among(points, near_v, near_f, near_d, reach_m)
+            distance = self._nearest_among(points, near_v, near_f, near_d, reach_m, max_distance_m)
+        return distance, bits
+
+    def coverage(self, points: np.ndarray, reach_m: float) -> FtthResult:
+        """FTTH columns at ``points`` (metric CRS): an on-air node or access route within ``reach_m``."""
+        distance, bits = self._access(points, reach_m)
         # Fiber is present when the nearest feature of any class lies within
         # FIBER_PRESENCE_M: the nearest FTTH-giving one decides for almost every point;
         # only the rest are searched among the other routes, and no farther.
@@ -357,10 +380,15 @@ class FiberIndex:
                 points[rest], max_distance=FIBER_PRESENCE_M, return_distance=True, all_matches=False
             )
             present[rest[near_other]] = True
-        ftth = np.nan_to_num(distance, nan=np.inf) <= reach_m
+        ftth = _has_ftth(distance, reach_m)
         reason = np.where(present, "fiber_too_far", "no_fiber_operator").astype(object)
         reason[ftth] = None
         return FtthResult(ftth, distance, bits, reason)
+
+
+def _has_ftth(distance_m: np.ndarray, reach_m: float) -> np.ndarray:
+    """FTTH: the nearest FTTH-giving feature (NaN: none) lies within ``reach_m``."""
+    return np.asarray(np.nan_to_num(distance_m, nan=np.inf) <= reach_m, dtype=bool)
 
 
 def _point_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
