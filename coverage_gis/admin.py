@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from coverage_gis._strings import distinct_strings
+
 LEVELS: tuple[str, ...] = ("province", "district", "commune", "province_2025", "commune_2025")
 
 #: Level → (code column, name column) in the frame :func:`admin_columns` returns.
@@ -171,12 +173,12 @@ def _place_in_parts(geoms: np.ndarray, out: pd.DataFrame, parts: gpd.GeoDataFram
     commune = out["census_commune_id"].astype(object).to_numpy()
     # Hashed membership (np.isin sorts the string arrays: seconds for a national
     # workspace), asked of each distinct commune once.
-    codes, distinct = pd.factorize(commune)
-    ids = np.asarray(distinct, dtype=object)
-    if all(isinstance(v, str) for v in ids):
+    distinct = distinct_strings(commune)
+    if distinct is not None:
+        codes, ids = distinct
         # A missing id (code -1) takes the last entry: no parts.
         has_parts = np.append(pd.Index(ids, dtype=object).isin(part_commune), False)[codes]
-    else:  # hashing would merge ids whose strings differ (1 and 1.0)
+    else:
         has_parts = np.asarray(pd.Index(commune.astype(str)).isin(part_commune))
     split = np.flatnonzero(has_parts & pd.notna(commune))
     if split.size == 0:

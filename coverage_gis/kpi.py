@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coverage_gis._strings import distinct_strings
 from coverage_gis._values import equal_values
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.crosswalk import INFERRED_METHODS
@@ -209,11 +210,10 @@ def _objects(column: pd.Series) -> np.ndarray:
     An admin column repeats a few thousand names over every row: converting the rows of
     a string column one by one costs several times hashing them.
     """
-    codes, distinct = pd.factorize(column)
-    names = np.asarray(distinct, dtype=object)
-    if not all(isinstance(v, str) for v in names):
-        # Hashing merges values that differ as objects (1 and 1.0): convert every row.
+    distinct = distinct_strings(column)
+    if distinct is None:
         return np.array(column.to_numpy(dtype=object), dtype=object)
+    codes, names = distinct
     values = names[codes] if len(names) else np.full(len(codes), None)
     missing = np.flatnonzero(codes < 0)
     if missing.size:
@@ -536,12 +536,11 @@ def _sorted_units(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     if not len(codes):
         return np.empty(0, str), np.empty(0, dtype=np.int64)
-    first, distinct = pd.factorize(codes, use_na_sentinel=False)
-    values = np.asarray(distinct, dtype=object)
-    if not all(isinstance(v, str) for v in values):
-        # Hashing would merge values whose strings differ (1 and 1.0): sort the strings.
+    distinct = distinct_strings(codes)
+    if distinct is None or (distinct[0] < 0).any():
         units, inverse = np.unique(codes.astype(str), return_inverse=True)
         return units, np.asarray(inverse, dtype=np.int64).reshape(-1)
+    first, values = distinct
     units, inverse = np.unique(values.astype(str), return_inverse=True)
     return units, np.asarray(inverse, dtype=np.int64).reshape(-1)[first]
 

@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from coverage_gis._strings import distinct_strings
 from coverage_gis.admin import points_in_polygons
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
@@ -249,10 +250,10 @@ def _str_codes(column: pd.Series) -> tuple[StrArray, np.ndarray]:
     A column of a few distinct strings (technology, operator, clutter class) is converted
     once per distinct value, not row by row.
     """
-    codes, distinct = pd.factorize(column)
-    names = np.asarray(distinct, dtype=object)
-    if (codes < 0).any() or not all(isinstance(v, str) for v in names):
-        return column.to_numpy(dtype=str), codes
+    distinct = distinct_strings(column)
+    if distinct is None or (distinct[0] < 0).any():
+        return column.to_numpy(dtype=str), pd.factorize(column)[0]
+    codes, names = distinct
     return names.astype(str)[codes], codes
 
 
