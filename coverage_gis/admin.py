@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from coverage_gis._strings import distinct_strings
+
 LEVELS: tuple[str, ...] = ("province", "district", "commune", "province_2025", "commune_2025")
 
 #: Level → (code column, name column) in the frame :func:`admin_columns` returns.
@@ -169,8 +171,16 @@ def _place_in_parts(geoms: np.ndarray, out: pd.DataFrame, parts: gpd.GeoDataFram
     """Overwrite the 2025 columns of points lying in a commune with parts (in place)."""
     part_commune = parts["census_commune_id"].astype(str).to_numpy(dtype=object)
     commune = out["census_commune_id"].astype(object).to_numpy()
-    # Hashed membership: np.isin sorts the string arrays (seconds for a national workspace).
-    split = np.flatnonzero(pd.Index(commune.astype(str)).isin(part_commune) & pd.notna(commune))
+    # Hashed membership (np.isin sorts the string arrays: seconds for a national
+    # workspace), asked of each distinct commune once.
+    distinct = distinct_strings(commune)
+    if distinct is not None:
+        codes, ids = distinct
+        # A missing id (code -1) takes the last entry: no parts.
+        has_parts = np.append(pd.Index(ids, dtype=object).isin(part_commune), False)[codes]
+    else:
+        has_parts = np.asarray(pd.Index(commune.astype(str)).isin(part_commune))
+    split = np.flatnonzero(has_parts & pd.notna(commune))
     if split.size == 0:
         return
     part_geoms = parts.geometry.to_numpy()

@@ -134,32 +134,37 @@ def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: n
     ``no_grid_power`` outranks ``no_site_in_range``.
     """
     n = len(has_grid_power)
-    # Per-cell lookups first, then indexed by pair: the pairs outnumber the cells.
-    cell_tech = np.asarray(cells.arrays.tech)
+    # Per-kind lookups first (a table has a few (technology, operator) kinds), then
+    # indexed by pair: the pairs outnumber the cells, which outnumber the kinds.
+    kinds = cells.kinds
+    n_kinds = len(kinds.tech)
+    kind_tech = kinds.tech
+    named = np.array([t is not None for t in kind_tech], dtype=bool)
+    kind_bb = np.zeros(n_kinds, dtype=bool)
+    kind_bb[named] = is_broadband(kind_tech[named].astype(str))
+    kind_rank = np.array([TECH_RANK.get(str(t), 0) for t in kind_tech], dtype=np.int64)
+    pair_kind = kinds.code[pairs.cell]
     on_air = cells.on_air[pairs.cell]
-    broadband = is_broadband(cell_tech)[pairs.cell]
+    broadband = kind_bb[pair_kind]
     live = pairs.served & on_air
     live_bb = live & broadband
 
-    codes, names = pd.factorize(cell_tech)
-    cell_rank = np.array([TECH_RANK.get(str(t), 0) for t in [*names, None]], dtype=np.int64)[codes]
-    cell_bits = operator_bits(cells.operator)
-    rank = np.zeros(n, dtype=np.int64)
-    np.maximum.at(rank, pairs.receiver[live], cell_rank[pairs.cell[live]])
-    bits = np.zeros(n, dtype=np.int64)
-    np.bitwise_or.at(bits, pairs.receiver[live_bb], cell_bits[pairs.cell[live_bb]])
+    # Which kinds serve each receiver live, one flag per (receiver, kind): rank, operators,
+    # broadband and 4G/5G are all read off these flags.
+    live_kinds = np.zeros(n * n_kinds, dtype=bool)
+    live_kinds[pairs.receiver[live] * n_kinds + pair_kind[live]] = True
+    seen = live_kinds.reshape(n, n_kinds)
+    rank = np.where(seen, kind_rank, 0).max(axis=1, initial=0)
+    seen_bb = seen & kind_bb
+    bits = np.bitwise_or.reduce(np.where(seen_bb, kinds.operator_bits, 0), axis=1)
+    mobile_bb = np.asarray(seen_bb.any(axis=1), dtype=bool)
+    has_4g = np.asarray(seen[:, kind_tech == "4G"].any(axis=1), dtype=bool)
+    has_5g = np.asarray(seen[:, kind_tech == "5G"].any(axis=1), dtype=bool)
 
     signal = np.full(n, -np.inf)
     sig = np.where(np.isnan(pairs.signal_dbm), -np.inf, pairs.signal_dbm)
     np.maximum.at(signal, pairs.receiver[live_bb], sig[live_bb])
     signal[np.isneginf(signal)] = np.nan
-
-    mobile_bb = np.zeros(n, dtype=bool)
-    mobile_bb[pairs.receiver[live_bb]] = True
-    has_4g = np.zeros(n, dtype=bool)
-    has_4g[pairs.receiver[live & (cell_tech == "4G")[pairs.cell]]] = True
-    has_5g = np.zeros(n, dtype=bool)
-    has_5g[pairs.receiver[live & (cell_tech == "5G")[pairs.cell]]] = True
 
     planned_bb = np.zeros(n, dtype=bool)
     planned_bb[pairs.receiver[pairs.served & ~on_air & broadband]] = True
@@ -218,10 +223,10 @@ class FiberIndex:
     ) -> FiberIndex:
         """Index the on-air ``fiber_routes`` and ``fiber_nodes`` (either may be absent)."""
         shapes: list[np.ndarray] = [np.empty(0, dtype=object)]
-        shape_ops: list[np.ndarray] = [np.empty(0, dtype=str)]
+        shape_bits: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
         point_x: list[np.ndarray] = [np.empty(0)]
         point_y: list[np.ndarray] = [np.empty(0)]
-        point_ops: list[np.ndarray] = [np.empty(0, dtype=str)]
+        point_bits: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
         other: list[np.ndarray] = [np.empty(0, dtype=object)]
         for frame, is_node in ((routes, False), (nodes, True)):
             if frame is None or len(frame) == 0:
@@ -229,7 +234,7 @@ class FiberIndex:
             live = (frame["status"] == "on_air").to_numpy(dtype=bool)
             qualifies = live if is_node else live & (frame["class"] == "access").to_numpy(dtype=bool)
             geoms = frame.geometry.to_numpy()
-            ops = frame["operator"].to_numpy(dtype=str)
+            bits = operator_bits(frame["operator"])
             plain = np.zeros(len(frame), dtype=bool)
             if is_node:
                 # Nodes stay coordinates: no point geometry is built for them.
@@ -238,9 +243,9 @@ class FiberIndex:
                 x_m, y_m = lonlat_to_metric(shapely.get_x(located), shapely.get_y(located), metric_crs)
                 point_x.append(x_m)
                 point_y.append(y_m)
-                point_ops.append(ops[qualifies & plain])
+                point_bits.append(bits[qualifies & plain])
             shapes.append(_to_metric(geoms[qualifies & ~plain], metric_crs))
-            shape_ops.append(ops[qualifies & ~plain])
+            shape_bits.append(bits[qualifies & ~plain])
             other.append(_to_metric(geoms[live & ~qualifies], metric_crs))
         shapes_m = np.concatenate(shapes)
         point_xy = np.column_stack([np.concatenate(point_x), np.concatenate(point_y)])
@@ -250,15 +255,21 @@ class FiberIndex:
             shape_tree=shapely.STRtree(shapes_m),
             point_xy=point_xy,
             point_tree=cKDTree(point_xy),
-            access_bits=operator_bits(np.concatenate([*shape_ops, *point_ops])),
+            access_bits=np.concatenate([*shape_bits, *point_bits]),
             other_tree=shapely.STRtree(np.concatenate(other)),
         )
 
-    def nearest_access_m(self, points: np.ndarray) -> np.ndarray:
-        """Distance from each point to the nearest FTTH-giving feature (NaN: none)."""
+    def nearest_access_m(self, points: np.ndarray, max_distance_m: float | None = None) -> np.ndarray:
+        """Distance from each point to the nearest FTTH-giving feature (NaN: none).
+
+        With ``max_distance_m``, routes farther than it are not searched: a distance up to
+        ``max_distance_m`` is still exact, a greater one (or NaN) only says none is nearer.
+        """
         distance = np.full(len(points), np.nan)
         if len(points) and len(self.shapes):
-            (idx, _), dist = self.shape_tree.query_nearest(points, return_distance=True, all_matches=False)
+            (idx, _), dist = self.shape_tree.query_nearest(
+                points, return_distance=True, all_matches=False, max_distance=max_distance_m
+            )
             distance[idx] = dist
         if len(points) and len(self.point_xy):
             xy, finite = _finite_xy(points)
@@ -301,7 +312,13 @@ class FiberIndex:
         return np.concatenate(parts_v), np.concatenate(parts_f), np.concatenate(parts_d)
 
     def _nearest_among(
-        self, points: np.ndarray, near_v: np.ndarray, near_f: np.ndarray, near_d: np.ndarray, reach_m: float
+        self,
+        points: np.ndarray,
+        near_v: np.ndarray,
+        near_f: np.ndarray,
+        near_d: np.ndarray,
+        reach_m: float,
+        max_distance_m: float | None = None,
     ) -> np.ndarray:
         """:meth:`nearest_access_m` from the pairs :meth:`access_within` found.
 
@@ -325,23 +342,34 @@ class FiberIndex:
         sure = best < reach_m - 1e-3
         distance = np.where(sure, best, np.nan)
         rest = np.flatnonzero(~sure)
-        distance[rest] = self.nearest_access_m(points[rest])
+        distance[rest] = self.nearest_access_m(points[rest], max_distance_m)
         return distance
 
     def within_reach(self, points: np.ndarray, reach_m: float) -> np.ndarray:
         """Whether an FTTH-giving feature lies within ``reach_m`` of each point (the ``ftth`` of
-        :meth:`coverage`)."""
-        return self.coverage(points, reach_m).ftth
+        :meth:`coverage`, without the gap reasons' search for fiber present farther away)."""
+        # Only whether the nearest lies within reach counts: no route beyond twice the
+        # reach is searched (the distances within it stay exact).
+        distance, _ = self._access(points, reach_m, 2.0 * reach_m + 1.0)
+        return _has_ftth(distance, reach_m)
 
-    def coverage(self, points: np.ndarray, reach_m: float) -> FtthResult:
-        """FTTH columns at ``points`` (metric CRS): an on-air node or access route within ``reach_m``."""
+    def _access(
+        self, points: np.ndarray, reach_m: float, max_distance_m: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Distance to the nearest FTTH-giving feature (NaN: none; see :meth:`nearest_access_m`
+        for ``max_distance_m``) and the operator bits of those within ``reach_m``, per point."""
         n = len(points)
         distance = np.full(n, np.nan)
         bits = np.zeros(n, dtype=np.int64)
         if n and len(self.access_bits):
             near_v, near_f, near_d = self.access_within(points, reach_m)
             np.bitwise_or.at(bits, near_v, self.access_bits[near_f])
-            distance = self._nearest_among(points, near_v, near_f, near_d, reach_m)
+            distance = self._nearest_among(points, near_v, near_f, near_d, reach_m, max_distance_m)
+        return distance, bits
+
+    def coverage(self, points: np.ndarray, reach_m: float) -> FtthResult:
+        """FTTH columns at ``points`` (metric CRS): an on-air node or access route within ``reach_m``."""
+        distance, bits = self._access(points, reach_m)
         # Fiber is present when the nearest feature of any class lies within
         # FIBER_PRESENCE_M: the nearest FTTH-giving one decides for almost every point;
         # only the rest are searched among the other routes, and no farther.
@@ -352,10 +380,15 @@ class FiberIndex:
                 points[rest], max_distance=FIBER_PRESENCE_M, return_distance=True, all_matches=False
             )
             present[rest[near_other]] = True
-        ftth = np.nan_to_num(distance, nan=np.inf) <= reach_m
+        ftth = _has_ftth(distance, reach_m)
         reason = np.where(present, "fiber_too_far", "no_fiber_operator").astype(object)
         reason[ftth] = None
         return FtthResult(ftth, distance, bits, reason)
+
+
+def _has_ftth(distance_m: np.ndarray, reach_m: float) -> np.ndarray:
+    """FTTH: the nearest FTTH-giving feature (NaN: none) lies within ``reach_m``."""
+    return np.asarray(np.nan_to_num(distance_m, nan=np.inf) <= reach_m, dtype=bool)
 
 
 def _point_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coverage_gis._strings import distinct_strings
 from coverage_gis._values import equal_values
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.crosswalk import INFERRED_METHODS
@@ -132,9 +133,26 @@ def _pct_array(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def _codes(frame: pd.DataFrame, column: str) -> np.ndarray:
-    values = frame[column].to_numpy(dtype=object).copy()
+    values = _objects(frame[column])
     values[pd.isna(values)] = None
     return values
+
+
+def _objects(column: pd.Series) -> np.ndarray:
+    """``column.to_numpy(dtype=object)`` (a new array), each distinct value converted once.
+
+    An admin column repeats a few thousand names over every row: converting the rows of
+    a string column one by one costs several times hashing them.
+    """
+    distinct = distinct_strings(column)
+    if distinct is None:
+        return np.array(column.to_numpy(dtype=object), dtype=object)
+    codes, names = distinct
+    values = names[codes] if len(names) else np.full(len(codes), None)
+    missing = np.flatnonzero(codes < 0)
+    if missing.size:
+        values[missing] = column.iloc[missing].to_numpy(dtype=object)
+    return np.asarray(values, dtype=object)
 
 
 def _bool(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -301,7 +319,7 @@ def _frame_codes(frame: pd.DataFrame, levels: Sequence[str]) -> dict[str, np.nda
 
 def _frame_names(frame: pd.DataFrame, levels: Sequence[str]) -> dict[str, np.ndarray]:
     return {
-        lvl: frame[LEVEL_COLUMNS[lvl][1]].to_numpy(dtype=object)
+        lvl: _objects(frame[LEVEL_COLUMNS[lvl][1]])
         if LEVEL_COLUMNS[lvl][1] in frame
         else np.full(len(frame), None, dtype=object)
         for lvl in levels
@@ -339,21 +357,15 @@ def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> di
             known &= np.asarray(pd.Index(codes, dtype=object).isin(list(only)))
         selected[key] = known
     present = [c.codes[k][level][selected[k]] for k in keys]
-    units = (
-        np.unique(np.concatenate(present).astype(str)) if any(len(x) for x in present) else np.empty(0, str)
-    )
+    units, row_unit = _sorted_units(np.concatenate(present))
     n = len(units)
-
-    def index(key: str) -> np.ndarray:
-        return np.asarray(
-            np.searchsorted(units, c.codes[key][level][selected[key]].astype(str)), dtype=np.int64
-        )
+    ends = np.cumsum([len(x) for x in present])
+    idx = dict(zip(keys, np.split(row_unit, ends[:-1]), strict=True))
 
     def count(idx: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(idx, weights=weights, minlength=n)[:n] if n else np.zeros(0)
 
     names = np.full(n, None, dtype=object)
-    idx = {k: index(k) for k in keys}
     for key in ("t", "p", "s", "v"):  # villages' names win
         if len(idx[key]):
             names[idx[key][::-1]] = c.names[key][level][selected[key]][::-1]
@@ -448,6 +460,23 @@ def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> di
         "name": names,
         **columns,
     }
+
+
+def _sorted_units(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct unit codes as sorted strings, and each row's position among them.
+
+    As ``np.unique(codes.astype(str), return_inverse=True)``: the rows are hashed and
+    only the distinct codes (a few thousand) converted and sorted.
+    """
+    if not len(codes):
+        return np.empty(0, str), np.empty(0, dtype=np.int64)
+    distinct = distinct_strings(codes)
+    if distinct is None or (distinct[0] < 0).any():
+        units, inverse = np.unique(codes.astype(str), return_inverse=True)
+        return units, np.asarray(inverse, dtype=np.int64).reshape(-1)
+    first, values = distinct
+    units, inverse = np.unique(values.astype(str), return_inverse=True)
+    return units, np.asarray(inverse, dtype=np.int64).reshape(-1)[first]
 
 
 def _present(

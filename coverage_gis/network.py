@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from coverage_gis._strings import distinct_strings
 from coverage_gis.admin import points_in_polygons
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
@@ -33,6 +35,40 @@ _CELL_FLOAT_DEFAULTS: dict[str, float] = {
 
 
 @dataclass(frozen=True)
+class CellKinds:
+    """Each cell's (technology, operator) as a code into the few kinds a table has.
+
+    Rules read per cell (broadband, technology rank, operator bit) are looked up once
+    per kind and reach the cells, or the (receiver, cell) pairs, by ``code``.
+    """
+
+    #: Per cell: its kind (``0..len(tech) - 1``).
+    code: np.ndarray
+    #: Per kind: the technology (None where a cell has none).
+    tech: np.ndarray
+    #: Per kind: the operator's bit (:func:`operator_bits`).
+    operator_bits: np.ndarray
+
+    @classmethod
+    def of(cls, tech: np.ndarray, operators: np.ndarray) -> CellKinds:
+        """The kinds of cells with these technologies and operators."""
+        tech_code, tech_names = pd.factorize(np.asarray(tech))
+        # Missing technology (code -1) gets a kind of its own, after the named ones.
+        tech_code = np.where(tech_code < 0, len(tech_names), tech_code)
+        bit_code, bit_values = pd.factorize(operator_bits(operators))
+        n_bits = max(len(bit_values), 1)
+        every = np.arange((len(tech_names) + 1) * n_bits)
+        names = np.array([*tech_names, None], dtype=object)
+        return cls(
+            code=(tech_code * n_bits + bit_code).astype(np.int64),
+            tech=names[every // n_bits],
+            operator_bits=np.append(np.asarray(bit_values, dtype=np.int64), 0)[
+                np.minimum(every % n_bits, len(bit_values))
+            ],
+        )
+
+
+@dataclass(frozen=True)
 class CellTable:
     """Cells joined with their sites, as arrays plus the ids the aggregation needs."""
 
@@ -45,6 +81,11 @@ class CellTable:
 
     def __len__(self) -> int:
         return len(self.arrays)
+
+    @cached_property
+    def kinds(self) -> CellKinds:
+        """The cells' (technology, operator) kinds, coded once per table."""
+        return CellKinds.of(self.arrays.tech, self.operator)
 
     @classmethod
     def empty(cls) -> CellTable:
@@ -149,11 +190,11 @@ def cell_table(
     band = floats("band_mhz", _CELL_FLOAT_DEFAULTS["band_mhz"])
     beamwidth = floats("beamwidth_deg", _CELL_FLOAT_DEFAULTS["beamwidth_deg"])
     site_id = joined["site_id"].to_numpy(dtype=str)
-    operator = joined["operator"].to_numpy(dtype=str)
-    tech = joined["tech"].to_numpy(dtype=str)
+    operator, operator_codes = _str_codes(joined["operator"])
+    tech, tech_codes = _str_codes(joined["tech"])
     # Grouped on the frame's own values (hashed as they are; the layer's fields are
     # required strings, so they group as their str copies do).
-    layer = _group_ids([joined[c].to_numpy() for c in ("site_id", "operator", "tech")] + [band, on_air])
+    layer = _group_ids([joined["site_id"].to_numpy(), operator_codes, tech_codes, band, on_air])
     bisector_cw, bisector_ccw = sector_bisectors(layer, azimuth, beamwidth)
     arrays = CellArrays(
         x_m=joined["x_m"].to_numpy(dtype=np.float64),
@@ -165,7 +206,7 @@ def cell_table(
         eirp_dbm=floats("eirp_dbm", _CELL_FLOAT_DEFAULTS["eirp_dbm"]),
         tilt_deg=floats("tilt_deg", _CELL_FLOAT_DEFAULTS["tilt_deg"]),
         height_m=floats("height_m", 30.0),
-        environment=joined["environment"].to_numpy(dtype=str),
+        environment=_str_codes(joined["environment"])[0],
         bisector_cw_deg=bisector_cw,
         bisector_ccw_deg=bisector_ccw,
     )
@@ -179,18 +220,41 @@ def cell_table(
 
 
 def _group_ids(columns: list[np.ndarray]) -> np.ndarray:
-    """One id per distinct combination of the columns' values, per row (any numbering).
+    """One id per distinct combination of the columns' values, per row (numbered in order of
+    first appearance).
 
     Each column is factorized on its own and the codes combined arithmetically: a
     pandas groupby over string columns first copies them into Arrow strings.
     """
     ids = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1
     for column in columns:
         codes, uniques = pd.factorize(column)
-        ids = ids * (len(uniques) + 1) + codes + 1
-        # Renumber densely so the product of the column sizes never overflows.
-        ids = pd.factorize(ids)[0].astype(np.int64)
-    return ids
+        width = len(uniques) + 1
+        if span * width >= _DENSE_LIMIT:
+            # Renumber densely so the product of the column sizes never overflows.
+            ids = pd.factorize(ids)[0].astype(np.int64)
+            span = int(ids.max(initial=0)) + 1
+        ids = ids * width + codes + 1
+        span *= width
+    return np.asarray(pd.factorize(ids)[0], dtype=np.int64)
+
+
+#: Combined group codes stay below this (int64 holds them with room to spare).
+_DENSE_LIMIT = 1 << 62
+
+
+def _str_codes(column: pd.Series) -> tuple[StrArray, np.ndarray]:
+    """``column.to_numpy(dtype=str)``, and the codes of its values (``pd.factorize``).
+
+    A column of a few distinct strings (technology, operator, clutter class) is converted
+    once per distinct value, not row by row.
+    """
+    distinct = distinct_strings(column)
+    if distinct is None or (distinct[0] < 0).any():
+        return column.to_numpy(dtype=str), pd.factorize(column)[0]
+    codes, names = distinct
+    return names.astype(str)[codes], codes
 
 
 def _join_sites(cells: pd.DataFrame, site_cols: pd.DataFrame) -> pd.DataFrame:
@@ -247,9 +311,27 @@ def cell_table_or_empty(layers: InputLayers | Mapping[str, pd.DataFrame], *, met
 
 def _cell_states(cell_status: pd.Series, site_status: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``(alive, on_air)`` per cell: not decommissioned (nor its site); radiating (it and its site on air)."""
-    alive = (cell_status != "decommissioned") & site_status.notna() & (site_status != "decommissioned")
-    on_air = (cell_status == "on_air") & (site_status == "on_air")
-    return alive.to_numpy(dtype=bool), on_air.to_numpy(dtype=bool)
+    # Compared as codes of the few distinct statuses: comparing each string costs
+    # several times as much as hashing it once.
+    cell, site = _Statuses(cell_status), _Statuses(site_status)
+    alive = ~cell.equal("decommissioned") & site.present & ~site.equal("decommissioned")
+    on_air = cell.equal("on_air") & site.equal("on_air")
+    return alive, on_air
+
+
+class _Statuses:
+    """A status column as codes of its distinct values (missing: -1)."""
+
+    def __init__(self, status: pd.Series) -> None:
+        self.codes, names = pd.factorize(status)
+        self.names = np.asarray(names, dtype=object)
+        self.present = self.codes >= 0
+
+    def equal(self, value: str) -> np.ndarray:
+        """Where the status is ``value`` (False where missing)."""
+        # The names are distinct: at most one is the value.
+        hit = np.flatnonzero(self.names == value)
+        return self.codes == hit[0] if hit.size else np.zeros(self.codes.shape, dtype=bool)
 
 
 def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
@@ -273,7 +355,7 @@ def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     found = np.concatenate([status.to_numpy(dtype=object), np.array([None], dtype=object)])[position]
     alive, on_air = _cell_states(cells["status"], pd.Series(found, index=cells.index, dtype=object))
     site_ids = cells["site_id"].to_numpy(dtype=object)
-    ops = operator_bits(cells["operator"].to_numpy(dtype=object))
+    ops = operator_bits(cells["operator"])
     tech_codes, tech_names = pd.factorize(cells["tech"].to_numpy(dtype=object))
     tech_bit = {t: 1 << i for i, t in enumerate(TECHS)}
     techs = np.array([tech_bit.get(t, 0) for t in [*tech_names, None]], dtype=np.int64)[tech_codes]
@@ -318,14 +400,17 @@ def _or_by_group(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.nda
     return out
 
 
-def operator_bits(operators: StrArray) -> np.ndarray:
-    """One bit per operator (order of :data:`OPERATORS`); unknown names map to Other."""
+def operator_bits(operators: StrArray | pd.Series) -> np.ndarray:
+    """One bit per operator (order of :data:`OPERATORS`); unknown names map to Other.
+
+    A layer's column is read as it is (no copy of its strings first).
+    """
     lookup = {name: 1 << i for i, name in enumerate(OPERATORS)}
-    values = np.asarray(operators)
-    if values.size == 0:
+    values = operators if isinstance(operators, pd.Series) else np.asarray(operators).reshape(-1)
+    if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
     # Map the few distinct names, not every row (factorize hashes; missing → code -1).
-    codes, names = pd.factorize(values.reshape(-1))
+    codes, names = pd.factorize(values)
     table = np.array([lookup.get(str(n), lookup[OTHER_OPERATOR]) for n in [*names, None]], dtype=np.int64)
     return table[codes]
 

@@ -191,3 +191,17 @@ def test_empty_and_missing_fiber_geometries_count_for_nothing() -> None:
     points = metric_points(_villages((3100, 0)), METRIC)
     np.testing.assert_allclose(index.nearest_access_m(points), [100.0], atol=1e-6)
     assert index.coverage(points, 500.0).ftth.tolist() == [True]
+
+
+def test_within_reach_is_the_coverage_ftth_and_a_bounded_search_stays_exact_within_its_bound() -> None:
+    routes, nodes = _fiber()
+    index = FiberIndex.from_layers(routes, nodes, metric_crs=METRIC)
+    points = metric_points(_villages((3100, 0), (0, 1000), (3000, 0), (0, 30000), (0, 1400)), METRIC)
+    for reach in (50.0, 150.0, 500.0, 700.0):
+        assert index.within_reach(points, reach).tolist() == index.coverage(points, reach).ftth.tolist()
+    full = index.nearest_access_m(points)
+    bounded = index.nearest_access_m(points, 1000.0)
+    near = full <= 1000.0
+    assert near.tolist() == [True, True, True, False, False]
+    assert bounded[near].tolist() == full[near].tolist()
+    assert not (bounded[~near] <= 1000.0).any()

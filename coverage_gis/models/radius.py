@@ -32,7 +32,9 @@ unserved pairs have no level (NaN).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
@@ -58,6 +60,18 @@ from coverage_gis.models.validity import OUTSIDE_FREQUENCY, formula_code
 _T = TypeVar("_T")
 
 
+@dataclass(frozen=True)
+class _CellTerms:
+    """The per-cell terms of the radius rule: everything but the pairs' own geometry."""
+
+    radius_m: FloatArray
+    budget: LinkBudget
+    service: SectorVectors
+    #: The level at the radius on the sector's worst bearing (the threshold).
+    edge_level_dbm: FloatArray
+    band_flag: np.ndarray
+
+
 class RadiusModel:
     """Served within the nominal radius of the cell's tech × band × clutter, in its service sector.
 
@@ -75,6 +89,9 @@ class RadiusModel:
     def __init__(self, settings: ModelSettings, *, workers: int | None = None) -> None:
         self.settings = settings
         self.workers = workers
+        # The terms of the last cells evaluated: one computation asks for the same cells
+        # more than once (villages, then priority places). Held weakly, by identity.
+        self._last_terms: tuple[weakref.ref[CellArrays], float, _CellTerms] | None = None
 
     def max_range_m(self, cells: CellArrays) -> FloatArray:
         """Per-cell nominal radius, metres (exact: nothing is served beyond it)."""
@@ -116,15 +133,15 @@ class RadiusModel:
             workers=self.workers,
         )
 
-    def _evaluator(
-        self, receivers: ReceiverArrays, cells: CellArrays, *, keep_unserved: bool
-    ) -> tuple[FloatArray, Callable[[IntArray, IntArray, FloatArray], CandidatePairs]]:
-        """Each cell's radius, and the rule that decides the pairs within it."""
+    def _cell_terms(self, cells: CellArrays, receiver_height_m: float) -> _CellTerms:
+        """The per-cell terms of ``cells`` (those of the last cells asked again when they are the same)."""
+        held = self._last_terms
+        if held is not None and held[0]() is cells and held[1] == receiver_height_m:
+            return held[2]
         ant = self.settings.antenna
-        budget = LinkBudget(cells, settings=self.settings, receiver_height_m=receivers.height_m)
+        budget = LinkBudget(cells, settings=self.settings, receiver_height_m=receiver_height_m)
         radius = self.max_range_m(cells)
         centre, half = cell_service_sectors(cells, edge_db=ant.sector_edge_db)
-        service = SectorVectors.from_cells(centre, 2.0 * half)
         # The level at the radius on the sector's worst bearing is the threshold.
         worst_offset = np.maximum(
             np.abs(angle_offset_deg(centre + half, cells.azimuth_deg)),
@@ -138,13 +155,34 @@ class RadiusModel:
             ),
         )
         every = np.arange(len(cells), dtype=np.int64)
-        edge_level = (
-            budget.threshold_dbm + budget.path_loss_db(every, radius, lower_envelope=True) - edge_gain
+        terms = _CellTerms(
+            radius_m=radius,
+            budget=budget,
+            service=SectorVectors.from_cells(centre, 2.0 * half),
+            edge_level_dbm=np.asarray(
+                budget.threshold_dbm + budget.path_loss_db(every, radius, lower_envelope=True) - edge_gain,
+                dtype=np.float64,
+            ),
+            band_flag=np.where(
+                self.settings.radius_band_outside(cells.tech, cells.band_mhz), OUTSIDE_FREQUENCY, 0
+            ).astype(np.uint8),
+        )
+        self._last_terms = (weakref.ref(cells), receiver_height_m, terms)
+        return terms
+
+    def _evaluator(
+        self, receivers: ReceiverArrays, cells: CellArrays, *, keep_unserved: bool
+    ) -> tuple[FloatArray, Callable[[IntArray, IntArray, FloatArray], CandidatePairs]]:
+        """Each cell's radius, and the rule that decides the pairs within it."""
+        ant = self.settings.antenna
+        terms = self._cell_terms(cells, float(receivers.height_m))
+        budget, service, edge_level, band_flag = (
+            terms.budget,
+            terms.service,
+            terms.edge_level_dbm,
+            terms.band_flag,
         )
         table_code = np.int8(formula_code("radius_table"))
-        band_flag = np.where(
-            self.settings.radius_band_outside(cells.tech, cells.band_mhz), OUTSIDE_FREQUENCY, 0
-        ).astype(np.uint8)
 
         def level(cell: IntArray, dx: FloatArray, dy: FloatArray, dist: FloatArray) -> FloatArray:
             gain = np.where(
@@ -179,4 +217,4 @@ class RadiusModel:
             signal[idx] = signal_served
             return CandidatePairs(recv, cell, dist, signal, served, formula=formula, outside=band_flag[cell])
 
-        return radius, evaluate
+        return terms.radius_m, evaluate

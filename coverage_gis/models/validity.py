@@ -125,7 +125,10 @@ class ValidityReport:
     @classmethod
     def from_arrays(cls, formula: ArrayLike, outside: ArrayLike) -> ValidityReport:
         """Count per-pair formula codes and outside masks (as the models set them)."""
-        codes = np.asarray(formula, dtype=np.int64)
+        # Kept in their own (narrow) integer type: millions of pairs a batch at national scale.
+        codes = np.asarray(formula)
+        if codes.dtype.kind not in "iu":
+            codes = codes.astype(np.int64)
         flags = np.asarray(outside, dtype=np.uint8)
         found: dict[str, FormulaCounts] = {}
         for code, name in enumerate(FORMULAS):
