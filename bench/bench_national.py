@@ -679,26 +679,19 @@ def ensure_workspace(path: Path) -> Path:
     return path
 
 
-def _at_least_one(text: str) -> int:
-    """An argparse type: a whole number of 1 or more (a median of no runs is no figure)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    from coverage_gis.cli._args import whole_number
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("workspace", nargs="?", type=Path, default=DEFAULT_WS)
-    parser.add_argument("--runs", type=_at_least_one, default=5, help="runs per in-process measure (median)")
-    parser.add_argument("--edits", type=_at_least_one, default=20, help="sites added, moved and removed")
     parser.add_argument(
-        "--rounds", type=_at_least_one, default=3, help="load rounds per HTTP measure (median)"
+        "--runs", type=whole_number(1), default=5, help="runs per in-process measure (median)"
+    )
+    parser.add_argument("--edits", type=whole_number(1), default=20, help="sites added, moved and removed")
+    parser.add_argument(
+        "--rounds", type=whole_number(1), default=3, help="load rounds per HTTP measure (median)"
     )
     parser.add_argument("--skip-http", action="store_true", help="leave out tiles and API reads")
     parser.add_argument("--http-only", action="store_true", help="only tiles and API reads")

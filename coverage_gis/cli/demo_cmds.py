@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from coverage_gis.cli._args import workspace_command
+from coverage_gis.cli._args import whole_number, workspace_command
 from coverage_gis.cli._output import print_json
 from coverage_gis.demo import (
     ALL_VIETNAM,
@@ -24,16 +24,6 @@ from coverage_gis.demo import (
 
 if TYPE_CHECKING:
     from coverage_gis.cli._args import Subcommands
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("the seed must be 0 or more")
-    return value
 
 
 def register(sub: Subcommands) -> None:
@@ -61,7 +51,9 @@ def register(sub: Subcommands) -> None:
             "100,000 villages, 120,000 sites and 350,000 cells (default: binh-dinh)"
         ),
     )
-    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    p.add_argument(
+        "--seed", type=whole_number(0), default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
     p.add_argument("--force", action="store_true", help="replace WS if it is already a workspace")
     p.add_argument(
         "--json", dest="fmt", action="store_const", const="json", default="table", help="JSON summary"
