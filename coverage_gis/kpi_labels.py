@@ -123,12 +123,12 @@ _LABELS: dict[str, tuple[str, str]] = {
         "số lần đo tốc độ trong đơn vị (một ô lưới tính số lần đo mà nó đại diện)",
     ),
     "mobile_download_mbps": (
-        SPEED_MEASURES["mobile_download_mbps"].label,
-        SPEED_MEASURES["mobile_download_mbps"].label_vi,
+        SPEED_MEASURES["mobile_download_mbps"].words("en"),
+        SPEED_MEASURES["mobile_download_mbps"].words("vi"),
     ),
     "fixed_download_mbps": (
-        SPEED_MEASURES["fixed_download_mbps"].label,
-        SPEED_MEASURES["fixed_download_mbps"].label_vi,
+        SPEED_MEASURES["fixed_download_mbps"].words("en"),
+        SPEED_MEASURES["fixed_download_mbps"].words("vi"),
     ),
     "operator_bts": (
         "operator BTS: one per operator with on-air cells on an on-air site",

@@ -272,11 +272,6 @@ class SpeedMeasure:
         """What the measure is, in words (KPI headers, the scorecard's ``measures``)."""
         return self.words("en")
 
-    @property
-    def label_vi(self) -> str:
-        """:attr:`label` in Vietnamese."""
-        return self.words("vi")
-
     def words(self, lang: Lang) -> str:
         """What the measure is, in ``lang``."""
         tests_of, statistics = _MEASURE_WORDS[lang]
