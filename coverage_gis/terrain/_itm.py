@@ -794,9 +794,9 @@ def radial_itm(
     _prefix_sums(z, s0, s1)
     buf = np.empty(DH_BUFFER)
     # Δh is needed at the scheduled receivers around k_from and beyond (the stride
-    # at k is at most k / DH_PER_DOUBLING = k / 16, so the one before k_from lies at
-    # or after dh_from), and at the last sample.
-    dh_from = max(k_from - k_from // 16 - 2, 1)
+    # at k is at most k / DH_PER_DOUBLING, so the one before k_from lies at or after
+    # dh_from), and at the last sample.
+    dh_from = max(k_from - k_from // DH_PER_DOUBLING - 2, 1)
     # One walk out along the radial finds the horizons of every receiver from dh_from
     # on (the running transmitter horizon and the hull take every sample in turn);
     # Δh and the loss then read them back.
