@@ -19,9 +19,10 @@ measured in the same run of this script:
   on-air cell reaches, and the coarser zooms), run before the server starts, so that the
   cold coverage tiles (misses of the PNG cache) are drawn from it.
 * **tiles** (coverage PNG and vector tiles, 16 clients) and **API reads** (villages
-  in a box, one village, KPIs, point coverage; 16 clients) against a uvicorn server
-  with its default HTTP stack (h11 + asyncio) serving the same requests, both in a
-  separate process. Clients are asyncio connections with keep-alive (one per client),
+  in a box, one village, KPIs, point coverage; 16 clients) on the HTTP stack
+  ``covgis serve`` uses (``coverage_gis_api.settings.HTTP_PARSER`` on ``EVENT_LOOP``)
+  against a uvicorn server with its default HTTP stack (h11 + asyncio) serving the same
+  requests, both in a separate process. Clients are asyncio connections with keep-alive (one per client),
   cheap enough that they do not starve a 2-core server.
 
 Peak memory is the largest resident set (``VmHWM``) of the process that ran a row:
@@ -376,10 +377,12 @@ class Server:
 
 
 def start_server(ws: str, *, fast: bool) -> Server:
-    """``covgis serve`` in a child process (the fast stack, or uvicorn's default one)."""
+    """``covgis serve`` in a child process (its HTTP stack, or uvicorn's default one)."""
+    from coverage_gis_api.settings import uvicorn_stack_args
+
     port = _free_port()
     env = {**os.environ, "COVGIS_WORKSPACE": ws, "PYTHONPATH": str(ROOT)}
-    stack = ["--http", "httptools", "--loop", "uvloop"] if fast else ["--http", "h11", "--loop", "asyncio"]
+    stack = uvicorn_stack_args() if fast else ["--http", "h11", "--loop", "asyncio"]
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "coverage_gis_api.app:create_app",
         "--host", HOST, "--port", str(port), "--log-level", "warning", "--no-access-log", *stack,
@@ -610,7 +613,7 @@ def seed_row(ws: str, *, reuse: bool) -> Row:
 
 
 def http_table(ws: str, rounds: int, *, reuse_seed: bool = False) -> tuple[list[Row], list[float]]:
-    """Rows of tiles and API reads: the fast stack against uvicorn's default one.
+    """Rows of tiles and API reads: ``covgis serve``'s HTTP stack against uvicorn's default one.
 
     The tile pyramid is seeded first: the cold tiles are misses of the servers' PNG
     caches, drawn from the seeded arrays.

@@ -15,8 +15,8 @@ render (the cost of a miss without HTTP). Goals: warm p50 < 10 ms, p99 < 50 ms; 
 miss far below ~445 ms.
 
 Usage: ``python bench/bench_tiles.py [WORKSPACE] [--fast-http]`` (a minute or two);
-``--fast-http`` runs uvicorn with httptools and uvloop (``uvicorn[standard]``), which
-must be importable.
+``--fast-http`` runs uvicorn on the HTTP stack ``covgis serve`` uses
+(``coverage_gis_api.settings.uvicorn_stack_args``: httptools on asyncio).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from coverage_gis.tiles import (  # noqa: E402
 )
 from coverage_gis.tiles.vector import workspace_bounds  # noqa: E402
 from coverage_gis.workspace import Workspace  # noqa: E402
+from coverage_gis_api.settings import uvicorn_stack_args  # noqa: E402
 
 HOST = "127.0.0.1"  # never anything else: this load must stay on the local machine
 CLIENTS = 16
@@ -84,8 +85,7 @@ def free_port() -> int:
 
 def start_server(ws: Path, port: int, *, fast_http: bool) -> subprocess.Popen[bytes]:
     env = {**os.environ, "COVGIS_WORKSPACE": str(ws)}
-    # uvicorn[standard]'s C parser and event loop, when asked for (and installed).
-    extra = ["--http", "httptools", "--loop", "uvloop"] if fast_http else []
+    extra = uvicorn_stack_args() if fast_http else []
     command = [
         sys.executable,
         "-m",
@@ -227,7 +227,7 @@ def main(argv: Sequence[str]) -> int:
         assert bounds is not None
         vector, png = tile_paths(bounds)
         print(f"workspace: {label}; {len(vector)} vector tiles, {len(png)} coverage tiles; {CLIENTS} clients")
-        http = "httptools + uvloop" if fast_http else "h11 + asyncio (uvicorn defaults)"
+        http = " ".join(uvicorn_stack_args()) if fast_http else "h11 + asyncio (uvicorn defaults)"
         print(f"machine: {os.cpu_count()} CPUs; server: uvicorn ({http}), 1 worker, separate process")
         for line in encode_timings(ws_path):
             print(line)

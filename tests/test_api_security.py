@@ -381,6 +381,8 @@ def test_anonymous_reads_on_a_public_address_must_be_asked_for(
     assert main(["serve", str(ws.path)]) == 0
     assert [app.state.ctx.settings.anonymous_read for app, _ in served] == [False, True]
     assert served[0][1]["host"] == "0.0.0.0"
+    # The server's HTTP stack (see coverage_gis_api.settings): httptools on asyncio, not uvloop.
+    assert {(kw["http"], kw["loop"]) for _, kw in served} == {("httptools", "asyncio")}
 
 
 # -- fuzz: site edits never end in a 500 ----------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -20,6 +20,21 @@ from coverage_gis.errors import WorkspaceError
 from coverage_gis.storage.base import DATABASE_URL_ENV, is_database_location, resolve_location
 
 MIB = 1024 * 1024
+
+#: The HTTP stack uvicorn serves the app with (``covgis serve`` and the benchmarks'
+#: servers): httptools' C parser on asyncio's event loop. Not uvloop: its libuv (1.45
+#: and later) accepts one new connection per turn of the loop, so under load each new
+#: connection waits a whole round of the other connections' requests before its first
+#: request is read. Measured on the national workspace's cold coverage tiles, 16 clients
+#: on a 2-core machine: the clients' first tiles were answered in 17–260 ms on uvloop
+#: and 6–30 ms on asyncio (docs/architecture.md, National scale).
+HTTP_PARSER: Final = "httptools"
+EVENT_LOOP: Final = "asyncio"
+
+
+def uvicorn_stack_args() -> list[str]:
+    """:data:`HTTP_PARSER` and :data:`EVENT_LOOP` as ``uvicorn`` command-line options."""
+    return ["--http", HTTP_PARSER, "--loop", EVENT_LOOP]
 
 
 class Settings(BaseSettings):

@@ -88,7 +88,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from coverage_gis_api.app import create_app
-    from coverage_gis_api.settings import Settings
+    from coverage_gis_api.settings import EVENT_LOOP, HTTP_PARSER, Settings
 
     if args.workers < 1:
         raise LayerValidationError("--workers must be at least 1", source="covgis serve")
@@ -132,9 +132,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             # A worker's start loads the whole workspace (seconds of work that may hold
             # the GIL): the supervisor must not take the missing answers for a hang.
             timeout_worker_healthcheck=_WORKER_HEALTHCHECK_S,
+            http=HTTP_PARSER,
+            loop=EVENT_LOOP,
         )
         return 0
-    uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, http=HTTP_PARSER, loop=EVENT_LOOP)
     return 0
 
 
