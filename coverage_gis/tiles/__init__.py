@@ -7,6 +7,7 @@ translates HTTP to these calls.
 - :mod:`~coverage_gis.tiles.vector`: per-layer :class:`TileSource` (STRtree of
   EPSG:3857 geometries) and MVT encoding; TileJSON.
 - :mod:`~coverage_gis.tiles.raster`: the coverage model evaluated on a tile's pixels.
+- :mod:`~coverage_gis.tiles.png`: PNG bytes (palette tiles of the pyramid, RGBA of the rest).
 - :mod:`~coverage_gis.tiles.pyramid`: the coverage field precomputed per tile (seeded once,
   kept on disk), which cold coverage tiles are drawn from.
 - :mod:`~coverage_gis.tiles.cache`: LRU tile cache with bounding-box invalidation.
@@ -25,15 +26,14 @@ from coverage_gis.tiles.mercator import (
     tile_for_lonlat,
     tiles_for_bbox,
 )
+from coverage_gis.tiles.png import encode_indexed_png, encode_png, transparent_png
 from coverage_gis.tiles.raster import (
     MODES,
     TECH_CHOICES,
     CoverageGrid,
     CoverageRenderer,
-    encode_png,
     ramp_legend,
     renderer_legend,
-    transparent_png,
 )
 from coverage_gis.tiles.service import TileService
 from coverage_gis.tiles.vector import (
@@ -66,6 +66,7 @@ __all__ = [
     "bbox_intersects",
     "check_tile",
     "content_etag",
+    "encode_indexed_png",
     "encode_png",
     "layer_fields",
     "layer_frame",

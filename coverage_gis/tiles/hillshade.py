@@ -25,8 +25,8 @@ from scipy import ndimage
 
 from coverage_gis.terrain.dem import Dem, open_dem
 from coverage_gis.tiles.map_style import Hillshade
-from coverage_gis.tiles.mercator import mercator_to_lonlat, tile_bounds_3857
-from coverage_gis.tiles.raster import TILE_SIZE, encode_png, transparent_png
+from coverage_gis.tiles.mercator import TILE_SIZE, mercator_to_lonlat, tile_bounds_3857
+from coverage_gis.tiles.png import encode_png, transparent_png
 
 FloatArray = NDArray[np.float64]
 UInt8Array = NDArray[np.uint8]

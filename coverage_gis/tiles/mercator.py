@@ -27,6 +27,8 @@ ORIGIN_SHIFT_M = math.pi * EARTH_RADIUS_M
 MAX_LAT = 85.05112877980659
 #: Deepest zoom the tile endpoints accept (≈ 2 cm pixels; anything deeper is a typo).
 MAX_ZOOM = 24
+#: Pixels across a raster tile.
+TILE_SIZE = 256
 
 
 def check_tile(z: int, x: int, y: int) -> None:

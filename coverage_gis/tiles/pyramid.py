@@ -60,18 +60,16 @@ from numpy.typing import NDArray
 from coverage_gis._files import atomic_path
 from coverage_gis.errors import WorkspaceError
 from coverage_gis.layers import get_schema
-from coverage_gis.tiles.mercator import ORIGIN_SHIFT_M, Bounds, tile_size_m, tiles_for_bbox
+from coverage_gis.tiles.mercator import ORIGIN_SHIFT_M, TILE_SIZE, Bounds, tile_size_m, tiles_for_bbox
+from coverage_gis.tiles.png import encode_indexed_png, transparent_png
 from coverage_gis.tiles.raster import (
     ALPHA,
     RAMP_STOPS,
-    TILE_SIZE,
     CoverageGrid,
     CoverageRenderer,
     colour_signal,
-    encode_indexed_png,
     enlarge,
     operator_rgb_table,
-    transparent_png,
 )
 
 if TYPE_CHECKING:
@@ -236,10 +234,11 @@ def draw_png(arrays: TileArrays | None, mode: str, *, factor: int = 1) -> bytes:
         return transparent_png()
     if mode == "signal":
         palette, lookup = _signal_palette()
-        index = lookup[np.ascontiguousarray(arrays.level).view(np.uint16)]
+        # np.take: a third of the time of the same gather by fancy indexing.
+        index = np.take(lookup, np.ascontiguousarray(arrays.level).view(np.uint16))
     else:
         palette, lookup = _operator_palette()
-        index = lookup[arrays.operator]
+        index = np.take(lookup, arrays.operator)
     if not index.any():
         return transparent_png()
     if factor > 1:

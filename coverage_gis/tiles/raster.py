@@ -6,26 +6,19 @@ to the workspace's coverage model as receivers, against the on-air broadband cel
 of the chosen technology (optionally of one operator) whose ``max_range_m`` reaches
 the tile. Each pixel takes the best level over the cells serving it, coloured on a
 −120…−60 dBm ramp (or by the operator of the best server), transparent where no
-cell serves. PNGs are written with rasterio's PNG driver, so no imaging library is
-needed beyond the GDAL the project already ships.
+cell serves. The PNG bytes come from :mod:`coverage_gis.tiles.png`.
 """
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import TypeVar
 
 import numpy as np
 import pyproj
-import rasterio
-from affine import Affine
 from numpy.typing import NDArray
-from PIL import Image
-from rasterio.io import MemoryFile
 from scipy.spatial import cKDTree
 
 from coverage_gis._arrays import distinct_rows
@@ -36,14 +29,13 @@ from coverage_gis.models.antenna import cell_service_sectors
 from coverage_gis.models.base import CellArrays, CoverageModel, FloatArray, ReceiverArrays, is_broadband
 from coverage_gis.models.radius import RadiusModel
 from coverage_gis.network import CellTable
-from coverage_gis.tiles.mercator import Bounds, tile_bounds_3857
+from coverage_gis.tiles.mercator import TILE_SIZE, tile_bounds_3857
+from coverage_gis.tiles.png import encode_png, transparent_png
 
 #: Values of the ``tech`` path segment: one broadband technology, or all of them.
 TECH_CHOICES: tuple[str, ...] = ("all", "3G", "4G", "5G")
 #: Values of the ``mode`` parameter.
 MODES: tuple[str, ...] = ("signal", "operator")
-#: Pixels across a raster tile.
-TILE_SIZE = 256
 #: Colour ramp of the signal mode: dBm → RGB. Levels outside the range take the end colour.
 RAMP_STOPS: tuple[tuple[float, tuple[int, int, int]], ...] = (
     (-120.0, (215, 48, 39)),
@@ -108,62 +100,7 @@ def colour_signal(signal_dbm: FloatArray, served: NDArray[np.bool_]) -> UInt8Arr
     return rgba
 
 
-def encode_png(rgba: UInt8Array, *, bounds_3857: Bounds | None = None) -> bytes:
-    """PNG bytes of RGBA bands ``(4, H, W)`` via rasterio's PNG driver (in memory).
-
-    ``bounds_3857`` (default: the whole world, tile 0/0/0) places the pixels for GDAL;
-    PNG has nowhere to store it and PAM side files are off, so it only keeps rasterio
-    from warning about an ungeoreferenced dataset (warning filters are process-wide
-    and not thread-safe, so the warning is avoided rather than silenced).
-    """
-    _, height, width = rgba.shape
-    west, south, east, north = bounds_3857 or tile_bounds_3857(0, 0, 0)
-    transform = Affine((east - west) / width, 0.0, west, 0.0, -(north - south) / height, north)
-    with (
-        rasterio.Env(GDAL_PAM_ENABLED="NO"),
-        MemoryFile() as mem,
-    ):
-        with mem.open(
-            driver="PNG",
-            width=width,
-            height=height,
-            count=4,
-            dtype="uint8",
-            crs="EPSG:3857",
-            transform=transform,
-            ZLEVEL=4,
-        ) as dst:
-            dst.write(rgba)
-        data: bytes = mem.read()
-    return data
-
-
-def encode_indexed_png(index: UInt8Array, palette_rgba: UInt8Array) -> bytes:
-    """PNG bytes of a palette image: ``index`` ``(H, W)`` into ``palette_rgba`` ``(N ≤ 256, 4)``.
-
-    One byte per pixel instead of four, through Pillow at zlib level 1: a coverage tile
-    encodes in 1–2 ms where :func:`encode_png` takes 10–40 ms (2-core machine), which is
-    what lets a tile pyramid answer a cold tile in a few milliseconds.
-    """
-    height, width = index.shape
-    image = Image.frombytes("P", (width, height), np.ascontiguousarray(index, dtype=np.uint8).tobytes())
-    image.putpalette(np.ascontiguousarray(palette_rgba[:, :3], dtype=np.uint8).tobytes(), rawmode="RGB")
-    out = io.BytesIO()
-    alpha = palette_rgba[:, 3].astype(np.uint8).tobytes()
-    image.save(out, format="PNG", compress_level=1, transparency=alpha)
-    return out.getvalue()
-
-
-@cache
-def transparent_png(size: int = TILE_SIZE) -> bytes:
-    """A fully transparent tile (what every tile outside all cells' reach is)."""
-    return encode_png(np.zeros((4, size, size), dtype=np.uint8))
-
-
 _local = threading.local()
-# Pillow registers its image formats on the first save (~12 ms of imports): done here, at
-# import, so that the first tile a server draws does not pay for it.
-Image.preinit()
 
 
 def _mercator_to_metric(metric_crs: str) -> pyproj.Transformer:

@@ -36,8 +36,9 @@ from coverage_gis.tiles.mercator import (
     check_tile,
     tile_bounds_lonlat,
 )
+from coverage_gis.tiles.png import transparent_png
 from coverage_gis.tiles.pyramid import StoreFinder, TileStore, default_root, pyramid_key
-from coverage_gis.tiles.raster import CoverageRenderer, transparent_png
+from coverage_gis.tiles.raster import CoverageRenderer
 from coverage_gis.tiles.signal import SignalOverlay, site_signal_overlay, terrain_model_for
 from coverage_gis.tiles.vector import BUFFER, EXTENT, TILE_LAYERS, VECTOR_LAYERS, VectorTileSet
 

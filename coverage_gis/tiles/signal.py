@@ -25,7 +25,8 @@ from coverage_gis.models.base import CoverageModel, is_broadband
 from coverage_gis.models.terrain import TerrainModel
 from coverage_gis.network import CellTable
 from coverage_gis.terrain.raster import SignalRaster, signal_raster
-from coverage_gis.tiles.raster import colour_signal, encode_png
+from coverage_gis.tiles.png import encode_png
+from coverage_gis.tiles.raster import colour_signal
 from coverage_gis.workspace import Workspace
 
 #: Radius of an overlay when none is asked for, and the largest one allowed, metres.
