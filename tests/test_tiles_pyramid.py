@@ -19,18 +19,15 @@ from PIL import Image
 
 from coverage_gis.engine import Analysis, compute, load, workspace_model
 from coverage_gis.tiles import CoverageRenderer, TileService, tile_for_lonlat, tiles_for_bbox, transparent_png
-from coverage_gis.tiles.pyramid import (
-    BASE_ZOOM,
+from coverage_gis.tiles.pyramid import BASE_ZOOM, TileStore, pyramid_key, read_tile
+from coverage_gis.tiles.pyramid_seed import seed
+from coverage_gis.tiles.tile_arrays import (
     NO_OPERATOR,
     NOT_SERVED,
     SERVED_NO_LEVEL,
     TileArrays,
-    TileStore,
     draw_png,
-    pyramid_key,
-    read_tile,
     reduce_children,
-    seed,
     window,
 )
 from coverage_gis.workspace import Workspace

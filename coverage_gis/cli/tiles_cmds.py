@@ -12,7 +12,8 @@ from coverage_gis.cli._args import command_group, workspace_command
 from coverage_gis.cli._output import lang_of, print_json
 from coverage_gis.engine import load
 from coverage_gis.messages import text
-from coverage_gis.tiles.pyramid import BASE_ZOOM, UPSAMPLE_ZOOMS, seed
+from coverage_gis.tiles.pyramid import BASE_ZOOM, UPSAMPLE_ZOOMS
+from coverage_gis.tiles.pyramid_seed import seed
 from coverage_gis.workspace import Workspace
 
 if TYPE_CHECKING:

@@ -1,11 +1,13 @@
 """The coverage tile pyramid: the coverage field precomputed per tile, kept on disk.
 
-Owns the arrays a cold coverage tile is drawn from without running the model: for
+Owns the store a cold coverage tile is drawn from without running the model: for
 every tile at :data:`BASE_ZOOM` that an on-air broadband cell can reach, the best
 level (int16, 0.1 dB), whether it is served and the best server's operator, per
 pixel, as :meth:`CoverageRenderer.grid` computes them (the model is not
 re-implemented here); and, for every coarser zoom down to 0, the same arrays reduced
 2 × 2 → 1 (best level: the maximum, served: any, operator: that of the maximum).
+The arrays and their drawing are :mod:`coverage_gis.tiles.tile_arrays`; the seed
+that fills a store is :mod:`coverage_gis.tiles.pyramid_seed`.
 
 A tile ``z/x/y`` of the ``all`` technologies, every operator, is then drawn from one
 stored tile: itself when ``z ≤ BASE_ZOOM``, a window of its base-zoom ancestor
@@ -39,38 +41,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing as mp
-import os
-import queue
-import shutil
 import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyproj
 from filelock import FileLock
-from numpy.typing import NDArray
 
 from coverage_gis._files import atomic_path
-from coverage_gis.errors import WorkspaceError
-from coverage_gis.layers import get_schema
-from coverage_gis.tiles.mercator import ORIGIN_SHIFT_M, TILE_SIZE, Bounds, tile_size_m, tiles_for_bbox
-from coverage_gis.tiles.png import encode_indexed_png, transparent_png
-from coverage_gis.tiles.raster import (
-    ALPHA,
-    RAMP_STOPS,
-    CoverageGrid,
-    CoverageRenderer,
-    colour_signal,
-    enlarge,
-    operator_rgb_table,
-)
+from coverage_gis.tiles.mercator import TILE_SIZE, Bounds, tiles_for_bbox
+from coverage_gis.tiles.raster import CoverageRenderer
+from coverage_gis.tiles.tile_arrays import TileArrays, draw_png, quantise, reduce_children, window
 
 if TYPE_CHECKING:
     from coverage_gis.engine import Analysis
@@ -85,165 +69,15 @@ BASE_ZOOM = 11
 UPSAMPLE_ZOOMS = 2
 #: Base tiles a request may rebuild after an edit before it leaves the tile to the live render.
 MAX_LAZY_BASE_TILES = 8
-#: Stored level of a pixel no cell serves, and of a served pixel without a level estimate.
-NOT_SERVED = -32768
-SERVED_NO_LEVEL = -32767
-#: Stored operator of a pixel without a best server.
-NO_OPERATOR = 255
 #: Bump when the stored bytes or their meaning change: older stores are then ignored.
 FORMAT_VERSION = 2
 #: zstd level of the stored tiles (compressing is a few ms against the model's 0.2–9 s).
 ZSTD_LEVEL = 9
-#: The signal palette's step: levels are drawn in 0.25 dB steps (at most ~2 RGB units
-#: from the exact ramp colour), so a tile is a one-byte-per-pixel palette PNG.
-PALETTE_STEP_DB = 0.25
-_CURRENT = "CURRENT"
-_MANIFEST = "manifest.json"
+CURRENT_FILE = "CURRENT"
+MANIFEST_FILE = "manifest.json"
 _LOCK = ".lock"
 
 TileId = tuple[int, int, int]
-Int16Array = NDArray[np.int16]
-UInt8Array = NDArray[np.uint8]
-
-
-@dataclass(frozen=True)
-class TileArrays:
-    """One stored tile: level (0.1 dB, :data:`NOT_SERVED` / :data:`SERVED_NO_LEVEL`) and operator index."""
-
-    level: Int16Array
-    operator: UInt8Array
-
-    @property
-    def served(self) -> NDArray[np.bool_]:
-        return np.asarray(self.level != NOT_SERVED)
-
-
-def store_operators() -> tuple[str, ...]:
-    """The operator names stored indices refer to: the ``cells`` layer's vocabulary."""
-    return tuple(get_schema("cells").field("operator").allowed or ())
-
-
-def quantise(found: CoverageGrid, operator_names: Sequence[str] | NDArray[np.str_]) -> TileArrays:
-    """A rendered grid as stored arrays (operators re-indexed to :func:`store_operators`).
-
-    An operator outside the vocabulary gets the index past its end (drawn in ``other``'s
-    colour, as the live render draws a name without a colour).
-    """
-    vocabulary = store_operators()
-    remap = np.array(
-        [vocabulary.index(str(n)) if str(n) in vocabulary else len(vocabulary) for n in operator_names]
-    )
-    level = np.where(
-        found.served,
-        np.where(
-            np.isfinite(found.best_signal_dbm),
-            np.clip(np.rint(np.nan_to_num(found.best_signal_dbm) * 10.0), SERVED_NO_LEVEL + 1, 32767),
-            SERVED_NO_LEVEL,
-        ),
-        NOT_SERVED,
-    ).astype(np.int16)
-    has_op = found.served & (found.best_operator >= 0)
-    operator = np.full(found.served.shape, NO_OPERATOR, dtype=np.uint8)
-    if remap.size:
-        operator[has_op] = remap[found.best_operator[has_op]]
-    return TileArrays(level, operator)
-
-
-def reduce_children(children: Sequence[TileArrays | None]) -> TileArrays | None:
-    """The parent of four tiles (NW, NE, SW, SE; None: nothing served) at the same size.
-
-    Each parent pixel covers 2 × 2 child pixels: its level is their best, it is served
-    when any is, and its operator is that of the best (the first in row order on a tie).
-    """
-    if all(c is None for c in children):
-        return None
-    size = next(c for c in children if c is not None).level.shape[0]
-    empty = TileArrays(
-        np.full((size, size), NOT_SERVED, np.int16), np.full((size, size), NO_OPERATOR, np.uint8)
-    )
-    nw, ne, sw, se = (c if c is not None else empty for c in children)
-    level = np.block([[nw.level, ne.level], [sw.level, se.level]])
-    operator = np.block([[nw.operator, ne.operator], [sw.operator, se.operator]])
-    # (row, 2, col, 2) → (row, col, 4): the four children of each parent pixel, row order.
-    blocks = level.reshape(size, 2, size, 2).transpose(0, 2, 1, 3).reshape(size, size, 4)
-    ops = operator.reshape(size, 2, size, 2).transpose(0, 2, 1, 3).reshape(size, size, 4)
-    best = np.argmax(blocks, axis=2)[..., None]
-    return TileArrays(
-        np.take_along_axis(blocks, best, axis=2)[..., 0],
-        np.take_along_axis(ops, best, axis=2)[..., 0],
-    )
-
-
-def window(arrays: TileArrays, dz: int, x: int, y: int) -> TileArrays:
-    """The part of a stored tile that its descendant ``dz`` zooms finer covers.
-
-    ``x``, ``y`` are the descendant's column and row at its own zoom; the window is
-    ``size >> dz`` pixels across (drawn enlarged by ``1 << dz``, :func:`draw_png`).
-    """
-    if dz == 0:
-        return arrays
-    span = arrays.level.shape[0] >> dz
-    r0, c0 = (y % (1 << dz)) * span, (x % (1 << dz)) * span
-    return TileArrays(
-        arrays.level[r0 : r0 + span, c0 : c0 + span], arrays.operator[r0 : r0 + span, c0 : c0 + span]
-    )
-
-
-@cache
-def _signal_palette() -> tuple[UInt8Array, UInt8Array]:
-    """Palette (index 0 transparent, then the ramp every :data:`PALETTE_STEP_DB`) and the
-    palette index of every stored level, indexed by the level's bits as uint16 (one gather
-    per tile: not served → 0, no level estimate or below the ramp → its weakest colour)."""
-    low, high = RAMP_STOPS[0][0], RAMP_STOPS[-1][0]
-    steps = round((high - low) / PALETTE_STEP_DB) + 1
-    levels = np.asarray(low + PALETTE_STEP_DB * np.arange(steps), dtype=np.float64)
-    rgb = colour_signal(levels[None, :], np.ones((1, steps), dtype=bool))[:3, 0, :].T
-    palette = np.zeros((steps + 1, 4), dtype=np.uint8)
-    palette[1:, :3] = rgb
-    palette[1:, 3] = ALPHA
-    stored = np.arange(-32768, 32768, dtype=np.int64)
-    tenths = np.clip(stored, round(low * 10), round(high * 10))
-    index = 1 + np.rint((tenths / 10.0 - low) / PALETTE_STEP_DB)
-    lookup = np.zeros(65536, dtype=np.uint8)
-    lookup[stored.astype(np.int16).view(np.uint16)] = np.where(stored == NOT_SERVED, 0, index).astype(
-        np.uint8
-    )
-    return palette, lookup
-
-
-@cache
-def _operator_palette() -> tuple[UInt8Array, UInt8Array]:
-    """Palette (0 transparent, then each stored operator and ``other``) and its index per stored operator."""
-    names = store_operators()
-    palette = np.zeros((len(names) + 2, 4), dtype=np.uint8)
-    palette[1:, :3] = operator_rgb_table([*names, "other"])
-    palette[1:, 3] = ALPHA
-    lookup = np.zeros(256, dtype=np.uint8)
-    lookup[: len(names) + 1] = np.arange(1, len(names) + 2)
-    lookup[NO_OPERATOR] = 0
-    return palette, lookup
-
-
-def draw_png(arrays: TileArrays | None, mode: str, *, factor: int = 1) -> bytes:
-    """The coverage PNG of stored arrays, each pixel drawn ``factor`` × ``factor``.
-
-    ``signal``: by level; ``operator``: by the best server's operator (a served pixel
-    without one stays transparent, as in the live render).
-    """
-    if arrays is None:
-        return transparent_png()
-    if mode == "signal":
-        palette, lookup = _signal_palette()
-        # np.take: a third of the time of the same gather by fancy indexing.
-        index = np.take(lookup, np.ascontiguousarray(arrays.level).view(np.uint16))
-    else:
-        palette, lookup = _operator_palette()
-        index = np.take(lookup, arrays.operator)
-    if not index.any():
-        return transparent_png()
-    if factor > 1:
-        index = enlarge(index, factor)
-    return encode_indexed_png(index, palette)
 
 
 # -- keys and files ---------------------------------------------------------------------------
@@ -298,7 +132,7 @@ def _tile_path(folder: Path, z: int, x: int, y: int) -> Path:
     return folder / str(z) / str(x) / f"{y}.bin"
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as partial:
         partial.write_bytes(data)
@@ -320,7 +154,7 @@ def write_tile(folder: Path, tile: TileId, arrays: TileArrays | None) -> bool:
         path.unlink(missing_ok=True)
         return False
     payload = np.ascontiguousarray(arrays.level).tobytes() + np.ascontiguousarray(arrays.operator).tobytes()
-    _write_atomically(path, _codec().compress(payload, asbytes=True))
+    write_atomically(path, _codec().compress(payload, asbytes=True))
     return True
 
 
@@ -375,7 +209,7 @@ class TileStore:
         self.dirty: set[TileId] = set()
         self._manifest: dict[str, Any] = {}
         self._adopt(manifest)
-        self._stamp = _stamp(folder / _MANIFEST)
+        self._stamp = _stamp(folder / MANIFEST_FILE)
         self._lock = threading.RLock()
         self._file_lock = FileLock(str(folder / _LOCK))
 
@@ -383,9 +217,9 @@ class TileStore:
     def open(cls, root: Path, key: str) -> TileStore | None:
         """The current store of ``key`` under ``root``; None when none was seeded (or it is unreadable)."""
         try:
-            name = (root / key / _CURRENT).read_text().strip()
+            name = (root / key / CURRENT_FILE).read_text().strip()
             folder = root / key / name
-            manifest = json.loads((folder / _MANIFEST).read_text())
+            manifest = json.loads((folder / MANIFEST_FILE).read_text())
         except (OSError, ValueError):
             return None
         if manifest.get("format") != FORMAT_VERSION or manifest.get("key") != key:
@@ -405,11 +239,11 @@ class TileStore:
 
     def _sync(self) -> None:
         """Re-read the manifest if another process replaced it (call under ``_lock``)."""
-        stamp = _stamp(self.folder / _MANIFEST)
+        stamp = _stamp(self.folder / MANIFEST_FILE)
         if stamp == self._stamp:
             return
         try:
-            manifest = json.loads((self.folder / _MANIFEST).read_text())
+            manifest = json.loads((self.folder / MANIFEST_FILE).read_text())
         except (OSError, ValueError):
             manifest = {**self._manifest, "revision": -1}
         self._adopt(manifest)
@@ -418,9 +252,9 @@ class TileStore:
     def _save(self) -> None:
         """Write the manifest (call under both locks, after :meth:`_sync`)."""
         manifest = {**self._manifest, "revision": self.revision, "dirty": sorted(self.dirty)}
-        _write_atomically(self.folder / _MANIFEST, json.dumps(manifest).encode())
+        write_atomically(self.folder / MANIFEST_FILE, json.dumps(manifest).encode())
         self._manifest = manifest
-        self._stamp = _stamp(self.folder / _MANIFEST)
+        self._stamp = _stamp(self.folder / MANIFEST_FILE)
 
     def usable(self, revision: int) -> bool:
         """Whether the store describes ``revision`` (as its manifest on disk says now)."""
@@ -537,7 +371,7 @@ class StoreFinder:
 
     def current(self, root: Path, key: str) -> TileStore | None:
         """The store of ``key`` under ``root``, None when it was never seeded."""
-        stamp = _stamp(root / key / _CURRENT)
+        stamp = _stamp(root / key / CURRENT_FILE)
         with self._lock:
             known = self._stores.get((root, key))
             if known is not None and known[0] == stamp:
@@ -553,185 +387,3 @@ class StoreFinder:
             stores = [store for _, store in self._stores.values() if store is not None]
         for store in stores:
             store.mark_dirty(bbox_lonlat, revision)
-
-
-# -- seeding -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SeedReport:
-    """What :func:`seed` made."""
-
-    folder: Path
-    key: str
-    revision: int
-    base_zoom: int
-    base_tiles: int
-    stored_tiles: int
-    pyramid_tiles: int
-    seconds: float
-
-
-def reachable_tiles(renderer: CoverageRenderer, zoom: int = BASE_ZOOM) -> list[tuple[int, int]]:
-    """``(x, y)`` of every zoom-``zoom`` tile some on-air broadband cell's reach touches."""
-    cells = renderer.cells.arrays
-    if len(renderer.cells) == 0:
-        return []
-    reach = renderer.max_range_m * 1.01 + 1.0  # a margin for the projection's curvature
-    offsets = np.array(
-        [(-1, -1), (1, -1), (1, 1), (-1, 1), (0, -1), (1, 0), (0, 1), (-1, 0)], dtype=np.float64
-    )
-    px = cells.x_m[:, None] + reach[:, None] * offsets[None, :, 0]
-    py = cells.y_m[:, None] + reach[:, None] * offsets[None, :, 1]
-    to_3857 = pyproj.Transformer.from_crs(renderer.metric_crs, "EPSG:3857", always_xy=True)
-    mx, my = (
-        np.asarray(a, dtype=np.float64).reshape(px.shape) for a in to_3857.transform(px.ravel(), py.ravel())
-    )
-    size = tile_size_m(zoom)
-    last = (1 << zoom) - 1
-    x0 = np.clip(np.floor((mx.min(axis=1) + ORIGIN_SHIFT_M) / size), 0, last).astype(np.int64)
-    x1 = np.clip(np.floor((mx.max(axis=1) + ORIGIN_SHIFT_M) / size), 0, last).astype(np.int64)
-    y0 = np.clip(np.floor((ORIGIN_SHIFT_M - my.max(axis=1)) / size), 0, last).astype(np.int64)
-    y1 = np.clip(np.floor((ORIGIN_SHIFT_M - my.min(axis=1)) / size), 0, last).astype(np.int64)
-    found: set[tuple[int, int]] = set()
-    for a, b, c, d in np.unique(np.column_stack([x0, x1, y0, y1]), axis=0):
-        found.update((tx, ty) for tx in range(int(a), int(b) + 1) for ty in range(int(c), int(d) + 1))
-    return sorted(found)
-
-
-def _seed_part(
-    renderer: CoverageRenderer, tiles: Sequence[tuple[int, int]], folder: Path, zoom: int, done: Any
-) -> None:
-    """Compute and store base tiles, reporting each (1 stored, 0 empty) through ``done``."""
-    try:
-        for tx, ty in tiles:
-            found = renderer.grid(zoom, tx, ty, best_server=True)
-            kept = write_tile(folder, (zoom, tx, ty), quantise(found, renderer.operator_names))
-            done.put(int(kept))
-    except BaseException as exc:  # reported to the parent, which raises
-        done.put(f"{type(exc).__name__}: {exc}")
-
-
-def seed(
-    analysis: Analysis,
-    *,
-    root: Path | None = None,
-    processes: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> SeedReport:
-    """Compute the pyramid of an analysis and make it the current store of its key.
-
-    Parameters
-    ----------
-    analysis
-        The workspace's analysis (its revision is what the store describes).
-    root
-        The cache area (default :func:`default_root` of the workspace).
-    processes
-        Worker processes for the base tiles (default: one per CPU; 1 computes here).
-    progress
-        Called with ``(done, total)`` base tiles as they finish.
-    """
-    started = time.perf_counter()
-    root = default_root(analysis.ws) if root is None else root
-    key = pyramid_key(analysis)
-    renderer = CoverageRenderer(analysis.model, analysis.cells, metric_crs=analysis.metric_crs)
-    tiles = reachable_tiles(renderer, BASE_ZOOM)
-    name = f"r{analysis.revision}-{time.time_ns()}"
-    folder = root / key / name
-    folder.mkdir(parents=True, exist_ok=False)
-    workers = max(1, min(processes or os.cpu_count() or 1, len(tiles) or 1))
-    total = len(tiles)
-    stored = 0
-    if progress is not None:
-        progress(0, total)
-    if workers == 1:
-        for n, (tx, ty) in enumerate(tiles, start=1):
-            found = renderer.grid(BASE_ZOOM, tx, ty, best_server=True)
-            stored += write_tile(folder, (BASE_ZOOM, tx, ty), quantise(found, renderer.operator_names))
-            if progress is not None:
-                progress(n, total)
-    else:
-        stored = _seed_in_processes(renderer, tiles, folder, workers, progress)
-    pyramid = _build_levels(folder, BASE_ZOOM)
-    manifest = {
-        "format": FORMAT_VERSION,
-        "key": key,
-        "revision": int(analysis.revision),
-        "base_zoom": BASE_ZOOM,
-        "tile_size": TILE_SIZE,
-        "operators": list(store_operators()),
-        "base_tiles": total,
-        "stored_tiles": stored,
-        "pyramid_tiles": pyramid,
-        "seconds": round(time.perf_counter() - started, 3),
-        "dirty": [],
-    }
-    _write_atomically(folder / _MANIFEST, json.dumps(manifest).encode())
-    _write_atomically(root / key / _CURRENT, name.encode())
-    for old in (root / key).iterdir():
-        if old.is_dir() and old.name != name:
-            shutil.rmtree(old, ignore_errors=True)
-    return SeedReport(
-        folder, key, int(analysis.revision), BASE_ZOOM, total, stored, pyramid, time.perf_counter() - started
-    )
-
-
-def _seed_in_processes(
-    renderer: CoverageRenderer,
-    tiles: Sequence[tuple[int, int]],
-    folder: Path,
-    workers: int,
-    progress: Callable[[int, int], None] | None,
-) -> int:
-    # Forked workers inherit the renderer (cells, model, k-d trees) without pickling it;
-    # tiles are dealt round-robin so both get dense and empty areas alike.
-    ctx = mp.get_context("fork")
-    done = ctx.Queue()
-    parts = [
-        ctx.Process(target=_seed_part, args=(renderer, tiles[i::workers], folder, BASE_ZOOM, done))
-        for i in range(workers)
-    ]
-    for part in parts:
-        part.start()
-    stored = 0
-    try:
-        n = 0
-        while n < len(tiles):
-            try:
-                message = done.get(timeout=5.0)
-            except queue.Empty:
-                if any(part.is_alive() for part in parts):
-                    continue
-                try:  # what the last worker sent just before it ended
-                    message = done.get(timeout=1.0)
-                except queue.Empty:
-                    raise WorkspaceError("seeding the coverage tiles failed: a worker process died") from None
-            n += 1
-            if isinstance(message, str):
-                raise WorkspaceError(f"seeding the coverage tiles failed: {message}")
-            stored += message
-            if progress is not None:
-                progress(n, len(tiles))
-    finally:
-        for part in parts:
-            if part.is_alive() and part.exitcode is None:
-                part.join(timeout=5)
-            if part.is_alive():
-                part.terminate()
-    return stored
-
-
-def _build_levels(folder: Path, base_zoom: int) -> int:
-    """Every coarser level from the one below it; the number of tiles stored."""
-    made = 0
-    level = {(int(p.parent.name), int(p.stem)) for p in (folder / str(base_zoom)).glob("*/*.bin")}
-    for z in range(base_zoom - 1, -1, -1):
-        parents = {(x >> 1, y >> 1) for x, y in level}
-        level = set()
-        for x, y in parents:
-            merged = reduce_children([read_tile(folder, child) for child in children((z, x, y))])
-            if write_tile(folder, (z, x, y), merged):
-                level.add((x, y))
-                made += 1
-    return made
