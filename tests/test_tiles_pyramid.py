@@ -10,6 +10,7 @@ import dataclasses
 import io
 import json
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -18,7 +19,14 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from coverage_gis.engine import Analysis, compute, load, workspace_model
-from coverage_gis.tiles import CoverageRenderer, TileService, tile_for_lonlat, tiles_for_bbox, transparent_png
+from coverage_gis.tiles import (
+    CoverageGrid,
+    CoverageRenderer,
+    TileService,
+    tile_for_lonlat,
+    tiles_for_bbox,
+    transparent_png,
+)
 from coverage_gis.tiles.pyramid import BASE_ZOOM, TileStore, pyramid_key, read_tile
 from coverage_gis.tiles.pyramid_seed import seed
 from coverage_gis.tiles.tile_arrays import (
@@ -254,3 +262,38 @@ def test_a_rebuild_overtaken_by_an_edit_is_not_stored(
     assert other.usable(rev + 2)
     assert tile not in other.dirty
     assert (BASE_ZOOM - 1, tile[1] >> 1, tile[2] >> 1) in other.dirty  # rebuilt when asked for
+
+
+def test_a_kept_tile_is_not_drawn_after_another_worker_rebuilt_it(
+    analysis: Analysis, store: TileStore, tmp_path: Path
+) -> None:
+    """A store keeps decoded tiles; one another worker rebuilt after an edit is read again."""
+    other = TileStore.open(tmp_path / "pyr", store.key)
+    assert other is not None
+    rev = analysis.revision
+    tile = (BASE_ZOOM, *tile_for_lonlat(109.0, 14.0, BASE_ZOOM))
+    found, kept = store.arrays(tile, rev, None)
+    assert found
+    assert kept is not None
+    assert store.arrays(tile, rev, None)[1] is kept  # the decoded copy, not a second read
+    renderer = CoverageRenderer(analysis.model, analysis.cells, metric_crs=analysis.metric_crs)
+
+    class Weaker:
+        """The same coverage 3 dB weaker (what the edit changed)."""
+
+        operator_names = renderer.operator_names
+
+        def grid(self, z: int, x: int, y: int, *, best_server: bool) -> CoverageGrid:
+            found = renderer.grid(z, x, y, best_server=best_server)
+            return dataclasses.replace(found, best_signal_dbm=found.best_signal_dbm - 3.0)
+
+    assert other.mark_dirty((108.99, 13.99, 109.01, 14.01), rev + 1) >= 1
+    found, rebuilt = other.arrays(tile, rev + 1, lambda: cast(CoverageRenderer, Weaker()))
+    assert found
+    assert rebuilt is not None
+    found, seen = store.arrays(tile, rev + 1, None)
+    assert found
+    assert seen is not None
+    assert np.array_equal(seen.level, rebuilt.level)
+    served = kept.level > SERVED_NO_LEVEL
+    assert np.array_equal(seen.level[served], kept.level[served] - 30)

@@ -42,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
@@ -73,6 +74,9 @@ MAX_LAZY_BASE_TILES = 8
 FORMAT_VERSION = 2
 #: zstd level of the stored tiles (compressing is a few ms against the model's 0.2–9 s).
 ZSTD_LEVEL = 9
+#: Decoded tiles a store keeps (192 kB each): a map view at z13 draws up to 16 tiles from
+#: one base tile, at z12 up to 4; each read and decompression it saves is ~0.4 ms.
+RECENT_TILES = 32
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 _LOCK = ".lock"
@@ -212,6 +216,9 @@ class TileStore:
         self._stamp = _stamp(folder / MANIFEST_FILE)
         self._lock = threading.RLock()
         self._file_lock = FileLock(str(folder / _LOCK))
+        # tile → (revision it was read at, its arrays): a clean tile's file changes only
+        # after an edit marks it dirty, which moves the revision on (see _read).
+        self._recent: OrderedDict[TileId, tuple[int, TileArrays | None]] = OrderedDict()
 
     @classmethod
     def open(cls, root: Path, key: str) -> TileStore | None:
@@ -298,7 +305,7 @@ class TileStore:
             if self.revision != revision:
                 return False, None
             if tile not in self.dirty:
-                return True, read_tile(self.folder, tile)
+                return True, self._read(tile)
             z, x, y = tile
             shift = self.base_zoom - z
             dirty_base = [
@@ -309,13 +316,32 @@ class TileStore:
         made = self._rebuild(tile, revision, renderer)
         return (True, made) if self.usable(revision) else (False, None)
 
+    def _read(self, tile: TileId) -> TileArrays | None:
+        """A clean tile's arrays (call under ``_lock`` after :meth:`_sync`), kept for reuse.
+
+        A kept copy is used only at the revision it was read at: a clean tile's file is
+        rewritten only by a rebuild, which needs an edit to have marked it dirty first,
+        and every edit moves the store to the next revision (:meth:`mark_dirty`), in
+        this process or, through the manifest, in another.
+        """
+        kept = self._recent.get(tile)
+        if kept is not None and kept[0] == self.revision:
+            self._recent.move_to_end(tile)
+            return kept[1]
+        arrays = read_tile(self.folder, tile)
+        self._recent[tile] = (self.revision, arrays)
+        self._recent.move_to_end(tile)
+        while len(self._recent) > RECENT_TILES:
+            self._recent.popitem(last=False)
+        return arrays
+
     def _rebuild(
         self, tile: TileId, revision: int, renderer: Callable[[], CoverageRenderer]
     ) -> TileArrays | None:
         """A dirty tile's arrays from the model (base) or its children, stored if no edit came since."""
         with self._lock:
             if tile not in self.dirty:
-                return read_tile(self.folder, tile)
+                return self._read(tile)
         made: TileArrays | None
         if tile[0] == self.base_zoom:
             found = renderer()
