@@ -12,7 +12,14 @@ import pytest
 
 from coverage_gis.crs import lonlat_to_metric, metric_to_lonlat
 from coverage_gis.engine import Analysis, compute
-from coverage_gis.tiles import CachedTile, TileCache, TileService, bbox_intersects, tile_bounds_lonlat
+from coverage_gis.tiles import (
+    CachedTile,
+    CoverageTile,
+    TileCache,
+    TileService,
+    bbox_intersects,
+    tile_bounds_lonlat,
+)
 from coverage_gis.tiles.cache import TileKey
 from coverage_gis.tiles.mercator import tiles_for_bbox
 from coverage_gis.workspace import Workspace
@@ -120,7 +127,7 @@ def _render_all(service: TileService, analysis: Analysis, revision: int) -> dict
         for _, x, y in tiles_for_bbox(area, z):
             for layer in ("villages", "sites"):
                 out[key(z, x, y, layer)] = service.vector_tile(analysis, revision, layer, z, x, y).data
-            png = service.coverage_tile(analysis, revision, "all", z, x, y)
+            png = service.coverage_tile(analysis, revision, CoverageTile("all", z, x, y))
             out[("coverage/all", z, x, y, (("mode", "signal"), ("operator", "")))] = png.data
     return out
 

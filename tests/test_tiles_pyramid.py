@@ -22,6 +22,7 @@ from coverage_gis.engine import Analysis, compute, load, workspace_model
 from coverage_gis.tiles import (
     CoverageGrid,
     CoverageRenderer,
+    CoverageTile,
     TileService,
     tile_for_lonlat,
     tiles_for_bbox,
@@ -189,9 +190,11 @@ def test_unseeded_workspace_renders_live(analysis: Analysis) -> None:
     service = TileService()
     state = service.state(analysis, analysis.revision)
     assert service.pyramid(state) is None
-    assert service.drawn_coverage_tile(analysis, analysis.revision, "all", BASE_ZOOM, 0, 0) is None
+    assert (
+        service.drawn_coverage_tile(analysis, analysis.revision, CoverageTile("all", BASE_ZOOM, 0, 0)) is None
+    )
     x, y = tile_for_lonlat(109.0, 14.0, BASE_ZOOM)
-    tile = service.coverage_tile(analysis, analysis.revision, "all", BASE_ZOOM, x, y)
+    tile = service.coverage_tile(analysis, analysis.revision, CoverageTile("all", BASE_ZOOM, x, y))
     assert colour_type(tile.data) == 6
     assert rgba(tile.data)[..., 3].any()
 

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from coverage_gis.engine import Analysis
 from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.live import ChangeResult
-from coverage_gis.tiles import MAX_ZOOM, TileCache, TileService, tilejson
+from coverage_gis.tiles import MAX_ZOOM, CoverageTile, TileCache, TileService, tilejson
 from coverage_gis.tiles.cache import CachedTile, content_etag
 from coverage_gis.tiles.signal import DEFAULT_RADIUS_M, MAX_RADIUS_M, SignalOverlay, nearest_site
 from coverage_gis.tiles.style import layer_attribution
@@ -152,18 +152,15 @@ def create_router(
     ) -> Response:
         """Best signal of the on-air cells of ``tech`` on the tile's 256 × 256 pixels."""
         analysis, revision = await serving(ctx)
+        asked = CoverageTile(tech, z, x, y, operator=operator, mode=mode)
         # Hits, and misses drawn from the seeded tile pyramid (1–2 ms), are answered on
         # the event loop; a miss that needs the model renders in a worker thread.
-        tile = service.lookup(service.coverage_key(tech, z, x, y, operator=operator, mode=mode), revision)
+        tile = service.lookup(asked.key, revision)
         if tile is None:
-            tile = service.drawn_coverage_tile(
-                analysis, revision, tech, z, x, y, operator=operator, mode=mode
-            )
+            tile = service.drawn_coverage_tile(analysis, revision, asked)
         if tile is None:
             tile = await run_in_threadpool(
-                lambda: service.coverage_tile(
-                    analysis, revision, tech, z, x, y, operator=operator, mode=mode, looked_up=True
-                )
+                lambda: service.coverage_tile(analysis, revision, asked, looked_up=True)
             )
         return tile_response(request, tile, "image/png", compressible=False)
 

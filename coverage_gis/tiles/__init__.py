@@ -35,7 +35,7 @@ from coverage_gis.tiles.raster import (
     ramp_legend,
     renderer_legend,
 )
-from coverage_gis.tiles.service import TileService
+from coverage_gis.tiles.service import CoverageTile, TileService
 from coverage_gis.tiles.vector import (
     EXTENT,
     STATUS_CLASSES,
@@ -58,6 +58,7 @@ __all__ = [
     "CachedTile",
     "CoverageGrid",
     "CoverageRenderer",
+    "CoverageTile",
     "TileCache",
     "TileKey",
     "TileService",

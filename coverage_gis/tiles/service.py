@@ -53,6 +53,36 @@ SIGNAL_OVERLAYS = 8
 GZIP_LEVEL = 6
 
 
+@dataclass(frozen=True)
+class CoverageTile:
+    """One coverage tile asked for: ``z/x/y`` of a technology (``all``, 3G, 4G, 5G), coloured
+    by ``mode`` (``signal`` or ``operator``), optionally of one operator's cells only.
+
+    Built checked (:class:`LayerValidationError` on a bad tile, technology, operator or
+    mode), with its cache key.
+    """
+
+    tech: str
+    z: int
+    x: int
+    y: int
+    operator: str | None = None
+    mode: str = "signal"
+    key: TileKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        check_tile(self.z, self.x, self.y)
+        CoverageRenderer.check_params(self.tech, self.operator, self.mode)
+        key = (
+            f"coverage/{self.tech}",
+            self.z,
+            self.x,
+            self.y,
+            (("mode", self.mode), ("operator", self.operator or "")),
+        )
+        object.__setattr__(self, "key", key)
+
+
 @dataclass
 class _RevisionState:
     analysis: Analysis
@@ -191,21 +221,6 @@ class TileService:
         return (layer, z, x, y, ())
 
     @staticmethod
-    def coverage_key(
-        tech: str, z: int, x: int, y: int, *, operator: str | None = None, mode: str = "signal"
-    ) -> TileKey:
-        """Cache key of a coverage tile; validates the tile, technology, operator and mode.
-
-        Raises
-        ------
-        LayerValidationError
-            Bad tile, technology, operator or mode.
-        """
-        check_tile(z, x, y)
-        CoverageRenderer.check_params(tech, operator, mode)
-        return (f"coverage/{tech}", z, x, y, (("mode", mode), ("operator", operator or "")))
-
-    @staticmethod
     def hillshade_key(z: int, x: int, y: int) -> TileKey:
         """Cache key of a hillshade tile; validates the tile (LayerValidationError)."""
         check_tile(z, x, y)
@@ -333,77 +348,46 @@ class TileService:
         return fetch(key, bbox, render, revision=revision, compress=True)
 
     def coverage_tile(
-        self,
-        analysis: Analysis,
-        revision: int,
-        tech: str,
-        z: int,
-        x: int,
-        y: int,
-        *,
-        operator: str | None = None,
-        mode: str = "signal",
-        looked_up: bool = False,
+        self, analysis: Analysis, revision: int, tile: CoverageTile, *, looked_up: bool = False
     ) -> CachedTile:
         """The coverage PNG of one tile (see :meth:`CoverageRenderer.render_png`), cached.
 
         ``looked_up=True`` tells that the caller's :meth:`lookup` just missed (so the
         miss is not counted twice).
-
-        Raises
-        ------
-        LayerValidationError
-            Bad tile, technology, operator or mode.
         """
-        key = self.coverage_key(tech, z, x, y, operator=operator, mode=mode)
+        t = tile
 
         def render() -> bytes:
             state = self.state(analysis, revision)
-            store = self.pyramid(state, tech, operator)
+            store = self.pyramid(state, t.tech, t.operator)
             if store is not None:
-                drawn = store.render_png(z, x, y, mode=mode, revision=revision, renderer=state.renderer)
+                drawn = store.render_png(
+                    t.z, t.x, t.y, mode=t.mode, revision=revision, renderer=state.renderer
+                )
                 if drawn is not None:
                     return drawn
-            return state.renderer().render_png(z, x, y, tech=tech, operator=operator, mode=mode)
+            return state.renderer().render_png(t.z, t.x, t.y, tech=t.tech, operator=t.operator, mode=t.mode)
 
         fetch = self.render_missing if looked_up else self._cached
-        return fetch(key, tile_bounds_lonlat(z, x, y), render, revision=revision, compress=False)
+        return fetch(t.key, tile_bounds_lonlat(t.z, t.x, t.y), render, revision=revision, compress=False)
 
-    def drawn_coverage_tile(
-        self,
-        analysis: Analysis,
-        revision: int,
-        tech: str,
-        z: int,
-        x: int,
-        y: int,
-        *,
-        operator: str | None = None,
-        mode: str = "signal",
-    ) -> CachedTile | None:
+    def drawn_coverage_tile(self, analysis: Analysis, revision: int, tile: CoverageTile) -> CachedTile | None:
         """A coverage tile a :meth:`lookup` missed, drawn from the seeded pyramid, cached; else None.
 
         Only when that needs no model run (a clean stored tile of the revision served):
         one stored tile read and drawn, 1–2 ms, cheap enough for an event loop, so the
         web front answers these misses without a worker thread. None leaves the tile to
         :meth:`coverage_tile` (the live render, or rebuilding the pyramid's dirty tiles).
-
-        Raises
-        ------
-        LayerValidationError
-            Bad tile, technology, operator or mode.
         """
-        key = self.coverage_key(tech, z, x, y, operator=operator, mode=mode)
-        store = self.pyramid(self.state(analysis, revision), tech, operator)
+        store = self.pyramid(self.state(analysis, revision), tile.tech, tile.operator)
         if store is None:
             return None
         generation = self.cache.generation()
-        data = store.render_png(z, x, y, mode=mode, revision=revision, renderer=None)
+        data = store.render_png(tile.z, tile.x, tile.y, mode=tile.mode, revision=revision, renderer=None)
         if data is None:
             return None
-        return self._keep(
-            key, tile_bounds_lonlat(z, x, y), data, revision=revision, generation=generation, compress=False
-        )
+        bbox = tile_bounds_lonlat(tile.z, tile.x, tile.y)
+        return self._keep(tile.key, bbox, data, revision=revision, generation=generation, compress=False)
 
     def pyramid(
         self, state: _RevisionState, tech: str = "all", operator: str | None = None
