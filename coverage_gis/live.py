@@ -23,36 +23,34 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
+from shapely.geometry import Point
 
-from coverage_gis._values import equal_values, plain_value
+from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVELS
-from coverage_gis.coverage import MOBILE_COLUMNS, aligned_coverage, mobile_columns, mobile_coverage
-from coverage_gis.crs import BBox, metric_to_lonlat
-from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_record, kpi_records, load, store_coverage
-from coverage_gis.errors import Conflict, StaleRevision
-from coverage_gis.kpi import KpiColumns, kpi_positions, kpi_rows, site_kpi_columns, splice_kpi_rows
-from coverage_gis.kpi_inputs import inside_5g_zone, site_rows
+from coverage_gis.coverage import MOBILE_COLUMNS, aligned_coverage
+from coverage_gis.crs import BBox
+from coverage_gis.engine import Analysis, kpi_records, load, store_coverage
+from coverage_gis.errors import NotFound, StaleRevision
+from coverage_gis.kpi import kpi_positions, kpi_rows
 from coverage_gis.layers import get_schema
-from coverage_gis.live_overlay import VILLAGE_INPUT_COLUMNS, Overlay, SitePart
-from coverage_gis.network import CellTable, cell_table, points_xy_m
-from coverage_gis.overrides import override_columns
+from coverage_gis.live_overlay import Overlay
+from coverage_gis.live_plan import ChangePlan, plan_change, snapshot_records
+from coverage_gis.network import points_xy_m
 from coverage_gis.revisions import (
     RevisionRecord,
     coverage_changes,
     history,
-    snapshot_key,
     whole_snapshot_due,
 )
-from coverage_gis.site_edits import SiteEdit, apply_edits, site_records
+from coverage_gis.site_edits import EditedSites, SiteEdit
 from coverage_gis.workspace import Workspace
 
 
@@ -141,7 +139,7 @@ class LiveState:
             village_tree=cKDTree(village_xy) if len(vx) else None,
             poi_xy=poi_xy,
             poi_tree=cKDTree(poi_xy) if len(px) else None,
-            snapshot=_snapshot_records(kpis),
+            snapshot=snapshot_records(kpis),
             kpi_positions=kpi_positions(kpis),
         )
 
@@ -192,11 +190,6 @@ class LiveState:
 #: Touched sites an overlay holds before a change folds them into a new base (that
 #: change pays for one full materialisation and index build).
 REBASE_AFTER_SITES = 256
-
-
-def _snapshot_records(kpis: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
-    rows = kpis[kpis["level"].isin(SNAPSHOT_LEVELS)]
-    return {snapshot_key(rec): rec for rec in kpi_records(rows)}
 
 
 def province_row(kpis: pd.DataFrame) -> dict[str, Any]:
@@ -283,10 +276,10 @@ class LiveWorkspace:
     # -- reads ------------------------------------------------------------------------------
     def site(self, site_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """A site with its cells as plain dicts (``NotFound`` if absent)."""
-        sites, cells = self._state.overlay.current_frames([site_id])
-        (site,) = site_records(sites, cells, [site_id])
-        site_cells: list[dict[str, Any]] = site.pop("cells")
-        return site, site_cells
+        record = self._state.overlay.current_records([site_id]).get(site_id)
+        if record is None:
+            raise NotFound(f"no site {site_id!r}")
+        return dict(record.site), [dict(c) for c in record.cells]
 
     def history(self) -> pd.DataFrame:
         return history(self.workspace)
@@ -386,7 +379,7 @@ class LiveWorkspace:
                 stored = store_coverage(analysis, author=author)
                 state = LiveState.build(analysis, stored, kpis=state.kpis)
                 self._install(state)
-            plan = self._plan(state, edits, permit)
+            plan = plan_change(state, edits, permit)
             number = self._persist(state, plan, author=author, summary=summary or _summary(edits))
             state = self._commit(state, plan, number)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
@@ -405,126 +398,7 @@ class LiveWorkspace:
         )
 
     # -- the three steps of a change ----------------------------------------------------------
-    def _plan(self, state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit | None) -> _ChangePlan:
-        a = state.base  # villages, places, communes and settings: no site edit changes them
-        layers = a.layers
-        metric = a.metric_crs
-        overlay = state.overlay
-        before_sites, before_cells = overlay.current_frames(e.site_id for e in edits)
-        edited = apply_edits(before_sites, before_cells, edits)
-        touched = edited.touched_site_ids
-        _check_cell_ids(overlay, edited.cells, touched)
-        if permit is not None:
-            _check_permits(permit, touched, (before_sites, before_cells), (edited.sites, edited.cells))
-        new_sites, new_cell_rows = edited.sites, edited.cells
-        communes = layers.communes
-        new_cells = (
-            cell_table(new_sites, new_cell_rows, communes=communes, metric_crs=metric)
-            if len(new_sites) and len(new_cell_rows)
-            else CellTable.empty()
-        )
-        added_site_rows = site_rows(new_sites, new_cell_rows, communes, layers.commune_parts_2025)
-        old_cells = overlay.site_table(touched)
-        old_site_columns = overlay.site_kpi_columns(touched)
-        parts = _site_parts(touched, new_sites, new_cell_rows, new_cells, added_site_rows, state)
-        moved = overlay.with_parts(parts)
-
-        centres = np.concatenate(
-            [
-                np.column_stack([old_cells.arrays.x_m, old_cells.arrays.y_m]).reshape(-1, 2),
-                np.column_stack([new_cells.arrays.x_m, new_cells.arrays.y_m]).reshape(-1, 2),
-            ]
-        )
-        reach = np.concatenate([a.model.max_range_m(old_cells.arrays), a.model.max_range_m(new_cells.arrays)])
-        village_index = _within(state.village_tree, centres, reach)
-        poi_index = _within(state.poi_tree, centres, reach)
-        # The sites themselves are drawn too: their old and new positions belong in the
-        # dirty area even when they carry no cells.
-        site_xy = [np.column_stack(points_xy_m(f, metric)).reshape(-1, 2) for f in (before_sites, new_sites)]
-        marks = np.concatenate([centres, *site_xy])
-        dirty_bbox = _bbox_lonlat(marks, np.concatenate([reach, np.zeros(len(marks) - len(centres))]), metric)
-
-        before = {col: overlay.village_coverage[col][village_index] for col in MOBILE_COLUMNS}
-        values = before
-        if len(village_index):
-            subset = layers.villages.iloc[village_index]
-            near = moved.cells_near(state.village_xy[village_index], a.model)
-            mobile = mobile_coverage(subset, near, model=a.model, metric_crs=metric)
-            # Accepted challenges stand over the model here too, as in a full recompute.
-            values = override_columns(state.village_ids[village_index], mobile_columns(mobile), a.overrides)
-        differs = ~_rows_equal(before, values)
-        changed_rows = village_index[differs]
-        flipped_before = before["mobile_bb"].astype(bool)
-        flipped_after = np.asarray(values["mobile_bb"]).astype(bool)
-        ids = state.village_ids
-        gained = tuple(ids[village_index[~flipped_before & flipped_after]])
-        lost = tuple(ids[village_index[flipped_before & ~flipped_after]])
-
-        poi_values: dict[str, np.ndarray] = {}
-        if len(poi_index):
-            # Site edits change mobile service at places, never their FTTH.
-            places = layers.pois.iloc[poi_index].assign(has_grid_power=True)
-            near = moved.cells_near(state.poi_xy[poi_index], a.model)
-            served = mobile_coverage(places, near, model=a.model, metric_crs=metric)
-            poi_values = {
-                "mobile_bb": served.mobile_bb,
-                "has_5g": served.has_5g | inside_5g_zone(places, layers.zones_5g),
-            }
-        moved = moved.with_rows(
-            village_index,
-            {col: values[col] for col in MOBILE_COLUMNS},
-            {col: values[col] for col in VILLAGE_INPUT_COLUMNS},
-            poi_index,
-            poi_values,
-        )
-
-        base_columns = overlay.base.kpi_columns
-        new_site_columns = KpiColumns.concat(
-            [old_site_columns, *(p.kpi_columns for p in parts.values() if p is not None)]
-        )
-        codes: dict[str, set[str]] = {}
-        for level in LEVELS:
-            found = [
-                base_columns.codes["v"][level][village_index],
-                base_columns.codes["p"][level][poi_index],
-                new_site_columns.codes["s"][level],
-            ]
-            codes[level] = {str(c) for c in np.concatenate(found) if c is not None}
-        spliced = splice_kpi_rows(state.kpis, moved.columns_in_units(codes), codes, state.kpi_positions)
-        kpis, fresh = spliced.table, spliced.fresh
-        snapshot_changes: list[dict[str, Any]] | None = None
-        if spliced.positions is state.kpi_positions:
-            # Same units in the same rows: overwrite the changed units' records in place
-            # (the dict keeps the table's order).
-            snapshot = dict(state.snapshot)
-            fresh_levels = np.asarray(fresh["level"], dtype=object)
-            snapshot_changes = []
-            for i in np.flatnonzero(np.isin(fresh_levels, SNAPSHOT_LEVELS)):
-                record = kpi_record({name: column[i] for name, column in fresh.items()})
-                snapshot[snapshot_key(record)] = record
-                snapshot_changes.append(record)
-        else:
-            snapshot = _snapshot_records(kpis)
-        return _ChangePlan(
-            touched=touched,
-            edited_sites=new_sites,
-            edited_cells=new_cell_rows,
-            village_index=village_index,
-            changed_rows=changed_rows,
-            changed_ids=tuple(ids[changed_rows]),
-            gained=gained,
-            lost=lost,
-            mobile_before=flipped_before[differs],
-            dirty_bbox=dirty_bbox,
-            overlay=moved,
-            kpis=kpis,
-            snapshot=snapshot,
-            snapshot_changes=snapshot_changes,
-            kpi_positions=spliced.positions,
-            kpi_before=state.province_row,
-        )
-
-    def _persist(self, state: LiveState, plan: _ChangePlan, *, author: str, summary: str) -> int:
+    def _persist(self, state: LiveState, plan: ChangePlan, *, author: str, summary: str) -> int:
         number = state.revision + 1
         rows = plan.changed_rows
         after = {col: plan.overlay.village_coverage[col][rows] for col in MOBILE_COLUMNS}
@@ -558,9 +432,9 @@ class LiveWorkspace:
                     f"on {state.revision}; reload and retry"
                 )
             editor.delete_where_in("sites", "site_id", plan.touched)
-            editor.insert_rows("sites", _site_records(plan.edited_sites))
+            editor.insert_rows("sites", _site_rows(plan.edited))
             editor.delete_where_in("cells", "site_id", plan.touched)
-            editor.insert_rows("cells", _cell_records(plan.edited_cells))
+            editor.insert_rows("cells", _cell_rows(plan.edited))
             editor.update_rows(
                 "village_coverage",
                 "village_id",
@@ -575,7 +449,7 @@ class LiveWorkspace:
             )
             return editor.append_revision(record)
 
-    def _commit(self, state: LiveState, plan: _ChangePlan, number: int) -> LiveState:
+    def _commit(self, state: LiveState, plan: ChangePlan, number: int) -> LiveState:
         rows = plan.changed_rows
         overlay = plan.overlay.with_rows(
             rows, {"revision": np.full(len(rows), number, dtype=np.int64)}, {}, np.empty(0, np.int64), {}
@@ -585,134 +459,31 @@ class LiveWorkspace:
         return new
 
 
-@dataclass(frozen=True)
-class _ChangePlan:
-    touched: tuple[str, ...]
-    edited_sites: gpd.GeoDataFrame
-    edited_cells: pd.DataFrame
-    village_index: np.ndarray
-    changed_rows: np.ndarray
-    changed_ids: tuple[str, ...]
-    gained: tuple[str, ...]
-    lost: tuple[str, ...]
-    mobile_before: np.ndarray
-    dirty_bbox: BBox | None
-    overlay: Overlay
-    kpis: pd.DataFrame
-    snapshot: Mapping[tuple[str, str], dict[str, Any]]
-    #: The snapshot's rows the change rewrote (None: the units changed, log it whole).
-    snapshot_changes: list[dict[str, Any]] | None
-    kpi_positions: Mapping[tuple[str, str], int]
-    kpi_before: dict[str, Any]
-
-
-def _site_parts(
-    touched: Sequence[str],
-    sites: gpd.GeoDataFrame,
-    cells: pd.DataFrame,
-    table: CellTable,
-    site_kpi_rows: pd.DataFrame,
-    state: LiveState,
-) -> dict[str, SitePart | None]:
-    """Each touched site as the edit left it (None: removed), in the order of ``touched``."""
-    base = state.overlay.base
-    columns = site_kpi_columns(base.kpi_columns, site_kpi_rows, period=base.kpi_period)
-    none = np.empty(0, dtype=np.int64)
-    site_ids = sites["site_id"].to_numpy(dtype=object)
-    cell_sites = cells["site_id"].to_numpy(dtype=object)
-    kpi_sites = (
-        site_kpi_rows["site_id"].to_numpy(dtype=object) if len(site_kpi_rows) else np.empty(0, dtype=object)
-    )
-    parts: dict[str, SitePart | None] = {}
-    for site_id in touched:
-        at = site_ids == site_id
-        if not at.any():
-            parts[site_id] = None
-            continue
-        parts[site_id] = SitePart(
-            site=sites[at].reset_index(drop=True),
-            cells=cells[cell_sites == site_id].reset_index(drop=True),
-            table=table.subset(table.site_id == site_id),
-            kpi_row=site_kpi_rows[kpi_sites == site_id].reset_index(drop=True),
-            kpi_columns=columns.take(
-                {"v": none, "s": np.flatnonzero(kpi_sites == site_id), "p": none, "t": none}
-            ),
-        )
-    return parts
-
-
-def _check_cell_ids(overlay: Overlay, cells: pd.DataFrame, touched: Sequence[str]) -> None:
-    """Refuse new cell ids that a site outside the change holds."""
-    mine = set(touched)
-    for cell_id in cells["cell_id"].astype(str):
-        owner = overlay.cell_site(cell_id)
-        if owner is not None and owner not in mine:
-            raise Conflict(f"cell id {cell_id!r} already exists on site {owner!r}")
-
-
-def _check_permits(
-    permit: SitePermit,
-    touched: Sequence[str],
-    before: tuple[gpd.GeoDataFrame, pd.DataFrame],
-    after: tuple[gpd.GeoDataFrame, pd.DataFrame],
-) -> None:
-    """Ask ``permit`` about every touched site, with its records before and after."""
-
-    def records(frames: tuple[gpd.GeoDataFrame, pd.DataFrame]) -> dict[str, dict[str, Any]]:
-        sites, cells = frames
-        present = [s for s in touched if s in set(sites["site_id"])]
-        return {str(rec["site_id"]): rec for rec in site_records(sites, cells, present)}
-
-    old, new = records(before), records(after)
-    for site_id in touched:
-        permit(site_id, old.get(site_id), new.get(site_id))
-
-
 def _summary(edits: Sequence[SiteEdit]) -> str:
     parts = [f"{e.op} site {e.site_id}" for e in edits[:5]]
     more = f" and {len(edits) - 5} more" if len(edits) > 5 else ""
     return ", ".join(parts) + more
 
 
-def _within(tree: cKDTree | None, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
-    """Sorted indices of tree points within any (centre, radius) disc."""
-    if tree is None or not len(centres):
-        return np.empty(0, dtype=np.int64)
-    hits = tree.query_ball_point(centres, radii)
-    found: Iterable[int] = (i for group in hits for i in group)
-    return np.unique(np.fromiter(found, dtype=np.int64))
-
-
-def _bbox_lonlat(centres: np.ndarray, radii: np.ndarray, metric_crs: str) -> BBox | None:
-    if not len(centres):
-        return None
-    xs = np.concatenate([centres[:, 0] - radii, centres[:, 0] + radii])
-    ys = np.concatenate([centres[:, 1] - radii, centres[:, 1] + radii])
-    corners_x = np.array([xs.min(), xs.min(), xs.max(), xs.max()])
-    corners_y = np.array([ys.min(), ys.max(), ys.min(), ys.max()])
-    lon, lat = metric_to_lonlat(corners_x, corners_y, metric_crs)
-    return (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
-
-
-def _rows_equal(before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Which rows hold equal values in every column (both missing counts as equal)."""
-    n = len(next(iter(before.values()))) if before else 0
-    equal = np.ones(n, dtype=bool)
-    for col, values in before.items():
-        equal &= equal_values(values, after[col])
-    return equal
-
-
-def _site_records(sites: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+def _site_rows(edited: EditedSites) -> list[dict[str, Any]]:
+    """The edited sites as ``sites`` rows (schema fields and a point)."""
     names = get_schema("sites").field_names
-    out = []
-    for rec, geom in zip(sites[names].to_dict(orient="records"), sites.geometry, strict=True):
-        row = {str(k): v for k, v in rec.items()}  # the storage makes the values plain
-        row["geometry"] = geom
-        out.append(row)
-    return out
+    return [
+        {
+            **{name: record.site.get(name) for name in names},
+            "geometry": Point(record.site["lon"], record.site["lat"]),
+        }
+        for record in edited.sites.values()
+        if record is not None
+    ]
 
 
-def _cell_records(cells: pd.DataFrame) -> list[dict[str, Any]]:
+def _cell_rows(edited: EditedSites) -> list[dict[str, Any]]:
+    """The edited sites' cells as ``cells`` rows."""
     names = get_schema("cells").field_names
-    return [{str(k): v for k, v in rec.items()} for rec in cells[names].to_dict(orient="records")]
+    return [
+        {name: cell.get(name) for name in names}
+        for record in edited.sites.values()
+        if record is not None
+        for cell in record.cells
+    ]

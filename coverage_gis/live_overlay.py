@@ -24,21 +24,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TypeVar
+from functools import cached_property
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage_gis._values import equal_values
+from coverage_gis._values import equal_values, plain_value
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.cell_index import CellIndex, in_reach_of_box, take_rows
 from coverage_gis.coverage import MOBILE_COLUMNS
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.engine import Analysis
+from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import KpiColumns, kpi_columns
+from coverage_gis.kpi_inputs import site_rows
+from coverage_gis.layers import get_schema
+from coverage_gis.live_site import Place
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.network import CellTable, concat_tables
+from coverage_gis.site_edits import SiteRecord, site_frames
 
 #: KPI input columns of a village that a site edit changes.
 VILLAGE_INPUT_COLUMNS: tuple[str, ...] = ("mobile_bb", "has_4g", "has_5g", "operators")
@@ -54,14 +60,37 @@ _KPI_FRAMES: tuple[str, ...] = ("villages", "sites", "pois", "speed_tests")
 
 @dataclass(frozen=True, eq=False)
 class SitePart:
-    """One site as an edit left it: its rows, its cell arrays and its KPI input row."""
+    """One site as an edit left it: its records, cell arrays and KPI arrays.
 
-    site: gpd.GeoDataFrame
-    cells: pd.DataFrame
+    The frames a full table holds (:attr:`site`, :attr:`cells`, :attr:`kpi_row`) are
+    built from the records on first access: only the full analysis reads them.
+    """
+
+    record: SiteRecord
+    #: Where the site stands (metric position, clutter class, admin units).
+    place: Place
     table: CellTable
-    kpi_row: pd.DataFrame
-    #: ``kpi_row`` as KPI arrays (site rows only).
+    #: The site's KPI input row as KPI arrays (site rows only; none when not on air).
     kpi_columns: KpiColumns
+    #: The layers the site's admin units come from (communes and their 2025 parts).
+    layers: InputLayers
+
+    @cached_property
+    def _frames(self) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+        return site_frames(self.record)
+
+    @property
+    def site(self) -> gpd.GeoDataFrame:
+        return self._frames[0]
+
+    @property
+    def cells(self) -> pd.DataFrame:
+        return self._frames[1]
+
+    @cached_property
+    def kpi_row(self) -> pd.DataFrame:
+        """The site's KPI input row (:func:`~coverage_gis.kpi_inputs.site_rows`; empty when not on air)."""
+        return site_rows(self.site, self.cells, self.layers.communes, self.layers.commune_parts_2025)
 
 
 def _positions(values: np.ndarray) -> dict[object, np.ndarray]:
@@ -101,6 +130,31 @@ class BaseIndex:
     #: The base's values of the columns an edit changes: ``coverage``, ``villages`` and
     #: ``pois`` (:data:`VILLAGE_COVERAGE_COLUMNS` and the input columns).
     columns: Mapping[str, Mapping[str, np.ndarray]]
+
+    @cached_property
+    def _layer_columns(self) -> dict[str, dict[str, Any]]:
+        """The schema columns of ``layers.sites`` and ``layers.cells`` (their arrays, not copies)."""
+        layers = self.analysis.layers
+        out: dict[str, dict[str, Any]] = {}
+        for name, frame in (("sites", layers.sites), ("cells", layers.cells)):
+            out[name] = {f: frame[f].array for f in get_schema(name).field_names if f in frame}
+        out["sites"]["geometry"] = layers.sites.geometry.array
+        return out
+
+    def site_record(self, site_id: str) -> SiteRecord:
+        """The base's record of a site (plain values, as :func:`~coverage_gis.site_edits.site_records`)."""
+        columns = self._layer_columns
+        row = self.site_row[site_id]
+        site = {
+            name: plain_value(values[row]) for name, values in columns["sites"].items() if name != "geometry"
+        }
+        point = columns["sites"]["geometry"][row]
+        site["lon"], site["lat"] = float(point.x), float(point.y)
+        cells = tuple(
+            {name: plain_value(values[i]) for name, values in columns["cells"].items()}
+            for i in self.cell_rows.get(site_id, ())
+        )
+        return SiteRecord(site, cells)
 
     @classmethod
     def build(cls, analysis: Analysis) -> BaseIndex:
@@ -184,26 +238,17 @@ class Overlay:
     def _base_site(self, site_id: str) -> bool:
         return site_id in self.base.site_row and site_id not in self.parts
 
-    def current_frames(self, site_ids: Iterable[str]) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-        """The current rows of those ``site_ids`` that exist, and their cells."""
-        layers = self.base.analysis.layers
-        wanted = list(dict.fromkeys(site_ids))
-        base_ids = [s for s in wanted if self._base_site(s)]
-        site_frames: list[pd.DataFrame] = [layers.sites.iloc[[self.base.site_row[s] for s in base_ids]]]
-        empty = np.empty(0, dtype=np.int64)
-        cell_rows = [self.base.cell_rows.get(s, empty) for s in base_ids]
-        cell_frames: list[pd.DataFrame] = [
-            layers.cells.iloc[np.concatenate(cell_rows) if cell_rows else empty]
-        ]
-        for s in wanted:
-            part = self.parts.get(s)
-            if part is not None:
-                site_frames.append(part.site)
-                cell_frames.append(part.cells)
-        sites = gpd.GeoDataFrame(
-            pd.concat(site_frames, ignore_index=True), geometry="geometry", crs=STORAGE_CRS
-        )
-        return sites, pd.concat(cell_frames, ignore_index=True)
+    def current_records(self, site_ids: Iterable[str]) -> dict[str, SiteRecord]:
+        """The current records of those ``site_ids`` that exist, by id."""
+        out: dict[str, SiteRecord] = {}
+        for s in dict.fromkeys(site_ids):
+            if self._base_site(s):
+                out[s] = self.base.site_record(s)
+            else:
+                part = self.parts.get(s)
+                if part is not None:
+                    out[s] = part.record
+        return out
 
     def cell_site(self, cell_id: str) -> str | None:
         """The site that holds ``cell_id`` now (None: no such cell)."""
@@ -275,7 +320,7 @@ class Overlay:
         owner = {c: s for c, s in self.part_cell_owner.items() if s not in parts}
         for site_id, part in parts.items():
             if part is not None:
-                owner.update(dict.fromkeys(part.cells["cell_id"].astype(str), site_id))
+                owner.update(dict.fromkeys((str(c["cell_id"]) for c in part.record.cells), site_id))
         return replace(self, parts=merged, part_cell_owner=owner, edited=True)
 
     def with_rows(

@@ -26,6 +26,7 @@ from coverage_gis.errors import Conflict, LayerValidationError, NotFound
 from coverage_gis.input_layers import as_geo
 from coverage_gis.layers import get_schema
 from coverage_gis.validation import validate_layer
+from coverage_gis.validation_records import clean_records
 
 EditOp = Literal["add", "update", "remove"]
 _COORD_KEYS = ("lon", "lat")
@@ -49,12 +50,23 @@ class SiteEdit:
 
 
 @dataclass(frozen=True)
-class EditedFrames:
-    """Sites and cells after a batch, and which sites it touched."""
+class SiteRecord:
+    """One site as plain values: its schema fields with ``lon``/``lat``, and its cells'
+    schema fields (missing values are None), as validation cleans them."""
 
-    sites: gpd.GeoDataFrame
-    cells: pd.DataFrame
-    touched_site_ids: tuple[str, ...]
+    site: Mapping[str, Any]
+    cells: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class EditedSites:
+    """The sites a batch touched, as it left them (None: removed), in the order it touched them."""
+
+    sites: dict[str, SiteRecord | None]
+
+    @property
+    def touched_site_ids(self) -> tuple[str, ...]:
+        return tuple(self.sites)
 
 
 def _check_keys(payload: Mapping[str, Any], layer: str, *, source: str, extra: Sequence[str] = ()) -> None:
@@ -69,20 +81,42 @@ def _check_keys(payload: Mapping[str, Any], layer: str, *, source: str, extra: S
 
 
 def _site_frame(values: Mapping[str, Any], *, source: str) -> gpd.GeoDataFrame:
-    for key in _COORD_KEYS:
-        if values.get(key) is None:
-            raise LayerValidationError("site needs lon and lat", source=source, field=key)
-    try:
-        lon, lat = float(values["lon"]), float(values["lat"])
-    except (TypeError, ValueError):
-        raise LayerValidationError("lon/lat must be numbers", source=source, field="lon") from None
+    lon, lat = _lon_lat(values, source=source)
     attrs = {k: [v] for k, v in values.items() if k not in _COORD_KEYS}
     frame = gpd.GeoDataFrame(attrs, geometry=[Point(lon, lat)], crs=STORAGE_CRS)
     clean, _ = validate_layer(frame, get_schema("sites"), source=source)
     return as_geo(clean, "sites")
 
 
+def _lon_lat(values: Mapping[str, Any], *, source: str) -> tuple[float, float]:
+    for key in _COORD_KEYS:
+        if values.get(key) is None:
+            raise LayerValidationError("site needs lon and lat", source=source, field=key)
+    try:
+        return float(values["lon"]), float(values["lat"])
+    except (TypeError, ValueError):
+        raise LayerValidationError("lon/lat must be numbers", source=source, field="lon") from None
+
+
+def _site_record(values: Mapping[str, Any], *, source: str) -> dict[str, Any]:
+    """One site payload (schema fields, lon, lat) cleaned as :func:`validate_layer` cleans it."""
+    _lon_lat(values, source=source)
+    fast = clean_records([values], get_schema("sites"))
+    if fast is not None:
+        return fast[0]
+    frame = _site_frame(values, source=source)
+    (record,) = site_records(frame, None, [str(frame["site_id"].iloc[0])])
+    return record
+
+
 def _cells_frame(cells: Sequence[Mapping[str, Any]], site_id: str, *, source: str) -> pd.DataFrame:
+    rows = _cell_rows(cells, site_id, source=source)
+    frame = pd.DataFrame(rows, columns=get_schema("cells").field_names) if not rows else pd.DataFrame(rows)
+    clean, _ = validate_layer(frame, get_schema("cells"), source=source)
+    return clean
+
+
+def _cell_rows(cells: Sequence[Mapping[str, Any]], site_id: str, *, source: str) -> list[dict[str, Any]]:
     rows = []
     for i, cell in enumerate(cells):
         _check_keys(cell, "cells", source=source)
@@ -94,9 +128,25 @@ def _cells_frame(cells: Sequence[Mapping[str, Any]], site_id: str, *, source: st
                 field="site_id",
             )
         rows.append({**cell, "site_id": site_id})
-    frame = pd.DataFrame(rows, columns=get_schema("cells").field_names) if not rows else pd.DataFrame(rows)
-    clean, _ = validate_layer(frame, get_schema("cells"), source=source)
-    return clean
+    return rows
+
+
+def site_frames(record: SiteRecord) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The site and cell frames validation makes of ``record`` (what a full table holds)."""
+    site_id = str(record.site["site_id"])
+    source = f"site {site_id}"
+    return _site_frame(record.site, source=source), _cells_frame(list(record.cells), site_id, source=source)
+
+
+def _cell_records(
+    cells: Sequence[Mapping[str, Any]], site_id: str, *, source: str
+) -> tuple[dict[str, Any], ...]:
+    """A site's cell payloads cleaned as :func:`validate_layer` cleans them (all at once)."""
+    fast = clean_records(_cell_rows(cells, site_id, source=source), get_schema("cells"))
+    if fast is not None:
+        return tuple(fast)
+    frame = _cells_frame(cells, site_id, source=source)
+    return tuple({str(k): plain_value(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records"))
 
 
 def site_records(
@@ -137,8 +187,9 @@ def site_records(
     return out
 
 
-def apply_edits(sites: gpd.GeoDataFrame, cells: pd.DataFrame, edits: Sequence[SiteEdit]) -> EditedFrames:
-    """Apply ``edits`` in order to copies of ``sites`` and ``cells``.
+def apply_edits(current: Mapping[str, SiteRecord], edits: Sequence[SiteEdit]) -> EditedSites:
+    """Apply ``edits`` in order to the sites ``current`` holds (by id; it must hold every
+    existing site an edit names, and may hold others, whose cell ids new cells must not take).
 
     Raises
     ------
@@ -151,83 +202,66 @@ def apply_edits(sites: gpd.GeoDataFrame, cells: pd.DataFrame, edits: Sequence[Si
     """
     if not edits:
         raise LayerValidationError("no site edits given")
-    site_parts: dict[str, gpd.GeoDataFrame | None] = {}
-    cell_parts: dict[str, pd.DataFrame | None] = {}
-    existing_sites = set(sites["site_id"])
+    edited: dict[str, SiteRecord | None] = {}
 
-    def current_site(site_id: str) -> bool:
-        if site_id in site_parts:
-            return site_parts[site_id] is not None
-        return site_id in existing_sites
+    def now(site_id: str) -> SiteRecord | None:
+        return edited[site_id] if site_id in edited else current.get(site_id)
 
-    def current_cells(site_id: str) -> pd.DataFrame:
-        part = cell_parts.get(site_id, cells[cells["site_id"] == site_id])
-        return part if part is not None else cells.iloc[0:0]
-
+    cells: tuple[Mapping[str, Any], ...]
     for n, edit in enumerate(edits):
         source = f"edit {n} ({edit.op} {edit.site_id})"
         if edit.op == "add":
-            if current_site(edit.site_id):
+            if now(edit.site_id) is not None:
                 raise Conflict(f"{source}: site {edit.site_id!r} already exists")
             _check_keys(edit.site, "sites", source=source, extra=_COORD_KEYS)
-            site_parts[edit.site_id] = _site_frame({**edit.site, "site_id": edit.site_id}, source=source)
-            cell_parts[edit.site_id] = _cells_frame(edit.cells or [], edit.site_id, source=f"{source} cells")
+            site = _site_record({**edit.site, "site_id": edit.site_id}, source=source)
+            cells = _cell_records(edit.cells or [], edit.site_id, source=f"{source} cells")
+            edited[edit.site_id] = SiteRecord(site, cells)
         elif edit.op == "update":
-            if not current_site(edit.site_id):
+            old = now(edit.site_id)
+            if old is None:
                 raise NotFound(f"{source}: no site {edit.site_id!r}")
             _check_keys(edit.site, "sites", source=source, extra=_COORD_KEYS)
             if edit.site.get("site_id", edit.site_id) != edit.site_id:
                 raise LayerValidationError(
                     "site_id cannot change; remove and add instead", source=source, field="site_id"
                 )
-            base = site_parts.get(edit.site_id)
-            (old,) = site_records(base if base is not None else sites, None, [edit.site_id])
-            site_parts[edit.site_id] = _site_frame({**old, **edit.site}, source=source)
-            # A touched site's cells are rebuilt from cell_parts: keep the current ones
-            # unless this edit replaces or changes them.
-            cell_parts.setdefault(edit.site_id, current_cells(edit.site_id))
+            site = _site_record({**old.site, **edit.site}, source=source)
+            cells = old.cells
             if edit.cells is not None:
-                cell_parts[edit.site_id] = _cells_frame(edit.cells, edit.site_id, source=f"{source} cells")
+                cells = _cell_records(edit.cells, edit.site_id, source=f"{source} cells")
             if edit.cell_changes:
-                frame = current_cells(edit.site_id).copy()
+                ids = {c["cell_id"] for c in cells}
                 for cell_id, changes in edit.cell_changes.items():
                     _check_keys(changes, "cells", source=source)
-                    if cell_id not in set(frame["cell_id"]):
+                    if cell_id not in ids:
                         raise NotFound(f"{source}: site {edit.site_id!r} has no cell {cell_id!r}")
-                    for key, value in changes.items():
-                        frame[key] = frame[key].astype(object)
-                        frame.loc[frame["cell_id"] == cell_id, key] = value
-                records = [{str(k): v for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
-                cell_parts[edit.site_id] = _cells_frame(records, edit.site_id, source=f"{source} cells")
+                changed = [{**c, **edit.cell_changes.get(c["cell_id"], {})} for c in cells]
+                cells = _cell_records(changed, edit.site_id, source=f"{source} cells")
+            edited[edit.site_id] = SiteRecord(site, cells)
         elif edit.op == "remove":
-            if not current_site(edit.site_id):
+            if now(edit.site_id) is None:
                 raise NotFound(f"{source}: no site {edit.site_id!r}")
-            site_parts[edit.site_id] = None
-            cell_parts[edit.site_id] = None
+            edited[edit.site_id] = None
         else:
             raise LayerValidationError(f"unknown edit op {edit.op!r}", source=source, field="op")
 
-    touched = tuple(site_parts)
-    kept_sites = sites[~sites["site_id"].isin(touched)]
-    new_site_frames = [f for f in site_parts.values() if f is not None]
-    out_sites = (
-        pd.concat([kept_sites, *new_site_frames], ignore_index=True) if new_site_frames else kept_sites
-    )
-    kept_cells = cells[~cells["site_id"].isin(touched)]
-    new_cell_frames = [f for f in cell_parts.values() if f is not None and len(f)]
-    out_cells = (
-        pd.concat([kept_cells, *new_cell_frames], ignore_index=True) if new_cell_frames else kept_cells
-    )
-    new_ids = [cell_id for frame in new_cell_frames for cell_id in frame["cell_id"]]
-    clash = kept_cells[kept_cells["cell_id"].isin(new_ids)]
-    if len(clash):
-        row = clash.iloc[0]
-        raise Conflict(f"cell id {row['cell_id']!r} already exists on site {row['site_id']!r}")
-    duplicated = out_cells["cell_id"].duplicated()
-    if duplicated.any():
-        raise Conflict(f"cell id {out_cells['cell_id'][duplicated].iloc[0]!r} is used twice")
-    out_sites = gpd.GeoDataFrame(out_sites.reset_index(drop=True), geometry="geometry", crs=STORAGE_CRS)
-    return EditedFrames(out_sites, out_cells.reset_index(drop=True), touched)
+    kept = {
+        cell["cell_id"]: site_id
+        for site_id, record in current.items()
+        if site_id not in edited
+        for cell in record.cells
+    }
+    seen: set[Any] = set()
+    for record in edited.values():
+        for cell in record.cells if record is not None else ():
+            cell_id = cell["cell_id"]
+            if cell_id in kept:
+                raise Conflict(f"cell id {cell_id!r} already exists on site {kept[cell_id]!r}")
+            if cell_id in seen:
+                raise Conflict(f"cell id {cell_id!r} is used twice")
+            seen.add(cell_id)
+    return EditedSites(edited)
 
 
 # -- reading edits from files -------------------------------------------------------------------

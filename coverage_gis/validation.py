@@ -92,16 +92,18 @@ def _row_label(index: pd.Index, mask: np.ndarray) -> int:
     return int(index[np.flatnonzero(mask)[0]])
 
 
-def _coerce_str(series: pd.Series) -> pd.Series:
-    def conv(v: Any) -> Any:
-        if is_missing(v):
-            return None
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        # Empty or whitespace-only text is a missing value, whatever the file format.
-        return _nfc(str(v)) or None
+def str_value(v: Any) -> str | None:
+    """One value of a text field as validation stores it (None: missing)."""
+    if is_missing(v):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    # Empty or whitespace-only text is a missing value, whatever the file format.
+    return _nfc(str(v)) or None
 
-    converted = series.map(conv).astype(object)
+
+def _coerce_str(series: pd.Series) -> pd.Series:
+    converted = series.map(str_value).astype(object)
     # pandas turns None returned by map into NaN; keep missing values as None.
     return converted.where(converted.notna(), None)
 
@@ -147,23 +149,29 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
     return numbers
 
 
-def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
-    def conv(v: Any) -> Any:
-        if is_missing(v):
-            return None
-        if isinstance(v, (bool, np.bool_)):
-            return bool(v)
-        if isinstance(v, (int, np.integer, float)) and v in (0, 1):
-            return bool(v)
-        text = str(v).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        return "__bad__"
+#: What :func:`bool_value` returns for a value that is not a yes/no value.
+NOT_BOOL = "__bad__"
 
-    converted = series.map(conv)
-    bad = (converted == "__bad__").to_numpy()
+
+def bool_value(v: Any) -> bool | str | None:
+    """One value of a yes/no field as validation reads it (None: missing; :data:`NOT_BOOL`: bad)."""
+    if is_missing(v):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer, float)) and v in (0, 1):
+        return bool(v)
+    text = str(v).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return NOT_BOOL
+
+
+def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
+    converted = series.map(bool_value)
+    bad = (converted == NOT_BOOL).to_numpy()
     if bad.any():
         row = _row_label(series.index, bad)
         out.add(f"{series.loc[row]!r} is not a yes/no value", row=row, field=spec.name)
@@ -180,9 +188,20 @@ def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
     return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None).astype(object)
 
 
+def allowed_values(spec: FieldSchema) -> dict[str, str]:
+    """The allowed values of ``spec`` by their case-folded NFC form (how a value is matched)."""
+    assert spec.allowed is not None
+    return _canonical(spec.allowed)
+
+
+@functools.lru_cache(maxsize=64)
+def _canonical(allowed: tuple[str, ...]) -> dict[str, str]:
+    return {unicodedata.normalize("NFC", a).casefold(): a for a in allowed}
+
+
 def _check_allowed(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
     assert spec.allowed is not None
-    canonical = {unicodedata.normalize("NFC", a).casefold(): a for a in spec.allowed}
+    canonical = allowed_values(spec)
     mapped = series.map(lambda v: None if is_missing(v) else canonical.get(str(v).casefold(), "__bad__"))
     bad = (mapped == "__bad__").to_numpy()
     if bad.any():

@@ -2,9 +2,11 @@
 
 The tiny fixture of ``test_live.py`` checks the rules on cases one can work out on
 paper; this one runs the incremental path where it is meant to pay: about a thousand
-villages and sites, edits that add sites near villages, move, re-equip, switch off
-and remove the demo's own sites, in any order. After each sequence the live state's
-coverage and KPIs must equal ``engine.analyse`` of what was written.
+villages and sites, edits that add sites near villages, move, re-equip, re-tilt,
+switch off and remove the demo's own sites, in any order. Every edit goes through the
+live workspace's one edit path (records, arrays, KPI splice: ``live_plan``). After
+each sequence the live state's coverage and KPIs must equal ``engine.analyse`` of
+what was written.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def midsize_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 _step = st.tuples(
-    st.sampled_from(["add", "move", "status", "recell", "remove"]),
+    st.sampled_from(["add", "move", "status", "recell", "retilt", "remove"]),
     st.integers(min_value=0, max_value=10**6),  # which village or site, modulo the count
     st.floats(-0.03, 0.03),  # offset in degrees (about ±3 km)
     st.floats(-0.03, 0.03),
@@ -74,6 +76,11 @@ def _apply(live: LiveWorkspace, n: int, step: tuple[Any, ...]) -> None:
     if op == "move":
         site, _cells = live.site(site_id)
         live.update_site(site_id, {"lon": site["lon"] + dlon, "lat": site["lat"] + dlat}, author="hypothesis")
+    elif op == "retilt":
+        # Text numbers take validate_layer's path; per-cell changes merge into the cells.
+        _site, cells = live.site(site_id)
+        turned = {cells[0]["cell_id"]: {"azimuth_deg": azimuth, "tilt_deg": 2.0}} if cells else None
+        live.update_site(site_id, {"height_m": "35"}, cell_changes=turned, author="hypothesis")
     elif op == "status":
         live.update_site(site_id, {"status": status}, author="hypothesis")
     elif op == "recell":

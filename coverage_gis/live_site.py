@@ -1,0 +1,164 @@
+"""One edited site's derived data, from its plain records: cell arrays and KPI input row.
+
+A live edit changes a site or two; building frames for them and running the
+frame adapters (``network.cell_table``, ``kpi_inputs.site_rows``) costs several
+milliseconds of pandas overhead each (``docs/architecture.md``: live workspace). This
+module derives the same from a :class:`~coverage_gis.site_edits.SiteRecord`: the
+site's :class:`~coverage_gis.network.CellTable` and its KPI arrays, with the rules of
+those adapters (which cells radiate, defaults, sector layers, shared and 5G flags)
+read from ``network``. The frames the full analysis needs are built only when a
+reader asks (:class:`~coverage_gis.live_overlay.SitePart`); tests check that both ways
+agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point
+
+from coverage_gis.admin import admin_columns
+from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
+from coverage_gis.input_layers import InputLayers
+from coverage_gis.kpi import KpiColumns, site_kpi_columns
+from coverage_gis.kpi_inputs import LEVEL_COLUMNS_FLAT
+from coverage_gis.models.antenna import sector_bisectors
+from coverage_gis.models.base import CellArrays
+from coverage_gis.network import (
+    _CELL_FLOAT_DEFAULTS,
+    CellTable,
+    _cell_states,
+    _group_ids,
+    operator_bits,
+    site_environment,
+)
+from coverage_gis.site_edits import SiteRecord
+from coverage_gis.vocabulary import TECHS
+
+#: The site's own float fields the cell arrays read, with the default of a missing one.
+_SITE_HEIGHT_DEFAULT_M = 30.0
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a site stands: metric position, its commune's clutter class and its admin columns."""
+
+    x_m: float
+    y_m: float
+    #: Clutter class of the site's commune (rural when none says).
+    environment: str
+    #: The admin columns of a KPI input row (:data:`~coverage_gis.kpi_inputs.LEVEL_COLUMNS_FLAT`).
+    admin: Mapping[str, Any]
+
+
+def place_of(lon: float, lat: float, layers: InputLayers, metric_crs: str) -> Place:
+    """The :class:`Place` of the point ``lon``/``lat`` (as the frame adapters place a site)."""
+    point = gpd.GeoDataFrame(geometry=[Point(lon, lat)], crs=STORAGE_CRS)
+    x_m, y_m = lonlat_to_metric(np.array([lon]), np.array([lat]), metric_crs)
+    admin = admin_columns(point, layers.communes, layers.commune_parts_2025)
+    (environment,) = site_environment(point, layers.communes)
+    row = admin.iloc[0]
+    return Place(
+        float(x_m[0]),
+        float(y_m[0]),
+        str(environment),
+        {name: row[name] if name in admin else None for name in LEVEL_COLUMNS_FLAT},
+    )
+
+
+def site_table(record: SiteRecord, place: Place) -> CellTable:
+    """The site's cells as :func:`~coverage_gis.network.cell_table` makes them (planned included)."""
+    site = record.site
+    cells = record.cells
+    if not cells:
+        return CellTable.empty()
+    n = len(cells)
+    cell_status = pd.Series([c["status"] for c in cells], dtype=object)
+    alive, on_air = _cell_states(cell_status, pd.Series([site["status"]] * n, dtype=object))
+    kept = [c for c, keep in zip(cells, alive, strict=True) if keep]
+    on_air = on_air[alive]
+    if not kept:
+        return CellTable.empty()
+
+    def floats(name: str, default: float) -> np.ndarray:
+        values = [c.get(name) for c in kept]
+        return np.array([default if v is None else v for v in values], dtype=np.float64)
+
+    azimuth = floats("azimuth_deg", np.nan)
+    band = floats("band_mhz", _CELL_FLOAT_DEFAULTS["band_mhz"])
+    beamwidth = floats("beamwidth_deg", _CELL_FLOAT_DEFAULTS["beamwidth_deg"])
+    operator = np.array([c["operator"] for c in kept], dtype=str)
+    tech = np.array([c["tech"] for c in kept], dtype=str)
+    site_id = np.array([site["site_id"]] * len(kept), dtype=str)
+    layer = _group_ids(
+        [
+            site_id.astype(object),
+            pd.factorize(operator)[0],
+            pd.factorize(tech)[0],
+            band,
+            on_air,
+        ]
+    )
+    bisector_cw, bisector_ccw = sector_bisectors(layer, azimuth, beamwidth)
+    height = site.get("height_m")
+    environment = site.get("environment") or place.environment
+    k = len(kept)
+    arrays = CellArrays(
+        x_m=np.full(k, place.x_m),
+        y_m=np.full(k, place.y_m),
+        tech=tech,
+        band_mhz=band,
+        azimuth_deg=azimuth,
+        beamwidth_deg=beamwidth,
+        eirp_dbm=floats("eirp_dbm", _CELL_FLOAT_DEFAULTS["eirp_dbm"]),
+        tilt_deg=floats("tilt_deg", _CELL_FLOAT_DEFAULTS["tilt_deg"]),
+        height_m=np.full(k, _SITE_HEIGHT_DEFAULT_M if height is None else float(height)),
+        environment=np.array([environment] * k, dtype=str),
+        bisector_cw_deg=bisector_cw,
+        bisector_ccw_deg=bisector_ccw,
+    )
+    return CellTable(
+        arrays=arrays,
+        cell_id=np.array([c["cell_id"] for c in kept], dtype=str),
+        site_id=site_id,
+        operator=operator,
+        on_air=on_air.astype(bool),
+    )
+
+
+def site_kpi_row(record: SiteRecord, place: Place) -> dict[str, Any] | None:
+    """The site's KPI input row as :func:`~coverage_gis.kpi_inputs.site_rows` makes it
+    (None: the site is not on air, and has none)."""
+    site = record.site
+    if site["status"] != "on_air":
+        return None
+    live = [c for c in record.cells if c["status"] == "on_air"]
+    bits = np.bitwise_or.reduce(
+        operator_bits(np.array([c["operator"] for c in live], dtype=object)), initial=0
+    )
+    n_operators = int(bits).bit_count()
+    return {
+        **place.admin,
+        "site_id": site["site_id"],
+        "commissioned": site.get("commissioned"),
+        "n_operators": n_operators,
+        "shared": n_operators >= 2,
+        "has_5g": any(c["tech"] == "5G" for c in live if c["tech"] in TECHS),
+    }
+
+
+def site_columns(
+    template: KpiColumns, row: Mapping[str, Any] | None, period: tuple[date, date] | None
+) -> KpiColumns:
+    """The KPI arrays of a site's row (no rows when it has none), cut like ``template``'s."""
+    frame = pd.DataFrame([row] if row is not None else [], columns=[*LEVEL_COLUMNS_FLAT, *_ROW_FACTS])
+    return site_kpi_columns(template, frame, period=period)
+
+
+_ROW_FACTS = ("site_id", "commissioned", "n_operators", "shared", "has_5g")
