@@ -355,21 +355,24 @@ class TileService:
         ``looked_up=True`` tells that the caller's :meth:`lookup` just missed (so the
         miss is not counted twice).
         """
-        t = tile
 
         def render() -> bytes:
             state = self.state(analysis, revision)
-            store = self.pyramid(state, t.tech, t.operator)
+            store = self.pyramid(state, tile.tech, tile.operator)
             if store is not None:
                 drawn = store.render_png(
-                    t.z, t.x, t.y, mode=t.mode, revision=revision, renderer=state.renderer
+                    tile.z, tile.x, tile.y, mode=tile.mode, revision=revision, renderer=state.renderer
                 )
                 if drawn is not None:
                     return drawn
-            return state.renderer().render_png(t.z, t.x, t.y, tech=t.tech, operator=t.operator, mode=t.mode)
+            return state.renderer().render_png(
+                tile.z, tile.x, tile.y, tech=tile.tech, operator=tile.operator, mode=tile.mode
+            )
 
         fetch = self.render_missing if looked_up else self._cached
-        return fetch(t.key, tile_bounds_lonlat(t.z, t.x, t.y), render, revision=revision, compress=False)
+        return fetch(
+            tile.key, tile_bounds_lonlat(tile.z, tile.x, tile.y), render, revision=revision, compress=False
+        )
 
     def drawn_coverage_tile(self, analysis: Analysis, revision: int, tile: CoverageTile) -> CachedTile | None:
         """A coverage tile a :meth:`lookup` missed, drawn from the seeded pyramid, cached; else None.
