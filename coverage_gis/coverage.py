@@ -1,17 +1,15 @@
 """Per-village coverage: the ``village_coverage`` table (``docs/architecture.md``, coverage rules).
 
-Owns the definitions of *mobile broadband* at a village (its centre served by an
-on-air 3G/4G/5G cell under the workspace's coverage model), *FTTH* (an on-air fiber
-node or access route within ``ftth_reach_m``) and the gap reasons. Everything is
-vectorised over (village, cell) pairs returned by the model; there is no Python loop
-over pairs.
+Owns the definitions of *FTTH* at a village (an on-air fiber node or access route
+within ``ftth_reach_m``) and its gap reasons, and assembles the table from them and
+the mobile columns (:mod:`coverage_gis.mobile` owns *mobile broadband* and its gap
+reasons). Everything is vectorised; there is no Python loop over pairs.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -23,14 +21,9 @@ from coverage_gis.cell_index import CellIndex
 from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
 from coverage_gis.input_layers import InputLayers, as_geo
 from coverage_gis.layers import get_schema
-from coverage_gis.models.base import (
-    CandidatePairs,
-    CoverageModel,
-    ReceiverArrays,
-    is_broadband,
-    map_candidate_pairs,
-)
-from coverage_gis.models.pathloss import concat_pairs, select_pairs
+from coverage_gis.mobile import MobileResult, grid_power, mobile_at, mobile_from_pairs
+from coverage_gis.mobile import mobile_coverage as mobile_coverage  # re-exported (the live workspace)
+from coverage_gis.models.base import CandidatePairs, CoverageModel, ReceiverArrays
 from coverage_gis.models.validity import ValidityReport
 from coverage_gis.network import (
     CellTable,
@@ -38,34 +31,13 @@ from coverage_gis.network import (
     cell_table_or_empty,
     operator_bits,
     points_xy_m,
-    receivers_of,
 )
 from coverage_gis.overrides import OVERRIDE_COLUMN, apply_overrides
-from coverage_gis.vocabulary import TECH_RANK, TECHS
+from coverage_gis.vocabulary import TECH_RANK
 
 #: Distance within which some operator's fiber of any class counts as "present nearby";
 #: beyond it the FTTH gap reason is ``no_fiber_operator`` rather than ``fiber_too_far``.
 FIBER_PRESENCE_M = 10_000.0
-_RANK_TO_TECH = np.array([None, *TECHS], dtype=object)
-
-
-@dataclass(frozen=True)
-class MobileResult:
-    """Per-village mobile columns, aligned with the villages passed in.
-
-    ``validity`` counts the (village, cell) pairs the model examined per formula and
-    those outside its validity range (:class:`~coverage_gis.models.validity.ValidityReport`).
-    """
-
-    mobile_bb: np.ndarray
-    best_tech: np.ndarray
-    operator_bits: np.ndarray
-    best_signal_dbm: np.ndarray
-    has_4g: np.ndarray
-    has_5g: np.ndarray
-    gap_reason: np.ndarray
-    gap_reasons: np.ndarray
-    validity: ValidityReport = field(default_factory=ValidityReport)
 
 
 @dataclass(frozen=True)
@@ -76,110 +48,6 @@ class FtthResult:
     fiber_distance_m: np.ndarray
     operator_bits: np.ndarray
     gap_reason: np.ndarray
-
-
-def mobile_coverage(
-    villages: gpd.GeoDataFrame,
-    cells: CellTable,
-    *,
-    model: CoverageModel,
-    metric_crs: str,
-) -> MobileResult:
-    """Mobile columns for each village from the model's candidate pairs."""
-    return mobile_at(receivers_of(villages, metric_crs), _grid_power(villages), cells, model=model)
-
-
-def _grid_power(points: gpd.GeoDataFrame) -> np.ndarray:
-    return points["has_grid_power"].fillna(True).to_numpy(dtype=bool)
-
-
-def mobile_at(
-    receivers: ReceiverArrays, has_grid_power: np.ndarray, cells: CellTable, *, model: CoverageModel
-) -> MobileResult:
-    """Mobile columns for each receiver (metric CRS) from the model's candidate pairs.
-
-    The pairs are taken batch by batch where the model can (national scale: millions
-    of pairs), each batch counted for the validity report and cut down to the pairs
-    that decide anything here: those served, or blocked by terrain.
-    """
-    if not len(cells) or not len(receivers):
-        parts = [_deciding_pairs(CandidatePairs.empty())]
-    else:
-        parts = map_candidate_pairs(model, receivers, cells.arrays, _deciding_pairs)
-    result = mobile_from_pairs(concat_pairs([p for p, _ in parts]), cells, has_grid_power)
-    return dataclasses.replace(result, validity=ValidityReport.merge([v for _, v in parts]))
-
-
-def _deciding_pairs(pairs: CandidatePairs) -> tuple[CandidatePairs, ValidityReport]:
-    """The pairs :func:`mobile_from_pairs` reads (served, or blocked by terrain), and the
-    validity counts of them all."""
-    keep = np.flatnonzero(pairs.served | pairs.terrain_blocked)
-    return select_pairs(pairs, keep), ValidityReport.from_arrays(pairs.formula, pairs.outside)
-
-
-def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: np.ndarray) -> MobileResult:
-    """The mobile broadband rules on (receiver, cell) pairs: one result row per receiver.
-
-    A receiver has mobile broadband when an on-air 3G/4G/5G cell serves it; its best
-    technology is the newest any on-air cell serving it has (2G included); its signal
-    the best broadband level. A receiver without it gets its gap reasons:
-
-    * the radio cause, most specific first: ``planned_site_not_on_air`` (a planned
-      broadband cell would serve it), ``terrain_shadow`` (an on-air one would, but for
-      the terrain), else ``no_site_in_range``;
-    * ``no_grid_power`` besides, when it has no grid power.
-
-    ``gap_reasons`` lists them all, comma-joined, the radio cause first; ``gap_reason``
-    is the one a single-cause list shows: the radio cause, except that
-    ``no_grid_power`` outranks ``no_site_in_range``.
-    """
-    n = len(has_grid_power)
-    # Per-kind lookups first (a table has a few (technology, operator) kinds), then
-    # indexed by pair: the pairs outnumber the cells, which outnumber the kinds.
-    kinds = cells.kinds
-    n_kinds = len(kinds.tech)
-    kind_tech = kinds.tech
-    named = np.array([t is not None for t in kind_tech], dtype=bool)
-    kind_bb = np.zeros(n_kinds, dtype=bool)
-    kind_bb[named] = is_broadband(kind_tech[named].astype(str))
-    kind_rank = np.array([TECH_RANK.get(str(t), 0) for t in kind_tech], dtype=np.int64)
-    pair_kind = kinds.code[pairs.cell]
-    on_air = cells.on_air[pairs.cell]
-    broadband = kind_bb[pair_kind]
-    live = pairs.served & on_air
-    live_bb = live & broadband
-
-    # Which kinds serve each receiver live, one flag per (receiver, kind): rank, operators,
-    # broadband and 4G/5G are all read off these flags.
-    live_kinds = np.zeros(n * n_kinds, dtype=bool)
-    live_kinds[pairs.receiver[live] * n_kinds + pair_kind[live]] = True
-    seen = live_kinds.reshape(n, n_kinds)
-    rank = np.where(seen, kind_rank, 0).max(axis=1, initial=0)
-    seen_bb = seen & kind_bb
-    bits = np.bitwise_or.reduce(np.where(seen_bb, kinds.operator_bits, 0), axis=1)
-    mobile_bb = np.asarray(seen_bb.any(axis=1), dtype=bool)
-    has_4g = np.asarray(seen[:, kind_tech == "4G"].any(axis=1), dtype=bool)
-    has_5g = np.asarray(seen[:, kind_tech == "5G"].any(axis=1), dtype=bool)
-
-    signal = np.full(n, -np.inf)
-    sig = np.where(np.isnan(pairs.signal_dbm), -np.inf, pairs.signal_dbm)
-    np.maximum.at(signal, pairs.receiver[live_bb], sig[live_bb])
-    signal[np.isneginf(signal)] = np.nan
-
-    planned_bb = np.zeros(n, dtype=bool)
-    planned_bb[pairs.receiver[pairs.served & ~on_air & broadband]] = True
-    shadowed = np.zeros(n, dtype=bool)
-    shadowed[pairs.receiver[pairs.terrain_blocked & on_air & broadband]] = True
-    # Later assignments win: the most specific known cause is kept.
-    radio = np.full(n, "no_site_in_range", dtype=object)
-    radio[shadowed] = "terrain_shadow"
-    radio[planned_bb] = "planned_site_not_on_air"
-    reason = radio.copy()
-    reason[~has_grid_power & (radio == "no_site_in_range")] = "no_grid_power"
-    reasons = np.where(has_grid_power, radio, radio + ",no_grid_power").astype(object)
-    reason[mobile_bb] = None
-    reasons[mobile_bb] = None
-    return MobileResult(mobile_bb, _RANK_TO_TECH[rank], bits, signal, has_4g, has_5g, reason, reasons)
 
 
 def _to_metric(geoms: np.ndarray, metric_crs: str) -> np.ndarray:
@@ -527,7 +395,7 @@ def coverage_of_points(
     ``points`` need ``has_grid_power`` only for the mobile gap reason.
     """
     x_m, y_m = points_xy_m(points, metric_crs)
-    mobile = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), _grid_power(points), cells, model=model)
+    mobile = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), grid_power(points), cells, model=model)
     return mobile, fiber.coverage(_points(x_m, y_m), ftth_reach_m)
 
 

@@ -334,11 +334,70 @@ class _Statuses:
         return self.codes == hit[0] if hit.size else np.zeros(self.codes.shape, dtype=bool)
 
 
-def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """What each site's cells offer, indexed by ``site_id`` (sites without live cells are absent).
+@dataclass(frozen=True)
+class SiteOffer:
+    """What each site's cells offer, one entry per distinct ``site_id`` (in order of its first row).
 
     Owns the rule "a site is shared when its on-air cells belong to two or more
-    operators" (``docs/architecture.md``, coverage rules). Columns:
+    operators" (``docs/architecture.md``, coverage rules). The bit masks are ORed over
+    the site's live cells (not decommissioned, nor their site): operators and
+    technologies (:data:`TECHS` order) of those on air, operators of them all.
+    """
+
+    site_id: np.ndarray
+    #: Per row of the sites frame: its site's entry (-1 where the row has no id).
+    row_site: np.ndarray
+    live_ops: np.ndarray
+    live_techs: np.ndarray
+    any_ops: np.ndarray
+    #: Per site: the position of its first live cell (the number of cells when it has none).
+    first_live_cell: np.ndarray
+
+    @classmethod
+    def of(cls, sites: pd.DataFrame, cells: pd.DataFrame) -> SiteOffer:
+        row_site, site_id = pd.factorize(sites["site_id"])
+        first_row = np.full(len(site_id), len(sites), dtype=np.int64)
+        np.minimum.at(first_row, row_site[row_site >= 0], np.flatnonzero(row_site >= 0))
+        status = sites["status"].to_numpy(dtype=object)[first_row]
+        # Each cell's site by a hashed lookup (None where the site is missing).
+        position = pd.Index(site_id).get_indexer(pd.Index(cells["site_id"]))
+        found = np.append(status, np.array([None], dtype=object))[position]
+        alive, on_air = _cell_states(cells["status"], pd.Series(found, index=cells.index, dtype=object))
+        ops = operator_bits(cells["operator"])
+        tech_codes, tech_names = pd.factorize(cells["tech"].to_numpy(dtype=object))
+        tech_bit = {t: 1 << i for i, t in enumerate(TECHS)}
+        techs = np.array([tech_bit.get(t, 0) for t in [*tech_names, None]], dtype=np.int64)[tech_codes]
+        # One OR per site over its live cells (a vectorised groupby: a pandas aggregation
+        # with a ufunc runs in Python per site).
+        live = np.flatnonzero(alive)
+        site = position[live]
+        first_cell = np.full(len(site_id), len(cells), dtype=np.int64)
+        np.minimum.at(first_cell, site, live)
+        return cls(
+            site_id=np.asarray(site_id, dtype=object),
+            row_site=np.asarray(row_site, dtype=np.int64),
+            live_ops=_or_by_group(site, len(site_id), np.where(on_air, ops, 0)[live]),
+            live_techs=_or_by_group(site, len(site_id), np.where(on_air, techs, 0)[live]),
+            any_ops=_or_by_group(site, len(site_id), ops[live]),
+            first_live_cell=first_cell,
+        )
+
+    @property
+    def n_operators(self) -> np.ndarray:
+        """Per site: how many operators have a cell on air there."""
+        return np.bitwise_count(self.live_ops.astype(np.uint64)).astype(np.int64)
+
+    @property
+    def has_5g(self) -> np.ndarray:
+        """Per site: whether a 5G cell is on air there."""
+        return np.asarray((self.live_techs & (1 << TECHS.index("5G"))) != 0, dtype=bool)
+
+
+def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """What each site's cells offer (:class:`SiteOffer`), indexed by ``site_id``.
+
+    Sites without live cells are absent; the others come in the order of their first
+    live cell. Columns:
 
     ``operators``
         Operators of the on-air cells, comma-joined in :data:`OPERATORS` order.
@@ -349,47 +408,24 @@ def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     ``any_operators``
         Operators of every cell that is not decommissioned (planned ones too).
     """
-    status = sites.drop_duplicates("site_id").set_index("site_id")["status"]
-    # Each cell's site status by a hashed lookup (None where the site is missing).
-    position = status.index.get_indexer(pd.Index(cells["site_id"]))
-    found = np.concatenate([status.to_numpy(dtype=object), np.array([None], dtype=object)])[position]
-    alive, on_air = _cell_states(cells["status"], pd.Series(found, index=cells.index, dtype=object))
-    site_ids = cells["site_id"].to_numpy(dtype=object)
-    ops = operator_bits(cells["operator"])
-    tech_codes, tech_names = pd.factorize(cells["tech"].to_numpy(dtype=object))
-    tech_bit = {t: 1 << i for i, t in enumerate(TECHS)}
-    techs = np.array([tech_bit.get(t, 0) for t in [*tech_names, None]], dtype=np.int64)[tech_codes]
-    # One OR per site over its live cells, sites in order of first appearance (a
-    # vectorised groupby: a pandas aggregation with a ufunc runs in Python per site).
-    codes, uniques = pd.factorize(site_ids[alive], sort=False)
-    per_site = pd.DataFrame(
-        {
-            name: _or_by_group(codes, len(uniques), values[alive])
-            for name, values in (
-                ("live_ops", np.where(on_air, ops, 0)),
-                ("live_techs", np.where(on_air, techs, 0)),
-                ("any_ops", ops),
-            )
-        },
-        index=pd.Index(uniques, name="site_id"),
-    )
-    live_ops = per_site["live_ops"].to_numpy(dtype=np.int64)
-    n_operators = np.bitwise_count(live_ops.astype(np.uint64)).astype(np.int64)
+    offer = SiteOffer.of(sites, cells)
+    order = np.argsort(offer.first_live_cell, kind="stable")
+    order = order[offer.first_live_cell[order] < len(cells)]
+    n_operators = offer.n_operators[order]
     tech_names = np.array(
         [",".join(t for i, t in enumerate(TECHS) if mask & (1 << i)) for mask in range(1 << len(TECHS))],
         dtype=object,
     )
-    live_techs = per_site["live_techs"].to_numpy(dtype=np.int64)
     return pd.DataFrame(
         {
-            "operators": bits_to_names(live_ops),
+            "operators": bits_to_names(offer.live_ops[order]),
             "n_operators": n_operators,
             "shared": n_operators >= 2,
-            "techs": tech_names[live_techs],
-            "has_5g": (live_techs & (1 << TECHS.index("5G"))) != 0,
-            "any_operators": bits_to_names(per_site["any_ops"].to_numpy(dtype=np.int64)),
+            "techs": tech_names[offer.live_techs[order]],
+            "has_5g": offer.has_5g[order],
+            "any_operators": bits_to_names(offer.any_ops[order]),
         },
-        index=per_site.index,
+        index=pd.Index(offer.site_id[order], name="site_id"),
     )
 
 

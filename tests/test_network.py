@@ -9,6 +9,8 @@ import pytest
 
 from coverage_gis.network import (
     CellTable,
+    SiteOffer,
+    bits_to_names,
     cell_table,
     concat_tables,
     points_xy_m,
@@ -68,6 +70,21 @@ def test_site_offers_and_the_shared_rule() -> None:
     plan = offer.loc["PLAN"]
     assert (plan["operators"], plan["n_operators"], bool(plan["shared"])) == ("", 0, False)
     assert plan["any_operators"] == "Vietnamobile"
+
+
+def test_site_offer_per_distinct_site_and_row() -> None:
+    # A repeated site row takes its site's entry; the status of its first row decides.
+    sites = pd.concat([_sites(), _sites().iloc[[0]].assign(status="decommissioned")], ignore_index=True)
+    offer = SiteOffer.of(sites, _cells())
+    assert list(offer.site_id) == ["ON", "PLAN", "GONE"]
+    assert list(offer.row_site) == [0, 1, 2, 0]
+    # ON: a (VNPT 4G), b (Viettel 2G), c (Viettel 5G) on air; d decommissioned.
+    assert list(offer.n_operators) == [2, 0, 0]
+    assert list(offer.has_5g) == [True, False, False]
+    # PLAN's cell is live but not on air; GONE's site is decommissioned (no live cell).
+    assert list(offer.first_live_cell) == [0, 4, len(_cells())]
+    assert list(bits_to_names(offer.live_ops)) == ["Viettel,VNPT", "", ""]
+    assert list(bits_to_names(offer.any_ops)) == ["Viettel,VNPT", "Vietnamobile", ""]
 
 
 def test_site_environment_prefers_the_site_then_its_commune() -> None:
