@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -71,9 +72,11 @@ class FiberIndex:
     operator's bit: the nodes as coordinates in a k-d tree, the routes (and any node
     that is not a plain point) as geometries in an R-tree. ``other_tree`` holds the
     remaining on-air routes, which only count as fiber present nearby
-    (:data:`FIBER_PRESENCE_M`). Features are numbered shapes first, then points
-    (``access_bits``). Build it with :meth:`from_layers` once per computation and hand
-    it to every step that needs it (village coverage, priority places).
+    (:data:`FIBER_PRESENCE_M`): only a point with no FTTH-giving feature that near asks
+    it, so it is built (``other_lonlat`` in the metric CRS) on first use. Features are
+    numbered shapes first, then points (``access_bits``). Build it with
+    :meth:`from_layers` once per computation and hand it to every step that needs it
+    (village coverage, priority places).
     """
 
     shapes: np.ndarray
@@ -83,7 +86,9 @@ class FiberIndex:
     point_xy: np.ndarray
     point_tree: cKDTree
     access_bits: np.ndarray
-    other_tree: shapely.STRtree
+    #: The remaining on-air features, in the storage CRS (EPSG:4326), and the metric CRS.
+    other_lonlat: np.ndarray
+    metric_crs: str
 
     @classmethod
     def from_layers(
@@ -114,7 +119,7 @@ class FiberIndex:
                 point_bits.append(bits[qualifies & plain])
             shapes.append(_to_metric(geoms[qualifies & ~plain], metric_crs))
             shape_bits.append(bits[qualifies & ~plain])
-            other.append(_to_metric(geoms[live & ~qualifies], metric_crs))
+            other.append(geoms[live & ~qualifies])
         shapes_m = np.concatenate(shapes)
         point_xy = np.column_stack([np.concatenate(point_x), np.concatenate(point_y)])
         return cls(
@@ -124,8 +129,14 @@ class FiberIndex:
             point_xy=point_xy,
             point_tree=cKDTree(point_xy),
             access_bits=np.concatenate([*shape_bits, *point_bits]),
-            other_tree=shapely.STRtree(np.concatenate(other)),
+            other_lonlat=np.concatenate(other),
+            metric_crs=metric_crs,
         )
+
+    @cached_property
+    def other_tree(self) -> shapely.STRtree:
+        """The R-tree of the other on-air features in the metric CRS (built on first use)."""
+        return shapely.STRtree(_to_metric(self.other_lonlat, self.metric_crs))
 
     def nearest_access_m(self, points: np.ndarray, max_distance_m: float | None = None) -> np.ndarray:
         """Distance from each point to the nearest FTTH-giving feature (NaN: none).
@@ -243,7 +254,7 @@ class FiberIndex:
         # only the rest are searched among the other routes, and no farther.
         present = np.nan_to_num(distance, nan=np.inf) <= FIBER_PRESENCE_M
         rest = np.flatnonzero(~present)
-        if rest.size and len(self.other_tree):
+        if rest.size and len(self.other_lonlat):
             (near_other, _), _ = self.other_tree.query_nearest(
                 points[rest], max_distance=FIBER_PRESENCE_M, return_distance=True, all_matches=False
             )
