@@ -53,9 +53,22 @@ class CellKinds:
     def of(cls, tech: np.ndarray, operators: np.ndarray) -> CellKinds:
         """The kinds of cells with these technologies and operators."""
         tech_code, tech_names = pd.factorize(np.asarray(tech))
+        return cls._of_bits(tech_code, np.asarray(tech_names), operator_bits(operators))
+
+    @classmethod
+    def of_codes(
+        cls, tech_code: np.ndarray, tech_names: StrArray, operator_code: np.ndarray, operator_names: StrArray
+    ) -> CellKinds:
+        """:meth:`of` the cells whose technologies and operators are ``names[code]`` (no code
+        missing, names distinct and in order of first appearance, as ``pd.factorize`` gives
+        them): the few distinct names are looked up, not every cell's."""
+        return cls._of_bits(tech_code, tech_names, operator_bits(operator_names)[operator_code])
+
+    @classmethod
+    def _of_bits(cls, tech_code: np.ndarray, tech_names: np.ndarray, bits: np.ndarray) -> CellKinds:
         # Missing technology (code -1) gets a kind of its own, after the named ones.
         tech_code = np.where(tech_code < 0, len(tech_names), tech_code)
-        bit_code, bit_values = pd.factorize(operator_bits(operators))
+        bit_code, bit_values = pd.factorize(bits)
         n_bits = max(len(bit_values), 1)
         every = np.arange((len(tech_names) + 1) * n_bits)
         names = np.array([*tech_names, None], dtype=object)
@@ -130,15 +143,17 @@ def site_environment(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None)
     env = np.full(len(sites), "rural", dtype=object)
     if len(sites) == 0:
         return env
-    if communes is not None and len(communes) and "environment" in communes:
-        idx_site, idx_commune = points_in_polygons(sites.geometry.to_numpy(), communes, "within")
+    own = sites["environment"].to_numpy(dtype=object) if "environment" in sites else None
+    has_own = np.asarray(pd.notna(own), dtype=bool) if own is not None else np.zeros(len(sites), dtype=bool)
+    # Only the sites without their own class are placed in a commune.
+    need = np.flatnonzero(~has_own)
+    if need.size and communes is not None and len(communes) and "environment" in communes:
+        idx_site, idx_commune = points_in_polygons(sites.geometry.to_numpy()[need], communes, "within")
         commune_env = communes["environment"].to_numpy(dtype=object)
         found = commune_env[idx_commune]
         ok = pd.notna(found)
-        env[idx_site[ok]] = found[ok]
-    own = sites["environment"].to_numpy(dtype=object) if "environment" in sites else None
+        env[need[idx_site[ok]]] = found[ok]
     if own is not None:
-        has_own = pd.notna(own)
         env[has_own] = own[has_own]
     return env
 
@@ -190,8 +205,8 @@ def cell_table(
     band = floats("band_mhz", _CELL_FLOAT_DEFAULTS["band_mhz"])
     beamwidth = floats("beamwidth_deg", _CELL_FLOAT_DEFAULTS["beamwidth_deg"])
     site_id = joined["site_id"].to_numpy(dtype=str)
-    operator, operator_codes = _str_codes(joined["operator"])
-    tech, tech_codes = _str_codes(joined["tech"])
+    operator, operator_codes, operator_names = _str_codes(joined["operator"])
+    tech, tech_codes, tech_names = _str_codes(joined["tech"])
     # Grouped on the frame's own values (hashed as they are; the layer's fields are
     # required strings, so they group as their str copies do).
     layer = _group_ids([joined["site_id"].to_numpy(), operator_codes, tech_codes, band, on_air])
@@ -210,13 +225,17 @@ def cell_table(
         bisector_cw_deg=bisector_cw,
         bisector_ccw_deg=bisector_ccw,
     )
-    return CellTable(
+    table = CellTable(
         arrays=arrays,
         cell_id=joined["cell_id"].to_numpy(dtype=str),
         site_id=site_id,
         operator=operator,
         on_air=on_air.astype(bool),
     )
+    if tech_names is not None and operator_names is not None:
+        # The kinds from the codes at hand (the table's cached property would hash every cell again).
+        table.__dict__["kinds"] = CellKinds.of_codes(tech_codes, tech_names, operator_codes, operator_names)
+    return table
 
 
 def _group_ids(columns: list[np.ndarray]) -> np.ndarray:
@@ -244,17 +263,19 @@ def _group_ids(columns: list[np.ndarray]) -> np.ndarray:
 _DENSE_LIMIT = 1 << 62
 
 
-def _str_codes(column: pd.Series) -> tuple[StrArray, np.ndarray]:
-    """``column.to_numpy(dtype=str)``, and the codes of its values (``pd.factorize``).
+def _str_codes(column: pd.Series) -> tuple[StrArray, np.ndarray, StrArray | None]:
+    """``column.to_numpy(dtype=str)``, the codes of its values (``pd.factorize``) and, when
+    every value is a string, the distinct ones (``strings == names[codes]``; else None).
 
     A column of a few distinct strings (technology, operator, clutter class) is converted
     once per distinct value, not row by row.
     """
     distinct = distinct_strings(column)
     if distinct is None or (distinct[0] < 0).any():
-        return column.to_numpy(dtype=str), pd.factorize(column)[0]
+        return column.to_numpy(dtype=str), pd.factorize(column)[0], None
     codes, names = distinct
-    return names.astype(str)[codes], codes
+    strings = names.astype(str)
+    return strings[codes], codes, strings
 
 
 def _join_sites(cells: pd.DataFrame, site_cols: pd.DataFrame) -> pd.DataFrame:
