@@ -19,7 +19,8 @@ import pandas as pd
 import shapely
 
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns, unit_population_2009
-from coverage_gis.coverage import FiberIndex, coverage_by_village, fiber_index, metric_points
+from coverage_gis.coverage import coverage_by_village
+from coverage_gis.fiber import FiberIndex, fiber_index, metric_points
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.layers import get_schema
 from coverage_gis.mobile import mobile_at
@@ -158,7 +159,7 @@ def build_inputs(
     """Join coverage, sites, POIs and speed tests with their admin codes.
 
     ``cells`` and ``fiber`` are the layers' cell table and fiber index
-    (:func:`coverage_gis.coverage.fiber_index`) when the caller has built them already.
+    (:func:`coverage_gis.fiber.fiber_index`) when the caller has built them already.
     """
     typed = InputLayers.from_frames(layers)
     communes, parts = typed.communes, typed.commune_parts_2025

@@ -1,4 +1,4 @@
-"""The fiber index (coverage_gis.coverage.FiberIndex) and the batched helpers behind the national compute."""
+"""The fiber index (coverage_gis.fiber.FiberIndex) and the batched helpers behind the national compute."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 
 from coverage_gis.admin import points_in_polygons
-from coverage_gis.coverage import FiberIndex, metric_points, mobile_coverage
 from coverage_gis.crs import metric_to_lonlat
+from coverage_gis.fiber import FiberIndex, metric_points
 from coverage_gis.input_layers import InputLayers
+from coverage_gis.mobile import mobile_coverage
 from coverage_gis.models import RadiusModel, load_model_settings
 from coverage_gis.models.base import BatchedCoverageModel, CandidatePairs, CellArrays, ReceiverArrays
 from coverage_gis.models.validity import ValidityReport

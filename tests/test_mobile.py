@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
@@ -12,28 +11,15 @@ from hypothesis import strategies as st
 
 from coverage_gis.mobile import KindRules, mobile_evidence, mobile_from_evidence, mobile_from_pairs
 from coverage_gis.models.base import CandidatePairs
-from coverage_gis.network import CellTable, cell_table
+from coverage_gis.network import CellTable, bits_to_names, cell_table
 
-from .conftest import METRIC, at
+from .conftest import METRIC, tiny_layers
 
 
 def _cells() -> CellTable:
-    sites = gpd.GeoDataFrame(
-        {"site_id": ["ON", "PLAN"], "status": ["on_air", "planned"], "height_m": [30.0, 30.0]},
-        geometry=[at(0, 0), at(1000, 0)],
-        crs="EPSG:4326",
-    )
-    cells = pd.DataFrame(
-        {
-            "cell_id": ["a", "b", "c", "e"],
-            "site_id": ["ON", "ON", "ON", "PLAN"],
-            "operator": ["VNPT", "Viettel", "Viettel", "Vietnamobile"],
-            "tech": ["4G", "2G", "5G", "4G"],
-            "status": ["on_air"] * 4,
-        }
-    )
-    # a: VNPT 4G, b: Viettel 2G, c: Viettel 5G (on air); e: Vietnamobile 4G (planned site).
-    return cell_table(sites, cells, communes=None, metric_crs=METRIC)
+    layers = tiny_layers()
+    # 0: Viettel 4G, 1: VNPT 4G, 2: Viettel 2G (on air); 3: Viettel 4G (planned site).
+    return cell_table(layers["sites"], layers["cells"], communes=None, metric_crs=METRIC)
 
 
 def _pairs(receiver: list[int], cell: list[int], served: list[bool], blocked: list[bool]) -> CandidatePairs:
@@ -49,12 +35,13 @@ def _pairs(receiver: list[int], cell: list[int], served: list[bool], blocked: li
 
 
 def test_the_rules_by_receiver() -> None:
-    # 0: a and b serve; 1: only the planned e; 2: terrain blocks c; 3: nothing, and no grid power.
-    pairs = _pairs([0, 0, 1, 2], [0, 1, 3, 2], [True, True, True, False], [False, False, False, True])
+    # 0: cells 1 and 2 serve; 1: only the planned 3; 2: terrain blocks 0; 3: nothing, and no grid power.
+    pairs = _pairs([0, 0, 1, 2], [1, 2, 3, 0], [True, True, True, False], [False, False, False, True])
     result = mobile_from_pairs(pairs, _cells(), np.array([True, True, True, False]))
     assert list(result.mobile_bb) == [True, False, False, False]
     assert list(result.best_tech) == ["4G", None, None, None]
-    assert list(result.operator_bits != 0) == [True, False, False, False]  # b (2G) is not broadband
+    # VNPT only: Viettel's cell there is 2G, not broadband.
+    assert list(bits_to_names(result.operator_bits)) == ["VNPT", "", "", ""]
     assert result.best_signal_dbm[0] == -80.0
     assert np.isnan(result.best_signal_dbm[1:]).all()
     assert list(result.gap_reason) == [None, "planned_site_not_on_air", "terrain_shadow", "no_grid_power"]
