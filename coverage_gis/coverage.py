@@ -1,439 +1,39 @@
 """Per-village coverage: the ``village_coverage`` table (``docs/architecture.md``, coverage rules).
 
-Owns the definitions of *mobile broadband* at a village (its centre served by an
-on-air 3G/4G/5G cell under the workspace's coverage model), *FTTH* (an on-air fiber
-node or access route within ``ftth_reach_m``) and the gap reasons. Everything is
-vectorised over (village, cell) pairs returned by the model; there is no Python loop
-over pairs.
+Owns the table: its columns, computed from the mobile results (:mod:`coverage_gis.mobile`
+owns *mobile broadband* and its gap reasons) and the FTTH ones (:mod:`coverage_gis.fiber`
+owns *FTTH* and its gap reasons), the planners' overrides applied last; and the
+coverage at one point. Everything is vectorised; there is no Python loop over pairs.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
 from coverage_gis.cell_index import CellIndex
 from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
+from coverage_gis.fiber import FiberIndex, FtthResult, points_m
+from coverage_gis.fiber import fiber_index as fiber_index  # re-exported (engine, bench)
 from coverage_gis.input_layers import InputLayers, as_geo
 from coverage_gis.layers import get_schema
-from coverage_gis.models.base import (
-    CandidatePairs,
-    CoverageModel,
-    ReceiverArrays,
-    is_broadband,
-    map_candidate_pairs,
-)
-from coverage_gis.models.pathloss import concat_pairs, select_pairs
+from coverage_gis.mobile import MobileResult, grid_power, mobile_at, mobile_from_pairs
+from coverage_gis.mobile import mobile_coverage as mobile_coverage  # re-exported (the live workspace)
+from coverage_gis.models.base import CandidatePairs, CoverageModel, ReceiverArrays
 from coverage_gis.models.validity import ValidityReport
 from coverage_gis.network import (
     CellTable,
     bits_to_names,
     cell_table_or_empty,
-    operator_bits,
     points_xy_m,
-    receivers_of,
 )
 from coverage_gis.overrides import OVERRIDE_COLUMN, apply_overrides
-from coverage_gis.vocabulary import TECH_RANK, TECHS
-
-#: Distance within which some operator's fiber of any class counts as "present nearby";
-#: beyond it the FTTH gap reason is ``no_fiber_operator`` rather than ``fiber_too_far``.
-FIBER_PRESENCE_M = 10_000.0
-_RANK_TO_TECH = np.array([None, *TECHS], dtype=object)
-
-
-@dataclass(frozen=True)
-class MobileResult:
-    """Per-village mobile columns, aligned with the villages passed in.
-
-    ``validity`` counts the (village, cell) pairs the model examined per formula and
-    those outside its validity range (:class:`~coverage_gis.models.validity.ValidityReport`).
-    """
-
-    mobile_bb: np.ndarray
-    best_tech: np.ndarray
-    operator_bits: np.ndarray
-    best_signal_dbm: np.ndarray
-    has_4g: np.ndarray
-    has_5g: np.ndarray
-    gap_reason: np.ndarray
-    gap_reasons: np.ndarray
-    validity: ValidityReport = field(default_factory=ValidityReport)
-
-
-@dataclass(frozen=True)
-class FtthResult:
-    """Per-village FTTH columns, aligned with the villages passed in."""
-
-    ftth: np.ndarray
-    fiber_distance_m: np.ndarray
-    operator_bits: np.ndarray
-    gap_reason: np.ndarray
-
-
-def mobile_coverage(
-    villages: gpd.GeoDataFrame,
-    cells: CellTable,
-    *,
-    model: CoverageModel,
-    metric_crs: str,
-) -> MobileResult:
-    """Mobile columns for each village from the model's candidate pairs."""
-    return mobile_at(receivers_of(villages, metric_crs), _grid_power(villages), cells, model=model)
-
-
-def _grid_power(points: gpd.GeoDataFrame) -> np.ndarray:
-    return points["has_grid_power"].fillna(True).to_numpy(dtype=bool)
-
-
-def mobile_at(
-    receivers: ReceiverArrays, has_grid_power: np.ndarray, cells: CellTable, *, model: CoverageModel
-) -> MobileResult:
-    """Mobile columns for each receiver (metric CRS) from the model's candidate pairs.
-
-    The pairs are taken batch by batch where the model can (national scale: millions
-    of pairs), each batch counted for the validity report and cut down to the pairs
-    that decide anything here: those served, or blocked by terrain.
-    """
-    if not len(cells) or not len(receivers):
-        parts = [_deciding_pairs(CandidatePairs.empty())]
-    else:
-        parts = map_candidate_pairs(model, receivers, cells.arrays, _deciding_pairs)
-    result = mobile_from_pairs(concat_pairs([p for p, _ in parts]), cells, has_grid_power)
-    return dataclasses.replace(result, validity=ValidityReport.merge([v for _, v in parts]))
-
-
-def _deciding_pairs(pairs: CandidatePairs) -> tuple[CandidatePairs, ValidityReport]:
-    """The pairs :func:`mobile_from_pairs` reads (served, or blocked by terrain), and the
-    validity counts of them all."""
-    keep = np.flatnonzero(pairs.served | pairs.terrain_blocked)
-    return select_pairs(pairs, keep), ValidityReport.from_arrays(pairs.formula, pairs.outside)
-
-
-def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: np.ndarray) -> MobileResult:
-    """The mobile broadband rules on (receiver, cell) pairs: one result row per receiver.
-
-    A receiver has mobile broadband when an on-air 3G/4G/5G cell serves it; its best
-    technology is the newest any on-air cell serving it has (2G included); its signal
-    the best broadband level. A receiver without it gets its gap reasons:
-
-    * the radio cause, most specific first: ``planned_site_not_on_air`` (a planned
-      broadband cell would serve it), ``terrain_shadow`` (an on-air one would, but for
-      the terrain), else ``no_site_in_range``;
-    * ``no_grid_power`` besides, when it has no grid power.
-
-    ``gap_reasons`` lists them all, comma-joined, the radio cause first; ``gap_reason``
-    is the one a single-cause list shows: the radio cause, except that
-    ``no_grid_power`` outranks ``no_site_in_range``.
-    """
-    n = len(has_grid_power)
-    # Per-kind lookups first (a table has a few (technology, operator) kinds), then
-    # indexed by pair: the pairs outnumber the cells, which outnumber the kinds.
-    kinds = cells.kinds
-    n_kinds = len(kinds.tech)
-    kind_tech = kinds.tech
-    named = np.array([t is not None for t in kind_tech], dtype=bool)
-    kind_bb = np.zeros(n_kinds, dtype=bool)
-    kind_bb[named] = is_broadband(kind_tech[named].astype(str))
-    kind_rank = np.array([TECH_RANK.get(str(t), 0) for t in kind_tech], dtype=np.int64)
-    pair_kind = kinds.code[pairs.cell]
-    on_air = cells.on_air[pairs.cell]
-    broadband = kind_bb[pair_kind]
-    live = pairs.served & on_air
-    live_bb = live & broadband
-
-    # Which kinds serve each receiver live, one flag per (receiver, kind): rank, operators,
-    # broadband and 4G/5G are all read off these flags.
-    live_kinds = np.zeros(n * n_kinds, dtype=bool)
-    live_kinds[pairs.receiver[live] * n_kinds + pair_kind[live]] = True
-    seen = live_kinds.reshape(n, n_kinds)
-    rank = np.where(seen, kind_rank, 0).max(axis=1, initial=0)
-    seen_bb = seen & kind_bb
-    bits = np.bitwise_or.reduce(np.where(seen_bb, kinds.operator_bits, 0), axis=1)
-    mobile_bb = np.asarray(seen_bb.any(axis=1), dtype=bool)
-    has_4g = np.asarray(seen[:, kind_tech == "4G"].any(axis=1), dtype=bool)
-    has_5g = np.asarray(seen[:, kind_tech == "5G"].any(axis=1), dtype=bool)
-
-    signal = np.full(n, -np.inf)
-    sig = np.where(np.isnan(pairs.signal_dbm), -np.inf, pairs.signal_dbm)
-    np.maximum.at(signal, pairs.receiver[live_bb], sig[live_bb])
-    signal[np.isneginf(signal)] = np.nan
-
-    planned_bb = np.zeros(n, dtype=bool)
-    planned_bb[pairs.receiver[pairs.served & ~on_air & broadband]] = True
-    shadowed = np.zeros(n, dtype=bool)
-    shadowed[pairs.receiver[pairs.terrain_blocked & on_air & broadband]] = True
-    # Later assignments win: the most specific known cause is kept.
-    radio = np.full(n, "no_site_in_range", dtype=object)
-    radio[shadowed] = "terrain_shadow"
-    radio[planned_bb] = "planned_site_not_on_air"
-    reason = radio.copy()
-    reason[~has_grid_power & (radio == "no_site_in_range")] = "no_grid_power"
-    reasons = np.where(has_grid_power, radio, radio + ",no_grid_power").astype(object)
-    reason[mobile_bb] = None
-    reasons[mobile_bb] = None
-    return MobileResult(mobile_bb, _RANK_TO_TECH[rank], bits, signal, has_4g, has_5g, reason, reasons)
-
-
-def _to_metric(geoms: np.ndarray, metric_crs: str) -> np.ndarray:
-    """Geometries (EPSG:4326) in the metric CRS, coordinate by coordinate (as ``to_crs``)."""
-    if not len(geoms):
-        return geoms
-    # Plain points skip the geometry rebuild (an empty one keeps the general path: it stays empty).
-    if bool(((shapely.get_type_id(geoms) == shapely.GeometryType.POINT) & ~shapely.is_empty(geoms)).all()):
-        x_m, y_m = lonlat_to_metric(shapely.get_x(geoms), shapely.get_y(geoms), metric_crs)
-        return np.asarray(shapely.points(x_m, y_m))
-    return np.asarray(
-        shapely.transform(geoms, lambda xy: np.column_stack(lonlat_to_metric(xy[:, 0], xy[:, 1], metric_crs)))
-    )
-
-
-@dataclass(frozen=True)
-class FiberIndex:
-    """The on-air fiber of a workspace in its metric CRS, indexed once for every FTTH query.
-
-    The features that give FTTH (on-air nodes and access routes) carry their
-    operator's bit: the nodes as coordinates in a k-d tree, the routes (and any node
-    that is not a plain point) as geometries in an R-tree. ``other_tree`` holds the
-    remaining on-air routes, which only count as fiber present nearby
-    (:data:`FIBER_PRESENCE_M`). Features are numbered shapes first, then points
-    (``access_bits``). Build it with :meth:`from_layers` once per computation and hand
-    it to every step that needs it (village coverage, priority places).
-    """
-
-    shapes: np.ndarray
-    #: ``(xmin, ymin, xmax, ymax)`` of each shape.
-    shape_bounds: np.ndarray
-    shape_tree: shapely.STRtree
-    point_xy: np.ndarray
-    point_tree: cKDTree
-    access_bits: np.ndarray
-    other_tree: shapely.STRtree
-
-    @classmethod
-    def from_layers(
-        cls, routes: gpd.GeoDataFrame | None, nodes: gpd.GeoDataFrame | None, *, metric_crs: str
-    ) -> FiberIndex:
-        """Index the on-air ``fiber_routes`` and ``fiber_nodes`` (either may be absent)."""
-        shapes: list[np.ndarray] = [np.empty(0, dtype=object)]
-        shape_bits: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
-        point_x: list[np.ndarray] = [np.empty(0)]
-        point_y: list[np.ndarray] = [np.empty(0)]
-        point_bits: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
-        other: list[np.ndarray] = [np.empty(0, dtype=object)]
-        for frame, is_node in ((routes, False), (nodes, True)):
-            if frame is None or len(frame) == 0:
-                continue
-            live = (frame["status"] == "on_air").to_numpy(dtype=bool)
-            qualifies = live if is_node else live & (frame["class"] == "access").to_numpy(dtype=bool)
-            geoms = frame.geometry.to_numpy()
-            bits = operator_bits(frame["operator"])
-            plain = np.zeros(len(frame), dtype=bool)
-            if is_node:
-                # Nodes stay coordinates: no point geometry is built for them.
-                plain = (shapely.get_type_id(geoms) == shapely.GeometryType.POINT) & ~shapely.is_empty(geoms)
-                located = geoms[qualifies & plain]
-                x_m, y_m = lonlat_to_metric(shapely.get_x(located), shapely.get_y(located), metric_crs)
-                point_x.append(x_m)
-                point_y.append(y_m)
-                point_bits.append(bits[qualifies & plain])
-            shapes.append(_to_metric(geoms[qualifies & ~plain], metric_crs))
-            shape_bits.append(bits[qualifies & ~plain])
-            other.append(_to_metric(geoms[live & ~qualifies], metric_crs))
-        shapes_m = np.concatenate(shapes)
-        point_xy = np.column_stack([np.concatenate(point_x), np.concatenate(point_y)])
-        return cls(
-            shapes=shapes_m,
-            shape_bounds=np.asarray(shapely.bounds(shapes_m), dtype=np.float64).reshape(-1, 4),
-            shape_tree=shapely.STRtree(shapes_m),
-            point_xy=point_xy,
-            point_tree=cKDTree(point_xy),
-            access_bits=np.concatenate([*shape_bits, *point_bits]),
-            other_tree=shapely.STRtree(np.concatenate(other)),
-        )
-
-    def nearest_access_m(self, points: np.ndarray, max_distance_m: float | None = None) -> np.ndarray:
-        """Distance from each point to the nearest FTTH-giving feature (NaN: none).
-
-        With ``max_distance_m``, routes farther than it are not searched: a distance up to
-        ``max_distance_m`` is still exact, a greater one (or NaN) only says none is nearer.
-        """
-        distance = np.full(len(points), np.nan)
-        if len(points) and len(self.shapes):
-            (idx, _), dist = self.shape_tree.query_nearest(
-                points, return_distance=True, all_matches=False, max_distance=max_distance_m
-            )
-            distance[idx] = dist
-        if len(points) and len(self.point_xy):
-            xy, finite = _finite_xy(points)
-            rows = np.flatnonzero(finite)
-            nearest, _ = self.point_tree.query(xy[finite], k=1)
-            # Every node within a hair of the tree's nearest, measured as GEOS measures.
-            found = [
-                np.asarray(f, dtype=np.int64)
-                for f in self.point_tree.query_ball_point(xy[finite], nearest * (1.0 + 1e-9) + 1e-6)
-            ]
-            row = np.repeat(rows, [f.size for f in found])
-            node = np.concatenate(found) if found else rows
-            dist = _point_distance(self.point_xy[node], xy[row])
-            best = np.full(len(points), np.inf)
-            np.minimum.at(best, row, dist)
-            distance = np.fmin(distance, np.where(np.isinf(best), np.nan, best))
-        return distance
-
-    def access_within(self, points: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(point, feature, distance)`` of each point with the FTTH-giving features within ``reach_m``.
-
-        Nodes by the k-d tree, with GEOS's own point distance ``sqrt(dx² + dy²)``
-        (their distance is returned); routes by the R-tree's ``dwithin`` (distance NaN:
-        not measured).
-        """
-        near_v, near_f = self.shape_tree.query(points, predicate="dwithin", distance=reach_m)
-        parts_v, parts_f = [near_v.astype(np.int64)], [near_f.astype(np.int64)]
-        parts_d = [np.full(len(near_v), np.nan)]
-        if len(points) and len(self.point_xy):
-            xy, finite = _finite_xy(points)
-            rows = np.flatnonzero(finite)
-            hits = self.point_tree.sparse_distance_matrix(
-                cKDTree(xy[finite]), reach_m * (1.0 + 1e-9) + 1e-6, output_type="ndarray"
-            )
-            dist = _point_distance(self.point_xy[hits["i"]], xy[rows[hits["j"]]])
-            keep = dist <= reach_m
-            parts_v.append(rows[hits["j"][keep]])
-            parts_f.append(len(self.shapes) + hits["i"][keep].astype(np.int64))
-            parts_d.append(dist[keep])
-        return np.concatenate(parts_v), np.concatenate(parts_f), np.concatenate(parts_d)
-
-    def _nearest_among(
-        self,
-        points: np.ndarray,
-        near_v: np.ndarray,
-        near_f: np.ndarray,
-        near_d: np.ndarray,
-        reach_m: float,
-        max_distance_m: float | None = None,
-    ) -> np.ndarray:
-        """:meth:`nearest_access_m` from the pairs :meth:`access_within` found.
-
-        The nearest node within reach bounds each point's answer; only routes whose
-        bounding box is no farther are measured. Where the minimum is clearly inside
-        the reach (a millimetre), nothing nearer can have escaped the search, so it is
-        the nearest feature's distance; the other points are searched in the R-tree.
-        """
-        best = np.full(len(points), np.inf)
-        node = ~np.isnan(near_d)
-        np.minimum.at(best, near_v[node], near_d[node])
-        route = np.flatnonzero(~node)
-        xy, _ = _finite_xy(points)
-        px, py = xy[near_v[route], 0], xy[near_v[route], 1]
-        box = self.shape_bounds[near_f[route]]
-        dx = np.maximum(np.maximum(box[:, 0] - px, px - box[:, 2]), 0.0)
-        dy = np.maximum(np.maximum(box[:, 1] - py, py - box[:, 3]), 0.0)
-        could_be_nearer = np.sqrt(dx * dx + dy * dy) <= best[near_v[route]] * (1.0 + 1e-12) + 1e-9
-        ask = route[could_be_nearer]
-        np.minimum.at(best, near_v[ask], shapely.distance(points[near_v[ask]], self.shapes[near_f[ask]]))
-        sure = best < reach_m - 1e-3
-        distance = np.where(sure, best, np.nan)
-        rest = np.flatnonzero(~sure)
-        distance[rest] = self.nearest_access_m(points[rest], max_distance_m)
-        return distance
-
-    def within_reach(self, points: np.ndarray, reach_m: float) -> np.ndarray:
-        """Whether an FTTH-giving feature lies within ``reach_m`` of each point (the ``ftth`` of
-        :meth:`coverage`, without the gap reasons' search for fiber present farther away)."""
-        # Only whether the nearest lies within reach counts: no route beyond twice the
-        # reach is searched (the distances within it stay exact).
-        distance, _ = self._access(points, reach_m, 2.0 * reach_m + 1.0)
-        return _has_ftth(distance, reach_m)
-
-    def _access(
-        self, points: np.ndarray, reach_m: float, max_distance_m: float | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Distance to the nearest FTTH-giving feature (NaN: none; see :meth:`nearest_access_m`
-        for ``max_distance_m``) and the operator bits of those within ``reach_m``, per point."""
-        n = len(points)
-        distance = np.full(n, np.nan)
-        bits = np.zeros(n, dtype=np.int64)
-        if n and len(self.access_bits):
-            near_v, near_f, near_d = self.access_within(points, reach_m)
-            np.bitwise_or.at(bits, near_v, self.access_bits[near_f])
-            distance = self._nearest_among(points, near_v, near_f, near_d, reach_m, max_distance_m)
-        return distance, bits
-
-    def coverage(self, points: np.ndarray, reach_m: float) -> FtthResult:
-        """FTTH columns at ``points`` (metric CRS): an on-air node or access route within ``reach_m``."""
-        distance, bits = self._access(points, reach_m)
-        # Fiber is present when the nearest feature of any class lies within
-        # FIBER_PRESENCE_M: the nearest FTTH-giving one decides for almost every point;
-        # only the rest are searched among the other routes, and no farther.
-        present = np.nan_to_num(distance, nan=np.inf) <= FIBER_PRESENCE_M
-        rest = np.flatnonzero(~present)
-        if rest.size and len(self.other_tree):
-            (near_other, _), _ = self.other_tree.query_nearest(
-                points[rest], max_distance=FIBER_PRESENCE_M, return_distance=True, all_matches=False
-            )
-            present[rest[near_other]] = True
-        ftth = _has_ftth(distance, reach_m)
-        reason = np.where(present, "fiber_too_far", "no_fiber_operator").astype(object)
-        reason[ftth] = None
-        return FtthResult(ftth, distance, bits, reason)
-
-
-def _has_ftth(distance_m: np.ndarray, reach_m: float) -> np.ndarray:
-    """FTTH: the nearest FTTH-giving feature (NaN: none) lies within ``reach_m``."""
-    return np.asarray(np.nan_to_num(distance_m, nan=np.inf) <= reach_m, dtype=bool)
-
-
-def _point_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance between rows of coordinates, computed as GEOS computes it: ``sqrt(dx² + dy²)``."""
-    dx = a[:, 0] - b[:, 0]
-    dy = a[:, 1] - b[:, 1]
-    return np.asarray(np.sqrt(dx * dx + dy * dy), dtype=np.float64)
-
-
-def _finite_xy(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates of point geometries (NaN for missing or empty ones) and which are finite."""
-    xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)]).astype(np.float64)
-    return xy, np.asarray(np.isfinite(xy).all(axis=1), dtype=bool)
-
-
-def fiber_index(layers: InputLayers | Mapping[str, pd.DataFrame], *, metric_crs: str) -> FiberIndex:
-    """:meth:`FiberIndex.from_layers` of the layers' ``fiber_routes`` and ``fiber_nodes``."""
-    typed = InputLayers.from_frames(layers)
-    return FiberIndex.from_layers(typed.fiber_routes, typed.fiber_nodes, metric_crs=metric_crs)
-
-
-def metric_points(frame: gpd.GeoDataFrame, metric_crs: str) -> np.ndarray:
-    """The point geometries of a layer in the metric CRS."""
-    x_m, y_m = points_xy_m(frame, metric_crs)
-    return _points(x_m, y_m)
-
-
-def _points(x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
-    """Point geometries; None where a coordinate is missing (as ``to_crs`` keeps a missing point)."""
-    points = np.asarray(shapely.points(x_m, y_m)) if len(x_m) else np.empty(0, dtype=object)
-    points[~(np.isfinite(x_m) & np.isfinite(y_m))] = None
-    return points
-
-
-def ftth_coverage(
-    villages: gpd.GeoDataFrame,
-    fiber_routes: gpd.GeoDataFrame | None,
-    fiber_nodes: gpd.GeoDataFrame | None,
-    *,
-    metric_crs: str,
-    ftth_reach_m: float,
-) -> FtthResult:
-    """FTTH columns: an on-air node, or an on-air access route, within ``ftth_reach_m``."""
-    index = FiberIndex.from_layers(fiber_routes, fiber_nodes, metric_crs=metric_crs)
-    return index.coverage(metric_points(villages, metric_crs), ftth_reach_m)
+from coverage_gis.vocabulary import TECH_RANK
 
 
 @dataclass(frozen=True)
@@ -527,8 +127,8 @@ def coverage_of_points(
     ``points`` need ``has_grid_power`` only for the mobile gap reason.
     """
     x_m, y_m = points_xy_m(points, metric_crs)
-    mobile = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), _grid_power(points), cells, model=model)
-    return mobile, fiber.coverage(_points(x_m, y_m), ftth_reach_m)
+    mobile = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), grid_power(points), cells, model=model)
+    return mobile, fiber.coverage(points_m(x_m, y_m), ftth_reach_m)
 
 
 def mobile_columns(mobile: MobileResult) -> dict[str, np.ndarray]:

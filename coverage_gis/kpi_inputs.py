@@ -19,11 +19,13 @@ import pandas as pd
 import shapely
 
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns, unit_population_2009
-from coverage_gis.coverage import FiberIndex, coverage_by_village, fiber_index, metric_points, mobile_at
+from coverage_gis.coverage import coverage_by_village
+from coverage_gis.fiber import FiberIndex, fiber_index, metric_points
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.layers import get_schema
+from coverage_gis.mobile import mobile_at
 from coverage_gis.models.base import CoverageModel, ReceiverArrays
-from coverage_gis.network import CellTable, cell_table_or_empty, points_xy_m, site_operators
+from coverage_gis.network import CellTable, SiteOffer, cell_table_or_empty, points_xy_m
 
 
 def _no_units() -> pd.DataFrame:
@@ -47,17 +49,20 @@ class KpiInputs:
 
 def site_facts(sites: gpd.GeoDataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     """Per on-air site: operators on air, shared flag, 5G flag, commissioning date."""
-    on_air_sites = sites[sites["status"] == "on_air"]
-    offer = site_operators(sites, cells).reindex(on_air_sites["site_id"].to_numpy(dtype=object))
+    rows = np.flatnonzero((sites["status"] == "on_air").to_numpy(dtype=bool))
+    offer = SiteOffer.of(sites, cells)
+    site = offer.row_site[rows]
+    # A row without a site id (-1) takes the entry past the last: nothing on air.
+    n_operators = np.append(offer.n_operators, 0)[site]
     return pd.DataFrame(
         {
-            "site_id": on_air_sites["site_id"].to_numpy(),
-            "commissioned": on_air_sites["commissioned"].to_numpy(),
-            "n_operators": offer["n_operators"].fillna(0).to_numpy(dtype=np.int64),
-            "shared": offer["shared"].astype("boolean").fillna(False).to_numpy(dtype=bool),
-            "has_5g": offer["has_5g"].astype("boolean").fillna(False).to_numpy(dtype=bool),
+            "site_id": sites["site_id"].to_numpy()[rows],
+            "commissioned": sites["commissioned"].to_numpy()[rows],
+            "n_operators": n_operators,
+            "shared": n_operators >= 2,
+            "has_5g": np.append(offer.has_5g, False)[site],
         },
-        index=on_air_sites.index,
+        index=sites.index[rows],
     )
 
 
@@ -154,7 +159,7 @@ def build_inputs(
     """Join coverage, sites, POIs and speed tests with their admin codes.
 
     ``cells`` and ``fiber`` are the layers' cell table and fiber index
-    (:func:`coverage_gis.coverage.fiber_index`) when the caller has built them already.
+    (:func:`coverage_gis.fiber.fiber_index`) when the caller has built them already.
     """
     typed = InputLayers.from_frames(layers)
     communes, parts = typed.communes, typed.commune_parts_2025

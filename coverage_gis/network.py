@@ -53,9 +53,22 @@ class CellKinds:
     def of(cls, tech: np.ndarray, operators: np.ndarray) -> CellKinds:
         """The kinds of cells with these technologies and operators."""
         tech_code, tech_names = pd.factorize(np.asarray(tech))
+        return cls._of_bits(tech_code, np.asarray(tech_names), operator_bits(operators))
+
+    @classmethod
+    def of_codes(
+        cls, tech_code: np.ndarray, tech_names: StrArray, operator_code: np.ndarray, operator_names: StrArray
+    ) -> CellKinds:
+        """:meth:`of` the cells whose technologies and operators are ``names[code]`` (no code
+        missing, names distinct and in order of first appearance, as ``pd.factorize`` gives
+        them): the few distinct names are looked up, not every cell's."""
+        return cls._of_bits(tech_code, tech_names, operator_bits(operator_names)[operator_code])
+
+    @classmethod
+    def _of_bits(cls, tech_code: np.ndarray, tech_names: np.ndarray, bits: np.ndarray) -> CellKinds:
         # Missing technology (code -1) gets a kind of its own, after the named ones.
         tech_code = np.where(tech_code < 0, len(tech_names), tech_code)
-        bit_code, bit_values = pd.factorize(operator_bits(operators))
+        bit_code, bit_values = pd.factorize(bits)
         n_bits = max(len(bit_values), 1)
         every = np.arange((len(tech_names) + 1) * n_bits)
         names = np.array([*tech_names, None], dtype=object)
@@ -130,15 +143,17 @@ def site_environment(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None)
     env = np.full(len(sites), "rural", dtype=object)
     if len(sites) == 0:
         return env
-    if communes is not None and len(communes) and "environment" in communes:
-        idx_site, idx_commune = points_in_polygons(sites.geometry.to_numpy(), communes, "within")
+    own = sites["environment"].to_numpy(dtype=object) if "environment" in sites else None
+    has_own = np.asarray(pd.notna(own), dtype=bool) if own is not None else np.zeros(len(sites), dtype=bool)
+    # Only the sites without their own class are placed in a commune.
+    need = np.flatnonzero(~has_own)
+    if need.size and communes is not None and len(communes) and "environment" in communes:
+        idx_site, idx_commune = points_in_polygons(sites.geometry.to_numpy()[need], communes, "within")
         commune_env = communes["environment"].to_numpy(dtype=object)
         found = commune_env[idx_commune]
         ok = pd.notna(found)
-        env[idx_site[ok]] = found[ok]
-    own = sites["environment"].to_numpy(dtype=object) if "environment" in sites else None
+        env[need[idx_site[ok]]] = found[ok]
     if own is not None:
-        has_own = pd.notna(own)
         env[has_own] = own[has_own]
     return env
 
@@ -190,8 +205,8 @@ def cell_table(
     band = floats("band_mhz", _CELL_FLOAT_DEFAULTS["band_mhz"])
     beamwidth = floats("beamwidth_deg", _CELL_FLOAT_DEFAULTS["beamwidth_deg"])
     site_id = joined["site_id"].to_numpy(dtype=str)
-    operator, operator_codes = _str_codes(joined["operator"])
-    tech, tech_codes = _str_codes(joined["tech"])
+    operator, operator_codes, operator_names = _str_codes(joined["operator"])
+    tech, tech_codes, tech_names = _str_codes(joined["tech"])
     # Grouped on the frame's own values (hashed as they are; the layer's fields are
     # required strings, so they group as their str copies do).
     layer = _group_ids([joined["site_id"].to_numpy(), operator_codes, tech_codes, band, on_air])
@@ -210,13 +225,17 @@ def cell_table(
         bisector_cw_deg=bisector_cw,
         bisector_ccw_deg=bisector_ccw,
     )
-    return CellTable(
+    table = CellTable(
         arrays=arrays,
         cell_id=joined["cell_id"].to_numpy(dtype=str),
         site_id=site_id,
         operator=operator,
         on_air=on_air.astype(bool),
     )
+    if tech_names is not None and operator_names is not None:
+        # The kinds from the codes at hand (the table's cached property would hash every cell again).
+        table.__dict__["kinds"] = CellKinds.of_codes(tech_codes, tech_names, operator_codes, operator_names)
+    return table
 
 
 def _group_ids(columns: list[np.ndarray]) -> np.ndarray:
@@ -244,17 +263,19 @@ def _group_ids(columns: list[np.ndarray]) -> np.ndarray:
 _DENSE_LIMIT = 1 << 62
 
 
-def _str_codes(column: pd.Series) -> tuple[StrArray, np.ndarray]:
-    """``column.to_numpy(dtype=str)``, and the codes of its values (``pd.factorize``).
+def _str_codes(column: pd.Series) -> tuple[StrArray, np.ndarray, StrArray | None]:
+    """``column.to_numpy(dtype=str)``, the codes of its values (``pd.factorize``) and, when
+    every value is a string, the distinct ones (``strings == names[codes]``; else None).
 
     A column of a few distinct strings (technology, operator, clutter class) is converted
     once per distinct value, not row by row.
     """
     distinct = distinct_strings(column)
     if distinct is None or (distinct[0] < 0).any():
-        return column.to_numpy(dtype=str), pd.factorize(column)[0]
+        return column.to_numpy(dtype=str), pd.factorize(column)[0], None
     codes, names = distinct
-    return names.astype(str)[codes], codes
+    strings = names.astype(str)
+    return strings[codes], codes, strings
 
 
 def _join_sites(cells: pd.DataFrame, site_cols: pd.DataFrame) -> pd.DataFrame:
@@ -334,11 +355,70 @@ class _Statuses:
         return self.codes == hit[0] if hit.size else np.zeros(self.codes.shape, dtype=bool)
 
 
-def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """What each site's cells offer, indexed by ``site_id`` (sites without live cells are absent).
+@dataclass(frozen=True)
+class SiteOffer:
+    """What each site's cells offer, one entry per distinct ``site_id`` (in order of its first row).
 
     Owns the rule "a site is shared when its on-air cells belong to two or more
-    operators" (``docs/architecture.md``, coverage rules). Columns:
+    operators" (``docs/architecture.md``, coverage rules). The bit masks are ORed over
+    the site's live cells (not decommissioned, nor their site): operators and
+    technologies (:data:`TECHS` order) of those on air, operators of them all.
+    """
+
+    site_id: np.ndarray
+    #: Per row of the sites frame: its site's entry (-1 where the row has no id).
+    row_site: np.ndarray
+    live_ops: np.ndarray
+    live_techs: np.ndarray
+    any_ops: np.ndarray
+    #: Per site: the position of its first live cell (the number of cells when it has none).
+    first_live_cell: np.ndarray
+
+    @classmethod
+    def of(cls, sites: pd.DataFrame, cells: pd.DataFrame) -> SiteOffer:
+        row_site, site_id = pd.factorize(sites["site_id"])
+        first_row = np.full(len(site_id), len(sites), dtype=np.int64)
+        np.minimum.at(first_row, row_site[row_site >= 0], np.flatnonzero(row_site >= 0))
+        status = sites["status"].to_numpy(dtype=object)[first_row]
+        # Each cell's site by a hashed lookup (None where the site is missing).
+        position = pd.Index(site_id).get_indexer(pd.Index(cells["site_id"]))
+        found = np.append(status, np.array([None], dtype=object))[position]
+        alive, on_air = _cell_states(cells["status"], pd.Series(found, index=cells.index, dtype=object))
+        ops = operator_bits(cells["operator"])
+        tech_codes, tech_names = pd.factorize(cells["tech"].to_numpy(dtype=object))
+        tech_bit = {t: 1 << i for i, t in enumerate(TECHS)}
+        techs = np.array([tech_bit.get(t, 0) for t in [*tech_names, None]], dtype=np.int64)[tech_codes]
+        # One OR per site over its live cells (a vectorised groupby: a pandas aggregation
+        # with a ufunc runs in Python per site).
+        live = np.flatnonzero(alive)
+        site = position[live]
+        first_cell = np.full(len(site_id), len(cells), dtype=np.int64)
+        np.minimum.at(first_cell, site, live)
+        return cls(
+            site_id=np.asarray(site_id, dtype=object),
+            row_site=np.asarray(row_site, dtype=np.int64),
+            live_ops=_or_by_group(site, len(site_id), np.where(on_air, ops, 0)[live]),
+            live_techs=_or_by_group(site, len(site_id), np.where(on_air, techs, 0)[live]),
+            any_ops=_or_by_group(site, len(site_id), ops[live]),
+            first_live_cell=first_cell,
+        )
+
+    @property
+    def n_operators(self) -> np.ndarray:
+        """Per site: how many operators have a cell on air there."""
+        return np.bitwise_count(self.live_ops.astype(np.uint64)).astype(np.int64)
+
+    @property
+    def has_5g(self) -> np.ndarray:
+        """Per site: whether a 5G cell is on air there."""
+        return np.asarray((self.live_techs & (1 << TECHS.index("5G"))) != 0, dtype=bool)
+
+
+def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """What each site's cells offer (:class:`SiteOffer`), indexed by ``site_id``.
+
+    Sites without live cells are absent; the others come in the order of their first
+    live cell. Columns:
 
     ``operators``
         Operators of the on-air cells, comma-joined in :data:`OPERATORS` order.
@@ -349,47 +429,24 @@ def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     ``any_operators``
         Operators of every cell that is not decommissioned (planned ones too).
     """
-    status = sites.drop_duplicates("site_id").set_index("site_id")["status"]
-    # Each cell's site status by a hashed lookup (None where the site is missing).
-    position = status.index.get_indexer(pd.Index(cells["site_id"]))
-    found = np.concatenate([status.to_numpy(dtype=object), np.array([None], dtype=object)])[position]
-    alive, on_air = _cell_states(cells["status"], pd.Series(found, index=cells.index, dtype=object))
-    site_ids = cells["site_id"].to_numpy(dtype=object)
-    ops = operator_bits(cells["operator"])
-    tech_codes, tech_names = pd.factorize(cells["tech"].to_numpy(dtype=object))
-    tech_bit = {t: 1 << i for i, t in enumerate(TECHS)}
-    techs = np.array([tech_bit.get(t, 0) for t in [*tech_names, None]], dtype=np.int64)[tech_codes]
-    # One OR per site over its live cells, sites in order of first appearance (a
-    # vectorised groupby: a pandas aggregation with a ufunc runs in Python per site).
-    codes, uniques = pd.factorize(site_ids[alive], sort=False)
-    per_site = pd.DataFrame(
-        {
-            name: _or_by_group(codes, len(uniques), values[alive])
-            for name, values in (
-                ("live_ops", np.where(on_air, ops, 0)),
-                ("live_techs", np.where(on_air, techs, 0)),
-                ("any_ops", ops),
-            )
-        },
-        index=pd.Index(uniques, name="site_id"),
-    )
-    live_ops = per_site["live_ops"].to_numpy(dtype=np.int64)
-    n_operators = np.bitwise_count(live_ops.astype(np.uint64)).astype(np.int64)
+    offer = SiteOffer.of(sites, cells)
+    order = np.argsort(offer.first_live_cell, kind="stable")
+    order = order[offer.first_live_cell[order] < len(cells)]
+    n_operators = offer.n_operators[order]
     tech_names = np.array(
         [",".join(t for i, t in enumerate(TECHS) if mask & (1 << i)) for mask in range(1 << len(TECHS))],
         dtype=object,
     )
-    live_techs = per_site["live_techs"].to_numpy(dtype=np.int64)
     return pd.DataFrame(
         {
-            "operators": bits_to_names(live_ops),
+            "operators": bits_to_names(offer.live_ops[order]),
             "n_operators": n_operators,
             "shared": n_operators >= 2,
-            "techs": tech_names[live_techs],
-            "has_5g": (live_techs & (1 << TECHS.index("5G"))) != 0,
-            "any_operators": bits_to_names(per_site["any_ops"].to_numpy(dtype=np.int64)),
+            "techs": tech_names[offer.live_techs[order]],
+            "has_5g": offer.has_5g[order],
+            "any_operators": bits_to_names(offer.any_ops[order]),
         },
-        index=per_site.index,
+        index=pd.Index(offer.site_id[order], name="site_id"),
     )
 
 

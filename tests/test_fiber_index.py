@@ -1,4 +1,4 @@
-"""The fiber index (coverage_gis.coverage.FiberIndex) and the batched helpers behind the national compute."""
+"""The fiber index (coverage_gis.fiber.FiberIndex) and the batched helpers behind the national compute."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 
 from coverage_gis.admin import points_in_polygons
-from coverage_gis.coverage import FiberIndex, metric_points, mobile_coverage
 from coverage_gis.crs import metric_to_lonlat
+from coverage_gis.fiber import FiberIndex, metric_points
 from coverage_gis.input_layers import InputLayers
+from coverage_gis.mobile import mobile_coverage
 from coverage_gis.models import RadiusModel, load_model_settings
 from coverage_gis.models.base import BatchedCoverageModel, CandidatePairs, CellArrays, ReceiverArrays
 from coverage_gis.models.validity import ValidityReport
@@ -70,6 +71,19 @@ def test_fiber_index_distances_operators_and_gap_reasons() -> None:
     # V3 has fiber (the backbone) within FIBER_PRESENCE_M, V4 none.
     assert result.gap_reason.tolist() == [None, None, "fiber_too_far", "no_fiber_operator"]
     assert index.within_reach(points, 500.0).tolist() == [True, True, False, False]
+
+
+def test_the_other_routes_are_projected_only_for_a_point_far_from_ftth_fiber() -> None:
+    routes, nodes = _fiber()
+    index = FiberIndex.from_layers(routes, nodes, metric_crs=METRIC)
+    # Every point within FIBER_PRESENCE_M of the access route or a node: the backbone is not asked.
+    near = index.coverage(metric_points(_villages((0, 0), (0, 9000)), METRIC), 500.0)
+    assert near.gap_reason.tolist() == [None, "fiber_too_far"]
+    assert "other_tree" not in vars(index)
+    # 11.6 km from the access route, 2 km from the backbone (y = 8 km): present, by the backbone.
+    far = index.coverage(metric_points(_villages((0, 12000), (0, 30000)), METRIC), 500.0)
+    assert far.gap_reason.tolist() == ["fiber_too_far", "no_fiber_operator"]
+    assert "other_tree" in vars(index)
 
 
 def test_reach_edge_is_inclusive_for_nodes_and_routes() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,6 +27,8 @@ from coverage_gis.models.base import (
     CellArrays,
     CoverageModel,
     ReceiverArrays,
+    SourcePlan,
+    map_pairs_within_reach,
     pairs_within_reach,
 )
 from coverage_gis.models.settings import BandRadii, EnvironmentRadii, ModelSettings
@@ -431,6 +434,27 @@ def test_pairs_within_reach_is_exact_and_thread_independent() -> None:
         r, c, dist = pairs_within_reach(rx, ry, cx, cy, reach, workers=workers)
         assert set(zip(r.tolist(), c.tolist(), strict=True)) == {(int(a), int(b)) for a, b in want}
         np.testing.assert_allclose(dist, d[r, c], rtol=0, atol=1e-9)
+
+
+def test_a_source_plan_serves_every_set_of_receivers() -> None:
+    # One plan of the cells (3 co-located per site, two reach classes), searched for
+    # two sets of receivers in turn, gives each the pairs a fresh search gives it.
+    rng = np.random.default_rng(3)
+    cx = np.repeat(rng.uniform(0, 80_000, 3000), 3)
+    cy = np.repeat(rng.uniform(0, 80_000, 3000), 3)
+    reach = np.where(np.arange(cx.size) % 2 == 0, 3000.0, 1500.0)
+    reach[4] = np.nan  # in no pair: site 1 keeps only its 1500 m cells (3 and 5)
+    plan = SourcePlan.of(cx, cy, reach)
+    assert len(plan) == 2 * 3000 - 1  # per site: one source per reach
+
+    def found(rx: np.ndarray, ry: np.ndarray, **options: Any) -> set[tuple[int, int, float]]:
+        parts = map_pairs_within_reach(rx, ry, cx, cy, reach, lambda r, c, d: (r, c, d), **options)
+        return {(int(r), int(c), float(d)) for p in parts for r, c, d in zip(*p, strict=True)}
+
+    for seed in (1, 2):
+        rx, ry = np.random.default_rng(seed).uniform(0, 80_000, (2, 2000))
+        assert found(rx, ry, plan=plan, workers=2) == found(rx, ry, workers=1)
+        assert found(rx, ry, plan=plan, workers=2)
 
 
 def test_three_sector_site_serves_the_bisector_and_covers_the_disc(model: RadiusModel) -> None:

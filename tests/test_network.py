@@ -6,9 +6,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coverage_gis.network import (
+    CellKinds,
     CellTable,
+    SiteOffer,
+    bits_to_names,
     cell_table,
     concat_tables,
     points_xy_m,
@@ -68,6 +73,50 @@ def test_site_offers_and_the_shared_rule() -> None:
     plan = offer.loc["PLAN"]
     assert (plan["operators"], plan["n_operators"], bool(plan["shared"])) == ("", 0, False)
     assert plan["any_operators"] == "Vietnamobile"
+
+
+def test_site_offer_per_distinct_site_and_row() -> None:
+    # A repeated site row takes its site's entry; the status of its first row decides.
+    sites = pd.concat([_sites(), _sites().iloc[[0]].assign(status="decommissioned")], ignore_index=True)
+    offer = SiteOffer.of(sites, _cells())
+    assert list(offer.site_id) == ["ON", "PLAN", "GONE"]
+    assert list(offer.row_site) == [0, 1, 2, 0]
+    # ON: a (VNPT 4G), b (Viettel 2G), c (Viettel 5G) on air; d decommissioned.
+    assert list(offer.n_operators) == [2, 0, 0]
+    assert list(offer.has_5g) == [True, False, False]
+    # PLAN's cell is live but not on air; GONE's site is decommissioned (no live cell).
+    assert list(offer.first_live_cell) == [0, 4, len(_cells())]
+    assert list(bits_to_names(offer.live_ops)) == ["Viettel,VNPT", "", ""]
+    assert list(bits_to_names(offer.any_ops)) == ["Viettel,VNPT", "Vietnamobile", ""]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["2G", "4G", "5G"]), st.sampled_from(["Viettel", "VNPT", "Acme", "Zeta"])),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_kinds_from_codes_are_the_kinds_of_the_cells(rows: list[tuple[str, str]]) -> None:
+    # Acme and Zeta are both "Other": two names, one operator bit.
+    tech = np.array([t for t, _ in rows])
+    operators = np.array([o for _, o in rows])
+    tech_code, tech_names = pd.factorize(tech)
+    op_code, op_names = pd.factorize(operators)
+    coded = CellKinds.of_codes(tech_code, np.asarray(tech_names), op_code, np.asarray(op_names))
+    plain = CellKinds.of(tech, operators)
+    assert coded.code.tolist() == plain.code.tolist()
+    assert coded.tech.tolist() == plain.tech.tolist()
+    assert coded.operator_bits.tolist() == plain.operator_bits.tolist()
+
+
+def test_a_cell_table_knows_its_kinds() -> None:
+    table = cell_table(_sites(), _cells(), communes=None, metric_crs=METRIC)
+    assert "kinds" in vars(table)  # from the codes cell_table had at hand
+    plain = CellKinds.of(table.arrays.tech, table.operator)
+    assert table.kinds.code.tolist() == plain.code.tolist()
+    assert table.kinds.tech.tolist() == plain.tech.tolist()
 
 
 def test_site_environment_prefers_the_site_then_its_commune() -> None:

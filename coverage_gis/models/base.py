@@ -207,6 +207,83 @@ _SOURCES_PER_BATCH = 4096
 _BRUTE_FORCE_PAIRS = 1 << 15
 
 
+@dataclass(frozen=True, eq=False)
+class SourcePlan:
+    """Cells grouped for :func:`map_pairs_within_reach`: one *source* per distinct (x, y, reach),
+    sources in batches of one reach class, each batch's k-d tree built once.
+
+    Cells of one site share a location and (within a technology) a reach, so the search
+    runs once per source and hands its hits to its cells after. Depends on the cells
+    only: a computation that searches the same cells for several sets of receivers
+    (villages, then priority places) builds it once (:class:`~coverage_gis.models.radius.RadiusModel`).
+    Cells with a non-finite or negative reach or non-finite coordinates are in no source.
+    """
+
+    #: Cell positions, sorted by (reach, y, x); each source's cells are consecutive.
+    order: IntArray
+    #: Per source: its first entry in ``order``, its number of cells, location and reach.
+    start: IntArray
+    count: IntArray
+    x_m: FloatArray
+    y_m: FloatArray
+    reach_m: FloatArray
+    #: ``(first source, end, the class's reach)`` of each batch.
+    batches: list[tuple[int, int, float]]
+    _trees: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, cell_x_m: FloatArray, cell_y_m: FloatArray, reach_m: FloatArray) -> SourcePlan:
+        """The plan of cells at ``(cell_x_m, cell_y_m)`` (metric CRS) reaching ``reach_m``."""
+        cx = np.asarray(cell_x_m, dtype=np.float64)
+        cy = np.asarray(cell_y_m, dtype=np.float64)
+        reach = np.asarray(reach_m, dtype=np.float64)
+        ok = np.flatnonzero(np.isfinite(cx) & np.isfinite(cy) & np.isfinite(reach) & (reach >= 0))
+        # Sorting by reach makes each distinct reach one contiguous class (radii come from
+        # a small table; link-budget reaches repeat over identical cell configurations),
+        # and by y within a class makes consecutive sources spatially compact batches.
+        order = ok[np.lexsort((cx[ok], cy[ok], reach[ok]))]
+        sx, sy, sr = cx[order], cy[order], reach[order]
+        new_source = np.ones(order.size, dtype=bool)
+        new_source[1:] = (np.diff(sx) != 0) | (np.diff(sy) != 0) | (np.diff(sr) != 0)
+        start = np.flatnonzero(new_source)
+        src_r = sr[start]
+        # Few distinct reaches: one class each. Many (continuous link-budget reaches):
+        # classes on a 5 % geometric ladder, queried at the class maximum, filtered exactly.
+        class_start = np.flatnonzero(np.append(True, np.diff(src_r) != 0))
+        if class_start.size > 64:
+            ladder = np.floor(np.log(np.maximum(src_r, 1.0)) / np.log(1.05))
+            class_start = np.flatnonzero(np.append(True, np.diff(ladder) != 0))
+        class_end = np.append(class_start[1:], src_r.size)
+        batches = [
+            (lo, min(lo + _SOURCES_PER_BATCH, hi), float(src_r[hi - 1]))  # sorted: class max
+            for c_lo, hi in zip(class_start.tolist(), class_end.tolist(), strict=True)
+            for lo in range(c_lo, hi, _SOURCES_PER_BATCH)
+        ]
+        return cls(
+            order=order,
+            start=start,
+            count=np.diff(np.append(start, order.size)),
+            x_m=sx[start],
+            y_m=sy[start],
+            reach_m=src_r,
+            batches=batches,
+        )
+
+    def __len__(self) -> int:
+        return int(self.start.size)
+
+    def tree(self, batch: int) -> Any:
+        """The k-d tree of the sources of ``batches[batch]`` (built on first use; a race
+        between threads only builds it twice)."""
+        from scipy.spatial import cKDTree
+
+        found = self._trees.get(batch)
+        if found is None:
+            lo, hi, _ = self.batches[batch]
+            found = self._trees[batch] = cKDTree(np.column_stack([self.x_m[lo:hi], self.y_m[lo:hi]]))
+        return found
+
+
 def map_pairs_within_reach(
     receiver_x_m: FloatArray,
     receiver_y_m: FloatArray,
@@ -216,6 +293,7 @@ def map_pairs_within_reach(
     pair_fn: Callable[[IntArray, IntArray, FloatArray], _T],
     *,
     workers: int | None = None,
+    plan: SourcePlan | None = None,
 ) -> list[_T]:
     """Apply ``pair_fn`` to batches of the (receiver, cell) pairs within each cell's reach.
 
@@ -237,75 +315,50 @@ def map_pairs_within_reach(
         inputs and the pair distances of one batch; its results are returned in a list.
     workers
         Threads; None = all CPUs.
+    plan
+        ``SourcePlan.of(cell_x_m, cell_y_m, reach_m)`` when the caller holds it already.
     """
     from scipy.spatial import cKDTree
 
     rx = np.asarray(receiver_x_m, dtype=np.float64)
     ry = np.asarray(receiver_y_m, dtype=np.float64)
-    cx = np.asarray(cell_x_m, dtype=np.float64)
-    cy = np.asarray(cell_y_m, dtype=np.float64)
-    reach = np.asarray(reach_m, dtype=np.float64)
     recv_ok = np.flatnonzero(np.isfinite(rx) & np.isfinite(ry))
-    cell_ok = np.isfinite(cx) & np.isfinite(cy) & np.isfinite(reach) & (reach >= 0)
-    if recv_ok.size == 0 or not cell_ok.any():
+    if recv_ok.size == 0:
         return []
-
-    # Cells of one site share a location and (within a technology) a reach, so search
-    # once per distinct (x, y, reach) "source" and hand its hits to its cells after.
-    # Sorting by reach makes each distinct reach one contiguous class (radii come from
-    # a small table; link-budget reaches repeat over identical cell configurations),
-    # and by y within a class makes consecutive sources spatially compact batches.
-    ok = np.flatnonzero(cell_ok)
-    order = ok[np.lexsort((cx[ok], cy[ok], reach[ok]))]
-    sx, sy, sr = cx[order], cy[order], reach[order]
-    new_source = np.ones(order.size, dtype=bool)
-    new_source[1:] = (np.diff(sx) != 0) | (np.diff(sy) != 0) | (np.diff(sr) != 0)
-    source_start = np.flatnonzero(new_source)
-    source_count = np.diff(np.append(source_start, order.size))
-    src_x, src_y, src_r = sx[source_start], sy[source_start], sr[source_start]
-
-    # Few distinct reaches: one class each. Many (continuous link-budget reaches):
-    # classes on a 5 % geometric ladder, queried at the class maximum, filtered exactly.
-    class_start = np.flatnonzero(np.append(True, np.diff(src_r) != 0))
-    if class_start.size > 64:
-        ladder = np.floor(np.log(np.maximum(src_r, 1.0)) / np.log(1.05))
-        class_start = np.flatnonzero(np.append(True, np.diff(ladder) != 0))
-    class_end = np.append(class_start[1:], src_r.size)
-    batches = [
-        (lo, min(lo + _SOURCES_PER_BATCH, hi), float(src_r[hi - 1]))  # sorted: class max
-        for c_lo, hi in zip(class_start.tolist(), class_end.tolist(), strict=True)
-        for lo in range(c_lo, hi, _SOURCES_PER_BATCH)
-    ]
+    sources = plan if plan is not None else SourcePlan.of(cell_x_m, cell_y_m, reach_m)
+    if not len(sources):
+        return []
+    order, src_x, src_y, src_r = sources.order, sources.x_m, sources.y_m, sources.reach_m
+    source_start, source_count = sources.start, sources.count
 
     # A small problem (a point read, a few villages of an edit) is cheaper as one
     # distance matrix than as two trees and a tree join: one batch of every source,
     # each against its own reach, as a per-class batch costs more in fixed overhead
     # (here and in ``pair_fn``) than its matrix.
     brute_force = src_r.size * recv_ok.size <= _BRUTE_FORCE_PAIRS
-    if brute_force:
-        batches = [(0, int(src_r.size), float(src_r[-1]))]
+    batches = [(0, int(src_r.size), float(src_r[-1]))] if brute_force else sources.batches
     ok_x, ok_y = rx[recv_ok], ry[recv_ok]
     recv_tree = None if brute_force else cKDTree(np.column_stack([ok_x, ok_y]))
 
-    def candidates(lo: int, hi: int, class_reach: float) -> tuple[IntArray, IntArray]:
-        """(source, receiver) candidates of sources ``lo:hi``: a superset of the pairs within
-        the class's reach (the exact test follows). Both searches give the same pairs; the
+    def candidates(batch: int) -> tuple[IntArray, IntArray]:
+        """(source, receiver) candidates of a batch: a superset of the pairs within the
+        class's reach (the exact test follows). Both searches give the same pairs; the
         live workspace's tests check edits (small, direct) against full computes (trees)."""
+        lo, hi, class_reach = batches[batch]
         if recv_tree is None:
             dx = src_x[lo:hi, None] - ok_x[None, :]
             dy = src_y[lo:hi, None] - ok_y[None, :]
             i, j = np.nonzero(np.hypot(dx, dy) <= class_reach)
             return i + lo, recv_ok[j]
-        tree = cKDTree(np.column_stack([src_x[lo:hi], src_y[lo:hi]]))
         # A hair of slack so the tree's own rounding never drops an edge receiver;
         # the exact test below decides.
-        hits = tree.sparse_distance_matrix(
+        hits = sources.tree(batch).sparse_distance_matrix(
             recv_tree, class_reach * (1.0 + 1e-9) + 1e-6, output_type="ndarray"
         )
         return hits["i"] + lo, recv_ok[hits["j"]]
 
-    def run(batch: tuple[int, int, float]) -> _T:
-        src, recv = candidates(*batch)
+    def run(batch: int) -> _T:
+        src, recv = candidates(batch)
         dist = np.hypot(rx[recv] - src_x[src], ry[recv] - src_y[src])
         keep = np.flatnonzero(dist <= src_r[src])
         src, recv, dist = src[keep], recv[keep], dist[keep]
@@ -327,13 +380,14 @@ def map_pairs_within_reach(
 
     # A thread pool costs more than it saves on small inputs (an incremental edit's few
     # villages and nearby cells): run those inline.
+    every = range(len(batches))
     if len(batches) == 1 or src_r.size < _SOURCES_PER_BATCH:
-        return [run(b) for b in batches]
+        return [run(b) for b in every]
     n_workers = max(1, (os.cpu_count() or 1) if workers is None else workers)
     if n_workers == 1:
-        return [run(b) for b in batches]
+        return [run(b) for b in every]
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        return list(pool.map(run, batches))
+        return list(pool.map(run, every))
 
 
 def pairs_within_reach(

@@ -35,6 +35,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 import numpy as np
@@ -51,6 +52,7 @@ from coverage_gis.models.base import (
     FloatArray,
     IntArray,
     ReceiverArrays,
+    SourcePlan,
     map_pairs_within_reach,
 )
 from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m, pairs_within_reach, range_cap_m
@@ -70,6 +72,12 @@ class _CellTerms:
     #: The level at the radius on the sector's worst bearing (the threshold).
     edge_level_dbm: FloatArray
     band_flag: np.ndarray
+
+    @cached_property
+    def sources(self) -> SourcePlan:
+        """The cells grouped for the search within their radius (built on first search)."""
+        cells = self.budget.cells
+        return SourcePlan.of(cells.x_m, cells.y_m, self.radius_m)
 
 
 class RadiusModel:
@@ -113,8 +121,8 @@ class RadiusModel:
         """
         if len(receivers) == 0 or len(cells) == 0:
             return CandidatePairs.empty()
-        radius, evaluate = self._evaluator(receivers, cells, keep_unserved=keep_unserved)
-        return pairs_within_reach(receivers, cells, radius, evaluate, workers=self.workers)
+        terms, evaluate = self._evaluator(receivers, cells, keep_unserved=keep_unserved)
+        return pairs_within_reach(receivers, cells, terms.radius_m, evaluate, workers=self.workers)
 
     def map_pairs(
         self, receivers: ReceiverArrays, cells: CellArrays, fn: Callable[[CandidatePairs], _T]
@@ -122,15 +130,16 @@ class RadiusModel:
         """``fn`` of each batch of :meth:`candidate_pairs` (all kept), run in the search's threads."""
         if len(receivers) == 0 or len(cells) == 0:
             return [fn(CandidatePairs.empty())]
-        radius, evaluate = self._evaluator(receivers, cells, keep_unserved=True)
+        terms, evaluate = self._evaluator(receivers, cells, keep_unserved=True)
         return map_pairs_within_reach(
             receivers.x_m,
             receivers.y_m,
             cells.x_m,
             cells.y_m,
-            radius,
+            terms.radius_m,
             lambda recv, cell, dist: fn(evaluate(recv, cell, dist)),
             workers=self.workers,
+            plan=terms.sources,
         )
 
     def _cell_terms(self, cells: CellArrays, receiver_height_m: float) -> _CellTerms:
@@ -172,8 +181,8 @@ class RadiusModel:
 
     def _evaluator(
         self, receivers: ReceiverArrays, cells: CellArrays, *, keep_unserved: bool
-    ) -> tuple[FloatArray, Callable[[IntArray, IntArray, FloatArray], CandidatePairs]]:
-        """Each cell's radius, and the rule that decides the pairs within it."""
+    ) -> tuple[_CellTerms, Callable[[IntArray, IntArray, FloatArray], CandidatePairs]]:
+        """The cells' terms (radius, search plan), and the rule that decides the pairs within the radius."""
         ant = self.settings.antenna
         terms = self._cell_terms(cells, float(receivers.height_m))
         budget, service, edge_level, band_flag = (
@@ -217,4 +226,4 @@ class RadiusModel:
             signal[idx] = signal_served
             return CandidatePairs(recv, cell, dist, signal, served, formula=formula, outside=band_flag[cell])
 
-        return terms.radius_m, evaluate
+        return terms, evaluate
