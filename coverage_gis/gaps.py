@@ -697,6 +697,53 @@ def _five_g_bands(cells: CellTable) -> dict[str, float]:
     return bands
 
 
+@dataclass(frozen=True)
+class OnAirSites:
+    """The sites of the on-air cells: id, position, clutter class and tallest antenna, and
+    the operators on each (sorted), found in one grouping of the cells."""
+
+    site_ids: np.ndarray
+    x_m: np.ndarray
+    y_m: np.ndarray
+    environment: np.ndarray
+    height_m: np.ndarray
+    #: (site, operator) codes ``site × len(operator_names) + operator``, sorted.
+    _site_operators: np.ndarray
+    _operator_names: np.ndarray
+    #: Where each site's codes start in ``_site_operators`` (one more entry than sites).
+    _starts: np.ndarray
+
+    @classmethod
+    def of(cls, cells: CellTable) -> OnAirSites:
+        live = cells.subset(cells.on_air)
+        site_ids, first, inverse = np.unique(live.site_id, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1).astype(np.int64)
+        # The tallest antenna of each site (NaN when any of its heights is NaN, as max() is).
+        height = np.full(site_ids.size, -np.inf)
+        np.maximum.at(height, inverse, live.arrays.height_m.astype(np.float64))
+        names, code = np.unique(np.asarray(live.operator, dtype=str), return_inverse=True)
+        pairs = np.unique(inverse * max(names.size, 1) + code.reshape(-1))
+        starts = np.searchsorted(pairs // max(names.size, 1), np.arange(site_ids.size + 1))
+        arrays = live.arrays
+        return cls(
+            site_ids,
+            arrays.x_m[first],
+            arrays.y_m[first],
+            arrays.environment[first],
+            height,
+            pairs,
+            names,
+            starts,
+        )
+
+    def operators(self, site: int) -> list[str]:
+        """The operators with an on-air cell on site number ``site``, sorted."""
+        codes = self._site_operators[self._starts[site] : self._starts[site + 1]] % max(
+            self._operator_names.size, 1
+        )
+        return [str(self._operator_names[c]) for c in codes]
+
+
 def _site_operator(operators: Sequence[str], bands: dict[str, float]) -> str:
     """Who adds the 5G cell on a site: its first operator holding 5G here, else its first."""
     ranked = sorted(operators, key=lambda o: OPERATORS.index(o) if o in OPERATORS else len(OPERATORS))
@@ -716,16 +763,14 @@ def five_g_gaps(
     """Priority places (plan 5G categories) without 5G: a 5G cell on a site serving them, else a new site."""
     wanted = poi_facts["category"].isin(categories).to_numpy() & ~poi_facts["has_5g"].astype(bool).to_numpy()
     p = pois[wanted]
+    if not wanted.any():  # nothing wanted: no need to group the cells by site
+        return _frame([], [])
     facts = poi_facts[wanted]
     x_m, y_m = points_xy_m(p, metric_crs)
     lon, lat = _lonlat(p)
-    live = cells.subset(cells.on_air)
     bands = _five_g_bands(cells)
-    site_ids, first = np.unique(live.site_id, return_index=True)
-    operators = {str(s): sorted(set(live.operator[live.site_id == s])) for s in site_ids}
-    sx, sy = live.arrays.x_m[first], live.arrays.y_m[first]
-    env = live.arrays.environment[first]
-    height = np.array([live.arrays.height_m[live.site_id == s].max() for s in site_ids], dtype=np.float64)
+    sites = OnAirSites.of(cells)
+    site_ids, sx, sy, env, height = sites.site_ids, sites.x_m, sites.y_m, sites.environment, sites.height_m
     tree = cKDTree(np.column_stack([sx, sy])) if site_ids.size else None
     rows: list[dict[str, Any]] = []
     for k in range(len(p)):
@@ -737,7 +782,7 @@ def five_g_gaps(
             dist, near = np.atleast_1d(dist), np.atleast_1d(near).astype(np.int64)
             distance = float(dist[0])
             detail = f"nearest on-air site {site_ids[near[0]]} at {dist[0] / 1000:.1f} km"
-            ops = [_site_operator(operators[str(site_ids[j])], bands) for j in near]
+            ops = [_site_operator(sites.operators(int(j)), bands) for j in near]
             sector = _five_g_sectors(x_m[k], y_m[k], sx[near], sy[near], env[near], height[near], ops, bands)
             pairs = model.candidate_pairs(ReceiverArrays(np.array([x_m[k]]), np.array([y_m[k]])), sector)
             serving = {int(c) for c in pairs.cell[pairs.served]}

@@ -13,13 +13,16 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 
 from coverage_gis.costs import load_costs
 from coverage_gis.coverage import aligned_coverage
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.engine import compute
-from coverage_gis.gaps import GAP_COLUMNS, five_g_gaps, ftth_gaps, mobile_gaps
+from coverage_gis.gaps import GAP_COLUMNS, OnAirSites, five_g_gaps, ftth_gaps, mobile_gaps
+from coverage_gis.network import cell_table
 from coverage_gis.routing import RoadGraph
 from coverage_gis.workspace import Workspace
 
@@ -355,3 +358,52 @@ def test_five_g_gaps_follow_the_plan_categories(places_ws: Workspace) -> None:
         metric_crs=METRIC,
     )
     assert list(only_schools["id"]) == ["P2"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    site_status=st.lists(st.sampled_from(["on_air", "planned", "decommissioned"]), min_size=1, max_size=6),
+    cells=st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.sampled_from(["Viettel", "VNPT", "MobiFone", "Vietnamobile"]),
+            st.sampled_from(["on_air", "planned"]),
+        ),
+        min_size=1,
+        max_size=14,
+    ),
+    heights=st.lists(st.one_of(st.floats(5, 80), st.just(float("nan"))), min_size=6, max_size=6),
+)
+def test_on_air_sites_are_grouped_as_one_loop_per_site_would(
+    site_status: list[str], cells: list[tuple[int, str, str]], heights: list[float]
+) -> None:
+    n = len(site_status)
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": [f"S{i}" for i in range(n)],
+            "status": site_status,
+            "height_m": heights[:n],
+            "environment": ["rural"] * n,
+        },
+        geometry=[at(500.0 * i, 0) for i in range(n)],
+        crs="EPSG:4326",
+    )
+    frame = pd.DataFrame(
+        {
+            "cell_id": [f"C{k}" for k in range(len(cells))],
+            "site_id": [f"S{s % n}" for s, _, _ in cells],
+            "operator": [op for _, op, _ in cells],
+            "tech": ["4G"] * len(cells),
+            "status": [status for _, _, status in cells],
+        }
+    )
+    table = cell_table(sites, frame, communes=None, metric_crs=METRIC)
+    found = OnAirSites.of(table)
+    live = table.subset(table.on_air)
+    assert list(found.site_ids) == sorted(set(live.site_id))
+    for j, site in enumerate(found.site_ids):
+        mine = live.site_id == site
+        assert found.operators(j) == sorted(set(live.operator[mine]))
+        np.testing.assert_array_equal(found.height_m[j], live.arrays.height_m[mine].max())
+        first = int(np.flatnonzero(mine)[0])
+        assert (found.x_m[j], found.y_m[j]) == (live.arrays.x_m[first], live.arrays.y_m[first])
