@@ -125,21 +125,27 @@ def admin_columns(
         found = points["census_commune_id"].map(lookup)
         position = found.fillna(-1).to_numpy(dtype=np.int64)
     missing = position < 0
-    if missing.any() and len(communes):
-        geoms = points.geometry.to_numpy()[missing]
-        idx_point, idx_commune = points_in_polygons(geoms, communes, "intersects")
-        placed = np.full(int(missing.sum()), -1, dtype=np.int64)
-        # First match wins for points exactly on a shared border.
-        order = np.argsort(idx_point, kind="stable")
-        idx_point, idx_commune = idx_point[order], idx_commune[order]
-        first = np.unique(idx_point, return_index=True)[1]
-        placed[idx_point[first]] = idx_commune[first]
-        position[missing] = placed
+    if missing.any():
+        position[missing] = commune_positions(points.geometry.to_numpy()[missing], communes)
     out: pd.DataFrame = attrs.reindex(position).reset_index(drop=True)
     if parts is not None and len(parts) and len(out):
         _place_in_parts(points.geometry.to_numpy(), out, parts)
     out.index = points.index
     return out
+
+
+def commune_positions(geoms: np.ndarray, communes: gpd.GeoDataFrame) -> np.ndarray:
+    """Row of the commune each point lies in (-1: none), by point-in-polygon."""
+    placed = np.full(len(geoms), -1, dtype=np.int64)
+    if not len(communes):
+        return placed
+    idx_point, idx_commune = points_in_polygons(geoms, communes, "intersects")
+    # First match wins for points exactly on a shared border.
+    order = np.argsort(idx_point, kind="stable")
+    idx_point, idx_commune = idx_point[order], idx_commune[order]
+    first = np.unique(idx_point, return_index=True)[1]
+    placed[idx_point[first]] = idx_commune[first]
+    return placed
 
 
 #: The attribute tables :func:`_commune_table` built, by the communes frame they came from.

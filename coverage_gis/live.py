@@ -40,6 +40,7 @@ from coverage_gis.crs import BBox
 from coverage_gis.engine import Analysis, kpi_records, load, store_coverage
 from coverage_gis.errors import NotFound, StaleRevision
 from coverage_gis.kpi import kpi_positions, kpi_rows
+from coverage_gis.kpi_sums import KpiSums
 from coverage_gis.layers import get_schema
 from coverage_gis.live_overlay import Overlay
 from coverage_gis.live_plan import ChangePlan, plan_change, snapshot_records
@@ -96,7 +97,9 @@ class LiveState:
 
     overlay: Overlay
     revision: int
-    kpis: pd.DataFrame
+    #: The KPI table's columns, one array each (:attr:`kpis` is built from them on
+    #: first access: an edit rewrites a few rows of some columns and shares the rest).
+    kpi_table: Mapping[str, Any]
     province_row: dict[str, Any]
     village_ids: np.ndarray
     village_xy: np.ndarray
@@ -108,11 +111,14 @@ class LiveState:
     snapshot: Mapping[tuple[str, str], dict[str, Any]]
     #: Row of each (level, code) in :attr:`kpis`.
     kpi_positions: Mapping[tuple[str, str], int]
+    #: The per-unit sums :attr:`kpis` are counted from (an edit moves them and recounts
+    #: the units it touches: :mod:`coverage_gis.kpi_sums`).
+    kpi_sums: KpiSums
     #: Whether :attr:`snapshot` is the one this process logged for :attr:`revision` (a
     #: state built from storage may hold KPIs the log's last snapshot does not): only
     #: then may the next edit log just the rows it changes.
     snapshot_logged: bool = False
-    _built: dict[str, Analysis] = field(default_factory=dict, repr=False)
+    _built: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -129,10 +135,10 @@ class LiveState:
         overlay = Overlay.of(analysis)
         if kpis is None:
             kpis = kpi_rows(overlay.base.kpi_columns, LEVELS)
-        return cls(
+        state = cls(
             overlay=overlay,
             revision=revision,
-            kpis=kpis,
+            kpi_table={name: kpis[name].array for name in kpis.columns},
             province_row=province_row(kpis),
             village_ids=villages["village_id"].to_numpy(dtype=object),
             village_xy=village_xy,
@@ -141,18 +147,32 @@ class LiveState:
             poi_tree=cKDTree(poi_xy) if len(px) else None,
             snapshot=snapshot_records(kpis),
             kpi_positions=kpi_positions(kpis),
+            kpi_sums=KpiSums.of(overlay.base.kpi_columns, LEVELS),
         )
+        state._built["kpis"] = kpis
+        return state
 
     @property
     def analysis(self) -> Analysis:
         """The full analysis of this revision (built from the overlay on first access)."""
-        built = self._built.get("analysis")
+        built: Analysis = self._once("analysis", lambda: self.overlay.materialize(self.revision))
+        return built
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """Every KPI row of this revision (built from :attr:`kpi_table` on first access)."""
+        built: pd.DataFrame = self._once("kpis", lambda: pd.DataFrame(dict(self.kpi_table), copy=False))
+        return built
+
+    def _once(self, name: str, make: Callable[[], Any]) -> Any:
+        """``make()``, made once per state (the first reader makes it, others wait for it)."""
+        built = self._built.get(name)
         if built is None:
             with self._lock:
-                built = self._built.get("analysis")
+                built = self._built.get(name)
                 if built is None:
-                    built = self.overlay.materialize(self.revision)
-                    self._built["analysis"] = built
+                    built = make()
+                    self._built[name] = built
         return built
 
     @property
@@ -165,9 +185,10 @@ class LiveState:
         self,
         overlay: Overlay,
         revision: int,
-        kpis: pd.DataFrame,
+        kpi_table: Mapping[str, Any],
         snapshot: Mapping[tuple[str, str], dict[str, Any]],
         positions: Mapping[tuple[str, str], int],
+        sums: KpiSums,
     ) -> LiveState:
         """The state after a site change: same villages and places, new overlay and KPIs."""
         if len(overlay.parts) > REBASE_AFTER_SITES:
@@ -176,11 +197,12 @@ class LiveState:
             self,
             overlay=overlay,
             revision=revision,
-            kpis=kpis,
+            kpi_table=kpi_table,
             # The snapshot holds the province rows in table order: the first is the row.
             province_row=next((rec for key, rec in snapshot.items() if key[0] == "province"), {}),
             snapshot=snapshot,
             kpi_positions=positions,
+            kpi_sums=sums,
             snapshot_logged=True,
             _built={},
             _lock=threading.Lock(),
@@ -454,7 +476,9 @@ class LiveWorkspace:
         overlay = plan.overlay.with_rows(
             rows, {"revision": np.full(len(rows), number, dtype=np.int64)}, {}, np.empty(0, np.int64), {}
         )
-        new = state.moved_on(overlay, number, plan.kpis, plan.snapshot, plan.kpi_positions)
+        new = state.moved_on(
+            overlay, number, plan.kpi_table, plan.snapshot, plan.kpi_positions, plan.kpi_sums
+        )
         self._install(new)
         return new
 

@@ -27,8 +27,9 @@ from coverage_gis.engine import SNAPSHOT_LEVELS, kpi_record, kpi_records
 from coverage_gis.errors import Conflict
 from coverage_gis.kpi import KpiColumns, splice_kpi_rows
 from coverage_gis.kpi_inputs import inside_5g_zone
+from coverage_gis.kpi_sums import KpiSums
 from coverage_gis.live_overlay import VILLAGE_INPUT_COLUMNS, Overlay, SitePart
-from coverage_gis.live_site import Place, place_of, site_columns, site_kpi_row, site_table
+from coverage_gis.live_site import Place, site_columns, site_kpi_row, site_table
 from coverage_gis.network import CellTable, concat_tables
 from coverage_gis.overrides import override_columns
 from coverage_gis.revisions import snapshot_key
@@ -52,11 +53,14 @@ class ChangePlan:
     mobile_before: np.ndarray
     dirty_bbox: BBox | None
     overlay: Overlay
-    kpis: pd.DataFrame
+    #: The KPI table after the change, one array per column (:attr:`LiveState.kpi_table`).
+    kpi_table: Mapping[str, Any]
     snapshot: Mapping[tuple[str, str], dict[str, Any]]
     #: The snapshot's rows the change rewrote (None: the units changed, log it whole).
     snapshot_changes: list[dict[str, Any]] | None
     kpi_positions: Mapping[tuple[str, str], int]
+    #: The per-unit KPI sums after the change.
+    kpi_sums: KpiSums
     kpi_before: dict[str, Any]
 
 
@@ -150,12 +154,20 @@ def plan_change(state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit 
             new_site_columns.codes["s"][level],
         ]
         codes[level] = {str(c) for c in np.concatenate(found) if c is not None}
-    spliced = splice_kpi_rows(state.kpis, moved.columns_in_units(codes), codes, state.kpi_positions)
-    kpis, fresh = spliced.table, spliced.fresh
+    # The kept sums move by the rows the change rewrites: the touched sites' old rows and
+    # the changed villages and places as they were go out, the same as they are now come in.
+    sums = state.kpi_sums.moved(
+        KpiColumns.concat([overlay.kpi_rows_at(changed_rows, poi_index), old_site_columns]),
+        KpiColumns.concat(
+            [moved.kpi_rows_at(changed_rows, poi_index), *(p.kpi_columns for p in parts.values() if p)]
+        ),
+    )
+    recounted = sums.spliced(state.kpi_table, codes, state.kpi_positions)
     snapshot_changes: list[dict[str, Any]] | None = None
-    if spliced.positions is state.kpi_positions:
+    if recounted is not None:
         # Same units in the same rows: overwrite the changed units' records in place
         # (the dict keeps the table's order).
+        kpi_table, fresh, positions = recounted.table, recounted.fresh, state.kpi_positions
         snapshot = dict(state.snapshot)
         fresh_levels = np.asarray(fresh["level"], dtype=object)
         snapshot_changes = []
@@ -164,7 +176,11 @@ def plan_change(state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit 
             snapshot[snapshot_key(record)] = record
             snapshot_changes.append(record)
     else:
-        snapshot = snapshot_records(kpis)
+        # A unit appears or vanishes: its rows come from its inputs, the table is re-sorted.
+        spliced = splice_kpi_rows(state.kpis, moved.columns_in_units(codes), codes, state.kpi_positions)
+        kpi_table = {name: spliced.table[name].array for name in spliced.table.columns}
+        positions = spliced.positions
+        snapshot = snapshot_records(spliced.table)
     return ChangePlan(
         touched=touched,
         edited=edited,
@@ -176,10 +192,11 @@ def plan_change(state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit 
         mobile_before=flipped_before[differs],
         dirty_bbox=dirty_bbox,
         overlay=moved,
-        kpis=kpis,
+        kpi_table=kpi_table,
         snapshot=snapshot,
         snapshot_changes=snapshot_changes,
-        kpi_positions=spliced.positions,
+        kpi_positions=positions,
+        kpi_sums=sums,
         kpi_before=state.province_row,
     )
 
@@ -194,7 +211,7 @@ def _site_parts(edited: EditedSites, state: LiveState) -> dict[str, SitePart | N
         if record is None:
             parts[site_id] = None
             continue
-        place = place_of(float(record.site["lon"]), float(record.site["lat"]), layers, metric)
+        place = base.placer.place(float(record.site["lon"]), float(record.site["lat"]), metric)
         parts[site_id] = SitePart(
             record=record,
             place=place,

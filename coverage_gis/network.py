@@ -127,19 +127,25 @@ def receivers_of(frame: gpd.GeoDataFrame, metric_crs: str) -> ReceiverArrays:
 
 def site_environment(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None) -> np.ndarray:
     """Clutter class of each site: its own ``environment`` if set, else its commune's, else rural."""
-    env = np.full(len(sites), "rural", dtype=object)
     if len(sites) == 0:
-        return env
-    if communes is not None and len(communes) and "environment" in communes:
-        idx_site, idx_commune = points_in_polygons(sites.geometry.to_numpy(), communes, "within")
-        commune_env = communes["environment"].to_numpy(dtype=object)
-        found = commune_env[idx_commune]
-        ok = pd.notna(found)
-        env[idx_site[ok]] = found[ok]
+        return np.full(0, "rural", dtype=object)
+    env = commune_environment(sites.geometry.to_numpy(), communes)
     own = sites["environment"].to_numpy(dtype=object) if "environment" in sites else None
     if own is not None:
         has_own = pd.notna(own)
         env[has_own] = own[has_own]
+    return env
+
+
+def commune_environment(points: np.ndarray, communes: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Clutter class of the commune each point lies in (rural when none says)."""
+    env = np.full(len(points), "rural", dtype=object)
+    if len(points) and communes is not None and len(communes) and "environment" in communes:
+        idx_site, idx_commune = points_in_polygons(points, communes, "within")
+        commune_env = communes["environment"].to_numpy(dtype=object)
+        found = commune_env[idx_commune]
+        ok = pd.notna(found)
+        env[idx_site[ok]] = found[ok]
     return env
 
 
