@@ -35,7 +35,7 @@ from shapely.geometry import Point
 
 from coverage_gis._values import plain_value
 from coverage_gis.admin import LEVELS
-from coverage_gis.coverage import MOBILE_COLUMNS, aligned_coverage
+from coverage_gis.coverage import MOBILE_COLUMNS, _grid_power, aligned_coverage
 from coverage_gis.crs import BBox
 from coverage_gis.engine import Analysis, kpi_records, load, store_coverage
 from coverage_gis.errors import NotFound, StaleRevision
@@ -47,7 +47,7 @@ from coverage_gis.live_plan import ChangePlan, plan_change, snapshot_records
 from coverage_gis.network import points_xy_m
 from coverage_gis.revisions import (
     RevisionRecord,
-    coverage_changes,
+    flag_changes,
     history,
     whole_snapshot_due,
 )
@@ -103,6 +103,8 @@ class LiveState:
     province_row: dict[str, Any]
     village_ids: np.ndarray
     village_xy: np.ndarray
+    #: Whether each village has grid power (as the full compute reads it).
+    village_power: np.ndarray
     village_tree: cKDTree | None
     poi_xy: np.ndarray
     poi_tree: cKDTree | None
@@ -142,6 +144,7 @@ class LiveState:
             province_row=province_row(kpis),
             village_ids=villages["village_id"].to_numpy(dtype=object),
             village_xy=village_xy,
+            village_power=_grid_power(villages),
             village_tree=cKDTree(village_xy) if len(vx) else None,
             poi_xy=poi_xy,
             poi_tree=cKDTree(poi_xy) if len(px) else None,
@@ -427,10 +430,7 @@ class LiveWorkspace:
         ids = state.village_ids[rows]
         ftth = state.base.coverage["ftth"].to_numpy()[rows]
         # A site edit changes mobile columns only: the rows before differ in mobile_bb at most.
-        changes = coverage_changes(
-            pd.DataFrame({"village_id": ids, "ftth": ftth, "mobile_bb": plan.mobile_before}),
-            pd.DataFrame({"village_id": ids, "ftth": ftth, "mobile_bb": after["mobile_bb"]}),
-        )
+        changes = flag_changes(ids, plan.mobile_before, after["mobile_bb"], ftth, ftth)
         # Only the changed rows when the log's last snapshot is this state's (checked
         # below, in the transaction: the log is still at state.revision).
         changed = plan.snapshot_changes

@@ -39,7 +39,7 @@ from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.engine import Analysis
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import KpiColumns, kpi_columns
-from coverage_gis.kpi_inputs import site_rows
+from coverage_gis.kpi_inputs import inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.live_site import Place, SitePlacer
 from coverage_gis.models.base import CoverageModel
@@ -130,6 +130,12 @@ class BaseIndex:
     #: The base's values of the columns an edit changes: ``coverage``, ``villages`` and
     #: ``pois`` (:data:`VILLAGE_COVERAGE_COLUMNS` and the input columns).
     columns: Mapping[str, Mapping[str, np.ndarray]]
+
+    @cached_property
+    def poi_in_5g_zone(self) -> np.ndarray:
+        """Which places lie in an on-air 5G zone (zones are not site edits: fixed per base)."""
+        layers = self.analysis.layers
+        return inside_5g_zone(layers.pois, layers.zones_5g)
 
     @cached_property
     def placer(self) -> SitePlacer:

@@ -21,15 +21,15 @@ from scipy.spatial import cKDTree
 
 from coverage_gis._values import equal_values
 from coverage_gis.admin import LEVELS
-from coverage_gis.coverage import MOBILE_COLUMNS, mobile_columns, mobile_coverage
+from coverage_gis.coverage import MOBILE_COLUMNS, mobile_at, mobile_columns
 from coverage_gis.crs import BBox, lonlat_to_metric, metric_to_lonlat
 from coverage_gis.engine import SNAPSHOT_LEVELS, kpi_record, kpi_records
 from coverage_gis.errors import Conflict
 from coverage_gis.kpi import KpiColumns, splice_kpi_rows
-from coverage_gis.kpi_inputs import inside_5g_zone
 from coverage_gis.kpi_sums import KpiSums
 from coverage_gis.live_overlay import VILLAGE_INPUT_COLUMNS, Overlay, SitePart
 from coverage_gis.live_site import Place, site_columns, site_kpi_row, site_table
+from coverage_gis.models.base import ReceiverArrays
 from coverage_gis.network import CellTable, concat_tables
 from coverage_gis.overrides import override_columns
 from coverage_gis.revisions import snapshot_key
@@ -76,7 +76,6 @@ def plan_change(state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit 
         Or whatever ``permit`` raises.
     """
     a = state.base  # villages, places, communes and settings: no site edit changes them
-    layers = a.layers
     metric = a.metric_crs
     overlay = state.overlay
     current = overlay.current_records(e.site_id for e in edits)
@@ -111,9 +110,9 @@ def plan_change(state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit 
     before = {col: overlay.village_coverage[col][village_index] for col in MOBILE_COLUMNS}
     values = before
     if len(village_index):
-        subset = layers.villages.iloc[village_index]
-        near = moved.cells_near(state.village_xy[village_index], a.model)
-        mobile = mobile_coverage(subset, near, model=a.model, metric_crs=metric)
+        xy = state.village_xy[village_index]
+        near = moved.cells_near(xy, a.model)
+        mobile = mobile_at(_receivers(xy), state.village_power[village_index], near, model=a.model)
         # Accepted challenges stand over the model here too, as in a full recompute.
         values = override_columns(state.village_ids[village_index], mobile_columns(mobile), a.overrides)
     differs = ~_rows_equal(before, values)
@@ -126,13 +125,14 @@ def plan_change(state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit 
 
     poi_values: dict[str, np.ndarray] = {}
     if len(poi_index):
-        # Site edits change mobile service at places, never their FTTH.
-        places = layers.pois.iloc[poi_index].assign(has_grid_power=True)
-        near = moved.cells_near(state.poi_xy[poi_index], a.model)
-        served = mobile_coverage(places, near, model=a.model, metric_crs=metric)
+        # Site edits change mobile service at places, never their FTTH (places count as
+        # powered, as the KPI inputs take them).
+        xy = state.poi_xy[poi_index]
+        near = moved.cells_near(xy, a.model)
+        served = mobile_at(_receivers(xy), np.ones(len(poi_index), dtype=bool), near, model=a.model)
         poi_values = {
             "mobile_bb": served.mobile_bb,
-            "has_5g": served.has_5g | inside_5g_zone(places, layers.zones_5g),
+            "has_5g": served.has_5g | overlay.base.poi_in_5g_zone[poi_index],
         }
     moved = moved.with_rows(
         village_index,
@@ -220,6 +220,11 @@ def _site_parts(edited: EditedSites, state: LiveState) -> dict[str, SitePart | N
             layers=layers,
         )
     return parts
+
+
+def _receivers(xy: np.ndarray) -> ReceiverArrays:
+    """Points (one metric (x, y) row each) as model receivers."""
+    return ReceiverArrays(x_m=np.ascontiguousarray(xy[:, 0]), y_m=np.ascontiguousarray(xy[:, 1]))
 
 
 def _site_xy(records: Iterable[SiteRecord], metric_crs: str) -> np.ndarray:
