@@ -9,9 +9,10 @@ those villages, places and sites belong to. The result equals a full recompute
 are written in one SQLite transaction; the in-memory state moves on only after it
 commits, so a failure anywhere leaves both the file and the state as they were.
 
-The state is one immutable :class:`LiveState` (overlay, revision, KPIs) swapped as a
-whole: a reader takes :attr:`LiveWorkspace.state` once and gets layers, coverage and
-KPIs of one revision, whatever is committed meanwhile. Edits work on the state's
+The state is one immutable :class:`LiveState` (overlay, revision, KPIs and the per-unit
+sums they are counted from) swapped as a whole: a reader takes
+:attr:`LiveWorkspace.state` once and gets layers, coverage and KPIs of one revision,
+whatever is committed meanwhile. Edits work on the state's
 :class:`~coverage_gis.live_overlay.Overlay` (arrays and indexes, no national table is
 copied); the full analysis is built from it on a reader's first access. Reloads
 (:meth:`LiveWorkspace.refresh`) read one storage snapshot and never wait for a writer.

@@ -4,8 +4,9 @@
 live workspace): it applies the edits to the touched sites' plain records
 (:mod:`coverage_gis.site_edits`), derives their cell and KPI arrays
 (:mod:`coverage_gis.live_site`), finds the villages and places within reach of the old
-and new cells (k-d trees), recomputes their mobile coverage and splices the KPI rows of
-the units they lie in. No national table is copied and no frame is built for the
+and new cells (k-d trees), recomputes their mobile coverage, moves the kept per-unit KPI sums by
+the rows that changed (:mod:`coverage_gis.kpi_sums`) and recounts the KPI rows of the
+units they lie in. No national table is copied and no frame is built for the
 edited sites; the database write (:mod:`coverage_gis.live`) is the only I/O.
 """
 
