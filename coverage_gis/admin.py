@@ -119,22 +119,14 @@ def admin_columns(
     commune that has ``parts`` takes the 2025 units of the part it lies in (the
     nearest part of its commune when it lies in none).
     """
-    attrs, lookup = _commune_table(communes)
+    attrs, lookup = commune_table(communes)
     position = np.full(len(points), -1, dtype=np.int64)
     if "census_commune_id" in points and len(points):
         found = points["census_commune_id"].map(lookup)
         position = found.fillna(-1).to_numpy(dtype=np.int64)
     missing = position < 0
-    if missing.any() and len(communes):
-        geoms = points.geometry.to_numpy()[missing]
-        idx_point, idx_commune = points_in_polygons(geoms, communes, "intersects")
-        placed = np.full(int(missing.sum()), -1, dtype=np.int64)
-        # First match wins for points exactly on a shared border.
-        order = np.argsort(idx_point, kind="stable")
-        idx_point, idx_commune = idx_point[order], idx_commune[order]
-        first = np.unique(idx_point, return_index=True)[1]
-        placed[idx_point[first]] = idx_commune[first]
-        position[missing] = placed
+    if missing.any():
+        position[missing] = commune_positions(points.geometry.to_numpy()[missing], communes)
     out: pd.DataFrame = attrs.reindex(position).reset_index(drop=True)
     if parts is not None and len(parts) and len(out):
         _place_in_parts(points.geometry.to_numpy(), out, parts)
@@ -142,11 +134,25 @@ def admin_columns(
     return out
 
 
-#: The attribute tables :func:`_commune_table` built, by the communes frame they came from.
+def commune_positions(geoms: np.ndarray, communes: gpd.GeoDataFrame) -> np.ndarray:
+    """Row of the commune each point lies in (-1: none), by point-in-polygon."""
+    placed = np.full(len(geoms), -1, dtype=np.int64)
+    if not len(communes):
+        return placed
+    idx_point, idx_commune = points_in_polygons(geoms, communes, "intersects")
+    # First match wins for points exactly on a shared border.
+    order = np.argsort(idx_point, kind="stable")
+    idx_point, idx_commune = idx_point[order], idx_commune[order]
+    first = np.unique(idx_point, return_index=True)[1]
+    placed[idx_point[first]] = idx_commune[first]
+    return placed
+
+
+#: The attribute tables :func:`commune_table` built, by the communes frame they came from.
 _COMMUNE_TABLES: dict[int, tuple[weakref.ref[gpd.GeoDataFrame], pd.DataFrame, pd.Series]] = {}
 
 
-def _commune_table(communes: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.Series]:
+def commune_table(communes: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """The admin attributes of each commune (with ``commune_key``) and the row of each
     census id (its first), built once per communes frame (frames are not changed in place:
     every edit of a layer makes a new frame)."""

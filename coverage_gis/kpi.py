@@ -26,6 +26,7 @@ from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.crosswalk import INFERRED_METHODS
 from coverage_gis.display import Lang, format_number
 from coverage_gis.errors import LayerValidationError, NotFound
+from coverage_gis.kpi_counts import pct_array, row_sums, sum_columns
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.messages import text
 from coverage_gis.speed import grouped_weighted_median, tests_per_row
@@ -118,18 +119,12 @@ def partial_notes(kpis: pd.DataFrame, *, lang: Lang = "en") -> list[str]:
     ]
 
 
-def _in_period(commissioned: pd.Series, period: tuple[date, date] | None) -> pd.Series:
+def commissioned_in_period(commissioned: pd.Series, period: tuple[date, date] | None) -> pd.Series:
+    """Whether each site was commissioned within the plan period (all False without one)."""
     if period is None:
         return pd.Series(False, index=commissioned.index)
     when = pd.to_datetime(commissioned, errors="coerce")
     return (when >= pd.Timestamp(period[0])) & (when <= pd.Timestamp(period[1]))
-
-
-def _pct_array(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    out = np.full(len(numerator), np.nan)
-    ok = denominator > 0
-    out[ok] = 100.0 * numerator[ok] / denominator[ok]
-    return out
 
 
 def _codes(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -328,7 +323,11 @@ def _frame_names(frame: pd.DataFrame, levels: Sequence[str]) -> dict[str, np.nda
 
 def _site_fields(s: pd.DataFrame, period: tuple[date, date] | None) -> dict[str, Any]:
     """The per-site arrays of :class:`KpiColumns`."""
-    in_period = _in_period(s["commissioned"], period).to_numpy(dtype=bool) if len(s) else np.zeros(0, bool)
+    in_period = (
+        commissioned_in_period(s["commissioned"], period).to_numpy(dtype=bool)
+        if len(s)
+        else np.zeros(0, bool)
+    )
     return {
         "shared": _bool(s, "shared"),
         "n_operators": _floats(s, "n_operators"),
@@ -347,6 +346,56 @@ def _level_rows(c: KpiColumns, level: str, only: set[str] | None = None) -> pd.D
 
 def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> dict[str, np.ndarray]:
     """:func:`_level_rows` as one array per column."""
+    units, idx, selected = _unit_rows(c, level, only)
+    n = len(units)
+    names = np.full(n, None, dtype=object)
+    for key in ("t", "p", "s", "v"):  # villages' names win
+        if len(idx[key]):
+            names[idx[key][::-1]] = c.names[key][level][selected[key]][::-1]
+    ti = idx["t"]
+    test_weight = c.test_weight[selected["t"]]
+    mobile_speed = np.full(n, np.nan)
+    fixed_speed = np.full(n, np.nan)
+    if len(ti):
+        kinds = c.test_kind[selected["t"]]
+        mbps = c.test_mbps[selected["t"]]
+        for kind, target in (("mobile", mobile_speed), ("fixed", fixed_speed)):
+            mask = kinds == kind
+            if mask.any():
+                target[:] = grouped_weighted_median(mbps[mask], test_weight[mask], ti[mask], n)
+    pop_2009, present_pct, partial = _present(c.units[level], units)
+    derived = sum_columns(row_sums(c, idx, selected, n))
+    others = {
+        "mobile_download_mbps": mobile_speed,
+        "fixed_download_mbps": fixed_speed,
+        "pop_2009": pop_2009,
+        "pop_2009_present_pct": present_pct,
+        "partial": partial,
+    }
+    return {
+        "level": np.full(n, level, dtype=object),
+        "code": units.astype(object),
+        "name": names,
+        **{name: derived[name] if name in derived else others[name] for name in KPI_COLUMNS},
+    }
+
+
+def unit_sums(c: KpiColumns, level: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The units of ``level`` that ``c``'s rows lie in (sorted codes) and, per unit, the
+    sums the KPI columns are counted from (:func:`sum_columns` turns them into columns).
+
+    Every sum adds one number per row, so the sums of a set of rows are the sums of
+    its parts: a live workspace keeps them and moves them by the rows an edit changes.
+    """
+    units, idx, selected = _unit_rows(c, level, None)
+    return units, row_sums(c, idx, selected, len(units))
+
+
+def _unit_rows(
+    c: KpiColumns, level: str, only: set[str] | None
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The units of ``level`` (sorted codes), each selected row's unit, and which rows of
+    each frame are selected (a known unit, among ``only`` if given)."""
     keys = ("v", "s", "p", "t")
     selected: dict[str, np.ndarray] = {}
     for key in keys:
@@ -358,108 +407,8 @@ def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> di
         selected[key] = known
     present = [c.codes[k][level][selected[k]] for k in keys]
     units, row_unit = _sorted_units(np.concatenate(present))
-    n = len(units)
     ends = np.cumsum([len(x) for x in present])
-    idx = dict(zip(keys, np.split(row_unit, ends[:-1]), strict=True))
-
-    def count(idx: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(idx, weights=weights, minlength=n)[:n] if n else np.zeros(0)
-
-    names = np.full(n, None, dtype=object)
-    for key in ("t", "p", "s", "v"):  # villages' names win
-        if len(idx[key]):
-            names[idx[key][::-1]] = c.names[key][level][selected[key]][::-1]
-
-    sv, ss, sp = selected["v"], selected["s"], selected["p"]
-    vi, si, pi, ti = idx["v"], idx["s"], idx["p"], idx["t"]
-    mobile, ftth = c.mobile[sv], c.ftth[sv]
-    population, households = c.population[sv], c.households[sv]
-    villages = count(vi)
-    villages_bb = count(vi, mobile.astype(float))
-    villages_ftth = count(vi, ftth.astype(float))
-    pop = count(vi, population)
-    pop_bb = count(vi, population * mobile)
-    hh = count(vi, households)
-    hh_ftth = count(vi, households * ftth)
-    villages_4g = count(vi, c.has_4g[sv].astype(float))
-    villages_5g = count(vi, c.has_5g[sv].astype(float))
-
-    shared, in_period = c.shared[ss], c.in_period[ss]
-    sites = count(si)
-    shared_sites = count(si, shared.astype(float))
-    sites_period = count(si, in_period.astype(float))
-    shared_period = count(si, (in_period & shared).astype(float))
-    sites_5g = count(si, c.site_5g[ss].astype(float))
-    operators = c.n_operators[ss]
-    bts = count(si, operators)
-    bts_shared = count(si, operators * shared)
-    bts_period = count(si, operators * in_period)
-    bts_shared_period = count(si, operators * (in_period & shared))
-    inferred = count(vi, c.inferred_2025[sv].astype(float))
-    pop_2009, present_pct, partial = _present(c.units[level], units)
-
-    centre, priority = c.centre[sp], c.priority[sp]
-    centres = count(pi, centre.astype(float))
-    centres_bb = count(pi, (centre & c.poi_mobile[sp]).astype(float))
-    centres_ftth = count(pi, (centre & c.poi_ftth[sp]).astype(float))
-    priority_pois = count(pi, priority.astype(float))
-    priority_5g = count(pi, (priority & c.poi_5g[sp]).astype(float))
-
-    test_weight = c.test_weight[selected["t"]]
-    tests = count(ti, test_weight)
-    mobile_speed = np.full(n, np.nan)
-    fixed_speed = np.full(n, np.nan)
-    if len(ti):
-        kinds = c.test_kind[selected["t"]]
-        mbps = c.test_mbps[selected["t"]]
-        for kind, target in (("mobile", mobile_speed), ("fixed", fixed_speed)):
-            mask = kinds == kind
-            if mask.any():
-                target[:] = grouped_weighted_median(mbps[mask], test_weight[mask], ti[mask], n)
-
-    def as_int(values: np.ndarray) -> np.ndarray:
-        return np.asarray(np.rint(values), dtype=np.int64)
-
-    columns: dict[str, np.ndarray] = {
-        "villages": as_int(villages),
-        "villages_mobile_bb": as_int(villages_bb),
-        "villages_mobile_bb_pct": _pct_array(villages_bb, villages),
-        "villages_4g_pct": _pct_array(villages_4g, villages),
-        "villages_5g_pct": _pct_array(villages_5g, villages),
-        "villages_ftth": as_int(villages_ftth),
-        "villages_ftth_pct": _pct_array(villages_ftth, villages),
-        "population": as_int(pop),
-        "population_mobile_bb_pct": _pct_array(pop_bb, pop),
-        "households": as_int(hh),
-        "households_ftth_pct": _pct_array(hh_ftth, hh),
-        "sites": as_int(sites),
-        "shared_sites": as_int(shared_sites),
-        "sites_shared_pct": _pct_array(shared_sites, sites),
-        "sites_period": as_int(sites_period),
-        "sites_shared_period_pct": _pct_array(shared_period, sites_period),
-        "sites_5g": as_int(sites_5g),
-        "commune_centres": as_int(centres),
-        "commune_centres_mobile_bb_pct": _pct_array(centres_bb, centres),
-        "commune_centres_ftth_pct": _pct_array(centres_ftth, centres),
-        "priority_pois": as_int(priority_pois),
-        "pois_5g_pct": _pct_array(priority_5g, priority_pois),
-        "speed_tests": as_int(tests),
-        "mobile_download_mbps": mobile_speed,
-        "fixed_download_mbps": fixed_speed,
-        "operator_bts": as_int(bts),
-        "operator_bts_shared_pct": _pct_array(bts_shared, bts),
-        "operator_bts_shared_period_pct": _pct_array(bts_shared_period, bts_period),
-        "villages_2025_inferred": as_int(inferred),
-        "pop_2009": pop_2009,
-        "pop_2009_present_pct": present_pct,
-        "partial": partial,
-    }
-    return {
-        "level": np.full(n, level, dtype=object),
-        "code": units.astype(object),
-        "name": names,
-        **columns,
-    }
+    return units, dict(zip(keys, np.split(row_unit, ends[:-1]), strict=True)), selected
 
 
 def _sorted_units(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -493,7 +442,7 @@ def _present(
     whole = np.full(len(units), np.nan)
     pop[found] = held[where[found]]
     whole[found] = total[where[found]]
-    pct = _pct_array(pop, np.nan_to_num(whole, nan=0.0))
+    pct = pct_array(pop, np.nan_to_num(whole, nan=0.0))
     partial = np.full(len(units), None, dtype=object)
     known = ~np.isnan(whole)
     partial[known] = pop[known] < whole[known]
@@ -597,19 +546,8 @@ def splice_kpi_rows(
     if len(at) == asked and (at >= 0).all():
         # The usual edit: every unit asked for still exists and existed before; its row
         # is overwritten where it stands (the table's order does not change).
-        data: dict[str, Any] = {}
-        for name in kpis.columns:
-            column = kpis[name]
-            new = fresh[name]
-            if equal_values(np.asarray(column.array.take(at), dtype=object), new).all():
-                data[name] = column.array  # unchanged: shared, not copied (nor re-inferred)
-                continue
-            values = column.to_numpy(copy=True)
-            if values.dtype != new.dtype and values.dtype != object:
-                values = values.astype(np.result_type(values.dtype, new.dtype))
-            values[at] = new
-            data[name] = values
-        return KpiSplice(pd.DataFrame(data, copy=False), fresh, where)
+        rows = overwrite_kpi_rows({name: kpis[name].array for name in kpis.columns}, at, fresh)
+        return KpiSplice(pd.DataFrame(rows, copy=False), fresh, where)
     fresh_rows = pd.DataFrame(fresh)
     level_col = kpis["level"].to_numpy(dtype=object)
     code_col = pd.Index(kpis["code"].to_numpy(dtype=object))
@@ -622,6 +560,26 @@ def splice_kpi_rows(
     sort = np.lexsort((merged["code"].to_numpy(dtype=str), rank))
     table = merged.iloc[sort].reset_index(drop=True)
     return KpiSplice(table, fresh, kpi_positions(table))
+
+
+def overwrite_kpi_rows(
+    columns: Mapping[str, Any], at: np.ndarray, fresh: Mapping[str, np.ndarray]
+) -> dict[str, Any]:
+    """A KPI table's columns (one array each) with rows ``at`` set to ``fresh`` (one array
+    per column, same units in the same rows): a column ``fresh`` lacks or whose rows keep
+    their values is shared, not copied."""
+    data: dict[str, Any] = {}
+    for name, column in columns.items():
+        new = fresh.get(name)
+        if new is None or equal_values(np.asarray(column.take(at), dtype=object), new).all():
+            data[name] = column  # unchanged: shared, not copied (nor re-inferred)
+            continue
+        values = np.array(column, copy=True)
+        if values.dtype != new.dtype and values.dtype != object:
+            values = values.astype(np.result_type(values.dtype, new.dtype))
+        values[at] = new
+        data[name] = values
+    return data
 
 
 def pois_5g_pct(inputs: KpiInputs, *, categories: Iterable[str], level: str, code: str) -> float | None:

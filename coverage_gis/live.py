@@ -9,9 +9,10 @@ those villages, places and sites belong to. The result equals a full recompute
 are written in one SQLite transaction; the in-memory state moves on only after it
 commits, so a failure anywhere leaves both the file and the state as they were.
 
-The state is one immutable :class:`LiveState` (overlay, revision, KPIs) swapped as a
-whole: a reader takes :attr:`LiveWorkspace.state` once and gets layers, coverage and
-KPIs of one revision, whatever is committed meanwhile. Edits work on the state's
+The state is one immutable :class:`LiveState` (overlay, revision, KPIs and the per-unit
+sums they are counted from) swapped as a whole: a reader takes
+:attr:`LiveWorkspace.state` once and gets layers, coverage and KPIs of one revision,
+whatever is committed meanwhile. Edits work on the state's
 :class:`~coverage_gis.live_overlay.Overlay` (arrays and indexes, no national table is
 copied); the full analysis is built from it on a reader's first access. Reloads
 (:meth:`LiveWorkspace.refresh`) read one storage snapshot and never wait for a writer.
@@ -40,13 +41,15 @@ from coverage_gis.crs import BBox
 from coverage_gis.engine import Analysis, kpi_records, load, store_coverage
 from coverage_gis.errors import NotFound, StaleRevision
 from coverage_gis.kpi import kpi_positions, kpi_rows
+from coverage_gis.kpi_sums import KpiSums
 from coverage_gis.layers import get_schema
 from coverage_gis.live_overlay import Overlay
 from coverage_gis.live_plan import ChangePlan, plan_change, snapshot_records
+from coverage_gis.mobile import grid_power
 from coverage_gis.network import points_xy_m
 from coverage_gis.revisions import (
     RevisionRecord,
-    coverage_changes,
+    flag_changes,
     history,
     whole_snapshot_due,
 )
@@ -96,10 +99,14 @@ class LiveState:
 
     overlay: Overlay
     revision: int
-    kpis: pd.DataFrame
+    #: The KPI table's columns, one array each (:attr:`kpis` is built from them on
+    #: first access: an edit rewrites a few rows of some columns and shares the rest).
+    kpi_table: Mapping[str, Any]
     province_row: dict[str, Any]
     village_ids: np.ndarray
     village_xy: np.ndarray
+    #: Whether each village has grid power (as the full compute reads it).
+    village_power: np.ndarray
     village_tree: cKDTree | None
     poi_xy: np.ndarray
     poi_tree: cKDTree | None
@@ -108,11 +115,14 @@ class LiveState:
     snapshot: Mapping[tuple[str, str], dict[str, Any]]
     #: Row of each (level, code) in :attr:`kpis`.
     kpi_positions: Mapping[tuple[str, str], int]
+    #: The per-unit sums :attr:`kpis` are counted from (an edit moves them and recounts
+    #: the units it touches: :mod:`coverage_gis.kpi_sums`).
+    kpi_sums: KpiSums
     #: Whether :attr:`snapshot` is the one this process logged for :attr:`revision` (a
     #: state built from storage may hold KPIs the log's last snapshot does not): only
     #: then may the next edit log just the rows it changes.
     snapshot_logged: bool = False
-    _built: dict[str, Analysis] = field(default_factory=dict, repr=False)
+    _built: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -129,30 +139,45 @@ class LiveState:
         overlay = Overlay.of(analysis)
         if kpis is None:
             kpis = kpi_rows(overlay.base.kpi_columns, LEVELS)
-        return cls(
+        state = cls(
             overlay=overlay,
             revision=revision,
-            kpis=kpis,
+            kpi_table={name: kpis[name].array for name in kpis.columns},
             province_row=province_row(kpis),
             village_ids=villages["village_id"].to_numpy(dtype=object),
             village_xy=village_xy,
+            village_power=grid_power(villages),
             village_tree=cKDTree(village_xy) if len(vx) else None,
             poi_xy=poi_xy,
             poi_tree=cKDTree(poi_xy) if len(px) else None,
             snapshot=snapshot_records(kpis),
             kpi_positions=kpi_positions(kpis),
+            kpi_sums=KpiSums.of(overlay.base.kpi_columns, LEVELS),
         )
+        state._built["kpis"] = kpis
+        return state
 
     @property
     def analysis(self) -> Analysis:
         """The full analysis of this revision (built from the overlay on first access)."""
-        built = self._built.get("analysis")
+        built: Analysis = self._once("analysis", lambda: self.overlay.materialize(self.revision))
+        return built
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """Every KPI row of this revision (built from :attr:`kpi_table` on first access)."""
+        built: pd.DataFrame = self._once("kpis", lambda: pd.DataFrame(dict(self.kpi_table), copy=False))
+        return built
+
+    def _once(self, name: str, make: Callable[[], Any]) -> Any:
+        """``make()``, made once per state (the first reader makes it, others wait for it)."""
+        built = self._built.get(name)
         if built is None:
             with self._lock:
-                built = self._built.get("analysis")
+                built = self._built.get(name)
                 if built is None:
-                    built = self.overlay.materialize(self.revision)
-                    self._built["analysis"] = built
+                    built = make()
+                    self._built[name] = built
         return built
 
     @property
@@ -165,9 +190,10 @@ class LiveState:
         self,
         overlay: Overlay,
         revision: int,
-        kpis: pd.DataFrame,
+        kpi_table: Mapping[str, Any],
         snapshot: Mapping[tuple[str, str], dict[str, Any]],
         positions: Mapping[tuple[str, str], int],
+        sums: KpiSums,
     ) -> LiveState:
         """The state after a site change: same villages and places, new overlay and KPIs."""
         if len(overlay.parts) > REBASE_AFTER_SITES:
@@ -176,11 +202,12 @@ class LiveState:
             self,
             overlay=overlay,
             revision=revision,
-            kpis=kpis,
+            kpi_table=kpi_table,
             # The snapshot holds the province rows in table order: the first is the row.
             province_row=next((rec for key, rec in snapshot.items() if key[0] == "province"), {}),
             snapshot=snapshot,
             kpi_positions=positions,
+            kpi_sums=sums,
             snapshot_logged=True,
             _built={},
             _lock=threading.Lock(),
@@ -405,10 +432,7 @@ class LiveWorkspace:
         ids = state.village_ids[rows]
         ftth = state.base.coverage["ftth"].to_numpy()[rows]
         # A site edit changes mobile columns only: the rows before differ in mobile_bb at most.
-        changes = coverage_changes(
-            pd.DataFrame({"village_id": ids, "ftth": ftth, "mobile_bb": plan.mobile_before}),
-            pd.DataFrame({"village_id": ids, "ftth": ftth, "mobile_bb": after["mobile_bb"]}),
-        )
+        changes = flag_changes(ids, plan.mobile_before, after["mobile_bb"], ftth, ftth)
         # Only the changed rows when the log's last snapshot is this state's (checked
         # below, in the transaction: the log is still at state.revision).
         changed = plan.snapshot_changes
@@ -454,7 +478,9 @@ class LiveWorkspace:
         overlay = plan.overlay.with_rows(
             rows, {"revision": np.full(len(rows), number, dtype=np.int64)}, {}, np.empty(0, np.int64), {}
         )
-        new = state.moved_on(overlay, number, plan.kpis, plan.snapshot, plan.kpi_positions)
+        new = state.moved_on(
+            overlay, number, plan.kpi_table, plan.snapshot, plan.kpi_positions, plan.kpi_sums
+        )
         self._install(new)
         return new
 

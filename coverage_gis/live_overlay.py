@@ -39,9 +39,9 @@ from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.engine import Analysis
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import KpiColumns, kpi_columns
-from coverage_gis.kpi_inputs import site_rows
+from coverage_gis.kpi_inputs import inside_5g_zone, site_rows
 from coverage_gis.layers import get_schema
-from coverage_gis.live_site import Place
+from coverage_gis.live_site import Place, SitePlacer
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.network import CellTable, concat_tables
 from coverage_gis.site_edits import SiteRecord, site_frames
@@ -130,6 +130,17 @@ class BaseIndex:
     #: The base's values of the columns an edit changes: ``coverage``, ``villages`` and
     #: ``pois`` (:data:`VILLAGE_COVERAGE_COLUMNS` and the input columns).
     columns: Mapping[str, Mapping[str, np.ndarray]]
+
+    @cached_property
+    def poi_in_5g_zone(self) -> np.ndarray:
+        """Which places lie in an on-air 5G zone (zones are not site edits: fixed per base)."""
+        layers = self.analysis.layers
+        return inside_5g_zone(layers.pois, layers.zones_5g)
+
+    @cached_property
+    def placer(self) -> SitePlacer:
+        """Places edited sites in the base's communes (built on the first edit)."""
+        return SitePlacer.of(self.analysis.layers)
 
     @cached_property
     def _layer_columns(self) -> dict[str, dict[str, Any]]:
@@ -359,17 +370,36 @@ class Overlay:
         if len(s_rows) and self.parts:
             moved = base.kpi_site_ids[s_rows]
             s_rows = s_rows[~pd.Index(moved).isin(list(self.parts))]
-        cut = base.kpi_columns.take({"v": v_rows, "s": s_rows, "p": p_rows, "t": rows("speed_tests")})
-        cut = cut.with_values(
-            mobile=_flags(self.village_inputs["mobile_bb"][v_rows]),
-            has_4g=_flags(self.village_inputs["has_4g"][v_rows]),
-            has_5g=_flags(self.village_inputs["has_5g"][v_rows]),
-            poi_mobile=_flags(self.poi_inputs["mobile_bb"][p_rows]),
-            poi_5g=_flags(self.poi_inputs["has_5g"][p_rows]),
-        )
+        cut = self.kpi_rows_at(v_rows, p_rows, s_rows, rows("speed_tests"))
         # The touched sites' rows, whichever units they lie in: a unit's row counts only
         # its own (kpi.splice_kpi_rows).
         return KpiColumns.concat([cut, *(p.kpi_columns for p in self.parts.values() if p is not None)])
+
+    def kpi_rows_at(
+        self,
+        village_rows: np.ndarray,
+        poi_rows: np.ndarray,
+        site_rows: np.ndarray | None = None,
+        test_rows: np.ndarray | None = None,
+    ) -> KpiColumns:
+        """The base's KPI input rows at those positions, villages and places as they are now
+        (the base's site rows as they were: the touched sites' are in :attr:`parts`)."""
+        none = np.empty(0, dtype=np.int64)
+        cut = self.base.kpi_columns.take(
+            {
+                "v": village_rows,
+                "s": none if site_rows is None else site_rows,
+                "p": poi_rows,
+                "t": none if test_rows is None else test_rows,
+            }
+        )
+        return cut.with_values(
+            mobile=_flags(self.village_inputs["mobile_bb"][village_rows]),
+            has_4g=_flags(self.village_inputs["has_4g"][village_rows]),
+            has_5g=_flags(self.village_inputs["has_5g"][village_rows]),
+            poi_mobile=_flags(self.poi_inputs["mobile_bb"][poi_rows]),
+            poi_5g=_flags(self.poi_inputs["has_5g"][poi_rows]),
+        )
 
     # -- the full analysis -------------------------------------------------------------------
     def materialize(self, revision: int) -> Analysis:

@@ -4,8 +4,9 @@
 live workspace): it applies the edits to the touched sites' plain records
 (:mod:`coverage_gis.site_edits`), derives their cell and KPI arrays
 (:mod:`coverage_gis.live_site`), finds the villages and places within reach of the old
-and new cells (k-d trees), recomputes their mobile coverage and splices the KPI rows of
-the units they lie in. No national table is copied and no frame is built for the
+and new cells (k-d trees), recomputes their mobile coverage, moves the kept per-unit KPI sums by
+the rows that changed (:mod:`coverage_gis.kpi_sums`) and recounts the KPI rows of the
+units they lie in. No national table is copied and no frame is built for the
 edited sites; the database write (:mod:`coverage_gis.live`) is the only I/O.
 """
 
@@ -21,14 +22,16 @@ from scipy.spatial import cKDTree
 
 from coverage_gis._values import equal_values
 from coverage_gis.admin import LEVELS
-from coverage_gis.coverage import MOBILE_COLUMNS, mobile_columns, mobile_coverage
+from coverage_gis.coverage import MOBILE_COLUMNS, mobile_columns
 from coverage_gis.crs import BBox, lonlat_to_metric, metric_to_lonlat
 from coverage_gis.engine import SNAPSHOT_LEVELS, kpi_record, kpi_records
 from coverage_gis.errors import Conflict
 from coverage_gis.kpi import KpiColumns, splice_kpi_rows
-from coverage_gis.kpi_inputs import inside_5g_zone
+from coverage_gis.kpi_sums import KpiSums
 from coverage_gis.live_overlay import VILLAGE_INPUT_COLUMNS, Overlay, SitePart
-from coverage_gis.live_site import Place, place_of, site_columns, site_kpi_row, site_table
+from coverage_gis.live_site import Place, site_columns, site_kpi_row, site_table
+from coverage_gis.mobile import mobile_at
+from coverage_gis.models.base import ReceiverArrays
 from coverage_gis.network import CellTable, concat_tables
 from coverage_gis.overrides import override_columns
 from coverage_gis.revisions import snapshot_key
@@ -52,11 +55,14 @@ class ChangePlan:
     mobile_before: np.ndarray
     dirty_bbox: BBox | None
     overlay: Overlay
-    kpis: pd.DataFrame
+    #: The KPI table after the change, one array per column (:attr:`LiveState.kpi_table`).
+    kpi_table: Mapping[str, Any]
     snapshot: Mapping[tuple[str, str], dict[str, Any]]
     #: The snapshot's rows the change rewrote (None: the units changed, log it whole).
     snapshot_changes: list[dict[str, Any]] | None
     kpi_positions: Mapping[tuple[str, str], int]
+    #: The per-unit KPI sums after the change.
+    kpi_sums: KpiSums
     kpi_before: dict[str, Any]
 
 
@@ -72,7 +78,6 @@ def plan_change(state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit 
         Or whatever ``permit`` raises.
     """
     a = state.base  # villages, places, communes and settings: no site edit changes them
-    layers = a.layers
     metric = a.metric_crs
     overlay = state.overlay
     current = overlay.current_records(e.site_id for e in edits)
@@ -107,9 +112,9 @@ def plan_change(state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit 
     before = {col: overlay.village_coverage[col][village_index] for col in MOBILE_COLUMNS}
     values = before
     if len(village_index):
-        subset = layers.villages.iloc[village_index]
-        near = moved.cells_near(state.village_xy[village_index], a.model)
-        mobile = mobile_coverage(subset, near, model=a.model, metric_crs=metric)
+        xy = state.village_xy[village_index]
+        near = moved.cells_near(xy, a.model)
+        mobile = mobile_at(_receivers(xy), state.village_power[village_index], near, model=a.model)
         # Accepted challenges stand over the model here too, as in a full recompute.
         values = override_columns(state.village_ids[village_index], mobile_columns(mobile), a.overrides)
     differs = ~_rows_equal(before, values)
@@ -122,13 +127,14 @@ def plan_change(state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit 
 
     poi_values: dict[str, np.ndarray] = {}
     if len(poi_index):
-        # Site edits change mobile service at places, never their FTTH.
-        places = layers.pois.iloc[poi_index].assign(has_grid_power=True)
-        near = moved.cells_near(state.poi_xy[poi_index], a.model)
-        served = mobile_coverage(places, near, model=a.model, metric_crs=metric)
+        # Site edits change mobile service at places, never their FTTH (places count as
+        # powered, as the KPI inputs take them).
+        xy = state.poi_xy[poi_index]
+        near = moved.cells_near(xy, a.model)
+        served = mobile_at(_receivers(xy), np.ones(len(poi_index), dtype=bool), near, model=a.model)
         poi_values = {
             "mobile_bb": served.mobile_bb,
-            "has_5g": served.has_5g | inside_5g_zone(places, layers.zones_5g),
+            "has_5g": served.has_5g | overlay.base.poi_in_5g_zone[poi_index],
         }
     moved = moved.with_rows(
         village_index,
@@ -150,12 +156,20 @@ def plan_change(state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit 
             new_site_columns.codes["s"][level],
         ]
         codes[level] = {str(c) for c in np.concatenate(found) if c is not None}
-    spliced = splice_kpi_rows(state.kpis, moved.columns_in_units(codes), codes, state.kpi_positions)
-    kpis, fresh = spliced.table, spliced.fresh
+    # The kept sums move by the rows the change rewrites: the touched sites' old rows and
+    # the changed villages and places as they were go out, the same as they are now come in.
+    sums = state.kpi_sums.moved(
+        KpiColumns.concat([overlay.kpi_rows_at(changed_rows, poi_index), old_site_columns]),
+        KpiColumns.concat(
+            [moved.kpi_rows_at(changed_rows, poi_index), *(p.kpi_columns for p in parts.values() if p)]
+        ),
+    )
+    recounted = sums.spliced(state.kpi_table, codes, state.kpi_positions)
     snapshot_changes: list[dict[str, Any]] | None = None
-    if spliced.positions is state.kpi_positions:
+    if recounted is not None:
         # Same units in the same rows: overwrite the changed units' records in place
         # (the dict keeps the table's order).
+        kpi_table, fresh, positions = recounted.table, recounted.fresh, state.kpi_positions
         snapshot = dict(state.snapshot)
         fresh_levels = np.asarray(fresh["level"], dtype=object)
         snapshot_changes = []
@@ -164,7 +178,11 @@ def plan_change(state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit 
             snapshot[snapshot_key(record)] = record
             snapshot_changes.append(record)
     else:
-        snapshot = snapshot_records(kpis)
+        # A unit appears or vanishes: its rows come from its inputs, the table is re-sorted.
+        spliced = splice_kpi_rows(state.kpis, moved.columns_in_units(codes), codes, state.kpi_positions)
+        kpi_table = {name: spliced.table[name].array for name in spliced.table.columns}
+        positions = spliced.positions
+        snapshot = snapshot_records(spliced.table)
     return ChangePlan(
         touched=touched,
         edited=edited,
@@ -176,10 +194,11 @@ def plan_change(state: LiveState, edits: Sequence[SiteEdit], permit: SitePermit 
         mobile_before=flipped_before[differs],
         dirty_bbox=dirty_bbox,
         overlay=moved,
-        kpis=kpis,
+        kpi_table=kpi_table,
         snapshot=snapshot,
         snapshot_changes=snapshot_changes,
-        kpi_positions=spliced.positions,
+        kpi_positions=positions,
+        kpi_sums=sums,
         kpi_before=state.province_row,
     )
 
@@ -194,7 +213,7 @@ def _site_parts(edited: EditedSites, state: LiveState) -> dict[str, SitePart | N
         if record is None:
             parts[site_id] = None
             continue
-        place = place_of(float(record.site["lon"]), float(record.site["lat"]), layers, metric)
+        place = base.placer.place(float(record.site["lon"]), float(record.site["lat"]), metric)
         parts[site_id] = SitePart(
             record=record,
             place=place,
@@ -203,6 +222,11 @@ def _site_parts(edited: EditedSites, state: LiveState) -> dict[str, SitePart | N
             layers=layers,
         )
     return parts
+
+
+def _receivers(xy: np.ndarray) -> ReceiverArrays:
+    """Points (one metric (x, y) row each) as model receivers."""
+    return ReceiverArrays(x_m=np.ascontiguousarray(xy[:, 0]), y_m=np.ascontiguousarray(xy[:, 1]))
 
 
 def _site_xy(records: Iterable[SiteRecord], metric_crs: str) -> np.ndarray:

@@ -14,7 +14,7 @@ agree.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -23,20 +23,20 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from coverage_gis.admin import admin_columns
+from coverage_gis.admin import LEVEL_COLUMNS, admin_columns, commune_positions, commune_table
 from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
-from coverage_gis.kpi import KpiColumns, site_kpi_columns
+from coverage_gis.kpi import KpiColumns, commissioned_in_period
 from coverage_gis.kpi_inputs import LEVEL_COLUMNS_FLAT
 from coverage_gis.models.antenna import sector_bisectors
 from coverage_gis.models.base import CellArrays
 from coverage_gis.network import (
-    _CELL_FLOAT_DEFAULTS,
+    CELL_FLOAT_DEFAULTS,
     CellTable,
-    _cell_states,
-    _group_ids,
+    cell_states,
+    commune_environment,
+    group_ids,
     operator_bits,
-    site_environment,
 )
 from coverage_gis.site_edits import SiteRecord
 from coverage_gis.vocabulary import TECHS
@@ -57,19 +57,61 @@ class Place:
     admin: Mapping[str, Any]
 
 
+@dataclass(frozen=True, eq=False)
+class SitePlacer:
+    """Places sites in the communes of some layers with array lookups (no frame per site).
+
+    The rules are :func:`~coverage_gis.admin.admin_columns`' and
+    :func:`~coverage_gis.network.commune_environment`'s: the commune a point lies in
+    (:func:`~coverage_gis.admin.commune_positions`) gives its admin columns, and a
+    point of a commune cut into 2025 parts is placed by ``admin_columns`` itself.
+    """
+
+    layers: InputLayers
+    #: The communes' admin columns (those of a KPI input row), one array each.
+    columns: Mapping[str, np.ndarray]
+    #: Each commune's census id, and those of the communes cut into 2025 parts.
+    census_ids: np.ndarray
+    split: frozenset[str]
+
+    @classmethod
+    def of(cls, layers: InputLayers) -> SitePlacer:
+        attrs, _lookup = commune_table(layers.communes)
+        parts = layers.commune_parts_2025
+        split: list[str] = (
+            list(parts["census_commune_id"].astype(str)) if parts is not None and len(parts) else []
+        )
+        columns = {name: attrs[name].to_numpy(dtype=object) for name in LEVEL_COLUMNS_FLAT if name in attrs}
+        census_ids = attrs["census_commune_id"].astype(str).to_numpy(dtype=object)
+        return cls(layers, columns, census_ids, frozenset(split))
+
+    def place(self, lon: float, lat: float, metric_crs: str) -> Place:
+        """The :class:`Place` of the point ``lon``/``lat`` (as the frame adapters place a site)."""
+        point = np.array([Point(lon, lat)], dtype=object)
+        x_m, y_m = lonlat_to_metric(np.array([lon]), np.array([lat]), metric_crs)
+        communes = self.layers.communes
+        (environment,) = commune_environment(point, communes)
+        (row,) = commune_positions(point, communes)
+        admin: dict[str, Any]
+        if row >= 0 and self.census_ids[row] in self.split:
+            # A commune cut into parts: the part the point lies in decides its 2025 units.
+            frame = gpd.GeoDataFrame(geometry=point, crs=STORAGE_CRS)
+            found = admin_columns(frame, communes, self.layers.commune_parts_2025).iloc[0]
+            admin = {name: found.get(name) for name in LEVEL_COLUMNS_FLAT}
+        else:
+            # Outside every commune the admin columns are missing (NaN, as a frame holds them).
+            admin = {
+                name: (values[row] if row >= 0 else np.nan)
+                if (values := self.columns.get(name)) is not None
+                else None
+                for name in LEVEL_COLUMNS_FLAT
+            }
+        return Place(float(x_m[0]), float(y_m[0]), str(environment), admin)
+
+
 def place_of(lon: float, lat: float, layers: InputLayers, metric_crs: str) -> Place:
-    """The :class:`Place` of the point ``lon``/``lat`` (as the frame adapters place a site)."""
-    point = gpd.GeoDataFrame(geometry=[Point(lon, lat)], crs=STORAGE_CRS)
-    x_m, y_m = lonlat_to_metric(np.array([lon]), np.array([lat]), metric_crs)
-    admin = admin_columns(point, layers.communes, layers.commune_parts_2025)
-    (environment,) = site_environment(point, layers.communes)
-    row = admin.iloc[0]
-    return Place(
-        float(x_m[0]),
-        float(y_m[0]),
-        str(environment),
-        {name: row[name] if name in admin else None for name in LEVEL_COLUMNS_FLAT},
-    )
+    """The :class:`Place` of the point ``lon``/``lat`` (:meth:`SitePlacer.place`)."""
+    return SitePlacer.of(layers).place(lon, lat, metric_crs)
 
 
 def site_table(record: SiteRecord, place: Place) -> CellTable:
@@ -80,7 +122,7 @@ def site_table(record: SiteRecord, place: Place) -> CellTable:
         return CellTable.empty()
     n = len(cells)
     cell_status = pd.Series([c["status"] for c in cells], dtype=object)
-    alive, on_air = _cell_states(cell_status, pd.Series([site["status"]] * n, dtype=object))
+    alive, on_air = cell_states(cell_status, pd.Series([site["status"]] * n, dtype=object))
     kept = [c for c, keep in zip(cells, alive, strict=True) if keep]
     on_air = on_air[alive]
     if not kept:
@@ -91,12 +133,12 @@ def site_table(record: SiteRecord, place: Place) -> CellTable:
         return np.array([default if v is None else v for v in values], dtype=np.float64)
 
     azimuth = floats("azimuth_deg", np.nan)
-    band = floats("band_mhz", _CELL_FLOAT_DEFAULTS["band_mhz"])
-    beamwidth = floats("beamwidth_deg", _CELL_FLOAT_DEFAULTS["beamwidth_deg"])
+    band = floats("band_mhz", CELL_FLOAT_DEFAULTS["band_mhz"])
+    beamwidth = floats("beamwidth_deg", CELL_FLOAT_DEFAULTS["beamwidth_deg"])
     operator = np.array([c["operator"] for c in kept], dtype=str)
     tech = np.array([c["tech"] for c in kept], dtype=str)
     site_id = np.array([site["site_id"]] * len(kept), dtype=str)
-    layer = _group_ids(
+    layer = group_ids(
         [
             site_id.astype(object),
             pd.factorize(operator)[0],
@@ -116,8 +158,8 @@ def site_table(record: SiteRecord, place: Place) -> CellTable:
         band_mhz=band,
         azimuth_deg=azimuth,
         beamwidth_deg=beamwidth,
-        eirp_dbm=floats("eirp_dbm", _CELL_FLOAT_DEFAULTS["eirp_dbm"]),
-        tilt_deg=floats("tilt_deg", _CELL_FLOAT_DEFAULTS["tilt_deg"]),
+        eirp_dbm=floats("eirp_dbm", CELL_FLOAT_DEFAULTS["eirp_dbm"]),
+        tilt_deg=floats("tilt_deg", CELL_FLOAT_DEFAULTS["tilt_deg"]),
         height_m=np.full(k, _SITE_HEIGHT_DEFAULT_M if height is None else float(height)),
         environment=np.array([environment] * k, dtype=str),
         bisector_cw_deg=bisector_cw,
@@ -156,9 +198,29 @@ def site_kpi_row(record: SiteRecord, place: Place) -> dict[str, Any] | None:
 def site_columns(
     template: KpiColumns, row: Mapping[str, Any] | None, period: tuple[date, date] | None
 ) -> KpiColumns:
-    """The KPI arrays of a site's row (no rows when it has none), cut like ``template``'s."""
-    frame = pd.DataFrame([row] if row is not None else [], columns=[*LEVEL_COLUMNS_FLAT, *_ROW_FACTS])
-    return site_kpi_columns(template, frame, period=period)
+    """The KPI arrays of a site's row (no rows when it has none), cut like ``template``'s
+    (:func:`~coverage_gis.kpi.site_kpi_columns` of the row as a frame)."""
+    none = np.empty(0, dtype=np.int64)
+    empty = template.take({"v": none, "s": none, "p": none, "t": none})
+    if row is None:
+        return empty
+    levels = list(template.codes["s"])
 
+    def one(value: Any) -> np.ndarray:
+        return np.array([value], dtype=object)
 
-_ROW_FACTS = ("site_id", "commissioned", "n_operators", "shared", "has_5g")
+    def code(value: Any) -> Any:
+        return None if value is None or pd.isna(value) else value
+
+    codes = {level: one(code(row.get(LEVEL_COLUMNS[level][0]))) for level in levels}
+    names = {level: one(row.get(LEVEL_COLUMNS[level][1])) for level in levels}
+    commissioned = pd.Series([row.get("commissioned")], dtype=object)
+    return replace(
+        empty,
+        codes={**empty.codes, "s": codes},
+        names={**empty.names, "s": names},
+        shared=np.array([bool(row["shared"])]),
+        n_operators=np.array([float(row["n_operators"])]),
+        in_period=commissioned_in_period(commissioned, period).to_numpy(dtype=bool),
+        site_5g=np.array([bool(row["has_5g"])]),
+    )

@@ -26,7 +26,7 @@ from coverage_gis.models.antenna import sector_bisectors
 from coverage_gis.models.base import CellArrays, ReceiverArrays, StrArray
 from coverage_gis.vocabulary import OPERATORS, OTHER_OPERATOR, TECHS
 
-_CELL_FLOAT_DEFAULTS: dict[str, float] = {
+CELL_FLOAT_DEFAULTS: dict[str, float] = {
     "band_mhz": 1800.0,
     "beamwidth_deg": 65.0,
     "eirp_dbm": 60.0,
@@ -147,14 +147,22 @@ def site_environment(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None)
     has_own = np.asarray(pd.notna(own), dtype=bool) if own is not None else np.zeros(len(sites), dtype=bool)
     # Only the sites without their own class are placed in a commune.
     need = np.flatnonzero(~has_own)
-    if need.size and communes is not None and len(communes) and "environment" in communes:
-        idx_site, idx_commune = points_in_polygons(sites.geometry.to_numpy()[need], communes, "within")
+    if need.size:
+        env[need] = commune_environment(sites.geometry.to_numpy()[need], communes)
+    if own is not None:
+        env[has_own] = own[has_own]
+    return env
+
+
+def commune_environment(points: np.ndarray, communes: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Clutter class of the commune each point lies in (rural when none says)."""
+    env = np.full(len(points), "rural", dtype=object)
+    if len(points) and communes is not None and len(communes) and "environment" in communes:
+        idx_site, idx_commune = points_in_polygons(points, communes, "within")
         commune_env = communes["environment"].to_numpy(dtype=object)
         found = commune_env[idx_commune]
         ok = pd.notna(found)
-        env[need[idx_site[ok]]] = found[ok]
-    if own is not None:
-        env[has_own] = own[has_own]
+        env[idx_site[ok]] = found[ok]
     return env
 
 
@@ -181,7 +189,7 @@ def cell_table(
     site_cols["x_m"] = x_m
     site_cols["y_m"] = y_m
     joined = _join_sites(cells, site_cols)
-    alive, radiating = _cell_states(joined["status"], joined["status_site"])
+    alive, radiating = cell_states(joined["status"], joined["status_site"])
     joined = joined[alive]
     on_air = radiating[alive]
     if not include_planned:
@@ -202,14 +210,14 @@ def cell_table(
         if "azimuth_deg" in joined
         else np.full(len(joined), np.nan)
     )
-    band = floats("band_mhz", _CELL_FLOAT_DEFAULTS["band_mhz"])
-    beamwidth = floats("beamwidth_deg", _CELL_FLOAT_DEFAULTS["beamwidth_deg"])
+    band = floats("band_mhz", CELL_FLOAT_DEFAULTS["band_mhz"])
+    beamwidth = floats("beamwidth_deg", CELL_FLOAT_DEFAULTS["beamwidth_deg"])
     site_id = joined["site_id"].to_numpy(dtype=str)
     operator, operator_codes, operator_names = _str_codes(joined["operator"])
     tech, tech_codes, tech_names = _str_codes(joined["tech"])
     # Grouped on the frame's own values (hashed as they are; the layer's fields are
     # required strings, so they group as their str copies do).
-    layer = _group_ids([joined["site_id"].to_numpy(), operator_codes, tech_codes, band, on_air])
+    layer = group_ids([joined["site_id"].to_numpy(), operator_codes, tech_codes, band, on_air])
     bisector_cw, bisector_ccw = sector_bisectors(layer, azimuth, beamwidth)
     arrays = CellArrays(
         x_m=joined["x_m"].to_numpy(dtype=np.float64),
@@ -218,8 +226,8 @@ def cell_table(
         band_mhz=band,
         azimuth_deg=azimuth,
         beamwidth_deg=beamwidth,
-        eirp_dbm=floats("eirp_dbm", _CELL_FLOAT_DEFAULTS["eirp_dbm"]),
-        tilt_deg=floats("tilt_deg", _CELL_FLOAT_DEFAULTS["tilt_deg"]),
+        eirp_dbm=floats("eirp_dbm", CELL_FLOAT_DEFAULTS["eirp_dbm"]),
+        tilt_deg=floats("tilt_deg", CELL_FLOAT_DEFAULTS["tilt_deg"]),
         height_m=floats("height_m", 30.0),
         environment=_str_codes(joined["environment"])[0],
         bisector_cw_deg=bisector_cw,
@@ -238,7 +246,7 @@ def cell_table(
     return table
 
 
-def _group_ids(columns: list[np.ndarray]) -> np.ndarray:
+def group_ids(columns: list[np.ndarray]) -> np.ndarray:
     """One id per distinct combination of the columns' values, per row (numbered in order of
     first appearance).
 
@@ -330,7 +338,7 @@ def cell_table_or_empty(layers: InputLayers | Mapping[str, pd.DataFrame], *, met
     return cell_table_from_layers(typed, metric_crs=metric_crs)
 
 
-def _cell_states(cell_status: pd.Series, site_status: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def cell_states(cell_status: pd.Series, site_status: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``(alive, on_air)`` per cell: not decommissioned (nor its site); radiating (it and its site on air)."""
     # Compared as codes of the few distinct statuses: comparing each string costs
     # several times as much as hashing it once.
@@ -383,7 +391,7 @@ class SiteOffer:
         # Each cell's site by a hashed lookup (None where the site is missing).
         position = pd.Index(site_id).get_indexer(pd.Index(cells["site_id"]))
         found = np.append(status, np.array([None], dtype=object))[position]
-        alive, on_air = _cell_states(cells["status"], pd.Series(found, index=cells.index, dtype=object))
+        alive, on_air = cell_states(cells["status"], pd.Series(found, index=cells.index, dtype=object))
         ops = operator_bits(cells["operator"])
         tech_codes, tech_names = pd.factorize(cells["tech"].to_numpy(dtype=object))
         tech_bit = {t: 1 << i for i, t in enumerate(TECHS)}

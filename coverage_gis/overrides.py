@@ -121,8 +121,10 @@ def override_columns(
         Copies of ``columns``, overridden where a decision applies.
     """
     out = {name: np.array(values, copy=True) for name, values in columns.items()}
+    if overrides is None or not len(overrides) or not len(village_ids):
+        return out  # nothing to apply (a live edit asks this on every change)
     chosen = accepted_overrides(overrides)
-    if not len(chosen) or not len(village_ids):
+    if not len(chosen):
         return out
     position = pd.Series(np.arange(len(village_ids)), index=pd.Index(village_ids))
     position = position[~position.index.duplicated()]

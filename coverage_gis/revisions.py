@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import orjson
 import pandas as pd
 
@@ -86,16 +87,40 @@ def coverage_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[CoverageChang
     before.columns = ["mobile_bb_before", "ftth_before"]
     after = new.set_index("village_id")[["mobile_bb", "ftth"]].astype(object)
     joined = pd.concat([after, before], axis=1, join="outer")
-    flipped = (joined["mobile_bb"] != joined["mobile_bb_before"]) | (joined["ftth"] != joined["ftth_before"])
+    return flag_changes(
+        joined.index.to_numpy(dtype=object),
+        joined["mobile_bb_before"].to_numpy(dtype=object),
+        joined["mobile_bb"].to_numpy(dtype=object),
+        joined["ftth_before"].to_numpy(dtype=object),
+        joined["ftth"].to_numpy(dtype=object),
+    )
+
+
+def flag_changes(
+    village_ids: np.ndarray,
+    mobile_before: np.ndarray,
+    mobile_after: np.ndarray,
+    ftth_before: np.ndarray,
+    ftth_after: np.ndarray,
+) -> list[CoverageChange]:
+    """The villages (aligned arrays) whose mobile or FTTH flag differs before and after;
+    a missing flag differs from any other (as pandas compares them)."""
+
+    def differs(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        missing = np.asarray(pd.isna(before) | pd.isna(after), dtype=bool)
+        out: np.ndarray = missing | np.asarray(before != after, dtype=bool)
+        return out
+
+    flipped = np.flatnonzero(differs(mobile_before, mobile_after) | differs(ftth_before, ftth_after))
     return [
         CoverageChange(
-            village_id=str(vid),
-            mobile_before=optional_bool(row["mobile_bb_before"]),
-            mobile_after=optional_bool(row["mobile_bb"]),
-            ftth_before=optional_bool(row["ftth_before"]),
-            ftth_after=optional_bool(row["ftth"]),
+            village_id=str(village_ids[k]),
+            mobile_before=optional_bool(mobile_before[k]),
+            mobile_after=optional_bool(mobile_after[k]),
+            ftth_before=optional_bool(ftth_before[k]),
+            ftth_after=optional_bool(ftth_after[k]),
         )
-        for vid, row in joined[flipped].iterrows()
+        for k in flipped
     ]
 
 

@@ -15,8 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coverage_gis import engine, revisions
+from coverage_gis import engine, live_plan, revisions
+from coverage_gis.admin import LEVELS
 from coverage_gis.errors import Conflict, CoverageGISError, LayerValidationError, NotFound, StaleRevision
+from coverage_gis.kpi import kpi_columns
+from coverage_gis.kpi_sums import KpiSums
 from coverage_gis.live import LiveWorkspace
 from coverage_gis.site_edits import SiteEdit
 from coverage_gis.workspace import Workspace
@@ -78,6 +81,13 @@ def assert_matches_full_recompute(live: LiveWorkspace) -> None:
     kpis_live = live.kpis.sort_values(["level", "code"]).reset_index(drop=True)
     kpis_full = fresh.kpis().sort_values(["level", "code"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(kpis_live, kpis_full, check_dtype=False)
+    # The per-unit sums the edits moved equal a fresh count's, exactly.
+    period, categories = fresh.kpi_options()
+    want_sums = KpiSums.of(kpi_columns(fresh.inputs, LEVELS, period=period, categories=categories))
+    for level in LEVELS:
+        pd.testing.assert_frame_equal(
+            live.state.kpi_sums.frame(level), want_sums.frame(level), check_exact=True
+        )
     # The revision log's snapshot (kept up to date unit by unit) holds the same rows, in
     # the table's order.
     stored = revisions.kpi_snapshot(live.workspace, live.revision)
@@ -149,6 +159,28 @@ def test_a_partial_snapshot_without_a_whole_one_is_refused() -> None:
         list(revisions.kpi_snapshots(log))
 
 
+def test_an_edit_recounts_its_units_from_the_kept_sums(
+    tiny_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usual edit (no unit appears or vanishes) moves the sums and recomputes no unit
+    from its rows; moving a site takes it out of the sums where it stood."""
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    recomputed: list[object] = []
+    monkeypatch.setattr(live_plan, "splice_kpi_rows", lambda *args: recomputed.append(args))
+    province = str(live.kpis.loc[live.kpis["level"] == "province", "code"].iloc[0])
+    sites_before = live.state.kpi_sums.frame("province").loc[province, "sites"]
+    live.add_site({"site_id": "NEW", **_site(6500, 0)}, [_cell("NEW-1", tech="4G")], author="t")
+    assert live.state.kpi_sums.frame("province").loc[province, "sites"] == sites_before + 1
+    live.update_site("NEW", {"lon": at(6400, 100).x, "lat": at(6400, 100).y}, author="t")
+    # Counted once where it stands now, not also where it stood.
+    assert live.state.kpi_sums.frame("province").loc[province, "sites"] == sites_before + 1
+    live.update_site("NEW", {"status": "planned"}, author="t")
+    assert live.state.kpi_sums.frame("province").loc[province, "sites"] == sites_before
+    assert recomputed == []
+    monkeypatch.undo()
+    assert_matches_full_recompute(live)
+
+
 def test_switching_on_planned_site(tiny_ws: Workspace) -> None:
     live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
     result = live.update_site(
@@ -171,7 +203,7 @@ def test_failed_write_leaves_workspace_and_state_unchanged(
     tiny_ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
-    digest, revision = workspace_digest(tiny_ws), live.revision
+    digest, revision, state = workspace_digest(tiny_ws), live.revision, live.state
     coverage = live.analysis.coverage.copy()
 
     def crash(*_args: object, **_kwargs: object) -> int:
@@ -183,6 +215,7 @@ def test_failed_write_leaves_workspace_and_state_unchanged(
         live.add_site({"site_id": "NEW", **_site(6500, 0)}, [_cell("NEW-1")], author="t")
     assert workspace_digest(tiny_ws) == digest
     assert live.revision == revision
+    assert live.state is state  # the KPI table and its kept sums included
     pd.testing.assert_frame_equal(live.analysis.coverage, coverage)
     monkeypatch.undo()
     assert_matches_full_recompute(live)

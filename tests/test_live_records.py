@@ -17,18 +17,20 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from shapely.geometry import Point
+from shapely.geometry import Point, box
 
 from coverage_gis import engine
 from coverage_gis._values import plain_value
+from coverage_gis.admin import admin_columns
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import site_kpi_columns
-from coverage_gis.kpi_inputs import site_rows
+from coverage_gis.kpi_inputs import LEVEL_COLUMNS_FLAT, site_rows
 from coverage_gis.layers import get_schema
 from coverage_gis.live_overlay import BaseIndex
-from coverage_gis.live_site import place_of, site_columns, site_kpi_row, site_table
-from coverage_gis.network import cell_table
+from coverage_gis.live_site import SitePlacer, place_of, site_columns, site_kpi_row, site_table
+from coverage_gis.network import cell_table, site_environment
 from coverage_gis.site_edits import SiteRecord, site_frames
 from coverage_gis.validation import validate_layer
 from coverage_gis.validation_records import clean_records
@@ -234,3 +236,55 @@ def test_site_arrays_from_records_equal_the_frame_adapters(
             )
     for name in ("shared", "n_operators", "in_period", "site_5g"):
         np.testing.assert_array_equal(getattr(got_columns, name), getattr(want_columns, name), err_msg=name)
+
+
+def _placed_layers() -> InputLayers:
+    """Commune A (urban) west of x = 0, commune B (no clutter class) east of it, cut into
+    two 2025 parts (north and south of y = 0, the south part ending 1 km short of the
+    commune's edge so that a point there takes the nearest part)."""
+    communes = tiny_layers()["communes"]
+    west, east = communes.iloc[[0]].copy(), communes.iloc[[0]].copy()
+    west["census_commune_id"], west["commune_code"], west["environment"] = "A", "CA", "urban"
+    east["census_commune_id"], east["commune_code"], east["environment"] = "B", "CB", None
+    west.geometry = [_box(-20_000, -20_000, 0, 20_000)]
+    east.geometry = [_box(0, -20_000, 20_000, 20_000)]
+    parts = gpd.GeoDataFrame(
+        {
+            "census_commune_id": ["B", "B"],
+            "new_province_code": ["97", "98"],
+            "new_province_name": ["Tỉnh Bắc", "Tỉnh Nam"],
+            "new_commune_code": ["97001", "98002"],
+            "new_commune_name": ["Xã Bắc", "Xã Nam"],
+            "admin_2025_method": ["split_nearest", "split_nearest"],
+        },
+        geometry=[_box(0, 0, 20_000, 20_000), _box(0, -19_000, 20_000, 0)],
+        crs=STORAGE_CRS,
+    )
+    both = gpd.GeoDataFrame(pd.concat([west, east], ignore_index=True), crs=STORAGE_CRS)
+    return InputLayers.from_frames({"communes": both, "commune_parts_2025": parts})
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> Any:
+    a, b = at(x0, y0), at(x1, y1)
+    return box(a.x, a.y, b.x, b.y)
+
+
+_coordinate = st.one_of(st.sampled_from([-20_000.0, 0.0, 20_000.0]), st.floats(-25_000, 25_000))
+
+
+@settings(max_examples=150, deadline=None)
+@given(dx=_coordinate, dy=_coordinate)
+def test_sites_are_placed_as_the_frame_adapters_place_them(dx: float, dy: float) -> None:
+    """Admin columns and clutter class from the placer's array lookups equal
+    ``admin_columns`` and ``site_environment`` of a one-site frame: inside a commune, on
+    the border between two, outside both, in either part of a split commune or in none."""
+    layers = _placed_layers()
+    point = at(dx, dy)
+    place = SitePlacer.of(layers).place(point.x, point.y, METRIC)
+    frame = gpd.GeoDataFrame(geometry=[point], crs=STORAGE_CRS)
+    want = admin_columns(frame, layers.communes, layers.commune_parts_2025).iloc[0]
+    for name in LEVEL_COLUMNS_FLAT:
+        expected = want.get(name)
+        got = place.admin[name]
+        assert (pd.isna(got) and pd.isna(expected)) or got == expected, name
+    assert place.environment == site_environment(frame, layers.communes)[0]
