@@ -28,21 +28,19 @@ from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import KpiColumns, commissioned_in_period
 from coverage_gis.kpi_inputs import LEVEL_COLUMNS_FLAT
-from coverage_gis.models.antenna import sector_bisectors
-from coverage_gis.models.base import CellArrays
 from coverage_gis.network import (
     CELL_FLOAT_DEFAULTS,
+    SITE_HEIGHT_DEFAULT_M,
     CellTable,
     cell_states,
     commune_environment,
-    group_ids,
     operator_bits,
+    radio_arrays,
 )
 from coverage_gis.site_edits import SiteRecord
 from coverage_gis.vocabulary import TECHS
 
 #: The site's own float fields the cell arrays read, with the default of a missing one.
-_SITE_HEIGHT_DEFAULT_M = 30.0
 
 
 @dataclass(frozen=True)
@@ -138,32 +136,21 @@ def site_table(record: SiteRecord, place: Place) -> CellTable:
     operator = np.array([c["operator"] for c in kept], dtype=str)
     tech = np.array([c["tech"] for c in kept], dtype=str)
     site_id = np.array([site["site_id"]] * len(kept), dtype=str)
-    layer = group_ids(
-        [
-            site_id.astype(object),
-            pd.factorize(operator)[0],
-            pd.factorize(tech)[0],
-            band,
-            on_air,
-        ]
-    )
-    bisector_cw, bisector_ccw = sector_bisectors(layer, azimuth, beamwidth)
     height = site.get("height_m")
     environment = site.get("environment") or place.environment
     k = len(kept)
-    arrays = CellArrays(
+    arrays = radio_arrays(
         x_m=np.full(k, place.x_m),
         y_m=np.full(k, place.y_m),
+        layer_of=(site_id.astype(object), pd.factorize(operator)[0], pd.factorize(tech)[0], band, on_air),
         tech=tech,
         band_mhz=band,
         azimuth_deg=azimuth,
         beamwidth_deg=beamwidth,
         eirp_dbm=floats("eirp_dbm", CELL_FLOAT_DEFAULTS["eirp_dbm"]),
         tilt_deg=floats("tilt_deg", CELL_FLOAT_DEFAULTS["tilt_deg"]),
-        height_m=np.full(k, _SITE_HEIGHT_DEFAULT_M if height is None else float(height)),
+        height_m=np.full(k, SITE_HEIGHT_DEFAULT_M if height is None else float(height)),
         environment=np.array([environment] * k, dtype=str),
-        bisector_cw_deg=bisector_cw,
-        bisector_ccw_deg=bisector_ccw,
     )
     return CellTable(
         arrays=arrays,

@@ -32,6 +32,8 @@ CELL_FLOAT_DEFAULTS: dict[str, float] = {
     "eirp_dbm": 60.0,
     "tilt_deg": 4.0,
 }
+#: Antenna height of a site that gives none, metres.
+SITE_HEIGHT_DEFAULT_M = 30.0
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,43 @@ def commune_environment(points: np.ndarray, communes: gpd.GeoDataFrame | None) -
     return env
 
 
+def radio_arrays(
+    *,
+    x_m: np.ndarray,
+    y_m: np.ndarray,
+    layer_of: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    tech: StrArray,
+    band_mhz: np.ndarray,
+    azimuth_deg: np.ndarray,
+    beamwidth_deg: np.ndarray,
+    eirp_dbm: np.ndarray,
+    tilt_deg: np.ndarray,
+    height_m: np.ndarray,
+    environment: StrArray,
+) -> CellArrays:
+    """The model's arrays of some cells, each sector's bisectors taken within its layer.
+
+    ``layer_of`` is, per cell, what makes a layer: its site, operator (codes),
+    technology (codes), band and on-air state; a sector serves out to the bisectors
+    with its neighbours of the same layer (:func:`~coverage_gis.models.antenna.sector_bisectors`).
+    """
+    bisector_cw, bisector_ccw = sector_bisectors(group_ids(list(layer_of)), azimuth_deg, beamwidth_deg)
+    return CellArrays(
+        x_m=x_m,
+        y_m=y_m,
+        tech=tech,
+        band_mhz=band_mhz,
+        azimuth_deg=azimuth_deg,
+        beamwidth_deg=beamwidth_deg,
+        eirp_dbm=eirp_dbm,
+        tilt_deg=tilt_deg,
+        height_m=height_m,
+        environment=environment,
+        bisector_cw_deg=bisector_cw,
+        bisector_ccw_deg=bisector_ccw,
+    )
+
+
 def cell_table(
     sites: gpd.GeoDataFrame,
     cells: pd.DataFrame,
@@ -217,21 +256,18 @@ def cell_table(
     tech, tech_codes, tech_names = _str_codes(joined["tech"])
     # Grouped on the frame's own values (hashed as they are; the layer's fields are
     # required strings, so they group as their str copies do).
-    layer = group_ids([joined["site_id"].to_numpy(), operator_codes, tech_codes, band, on_air])
-    bisector_cw, bisector_ccw = sector_bisectors(layer, azimuth, beamwidth)
-    arrays = CellArrays(
+    arrays = radio_arrays(
         x_m=joined["x_m"].to_numpy(dtype=np.float64),
         y_m=joined["y_m"].to_numpy(dtype=np.float64),
+        layer_of=(joined["site_id"].to_numpy(), operator_codes, tech_codes, band, on_air),
         tech=tech,
         band_mhz=band,
         azimuth_deg=azimuth,
         beamwidth_deg=beamwidth,
         eirp_dbm=floats("eirp_dbm", CELL_FLOAT_DEFAULTS["eirp_dbm"]),
         tilt_deg=floats("tilt_deg", CELL_FLOAT_DEFAULTS["tilt_deg"]),
-        height_m=floats("height_m", 30.0),
+        height_m=floats("height_m", SITE_HEIGHT_DEFAULT_M),
         environment=_str_codes(joined["environment"])[0],
-        bisector_cw_deg=bisector_cw,
-        bisector_ccw_deg=bisector_ccw,
     )
     table = CellTable(
         arrays=arrays,
