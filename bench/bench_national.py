@@ -221,7 +221,8 @@ def _sjoin_model(model: Any) -> Any:
 def _full(ws: Any, layers: Any, overrides: Any, model: Any) -> tuple[Any, Any, Any, float]:
     """Coverage, KPI inputs and KPIs of every level from layers in memory; KPI time (ms)."""
     from coverage_gis.admin import LEVELS
-    from coverage_gis.coverage import coverage_from_layers, fiber_index
+    from coverage_gis.coverage import coverage_from_layers
+    from coverage_gis.fiber import fiber_index
     from coverage_gis.kpi import compute_kpis
     from coverage_gis.kpi_inputs import build_inputs
     from coverage_gis.network import cell_table_or_empty

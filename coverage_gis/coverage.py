@@ -18,12 +18,10 @@ import shapely
 
 from coverage_gis.cell_index import CellIndex
 from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
-from coverage_gis.fiber import FiberIndex, FtthResult, points_m
-from coverage_gis.fiber import fiber_index as fiber_index  # re-exported (engine, bench)
+from coverage_gis.fiber import FiberIndex, FtthResult, fiber_index, points_m
 from coverage_gis.input_layers import InputLayers, as_geo
 from coverage_gis.layers import get_schema
 from coverage_gis.mobile import MobileResult, grid_power, mobile_at, mobile_from_pairs
-from coverage_gis.mobile import mobile_coverage as mobile_coverage  # re-exported (the live workspace)
 from coverage_gis.models.base import CandidatePairs, CoverageModel, ReceiverArrays
 from coverage_gis.models.validity import ValidityReport
 from coverage_gis.network import (

@@ -25,10 +25,10 @@ from coverage_gis.coverage import (
     aligned_coverage,
     as_coverage_table,
     compute_coverage,
-    fiber_index,
     written_before_gap_reasons,
 )
 from coverage_gis.errors import LayerValidationError, NotFound
+from coverage_gis.fiber import fiber_index
 from coverage_gis.gaps import GAP_KINDS, five_g_gaps, ftth_gaps, mobile_gaps
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import DEFAULT_5G_CATEGORIES, compute_kpis
