@@ -286,16 +286,3 @@ def points_m(x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
     points = np.asarray(shapely.points(x_m, y_m)) if len(x_m) else np.empty(0, dtype=object)
     points[~(np.isfinite(x_m) & np.isfinite(y_m))] = None
     return points
-
-
-def ftth_coverage(
-    villages: gpd.GeoDataFrame,
-    fiber_routes: gpd.GeoDataFrame | None,
-    fiber_nodes: gpd.GeoDataFrame | None,
-    *,
-    metric_crs: str,
-    ftth_reach_m: float,
-) -> FtthResult:
-    """FTTH columns: an on-air node, or an on-air access route, within ``ftth_reach_m``."""
-    index = FiberIndex.from_layers(fiber_routes, fiber_nodes, metric_crs=metric_crs)
-    return index.coverage(metric_points(villages, metric_crs), ftth_reach_m)
