@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike, NDArray
 from shapely.geometry.base import BaseGeometry
 
 from coverage_gis._values import is_missing, plain_value
@@ -25,6 +26,15 @@ from coverage_gis.layers import FieldSchema, LayerSchema
 
 #: Lon/lat box of Vietnam including the Hoàng Sa and Trường Sa archipelagos.
 VIETNAM_BBOX: tuple[float, float, float, float] = (102.0, 6.0, 117.9, 23.5)
+
+
+def inside_vietnam(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
+    """Whether each point lies in :data:`VIETNAM_BBOX`, edges included (False where NaN)."""
+    minx, miny, maxx, maxy = VIETNAM_BBOX
+    x, y = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.asarray((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
+
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "có", "co", "x"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "không", "khong", ""})
@@ -318,14 +328,10 @@ def _check_extent(arr: np.ndarray, ok: np.ndarray, index: pd.Index, out: _Collec
         return
     bounds = np.full((len(arr), 4), np.nan)
     bounds[ok] = shapely.bounds(arr[ok])
-    minx, miny, maxx, maxy = VIETNAM_BBOX
-    with np.errstate(invalid="ignore"):
-        inside = (
-            (bounds[:, 0] >= minx) & (bounds[:, 2] <= maxx) & (bounds[:, 1] >= miny) & (bounds[:, 3] <= maxy)
-        )
-        swapped = (
-            (bounds[:, 1] >= minx) & (bounds[:, 3] <= maxx) & (bounds[:, 0] >= miny) & (bounds[:, 2] <= maxy)
-        )
+    # A box lies inside when both its corners do (and looks swapped when they do with
+    # lon and lat exchanged).
+    inside = inside_vietnam(bounds[:, 0], bounds[:, 1]) & inside_vietnam(bounds[:, 2], bounds[:, 3])
+    swapped = inside_vietnam(bounds[:, 1], bounds[:, 0]) & inside_vietnam(bounds[:, 3], bounds[:, 2])
     outside = ok & ~inside
     for i in np.flatnonzero(outside)[:_MAX_REPORTED]:
         x, y = bounds[i, 0], bounds[i, 1]

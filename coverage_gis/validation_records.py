@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from coverage_gis.layers import FieldSchema, LayerSchema
-from coverage_gis.validation import NOT_BOOL, VIETNAM_BBOX, allowed_values, bool_value, str_value
+from coverage_gis.validation import NOT_BOOL, allowed_values, bool_value, inside_vietnam, str_value
 
 #: A value :func:`clean_records` cannot decide (the caller falls back to the frame path).
 _UNDECIDED = object()
@@ -151,9 +151,3 @@ def _coordinate(value: Any) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
-
-
-def inside_vietnam(lon: float, lat: float) -> bool:
-    """Whether a point lies in :data:`~coverage_gis.validation.VIETNAM_BBOX` (the extent check)."""
-    minx, miny, maxx, maxy = VIETNAM_BBOX
-    return minx <= lon <= maxx and miny <= lat <= maxy

@@ -41,7 +41,7 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import LAT_NAMES, LON_NAMES, find_column, parse_numbers, read_csv_points
 from coverage_gis.io.vector import one_line
 from coverage_gis.tiles.mercator import ORIGIN_SHIFT_M, lonlat_to_mercator, mercator_to_lonlat, tile_size_m
-from coverage_gis.validation import VIETNAM_BBOX
+from coverage_gis.validation import inside_vietnam
 
 __all__ = [
     "OOKLA_COLUMNS",
@@ -360,8 +360,7 @@ def _ookla_tiles(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.Ge
             field=key_col,
         )
     lon, lat = quadkey_centres_lonlat(keys)
-    minx, miny, maxx, maxy = VIETNAM_BBOX
-    inside = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+    inside = inside_vietnam(lon, lat)
     if not inside.all():
         notes.append(f"skipped {int((~inside).sum())} tile(s) whose centre is outside Vietnam")
     rows = np.flatnonzero(inside)
