@@ -219,30 +219,22 @@ def _sjoin_model(model: Any) -> Any:
 
 
 def _full(ws: Any, layers: Any, overrides: Any, model: Any) -> tuple[Any, Any, Any, float]:
-    """Coverage, KPI inputs and KPIs of every level from layers in memory; KPI time (ms)."""
+    """Coverage, KPI inputs and KPIs of every level from layers in memory (as the engine
+    computes them); KPI time (ms)."""
     from coverage_gis.admin import LEVELS
-    from coverage_gis.coverage import coverage_from_layers
-    from coverage_gis.fiber import fiber_index
+    from coverage_gis.full_compute import analyse_layers
     from coverage_gis.kpi import compute_kpis
-    from coverage_gis.kpi_inputs import build_inputs
-    from coverage_gis.network import cell_table_or_empty
 
-    metric = ws.metric_crs
-    cells = cell_table_or_empty(layers, metric_crs=metric)
-    fiber = fiber_index(layers, metric_crs=metric)
-    # Built once, used by both steps (as the engine does).
-    shared: dict[str, Any] = {
-        "model": model,
-        "metric_crs": metric,
-        "ftth_reach_m": ws.config.ftth_reach_m,
-        "cells": cells,
-        "fiber": fiber,
-    }
-    coverage = coverage_from_layers(layers, overrides=overrides, **shared)
-    inputs = build_inputs(layers, coverage, **shared)
+    done = analyse_layers(
+        layers,
+        metric_crs=ws.metric_crs,
+        model=model,
+        ftth_reach_m=ws.config.ftth_reach_m,
+        overrides=overrides,
+    )
     started = time.perf_counter()
-    kpis = compute_kpis(inputs, levels=LEVELS)
-    return coverage, inputs, kpis, (time.perf_counter() - started) * 1000.0
+    kpis = compute_kpis(done.inputs, levels=LEVELS)
+    return done.coverage, done.inputs, kpis, (time.perf_counter() - started) * 1000.0
 
 
 def compute_rows(ws_path: str, runs: int) -> dict[str, Any]:

@@ -106,7 +106,23 @@ def compute_coverage(
     mobile, ftth = coverage_of_points(
         typed.villages, table, index, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m
     )
-    assembled = assemble(typed.villages, mobile, ftth, model_name=model.name, revision=revision)
+    return coverage_run(
+        typed.villages, mobile, ftth, model_name=model.name, revision=revision, overrides=overrides
+    )
+
+
+def coverage_run(
+    villages: gpd.GeoDataFrame,
+    mobile: MobileResult,
+    ftth: FtthResult,
+    *,
+    model_name: str,
+    revision: int,
+    overrides: pd.DataFrame | None,
+) -> CoverageRun:
+    """The ``village_coverage`` table of the villages' mobile and FTTH results, the planners'
+    accepted decisions (``overrides``) applied last, with the model's validity report."""
+    assembled = assemble(villages, mobile, ftth, model_name=model_name, revision=revision)
     # Planners' accepted challenges stand over the model at every recompute.
     return CoverageRun(as_coverage_table(apply_overrides(assembled, overrides)), mobile.validity)
 

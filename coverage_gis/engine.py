@@ -24,20 +24,19 @@ from coverage_gis.costs import load_costs
 from coverage_gis.coverage import (
     aligned_coverage,
     as_coverage_table,
-    compute_coverage,
     written_before_gap_reasons,
 )
 from coverage_gis.errors import LayerValidationError, NotFound
-from coverage_gis.fiber import fiber_index
+from coverage_gis.full_compute import analyse_layers
 from coverage_gis.gaps import GAP_KINDS, five_g_gaps, ftth_gaps, mobile_gaps
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import DEFAULT_5G_CATEGORIES, compute_kpis
-from coverage_gis.kpi_inputs import KpiInputs, build_inputs
+from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.layers import get_schema
 from coverage_gis.models import load_model_settings
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.models.validity import ValidityReport
-from coverage_gis.network import CellTable, cell_table_or_empty
+from coverage_gis.network import CellTable
 from coverage_gis.plans import Plan, load_plan, plan_for_provinces
 from coverage_gis.revisions import RevisionRecord, coverage_changes, default_author
 from coverage_gis.routing import load_road_graph
@@ -247,33 +246,18 @@ def _analysis(
     progress: Progress | None = None,
 ) -> Analysis:
     """The analysis of ``layers`` read at ``revision``: with the stored ``coverage``, else computing it."""
-    step = progress or (lambda _msg: None)
-    cells = cell_table_or_empty(layers, metric_crs=ws.metric_crs)
-    fiber = fiber_index(layers, metric_crs=ws.metric_crs)
-    stored = coverage is not None
-    report = None
-    if coverage is None:
-        step(f"computing coverage ({model.name} model)")
-        run = compute_coverage(
-            layers,
-            metric_crs=ws.metric_crs,
-            model=model,
-            ftth_reach_m=ws.config.ftth_reach_m,
-            cells=cells,
-            overrides=overrides,
-            fiber=fiber,
-        )
-        coverage, report = run.table, run.model_report
-    step("KPIs")
-    inputs = build_inputs(
+    done = analyse_layers(
         layers,
-        coverage,
-        model=model,
         metric_crs=ws.metric_crs,
+        model=model,
         ftth_reach_m=ws.config.ftth_reach_m,
-        cells=cells,
-        fiber=fiber,
+        revision=revision,
+        overrides=overrides,
+        coverage=coverage,
+        progress=progress,
     )
+    stored = coverage is not None
+    cells, coverage, report, inputs = done.cells, done.coverage, done.model_report, done.inputs
     table = as_coverage_table(coverage)
     return Analysis(
         ws,

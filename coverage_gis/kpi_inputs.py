@@ -10,7 +10,6 @@ per unit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -18,14 +17,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage_gis.admin import LEVEL_COLUMNS, admin_columns, unit_population_2009
+from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
 from coverage_gis.coverage import coverage_by_village
-from coverage_gis.fiber import FiberIndex, fiber_index, metric_points
+from coverage_gis.fiber import FiberIndex, points_m
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.layers import get_schema
 from coverage_gis.mobile import mobile_at
 from coverage_gis.models.base import CoverageModel, ReceiverArrays
-from coverage_gis.network import CellTable, SiteOffer, cell_table_or_empty, points_xy_m
+from coverage_gis.network import CellTable, SiteOffer, points_xy_m
 
 
 def _no_units() -> pd.DataFrame:
@@ -71,11 +70,17 @@ def village_rows(
     coverage: pd.DataFrame,
     communes: gpd.GeoDataFrame,
     parts: gpd.GeoDataFrame | None = None,
+    *,
+    admin: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per village (in the order of ``villages``): admin codes, population, households and
-    coverage flags (False where a village has no coverage row)."""
+    coverage flags (False where a village has no coverage row).
+
+    ``admin`` is the villages' :func:`~coverage_gis.admin.admin_columns` when the caller
+    has placed them already (it does not depend on coverage).
+    """
     cov = coverage_by_village(coverage, villages["village_id"].to_numpy(dtype=object))
-    v = admin_columns(villages, communes, parts)
+    v = admin_columns(villages, communes, parts) if admin is None else admin.copy()
     v["village_id"] = villages["village_id"].to_numpy()
     v["population"] = villages["population"].fillna(0).to_numpy(dtype=float)
     v["households"] = villages["households"].fillna(0).to_numpy(dtype=float)
@@ -102,18 +107,39 @@ def site_rows(
     return pd.concat([s.reset_index(drop=True), facts.reset_index(drop=True)], axis=1)
 
 
-def poi_rows(
-    layers: InputLayers,
+@dataclass(frozen=True)
+class PoiRadio:
+    """What the network gives each priority place (aligned with the POIs): mobile broadband,
+    FTTH, and 5G from cells (an on-air 5G zone is :func:`poi_rows`' to add)."""
+
+    mobile_bb: np.ndarray
+    ftth: np.ndarray
+    has_5g_cells: np.ndarray
+
+
+def poi_radio(
+    pois: gpd.GeoDataFrame,
     cells: CellTable,
+    fiber: FiberIndex,
     *,
     model: CoverageModel,
     metric_crs: str,
     ftth_reach_m: float,
-    fiber: FiberIndex | None = None,
-) -> pd.DataFrame:
+) -> PoiRadio:
+    """Mobile broadband, FTTH and 5G cells at each POI (the model's search and the fiber index:
+    array work, no frame is built)."""
+    if not len(pois):
+        none = np.zeros(0, dtype=bool)
+        return PoiRadio(none, none, none)
+    x_m, y_m = points_xy_m(pois, metric_crs)
+    mob = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), np.ones(len(pois), dtype=bool), cells, model=model)
+    return PoiRadio(mob.mobile_bb, fiber.within_reach(points_m(x_m, y_m), ftth_reach_m), mob.has_5g)
+
+
+def poi_rows(layers: InputLayers, radio: PoiRadio) -> pd.DataFrame:
     """Per POI: admin codes, category, mobile broadband, FTTH and 5G (cells or an on-air 5G zone).
 
-    ``fiber`` is the layers' fiber index when the caller has built it already.
+    ``radio`` is :func:`poi_radio` of the layers' POIs.
     """
     pois = layers.pois
     if not len(pois):
@@ -123,12 +149,9 @@ def poi_rows(
     p = admin_columns(pois, layers.communes, layers.commune_parts_2025)
     p["category"] = pois["category"].to_numpy()
     p["poi_id"] = pois["poi_id"].to_numpy()
-    x_m, y_m = points_xy_m(pois, metric_crs)
-    mob = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), np.ones(len(pois), dtype=bool), cells, model=model)
-    index = fiber if fiber is not None else fiber_index(layers, metric_crs=metric_crs)
-    p["mobile_bb"] = mob.mobile_bb
-    p["ftth"] = index.within_reach(metric_points(pois, metric_crs), ftth_reach_m)
-    p["has_5g"] = mob.has_5g | inside_5g_zone(pois, layers.zones_5g)
+    p["mobile_bb"] = radio.mobile_bb
+    p["ftth"] = radio.ftth
+    p["has_5g"] = radio.has_5g_cells | inside_5g_zone(pois, layers.zones_5g)
     return p
 
 
@@ -144,35 +167,6 @@ def speed_test_rows(
         if col in tests:
             t[col] = tests[col].to_numpy()
     return t
-
-
-def build_inputs(
-    layers: InputLayers | Mapping[str, pd.DataFrame],
-    coverage: pd.DataFrame,
-    *,
-    model: CoverageModel,
-    metric_crs: str,
-    ftth_reach_m: float = 500.0,
-    cells: CellTable | None = None,
-    fiber: FiberIndex | None = None,
-) -> KpiInputs:
-    """Join coverage, sites, POIs and speed tests with their admin codes.
-
-    ``cells`` and ``fiber`` are the layers' cell table and fiber index
-    (:func:`coverage_gis.fiber.fiber_index`) when the caller has built them already.
-    """
-    typed = InputLayers.from_frames(layers)
-    communes, parts = typed.communes, typed.commune_parts_2025
-    table = cells if cells is not None else cell_table_or_empty(typed, metric_crs=metric_crs)
-    return KpiInputs(
-        villages=village_rows(typed.villages, coverage, communes, parts),
-        sites=site_rows(typed.sites, typed.cells, communes, parts),
-        pois=poi_rows(
-            typed, table, model=model, metric_crs=metric_crs, ftth_reach_m=ftth_reach_m, fiber=fiber
-        ),
-        speed_tests=speed_test_rows(typed.speed_tests, communes, parts),
-        units=unit_population_2009(communes, parts),
-    )
 
 
 #: The admin columns of every KPI input row: each level's code and name, and how the

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from coverage_gis.coverage import coverage_from_layers
+from coverage_gis.full_compute import build_inputs
 from coverage_gis.input_layers import InputLayers
-from coverage_gis.kpi_inputs import build_inputs, inside_5g_zone, village_rows
+from coverage_gis.kpi_inputs import inside_5g_zone, village_rows
 from coverage_gis.models import create_model
 
 from .conftest import METRIC, tiny_with_places

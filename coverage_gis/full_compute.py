@@ -1,0 +1,169 @@
+"""One full computation from layers in memory: the cell table, the fiber index,
+``village_coverage`` and the KPI inputs (``docs/architecture.md``, engine).
+
+Owns the schedule of those steps; the rules stay with their owners (coverage,
+mobile, fiber, kpi_inputs). Two kinds of work make a full computation: the
+coverage model's pair search, the FTTH distances and the projections are array work
+that releases the GIL (numpy, numba, GEOS, PROJ); joining cells to sites and placing
+sites, villages and places in communes is pandas work that holds it. So the array
+work runs on a background thread while the pandas work runs on the caller's, and
+the two meet where one needs the other: the mobile search needs the cell table, the
+village rows need the coverage. On two cores the full computation takes about the
+longer of the two, not their sum; the results are those of the steps run in turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import geopandas as gpd
+import pandas as pd
+
+from coverage_gis.admin import admin_columns, unit_population_2009
+from coverage_gis.coverage import coverage_of_points, coverage_run
+from coverage_gis.fiber import FiberIndex, fiber_index
+from coverage_gis.input_layers import InputLayers
+from coverage_gis.kpi_inputs import KpiInputs, poi_radio, poi_rows, site_rows, speed_test_rows, village_rows
+from coverage_gis.models.base import CoverageModel
+from coverage_gis.models.validity import ValidityReport
+from coverage_gis.network import CellTable, cell_table_or_empty
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class LayerAnalysis:
+    """What a full computation of some layers gives.
+
+    ``model_report`` is the coverage model's validity report for its pairs; None when
+    the coverage was given (read back from a workspace), not computed.
+    """
+
+    cells: CellTable
+    fiber: FiberIndex
+    coverage: gpd.GeoDataFrame | pd.DataFrame
+    model_report: ValidityReport | None
+    inputs: KpiInputs
+
+
+def analyse_layers(
+    layers: InputLayers | Mapping[str, pd.DataFrame],
+    *,
+    metric_crs: str,
+    model: CoverageModel,
+    ftth_reach_m: float = 500.0,
+    revision: int = 0,
+    overrides: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+    cells: CellTable | None = None,
+    fiber: FiberIndex | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LayerAnalysis:
+    """The cell table, fiber index, ``village_coverage`` (unless ``coverage`` is given) and KPI inputs.
+
+    Parameters
+    ----------
+    layers
+        Frames by layer name (:class:`~coverage_gis.input_layers.InputLayers`).
+    metric_crs, model, ftth_reach_m, revision, overrides
+        As :func:`coverage_gis.coverage.compute_coverage` takes them.
+    coverage
+        The layers' ``village_coverage`` when it is known (stored): it is not computed.
+    cells, fiber
+        The layers' cell table and fiber index when the caller holds them already.
+    progress
+        Called with the name of each stage as it starts.
+    """
+    step = progress or (lambda _msg: None)
+    typed = InputLayers.from_frames(layers)
+    communes, parts = typed.communes, typed.commune_parts_2025
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="covgis-arrays") as arrays:
+        # One background thread: its jobs run in the order submitted, so a job may
+        # wait on the result of an earlier one.
+        fiber_job = (
+            _given(fiber) if fiber is not None else arrays.submit(fiber_index, typed, metric_crs=metric_crs)
+        )
+        table = cells if cells is not None else cell_table_or_empty(typed, metric_crs=metric_crs)
+        radio_job = None
+        if coverage is None:
+            step(f"computing coverage ({model.name} model)")
+            radio_job = arrays.submit(
+                lambda: coverage_of_points(
+                    typed.villages,
+                    table,
+                    fiber_job.result(),
+                    model=model,
+                    metric_crs=metric_crs,
+                    ftth_reach_m=ftth_reach_m,
+                )
+            )
+        poi_job = arrays.submit(
+            lambda: poi_radio(
+                typed.pois,
+                table,
+                fiber_job.result(),
+                model=model,
+                metric_crs=metric_crs,
+                ftth_reach_m=ftth_reach_m,
+            )
+        )
+        # Meanwhile, the pandas work that needs no coverage.
+        step("KPI inputs")
+        sites = site_rows(typed.sites, typed.cells, communes, parts)
+        village_admin = admin_columns(typed.villages, communes, parts)
+        speed_tests = speed_test_rows(typed.speed_tests, communes, parts)
+        units = unit_population_2009(communes, parts)
+        report = None
+        if radio_job is not None:
+            mobile, ftth = radio_job.result()
+            run = coverage_run(
+                typed.villages, mobile, ftth, model_name=model.name, revision=revision, overrides=overrides
+            )
+            coverage, report = run.table, run.model_report
+        assert coverage is not None
+        pois = poi_rows(typed, poi_job.result())
+        inputs = KpiInputs(
+            villages=village_rows(typed.villages, coverage, communes, parts, admin=village_admin),
+            sites=sites,
+            pois=pois,
+            speed_tests=speed_tests,
+            units=units,
+        )
+        return LayerAnalysis(table, fiber_job.result(), coverage, report, inputs)
+
+
+def build_inputs(
+    layers: InputLayers | Mapping[str, pd.DataFrame],
+    coverage: pd.DataFrame,
+    *,
+    model: CoverageModel,
+    metric_crs: str,
+    ftth_reach_m: float = 500.0,
+    cells: CellTable | None = None,
+    fiber: FiberIndex | None = None,
+) -> KpiInputs:
+    """The KPI inputs of ``layers`` with their ``coverage``: villages, sites, POIs and speed
+    tests with their admin codes (:func:`analyse_layers` with the coverage given).
+
+    ``cells`` and ``fiber`` are the layers' cell table and fiber index
+    (:func:`coverage_gis.fiber.fiber_index`) when the caller has built them already.
+    """
+    return analyse_layers(
+        layers,
+        metric_crs=metric_crs,
+        model=model,
+        ftth_reach_m=ftth_reach_m,
+        coverage=coverage,
+        cells=cells,
+        fiber=fiber,
+    ).inputs
+
+
+def _given(value: _T) -> Future[_T]:
+    """A future that holds ``value`` already."""
+    done: Future[_T] = Future()
+    done.set_result(value)
+    return done
