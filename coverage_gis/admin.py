@@ -109,7 +109,11 @@ def points_in_polygons(
 
 
 def admin_columns(
-    points: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, parts: gpd.GeoDataFrame | None = None
+    points: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    parts: gpd.GeoDataFrame | None = None,
+    *,
+    placed: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Admin attributes for each point, aligned with ``points``.
 
@@ -117,7 +121,9 @@ def admin_columns(
     (a village on a commune border belongs where the data says); others are placed
     by point-in-polygon. Points outside every commune get empty codes. A point of a
     commune that has ``parts`` takes the 2025 units of the part it lies in (the
-    nearest part of its commune when it lies in none).
+    nearest part of its commune when it lies in none). ``placed`` is
+    :func:`commune_positions` of every point when the caller has it (a search that
+    releases the GIL, run beside other work).
     """
     attrs, lookup = commune_table(communes)
     position = np.full(len(points), -1, dtype=np.int64)
@@ -126,7 +132,11 @@ def admin_columns(
         position = found.fillna(-1).to_numpy(dtype=np.int64)
     missing = position < 0
     if missing.any():
-        position[missing] = commune_positions(points.geometry.to_numpy()[missing], communes)
+        position[missing] = (
+            placed[missing]
+            if placed is not None
+            else commune_positions(points.geometry.to_numpy()[missing], communes)
+        )
     out: pd.DataFrame = attrs.reindex(position).reset_index(drop=True)
     if parts is not None and len(parts) and len(out):
         _place_in_parts(points.geometry.to_numpy(), out, parts)

@@ -22,7 +22,7 @@ from typing import TypeVar
 import geopandas as gpd
 import pandas as pd
 
-from coverage_gis.admin import admin_columns, unit_population_2009
+from coverage_gis.admin import admin_columns, commune_positions, unit_population_2009
 from coverage_gis.coverage import coverage_of_points, coverage_run
 from coverage_gis.fiber import FiberIndex, fiber_index
 from coverage_gis.input_layers import InputLayers
@@ -86,6 +86,9 @@ def analyse_layers(
         fiber_job = (
             _given(fiber) if fiber is not None else arrays.submit(fiber_index, typed, metric_crs=metric_crs)
         )
+        # Where each site lies: a search in the communes' polygons (GEOS), done before the
+        # site rows need it.
+        site_job = arrays.submit(commune_positions, typed.sites.geometry.to_numpy(), communes)
         table = cells if cells is not None else cell_table_or_empty(typed, metric_crs=metric_crs)
         radio_job = None
         if coverage is None:
@@ -112,7 +115,7 @@ def analyse_layers(
         )
         # Meanwhile, the pandas work that needs no coverage.
         step("KPI inputs")
-        sites = site_rows(typed.sites, typed.cells, communes, parts)
+        sites = site_rows(typed.sites, typed.cells, communes, parts, table=table, placed=site_job.result())
         village_admin = admin_columns(typed.villages, communes, parts)
         speed_tests = speed_test_rows(typed.speed_tests, communes, parts)
         units = unit_population_2009(communes, parts)

@@ -46,10 +46,13 @@ class KpiInputs:
     units: pd.DataFrame = field(default_factory=_no_units)
 
 
-def site_facts(sites: gpd.GeoDataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """Per on-air site: operators on air, shared flag, 5G flag, commissioning date."""
-    rows = np.flatnonzero((sites["status"] == "on_air").to_numpy(dtype=bool))
-    offer = SiteOffer.of(sites, cells)
+def site_facts(sites: gpd.GeoDataFrame, cells: pd.DataFrame, table: CellTable | None = None) -> pd.DataFrame:
+    """Per on-air site: operators on air, shared flag, 5G flag, commissioning date.
+
+    ``table`` is the frames' cell table when the caller holds it (:meth:`SiteOffer.of`).
+    """
+    rows = _on_air_rows(sites)
+    offer = SiteOffer.of(sites, cells, table)
     site = offer.row_site[rows]
     # A row without a site id (-1) takes the entry past the last: nothing on air.
     n_operators = np.append(offer.n_operators, 0)[site]
@@ -63,6 +66,11 @@ def site_facts(sites: gpd.GeoDataFrame, cells: pd.DataFrame) -> pd.DataFrame:
         },
         index=sites.index[rows],
     )
+
+
+def _on_air_rows(sites: pd.DataFrame) -> np.ndarray:
+    """Positions of the on-air sites (the sites KPIs count)."""
+    return np.flatnonzero((sites["status"] == "on_air").to_numpy(dtype=bool))
 
 
 def village_rows(
@@ -96,14 +104,22 @@ def site_rows(
     cells: pd.DataFrame,
     communes: gpd.GeoDataFrame,
     parts: gpd.GeoDataFrame | None = None,
+    *,
+    table: CellTable | None = None,
+    placed: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Per on-air site: admin codes, operators on air, shared flag, 5G flag, commissioning date."""
+    """Per on-air site: admin codes, operators on air, shared flag, 5G flag, commissioning date.
+
+    ``table`` is the frames' cell table and ``placed`` the commune row of every site
+    (:func:`~coverage_gis.admin.commune_positions`) when the caller holds them.
+    """
     if not len(sites):
         return pd.DataFrame(
             columns=[*LEVEL_COLUMNS_FLAT, "site_id", "n_operators", "shared", "has_5g", "commissioned"]
         )
-    facts = site_facts(sites, cells)
-    s = admin_columns(sites.loc[facts.index], communes, parts)
+    facts = site_facts(sites, cells, table)
+    rows = _on_air_rows(sites)
+    s = admin_columns(sites.iloc[rows], communes, parts, placed=None if placed is None else placed[rows])
     return pd.concat([s.reset_index(drop=True), facts.reset_index(drop=True)], axis=1)
 
 

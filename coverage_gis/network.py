@@ -10,8 +10,9 @@ conversion of layers to :class:`~coverage_gis.models.base.CellArrays` and
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import geopandas as gpd
@@ -83,6 +84,25 @@ class CellKinds:
         )
 
 
+@dataclass(frozen=True, eq=False)
+class TableSource:
+    """The frames a cell table was built from, and the row of each of its cells in them.
+
+    Held weakly: a frame is never changed in place (an edit makes a new frame), so the
+    frames being the same objects means the rows still hold.
+    """
+
+    sites: weakref.ref[pd.DataFrame]
+    cells: weakref.ref[pd.DataFrame]
+    #: Per table cell: its row in the sites frame, and in the cells frame.
+    site_row: np.ndarray
+    cell_row: np.ndarray
+
+    def of(self, sites: pd.DataFrame, cells: pd.DataFrame) -> bool:
+        """Whether the table was built from these very frames."""
+        return self.sites() is sites and self.cells() is cells
+
+
 @dataclass(frozen=True)
 class CellTable:
     """Cells joined with their sites, as arrays plus the ids the aggregation needs."""
@@ -93,6 +113,9 @@ class CellTable:
     operator: StrArray
     #: True for cells that radiate now; False for planned cells (kept for gap reasons).
     on_air: np.ndarray
+    #: Where a table built by :func:`cell_table` from sites with distinct ids came from
+    #: (None for a table made otherwise: a subset, an edit's cells).
+    source: TableSource | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.arrays)
@@ -227,14 +250,16 @@ def cell_table(
     x_m, y_m = points_xy_m(sites, metric_crs)
     site_cols["x_m"] = x_m
     site_cols["y_m"] = y_m
-    joined = _join_sites(cells, site_cols)
+    joined, rows = _join_sites(cells, site_cols)
     alive, radiating = cell_states(joined["status"], joined["status_site"])
-    joined = joined[alive]
-    on_air = radiating[alive]
-    if not include_planned:
-        joined = joined[on_air]
-        on_air = on_air[on_air]
-    joined = joined.reset_index(drop=True)
+    keep = alive if include_planned else alive & radiating
+    joined = joined[keep].reset_index(drop=True)
+    on_air = radiating[keep]
+    source = (
+        None
+        if rows is None or not include_planned
+        else TableSource(weakref.ref(sites), weakref.ref(cells), rows[0][keep], rows[1][keep])
+    )
 
     def floats(name: str, default: float) -> np.ndarray:
         col = (
@@ -275,6 +300,7 @@ def cell_table(
         site_id=site_id,
         operator=operator,
         on_air=on_air.astype(bool),
+        source=source,
     )
     if tech_names is not None and operator_names is not None:
         # The kinds from the codes at hand (the table's cached property would hash every cell again).
@@ -322,8 +348,11 @@ def _str_codes(column: pd.Series) -> tuple[StrArray, np.ndarray, StrArray | None
     return strings[codes], codes, strings
 
 
-def _join_sites(cells: pd.DataFrame, site_cols: pd.DataFrame) -> pd.DataFrame:
-    """``cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site"))``.
+def _join_sites(
+    cells: pd.DataFrame, site_cols: pd.DataFrame
+) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray] | None]:
+    """``cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site"))``, and the
+    rows of each joined cell in ``site_cols`` and in ``cells`` (None when merged).
 
     With unique site ids (the layer's rule) by a hashed lookup of each cell's site:
     the merge sorts the string keys of both sides.
@@ -332,13 +361,13 @@ def _join_sites(cells: pd.DataFrame, site_cols: pd.DataFrame) -> pd.DataFrame:
     right_cols = [c for c in site_cols.columns if c != "site_id"]
     names = [f"{c}_site" if c in cells.columns else c for c in right_cols]
     if not sites_index.is_unique or any(f"{c}_site" in cells.columns for c in right_cols):
-        return cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site"))
+        return cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site")), None
     position = sites_index.get_indexer(cells["site_id"])
     keep = np.flatnonzero(position >= 0)
     right = site_cols[right_cols].iloc[position[keep]].reset_index(drop=True)
     right.columns = pd.Index(names)
     joined: pd.DataFrame = pd.concat([cells.iloc[keep].reset_index(drop=True), right], axis=1)
-    return joined
+    return joined, (position[keep].astype(np.int64), keep.astype(np.int64))
 
 
 def concat_tables(first: CellTable, second: CellTable) -> CellTable:
@@ -419,8 +448,29 @@ class SiteOffer:
     first_live_cell: np.ndarray
 
     @classmethod
-    def of(cls, sites: pd.DataFrame, cells: pd.DataFrame) -> SiteOffer:
+    def of(cls, sites: pd.DataFrame, cells: pd.DataFrame, table: CellTable | None = None) -> SiteOffer:
+        """What the ``cells`` of ``sites`` offer.
+
+        ``table`` is the frames' cell table when the caller holds it: its cells are the
+        live ones, already joined to their sites and coded, so nothing is hashed again.
+        """
         row_site, site_id = pd.factorize(sites["site_id"])
+        source = table.source if table is not None else None
+        if table is not None and source is not None and source.of(sites, cells):
+            entry = row_site[source.site_row]
+            known = np.flatnonzero(entry >= 0)
+            kinds = table.kinds
+            tech_bits = _tech_bits(kinds.tech)
+            return cls._combine(
+                site_id,
+                row_site,
+                len(cells),
+                live=source.cell_row[known],
+                site=entry[known],
+                on_air=table.on_air[known],
+                ops=kinds.operator_bits[kinds.code[known]],
+                techs=tech_bits[kinds.code[known]],
+            )
         first_row = np.full(len(site_id), len(sites), dtype=np.int64)
         np.minimum.at(first_row, row_site[row_site >= 0], np.flatnonzero(row_site >= 0))
         status = sites["status"].to_numpy(dtype=object)[first_row]
@@ -428,22 +478,43 @@ class SiteOffer:
         position = pd.Index(site_id).get_indexer(pd.Index(cells["site_id"]))
         found = np.append(status, np.array([None], dtype=object))[position]
         alive, on_air = cell_states(cells["status"], pd.Series(found, index=cells.index, dtype=object))
-        ops = operator_bits(cells["operator"])
         tech_codes, tech_names = pd.factorize(cells["tech"].to_numpy(dtype=object))
-        tech_bit = {t: 1 << i for i, t in enumerate(TECHS)}
-        techs = np.array([tech_bit.get(t, 0) for t in [*tech_names, None]], dtype=np.int64)[tech_codes]
+        live = np.flatnonzero(alive)
+        return cls._combine(
+            site_id,
+            row_site,
+            len(cells),
+            live=live,
+            site=position[live],
+            on_air=on_air[live],
+            ops=operator_bits(cells["operator"])[live],
+            techs=_tech_bits(np.array([*tech_names, None], dtype=object))[tech_codes][live],
+        )
+
+    @classmethod
+    def _combine(
+        cls,
+        site_id: pd.Index | np.ndarray,
+        row_site: np.ndarray,
+        n_cells: int,
+        *,
+        live: np.ndarray,
+        site: np.ndarray,
+        on_air: np.ndarray,
+        ops: np.ndarray,
+        techs: np.ndarray,
+    ) -> SiteOffer:
+        """The offer of the live cells (rows ``live`` of the cells frame, of sites ``site``)."""
         # One OR per site over its live cells (a vectorised groupby: a pandas aggregation
         # with a ufunc runs in Python per site).
-        live = np.flatnonzero(alive)
-        site = position[live]
-        first_cell = np.full(len(site_id), len(cells), dtype=np.int64)
+        first_cell = np.full(len(site_id), n_cells, dtype=np.int64)
         np.minimum.at(first_cell, site, live)
         return cls(
             site_id=np.asarray(site_id, dtype=object),
             row_site=np.asarray(row_site, dtype=np.int64),
-            live_ops=_or_by_group(site, len(site_id), np.where(on_air, ops, 0)[live]),
-            live_techs=_or_by_group(site, len(site_id), np.where(on_air, techs, 0)[live]),
-            any_ops=_or_by_group(site, len(site_id), ops[live]),
+            live_ops=_or_by_group(site, len(site_id), np.where(on_air, ops, 0)),
+            live_techs=_or_by_group(site, len(site_id), np.where(on_air, techs, 0)),
+            any_ops=_or_by_group(site, len(site_id), ops),
             first_live_cell=first_cell,
         )
 
@@ -492,6 +563,12 @@ def site_operators(sites: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
         },
         index=pd.Index(offer.site_id[order], name="site_id"),
     )
+
+
+def _tech_bits(tech: np.ndarray) -> np.ndarray:
+    """The bit of each technology (:data:`TECHS` order; 0 for None or an unknown one)."""
+    bit = {t: 1 << i for i, t in enumerate(TECHS)}
+    return np.array([bit.get(t, 0) for t in tech], dtype=np.int64)
 
 
 def _or_by_group(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:

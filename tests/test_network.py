@@ -90,6 +90,77 @@ def test_site_offer_per_distinct_site_and_row() -> None:
     assert list(bits_to_names(offer.any_ops)) == ["Viettel,VNPT", "Vietnamobile", ""]
 
 
+def _offer_fields(offer: SiteOffer) -> list[list[object]]:
+    return [
+        list(offer.site_id),
+        offer.row_site.tolist(),
+        offer.live_ops.tolist(),
+        offer.live_techs.tolist(),
+        offer.any_ops.tolist(),
+        offer.first_live_cell.tolist(),
+    ]
+
+
+def test_site_offer_reads_the_cell_table_built_from_the_same_frames() -> None:
+    sites, cells = _sites(), _cells()
+    table = cell_table(sites, cells, communes=None, metric_crs=METRIC)
+    assert table.source is not None
+    assert table.source.of(sites, cells)
+    assert _offer_fields(SiteOffer.of(sites, cells, table)) == _offer_fields(SiteOffer.of(sites, cells))
+    # A table of other frames (an edit makes new ones) is not read: the cells are hashed again.
+    edited = cells.assign(status="on_air")
+    assert _offer_fields(SiteOffer.of(sites, edited, table)) == _offer_fields(SiteOffer.of(sites, edited))
+    assert _offer_fields(SiteOffer.of(sites, edited, table)) != _offer_fields(SiteOffer.of(sites, cells))
+    # Nor one without its planned cells, nor one of sites with a repeated id.
+    only_live = cell_table(sites, cells, communes=None, metric_crs=METRIC, include_planned=False)
+    assert only_live.source is None
+    repeated = pd.concat([sites, sites.iloc[[0]]], ignore_index=True)
+    assert cell_table(repeated, cells, communes=None, metric_crs=METRIC).source is None
+
+
+_STATUSES = st.sampled_from(["on_air", "planned", "decommissioned", None])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(_STATUSES, min_size=1, max_size=6),
+    st.lists(
+        st.tuples(
+            st.integers(0, 7),
+            st.sampled_from(["Viettel", "VNPT", "Acme"]),
+            st.sampled_from(["2G", "4G", "5G", None]),
+            _STATUSES,
+        ),
+        max_size=25,
+    ),
+)
+def test_site_offer_from_the_table_is_the_offer_of_the_frames(
+    site_status: list[str | None], rows: list[tuple[int, str, str | None, str | None]]
+) -> None:
+    # Cells of sites that exist and of ids no site has, in any status.
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": [f"S{i}" for i in range(len(site_status))],
+            "status": site_status,
+            "height_m": 30.0,
+            "environment": "rural",
+        },
+        geometry=[at(100.0 * i, 0) for i in range(len(site_status))],
+        crs="EPSG:4326",
+    )
+    cells = pd.DataFrame(
+        {
+            "cell_id": [f"c{k}" for k in range(len(rows))],
+            "site_id": [f"S{s}" for s, _, _, _ in rows],
+            "operator": [o for _, o, _, _ in rows],
+            "tech": [t for _, _, t, _ in rows],
+            "status": [st_ for _, _, _, st_ in rows],
+        }
+    )
+    table = cell_table(sites, cells, communes=None, metric_crs=METRIC)
+    assert _offer_fields(SiteOffer.of(sites, cells, table)) == _offer_fields(SiteOffer.of(sites, cells))
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     st.lists(
