@@ -255,10 +255,11 @@ def cell_table(
     keep = alive if include_planned else alive & radiating
     joined = joined[keep].reset_index(drop=True)
     on_air = radiating[keep]
+    site_row = None if rows is None else rows[0][keep]
     source = (
         None
-        if rows is None or not include_planned
-        else TableSource(weakref.ref(sites), weakref.ref(cells), rows[0][keep], rows[1][keep])
+        if site_row is None or rows is None or not include_planned
+        else TableSource(weakref.ref(sites), weakref.ref(cells), site_row, rows[1][keep])
     )
 
     def floats(name: str, default: float) -> np.ndarray:
@@ -284,7 +285,14 @@ def cell_table(
     arrays = radio_arrays(
         x_m=joined["x_m"].to_numpy(dtype=np.float64),
         y_m=joined["y_m"].to_numpy(dtype=np.float64),
-        layer_of=(joined["site_id"].to_numpy(), operator_codes, tech_codes, band, on_air),
+        # A site is its row when the ids are distinct (no string is hashed again).
+        layer_of=(
+            joined["site_id"].to_numpy() if site_row is None else site_row,
+            operator_codes,
+            tech_codes,
+            band,
+            on_air,
+        ),
         tech=tech,
         band_mhz=band,
         azimuth_deg=azimuth,

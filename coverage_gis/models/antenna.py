@@ -170,8 +170,12 @@ def sector_bisectors(
     if sector.size == 0:
         return cw, ccw
     # Distinct (layer, azimuth) positions; cells at one position share their neighbours.
-    _, layer_id = np.unique(layer_key[sector], return_inverse=True)
-    layer_id = layer_id.ravel()
+    if np.issubdtype(layer_key.dtype, np.integer):
+        # Integer layers (group ids) sort as they are.
+        layer_id = layer_key[sector].astype(np.int64, copy=False)
+    else:
+        _, layer_id = np.unique(layer_key[sector], return_inverse=True)
+        layer_id = layer_id.ravel()
     rounded = np.round(az[sector], 6)
     # Positions sorted by layer, then azimuth (a lexsort: np.unique over rows is slow).
     order = np.lexsort((rounded, layer_id))
