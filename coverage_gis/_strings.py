@@ -25,3 +25,15 @@ def distinct_strings(values: Any) -> tuple[np.ndarray, np.ndarray] | None:
     if pd.api.types.infer_dtype(names, skipna=False) not in ("string", "empty"):
         return None
     return np.asarray(codes, dtype=np.int64), names
+
+
+def str_array(values: Any) -> np.ndarray:
+    """``values`` (a column or an array) as a numpy ``str`` array; a missing value reads ``"nan"``.
+
+    Not ``Series.to_numpy(dtype=str)``: on a pandas string column holding a missing
+    value it gives one-character strings (``"Viettel"`` becomes ``"V"``).
+    """
+    column = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object))
+    if not len(column) or not column.isna().to_numpy().any():
+        return np.asarray(column.to_numpy(dtype=str))
+    return np.asarray(column.to_numpy(dtype=object).astype(str))

@@ -36,6 +36,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from coverage_gis._strings import str_array
 from coverage_gis.coverage import coverage_from_layers
 from coverage_gis.crs import STORAGE_CRS, BBox
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, kpi_records, load
@@ -322,9 +323,7 @@ def _with_village_fields(rows: pd.DataFrame, analysis: Analysis) -> gpd.GeoDataF
     out["lon"] = geometry.x.to_numpy()
     out["lat"] = geometry.y.to_numpy()
     out["revision"] = pd.to_numeric(out["revision"], errors="coerce").astype("Int64")
-    order = np.lexsort(
-        (out["challenge_id"].to_numpy(dtype=str), -out["population"].to_numpy(), out["status"] != OPEN)
-    )
+    order = np.lexsort((str_array(out["challenge_id"]), -out["population"].to_numpy(), out["status"] != OPEN))
     out = out.iloc[order].reset_index(drop=True)
     return gpd.GeoDataFrame(
         out[list(CHALLENGE_COLUMNS)],

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage_gis._strings import distinct_strings
+from coverage_gis._strings import distinct_strings, str_array
 from coverage_gis._values import equal_values
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.crosswalk import INFERRED_METHODS
@@ -557,7 +557,7 @@ def splice_kpi_rows(
     merged = _concat([kpis[~drop], fresh_rows])
     order = {level: i for i, level in enumerate(LEVELS)}
     rank = merged["level"].map(order).to_numpy(dtype=np.int64)
-    sort = np.lexsort((merged["code"].to_numpy(dtype=str), rank))
+    sort = np.lexsort((str_array(merged["code"]), rank))
     table = merged.iloc[sort].reset_index(drop=True)
     return KpiSplice(table, fresh, kpi_positions(table))
 

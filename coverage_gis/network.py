@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage_gis._strings import distinct_strings
+from coverage_gis._strings import distinct_strings, str_array
 from coverage_gis.admin import points_in_polygons
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
@@ -277,7 +277,7 @@ def cell_table(
     )
     band = floats("band_mhz", CELL_FLOAT_DEFAULTS["band_mhz"])
     beamwidth = floats("beamwidth_deg", CELL_FLOAT_DEFAULTS["beamwidth_deg"])
-    site_id = joined["site_id"].to_numpy(dtype=str)
+    site_id = str_array(joined["site_id"])
     operator, operator_codes, operator_names = _str_codes(joined["operator"])
     tech, tech_codes, tech_names = _str_codes(joined["tech"])
     # Grouped on the frame's own values (hashed as they are; the layer's fields are
@@ -304,7 +304,7 @@ def cell_table(
     )
     table = CellTable(
         arrays=arrays,
-        cell_id=joined["cell_id"].to_numpy(dtype=str),
+        cell_id=str_array(joined["cell_id"]),
         site_id=site_id,
         operator=operator,
         on_air=on_air.astype(bool),
@@ -342,7 +342,7 @@ _DENSE_LIMIT = 1 << 62
 
 
 def _str_codes(column: pd.Series) -> tuple[StrArray, np.ndarray, StrArray | None]:
-    """``column.to_numpy(dtype=str)``, the codes of its values (``pd.factorize``) and, when
+    """``str_array(column)``, the codes of its values (``pd.factorize``) and, when
     every value is a string, the distinct ones (``strings == names[codes]``; else None).
 
     A column of a few distinct strings (technology, operator, clutter class) is converted
@@ -350,7 +350,7 @@ def _str_codes(column: pd.Series) -> tuple[StrArray, np.ndarray, StrArray | None
     """
     distinct = distinct_strings(column)
     if distinct is None or (distinct[0] < 0).any():
-        return column.to_numpy(dtype=str), pd.factorize(column)[0], None
+        return str_array(column), pd.factorize(column)[0], None
     codes, names = distinct
     strings = names.astype(str)
     return strings[codes], codes, strings

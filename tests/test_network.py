@@ -63,6 +63,23 @@ def test_a_cell_radiates_when_it_and_its_site_are_on_air() -> None:
     assert np.isnan(table.arrays.azimuth_deg).all()
 
 
+def test_a_cell_without_operator_or_technology_leaves_the_others_whole() -> None:
+    cells = _cells()
+    cells.loc[0, "operator"] = None
+    cells.loc[1, "tech"] = None
+    table = cell_table(_sites(), cells, communes=None, metric_crs=METRIC)
+    assert list(table.cell_id) == ["a", "b", "c", "e"]
+    assert list(table.operator[1:]) == ["Viettel", "Viettel", "Vietnamobile"]
+    assert list(table.arrays.tech[[0, 2, 3]]) == ["4G", "5G", "4G"]
+    # The cell without an operator counts as another operator's; without a technology, as none.
+    assert list(bits_to_names(table.kinds.operator_bits[table.kinds.code])) == [
+        "Other",
+        "Viettel",
+        "Viettel",
+        "Vietnamobile",
+    ]
+
+
 def test_site_offers_and_the_shared_rule() -> None:
     offer = site_operators(_sites(), _cells())
     assert set(offer.index) == {"ON", "PLAN"}

@@ -15,6 +15,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from coverage_gis._strings import str_array
 from coverage_gis.boundaries import Province
 from coverage_gis.crs import lonlat_to_metric, metric_crs_for_lon, metric_to_lonlat
 from coverage_gis.demo._rng import stream
@@ -162,9 +163,9 @@ def _district_towns(communes: gpd.GeoDataFrame, district_of: IntArray, n_distric
     A huyện's seat is its thị trấn (the most populous one when there are two); a city or
     town (thành phố / thị xã) is centred on its most populous phường.
     """
-    env = communes["environment"].to_numpy(dtype=str)
+    env = str_array(communes["environment"])
     pop = communes["pop_2009"].to_numpy(dtype=np.float64)
-    district_names = communes["district_name"].fillna("").to_numpy(dtype=str)
+    district_names = str_array(communes["district_name"].fillna(""))
     is_city = np.char.startswith(district_names, "Thành phố") | np.char.startswith(district_names, "Thị xã")
     preferred = np.where(is_city, env == "urban", env == "suburban")
     fallback = env != "rural"
@@ -219,7 +220,7 @@ def build_context(
         centre_lat=lat,
         centre_x=x_m,
         centre_y=y_m,
-        environment=frame["environment"].to_numpy(dtype=str),
+        environment=str_array(frame["environment"]),
         area_km2=area_km2,
         upland=relief.upland(lon, lat),
         district_codes=district_codes,

@@ -39,6 +39,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from coverage_gis._strings import str_array
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import decode_text, parse_numbers, read_table
@@ -200,7 +201,7 @@ def read_opencellid(
     range_m = parse_numbers(rows.get("range", empty), source=source, field="range", required=False)
     samples = parse_numbers(rows.get("samples", empty), source=source, field="samples", required=False)
     created = parse_numbers(rows.get("created", empty), source=source, field="created", required=False)
-    radios = radio[rows.index].to_numpy(dtype=str)
+    radios = str_array(radio[rows.index])
     tech = radio[rows.index].map(RADIO_TECH)
     mcc_ok = mcc[~foreign & ~unknown_radio]
 
