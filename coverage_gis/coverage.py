@@ -18,7 +18,7 @@ import shapely
 
 from coverage_gis.cell_index import CellIndex
 from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
-from coverage_gis.fiber import FiberIndex, FtthResult, fiber_index, points_m
+from coverage_gis.fiber import FiberIndex, FtthResult, fiber_index
 from coverage_gis.input_layers import InputLayers, as_geo
 from coverage_gis.layers import get_schema
 from coverage_gis.mobile import MobileResult, grid_power, mobile_at, mobile_from_pairs
@@ -142,7 +142,7 @@ def coverage_of_points(
     """
     x_m, y_m = points_xy_m(points, metric_crs)
     mobile = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), grid_power(points), cells, model=model)
-    return mobile, fiber.coverage(points_m(x_m, y_m), ftth_reach_m)
+    return mobile, fiber.coverage(x_m, y_m, ftth_reach_m)
 
 
 def mobile_columns(mobile: MobileResult) -> dict[str, np.ndarray]:

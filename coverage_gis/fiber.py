@@ -11,16 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.network import operator_bits, points_xy_m
+
+if TYPE_CHECKING:
+    from coverage_gis._fiber_grid import SegmentGrid
 
 #: Distance within which some operator's fiber of any class counts as "present nearby";
 #: beyond it the FTTH gap reason is ``no_fiber_operator`` rather than ``fiber_too_far``.
@@ -50,28 +53,92 @@ def _to_metric(geoms: np.ndarray, metric_crs: str) -> np.ndarray:
     )
 
 
+#: Geometry types whose distance the segment grid measures: their vertices joined part by
+#: part (lines), or each on its own (points).
+_LINE_TYPES = (
+    shapely.GeometryType.LINESTRING,
+    shapely.GeometryType.LINEARRING,
+    shapely.GeometryType.MULTILINESTRING,
+)
+_POINT_TYPES = (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT)
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """FTTH-giving features (EPSG:4326) as the grid's segments, and those it does not measure."""
+
+    #: Every distinct vertex in the metric CRS.
+    x_m: np.ndarray
+    y_m: np.ndarray
+    #: Each distinct segment runs from vertex ``a`` to vertex ``b`` (consecutive vertices of
+    #: one part of a line, or a point twice) and carries the operator bits of its features.
+    a: np.ndarray
+    b: np.ndarray
+    bits: np.ndarray
+    #: The features left to GEOS: polygons, collections, any with a coordinate not finite.
+    left: np.ndarray
+
+    @classmethod
+    def of(cls, geoms: np.ndarray, bits: np.ndarray, metric_crs: str) -> _Segments:
+        """Split ``geoms`` (with their operator ``bits``) into segments, projecting each
+        distinct vertex once, as :func:`_to_metric` projects it. Missing and empty
+        geometries give none (they count for nothing, as in an R-tree)."""
+        from coverage_gis._fiber_grid import distinct_segments
+
+        kind = shapely.get_type_id(geoms)
+        line = np.isin(kind, _LINE_TYPES)
+        simple = line | np.isin(kind, _POINT_TYPES)
+        if simple.all():
+            coords, owner = shapely.get_coordinates(geoms, return_index=True)
+        else:
+            coords, owner = shapely.get_coordinates(geoms[simple], return_index=True)
+            owner = np.flatnonzero(simple)[owner]
+        part_start = np.zeros(len(coords), dtype=bool)
+        multi = np.flatnonzero(line & (shapely.get_num_geometries(geoms) > 1))
+        if multi.size:
+            part_start[_part_starts(geoms[multi], np.searchsorted(owner, multi))] = True
+        broken = np.zeros(len(geoms), dtype=bool)
+        first, a, b, seg_bits = distinct_segments(coords, owner, line, part_start, bits, broken)
+        x_m, y_m = lonlat_to_metric(coords[first, 0], coords[first, 1], metric_crs)
+        rest = np.flatnonzero(~simple)
+        left = rest[~(shapely.is_missing(geoms[rest]) | shapely.is_empty(geoms[rest]))]
+        return cls(x_m=x_m, y_m=y_m, a=a, b=b, bits=seg_bits, left=np.union1d(left, np.flatnonzero(broken)))
+
+
+def _part_starts(multi: np.ndarray, first_vertex: np.ndarray) -> np.ndarray:
+    """Where each part but the first of each multi-part line starts, in the stream of their
+    vertices (``first_vertex``: where each line's first vertex stands in it)."""
+    parts, line = shapely.get_parts(multi, return_index=True)
+    count = shapely.get_num_coordinates(parts)
+    before = np.cumsum(count) - count
+    # The vertices before each part within its own line (its first part opens the line's run).
+    offset = before - before[np.searchsorted(line, line)]
+    later = (offset > 0) & (count > 0)
+    return np.asarray(first_vertex[line[later]] + offset[later], dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class FiberIndex:
     """The on-air fiber of a workspace in its metric CRS, indexed once for every FTTH query.
 
-    The features that give FTTH (on-air nodes and access routes) carry their
-    operator's bit: the nodes as coordinates in a k-d tree, the routes (and any node
-    that is not a plain point) as geometries in an R-tree. ``other_tree`` holds the
-    remaining on-air routes, which only count as fiber present nearby
-    (:data:`FIBER_PRESENCE_M`): only a point with no FTTH-giving feature that near asks
-    it, so it is built (``other_lonlat`` in the metric CRS) on first use. Features are
-    numbered shapes first, then points (``access_bits``). Build it with
-    :meth:`from_layers` once per computation and hand it to every step that needs it
-    (village coverage, priority places).
+    The features that give FTTH (on-air nodes and access routes) are the segments of a
+    grid (:class:`coverage_gis._fiber_grid.SegmentGrid`: lines by their consecutive
+    vertices, points as they are), each with its operator's bit; the rare feature the
+    grid does not measure (a polygon, a collection, a coordinate that is not finite)
+    stays a geometry in an R-tree (``shapes``). Both measure as GEOS does: a distance is
+    ``shapely.distance`` to the nearest feature. ``other_tree`` holds the remaining
+    on-air routes, which only count as fiber present nearby (:data:`FIBER_PRESENCE_M`):
+    only a point with no FTTH-giving feature that near asks it, so it is built
+    (``other_lonlat`` in the metric CRS) on first use. Build it with :meth:`from_layers`
+    once per computation and hand it to every step that needs it (village coverage,
+    priority places). Points are given as metric coordinates (NaN: a point without any).
     """
 
+    grid: SegmentGrid
+    #: The FTTH-giving features the grid does not measure (metric CRS), their bits and R-tree.
     shapes: np.ndarray
-    #: ``(xmin, ymin, xmax, ymax)`` of each shape.
-    shape_bounds: np.ndarray
+    shape_bits: np.ndarray
     shape_tree: shapely.STRtree
-    point_xy: np.ndarray
-    point_tree: cKDTree
-    access_bits: np.ndarray
     #: The remaining on-air features, in the storage CRS (EPSG:4326), and the metric CRS.
     other_lonlat: np.ndarray
     metric_crs: str
@@ -81,11 +148,11 @@ class FiberIndex:
         cls, routes: gpd.GeoDataFrame | None, nodes: gpd.GeoDataFrame | None, *, metric_crs: str
     ) -> FiberIndex:
         """Index the on-air ``fiber_routes`` and ``fiber_nodes`` (either may be absent)."""
-        shapes: list[np.ndarray] = [np.empty(0, dtype=object)]
-        shape_bits: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
-        point_x: list[np.ndarray] = [np.empty(0)]
-        point_y: list[np.ndarray] = [np.empty(0)]
-        point_bits: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
+        # The grid's kernels load numba: with the first index, not with this module.
+        from coverage_gis._fiber_grid import SegmentGrid
+
+        access: list[np.ndarray] = [np.empty(0, dtype=object)]
+        access_bits: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
         other: list[np.ndarray] = [np.empty(0, dtype=object)]
         for frame, is_node in ((routes, False), (nodes, True)):
             if frame is None or len(frame) == 0:
@@ -94,27 +161,19 @@ class FiberIndex:
             qualifies = live if is_node else live & (frame["class"] == "access").to_numpy(dtype=bool)
             geoms = frame.geometry.to_numpy()
             bits = operator_bits(frame["operator"])
-            plain = np.zeros(len(frame), dtype=bool)
-            if is_node:
-                # Nodes stay coordinates: no point geometry is built for them.
-                plain = (shapely.get_type_id(geoms) == shapely.GeometryType.POINT) & ~shapely.is_empty(geoms)
-                located = geoms[qualifies & plain]
-                x_m, y_m = lonlat_to_metric(shapely.get_x(located), shapely.get_y(located), metric_crs)
-                point_x.append(x_m)
-                point_y.append(y_m)
-                point_bits.append(bits[qualifies & plain])
-            shapes.append(_to_metric(geoms[qualifies & ~plain], metric_crs))
-            shape_bits.append(bits[qualifies & ~plain])
+            # (A copy of the geometries touches every one of them: none when all qualify.)
+            access.append(geoms if qualifies.all() else geoms[qualifies])
+            access_bits.append(bits if qualifies.all() else bits[qualifies])
             other.append(geoms[live & ~qualifies])
-        shapes_m = np.concatenate(shapes)
-        point_xy = np.column_stack([np.concatenate(point_x), np.concatenate(point_y)])
+        features = np.concatenate(access)
+        bits = np.concatenate(access_bits)
+        parts = _Segments.of(features, bits, metric_crs)
+        shapes = _to_metric(features[parts.left], metric_crs)
         return cls(
-            shapes=shapes_m,
-            shape_bounds=np.asarray(shapely.bounds(shapes_m), dtype=np.float64).reshape(-1, 4),
-            shape_tree=shapely.STRtree(shapes_m),
-            point_xy=point_xy,
-            point_tree=cKDTree(point_xy),
-            access_bits=np.concatenate([*shape_bits, *point_bits]),
+            grid=SegmentGrid.build(parts.x_m, parts.y_m, parts.a, parts.b, parts.bits),
+            shapes=shapes,
+            shape_bits=bits[parts.left],
+            shape_tree=shapely.STRtree(shapes),
             other_lonlat=np.concatenate(other),
             metric_crs=metric_crs,
         )
@@ -124,125 +183,58 @@ class FiberIndex:
         """The R-tree of the other on-air features in the metric CRS (built on first use)."""
         return shapely.STRtree(_to_metric(self.other_lonlat, self.metric_crs))
 
-    def nearest_access_m(self, points: np.ndarray, max_distance_m: float | None = None) -> np.ndarray:
-        """Distance from each point to the nearest FTTH-giving feature (NaN: none).
-
-        With ``max_distance_m``, routes farther than it are not searched: a distance up to
-        ``max_distance_m`` is still exact, a greater one (or NaN) only says none is nearer.
-        """
-        distance = np.full(len(points), np.nan)
-        if len(points) and len(self.shapes):
-            (idx, _), dist = self.shape_tree.query_nearest(
-                points, return_distance=True, all_matches=False, max_distance=max_distance_m
-            )
-            distance[idx] = dist
-        if len(points) and len(self.point_xy):
-            xy, finite = _finite_xy(points)
-            rows = np.flatnonzero(finite)
-            nearest, _ = self.point_tree.query(xy[finite], k=1)
-            # Every node within a hair of the tree's nearest, measured as GEOS measures.
-            found = [
-                np.asarray(f, dtype=np.int64)
-                for f in self.point_tree.query_ball_point(xy[finite], nearest * (1.0 + 1e-9) + 1e-6)
-            ]
-            row = np.repeat(rows, [f.size for f in found])
-            node = np.concatenate(found) if found else rows
-            dist = _point_distance(self.point_xy[node], xy[row])
-            best = np.full(len(points), np.inf)
-            np.minimum.at(best, row, dist)
-            distance = np.fmin(distance, np.where(np.isinf(best), np.nan, best))
-        return distance
-
-    def access_within(self, points: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(point, feature, distance)`` of each point with the FTTH-giving features within ``reach_m``.
-
-        Nodes by the k-d tree, with GEOS's own point distance ``sqrt(dx² + dy²)``
-        (their distance is returned); routes by the R-tree's ``dwithin`` (distance NaN:
-        not measured).
-        """
-        near_v, near_f = self.shape_tree.query(points, predicate="dwithin", distance=reach_m)
-        parts_v, parts_f = [near_v.astype(np.int64)], [near_f.astype(np.int64)]
-        parts_d = [np.full(len(near_v), np.nan)]
-        if len(points) and len(self.point_xy):
-            xy, finite = _finite_xy(points)
-            rows = np.flatnonzero(finite)
-            hits = self.point_tree.sparse_distance_matrix(
-                cKDTree(xy[finite]), reach_m * (1.0 + 1e-9) + 1e-6, output_type="ndarray"
-            )
-            dist = _point_distance(self.point_xy[hits["i"]], xy[rows[hits["j"]]])
-            keep = dist <= reach_m
-            parts_v.append(rows[hits["j"][keep]])
-            parts_f.append(len(self.shapes) + hits["i"][keep].astype(np.int64))
-            parts_d.append(dist[keep])
-        return np.concatenate(parts_v), np.concatenate(parts_f), np.concatenate(parts_d)
-
-    def _nearest_among(
-        self,
-        points: np.ndarray,
-        near_v: np.ndarray,
-        near_f: np.ndarray,
-        near_d: np.ndarray,
-        reach_m: float,
-        max_distance_m: float | None = None,
-    ) -> np.ndarray:
-        """:meth:`nearest_access_m` from the pairs :meth:`access_within` found.
-
-        The nearest node within reach bounds each point's answer; only routes whose
-        bounding box is no farther are measured. Where the minimum is clearly inside
-        the reach (a millimetre), nothing nearer can have escaped the search, so it is
-        the nearest feature's distance; the other points are searched in the R-tree.
-        """
-        best = np.full(len(points), np.inf)
-        node = ~np.isnan(near_d)
-        np.minimum.at(best, near_v[node], near_d[node])
-        route = np.flatnonzero(~node)
-        xy, _ = _finite_xy(points)
-        px, py = xy[near_v[route], 0], xy[near_v[route], 1]
-        box = self.shape_bounds[near_f[route]]
-        dx = np.maximum(np.maximum(box[:, 0] - px, px - box[:, 2]), 0.0)
-        dy = np.maximum(np.maximum(box[:, 1] - py, py - box[:, 3]), 0.0)
-        could_be_nearer = np.sqrt(dx * dx + dy * dy) <= best[near_v[route]] * (1.0 + 1e-12) + 1e-9
-        ask = route[could_be_nearer]
-        np.minimum.at(best, near_v[ask], shapely.distance(points[near_v[ask]], self.shapes[near_f[ask]]))
-        sure = best < reach_m - 1e-3
-        distance = np.where(sure, best, np.nan)
-        rest = np.flatnonzero(~sure)
-        distance[rest] = self.nearest_access_m(points[rest], max_distance_m)
-        return distance
-
-    def within_reach(self, points: np.ndarray, reach_m: float) -> np.ndarray:
-        """Whether an FTTH-giving feature lies within ``reach_m`` of each point (the ``ftth`` of
-        :meth:`coverage`, without the gap reasons' search for fiber present farther away)."""
-        # Only whether the nearest lies within reach counts: no route beyond twice the
-        # reach is searched (the distances within it stay exact).
-        distance, _ = self._access(points, reach_m, 2.0 * reach_m + 1.0)
-        return _has_ftth(distance, reach_m)
-
-    def _access(
-        self, points: np.ndarray, reach_m: float, max_distance_m: float | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Distance to the nearest FTTH-giving feature (NaN: none; see :meth:`nearest_access_m`
-        for ``max_distance_m``) and the operator bits of those within ``reach_m``, per point."""
-        n = len(points)
-        distance = np.full(n, np.nan)
-        bits = np.zeros(n, dtype=np.int64)
-        if n and len(self.access_bits):
-            near_v, near_f, near_d = self.access_within(points, reach_m)
-            np.bitwise_or.at(bits, near_v, self.access_bits[near_f])
-            distance = self._nearest_among(points, near_v, near_f, near_d, reach_m, max_distance_m)
+    def _within(self, x_m: np.ndarray, y_m: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per point: the distance to the nearest FTTH-giving feature within ``reach_m``
+        (inclusive; inf: none; NaN: no coordinates) and the OR of those features' operator bits."""
+        distance, bits = self.grid.within(x_m, y_m, reach_m)
+        if len(self.shapes):
+            points = points_m(x_m, y_m)
+            v, f = self.shape_tree.query(points, predicate="dwithin", distance=reach_m)
+            d = shapely.distance(points[v], self.shapes[f])
+            near = d <= reach_m
+            np.bitwise_or.at(bits, v[near], self.shape_bits[f[near]])
+            np.fmin.at(distance, v[near], d[near])
         return distance, bits
 
-    def coverage(self, points: np.ndarray, reach_m: float) -> FtthResult:
-        """FTTH columns at ``points`` (metric CRS): an on-air node or access route within ``reach_m``."""
-        distance, bits = self._access(points, reach_m)
+    def nearest_access_m(self, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
+        """Distance from each point to the nearest FTTH-giving feature, at any distance (NaN:
+        there is none, or the point has no coordinates)."""
+        rows = np.flatnonzero(np.isfinite(x_m) & np.isfinite(y_m))
+        x, y = x_m[rows], y_m[rows]
+        nearest = self.grid.nearest(x, y)
+        if len(self.shapes) and rows.size:
+            (found, _), d = self.shape_tree.query_nearest(
+                shapely.points(x, y), return_distance=True, all_matches=False
+            )
+            nearest[found] = np.fmin(nearest[found], d)
+        distance = np.full(len(x_m), np.nan)
+        distance[rows] = nearest
+        return distance
+
+    def within_reach(self, x_m: np.ndarray, y_m: np.ndarray, reach_m: float) -> np.ndarray:
+        """Whether an FTTH-giving feature lies within ``reach_m`` of each point (the ``ftth`` of
+        :meth:`coverage`, without the search for the nearest feature farther away)."""
+        distance, _ = self._within(x_m, y_m, reach_m)
+        return _has_ftth(distance, reach_m)
+
+    def coverage(self, x_m: np.ndarray, y_m: np.ndarray, reach_m: float) -> FtthResult:
+        """FTTH columns at the points ``(x_m, y_m)`` (metric CRS): an on-air node or access
+        route within ``reach_m``."""
+        distance, bits = self._within(x_m, y_m, reach_m)
+        # Nothing within reach: the distance is the nearest feature's, at any distance.
+        far = np.flatnonzero(np.isinf(distance))
+        distance[far] = self.nearest_access_m(x_m[far], y_m[far])
         # Fiber is present when the nearest feature of any class lies within
         # FIBER_PRESENCE_M: the nearest FTTH-giving one decides for almost every point;
         # only the rest are searched among the other routes, and no farther.
         present = np.nan_to_num(distance, nan=np.inf) <= FIBER_PRESENCE_M
-        rest = np.flatnonzero(~present)
+        rest = np.flatnonzero(~present & np.isfinite(x_m) & np.isfinite(y_m))
         if rest.size and len(self.other_lonlat):
             (near_other, _), _ = self.other_tree.query_nearest(
-                points[rest], max_distance=FIBER_PRESENCE_M, return_distance=True, all_matches=False
+                shapely.points(x_m[rest], y_m[rest]),
+                max_distance=FIBER_PRESENCE_M,
+                return_distance=True,
+                all_matches=False,
             )
             present[rest[near_other]] = True
         ftth = _has_ftth(distance, reach_m)
@@ -252,21 +244,8 @@ class FiberIndex:
 
 
 def _has_ftth(distance_m: np.ndarray, reach_m: float) -> np.ndarray:
-    """FTTH: the nearest FTTH-giving feature (NaN: none) lies within ``reach_m``."""
+    """FTTH: the nearest FTTH-giving feature (NaN or inf: none) lies within ``reach_m``."""
     return np.asarray(np.nan_to_num(distance_m, nan=np.inf) <= reach_m, dtype=bool)
-
-
-def _point_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance between rows of coordinates, computed as GEOS computes it: ``sqrt(dx² + dy²)``."""
-    dx = a[:, 0] - b[:, 0]
-    dy = a[:, 1] - b[:, 1]
-    return np.asarray(np.sqrt(dx * dx + dy * dy), dtype=np.float64)
-
-
-def _finite_xy(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates of point geometries (NaN for missing or empty ones) and which are finite."""
-    xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)]).astype(np.float64)
-    return xy, np.asarray(np.isfinite(xy).all(axis=1), dtype=bool)
 
 
 def fiber_index(layers: InputLayers | Mapping[str, pd.DataFrame], *, metric_crs: str) -> FiberIndex:

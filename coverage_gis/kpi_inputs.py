@@ -19,7 +19,7 @@ import shapely
 
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
 from coverage_gis.coverage import coverage_by_village
-from coverage_gis.fiber import FiberIndex, points_m
+from coverage_gis.fiber import FiberIndex
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.layers import get_schema
 from coverage_gis.mobile import mobile_at
@@ -149,7 +149,7 @@ def poi_radio(
         return PoiRadio(none, none, none)
     x_m, y_m = points_xy_m(pois, metric_crs)
     mob = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), np.ones(len(pois), dtype=bool), cells, model=model)
-    return PoiRadio(mob.mobile_bb, fiber.within_reach(points_m(x_m, y_m), ftth_reach_m), mob.has_5g)
+    return PoiRadio(mob.mobile_bb, fiber.within_reach(x_m, y_m, ftth_reach_m), mob.has_5g)
 
 
 def poi_rows(layers: InputLayers, radio: PoiRadio) -> pd.DataFrame:

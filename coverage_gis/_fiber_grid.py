@@ -1,0 +1,546 @@
+"""The compiled segment grid behind :class:`coverage_gis.fiber.FiberIndex` (``docs/architecture.md``).
+
+Owns a uniform grid of line segments and points in a metric CRS and the two searches the
+FTTH rule asks of it: every item within a reach of a point (the OR of their operator
+bits and the nearest one's distance), and the nearest item at any distance. An item is a
+segment between two consecutive vertices of a line, or a point (a segment whose ends
+coincide). Distances are measured as GEOS measures them (``Distance::pointToSegment``,
+and ``sqrt(dx² + dy²)`` between points), so they equal ``shapely.distance`` of the
+geometries the items came from.
+
+A segment is filed under every cell it passes through (widened by :data:`_PAD_M`), so the
+cell that holds a segment's point nearest to any query point always lists it: a search of
+the cells around a point misses nothing within reach, and a cell farther than the best
+distance found cannot hold a nearer item. The nearest search walks a pyramid of occupied
+cells best first, so a point far from every item costs a few heap steps, not a scan.
+
+Kernels are compiled with numba (:func:`coverage_gis.terrain._jit.jit`: cached on disk, GIL
+released). The module loads numba: :mod:`coverage_gis.fiber` imports it when it first
+builds an index, so importing the library stays free of it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from coverage_gis.terrain._jit import jit
+
+#: Widening of each segment's cells, and of each search, beyond the exact geometry (m):
+#: far above the rounding of coordinates of a few thousand kilometres (nanometres), far
+#: below a cell, so the grid answers exactly as a search of every item would.
+_PAD_M = 1e-3
+
+#: Default cell side (m): about twice the usual FTTH reach, so a reach search reads 2 x 2 cells.
+CELL_M = 1000.0
+
+#: At most this many cells (the cell side grows for a wide, sparse layer).
+MAX_CELLS = 1 << 22
+
+
+@jit
+def _table_size(keys: int) -> int:
+    """Slots of a hash table for up to ``keys`` keys: a power of two, at most half full."""
+    size = 2
+    while size < 2 * keys:
+        size *= 2
+    return size
+
+
+@jit
+def _hash_table(keys: int) -> np.ndarray:
+    """An empty hash table for up to ``keys`` keys (zeroed lazily by the allocator, so only
+    the slots used cost memory)."""
+    return np.zeros(_table_size(keys), dtype=np.int32)
+
+
+@jit
+def _number(
+    table: np.ndarray, mask: np.uint64, key_a: np.ndarray, key_b: np.ndarray, count: int, a: int, b: int
+) -> tuple[int, int]:
+    """The number of the key ``(a, b)`` among the ``count`` keys so far (``key_a[i], key_b[i]``
+    is key ``i``; ``table[:mask + 1]`` holds ``i + 1`` by hash slot, 0 when free), added if
+    new; and the new count."""
+    h = (np.uint64(a) * np.uint64(0x9E3779B97F4A7C15)) ^ (
+        (np.uint64(b) + np.uint64(0x632BE59BD9B4E019)) * np.uint64(0xC2B2AE3D27D4EB4F)
+    )
+    slot = (h ^ (h >> np.uint64(31))) & mask
+    while True:
+        held = table[slot]
+        if held == 0:
+            table[slot] = count + 1
+            key_a[count] = a
+            key_b[count] = b
+            return count, count + 1
+        if key_a[held - 1] == a and key_b[held - 1] == b:
+            return held - 1, count
+        slot = (slot + np.uint64(1)) & mask
+
+
+@jit
+def _bucket_of(v: float, lo: float, width: float, count: int) -> int:
+    """Which of ``count`` equal slices of ``[lo, lo + width]`` holds ``v``."""
+    return min(int((v - lo) / width * count), count - 1) if width > 0.0 else 0
+
+
+@jit
+def _number_vertices(coords: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Number the distinct vertices of the rows ``kept`` marks: each row's number (-1: not
+    kept) and each number's first row. Equal coordinates (the same bits) share a number.
+
+    The rows are first put in spatial buckets of a few dozen by a counting sort (the rows of
+    a layer come in runs of nearby vertices, so it reads and writes memory in runs), and
+    each bucket is numbered with a hash table small enough to stay in cache: a table of
+    every vertex would miss the cache at nearly every row.
+    """
+    n = coords.shape[0]
+    lo_x, hi_x, lo_y, hi_y = math.inf, -math.inf, math.inf, -math.inf
+    for k in range(n):
+        if kept[k]:
+            lo_x, hi_x = min(lo_x, coords[k, 0]), max(hi_x, coords[k, 0])
+            lo_y, hi_y = min(lo_y, coords[k, 1]), max(hi_y, coords[k, 1])
+    buckets = max(n // 32, 1)
+    width, height = max(hi_x - lo_x, 0.0), max(hi_y - lo_y, 0.0)
+    if width > 0.0 and height > 0.0:
+        nx = min(max(int(math.sqrt(buckets * width / height)), 1), buckets)
+    else:
+        nx = buckets if width > 0.0 else 1
+    ny = max(buckets // nx, 1) if height > 0.0 else 1
+    bucket = np.full(n, -1, dtype=np.int64)
+    start = np.zeros(nx * ny + 1, dtype=np.int64)
+    for k in range(n):
+        if kept[k]:
+            b = _bucket_of(coords[k, 1], lo_y, height, ny) * nx + _bucket_of(coords[k, 0], lo_x, width, nx)
+            bucket[k] = b
+            start[b + 1] += 1
+    largest = 0
+    for b in range(nx * ny):
+        largest = max(largest, start[b + 1])
+        start[b + 1] += start[b]
+    order = np.empty(start[-1], dtype=np.int64)
+    cursor = start[:-1].copy()
+    for k in range(n):
+        if bucket[k] >= 0:
+            order[cursor[bucket[k]]] = k
+            cursor[bucket[k]] += 1
+    raw = coords.view(np.int64)
+    number = np.full(n, -1, dtype=np.int64)
+    lon_bits = np.empty(start[-1], dtype=np.int64)
+    lat_bits = np.empty(start[-1], dtype=np.int64)
+    first = np.empty(start[-1], dtype=np.int64)
+    table = _hash_table(largest)
+    count = 0
+    for b in range(nx * ny):
+        size = _table_size(start[b + 1] - start[b])
+        for i in range(start[b], start[b + 1]):
+            k = order[i]
+            v, count_after = _number(
+                table, np.uint64(size - 1), lon_bits, lat_bits, count, raw[k, 0], raw[k, 1]
+            )
+            if count_after > count:
+                first[v] = k
+                count = count_after
+            number[k] = v
+        table[:size] = 0
+    return number, first[:count].copy()
+
+
+@jit
+def distinct_segments(
+    coords: np.ndarray,
+    owner: np.ndarray,
+    line: np.ndarray,
+    part_start: np.ndarray,
+    bits: np.ndarray,
+    broken: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct vertices and segments of features given by their vertices.
+
+    ``coords`` are the vertices (lon, lat) of the features ``owner``, feature by feature;
+    ``line`` says which features are lines (the others points), ``part_start`` which
+    vertex opens a line's second or later part, ``bits`` each feature's operator bits.
+    A line's consecutive vertices within a part make a segment, a point's vertex a
+    segment to itself. Features with a coordinate that is not finite are flagged in
+    ``broken`` (filled here) and give none. Equal vertices (the same bits) are one vertex,
+    equal segments (the same vertices in the same order) one segment with the OR of their
+    bits: a distance to either is the same number.
+
+    Returns the row in ``coords`` of each distinct vertex, and each distinct segment's
+    first and second vertex (numbers of the distinct vertices) and bits.
+    """
+    n = coords.shape[0]
+    for k in range(n):
+        if not (math.isfinite(coords[k, 0]) and math.isfinite(coords[k, 1])):
+            broken[owner[k]] = True
+    kept = np.empty(n, dtype=np.bool_)
+    for k in range(n):
+        kept[k] = not broken[owner[k]]
+    vertex, first = _number_vertices(coords, kept)
+    vertices = first.shape[0]
+    seg_a = np.empty(n, dtype=np.int64)
+    seg_b = np.empty(n, dtype=np.int64)
+    seg_bits = np.zeros(n, dtype=np.int64)
+    # Most vertices start one distinct segment: it is remembered at the vertex, and only a
+    # vertex's further segments go through the hash table.
+    out_to = np.full(vertices, -1, dtype=np.int64)
+    out_segment = np.empty(vertices, dtype=np.int64)
+    table = _hash_table(n)
+    segments = 0
+    for k in range(n):
+        f = owner[k]
+        if vertex[k] < 0:
+            continue
+        if not line[f]:
+            b = vertex[k]
+        elif k + 1 < n and owner[k + 1] == f and not part_start[k + 1]:
+            b = vertex[k + 1]
+        else:
+            continue
+        a = vertex[k]
+        if out_to[a] == b:
+            sid = out_segment[a]
+        elif out_to[a] < 0:
+            sid = segments
+            seg_a[sid] = a
+            seg_b[sid] = b
+            segments += 1
+            out_to[a] = b
+            out_segment[a] = sid
+        else:
+            sid, segments = _number(table, np.uint64(table.shape[0] - 1), seg_a, seg_b, segments, a, b)
+        seg_bits[sid] |= bits[f]
+    return (
+        first[:vertices].copy(),
+        seg_a[:segments].copy(),
+        seg_b[:segments].copy(),
+        seg_bits[:segments].copy(),
+    )
+
+
+@jit
+def _point_distance(px: float, py: float, ax: float, ay: float) -> float:
+    """GEOS's distance between two points (``CoordinateXY::distance``)."""
+    dx = px - ax
+    dy = py - ay
+    return math.sqrt(dx * dx + dy * dy)
+
+
+@jit
+def segment_distance(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
+    """Distance from ``p`` to the segment ``AB``, operation for operation as GEOS's
+    ``Distance::pointToSegment`` (a point when ``A == B``)."""
+    if ax == bx and ay == by:
+        return _point_distance(px, py, ax, ay)
+    len2 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay)
+    r = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / len2
+    if r <= 0.0:
+        return _point_distance(px, py, ax, ay)
+    if r >= 1.0:
+        return _point_distance(px, py, bx, by)
+    s = ((ay - py) * (bx - ax) - (ax - px) * (by - ay)) / len2
+    return abs(s) * math.sqrt(len2)
+
+
+@jit
+def _file_segments(
+    x: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    bits: np.ndarray,
+    x0: float,
+    y0: float,
+    cell: float,
+    nx: int,
+    ny: int,
+    start: np.ndarray,
+    item_seg: np.ndarray,
+    item_bits: np.ndarray,
+    fill: bool,
+) -> None:
+    """Visit every (segment, cell it passes through) pair: count it in ``start[cell + 1]``
+    (``fill`` False), or copy the segment ``(x[a], y[a], x[b], y[b])`` and its bits to the
+    cell's cursor ``start[cell]`` in ``item_seg`` and ``item_bits`` and advance it (``fill``
+    True): a cell's items lie side by side, read in one sweep."""
+    for s in range(a.shape[0]):
+        ax, ay, bx, by = x[a[s]], y[a[s]], x[b[s]], y[b[s]]
+        xa = min(ax, bx) - _PAD_M
+        xb = max(ax, bx) + _PAD_M
+        i0 = min(max(math.floor((xa - x0) / cell), 0), nx - 1)
+        i1 = min(max(math.floor((xb - x0) / cell), 0), nx - 1)
+        for i in range(i0, i1 + 1):
+            # The segment's y range over this column's part of its x range.
+            if i0 == i1 or ax == bx:
+                ylo, yhi = min(ay, by), max(ay, by)
+            else:
+                t0 = min(max((max(xa, x0 + i * cell) - ax) / (bx - ax), 0.0), 1.0)
+                t1 = min(max((min(xb, x0 + (i + 1) * cell) - ax) / (bx - ax), 0.0), 1.0)
+                ya = ay + t0 * (by - ay)
+                yb = ay + t1 * (by - ay)
+                ylo, yhi = min(ya, yb), max(ya, yb)
+            j0 = min(max(math.floor((ylo - _PAD_M - y0) / cell), 0), ny - 1)
+            j1 = min(max(math.floor((yhi + _PAD_M - y0) / cell), 0), ny - 1)
+            for j in range(j0, j1 + 1):
+                c = j * nx + i
+                if fill:
+                    k = start[c]
+                    item_seg[k, 0] = ax
+                    item_seg[k, 1] = ay
+                    item_seg[k, 2] = bx
+                    item_seg[k, 3] = by
+                    item_bits[k] = bits[s]
+                    start[c] = k + 1
+                else:
+                    start[c + 1] += 1
+
+
+@jit
+def _within_cell(
+    x: float,
+    y: float,
+    reach: float,
+    c: int,
+    start: np.ndarray,
+    item_seg: np.ndarray,
+    item_bits: np.ndarray,
+    best: float,
+    found: int,
+) -> tuple[float, int]:
+    """``(best, found)`` updated with the items of cell ``c`` within ``reach`` of ``(x, y)``."""
+    box = reach + _PAD_M
+    for k in range(start[c], start[c + 1]):
+        if best == 0.0 and (item_bits[k] | found) == found:
+            continue
+        ax, ay, bx, by = item_seg[k, 0], item_seg[k, 1], item_seg[k, 2], item_seg[k, 3]
+        # Beyond reach by its box (with a margin): not measured.
+        if x < min(ax, bx) - box or x > max(ax, bx) + box or y < min(ay, by) - box or y > max(ay, by) + box:
+            continue
+        d = segment_distance(x, y, ax, ay, bx, by)
+        if d <= reach:
+            found |= item_bits[k]
+            best = min(best, d)
+    return best, found
+
+
+@jit
+def _within(
+    px: np.ndarray,
+    py: np.ndarray,
+    reach: float,
+    x0: float,
+    y0: float,
+    cell: float,
+    nx: int,
+    ny: int,
+    start: np.ndarray,
+    item_seg: np.ndarray,
+    item_bits: np.ndarray,
+    dist: np.ndarray,
+    bits: np.ndarray,
+) -> None:
+    """Per point: the nearest distance among the items within ``reach`` (inclusive; inf:
+    none, NaN: the point has no coordinates) and the OR of their bits."""
+    box = reach + _PAD_M
+    for p in range(px.shape[0]):
+        x, y = px[p], py[p]
+        if not (math.isfinite(x) and math.isfinite(y)):
+            dist[p] = math.nan
+            bits[p] = 0
+            continue
+        best = math.inf
+        found = 0
+        # Cell rows and columns of the box around the point, clipped to the grid as floats
+        # first (a point far outside would not fit an integer).
+        fi0, fi1 = (x - box - x0) / cell, (x + box - x0) / cell
+        fj0, fj1 = (y - box - y0) / cell, (y + box - y0) / cell
+        if fi1 >= 0.0 and fj1 >= 0.0 and fi0 < nx and fj0 < ny:
+            # The point's own cell first: the nearest item is most likely there, and once
+            # the best distance is 0, an item whose operators are all found adds nothing.
+            home = -1
+            if 0.0 <= (x - x0) / cell < nx and 0.0 <= (y - y0) / cell < ny:
+                home = math.floor((y - y0) / cell) * nx + math.floor((x - x0) / cell)
+                best, found = _within_cell(x, y, reach, home, start, item_seg, item_bits, best, found)
+            for j in range(math.floor(max(fj0, 0.0)), math.floor(min(fj1, ny - 1.0)) + 1):
+                for i in range(math.floor(max(fi0, 0.0)), math.floor(min(fi1, nx - 1.0)) + 1):
+                    if j * nx + i != home:
+                        best, found = _within_cell(
+                            x, y, reach, j * nx + i, start, item_seg, item_bits, best, found
+                        )
+        dist[p] = best
+        bits[p] = found
+
+
+@jit
+def _nearest(
+    px: np.ndarray,
+    py: np.ndarray,
+    x0: float,
+    y0: float,
+    cell: float,
+    nx: int,
+    start: np.ndarray,
+    item_seg: np.ndarray,
+    occupied: np.ndarray,
+    level_start: np.ndarray,
+    level_nx: np.ndarray,
+    level_ny: np.ndarray,
+    dist: np.ndarray,
+) -> None:
+    """Per point: the distance to the nearest item (NaN: none), searching the pyramid of
+    occupied cells best first (a block is opened only while it could hold a nearer item)."""
+    top = level_start.shape[0] - 1
+    for p in range(px.shape[0]):
+        x, y = px[p], py[p]
+        best = math.inf
+        seen = False
+        heap = [(0.0, top, 0, 0)]
+        if not (occupied[level_start[top]] and math.isfinite(x) and math.isfinite(y)):
+            heap.pop()
+        while heap:
+            bound, level, j, i = heapq.heappop(heap)
+            if bound - _PAD_M > best:
+                break
+            if level == 0:
+                c = j * nx + i
+                for k in range(start[c], start[c + 1]):
+                    d = segment_distance(x, y, item_seg[k, 0], item_seg[k, 1], item_seg[k, 2], item_seg[k, 3])
+                    best = min(best, d)
+                    seen = True
+                continue
+            below = level - 1
+            side = cell * 2.0**below
+            for cj in range(2 * j, min(2 * j + 2, level_ny[below])):
+                for ci in range(2 * i, min(2 * i + 2, level_nx[below])):
+                    if not occupied[level_start[below] + cj * level_nx[below] + ci]:
+                        continue
+                    gx = max(x0 + ci * side - x, x - (x0 + (ci + 1) * side), 0.0)
+                    gy = max(y0 + cj * side - y, y - (y0 + (cj + 1) * side), 0.0)
+                    gap = math.sqrt(gx * gx + gy * gy)
+                    if gap - _PAD_M <= best:
+                        heapq.heappush(heap, (gap, below, cj, ci))
+        dist[p] = best if seen else math.nan
+
+
+@dataclass(frozen=True)
+class SegmentGrid:
+    """Segments filed by grid cell: the items of cell ``c = j * nx + i`` (column ``i``, row
+    ``j``, from ``(x0, y0)``) are rows ``start[c]:start[c + 1]`` of ``item_seg`` (``ax, ay,
+    bx, by``) and ``item_bits``; a segment through several cells is an item of each."""
+
+    x0: float
+    y0: float
+    cell_m: float
+    nx: int
+    ny: int
+    start: np.ndarray
+    item_seg: np.ndarray
+    item_bits: np.ndarray
+
+    @classmethod
+    def build(
+        cls,
+        x_m: np.ndarray,
+        y_m: np.ndarray,
+        a: np.ndarray,
+        b: np.ndarray,
+        bits: np.ndarray,
+        cell_m: float | None = None,
+    ) -> SegmentGrid:
+        """File the segments from vertex ``a`` to vertex ``b`` (``x_m, y_m``: finite, each
+        used by some segment) with their ``bits``, in cells of ``cell_m`` (doubled until the
+        extent takes at most :data:`MAX_CELLS`)."""
+        x, y = _coordinates(x_m, y_m)
+        a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+        bits = np.asarray(bits, dtype=np.int64)
+        x0, y0 = (float(x.min()), float(y.min())) if len(x) else (0.0, 0.0)
+        width, height = (float(x.max()) - x0, float(y.max()) - y0) if len(x) else (0.0, 0.0)
+        cell = CELL_M if cell_m is None else cell_m
+        while (width // cell + 1) * (height // cell + 1) > MAX_CELLS:
+            cell *= 2.0
+        nx, ny = int(width // cell) + 1, int(height // cell) + 1
+        start = np.zeros(nx * ny + 1, dtype=np.int64)
+        item_seg = np.empty((0, 4))
+        item_bits = np.empty(0, dtype=np.int64)
+        _file_segments(x, y, a, b, bits, x0, y0, cell, nx, ny, start, item_seg, item_bits, False)
+        np.cumsum(start, out=start)
+        item_seg = np.empty((int(start[-1]), 4))
+        item_bits = np.empty(int(start[-1]), dtype=np.int64)
+        _file_segments(x, y, a, b, bits, x0, y0, cell, nx, ny, start[:-1].copy(), item_seg, item_bits, True)
+        return cls(x0, y0, cell, nx, ny, start, item_seg, item_bits)
+
+    def within(self, x_m: np.ndarray, y_m: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per point: the nearest distance among the items within ``reach_m`` (inf: none; NaN:
+        a point without coordinates) and the OR of those items' bits."""
+        x, y = _coordinates(x_m, y_m)
+        dist = np.empty(len(x))
+        bits = np.empty(len(x), dtype=np.int64)
+        _within(
+            x,
+            y,
+            float(reach_m),
+            self.x0,
+            self.y0,
+            self.cell_m,
+            self.nx,
+            self.ny,
+            self.start,
+            self.item_seg,
+            self.item_bits,
+            dist,
+            bits,
+        )
+        return dist, bits
+
+    def nearest(self, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
+        """Per point (finite coordinates): the distance to the nearest item (NaN: none)."""
+        x, y = _coordinates(x_m, y_m)
+        dist = np.empty(len(x))
+        occupied, level_start, level_nx, level_ny = self._pyramid
+        _nearest(
+            x,
+            y,
+            self.x0,
+            self.y0,
+            self.cell_m,
+            self.nx,
+            self.start,
+            self.item_seg,
+            occupied,
+            level_start,
+            level_nx,
+            level_ny,
+            dist,
+        )
+        return dist
+
+    @cached_property
+    def _pyramid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Occupied cells at every level (level ``l`` merges ``2^l x 2^l`` cells, up to one
+        cell), flat, with each level's offset and size."""
+        level = (np.diff(self.start) > 0).reshape(self.ny, self.nx)
+        levels = [level]
+        while level.shape != (1, 1):
+            ny, nx = level.shape
+            padded = np.zeros((ny + ny % 2, nx + nx % 2), dtype=bool)
+            padded[:ny, :nx] = level
+            level = padded[0::2, 0::2] | padded[1::2, 0::2] | padded[0::2, 1::2] | padded[1::2, 1::2]
+            levels.append(level)
+        sizes = np.array([lv.size for lv in levels], dtype=np.int64)
+        return (
+            np.concatenate([lv.ravel() for lv in levels]),
+            np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
+            np.array([lv.shape[1] for lv in levels], dtype=np.int64),
+            np.array([lv.shape[0] for lv in levels], dtype=np.int64),
+        )
+
+
+def _coordinates(x_m: np.ndarray, y_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points' coordinates as contiguous float64 arrays (what the kernels take)."""
+    return (
+        np.ascontiguousarray(x_m, dtype=np.float64).reshape(-1),
+        np.ascontiguousarray(y_m, dtype=np.float64).reshape(-1),
+    )
