@@ -453,3 +453,34 @@ def test_the_grid_measures_as_geos_at_national_coordinates() -> None:
             bx, by = ax, ay
         want = shapely.distance(Point(px, py), LineString([(ax, ay), (bx, by)]))
         assert segment_distance(px, py, ax, ay, bx, by) == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(_coordinate, _coordinate, _coordinate, _coordinate), min_size=1, max_size=12),
+    st.lists(st.tuples(_coordinate, _coordinate.map(lambda v: v * 3)), min_size=1, max_size=10),
+    st.sampled_from([0.0, 40.0, 500.0]),
+)
+def test_the_grid_answers_alike_at_any_cell_size(
+    segments: list[tuple[float, float, float, float]], points: list[tuple[float, float]], reach: float
+) -> None:
+    from coverage_gis._fiber_grid import SegmentGrid, segment_distance
+
+    # Segments from vertex 2i to vertex 2i + 1 (some of them points: the same vertex twice).
+    xy = np.array([v for ax, ay, bx, by in segments for v in ((ax, ay), (bx, by))])
+    a = np.arange(0, len(xy), 2)
+    b = np.where(np.arange(len(segments)) % 4 == 3, a, a + 1)
+    bits = 1 << (np.arange(len(segments)) % 5)
+    px, py = np.array(points).T
+    matrix = np.array(
+        [[segment_distance(x, y, *xy[i], *xy[j]) for i, j in zip(a, b, strict=True)] for x, y in points]
+    )
+    nearest = matrix.min(axis=1)
+    found = np.bitwise_or.reduce(np.where(matrix <= reach, bits[None, :], 0), axis=1)
+    # 1 m cells over a few kilometres: more than MAX_CELLS, so the cell side doubles.
+    for cell_m in (1.0, 37.0, 1000.0, 1e6):
+        grid = SegmentGrid.build(xy[:, 0], xy[:, 1], a, b, bits, cell_m)
+        distance, operators = grid.within(px, py, reach)
+        assert distance.tolist() == np.where(nearest <= reach, nearest, np.inf).tolist()
+        assert operators.tolist() == found.tolist()
+        assert grid.nearest(px, py).tolist() == nearest.tolist()
