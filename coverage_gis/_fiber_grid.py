@@ -299,6 +299,14 @@ def _file_segments(
 
 
 @jit
+def _gap(x: float, y: float, x0: float, y0: float, side: float, i: int, j: int) -> float:
+    """Distance from ``(x, y)`` to the square of ``side`` at column ``i``, row ``j`` from ``(x0, y0)``."""
+    gx = max(x0 + i * side - x, x - (x0 + (i + 1) * side), 0.0)
+    gy = max(y0 + j * side - y, y - (y0 + (j + 1) * side), 0.0)
+    return math.sqrt(gx * gx + gy * gy)
+
+
+@jit
 def _within_cell(
     x: float,
     y: float,
@@ -366,7 +374,8 @@ def _within(
                 best, found = _within_cell(x, y, reach, home, start, item_seg, item_bits, best, found)
             for j in range(math.floor(max(fj0, 0.0)), math.floor(min(fj1, ny - 1.0)) + 1):
                 for i in range(math.floor(max(fi0, 0.0)), math.floor(min(fi1, nx - 1.0)) + 1):
-                    if j * nx + i != home:
+                    # (A corner cell of the box may lie wholly beyond reach.)
+                    if j * nx + i != home and _gap(x, y, x0, y0, cell, i, j) <= box:
                         best, found = _within_cell(
                             x, y, reach, j * nx + i, start, item_seg, item_bits, best, found
                         )
@@ -417,9 +426,7 @@ def _nearest(
                 for ci in range(2 * i, min(2 * i + 2, level_nx[below])):
                     if not occupied[level_start[below] + cj * level_nx[below] + ci]:
                         continue
-                    gx = max(x0 + ci * side - x, x - (x0 + (ci + 1) * side), 0.0)
-                    gy = max(y0 + cj * side - y, y - (y0 + (cj + 1) * side), 0.0)
-                    gap = math.sqrt(gx * gx + gy * gy)
+                    gap = _gap(x, y, x0, y0, side, ci, cj)
                     if gap - _PAD_M <= best:
                         heapq.heappush(heap, (gap, below, cj, ci))
         dist[p] = best if seen else math.nan
