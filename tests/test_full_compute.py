@@ -51,7 +51,8 @@ def test_the_schedule_gives_what_the_steps_give_in_turn() -> None:
         admin_columns(layers.villages, communes, parts),
     )
     assert len(done.cells) == len(cells)
-    assert np.array_equal(done.fiber.access_bits, fiber.access_bits)
+    for name in ("start", "item_seg", "item_bits"):
+        assert np.array_equal(getattr(done.fiber.grid, name), getattr(fiber.grid, name)), name
 
 
 class _Failing:
