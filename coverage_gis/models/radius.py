@@ -18,8 +18,8 @@ Both edges are inclusive: a receiver exactly on the circle or on the sector edge
 served; one at the site itself (distance 0) is served by every cell there.
 
 The candidate pairs are all pairs within the radius, in or out of the sector; the
-search is exact (a k-d tree per distinct radius, then ``hypot(dx, dy) <= radius``), not
-a polygon approximation of the circle.
+search is exact (receivers in rows, each cell location scanning the rows its disc
+overlaps, then ``hypot(dx, dy) <= radius``), not a polygon approximation of the circle.
 
 The level of a served pair is the level the radius rule implies, never below the
 threshold that served it: the technology's threshold at the radius on the worst
