@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from coverage_gis.models.validity import ValidityReport
+
 # Re-exported: the models read the vocabularies through this module.
 from coverage_gis.vocabulary import ENVIRONMENTS as ENVIRONMENTS
 from coverage_gis.vocabulary import TECHS as TECHS
@@ -175,6 +177,30 @@ class BatchedCoverageModel(CoverageModel, Protocol):
         self, receivers: ReceiverArrays, cells: CellArrays, fn: Callable[[CandidatePairs], _T]
     ) -> list[_T]:
         """``fn`` of each batch of the candidate pairs."""
+        ...
+
+
+@runtime_checkable
+class ServedPairsModel(CoverageModel, Protocol):
+    """A model that can hand over only its served pairs, batch by batch.
+
+    ``map_served_pairs(receivers, cells, fn, level_of=...)`` returns ``fn`` of each
+    batch of the served pairs ``candidate_pairs`` returns (all of them, each once, in
+    any order), and the validity report of *all* the candidate pairs. Only the pairs
+    whose cell is in ``level_of`` (a mask over the cells) need their level; the others
+    may show NaN. A caller that reads only served pairs and the levels of some cells
+    (the mobile rules) is spared the rest.
+    """
+
+    def map_served_pairs(
+        self,
+        receivers: ReceiverArrays,
+        cells: CellArrays,
+        fn: Callable[[CandidatePairs], _T],
+        *,
+        level_of: BoolArray,
+    ) -> tuple[list[_T], ValidityReport]:
+        """``fn`` of each batch of the served pairs, and the validity report of all pairs."""
         ...
 
 
