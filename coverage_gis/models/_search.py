@@ -120,6 +120,15 @@ def surely_beyond(dx: float, dy: float, reach: float) -> bool:
 
 
 @jit
+def distance_within(dx: float, dy: float, reach: float) -> float:
+    """``hypot(dx, dy)`` when it is at most ``reach`` (the exact test), else -1."""
+    if surely_beyond(dx, dy, reach):
+        return -1.0
+    d = math.hypot(dx, dy)
+    return d if d <= reach else -1.0
+
+
+@jit
 def row_spans(rows: RowArrays, x: float, y: float, reach: float, spans: np.ndarray) -> int:
     """The runs of receivers a source at ``(x, y)`` reaching ``reach`` must test.
 
@@ -184,12 +193,8 @@ def source_hits(
                 recv = grow(recv, n, end - first)
                 dist = grow(dist, n, end - first)
             for j in range(first, end):
-                dx = px[j] - x
-                dy = py[j] - y
-                if surely_beyond(dx, dy, r):
-                    continue
-                d = math.hypot(dx, dy)
-                if d <= r:
+                d = distance_within(px[j] - x, py[j] - y, r)
+                if d >= 0.0:
                     src[n] = s
                     recv[n] = pindex[j]
                     dist[n] = d

@@ -13,17 +13,15 @@ validity report counts every pair within reach).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from coverage_gis.models._search import (
     MemberArrays,
     RowArrays,
     SourceArrays,
+    distance_within,
     grow,
     row_spans,
-    surely_beyond,
 )
 from coverage_gis.terrain._jit import jit
 
@@ -100,10 +98,8 @@ def served_pairs(
             for j in range(first, end):
                 dx = px[j] - x
                 dy = py[j] - y
-                if surely_beyond(dx, dy, r):
-                    continue
-                d = math.hypot(dx, dy)
-                if not d <= r:
+                d = distance_within(dx, dy, r)
+                if d < 0.0:
                     continue
                 hits[s - lo] += 1
                 receiver = pindex[j]
