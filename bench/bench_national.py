@@ -172,7 +172,9 @@ def _sjoin_model(model: Any) -> Any:
     Only the search for (village, cell) pairs within each cell's reach changes: the
     model's own ``candidate_pairs`` runs with ``pairs_within_reach`` swapped for an
     ``sjoin`` (``dwithin`` each cell's reach) that hands every pair to the model's own
-    evaluation (service sector, level, threshold) at once.
+    evaluation (service sector, level, threshold) at once. The model's compiled
+    served-pairs pass (``map_served_pairs``: search and sector test in one kernel) is
+    not offered, so the mobile rules read every pair of that evaluation.
     """
     import geopandas as gpd
 
@@ -201,6 +203,10 @@ def _sjoin_model(model: Any) -> Any:
 
     class SjoinRadius:
         def __getattr__(self, name: str) -> Any:
+            # Not the model's compiled served-pairs pass: the mobile rules take every
+            # sjoin pair through the model's own rule and the generic evidence path.
+            if name == "map_served_pairs":
+                raise AttributeError(name)
             return getattr(model, name)
 
         def candidate_pairs(self, receivers: ReceiverArrays, cells: CellArrays, **options: Any) -> Any:

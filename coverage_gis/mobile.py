@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +24,7 @@ from coverage_gis.models.base import (
     CandidatePairs,
     CoverageModel,
     ReceiverArrays,
+    ServedPairsModel,
     is_broadband,
     map_candidate_pairs,
 )
@@ -88,6 +90,16 @@ class KindRules:
     def __len__(self) -> int:
         return len(self.tech)
 
+    @cached_property
+    def live_broadband(self) -> np.ndarray:
+        """Per cell: on air and broadband, the cells whose levels the evidence reads."""
+        return np.asarray(self.cell_on_air & self.broadband[self.cell_kind], dtype=bool)
+
+    @cached_property
+    def planned_broadband(self) -> np.ndarray:
+        """Per cell: broadband but not on air (a planned site's)."""
+        return np.asarray(~self.cell_on_air & self.broadband[self.cell_kind], dtype=bool)
+
 
 @dataclass(frozen=True)
 class MobileEvidence:
@@ -113,22 +125,38 @@ def mobile_evidence(pairs: CandidatePairs, rules: KindRules) -> MobileEvidence:
     """The evidence of ``pairs`` (of cells coded by ``rules``)."""
     blocked = pairs.terrain_blocked
     any_blocked = bool(blocked.any())
-    keep = np.flatnonzero(pairs.served | blocked) if any_blocked else np.flatnonzero(pairs.served)
-    receiver, cell = pairs.receiver[keep], pairs.cell[keep]
+    served = pairs.served
+    if any_blocked or not served.all():
+        keep = np.flatnonzero(served | blocked) if any_blocked else np.flatnonzero(served)
+        receiver, cell, signal = pairs.receiver[keep], pairs.cell[keep], pairs.signal_dbm[keep]
+        served = served[keep]
+    else:
+        # Only served pairs (a model's served-pairs batch): nothing to cut.
+        receiver, cell, signal = pairs.receiver, pairs.cell, pairs.signal_dbm
     kind = rules.cell_kind[cell]
-    on_air = rules.cell_on_air[cell]
-    broadband = rules.broadband[kind]
-    served = pairs.served[keep] if any_blocked else np.ones(keep.size, dtype=bool)
-    live = served & on_air
-    live_bb = np.flatnonzero(live & broadband)
-    shadowed = receiver[blocked[keep] & on_air & broadband] if any_blocked else receiver[:0]
+    live = served & rules.cell_on_air[cell]
+    live_bb = np.flatnonzero(served & rules.live_broadband[cell])
+    planned = served & rules.planned_broadband[cell]
+    shadowed = receiver[blocked[keep] & rules.live_broadband[cell]] if any_blocked else receiver[:0]
     return MobileEvidence(
         live_key=receiver[live] * len(rules) + kind[live],
         broadband_receiver=receiver[live_bb],
-        broadband_signal_dbm=pairs.signal_dbm[keep[live_bb]],
-        planned_receiver=receiver[served & ~on_air & broadband],
+        broadband_signal_dbm=signal[live_bb],
+        planned_receiver=receiver[planned],
         shadowed_receiver=shadowed,
     )
+
+
+#: The gap reasons of a receiver without mobile broadband, by its :data:`_RADIO_CAUSES`
+#: code times two plus its grid power (0: none); ``None`` for a receiver with it (last).
+_RADIO_CAUSES = ("no_site_in_range", "terrain_shadow", "planned_site_not_on_air")
+_GAP_REASON = np.array(
+    [*(r for c in _RADIO_CAUSES for r in ("no_grid_power" if c == "no_site_in_range" else c, c)), None],
+    dtype=object,
+)
+_GAP_REASONS = np.array(
+    [*(r for cause in _RADIO_CAUSES for r in (f"{cause},no_grid_power", cause)), None], dtype=object
+)
 
 
 def mobile_from_evidence(
@@ -149,7 +177,8 @@ def mobile_from_evidence(
     is the one a single-cause list shows: the radio cause, except that
     ``no_grid_power`` outranks ``no_site_in_range``.
     """
-    n = len(has_grid_power)
+    power = np.asarray(has_grid_power, dtype=bool)
+    n = len(power)
     n_kinds = len(rules)
     # Which kinds serve each receiver live, one flag per (receiver, kind): rank, operators,
     # broadband and 4G/5G are all read off these flags.
@@ -164,24 +193,34 @@ def mobile_from_evidence(
         planned_bb[part.planned_receiver] = True
         shadowed[part.shadowed_receiver] = True
     signal[np.isneginf(signal)] = np.nan
-    seen = live_kinds.reshape(n, n_kinds)
+    # Receivers share a few sets of kinds: the rules run once per distinct set, and each
+    # receiver takes its set's answers.
+    words = np.zeros((n, n_kinds // 64 + 1), dtype=np.uint64)
+    packed = np.packbits(live_kinds.reshape(n, n_kinds), axis=1, bitorder="little")
+    words.view(np.uint8)[:, : packed.shape[1]] = packed
+    if words.shape[1] == 1:  # up to 63 kinds: one word per receiver, a fast 1-D unique
+        sets, which = np.unique(words[:, 0], return_inverse=True)
+    else:
+        sets, which = np.unique(words, axis=0, return_inverse=True)
+    seen_bits = sets.reshape(sets.shape[0], words.shape[1]).view(np.uint8)
+    seen = np.unpackbits(seen_bits, axis=1, count=n_kinds, bitorder="little").astype(bool)
     rank = np.where(seen, rules.rank, 0).max(axis=1, initial=0)
     seen_bb = seen & rules.broadband
     bits = np.bitwise_or.reduce(np.where(seen_bb, rules.operator_bits, 0), axis=1)
-    mobile_bb = np.asarray(seen_bb.any(axis=1), dtype=bool)
-    has_4g = np.asarray(seen[:, rules.tech == "4G"].any(axis=1), dtype=bool)
-    has_5g = np.asarray(seen[:, rules.tech == "5G"].any(axis=1), dtype=bool)
+    mobile_bb = np.asarray(seen_bb.any(axis=1), dtype=bool)[which]
+    has_4g = np.asarray(seen[:, rules.tech == "4G"].any(axis=1), dtype=bool)[which]
+    has_5g = np.asarray(seen[:, rules.tech == "5G"].any(axis=1), dtype=bool)[which]
 
     # Later assignments win: the most specific known cause is kept.
-    radio = np.full(n, "no_site_in_range", dtype=object)
-    radio[shadowed] = "terrain_shadow"
-    radio[planned_bb] = "planned_site_not_on_air"
-    reason = radio.copy()
-    reason[~has_grid_power & (radio == "no_site_in_range")] = "no_grid_power"
-    reasons = np.where(has_grid_power, radio, radio + ",no_grid_power").astype(object)
-    reason[mobile_bb] = None
-    reasons[mobile_bb] = None
-    return MobileResult(mobile_bb, _RANK_TO_TECH[rank], bits, signal, has_4g, has_5g, reason, reasons)
+    radio = np.zeros(n, dtype=np.intp)
+    radio[shadowed] = _RADIO_CAUSES.index("terrain_shadow")
+    radio[planned_bb] = _RADIO_CAUSES.index("planned_site_not_on_air")
+    code = 2 * radio + power
+    code[mobile_bb] = len(_GAP_REASON) - 1
+    tech = _RANK_TO_TECH[rank[which]]
+    return MobileResult(
+        mobile_bb, tech, bits[which], signal, has_4g, has_5g, _GAP_REASON[code], _GAP_REASONS[code]
+    )
 
 
 def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: np.ndarray) -> MobileResult:
@@ -197,19 +236,27 @@ def mobile_at(
 
     The pairs are taken batch by batch where the model can (national scale: millions
     of pairs), each batch counted for the validity report and cut down to its evidence
-    in the model's search threads.
+    in the model's search threads. A model that can hand over only its served pairs
+    (:class:`~coverage_gis.models.base.ServedPairsModel`) does, with levels for the
+    on-air broadband cells alone: the evidence reads nothing else.
     """
     rules = KindRules.of(cells)
 
+    def evidence(pairs: CandidatePairs) -> MobileEvidence:
+        return mobile_evidence(pairs, rules)
+
     def reduce(pairs: CandidatePairs) -> tuple[MobileEvidence, ValidityReport]:
-        return mobile_evidence(pairs, rules), ValidityReport.from_arrays(pairs.formula, pairs.outside)
+        return evidence(pairs), ValidityReport.from_arrays(pairs.formula, pairs.outside)
 
     if not len(cells) or not len(receivers):
-        parts = [reduce(CandidatePairs.empty())]
+        parts, validity = [evidence(CandidatePairs.empty())], ValidityReport()
+    elif isinstance(model, ServedPairsModel):
+        live_bb = rules.live_broadband
+        parts, validity = model.map_served_pairs(receivers, cells.arrays, evidence, level_of=live_bb)
     else:
-        parts = map_candidate_pairs(model, receivers, cells.arrays, reduce)
-    result = mobile_from_evidence([e for e, _ in parts], rules, has_grid_power)
-    return dataclasses.replace(result, validity=ValidityReport.merge([v for _, v in parts]))
+        both = map_candidate_pairs(model, receivers, cells.arrays, reduce)
+        parts, validity = [e for e, _ in both], ValidityReport.merge([v for _, v in both])
+    return dataclasses.replace(mobile_from_evidence(parts, rules, has_grid_power), validity=validity)
 
 
 def grid_power(points: gpd.GeoDataFrame) -> np.ndarray:

@@ -172,6 +172,21 @@ def test_validity_reports_merge_as_if_counted_at_once() -> None:
     assert ValidityReport.merge([]) == ValidityReport.from_arrays(np.zeros(0), np.zeros(0))
 
 
+def test_validity_counted_per_element_is_validity_of_the_pairs_repeated() -> None:
+    # Each element standing for ``count`` pairs (a cell's pairs share its formula and mask).
+    rng = np.random.default_rng(8)
+    formula = rng.integers(-1, 6, 300).astype(np.int8)
+    outside = rng.integers(0, 16, 300).astype(np.uint8) * (rng.random(300) < 0.4)
+    count = rng.integers(0, 5, 300)
+    counted = ValidityReport.from_arrays(formula, outside, count=count)
+    repeated = ValidityReport.from_arrays(np.repeat(formula, count), np.repeat(outside, count))
+    assert counted.as_dict() == repeated.as_dict()
+    assert counted.pairs == count.sum()
+    # A formula whose elements stand for no pair decided none.
+    none = ValidityReport.from_arrays(np.array([5, 4], dtype=np.int8), np.array([1, 0]), count=[0, 3])
+    assert list(none.formulas) == ["itm"]
+
+
 def test_metric_points_are_the_layer_projected() -> None:
     villages = _villages((0, 0), (1234.5, -987.0))
     got = metric_points(villages, METRIC)

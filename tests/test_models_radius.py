@@ -32,6 +32,7 @@ from coverage_gis.models.base import (
     pairs_within_reach,
 )
 from coverage_gis.models.settings import BandRadii, EnvironmentRadii, ModelSettings
+from coverage_gis.models.validity import ValidityReport
 
 NAN = math.nan
 
@@ -104,6 +105,8 @@ def served_receivers(pairs: CandidatePairs) -> set[int]:
 
 def served_flags(model: RadiusModel, receivers: ReceiverArrays, cells: CellArrays) -> list[bool]:
     served = served_receivers(model.candidate_pairs(receivers, cells))
+    # The compiled served-pairs pass (the mobile rules' path) agrees on every fixture.
+    assert_served_pairs_are_the_rules(model, receivers, cells, np.ones(len(cells), dtype=bool))
     return [i in served for i in range(len(receivers))]
 
 
@@ -520,11 +523,115 @@ def test_level_of_a_served_pair_is_never_below_the_threshold(model: RadiusModel)
 
 
 def test_pairs_record_the_radius_table_and_bands_outside_it(model: RadiusModel) -> None:
-    from coverage_gis.models.validity import ValidityReport
-
     cells = make_cells([(0.0, 0.0), (0.0, 0.0)], band_mhz=[1800.0, 3500.0])
     pairs = model.candidate_pairs(make_receivers([(100.0, 0.0)]), cells)
     report = ValidityReport.from_arrays(pairs.formula, pairs.outside)
     assert report.pairs == 2
     assert report.formulas["radius_table"].pairs == 2
     assert dict(report.formulas["radius_table"].by_parameter) == {"frequency": 1}
+
+
+# ------------------------------------------------------- served pairs (the compiled pass)
+
+
+def _served_pairs(
+    model: RadiusModel, receivers: ReceiverArrays, cells: CellArrays, level_of: np.ndarray
+) -> tuple[dict[tuple[int, int], tuple[float, float]], ValidityReport]:
+    parts, validity = model.map_served_pairs(receivers, cells, lambda p: p, level_of=level_of)
+    found: dict[tuple[int, int], tuple[float, float]] = {}
+    for p in parts:
+        assert p.served.all()
+        for r, c, d, s in zip(p.receiver, p.cell, p.distance_m, p.signal_dbm, strict=True):
+            assert (int(r), int(c)) not in found, "a pair appears once"
+            found[int(r), int(c)] = (float(d), float(s))
+    return found, validity
+
+
+def assert_served_pairs_are_the_rules(
+    model: RadiusModel, receivers: ReceiverArrays, cells: CellArrays, level_of: np.ndarray
+) -> None:
+    """The compiled pass gives the served pairs of ``candidate_pairs``, bit for bit: their
+    distances, the levels of ``level_of`` cells (NaN for the others), and the validity
+    report of all the pairs within the radius."""
+    pairs = model.candidate_pairs(receivers, cells)
+    want = {
+        (int(r), int(c)): (float(d), float(s) if level_of[c] else math.nan)
+        for r, c, d, s, ok in zip(
+            pairs.receiver, pairs.cell, pairs.distance_m, pairs.signal_dbm, pairs.served, strict=True
+        )
+        if ok
+    }
+    found, validity = _served_pairs(model, receivers, cells, level_of)
+    assert found.keys() == want.keys()
+    bits = np.array([found[k] for k in want]).tobytes(), np.array([want[k] for k in want]).tobytes()
+    assert bits[0] == bits[1]
+    assert validity.as_dict() == ValidityReport.from_arrays(pairs.formula, pairs.outside).as_dict()
+
+
+@st.composite
+def sites_with_layers(draw: st.DrawFn) -> CellArrays:
+    # Cells on a few sites (co-located: one search source per site and radius), their
+    # sectors in layers, so that services reach to the bisectors as well as to the edge.
+    cells = draw(cell_arrays(max_size=14))
+    n = len(cells)
+    sites = draw(st.lists(st.tuples(coord, coord), min_size=1, max_size=4))
+    site = np.array([draw(st.integers(0, len(sites) - 1)) for _ in range(n)], dtype=np.int64)
+    layer = site * 2 + np.array([draw(st.integers(0, 1)) for _ in range(n)], dtype=np.int64)
+    xy = np.array(sites, dtype=np.float64).reshape(-1, 2)[site]
+    cw, ccw = sector_bisectors(layer, cells.azimuth_deg, cells.beamwidth_deg)
+    return dataclasses.replace(cells, x_m=xy[:, 0], y_m=xy[:, 1], bisector_cw_deg=cw, bisector_ccw_deg=ccw)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    receivers=receiver_arrays(),
+    cells=sites_with_layers(),
+    level_seed=st.integers(0, 2**32 - 1),
+    workers=st.sampled_from([1, 2]),
+)
+def test_property_served_pairs_are_the_served_candidate_pairs(
+    receivers: ReceiverArrays, cells: CellArrays, level_seed: int, workers: int
+) -> None:
+    level_of = np.random.default_rng(level_seed).random(len(cells)) < 0.6
+    # Some receivers exactly on a site (distance 0) and on a radius straight north.
+    if len(cells):
+        radius = RadiusModel(SETTINGS).max_range_m(cells)
+        on = make_receivers([(cells.x_m[0], cells.y_m[0]), (cells.x_m[-1], cells.y_m[-1] + radius[-1])])
+        receivers = ReceiverArrays(
+            np.concatenate([receivers.x_m, on.x_m]), np.concatenate([receivers.y_m, on.y_m])
+        )
+    assert_served_pairs_are_the_rules(RadiusModel(SETTINGS, workers=workers), receivers, cells, level_of)
+
+
+def test_served_pairs_at_scale_in_threads_are_the_rules() -> None:
+    # More sources than one batch holds (the batches run in threads): three-sector
+    # sites of two layers each, omni sites, and receivers all over.
+    rng = np.random.default_rng(4)
+    n_sites = 3000
+    site_xy = rng.uniform(0, 80_000, (n_sites, 2))
+    xy = np.repeat(site_xy, 6, axis=0)
+    n = xy.shape[0]
+    azimuth = np.tile([0.0, 120.0, 240.0], n // 3) + np.repeat(rng.uniform(0, 120, n // 3), 3)
+    azimuth[np.repeat(rng.random(n_sites) < 0.2, 6)] = NAN
+    layer = np.repeat(np.arange(n // 3), 3)
+    cells = make_cells(
+        [tuple(p) for p in xy],
+        tech=list(rng.choice(["2G", "3G", "4G", "5G"], n)),
+        environment=list(rng.choice(["urban", "suburban", "rural"], n)),
+        azimuth_deg=list(azimuth),
+        band_mhz=list(rng.choice([900.0, 1800.0, 2100.0, 3500.0], n)),
+        layer=list(layer),
+    )
+    receivers = make_receivers([tuple(p) for p in rng.uniform(0, 80_000, (4000, 2))])
+    level_of = rng.random(n) < 0.5
+    assert_served_pairs_are_the_rules(RadiusModel(SETTINGS, workers=2), receivers, cells, level_of)
+
+
+def test_served_pairs_of_nothing_are_one_empty_batch(model: RadiusModel) -> None:
+    cells = make_cells([(0.0, 0.0)])
+    none = make_receivers([])
+    parts, validity = model.map_served_pairs(none, cells, len, level_of=np.ones(1, dtype=bool))
+    assert parts == [0]
+    assert validity.pairs == 0
+    far = make_receivers([(1e5, 0.0), (NAN, 0.0)])
+    assert _served_pairs(model, far, cells, np.ones(1, dtype=bool))[0] == {}

@@ -13,14 +13,19 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
+from coverage_gis.models.validity import ValidityReport
+
 # Re-exported: the models read the vocabularies through this module.
 from coverage_gis.vocabulary import ENVIRONMENTS as ENVIRONMENTS
 from coverage_gis.vocabulary import TECHS as TECHS
+
+if TYPE_CHECKING:
+    from coverage_gis.models._search import ReceiverRows
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -175,6 +180,30 @@ class BatchedCoverageModel(CoverageModel, Protocol):
         ...
 
 
+@runtime_checkable
+class ServedPairsModel(CoverageModel, Protocol):
+    """A model that can hand over only its served pairs, batch by batch.
+
+    ``map_served_pairs(receivers, cells, fn, level_of=...)`` returns ``fn`` of each
+    batch of the served pairs ``candidate_pairs`` returns (all of them, each once, in
+    any order), and the validity report of *all* the candidate pairs. Only the pairs
+    whose cell is in ``level_of`` (a mask over the cells) need their level; the others
+    may show NaN. A caller that reads only served pairs and the levels of some cells
+    (the mobile rules) is spared the rest.
+    """
+
+    def map_served_pairs(
+        self,
+        receivers: ReceiverArrays,
+        cells: CellArrays,
+        fn: Callable[[CandidatePairs], _T],
+        *,
+        level_of: BoolArray,
+    ) -> tuple[list[_T], ValidityReport]:
+        """``fn`` of each batch of the served pairs, and the validity report of all pairs."""
+        ...
+
+
 def map_candidate_pairs(
     model: CoverageModel, receivers: ReceiverArrays, cells: CellArrays, fn: Callable[[CandidatePairs], _T]
 ) -> list[_T]:
@@ -197,20 +226,17 @@ def best_signal_dbm(pairs: CandidatePairs, n_receivers: int) -> FloatArray:
     return out
 
 
-#: Distinct cell locations per k-d tree query in :func:`map_pairs_within_reach`.
-#: Small, spatially compact batches keep each query's output short and its tree tight
-#: (measured ~5x faster than one query per reach class at national scale), and keep
-#: the per-batch pair arrays small enough to stay in cache for the caller's function.
+#: Sources per batch of :func:`map_pairs_within_reach` (and of the models' own searches
+#: over a :class:`SourcePlan`): enough work per batch to pay for its dispatch, small
+#: enough that a batch's pairs stay in cache for the caller's function and the batches
+#: spread over the threads.
 _SOURCES_PER_BATCH = 4096
-#: At most this many (source, receiver) distances make a problem small enough for
-#: :func:`map_pairs_within_reach` to compare every source with every receiver.
-_BRUTE_FORCE_PAIRS = 1 << 15
 
 
 @dataclass(frozen=True, eq=False)
 class SourcePlan:
     """Cells grouped for :func:`map_pairs_within_reach`: one *source* per distinct (x, y, reach),
-    sources in batches of one reach class, each batch's k-d tree built once.
+    sources in batches.
 
     Cells of one site share a location and (within a technology) a reach, so the search
     runs once per source and hands its hits to its cells after. Depends on the cells
@@ -219,7 +245,7 @@ class SourcePlan:
     Cells with a non-finite or negative reach or non-finite coordinates are in no source.
     """
 
-    #: Cell positions, sorted by (reach, y, x); each source's cells are consecutive.
+    #: Cell positions, sorted by (y, x, reach); each source's cells are consecutive.
     order: IntArray
     #: Per source: its first entry in ``order``, its number of cells, location and reach.
     start: IntArray
@@ -227,9 +253,9 @@ class SourcePlan:
     x_m: FloatArray
     y_m: FloatArray
     reach_m: FloatArray
-    #: ``(first source, end, the class's reach)`` of each batch.
-    batches: list[tuple[int, int, float]]
-    _trees: dict[int, Any] = field(default_factory=dict, repr=False)
+    #: ``(first source, end)`` of each batch: consecutive sources, so a batch is a band
+    #: of the map.
+    batches: list[tuple[int, int]]
 
     @classmethod
     def of(cls, cell_x_m: FloatArray, cell_y_m: FloatArray, reach_m: FloatArray) -> SourcePlan:
@@ -238,50 +264,55 @@ class SourcePlan:
         cy = np.asarray(cell_y_m, dtype=np.float64)
         reach = np.asarray(reach_m, dtype=np.float64)
         ok = np.flatnonzero(np.isfinite(cx) & np.isfinite(cy) & np.isfinite(reach) & (reach >= 0))
-        # Sorting by reach makes each distinct reach one contiguous class (radii come from
-        # a small table; link-budget reaches repeat over identical cell configurations),
-        # and by y within a class makes consecutive sources spatially compact batches.
-        order = ok[np.lexsort((cx[ok], cy[ok], reach[ok]))]
+        # Sorting by location makes each source's cells consecutive and each batch of
+        # consecutive sources a compact band, whose receivers stay in cache.
+        order = ok[np.lexsort((reach[ok], cx[ok], cy[ok]))]
         sx, sy, sr = cx[order], cy[order], reach[order]
         new_source = np.ones(order.size, dtype=bool)
         new_source[1:] = (np.diff(sx) != 0) | (np.diff(sy) != 0) | (np.diff(sr) != 0)
         start = np.flatnonzero(new_source)
-        src_r = sr[start]
-        # Few distinct reaches: one class each. Many (continuous link-budget reaches):
-        # classes on a 5 % geometric ladder, queried at the class maximum, filtered exactly.
-        class_start = np.flatnonzero(np.append(True, np.diff(src_r) != 0))
-        if class_start.size > 64:
-            ladder = np.floor(np.log(np.maximum(src_r, 1.0)) / np.log(1.05))
-            class_start = np.flatnonzero(np.append(True, np.diff(ladder) != 0))
-        class_end = np.append(class_start[1:], src_r.size)
-        batches = [
-            (lo, min(lo + _SOURCES_PER_BATCH, hi), float(src_r[hi - 1]))  # sorted: class max
-            for c_lo, hi in zip(class_start.tolist(), class_end.tolist(), strict=True)
-            for lo in range(c_lo, hi, _SOURCES_PER_BATCH)
-        ]
+        n = int(start.size)
         return cls(
             order=order,
             start=start,
             count=np.diff(np.append(start, order.size)),
             x_m=sx[start],
             y_m=sy[start],
-            reach_m=src_r,
-            batches=batches,
+            reach_m=sr[start],
+            batches=[(lo, min(lo + _SOURCES_PER_BATCH, n)) for lo in range(0, n, _SOURCES_PER_BATCH)],
         )
 
     def __len__(self) -> int:
         return int(self.start.size)
 
-    def tree(self, batch: int) -> Any:
-        """The k-d tree of the sources of ``batches[batch]`` (built on first use; a race
-        between threads only builds it twice)."""
-        from scipy.spatial import cKDTree
+    @property
+    def arrays(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``(x_m, y_m, reach_m)`` of the sources, as the search kernels take them."""
+        return self.x_m, self.y_m, self.reach_m
 
-        found = self._trees.get(batch)
-        if found is None:
-            lo, hi, _ = self.batches[batch]
-            found = self._trees[batch] = cKDTree(np.column_stack([self.x_m[lo:hi], self.y_m[lo:hi]]))
-        return found
+    @property
+    def members(self) -> tuple[IntArray, IntArray, IntArray]:
+        """``(start, count, order)``: the cells of each source, as the search kernels take them."""
+        return self.start, self.count, self.order
+
+    def receiver_rows(self, receiver_x_m: FloatArray, receiver_y_m: FloatArray) -> ReceiverRows:
+        """The receivers bucketed for a search from these sources (rows of twice the median reach)."""
+        from coverage_gis.models._search import ReceiverRows
+
+        row_m = 2.0 * float(np.median(self.reach_m)) if len(self) else 1.0
+        return ReceiverRows.of(receiver_x_m, receiver_y_m, row_m)
+
+    def map_batches(self, run: Callable[[int, int], _T], *, workers: int | None) -> list[_T]:
+        """``run(lo, hi)`` of each batch of sources, in ``workers`` threads (None: all CPUs)
+        when there are several batches, inline otherwise."""
+        every = self.batches
+        n_workers = max(1, (os.cpu_count() or 1) if workers is None else workers)
+        # A thread pool costs more than it saves on small inputs (an incremental edit's
+        # few villages and nearby cells): run those inline.
+        if len(every) <= 1 or n_workers == 1:
+            return [run(lo, hi) for lo, hi in every]
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            return list(pool.map(lambda batch: run(*batch), every))
 
 
 def map_pairs_within_reach(
@@ -301,8 +332,12 @@ def map_pairs_within_reach(
     circle is inside); no polygon approximates the circle. Cells (or points of any
     kind: fiber nodes, sites) with a non-finite or negative reach, and points with
     non-finite coordinates, take part in no pair. Each pair appears in exactly one
-    batch. Batches run in threads (the tree queries and numpy release the GIL), so
-    ``pair_fn`` must not mutate shared state.
+    batch. Batches run in threads (the compiled search releases the GIL, and so does
+    numpy), so ``pair_fn`` must not mutate shared state.
+
+    The search (:mod:`coverage_gis.models._search`) buckets the receivers in rows and
+    scans, for each distinct (location, reach) of the cells, the rows its disc overlaps;
+    the hits of a location go to each of its cells.
 
     Parameters
     ----------
@@ -318,76 +353,20 @@ def map_pairs_within_reach(
     plan
         ``SourcePlan.of(cell_x_m, cell_y_m, reach_m)`` when the caller holds it already.
     """
-    from scipy.spatial import cKDTree
+    from coverage_gis.models._search import cell_pairs, source_hits
 
-    rx = np.asarray(receiver_x_m, dtype=np.float64)
-    ry = np.asarray(receiver_y_m, dtype=np.float64)
-    recv_ok = np.flatnonzero(np.isfinite(rx) & np.isfinite(ry))
-    if recv_ok.size == 0:
-        return []
     sources = plan if plan is not None else SourcePlan.of(cell_x_m, cell_y_m, reach_m)
     if not len(sources):
         return []
-    order, src_x, src_y, src_r = sources.order, sources.x_m, sources.y_m, sources.reach_m
-    source_start, source_count = sources.start, sources.count
+    rows = sources.receiver_rows(receiver_x_m, receiver_y_m)
+    if not len(rows):
+        return []
 
-    # A small problem (a point read, a few villages of an edit) is cheaper as one
-    # distance matrix than as two trees and a tree join: one batch of every source,
-    # each against its own reach, as a per-class batch costs more in fixed overhead
-    # (here and in ``pair_fn``) than its matrix.
-    brute_force = src_r.size * recv_ok.size <= _BRUTE_FORCE_PAIRS
-    batches = [(0, int(src_r.size), float(src_r[-1]))] if brute_force else sources.batches
-    ok_x, ok_y = rx[recv_ok], ry[recv_ok]
-    recv_tree = None if brute_force else cKDTree(np.column_stack([ok_x, ok_y]))
+    def run(lo: int, hi: int) -> _T:
+        src, recv, dist = source_hits(rows.arrays, sources.arrays, lo, hi)
+        return pair_fn(*cell_pairs(src, recv, dist, sources.members))
 
-    def candidates(batch: int) -> tuple[IntArray, IntArray]:
-        """(source, receiver) candidates of a batch: a superset of the pairs within the
-        class's reach (the exact test follows). Both searches give the same pairs; the
-        live workspace's tests check edits (small, direct) against full computes (trees)."""
-        lo, hi, class_reach = batches[batch]
-        if recv_tree is None:
-            dx = src_x[lo:hi, None] - ok_x[None, :]
-            dy = src_y[lo:hi, None] - ok_y[None, :]
-            i, j = np.nonzero(np.hypot(dx, dy) <= class_reach)
-            return i + lo, recv_ok[j]
-        # A hair of slack so the tree's own rounding never drops an edge receiver;
-        # the exact test below decides.
-        hits = sources.tree(batch).sparse_distance_matrix(
-            recv_tree, class_reach * (1.0 + 1e-9) + 1e-6, output_type="ndarray"
-        )
-        return hits["i"] + lo, recv_ok[hits["j"]]
-
-    def run(batch: int) -> _T:
-        src, recv = candidates(batch)
-        dist = np.hypot(rx[recv] - src_x[src], ry[recv] - src_y[src])
-        keep = np.flatnonzero(dist <= src_r[src])
-        src, recv, dist = src[keep], recv[keep], dist[keep]
-        # Hand each source hit to the source's cells: slot j takes the j-th cell of
-        # every source with more than j cells (a site has a handful at most).
-        count = source_count[src]
-        first = source_start[src]
-        recv_parts, cell_parts, dist_parts = [recv], [order[first]], [dist]
-        for slot in range(1, int(count.max(initial=1))):
-            sel = np.flatnonzero(count > slot)
-            recv_parts.append(recv[sel])
-            cell_parts.append(order[first[sel] + slot])
-            dist_parts.append(dist[sel])
-        return pair_fn(
-            np.concatenate(recv_parts).astype(np.int64, copy=False),
-            np.concatenate(cell_parts).astype(np.int64, copy=False),
-            np.concatenate(dist_parts),
-        )
-
-    # A thread pool costs more than it saves on small inputs (an incremental edit's few
-    # villages and nearby cells): run those inline.
-    every = range(len(batches))
-    if len(batches) == 1 or src_r.size < _SOURCES_PER_BATCH:
-        return [run(b) for b in every]
-    n_workers = max(1, (os.cpu_count() or 1) if workers is None else workers)
-    if n_workers == 1:
-        return [run(b) for b in every]
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        return list(pool.map(run, every))
+    return sources.map_batches(run, workers=workers)
 
 
 def pairs_within_reach(

@@ -18,8 +18,12 @@ Both edges are inclusive: a receiver exactly on the circle or on the sector edge
 served; one at the site itself (distance 0) is served by every cell there.
 
 The candidate pairs are all pairs within the radius, in or out of the sector; the
-search is exact (a k-d tree per distinct radius, then ``hypot(dx, dy) <= radius``), not
-a polygon approximation of the circle.
+search is exact (receivers in rows, each cell location scanning the rows its disc
+overlaps, then ``hypot(dx, dy) <= radius``), not a polygon approximation of the circle.
+The mobile rules read only the served pairs and the levels of on-air broadband cells:
+:meth:`RadiusModel.map_served_pairs` hands over just those, from one compiled pass per
+batch (search and sector test) and the level of those pairs alone; its results are
+those of :meth:`RadiusModel.candidate_pairs`, bit for bit.
 
 The level of a served pair is the level the radius rule implies, never below the
 threshold that served it: the technology's threshold at the radius on the worst
@@ -47,6 +51,7 @@ from coverage_gis.models.antenna import (
     horizontal_gain_db,
 )
 from coverage_gis.models.base import (
+    BoolArray,
     CandidatePairs,
     CellArrays,
     FloatArray,
@@ -57,7 +62,7 @@ from coverage_gis.models.base import (
 )
 from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m, pairs_within_reach, range_cap_m
 from coverage_gis.models.settings import ModelSettings
-from coverage_gis.models.validity import OUTSIDE_FREQUENCY, formula_code
+from coverage_gis.models.validity import OUTSIDE_FREQUENCY, ValidityReport, formula_code
 
 _T = TypeVar("_T")
 
@@ -78,6 +83,13 @@ class _CellTerms:
         """The cells grouped for the search within their radius (built on first search)."""
         cells = self.budget.cells
         return SourcePlan.of(cells.x_m, cells.y_m, self.radius_m)
+
+    @cached_property
+    def sector_by_source(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """The service sectors' ``(east, north, cos_half_beam)`` in the order of
+        ``sources.order``: a source's cells are read one after the other."""
+        order = self.sources.order
+        return self.service.east[order], self.service.north[order], self.service.cos_half_beam[order]
 
 
 class RadiusModel:
@@ -142,6 +154,62 @@ class RadiusModel:
             plan=terms.sources,
         )
 
+    def map_served_pairs(
+        self,
+        receivers: ReceiverArrays,
+        cells: CellArrays,
+        fn: Callable[[CandidatePairs], _T],
+        *,
+        level_of: BoolArray,
+    ) -> tuple[list[_T], ValidityReport]:
+        """``fn`` of each batch of the served pairs, levels of ``level_of`` cells only, and
+        the validity report of every pair within the radius.
+
+        One compiled pass per batch of sources (:func:`coverage_gis.models._sector.served_pairs`:
+        the pair search and the service-sector test) keeps only the served pairs; the
+        level (numpy, the rule of :meth:`candidate_pairs`) is computed for the pairs of
+        ``level_of`` cells alone. Each batch hands ``fn`` two sets of pairs: those with a
+        level, and the others (NaN).
+        """
+        if len(receivers) == 0 or len(cells) == 0:
+            return [fn(CandidatePairs.empty())], ValidityReport()
+        from coverage_gis.models._sector import served_pairs
+
+        terms = self._cell_terms(cells, float(receivers.height_m))
+        level = self._level(cells, terms)
+        plan, band_flag = terms.sources, terms.band_flag
+        rows = plan.receiver_rows(receivers.x_m, receivers.y_m)
+        if not len(rows) or not len(plan):
+            return [fn(CandidatePairs.empty())], ValidityReport()
+        sectors = terms.sector_by_source
+        wanted = np.asarray(level_of, dtype=np.bool_)[plan.order]
+        table_code = np.int8(formula_code("radius_table"))
+
+        def pairs(recv: IntArray, cell: IntArray, dist: FloatArray, signal: FloatArray) -> CandidatePairs:
+            formula = np.full(recv.shape, table_code, dtype=np.int8)
+            served = np.ones(recv.shape, dtype=bool)
+            return CandidatePairs(recv, cell, dist, signal, served, formula=formula, outside=band_flag[cell])
+
+        def run(lo: int, hi: int) -> tuple[list[_T], ValidityReport]:
+            (l_recv, l_cell, l_dist, dx, dy), (o_recv, o_cell, o_dist), hits = served_pairs(
+                rows.arrays, plan.arrays, plan.members, sectors, wanted, lo, hi
+            )
+            # Every pair within the radius counts: a source's hits, once for each of its cells.
+            batch_cells = plan.order[plan.start[lo] : plan.start[hi - 1] + plan.count[hi - 1]]
+            validity = ValidityReport.from_arrays(
+                np.full(batch_cells.shape, table_code, dtype=np.int8),
+                band_flag[batch_cells],
+                count=np.repeat(hits, plan.count[lo:hi]),
+            )
+            found = [
+                fn(pairs(l_recv, l_cell, l_dist, level(l_cell, dx, dy, l_dist))),
+                fn(pairs(o_recv, o_cell, o_dist, np.full(o_recv.shape, np.nan))),
+            ]
+            return found, validity
+
+        parts = plan.map_batches(run, workers=self.workers)
+        return [r for found, _ in parts for r in found], ValidityReport.merge([v for _, v in parts])
+
     def _cell_terms(self, cells: CellArrays, receiver_height_m: float) -> _CellTerms:
         """The per-cell terms of ``cells`` (those of the last cells asked again when they are the same)."""
         held = self._last_terms
@@ -179,19 +247,12 @@ class RadiusModel:
         self._last_terms = (weakref.ref(cells), receiver_height_m, terms)
         return terms
 
-    def _evaluator(
-        self, receivers: ReceiverArrays, cells: CellArrays, *, keep_unserved: bool
-    ) -> tuple[_CellTerms, Callable[[IntArray, IntArray, FloatArray], CandidatePairs]]:
-        """The cells' terms (radius, search plan), and the rule that decides the pairs within the radius."""
+    def _level(
+        self, cells: CellArrays, terms: _CellTerms
+    ) -> Callable[[IntArray, FloatArray, FloatArray, FloatArray], FloatArray]:
+        """The level of served pairs ``(cell, dx, dy, distance)`` under the radius rule."""
         ant = self.settings.antenna
-        terms = self._cell_terms(cells, float(receivers.height_m))
-        budget, service, edge_level, band_flag = (
-            terms.budget,
-            terms.service,
-            terms.edge_level_dbm,
-            terms.band_flag,
-        )
-        table_code = np.int8(formula_code("radius_table"))
+        budget, edge_level = terms.budget, terms.edge_level_dbm
 
         def level(cell: IntArray, dx: FloatArray, dy: FloatArray, dist: FloatArray) -> FloatArray:
             gain = np.where(
@@ -205,6 +266,17 @@ class RadiusModel:
             )
             loss = budget.path_loss_db(cell, dist, lower_envelope=True)
             return np.asarray(edge_level[cell] - loss + gain, dtype=np.float64)
+
+        return level
+
+    def _evaluator(
+        self, receivers: ReceiverArrays, cells: CellArrays, *, keep_unserved: bool
+    ) -> tuple[_CellTerms, Callable[[IntArray, IntArray, FloatArray], CandidatePairs]]:
+        """The cells' terms (radius, search plan), and the rule that decides the pairs within the radius."""
+        terms = self._cell_terms(cells, float(receivers.height_m))
+        service, band_flag = terms.service, terms.band_flag
+        level = self._level(cells, terms)
+        table_code = np.int8(formula_code("radius_table"))
 
         def evaluate(recv: IntArray, cell: IntArray, dist: FloatArray) -> CandidatePairs:
             dx, dy = pair_offsets_m(receivers, cells, recv, cell)

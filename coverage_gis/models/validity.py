@@ -123,29 +123,39 @@ class ValidityReport:
         return sum(c.outside for c in self.formulas.values())
 
     @classmethod
-    def from_arrays(cls, formula: ArrayLike, outside: ArrayLike) -> ValidityReport:
-        """Count per-pair formula codes and outside masks (as the models set them)."""
+    def from_arrays(
+        cls, formula: ArrayLike, outside: ArrayLike, count: ArrayLike | None = None
+    ) -> ValidityReport:
+        """Count per-pair formula codes and outside masks (as the models set them).
+
+        ``count`` makes each element stand for that many pairs (a cell's pairs, when
+        they all share its formula and mask).
+        """
         # Kept in their own (narrow) integer type: millions of pairs a batch at national scale.
         codes = np.asarray(formula)
         if codes.dtype.kind not in "iu":
             codes = codes.astype(np.int64)
         flags = np.asarray(outside, dtype=np.uint8)
+        weight = None if count is None else np.asarray(count, dtype=np.int64)
+
+        def pairs(mask: NDArray[np.bool_], among: NDArray[np.int64] | None) -> int:
+            return int(np.count_nonzero(mask) if among is None else among[mask].sum())
+
         found: dict[str, FormulaCounts] = {}
         for code, name in enumerate(FORMULAS):
             mine = codes == code
-            if not mine.any():
+            w = None if weight is None else weight[mine]
+            decided = pairs(mine, weight)
+            if not decided:
                 continue
             f = flags[mine]
             found[name] = FormulaCounts(
-                pairs=int(mine.sum()),
-                outside=int(np.count_nonzero(f)),
-                by_parameter={
-                    p: int(np.count_nonzero(f & (1 << i)))
-                    for i, p in enumerate(PARAMETERS)
-                    if (f & (1 << i)).any()
-                },
+                pairs=decided,
+                outside=pairs(f != 0, w),
+                by_parameter={p: n for i, p in enumerate(PARAMETERS) if (n := pairs((f & (1 << i)) != 0, w))},
             )
-        return cls(formulas=MappingProxyType(found), pairs=int(codes.size))
+        total = codes.size if weight is None else weight.sum()
+        return cls(formulas=MappingProxyType(found), pairs=int(total))
 
     @classmethod
     def merge(cls, reports: Sequence[ValidityReport]) -> ValidityReport:
