@@ -71,6 +71,9 @@ class _Failing:
     def map_pairs(self, receivers: ReceiverArrays, cells: CellArrays, fn: Any) -> Any:
         return [fn(self.candidate_pairs(receivers, cells))]
 
+    def map_served_pairs(self, receivers: ReceiverArrays, cells: CellArrays, fn: Any, **options: Any) -> Any:
+        return self.candidate_pairs(receivers, cells)
+
 
 def test_an_error_on_the_background_thread_reaches_the_caller() -> None:
     model = _Failing()
