@@ -108,7 +108,9 @@ class KpiSums:
     def frame(self, level: str) -> pd.DataFrame:
         """The sums of the units that hold any row, by code (sorted), one column per sum."""
         kept = self.levels[level]
-        codes = np.array(list(kept.row), dtype=object)
+        # The codes as strings whether any unit is kept or none (an empty frame's index
+        # has the same type as a full one's).
+        codes = pd.Index(np.array(list(kept.row), dtype=object), dtype="str")
         table = pd.DataFrame(kept.values[list(kept.row.values())], index=codes, columns=list(self.fields))
         return table[table["rows"] > 0].sort_index()
 
