@@ -787,10 +787,13 @@ def radial_itm(
     s1 = np.empty(n_samples + 1)
     _prefix_sums(z, s0, s1)
     buf = np.empty(DH_BUFFER)
-    # Δh is needed at the scheduled receivers around k_from and beyond (the stride
-    # at k is at most k / DH_PER_DOUBLING, so the one before k_from lies at or after
-    # dh_from), and at the last sample.
-    dh_from = max(k_from - k_from // DH_PER_DOUBLING - 2, 1)
+    # Δh is needed at the scheduled receivers from k_from on, at the last scheduled one
+    # before k_from (the left end of k_from's interpolation) and at the last sample:
+    # horizons and Δh start at dh_from, that scheduled receiver (every sample up to
+    # DH_DENSE is one).
+    dh_from = max(min(k_from, n_samples - 1), 1)
+    while not _dh_scheduled(dh_from):
+        dh_from -= 1
     # One walk out along the radial finds the horizons of every receiver from dh_from
     # on (hzns: the running transmitter horizon, and the hull take every sample in
     # turn); Δh and the loss then read them back. The points above the direct ray are

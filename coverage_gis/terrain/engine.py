@@ -545,11 +545,12 @@ class TerrainEngine:
     # ------------------------------------------------------------------ threads
 
     def _threads(self, n_items: int, run: Callable[[int, int], None]) -> None:
-        # Contiguous slices, a few per worker so uneven items (long and short paths,
-        # cheap and costly radials) still balance.
+        # Contiguous slices, many per worker so uneven items (long and short paths,
+        # cheap and costly radials) still balance and the last slice leaves little
+        # for one thread alone.
         if n_items == 0:
             return
-        parts = min(n_items, self.workers * 8)
+        parts = min(n_items, self.workers * 32)
         edges = np.linspace(0, n_items, parts + 1).astype(np.int64)
         slices = [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
         if self.workers == 1 or len(slices) == 1:
