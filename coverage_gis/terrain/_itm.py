@@ -19,7 +19,7 @@ Two drivers share :func:`itm_core`, everything after the profile analysis:
   hull of the curvature-free heights ``z - x² γ/2`` (as in the Bullington radial
   pass), the least-squares fits use prefix sums; only Δh (a quantile of 10·ka − 5
   interpolated points per receiver) is computed exactly at every receiver up to 32
-  samples out and then at 16 receivers per doubling of distance, linear in
+  samples out and then at 8 receivers per doubling of distance, linear in
   between — its error is measured by ``bench/bench_terrain.py``. One walk out
   along the radial finds every receiver's horizons; the transmitter's terms of
   :func:`itm_core` (:func:`terminal_terms`) are recomputed only where its
@@ -61,10 +61,12 @@ _H0F_B = np.array([24.0, 45.0, 68.0, 80.0, 105.0])
 #: Up to this many samples from the site, Δh is computed at every radial receiver.
 DH_DENSE = 32
 #: Beyond :data:`DH_DENSE`, Δh is computed at this many receivers per doubling of
-#: distance (16: the radial ITM's |Δ| against point-to-point ITM rises from median
-#: 0.003 / p95 0.064 dB at 32 to 0.006 / 0.095 dB; the raster's error against each
-#: point's own profile, dominated by the lookup between samples, barely moves).
-DH_PER_DOUBLING = 16
+#: distance, linear in between. The radial ITM's |Δ| against point-to-point ITM on the
+#: bench's 25 km radials: median 0.003 / p95 0.064 dB at 32, 0.006 / 0.095 dB at 16,
+#: 0.009 / 0.18 dB at 8; the raster's against each point's own profile, dominated by
+#: the lookup between samples (p95 1.3 dB), barely moves (median 0.038 dB at 16,
+#: 0.048 dB at 8). At 8 the radial pass spends ~10 % less (docs/terrain.md).
+DH_PER_DOUBLING = 8
 #: Bins of the histogram that finds Δh's two order statistics (:func:`_two_ranks`).
 _HIST_BINS = 64
 #: Length of Δh's scratch buffer: the interpolated profile (at most 245 points), then the
