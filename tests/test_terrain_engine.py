@@ -147,6 +147,7 @@ def test_raster_best_server_and_geotiff(hills: Path, tmp_path: Path) -> None:
     with rasterio.open(path) as src:
         assert src.crs.to_string() == METRIC
         assert src.transform == raster.transform
+        assert src.compression == rasterio.enums.Compression.zstd
         np.testing.assert_array_equal(src.read(1), raster.signal_dbm)
 
 
