@@ -705,6 +705,14 @@ def _gme(params: np.ndarray) -> float:
 
 
 @jit
+def _direct_ray(za: float, zb: float, qc: float, dist: float) -> tuple[float, float]:
+    # hzns' starting horizon angles: each end looking along the direct ray between the
+    # antennas over the curved earth (the horizons where nothing rises above it).
+    the1 = (zb - za) / dist
+    return the1 - qc * dist, -the1 - qc * dist
+
+
+@jit
 def profile_itm_db(
     z: np.ndarray, step: float, hg0: float, hg1: float, f_mhz: float, params: np.ndarray
 ) -> float:
@@ -715,9 +723,7 @@ def profile_itm_db(
     qc = 0.5 * gme
     za = z[0] + hg0
     zb = z[xn] + hg1
-    the1 = (zb - za) / dist
-    the0 = the1 - qc * dist
-    the1 = -the1 - qc * dist
+    the0, the1 = _direct_ray(za, zb, qc, dist)
     dl0 = dist
     dl1 = dist
     blocked = False
@@ -819,9 +825,7 @@ def radial_itm(
             continue
         dist = k * step
         zb = z[k] + hg1
-        the1 = (zb - za) / dist
-        the0 = the1 - qc * dist
-        the1 = -the1 - qc * dist
+        the0, the1 = _direct_ray(za, zb, qc, dist)
         dl0 = dist
         dl1 = dist
         if best_angle > the0:
