@@ -290,23 +290,32 @@ def radial_itm_error(dem: Path, radius_km: int = 25, samples: int = 4000) -> dic
     """The radial pass's ITM (Δh interpolated) against exact point-to-point ITM on its own radials."""
     from coverage_gis.models.terrain import TerrainModel
     from coverage_gis.terrain._itm import itm_parameters, profile_itm_db
+    from coverage_gis.terrain._sampling import radial_ground
 
     settings = bench_settings("itm", radius_km * 1000.0)
-    cells, _, _ = test_cell()
+    cells, x, y = test_cell()
     model = TerrainModel(settings, dem, METRIC, cache_bytes=0)
     sites, _ = model._sites(cells)
     grid = model.engine.radial_grids(sites, np.array([radius_km * 1000.0]), 1.5)[0]
     params = itm_parameters(settings.terrain.itm)
+    # The radials' heights, as the radial pass samples them (the grid keeps the
+    # evaluated samples' only).
+    n_radials, n_samples = grid.n_radials, grid.level_of_sample.size
+    reach = grid.radius_m + grid.step_m
+    args = model.engine.sampler((x - reach, y - reach, x + reach, y + reach)).kernel_args()
     rng = np.random.default_rng(7)
     diffs = []
-    n_radials, n_samples = grid.loss_db.shape
+    profile = np.empty(n_samples)
     while len(diffs) < samples:
         a, k = int(rng.integers(0, n_radials)), int(rng.integers(2, n_samples))
-        if not np.isfinite(grid.loss_db[a, k]):
-            continue
-        z = grid.sample_ground_m[a, : k + 1].astype(np.float64)
-        exact = profile_itm_db(z, grid.step_m, 30.0, 1.5, 1800.0, params)
-        diffs.append(abs(exact - float(grid.loss_db[a, k])))
+        span = 1 << int(grid.level_of_sample[k])
+        if a % span:
+            continue  # radial a is not evaluated at sample k
+        theta = 2.0 * math.pi * a / n_radials
+        radial_ground(x, y, grid.ground_m, math.sin(theta), math.cos(theta), grid.step_m, *args, profile)
+        exact = profile_itm_db(profile[: k + 1].copy(), grid.step_m, 30.0, 1.5, 1800.0, params)
+        got = float(grid.values[grid.ring_row[k] + a // span, 0])
+        diffs.append(abs(exact - got))
     d = np.array(diffs)
     return {"median_db": float(np.median(d)), "p95_db": float(np.percentile(d, 95)), "max_db": float(d.max())}
 

@@ -16,7 +16,7 @@ from coverage_gis.models import load_model_settings
 from coverage_gis.models.base import CellArrays
 from coverage_gis.models.terrain import TerrainModel
 from coverage_gis.terrain.cache import SiteCache, SiteKey
-from coverage_gis.terrain.engine import RadialGrid, radial_layout
+from coverage_gis.terrain.engine import RadialGrid, radial_layout, ring_rows
 from coverage_gis.terrain.raster import signal_raster, write_signal_geotiff
 from tests.test_models_radius import NAN, make_cells, make_receivers
 from tests.test_models_terrain import METRIC, X0, Y0, write_dem
@@ -147,6 +147,7 @@ def test_raster_best_server_and_geotiff(hills: Path, tmp_path: Path) -> None:
     with rasterio.open(path) as src:
         assert src.crs.to_string() == METRIC
         assert src.transform == raster.transform
+        assert src.compression == rasterio.enums.Compression.zstd
         np.testing.assert_array_equal(src.read(1), raster.signal_dbm)
 
 
@@ -183,7 +184,7 @@ def test_radial_grid_lookup_is_bilinear_between_evaluated_samples() -> None:
     loss = (10.0 * sample + radial).astype(np.float32)
     loss[1::2, 2:] = np.nan
     ground = np.full((n_radials, n_samples), 5.0, dtype=np.float32)
-    grid = RadialGrid(0.0, 0.0, 0.0, step, level, loss, ground)
+    grid = RadialGrid.from_radials(0.0, 0.0, 0.0, step, level, loss, ground)
     # Due north (radial 0) 45 m out: half-way between samples 1 (10) and 2 (20).
     # Bearing 22.5° (radial 0.5) 15 m out: sample 0 gives 0.5, sample 1 gives 10.5.
     # Bearing 67.5° (radial 1.5) 75 m out: samples 2 and 3 read radials 0 and 2 only,
@@ -196,6 +197,79 @@ def test_radial_grid_lookup_is_bilinear_between_evaluated_samples() -> None:
     # Beyond the last sample: the last sample of the bearing (radial 0: 40).
     far_loss, _ = grid.lookup(np.array([0.0]), np.array([500.0]))
     assert far_loss[0] == pytest.approx(40.0)
+
+
+def test_a_grid_holds_the_evaluated_samples_ring_after_ring() -> None:
+    # 8 radials, 5 samples; level 0 at samples 0-1 (all 8 radials), 1 beyond (radials
+    # 0, 2, 4, 6): rings of 8, 8, 4, 4, 4 rows.
+    level = np.array([0, 0, 1, 1, 1], dtype=np.int64)
+    assert ring_rows(8, level).tolist() == [0, 8, 16, 20, 24, 28]
+    radial = np.arange(8, dtype=np.float64)[:, None]
+    sample = np.arange(5, dtype=np.float64)[None, :]
+    loss = (10.0 * sample + radial).astype(np.float32)
+    loss[1::2, 2:] = np.nan  # never stored
+    ground = (100.0 + radial + 0.0 * sample).astype(np.float32)
+    grid = RadialGrid.from_radials(0.0, 0.0, 0.0, 30.0, level, loss, ground)
+    assert grid.values.shape == (28, 2)
+    assert not np.isnan(grid.values).any()
+    # Ring 2 (rows 16-19) holds radials 0, 2, 4, 6 at sample 2.
+    assert grid.values[16:20, 0].tolist() == [20.0, 22.0, 24.0, 26.0]
+    k, got_loss, got_ground = grid.radial(6)
+    assert k.tolist() == [0, 1, 2, 3, 4]
+    assert got_loss.tolist() == [6.0, 16.0, 26.0, 36.0, 46.0]
+    assert got_ground.tolist() == [106.0] * 5
+    k, got_loss, _ = grid.radial(3)
+    assert k.tolist() == [0, 1]
+    assert got_loss.tolist() == [3.0, 13.0]
+    assert grid.radius_m == 120.0
+    assert grid.nbytes == 28 * 2 * 4 + 6 * 8 + 5 * 8
+
+
+@pytest.mark.parametrize("method", ["delta_bullington", "itm"])
+def test_the_radial_pass_stores_each_radials_own_kernel_results(hills: Path, method: str) -> None:
+    # The batched, threaded pass writes each radial's losses into its rings: the same
+    # values as that radial's kernel run alone on its own heights.
+    from coverage_gis.terrain._bullington import radial_excess
+    from coverage_gis.terrain._itm import itm_parameters, radial_itm
+    from coverage_gis.terrain._sampling import radial_ground
+
+    model = model_for(hills, method, workers=2)
+    cells = make_cells([(X0 + 100.0, Y0 - 200.0)], tech="4G", environment="rural")
+    sites, _ = model._sites(cells)
+    grid = model.engine.radial_grids(sites, np.array([3000.0]), 1.5)[0]
+    n, level, k_from = radial_layout(3000.0, 30.0, 45.0)
+    assert (grid.n_radials, grid.level_of_sample.tolist()) == (n, level.tolist())
+    args = model.engine.sampler((X0 - 3500.0, Y0 - 3500.0, X0 + 3500.0, Y0 + 3500.0)).kernel_args()
+    heights = np.empty(level.size)
+    for a in (0, 1, 2, 7, n // 2 + 3, n - 1):
+        theta = 2.0 * np.pi * a / n
+        radial_ground(
+            X0 + 100.0,
+            Y0 - 200.0,
+            float(sites.ground_m[0]),
+            np.sin(theta),
+            np.cos(theta),
+            30.0,
+            *args,
+            heights,
+        )
+        own = np.full(level.size, np.nan)
+        if method == "itm":
+            radial_itm(
+                heights, 30.0, 30.0, 1.5, 1800.0, itm_parameters(model.settings.terrain.itm), k_from[a], own
+            )
+            own[0] = own[1]
+        else:
+            radial_excess(
+                heights, 30.0, 30.0, 1.5, 299.792458 / 1800.0, model.engine.earth_radius_m, k_from[a], own
+            )
+            own[0] = 0.0
+        k, got_loss, got_ground = grid.radial(a)
+        # Evaluated from k_from on, and at the site where it is on ring 0.
+        assert set(range(k_from[a], level.size)) <= set(k.tolist())
+        assert all(kk >= k_from[a] for kk in k.tolist() if kk > 0)
+        np.testing.assert_array_equal(got_loss, own[k].astype(np.float32))
+        np.testing.assert_array_equal(got_ground, heights[k].astype(np.float32))
 
 
 def test_grid_evaluation_equals_point_evaluation(hills: Path) -> None:
@@ -224,7 +298,7 @@ def test_lookup_window_equals_lookup() -> None:
     n, level, _ = radial_layout(3000.0, 30.0, 45.0)
     loss = rng.uniform(0.0, 30.0, (n, level.size)).astype(np.float32)
     ground = rng.uniform(0.0, 500.0, (n, level.size)).astype(np.float32)
-    grid = RadialGrid(100.0, -50.0, 10.0, 30.0, level, loss, ground)
+    grid = RadialGrid.from_radials(100.0, -50.0, 10.0, 30.0, level, loss, ground)
     xs = np.linspace(-3100.0, 3100.0, 71) + 100.0
     ys = np.linspace(-3100.0, 3100.0, 67) - 50.0
     rows, cols = np.arange(3, 60), np.arange(0, 71, 2)

@@ -395,9 +395,11 @@ class TerrainModel:
                 level = self._level_at(
                     plan, c, dx[within], dy[within], dist[within], terrain_db[within], rx_ground[within]
                 )
+            # A NaN level (no loss there) is never better: the comparison is False.
             better = level > best[target]
-            best[target[better]] = level[better]
-            best_cell[target[better]] = c
+            won = target[better]
+            best[won] = level[better]
+            best_cell[won] = c
 
     def _level_at(
         self,
@@ -421,7 +423,7 @@ class TerrainModel:
             level = budget.reference_dbm[c] - terrain_db + gain
         else:
             level = budget.reference_dbm[c] - budget.path_loss_db(index, dist) + gain - terrain_db
-        return np.asarray(np.where(np.isnan(level), -np.inf, level), dtype=np.float64)
+        return np.asarray(level, dtype=np.float64)
 
 
 class ServerPlan:

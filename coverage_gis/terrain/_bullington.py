@@ -197,11 +197,17 @@ def _rises(hull: np.ndarray, hull_y: np.ndarray, j: int, qa: float, qb: float, t
     # answer, false from it on):
     # tangent — seen from (qa, qb), right of the hull, is vertex j + 1 above vertex j?
     # extreme — is the edge j -> j + 1 steeper than slope qa?
+    # The four reads come first, on every path: a kernel whose last read of an array
+    # argument sits in one block lets numba drop that argument's reference counting
+    # (atomic increments and decrements on every call otherwise, a fifth of the
+    # radial ITM pass's time).
     a = hull[j]
     b = hull[j + 1]
+    ya = hull_y[j]
+    yb = hull_y[j + 1]
     if tangent:
-        return bool((hull_y[j + 1] - qb) * (qa - a) > (hull_y[j] - qb) * (qa - b))
-    return bool(hull_y[j + 1] - hull_y[j] > qa * (b - a))
+        return bool((yb - qb) * (qa - a) > (ya - qb) * (qa - b))
+    return bool(yb - ya > qa * (b - a))
 
 
 @jit
@@ -210,27 +216,28 @@ def _first_false(
 ) -> int:
     # Hull position of the answer (first j where _rises is false; count - 1 if none),
     # galloping out from ``guess`` — the previous receiver's answer, usually close —
-    # then bisecting the bracket.
+    # then bisecting the bracket. One exit (see _rises).
     last = count - 1
-    if last <= 0:
-        return 0
-    j = min(max(guess, 0), last - 1)
-    if _rises(hull, hull_y, j, qa, qb, tangent):
-        lo = j + 1
-        hi = lo
-        step = 1
-        while hi < last and _rises(hull, hull_y, hi, qa, qb, tangent):
-            lo = hi + 1
-            hi = min(hi + step, last)
-            step *= 2
-    else:
-        hi = j
-        lo = j
-        step = 1
-        while lo > 0 and not _rises(hull, hull_y, lo - 1, qa, qb, tangent):
-            hi = lo - 1
-            lo = max(lo - 1 - step, 0)
-            step *= 2
+    lo = 0
+    hi = 0
+    if last > 0:
+        j = min(max(guess, 0), last - 1)
+        if _rises(hull, hull_y, j, qa, qb, tangent):
+            lo = j + 1
+            hi = lo
+            step = 1
+            while hi < last and _rises(hull, hull_y, hi, qa, qb, tangent):
+                lo = hi + 1
+                hi = min(hi + step, last)
+                step *= 2
+        else:
+            hi = j
+            lo = j
+            step = 1
+            while lo > 0 and not _rises(hull, hull_y, lo - 1, qa, qb, tangent):
+                hi = lo - 1
+                lo = max(lo - 1 - step, 0)
+                step *= 2
     while lo < hi:
         mid = (lo + hi) // 2
         if _rises(hull, hull_y, mid, qa, qb, tangent):
@@ -238,12 +245,6 @@ def _first_false(
         else:
             hi = mid
     return lo
-
-
-@jit
-def _hull_tangent(hull: np.ndarray, hull_y: np.ndarray, count: int, k: int, yk: float) -> int:
-    # Hull vertex j maximising (y[j] - yk) / (k - j), seen from (k, yk) right of the hull.
-    return int(hull[_first_false(hull, hull_y, count, float(k), yk, True, count // 2)])
 
 
 @jit

@@ -93,9 +93,12 @@ def radials_pass(
     lam: np.ndarray,
     n_radials: np.ndarray,
     n_samples: np.ndarray,
-    offset: np.ndarray,
     radial_offset: np.ndarray,
     k_from: np.ndarray,
+    level: np.ndarray,
+    level_offset: np.ndarray,
+    ring: np.ndarray,
+    ring_offset: np.ndarray,
     hrg: float,
     method: int,
     params: np.ndarray,
@@ -108,24 +111,27 @@ def radials_pass(
     coff: float,
     roff: float,
     heights: np.ndarray,
-    out_loss: np.ndarray,
-    out_ground: np.ndarray,
+    out: np.ndarray,
 ) -> None:
-    """Terrain loss and ground height at every sample of tasks ``first .. last - 1``.
+    """Terrain loss and ground height at the evaluated samples of tasks ``first .. last - 1``.
 
     Task ``t`` is radial ``task_radial[t]`` of site ``task_site[t]``; site ``s`` has
-    ``n_radials[s]`` radials (bearing ``2π a / n``) of ``n_samples[s]`` samples each,
-    stored row after row from ``offset[s]`` in the flat outputs; ``k_from`` (one per
-    radial, site ``s``'s from ``radial_offset[s]``) is the first sample evaluated as a
-    receiver. Sample 0, the site itself, has no terrain loss (delta-Bullington) or
-    sample 1's (ITM, whose free-space part has no value at distance 0).
+    ``n_radials[s]`` radials (bearing ``2π a / n``) of ``n_samples[s]`` samples each;
+    ``k_from`` (one per radial, site ``s``'s from ``radial_offset[s]``) is the first
+    sample evaluated as a receiver. At sample ``k`` of site ``s`` (``level`` and
+    ``ring`` from ``level_offset[s]`` and ``ring_offset[s]``) the radials that are
+    multiples of ``2**level`` are evaluated, radial ``a``'s loss and ground going to
+    row ``ring + a / 2**level`` of ``out`` (the layout of
+    :class:`~coverage_gis.terrain.engine.RadialGrid`). Sample 0, the site itself, has
+    no terrain loss (delta-Bullington) or sample 1's (ITM, whose free-space part has no
+    value at distance 0).
     """
     g = np.empty(int(n_samples.max()))
+    lbuf = np.empty(int(n_samples.max()))
     for t in range(first, last):
         s = task_site[t]
         a = task_radial[t]
         m = n_samples[s]
-        start = offset[s] + a * m
         theta = 2.0 * math.pi * a / n_radials[s]
         row = g[:m]
         radial_ground(
@@ -145,7 +151,7 @@ def radials_pass(
             heights,
             row,
         )
-        loss = out_loss[start : start + m]
+        loss = lbuf[:m]
         k0 = k_from[radial_offset[s] + a]
         if method == ITM:
             radial_itm(row, dx, htg[s], hrg, 299.792458 / lam[s], params, k0, loss)
@@ -154,5 +160,12 @@ def radials_pass(
         else:
             radial_excess(row, dx, htg[s], hrg, lam[s], params[0], k0, loss)
             loss[0] = 0.0
+        lo = level_offset[s]
+        ro = ring_offset[s]
         for k in range(m):
-            out_ground[start + k] = row[k]
+            j = level[lo + k]
+            # Radial a is on ring k when 2**j divides it (from k_from on, and at the site).
+            if a & ((1 << j) - 1) == 0:
+                r = ring[ro + k] + (a >> j)
+                out[r, 0] = loss[k]
+                out[r, 1] = row[k]

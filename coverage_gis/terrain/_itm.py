@@ -19,7 +19,7 @@ Two drivers share :func:`itm_core`, everything after the profile analysis:
   hull of the curvature-free heights ``z - x² γ/2`` (as in the Bullington radial
   pass), the least-squares fits use prefix sums; only Δh (a quantile of 10·ka − 5
   interpolated points per receiver) is computed exactly at every receiver up to 32
-  samples out and then at 16 receivers per doubling of distance, linear in
+  samples out and then at 8 receivers per doubling of distance, linear in
   between — its error is measured by ``bench/bench_terrain.py``. One walk out
   along the radial finds every receiver's horizons; the transmitter's terms of
   :func:`itm_core` (:func:`terminal_terms`) are recomputed only where its
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coverage_gis.terrain._bullington import _hull_push, _hull_tangent
+from coverage_gis.terrain._bullington import _first_false, _hull_push
 from coverage_gis.terrain._jit import jit
 
 if TYPE_CHECKING:
@@ -61,17 +61,21 @@ _H0F_B = np.array([24.0, 45.0, 68.0, 80.0, 105.0])
 #: Up to this many samples from the site, Δh is computed at every radial receiver.
 DH_DENSE = 32
 #: Beyond :data:`DH_DENSE`, Δh is computed at this many receivers per doubling of
-#: distance (16: the radial ITM's |Δ| against point-to-point ITM rises from median
-#: 0.003 / p95 0.064 dB at 32 to 0.006 / 0.095 dB; the raster's error against each
-#: point's own profile, dominated by the lookup between samples, barely moves).
-DH_PER_DOUBLING = 16
+#: distance, linear in between. The radial ITM's |Δ| against point-to-point ITM on the
+#: bench's 25 km radials: median 0.003 / p95 0.064 dB at 32, 0.006 / 0.095 dB at 16,
+#: 0.009 / 0.18 dB at 8; the raster's against each point's own profile, dominated by
+#: the lookup between samples (p95 1.3 dB), barely moves (median 0.038 dB at 16,
+#: 0.048 dB at 8). At 8 the radial pass spends ~10 % less (docs/terrain.md).
+DH_PER_DOUBLING = 8
 #: Bins of the histogram that finds Δh's two order statistics (:func:`_two_ranks`).
 _HIST_BINS = 64
 #: Length of Δh's scratch buffer: the interpolated profile (at most 245 points), then the
 #: histogram and two bins' values.
 DH_BUFFER = 256 + _HIST_BINS + 2 * 256
 #: :func:`itm_constants`' tuple.
-ItmConstants = tuple[float, float, complex, float, float, float, float]
+ItmConstants = tuple[
+    float, float, complex, float, float, float, float, float, float, float, float, float, float, float, float
+]
 #: :func:`terminal_terms`' tuple.
 TerminalTerms = tuple[float, float, float, float]
 
@@ -167,10 +171,17 @@ def _fit_from_sums(
     width = xb - xa
     x0 = -0.5 * width
     xmid = xb + x0
-    inner0 = s0[jb] - s0[ja + 1] if jb > ja + 1 else 0.0
-    inner1 = s1[jb] - s1[ja + 1] if jb > ja + 1 else 0.0
-    a = 0.5 * (z[ja] + z[jb]) + inner0
-    b = 0.5 * (z[ja] - z[jb]) * x0 + (x0 - ja) * inner0 + inner1
+    # Every read on every path (ja + 1 ≤ xn + 1 is inside the prefix sums): numba then
+    # drops the arrays' reference counting (see _bullington._rises).
+    za = z[ja]
+    zb = z[jb]
+    inner0 = s0[jb] - s0[ja + 1]
+    inner1 = s1[jb] - s1[ja + 1]
+    if jb <= ja + 1:
+        inner0 = 0.0
+        inner1 = 0.0
+    a = 0.5 * (za + zb) + inner0
+    b = 0.5 * (za - zb) * x0 + (x0 - ja) * inner0 + inner1
     a = a / width if width != 0.0 else 0.0
     b = b * 12.0 / ((width * width + 2.0) * width) if width != 0.0 else 0.0
     return a - b * xmid, a + b * (xn - xmid)
@@ -378,9 +389,11 @@ def _adiff(
     afo: float,
     aht: float,
     xht: float,
+    decay: float,
 ) -> float:
     # Diffraction attenuation at d (ITM eq. 4.11): double knife edge and smooth earth,
-    # weighted by the terrain irregularity.
+    # weighted by the terrain irregularity; ``decay`` is exp(-d / 50 km) (the caller
+    # has it from the other distance's: the two differ by a constant factor).
     th = tha + d * gme
     ds = d - dla
     q = 0.0795775 * wn * ds * th * th
@@ -390,7 +403,7 @@ def _adiff(
     pk = qk / wa
     q = (1.607 - pk) * 151.0 * wa * th + xht
     ar = 0.05751 * q - 4.343 * math.log(q) - aht
-    q = (wd1 + xd1 / d) * min((1.0 - 0.8 * math.exp(-d / 50e3)) * dh * wn, 6283.2)
+    q = (wd1 + xd1 / d) * min((1.0 - 0.8 * decay) * dh * wn, 6283.2)
     wd = 25.1 / (25.1 + math.sqrt(q))
     return float(ar * wd + (1.0 - wd) * knife + afo)
 
@@ -469,9 +482,13 @@ def _ascat(
 def itm_constants(f_mhz: float, params: np.ndarray) -> ItmConstants:
     """What :func:`itm_core` needs of the carrier and ``params`` alone (one radial or profile shares it).
 
-    ``(wn, gme, zgnd, 1/|zgnd|, xae, (575.7e12/wn)^(1/3), ln(47.7 wn))``: wave number,
-    effective earth curvature, ground impedance, the smooth-earth diffraction's
-    distance scale and the two terms of the scatter and variability distances.
+    ``(wn, gme, zgnd, 1/|zgnd|, xae, (575.7e12/wn)^(1/3), ln(47.7 wn), ln(2 wn), N_s,
+    exp(-2.7574 xae / 50 km), c1, c2, x1, x2, x3)``: wave number, effective earth
+    curvature, ground impedance, the smooth-earth diffraction's distance scale, the
+    two terms of the scatter and variability distances, the free-space term's, the
+    surface refractivity, the ratio of the terrain-roughness decay at the diffraction
+    line's two distances and the climate's ``V_med`` constants. Scalars only: :func:`itm_core` then takes no
+    array (no reference counting per receiver).
     """
     ens = params[0]
     wn = f_mhz / 47.7
@@ -481,7 +498,24 @@ def itm_constants(f_mhz: float, params: np.ndarray) -> ItmConstants:
     if params[3] != 0.0:
         zgnd = zgnd / zq
     xae = (wn * gme * gme) ** (-1.0 / 3.0)
-    return wn, gme, zgnd, 1.0 / abs(zgnd), xae, (575.7e12 / wn) ** (1.0 / 3.0), math.log(47.7 * wn)
+    climate = int(params[4]) - 1
+    return (
+        wn,
+        gme,
+        zgnd,
+        1.0 / abs(zgnd),
+        xae,
+        (575.7e12 / wn) ** (1.0 / 3.0),
+        math.log(47.7 * wn),
+        math.log(2.0 * wn),
+        ens,
+        math.exp(-2.7574 * xae / 50e3),
+        CLIMATE_VMD[climate, 0],
+        CLIMATE_VMD[climate, 1],
+        CLIMATE_VMD[climate, 2],
+        CLIMATE_VMD[climate, 3],
+        CLIMATE_VMD[climate, 4],
+    )
 
 
 @jit
@@ -513,17 +547,16 @@ def itm_core(
     the0: float,
     the1: float,
     dh: float,
-    params: np.ndarray,
     consts: ItmConstants,
     tx: TerminalTerms,
 ) -> float:
     """Median basic transmission loss (dB) from the profile's horizon and height parameters.
 
-    ``consts`` is :func:`itm_constants` of the carrier and ``params``; ``tx`` is
+    ``consts`` is :func:`itm_constants` of the carrier and the parameters; ``tx`` is
     :func:`terminal_terms` of the transmitter (``he0``, ``dl0``).
     """
-    ens = params[0]
-    wn, gme, zgnd, inv_zgnd, xae, dexa_wn, log_47wn = consts
+    wn, gme, zgnd, inv_zgnd, xae, dexa_wn, log_47wn, log_2wn, ens, decay_43, c1, c2, x1, x2, x3 = consts
+    log_dist = math.log(dist)
     rx = terminal_terms(he1, dl1, consts)
     # --- lrprop setup (point-to-point: everything from this profile)
     dls0 = tx[0]
@@ -544,8 +577,9 @@ def itm_core(
     xht = 0.0 + tx[1] + rx[1]
     d3 = max(dlsa, 1.3787 * xae + dla)
     d4 = d3 + 2.7574 * xae
-    a3 = _adiff(d3, wn, gme, dh, dl0, dl1, dla, tha, qk, wd1, xd1, afo, aht, xht)
-    a4 = _adiff(d4, wn, gme, dh, dl0, dl1, dla, tha, qk, wd1, xd1, afo, aht, xht)
+    decay3 = math.exp(-d3 / 50e3)
+    a3 = _adiff(d3, wn, gme, dh, dl0, dl1, dla, tha, qk, wd1, xd1, afo, aht, xht, decay3)
+    a4 = _adiff(d4, wn, gme, dh, dl0, dl1, dla, tha, qk, wd1, xd1, afo, aht, xht, decay3 * decay_43)
     emd = (a4 - a3) / (d4 - d3)
     aed = a3 - emd * d3
     aref = 0.0
@@ -585,7 +619,7 @@ def itm_core(
             if ak1 == 0.0:
                 ak1 = emd
         ael = a2 - ak1 * d2 - ak2 * math.log(d2)
-        aref = ael + ak1 * dist + ak2 * math.log(dist)
+        aref = ael + ak1 * dist + ak2 * log_dist
     elif dist <= max(dlsa, dla + 0.3 * xae * log_47wn):
         # Short of the least distance where troposcatter can take over (dx below is
         # never less): diffraction, without evaluating the scatter line.
@@ -613,16 +647,14 @@ def itm_core(
         aref = aes + ems * dist if dist > dx else aed + emd * dist
     aref = max(aref, 0.0)
     # --- avar at the median: only the climate's V_med remains.
-    climate = int(params[4]) - 1
     dexa = tx[3] + rx[3] + dexa_wn
     de = 130e3 * dist / dexa if dist < dexa else 130e3 + dist - dexa
-    c = CLIMATE_VMD[climate]
-    ratio = (de / c[2]) ** 2
-    vmd = (c[0] + c[1] / (1.0 + ((de - c[3]) / c[4]) ** 2)) * ratio / (1.0 + ratio)
+    ratio = (de / x1) ** 2
+    vmd = (c1 + c2 / (1.0 + ((de - x2) / x3) ** 2)) * ratio / (1.0 + ratio)
     avar = aref - vmd
     if avar < 0.0:
         avar = avar * (29.0 - avar) / (29.0 - 10.0 * avar)
-    return float(8.685890 * math.log(2.0 * wn * dist) + avar)
+    return float(8.685890 * (log_2wn + log_dist) + avar)
 
 
 @jit
@@ -673,6 +705,14 @@ def _gme(params: np.ndarray) -> float:
 
 
 @jit
+def _direct_ray(za: float, zb: float, qc: float, dist: float) -> tuple[float, float]:
+    # hzns' starting horizon angles: each end looking along the direct ray between the
+    # antennas over the curved earth (the horizons where nothing rises above it).
+    the1 = (zb - za) / dist
+    return the1 - qc * dist, -the1 - qc * dist
+
+
+@jit
 def profile_itm_db(
     z: np.ndarray, step: float, hg0: float, hg1: float, f_mhz: float, params: np.ndarray
 ) -> float:
@@ -683,9 +723,7 @@ def profile_itm_db(
     qc = 0.5 * gme
     za = z[0] + hg0
     zb = z[xn] + hg1
-    the1 = (zb - za) / dist
-    the0 = the1 - qc * dist
-    the1 = -the1 - qc * dist
+    the0, the1 = _direct_ray(za, zb, qc, dist)
     dl0 = dist
     dl1 = dist
     blocked = False
@@ -714,7 +752,7 @@ def profile_itm_db(
         dl0, dl1, the0, the1 = dl0b, dl1b, the0b, the1b
     consts = itm_constants(f_mhz, params)
     return itm_core(
-        dist, hg0, hg1, he0, he1, dl0, dl1, the0, the1, dh, params, consts, terminal_terms(he0, dl0, consts)
+        dist, hg0, hg1, he0, he1, dl0, dl1, the0, the1, dh, consts, terminal_terms(he0, dl0, consts)
     )
 
 
@@ -726,42 +764,6 @@ def _dh_scheduled(k: int) -> bool:
     while k >= 2 * DH_PER_DOUBLING * stride:
         stride *= 2
     return k % stride == 0
-
-
-@jit
-def _horizons(
-    z: np.ndarray,
-    k: int,
-    step: float,
-    za: float,
-    zb: float,
-    qc: float,
-    best_angle: float,
-    best_at: float,
-    hull: np.ndarray,
-    hull_y: np.ndarray,
-    n_hull: int,
-) -> tuple[float, float, float, float]:
-    # hzns for receiver k from the running transmitter horizon and the hull: the
-    # points above the direct ray are the same seen from either end, so the
-    # receiver's horizon is the hull point steepest from it whenever the path is
-    # obstructed at all.
-    dist = k * step
-    the1 = (zb - za) / dist
-    the0 = the1 - qc * dist
-    the1 = -the1 - qc * dist
-    dl0 = dist
-    dl1 = dist
-    if best_angle > the0:
-        the0 = best_angle
-        dl0 = best_at
-        j = _hull_tangent(hull, hull_y, n_hull, k, zb - qc * dist * dist)
-        sb = dist - j * step
-        b = (z[j] - zb) / sb - qc * sb
-        if b > the1:
-            the1 = b
-            dl1 = sb
-    return the0, the1, dl0, dl1
 
 
 @jit
@@ -793,17 +795,23 @@ def radial_itm(
     s1 = np.empty(n_samples + 1)
     _prefix_sums(z, s0, s1)
     buf = np.empty(DH_BUFFER)
-    # Δh is needed at the scheduled receivers around k_from and beyond (the stride
-    # at k is at most k / DH_PER_DOUBLING, so the one before k_from lies at or after
-    # dh_from), and at the last sample.
-    dh_from = max(k_from - k_from // DH_PER_DOUBLING - 2, 1)
+    # Δh is needed at the scheduled receivers from k_from on, at the last scheduled one
+    # before k_from (the left end of k_from's interpolation) and at the last sample:
+    # horizons and Δh start at dh_from, that scheduled receiver (every sample up to
+    # DH_DENSE is one).
+    dh_from = max(min(k_from, n_samples - 1), 1)
+    while not _dh_scheduled(dh_from):
+        dh_from -= 1
     # One walk out along the radial finds the horizons of every receiver from dh_from
-    # on (the running transmitter horizon and the hull take every sample in turn);
-    # Δh and the loss then read them back.
+    # on (hzns: the running transmitter horizon, and the hull take every sample in
+    # turn); Δh and the loss then read them back. The points above the direct ray are
+    # the same seen from either end, so the receiver's horizon is the hull point
+    # steepest from it whenever the path is obstructed at all.
     horizons = np.empty((n_samples, 4))
     best_angle = -math.inf
     best_at = 0.0
     n_hull = 0
+    pos = 0  # the last tangent query's answer: the next one starts there
     for k in range(1, n_samples):
         if k >= 2:
             i = k - 1
@@ -813,14 +821,27 @@ def radial_itm(
                 best_angle = angle
                 best_at = sa
             n_hull = _hull_push(hull, hull_y, n_hull, curved, i)
-        if k >= dh_from:
-            the0, the1, dl0, dl1 = _horizons(
-                z, k, step, za, z[k] + hg1, qc, best_angle, best_at, hull, hull_y, n_hull
-            )
-            horizons[k, 0] = the0
-            horizons[k, 1] = the1
-            horizons[k, 2] = dl0
-            horizons[k, 3] = dl1
+        if k < dh_from:
+            continue
+        dist = k * step
+        zb = z[k] + hg1
+        the0, the1 = _direct_ray(za, zb, qc, dist)
+        dl0 = dist
+        dl1 = dist
+        if best_angle > the0:
+            the0 = best_angle
+            dl0 = best_at
+            pos = _first_false(hull, hull_y, n_hull, float(k), zb - qc * dist * dist, True, pos)
+            j = hull[pos]
+            sb = dist - j * step
+            b = (z[j] - zb) / sb - qc * sb
+            if b > the1:
+                the1 = b
+                dl1 = sb
+        horizons[k, 0] = the0
+        horizons[k, 1] = the1
+        horizons[k, 2] = dl0
+        horizons[k, 3] = dl1
     dh = np.zeros(n_samples)
     known = np.zeros(n_samples, dtype=np.bool_)
     for k in range(dh_from, n_samples):
@@ -863,4 +884,4 @@ def radial_itm(
             tx_he = he0
             tx_dl = dl0
             tx = terminal_terms(he0, dl0, consts)
-        out[k] = itm_core(dist, hg0, hg1, he0, he1, dl0, dl1, the0, the1, dh_k, params, consts, tx)
+        out[k] = itm_core(dist, hg0, hg1, he0, he1, dl0, dl1, the0, the1, dh_k, consts, tx)

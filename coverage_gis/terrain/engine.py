@@ -73,36 +73,76 @@ def wavelength_m(band_mhz: FloatArray | float) -> FloatArray:
 class RadialGrid:
     """Terrain losses on the radials of one site (see the module docstring).
 
+    Only evaluated samples are held, ring after ring: ring ``k`` (the samples at
+    ``k * step_m``) is rows ``ring_row[k] .. ring_row[k + 1] - 1`` of ``values``, one
+    per evaluated radial in bearing order (radial ``a`` in row
+    ``ring_row[k] + a // 2**level_of_sample[k]``). A third less memory than every
+    radial at every sample, and neighbouring pixels read neighbouring rows.
+
     Attributes
     ----------
     x_m, y_m, ground_m
         The site and the ground under it.
     step_m
         Sample spacing along each radial (sample ``k`` at ``k * step_m``).
+    n_radials
+        Radials, radial ``a`` at bearing ``2π a / n_radials`` (clockwise from north).
     level_of_sample
-        ``j`` of each sample: there only radials ``a`` with ``a % 2**j == 0`` hold values.
-    loss_db, sample_ground_m
-        ``(radials, samples)``: the loss toward each sample as the receiver (NaN where
-        the radial is not evaluated) and the ground height there.
+        ``j`` of each sample: there only radials ``a`` with ``a % 2**j == 0`` are evaluated.
+    ring_row
+        First row of each ring in ``values`` (one more entry than samples: the end).
+    values
+        ``(rows, 2)`` float32: the loss toward each evaluated sample as the receiver and
+        the ground height there.
     """
 
     x_m: float
     y_m: float
     ground_m: float
     step_m: float
+    n_radials: int
     level_of_sample: IntArray
-    loss_db: Float32Array
-    sample_ground_m: Float32Array
+    ring_row: IntArray
+    values: Float32Array
+
+    @classmethod
+    def from_radials(
+        cls,
+        x_m: float,
+        y_m: float,
+        ground_m: float,
+        step_m: float,
+        level_of_sample: IntArray,
+        loss_db: Float32Array,
+        sample_ground_m: Float32Array,
+    ) -> RadialGrid:
+        """The grid of ``(radials, samples)`` arrays of loss and ground (keeping the evaluated samples)."""
+        n_radials = int(loss_db.shape[0])
+        level = np.asarray(level_of_sample, dtype=np.int64)
+        ring_row = ring_rows(n_radials, level)
+        values = np.empty((int(ring_row[-1]), 2), dtype=np.float32)
+        for k, j in enumerate(level):
+            rows = slice(int(ring_row[k]), int(ring_row[k + 1]))
+            values[rows, 0] = loss_db[:: 1 << int(j), k]
+            values[rows, 1] = sample_ground_m[:: 1 << int(j), k]
+        return cls(x_m, y_m, ground_m, step_m, n_radials, level, ring_row, values)
 
     @property
     def radius_m(self) -> float:
         """Distance of the last sample."""
-        return float((self.loss_db.shape[1] - 1) * self.step_m)
+        return float((self.level_of_sample.shape[0] - 1) * self.step_m)
 
     @property
     def nbytes(self) -> int:
         """Memory held, bytes."""
-        return int(self.loss_db.nbytes + self.sample_ground_m.nbytes + self.level_of_sample.nbytes)
+        return int(self.values.nbytes + self.ring_row.nbytes + self.level_of_sample.nbytes)
+
+    def radial(self, a: int) -> tuple[IntArray, Float32Array, Float32Array]:
+        """The samples radial ``a`` is evaluated at, and its loss and ground there."""
+        span = np.left_shift(1, self.level_of_sample)
+        k = np.flatnonzero(a % span == 0)
+        rows = self.ring_row[k] + a // span[k]
+        return k, self.values[rows, 0], self.values[rows, 1]
 
     def lookup(self, dx_m: FloatArray, dy_m: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Loss and ground at each offset (east, north) from the site, bilinear between evaluated samples.
@@ -116,7 +156,15 @@ class RadialGrid:
         loss = np.empty(dx.size)
         ground = np.empty(dx.size)
         lookup_points(
-            dx, dy, self.step_m, self.level_of_sample, self.loss_db, self.sample_ground_m, loss, ground
+            dx,
+            dy,
+            self.step_m,
+            self.n_radials,
+            self.level_of_sample,
+            self.ring_row,
+            self.values,
+            loss,
+            ground,
         )
         return loss, ground
 
@@ -144,9 +192,10 @@ class RadialGrid:
             self.y_m,
             float(reach_m),
             self.step_m,
+            self.n_radials,
             self.level_of_sample,
-            self.loss_db,
-            self.sample_ground_m,
+            self.ring_row,
+            self.values,
             point,
             dx,
             dy,
@@ -196,6 +245,11 @@ def radial_layout(radius_m: float, step_m: float, arc_m: float) -> tuple[int, In
     lowest = (radials[nonzero] & -radials[nonzero]).astype(np.float64)
     trailing[nonzero] = np.minimum(np.log2(lowest).astype(np.int64), m)
     return n, level, np.maximum(start[trailing], 1)
+
+
+def ring_rows(n_radials: int, level: IntArray) -> IntArray:
+    """First row of each ring of a :class:`RadialGrid` (``n_radials / 2**level[k]`` rows), then the end."""
+    return np.concatenate([[0], np.cumsum(np.right_shift(n_radials, level))]).astype(np.int64)
 
 
 class TerrainEngine:
@@ -417,14 +471,18 @@ class TerrainEngine:
         layouts = [radial_layout(float(radius_m[i]), step, arc) for i in todo]
         n_radials = np.array([lay[0] for lay in layouts], dtype=np.int64)
         n_samples = np.array([lay[1].shape[0] for lay in layouts], dtype=np.int64)
-        sizes = n_radials * n_samples
-        offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        # Each site's rings (ring_rows) follow the previous site's rows in one output.
+        rings = [ring_rows(int(n), lay[1]) for n, lay in zip(n_radials, layouts, strict=True)]
+        first_row = np.concatenate([[0], np.cumsum([r[-1] for r in rings])]).astype(np.int64)
+        ring = np.concatenate([r + first_row[j] for j, r in enumerate(rings)]).astype(np.int64)
+        ring_offset = np.concatenate([[0], np.cumsum(n_samples + 1)[:-1]]).astype(np.int64)
+        level = np.concatenate([lay[1] for lay in layouts]).astype(np.int64)
+        level_offset = np.concatenate([[0], np.cumsum(n_samples)[:-1]]).astype(np.int64)
         radial_offset = np.concatenate([[0], np.cumsum(n_radials)[:-1]]).astype(np.int64)
         k_from = np.concatenate([lay[2] for lay in layouts]).astype(np.int64)
         task_site = np.repeat(np.arange(idx.size, dtype=np.int64), n_radials)
         task_radial = np.concatenate([np.arange(n, dtype=np.int64) for n in n_radials])
-        loss = np.full(int(sizes.sum()), np.nan, dtype=np.float32)
-        ground = np.empty(int(sizes.sum()), dtype=np.float32)
+        values = np.empty((int(first_row[-1]), 2), dtype=np.float32)
         reach = radius_m[idx] + step
         sx = np.ascontiguousarray(sites.x_m[idx])
         sy = np.ascontiguousarray(sites.y_m[idx])
@@ -446,9 +504,12 @@ class TerrainEngine:
             wavelength_m(sites.band_mhz[idx]),
             n_radials,
             n_samples,
-            offset,
             radial_offset,
             k_from,
+            level,
+            level_offset,
+            ring,
+            ring_offset,
             float(receiver_height_m),
         )
         from coverage_gis.terrain._drivers import radials_pass
@@ -456,25 +517,21 @@ class TerrainEngine:
         method, params = self._kernel_method()
         self._threads(
             task_site.size,
-            lambda a, b: radials_pass(a, b, *per_site, method, params, step, *s.kernel_args(), loss, ground),
+            lambda a, b: radials_pass(a, b, *per_site, method, params, step, *s.kernel_args(), values),
         )
-        grids = []
-        for j, i in enumerate(todo):
-            shape = (int(n_radials[j]), int(n_samples[j]))
-            block = slice(int(offset[j]), int(offset[j] + sizes[j]))
-            row_loss = loss[block].reshape(shape)
-            grids.append(
-                RadialGrid(
-                    x_m=float(sites.x_m[i]),
-                    y_m=float(sites.y_m[i]),
-                    ground_m=float(sites.ground_m[i]),
-                    step_m=step,
-                    level_of_sample=layouts[j][1],
-                    loss_db=row_loss,
-                    sample_ground_m=ground[block].reshape(shape),
-                )
+        return [
+            RadialGrid(
+                x_m=float(sites.x_m[i]),
+                y_m=float(sites.y_m[i]),
+                ground_m=float(sites.ground_m[i]),
+                step_m=step,
+                n_radials=int(n_radials[j]),
+                level_of_sample=layouts[j][1],
+                ring_row=rings[j],
+                values=values[first_row[j] : first_row[j + 1]],
             )
-        return grids
+            for j, i in enumerate(todo)
+        ]
 
     def _kernel_method(self) -> tuple[int, FloatArray]:
         from coverage_gis.terrain import _drivers
@@ -488,11 +545,12 @@ class TerrainEngine:
     # ------------------------------------------------------------------ threads
 
     def _threads(self, n_items: int, run: Callable[[int, int], None]) -> None:
-        # Contiguous slices, a few per worker so uneven items (long and short paths,
-        # cheap and costly radials) still balance.
+        # Contiguous slices, many per worker so uneven items (long and short paths,
+        # cheap and costly radials) still balance and the last slice leaves little
+        # for one thread alone.
         if n_items == 0:
             return
-        parts = min(n_items, self.workers * 8)
+        parts = min(n_items, self.workers * 32)
         edges = np.linspace(0, n_items, parts + 1).astype(np.int64)
         slices = [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
         if self.workers == 1 or len(slices) == 1:

@@ -9,7 +9,7 @@ stays bounded whatever the box, and the blocks run in the model's worker threads
 (each writes its own rows); the terrain part of every site is a radial grid
 computed once and cached by the model, so re-rendering after a site edit recomputes
 that site only. :func:`write_signal_geotiff` writes the level band as a float32 GeoTIFF
-(NaN nodata, tiled, DEFLATE).
+(NaN nodata, tiled, ZSTD with the floating-point predictor: GDAL ≥ 2.3 reads it).
 
 :meth:`TerrainModel.best_signal_at` takes any point set in the metric CRS (a map
 tile's pixel centres, say); :mod:`coverage_gis.tiles` does not call it yet (see
@@ -153,8 +153,11 @@ def write_signal_geotiff(raster: SignalRaster, path: Path) -> Path:
         tiled=True,
         blockxsize=_TILE,
         blockysize=_TILE,
-        compress="deflate",
-        zlevel=1,
+        # ZSTD at level 1 with the floating-point predictor: the size DEFLATE at level 1
+        # gives (5.0 MB for 25 km) in half its time (DEFLATE was ~0.07 s at 25 km, a
+        # tenth of the whole raster, in one thread whatever NUM_THREADS says).
+        compress="zstd",
+        zstd_level=1,
         predictor=3,
         num_threads="all_cpus",
     ) as dst:
