@@ -46,12 +46,14 @@ class KpiInputs:
     units: pd.DataFrame = field(default_factory=_no_units)
 
 
-def site_facts(sites: gpd.GeoDataFrame, cells: pd.DataFrame, table: CellTable | None = None) -> pd.DataFrame:
-    """Per on-air site: operators on air, shared flag, 5G flag, commissioning date.
+def site_facts(
+    sites: gpd.GeoDataFrame, cells: pd.DataFrame, rows: np.ndarray, table: CellTable | None = None
+) -> pd.DataFrame:
+    """Per on-air site (``rows``: their positions, :func:`_on_air_rows`): operators on air,
+    shared flag, 5G flag, commissioning date.
 
     ``table`` is the frames' cell table when the caller holds it (:meth:`SiteOffer.of`).
     """
-    rows = _on_air_rows(sites)
     offer = SiteOffer.of(sites, cells, table)
     site = offer.row_site[rows]
     # A row without a site id (-1) takes the entry past the last: nothing on air.
@@ -117,8 +119,8 @@ def site_rows(
         return pd.DataFrame(
             columns=[*LEVEL_COLUMNS_FLAT, "site_id", "n_operators", "shared", "has_5g", "commissioned"]
         )
-    facts = site_facts(sites, cells, table)
     rows = _on_air_rows(sites)
+    facts = site_facts(sites, cells, rows, table)
     s = admin_columns(sites.iloc[rows], communes, parts, placed=None if placed is None else placed[rows])
     return pd.concat([s.reset_index(drop=True), facts.reset_index(drop=True)], axis=1)
 
