@@ -3,11 +3,13 @@
 
 Owns the schedule of those steps; the rules stay with their owners (coverage,
 mobile, fiber, kpi_inputs). Two kinds of work make a full computation: the
-coverage model's pair search, the FTTH distances and the projections are array work
-that releases the GIL (numpy, numba, GEOS, PROJ); joining cells to sites and placing
-sites, villages and places in communes is pandas work that holds it. So the array
-work runs on a background thread while the pandas work runs on the caller's, and
-the two meet where one needs the other: the mobile search needs the cell table, the
+coverage model's pair search, the FTTH distances, the projections and the placing of
+sites in communes are array work that releases the GIL (numpy, numba, GEOS, PROJ);
+joining cells to sites and building the KPI rows is pandas work that holds it. So the
+array work runs on two background threads while the pandas work runs on the
+caller's: one thread places, projects and indexes the fiber, the other runs the
+model's search as soon as the caller has built the cell table (every mobile result
+waits on that table, none on the fiber). They meet where one needs the other: the
 village rows need the coverage. On two cores the full computation takes about the
 longer of the two, not their sum; the results are those of the steps run in turn.
 """
@@ -23,13 +25,14 @@ import geopandas as gpd
 import pandas as pd
 
 from coverage_gis.admin import admin_columns, commune_positions, unit_population_2009
-from coverage_gis.coverage import coverage_of_points, coverage_run
+from coverage_gis.coverage import coverage_run
 from coverage_gis.fiber import FiberIndex, fiber_index
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi_inputs import KpiInputs, poi_radio, poi_rows, site_rows, speed_test_rows, village_rows
-from coverage_gis.models.base import CoverageModel
+from coverage_gis.mobile import grid_power, mobile_at
+from coverage_gis.models.base import CoverageModel, ReceiverArrays
 from coverage_gis.models.validity import ValidityReport
-from coverage_gis.network import CellTable, cell_table_or_empty
+from coverage_gis.network import CellTable, cell_table_or_empty, points_xy_m
 
 _T = TypeVar("_T")
 
@@ -80,30 +83,31 @@ def analyse_layers(
     step = progress or (lambda _msg: None)
     typed = InputLayers.from_frames(layers)
     communes, parts = typed.communes, typed.commune_parts_2025
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="covgis-arrays") as arrays:
-        # One background thread: its jobs run in the order submitted, so a job may
-        # wait on the result of an earlier one.
+    villages = typed.villages
+    want_coverage = coverage is None
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="covgis-arrays") as arrays,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="covgis-radio") as radio,
+    ):
+        # Two background threads, each running its jobs in the order submitted (a job may
+        # wait on an earlier one): ``arrays`` places and projects (GEOS, PROJ) and indexes
+        # the fiber; ``radio`` runs the coverage model's search (its own threads) once the
+        # cell table exists. The cell table is on the path to every mobile result, so the
+        # caller builds it first; the fiber index is needed only by FTTH, later.
+        site_job = arrays.submit(commune_positions, typed.sites.geometry.to_numpy(), communes)
+        xy_job = arrays.submit(points_xy_m, villages, metric_crs) if want_coverage else None
         fiber_job = (
             _given(fiber) if fiber is not None else arrays.submit(fiber_index, typed, metric_crs=metric_crs)
         )
-        # Where each site lies: a search in the communes' polygons (GEOS), done before the
-        # site rows need it.
-        site_job = arrays.submit(commune_positions, typed.sites.geometry.to_numpy(), communes)
         table = cells if cells is not None else cell_table_or_empty(typed, metric_crs=metric_crs)
-        radio_job = None
-        if coverage is None:
+        mobile_job = ftth_job = None
+        if xy_job is not None:
             step(f"computing coverage ({model.name} model)")
-            radio_job = arrays.submit(
-                lambda: coverage_of_points(
-                    typed.villages,
-                    table,
-                    fiber_job.result(),
-                    model=model,
-                    metric_crs=metric_crs,
-                    ftth_reach_m=ftth_reach_m,
-                )
+            mobile_job = radio.submit(
+                lambda: mobile_at(ReceiverArrays(*xy_job.result()), grid_power(villages), table, model=model)
             )
-        poi_job = arrays.submit(
+            ftth_job = arrays.submit(lambda: fiber_job.result().coverage(*xy_job.result(), ftth_reach_m))
+        poi_job = radio.submit(
             lambda: poi_radio(
                 typed.pois,
                 table,
@@ -116,20 +120,24 @@ def analyse_layers(
         # Meanwhile, the pandas work that needs no coverage.
         step("KPI inputs")
         sites = site_rows(typed.sites, typed.cells, communes, parts, table=table, placed=site_job.result())
-        village_admin = admin_columns(typed.villages, communes, parts)
+        village_admin = admin_columns(villages, communes, parts)
         speed_tests = speed_test_rows(typed.speed_tests, communes, parts)
         units = unit_population_2009(communes, parts)
         report = None
-        if radio_job is not None:
-            mobile, ftth = radio_job.result()
+        if mobile_job is not None and ftth_job is not None:
             run = coverage_run(
-                typed.villages, mobile, ftth, model_name=model.name, revision=revision, overrides=overrides
+                villages,
+                mobile_job.result(),
+                ftth_job.result(),
+                model_name=model.name,
+                revision=revision,
+                overrides=overrides,
             )
             coverage, report = run.table, run.model_report
         assert coverage is not None
         pois = poi_rows(typed, poi_job.result())
         inputs = KpiInputs(
-            villages=village_rows(typed.villages, coverage, communes, parts, admin=village_admin),
+            villages=village_rows(villages, coverage, communes, parts, admin=village_admin),
             sites=sites,
             pois=pois,
             speed_tests=speed_tests,

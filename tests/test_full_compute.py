@@ -56,7 +56,7 @@ def test_the_schedule_gives_what_the_steps_give_in_turn() -> None:
 
 
 class _Failing:
-    """The radius model, failing in its pair search (which runs on the background thread)."""
+    """The radius model, failing in its pair search (which runs on a background thread)."""
 
     def __init__(self) -> None:
         self.threads: set[str] = set()
@@ -81,8 +81,8 @@ def test_an_error_on_the_background_thread_reaches_the_caller() -> None:
     with pytest.raises(RuntimeError, match="search failed"):
         analyse_layers(tiny_with_places(), metric_crs=METRIC, model=model)  # type: ignore[arg-type]
     assert model.threads
-    assert all(name.startswith("covgis-arrays") for name in model.threads)
-    assert threading.active_count() == before  # the background thread is gone
+    assert all(name.startswith("covgis-radio") for name in model.threads)
+    assert threading.active_count() == before  # the background threads are gone
 
 
 def test_a_given_coverage_is_kept_not_recomputed() -> None:
