@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coverage_gis.errors import LayerValidationError, WorkspaceError
 from coverage_gis.models import (
@@ -16,7 +18,8 @@ from coverage_gis.models import (
     default_settings_path,
     load_model_settings,
 )
-from coverage_gis.models.settings import ItmSettings, parse_model_settings
+from coverage_gis.models.settings import RADIUS_BAND_TOLERANCE, ItmSettings, parse_model_settings
+from coverage_gis.vocabulary import ENVIRONMENTS, TECHS
 
 
 def shipped_document() -> dict[str, Any]:
@@ -252,3 +255,30 @@ def test_unknown_cell_environment_names_the_field() -> None:
     with pytest.raises(LayerValidationError, match="'jungle'") as info:
         s.radius_for_cells(np.array(["4G"]), np.array([1800.0]), np.array(["jungle"]))
     assert info.value.field == "environment"
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    cells=st.lists(
+        st.tuples(
+            st.sampled_from(TECHS),
+            st.sampled_from([700.0, 850.0, 900.0, 1350.0, 1800.0, 2100.0, 2600.0, 3500.0, 26000.0, np.nan]),
+            st.sampled_from(ENVIRONMENTS),
+        ),
+        max_size=30,
+    )
+)
+def test_cell_rules_equal_the_per_cell_rule(cells: list[tuple[str, float, str]]) -> None:
+    """The radius and the band check, taken per distinct band, are those of each cell on its own."""
+    s = load_model_settings()
+    tech = np.array([c[0] for c in cells], dtype=str)
+    band = np.array([c[1] for c in cells], dtype=np.float64)
+    env = np.array([c[2] for c in cells], dtype=str)
+    radius = s.radius_for_cells(tech, band, env)
+    outside = s.radius_band_outside(tech, band)
+    for i, (t, b, e) in enumerate(cells):
+        table = s.radius_m[t]
+        row = int(table.nearest_index(np.array([b]))[0])
+        assert radius[i] == table.radii[row].for_environment(e)
+        bands = np.asarray(table.bands_mhz)
+        assert outside[i] == (not np.min(np.abs(b - bands) / bands) <= RADIUS_BAND_TOLERANCE)

@@ -184,3 +184,30 @@ def test_many_batches_in_threads_give_the_brute_force_pairs() -> None:
     reach = rng.choice([500.0, 1200.0, 2500.0], cx.size)
     assert len(SourcePlan.of(cx, cy, reach).batches) > 1
     assert _found(rx, ry, cx, cy, reach, workers=2) == _brute(rx, ry, cx, cy, reach)
+
+
+# Few distinct values (cells of one site share y, x), -0.0 beside 0.0, and sometimes one
+# value for every entry (a run longer than the in-place sort takes).
+_COORD = st.sampled_from([-1.5, -0.0, 0.0, 2.0, 7.25, 1e6])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.lists(st.tuples(_COORD, _COORD, _COORD), min_size=0, max_size=120),
+    one_y=st.booleans(),
+)
+def test_the_source_plan_orders_cells_as_lexsort(keys: list[tuple[float, float, float]], one_y: bool) -> None:
+    y, x, r = (
+        (np.array(col, dtype=np.float64).reshape(-1) for col in zip(*keys, strict=True))
+        if keys
+        else (
+            np.empty(0),
+            np.empty(0),
+            np.empty(0),
+        )
+    )
+    if one_y:
+        y = np.zeros_like(y)
+    plan = SourcePlan.of(x, y, np.abs(r))
+    expected = np.lexsort((np.abs(r), x, y))
+    np.testing.assert_array_equal(plan.order, expected)

@@ -224,3 +224,52 @@ def cell_pairs(
             out_dist[n] = dist[i]
             n += 1
     return out_recv, out_cell, out_dist
+
+
+#: Longest run of equal keys :func:`sort_runs` sorts in place (insertion sort); longer
+#: runs are left to the caller (a stable sort), so that no input is quadratic.
+RUN_SORT_MAX = 32
+
+
+@jit
+def _greater(p: int, q: int, key1: np.ndarray, key2: np.ndarray) -> bool:
+    """Whether entry ``p``'s ``(key1, key2)`` is strictly greater than entry ``q``'s."""
+    return bool(key1[p] > key1[q] or (key1[p] == key1[q] and key2[p] > key2[q]))
+
+
+@jit
+def sort_runs(order: np.ndarray, head: np.ndarray, key1: np.ndarray, key2: np.ndarray) -> np.ndarray:
+    """Sort each run of equal ``head[order]`` by ``(key1, key2)``, stably, in place.
+
+    ``order`` is sorted stably by ``head`` (no NaN). Runs of at most
+    :data:`RUN_SORT_MAX` entries are insertion-sorted here (an entry moves only past a
+    strictly greater key: ties keep their order); returns ``[start, end)`` of each
+    longer run, for the caller to sort. With a stable sort by ``head`` first, the
+    result is ``numpy.lexsort((key2, key1, head))``.
+    """
+    n = order.size
+    long_runs = np.empty((0, 2), dtype=np.int64)
+    kept = 0
+    a = 0
+    while a < n:
+        b = a + 1
+        while b < n and head[order[b]] == head[order[a]]:
+            b += 1
+        if b - a > RUN_SORT_MAX:
+            if kept == long_runs.shape[0]:
+                grown = np.empty((2 * kept + 4, 2), dtype=np.int64)
+                grown[:kept] = long_runs[:kept]
+                long_runs = grown
+            long_runs[kept, 0] = a
+            long_runs[kept, 1] = b
+            kept += 1
+        else:
+            for i in range(a + 1, b):
+                item = order[i]
+                j = i - 1
+                while j >= a and _greater(order[j], item, key1, key2):
+                    order[j + 1] = order[j]
+                    j -= 1
+                order[j + 1] = item
+        a = b
+    return long_runs[:kept].copy()

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Annotated, Any
 
 import numpy as np
+import pandas as pd
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, create_model
 
 from coverage_gis._documents import (
@@ -272,27 +273,29 @@ class ModelSettings:
         """
         tech_index = _category_index(tech, TECHS, field="tech")
         env_index = _category_index(environment, ENVIRONMENTS, field="environment")
-        band = np.asarray(band_mhz, dtype=np.float64)
-        out = np.empty(tech_index.shape, dtype=np.float64)
+        # Per technology and distinct band (a network has a handful), then taken per cell.
+        bands, band_code = _distinct(band_mhz)
+        rows = np.stack([self.radius_m[name].nearest_index(bands) for name in TECHS])
+        width = max(len(self.radius_m[name].radii) for name in TECHS)
+        tables = np.full((len(TECHS), width, len(ENVIRONMENTS)), np.nan)
         for i, name in enumerate(TECHS):
-            mine = np.flatnonzero(tech_index == i)
-            if mine.size:
-                table = self.radius_m[name]
-                out[mine] = table.table_m()[table.nearest_index(band[mine]), env_index[mine]]
-        return out
+            table = self.radius_m[name].table_m()
+            tables[i, : table.shape[0]] = table
+        out = tables[tech_index, rows[tech_index, band_code], env_index]
+        return np.asarray(out, dtype=np.float64)
 
     def radius_band_outside(self, tech: StrArray, band_mhz: FloatArray) -> BoolArray:
         """Cells whose band lies beyond :data:`RADIUS_BAND_TOLERANCE` of every listed band of their tech."""
         tech_index = _category_index(tech, TECHS, field="tech")
-        band = np.asarray(band_mhz, dtype=np.float64)
-        out = np.zeros(tech_index.shape, dtype=bool)
-        for i, name in enumerate(TECHS):
-            mine = np.flatnonzero(tech_index == i)
-            if mine.size:
-                bands = np.asarray(self.radius_m[name].bands_mhz, dtype=np.float64)
-                gap = np.min(np.abs(band[mine, None] - bands[None, :]) / bands[None, :], axis=1)
-                out[mine] = ~(gap <= RADIUS_BAND_TOLERANCE)
-        return out
+        bands, band_code = _distinct(band_mhz)
+        outside = np.stack([self._band_outside(name, bands) for name in TECHS])
+        return np.asarray(outside[tech_index, band_code], dtype=bool)
+
+    def _band_outside(self, tech: str, band_mhz: FloatArray) -> BoolArray:
+        """Whether each band lies beyond :data:`RADIUS_BAND_TOLERANCE` of every listed band of ``tech``."""
+        bands = np.asarray(self.radius_m[tech].bands_mhz, dtype=np.float64)
+        gap = np.min(np.abs(band_mhz[:, None] - bands[None, :]) / bands[None, :], axis=1)
+        return np.asarray(~(gap <= RADIUS_BAND_TOLERANCE), dtype=bool)
 
     def threshold_for_cells(self, tech: StrArray) -> FloatArray:
         """Serving threshold of each cell's technology, dBm."""
@@ -309,6 +312,13 @@ class ModelSettings:
 def environment_index(environment: StrArray) -> IntArray:
     """Index into :data:`ENVIRONMENTS` of each value (raises on an unknown class)."""
     return _category_index(environment, ENVIRONMENTS, field="environment")
+
+
+def _distinct(values: FloatArray) -> tuple[FloatArray, IntArray]:
+    """The distinct values (NaN among them) and each value's position among them: a rule
+    of one value is computed once per distinct value and taken per cell."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=np.float64), use_na_sentinel=False)
+    return np.asarray(distinct, dtype=np.float64), np.asarray(codes, dtype=np.int64)
 
 
 def _category_index(values: StrArray, categories: tuple[str, ...], *, field: str) -> IntArray:
