@@ -28,11 +28,19 @@ from coverage_gis.admin import admin_columns, commune_positions, unit_population
 from coverage_gis.coverage import coverage_run
 from coverage_gis.fiber import FiberIndex, fiber_index
 from coverage_gis.input_layers import InputLayers
-from coverage_gis.kpi_inputs import KpiInputs, poi_radio, poi_rows, site_rows, speed_test_rows, village_rows
-from coverage_gis.mobile import grid_power, mobile_at
-from coverage_gis.models.base import CoverageModel, ReceiverArrays
+from coverage_gis.kpi_inputs import (
+    KpiInputs,
+    poi_grid_power,
+    poi_radio,
+    poi_rows,
+    site_rows,
+    speed_test_rows,
+    village_rows,
+)
+from coverage_gis.mobile import grid_power, mobile_at_sets
+from coverage_gis.models.base import CoverageModel
 from coverage_gis.models.validity import ValidityReport
-from coverage_gis.network import CellTable, cell_table_or_empty, points_xy_m
+from coverage_gis.network import CellTable, cell_table_or_empty, receivers_of
 
 _T = TypeVar("_T")
 
@@ -95,18 +103,29 @@ def analyse_layers(
         # cell table exists. The cell table is on the path to every mobile result, so the
         # caller builds it first; the fiber index is needed only by FTTH, later.
         site_job = arrays.submit(commune_positions, typed.sites.geometry.to_numpy(), communes)
-        xy_job = arrays.submit(points_xy_m, villages, metric_crs) if want_coverage else None
+        xy_job = arrays.submit(receivers_of, villages, metric_crs) if want_coverage else None
+        poi_xy_job = arrays.submit(receivers_of, typed.pois, metric_crs) if want_coverage else None
         fiber_job = (
             _given(fiber) if fiber is not None else arrays.submit(fiber_index, typed, metric_crs=metric_crs)
         )
         table = cells if cells is not None else cell_table_or_empty(typed, metric_crs=metric_crs)
         mobile_job = ftth_job = None
-        if xy_job is not None:
+        if xy_job is not None and poi_xy_job is not None:
             step(f"computing coverage ({model.name} model)")
+            # Villages and places in one search: the model passes over the cells once.
             mobile_job = radio.submit(
-                lambda: mobile_at(ReceiverArrays(*xy_job.result()), grid_power(villages), table, model=model)
+                lambda: mobile_at_sets(
+                    [
+                        (xy_job.result(), grid_power(villages)),
+                        (poi_xy_job.result(), poi_grid_power(typed.pois)),
+                    ],
+                    table,
+                    model=model,
+                )
             )
-            ftth_job = arrays.submit(lambda: fiber_job.result().coverage(*xy_job.result(), ftth_reach_m))
+            ftth_job = arrays.submit(
+                lambda: fiber_job.result().coverage(xy_job.result().x_m, xy_job.result().y_m, ftth_reach_m)
+            )
         poi_job = radio.submit(
             lambda: poi_radio(
                 typed.pois,
@@ -115,6 +134,7 @@ def analyse_layers(
                 model=model,
                 metric_crs=metric_crs,
                 ftth_reach_m=ftth_reach_m,
+                mobile=mobile_job.result()[1] if mobile_job is not None else None,
             )
         )
         # Meanwhile, the pandas work that needs no coverage.
@@ -127,7 +147,7 @@ def analyse_layers(
         if mobile_job is not None and ftth_job is not None:
             run = coverage_run(
                 villages,
-                mobile_job.result(),
+                mobile_job.result()[0],
                 ftth_job.result(),
                 model_name=model.name,
                 revision=revision,

@@ -22,7 +22,7 @@ from coverage_gis.coverage import coverage_by_village
 from coverage_gis.fiber import FiberIndex
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.layers import get_schema
-from coverage_gis.mobile import mobile_at
+from coverage_gis.mobile import MobileResult, mobile_at
 from coverage_gis.models.base import CoverageModel, ReceiverArrays
 from coverage_gis.network import CellTable, SiteOffer, points_xy_m
 
@@ -143,15 +143,27 @@ def poi_radio(
     model: CoverageModel,
     metric_crs: str,
     ftth_reach_m: float,
+    mobile: MobileResult | None = None,
 ) -> PoiRadio:
     """Mobile broadband, FTTH and 5G cells at each POI (the model's search and the fiber index:
-    array work, no frame is built)."""
+    array work, no frame is built). ``mobile`` is the POIs' mobile result when the caller
+    has it already (searched with the villages, :func:`coverage_gis.mobile.mobile_at_sets`)."""
     if not len(pois):
         none = np.zeros(0, dtype=bool)
         return PoiRadio(none, none, none)
     x_m, y_m = points_xy_m(pois, metric_crs)
-    mob = mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), np.ones(len(pois), dtype=bool), cells, model=model)
+    mob = (
+        mobile
+        if mobile is not None
+        else mobile_at(ReceiverArrays(x_m=x_m, y_m=y_m), poi_grid_power(pois), cells, model=model)
+    )
     return PoiRadio(mob.mobile_bb, fiber.within_reach(x_m, y_m, ftth_reach_m), mob.has_5g)
+
+
+def poi_grid_power(pois: gpd.GeoDataFrame) -> np.ndarray:
+    """The grid power the mobile rules read at each POI: all taken as powered (a POI's
+    gap reason is not reported)."""
+    return np.ones(len(pois), dtype=bool)
 
 
 def poi_rows(layers: InputLayers, radio: PoiRadio) -> pd.DataFrame:

@@ -13,6 +13,7 @@ batch into one result row per receiver. Vectorised throughout; no Python loop ov
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -230,7 +231,12 @@ def mobile_from_pairs(pairs: CandidatePairs, cells: CellTable, has_grid_power: n
 
 
 def mobile_at(
-    receivers: ReceiverArrays, has_grid_power: np.ndarray, cells: CellTable, *, model: CoverageModel
+    receivers: ReceiverArrays,
+    has_grid_power: np.ndarray,
+    cells: CellTable,
+    *,
+    model: CoverageModel,
+    counted: int | None = None,
 ) -> MobileResult:
     """Mobile columns for each receiver (metric CRS) from the model's candidate pairs.
 
@@ -238,7 +244,8 @@ def mobile_at(
     of pairs), each batch counted for the validity report and cut down to its evidence
     in the model's search threads. A model that can hand over only its served pairs
     (:class:`~coverage_gis.models.base.ServedPairsModel`) does, with levels for the
-    on-air broadband cells alone: the evidence reads nothing else.
+    on-air broadband cells alone: the evidence reads nothing else. The validity report
+    counts the pairs of the first ``counted`` receivers (None: of all).
     """
     rules = KindRules.of(cells)
 
@@ -246,17 +253,58 @@ def mobile_at(
         return mobile_evidence(pairs, rules)
 
     def reduce(pairs: CandidatePairs) -> tuple[MobileEvidence, ValidityReport]:
-        return evidence(pairs), ValidityReport.from_arrays(pairs.formula, pairs.outside)
+        mine = slice(None) if counted is None else pairs.receiver < counted
+        return evidence(pairs), ValidityReport.from_arrays(pairs.formula[mine], pairs.outside[mine])
 
     if not len(cells) or not len(receivers):
         parts, validity = [evidence(CandidatePairs.empty())], ValidityReport()
     elif isinstance(model, ServedPairsModel):
         live_bb = rules.live_broadband
-        parts, validity = model.map_served_pairs(receivers, cells.arrays, evidence, level_of=live_bb)
+        parts, validity = model.map_served_pairs(
+            receivers, cells.arrays, evidence, level_of=live_bb, counted=counted
+        )
     else:
         both = map_candidate_pairs(model, receivers, cells.arrays, reduce)
         parts, validity = [e for e, _ in both], ValidityReport.merge([v for _, v in both])
     return dataclasses.replace(mobile_from_evidence(parts, rules, has_grid_power), validity=validity)
+
+
+def mobile_at_sets(
+    sets: Sequence[tuple[ReceiverArrays, np.ndarray]], cells: CellTable, *, model: CoverageModel
+) -> list[MobileResult]:
+    """:func:`mobile_at` of several sets of receivers (with their grid power) in one search.
+
+    The model's work per cell and its pass over the cells are paid once for all the
+    sets (villages, then priority places: national scale has 113k sites to pass over
+    for 13k places). Each receiver's result is the one a search of its own set gives;
+    the first set's validity report counts its own pairs, the others' reports are empty.
+    Sets at different receiver heights, or with ground heights, are searched one by one.
+    """
+    if not sets:
+        return []
+    first = sets[0][0]
+    if len(sets) == 1 or any(r.height_m != first.height_m or r.ground_m is not None for r, _ in sets):
+        return [mobile_at(r, power, cells, model=model) for r, power in sets]
+    joined = ReceiverArrays(
+        x_m=np.concatenate([r.x_m for r, _ in sets]),
+        y_m=np.concatenate([r.y_m for r, _ in sets]),
+        height_m=first.height_m,
+    )
+    power = np.concatenate([np.asarray(p, dtype=bool) for _, p in sets])
+    whole = mobile_at(joined, power, cells, model=model, counted=len(first))
+    bounds = np.cumsum([0, *(len(r) for r, _ in sets)])
+    return [
+        _rows(whole, int(lo), int(hi), whole.validity if k == 0 else ValidityReport())
+        for k, (lo, hi) in enumerate(itertools.pairwise(bounds))
+    ]
+
+
+def _rows(result: MobileResult, lo: int, hi: int, validity: ValidityReport) -> MobileResult:
+    """Receivers ``lo:hi`` of ``result``, with ``validity``."""
+    columns = {
+        f.name: getattr(result, f.name)[lo:hi] for f in dataclasses.fields(result) if f.name != "validity"
+    }
+    return MobileResult(**columns, validity=validity)
 
 
 def grid_power(points: gpd.GeoDataFrame) -> np.ndarray:

@@ -18,6 +18,7 @@ from coverage_gis.mobile import (
     KindRules,
     MobileResult,
     mobile_at,
+    mobile_at_sets,
     mobile_evidence,
     mobile_from_evidence,
     mobile_from_pairs,
@@ -276,3 +277,34 @@ def test_served_pairs_give_the_results_of_every_pair(seed: int) -> None:
             assert pd.Series(a).equals(pd.Series(b)), f.name
     assert fast.validity.as_dict() == every.validity.as_dict()
     assert fast.validity.pairs > 0
+
+
+@pytest.mark.parametrize("every_pair", [False, True])
+def test_sets_searched_together_give_what_each_gives_alone(every_pair: bool) -> None:
+    """Villages and places in one search: each receiver's result is its own set's, and the
+    validity report counts the first set's pairs only (both the served-pairs pass and the
+    model's every-pair path)."""
+    rng = np.random.default_rng(7)
+    cells = _random_network(rng, 300)
+    origin = np.array([500_000.0, 1_550_000.0])
+    first_xy = rng.uniform(0, 30_000, (2000, 2)) + origin
+    second_xy = rng.uniform(0, 30_000, (300, 2)) + origin
+    first = ReceiverArrays(first_xy[:, 0], first_xy[:, 1])
+    second = ReceiverArrays(second_xy[:, 0], second_xy[:, 1])
+    first_power, second_power = rng.random(2000) < 0.7, np.ones(300, dtype=bool)
+    radius = RadiusModel(load_model_settings(), workers=2)
+    model: Any = _EveryPair(radius) if every_pair else radius
+    sets = [(first, first_power), (second, second_power)]
+    together = mobile_at_sets(sets, cells, model=model)
+    alone = [mobile_at(r, power, cells, model=model) for r, power in sets]
+    for got, want in zip(together, alone, strict=True):
+        assert got.mobile_bb.any()
+        assert not got.mobile_bb.all()
+        for f in dataclasses.fields(got):
+            a, b = getattr(got, f.name), getattr(want, f.name)
+            if isinstance(a, np.ndarray):
+                assert a.dtype == b.dtype, f.name
+                assert pd.Series(a).equals(pd.Series(b)), f.name
+    assert together[0].validity.as_dict() == alone[0].validity.as_dict()
+    assert together[0].validity.pairs > 0
+    assert together[1].validity.pairs == 0

@@ -35,6 +35,7 @@ def served_pairs(
     level_of: np.ndarray,
     lo: int,
     hi: int,
+    counted: int,
 ) -> tuple[
     tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -56,7 +57,8 @@ def served_pairs(
     other_pairs
         ``(receiver, cell, distance)`` of the other served pairs.
     hits
-        Per source of the batch, its receivers within reach (served or not).
+        Per source of the batch, its receivers within reach (served or not) among the
+        first ``counted`` receivers (those the validity report counts).
     """
     start, _, _, px, py, pindex = rows
     sx, sy, sr = sources
@@ -101,8 +103,9 @@ def served_pairs(
                 d = distance_within(dx, dy, r)
                 if d < 0.0:
                     continue
-                hits[s - lo] += 1
                 receiver = pindex[j]
+                if receiver < counted:
+                    hits[s - lo] += 1
                 for k in range(first_cell, end_cell):
                     if not dx * east[k] + dy * north[k] >= d * cos_half[k]:
                         continue

@@ -184,9 +184,10 @@ class BatchedCoverageModel(CoverageModel, Protocol):
 class ServedPairsModel(CoverageModel, Protocol):
     """A model that can hand over only its served pairs, batch by batch.
 
-    ``map_served_pairs(receivers, cells, fn, level_of=...)`` returns ``fn`` of each
-    batch of the served pairs ``candidate_pairs`` returns (all of them, each once, in
-    any order), and the validity report of *all* the candidate pairs. Only the pairs
+    ``map_served_pairs(receivers, cells, fn, level_of=..., counted=None)`` returns ``fn``
+    of each batch of the served pairs ``candidate_pairs`` returns (all of them, each once,
+    in any order), and the validity report of *all* the candidate pairs of the first
+    ``counted`` receivers (None: of every receiver). Only the pairs
     whose cell is in ``level_of`` (a mask over the cells) need their level; the others
     may show NaN. A caller that reads only served pairs and the levels of some cells
     (the mobile rules) is spared the rest.
@@ -199,6 +200,7 @@ class ServedPairsModel(CoverageModel, Protocol):
         fn: Callable[[CandidatePairs], _T],
         *,
         level_of: BoolArray,
+        counted: int | None = None,
     ) -> tuple[list[_T], ValidityReport]:
         """``fn`` of each batch of the served pairs, and the validity report of all pairs."""
         ...

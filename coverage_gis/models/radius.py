@@ -161,9 +161,11 @@ class RadiusModel:
         fn: Callable[[CandidatePairs], _T],
         *,
         level_of: BoolArray,
+        counted: int | None = None,
     ) -> tuple[list[_T], ValidityReport]:
         """``fn`` of each batch of the served pairs, levels of ``level_of`` cells only, and
-        the validity report of every pair within the radius.
+        the validity report of every pair within the radius (of the first ``counted``
+        receivers; None: all).
 
         One compiled pass per batch of sources (:func:`coverage_gis.models._sector.served_pairs`:
         the pair search and the service-sector test) keeps only the served pairs; the
@@ -183,6 +185,7 @@ class RadiusModel:
             return [fn(CandidatePairs.empty())], ValidityReport()
         sectors = terms.sector_by_source
         wanted = np.asarray(level_of, dtype=np.bool_)[plan.order]
+        n_counted = len(receivers) if counted is None else int(counted)
         table_code = np.int8(formula_code("radius_table"))
 
         def pairs(recv: IntArray, cell: IntArray, dist: FloatArray, signal: FloatArray) -> CandidatePairs:
@@ -192,7 +195,7 @@ class RadiusModel:
 
         def run(lo: int, hi: int) -> tuple[list[_T], ValidityReport]:
             (l_recv, l_cell, l_dist, dx, dy), (o_recv, o_cell, o_dist), hits = served_pairs(
-                rows.arrays, plan.arrays, plan.members, sectors, wanted, lo, hi
+                rows.arrays, plan.arrays, plan.members, sectors, wanted, lo, hi, n_counted
             )
             # Every pair within the radius counts: a source's hits, once for each of its cells.
             batch_cells = plan.order[plan.start[lo] : plan.start[hi - 1] + plan.count[hi - 1]]
