@@ -10,7 +10,8 @@ Python first, each member checked against its CRC and the size limit counted on
 the bytes actually unpacked: an archive whose directory lies is a corrupt file,
 never a silently truncated layer. Shapefile field names cut to 10 characters by
 the DBF format are mapped back to the layer schema's names
-(:func:`restore_dbf_names`).
+(:func:`restore_dbf_names`); a DBF without a ``.cpg`` is read in the encoding its
+text shows (:mod:`coverage_gis.io.dbf`).
 
 This module also owns what every importer of :mod:`coverage_gis.io` shares: the
 checks on an input path before reading it (exists, is a file, under the size
@@ -41,6 +42,7 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import CoverageGISError, InputTooLarge, LayerValidationError
+from coverage_gis.io.dbf import dbf_text
 from coverage_gis.layers import LayerSchema
 
 #: Default limit on the size of one input file (and on a zip's unpacked contents).
@@ -397,10 +399,16 @@ def read_vector(
         has_prj,
         layer,
     ):
+        text = dbf_text(Path(dataset), notes) if file_format == "shp" else None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                frame = pyogrio.read_dataframe(dataset, layer=layer, read_geometry=with_geometry)
+                frame = pyogrio.read_dataframe(
+                    dataset,
+                    layer=layer,
+                    read_geometry=with_geometry,
+                    encoding=text.gdal_encoding if text is not None else None,
+                )
         except CoverageGISError:
             raise
         except pyproj.exceptions.CRSError as exc:
@@ -410,6 +418,8 @@ def read_vector(
                 f"cannot read as {file_format} ({gdal_reason(exc, dataset)})", source=source
             ) from None
     frame = frame.reset_index(drop=True)
+    if text is not None:
+        frame = text.recode(frame)
     if not with_geometry:
         return pd.DataFrame(frame)
     if not isinstance(frame, gpd.GeoDataFrame):

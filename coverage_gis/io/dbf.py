@@ -1,0 +1,100 @@
+"""The text encoding of a shapefile's attribute table (DBF) when no ``.cpg`` names it.
+
+A DBF stores text as bytes. Its encoding is named by a ``.cpg`` sidecar (QGIS and
+ArcGIS write one), or by the *language driver id* byte of its header; GDAL reads
+either. Without a ``.cpg`` and with no language driver, GDAL takes ISO-8859-1, and
+Vietnamese names in UTF-8 (the common case: files exported by QGIS or a script
+without their ``.cpg``, or a zip that left it out) come out garbled
+("Thôn" → "ThÃ´n"), which validation sees only where a field has allowed values.
+
+So when no ``.cpg`` is present the records are read as bytes: text that is valid
+UTF-8 and not plain ASCII is UTF-8 (other 8-bit encodings almost never form valid
+multi-byte UTF-8 sequences). Other non-ASCII text in a DBF with no language driver is
+taken as Windows-1258, the Vietnamese Windows code page. GDAL's own Windows-1258
+decoding (iconv's) drops the last character of every string (the decoder holds a
+base letter back for a combining tone mark that never comes), so such text is read
+byte for byte (ISO-8859-1) and decoded here. Fonts-as-encodings of older Vietnamese
+data (TCVN3/ABC, VNI) are not text encodings and cannot be recognised; the note tells
+the user what was assumed.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+#: Bytes of records read to decide (the whole table of any village or site layer).
+_SAMPLE_BYTES = 16 * 1024 * 1024
+#: The DBF header's language driver id (0: none given).
+_LDID_OFFSET = 29
+
+
+def _sidecar(shp: Path, suffix: str) -> Path | None:
+    """The file beside ``shp`` with ``suffix``, in either case (``.cpg`` or ``.CPG``)."""
+    for candidate in (shp.with_suffix(suffix), shp.with_suffix(suffix.upper())):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class DbfText:
+    """How to read a DBF's text: the encoding GDAL decodes it with, and the code page its
+    decoded text is decoded again in (None: GDAL's decoding is final)."""
+
+    gdal_encoding: str
+    code_page: str | None = None
+
+    def recode(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (read with :attr:`gdal_encoding`) with its text and column names in :attr:`code_page`."""
+        if self.code_page is None:
+            return frame
+        page = self.code_page
+
+        def text(value: object) -> object:
+            return value.encode("latin-1").decode(page) if isinstance(value, str) else value
+
+        out = frame.rename(columns=text)
+        for name in out.columns:
+            if name != "geometry" and not pd.api.types.is_numeric_dtype(out[name]):
+                out[name] = out[name].map(text)
+        return out
+
+
+def dbf_text(shp: Path, notes: list[str]) -> DbfText | None:
+    """How to read the DBF beside ``shp``, or None to let GDAL decide.
+
+    None when a ``.cpg`` names the encoding, when there is no DBF, or when its text is
+    plain ASCII (every encoding reads it alike). Adds a note when it decides.
+    """
+    if _sidecar(shp, ".cpg") is not None:
+        return None
+    dbf = _sidecar(shp, ".dbf")
+    if dbf is None:
+        return None
+    with dbf.open("rb") as fh:
+        header = fh.read(32)
+        if len(header) < 32:
+            return None
+        header_bytes = struct.unpack_from("<H", header, 8)[0]
+        fh.seek(header_bytes)
+        records = fh.read(_SAMPLE_BYTES)
+    if records.isascii():
+        return None
+    try:
+        records.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A sample cut inside a multi-byte character is still UTF-8.
+        if exc.start < len(records) - 3 or exc.reason != "unexpected end of data":
+            if header[_LDID_OFFSET] != 0:
+                return None
+            notes.append(
+                "read the attribute text as Windows-1258 (Vietnamese): it is not UTF-8 and no "
+                ".cpg file names its encoding; add one if the names look wrong"
+            )
+            return DbfText("ISO-8859-1", "cp1258")
+    notes.append("read the attribute text as UTF-8 (no .cpg file names its encoding)")
+    return DbfText("UTF-8")

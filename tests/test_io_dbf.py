@@ -1,0 +1,79 @@
+"""Shapefile text without a .cpg (coverage_gis.io.dbf): read in the encoding its bytes show."""
+
+from __future__ import annotations
+
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import shapely
+
+from coverage_gis.io import import_file
+from coverage_gis.io.dbf import dbf_text
+from coverage_gis.workspace import Workspace
+
+NAMES = ["Thôn Hội Khánh", "Làng Ô2"]
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+
+def _villages(tmp_path: Path, names: list[str], *, gdal_encoding: str, keep_cpg: bool) -> Path:
+    """A zipped villages shapefile whose DBF holds ``names`` as GDAL encodes them in ``gdal_encoding``."""
+    frame = gpd.GeoDataFrame(
+        {"village_id": ["V1", "V2"], "name": names, "kind": ["thôn", "làng"], "province_code": ["52", "52"]},
+        geometry=[shapely.Point(109.0, 14.0), shapely.Point(109.01, 14.01)],
+        crs="EPSG:4326",
+    )
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    pyogrio.write_dataframe(frame, folder / "thon.shp", encoding=gdal_encoding)
+    out = tmp_path / "thon.zip"
+    with zipfile.ZipFile(out, "w") as archive:
+        for part in sorted(folder.iterdir()):
+            if part.suffix != ".cpg" or keep_cpg:
+                archive.write(part, part.name)
+    return out
+
+
+def _imported_names(ws: Workspace, path: Path) -> tuple[list[str], list[str]]:
+    result = import_file(ws, "villages", path)
+    villages = ws.read_layer("villages").set_index("village_id")
+    return [str(villages.loc[v, "name"]) for v in ("V1", "V2")], result.notes
+
+
+def test_utf8_text_without_a_cpg_is_read_as_utf8(ws: Workspace, tmp_path: Path) -> None:
+    names, notes = _imported_names(ws, _villages(tmp_path, NAMES, gdal_encoding="UTF-8", keep_cpg=False))
+    assert names == NAMES
+    assert any("as UTF-8" in note for note in notes)
+
+
+def test_windows_1258_text_without_a_cpg_keeps_every_character(ws: Workspace, tmp_path: Path) -> None:
+    # Windows-1258 writes tone marks as combining characters after the base letter.
+    stored = [unicodedata.normalize("NFC", n).replace("ộ", "ô\u0323").replace("á", "a\u0301") for n in NAMES]
+    as_latin1 = [s.encode("cp1258").decode("latin-1") for s in stored]
+    path = _villages(tmp_path, as_latin1, gdal_encoding="ISO-8859-1", keep_cpg=False)
+    names, notes = _imported_names(ws, path)
+    assert names == NAMES  # composed (NFC), last letters kept
+    assert any("Windows-1258" in note for note in notes)
+
+
+def test_a_cpg_decides(ws: Workspace, tmp_path: Path) -> None:
+    names, notes = _imported_names(ws, _villages(tmp_path, NAMES, gdal_encoding="UTF-8", keep_cpg=True))
+    assert names == NAMES
+    assert not any("attribute text" in note for note in notes)
+
+
+def test_ascii_text_needs_no_guess(tmp_path: Path) -> None:
+    point = [shapely.Point(109.0, 14.0)]
+    frame = gpd.GeoDataFrame({"name": ["Thon Hoi Khanh"]}, geometry=point, crs="EPSG:4326")
+    pyogrio.write_dataframe(frame, tmp_path / "plain.shp", encoding="UTF-8")
+    (tmp_path / "plain.cpg").unlink()
+    notes: list[str] = []
+    assert dbf_text(tmp_path / "plain.shp", notes) is None
+    assert notes == []
