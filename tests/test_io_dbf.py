@@ -41,6 +41,13 @@ def _villages(tmp_path: Path, names: list[str], *, gdal_encoding: str, keep_cpg:
     return out
 
 
+def _windows_1258(names: list[str]) -> list[str]:
+    """``names`` in Windows-1258 bytes (tone marks as combining characters after the base
+    letter, as that code page writes them), each byte as the ISO-8859-1 letter GDAL writes back."""
+    stored = [unicodedata.normalize("NFC", n).replace("ộ", "ô\u0323").replace("á", "a\u0301") for n in names]
+    return [s.encode("cp1258").decode("latin-1") for s in stored]
+
+
 def _imported_names(ws: Workspace, path: Path) -> tuple[list[str], list[str]]:
     result = import_file(ws, "villages", path)
     villages = ws.read_layer("villages").set_index("village_id")
@@ -54,10 +61,7 @@ def test_utf8_text_without_a_cpg_is_read_as_utf8(ws: Workspace, tmp_path: Path) 
 
 
 def test_windows_1258_text_without_a_cpg_keeps_every_character(ws: Workspace, tmp_path: Path) -> None:
-    # Windows-1258 writes tone marks as combining characters after the base letter.
-    stored = [unicodedata.normalize("NFC", n).replace("ộ", "ô\u0323").replace("á", "a\u0301") for n in NAMES]
-    as_latin1 = [s.encode("cp1258").decode("latin-1") for s in stored]
-    path = _villages(tmp_path, as_latin1, gdal_encoding="ISO-8859-1", keep_cpg=False)
+    path = _villages(tmp_path, _windows_1258(NAMES), gdal_encoding="ISO-8859-1", keep_cpg=False)
     names, notes = _imported_names(ws, path)
     assert names == NAMES  # composed (NFC), last letters kept
     assert any("Windows-1258" in note for note in notes)
@@ -77,3 +81,12 @@ def test_ascii_text_needs_no_guess(tmp_path: Path) -> None:
     notes: list[str] = []
     assert dbf_text(tmp_path / "plain.shp", notes) is None
     assert notes == []
+
+
+@pytest.mark.parametrize("named", ["1258", "CP1258", "windows-1258", "ANSI 1258"])
+def test_a_cpg_naming_windows_1258_keeps_every_letter(ws: Workspace, tmp_path: Path, named: str) -> None:
+    path = _villages(tmp_path, _windows_1258(NAMES), gdal_encoding="ISO-8859-1", keep_cpg=False)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("thon.cpg", named)
+    names, _ = _imported_names(ws, path)
+    assert names == NAMES

@@ -20,6 +20,7 @@ the user what was assumed.
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ import pandas as pd
 _SAMPLE_BYTES = 16 * 1024 * 1024
 #: The DBF header's language driver id (0: none given).
 _LDID_OFFSET = 29
+#: How a .cpg names the Vietnamese Windows code page.
+_WINDOWS_1258 = re.compile(r"(?:cp|windows-?|ansi\s*)?1258", re.IGNORECASE)
 
 
 def _sidecar(shp: Path, suffix: str) -> Path | None:
@@ -67,11 +70,15 @@ class DbfText:
 def dbf_text(shp: Path, notes: list[str]) -> DbfText | None:
     """How to read the DBF beside ``shp``, or None to let GDAL decide.
 
-    None when a ``.cpg`` names the encoding, when there is no DBF, or when its text is
-    plain ASCII (every encoding reads it alike). Adds a note when it decides.
+    None when a ``.cpg`` names the encoding (but Windows-1258, which GDAL misreads),
+    when there is no DBF, or when its text is plain ASCII (every encoding reads it
+    alike). Adds a note when it guesses.
     """
-    if _sidecar(shp, ".cpg") is not None:
-        return None
+    cpg = _sidecar(shp, ".cpg")
+    if cpg is not None:
+        named = cpg.read_bytes()[:64].decode("ascii", errors="replace").strip()
+        # GDAL reads a named Windows-1258 with the decoder that drops last letters.
+        return DbfText("ISO-8859-1", "cp1258") if _WINDOWS_1258.fullmatch(named) else None
     dbf = _sidecar(shp, ".dbf")
     if dbf is None:
         return None
