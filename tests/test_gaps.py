@@ -144,7 +144,7 @@ def test_mobile_gap_reasons_and_power_need_are_separate(tmp_path: Path) -> None:
 def test_a_terrain_shadow_keeps_the_power_need(tiny: dict[str, pd.DataFrame]) -> None:
     # The recommendation combines the causes with the power need: a shadowed village
     # without grid power still needs solar/hybrid power.
-    from coverage_gis.gaps import _Candidate, _mobile_recommendation
+    from coverage_gis.gaps.mobile import _Candidate, _mobile_recommendation
 
     cand = _Candidate("M1", 0.0, 0.0, [0], "solar_hybrid", 0.0)
     assert _mobile_recommendation(cand, "terrain_shadow,no_grid_power") == (
