@@ -19,17 +19,22 @@ if TYPE_CHECKING:
 
 GAP_KINDS: tuple[str, ...] = ("mobile", "ftth", "5g")
 
-GAP_COLUMNS: tuple[str, ...] = (
-    "rank",
-    "kind",
-    "id",
-    "name",
+#: The admin names and codes of a gap row.
+ADMIN_COLUMNS: tuple[str, ...] = (
     "commune_name",
     "district_name",
     "province_name",
     "commune_code",
     "district_code",
     "province_code",
+)
+
+GAP_COLUMNS: tuple[str, ...] = (
+    "rank",
+    "kind",
+    "id",
+    "name",
+    *ADMIN_COLUMNS,
     "population",
     "households",
     "reason",
@@ -67,16 +72,6 @@ GAP_SUMMARY_COLUMNS: tuple[str, ...] = (
     "recommendation",
     "cost_vnd",
 )
-
-#: The admin names and codes of a gap row.
-ADMIN_COLUMNS = [
-    "commune_name",
-    "district_name",
-    "province_name",
-    "commune_code",
-    "district_code",
-    "province_code",
-]
 
 
 def ranked_frame(rows: list[dict[str, Any]], geometry: list[Any]) -> gpd.GeoDataFrame:
