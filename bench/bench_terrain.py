@@ -3,7 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python bench/bench_terrain.py [--repeat 3] [--profiles 1000] [--radii 10,25,50]
-                                            [--methods delta_bullington,itm] [--skip-demo]
+                                            [--methods delta_bullington,itm] [--skip-demo] [--stages]
 
 The DEM is the seeded synthetic SRTM 1″ block of ``../shared/tools/make_dem.py`` (lon
 108–110 E, lat 13–15 N), written once into ``$COVGIS_BENCH_DEM`` (default
@@ -29,6 +29,10 @@ What is timed (each radius and method in a fresh child process):
   (10 and 25 km), and the **tracemalloc** peak of one warm call (numpy arrays).
 * **deterministic** — SHA-256 of the raster over all calls, with 1 and with all
   threads, and from 4 threads calling one shared model at once.
+* **stages** (``--stages``) — where a warm call's CPU time goes, median of ``--repeat``
+  calls: the DEM window (read and lattice) with the server plan, the radial grids (the
+  compiled radial pass), the composition (best server per pixel from the grids: lookup
+  and levels) and the GeoTIFF; process CPU over all threads, like "CPU" above.
 
 Then ITM against the reference implementation (itmlogic, pure Python), measured in the
 same run: ``--profiles`` random profiles of the DEM (random transmitter in the block,
@@ -128,7 +132,33 @@ def test_cell():  # type: ignore[no-untyped-def]
 # ----------------------------------------------------------------------------- child: one raster case
 
 
-def child(method: str, radius_km: int, repeat: int, dem: Path) -> None:
+def stage_cpu(settings, dem: Path, cells, bounds, out: Path, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Median CPU seconds of each stage of a warm call (see the module docstring)."""
+    from coverage_gis.models.terrain import TerrainModel
+    from coverage_gis.terrain.raster import signal_raster, write_signal_geotiff
+
+    runs: dict[str, list[float]] = {"dem_plan": [], "radial_grids": [], "compose": [], "geotiff": []}
+    for _ in range(max(repeat, 1)):
+        # The per-site cache on: the composition below then reads the grid just computed.
+        model = TerrainModel(settings, dem, METRIC)
+        c0 = time.process_time()
+        plan = model.server_plan(cells)
+        reach = float(plan.site_reach.max()) + settings.terrain.step_m
+        x, y = float(plan.sites.x_m[0]), float(plan.sites.y_m[0])
+        model.engine.sampler((x - reach, y - reach, x + reach, y + reach))
+        c1 = time.process_time()
+        plan.grids(np.arange(len(plan.sites)))
+        c2 = time.process_time()
+        raster = signal_raster(model, cells, bounds)
+        c3 = time.process_time()
+        write_signal_geotiff(raster, out)
+        c4 = time.process_time()
+        for key, value in zip(runs, (c1 - c0, c2 - c1, c3 - c2, c4 - c3), strict=True):
+            runs[key].append(value)
+    return {key: statistics.median(values) for key, values in runs.items()}
+
+
+def child(method: str, radius_km: int, repeat: int, dem: Path, stages: bool = False) -> None:
     start = time.perf_counter()
     from coverage_gis.models.terrain import TerrainModel
     from coverage_gis.terrain.raster import signal_raster, write_signal_geotiff
@@ -199,6 +229,8 @@ def child(method: str, radius_km: int, repeat: int, dem: Path) -> None:
                 "failures": failures,
                 "pixels": shape[0] * shape[1],
                 "served_pct": 100.0 * served,
+                # Last: the peak RSS figures above are read before these calls run.
+                "stages": stage_cpu(settings, dem, cells, bounds, out, repeat) if stages else {},
             }
         )
     )
@@ -382,11 +414,12 @@ def main() -> int:
     parser.add_argument("--radii", default="10,25,50", help="raster radii, km")
     parser.add_argument("--methods", default="delta_bullington,itm")
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--stages", action="store_true", help="also time each stage of a warm call (CPU)")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "RADIUS_KM"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     dem = dem_dir()
     if args.child:
-        child(args.child[0], int(args.child[1]), args.repeat, dem)
+        child(args.child[0], int(args.child[1]), args.repeat, dem, args.stages)
         return 0
 
     print(f"machine: {os.cpu_count()} CPUs; DEM: {dem}")
@@ -394,7 +427,8 @@ def main() -> int:
     for method in args.methods.split(","):
         for radius in (int(r) for r in args.radii.split(",")):
             done = subprocess.run(
-                [sys.executable, __file__, "--child", method, str(radius), "--repeat", str(args.repeat)],
+                [sys.executable, __file__, "--child", method, str(radius), "--repeat", str(args.repeat)]
+                + (["--stages"] if args.stages else []),
                 check=True,
                 capture_output=True,
                 text=True,
@@ -418,6 +452,18 @@ def main() -> int:
             f"{r['traced_mb']:.0f} | {r['served_pct']:.1f} % | {same} {r['hashes'][0]} | "
             f"{r['failures']} |"
         )
+    if args.stages:
+        print(
+            "\n| method | radius | DEM window + plan CPU s | radial grids CPU s "
+            "| composition CPU s | GeoTIFF CPU s |"
+        )
+        print("|---|---|---|---|---|---|")
+        for method, radius, r in rows:
+            st = r["stages"]
+            print(
+                f"| {method} | {radius} km | {st['dem_plan']:.3f} | {st['radial_grids']:.3f} | "
+                f"{st['compose']:.3f} | {st['geotiff']:.3f} |"
+            )
     print(
         f"\nSignal-Server (issue 18, not run here): peak {SIGNAL_SERVER_MB} MB, "
         "crashes in ~1/4 of threaded runs."

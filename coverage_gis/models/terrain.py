@@ -415,10 +415,15 @@ class TerrainModel:
         # loss and ground there.
         budget = plan.budget
         index = np.full(dist.size, c, dtype=np.int64)
-        site_top = plan.sites.ground_m[plan.site_of_cell[c]] + budget.cells.height_m[c]
-        gain = budget.antenna_gain_db(
-            index, dx, dy, dist, height_difference_m=site_top - rx_ground - plan.receiver_height_m
-        )
+        if budget.sectors.omni[c]:
+            # An omni antenna's relative gain is 0 dB everywhere (antenna_gain_db's
+            # answer, and adding 0 changes no level): no elevation angles to compute.
+            gain: FloatArray | float = 0.0
+        else:
+            site_top = plan.sites.ground_m[plan.site_of_cell[c]] + budget.cells.height_m[c]
+            gain = budget.antenna_gain_db(
+                index, dx, dy, dist, height_difference_m=site_top - rx_ground - plan.receiver_height_m
+            )
         if self.method == "itm":
             level = budget.reference_dbm[c] - terrain_db + gain
         else:

@@ -354,17 +354,23 @@ def _los_numax(
     best_nu = NU_MIN
     above = -math.inf
     skip_q = _skip_q(best_nu, d, lam)
-    if lo <= seed <= hi:
-        x_seed = seed * dx
-        c_seed = curved[seed] - hts - s * x_seed
-        if c_seed < 0.0:
-            best_nu = max(best_nu, c_seed * _fresnel(d, x_seed, lam))
-            skip_q = _skip_q(best_nu, d, lam)
+    # Both arrays are read before any branch, and the answer leaves by one return:
+    # numba then drops their reference counting (an atomic increment and decrement
+    # of each per receiver otherwise; see _rises). The seed's read is clamped into
+    # the array and used only when the seed is in lo..hi.
+    last = curved.shape[0] - 1
+    x_seed = seed * dx
+    c_seed = curved[min(max(seed, 0), last)] - hts - s * x_seed
+    if lo <= seed <= hi and c_seed < 0.0:
+        best_nu = max(best_nu, c_seed * _fresnel(d, x_seed, lam))
+        skip_q = _skip_q(best_nu, d, lam)
     # From the receiver end back: the highest ν is most often near it, which lets
     # more blocks be skipped; "≤" keeps the first index among equal minima, as a
     # forward scan with "<" does.
     b = hi // LOS_BLOCK
-    while b >= 0 and (b + 1) * LOS_BLOCK > lo:
+    # Blocks down to lo's (lo ≥ 0): one loop condition, so one way out of the loop.
+    b_lo = max(lo, 0) // LOS_BLOCK
+    while b >= b_lo:
         i0 = max(b * LOS_BLOCK, lo)
         i1 = min(b * LOS_BLOCK + LOS_BLOCK - 1, hi)
         b -= 1
@@ -375,7 +381,11 @@ def _los_numax(
             xm = min(max(0.5 * d, x0), x1)
             if c_ub * c_ub > skip_q * (xm * (d - xm)):
                 continue
-        for i in range(i1, i0 - 1, -1):
+        # A while loop, not range with a step: that range has an error exit (a zero
+        # step), one more way out that keeps the arrays' reference counting.
+        i = i1 + 1
+        while i > i0:
+            i -= 1
             xi = i * dx
             c = curved[i] - hts - s * xi
             if c >= 0.0:  # rounding at a grazing point: take it as it is
@@ -391,10 +401,16 @@ def _los_numax(
                 if nu > best_nu:
                     best_nu = nu
                     skip_q = _skip_q(best_nu, d, lam)
-    if best_i < 0:
-        return above, seed
-    xb = best_i * dx
-    return float(max(above, (curved[best_i] - hts - s * xb) * _fresnel(d, xb, lam))), best_i
+    # The best point's read is unconditional too (clamped; used only if there is one).
+    j = max(best_i, 0)
+    xb = j * dx
+    c_best = curved[j] - hts - s * xb
+    at = seed
+    nu_best = above
+    if best_i >= 0:
+        nu_best = max(above, c_best * _fresnel(d, xb, lam))
+        at = best_i
+    return float(nu_best), at
 
 
 @jit

@@ -27,7 +27,8 @@ def _across(values: np.ndarray, row: int, n_ring: int, turn: float, span: int) -
     # two evaluated radials around it. 0 ≤ turn / span ≤ n_ring, so one subtraction
     # wraps an index (what % did, without its integer division). The reads come
     # before any branch (no reference counting of values: _bullington._rises).
-    pos = turn / span
+    # span is a power of two: multiplying by its reciprocal is exact, and cheaper.
+    pos = turn * (1.0 / span)
     a0 = math.floor(pos)
     t = pos - a0
     if a0 >= n_ring:
@@ -126,8 +127,13 @@ def lookup_window(
     nx = xs.shape[0]
     for r in rows:
         dy = ys[r] - sy
+        # Points with dx² > this are beyond reach by far more than rounding: they skip
+        # hypot (a fifth of a raster's square lies outside the disc).
+        outside = reach * reach * (1.0 + 1e-9) - dy * dy
         for c in cols:
             dx = xs[c] - sx
+            if dx * dx > outside:
+                continue
             dist = math.hypot(dx, dy)
             if not dist <= reach:
                 continue
