@@ -13,7 +13,7 @@ Percentages are 0–100 and unrounded; rounding is for display only.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -26,7 +26,8 @@ from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.crosswalk import INFERRED_METHODS
 from coverage_gis.display import Lang, format_number
 from coverage_gis.errors import LayerValidationError, NotFound
-from coverage_gis.kpi_counts import pct_array, row_sums, sum_columns
+from coverage_gis.kpi_cells import FrameCells, LevelCells, cell_terms, frame_cells, level_cells, level_sums
+from coverage_gis.kpi_counts import Term, pct_array, row_sums, row_terms, sum_columns
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.messages import text
 from coverage_gis.speed import grouped_weighted_median, tests_per_row
@@ -137,8 +138,11 @@ def _objects(column: pd.Series) -> np.ndarray:
     """``column.to_numpy(dtype=object)`` (a new array), each distinct value converted once.
 
     An admin column repeats a few thousand names over every row: converting the rows of
-    a string column one by one costs several times hashing them.
+    a string column one by one costs several times hashing them (an object column holds
+    its objects already: copied).
     """
+    if column.dtype == object:
+        return np.array(column.to_numpy(dtype=object), dtype=object)
     distinct = distinct_strings(column)
     if distinct is None:
         return np.array(column.to_numpy(dtype=object), dtype=object)
@@ -189,6 +193,12 @@ class KpiColumns:
     test_weight: np.ndarray
     inferred_2025: np.ndarray
     units: dict[str, tuple[pd.Index, np.ndarray, np.ndarray]]  # level → (codes, pop_2009, total)
+    #: Every frame's rows grouped by their units (:mod:`coverage_gis.kpi_cells`) when the
+    #: arrays came straight from the frames (:func:`kpi_columns`); empty otherwise. Not an
+    #: argument: every copy (:meth:`take`, :meth:`concat`, :meth:`with_values`) starts empty.
+    cells: dict[str, FrameCells] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: :func:`~coverage_gis.kpi_counts.row_terms` added up per cell, made when first counted.
+    cell_terms: list[Term] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def take(self, rows: Mapping[str, np.ndarray]) -> KpiColumns:
         """The rows ``rows[key]`` of each frame (``v``, ``s``, ``p``, ``t``); units unchanged."""
@@ -252,7 +262,11 @@ def kpi_columns(
     categories = list(categories)
     v, s, p, t = inputs.villages, inputs.sites, inputs.pois, inputs.speed_tests
     frames = {"v": v, "s": s, "p": p, "t": t}
-    codes = {k: _frame_codes(f, levels) for k, f in frames.items()}
+    cells = {k: frame_cells(f, levels) for k, f in frames.items()}
+    codes = {
+        k: {lvl: found.codes(lvl) for lvl in levels} if found is not None else _frame_codes(f, levels)
+        for (k, f), found in zip(frames.items(), cells.values(), strict=True)
+    }
     names = {k: _frame_names(f, levels) for k, f in frames.items()}
     category = p["category"].to_numpy(dtype=object) if len(p) else np.empty(0, dtype=object)
     method = (
@@ -269,7 +283,7 @@ def kpi_columns(
             rows["pop_2009"].to_numpy(dtype=float),
             pd.to_numeric(rows["pop_2009_total"]).to_numpy(dtype=float),
         )
-    return KpiColumns(
+    columns = KpiColumns(
         codes=codes,
         names=names,
         population=_floats(v, "population"),
@@ -290,6 +304,9 @@ def kpi_columns(
         inferred_2025=np.isin(method, list(INFERRED_METHODS)),
         units=by_level,
     )
+    if all(found is not None for found in cells.values()):
+        columns.cells.update({k: found for k, found in cells.items() if found is not None})
+    return columns
 
 
 def site_kpi_columns(
@@ -346,25 +363,21 @@ def _level_rows(c: KpiColumns, level: str, only: set[str] | None = None) -> pd.D
 
 def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> dict[str, np.ndarray]:
     """:func:`_level_rows` as one array per column."""
-    units, idx, selected = _unit_rows(c, level, only)
-    n = len(units)
-    names = np.full(n, None, dtype=object)
-    for key in ("t", "p", "s", "v"):  # villages' names win
-        if len(idx[key]):
-            names[idx[key][::-1]] = c.names[key][level][selected[key]][::-1]
-    ti = idx["t"]
-    test_weight = c.test_weight[selected["t"]]
+    counted = _counted(c, level, only, names=True)
+    units, n = counted.units, len(counted.units)
+    test_weight = c.test_weight[counted.test_rows]
+    ti = counted.test_unit
     mobile_speed = np.full(n, np.nan)
     fixed_speed = np.full(n, np.nan)
     if len(ti):
-        kinds = c.test_kind[selected["t"]]
-        mbps = c.test_mbps[selected["t"]]
+        kinds = c.test_kind[counted.test_rows]
+        mbps = c.test_mbps[counted.test_rows]
         for kind, target in (("mobile", mobile_speed), ("fixed", fixed_speed)):
             mask = kinds == kind
             if mask.any():
                 target[:] = grouped_weighted_median(mbps[mask], test_weight[mask], ti[mask], n)
     pop_2009, present_pct, partial = _present(c.units[level], units)
-    derived = sum_columns(row_sums(c, idx, selected, n))
+    derived = sum_columns(counted.sums)
     others = {
         "mobile_download_mbps": mobile_speed,
         "fixed_download_mbps": fixed_speed,
@@ -375,7 +388,7 @@ def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> di
     return {
         "level": np.full(n, level, dtype=object),
         "code": units.astype(object),
-        "name": names,
+        "name": counted.names,
         **{name: derived[name] if name in derived else others[name] for name in KPI_COLUMNS},
     }
 
@@ -387,8 +400,49 @@ def unit_sums(c: KpiColumns, level: str) -> tuple[np.ndarray, dict[str, np.ndarr
     Every sum adds one number per row, so the sums of a set of rows are the sums of
     its parts: a live workspace keeps them and moves them by the rows an edit changes.
     """
-    units, idx, selected = _unit_rows(c, level, None)
-    return units, row_sums(c, idx, selected, len(units))
+    counted = _counted(c, level, None, names=False)
+    return counted.units, counted.sums
+
+
+@dataclass(frozen=True, eq=False)
+class _Counted:
+    """One level's units (sorted codes), their names (when asked for), which speed-test
+    rows lie in a unit and each one's unit, and the units' sums (:func:`row_sums`)."""
+
+    units: np.ndarray
+    names: np.ndarray
+    test_rows: np.ndarray
+    test_unit: np.ndarray
+    sums: dict[str, np.ndarray]
+
+
+def _counted(c: KpiColumns, level: str, only: set[str] | None, *, names: bool) -> _Counted:
+    """:class:`_Counted` of the rows of ``c`` in units of ``level`` (among ``only`` if given):
+    from the cells when ``c`` holds them, else row by row."""
+    if only is None and c.cells:
+        return _counted_by_cells(c, level, names=names)
+    units, idx, selected = _unit_rows(c, level, only)
+    n = len(units)
+    unit_names = np.full(n if names else 0, None, dtype=object)
+    for key in ("t", "p", "s", "v") if names else ():  # villages' names win
+        if len(idx[key]):
+            unit_names[idx[key][::-1]] = c.names[key][level][selected[key]][::-1]
+    return _Counted(units, unit_names, selected["t"], idx["t"], row_sums(c, idx, selected, n))
+
+
+def _counted_by_cells(c: KpiColumns, level: str, *, names: bool) -> _Counted:
+    """:func:`_counted` of every row of ``c``, from its cells (:mod:`coverage_gis.kpi_cells`)."""
+    if not c.cell_terms:
+        c.cell_terms.extend(cell_terms(row_terms(c), c.cells))
+    found: LevelCells = level_cells(c.cells, level)
+    n = len(found.units)
+    unit_names = np.full(n if names else 0, None, dtype=object)
+    for key in ("t", "p", "s", "v") if names else ():  # villages' names win
+        units, rows = found.first_rows(c.cells, key)
+        unit_names[units] = c.names[key][level][rows]
+    test_unit = found.row_unit(c.cells, "t")
+    test_rows = test_unit >= 0
+    return _Counted(found.units, unit_names, test_rows, test_unit[test_rows], level_sums(c.cell_terms, found))
 
 
 def _unit_rows(
