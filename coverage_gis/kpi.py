@@ -12,7 +12,7 @@ Percentages are 0–100 and unrounded; rounding is for display only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -171,8 +171,8 @@ class KpiColumns:
     values and append rows (:meth:`concat`) without going back to the frames.
     """
 
-    codes: dict[str, dict[str, np.ndarray]]  # source (v/s/p/t) → level → unit code (None if unknown)
-    names: dict[str, dict[str, np.ndarray]]
+    codes: Mapping[str, Mapping[str, np.ndarray]]  # source (v/s/p/t) → level → unit code (None if unknown)
+    names: Mapping[str, Mapping[str, np.ndarray]]
     population: np.ndarray
     households: np.ndarray
     mobile: np.ndarray
@@ -264,10 +264,10 @@ def kpi_columns(
     frames = {"v": v, "s": s, "p": p, "t": t}
     cells = {k: frame_cells(f, levels) for k, f in frames.items()}
     codes = {
-        k: {lvl: found.codes(lvl) for lvl in levels} if found is not None else _frame_codes(f, levels)
+        k: _FrameArrays(levels, found.codes) if found is not None else _frame_codes(f, levels)
         for (k, f), found in zip(frames.items(), cells.values(), strict=True)
     }
-    names = {k: _frame_names(f, levels) for k, f in frames.items()}
+    names = {k: _lazy_names(f, levels) for k, f in frames.items()}
     category = p["category"].to_numpy(dtype=object) if len(p) else np.empty(0, dtype=object)
     method = (
         v["admin_2025_method"].to_numpy(dtype=object)
@@ -330,12 +330,72 @@ def _frame_codes(frame: pd.DataFrame, levels: Sequence[str]) -> dict[str, np.nda
 
 
 def _frame_names(frame: pd.DataFrame, levels: Sequence[str]) -> dict[str, np.ndarray]:
-    return {
-        lvl: _objects(frame[LEVEL_COLUMNS[lvl][1]])
-        if LEVEL_COLUMNS[lvl][1] in frame
-        else np.full(len(frame), None, dtype=object)
-        for lvl in levels
-    }
+    return {lvl: _level_names(frame, lvl) for lvl in levels}
+
+
+def _level_names(frame: pd.DataFrame, level: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """The unit names of ``level`` of ``frame``'s rows (of ``rows`` only if given) as objects."""
+    column = LEVEL_COLUMNS[level][1]
+    if column not in frame:
+        return np.full(len(frame) if rows is None else len(rows), None, dtype=object)
+    if rows is None:
+        return _objects(frame[column])
+    return np.asarray(frame[column].iloc[rows].to_numpy(dtype=object), dtype=object)
+
+
+def _lazy_names(frame: pd.DataFrame, levels: Sequence[str]) -> _FrameArrays:
+    """:func:`_frame_names`, each level's made when first read."""
+    return _FrameArrays(
+        levels, lambda level: _level_names(frame, level), lambda level, rows: _level_names(frame, level, rows)
+    )
+
+
+class _FrameArrays(Mapping[str, np.ndarray]):
+    """Per level, one per-row array of an input frame (codes, names), made when first
+    read and kept.
+
+    Counting KPIs from the cells (:mod:`coverage_gis.kpi_cells`) reads only each unit's
+    first row (:meth:`at`); a live workspace cutting rows out of the arrays reads them
+    whole, once.
+    """
+
+    def __init__(
+        self,
+        levels: Sequence[str],
+        make: Callable[[str], np.ndarray],
+        at: Callable[[str, np.ndarray], np.ndarray] | None = None,
+    ) -> None:
+        self._levels = list(levels)
+        self._make = make
+        self._at = at
+        self._made: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, level: str) -> np.ndarray:
+        made = self._made.get(level)
+        if made is None:
+            if level not in self._levels:
+                raise KeyError(level)
+            made = self._made[level] = self._make(level)
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._levels)
+
+    def __len__(self) -> int:
+        return len(self._levels)
+
+    def at(self, level: str, rows: np.ndarray) -> np.ndarray:
+        """``self[level][rows]``, without making the whole array when it is not made yet."""
+        made = self._made.get(level)
+        if made is not None or self._at is None:
+            return np.asarray(self[level][rows])
+        return self._at(level, rows)
+
+
+def _names_at(c: KpiColumns, key: str, level: str, rows: np.ndarray) -> np.ndarray:
+    """``c.names[key][level][rows]``, reading only those rows where the names are not made yet."""
+    names = c.names[key]
+    return names.at(level, rows) if isinstance(names, _FrameArrays) else np.asarray(names[level][rows])
 
 
 def _site_fields(s: pd.DataFrame, period: tuple[date, date] | None) -> dict[str, Any]:
@@ -439,7 +499,7 @@ def _counted_by_cells(c: KpiColumns, level: str, *, names: bool) -> _Counted:
     unit_names = np.full(n if names else 0, None, dtype=object)
     for key in ("t", "p", "s", "v") if names else ():  # villages' names win
         units, rows = found.first_rows(c.cells, key)
-        unit_names[units] = c.names[key][level][rows]
+        unit_names[units] = _names_at(c, key, level, rows)
     test_unit = found.row_unit(c.cells, "t")
     test_rows = test_unit >= 0
     return _Counted(found.units, unit_names, test_rows, test_unit[test_rows], level_sums(c.cell_terms, found))
