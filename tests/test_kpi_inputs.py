@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from coverage_gis.coverage import coverage_from_layers
+from coverage_gis.coverage import coverage_from_layers, rows_align
 from coverage_gis.full_compute import build_inputs
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi_inputs import inside_5g_zone, village_rows
@@ -77,3 +77,26 @@ def test_absent_layers_give_empty_rows_with_columns() -> None:
         assert frame.empty
         assert column in frame.columns
     assert not inputs.villages["mobile_bb"].any()
+
+
+def test_village_rows_read_coverage_by_id_when_rows_do_not_align() -> None:
+    """Duplicated ids or another order: each village takes the first coverage row of its
+    id, as the join by id gives it (reading the rows as they stand would differ)."""
+    layers, coverage = _inputs()
+    villages = layers.villages.copy()
+    villages["village_id"] = ["V1", "V1", "V3"]  # V1 twice: its first row counts
+    cov = coverage.copy()
+    cov["village_id"] = ["V1", "V1", "V3"]
+    assert not rows_align(cov, pd.array(villages["village_id"].to_numpy(dtype=object), dtype="str"))
+    rows = village_rows(villages, cov, layers.communes)
+    first, second, third = cov["mobile_bb"].tolist()
+    assert first != second  # V2's own row would read differently
+    assert list(rows["mobile_bb"]) == [first, first, third]
+    assert list(rows["operators"]) == [cov["operators"].iloc[0]] * 2 + [cov["operators"].iloc[2]]
+    # Aligned, the rows are read as they stand: the same as the join.
+    assert rows_align(coverage, pd.array(layers.villages["village_id"].to_numpy(dtype=object), dtype="str"))
+    pd.testing.assert_frame_equal(
+        village_rows(layers.villages, coverage, layers.communes),
+        village_rows(layers.villages, coverage.iloc[::-1], layers.communes),
+        check_exact=True,
+    )
