@@ -154,6 +154,13 @@ def _objects(column: pd.Series) -> np.ndarray:
     return np.asarray(values, dtype=object)
 
 
+def _member(frame: pd.DataFrame, column: str, values: Iterable[str]) -> np.ndarray:
+    """Which rows' ``column`` is one of ``values`` (hashed; none without the column)."""
+    if column not in frame or not len(frame):
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].isin(list(values)).to_numpy(dtype=bool)
+
+
 def _bool(frame: pd.DataFrame, column: str) -> np.ndarray:
     return frame[column].fillna(False).to_numpy(dtype=bool) if len(frame) else np.zeros(0, dtype=bool)
 
@@ -268,21 +275,16 @@ def kpi_columns(
         for (k, f), found in zip(frames.items(), cells.values(), strict=True)
     }
     names = {k: _lazy_names(f, levels) for k, f in frames.items()}
-    category = p["category"].to_numpy(dtype=object) if len(p) else np.empty(0, dtype=object)
-    method = (
-        v["admin_2025_method"].to_numpy(dtype=object)
-        if "admin_2025_method" in v and len(v)
-        else np.full(len(v), None, dtype=object)
-    )
     units = inputs.units
+    unit_level = units["level"].to_numpy(dtype=object)
+    # Objects, hashed as they are (a str index would convert them to arrow first).
+    unit_code = units["code"].astype(str).to_numpy(dtype=object)
+    unit_pop = units["pop_2009"].to_numpy(dtype=float)
+    unit_total = pd.to_numeric(units["pop_2009_total"]).to_numpy(dtype=float)
     by_level: dict[str, tuple[pd.Index, np.ndarray, np.ndarray]] = {}
     for lvl in levels:
-        rows = units[units["level"] == lvl]
-        by_level[lvl] = (
-            pd.Index(rows["code"].astype(str).to_numpy()),
-            rows["pop_2009"].to_numpy(dtype=float),
-            pd.to_numeric(rows["pop_2009_total"]).to_numpy(dtype=float),
-        )
+        mine = unit_level == lvl
+        by_level[lvl] = (pd.Index(unit_code[mine], dtype=object), unit_pop[mine], unit_total[mine])
     columns = KpiColumns(
         codes=codes,
         names=names,
@@ -293,15 +295,15 @@ def kpi_columns(
         has_4g=_bool(v, "has_4g"),
         has_5g=_bool(v, "has_5g"),
         **_site_fields(s, period),
-        centre=category == "commune_office",
-        priority=np.isin(category, categories),
+        centre=_member(p, "category", ["commune_office"]),
+        priority=_member(p, "category", categories),
         poi_mobile=_bool(p, "mobile_bb"),
         poi_ftth=_bool(p, "ftth"),
         poi_5g=_bool(p, "has_5g"),
         test_kind=t["kind"].to_numpy(dtype=object) if len(t) else np.empty(0, dtype=object),
         test_mbps=_floats(t, "download_mbps"),
         test_weight=tests_per_row(t),
-        inferred_2025=np.isin(method, list(INFERRED_METHODS)),
+        inferred_2025=_member(v, "admin_2025_method", INFERRED_METHODS),
         units=by_level,
     )
     if all(found is not None for found in cells.values()):
@@ -550,7 +552,7 @@ def _present(
     ``partial`` is None where the whole is unknown (pre-2025 levels).
     """
     codes, held, total = unit_pop
-    where = codes.get_indexer(pd.Index(units.astype(str)))
+    where = codes.get_indexer(pd.Index(units.astype(object), dtype=object))
     found = where >= 0
     pop = np.zeros(len(units))
     whole = np.full(len(units), np.nan)

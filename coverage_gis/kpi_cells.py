@@ -95,9 +95,13 @@ class LevelCells:
 
     def first_rows(self, cells: Mapping[str, FrameCells], key: str) -> tuple[np.ndarray, np.ndarray]:
         """The units frame ``key``'s rows lie in, and the first row of each."""
-        held = np.flatnonzero(self.cell_unit[key] >= 0)
-        units, first = np.unique(self.cell_unit[key][held], return_index=True)
-        return units, cells[key].first_row[held[first]]
+        unit = self.cell_unit[key]
+        held = np.flatnonzero(unit >= 0)
+        # Each unit's lowest cell (the past-the-end cell where it has none).
+        first = np.full(len(self.units), len(unit), dtype=np.int64)
+        np.minimum.at(first, unit[held], held)
+        units = np.flatnonzero(first < len(unit))
+        return units, cells[key].first_row[first[units]]
 
 
 def level_cells(cells: Mapping[str, FrameCells], level: str) -> LevelCells:
@@ -105,16 +109,17 @@ def level_cells(cells: Mapping[str, FrameCells], level: str) -> LevelCells:
     ``np.unique(codes.astype(str))`` of every row's code sorts them."""
     keys = list(cells)
     distinct = [cells[k].distinct[level] for k in keys]
-    everything = np.concatenate(distinct)
-    units, inverse = np.unique(everything.astype(str), return_inverse=True)
-    if not len(everything):
+    # The frames' codes hashed together first: each distinct one converted and sorted once.
+    merged, union = pd.factorize(np.concatenate(distinct))
+    units, inverse = np.unique(np.asarray(union, dtype=object).astype(str), return_inverse=True)
+    if not len(union):
         units = np.empty(0, str)
+    position = np.asarray(inverse, dtype=np.int64).reshape(-1)[merged]
     ends = np.cumsum([len(d) for d in distinct])
-    positions = np.split(np.asarray(inverse, dtype=np.int64).reshape(-1), ends[:-1])
     cell_unit = {
         # A cell without a unit (-1) takes the entry past the last: -1.
         k: np.append(local, -1)[cells[k].unit[level]]
-        for k, local in zip(keys, positions, strict=True)
+        for k, local in zip(keys, np.split(position, ends[:-1]), strict=True)
     }
     return LevelCells(units, cell_unit)
 
