@@ -161,19 +161,21 @@ def poi_radio(
     return PoiRadio(mob.mobile_bb, fiber.within_reach(x_m, y_m, ftth_reach_m), mob.has_5g)
 
 
-def poi_rows(layers: InputLayers, radio: PoiRadio) -> pd.DataFrame:
+def poi_rows(layers: InputLayers, radio: PoiRadio, *, admin: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per POI: admin codes, category, mobile broadband, FTTH and 5G (cells or an on-air 5G zone).
 
-    ``radio`` is :func:`poi_radio` of the layers' POIs.
+    ``radio`` is :func:`poi_radio` of the layers' POIs; ``admin`` their
+    :func:`~coverage_gis.admin.admin_columns` when the caller has placed them already
+    (it does not depend on the radio).
     """
     pois = layers.pois
     if not len(pois):
         return pd.DataFrame(
             columns=[*LEVEL_COLUMNS_FLAT, "category", "poi_id", "mobile_bb", "ftth", "has_5g"]
         )
-    p = admin_columns(pois, layers.communes, layers.commune_parts_2025)
-    p["category"] = pois["category"].to_numpy()
-    p["poi_id"] = pois["poi_id"].to_numpy()
+    p = admin_columns(pois, layers.communes, layers.commune_parts_2025) if admin is None else admin.copy()
+    p["category"] = as_assigned(pois["category"])
+    p["poi_id"] = as_assigned(pois["poi_id"])
     p["mobile_bb"] = radio.mobile_bb
     p["ftth"] = radio.ftth
     p["has_5g"] = radio.has_5g_cells | inside_5g_zone(pois, layers.zones_5g)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from coverage_gis.admin import admin_columns
 from coverage_gis.coverage import coverage_from_layers, rows_align
+from coverage_gis.fiber import fiber_index
 from coverage_gis.full_compute import build_inputs
 from coverage_gis.input_layers import InputLayers
-from coverage_gis.kpi_inputs import inside_5g_zone, village_rows
+from coverage_gis.kpi_inputs import inside_5g_zone, poi_radio, poi_rows, village_rows
 from coverage_gis.models import create_model
+from coverage_gis.network import cell_table_or_empty
 
 from .conftest import METRIC, tiny_with_places
 
@@ -100,3 +103,19 @@ def test_village_rows_read_coverage_by_id_when_rows_do_not_align() -> None:
         village_rows(layers.villages, coverage.iloc[::-1], layers.communes),
         check_exact=True,
     )
+
+
+def test_poi_rows_take_admin_columns_placed_beforehand() -> None:
+    layers, _coverage = _inputs()
+    radio = poi_radio(
+        layers.pois,
+        cell_table_or_empty(layers, metric_crs=METRIC),
+        fiber_index(layers, metric_crs=METRIC),
+        model=MODEL,
+        metric_crs=METRIC,
+        ftth_reach_m=500.0,
+    )
+    admin = admin_columns(layers.pois, layers.communes, layers.commune_parts_2025)
+    placed = poi_rows(layers, radio, admin=admin)
+    pd.testing.assert_frame_equal(placed, poi_rows(layers, radio), check_exact=True)
+    assert "category" not in admin  # the caller's frame is not written to
