@@ -495,7 +495,8 @@ def _counted(c: KpiColumns, level: str, only: set[str] | None, *, names: bool) -
 def _counted_by_cells(c: KpiColumns, level: str, *, names: bool) -> _Counted:
     """:func:`_counted` of every row of ``c``, from its cells (:mod:`coverage_gis.kpi_cells`)."""
     if not c.cell_terms:
-        c.cell_terms.extend(cell_terms(row_terms(c), c.cells))
+        # Replaced whole (not extended): two threads counting at once write the same terms.
+        c.cell_terms[:] = cell_terms(row_terms(c), c.cells)
     found: LevelCells = level_cells(c.cells, level)
     n = len(found.units)
     unit_names = np.full(n if names else 0, None, dtype=object)
