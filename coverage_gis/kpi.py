@@ -500,9 +500,14 @@ def _counted_by_cells(c: KpiColumns, level: str, *, names: bool) -> _Counted:
     found: LevelCells = level_cells(c.cells, level)
     n = len(found.units)
     unit_names = np.full(n if names else 0, None, dtype=object)
-    for key in ("t", "p", "s", "v") if names else ():  # villages' names win
+    named = np.zeros(n, dtype=bool)
+    # The first frame holding a unit names it, villages first (as villages' names win in
+    # :func:`_counted`): the later frames read only the units not named yet.
+    for key in ("v", "s", "p", "t") if names else ():
         units, rows = found.first_rows(c.cells, key)
-        unit_names[units] = _names_at(c, key, level, rows)
+        fresh = ~named[units]
+        unit_names[units[fresh]] = _names_at(c, key, level, rows[fresh])
+        named[units[fresh]] = True
     test_unit = found.row_unit(c.cells, "t")
     test_rows = test_unit >= 0
     return _Counted(found.units, unit_names, test_rows, test_unit[test_rows], level_sums(c.cell_terms, found))
