@@ -43,7 +43,7 @@ def str_array(values: Any) -> np.ndarray:
 
 #: The dtype pandas gives a column of Python strings (pandas 3: ``str``, in arrow; pandas 2: object).
 _STR_DTYPE: Any = pd.Series(["a"]).dtype
-_STR_IN_ARROW = isinstance(_STR_DTYPE, pd.StringDtype)
+_STR_IN_ARROW = isinstance(_STR_DTYPE, pd.StringDtype) and _STR_DTYPE.storage == "pyarrow"
 
 
 def as_assigned(column: pd.Series, dtype: Any = None) -> Any:
