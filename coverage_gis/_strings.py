@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def distinct_strings(values: Any) -> tuple[np.ndarray, np.ndarray] | None:
@@ -37,3 +39,40 @@ def str_array(values: Any) -> np.ndarray:
     if not len(column) or not column.isna().to_numpy().any():
         return np.asarray(column.to_numpy(dtype=str))
     return np.asarray(column.to_numpy(dtype=object).astype(str))
+
+
+#: The dtype pandas gives a column of Python strings (pandas 3: ``str``, in arrow; pandas 2: object).
+_STR_DTYPE: Any = pd.Series(["a"]).dtype
+_STR_IN_ARROW = isinstance(_STR_DTYPE, pd.StringDtype) and _STR_DTYPE.storage == "pyarrow"
+
+
+def as_assigned(column: pd.Series, dtype: Any = None) -> Any:
+    """``column.to_numpy(dtype=dtype)``, for assigning to a frame, without the round trip
+    where the frame would hold the column as it is: a pandas string column holding a
+    value (converting its rows to objects and back costs ~6 ms per 100,000 rows)."""
+    if _STR_IN_ARROW and column.dtype == _STR_DTYPE and column.count():
+        return column.array
+    return column.to_numpy(dtype=dtype)
+
+
+def str_take(table: np.ndarray, codes: np.ndarray) -> Any:
+    """``table[codes]`` (``table``: distinct ``str`` objects, ``codes`` >= 0), for assigning to
+    a frame: a pandas string array taken in arrow where the frame would make one of the
+    objects (each row converted otherwise)."""
+    values = np.asarray(table, dtype=object)
+    if not _STR_IN_ARROW or not len(codes) or not all(isinstance(v, str) for v in values):
+        return values[codes]
+    taken = pc.take(pa.array(values, type=pa.large_string()), pa.array(np.asarray(codes, dtype=np.int64)))
+    return pd.array(taken, dtype=_STR_DTYPE)
+
+
+def str_column(values: Any) -> Any:
+    """``values``, for assigning to a frame: where they are objects, strings and missing
+    values, some strings, the pandas string array the frame would make of them,
+    converted by arrow in one pass (pandas converts row by row, several times slower);
+    else ``values`` themselves (the frame keeps them as they are)."""
+    if not _STR_IN_ARROW or not isinstance(values, np.ndarray) or values.dtype != object or not len(values):
+        return values
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return values  # all missing, or something else than a string
+    return pd.array(pa.array(values, type=pa.large_string(), from_pandas=True), dtype=_STR_DTYPE)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pandas.api.extensions import ExtensionArray
 
+from coverage_gis._strings import as_assigned, str_column, str_take
 from coverage_gis.cell_index import CellIndex
 from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
 from coverage_gis.fiber import FiberIndex, FtthResult, fiber_index
@@ -30,8 +33,8 @@ from coverage_gis.network import (
     cell_table_or_empty,
     points_xy_m,
 )
-from coverage_gis.overrides import OVERRIDE_COLUMN, apply_overrides
-from coverage_gis.vocabulary import TECH_RANK
+from coverage_gis.overrides import OVERRIDE_COLUMN, accepted_overrides, apply_overrides
+from coverage_gis.vocabulary import OPERATORS, TECH_RANK
 
 
 @dataclass(frozen=True)
@@ -123,8 +126,10 @@ def coverage_run(
     """The ``village_coverage`` table of the villages' mobile and FTTH results, the planners'
     accepted decisions (``overrides``) applied last, with the model's validity report."""
     assembled = assemble(villages, mobile, ftth, model_name=model_name, revision=revision)
-    # Planners' accepted challenges stand over the model at every recompute.
-    return CoverageRun(as_coverage_table(apply_overrides(assembled, overrides)), mobile.validity)
+    if len(accepted_overrides(overrides)):
+        # Planners' accepted challenges stand over the model at every recompute.
+        assembled = as_coverage_table(apply_overrides(assembled, overrides))
+    return CoverageRun(assembled, mobile.validity)
 
 
 def coverage_of_points(
@@ -190,6 +195,12 @@ MOBILE_COLUMNS: tuple[str, ...] = (
 )
 
 
+def operator_names(bits: np.ndarray) -> Any:
+    """:func:`~coverage_gis.network.bits_to_names` as a frame holds the names (:func:`str_take`)."""
+    every = bits_to_names(np.arange(1 << len(OPERATORS)))
+    return str_take(every, np.asarray(bits, dtype=np.int64))
+
+
 def assemble(
     villages: gpd.GeoDataFrame,
     mobile: MobileResult,
@@ -199,19 +210,24 @@ def assemble(
     revision: int,
 ) -> gpd.GeoDataFrame:
     """Mobile and FTTH columns → the ``village_coverage`` layer (schema order)."""
+    n = len(villages)
     columns: dict[str, object] = {
-        "village_id": villages["village_id"].to_numpy(dtype=object),
+        "village_id": as_assigned(villages["village_id"], object),
         **mobile_columns(mobile),
         **ftth_columns(ftth),
-        "model": model_name,
+        # The operators and the constant columns as a frame holds them (pandas strings),
+        # each distinct value converted once.
+        "operators": operator_names(mobile.operator_bits),
+        "ftth_operators": operator_names(ftth.operator_bits),
+        "model": str_take(np.array([model_name], dtype=object), np.zeros(n, dtype=np.int64)),
         # The model overrides nothing; apply_overrides names what the planners' decisions set.
-        OVERRIDE_COLUMN: "",
+        OVERRIDE_COLUMN: str_take(np.array([""], dtype=object), np.zeros(n, dtype=np.int64)),
         "revision": revision,
     }
     names = get_schema("village_coverage").field_names
-    return gpd.GeoDataFrame(
-        {name: columns[name] for name in names}, geometry=villages.geometry.to_numpy(), crs=STORAGE_CRS
-    )
+    # Object columns (technologies, gap reasons) converted to pandas strings in one pass.
+    data = {name: str_column(v) if isinstance(v := columns[name], np.ndarray) else v for name in names}
+    return gpd.GeoDataFrame(data, geometry=villages.geometry.to_numpy(), crs=STORAGE_CRS)
 
 
 def written_before_gap_reasons(coverage: pd.DataFrame) -> bool:
@@ -240,6 +256,18 @@ def coverage_by_village(coverage: pd.DataFrame, village_ids: Sequence[object] | 
     """
     by_id = coverage.drop_duplicates("village_id").set_index("village_id")
     return by_id.reindex(pd.Index(np.asarray(village_ids, dtype=object), name="village_id"))
+
+
+def rows_align(coverage: pd.DataFrame, village_ids: Any) -> bool:
+    """Whether ``coverage``'s rows are the villages' of ``village_ids`` (a pandas array),
+    one each, in order: :func:`coverage_by_village` would give them as they are.
+
+    False (not known) where ``village_ids`` is no pandas array of ``coverage``'s dtype.
+    """
+    ids = coverage["village_id"]
+    if not isinstance(village_ids, ExtensionArray) or ids.dtype != village_ids.dtype:
+        return False
+    return bool(len(ids) == len(village_ids) and ids.array.equals(village_ids) and ids.is_unique)
 
 
 def aligned_coverage(coverage: pd.DataFrame, villages: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -12,8 +12,8 @@ Percentages are 0–100 and unrounded; rounding is for display only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -26,7 +26,8 @@ from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.crosswalk import INFERRED_METHODS
 from coverage_gis.display import Lang, format_number
 from coverage_gis.errors import LayerValidationError, NotFound
-from coverage_gis.kpi_counts import pct_array, row_sums, sum_columns
+from coverage_gis.kpi_cells import FrameCells, LevelCells, cell_terms, frame_cells, level_cells, level_sums
+from coverage_gis.kpi_counts import Term, pct_array, row_sums, row_terms, sum_columns
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.messages import text
 from coverage_gis.speed import grouped_weighted_median, tests_per_row
@@ -137,8 +138,11 @@ def _objects(column: pd.Series) -> np.ndarray:
     """``column.to_numpy(dtype=object)`` (a new array), each distinct value converted once.
 
     An admin column repeats a few thousand names over every row: converting the rows of
-    a string column one by one costs several times hashing them.
+    a string column one by one costs several times hashing them (an object column holds
+    its objects already: copied).
     """
+    if column.dtype == object:
+        return np.array(column.to_numpy(dtype=object), dtype=object)
     distinct = distinct_strings(column)
     if distinct is None:
         return np.array(column.to_numpy(dtype=object), dtype=object)
@@ -148,6 +152,13 @@ def _objects(column: pd.Series) -> np.ndarray:
     if missing.size:
         values[missing] = column.iloc[missing].to_numpy(dtype=object)
     return np.asarray(values, dtype=object)
+
+
+def _member(frame: pd.DataFrame, column: str, values: Iterable[str]) -> np.ndarray:
+    """Which rows' ``column`` is one of ``values`` (hashed; none without the column)."""
+    if column not in frame or not len(frame):
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].isin(list(values)).to_numpy(dtype=bool)
 
 
 def _bool(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -167,8 +178,8 @@ class KpiColumns:
     values and append rows (:meth:`concat`) without going back to the frames.
     """
 
-    codes: dict[str, dict[str, np.ndarray]]  # source (v/s/p/t) → level → unit code (None if unknown)
-    names: dict[str, dict[str, np.ndarray]]
+    codes: Mapping[str, Mapping[str, np.ndarray]]  # source (v/s/p/t) → level → unit code (None if unknown)
+    names: Mapping[str, Mapping[str, np.ndarray]]
     population: np.ndarray
     households: np.ndarray
     mobile: np.ndarray
@@ -189,6 +200,12 @@ class KpiColumns:
     test_weight: np.ndarray
     inferred_2025: np.ndarray
     units: dict[str, tuple[pd.Index, np.ndarray, np.ndarray]]  # level → (codes, pop_2009, total)
+    #: Every frame's rows grouped by their units (:mod:`coverage_gis.kpi_cells`) when the
+    #: arrays came straight from the frames (:func:`kpi_columns`); empty otherwise. Not an
+    #: argument: every copy (:meth:`take`, :meth:`concat`, :meth:`with_values`) starts empty.
+    cells: dict[str, FrameCells] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: :func:`~coverage_gis.kpi_counts.row_terms` added up per cell, made when first counted.
+    cell_terms: list[Term] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def take(self, rows: Mapping[str, np.ndarray]) -> KpiColumns:
         """The rows ``rows[key]`` of each frame (``v``, ``s``, ``p``, ``t``); units unchanged."""
@@ -252,24 +269,23 @@ def kpi_columns(
     categories = list(categories)
     v, s, p, t = inputs.villages, inputs.sites, inputs.pois, inputs.speed_tests
     frames = {"v": v, "s": s, "p": p, "t": t}
-    codes = {k: _frame_codes(f, levels) for k, f in frames.items()}
-    names = {k: _frame_names(f, levels) for k, f in frames.items()}
-    category = p["category"].to_numpy(dtype=object) if len(p) else np.empty(0, dtype=object)
-    method = (
-        v["admin_2025_method"].to_numpy(dtype=object)
-        if "admin_2025_method" in v and len(v)
-        else np.full(len(v), None, dtype=object)
-    )
+    cells = {k: frame_cells(f, levels) for k, f in frames.items()}
+    codes = {
+        k: _FrameArrays(levels, found.codes) if found is not None else _frame_codes(f, levels)
+        for (k, f), found in zip(frames.items(), cells.values(), strict=True)
+    }
+    names = {k: _lazy_names(f, levels) for k, f in frames.items()}
     units = inputs.units
+    unit_level = units["level"].to_numpy(dtype=object)
+    # Objects, hashed as they are (a str index would convert them to arrow first).
+    unit_code = units["code"].astype(str).to_numpy(dtype=object)
+    unit_pop = units["pop_2009"].to_numpy(dtype=float)
+    unit_total = pd.to_numeric(units["pop_2009_total"]).to_numpy(dtype=float)
     by_level: dict[str, tuple[pd.Index, np.ndarray, np.ndarray]] = {}
     for lvl in levels:
-        rows = units[units["level"] == lvl]
-        by_level[lvl] = (
-            pd.Index(rows["code"].astype(str).to_numpy()),
-            rows["pop_2009"].to_numpy(dtype=float),
-            pd.to_numeric(rows["pop_2009_total"]).to_numpy(dtype=float),
-        )
-    return KpiColumns(
+        mine = unit_level == lvl
+        by_level[lvl] = (pd.Index(unit_code[mine], dtype=object), unit_pop[mine], unit_total[mine])
+    columns = KpiColumns(
         codes=codes,
         names=names,
         population=_floats(v, "population"),
@@ -279,17 +295,20 @@ def kpi_columns(
         has_4g=_bool(v, "has_4g"),
         has_5g=_bool(v, "has_5g"),
         **_site_fields(s, period),
-        centre=category == "commune_office",
-        priority=np.isin(category, categories),
+        centre=_member(p, "category", ["commune_office"]),
+        priority=_member(p, "category", categories),
         poi_mobile=_bool(p, "mobile_bb"),
         poi_ftth=_bool(p, "ftth"),
         poi_5g=_bool(p, "has_5g"),
         test_kind=t["kind"].to_numpy(dtype=object) if len(t) else np.empty(0, dtype=object),
         test_mbps=_floats(t, "download_mbps"),
         test_weight=tests_per_row(t),
-        inferred_2025=np.isin(method, list(INFERRED_METHODS)),
+        inferred_2025=_member(v, "admin_2025_method", INFERRED_METHODS),
         units=by_level,
     )
+    if all(found is not None for found in cells.values()):
+        columns.cells.update({k: found for k, found in cells.items() if found is not None})
+    return columns
 
 
 def site_kpi_columns(
@@ -313,12 +332,72 @@ def _frame_codes(frame: pd.DataFrame, levels: Sequence[str]) -> dict[str, np.nda
 
 
 def _frame_names(frame: pd.DataFrame, levels: Sequence[str]) -> dict[str, np.ndarray]:
-    return {
-        lvl: _objects(frame[LEVEL_COLUMNS[lvl][1]])
-        if LEVEL_COLUMNS[lvl][1] in frame
-        else np.full(len(frame), None, dtype=object)
-        for lvl in levels
-    }
+    return {lvl: _level_names(frame, lvl) for lvl in levels}
+
+
+def _level_names(frame: pd.DataFrame, level: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """The unit names of ``level`` of ``frame``'s rows (of ``rows`` only if given) as objects."""
+    column = LEVEL_COLUMNS[level][1]
+    if column not in frame:
+        return np.full(len(frame) if rows is None else len(rows), None, dtype=object)
+    if rows is None:
+        return _objects(frame[column])
+    return np.asarray(frame[column].iloc[rows].to_numpy(dtype=object), dtype=object)
+
+
+def _lazy_names(frame: pd.DataFrame, levels: Sequence[str]) -> _FrameArrays:
+    """:func:`_frame_names`, each level's made when first read."""
+    return _FrameArrays(
+        levels, lambda level: _level_names(frame, level), lambda level, rows: _level_names(frame, level, rows)
+    )
+
+
+class _FrameArrays(Mapping[str, np.ndarray]):
+    """Per level, one per-row array of an input frame (codes, names), made when first
+    read and kept.
+
+    Counting KPIs from the cells (:mod:`coverage_gis.kpi_cells`) reads only each unit's
+    first row (:meth:`at`); a live workspace cutting rows out of the arrays reads them
+    whole, once.
+    """
+
+    def __init__(
+        self,
+        levels: Sequence[str],
+        make: Callable[[str], np.ndarray],
+        at: Callable[[str, np.ndarray], np.ndarray] | None = None,
+    ) -> None:
+        self._levels = list(levels)
+        self._make = make
+        self._at = at
+        self._made: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, level: str) -> np.ndarray:
+        made = self._made.get(level)
+        if made is None:
+            if level not in self._levels:
+                raise KeyError(level)
+            made = self._made[level] = self._make(level)
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._levels)
+
+    def __len__(self) -> int:
+        return len(self._levels)
+
+    def at(self, level: str, rows: np.ndarray) -> np.ndarray:
+        """``self[level][rows]``, without making the whole array when it is not made yet."""
+        made = self._made.get(level)
+        if made is not None or self._at is None:
+            return np.asarray(self[level][rows])
+        return self._at(level, rows)
+
+
+def _names_at(c: KpiColumns, key: str, level: str, rows: np.ndarray) -> np.ndarray:
+    """``c.names[key][level][rows]``, reading only those rows where the names are not made yet."""
+    names = c.names[key]
+    return names.at(level, rows) if isinstance(names, _FrameArrays) else np.asarray(names[level][rows])
 
 
 def _site_fields(s: pd.DataFrame, period: tuple[date, date] | None) -> dict[str, Any]:
@@ -346,25 +425,21 @@ def _level_rows(c: KpiColumns, level: str, only: set[str] | None = None) -> pd.D
 
 def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> dict[str, np.ndarray]:
     """:func:`_level_rows` as one array per column."""
-    units, idx, selected = _unit_rows(c, level, only)
-    n = len(units)
-    names = np.full(n, None, dtype=object)
-    for key in ("t", "p", "s", "v"):  # villages' names win
-        if len(idx[key]):
-            names[idx[key][::-1]] = c.names[key][level][selected[key]][::-1]
-    ti = idx["t"]
-    test_weight = c.test_weight[selected["t"]]
+    counted = _counted(c, level, only, names=True)
+    units, n = counted.units, len(counted.units)
+    test_weight = c.test_weight[counted.test_rows]
+    ti = counted.test_unit
     mobile_speed = np.full(n, np.nan)
     fixed_speed = np.full(n, np.nan)
     if len(ti):
-        kinds = c.test_kind[selected["t"]]
-        mbps = c.test_mbps[selected["t"]]
+        kinds = c.test_kind[counted.test_rows]
+        mbps = c.test_mbps[counted.test_rows]
         for kind, target in (("mobile", mobile_speed), ("fixed", fixed_speed)):
             mask = kinds == kind
             if mask.any():
                 target[:] = grouped_weighted_median(mbps[mask], test_weight[mask], ti[mask], n)
     pop_2009, present_pct, partial = _present(c.units[level], units)
-    derived = sum_columns(row_sums(c, idx, selected, n))
+    derived = sum_columns(counted.sums)
     others = {
         "mobile_download_mbps": mobile_speed,
         "fixed_download_mbps": fixed_speed,
@@ -375,7 +450,7 @@ def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> di
     return {
         "level": np.full(n, level, dtype=object),
         "code": units.astype(object),
-        "name": names,
+        "name": counted.names,
         **{name: derived[name] if name in derived else others[name] for name in KPI_COLUMNS},
     }
 
@@ -387,8 +462,55 @@ def unit_sums(c: KpiColumns, level: str) -> tuple[np.ndarray, dict[str, np.ndarr
     Every sum adds one number per row, so the sums of a set of rows are the sums of
     its parts: a live workspace keeps them and moves them by the rows an edit changes.
     """
-    units, idx, selected = _unit_rows(c, level, None)
-    return units, row_sums(c, idx, selected, len(units))
+    counted = _counted(c, level, None, names=False)
+    return counted.units, counted.sums
+
+
+@dataclass(frozen=True, eq=False)
+class _Counted:
+    """One level's units (sorted codes), their names (when asked for), which speed-test
+    rows lie in a unit and each one's unit, and the units' sums (:func:`row_sums`)."""
+
+    units: np.ndarray
+    names: np.ndarray
+    test_rows: np.ndarray
+    test_unit: np.ndarray
+    sums: dict[str, np.ndarray]
+
+
+def _counted(c: KpiColumns, level: str, only: set[str] | None, *, names: bool) -> _Counted:
+    """:class:`_Counted` of the rows of ``c`` in units of ``level`` (among ``only`` if given):
+    from the cells when ``c`` holds them, else row by row."""
+    if only is None and c.cells:
+        return _counted_by_cells(c, level, names=names)
+    units, idx, selected = _unit_rows(c, level, only)
+    n = len(units)
+    unit_names = np.full(n if names else 0, None, dtype=object)
+    for key in ("t", "p", "s", "v") if names else ():  # villages' names win
+        if len(idx[key]):
+            unit_names[idx[key][::-1]] = c.names[key][level][selected[key]][::-1]
+    return _Counted(units, unit_names, selected["t"], idx["t"], row_sums(c, idx, selected, n))
+
+
+def _counted_by_cells(c: KpiColumns, level: str, *, names: bool) -> _Counted:
+    """:func:`_counted` of every row of ``c``, from its cells (:mod:`coverage_gis.kpi_cells`)."""
+    if not c.cell_terms:
+        # Replaced whole (not extended): two threads counting at once write the same terms.
+        c.cell_terms[:] = cell_terms(row_terms(c), c.cells)
+    found: LevelCells = level_cells(c.cells, level)
+    n = len(found.units)
+    unit_names = np.full(n if names else 0, None, dtype=object)
+    named = np.zeros(n, dtype=bool)
+    # The first frame holding a unit names it, villages first (as villages' names win in
+    # :func:`_counted`): the later frames read only the units not named yet.
+    for key in ("v", "s", "p", "t") if names else ():
+        units, rows = found.first_rows(c.cells, key)
+        fresh = ~named[units]
+        unit_names[units[fresh]] = _names_at(c, key, level, rows[fresh])
+        named[units[fresh]] = True
+    test_unit = found.row_unit(c.cells, "t")
+    test_rows = test_unit >= 0
+    return _Counted(found.units, unit_names, test_rows, test_unit[test_rows], level_sums(c.cell_terms, found))
 
 
 def _unit_rows(
@@ -436,7 +558,7 @@ def _present(
     ``partial`` is None where the whole is unknown (pre-2025 levels).
     """
     codes, held, total = unit_pop
-    where = codes.get_indexer(pd.Index(units.astype(str)))
+    where = codes.get_indexer(pd.Index(units.astype(object), dtype=object))
     found = where >= 0
     pop = np.zeros(len(units))
     whole = np.full(len(units), np.nan)

@@ -11,7 +11,7 @@ an edit changes. Both make their columns here, so both give the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -80,13 +80,29 @@ def row_sums(
     """Per unit, the sums :func:`sum_columns` reads: the :func:`row_terms` of the
     ``selected`` rows of each frame added up by unit (``idx``: the unit of each selected
     row; floats: counts and integer weights sum exactly)."""
-    sums: dict[str, np.ndarray] = {}
-    for name, key, weights in row_terms(c):
+    terms = row_terms(c)
+    return add_terms(terms, term_sums(terms, idx, selected, n))
+
+
+def term_sums(
+    terms: Sequence[Term], idx: Mapping[str, np.ndarray], selected: Mapping[str, np.ndarray] | None, n: int
+) -> list[np.ndarray]:
+    """Each term added up over the ``selected`` rows of its frame (None: every row) into
+    ``n`` groups (``idx``: the group of each selected row)."""
+    totals = []
+    for _name, key, weights in terms:
         if n:
-            chosen = None if weights is None else weights[selected[key]]
-            total = np.asarray(np.bincount(idx[key], weights=chosen, minlength=n)[:n], dtype=float)
+            chosen = weights if weights is None or selected is None else weights[selected[key]]
+            totals.append(np.asarray(np.bincount(idx[key], weights=chosen, minlength=n)[:n], dtype=float))
         else:
-            total = np.zeros(0)
+            totals.append(np.zeros(0))
+    return totals
+
+
+def add_terms(terms: Sequence[Term], totals: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """The sums by name: the totals of a sum's terms added in :func:`row_terms` order."""
+    sums: dict[str, np.ndarray] = {}
+    for (name, _key, _weights), total in zip(terms, totals, strict=True):
         sums[name] = sums[name] + total if name in sums else total
     return sums
 

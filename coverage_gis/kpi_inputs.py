@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from coverage_gis._strings import as_assigned, str_column
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
-from coverage_gis.coverage import coverage_by_village
+from coverage_gis.coverage import coverage_by_village, rows_align
 from coverage_gis.fiber import FiberIndex
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.layers import get_schema
@@ -89,15 +90,21 @@ def village_rows(
     ``admin`` is the villages' :func:`~coverage_gis.admin.admin_columns` when the caller
     has placed them already (it does not depend on coverage).
     """
-    cov = coverage_by_village(coverage, villages["village_id"].to_numpy(dtype=object))
+    # The ids as the frame holds them (pandas strings, converted once).
+    ids = str_column(as_assigned(villages["village_id"]))
+    # The coverage computed from these villages holds their rows in their order: read as it is.
+    aligned = rows_align(coverage, ids)
+    cov = (
+        coverage if aligned else coverage_by_village(coverage, villages["village_id"].to_numpy(dtype=object))
+    )
     v = admin_columns(villages, communes, parts) if admin is None else admin.copy()
-    v["village_id"] = villages["village_id"].to_numpy()
+    v["village_id"] = ids
     v["population"] = villages["population"].fillna(0).to_numpy(dtype=float)
     v["households"] = villages["households"].fillna(0).to_numpy(dtype=float)
     for col in ("mobile_bb", "has_4g", "has_5g", "ftth"):
         v[col] = cov[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    v["operators"] = cov["operators"].fillna("").to_numpy()
-    v["ftth_operators"] = cov["ftth_operators"].fillna("").to_numpy()
+    v["operators"] = as_assigned(cov["operators"].fillna(""))
+    v["ftth_operators"] = as_assigned(cov["ftth_operators"].fillna(""))
     return v
 
 
@@ -166,19 +173,21 @@ def poi_grid_power(pois: gpd.GeoDataFrame) -> np.ndarray:
     return np.ones(len(pois), dtype=bool)
 
 
-def poi_rows(layers: InputLayers, radio: PoiRadio) -> pd.DataFrame:
+def poi_rows(layers: InputLayers, radio: PoiRadio, *, admin: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per POI: admin codes, category, mobile broadband, FTTH and 5G (cells or an on-air 5G zone).
 
-    ``radio`` is :func:`poi_radio` of the layers' POIs.
+    ``radio`` is :func:`poi_radio` of the layers' POIs; ``admin`` their
+    :func:`~coverage_gis.admin.admin_columns` when the caller has placed them already
+    (it does not depend on the radio).
     """
     pois = layers.pois
     if not len(pois):
         return pd.DataFrame(
             columns=[*LEVEL_COLUMNS_FLAT, "category", "poi_id", "mobile_bb", "ftth", "has_5g"]
         )
-    p = admin_columns(pois, layers.communes, layers.commune_parts_2025)
-    p["category"] = pois["category"].to_numpy()
-    p["poi_id"] = pois["poi_id"].to_numpy()
+    p = admin_columns(pois, layers.communes, layers.commune_parts_2025) if admin is None else admin.copy()
+    p["category"] = as_assigned(pois["category"])
+    p["poi_id"] = as_assigned(pois["poi_id"])
     p["mobile_bb"] = radio.mobile_bb
     p["ftth"] = radio.ftth
     p["has_5g"] = radio.has_5g_cells | inside_5g_zone(pois, layers.zones_5g)

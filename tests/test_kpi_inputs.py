@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from coverage_gis.coverage import coverage_from_layers
+from coverage_gis.admin import admin_columns
+from coverage_gis.coverage import coverage_from_layers, rows_align
+from coverage_gis.fiber import fiber_index
 from coverage_gis.full_compute import build_inputs
 from coverage_gis.input_layers import InputLayers
-from coverage_gis.kpi_inputs import inside_5g_zone, village_rows
+from coverage_gis.kpi_inputs import inside_5g_zone, poi_radio, poi_rows, village_rows
 from coverage_gis.models import create_model
+from coverage_gis.network import cell_table_or_empty
 
 from .conftest import METRIC, tiny_with_places
 
@@ -77,3 +80,42 @@ def test_absent_layers_give_empty_rows_with_columns() -> None:
         assert frame.empty
         assert column in frame.columns
     assert not inputs.villages["mobile_bb"].any()
+
+
+def test_village_rows_read_coverage_by_id_when_rows_do_not_align() -> None:
+    """Duplicated ids or another order: each village takes the first coverage row of its
+    id, as the join by id gives it (reading the rows as they stand would differ)."""
+    layers, coverage = _inputs()
+    villages = layers.villages.copy()
+    villages["village_id"] = ["V1", "V1", "V3"]  # V1 twice: its first row counts
+    cov = coverage.copy()
+    cov["village_id"] = ["V1", "V1", "V3"]
+    assert not rows_align(cov, pd.array(villages["village_id"].to_numpy(dtype=object), dtype="str"))
+    rows = village_rows(villages, cov, layers.communes)
+    first, second, third = cov["mobile_bb"].tolist()
+    assert first != second  # V2's own row would read differently
+    assert list(rows["mobile_bb"]) == [first, first, third]
+    assert list(rows["operators"]) == [cov["operators"].iloc[0]] * 2 + [cov["operators"].iloc[2]]
+    # Aligned, the rows are read as they stand: the same as the join.
+    assert rows_align(coverage, pd.array(layers.villages["village_id"].to_numpy(dtype=object), dtype="str"))
+    pd.testing.assert_frame_equal(
+        village_rows(layers.villages, coverage, layers.communes),
+        village_rows(layers.villages, coverage.iloc[::-1], layers.communes),
+        check_exact=True,
+    )
+
+
+def test_poi_rows_take_admin_columns_placed_beforehand() -> None:
+    layers, _coverage = _inputs()
+    radio = poi_radio(
+        layers.pois,
+        cell_table_or_empty(layers, metric_crs=METRIC),
+        fiber_index(layers, metric_crs=METRIC),
+        model=MODEL,
+        metric_crs=METRIC,
+        ftth_reach_m=500.0,
+    )
+    admin = admin_columns(layers.pois, layers.communes, layers.commune_parts_2025)
+    placed = poi_rows(layers, radio, admin=admin)
+    pd.testing.assert_frame_equal(placed, poi_rows(layers, radio), check_exact=True)
+    assert "category" not in admin  # the caller's frame is not written to

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from coverage_gis._strings import distinct_strings, str_array
+from coverage_gis._strings import as_assigned, distinct_strings, str_array, str_column, str_take
 
 
 def test_distinct_strings_codes_each_row_and_leaves_missing_at_minus_one() -> None:
@@ -30,3 +31,41 @@ def test_str_array_keeps_whole_strings_beside_a_missing_value() -> None:
     assert str_array(column).tolist() == ["Viettel", "nan", "VNPT"]
     assert str_array(np.array(["4G", None], dtype=object)).tolist() == ["4G", "nan"]
     assert str_array(pd.Series(["a", "bb"])).tolist() == ["a", "bb"]
+
+
+def _as_frame_holds(values: object) -> pd.Series:
+    return pd.DataFrame({"c": values})["c"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["4G", None, "2G", np.nan],
+        [None, np.nan],  # all missing: the frame keeps objects
+        [1, "1"],  # not only strings
+        [b"x", "a"],  # bytes: objects, though arrow would take them
+        [],
+    ],
+)
+def test_str_column_is_what_a_frame_makes_of_the_objects(values: list[object]) -> None:
+    objects = np.array(values, dtype=object)
+    got, want = _as_frame_holds(str_column(objects)), _as_frame_holds(objects)
+    assert got.dtype == want.dtype
+    assert [repr(v) for v in got] == [repr(v) for v in want]
+
+
+def test_str_take_is_what_a_frame_makes_of_the_taken_objects() -> None:
+    table = np.array(["", "Viettel", "Viettel,VNPT"], dtype=object)
+    codes = np.array([2, 0, 1, 2])
+    got, want = _as_frame_holds(str_take(table, codes)), _as_frame_holds(table[codes])
+    assert got.dtype == want.dtype
+    assert got.tolist() == want.tolist() == ["Viettel,VNPT", "", "Viettel", "Viettel,VNPT"]
+    assert _as_frame_holds(str_take(table, np.array([], dtype=np.int64))).dtype == object
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "int64"])
+def test_as_assigned_holds_what_to_numpy_would(dtype: object) -> None:
+    column = pd.Series([1, 2] if dtype == "int64" else ["a", None], dtype=dtype)  # type: ignore[call-overload]
+    got, want = _as_frame_holds(as_assigned(column)), _as_frame_holds(column.to_numpy())
+    assert got.dtype == want.dtype
+    assert [repr(v) for v in got] == [repr(v) for v in want]

@@ -1,0 +1,143 @@
+"""KPI input rows grouped into *cells*: the rows whose unit codes agree at every level.
+
+A national workspace's KPI inputs repeat a few thousand unit codes over some 200,000
+rows at five levels, and counting them level by level hashed, converted and added up
+every row five times over. Here each code column is hashed once: a frame's rows fall
+into cells (the rows in the same unit at every level, about one per commune and
+2025 commune), every per-unit sum is first added up per cell, and each level's units,
+sums, names and the unit of each row follow from the cells (a few thousand) instead
+of the rows. :mod:`coverage_gis.kpi` counts from the cells when its arrays came
+straight from the input frames (:func:`~coverage_gis.kpi.kpi_columns`); the numbers are
+those counted row by row (the sums are of whole numbers, exact in float64 in any order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from coverage_gis._strings import distinct_strings
+from coverage_gis.admin import LEVEL_COLUMNS
+from coverage_gis.kpi_counts import Term, add_terms, term_sums
+
+#: Mixed-radix cell keys stay below this (int64); a frame needing more is counted by rows.
+_KEY_LIMIT = 2**62
+
+
+@dataclass(frozen=True, eq=False)
+class FrameCells:
+    """One input frame's rows grouped into cells.
+
+    Cells are numbered in the order of their first rows, so a unit's first row is the
+    first row of its lowest-numbered cell.
+    """
+
+    #: The cell of each row.
+    row_cell: np.ndarray
+    #: The first row of each cell (increasing).
+    first_row: np.ndarray
+    #: Level → each cell's code as a position in :attr:`distinct` (-1: no unit).
+    unit: Mapping[str, np.ndarray]
+    #: Level → the distinct codes of the frame's rows (``str`` objects).
+    distinct: Mapping[str, np.ndarray]
+
+    def codes(self, level: str) -> np.ndarray:
+        """Each row's code of ``level`` as an object (None where it has none)."""
+        # A row without a unit (-1) takes the entry past the last: None.
+        lookup = np.concatenate([self.distinct[level], np.array([None], dtype=object)])
+        return np.asarray(lookup[self.unit[level][self.row_cell]])
+
+
+def frame_cells(frame: pd.DataFrame, levels: Sequence[str]) -> FrameCells | None:
+    """The cells of ``frame``'s rows at ``levels`` (code columns of :data:`LEVEL_COLUMNS`).
+
+    None when a code column holds anything but strings and missing values (hashing
+    would merge ``1`` and ``1.0``, which the KPIs tell apart as strings).
+    """
+    key = np.zeros(len(frame), dtype=np.int64)
+    radix: dict[str, tuple[int, int]] = {}
+    distinct: dict[str, np.ndarray] = {}
+    stride = 1
+    for level in levels:
+        found = distinct_strings(frame[LEVEL_COLUMNS[level][0]])
+        if found is None or stride * (len(found[1]) + 1) >= _KEY_LIMIT:
+            return None
+        codes, distinct[level] = found
+        radix[level] = (stride, len(found[1]) + 1)
+        # Digit 0: no unit at this level.
+        key += (codes + 1) * stride
+        stride *= len(found[1]) + 1
+    row_cell, keys = pd.factorize(key)
+    row_cell = np.asarray(row_cell, dtype=np.int64)
+    keys = np.asarray(keys, dtype=np.int64)
+    # pd.factorize numbers cells as they first appear: a cell's first row is where the
+    # running highest cell number rises.
+    top = np.maximum.accumulate(row_cell) if len(row_cell) else row_cell
+    first_row = np.flatnonzero(np.diff(top, prepend=-1) > 0)
+    unit = {level: (keys // stride_ % size) - 1 for level, (stride_, size) in radix.items()}
+    return FrameCells(row_cell, first_row, unit, distinct)
+
+
+@dataclass(frozen=True, eq=False)
+class LevelCells:
+    """One level's units (sorted codes) and, per frame (``v``, ``s``, ``p``, ``t``), each
+    cell's unit (-1: none)."""
+
+    units: np.ndarray
+    cell_unit: Mapping[str, np.ndarray]
+
+    def row_unit(self, cells: Mapping[str, FrameCells], key: str) -> np.ndarray:
+        """The unit of each row of frame ``key`` (-1: none)."""
+        return np.asarray(self.cell_unit[key][cells[key].row_cell])
+
+    def first_rows(self, cells: Mapping[str, FrameCells], key: str) -> tuple[np.ndarray, np.ndarray]:
+        """The units frame ``key``'s rows lie in, and the first row of each."""
+        unit = self.cell_unit[key]
+        held = np.flatnonzero(unit >= 0)
+        # Each unit's lowest cell (the past-the-end cell where it has none).
+        first = np.full(len(self.units), len(unit), dtype=np.int64)
+        np.minimum.at(first, unit[held], held)
+        units = np.flatnonzero(first < len(unit))
+        return units, cells[key].first_row[first[units]]
+
+
+def level_cells(cells: Mapping[str, FrameCells], level: str) -> LevelCells:
+    """The units of ``level`` that the frames' rows lie in, as
+    ``np.unique(codes.astype(str))`` of every row's code sorts them."""
+    keys = list(cells)
+    distinct = [cells[k].distinct[level] for k in keys]
+    # The frames' codes hashed together first: each distinct one converted and sorted once.
+    merged, union = pd.factorize(np.concatenate(distinct))
+    units, inverse = np.unique(np.asarray(union, dtype=object).astype(str), return_inverse=True)
+    if not len(union):
+        units = np.empty(0, str)
+    position = np.asarray(inverse, dtype=np.int64).reshape(-1)[merged]
+    ends = np.cumsum([len(d) for d in distinct])
+    cell_unit = {
+        # A cell without a unit (-1) takes the entry past the last: -1.
+        k: np.append(local, -1)[cells[k].unit[level]]
+        for k, local in zip(keys, np.split(position, ends[:-1]), strict=True)
+    }
+    return LevelCells(units, cell_unit)
+
+
+def cell_terms(terms: Sequence[Term], cells: Mapping[str, FrameCells]) -> list[Term]:
+    """The :func:`~coverage_gis.kpi_counts.row_terms` of a frame's rows added up per cell:
+    the same terms, each cell adding its rows' total."""
+    summed: list[Term] = []
+    for name, key, weights in terms:
+        frame = cells[key]
+        total = term_sums([(name, key, weights)], {key: frame.row_cell}, None, len(frame.first_row))[0]
+        summed.append((name, key, total))
+    return summed
+
+
+def level_sums(per_cell: Sequence[Term], level: LevelCells) -> dict[str, np.ndarray]:
+    """Per unit of ``level``, the sums :func:`~coverage_gis.kpi_counts.sum_columns` reads,
+    added up from the cells' terms (:func:`cell_terms`)."""
+    held = {key: unit >= 0 for key, unit in level.cell_unit.items()}
+    idx = {key: unit[held[key]] for key, unit in level.cell_unit.items()}
+    return add_terms(per_cell, term_sums(per_cell, idx, held, len(level.units)))

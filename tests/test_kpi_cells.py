@@ -1,0 +1,157 @@
+"""KPIs counted from cells (rows grouped by their units) equal KPIs counted row by row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
+from coverage_gis.kpi import KpiColumns, kpi_columns, kpi_rows
+from coverage_gis.kpi_cells import frame_cells
+from coverage_gis.kpi_inputs import KpiInputs
+from coverage_gis.kpi_sums import KpiSums
+
+#: A few codes per level, with the missing values real data has (and an empty code,
+#: which is a unit of its own).
+_CODES: dict[str, list[Any]] = {
+    "province": ["01", "02", None],
+    "district": ["001", "002", "003", np.nan],
+    "commune": ["00001", "00002", "", None],
+    "province_2025": ["01", "04", None],
+    "commune_2025": ["10", "11", "12", np.nan],
+}
+_NAMES: list[Any] = ["Ba Đình", "Hoàn Kiếm", None]
+
+
+def _admin(draw: st.DrawFn, n: int, as_str: bool) -> dict[str, Any]:
+    columns: dict[str, Any] = {}
+    for level in LEVELS:
+        code, name = LEVEL_COLUMNS[level]
+        columns[code] = [draw(st.sampled_from(_CODES[level])) for _ in range(n)]
+        columns[name] = [draw(st.sampled_from(_NAMES)) for _ in range(n)]
+    frame = pd.DataFrame(columns, dtype=object)
+    if as_str:
+        # The 2025 columns come from the parts' frames as pandas strings.
+        for level in ("province_2025", "commune_2025"):
+            for column in LEVEL_COLUMNS[level]:
+                frame[column] = frame[column].astype("str")
+    return {column: frame[column] for column in frame.columns}
+
+
+@st.composite
+def _inputs(draw: st.DrawFn) -> KpiInputs:
+    as_str = draw(st.booleans())
+    sizes = {key: draw(st.integers(0, 12)) for key in ("v", "s", "p", "t")}
+    flags = st.lists(st.booleans(), min_size=sizes["v"], max_size=sizes["v"])
+    n = sizes["v"]
+    villages = pd.DataFrame(
+        {
+            **_admin(draw, n, as_str),
+            "population": draw(st.lists(st.integers(0, 5000), min_size=n, max_size=n)),
+            "households": draw(st.lists(st.integers(0, 900), min_size=n, max_size=n)),
+            "mobile_bb": draw(flags),
+            "ftth": draw(flags),
+            "has_4g": draw(flags),
+            "has_5g": draw(flags),
+            "admin_2025_method": [draw(st.sampled_from(["code", "split_nearest", None])) for _ in range(n)],
+        },
+        index=pd.RangeIndex(n),
+    )
+    n = sizes["s"]
+    sites = pd.DataFrame(
+        {
+            **_admin(draw, n, as_str),
+            "n_operators": draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)),
+            "shared": draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+            "has_5g": draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+            "commissioned": ["2024-06-01"] * n,
+        },
+        index=pd.RangeIndex(n),
+    )
+    n = sizes["p"]
+    pois = pd.DataFrame(
+        {
+            **_admin(draw, n, as_str),
+            "category": [draw(st.sampled_from(["commune_office", "school", "market"])) for _ in range(n)],
+            "mobile_bb": draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+            "ftth": draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+            "has_5g": draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+        },
+        index=pd.RangeIndex(n),
+    )
+    n = sizes["t"]
+    tests = pd.DataFrame(
+        {
+            **_admin(draw, n, as_str),
+            "kind": [draw(st.sampled_from(["mobile", "fixed"])) for _ in range(n)],
+            "download_mbps": draw(st.lists(st.integers(0, 300), min_size=n, max_size=n)),
+            "tests": draw(st.lists(st.integers(1, 4), min_size=n, max_size=n)),
+        },
+        index=pd.RangeIndex(n),
+    )
+    units = pd.DataFrame(
+        {
+            "level": ["province_2025", "commune_2025"],
+            "code": ["01", "10"],
+            "pop_2009": [900, 400],
+            "pop_2009_total": pd.array([1000, 400], dtype="Int64"),
+        }
+    )
+    return KpiInputs(villages=villages, sites=sites, pois=pois, speed_tests=tests, units=units)
+
+
+def _by_rows(columns: KpiColumns) -> KpiColumns:
+    """The same arrays without their cells (a copy holds none): counted row by row."""
+    every = {"v": len(columns.population), "s": len(columns.shared)}
+    every |= {"p": len(columns.centre), "t": len(columns.test_kind)}
+    copy = columns.take({key: np.arange(n) for key, n in every.items()})
+    assert not copy.cells
+    return copy
+
+
+@settings(max_examples=60, deadline=None)
+@given(inputs=_inputs())
+def test_counting_from_cells_equals_counting_rows(inputs: KpiInputs) -> None:
+    """Fails if a unit, a sum, a name or a speed median read from the cells differs from
+    the row-by-row count (missing codes, empty codes and names included)."""
+    columns = kpi_columns(inputs, LEVELS)
+    assert columns.cells  # every code is a string or missing: counted from cells
+    rows = _by_rows(columns)
+    pd.testing.assert_frame_equal(kpi_rows(columns), kpi_rows(rows), check_exact=True)
+    cells_sums, row_sums = KpiSums.of(columns), KpiSums.of(rows)
+    for level in LEVELS:
+        pd.testing.assert_frame_equal(cells_sums.frame(level), row_sums.frame(level), check_exact=True)
+    for key in ("v", "s", "p", "t"):
+        for level in LEVELS:
+            assert [repr(x) for x in columns.codes[key][level]] == [repr(x) for x in rows.codes[key][level]]
+            assert [repr(x) for x in columns.names[key][level]] == [repr(x) for x in rows.names[key][level]]
+
+
+def test_cells_group_rows_by_their_units_at_every_level() -> None:
+    """Three rows, two of them in the same units at every level: two cells; a row
+    without a commune is a cell whose commune is none."""
+    frame = pd.DataFrame(
+        {
+            "province_code": ["01", "01", "01"],
+            "commune_key": ["00001", None, "00001"],
+        },
+        dtype=object,
+    )
+    levels = ["province", "commune"]
+    found = frame_cells(frame, levels)
+    assert found is not None
+    assert found.row_cell.tolist() == [0, 1, 0]
+    assert found.first_row.tolist() == [0, 1]
+    assert found.codes("commune").tolist() == ["00001", None, "00001"]
+    communes = found.distinct["commune"]
+    assert [communes[u] if u >= 0 else None for u in found.unit["commune"]] == ["00001", None]
+
+
+def test_a_code_that_is_not_a_string_makes_no_cells() -> None:
+    """1 and 1.0 hash alike but read differently as strings: no cells (counted row by row)."""
+    frame = pd.DataFrame({"province_code": [1, 1.0]}, dtype=object)
+    assert frame_cells(frame, ["province"]) is None
