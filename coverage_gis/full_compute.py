@@ -141,6 +141,7 @@ def analyse_layers(
         step("KPI inputs")
         sites = site_rows(typed.sites, typed.cells, communes, parts, table=table, placed=site_job.result())
         village_admin = admin_columns(villages, communes, parts)
+        poi_admin = admin_columns(typed.pois, communes, parts)
         speed_tests = speed_test_rows(typed.speed_tests, communes, parts)
         units = unit_population_2009(communes, parts)
         report = None
@@ -155,7 +156,7 @@ def analyse_layers(
             )
             coverage, report = run.table, run.model_report
         assert coverage is not None
-        pois = poi_rows(typed, poi_job.result())
+        pois = poi_rows(typed, poi_job.result(), admin=poi_admin)
         inputs = KpiInputs(
             villages=village_rows(villages, coverage, communes, parts, admin=village_admin),
             sites=sites,
