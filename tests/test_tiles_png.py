@@ -39,7 +39,11 @@ def decoded(png: bytes) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
         rgb = np.frombuffer(bytes(image.palette.tobytes()), dtype=np.uint8).reshape(-1, 3)
         alpha = np.full(len(rgb), 255, dtype=np.uint8)
         transparency = image.info.get("transparency", b"")
-        alpha[: len(transparency)] = np.frombuffer(bytes(transparency), dtype=np.uint8)
+        if isinstance(transparency, int):
+            # Pillow gives a tRNS of one 0 among 255s as the index of that entry.
+            alpha[transparency] = 0
+        else:
+            alpha[: len(transparency)] = np.frombuffer(bytes(transparency), dtype=np.uint8)
     return index, np.column_stack([rgb, alpha])
 
 
@@ -62,6 +66,13 @@ def test_an_opaque_palette_has_no_transparency_chunk() -> None:
     png = encode_indexed_png(np.zeros((4, 4), np.uint8), np.array([[9, 8, 7, 255]], np.uint8))
     assert b"tRNS" not in [kind for kind, _ in chunks(png)]
     assert decoded(png)[1][0].tolist() == [9, 8, 7, 255]
+
+
+def test_a_single_transparent_entry_reads_back() -> None:
+    # Pillow reports such a tRNS (one 0 among 255s) as an index, not as bytes.
+    palette = np.array([[1, 2, 3, 255], [4, 5, 6, 0], [7, 8, 9, 255]], np.uint8)
+    png = encode_indexed_png(np.array([[0, 1, 2]], np.uint8), palette)
+    assert np.array_equal(decoded(png)[1][:3], palette)
 
 
 @settings(max_examples=60, deadline=None)
