@@ -212,6 +212,20 @@ def site_environment(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None)
     return env
 
 
+def _site_environment_column(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None) -> pd.Series:
+    """:func:`site_environment` as a column: the sites' own string column itself when every
+    site has a class (no commune is looked up, nothing is copied)."""
+    own = sites.get("environment")
+    if (
+        isinstance(own, pd.Series)
+        and len(own)
+        and (own.dtype == object or isinstance(own.dtype, pd.StringDtype))
+        and not own.isna().to_numpy().any()
+    ):
+        return own
+    return pd.Series(site_environment(sites, communes), dtype=object, copy=False)
+
+
 def commune_environment(points: np.ndarray, communes: gpd.GeoDataFrame | None) -> np.ndarray:
     """Clutter class of the commune each point lies in (rural when none says)."""
     env = np.full(len(points), "rural", dtype=object)
@@ -286,7 +300,7 @@ def cell_table(
     and reaches the cells by its codes.
     """
     site_height = sites["height_m"]
-    site_env = pd.Series(site_environment(sites, communes), dtype=object, copy=False)
+    site_env = _site_environment_column(sites, communes)
     site_x, site_y = points_xy_m(sites, metric_crs)
     join = _SiteJoin.of(sites["site_id"], cells, _SITE_COLUMNS)
     alive, radiating = _states_at(cells["status"], sites["status"], join.cell_rows, join.site_row)
@@ -394,6 +408,11 @@ class _SiteJoin:
                 f"Passing 'suffixes' which cause duplicate columns {clash} is not allowed."
             )
         if not any(f"{c}_site" in cells.columns for c in site_columns):
+            runs = _site_runs(site_ids, cell_ids)
+            if runs is not None:
+                return cls(
+                    runs, np.arange(n_cells), runs, True, np.asarray(site_ids, dtype=object).astype(str), True
+                )
             codes, uniques = pd.factorize(pd.concat([site_ids, cell_ids], ignore_index=True))
             names = np.asarray(uniques[:n_sites], dtype=object)
             if np.array_equal(codes[:n_sites], np.arange(n_sites)) and _all_strings(names):
@@ -437,6 +456,27 @@ class _SiteJoin:
         if self.site_names is None:
             return str_array(_rows_of(cell_ids, self.cell_rows))
         return _take_strings(self.site_names, self.site_row)
+
+
+def _site_runs(site_ids: pd.Series, cell_ids: pd.Series) -> np.ndarray | None:
+    """Each cell's site row when the cells come site by site, in the sites' order, every
+    site with a cell, and the site ids are distinct strings (None otherwise).
+
+    Read without hashing a cell's id: consecutive cells compare, and the first cell of
+    each run compares with its site.
+    """
+    if site_ids.dtype != object or cell_ids.dtype != object or not len(cell_ids):
+        return None
+    sites, cells = site_ids.to_numpy(), cell_ids.to_numpy()
+    new_run = np.empty(len(cells), dtype=bool)
+    new_run[0] = True
+    np.not_equal(cells[1:], cells[:-1], out=new_run[1:])
+    first = np.flatnonzero(new_run)
+    if len(first) != len(sites) or not np.equal(cells[first], sites).all():
+        return None
+    if not _all_strings(sites) or not pd.Index(sites, dtype=object).is_unique:
+        return None
+    return np.cumsum(new_run, dtype=np.int64) - 1
 
 
 def _all_strings(values: np.ndarray) -> bool:

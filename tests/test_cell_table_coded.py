@@ -133,6 +133,54 @@ def test_the_coded_table_is_the_joined_frames_table(
     _assert_same(_fields(cell_table(sites, cells, **args)), want)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(1, 4), min_size=1, max_size=5),
+    st.sampled_from(["none", "swap", "repeat_site", "unknown_site", "missing_site"]),
+    st.randoms(use_true_random=False),
+)
+def test_cells_listed_site_by_site_join_as_the_frames_do(counts: list[int], change: str, rng: Any) -> None:
+    # The layer's usual order (each site's cells together, sites in order): each cell's site
+    # is its run's; any change to that order must fall back to hashing the ids.
+    n_sites = len(counts)
+    site_ids = [f"S{i}" for i in range(n_sites)]
+    cell_sites: list[str | None] = [site_ids[i] for i, n in enumerate(counts) for _ in range(n)]
+    if change == "swap" and len(cell_sites) > 1:
+        i, j = rng.sample(range(len(cell_sites)), 2)
+        cell_sites[i], cell_sites[j] = cell_sites[j], cell_sites[i]
+    elif change == "repeat_site" and n_sites > 1:
+        site_ids[-1] = site_ids[0]
+    elif change == "unknown_site":
+        cell_sites[rng.randrange(len(cell_sites))] = "NOWHERE"
+    elif change == "missing_site":
+        cell_sites[rng.randrange(len(cell_sites))] = None
+    n = len(cell_sites)
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": pd.Series(site_ids, dtype=object),
+            "status": pd.Series(["on_air"] * n_sites, dtype=object),
+            "height_m": 30.0,
+            "environment": pd.Series(["urban"] * n_sites, dtype=object),
+        },
+        geometry=[at(100.0 * i, 0.0) for i in range(n_sites)],
+        crs="EPSG:4326",
+    )
+    cells = pd.DataFrame(
+        {
+            "cell_id": pd.Series([f"c{k}" for k in range(n)], dtype=object),
+            "site_id": pd.Series(cell_sites, dtype=object),
+            "operator": pd.Series(["Viettel"] * n, dtype=object),
+            "tech": pd.Series(["4G"] * n, dtype=object),
+            "azimuth_deg": [rng.choice([0.0, 120.0, 240.0]) for _ in range(n)],
+            "status": pd.Series(["on_air"] * n, dtype=object),
+        }
+    )
+    args: dict[str, Any] = {"communes": None, "metric_crs": METRIC}
+    _assert_same(
+        _fields(cell_table(sites, cells, **args)), _fields(reference.cell_table(sites, cells, **args))
+    )
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
