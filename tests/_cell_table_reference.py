@@ -22,6 +22,7 @@ from coverage_gis.network import (
     CellKinds,
     CellTable,
     TableSource,
+    _Statuses,
     points_xy_m,
     site_environment,
 )
@@ -82,17 +83,6 @@ def group_ids(columns: list[np.ndarray]) -> np.ndarray:
         ids = ids * width + codes + 1
         span *= width
     return np.asarray(pd.factorize(ids)[0], dtype=np.int64)
-
-
-class _Statuses:
-    def __init__(self, status: pd.Series) -> None:
-        self.codes, names = pd.factorize(status)
-        self.names = np.asarray(names, dtype=object)
-        self.present = self.codes >= 0
-
-    def equal(self, value: str) -> np.ndarray:
-        hit = np.flatnonzero(self.names == value)
-        return self.codes == hit[0] if hit.size else np.zeros(self.codes.shape, dtype=bool)
 
 
 def cell_states(cell_status: pd.Series, site_status: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -1,11 +1,12 @@
-"""Compiled pass of :func:`coverage_gis.models.antenna.sector_bisectors` over sorted sectors.
+"""Compiled passes of :func:`coverage_gis.models.antenna.sector_bisectors`: sort keys, then bisectors.
 
-The sectors come sorted by one int64 key per sector, ``layer << bits | azimuth in
-µ°``: each layer is one run of ascending azimuths, and sectors of one key share a
-position. One pass per layer gives each sector half the angle to the next position
-clockwise and counter-clockwise (the last turns to the first, a turn on), with the same
-float operations, in the same order, as the numpy rule it replaces (no fused
-multiply-add: ``fastmath`` is off), so the bisectors are bit for bit the same.
+:func:`sector_keys` gives each sector cell one int64 key, ``layer << bits | azimuth in
+µ°``; sorted by it, each layer is one run of ascending azimuths, and sectors of one key
+share a position. :func:`sorted_bisectors` then gives, in one pass per layer, each
+sector half the angle to the next position clockwise and counter-clockwise (the last
+turns to the first, a turn on), with the same float operations, in the same order, as
+the numpy rule it replaces (no fused multiply-add: ``fastmath`` is off), so the
+bisectors are bit for bit the same.
 """
 
 from __future__ import annotations
@@ -13,6 +14,29 @@ from __future__ import annotations
 import numpy as np
 
 from coverage_gis.terrain._jit import jit
+
+
+@jit
+def sector_keys(
+    layer_id: np.ndarray, azimuth_deg: np.ndarray, beamwidth_deg: np.ndarray, bits: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sort key of each sector cell (``layer_id << bits | rint(azimuth · 1e6)``), and the cell.
+
+    Omni cells (NaN azimuth or beamwidth, or a beamwidth of 360° or more:
+    :func:`~coverage_gis.models.antenna.is_omni`) are left out; azimuths are in [0, 360].
+    """
+    n = azimuth_deg.size
+    key = np.empty(n, dtype=np.int64)
+    cell = np.empty(n, dtype=np.int64)
+    count = 0
+    for i in range(n):
+        az, bw = azimuth_deg[i], beamwidth_deg[i]
+        if np.isnan(az) or np.isnan(bw) or bw >= 360.0:
+            continue
+        key[count] = (layer_id[i] << bits) | np.int64(np.rint(az * 1e6))
+        cell[count] = i
+        count += 1
+    return key[:count], cell[:count]
 
 
 @jit

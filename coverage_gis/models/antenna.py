@@ -168,23 +168,18 @@ def sector_bisectors(
         az = az.copy()
         az[outside] = np.mod(az[outside], 360.0)
     bw = _f64(beamwidth_deg)
-    layer_key = np.asarray(layer)
     cw = np.full(az.shape, np.nan)
     ccw = np.full(az.shape, np.nan)
-    sector = np.flatnonzero(~is_omni(az, bw))
-    if sector.size == 0:
-        return cw, ccw
-    # Each sector's layer as a dense id, and its azimuth in micro-degrees (the azimuths
-    # are compared rounded to 1e-6°: np.round(az, 6) is rint(az · 1e6) / 1e6).
-    layer_id = _dense_ids(layer_key[sector])
-    micro = np.rint(az[sector] * 1e6).astype(np.int64)
-    # One int64 key orders the sectors by layer, then azimuth (azimuths < 2^29 µ°); a
-    # stable sort runs in near-linear time on cells listed site by site.
-    key = (layer_id << _AZIMUTH_BITS) | micro
-    order = np.argsort(key, kind="stable")
-    from coverage_gis.models._bisectors import sorted_bisectors
+    from coverage_gis.models._bisectors import sector_keys, sorted_bisectors
 
-    sorted_bisectors(key[order], sector[order], _AZIMUTH_BITS, cw, ccw)
+    # Per sector cell (omni cells have no bisectors): one int64 key, its layer as a dense
+    # id above its azimuth in micro-degrees (azimuths are compared rounded to 1e-6°:
+    # np.round(az, 6) is rint(az · 1e6) / 1e6, and below 2^29 µ°), so that a stable sort
+    # (near-linear on cells listed site by site) orders them by layer, then azimuth.
+    key, cell = sector_keys(_dense_ids(np.asarray(layer)), az, bw, _AZIMUTH_BITS)
+    if cell.size:
+        order = np.argsort(key, kind="stable")
+        sorted_bisectors(key[order], cell[order], _AZIMUTH_BITS, cw, ccw)
     return cw, ccw
 
 
@@ -198,7 +193,8 @@ def _dense_ids(layer: np.ndarray) -> IntArray:
     if np.issubdtype(layer.dtype, np.integer) and layer.size:
         low, high = int(layer.min()), int(layer.max())
         if high - low < 1 << 34:
-            return np.asarray(layer.astype(np.int64) - low, dtype=np.int64)
+            # Less the minimum in the layer's own type (an unsigned id may not fit an int64).
+            return np.asarray((layer - layer.min()).astype(np.int64), dtype=np.int64)
     _, inverse = np.unique(layer, return_inverse=True)
     return np.asarray(inverse.ravel(), dtype=np.int64)
 
