@@ -468,15 +468,53 @@ def _site_runs(site_ids: pd.Series, cell_ids: pd.Series) -> np.ndarray | None:
     if site_ids.dtype != object or cell_ids.dtype != object or not len(cell_ids):
         return None
     sites, cells = site_ids.to_numpy(), cell_ids.to_numpy()
-    new_run = np.empty(len(cells), dtype=bool)
-    new_run[0] = True
-    np.not_equal(cells[1:], cells[:-1], out=new_run[1:])
+    new_run = _new_runs(cells)
+    if new_run is None:
+        return None
     first = np.flatnonzero(new_run)
     if len(first) != len(sites) or not np.equal(cells[first], sites).all():
         return None
     if not _all_strings(sites) or not pd.Index(sites, dtype=object).is_unique:
         return None
     return np.cumsum(new_run, dtype=np.int64) - 1
+
+
+def _new_runs(values: np.ndarray) -> np.ndarray | None:
+    """Where each run of equal neighbours in an object array starts (None when a value does
+    not compare, as ``pd.NA``)."""
+    new_run = np.empty(len(values), dtype=bool)
+    new_run[:1] = True
+    try:
+        np.not_equal(values[1:], values[:-1], out=new_run[1:])
+    except TypeError:
+        return None
+    return new_run
+
+
+def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)``: codes (missing: -1) and the distinct values as an array.
+
+    A column of long runs of one value (statuses: the cells of a region or an import
+    batch alike) is hashed once per run, at its first row: equal neighbours share a code.
+    """
+    if values.dtype == object and len(values) >= _RUN_SAMPLE * 4:
+        every = values.to_numpy()
+        sample = _new_runs(every[:_RUN_SAMPLE])
+        if sample is not None and int(sample.sum()) * _LONG_RUN < _RUN_SAMPLE:
+            new_run = _new_runs(every)
+            if new_run is not None:
+                first = np.flatnonzero(new_run)
+                codes, uniques = pd.factorize(every[first])
+                return np.repeat(codes, np.diff(np.append(first, len(every)))), np.asarray(
+                    uniques, dtype=object
+                )
+    codes, uniques = pd.factorize(values)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+#: A column is read by runs when its first ``_RUN_SAMPLE`` rows hold runs of ``_LONG_RUN`` rows
+#: on average (comparing neighbours costs about half of hashing every row).
+_RUN_SAMPLE, _LONG_RUN = 1024, 16
 
 
 def _all_strings(values: np.ndarray) -> bool:
@@ -563,13 +601,13 @@ def _str_codes(values: pd.Series, rows: np.ndarray | None) -> tuple[StrArray, np
     of a few distinct strings (technology, operator, clutter class) is converted once
     per distinct value, not row by row.
     """
-    frame_codes, uniques = pd.factorize(values)
+    frame_codes, uniques = codes_of(values)
     if rows is None:
         # pd.factorize numbers in order of first appearance already.
         codes, used = frame_codes, np.arange(len(uniques))
     else:
         codes, used = _first_appearance(frame_codes[rows], len(uniques))
-    names = np.asarray(uniques, dtype=object)[used]
+    names = uniques[used]
     if not _all_strings(names) or (codes < 0).any():
         return str_array(_rows_of(values, rows)), codes, None
     strings = names.astype(str)
@@ -656,8 +694,7 @@ class _Statuses:
     """A status column as codes of its distinct values (missing: -1)."""
 
     def __init__(self, status: pd.Series) -> None:
-        self.codes, names = pd.factorize(status)
-        self.names = np.asarray(names, dtype=object)
+        self.codes, self.names = codes_of(status)
         self.present = self.codes >= 0
 
     def equal(self, value: str) -> np.ndarray:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
 from coverage_gis.models.antenna import sector_bisectors
-from coverage_gis.network import cell_table, group_ids, point_lonlat
+from coverage_gis.network import cell_table, codes_of, group_ids, point_lonlat
 
 from . import _cell_table_reference as reference
 from .conftest import METRIC, at
@@ -51,8 +51,8 @@ def _assert_same(new: dict[str, Any], old: dict[str, Any]) -> None:
             assert got.tolist() == want.tolist(), name
 
 
-_IDS = st.sampled_from(["S0", "S1", "S2", "S3", "a-long-site-id", None])
-_STATUS = st.sampled_from(["on_air", "planned", "decommissioned", None])
+_IDS = st.sampled_from(["S0", "S1", "S2", "S3", "a-long-site-id", None, pd.NA])
+_STATUS = st.sampled_from(["on_air", "planned", "decommissioned", None, pd.NA])
 _OPERATOR = st.sampled_from(["Viettel", "viettel", "VNPT", "MobiFone", "Acme", None])
 _TECH = st.sampled_from(["2G", "4G", "5G", None])
 _AZIMUTH = st.sampled_from([0.0, 120.0, 240.0, 359.9999996, -10.0, 400.0, 90.0000004, np.nan])
@@ -237,3 +237,22 @@ def test_point_coordinates_read_as_geopandas_reads_them() -> None:
     np.testing.assert_array_equal(y, points.y.to_numpy())
     with pytest.raises(ValueError, match="Point"):
         point_lonlat(np.asarray(gpd.GeoSeries([Point(0, 0), LineString([(0, 0), (1, 1)])]).array))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["on_air", "planned", "x", None, np.nan, pd.NA, 1, 1.0]), st.integers(1, 400)
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_codes_of_a_column_of_runs_are_its_factorized_codes(runs: list[tuple[object, int]]) -> None:
+    # Long enough to be read by runs (when they are long), whatever its values.
+    column = pd.Series([value for value, n in runs for _ in range(n)] * 12, dtype=object)
+    codes, distinct = codes_of(column)
+    want_codes, want_distinct = pd.factorize(column)
+    assert codes.tolist() == want_codes.tolist()
+    assert [(type(v), v) for v in distinct] == [(type(v), v) for v in want_distinct]
