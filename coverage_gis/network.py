@@ -504,12 +504,11 @@ def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             new_run = _new_runs(every)
             if new_run is not None:
                 first = np.flatnonzero(new_run)
-                codes, uniques = pd.factorize(every[first])
-                return np.repeat(codes, np.diff(np.append(first, len(every)))), np.asarray(
-                    uniques, dtype=object
-                )
-    codes, uniques = pd.factorize(values)
-    return codes, np.asarray(uniques, dtype=object)
+                head_codes, head_uniques = pd.factorize(every[first])
+                codes = np.repeat(head_codes, np.diff(np.append(first, len(every))))
+                return codes, np.asarray(head_uniques, dtype=object)
+    all_codes, uniques = pd.factorize(values)
+    return all_codes, np.asarray(uniques, dtype=object)
 
 
 #: A column is read by runs when its first ``_RUN_SAMPLE`` rows hold runs of ``_LONG_RUN`` rows
