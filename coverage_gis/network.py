@@ -104,6 +104,8 @@ class TableSource:
     #: Per table cell: its row in the sites frame, and in the cells frame.
     site_row: np.ndarray
     cell_row: np.ndarray
+    #: Whether every site id is a distinct string (no site row is missing or repeated).
+    distinct_ids: bool = False
 
     def of(self, sites: pd.DataFrame, cells: pd.DataFrame) -> bool:
         """Whether the table was built from these very frames."""
@@ -309,7 +311,9 @@ def cell_table(
         join = join.take(np.flatnonzero(keep))
     on_air = radiating[keep]
     source = (
-        TableSource(weakref.ref(sites), weakref.ref(cells), join.site_row, join.cell_row)
+        TableSource(
+            weakref.ref(sites), weakref.ref(cells), join.site_row, join.cell_row, join.site_names is not None
+        )
         if join.distinct and include_planned
         else None
     )
@@ -729,13 +733,25 @@ class SiteOffer:
         ``table`` is the frames' cell table when the caller holds it: its cells are the
         live ones, already joined to their sites and coded, so nothing is hashed again.
         """
-        row_site, site_id = pd.factorize(sites["site_id"])
         source = table.source if table is not None else None
         if table is not None and source is not None and source.of(sites, cells):
-            entry = row_site[source.site_row]
-            known = np.flatnonzero(entry >= 0)
             kinds = table.kinds
             tech_bits = _tech_bits(kinds.tech)
+            if source.distinct_ids:
+                # Each site row is its own entry: nothing to hash.
+                return cls._combine(
+                    sites["site_id"].to_numpy(dtype=object),
+                    np.arange(len(sites)),
+                    len(cells),
+                    live=source.cell_row,
+                    site=source.site_row,
+                    on_air=table.on_air,
+                    ops=kinds.operator_bits[kinds.code],
+                    techs=tech_bits[kinds.code],
+                )
+            row_site, site_id = pd.factorize(sites["site_id"])
+            entry = row_site[source.site_row]
+            known = np.flatnonzero(entry >= 0)
             return cls._combine(
                 site_id,
                 row_site,
@@ -746,6 +762,7 @@ class SiteOffer:
                 ops=kinds.operator_bits[kinds.code[known]],
                 techs=tech_bits[kinds.code[known]],
             )
+        row_site, site_id = pd.factorize(sites["site_id"])
         first_row = np.full(len(site_id), len(sites), dtype=np.int64)
         np.minimum.at(first_row, row_site[row_site >= 0], np.flatnonzero(row_site >= 0))
         status = sites["status"].to_numpy(dtype=object)[first_row]
@@ -783,13 +800,17 @@ class SiteOffer:
         # One OR per site over its live cells (a vectorised groupby: a pandas aggregation
         # with a ufunc runs in Python per site).
         first_cell = np.full(len(site_id), n_cells, dtype=np.int64)
-        np.minimum.at(first_cell, site, live)
+        groups = _Groups.of(site)
+        if groups is None:
+            np.minimum.at(first_cell, site, live)
+        else:
+            first_cell[groups.code] = np.minimum.reduceat(live, groups.start)
         return cls(
             site_id=np.asarray(site_id, dtype=object),
             row_site=np.asarray(row_site, dtype=np.int64),
-            live_ops=_or_by_group(site, len(site_id), np.where(on_air, ops, 0)),
-            live_techs=_or_by_group(site, len(site_id), np.where(on_air, techs, 0)),
-            any_ops=_or_by_group(site, len(site_id), ops),
+            live_ops=_or_by_group(site, len(site_id), np.where(on_air, ops, 0), groups),
+            live_techs=_or_by_group(site, len(site_id), np.where(on_air, techs, 0), groups),
+            any_ops=_or_by_group(site, len(site_id), ops, groups),
             first_live_cell=first_cell,
         )
 
@@ -846,10 +867,38 @@ def _tech_bits(tech: np.ndarray) -> np.ndarray:
     return np.array([bit.get(t, 0) for t in tech], dtype=np.int64)
 
 
-def _or_by_group(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
-    """Bitwise OR of ``values`` per group code (``0..n_groups-1``)."""
+@dataclass(frozen=True)
+class _Groups:
+    """Group codes that come in runs, ascending (a table's cells, site by site): each group's
+    first position, so that a reduction per group is one ``reduceat``."""
+
+    #: Per run: its group code, and its first position.
+    code: np.ndarray
+    start: np.ndarray
+
+    @classmethod
+    def of(cls, codes: np.ndarray) -> _Groups | None:
+        """The runs of ``codes``, or None when they are not ascending (or there are none)."""
+        if not len(codes):
+            return None
+        step = np.diff(codes)
+        if (step < 0).any():
+            return None
+        start = np.flatnonzero(np.append(True, step != 0))
+        return cls(codes[start], start)
+
+
+def _or_by_group(
+    codes: np.ndarray, n_groups: int, values: np.ndarray, groups: _Groups | None = None
+) -> np.ndarray:
+    """Bitwise OR of ``values`` per group code (``0..n_groups-1``); ``groups`` the runs of
+    ``codes`` when they are ascending."""
     out = np.zeros(n_groups, dtype=np.int64)
-    np.bitwise_or.at(out, codes, values.astype(np.int64, copy=False))
+    values = values.astype(np.int64, copy=False)
+    if groups is None:
+        np.bitwise_or.at(out, codes, values)
+    else:
+        out[groups.code] = np.bitwise_or.reduceat(values, groups.start)
     return out
 
 
