@@ -473,12 +473,12 @@ def _site_runs(site_ids: pd.Series, cell_ids: pd.Series) -> np.ndarray | None:
         return None
     sites, cells = site_ids.to_numpy(), cell_ids.to_numpy()
     new_run = _new_runs(cells)
-    if new_run is None:
+    if new_run is None or not _all_strings(sites):
         return None
     first = np.flatnonzero(new_run)
-    if len(first) != len(sites) or not np.equal(cells[first], sites).all():
+    if len(first) != len(sites) or not _equal(cells[first], sites):
         return None
-    if not _all_strings(sites) or not pd.Index(sites, dtype=object).is_unique:
+    if not pd.Index(sites, dtype=object).is_unique:
         return None
     return np.cumsum(new_run, dtype=np.int64) - 1
 
@@ -493,6 +493,15 @@ def _new_runs(values: np.ndarray) -> np.ndarray | None:
     except TypeError:
         return None
     return new_run
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two object arrays are equal element by element (False when a value does not
+    compare, as ``pd.NA``)."""
+    try:
+        return bool(np.equal(a, b).all())
+    except TypeError:
+        return False
 
 
 def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

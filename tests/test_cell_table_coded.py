@@ -136,7 +136,7 @@ def test_the_coded_table_is_the_joined_frames_table(
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(st.integers(1, 4), min_size=1, max_size=5),
-    st.sampled_from(["none", "swap", "repeat_site", "unknown_site", "missing_site"]),
+    st.sampled_from(["none", "swap", "repeat_site", "unknown_site", "missing_site", "na_site"]),
     st.randoms(use_true_random=False),
 )
 def test_cells_listed_site_by_site_join_as_the_frames_do(counts: list[int], change: str, rng: Any) -> None:
@@ -144,7 +144,7 @@ def test_cells_listed_site_by_site_join_as_the_frames_do(counts: list[int], chan
     # is its run's; any change to that order must fall back to hashing the ids.
     n_sites = len(counts)
     site_ids = [f"S{i}" for i in range(n_sites)]
-    cell_sites: list[str | None] = [site_ids[i] for i, n in enumerate(counts) for _ in range(n)]
+    cell_sites: list[object] = [site_ids[i] for i, n in enumerate(counts) for _ in range(n)]
     if change == "swap" and len(cell_sites) > 1:
         i, j = rng.sample(range(len(cell_sites)), 2)
         cell_sites[i], cell_sites[j] = cell_sites[j], cell_sites[i]
@@ -154,6 +154,9 @@ def test_cells_listed_site_by_site_join_as_the_frames_do(counts: list[int], chan
         cell_sites[rng.randrange(len(cell_sites))] = "NOWHERE"
     elif change == "missing_site":
         cell_sites[rng.randrange(len(cell_sites))] = None
+    elif change == "na_site":
+        # pd.NA compares to nothing: a run's first cell of no known site.
+        cell_sites[0] = pd.NA
     n = len(cell_sites)
     sites = gpd.GeoDataFrame(
         {
