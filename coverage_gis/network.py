@@ -376,9 +376,10 @@ _SITE_COLUMNS = ("status", "height_m", "environment", "x_m", "y_m")
 class _SiteJoin:
     """Cells joined to their sites (an inner join on ``site_id``), as rows of both frames.
 
-    With distinct string ids (the layer's rule) one hash of both frames' ids gives
-    each cell its site; otherwise the rows are those of a hashed lookup (distinct
-    ids, one missing) or of a merge (repeated ids), in the merge's order.
+    With distinct string ids (the layer's rule), cells listed site by site in the
+    sites' order find their sites by comparing neighbours (:func:`_site_runs`), others
+    by one hash of both frames' ids; otherwise the rows are those of a hashed lookup
+    (distinct ids, one missing) or of a merge (repeated ids), in the merge's order.
     """
 
     #: Per joined cell: its row in the sites frame, and in the cells frame.
