@@ -36,6 +36,10 @@ def str_array(values: Any) -> np.ndarray:
     value it gives one-character strings (``"Viettel"`` becomes ``"V"``).
     """
     column = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object))
+    if column.dtype == object:
+        # A numpy object column converts each value by ``str`` whether any is missing or
+        # not (looking for one would read every value once more).
+        return np.asarray(column.to_numpy(), dtype=str)
     if not len(column) or not column.isna().to_numpy().any():
         return np.asarray(column.to_numpy(dtype=str))
     return np.asarray(column.to_numpy(dtype=object).astype(str))

@@ -18,8 +18,9 @@ from functools import cached_property
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-from coverage_gis._strings import distinct_strings, str_array
+from coverage_gis._strings import str_array
 from coverage_gis.admin import points_in_polygons
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
@@ -56,7 +57,8 @@ class CellKinds:
     def of(cls, tech: np.ndarray, operators: np.ndarray) -> CellKinds:
         """The kinds of cells with these technologies and operators."""
         tech_code, tech_names = pd.factorize(np.asarray(tech))
-        return cls._of_bits(tech_code, np.asarray(tech_names), operator_bits(operators))
+        bit_code, bit_values = pd.factorize(operator_bits(operators))
+        return cls._of_bits(tech_code, np.asarray(tech_names), bit_code, np.asarray(bit_values))
 
     @classmethod
     def of_codes(
@@ -65,13 +67,18 @@ class CellKinds:
         """:meth:`of` the cells whose technologies and operators are ``names[code]`` (no code
         missing, names distinct and in order of first appearance, as ``pd.factorize`` gives
         them): the few distinct names are looked up, not every cell's."""
-        return cls._of_bits(tech_code, tech_names, operator_bits(operator_names)[operator_code])
+        # The operators' first appearances order their bits' first appearances too.
+        name_bit_code, bit_values = pd.factorize(operator_bits(operator_names))
+        return cls._of_bits(tech_code, tech_names, name_bit_code[operator_code], np.asarray(bit_values))
 
     @classmethod
-    def _of_bits(cls, tech_code: np.ndarray, tech_names: np.ndarray, bits: np.ndarray) -> CellKinds:
+    def _of_bits(
+        cls, tech_code: np.ndarray, tech_names: np.ndarray, bit_code: np.ndarray, bit_values: np.ndarray
+    ) -> CellKinds:
+        """The kinds from the cells' technology codes and operator-bit codes (both numbered
+        in order of first appearance; a missing technology is -1)."""
         # Missing technology (code -1) gets a kind of its own, after the named ones.
         tech_code = np.where(tech_code < 0, len(tech_names), tech_code)
-        bit_code, bit_values = pd.factorize(bits)
         n_bits = max(len(bit_values), 1)
         every = np.arange((len(tech_names) + 1) * n_bits)
         names = np.array([*tech_names, None], dtype=object)
@@ -97,6 +104,8 @@ class TableSource:
     #: Per table cell: its row in the sites frame, and in the cells frame.
     site_row: np.ndarray
     cell_row: np.ndarray
+    #: Whether every site id is a distinct string (no site row is missing or repeated).
+    distinct_ids: bool = False
 
     def of(self, sites: pd.DataFrame, cells: pd.DataFrame) -> bool:
         """Whether the table was built from these very frames."""
@@ -151,10 +160,36 @@ def points_xy_m(frame: gpd.GeoDataFrame, metric_crs: str) -> tuple[np.ndarray, n
     if len(frame) == 0:
         empty = np.empty(0, dtype=np.float64)
         return empty, empty
-    geoms = frame.geometry
-    lon = np.asarray(geoms.x, dtype=np.float64)
-    lat = np.asarray(geoms.y, dtype=np.float64)
+    lon, lat = point_lonlat(np.asarray(frame.geometry.array))
     return lonlat_to_metric(lon, lat, metric_crs)
+
+
+def point_lonlat(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of point geometries (NaN for a missing or empty one), as ``GeoSeries.x``
+    and ``.y`` read them, the geometries' types checked once for both.
+
+    Raises
+    ------
+    ValueError
+        A geometry is not a point.
+    """
+    kind = shapely.get_type_id(points)
+    if not ((kind == _POINT) | (kind == _MISSING)).all():
+        raise ValueError("x attribute access only provided for Point geometries")
+    # shapely raises on an empty point: those read NaN, as in geopandas.
+    empty = shapely.is_empty(points)
+    if empty.any():
+        x, y = np.full(len(points), np.nan), np.full(len(points), np.nan)
+        full = ~empty
+        x[full], y[full] = shapely.get_x(points[full]), shapely.get_y(points[full])
+        return x, y
+    return np.asarray(shapely.get_x(points), dtype=np.float64), np.asarray(
+        shapely.get_y(points), dtype=np.float64
+    )
+
+
+#: shapely's type ids of a point and of a missing geometry.
+_POINT, _MISSING = 0, -1
 
 
 def receivers_of(frame: gpd.GeoDataFrame, metric_crs: str) -> ReceiverArrays:
@@ -177,6 +212,20 @@ def site_environment(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None)
     if own is not None:
         env[has_own] = own[has_own]
     return env
+
+
+def _site_environment_column(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None) -> pd.Series:
+    """:func:`site_environment` as a column: the sites' own string column itself when every
+    site has a class (no commune is looked up, nothing is copied)."""
+    own = sites.get("environment")
+    if (
+        isinstance(own, pd.Series)
+        and len(own)
+        and (own.dtype == object or isinstance(own.dtype, pd.StringDtype))
+        and not own.isna().to_numpy().any()
+    ):
+        return own
+    return pd.Series(site_environment(sites, communes), dtype=object, copy=False)
 
 
 def commune_environment(points: np.ndarray, communes: gpd.GeoDataFrame | None) -> np.ndarray:
@@ -211,7 +260,7 @@ def radio_arrays(
     technology (codes), band and on-air state; a sector serves out to the bisectors
     with its neighbours of the same layer (:func:`~coverage_gis.models.antenna.sector_bisectors`).
     """
-    bisector_cw, bisector_ccw = sector_bisectors(group_ids(list(layer_of)), azimuth_deg, beamwidth_deg)
+    bisector_cw, bisector_ccw = sector_bisectors(combined_codes(list(layer_of)), azimuth_deg, beamwidth_deg)
     return CellArrays(
         x_m=x_m,
         y_m=y_m,
@@ -244,68 +293,71 @@ def cell_table(
     Each sector's bisectors are taken among the cells of its layer: same site,
     operator, technology and band, on air or not alike (a planned sector does not
     narrow the on-air ones until it radiates).
+
+    The cells read their sites' columns as ``cells.merge(sites, on="site_id",
+    how="inner", suffixes=("", "_site"))`` gives them (a cell's own ``height_m``,
+    ``environment``, ``x_m`` or ``y_m`` before its site's), but no joined frame is
+    built: each column is read at the joined rows, and a column of a few distinct
+    strings is hashed once, over its own frame (a site's value once, not per cell),
+    and reaches the cells by its codes.
     """
-    site_cols = sites[["site_id", "status", "height_m"]].copy()
-    site_cols["environment"] = site_environment(sites, communes)
-    x_m, y_m = points_xy_m(sites, metric_crs)
-    site_cols["x_m"] = x_m
-    site_cols["y_m"] = y_m
-    joined, rows = _join_sites(cells, site_cols)
-    alive, radiating = cell_states(joined["status"], joined["status_site"])
+    site_height = sites["height_m"]
+    site_env = _site_environment_column(sites, communes)
+    site_x, site_y = points_xy_m(sites, metric_crs)
+    join = _SiteJoin.of(sites["site_id"], cells, _SITE_COLUMNS)
+    alive, radiating = _states_at(cells["status"], sites["status"], join.cell_rows, join.site_row)
     keep = alive if include_planned else alive & radiating
-    joined = joined[keep].reset_index(drop=True)
+    if not keep.all():
+        join = join.take(np.flatnonzero(keep))
     on_air = radiating[keep]
-    site_row = None if rows is None else rows[0][keep]
     source = (
-        None
-        if site_row is None or rows is None or not include_planned
-        else TableSource(weakref.ref(sites), weakref.ref(cells), site_row, rows[1][keep])
-    )
-
-    def floats(name: str, default: float) -> np.ndarray:
-        col = (
-            pd.to_numeric(joined[name], errors="coerce")
-            if name in joined
-            else pd.Series(np.nan, index=joined.index)
+        TableSource(
+            weakref.ref(sites), weakref.ref(cells), join.site_row, join.cell_row, join.site_names is not None
         )
-        return col.fillna(default).to_numpy(dtype=np.float64)
-
-    azimuth = (
-        pd.to_numeric(joined["azimuth_deg"], errors="coerce").to_numpy(dtype=np.float64)
-        if "azimuth_deg" in joined
-        else np.full(len(joined), np.nan)
+        if join.distinct and include_planned
+        else None
     )
+
+    def column(name: str, site_values: pd.Series | None = None) -> tuple[pd.Series, np.ndarray | None] | None:
+        """The joined cells' ``name``: (a column, the rows to read, None for each in order), or None."""
+        if name in cells.columns:
+            return cells[name], join.cell_rows
+        return None if site_values is None else (site_values, join.site_row)
+
+    def floats(name: str, default: float | None, site_values: pd.Series | None = None) -> np.ndarray:
+        found = column(name, site_values)
+        if found is None:
+            return np.full(len(join), np.nan if default is None else default)
+        return _floats_at(*found, default)
+
+    def coords(name: str, site_values: np.ndarray) -> np.ndarray:
+        if name in cells.columns:
+            return _rows_of(cells[name], join.cell_rows).to_numpy(dtype=np.float64)
+        return np.asarray(site_values[join.site_row], dtype=np.float64)
+
     band = floats("band_mhz", CELL_FLOAT_DEFAULTS["band_mhz"])
     beamwidth = floats("beamwidth_deg", CELL_FLOAT_DEFAULTS["beamwidth_deg"])
-    site_id = str_array(joined["site_id"])
-    operator, operator_codes, operator_names = _str_codes(joined["operator"])
-    tech, tech_codes, tech_names = _str_codes(joined["tech"])
-    # Grouped on the frame's own values (hashed as they are; the layer's fields are
-    # required strings, so they group as their str copies do).
+    operator, operator_codes, operator_names = _str_codes(cells["operator"], join.cell_rows)
+    tech, tech_codes, tech_names = _str_codes(cells["tech"], join.cell_rows)
+    environment = column("environment", site_env)
+    assert environment is not None
     arrays = radio_arrays(
-        x_m=joined["x_m"].to_numpy(dtype=np.float64),
-        y_m=joined["y_m"].to_numpy(dtype=np.float64),
-        # A site is its row when the ids are distinct (no string is hashed again).
-        layer_of=(
-            joined["site_id"].to_numpy() if site_row is None else site_row,
-            operator_codes,
-            tech_codes,
-            band,
-            on_air,
-        ),
+        x_m=coords("x_m", site_x),
+        y_m=coords("y_m", site_y),
+        layer_of=(join.site_code, operator_codes, tech_codes, band, on_air),
         tech=tech,
         band_mhz=band,
-        azimuth_deg=azimuth,
+        azimuth_deg=floats("azimuth_deg", None),
         beamwidth_deg=beamwidth,
         eirp_dbm=floats("eirp_dbm", CELL_FLOAT_DEFAULTS["eirp_dbm"]),
         tilt_deg=floats("tilt_deg", CELL_FLOAT_DEFAULTS["tilt_deg"]),
-        height_m=floats("height_m", SITE_HEIGHT_DEFAULT_M),
-        environment=_str_codes(joined["environment"])[0],
+        height_m=floats("height_m", SITE_HEIGHT_DEFAULT_M, site_height),
+        environment=_str_codes(*environment)[0],
     )
     table = CellTable(
         arrays=arrays,
-        cell_id=str_array(joined["cell_id"]),
-        site_id=site_id,
+        cell_id=str_array(_rows_of(cells["cell_id"], join.cell_rows)),
+        site_id=join.site_strings(cells["site_id"]),
         operator=operator,
         on_air=on_air.astype(bool),
         source=source,
@@ -316,66 +368,282 @@ def cell_table(
     return table
 
 
+#: The columns a cell reads from its site, named ``<name>_site`` when the cells have their own.
+_SITE_COLUMNS = ("status", "height_m", "environment", "x_m", "y_m")
+
+
+@dataclass(frozen=True)
+class _SiteJoin:
+    """Cells joined to their sites (an inner join on ``site_id``), as rows of both frames.
+
+    With distinct string ids (the layer's rule), cells listed site by site in the
+    sites' order find their sites by comparing neighbours (:func:`_site_runs`), others
+    by one hash of both frames' ids; otherwise the rows are those of a hashed lookup
+    (distinct ids, one missing) or of a merge (repeated ids), in the merge's order.
+    """
+
+    #: Per joined cell: its row in the sites frame, and in the cells frame.
+    site_row: np.ndarray
+    cell_row: np.ndarray
+    #: Per joined cell: a code of its site id (the cells of one site id share it).
+    site_code: np.ndarray
+    #: Whether the site ids are distinct (a cell's site is one row).
+    distinct: bool
+    #: Per site row: its id as a string, when the ids are distinct strings (else None).
+    site_names: np.ndarray | None
+    #: Whether the joined cells are every row of the cells frame, in order.
+    every_cell: bool
+
+    def __len__(self) -> int:
+        return len(self.cell_row)
+
+    @property
+    def cell_rows(self) -> np.ndarray | None:
+        """``cell_row``, or None when that is every row in order (nothing to take)."""
+        return None if self.every_cell else self.cell_row
+
+    @classmethod
+    def of(cls, site_ids: pd.Series, cells: pd.DataFrame, site_columns: tuple[str, ...]) -> _SiteJoin:
+        """The join of ``cells`` to the sites with these ids (whose other columns are ``site_columns``)."""
+        cell_ids = cells["site_id"]
+        n_sites, n_cells = len(site_ids), len(cell_ids)
+        clash = {f"{c}_site" for c in site_columns if c in cells.columns and f"{c}_site" in cells.columns}
+        if clash:
+            raise pd.errors.MergeError(
+                f"Passing 'suffixes' which cause duplicate columns {clash} is not allowed."
+            )
+        if not any(f"{c}_site" in cells.columns for c in site_columns):
+            runs = _site_runs(site_ids, cell_ids)
+            if runs is not None:
+                return cls(
+                    runs, np.arange(n_cells), runs, True, np.asarray(site_ids, dtype=object).astype(str), True
+                )
+            codes, uniques = pd.factorize(pd.concat([site_ids, cell_ids], ignore_index=True))
+            names = np.asarray(uniques[:n_sites], dtype=object)
+            if np.array_equal(codes[:n_sites], np.arange(n_sites)) and _all_strings(names):
+                cell_codes = codes[n_sites:]
+                found = (cell_codes >= 0) & (cell_codes < n_sites)
+                if found.all():
+                    site_row = cell_codes.astype(np.int64)
+                    return cls(site_row, np.arange(n_cells), site_row, True, names.astype(str), True)
+                cell_row = np.flatnonzero(found)
+                site_row = cell_codes[cell_row].astype(np.int64)
+                return cls(site_row, cell_row, site_row, True, names.astype(str), False)
+            index = pd.Index(site_ids)
+            if index.is_unique:
+                position = index.get_indexer(cell_ids)
+                cell_row = np.flatnonzero(position >= 0)
+                site_row = position[cell_row].astype(np.int64)
+                return cls(site_row, cell_row, site_row, True, None, len(cell_row) == n_cells)
+        rows = pd.DataFrame({"site_id": cell_ids.array, "cell_row": np.arange(n_cells)}).merge(
+            pd.DataFrame({"site_id": site_ids.array, "site_row": np.arange(n_sites)}),
+            on="site_id",
+            how="inner",
+        )
+        site_row = rows["site_row"].to_numpy(dtype=np.int64)
+        cell_row = rows["cell_row"].to_numpy(dtype=np.int64)
+        every = bool(np.array_equal(cell_row, np.arange(n_cells)))
+        return cls(site_row, cell_row, pd.factorize(site_ids)[0][site_row], False, None, every)
+
+    def take(self, index: np.ndarray) -> _SiteJoin:
+        """The joined cells at positions ``index`` (ascending)."""
+        return _SiteJoin(
+            self.site_row[index],
+            self.cell_row[index],
+            self.site_code[index],
+            self.distinct,
+            self.site_names,
+            self.every_cell and len(index) == len(self),
+        )
+
+    def site_strings(self, cell_ids: pd.Series) -> StrArray:
+        """``str_array`` of the joined cells' site ids: their sites' ids, converted once per site."""
+        if self.site_names is None:
+            return str_array(_rows_of(cell_ids, self.cell_rows))
+        return _take_strings(self.site_names, self.site_row)
+
+
+def _site_runs(site_ids: pd.Series, cell_ids: pd.Series) -> np.ndarray | None:
+    """Each cell's site row when the cells come site by site, in the sites' order, every
+    site with a cell, and the site ids are distinct strings (None otherwise).
+
+    Read without hashing a cell's id: consecutive cells compare, and the first cell of
+    each run compares with its site.
+    """
+    if site_ids.dtype != object or cell_ids.dtype != object or not len(cell_ids):
+        return None
+    sites, cells = site_ids.to_numpy(), cell_ids.to_numpy()
+    new_run = _new_runs(cells)
+    if new_run is None or not _all_strings(sites):
+        return None
+    first = np.flatnonzero(new_run)
+    if len(first) != len(sites) or not _equal(cells[first], sites):
+        return None
+    if not pd.Index(sites, dtype=object).is_unique:
+        return None
+    return np.cumsum(new_run, dtype=np.int64) - 1
+
+
+def _new_runs(values: np.ndarray) -> np.ndarray | None:
+    """Where each run of equal neighbours in an object array starts (None when a value does
+    not compare, as ``pd.NA``)."""
+    new_run = np.empty(len(values), dtype=bool)
+    new_run[:1] = True
+    try:
+        np.not_equal(values[1:], values[:-1], out=new_run[1:])
+    except TypeError:
+        return None
+    return new_run
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two object arrays are equal element by element (False when a value does not
+    compare, as ``pd.NA``)."""
+    try:
+        return bool(np.equal(a, b).all())
+    except TypeError:
+        return False
+
+
+def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)``: codes (missing: -1) and the distinct values as an array.
+
+    A column of long runs of one value (statuses: the cells of a region or an import
+    batch alike) is hashed once per run, at its first row: equal neighbours share a code.
+    """
+    if values.dtype == object and len(values) >= _RUN_SAMPLE * 4:
+        every = values.to_numpy()
+        sample = _new_runs(every[:_RUN_SAMPLE])
+        if sample is not None and int(sample.sum()) * _LONG_RUN < _RUN_SAMPLE:
+            new_run = _new_runs(every)
+            if new_run is not None:
+                first = np.flatnonzero(new_run)
+                head_codes, head_uniques = pd.factorize(every[first])
+                codes = np.repeat(head_codes, np.diff(np.append(first, len(every))))
+                return codes, np.asarray(head_uniques, dtype=object)
+    all_codes, uniques = pd.factorize(values)
+    return all_codes, np.asarray(uniques, dtype=object)
+
+
+#: A column is read by runs when its first ``_RUN_SAMPLE`` rows hold runs of ``_LONG_RUN`` rows
+#: on average (comparing neighbours costs about half of hashing every row).
+_RUN_SAMPLE, _LONG_RUN = 1024, 16
+
+
+def _all_strings(values: np.ndarray) -> bool:
+    """Whether every value of an object array is a ``str`` (an empty one is)."""
+    return pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
+
+
+def _take_strings(strings: StrArray, index: np.ndarray) -> StrArray:
+    """``strings[index]`` as wide as its longest string (as converting those strings would make it)."""
+    width = max(int(np.strings.str_len(strings)[index].max(initial=1)), 1)
+    if width < strings.dtype.itemsize // 4:
+        strings = strings.astype(f"<U{width}")
+    return np.asarray(strings[index])
+
+
+def _rows_of(values: pd.Series, rows: np.ndarray | None) -> pd.Series:
+    """``values`` at positions ``rows`` (the column itself when None)."""
+    return values if rows is None else values.iloc[rows]
+
+
+def _floats_at(values: pd.Series, rows: np.ndarray | None, default: float | None) -> np.ndarray:
+    """``pd.to_numeric(values[rows], errors="coerce")`` as float64, missing → ``default`` (kept when None)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiu":
+        every = values.to_numpy()
+        out = every.astype(np.float64) if rows is None else every[rows].astype(np.float64, copy=False)
+        if default is not None:
+            out[np.isnan(out)] = default
+        return out
+    col = pd.to_numeric(_rows_of(values, rows), errors="coerce")
+    if default is not None:
+        col = col.fillna(default)
+    return col.to_numpy(dtype=np.float64)
+
+
 def group_ids(columns: list[np.ndarray]) -> np.ndarray:
     """One id per distinct combination of the columns' values, per row (numbered in order of
-    first appearance).
+    first appearance)."""
+    return np.asarray(pd.factorize(combined_codes(columns))[0], dtype=np.int64)
 
-    Each column is factorized on its own and the codes combined arithmetically: a
-    pandas groupby over string columns first copies them into Arrow strings.
+
+def combined_codes(columns: list[np.ndarray]) -> np.ndarray:
+    """One int64 per row, equal exactly where every column's value is (missing values equal
+    one another); not numbered densely (:func:`group_ids` numbers them).
+
+    Each column is coded on its own (a factorize; an integer or boolean column of a small
+    range as it is) and the codes combined arithmetically: a pandas groupby over string
+    columns first copies them into Arrow strings.
     """
     ids = np.zeros(len(columns[0]), dtype=np.int64)
     span = 1
     for column in columns:
-        codes, uniques = pd.factorize(column)
-        width = len(uniques) + 1
+        codes, width = _column_codes(np.asarray(column))
         if span * width >= _DENSE_LIMIT:
             # Renumber densely so the product of the column sizes never overflows.
             ids = pd.factorize(ids)[0].astype(np.int64)
             span = int(ids.max(initial=0)) + 1
-        ids = ids * width + codes + 1
+        ids = ids * width + codes
         span *= width
-    return np.asarray(pd.factorize(ids)[0], dtype=np.int64)
+    return ids
+
+
+def _column_codes(column: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes ``0..width-1`` of a column's values, equal exactly where the values are."""
+    # An unsigned 64-bit value may not fit an int64: those are factorized.
+    small_int = column.dtype.kind in "ib" or (column.dtype.kind == "u" and column.dtype.itemsize < 8)
+    if small_int and len(column):
+        low, high = int(column.min()), int(column.max())
+        if high - low < _DENSE_LIMIT >> 2:
+            return column.astype(np.int64) - low, high - low + 1
+    codes, uniques = pd.factorize(column)
+    return codes + 1, len(uniques) + 1
 
 
 #: Combined group codes stay below this (int64 holds them with room to spare).
 _DENSE_LIMIT = 1 << 62
 
 
-def _str_codes(column: pd.Series) -> tuple[StrArray, np.ndarray, StrArray | None]:
-    """``str_array(column)``, the codes of its values (``pd.factorize``) and, when
-    every value is a string, the distinct ones (``strings == names[codes]``; else None).
+def _str_codes(values: pd.Series, rows: np.ndarray | None) -> tuple[StrArray, np.ndarray, StrArray | None]:
+    """Of the column ``values[rows]`` (``values`` when None): ``str_array`` of it, the codes of
+    its values as ``pd.factorize`` of it numbers them and, when every value is a string,
+    the distinct ones (``strings == names[codes]``; else None).
 
-    A column of a few distinct strings (technology, operator, clutter class) is converted
-    once per distinct value, not row by row.
+    The column is hashed once over its frame and its codes read at the rows: a column
+    of a few distinct strings (technology, operator, clutter class) is converted once
+    per distinct value, not row by row.
     """
-    distinct = distinct_strings(column)
-    if distinct is None or (distinct[0] < 0).any():
-        return str_array(column), pd.factorize(column)[0], None
-    codes, names = distinct
+    frame_codes, uniques = codes_of(values)
+    if rows is None:
+        # pd.factorize numbers in order of first appearance already.
+        codes, used = frame_codes, np.arange(len(uniques))
+    else:
+        codes, used = _first_appearance(frame_codes[rows], len(uniques))
+    names = uniques[used]
+    if not _all_strings(names) or (codes < 0).any():
+        return str_array(_rows_of(values, rows)), codes, None
     strings = names.astype(str)
     return strings[codes], codes, strings
 
 
-def _join_sites(
-    cells: pd.DataFrame, site_cols: pd.DataFrame
-) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray] | None]:
-    """``cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site"))``, and the
-    rows of each joined cell in ``site_cols`` and in ``cells`` (None when merged).
-
-    With unique site ids (the layer's rule) by a hashed lookup of each cell's site:
-    the merge sorts the string keys of both sides.
-    """
-    sites_index = pd.Index(site_cols["site_id"])
-    right_cols = [c for c in site_cols.columns if c != "site_id"]
-    names = [f"{c}_site" if c in cells.columns else c for c in right_cols]
-    if not sites_index.is_unique or any(f"{c}_site" in cells.columns for c in right_cols):
-        return cells.merge(site_cols, on="site_id", how="inner", suffixes=("", "_site")), None
-    position = sites_index.get_indexer(cells["site_id"])
-    keep = np.flatnonzero(position >= 0)
-    right = site_cols[right_cols].iloc[position[keep]].reset_index(drop=True)
-    right.columns = pd.Index(names)
-    joined: pd.DataFrame = pd.concat([cells.iloc[keep].reset_index(drop=True), right], axis=1)
-    return joined, (position[keep].astype(np.int64), keep.astype(np.int64))
+def _first_appearance(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """``codes`` (``0..n_codes-1``, missing -1) renumbered in order of first appearance
+    (missing stays -1), and the old code of each new one."""
+    first = np.full(n_codes, len(codes), dtype=np.int64)
+    if n_codes <= 16:
+        # A few codes (the usual string column): one comparison per code.
+        for code in range(n_codes):
+            hit = codes == code
+            if hit.any():
+                first[code] = hit.argmax()
+    else:
+        present = np.flatnonzero(codes >= 0)
+        np.minimum.at(first, codes[present], present)
+    used = np.argsort(first, kind="stable")[: int((first < len(codes)).sum())]
+    renumber = np.full(n_codes + 1, -1, dtype=np.int64)
+    renumber[used] = np.arange(len(used))
+    return renumber[codes], used
 
 
 def concat_tables(first: CellTable, second: CellTable) -> CellTable:
@@ -413,20 +681,33 @@ def cell_table_or_empty(layers: InputLayers | Mapping[str, pd.DataFrame], *, met
 
 def cell_states(cell_status: pd.Series, site_status: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``(alive, on_air)`` per cell: not decommissioned (nor its site); radiating (it and its site on air)."""
+    return _states_at(cell_status, site_status, None, None)
+
+
+def _states_at(
+    cell_status: pd.Series, site_status: pd.Series, cell_row: np.ndarray | None, site_row: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cell_states` of the cells ``cell_status[cell_row]`` on the sites ``site_status[site_row]``
+    (every row, in order, where None)."""
     # Compared as codes of the few distinct statuses: comparing each string costs
-    # several times as much as hashing it once.
+    # several times as much as hashing it once. Each column is hashed over its own
+    # frame (a site's status once, not once per cell) and read at the rows.
     cell, site = _Statuses(cell_status), _Statuses(site_status)
-    alive = ~cell.equal("decommissioned") & site.present & ~site.equal("decommissioned")
-    on_air = cell.equal("on_air") & site.equal("on_air")
-    return alive, on_air
+    cell_alive = ~cell.equal("decommissioned")
+    site_alive = site.present & ~site.equal("decommissioned")
+    cell_on, site_on = cell.equal("on_air"), site.equal("on_air")
+    if cell_row is not None:
+        cell_alive, cell_on = cell_alive[cell_row], cell_on[cell_row]
+    if site_row is not None:
+        site_alive, site_on = site_alive[site_row], site_on[site_row]
+    return cell_alive & site_alive, cell_on & site_on
 
 
 class _Statuses:
     """A status column as codes of its distinct values (missing: -1)."""
 
     def __init__(self, status: pd.Series) -> None:
-        self.codes, names = pd.factorize(status)
-        self.names = np.asarray(names, dtype=object)
+        self.codes, self.names = codes_of(status)
         self.present = self.codes >= 0
 
     def equal(self, value: str) -> np.ndarray:
@@ -462,13 +743,25 @@ class SiteOffer:
         ``table`` is the frames' cell table when the caller holds it: its cells are the
         live ones, already joined to their sites and coded, so nothing is hashed again.
         """
-        row_site, site_id = pd.factorize(sites["site_id"])
         source = table.source if table is not None else None
         if table is not None and source is not None and source.of(sites, cells):
-            entry = row_site[source.site_row]
-            known = np.flatnonzero(entry >= 0)
             kinds = table.kinds
             tech_bits = _tech_bits(kinds.tech)
+            if source.distinct_ids:
+                # Each site row is its own entry: nothing to hash.
+                return cls._combine(
+                    sites["site_id"].to_numpy(dtype=object),
+                    np.arange(len(sites)),
+                    len(cells),
+                    live=source.cell_row,
+                    site=source.site_row,
+                    on_air=table.on_air,
+                    ops=kinds.operator_bits[kinds.code],
+                    techs=tech_bits[kinds.code],
+                )
+            row_site, site_id = pd.factorize(sites["site_id"])
+            entry = row_site[source.site_row]
+            known = np.flatnonzero(entry >= 0)
             return cls._combine(
                 site_id,
                 row_site,
@@ -479,6 +772,7 @@ class SiteOffer:
                 ops=kinds.operator_bits[kinds.code[known]],
                 techs=tech_bits[kinds.code[known]],
             )
+        row_site, site_id = pd.factorize(sites["site_id"])
         first_row = np.full(len(site_id), len(sites), dtype=np.int64)
         np.minimum.at(first_row, row_site[row_site >= 0], np.flatnonzero(row_site >= 0))
         status = sites["status"].to_numpy(dtype=object)[first_row]
@@ -516,13 +810,17 @@ class SiteOffer:
         # One OR per site over its live cells (a vectorised groupby: a pandas aggregation
         # with a ufunc runs in Python per site).
         first_cell = np.full(len(site_id), n_cells, dtype=np.int64)
-        np.minimum.at(first_cell, site, live)
+        groups = _Groups.of(site)
+        if groups is None:
+            np.minimum.at(first_cell, site, live)
+        else:
+            first_cell[groups.code] = np.minimum.reduceat(live, groups.start)
         return cls(
             site_id=np.asarray(site_id, dtype=object),
             row_site=np.asarray(row_site, dtype=np.int64),
-            live_ops=_or_by_group(site, len(site_id), np.where(on_air, ops, 0)),
-            live_techs=_or_by_group(site, len(site_id), np.where(on_air, techs, 0)),
-            any_ops=_or_by_group(site, len(site_id), ops),
+            live_ops=_or_by_group(site, len(site_id), np.where(on_air, ops, 0), groups),
+            live_techs=_or_by_group(site, len(site_id), np.where(on_air, techs, 0), groups),
+            any_ops=_or_by_group(site, len(site_id), ops, groups),
             first_live_cell=first_cell,
         )
 
@@ -579,10 +877,38 @@ def _tech_bits(tech: np.ndarray) -> np.ndarray:
     return np.array([bit.get(t, 0) for t in tech], dtype=np.int64)
 
 
-def _or_by_group(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
-    """Bitwise OR of ``values`` per group code (``0..n_groups-1``)."""
+@dataclass(frozen=True)
+class _Groups:
+    """Group codes that come in runs, ascending (a table's cells, site by site): each group's
+    first position, so that a reduction per group is one ``reduceat``."""
+
+    #: Per run: its group code, and its first position.
+    code: np.ndarray
+    start: np.ndarray
+
+    @classmethod
+    def of(cls, codes: np.ndarray) -> _Groups | None:
+        """The runs of ``codes``, or None when they are not ascending (or there are none)."""
+        if not len(codes):
+            return None
+        step = np.diff(codes)
+        if (step < 0).any():
+            return None
+        start = np.flatnonzero(np.append(True, step != 0))
+        return cls(codes[start], start)
+
+
+def _or_by_group(
+    codes: np.ndarray, n_groups: int, values: np.ndarray, groups: _Groups | None = None
+) -> np.ndarray:
+    """Bitwise OR of ``values`` per group code (``0..n_groups-1``); ``groups`` the runs of
+    ``codes`` when they are ascending."""
     out = np.zeros(n_groups, dtype=np.int64)
-    np.bitwise_or.at(out, codes, values.astype(np.int64, copy=False))
+    values = values.astype(np.int64, copy=False)
+    if groups is None:
+        np.bitwise_or.at(out, codes, values)
+    else:
+        out[groups.code] = np.bitwise_or.reduceat(values, groups.start)
     return out
 
 

@@ -150,14 +150,25 @@ _STATUSES = st.sampled_from(["on_air", "planned", "decommissioned", None])
         ),
         max_size=25,
     ),
+    st.booleans(),
+    st.booleans(),
 )
 def test_site_offer_from_the_table_is_the_offer_of_the_frames(
-    site_status: list[str | None], rows: list[tuple[int, str, str | None, str | None]]
+    site_status: list[str | None],
+    rows: list[tuple[int, str, str | None, str | None]],
+    one_id_missing: bool,
+    site_by_site: bool,
 ) -> None:
-    # Cells of sites that exist and of ids no site has, in any status.
+    # Cells of sites that exist and of ids no site has, in any status; the sites' ids
+    # distinct strings, or one of them missing; the cells in any order, or site by site.
+    site_ids: list[str | None] = [f"S{i}" for i in range(len(site_status))]
+    if one_id_missing:
+        site_ids[0] = None
+    if site_by_site:
+        rows = sorted(rows, key=lambda row: row[0])
     sites = gpd.GeoDataFrame(
         {
-            "site_id": [f"S{i}" for i in range(len(site_status))],
+            "site_id": site_ids,
             "status": site_status,
             "height_m": 30.0,
             "environment": "rural",

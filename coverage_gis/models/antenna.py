@@ -161,41 +161,42 @@ def sector_bisectors(
     clockwise_deg, counter_clockwise_deg
         NaN for omni cells.
     """
-    az = np.mod(_f64(azimuth_deg), 360.0)
+    az = _f64(azimuth_deg)
+    # np.mod only where it changes a value (a float modulo costs ten comparisons).
+    outside = (az < 0.0) | (az >= 360.0)
+    if outside.any():
+        az = az.copy()
+        az[outside] = np.mod(az[outside], 360.0)
     bw = _f64(beamwidth_deg)
-    layer_key = np.asarray(layer)
     cw = np.full(az.shape, np.nan)
     ccw = np.full(az.shape, np.nan)
-    sector = np.flatnonzero(~is_omni(az, bw))
-    if sector.size == 0:
-        return cw, ccw
-    # Distinct (layer, azimuth) positions; cells at one position share their neighbours.
-    if np.issubdtype(layer_key.dtype, np.integer):
-        # Integer layers (group ids) sort as they are.
-        layer_id = layer_key[sector].astype(np.int64, copy=False)
-    else:
-        _, layer_id = np.unique(layer_key[sector], return_inverse=True)
-        layer_id = layer_id.ravel()
-    rounded = np.round(az[sector], 6)
-    # Positions sorted by layer, then azimuth (a lexsort: np.unique over rows is slow).
-    order = np.lexsort((rounded, layer_id))
-    sorted_layer, sorted_az = layer_id[order], rounded[order]
-    new_position = np.append(True, (np.diff(sorted_layer) != 0) | (np.diff(sorted_az) != 0))
-    which = np.empty(order.size, dtype=np.int64)
-    which[order] = np.cumsum(new_position) - 1
-    group, pos_az = sorted_layer[new_position].astype(np.float64), sorted_az[new_position]
-    # Each layer is one ascending run of azimuths.
-    start = np.flatnonzero(np.append(True, np.diff(group) != 0))
-    sizes = np.diff(np.append(start, group.size))
-    first = np.repeat(start, sizes)
-    count = np.repeat(sizes, sizes)
-    last = first + count - 1
-    index = np.arange(group.size)
-    nxt = np.where(index < last, np.roll(pos_az, -1), pos_az[first] + 360.0)
-    prv = np.where(index > first, np.roll(pos_az, 1), pos_az[last] - 360.0)
-    cw[sector] = np.where(count > 1, (nxt - pos_az) / 2.0, 180.0)[which]
-    ccw[sector] = np.where(count > 1, (pos_az - prv) / 2.0, 180.0)[which]
+    from coverage_gis.models._bisectors import sector_keys, sorted_bisectors
+
+    # Per sector cell (omni cells have no bisectors): one int64 key, its layer as a dense
+    # id above its azimuth in micro-degrees (azimuths are compared rounded to 1e-6°:
+    # np.round(az, 6) is rint(az · 1e6) / 1e6, and below 2^29 µ°), so that a stable sort
+    # (near-linear on cells listed site by site) orders them by layer, then azimuth.
+    key, cell = sector_keys(_dense_ids(np.asarray(layer)), az, bw, _AZIMUTH_BITS)
+    if cell.size:
+        order = np.argsort(key, kind="stable")
+        sorted_bisectors(key[order], cell[order], _AZIMUTH_BITS, cw, ccw)
     return cw, ccw
+
+
+#: Bits of the azimuth (micro-degrees, below 360e6 < 2^29) in :func:`sector_bisectors`' sort key.
+_AZIMUTH_BITS = 29
+
+
+def _dense_ids(layer: np.ndarray) -> IntArray:
+    """Non-negative int64 ids below ``2^34``, equal exactly where ``layer`` is (integers of a
+    small range as they are, less their minimum; other values numbered by sorting)."""
+    if np.issubdtype(layer.dtype, np.integer) and layer.size:
+        low, high = int(layer.min()), int(layer.max())
+        if high - low < 1 << 34:
+            # Less the minimum in the layer's own type (an unsigned id may not fit an int64).
+            return np.asarray((layer - layer.min()).astype(np.int64), dtype=np.int64)
+    _, inverse = np.unique(layer, return_inverse=True)
+    return np.asarray(inverse.ravel(), dtype=np.int64)
 
 
 def service_sectors(
