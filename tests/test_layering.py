@@ -67,6 +67,20 @@ def test_importing_every_library_module_loads_no_web_code() -> None:
     assert result.stdout.strip() == ""
 
 
+def test_the_terrain_engine_loads_without_pandas() -> None:
+    """A raster worker (the models and the terrain engine) imports no pandas: pandas and the
+    pyarrow it brings add ~65 MB to every such process (the terrain memory goal)."""
+    code = (
+        "import sys\n"
+        "import coverage_gis.models, coverage_gis.terrain.engine, coverage_gis.terrain.raster\n"
+        "print(','.join(sorted(m for m in ('pandas', 'pyarrow') if m in sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == ""
+
+
 def test_docstrings_cite_the_repository_architecture_page() -> None:
     """Docs point to docs/architecture.md, which the repository holds (not a file outside it)."""
     assert (ROOT / "docs" / "architecture.md").is_file()

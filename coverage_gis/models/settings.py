@@ -21,7 +21,6 @@ from types import MappingProxyType
 from typing import Annotated, Any
 
 import numpy as np
-import pandas as pd
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, create_model
 
 from coverage_gis._documents import (
@@ -317,6 +316,10 @@ def environment_index(environment: StrArray) -> IntArray:
 def _distinct(values: FloatArray) -> tuple[FloatArray, IntArray]:
     """The distinct values (NaN among them) and each value's position among them: a rule
     of one value is computed once per distinct value and taken per cell."""
+    # pandas hashes (a sort would cost more than the rule); imported here so that the
+    # models and the terrain engine load without it (a raster worker needs none).
+    import pandas as pd
+
     codes, distinct = pd.factorize(np.asarray(values, dtype=np.float64), use_na_sentinel=False)
     return np.asarray(distinct, dtype=np.float64), np.asarray(codes, dtype=np.int64)
 
