@@ -446,7 +446,7 @@ def main() -> int:
         same = "identical" if len(r["hashes"]) == 1 else f"DIFFERS ({len(r['hashes'])})"
         rss = f"{r['rss_mb']:.0f}" + (f" ({r['rss_threads_mb']:.0f})" if r["threads"] else "")
         print(
-            f"| {method} | {radius} km | {r['pixels']:,} | {r['first_s']:.2f} | {r['warm_s']:.2f} | "
+            f"| {method} | {radius} km | {r['pixels']:,} | {r['first_s']:.2f} | {r['warm_s']:.3f} | "
             f"{r['warm_cpu_s']:.2f} | {r['process_s']:.2f} | ≤ {GOAL_S.get(radius, float('nan')):g} | "
             f"{SIGNAL_SERVER_S.get(radius, '?')} | {rss} | "
             f"{r['traced_mb']:.0f} | {r['served_pct']:.1f} % | {same} {r['hashes'][0]} | "
