@@ -29,11 +29,13 @@ VILLAGE_HEADER = "village_id,name,kind,province_code,lon,lat\n"
 @pytest.fixture(scope="module")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with villages, sites and cells, a DEM and roads, built once per module."""
-    ws = Workspace.create(tmp_path_factory.mktemp("template") / "ws", metric_crs="EPSG:32649")
-    import_file(ws, "villages", DATA / "villages.geojson")
-    import_file(ws, "cells", DATA / "opencellid_binh_dinh.csv")
-    import_dem(ws, DATA / "dem_binh_dinh.tif")
-    import_roads(ws, DATA / "roads_binh_dinh.osm")
+    # Closed before any copy: an open connection closing later (when the object is
+    # collected) would delete SQLite's side files while a test copies the folder.
+    with Workspace.create(tmp_path_factory.mktemp("template") / "ws", metric_crs="EPSG:32649") as ws:
+        import_file(ws, "villages", DATA / "villages.geojson")
+        import_file(ws, "cells", DATA / "opencellid_binh_dinh.csv")
+        import_dem(ws, DATA / "dem_binh_dinh.tif")
+        import_roads(ws, DATA / "roads_binh_dinh.osm")
     return ws.path
 
 

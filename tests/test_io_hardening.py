@@ -44,8 +44,9 @@ VILLAGE_ROWS = "V1,thôn 1,thôn,52,108.80,14.50\nV2,làng O2,làng,52,108.81,14
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws = Workspace.create(tmp_path_factory.mktemp("template") / "ws", metric_crs="EPSG:32649")
-    import_file(ws, "villages", DATA / "villages.geojson")
+    # Closed before any copy (see test_io_errors.seeded_template).
+    with Workspace.create(tmp_path_factory.mktemp("template") / "ws", metric_crs="EPSG:32649") as ws:
+        import_file(ws, "villages", DATA / "villages.geojson")
     return ws.path
 
 
