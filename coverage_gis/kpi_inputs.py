@@ -25,7 +25,8 @@ from coverage_gis.input_layers import InputLayers
 from coverage_gis.layers import get_schema
 from coverage_gis.mobile import MobileResult, mobile_at
 from coverage_gis.models.base import CoverageModel, ReceiverArrays
-from coverage_gis.network import CellTable, SiteOffer, points_xy_m
+from coverage_gis.network import CellTable, points_xy_m
+from coverage_gis.site_offer import SiteOffer
 
 
 def _no_units() -> pd.DataFrame:

@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
+from coverage_gis._column_codes import codes_of, group_ids
 from coverage_gis.models.antenna import sector_bisectors
-from coverage_gis.network import cell_table, codes_of, group_ids, point_lonlat
+from coverage_gis.network import cell_table, point_lonlat
 
 from . import _cell_table_reference as reference
 from .conftest import METRIC, at

@@ -12,14 +12,13 @@ from hypothesis import strategies as st
 from coverage_gis.network import (
     CellKinds,
     CellTable,
-    SiteOffer,
     bits_to_names,
     cell_table,
     concat_tables,
     points_xy_m,
     site_environment,
-    site_operators,
 )
+from coverage_gis.site_offer import SiteOffer, site_operators
 
 from .conftest import METRIC, at, tiny_layers
 

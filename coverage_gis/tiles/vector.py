@@ -32,7 +32,7 @@ from coverage_gis.coverage import coverage_by_village
 from coverage_gis.crs import union_bounds
 from coverage_gis.errors import NotFound
 from coverage_gis.layers import get_schema
-from coverage_gis.network import site_operators
+from coverage_gis.site_offer import site_operators
 from coverage_gis.tiles.basemap import BASEMAP_FIELDS, BASEMAP_KINDS, BASEMAP_LAYERS, basemap_frame
 from coverage_gis.tiles.mercator import (
     EARTH_RADIUS_M,
