@@ -25,9 +25,10 @@ measured in the same run of this script:
   requests, both in a separate process. Clients are asyncio connections with keep-alive (one per client),
   cheap enough that they do not starve a 2-core server.
 
-Peak memory is the largest resident set (``VmHWM``) of the process that ran a row:
-each in-process row runs in a fresh interpreter, and a server's is read from
-``/proc`` before it stops.
+Every process runs with the memory settings of the ``covgis`` program
+(:func:`coverage_gis.runtime.tune_memory`). Peak memory is the largest resident set
+(``VmHWM``) of the process that ran a row: each in-process row runs in a fresh
+interpreter, and a server's is read from ``/proc`` before it stops.
 
 Run: ``.venv/bin/python bench/bench_national.py [WS] [--runs 5] [--edits 40] [--skip-http]
 [--reuse-seed]``.
@@ -692,6 +693,7 @@ def ensure_workspace(path: Path) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from coverage_gis.cli._args import whole_number
+    from coverage_gis.runtime import tune_memory
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -712,6 +714,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="keep the tile pyramid when one of the workspace's revision and model exists (else seed it)",
     )
     args = parser.parse_args(argv)
+    # The process settings the covgis program runs with; the rows' fresh processes
+    # inherit them (coverage_gis.runtime).
+    tune_memory()
     ws = str(ensure_workspace(args.workspace))
     if args.http_only:
         rows, peaks = http_table(ws, args.rounds, reuse_seed=args.reuse_seed)

@@ -35,6 +35,7 @@ from coverage_gis.errors import (
     PermissionDenied,
     WorkspaceError,
 )
+from coverage_gis.runtime import tune_memory
 
 if TYPE_CHECKING:
     from coverage_gis.cli._args import Subcommands
@@ -118,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     broke while it was printing).
     """
     code = EXIT_OK
+    if argv is None:  # the program: freed memory stays for reuse (a setting of the process)
+        tune_memory()
     try:
         try:
             code = _run(argv)
