@@ -187,14 +187,26 @@ CASES: list[Case] = [
         ("thon.csv", "row 1", "field 'lat'", "'mười bốn' is not a number"),
     ),
     (
-        "csv-not-utf8",
+        "csv-neither-utf8-nor-windows-1258",
         "villages",
         lambda t: _write_bytes(
-            t, "cp1258.csv", (VILLAGE_HEADER + "A,thôn 1,thôn,52,108.9,14.1\n").encode("cp1258")
+            t, "cp1258.csv", (VILLAGE_HEADER + "A,thôn 1,thôn,52,108.9,14.1\n").encode("cp1258") + b"\x8d\n"
         ),
         {},
         LayerValidationError,
-        ("cp1258.csv", "not UTF-8"),
+        ("cp1258.csv", "neither UTF-8", "offset 47", "byte 0x8D at offset 71", "'CSV UTF-8'"),
+    ),
+    (
+        "csv-utf16-cut-short",
+        "villages",
+        lambda t: _write_bytes(
+            t,
+            "unicode.txt",
+            b"\xff\xfe" + (VILLAGE_HEADER + "A,thôn 1,thôn,52,108.9,14.1\n").encode("utf-16-le")[:-1],
+        ),
+        {},
+        LayerValidationError,
+        ("unicode.txt", "not UTF-16 text", "offset 142"),
     ),
     (
         "csv-bad-wkt",

@@ -32,6 +32,7 @@ from coverage_gis.io.opencellid import looks_like_opencellid, read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.speedtests import read_parquet_table, read_speed_csv, speed_tests_frame
+from coverage_gis.io.text_encoding import head_text
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,
@@ -117,20 +118,19 @@ def _sniff(head: bytes) -> str | None:
         return "tiff"
     if head.startswith(b"PAR1"):
         return "parquet"
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text.startswith(b"{"):
+    decoded = head_text(head, complete=len(head) < _SNIFF_BYTES)
+    if decoded is None:
+        return None
+    text = decoded.lstrip(" \t\r\n")
+    if text.startswith("{"):
         return "geojson"
-    if text.startswith(b"<"):
-        if b"<kml" in head:
+    if text.startswith("<"):
+        if "<kml" in text:
             return "kml"
-        if b"<osm" in head:
+        if "<osm" in text:
             return "osm"
         return None
-    try:
-        first_line = head.decode("utf-8-sig", errors="strict" if len(head) < _SNIFF_BYTES else "ignore")
-    except UnicodeDecodeError:
-        return None
-    first_line = first_line.split("\n", 1)[0]
+    first_line = text.split("\n", 1)[0]
     return "csv" if any(d in first_line for d in (",", ";", "\t")) else None
 
 
@@ -170,7 +170,7 @@ def detect_format(path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> str:
         raise _unsupported(source, "is a raster (GeoTIFF); terrain goes in with import_dem, not as a layer")
     if fmt is None:
         raise _unsupported(source, "cannot tell the file format")
-    if fmt == "csv" and looks_like_opencellid(head.decode("utf-8-sig", errors="ignore")):
+    if fmt == "csv" and looks_like_opencellid(head_text(head, complete=len(head) < _SNIFF_BYTES) or ""):
         return "opencellid"
     return fmt
 
@@ -240,9 +240,9 @@ def _read(
                 path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes
             )
         elif layer == "speed_tests":
-            frame = read_speed_csv(path)
+            frame = read_speed_csv(path, notes=notes)
         else:
-            frame = read_csv_points(path, with_geometry=with_geometry)
+            frame = read_csv_points(path, with_geometry=with_geometry, notes=notes)
         frames = {layer: frame}
     if layer == "speed_tests" and len(frames[layer]):
         frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}

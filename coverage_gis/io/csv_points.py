@@ -1,8 +1,9 @@
 """CSV tables: points from longitude/latitude columns, or plain attribute rows.
 
 Owns reading delimited text as users export it from Excel or a survey tool:
-UTF-8 with or without a byte-order mark, comma, semicolon or tab delimited,
-coordinates with a decimal point or a decimal comma. Coordinate columns are
+comma, semicolon or tab delimited, coordinates with a decimal point or a decimal
+comma, in UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark
+or Windows-1258 (:mod:`coverage_gis.io.text_encoding` decides which). Coordinate columns are
 found by name, case-insensitively: ``lon``/``lng``/``long``/``longitude``/``x``
 (also ``kinh_do``/``kinh độ``) and ``lat``/``latitude``/``y`` (also
 ``vi_do``/``vĩ độ``). Without them, a ``wkt``/``geometry``/``geom``/``the_geom``
@@ -24,6 +25,7 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.text_encoding import decode_text
 from coverage_gis.io.vector import one_line
 
 #: Accepted coordinate column names, most specific first.
@@ -32,18 +34,6 @@ LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "vi_do", "vĩ độ", "y")
 #: Accepted names of a WKT geometry column.
 WKT_NAMES: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom")
 _DELIMITERS = (",", ";", "\t")
-
-
-def decode_text(data: bytes, *, source: str) -> str:
-    """UTF-8 text without a byte-order mark; a clear error for other encodings."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LayerValidationError(
-            f"is not UTF-8 text (bad byte at offset {exc.start}); save it as 'CSV UTF-8'",
-            source=source,
-        ) from None
-    return unicodedata.normalize("NFC", text)
 
 
 def sniff_delimiter(first_line: str) -> str:
@@ -135,7 +125,20 @@ def parse_numbers(series: pd.Series, *, source: str, field: str, required: bool 
     return numbers
 
 
-def read_csv_points(path: Path, *, with_geometry: bool) -> pd.DataFrame:
+def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
+    """A CSV file as a frame of strings (see :func:`read_table`); ``notes`` gets its encoding
+    when it is not UTF-8.
+
+    Raises
+    ------
+    LayerValidationError
+        Bytes that no accepted encoding reads, or text that does not parse.
+    """
+    source = str(path)
+    return read_table(decode_text(path.read_bytes(), source=source, notes=notes), source=source)
+
+
+def read_csv_points(path: Path, *, with_geometry: bool, notes: list[str]) -> pd.DataFrame:
     """Read a CSV file; with ``with_geometry``, build points from its lon/lat columns.
 
     Parameters
@@ -145,6 +148,8 @@ def read_csv_points(path: Path, *, with_geometry: bool) -> pd.DataFrame:
     with_geometry
         Whether the target layer has geometry (then lon/lat columns are required
         and are replaced by a ``geometry`` column).
+    notes
+        Gets the text's encoding when it is not UTF-8.
 
     Returns
     -------
@@ -155,12 +160,21 @@ def read_csv_points(path: Path, *, with_geometry: bool) -> pd.DataFrame:
     Raises
     ------
     LayerValidationError
-        Not UTF-8, not parseable, no lon/lat columns, or a coordinate that is not a number.
+        Undecodable bytes, not parseable, no lon/lat columns, or a coordinate that is not a number.
     """
-    source = str(path)
-    frame = read_table(decode_text(path.read_bytes(), source=source), source=source)
-    if not with_geometry:
-        return frame
+    frame = read_csv_table(path, notes=notes)
+    return located_table(frame, source=str(path)) if with_geometry else frame
+
+
+def located_table(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
+    """A read CSV table (:func:`read_csv_table`) with its lon/lat (or WKT) columns replaced by
+    a ``geometry`` column: a GeoDataFrame in EPSG:4326.
+
+    Raises
+    ------
+    LayerValidationError
+        No lon/lat or WKT column, or a coordinate that is not a number.
+    """
     lon_col = find_column(frame, LON_NAMES)
     lat_col = find_column(frame, LAT_NAMES)
     wkt_col = find_column(frame, WKT_NAMES)

@@ -7,10 +7,10 @@ Vietnamese names in UTF-8 (the common case: files exported by QGIS or a script
 without their ``.cpg``, or a zip that left it out) come out garbled
 ("Thôn" → "ThÃ´n"), which validation sees only where a field has allowed values.
 
-So when no ``.cpg`` is present the records are read as bytes: text that is valid
-UTF-8 and not plain ASCII is UTF-8 (other 8-bit encodings almost never form valid
-multi-byte UTF-8 sequences). Other non-ASCII text in a DBF with no language driver is
-taken as Windows-1258, the Vietnamese Windows code page. GDAL's own Windows-1258
+So when no ``.cpg`` is present the records are read as bytes and decided by the
+importers' one policy (:mod:`coverage_gis.io.text_encoding`): text that is valid
+UTF-8 and not plain ASCII is UTF-8. Other non-ASCII text in a DBF with no language
+driver is taken as Windows-1258, the Vietnamese Windows code page. GDAL's own Windows-1258
 decoding (iconv's) drops the last character of every string (the decoder holds a
 base letter back for a combining tone mark that never comes), so such text is read
 byte for byte (ISO-8859-1) and decoded here. Fonts-as-encodings of older Vietnamese
@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from coverage_gis.io.text_encoding import WINDOWS_1258, is_utf8
 
 #: Bytes of records read to decide (the whole table of any village or site layer).
 _SAMPLE_BYTES = 16 * 1024 * 1024
@@ -78,7 +80,7 @@ def dbf_text(shp: Path, notes: list[str]) -> DbfText | None:
     if cpg is not None:
         named = cpg.read_bytes()[:64].decode("ascii", errors="replace").strip()
         # GDAL reads a named Windows-1258 with the decoder that drops last letters.
-        return DbfText("ISO-8859-1", "cp1258") if _WINDOWS_1258.fullmatch(named) else None
+        return DbfText("ISO-8859-1", WINDOWS_1258) if _WINDOWS_1258.fullmatch(named) else None
     dbf = _sidecar(shp, ".dbf")
     if dbf is None:
         return None
@@ -91,17 +93,14 @@ def dbf_text(shp: Path, notes: list[str]) -> DbfText | None:
         records = fh.read(_SAMPLE_BYTES)
     if records.isascii():
         return None
-    try:
-        records.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A sample cut inside a multi-byte character is still UTF-8.
-        if exc.start < len(records) - 3 or exc.reason != "unexpected end of data":
-            if header[_LDID_OFFSET] != 0:
-                return None
-            notes.append(
-                "read the attribute text as Windows-1258 (Vietnamese): it is not UTF-8 and no "
-                ".cpg file names its encoding; add one if the names look wrong"
-            )
-            return DbfText("ISO-8859-1", "cp1258")
+    # A sample cut inside a multi-byte character is still UTF-8.
+    if not is_utf8(records, complete=False):
+        if header[_LDID_OFFSET] != 0:
+            return None
+        notes.append(
+            "read the attribute text as Windows-1258 (Vietnamese): it is not UTF-8 and no "
+            ".cpg file names its encoding; add one if the names look wrong"
+        )
+        return DbfText("ISO-8859-1", WINDOWS_1258)
     notes.append("read the attribute text as UTF-8 (no .cpg file names its encoding)")
     return DbfText("UTF-8")

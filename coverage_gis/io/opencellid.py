@@ -42,7 +42,8 @@ import pandas as pd
 from coverage_gis._strings import str_array
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.csv_points import decode_text, parse_numbers, read_table
+from coverage_gis.io.csv_points import parse_numbers, read_table
+from coverage_gis.io.text_encoding import decode_text
 
 #: Columns of an OpenCellID cell export, in file order.
 OCID_COLUMNS: tuple[str, ...] = (
@@ -137,7 +138,8 @@ def read_opencellid(
     path
         The CSV, with or without the header line.
     notes
-        Gets the counts of skipped rows (other countries, unknown radios, too few samples).
+        Gets the counts of skipped rows (other countries, unknown radios, too few samples)
+        and the text's encoding when it is not UTF-8.
     min_samples
         Drop cells whose position was estimated from fewer measurements (a missing
         ``samples`` value counts as 0 when this is above 1).
@@ -155,7 +157,7 @@ def read_opencellid(
     """
     source = str(path)
     notes = notes if notes is not None else []
-    text = decode_text(path.read_bytes(), source=source)
+    text = decode_text(path.read_bytes(), source=source, notes=notes)
     if _has_header(text):
         raw = read_table(text, source=source)
         raw.columns = pd.Index([c if c == "averageSignal" else c.casefold() for c in raw.columns])

@@ -38,7 +38,14 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.csv_points import LAT_NAMES, LON_NAMES, find_column, parse_numbers, read_csv_points
+from coverage_gis.io.csv_points import (
+    LAT_NAMES,
+    LON_NAMES,
+    find_column,
+    located_table,
+    parse_numbers,
+    read_csv_table,
+)
 from coverage_gis.io.vector import one_line
 from coverage_gis.tiles.mercator import ORIGIN_SHIFT_M, lonlat_to_mercator, mercator_to_lonlat, tile_size_m
 from coverage_gis.validation import inside_vietnam
@@ -231,10 +238,11 @@ def read_parquet_table(path: Path) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def read_speed_csv(path: Path) -> pd.DataFrame:
-    """A speed-test CSV: Ookla tiles as text columns, or measurements as points from lon/lat."""
-    table = read_csv_points(path, with_geometry=False)
-    return table if looks_like_ookla(table.columns) else read_csv_points(path, with_geometry=True)
+def read_speed_csv(path: Path, *, notes: list[str]) -> pd.DataFrame:
+    """A speed-test CSV: Ookla tiles as text columns, or measurements as points from lon/lat
+    (``notes`` gets the text's encoding when it is not UTF-8)."""
+    table = read_csv_table(path, notes=notes)
+    return table if looks_like_ookla(table.columns) else located_table(table, source=str(path))
 
 
 def looks_like_ookla(columns: pd.Index) -> bool:

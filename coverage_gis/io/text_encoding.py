@@ -1,0 +1,146 @@
+"""Which encoding a file's text is in, when the file does not say: one policy for every importer.
+
+Vietnamese files reach us in three encodings. UTF-8 (with or without a byte-order
+mark) is what QGIS, scripts and Excel's "CSV UTF-8" write. Excel's "CSV (Comma
+delimited)" on a Vietnamese Windows writes Windows-1258, the Vietnamese code page,
+which stores most tone marks as combining characters after the base letter. Excel's
+"Unicode Text" writes UTF-16 with a byte-order mark (tab delimited).
+
+The policy (:func:`text_encoding`): a UTF-16 byte-order mark means UTF-16; bytes that
+are valid UTF-8 are UTF-8 (other 8-bit encodings almost never form valid multi-byte
+UTF-8 sequences); anything else is taken as Windows-1258. The shapefile reader
+(:mod:`coverage_gis.io.dbf`) decides a DBF's text by :func:`is_utf8`, and the CSV
+readers decode through :func:`decode_text`, which also composes the text (NFC), tells
+the user in a note when it was not UTF-8, and names the file and the offset of a byte
+that no accepted encoding reads. Windows-1258 is decoded here, never by GDAL (whose
+decoder drops the last letter of every string). Fonts-as-encodings of older Vietnamese
+data (TCVN3/ABC, VNI) are not text encodings and cannot be recognised.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+from coverage_gis.errors import LayerValidationError
+
+#: Python's name of Windows-1258, the Vietnamese Windows code page.
+WINDOWS_1258 = "cp1258"
+#: Python's name of UTF-8 with an optional byte-order mark (dropped when decoding).
+UTF_8 = "utf-8-sig"
+#: Python's name of UTF-16 after a byte-order mark (which tells the byte order; dropped).
+UTF_16 = "utf-16"
+#: The longest UTF-8 sequence less one: how much a sample cut inside a character can miss.
+_CUT_UTF8 = 3
+
+
+def is_utf8(data: bytes, *, complete: bool = True) -> bool:
+    """Whether ``data`` is valid UTF-8 (plain ASCII included).
+
+    Parameters
+    ----------
+    data
+        The bytes, or the first bytes of a file.
+    complete
+        False when ``data`` is a sample cut from a longer file: a character cut at its
+        end is then still UTF-8.
+    """
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        cut = exc.start >= len(data) - _CUT_UTF8 and exc.reason == "unexpected end of data"
+        return not complete and cut
+    return True
+
+
+def text_encoding(data: bytes, *, complete: bool = True) -> str:
+    """The encoding ``data`` is read in: :data:`UTF_16` after a UTF-16 byte-order mark,
+    :data:`UTF_8` when it is valid UTF-8, else :data:`WINDOWS_1258` (see the module notes).
+
+    ``complete`` is as for :func:`is_utf8`.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return UTF_16
+    return UTF_8 if is_utf8(data, complete=complete) else WINDOWS_1258
+
+
+def encoding_note(encoding: str) -> str | None:
+    """What the user is told when text was read in ``encoding`` (None for UTF-8)."""
+    if encoding == WINDOWS_1258:
+        return (
+            "read the text as Windows-1258 (Vietnamese): it is not UTF-8 (Excel's 'CSV (Comma "
+            "delimited)' on a Vietnamese Windows writes it); save it as 'CSV UTF-8' if the names look wrong"
+        )
+    if encoding == UTF_16:
+        return "read the text as UTF-16: it starts with a UTF-16 byte-order mark (Excel's 'Unicode Text')"
+    return None
+
+
+def decode_text(data: bytes, *, source: str, notes: list[str]) -> str:
+    """A whole file's text, composed (NFC), in the encoding :func:`text_encoding` picks.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    source
+        The file, named in errors.
+    notes
+        Gets a note when the text is not UTF-8.
+
+    Raises
+    ------
+    LayerValidationError
+        Bytes that the encoding does not read (UTF-16 cut short or with a lone
+        surrogate; neither UTF-8 nor Windows-1258), naming the offset of the first one.
+    """
+    encoding = text_encoding(data)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise LayerValidationError(_undecodable(data, encoding, exc), source=source) from None
+    note = encoding_note(encoding)
+    if note is not None:
+        notes.append(note)
+    return unicodedata.normalize("NFC", text)
+
+
+def _undecodable(data: bytes, encoding: str, exc: UnicodeDecodeError) -> str:
+    """Why ``data`` cannot be read in ``encoding``, with the offsets that show it."""
+    save = "save it as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8)"
+    if encoding == UTF_16:
+        return (
+            "is not UTF-16 text, though it starts with a UTF-16 byte-order mark "
+            f"(bad bytes at offset {exc.start}); {save}"
+        )
+    return (
+        f"is neither UTF-8 text (bad byte at offset {_utf8_error_at(data)}) nor Windows-1258 text (byte "
+        f"0x{data[exc.start]:02X} at offset {exc.start} is not a Windows-1258 character); {save}"
+    )
+
+
+def _utf8_error_at(data: bytes) -> int:
+    """The offset of the first byte of ``data`` that is not UTF-8 (its length when all are)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return len(data)
+
+
+def head_text(head: bytes, *, complete: bool) -> str | None:
+    """The first bytes of a file as text, to tell its format; None when they are not text.
+
+    Bytes that the encoding does not read become U+FFFD (the import then reports them
+    with :func:`decode_text`); a NUL character means binary data (or UTF-16 without
+    its byte-order mark), not text that is read.
+
+    Parameters
+    ----------
+    head
+        The file's first bytes.
+    complete
+        False when the file is longer than ``head``.
+    """
+    text = head.decode(text_encoding(head, complete=complete), errors="replace")
+    return None if "\x00" in text else text
