@@ -9,7 +9,9 @@ engine (``coverage_gis.live``) persists the result in one transaction.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +26,9 @@ from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import Conflict, LayerValidationError, NotFound
 from coverage_gis.input_layers import as_geo
+from coverage_gis.io.csv_points import sniff_delimiter
 from coverage_gis.layers import get_schema
+from coverage_gis.text_encoding import decode_text
 from coverage_gis.validation import validate_layer
 from coverage_gis.validation_records import clean_records
 
@@ -288,6 +292,12 @@ _CSV_CELL_KEYS = (
     "tilt_deg",
     "range_m",
 )
+#: The CSV columns that hold numbers: a decimal comma (Excel on a Vietnamese Windows, whose
+#: list separator is then ";") is read as a decimal point.
+_CSV_NUMBER_KEYS = frozenset(
+    {"lon", "lat", "height_m", "band_mhz", "azimuth_deg", "beamwidth_deg", "eirp_dbm", "tilt_deg", "range_m"}
+)
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
 
 
 def edit_from_mapping(raw: Mapping[str, Any], *, source: str) -> SiteEdit:
@@ -322,9 +332,15 @@ def edit_record(edit: SiteEdit) -> dict[str, Any]:
     return record
 
 
-def edits_from_file(path: Path) -> list[SiteEdit]:
+def edits_from_file(path: Path, *, notes: list[str] | None = None) -> list[SiteEdit]:
     """Edits from a JSON file (one edit or a list) or a CSV file (one row per cell; site columns
-    repeated; ``cell_status`` for the cell's status; optional ``op`` column, default add)."""
+    repeated; ``cell_status`` for the cell's status; optional ``op`` column, default add;
+    comma, semicolon or tab delimited, numbers with a decimal point, or a decimal comma
+    where the delimiter is not a comma).
+
+    A CSV file is read in the encoding :func:`coverage_gis.text_encoding.decode_text`
+    finds (UTF-8, Windows-1258 or UTF-16); ``notes`` gets a line when it was not UTF-8.
+    """
     source = str(path)
     if not path.is_file():
         raise LayerValidationError("file not found", source=source)
@@ -341,17 +357,23 @@ def edits_from_file(path: Path) -> list[SiteEdit]:
             edits.append(edit_from_mapping(item, source=f"{source} edit {i}"))
         return edits
     if path.suffix.lower() == ".csv":
-        return _edits_from_csv(path)
+        return _edits_from_csv(path, [] if notes is None else notes)
     raise LayerValidationError("site edits must be a .json or .csv file", source=source)
 
 
-def _edits_from_csv(path: Path) -> list[SiteEdit]:
+def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
     source = str(path)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    text = decode_text(path.read_bytes(), source=source, notes=notes)
+    delimiter = sniff_delimiter(text.lstrip("\n").split("\n", 1)[0])
+    rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
     grouped: dict[str, dict[str, Any]] = {}
     for i, row in enumerate(rows):
         clean = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
+        if delimiter != ",":
+            clean = {
+                k: v.replace(",", ".") if k in _CSV_NUMBER_KEYS and _DECIMAL_COMMA.fullmatch(v or "") else v
+                for k, v in clean.items()
+            }
         unknown = set(clean) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
         if unknown:
             raise LayerValidationError(f"unknown columns {sorted(unknown)}", source=source, row=i)

@@ -1,4 +1,4 @@
-"""CSV text in the encodings Vietnamese Windows writes (coverage_gis.io.text_encoding):
+"""CSV text in the encodings Vietnamese Windows writes (coverage_gis.text_encoding):
 Windows-1258 (Excel's "CSV (Comma delimited)"), UTF-16 with a byte-order mark (Excel's
 "Unicode Text"), UTF-8 with or without a byte-order mark; read through the real CLI."""
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from coverage_gis.cli import main
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import detect_format, import_file
-from coverage_gis.io.text_encoding import (
+from coverage_gis.text_encoding import (
     UTF_8,
     UTF_16,
     WINDOWS_1258,
@@ -252,3 +252,21 @@ def test_every_vietnamese_text_comes_back_composed(text: str) -> None:
         assert decode_text(_encode(text, encoding), source="x.csv", notes=notes) == text
         told = not encoding.startswith("utf-8") and not (encoding == "cp1258" and text.isascii())
         assert len(notes) == int(told)
+
+
+def test_site_edits_saved_by_a_vietnamese_excel_are_applied_with_a_note(
+    tiny_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "edits.csv"
+    header = "site_id;lon;lat;name;cell_id;operator;tech;cell_status\n"
+    row = "S9;109,01;13,76;Trạm Hòa Bình;S9-VT-4G;Viettel;4G;on_air\n"
+    path.write_bytes(_windows_1258(header + row))
+    capsys.readouterr()
+    assert main(["sites", "apply", str(tiny_ws.path), str(path), "--json"]) == 0
+    out = capsys.readouterr()
+    assert "Windows-1258" in out.err
+    assert "Windows-1258" not in out.out
+    sites = Workspace.open(tiny_ws.path).read_layer("sites").set_index("site_id")
+    assert sites.loc["S9", "name"] == unicodedata.normalize("NFC", "Trạm Hòa Bình")
+    # ";" delimited, decimal commas (Excel on a Vietnamese Windows)
+    assert (sites.loc["S9", "geometry"].x, sites.loc["S9", "geometry"].y) == pytest.approx((109.01, 13.76))

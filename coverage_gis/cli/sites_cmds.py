@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from coverage_gis.cli._args import command_group, workspace_command
-from coverage_gis.cli._output import add_format_flags, print_frame, print_json
+from coverage_gis.cli._output import add_format_flags, lang_of, print_frame, print_json
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.live import ChangeResult, LiveWorkspace
+from coverage_gis.messages import text
 from coverage_gis.revisions import default_author, diff, history, kpi_snapshots
 from coverage_gis.site_edits import SiteEdit, edits_from_file
 from coverage_gis.vocabulary import OPERATORS, STATUSES, TECHS
@@ -139,9 +141,19 @@ def _report(result: ChangeResult, fmt: str) -> None:
         )
 
 
+def _edits_of(args: argparse.Namespace) -> list[SiteEdit]:
+    """The edits of ``args.file``; the notes its reading made (the encoding) go to stderr,
+    which keeps ``--json`` output whole."""
+    notes: list[str] = []
+    edits = edits_from_file(args.file, notes=notes)
+    for note in notes:
+        print(f"{text('note', lang_of(args))}: {note}", file=sys.stderr)
+    return edits
+
+
 def cmd_add(args: argparse.Namespace) -> int:
     if args.file:
-        return _run(args, edits_from_file(args.file))
+        return _run(args, _edits_of(args))
     for flag in ("site_id", "lon", "lat"):
         if getattr(args, flag) is None:
             raise LayerValidationError(f"--{flag.replace('_', '-')} is required without --file", field=flag)
@@ -207,7 +219,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    return _run(args, edits_from_file(args.file))
+    return _run(args, _edits_of(args))
 
 
 def cmd_history(args: argparse.Namespace) -> int:

@@ -32,7 +32,6 @@ from coverage_gis.io.opencellid import looks_like_opencellid, read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.speedtests import read_parquet_table, read_speed_csv, speed_tests_frame
-from coverage_gis.io.text_encoding import head_text
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,
@@ -43,6 +42,7 @@ from coverage_gis.io.vector import (
 )
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, all_schemas, get_schema
 from coverage_gis.revisions import RevisionRecord, default_author
+from coverage_gis.text_encoding import head_text
 from coverage_gis.validation import ValidationReport, validate_layer
 from coverage_gis.workspace import Workspace
 

@@ -3,7 +3,7 @@
 Owns reading delimited text as users export it from Excel or a survey tool:
 comma, semicolon or tab delimited, coordinates with a decimal point or a decimal
 comma, in UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark
-or Windows-1258 (:mod:`coverage_gis.io.text_encoding` decides which). Coordinate columns are
+or Windows-1258 (:mod:`coverage_gis.text_encoding` decides which). Coordinate columns are
 found by name, case-insensitively: ``lon``/``lng``/``long``/``longitude``/``x``
 (also ``kinh_do``/``kinh độ``) and ``lat``/``latitude``/``y`` (also
 ``vi_do``/``vĩ độ``). Without them, a ``wkt``/``geometry``/``geom``/``the_geom``
@@ -25,8 +25,8 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.text_encoding import decode_text
 from coverage_gis.io.vector import one_line
+from coverage_gis.text_encoding import decode_text
 
 #: Accepted coordinate column names, most specific first.
 LON_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "kinh_do", "kinh độ", "x")

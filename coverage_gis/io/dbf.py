@@ -8,7 +8,7 @@ without their ``.cpg``, or a zip that left it out) come out garbled
 ("Thôn" → "ThÃ´n"), which validation sees only where a field has allowed values.
 
 So when no ``.cpg`` is present the records are read as bytes and decided by the
-importers' one policy (:mod:`coverage_gis.io.text_encoding`): text that is valid
+importers' one policy (:mod:`coverage_gis.text_encoding`): text that is valid
 UTF-8 and not plain ASCII is UTF-8. Other non-ASCII text in a DBF with no language
 driver is taken as Windows-1258, the Vietnamese Windows code page. GDAL's own Windows-1258
 decoding (iconv's) drops the last character of every string (the decoder holds a
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from coverage_gis.io.text_encoding import WINDOWS_1258, is_utf8
+from coverage_gis.text_encoding import WINDOWS_1258, is_utf8
 
 #: Bytes of records read to decide (the whole table of any village or site layer).
 _SAMPLE_BYTES = 16 * 1024 * 1024

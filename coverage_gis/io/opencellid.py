@@ -43,7 +43,7 @@ from coverage_gis._strings import str_array
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import parse_numbers, read_table
-from coverage_gis.io.text_encoding import decode_text
+from coverage_gis.text_encoding import decode_text
 
 #: Columns of an OpenCellID cell export, in file order.
 OCID_COLUMNS: tuple[str, ...] = (
