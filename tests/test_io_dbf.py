@@ -11,6 +11,7 @@ import pyogrio
 import pytest
 import shapely
 
+from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
 from coverage_gis.io.dbf import dbf_text
 from coverage_gis.workspace import Workspace
@@ -90,3 +91,19 @@ def test_a_cpg_naming_windows_1258_keeps_every_letter(ws: Workspace, tmp_path: P
         archive.writestr("thon.cpg", named)
     names, _ = _imported_names(ws, path)
     assert names == NAMES
+
+
+def test_text_that_windows_1258_cannot_read_is_refused_with_its_field_and_row(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    # 0x8D is not a Windows-1258 character (nor is the text UTF-8).
+    names = [_windows_1258(NAMES)[0], "L\xe0ng \x8d2"]
+    path = _villages(tmp_path, names, gdal_encoding="ISO-8859-1", keep_cpg=False)
+    before = ws.revision
+    with pytest.raises(LayerValidationError) as info:
+        import_file(ws, "villages", path)
+    message = str(info.value)
+    assert "0x8D" in message
+    assert "name" in message
+    assert "row 1" in message
+    assert ws.revision == before

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from coverage_gis.errors import LayerValidationError
 from coverage_gis.text_encoding import WINDOWS_1258, is_utf8
 
 #: Bytes of records read to decide (the whole table of any village or site layer).
@@ -53,8 +54,15 @@ class DbfText:
     gdal_encoding: str
     code_page: str | None = None
 
-    def recode(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` (read with :attr:`gdal_encoding`) with its text and column names in :attr:`code_page`."""
+    def recode(self, frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
+        """``frame`` (read with :attr:`gdal_encoding`) with its text and column names in :attr:`code_page`.
+
+        Raises
+        ------
+        LayerValidationError
+            A byte the code page does not define, naming the field and the row (file
+            ``source``).
+        """
         if self.code_page is None:
             return frame
         page = self.code_page
@@ -62,11 +70,41 @@ class DbfText:
         def text(value: object) -> object:
             return value.encode("latin-1").decode(page) if isinstance(value, str) else value
 
-        out = frame.rename(columns=text)
+        def undefined(exc: UnicodeDecodeError, field: str, row: int | None) -> LayerValidationError:
+            return LayerValidationError(
+                f"attribute text is not {page} either (byte 0x{exc.object[exc.start]:02X} is not a "
+                f"{page} character); save the shapefile with UTF-8 text or add a .cpg naming its code page",
+                source=source,
+                field=field,
+                row=row,
+            )
+
+        renamed = {}
+        for name in frame.columns:
+            try:
+                renamed[name] = text(name)
+            except UnicodeDecodeError as exc:
+                raise undefined(exc, str(name), None) from None
+        out = frame.rename(columns=renamed)
         for name in out.columns:
-            if name != "geometry" and not pd.api.types.is_numeric_dtype(out[name]):
+            if name == "geometry" or pd.api.types.is_numeric_dtype(out[name]):
+                continue
+            try:
                 out[name] = out[name].map(text)
+            except UnicodeDecodeError as exc:
+                raise undefined(exc, str(name), _first_undecodable(out[name].tolist(), page)) from None
         return out
+
+
+def _first_undecodable(values: list[object], page: str) -> int | None:
+    """The row of the first text in ``values`` (read as ISO-8859-1) that ``page`` cannot decode."""
+    for row, value in enumerate(values):
+        if isinstance(value, str):
+            try:
+                value.encode("latin-1").decode(page)
+            except UnicodeDecodeError:
+                return row
+    return None
 
 
 def dbf_text(shp: Path, notes: list[str]) -> DbfText | None:

@@ -419,7 +419,7 @@ def read_vector(
             ) from None
     frame = frame.reset_index(drop=True)
     if text is not None:
-        frame = text.recode(frame)
+        frame = text.recode(frame, source=source)
     if not with_geometry:
         return pd.DataFrame(frame)
     if not isinstance(frame, gpd.GeoDataFrame):
