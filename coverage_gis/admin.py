@@ -75,7 +75,8 @@ def commune_key(communes: pd.DataFrame) -> pd.Series:
 _CONVERSE: dict[str, Literal["contains", "intersects"]] = {"within": "contains", "intersects": "intersects"}
 
 
-#: Below one point per this many polygons, points are looked up in the polygons' index.
+#: Below one point per this many polygons, points are asked of the polygons' own query
+#: (preparing copies of the polygons would cost more than it saves).
 _FEW_POINTS = 64
 
 
@@ -189,20 +190,24 @@ _T = TypeVar("_T")
 #: What :func:`_held` built, by the ids of the frames it came from (with weak references
 #: to them: an id is reused once its frame is gone).
 _HELD: dict[tuple[str, int, int], tuple[tuple[weakref.ref[pd.DataFrame], ...], object]] = {}
+#: Held while :data:`_HELD` is read or built (the full computation places points on two
+#: threads); re-entrant: a build may ask for another.
+_HELD_LOCK = threading.RLock()
 
 
 def _held(kind: str, frames: tuple[pd.DataFrame, pd.DataFrame], build: Callable[[], _T]) -> _T:
     """``build()``, once per ``kind`` and frames (frames are not changed in place: every
     edit of a layer makes a new frame)."""
     key = (kind, id(frames[0]), id(frames[1]))
-    held = _HELD.get(key)
-    if held is not None and all(ref() is frame for ref, frame in zip(held[0], frames, strict=True)):
-        return cast(_T, held[1])
-    value = build()
-    for stale in [k for k, (refs, _v) in _HELD.items() if any(ref() is None for ref in refs)]:
-        del _HELD[stale]
-    _HELD[key] = (tuple(weakref.ref(frame) for frame in frames), value)
-    return value
+    with _HELD_LOCK:
+        held = _HELD.get(key)
+        if held is not None and all(ref() is frame for ref, frame in zip(held[0], frames, strict=True)):
+            return cast(_T, held[1])
+        value = build()
+        for stale in [k for k, (refs, _v) in _HELD.items() if any(ref() is None for ref in refs)]:
+            del _HELD[stale]
+        _HELD[key] = (tuple(weakref.ref(frame) for frame in frames), value)
+        return value
 
 
 def commune_table(communes: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.Series]:
