@@ -80,3 +80,26 @@ def str_column(values: Any) -> Any:
     if pd.api.types.infer_dtype(values, skipna=True) != "string":
         return values  # all missing, or something else than a string
     return pd.array(pa.array(values, type=pa.large_string(), from_pandas=True), dtype=_STR_DTYPE)
+
+
+def assigned_take(columns: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, Any]:
+    """``values[rows]`` of each column (``values``: objects, all of one length; ``rows`` >= 0),
+    for assigning to a frame: the array the frame would make of them, found from the
+    distinct rows taken.
+
+    The frame infers a dtype from the objects (pandas 3: ``str``, in arrow, where they are
+    strings and missing values) and converts every row; asked of each row of ``values``
+    taken once, the answer is the same, and a string array is taken in arrow.
+    """
+    if not columns:
+        return {}
+    size = len(next(iter(columns.values())))
+    used = np.flatnonzero(np.bincount(rows, minlength=size))
+    code = np.zeros(size, dtype=np.int64)
+    code[used] = np.arange(len(used))
+    at = code[rows]
+    out: dict[str, Any] = {}
+    for col, values in columns.items():
+        probe = pd.Series(values[used])
+        out[col] = probe.array.take(at) if _STR_IN_ARROW and probe.dtype == _STR_DTYPE else values[rows]
+    return out

@@ -12,15 +12,18 @@ territory is *partial*).
 
 from __future__ import annotations
 
+import threading
 import weakref
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from coverage_gis._strings import distinct_strings
+from coverage_gis._strings import assigned_take
 
 LEVELS: tuple[str, ...] = ("province", "district", "commune", "province_2025", "commune_2025")
 
@@ -72,7 +75,8 @@ def commune_key(communes: pd.DataFrame) -> pd.Series:
 _CONVERSE: dict[str, Literal["contains", "intersects"]] = {"within": "contains", "intersects": "intersects"}
 
 
-#: Below one point per this many polygons, points are looked up in the polygons' index.
+#: Below one point per this many polygons, points are asked of the polygons' own query
+#: (preparing copies of the polygons would cost more than it saves).
 _FEW_POINTS = 64
 
 
@@ -81,31 +85,47 @@ def points_in_polygons(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``polygons.sindex.query(points, predicate=predicate)``: the same pairs, in the same order.
 
-    Asked the other way round (a tree of the points, each polygon prepared once for
-    the converse test), which is several times cheaper for many points. A point in
-    more than one polygon (on a shared border, or where polygons overlap) is asked
-    again the usual way, so its polygons come in the usual order too.
+    For many points, the polygons' index is asked for envelopes only and the converse
+    test is then asked of prepared copies of the polygons (:func:`_prepared`), in one
+    vectorized call: the query itself tests each candidate in the order it finds them,
+    with the point prepared, several times dearer.
     """
     if not len(points) or not len(polygons):
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
     if len(points) * _FEW_POINTS < len(polygons):
-        # A few points (a site an edit adds): the polygons' own index, built once per frame.
+        # A few points (a site an edit adds): the usual query, without preparing the polygons.
         idx_point, idx_polygon = polygons.sindex.query(points, predicate=predicate)
-        order = np.argsort(idx_point, kind="stable")
-        return idx_point[order].astype(np.int64), idx_polygon[order].astype(np.int64)
-    idx_polygon, idx_point = shapely.STRtree(points).query(
-        polygons.geometry.to_numpy(), predicate=_CONVERSE[predicate]
-    )
-    counts = np.bincount(idx_point, minlength=len(points))
-    multi = np.flatnonzero(counts > 1)
-    if multi.size:
-        single = counts[idx_point] == 1
-        again_point, again_polygon = polygons.sindex.query(points[multi], predicate=predicate)
-        idx_point = np.concatenate([idx_point[single], multi[again_point]])
-        idx_polygon = np.concatenate([idx_polygon[single], again_polygon])
+    else:
+        idx_point, idx_polygon = polygons.sindex.query(points)
+        prepared = _prepared(polygons)
+        with prepared.lock:
+            keep = getattr(shapely, _CONVERSE[predicate])(prepared.geoms[idx_polygon], points[idx_point])
+        idx_point, idx_polygon = idx_point[keep], idx_polygon[keep]
     order = np.argsort(idx_point, kind="stable")
     return idx_point[order].astype(np.int64), idx_polygon[order].astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Copies of a frame's polygons, prepared (their edges indexed as they are first tested),
+    with the lock that keeps two threads from testing them at once (a prepared geometry
+    builds its index on first use: not safe to share)."""
+
+    geoms: np.ndarray
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _prepared(polygons: gpd.GeoDataFrame) -> _Prepared:
+    """The :class:`_Prepared` copies of ``polygons``' geometries, once per frame (copies: the
+    frame's own geometries stay as they are)."""
+
+    def build() -> _Prepared:
+        geoms = shapely.from_wkb(shapely.to_wkb(polygons.geometry.to_numpy()))
+        shapely.prepare(geoms)
+        return _Prepared(geoms)
+
+    return _held("prepared", (polygons, polygons), build)
 
 
 def admin_columns(
@@ -137,9 +157,17 @@ def admin_columns(
             if placed is not None
             else commune_positions(points.geometry.to_numpy()[missing], communes)
         )
-    out: pd.DataFrame = attrs.reindex(position).reset_index(drop=True)
-    if parts is not None and len(parts) and len(out):
-        _place_in_parts(points.geometry.to_numpy(), out, parts)
+    placed_in_parts = (
+        _in_parts(points.geometry.to_numpy(), position, parts, part_table(communes, parts))
+        if parts is not None and len(parts) and len(points)
+        else {}
+    )
+    # One take of the communes' rows for the columns no part decides.
+    out: pd.DataFrame = (
+        attrs[[c for c in attrs.columns if c not in placed_in_parts]].reindex(position).reset_index(drop=True)
+    )
+    for col, values in placed_in_parts.items():
+        out.insert(list(attrs.columns).index(col), col, values)
     out.index = points.index
     return out
 
@@ -158,17 +186,37 @@ def commune_positions(geoms: np.ndarray, communes: gpd.GeoDataFrame) -> np.ndarr
     return placed
 
 
-#: The attribute tables :func:`commune_table` built, by the communes frame they came from.
-_COMMUNE_TABLES: dict[int, tuple[weakref.ref[gpd.GeoDataFrame], pd.DataFrame, pd.Series]] = {}
+_T = TypeVar("_T")
+#: What :func:`_held` built, by the ids of the frames it came from (with weak references
+#: to them: an id is reused once its frame is gone).
+_HELD: dict[tuple[str, int, int], tuple[tuple[weakref.ref[pd.DataFrame], ...], object]] = {}
+#: Held while :data:`_HELD` is read or built (the full computation places points on two
+#: threads); re-entrant: a build may ask for another.
+_HELD_LOCK = threading.RLock()
+
+
+def _held(kind: str, frames: tuple[pd.DataFrame, pd.DataFrame], build: Callable[[], _T]) -> _T:
+    """``build()``, once per ``kind`` and frames (frames are not changed in place: every
+    edit of a layer makes a new frame)."""
+    key = (kind, id(frames[0]), id(frames[1]))
+    with _HELD_LOCK:
+        held = _HELD.get(key)
+        if held is not None and all(ref() is frame for ref, frame in zip(held[0], frames, strict=True)):
+            return cast(_T, held[1])
+        value = build()
+        for stale in [k for k, (refs, _v) in _HELD.items() if any(ref() is None for ref in refs)]:
+            del _HELD[stale]
+        _HELD[key] = (tuple(weakref.ref(frame) for frame in frames), value)
+        return value
 
 
 def commune_table(communes: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """The admin attributes of each commune (with ``commune_key``) and the row of each
-    census id (its first), built once per communes frame (frames are not changed in place:
-    every edit of a layer makes a new frame)."""
-    held = _COMMUNE_TABLES.get(id(communes))
-    if held is not None and held[0]() is communes:
-        return held[1], held[2]
+    census id (its first), built once per communes frame."""
+    return _held("communes", (communes, communes), lambda: _commune_table(communes))
+
+
+def _commune_table(communes: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.Series]:
     attrs = communes[[c for c in _COMMUNE_ATTRS if c in communes]].copy()
     for col in _COMMUNE_ATTRS:
         if col not in attrs:
@@ -177,46 +225,81 @@ def commune_table(communes: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.Series]:
     attrs = attrs.reset_index(drop=True)
     lookup = pd.Series(np.arange(len(attrs)), index=attrs["census_commune_id"].to_numpy())
     lookup = lookup[~lookup.index.duplicated()]
-    for key in [k for k, (ref, _a, _l) in _COMMUNE_TABLES.items() if ref() is None]:
-        del _COMMUNE_TABLES[key]
-    _COMMUNE_TABLES[id(communes)] = (weakref.ref(communes), attrs, lookup)
     return attrs, lookup
 
 
-def _place_in_parts(geoms: np.ndarray, out: pd.DataFrame, parts: gpd.GeoDataFrame) -> None:
-    """Overwrite the 2025 columns of points lying in a commune with parts (in place)."""
-    part_commune = parts["census_commune_id"].astype(str).to_numpy(dtype=object)
-    commune = out["census_commune_id"].astype(object).to_numpy()
-    # Hashed membership (np.isin sorts the string arrays: seconds for a national
-    # workspace), asked of each distinct commune once.
-    distinct = distinct_strings(commune)
-    if distinct is not None:
-        codes, ids = distinct
-        # A missing id (code -1) takes the last entry: no parts.
-        has_parts = np.append(pd.Index(ids, dtype=object).isin(part_commune), False)[codes]
-    else:
-        has_parts = np.asarray(pd.Index(commune.astype(str)).isin(part_commune))
-    split = np.flatnonzero(has_parts & pd.notna(commune))
+@dataclass(frozen=True)
+class PartTable:
+    """The parts of split communes as :func:`admin_columns` reads them, per communes frame.
+
+    The ids of communes and parts are compared as ``str``. ``row_owner`` is, per row of
+    :func:`commune_table`, the code of its commune among the parts' communes (-1: a
+    commune without parts, or without an id); ``part_owner`` that of each part.
+    ``values`` holds, per 2025 column the parts carry, one table of objects: the
+    commune rows', then the parts', then a missing value (a point in no commune), so
+    that a point's value is one take (:func:`~coverage_gis._strings.assigned_take`).
+    """
+
+    row_owner: np.ndarray
+    part_owner: np.ndarray
+    values: dict[str, np.ndarray]
+
+
+def part_table(communes: gpd.GeoDataFrame, parts: gpd.GeoDataFrame) -> PartTable:
+    """The :class:`PartTable` of ``communes`` and their ``parts``, built once per pair of frames."""
+    return _held("parts", (communes, parts), lambda: _part_table(commune_table(communes)[0], parts))
+
+
+def _part_table(attrs: pd.DataFrame, parts: gpd.GeoDataFrame) -> PartTable:
+    part_owner, owners = pd.factorize(parts["census_commune_id"].astype(str).to_numpy(dtype=object))
+    ids = attrs["census_commune_id"].to_numpy(dtype=object)
+    row_owner = pd.Index(np.asarray(owners, dtype=object)).get_indexer(ids.astype(str).astype(object))
+    row_owner[pd.isna(ids)] = -1
+    nothing = np.array([np.nan], dtype=object)
+    values = {
+        col: np.concatenate([attrs[col].to_numpy(dtype=object), parts[col].to_numpy(dtype=object), nothing])
+        for col in _PART_ATTRS
+        if col in parts
+    }
+    return PartTable(row_owner.astype(np.int64), np.asarray(part_owner, dtype=np.int64), values)
+
+
+def _in_parts(
+    geoms: np.ndarray, position: np.ndarray, parts: gpd.GeoDataFrame, table: PartTable
+) -> dict[str, Any]:
+    """The 2025 columns of every point, by column, where some point lies in a commune with
+    parts (else none: the communes' own columns hold); ``position``: each point's row of
+    :func:`commune_table` (-1: none)."""
+    # A point in no commune (-1) takes the entry past the last: no parts.
+    owner = np.append(table.row_owner, -1)[position]
+    split = np.flatnonzero(owner >= 0)
     if split.size == 0:
-        return
-    part_geoms = parts.geometry.to_numpy()
-    idx_point, idx_part = parts.sindex.query(geoms[split], predicate="intersects")
-    own = part_commune[idx_part] == commune[split][idx_point].astype(str)
+        return {}
+    chosen = _part_of(geoms[split], owner[split], parts, table.part_owner)
+    n_rows = len(table.row_owner)
+    rows = np.where(position < 0, n_rows + len(parts), position)
+    rows[split] = n_rows + chosen
+    return assigned_take(table.values, rows)
+
+
+def _part_of(
+    geoms: np.ndarray, owner: np.ndarray, parts: gpd.GeoDataFrame, part_owner: np.ndarray
+) -> np.ndarray:
+    """The part of its own commune (``owner``: codes of :class:`PartTable`) each point
+    lies in: on the line between two parts the first; in none of them the nearest."""
+    idx_point, idx_part = points_in_polygons(geoms, parts, "intersects")
+    own = part_owner[idx_part] == owner[idx_point]
     idx_point, idx_part = idx_point[own], idx_part[own]
-    # A point on the line between two parts: the first part wins, reproducibly.
     order = np.lexsort((idx_part, idx_point))
     idx_point, idx_part = idx_point[order], idx_part[order]
-    chosen = np.full(split.size, -1, dtype=np.int64)
+    chosen = np.full(len(geoms), -1, dtype=np.int64)
     first = np.unique(idx_point, return_index=True)[1]
     chosen[idx_point[first]] = idx_part[first]
+    part_geoms = parts.geometry.to_numpy()
     for k in np.flatnonzero(chosen < 0):
-        mine = np.flatnonzero(part_commune == str(commune[split[k]]))
-        chosen[k] = mine[int(np.argmin(shapely.distance(part_geoms[mine], geoms[split[k]])))]
-    for col in _PART_ATTRS:
-        if col in parts:
-            values = out[col].to_numpy(dtype=object).copy()
-            values[split] = parts[col].to_numpy(dtype=object)[chosen]
-            out[col] = values
+        mine = np.flatnonzero(part_owner == owner[k])
+        chosen[k] = mine[int(np.argmin(shapely.distance(part_geoms[mine], geoms[k])))]
+    return chosen
 
 
 def unit_population_2009(communes: pd.DataFrame, parts: pd.DataFrame | None = None) -> pd.DataFrame:

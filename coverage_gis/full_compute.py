@@ -105,6 +105,9 @@ def analyse_layers(
         site_job = arrays.submit(commune_positions, typed.sites.geometry.to_numpy(), communes)
         xy_job = arrays.submit(receivers_of, villages, metric_crs) if want_coverage else None
         poi_xy_job = arrays.submit(receivers_of, typed.pois, metric_crs) if want_coverage else None
+        # The speed tests' communes after the receivers the coverage search waits on, before
+        # the fiber index (needed later, by FTTH).
+        test_job = arrays.submit(commune_positions, typed.speed_tests.geometry.to_numpy(), communes)
         fiber_job = (
             _given(fiber) if fiber is not None else arrays.submit(fiber_index, typed, metric_crs=metric_crs)
         )
@@ -142,7 +145,7 @@ def analyse_layers(
         sites = site_rows(typed.sites, typed.cells, communes, parts, table=table, placed=site_job.result())
         village_admin = admin_columns(villages, communes, parts)
         poi_admin = admin_columns(typed.pois, communes, parts)
-        speed_tests = speed_test_rows(typed.speed_tests, communes, parts)
+        speed_tests = speed_test_rows(typed.speed_tests, communes, parts, placed=test_job.result())
         units = unit_population_2009(communes, parts)
         report = None
         if mobile_job is not None and ftth_job is not None:

@@ -196,16 +196,29 @@ def poi_rows(layers: InputLayers, radio: PoiRadio, *, admin: pd.DataFrame | None
 
 
 def speed_test_rows(
-    tests: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, parts: gpd.GeoDataFrame | None = None
+    tests: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    parts: gpd.GeoDataFrame | None = None,
+    *,
+    placed: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Per speed test (or tile): admin codes and every attribute of the ``speed_tests`` layer."""
+    """Per speed test (or tile): admin codes and every attribute of the ``speed_tests`` layer.
+
+    ``placed`` is the commune row of every test (:func:`~coverage_gis.admin.commune_positions`)
+    when the caller holds it.
+    """
     fields = get_schema("speed_tests").field_names
     if not len(tests):
         return pd.DataFrame(columns=[*LEVEL_COLUMNS_FLAT, *fields])
-    t = admin_columns(tests, communes, parts)
+    t = admin_columns(tests, communes, parts, placed=placed)
     for col in fields:
         if col in tests:
-            t[col] = tests[col].to_numpy()
+            column = tests[col]
+            # A column of numpy numbers as it is (``t`` has the tests' index: nothing to
+            # align, no copy); strings without a round trip through objects, or from
+            # objects in one pass.
+            numbers = isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf"
+            t[col] = column if numbers else str_column(as_assigned(column))
     return t
 
 
