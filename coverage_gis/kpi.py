@@ -29,8 +29,9 @@ from coverage_gis.errors import LayerValidationError, NotFound
 from coverage_gis.kpi_cells import FrameCells, LevelCells, cell_terms, frame_cells, level_cells, level_sums
 from coverage_gis.kpi_counts import Term, pct_array, row_sums, row_terms, sum_columns
 from coverage_gis.kpi_inputs import KpiInputs
+from coverage_gis.kpi_speeds import SpeedOrder, speed_medians
 from coverage_gis.messages import text
-from coverage_gis.speed import grouped_weighted_median, tests_per_row
+from coverage_gis.speed import tests_per_row
 from coverage_gis.vocabulary import OPERATORS
 
 #: POI categories that count as priority places for 5G when a plan names none.
@@ -206,6 +207,9 @@ class KpiColumns:
     cells: dict[str, FrameCells] = field(default_factory=dict, init=False, repr=False, compare=False)
     #: :func:`~coverage_gis.kpi_counts.row_terms` added up per cell, made when first counted.
     cell_terms: list[Term] = field(default_factory=list, init=False, repr=False, compare=False)
+    #: The speed tests sorted by download (:class:`~coverage_gis.kpi_speeds.SpeedOrder`),
+    #: made when first counted.
+    speed_order: list[SpeedOrder] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def take(self, rows: Mapping[str, np.ndarray]) -> KpiColumns:
         """The rows ``rows[key]`` of each frame (``v``, ``s``, ``p``, ``t``); units unchanged."""
@@ -300,7 +304,7 @@ def kpi_columns(
         poi_mobile=_bool(p, "mobile_bb"),
         poi_ftth=_bool(p, "ftth"),
         poi_5g=_bool(p, "has_5g"),
-        test_kind=t["kind"].to_numpy(dtype=object) if len(t) else np.empty(0, dtype=object),
+        test_kind=_objects(t["kind"]) if len(t) else np.empty(0, dtype=object),
         test_mbps=_floats(t, "download_mbps"),
         test_weight=tests_per_row(t),
         inferred_2025=_member(v, "admin_2025_method", INFERRED_METHODS),
@@ -427,17 +431,7 @@ def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> di
     """:func:`_level_rows` as one array per column."""
     counted = _counted(c, level, only, names=True)
     units, n = counted.units, len(counted.units)
-    test_weight = c.test_weight[counted.test_rows]
-    ti = counted.test_unit
-    mobile_speed = np.full(n, np.nan)
-    fixed_speed = np.full(n, np.nan)
-    if len(ti):
-        kinds = c.test_kind[counted.test_rows]
-        mbps = c.test_mbps[counted.test_rows]
-        for kind, target in (("mobile", mobile_speed), ("fixed", fixed_speed)):
-            mask = kinds == kind
-            if mask.any():
-                target[:] = grouped_weighted_median(mbps[mask], test_weight[mask], ti[mask], n)
+    mobile_speed, fixed_speed = speed_medians(c, counted.test_unit, n, per_cell=counted.test_unit_per_cell)
     pop_2009, present_pct, partial = _present(c.units[level], units)
     derived = sum_columns(counted.sums)
     others = {
@@ -468,13 +462,14 @@ def unit_sums(c: KpiColumns, level: str) -> tuple[np.ndarray, dict[str, np.ndarr
 
 @dataclass(frozen=True, eq=False)
 class _Counted:
-    """One level's units (sorted codes), their names (when asked for), which speed-test
-    rows lie in a unit and each one's unit, and the units' sums (:func:`row_sums`)."""
+    """One level's units (sorted codes), their names (when asked for), the unit of each
+    speed-test row (-1: none) or, counted from cells, of each cell of them, and the
+    units' sums (:func:`row_sums`)."""
 
     units: np.ndarray
     names: np.ndarray
-    test_rows: np.ndarray
     test_unit: np.ndarray
+    test_unit_per_cell: bool
     sums: dict[str, np.ndarray]
 
 
@@ -489,7 +484,9 @@ def _counted(c: KpiColumns, level: str, only: set[str] | None, *, names: bool) -
     for key in ("t", "p", "s", "v") if names else ():  # villages' names win
         if len(idx[key]):
             unit_names[idx[key][::-1]] = c.names[key][level][selected[key]][::-1]
-    return _Counted(units, unit_names, selected["t"], idx["t"], row_sums(c, idx, selected, n))
+    test_unit = np.full(len(selected["t"]), -1, dtype=np.int64)
+    test_unit[selected["t"]] = idx["t"]
+    return _Counted(units, unit_names, test_unit, False, row_sums(c, idx, selected, n))
 
 
 def _counted_by_cells(c: KpiColumns, level: str, *, names: bool) -> _Counted:
@@ -508,9 +505,7 @@ def _counted_by_cells(c: KpiColumns, level: str, *, names: bool) -> _Counted:
         fresh = ~named[units]
         unit_names[units[fresh]] = _names_at(c, key, level, rows[fresh])
         named[units[fresh]] = True
-    test_unit = found.row_unit(c.cells, "t")
-    test_rows = test_unit >= 0
-    return _Counted(found.units, unit_names, test_rows, test_unit[test_rows], level_sums(c.cell_terms, found))
+    return _Counted(found.units, unit_names, found.cell_unit["t"], True, level_sums(c.cell_terms, found))
 
 
 def _unit_rows(

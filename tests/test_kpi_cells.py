@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
-from coverage_gis.kpi import KpiColumns, kpi_columns, kpi_rows
-from coverage_gis.kpi_cells import frame_cells
+from coverage_gis.kpi import KpiColumns, kpi_columns, kpi_rows, splice_kpi_rows
+from coverage_gis.kpi_cells import FrameCells, _hashed_cells, frame_cells
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.kpi_sums import KpiSums
 
@@ -131,6 +131,27 @@ def test_counting_from_cells_equals_counting_rows(inputs: KpiInputs) -> None:
             assert [repr(x) for x in columns.names[key][level]] == [repr(x) for x in rows.names[key][level]]
 
 
+@settings(max_examples=60, deadline=None)
+@given(inputs=_inputs(), data=st.data())
+def test_rows_of_some_units_equal_their_rows_of_every_unit(inputs: KpiInputs, data: st.DataObject) -> None:
+    """Fails if recomputing some units' rows (``only``: a live edit's units, speed medians
+    included) gives other numbers than computing every unit, or if the tests' order kept
+    for the whole table is misread for some of its units."""
+    columns = kpi_columns(inputs, LEVELS)
+    table = kpi_rows(columns)
+    # Some units of each level, and codes of none (an empty code is a unit of its own).
+    codes = {
+        level: data.draw(st.sets(st.sampled_from([*(str(c) for c in _CODES[level] if c is not None), "99"])))
+        for level in LEVELS
+    }
+    # Counted once from the cells first (the tests' order is kept), or only for the units.
+    counted = columns if data.draw(st.booleans()) else kpi_columns(inputs, LEVELS)
+    spliced = splice_kpi_rows(table, counted, codes).table
+    # (A column of names may come back as pandas strings where the recomputed rows hold no
+    # missing name: pandas infers the dtype from the values.)
+    pd.testing.assert_frame_equal(spliced, table, check_exact=True, check_dtype=False)
+
+
 def test_cells_group_rows_by_their_units_at_every_level() -> None:
     """Three rows, two of them in the same units at every level: two cells; a row
     without a commune is a cell whose commune is none."""
@@ -155,3 +176,59 @@ def test_a_code_that_is_not_a_string_makes_no_cells() -> None:
     """1 and 1.0 hash alike but read differently as strings: no cells (counted row by row)."""
     frame = pd.DataFrame({"province_code": [1, 1.0]}, dtype=object)
     assert frame_cells(frame, ["province"]) is None
+
+
+#: Communes of a small hierarchy: (province, district, commune, province 2025, commune 2025).
+_HIERARCHY: list[tuple[Any, ...]] = [
+    ("01", "001", "00001", "01", "10"),
+    ("01", "001", "00002", "01", "10"),
+    ("01", "002", "00003", "01", "11"),
+    ("02", "003", "00004", "04", "12"),
+    ("02", "003", "", "04", "12"),
+    (None, np.nan, None, None, np.nan),
+    (np.nan, None, np.nan, np.nan, None),
+]
+#: What a row may hold instead of its commune's code at one level: another code, a
+#: missing value, an empty code, a number (which makes no cells).
+_ODD: list[Any] = ["01", "003", None, np.nan, "", 1, 1.0]
+
+
+@st.composite
+def _hierarchy_frame(draw: st.DrawFn) -> pd.DataFrame:
+    """Rows placed in the communes of :data:`_HIERARCHY`, a few of them with an odd code."""
+    n = draw(st.integers(0, 30))
+    rows = [list(draw(st.sampled_from(_HIERARCHY))) for _ in range(n)]
+    for _ in range(draw(st.integers(0, 2)) if n else 0):
+        rows[draw(st.integers(0, n - 1))][draw(st.integers(0, 4))] = draw(st.sampled_from(_ODD))
+    frame = pd.DataFrame(
+        {LEVEL_COLUMNS[level][0]: [row[i] for row in rows] for i, level in enumerate(LEVELS)}, dtype=object
+    )
+    for level in draw(st.sets(st.sampled_from(LEVELS))):
+        # Pandas strings (as the 2025 columns come), where the column holds strings only.
+        column = LEVEL_COLUMNS[level][0]
+        if all(isinstance(v, str) or pd.isna(v) for v in frame[column]):
+            frame[column] = frame[column].astype("str")
+    return frame
+
+
+def _same_cells(found: FrameCells | None, expected: FrameCells | None) -> None:
+    assert (found is None) == (expected is None)
+    if found is None or expected is None:
+        return
+    np.testing.assert_array_equal(found.row_cell, expected.row_cell)
+    np.testing.assert_array_equal(found.first_row, expected.first_row)
+    assert list(found.unit) == list(expected.unit)
+    for level in expected.unit:
+        np.testing.assert_array_equal(found.unit[level], expected.unit[level])
+        assert [repr(v) for v in found.distinct[level]] == [repr(v) for v in expected.distinct[level]]
+        assert found.distinct[level].dtype == expected.distinct[level].dtype
+
+
+@settings(max_examples=300, deadline=None)
+@given(frame=_hierarchy_frame(), levels=st.lists(st.sampled_from(LEVELS), max_size=5, unique=True))
+def test_checked_codes_give_the_cells_of_hashed_codes(frame: pd.DataFrame, levels: list[str]) -> None:
+    """Fails if checking the coarser code columns against the cells of the others (instead of
+    hashing them) changes a cell, a code or a distinct value: one code per cell, a cell
+    holding two codes, missing values of either kind, numbers."""
+    columns = {level: frame[LEVEL_COLUMNS[level][0]] for level in levels}
+    _same_cells(frame_cells(frame, levels), _hashed_cells(columns, levels, len(frame)))

@@ -38,13 +38,16 @@ from coverage_gis.speed import (
     bootstrap_interval,
     grouped_weighted_median,
     match_tests,
+    sorted_group_medians,
     speed_kpis,
     target_shares,
     unit_speeds,
+    value_order,
     village_speeds,
     weighted_median,
 )
 from coverage_gis.workspace import Workspace
+from tests import _speed_reference as reference
 from tests.conftest import METRIC, at
 
 SETTINGS = SpeedSettings(min_tests=5, min_village_tests=3, min_villages=2, bootstrap_samples=500)
@@ -122,6 +125,74 @@ def test_integer_weights_equal_repeated_values(rows: list[tuple[int, int, int]])
             continue
         expanded = np.repeat(values[mine], weights[mine].astype(int))
         assert got[g] == pytest.approx(float(np.median(expanded)))
+
+
+#: Values with ties, missing and infinite ones (left out), and any others.
+_VALUES = st.one_of(
+    st.sampled_from([0.0, 1.5, 10.0, 10.0, 25.0, -3.0, np.nan, np.inf, -np.inf]),
+    st.floats(min_value=-1e6, max_value=1e6),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 6),
+            _VALUES,
+            st.one_of(st.integers(-2, 5), st.integers(0, 10**6)),
+        ),
+        max_size=80,
+    ),
+    n_groups=st.integers(0, 3),
+)
+def test_grouped_median_equals_the_lexsorted_one(rows: list[tuple[int, float, int]], n_groups: int) -> None:
+    """Fails if the sorted-once pass gives another float than the former lexsort pass for
+    whole-number weights (test counts): ties, zero and negative weights, missing values,
+    empty groups, no rows at all."""
+    n = n_groups + 7  # groups 0..6 drawn: some are empty
+    groups = np.array([r[0] for r in rows], dtype=np.int64)
+    values = np.array([r[1] for r in rows], dtype=float)
+    weights = np.array([r[2] for r in rows], dtype=float)
+    got = grouped_weighted_median(values, weights, groups, n)
+    np.testing.assert_array_equal(got, reference.grouped_weighted_median(values, weights, groups, n))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 3), _VALUES, st.floats(min_value=1e-3, max_value=1e3)), max_size=60
+    )
+)
+def test_grouped_median_is_each_groups_weighted_median(rows: list[tuple[int, float, float]]) -> None:
+    """Fails if a group's median differs by a bit from :func:`weighted_median` of its rows
+    (weights that are not whole numbers: the running sums round, in value order both)."""
+    groups = np.array([r[0] for r in rows], dtype=np.int64)
+    values = np.array([r[1] for r in rows], dtype=float)
+    weights = np.array([r[2] for r in rows], dtype=float)
+    got = grouped_weighted_median(values, weights, groups, 4)
+    expected = [weighted_median(values[groups == g], weights[groups == g]) for g in range(4)]
+    np.testing.assert_array_equal(got, np.array(expected))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(-1, 2), st.integers(-1, 4), _VALUES, st.integers(0, 9)), max_size=60)
+)
+def test_medians_by_part_and_group_from_one_sort(rows: list[tuple[int, int, float, int]]) -> None:
+    """Fails if a (part, group) median of one pass over the sorted rows differs from the
+    median of that part's rows alone (rows of no part or no group left out)."""
+    parts = np.array([r[0] for r in rows], dtype=np.int8)
+    groups = np.array([r[1] for r in rows], dtype=np.int64)
+    values = np.array([r[2] for r in rows], dtype=float)
+    weights = np.array([r[3] for r in rows], dtype=float)
+    order = value_order(values, weights)
+    got = sorted_group_medians(values[order], weights[order], parts[order], groups[order], 3, 5)
+    assert got.shape == (3, 5)
+    for part in range(3):
+        mine = (parts == part) & (groups >= 0)
+        expected = reference.grouped_weighted_median(values[mine], weights[mine], groups[mine], 5)
+        np.testing.assert_array_equal(got[part], expected)
 
 
 def test_bootstrap_interval_brackets_the_median_and_is_seeded() -> None:

@@ -1,0 +1,72 @@
+"""The KPI table's measured speeds: each unit's median download of its mobile and of its fixed tests.
+
+Sorting a kind's tests by unit and download for every level cost most of a national
+KPI computation. The order of the tests by download does not depend on the level: it
+is made once per :class:`~coverage_gis.kpi.KpiColumns` (:class:`SpeedOrder`, kept with
+them as their cells' sums are), and each level's medians, of both kinds, are one
+compiled pass over it (:func:`coverage_gis.speed.sorted_group_medians`). The medians
+are :func:`coverage_gis.speed.grouped_weighted_median`'s of each kind's tests by unit:
+the weights are test counts, whole numbers whose sums are exact in float64 in any order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from coverage_gis.speed import sorted_group_medians, value_order
+
+if TYPE_CHECKING:
+    from coverage_gis.kpi import KpiColumns
+
+#: The test kinds whose median download is a KPI column, in :func:`speed_medians`' order.
+SPEED_KINDS: tuple[str, ...] = ("mobile", "fixed")
+
+
+@dataclass(frozen=True, eq=False)
+class SpeedOrder:
+    """The speed tests by ascending download (:func:`~coverage_gis.speed.value_order`), the
+    same at every level: per test in that order, its download, its weight (tests), its
+    position in :data:`SPEED_KINDS` (-1: another kind), its row and, when the columns
+    hold cells, its cell."""
+
+    mbps: np.ndarray
+    weight: np.ndarray
+    kind: np.ndarray
+    row: np.ndarray
+    cell: np.ndarray | None
+
+    @staticmethod
+    def of(c: KpiColumns) -> SpeedOrder:
+        """The order of ``c``'s speed tests, made when first asked for and kept in ``c``."""
+        if not c.speed_order:
+            kind = np.full(len(c.test_kind), -1, dtype=np.int8)
+            for position, name in enumerate(SPEED_KINDS):
+                kind[c.test_kind == name] = position
+            row = value_order(c.test_mbps, c.test_weight)
+            cell = c.cells["t"].row_cell[row] if c.cells else None
+            found = SpeedOrder(c.test_mbps[row], c.test_weight[row], kind[row], row, cell)
+            # Replaced whole (not extended): two threads counting at once make the same order.
+            c.speed_order[:] = [found]
+        return c.speed_order[0]
+
+
+def speed_medians(
+    c: KpiColumns, test_unit: np.ndarray, n_units: int, *, per_cell: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The median download of each unit's mobile and of its fixed tests (NaN: none).
+
+    ``test_unit`` is the unit (``0..n_units-1``, -1: none) of each speed-test row of ``c``
+    or, ``per_cell``, of each cell of them (``c.cells["t"]``).
+    """
+    tests = SpeedOrder.of(c)
+    if not per_cell:
+        unit = test_unit[tests.row]
+    elif tests.cell is not None:
+        unit = test_unit[tests.cell]
+    else:
+        unit = test_unit[c.cells["t"].row_cell[tests.row]]
+    medians = sorted_group_medians(tests.mbps, tests.weight, tests.kind, unit, len(SPEED_KINDS), n_units)
+    return medians[0], medians[1]
