@@ -274,8 +274,9 @@ def aligned_coverage(coverage: pd.DataFrame, villages: pd.DataFrame) -> gpd.GeoD
     """The coverage layer in the order of ``villages``; KeyError when a village has no row."""
     ids = villages["village_id"].to_numpy(dtype=object)
     aligned = coverage_by_village(coverage, ids)
-    # pandas hashes; np.isin compares object arrays element by element (n × m).
-    missing = ~pd.Index(ids).isin(coverage["village_id"].to_numpy(dtype=object))
+    # pandas hashes (np.isin compares object arrays element by element, n × m); an object
+    # index, since a string index converts the values it is asked about one by one.
+    missing = ~pd.Index(ids, dtype=object).isin(coverage["village_id"].to_numpy(dtype=object))
     if missing.any():
         raise KeyError(f"villages without coverage: {list(ids[missing][:5])}")
     return as_geo(aligned.reset_index(), "village_coverage")

@@ -21,7 +21,7 @@ into a new base when they grow many.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
@@ -93,11 +93,35 @@ class SitePart:
         return site_rows(self.site, self.cells, self.layers.communes, self.layers.commune_parts_2025)
 
 
-def _positions(values: np.ndarray) -> dict[object, np.ndarray]:
-    """Row positions of each distinct (non-missing) value, in row order."""
-    if not len(values):
-        return {}
-    return dict(pd.Series(values, dtype=object).groupby(values, sort=False).indices)  # type: ignore[arg-type]
+class RowGroups(Mapping[object, np.ndarray]):
+    """Row positions of each distinct (non-missing) value of a column, in row order, as
+    ``groupby(values).indices`` gives them.
+
+    Held as one stable order of the rows and where each value's run starts; a value's
+    rows are a slice of it, made when asked. (``groupby(...).indices`` makes an array
+    per value up front, 1.4 µs each for a national workspace's 120,000 sites, and on a
+    column pandas takes for strings reads every group through an arrow array one item
+    at a time: 1.7 s for the national KPI inputs.)
+    """
+
+    def __init__(self, values: np.ndarray) -> None:
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        codes = np.asarray(codes, dtype=np.int64)
+        # Missing values (code -1) sort first: left out.
+        self._order = np.argsort(codes, kind="stable")[int(np.count_nonzero(codes < 0)) :]
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        self._start = np.concatenate([[0], np.cumsum(counts)]).tolist()
+        self._group = {value: g for g, value in enumerate(np.asarray(uniques, dtype=object).tolist())}
+
+    def __getitem__(self, value: object) -> np.ndarray:
+        g = self._group[value]
+        return self._order[self._start[g] : self._start[g + 1]]
+
+    def __iter__(self) -> Iterator[object]:
+        return iter(self._group)
+
+    def __len__(self) -> int:
+        return len(self._group)
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,7 +201,7 @@ class BaseIndex:
         for name in _KPI_FRAMES:
             frame: pd.DataFrame = getattr(analysis.inputs, name)
             units[name] = {
-                level: _positions(frame[column].to_numpy(dtype=object))
+                level: RowGroups(frame[column].to_numpy(dtype=object))
                 for level, (column, _name) in LEVEL_COLUMNS.items()
                 if column in frame
             }
@@ -200,12 +224,12 @@ class BaseIndex:
         return cls(
             analysis=analysis,
             site_row={str(s): i for i, s in enumerate(site_ids)},
-            cell_rows=_positions(cell_site),
+            cell_rows=RowGroups(cell_site),
             cell_owner=dict(zip(layers.cells["cell_id"].to_numpy(dtype=object), cell_site, strict=True)),
-            table_rows=_positions(table.site_id.astype(object)),
+            table_rows=RowGroups(table.site_id.astype(object)),
             table_site=pd.Index(site_ids).get_indexer(table.site_id.astype(object)).astype(np.int64),
             table_index=CellIndex.build(table.arrays, analysis.model),
-            kpi_site_rows=_positions(kpi_site_ids),
+            kpi_site_rows=RowGroups(kpi_site_ids),
             kpi_site_ids=kpi_site_ids,
             units=units,
             kpi_columns=kpi_columns(analysis.inputs, LEVELS, period=period, categories=categories),

@@ -288,3 +288,24 @@ def test_sites_are_placed_as_the_frame_adapters_place_them(dx: float, dy: float)
         got = place.admin[name]
         assert (pd.isna(got) and pd.isna(expected)) or got == expected, name
     assert place.environment == site_environment(frame, layers.communes)[0]
+
+
+_CODES = st.one_of(
+    st.none(), st.just(math.nan), st.sampled_from(["a", "b", "Hòa", "01", "1"]), st.integers(0, 3)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_CODES, max_size=40), st.booleans())
+def test_unit_positions_are_those_of_a_groupby(values: list[Any], as_strings: bool) -> None:
+    from coverage_gis.live_overlay import RowGroups
+
+    array = np.array(values, dtype=object)
+    if as_strings:  # the KPI inputs' code columns: strings and missing values
+        array = np.array([v if v is None or isinstance(v, float) else str(v) for v in values], dtype=object)
+    expected = dict(pd.Series(array, dtype=object).groupby(array, sort=False).indices) if len(array) else {}
+    found = RowGroups(array)
+    assert len(found) == len(expected)
+    assert list(found) == list(expected)
+    for key, rows in expected.items():
+        np.testing.assert_array_equal(found[key], rows)
