@@ -14,6 +14,8 @@ from typing import Any
 import openpyxl
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coverage_gis.cli import main
 from coverage_gis.errors import InputTooLarge, LayerValidationError
@@ -251,6 +253,21 @@ def _with_row(lon: Any, lat: Any) -> Callable[[Path], Path]:
     return make
 
 
+def _xls_named_xlsx(tmp_path: Path) -> Path:
+    return _xls(tmp_path).rename(tmp_path / "tram.xlsx")
+
+
+def _broken_sheet(tmp_path: Path) -> Path:
+    path = _sites_book(tmp_path / "sites.xlsx")
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["xl/worksheets/sheet1.xml"] = b"<worksheet><sheetData><row><c"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
 def _not_a_workbook(tmp_path: Path) -> Path:
     path = tmp_path / "sites.xlsx"
     path.write_text("site_id,lon,lat\nA,108,14\n", encoding="utf-8")
@@ -264,6 +281,10 @@ def _not_a_workbook(tmp_path: Path) -> Path:
             _xls, [], ("tram.xls", "old binary Excel workbook (.xls)", "save it as", "CSV UTF-8"), id="xls"
         ),
         pytest.param(_ole2_no_extension, [], ("tram:", "binary Office file", ".xlsx"), id="ole2-content"),
+        pytest.param(
+            _xls_named_xlsx, [], ("tram.xlsx", "binary Office file", "save it as"), id="xls-named-xlsx"
+        ),
+        pytest.param(_broken_sheet, [], ("sites.xlsx", "cannot read as an Excel workbook"), id="broken-xml"),
         pytest.param(_xlsb, [], ("tram.zip", "(.xlsb)", "save it as"), id="xlsb"),
         pytest.param(
             lambda t: _sites_book(t / "sites.xlsx"),
@@ -355,3 +376,31 @@ def test_speed_tests_from_a_workbook(ws: Workspace, tmp_path: Path) -> None:
 def test_read_file_names_unknown_sheet_with_error_class(tmp_path: Path) -> None:
     with pytest.raises(LayerValidationError, match="its sheets: 'Viettel', 'VNPT'"):
         read_file(_sites_book(tmp_path / "s.xlsx"), "sites", source_layer="MobiFone")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    points=st.lists(
+        st.tuples(
+            st.floats(min_value=102.0, max_value=110.0, allow_nan=False),
+            st.floats(min_value=8.0, max_value=23.5, allow_nan=False),
+            st.text(alphabet="aăâđeêoôơuưy ÀẠẢÃÁẦẬẨẪẤ", min_size=1, max_size=8),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_cells_come_back_exactly(tmp_path: Path, points: list[tuple[float, float, str]]) -> None:
+    # Excel keeps 15 significant digits (openpyxl, writing these fixtures, 16).
+    points = [(float(f"{lon:.15g}"), float(f"{lat:.15g}"), name) for lon, lat, name in points]
+    rows: list[list[Any]] = [[TITLE], ["site_id", "name", "lon", "lat"]]
+    rows += [
+        [f"S{i}", unicodedata.normalize("NFD", name), lon, lat] for i, (lon, lat, name) in enumerate(points)
+    ]
+    path = _workbook(tmp_path / "round.xlsx", {"S": rows})
+
+    frame = read_file(path, "sites")["sites"]
+
+    assert [_xy(g) for g in frame.geometry] == [(lon, lat) for lon, lat, _ in points]
+    expected = [unicodedata.normalize("NFC", n) if n.strip() else None for _, _, n in points]
+    assert list(frame["name"]) == expected

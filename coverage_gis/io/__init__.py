@@ -166,7 +166,7 @@ def detect_format(path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> str:
     suffix = path.suffix.lower()
     if suffix in BINARY_EXCEL_SUFFIXES:
         raise refuse_binary_excel(source, BINARY_EXCEL_SUFFIXES[suffix])
-    if head.startswith(_OLE2_MAGIC) and suffix not in _EXTENSION_FORMATS:
+    if head.startswith(_OLE2_MAGIC):  # also an .xls renamed to .xlsx
         raise refuse_binary_excel(source, "an old binary Office file (an Excel .xls workbook?)")
     if suffix == ".zip" or (head.startswith(b"PK\x03\x04") and suffix not in _EXTENSION_FORMATS):
         names = [n.lower() for n in zip_member_names(path, max_bytes=max_bytes)]

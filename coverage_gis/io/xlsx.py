@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import openpyxl
 import pandas as pd
@@ -146,6 +148,37 @@ def _table(rows: Sequence[tuple[int, list[Any]]], *, sheet: str, source: str) ->
     return frame, header_row
 
 
+_UNREADABLE = (InvalidFileException, zipfile.BadZipFile, ParseError, KeyError, OSError, ValueError, TypeError)
+
+
+def _sheet_rows(
+    path: Path, sheet: str | None, *, source: str
+) -> tuple[str, list[tuple[int, list[Any]]], int]:
+    """The chosen sheet's title, its rows (Excel row number, cells) and the number of sheets."""
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except _UNREADABLE as exc:
+        raise LayerValidationError(
+            f"cannot read as an Excel workbook (.xlsx) ({one_line(exc)})", source=source
+        ) from None
+    try:
+        worksheet = _pick_sheet(workbook, sheet, source=source)
+        title = str(worksheet.title)
+        worksheet.reset_dimensions()  # trust the cells, not the size a writer claimed
+        try:
+            rows = [
+                (n, [_cell(v) for v in cells])
+                for n, cells in enumerate(worksheet.iter_rows(values_only=True), start=1)
+            ]
+        except _UNREADABLE as exc:
+            raise LayerValidationError(
+                f"cannot read sheet {title!r} of the workbook ({one_line(exc)})", source=source
+            ) from None
+        return title, rows, len(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
 def read_xlsx_table(path: Path, *, sheet: str | None, max_bytes: int, notes: list[str]) -> pd.DataFrame:
     """One sheet of an .xlsx workbook as a table (see the module docstring).
 
@@ -181,29 +214,13 @@ def read_xlsx_table(path: Path, *, sheet: str | None, max_bytes: int, notes: lis
             source=source,
         )
     check_zip_unpacked(path, max_bytes=max_bytes)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise LayerValidationError(
-            f"cannot read as an Excel workbook (.xlsx) ({one_line(exc)})", source=source
-        ) from None
-    try:
-        worksheet = _pick_sheet(workbook, sheet, source=source)
-        title = str(worksheet.title)
-        worksheet.reset_dimensions()  # trust the cells, not the size a writer claimed
-        try:
-            rows = [
-                (n, [_cell(v) for v in cells])
-                for n, cells in enumerate(worksheet.iter_rows(values_only=True), start=1)
-            ]
-        except (KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
-            raise LayerValidationError(
-                f"cannot read sheet {title!r} of the workbook ({one_line(exc)})", source=source
-            ) from None
-        frame, header_row = _table(rows, sheet=title, source=source)
-        others = len(workbook.sheetnames) - 1
-    finally:
-        workbook.close()
+    with warnings.catch_warnings():
+        # openpyxl warns about parts it skips (styles, data validation, extensions) that
+        # do not change a cell's value; they are no concern of an import.
+        warnings.simplefilter("ignore")
+        title, rows, sheet_count = _sheet_rows(path, sheet, source=source)
+    frame, header_row = _table(rows, sheet=title, source=source)
+    others = sheet_count - 1
     shown = f" (of {others + 1} sheets; pick another with --source-layer)" if others else ""
     notes.append(
         f"read sheet {title!r}{shown}: header on Excel row {header_row}, {len(frame)} data rows; "
