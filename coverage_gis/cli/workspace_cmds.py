@@ -68,10 +68,13 @@ def register(sub: Subcommands) -> None:
     p.add_argument(
         "--format",
         dest="file_format",
-        choices=["geojson", "gpkg", "shp", "kml", "csv", "opencellid", "parquet"],
+        choices=["geojson", "gpkg", "shp", "kml", "csv", "xlsx", "opencellid", "parquet"],
         help="input format (default: from the file name and contents)",
     )
-    p.add_argument("--source-layer", help="layer inside a multi-layer file (GeoPackage, KML)")
+    p.add_argument(
+        "--source-layer",
+        help="layer inside a multi-layer file (GeoPackage, KML), or sheet of an Excel workbook",
+    )
     p.add_argument("--append", action="store_true", help="add to the layer instead of replacing it")
     p.add_argument(
         "--min-samples",

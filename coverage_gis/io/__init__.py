@@ -1,9 +1,10 @@
 """Importing real files into a workspace: format detection, reading, validation, one atomic write.
 
 This package owns getting users' files into a workspace. :func:`read_file`
-turns a GeoJSON, GeoPackage, shapefile (zipped or bare), KML/KMZ, CSV with
-lon/lat columns, OpenCellID export or (for ``speed_tests``) Ookla tile Parquet
-into raw frames in EPSG:4326;
+turns a GeoJSON, GeoPackage, shapefile (zipped or bare), KML/KMZ, CSV or Excel
+workbook (.xlsx) with lon/lat columns (decimal degrees or degrees-minutes-seconds),
+OpenCellID export or (for ``speed_tests``) Ookla tile Parquet into raw frames in
+EPSG:4326 (CSV and XLSX tables share one path from table to layer);
 :func:`import_file` validates every produced layer against its schema, checks
 references between layers (a cell's ``site_id``) and ids against the workspace
 when appending, and only then writes, all layers in one atomic replacement of
@@ -26,12 +27,12 @@ import pandas as pd
 
 from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.csv_points import read_csv_points
+from coverage_gis.io.csv_points import located_table, read_csv_table
 from coverage_gis.io.kml import read_kml
 from coverage_gis.io.opencellid import looks_like_opencellid, read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
-from coverage_gis.io.speedtests import read_parquet_table, read_speed_csv, speed_tests_frame
+from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,
@@ -40,6 +41,7 @@ from coverage_gis.io.vector import (
     shapefile_sidecars,
     zip_member_names,
 )
+from coverage_gis.io.xlsx import BINARY_EXCEL_SUFFIXES, WORKBOOK_MEMBER, read_xlsx_table, refuse_binary_excel
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, all_schemas, get_schema
 from coverage_gis.revisions import RevisionRecord, default_author
 from coverage_gis.text_encoding import head_text
@@ -63,7 +65,7 @@ __all__ = [
 ]
 
 #: Formats :func:`read_file` reads into layers.
-SUPPORTED_FORMATS: tuple[str, ...] = ("geojson", "gpkg", "shp", "kml", "csv", "opencellid", "parquet")
+SUPPORTED_FORMATS: tuple[str, ...] = ("geojson", "gpkg", "shp", "kml", "csv", "xlsx", "opencellid", "parquet")
 #: Layers an OpenCellID export fills (both at once).
 OPENCELLID_LAYERS: tuple[str, ...] = ("sites", "cells")
 
@@ -77,10 +79,14 @@ _EXTENSION_FORMATS: dict[str, str] = {
     ".csv": "csv",
     ".txt": "csv",
     ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
     ".osm": "osm",
     ".parquet": "parquet",
 }
 _SNIFF_BYTES = 8192
+#: First bytes of an OLE2 compound file: an old binary Excel workbook (.xls) among others.
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SHOWN_ROWS = 10
 
 
@@ -104,8 +110,8 @@ class ImportResult:
 def _unsupported(source: str, what: str) -> LayerValidationError:
     return LayerValidationError(
         f"{what}; supported formats: {', '.join(SUPPORTED_FORMATS)} "
-        "(GeoJSON, GeoPackage, zipped shapefile, KML/KMZ, CSV with lon/lat columns, OpenCellID CSV, "
-        "Parquet of Ookla speed-test tiles)",
+        "(GeoJSON, GeoPackage, zipped shapefile, KML/KMZ, CSV or Excel .xlsx with lon/lat columns, "
+        "OpenCellID CSV, Parquet of Ookla speed-test tiles)",
         source=source,
     )
 
@@ -158,13 +164,21 @@ def detect_format(path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> str:
     with path.open("rb") as fh:
         head = fh.read(_SNIFF_BYTES)
     suffix = path.suffix.lower()
+    if suffix in BINARY_EXCEL_SUFFIXES:
+        raise refuse_binary_excel(source, BINARY_EXCEL_SUFFIXES[suffix])
+    if head.startswith(_OLE2_MAGIC):  # also an .xls renamed to .xlsx
+        raise refuse_binary_excel(source, "an old binary Office file (an Excel .xls workbook?)")
     if suffix == ".zip" or (head.startswith(b"PK\x03\x04") and suffix not in _EXTENSION_FORMATS):
         names = [n.lower() for n in zip_member_names(path, max_bytes=max_bytes)]
         if any(n.endswith(".shp") for n in names):
             return "shp"
         if any(n.endswith(".kml") for n in names):
             return "kml"
-        raise _unsupported(source, "zip file holds neither a shapefile (.shp) nor a KML")
+        if WORKBOOK_MEMBER in names:
+            return "xlsx"
+        if "xl/workbook.bin" in names:
+            raise refuse_binary_excel(source, BINARY_EXCEL_SUFFIXES[".xlsb"])
+        raise _unsupported(source, "zip file holds no shapefile (.shp), KML or Excel workbook")
     fmt = _EXTENSION_FORMATS.get(suffix) or _sniff(head)
     if fmt == "tiff":
         raise _unsupported(source, "is a raster (GeoTIFF); terrain goes in with import_dem, not as a layer")
@@ -184,6 +198,13 @@ def _input_schema(layer: str, source: str) -> LayerSchema:
             source=source,
         )
     return schema
+
+
+def _table_frame(table: pd.DataFrame, layer: str, *, with_geometry: bool, source: str) -> pd.DataFrame:
+    """The one path from a read table (CSV text or XLSX cells) to the layer's raw frame."""
+    if layer == "speed_tests":
+        return speed_table(table, source=source)
+    return located_table(table, source=source) if with_geometry else table
 
 
 def _read(
@@ -239,10 +260,12 @@ def _read(
             frame = read_kml(
                 path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes
             )
-        elif layer == "speed_tests":
-            frame = read_speed_csv(path, notes=notes)
         else:
-            frame = read_csv_points(path, with_geometry=with_geometry, notes=notes)
+            if fmt == "xlsx":
+                table = read_xlsx_table(path, sheet=source_layer, max_bytes=max_bytes, notes=notes)
+            else:
+                table = read_csv_table(path, notes=notes)
+            frame = _table_frame(table, layer, with_geometry=with_geometry, source=source)
         frames = {layer: frame}
     if layer == "speed_tests" and len(frames[layer]):
         frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
@@ -273,7 +296,8 @@ def read_file(
     file_format
         One of :data:`SUPPORTED_FORMATS`; default: from the extension and contents.
     source_layer
-        Layer of a multi-layer source (GeoPackage layer, KML folder, shapefile in a zip).
+        Layer of a multi-layer source (GeoPackage layer, KML folder, shapefile in a zip,
+        sheet of an Excel workbook).
     max_bytes
         Size limit in bytes (also on a zip's unpacked contents).
     min_samples

@@ -1,4 +1,5 @@
-"""CSV tables: points from longitude/latitude columns, or plain attribute rows.
+"""Tables (CSV, and XLSX through :mod:`coverage_gis.io.xlsx`): points from longitude/latitude
+columns, or plain attribute rows.
 
 Owns reading delimited text as users export it from Excel or a survey tool:
 comma, semicolon or tab delimited, coordinates with a decimal point or a decimal
@@ -8,14 +9,18 @@ found by name, case-insensitively: ``lon``/``lng``/``long``/``longitude``/``x``
 (also ``kinh_do``/``kinh độ``) and ``lat``/``latitude``/``y`` (also
 ``vi_do``/``vĩ độ``). Without them, a ``wkt``/``geometry``/``geom``/``the_geom``
 column of WKT (QGIS's "AS_WKT" export) gives lines and polygons. Coordinates are
-taken as EPSG:4326.
+taken as EPSG:4326, in decimal degrees or degrees-minutes-seconds
+(:mod:`coverage_gis.io.dms`). :func:`located_table` is the one path from a read table
+(text from a CSV, typed cells from a workbook) to a layer frame with geometry.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,6 +30,7 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.dms import Axis, dms_degrees
 from coverage_gis.io.vector import one_line
 from coverage_gis.text_encoding import decode_text
 
@@ -95,24 +101,49 @@ def find_column(frame: pd.DataFrame, candidates: tuple[str, ...]) -> str | None:
     return None
 
 
-def parse_numbers(series: pd.Series, *, source: str, field: str, required: bool = True) -> np.ndarray:
-    """Floats from text with a decimal point or comma; an error names the first bad row.
+def parse_numbers(
+    series: pd.Series,
+    *,
+    source: str,
+    field: str,
+    required: bool = True,
+    fallback: Callable[[str], float] | None = None,
+) -> np.ndarray:
+    """Floats from numbers or text with a decimal point or comma; an error names the first bad row.
 
     Parameters
     ----------
     series
-        Text values, index = zero-based row in the file.
+        Text (or, from a workbook, numeric) values, index = row in the file.
     source
         The file, named in errors.
     field
         The column, named in errors.
     required
         Whether an empty cell is an error (else it becomes NaN).
+    fallback
+        Reads a text that is not a decimal number (degrees-minutes-seconds for
+        coordinates: :func:`parse_coordinates`); its :class:`ValueError` is the reason
+        in the error. Without one such a text is an error.
     """
     text = series.map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
     numbers = pd.to_numeric(text, errors="coerce").astype("float64").to_numpy()
     present = text.notna().to_numpy() & (text.astype(object) != "").to_numpy()
     bad = ~np.isfinite(numbers) & present
+    if fallback is not None and bad.any():
+        numbers = numbers.copy()  # pandas may hand out a read-only view
+        for i in np.flatnonzero(bad & np.isnan(numbers)).tolist():
+            value = series.iloc[i]
+            if not isinstance(value, str):
+                continue
+            try:
+                parsed = fallback(value)
+            except ValueError as exc:
+                raise LayerValidationError(
+                    f"{value!r} {exc}", source=source, row=int(series.index[i]), field=field
+                ) from None
+            numbers[i] = parsed
+        bad = ~np.isfinite(numbers) & present
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         what = "a finite number" if np.isinf(numbers[i]) else "a number"
@@ -123,6 +154,14 @@ def parse_numbers(series: pd.Series, *, source: str, field: str, required: bool 
         i = int(np.flatnonzero(~present)[0])
         raise LayerValidationError("value is empty", source=source, row=int(series.index[i]), field=field)
     return numbers
+
+
+def parse_coordinates(series: pd.Series, *, source: str, field: str, axis: Axis) -> np.ndarray:
+    """Degrees from a lon or lat column: decimal numbers as :func:`parse_numbers` reads them,
+    or degrees-minutes-seconds text (:func:`coverage_gis.io.dms.dms_degrees`)."""
+    return parse_numbers(
+        series, source=source, field=field, fallback=functools.partial(dms_degrees, axis=axis)
+    )
 
 
 def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
@@ -138,37 +177,10 @@ def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
     return read_table(decode_text(path.read_bytes(), source=source, notes=notes), source=source)
 
 
-def read_csv_points(path: Path, *, with_geometry: bool, notes: list[str]) -> pd.DataFrame:
-    """Read a CSV file; with ``with_geometry``, build points from its lon/lat columns.
-
-    Parameters
-    ----------
-    path
-        The CSV file.
-    with_geometry
-        Whether the target layer has geometry (then lon/lat columns are required
-        and are replaced by a ``geometry`` column).
-    notes
-        Gets the text's encoding when it is not UTF-8.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Text columns (validation coerces them); a GeoDataFrame in EPSG:4326 when
-        ``with_geometry``. Index = zero-based data row (the header is not a row).
-
-    Raises
-    ------
-    LayerValidationError
-        Undecodable bytes, not parseable, no lon/lat columns, or a coordinate that is not a number.
-    """
-    frame = read_csv_table(path, notes=notes)
-    return located_table(frame, source=str(path)) if with_geometry else frame
-
-
 def located_table(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
-    """A read CSV table (:func:`read_csv_table`) with its lon/lat (or WKT) columns replaced by
-    a ``geometry`` column: a GeoDataFrame in EPSG:4326.
+    """A read table (:func:`read_csv_table`, :func:`coverage_gis.io.xlsx.read_xlsx_table`) with
+    its lon/lat (or WKT) columns replaced by a ``geometry`` column: a GeoDataFrame in EPSG:4326.
+    Coordinates are decimal degrees or degrees-minutes-seconds (:func:`parse_coordinates`).
 
     Raises
     ------
@@ -179,8 +191,8 @@ def located_table(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
     lat_col = find_column(frame, LAT_NAMES)
     wkt_col = find_column(frame, WKT_NAMES)
     if lon_col is not None and lat_col is not None:
-        lon = parse_numbers(frame[lon_col], source=source, field=lon_col)
-        lat = parse_numbers(frame[lat_col], source=source, field=lat_col)
+        lon = parse_coordinates(frame[lon_col], source=source, field=lon_col, axis="lon")
+        lat = parse_coordinates(frame[lat_col], source=source, field=lat_col, axis="lat")
         geometry = np.asarray(gpd.points_from_xy(lon, lat), dtype=object)
         attrs = frame.drop(columns=[c for c in (lon_col, lat_col, wkt_col) if c is not None])
     elif wkt_col is not None:

@@ -13,7 +13,7 @@ layer's fields (``layers/speed_tests.yaml``):
   ``..._mobile_tiles`` or ``..._fixed_tiles``), and the quarter from a date in the name.
   Tiles whose centre is outside Vietnam are skipped with a note, so a global file can
   be imported as it is.
-- **Points** (drive tests, crowd-sourced tests) as CSV: time, lon, lat, operator, tech,
+- **Points** (drive tests, crowd-sourced tests) as CSV or XLSX: time, lon, lat, operator, tech,
   download and upload (Mb/s, or kb/s in ``*_kbps`` columns), latency (ms) and the
   level (RSRP for 4G/5G, RSCP for 3G). Column names are matched case-insensitively
   against common spellings (:data:`POINT_ALIASES`); technology and operator names are
@@ -44,7 +44,6 @@ from coverage_gis.io.csv_points import (
     find_column,
     located_table,
     parse_numbers,
-    read_csv_table,
 )
 from coverage_gis.io.vector import one_line
 from coverage_gis.tiles.mercator import ORIGIN_SHIFT_M, lonlat_to_mercator, mercator_to_lonlat, tile_size_m
@@ -59,7 +58,7 @@ __all__ = [
     "quadkeys_for_lonlat",
     "quadkeys_to_tiles",
     "read_parquet_table",
-    "read_speed_csv",
+    "speed_table",
     "speed_tests_frame",
     "tile_to_quadkey",
 ]
@@ -238,11 +237,10 @@ def read_parquet_table(path: Path) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def read_speed_csv(path: Path, *, notes: list[str]) -> pd.DataFrame:
-    """A speed-test CSV: Ookla tiles as text columns, or measurements as points from lon/lat
-    (``notes`` gets the text's encoding when it is not UTF-8)."""
-    table = read_csv_table(path, notes=notes)
-    return table if looks_like_ookla(table.columns) else located_table(table, source=str(path))
+def speed_table(table: pd.DataFrame, *, source: str) -> pd.DataFrame:
+    """A read speed-test table (CSV or XLSX): Ookla tiles as they are, or measurements as
+    points from lon/lat."""
+    return table if looks_like_ookla(table.columns) else located_table(table, source=source)
 
 
 def looks_like_ookla(columns: pd.Index) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import tempfile
 import warnings
@@ -227,6 +228,19 @@ def read_zip_member(path: Path, name: str, *, max_bytes: int) -> bytes:
     with zipfile.ZipFile(path) as archive:
         _copy_member(archive, name, out, source=source, budget=max_bytes, max_bytes=max_bytes)
     return out.getvalue()
+
+
+def check_zip_unpacked(path: Path, *, max_bytes: int) -> None:
+    """Check that zip ``path`` (an .xlsx workbook) is intact and unpacks to at most ``max_bytes``,
+    by unpacking every member into nothing (the directory's claimed sizes are not trusted)."""
+    source = str(path)
+    budget = max_bytes
+    members = _zip_members(path, max_bytes=max_bytes)
+    with zipfile.ZipFile(path) as archive, open(os.devnull, "wb") as sink:
+        for member in members:
+            budget -= _copy_member(
+                archive, member.filename, sink, source=source, budget=budget, max_bytes=max_bytes
+            )
 
 
 @contextlib.contextmanager

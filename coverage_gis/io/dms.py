@@ -1,0 +1,134 @@
+"""Degrees-minutes-seconds coordinates as planners and operators write them.
+
+Site lists typed by hand or exported from a GPS survey give coordinates as
+``108°55'12.3"E``, ``108° 55' 12.3" E``, ``13°46'N``, ``108 55 12.3`` or
+``108°55.205'``. :func:`dms_degrees` reads one such text into decimal degrees for
+one axis; :func:`coverage_gis.io.csv_points.parse_numbers` calls it for the lon/lat
+columns of a CSV or XLSX table when a value is not a plain decimal number (those
+keep their exact meaning, decimal comma included).
+
+Accepted, after Unicode NFC and upper-casing:
+
+- marks: ``°`` (also ``º`` and ``˚``), ``'`` (also ``′``, ``’``, ``‘``) for minutes,
+  ``"`` (also ``″``, ``“``, ``”`` and two apostrophes) for seconds; every mark may
+  be left out when the parts are separated by spaces;
+- only the last part may have decimals (a point or a comma);
+- a hemisphere letter before or after the value: ``N``/``S`` for latitude,
+  ``E``/``W`` for longitude, and the Vietnamese ``B`` (Bắc, north) and ``Đ`` (Đông,
+  east). ``N`` is north as in English; the Vietnamese ``N`` (Nam, south) and ``T``
+  (Tây, west) are not read, because ``N`` would be ambiguous. ``S``/``W`` give
+  negative degrees; a leading ``-`` does too, but not together with a letter.
+
+Minutes or seconds of 60 or more, a hemisphere on the wrong axis and anything else
+the grammar does not cover raise :class:`ValueError` with a reason a user can act on.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+Axis = Literal["lon", "lat"]
+
+#: Hemisphere letter → (axis, sign).
+HEMISPHERES: dict[str, tuple[Axis, int]] = {
+    "N": ("lat", 1),
+    "S": ("lat", -1),
+    "E": ("lon", 1),
+    "W": ("lon", -1),
+    "B": ("lat", 1),  # Bắc
+    "Đ": ("lon", 1),  # Đông
+}
+#: An example shown in error messages.
+EXAMPLE = "108°55'12.3\"E"
+
+_MARKS = str.maketrans(
+    {
+        "º": "°",
+        "˚": "°",
+        "′": "'",
+        "’": "'",
+        "‘": "'",
+        "´": "'",
+        "″": '"',
+        "“": '"',
+        "”": '"',
+        "−": "-",
+    }
+)
+_NUM = r"\d+(?:[.,]\d+)?"
+_INT = r"\d+"
+_DEG_SEP = r"\s*(?:°\s*|\s+)"
+_MIN_SEP = r"\s*(?:'\s*|\s+)"
+_DMS = re.compile(
+    r"(?P<sign>[-+])?\s*(?:"
+    rf"(?P<d1>{_NUM})\s*°?"
+    rf"|(?P<d2>{_INT}){_DEG_SEP}(?P<m2>{_NUM})\s*'?"
+    rf"|(?P<d3>{_INT}){_DEG_SEP}(?P<m3>{_INT}){_MIN_SEP}(?P<s3>{_NUM})\s*\"?"
+    r")"
+)
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def _split_hemisphere(text: str) -> tuple[str, str | None]:
+    """``text`` without its hemisphere letter, and the letter (None: none)."""
+    head, tail = text[:1], text[-1:]
+    if tail in HEMISPHERES and len(text) > 1:
+        if head in HEMISPHERES:
+            raise ValueError("has a hemisphere letter at both ends")
+        return text[:-1].rstrip(), tail
+    if head in HEMISPHERES and len(text) > 1:
+        return text[1:].lstrip(), head
+    return text, None
+
+
+def dms_degrees(text: str, axis: Axis) -> float:
+    """Decimal degrees from degrees-minutes-seconds ``text`` (see the module docstring).
+
+    Parameters
+    ----------
+    text
+        One coordinate, e.g. ``108°55'12.3"E``.
+    axis
+        ``lon`` or ``lat``: which hemisphere letters are allowed.
+
+    Returns
+    -------
+    float
+        Degrees, negative for ``S``/``W`` or a leading minus.
+
+    Raises
+    ------
+    ValueError
+        Text that is not degrees-minutes-seconds, minutes or seconds of 60 or more,
+        a hemisphere letter of the other axis.
+    """
+    norm = unicodedata.normalize("NFC", text).translate(_MARKS).replace("''", '"').strip().upper()
+    body, letter = _split_hemisphere(norm)
+    match = _DMS.fullmatch(body)
+    if match is None:
+        raise ValueError(f"is not a number (nor degrees-minutes-seconds such as {EXAMPLE})")
+    sign = -1 if match["sign"] == "-" else 1
+    if letter is not None:
+        letter_axis, sign_of_letter = HEMISPHERES[letter]
+        if letter_axis != axis:
+            wanted = "latitude" if letter_axis == "lat" else "longitude"
+            here = "longitude" if axis == "lon" else "latitude"
+            raise ValueError(f"hemisphere {letter} is for {wanted}, not {here}")
+        if match["sign"] is not None:
+            raise ValueError(f"has both a sign and the hemisphere {letter}; give one of them")
+        sign = sign_of_letter
+    if match["d1"] is not None:
+        return sign * _number(match["d1"])
+    minutes = _number(match["m2"] if match["d2"] is not None else match["m3"])
+    seconds = _number(match["s3"]) if match["d3"] is not None else 0.0
+    if minutes >= 60:
+        raise ValueError(f"has {match['m2'] or match['m3']} minutes; minutes must be below 60")
+    if seconds >= 60:
+        raise ValueError(f"has {match['s3']} seconds; seconds must be below 60")
+    degrees = float(match["d2"] or match["d3"])
+    return sign * (degrees + minutes / 60 + seconds / 3600)

@@ -1,0 +1,229 @@
+"""Excel workbooks (.xlsx): one sheet's table, read into the same frame a CSV gives.
+
+Operators and provincial departments send site, village and fiber-node lists as
+workbooks ("Danh sách trạm BTS.xlsx"), usually with a title row and an empty row
+above the table. :func:`read_xlsx_table` reads one sheet (the first, or the one named
+by ``--source-layer``) with openpyxl in read-only mode, taking formulas as the values
+Excel last computed for them (a formula never calculated, as a script may write it,
+reads as empty). The table starts at the first row with at least two filled cells (its
+header); fully empty rows and columns are skipped. Cells keep their type: numbers stay
+numbers (no detour through text, so ``109.123456789`` comes back exactly), dates and
+times become ISO text (``2024-03-05``, ``2024-03-05T08:30:00``), text is NFC-normalised.
+From there on the table takes the CSV path (:func:`coverage_gis.io.csv_points.located_table`
+for lon/lat or WKT columns, attribute rows as they are).
+
+The frame's index is the row under the header counted from zero (Excel row = header
+row + 1 + index), so the row an error names can be found in Excel; skipped empty rows
+keep their number. Old binary workbooks (.xls, .xlsb) are not read: :func:`refuse_binary_excel`
+says to save them as .xlsx or CSV UTF-8.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+import openpyxl
+import pandas as pd
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.vector import check_zip_unpacked, one_line
+
+__all__ = ["BINARY_EXCEL_SUFFIXES", "WORKBOOK_MEMBER", "read_xlsx_table", "refuse_binary_excel"]
+
+#: The zip member every .xlsx (and .xlsm) holds.
+WORKBOOK_MEMBER = "xl/workbook.xml"
+#: Excel formats that are not read, with their name in messages.
+BINARY_EXCEL_SUFFIXES: dict[str, str] = {
+    ".xls": "an old binary Excel workbook (.xls)",
+    ".xlsb": "a binary Excel workbook (.xlsb)",
+}
+#: A header row has at least this many filled cells (a title row has one).
+_HEADER_MIN_CELLS = 2
+
+
+def refuse_binary_excel(source: str, what: str) -> LayerValidationError:
+    """The error for a workbook format that is not read (``what`` names it)."""
+    return LayerValidationError(
+        f"is {what}, which is not read; open it in Excel or LibreOffice and save it as "
+        "Excel Workbook (.xlsx) or CSV UTF-8, then import that file",
+        source=source,
+    )
+
+
+def _cell(value: Any) -> Any:
+    """One cell as the table holds it: None for empty, ISO text for dates, NFC text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFC", value)
+        return text if text.strip() else None
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return value  # bool, int, float
+
+
+def _header_name(value: Any, column: int) -> str:
+    if value is None:
+        return f"column {get_column_letter(column + 1)}"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Repeated header names made unique as pandas does for CSV (``name``, ``name.1``, ...)."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        n = seen.get(name, 0)
+        seen[name] = n + 1
+        out.append(name if n == 0 else f"{name}.{n}")
+    return out
+
+
+def _pick_sheet(workbook: Any, sheet: str | None, *, source: str) -> Any:
+    names = list(workbook.sheetnames)
+    if sheet is None:
+        if not workbook.worksheets:
+            raise LayerValidationError("the workbook has no worksheet", source=source)
+        return workbook.worksheets[0]
+    if sheet not in names:
+        wanted = unicodedata.normalize("NFC", sheet).strip().casefold()
+        close = [n for n in names if unicodedata.normalize("NFC", n).strip().casefold() == wanted]
+        if len(close) != 1:
+            raise LayerValidationError(
+                f"the workbook has no sheet {sheet!r}; its sheets: {', '.join(map(repr, names))}",
+                source=source,
+            )
+        sheet = close[0]
+    chosen = workbook[sheet]
+    if not hasattr(chosen, "iter_rows"):
+        raise LayerValidationError(f"sheet {sheet!r} is a chart, not a table", source=source)
+    return chosen
+
+
+def _table(rows: Sequence[tuple[int, list[Any]]], *, sheet: str, source: str) -> tuple[pd.DataFrame, int]:
+    """The frame of ``rows`` (Excel row number, cells) and the header's Excel row number."""
+    header_at = next(
+        (i for i, (_, cells) in enumerate(rows) if sum(c is not None for c in cells) >= _HEADER_MIN_CELLS),
+        None,
+    )
+    if header_at is None:
+        raise LayerValidationError(
+            f"sheet {sheet!r} holds no table: no row has two or more filled cells (a header row is needed)",
+            source=source,
+        )
+    header_row, header = rows[header_at]
+    data = [(n, cells) for n, cells in rows[header_at + 1 :] if any(c is not None for c in cells)]
+    if not data:
+        raise LayerValidationError(
+            f"sheet {sheet!r} has a header on row {header_row} but no data rows under it", source=source
+        )
+    width = max(len(header), *(len(cells) for _, cells in data))
+    grid = [cells + [None] * (width - len(cells)) for _, cells in data]
+    header = header + [None] * (width - len(header))
+    keep = [j for j in range(width) if header[j] is not None or any(r[j] is not None for r in grid)]
+    columns = _unique([_header_name(header[j], j) for j in keep])
+    frame = pd.DataFrame(
+        [[r[j] for j in keep] for r in grid],
+        columns=pd.Index(columns),
+        index=pd.Index([n - header_row - 1 for n, _ in data]),
+        dtype=object,
+    )
+    return frame, header_row
+
+
+_UNREADABLE = (InvalidFileException, zipfile.BadZipFile, ParseError, KeyError, OSError, ValueError, TypeError)
+
+
+def _sheet_rows(
+    path: Path, sheet: str | None, *, source: str
+) -> tuple[str, list[tuple[int, list[Any]]], int]:
+    """The chosen sheet's title, its rows (Excel row number, cells) and the number of sheets."""
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except _UNREADABLE as exc:
+        raise LayerValidationError(
+            f"cannot read as an Excel workbook (.xlsx) ({one_line(exc)})", source=source
+        ) from None
+    try:
+        worksheet = _pick_sheet(workbook, sheet, source=source)
+        title = str(worksheet.title)
+        worksheet.reset_dimensions()  # trust the cells, not the size a writer claimed
+        try:
+            rows = [
+                (n, [_cell(v) for v in cells])
+                for n, cells in enumerate(worksheet.iter_rows(values_only=True), start=1)
+            ]
+        except _UNREADABLE as exc:
+            raise LayerValidationError(
+                f"cannot read sheet {title!r} of the workbook ({one_line(exc)})", source=source
+            ) from None
+        return title, rows, len(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def read_xlsx_table(path: Path, *, sheet: str | None, max_bytes: int, notes: list[str]) -> pd.DataFrame:
+    """One sheet of an .xlsx workbook as a table (see the module docstring).
+
+    Parameters
+    ----------
+    path
+        The workbook.
+    sheet
+        Sheet name (exact, else matched case-insensitively); default: the first sheet.
+    max_bytes
+        Limit on the workbook's unpacked size.
+    notes
+        Gets which sheet was read and where its header is.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Object columns named by the header (stripped; an unnamed column with data is
+        ``column F``); index = row under the header counted from zero.
+
+    Raises
+    ------
+    LayerValidationError
+        Not a readable workbook, no such sheet (the sheets are listed), a sheet with no table.
+    InputTooLarge
+        A workbook that unpacks to more than ``max_bytes``.
+    """
+    source = str(path)
+    if not zipfile.is_zipfile(path):
+        raise LayerValidationError(
+            "cannot read as an Excel workbook (.xlsx): the file is not a zip archive, as every .xlsx is "
+            "(CSV text should be named .csv)",
+            source=source,
+        )
+    check_zip_unpacked(path, max_bytes=max_bytes)
+    with warnings.catch_warnings():
+        # openpyxl warns about parts it skips (styles, data validation, extensions) that
+        # do not change a cell's value; they are no concern of an import.
+        warnings.simplefilter("ignore")
+        title, rows, sheet_count = _sheet_rows(path, sheet, source=source)
+    frame, header_row = _table(rows, sheet=title, source=source)
+    others = sheet_count - 1
+    shown = f" (of {others + 1} sheets; pick another with --source-layer)" if others else ""
+    notes.append(
+        f"read sheet {title!r}{shown}: header on Excel row {header_row}, {len(frame)} data rows; "
+        f"row numbers in messages count from 0 at Excel row {header_row + 1}"
+    )
+    return frame
