@@ -50,6 +50,11 @@ class FieldSchema:
     max: float | None = None
     default: Any = None
     description: str = ""
+    #: Other spellings of the column's header in real exports (Vietnamese, operators'
+    #: English); how a header is compared with them: :mod:`coverage_gis.io.headers`.
+    aliases: tuple[str, ...] = ()
+    #: (spelling, allowed value) pairs: Vietnamese spellings of ``allowed`` values.
+    value_aliases: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class _FieldDocument(BaseModel):
     max: Number | None = None
     default: Any = None
     description: str = ""
+    aliases: list[Text] = []
+    value_aliases: dict[str, Text] = {}
 
 
 class _LayerDocument(BaseModel):
@@ -129,9 +136,19 @@ def parse_schema(path: Path) -> LayerSchema:
             max=f.max,
             default=f.default,
             description=f.description,
+            aliases=tuple(f.aliases),
+            value_aliases=tuple(f.value_aliases.items()),
         )
         for f in doc.fields
     )
+    for f in fields:
+        wrong = [v for _, v in f.value_aliases if v not in (f.allowed or ())]
+        if wrong:
+            raise LayerValidationError(
+                f"value_aliases of {f.name} name {wrong[0]!r}, which is not one of its allowed values",
+                source=source,
+                field=f.name,
+            )
     if doc.id_field not in [f.name for f in fields]:
         raise LayerValidationError("id_field is not one of the fields", source=source, field="id_field")
     return LayerSchema(

@@ -26,8 +26,9 @@ from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import Conflict, LayerValidationError, NotFound
 from coverage_gis.input_layers import as_geo
-from coverage_gis.io.csv_points import sniff_delimiter
-from coverage_gis.layers import get_schema
+from coverage_gis.io.csv_points import LAT_NAMES, LON_NAMES, sniff_delimiter
+from coverage_gis.io.headers import match_headers, renames_note
+from coverage_gis.layers import FieldSchema, get_schema
 from coverage_gis.text_encoding import decode_text
 from coverage_gis.validation import validate_layer
 from coverage_gis.validation_records import clean_records
@@ -361,14 +362,47 @@ def edits_from_file(path: Path, *, notes: list[str] | None = None) -> list[SiteE
     raise LayerValidationError("site edits must be a .json or .csv file", source=source)
 
 
+def _csv_keys(headers: Sequence[str], *, source: str, notes: list[str]) -> dict[str, str]:
+    """Header of a site-edit CSV → its key: the key in any case, or an alias of the site or cell
+    field as an import reads it (``layers/sites.yaml``, ``layers/cells.yaml``; lon/lat as
+    :mod:`coverage_gis.io.csv_points`); ``cell_status`` and ``op`` keep their names."""
+    sites, cells = get_schema("sites"), get_schema("cells")
+    fields = [
+        FieldSchema("lon", "float", aliases=LON_NAMES),
+        FieldSchema("lat", "float", aliases=LAT_NAMES),
+        *(sites.field(k) for k in _CSV_SITE_KEYS if k not in ("lon", "lat")),
+        *(cells.field(k) for k in _CSV_CELL_KEYS),
+        FieldSchema("cell_status", "str"),
+        FieldSchema("op", "str"),
+    ]
+    renames, shadowed = match_headers(headers, fields, source=source)
+    notes.extend(f"site edits: {note}" for note in shadowed)
+    if renames:
+        notes.append(renames_note("site edits", renames))
+    known = {f.name.casefold(): f.name for f in fields}
+    keys = {h: renames.get(h) or known.get(h.strip().casefold(), h.strip()) for h in headers}
+    seen: dict[str, str] = {}
+    for header, key in keys.items():
+        if key in seen:
+            raise LayerValidationError(
+                f"columns {seen[key]!r} and {header!r} are both read as {key}; keep one of them",
+                source=source,
+                field=key,
+            )
+        seen[key] = header
+    return keys
+
+
 def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
     source = str(path)
     text = decode_text(path.read_bytes(), source=source, notes=notes)
     delimiter = sniff_delimiter(text.lstrip("\n").split("\n", 1)[0])
-    rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    keys = _csv_keys([h for h in reader.fieldnames or () if h], source=source, notes=notes)
+    rows = list(reader)
     grouped: dict[str, dict[str, Any]] = {}
     for i, row in enumerate(rows):
-        clean = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
+        clean = {keys[k]: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
         if delimiter != ",":
             clean = {
                 k: v.replace(",", ".") if k in _CSV_NUMBER_KEYS and _DECIMAL_COMMA.fullmatch(v or "") else v

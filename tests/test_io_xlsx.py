@@ -96,8 +96,9 @@ def test_cli_imports_sites_from_the_first_sheet(
     assert "imported 3 features into sites" in out
     assert "read sheet 'Viettel' (of 2 sheets" in out
     assert "header on Excel row 3" in out
-    assert "Tên trạm" in out  # not a field of the layer: noted as ignored
+    assert "'Tên trạm' → name" in out  # an alias of the field (layers/sites.yaml), noted
     sites = ws.read_layer("sites").set_index("site_id")
+    assert sites.loc["BD-002", "name"] == "Trạm Tuy Phước"
     assert _xy(sites.loc["BD-001"].geometry) == (109.123456789, 13.5)  # exact: no detour through text
     assert sites.loc["BD-001", "height_m"] == 35  # the formula's cached value
     assert sites.loc["BD-001", "commissioned"] == "2024-03-05"

@@ -4,7 +4,9 @@ This package owns getting users' files into a workspace. :func:`read_file`
 turns a GeoJSON, GeoPackage, shapefile (zipped or bare), KML/KMZ, CSV or Excel
 workbook (.xlsx) with lon/lat columns (decimal degrees or degrees-minutes-seconds),
 OpenCellID export or (for ``speed_tests``) Ookla tile Parquet into raw frames in
-EPSG:4326 (CSV and XLSX tables share one path from table to layer);
+EPSG:4326 (CSV and XLSX tables share one path from table to layer), its columns
+named as the layer's fields where a header is one of the schema's aliases
+(:mod:`coverage_gis.io.headers`);
 :func:`import_file` validates every produced layer against its schema, checks
 references between layers (a cell's ``site_id``) and ids against the workspace
 when appending, and only then writes, all layers in one atomic replacement of
@@ -28,6 +30,7 @@ import pandas as pd
 from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import located_table, read_csv_table
+from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.kml import read_kml
 from coverage_gis.io.opencellid import looks_like_opencellid, read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
@@ -269,6 +272,11 @@ def _read(
         frames = {layer: frame}
     if layer == "speed_tests" and len(frames[layer]):
         frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
+    else:  # speed tests name their columns through io.speedtests' own table
+        frames = {
+            name: apply_aliases(frame, get_schema(name), source=source, notes=notes)
+            for name, frame in frames.items()
+        }
     for name, frame in frames.items():
         if len(frame) == 0:
             raise LayerValidationError("contains no features", source=source, layer=name)

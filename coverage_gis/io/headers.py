@@ -1,0 +1,217 @@
+"""Column headers (and status spellings) as operators and departments write them, read as schema fields.
+
+Real exports name their columns in Vietnamese or in their own English ("Tên trạm",
+"Độ cao anten (m)", "Site ID", "EIRP (dBm)"). The layer schemas own the accepted
+spellings: an optional ``aliases:`` list per field in ``layers/<layer>.yaml``
+(:attr:`coverage_gis.layers.FieldSchema.aliases`); this module owns how a header is
+compared with them, in one function every import format passes through
+(:func:`apply_aliases`, called by :mod:`coverage_gis.io` before validation) and the
+site-edit CSVs reuse (:func:`match_headers`).
+
+A header matches a field when its :func:`header_key` (NFC, casefold, trimmed, a
+trailing unit in brackets or parentheses dropped, spaces, underscores, hyphens and
+dots removed) equals the key of the field's name or of one of its aliases; failing
+that, the same comparison with Vietnamese diacritics removed (``đ`` → ``d``), so that
+"Ten tram" and a shapefile's "TEN_TRAM" match too. A header that is the field's name
+(trimmed, any case: how validation reads columns) always wins over an alias; two
+other headers read as the same field are an error naming both.
+
+Values are not translated, except where a field with ``allowed:`` values lists
+``value_aliases:`` (Vietnamese spellings of a site's status, "đang phát sóng" →
+``on_air``): those are compared the same way (without the unit and separator rules)
+and reported in a note. Speed tests keep their own table (:mod:`coverage_gis.io.speedtests`)
+and coordinates theirs (:data:`coverage_gis.io.csv_points.LON_NAMES`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.layers import FieldSchema, LayerSchema
+
+__all__ = ["apply_aliases", "fold_diacritics", "header_key", "match_headers", "renames_note", "value_key"]
+
+_SEPARATORS = " _-."
+#: One or more trailing bracketed units, with separators between and after them.
+_TRAILING_UNITS = re.compile(r"(?:[\s_.\-]*(?:\([^()\[\]]*\)|\[[^()\[\]]*\]))+[\s_.\-]*\Z")
+_SEPARATOR_RUN = re.compile(r"[\s_.\-]+")
+_WHITESPACE_RUN = re.compile(r"\s+")
+
+
+def _fold_case(text: str) -> str:
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
+def header_key(header: object) -> str:
+    """The form of a header that is compared: ``"Độ cao anten (m)"`` → ``"độcaoanten"``.
+
+    NFC, casefolded, trimmed, trailing units in brackets or parentheses dropped (unless
+    nothing else is left), and every run of spaces, underscores, hyphens and dots removed.
+    Idempotent.
+    """
+    text = _fold_case(str(header)).strip()
+    without_unit = _TRAILING_UNITS.sub("", text)
+    if without_unit.strip(_SEPARATORS):
+        text = without_unit
+    # Composed again: a mark after a removed separator now follows a letter.
+    return unicodedata.normalize("NFC", _SEPARATOR_RUN.sub("", text))
+
+
+def fold_diacritics(text: str) -> str:
+    """``text`` without Vietnamese (and other combining) diacritics; ``đ`` → ``d``."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare)
+
+
+def value_key(value: str) -> str:
+    """The form of a text value compared with ``value_aliases``: NFC, casefolded, single-spaced."""
+    return _WHITESPACE_RUN.sub(" ", _fold_case(value)).strip()
+
+
+def _is_exact(header: object, spec: FieldSchema) -> bool:
+    """Whether ``header`` names ``spec`` as validation reads it (trimmed, any case)."""
+    return str(header).strip().casefold() == spec.name.casefold()
+
+
+def _key_table(fields: Sequence[FieldSchema], what: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Key → field name, for the spellings as written and without diacritics.
+
+    An ambiguous table (two fields' spellings that compare equal) is a broken schema.
+    """
+    plain: dict[str, str] = {}
+    bare: dict[str, str] = {}
+    for spec in fields:
+        for spelling in (spec.name, *spec.aliases):
+            k = header_key(spelling)
+            for table, entry in ((plain, k), (bare, fold_diacritics(k))):
+                other = table.setdefault(entry, spec.name)
+                if other != spec.name:
+                    raise LayerValidationError(
+                        f"alias {spelling!r} of {spec.name} reads the same as a spelling of {other}",
+                        source=what,
+                        field=spec.name,
+                    )
+    return plain, bare
+
+
+def match_headers(
+    columns: Iterable[object],
+    fields: Sequence[FieldSchema],
+    *,
+    source: str,
+    layer: str | None = None,
+) -> tuple[dict[object, str], list[str]]:
+    """Which columns to read as which fields.
+
+    Parameters
+    ----------
+    columns
+        The file's headers (a ``geometry`` column is left alone).
+    fields
+        The fields (with their aliases) the headers may name.
+    source
+        The file, named in errors.
+    layer
+        Named in errors and notes.
+
+    Returns
+    -------
+    (renames, notes)
+        Column → field name for every column read under another name than the
+        field's own; notes about alias columns left unread because the file also has
+        a column with the field's own name.
+
+    Raises
+    ------
+    LayerValidationError
+        Two columns, neither the field's own name, read as the same field.
+    """
+    plain, bare = _key_table(fields, f"layers/{layer}.yaml" if layer else source)
+    headers = [c for c in columns if c != "geometry"]
+    exact = {spec.name for spec in fields for c in headers if _is_exact(c, spec)}
+    by_field: dict[str, list[object]] = {}
+    for column in headers:
+        if any(_is_exact(column, spec) for spec in fields):
+            continue
+        key = header_key(column)
+        name = plain.get(key) or bare.get(fold_diacritics(key))
+        if name is not None:
+            by_field.setdefault(name, []).append(column)
+    renames: dict[object, str] = {}
+    notes: list[str] = []
+    prefix = f"{layer}: " if layer else ""
+    for name, found in by_field.items():
+        if name in exact:
+            shown = ", ".join(repr(str(c)) for c in found)
+            notes.append(f"{prefix}{shown} not read as {name}: the file has a column named {name}")
+            continue
+        if len(found) > 1:
+            shown = " and ".join(repr(str(c)) for c in found)
+            raise LayerValidationError(
+                f"columns {shown} are both read as the field {name}; keep one of them "
+                f"(or name one {name} exactly)",
+                source=source,
+                field=name,
+                layer=layer,
+            )
+        renames[found[0]] = name
+    return renames, notes
+
+
+def renames_note(label: str, renames: dict[object, str]) -> str:
+    """The note that says which columns were read as which fields."""
+    return f"{label}: columns read as: " + ", ".join(f"{str(c)!r} → {f}" for c, f in renames.items())
+
+
+def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
+    """Distinct text values of ``series`` spelled as one of ``spec.value_aliases`` → allowed value."""
+    plain = {value_key(k): v for k, v in spec.value_aliases}
+    bare = {fold_diacritics(k): v for k, v in plain.items()}
+    allowed = {value_key(a) for a in spec.allowed or ()}
+    out: dict[str, str] = {}
+    for value in series.dropna().unique():
+        if not isinstance(value, str) or value_key(value) in allowed:
+            continue
+        key = value_key(value)
+        canonical = plain.get(key) or bare.get(fold_diacritics(key))
+        if canonical is not None:
+            out[value] = canonical
+    return out
+
+
+def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, notes: list[str]) -> pd.DataFrame:
+    """``frame`` with its columns named as ``schema``'s fields where a header is an alias,
+    and status spellings in ``value_aliases`` replaced by the allowed value; ``notes`` say what.
+
+    Raises
+    ------
+    LayerValidationError
+        Two columns read as the same field (see :func:`match_headers`).
+    """
+    renames, shadowed = match_headers(frame.columns, schema.fields, source=source, layer=schema.name)
+    notes.extend(shadowed)
+    if renames:
+        notes.append(renames_note(schema.name, renames))
+        frame = frame.rename(columns=renames)
+    by_key = {str(c).strip().casefold(): c for c in frame.columns if c != "geometry"}
+    for spec in schema.fields:
+        column = by_key.get(spec.name.casefold())
+        if not spec.value_aliases or column is None:
+            continue
+        values = _value_renames(frame[column], spec)
+        if values:
+            original = frame[column]
+            counts = original[original.isin(list(values))].value_counts()
+            frame = frame.copy()
+            frame[column] = original.mask(original.isin(list(values)), original.map(values))
+            notes.append(
+                f"{schema.name}: {spec.name} values read as: "
+                + ", ".join(f"{v!r} → {values[v]} ({int(counts.get(v, 0))} rows)" for v in values)
+            )
+    return frame

@@ -1,0 +1,293 @@
+"""Column headers as operators and departments write them (``aliases:`` in the layer schemas),
+read through the real CLI from CSV, XLSX, shapefile and GeoJSON; status spellings
+(``value_aliases:``); the duplicate refusal; site-edit CSVs; and the schemas' alias lists
+checked for every layer."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from shapely.geometry import Point
+
+from coverage_gis.cli import main
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io import import_file
+from coverage_gis.io.headers import fold_diacritics, header_key, match_headers, value_key
+from coverage_gis.layers import all_schemas
+from coverage_gis.workspace import Workspace
+
+from .conftest import workspace_digest
+
+#: A planner's site list: Vietnamese headers with units, one without diacritics, one in
+#: capitals with underscores, and a column the layer does not have.
+SITE_HEADER = [
+    "Mã trạm",
+    "Ten tram",
+    "TRANG_THAI",
+    "Độ cao anten (m)",
+    "Chủ sở hữu",
+    "Ngày phát sóng",
+    "Kinh độ",
+    "Vĩ độ",
+    "Ghi chú",
+]
+SITE_ROWS = [
+    ["QN-001", "Trạm Quy Nhơn", "Đang phát sóng", "35", "Viettel", "2024-03-05", "109.2", "13.77", "x"],
+    ["QN-002", "Trạm Tuy Phước", "quy hoach", "42.5", "VNPT", "", "109.1", "13.8", ""],
+    ["QN-003", "Trạm An Nhơn", "on_air", "25", "", "", "109.0", "13.9", ""],
+]
+RENAMES = (
+    "sites: columns read as: 'Mã trạm' → site_id, 'Ten tram' → name, 'TRANG_THAI' → status, "
+    "'Độ cao anten (m)' → height_m, 'Chủ sở hữu' → owner, 'Ngày phát sóng' → commissioned"
+)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+
+def _csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _check_sites(ws: Workspace, out: str) -> None:
+    sites = Workspace.open(ws.path).read_layer("sites").set_index("site_id")
+    assert list(sites.index) == ["QN-001", "QN-002", "QN-003"]
+    assert sites.loc["QN-001", "name"] == "Trạm Quy Nhơn"
+    assert sites.loc["QN-002", "height_m"] == 42.5
+    assert sites.loc["QN-001", "owner"] == "Viettel"
+    assert sites.loc["QN-001", "commissioned"] == "2024-03-05"
+    assert list(sites["status"]) == ["on_air", "planned", "on_air"]
+    assert sites.loc["QN-003"].geometry.x == pytest.approx(109.0)
+    assert RENAMES in out
+    assert (
+        "sites: status values read as: 'Đang phát sóng' → on_air (1 rows), 'quy hoach' → planned (1 rows)"
+        in out
+    )
+    assert "ignored columns not in the layer schema: Ghi chú" in out
+
+
+def test_cli_reads_a_sites_csv_with_vietnamese_headers(
+    ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _csv(tmp_path / "tram.csv", SITE_HEADER, SITE_ROWS)
+
+    assert main(["import", str(ws.path), "sites", str(path)]) == 0
+
+    _check_sites(ws, capsys.readouterr().out)
+
+
+def test_cli_reads_a_sites_workbook_with_vietnamese_headers(
+    ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(SITE_HEADER)
+    for row in SITE_ROWS:
+        sheet.append([float(v) if k in (3, 6, 7) else (v or None) for k, v in enumerate(row)])
+    path = tmp_path / "Danh sách trạm.xlsx"
+    book.save(path)
+
+    assert main(["import", str(ws.path), "sites", str(path)]) == 0
+
+    _check_sites(ws, capsys.readouterr().out)
+
+
+def test_cells_with_operator_headers(ws: Workspace, tmp_path: Path) -> None:
+    import_file(ws, "sites", _csv(tmp_path / "tram.csv", SITE_HEADER, SITE_ROWS))
+    header = [
+        "Cell_ID",
+        "SiteID",
+        "Nhà mạng",
+        "Công nghệ",
+        "Băng tần (MHz)",
+        "Azimuth",
+        "EIRP (dBm)",
+        "Trạng thái",
+    ]
+    rows = [["C1", "QN-001", "Viettel", "4G", "1800", "120", "58", "hoạt động"]]
+
+    result = import_file(ws, "cells", _csv(tmp_path / "cell.csv", header, rows))
+
+    cell = ws.read_layer("cells").iloc[0]
+    assert (cell["cell_id"], cell["site_id"], cell["operator"], cell["tech"]) == (
+        "C1",
+        "QN-001",
+        "Viettel",
+        "4G",
+    )
+    assert (cell["band_mhz"], cell["azimuth_deg"], cell["eirp_dbm"], cell["status"]) == (
+        1800,
+        120,
+        58,
+        "on_air",
+    )
+    assert any("'EIRP (dBm)' → eirp_dbm" in n and "'SiteID' → site_id" in n for n in result.notes)
+
+
+def test_shapefile_with_ten_character_dbf_names(ws: Workspace, tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame(
+        {
+            "MA_TRAM": ["S1", "S2"],
+            "TEN_TRAM": ["Trạm Một", "Trạm Hai"],
+            "TRANG_THAI": ["da tat", "on_air"],
+            "HEIGHT": [30.0, 45.0],
+        },
+        geometry=[Point(109.0, 13.0), Point(109.1, 13.1)],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "tram.shp"
+    frame.to_file(path, engine="pyogrio", encoding="utf-8")
+
+    result = import_file(ws, "sites", path)
+
+    sites = ws.read_layer("sites").set_index("site_id")
+    assert list(sites["name"]) == ["Trạm Một", "Trạm Hai"]
+    assert list(sites["status"]) == ["decommissioned", "on_air"]
+    assert list(sites["height_m"]) == [30.0, 45.0]
+    assert any("'TEN_TRAM' → name" in n for n in result.notes)
+
+
+def test_geojson_villages_and_shortened_dbf_names_work_together(ws: Workspace, tmp_path: Path) -> None:
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [108.5, 14.2]},
+            "properties": {
+                "Mã thôn": "V1",
+                "Tên thôn": "thôn 1",
+                "Loại": "thôn",
+                "Mã tỉnh": "52",
+                "Dân số": 812,
+            },
+        }
+    ]
+    path = tmp_path / "thon.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+
+    import_file(ws, "villages", path)
+
+    village = ws.read_layer("villages").iloc[0]
+    assert (village["village_id"], village["name"], village["kind"]) == ("V1", "thôn 1", "thôn")
+    assert (village["province_code"], village["population"]) == ("52", 812)
+
+
+def test_two_columns_for_one_field_are_refused_and_nothing_is_written(
+    ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import_file(ws, "sites", _csv(tmp_path / "tram.csv", SITE_HEADER, SITE_ROWS))
+    before = workspace_digest(ws)
+    path = _csv(
+        tmp_path / "hai.csv",
+        ["site_id", "Tên trạm", "TEN TRAM", "lon", "lat"],
+        [["A", "x", "y", "109", "13"]],
+    )
+
+    assert main(["import", str(ws.path), "sites", str(path)]) == 2
+
+    err = capsys.readouterr().err
+    assert "'Tên trạm' and 'TEN TRAM' are both read as the field name" in err
+    assert workspace_digest(ws) == before
+    with pytest.raises(LayerValidationError, match="both read as the field name"):
+        import_file(ws, "sites", path)
+
+
+def test_the_field_name_wins_over_an_alias(ws: Workspace, tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path / "t.csv",
+        ["site_id", "Tên trạm", "name", "lon", "lat"],
+        [["A", "alias", "real", "109", "13"]],
+    )
+
+    result = import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")["name"].tolist() == ["real"]
+    assert "sites: 'Tên trạm' not read as name: the file has a column named name" in result.notes
+
+
+def test_site_edit_csv_reads_the_same_aliases(tiny_ws: Workspace, tmp_path: Path) -> None:
+    header = (
+        "Mã trạm,Kinh độ,Vĩ độ,Tên trạm,Độ cao anten (m),Cell_ID,Nhà mạng,Công nghệ,Azimuth,cell_status\n"
+    )
+    path = tmp_path / "edits.csv"
+    path.write_text(header + "S9,109.01,13.76,Trạm Mới,40,S9-1,Viettel,4G,90,on_air\n", encoding="utf-8")
+
+    assert main(["sites", "apply", str(tiny_ws.path), str(path), "--json"]) == 0
+
+    sites = Workspace.open(tiny_ws.path).read_layer("sites").set_index("site_id")
+    assert (sites.loc["S9", "name"], sites.loc["S9", "height_m"]) == ("Trạm Mới", 40)
+    cells = Workspace.open(tiny_ws.path).read_layer("cells").set_index("cell_id")
+    assert (cells.loc["S9-1", "operator"], cells.loc["S9-1", "azimuth_deg"]) == ("Viettel", 90)
+
+
+# -- the normalisation -----------------------------------------------------------------------------
+_HEADER_TEXT = st.text(
+    alphabet=st.sampled_from([*"aăâđeêoôơuư ĐÂ_-.()[]mMhzHZàáảãạếểộ\u0301\u0323\t", "İ", "ß", "ﬁ"]),
+    max_size=30,
+)
+
+
+@given(_HEADER_TEXT)
+def test_header_key_is_idempotent(text: str) -> None:
+    key = header_key(text)
+    assert header_key(key) == key
+    assert header_key(fold_diacritics(key)) == fold_diacritics(key)
+    assert value_key(value_key(text)) == value_key(text)
+
+
+_SCHEMA_FIELDS = [(layer, f.name) for layer, s in sorted(all_schemas().items()) for f in s.fields]
+
+
+@given(
+    st.sampled_from(_SCHEMA_FIELDS),
+    st.sampled_from([str.upper, str.title, str.lower]),
+    st.sampled_from("_ -."),
+)
+def test_every_field_name_matches_itself(field: tuple[str, str], case: object, sep: str) -> None:
+    layer, name = field
+    schema = all_schemas()[layer]
+    spelled = case(name.replace("_", sep)) + " (x)"  # type: ignore[operator]
+    renames, _ = match_headers([spelled], schema.fields, source="x", layer=layer)
+    assert renames == {spelled: name}
+    assert match_headers([name], schema.fields, source="x", layer=layer) == ({}, [])
+
+
+# -- the schemas' alias lists ---------------------------------------------------------------------
+@pytest.mark.parametrize("layer", sorted(all_schemas()))
+def test_aliases_name_one_field_each_and_never_another_fields_name(layer: str) -> None:
+    schema = all_schemas()[layer]
+    names = {header_key(f.name): f.name for f in schema.fields}
+    assert len(names) == len(schema.fields)
+    for fold in (lambda k: k, fold_diacritics):
+        owner: dict[str, str] = {}
+        for spec in schema.fields:
+            for spelling in (spec.name, *spec.aliases):
+                key = fold(header_key(spelling))
+                assert owner.setdefault(key, spec.name) == spec.name, (layer, spelling, owner[key])
+    for spec in schema.fields:
+        for alias in spec.aliases:
+            assert header_key(alias) not in names, (layer, alias)  # neither another's name nor its own
+            assert alias == unicodedata.normalize("NFC", alias)
+        if spec.value_aliases:
+            assert spec.allowed is not None
+            keys = [fold_diacritics(value_key(k)) for k, _ in spec.value_aliases]
+            assert len(set(keys)) == len(keys)
+            assert not {value_key(a) for a in spec.allowed} & {value_key(k) for k, _ in spec.value_aliases}
+
+
+def test_the_importable_layers_have_aliases_and_status_spellings_agree() -> None:
+    schemas = all_schemas()
+    for layer in ("sites", "cells", "villages", "fiber_nodes", "fiber_routes", "pois", "zones_5g"):
+        assert any(f.aliases for f in schemas[layer].fields), layer
+    assert not any(f.aliases for f in schemas["speed_tests"].fields)  # io.speedtests owns those headers
+    spellings = {f.value_aliases for s in schemas.values() for f in s.fields if f.value_aliases}
+    assert len(spellings) == 1
