@@ -1,7 +1,8 @@
 """Layer schemas: loaded from ``layers/<name>.yaml``, the single source of truth.
 
 A schema names a layer's geometry type, its fields (type, required, unique,
-allowed values, bounds, default) and its default map style. Validation
+allowed values, bounds, default, the header spellings real exports use and Vietnamese
+spellings of allowed values, read by :mod:`coverage_gis.io.headers`) and its default map style. Validation
 (``coverage_gis.validation``), documentation and the web map's styling all read
 the schemas through this module.
 """

@@ -337,7 +337,8 @@ def edits_from_file(path: Path, *, notes: list[str] | None = None) -> list[SiteE
     """Edits from a JSON file (one edit or a list) or a CSV file (one row per cell; site columns
     repeated; ``cell_status`` for the cell's status; optional ``op`` column, default add;
     comma, semicolon or tab delimited, numbers with a decimal point, or a decimal comma
-    where the delimiter is not a comma).
+    where the delimiter is not a comma). Headers may be any case or an alias of the site or
+    cell field, as an import reads them (:mod:`coverage_gis.io.headers`).
 
     A CSV file is read in the encoding :func:`coverage_gis.text_encoding.decode_text`
     finds (UTF-8, Windows-1258 or UTF-16); ``notes`` gets a line when it was not UTF-8.
