@@ -36,7 +36,6 @@ from coverage_gis.layers import FieldSchema, LayerSchema
 
 __all__ = ["apply_aliases", "fold_diacritics", "header_key", "match_headers", "renames_note", "value_key"]
 
-_SEPARATORS = " _-."
 #: One or more trailing bracketed units, with separators between and after them.
 _TRAILING_UNITS = re.compile(r"(?:[\s_.\-]*(?:\([^()\[\]]*\)|\[[^()\[\]]*\]))+[\s_.\-]*\Z")
 _SEPARATOR_RUN = re.compile(r"[\s_.\-]+")
@@ -56,7 +55,7 @@ def header_key(header: object) -> str:
     """
     text = _fold_case(str(header)).strip()
     without_unit = _TRAILING_UNITS.sub("", text)
-    if without_unit.strip(_SEPARATORS):
+    if _SEPARATOR_RUN.sub("", without_unit):
         text = without_unit
     # Composed again: a mark after a removed separator now follows a letter.
     return unicodedata.normalize("NFC", _SEPARATOR_RUN.sub("", text))
