@@ -68,7 +68,7 @@ class DbfText:
         page = self.code_page
 
         def text(value: object) -> object:
-            return value.encode("latin-1").decode(page) if isinstance(value, str) else value
+            return _recoded(value, page)
 
         def undefined(exc: UnicodeDecodeError, field: str, row: int | None) -> LayerValidationError:
             return LayerValidationError(
@@ -96,14 +96,18 @@ class DbfText:
         return out
 
 
+def _recoded(value: object, page: str) -> object:
+    """A text GDAL decoded as ISO-8859-1, decoded in ``page`` instead (other values as they are)."""
+    return value.encode("latin-1").decode(page) if isinstance(value, str) else value
+
+
 def _first_undecodable(values: list[object], page: str) -> int | None:
-    """The row of the first text in ``values`` (read as ISO-8859-1) that ``page`` cannot decode."""
+    """The row of the first text in ``values`` that :func:`_recoded` cannot decode in ``page``."""
     for row, value in enumerate(values):
-        if isinstance(value, str):
-            try:
-                value.encode("latin-1").decode(page)
-            except UnicodeDecodeError:
-                return row
+        try:
+            _recoded(value, page)
+        except UnicodeDecodeError:
+            return row
     return None
 
 
