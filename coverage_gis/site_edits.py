@@ -293,11 +293,6 @@ _CSV_CELL_KEYS = (
     "tilt_deg",
     "range_m",
 )
-#: The CSV columns that hold numbers: a decimal comma (Excel on a Vietnamese Windows, whose
-#: list separator is then ";") is read as a decimal point.
-_CSV_NUMBER_KEYS = frozenset(
-    {"lon", "lat", "height_m", "band_mhz", "azimuth_deg", "beamwidth_deg", "eirp_dbm", "tilt_deg", "range_m"}
-)
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
 
 
@@ -363,12 +358,12 @@ def edits_from_file(path: Path, *, notes: list[str] | None = None) -> list[SiteE
     raise LayerValidationError("site edits must be a .json or .csv file", source=source)
 
 
-def _csv_keys(headers: Sequence[str], *, source: str, notes: list[str]) -> dict[str, str]:
-    """Header of a site-edit CSV → its key: the key in any case, or an alias of the site or cell
-    field as an import reads it (``layers/sites.yaml``, ``layers/cells.yaml``; lon/lat as
-    :mod:`coverage_gis.io.csv_points`); ``cell_status`` and ``op`` keep their names."""
+def _csv_fields() -> list[FieldSchema]:
+    """The fields a site-edit CSV's columns are read as: lon/lat (with the aliases of
+    :mod:`coverage_gis.io.csv_points`), the site and cell fields of ``layers/sites.yaml``
+    and ``layers/cells.yaml``, ``cell_status`` and ``op``."""
     sites, cells = get_schema("sites"), get_schema("cells")
-    fields = [
+    return [
         FieldSchema("lon", "float", aliases=LON_NAMES),
         FieldSchema("lat", "float", aliases=LAT_NAMES),
         *(sites.field(k) for k in _CSV_SITE_KEYS if k not in ("lon", "lat")),
@@ -376,6 +371,12 @@ def _csv_keys(headers: Sequence[str], *, source: str, notes: list[str]) -> dict[
         FieldSchema("cell_status", "str"),
         FieldSchema("op", "str"),
     ]
+
+
+def _csv_keys(headers: Sequence[str], *, source: str, notes: list[str]) -> dict[str, str]:
+    """Header of a site-edit CSV → its key: the key in any case, or an alias of the site or cell
+    field as an import reads it (:func:`_csv_fields`); ``cell_status`` and ``op`` keep their names."""
+    fields = _csv_fields()
     renames, shadowed = match_headers(headers, fields, source=source)
     notes.extend(f"site edits: {note}" for note in shadowed)
     if renames:
@@ -401,12 +402,15 @@ def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     keys = _csv_keys([h for h in reader.fieldnames or () if h], source=source, notes=notes)
     rows = list(reader)
+    # A decimal comma (Excel on a Vietnamese Windows, whose list separator is then ";") is
+    # read as a decimal point in the columns the schemas type as numbers.
+    numbers = {f.name for f in _csv_fields() if f.type in ("float", "int")}
     grouped: dict[str, dict[str, Any]] = {}
     for i, row in enumerate(rows):
         clean = {keys[k]: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
         if delimiter != ",":
             clean = {
-                k: v.replace(",", ".") if k in _CSV_NUMBER_KEYS and _DECIMAL_COMMA.fullmatch(v or "") else v
+                k: v.replace(",", ".") if k in numbers and _DECIMAL_COMMA.fullmatch(v or "") else v
                 for k, v in clean.items()
             }
         unknown = set(clean) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
