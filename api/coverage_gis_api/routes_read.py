@@ -35,13 +35,12 @@ from coverage_gis.scorecard import plan_units_2025
 from coverage_gis_api.bbox import bbox_mask, bbox_query
 from coverage_gis_api.context import AppContext, WorkspaceView
 from coverage_gis_api.export import MEDIA_TYPES, attachment, json_response, records, records_json, render
-from coverage_gis_api.models import (
-    ErrorBody,
+from coverage_gis_api.models import ErrorBody, Operator
+from coverage_gis_api.models_read import (
     GapList,
     Health,
     KpiHistory,
     KpiList,
-    Operator,
     PointCoverage,
     RevisionList,
     Scorecard,

@@ -29,16 +29,8 @@ from coverage_gis_api.bbox import bbox_mask, bbox_query
 from coverage_gis_api.context import AppContext, WorkspaceView, etag_for
 from coverage_gis_api.errors import InvalidField, PreconditionRequired
 from coverage_gis_api.export import json_response
-from coverage_gis_api.models import (
-    ChangeOut,
-    ErrorBody,
-    Operator,
-    SiteCreate,
-    SiteOut,
-    SitePage,
-    SitePatch,
-    Status,
-)
+from coverage_gis_api.models import ErrorBody, Operator, Status
+from coverage_gis_api.models_sites import ChangeOut, SiteCreate, SiteOut, SitePage, SitePatch
 from coverage_gis_api.routes_read import ERROR_RESPONSES
 from coverage_gis_api.security import Principal, check_can_edit, check_site_edit, principal_dependencies
 
