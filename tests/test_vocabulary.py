@@ -13,7 +13,7 @@ from coverage_gis.access import ROLE_NAMES
 from coverage_gis.calibration import REPORTING_CEILING_DBM
 from coverage_gis.challenges import Decision
 from coverage_gis.cli import build_parser
-from coverage_gis.demo import sites as demo_sites
+from coverage_gis.demo import _site_network as demo_sites
 from coverage_gis.io import speedtests
 from coverage_gis.layers import all_schemas, get_schema
 from coverage_gis.network import bits_to_names, operator_bits

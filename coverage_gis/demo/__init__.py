@@ -47,12 +47,13 @@ from coverage_gis.boundaries import (
 from coverage_gis.crs import metric_crs_for_lon
 from coverage_gis.demo import binh_dinh
 from coverage_gis.demo._context import NATIONAL_DENSITY, SEED_DENSITY, ProvinceContext, build_context
+from coverage_gis.demo._site_network import DemoGenerationError
 from coverage_gis.demo.fiber import generate_fiber
 from coverage_gis.demo.gaps import GapPlan, choose_gaps
 from coverage_gis.demo.measurements import add_synthetic_measurements
 from coverage_gis.demo.places import generate_places
 from coverage_gis.demo.roads import RoadNetwork, build_roads, network_lonlat, write_osm
-from coverage_gis.demo.sites import DemoGenerationError, generate_sites
+from coverage_gis.demo.sites import generate_sites
 from coverage_gis.demo.terrain import DemRaster, dem_source, merge_dems, province_dem, write_dem
 from coverage_gis.demo.villages import generate_villages
 from coverage_gis.errors import LayerValidationError, WorkspaceError

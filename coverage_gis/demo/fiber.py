@@ -28,9 +28,9 @@ from numpy.typing import NDArray
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.demo._context import ProvinceContext
 from coverage_gis.demo._coverage_check import any_within, lines_near, near_lines
+from coverage_gis.demo._site_network import DemoGenerationError
 from coverage_gis.demo.gaps import FIBER_CLEARANCE_M, GapPlan
 from coverage_gis.demo.roads import RoadNetwork, linestrings
-from coverage_gis.demo.sites import DemoGenerationError
 from coverage_gis.models.base import FloatArray, IntArray
 
 #: FTTH reach the guarantees are built for (the default ``ftth_reach_m``), and the margin kept.
