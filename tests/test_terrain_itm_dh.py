@@ -1,6 +1,6 @@
 """ITM's Δh order statistics: the histogram selection gives the values a sort gives.
 
-:func:`coverage_gis.terrain._itm._two_ranks` picks Δh's two interdecile values (ranks
+:func:`coverage_gis.terrain._itm_profile.two_ranks` picks Δh's two interdecile values (ranks
 ``ka - 1`` and ``n - ka`` of ``n = 10 ka - 5`` detrended heights) from a histogram;
 any value it returns must be the very element a full sort puts at that rank.
 """
@@ -12,13 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from coverage_gis.terrain._itm import _HIST_BINS, _select, _two_ranks
+from coverage_gis.terrain._itm_profile import HIST_BINS, select, two_ranks
 
 
 def ranks_by_histogram(values: np.ndarray, low: int, high: int) -> tuple[float, float]:
     s = values.copy()
-    work = np.full(_HIST_BINS + 2 * s.size, np.nan)
-    return _two_ranks(s, s.size, low, high, work)
+    work = np.full(HIST_BINS + 2 * s.size, np.nan)
+    return two_ranks(s, s.size, low, high, work)
 
 
 @settings(max_examples=300, deadline=None)
@@ -58,7 +58,7 @@ def test_two_ranks_with_a_nan_gives_what_quickselect_gave() -> None:
     values = np.random.default_rng(2).permutation(35).astype(np.float64)
     values[7] = np.nan
     before = values.copy()
-    high = _select(before, 35, 31)
-    low = _select(before, 31, 3)
-    got = _two_ranks(values.copy(), 35, 3, 31, np.empty(_HIST_BINS + 70))
+    high = select(before, 35, 31)
+    low = select(before, 31, 3)
+    got = two_ranks(values.copy(), 35, 3, 31, np.empty(HIST_BINS + 70))
     np.testing.assert_array_equal(got, (low, high))

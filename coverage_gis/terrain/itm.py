@@ -23,7 +23,7 @@ def median_gain_bound_db(itm: ItmSettings) -> float:
     ``f(a) ≥ a``; ``V_med = (c1 + c2 / (1 + ...)) · r/(1 + r)`` with ``0 ≤ r/(1+r) < 1``
     never exceeds ``max(c1 + c2, 0)``.
     """
-    from coverage_gis.terrain._itm import CLIMATE_VMD
+    from coverage_gis.terrain._itm_lrprop import CLIMATE_VMD
 
     c1, c2 = CLIMATE_VMD[itm.climate_code - 1, :2]
     return float(max(c1 + c2, 0.0))
