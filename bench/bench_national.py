@@ -264,7 +264,9 @@ def compute_rows(ws_path: str, runs: int) -> dict[str, Any]:
         overrides = read_overrides(snap)
     read_ms = (time.perf_counter() - started) * 1000.0
     model = workspace_model(ws)
-    ours_ms, _, (coverage, _inputs, kpis, _) = _median_ms(lambda: _full(ws, layers, overrides, model), runs)
+    ours_ms, ours_times, (coverage, _inputs, kpis, _) = _median_ms(
+        lambda: _full(ws, layers, overrides, model), runs
+    )
     base_runs = max(1, min(runs, 2))
     base_ms, _, (b_cov, _b_inputs, b_kpis, _) = _median_ms(
         lambda: _full(ws, layers, overrides, _sjoin_model(model)), base_runs
@@ -287,6 +289,9 @@ def compute_rows(ws_path: str, runs: int) -> dict[str, Any]:
         },
         "read_ms": read_ms,
         "compute_ms": ours_ms,
+        # The process's first run builds what is kept per layer frame (e.g. the communes'
+        # prepared polygons and index): one `covgis compute` pays that; later runs do not.
+        "compute_first_ms": ours_times[0],
         "kpi_ms": kpi_median,
         "kpi_p99_ms": float(np.percentile(kpi_times, 99)),
         "sjoin_ms": base_ms,
@@ -734,7 +739,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             baseline_ms=c["sjoin_ms"],
             goal="≤ 1500 ms, ≥ 10×",
             met=c["compute_ms"] <= 1500 and c["sjoin_ms"] / c["compute_ms"] >= 10,
-            note=f"results identical (asserted); reading the layers first took {c['read_ms']:,.0f} ms",
+            note=(
+                f"results identical (asserted); the process's first run, which builds what is "
+                f"kept per layer frame, took {c['compute_first_ms']:,.0f} ms (the sjoin runs come "
+                f"after it); reading the layers first took {c['read_ms']:,.0f} ms"
+            ),
         ),
         Row(
             "single-site edit",
