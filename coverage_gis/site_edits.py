@@ -26,7 +26,7 @@ from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import Conflict, LayerValidationError, NotFound
 from coverage_gis.input_layers import as_geo
-from coverage_gis.io.csv_points import LAT_NAMES, LON_NAMES, sniff_delimiter
+from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, sniff_delimiter
 from coverage_gis.io.headers import match_headers, renames_note
 from coverage_gis.layers import FieldSchema, get_schema
 from coverage_gis.text_encoding import decode_text
@@ -359,13 +359,13 @@ def edits_from_file(path: Path, *, notes: list[str] | None = None) -> list[SiteE
 
 
 def _csv_fields() -> list[FieldSchema]:
-    """The fields a site-edit CSV's columns are read as: lon/lat (with the aliases of
-    :mod:`coverage_gis.io.csv_points`), the site and cell fields of ``layers/sites.yaml``
-    and ``layers/cells.yaml``, ``cell_status`` and ``op``."""
+    """The fields a site-edit CSV's columns are read as: lon/lat (found as an import finds them,
+    :func:`coverage_gis.io.csv_points.coordinate_columns`), the site and cell fields of
+    ``layers/sites.yaml`` and ``layers/cells.yaml``, ``cell_status`` and ``op``."""
     sites, cells = get_schema("sites"), get_schema("cells")
     return [
-        FieldSchema("lon", "float", aliases=LON_NAMES),
-        FieldSchema("lat", "float", aliases=LAT_NAMES),
+        FieldSchema("lon", "float"),
+        FieldSchema("lat", "float"),
         *(sites.field(k) for k in _CSV_SITE_KEYS if k not in ("lon", "lat")),
         *(cells.field(k) for k in _CSV_CELL_KEYS),
         FieldSchema("cell_status", "str"),
@@ -374,15 +374,20 @@ def _csv_fields() -> list[FieldSchema]:
 
 
 def _csv_keys(headers: Sequence[str], *, source: str, notes: list[str]) -> dict[str, str]:
-    """Header of a site-edit CSV → its key: the key in any case, or an alias of the site or cell
-    field as an import reads it (:func:`_csv_fields`); ``cell_status`` and ``op`` keep their names."""
-    fields = _csv_fields()
-    renames, shadowed = match_headers(headers, fields, source=source)
+    """Header of a site-edit CSV → its key: the lon/lat columns an import would read, the key in
+    any case, or an alias of the site or cell field as an import reads it (:func:`_csv_fields`);
+    ``cell_status`` and ``op`` keep their names."""
+    fields = [f for f in _csv_fields() if f.name not in _COORD_KEYS]
+    lon, lat = coordinate_columns(headers)
+    coords = {c: key for c, key in ((lon, "lon"), (lat, "lat")) if c is not None}
+    others = [h for h in headers if h not in coords]
+    renames, shadowed = match_headers(others, fields, source=source)
     notes.extend(f"site edits: {note}" for note in shadowed)
+    renames = {**{c: k for c, k in coords.items() if c != k}, **renames}
     if renames:
         notes.append(renames_note("site edits", renames))
     known = {f.name.casefold(): f.name for f in fields}
-    keys = {h: renames.get(h) or known.get(h.strip().casefold(), h.strip()) for h in headers}
+    keys = {h: coords.get(h) or renames.get(h) or known.get(h.strip().casefold(), h.strip()) for h in headers}
     seen: dict[str, str] = {}
     for header, key in keys.items():
         if key in seen:
@@ -415,7 +420,9 @@ def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
             }
         unknown = set(clean) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
         if unknown:
-            raise LayerValidationError(f"unknown columns {sorted(unknown)}", source=source, row=i)
+            raise LayerValidationError(
+                f"unknown columns {sorted(unknown)}{not_degrees_hint(sorted(unknown))}", source=source, row=i
+            )
         site_id = clean.get("site_id")
         if not site_id:
             raise LayerValidationError("empty site_id", source=source, row=i, field="site_id")

@@ -20,30 +20,60 @@ Values are not translated, except where a field with ``allowed:`` values lists
 ``value_aliases:`` (Vietnamese spellings of a site's status, "đang phát sóng" →
 ``on_air``): those are compared the same way (without the unit and separator rules)
 and reported in a note. Speed tests keep their own table (:mod:`coverage_gis.io.speedtests`)
-and coordinates theirs (:data:`coverage_gis.io.csv_points.LON_NAMES`).
+and coordinates theirs (:data:`coverage_gis.io.csv_points.LON_NAMES`), both looked up with
+:func:`find_header`: the same comparison, but a header with a unit in brackets is taken
+only when the caller accepts that unit (coordinates: degrees, so ``"Longitude (deg)"`` is a
+longitude and ``"X (m)"``, a projected metre column, is not).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import FieldSchema, LayerSchema
 
-__all__ = ["apply_aliases", "fold_diacritics", "header_key", "match_headers", "renames_note", "value_key"]
+__all__ = [
+    "apply_aliases",
+    "find_header",
+    "fold_diacritics",
+    "header_key",
+    "header_units",
+    "match_headers",
+    "renames_note",
+    "value_key",
+]
 
 #: One or more trailing bracketed units, with separators between and after them.
 _TRAILING_UNITS = re.compile(r"(?:[\s_.\-]*(?:\([^()\[\]]*\)|\[[^()\[\]]*\]))+[\s_.\-]*\Z")
+#: One bracketed unit's text.
+_UNIT = re.compile(r"\(([^()\[\]]*)\)|\[([^()\[\]]*)\]")
 _SEPARATOR_RUN = re.compile(r"[\s_.\-]+")
 _WHITESPACE_RUN = re.compile(r"\s+")
 
 
 def _fold_case(text: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
+def _squeeze(text: str) -> str:
+    """``text`` without its runs of separators, composed again (a mark after a removed
+    separator now follows a letter)."""
+    return unicodedata.normalize("NFC", _SEPARATOR_RUN.sub("", text))
+
+
+def _split_header(header: object) -> tuple[str, tuple[str, ...]]:
+    """(key, units) of a header: see :func:`header_key` and :func:`header_units`."""
+    text = _fold_case(str(header)).strip()
+    found = _TRAILING_UNITS.search(text)
+    if found is None or not _squeeze(text[: found.start()]):
+        return _squeeze(text), ()
+    units = tuple(_squeeze(a or b) for a, b in _UNIT.findall(found.group()))
+    return _squeeze(text[: found.start()]), units
 
 
 def header_key(header: object) -> str:
@@ -53,12 +83,54 @@ def header_key(header: object) -> str:
     nothing else is left), and every run of spaces, underscores, hyphens and dots removed.
     Idempotent.
     """
-    text = _fold_case(str(header)).strip()
-    without_unit = _TRAILING_UNITS.sub("", text)
-    if _SEPARATOR_RUN.sub("", without_unit):
-        text = without_unit
-    # Composed again: a mark after a removed separator now follows a letter.
-    return unicodedata.normalize("NFC", _SEPARATOR_RUN.sub("", text))
+    return _split_header(header)[0]
+
+
+def header_units(header: object) -> tuple[str, ...]:
+    """The trailing units in brackets that :func:`header_key` drops, compared the same way:
+    ``"Longitude (deg)"`` → ``("deg",)``, ``"X [m]"`` → ``("m",)``, ``"lon"`` → ``()``."""
+    return _split_header(header)[1]
+
+
+def find_header(
+    columns: Iterable[str], spellings: Sequence[str], *, units: Collection[str] | None = ()
+) -> str | None:
+    """The column that names one of ``spellings``, compared as :func:`header_key` compares them.
+
+    Spellings are tried in order (most specific first), each against every column, first as
+    written and then without diacritics; the first column that matches wins.
+
+    Parameters
+    ----------
+    columns
+        The file's headers.
+    spellings
+        The accepted spellings of one column.
+    units
+        The units in brackets a matching header may carry (each compared without
+        diacritics, as :func:`header_units` gives them); a header with any other unit is
+        not this column. None: any unit (the rule of :func:`match_headers`); empty: a
+        header with a unit in brackets never matches.
+    """
+    allowed = None if units is None else {fold_diacritics(_squeeze(_fold_case(u))) for u in units}
+    keyed: list[tuple[str, str]] = []
+    for column in columns:
+        key, column_units = _split_header(column)
+        if allowed is None or all(fold_diacritics(u) in allowed for u in column_units):
+            keyed.append((key, column))
+    for fold in (_same, fold_diacritics):
+        by_key: dict[str, str] = {}
+        for key, column in keyed:
+            by_key.setdefault(fold(key), column)
+        for spelling in spellings:
+            found = by_key.get(fold(header_key(spelling)))
+            if found is not None:
+                return found
+    return None
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def fold_diacritics(text: str) -> str:
