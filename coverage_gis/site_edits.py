@@ -8,10 +8,7 @@ engine (``coverage_gis.live``) persists the result in one transaction.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +23,10 @@ from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import Conflict, LayerValidationError, NotFound
 from coverage_gis.input_layers import as_geo
-from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, sniff_delimiter
+from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
 from coverage_gis.io.headers import match_headers, renames_note
 from coverage_gis.layers import FieldSchema, get_schema
-from coverage_gis.text_encoding import decode_text
-from coverage_gis.validation import validate_layer
+from coverage_gis.validation import number_text, validate_layer
 from coverage_gis.validation_records import clean_records
 
 EditOp = Literal["add", "update", "remove"]
@@ -98,7 +94,7 @@ def _lon_lat(values: Mapping[str, Any], *, source: str) -> tuple[float, float]:
         if values.get(key) is None:
             raise LayerValidationError("site needs lon and lat", source=source, field=key)
     try:
-        return float(values["lon"]), float(values["lat"])
+        return float(number_text(values["lon"])), float(number_text(values["lat"]))
     except (TypeError, ValueError):
         raise LayerValidationError("lon/lat must be numbers", source=source, field="lon") from None
 
@@ -293,7 +289,6 @@ _CSV_CELL_KEYS = (
     "tilt_deg",
     "range_m",
 )
-_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
 
 
 def edit_from_mapping(raw: Mapping[str, Any], *, source: str) -> SiteEdit:
@@ -402,23 +397,16 @@ def _csv_keys(headers: Sequence[str], *, source: str, notes: list[str]) -> dict[
 
 def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
     source = str(path)
-    text = decode_text(path.read_bytes(), source=source, notes=notes)
-    delimiter = sniff_delimiter(text.lstrip("\n").split("\n", 1)[0])
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    keys = _csv_keys([h for h in reader.fieldnames or () if h], source=source, notes=notes)
-    rows = list(reader)
-    # A decimal comma (Excel on a Vietnamese Windows, whose list separator is then ";") is
-    # read as a decimal point in the columns the schemas type as numbers.
-    numbers = {f.name for f in _csv_fields() if f.type in ("float", "int")}
+    # The table reader of imports: encoding, delimiter, quoting, blank header cells.
+    table = read_csv_table(path, notes=notes)
+    keys = _csv_keys([str(c) for c in table.columns], source=source, notes=notes)
     grouped: dict[str, dict[str, Any]] = {}
-    for i, row in enumerate(rows):
-        clean = {keys[k]: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
-        if delimiter != ",":
-            clean = {
-                k: v.replace(",", ".") if k in numbers and _DECIMAL_COMMA.fullmatch(v or "") else v
-                for k, v in clean.items()
-            }
-        unknown = set(clean) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
+    for i, row in enumerate(table.itertuples(index=False, name=None)):
+        # Numbers stay text: validation reads them (a decimal comma too, validation.number_text).
+        clean = {
+            keys[str(k)]: v.strip() for k, v in zip(table.columns, row, strict=True) if isinstance(v, str)
+        }
+        unknown = set(keys.values()) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
         if unknown:
             raise LayerValidationError(
                 f"unknown columns {sorted(unknown)}{not_degrees_hint(sorted(unknown))}", source=source, row=i

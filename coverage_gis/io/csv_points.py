@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from coverage_gis.io.dms import Axis, dms_degrees
 from coverage_gis.io.headers import find_header, header_units
 from coverage_gis.io.vector import one_line
 from coverage_gis.text_encoding import decode_text
+from coverage_gis.validation import number_text
 
 #: Accepted coordinate column names, most specific first (compared by
 #: :func:`coverage_gis.io.headers.find_header`, so ``KINH_DO`` and ``Kinh Do`` are ``kinh độ``).
@@ -77,6 +79,11 @@ def read_table(
 ) -> pd.DataFrame:
     """Parse delimited ``text`` into a frame of strings (empty cells → missing).
 
+    A column whose header cell is blank is left out (a trailing delimiter on the header
+    line, a spreadsheet's unnamed notes column); so are empty fields after the last column
+    (a trailing delimiter on the data lines), while a row with more filled fields than the
+    header is an error naming it, never read shifted.
+
     Parameters
     ----------
     text
@@ -93,22 +100,56 @@ def read_table(
         raise LayerValidationError("is empty", source=source)
     delimiter = sniff_delimiter(lines[0])
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skipinitialspace=True,
-            skip_blank_lines=True,
-            header=0 if header else None,
-            names=list(names) if names is not None else None,
-            quoting=csv.QUOTE_MINIMAL,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise LayerValidationError(f"cannot read as CSV ({one_line(exc)})", source=source) from None
+        with warnings.catch_warnings():
+            # pandas warns (and drops the fields) when a row is longer than the header.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skipinitialspace=True,
+                skip_blank_lines=True,
+                header=0 if header else None,
+                names=list(names) if names is not None else None,
+                quoting=csv.QUOTE_MINIMAL,
+                # Never the first column as the index: a trailing delimiter on the data
+                # lines would otherwise shift every value one column to the left.
+                index_col=False,
+            )
+    except (pd.errors.ParserWarning, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        reason = f"cannot read as CSV ({one_line(exc)})"
+        long_row = _long_row(text, delimiter, source=source, header=header, names=names)
+        raise long_row or LayerValidationError(reason, source=source) from None
+    if header:
+        cells = next(csv.reader([lines[0]], delimiter=delimiter), [])
+        if len(cells) == len(frame.columns):
+            frame = frame.iloc[:, [j for j, cell in enumerate(cells) if cell.strip()]]
     frame.columns = pd.Index([str(c).strip() for c in frame.columns])
     return frame.reset_index(drop=True)
+
+
+def _long_row(
+    text: str, delimiter: str, *, source: str, header: bool, names: tuple[str, ...] | None
+) -> LayerValidationError | None:
+    """The error for the first row with more filled fields than the header has columns, if any."""
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
+    except csv.Error:
+        return None
+    if not rows:
+        return None
+    width = len(rows[0]) if header or names is None else len(names)
+    for i, row in enumerate(rows[1:] if header else rows):
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
+            return LayerValidationError(
+                f"has {len(row)} fields, more than the {width} columns of the header "
+                "(a delimiter inside a value that is not quoted?)",
+                source=source,
+                row=i,
+            )
+    return None
 
 
 def coordinate_columns(columns: Iterable[str]) -> tuple[str | None, str | None]:
@@ -149,7 +190,8 @@ def parse_numbers(
     required: bool = True,
     fallback: Callable[[str], float] | None = None,
 ) -> np.ndarray:
-    """Floats from numbers or text with a decimal point or comma; an error names the first bad row.
+    """Floats from numbers or text with a decimal point or comma (the rule of
+    :func:`coverage_gis.validation.number_text`); an error names the first bad row.
 
     Parameters
     ----------
@@ -166,7 +208,7 @@ def parse_numbers(
         coordinates: :func:`parse_coordinates`); its :class:`ValueError` is the reason
         in the error. Without one such a text is an error.
     """
-    text = series.map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
+    text = series.map(number_text)
     numbers = pd.to_numeric(text, errors="coerce").astype("float64").to_numpy()
     present = text.notna().to_numpy() & (text.astype(object) != "").to_numpy()
     bad = ~np.isfinite(numbers) & present
