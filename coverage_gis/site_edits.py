@@ -8,6 +8,7 @@ engine (``coverage_gis.live``) persists the result in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import Conflict, LayerValidationError, NotFound
 from coverage_gis.input_layers import as_geo
 from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
-from coverage_gis.io.headers import match_headers, renames_note
+from coverage_gis.io.headers import apply_value_aliases, match_headers, renames_note
 from coverage_gis.layers import FieldSchema, get_schema
 from coverage_gis.validation import number_text, validate_layer
 from coverage_gis.validation_records import clean_records
@@ -363,9 +364,14 @@ def _csv_fields() -> list[FieldSchema]:
         FieldSchema("lat", "float"),
         *(sites.field(k) for k in _CSV_SITE_KEYS if k not in ("lon", "lat")),
         *(cells.field(k) for k in _CSV_CELL_KEYS),
-        FieldSchema("cell_status", "str"),
+        _cell_status(),
         FieldSchema("op", "str"),
     ]
+
+
+def _cell_status() -> FieldSchema:
+    """The ``cell_status`` column: a cell's ``status`` (its allowed values and spellings)."""
+    return dataclasses.replace(get_schema("cells").field("status"), name="cell_status", aliases=())
 
 
 def _csv_keys(headers: Sequence[str], *, source: str, notes: list[str]) -> dict[str, str]:
@@ -400,6 +406,10 @@ def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
     # The table reader of imports: encoding, delimiter, quoting, blank header cells.
     table = read_csv_table(path, notes=notes)
     keys = _csv_keys([str(c) for c in table.columns], source=source, notes=notes)
+    headers = {key: header for header, key in keys.items()}
+    for key, spec in (("status", get_schema("sites").field("status")), ("cell_status", _cell_status())):
+        if key in headers:  # Vietnamese spellings, as an import reads them
+            table = apply_value_aliases(table, headers[key], spec, label=f"site edits: {key}", notes=notes)
     grouped: dict[str, dict[str, Any]] = {}
     for i, row in enumerate(table.itertuples(index=False, name=None)):
         # Numbers stay text: validation reads them (a decimal comma too, validation.number_text).

@@ -17,9 +17,11 @@ that, the same comparison with Vietnamese diacritics removed (``đ`` → ``d``),
 other headers read as the same field are an error naming both.
 
 Values are not translated, except where a field with ``allowed:`` values lists
-``value_aliases:`` (Vietnamese spellings of a site's status, "đang phát sóng" →
-``on_air``): those are compared the same way (without the unit and separator rules)
-and reported in a note. Speed tests keep their own table (:mod:`coverage_gis.io.speedtests`)
+``value_aliases:`` (Vietnamese spellings of a status, "đang phát sóng" → ``on_air``, or
+of a fiber route's class, "truy nhập" → ``access``): those are compared the same way
+(without the unit and separator rules; an allowed value written with other separators,
+"On Air", is read too) and reported in a note (:func:`apply_value_aliases`, also applied
+to the status columns of site-edit CSVs). Speed tests keep their own table (:mod:`coverage_gis.io.speedtests`)
 and coordinates theirs (:data:`coverage_gis.io.csv_points.LON_NAMES`), both looked up with
 :func:`find_header`: the same comparison, but a header with a unit in brackets is taken
 only when the caller accepts that unit (coordinates: degrees, so ``"Longitude (deg)"`` is a
@@ -39,6 +41,7 @@ from coverage_gis.layers import FieldSchema, LayerSchema
 
 __all__ = [
     "apply_aliases",
+    "apply_value_aliases",
     "find_header",
     "fold_diacritics",
     "header_key",
@@ -241,19 +244,42 @@ def renames_note(label: str, renames: dict[object, str]) -> str:
 
 
 def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
-    """Distinct text values of ``series`` spelled as one of ``spec.value_aliases`` → allowed value."""
+    """Distinct text values of ``series`` spelled as one of ``spec.value_aliases``, or as an
+    allowed value with other separators (``On Air`` for ``on_air``) → the allowed value."""
     plain = {value_key(k): v for k, v in spec.value_aliases}
     bare = {fold_diacritics(k): v for k, v in plain.items()}
     allowed = {value_key(a) for a in spec.allowed or ()}
+    squeezed = {_squeeze(value_key(a)): a for a in spec.allowed or ()}
     out: dict[str, str] = {}
     for value in series.dropna().unique():
         if not isinstance(value, str) or value_key(value) in allowed:
             continue
         key = value_key(value)
-        canonical = plain.get(key) or bare.get(fold_diacritics(key))
+        canonical = plain.get(key) or bare.get(fold_diacritics(key)) or squeezed.get(_squeeze(key))
         if canonical is not None:
             out[value] = canonical
     return out
+
+
+def apply_value_aliases(
+    frame: pd.DataFrame, column: object, spec: FieldSchema, *, label: str, notes: list[str]
+) -> pd.DataFrame:
+    """``frame`` with the values of ``column`` spelled as one of ``spec.value_aliases`` (or as
+    an allowed value with other separators) replaced by the allowed value; ``notes`` gets
+    ``"<label> values read as: …"`` with the number of rows of each spelling."""
+    values = _value_renames(frame[column], spec)
+    if not values:
+        return frame
+    original = frame[column]
+    spelled = original.isin(list(values))
+    counts = original[spelled].value_counts()
+    frame = frame.copy()
+    frame[column] = original.mask(spelled, original.map(values))
+    notes.append(
+        f"{label} values read as: "
+        + ", ".join(f"{v!r} → {values[v]} ({int(counts.get(v, 0))} rows)" for v in values)
+    )
+    return frame
 
 
 def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, notes: list[str]) -> pd.DataFrame:
@@ -273,16 +299,6 @@ def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, note
     by_key = {str(c).strip().casefold(): c for c in frame.columns if c != "geometry"}
     for spec in schema.fields:
         column = by_key.get(spec.name.casefold())
-        if not spec.value_aliases or column is None:
-            continue
-        values = _value_renames(frame[column], spec)
-        if values:
-            original = frame[column]
-            counts = original[original.isin(list(values))].value_counts()
-            frame = frame.copy()
-            frame[column] = original.mask(original.isin(list(values)), original.map(values))
-            notes.append(
-                f"{schema.name}: {spec.name} values read as: "
-                + ", ".join(f"{v!r} → {values[v]} ({int(counts.get(v, 0))} rows)" for v in values)
-            )
+        if spec.value_aliases and column is not None:
+            frame = apply_value_aliases(frame, column, spec, label=f"{schema.name}: {spec.name}", notes=notes)
     return frame
