@@ -42,6 +42,7 @@ from coverage_gis.layers import FieldSchema, LayerSchema
 __all__ = [
     "apply_aliases",
     "apply_value_aliases",
+    "cut_header_fields",
     "find_header",
     "fold_diacritics",
     "header_key",
@@ -134,6 +135,28 @@ def find_header(
 
 def _same(text: str) -> str:
     return text
+
+
+#: An opening bracket that a cut left unclosed, and what follows it.
+_UNCLOSED = re.compile(r"[(\[][^()\[\]]*\Z")
+
+
+def cut_header_fields(header: str, fields: Sequence[FieldSchema]) -> list[str]:
+    """The fields that ``header``, cut short, may stand for (a DBF keeps 10 bytes of a name).
+
+    Those with a spelling (name or alias) whose key without diacritics is longer than the
+    header's and starts with it: ``"DO_CAO_ANT"`` → ``height_m`` (``độ cao anten``). Empty when
+    the header is itself a spelling (:func:`match_headers` reads it) or has no letters.
+    """
+    key = fold_diacritics(header_key(_UNCLOSED.sub("", header)))
+    if not key:
+        return []
+    spelled = {
+        spec.name: {fold_diacritics(header_key(s)) for s in (spec.name, *spec.aliases)} for spec in fields
+    }
+    if any(key in keys for keys in spelled.values()):
+        return []
+    return [name for name, keys in spelled.items() if any(k.startswith(key) and k != key for k in keys)]
 
 
 def fold_diacritics(text: str) -> str:
