@@ -8,10 +8,8 @@ engine (``coverage_gis.live``) persists the result in one transaction.
 
 from __future__ import annotations
 
-import csv
-import io
+import dataclasses
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +24,10 @@ from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import Conflict, LayerValidationError, NotFound
 from coverage_gis.input_layers import as_geo
-from coverage_gis.io.csv_points import LAT_NAMES, LON_NAMES, sniff_delimiter
-from coverage_gis.io.headers import match_headers, renames_note
+from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
+from coverage_gis.io.headers import apply_value_aliases, match_headers, renames_note
 from coverage_gis.layers import FieldSchema, get_schema
-from coverage_gis.text_encoding import decode_text
-from coverage_gis.validation import validate_layer
+from coverage_gis.validation import number_text, validate_layer
 from coverage_gis.validation_records import clean_records
 
 EditOp = Literal["add", "update", "remove"]
@@ -98,7 +95,7 @@ def _lon_lat(values: Mapping[str, Any], *, source: str) -> tuple[float, float]:
         if values.get(key) is None:
             raise LayerValidationError("site needs lon and lat", source=source, field=key)
     try:
-        return float(values["lon"]), float(values["lat"])
+        return float(number_text(values["lon"])), float(number_text(values["lat"]))
     except (TypeError, ValueError):
         raise LayerValidationError("lon/lat must be numbers", source=source, field="lon") from None
 
@@ -293,7 +290,6 @@ _CSV_CELL_KEYS = (
     "tilt_deg",
     "range_m",
 )
-_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
 
 
 def edit_from_mapping(raw: Mapping[str, Any], *, source: str) -> SiteEdit:
@@ -359,30 +355,40 @@ def edits_from_file(path: Path, *, notes: list[str] | None = None) -> list[SiteE
 
 
 def _csv_fields() -> list[FieldSchema]:
-    """The fields a site-edit CSV's columns are read as: lon/lat (with the aliases of
-    :mod:`coverage_gis.io.csv_points`), the site and cell fields of ``layers/sites.yaml``
-    and ``layers/cells.yaml``, ``cell_status`` and ``op``."""
+    """The fields a site-edit CSV's columns are read as: lon/lat (found as an import finds them,
+    :func:`coverage_gis.io.csv_points.coordinate_columns`), the site and cell fields of
+    ``layers/sites.yaml`` and ``layers/cells.yaml``, ``cell_status`` and ``op``."""
     sites, cells = get_schema("sites"), get_schema("cells")
     return [
-        FieldSchema("lon", "float", aliases=LON_NAMES),
-        FieldSchema("lat", "float", aliases=LAT_NAMES),
+        FieldSchema("lon", "float"),
+        FieldSchema("lat", "float"),
         *(sites.field(k) for k in _CSV_SITE_KEYS if k not in ("lon", "lat")),
         *(cells.field(k) for k in _CSV_CELL_KEYS),
-        FieldSchema("cell_status", "str"),
+        _cell_status(),
         FieldSchema("op", "str"),
     ]
 
 
+def _cell_status() -> FieldSchema:
+    """The ``cell_status`` column: a cell's ``status`` (its allowed values and spellings)."""
+    return dataclasses.replace(get_schema("cells").field("status"), name="cell_status", aliases=())
+
+
 def _csv_keys(headers: Sequence[str], *, source: str, notes: list[str]) -> dict[str, str]:
-    """Header of a site-edit CSV → its key: the key in any case, or an alias of the site or cell
-    field as an import reads it (:func:`_csv_fields`); ``cell_status`` and ``op`` keep their names."""
-    fields = _csv_fields()
-    renames, shadowed = match_headers(headers, fields, source=source)
+    """Header of a site-edit CSV → its key: the lon/lat columns an import would read, the key in
+    any case, or an alias of the site or cell field as an import reads it (:func:`_csv_fields`);
+    ``cell_status`` and ``op`` keep their names."""
+    fields = [f for f in _csv_fields() if f.name not in _COORD_KEYS]
+    lon, lat = coordinate_columns(headers)
+    coords = {c: key for c, key in ((lon, "lon"), (lat, "lat")) if c is not None}
+    others = [h for h in headers if h not in coords]
+    renames, shadowed = match_headers(others, fields, source=source)
     notes.extend(f"site edits: {note}" for note in shadowed)
+    renames = {**{c: k for c, k in coords.items() if c != k}, **renames}
     if renames:
         notes.append(renames_note("site edits", renames))
     known = {f.name.casefold(): f.name for f in fields}
-    keys = {h: renames.get(h) or known.get(h.strip().casefold(), h.strip()) for h in headers}
+    keys = {h: coords.get(h) or renames.get(h) or known.get(h.strip().casefold(), h.strip()) for h in headers}
     seen: dict[str, str] = {}
     for header, key in keys.items():
         if key in seen:
@@ -397,25 +403,24 @@ def _csv_keys(headers: Sequence[str], *, source: str, notes: list[str]) -> dict[
 
 def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
     source = str(path)
-    text = decode_text(path.read_bytes(), source=source, notes=notes)
-    delimiter = sniff_delimiter(text.lstrip("\n").split("\n", 1)[0])
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    keys = _csv_keys([h for h in reader.fieldnames or () if h], source=source, notes=notes)
-    rows = list(reader)
-    # A decimal comma (Excel on a Vietnamese Windows, whose list separator is then ";") is
-    # read as a decimal point in the columns the schemas type as numbers.
-    numbers = {f.name for f in _csv_fields() if f.type in ("float", "int")}
+    # The table reader of imports: encoding, delimiter, quoting, blank header cells.
+    table = read_csv_table(path, notes=notes)
+    keys = _csv_keys([str(c) for c in table.columns], source=source, notes=notes)
+    headers = {key: header for header, key in keys.items()}
+    for key, spec in (("status", get_schema("sites").field("status")), ("cell_status", _cell_status())):
+        if key in headers:  # Vietnamese spellings, as an import reads them
+            table = apply_value_aliases(table, headers[key], spec, label=f"site edits: {key}", notes=notes)
     grouped: dict[str, dict[str, Any]] = {}
-    for i, row in enumerate(rows):
-        clean = {keys[k]: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
-        if delimiter != ",":
-            clean = {
-                k: v.replace(",", ".") if k in numbers and _DECIMAL_COMMA.fullmatch(v or "") else v
-                for k, v in clean.items()
-            }
-        unknown = set(clean) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
+    for i, row in enumerate(table.itertuples(index=False, name=None)):
+        # Numbers stay text: validation reads them (a decimal comma too, validation.number_text).
+        clean = {
+            keys[str(k)]: v.strip() for k, v in zip(table.columns, row, strict=True) if isinstance(v, str)
+        }
+        unknown = set(keys.values()) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
         if unknown:
-            raise LayerValidationError(f"unknown columns {sorted(unknown)}", source=source, row=i)
+            raise LayerValidationError(
+                f"unknown columns {sorted(unknown)}{not_degrees_hint(sorted(unknown))}", source=source, row=i
+            )
         site_id = clean.get("site_id")
         if not site_id:
             raise LayerValidationError("empty site_id", source=source, row=i, field="site_id")

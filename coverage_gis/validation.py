@@ -118,8 +118,20 @@ def _coerce_str(series: pd.Series) -> pd.Series:
     return converted.where(converted.notna(), None)
 
 
+def number_text(value: Any) -> Any:
+    """A number's text as it is parsed (other values as they are): trimmed, and a decimal
+    comma read as a decimal point, ``" 109,01"`` → ``"109.01"`` (Excel on a Vietnamese
+    Windows writes one). The one decimal-comma rule of every reader: validation of number
+    fields, :func:`coverage_gis.io.csv_points.parse_numbers` (coordinates, speed tests) and
+    the lon/lat of site edits, whatever the file's delimiter (a comma-delimited file quotes
+    such a value). Text with a comma that is not one number (``1,234,567``, ``1.234,5``)
+    stays not a number.
+    """
+    return value.strip().replace(",", ".") if isinstance(value, str) else value
+
+
 def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
-    as_text = series.map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
+    as_text = series.map(number_text)
     as_text = as_text.replace("", None)
     numbers = pd.to_numeric(as_text, errors="coerce").astype("float64")
     bad = numbers.isna().to_numpy() & as_text.notna().to_numpy()

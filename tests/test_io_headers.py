@@ -21,6 +21,8 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
 from coverage_gis.io.headers import fold_diacritics, header_key, match_headers, value_key
 from coverage_gis.layers import all_schemas
+from coverage_gis.site_edits import edits_from_file
+from coverage_gis.vocabulary import STATUSES
 from coverage_gis.workspace import Workspace
 
 from .conftest import workspace_digest
@@ -289,5 +291,93 @@ def test_the_importable_layers_have_aliases_and_status_spellings_agree() -> None
     for layer in ("sites", "cells", "villages", "fiber_nodes", "fiber_routes", "pois", "zones_5g"):
         assert any(f.aliases for f in schemas[layer].fields), layer
     assert not any(f.aliases for f in schemas["speed_tests"].fields)  # io.speedtests owns those headers
-    spellings = {f.value_aliases for s in schemas.values() for f in s.fields if f.value_aliases}
-    assert len(spellings) == 1
+    statuses = {
+        name: f.value_aliases for name, s in schemas.items() for f in s.fields if f.allowed == STATUSES
+    }
+    assert set(statuses) == {"sites", "cells", "fiber_routes", "fiber_nodes", "zones_5g"}
+    assert len(set(statuses.values())) == 1, "every status reads the same spellings"
+    assert schemas["fiber_routes"].field("class").value_aliases
+    assert schemas["fiber_nodes"].field("kind").value_aliases
+
+
+# -- status (and class, kind) spellings of the fiber and 5G layers and of site edits --------------
+def _geojson(path: Path, features: list[tuple[dict[str, object], dict[str, object]]]) -> Path:
+    collection = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "geometry": g, "properties": p} for g, p in features],
+    }
+    path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_fiber_routes_read_status_and_class_spellings(ws: Workspace, tmp_path: Path) -> None:
+    line = {"type": "LineString", "coordinates": [[109.0, 13.7], [109.1, 13.8]]}
+    rows = [
+        ("R1", "Đang khai thác", "Truy nhập"),
+        ("R2", "quy hoach", "Đường trục"),
+        ("R3", "Đã tắt", "phân phối"),
+        ("R4", "On Air", "access"),
+    ]
+    path = _geojson(
+        tmp_path / "tuyen_cap.geojson",
+        [
+            (line, {"Mã tuyến": r, "Nhà mạng": "VNPT", "Trạng thái": st_, "Cấp tuyến": c})
+            for r, st_, c in rows
+        ],
+    )
+
+    result = import_file(ws, "fiber_routes", path)
+
+    routes = ws.read_layer("fiber_routes").set_index("route_id")
+    assert routes["status"].tolist() == ["on_air", "planned", "decommissioned", "on_air"]
+    assert routes["class"].tolist() == ["access", "backbone", "distribution", "access"]
+    assert any(
+        n.startswith("fiber_routes: status values read as: 'Đang khai thác' → on_air") for n in result.notes
+    )
+    assert any(
+        "fiber_routes: class values read as:" in n and "'Truy nhập' → access (1 rows)" in n
+        for n in result.notes
+    )
+
+
+def test_fiber_nodes_and_5g_zones_read_status_spellings(ws: Workspace, tmp_path: Path) -> None:
+    nodes = _csv(
+        tmp_path / "nut.csv",
+        ["Mã nút", "Nhà mạng", "Loại nút", "Trạng thái", "Kinh độ", "Vĩ độ"],
+        [
+            ["N1", "Viettel", "Bộ chia", "Đang hoạt động", "109.2", "13.7"],
+            ["N2", "VNPT", "OLT", "Kế hoạch", "109.3", "13.8"],
+        ],
+    )
+    import_file(ws, "fiber_nodes", nodes)
+    square = {"type": "Polygon", "coordinates": [[[109, 13], [109.1, 13], [109.1, 13.1], [109, 13]]]}
+    zones = _geojson(
+        tmp_path / "vung.geojson",
+        [(square, {"Mã vùng": "Z1", "Nhà mạng": "Viettel", "Tình trạng": "ngừng hoạt động"})],
+    )
+    import_file(ws, "zones_5g", zones)
+
+    got = ws.read_layer("fiber_nodes").set_index("node_id")
+    assert got[["kind", "status"]].to_numpy().tolist() == [["splitter", "on_air"], ["olt", "planned"]]
+    assert ws.read_layer("zones_5g")["status"].tolist() == ["decommissioned"]
+
+
+def test_site_edit_csv_reads_status_spellings(tiny_ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "edits.csv"
+    path.write_text(
+        "Mã trạm;Kinh độ;Vĩ độ;Trạng thái;Cell_ID;Nhà mạng;Công nghệ;cell_status\n"
+        "S9;109,01;13,76;Quy hoạch;S9-1;Viettel;4G;quy hoach\n"
+        "S9;109,01;13,76;Quy hoạch;S9-2;Viettel;4G;Đang phát sóng\n",
+        encoding="utf-8",
+    )
+
+    notes: list[str] = []
+    edits = edits_from_file(path, notes=notes)
+
+    assert edits[0].site["status"] == "planned"
+    assert [c["status"] for c in edits[0].cells or ()] == ["planned", "on_air"]
+    assert "site edits: status values read as: 'Quy hoạch' → planned (2 rows)" in notes
+    assert (
+        "site edits: cell_status values read as: 'quy hoach' → planned (1 rows), "
+        "'Đang phát sóng' → on_air (1 rows)" in notes
+    )

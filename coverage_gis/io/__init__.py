@@ -40,7 +40,6 @@ from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,
     read_vector,
-    restore_dbf_names,
     shapefile_sidecars,
     zip_member_names,
 )
@@ -256,9 +255,8 @@ def _read(
                 source_layer=source_layer,
                 max_bytes=max_bytes,
                 notes=notes,
+                schema=schema,
             )
-            if fmt == "shp":
-                frame = restore_dbf_names(frame, schema, source=source, notes=notes)
         elif fmt == "kml":
             frame = read_kml(
                 path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes

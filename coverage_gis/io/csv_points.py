@@ -5,9 +5,12 @@ Owns reading delimited text as users export it from Excel or a survey tool:
 comma, semicolon or tab delimited, coordinates with a decimal point or a decimal
 comma, in UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark
 or Windows-1258 (:mod:`coverage_gis.text_encoding` decides which). Coordinate columns are
-found by name, case-insensitively: ``lon``/``lng``/``long``/``longitude``/``x``
-(also ``kinh_do``/``kinh độ``) and ``lat``/``latitude``/``y`` (also
-``vi_do``/``vĩ độ``). Without them, a ``wkt``/``geometry``/``geom``/``the_geom``
+found by name (:func:`coordinate_columns`), compared as every header is
+(:func:`coverage_gis.io.headers.find_header`: any case, separators, diacritics):
+``lon``/``lng``/``long``/``longitude``/``x`` (also ``kinh độ``) and
+``lat``/``latitude``/``y`` (also ``vĩ độ``), with no unit in brackets or a unit of
+degrees (``Longitude (deg)``, ``Kinh độ (°)``); ``X (m)`` is a projected coordinate, not a
+longitude. Without them, a ``wkt``/``geometry``/``geom``/``the_geom``
 column of WKT (QGIS's "AS_WKT" export) gives lines and polygons. Coordinates are
 taken as EPSG:4326, in decimal degrees or degrees-minutes-seconds
 (:mod:`coverage_gis.io.dms`). :func:`located_table` is the one path from a read table
@@ -19,8 +22,8 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import unicodedata
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,12 +34,34 @@ import shapely
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.dms import Axis, dms_degrees
+from coverage_gis.io.headers import find_header, header_units
 from coverage_gis.io.vector import one_line
 from coverage_gis.text_encoding import decode_text
+from coverage_gis.validation import number_text
 
-#: Accepted coordinate column names, most specific first.
-LON_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "kinh_do", "kinh độ", "x")
-LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "vi_do", "vĩ độ", "y")
+#: Accepted coordinate column names, most specific first (compared by
+#: :func:`coverage_gis.io.headers.find_header`, so ``KINH_DO`` and ``Kinh Do`` are ``kinh độ``).
+LON_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "kinh độ", "x")
+LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "vĩ độ", "y")
+#: Units in brackets a coordinate column may carry: degrees (WGS 84). Any other unit
+#: (``X (m)``, ``Y [km]``, ``Lon (VN-2000)``) is a projected or other coordinate, not read.
+DEGREE_UNITS: tuple[str, ...] = (
+    "deg",
+    "degree",
+    "degrees",
+    "decimal degrees",
+    "dd",
+    "độ",
+    "°",
+    "º",
+    "°E",
+    "°N",
+    "ºE",
+    "ºN",
+    "WGS84",
+    "WGS 84",
+    "EPSG:4326",
+)
 #: Accepted names of a WKT geometry column.
 WKT_NAMES: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom")
 _DELIMITERS = (",", ";", "\t")
@@ -54,6 +79,11 @@ def read_table(
 ) -> pd.DataFrame:
     """Parse delimited ``text`` into a frame of strings (empty cells → missing).
 
+    A column whose header cell is blank is left out (a trailing delimiter on the header
+    line, a spreadsheet's unnamed notes column); so are empty fields after the last column
+    (a trailing delimiter on the data lines), while a row with more filled fields than the
+    header is an error naming it, never read shifted.
+
     Parameters
     ----------
     text
@@ -70,35 +100,86 @@ def read_table(
         raise LayerValidationError("is empty", source=source)
     delimiter = sniff_delimiter(lines[0])
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skipinitialspace=True,
-            skip_blank_lines=True,
-            header=0 if header else None,
-            names=list(names) if names is not None else None,
-            quoting=csv.QUOTE_MINIMAL,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise LayerValidationError(f"cannot read as CSV ({one_line(exc)})", source=source) from None
+        with warnings.catch_warnings():
+            # pandas warns (and drops the fields) when a row is longer than the header.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skipinitialspace=True,
+                skip_blank_lines=True,
+                header=0 if header else None,
+                names=list(names) if names is not None else None,
+                quoting=csv.QUOTE_MINIMAL,
+                # Never the first column as the index: a trailing delimiter on the data
+                # lines would otherwise shift every value one column to the left.
+                index_col=False,
+            )
+    except (pd.errors.ParserWarning, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        reason = f"cannot read as CSV ({one_line(exc)})"
+        long_row = _long_row(text, delimiter, source=source, header=header, names=names)
+        raise long_row or LayerValidationError(reason, source=source) from None
+    if header:
+        cells = next(csv.reader([lines[0]], delimiter=delimiter), [])
+        if len(cells) == len(frame.columns):
+            frame = frame.iloc[:, [j for j, cell in enumerate(cells) if cell.strip()]]
     frame.columns = pd.Index([str(c).strip() for c in frame.columns])
     return frame.reset_index(drop=True)
 
 
-def find_column(frame: pd.DataFrame, candidates: tuple[str, ...]) -> str | None:
-    """The first column whose name (case-insensitive, NFC) is one of ``candidates``."""
-    by_key: dict[str, list[str]] = {}
-    for col in frame.columns:
-        key = unicodedata.normalize("NFC", str(col)).strip().casefold()
-        by_key.setdefault(key, []).append(str(col))
-    for name in candidates:
-        found = by_key.get(name.casefold())
-        if found:
-            return found[0]
+def _long_row(
+    text: str, delimiter: str, *, source: str, header: bool, names: tuple[str, ...] | None
+) -> LayerValidationError | None:
+    """The error for the first row with more filled fields than the header has columns, if any."""
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
+    except csv.Error:
+        return None
+    if not rows:
+        return None
+    width = len(rows[0]) if header or names is None else len(names)
+    for i, row in enumerate(rows[1:] if header else rows):
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
+            return LayerValidationError(
+                f"has {len(row)} fields, more than the {width} columns of the header "
+                "(a delimiter inside a value that is not quoted?)",
+                source=source,
+                row=i,
+            )
     return None
+
+
+def coordinate_columns(columns: Iterable[str]) -> tuple[str | None, str | None]:
+    """The longitude and latitude columns among ``columns`` (None where there is none):
+    a header that is one of :data:`LON_NAMES` / :data:`LAT_NAMES` with no unit in brackets or
+    one of :data:`DEGREE_UNITS`."""
+    names = list(columns)
+    return (
+        find_header(names, LON_NAMES, units=DEGREE_UNITS),
+        find_header(names, LAT_NAMES, units=DEGREE_UNITS),
+    )
+
+
+def not_degrees_hint(columns: Iterable[str]) -> str:
+    """Why coordinate-named columns were not read (a unit that is not degrees), or ``""``."""
+    names = list(columns)
+    taken = set(coordinate_columns(names))
+    skipped = [
+        c
+        for c in (find_header(names, LON_NAMES, units=None), find_header(names, LAT_NAMES, units=None))
+        if c is not None and c not in taken and header_units(c)
+    ]
+    if not skipped:
+        return ""
+    shown = ", ".join(repr(c) for c in skipped)
+    return (
+        f"; {shown} not read as coordinates (a unit other than degrees: projected coordinates?). "
+        "Give WGS 84 longitude/latitude in degrees, or import a GeoPackage or shapefile that "
+        "declares its CRS"
+    )
 
 
 def parse_numbers(
@@ -109,7 +190,8 @@ def parse_numbers(
     required: bool = True,
     fallback: Callable[[str], float] | None = None,
 ) -> np.ndarray:
-    """Floats from numbers or text with a decimal point or comma; an error names the first bad row.
+    """Floats from numbers or text with a decimal point or comma (the rule of
+    :func:`coverage_gis.validation.number_text`); an error names the first bad row.
 
     Parameters
     ----------
@@ -126,7 +208,7 @@ def parse_numbers(
         coordinates: :func:`parse_coordinates`); its :class:`ValueError` is the reason
         in the error. Without one such a text is an error.
     """
-    text = series.map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v)
+    text = series.map(number_text)
     numbers = pd.to_numeric(text, errors="coerce").astype("float64").to_numpy()
     present = text.notna().to_numpy() & (text.astype(object) != "").to_numpy()
     bad = ~np.isfinite(numbers) & present
@@ -187,9 +269,8 @@ def located_table(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
     LayerValidationError
         No lon/lat or WKT column, or a coordinate that is not a number.
     """
-    lon_col = find_column(frame, LON_NAMES)
-    lat_col = find_column(frame, LAT_NAMES)
-    wkt_col = find_column(frame, WKT_NAMES)
+    lon_col, lat_col = coordinate_columns(frame.columns)
+    wkt_col = find_header(frame.columns, WKT_NAMES)
     if lon_col is not None and lat_col is not None:
         lon = parse_coordinates(frame[lon_col], source=source, field=lon_col, axis="lon")
         lat = parse_coordinates(frame[lat_col], source=source, field=lat_col, axis="lat")
@@ -202,9 +283,10 @@ def located_table(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
         missing = " and ".join(
             label for label, col in (("longitude", lon_col), ("latitude", lat_col)) if col is None
         )
+        found = ", ".join(map(str, frame.columns))
         raise LayerValidationError(
             f"no {missing} column; name them lon/lng/long/longitude/x and lat/latitude/y, or give a "
-            f"wkt column (columns found: {', '.join(map(str, frame.columns))})",
+            f"wkt column (columns found: {found}){not_degrees_hint(frame.columns)}",
             source=source,
         )
     located: pd.DataFrame = gpd.GeoDataFrame(

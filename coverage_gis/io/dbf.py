@@ -16,10 +16,17 @@ base letter back for a combining tone mark that never comes), so such text is re
 byte for byte (ISO-8859-1) and decoded here. Fonts-as-encodings of older Vietnamese
 data (TCVN3/ABC, VNI) are not text encodings and cannot be recognised; the note tells
 the user what was assumed.
+
+Field names are at most 10 bytes (:data:`DBF_NAME_LENGTH`), cut by whatever wrote the
+file, GDAL included, without regard to characters: a UTF-8 header such as "Góc phương
+vị" becomes ``Góc phư`` and the first byte of ``ơ``, which GDAL cannot decode. Such a DBF
+is read byte for byte too and its names decoded here without the cut character
+(:func:`dbf_field_names` gives the names' bytes, so that a reader can tell a cut name).
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 import struct
 from dataclasses import dataclass
@@ -34,8 +41,14 @@ from coverage_gis.text_encoding import WINDOWS_1258, is_utf8
 _SAMPLE_BYTES = 16 * 1024 * 1024
 #: The DBF header's language driver id (0: none given).
 _LDID_OFFSET = 29
-#: How a .cpg names the Vietnamese Windows code page.
+#: How a .cpg names the Vietnamese Windows code page, and UTF-8.
 _WINDOWS_1258 = re.compile(r"(?:cp|windows-?|ansi\s*)?1258", re.IGNORECASE)
+_UTF_8 = re.compile(r"utf-?8|65001", re.IGNORECASE)
+#: Longest field name a DBF keeps, in bytes.
+DBF_NAME_LENGTH = 10
+#: Where the field descriptors of a DBF header start, and the length of each.
+_DESCRIPTOR_OFFSET = 32
+_DESCRIPTOR_BYTES = 32
 
 
 def _sidecar(shp: Path, suffix: str) -> Path | None:
@@ -82,7 +95,7 @@ class DbfText:
         renamed = {}
         for name in frame.columns:
             try:
-                renamed[name] = text(name)
+                renamed[name] = _recoded_name(name, page)
             except UnicodeDecodeError as exc:
                 raise undefined(exc, str(name), None) from None
         out = frame.rename(columns=renamed)
@@ -101,6 +114,29 @@ def _recoded(value: object, page: str) -> object:
     return value.encode("latin-1").decode(page) if isinstance(value, str) else value
 
 
+def _recoded_name(name: object, page: str) -> object:
+    """A field name as :func:`_recoded` reads it, less a character the 10-byte limit cut."""
+    if not isinstance(name, str):
+        return name
+    return codecs.getincrementaldecoder(page)().decode(name.encode("latin-1"), final=False)
+
+
+def dbf_field_names(dbf: Path) -> list[bytes]:
+    """The field names of a DBF as its header stores them (bytes, in field order)."""
+    with dbf.open("rb") as fh:
+        header = fh.read(_DESCRIPTOR_OFFSET)
+        if len(header) < _DESCRIPTOR_OFFSET:
+            return []
+        header_bytes = struct.unpack_from("<H", header, 8)[0]
+        descriptors = fh.read(max(header_bytes - _DESCRIPTOR_OFFSET, 0))
+    names = []
+    for start in range(0, len(descriptors) - _DESCRIPTOR_BYTES + 1, _DESCRIPTOR_BYTES):
+        if descriptors[start] == 0x0D:  # the header's terminator
+            break
+        names.append(descriptors[start : start + DBF_NAME_LENGTH + 1].split(b"\0", 1)[0])
+    return names
+
+
 def _first_undecodable(values: list[object], page: str) -> int | None:
     """The row of the first text in ``values`` that :func:`_recoded` cannot decode in ``page``."""
     for row, value in enumerate(values):
@@ -114,16 +150,23 @@ def _first_undecodable(values: list[object], page: str) -> int | None:
 def dbf_text(shp: Path, notes: list[str]) -> DbfText | None:
     """How to read the DBF beside ``shp``, or None to let GDAL decide.
 
-    None when a ``.cpg`` names the encoding (but Windows-1258, which GDAL misreads),
-    when there is no DBF, or when its text is plain ASCII (every encoding reads it
+    None when a ``.cpg`` names the encoding (but Windows-1258, which GDAL misreads, and
+    UTF-8 with a field name cut inside a character, which GDAL cannot decode), when there
+    is no DBF, or when its names and text are plain ASCII (every encoding reads them
     alike). Adds a note when it guesses.
     """
+    dbf = _sidecar(shp, ".dbf")
+    names = dbf_field_names(dbf) if dbf is not None else []
+    # A name cut inside a UTF-8 character: GDAL's UTF-8 decoding of it fails.
+    cut_utf8 = any(not is_utf8(n) and is_utf8(n, complete=False) for n in names)
+    utf8 = DbfText("ISO-8859-1", "utf-8") if cut_utf8 else DbfText("UTF-8")
     cpg = _sidecar(shp, ".cpg")
     if cpg is not None:
         named = cpg.read_bytes()[:64].decode("ascii", errors="replace").strip()
         # GDAL reads a named Windows-1258 with the decoder that drops last letters.
-        return DbfText("ISO-8859-1", WINDOWS_1258) if _WINDOWS_1258.fullmatch(named) else None
-    dbf = _sidecar(shp, ".dbf")
+        if _WINDOWS_1258.fullmatch(named):
+            return DbfText("ISO-8859-1", WINDOWS_1258)
+        return utf8 if cut_utf8 and _UTF_8.fullmatch(named) else None
     if dbf is None:
         return None
     with dbf.open("rb") as fh:
@@ -133,10 +176,10 @@ def dbf_text(shp: Path, notes: list[str]) -> DbfText | None:
         header_bytes = struct.unpack_from("<H", header, 8)[0]
         fh.seek(header_bytes)
         records = fh.read(_SAMPLE_BYTES)
-    if records.isascii():
+    if records.isascii() and all(n.isascii() for n in names):
         return None
-    # A sample cut inside a multi-byte character is still UTF-8.
-    if not is_utf8(records, complete=False):
+    # A sample cut inside a multi-byte character is still UTF-8 (so is a cut name).
+    if not (is_utf8(records, complete=False) and all(is_utf8(n, complete=False) for n in names)):
         if header[_LDID_OFFSET] != 0:
             return None
         notes.append(
@@ -145,4 +188,4 @@ def dbf_text(shp: Path, notes: list[str]) -> DbfText | None:
         )
         return DbfText("ISO-8859-1", WINDOWS_1258)
     notes.append("read the attribute text as UTF-8 (no .cpg file names its encoding)")
-    return DbfText("UTF-8")
+    return utf8

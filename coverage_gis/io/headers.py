@@ -17,33 +17,67 @@ that, the same comparison with Vietnamese diacritics removed (``đ`` → ``d``),
 other headers read as the same field are an error naming both.
 
 Values are not translated, except where a field with ``allowed:`` values lists
-``value_aliases:`` (Vietnamese spellings of a site's status, "đang phát sóng" →
-``on_air``): those are compared the same way (without the unit and separator rules)
-and reported in a note. Speed tests keep their own table (:mod:`coverage_gis.io.speedtests`)
-and coordinates theirs (:data:`coverage_gis.io.csv_points.LON_NAMES`).
+``value_aliases:`` (Vietnamese spellings of a status, "đang phát sóng" → ``on_air``, or
+of a fiber route's class, "truy nhập" → ``access``): those are compared the same way
+(without the unit and separator rules; an allowed value written with other separators,
+"On Air", is read too) and reported in a note (:func:`apply_value_aliases`, also applied
+to the status columns of site-edit CSVs). Speed tests keep their own table (:mod:`coverage_gis.io.speedtests`)
+and coordinates theirs (:data:`coverage_gis.io.csv_points.LON_NAMES`), both looked up with
+:func:`find_header`: the same comparison, but a header with a unit in brackets is taken
+only when the caller accepts that unit (coordinates: degrees, so ``"Longitude (deg)"`` is a
+longitude and ``"X (m)"``, a projected metre column, is not).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import FieldSchema, LayerSchema
 
-__all__ = ["apply_aliases", "fold_diacritics", "header_key", "match_headers", "renames_note", "value_key"]
+__all__ = [
+    "apply_aliases",
+    "apply_value_aliases",
+    "cut_header_fields",
+    "find_header",
+    "fold_diacritics",
+    "header_key",
+    "header_units",
+    "match_headers",
+    "renames_note",
+    "value_key",
+]
 
 #: One or more trailing bracketed units, with separators between and after them.
 _TRAILING_UNITS = re.compile(r"(?:[\s_.\-]*(?:\([^()\[\]]*\)|\[[^()\[\]]*\]))+[\s_.\-]*\Z")
+#: One bracketed unit's text.
+_UNIT = re.compile(r"\(([^()\[\]]*)\)|\[([^()\[\]]*)\]")
 _SEPARATOR_RUN = re.compile(r"[\s_.\-]+")
 _WHITESPACE_RUN = re.compile(r"\s+")
 
 
 def _fold_case(text: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
+def _squeeze(text: str) -> str:
+    """``text`` without its runs of separators, composed again (a mark after a removed
+    separator now follows a letter)."""
+    return unicodedata.normalize("NFC", _SEPARATOR_RUN.sub("", text))
+
+
+def _split_header(header: object) -> tuple[str, tuple[str, ...]]:
+    """(key, units) of a header: see :func:`header_key` and :func:`header_units`."""
+    text = _fold_case(str(header)).strip()
+    found = _TRAILING_UNITS.search(text)
+    if found is None or not _squeeze(text[: found.start()]):
+        return _squeeze(text), ()
+    units = tuple(_squeeze(a or b) for a, b in _UNIT.findall(found.group()))
+    return _squeeze(text[: found.start()]), units
 
 
 def header_key(header: object) -> str:
@@ -53,12 +87,76 @@ def header_key(header: object) -> str:
     nothing else is left), and every run of spaces, underscores, hyphens and dots removed.
     Idempotent.
     """
-    text = _fold_case(str(header)).strip()
-    without_unit = _TRAILING_UNITS.sub("", text)
-    if _SEPARATOR_RUN.sub("", without_unit):
-        text = without_unit
-    # Composed again: a mark after a removed separator now follows a letter.
-    return unicodedata.normalize("NFC", _SEPARATOR_RUN.sub("", text))
+    return _split_header(header)[0]
+
+
+def header_units(header: object) -> tuple[str, ...]:
+    """The trailing units in brackets that :func:`header_key` drops, compared the same way:
+    ``"Longitude (deg)"`` → ``("deg",)``, ``"X [m]"`` → ``("m",)``, ``"lon"`` → ``()``."""
+    return _split_header(header)[1]
+
+
+def find_header(
+    columns: Iterable[str], spellings: Sequence[str], *, units: Collection[str] | None = ()
+) -> str | None:
+    """The column that names one of ``spellings``, compared as :func:`header_key` compares them.
+
+    Spellings are tried in order (most specific first), each against every column, first as
+    written and then without diacritics; the first column that matches wins.
+
+    Parameters
+    ----------
+    columns
+        The file's headers.
+    spellings
+        The accepted spellings of one column.
+    units
+        The units in brackets a matching header may carry (each compared without
+        diacritics, as :func:`header_units` gives them); a header with any other unit is
+        not this column. None: any unit (the rule of :func:`match_headers`); empty: a
+        header with a unit in brackets never matches.
+    """
+    allowed = None if units is None else {fold_diacritics(_squeeze(_fold_case(u))) for u in units}
+    keyed: list[tuple[str, str]] = []
+    for column in columns:
+        key, column_units = _split_header(column)
+        if allowed is None or all(fold_diacritics(u) in allowed for u in column_units):
+            keyed.append((key, column))
+    for fold in (_same, fold_diacritics):
+        by_key: dict[str, str] = {}
+        for key, column in keyed:
+            by_key.setdefault(fold(key), column)
+        for spelling in spellings:
+            found = by_key.get(fold(header_key(spelling)))
+            if found is not None:
+                return found
+    return None
+
+
+def _same(text: str) -> str:
+    return text
+
+
+#: An opening bracket that a cut left unclosed, and what follows it.
+_UNCLOSED = re.compile(r"[(\[][^()\[\]]*\Z")
+
+
+def cut_header_fields(header: str, fields: Sequence[FieldSchema]) -> list[str]:
+    """The fields that ``header``, cut short, may stand for (a DBF keeps 10 bytes of a name).
+
+    Those with a spelling (name or alias) whose key without diacritics is longer than the
+    header's and starts with it: ``"DO_CAO_ANT"`` → ``height_m`` (``độ cao anten``). Empty when
+    the header is itself a spelling (:func:`match_headers` reads it) or has no letters.
+    """
+    key = fold_diacritics(header_key(_UNCLOSED.sub("", header)))
+    if not key:
+        return []
+    spelled = {
+        spec.name: {fold_diacritics(header_key(s)) for s in (spec.name, *spec.aliases)} for spec in fields
+    }
+    if any(key in keys for keys in spelled.values()):
+        return []
+    return [name for name, keys in spelled.items() if any(k.startswith(key) and k != key for k in keys)]
 
 
 def fold_diacritics(text: str) -> str:
@@ -169,19 +267,42 @@ def renames_note(label: str, renames: dict[object, str]) -> str:
 
 
 def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
-    """Distinct text values of ``series`` spelled as one of ``spec.value_aliases`` → allowed value."""
+    """Distinct text values of ``series`` spelled as one of ``spec.value_aliases``, or as an
+    allowed value with other separators (``On Air`` for ``on_air``) → the allowed value."""
     plain = {value_key(k): v for k, v in spec.value_aliases}
     bare = {fold_diacritics(k): v for k, v in plain.items()}
     allowed = {value_key(a) for a in spec.allowed or ()}
+    squeezed = {_squeeze(value_key(a)): a for a in spec.allowed or ()}
     out: dict[str, str] = {}
     for value in series.dropna().unique():
         if not isinstance(value, str) or value_key(value) in allowed:
             continue
         key = value_key(value)
-        canonical = plain.get(key) or bare.get(fold_diacritics(key))
+        canonical = plain.get(key) or bare.get(fold_diacritics(key)) or squeezed.get(_squeeze(key))
         if canonical is not None:
             out[value] = canonical
     return out
+
+
+def apply_value_aliases(
+    frame: pd.DataFrame, column: object, spec: FieldSchema, *, label: str, notes: list[str]
+) -> pd.DataFrame:
+    """``frame`` with the values of ``column`` spelled as one of ``spec.value_aliases`` (or as
+    an allowed value with other separators) replaced by the allowed value; ``notes`` gets
+    ``"<label> values read as: …"`` with the number of rows of each spelling."""
+    values = _value_renames(frame[column], spec)
+    if not values:
+        return frame
+    original = frame[column]
+    spelled = original.isin(list(values))
+    counts = original[spelled].value_counts()
+    frame = frame.copy()
+    frame[column] = original.mask(spelled, original.map(values))
+    notes.append(
+        f"{label} values read as: "
+        + ", ".join(f"{v!r} → {values[v]} ({int(counts.get(v, 0))} rows)" for v in values)
+    )
+    return frame
 
 
 def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, notes: list[str]) -> pd.DataFrame:
@@ -201,16 +322,6 @@ def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, note
     by_key = {str(c).strip().casefold(): c for c in frame.columns if c != "geometry"}
     for spec in schema.fields:
         column = by_key.get(spec.name.casefold())
-        if not spec.value_aliases or column is None:
-            continue
-        values = _value_renames(frame[column], spec)
-        if values:
-            original = frame[column]
-            counts = original[original.isin(list(values))].value_counts()
-            frame = frame.copy()
-            frame[column] = original.mask(original.isin(list(values)), original.map(values))
-            notes.append(
-                f"{schema.name}: {spec.name} values read as: "
-                + ", ".join(f"{v!r} → {values[v]} ({int(counts.get(v, 0))} rows)" for v in values)
-            )
+        if spec.value_aliases and column is not None:
+            frame = apply_value_aliases(frame, column, spec, label=f"{schema.name}: {spec.name}", notes=notes)
     return frame

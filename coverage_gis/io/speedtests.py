@@ -38,13 +38,8 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.csv_points import (
-    LAT_NAMES,
-    LON_NAMES,
-    find_column,
-    located_table,
-    parse_numbers,
-)
+from coverage_gis.io.csv_points import coordinate_columns, located_table, parse_numbers
+from coverage_gis.io.headers import find_header
 from coverage_gis.io.vector import one_line
 from coverage_gis.tiles.mercator import ORIGIN_SHIFT_M, lonlat_to_mercator, mercator_to_lonlat, tile_size_m
 from coverage_gis.validation import inside_vietnam
@@ -79,6 +74,15 @@ POINT_ALIASES: dict[str, tuple[str, ...]] = {
     "upload_mbps": ("upload_mbps", "upload", "ul_mbps", "upload_mb_s", "toc_do_tai_len"),
     "latency_ms": ("latency_ms", "latency", "ping_ms", "ping", "do_tre"),
     "device_id": ("device_id", "device", "devices_id", "thiet_bi"),
+}
+#: Units in brackets a column may carry (``Download (Mbps)``, ``RSRP (dBm)``); any other
+#: unit means another column (``Download (kbps)`` is not in Mb/s).
+_COLUMN_UNITS: dict[str, tuple[str, ...]] = {
+    "download_mbps": ("Mbps", "Mbit/s", "Mb/s"),
+    "upload_mbps": ("Mbps", "Mbit/s", "Mb/s"),
+    "latency_ms": ("ms",),
+    "kbps": ("kbps", "kbit/s", "kb/s"),
+    "level": ("dBm",),
 }
 #: Columns in kb/s accepted instead of the Mb/s ones.
 _KBPS_ALIASES: dict[str, tuple[str, ...]] = {
@@ -274,13 +278,13 @@ def speed_tests_frame(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> g
 
 
 def _column(frame: pd.DataFrame, name: str) -> str:
-    found = find_column(frame, (name,))
+    found = find_header(frame.columns, (name,))
     assert found is not None
     return found
 
 
 def _kind_of_tiles(frame: pd.DataFrame, path: Path) -> pd.Series:
-    column = find_column(frame, ("kind", "type"))
+    column = find_header(frame.columns, ("kind", "type"))
     if column is not None:
         return frame[column]
     words = [w for w in _KIND_WORDS if w in path.name.casefold()]
@@ -300,7 +304,7 @@ def _tile_geometry_check(frame: pd.DataFrame, bounds: np.ndarray, rows: np.ndarr
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
         geoms = frame.geometry.to_numpy()[rows]
     else:
-        tile_col = find_column(frame, ("tile",))
+        tile_col = find_header(frame.columns, ("tile",))
         if tile_col is not None:
             text = frame[tile_col].to_numpy(dtype=object)[rows]
             text = np.array([t if isinstance(t, str) and t.strip() else None for t in text], dtype=object)
@@ -337,7 +341,7 @@ def _tile_geometry_check(frame: pd.DataFrame, bounds: np.ndarray, rows: np.ndarr
 
 def _ookla_tiles(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoDataFrame:
     source = str(path)
-    missing = [c for c in OOKLA_COLUMNS if find_column(frame, (c,)) is None]
+    missing = [c for c in OOKLA_COLUMNS if find_header(frame.columns, (c,)) is None]
     if missing:
         raise LayerValidationError(
             f"Ookla tile file lacks column(s) {', '.join(missing)} (needs {', '.join(OOKLA_COLUMNS)})",
@@ -431,7 +435,10 @@ def _signal(frame: pd.DataFrame, tech: np.ndarray, *, source: str) -> tuple[np.n
     RSRP for 4G/5G rows, RSCP for 3G rows, RxLev for 2G rows; a file with one level
     column gives it to every row, and rows of unknown technology take whichever they have.
     """
-    columns = {label: find_column(frame, names) for label, names in _LEVEL_COLUMNS.items()}
+    columns = {
+        label: find_header(frame.columns, names, units=_COLUMN_UNITS["level"])
+        for label, names in _LEVEL_COLUMNS.items()
+    }
     values = {
         label: parse_numbers(frame[col].astype(object), source=source, field=col, required=False)
         for label, col in columns.items()
@@ -476,9 +483,9 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
         )
     out: dict[str, object] = {}
     used: set[str] = {str(frame.geometry.name)}
-    used |= {c for c in (find_column(frame, LON_NAMES), find_column(frame, LAT_NAMES)) if c is not None}
+    used |= {c for c in coordinate_columns(frame.columns) if c is not None}
     for name, aliases in POINT_ALIASES.items():
-        col = find_column(frame, aliases)
+        col = find_header(frame.columns, aliases, units=_COLUMN_UNITS.get(name, ()))
         if col is None:
             continue
         used.add(col)
@@ -487,7 +494,7 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
         else:
             out[name] = frame[col].astype(object)
     for name, aliases in _KBPS_ALIASES.items():
-        col = find_column(frame, aliases)
+        col = find_header(frame.columns, aliases, units=_COLUMN_UNITS["kbps"])
         if name in out or col is None:
             continue
         used.add(col)

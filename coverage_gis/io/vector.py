@@ -8,8 +8,9 @@ dataset name carries the driver (``GeoJSON:``, ``GPKG:``); a VRT or any other
 indirection is refused before GDAL sees it. A zipped shapefile is unpacked by
 Python first, each member checked against its CRC and the size limit counted on
 the bytes actually unpacked: an archive whose directory lies is a corrupt file,
-never a silently truncated layer. Shapefile field names cut to 10 characters by
-the DBF format are mapped back to the layer schema's names
+never a silently truncated layer. Shapefile field names cut to 10 bytes by
+the DBF format are mapped back to the layer schema's names, and to the field an alias
+names when the cut is of an alias and fits one field only
 (:func:`restore_dbf_names`); a DBF without a ``.cpg`` is read in the encoding its
 text shows (:mod:`coverage_gis.io.dbf`).
 
@@ -30,7 +31,7 @@ import tempfile
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -43,7 +44,8 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import CoverageGISError, InputTooLarge, LayerValidationError
-from coverage_gis.io.dbf import dbf_text
+from coverage_gis.io.dbf import DBF_NAME_LENGTH, dbf_field_names, dbf_text
+from coverage_gis.io.headers import cut_header_fields, find_header
 from coverage_gis.layers import LayerSchema
 
 #: Default limit on the size of one input file (and on a zip's unpacked contents).
@@ -52,9 +54,9 @@ MAX_IMPORT_BYTES: int = 200 * 1024 * 1024
 _SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 #: Members of a zipped shapefile that GDAL reads (unpacked beside the .shp).
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
-#: Longest field name a DBF (a shapefile's attribute table) keeps.
-DBF_NAME_LENGTH = 10
 _CHUNK_BYTES = 1 << 20
+#: A stored DBF field name at least this long may be a longer name cut.
+_CUT_NAME_BYTES = DBF_NAME_LENGTH - 2
 #: Format → (name in messages, GDAL driver prefix or None, how its files begin).
 _SIGNATURES: dict[str, tuple[str, str | None, tuple[bytes, ...]]] = {
     "geojson": ("GeoJSON", "GeoJSON:", (b"{",)),
@@ -380,6 +382,7 @@ def read_vector(
     source_layer: str | None = None,
     max_bytes: int = MAX_IMPORT_BYTES,
     notes: list[str] | None = None,
+    schema: LayerSchema | None = None,
 ) -> pd.DataFrame:
     """Read one layer of a GeoJSON, GeoPackage or shapefile into a frame in EPSG:4326.
 
@@ -397,6 +400,9 @@ def read_vector(
         Limit on a zip's unpacked size.
     notes
         Gets remarks (reprojection, ignored geometries).
+    schema
+        The target layer: a shapefile's field names cut to 10 bytes are read as its
+        fields (:func:`restore_dbf_names`).
 
     Returns
     -------
@@ -414,6 +420,8 @@ def read_vector(
         layer,
     ):
         text = dbf_text(Path(dataset), notes) if file_format == "shp" else None
+        dbf = Path(dataset).with_suffix(".dbf")
+        stored = dbf_field_names(dbf) if file_format == "shp" and dbf.is_file() else []
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -434,6 +442,14 @@ def read_vector(
     frame = frame.reset_index(drop=True)
     if text is not None:
         frame = text.recode(frame, source=source)
+    if file_format == "shp" and schema is not None:
+        fields = [c for c in frame.columns if c != "geometry"]
+        # The names that may have been cut (GDAL keeps the fields' order): stored at the
+        # 10-byte limit, or up to two bytes short of it, since GDAL drops the space a cut
+        # ends on ("Độ cao anten" → "Độ cao") and other writers cut on a character boundary
+        # (a Vietnamese letter is up to three bytes in UTF-8).
+        cut = [c for c, n in zip(fields, stored, strict=False) if len(n) >= _CUT_NAME_BYTES]
+        frame = restore_dbf_names(frame, schema, source=source, notes=notes, cut=cut)
     if not with_geometry:
         return pd.DataFrame(frame)
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -455,13 +471,23 @@ def read_vector(
 
 
 def restore_dbf_names(
-    frame: pd.DataFrame, schema: LayerSchema, *, source: str, notes: list[str]
+    frame: pd.DataFrame,
+    schema: LayerSchema,
+    *,
+    source: str,
+    notes: list[str],
+    cut: Collection[str] = (),
 ) -> pd.DataFrame:
-    """``frame`` from a shapefile with field names the DBF cut to 10 characters named as in ``schema``.
+    """``frame`` from a shapefile with field names the DBF cut to 10 bytes named as in ``schema``.
 
     A column that is not a schema field but is the first 10 characters of exactly
     one longer schema field (case-insensitive) takes that field's name, e.g.
-    ``province_c`` → ``province_code``.
+    ``province_c`` → ``province_code``. A column of ``cut`` (names the DBF stores at or
+    near its 10-byte limit) that is no spelling of a field but the start of a spelling of exactly one
+    field (:func:`coverage_gis.io.headers.cut_header_fields`: ``DO_CAO_ANT``, the cut of
+    "DO_CAO_ANTEN", an alias of ``height_m``) takes that field's name, unless the file has
+    a column for that field or another cut column fits it too; a cut that fits several
+    fields is left unread. Both are said in a note.
 
     Raises
     ------
@@ -490,12 +516,48 @@ def restore_dbf_names(
             )
         if fits and fits[0].casefold() not in {str(c).strip().casefold() for c in frame.columns}:
             renames[str(column)] = fits[0]
+    renames.update(_cut_alias_renames(frame, schema, [c for c in cut if c not in renames], notes=notes))
     if renames:
         notes.append(
-            "shapefile field names cut to 10 characters read as "
+            "shapefile field names cut to 10 bytes read as "
             + ", ".join(f"{old} → {new}" for old, new in renames.items())
         )
     return frame.rename(columns=renames)
+
+
+def _cut_alias_renames(
+    frame: pd.DataFrame, schema: LayerSchema, cut: list[str], *, notes: list[str]
+) -> dict[str, str]:
+    """Cut DBF names → the one field whose alias each is the start of (see :func:`restore_dbf_names`)."""
+    by_field: dict[str, list[str]] = {}
+    for column in cut:
+        fits = cut_header_fields(column, schema.fields)
+        if len(fits) > 1:
+            notes.append(
+                f"shapefile field {column!r} not read: its name, cut to {DBF_NAME_LENGTH} bytes, may be "
+                f"{' or '.join(fits)}; export a GeoPackage (or name the field {fits[0]}) to import it"
+            )
+        elif fits:
+            by_field.setdefault(fits[0], []).append(column)
+    renames: dict[str, str] = {}
+    for name, columns in by_field.items():
+        spec = schema.field(name)
+        taken = [
+            c
+            for c in frame.columns
+            if c != "geometry"
+            and c not in columns
+            and find_header([c], (spec.name, *spec.aliases), units=None)
+        ]
+        if len(columns) > 1 or taken:
+            shown = " and ".join(repr(c) for c in columns)
+            why = f"the file has {taken[0]!r}" if taken else "both fit it"
+            notes.append(
+                f"shapefile field {shown} not read as {name} (a name cut to {DBF_NAME_LENGTH} bytes): {why}"
+            )
+            continue
+        renames[columns[0]] = name
+    return renames
 
 
 def shapefile_sidecars(path: Path) -> tuple[Path, ...]:

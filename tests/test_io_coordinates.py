@@ -1,0 +1,133 @@
+"""Which columns are read as longitude and latitude (CSV, Excel, site-edit CSVs, speed tests):
+one comparison of headers (:func:`coverage_gis.io.headers.find_header`), and the rule for a
+unit in brackets (degrees are coordinates, metres are not)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coverage_gis.cli import main
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io import import_file
+from coverage_gis.io.csv_points import DEGREE_UNITS, LAT_NAMES, LON_NAMES, coordinate_columns
+from coverage_gis.io.headers import find_header, fold_diacritics, header_key
+from coverage_gis.workspace import Workspace
+
+#: Real headers of lon/lat columns (operators' and provinces' exports) → the axis they name.
+REAL_HEADERS = [
+    ("Kinh độ", "Vĩ độ"),
+    ("KINH_DO", "VI_DO"),
+    ("Long", "Lat"),
+    ("LON ", "LAT "),
+    ("lng", "lat"),
+    ("Longitude (deg)", "Latitude (deg)"),
+    ("Kinh độ (°)", "Vĩ độ (°)"),
+    ("Kinh Do", "Vi Do"),
+    ("LONGITUDE [WGS84]", "LATITUDE [WGS84]"),
+    ("x", "y"),
+]
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+
+@pytest.mark.parametrize(("lon", "lat"), REAL_HEADERS)
+def test_real_coordinate_headers_are_read(ws: Workspace, tmp_path: Path, lon: str, lat: str) -> None:
+    path = tmp_path / "tram.csv"
+    path.write_text(f"site_id,{lon},{lat}\nS1,109.2195,13.7764\n", encoding="utf-8")
+
+    import_file(ws, "sites", path)
+
+    point = ws.read_layer("sites").geometry.iloc[0]
+    assert (point.x, point.y) == pytest.approx((109.2195, 13.7764))
+    assert coordinate_columns([lon, lat]) == (lon, lat)
+
+
+NOT_DEGREES = [("X (m)", "Y (m)"), ("Kinh độ (km)", "Vĩ độ (km)"), ("Lon [VN2000]", "Lat [VN2000]")]
+
+
+@pytest.mark.parametrize(("lon", "lat"), NOT_DEGREES)
+def test_a_coordinate_name_with_another_unit_is_not_read_as_degrees(
+    ws: Workspace, tmp_path: Path, lon: str, lat: str
+) -> None:
+    path = tmp_path / "vn2000.csv"
+    path.write_text(f"site_id,{lon},{lat}\nS1,585123.4,1523456.7\n", encoding="utf-8")
+
+    with pytest.raises(LayerValidationError) as info:
+        import_file(ws, "sites", path)
+
+    message = str(info.value)
+    assert "no longitude and latitude column" in message
+    assert f"{lon!r}, {lat!r} not read as coordinates (a unit other than degrees" in message
+    assert coordinate_columns([lon, lat]) == (None, None)
+
+
+def test_degree_columns_win_over_metre_columns(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "both.csv"
+    path.write_text("site_id,X (m),Y (m),Kinh độ,Vĩ độ\nS1,585123.4,1523456.7,109.2,13.7\n", encoding="utf-8")
+
+    import_file(ws, "sites", path)
+
+    point = ws.read_layer("sites").geometry.iloc[0]
+    assert (point.x, point.y) == pytest.approx((109.2, 13.7))
+
+
+def test_site_edit_csv_takes_no_metre_column_as_longitude(tiny_ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "edits.csv"
+    path.write_text(
+        "site_id,X (m),Y (m),cell_id,operator,tech\nS9,585123.4,1523456.7,S9-1,Viettel,4G\n", encoding="utf-8"
+    )
+
+    assert main(["sites", "apply", str(tiny_ws.path), str(path)]) == 2
+
+
+def test_site_edit_csv_reads_degree_headers(tiny_ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "edits.csv"
+    path.write_text(
+        "site_id,Longitude (deg),LAT ,cell_id,operator,tech\nS9,109.01,13.76,S9-1,Viettel,4G\n",
+        encoding="utf-8",
+    )
+
+    assert main(["sites", "apply", str(tiny_ws.path), str(path)]) == 0
+
+    site = Workspace.open(tiny_ws.path).read_layer("sites").set_index("site_id").loc["S9"]
+    assert (site.geometry.x, site.geometry.y) == pytest.approx((109.01, 13.76))
+
+
+def test_speed_test_columns_take_their_own_units(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "do_kiem.csv"
+    path.write_text(
+        "lon,lat,tech,Download (Mbps),Upload (kbps),Latency (ms),RSRP (dBm)\n"
+        "109.2,13.8,LTE,48.5,12000,31,-95\n",
+        encoding="utf-8",
+    )
+
+    import_file(ws, "speed_tests", path)
+
+    row = ws.read_layer("speed_tests").iloc[0]
+    assert (row["download_mbps"], row["latency_ms"], row["signal_dbm"]) == (48.5, 31, -95)
+    assert row["upload_mbps"] != row["upload_mbps"]  # kb/s is not Mb/s: left unread, not misread
+
+
+_UNITS = st.one_of(
+    st.sampled_from([*DEGREE_UNITS, "DEG", "Độ", "do", "m", "km", "VN2000", "UTM 49N", "ft"]),
+    st.text(alphabet=st.sampled_from("abcdgkmx°/ "), min_size=1, max_size=6),
+)
+
+
+@given(st.sampled_from([*LON_NAMES, *LAT_NAMES]), _UNITS, st.sampled_from(["()", "[]"]))
+def test_a_unit_decides_whether_a_coordinate_name_matches(name: str, unit: str, brackets: str) -> None:
+    header = f"{name.upper()} {brackets[0]}{unit}{brackets[1]}"
+    if not header_key(unit):
+        return  # "( )" is no unit: nothing to decide
+    degrees = {fold_diacritics(header_key(u)) for u in DEGREE_UNITS}
+    found = find_header([header], (name,), units=DEGREE_UNITS)
+    assert (found == header) == (fold_diacritics(header_key(unit)) in degrees)
+    assert find_header([header], (name,), units=None) == header  # the field rule: any unit
+    assert find_header([header], (name,)) is None  # no unit accepted
