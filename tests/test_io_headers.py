@@ -136,6 +136,60 @@ def test_cells_with_operator_headers(ws: Workspace, tmp_path: Path) -> None:
     assert any("'EIRP (dBm)' → eirp_dbm" in n and "'SiteID' → site_id" in n for n in result.notes)
 
 
+def test_cells_read_operator_brands_and_radio_names(ws: Workspace, tmp_path: Path) -> None:
+    """Operators' exports name the operator by its brand (Vinaphone is VNPT's) and the
+    technology by its radio (LTE, NR, UMTS, GSM): read as the layer's values, with a note."""
+    import_file(ws, "sites", _csv(tmp_path / "tram.csv", SITE_HEADER, SITE_ROWS))
+    header = ["cell_id", "site_id", "operator", "tech"]
+    rows = [
+        ["C1", "QN-001", "Vinaphone", "LTE"],
+        ["C2", "QN-001", "VNPT-VinaPhone", "NR"],
+        ["C3", "QN-002", "VIETTEL", "UMTS"],
+        ["C4", "QN-002", "Viettel Telecom", "GSM"],
+        ["C5", "QN-003", "Mobifone", "4g"],
+        ["C6", "QN-003", "Gmobile", "LTE-A"],
+    ]
+
+    result = import_file(ws, "cells", _csv(tmp_path / "cell.csv", header, rows))
+
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells["operator"].tolist() == ["VNPT", "VNPT", "Viettel", "Viettel", "MobiFone", "Other"]
+    assert cells["tech"].tolist() == ["4G", "5G", "3G", "2G", "4G", "4G"]
+    assert any(
+        n.startswith("cells: operator values read as:") and "'Vinaphone' → VNPT (1 rows)" in n
+        for n in result.notes
+    )
+    assert any(
+        n.startswith("cells: tech values read as:") and "'LTE' → 4G (1 rows)" in n for n in result.notes
+    )
+
+
+def test_an_unknown_operator_is_still_refused_by_name(ws: Workspace, tmp_path: Path) -> None:
+    import_file(ws, "sites", _csv(tmp_path / "tram.csv", SITE_HEADER, SITE_ROWS))
+    path = _csv(
+        tmp_path / "cell.csv", ["cell_id", "site_id", "operator", "tech"], [["C1", "QN-001", "Vina", "4G"]]
+    )
+    before = workspace_digest(ws)
+
+    with pytest.raises(LayerValidationError, match="unknown value 'Vina'"):
+        import_file(ws, "cells", path)
+    assert workspace_digest(ws) == before
+
+
+def test_operator_and_technology_spellings_agree_across_layers() -> None:
+    schemas = all_schemas()
+    operators = {
+        name: s.field("operator").value_aliases
+        for name, s in schemas.items()
+        if "operator" in s.field_names and s.field("operator").allowed
+    }
+    assert set(operators) == {"cells", "fiber_routes", "fiber_nodes", "zones_5g", "speed_tests"}
+    assert len(set(operators.values())) == 1, "every operator field reads the same brands"
+    cell_techs = dict(schemas["cells"].field("tech").value_aliases)
+    test_techs = dict(schemas["speed_tests"].field("tech").value_aliases)
+    assert cell_techs == {k: v for k, v in test_techs.items() if v != "FTTH"}
+
+
 def test_shapefile_with_ten_character_dbf_names(ws: Workspace, tmp_path: Path) -> None:
     frame = gpd.GeoDataFrame(
         {

@@ -14,7 +14,6 @@ from coverage_gis.calibration import REPORTING_CEILING_DBM
 from coverage_gis.challenges import Decision
 from coverage_gis.cli import build_parser
 from coverage_gis.demo import _site_network as demo_sites
-from coverage_gis.io import speedtests
 from coverage_gis.layers import all_schemas, get_schema
 from coverage_gis.network import bits_to_names, operator_bits
 from coverage_gis_api import models
@@ -57,8 +56,9 @@ def test_measurement_vocabularies_follow_the_schemas() -> None:
     assert vocabulary.MEASURED_NO_SERVICE in vocabulary.FTTH_GAP_REASONS
     assert vocabulary.CHALLENGE_KINDS == ("mobile", "ftth")
     assert get_args(Decision) == vocabulary.DECISIONS
-    assert set(speedtests.TECH_ALIASES.values()) == set(vocabulary.SPEED_TEST_TECHS)
-    assert set(speedtests.OPERATOR_ALIASES.values()) <= set(vocabulary.OPERATORS)
+    spelled = get_schema("speed_tests")
+    assert {v for _, v in spelled.field("tech").value_aliases} == set(vocabulary.SPEED_TEST_TECHS)
+    assert {v for _, v in spelled.field("operator").value_aliases} <= set(vocabulary.OPERATORS)
     assert tuple(REPORTING_CEILING_DBM) == vocabulary.TECHS
 
 

@@ -284,24 +284,33 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
     return out
 
 
-def apply_value_aliases(
-    frame: pd.DataFrame, column: object, spec: FieldSchema, *, label: str, notes: list[str]
-) -> pd.DataFrame:
-    """``frame`` with the values of ``column`` spelled as one of ``spec.value_aliases`` (or as
-    an allowed value with other separators) replaced by the allowed value; ``notes`` gets
-    ``"<label> values read as: …"`` with the number of rows of each spelling."""
-    values = _value_renames(frame[column], spec)
+def read_as_allowed(series: pd.Series, spec: FieldSchema, *, label: str, notes: list[str]) -> pd.Series:
+    """``series`` with its values spelled as one of ``spec.value_aliases`` (or as an allowed
+    value with other separators) replaced by the allowed value, other values as they are
+    (validation reports those); ``notes`` gets ``"<label> values read as: …"`` with the
+    number of rows of each spelling."""
+    values = _value_renames(series, spec)
     if not values:
-        return frame
-    original = frame[column]
-    spelled = original.isin(list(values))
-    counts = original[spelled].value_counts()
-    frame = frame.copy()
-    frame[column] = original.mask(spelled, original.map(values))
+        return series
+    spelled = series.isin(list(values))
+    counts = series[spelled].value_counts()
     notes.append(
         f"{label} values read as: "
         + ", ".join(f"{v!r} → {values[v]} ({int(counts.get(v, 0))} rows)" for v in values)
     )
+    return series.mask(spelled, series.map(values))
+
+
+def apply_value_aliases(
+    frame: pd.DataFrame, column: object, spec: FieldSchema, *, label: str, notes: list[str]
+) -> pd.DataFrame:
+    """``frame`` with the values of ``column`` read as :func:`read_as_allowed` reads them."""
+    original = frame[column]
+    values = read_as_allowed(original, spec, label=label, notes=notes)
+    if values is original:  # nothing spelled otherwise
+        return frame
+    frame = frame.copy()
+    frame[column] = values
     return frame
 
 

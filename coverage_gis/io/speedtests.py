@@ -28,7 +28,6 @@ Validation and the atomic write are :mod:`coverage_gis.io`'s, as for every layer
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 
 import geopandas as gpd
@@ -39,8 +38,9 @@ import shapely
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import coordinate_columns, located_table, parse_numbers
-from coverage_gis.io.headers import find_header
+from coverage_gis.io.headers import find_header, read_as_allowed
 from coverage_gis.io.vector import one_line
+from coverage_gis.layers import get_schema
 from coverage_gis.tiles.mercator import ORIGIN_SHIFT_M, lonlat_to_mercator, mercator_to_lonlat, tile_size_m
 from coverage_gis.validation import inside_vietnam
 
@@ -93,42 +93,6 @@ _RSRP_NAMES = ("rsrp_dbm", "rsrp", "ss_rsrp", "ss_rsrp_dbm", "signal_dbm", "sign
 _RSCP_NAMES = ("rscp_dbm", "rscp")
 _RXLEV_NAMES = ("rxlev_dbm", "rssi_dbm", "rssi")
 
-#: Spellings of technologies in measurement exports → the layer's values.
-TECH_ALIASES: dict[str, str] = {
-    "gsm": "2G",
-    "edge": "2G",
-    "gprs": "2G",
-    "2g": "2G",
-    "umts": "3G",
-    "wcdma": "3G",
-    "hspa": "3G",
-    "hspa+": "3G",
-    "3g": "3G",
-    "lte": "4G",
-    "lte-a": "4G",
-    "4g": "4G",
-    "nr": "5G",
-    "5g": "5G",
-    "5g nsa": "5G",
-    "5g sa": "5G",
-    "ftth": "FTTH",
-    "fiber": "FTTH",
-    "fibre": "FTTH",
-    "gpon": "FTTH",
-    "cáp quang": "FTTH",
-}
-#: Brand names of Vietnamese operators → the layer's operator values.
-OPERATOR_ALIASES: dict[str, str] = {
-    "vinaphone": "VNPT",
-    "vnpt-vinaphone": "VNPT",
-    "mobifone": "MobiFone",
-    "viettel": "Viettel",
-    "vietnamobile": "Vietnamobile",
-    "vnpt": "VNPT",
-    "gmobile": "Other",
-    "itelecom": "Other",
-    "reddi": "Other",
-}
 _KIND_WORDS = ("mobile", "fixed")
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
@@ -411,18 +375,6 @@ def _ookla_tiles(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.Ge
     )
 
 
-def _canonical(series: pd.Series, aliases: dict[str, str]) -> pd.Series:
-    """Known spellings mapped; other values left for validation to report."""
-
-    def conv(v: object) -> object:
-        if not isinstance(v, str):
-            return v
-        key = unicodedata.normalize("NFC", v).strip().casefold()
-        return aliases.get(key, v)
-
-    return series.map(conv).astype(object)
-
-
 _LEVEL_COLUMNS: dict[str, tuple[str, ...]] = {"rsrp": _RSRP_NAMES, "rscp": _RSCP_NAMES, "rxlev": _RXLEV_NAMES}
 #: Which level each technology reports when a file has several level columns.
 _LEVEL_OF_TECH: dict[str, str] = {"2G": "rxlev", "3G": "rscp", "4G": "rsrp", "5G": "rsrp"}
@@ -506,13 +458,16 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
             source=source,
             field="download_mbps",
         )
+    # Technologies and operators as exports spell them (LTE, NR, Vinaphone …): the layer
+    # schema's value_aliases, as every import reads them (io.headers).
+    schema = get_schema("speed_tests")
+    for name in ("tech", "operator"):
+        if isinstance(values := out.get(name), pd.Series):
+            out[name] = read_as_allowed(
+                values, schema.field(name), label=f"speed_tests: {name}", notes=notes
+            ).astype(object)
     tech_raw = out.get("tech")
-    tech = _canonical(tech_raw, TECH_ALIASES) if isinstance(tech_raw, pd.Series) else None
-    if tech is not None:
-        out["tech"] = tech
-    operator = out.get("operator")
-    if isinstance(operator, pd.Series):
-        out["operator"] = _canonical(operator, OPERATOR_ALIASES)
+    tech = tech_raw if isinstance(tech_raw, pd.Series) else None
     measured = out.get("measured")
     if isinstance(measured, pd.Series):
         out["measured"] = _dates(measured)
