@@ -93,6 +93,31 @@ def ws(tmp_path: Path) -> Workspace:
     return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
 
 
+def test_technologies_in_any_case_or_by_their_radio_decide_kind_and_level(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """``ftth``/``GPON`` are fixed tests and ``lte``/``Lte`` read their RSRP as ``4G`` does: the
+    schema's spellings and an allowed value in another case are read before the kind and the
+    level are told from the technology."""
+    path = tmp_path / "do_toc_do.csv"
+    path.write_text(
+        "lon,lat,operator,tech,download_mbps,rsrp_dbm\n"
+        "109.2,13.8,vinaphone,ftth,100,\n"
+        "109.2,13.8,VNPT,GPON,90,\n"
+        "109.2,13.8,viettel,lte,20,-97\n"
+        "109.2,13.8,Viettel,4g,25,-99\n",
+        encoding="utf-8",
+    )
+
+    import_file(ws, "speed_tests", path)
+
+    tests = ws.read_layer("speed_tests")
+    assert tests["tech"].tolist() == ["FTTH", "FTTH", "4G", "4G"]
+    assert tests["kind"].tolist() == ["fixed", "fixed", "mobile", "mobile"]
+    assert tests["operator"].tolist() == ["VNPT", "VNPT", "Viettel", "Viettel"]
+    assert tests["signal_dbm"].tolist()[2:] == [-97.0, -99.0]
+
+
 def test_point_csv(ws: Workspace) -> None:
     result = import_file(ws, "speed_tests", POINTS)
     assert result.counts == {"speed_tests": 6}

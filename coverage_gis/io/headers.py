@@ -290,15 +290,24 @@ def read_as_allowed(series: pd.Series, spec: FieldSchema, *, label: str, notes: 
     (validation reports those); ``notes`` gets ``"<label> values read as: …"`` with the
     number of rows of each spelling."""
     values = _value_renames(series, spec)
+    if values:
+        spelled = series.isin(list(values))
+        counts = series[spelled].value_counts()
+        notes.append(
+            f"{label} values read as: "
+            + ", ".join(f"{v!r} → {values[v]} ({int(counts.get(v, 0))} rows)" for v in values)
+        )
+    # An allowed value in another case ("4g", "ftth") is that value, as validation reads it:
+    # spelled as the schema spells it here already, for a caller that reads the values.
+    allowed = {value_key(a): a for a in spec.allowed or ()}
+    values |= {
+        v: allowed[value_key(v)]
+        for v in series.dropna().unique()
+        if isinstance(v, str) and value_key(v) in allowed and v != allowed[value_key(v)]
+    }
     if not values:
         return series
-    spelled = series.isin(list(values))
-    counts = series[spelled].value_counts()
-    notes.append(
-        f"{label} values read as: "
-        + ", ".join(f"{v!r} → {values[v]} ({int(counts.get(v, 0))} rows)" for v in values)
-    )
-    return series.mask(spelled, series.map(values))
+    return series.mask(series.isin(list(values)), series.map(values))
 
 
 def apply_value_aliases(
