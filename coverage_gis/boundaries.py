@@ -8,7 +8,6 @@ coverage model. Which 2025 commune each commune (or part of one) belongs to is
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import shapely
 from coverage_gis._resources import boundaries_dir
 from coverage_gis.crosswalk import assign_2025, context_provinces
 from coverage_gis.errors import NotFound
+from coverage_gis.text_forms import ascii_slug
 
 SEED_FILE = "seed_provinces_communes.gpkg"
 NATIONAL_FILE = "vn_communes_2009.gpkg"
@@ -87,10 +87,7 @@ def _slug(name: str) -> str:
         if name.startswith(prefix):
             name = name[len(prefix) :]
             break
-    folded = unicodedata.normalize("NFKD", name.replace("Đ", "D").replace("đ", "d"))
-    ascii_name = "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
-    words = "".join(ch if ch.isalnum() else " " for ch in ascii_name).split()
-    return "-".join(words)
+    return ascii_slug(name)
 
 
 def national_provinces(folder: Path | None = None) -> tuple[Province, ...]:

@@ -9,6 +9,8 @@ the schemas through this module.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -19,6 +21,7 @@ from pydantic import BaseModel, BeforeValidator
 from coverage_gis._documents import DOCUMENT_CONFIG, Number, Text, parse_document, read_yaml
 from coverage_gis._resources import layers_dir
 from coverage_gis.errors import LayerValidationError, NotFound
+from coverage_gis.text_forms import fold_diacritics
 
 FIELD_TYPES = frozenset({"str", "int", "float", "bool", "date"})
 GEOMETRY_TYPES = frozenset({"Point", "LineString", "MultiPolygon", "none"})
@@ -36,6 +39,32 @@ INPUT_LAYERS: tuple[str, ...] = (
     "pois",
     "speed_tests",
 )
+
+
+#: The unit of a number field, named by the suffix of the field's name, and how a header's
+#: bracketed unit ("Độ cao anten (m)") or a value's trailing unit ("1800 MHz") may write
+#: it, compared casefolded, without spaces and without diacritics ("độ" → "do"). A header
+#: or value in another unit ("EIRP (W)", "Bán kính (km)") is not this field's
+#: (:mod:`coverage_gis.io.headers`, :mod:`coverage_gis.validation`).
+UNIT_SPELLINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("_mhz", ("mhz",)),
+    ("_dbm", ("dbm",)),
+    ("_deg", ("deg", "°", "do", "degree", "degrees")),
+    ("_mbps", ("mbps", "mb/s", "mbit/s")),
+    ("_ms", ("ms",)),
+    ("_m", ("m", "met", "metre", "meter", "metres", "meters")),
+)
+
+
+def is_unit_of(unit: str, spellings: Collection[str]) -> bool:
+    """Whether ``unit`` (a header's bracketed unit, a value's trailing unit) is one of
+    ``spellings`` (a field's :attr:`FieldSchema.units`), compared casefolded, without spaces
+    and without diacritics."""
+    return _unit_key(unit) in {_unit_key(s) for s in spellings}
+
+
+def _unit_key(text: str) -> str:
+    return fold_diacritics("".join(unicodedata.normalize("NFC", text).casefold().split()))
 
 
 @dataclass(frozen=True)
@@ -56,6 +85,12 @@ class FieldSchema:
     aliases: tuple[str, ...] = ()
     #: (spelling, allowed value) pairs: Vietnamese spellings of ``allowed`` values.
     value_aliases: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """How the unit the field's values are in may be written (:data:`UNIT_SPELLINGS`, by
+        the suffix of its name: ``height_m`` is in metres); empty for a field without one."""
+        return next((spellings for suffix, spellings in UNIT_SPELLINGS if self.name.endswith(suffix)), ())
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +48,7 @@ from coverage_gis.display import (
     format_yes_no,
 )
 from coverage_gis.spreadsheet import csv_safe_frame, is_formula_like
+from coverage_gis.text_forms import ascii_slug
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -289,14 +288,6 @@ def csv_bytes(
 
 
 # --------------------------------------------------------------------------- file names
-
-
-def ascii_slug(text: str) -> str:
-    """``text`` as a lower-case ASCII file-name part: diacritics dropped (đ → d), words
-    joined by ``-`` (``"Tỉnh Bình Định"`` → ``"tinh-binh-dinh"``)."""
-    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
 
 
 def download_stem(what: str, *, place: str, revision: int) -> str:

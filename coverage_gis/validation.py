@@ -9,6 +9,7 @@ the file, the row (zero-based feature index), the field and the reason.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -22,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from coverage_gis._values import is_missing, plain_value
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.layers import FieldSchema, LayerSchema
+from coverage_gis.layers import FieldSchema, LayerSchema, is_unit_of
 
 #: Lon/lat box of Vietnam including the Hoàng Sa and Trường Sa archipelagos.
 VIETNAM_BBOX: tuple[float, float, float, float] = (102.0, 6.0, 117.9, 23.5)
@@ -130,8 +131,23 @@ def number_text(value: Any) -> Any:
     return value.strip().replace(",", ".") if isinstance(value, str) else value
 
 
+#: A number followed by a word: ``"1800 MHz"``, ``"35m"``, ``"120°"``.
+_NUMBER_AND_UNIT = re.compile(r"\A([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([^\d\s.,+-].*?)\s*\Z")
+
+
+def _without_unit(text: Any, units: tuple[str, ...]) -> Any:
+    """``"1800 MHz"`` → ``"1800"`` where MHz is the field's unit (:attr:`FieldSchema.units`);
+    any other text as it is (a number in another unit stays not a number)."""
+    if not isinstance(text, str) or not units:
+        return text
+    found = _NUMBER_AND_UNIT.match(text)
+    return found.group(1) if found is not None and is_unit_of(found.group(2), units) else text
+
+
 def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
     as_text = series.map(number_text)
+    if spec.units:
+        as_text = as_text.map(lambda v: _without_unit(v, spec.units))
     as_text = as_text.replace("", None)
     numbers = pd.to_numeric(as_text, errors="coerce").astype("float64")
     bad = numbers.isna().to_numpy() & as_text.notna().to_numpy()

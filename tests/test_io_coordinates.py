@@ -14,7 +14,8 @@ from coverage_gis.cli import main
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
 from coverage_gis.io.csv_points import DEGREE_UNITS, LAT_NAMES, LON_NAMES, coordinate_columns
-from coverage_gis.io.headers import find_header, fold_diacritics, header_key
+from coverage_gis.io.headers import find_header, header_key
+from coverage_gis.text_forms import fold_diacritics
 from coverage_gis.workspace import Workspace
 
 #: Real headers of lon/lat columns (operators' and provinces' exports) → the axis they name.

@@ -17,9 +17,10 @@ from shapely.geometry import Point
 
 from coverage_gis.io import import_file, read_file
 from coverage_gis.io.dbf import DBF_NAME_LENGTH, dbf_field_names
-from coverage_gis.io.headers import cut_header_fields, fold_diacritics
+from coverage_gis.io.headers import cut_header_fields
 from coverage_gis.io.vector import restore_dbf_names
 from coverage_gis.layers import INPUT_LAYERS, FieldSchema, LayerSchema, all_schemas
+from coverage_gis.text_forms import fold_diacritics
 from coverage_gis.workspace import Workspace
 
 

@@ -19,9 +19,10 @@ from shapely.geometry import Point
 from coverage_gis.cli import main
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
-from coverage_gis.io.headers import fold_diacritics, header_key, match_headers, value_key
+from coverage_gis.io.headers import header_key, match_headers, value_key
 from coverage_gis.layers import all_schemas
 from coverage_gis.site_edits import edits_from_file
+from coverage_gis.text_forms import fold_diacritics
 from coverage_gis.vocabulary import STATUSES
 from coverage_gis.workspace import Workspace
 
@@ -162,6 +163,64 @@ def test_cells_read_operator_brands_and_radio_names(ws: Workspace, tmp_path: Pat
     assert any(
         n.startswith("cells: tech values read as:") and "'LTE' → 4G (1 rows)" in n for n in result.notes
     )
+
+
+def test_a_header_in_another_unit_is_not_read_as_the_field(ws: Workspace, tmp_path: Path) -> None:
+    """ "EIRP (W)" holds watts, not the dBm of ``eirp_dbm``; "Bán kính (km)" is not ``range_m``:
+    left unread with a note (they would be wrong numbers, not missing ones), while the field's
+    own unit in any spelling is read."""
+    import_file(ws, "sites", _csv(tmp_path / "tram.csv", SITE_HEADER, SITE_ROWS))
+    header = [
+        "cell_id",
+        "site_id",
+        "operator",
+        "tech",
+        "EIRP (W)",
+        "Tilt (rad)",
+        "Góc phương vị (độ)",
+        "Băng tần [MHz]",
+    ]
+    rows = [["C1", "QN-001", "Viettel", "4G", "40", "5", "120", "1800"]]
+
+    result = import_file(ws, "cells", _csv(tmp_path / "cell.csv", header, rows))
+
+    cell = ws.read_layer("cells").iloc[0]
+    assert cell["eirp_dbm"] == 60  # the schema's default, not 40
+    assert cell["tilt_deg"] == 4  # the schema's default, not 5
+    assert (cell["azimuth_deg"], cell["band_mhz"]) == (120, 1800)
+    assert any(
+        "'EIRP (W)' not read as eirp_dbm: its unit (w) is not eirp_dbm's (dbm)" in n for n in result.notes
+    )
+    assert any("'Tilt (rad)' not read as tilt_deg" in n for n in result.notes)
+
+
+def test_numbers_written_with_the_fields_unit_are_read(ws: Workspace, tmp_path: Path) -> None:
+    import_file(ws, "sites", _csv(tmp_path / "tram.csv", SITE_HEADER, SITE_ROWS))
+    header = ["cell_id", "site_id", "operator", "tech", "band_mhz", "azimuth_deg", "eirp_dbm"]
+    rows = [
+        ["C1", "QN-001", "Viettel", "4G", "1800 MHz", "120°", "58 dBm"],
+        ["C2", "QN-001", "Viettel", "4G", "2100MHz", "240 độ", "59,5 dBm"],
+    ]
+
+    import_file(ws, "cells", _csv(tmp_path / "cell.csv", header, [[f'"{v}"' for v in r] for r in rows]))
+
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells["band_mhz"].tolist() == [1800, 2100]
+    assert cells["azimuth_deg"].tolist() == [120, 240]
+    assert cells["eirp_dbm"].tolist() == [58, 59.5]
+
+
+@pytest.mark.parametrize("band", ["1,8 GHz", "B3", "1800 dBm"])
+def test_a_number_in_another_unit_is_refused(ws: Workspace, tmp_path: Path, band: str) -> None:
+    import_file(ws, "sites", _csv(tmp_path / "tram.csv", SITE_HEADER, SITE_ROWS))
+    path = _csv(
+        tmp_path / "cell.csv",
+        ["cell_id", "site_id", "operator", "tech", "band_mhz"],
+        [["C1", "QN-001", "Viettel", "4G", f'"{band}"']],
+    )
+
+    with pytest.raises(LayerValidationError, match="is not a number"):
+        import_file(ws, "cells", path)
 
 
 def test_an_unknown_operator_is_still_refused_by_name(ws: Workspace, tmp_path: Path) -> None:
@@ -311,7 +370,9 @@ _SCHEMA_FIELDS = [(layer, f.name) for layer, s in sorted(all_schemas().items()) 
 def test_every_field_name_matches_itself(field: tuple[str, str], case: object, sep: str) -> None:
     layer, name = field
     schema = all_schemas()[layer]
-    spelled = case(name.replace("_", sep)) + " (x)"  # type: ignore[operator]
+    # A bracketed unit is dropped: the field's own where it has one, any other where not.
+    unit = (schema.field(name).units or ("x",))[0]
+    spelled = case(name.replace("_", sep)) + f" ({unit})"  # type: ignore[operator]
     renames, _ = match_headers([spelled], schema.fields, source="x", layer=layer)
     assert renames == {spelled: name}
     assert match_headers([name], schema.fields, source="x", layer=layer) == ({}, [])

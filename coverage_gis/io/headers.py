@@ -12,9 +12,12 @@ A header matches a field when its :func:`header_key` (NFC, casefold, trimmed, a
 trailing unit in brackets or parentheses dropped, spaces, underscores, hyphens and
 dots removed) equals the key of the field's name or of one of its aliases; failing
 that, the same comparison with Vietnamese diacritics removed (``đ`` → ``d``), so that
-"Ten tram" and a shapefile's "TEN_TRAM" match too. A header that is the field's name
-(trimmed, any case: how validation reads columns) always wins over an alias; two
-other headers read as the same field are an error naming both.
+"Ten tram" and a shapefile's "TEN_TRAM" match too. A dropped unit must be the field's own
+(:data:`coverage_gis.layers.UNIT_SPELLINGS`) when the field has one: "EIRP (W)" is not
+``eirp_dbm`` and "Bán kính (km)" not ``range_m``; such a column is left unread, with a
+note. A header that is the field's name (trimmed, any case: how validation reads
+columns) always wins over an alias; two other headers read as the same field are an
+error naming both.
 
 Values are not translated, except where a field with ``allowed:`` values lists
 ``value_aliases:`` (Vietnamese spellings of a status, "đang phát sóng" → ``on_air``, or
@@ -37,7 +40,8 @@ from collections.abc import Collection, Iterable, Sequence
 import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.layers import FieldSchema, LayerSchema
+from coverage_gis.layers import FieldSchema, LayerSchema, is_unit_of
+from coverage_gis.text_forms import fold_diacritics
 
 __all__ = [
     "apply_aliases",
@@ -113,14 +117,14 @@ def find_header(
     units
         The units in brackets a matching header may carry (each compared without
         diacritics, as :func:`header_units` gives them); a header with any other unit is
-        not this column. None: any unit (the rule of :func:`match_headers`); empty: a
-        header with a unit in brackets never matches.
+        not this column. None: any unit; empty: a header with a unit in brackets never
+        matches. (:func:`match_headers` takes a field's own units,
+        :attr:`~coverage_gis.layers.FieldSchema.units`, and any unit for a field without one.)
     """
-    allowed = None if units is None else {fold_diacritics(_squeeze(_fold_case(u))) for u in units}
     keyed: list[tuple[str, str]] = []
     for column in columns:
         key, column_units = _split_header(column)
-        if allowed is None or all(fold_diacritics(u) in allowed for u in column_units):
+        if units is None or all(is_unit_of(u, units) for u in column_units):
             keyed.append((key, column))
     for fold in (_same, fold_diacritics):
         by_key: dict[str, str] = {}
@@ -157,13 +161,6 @@ def cut_header_fields(header: str, fields: Sequence[FieldSchema]) -> list[str]:
     if any(key in keys for keys in spelled.values()):
         return []
     return [name for name, keys in spelled.items() if any(k.startswith(key) and k != key for k in keys)]
-
-
-def fold_diacritics(text: str) -> str:
-    """``text`` without Vietnamese (and other combining) diacritics; ``đ`` → ``d``."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", bare)
 
 
 def value_key(value: str) -> str:
@@ -232,17 +229,28 @@ def match_headers(
     plain, bare = _key_table(fields, f"layers/{layer}.yaml" if layer else source)
     headers = [c for c in columns if c != "geometry"]
     exact = {spec.name for spec in fields for c in headers if _is_exact(c, spec)}
+    by_name = {spec.name: spec for spec in fields}
     by_field: dict[str, list[object]] = {}
+    notes: list[str] = []
+    prefix = f"{layer}: " if layer else ""
     for column in headers:
         if any(_is_exact(column, spec) for spec in fields):
             continue
-        key = header_key(column)
+        key, units = _split_header(column)
         name = plain.get(key) or bare.get(fold_diacritics(key))
-        if name is not None:
-            by_field.setdefault(name, []).append(column)
+        if name is None:
+            continue
+        wanted = by_name[name].units
+        other = [u for u in units if wanted and not is_unit_of(u, wanted)]
+        if other:
+            # "EIRP (W)", "Bán kính (km)": the field's name, another unit; its numbers are not the field's.
+            notes.append(
+                f"{prefix}{str(column)!r} not read as {name}: its unit ({', '.join(other)}) is not "
+                f"{name}'s ({wanted[0]}); convert the column or name it {name}"
+            )
+            continue
+        by_field.setdefault(name, []).append(column)
     renames: dict[object, str] = {}
-    notes: list[str] = []
-    prefix = f"{layer}: " if layer else ""
     for name, found in by_field.items():
         if name in exact:
             shown = ", ".join(repr(str(c)) for c in found)
