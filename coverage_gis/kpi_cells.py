@@ -61,10 +61,10 @@ def frame_cells(frame: pd.DataFrame, levels: Sequence[str]) -> FrameCells | None
     Hashing a column of Python strings row by row is most of the cost (~10 ms per
     400,000 rows where some are missing; a pandas string column hashes several times
     faster): such a column repeats its units' code objects, and is hashed by object
-    address first (:func:`_distinct`). Such columns of the coarser levels (a province, a district) usually hold
-    one value per cell of the other columns: those are checked, not hashed
-    (:func:`_values_per_cell`), and hashed only when some cell holds two. The cells and
-    codes are the same either way.
+    address first (:func:`_distinct`). Such columns of the coarser levels (a province,
+    a district) usually hold one value per cell of the other columns: those are
+    checked, not hashed (:func:`_values_per_cell`), and hashed only when some cell holds
+    two. The cells and codes are the same either way.
     """
     columns = {level: frame[LEVEL_COLUMNS[level][0]] for level in levels}
     # Python-string columns but the finest one (the last in LEVELS): checked, not hashed.
