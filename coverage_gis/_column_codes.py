@@ -75,10 +75,12 @@ def object_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         codes, uniques = pd.factorize(values)
         return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
     object_code, objects = pd.factorize(address)
-    # Codes number the objects in order of first appearance: the running highest code
-    # rises (by one) where an object first appears.
-    top = np.maximum.accumulate(object_code)
-    first = np.searchsorted(top, np.arange(len(objects)))
+    if len(objects) <= _FEW:
+        first = np.array([np.argmax(object_code == code) for code in range(len(objects))], dtype=np.int64)
+    else:
+        # Codes number the objects in order of first appearance: the running highest
+        # code rises (by one) where an object first appears.
+        first = np.searchsorted(np.maximum.accumulate(object_code), np.arange(len(objects)))
     value_code, uniques = pd.factorize(values[first])
     return np.asarray(value_code, dtype=np.int64)[object_code], np.asarray(uniques, dtype=object)
 
@@ -96,6 +98,9 @@ def object_addresses(values: np.ndarray) -> np.ndarray | None:
     return np.array(np.ctypeslib.as_array(pointers), dtype=np.intp)
 
 
+#: At most this many distinct objects are found one comparison each (a running maximum
+#: costs several).
+_FEW = 16
 #: Rows whose objects :func:`object_codes` counts first: hashed by address when at most
 #: half of them are distinct objects.
 _ADDRESS_SAMPLE = 4096
