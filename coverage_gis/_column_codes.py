@@ -70,8 +70,9 @@ def object_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (so the values are numbered in the order of their first rows, as ``pd.factorize``
     numbers them). A column of mostly distinct objects is hashed by value at once.
     """
-    address = object_addresses(values)
-    if address is None or len(pd.unique(address[:_ADDRESS_SAMPLE])) * 2 > min(len(address), _ADDRESS_SAMPLE):
+    sample = object_addresses(values[:_ADDRESS_SAMPLE])
+    address = None if sample is None or len(pd.unique(sample)) * 2 > len(sample) else object_addresses(values)
+    if address is None:
         codes, uniques = pd.factorize(values)
         return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
     object_code, objects = pd.factorize(address)
