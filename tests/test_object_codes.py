@@ -11,9 +11,11 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import coverage_gis.kpi_cells as kpi_cells
 from coverage_gis._column_codes import object_addresses, object_codes
+from coverage_gis._strings import distinct_strings
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
-from coverage_gis.kpi_cells import frame_cells
+from coverage_gis.kpi_cells import FrameCells, frame_cells
 from coverage_gis.kpi_speeds import SPEED_KINDS, _kind_positions
 
 
@@ -77,7 +79,19 @@ def test_object_addresses_are_the_objects_identities() -> None:
     assert object_addresses(np.empty(0, dtype=object)) is not None
 
 
-_CODES = ["01", "02", "001", "", None, np.nan]
+_CODES = ["01", "02", "001", "", None, np.nan, pd.NA]
+
+
+def _same_cells(a: FrameCells | None, b: FrameCells | None) -> None:
+    assert (a is None) == (b is None)
+    if a is None or b is None:
+        return
+    np.testing.assert_array_equal(a.row_cell, b.row_cell)
+    np.testing.assert_array_equal(a.first_row, b.first_row)
+    assert list(a.unit) == list(b.unit)
+    for level in a.unit:
+        np.testing.assert_array_equal(a.unit[level], b.unit[level])
+        assert [repr(v) for v in a.distinct[level]] == [repr(v) for v in b.distinct[level]]
 
 
 @settings(max_examples=150, deadline=None)
@@ -98,15 +112,26 @@ def test_cells_of_shared_objects_are_those_of_equal_objects(
         if again:
             column = LEVEL_COLUMNS[level][0]
             fresh[column] = np.array([_fresh(v) for v in shared[column]], dtype=object)
-    a, b = frame_cells(shared, LEVELS), frame_cells(fresh, LEVELS)
-    assert (a is None) == (b is None)
-    if a is None or b is None:
-        return
-    np.testing.assert_array_equal(a.row_cell, b.row_cell)
-    np.testing.assert_array_equal(a.first_row, b.first_row)
-    for level in LEVELS:
-        np.testing.assert_array_equal(a.unit[level], b.unit[level])
-        assert [repr(v) for v in a.distinct[level]] == [repr(v) for v in b.distinct[level]]
+    _same_cells(frame_cells(shared, LEVELS), frame_cells(fresh, LEVELS))
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.lists(st.sampled_from(_CODES), min_size=5, max_size=5), max_size=40))
+def test_cells_equal_those_of_every_column_hashed_by_value(rows: list[list[Any]]) -> None:
+    """Fails if the cells (code columns hashed by address, coarser ones compared by
+    address) differ from those of every column hashed by value, as before."""
+    frame = pd.DataFrame(
+        {LEVEL_COLUMNS[level][0]: [row[i] for row in rows] for i, level in enumerate(LEVELS)}, dtype=object
+    )
+    columns = {level: frame[LEVEL_COLUMNS[level][0]] for level in LEVELS}
+    found = frame_cells(frame, LEVELS)
+    original = kpi_cells._distinct
+    kpi_cells._distinct = distinct_strings  # type: ignore[assignment]
+    try:
+        expected = kpi_cells._hashed_cells(columns, LEVELS, len(frame))
+    finally:
+        kpi_cells._distinct = original
+    _same_cells(found, expected)
 
 
 @settings(max_examples=100, deadline=None)
