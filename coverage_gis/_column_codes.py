@@ -1,12 +1,15 @@
 """Codes of frame columns (``docs/architecture.md``: geo adapter): a column factorized once
 over its frame (by runs where it holds long runs of one value), several columns' codes
-combined into one group id, and string columns converted once per distinct value.
+combined into one group id, string columns converted once per distinct value, and an
+object column that repeats a few objects hashed by their addresses.
 
 What the cell table (:mod:`coverage_gis.network`) and its site join read instead of
 hashing or converting strings row by row at national scale.
 """
 
 from __future__ import annotations
+
+import ctypes
 
 import numpy as np
 import pandas as pd
@@ -54,6 +57,54 @@ def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
                 return codes, np.asarray(head_uniques, dtype=object)
     all_codes, uniques = pd.factorize(values)
     return all_codes, np.asarray(uniques, dtype=object)
+
+
+def object_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)`` of a 1-D object array: int64 codes (missing: -1) and the
+    distinct values as objects (the same codes, the same objects).
+
+    A column taken from a small table (a unit code per row: the rows of one commune
+    share its code's object) repeats a few objects: its rows are hashed by address, as
+    integers (several times faster than hashing a Python object, even with its hash
+    cached), and only the distinct objects by value, in the order they first appear
+    (so the values are numbered in the order of their first rows, as ``pd.factorize``
+    numbers them). A column of mostly distinct objects is hashed by value at once.
+    """
+    sample = object_addresses(values[:_ADDRESS_SAMPLE])
+    address = None if sample is None or len(pd.unique(sample)) * 2 > len(sample) else object_addresses(values)
+    if address is None:
+        codes, uniques = pd.factorize(values)
+        return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+    object_code, objects = pd.factorize(address)
+    if len(objects) <= _FEW:
+        first = np.array([np.argmax(object_code == code) for code in range(len(objects))], dtype=np.int64)
+    else:
+        # Codes number the objects in order of first appearance: the running highest
+        # code rises (by one) where an object first appears.
+        first = np.searchsorted(np.maximum.accumulate(object_code), np.arange(len(objects)))
+    value_code, uniques = pd.factorize(values[first])
+    return np.asarray(value_code, dtype=np.int64)[object_code], np.asarray(uniques, dtype=object)
+
+
+def object_addresses(values: np.ndarray) -> np.ndarray | None:
+    """The address of each object of a 1-D object array, as integers (a copy, read while
+    ``values`` holds the objects); None for another array. Equal addresses are the same object."""
+    if values.dtype != object or values.ndim != 1:
+        return None
+    values = np.ascontiguousarray(values)
+    if not len(values):
+        return np.empty(0, dtype=np.intp)
+    # numpy will not view references as integers: the pointers are read where they lie.
+    pointers = (ctypes.c_ssize_t * len(values)).from_address(values.__array_interface__["data"][0])
+    return np.array(np.ctypeslib.as_array(pointers), dtype=np.intp)
+
+
+#: At most this many distinct objects are found one comparison each (a running maximum
+#: costs several).
+_FEW = 16
+#: Rows whose objects :func:`object_codes` counts first: hashed by address when at most
+#: half of them are distinct objects.
+_ADDRESS_SAMPLE = 4096
 
 
 #: A column is read by runs when its first ``_RUN_SAMPLE`` rows hold runs of ``_LONG_RUN`` rows

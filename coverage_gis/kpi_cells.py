@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from coverage_gis._column_codes import all_strings, object_addresses, object_codes
 from coverage_gis._strings import distinct_strings
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.kpi_counts import Term, add_terms, term_sums
@@ -59,10 +60,11 @@ def frame_cells(frame: pd.DataFrame, levels: Sequence[str]) -> FrameCells | None
 
     Hashing a column of Python strings row by row is most of the cost (~10 ms per
     400,000 rows where some are missing; a pandas string column hashes several times
-    faster). Such columns of the coarser levels (a province, a district) usually hold
-    one value per cell of the other columns: those are checked, not hashed
-    (:func:`_values_per_cell`), and hashed only when some cell holds two. The cells and
-    codes are the same either way.
+    faster): such a column repeats its units' code objects, and is hashed by object
+    address first (:func:`_distinct`). Such columns of the coarser levels (a province,
+    a district) usually hold one value per cell of the other columns: those are
+    checked, not hashed (:func:`_values_per_cell`), and hashed only when some cell holds
+    two. The cells and codes are the same either way.
     """
     columns = {level: frame[LEVEL_COLUMNS[level][0]] for level in levels}
     # Python-string columns but the finest one (the last in LEVELS): checked, not hashed.
@@ -93,7 +95,7 @@ def _hashed_cells(columns: Mapping[str, pd.Series], levels: Sequence[str], n: in
     distinct: dict[str, np.ndarray] = {}
     stride = 1
     for level in levels:
-        found = distinct_strings(columns[level])
+        found = _distinct(columns[level])
         if found is None or stride * (len(found[1]) + 1) >= _KEY_LIMIT:
             return None
         codes, distinct[level] = found
@@ -112,6 +114,16 @@ def _hashed_cells(columns: Mapping[str, pd.Series], levels: Sequence[str], n: in
     return FrameCells(row_cell, first_row, unit, distinct)
 
 
+def _distinct(column: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`distinct_strings` of a code column; a column of Python strings hashed by
+    object first (:func:`~coverage_gis._column_codes.object_codes`: the rows of a unit
+    share its code's object)."""
+    if column.dtype != object:
+        return distinct_strings(column)
+    codes, names = object_codes(column.to_numpy())
+    return (codes, names) if all_strings(names) else None
+
+
 def _values_per_cell(values: np.ndarray, cells: FrameCells) -> tuple[np.ndarray, np.ndarray] | None:
     """Where every row of each cell holds its cell's value (a string, or missing as
     hashing sees it: None, NaN, ...): each cell's value as a position among the distinct
@@ -123,7 +135,15 @@ def _values_per_cell(values: np.ndarray, cells: FrameCells) -> tuple[np.ndarray,
     costs about half of hashing it.
     """
     per_cell = values[cells.first_row]
-    spread = per_cell[cells.row_cell]
+    # Rows holding their cell's very object are compared by address (an object equals
+    # itself, a missing value is missing alike); the others, if any, by value.
+    address = object_addresses(values)
+    if address is not None:
+        differ = np.flatnonzero(address != address[cells.first_row][cells.row_cell])
+        values = values[differ]
+        spread = per_cell[cells.row_cell[differ]]
+    else:
+        spread = per_cell[cells.row_cell]
     try:
         same = np.asarray(values == spread, dtype=bool)
     except (TypeError, ValueError):  # e.g. pd.NA, which has no truth value

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from coverage_gis._column_codes import object_codes
 from coverage_gis.speed import sorted_group_medians, value_order
 
 if TYPE_CHECKING:
@@ -42,15 +43,24 @@ class SpeedOrder:
     def of(c: KpiColumns) -> SpeedOrder:
         """The order of ``c``'s speed tests, made when first asked for and kept in ``c``."""
         if not c.speed_order:
-            kind = np.full(len(c.test_kind), -1, dtype=np.int8)
-            for position, name in enumerate(SPEED_KINDS):
-                kind[c.test_kind == name] = position
+            kind = _kind_positions(c.test_kind)
             row = value_order(c.test_mbps, c.test_weight)
             cell = c.cells["t"].row_cell[row] if c.cells else None
             found = SpeedOrder(c.test_mbps[row], c.test_weight[row], kind[row], row, cell)
             # Replaced whole (not extended): two threads counting at once make the same order.
             c.speed_order[:] = [found]
         return c.speed_order[0]
+
+
+def _kind_positions(test_kind: np.ndarray) -> np.ndarray:
+    """Each test's position in :data:`SPEED_KINDS` (-1: another kind or none): the few
+    distinct kinds compared, not every row (a row's kind is one of a few objects)."""
+    codes, names = object_codes(np.asarray(test_kind, dtype=object))
+    # A missing kind (code -1) takes the entry past the last: -1.
+    lookup = np.full(len(names) + 1, -1, dtype=np.int8)
+    for position, name in enumerate(SPEED_KINDS):
+        lookup[:-1][names == name] = position
+    return np.asarray(lookup[codes])
 
 
 def speed_medians(
