@@ -252,6 +252,38 @@ def test_kml_linestrings(ws: Workspace) -> None:
     )
 
 
+ARCGIS_KML = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Folder><name>Nut_quang</name>
+<Placemark><name>FN-1</name><description><![CDATA[<html><body><table border="1">
+<tr bgcolor="#9CBCE2"><th colspan="2">Nut_quang</th></tr>
+<tr><td>node_id</td><td>FN-1</td></tr><tr bgcolor="#D4E4F3"><td>Nhà mạng</td><td>VNPT</td></tr>
+<tr><td>kind</td><td>olt</td></tr><tr><td>Trạng thái</td><td>Đang khai thác</td></tr>
+<tr><td>source</td><td>&lt;Null&gt;</td></tr></table></body></html>]]></description>
+<Point><coordinates>109.1,13.8,0</coordinates></Point></Placemark>
+<Placemark><name>FN-2</name><description><![CDATA[<table><tr><td>node_id</td><td>FN-2</td></tr>
+<tr><td>Nhà mạng</td><td>Viettel</td></tr><tr><td>kind</td><td>splitter</td></tr>
+<tr><td>Trạng thái</td><td>quy hoạch</td></tr></table>]]></description>
+<ExtendedData><Data name="kind"><value>pop</value></Data></ExtendedData>
+<Point><coordinates>109.2,13.9,0</coordinates></Point></Placemark>
+</Folder></Document></kml>
+"""
+
+
+def test_kml_attributes_in_an_arcgis_description_table(ws: Workspace, tmp_path: Path) -> None:
+    """ArcGIS' Layer To KML writes a layer's attributes only as an HTML table in each
+    description: its two-cell rows are read as columns (ExtendedData wins where both name one)."""
+    path = tmp_path / "nut_quang.kml"
+    path.write_text(ARCGIS_KML, encoding="utf-8")
+
+    result = import_file(ws, "fiber_nodes", path)
+
+    assert result.counts == {"fiber_nodes": 2}
+    nodes = ws.read_layer("fiber_nodes").set_index("node_id")
+    assert nodes.loc["FN-1", ["operator", "kind", "status"]].tolist() == ["VNPT", "olt", "on_air"]
+    assert nodes.loc["FN-2", ["operator", "kind", "status"]].tolist() == ["Viettel", "pop", "planned"]
+    assert nodes.loc["FN-1", "source"] != "<Null>"
+
+
 def test_kmz(ws: Workspace, tmp_path: Path) -> None:
     kmz = tmp_path / "vung_5g.kmz"
     with zipfile.ZipFile(kmz, "w") as archive:

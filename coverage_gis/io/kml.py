@@ -6,8 +6,10 @@ for one, and refusing it shuts out external entities and entity-expansion
 
 Each Placemark becomes one feature: ``name`` and ``description`` from its own
 elements, one column per ``ExtendedData/Data`` (``value``) and per
-``SchemaData/SimpleData``; geometry from ``Point``, ``LineString``,
-``LinearRing``, ``Polygon`` (with holes) or ``MultiGeometry``. Folders (and
+``SchemaData/SimpleData``, and one per row of a two-column HTML table in the
+description (ArcGIS writes a layer's attributes only there; :func:`description_table`);
+geometry from ``Point``, ``LineString``, ``LinearRing``, ``Polygon`` (with holes) or
+``MultiGeometry``. Folders (and
 the Document) that hold Placemarks directly are the file's layers, named by
 their ``<name>``.
 """
@@ -15,6 +17,7 @@ their ``<name>``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -197,7 +200,7 @@ def _attributes(placemark: Element) -> dict[str, Any]:
             attrs[key] = value
     extended = _child(placemark, "ExtendedData")
     if extended is None:
-        return attrs
+        return {**description_table(attrs.get("description")), **attrs}
     for data in _children(extended, "Data"):
         data_name = data.get("name")
         if data_name:
@@ -207,7 +210,54 @@ def _attributes(placemark: Element) -> dict[str, Any]:
             simple_name = simple.get("name")
             if simple_name:
                 attrs[simple_name.strip()] = _text(simple)
-    return attrs
+    return {**description_table(attrs.get("description")), **attrs}
+
+
+#: How ArcGIS writes an empty attribute in a description table.
+_NULL_CELLS = frozenset({"<null>", "null", "&lt;null&gt;"})
+
+
+class _TableRows(HTMLParser):
+    """The text of each cell of each ``<tr>`` of an HTML fragment."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th") and self.rows:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self.rows:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def description_table(description: object) -> dict[str, str | None]:
+    """The attributes a Placemark's ``description`` holds as an HTML table of two-cell rows
+    (field, value), as ArcGIS' "Layer To KML" writes them instead of ExtendedData; ``<Null>``
+    is a missing value. Empty for any other description. ExtendedData of the same name wins."""
+    if not isinstance(description, str) or "<t" not in description.lower():
+        return {}
+    parser = _TableRows()
+    try:
+        parser.feed(description)
+        parser.close()
+    except (AssertionError, ValueError):  # malformed markup: no attributes, not an error
+        return {}
+    out: dict[str, str | None] = {}
+    for row in parser.rows:
+        if len(row) == 2 and row[0] and row[0] not in out:
+            out[row[0]] = None if not row[1] or row[1].casefold() in _NULL_CELLS else row[1]
+    return out
 
 
 def list_kml_layers(path: Path, *, max_bytes: int) -> list[str]:
