@@ -367,6 +367,12 @@ def _check_extent(arr: np.ndarray, ok: np.ndarray, index: pd.Index, out: _Collec
             reason = f"coordinates ({x:.5f}, {y:.5f}) look like swapped lat/lon (expected lon first)"
         else:
             reason = f"coordinates ({x:.5f}, {y:.5f}) are outside Vietnam's extent {VIETNAM_BBOX}"
+            if max(abs(x), abs(y)) > 360:
+                # Metres, not degrees: a projected CRS (VN-2000, UTM) the file does not declare.
+                reason += (
+                    "; these look like projected metres: import the file with --crs naming its CRS "
+                    "(e.g. EPSG:3405, VN-2000 / UTM 48N)"
+                )
         out.add(reason, row=int(index[i]), field="geometry")
 
 

@@ -132,3 +132,70 @@ def test_a_unit_decides_whether_a_coordinate_name_matches(name: str, unit: str, 
     assert (found == header) == (fold_diacritics(header_key(unit)) in degrees)
     assert find_header([header], (name,), units=None) == header  # the field rule: any unit
     assert find_header([header], (name,)) is None  # no unit accepted
+
+
+# -- coordinates in another CRS (--crs) --------------------------------------------------
+def _project(lon: float, lat: float, crs: str) -> tuple[float, float]:
+    import pyproj
+
+    return pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+
+
+def test_a_csv_in_vn2000_utm_is_read_with_its_crs(ws: Workspace, tmp_path: Path) -> None:
+    e, n = _project(109.2, 13.77, "EPSG:3406")  # VN-2000 / UTM zone 49N
+    path = tmp_path / "tram_vn2000.csv"
+    path.write_text(f"site_id,Easting (m),Northing (m),status\nS1,{e:.3f},{n:.3f},on_air\n", encoding="utf-8")
+
+    result = import_file(ws, "sites", path, crs="EPSG:3406")
+
+    site = ws.read_layer("sites").iloc[0]
+    assert (site.geometry.x, site.geometry.y) == pytest.approx((109.2, 13.77), abs=1e-6)
+    assert any("reprojected from VN-2000 / UTM zone 49N" in n for n in result.notes)
+
+
+def test_survey_x_northing_y_easting_is_read_the_other_way_round(ws: Workspace, tmp_path: Path) -> None:
+    """VN-2000 survey tables put the northing in X: read as written every point falls outside
+    Vietnam, read the other way round every one inside, so they are swapped, with a note."""
+    rows = [(109.2, 13.77), (108.9, 14.1)]
+    lines = ["site_id,Tọa độ X,Tọa độ Y,status"]
+    for k, (lon, lat) in enumerate(rows):
+        e, n = _project(lon, lat, "EPSG:3406")
+        lines.append(f"S{k},{n:.3f},{e:.3f},on_air")
+    path = tmp_path / "toa_do.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = import_file(ws, "sites", path, crs="EPSG:3406")
+
+    sites = ws.read_layer("sites").set_index("site_id")
+    for k, (lon, lat) in enumerate(rows):
+        geom = sites.loc[f"S{k}"].geometry
+        assert (geom.x, geom.y) == pytest.approx((lon, lat), abs=1e-6)
+    assert any("X = northing, Y = easting" in n for n in result.notes)
+
+
+def test_metres_without_a_crs_are_refused_with_a_hint(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "xy.csv"
+    path.write_text("site_id,x,y,status\nS1,600000,1523000,on_air\n", encoding="utf-8")
+    with pytest.raises(LayerValidationError, match="look like projected metres: import the file with --crs"):
+        import_file(ws, "sites", path)
+
+
+def test_crs_is_refused_for_files_that_declare_theirs_and_when_unknown(ws: Workspace, tmp_path: Path) -> None:
+    geojson = tmp_path / "s.geojson"
+    geojson.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    with pytest.raises(LayerValidationError, match="--crs names the CRS of a CSV or Excel"):
+        import_file(ws, "sites", geojson, crs="EPSG:3405")
+    path = tmp_path / "xy.csv"
+    path.write_text("site_id,x,y,status\nS1,600000,1523000,on_air\n", encoding="utf-8")
+    with pytest.raises(LayerValidationError, match="unknown CRS 'EPSG:99999'"):
+        import_file(ws, "sites", path, crs="EPSG:99999")
+
+
+def test_cli_import_takes_crs(ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    e, n = _project(109.2, 13.77, "EPSG:32649")
+    path = tmp_path / "utm.csv"
+    path.write_text(f"site_id,x,y,status\nS1,{e:.3f},{n:.3f},on_air\n", encoding="utf-8")
+
+    assert main(["import", str(ws.path), "sites", str(path), "--crs", "EPSG:32649"]) == 0
+
+    assert "reprojected from WGS 84 / UTM zone 49N (EPSG:32649)" in capsys.readouterr().out

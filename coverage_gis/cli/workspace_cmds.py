@@ -77,6 +77,15 @@ def register(sub: Subcommands) -> None:
     )
     p.add_argument("--append", action="store_true", help="add to the layer instead of replacing it")
     p.add_argument(
+        "--crs",
+        metavar="CRS",
+        help=(
+            "CSV/Excel: the CRS of the coordinate columns, e.g. EPSG:3405 (VN-2000 / UTM 48N) or a "
+            "VN-2000 TM-3 PROJ string; a projected CRS reads easting/northing (X/Y) columns in metres "
+            "(default: WGS 84 lon/lat in degrees)"
+        ),
+    )
+    p.add_argument(
         "--min-samples",
         type=int,
         default=1,
@@ -156,6 +165,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         source_layer=args.source_layer,
         append=args.append,
         min_samples=args.min_samples,
+        crs=args.crs,
     )
     lang = lang_of(args)
     for name, count in result.counts.items():

@@ -202,11 +202,17 @@ def _input_schema(layer: str, source: str) -> LayerSchema:
     return schema
 
 
-def _table_frame(table: pd.DataFrame, layer: str, *, with_geometry: bool, source: str) -> pd.DataFrame:
+def _table_frame(
+    table: pd.DataFrame, layer: str, *, with_geometry: bool, source: str, crs: str | None, notes: list[str]
+) -> pd.DataFrame:
     """The one path from a read table (CSV text or XLSX cells) to the layer's raw frame."""
     if layer == "speed_tests":
+        if crs is not None:
+            raise LayerValidationError(
+                "speed tests are read in WGS 84 degrees; --crs is not for them", source=source
+            )
         return speed_table(table, source=source)
-    return located_table(table, source=source) if with_geometry else table
+    return located_table(table, source=source, crs=crs, notes=notes) if with_geometry else table
 
 
 def _read(
@@ -217,6 +223,7 @@ def _read(
     source_layer: str | None,
     max_bytes: int,
     min_samples: int = 1,
+    crs: str | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """:func:`read_file` plus the reader's notes."""
     path = Path(path)
@@ -227,6 +234,12 @@ def _read(
     if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
         raise _unsupported(source, f"unknown format {file_format!r}")
     fmt = file_format or detect_format(path, max_bytes=max_bytes)
+    if crs is not None and fmt not in ("csv", "xlsx"):
+        raise LayerValidationError(
+            f"--crs names the CRS of a CSV or Excel file's coordinates; a {fmt} file declares its own "
+            "(a shapefile in its .prj, a GeoPackage in its tables)",
+            source=source,
+        )
     notes: list[str] = []
     if fmt == "osm":
         raise LayerValidationError(
@@ -266,7 +279,9 @@ def _read(
                 table = read_xlsx_table(path, sheet=source_layer, max_bytes=max_bytes, notes=notes)
             else:
                 table = read_csv_table(path, notes=notes)
-            frame = _table_frame(table, layer, with_geometry=with_geometry, source=source)
+            frame = _table_frame(
+                table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes
+            )
         frames = {layer: frame}
     if layer == "speed_tests" and len(frames[layer]):
         frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
@@ -289,6 +304,7 @@ def read_file(
     source_layer: str | None = None,
     max_bytes: int = MAX_IMPORT_BYTES,
     min_samples: int = 1,
+    crs: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read (not validate) a file into raw frames keyed by target layer, in EPSG:4326.
 
@@ -308,6 +324,9 @@ def read_file(
         Size limit in bytes (also on a zip's unpacked contents).
     min_samples
         OpenCellID only: drop cells estimated from fewer measurements.
+    crs
+        CSV and Excel only: the CRS of the coordinate columns (default: WGS 84 degrees);
+        a projected CRS reads easting/northing columns (VN-2000 X/Y in either order).
 
     Returns
     -------
@@ -330,6 +349,7 @@ def read_file(
         source_layer=source_layer,
         max_bytes=max_bytes,
         min_samples=min_samples,
+        crs=crs,
     )
     return frames
 
@@ -478,6 +498,7 @@ def import_file(
     append: bool = False,
     max_bytes: int = MAX_IMPORT_BYTES,
     min_samples: int = 1,
+    crs: str | None = None,
 ) -> ImportResult:
     """Read a file, validate it and write it into the workspace in one atomic step.
 
@@ -500,6 +521,9 @@ def import_file(
         Size limit in bytes.
     min_samples
         OpenCellID only: drop cells whose position rests on fewer measurements.
+    crs
+        CSV and Excel only: the CRS of the coordinate columns (default: WGS 84 degrees);
+        a projected CRS reads easting/northing columns (VN-2000 X/Y in either order).
 
     Returns
     -------
@@ -525,6 +549,7 @@ def import_file(
         source_layer=source_layer,
         max_bytes=max_bytes,
         min_samples=min_samples,
+        crs=crs,
     )
     new: dict[str, pd.DataFrame] = {}
     rows: dict[str, pd.Index] = {}

@@ -29,6 +29,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from coverage_gis.crs import STORAGE_CRS
@@ -37,7 +38,7 @@ from coverage_gis.io.dms import Axis, dms_degrees
 from coverage_gis.io.headers import find_header, header_units
 from coverage_gis.io.vector import one_line
 from coverage_gis.text_encoding import decode_text
-from coverage_gis.validation import number_text
+from coverage_gis.validation import inside_vietnam, number_text
 
 #: Accepted coordinate column names, most specific first (compared by
 #: :func:`coverage_gis.io.headers.find_header`, so ``KINH_DO`` and ``Kinh Do`` are ``kinh độ``).
@@ -62,6 +63,12 @@ DEGREE_UNITS: tuple[str, ...] = (
     "WGS 84",
     "EPSG:4326",
 )
+#: Coordinate column names in a projected CRS (``--crs``), most specific first: eastings
+#: and northings, or the X and Y of a survey table.
+X_NAMES: tuple[str, ...] = ("easting", "x", "tọa độ x", "toạ độ x", "e")
+Y_NAMES: tuple[str, ...] = ("northing", "y", "tọa độ y", "toạ độ y", "n")
+#: Units in brackets a projected coordinate column may carry (metres).
+METRE_UNITS: tuple[str, ...] = ("m", "met", "mét", "metre", "meter", "metres", "meters")
 #: Accepted names of a WKT geometry column.
 WKT_NAMES: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom")
 _DELIMITERS = (",", ";", "\t")
@@ -152,11 +159,14 @@ def _long_row(
     return None
 
 
-def coordinate_columns(columns: Iterable[str]) -> tuple[str | None, str | None]:
+def coordinate_columns(columns: Iterable[str], *, projected: bool = False) -> tuple[str | None, str | None]:
     """The longitude and latitude columns among ``columns`` (None where there is none):
     a header that is one of :data:`LON_NAMES` / :data:`LAT_NAMES` with no unit in brackets or
-    one of :data:`DEGREE_UNITS`."""
+    one of :data:`DEGREE_UNITS`; for a ``projected`` CRS, the easting and northing columns,
+    :data:`X_NAMES` / :data:`Y_NAMES` with no unit or one of :data:`METRE_UNITS`."""
     names = list(columns)
+    if projected:
+        return find_header(names, X_NAMES, units=METRE_UNITS), find_header(names, Y_NAMES, units=METRE_UNITS)
     return (
         find_header(names, LON_NAMES, units=DEGREE_UNITS),
         find_header(names, LAT_NAMES, units=DEGREE_UNITS),
@@ -177,8 +187,8 @@ def not_degrees_hint(columns: Iterable[str]) -> str:
     shown = ", ".join(repr(c) for c in skipped)
     return (
         f"; {shown} not read as coordinates (a unit other than degrees: projected coordinates?). "
-        "Give WGS 84 longitude/latitude in degrees, or import a GeoPackage or shapefile that "
-        "declares its CRS"
+        "Give WGS 84 longitude/latitude in degrees, name the columns' CRS with --crs (e.g. "
+        "EPSG:3405, VN-2000 / UTM 48N), or import a GeoPackage or shapefile that declares its CRS"
     )
 
 
@@ -259,21 +269,31 @@ def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
     return read_table(decode_text(path.read_bytes(), source=source, notes=notes), source=source)
 
 
-def located_table(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
+def located_table(
+    frame: pd.DataFrame, *, source: str, crs: str | None = None, notes: list[str] | None = None
+) -> pd.DataFrame:
     """A read table (:func:`read_csv_table`, :func:`coverage_gis.io.xlsx.read_xlsx_table`) with
     its lon/lat (or WKT) columns replaced by a ``geometry`` column: a GeoDataFrame in EPSG:4326.
-    Coordinates are decimal degrees or degrees-minutes-seconds (:func:`parse_coordinates`).
+    Coordinates are decimal degrees or degrees-minutes-seconds (:func:`parse_coordinates`),
+    or, given a ``crs``, coordinates in that CRS (a projected one: eastings and northings,
+    :func:`coordinate_columns`), reprojected (:func:`_from_crs`; ``notes`` says how).
 
     Raises
     ------
     LayerValidationError
-        No lon/lat or WKT column, or a coordinate that is not a number.
+        No lon/lat or WKT column, a coordinate that is not a number, an unknown ``crs``.
     """
-    lon_col, lat_col = coordinate_columns(frame.columns)
+    given = _given_crs(crs, source)
+    projected = given is not None and given.is_projected
+    lon_col, lat_col = coordinate_columns(frame.columns, projected=projected)
     wkt_col = find_header(frame.columns, WKT_NAMES)
     if lon_col is not None and lat_col is not None:
-        lon = parse_coordinates(frame[lon_col], source=source, field=lon_col, axis="lon")
-        lat = parse_coordinates(frame[lat_col], source=source, field=lat_col, axis="lat")
+        if projected:
+            lon = parse_numbers(frame[lon_col], source=source, field=lon_col)
+            lat = parse_numbers(frame[lat_col], source=source, field=lat_col)
+        else:
+            lon = parse_coordinates(frame[lon_col], source=source, field=lon_col, axis="lon")
+            lat = parse_coordinates(frame[lat_col], source=source, field=lat_col, axis="lat")
         geometry = np.asarray(gpd.points_from_xy(lon, lat), dtype=object)
         attrs = frame.drop(columns=[c for c in (lon_col, lat_col, wkt_col) if c is not None])
     elif wkt_col is not None:
@@ -284,15 +304,60 @@ def located_table(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
             label for label, col in (("longitude", lon_col), ("latitude", lat_col)) if col is None
         )
         found = ", ".join(map(str, frame.columns))
+        names = (
+            "name them easting/x and northing/y (metres)"
+            if projected
+            else "name them lon/lng/long/longitude/x and lat/latitude/y"
+        )
         raise LayerValidationError(
-            f"no {missing} column; name them lon/lng/long/longitude/x and lat/latitude/y, or give a "
-            f"wkt column (columns found: {found}){not_degrees_hint(frame.columns)}",
+            f"no {missing} column; {names}, or give a wkt column (columns found: {found})"
+            f"{'' if projected else not_degrees_hint(frame.columns)}",
             source=source,
         )
+    points = gpd.GeoSeries(geometry, index=attrs.index)
     located: pd.DataFrame = gpd.GeoDataFrame(
-        attrs, geometry=gpd.GeoSeries(geometry, index=attrs.index), crs=STORAGE_CRS
+        attrs, geometry=points if given is None else _from_crs(points, given, notes), crs=STORAGE_CRS
     )
     return located
+
+
+def _given_crs(crs: str | None, source: str) -> pyproj.CRS | None:
+    """The CRS named by ``--crs`` (None: the coordinates are WGS 84 degrees)."""
+    if crs is None:
+        return None
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        raise LayerValidationError(
+            f"unknown CRS {crs!r}; give an EPSG code such as EPSG:3405 (VN-2000 / UTM zone 48N) "
+            "or a PROJ string",
+            source=source,
+        ) from None
+
+
+def _from_crs(points: gpd.GeoSeries, crs: pyproj.CRS, notes: list[str] | None) -> gpd.GeoSeries:
+    """``points`` (coordinates in ``crs``) in EPSG:4326.
+
+    Vietnamese survey tables in VN-2000 write X for the northing and Y for the easting: where
+    the columns read as written put a point outside Vietnam and read the other way round put
+    every point inside, they are read the other way round, with a note.
+    """
+    lonlat = points.set_crs(crs, allow_override=True).to_crs(STORAGE_CRS)
+    inside = inside_vietnam(lonlat.x, lonlat.y)
+    if len(points) and not inside.all():
+        swapped = gpd.GeoSeries(gpd.points_from_xy(points.y, points.x), index=points.index, crs=crs).to_crs(
+            STORAGE_CRS
+        )
+        if inside_vietnam(swapped.x, swapped.y)[points.notna().to_numpy()].all():
+            if notes is not None:
+                notes.append(
+                    "coordinates read as X = northing, Y = easting (the VN-2000 survey convention): "
+                    "read as written, they lie outside Vietnam"
+                )
+            lonlat = swapped
+    if notes is not None:
+        notes.append(f"coordinates reprojected from {crs.name} ({crs.to_string()}) to EPSG:4326")
+    return lonlat
 
 
 def _parse_wkt(series: pd.Series, *, source: str, field: str) -> np.ndarray:
