@@ -84,19 +84,25 @@ _FEW_POINTS = 64
 
 
 def points_in_polygons(
-    points: np.ndarray, polygons: gpd.GeoDataFrame, predicate: Literal["within", "intersects"]
+    points: np.ndarray,
+    polygons: gpd.GeoDataFrame,
+    predicate: Literal["within", "intersects"],
+    *,
+    few: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``polygons.sindex.query(points, predicate=predicate)``: the same pairs, in the same order.
 
     For many points, the polygons' index is asked for envelopes only and the converse
     test is then asked of prepared copies of the polygons (:func:`_prepared`), in one
     vectorized call: the query itself tests each candidate in the order it finds them,
-    with the point prepared, several times dearer.
+    with the point prepared, several times dearer. ``few``: the points are few for their
+    polygons whatever their count (the remainder :func:`commune_positions` asks): the
+    query itself, without preparing copies of every polygon.
     """
     if not len(points) or not len(polygons):
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
-    if len(points) * _FEW_POINTS < len(polygons):
+    if few or len(points) * _FEW_POINTS < len(polygons):
         # A few points (a site an edit adds): the usual query, without preparing the polygons.
         idx_point, idx_polygon = polygons.sindex.query(points, predicate=predicate)
     else:
@@ -196,7 +202,11 @@ def commune_positions(geoms: np.ndarray, communes: gpd.GeoDataFrame) -> np.ndarr
         asked = np.flatnonzero(placed == UNSURE)
         placed[asked] = -1
     if len(asked):
-        idx_point, idx_commune = points_in_polygons(geoms[asked], communes, "intersects")
+        # The grid leaves a few thousand of 400,000 speed tests: too few to pay for
+        # preparing copies of every commune.
+        idx_point, idx_commune = points_in_polygons(
+            geoms[asked], communes, "intersects", few=grid is not None
+        )
         # First match wins for points exactly on a shared border (pairs come by point, each
         # point's in the order the search found them).
         first = np.unique(idx_point, return_index=True)[1]
