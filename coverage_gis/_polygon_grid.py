@@ -7,11 +7,12 @@ answer is certain; every other point is *unsure* and left to GEOS.
 
 A polygon is a candidate where its envelope (as GEOS computes it, ``shapely.bounds``)
 holds the point, as in ``STRtree.query``. A point is tested against each ring of a
-candidate by counting the crossings of a ray towards +x; the side of the point from each
-edge is Shewchuk's orientation with its error bound (``ccwerrboundA``), so a sign the
-bound cannot vouch for, a point with the same ``y`` as a vertex of an edge it lies
-beside, and a point equal to a vertex, all make the answer unsure instead of a guess. A
-sure point therefore lies on no ring, and its ring parities are exact. They decide only
+candidate by counting the crossings of a ray towards +x, reading only the edges of the
+point's horizontal band of the polygon (:func:`_fill_bands`); the side of the point from
+each edge is Shewchuk's orientation with its error bound (``ccwerrboundA``), so a sign
+the bound cannot vouch for, or a point at the height of an end of an edge whose ``x``
+range holds it (on a vertex, on a horizontal edge), makes the answer unsure instead of
+a guess. A sure point therefore lies on no ring, and its ring parities are exact. They decide only
 where every reading GEOS could give agrees (its polygons are located shell first, then
 holes; its multipolygons part by part): a point in no shell is outside; in one shell
 and none of its holes, inside; in one shell and one of its holes, outside; anything
