@@ -77,6 +77,16 @@ def str_column(values: Any) -> Any:
     else ``values`` themselves (the frame keeps them as they are)."""
     if not _STR_IN_ARROW or not isinstance(values, np.ndarray) or values.dtype != object or not len(values):
         return values
+    if isinstance(values[0], str):
+        # Arrow's own inference gives strings without a missing value only where every
+        # value is a ``str``: the array the frame would make, without a pass of
+        # ``infer_dtype`` (a missing value may be one it does not skip, NaT: read below).
+        try:
+            inferred = pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            inferred = None
+        if inferred is not None and inferred.type == pa.string() and not inferred.null_count:
+            return pd.array(inferred, dtype=_STR_DTYPE)
     if pd.api.types.infer_dtype(values, skipna=True) != "string":
         return values  # all missing, or something else than a string
     return pd.array(pa.array(values, type=pa.large_string(), from_pandas=True), dtype=_STR_DTYPE)

@@ -16,7 +16,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import geopandas as gpd
 import numpy as np
@@ -24,6 +24,9 @@ import pandas as pd
 import shapely
 
 from coverage_gis._strings import assigned_take
+
+if TYPE_CHECKING:
+    from coverage_gis._polygon_grid import PolygonGrid
 
 LEVELS: tuple[str, ...] = ("province", "district", "commune", "province_2025", "commune_2025")
 
@@ -81,19 +84,25 @@ _FEW_POINTS = 64
 
 
 def points_in_polygons(
-    points: np.ndarray, polygons: gpd.GeoDataFrame, predicate: Literal["within", "intersects"]
+    points: np.ndarray,
+    polygons: gpd.GeoDataFrame,
+    predicate: Literal["within", "intersects"],
+    *,
+    few: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``polygons.sindex.query(points, predicate=predicate)``: the same pairs, in the same order.
 
     For many points, the polygons' index is asked for envelopes only and the converse
     test is then asked of prepared copies of the polygons (:func:`_prepared`), in one
     vectorized call: the query itself tests each candidate in the order it finds them,
-    with the point prepared, several times dearer.
+    with the point prepared, several times dearer. ``few``: the points are few for their
+    polygons whatever their count (the remainder :func:`commune_positions` asks): the
+    query itself, without preparing copies of every polygon.
     """
     if not len(points) or not len(polygons):
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
-    if len(points) * _FEW_POINTS < len(polygons):
+    if few or len(points) * _FEW_POINTS < len(polygons):
         # A few points (a site an edit adds): the usual query, without preparing the polygons.
         idx_point, idx_polygon = polygons.sindex.query(points, predicate=predicate)
     else:
@@ -173,17 +182,44 @@ def admin_columns(
 
 
 def commune_positions(geoms: np.ndarray, communes: gpd.GeoDataFrame) -> np.ndarray:
-    """Row of the commune each point lies in (-1: none), by point-in-polygon."""
+    """Row of the commune each point lies in (-1: none), by point-in-polygon: on a border
+    shared by several communes, the first ``points_in_polygons`` lists.
+
+    Many points are first looked up in the communes' compiled grid
+    (:class:`~coverage_gis._polygon_grid.PolygonGrid`: the answer wherever it is certain,
+    numba, GIL released); only the points it is unsure of (on or near a border, in two
+    communes, not plain points) are asked of GEOS, with the same answer as all of them would get.
+    """
     placed = np.full(len(geoms), -1, dtype=np.int64)
-    if not len(communes):
+    if not len(communes) or not len(geoms):
         return placed
-    idx_point, idx_commune = points_in_polygons(geoms, communes, "intersects")
-    # First match wins for points exactly on a shared border.
-    order = np.argsort(idx_point, kind="stable")
-    idx_point, idx_commune = idx_point[order], idx_commune[order]
-    first = np.unique(idx_point, return_index=True)[1]
-    placed[idx_point[first]] = idx_commune[first]
+    asked = np.arange(len(geoms))
+    grid = _grid(communes) if len(geoms) * _FEW_POINTS >= len(communes) else None
+    if grid is not None:
+        from coverage_gis._polygon_grid import UNSURE
+
+        placed = grid.locate(geoms)
+        asked = np.flatnonzero(placed == UNSURE)
+        placed[asked] = -1
+    if len(asked):
+        # The grid leaves a few thousand of 400,000 speed tests: too few to pay for
+        # preparing copies of every commune.
+        idx_point, idx_commune = points_in_polygons(
+            geoms[asked], communes, "intersects", few=grid is not None
+        )
+        # First match wins for points exactly on a shared border (pairs come by point, each
+        # point's in the order the search found them).
+        first = np.unique(idx_point, return_index=True)[1]
+        placed[asked[idx_point[first]]] = idx_commune[first]
     return placed
+
+
+def _grid(communes: gpd.GeoDataFrame) -> PolygonGrid | None:
+    """The :class:`~coverage_gis._polygon_grid.PolygonGrid` of the communes, once per frame
+    (None where it cannot answer for them)."""
+    from coverage_gis._polygon_grid import PolygonGrid
+
+    return _held("grid", (communes, communes), lambda: PolygonGrid.build(communes.geometry.to_numpy()))
 
 
 _T = TypeVar("_T")

@@ -159,14 +159,15 @@ def test_a_take_gives_the_frame_what_the_objects_would(values: list[Any], data: 
 @given(
     points=st.lists(st.tuples(_COORD, _COORD), min_size=1, max_size=40),
     predicate=st.sampled_from(["within", "intersects"]),
+    few=st.booleans(),
 )
 def test_points_in_polygons_match_the_polygons_query(
-    points: list[tuple[float, float]], predicate: Any
+    points: list[tuple[float, float]], predicate: Any, few: bool
 ) -> None:
     # Overlapping polygons too: a point may lie in several, in the query's order.
     polygons = gpd.GeoDataFrame(geometry=[*_BOXES, box(1, 1, 5, 3), box(3, -1, 3.5, 1)], crs="EPSG:4326")
     geoms = np.asarray(shapely.points(np.array(points)))
-    got = points_in_polygons(geoms, polygons, predicate)
+    got = points_in_polygons(geoms, polygons, predicate, few=few)
     want_point, want_polygon = polygons.sindex.query(geoms, predicate=predicate)
     order = np.argsort(want_point, kind="stable")
     assert np.array_equal(got[0], want_point[order])

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coverage_gis._strings import as_assigned, distinct_strings, str_array, str_column, str_take
 
@@ -49,6 +54,26 @@ def _as_frame_holds(values: object) -> pd.Series:
 )
 def test_str_column_is_what_a_frame_makes_of_the_objects(values: list[object]) -> None:
     objects = np.array(values, dtype=object)
+    got, want = _as_frame_holds(str_column(objects)), _as_frame_holds(objects)
+    assert got.dtype == want.dtype
+    assert [repr(v) for v in got] == [repr(v) for v in want]
+
+
+#: Objects a text column may hold: strings (numpy's too), every kind of missing value,
+#: and values that are not strings.
+_OBJECTS = st.one_of(
+    st.text(max_size=6),
+    st.text(max_size=3).map(np.str_),
+    st.sampled_from(
+        [None, np.nan, pd.NA, pd.NaT, decimal.Decimal("NaN"), b"x", 1, 1.5, True, datetime.date(2025, 6, 26)]
+    ),
+)
+
+
+@given(values=st.lists(_OBJECTS, max_size=8))
+def test_str_column_of_any_objects_is_what_a_frame_makes_of_them(values: list[object]) -> None:
+    objects = np.empty(len(values), dtype=object)
+    objects[:] = values
     got, want = _as_frame_holds(str_column(objects)), _as_frame_holds(objects)
     assert got.dtype == want.dtype
     assert [repr(v) for v in got] == [repr(v) for v in want]
