@@ -319,12 +319,14 @@ def _within_cell(
     found: int,
 ) -> tuple[float, int]:
     """``(best, found)`` updated with the items of cell ``c`` within ``reach`` of ``(x, y)``."""
-    box = reach + _PAD_M
     for k in range(start[c], start[c + 1]):
-        if best == 0.0 and (item_bits[k] | found) == found:
+        known = (item_bits[k] | found) == found
+        if best == 0.0 and known:
             continue
+        # An item whose operators are all found counts only if nearer than the best so far.
+        box = (min(best, reach) if known else reach) + _PAD_M
         ax, ay, bx, by = item_seg[k, 0], item_seg[k, 1], item_seg[k, 2], item_seg[k, 3]
-        # Beyond reach by its box (with a margin): not measured.
+        # Beyond that by its box (with a margin): not measured.
         if x < min(ax, bx) - box or x > max(ax, bx) + box or y < min(ay, by) - box or y > max(ay, by) + box:
             continue
         d = segment_distance(x, y, ax, ay, bx, by)
