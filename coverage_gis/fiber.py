@@ -245,8 +245,10 @@ class FiberIndex:
             )
             present[rest[near_other]] = True
         ftth = _has_ftth(distance, reach_m)
-        reason = np.where(present, "fiber_too_far", "no_fiber_operator").astype(object)
-        reason[ftth] = None
+        # None where there is FTTH (most points): only the rest are written.
+        reason = np.empty(len(distance), dtype=object)
+        reason[~ftth & present] = "fiber_too_far"
+        reason[~ftth & ~present] = "no_fiber_operator"
         return FtthResult(ftth, distance, bits, reason)
 
 
