@@ -88,21 +88,21 @@ def _bucket_of(v: float, lo: float, width: float, count: int) -> int:
 
 
 @jit
-def _number_vertices(coords: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Number the distinct vertices of the rows ``kept`` marks: each row's number (-1: not
-    kept) and each number's first row. Equal coordinates (the same bits) share a number.
+def _number_vertices(
+    coords: np.ndarray, kept: np.ndarray, lo_x: float, hi_x: float, lo_y: float, hi_y: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Number the distinct vertices of the rows ``kept`` marks (their coordinates lie in
+    ``[lo_x, hi_x] x [lo_y, hi_y]``): each row's number (-1: not kept) and each number's
+    first row. Equal coordinates (the same bits) share a number; numbers follow the rows
+    (a vertex's number is the count of distinct vertices in the rows before its first).
 
     The rows are first put in spatial buckets of a few dozen by a counting sort (the rows of
     a layer come in runs of nearby vertices, so it reads and writes memory in runs), and
     each bucket is numbered with a hash table small enough to stay in cache: a table of
-    every vertex would miss the cache at nearly every row.
+    every vertex would miss the cache at nearly every row. Numbering in row order then
+    keeps the later reads of a vertex (by consecutive rows, then segments) in runs too.
     """
     n = coords.shape[0]
-    lo_x, hi_x, lo_y, hi_y = math.inf, -math.inf, math.inf, -math.inf
-    for k in range(n):
-        if kept[k]:
-            lo_x, hi_x = min(lo_x, coords[k, 0]), max(hi_x, coords[k, 0])
-            lo_y, hi_y = min(lo_y, coords[k, 1]), max(hi_y, coords[k, 1])
     buckets = max(n // 32, 1)
     width, height = max(hi_x - lo_x, 0.0), max(hi_y - lo_y, 0.0)
     if width > 0.0 and height > 0.0:
@@ -110,13 +110,15 @@ def _number_vertices(coords: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, 
     else:
         nx = buckets if width > 0.0 else 1
     ny = max(buckets // nx, 1) if height > 0.0 else 1
-    bucket = np.full(n, -1, dtype=np.int64)
+    bucket = np.empty(n, dtype=np.int64)
     start = np.zeros(nx * ny + 1, dtype=np.int64)
     for k in range(n):
         if kept[k]:
             b = _bucket_of(coords[k, 1], lo_y, height, ny) * nx + _bucket_of(coords[k, 0], lo_x, width, nx)
             bucket[k] = b
             start[b + 1] += 1
+        else:
+            bucket[k] = -1
     largest = 0
     for b in range(nx * ny):
         largest = max(largest, start[b + 1])
@@ -128,7 +130,8 @@ def _number_vertices(coords: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, 
             order[cursor[bucket[k]]] = k
             cursor[bucket[k]] += 1
     raw = coords.view(np.int64)
-    number = np.full(n, -1, dtype=np.int64)
+    # Each row's number in bucket order first (``number``), and each such number's first row.
+    number = bucket
     lon_bits = np.empty(start[-1], dtype=np.int64)
     lat_bits = np.empty(start[-1], dtype=np.int64)
     first = np.empty(start[-1], dtype=np.int64)
@@ -146,7 +149,19 @@ def _number_vertices(coords: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, 
                 count = count_after
             number[k] = v
         table[:size] = 0
-    return number, first[:count].copy()
+    # Renumbered in row order: a vertex's new number is given at its first row.
+    renumber = first
+    row_first = order
+    counted = 0
+    for k in range(n):
+        v = number[k]
+        if v >= 0:
+            if renumber[v] == k:
+                row_first[counted] = k
+                renumber[v] = -1 - counted
+                counted += 1
+            number[k] = -1 - renumber[v]
+    return number, row_first[:count].copy()
 
 
 @jit
@@ -173,13 +188,24 @@ def distinct_segments(
     first and second vertex (numbers of the distinct vertices) and bits.
     """
     n = coords.shape[0]
+    # The box of the finite vertices, and the features with a vertex that is not.
+    lo_x, hi_x, lo_y, hi_y = math.inf, -math.inf, math.inf, -math.inf
+    any_broken = False
     for k in range(n):
-        if not (math.isfinite(coords[k, 0]) and math.isfinite(coords[k, 1])):
+        x, y = coords[k, 0], coords[k, 1]
+        if math.isfinite(x) and math.isfinite(y):
+            lo_x, hi_x = min(lo_x, x), max(hi_x, x)
+            lo_y, hi_y = min(lo_y, y), max(hi_y, y)
+        else:
             broken[owner[k]] = True
-    kept = np.empty(n, dtype=np.bool_)
-    for k in range(n):
-        kept[k] = not broken[owner[k]]
-    vertex, first = _number_vertices(coords, kept)
+            any_broken = True
+    kept = np.ones(n, dtype=np.bool_)
+    if any_broken:
+        # (The box of the kept vertices lies within that of the finite ones: the buckets
+        # only place the vertices, any box around them numbers them alike.)
+        for k in range(n):
+            kept[k] = not broken[owner[k]]
+    vertex, first = _number_vertices(coords, kept, lo_x, hi_x, lo_y, hi_y)
     vertices = first.shape[0]
     seg_a = np.empty(n, dtype=np.int64)
     seg_b = np.empty(n, dtype=np.int64)
@@ -258,6 +284,7 @@ def _file_segments(
     nx: int,
     ny: int,
     start: np.ndarray,
+    home: np.ndarray,
     item_seg: np.ndarray,
     item_bits: np.ndarray,
     fill: bool,
@@ -265,13 +292,20 @@ def _file_segments(
     """Visit every (segment, cell it passes through) pair: count it in ``start[cell + 1]``
     (``fill`` False), or copy the segment ``(x[a], y[a], x[b], y[b])`` and its bits to the
     cell's cursor ``start[cell]`` in ``item_seg`` and ``item_bits`` and advance it (``fill``
-    True): a cell's items lie side by side, read in one sweep."""
+    True): a cell's items lie side by side, read in one sweep. The count notes in ``home``
+    the one cell of a segment that lies in one (most do; -1: several), which the fill
+    takes as it is."""
     for s in range(a.shape[0]):
         ax, ay, bx, by = x[a[s]], y[a[s]], x[b[s]], y[b[s]]
+        if fill and home[s] >= 0:
+            _file_item(ax, ay, bx, by, bits[s], home[s], start, item_seg, item_bits)
+            continue
         xa = min(ax, bx) - _PAD_M
         xb = max(ax, bx) + _PAD_M
         i0 = min(max(math.floor((xa - x0) / cell), 0), nx - 1)
         i1 = min(max(math.floor((xb - x0) / cell), 0), nx - 1)
+        if not fill:
+            home[s] = -1
         for i in range(i0, i1 + 1):
             # The segment's y range over this column's part of its x range.
             if i0 == i1 or ax == bx:
@@ -287,15 +321,33 @@ def _file_segments(
             for j in range(j0, j1 + 1):
                 c = j * nx + i
                 if fill:
-                    k = start[c]
-                    item_seg[k, 0] = ax
-                    item_seg[k, 1] = ay
-                    item_seg[k, 2] = bx
-                    item_seg[k, 3] = by
-                    item_bits[k] = bits[s]
-                    start[c] = k + 1
+                    _file_item(ax, ay, bx, by, bits[s], c, start, item_seg, item_bits)
                 else:
                     start[c + 1] += 1
+                    if i0 == i1 and j0 == j1:
+                        home[s] = c
+
+
+@jit
+def _file_item(
+    ax: float,
+    ay: float,
+    bx: float,
+    by: float,
+    bits: int,
+    c: int,
+    start: np.ndarray,
+    item_seg: np.ndarray,
+    item_bits: np.ndarray,
+) -> None:
+    """Copy a segment and its bits to cell ``c``'s cursor ``start[c]``, and advance it."""
+    k = start[c]
+    item_seg[k, 0] = ax
+    item_seg[k, 1] = ay
+    item_seg[k, 2] = bx
+    item_seg[k, 3] = by
+    item_bits[k] = bits
+    start[c] = k + 1
 
 
 @jit
@@ -474,11 +526,14 @@ class SegmentGrid:
         start = np.zeros(nx * ny + 1, dtype=np.int64)
         item_seg = np.empty((0, 4))
         item_bits = np.empty(0, dtype=np.int64)
-        _file_segments(x, y, a, b, bits, x0, y0, cell, nx, ny, start, item_seg, item_bits, False)
+        home = np.empty(len(a), dtype=np.int64)
+        _file_segments(x, y, a, b, bits, x0, y0, cell, nx, ny, start, home, item_seg, item_bits, False)
         np.cumsum(start, out=start)
         item_seg = np.empty((int(start[-1]), 4))
         item_bits = np.empty(int(start[-1]), dtype=np.int64)
-        _file_segments(x, y, a, b, bits, x0, y0, cell, nx, ny, start[:-1].copy(), item_seg, item_bits, True)
+        _file_segments(
+            x, y, a, b, bits, x0, y0, cell, nx, ny, start[:-1].copy(), home, item_seg, item_bits, True
+        )
         return cls(x0, y0, cell, nx, ny, start, item_seg, item_bits)
 
     def within(self, x_m: np.ndarray, y_m: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
