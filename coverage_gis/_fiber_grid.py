@@ -351,6 +351,19 @@ def _file_item(
 
 
 @jit
+def _cell_bits(start: np.ndarray, item_bits: np.ndarray) -> np.ndarray:
+    """The OR of the bits of each cell's items (0: an empty cell)."""
+    cells = start.shape[0] - 1
+    out = np.zeros(cells, dtype=np.int64)
+    for c in range(cells):
+        found = 0
+        for k in range(start[c], start[c + 1]):
+            found |= item_bits[k]
+        out[c] = found
+    return out
+
+
+@jit
 def _gap(x: float, y: float, x0: float, y0: float, side: float, i: int, j: int) -> float:
     """Distance from ``(x, y)`` to the square of ``side`` at column ``i``, row ``j`` from ``(x0, y0)``."""
     gx = max(x0 + i * side - x, x - (x0 + (i + 1) * side), 0.0)
@@ -401,11 +414,13 @@ def _within(
     start: np.ndarray,
     item_seg: np.ndarray,
     item_bits: np.ndarray,
+    cell_bits: np.ndarray,
     dist: np.ndarray,
     bits: np.ndarray,
 ) -> None:
     """Per point: the nearest distance among the items within ``reach`` (inclusive; inf:
-    none, NaN: the point has no coordinates) and the OR of their bits."""
+    none, NaN: the point has no coordinates) and the OR of their bits (``cell_bits``: the OR
+    of each cell's items' bits)."""
     box = reach + _PAD_M
     for p in range(px.shape[0]):
         x, y = px[p], py[p]
@@ -428,11 +443,14 @@ def _within(
                 best, found = _within_cell(x, y, reach, home, start, item_seg, item_bits, best, found)
             for j in range(math.floor(max(fj0, 0.0)), math.floor(min(fj1, ny - 1.0)) + 1):
                 for i in range(math.floor(max(fi0, 0.0)), math.floor(min(fi1, nx - 1.0)) + 1):
-                    # (A corner cell of the box may lie wholly beyond reach.)
-                    if j * nx + i != home and _gap(x, y, x0, y0, cell, i, j) <= box:
-                        best, found = _within_cell(
-                            x, y, reach, j * nx + i, start, item_seg, item_bits, best, found
-                        )
+                    c = j * nx + i
+                    gap = _gap(x, y, x0, y0, cell, i, j)
+                    # (A corner cell of the box may lie wholly beyond reach; a cell whose
+                    # operators are all found, wholly beyond the best distance so far: an item
+                    # nearer than that is nearest in another cell, which lists it too.)
+                    if c == home or gap > box or ((cell_bits[c] | found) == found and gap - _PAD_M > best):
+                        continue
+                    best, found = _within_cell(x, y, reach, c, start, item_seg, item_bits, best, found)
         dist[p] = best
         bits[p] = found
 
@@ -554,6 +572,7 @@ class SegmentGrid:
             self.start,
             self.item_seg,
             self.item_bits,
+            self._cell_bits,
             dist,
             bits,
         )
@@ -580,6 +599,11 @@ class SegmentGrid:
             dist,
         )
         return dist
+
+    @cached_property
+    def _cell_bits(self) -> np.ndarray:
+        """The OR of each cell's items' bits (built on the first search within a reach)."""
+        return _cell_bits(self.start, self.item_bits)
 
     @cached_property
     def _pyramid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
