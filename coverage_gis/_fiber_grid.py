@@ -59,16 +59,22 @@ def _hash_table(keys: int) -> np.ndarray:
 
 
 @jit
+def _slot(a: int, b: int, mask: np.uint64) -> np.uint64:
+    """The home slot of the key ``(a, b)`` in a hash table of ``mask + 1`` slots."""
+    h = (np.uint64(a) * np.uint64(0x9E3779B97F4A7C15)) ^ (
+        (np.uint64(b) + np.uint64(0x632BE59BD9B4E019)) * np.uint64(0xC2B2AE3D27D4EB4F)
+    )
+    return (h ^ (h >> np.uint64(31))) & mask
+
+
+@jit
 def _number(
     table: np.ndarray, mask: np.uint64, key_a: np.ndarray, key_b: np.ndarray, count: int, a: int, b: int
 ) -> tuple[int, int]:
     """The number of the key ``(a, b)`` among the ``count`` keys so far (``key_a[i], key_b[i]``
     is key ``i``; ``table[:mask + 1]`` holds ``i + 1`` by hash slot, 0 when free), added if
     new; and the new count."""
-    h = (np.uint64(a) * np.uint64(0x9E3779B97F4A7C15)) ^ (
-        (np.uint64(b) + np.uint64(0x632BE59BD9B4E019)) * np.uint64(0xC2B2AE3D27D4EB4F)
-    )
-    slot = (h ^ (h >> np.uint64(31))) & mask
+    slot = _slot(a, b, mask)
     while True:
         held = table[slot]
         if held == 0:
@@ -82,6 +88,20 @@ def _number(
 
 
 @jit
+def _grown(table: np.ndarray, key_a: np.ndarray, key_b: np.ndarray) -> np.ndarray:
+    """A hash table of :func:`_number` twice the size of ``table``, holding its keys."""
+    grown = np.zeros(2 * table.shape[0], dtype=np.int32)
+    mask = np.uint64(grown.shape[0] - 1)
+    for held in table:
+        if held != 0:
+            slot = _slot(key_a[held - 1], key_b[held - 1], mask)
+            while grown[slot] != 0:
+                slot = (slot + np.uint64(1)) & mask
+            grown[slot] = held
+    return grown
+
+
+@jit
 def _bucket_of(v: float, lo: float, width: float, count: int) -> int:
     """Which of ``count`` equal slices of ``[lo, lo + width]`` holds ``v``."""
     return min(int((v - lo) / width * count), count - 1) if width > 0.0 else 0
@@ -89,12 +109,19 @@ def _bucket_of(v: float, lo: float, width: float, count: int) -> int:
 
 @jit
 def _number_vertices(
-    coords: np.ndarray, kept: np.ndarray, lo_x: float, hi_x: float, lo_y: float, hi_y: float
+    coords: np.ndarray,
+    owner: np.ndarray,
+    broken: np.ndarray,
+    lo_x: float,
+    hi_x: float,
+    lo_y: float,
+    hi_y: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Number the distinct vertices of the rows ``kept`` marks (their coordinates lie in
-    ``[lo_x, hi_x] x [lo_y, hi_y]``): each row's number (-1: not kept) and each number's
-    first row. Equal coordinates (the same bits) share a number; numbers follow the rows
-    (a vertex's number is the count of distinct vertices in the rows before its first).
+    """Number the distinct vertices of the rows of features not ``broken`` (their
+    coordinates lie in ``[lo_x, hi_x] x [lo_y, hi_y]``): each row's number (-1: a broken
+    feature's) and each number's first row. Equal coordinates (the same bits) share a
+    number; numbers follow the rows (a vertex's number is the count of distinct vertices
+    in the rows before its first).
 
     The rows are first put in spatial buckets of a few dozen by a counting sort (the rows of
     a layer come in runs of nearby vertices, so it reads and writes memory in runs), and
@@ -113,7 +140,7 @@ def _number_vertices(
     bucket = np.empty(n, dtype=np.int64)
     start = np.zeros(nx * ny + 1, dtype=np.int64)
     for k in range(n):
-        if kept[k]:
+        if not broken[owner[k]]:
             b = _bucket_of(coords[k, 1], lo_y, height, ny) * nx + _bucket_of(coords[k, 0], lo_x, width, nx)
             bucket[k] = b
             start[b + 1] += 1
@@ -161,7 +188,7 @@ def _number_vertices(
                 renumber[v] = -1 - counted
                 counted += 1
             number[k] = -1 - renumber[v]
-    return number, row_first[:count].copy()
+    return number, row_first[:count]
 
 
 @jit
@@ -190,7 +217,6 @@ def distinct_segments(
     n = coords.shape[0]
     # The box of the finite vertices, and the features with a vertex that is not.
     lo_x, hi_x, lo_y, hi_y = math.inf, -math.inf, math.inf, -math.inf
-    any_broken = False
     for k in range(n):
         x, y = coords[k, 0], coords[k, 1]
         if math.isfinite(x) and math.isfinite(y):
@@ -198,23 +224,17 @@ def distinct_segments(
             lo_y, hi_y = min(lo_y, y), max(hi_y, y)
         else:
             broken[owner[k]] = True
-            any_broken = True
-    kept = np.ones(n, dtype=np.bool_)
-    if any_broken:
-        # (The box of the kept vertices lies within that of the finite ones: the buckets
-        # only place the vertices, any box around them numbers them alike.)
-        for k in range(n):
-            kept[k] = not broken[owner[k]]
-    vertex, first = _number_vertices(coords, kept, lo_x, hi_x, lo_y, hi_y)
-    vertices = first.shape[0]
+    vertex, first = _number_vertices(coords, owner, broken, lo_x, hi_x, lo_y, hi_y)
+    # (Each array is as long as the rows, but only the part written costs memory: the
+    # results are views of those parts, not copies.)
     seg_a = np.empty(n, dtype=np.int64)
     seg_b = np.empty(n, dtype=np.int64)
     seg_bits = np.zeros(n, dtype=np.int64)
-    # Most vertices start one distinct segment: it is remembered at the vertex, and only a
-    # vertex's further segments go through the hash table.
-    out_to = np.full(vertices, -1, dtype=np.int64)
-    out_segment = np.empty(vertices, dtype=np.int64)
-    table = _hash_table(n)
+    # Most vertices start one distinct segment: it is remembered at the vertex (-1: none
+    # yet), and only a vertex's further segments go through the hash table, grown as they come.
+    out_segment = np.full(first.shape[0], -1, dtype=np.int64)
+    table = _hash_table(first.shape[0] // 16)
+    in_table = 0
     segments = 0
     for k in range(n):
         f = owner[k]
@@ -227,24 +247,21 @@ def distinct_segments(
         else:
             continue
         a = vertex[k]
-        if out_to[a] == b:
-            sid = out_segment[a]
-        elif out_to[a] < 0:
+        sid = out_segment[a]
+        if sid < 0:
             sid = segments
             seg_a[sid] = a
             seg_b[sid] = b
             segments += 1
-            out_to[a] = b
             out_segment[a] = sid
-        else:
-            sid, segments = _number(table, np.uint64(table.shape[0] - 1), seg_a, seg_b, segments, a, b)
+        elif seg_b[sid] != b:
+            if 2 * (in_table + 1) > table.shape[0]:
+                table = _grown(table, seg_a, seg_b)
+            sid, counted = _number(table, np.uint64(table.shape[0] - 1), seg_a, seg_b, segments, a, b)
+            in_table += counted - segments
+            segments = counted
         seg_bits[sid] |= bits[f]
-    return (
-        first[:vertices].copy(),
-        seg_a[:segments].copy(),
-        seg_b[:segments].copy(),
-        seg_bits[:segments].copy(),
-    )
+    return first, seg_a[:segments], seg_b[:segments], seg_bits[:segments]
 
 
 @jit
@@ -289,13 +306,17 @@ def _file_segments(
     item_bits: np.ndarray,
     fill: bool,
 ) -> None:
-    """Visit every (segment, cell it passes through) pair: count it in ``start[cell + 1]``
+    """Visit every (segment, cell it passes through) pair: count it in ``start[cell]``
     (``fill`` False), or copy the segment ``(x[a], y[a], x[b], y[b])`` and its bits to the
-    cell's cursor ``start[cell]`` in ``item_seg`` and ``item_bits`` and advance it (``fill``
-    True): a cell's items lie side by side, read in one sweep. The count notes in ``home``
-    the one cell of a segment that lies in one (most do; -1: several), which the fill
-    takes as it is."""
-    for s in range(a.shape[0]):
+    row before the cell's cursor ``start[cell]`` (the end of its rows, at first) in
+    ``item_seg`` and ``item_bits`` and move the cursor there (``fill`` True, the segments
+    taken last to first, so each cell lists its items in segment order and its cursor ends
+    at its first row): a cell's items lie side by side, read in one sweep. The count notes
+    in ``home`` the one cell of a segment that lies in one (most do; -1: several), which
+    the fill takes as it is."""
+    count = a.shape[0]
+    for t in range(count):
+        s = count - 1 - t if fill else t
         ax, ay, bx, by = x[a[s]], y[a[s]], x[b[s]], y[b[s]]
         if fill and home[s] >= 0:
             _file_item(ax, ay, bx, by, bits[s], home[s], start, item_seg, item_bits)
@@ -323,7 +344,7 @@ def _file_segments(
                 if fill:
                     _file_item(ax, ay, bx, by, bits[s], c, start, item_seg, item_bits)
                 else:
-                    start[c + 1] += 1
+                    start[c] += 1
                     if i0 == i1 and j0 == j1:
                         home[s] = c
 
@@ -340,14 +361,15 @@ def _file_item(
     item_seg: np.ndarray,
     item_bits: np.ndarray,
 ) -> None:
-    """Copy a segment and its bits to cell ``c``'s cursor ``start[c]``, and advance it."""
-    k = start[c]
+    """Copy a segment and its bits to the row before cell ``c``'s cursor ``start[c]``, and
+    move the cursor there."""
+    k = start[c] - 1
     item_seg[k, 0] = ax
     item_seg[k, 1] = ay
     item_seg[k, 2] = bx
     item_seg[k, 3] = by
     item_bits[k] = bits
-    start[c] = k + 1
+    start[c] = k
 
 
 @jit
@@ -544,14 +566,15 @@ class SegmentGrid:
         start = np.zeros(nx * ny + 1, dtype=np.int64)
         item_seg = np.empty((0, 4))
         item_bits = np.empty(0, dtype=np.int64)
-        home = np.empty(len(a), dtype=np.int64)
+        # (A cell is one of at most MAX_CELLS.)
+        home = np.empty(len(a), dtype=np.int32)
+        # Counted in start[c], summed to the end of cell c's rows, and after the fill the
+        # cursor of each cell stands at its first row: start[c]:start[c + 1] are its rows.
         _file_segments(x, y, a, b, bits, x0, y0, cell, nx, ny, start, home, item_seg, item_bits, False)
         np.cumsum(start, out=start)
         item_seg = np.empty((int(start[-1]), 4))
         item_bits = np.empty(int(start[-1]), dtype=np.int64)
-        _file_segments(
-            x, y, a, b, bits, x0, y0, cell, nx, ny, start[:-1].copy(), home, item_seg, item_bits, True
-        )
+        _file_segments(x, y, a, b, bits, x0, y0, cell, nx, ny, start, home, item_seg, item_bits, True)
         return cls(x0, y0, cell, nx, ny, start, item_seg, item_bits)
 
     def within(self, x_m: np.ndarray, y_m: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
