@@ -1,10 +1,11 @@
-"""The compiled kernels of ``coverage_gis._fiber_grid`` against plain Python references."""
+"""The fiber index's kernels (``coverage_gis._fiber_grid``) and row filters against plain references."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -112,3 +113,23 @@ def test_distinct_vertices_are_numbered_in_row_order_across_buckets() -> None:
     assert first.tolist() == sorted(want.tolist())
     # Each point is its own segment, numbered in order of first appearance.
     assert a.tolist() == b.tolist() == list(range(len(first)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["on_air", "planned", "", "ON_AIR", None, math.nan, pd.NA, b"on_air", 1, np.str_("on_air")]
+        ),
+        max_size=8,
+    ),
+    st.sampled_from(["object", "category", "string"]),
+)
+def test_a_column_equals_a_value_as_isin_finds_it(values: list[object], dtype: str) -> None:
+    from coverage_gis.fiber import _equals
+
+    column = pd.Series(values, dtype=object)
+    if dtype != "object":
+        # (Only strings and missing values make a column of strings.)
+        column = pd.Series([v if isinstance(v, str) or v is None else None for v in values], dtype=dtype)
+    assert _equals(column, "on_air").tolist() == column.isin(["on_air"]).tolist()
