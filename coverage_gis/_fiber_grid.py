@@ -424,6 +424,44 @@ def _within_cell(
 
 
 @jit
+def _clipped(v: float, lo: float, cell: float, count: int) -> int:
+    """The column (row) of cells ``v`` lies in, clipped to the ``count`` of the grid; -1: not finite."""
+    # (Clipped as a float first: a point far outside would not fit an integer.)
+    f = (v - lo) / cell
+    return math.floor(min(max(f, 0.0), count - 1.0)) if math.isfinite(f) else -1
+
+
+@jit
+def _counting_sort(order: np.ndarray, key: np.ndarray, keys: int) -> np.ndarray:
+    """``order`` stably sorted by ``key`` (of ``order``'s items; from -1 to ``keys - 1``)."""
+    start = np.zeros(keys + 2, dtype=np.int64)
+    for p in order:
+        start[key[p] + 2] += 1
+    for r in range(keys + 1):
+        start[r + 1] += start[r]
+    out = np.empty_like(order)
+    for p in order:
+        out[start[key[p] + 1]] = p
+        start[key[p] + 1] += 1
+    return out
+
+
+@jit
+def _by_cell(
+    px: np.ndarray, py: np.ndarray, x0: float, y0: float, cell: float, nx: int, ny: int
+) -> np.ndarray:
+    """The points ordered by the cell they lie in (clipped to the grid; first the points
+    without finite coordinates), in their own order within a cell: sorted by column, then
+    by row (a counting sort each)."""
+    column = np.empty(px.shape[0], dtype=np.int64)
+    row = np.empty(px.shape[0], dtype=np.int64)
+    for p in range(px.shape[0]):
+        column[p] = _clipped(px[p], x0, cell, nx)
+        row[p] = _clipped(py[p], y0, cell, ny)
+    return _counting_sort(_counting_sort(np.arange(px.shape[0]), column, nx), row, ny)
+
+
+@jit
 def _within(
     px: np.ndarray,
     py: np.ndarray,
@@ -442,9 +480,10 @@ def _within(
 ) -> None:
     """Per point: the nearest distance among the items within ``reach`` (inclusive; inf:
     none, NaN: the point has no coordinates) and the OR of their bits (``cell_bits``: the OR
-    of each cell's items' bits)."""
+    of each cell's items' bits). The points are taken cell by cell, so the items read for
+    one lie at or just after those read for the last (the cells' items lie in cell order)."""
     box = reach + _PAD_M
-    for p in range(px.shape[0]):
+    for p in _by_cell(px, py, x0, y0, cell, nx, ny):
         x, y = px[p], py[p]
         if not (math.isfinite(x) and math.isfinite(y)):
             dist[p] = math.nan

@@ -133,3 +133,24 @@ def test_a_column_equals_a_value_as_isin_finds_it(values: list[object], dtype: s
         # (Only strings and missing values make a column of strings.)
         column = pd.Series([v if isinstance(v, str) or v is None else None for v in values], dtype=dtype)
     assert _equals(column, "on_air").tolist() == column.isin(["on_air"]).tolist()
+
+
+_anywhere = st.one_of(st.floats(-5e3, 5e3), st.sampled_from([math.nan, math.inf, -math.inf, 1e300, -1e300]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(_anywhere, _anywhere), max_size=30), st.integers(1, 5), st.integers(1, 5))
+def test_points_are_taken_cell_by_cell_in_their_own_order(
+    points: list[tuple[float, float]], nx: int, ny: int
+) -> None:
+    from coverage_gis._fiber_grid import _by_cell
+
+    x, y = np.array(points, dtype=np.float64).reshape(-1, 2).T.copy()
+    order = _by_cell(x, y, -1000.0, -1000.0, 700.0, nx, ny)
+
+    def cell_of(v: float, count: int) -> int:
+        # The cell's column (row), clipped to the grid; -1 without a finite coordinate.
+        return min(max(math.floor((v + 1000.0) / 700.0), 0), count - 1) if math.isfinite(v) else -1
+
+    keys = [(cell_of(y[p], ny), cell_of(x[p], nx), p) for p in range(len(x))]
+    assert order.tolist() == [p for *_, p in sorted(keys)]
