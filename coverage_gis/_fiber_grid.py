@@ -157,24 +157,26 @@ def _number_vertices(
             order[cursor[bucket[k]]] = k
             cursor[bucket[k]] += 1
     raw = coords.view(np.int64)
-    # Each row's number in bucket order first (``number``), and each such number's first row.
+    # Each row's number in bucket order first (``number``), and each such number's first
+    # row. A bucket's vertices are numbered among themselves (its keys and table are those
+    # of one bucket at a time), after the vertices of the buckets before.
     number = bucket
-    lon_bits = np.empty(start[-1], dtype=np.int64)
-    lat_bits = np.empty(start[-1], dtype=np.int64)
+    lon_bits = np.empty(largest, dtype=np.int64)
+    lat_bits = np.empty(largest, dtype=np.int64)
     first = np.empty(start[-1], dtype=np.int64)
     table = _hash_table(largest)
     count = 0
     for b in range(nx * ny):
         size = _table_size(start[b + 1] - start[b])
+        local = 0
         for i in range(start[b], start[b + 1]):
             k = order[i]
-            v, count_after = _number(
-                table, np.uint64(size - 1), lon_bits, lat_bits, count, raw[k, 0], raw[k, 1]
-            )
-            if count_after > count:
-                first[v] = k
-                count = count_after
-            number[k] = v
+            v, after = _number(table, np.uint64(size - 1), lon_bits, lat_bits, local, raw[k, 0], raw[k, 1])
+            if after > local:
+                first[count + v] = k
+                local = after
+            number[k] = count + v
+        count += local
         table[:size] = 0
     # Renumbered in row order: a vertex's new number is given at its first row.
     renumber = first
