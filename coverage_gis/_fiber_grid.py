@@ -137,7 +137,8 @@ def _number_vertices(
     else:
         nx = buckets if width > 0.0 else 1
     ny = max(buckets // nx, 1) if height > 0.0 else 1
-    bucket = np.empty(n, dtype=np.int64)
+    # (Rows and vertices are numbered in 32 bits: see distinct_segments.)
+    bucket = np.empty(n, dtype=np.int32)
     start = np.zeros(nx * ny + 1, dtype=np.int64)
     for k in range(n):
         if not broken[owner[k]]:
@@ -150,7 +151,7 @@ def _number_vertices(
     for b in range(nx * ny):
         largest = max(largest, start[b + 1])
         start[b + 1] += start[b]
-    order = np.empty(start[-1], dtype=np.int64)
+    order = np.empty(start[-1], dtype=np.int32)
     cursor = start[:-1].copy()
     for k in range(n):
         if bucket[k] >= 0:
@@ -163,7 +164,7 @@ def _number_vertices(
     number = bucket
     lon_bits = np.empty(largest, dtype=np.int64)
     lat_bits = np.empty(largest, dtype=np.int64)
-    first = np.empty(start[-1], dtype=np.int64)
+    first = np.empty(start[-1], dtype=np.int32)
     table = _hash_table(largest)
     count = 0
     for b in range(nx * ny):
@@ -217,6 +218,9 @@ def distinct_segments(
     first and second vertex (numbers of the distinct vertices) and bits.
     """
     n = coords.shape[0]
+    if n >= 2**31:
+        # (Rows, vertices and segments are numbered in 32 bits: half the memory to fill.)
+        raise ValueError("more than 2**31 - 1 fiber vertices")
     # The box of the finite vertices, and the features with a vertex that is not.
     lo_x, hi_x, lo_y, hi_y = math.inf, -math.inf, math.inf, -math.inf
     for k in range(n):
@@ -234,7 +238,7 @@ def distinct_segments(
     seg_bits = np.zeros(n, dtype=np.int64)
     # Most vertices start one distinct segment: it is remembered at the vertex (-1: none
     # yet), and only a vertex's further segments go through the hash table, grown as they come.
-    out_segment = np.full(first.shape[0], -1, dtype=np.int64)
+    out_segment = np.full(first.shape[0], -1, dtype=np.int32)
     table = _hash_table(first.shape[0] // 16)
     in_table = 0
     segments = 0
