@@ -258,16 +258,17 @@ class FiberIndex:
 
 
 def _equals(column: pd.Series, value: str) -> np.ndarray:
-    """Which rows of ``column`` hold ``value`` (as ``column.isin([value])``).
+    """Which rows of ``column`` hold ``value``: for the scalars a layer holds, as
+    ``column.isin([value])`` (and ``column == value``).
 
-    A column of Python strings is compared by numpy, row by row (twice as fast as the
+    A column of Python objects is compared by numpy, row by row (twice as fast as the
     hashing of ``isin``, itself twice as fast as pandas' ``==``); any other column, or one
-    holding a value whose comparison is not a plain bool (``pd.NA``), by ``isin``.
+    holding a value whose comparison is not a plain bool (``pd.NA``, an array), by ``isin``.
     """
     if column.dtype == object:
         try:
             return np.asarray(column.to_numpy() == value, dtype=bool)
-        except TypeError:
+        except (TypeError, ValueError):
             pass
     return column.isin([value]).to_numpy(dtype=bool)
 
