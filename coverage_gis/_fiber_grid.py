@@ -59,16 +59,22 @@ def _hash_table(keys: int) -> np.ndarray:
 
 
 @jit
+def _slot(a: int, b: int, mask: np.uint64) -> np.uint64:
+    """The home slot of the key ``(a, b)`` in a hash table of ``mask + 1`` slots."""
+    h = (np.uint64(a) * np.uint64(0x9E3779B97F4A7C15)) ^ (
+        (np.uint64(b) + np.uint64(0x632BE59BD9B4E019)) * np.uint64(0xC2B2AE3D27D4EB4F)
+    )
+    return (h ^ (h >> np.uint64(31))) & mask
+
+
+@jit
 def _number(
     table: np.ndarray, mask: np.uint64, key_a: np.ndarray, key_b: np.ndarray, count: int, a: int, b: int
 ) -> tuple[int, int]:
     """The number of the key ``(a, b)`` among the ``count`` keys so far (``key_a[i], key_b[i]``
     is key ``i``; ``table[:mask + 1]`` holds ``i + 1`` by hash slot, 0 when free), added if
     new; and the new count."""
-    h = (np.uint64(a) * np.uint64(0x9E3779B97F4A7C15)) ^ (
-        (np.uint64(b) + np.uint64(0x632BE59BD9B4E019)) * np.uint64(0xC2B2AE3D27D4EB4F)
-    )
-    slot = (h ^ (h >> np.uint64(31))) & mask
+    slot = _slot(a, b, mask)
     while True:
         held = table[slot]
         if held == 0:
@@ -82,27 +88,48 @@ def _number(
 
 
 @jit
+def _grown(table: np.ndarray, key_a: np.ndarray, key_b: np.ndarray) -> np.ndarray:
+    """A hash table of :func:`_number` twice the size of ``table``, holding its keys."""
+    grown = np.zeros(2 * table.shape[0], dtype=np.int32)
+    mask = np.uint64(grown.shape[0] - 1)
+    for held in table:
+        if held != 0:
+            slot = _slot(key_a[held - 1], key_b[held - 1], mask)
+            while grown[slot] != 0:
+                slot = (slot + np.uint64(1)) & mask
+            grown[slot] = held
+    return grown
+
+
+@jit
 def _bucket_of(v: float, lo: float, width: float, count: int) -> int:
     """Which of ``count`` equal slices of ``[lo, lo + width]`` holds ``v``."""
     return min(int((v - lo) / width * count), count - 1) if width > 0.0 else 0
 
 
 @jit
-def _number_vertices(coords: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Number the distinct vertices of the rows ``kept`` marks: each row's number (-1: not
-    kept) and each number's first row. Equal coordinates (the same bits) share a number.
+def _number_vertices(
+    coords: np.ndarray,
+    owner: np.ndarray,
+    broken: np.ndarray,
+    lo_x: float,
+    hi_x: float,
+    lo_y: float,
+    hi_y: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Number the distinct vertices of the rows of features not ``broken`` (their
+    coordinates lie in ``[lo_x, hi_x] x [lo_y, hi_y]``): each row's number (-1: a broken
+    feature's) and each number's first row. Equal coordinates (the same bits) share a
+    number; numbers follow the rows (a vertex's number is the count of distinct vertices
+    in the rows before its first).
 
     The rows are first put in spatial buckets of a few dozen by a counting sort (the rows of
     a layer come in runs of nearby vertices, so it reads and writes memory in runs), and
     each bucket is numbered with a hash table small enough to stay in cache: a table of
-    every vertex would miss the cache at nearly every row.
+    every vertex would miss the cache at nearly every row. Numbering in row order then
+    keeps the later reads of a vertex (by consecutive rows, then segments) in runs too.
     """
     n = coords.shape[0]
-    lo_x, hi_x, lo_y, hi_y = math.inf, -math.inf, math.inf, -math.inf
-    for k in range(n):
-        if kept[k]:
-            lo_x, hi_x = min(lo_x, coords[k, 0]), max(hi_x, coords[k, 0])
-            lo_y, hi_y = min(lo_y, coords[k, 1]), max(hi_y, coords[k, 1])
     buckets = max(n // 32, 1)
     width, height = max(hi_x - lo_x, 0.0), max(hi_y - lo_y, 0.0)
     if width > 0.0 and height > 0.0:
@@ -110,43 +137,61 @@ def _number_vertices(coords: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, 
     else:
         nx = buckets if width > 0.0 else 1
     ny = max(buckets // nx, 1) if height > 0.0 else 1
-    bucket = np.full(n, -1, dtype=np.int64)
+    # (Rows and vertices are numbered in 32 bits: see distinct_segments.)
+    bucket = np.empty(n, dtype=np.int32)
     start = np.zeros(nx * ny + 1, dtype=np.int64)
     for k in range(n):
-        if kept[k]:
+        if not broken[owner[k]]:
             b = _bucket_of(coords[k, 1], lo_y, height, ny) * nx + _bucket_of(coords[k, 0], lo_x, width, nx)
             bucket[k] = b
             start[b + 1] += 1
+        else:
+            bucket[k] = -1
     largest = 0
     for b in range(nx * ny):
         largest = max(largest, start[b + 1])
         start[b + 1] += start[b]
-    order = np.empty(start[-1], dtype=np.int64)
+    order = np.empty(start[-1], dtype=np.int32)
     cursor = start[:-1].copy()
     for k in range(n):
         if bucket[k] >= 0:
             order[cursor[bucket[k]]] = k
             cursor[bucket[k]] += 1
     raw = coords.view(np.int64)
-    number = np.full(n, -1, dtype=np.int64)
-    lon_bits = np.empty(start[-1], dtype=np.int64)
-    lat_bits = np.empty(start[-1], dtype=np.int64)
-    first = np.empty(start[-1], dtype=np.int64)
+    # Each row's number in bucket order first (``number``), and each such number's first
+    # row. A bucket's vertices are numbered among themselves (its keys and table are those
+    # of one bucket at a time), after the vertices of the buckets before.
+    number = bucket
+    lon_bits = np.empty(largest, dtype=np.int64)
+    lat_bits = np.empty(largest, dtype=np.int64)
+    first = np.empty(start[-1], dtype=np.int32)
     table = _hash_table(largest)
     count = 0
     for b in range(nx * ny):
         size = _table_size(start[b + 1] - start[b])
+        local = 0
         for i in range(start[b], start[b + 1]):
             k = order[i]
-            v, count_after = _number(
-                table, np.uint64(size - 1), lon_bits, lat_bits, count, raw[k, 0], raw[k, 1]
-            )
-            if count_after > count:
-                first[v] = k
-                count = count_after
-            number[k] = v
+            v, after = _number(table, np.uint64(size - 1), lon_bits, lat_bits, local, raw[k, 0], raw[k, 1])
+            if after > local:
+                first[count + v] = k
+                local = after
+            number[k] = count + v
+        count += local
         table[:size] = 0
-    return number, first[:count].copy()
+    # Renumbered in row order: a vertex's new number is given at its first row.
+    renumber = first
+    row_first = order
+    counted = 0
+    for k in range(n):
+        v = number[k]
+        if v >= 0:
+            if renumber[v] == k:
+                row_first[counted] = k
+                renumber[v] = -1 - counted
+                counted += 1
+            number[k] = -1 - renumber[v]
+    return number, row_first[:count]
 
 
 @jit
@@ -173,22 +218,29 @@ def distinct_segments(
     first and second vertex (numbers of the distinct vertices) and bits.
     """
     n = coords.shape[0]
+    if n >= 2**31:
+        # (Rows, vertices and segments are numbered in 32 bits: half the memory to fill.)
+        raise ValueError("more than 2**31 - 1 fiber vertices")
+    # The box of the finite vertices, and the features with a vertex that is not.
+    lo_x, hi_x, lo_y, hi_y = math.inf, -math.inf, math.inf, -math.inf
     for k in range(n):
-        if not (math.isfinite(coords[k, 0]) and math.isfinite(coords[k, 1])):
+        x, y = coords[k, 0], coords[k, 1]
+        if math.isfinite(x) and math.isfinite(y):
+            lo_x, hi_x = min(lo_x, x), max(hi_x, x)
+            lo_y, hi_y = min(lo_y, y), max(hi_y, y)
+        else:
             broken[owner[k]] = True
-    kept = np.empty(n, dtype=np.bool_)
-    for k in range(n):
-        kept[k] = not broken[owner[k]]
-    vertex, first = _number_vertices(coords, kept)
-    vertices = first.shape[0]
+    vertex, first = _number_vertices(coords, owner, broken, lo_x, hi_x, lo_y, hi_y)
+    # (Each array is as long as the rows, but only the part written costs memory: the
+    # results are views of those parts, not copies.)
     seg_a = np.empty(n, dtype=np.int64)
     seg_b = np.empty(n, dtype=np.int64)
     seg_bits = np.zeros(n, dtype=np.int64)
-    # Most vertices start one distinct segment: it is remembered at the vertex, and only a
-    # vertex's further segments go through the hash table.
-    out_to = np.full(vertices, -1, dtype=np.int64)
-    out_segment = np.empty(vertices, dtype=np.int64)
-    table = _hash_table(n)
+    # Most vertices start one distinct segment: it is remembered at the vertex (-1: none
+    # yet), and only a vertex's further segments go through the hash table, grown as they come.
+    out_segment = np.full(first.shape[0], -1, dtype=np.int32)
+    table = _hash_table(first.shape[0] // 16)
+    in_table = 0
     segments = 0
     for k in range(n):
         f = owner[k]
@@ -201,24 +253,21 @@ def distinct_segments(
         else:
             continue
         a = vertex[k]
-        if out_to[a] == b:
-            sid = out_segment[a]
-        elif out_to[a] < 0:
+        sid = out_segment[a]
+        if sid < 0:
             sid = segments
             seg_a[sid] = a
             seg_b[sid] = b
             segments += 1
-            out_to[a] = b
             out_segment[a] = sid
-        else:
-            sid, segments = _number(table, np.uint64(table.shape[0] - 1), seg_a, seg_b, segments, a, b)
+        elif seg_b[sid] != b:
+            if 2 * (in_table + 1) > table.shape[0]:
+                table = _grown(table, seg_a, seg_b)
+            sid, counted = _number(table, np.uint64(table.shape[0] - 1), seg_a, seg_b, segments, a, b)
+            in_table += counted - segments
+            segments = counted
         seg_bits[sid] |= bits[f]
-    return (
-        first[:vertices].copy(),
-        seg_a[:segments].copy(),
-        seg_b[:segments].copy(),
-        seg_bits[:segments].copy(),
-    )
+    return first, seg_a[:segments], seg_b[:segments], seg_bits[:segments]
 
 
 @jit
@@ -258,20 +307,32 @@ def _file_segments(
     nx: int,
     ny: int,
     start: np.ndarray,
+    home: np.ndarray,
     item_seg: np.ndarray,
     item_bits: np.ndarray,
     fill: bool,
 ) -> None:
-    """Visit every (segment, cell it passes through) pair: count it in ``start[cell + 1]``
+    """Visit every (segment, cell it passes through) pair: count it in ``start[cell]``
     (``fill`` False), or copy the segment ``(x[a], y[a], x[b], y[b])`` and its bits to the
-    cell's cursor ``start[cell]`` in ``item_seg`` and ``item_bits`` and advance it (``fill``
-    True): a cell's items lie side by side, read in one sweep."""
-    for s in range(a.shape[0]):
+    row before the cell's cursor ``start[cell]`` (the end of its rows, at first) in
+    ``item_seg`` and ``item_bits`` and move the cursor there (``fill`` True, the segments
+    taken last to first, so each cell lists its items in segment order and its cursor ends
+    at its first row): a cell's items lie side by side, read in one sweep. The count notes
+    in ``home`` the one cell of a segment that lies in one (most do; -1: several), which
+    the fill takes as it is."""
+    count = a.shape[0]
+    for t in range(count):
+        s = count - 1 - t if fill else t
         ax, ay, bx, by = x[a[s]], y[a[s]], x[b[s]], y[b[s]]
+        if fill and home[s] >= 0:
+            _file_item(ax, ay, bx, by, bits[s], home[s], start, item_seg, item_bits)
+            continue
         xa = min(ax, bx) - _PAD_M
         xb = max(ax, bx) + _PAD_M
         i0 = min(max(math.floor((xa - x0) / cell), 0), nx - 1)
         i1 = min(max(math.floor((xb - x0) / cell), 0), nx - 1)
+        if not fill:
+            home[s] = -1
         for i in range(i0, i1 + 1):
             # The segment's y range over this column's part of its x range.
             if i0 == i1 or ax == bx:
@@ -287,15 +348,47 @@ def _file_segments(
             for j in range(j0, j1 + 1):
                 c = j * nx + i
                 if fill:
-                    k = start[c]
-                    item_seg[k, 0] = ax
-                    item_seg[k, 1] = ay
-                    item_seg[k, 2] = bx
-                    item_seg[k, 3] = by
-                    item_bits[k] = bits[s]
-                    start[c] = k + 1
+                    _file_item(ax, ay, bx, by, bits[s], c, start, item_seg, item_bits)
                 else:
-                    start[c + 1] += 1
+                    start[c] += 1
+                    if i0 == i1 and j0 == j1:
+                        home[s] = c
+
+
+@jit
+def _file_item(
+    ax: float,
+    ay: float,
+    bx: float,
+    by: float,
+    bits: int,
+    c: int,
+    start: np.ndarray,
+    item_seg: np.ndarray,
+    item_bits: np.ndarray,
+) -> None:
+    """Copy a segment and its bits to the row before cell ``c``'s cursor ``start[c]``, and
+    move the cursor there."""
+    k = start[c] - 1
+    item_seg[k, 0] = ax
+    item_seg[k, 1] = ay
+    item_seg[k, 2] = bx
+    item_seg[k, 3] = by
+    item_bits[k] = bits
+    start[c] = k
+
+
+@jit
+def _cell_bits(start: np.ndarray, item_bits: np.ndarray) -> np.ndarray:
+    """The OR of the bits of each cell's items (0: an empty cell)."""
+    cells = start.shape[0] - 1
+    out = np.zeros(cells, dtype=np.int64)
+    for c in range(cells):
+        found = 0
+        for k in range(start[c], start[c + 1]):
+            found |= item_bits[k]
+        out[c] = found
+    return out
 
 
 @jit
@@ -319,12 +412,14 @@ def _within_cell(
     found: int,
 ) -> tuple[float, int]:
     """``(best, found)`` updated with the items of cell ``c`` within ``reach`` of ``(x, y)``."""
-    box = reach + _PAD_M
     for k in range(start[c], start[c + 1]):
-        if best == 0.0 and (item_bits[k] | found) == found:
+        known = (item_bits[k] | found) == found
+        if best == 0.0 and known:
             continue
+        # An item whose operators are all found counts only if nearer than the best so far.
+        box = (min(best, reach) if known else reach) + _PAD_M
         ax, ay, bx, by = item_seg[k, 0], item_seg[k, 1], item_seg[k, 2], item_seg[k, 3]
-        # Beyond reach by its box (with a margin): not measured.
+        # Beyond that by its box (with a margin): not measured.
         if x < min(ax, bx) - box or x > max(ax, bx) + box or y < min(ay, by) - box or y > max(ay, by) + box:
             continue
         d = segment_distance(x, y, ax, ay, bx, by)
@@ -332,6 +427,44 @@ def _within_cell(
             found |= item_bits[k]
             best = min(best, d)
     return best, found
+
+
+@jit
+def _clipped(v: float, lo: float, cell: float, count: int) -> int:
+    """The column (row) of cells ``v`` lies in, clipped to the ``count`` of the grid; -1: not finite."""
+    # (Clipped as a float first: a point far outside would not fit an integer.)
+    f = (v - lo) / cell
+    return math.floor(min(max(f, 0.0), count - 1.0)) if math.isfinite(f) else -1
+
+
+@jit
+def _counting_sort(order: np.ndarray, key: np.ndarray, keys: int) -> np.ndarray:
+    """``order`` stably sorted by ``key`` (of ``order``'s items; from -1 to ``keys - 1``)."""
+    start = np.zeros(keys + 2, dtype=np.int64)
+    for p in order:
+        start[key[p] + 2] += 1
+    for r in range(keys + 1):
+        start[r + 1] += start[r]
+    out = np.empty_like(order)
+    for p in order:
+        out[start[key[p] + 1]] = p
+        start[key[p] + 1] += 1
+    return out
+
+
+@jit
+def _by_cell(
+    px: np.ndarray, py: np.ndarray, x0: float, y0: float, cell: float, nx: int, ny: int
+) -> np.ndarray:
+    """The points ordered by the cell they lie in (clipped to the grid; first the points
+    without finite coordinates), in their own order within a cell: sorted by column, then
+    by row (a counting sort each)."""
+    column = np.empty(px.shape[0], dtype=np.int64)
+    row = np.empty(px.shape[0], dtype=np.int64)
+    for p in range(px.shape[0]):
+        column[p] = _clipped(px[p], x0, cell, nx)
+        row[p] = _clipped(py[p], y0, cell, ny)
+    return _counting_sort(_counting_sort(np.arange(px.shape[0]), column, nx), row, ny)
 
 
 @jit
@@ -347,13 +480,16 @@ def _within(
     start: np.ndarray,
     item_seg: np.ndarray,
     item_bits: np.ndarray,
+    cell_bits: np.ndarray,
     dist: np.ndarray,
     bits: np.ndarray,
 ) -> None:
     """Per point: the nearest distance among the items within ``reach`` (inclusive; inf:
-    none, NaN: the point has no coordinates) and the OR of their bits."""
+    none, NaN: the point has no coordinates) and the OR of their bits (``cell_bits``: the OR
+    of each cell's items' bits). The points are taken cell by cell, so the items read for
+    one lie at or just after those read for the last (the cells' items lie in cell order)."""
     box = reach + _PAD_M
-    for p in range(px.shape[0]):
+    for p in _by_cell(px, py, x0, y0, cell, nx, ny):
         x, y = px[p], py[p]
         if not (math.isfinite(x) and math.isfinite(y)):
             dist[p] = math.nan
@@ -374,11 +510,14 @@ def _within(
                 best, found = _within_cell(x, y, reach, home, start, item_seg, item_bits, best, found)
             for j in range(math.floor(max(fj0, 0.0)), math.floor(min(fj1, ny - 1.0)) + 1):
                 for i in range(math.floor(max(fi0, 0.0)), math.floor(min(fi1, nx - 1.0)) + 1):
-                    # (A corner cell of the box may lie wholly beyond reach.)
-                    if j * nx + i != home and _gap(x, y, x0, y0, cell, i, j) <= box:
-                        best, found = _within_cell(
-                            x, y, reach, j * nx + i, start, item_seg, item_bits, best, found
-                        )
+                    c = j * nx + i
+                    gap = _gap(x, y, x0, y0, cell, i, j)
+                    # (A corner cell of the box may lie wholly beyond reach; a cell whose
+                    # operators are all found, wholly beyond the best distance so far: an item
+                    # nearer than that is nearest in another cell, which lists it too.)
+                    if c == home or gap > box or ((cell_bits[c] | found) == found and gap - _PAD_M > best):
+                        continue
+                    best, found = _within_cell(x, y, reach, c, start, item_seg, item_bits, best, found)
         dist[p] = best
         bits[p] = found
 
@@ -472,11 +611,15 @@ class SegmentGrid:
         start = np.zeros(nx * ny + 1, dtype=np.int64)
         item_seg = np.empty((0, 4))
         item_bits = np.empty(0, dtype=np.int64)
-        _file_segments(x, y, a, b, bits, x0, y0, cell, nx, ny, start, item_seg, item_bits, False)
+        # (A cell is one of at most MAX_CELLS.)
+        home = np.empty(len(a), dtype=np.int32)
+        # Counted in start[c], summed to the end of cell c's rows, and after the fill the
+        # cursor of each cell stands at its first row: start[c]:start[c + 1] are its rows.
+        _file_segments(x, y, a, b, bits, x0, y0, cell, nx, ny, start, home, item_seg, item_bits, False)
         np.cumsum(start, out=start)
         item_seg = np.empty((int(start[-1]), 4))
         item_bits = np.empty(int(start[-1]), dtype=np.int64)
-        _file_segments(x, y, a, b, bits, x0, y0, cell, nx, ny, start[:-1].copy(), item_seg, item_bits, True)
+        _file_segments(x, y, a, b, bits, x0, y0, cell, nx, ny, start, home, item_seg, item_bits, True)
         return cls(x0, y0, cell, nx, ny, start, item_seg, item_bits)
 
     def within(self, x_m: np.ndarray, y_m: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -497,6 +640,7 @@ class SegmentGrid:
             self.start,
             self.item_seg,
             self.item_bits,
+            self._cell_bits,
             dist,
             bits,
         )
@@ -523,6 +667,11 @@ class SegmentGrid:
             dist,
         )
         return dist
+
+    @cached_property
+    def _cell_bits(self) -> np.ndarray:
+        """The OR of each cell's items' bits (built on the first search within a reach)."""
+        return _cell_bits(self.start, self.item_bits)
 
     @cached_property
     def _pyramid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
