@@ -199,3 +199,20 @@ def test_cli_import_takes_crs(ws: Workspace, tmp_path: Path, capsys: pytest.Capt
     assert main(["import", str(ws.path), "sites", str(path), "--crs", "EPSG:32649"]) == 0
 
     assert "reprojected from WGS 84 / UTM zone 49N (EPSG:32649)" in capsys.readouterr().out
+
+
+def test_degrees_in_a_geographic_crs_are_reprojected_and_never_swapped(ws: Workspace, tmp_path: Path) -> None:
+    """VN-2000's geographic CRS (EPSG:4756) differs from WGS 84 by its datum; lat/lon given in
+    the wrong order are refused as they are without --crs."""
+    lon, lat = _project(109.2, 13.77, "EPSG:4756")
+    path = tmp_path / "vn2000_deg.csv"
+    path.write_text(f"site_id,lon,lat,status\nS1,{lon:.9f},{lat:.9f},on_air\n", encoding="utf-8")
+
+    import_file(ws, "sites", path, crs="EPSG:4756")
+
+    site = ws.read_layer("sites").iloc[0]
+    assert (site.geometry.x, site.geometry.y) == pytest.approx((109.2, 13.77), abs=1e-7)
+    swapped = tmp_path / "swapped.csv"
+    swapped.write_text(f"site_id,lon,lat,status\nS1,{lat:.9f},{lon:.9f},on_air\n", encoding="utf-8")
+    with pytest.raises(LayerValidationError, match="swapped lat/lon"):
+        import_file(ws, "sites", swapped, crs="EPSG:4756")

@@ -316,7 +316,7 @@ def located_table(
         )
     points = gpd.GeoSeries(geometry, index=attrs.index)
     located: pd.DataFrame = gpd.GeoDataFrame(
-        attrs, geometry=points if given is None else _from_crs(points, given, notes), crs=STORAGE_CRS
+        attrs, geometry=points if given is None else _from_crs(points, given, notes, source), crs=STORAGE_CRS
     )
     return located
 
@@ -335,16 +335,31 @@ def _given_crs(crs: str | None, source: str) -> pyproj.CRS | None:
         ) from None
 
 
-def _from_crs(points: gpd.GeoSeries, crs: pyproj.CRS, notes: list[str] | None) -> gpd.GeoSeries:
+def _from_crs(points: gpd.GeoSeries, crs: pyproj.CRS, notes: list[str] | None, source: str) -> gpd.GeoSeries:
     """``points`` (coordinates in ``crs``) in EPSG:4326.
 
     Vietnamese survey tables in VN-2000 write X for the northing and Y for the easting: where
-    the columns read as written put a point outside Vietnam and read the other way round put
-    every point inside, they are read the other way round, with a note.
+    a projected CRS's columns read as written put a point outside Vietnam and read the other
+    way round put every point inside, they are read the other way round, with a note.
     """
+    if crs.is_geographic:
+        # Degrees outside longitude/latitude would project to infinity: name the row instead.
+        x, y = points.x.to_numpy(), points.y.to_numpy()
+        with np.errstate(invalid="ignore"):  # (a missing coordinate is validation's to report)
+            bad = np.flatnonzero((np.abs(x) > 180) | (np.abs(y) > 90))
+        if bad.size:
+            row = points.index[bad[0]]
+            raise LayerValidationError(
+                f"coordinates ({x[bad[0]]:.5f}, {y[bad[0]]:.5f}) are not longitude, latitude "
+                f"in {crs.name} (swapped lat/lon? expected lon first)",
+                source=source,
+                row=int(row),
+                field="geometry",
+            )
     lonlat = points.set_crs(crs, allow_override=True).to_crs(STORAGE_CRS)
     inside = inside_vietnam(lonlat.x, lonlat.y)
-    if len(points) and not inside.all():
+    # (Degrees in the wrong order are refused by validation, naming the row, as without --crs.)
+    if crs.is_projected and len(points) and not inside.all():
         swapped = gpd.GeoSeries(gpd.points_from_xy(points.y, points.x), index=points.index, crs=crs).to_crs(
             STORAGE_CRS
         )
