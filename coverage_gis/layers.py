@@ -44,12 +44,12 @@ INPUT_LAYERS: tuple[str, ...] = (
 #: The unit of a number field, named by the suffix of the field's name, and how a header's
 #: bracketed unit ("Độ cao anten (m)") or a value's trailing unit ("1800 MHz") may write
 #: it, compared casefolded, without spaces and without diacritics ("độ" → "do"). A header
-#: or value in another unit ("EIRP (W)", "Bán kính (km)") is not this field's
+#: or value in another unit ("EIRP (W)", "Tilt (rad)") is not this field's
 #: (:mod:`coverage_gis.io.headers`, :mod:`coverage_gis.validation`).
 UNIT_SPELLINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("_mhz", ("mhz",)),
     ("_dbm", ("dbm",)),
-    ("_deg", ("deg", "°", "do", "degree", "degrees")),
+    ("_deg", ("deg", "°", "º", "do", "degree", "degrees")),
     ("_mbps", ("mbps", "mb/s", "mbit/s")),
     ("_ms", ("ms",)),
     ("_m", ("m", "met", "metre", "meter", "metres", "meters")),

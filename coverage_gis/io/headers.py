@@ -14,7 +14,7 @@ dots removed) equals the key of the field's name or of one of its aliases; faili
 that, the same comparison with Vietnamese diacritics removed (``đ`` → ``d``), so that
 "Ten tram" and a shapefile's "TEN_TRAM" match too. A dropped unit must be the field's own
 (:data:`coverage_gis.layers.UNIT_SPELLINGS`) when the field has one: "EIRP (W)" is not
-``eirp_dbm`` and "Bán kính (km)" not ``range_m``; such a column is left unread, with a
+``eirp_dbm`` and "Tilt (rad)" not ``tilt_deg``; such a column is left unread, with a
 note. A header that is the field's name (trimmed, any case: how validation reads
 columns) always wins over an alias; two other headers read as the same field are an
 error naming both.
@@ -243,7 +243,7 @@ def match_headers(
         wanted = by_name[name].units
         other = [u for u in units if wanted and not is_unit_of(u, wanted)]
         if other:
-            # "EIRP (W)", "Bán kính (km)": the field's name, another unit; its numbers are not the field's.
+            # "EIRP (W)", "Tilt (rad)": the field's name, another unit; its numbers are not the field's.
             notes.append(
                 f"{prefix}{str(column)!r} not read as {name}: its unit ({', '.join(other)}) is not "
                 f"{name}'s ({wanted[0]}); convert the column or name it {name}"
