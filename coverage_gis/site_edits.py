@@ -25,7 +25,7 @@ from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import Conflict, LayerValidationError, NotFound
 from coverage_gis.input_layers import as_geo
 from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
-from coverage_gis.io.headers import apply_value_aliases, match_headers, renames_note
+from coverage_gis.io.headers import match_headers, read_field_values, renames_note
 from coverage_gis.layers import FieldSchema, get_schema
 from coverage_gis.validation import number_text, validate_layer
 from coverage_gis.validation_records import clean_records
@@ -407,9 +407,15 @@ def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
     table = read_csv_table(path, notes=notes)
     keys = _csv_keys([str(c) for c in table.columns], source=source, notes=notes)
     headers = {key: header for header, key in keys.items()}
-    for key, spec in (("status", get_schema("sites").field("status")), ("cell_status", _cell_status())):
-        if key in headers:  # Vietnamese spellings, as an import reads them
-            table = apply_value_aliases(table, headers[key], spec, label=f"site edits: {key}", notes=notes)
+    cells = get_schema("cells")
+    spelled = (
+        ("status", get_schema("sites").field("status")),
+        ("cell_status", _cell_status()),
+        *((key, cells.field(key)) for key in ("operator", "tech", "band_mhz")),
+    )
+    for key, spec in spelled:
+        if key in headers:  # Vietnamese spellings, brands, radio and band names, as an import reads them
+            table = read_field_values(table, headers[key], spec, label=f"site edits: {key}", notes=notes)
     grouped: dict[str, dict[str, Any]] = {}
     for i, row in enumerate(table.itertuples(index=False, name=None)):
         # Numbers stay text: validation reads them (a decimal comma too, validation.number_text).

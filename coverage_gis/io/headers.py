@@ -39,6 +39,7 @@ from collections.abc import Collection, Iterable, Sequence
 
 import pandas as pd
 
+from coverage_gis.bands import read_band_names
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import FieldSchema, LayerSchema, is_unit_of
 from coverage_gis.text_forms import fold_diacritics
@@ -52,6 +53,8 @@ __all__ = [
     "header_key",
     "header_units",
     "match_headers",
+    "read_as_allowed",
+    "read_field_values",
     "renames_note",
     "value_key",
 ]
@@ -348,6 +351,23 @@ def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, note
     by_key = {str(c).strip().casefold(): c for c in frame.columns if c != "geometry"}
     for spec in schema.fields:
         column = by_key.get(spec.name.casefold())
-        if spec.value_aliases and column is not None:
-            frame = apply_value_aliases(frame, column, spec, label=f"{schema.name}: {spec.name}", notes=notes)
+        if column is not None:
+            frame = read_field_values(frame, column, spec, label=f"{schema.name}: {spec.name}", notes=notes)
+    return frame
+
+
+def read_field_values(
+    frame: pd.DataFrame, column: object, spec: FieldSchema, *, label: str, notes: list[str]
+) -> pd.DataFrame:
+    """``frame`` with ``column`` (read as ``spec``) spelled as the schema spells its values:
+    the field's ``value_aliases`` (:func:`apply_value_aliases`), and for a frequency in MHz
+    the band names exports use (``B3``, ``L1800``: :func:`coverage_gis.bands.read_band_names`)."""
+    if spec.value_aliases:
+        return apply_value_aliases(frame, column, spec, label=label, notes=notes)
+    if spec.type in ("float", "int") and is_unit_of("mhz", spec.units):
+        original = frame[column]
+        values = read_band_names(original, label=label, notes=notes)
+        if values is not original:
+            frame = frame.copy()
+            frame[column] = values
     return frame
