@@ -5,16 +5,15 @@ Exports write a cell's band as a number (``1800``), with its unit (``1800 MHz``:
 ``U2100``, ``G900``, ``NR3500``, ``LTE1800``, ``GSM900``) or as a 3GPP operating band
 (``B3``, ``Band 3``, ``n78``). This module reads the last two as the band's nominal
 frequency, the one the coverage models' radius tables are keyed on (the nearest band is
-taken: ``models.settings``). Anything else is left for validation to refuse.
+taken: ``models.settings``). Anything else is left for validation to refuse. Imports and
+site-edit CSVs apply it, with a note (``io.headers.read_values``).
 """
 
 from __future__ import annotations
 
 import re
 
-import pandas as pd
-
-__all__ = ["BAND_MHZ", "NR_BAND_MHZ", "band_mhz_text", "read_band_names"]
+__all__ = ["BAND_MHZ", "NR_BAND_MHZ", "band_mhz_text"]
 
 #: E-UTRA (LTE) operating bands in use in Vietnam and its neighbours → nominal MHz.
 BAND_MHZ: dict[int, float] = {
@@ -85,18 +84,3 @@ def band_mhz_text(value: object) -> str | None:
     if prefix in _TECH_PREFIXES and number >= _MIN_MHZ:
         return f"{number:g}"
     return None
-
-
-def read_band_names(series: pd.Series, *, label: str, notes: list[str]) -> pd.Series:
-    """``series`` (a ``band_mhz`` column as read) with band names (:func:`band_mhz_text`) as
-    MHz; ``notes`` gets ``"<label> values read as: 'B3' → 1800 MHz (n rows), …"``."""
-    names = {v: mhz for v in series.dropna().unique() if (mhz := band_mhz_text(v)) is not None}
-    if not names:
-        return series
-    named = series.isin(list(names))
-    counts = series[named].value_counts()
-    notes.append(
-        f"{label} values read as: "
-        + ", ".join(f"{v!r} → {mhz} MHz ({int(counts.get(v, 0))} rows)" for v, mhz in names.items())
-    )
-    return series.mask(named, series.map(names))

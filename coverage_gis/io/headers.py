@@ -23,7 +23,7 @@ Values are not translated, except where a field with ``allowed:`` values lists
 ``value_aliases:`` (Vietnamese spellings of a status, "đang phát sóng" → ``on_air``, or
 of a fiber route's class, "truy nhập" → ``access``): those are compared the same way
 (without the unit and separator rules; an allowed value written with other separators,
-"On Air", is read too) and reported in a note (:func:`apply_value_aliases`, also applied
+"On Air", is read too) and reported in a note (:func:`read_values`, also applied
 to the status columns of site-edit CSVs). Speed tests keep their own table (:mod:`coverage_gis.io.speedtests`)
 and coordinates theirs (:data:`coverage_gis.io.csv_points.LON_NAMES`), both looked up with
 :func:`find_header`: the same comparison, but a header with a unit in brackets is taken
@@ -35,26 +35,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
-from coverage_gis.bands import read_band_names
+from coverage_gis.bands import band_mhz_text
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import FieldSchema, LayerSchema, is_unit_of
 from coverage_gis.text_forms import fold_diacritics
 
 __all__ = [
     "apply_aliases",
-    "apply_value_aliases",
     "cut_header_fields",
     "find_header",
     "fold_diacritics",
     "header_key",
     "header_units",
     "match_headers",
-    "read_as_allowed",
     "read_field_values",
+    "read_values",
     "renames_note",
     "value_key",
 ]
@@ -295,43 +295,46 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
     return out
 
 
-def read_as_allowed(series: pd.Series, spec: FieldSchema, *, label: str, notes: list[str]) -> pd.Series:
-    """``series`` with its values spelled as one of ``spec.value_aliases`` (or as an allowed
-    value with other separators) replaced by the allowed value, other values as they are
-    (validation reports those); ``notes`` gets ``"<label> values read as: …"`` with the
-    number of rows of each spelling."""
-    values = _value_renames(series, spec)
-    if values:
-        spelled = series.isin(list(values))
-        counts = series[spelled].value_counts()
-        notes.append(
-            f"{label} values read as: "
-            + ", ".join(f"{v!r} → {values[v]} ({int(counts.get(v, 0))} rows)" for v in values)
-        )
-    # An allowed value in another case ("4g", "ftth") is that value, as validation reads it:
-    # spelled as the schema spells it here already, for a caller that reads the values.
-    allowed = {value_key(a): a for a in spec.allowed or ()}
-    values |= {
-        v: allowed[value_key(v)]
-        for v in series.dropna().unique()
-        if isinstance(v, str) and value_key(v) in allowed and v != allowed[value_key(v)]
-    }
-    if not values:
+def read_values(series: pd.Series, spec: FieldSchema, *, label: str, notes: list[str]) -> pd.Series:
+    """``series`` (a column read as ``spec``) with its values spelled as the schema spells them,
+    other values as they are (validation reports those); ``notes`` gets ``"<label> values read
+    as: …"`` with the number of rows of each spelling.
+
+    A field with ``value_aliases`` reads them (and an allowed value with other separators),
+    and an allowed value in another case (``4g``, ``ftth``) as that value, silently, as
+    validation reads it (so that a caller reading the values sees the schema's spelling);
+    a frequency in MHz reads the band names exports use (``B3``, ``L1800``:
+    :func:`coverage_gis.bands.band_mhz_text`).
+    """
+    if spec.value_aliases:
+        spelled = _replaced(series, _value_renames(series, spec), label=label, notes=notes)
+        allowed = {value_key(a): a for a in spec.allowed or ()}
+        cased = {
+            v: allowed[value_key(v)]
+            for v in spelled.dropna().unique()
+            if isinstance(v, str) and value_key(v) in allowed and v != allowed[value_key(v)]
+        }
+        return spelled.mask(spelled.isin(list(cased)), spelled.map(cased)) if cased else spelled
+    if spec.type in ("float", "int") and is_unit_of("mhz", spec.units):
+        bands = {v: mhz for v in series.dropna().unique() if (mhz := band_mhz_text(v)) is not None}
+        return _replaced(series, bands, label=label, notes=notes, unit=" MHz")
+    return series
+
+
+def _replaced(
+    series: pd.Series, renames: Mapping[Any, str], *, label: str, notes: list[str], unit: str = ""
+) -> pd.Series:
+    """``series`` with the values in ``renames`` replaced, and the note that lists them with
+    their rows (``series`` itself when there are none)."""
+    if not renames:
         return series
-    return series.mask(series.isin(list(values)), series.map(values))
-
-
-def apply_value_aliases(
-    frame: pd.DataFrame, column: object, spec: FieldSchema, *, label: str, notes: list[str]
-) -> pd.DataFrame:
-    """``frame`` with the values of ``column`` read as :func:`read_as_allowed` reads them."""
-    original = frame[column]
-    values = read_as_allowed(original, spec, label=label, notes=notes)
-    if values is original:  # nothing spelled otherwise
-        return frame
-    frame = frame.copy()
-    frame[column] = values
-    return frame
+    renamed = series.isin(list(renames))
+    counts = series[renamed].value_counts()
+    notes.append(
+        f"{label} values read as: "
+        + ", ".join(f"{v!r} → {new}{unit} ({int(counts.get(v, 0))} rows)" for v, new in renames.items())
+    )
+    return series.mask(renamed, series.map(renames))
 
 
 def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, notes: list[str]) -> pd.DataFrame:
@@ -359,15 +362,11 @@ def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, note
 def read_field_values(
     frame: pd.DataFrame, column: object, spec: FieldSchema, *, label: str, notes: list[str]
 ) -> pd.DataFrame:
-    """``frame`` with ``column`` (read as ``spec``) spelled as the schema spells its values:
-    the field's ``value_aliases`` (:func:`apply_value_aliases`), and for a frequency in MHz
-    the band names exports use (``B3``, ``L1800``: :func:`coverage_gis.bands.read_band_names`)."""
-    if spec.value_aliases:
-        return apply_value_aliases(frame, column, spec, label=label, notes=notes)
-    if spec.type in ("float", "int") and is_unit_of("mhz", spec.units):
-        original = frame[column]
-        values = read_band_names(original, label=label, notes=notes)
-        if values is not original:
-            frame = frame.copy()
-            frame[column] = values
+    """``frame`` with ``column`` read as :func:`read_values` reads a column of ``spec``."""
+    original = frame[column]
+    values = read_values(original, spec, label=label, notes=notes)
+    if values is original:  # nothing spelled otherwise
+        return frame
+    frame = frame.copy()
+    frame[column] = values
     return frame

@@ -38,7 +38,7 @@ import shapely
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import coordinate_columns, located_table, parse_numbers
-from coverage_gis.io.headers import find_header, read_as_allowed
+from coverage_gis.io.headers import find_header, read_values
 from coverage_gis.io.vector import one_line
 from coverage_gis.layers import get_schema
 from coverage_gis.tiles.mercator import ORIGIN_SHIFT_M, lonlat_to_mercator, mercator_to_lonlat, tile_size_m
@@ -463,7 +463,7 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
     schema = get_schema("speed_tests")
     for name in ("tech", "operator"):
         if isinstance(values := out.get(name), pd.Series):
-            out[name] = read_as_allowed(
+            out[name] = read_values(
                 values, schema.field(name), label=f"speed_tests: {name}", notes=notes
             ).astype(object)
     tech_raw = out.get("tech")
