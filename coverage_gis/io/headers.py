@@ -68,7 +68,17 @@ _WHITESPACE_RUN = re.compile(r"\s+")
 
 
 def _fold_case(text: str) -> str:
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    """``text`` NFC and casefolded, without combining marks that mark nothing: those that
+    follow no letter or digit (``"()́"``), which NFC cannot compose and which would otherwise
+    keep a bracket or separator from being read as one, and reappear as a difference once
+    diacritics are folded."""
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    kept: list[str] = []
+    for c in folded:
+        marks_something = bool(kept) and (kept[-1].isalnum() or unicodedata.combining(kept[-1]) > 0)
+        if not unicodedata.combining(c) or marks_something:
+            kept.append(c)
+    return "".join(kept)
 
 
 def _squeeze(text: str) -> str:
