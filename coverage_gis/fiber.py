@@ -88,7 +88,7 @@ class _Segments:
         """Split ``geoms`` (with their operator ``bits``) into segments, projecting each
         distinct vertex once, as :func:`_to_metric` projects it. Missing and empty
         geometries give none (they count for nothing, as in an R-tree)."""
-        from coverage_gis._fiber_grid import distinct_segments
+        from coverage_gis._fiber_segments import distinct_segments
 
         kind = shapely.get_type_id(geoms)
         line = _IS_LINE[kind + 1]

@@ -80,7 +80,7 @@ def _reference(
 def test_distinct_segments_are_the_reference(
     features: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
-    from coverage_gis._fiber_grid import distinct_segments
+    from coverage_gis._fiber_segments import distinct_segments
 
     coords, owner, line, part_start, bits = features
     broken = np.zeros(len(line), dtype=bool)
@@ -94,7 +94,7 @@ def test_distinct_segments_are_the_reference(
 
 def test_distinct_vertices_are_numbered_in_row_order_across_buckets() -> None:
     # Enough rows for many spatial buckets, drawn so equal vertices lie far apart in the rows.
-    from coverage_gis._fiber_grid import distinct_segments
+    from coverage_gis._fiber_segments import distinct_segments
 
     rng = np.random.default_rng(5)
     pool = rng.uniform(-1e3, 1e3, (500, 2))
