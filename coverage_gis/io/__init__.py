@@ -207,10 +207,6 @@ def _table_frame(
 ) -> pd.DataFrame:
     """The one path from a read table (CSV text or XLSX cells) to the layer's raw frame."""
     if layer == "speed_tests":
-        if crs is not None:
-            raise LayerValidationError(
-                "speed tests are read in WGS 84 degrees; --crs is not for them", source=source
-            )
         return speed_table(table, source=source)
     return located_table(table, source=source, crs=crs, notes=notes) if with_geometry else table
 
@@ -239,6 +235,10 @@ def _read(
             f"--crs names the CRS of a CSV or Excel file's coordinates; a {fmt} file declares its own "
             "(a shapefile in its .prj, a GeoPackage in its tables)",
             source=source,
+        )
+    if crs is not None and layer == "speed_tests":
+        raise LayerValidationError(
+            "speed tests are read in WGS 84 degrees; --crs is not for them", source=source
         )
     notes: list[str] = []
     if fmt == "osm":
