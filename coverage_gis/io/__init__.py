@@ -118,15 +118,15 @@ def _unsupported(source: str, what: str) -> LayerValidationError:
     )
 
 
-def _sniff(head: bytes) -> str | None:
-    """Format from the first bytes of a file whose extension says nothing."""
+def _sniff(head: bytes, decoded: str | None) -> str | None:
+    """Format from the first bytes of a file whose extension says nothing (``decoded``: them
+    as text, :func:`~coverage_gis.text_encoding.head_text`)."""
     if head.startswith(b"SQLite format 3\x00"):
         return "gpkg"
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return "tiff"
     if head.startswith(b"PAR1"):
         return "parquet"
-    decoded = head_text(head, complete=len(head) < _SNIFF_BYTES)
     if decoded is None:
         return None
     text = decoded.lstrip(" \t\r\n")
@@ -181,12 +181,15 @@ def detect_format(path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> str:
         if "xl/workbook.bin" in names:
             raise refuse_binary_excel(source, BINARY_EXCEL_SUFFIXES[".xlsb"])
         raise _unsupported(source, "zip file holds no shapefile (.shp), KML or Excel workbook")
-    fmt = _EXTENSION_FORMATS.get(suffix) or _sniff(head)
+    fmt = _EXTENSION_FORMATS.get(suffix)
+    # The head as text, decoded once: to tell the format, and a CSV from an OpenCellID export.
+    text = head_text(head, complete=len(head) < _SNIFF_BYTES) if fmt in (None, "csv") else None
+    fmt = fmt or _sniff(head, text)
     if fmt == "tiff":
         raise _unsupported(source, "is a raster (GeoTIFF); terrain goes in with import_dem, not as a layer")
     if fmt is None:
         raise _unsupported(source, "cannot tell the file format")
-    if fmt == "csv" and looks_like_opencellid(head_text(head, complete=len(head) < _SNIFF_BYTES) or ""):
+    if fmt == "csv" and looks_like_opencellid(text or ""):
         return "opencellid"
     return fmt
 
