@@ -407,26 +407,23 @@ def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
     table = read_csv_table(path, notes=notes)
     keys = _csv_keys([str(c) for c in table.columns], source=source, notes=notes)
     headers = {key: header for header, key in keys.items()}
-    cells = get_schema("cells")
-    spelled = (
-        ("status", get_schema("sites").field("status")),
-        ("cell_status", _cell_status()),
-        *((key, cells.field(key)) for key in ("operator", "tech", "band_mhz")),
-    )
-    for key, spec in spelled:
-        if key in headers:  # Vietnamese spellings, brands, radio and band names, as an import reads them
-            table = read_field_values(table, headers[key], spec, label=f"site edits: {key}", notes=notes)
+    unknown = set(keys.values()) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
+    if unknown and len(table):
+        raise LayerValidationError(
+            f"unknown columns {sorted(unknown)}{not_degrees_hint(sorted(unknown))}", source=source, row=0
+        )
+    # Vietnamese spellings, brands, radio and band names, as an import reads them.
+    for spec in _csv_fields():
+        if spec.name in headers:
+            table = read_field_values(
+                table, headers[spec.name], spec, label=f"site edits: {spec.name}", notes=notes
+            )
     grouped: dict[str, dict[str, Any]] = {}
     for i, row in enumerate(table.itertuples(index=False, name=None)):
         # Numbers stay text: validation reads them (a decimal comma too, validation.number_text).
         clean = {
             keys[str(k)]: v.strip() for k, v in zip(table.columns, row, strict=True) if isinstance(v, str)
         }
-        unknown = set(keys.values()) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
-        if unknown:
-            raise LayerValidationError(
-                f"unknown columns {sorted(unknown)}{not_degrees_hint(sorted(unknown))}", source=source, row=i
-            )
         site_id = clean.get("site_id")
         if not site_id:
             raise LayerValidationError("empty site_id", source=source, row=i, field="site_id")
