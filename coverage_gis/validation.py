@@ -145,12 +145,14 @@ def _without_unit(text: Any, units: tuple[str, ...]) -> Any:
 
 
 def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
-    as_text = series.map(number_text)
-    if spec.units:
-        as_text = as_text.map(lambda v: _without_unit(v, spec.units))
-    as_text = as_text.replace("", None)
+    as_text = series.map(number_text).replace("", None)
     numbers = pd.to_numeric(as_text, errors="coerce").astype("float64")
     bad = numbers.isna().to_numpy() & as_text.notna().to_numpy()
+    if spec.units and bad.any():
+        # Only text that is not a number is asked whether it is one with the field's unit.
+        unitless = as_text[bad].map(lambda v: _without_unit(v, spec.units))
+        numbers[bad] = pd.to_numeric(unitless, errors="coerce").astype("float64").to_numpy()
+        bad = numbers.isna().to_numpy() & as_text.notna().to_numpy()
     if bad.any():
         row = _row_label(series.index, bad)
         out.add(f"{series.loc[row]!r} is not a number", row=row, field=spec.name)
