@@ -1,4 +1,4 @@
-"""Importing real files into a workspace: format detection, reading, validation, one atomic write.
+"""Importing real files into a workspace: reading (the format: :mod:`.formats`), validation, one atomic write.
 
 This package owns getting users' files into a workspace. :func:`read_file`
 turns a GeoJSON, GeoPackage, shapefile (zipped or bare), KML/KMZ, CSV or Excel
@@ -30,9 +30,10 @@ import pandas as pd
 from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import located_table, read_csv_table
+from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
 from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.kml import read_kml
-from coverage_gis.io.opencellid import looks_like_opencellid, read_opencellid
+from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
@@ -41,12 +42,10 @@ from coverage_gis.io.vector import (
     check_input_file,
     read_vector,
     shapefile_sidecars,
-    zip_member_names,
 )
-from coverage_gis.io.xlsx import BINARY_EXCEL_SUFFIXES, WORKBOOK_MEMBER, read_xlsx_table, refuse_binary_excel
+from coverage_gis.io.xlsx import read_xlsx_table
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, all_schemas, get_schema
 from coverage_gis.revisions import RevisionRecord, default_author
-from coverage_gis.text_encoding import head_text
 from coverage_gis.validation import ValidationReport, validate_layer
 from coverage_gis.workspace import Workspace
 
@@ -66,29 +65,9 @@ __all__ = [
     "validate_roads_file",
 ]
 
-#: Formats :func:`read_file` reads into layers.
-SUPPORTED_FORMATS: tuple[str, ...] = ("geojson", "gpkg", "shp", "kml", "csv", "xlsx", "opencellid", "parquet")
 #: Layers an OpenCellID export fills (both at once).
 OPENCELLID_LAYERS: tuple[str, ...] = ("sites", "cells")
 
-_EXTENSION_FORMATS: dict[str, str] = {
-    ".geojson": "geojson",
-    ".json": "geojson",
-    ".gpkg": "gpkg",
-    ".shp": "shp",
-    ".kml": "kml",
-    ".kmz": "kml",
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "csv",
-    ".xlsx": "xlsx",
-    ".xlsm": "xlsx",
-    ".osm": "osm",
-    ".parquet": "parquet",
-}
-_SNIFF_BYTES = 8192
-#: First bytes of an OLE2 compound file: an old binary Excel workbook (.xls) among others.
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SHOWN_ROWS = 10
 
 
@@ -107,91 +86,6 @@ class ImportResult:
 
     counts: dict[str, int]
     notes: list[str] = field(default_factory=list)
-
-
-def _unsupported(source: str, what: str) -> LayerValidationError:
-    return LayerValidationError(
-        f"{what}; supported formats: {', '.join(SUPPORTED_FORMATS)} "
-        "(GeoJSON, GeoPackage, zipped shapefile, KML/KMZ, CSV or Excel .xlsx with lon/lat columns, "
-        "OpenCellID CSV, Parquet of Ookla speed-test tiles)",
-        source=source,
-    )
-
-
-def _sniff(head: bytes, decoded: str | None) -> str | None:
-    """Format from the first bytes of a file whose extension says nothing (``decoded``: them
-    as text, :func:`~coverage_gis.text_encoding.head_text`)."""
-    if head.startswith(b"SQLite format 3\x00"):
-        return "gpkg"
-    if head.startswith((b"II*\x00", b"MM\x00*")):
-        return "tiff"
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if decoded is None:
-        return None
-    text = decoded.lstrip(" \t\r\n")
-    if text.startswith("{"):
-        return "geojson"
-    if text.startswith("<"):
-        if "<kml" in text:
-            return "kml"
-        if "<osm" in text:
-            return "osm"
-        return None
-    first_line = text.split("\n", 1)[0]
-    return "csv" if any(d in first_line for d in (",", ";", "\t")) else None
-
-
-def detect_format(path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> str:
-    """The format of ``path``, from its extension and its contents.
-
-    Parameters
-    ----------
-    path
-        An existing file.
-    max_bytes
-        Limit on a zip's unpacked size.
-
-    Returns
-    -------
-    str
-        One of :data:`SUPPORTED_FORMATS`, or ``osm`` for an OSM XML road network.
-
-    Raises
-    ------
-    LayerValidationError
-        When the format cannot be told or is not supported.
-    """
-    source = str(path)
-    with path.open("rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-    suffix = path.suffix.lower()
-    if suffix in BINARY_EXCEL_SUFFIXES:
-        raise refuse_binary_excel(source, BINARY_EXCEL_SUFFIXES[suffix])
-    if head.startswith(_OLE2_MAGIC):  # also an .xls renamed to .xlsx
-        raise refuse_binary_excel(source, "an old binary Office file (an Excel .xls workbook?)")
-    if suffix == ".zip" or (head.startswith(b"PK\x03\x04") and suffix not in _EXTENSION_FORMATS):
-        names = [n.lower() for n in zip_member_names(path, max_bytes=max_bytes)]
-        if any(n.endswith(".shp") for n in names):
-            return "shp"
-        if any(n.endswith(".kml") for n in names):
-            return "kml"
-        if WORKBOOK_MEMBER in names:
-            return "xlsx"
-        if "xl/workbook.bin" in names:
-            raise refuse_binary_excel(source, BINARY_EXCEL_SUFFIXES[".xlsb"])
-        raise _unsupported(source, "zip file holds no shapefile (.shp), KML or Excel workbook")
-    fmt = _EXTENSION_FORMATS.get(suffix)
-    # The head as text, decoded once: to tell the format, and a CSV from an OpenCellID export.
-    text = head_text(head, complete=len(head) < _SNIFF_BYTES) if fmt in (None, "csv") else None
-    fmt = fmt or _sniff(head, text)
-    if fmt == "tiff":
-        raise _unsupported(source, "is a raster (GeoTIFF); terrain goes in with import_dem, not as a layer")
-    if fmt is None:
-        raise _unsupported(source, "cannot tell the file format")
-    if fmt == "csv" and looks_like_opencellid(text or ""):
-        return "opencellid"
-    return fmt
 
 
 def _input_schema(layer: str, source: str) -> LayerSchema:
@@ -231,7 +125,7 @@ def _read(
     extra = shapefile_sidecars(path) if path.suffix.lower() == ".shp" else ()
     check_input_file(path, max_bytes=max_bytes, extra=extra)
     if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
-        raise _unsupported(source, f"unknown format {file_format!r}")
+        raise unsupported_format(source, f"unknown format {file_format!r}")
     fmt = file_format or detect_format(path, max_bytes=max_bytes)
     if crs is not None and fmt not in ("csv", "xlsx"):
         raise LayerValidationError(
