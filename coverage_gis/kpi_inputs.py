@@ -213,12 +213,11 @@ def speed_test_rows(
     t = admin_columns(tests, communes, parts, placed=placed)
     for col in fields:
         if col in tests:
-            column = tests[col]
-            # A column of numpy numbers as it is (``t`` has the tests' index: nothing to
-            # align, no copy); strings without a round trip through objects, or from
-            # objects in one pass.
-            numbers = isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf"
-            t[col] = column if numbers else str_column(as_assigned(column))
+            # Each column as the layer holds it (``t`` has the tests' index: nothing to
+            # align, no copy). Text stays Python objects, as the storage reads it and as
+            # the speed and KPI rules read it back (``to_numpy(dtype=object)``): not
+            # converted to arrow strings, 400,000 rows at a time, only to be converted back.
+            t[col] = tests[col]
     return t
 
 
