@@ -10,8 +10,10 @@ array work runs on two background threads while the pandas work runs on the
 caller's: one thread places, projects and indexes the fiber, the other runs the
 model's search as soon as the caller has built the cell table (every mobile result
 waits on that table, none on the fiber). They meet where one needs the other: the
-village rows need the coverage. On two cores the full computation takes about the
-longer of the two, not their sum; the results are those of the steps run in turn.
+village rows need the coverage. While the caller waits for the search it also groups
+the sites' and speed tests' rows by unit for the KPIs (``KpiInputs.grouped``), work that
+would otherwise run alone after the coverage. On two cores the full computation takes
+about the longer of the two, not their sum; the results are those of the steps run in turn.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from typing import TypeVar
 import geopandas as gpd
 import pandas as pd
 
-from coverage_gis.admin import admin_columns, commune_positions, unit_population_2009
+from coverage_gis.admin import LEVELS, admin_columns, commune_positions, unit_population_2009
 from coverage_gis.coverage import coverage_run
 from coverage_gis.fiber import FiberIndex, fiber_index
 from coverage_gis.input_layers import InputLayers
+from coverage_gis.kpi_cells import GroupedFrame
 from coverage_gis.kpi_inputs import (
     KpiInputs,
     poi_grid_power,
@@ -147,6 +150,9 @@ def analyse_layers(
         poi_admin = admin_columns(typed.pois, communes, parts)
         speed_tests = speed_test_rows(typed.speed_tests, communes, parts, placed=test_job.result())
         units = unit_population_2009(communes, parts)
+        # The sites' and speed tests' rows grouped by unit for the KPIs now, while the
+        # search runs, rather than after the coverage (the KPIs' serial tail).
+        grouped = (GroupedFrame.of(sites, LEVELS), GroupedFrame.of(speed_tests, LEVELS))
         report = None
         if mobile_job is not None and ftth_job is not None:
             run = coverage_run(
@@ -166,6 +172,7 @@ def analyse_layers(
             pois=pois,
             speed_tests=speed_tests,
             units=units,
+            grouped=grouped,
         )
         return LayerAnalysis(table, fiber_job.result(), coverage, report, inputs)
 

@@ -19,7 +19,7 @@ import pandas as pd
 from coverage_gis._strings import distinct_strings
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.crosswalk import INFERRED_METHODS
-from coverage_gis.kpi_cells import FrameCells, frame_cells
+from coverage_gis.kpi_cells import FrameCells, grouped_cells
 from coverage_gis.kpi_counts import Term
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.kpi_speeds import SpeedOrder
@@ -190,7 +190,7 @@ def kpi_columns(
     categories = list(categories)
     v, s, p, t = inputs.villages, inputs.sites, inputs.pois, inputs.speed_tests
     frames = {"v": v, "s": s, "p": p, "t": t}
-    cells = {k: frame_cells(f, levels) for k, f in frames.items()}
+    cells = {k: grouped_cells(f, levels, inputs.grouped) for k, f in frames.items()}
     codes = {
         k: _FrameArrays(levels, found.codes) if found is not None else _frame_codes(f, levels)
         for (k, f), found in zip(frames.items(), cells.values(), strict=True)

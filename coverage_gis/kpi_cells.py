@@ -88,6 +88,33 @@ def frame_cells(frame: pd.DataFrame, levels: Sequence[str]) -> FrameCells | None
     )
 
 
+@dataclass(frozen=True, eq=False)
+class GroupedFrame:
+    """A KPI input frame with its rows grouped into cells at ``levels`` (:func:`frame_cells`),
+    by whoever built the frame and had the time: the full computation groups the sites
+    and speed tests while the coverage search runs, not after it."""
+
+    frame: pd.DataFrame
+    levels: tuple[str, ...]
+    cells: FrameCells | None
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, levels: Sequence[str]) -> GroupedFrame:
+        """``frame`` grouped at ``levels``."""
+        return cls(frame, tuple(levels), frame_cells(frame, levels))
+
+
+def grouped_cells(
+    frame: pd.DataFrame, levels: Sequence[str], grouped: Sequence[GroupedFrame] = ()
+) -> FrameCells | None:
+    """:func:`frame_cells` of ``frame`` at ``levels``: as ``grouped`` holds it for this very
+    frame and these levels, else counted now."""
+    for held in grouped:
+        if held.frame is frame and held.levels == tuple(levels):
+            return held.cells
+    return frame_cells(frame, levels)
+
+
 def _hashed_cells(columns: Mapping[str, pd.Series], levels: Sequence[str], n: int) -> FrameCells | None:
     """The cells of the ``n`` rows at ``levels``, each code column hashed (:func:`frame_cells`)."""
     key = np.zeros(n, dtype=np.int64)

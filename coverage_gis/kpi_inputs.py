@@ -22,6 +22,7 @@ from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
 from coverage_gis.coverage import coverage_by_village, rows_align
 from coverage_gis.fiber import FiberIndex
 from coverage_gis.input_layers import InputLayers
+from coverage_gis.kpi_cells import GroupedFrame
 from coverage_gis.layers import get_schema
 from coverage_gis.mobile import MobileResult, mobile_at
 from coverage_gis.models.base import CoverageModel, ReceiverArrays
@@ -46,6 +47,17 @@ class KpiInputs:
     pois: pd.DataFrame
     speed_tests: pd.DataFrame
     units: pd.DataFrame = field(default_factory=_no_units)
+    #: Some of these frames with their rows already grouped by unit
+    #: (:class:`~coverage_gis.kpi_cells.GroupedFrame`); each is read only for its very frame.
+    grouped: tuple[GroupedFrame, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # A copy with a frame replaced (``dataclasses.replace``: a live edit's sites) keeps
+        # only the groupings of the frames it still holds, not the old frame alive.
+        frames = (self.villages, self.sites, self.pois, self.speed_tests)
+        kept = tuple(g for g in self.grouped if any(g.frame is f for f in frames))
+        if len(kept) != len(self.grouped):
+            object.__setattr__(self, "grouped", kept)
 
 
 def site_facts(

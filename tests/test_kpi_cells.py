@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.kpi import KpiColumns, kpi_columns, kpi_rows, splice_kpi_rows
-from coverage_gis.kpi_cells import FrameCells, _hashed_cells, frame_cells
+from coverage_gis.kpi_cells import FrameCells, GroupedFrame, _hashed_cells, frame_cells, grouped_cells
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.kpi_sums import KpiSums
 
@@ -150,6 +151,46 @@ def test_rows_of_some_units_equal_their_rows_of_every_unit(inputs: KpiInputs, da
     # (A column of names may come back as pandas strings where the recomputed rows hold no
     # missing name: pandas infers the dtype from the values.)
     pd.testing.assert_frame_equal(spliced, table, check_exact=True, check_dtype=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(inputs=_inputs())
+def test_rows_grouped_ahead_give_the_kpis_of_rows_grouped_then(inputs: KpiInputs) -> None:
+    """Fails if KPIs counted with the sites and tests grouped ahead (as the full computation
+    hands them over) differ from KPIs grouping every frame when counted."""
+    ahead = replace(
+        inputs, grouped=(GroupedFrame.of(inputs.sites, LEVELS), GroupedFrame.of(inputs.speed_tests, LEVELS))
+    )
+    pd.testing.assert_frame_equal(
+        kpi_rows(kpi_columns(ahead, LEVELS)), kpi_rows(kpi_columns(inputs, LEVELS)), check_exact=True
+    )
+
+
+def test_rows_grouped_ahead_are_read_only_for_their_own_frame_and_levels() -> None:
+    """Fails if a grouping is read for another frame (a copy, an edited frame) or for
+    other levels than it was made at."""
+    frame = pd.DataFrame({"province_code": ["01", "02"], "commune_key": ["00001", "00002"]}, dtype=object)
+    levels = ["province", "commune"]
+    held = GroupedFrame(frame, tuple(levels), None)  # a marker: "not groupable"
+    assert grouped_cells(frame, levels, (held,)) is None
+    for other_frame, other_levels in ((frame.copy(), levels), (frame, ["province"])):
+        found = grouped_cells(other_frame, other_levels, (held,))
+        assert found is not None
+        assert found.row_cell.tolist() == [0, 1]
+
+
+def test_a_copy_with_a_frame_replaced_drops_its_grouping() -> None:
+    """Fails if KPI inputs whose sites were replaced (a live edit) still hold the old
+    sites' grouping (and the old frame with it)."""
+    empty = pd.DataFrame()
+    sites, tests = pd.DataFrame({"province_code": ["01"]}), pd.DataFrame({"province_code": ["02"]})
+    levels = ["province"]
+    inputs = KpiInputs(
+        empty, sites, empty, tests, grouped=(GroupedFrame.of(sites, levels), GroupedFrame.of(tests, levels))
+    )
+    edited = replace(inputs, sites=sites.copy())
+    assert [g.frame is tests for g in edited.grouped] == [True]
+    assert len(inputs.grouped) == 2
 
 
 def test_cells_group_rows_by_their_units_at_every_level() -> None:
