@@ -154,7 +154,7 @@ def site_table(record: SiteRecord, place: Place) -> CellTable:
     )
     return CellTable(
         arrays=arrays,
-        cell_id=np.array([c["cell_id"] for c in kept], dtype=str),
+        cell_id=np.array([c["cell_id"] for c in kept], dtype=object),
         site_id=site_id,
         operator=operator,
         on_air=on_air.astype(bool),

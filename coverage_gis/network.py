@@ -22,7 +22,6 @@ import shapely
 
 from coverage_gis._column_codes import codes_of, combined_codes, floats_at, rows_of, str_codes
 from coverage_gis._site_join import SITE_COLUMNS, SiteJoin
-from coverage_gis._strings import str_array
 from coverage_gis.admin import points_in_polygons
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
@@ -119,7 +118,8 @@ class CellTable:
     """Cells joined with their sites, as arrays plus the ids the aggregation needs."""
 
     arrays: CellArrays
-    cell_id: StrArray
+    #: Each cell's id as its layer holds it (Python objects).
+    cell_id: np.ndarray
     site_id: StrArray
     operator: StrArray
     #: True for cells that radiate now; False for planned cells (kept for gap reasons).
@@ -358,7 +358,9 @@ def cell_table(
     )
     table = CellTable(
         arrays=arrays,
-        cell_id=str_array(rows_of(cells["cell_id"], join.cell_rows)),
+        # The ids as the layer holds them (read one at a time, by a point's report): not
+        # converted to a numpy string array, 370,000 rows before the search may start.
+        cell_id=rows_of(cells["cell_id"], join.cell_rows).to_numpy(dtype=object),
         site_id=join.site_strings(cells["site_id"]),
         operator=operator,
         on_air=on_air.astype(bool),

@@ -186,7 +186,7 @@ def cell_table(
     )
     table = CellTable(
         arrays=arrays,
-        cell_id=str_array(joined["cell_id"]),
+        cell_id=joined["cell_id"].to_numpy(dtype=object),
         site_id=site_id,
         operator=operator,
         on_air=on_air.astype(bool),
