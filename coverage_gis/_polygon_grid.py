@@ -20,6 +20,11 @@ else (in two shells, in two holes, in a hole outside its shell: an island in a l
 or an invalid polygon) is unsure. A point in the interior of two candidates is unsure
 too: which one GEOS's search lists first decides it.
 
+Most points never reach that test: each cell of the grid is cut into fine cells (finer
+where more edges meet it), and a *clear* fine cell, one no edge comes near, holds the
+answer the test gives every point in it, computed once when the grid is built
+(:meth:`PolygonGrid._clear_cells` says why it is the same for all of them).
+
 Points that are not plain points with finite coordinates (missing, empty, not points)
 are unsure. Kernels are compiled with numba (:func:`coverage_gis.terrain._jit.jit`:
 cached on disk, GIL released). The module loads numba: :mod:`coverage_gis.admin` imports
@@ -29,7 +34,7 @@ it when it first places points in communes, so importing the library stays free 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
@@ -43,6 +48,20 @@ _CCW_ERRBOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
 
 #: At most this many cells (the cell side grows for a wide, sparse layer).
 MAX_CELLS = 1 << 20
+
+#: At most this many fine cells (:func:`_clear_cells`; 4 bytes each).
+MAX_FINE_CELLS = 1 << 24
+
+#: A cell of the grid meeting ``m`` edges is cut into at least ``m`` times this many fine
+#: cells (a power of 4), at most ``4**_MAX_SHIFT``.
+_FINE_PER_EDGE = 16
+_MAX_SHIFT = 8
+
+#: The margin kept from the edges (relative to the coordinates' scale), and the layers
+#: with no clear cells: coordinates beyond ``_HUGE``, an edge rising less than ``_FLAT``.
+_MARGIN = 2.0**-36
+_HUGE = 2.0**500
+_FLAT = 2.0**-500
 
 #: Answers of :func:`_locate`: the polygon's row, or these.
 NONE = -1
@@ -232,14 +251,18 @@ def _locate(
     polygon_start: np.ndarray,
     bands: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     max_rings: int,
+    clear: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """Per point: the row of the one polygon holding it, :data:`NONE`, or :data:`UNSURE`.
 
-    One function (numba counts references to every array handed to a function it calls:
-    a call per candidate polygon cost more than its test).
+    A point in a clear fine cell takes the cell's answer (:meth:`PolygonGrid._clear_cells`);
+    any other is tested against its candidates. One function (numba counts references to
+    every array handed to a function it calls: a call per candidate polygon cost more than
+    its test).
     """
     x0, y0, side, nx, ny, start, items = cells
     band_first, band_count, band_height, band_start, entry_vertex, entry_ring = bands
+    shift, fine_start, answers = clear
     parity = np.zeros(max(max_rings, 1), dtype=np.int64)
     out = np.full(px.size, NONE, dtype=np.int64)
     for k in range(px.size):
@@ -247,7 +270,13 @@ def _locate(
         if not (math.isfinite(x) and math.isfinite(y)):
             out[k] = UNSURE
             continue
-        c = _cell(y, y0, side, ny) * nx + _cell(x, x0, side, nx)
+        i, j = _cell(x, x0, side, nx), _cell(y, y0, side, ny)
+        c = j * nx + i
+        # A clear fine cell's answer (see _clear_cells), where it has one.
+        answer = answers[fine_start[c] + _fine_cell(x, y, i, j, x0, y0, side, shift[c])]
+        if answer != UNSURE:
+            out[k] = answer
+            continue
         for m in range(start[c], start[c + 1]):
             p = items[m]
             if not (bounds[p, 0] <= x <= bounds[p, 2] and bounds[p, 1] <= y <= bounds[p, 3]):
@@ -291,6 +320,142 @@ def _locate(
     return out
 
 
+@jit
+def _fine_cell(x: float, y: float, i: int, j: int, x0: float, y0: float, side: float, shift: int) -> int:
+    """The fine cell holding ``(x, y)`` among the ``4**shift`` of cell ``(i, j)`` (row by row;
+    :func:`_cell` on each axis, so monotonic in ``x`` and in ``y`` within the cell)."""
+    n = 1 << shift
+    fine = side / n
+    return _cell(y, y0 + j * side, fine, n) * n + _cell(x, x0 + i * side, fine, n)
+
+
+@jit
+def _count_edges(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    ring_start: np.ndarray,
+    grid: tuple[float, float, float, int, int],
+    delta: float,
+) -> np.ndarray:
+    """How many edges' envelopes, widened by ``delta``, meet each cell of ``grid``."""
+    x0, y0, side, nx, ny = grid
+    count = np.zeros(nx * ny, dtype=np.int64)
+    for r in range(ring_start.size - 1):
+        for v in range(ring_start[r], ring_start[r + 1] - 1):
+            i_lo = _cell(min(xs[v], xs[v + 1]) - delta, x0, side, nx)
+            i_hi = _cell(max(xs[v], xs[v + 1]) + delta, x0, side, nx)
+            for j in range(
+                _cell(min(ys[v], ys[v + 1]) - delta, y0, side, ny),
+                _cell(max(ys[v], ys[v + 1]) + delta, y0, side, ny) + 1,
+            ):
+                for i in range(i_lo, i_hi + 1):
+                    count[j * nx + i] += 1
+    return count
+
+
+@jit
+def _mark_edges(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    ring_start: np.ndarray,
+    grid: tuple[float, float, float, int, int],
+    delta: float,
+    shift: np.ndarray,
+    fine_start: np.ndarray,
+    label: np.ndarray,
+) -> None:
+    """Mark (:data:`UNSURE`) every fine cell an edge may come within ``delta`` of: in each
+    fine row the edge's ``y`` range meets (the row widened by ``delta``), the cells of the
+    edge's slice in that row widened by ``delta``, or of its whole ``x`` range where the
+    row reaches the height of an end of the edge (:func:`_edge_side` is unsure at a point at
+    that height within that range, however far from the edge)."""
+    x0, y0, side, nx, ny = grid
+    for r in range(ring_start.size - 1):
+        for v in range(ring_start[r], ring_start[r + 1] - 1):
+            ax, ay, bx, by = xs[v], ys[v], xs[v + 1], ys[v + 1]
+            x_lo, x_hi, y_lo, y_hi = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
+            for j in range(_cell(y_lo - delta, y0, side, ny), _cell(y_hi + delta, y0, side, ny) + 1):
+                for i in range(_cell(x_lo - delta, x0, side, nx), _cell(x_hi + delta, x0, side, nx) + 1):
+                    c = j * nx + i
+                    n = 1 << shift[c]
+                    fine = side / n
+                    ox, oy = x0 + i * side, y0 + j * side
+                    for q in range(_cell(y_lo - delta, oy, fine, n), _cell(y_hi + delta, oy, fine, n) + 1):
+                        # The heights of the row (unbounded where the grid's border clamps).
+                        row_lo = -math.inf if j == 0 and q == 0 else oy + q * fine - delta
+                        row_hi = math.inf if j == ny - 1 and q == n - 1 else oy + (q + 1) * fine + delta
+                        lo, hi = max(row_lo, y_lo), min(row_hi, y_hi)
+                        if lo > hi:
+                            continue
+                        s_lo, s_hi = x_lo, x_hi
+                        if hi != y_hi:  # below the top: so ay != by
+                            x_a = ax + (lo - ay) / (by - ay) * (bx - ax)
+                            x_b = ax + (hi - ay) / (by - ay) * (bx - ax)
+                            s_lo, s_hi = min(x_a, x_b), max(x_a, x_b)
+                        row = fine_start[c] + q * n
+                        for f in range(
+                            _cell(s_lo - delta, ox, fine, n), _cell(s_hi + delta, ox, fine, n) + 1
+                        ):
+                            label[row + f] = UNSURE
+
+
+#: A fine cell no edge has marked yet, in :func:`_label_clear`.
+_CLEAR = -3
+
+
+@jit
+def _label_clear(
+    grid: tuple[float, float, float, int, int], shift: np.ndarray, fine_start: np.ndarray, label: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Number the connected regions of clear fine cells (:data:`_CLEAR` in ``label``), each
+    cell's neighbours across its sides within its cell of ``grid``; returns a point of
+    each region: the centre of its first fine cell, ``x`` NaN where that centre does not
+    fall back in that fine cell."""
+    x0, y0, side, nx, ny = grid
+    seed_x, seed_y = np.empty(1024), np.empty(1024)
+    count = 0
+    stack = np.empty(1 << (2 * shift.max()), dtype=np.int64)
+    for c in range(nx * ny):
+        i, j, s = c % nx, c // nx, shift[c]
+        n = 1 << s
+        fine = side / n
+        base = fine_start[c]
+        for f in range(n * n):
+            if label[base + f] != _CLEAR:
+                continue
+            if count == seed_x.size:
+                seed_x, seed_y = np.concatenate((seed_x, seed_x)), np.concatenate((seed_y, seed_y))
+            x, y = x0 + i * side + (f % n + 0.5) * fine, y0 + j * side + (f // n + 0.5) * fine
+            held = _cell(x, x0, side, nx) == i and _cell(y, y0, side, ny) == j
+            seed_x[count] = x if held and _fine_cell(x, y, i, j, x0, y0, side, s) == f else math.nan
+            seed_y[count] = y
+            label[base + f] = count
+            stack[0], top = f, 1
+            while top:
+                top -= 1
+                g = stack[top]
+                for h, inside in (
+                    (g - n, g >= n),
+                    (g + n, g < n * n - n),
+                    (g - 1, g % n > 0),
+                    (g + 1, g % n < n - 1),
+                ):
+                    if inside and label[base + h] == _CLEAR:
+                        label[base + h] = count
+                        stack[top] = h
+                        top += 1
+            count += 1
+    return seed_x[:count], seed_y[:count]
+
+
+@jit
+def _settle(label: np.ndarray, answer: np.ndarray) -> None:
+    """Each labelled fine cell takes its region's answer (marked cells stay :data:`UNSURE`)."""
+    for f in range(label.size):
+        if label[f] >= 0:
+            label[f] = answer[label[f]]
+
+
 @dataclass(frozen=True)
 class PolygonGrid:
     """Polygons' envelopes in a uniform grid of cells, their rings' vertices, and their edges
@@ -304,6 +469,7 @@ class PolygonGrid:
     polygon_start: np.ndarray
     bands: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     max_rings: int
+    clear: tuple[np.ndarray, np.ndarray, np.ndarray]
 
     @classmethod
     def build(cls, polygons: np.ndarray) -> PolygonGrid | None:
@@ -331,16 +497,20 @@ class PolygonGrid:
         ring_start = np.searchsorted(ring_of_coord, np.arange(len(rings) + 1)).astype(np.int64)
         xs, ys = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])
         ring_lo = part_start[polygon_start]
-        return cls(
+        cells = _cells(bounds, finite)
+        grid = cls(
             bounds=bounds,
-            cells=_cells(bounds, finite),
+            cells=cells,
             xs=xs,
             ys=ys,
             part_start=part_start,
             polygon_start=polygon_start,
             bands=_fill_bands(bounds, ys, ring_start, part_start, polygon_start),
             max_rings=int(np.diff(ring_lo).max(initial=0)),
+            clear=_no_clear(cells[3] * cells[4]),
         )
+        flat = ring_of_coord[1:] == ring_of_coord[:-1]
+        return replace(grid, clear=grid._clear_cells(ring_start, flat))
 
     def locate(self, points: np.ndarray) -> np.ndarray:
         """Per point (shapely geometries): the row of the one polygon whose interior holds it,
@@ -353,6 +523,10 @@ class PolygonGrid:
         plain = (shapely.get_type_id(geoms) == shapely.GeometryType.POINT)[owner]
         px, py = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
         px[owner[plain]], py[owner[plain]] = coords[plain, 0], coords[plain, 1]
+        return self._locate(px, py)
+
+    def _locate(self, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+        """:func:`_locate` of the points ``(px, py)``."""
         out: np.ndarray = _locate(
             np.ascontiguousarray(px, dtype=np.float64),
             np.ascontiguousarray(py, dtype=np.float64),
@@ -364,8 +538,76 @@ class PolygonGrid:
             self.polygon_start,
             self.bands,
             self.max_rings,
+            self.clear,
         )
         return out
+
+    def _clear_cells(
+        self, ring_start: np.ndarray, same_ring: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The clear fine cells and their answers: per cell of the grid its ``shift`` (cut into
+        ``4**shift`` fine cells, :func:`_fine_cell`), where its fine cells start, and per fine
+        cell the answer :func:`_locate`'s test gives every point in it (:data:`UNSURE`: test
+        the point).
+
+        A fine cell is clear where no edge comes within ``delta`` of it (:func:`_mark_edges`),
+        ``delta`` being far above the rounding of the coordinates, the cells' mapping and the
+        edges' slices, and the cell is not at the height of the top of an edge within that
+        edge's ``x`` range. For a point ``P`` in a clear cell, within the envelope of a polygon
+        (the only points whose edges the test reads), each edge's crossing is then exactly the
+        half-open crossing of the ray: off the edge's ``y`` range it is 0; within it ``P`` is
+        more than ``delta / 2`` across from the edge, so the orientation's determinant exceeds
+        its error bound (``|det| = |rise| * distance``, the bound is about ``1e-15 * scale *
+        |rise|``; the guards on ``_HUGE`` and ``_FLAT`` keep every product normal); and at the
+        height of an edge's top ``P`` is outside its ``x`` range. So the test is never unsure
+        of an edge there, and each ring's parity is exactly whether ``P`` lies inside it.
+
+        That parity is the same for every point of the cell, and of the cells joined to it
+        across their sides within one cell of the grid (:func:`_label_clear`): they are
+        connected, and no ring comes near them. The answer is a function of these parities:
+        a polygon all of whose rings have parity 0 is outside and changes nothing (so
+        envelopes holding some of the points and not others do not matter: a polygon with a
+        ring of parity 1 holds every point of the region in its envelope), one polygon inside
+        is the answer, two inside or one unsure (two shells, two holes, a hole outside its
+        shell) make it unsure, in whatever order the candidates come. So the answer of one
+        point of a region (the centre of its first cell, checked to map back to that cell)
+        is every point's; unsure answers are not kept (those points are tested, and stay
+        unsure). Coordinates beyond ``_HUGE`` or an edge rising less than ``_FLAT``: no clear
+        cells.
+        """
+        x0, y0, side, nx, ny = self.cells[:5]
+        grid = (x0, y0, side, nx, ny)
+        scale = max(float(np.abs(self.xs).max(initial=0.0)), float(np.abs(self.ys).max(initial=0.0)))
+        rise = np.abs(np.diff(self.ys))[same_ring]
+        if scale > _HUGE or np.any((rise > 0.0) & (rise < _FLAT)):
+            return self.clear
+        delta = _MARGIN * (scale + side)
+        count = _count_edges(self.xs, self.ys, ring_start, grid, delta)
+        shift = np.zeros(nx * ny, dtype=np.int64)
+        want = count * _FINE_PER_EDGE
+        while True:
+            # The least shift with 4**shift >= want, at most _MAX_SHIFT; coarser while too many.
+            held = count > 0
+            shift[held] = np.minimum(np.ceil(np.log2(np.maximum(want[held], 1)) / 2), _MAX_SHIFT)
+            fine_start = np.zeros(nx * ny + 1, dtype=np.int64)
+            np.cumsum(1 << (2 * shift), out=fine_start[1:])
+            if fine_start[-1] <= MAX_FINE_CELLS or not want.any():
+                break
+            want //= 4
+        label = np.full(fine_start[-1], _CLEAR, dtype=np.int32)
+        _mark_edges(self.xs, self.ys, ring_start, grid, delta, shift, fine_start, label)
+        seed_x, seed_y = _label_clear(grid, shift, fine_start, label)
+        _settle(label, self._locate(seed_x, seed_y))
+        return shift, fine_start, label
+
+
+def _no_clear(cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """No clear fine cells: one fine cell per cell, each :data:`UNSURE`."""
+    return (
+        np.zeros(cells, dtype=np.int64),
+        np.arange(cells + 1, dtype=np.int64),
+        np.full(cells, UNSURE, dtype=np.int32),
+    )
 
 
 def _cells(
