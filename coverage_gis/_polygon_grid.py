@@ -404,47 +404,68 @@ _CLEAR = -3
 
 
 @jit
+def _root(parent: np.ndarray, r: int) -> int:
+    """The first run of run ``r``'s region (halving the path on the way)."""
+    while parent[r] != r:
+        parent[r] = parent[parent[r]]
+        r = parent[r]
+    return r
+
+
+@jit
 def _label_clear(
     grid: tuple[float, float, float, int, int], shift: np.ndarray, fine_start: np.ndarray, label: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Number the connected regions of clear fine cells (:data:`_CLEAR` in ``label``), each
     cell's neighbours across its sides within its cell of ``grid``; returns a point of
     each region: the centre of its first fine cell, ``x`` NaN where that centre does not
-    fall back in that fine cell."""
+    fall back in that fine cell.
+
+    Row by row, runs of clear cells; a run joins the runs of the row below that it
+    overlaps (union-find), then each run's cells take its region's number."""
     x0, y0, side, nx, ny = grid
     seed_x, seed_y = np.empty(1024), np.empty(1024)
     count = 0
-    stack = np.empty(1 << (2 * shift.max()), dtype=np.int64)
+    most = (1 << (2 * shift.max())) // 2 + 1
+    run_first, run_end = np.empty(most, dtype=np.int64), np.empty(most, dtype=np.int64)
+    parent, number = np.empty(most, dtype=np.int64), np.empty(most, dtype=np.int64)
     for c in range(nx * ny):
         i, j, s = c % nx, c // nx, shift[c]
         n = 1 << s
         fine = side / n
         base = fine_start[c]
-        for f in range(n * n):
-            if label[base + f] != _CLEAR:
-                continue
-            if count == seed_x.size:
-                seed_x, seed_y = np.concatenate((seed_x, seed_x)), np.concatenate((seed_y, seed_y))
-            x, y = x0 + i * side + (f % n + 0.5) * fine, y0 + j * side + (f // n + 0.5) * fine
-            held = _cell(x, x0, side, nx) == i and _cell(y, y0, side, ny) == j
-            seed_x[count] = x if held and _fine_cell(x, y, i, j, x0, y0, side, s) == f else math.nan
-            seed_y[count] = y
-            label[base + f] = count
-            stack[0], top = f, 1
-            while top:
-                top -= 1
-                g = stack[top]
-                for h, inside in (
-                    (g - n, g >= n),
-                    (g + n, g < n * n - n),
-                    (g - 1, g % n > 0),
-                    (g + 1, g % n < n - 1),
-                ):
-                    if inside and label[base + h] == _CLEAR:
-                        label[base + h] = count
-                        stack[top] = h
-                        top += 1
-            count += 1
+        runs, below_lo, below_hi = 0, 0, 0
+        for q in range(n):
+            row_lo = runs
+            f = q * n
+            while f < (q + 1) * n:
+                if label[base + f] != _CLEAR:
+                    f += 1
+                    continue
+                run_first[runs], parent[runs] = f, runs
+                while f < (q + 1) * n and label[base + f] == _CLEAR:
+                    f += 1
+                run_end[runs] = f
+                # Join the runs below it that it overlaps (columns first - n to end - n).
+                for r in range(below_lo, below_hi):
+                    if run_first[r] + n < run_end[runs] and run_first[runs] < run_end[r] + n:
+                        a, b = _root(parent, r), _root(parent, runs)
+                        parent[max(a, b)] = min(a, b)
+                runs += 1
+            below_lo, below_hi = row_lo, runs
+        for r in range(runs):
+            root = _root(parent, r)
+            if root == r:
+                if count == seed_x.size:
+                    seed_x, seed_y = np.concatenate((seed_x, seed_x)), np.concatenate((seed_y, seed_y))
+                f = run_first[r]
+                x, y = x0 + i * side + (f % n + 0.5) * fine, y0 + j * side + (f // n + 0.5) * fine
+                held = _cell(x, x0, side, nx) == i and _cell(y, y0, side, ny) == j
+                seed_x[count] = x if held and _fine_cell(x, y, i, j, x0, y0, side, s) == f else math.nan
+                seed_y[count] = y
+                number[r] = count
+                count += 1
+            label[base + run_first[r] : base + run_end[r]] = number[root]
     return seed_x[:count], seed_y[:count]
 
 
