@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import shapely
@@ -49,12 +50,12 @@ _CCW_ERRBOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
 #: At most this many cells (the cell side grows for a wide, sparse layer).
 MAX_CELLS = 1 << 20
 
-#: At most this many fine cells (:func:`_clear_cells`; 4 bytes each).
-MAX_FINE_CELLS = 1 << 24
+#: At most this many fine cells (:func:`_clear_cells`; 2 or 4 bytes each).
+MAX_FINE_CELLS = 1 << 25
 
 #: A cell of the grid meeting ``m`` edges is cut into at least ``m`` times this many fine
 #: cells (a power of 4), at most ``4**_MAX_SHIFT``.
-_FINE_PER_EDGE = 16
+_FINE_PER_EDGE = 32
 _MAX_SHIFT = 8
 
 #: The margin kept from the edges (relative to the coordinates' scale), and the layers
@@ -528,7 +529,7 @@ class PolygonGrid:
             polygon_start=polygon_start,
             bands=_fill_bands(bounds, ys, ring_start, part_start, polygon_start),
             max_rings=int(np.diff(ring_lo).max(initial=0)),
-            clear=_no_clear(cells[3] * cells[4]),
+            clear=_no_clear(cells[3] * cells[4], len(bounds)),
         )
         flat = ring_of_coord[1:] == ring_of_coord[:-1]
         return replace(grid, clear=grid._clear_cells(ring_start, flat))
@@ -619,15 +620,21 @@ class PolygonGrid:
         _mark_edges(self.xs, self.ys, ring_start, grid, delta, shift, fine_start, label)
         seed_x, seed_y = _label_clear(grid, shift, fine_start, label)
         _settle(label, self._locate(seed_x, seed_y))
-        return shift, fine_start, label
+        # Rows in 2 bytes where they fit (half the memory the lookups read).
+        return shift, fine_start, label.astype(_answer_type(len(self.bounds)))
 
 
-def _no_clear(cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _answer_type(polygons: int) -> type[np.signedinteger[Any]]:
+    """The integers the answers of a grid of ``polygons`` are kept in."""
+    return np.int16 if polygons <= np.iinfo(np.int16).max else np.int32
+
+
+def _no_clear(cells: int, polygons: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """No clear fine cells: one fine cell per cell, each :data:`UNSURE`."""
     return (
         np.zeros(cells, dtype=np.int64),
         np.arange(cells + 1, dtype=np.int64),
-        np.full(cells, UNSURE, dtype=np.int32),
+        np.full(cells, UNSURE, dtype=_answer_type(polygons)),
     )
 
 

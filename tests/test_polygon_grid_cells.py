@@ -23,7 +23,7 @@ def _grids(polygons: list[object]) -> tuple[PolygonGrid, PolygonGrid]:
     grid = PolygonGrid.build(np.array(polygons, dtype=object))
     assert grid is not None
     nx, ny = grid.cells[3], grid.cells[4]
-    return grid, dataclasses.replace(grid, clear=_no_clear(nx * ny))
+    return grid, dataclasses.replace(grid, clear=_no_clear(nx * ny, len(grid.bounds)))
 
 
 def _fast(grid: PolygonGrid, xy: np.ndarray) -> np.ndarray:
