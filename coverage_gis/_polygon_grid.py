@@ -63,6 +63,8 @@ _MAX_SHIFT = 8
 _MARGIN = 2.0**-36
 _HUGE = 2.0**500
 _FLAT = 2.0**-500
+#: And layers of more vertices than a strip cell can name (:data:`_STRIP_MARK`).
+_MOST_VERTICES = 2**31 - 8
 
 #: Answers of :func:`_locate`: the polygon's row, or these.
 NONE = -1
@@ -252,7 +254,7 @@ def _locate(
     polygon_start: np.ndarray,
     bands: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     max_rings: int,
-    clear: tuple[np.ndarray, np.ndarray, np.ndarray],
+    clear: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """Per point: the row of the one polygon holding it, :data:`NONE`, or :data:`UNSURE`.
 
@@ -263,7 +265,7 @@ def _locate(
     """
     x0, y0, side, nx, ny, start, items = cells
     band_first, band_count, band_height, band_start, entry_vertex, entry_ring = bands
-    shift, fine_start, answers = clear
+    shift, fine_start, answers, strip_start, strip_y, strip_answer = clear
     parity = np.zeros(max(max_rings, 1), dtype=np.int64)
     out = np.full(px.size, NONE, dtype=np.int64)
     for k in range(px.size):
@@ -275,9 +277,14 @@ def _locate(
         c = j * nx + i
         # A clear fine cell's answer (see _clear_cells), where it has one.
         answer = answers[fine_start[c] + _fine_cell(x, y, i, j, x0, y0, side, shift[c])]
-        if answer != UNSURE:
+        if answer >= NONE:
             out[k] = answer
             continue
+        if answer <= _STRIP:  # its answer but at the height of the top of an edge
+            strip = strip_start[c] + _STRIP - answer
+            if y != strip_y[strip]:
+                out[k] = strip_answer[strip]
+                continue
         for m in range(start[c], start[c + 1]):
             p = items[m]
             if not (bounds[p, 0] <= x <= bounds[p, 2] and bounds[p, 1] <= y <= bounds[p, 3]):
@@ -367,9 +374,11 @@ def _mark_edges(
 ) -> None:
     """Mark (:data:`UNSURE`) every fine cell an edge may come within ``delta`` of: in each
     fine row the edge's ``y`` range meets (the row widened by ``delta``), the cells of the
-    edge's slice in that row widened by ``delta``, or of its whole ``x`` range where the
-    row reaches the height of an end of the edge (:func:`_edge_side` is unsure at a point at
-    that height within that range, however far from the edge)."""
+    edge's slice in that row widened by ``delta``. Where the row reaches the height of the
+    edge's top, the other cells of its ``x`` range (widened) are strips: :func:`_edge_side`
+    is unsure at a point at that very height within that range, however far from the edge.
+    A strip cell holds ``_STRIP_MARK - v`` (``v`` the top vertex), or :data:`UNSURE` where
+    strips of two heights meet."""
     x0, y0, side, nx, ny = grid
     for r in range(ring_start.size - 1):
         for v in range(ring_start[r], ring_start[r + 1] - 1):
@@ -389,19 +398,82 @@ def _mark_edges(
                         if lo > hi:
                             continue
                         s_lo, s_hi = x_lo, x_hi
-                        if hi != y_hi:  # below the top: so ay != by
+                        if ay != by:
                             x_a = ax + (lo - ay) / (by - ay) * (bx - ax)
                             x_b = ax + (hi - ay) / (by - ay) * (bx - ax)
                             s_lo, s_hi = min(x_a, x_b), max(x_a, x_b)
                         row = fine_start[c] + q * n
-                        for f in range(
-                            _cell(s_lo - delta, ox, fine, n), _cell(s_hi + delta, ox, fine, n) + 1
-                        ):
+                        f_lo, f_hi = _cell(s_lo - delta, ox, fine, n), _cell(s_hi + delta, ox, fine, n)
+                        for f in range(f_lo, f_hi + 1):
                             label[row + f] = UNSURE
+                        if hi != y_hi or ay == by:
+                            continue
+                        # The rest of the edge's x range at the height of its top.
+                        top = v if ay > by else v + 1
+                        for f in range(
+                            _cell(x_lo - delta, ox, fine, n), _cell(x_hi + delta, ox, fine, n) + 1
+                        ):
+                            held = label[row + f]
+                            if f_lo <= f <= f_hi:
+                                continue
+                            if held == _CLEAR:
+                                label[row + f] = _STRIP_MARK - top
+                            elif held <= _STRIP_MARK and ys[_STRIP_MARK - held] != ys[top]:
+                                label[row + f] = UNSURE
 
 
-#: A fine cell no edge has marked yet, in :func:`_label_clear`.
+#: In :meth:`PolygonGrid._clear_cells`: a fine cell no edge has marked yet; a strip cell
+#: of vertex ``v`` (:func:`_mark_edges`) is ``_STRIP_MARK - v``.
 _CLEAR = -3
+_STRIP_MARK = -4
+
+#: An answer ``a <= _STRIP`` of a fine cell: its strip ``_STRIP - a`` among those of its
+#: cell of the grid (:func:`_keep_strips`).
+_STRIP = -3
+
+
+@jit
+def _take_strips(label: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The strip cells (ascending) and their heights; they become clear cells in ``label``."""
+    count = 0
+    for f in range(label.size):
+        count += label[f] <= _STRIP_MARK
+    cells, heights = np.empty(count, dtype=np.int64), np.empty(count)
+    k = 0
+    for f in range(label.size):
+        if label[f] <= _STRIP_MARK:
+            cells[k], heights[k] = f, ys[_STRIP_MARK - label[f]]
+            label[f] = _CLEAR
+            k += 1
+    return cells, heights
+
+
+@jit
+def _keep_strips(
+    fine_start: np.ndarray, cells: np.ndarray, heights: np.ndarray, label: np.ndarray, most: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The strip cells ``cells`` with a sure answer in ``label`` keep it in a table (per
+    cell of the grid, where its strips start; per strip its height and answer), and hold
+    ``_STRIP - s`` for their strip ``s`` of their cell of the grid (:data:`UNSURE` past
+    ``most`` strips in one cell of the grid)."""
+    strip_start = np.zeros(fine_start.size, dtype=np.int64)
+    strip_y, strip_answer = np.empty(cells.size), np.empty(cells.size, dtype=np.int64)
+    k = kept = 0
+    for c in range(fine_start.size - 1):
+        strip_start[c] = kept
+        while k < cells.size and cells[k] < fine_start[c + 1]:
+            f, height = cells[k], heights[k]
+            k += 1
+            if label[f] == UNSURE:
+                continue
+            if kept - strip_start[c] >= most:
+                label[f] = UNSURE
+                continue
+            strip_y[kept], strip_answer[kept] = height, label[f]
+            label[f] = _STRIP - (kept - strip_start[c])
+            kept += 1
+    strip_start[-1] = kept
+    return strip_start, strip_y[:kept], strip_answer[:kept]
 
 
 @jit
@@ -491,7 +563,7 @@ class PolygonGrid:
     polygon_start: np.ndarray
     bands: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     max_rings: int
-    clear: tuple[np.ndarray, np.ndarray, np.ndarray]
+    clear: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
     @classmethod
     def build(cls, polygons: np.ndarray) -> PolygonGrid | None:
@@ -566,7 +638,7 @@ class PolygonGrid:
 
     def _clear_cells(
         self, ring_start: np.ndarray, same_ring: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The clear fine cells and their answers: per cell of the grid its ``shift`` (cut into
         ``4**shift`` fine cells, :func:`_fine_cell`), where its fine cells start, and per fine
         cell the answer :func:`_locate`'s test gives every point in it (:data:`UNSURE`: test
@@ -601,7 +673,7 @@ class PolygonGrid:
         grid = (x0, y0, side, nx, ny)
         scale = max(float(np.abs(self.xs).max(initial=0.0)), float(np.abs(self.ys).max(initial=0.0)))
         rise = np.abs(np.diff(self.ys))[same_ring]
-        if scale > _HUGE or np.any((rise > 0.0) & (rise < _FLAT)):
+        if scale > _HUGE or np.any((rise > 0.0) & (rise < _FLAT)) or len(self.xs) > _MOST_VERTICES:
             return self.clear
         delta = _MARGIN * (scale + side)
         count = _count_edges(self.xs, self.ys, ring_start, grid, delta)
@@ -618,10 +690,15 @@ class PolygonGrid:
             want //= 4
         label = np.full(fine_start[-1], _CLEAR, dtype=np.int32)
         _mark_edges(self.xs, self.ys, ring_start, grid, delta, shift, fine_start, label)
+        strips, heights = _take_strips(label, self.ys)
         seed_x, seed_y = _label_clear(grid, shift, fine_start, label)
         _settle(label, self._locate(seed_x, seed_y))
         # Rows in 2 bytes where they fit (half the memory the lookups read).
-        return shift, fine_start, label.astype(_answer_type(len(self.bounds)))
+        kind = _answer_type(len(self.bounds))
+        strip_start, strip_y, strip_answer = _keep_strips(
+            fine_start, strips, heights, label, _STRIP - int(np.iinfo(kind).min) + 1
+        )
+        return shift, fine_start, label.astype(kind), strip_start, strip_y, strip_answer
 
 
 def _answer_type(polygons: int) -> type[np.signedinteger[Any]]:
@@ -629,12 +706,17 @@ def _answer_type(polygons: int) -> type[np.signedinteger[Any]]:
     return np.int16 if polygons <= np.iinfo(np.int16).max else np.int32
 
 
-def _no_clear(cells: int, polygons: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _no_clear(
+    cells: int, polygons: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """No clear fine cells: one fine cell per cell, each :data:`UNSURE`."""
     return (
         np.zeros(cells, dtype=np.int64),
         np.arange(cells + 1, dtype=np.int64),
         np.full(cells, UNSURE, dtype=_answer_type(polygons)),
+        np.zeros(cells + 1, dtype=np.int64),
+        np.empty(0),
+        np.empty(0, dtype=np.int64),
     )
 
 

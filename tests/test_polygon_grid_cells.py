@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from coverage_gis._polygon_grid import NONE, UNSURE, PolygonGrid, _fine_cell, _no_clear
+from coverage_gis._polygon_grid import _STRIP, NONE, UNSURE, PolygonGrid, _fine_cell, _no_clear
 from coverage_gis.admin import commune_positions, points_in_polygons
 
 
@@ -26,17 +26,25 @@ def _grids(polygons: list[object]) -> tuple[PolygonGrid, PolygonGrid]:
     return grid, dataclasses.replace(grid, clear=_no_clear(nx * ny, len(grid.bounds)))
 
 
-def _fast(grid: PolygonGrid, xy: np.ndarray) -> np.ndarray:
-    """Whether each point ``xy`` falls in a clear fine cell with an answer."""
+#: How a point is answered (:func:`_ways`): tested, by a clear cell, by a strip cell, or
+#: tested as it lies in a strip cell at the strip's height.
+_TESTED, _CLEAR_CELL, _STRIP_CELL, _ON_STRIP = range(4)
+
+
+def _ways(grid: PolygonGrid, xy: np.ndarray) -> np.ndarray:
+    """How each point ``xy`` is answered."""
     x0, y0, side, nx, ny = grid.cells[:5]
-    shift, start, answers = grid.clear
-    out = np.zeros(len(xy), dtype=bool)
+    shift, start, answers, strip_start, strip_y, _ = grid.clear
+    out = np.full(len(xy), _TESTED)
     for k, (x, y) in enumerate(xy):
         if np.isfinite(x) and np.isfinite(y):
             i = int(np.clip(np.floor((x - x0) / side), 0, nx - 1))
             j = int(np.clip(np.floor((y - y0) / side), 0, ny - 1))
-            cell = start[j * nx + i] + _fine_cell(x, y, i, j, x0, y0, side, shift[j * nx + i])
-            out[k] = answers[cell] != UNSURE
+            answer = answers[start[j * nx + i] + _fine_cell(x, y, i, j, x0, y0, side, shift[j * nx + i])]
+            if answer >= NONE:
+                out[k] = _CLEAR_CELL
+            elif answer <= _STRIP:
+                out[k] = _ON_STRIP if y == strip_y[strip_start[j * nx + i] + _STRIP - answer] else _STRIP_CELL
     return out
 
 
@@ -55,16 +63,16 @@ def _geos(points: np.ndarray, polygons: list[object]) -> np.ndarray:
 
 def _check(polygons: list[object], xy: np.ndarray) -> np.ndarray:
     """Assert the grid with clear cells answers ``xy`` as the full test does, and sure
-    answers as GEOS does; returns which points took a clear cell's answer."""
+    answers as GEOS does; returns how each point was answered (:func:`_ways`)."""
     grid, slow = _grids(polygons)
     points = shapely.points(xy)
     got, want = grid.locate(points), slow.locate(points)
     np.testing.assert_array_equal(got, want)
     sure = got != UNSURE
     np.testing.assert_array_equal(got[sure], _geos(points, polygons)[sure])
-    fast = _fast(grid, xy)
-    assert not (fast & ~sure).any()
-    return fast
+    ways = _ways(grid, xy)
+    assert sure[(ways == _CLEAR_CELL) | (ways == _STRIP_CELL)].all()
+    return ways
 
 
 def _near(xy: np.ndarray, grid: PolygonGrid) -> np.ndarray:
@@ -76,6 +84,15 @@ def _near(xy: np.ndarray, grid: PolygonGrid) -> np.ndarray:
     )
     steps = [np.nextafter(xy, np.inf), np.nextafter(xy, -np.inf)]
     return np.concatenate([xy, on, *steps, np.stack([xy[:, 0], on[:, 1]], 1)])
+
+
+def _level(xy: np.ndarray, grid: PolygonGrid) -> np.ndarray:
+    """Points at the heights of ``xy``, a few fine cells across from them (in the strips at
+    the height of the top of an edge)."""
+    side = grid.cells[2]
+    fine = side / (1 << int(grid.clear[0].max(initial=0)))
+    steps = [k * fine / 2 for k in (-5, -3, -2, -1, 1, 2, 3, 5)] + [k * side / 16 for k in (-3, -1, 1, 3)]
+    return np.concatenate([xy + np.array([step, 0.0]) for step in steps])
 
 
 def _edge_points(polygons: list[object], rng: np.random.Generator) -> np.ndarray:
@@ -119,7 +136,7 @@ def test_clear_cells_answer_as_the_full_test_on_voronoi_communes(
     the others), points at random, on and beside vertices, edges and the fine cells' sides."""
     rng = np.random.default_rng(seed)
     ox, oy = origin
-    seeds = shapely.points(ox + rng.random((sites, 2)) * scale * np.array([1.0, 0.7]) + [0, oy])
+    seeds = shapely.points(np.array([ox, oy]) + rng.random((sites, 2)) * scale * np.array([1.0, 0.7]))
     frame = box(ox, oy, ox + scale, oy + 0.7 * scale)
     cells = [
         c.intersection(frame) for c in shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds)))
@@ -146,7 +163,8 @@ def test_clear_cells_answer_as_the_full_test_on_voronoi_communes(
         [ox + rng.random(300) * scale * 1.2 - 0.1 * scale, oy + rng.random(300) * scale * 0.9 - 0.1 * scale],
         1,
     )
-    xy = np.concatenate([inside, _near(_edge_points(polygons, rng), grid), _near(inside[:40], grid)])
+    edges = _edge_points(polygons, rng)
+    xy = np.concatenate([inside, _near(edges, grid), _near(inside[:40], grid), _level(edges, grid)])
     _check(polygons, xy)
 
 
@@ -162,8 +180,8 @@ def test_borders_vertices_holes_islands_overlaps_tiny_and_missing() -> None:
     ticks = np.arange(-8, 57) / 8
     xy = np.stack(np.meshgrid(ticks, ticks), -1).reshape(-1, 2)
     tiny = np.array([[3.1 + k * 1e-5 + 1e-6, 3.1 + 1e-6] for k in range(20)])
-    fast = _check(polygons, np.concatenate([xy, np.nextafter(xy, np.inf), np.nextafter(xy, -np.inf), tiny]))
-    assert fast.mean() > 0.5
+    ways = _check(polygons, np.concatenate([xy, np.nextafter(xy, np.inf), np.nextafter(xy, -np.inf), tiny]))
+    assert (ways == _CLEAR_CELL).mean() > 0.5
 
 
 def test_one_huge_polygon_and_far_points() -> None:
@@ -172,8 +190,8 @@ def test_one_huge_polygon_and_far_points() -> None:
     polygons: list[object] = [Polygon(np.stack([170 * np.cos(angle), 80 * np.sin(angle)], 1))]
     rng = np.random.default_rng(7)
     xy = np.concatenate([rng.uniform(-200, 200, (5000, 2)), [[1e300, -1e300], [0.0, 0.0]]])
-    fast = _check(polygons, np.concatenate([xy, _edge_points(polygons, rng)]))
-    assert fast[:5000].mean() > 0.9
+    ways = _check(polygons, np.concatenate([xy, _edge_points(polygons, rng)]))
+    assert (ways[:5000] != _TESTED).mean() > 0.9
 
 
 def test_points_that_are_not_plain_stay_unsure() -> None:
@@ -191,8 +209,9 @@ def test_no_clear_cells_for_coordinates_the_margin_cannot_cover() -> None:
     ):
         grid, _ = _grids(polygons)
         assert (grid.clear[2] == UNSURE).all()
+        assert not len(grid.clear[4])
         xy = np.array([[0.5, 0.25], [2.5, 0.5], [1.0, 0.5], [-1.0, -1.0]]) * [grid.cells[2], 1]
-        assert not _check(polygons, xy).any()
+        assert (_check(polygons, xy) == _TESTED).all()
 
 
 def test_points_far_below_a_tiny_layer() -> None:
@@ -202,3 +221,19 @@ def test_points_far_below_a_tiny_layer() -> None:
     xy = np.stack(np.meshgrid(ticks, ticks), -1).reshape(-1, 2)
     _check(polygons, xy)
     assert NONE in _grids(polygons)[0].locate(shapely.points(xy))
+
+
+def test_points_at_the_height_of_the_top_of_an_edge() -> None:
+    """Strip cells (at the height of the top of an edge, off the edge) answer points off
+    that height; at it, the points are tested (unsure where the edge's x range holds them)."""
+    rng = np.random.default_rng(1)
+    seeds = shapely.points(rng.random((30, 2)))
+    polygons = [
+        c.intersection(box(0, 0, 1, 1))
+        for c in shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds)))
+    ]
+    grid, _ = _grids(polygons)
+    edges = _edge_points(polygons, rng)
+    ways = _check(polygons, np.concatenate([_level(edges, grid), _near(edges, grid), rng.random((5000, 2))]))
+    assert (ways == _STRIP_CELL).sum() > 100
+    assert (ways == _ON_STRIP).sum() > 100
