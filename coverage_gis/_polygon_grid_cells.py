@@ -23,11 +23,11 @@ if TYPE_CHECKING:
     from coverage_gis._polygon_grid import PolygonGrid
 
 #: At most this many fine cells (2 or 4 bytes each; 4 while :func:`clear_cells` builds them).
-MAX_FINE_CELLS = 1 << 25
+MAX_FINE_CELLS = 1 << 24
 
 #: A cell of the grid meeting ``m`` edges is cut into at least ``m`` times this many fine
 #: cells (a power of 4), at most ``4**_MAX_SHIFT``.
-_FINE_PER_EDGE = 32
+_FINE_PER_EDGE = 16
 _MAX_SHIFT = 8
 
 #: The margin kept from the edges (relative to the coordinates' scale), and the layers
