@@ -20,6 +20,12 @@ else (in two shells, in two holes, in a hole outside its shell: an island in a l
 or an invalid polygon) is unsure. A point in the interior of two candidates is unsure
 too: which one GEOS's search lists first decides it.
 
+Most points never reach that test: each cell of the grid is cut into fine cells (finer
+where more edges meet it), and a *clear* fine cell, one no edge comes near, holds the
+answer the test gives every point in it (but at the height of the top of an edge whose
+``x`` range holds the cell), computed once when the grid is built
+(:func:`coverage_gis._polygon_grid_cells.clear_cells` says why it is the same for all of them).
+
 Points that are not plain points with finite coordinates (missing, empty, not points)
 are unsure. Kernels are compiled with numba (:func:`coverage_gis.terrain._jit.jit`:
 cached on disk, GIL released). The module loads numba: :mod:`coverage_gis.admin` imports
@@ -29,7 +35,8 @@ it when it first places points in communes, so importing the library stays free 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import shapely
@@ -47,6 +54,11 @@ MAX_CELLS = 1 << 20
 #: Answers of :func:`_locate`: the polygon's row, or these.
 NONE = -1
 UNSURE = -2
+
+#: An answer ``a <= _STRIP`` of a fine cell: its strip ``_STRIP - a`` among those of its
+#: cell of the grid (:func:`coverage_gis._polygon_grid_cells._keep_strips`).
+_STRIP = -3
+
 
 #: What a ring test answers.
 _OUT, _IN, _ON = 0, 1, 2
@@ -232,14 +244,19 @@ def _locate(
     polygon_start: np.ndarray,
     bands: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     max_rings: int,
+    clear: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """Per point: the row of the one polygon holding it, :data:`NONE`, or :data:`UNSURE`.
 
-    One function (numba counts references to every array handed to a function it calls:
-    a call per candidate polygon cost more than its test).
+    A point in a clear fine cell takes the cell's answer
+    (:func:`coverage_gis._polygon_grid_cells.clear_cells`); any other is tested against its
+    candidates. One function (numba counts references to
+    every array handed to a function it calls: a call per candidate polygon cost more than
+    its test).
     """
     x0, y0, side, nx, ny, start, items = cells
     band_first, band_count, band_height, band_start, entry_vertex, entry_ring = bands
+    shift, fine_start, answers, strip_start, strip_y, strip_answer = clear
     parity = np.zeros(max(max_rings, 1), dtype=np.int64)
     out = np.full(px.size, NONE, dtype=np.int64)
     for k in range(px.size):
@@ -247,7 +264,18 @@ def _locate(
         if not (math.isfinite(x) and math.isfinite(y)):
             out[k] = UNSURE
             continue
-        c = _cell(y, y0, side, ny) * nx + _cell(x, x0, side, nx)
+        i, j = _cell(x, x0, side, nx), _cell(y, y0, side, ny)
+        c = j * nx + i
+        # A clear fine cell's answer (see _polygon_grid_cells), where it has one.
+        answer = answers[fine_start[c] + _fine_cell(x, y, i, j, x0, y0, side, shift[c])]
+        if answer >= NONE:
+            out[k] = answer
+            continue
+        if answer <= _STRIP:  # its answer but at the height of the top of an edge
+            strip = strip_start[c] + _STRIP - answer
+            if y != strip_y[strip]:
+                out[k] = strip_answer[strip]
+                continue
         for m in range(start[c], start[c + 1]):
             p = items[m]
             if not (bounds[p, 0] <= x <= bounds[p, 2] and bounds[p, 1] <= y <= bounds[p, 3]):
@@ -291,6 +319,15 @@ def _locate(
     return out
 
 
+@jit
+def _fine_cell(x: float, y: float, i: int, j: int, x0: float, y0: float, side: float, shift: int) -> int:
+    """The fine cell holding ``(x, y)`` among the ``4**shift`` of cell ``(i, j)`` (row by row;
+    :func:`_cell` on each axis, so monotonic in ``x`` and in ``y`` within the cell)."""
+    n = 1 << shift
+    fine = side / n
+    return _cell(y, y0 + j * side, fine, n) * n + _cell(x, x0 + i * side, fine, n)
+
+
 @dataclass(frozen=True)
 class PolygonGrid:
     """Polygons' envelopes in a uniform grid of cells, their rings' vertices, and their edges
@@ -304,6 +341,7 @@ class PolygonGrid:
     polygon_start: np.ndarray
     bands: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     max_rings: int
+    clear: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
     @classmethod
     def build(cls, polygons: np.ndarray) -> PolygonGrid | None:
@@ -331,16 +369,21 @@ class PolygonGrid:
         ring_start = np.searchsorted(ring_of_coord, np.arange(len(rings) + 1)).astype(np.int64)
         xs, ys = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])
         ring_lo = part_start[polygon_start]
-        return cls(
+        cells = _cells(bounds, finite)
+        grid = cls(
             bounds=bounds,
-            cells=_cells(bounds, finite),
+            cells=cells,
             xs=xs,
             ys=ys,
             part_start=part_start,
             polygon_start=polygon_start,
             bands=_fill_bands(bounds, ys, ring_start, part_start, polygon_start),
             max_rings=int(np.diff(ring_lo).max(initial=0)),
+            clear=_no_clear(cells[3] * cells[4], len(bounds)),
         )
+        from coverage_gis._polygon_grid_cells import clear_cells
+
+        return replace(grid, clear=clear_cells(grid, ring_start, ring_of_coord[1:] == ring_of_coord[:-1]))
 
     def locate(self, points: np.ndarray) -> np.ndarray:
         """Per point (shapely geometries): the row of the one polygon whose interior holds it,
@@ -353,6 +396,10 @@ class PolygonGrid:
         plain = (shapely.get_type_id(geoms) == shapely.GeometryType.POINT)[owner]
         px, py = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
         px[owner[plain]], py[owner[plain]] = coords[plain, 0], coords[plain, 1]
+        return self.locate_xy(px, py)
+
+    def locate_xy(self, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+        """:meth:`locate` of the points of coordinates ``px``, ``py`` (NaN: not a point)."""
         out: np.ndarray = _locate(
             np.ascontiguousarray(px, dtype=np.float64),
             np.ascontiguousarray(py, dtype=np.float64),
@@ -364,8 +411,28 @@ class PolygonGrid:
             self.polygon_start,
             self.bands,
             self.max_rings,
+            self.clear,
         )
         return out
+
+
+def _answer_type(polygons: int) -> type[np.signedinteger[Any]]:
+    """The integers the answers of a grid of ``polygons`` are kept in."""
+    return np.int16 if polygons <= np.iinfo(np.int16).max else np.int32
+
+
+def _no_clear(
+    cells: int, polygons: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """No clear fine cells: one fine cell per cell, each :data:`UNSURE`."""
+    return (
+        np.zeros(cells, dtype=np.int64),
+        np.arange(cells + 1, dtype=np.int64),
+        np.full(cells, UNSURE, dtype=_answer_type(polygons)),
+        np.zeros(cells + 1, dtype=np.int64),
+        np.empty(0),
+        np.empty(0, dtype=np.int64),
+    )
 
 
 def _cells(
