@@ -144,8 +144,33 @@ def _without_unit(text: Any, units: tuple[str, ...]) -> Any:
     return found.group(1) if found is not None and is_unit_of(found.group(2), units) else text
 
 
+#: A whole number written with thousands separators, one kind throughout: ``1.000`` (Excel
+#: on a Vietnamese Windows), ``12,345,678``, ``1 234`` (a space or a no-break space).
+_GROUPED_WHOLE = re.compile(r"\A\s*[+-]?\d{1,3}(?P<sep>[.,\u00a0\u202f ])\d{3}(?:(?P=sep)\d{3})*\s*\Z")
+
+
+def whole_number_text(series: pd.Series) -> pd.Series:
+    """``series`` of a whole-number field with thousands separators removed from text that is
+    a grouped whole number (``"1.000"`` → ``"1000"``, ``"2,345"`` → ``"2345"``).
+
+    In a whole-number field such text cannot be a fraction (``1.000`` read with a decimal
+    point would be 1 person, not the thousand a Vietnamese export means); anything else is
+    left for :func:`number_text` (``"1,5"`` stays a fraction and an error).
+    """
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series  # numbers as numbers (a GeoPackage's, a workbook's)
+    text = series[series.map(lambda v: isinstance(v, str)).astype(bool)].astype(str)
+    grouped = text[text.str.fullmatch(_GROUPED_WHOLE).to_numpy(dtype=bool)]
+    if grouped.empty:
+        return series
+    out = series.copy()
+    out[grouped.index] = grouped.str.replace(r"[.,\s]", "", regex=True)
+    return out
+
+
 def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
-    as_text = series.map(number_text).replace("", None)
+    read = whole_number_text(series) if spec.type == "int" else series
+    as_text = read.map(number_text).replace("", None)
     numbers = pd.to_numeric(as_text, errors="coerce").astype("float64")
     bad = numbers.isna().to_numpy() & as_text.notna().to_numpy()
     if spec.units and bad.any():
