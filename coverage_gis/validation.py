@@ -243,8 +243,49 @@ def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
     return converted.where(~bad, None).astype(object)
 
 
+#: Excel's day numbers (days since 1899-12-30) read as dates: a date column saved or read
+#: without its date format holds them (45000 is 2023-03-15); 10000–99999 is 1927–2173,
+#: which no year (``2023``) or compact date (``20230315``) falls in.
+_EXCEL_SERIALS = (10_000, 99_999)
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def excel_serial_dates(series: pd.Series) -> pd.Series:
+    """``series`` with Excel day numbers (numbers or their text, :data:`_EXCEL_SERIALS`)
+    as ISO dates (``45000`` → ``"2023-03-15"``; the time of day is dropped)."""
+    numbers = pd.to_numeric(series.map(number_text), errors="coerce")
+    serial = numbers.between(*_EXCEL_SERIALS).to_numpy(dtype=bool)
+    if not serial.any():
+        return series
+    days = pd.to_timedelta(np.floor(numbers[serial].to_numpy(dtype=float)), unit="D")
+    out = series.astype(object)
+    out[serial] = (_EXCEL_EPOCH + days).strftime("%Y-%m-%d")
+    return out
+
+
+#: A date written with its parts in a row: day, month and year (``05/01/2023``, ``5.1.2023``).
+_NUMERIC_DATE = re.compile(r"\A(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\Z")
+
+
+def day_first_dates(text: pd.Series) -> pd.Series:
+    """``text`` with ``dd/mm/yyyy`` dates (also ``.`` or ``-``) as ISO dates, day first as
+    Vietnamese exports write them, so ``05/01/2023`` is 5 January; a column that writes
+    the month first (a second part above 12 somewhere and no first part above 12) is read
+    month first. Other text as it is."""
+    parts = text.astype(object).str.extract(_NUMERIC_DATE)
+    found = parts[0].notna().to_numpy()
+    if not found.any():
+        return text
+    first, second = parts[0][found].astype(int), parts[1][found].astype(int)
+    month_first = bool((second > 12).any() and not (first > 12).any())
+    day, month = (second, first) if month_first else (first, second)
+    out = text.astype(object).copy()
+    out[found] = [f"{y}-{m:02d}-{d:02d}" for y, m, d in zip(parts[2][found], month, day, strict=True)]
+    return out
+
+
 def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
-    text = _coerce_str(series)
+    text = day_first_dates(_coerce_str(excel_serial_dates(series)))
     parsed = pd.to_datetime(text, errors="coerce", format="mixed")
     bad = parsed.isna().to_numpy() & text.notna().to_numpy()
     if bad.any():

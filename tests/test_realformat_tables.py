@@ -3,6 +3,7 @@ separators, title rows above a CSV's header, totals rows, dates as Excel serials
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -74,3 +75,92 @@ def test_village_population_with_vietnamese_thousands_is_not_divided(ws: Workspa
     import_file(ws, "villages", path)
 
     assert ws.read_layer("villages")["population"].tolist() == [1000, 2345]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "DANH SÁCH TRẠM BTS TỈNH BÌNH ĐỊNH,,,,\n,,,,\n",
+        '"DANH SÁCH TRẠM BTS, TỈNH BÌNH ĐỊNH";;;;\n;;;;\n',
+        "Danh sách trạm\n\n",
+    ],
+    ids=["comma", "semicolon-quoted", "bare"],
+)
+def test_title_lines_above_a_csv_header_are_skipped(ws: Workspace, tmp_path: Path, title: str) -> None:
+    sep = ";" if ";" in title else ","
+    table = f"Mã trạm{sep}Kinh độ{sep}Vĩ độ\nS1{sep}109.01{sep}13.77\nS2{sep}109.02{sep}bad\n"
+    path = _csv(tmp_path, title + table)
+
+    with pytest.raises(LayerValidationError, match=r"row 1, field 'Vĩ độ'"):
+        import_file(ws, "sites", path)  # rows count from the row under the header
+    path.write_text(title + table.replace("bad", "13.78"), encoding="utf-8")
+    result = import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["S1", "S2"]
+    assert any("above the header" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "Tổng cộng,,,,,,3.579\n",
+        "TỔNG CỘNG: 2 thôn,,,,,,\n",
+        "Cộng,,,,,,3579\n,,,,,,\nNgười lập biểu,,,,Giám đốc,,\n",
+        "Total,,,,,,3579\n",
+    ],
+    ids=["tong-cong", "upper", "cong-and-signatures", "total"],
+)
+def test_a_totals_row_under_the_table_is_left_out(ws: Workspace, tmp_path: Path, footer: str) -> None:
+    rows = "T1,Thôn 1,thôn,52,109.01,13.77,1234\nT2,Thôn 2,thôn,52,109.02,13.78,2345\n"
+    path = _csv(tmp_path, _VILLAGES + rows + footer)
+
+    result = import_file(ws, "villages", path)
+
+    assert ws.read_layer("villages")["village_id"].tolist() == ["T1", "T2"]
+    assert any("left out the totals row 2" in note for note in result.notes)
+
+
+def test_a_place_named_like_a_total_is_data(ws: Workspace, tmp_path: Path) -> None:
+    rows = "T1,Thôn 1,thôn,52,109.01,13.77,1234\nCộng Hòa,Thôn Cộng Hòa,thôn,52,109.02,13.78,2345\n"
+
+    import_file(ws, "villages", _csv(tmp_path, _VILLAGES + rows))
+
+    assert ws.read_layer("villages")["village_id"].tolist() == ["T1", "Cộng Hòa"]
+
+
+def test_a_totals_row_with_a_full_row_under_it_is_data_and_refused(ws: Workspace, tmp_path: Path) -> None:
+    rows = "T1,Thôn 1,thôn,52,109.01,13.77,1234\nTổng cộng,,,,,,1234\nT2,Thôn 2,thôn,52,109.02,13.78,2345\n"
+
+    with pytest.raises(LayerValidationError, match="row 1"):
+        import_file(ws, "villages", _csv(tmp_path, _VILLAGES + rows))
+
+
+def _dates(values: list[object]) -> list[object]:
+    schema = LayerSchema("t", "t", "t", "none", "d", (FieldSchema("d", "date"),))
+    clean, _ = validate_layer(pd.DataFrame({"d": pd.Series(values, dtype=object)}), schema, source="t")
+    return clean["d"].tolist()
+
+
+def test_excel_day_numbers_in_a_date_field_are_dates() -> None:
+    assert _dates([45000, "45000", 45000.75, "2023-03-15", "2023"]) == [
+        "2023-03-15",
+        "2023-03-15",
+        "2023-03-15",
+        "2023-03-15",
+        "2023-01-01",
+    ]
+
+
+def test_numeric_dates_are_read_day_first_as_vietnamese_exports_write_them() -> None:
+    assert (
+        _dates(["05/01/2023", "15/03/2023", "5.1.2023", "05-01-2023"])
+        == ["2023-01-05", "2023-03-15"] + ["2023-01-05"] * 2
+    )
+    assert _dates(["05/01/2023", "03/15/2023"]) == ["2023-05-01", "2023-03-15"]  # a month-first column
+
+
+@given(st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2170, 12, 31)))
+def test_any_date_reads_back_as_a_day_number_and_day_first(day: dt.date) -> None:
+    serial = (pd.Timestamp(day) - pd.Timestamp("1899-12-30")).days
+
+    assert _dates([serial, day.strftime("%d/%m/%Y")]) == [day.isoformat()] * 2

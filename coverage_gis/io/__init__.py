@@ -29,7 +29,7 @@ import pandas as pd
 
 from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.csv_points import located_table, read_csv_table
+from coverage_gis.io.csv_points import located_table, read_csv_table, without_totals
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
 from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.kml import read_kml
@@ -103,6 +103,7 @@ def _table_frame(
     table: pd.DataFrame, layer: str, *, with_geometry: bool, source: str, crs: str | None, notes: list[str]
 ) -> pd.DataFrame:
     """The one path from a read table (CSV text or XLSX cells) to the layer's raw frame."""
+    table = without_totals(table, notes=notes)
     if layer == "speed_tests":
         return speed_table(table, source=source)
     return located_table(table, source=source, crs=crs, notes=notes) if with_geometry else table

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -38,6 +39,7 @@ from coverage_gis.io.dms import Axis, dms_degrees
 from coverage_gis.io.headers import find_header, header_units
 from coverage_gis.io.vector import one_line
 from coverage_gis.text_encoding import decode_text
+from coverage_gis.text_forms import fold_diacritics
 from coverage_gis.validation import inside_vietnam, number_text
 
 #: Accepted coordinate column names, most specific first (compared by
@@ -72,6 +74,8 @@ METRE_UNITS: tuple[str, ...] = ("m", "met", "mét", "metre", "meter", "metres", 
 #: Accepted names of a WKT geometry column.
 WKT_NAMES: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom")
 _DELIMITERS = (",", ";", "\t")
+#: A table's header row has at least this many filled cells (a title row above it has one).
+HEADER_MIN_CELLS = 2
 
 
 def sniff_delimiter(first_line: str) -> str:
@@ -256,9 +260,59 @@ def parse_coordinates(series: pd.Series, *, source: str, field: str, axis: Axis)
     )
 
 
+def title_lines(text: str) -> int:
+    """How many lines open ``text`` before its header: lines with fewer than
+    :data:`HEADER_MIN_CELLS` filled cells (a sheet's title row and the empty rows under it,
+    as Excel saves them in a CSV: ``DANH SÁCH TRẠM BTS,,,,``). 0 when no line has that many."""
+    for i, line in enumerate(text.splitlines()):
+        cells = next(csv.reader([line], delimiter=sniff_delimiter(line)), [])
+        if sum(bool(c.strip()) for c in cells) >= HEADER_MIN_CELLS:
+            return i
+    return 0
+
+
+#: The label of a totals row, without diacritics and lower case: ``Tổng cộng``, ``TỔNG SỐ``,
+#: ``Total``, or a short ``Tổng``/``Cộng``/``Sum`` ending there or before a colon or a number
+#: (``Cộng: 12``; a name like ``Cộng Hòa`` is no label).
+_TOTALS_LABEL = re.compile(
+    r"\A(?:(?:tong cong|tong so|grand total|sub ?total|total)\b|(?:tong|cong|sum)\s*(?:\Z|[:(\d-]))"
+)
+
+
+def _is_totals_label(value: object) -> bool:
+    return isinstance(value, str) and bool(_TOTALS_LABEL.match(fold_diacritics(value).strip().lower()))
+
+
+def without_totals(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
+    """``table`` without the totals row a report puts under its rows, and what follows it.
+
+    Looking up from the last row over rows with at most :data:`HEADER_MIN_CELLS` filled cells
+    (a signature block: "Người lập biểu", a date) and totals rows: the highest row whose first
+    filled cell is a totals label (:data:`_TOTALS_LABEL`, ``Tổng cộng: 2 trạm``) is left out with
+    every row under it, with a note. A table without one is returned as it is; a totals label
+    above a full row is data (never dropped).
+    """
+    filled = table.notna().to_numpy()
+    cut = None
+    for i in range(len(table) - 1, 0, -1):
+        cells = table.iloc[i][filled[i]]
+        if len(cells) and _is_totals_label(cells.iloc[0]):
+            cut = i
+        elif filled[i].sum() > HEADER_MIN_CELLS:
+            break
+    if cut is None:
+        return table
+    label = table.iloc[cut][filled[cut]].iloc[0]
+    rest = len(table) - cut - 1
+    under = f" and the {rest} row{'s' if rest > 1 else ''} under it" if rest else ""
+    notes.append(f"left out the totals row {table.index[cut]} ({label!r}){under}")
+    return table.iloc[:cut]
+
+
 def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
-    """A CSV file as a frame of strings (see :func:`read_table`); ``notes`` gets its encoding
-    when it is not UTF-8.
+    """A CSV file as a frame of strings (see :func:`read_table`), its header the first line
+    with two or more filled cells (:func:`title_lines` above it are skipped, with a note);
+    ``notes`` also gets its encoding when it is not UTF-8.
 
     Raises
     ------
@@ -266,7 +320,15 @@ def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
         Bytes that no accepted encoding reads, or text that does not parse.
     """
     source = str(path)
-    return read_table(decode_text(path.read_bytes(), source=source, notes=notes), source=source)
+    text = decode_text(path.read_bytes(), source=source, notes=notes)
+    skip = title_lines(text)
+    if skip:
+        text = "\n".join(text.splitlines()[skip:])
+        notes.append(
+            f"skipped {skip} line{'s' if skip > 1 else ''} above the header (a title): header on line "
+            f"{skip + 1}; row numbers in messages count from 0 at line {skip + 2}"
+        )
+    return read_table(text, source=source)
 
 
 def located_table(

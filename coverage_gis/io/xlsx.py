@@ -35,6 +35,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.csv_points import HEADER_MIN_CELLS
 from coverage_gis.io.vector import check_zip_unpacked, one_line
 
 __all__ = ["BINARY_EXCEL_SUFFIXES", "WORKBOOK_MEMBER", "read_xlsx_table", "refuse_binary_excel"]
@@ -46,8 +47,6 @@ BINARY_EXCEL_SUFFIXES: dict[str, str] = {
     ".xls": "an old binary Excel workbook (.xls)",
     ".xlsb": "a binary Excel workbook (.xlsb)",
 }
-#: A header row has at least this many filled cells (a title row has one).
-_HEADER_MIN_CELLS = 2
 
 
 def refuse_binary_excel(source: str, what: str) -> LayerValidationError:
@@ -120,7 +119,7 @@ def _pick_sheet(workbook: Any, sheet: str | None, *, source: str) -> Any:
 def _table(rows: Sequence[tuple[int, list[Any]]], *, sheet: str, source: str) -> tuple[pd.DataFrame, int]:
     """The frame of ``rows`` (Excel row number, cells) and the header's Excel row number."""
     header_at = next(
-        (i for i, (_, cells) in enumerate(rows) if sum(c is not None for c in cells) >= _HEADER_MIN_CELLS),
+        (i for i, (_, cells) in enumerate(rows) if sum(c is not None for c in cells) >= HEADER_MIN_CELLS),
         None,
     )
     if header_at is None:
