@@ -97,7 +97,7 @@ def test_title_lines_above_a_csv_header_are_skipped(ws: Workspace, tmp_path: Pat
     result = import_file(ws, "sites", path)
 
     assert ws.read_layer("sites")["site_id"].tolist() == ["S1", "S2"]
-    assert any("above the header" in note for note in result.notes)
+    assert any("title line" in note for note in result.notes)
 
 
 @pytest.mark.parametrize(
@@ -164,3 +164,51 @@ def test_any_date_reads_back_as_a_day_number_and_day_first(day: dt.date) -> None
     serial = (pd.Timestamp(day) - pd.Timestamp("1899-12-30")).days
 
     assert _dates([serial, day.strftime("%d/%m/%Y")]) == [day.isoformat()] * 2
+
+
+def _two_row_header_workbook(path: Path) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["DANH SÁCH TRẠM BTS"])
+    sheet.append(["STT", "Mã trạm", "Tọa độ", None, "Ghi chú"])
+    sheet.append([None, None, "Kinh độ", "Vĩ độ", None])
+    for cells in ("A2:A3", "B2:B3", "C2:D2", "E2:E3"):
+        sheet.merge_cells(cells)
+    sheet.append([1, "S1", 109.01, 13.77, None])
+    sheet.append([2, "S2", 109.02, "bad", "x"])
+    book.save(path)
+    return path
+
+
+def test_a_two_row_header_with_merged_group_cells_is_read(ws: Workspace, tmp_path: Path) -> None:
+    header = "DANH SÁCH,,,,\nSTT,Mã trạm,Tọa độ,,Ghi chú\n,,Kinh độ,Vĩ độ,\n"
+    text = header + "1,S1,109.01,13.77,\n2,S2,109.02,bad,x\n"
+    for path in (_csv(tmp_path, text), _two_row_header_workbook(tmp_path / "in.xlsx")):
+        with pytest.raises(LayerValidationError, match=r"row 1, field 'Vĩ độ'"):
+            import_file(ws, "sites", path)  # rows count from the row under both header rows
+
+    import_file(ws, "sites", _csv(tmp_path, text.replace("bad", "13.78")))
+
+    sites = ws.read_layer("sites")
+    assert sites["site_id"].tolist() == ["S1", "S2"]
+    assert sites.geometry.x.tolist() == [109.01, 109.02]
+
+
+@pytest.mark.parametrize(
+    ("header", "under"),
+    [
+        (["Mã trạm", "Tên", "Trạng thái"], ["S1", "Trạm 1", "on_air"]),  # every cell under a header
+        (["Mã trạm", None, "Trạng thái"], ["S1", "ghi chú", "on_air"]),  # an unnamed notes column
+        (["Mã trạm", "Tọa độ", None], ["S1", 109.01, 13.77]),  # numbers are data
+        (["Tên", None, "Trạng thái"], ["Trạm 1", "ghi chú", "on_air"]),
+    ],
+)
+def test_a_data_row_under_the_header_is_no_second_header_row(
+    header: list[object], under: list[object]
+) -> None:
+    from coverage_gis.io.csv_points import merged_header
+
+    assert merged_header(header, under) is None

@@ -24,7 +24,7 @@ import functools
 import io
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -260,6 +260,31 @@ def parse_coordinates(series: pd.Series, *, source: str, field: str, axis: Axis)
     )
 
 
+def merged_header(header: Sequence[object], under: Sequence[object]) -> list[object] | None:
+    """The one header of a two-row header, or None when ``under`` is a data row.
+
+    A report's header often groups columns under a merged cell: "Tọa độ" over "Kinh độ" and
+    "Vĩ độ", the other headers merged down over both rows. ``under`` (the row below the
+    header, empty cells None) is such a second row when all its filled cells are text, one
+    at least lies under an empty header cell, and each lies under an empty header cell or
+    under the first cell of a group (an empty header cell with a filled one under it to its
+    right). The header is then ``under``'s names where it has them, the header's elsewhere.
+    """
+    width = max(len(header), len(under))
+    top = [*header, *[None] * (width - len(header))]
+    low = [*under, *[None] * (width - len(under))]
+    filled = [j for j in range(width) if low[j] is not None]
+    if not filled or not all(isinstance(low[j], str) for j in filled):
+        return None
+    if all(top[j] is not None for j in filled):
+        return None
+    for j in filled:
+        group_start = j + 1 < width and top[j + 1] is None and low[j + 1] is not None
+        if top[j] is not None and not group_start:
+            return None
+    return [low[j] if low[j] is not None else top[j] for j in range(width)]
+
+
 def title_lines(text: str) -> int:
     """How many lines open ``text`` before its header: lines with fewer than
     :data:`HEADER_MIN_CELLS` filled cells (a sheet's title row and the empty rows under it,
@@ -322,12 +347,24 @@ def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
     source = str(path)
     text = decode_text(path.read_bytes(), source=source, notes=notes)
     skip = title_lines(text)
-    if skip:
-        text = "\n".join(text.splitlines()[skip:])
-        notes.append(
-            f"skipped {skip} line{'s' if skip > 1 else ''} above the header (a title): header on line "
-            f"{skip + 1}; row numbers in messages count from 0 at line {skip + 2}"
+    lines = text.splitlines()[skip:]
+    delimiter = sniff_delimiter(lines[0]) if lines else ","
+    first_two = [[c.strip() or None for c in row] for row in csv.reader(lines[:2], delimiter=delimiter)]
+    merged = merged_header(*first_two) if len(first_two) == 2 else None
+    if merged is not None:
+        out = io.StringIO()
+        csv.writer(out, delimiter=delimiter, lineterminator="").writerow(
+            ["" if c is None else c for c in merged]
         )
+        lines = [out.getvalue(), *lines[2:]]
+    if skip or merged is not None:
+        first = skip + (2 if merged is not None else 1)
+        what = f"lines {skip + 1}–{first}" if merged is not None else f"line {first}"
+        notes.append(
+            f"header on {what} (skipped {skip} title line{'s' if skip != 1 else ''} above it); "
+            f"row numbers in messages count from 0 at line {first + 1}"
+        )
+        text = "\n".join(lines)
     return read_table(text, source=source)
 
 

@@ -35,7 +35,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.csv_points import HEADER_MIN_CELLS
+from coverage_gis.io.csv_points import HEADER_MIN_CELLS, merged_header
 from coverage_gis.io.vector import check_zip_unpacked, one_line
 
 __all__ = ["BINARY_EXCEL_SUFFIXES", "WORKBOOK_MEMBER", "read_xlsx_table", "refuse_binary_excel"]
@@ -129,6 +129,9 @@ def _table(rows: Sequence[tuple[int, list[Any]]], *, sheet: str, source: str) ->
         )
     header_row, header = rows[header_at]
     data = [(n, cells) for n, cells in rows[header_at + 1 :] if any(c is not None for c in cells)]
+    merged = merged_header(header, data[0][1]) if data else None
+    if merged is not None:  # a two-row header: group names over the columns' own
+        header_row, header, data = data[0][0], merged, data[1:]
     if not data:
         raise LayerValidationError(
             f"sheet {sheet!r} has a header on row {header_row} but no data rows under it", source=source
