@@ -212,3 +212,25 @@ def test_a_data_row_under_the_header_is_no_second_header_row(
     from coverage_gis.io.csv_points import merged_header
 
     assert merged_header(header, under) is None
+
+
+def test_a_workbook_whose_first_sheet_is_a_summary_names_its_sheets(ws: Workspace, tmp_path: Path) -> None:
+    import openpyxl
+
+    path = tmp_path / "tram.xlsx"
+    book = openpyxl.Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = "Tổng hợp"
+    summary.append(["Nhà mạng", "Số trạm"])
+    summary.append(["Viettel", 2])
+    sites = book.create_sheet("Viettel")
+    sites.append(["Mã trạm", "Kinh độ", "Vĩ độ"])
+    sites.append(["S1", 109.01, 13.77])
+    book.save(path)
+
+    with pytest.raises(LayerValidationError, match=r"in sheet 'Tổng hợp'.*\('Tổng hợp', 'Viettel'\)"):
+        import_file(ws, "sites", path)
+    import_file(ws, "sites", path, source_layer="Viettel")
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["S1"]

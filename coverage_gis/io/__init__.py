@@ -43,7 +43,7 @@ from coverage_gis.io.vector import (
     read_vector,
     shapefile_sidecars,
 )
-from coverage_gis.io.xlsx import read_xlsx_table
+from coverage_gis.io.xlsx import other_sheets_hint, read_xlsx_table
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, all_schemas, get_schema
 from coverage_gis.revisions import RevisionRecord, default_author
 from coverage_gis.validation import ValidationReport, validate_layer
@@ -177,9 +177,14 @@ def _read(
                 table = read_xlsx_table(path, sheet=source_layer, max_bytes=max_bytes, notes=notes)
             else:
                 table = read_csv_table(path, notes=notes)
-            frame = _table_frame(
-                table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes
-            )
+            try:
+                frame = _table_frame(
+                    table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes
+                )
+            except LayerValidationError as exc:
+                if fmt != "xlsx" or source_layer is not None:
+                    raise
+                raise other_sheets_hint(exc, path) from None
         frames = {layer: frame}
     if layer == "speed_tests" and len(frames[layer]):
         frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}

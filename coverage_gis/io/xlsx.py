@@ -38,7 +38,13 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import HEADER_MIN_CELLS, merged_header
 from coverage_gis.io.vector import check_zip_unpacked, one_line
 
-__all__ = ["BINARY_EXCEL_SUFFIXES", "WORKBOOK_MEMBER", "read_xlsx_table", "refuse_binary_excel"]
+__all__ = [
+    "BINARY_EXCEL_SUFFIXES",
+    "WORKBOOK_MEMBER",
+    "other_sheets_hint",
+    "read_xlsx_table",
+    "refuse_binary_excel",
+]
 
 #: The zip member every .xlsx (and .xlsm) holds.
 WORKBOOK_MEMBER = "xl/workbook.xml"
@@ -179,6 +185,29 @@ def _sheet_rows(
         return title, rows, len(workbook.sheetnames)
     finally:
         workbook.close()
+
+
+def other_sheets_hint(exc: LayerValidationError, path: Path) -> LayerValidationError:
+    """``exc`` (raised reading the first sheet of workbook ``path``, no sheet chosen) with the
+    workbook's sheets named when it has several: the table may be on another one. An error
+    about one row, or of a workbook with one sheet, is ``exc`` as it is."""
+    if exc.row is not None:
+        return exc
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except _UNREADABLE:
+        return exc
+    names = list(workbook.sheetnames)
+    workbook.close()
+    if len(names) < 2:
+        return exc
+    return LayerValidationError(
+        f"{exc.reason}, in sheet {names[0]!r}, the first of the workbook's sheets "
+        f"({', '.join(map(repr, names))}); choose the sheet with the table with --source-layer",
+        source=exc.source,
+        field=exc.field,
+        layer=exc.layer,
+    )
 
 
 def read_xlsx_table(path: Path, *, sheet: str | None, max_bytes: int, notes: list[str]) -> pd.DataFrame:
