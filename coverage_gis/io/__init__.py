@@ -36,6 +36,7 @@ from coverage_gis.io.kml import read_kml
 from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
+from coverage_gis.io.repeats import collapse_repeats
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
@@ -190,7 +191,11 @@ def _read(
         frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
     else:  # speed tests name their columns through io.speedtests' own table
         frames = {
-            name: apply_aliases(frame, get_schema(name), source=source, notes=notes)
+            name: collapse_repeats(
+                apply_aliases(frame, get_schema(name), source=source, notes=notes),
+                get_schema(name),
+                notes=notes,
+            )
             for name, frame in frames.items()
         }
     for name, frame in frames.items():
