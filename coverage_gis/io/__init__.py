@@ -31,6 +31,7 @@ from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import located_table, read_csv_table, without_totals
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
+from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.kml import read_kml
 from coverage_gis.io.opencellid import read_opencellid
@@ -126,6 +127,21 @@ def _read(
     schema = _input_schema(layer, source)
     extra = shapefile_sidecars(path) if path.suffix.lower() == ".shp" else ()
     check_input_file(path, max_bytes=max_bytes, extra=extra)
+    if is_gzip(path):  # OpenCellID's downloads: read what it unpacks to, named as the file given
+        with gunzipped(path, max_bytes=max_bytes) as inner:
+            try:
+                frames, inner_notes = _read(
+                    inner,
+                    layer,
+                    file_format=file_format,
+                    source_layer=source_layer,
+                    max_bytes=max_bytes,
+                    min_samples=min_samples,
+                    crs=crs,
+                )
+            except LayerValidationError as exc:
+                raise renamed_error(exc, source) from None
+        return frames, [f"unpacked the gzip file {path.name} ({inner.name})", *inner_notes]
     if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
         raise unsupported_format(source, f"unknown format {file_format!r}")
     fmt = file_format or detect_format(path, max_bytes=max_bytes)
