@@ -45,6 +45,7 @@ from coverage_gis.io.vector import (
     read_vector,
     shapefile_sidecars,
 )
+from coverage_gis.io.village_kinds import kinds_from_names
 from coverage_gis.io.xlsx import other_sheets_hint, read_xlsx_table
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, all_schemas, get_schema
 from coverage_gis.revisions import RevisionRecord, default_author
@@ -206,13 +207,14 @@ def _read(
     if layer == "speed_tests" and len(frames[layer]):
         frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
     else:  # speed tests name their columns through io.speedtests' own table
-        frames = {
-            name: collapse_repeats(
-                apply_aliases(frame, get_schema(name), source=source, notes=notes),
-                get_schema(name),
-                notes=notes,
-            )
+        named = {
+            name: apply_aliases(frame, get_schema(name), source=source, notes=notes)
             for name, frame in frames.items()
+        }
+        if "villages" in named:
+            named["villages"] = kinds_from_names(named["villages"], get_schema("villages"), notes=notes)
+        frames = {
+            name: collapse_repeats(frame, get_schema(name), notes=notes) for name, frame in named.items()
         }
     for name, frame in frames.items():
         if len(frame) == 0:
