@@ -45,7 +45,7 @@ from coverage_gis.io.vector import (
     read_vector,
     shapefile_sidecars,
 )
-from coverage_gis.io.village_kinds import kinds_from_names
+from coverage_gis.io.village_lists import kinds_from_names, with_province_codes
 from coverage_gis.io.xlsx import other_sheets_hint, read_xlsx_table
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, all_schemas, get_schema
 from coverage_gis.revisions import RevisionRecord, default_author
@@ -479,6 +479,8 @@ def import_file(
     )
     new: dict[str, pd.DataFrame] = {}
     rows: dict[str, pd.Index] = {}
+    if "villages" in frames:
+        frames["villages"] = with_province_codes(frames["villages"], ws, notes=notes)
     for name, frame in frames.items():
         clean, report = validate_layer(frame, get_schema(name), source=source)
         new[name] = clean

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
-from coverage_gis.io.village_kinds import kinds_from_names
+from coverage_gis.io.village_lists import kinds_from_names
 from coverage_gis.layers import get_schema
 from coverage_gis.workspace import Workspace
 
@@ -82,3 +82,46 @@ def test_a_kind_column_is_read_as_it_is() -> None:
     frame = pd.DataFrame({"name": ["Thôn 1"], "kind": ["làng"]})
 
     assert kinds_from_names(frame, _VILLAGES, notes=[]) is frame
+
+
+@pytest.fixture
+def province_ws(tmp_path: Path) -> Workspace:
+    from coverage_gis.boundaries import load_communes
+
+    ws = Workspace.create(tmp_path / "bd", metric_crs="EPSG:32649", provinces=["52"])
+    ws.write_layers({"communes": load_communes(["binh-dinh"])}, validate=False)
+    return ws
+
+
+def test_a_village_list_without_province_codes_takes_the_communes(
+    province_ws: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "thon.csv"
+    path.write_text(
+        "Mã thôn,Tên thôn,Kinh độ,Vĩ độ\nT1,Thôn 1,109.01,13.77\nT2,Làng O2,108.8,14.2\n", encoding="utf-8"
+    )
+
+    result = import_file(province_ws, "villages", path)
+
+    assert province_ws.read_layer("villages")["province_code"].tolist() == ["52", "52"]
+    assert any("read from the commune each lies in (2)" in note for note in result.notes)
+
+
+def test_given_province_codes_are_kept(province_ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "thon.csv"
+    path.write_text(
+        "Mã thôn,Tên thôn,Mã tỉnh,Kinh độ,Vĩ độ\nT1,Thôn 1,99,109.01,13.77\nT2,Thôn 2,,109.02,13.78\n",
+        encoding="utf-8",
+    )
+
+    import_file(province_ws, "villages", path)
+
+    assert province_ws.read_layer("villages")["province_code"].tolist() == ["99", "52"]
+
+
+def test_without_communes_or_one_province_the_code_is_still_required(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "thon.csv"
+    path.write_text("Mã thôn,Tên thôn,Kinh độ,Vĩ độ\nT1,Thôn 1,109.01,13.77\n", encoding="utf-8")
+
+    with pytest.raises(LayerValidationError, match="province_code"):
+        import_file(ws, "villages", path)
