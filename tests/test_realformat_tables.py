@@ -209,7 +209,7 @@ def test_a_two_row_header_with_merged_group_cells_is_read(ws: Workspace, tmp_pat
 def test_a_data_row_under_the_header_is_no_second_header_row(
     header: list[object], under: list[object]
 ) -> None:
-    from coverage_gis.io.csv_points import merged_header
+    from coverage_gis.io.table_shape import merged_header
 
     assert merged_header(header, under) is None
 

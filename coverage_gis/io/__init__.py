@@ -29,7 +29,7 @@ import pandas as pd
 
 from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.csv_points import located_table, read_csv_table, without_totals
+from coverage_gis.io.csv_points import located_table, read_csv_table
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
 from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
@@ -39,6 +39,7 @@ from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, valid
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.repeats import collapse_repeats
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
+from coverage_gis.io.table_shape import without_totals
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,

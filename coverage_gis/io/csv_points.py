@@ -22,9 +22,8 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import re
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -35,11 +34,12 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.coordinate_pairs import PAIR_NAMES, pair_coordinates
 from coverage_gis.io.dms import Axis, dms_degrees
 from coverage_gis.io.headers import find_header, header_units
+from coverage_gis.io.table_shape import merged_header, sniff_delimiter, title_lines
 from coverage_gis.io.vector import one_line
 from coverage_gis.text_encoding import decode_text
-from coverage_gis.text_forms import fold_diacritics
 from coverage_gis.validation import inside_vietnam, number_text
 
 #: Accepted coordinate column names, most specific first (compared by
@@ -73,16 +73,6 @@ Y_NAMES: tuple[str, ...] = ("northing", "y", "tọa độ y", "toạ độ y", "
 METRE_UNITS: tuple[str, ...] = ("m", "met", "mét", "metre", "meter", "metres", "meters")
 #: Accepted names of a WKT geometry column.
 WKT_NAMES: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom")
-_DELIMITERS = (",", ";", "\t")
-#: A table's header row has at least this many filled cells (a title row above it has one).
-HEADER_MIN_CELLS = 2
-
-
-def sniff_delimiter(first_line: str) -> str:
-    """The delimiter used by a header line: the most frequent of comma, semicolon, tab."""
-    counts = {d: first_line.count(d) for d in _DELIMITERS}
-    best = max(_DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
 
 
 def read_table(
@@ -260,80 +250,6 @@ def parse_coordinates(series: pd.Series, *, source: str, field: str, axis: Axis)
     )
 
 
-def merged_header(header: Sequence[object], under: Sequence[object]) -> list[object] | None:
-    """The one header of a two-row header, or None when ``under`` is a data row.
-
-    A report's header often groups columns under a merged cell: "Tọa độ" over "Kinh độ" and
-    "Vĩ độ", the other headers merged down over both rows. ``under`` (the row below the
-    header, empty cells None) is such a second row when all its filled cells are text, one
-    at least lies under an empty header cell, and each lies under an empty header cell or
-    under the first cell of a group (an empty header cell with a filled one under it to its
-    right). The header is then ``under``'s names where it has them, the header's elsewhere.
-    """
-    width = max(len(header), len(under))
-    top = [*header, *[None] * (width - len(header))]
-    low = [*under, *[None] * (width - len(under))]
-    filled = [j for j in range(width) if low[j] is not None]
-    if not filled or not all(isinstance(low[j], str) for j in filled):
-        return None
-    if all(top[j] is not None for j in filled):
-        return None
-    for j in filled:
-        group_start = j + 1 < width and top[j + 1] is None and low[j + 1] is not None
-        if top[j] is not None and not group_start:
-            return None
-    return [low[j] if low[j] is not None else top[j] for j in range(width)]
-
-
-def title_lines(text: str) -> int:
-    """How many lines open ``text`` before its header: lines with fewer than
-    :data:`HEADER_MIN_CELLS` filled cells (a sheet's title row and the empty rows under it,
-    as Excel saves them in a CSV: ``DANH SÁCH TRẠM BTS,,,,``). 0 when no line has that many."""
-    for i, line in enumerate(text.splitlines()):
-        cells = next(csv.reader([line], delimiter=sniff_delimiter(line)), [])
-        if sum(bool(c.strip()) for c in cells) >= HEADER_MIN_CELLS:
-            return i
-    return 0
-
-
-#: The label of a totals row, without diacritics and lower case: ``Tổng cộng``, ``TỔNG SỐ``,
-#: ``Total``, or a short ``Tổng``/``Cộng``/``Sum`` ending there or before a colon or a number
-#: (``Cộng: 12``; a name like ``Cộng Hòa`` is no label).
-_TOTALS_LABEL = re.compile(
-    r"\A(?:(?:tong cong|tong so|grand total|sub ?total|total)\b|(?:tong|cong|sum)\s*(?:\Z|[:(\d-]))"
-)
-
-
-def _is_totals_label(value: object) -> bool:
-    return isinstance(value, str) and bool(_TOTALS_LABEL.match(fold_diacritics(value).strip().lower()))
-
-
-def without_totals(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
-    """``table`` without the totals row a report puts under its rows, and what follows it.
-
-    Looking up from the last row over rows with at most :data:`HEADER_MIN_CELLS` filled cells
-    (a signature block: "Người lập biểu", a date) and totals rows: the highest row whose first
-    filled cell is a totals label (:data:`_TOTALS_LABEL`, ``Tổng cộng: 2 trạm``) is left out with
-    every row under it, with a note. A table without one is returned as it is; a totals label
-    above a full row is data (never dropped).
-    """
-    filled = table.notna().to_numpy()
-    cut = None
-    for i in range(len(table) - 1, 0, -1):
-        cells = table.iloc[i][filled[i]]
-        if len(cells) and _is_totals_label(cells.iloc[0]):
-            cut = i
-        elif filled[i].sum() > HEADER_MIN_CELLS:
-            break
-    if cut is None:
-        return table
-    label = table.iloc[cut][filled[cut]].iloc[0]
-    rest = len(table) - cut - 1
-    under = f" and the {rest} row{'s' if rest > 1 else ''} under it" if rest else ""
-    notes.append(f"left out the totals row {table.index[cut]} ({label!r}){under}")
-    return table.iloc[:cut]
-
-
 def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
     """A CSV file as a frame of strings (see :func:`read_table`), its header the first line
     with two or more filled cells (:func:`title_lines` above it are skipped, with a note);
@@ -398,6 +314,14 @@ def located_table(
     elif wkt_col is not None:
         geometry = _parse_wkt(frame[wkt_col], source=source, field=wkt_col)
         attrs = frame.drop(columns=[wkt_col])
+    elif not projected and (pair_col := find_header(frame.columns, PAIR_NAMES, units=DEGREE_UNITS)):
+        lon, lat = pair_coordinates(frame[pair_col], source=source, field=pair_col)
+        geometry = np.asarray(gpd.points_from_xy(lon, lat), dtype=object)
+        attrs = frame.drop(columns=[pair_col])
+        if notes is not None:
+            notes.append(
+                f"coordinates read from the pairs of column {pair_col!r}, each in the order in Vietnam"
+            )
     else:
         missing = " and ".join(
             label for label, col in (("longitude", lon_col), ("latitude", lat_col)) if col is None

@@ -35,7 +35,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.csv_points import HEADER_MIN_CELLS, merged_header
+from coverage_gis.io.table_shape import HEADER_MIN_CELLS, merged_header
 from coverage_gis.io.vector import check_zip_unpacked, one_line
 
 __all__ = [
