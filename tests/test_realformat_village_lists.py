@@ -19,6 +19,13 @@ _HEADER = "Mã thôn,Tên thôn,Mã tỉnh,Kinh độ,Vĩ độ\n"
 _VILLAGES = get_schema("villages")
 
 
+def _village_list(tmp_path: Path, text: str) -> Path:
+    """A village list as CSV UTF-8 (the file a province sends)."""
+    path = tmp_path / "thon.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
     return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
@@ -59,10 +66,7 @@ def test_every_allowed_kind_reads_back(kind: str, number: int) -> None:
 
 
 def test_a_village_list_without_kinds_imports(ws: Workspace, tmp_path: Path) -> None:
-    path = tmp_path / "thon.csv"
-    path.write_text(
-        _HEADER + "T1,Thôn 1,52,109.01,13.77\nT2,Tổ dân phố 5,52,109.02,13.78\n", encoding="utf-8"
-    )
+    path = _village_list(tmp_path, _HEADER + "T1,Thôn 1,52,109.01,13.77\nT2,Tổ dân phố 5,52,109.02,13.78\n")
 
     result = import_file(ws, "villages", path)
 
@@ -71,8 +75,7 @@ def test_a_village_list_without_kinds_imports(ws: Workspace, tmp_path: Path) -> 
 
 
 def test_a_name_without_a_kind_is_refused_naming_its_row(ws: Workspace, tmp_path: Path) -> None:
-    path = tmp_path / "thon.csv"
-    path.write_text(_HEADER + "T1,Thôn 1,52,109.01,13.77\nT2,Phú Mỹ,52,109.02,13.78\n", encoding="utf-8")
+    path = _village_list(tmp_path, _HEADER + "T1,Thôn 1,52,109.01,13.77\nT2,Phú Mỹ,52,109.02,13.78\n")
 
     with pytest.raises(LayerValidationError, match=r"row 1, field 'kind'"):
         import_file(ws, "villages", path)
@@ -96,9 +99,8 @@ def province_ws(tmp_path: Path) -> Workspace:
 def test_a_village_list_without_province_codes_takes_the_communes(
     province_ws: Workspace, tmp_path: Path
 ) -> None:
-    path = tmp_path / "thon.csv"
-    path.write_text(
-        "Mã thôn,Tên thôn,Kinh độ,Vĩ độ\nT1,Thôn 1,109.01,13.77\nT2,Làng O2,108.8,14.2\n", encoding="utf-8"
+    path = _village_list(
+        tmp_path, "Mã thôn,Tên thôn,Kinh độ,Vĩ độ\nT1,Thôn 1,109.01,13.77\nT2,Làng O2,108.8,14.2\n"
     )
 
     result = import_file(province_ws, "villages", path)
@@ -108,10 +110,9 @@ def test_a_village_list_without_province_codes_takes_the_communes(
 
 
 def test_given_province_codes_are_kept(province_ws: Workspace, tmp_path: Path) -> None:
-    path = tmp_path / "thon.csv"
-    path.write_text(
+    path = _village_list(
+        tmp_path,
         "Mã thôn,Tên thôn,Mã tỉnh,Kinh độ,Vĩ độ\nT1,Thôn 1,99,109.01,13.77\nT2,Thôn 2,,109.02,13.78\n",
-        encoding="utf-8",
     )
 
     import_file(province_ws, "villages", path)
@@ -120,8 +121,7 @@ def test_given_province_codes_are_kept(province_ws: Workspace, tmp_path: Path) -
 
 
 def test_without_communes_or_one_province_the_code_is_still_required(ws: Workspace, tmp_path: Path) -> None:
-    path = tmp_path / "thon.csv"
-    path.write_text("Mã thôn,Tên thôn,Kinh độ,Vĩ độ\nT1,Thôn 1,109.01,13.77\n", encoding="utf-8")
+    path = _village_list(tmp_path, "Mã thôn,Tên thôn,Kinh độ,Vĩ độ\nT1,Thôn 1,109.01,13.77\n")
 
     with pytest.raises(LayerValidationError, match="province_code"):
         import_file(ws, "villages", path)
