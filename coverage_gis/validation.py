@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import geopandas as gpd
 import numpy as np
@@ -56,6 +57,8 @@ class ValidationReport:
     """What validation changed without failing: repairs, defaults, dropped columns."""
 
     repaired_geometries: list[int] = field(default_factory=list)
+    #: Rows whose geometry collection was read as its parts of the layer's kind.
+    reduced_collections: list[int] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
     filled_defaults: dict[str, int] = field(default_factory=dict)
 
@@ -348,11 +351,41 @@ def _repair(geom: BaseGeometry, wanted: str) -> BaseGeometry | None:
     return fixed if fixed.is_valid and not fixed.is_empty else None
 
 
+#: A layer's geometry → the one-part geometry its features are made of.
+_PART_TYPES = {"Point": "Point", "LineString": "LineString", "MultiPolygon": "Polygon"}
+_MULTI = cast(
+    "dict[str, Callable[[list[BaseGeometry]], BaseGeometry]]",
+    {"Point": shapely.multipoints, "LineString": shapely.multilinestrings, "Polygon": shapely.multipolygons},
+)
+
+
+def _parts_of(geom: BaseGeometry, part_type: str) -> list[BaseGeometry]:
+    """The non-empty ``part_type`` geometries in ``geom``, collections and multi-parts opened."""
+    if geom.geom_type == part_type:
+        return [] if geom.is_empty else [geom]
+    if hasattr(geom, "geoms"):
+        return [p for g in geom.geoms for p in _parts_of(g, part_type)]
+    return []
+
+
+def _layer_parts(arr: np.ndarray, wanted: str, index: pd.Index, report: ValidationReport) -> None:
+    """Replace in place each GeometryCollection of ``arr`` by its parts of the layer's kind
+    (Google Earth's MultiGeometry keeps a label point beside a polygon); one without such
+    parts is left for the type check to refuse."""
+    part_type = _PART_TYPES[wanted]
+    for i in np.flatnonzero(shapely.get_type_id(arr) == shapely.GeometryType.GEOMETRYCOLLECTION):
+        parts = _parts_of(arr[i], part_type)
+        if parts:
+            arr[i] = parts[0] if len(parts) == 1 and wanted != "MultiPolygon" else _MULTI[part_type](parts)
+            report.reduced_collections.append(int(index[int(i)]))
+
+
 def _check_geometry(
     gdf: gpd.GeoDataFrame, schema: LayerSchema, out: _Collector, report: ValidationReport
 ) -> gpd.GeoSeries:
     geoms = gdf.geometry.copy()
     arr = geoms.to_numpy()
+    _layer_parts(arr, schema.geometry, gdf.index, report)
     missing = shapely.is_missing(arr) | shapely.is_empty(arr)
     for i in np.flatnonzero(missing)[:_MAX_REPORTED]:
         out.add("empty or missing geometry", row=int(gdf.index[int(i)]), field="geometry")

@@ -296,6 +296,11 @@ def _report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> li
             f"{layer}: repaired {n} invalid geometr{'y' if n == 1 else 'ies'} with make_valid "
             f"(rows {_rows_text(report.repaired_geometries)})"
         )
+    if report.reduced_collections:
+        notes.append(
+            f"{layer}: geometry collections (KML MultiGeometry) read as their {schema.geometry} parts, "
+            f"other parts left out (rows {_rows_text(report.reduced_collections)})"
+        )
     if report.dropped_columns:
         notes.append(f"{layer}: ignored columns not in the layer schema: {', '.join(report.dropped_columns)}")
     filled = [(n, c) for n, c in report.filled_defaults.items() if n.casefold() in present]
