@@ -69,3 +69,11 @@ def test_a_site_list_with_one_coordinate_column_imports(tmp_path: Path) -> None:
 
     assert sites.geometry.x.tolist() == [109.0123, 109.02]
     assert sites.geometry.y.tolist() == [13.7712, 13.78]
+
+
+def test_easting_and_northing_columns_without_crs_are_refused_with_the_hint(tmp_path: Path) -> None:
+    path = tmp_path / "tram.csv"
+    path.write_text("Mã trạm,Tọa độ X (m),Tọa độ Y (m)\nS1,1523000,570000\n", encoding="utf-8")
+
+    with pytest.raises(LayerValidationError, match=r"'Tọa độ X \(m\)', 'Tọa độ Y \(m\)' not read .* --crs"):
+        read_file(path, "sites")

@@ -168,7 +168,8 @@ def coordinate_columns(columns: Iterable[str], *, projected: bool = False) -> tu
 
 
 def not_degrees_hint(columns: Iterable[str]) -> str:
-    """Why coordinate-named columns were not read (a unit that is not degrees), or ``""``."""
+    """Why coordinate-named columns were not read (a unit that is not degrees, or easting and
+    northing columns without ``--crs``), or ``""``."""
     names = list(columns)
     taken = set(coordinate_columns(names))
     skipped = [
@@ -176,6 +177,9 @@ def not_degrees_hint(columns: Iterable[str]) -> str:
         for c in (find_header(names, LON_NAMES, units=None), find_header(names, LAT_NAMES, units=None))
         if c is not None and c not in taken and header_units(c)
     ]
+    if not skipped:  # easting and northing columns (X/Y in metres, as VN-2000 tables have them)
+        projected = [c for c in coordinate_columns(names, projected=True) if c is not None and c not in taken]
+        skipped = projected if len(projected) == 2 else []
     if not skipped:
         return ""
     shown = ", ".join(repr(c) for c in skipped)
