@@ -234,3 +234,46 @@ def test_a_workbook_whose_first_sheet_is_a_summary_names_its_sheets(ws: Workspac
     import_file(ws, "sites", path, source_layer="Viettel")
 
     assert ws.read_layer("sites")["site_id"].tolist() == ["S1"]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["1", "2", "3", "4"],
+        ["(1)", "(2)", "(3)", "(4)"],
+        [1, 2, 3.0, 4],
+        ["A", "B", "C"],
+        ["[1]", None, "[2]", "[3]"],
+    ],
+)
+def test_a_row_numbering_the_columns_is_recognised(row: list[object]) -> None:
+    from coverage_gis.io.table_shape import is_column_numbers
+
+    assert is_column_numbers(row)
+
+
+@pytest.mark.parametrize(
+    "row", [["1", "S1", "109.01", "13.77"], ["1", "2"], ["1", "3", "4"], [True, 2, 3], ["(1)", "(2)", "x"]]
+)
+def test_a_data_row_is_no_row_of_column_numbers(row: list[object]) -> None:
+    from coverage_gis.io.table_shape import is_column_numbers
+
+    assert not is_column_numbers(row)
+
+
+def test_an_official_forms_column_numbers_under_the_header_are_skipped(ws: Workspace, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (["BIỂU 01"], ["STT", "Mã trạm", "Kinh độ", "Vĩ độ"], [1, 2, 3, 4], [1, "S1", 109.01, "bad"]):
+        sheet.append(row)
+    book.save(tmp_path / "bieu.xlsx")
+    text = "STT;Mã trạm;Kinh độ;Vĩ độ\n(1);(2);(3);(4)\n1;S1;109,01;13,77\n2;S2;109,02;13,78\n"
+
+    with pytest.raises(LayerValidationError, match=r"row 0, field 'Vĩ độ'"):
+        import_file(ws, "sites", tmp_path / "bieu.xlsx")  # the first row under the numbers is row 0
+    import_file(ws, "sites", _csv(tmp_path, text))
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["S1", "S2"]

@@ -37,7 +37,7 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.coordinate_pairs import PAIR_NAMES, pair_coordinates
 from coverage_gis.io.dms import Axis, dms_degrees
 from coverage_gis.io.headers import find_header, header_units
-from coverage_gis.io.table_shape import merged_header, sniff_delimiter, title_lines
+from coverage_gis.io.table_shape import is_column_numbers, merged_header, sniff_delimiter, title_lines
 from coverage_gis.io.vector import one_line
 from coverage_gis.text_encoding import decode_text
 from coverage_gis.validation import inside_vietnam, number_text
@@ -269,17 +269,23 @@ def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
     skip = title_lines(text)
     lines = text.splitlines()[skip:]
     delimiter = sniff_delimiter(lines[0]) if lines else ","
-    first_two = [[c.strip() or None for c in row] for row in csv.reader(lines[:2], delimiter=delimiter)]
-    merged = merged_header(*first_two) if len(first_two) == 2 else None
+    heads: list[list[object]] = [
+        [c.strip() or None for c in row] for row in csv.reader(lines[:3], delimiter=delimiter)
+    ]
+    merged = merged_header(*heads[:2]) if len(heads) > 1 else None
     if merged is not None:
         out = io.StringIO()
         csv.writer(out, delimiter=delimiter, lineterminator="").writerow(
             ["" if c is None else c for c in merged]
         )
         lines = [out.getvalue(), *lines[2:]]
-    if skip or merged is not None:
-        first = skip + (2 if merged is not None else 1)
-        what = f"lines {skip + 1}–{first}" if merged is not None else f"line {first}"
+        heads = [merged, *heads[2:]]
+    numbered = len(heads) > 1 and is_column_numbers(heads[1])  # an official form's column numbers
+    if numbered:
+        lines = [lines[0], *lines[2:]]
+    if skip or merged is not None or numbered:
+        first = skip + 1 + (merged is not None) + numbered
+        what = f"lines {skip + 1}–{first}" if first > skip + 1 else f"line {first}"
         notes.append(
             f"header on {what} (skipped {skip} title line{'s' if skip != 1 else ''} above it); "
             f"row numbers in messages count from 0 at line {first + 1}"

@@ -4,13 +4,15 @@ Owns what CSV text and Excel sheets share before their cells are read as fields:
 delimiter of delimited text (:func:`sniff_delimiter`), the header as the first row with
 :data:`HEADER_MIN_CELLS` filled cells (a title and empty rows above it skipped:
 :func:`title_lines` for CSV text, :mod:`coverage_gis.io.xlsx` for sheets), a two-row header
-with merged group cells read as one (:func:`merged_header`), and a totals row and signature
+with merged group cells read as one (:func:`merged_header`), the row that numbers the columns
+under a header in official forms skipped (:func:`is_column_numbers`), and a totals row and signature
 lines under the rows left out (:func:`without_totals`).
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -18,7 +20,14 @@ import pandas as pd
 
 from coverage_gis.text_forms import fold_diacritics
 
-__all__ = ["HEADER_MIN_CELLS", "merged_header", "sniff_delimiter", "title_lines", "without_totals"]
+__all__ = [
+    "HEADER_MIN_CELLS",
+    "is_column_numbers",
+    "merged_header",
+    "sniff_delimiter",
+    "title_lines",
+    "without_totals",
+]
 
 _DELIMITERS = (",", ";", "\t")
 #: A table's header row has at least this many filled cells (a title row above it has one).
@@ -55,6 +64,30 @@ def merged_header(header: Sequence[object], under: Sequence[object]) -> list[obj
         if top[j] is not None and not group_start:
             return None
     return [low[j] if low[j] is not None else top[j] for j in range(width)]
+
+
+#: One label of a row that numbers a form's columns: ``1``, ``(2)``, ``[3]``, ``A``.
+_COLUMN_LABEL = re.compile(r"\A[(\[]?(\d{1,3}|[A-Z])[)\]]?\Z")
+#: A row that numbers the columns has at least this many labels.
+_NUMBERED_MIN_CELLS = 3
+
+
+def is_column_numbers(row: Sequence[object]) -> bool:
+    """Whether ``row`` (under a header; empty cells None) numbers the columns, as Vietnamese
+    official forms do under their header: every filled cell a label of :data:`_COLUMN_LABEL`,
+    at least :data:`_NUMBERED_MIN_CELLS`, counting up by one (``1 2 3 …``, ``(1) (2) (3) …``,
+    ``A B C …``)."""
+    keys = []
+    for cell in row:
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            continue
+        text = str(int(cell)) if isinstance(cell, float) and cell.is_integer() else str(cell).strip()
+        found = _COLUMN_LABEL.match(text)
+        if found is None or isinstance(cell, bool):
+            return False
+        label = found.group(1)
+        keys.append(int(label) if label.isdigit() else ord(label) - ord("A") + 1)
+    return len(keys) >= _NUMBERED_MIN_CELLS and all(b == a + 1 for a, b in itertools.pairwise(keys))
 
 
 def title_lines(text: str) -> int:

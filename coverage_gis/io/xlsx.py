@@ -35,7 +35,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.table_shape import HEADER_MIN_CELLS, merged_header
+from coverage_gis.io.table_shape import HEADER_MIN_CELLS, is_column_numbers, merged_header
 from coverage_gis.io.vector import check_zip_unpacked, one_line
 
 __all__ = [
@@ -138,6 +138,8 @@ def _table(rows: Sequence[tuple[int, list[Any]]], *, sheet: str, source: str) ->
     merged = merged_header(header, data[0][1]) if data else None
     if merged is not None:  # a two-row header: group names over the columns' own
         header_row, header, data = data[0][0], merged, data[1:]
+    if data and is_column_numbers(data[0][1]):  # the row of column numbers of an official form
+        header_row, data = data[0][0], data[1:]
     if not data:
         raise LayerValidationError(
             f"sheet {sheet!r} has a header on row {header_row} but no data rows under it", source=source
