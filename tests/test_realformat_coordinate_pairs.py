@@ -77,3 +77,15 @@ def test_easting_and_northing_columns_without_crs_are_refused_with_the_hint(tmp_
 
     with pytest.raises(LayerValidationError, match=r"'Tọa độ X \(m\)', 'Tọa độ Y \(m\)' not read .* --crs"):
         read_file(path, "sites")
+
+
+def test_coordinate_headers_naming_the_hemisphere_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "tram.csv"
+    path.write_text(
+        "Mã trạm;Kinh độ (E);Vĩ độ (N)\nS1;109,0123°;13,77°\nS2;109.02 E;13.78 N\n", encoding="utf-8"
+    )
+
+    sites = read_file(path, "sites")["sites"]
+
+    assert sites.geometry.x.tolist() == [109.0123, 109.02]
+    assert sites.geometry.y.tolist() == [13.77, 13.78]

@@ -46,7 +46,8 @@ from coverage_gis.validation import inside_vietnam, number_text
 #: :func:`coverage_gis.io.headers.find_header`, so ``KINH_DO`` and ``Kinh Do`` are ``kinh độ``).
 LON_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "kinh độ", "x")
 LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "vĩ độ", "y")
-#: Units in brackets a coordinate column may carry: degrees (WGS 84). Any other unit
+#: Units in brackets a coordinate column may carry: degrees (WGS 84), or the hemisphere
+#: (``Kinh độ (E)``, ``Vĩ độ (N)``, Vietnamese ``(Đ)``/``(B)``). Any other unit
 #: (``X (m)``, ``Y [km]``, ``Lon (VN-2000)``) is a projected or other coordinate, not read.
 DEGREE_UNITS: tuple[str, ...] = (
     "deg",
@@ -61,6 +62,10 @@ DEGREE_UNITS: tuple[str, ...] = (
     "°N",
     "ºE",
     "ºN",
+    "E",
+    "N",
+    "Đ",
+    "B",
     "WGS84",
     "WGS 84",
     "EPSG:4326",
