@@ -13,8 +13,10 @@ UTF-8 sequences); anything else is taken as Windows-1258. The shapefile reader
 readers decode through :func:`decode_text`, which also composes the text (NFC), tells
 the user in a note when it was not UTF-8, and names the file and the offset of a byte
 that no accepted encoding reads. Windows-1258 is decoded here, never by GDAL (whose
-decoder drops the last letter of every string). Fonts-as-encodings of older Vietnamese
-data (TCVN3/ABC, VNI) are not text encodings and cannot be recognised.
+decoder drops the last letter of every string). Older Vietnamese data typed in
+TCVN3 (ABC, the .VnTime fonts) is told from Windows-1258 by the bytes that are letters in
+it and symbols in Windows-1258 (:func:`looks_tcvn3`) and read with :func:`decode_as`;
+VNI, which spells tone marks as separate letters, cannot be recognised.
 """
 
 from __future__ import annotations
@@ -30,8 +32,46 @@ WINDOWS_1258 = "cp1258"
 UTF_8 = "utf-8-sig"
 #: Python's name of UTF-16 after a byte-order mark (which tells the byte order; dropped).
 UTF_16 = "utf-16"
+#: This module's name of TCVN3 (ABC), the encoding of the .VnTime fonts that older Vietnamese
+#: data was typed in; Python has no codec for it (:func:`decode_as` reads it).
+TCVN3 = "tcvn3"
 #: The longest UTF-8 sequence less one: how much a sample cut inside a character can miss.
 _CUT_UTF8 = 3
+#: TCVN3's Vietnamese letters and the bytes that hold them (the small letters, and the
+#: capitals without a tone; capitals with one exist only in .VnTimeH fonts, on these bytes).
+_TCVN3_LETTERS = "àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵĂÂĐÊÔƠƯ"
+_TCVN3_BYTES = bytes.fromhex(
+    "b5b8b6b7b9 a8bbbebcbdc6 a9c7cac8c9cb aeccd0cecfd1 aad2d5d3d4d6 d7ddd8dcde dfe3e1e2e4 "
+    "abe5e8e6e7e9 aceaedebecee eff3f1f2f4 adf5f8f6f7f9 fafdfbfcfe a1a2a7a3a4a5a6"
+)
+_FROM_TCVN3 = {b: ord(c) for b, c in zip(_TCVN3_BYTES, _TCVN3_LETTERS, strict=True)}
+#: Bytes that are letters in TCVN3 (ă â ê ô ơ ư đ, the capitals, à á ả ã ạ ằ ắ ẳ ẵ) but
+#: symbols in Windows-1258 (``¨ © ª « ¬ ® µ ¸``), which Vietnamese text in it hardly uses;
+#: ``°`` (0xB0) and the other symbols of coordinates are not among them.
+_TCVN3_ONLY = frozenset(range(0xA1, 0xAF)) | frozenset(range(0xB5, 0xBA)) | frozenset(range(0xBB, 0xBF))
+#: The share of a text's non-ASCII bytes that :data:`_TCVN3_ONLY` bytes reach in TCVN3.
+_TCVN3_SHARE = 0.3
+
+
+def looks_tcvn3(data: bytes) -> bool:
+    """Whether 8-bit ``data`` (not UTF-8) is TCVN3 rather than Windows-1258: at least
+    :data:`_TCVN3_SHARE` of its non-ASCII bytes, and two at least, are TCVN3-only letters."""
+    high = [b for b in data if b >= 0x80]
+    marked = sum(b in _TCVN3_ONLY for b in high)
+    return marked >= 2 and marked >= _TCVN3_SHARE * len(high)
+
+
+def decode_as(data: bytes, encoding: str, *, errors: str = "strict") -> str:
+    """``data`` decoded in ``encoding``: a Python codec, or :data:`TCVN3` (any byte reads)."""
+    if encoding == TCVN3:
+        return data.decode("latin-1").translate(_FROM_TCVN3)
+    return data.decode(encoding, errors=errors)
+
+
+def encode_tcvn3(text: str) -> bytes:
+    """``text`` (ASCII and TCVN3's letters, NFC) as TCVN3 bytes: for tests and fixtures."""
+    to_tcvn3 = {ord(c): b for b, c in zip(_TCVN3_BYTES, _TCVN3_LETTERS, strict=True)}
+    return bytes(to_tcvn3.get(ord(c), ord(c)) for c in text)
 
 
 def is_utf8(data: bytes, *, complete: bool = True) -> bool:
@@ -61,7 +101,9 @@ def text_encoding(data: bytes, *, complete: bool = True) -> str:
     """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return UTF_16
-    return UTF_8 if is_utf8(data, complete=complete) else WINDOWS_1258
+    if is_utf8(data, complete=complete):
+        return UTF_8
+    return TCVN3 if looks_tcvn3(data) else WINDOWS_1258
 
 
 def encoding_note(encoding: str) -> str | None:
@@ -73,6 +115,12 @@ def encoding_note(encoding: str) -> str | None:
         )
     if encoding == UTF_16:
         return "read the text as UTF-16: it starts with a UTF-16 byte-order mark (Excel's 'Unicode Text')"
+    if encoding == TCVN3:
+        return (
+            "read the text as TCVN3 (ABC, the .VnTime fonts' encoding): it is not UTF-8 and its letters "
+            "are TCVN3's; capitals typed in a .VnTimeH font read as small letters. Convert it to "
+            "Unicode (e.g. with Unikey's converter) if the names look wrong"
+        )
     return None
 
 
@@ -96,7 +144,7 @@ def decode_text(data: bytes, *, source: str, notes: list[str]) -> str:
     """
     encoding = text_encoding(data)
     try:
-        text = data.decode(encoding)
+        text = decode_as(data, encoding)
     except UnicodeDecodeError as exc:
         raise LayerValidationError(_undecodable(data, encoding, exc), source=source) from None
     note = encoding_note(encoding)
@@ -142,5 +190,5 @@ def head_text(head: bytes, *, complete: bool) -> str | None:
     complete
         False when the file is longer than ``head``.
     """
-    text = head.decode(text_encoding(head, complete=complete), errors="replace")
+    text = decode_as(head, text_encoding(head, complete=complete), errors="replace")
     return None if "\x00" in text else text

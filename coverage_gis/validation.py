@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import geopandas as gpd
 import numpy as np
@@ -56,6 +57,8 @@ class ValidationReport:
     """What validation changed without failing: repairs, defaults, dropped columns."""
 
     repaired_geometries: list[int] = field(default_factory=list)
+    #: Rows whose geometry collection was read as its parts of the layer's kind.
+    reduced_collections: list[int] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
     filled_defaults: dict[str, int] = field(default_factory=dict)
 
@@ -144,8 +147,33 @@ def _without_unit(text: Any, units: tuple[str, ...]) -> Any:
     return found.group(1) if found is not None and is_unit_of(found.group(2), units) else text
 
 
+#: A whole number written with thousands separators, one kind throughout: ``1.000`` (Excel
+#: on a Vietnamese Windows), ``12,345,678``, ``1 234`` (a space or a no-break space).
+_GROUPED_WHOLE = re.compile(r"\A\s*[+-]?\d{1,3}(?P<sep>[.,\u00a0\u202f ])\d{3}(?:(?P=sep)\d{3})*\s*\Z")
+
+
+def whole_number_text(series: pd.Series) -> pd.Series:
+    """``series`` of a whole-number field with thousands separators removed from text that is
+    a grouped whole number (``"1.000"`` → ``"1000"``, ``"2,345"`` → ``"2345"``).
+
+    In a whole-number field such text cannot be a fraction (``1.000`` read with a decimal
+    point would be 1 person, not the thousand a Vietnamese export means); anything else is
+    left for :func:`number_text` (``"1,5"`` stays a fraction and an error).
+    """
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series  # numbers as numbers (a GeoPackage's, a workbook's)
+    text = series[series.map(lambda v: isinstance(v, str)).astype(bool)].astype(str)
+    grouped = text[text.str.fullmatch(_GROUPED_WHOLE).to_numpy(dtype=bool)]
+    if grouped.empty:
+        return series
+    out = series.copy()
+    out[grouped.index] = grouped.str.replace(r"[.,\s]", "", regex=True)
+    return out
+
+
 def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
-    as_text = series.map(number_text).replace("", None)
+    read = whole_number_text(series) if spec.type == "int" else series
+    as_text = read.map(number_text).replace("", None)
     numbers = pd.to_numeric(as_text, errors="coerce").astype("float64")
     bad = numbers.isna().to_numpy() & as_text.notna().to_numpy()
     if spec.units and bad.any():
@@ -218,8 +246,49 @@ def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
     return converted.where(~bad, None).astype(object)
 
 
+#: Excel's day numbers (days since 1899-12-30) read as dates: a date column saved or read
+#: without its date format holds them (45000 is 2023-03-15); 10000–99999 is 1927–2173,
+#: which no year (``2023``) or compact date (``20230315``) falls in.
+_EXCEL_SERIALS = (10_000, 99_999)
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def excel_serial_dates(series: pd.Series) -> pd.Series:
+    """``series`` with Excel day numbers (numbers or their text, :data:`_EXCEL_SERIALS`)
+    as ISO dates (``45000`` → ``"2023-03-15"``; the time of day is dropped)."""
+    numbers = pd.to_numeric(series.map(number_text), errors="coerce")
+    serial = numbers.between(*_EXCEL_SERIALS).to_numpy(dtype=bool)
+    if not serial.any():
+        return series
+    days = pd.to_timedelta(np.floor(numbers[serial].to_numpy(dtype=float)), unit="D")
+    out = series.astype(object)
+    out[serial] = (_EXCEL_EPOCH + days).strftime("%Y-%m-%d")
+    return out
+
+
+#: A date written with its parts in a row: day, month and year (``05/01/2023``, ``5.1.2023``).
+_NUMERIC_DATE = re.compile(r"\A(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\Z")
+
+
+def day_first_dates(text: pd.Series) -> pd.Series:
+    """``text`` with ``dd/mm/yyyy`` dates (also ``.`` or ``-``) as ISO dates, day first as
+    Vietnamese exports write them, so ``05/01/2023`` is 5 January; a column that writes
+    the month first (a second part above 12 somewhere and no first part above 12) is read
+    month first. Other text as it is."""
+    parts = text.astype(object).str.extract(_NUMERIC_DATE)
+    found = parts[0].notna().to_numpy()
+    if not found.any():
+        return text
+    first, second = parts[0][found].astype(int), parts[1][found].astype(int)
+    month_first = bool((second > 12).any() and not (first > 12).any())
+    day, month = (second, first) if month_first else (first, second)
+    out = text.astype(object).copy()
+    out[found] = [f"{y}-{m:02d}-{d:02d}" for y, m, d in zip(parts[2][found], month, day, strict=True)]
+    return out
+
+
 def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
-    text = _coerce_str(series)
+    text = day_first_dates(_coerce_str(excel_serial_dates(series)))
     parsed = pd.to_datetime(text, errors="coerce", format="mixed")
     bad = parsed.isna().to_numpy() & text.notna().to_numpy()
     if bad.any():
@@ -282,11 +351,41 @@ def _repair(geom: BaseGeometry, wanted: str) -> BaseGeometry | None:
     return fixed if fixed.is_valid and not fixed.is_empty else None
 
 
+#: A layer's geometry → the one-part geometry its features are made of.
+_PART_TYPES = {"Point": "Point", "LineString": "LineString", "MultiPolygon": "Polygon"}
+_MULTI = cast(
+    "dict[str, Callable[[list[BaseGeometry]], BaseGeometry]]",
+    {"Point": shapely.multipoints, "LineString": shapely.multilinestrings, "Polygon": shapely.multipolygons},
+)
+
+
+def _parts_of(geom: BaseGeometry, part_type: str) -> list[BaseGeometry]:
+    """The non-empty ``part_type`` geometries in ``geom``, collections and multi-parts opened."""
+    if geom.geom_type == part_type:
+        return [] if geom.is_empty else [geom]
+    if hasattr(geom, "geoms"):
+        return [p for g in geom.geoms for p in _parts_of(g, part_type)]
+    return []
+
+
+def _layer_parts(arr: np.ndarray, wanted: str, index: pd.Index, report: ValidationReport) -> None:
+    """Replace in place each GeometryCollection of ``arr`` by its parts of the layer's kind
+    (Google Earth's MultiGeometry keeps a label point beside a polygon); one without such
+    parts is left for the type check to refuse."""
+    part_type = _PART_TYPES[wanted]
+    for i in np.flatnonzero(shapely.get_type_id(arr) == shapely.GeometryType.GEOMETRYCOLLECTION):
+        parts = _parts_of(arr[i], part_type)
+        if parts:
+            arr[i] = parts[0] if len(parts) == 1 and wanted != "MultiPolygon" else _MULTI[part_type](parts)
+            report.reduced_collections.append(int(index[int(i)]))
+
+
 def _check_geometry(
     gdf: gpd.GeoDataFrame, schema: LayerSchema, out: _Collector, report: ValidationReport
 ) -> gpd.GeoSeries:
     geoms = gdf.geometry.copy()
     arr = geoms.to_numpy()
+    _layer_parts(arr, schema.geometry, gdf.index, report)
     missing = shapely.is_missing(arr) | shapely.is_empty(arr)
     for i in np.flatnonzero(missing)[:_MAX_REPORTED]:
         out.add("empty or missing geometry", row=int(gdf.index[int(i)]), field="geometry")

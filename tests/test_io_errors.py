@@ -307,7 +307,8 @@ CASES: list[Case] = [
     (
         "missing-required-field",
         "villages",
-        lambda t: _write(t, "thon.csv", "village_id,name,province_code,lon,lat\nX,thôn 9,52,108.8,14.5\n"),
+        # (a name that begins with a kind would give it: io.village_lists)
+        lambda t: _write(t, "thon.csv", "village_id,name,province_code,lon,lat\nX,Phú Mỹ,52,108.8,14.5\n"),
         {},
         LayerValidationError,
         ("thon.csv", "field 'kind'", "missing required field"),
@@ -471,7 +472,11 @@ def test_entity_payloads_are_refused_without_expansion() -> None:
 
 def test_validation_error_lists_the_first_problems(ws: Workspace, tmp_path: Path) -> None:
     path = _write(
-        tmp_path, "thon.csv", VILLAGE_HEADER + "X,thôn 9,thôn,52,108.8,14.5\nY,a,xã,52,108.8,14.5\n" * 3
+        tmp_path,
+        "thon.csv",
+        # X repeated with other names (rows repeating every value would be read once: io.repeats)
+        VILLAGE_HEADER
+        + "".join(f"X,thôn {i},thôn,52,108.8,14.5\nY{i},a,xã,52,108.8,14.5\n" for i in range(3)),
     )
 
     with pytest.raises(LayerValidationError) as caught:

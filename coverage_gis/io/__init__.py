@@ -21,6 +21,7 @@ feature row and the field where there is one, and leaves the workspace as it was
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,19 +32,23 @@ from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import located_table, read_csv_table
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
+from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.kml import read_kml
 from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
+from coverage_gis.io.repeats import collapse_repeats
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
+from coverage_gis.io.table_shape import without_totals
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,
     read_vector,
     shapefile_sidecars,
 )
-from coverage_gis.io.xlsx import read_xlsx_table
+from coverage_gis.io.village_lists import kinds_from_names, with_province_codes
+from coverage_gis.io.xlsx import other_sheets_hint, read_xlsx_table
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, all_schemas, get_schema
 from coverage_gis.revisions import RevisionRecord, default_author
 from coverage_gis.validation import ValidationReport, validate_layer
@@ -103,6 +108,7 @@ def _table_frame(
     table: pd.DataFrame, layer: str, *, with_geometry: bool, source: str, crs: str | None, notes: list[str]
 ) -> pd.DataFrame:
     """The one path from a read table (CSV text or XLSX cells) to the layer's raw frame."""
+    table = without_totals(table, notes=notes)
     if layer == "speed_tests":
         return speed_table(table, source=source)
     return located_table(table, source=source, crs=crs, notes=notes) if with_geometry else table
@@ -124,73 +130,96 @@ def _read(
     schema = _input_schema(layer, source)
     extra = shapefile_sidecars(path) if path.suffix.lower() == ".shp" else ()
     check_input_file(path, max_bytes=max_bytes, extra=extra)
-    if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
-        raise unsupported_format(source, f"unknown format {file_format!r}")
-    fmt = file_format or detect_format(path, max_bytes=max_bytes)
-    if crs is not None and fmt not in ("csv", "xlsx"):
-        raise LayerValidationError(
-            f"--crs names the CRS of a CSV or Excel file's coordinates; a {fmt} file declares its own "
-            "(a shapefile in its .prj, a GeoPackage in its tables)",
-            source=source,
-        )
-    if crs is not None and layer == "speed_tests":
-        raise LayerValidationError(
-            "speed tests are read in WGS 84 degrees; --crs is not for them", source=source
-        )
     notes: list[str] = []
-    if fmt == "osm":
-        raise LayerValidationError(
-            "is an OSM XML road network, which is not a layer; install it with coverage_gis.io.import_roads",
-            source=source,
-        )
-    if fmt == "opencellid":
-        if layer not in OPENCELLID_LAYERS:
-            raise LayerValidationError(
-                f"an OpenCellID file fills the sites and cells layers, not {layer}", source=source
-            )
-        frames = read_opencellid(path, notes=notes, min_samples=min_samples)
-    elif fmt == "parquet":
-        if layer != "speed_tests":
-            raise LayerValidationError(
-                f"Parquet files are read for speed_tests (Ookla tiles), not {layer}", source=source
-            )
-        frames = {layer: read_parquet_table(path)}
-    else:
-        with_geometry = schema.has_geometry
-        if fmt in ("geojson", "gpkg", "shp"):
-            frame = read_vector(
-                path,
-                file_format=fmt,
-                with_geometry=with_geometry,
-                source_layer=source_layer,
-                max_bytes=max_bytes,
-                notes=notes,
-                schema=schema,
-            )
-        elif fmt == "kml":
-            frame = read_kml(
-                path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes
-            )
-        else:
-            if fmt == "xlsx":
-                table = read_xlsx_table(path, sheet=source_layer, max_bytes=max_bytes, notes=notes)
+    with contextlib.ExitStack() as unpacked:
+        if is_gzip(path):  # OpenCellID's downloads: read what they unpack to, errors naming the file given
+            path = unpacked.enter_context(gunzipped(path, max_bytes=max_bytes))
+            notes.append(f"unpacked the gzip file {Path(source).name} ({path.name})")
+        try:
+            if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
+                raise unsupported_format(source, f"unknown format {file_format!r}")
+            fmt = file_format or detect_format(path, max_bytes=max_bytes)
+            if crs is not None and fmt not in ("csv", "xlsx"):
+                raise LayerValidationError(
+                    "--crs names the CRS of a CSV or Excel file's coordinates; a "
+                    f"{fmt} file declares its own (a shapefile in its .prj, a GeoPackage in its tables)",
+                    source=source,
+                )
+            if crs is not None and layer == "speed_tests":
+                raise LayerValidationError(
+                    "speed tests are read in WGS 84 degrees; --crs is not for them", source=source
+                )
+            if fmt == "osm":
+                raise LayerValidationError(
+                    "is an OSM XML road network, which is not a layer; "
+                    "install it with coverage_gis.io.import_roads",
+                    source=source,
+                )
+            if fmt == "opencellid":
+                if layer not in OPENCELLID_LAYERS:
+                    raise LayerValidationError(
+                        f"an OpenCellID file fills the sites and cells layers, not {layer}", source=source
+                    )
+                frames = read_opencellid(path, notes=notes, min_samples=min_samples)
+            elif fmt == "parquet":
+                if layer != "speed_tests":
+                    raise LayerValidationError(
+                        f"Parquet files are read for speed_tests (Ookla tiles), not {layer}", source=source
+                    )
+                frames = {layer: read_parquet_table(path)}
             else:
-                table = read_csv_table(path, notes=notes)
-            frame = _table_frame(
-                table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes
-            )
-        frames = {layer: frame}
-    if layer == "speed_tests" and len(frames[layer]):
-        frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
-    else:  # speed tests name their columns through io.speedtests' own table
-        frames = {
-            name: apply_aliases(frame, get_schema(name), source=source, notes=notes)
-            for name, frame in frames.items()
-        }
-    for name, frame in frames.items():
-        if len(frame) == 0:
-            raise LayerValidationError("contains no features", source=source, layer=name)
-    return frames, notes
+                with_geometry = schema.has_geometry
+                if fmt in ("geojson", "gpkg", "shp"):
+                    frame = read_vector(
+                        path,
+                        file_format=fmt,
+                        with_geometry=with_geometry,
+                        source_layer=source_layer,
+                        max_bytes=max_bytes,
+                        notes=notes,
+                        schema=schema,
+                    )
+                elif fmt == "kml":
+                    frame = read_kml(
+                        path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes
+                    )
+                else:
+                    if fmt == "xlsx":
+                        table = read_xlsx_table(path, sheet=source_layer, max_bytes=max_bytes, notes=notes)
+                    else:
+                        table = read_csv_table(path, notes=notes)
+                    try:
+                        frame = _table_frame(
+                            table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes
+                        )
+                    except LayerValidationError as exc:
+                        if fmt != "xlsx" or source_layer is not None:
+                            raise
+                        raise other_sheets_hint(exc, path) from None
+                frames = {layer: frame}
+            if layer == "speed_tests" and len(frames[layer]):
+                frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
+            else:  # speed tests name their columns through io.speedtests' own table
+                named = {
+                    name: apply_aliases(frame, get_schema(name), source=source, notes=notes)
+                    for name, frame in frames.items()
+                }
+                if "villages" in named:
+                    named["villages"] = kinds_from_names(
+                        named["villages"], get_schema("villages"), notes=notes
+                    )
+                frames = {
+                    name: collapse_repeats(frame, get_schema(name), notes=notes)
+                    for name, frame in named.items()
+                }
+            for name, frame in frames.items():
+                if len(frame) == 0:
+                    raise LayerValidationError("contains no features", source=source, layer=name)
+            return frames, notes
+        except LayerValidationError as exc:
+            if str(path) == source:
+                raise
+            raise renamed_error(exc, source) from None
 
 
 def read_file(
@@ -266,6 +295,11 @@ def _report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> li
         notes.append(
             f"{layer}: repaired {n} invalid geometr{'y' if n == 1 else 'ies'} with make_valid "
             f"(rows {_rows_text(report.repaired_geometries)})"
+        )
+    if report.reduced_collections:
+        notes.append(
+            f"{layer}: geometry collections (KML MultiGeometry) read as their {schema.geometry} parts, "
+            f"other parts left out (rows {_rows_text(report.reduced_collections)})"
         )
     if report.dropped_columns:
         notes.append(f"{layer}: ignored columns not in the layer schema: {', '.join(report.dropped_columns)}")
@@ -450,6 +484,8 @@ def import_file(
     )
     new: dict[str, pd.DataFrame] = {}
     rows: dict[str, pd.Index] = {}
+    if "villages" in frames:
+        frames["villages"] = with_province_codes(frames["villages"], ws, notes=notes)
     for name, frame in frames.items():
         clean, report = validate_layer(frame, get_schema(name), source=source)
         new[name] = clean

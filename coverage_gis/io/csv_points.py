@@ -34,8 +34,10 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.coordinate_pairs import PAIR_NAMES, pair_coordinates
 from coverage_gis.io.dms import Axis, dms_degrees
 from coverage_gis.io.headers import find_header, header_units
+from coverage_gis.io.table_shape import is_column_numbers, merged_header, sniff_delimiter, title_lines
 from coverage_gis.io.vector import one_line
 from coverage_gis.text_encoding import decode_text
 from coverage_gis.validation import inside_vietnam, number_text
@@ -44,7 +46,8 @@ from coverage_gis.validation import inside_vietnam, number_text
 #: :func:`coverage_gis.io.headers.find_header`, so ``KINH_DO`` and ``Kinh Do`` are ``kinh độ``).
 LON_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "kinh độ", "x")
 LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "vĩ độ", "y")
-#: Units in brackets a coordinate column may carry: degrees (WGS 84). Any other unit
+#: Units in brackets a coordinate column may carry: degrees (WGS 84), or the hemisphere
+#: (``Kinh độ (E)``, ``Vĩ độ (N)``, Vietnamese ``(Đ)``/``(B)``). Any other unit
 #: (``X (m)``, ``Y [km]``, ``Lon (VN-2000)``) is a projected or other coordinate, not read.
 DEGREE_UNITS: tuple[str, ...] = (
     "deg",
@@ -59,6 +62,10 @@ DEGREE_UNITS: tuple[str, ...] = (
     "°N",
     "ºE",
     "ºN",
+    "E",
+    "N",
+    "Đ",
+    "B",
     "WGS84",
     "WGS 84",
     "EPSG:4326",
@@ -71,14 +78,6 @@ Y_NAMES: tuple[str, ...] = ("northing", "y", "tọa độ y", "toạ độ y", "
 METRE_UNITS: tuple[str, ...] = ("m", "met", "mét", "metre", "meter", "metres", "meters")
 #: Accepted names of a WKT geometry column.
 WKT_NAMES: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom")
-_DELIMITERS = (",", ";", "\t")
-
-
-def sniff_delimiter(first_line: str) -> str:
-    """The delimiter used by a header line: the most frequent of comma, semicolon, tab."""
-    counts = {d: first_line.count(d) for d in _DELIMITERS}
-    best = max(_DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
 
 
 def read_table(
@@ -174,7 +173,8 @@ def coordinate_columns(columns: Iterable[str], *, projected: bool = False) -> tu
 
 
 def not_degrees_hint(columns: Iterable[str]) -> str:
-    """Why coordinate-named columns were not read (a unit that is not degrees), or ``""``."""
+    """Why coordinate-named columns were not read (a unit that is not degrees, or easting and
+    northing columns without ``--crs``), or ``""``."""
     names = list(columns)
     taken = set(coordinate_columns(names))
     skipped = [
@@ -182,6 +182,9 @@ def not_degrees_hint(columns: Iterable[str]) -> str:
         for c in (find_header(names, LON_NAMES, units=None), find_header(names, LAT_NAMES, units=None))
         if c is not None and c not in taken and header_units(c)
     ]
+    if not skipped:  # easting and northing columns (X/Y in metres, as VN-2000 tables have them)
+        projected = [c for c in coordinate_columns(names, projected=True) if c is not None and c not in taken]
+        skipped = projected if len(projected) == 2 else []
     if not skipped:
         return ""
     shown = ", ".join(repr(c) for c in skipped)
@@ -257,8 +260,9 @@ def parse_coordinates(series: pd.Series, *, source: str, field: str, axis: Axis)
 
 
 def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
-    """A CSV file as a frame of strings (see :func:`read_table`); ``notes`` gets its encoding
-    when it is not UTF-8.
+    """A CSV file as a frame of strings (see :func:`read_table`), its header the first line
+    with two or more filled cells (:func:`title_lines` above it are skipped, with a note);
+    ``notes`` also gets its encoding when it is not UTF-8.
 
     Raises
     ------
@@ -266,7 +270,33 @@ def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
         Bytes that no accepted encoding reads, or text that does not parse.
     """
     source = str(path)
-    return read_table(decode_text(path.read_bytes(), source=source, notes=notes), source=source)
+    text = decode_text(path.read_bytes(), source=source, notes=notes)
+    skip = title_lines(text)
+    lines = text.splitlines()[skip:]
+    delimiter = sniff_delimiter(lines[0]) if lines else ","
+    heads: list[list[object]] = [
+        [c.strip() or None for c in row] for row in csv.reader(lines[:3], delimiter=delimiter)
+    ]
+    merged = merged_header(*heads[:2]) if len(heads) > 1 else None
+    if merged is not None:
+        out = io.StringIO()
+        csv.writer(out, delimiter=delimiter, lineterminator="").writerow(
+            ["" if c is None else c for c in merged]
+        )
+        lines = [out.getvalue(), *lines[2:]]
+        heads = [merged, *heads[2:]]
+    numbered = len(heads) > 1 and is_column_numbers(heads[1])  # an official form's column numbers
+    if numbered:
+        lines = [lines[0], *lines[2:]]
+    if skip or merged is not None or numbered:
+        first = skip + 1 + (merged is not None) + numbered
+        what = f"lines {skip + 1}–{first}" if first > skip + 1 else f"line {first}"
+        notes.append(
+            f"header on {what} (skipped {skip} title line{'s' if skip != 1 else ''} above it); "
+            f"row numbers in messages count from 0 at line {first + 1}"
+        )
+        text = "\n".join(lines)
+    return read_table(text, source=source)
 
 
 def located_table(
@@ -299,6 +329,14 @@ def located_table(
     elif wkt_col is not None:
         geometry = _parse_wkt(frame[wkt_col], source=source, field=wkt_col)
         attrs = frame.drop(columns=[wkt_col])
+    elif not projected and (pair_col := find_header(frame.columns, PAIR_NAMES, units=DEGREE_UNITS)):
+        lon, lat = pair_coordinates(frame[pair_col], source=source, field=pair_col)
+        geometry = np.asarray(gpd.points_from_xy(lon, lat), dtype=object)
+        attrs = frame.drop(columns=[pair_col])
+        if notes is not None:
+            notes.append(
+                f"coordinates read from the pairs of column {pair_col!r}, each in the order in Vietnam"
+            )
     else:
         missing = " and ".join(
             label for label, col in (("longitude", lon_col), ("latitude", lat_col)) if col is None

@@ -3,12 +3,16 @@
 osmnx parses OSM XML with the standard library's parsers, so the file is first
 checked here with :mod:`defusedxml` (no DTD, no entities; root element
 ``<osm>``) before osmnx sees it. Only ways tagged ``highway=*`` are kept: the
-road network is what fiber-extension routing follows.
+road network is what fiber-extension routing follows. A way's references to nodes the
+file lacks (an extract clipped to a box) are dropped, not the whole file refused.
 """
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +67,44 @@ def _check_osm_xml(path: Path) -> None:
     raise LayerValidationError("not OSM XML (no root element)", source=source)
 
 
+@contextlib.contextmanager
+def _with_known_nodes(path: Path) -> Iterator[Path]:
+    """``path``, or a copy whose ways refer to its nodes only.
+
+    An extract clipped to a box (JOSM, osmium or Osmosis without complete ways) keeps the
+    ways that cross the box with references to nodes outside it, which osmnx refuses
+    ("edges missing nodes"). The copy drops those references, and the ways left with
+    fewer than two nodes, as :func:`read_road_ways` does when it draws them.
+    """
+    source = str(path)
+    try:
+        tree = DefusedET.parse(str(path), forbid_dtd=True)
+    except ParseError as exc:
+        raise LayerValidationError(f"not well-formed OSM XML: {one_line(exc)}", source=source) from None
+    root = tree.getroot()
+    if root is None:
+        raise LayerValidationError("not OSM XML (no root element)", source=source)
+    known = {node.get("id") for node in root.iter("node")}
+    clipped = False
+    for way in list(root.iter("way")):
+        refs = way.findall("nd")
+        missing = [nd for nd in refs if nd.get("ref") not in known]
+        if not missing:
+            continue
+        clipped = True
+        if len(refs) - len(missing) < 2:
+            root.remove(way)
+        for nd in missing:
+            way.remove(nd)
+    if not clipped:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="covgis-osm-") as tmp:
+        copy = Path(tmp) / "roads.osm"
+        tree.write(copy, encoding="utf-8", xml_declaration=True)
+        yield copy
+
+
 def read_roads(
     path: Path, *, retain_all: bool = True, max_bytes: int = MAX_IMPORT_BYTES
 ) -> nx.MultiDiGraph[int]:
@@ -94,14 +136,26 @@ def read_roads(
     source = str(path)
     check_input_file(path, max_bytes=max_bytes)
     _check_osm_xml(path)
-    try:
+
+    def graph_from(osm: Path) -> nx.MultiDiGraph[int]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            graph = osmnx.graph_from_xml(path, retain_all=retain_all)
+            return osmnx.graph_from_xml(osm, retain_all=retain_all)
+
+    try:
+        graph = graph_from(path)
     except Exception as exc:
-        raise LayerValidationError(
-            f"cannot build a road network from the OSM XML ({one_line(exc)})", source=source
-        ) from None
+        reason = one_line(exc)
+        # Read once more without the references to absent nodes (only then: it parses again).
+        with _with_known_nodes(path) as complete:
+            try:
+                if complete == path:
+                    raise
+                graph = graph_from(complete)
+            except Exception:
+                raise LayerValidationError(
+                    f"cannot build a road network from the OSM XML ({reason})", source=source
+                ) from None
     not_roads = [(u, v, k) for u, v, k, tags in graph.edges(keys=True, data=True) if "highway" not in tags]
     graph.remove_edges_from(not_roads)
     graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])

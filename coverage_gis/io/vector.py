@@ -46,6 +46,7 @@ from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import CoverageGISError, InputTooLarge, LayerValidationError
 from coverage_gis.io.dbf import DBF_NAME_LENGTH, dbf_field_names, dbf_text
 from coverage_gis.io.headers import cut_header_fields, find_header
+from coverage_gis.io.prj import restored_datum_shift
 from coverage_gis.layers import LayerSchema
 
 #: Default limit on the size of one input file (and on a zip's unpacked contents).
@@ -466,6 +467,11 @@ def read_vector(
     if shapely.has_z(geoms).any():
         frame = frame.set_geometry(gpd.GeoSeries(shapely.force_2d(geoms), index=frame.index, crs=frame.crs))
         notes.append("dropped heights (Z) of 3D geometries")
+    declared = frame.crs
+    shifted = None if declared is None else restored_datum_shift(declared, source=source)
+    if shifted is not None and shifted is not declared:
+        frame = frame.set_crs(shifted, allow_override=True)
+        notes.append("read the towgs84 datum shift the .prj keeps only in its datum's name")
     reprojected: pd.DataFrame = to_storage_crs(frame, source=source, notes=notes)
     return reprojected
 

@@ -35,9 +35,16 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.table_shape import HEADER_MIN_CELLS, is_column_numbers, merged_header
 from coverage_gis.io.vector import check_zip_unpacked, one_line
 
-__all__ = ["BINARY_EXCEL_SUFFIXES", "WORKBOOK_MEMBER", "read_xlsx_table", "refuse_binary_excel"]
+__all__ = [
+    "BINARY_EXCEL_SUFFIXES",
+    "WORKBOOK_MEMBER",
+    "other_sheets_hint",
+    "read_xlsx_table",
+    "refuse_binary_excel",
+]
 
 #: The zip member every .xlsx (and .xlsm) holds.
 WORKBOOK_MEMBER = "xl/workbook.xml"
@@ -46,8 +53,6 @@ BINARY_EXCEL_SUFFIXES: dict[str, str] = {
     ".xls": "an old binary Excel workbook (.xls)",
     ".xlsb": "a binary Excel workbook (.xlsb)",
 }
-#: A header row has at least this many filled cells (a title row has one).
-_HEADER_MIN_CELLS = 2
 
 
 def refuse_binary_excel(source: str, what: str) -> LayerValidationError:
@@ -120,7 +125,7 @@ def _pick_sheet(workbook: Any, sheet: str | None, *, source: str) -> Any:
 def _table(rows: Sequence[tuple[int, list[Any]]], *, sheet: str, source: str) -> tuple[pd.DataFrame, int]:
     """The frame of ``rows`` (Excel row number, cells) and the header's Excel row number."""
     header_at = next(
-        (i for i, (_, cells) in enumerate(rows) if sum(c is not None for c in cells) >= _HEADER_MIN_CELLS),
+        (i for i, (_, cells) in enumerate(rows) if sum(c is not None for c in cells) >= HEADER_MIN_CELLS),
         None,
     )
     if header_at is None:
@@ -130,6 +135,11 @@ def _table(rows: Sequence[tuple[int, list[Any]]], *, sheet: str, source: str) ->
         )
     header_row, header = rows[header_at]
     data = [(n, cells) for n, cells in rows[header_at + 1 :] if any(c is not None for c in cells)]
+    merged = merged_header(header, data[0][1]) if data else None
+    if merged is not None:  # a two-row header: group names over the columns' own
+        header_row, header, data = data[0][0], merged, data[1:]
+    if data and is_column_numbers(data[0][1]):  # the row of column numbers of an official form
+        header_row, data = data[0][0], data[1:]
     if not data:
         raise LayerValidationError(
             f"sheet {sheet!r} has a header on row {header_row} but no data rows under it", source=source
@@ -177,6 +187,29 @@ def _sheet_rows(
         return title, rows, len(workbook.sheetnames)
     finally:
         workbook.close()
+
+
+def other_sheets_hint(exc: LayerValidationError, path: Path) -> LayerValidationError:
+    """``exc`` (raised reading the first sheet of workbook ``path``, no sheet chosen) with the
+    workbook's sheets named when it has several: the table may be on another one. An error
+    about one row, or of a workbook with one sheet, is ``exc`` as it is."""
+    if exc.row is not None:
+        return exc
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except _UNREADABLE:
+        return exc
+    names = list(workbook.sheetnames)
+    workbook.close()
+    if len(names) < 2:
+        return exc
+    return LayerValidationError(
+        f"{exc.reason}, in sheet {names[0]!r}, the first of the workbook's sheets "
+        f"({', '.join(map(repr, names))}); choose the sheet with the table with --source-layer",
+        source=exc.source,
+        field=exc.field,
+        layer=exc.layer,
+    )
 
 
 def read_xlsx_table(path: Path, *, sheet: str | None, max_bytes: int, notes: list[str]) -> pd.DataFrame:

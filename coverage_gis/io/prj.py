@@ -1,0 +1,85 @@
+"""A shapefile ``.prj`` whose datum shift survives only in the datum's name.
+
+Vietnamese survey data is mostly in VN-2000, and a QGIS user usually works in a
+VN-2000 CRS defined by a PROJ string with the national ``+towgs84`` parameters
+(a TM-3 zone). GDAL writes a shapefile's ``.prj`` in the ESRI dialect of WKT, which has
+no TOWGS84 node: the shift is dropped and only the datum's name keeps it,
+``D_Unknown_based_on_WGS_84_ellipsoid_using_towgs84_-191_90441429_-39_30318279_...``
+(the name PROJ gave it, with every ``.``, ``,`` and ``=`` turned into ``_``). Read as it
+is, such a file lands about 200 m from where it belongs, with no error.
+:func:`restored_datum_shift` reads the parameters back from the name and gives the CRS
+its shift again; a name whose numbers cannot be read back in one way only is refused,
+never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pyproj
+
+from coverage_gis.errors import LayerValidationError
+
+__all__ = ["restored_datum_shift"]
+
+_SHIFT_IN_NAME = re.compile(r"using_towgs84_(?P<numbers>-?\d[\d_-]*)\Z")
+_WHOLE = re.compile(r"-?\d+\Z")
+_DIGITS = re.compile(r"\d+\Z")
+#: A towgs84 shift has three parameters (translation) or seven (Helmert).
+_PARAMETER_COUNTS = (3, 7)
+
+
+def _readings(tokens: list[str]) -> list[list[str]]:
+    """Every way to read ``tokens`` (the name's ``_``-separated parts) as numbers, each a
+    whole part (``-191``) with or without a fraction (``90441429``), in 3 or 7 numbers."""
+    found: list[list[str]] = []
+
+    def walk(at: int, numbers: list[str]) -> None:
+        if len(numbers) > max(_PARAMETER_COUNTS) or len(found) > 1:
+            return
+        if at == len(tokens):
+            if len(numbers) in _PARAMETER_COUNTS:
+                found.append(numbers)
+            return
+        if not _WHOLE.match(tokens[at]):
+            return
+        walk(at + 1, [*numbers, tokens[at]])
+        if at + 1 < len(tokens) and _DIGITS.match(tokens[at + 1]):
+            walk(at + 2, [*numbers, f"{tokens[at]}.{tokens[at + 1]}"])
+
+    walk(0, [])
+    return found
+
+
+def restored_datum_shift(crs: pyproj.CRS, *, source: str) -> pyproj.CRS:
+    """``crs`` with the towgs84 shift its datum's name keeps (see the module docstring);
+    any other CRS as it is.
+
+    Raises
+    ------
+    LayerValidationError
+        The name's numbers can be read as several shifts (or none): the file cannot say
+        where its coordinates lie.
+    """
+    geodetic = crs.geodetic_crs
+    if crs.is_bound or geodetic is None or geodetic.datum is None:
+        return crs
+    datum = geodetic.datum.name
+    found = _SHIFT_IN_NAME.search(datum)
+    if found is None:
+        return crs
+    readings = _readings(found.group("numbers").split("_"))
+    if len(readings) != 1:
+        raise LayerValidationError(
+            f"the .prj's datum {datum!r} names a towgs84 datum shift that the ESRI .prj format "
+            "dropped, and its numbers cannot be read back unambiguously; without it the features "
+            "would be placed about 200 m off. Export the layer as a GeoPackage (which keeps the "
+            "shift), or give the .prj a TOWGS84 or a VN-2000 datum, and import again",
+            source=source,
+            field="crs",
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a PROJ string keeps what a TM or UTM zone needs
+        proj = crs.to_proj4()
+    return pyproj.CRS.from_proj4(f"{proj} +towgs84={','.join(readings[0])}")

@@ -1,0 +1,139 @@
+"""The shape of a table as spreadsheets save it: where its header is and where its rows end.
+
+Owns what CSV text and Excel sheets share before their cells are read as fields: the
+delimiter of delimited text (:func:`sniff_delimiter`), the header as the first row with
+:data:`HEADER_MIN_CELLS` filled cells (a title and empty rows above it skipped:
+:func:`title_lines` for CSV text, :mod:`coverage_gis.io.xlsx` for sheets), a two-row header
+with merged group cells read as one (:func:`merged_header`), the row that numbers the columns
+under a header in official forms skipped (:func:`is_column_numbers`), and a totals row and signature
+lines under the rows left out (:func:`without_totals`).
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+from collections.abc import Sequence
+
+import pandas as pd
+
+from coverage_gis.text_forms import fold_diacritics
+
+__all__ = [
+    "HEADER_MIN_CELLS",
+    "is_column_numbers",
+    "merged_header",
+    "sniff_delimiter",
+    "title_lines",
+    "without_totals",
+]
+
+_DELIMITERS = (",", ";", "\t")
+#: A table's header row has at least this many filled cells (a title row above it has one).
+HEADER_MIN_CELLS = 2
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The delimiter used by a header line: the most frequent of comma, semicolon, tab."""
+    counts = {d: first_line.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def merged_header(header: Sequence[object], under: Sequence[object]) -> list[object] | None:
+    """The one header of a two-row header, or None when ``under`` is a data row.
+
+    A report's header often groups columns under a merged cell: "Tọa độ" over "Kinh độ" and
+    "Vĩ độ", the other headers merged down over both rows. ``under`` (the row below the
+    header, empty cells None) is such a second row when all its filled cells are text, one
+    at least lies under an empty header cell, and each lies under an empty header cell or
+    under the first cell of a group (an empty header cell with a filled one under it to its
+    right). The header is then ``under``'s names where it has them, the header's elsewhere.
+    """
+    width = max(len(header), len(under))
+    top = [*header, *[None] * (width - len(header))]
+    low = [*under, *[None] * (width - len(under))]
+    filled = [j for j in range(width) if low[j] is not None]
+    if not filled or not all(isinstance(low[j], str) for j in filled):
+        return None
+    if all(top[j] is not None for j in filled):
+        return None
+    for j in filled:
+        group_start = j + 1 < width and top[j + 1] is None and low[j + 1] is not None
+        if top[j] is not None and not group_start:
+            return None
+    return [low[j] if low[j] is not None else top[j] for j in range(width)]
+
+
+#: One label of a row that numbers a form's columns: ``1``, ``(2)``, ``[3]``, ``A``.
+_COLUMN_LABEL = re.compile(r"\A[(\[]?(\d{1,3}|[A-Z])[)\]]?\Z")
+#: A row that numbers the columns has at least this many labels.
+_NUMBERED_MIN_CELLS = 3
+
+
+def is_column_numbers(row: Sequence[object]) -> bool:
+    """Whether ``row`` (under a header; empty cells None) numbers the columns, as Vietnamese
+    official forms do under their header: every filled cell a label of :data:`_COLUMN_LABEL`,
+    at least :data:`_NUMBERED_MIN_CELLS`, counting up by one (``1 2 3 …``, ``(1) (2) (3) …``,
+    ``A B C …``)."""
+    keys = []
+    for cell in row:
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            continue
+        text = str(int(cell)) if isinstance(cell, float) and cell.is_integer() else str(cell).strip()
+        found = _COLUMN_LABEL.match(text)
+        if found is None or isinstance(cell, bool):
+            return False
+        label = found.group(1)
+        keys.append(int(label) if label.isdigit() else ord(label) - ord("A") + 1)
+    return len(keys) >= _NUMBERED_MIN_CELLS and all(b == a + 1 for a, b in itertools.pairwise(keys))
+
+
+def title_lines(text: str) -> int:
+    """How many lines open ``text`` before its header: lines with fewer than
+    :data:`HEADER_MIN_CELLS` filled cells (a sheet's title row and the empty rows under it,
+    as Excel saves them in a CSV: ``DANH SÁCH TRẠM BTS,,,,``). 0 when no line has that many."""
+    for i, line in enumerate(text.splitlines()):
+        cells = next(csv.reader([line], delimiter=sniff_delimiter(line)), [])
+        if sum(bool(c.strip()) for c in cells) >= HEADER_MIN_CELLS:
+            return i
+    return 0
+
+
+#: The label of a totals row, without diacritics and lower case: ``Tổng cộng``, ``TỔNG SỐ``,
+#: ``Total``, or a short ``Tổng``/``Cộng``/``Sum`` ending there or before a colon or a number
+#: (``Cộng: 12``; a name like ``Cộng Hòa`` is no label).
+_TOTALS_LABEL = re.compile(
+    r"\A(?:(?:tong cong|tong so|grand total|sub ?total|total)\b|(?:tong|cong|sum)\s*(?:\Z|[:(\d-]))"
+)
+
+
+def _is_totals_label(value: object) -> bool:
+    return isinstance(value, str) and bool(_TOTALS_LABEL.match(fold_diacritics(value).strip().lower()))
+
+
+def without_totals(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
+    """``table`` without the totals row a report puts under its rows, and what follows it.
+
+    Looking up from the last row over rows with at most :data:`HEADER_MIN_CELLS` filled cells
+    (a signature block: "Người lập biểu", a date) and totals rows: the highest row whose first
+    filled cell is a totals label (:data:`_TOTALS_LABEL`, ``Tổng cộng: 2 trạm``) is left out with
+    every row under it, with a note. A table without one is returned as it is; a totals label
+    above a full row is data (never dropped).
+    """
+    filled = table.notna().to_numpy()
+    cut = None
+    for i in range(len(table) - 1, 0, -1):
+        cells = table.iloc[i][filled[i]]
+        if len(cells) and _is_totals_label(cells.iloc[0]):
+            cut = i
+        elif filled[i].sum() > HEADER_MIN_CELLS:
+            break
+    if cut is None:
+        return table
+    label = table.iloc[cut][filled[cut]].iloc[0]
+    rest = len(table) - cut - 1
+    under = f" and the {rest} row{'s' if rest > 1 else ''} under it" if rest else ""
+    notes.append(f"left out the totals row {table.index[cut]} ({label!r}){under}")
+    return table.iloc[:cut]

@@ -1,0 +1,70 @@
+"""KML as Google Earth writes it: a MultiGeometry holding a polygon and a label point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io import import_file
+from coverage_gis.layers import get_schema
+from coverage_gis.validation import validate_layer
+from coverage_gis.workspace import Workspace
+
+_ZONE = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Folder><name>5G</name>
+<Placemark><name>Vùng 1</name><ExtendedData><Data name="Mã vùng"><value>Z1</value></Data>
+<Data name="Nhà mạng"><value>Viettel</value></Data></ExtendedData>
+<MultiGeometry><Polygon><outerBoundaryIs><LinearRing><coordinates>109.0,13.7,0 109.1,13.7,0 109.1,13.8,0
+109.0,13.8,0 109.0,13.7,0</coordinates></LinearRing></outerBoundaryIs></Polygon>
+<Point><coordinates>109.05,13.75,0</coordinates></Point></MultiGeometry>
+</Placemark></Folder></Document></kml>
+"""
+
+
+def test_a_multigeometry_polygon_with_a_label_point_imports(tmp_path: Path) -> None:
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+    path = tmp_path / "vung_5g.kml"
+    path.write_text(_ZONE, encoding="utf-8")
+
+    result = import_file(ws, "zones_5g", path)
+
+    zone = ws.read_layer("zones_5g").geometry.iloc[0]
+    assert zone.geom_type == "MultiPolygon"
+    assert zone.bounds == (109.0, 13.7, 109.1, 13.8)
+    assert any("MultiGeometry" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(
+    ("layer", "record", "parts", "kind"),
+    [
+        ("sites", {"site_id": "S1"}, ["POINT (109 13.7)", "LINESTRING (109 13.7, 109.1 13.7)"], "Point"),
+        (
+            "fiber_routes",
+            {"route_id": "R1", "operator": "VNPT", "class": "access"},
+            ["LINESTRING (109 13.7, 109.1 13.7)", "POINT (109 13.7)", "LINESTRING (109.1 13.7, 109.2 13.7)"],
+            "MultiLineString",
+        ),
+    ],
+)
+def test_a_collection_is_read_as_its_parts_of_the_layers_kind(
+    layer: str, record: dict[str, str], parts: list[str], kind: str
+) -> None:
+    collection = shapely.GeometryCollection([shapely.from_wkt(p) for p in parts])
+    frame = gpd.GeoDataFrame([record], geometry=[collection], crs="EPSG:4326")
+
+    clean, report = validate_layer(frame, get_schema(layer), source="t.kml")
+
+    assert clean.geometry.iloc[0].geom_type == kind
+    assert report.reduced_collections == [0]
+
+
+def test_a_collection_without_a_part_of_the_layers_kind_is_refused() -> None:
+    collection = shapely.GeometryCollection([shapely.Point(109, 13.7)])
+    frame = gpd.GeoDataFrame([{"zone_id": "Z1", "operator": "VNPT"}], geometry=[collection], crs="EPSG:4326")
+
+    with pytest.raises(LayerValidationError, match="geometry is a GeometryCollection"):
+        validate_layer(frame, get_schema("zones_5g"), source="t.kml")

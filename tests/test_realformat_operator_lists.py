@@ -1,0 +1,99 @@
+"""Operators' lists: one with a row per cell ("Danh sách cell") imported as sites and as cells,
+and OpenCellID's per-country download, gzip-compressed (``452.csv.gz``)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from coverage_gis.errors import InputTooLarge, LayerValidationError
+from coverage_gis.io import import_file
+from coverage_gis.workspace import Workspace
+
+_HEADER = "Mã trạm,Tên trạm,Kinh độ,Vĩ độ,Mã cell,Nhà mạng,Công nghệ,Băng tần,Góc phương vị\n"
+_ROWS = (
+    "BDH001,Trạm 1,109.01,13.77,BDH001_1,Viettel,LTE,L1800,0\n"
+    "BDH001,Trạm 1,109.01,13.77,BDH001_2,Viettel,LTE,L1800,120\n"
+    "BDH002,Trạm 2,109.02,13.78,BDH002_1,Viettel,UMTS,U2100,\n"
+    "BDH001,Trạm 1,109.01,13.77,BDH001_3,Viettel,LTE,L1800,240\n"
+)
+
+
+# OpenCellID's per-country files have no header line.
+_OCID = (
+    "LTE,452,4,10001,123456,0,109.01,13.77,0,1,1,1500000000,1600000000,0\n"
+    "NR,452,2,20001,99887766,,109.03,13.79,500,3,1,1500000000,1600000000,0\n"
+    "GSM,452,5,400,666,,109.05,13.81,100,2,0,1500000000,1600000000,-80\n"
+)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+
+def test_sites_and_cells_come_from_one_list_of_cells(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "cells.csv"
+    path.write_text(_HEADER + _ROWS, encoding="utf-8")
+
+    sites = import_file(ws, "sites", path)
+    cells = import_file(ws, "cells", path)
+
+    assert (sites.counts, cells.counts) == ({"sites": 2}, {"cells": 4})
+    assert ws.read_layer("sites")["site_id"].tolist() == ["BDH001", "BDH002"]
+    assert ws.read_layer("cells").groupby("site_id").size().to_dict() == {"BDH001": 3, "BDH002": 1}
+    assert any("2 sites read from 4 rows" in note for note in sites.notes)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("BDH001,Trạm 1,109.01,13.77,BDH001_3", "BDH001,Trạm 1,109.03,13.77,BDH001_3"),
+        ("Trạm 1,109.01,13.77,BDH001_2", "Trạm Một,109.01,13.77,BDH001_2"),
+    ],
+    ids=["position", "name"],
+)
+def test_rows_of_one_id_that_disagree_are_refused(
+    ws: Workspace, tmp_path: Path, change: tuple[str, str]
+) -> None:
+    path = tmp_path / "cells.csv"
+    path.write_text(_HEADER + _ROWS.replace(*change), encoding="utf-8")
+
+    with pytest.raises(LayerValidationError, match=r"row [13], field 'site_id': duplicate id 'BDH001'"):
+        import_file(ws, "sites", path)
+
+
+def test_an_opencellid_download_is_read_gzipped(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "452.csv.gz"
+    path.write_bytes(gzip.compress(_OCID.encode()))
+
+    result = import_file(ws, "cells", path)
+
+    assert result.counts == {"sites": 3, "cells": 3}
+    assert sorted(ws.read_layer("cells")["operator"]) == ["VNPT", "Vietnamobile", "Viettel"]
+    assert result.notes[0] == "unpacked the gzip file 452.csv.gz (452.csv)"
+
+
+def test_errors_in_a_gzipped_file_name_it(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "sites.csv.gz"
+    path.write_bytes(gzip.compress(b"site_id,lon,lat\nS1,109.01,abc\n"))
+
+    with pytest.raises(LayerValidationError) as caught:
+        import_file(ws, "sites", path)
+
+    assert caught.value.source == str(path)
+    assert (caught.value.row, caught.value.field) == (0, "lat")
+
+
+def test_a_damaged_or_oversized_gzip_file_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(gzip.compress(_OCID.encode())[:40])
+    bomb = tmp_path / "bomb.csv.gz"
+    bomb.write_bytes(gzip.compress(b"a," * 600_000))
+
+    with pytest.raises(LayerValidationError, match="gzip file is damaged"):
+        import_file(ws, "cells", cut)
+    with pytest.raises(InputTooLarge, match="unpacks to more than"):
+        import_file(ws, "cells", bomb, max_bytes=1_000_000)

@@ -1,0 +1,279 @@
+"""Tables as real Excel and provincial exports write them: whole numbers with thousands
+separators, title rows above a CSV's header, totals rows, dates as Excel serials."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io import import_file
+from coverage_gis.layers import FieldSchema, LayerSchema
+from coverage_gis.validation import validate_layer
+from coverage_gis.workspace import Workspace
+
+_COUNT = LayerSchema("t", "t", "t", "none", "n", (FieldSchema("n", "int"),))
+_VILLAGES = "Mã thôn,Tên thôn,Loại,Mã tỉnh,Kinh độ,Vĩ độ,Dân số\n"
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+
+def _csv(tmp_path: Path, text: str, name: str = "in.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.000", 1000),
+        ("1,000", 1000),
+        ("12.345.678", 12345678),
+        ("12,345,678", 12345678),
+        ("1\u00a0234", 1234),
+        ("1 234", 1234),
+        ("-2.500", -2500),
+        ("1000", 1000),
+        ("1000.0", 1000),
+        ("1000,0", 1000),
+    ],
+)
+def test_whole_numbers_with_thousands_separators_read_as_thousands(text: str, expected: int) -> None:
+    clean, _ = validate_layer(pd.DataFrame({"n": [text]}), _COUNT, source="t.csv")
+
+    assert clean["n"].tolist() == [expected]
+
+
+@pytest.mark.parametrize("text", ["1.2345", "1,5", "1.000,5", "1.000,000.000", "1.2340"])
+def test_other_fractions_in_whole_number_fields_stay_errors(text: str) -> None:
+    with pytest.raises(LayerValidationError, match=r"not a (whole )?number"):
+        validate_layer(pd.DataFrame({"n": [text]}), _COUNT, source="t.csv")
+
+
+@given(st.integers(min_value=1000, max_value=10**12), st.sampled_from([".", ",", "\u00a0", " "]))
+def test_any_grouped_whole_number_reads_back(value: int, sep: str) -> None:
+    text = f"{value:,}".replace(",", sep)
+
+    clean, _ = validate_layer(pd.DataFrame({"n": [text]}), _COUNT, source="t.csv")
+
+    assert clean["n"].tolist() == [value]
+
+
+def test_village_population_with_vietnamese_thousands_is_not_divided(ws: Workspace, tmp_path: Path) -> None:
+    rows = 'T1,Thôn 1,thôn,52,109.01,13.77,1.000\nT2,Thôn 2,thôn,52,109.02,13.78,"2.345"\n'
+    path = _csv(tmp_path, _VILLAGES + rows)
+
+    import_file(ws, "villages", path)
+
+    assert ws.read_layer("villages")["population"].tolist() == [1000, 2345]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "DANH SÁCH TRẠM BTS TỈNH BÌNH ĐỊNH,,,,\n,,,,\n",
+        '"DANH SÁCH TRẠM BTS, TỈNH BÌNH ĐỊNH";;;;\n;;;;\n',
+        "Danh sách trạm\n\n",
+    ],
+    ids=["comma", "semicolon-quoted", "bare"],
+)
+def test_title_lines_above_a_csv_header_are_skipped(ws: Workspace, tmp_path: Path, title: str) -> None:
+    sep = ";" if ";" in title else ","
+    table = f"Mã trạm{sep}Kinh độ{sep}Vĩ độ\nS1{sep}109.01{sep}13.77\nS2{sep}109.02{sep}bad\n"
+    path = _csv(tmp_path, title + table)
+
+    with pytest.raises(LayerValidationError, match=r"row 1, field 'Vĩ độ'"):
+        import_file(ws, "sites", path)  # rows count from the row under the header
+    path.write_text(title + table.replace("bad", "13.78"), encoding="utf-8")
+    result = import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["S1", "S2"]
+    assert any("title line" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "Tổng cộng,,,,,,3.579\n",
+        "TỔNG CỘNG: 2 thôn,,,,,,\n",
+        "Cộng,,,,,,3579\n,,,,,,\nNgười lập biểu,,,,Giám đốc,,\n",
+        "Total,,,,,,3579\n",
+    ],
+    ids=["tong-cong", "upper", "cong-and-signatures", "total"],
+)
+def test_a_totals_row_under_the_table_is_left_out(ws: Workspace, tmp_path: Path, footer: str) -> None:
+    rows = "T1,Thôn 1,thôn,52,109.01,13.77,1234\nT2,Thôn 2,thôn,52,109.02,13.78,2345\n"
+    path = _csv(tmp_path, _VILLAGES + rows + footer)
+
+    result = import_file(ws, "villages", path)
+
+    assert ws.read_layer("villages")["village_id"].tolist() == ["T1", "T2"]
+    assert any("left out the totals row 2" in note for note in result.notes)
+
+
+def test_a_place_named_like_a_total_is_data(ws: Workspace, tmp_path: Path) -> None:
+    rows = "T1,Thôn 1,thôn,52,109.01,13.77,1234\nCộng Hòa,Thôn Cộng Hòa,thôn,52,109.02,13.78,2345\n"
+
+    import_file(ws, "villages", _csv(tmp_path, _VILLAGES + rows))
+
+    assert ws.read_layer("villages")["village_id"].tolist() == ["T1", "Cộng Hòa"]
+
+
+def test_a_totals_row_with_a_full_row_under_it_is_data_and_refused(ws: Workspace, tmp_path: Path) -> None:
+    rows = "T1,Thôn 1,thôn,52,109.01,13.77,1234\nTổng cộng,,,,,,1234\nT2,Thôn 2,thôn,52,109.02,13.78,2345\n"
+
+    with pytest.raises(LayerValidationError, match="row 1"):
+        import_file(ws, "villages", _csv(tmp_path, _VILLAGES + rows))
+
+
+def _dates(values: list[object]) -> list[object]:
+    schema = LayerSchema("t", "t", "t", "none", "d", (FieldSchema("d", "date"),))
+    clean, _ = validate_layer(pd.DataFrame({"d": pd.Series(values, dtype=object)}), schema, source="t")
+    return clean["d"].tolist()
+
+
+def test_excel_day_numbers_in_a_date_field_are_dates() -> None:
+    assert _dates([45000, "45000", 45000.75, "2023-03-15", "2023"]) == [
+        "2023-03-15",
+        "2023-03-15",
+        "2023-03-15",
+        "2023-03-15",
+        "2023-01-01",
+    ]
+
+
+def test_numeric_dates_are_read_day_first_as_vietnamese_exports_write_them() -> None:
+    assert (
+        _dates(["05/01/2023", "15/03/2023", "5.1.2023", "05-01-2023"])
+        == ["2023-01-05", "2023-03-15"] + ["2023-01-05"] * 2
+    )
+    assert _dates(["05/01/2023", "03/15/2023"]) == ["2023-05-01", "2023-03-15"]  # a month-first column
+
+
+@given(st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2170, 12, 31)))
+def test_any_date_reads_back_as_a_day_number_and_day_first(day: dt.date) -> None:
+    serial = (pd.Timestamp(day) - pd.Timestamp("1899-12-30")).days
+
+    assert _dates([serial, day.strftime("%d/%m/%Y")]) == [day.isoformat()] * 2
+
+
+def _two_row_header_workbook(path: Path) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["DANH SÁCH TRẠM BTS"])
+    sheet.append(["STT", "Mã trạm", "Tọa độ", None, "Ghi chú"])
+    sheet.append([None, None, "Kinh độ", "Vĩ độ", None])
+    for cells in ("A2:A3", "B2:B3", "C2:D2", "E2:E3"):
+        sheet.merge_cells(cells)
+    sheet.append([1, "S1", 109.01, 13.77, None])
+    sheet.append([2, "S2", 109.02, "bad", "x"])
+    book.save(path)
+    return path
+
+
+def test_a_two_row_header_with_merged_group_cells_is_read(ws: Workspace, tmp_path: Path) -> None:
+    header = "DANH SÁCH,,,,\nSTT,Mã trạm,Tọa độ,,Ghi chú\n,,Kinh độ,Vĩ độ,\n"
+    text = header + "1,S1,109.01,13.77,\n2,S2,109.02,bad,x\n"
+    for path in (_csv(tmp_path, text), _two_row_header_workbook(tmp_path / "in.xlsx")):
+        with pytest.raises(LayerValidationError, match=r"row 1, field 'Vĩ độ'"):
+            import_file(ws, "sites", path)  # rows count from the row under both header rows
+
+    import_file(ws, "sites", _csv(tmp_path, text.replace("bad", "13.78")))
+
+    sites = ws.read_layer("sites")
+    assert sites["site_id"].tolist() == ["S1", "S2"]
+    assert sites.geometry.x.tolist() == [109.01, 109.02]
+
+
+@pytest.mark.parametrize(
+    ("header", "under"),
+    [
+        (["Mã trạm", "Tên", "Trạng thái"], ["S1", "Trạm 1", "on_air"]),  # every cell under a header
+        (["Mã trạm", None, "Trạng thái"], ["S1", "ghi chú", "on_air"]),  # an unnamed notes column
+        (["Mã trạm", "Tọa độ", None], ["S1", 109.01, 13.77]),  # numbers are data
+        (["Tên", None, "Trạng thái"], ["Trạm 1", "ghi chú", "on_air"]),
+    ],
+)
+def test_a_data_row_under_the_header_is_no_second_header_row(
+    header: list[object], under: list[object]
+) -> None:
+    from coverage_gis.io.table_shape import merged_header
+
+    assert merged_header(header, under) is None
+
+
+def test_a_workbook_whose_first_sheet_is_a_summary_names_its_sheets(ws: Workspace, tmp_path: Path) -> None:
+    import openpyxl
+
+    path = tmp_path / "tram.xlsx"
+    book = openpyxl.Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = "Tổng hợp"
+    summary.append(["Nhà mạng", "Số trạm"])
+    summary.append(["Viettel", 2])
+    sites = book.create_sheet("Viettel")
+    sites.append(["Mã trạm", "Kinh độ", "Vĩ độ"])
+    sites.append(["S1", 109.01, 13.77])
+    book.save(path)
+
+    with pytest.raises(LayerValidationError, match=r"in sheet 'Tổng hợp'.*\('Tổng hợp', 'Viettel'\)"):
+        import_file(ws, "sites", path)
+    import_file(ws, "sites", path, source_layer="Viettel")
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["S1"]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["1", "2", "3", "4"],
+        ["(1)", "(2)", "(3)", "(4)"],
+        [1, 2, 3.0, 4],
+        ["A", "B", "C"],
+        ["[1]", None, "[2]", "[3]"],
+    ],
+)
+def test_a_row_numbering_the_columns_is_recognised(row: list[object]) -> None:
+    from coverage_gis.io.table_shape import is_column_numbers
+
+    assert is_column_numbers(row)
+
+
+@pytest.mark.parametrize(
+    "row", [["1", "S1", "109.01", "13.77"], ["1", "2"], ["1", "3", "4"], [True, 2, 3], ["(1)", "(2)", "x"]]
+)
+def test_a_data_row_is_no_row_of_column_numbers(row: list[object]) -> None:
+    from coverage_gis.io.table_shape import is_column_numbers
+
+    assert not is_column_numbers(row)
+
+
+def test_an_official_forms_column_numbers_under_the_header_are_skipped(ws: Workspace, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (["BIỂU 01"], ["STT", "Mã trạm", "Kinh độ", "Vĩ độ"], [1, 2, 3, 4], [1, "S1", 109.01, "bad"]):
+        sheet.append(row)
+    book.save(tmp_path / "bieu.xlsx")
+    text = "STT;Mã trạm;Kinh độ;Vĩ độ\n(1);(2);(3);(4)\n1;S1;109,01;13,77\n2;S2;109,02;13,78\n"
+
+    with pytest.raises(LayerValidationError, match=r"row 0, field 'Vĩ độ'"):
+        import_file(ws, "sites", tmp_path / "bieu.xlsx")  # the first row under the numbers is row 0
+    import_file(ws, "sites", _csv(tmp_path, text))
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["S1", "S2"]

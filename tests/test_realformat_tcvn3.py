@@ -1,0 +1,70 @@
+"""Old Vietnamese data in TCVN3 (ABC, the .VnTime fonts' encoding): shapefiles without a
+``.cpg`` and CSV files whose names were typed with a TCVN3 keyboard layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coverage_gis.io import read_file
+from coverage_gis.text_encoding import TCVN3, WINDOWS_1258, decode_as, encode_tcvn3, text_encoding
+from tests.test_io_encodings import _windows_1258
+
+# "Thôn Mường Khương", "Xã Đắk Lắk", "Bát Xát" as TCVN3 bytes (lower case, as .VnTime writes them).
+_NAMES_TCVN3 = [b"Th\xabn M\xad\xeang Kh\xad\xacng", b"X\xb7 \xa7\xbek L\xbek", b"B\xb8t X\xb8t"]
+_NAMES = ["Thôn Mường Khương", "Xã Đắk Lắk", "Bát Xát"]
+_VIETNAMESE = "àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵĂÂĐÊÔƠƯ"
+
+
+def test_tcvn3_bytes_read_as_vietnamese() -> None:
+    data = b"\n".join(_NAMES_TCVN3)
+
+    assert text_encoding(data) == TCVN3
+    assert decode_as(data, TCVN3).split("\n") == _NAMES
+
+
+def test_windows_1258_text_is_not_taken_for_tcvn3() -> None:
+    data = _windows_1258("\n".join([*_NAMES, "108°55'12\"", "Đà Nẵng", "Thôn Phước Sơn"]))
+
+    assert text_encoding(data) == WINDOWS_1258
+
+
+@given(st.text(alphabet=_VIETNAMESE + "abcdeghiklmnopqrstuvxy ", min_size=1, max_size=40))
+def test_every_tcvn3_letter_reads_back(text: str) -> None:
+    assert decode_as(encode_tcvn3(text), TCVN3) == text
+
+
+def test_a_shapefile_without_cpg_in_tcvn3_is_read_in_vietnamese(tmp_path: Path) -> None:
+    path = tmp_path / "thon.shp"
+    frame = gpd.GeoDataFrame(
+        {"site_id": ["S1", "S2", "S3"], "TEN": ["x" * 30] * 3},
+        geometry=[shapely.Point(109.0, 13.7 + i / 100) for i in range(3)],
+        crs="EPSG:4326",
+    )
+    frame.to_file(path, encoding="ISO-8859-1")
+    dbf = path.with_suffix(".dbf")
+    data = dbf.read_bytes()
+    for name in _NAMES_TCVN3:
+        data = data.replace(b"x" * 30, name.ljust(30), 1)
+    dbf.write_bytes(data)
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+
+    sites = read_file(path, "sites")["sites"]
+
+    assert [str(v).strip() for v in sites["name"]] == _NAMES
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_a_tcvn3_csv_is_read_in_vietnamese(tmp_path: Path, sep: str) -> None:
+    path = tmp_path / "tram.csv"
+    rows = [f"S{i}{sep}".encode() + n + f"{sep}109.0{sep}13.7".encode() for i, n in enumerate(_NAMES_TCVN3)]
+    path.write_bytes(b"\n".join([f"site_id{sep}name{sep}lon{sep}lat".encode(), *rows]))
+
+    sites = read_file(path, "sites")["sites"]
+
+    assert sites["name"].tolist() == _NAMES

@@ -1,0 +1,127 @@
+"""Village lists as provinces send them: no kind column, the kind in each village's name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io import import_file
+from coverage_gis.io.village_lists import kinds_from_names
+from coverage_gis.layers import get_schema
+from coverage_gis.workspace import Workspace
+
+_HEADER = "Mã thôn,Tên thôn,Mã tỉnh,Kinh độ,Vĩ độ\n"
+_VILLAGES = get_schema("villages")
+
+
+def _village_list(tmp_path: Path, text: str) -> Path:
+    """A village list as CSV UTF-8 (the file a province sends)."""
+    path = tmp_path / "thon.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("Thôn 1", "thôn"),
+        ("thôn Phú Mỹ", "thôn"),
+        ("Làng O2", "làng"),
+        ("Tổ dân phố 5", "tổ dân phố"),
+        ("TDP 6", "tổ dân phố"),
+        ("KP.2", "khu phố"),
+        ("Khu phố 2", "khu phố"),
+        ("Buôn Ma Lăk", "buôn"),
+        ("Ấp 3", "ấp"),
+        ("Bản Phố", "bản"),
+        ("Thon 4", "thôn"),
+        ("Xóm Mới", "xóm"),
+        ("Bàn Thạch", None),  # a place name, not "bản"
+        ("Thônvui", None),
+        ("Phú Mỹ", None),
+    ],
+)
+def test_a_village_kind_is_read_from_its_name(name: str, kind: str | None) -> None:
+    frame = kinds_from_names(pd.DataFrame({"name": [name, "Thôn 9"]}), _VILLAGES, notes=[])
+
+    assert frame["kind"].tolist() == [kind, "thôn"]
+
+
+@given(st.sampled_from(list(get_schema("villages").field("kind").allowed or ())), st.integers(0, 999))
+def test_every_allowed_kind_reads_back(kind: str, number: int) -> None:
+    for name in (f"{kind} {number}", f"{kind.upper()} {number}", f"{kind.title()} {number}"):
+        assert kinds_from_names(pd.DataFrame({"name": [name]}), _VILLAGES, notes=[])["kind"].tolist() == [
+            kind
+        ]
+
+
+def test_a_village_list_without_kinds_imports(ws: Workspace, tmp_path: Path) -> None:
+    path = _village_list(tmp_path, _HEADER + "T1,Thôn 1,52,109.01,13.77\nT2,Tổ dân phố 5,52,109.02,13.78\n")
+
+    result = import_file(ws, "villages", path)
+
+    assert ws.read_layer("villages")["kind"].tolist() == ["thôn", "tổ dân phố"]
+    assert any("kind read from the names" in note for note in result.notes)
+
+
+def test_a_name_without_a_kind_is_refused_naming_its_row(ws: Workspace, tmp_path: Path) -> None:
+    path = _village_list(tmp_path, _HEADER + "T1,Thôn 1,52,109.01,13.77\nT2,Phú Mỹ,52,109.02,13.78\n")
+
+    with pytest.raises(LayerValidationError, match=r"row 1, field 'kind'"):
+        import_file(ws, "villages", path)
+
+
+def test_a_kind_column_is_read_as_it_is() -> None:
+    frame = pd.DataFrame({"name": ["Thôn 1"], "kind": ["làng"]})
+
+    assert kinds_from_names(frame, _VILLAGES, notes=[]) is frame
+
+
+@pytest.fixture
+def province_ws(tmp_path: Path) -> Workspace:
+    from coverage_gis.boundaries import load_communes
+
+    ws = Workspace.create(tmp_path / "bd", metric_crs="EPSG:32649", provinces=["52"])
+    ws.write_layers({"communes": load_communes(["binh-dinh"])}, validate=False)
+    return ws
+
+
+def test_a_village_list_without_province_codes_takes_the_communes(
+    province_ws: Workspace, tmp_path: Path
+) -> None:
+    path = _village_list(
+        tmp_path, "Mã thôn,Tên thôn,Kinh độ,Vĩ độ\nT1,Thôn 1,109.01,13.77\nT2,Làng O2,108.8,14.2\n"
+    )
+
+    result = import_file(province_ws, "villages", path)
+
+    assert province_ws.read_layer("villages")["province_code"].tolist() == ["52", "52"]
+    assert any("read from the commune each lies in (2)" in note for note in result.notes)
+
+
+def test_given_province_codes_are_kept(province_ws: Workspace, tmp_path: Path) -> None:
+    path = _village_list(
+        tmp_path,
+        "Mã thôn,Tên thôn,Mã tỉnh,Kinh độ,Vĩ độ\nT1,Thôn 1,99,109.01,13.77\nT2,Thôn 2,,109.02,13.78\n",
+    )
+
+    import_file(province_ws, "villages", path)
+
+    assert province_ws.read_layer("villages")["province_code"].tolist() == ["99", "52"]
+
+
+def test_without_communes_or_one_province_the_code_is_still_required(ws: Workspace, tmp_path: Path) -> None:
+    path = _village_list(tmp_path, "Mã thôn,Tên thôn,Kinh độ,Vĩ độ\nT1,Thôn 1,109.01,13.77\n")
+
+    with pytest.raises(LayerValidationError, match="province_code"):
+        import_file(ws, "villages", path)
