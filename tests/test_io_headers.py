@@ -496,3 +496,26 @@ def test_site_edit_csv_reads_status_spellings(tiny_ws: Workspace, tmp_path: Path
         "site edits: cell_status values read as: 'quy hoach' → planned (1 rows), "
         "'Đang phát sóng' → on_air (1 rows)" in notes
     )
+
+
+def test_allowed_values_typed_without_diacritics_are_read_as_them() -> None:
+    """Fails if a village kind typed without its diacritics ("thon", "To Dan Pho"), as
+    exports that strip them write it, is not read as the allowed value (with a note), or
+    if a folded spelling two allowed values share is guessed."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from coverage_gis.io.headers import read_values
+    from coverage_gis.layers import get_schema
+
+    kind = next(f for f in get_schema("villages").fields if f.name == "kind")
+    notes: list[str] = []
+    typed = pd.Series(["thon", "To Dan Pho", "làng", "xom", "nhà"], dtype=object)
+    read = read_values(typed, kind, label="v.csv", notes=notes)
+    assert read.tolist() == ["thôn", "tổ dân phố", "làng", "xóm", "nhà"]
+    assert len(notes) == 1
+    assert "'thon'" in notes[0]
+
+    both = replace(kind, allowed=("ấp", "áp"), value_aliases=())
+    assert read_values(pd.Series(["ap"], dtype=object), both, label="v.csv", notes=[]).tolist() == ["ap"]

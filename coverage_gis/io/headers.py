@@ -288,10 +288,17 @@ def renames_note(label: str, renames: dict[object, str]) -> str:
 
 
 def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
-    """Distinct text values of ``series`` spelled as one of ``spec.value_aliases``, or as an
-    allowed value with other separators (``On Air`` for ``on_air``) → the allowed value."""
+    """Distinct text values of ``series`` spelled as one of ``spec.value_aliases``, as an
+    allowed value with other separators (``On Air`` for ``on_air``) or without its
+    diacritics (``thon`` for ``thôn``, where that is one allowed value) → the allowed value."""
     plain = {value_key(k): v for k, v in spec.value_aliases}
-    bare = {fold_diacritics(k): v for k, v in plain.items()}
+    # An allowed value typed without its diacritics ("thon" for "thôn", as many exports
+    # strip them) where no other allowed value folds the same way.
+    folded: dict[str, set[str]] = {}
+    for a in spec.allowed or ():
+        folded.setdefault(fold_diacritics(value_key(a)), set()).add(a)
+    bare = {k: next(iter(v)) for k, v in folded.items() if len(v) == 1}
+    bare.update({fold_diacritics(k): v for k, v in plain.items()})
     allowed = {value_key(a) for a in spec.allowed or ()}
     squeezed = {_squeeze(value_key(a)): a for a in spec.allowed or ()}
     out: dict[str, str] = {}
@@ -316,7 +323,7 @@ def read_values(series: pd.Series, spec: FieldSchema, *, label: str, notes: list
     a frequency in MHz reads the band names exports use (``B3``, ``L1800``:
     :func:`coverage_gis.bands.band_mhz_text`).
     """
-    if spec.value_aliases:
+    if spec.value_aliases or spec.allowed:
         spelled = _replaced(series, _value_renames(series, spec), label=label, notes=notes)
         allowed = {value_key(a): a for a in spec.allowed or ()}
         cased = {
