@@ -21,7 +21,7 @@ feature row and the field where there is one, and leaves the workspace as it was
 
 from __future__ import annotations
 
-import contextlib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,95 +131,119 @@ def _read(
     extra = shapefile_sidecars(path) if path.suffix.lower() == ".shp" else ()
     check_input_file(path, max_bytes=max_bytes, extra=extra)
     notes: list[str] = []
-    with contextlib.ExitStack() as unpacked:
-        if is_gzip(path):  # OpenCellID's downloads: read what they unpack to, errors naming the file given
-            path = unpacked.enter_context(gunzipped(path, max_bytes=max_bytes))
-            notes.append(f"unpacked the gzip file {Path(source).name} ({path.name})")
+    read = functools.partial(
+        _read_format,
+        layer=layer,
+        schema=schema,
+        source=source,
+        file_format=file_format,
+        source_layer=source_layer,
+        max_bytes=max_bytes,
+        min_samples=min_samples,
+        crs=crs,
+        notes=notes,
+    )
+    if not is_gzip(path):
+        return read(path), notes
+    # OpenCellID's downloads: read what they unpack to, errors naming the file given.
+    with gunzipped(path, max_bytes=max_bytes) as unpacked:
+        notes.append(f"unpacked the gzip file {path.name} ({unpacked.name})")
         try:
-            if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
-                raise unsupported_format(source, f"unknown format {file_format!r}")
-            fmt = file_format or detect_format(path, max_bytes=max_bytes)
-            if crs is not None and fmt not in ("csv", "xlsx"):
-                raise LayerValidationError(
-                    "--crs names the CRS of a CSV or Excel file's coordinates; a "
-                    f"{fmt} file declares its own (a shapefile in its .prj, a GeoPackage in its tables)",
-                    source=source,
-                )
-            if crs is not None and layer == "speed_tests":
-                raise LayerValidationError(
-                    "speed tests are read in WGS 84 degrees; --crs is not for them", source=source
-                )
-            if fmt == "osm":
-                raise LayerValidationError(
-                    "is an OSM XML road network, which is not a layer; "
-                    "install it with coverage_gis.io.import_roads",
-                    source=source,
-                )
-            if fmt == "opencellid":
-                if layer not in OPENCELLID_LAYERS:
-                    raise LayerValidationError(
-                        f"an OpenCellID file fills the sites and cells layers, not {layer}", source=source
-                    )
-                frames = read_opencellid(path, notes=notes, min_samples=min_samples)
-            elif fmt == "parquet":
-                if layer != "speed_tests":
-                    raise LayerValidationError(
-                        f"Parquet files are read for speed_tests (Ookla tiles), not {layer}", source=source
-                    )
-                frames = {layer: read_parquet_table(path)}
-            else:
-                with_geometry = schema.has_geometry
-                if fmt in ("geojson", "gpkg", "shp"):
-                    frame = read_vector(
-                        path,
-                        file_format=fmt,
-                        with_geometry=with_geometry,
-                        source_layer=source_layer,
-                        max_bytes=max_bytes,
-                        notes=notes,
-                        schema=schema,
-                    )
-                elif fmt == "kml":
-                    frame = read_kml(
-                        path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes
-                    )
-                else:
-                    if fmt == "xlsx":
-                        table = read_xlsx_table(path, sheet=source_layer, max_bytes=max_bytes, notes=notes)
-                    else:
-                        table = read_csv_table(path, notes=notes)
-                    try:
-                        frame = _table_frame(
-                            table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes
-                        )
-                    except LayerValidationError as exc:
-                        if fmt != "xlsx" or source_layer is not None:
-                            raise
-                        raise other_sheets_hint(exc, path) from None
-                frames = {layer: frame}
-            if layer == "speed_tests" and len(frames[layer]):
-                frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
-            else:  # speed tests name their columns through io.speedtests' own table
-                named = {
-                    name: apply_aliases(frame, get_schema(name), source=source, notes=notes)
-                    for name, frame in frames.items()
-                }
-                if "villages" in named:
-                    named["villages"] = kinds_from_names(
-                        named["villages"], get_schema("villages"), notes=notes
-                    )
-                frames = {
-                    name: collapse_repeats(frame, get_schema(name), notes=notes)
-                    for name, frame in named.items()
-                }
-            for name, frame in frames.items():
-                if len(frame) == 0:
-                    raise LayerValidationError("contains no features", source=source, layer=name)
-            return frames, notes
+            return read(unpacked), notes
         except LayerValidationError as exc:
-            if str(path) == source:
-                raise
             raise renamed_error(exc, source) from None
+
+
+def _read_format(
+    path: Path,
+    *,
+    layer: str,
+    schema: LayerSchema,
+    source: str,
+    file_format: str | None,
+    source_layer: str | None,
+    max_bytes: int,
+    min_samples: int,
+    crs: str | None,
+    notes: list[str],
+) -> dict[str, pd.DataFrame]:
+    """The frames of the file at ``path`` (``source``: the name errors give), read as ``layer``."""
+    if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
+        raise unsupported_format(source, f"unknown format {file_format!r}")
+    fmt = file_format or detect_format(path, max_bytes=max_bytes)
+    if crs is not None and fmt not in ("csv", "xlsx"):
+        raise LayerValidationError(
+            "--crs names the CRS of a CSV or Excel file's coordinates; a "
+            f"{fmt} file declares its own (a shapefile in its .prj, a GeoPackage in its tables)",
+            source=source,
+        )
+    if crs is not None and layer == "speed_tests":
+        raise LayerValidationError(
+            "speed tests are read in WGS 84 degrees; --crs is not for them", source=source
+        )
+    if fmt == "osm":
+        raise LayerValidationError(
+            "is an OSM XML road network, which is not a layer; install it with coverage_gis.io.import_roads",
+            source=source,
+        )
+    if fmt == "opencellid":
+        if layer not in OPENCELLID_LAYERS:
+            raise LayerValidationError(
+                f"an OpenCellID file fills the sites and cells layers, not {layer}", source=source
+            )
+        frames = read_opencellid(path, notes=notes, min_samples=min_samples)
+    elif fmt == "parquet":
+        if layer != "speed_tests":
+            raise LayerValidationError(
+                f"Parquet files are read for speed_tests (Ookla tiles), not {layer}", source=source
+            )
+        frames = {layer: read_parquet_table(path)}
+    else:
+        with_geometry = schema.has_geometry
+        if fmt in ("geojson", "gpkg", "shp"):
+            frame = read_vector(
+                path,
+                file_format=fmt,
+                with_geometry=with_geometry,
+                source_layer=source_layer,
+                max_bytes=max_bytes,
+                notes=notes,
+                schema=schema,
+            )
+        elif fmt == "kml":
+            frame = read_kml(
+                path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes
+            )
+        else:
+            if fmt == "xlsx":
+                table = read_xlsx_table(path, sheet=source_layer, max_bytes=max_bytes, notes=notes)
+            else:
+                table = read_csv_table(path, notes=notes)
+            try:
+                frame = _table_frame(
+                    table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes
+                )
+            except LayerValidationError as exc:
+                if fmt != "xlsx" or source_layer is not None:
+                    raise
+                raise other_sheets_hint(exc, path) from None
+        frames = {layer: frame}
+    if layer == "speed_tests" and len(frames[layer]):
+        frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
+    else:  # speed tests name their columns through io.speedtests' own table
+        named = {
+            name: apply_aliases(frame, get_schema(name), source=source, notes=notes)
+            for name, frame in frames.items()
+        }
+        if "villages" in named:
+            named["villages"] = kinds_from_names(named["villages"], get_schema("villages"), notes=notes)
+        frames = {
+            name: collapse_repeats(frame, get_schema(name), notes=notes) for name, frame in named.items()
+        }
+    for name, frame in frames.items():
+        if len(frame) == 0:
+            raise LayerValidationError("contains no features", source=source, layer=name)
+    return frames
 
 
 def read_file(
