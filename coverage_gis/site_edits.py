@@ -27,8 +27,9 @@ from coverage_gis.input_layers import as_geo
 from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
 from coverage_gis.io.headers import match_headers, read_field_values, renames_note
 from coverage_gis.layers import FieldSchema, get_schema
-from coverage_gis.validation import number_text, validate_layer
+from coverage_gis.validation import validate_layer
 from coverage_gis.validation_records import clean_records
+from coverage_gis.value_text import number_text
 
 EditOp = Literal["add", "update", "remove"]
 _COORD_KEYS = ("lon", "lat")
@@ -420,7 +421,7 @@ def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
             )
     grouped: dict[str, dict[str, Any]] = {}
     for i, row in enumerate(table.itertuples(index=False, name=None)):
-        # Numbers stay text: validation reads them (a decimal comma too, validation.number_text).
+        # Numbers stay text: validation reads them (a decimal comma too, value_text.number_text).
         clean = {
             keys[str(k)]: v.strip() for k, v in zip(table.columns, row, strict=True) if isinstance(v, str)
         }

@@ -1,4 +1,4 @@
-"""One decimal-comma rule (:func:`coverage_gis.validation.number_text`) for imports and site
+"""One decimal-comma rule (:func:`coverage_gis.value_text.number_text`) for imports and site
 edits, and the one table reader (:func:`coverage_gis.io.csv_points.read_table`) both go
 through: trailing delimiters, blank header cells, rows longer than the header."""
 
@@ -18,7 +18,8 @@ from coverage_gis.io import import_file
 from coverage_gis.io.csv_points import parse_numbers, read_table
 from coverage_gis.layers import FieldSchema, LayerSchema
 from coverage_gis.site_edits import apply_edits, edits_from_file
-from coverage_gis.validation import number_text, validate_layer
+from coverage_gis.validation import validate_layer
+from coverage_gis.value_text import number_text
 from coverage_gis.workspace import Workspace
 
 _HEIGHT = LayerSchema("t", "t", "t", "none", "h", (FieldSchema("h", "float"),))

@@ -40,7 +40,8 @@ from coverage_gis.io.headers import find_header, header_units
 from coverage_gis.io.table_shape import is_column_numbers, merged_header, sniff_delimiter, title_lines
 from coverage_gis.io.vector import one_line
 from coverage_gis.text_encoding import decode_text
-from coverage_gis.validation import inside_vietnam, number_text
+from coverage_gis.validation import inside_vietnam
+from coverage_gis.value_text import number_text
 
 #: Accepted coordinate column names, most specific first (compared by
 #: :func:`coverage_gis.io.headers.find_header`, so ``KINH_DO`` and ``Kinh Do`` are ``kinh độ``).
@@ -204,7 +205,7 @@ def parse_numbers(
     fallback: Callable[[str], float] | None = None,
 ) -> np.ndarray:
     """Floats from numbers or text with a decimal point or comma (the rule of
-    :func:`coverage_gis.validation.number_text`); an error names the first bad row.
+    :func:`coverage_gis.value_text.number_text`); an error names the first bad row.
 
     Parameters
     ----------

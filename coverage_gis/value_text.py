@@ -1,0 +1,107 @@
+"""How text from exports reads as numbers and dates (``docs/architecture.md``: validation).
+
+The rules :mod:`coverage_gis.validation` coerces number and date fields by, and the
+readers that parse numbers before it (coordinates, speed tests, site edits): a decimal
+comma, a number written with the field's unit (``1800 MHz``), a whole number with
+thousands separators (``1.000``), Excel's day numbers and day-first dates (``05/01/2023``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from coverage_gis.layers import is_unit_of
+
+
+def number_text(value: Any) -> Any:
+    """A number's text as it is parsed (other values as they are): trimmed, and a decimal
+    comma read as a decimal point, ``" 109,01"`` → ``"109.01"`` (Excel on a Vietnamese
+    Windows writes one). The one decimal-comma rule of every reader: validation of number
+    fields, :func:`coverage_gis.io.csv_points.parse_numbers` (coordinates, speed tests) and
+    the lon/lat of site edits, whatever the file's delimiter (a comma-delimited file quotes
+    such a value). Text with a comma that is not one number (``1,234,567``, ``1.234,5``)
+    stays not a number.
+    """
+    return value.strip().replace(",", ".") if isinstance(value, str) else value
+
+
+#: A number followed by a word: ``"1800 MHz"``, ``"35m"``, ``"120°"``.
+_NUMBER_AND_UNIT = re.compile(r"\A([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([^\d\s.,+-].*?)\s*\Z")
+
+
+def without_unit(text: Any, units: tuple[str, ...]) -> Any:
+    """``"1800 MHz"`` → ``"1800"`` where MHz is the field's unit (:attr:`FieldSchema.units`);
+    any other text as it is (a number in another unit stays not a number)."""
+    if not isinstance(text, str) or not units:
+        return text
+    found = _NUMBER_AND_UNIT.match(text)
+    return found.group(1) if found is not None and is_unit_of(found.group(2), units) else text
+
+
+#: A whole number written with thousands separators, one kind throughout: ``1.000`` (Excel
+#: on a Vietnamese Windows), ``12,345,678``, ``1 234`` (a space or a no-break space).
+_GROUPED_WHOLE = re.compile(r"\A\s*[+-]?\d{1,3}(?P<sep>[.,\u00a0\u202f ])\d{3}(?:(?P=sep)\d{3})*\s*\Z")
+
+
+def whole_number_text(series: pd.Series) -> pd.Series:
+    """``series`` of a whole-number field with thousands separators removed from text that is
+    a grouped whole number (``"1.000"`` → ``"1000"``, ``"2,345"`` → ``"2345"``).
+
+    In a whole-number field such text cannot be a fraction (``1.000`` read with a decimal
+    point would be 1 person, not the thousand a Vietnamese export means); anything else is
+    left for :func:`number_text` (``"1,5"`` stays a fraction and an error).
+    """
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series  # numbers as numbers (a GeoPackage's, a workbook's)
+    text = series[series.map(lambda v: isinstance(v, str)).astype(bool)].astype(str)
+    grouped = text[text.str.fullmatch(_GROUPED_WHOLE).to_numpy(dtype=bool)]
+    if grouped.empty:
+        return series
+    out = series.copy()
+    out[grouped.index] = grouped.str.replace(r"[.,\s]", "", regex=True)
+    return out
+
+
+#: Excel's day numbers (days since 1899-12-30) read as dates: a date column saved or read
+#: without its date format holds them (45000 is 2023-03-15); 10000–99999 is 1927–2173,
+#: which no year (``2023``) or compact date (``20230315``) falls in.
+_EXCEL_SERIALS = (10_000, 99_999)
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def excel_serial_dates(series: pd.Series) -> pd.Series:
+    """``series`` with Excel day numbers (numbers or their text, :data:`_EXCEL_SERIALS`)
+    as ISO dates (``45000`` → ``"2023-03-15"``; the time of day is dropped)."""
+    numbers = pd.to_numeric(series.map(number_text), errors="coerce")
+    serial = numbers.between(*_EXCEL_SERIALS).to_numpy(dtype=bool)
+    if not serial.any():
+        return series
+    days = pd.to_timedelta(np.floor(numbers[serial].to_numpy(dtype=float)), unit="D")
+    out = series.astype(object)
+    out[serial] = (_EXCEL_EPOCH + days).strftime("%Y-%m-%d")
+    return out
+
+
+#: A date written with its parts in a row: day, month and year (``05/01/2023``, ``5.1.2023``).
+_NUMERIC_DATE = re.compile(r"\A(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\Z")
+
+
+def day_first_dates(text: pd.Series) -> pd.Series:
+    """``text`` with ``dd/mm/yyyy`` dates (also ``.`` or ``-``) as ISO dates, day first as
+    Vietnamese exports write them, so ``05/01/2023`` is 5 January; a column that writes
+    the month first (a second part above 12 somewhere and no first part above 12) is read
+    month first. Other text as it is."""
+    parts = text.astype(object).str.extract(_NUMERIC_DATE)
+    found = parts[0].notna().to_numpy()
+    if not found.any():
+        return text
+    first, second = parts[0][found].astype(int), parts[1][found].astype(int)
+    month_first = bool((second > 12).any() and not (first > 12).any())
+    day, month = (second, first) if month_first else (first, second)
+    out = text.astype(object).copy()
+    out[found] = [f"{y}-{m:02d}-{d:02d}" for y, m, d in zip(parts[2][found], month, day, strict=True)]
+    return out
