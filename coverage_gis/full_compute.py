@@ -11,8 +11,9 @@ caller's: one thread places, projects and indexes the fiber, the other runs the
 model's search as soon as the caller has built the cell table (every mobile result
 waits on that table, none on the fiber). They meet where one needs the other: the
 village rows need the coverage. While the caller waits for the search it also groups
-the sites' and speed tests' rows by unit for the KPIs (``KpiInputs.grouped``), work that
-would otherwise run alone after the coverage. On two cores the full computation takes
+every KPI frame's rows by unit (``KpiInputs.grouped``: the villages' and places' by their
+admin columns, which do not depend on coverage) and sorts the speed tests by download,
+work that would otherwise run alone after the coverage. On two cores the full computation takes
 about the longer of the two, not their sum; the results are those of the steps run in turn.
 """
 
@@ -30,6 +31,7 @@ from coverage_gis.admin import LEVELS, admin_columns, commune_positions, unit_po
 from coverage_gis.coverage import coverage_run
 from coverage_gis.fiber import FiberIndex, fiber_index
 from coverage_gis.input_layers import InputLayers
+from coverage_gis.kpi_arrays import SortedTests
 from coverage_gis.kpi_cells import GroupedFrame
 from coverage_gis.kpi_inputs import (
     KpiInputs,
@@ -150,9 +152,13 @@ def analyse_layers(
         poi_admin = admin_columns(typed.pois, communes, parts)
         speed_tests = speed_test_rows(typed.speed_tests, communes, parts, placed=test_job.result())
         units = unit_population_2009(communes, parts)
-        # The sites' and speed tests' rows grouped by unit for the KPIs now, while the
-        # search runs, rather than after the coverage (the KPIs' serial tail).
-        grouped = (GroupedFrame.of(sites, LEVELS), GroupedFrame.of(speed_tests, LEVELS))
+        # Every KPI frame's rows grouped by unit now, while the search runs, rather than
+        # after the coverage (the KPIs' serial tail): the villages and places by their
+        # admin columns, which their KPI rows hold as they are (they do not depend on coverage).
+        test_cells = GroupedFrame.of(speed_tests, LEVELS)
+        grouped = (GroupedFrame.of(sites, LEVELS), test_cells, SortedTests.of(test_cells))
+        village_cells = GroupedFrame.of(village_admin, LEVELS)
+        poi_cells = GroupedFrame.of(poi_admin, LEVELS)
         report = None
         if mobile_job is not None and ftth_job is not None:
             run = coverage_run(
@@ -166,13 +172,14 @@ def analyse_layers(
             coverage, report = run.table, run.model_report
         assert coverage is not None
         pois = poi_rows(typed, poi_job.result(), admin=poi_admin)
+        village_frame = village_rows(villages, coverage, communes, parts, admin=village_admin)
         inputs = KpiInputs(
-            villages=village_rows(villages, coverage, communes, parts, admin=village_admin),
+            villages=village_frame,
             sites=sites,
             pois=pois,
             speed_tests=speed_tests,
             units=units,
-            grouped=grouped,
+            grouped=(*grouped, *village_cells.moved_to(village_frame), *poi_cells.moved_to(pois)),
         )
         return LayerAnalysis(table, fiber_job.result(), coverage, report, inputs)
 

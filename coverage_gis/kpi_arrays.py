@@ -19,7 +19,7 @@ import pandas as pd
 from coverage_gis._strings import distinct_strings
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.crosswalk import INFERRED_METHODS
-from coverage_gis.kpi_cells import FrameCells, grouped_cells
+from coverage_gis.kpi_cells import FrameCells, GroupedFrame, grouped_cells
 from coverage_gis.kpi_counts import Term
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.kpi_speeds import SpeedOrder
@@ -190,7 +190,9 @@ def kpi_columns(
     categories = list(categories)
     v, s, p, t = inputs.villages, inputs.sites, inputs.pois, inputs.speed_tests
     frames = {"v": v, "s": s, "p": p, "t": t}
-    cells = {k: grouped_cells(f, levels, inputs.grouped) for k, f in frames.items()}
+    grouped = [g for g in inputs.grouped if isinstance(g, GroupedFrame)]
+    cells = {k: grouped_cells(f, levels, grouped) for k, f in frames.items()}
+    sorted_tests = next((h for h in inputs.grouped if isinstance(h, SortedTests) and h.frame is t), None)
     codes = {
         k: _FrameArrays(levels, found.codes) if found is not None else _frame_codes(f, levels)
         for (k, f), found in zip(frames.items(), cells.values(), strict=True)
@@ -221,15 +223,53 @@ def kpi_columns(
         poi_mobile=_bool(p, "mobile_bb"),
         poi_ftth=_bool(p, "ftth"),
         poi_5g=_bool(p, "has_5g"),
-        test_kind=_objects(t["kind"]) if len(t) else np.empty(0, dtype=object),
-        test_mbps=_floats(t, "download_mbps"),
-        test_weight=tests_per_row(t),
+        **(_test_fields(t) if sorted_tests is None else sorted_tests.fields),
         inferred_2025=_member(v, "admin_2025_method", INFERRED_METHODS),
         units=by_level,
     )
     if all(found is not None for found in cells.values()):
         columns.cells.update({k: found for k, found in cells.items() if found is not None})
+    if sorted_tests is not None and sorted_tests.cells is columns.cells.get("t"):
+        columns.speed_order[:] = [sorted_tests.order]
     return columns
+
+
+def _test_fields(t: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The per-test arrays of :class:`KpiColumns`."""
+    return {
+        "test_kind": _objects(t["kind"]) if len(t) else np.empty(0, dtype=object),
+        "test_mbps": _floats(t, "download_mbps"),
+        "test_weight": tests_per_row(t),
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class SortedTests:
+    """A speed-test KPI frame's arrays and its tests by download (:class:`SpeedOrder`), made
+    ahead by whoever built the frame and had the time: the full computation sorts them
+    while the coverage search runs, not in the KPIs' serial tail after it.
+
+    :func:`kpi_columns` reads them only for this very frame, and the order only where
+    it groups the frame's rows into these very ``cells``.
+    """
+
+    frame: pd.DataFrame
+    cells: FrameCells | None
+    fields: dict[str, np.ndarray]
+    order: SpeedOrder
+
+    @classmethod
+    def of(cls, tests: GroupedFrame) -> SortedTests:
+        """The arrays and order of the tests of ``tests`` (grouped, or not, into cells)."""
+        fields = _test_fields(tests.frame)
+        cells = tests.cells
+        order = SpeedOrder.made(
+            fields["test_kind"],
+            fields["test_mbps"],
+            fields["test_weight"],
+            cells.row_cell if cells is not None else None,
+        )
+        return cls(tests.frame, cells, fields, order)
 
 
 def site_kpi_columns(

@@ -103,6 +103,14 @@ class GroupedFrame:
         """``frame`` grouped at ``levels``."""
         return cls(frame, tuple(levels), frame_cells(frame, levels))
 
+    def moved_to(self, frame: pd.DataFrame) -> tuple[GroupedFrame, ...]:
+        """This grouping as that of ``frame``, a frame made from this one that holds its unit
+        code columns as they are, row for row (its admin columns with facts added: the
+        villages' KPI rows after the coverage); none where the rows differ in number."""
+        if len(frame) != len(self.frame):
+            return ()
+        return (GroupedFrame(frame, self.levels, self.cells),)
+
 
 def grouped_cells(
     frame: pd.DataFrame, levels: Sequence[str], grouped: Sequence[GroupedFrame] = ()

@@ -11,6 +11,7 @@ per unit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +29,9 @@ from coverage_gis.mobile import MobileResult, mobile_at
 from coverage_gis.models.base import CoverageModel, ReceiverArrays
 from coverage_gis.network import CellTable, points_xy_m
 from coverage_gis.site_offer import SiteOffer
+
+if TYPE_CHECKING:
+    from coverage_gis.kpi_arrays import SortedTests
 
 
 def _no_units() -> pd.DataFrame:
@@ -47,9 +51,10 @@ class KpiInputs:
     pois: pd.DataFrame
     speed_tests: pd.DataFrame
     units: pd.DataFrame = field(default_factory=_no_units)
-    #: Some of these frames with their rows already grouped by unit
-    #: (:class:`~coverage_gis.kpi_cells.GroupedFrame`); each is read only for its very frame.
-    grouped: tuple[GroupedFrame, ...] = field(default=(), compare=False, repr=False)
+    #: Work on some of these frames done ahead of the KPIs: their rows grouped by unit
+    #: (:class:`~coverage_gis.kpi_cells.GroupedFrame`), the speed tests sorted by download
+    #: (:class:`~coverage_gis.kpi_arrays.SortedTests`); each is read only for its very frame.
+    grouped: tuple[GroupedFrame | SortedTests, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # A copy with a frame replaced (``dataclasses.replace``: a live edit's sites) keeps

@@ -43,13 +43,23 @@ class SpeedOrder:
     def of(c: KpiColumns) -> SpeedOrder:
         """The order of ``c``'s speed tests, made when first asked for and kept in ``c``."""
         if not c.speed_order:
-            kind = _kind_positions(c.test_kind)
-            row = value_order(c.test_mbps, c.test_weight)
-            cell = c.cells["t"].row_cell[row] if c.cells else None
-            found = SpeedOrder(c.test_mbps[row], c.test_weight[row], kind[row], row, cell)
+            found = SpeedOrder.made(
+                c.test_kind, c.test_mbps, c.test_weight, c.cells["t"].row_cell if c.cells else None
+            )
             # Replaced whole (not extended): two threads counting at once make the same order.
             c.speed_order[:] = [found]
         return c.speed_order[0]
+
+    @staticmethod
+    def made(
+        test_kind: np.ndarray, mbps: np.ndarray, weight: np.ndarray, row_cell: np.ndarray | None
+    ) -> SpeedOrder:
+        """The order of tests with these kinds, downloads and weights (``row_cell``: the
+        cell of each row, None where the rows are not grouped into cells)."""
+        kind = _kind_positions(test_kind)
+        row = value_order(mbps, weight)
+        cell = row_cell[row] if row_cell is not None else None
+        return SpeedOrder(mbps[row], weight[row], kind[row], row, cell)
 
 
 def _kind_positions(test_kind: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ turn, the background thread's errors reach the caller, a given coverage is not r
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from coverage_gis.coverage import compute_coverage
 from coverage_gis.fiber import fiber_index
 from coverage_gis.full_compute import analyse_layers
 from coverage_gis.input_layers import InputLayers
+from coverage_gis.kpi import compute_kpis
 from coverage_gis.kpi_inputs import poi_radio, poi_rows, site_rows, speed_test_rows, village_rows
 from coverage_gis.models import create_model
 from coverage_gis.models.base import CellArrays, ReceiverArrays
@@ -51,6 +53,11 @@ def test_the_schedule_gives_what_the_steps_give_in_turn() -> None:
         admin_columns(layers.villages, communes, parts),
     )
     assert len(done.cells) == len(cells)
+    # Every KPI frame grouped ahead, and the tests sorted ahead, for the very frames held.
+    inputs = done.inputs
+    held = {id(g.frame) for g in inputs.grouped}
+    assert held == {id(f) for f in (inputs.villages, inputs.sites, inputs.pois, inputs.speed_tests)}
+    _frames_equal(compute_kpis(inputs), compute_kpis(replace(inputs, grouped=())))
     for name in ("start", "item_seg", "item_bits"):
         assert np.array_equal(getattr(done.fiber.grid, name), getattr(fiber.grid, name)), name
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.kpi import KpiColumns, kpi_columns, kpi_rows, splice_kpi_rows
+from coverage_gis.kpi_arrays import SortedTests
 from coverage_gis.kpi_cells import FrameCells, GroupedFrame, _hashed_cells, frame_cells, grouped_cells
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.kpi_sums import KpiSums
@@ -154,16 +155,55 @@ def test_rows_of_some_units_equal_their_rows_of_every_unit(inputs: KpiInputs, da
 
 
 @settings(max_examples=40, deadline=None)
-@given(inputs=_inputs())
-def test_rows_grouped_ahead_give_the_kpis_of_rows_grouped_then(inputs: KpiInputs) -> None:
-    """Fails if KPIs counted with the sites and tests grouped ahead (as the full computation
-    hands them over) differ from KPIs grouping every frame when counted."""
-    ahead = replace(
-        inputs, grouped=(GroupedFrame.of(inputs.sites, LEVELS), GroupedFrame.of(inputs.speed_tests, LEVELS))
+@given(inputs=_inputs(), data=st.data())
+def test_rows_grouped_ahead_give_the_kpis_of_rows_grouped_then(
+    inputs: KpiInputs, data: st.DataObject
+) -> None:
+    """Fails if KPIs counted with some frames grouped ahead and the tests sorted ahead (as
+    the full computation hands them over) differ from KPIs grouping and sorting them when
+    counted, or if the order made ahead is not the one counted from."""
+    frames = {"v": inputs.villages, "s": inputs.sites, "p": inputs.pois, "t": inputs.speed_tests}
+    ahead_keys = data.draw(st.sets(st.sampled_from(sorted(frames))))
+    held: list[GroupedFrame | SortedTests] = [GroupedFrame.of(frames[k], LEVELS) for k in sorted(ahead_keys)]
+    tests = (
+        GroupedFrame.of(inputs.speed_tests, LEVELS)
+        if "t" in ahead_keys
+        else GroupedFrame(inputs.speed_tests, tuple(LEVELS), None)
     )
-    pd.testing.assert_frame_equal(
-        kpi_rows(kpi_columns(ahead, LEVELS)), kpi_rows(kpi_columns(inputs, LEVELS)), check_exact=True
-    )
+    sorted_tests = SortedTests.of(tests) if data.draw(st.booleans()) else None
+    if sorted_tests is not None:
+        held.append(sorted_tests)
+    ahead = replace(inputs, grouped=tuple(held))
+    columns = kpi_columns(ahead, LEVELS)
+    pd.testing.assert_frame_equal(kpi_rows(columns), kpi_rows(kpi_columns(inputs, LEVELS)), check_exact=True)
+    if sorted_tests is not None and (columns.cells.get("t") is sorted_tests.cells):
+        assert columns.speed_order == [sorted_tests.order]
+
+
+def test_a_grouping_moves_to_a_frame_made_from_its_own() -> None:
+    """Fails if a grouping moved to a frame with the same rows (the villages' admin columns,
+    then their KPI rows) is not that frame's, or moves to a frame of other rows."""
+    admin = pd.DataFrame({"province_code": ["01", "02", "01"]}, dtype=object)
+    held = GroupedFrame.of(admin, ["province"])
+    rows = admin.assign(population=[1, 2, 3])
+    (moved,) = held.moved_to(rows)
+    assert moved.frame is rows
+    assert moved.cells is held.cells
+    assert grouped_cells(rows, ["province"], (moved,)) is held.cells
+    assert held.moved_to(rows.iloc[:2]) == ()
+
+
+def test_tests_sorted_ahead_are_read_only_for_their_own_frame() -> None:
+    """Fails if the order and arrays made ahead for one speed-test frame are read for
+    another one (an edited or copied frame)."""
+    empty = pd.DataFrame({"province_code": []}, dtype=object)
+    tests = pd.DataFrame({"province_code": ["01", "01"], "kind": ["mobile", "fixed"]}, dtype=object)
+    tests["download_mbps"] = [30.0, 10.0]
+    sorted_tests = SortedTests.of(GroupedFrame.of(tests, ["province"]))
+    other = tests.assign(download_mbps=[5.0, 50.0])
+    columns = kpi_columns(KpiInputs(empty, empty, empty, other, grouped=(sorted_tests,)), ["province"])
+    assert columns.test_mbps.tolist() == [5.0, 50.0]
+    assert not columns.speed_order
 
 
 def test_rows_grouped_ahead_are_read_only_for_their_own_frame_and_levels() -> None:
