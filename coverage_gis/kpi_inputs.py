@@ -115,7 +115,8 @@ def village_rows(
     cov = (
         coverage if aligned else coverage_by_village(coverage, villages["village_id"].to_numpy(dtype=object))
     )
-    v = admin_columns(villages, communes, parts) if admin is None else admin.copy()
+    # A shallow copy: columns added to it leave ``admin`` as it is (copy-on-write).
+    v = admin_columns(villages, communes, parts) if admin is None else admin.copy(deep=False)
     v["village_id"] = ids
     v["population"] = villages["population"].fillna(0).to_numpy(dtype=float)
     v["households"] = villages["households"].fillna(0).to_numpy(dtype=float)
@@ -203,7 +204,11 @@ def poi_rows(layers: InputLayers, radio: PoiRadio, *, admin: pd.DataFrame | None
         return pd.DataFrame(
             columns=[*LEVEL_COLUMNS_FLAT, "category", "poi_id", "mobile_bb", "ftth", "has_5g"]
         )
-    p = admin_columns(pois, layers.communes, layers.commune_parts_2025) if admin is None else admin.copy()
+    p = (
+        admin_columns(pois, layers.communes, layers.commune_parts_2025)
+        if admin is None
+        else admin.copy(deep=False)  # columns added leave ``admin`` as it is (copy-on-write)
+    )
     p["category"] = as_assigned(pois["category"])
     p["poi_id"] = as_assigned(pois["poi_id"])
     p["mobile_bb"] = radio.mobile_bb

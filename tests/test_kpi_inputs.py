@@ -119,3 +119,16 @@ def test_poi_rows_take_admin_columns_placed_beforehand() -> None:
     placed = poi_rows(layers, radio, admin=admin)
     pd.testing.assert_frame_equal(placed, poi_rows(layers, radio), check_exact=True)
     assert "category" not in admin  # the caller's frame is not written to
+
+
+def test_village_rows_take_admin_columns_placed_beforehand() -> None:
+    """Fails if the village rows made from admin columns placed beforehand differ from
+    those placed then, or if the caller's admin frame is written to."""
+    layers, coverage = _inputs()
+    admin = admin_columns(layers.villages, layers.communes, layers.commune_parts_2025)
+    before = admin.copy()
+    placed = village_rows(layers.villages, coverage, layers.communes, admin=admin)
+    pd.testing.assert_frame_equal(
+        placed, village_rows(layers.villages, coverage, layers.communes), check_exact=True
+    )
+    pd.testing.assert_frame_equal(admin, before, check_exact=True)
