@@ -12,9 +12,11 @@ model's search as soon as the caller has built the cell table (every mobile resu
 waits on that table, none on the fiber). They meet where one needs the other: the
 village rows need the coverage. While the caller waits for the search it also groups
 every KPI frame's rows by unit (``KpiInputs.grouped``: the villages' and places' by their
-admin columns, which do not depend on coverage) and sorts the speed tests by download,
-work that would otherwise run alone after the coverage. On two cores the full computation takes
-about the longer of the two, not their sum; the results are those of the steps run in turn.
+admin columns, which do not depend on coverage), sorts the speed tests by download and
+makes each level's units with all of their KPI rows but the coverage counts
+(``kpi_units``), work that would otherwise run alone after the coverage. On two cores
+the full computation takes about the longer of the two, not their sum; the results are
+those of the steps run in turn.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from coverage_gis.admin import LEVELS, admin_columns, commune_positions, unit_po
 from coverage_gis.coverage import coverage_run
 from coverage_gis.fiber import FiberIndex, fiber_index
 from coverage_gis.input_layers import InputLayers
-from coverage_gis.kpi_arrays import SortedTests
+from coverage_gis.kpi_arrays import SortedTests, units_ahead
 from coverage_gis.kpi_cells import GroupedFrame
 from coverage_gis.kpi_inputs import (
     KpiInputs,
@@ -156,9 +158,17 @@ def analyse_layers(
         # after the coverage (the KPIs' serial tail): the villages and places by their
         # admin columns, which their KPI rows hold as they are (they do not depend on coverage).
         test_cells = GroupedFrame.of(speed_tests, LEVELS)
-        grouped = (GroupedFrame.of(sites, LEVELS), test_cells, SortedTests.of(test_cells))
+        site_cells = GroupedFrame.of(sites, LEVELS)
+        sorted_tests = SortedTests.of(test_cells)
         village_cells = GroupedFrame.of(village_admin, LEVELS)
         poi_cells = GroupedFrame.of(poi_admin, LEVELS)
+        # Then each level's units: their names, speeds and census, all but the coverage counts.
+        ahead = units_ahead(
+            {"v": village_cells, "s": site_cells, "p": poi_cells, "t": test_cells},
+            sorted_tests,
+            units,
+            LEVELS,
+        )
         report = None
         if mobile_job is not None and ftth_job is not None:
             run = coverage_run(
@@ -179,7 +189,14 @@ def analyse_layers(
             pois=pois,
             speed_tests=speed_tests,
             units=units,
-            grouped=(*grouped, *village_cells.moved_to(village_frame), *poi_cells.moved_to(pois)),
+            grouped=(
+                site_cells,
+                test_cells,
+                sorted_tests,
+                *village_cells.moved_to(village_frame),
+                *poi_cells.moved_to(pois),
+                *((ahead,) if ahead is not None else ()),
+            ),
         )
         return LayerAnalysis(table, fiber_job.result(), coverage, report, inputs)
 

@@ -23,6 +23,7 @@ from coverage_gis.kpi_cells import FrameCells, GroupedFrame, grouped_cells
 from coverage_gis.kpi_counts import Term
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.kpi_speeds import SpeedOrder
+from coverage_gis.kpi_units import LevelUnits, UnitPopulation, UnitsAhead, level_units, unit_population
 from coverage_gis.speed import tests_per_row
 
 #: POI categories that count as priority places for 5G when a plan names none.
@@ -117,7 +118,7 @@ class KpiColumns:
     test_mbps: np.ndarray
     test_weight: np.ndarray
     inferred_2025: np.ndarray
-    units: dict[str, tuple[pd.Index, np.ndarray, np.ndarray]]  # level → (codes, pop_2009, total)
+    units: dict[str, UnitPopulation]  # level → (codes, pop_2009, total)
     #: Every frame's rows grouped by their units (:mod:`coverage_gis.kpi_cells`) when the
     #: arrays came straight from the frames (:func:`kpi_columns`); empty otherwise. Not an
     #: argument: every copy (:meth:`take`, :meth:`concat`, :meth:`with_values`) starts empty.
@@ -127,6 +128,9 @@ class KpiColumns:
     #: The speed tests sorted by download (:class:`~coverage_gis.kpi_speeds.SpeedOrder`),
     #: made when first counted.
     speed_order: list[SpeedOrder] = field(default_factory=list, init=False, repr=False, compare=False)
+    #: Per level, its units as the cells give them (:class:`~coverage_gis.kpi_units.LevelUnits`),
+    #: made ahead or when first counted.
+    level_units: dict[str, LevelUnits] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def take(self, rows: Mapping[str, np.ndarray]) -> KpiColumns:
         """The rows ``rows[key]`` of each frame (``v``, ``s``, ``p``, ``t``); units unchanged."""
@@ -198,16 +202,6 @@ def kpi_columns(
         for (k, f), found in zip(frames.items(), cells.values(), strict=True)
     }
     names = {k: _lazy_names(f, levels) for k, f in frames.items()}
-    units = inputs.units
-    unit_level = units["level"].to_numpy(dtype=object)
-    # Objects, hashed as they are (a str index would convert them to arrow first).
-    unit_code = units["code"].astype(str).to_numpy(dtype=object)
-    unit_pop = units["pop_2009"].to_numpy(dtype=float)
-    unit_total = pd.to_numeric(units["pop_2009_total"]).to_numpy(dtype=float)
-    by_level: dict[str, tuple[pd.Index, np.ndarray, np.ndarray]] = {}
-    for lvl in levels:
-        mine = unit_level == lvl
-        by_level[lvl] = (pd.Index(unit_code[mine], dtype=object), unit_pop[mine], unit_total[mine])
     columns = KpiColumns(
         codes=codes,
         names=names,
@@ -225,13 +219,39 @@ def kpi_columns(
         poi_5g=_bool(p, "has_5g"),
         **(_test_fields(t) if sorted_tests is None else sorted_tests.fields),
         inferred_2025=_member(v, "admin_2025_method", INFERRED_METHODS),
-        units=by_level,
+        units=unit_population(inputs.units, levels),
     )
     if all(found is not None for found in cells.values()):
         columns.cells.update({k: found for k, found in cells.items() if found is not None})
     if sorted_tests is not None and sorted_tests.cells is columns.cells.get("t"):
         columns.speed_order[:] = [sorted_tests.order]
+    for ahead in inputs.grouped:
+        if isinstance(ahead, UnitsAhead) and columns.cells and ahead.fits(columns.cells):
+            columns.level_units.update({lvl: units for lvl, units in ahead.levels.items() if lvl in levels})
     return columns
+
+
+def units_ahead(
+    frames: Mapping[str, GroupedFrame], tests: SortedTests, units: pd.DataFrame, levels: Sequence[str]
+) -> UnitsAhead | None:
+    """Every level's :class:`~coverage_gis.kpi_units.LevelUnits` of the KPI frames
+    (``v``, ``s``, ``p``, ``t``: grouped into cells; the villages' and places' may be their
+    admin columns alone, which are all a unit's name reads), made before the coverage is
+    known; None where a frame is not grouped."""
+    cells = {key: grouped.cells for key, grouped in frames.items()}
+    found = {key: frame_cells for key, frame_cells in cells.items() if frame_cells is not None}
+    if len(found) != len(cells) or tests.cells is not found.get("t"):
+        return None
+    names = {key: _lazy_names(grouped.frame, levels) for key, grouped in frames.items()}
+    population = unit_population(units, levels)
+
+    def names_at(key: str, level: str, rows: np.ndarray) -> np.ndarray:
+        return names[key].at(level, rows)
+
+    return UnitsAhead(
+        found,
+        {level: level_units(found, names_at, tests.order, population[level], level) for level in levels},
+    )
 
 
 def _test_fields(t: pd.DataFrame) -> dict[str, np.ndarray]:

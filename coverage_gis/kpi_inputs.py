@@ -24,6 +24,7 @@ from coverage_gis.coverage import coverage_by_village, rows_align
 from coverage_gis.fiber import FiberIndex
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi_cells import GroupedFrame
+from coverage_gis.kpi_units import UnitsAhead
 from coverage_gis.layers import get_schema
 from coverage_gis.mobile import MobileResult, mobile_at
 from coverage_gis.models.base import CoverageModel, ReceiverArrays
@@ -53,14 +54,26 @@ class KpiInputs:
     units: pd.DataFrame = field(default_factory=_no_units)
     #: Work on some of these frames done ahead of the KPIs: their rows grouped by unit
     #: (:class:`~coverage_gis.kpi_cells.GroupedFrame`), the speed tests sorted by download
-    #: (:class:`~coverage_gis.kpi_arrays.SortedTests`); each is read only for its very frame.
-    grouped: tuple[GroupedFrame | SortedTests, ...] = field(default=(), compare=False, repr=False)
+    #: (:class:`~coverage_gis.kpi_arrays.SortedTests`), each level's units
+    #: (:class:`~coverage_gis.kpi_units.UnitsAhead`); each is read only for its very frames.
+    grouped: tuple[GroupedFrame | SortedTests | UnitsAhead, ...] = field(
+        default=(), compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         # A copy with a frame replaced (``dataclasses.replace``: a live edit's sites) keeps
-        # only the groupings of the frames it still holds, not the old frame alive.
+        # only the work on the frames it still holds, not the old frame alive: the units
+        # ahead only while every grouping they were counted from is kept.
         frames = (self.villages, self.sites, self.pois, self.speed_tests)
-        kept = tuple(g for g in self.grouped if any(g.frame is f for f in frames))
+        kept: tuple[GroupedFrame | SortedTests | UnitsAhead, ...] = tuple(
+            g for g in self.grouped if not isinstance(g, UnitsAhead) and any(g.frame is f for f in frames)
+        )
+        cells = [g.cells for g in kept if isinstance(g, GroupedFrame)]
+        kept += tuple(
+            u
+            for u in self.grouped
+            if isinstance(u, UnitsAhead) and all(any(c is k for k in cells) for c in u.cells.values())
+        )
         if len(kept) != len(self.grouped):
             object.__setattr__(self, "grouped", kept)
 

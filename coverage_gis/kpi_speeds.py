@@ -73,20 +73,26 @@ def _kind_positions(test_kind: np.ndarray) -> np.ndarray:
     return np.asarray(lookup[codes])
 
 
-def speed_medians(
-    c: KpiColumns, test_unit: np.ndarray, n_units: int, *, per_cell: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """The median download of each unit's mobile and of its fixed tests (NaN: none).
-
-    ``test_unit`` is the unit (``0..n_units-1``, -1: none) of each speed-test row of ``c``
-    or, ``per_cell``, of each cell of them (``c.cells["t"]``).
-    """
+def speed_medians(c: KpiColumns, test_unit: np.ndarray, n_units: int) -> tuple[np.ndarray, np.ndarray]:
+    """The median download of each unit's mobile and of its fixed tests (NaN: none);
+    ``test_unit`` is the unit (``0..n_units-1``, -1: none) of each speed-test row of ``c``."""
     tests = SpeedOrder.of(c)
-    if not per_cell:
-        unit = test_unit[tests.row]
-    elif tests.cell is not None:
-        unit = test_unit[tests.cell]
-    else:
-        unit = test_unit[c.cells["t"].row_cell[tests.row]]
-    medians = sorted_group_medians(tests.mbps, tests.weight, tests.kind, unit, len(SPEED_KINDS), n_units)
+    return _medians(tests, test_unit[tests.row], n_units)
+
+
+def order_medians(
+    order: SpeedOrder, cell_unit: np.ndarray, n_units: int, row_cell: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`speed_medians` of tests grouped into cells: ``cell_unit`` is the unit of each
+    cell of them; ``row_cell`` the cell of each test where ``order`` holds none."""
+    if order.cell is not None:
+        return _medians(order, cell_unit[order.cell], n_units)
+    if row_cell is None:
+        raise ValueError("the cell of each test is needed: the order holds none")
+    return _medians(order, cell_unit[row_cell[order.row]], n_units)
+
+
+def _medians(order: SpeedOrder, unit: np.ndarray, n_units: int) -> tuple[np.ndarray, np.ndarray]:
+    """The medians of each unit (``unit``: of each test in ``order``), of both kinds."""
+    medians = sorted_group_medians(order.mbps, order.weight, order.kind, unit, len(SPEED_KINDS), n_units)
     return medians[0], medians[1]

@@ -18,10 +18,11 @@ from coverage_gis._strings import distinct_strings
 from coverage_gis.admin import LEVELS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.kpi_arrays import DEFAULT_5G_CATEGORIES, KpiColumns, _names_at, kpi_columns
-from coverage_gis.kpi_cells import LevelCells, cell_terms, level_cells, level_sums
-from coverage_gis.kpi_counts import pct_array, row_sums, row_terms, sum_columns
+from coverage_gis.kpi_cells import cell_terms, level_cells, level_sums
+from coverage_gis.kpi_counts import Term, row_sums, row_terms, sum_columns
 from coverage_gis.kpi_inputs import KpiInputs
-from coverage_gis.kpi_speeds import speed_medians
+from coverage_gis.kpi_speeds import SpeedOrder, speed_medians
+from coverage_gis.kpi_units import LevelUnits, level_units, present_population
 
 KPI_COLUMNS: tuple[str, ...] = (
     "villages",
@@ -89,23 +90,31 @@ def _level_rows(c: KpiColumns, level: str, only: set[str] | None = None) -> pd.D
 
 
 def _level_arrays(c: KpiColumns, level: str, only: set[str] | None = None) -> dict[str, np.ndarray]:
-    """:func:`_level_rows` as one array per column."""
-    counted = _counted(c, level, only, names=True)
-    units, n = counted.units, len(counted.units)
-    mobile_speed, fixed_speed = speed_medians(c, counted.test_unit, n, per_cell=counted.test_unit_per_cell)
-    pop_2009, present_pct, partial = _present(c.units[level], units)
-    derived = sum_columns(counted.sums)
+    """:func:`_level_rows` as one array per column: from the cells when ``c`` holds them
+    (the units' names, speeds and 2009 population as :func:`_level_units` gives them,
+    the sums counted now), else row by row."""
+    if only is None and c.cells:
+        units = _level_units(c, level)
+        codes, names, speeds, present = units.cells.units, units.names, units.speeds, units.present
+        sums = level_sums(_cell_terms(c), units.cells)
+    else:
+        counted = _counted(c, level, only, names=True)
+        codes, names, sums = counted.units, counted.names, counted.sums
+        speeds = speed_medians(c, counted.test_unit, len(codes))
+        present = present_population(c.units[level], codes)
+    pop_2009, present_pct, partial = present
+    derived = sum_columns(sums)
     others = {
-        "mobile_download_mbps": mobile_speed,
-        "fixed_download_mbps": fixed_speed,
+        "mobile_download_mbps": speeds[0],
+        "fixed_download_mbps": speeds[1],
         "pop_2009": pop_2009,
         "pop_2009_present_pct": present_pct,
         "partial": partial,
     }
     return {
-        "level": np.full(n, level, dtype=object),
-        "code": units.astype(object),
-        "name": counted.names,
+        "level": np.full(len(codes), level, dtype=object),
+        "code": codes.astype(object),
+        "name": names,
         **{name: derived[name] if name in derived else others[name] for name in KPI_COLUMNS},
     }
 
@@ -117,28 +126,53 @@ def unit_sums(c: KpiColumns, level: str) -> tuple[np.ndarray, dict[str, np.ndarr
     Every sum adds one number per row, so the sums of a set of rows are the sums of
     its parts: a live workspace keeps them and moves them by the rows an edit changes.
     """
+    if c.cells:
+        held = c.level_units.get(level)
+        found = held.cells if held is not None else level_cells(c.cells, level)
+        return found.units, level_sums(_cell_terms(c), found)
     counted = _counted(c, level, None, names=False)
     return counted.units, counted.sums
+
+
+def _level_units(c: KpiColumns, level: str) -> LevelUnits:
+    """The :class:`~coverage_gis.kpi_units.LevelUnits` of ``level`` of ``c``'s cells: as
+    made ahead (:func:`~coverage_gis.kpi_arrays.kpi_columns` hands them over), else made
+    now and kept in ``c``."""
+    held = c.level_units.get(level)
+    if held is None:
+        held = level_units(
+            c.cells,
+            lambda key, lvl, rows: _names_at(c, key, lvl, rows),
+            SpeedOrder.of(c),
+            c.units[level],
+            level,
+        )
+        c.level_units[level] = held
+    return held
+
+
+def _cell_terms(c: KpiColumns) -> list[Term]:
+    """:func:`~coverage_gis.kpi_counts.row_terms` of ``c`` added up per cell, made when first
+    counted and kept in ``c``."""
+    if not c.cell_terms:
+        # Replaced whole (not extended): two threads counting at once write the same terms.
+        c.cell_terms[:] = cell_terms(row_terms(c), c.cells)
+    return c.cell_terms
 
 
 @dataclass(frozen=True, eq=False)
 class _Counted:
     """One level's units (sorted codes), their names (when asked for), the unit of each
-    speed-test row (-1: none) or, counted from cells, of each cell of them, and the
-    units' sums (:func:`row_sums`)."""
+    speed-test row (-1: none), and the units' sums (:func:`row_sums`), counted row by row."""
 
     units: np.ndarray
     names: np.ndarray
     test_unit: np.ndarray
-    test_unit_per_cell: bool
     sums: dict[str, np.ndarray]
 
 
 def _counted(c: KpiColumns, level: str, only: set[str] | None, *, names: bool) -> _Counted:
-    """:class:`_Counted` of the rows of ``c`` in units of ``level`` (among ``only`` if given):
-    from the cells when ``c`` holds them, else row by row."""
-    if only is None and c.cells:
-        return _counted_by_cells(c, level, names=names)
+    """:class:`_Counted` of the rows of ``c`` in units of ``level`` (among ``only`` if given)."""
     units, idx, selected = _unit_rows(c, level, only)
     n = len(units)
     unit_names = np.full(n if names else 0, None, dtype=object)
@@ -147,26 +181,7 @@ def _counted(c: KpiColumns, level: str, only: set[str] | None, *, names: bool) -
             unit_names[idx[key][::-1]] = c.names[key][level][selected[key]][::-1]
     test_unit = np.full(len(selected["t"]), -1, dtype=np.int64)
     test_unit[selected["t"]] = idx["t"]
-    return _Counted(units, unit_names, test_unit, False, row_sums(c, idx, selected, n))
-
-
-def _counted_by_cells(c: KpiColumns, level: str, *, names: bool) -> _Counted:
-    """:func:`_counted` of every row of ``c``, from its cells (:mod:`coverage_gis.kpi_cells`)."""
-    if not c.cell_terms:
-        # Replaced whole (not extended): two threads counting at once write the same terms.
-        c.cell_terms[:] = cell_terms(row_terms(c), c.cells)
-    found: LevelCells = level_cells(c.cells, level)
-    n = len(found.units)
-    unit_names = np.full(n if names else 0, None, dtype=object)
-    named = np.zeros(n, dtype=bool)
-    # The first frame holding a unit names it, villages first (as villages' names win in
-    # :func:`_counted`): the later frames read only the units not named yet.
-    for key in ("v", "s", "p", "t") if names else ():
-        units, rows = found.first_rows(c.cells, key)
-        fresh = ~named[units]
-        unit_names[units[fresh]] = _names_at(c, key, level, rows[fresh])
-        named[units[fresh]] = True
-    return _Counted(found.units, unit_names, found.cell_unit["t"], True, level_sums(c.cell_terms, found))
+    return _Counted(units, unit_names, test_unit, row_sums(c, idx, selected, n))
 
 
 def _unit_rows(
@@ -204,27 +219,6 @@ def _sorted_units(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     first, values = distinct
     units, inverse = np.unique(values.astype(str), return_inverse=True)
     return units, np.asarray(inverse, dtype=np.int64).reshape(-1)[first]
-
-
-def _present(
-    unit_pop: tuple[pd.Index, np.ndarray, np.ndarray], units: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per unit: 2009 population held, its % of the whole unit, and whether that is partial.
-
-    ``partial`` is None where the whole is unknown (pre-2025 levels).
-    """
-    codes, held, total = unit_pop
-    where = codes.get_indexer(pd.Index(units.astype(object), dtype=object))
-    found = where >= 0
-    pop = np.zeros(len(units))
-    whole = np.full(len(units), np.nan)
-    pop[found] = held[where[found]]
-    whole[found] = total[where[found]]
-    pct = pct_array(pop, np.nan_to_num(whole, nan=0.0))
-    partial = np.full(len(units), None, dtype=object)
-    known = ~np.isnan(whole)
-    partial[known] = pop[known] < whole[known]
-    return np.asarray(np.rint(pop), dtype=np.int64), pct, partial
 
 
 def _check_levels(levels: Iterable[str]) -> None:

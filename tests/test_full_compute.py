@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coverage_gis.admin import admin_columns, unit_population_2009
+from coverage_gis.admin import LEVELS, admin_columns, unit_population_2009
 from coverage_gis.coverage import compute_coverage
 from coverage_gis.fiber import fiber_index
 from coverage_gis.full_compute import analyse_layers
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import compute_kpis
 from coverage_gis.kpi_inputs import poi_radio, poi_rows, site_rows, speed_test_rows, village_rows
+from coverage_gis.kpi_units import UnitsAhead
 from coverage_gis.models import create_model
 from coverage_gis.models.base import CellArrays, ReceiverArrays
 from coverage_gis.network import cell_table_or_empty
@@ -53,10 +54,12 @@ def test_the_schedule_gives_what_the_steps_give_in_turn() -> None:
         admin_columns(layers.villages, communes, parts),
     )
     assert len(done.cells) == len(cells)
-    # Every KPI frame grouped ahead, and the tests sorted ahead, for the very frames held.
+    # Every KPI frame grouped ahead, the tests sorted ahead, for the very frames held, and
+    # every level's units.
     inputs = done.inputs
-    held = {id(g.frame) for g in inputs.grouped}
+    held = {id(g.frame) for g in inputs.grouped if not isinstance(g, UnitsAhead)}
     assert held == {id(f) for f in (inputs.villages, inputs.sites, inputs.pois, inputs.speed_tests)}
+    assert [set(g.levels) for g in inputs.grouped if isinstance(g, UnitsAhead)] == [set(LEVELS)]
     _frames_equal(compute_kpis(inputs), compute_kpis(replace(inputs, grouped=())))
     for name in ("start", "item_seg", "item_bits"):
         assert np.array_equal(getattr(done.fiber.grid, name), getattr(fiber.grid, name)), name

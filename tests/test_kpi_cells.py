@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.kpi import KpiColumns, kpi_columns, kpi_rows, splice_kpi_rows
-from coverage_gis.kpi_arrays import SortedTests
+from coverage_gis.kpi_arrays import SortedTests, units_ahead
 from coverage_gis.kpi_cells import FrameCells, GroupedFrame, _hashed_cells, frame_cells, grouped_cells
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.kpi_sums import KpiSums
@@ -27,6 +27,8 @@ _CODES: dict[str, list[Any]] = {
     "commune_2025": ["10", "11", "12", np.nan],
 }
 _NAMES: list[Any] = ["Ba Đình", "Hoàn Kiếm", None]
+#: The admin columns of every KPI frame (codes and names of each level).
+_ADMIN_COLUMNS = [column for level in LEVELS for column in LEVEL_COLUMNS[level]]
 
 
 def _admin(draw: st.DrawFn, n: int, as_str: bool) -> dict[str, Any]:
@@ -163,21 +165,58 @@ def test_rows_grouped_ahead_give_the_kpis_of_rows_grouped_then(
     the full computation hands them over) differ from KPIs grouping and sorting them when
     counted, or if the order made ahead is not the one counted from."""
     frames = {"v": inputs.villages, "s": inputs.sites, "p": inputs.pois, "t": inputs.speed_tests}
-    ahead_keys = data.draw(st.sets(st.sampled_from(sorted(frames))))
+    # Every frame grouped ahead (as the full computation hands them over), or some.
+    ahead_keys = (
+        set(frames) if data.draw(st.booleans()) else data.draw(st.sets(st.sampled_from(sorted(frames))))
+    )
     held: list[GroupedFrame | SortedTests] = [GroupedFrame.of(frames[k], LEVELS) for k in sorted(ahead_keys)]
     tests = (
         GroupedFrame.of(inputs.speed_tests, LEVELS)
         if "t" in ahead_keys
         else GroupedFrame(inputs.speed_tests, tuple(LEVELS), None)
     )
-    sorted_tests = SortedTests.of(tests) if data.draw(st.booleans()) else None
+    sorted_tests = (
+        SortedTests.of(tests) if len(ahead_keys) == len(frames) or data.draw(st.booleans()) else None
+    )
     if sorted_tests is not None:
         held.append(sorted_tests)
+    units = None
+    if sorted_tests is not None and len(ahead_keys) == len(frames) and data.draw(st.booleans()):
+        # Each level's units made ahead, as the full computation makes them: the villages'
+        # from their admin columns alone (grouped, then moved to their KPI rows).
+        admin = GroupedFrame.of(inputs.villages[_ADMIN_COLUMNS], LEVELS)
+        groupings = {"v": admin, **{k: GroupedFrame.of(frames[k], LEVELS) for k in ("s", "p")}, "t": tests}
+        units = units_ahead(groupings, sorted_tests, inputs.units, LEVELS)
+        held = [*admin.moved_to(inputs.villages), groupings["s"], groupings["p"], tests, sorted_tests]
+        if units is not None:
+            held.append(units)
     ahead = replace(inputs, grouped=tuple(held))
     columns = kpi_columns(ahead, LEVELS)
     pd.testing.assert_frame_equal(kpi_rows(columns), kpi_rows(kpi_columns(inputs, LEVELS)), check_exact=True)
     if sorted_tests is not None and (columns.cells.get("t") is sorted_tests.cells):
         assert columns.speed_order == [sorted_tests.order]
+    if units is not None:
+        assert all(columns.level_units[level] is units.levels[level] for level in LEVELS)
+
+
+def test_units_ahead_are_dropped_with_a_frame_they_were_counted_from() -> None:
+    """Fails if KPI inputs whose sites were replaced (a live edit) keep the units counted
+    ahead from the old sites, or if a copy keeping every frame drops them."""
+    frame = pd.DataFrame({"province_code": ["01"], "province_name": ["A"]}, dtype=object)
+    frames = {
+        "v": frame,
+        "s": frame.copy(),
+        "p": frame.copy(),
+        "t": frame.assign(kind=["mobile"], download_mbps=[5.0]),
+    }
+    groupings = {k: GroupedFrame.of(f, ["province"]) for k, f in frames.items()}
+    sorted_tests = SortedTests.of(groupings["t"])
+    inputs = KpiInputs(*frames.values())
+    units = units_ahead(groupings, sorted_tests, inputs.units, ["province"])
+    assert units is not None
+    inputs = replace(inputs, grouped=(*groupings.values(), sorted_tests, units))
+    assert units in replace(inputs, units=inputs.units).grouped
+    assert units not in replace(inputs, sites=frames["s"].copy()).grouped
 
 
 def test_a_grouping_moves_to_a_frame_made_from_its_own() -> None:
