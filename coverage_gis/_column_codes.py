@@ -10,11 +10,12 @@ hashing or converting strings row by row at national scale.
 from __future__ import annotations
 
 import ctypes
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from coverage_gis._strings import str_array
+from coverage_gis._strings import str_array, str_column, str_take
 from coverage_gis.models.base import StrArray
 
 
@@ -84,6 +85,23 @@ def object_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         first = np.searchsorted(np.maximum.accumulate(object_code), np.arange(len(objects)))
     value_code, uniques = pd.factorize(values[first])
     return np.asarray(value_code, dtype=np.int64)[object_code], np.asarray(uniques, dtype=object)
+
+
+def repeated_str_column(values: np.ndarray) -> Any:
+    """:func:`~coverage_gis._strings.str_column` of an object array that repeats a few
+    objects (a technology, a gap reason per row, taken from a small table): its rows
+    hashed by address (:func:`object_codes`) and each distinct string converted once
+    (:func:`~coverage_gis._strings.str_take`); any other array (one whose first rows hold
+    more than a few objects) as ``str_column`` converts it."""
+    if not isinstance(values, np.ndarray) or values.dtype != object or not len(values):
+        return str_column(values)
+    sample = object_addresses(values[:_ADDRESS_SAMPLE])
+    if sample is None or len(pd.unique(sample)) > _FEW:
+        return str_column(values)  # many distinct objects: not worth hashing first
+    codes, distinct = object_codes(values)
+    if not len(distinct) or len(distinct) > _FEW or not all(isinstance(v, str) for v in distinct):
+        return str_column(values)
+    return str_take(distinct, codes)
 
 
 def object_addresses(values: np.ndarray) -> np.ndarray | None:

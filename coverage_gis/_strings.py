@@ -60,14 +60,17 @@ def as_assigned(column: pd.Series, dtype: Any = None) -> Any:
 
 
 def str_take(table: np.ndarray, codes: np.ndarray) -> Any:
-    """``table[codes]`` (``table``: distinct ``str`` objects, ``codes`` >= 0), for assigning to
-    a frame: a pandas string array taken in arrow where the frame would make one of the
-    objects (each row converted otherwise)."""
+    """``table[codes]`` (``table``: distinct ``str`` objects, ``codes`` >= 0, or -1 for a
+    missing value), for assigning to a frame: a pandas string array taken in arrow where
+    the frame would make one of the objects (each row converted otherwise)."""
     values = np.asarray(table, dtype=object)
+    codes = np.asarray(codes, dtype=np.int64)
+    missing = codes < 0
     if not _STR_IN_ARROW or not len(codes) or not all(isinstance(v, str) for v in values):
-        return values[codes]
-    taken = pc.take(pa.array(values, type=pa.large_string()), pa.array(np.asarray(codes, dtype=np.int64)))
-    return pd.array(taken, dtype=_STR_DTYPE)
+        # A missing value (-1) takes the entry past the last: None.
+        return np.append(values, np.array([None], dtype=object))[codes] if missing.any() else values[codes]
+    index = pa.array(codes, mask=missing) if missing.any() else pa.array(codes)
+    return pd.array(pc.take(pa.array(values, type=pa.large_string()), index), dtype=_STR_DTYPE)
 
 
 def str_column(values: Any) -> Any:

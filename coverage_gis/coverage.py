@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 from pandas.api.extensions import ExtensionArray
 
+from coverage_gis._column_codes import repeated_str_column
 from coverage_gis._strings import as_assigned, str_column, str_take
 from coverage_gis.cell_index import CellIndex
 from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
@@ -225,8 +226,14 @@ def assemble(
         "revision": revision,
     }
     names = get_schema("village_coverage").field_names
-    # Object columns (technologies, gap reasons) converted to pandas strings in one pass.
-    data = {name: str_column(v) if isinstance(v := columns[name], np.ndarray) else v for name in names}
+    # Object columns converted to pandas strings: the ids in one pass, the technologies
+    # and gap reasons (a few objects repeated) one distinct value at a time.
+    data = {
+        name: (str_column(v) if name == "village_id" else repeated_str_column(v))
+        if isinstance(v := columns[name], np.ndarray)
+        else v
+        for name in names
+    }
     return gpd.GeoDataFrame(data, geometry=villages.geometry.to_numpy(), crs=STORAGE_CRS)
 
 

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import coverage_gis.kpi_cells as kpi_cells
-from coverage_gis._column_codes import object_addresses, object_codes
-from coverage_gis._strings import distinct_strings
+from coverage_gis._column_codes import object_addresses, object_codes, repeated_str_column
+from coverage_gis._strings import distinct_strings, str_take
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.kpi_cells import FrameCells, frame_cells
 from coverage_gis.kpi_speeds import SPEED_KINDS, _kind_positions
@@ -145,3 +145,35 @@ def test_speed_kinds_are_compared_per_distinct_kind(kinds: list[Any]) -> None:
     found = _kind_positions(values)
     assert found.dtype == np.int8
     np.testing.assert_array_equal(found, expected)
+
+
+@given(
+    table=st.lists(
+        st.one_of(st.text(max_size=4), st.sampled_from([None, np.nan, 1, b"x"])), min_size=1, max_size=20
+    ),
+    data=st.data(),
+)
+def test_repeated_strings_become_what_a_frame_makes_of_the_objects(
+    table: list[Any], data: st.DataObject
+) -> None:
+    """Fails if an object column taken from a small table (a technology, a gap reason per
+    row), hashed by address and converted per distinct value, differs from what a frame
+    makes of the objects (strings and missing values, other objects, many distinct ones)."""
+    objects = np.empty(len(table), dtype=object)
+    objects[:] = table
+    rows = data.draw(st.lists(st.integers(0, len(table) - 1), max_size=40))
+    values = objects[np.asarray(rows, dtype=np.int64)]
+    got = pd.Series(repeated_str_column(values))
+    want = pd.Series(values)
+    assert got.dtype == want.dtype
+    assert [repr(v) for v in got] == [repr(v) for v in want]
+
+
+def test_str_take_reads_a_missing_code_as_a_missing_value() -> None:
+    table = np.array(["4G", "3G"], dtype=object)
+    got = pd.Series(str_take(table, np.array([1, -1, 0])))
+    want = pd.Series(np.array(["3G", None, "4G"], dtype=object))
+    assert got.dtype == want.dtype
+    assert [repr(v) for v in got] == [repr(v) for v in want]
+    mixed = pd.Series(str_take(np.array(["4G", 1], dtype=object), np.array([1, -1])))
+    assert mixed.tolist() == [1, None]
