@@ -181,8 +181,9 @@ def analyse_layers(
             )
             coverage, report = run.table, run.model_report
         assert coverage is not None
-        pois = poi_rows(typed, poi_job.result(), admin=poi_admin)
+        # The villages' rows first: the places' wait on their radio, run after the search.
         village_frame = village_rows(villages, coverage, communes, parts, admin=village_admin)
+        pois = poi_rows(typed, poi_job.result(), admin=poi_admin)
         inputs = KpiInputs(
             villages=village_frame,
             sites=sites,
