@@ -59,13 +59,28 @@ def bearing_deg(dx_m: ArrayLike, dy_m: ArrayLike) -> FloatArray:
     """
     # atan2(east, north) measures clockwise from north, which is what azimuths mean.
     out = np.degrees(np.arctan2(_f64(dx_m), _f64(dy_m)))
-    return np.asarray(np.mod(out, 360.0), dtype=np.float64)
+    return mod_360(out)
+
+
+def mod_360(angle_deg: ArrayLike) -> FloatArray:
+    """``numpy.mod(angle_deg, 360)``, bit for bit, at a fraction of its cost.
+
+    A float modulo costs ten comparisons and most angles lie in [0, 360) already, where
+    the modulo keeps them: only the others take it. Adding 0.0 turns -0.0 into the +0.0
+    the modulo gives and keeps every other value (NaN included) as it is.
+    """
+    out = np.array(angle_deg, dtype=np.float64)
+    out += 0.0
+    outside = (out < 0.0) | (out >= 360.0)
+    if outside.any():
+        out[outside] = np.mod(out[outside], 360.0)
+    return out
 
 
 def angle_offset_deg(bearing: ArrayLike, azimuth: ArrayLike) -> FloatArray:
     """Signed angle from ``azimuth`` to ``bearing``, wrapped to [-180, 180) degrees."""
     diff = _f64(bearing) - _f64(azimuth)
-    return np.asarray(np.mod(diff + 180.0, 360.0) - 180.0, dtype=np.float64)
+    return np.asarray(mod_360(diff + 180.0) - 180.0, dtype=np.float64)
 
 
 def is_omni(azimuth_deg: ArrayLike, beamwidth_deg: ArrayLike) -> BoolArray:
@@ -228,7 +243,7 @@ def service_sectors(
     cap = edge_offset_deg(np.where(omni, 0.0, bw), edge_db)
     right = np.minimum(np.nan_to_num(_f64(bisector_cw_deg), nan=180.0), cap)
     left = np.minimum(np.nan_to_num(_f64(bisector_ccw_deg), nan=180.0), cap)
-    centre = np.where(omni, np.nan, np.mod(az + (right - left) / 2.0, 360.0))
+    centre = np.where(omni, np.nan, mod_360(az + (right - left) / 2.0))
     half = np.where(omni, 180.0, (right + left) / 2.0)
     return np.asarray(centre, dtype=np.float64), np.asarray(half, dtype=np.float64)
 

@@ -61,7 +61,7 @@ from coverage_gis.models.base import (
     map_pairs_within_reach,
 )
 from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m, pairs_within_reach, range_cap_m
-from coverage_gis.models.settings import ModelSettings
+from coverage_gis.models.settings import ClassArray, ModelSettings
 from coverage_gis.models.validity import OUTSIDE_FREQUENCY, ValidityReport, formula_code
 
 _T = TypeVar("_T")
@@ -115,8 +115,12 @@ class RadiusModel:
 
     def max_range_m(self, cells: CellArrays) -> FloatArray:
         """Per-cell nominal radius, metres (exact: nothing is served beyond it)."""
-        radius = self.settings.radius_for_cells(cells.tech, cells.band_mhz, cells.environment)
-        return np.asarray(np.minimum(radius, range_cap_m(self.settings, cells.tech)), dtype=np.float64)
+        return self._radius_m(cells.band_mhz, cells.tech, cells.environment)
+
+    def _radius_m(self, band_mhz: FloatArray, tech: ClassArray, environment: ClassArray) -> FloatArray:
+        """:meth:`max_range_m` of cells with these bands and classes (names or positions)."""
+        radius = self.settings.radius_for_cells(tech, band_mhz, environment)
+        return np.asarray(np.minimum(radius, range_cap_m(self.settings, tech)), dtype=np.float64)
 
     def candidate_pairs(
         self, receivers: ReceiverArrays, cells: CellArrays, *, keep_unserved: bool = True
@@ -220,7 +224,7 @@ class RadiusModel:
             return held[2]
         ant = self.settings.antenna
         budget = LinkBudget(cells, settings=self.settings, receiver_height_m=receiver_height_m)
-        radius = self.max_range_m(cells)
+        radius = self._radius_m(cells.band_mhz, budget.tech_index, budget.environment_index)
         centre, half = cell_service_sectors(cells, edge_db=ant.sector_edge_db)
         # The level at the radius on the sector's worst bearing is the threshold.
         worst_offset = np.maximum(
@@ -244,7 +248,7 @@ class RadiusModel:
                 dtype=np.float64,
             ),
             band_flag=np.where(
-                self.settings.radius_band_outside(cells.tech, cells.band_mhz), OUTSIDE_FREQUENCY, 0
+                self.settings.radius_band_outside(budget.tech_index, cells.band_mhz), OUTSIDE_FREQUENCY, 0
             ).astype(np.uint8),
         )
         self._last_terms = (weakref.ref(cells), receiver_height_m, terms)
