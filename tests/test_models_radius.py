@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coverage_gis.models import RadiusModel, create_model, load_model_settings
-from coverage_gis.models.antenna import sector_bisectors
+from coverage_gis.models.antenna import cell_service_sectors, sector_bisectors
 from coverage_gis.models.base import (
     CandidatePairs,
     CellArrays,
@@ -550,12 +550,12 @@ def _served_pairs(
 def assert_served_pairs_are_the_rules(
     model: RadiusModel, receivers: ReceiverArrays, cells: CellArrays, level_of: np.ndarray
 ) -> None:
-    """The compiled pass gives the served pairs of ``candidate_pairs``, bit for bit: their
-    distances, the levels of ``level_of`` cells (NaN for the others), and the validity
-    report of all the pairs within the radius."""
+    """The compiled pass gives the served pairs of ``candidate_pairs``, bit for bit: the
+    distances and levels of ``level_of`` cells' pairs (NaN for the others), and the
+    validity report of all the pairs within the radius."""
     pairs = model.candidate_pairs(receivers, cells)
     want = {
-        (int(r), int(c)): (float(d), float(s) if level_of[c] else math.nan)
+        (int(r), int(c)): (float(d), float(s)) if level_of[c] else (math.nan, math.nan)
         for r, c, d, s, ok in zip(
             pairs.receiver, pairs.cell, pairs.distance_m, pairs.signal_dbm, pairs.served, strict=True
         )
@@ -601,6 +601,80 @@ def test_property_served_pairs_are_the_served_candidate_pairs(
             np.concatenate([receivers.x_m, on.x_m]), np.concatenate([receivers.y_m, on.y_m])
         )
     assert_served_pairs_are_the_rules(RadiusModel(SETTINGS, workers=workers), receivers, cells, level_of)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    cells=sites_with_layers(),
+    picks=st.lists(
+        st.tuples(st.integers(0, 1000), st.sampled_from(["edge", "circle", "near"]), st.floats(0.0, 1.0)),
+        min_size=1,
+        max_size=30,
+    ),
+    level_seed=st.integers(0, 2**32 - 1),
+)
+def test_property_served_pairs_on_sector_edges_and_circles(
+    cells: CellArrays, picks: list[tuple[int, str, float]], level_seed: int
+) -> None:
+    # Receivers where the compiled pass's quick tests (on sqrt(dx² + dy²)) hand over to
+    # hypot: on service-sector edges, on the circle, a hair from the site.
+    if not len(cells):
+        return
+    radius = RadiusModel(SETTINGS).max_range_m(cells)
+    centre, half = cell_service_sectors(cells, edge_db=SETTINGS.antenna.sector_edge_db)
+    xy = []
+    for pick, kind, frac in picks:
+        i = pick % len(cells)
+        side = 1.0 if pick % 2 else -1.0
+        bearing = math.radians(np.nan_to_num(centre[i]) + side * half[i])
+        dist = {"edge": frac * radius[i], "circle": radius[i], "near": 1e-6 + frac * 1e-3}[kind]
+        if kind == "circle":
+            bearing = math.radians(360.0 * frac)
+        xy.append((cells.x_m[i] + dist * math.sin(bearing), cells.y_m[i] + dist * math.cos(bearing)))
+    level_of = np.random.default_rng(level_seed).random(len(cells)) < 0.6
+    assert_served_pairs_are_the_rules(RadiusModel(SETTINGS, workers=1), make_receivers(xy), cells, level_of)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    dx=st.floats(-50_000.0, 50_000.0).filter(lambda v: abs(v) > 1e-3),
+    dy=st.floats(-50_000.0, 50_000.0),
+    azimuth=st.floats(0.0, 360.0),
+    steps=st.integers(-3, 3),
+)
+def test_property_service_sector_test_on_the_edge_is_hypots(
+    dx: float, dy: float, azimuth: float, steps: int
+) -> None:
+    # A sector whose edge passes within a few ulps of the receiver: the quick test on
+    # sqrt(dx² + dy²) must hand over to hypot, and decide as the numpy rule does.
+    from coverage_gis.models._sector import in_service_sector
+
+    east, north = math.sin(math.radians(azimuth)), math.cos(math.radians(azimuth))
+    d = float(np.hypot(dx, dy))
+    cos_half = dx * east + dy * north
+    cos_half /= d
+    for _ in range(abs(steps)):
+        cos_half = math.nextafter(cos_half, math.copysign(math.inf, steps))
+    want = bool(dx * east + dy * north >= d * cos_half)
+    near = math.sqrt(dx * dx + dy * dy)
+    inside, known = in_service_sector(dx, dy, near, -1.0, east, north, cos_half)
+    assert inside == want
+    assert known in (-1.0, d)
+    assert in_service_sector(dx, dy, near, d, east, north, cos_half) == (want, d)
+
+
+def test_served_pairs_at_extreme_offsets_are_the_rules() -> None:
+    # Offsets whose squares underflow, and a receiver on the site: hypot decides.
+    cells = make_cells(
+        [(0.0, 0.0)] * 4,
+        azimuth_deg=[0.0, 120.0, 240.0, NAN],
+        tech=["4G", "4G", "4G", "2G"],
+        layer=[0, 0, 0, 1],
+    )
+    tiny = [1e-170, -1e-170, 1e-160, 5e-324, -5e-324, 0.0, 1e-100, 3e-101]
+    receivers = make_receivers([(a, b) for a in tiny for b in tiny])
+    for level_of in (np.ones(4, dtype=bool), np.array([True, False, True, False])):
+        assert_served_pairs_are_the_rules(RadiusModel(SETTINGS, workers=1), receivers, cells, level_of)
 
 
 def test_served_pairs_at_scale_in_threads_are_the_rules() -> None:

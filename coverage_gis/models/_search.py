@@ -119,6 +119,24 @@ def surely_beyond(dx: float, dy: float, reach: float) -> bool:
     return dx * dx + dy * dy > wide * wide * (1.0 + _SLACK_REL)
 
 
+#: Squared distances :func:`surely_within` trusts: far from underflow and overflow, where
+#: ``sqrt(dx² + dy²)`` is within a few ulps of ``hypot(dx, dy)``.
+SQUARES_MIN = 1e-200
+SQUARES_MAX = 1e200
+#: Relative margin of the tests that decide on ``sqrt(dx² + dy²)`` in place of
+#: ``hypot(dx, dy)``: a thousand times their rounding, and far below any real margin.
+NEAR_REL = 1e-12
+
+
+@jit
+def surely_within(dx: float, dy: float, reach: float) -> bool:
+    """Whether ``hypot(dx, dy) <= reach`` for sure, without the (slower) ``hypot``: the
+    squared distance, in :data:`SQUARES_MIN`..:data:`SQUARES_MAX`, is below the reach's
+    square by far more than rounding."""
+    squares = dx * dx + dy * dy
+    return SQUARES_MIN < squares < SQUARES_MAX and squares < reach * reach * (1.0 - NEAR_REL)
+
+
 @jit
 def distance_within(dx: float, dy: float, reach: float) -> float:
     """``hypot(dx, dy)`` when it is at most ``reach`` (the exact test), else -1."""

@@ -188,8 +188,8 @@ class ServedPairsModel(CoverageModel, Protocol):
     of each batch of the served pairs ``candidate_pairs`` returns (all of them, each once,
     in any order), and the validity report of *all* the candidate pairs of the first
     ``counted`` receivers (None: of every receiver). Only the pairs
-    whose cell is in ``level_of`` (a mask over the cells) need their level; the others
-    may show NaN. A caller that reads only served pairs and the levels of some cells
+    whose cell is in ``level_of`` (a mask over the cells) need their level and distance;
+    the others may show NaN for both. A caller that reads only served pairs and the levels of some cells
     (the mobile rules) is spared the rest.
     """
 

@@ -22,8 +22,8 @@ search is exact (receivers in rows, each cell location scanning the rows its dis
 overlaps, then ``hypot(dx, dy) <= radius``), not a polygon approximation of the circle.
 The mobile rules read only the served pairs and the levels of on-air broadband cells:
 :meth:`RadiusModel.map_served_pairs` hands over just those, from one compiled pass per
-batch (search and sector test) and the level of those pairs alone; its results are
-those of :meth:`RadiusModel.candidate_pairs`, bit for bit.
+batch (search and sector test) and the level and distance of those pairs alone; its
+results are those of :meth:`RadiusModel.candidate_pairs`, bit for bit.
 
 The level of a served pair is the level the radius rule implies, never below the
 threshold that served it: the technology's threshold at the radius on the worst
@@ -175,7 +175,7 @@ class RadiusModel:
         the pair search and the service-sector test) keeps only the served pairs; the
         level (numpy, the rule of :meth:`candidate_pairs`) is computed for the pairs of
         ``level_of`` cells alone. Each batch hands ``fn`` two sets of pairs: those with a
-        level, and the others (NaN).
+        level, and the others (NaN level and distance).
         """
         if len(receivers) == 0 or len(cells) == 0:
             return [fn(CandidatePairs.empty())], ValidityReport()
@@ -198,7 +198,7 @@ class RadiusModel:
             return CandidatePairs(recv, cell, dist, signal, served, formula=formula, outside=band_flag[cell])
 
         def run(lo: int, hi: int) -> tuple[list[_T], ValidityReport]:
-            (l_recv, l_cell, l_dist, dx, dy), (o_recv, o_cell, o_dist), hits = served_pairs(
+            (l_recv, l_cell, l_dist, dx, dy), (o_recv, o_cell), hits = served_pairs(
                 rows.arrays, plan.arrays, plan.members, sectors, wanted, lo, hi, n_counted
             )
             # Every pair within the radius counts: a source's hits, once for each of its cells.
@@ -208,9 +208,11 @@ class RadiusModel:
                 band_flag[batch_cells],
                 count=np.repeat(hits, plan.count[lo:hi]),
             )
+            # Nothing reads the other pairs' distance or level: the kernel leaves both out.
+            unknown = np.full(o_recv.shape, np.nan)
             found = [
                 fn(pairs(l_recv, l_cell, l_dist, level(l_cell, dx, dy, l_dist))),
-                fn(pairs(o_recv, o_cell, o_dist, np.full(o_recv.shape, np.nan))),
+                fn(pairs(o_recv, o_cell, unknown, unknown)),
             ]
             return found, validity
 
