@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coverage_gis.models import RadiusModel, create_model, load_model_settings
-from coverage_gis.models.antenna import cell_service_sectors, sector_bisectors
+from coverage_gis.models.antenna import cell_service_sectors, horizontal_gain_db, sector_bisectors
 from coverage_gis.models.base import (
     CandidatePairs,
     CellArrays,
@@ -31,6 +31,8 @@ from coverage_gis.models.base import (
     map_pairs_within_reach,
     pairs_within_reach,
 )
+from coverage_gis.models.pathloss import LinkBudget
+from coverage_gis.models.propagation import cost231_hata_terms, free_space_db
 from coverage_gis.models.settings import BandRadii, EnvironmentRadii, ModelSettings
 from coverage_gis.models.validity import ValidityReport
 
@@ -661,6 +663,55 @@ def test_property_service_sector_test_on_the_edge_is_hypots(
     assert inside == want
     assert known in (-1.0, d)
     assert in_service_sector(dx, dy, near, d, east, north, cos_half) == (want, d)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    cells=cell_arrays(min_size=1, max_size=8),
+    pairs=st.lists(
+        st.tuples(
+            st.integers(0, 1000),
+            st.floats(-30_000.0, 30_000.0),
+            st.floats(-30_000.0, 30_000.0),
+            st.sampled_from([0.0, 0.5, 1.0, 2.0]) | st.floats(0.0, 40_000.0),
+        ),
+        max_size=30,
+    ),
+)
+def test_property_compiled_level_terms_are_numpys(
+    cells: CellArrays, pairs: list[tuple[int, float, float, float]]
+) -> None:
+    # The compiled passes (boresight offsets, Hata loss, the level's sum) give the bits
+    # of the numpy formulas they replace, term by term.
+    from coverage_gis.models._level import radius_levels
+
+    budget = LinkBudget(cells, settings=SETTINGS, receiver_height_m=1.5)
+    cell = np.array([p[0] % len(cells) for p in pairs], dtype=np.int64)
+    dx, dy, dist = (np.array([p[k] for p in pairs], dtype=np.float64) for k in (1, 2, 3))
+    sectors = budget.sectors
+    e, n = sectors.east[cell], sectors.north[cell]
+    offset = np.degrees(np.abs(np.arctan2(dx * n - dy * e, dx * e + dy * n)))
+    assert sectors.offset_deg(dx, dy, cell).tobytes() == offset.tobytes()
+    pl = SETTINGS.pathloss
+    assert pl.formula == "cost231"
+    intercept, slope = cost231_hata_terms(
+        cells.band_mhz,
+        cells.height_m,
+        1.5,
+        environment=cells.environment,
+        metropolitan_db=pl.cost231_metropolitan_db,
+        rural_correction=pl.cost231_rural_correction,
+    )
+    log_d = np.log10(np.maximum(dist, 1.0))
+    hata = intercept[cell] + slope[cell] * (log_d - 3.0)
+    loss = np.maximum(hata, free_space_db(1.0, cells.band_mhz)[cell] + 20.0 * log_d)
+    assert budget.path_loss_db(cell, dist).tobytes() == loss.tobytes()
+    edge = np.random.default_rng(len(pairs)).uniform(-120.0, -60.0, len(cells))
+    a_m = SETTINGS.antenna.max_attenuation_db
+    gain = horizontal_gain_db(offset, cells.beamwidth_deg[cell], max_attenuation_db=a_m)
+    want = edge[cell] - loss + np.where(sectors.omni[cell], 0.0, gain)
+    got = radius_levels(cell, offset, loss, edge, cells.beamwidth_deg, sectors.omni, a_m)
+    assert got.tobytes() == want.tobytes()
 
 
 def test_served_pairs_at_extreme_offsets_are_the_rules() -> None:

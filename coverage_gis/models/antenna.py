@@ -142,10 +142,9 @@ class SectorVectors:
 
     def offset_deg(self, dx_m: FloatArray, dy_m: FloatArray, cell_index: IntArray) -> FloatArray:
         """Unsigned angle between each cell's boresight and its receiver, degrees."""
-        e = self.east[cell_index]
-        n = self.north[cell_index]
-        dot = dx_m * e + dy_m * n
-        cross = dx_m * n - dy_m * e
+        from coverage_gis.models._level import boresight_dot_cross
+
+        dot, cross = boresight_dot_cross(cell_index, dx_m, dy_m, self.east, self.north)
         return np.asarray(np.degrees(np.abs(np.arctan2(cross, dot))), dtype=np.float64)
 
 

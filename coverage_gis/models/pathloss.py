@@ -164,10 +164,13 @@ class LinkBudget:
         formulas (for the range inversion).
         """
         if self._hata is not None:
-            intercept, slope, fs_at_1m = self._hata
+            from coverage_gis.models._level import hata_loss_db
+
+            # log10 here (numpy's, as everywhere), the per-cell terms in one compiled pass.
             log_d = np.log10(np.maximum(distance_m, propagation.MIN_DISTANCE_M))
-            hata = intercept[cell_index] + slope[cell_index] * (log_d - 3.0)
-            return np.asarray(np.maximum(hata, fs_at_1m[cell_index] + 20.0 * log_d))
+            cell, log_d = np.broadcast_arrays(np.asarray(cell_index), log_d)
+            loss = hata_loss_db(cell.ravel(), log_d.ravel(), *self._hata)
+            return np.asarray(loss.reshape(cell.shape), dtype=np.float64)
 
         pl = self.settings.pathloss
         out = np.empty(distance_m.shape, dtype=np.float64)

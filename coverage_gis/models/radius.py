@@ -264,17 +264,17 @@ class RadiusModel:
         budget, edge_level = terms.budget, terms.edge_level_dbm
 
         def level(cell: IntArray, dx: FloatArray, dy: FloatArray, dist: FloatArray) -> FloatArray:
-            gain = np.where(
-                budget.sectors.omni[cell],
-                0.0,
-                horizontal_gain_db(
-                    budget.sectors.offset_deg(dx, dy, cell),
-                    cells.beamwidth_deg[cell],
-                    max_attenuation_db=ant.max_attenuation_db,
-                ),
+            from coverage_gis.models._level import radius_levels
+
+            return radius_levels(
+                cell,
+                budget.sectors.offset_deg(dx, dy, cell),
+                budget.path_loss_db(cell, dist, lower_envelope=True),
+                edge_level,
+                cells.beamwidth_deg,
+                budget.sectors.omni,
+                float(ant.max_attenuation_db),
             )
-            loss = budget.path_loss_db(cell, dist, lower_envelope=True)
-            return np.asarray(edge_level[cell] - loss + gain, dtype=np.float64)
 
         return level
 
