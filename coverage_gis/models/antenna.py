@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -100,33 +101,38 @@ class SectorVectors:
     ----------
     east, north
         ``sin(azimuth)``, ``cos(azimuth)`` (0 for omni cells).
-    cos_half_beam
-        ``cos(beamwidth / 2)`` less :data:`BEAM_EDGE_TOLERANCE`; -2 for omni cells so
-        every direction passes.
     omni
         Omni cells.
+    beamwidth_deg
+        The cells' beamwidths, as given (:attr:`cos_half_beam` reads them).
     """
 
     east: FloatArray
     north: FloatArray
-    cos_half_beam: FloatArray
     omni: BoolArray
+    beamwidth_deg: FloatArray
 
     @classmethod
     def from_cells(cls, azimuth_deg: ArrayLike, beamwidth_deg: ArrayLike) -> SectorVectors:
         """Precompute the vectors of cells with these azimuths and beamwidths."""
         omni = is_omni(azimuth_deg, beamwidth_deg)
         az = np.radians(np.where(omni, 0.0, _f64(azimuth_deg)))
-        half = np.radians(0.5 * np.where(omni, 360.0, _f64(beamwidth_deg)))
-        cos_half = np.where(omni, -2.0, np.cos(half) - BEAM_EDGE_TOLERANCE)
-        east = np.where(omni, 0.0, np.sin(az))
+        # sin(0) is 0: omni cells' east needs no np.where.
+        east = np.sin(az)
         north = np.where(omni, 0.0, np.cos(az))
         return cls(
             east=np.asarray(east, dtype=np.float64),
             north=np.asarray(north, dtype=np.float64),
-            cos_half_beam=np.asarray(cos_half, dtype=np.float64),
             omni=omni,
+            beamwidth_deg=_f64(beamwidth_deg),
         )
+
+    @cached_property
+    def cos_half_beam(self) -> FloatArray:
+        """``cos(beamwidth / 2)`` less :data:`BEAM_EDGE_TOLERANCE`; -2 for omni cells so every
+        direction passes. Computed on first use: the link budget reads only the boresight."""
+        half = np.radians(0.5 * np.where(self.omni, 360.0, self.beamwidth_deg))
+        return np.asarray(np.where(self.omni, -2.0, np.cos(half) - BEAM_EDGE_TOLERANCE), dtype=np.float64)
 
     def contains(
         self, dx_m: FloatArray, dy_m: FloatArray, distance_m: FloatArray, cell_index: IntArray
