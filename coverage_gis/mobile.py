@@ -123,27 +123,29 @@ class MobileEvidence:
 
 
 def mobile_evidence(pairs: CandidatePairs, rules: KindRules) -> MobileEvidence:
-    """The evidence of ``pairs`` (of cells coded by ``rules``)."""
-    blocked = pairs.terrain_blocked
-    any_blocked = bool(blocked.any())
-    served = pairs.served
-    if any_blocked or not served.all():
-        keep = np.flatnonzero(served | blocked) if any_blocked else np.flatnonzero(served)
-        receiver, cell, signal = pairs.receiver[keep], pairs.cell[keep], pairs.signal_dbm[keep]
-        served = served[keep]
-    else:
-        # Only served pairs (a model's served-pairs batch): nothing to cut.
-        receiver, cell, signal = pairs.receiver, pairs.cell, pairs.signal_dbm
-    kind = rules.cell_kind[cell]
-    live = served & rules.cell_on_air[cell]
-    live_bb = np.flatnonzero(served & rules.live_broadband[cell])
-    planned = served & rules.planned_broadband[cell]
-    shadowed = receiver[blocked[keep] & rules.live_broadband[cell]] if any_blocked else receiver[:0]
+    """The evidence of ``pairs`` (of cells coded by ``rules``): of the served pairs, the kind
+    of those of on-air cells, the level of those of on-air broadband cells and the receiver
+    of those of planned broadband cells; the receiver of each pair terrain blocks on the way
+    to an on-air broadband cell (one compiled pass over the pairs)."""
+    from coverage_gis._mobile_evidence import evidence_arrays
+
+    live_key, bb_receiver, bb_signal, planned, shadowed = evidence_arrays(
+        pairs.receiver,
+        pairs.cell,
+        pairs.signal_dbm,
+        pairs.served,
+        pairs.terrain_blocked,
+        rules.cell_kind,
+        rules.cell_on_air,
+        rules.live_broadband,
+        rules.planned_broadband,
+        len(rules),
+    )
     return MobileEvidence(
-        live_key=receiver[live] * len(rules) + kind[live],
-        broadband_receiver=receiver[live_bb],
-        broadband_signal_dbm=signal[live_bb],
-        planned_receiver=receiver[planned],
+        live_key=live_key,
+        broadband_receiver=bb_receiver,
+        broadband_signal_dbm=bb_signal,
+        planned_receiver=planned,
         shadowed_receiver=shadowed,
     )
 

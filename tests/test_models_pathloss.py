@@ -21,6 +21,7 @@ from coverage_gis.models.antenna import (
     bearing_deg,
     horizontal_gain_db,
     in_sector,
+    mod_360,
     vertical_gain_db,
 )
 from coverage_gis.models.base import CellArrays, CoverageModel, ReceiverArrays
@@ -174,6 +175,32 @@ def test_bearings_and_wrapped_offsets() -> None:
     np.testing.assert_allclose(bearing_deg([0, 1, 0, -1], [1, 0, -1, 0]), [0, 90, 180, 270])
     # Azimuth 350°, target at 10°: +20°; azimuth 10°, target at 350°: -20°.
     np.testing.assert_allclose(angle_offset_deg([10.0, 350.0], [350.0, 10.0]), [20.0, -20.0])
+
+
+_ANGLES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(-1000.0, 1000.0),
+    st.sampled_from([0.0, -0.0, 360.0, -360.0, 720.0, math.nextafter(360.0, 0.0), -5e-324, 5e-324]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ANGLES, max_size=20))
+def test_mod_360_is_numpy_mod_bit_for_bit(values: list[float]) -> None:
+    # The fast path keeps the angles already in [0, 360): the very bits np.mod gives
+    # (-0.0 becomes +0.0, NaN stays NaN), arrays and scalars alike.
+    x = np.array(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        expected = np.mod(x, 360.0)
+        got = mod_360(x)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    ok = ~np.isnan(expected)
+    np.testing.assert_array_equal(got[ok].view(np.int64), expected[ok].view(np.int64))
+    for v in values[:3]:
+        with np.errstate(invalid="ignore"):
+            one, ref = mod_360(v), np.mod(v, 360.0)
+        assert (math.isnan(one) and math.isnan(ref)) or np.float64(one).tobytes() == np.float64(ref).tobytes()
 
 
 def test_horizontal_pattern() -> None:

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coverage_gis.models import RadiusModel, create_model, load_model_settings
-from coverage_gis.models.antenna import sector_bisectors
+from coverage_gis.models.antenna import cell_service_sectors, horizontal_gain_db, sector_bisectors
 from coverage_gis.models.base import (
     CandidatePairs,
     CellArrays,
@@ -31,6 +31,8 @@ from coverage_gis.models.base import (
     map_pairs_within_reach,
     pairs_within_reach,
 )
+from coverage_gis.models.pathloss import LinkBudget
+from coverage_gis.models.propagation import cost231_hata_terms, free_space_db
 from coverage_gis.models.settings import BandRadii, EnvironmentRadii, ModelSettings
 from coverage_gis.models.validity import ValidityReport
 
@@ -550,12 +552,12 @@ def _served_pairs(
 def assert_served_pairs_are_the_rules(
     model: RadiusModel, receivers: ReceiverArrays, cells: CellArrays, level_of: np.ndarray
 ) -> None:
-    """The compiled pass gives the served pairs of ``candidate_pairs``, bit for bit: their
-    distances, the levels of ``level_of`` cells (NaN for the others), and the validity
-    report of all the pairs within the radius."""
+    """The compiled pass gives the served pairs of ``candidate_pairs``, bit for bit: the
+    distances and levels of ``level_of`` cells' pairs (NaN for the others), and the
+    validity report of all the pairs within the radius."""
     pairs = model.candidate_pairs(receivers, cells)
     want = {
-        (int(r), int(c)): (float(d), float(s) if level_of[c] else math.nan)
+        (int(r), int(c)): (float(d), float(s)) if level_of[c] else (math.nan, math.nan)
         for r, c, d, s, ok in zip(
             pairs.receiver, pairs.cell, pairs.distance_m, pairs.signal_dbm, pairs.served, strict=True
         )
@@ -601,6 +603,129 @@ def test_property_served_pairs_are_the_served_candidate_pairs(
             np.concatenate([receivers.x_m, on.x_m]), np.concatenate([receivers.y_m, on.y_m])
         )
     assert_served_pairs_are_the_rules(RadiusModel(SETTINGS, workers=workers), receivers, cells, level_of)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    cells=sites_with_layers(),
+    picks=st.lists(
+        st.tuples(st.integers(0, 1000), st.sampled_from(["edge", "circle", "near"]), st.floats(0.0, 1.0)),
+        min_size=1,
+        max_size=30,
+    ),
+    level_seed=st.integers(0, 2**32 - 1),
+)
+def test_property_served_pairs_on_sector_edges_and_circles(
+    cells: CellArrays, picks: list[tuple[int, str, float]], level_seed: int
+) -> None:
+    # Receivers where the compiled pass's quick tests (on sqrt(dx² + dy²)) hand over to
+    # hypot: on service-sector edges, on the circle, a hair from the site.
+    if not len(cells):
+        return
+    radius = RadiusModel(SETTINGS).max_range_m(cells)
+    centre, half = cell_service_sectors(cells, edge_db=SETTINGS.antenna.sector_edge_db)
+    xy = []
+    for pick, kind, frac in picks:
+        i = pick % len(cells)
+        side = 1.0 if pick % 2 else -1.0
+        bearing = math.radians(np.nan_to_num(centre[i]) + side * half[i])
+        dist = {"edge": frac * radius[i], "circle": radius[i], "near": 1e-6 + frac * 1e-3}[kind]
+        if kind == "circle":
+            bearing = math.radians(360.0 * frac)
+        xy.append((cells.x_m[i] + dist * math.sin(bearing), cells.y_m[i] + dist * math.cos(bearing)))
+    level_of = np.random.default_rng(level_seed).random(len(cells)) < 0.6
+    assert_served_pairs_are_the_rules(RadiusModel(SETTINGS, workers=1), make_receivers(xy), cells, level_of)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    dx=st.floats(-50_000.0, 50_000.0).filter(lambda v: abs(v) > 1e-3),
+    dy=st.floats(-50_000.0, 50_000.0),
+    azimuth=st.floats(0.0, 360.0),
+    steps=st.integers(-3, 3),
+)
+def test_property_service_sector_test_on_the_edge_is_hypots(
+    dx: float, dy: float, azimuth: float, steps: int
+) -> None:
+    # A sector whose edge passes within a few ulps of the receiver: the quick test on
+    # sqrt(dx² + dy²) must hand over to hypot, and decide as the numpy rule does.
+    from coverage_gis.models._sector import in_service_sector
+
+    east, north = math.sin(math.radians(azimuth)), math.cos(math.radians(azimuth))
+    d = float(np.hypot(dx, dy))
+    cos_half = dx * east + dy * north
+    cos_half /= d
+    for _ in range(abs(steps)):
+        cos_half = math.nextafter(cos_half, math.copysign(math.inf, steps))
+    want = bool(dx * east + dy * north >= d * cos_half)
+    near = math.sqrt(dx * dx + dy * dy)
+    inside, known = in_service_sector(dx, dy, near, -1.0, east, north, cos_half)
+    assert inside == want
+    assert known in (-1.0, d)
+    assert in_service_sector(dx, dy, near, d, east, north, cos_half) == (want, d)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    cells=cell_arrays(min_size=1, max_size=8),
+    pairs=st.lists(
+        st.tuples(
+            st.integers(0, 1000),
+            st.floats(-30_000.0, 30_000.0),
+            st.floats(-30_000.0, 30_000.0),
+            st.sampled_from([0.0, 0.5, 1.0, 2.0]) | st.floats(0.0, 40_000.0),
+        ),
+        max_size=30,
+    ),
+)
+def test_property_compiled_level_terms_are_numpys(
+    cells: CellArrays, pairs: list[tuple[int, float, float, float]]
+) -> None:
+    # The compiled passes (boresight offsets, Hata loss, the level's sum) give the bits
+    # of the numpy formulas they replace, term by term.
+    from coverage_gis.models._level import radius_levels
+
+    budget = LinkBudget(cells, settings=SETTINGS, receiver_height_m=1.5)
+    cell = np.array([p[0] % len(cells) for p in pairs], dtype=np.int64)
+    dx, dy, dist = (np.array([p[k] for p in pairs], dtype=np.float64) for k in (1, 2, 3))
+    sectors = budget.sectors
+    e, n = sectors.east[cell], sectors.north[cell]
+    offset = np.degrees(np.abs(np.arctan2(dx * n - dy * e, dx * e + dy * n)))
+    assert sectors.offset_deg(dx, dy, cell).tobytes() == offset.tobytes()
+    pl = SETTINGS.pathloss
+    assert pl.formula == "cost231"
+    intercept, slope = cost231_hata_terms(
+        cells.band_mhz,
+        cells.height_m,
+        1.5,
+        environment=cells.environment,
+        metropolitan_db=pl.cost231_metropolitan_db,
+        rural_correction=pl.cost231_rural_correction,
+    )
+    log_d = np.log10(np.maximum(dist, 1.0))
+    hata = intercept[cell] + slope[cell] * (log_d - 3.0)
+    loss = np.maximum(hata, free_space_db(1.0, cells.band_mhz)[cell] + 20.0 * log_d)
+    assert budget.path_loss_db(cell, dist).tobytes() == loss.tobytes()
+    edge = np.random.default_rng(len(pairs)).uniform(-120.0, -60.0, len(cells))
+    a_m = SETTINGS.antenna.max_attenuation_db
+    gain = horizontal_gain_db(offset, cells.beamwidth_deg[cell], max_attenuation_db=a_m)
+    want = edge[cell] - loss + np.where(sectors.omni[cell], 0.0, gain)
+    got = radius_levels(cell, offset, loss, edge, cells.beamwidth_deg, sectors.omni, a_m)
+    assert got.tobytes() == want.tobytes()
+
+
+def test_served_pairs_at_extreme_offsets_are_the_rules() -> None:
+    # Offsets whose squares underflow, and a receiver on the site: hypot decides.
+    cells = make_cells(
+        [(0.0, 0.0)] * 4,
+        azimuth_deg=[0.0, 120.0, 240.0, NAN],
+        tech=["4G", "4G", "4G", "2G"],
+        layer=[0, 0, 0, 1],
+    )
+    tiny = [1e-170, -1e-170, 1e-160, 5e-324, -5e-324, 0.0, 1e-100, 3e-101]
+    receivers = make_receivers([(a, b) for a in tiny for b in tiny])
+    for level_of in (np.ones(4, dtype=bool), np.array([True, False, True, False])):
+        assert_served_pairs_are_the_rules(RadiusModel(SETTINGS, workers=1), receivers, cells, level_of)
 
 
 def test_served_pairs_at_scale_in_threads_are_the_rules() -> None:

@@ -18,7 +18,14 @@ from coverage_gis.models import (
     default_settings_path,
     load_model_settings,
 )
-from coverage_gis.models.settings import RADIUS_BAND_TOLERANCE, ItmSettings, parse_model_settings
+from coverage_gis.models.pathloss import range_cap_m
+from coverage_gis.models.settings import (
+    RADIUS_BAND_TOLERANCE,
+    ItmSettings,
+    environment_index,
+    parse_model_settings,
+    tech_index,
+)
 from coverage_gis.vocabulary import ENVIRONMENTS, TECHS
 
 
@@ -75,6 +82,33 @@ def test_vectorised_lookups() -> None:
     ]
     np.testing.assert_array_equal(s.radius_for_cells(tech, band, env), expected)
     np.testing.assert_array_equal(s.threshold_for_cells(tech), [-100.0, -110.0, -110.0])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(TECHS), st.sampled_from(ENVIRONMENTS), st.sampled_from([700.0, 1800.0, 3500.0])
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_lookups_take_class_positions_as_names(rows: list[tuple[str, str, float]]) -> None:
+    # A caller holding the positions (the link budget) gets what the names give.
+    s = load_model_settings()
+    tech = np.array([r[0] for r in rows])
+    env = np.array([r[1] for r in rows])
+    band = np.array([r[2] for r in rows])
+    t, e = tech_index(tech), environment_index(env)
+    np.testing.assert_array_equal(t, [TECHS.index(x) for x in tech])
+    np.testing.assert_array_equal(tech_index(t), t)
+    np.testing.assert_array_equal(environment_index(e), e)
+    np.testing.assert_array_equal(s.radius_for_cells(t, band, e), s.radius_for_cells(tech, band, env))
+    np.testing.assert_array_equal(s.radius_band_outside(t, band), s.radius_band_outside(tech, band))
+    np.testing.assert_array_equal(s.threshold_for_cells(t), s.threshold_for_cells(tech))
+    np.testing.assert_array_equal(s.reference_offset_for_cells(t), s.reference_offset_for_cells(tech))
+    np.testing.assert_array_equal(range_cap_m(s, t), range_cap_m(s, tech))
 
 
 def test_a_cell_takes_the_nearest_listed_band_of_its_tech(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -211,3 +212,16 @@ def test_the_source_plan_orders_cells_as_lexsort(keys: list[tuple[float, float, 
     plan = SourcePlan.of(x, y, np.abs(r))
     expected = np.lexsort((np.abs(r), x, y))
     np.testing.assert_array_equal(plan.order, expected)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_source_plan_orders_many_tied_cells_as_lexsort(seed: int) -> None:
+    # Enough cells for numpy's (unstable, SIMD) sort by y to mix up ties: runs of equal
+    # y (long and short), equal (x, r) within them, and -0.0 beside 0.0.
+    rng = np.random.default_rng(seed)
+    n = 20_000
+    y = rng.choice([-0.0, 0.0, 1.0, 2.5, 1e6], n) if seed == 0 else rng.integers(0, n // 3, n).astype(float)
+    x = rng.choice([-0.0, 0.0, 3.0, 7.0], n)
+    r = rng.choice([0.0, 500.0, 1500.0], n)
+    plan = SourcePlan.of(x, y, r)
+    np.testing.assert_array_equal(plan.order, np.lexsort((r, x, y)))

@@ -119,6 +119,24 @@ def surely_beyond(dx: float, dy: float, reach: float) -> bool:
     return dx * dx + dy * dy > wide * wide * (1.0 + _SLACK_REL)
 
 
+#: Squared distances :func:`surely_within` trusts: far from underflow and overflow, where
+#: ``sqrt(dx² + dy²)`` is within a few ulps of ``hypot(dx, dy)``.
+SQUARES_MIN = 1e-200
+SQUARES_MAX = 1e200
+#: Relative margin of the tests that decide on ``sqrt(dx² + dy²)`` in place of
+#: ``hypot(dx, dy)``: a thousand times their rounding, and far below any real margin.
+NEAR_REL = 1e-12
+
+
+@jit
+def surely_within(dx: float, dy: float, reach: float) -> bool:
+    """Whether ``hypot(dx, dy) <= reach`` for sure, without the (slower) ``hypot``: the
+    squared distance, in :data:`SQUARES_MIN`..:data:`SQUARES_MAX`, is below the reach's
+    square by far more than rounding."""
+    squares = dx * dx + dy * dy
+    return SQUARES_MIN < squares < SQUARES_MAX and squares < reach * reach * (1.0 - NEAR_REL)
+
+
 @jit
 def distance_within(dx: float, dy: float, reach: float) -> float:
     """``hypot(dx, dy)`` when it is at most ``reach`` (the exact test), else -1."""
@@ -227,25 +245,31 @@ def cell_pairs(
 
 
 #: Longest run of equal keys :func:`sort_runs` sorts in place (insertion sort); longer
-#: runs are left to the caller (a stable sort), so that no input is quadratic.
+#: runs are left to the caller, so that no input is quadratic.
 RUN_SORT_MAX = 32
 
 
 @jit
 def _greater(p: int, q: int, key1: np.ndarray, key2: np.ndarray) -> bool:
-    """Whether entry ``p``'s ``(key1, key2)`` is strictly greater than entry ``q``'s."""
-    return bool(key1[p] > key1[q] or (key1[p] == key1[q] and key2[p] > key2[q]))
+    """Whether entry ``p``'s ``(key1, key2, p)`` is strictly greater than entry ``q``'s."""
+    if key1[p] != key1[q]:
+        return bool(key1[p] > key1[q])
+    if key2[p] != key2[q]:
+        return bool(key2[p] > key2[q])
+    return p > q
 
 
 @jit
 def sort_runs(order: np.ndarray, head: np.ndarray, key1: np.ndarray, key2: np.ndarray) -> np.ndarray:
-    """Sort each run of equal ``head[order]`` by ``(key1, key2)``, stably, in place.
+    """Sort each run of equal ``head`` by ``(key1, key2)``, then by entry, in place.
 
-    ``order`` is sorted stably by ``head`` (no NaN). Runs of at most
-    :data:`RUN_SORT_MAX` entries are insertion-sorted here (an entry moves only past a
-    strictly greater key: ties keep their order); returns ``[start, end)`` of each
-    longer run, for the caller to sort. With a stable sort by ``head`` first, the
-    result is ``numpy.lexsort((key2, key1, head))``.
+    ``order`` is sorted by ``head`` (no NaN), in any order among equal heads; ``head``
+    is given in the order of ``order`` (``head[i]`` is entry ``order[i]``'s), so that
+    the runs are found in one sequential pass. Runs of at most :data:`RUN_SORT_MAX`
+    entries are insertion-sorted here, by ``(key1, key2, entry)``: the order a stable
+    sort gives, whatever the order within the run; returns ``[start, end)`` of each
+    longer run, for the caller to sort so. The result is
+    ``numpy.lexsort((key2, key1, head))``, stable.
     """
     n = order.size
     long_runs = np.empty((0, 2), dtype=np.int64)
@@ -253,7 +277,7 @@ def sort_runs(order: np.ndarray, head: np.ndarray, key1: np.ndarray, key2: np.nd
     a = 0
     while a < n:
         b = a + 1
-        while b < n and head[order[b]] == head[order[a]]:
+        while b < n and head[b] == head[a]:
             b += 1
         if b - a > RUN_SORT_MAX:
             if kept == long_runs.shape[0]:

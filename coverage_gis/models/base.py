@@ -188,8 +188,8 @@ class ServedPairsModel(CoverageModel, Protocol):
     of each batch of the served pairs ``candidate_pairs`` returns (all of them, each once,
     in any order), and the validity report of *all* the candidate pairs of the first
     ``counted`` receivers (None: of every receiver). Only the pairs
-    whose cell is in ``level_of`` (a mask over the cells) need their level; the others
-    may show NaN. A caller that reads only served pairs and the levels of some cells
+    whose cell is in ``level_of`` (a mask over the cells) need their level and distance;
+    the others may show NaN for both. A caller that reads only served pairs and the levels of some cells
     (the mobile rules) is spared the rest.
     """
 
@@ -320,15 +320,17 @@ class SourcePlan:
 def _lexsort_yxr(ok: IntArray, y: FloatArray, x: FloatArray, r: FloatArray) -> IntArray:
     """``ok`` ordered as ``ok[numpy.lexsort((r[ok], x[ok], y[ok]))]`` (``ok``: finite values).
 
-    A stable sort by ``y`` and then a compiled pass over the short runs of equal ``y``
-    (the cells of one site): a third of ``lexsort``'s time on 370k cells.
+    A sort by ``y`` (numpy's quicksort: SIMD, and no stable sort needed) and then a
+    compiled pass over the short runs of equal ``y`` (the cells of one site), each sorted
+    by ``(x, r)`` and then by position, as a stable sort leaves ties: a fifth of
+    ``lexsort``'s time on 370k cells.
     """
     from coverage_gis.models._search import sort_runs
 
-    order = ok[np.argsort(y[ok], kind="stable")]
-    for lo, hi in sort_runs(order, y, x, r):
+    order = ok[np.argsort(y[ok])]
+    for lo, hi in sort_runs(order, y[order], x, r):
         run = order[lo:hi]
-        order[lo:hi] = run[np.lexsort((r[run], x[run]))]
+        order[lo:hi] = run[np.lexsort((run, r[run], x[run]))]
     return np.asarray(order, dtype=np.int64)
 
 

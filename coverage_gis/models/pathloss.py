@@ -30,16 +30,16 @@ from coverage_gis.models import propagation
 from coverage_gis.models.antenna import SectorVectors, pattern_gain_db
 from coverage_gis.models.base import (
     ENVIRONMENTS,
+    TECHS,
     BoolArray,
     CandidatePairs,
     CellArrays,
     FloatArray,
     IntArray,
     ReceiverArrays,
-    StrArray,
     map_pairs_within_reach,
 )
-from coverage_gis.models.settings import ModelSettings, environment_index
+from coverage_gis.models.settings import ClassArray, ModelSettings, environment_index, tech_index
 from coverage_gis.models.validity import (
     OUTSIDE_DISTANCE,
     RANGES,
@@ -56,16 +56,17 @@ _BISECTION_STEPS = 50
 GSM_TIMING_ADVANCE_LIMIT_M = 63 * 553.5
 
 
-def range_cap_m(settings: ModelSettings, tech: StrArray) -> FloatArray:
+def range_cap_m(settings: ModelSettings, tech: ClassArray) -> FloatArray:
     """The hard limit of each cell's service distance, metres.
 
     ``pathloss.max_range_m`` for every cell, and the GSM timing-advance limit
-    (:data:`GSM_TIMING_ADVANCE_LIMIT_M`, ≈ 34.9 km) for 2G cells.
+    (:data:`GSM_TIMING_ADVANCE_LIMIT_M`, ≈ 34.9 km) for 2G cells. ``tech``: names or
+    positions (:func:`~coverage_gis.models.settings.tech_index`).
     """
-    cap = np.full(np.asarray(tech).shape, float(settings.pathloss.max_range_m))
-    return np.asarray(
-        np.where(np.asarray(tech) == "2G", np.minimum(cap, GSM_TIMING_ADVANCE_LIMIT_M), cap), dtype=np.float64
-    )
+    column = np.asarray(tech)
+    two_g = column == (TECHS.index("2G") if np.issubdtype(column.dtype, np.integer) else "2G")
+    cap = np.full(column.shape, float(settings.pathloss.max_range_m))
+    return np.asarray(np.where(two_g, np.minimum(cap, GSM_TIMING_ADVANCE_LIMIT_M), cap), dtype=np.float64)
 
 
 class LinkBudget:
@@ -90,15 +91,18 @@ class LinkBudget:
         self.cells = cells
         self.settings = settings
         self.receiver_height_m = float(receiver_height_m)
-        self.threshold_dbm = settings.threshold_for_cells(cells.tech)
+        # The cells' classes as positions, read once for every look-up below (and the
+        # radius model's).
+        self.tech_index = tech_index(cells.tech)
+        self.environment_index = environment_index(cells.environment)
+        self.threshold_dbm = settings.threshold_for_cells(self.tech_index)
         # The planning margin is folded into the reference level: it lowers the level
         # like a loss, independent of distance and direction.
-        self.reference_dbm = (
-            cells.eirp_dbm - settings.reference_offset_for_cells(cells.tech) - settings.pathloss.margin_db
-        )
+        offset_db = settings.reference_offset_for_cells(self.tech_index)
+        self.reference_dbm = cells.eirp_dbm - offset_db - settings.pathloss.margin_db
         self.sectors = SectorVectors.from_cells(cells.azimuth_deg, cells.beamwidth_deg)
         self.tilt_deg = np.nan_to_num(cells.tilt_deg, nan=0.0)
-        self.rural = environment_index(cells.environment) == ENVIRONMENTS.index("rural")
+        self.rural = self.environment_index == ENVIRONMENTS.index("rural")
         self._hata: tuple[FloatArray, FloatArray, FloatArray] | None = None
         if settings.pathloss.formula == "cost231":
             # Distance-free terms once per cell, then one log10 per pair: this path
@@ -107,7 +111,7 @@ class LinkBudget:
                 cells.band_mhz,
                 cells.height_m,
                 self.receiver_height_m,
-                environment=cells.environment,
+                environment=self.environment_index,
                 metropolitan_db=settings.pathloss.cost231_metropolitan_db,
                 rural_correction=settings.pathloss.cost231_rural_correction,
             )
@@ -160,10 +164,13 @@ class LinkBudget:
         formulas (for the range inversion).
         """
         if self._hata is not None:
-            intercept, slope, fs_at_1m = self._hata
+            from coverage_gis.models._level import hata_loss_db
+
+            # log10 here (numpy's, as everywhere), the per-cell terms in one compiled pass.
             log_d = np.log10(np.maximum(distance_m, propagation.MIN_DISTANCE_M))
-            hata = intercept[cell_index] + slope[cell_index] * (log_d - 3.0)
-            return np.asarray(np.maximum(hata, fs_at_1m[cell_index] + 20.0 * log_d))
+            cell, log_d = np.broadcast_arrays(np.asarray(cell_index), log_d)
+            loss = hata_loss_db(cell.ravel(), log_d.ravel(), *self._hata)
+            return np.asarray(loss.reshape(cell.shape), dtype=np.float64)
 
         pl = self.settings.pathloss
         out = np.empty(distance_m.shape, dtype=np.float64)
@@ -271,8 +278,8 @@ class LinkBudget:
                 cells.band_mhz,
                 cells.height_m,
                 budget_db,
-                environment_index(cells.environment).astype(np.float64),
-                range_cap_m(self.settings, cells.tech),
+                self.environment_index.astype(np.float64),
+                range_cap_m(self.settings, self.tech_index),
             ]
         )
         first, inverse = distinct_rows(key)
@@ -283,7 +290,7 @@ class LinkBudget:
         )
         budget = budget_db[first]
         index = np.arange(first.size, dtype=np.int64)
-        cap = range_cap_m(self.settings, cells.tech[first])
+        cap = range_cap_m(self.settings, self.tech_index[first])
         lo = np.zeros(first.size)
         hi = cap.copy()
         for _ in range(_BISECTION_STEPS):

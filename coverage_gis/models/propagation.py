@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from coverage_gis.models.base import FloatArray, StrArray
-from coverage_gis.models.settings import environment_index
+from coverage_gis.models.settings import ClassArray, environment_index
 
 #: Speed of light in vacuum, m/s (free space and Fresnel zones).
 SPEED_OF_LIGHT_M_S = 299_792_458.0
@@ -68,7 +68,7 @@ def cost231_hata_terms(
     base_height_m: ArrayLike,
     mobile_height_m: ArrayLike,
     *,
-    environment: str | StrArray,
+    environment: str | ClassArray,
     metropolitan_db: float = 0.0,
     rural_correction: str = "open_area",
 ) -> tuple[FloatArray, FloatArray]:
@@ -84,7 +84,8 @@ def cost231_hata_terms(
     base_height_m, mobile_height_m
         Antenna heights above ground (the base height is floored at 1 m).
     environment
-        ``urban``, ``suburban`` or ``rural`` (scalar or per element).
+        ``urban``, ``suburban`` or ``rural`` (scalar or per element), or their positions
+        (:func:`~coverage_gis.models.settings.environment_index`).
     metropolitan_db
         COST-231 ``C_m``, added in the urban class from 1500 MHz up.
     rural_correction

@@ -22,8 +22,8 @@ search is exact (receivers in rows, each cell location scanning the rows its dis
 overlaps, then ``hypot(dx, dy) <= radius``), not a polygon approximation of the circle.
 The mobile rules read only the served pairs and the levels of on-air broadband cells:
 :meth:`RadiusModel.map_served_pairs` hands over just those, from one compiled pass per
-batch (search and sector test) and the level of those pairs alone; its results are
-those of :meth:`RadiusModel.candidate_pairs`, bit for bit.
+batch (search and sector test) and the level and distance of those pairs alone; its
+results are those of :meth:`RadiusModel.candidate_pairs`, bit for bit.
 
 The level of a served pair is the level the radius rule implies, never below the
 threshold that served it: the technology's threshold at the radius on the worst
@@ -61,7 +61,7 @@ from coverage_gis.models.base import (
     map_pairs_within_reach,
 )
 from coverage_gis.models.pathloss import LinkBudget, pair_offsets_m, pairs_within_reach, range_cap_m
-from coverage_gis.models.settings import ModelSettings
+from coverage_gis.models.settings import ClassArray, ModelSettings
 from coverage_gis.models.validity import OUTSIDE_FREQUENCY, ValidityReport, formula_code
 
 _T = TypeVar("_T")
@@ -115,8 +115,12 @@ class RadiusModel:
 
     def max_range_m(self, cells: CellArrays) -> FloatArray:
         """Per-cell nominal radius, metres (exact: nothing is served beyond it)."""
-        radius = self.settings.radius_for_cells(cells.tech, cells.band_mhz, cells.environment)
-        return np.asarray(np.minimum(radius, range_cap_m(self.settings, cells.tech)), dtype=np.float64)
+        return self._radius_m(cells.band_mhz, cells.tech, cells.environment)
+
+    def _radius_m(self, band_mhz: FloatArray, tech: ClassArray, environment: ClassArray) -> FloatArray:
+        """:meth:`max_range_m` of cells with these bands and classes (names or positions)."""
+        radius = self.settings.radius_for_cells(tech, band_mhz, environment)
+        return np.asarray(np.minimum(radius, range_cap_m(self.settings, tech)), dtype=np.float64)
 
     def candidate_pairs(
         self, receivers: ReceiverArrays, cells: CellArrays, *, keep_unserved: bool = True
@@ -171,7 +175,7 @@ class RadiusModel:
         the pair search and the service-sector test) keeps only the served pairs; the
         level (numpy, the rule of :meth:`candidate_pairs`) is computed for the pairs of
         ``level_of`` cells alone. Each batch hands ``fn`` two sets of pairs: those with a
-        level, and the others (NaN).
+        level, and the others (NaN level and distance).
         """
         if len(receivers) == 0 or len(cells) == 0:
             return [fn(CandidatePairs.empty())], ValidityReport()
@@ -194,7 +198,7 @@ class RadiusModel:
             return CandidatePairs(recv, cell, dist, signal, served, formula=formula, outside=band_flag[cell])
 
         def run(lo: int, hi: int) -> tuple[list[_T], ValidityReport]:
-            (l_recv, l_cell, l_dist, dx, dy), (o_recv, o_cell, o_dist), hits = served_pairs(
+            (l_recv, l_cell, l_dist, dx, dy), (o_recv, o_cell), hits = served_pairs(
                 rows.arrays, plan.arrays, plan.members, sectors, wanted, lo, hi, n_counted
             )
             # Every pair within the radius counts: a source's hits, once for each of its cells.
@@ -204,9 +208,11 @@ class RadiusModel:
                 band_flag[batch_cells],
                 count=np.repeat(hits, plan.count[lo:hi]),
             )
+            # Nothing reads the other pairs' distance or level: the kernel leaves both out.
+            unknown = np.full(o_recv.shape, np.nan)
             found = [
                 fn(pairs(l_recv, l_cell, l_dist, level(l_cell, dx, dy, l_dist))),
-                fn(pairs(o_recv, o_cell, o_dist, np.full(o_recv.shape, np.nan))),
+                fn(pairs(o_recv, o_cell, unknown, unknown)),
             ]
             return found, validity
 
@@ -220,7 +226,7 @@ class RadiusModel:
             return held[2]
         ant = self.settings.antenna
         budget = LinkBudget(cells, settings=self.settings, receiver_height_m=receiver_height_m)
-        radius = self.max_range_m(cells)
+        radius = self._radius_m(cells.band_mhz, budget.tech_index, budget.environment_index)
         centre, half = cell_service_sectors(cells, edge_db=ant.sector_edge_db)
         # The level at the radius on the sector's worst bearing is the threshold.
         worst_offset = np.maximum(
@@ -244,7 +250,7 @@ class RadiusModel:
                 dtype=np.float64,
             ),
             band_flag=np.where(
-                self.settings.radius_band_outside(cells.tech, cells.band_mhz), OUTSIDE_FREQUENCY, 0
+                self.settings.radius_band_outside(budget.tech_index, cells.band_mhz), OUTSIDE_FREQUENCY, 0
             ).astype(np.uint8),
         )
         self._last_terms = (weakref.ref(cells), receiver_height_m, terms)
@@ -258,17 +264,17 @@ class RadiusModel:
         budget, edge_level = terms.budget, terms.edge_level_dbm
 
         def level(cell: IntArray, dx: FloatArray, dy: FloatArray, dist: FloatArray) -> FloatArray:
-            gain = np.where(
-                budget.sectors.omni[cell],
-                0.0,
-                horizontal_gain_db(
-                    budget.sectors.offset_deg(dx, dy, cell),
-                    cells.beamwidth_deg[cell],
-                    max_attenuation_db=ant.max_attenuation_db,
-                ),
+            from coverage_gis.models._level import radius_levels
+
+            return radius_levels(
+                cell,
+                budget.sectors.offset_deg(dx, dy, cell),
+                budget.path_loss_db(cell, dist, lower_envelope=True),
+                edge_level,
+                cells.beamwidth_deg,
+                budget.sectors.omni,
+                float(ant.max_attenuation_db),
             )
-            loss = budget.path_loss_db(cell, dist, lower_envelope=True)
-            return np.asarray(edge_level[cell] - loss + gain, dtype=np.float64)
 
         return level
 

@@ -35,6 +35,10 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.models.base import BoolArray, FloatArray, IntArray, StrArray
 from coverage_gis.vocabulary import ENVIRONMENTS, TECHS
 
+#: A class column of the cells (technology, clutter class): names, or their positions in
+#: :data:`TECHS` / :data:`ENVIRONMENTS` (:func:`tech_index`, :func:`environment_index`).
+ClassArray = StrArray | IntArray
+
 #: The coverage models the toolkit ships, in the order the CLI lists them.
 MODEL_NAMES: tuple[str, ...] = ("radius", "pathloss", "terrain")
 #: Path-loss formula families a workspace may choose.
@@ -260,18 +264,20 @@ class ModelSettings:
     terrain: TerrainSettings
     source: str = "<settings>"
 
-    def radius_for_cells(self, tech: StrArray, band_mhz: FloatArray, environment: StrArray) -> FloatArray:
+    def radius_for_cells(self, tech: ClassArray, band_mhz: FloatArray, environment: ClassArray) -> FloatArray:
         """Radius of the ``radius`` model for each cell, metres.
 
         The row is the listed band of the cell's technology nearest to its ``band_mhz``.
+        ``tech`` and ``environment`` are names or positions (:func:`tech_index`,
+        :func:`environment_index`), like every class column of the look-ups here.
 
         Raises
         ------
         LayerValidationError
             A cell has a technology or clutter class the settings do not know.
         """
-        tech_index = _category_index(tech, TECHS, field="tech")
-        env_index = _category_index(environment, ENVIRONMENTS, field="environment")
+        tech_pos = tech_index(tech)
+        env_pos = environment_index(environment)
         # Per technology and distinct band (a network has a handful), then taken per cell.
         bands, band_code = _distinct(band_mhz)
         rows = np.stack([self.radius_m[name].nearest_index(bands) for name in TECHS])
@@ -280,15 +286,14 @@ class ModelSettings:
         for i, name in enumerate(TECHS):
             table = self.radius_m[name].table_m()
             tables[i, : table.shape[0]] = table
-        out = tables[tech_index, rows[tech_index, band_code], env_index]
+        out = tables[tech_pos, rows[tech_pos, band_code], env_pos]
         return np.asarray(out, dtype=np.float64)
 
-    def radius_band_outside(self, tech: StrArray, band_mhz: FloatArray) -> BoolArray:
+    def radius_band_outside(self, tech: ClassArray, band_mhz: FloatArray) -> BoolArray:
         """Cells whose band lies beyond :data:`RADIUS_BAND_TOLERANCE` of every listed band of their tech."""
-        tech_index = _category_index(tech, TECHS, field="tech")
         bands, band_code = _distinct(band_mhz)
         outside = np.stack([self._band_outside(name, bands) for name in TECHS])
-        return np.asarray(outside[tech_index, band_code], dtype=bool)
+        return np.asarray(outside[tech_index(tech), band_code], dtype=bool)
 
     def _band_outside(self, tech: str, band_mhz: FloatArray) -> BoolArray:
         """Whether each band lies beyond :data:`RADIUS_BAND_TOLERANCE` of every listed band of ``tech``."""
@@ -296,20 +301,31 @@ class ModelSettings:
         gap = np.min(np.abs(band_mhz[:, None] - bands[None, :]) / bands[None, :], axis=1)
         return np.asarray(~(gap <= RADIUS_BAND_TOLERANCE), dtype=bool)
 
-    def threshold_for_cells(self, tech: StrArray) -> FloatArray:
-        """Serving threshold of each cell's technology, dBm."""
+    def threshold_for_cells(self, tech: ClassArray) -> FloatArray:
+        """Serving threshold of each cell's technology (names or positions), dBm."""
         table = np.array([self.threshold_dbm[t] for t in TECHS], dtype=np.float64)
-        return table[_category_index(tech, TECHS, field="tech")]
+        return table[tech_index(tech)]
 
-    def reference_offset_for_cells(self, tech: StrArray) -> FloatArray:
-        """EIRP-to-reference-signal offset of each cell's technology, dB."""
+    def reference_offset_for_cells(self, tech: ClassArray) -> FloatArray:
+        """EIRP-to-reference-signal offset of each cell's technology (names or positions), dB."""
         offsets = self.pathloss.reference_signal_offset_db
         table = np.array([offsets[t] for t in TECHS], dtype=np.float64)
-        return table[_category_index(tech, TECHS, field="tech")]
+        return table[tech_index(tech)]
 
 
-def environment_index(environment: StrArray) -> IntArray:
-    """Index into :data:`ENVIRONMENTS` of each value (raises on an unknown class)."""
+def tech_index(tech: ClassArray) -> IntArray:
+    """Index into :data:`TECHS` of each value (raises on an unknown technology); positions
+    (an integer array, this function's answer) are returned as they are.
+
+    Comparing 370k strings with each class costs more than a look-up itself: a caller
+    with several look-ups over the same cells (the link budget) passes them positions.
+    """
+    return _category_index(tech, TECHS, field="tech")
+
+
+def environment_index(environment: ClassArray) -> IntArray:
+    """Index into :data:`ENVIRONMENTS` of each value (raises on an unknown class); positions
+    are returned as they are (see :func:`tech_index`)."""
     return _category_index(environment, ENVIRONMENTS, field="environment")
 
 
@@ -324,7 +340,9 @@ def _distinct(values: FloatArray) -> tuple[FloatArray, IntArray]:
     return np.asarray(distinct, dtype=np.float64), np.asarray(codes, dtype=np.int64)
 
 
-def _category_index(values: StrArray, categories: tuple[str, ...], *, field: str) -> IntArray:
+def _category_index(values: ClassArray, categories: tuple[str, ...], *, field: str) -> IntArray:
+    if np.issubdtype(values.dtype, np.integer):
+        return np.asarray(values, dtype=np.int64)
     # A few whole-array comparisons beat np.unique on string arrays at national scale
     # (370k cells), and leave -1 behind for anything not in the table.
     out = np.full(values.shape, -1, dtype=np.int64)
