@@ -453,8 +453,10 @@ def operator_bits(operators: StrArray | pd.Series) -> np.ndarray:
     values = operators if isinstance(operators, pd.Series) else np.asarray(operators).reshape(-1)
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
-    # Map the few distinct names, not every row (factorize hashes; missing → code -1).
-    codes, names = pd.factorize(values)
+    # Map the few distinct names, not every row (factorize hashes; missing → code -1). A
+    # layer's column is hashed once per run of one name where it holds long runs (the
+    # fiber nodes of one operator come together).
+    codes, names = codes_of(values) if isinstance(values, pd.Series) else pd.factorize(values)
     table = np.array([lookup.get(str(n), lookup[OTHER_OPERATOR]) for n in [*names, None]], dtype=np.int64)
     return table[codes]
 
