@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
-from coverage_gis._column_codes import codes_of, group_ids
+from coverage_gis._column_codes import codes_of, group_ids, strings_of
 from coverage_gis.models.antenna import sector_bisectors
 from coverage_gis.network import cell_table, point_lonlat
 
@@ -260,3 +260,17 @@ def test_codes_of_a_column_of_runs_are_its_factorized_codes(runs: list[tuple[obj
     want_codes, want_distinct = pd.factorize(column)
     assert codes.tolist() == want_codes.tolist()
     assert [(type(v), v) for v in distinct] == [(type(v), v) for v in want_distinct]
+
+
+#: Any text but lone surrogates (not a string a layer can hold).
+_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=8)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_text, max_size=30), st.booleans())
+def test_strings_of_are_numpys_str_conversion(values: list[str], odd: bool) -> None:
+    # Empty strings, a NUL at the end (numpy drops it when read back), a character beyond the BMP.
+    column = np.array([*values, *(["", "a\x00", "\U0001f600"] if odd else [])], dtype=object)
+    got, want = strings_of(column), column.astype(str)
+    assert got.dtype == want.dtype
+    assert got.tobytes() == want.tobytes()
