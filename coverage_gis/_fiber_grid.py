@@ -154,7 +154,8 @@ def _file_item(
 def _cell_bits(start: np.ndarray, item_bits: np.ndarray) -> np.ndarray:
     """The OR of the bits of each cell's items (0: an empty cell)."""
     cells = start.shape[0] - 1
-    out = np.zeros(cells, dtype=np.int64)
+    # (Every cell is written: not np.zeros, which numba fills first.)
+    out = np.empty(cells, dtype=np.int64)
     for c in range(cells):
         found = 0
         for k in range(start[c], start[c + 1]):
