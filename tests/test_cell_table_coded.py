@@ -234,11 +234,17 @@ def test_group_ids_number_the_combinations_in_order_of_first_appearance(
     assert group_ids(columns).tolist() == reference.group_ids(columns).tolist()
 
 
-def test_point_coordinates_read_as_geopandas_reads_them() -> None:
-    points = gpd.GeoSeries([Point(1, 2), Point(), None, Point(3, 4)])
+@pytest.mark.parametrize(
+    "geoms",
+    [[Point(1, 2), Point(), None, Point(3, 4)], [Point(1, 2), None, Point(3, 4)], [Point()], [None], []],
+)
+def test_point_coordinates_read_as_geopandas_reads_them(geoms: list[Point | None]) -> None:
+    # With an empty point (read apart, after shapely refuses it) and without one.
+    points = gpd.GeoSeries(geoms)
     x, y = point_lonlat(np.asarray(points.array))
     np.testing.assert_array_equal(x, points.x.to_numpy())
     np.testing.assert_array_equal(y, points.y.to_numpy())
+    assert x.dtype == y.dtype == np.float64
     with pytest.raises(ValueError, match="Point"):
         point_lonlat(np.asarray(gpd.GeoSeries([Point(0, 0), LineString([(0, 0), (1, 1)])]).array))
 
