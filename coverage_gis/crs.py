@@ -77,7 +77,8 @@ def _from_lonlat(dst: str) -> pyproj.Transformer:
     """
     full = _transformer(STORAGE_CRS, dst)
     step = full.definition.removeprefix(_DEGREES_THEN)
-    if step == full.definition or " step " in f" {step} ":
+    # (A step of its own flags, ``inv`` or ``omit_fwd``, stays in its pipeline.)
+    if step == full.definition or not step.startswith("proj=") or " step " in f" {step} ":
         return full
     return pyproj.Transformer.from_pipeline(step)
 
