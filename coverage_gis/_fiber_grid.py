@@ -154,7 +154,8 @@ def _file_item(
 def _cell_bits(start: np.ndarray, item_bits: np.ndarray) -> np.ndarray:
     """The OR of the bits of each cell's items (0: an empty cell)."""
     cells = start.shape[0] - 1
-    out = np.zeros(cells, dtype=np.int64)
+    # (Every cell is written: not np.zeros, which numba fills first.)
+    out = np.empty(cells, dtype=np.int64)
     for c in range(cells):
         found = 0
         for k in range(start[c], start[c + 1]):
@@ -449,7 +450,8 @@ class SegmentGrid:
     def _pyramid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Occupied cells at every level (level ``l`` merges ``2^l x 2^l`` cells, up to one
         cell), flat, with each level's offset and size."""
-        level = (np.diff(self.start) > 0).reshape(self.ny, self.nx)
+        # (Compared in place: ``np.diff`` would first write every cell's count, eight bytes a cell.)
+        level = (self.start[1:] > self.start[:-1]).reshape(self.ny, self.nx)
         levels = [level]
         while level.shape != (1, 1):
             ny, nx = level.shape

@@ -209,9 +209,10 @@ def distinct_segments(
     vertex, first = _number_vertices(coords, owner, broken, lo_x, hi_x, lo_y, hi_y)
     # (Each array is as long as the rows, but only the part written costs memory: the
     # results are views of those parts, not copies.)
+    # (numba's np.zeros writes every row: a segment's bits are set when it is numbered.)
     seg_a = np.empty(n, dtype=np.int64)
     seg_b = np.empty(n, dtype=np.int64)
-    seg_bits = np.zeros(n, dtype=np.int64)
+    seg_bits = np.empty(n, dtype=np.int64)
     # Most vertices start one distinct segment: it is remembered at the vertex (-1: none
     # yet), and only a vertex's further segments go through the hash table, grown as they come.
     out_segment = np.full(first.shape[0], -1, dtype=np.int32)
@@ -234,13 +235,16 @@ def distinct_segments(
             sid = segments
             seg_a[sid] = a
             seg_b[sid] = b
-            segments += 1
             out_segment[a] = sid
         elif seg_b[sid] != b:
             if 2 * (in_table + 1) > table.shape[0]:
                 table = _grown(table, seg_a, seg_b)
             sid, counted = _number(table, np.uint64(table.shape[0] - 1), seg_a, seg_b, segments, a, b)
             in_table += counted - segments
-            segments = counted
-        seg_bits[sid] |= bits[f]
+        # A new segment is numbered after the others, with the bits of its first feature.
+        if sid == segments:
+            seg_bits[sid] = bits[f]
+            segments += 1
+        else:
+            seg_bits[sid] |= bits[f]
     return first, seg_a[:segments], seg_b[:segments], seg_bits[:segments]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from coverage_gis._column_codes import all_equal, all_strings, new_runs, rows_of, take_strings
+from coverage_gis._column_codes import all_equal, all_strings, new_runs, rows_of, strings_of, take_strings
 from coverage_gis._strings import str_array
 from coverage_gis.models.base import StrArray
 
@@ -62,7 +62,7 @@ class SiteJoin:
             runs = _site_runs(site_ids, cell_ids)
             if runs is not None:
                 return cls(
-                    runs, np.arange(n_cells), runs, True, np.asarray(site_ids, dtype=object).astype(str), True
+                    runs, np.arange(n_cells), runs, True, strings_of(np.asarray(site_ids, dtype=object)), True
                 )
             codes, uniques = pd.factorize(pd.concat([site_ids, cell_ids], ignore_index=True))
             names = np.asarray(uniques[:n_sites], dtype=object)
@@ -71,10 +71,10 @@ class SiteJoin:
                 found = (cell_codes >= 0) & (cell_codes < n_sites)
                 if found.all():
                     site_row = cell_codes.astype(np.int64)
-                    return cls(site_row, np.arange(n_cells), site_row, True, names.astype(str), True)
+                    return cls(site_row, np.arange(n_cells), site_row, True, strings_of(names), True)
                 cell_row = np.flatnonzero(found)
                 site_row = cell_codes[cell_row].astype(np.int64)
-                return cls(site_row, cell_row, site_row, True, names.astype(str), False)
+                return cls(site_row, cell_row, site_row, True, strings_of(names), False)
             index = pd.Index(site_ids)
             if index.is_unique:
                 position = index.get_indexer(cell_ids)

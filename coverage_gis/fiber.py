@@ -108,7 +108,10 @@ class _Segments:
             part_start[_part_starts(geoms[multi], np.searchsorted(owner, multi))] = True
         broken = np.zeros(len(geoms), dtype=bool)
         first, a, b, seg_bits = distinct_segments(coords, owner, line, part_start, bits, broken)
-        x_m, y_m = lonlat_to_metric(coords[first, 0], coords[first, 1], metric_crs)
+        # The distinct vertices' rows taken at once (two fancy indexes of a column each
+        # cost twice that; pyproj copies the columns to contiguous arrays anyway).
+        lonlat = np.take(coords, first, axis=0)
+        x_m, y_m = lonlat_to_metric(lonlat[:, 0], lonlat[:, 1], metric_crs)
         rest = np.flatnonzero(~simple)
         left = rest[~(shapely.is_missing(geoms[rest]) | shapely.is_empty(geoms[rest]))]
         return cls(x_m=x_m, y_m=y_m, a=a, b=b, bits=seg_bits, left=np.union1d(left, np.flatnonzero(broken)))

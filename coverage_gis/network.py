@@ -178,16 +178,18 @@ def point_lonlat(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     kind = shapely.get_type_id(points)
     if not ((kind == _POINT) | (kind == _MISSING)).all():
         raise ValueError("x attribute access only provided for Point geometries")
-    # shapely raises on an empty point: those read NaN, as in geopandas.
-    empty = shapely.is_empty(points)
-    if empty.any():
+    try:
+        return np.asarray(shapely.get_x(points), dtype=np.float64), np.asarray(
+            shapely.get_y(points), dtype=np.float64
+        )
+    except shapely.errors.GEOSException:
+        # shapely raises on an empty point (a layer seldom holds one: they are not looked
+        # for first, a pass over every point): those read NaN, as in geopandas.
+        empty = shapely.is_empty(points)
         x, y = np.full(len(points), np.nan), np.full(len(points), np.nan)
         full = ~empty
         x[full], y[full] = shapely.get_x(points[full]), shapely.get_y(points[full])
         return x, y
-    return np.asarray(shapely.get_x(points), dtype=np.float64), np.asarray(
-        shapely.get_y(points), dtype=np.float64
-    )
 
 
 #: shapely's type ids of a point and of a missing geometry.
@@ -453,8 +455,10 @@ def operator_bits(operators: StrArray | pd.Series) -> np.ndarray:
     values = operators if isinstance(operators, pd.Series) else np.asarray(operators).reshape(-1)
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
-    # Map the few distinct names, not every row (factorize hashes; missing → code -1).
-    codes, names = pd.factorize(values)
+    # Map the few distinct names, not every row (factorize hashes; missing → code -1). A
+    # layer's column is hashed once per run of one name where it holds long runs (the
+    # fiber nodes of one operator come together).
+    codes, names = codes_of(values) if isinstance(values, pd.Series) else pd.factorize(values)
     table = np.array([lookup.get(str(n), lookup[OTHER_OPERATOR]) for n in [*names, None]], dtype=np.int64)
     return table[codes]
 

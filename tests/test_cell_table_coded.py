@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
-from coverage_gis._column_codes import codes_of, group_ids
+from coverage_gis._column_codes import codes_of, group_ids, strings_of
 from coverage_gis.models.antenna import sector_bisectors
 from coverage_gis.network import cell_table, point_lonlat
 
@@ -234,11 +234,17 @@ def test_group_ids_number_the_combinations_in_order_of_first_appearance(
     assert group_ids(columns).tolist() == reference.group_ids(columns).tolist()
 
 
-def test_point_coordinates_read_as_geopandas_reads_them() -> None:
-    points = gpd.GeoSeries([Point(1, 2), Point(), None, Point(3, 4)])
+@pytest.mark.parametrize(
+    "geoms",
+    [[Point(1, 2), Point(), None, Point(3, 4)], [Point(1, 2), None, Point(3, 4)], [Point()], [None], []],
+)
+def test_point_coordinates_read_as_geopandas_reads_them(geoms: list[Point | None]) -> None:
+    # With an empty point (read apart, after shapely refuses it) and without one.
+    points = gpd.GeoSeries(geoms)
     x, y = point_lonlat(np.asarray(points.array))
     np.testing.assert_array_equal(x, points.x.to_numpy())
     np.testing.assert_array_equal(y, points.y.to_numpy())
+    assert x.dtype == y.dtype == np.float64
     with pytest.raises(ValueError, match="Point"):
         point_lonlat(np.asarray(gpd.GeoSeries([Point(0, 0), LineString([(0, 0), (1, 1)])]).array))
 
@@ -260,3 +266,17 @@ def test_codes_of_a_column_of_runs_are_its_factorized_codes(runs: list[tuple[obj
     want_codes, want_distinct = pd.factorize(column)
     assert codes.tolist() == want_codes.tolist()
     assert [(type(v), v) for v in distinct] == [(type(v), v) for v in want_distinct]
+
+
+#: Any text but lone surrogates (not a string a layer can hold).
+_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=8)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_text, max_size=30), st.booleans())
+def test_strings_of_are_numpys_str_conversion(values: list[str], odd: bool) -> None:
+    # Empty strings, a NUL at the end (numpy drops it when read back), a character beyond the BMP.
+    column = np.array([*values, *(["", "a\x00", "\U0001f600"] if odd else [])], dtype=object)
+    got, want = strings_of(column), column.astype(str)
+    assert got.dtype == want.dtype
+    assert got.tobytes() == want.tobytes()

@@ -15,6 +15,7 @@ from coverage_gis.network import (
     bits_to_names,
     cell_table,
     concat_tables,
+    operator_bits,
     points_xy_m,
     site_environment,
 )
@@ -207,6 +208,24 @@ def test_kinds_from_codes_are_the_kinds_of_the_cells(rows: list[tuple[str, str]]
     assert coded.code.tolist() == plain.code.tolist()
     assert coded.tech.tolist() == plain.tech.tolist()
     assert coded.operator_bits.tolist() == plain.operator_bits.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Viettel", "VNPT", "MobiFone", "Acme", "", None, np.nan]), st.integers(1, 60)
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_operator_bits_of_a_column_are_each_rows_bit(runs: list[tuple[object, int]]) -> None:
+    # A layer's column (read by runs when they are long, hashed otherwise) and each row on its own.
+    rows = [name for name, n in runs for _ in range(n)] * 12
+    one_by_one = [int(operator_bits(np.array([name], dtype=object))[0]) for name in rows]
+    assert operator_bits(pd.Series(rows, dtype=object)).tolist() == one_by_one
+    assert operator_bits(np.array(rows, dtype=object)).tolist() == one_by_one
 
 
 def test_a_cell_table_knows_its_kinds() -> None:
