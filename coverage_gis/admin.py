@@ -154,6 +154,28 @@ def admin_columns(
     :func:`commune_positions` of every point when the caller has it (a search that
     releases the GIL, run beside other work).
     """
+    return admin_rows(points, communes, parts, placed=placed).frame
+
+
+@dataclass(frozen=True)
+class AdminRows:
+    """:func:`admin_columns` of some points (``frame``), and where each row's values came
+    from (``source``): rows of one source hold the same values, taken from the same
+    commune and part, so that rows can be grouped by their units from these integers
+    instead of hashing their codes (:func:`coverage_gis.kpi_cells.frame_cells`)."""
+
+    frame: pd.DataFrame
+    source: np.ndarray
+
+
+def admin_rows(
+    points: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    parts: gpd.GeoDataFrame | None = None,
+    *,
+    placed: np.ndarray | None = None,
+) -> AdminRows:
+    """:func:`admin_columns` of ``points`` with the source of each row (:class:`AdminRows`)."""
     attrs, lookup = commune_table(communes)
     position = np.full(len(points), -1, dtype=np.int64)
     if "census_commune_id" in points and len(points):
@@ -166,19 +188,25 @@ def admin_columns(
             if placed is not None
             else commune_positions(points.geometry.to_numpy()[missing], communes)
         )
-    placed_in_parts = (
+    placed_in_parts, part = (
         _in_parts(points.geometry.to_numpy(), position, parts, part_table(communes, parts))
         if parts is not None and len(parts) and len(points)
-        else {}
+        else ({}, None)
     )
-    # One take of the communes' rows for the columns no part decides.
-    out: pd.DataFrame = (
-        attrs[[c for c in attrs.columns if c not in placed_in_parts]].reindex(position).reset_index(drop=True)
-    )
-    for col, values in placed_in_parts.items():
-        out.insert(list(attrs.columns).index(col), col, values)
-    out.index = points.index
-    return out
+    # One take of the communes' rows for their object columns no part decides (a point
+    # in no commune, -1, takes the missing values past the last row), kept as objects
+    # in one block (a frame made of them would infer strings).
+    objects, table = _commune_objects(communes)
+    taken = [k for k, col in enumerate(objects) if col not in placed_in_parts]
+    values = table[taken][:, np.where(position < 0, len(attrs), position)]
+    out = pd.DataFrame(values.T, index=points.index, columns=objects[taken], dtype=object, copy=False)
+    for k, col in enumerate(attrs.columns):
+        if col not in out:
+            column = placed_in_parts[col] if col in placed_in_parts else attrs[col].reindex(position).array
+            out.insert(k, col, column)
+    # The commune row and, in a split commune, the part: one integer per pair.
+    source = position + 1 if part is None else position + 1 + (len(attrs) + 1) * (part + 1)
+    return AdminRows(out, source)
 
 
 def commune_positions(geoms: np.ndarray, communes: gpd.GeoDataFrame) -> np.ndarray:
@@ -264,6 +292,21 @@ def _commune_table(communes: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.Series]
     return attrs, lookup
 
 
+def _commune_objects(communes: gpd.GeoDataFrame) -> tuple[pd.Index, np.ndarray]:
+    """The object columns of :func:`commune_table` (names, and values in one array, a
+    column per row) with, past the last commune, the missing values of a point in none
+    (as ``reindex`` fills them), once per communes frame: :func:`admin_rows` takes their
+    rows in one go."""
+
+    def build() -> tuple[pd.Index, np.ndarray]:
+        attrs = commune_table(communes)[0]
+        names = attrs.columns[[pd.api.types.is_object_dtype(dtype) for dtype in attrs.dtypes]]
+        missing = np.full((len(names), 1), np.nan, dtype=object)
+        return names, np.concatenate([attrs[names].to_numpy(dtype=object).T, missing], axis=1)
+
+    return _held("commune_objects", (communes, communes), build)
+
+
 @dataclass(frozen=True)
 class PartTable:
     """The parts of split communes as :func:`admin_columns` reads them, per communes frame.
@@ -302,20 +345,22 @@ def _part_table(attrs: pd.DataFrame, parts: gpd.GeoDataFrame) -> PartTable:
 
 def _in_parts(
     geoms: np.ndarray, position: np.ndarray, parts: gpd.GeoDataFrame, table: PartTable
-) -> dict[str, Any]:
-    """The 2025 columns of every point, by column, where some point lies in a commune with
-    parts (else none: the communes' own columns hold); ``position``: each point's row of
-    :func:`commune_table` (-1: none)."""
+) -> tuple[dict[str, Any], np.ndarray | None]:
+    """The 2025 columns of every point, by column, and the part of each point (-1: none),
+    where some point lies in a commune with parts (else none: the communes' own columns
+    hold); ``position``: each point's row of :func:`commune_table` (-1: none)."""
     # A point in no commune (-1) takes the entry past the last: no parts.
     owner = np.append(table.row_owner, -1)[position]
     split = np.flatnonzero(owner >= 0)
     if split.size == 0:
-        return {}
+        return {}, None
     chosen = _part_of(geoms[split], owner[split], parts, table.part_owner)
+    part = np.full(len(position), -1, dtype=np.int64)
+    part[split] = chosen
     n_rows = len(table.row_owner)
     rows = np.where(position < 0, n_rows + len(parts), position)
     rows[split] = n_rows + chosen
-    return assigned_take(table.values, rows)
+    return assigned_take(table.values, rows), part
 
 
 def _part_of(

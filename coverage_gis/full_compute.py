@@ -33,11 +33,11 @@ from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi_cells import GroupedFrame
 from coverage_gis.kpi_inputs import (
     KpiInputs,
+    placed_site_rows,
+    placed_speed_test_rows,
     poi_grid_power,
     poi_radio,
     poi_rows,
-    site_rows,
-    speed_test_rows,
     village_rows,
 )
 from coverage_gis.mobile import grid_power, mobile_at_sets
@@ -145,14 +145,22 @@ def analyse_layers(
         )
         # Meanwhile, the pandas work that needs no coverage.
         step("KPI inputs")
-        sites = site_rows(typed.sites, typed.cells, communes, parts, table=table, placed=site_job.result())
+        placed_sites = placed_site_rows(
+            typed.sites, typed.cells, communes, parts, table=table, placed=site_job.result()
+        )
+        sites = placed_sites.frame
         village_admin = admin_columns(villages, communes, parts)
         poi_admin = admin_columns(typed.pois, communes, parts)
-        speed_tests = speed_test_rows(typed.speed_tests, communes, parts, placed=test_job.result())
+        placed_tests = placed_speed_test_rows(typed.speed_tests, communes, parts, placed=test_job.result())
+        speed_tests = placed_tests.frame
         units = unit_population_2009(communes, parts)
         # The sites' and speed tests' rows grouped by unit for the KPIs now, while the
-        # search runs, rather than after the coverage (the KPIs' serial tail).
-        grouped = (GroupedFrame.of(sites, LEVELS), GroupedFrame.of(speed_tests, LEVELS))
+        # search runs, rather than after the coverage (the KPIs' serial tail), from the
+        # communes and parts their codes came from.
+        grouped = (
+            GroupedFrame.of(sites, LEVELS, placed_sites.source),
+            GroupedFrame.of(speed_tests, LEVELS, placed_tests.source),
+        )
         report = None
         if mobile_job is not None and ftth_job is not None:
             run = coverage_run(

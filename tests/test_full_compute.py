@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coverage_gis.admin import admin_columns, unit_population_2009
+from coverage_gis.admin import LEVELS, admin_columns, unit_population_2009
 from coverage_gis.coverage import compute_coverage
 from coverage_gis.fiber import fiber_index
 from coverage_gis.full_compute import analyse_layers
 from coverage_gis.input_layers import InputLayers
+from coverage_gis.kpi_cells import frame_cells
 from coverage_gis.kpi_inputs import poi_radio, poi_rows, site_rows, speed_test_rows, village_rows
 from coverage_gis.models import create_model
 from coverage_gis.models.base import CellArrays, ReceiverArrays
@@ -50,6 +51,18 @@ def test_the_schedule_gives_what_the_steps_give_in_turn() -> None:
         done.inputs.villages[list(admin_columns(layers.villages, communes, parts).columns)],
         admin_columns(layers.villages, communes, parts),
     )
+    # The sites and tests grouped by unit from where their codes came, as by their codes.
+    frames = (done.inputs.sites, done.inputs.speed_tests)
+    assert all(held.frame is frame for held, frame in zip(done.inputs.grouped, frames, strict=True))
+    for held in done.inputs.grouped:
+        want = frame_cells(held.frame, LEVELS)
+        assert held.cells is not None
+        assert want is not None
+        assert np.array_equal(held.cells.row_cell, want.row_cell)
+        assert np.array_equal(held.cells.first_row, want.first_row)
+        for level in LEVELS:
+            assert np.array_equal(held.cells.unit[level], want.unit[level])
+            assert held.cells.distinct[level].tolist() == want.distinct[level].tolist()
     assert len(done.cells) == len(cells)
     for name in ("start", "item_seg", "item_bits"):
         assert np.array_equal(getattr(done.fiber.grid, name), getattr(fiber.grid, name)), name
