@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage_gis._strings import assigned_take
+from coverage_gis._strings import assigned_take, distinct_strings
 
 if TYPE_CHECKING:
     from coverage_gis._polygon_grid import PolygonGrid
@@ -179,8 +179,7 @@ def admin_rows(
     attrs, lookup = commune_table(communes)
     position = np.full(len(points), -1, dtype=np.int64)
     if "census_commune_id" in points and len(points):
-        found = points["census_commune_id"].map(lookup)
-        position = found.fillna(-1).to_numpy(dtype=np.int64)
+        position = _rows_of_ids(points["census_commune_id"], lookup)
     missing = position < 0
     if missing.any():
         position[missing] = (
@@ -207,6 +206,20 @@ def admin_rows(
     # The commune row and, in a split commune, the part: one integer per pair.
     source = position + 1 if part is None else position + 1 + (len(attrs) + 1) * (part + 1)
     return AdminRows(out, source)
+
+
+def _rows_of_ids(ids: pd.Series, lookup: pd.Series) -> np.ndarray:
+    """``ids.map(lookup)``, -1 where missing: each id's row of :func:`commune_table`.
+
+    A column of strings, none missing, is hashed once and each distinct id mapped once
+    (mapping every row converts each to the pandas string the lookup's index holds).
+    """
+    found = distinct_strings(ids)
+    if found is None or (found[0] < 0).any():
+        return np.array(ids.map(lookup).fillna(-1).to_numpy(dtype=np.int64))
+    codes, distinct = found
+    rows = pd.Series(distinct, dtype=object).map(lookup).fillna(-1).to_numpy(dtype=np.int64)
+    return np.asarray(rows[codes])
 
 
 def commune_positions(geoms: np.ndarray, communes: gpd.GeoDataFrame) -> np.ndarray:
