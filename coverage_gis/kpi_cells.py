@@ -73,7 +73,7 @@ def frame_cells(
     checked, not hashed (:func:`_values_per_cell`), and hashed only when some cell holds
     two. The cells and codes are the same either way.
     """
-    if source is not None:
+    if source is not None and levels:
         return _sourced_cells(frame, levels, source)
     columns = {level: frame[LEVEL_COLUMNS[level][0]] for level in levels}
     # Python-string columns but the finest one (the last in LEVELS): checked, not hashed.
@@ -104,14 +104,16 @@ def _sourced_cells(frame: pd.DataFrame, levels: Sequence[str], source: np.ndarra
     first rows (one per source, a few thousand) come in the order of the frame's; each
     row takes its source's cell, each cell the first row of its first source.
     """
-    codes, _sources = pd.factorize(source)
-    codes = np.asarray(codes, dtype=np.int64)
-    first = _first_rows(codes)
-    columns = [LEVEL_COLUMNS[level][0] for level in levels]
-    found = frame_cells(frame[columns].iloc[first], levels)
+    numbers, _sources = pd.factorize(source)
+    numbers = np.asarray(numbers, dtype=np.int64)
+    first = _first_rows(numbers)
+    # The code columns' first rows, column by column (selecting the columns first would
+    # copy every row of them out of the frame's blocks).
+    columns = (LEVEL_COLUMNS[level][0] for level in levels)
+    found = frame_cells(pd.DataFrame({column: frame[column].iloc[first] for column in columns}), levels)
     if found is None:
         return None
-    return FrameCells(found.row_cell[codes], first[found.first_row], found.unit, found.distinct)
+    return FrameCells(found.row_cell[numbers], first[found.first_row], found.unit, found.distinct)
 
 
 @dataclass(frozen=True, eq=False)
