@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage_gis._strings import assigned_take, distinct_strings
+from coverage_gis._strings import assigned_take, distinct_strings, str_take
 
 if TYPE_CHECKING:
     from coverage_gis._polygon_grid import PolygonGrid
@@ -409,10 +409,12 @@ def unit_population_2009(communes: pd.DataFrame, parts: pd.DataFrame | None = No
     DataFrame
         Columns ``level``, ``code``, ``pop_2009``, ``pop_2009_total`` (nullable ints).
     """
-    frames = []
     if not len(communes):
         return pd.DataFrame(columns=["level", "code", "pop_2009", "pop_2009_total"])
-    base = communes.copy()
+    # The columns read here, in a frame of their own (the communes' are not changed).
+    read = {"census_commune_id", "commune_code", "pop_2009", *LEVEL_POP_TOTALS.values()}
+    read |= {code for code, _name in LEVEL_COLUMNS.values()}
+    base = communes[[c for c in communes.columns if c in read]]
     base["commune_key"] = commune_key(base)
     base["pop_2009"] = pd.to_numeric(base["pop_2009"], errors="coerce").fillna(0).astype("int64")
     cut = set(parts["census_commune_id"].astype(str)) if parts is not None and len(parts) else set()
@@ -420,14 +422,27 @@ def unit_population_2009(communes: pd.DataFrame, parts: pd.DataFrame | None = No
     pieces = (
         pd.DataFrame(parts.drop(columns="geometry", errors="ignore")) if cut and parts is not None else None
     )
-    for level in LEVELS:
+    sources = [
+        (level, [whole_2025, pieces] if level in LEVEL_POP_TOTALS and pieces is not None else [base])
+        for level in LEVELS
+    ]
+    held = [(level, [f for f in source if f is not None and len(f)]) for level, source in sources]
+    found = _units_by_strings(held)
+    return found if found is not None else _units_by_groupby(held)
+
+
+_UnitSources = list[tuple[str, list[pd.DataFrame]]]
+
+
+def _units_by_groupby(sources: _UnitSources) -> pd.DataFrame:
+    """:func:`unit_population_2009`'s table from each level's rows (``sources``), grouped
+    by their codes as strings."""
+    frames = []
+    for level, source in sources:
         code_col = LEVEL_COLUMNS[level][0]
         total_col = LEVEL_POP_TOTALS.get(level)
-        source = [whole_2025, pieces] if level in LEVEL_POP_TOTALS and pieces is not None else [base]
         cols = [code_col, "pop_2009", *([total_col] if total_col else [])]
-        rows = pd.concat(
-            [f.reindex(columns=cols) for f in source if f is not None and len(f)], ignore_index=True
-        )
+        rows = pd.concat([f.reindex(columns=cols) for f in source], ignore_index=True)
         rows = rows[rows[code_col].notna()]
         grouped = rows.groupby(rows[code_col].astype(str))
         frame = pd.DataFrame({"pop_2009": grouped["pop_2009"].sum().astype("int64")})
@@ -441,3 +456,56 @@ def unit_population_2009(communes: pd.DataFrame, parts: pd.DataFrame | None = No
     out = pd.concat(frames, ignore_index=True)
     out["pop_2009_total"] = out["pop_2009_total"].astype("Int64")
     return out
+
+
+def _units_by_strings(sources: _UnitSources) -> pd.DataFrame | None:
+    """:func:`_units_by_groupby`, where every code is a string or missing and every
+    population an ``int64`` column: each level's codes hashed once and the sums added up
+    by numpy (a groupby per level converts, hashes and sorts every row's code anew).
+    None otherwise."""
+    levels: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    sums: list[np.ndarray] = []
+    totals: list[np.ndarray] = []
+    no_total: list[np.ndarray] = []
+    for level, source in sources:
+        code_col, total_col = LEVEL_COLUMNS[level][0], LEVEL_POP_TOTALS.get(level)
+        numbers = ["pop_2009", *([total_col] if total_col else [])]
+        if any(c not in f for f in source for c in [code_col, *numbers]):
+            return None
+        if any(f[c].dtype != np.int64 for f in source for c in numbers):
+            return None
+        code = np.concatenate([f[code_col].to_numpy(dtype=object) for f in source])
+        kept = ~pd.isna(code)
+        found = distinct_strings(code[kept])
+        if found is None:
+            return None
+        # Units in the order of their codes (as a groupby sorts them: by code point).
+        row_unit, names = found
+        order = np.argsort(names.astype(str))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        unit = rank[row_unit]
+        summed = np.zeros(len(names), dtype=np.int64)
+        np.add.at(summed, unit, np.concatenate([f["pop_2009"].to_numpy() for f in source])[kept])
+        most = np.full(len(names), np.iinfo(np.int64).min)
+        if total_col:
+            np.maximum.at(most, unit, np.concatenate([f[total_col].to_numpy() for f in source])[kept])
+        levels.append(np.full(len(names), len(levels)))
+        codes.append(names[order])
+        sums.append(summed)
+        totals.append(most)
+        no_total.append(np.full(len(names), total_col is None))
+    every = np.concatenate(codes)
+    if not len(every):
+        return None
+    named = np.array([level for level, _source in sources], dtype=object)
+    return pd.DataFrame(
+        {
+            # Text taken as the frame would make it of the objects (by arrow, not row by row).
+            "level": str_take(named, np.concatenate(levels)),
+            "code": str_take(every, np.arange(len(every))),
+            "pop_2009": np.concatenate(sums),
+            "pop_2009_total": pd.arrays.IntegerArray(np.concatenate(totals), np.concatenate(no_total)),
+        }
+    )
