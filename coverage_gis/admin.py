@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage_gis._strings import assigned_take, distinct_strings, str_take
+from coverage_gis._strings import TakenColumn, assigned_take, distinct_strings, str_take
 
 if TYPE_CHECKING:
     from coverage_gis._polygon_grid import PolygonGrid
@@ -334,7 +334,7 @@ class PartTable:
 
     row_owner: np.ndarray
     part_owner: np.ndarray
-    values: dict[str, np.ndarray]
+    values: dict[str, TakenColumn]
 
 
 def part_table(communes: gpd.GeoDataFrame, parts: gpd.GeoDataFrame) -> PartTable:
@@ -349,7 +349,9 @@ def _part_table(attrs: pd.DataFrame, parts: gpd.GeoDataFrame) -> PartTable:
     row_owner[pd.isna(ids)] = -1
     nothing = np.array([np.nan], dtype=object)
     values = {
-        col: np.concatenate([attrs[col].to_numpy(dtype=object), parts[col].to_numpy(dtype=object), nothing])
+        col: TakenColumn.of(
+            np.concatenate([attrs[col].to_numpy(dtype=object), parts[col].to_numpy(dtype=object), nothing])
+        )
         for col in _PART_ATTRS
         if col in parts
     }

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from coverage_gis._strings import assigned_take
+from coverage_gis._strings import TakenColumn, assigned_take
 from coverage_gis.admin import (
     _PART_ATTRS,
     admin_columns,
@@ -179,7 +179,10 @@ def test_a_take_gives_the_frame_what_the_objects_would(values: list[Any], data: 
     by_objects = pd.DataFrame(index=range(len(rows)))
     by_objects["v"] = table[rows]
     taken = pd.DataFrame(index=range(len(rows)))
-    taken["v"] = assigned_take({"v": table}, rows)["v"]
+    taken["v"] = assigned_take({"v": TakenColumn.of(table)}, rows)["v"]
+    pd.testing.assert_frame_equal(taken, by_objects)
+    # Asked of the rows taken, as where the frame makes no strings of the whole table.
+    taken["v"] = assigned_take({"v": TakenColumn(table)}, rows)["v"]
     pd.testing.assert_frame_equal(taken, by_objects)
 
 
