@@ -8,6 +8,7 @@ the rows by its code.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -95,24 +96,48 @@ def str_column(values: Any) -> Any:
     return pd.array(pa.array(values, type=pa.large_string(), from_pandas=True), dtype=_STR_DTYPE)
 
 
-def assigned_take(columns: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TakenColumn:
+    """A table of objects whose rows :func:`assigned_take` takes, with what a frame makes of
+    all of them, found once: where that is a pandas string array, the array (``strings``)
+    and which values are strings (``held``, the others being missing values); else None."""
+
+    values: np.ndarray
+    strings: Any = None
+    held: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> TakenColumn:
+        """``values`` (objects) with their strings, where a frame would make them."""
+        every = pd.Series(values)
+        if _STR_IN_ARROW and every.dtype == _STR_DTYPE:
+            return cls(values, every.array, np.asarray(pd.notna(values), dtype=bool))
+        return cls(values)
+
+
+def assigned_take(columns: dict[str, TakenColumn], rows: np.ndarray) -> dict[str, Any]:
     """``values[rows]`` of each column (``values``: objects, all of one length; ``rows`` >= 0),
-    for assigning to a frame: the array the frame would make of them, found from the
-    distinct rows taken.
+    for assigning to a frame: the array the frame would make of them.
 
     The frame infers a dtype from the objects (pandas 3: ``str``, in arrow, where they are
-    strings and missing values) and converts every row; asked of each row of ``values``
-    taken once, the answer is the same, and a string array is taken in arrow.
+    strings and missing values, one a string at least) and converts every row. Where it
+    makes strings of the whole table, it makes them of any rows holding a string: those
+    are taken in arrow. Otherwise the answer is asked of each row of ``values`` taken
+    once, and a string array is taken in arrow.
     """
-    if not columns:
-        return {}
-    size = len(next(iter(columns.values())))
-    used = np.flatnonzero(np.bincount(rows, minlength=size))
-    code = np.zeros(size, dtype=np.int64)
-    code[used] = np.arange(len(used))
-    at = code[rows]
     out: dict[str, Any] = {}
-    for col, values in columns.items():
-        probe = pd.Series(values[used])
-        out[col] = probe.array.take(at) if _STR_IN_ARROW and probe.dtype == _STR_DTYPE else values[rows]
-    return out
+    for col, column in columns.items():
+        if column.strings is not None and column.held is not None:
+            out[col] = column.strings.take(rows) if column.held[rows].any() else column.values[rows]
+    asked = [col for col in columns if col not in out]
+    if asked:
+        size = len(columns[asked[0]].values)
+        used = np.flatnonzero(np.bincount(rows, minlength=size))
+        code = np.zeros(size, dtype=np.int64)
+        code[used] = np.arange(len(used))
+        at = code[rows]
+        for col in asked:
+            values = columns[col].values
+            probe = pd.Series(values[used])
+            out[col] = probe.array.take(at) if _STR_IN_ARROW and probe.dtype == _STR_DTYPE else values[rows]
+    return {col: out[col] for col in columns}

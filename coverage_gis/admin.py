@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage_gis._strings import assigned_take
+from coverage_gis._strings import TakenColumn, assigned_take, distinct_strings, str_take
 
 if TYPE_CHECKING:
     from coverage_gis._polygon_grid import PolygonGrid
@@ -154,11 +154,32 @@ def admin_columns(
     :func:`commune_positions` of every point when the caller has it (a search that
     releases the GIL, run beside other work).
     """
+    return admin_rows(points, communes, parts, placed=placed).frame
+
+
+@dataclass(frozen=True)
+class AdminRows:
+    """:func:`admin_columns` of some points (``frame``), and where each row's values came
+    from (``source``): rows of one source hold the same values, taken from the same
+    commune and part, so that rows can be grouped by their units from these integers
+    instead of hashing their codes (:func:`coverage_gis.kpi_cells.frame_cells`)."""
+
+    frame: pd.DataFrame
+    source: np.ndarray
+
+
+def admin_rows(
+    points: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    parts: gpd.GeoDataFrame | None = None,
+    *,
+    placed: np.ndarray | None = None,
+) -> AdminRows:
+    """:func:`admin_columns` of ``points`` with the source of each row (:class:`AdminRows`)."""
     attrs, lookup = commune_table(communes)
     position = np.full(len(points), -1, dtype=np.int64)
     if "census_commune_id" in points and len(points):
-        found = points["census_commune_id"].map(lookup)
-        position = found.fillna(-1).to_numpy(dtype=np.int64)
+        position = _rows_of_ids(points["census_commune_id"], lookup)
     missing = position < 0
     if missing.any():
         position[missing] = (
@@ -166,19 +187,39 @@ def admin_columns(
             if placed is not None
             else commune_positions(points.geometry.to_numpy()[missing], communes)
         )
-    placed_in_parts = (
+    placed_in_parts, part = (
         _in_parts(points.geometry.to_numpy(), position, parts, part_table(communes, parts))
         if parts is not None and len(parts) and len(points)
-        else {}
+        else ({}, None)
     )
-    # One take of the communes' rows for the columns no part decides.
-    out: pd.DataFrame = (
-        attrs[[c for c in attrs.columns if c not in placed_in_parts]].reindex(position).reset_index(drop=True)
-    )
-    for col, values in placed_in_parts.items():
-        out.insert(list(attrs.columns).index(col), col, values)
-    out.index = points.index
-    return out
+    # One take of the communes' rows for their object columns no part decides (a point
+    # in no commune, -1, takes the missing values past the last row), kept as objects
+    # in one block (a frame made of them would infer strings).
+    objects, table = _commune_objects(communes)
+    taken = [k for k, col in enumerate(objects) if col not in placed_in_parts]
+    values = table[taken][:, np.where(position < 0, len(attrs), position)]
+    out = pd.DataFrame(values.T, index=points.index, columns=objects[taken], dtype=object, copy=False)
+    for k, col in enumerate(attrs.columns):
+        if col not in out:
+            column = placed_in_parts[col] if col in placed_in_parts else attrs[col].reindex(position).array
+            out.insert(k, col, column)
+    # The commune row and, in a split commune, the part: one integer per pair.
+    source = position + 1 if part is None else position + 1 + (len(attrs) + 1) * (part + 1)
+    return AdminRows(out, source)
+
+
+def _rows_of_ids(ids: pd.Series, lookup: pd.Series) -> np.ndarray:
+    """``ids.map(lookup)``, -1 where missing: each id's row of :func:`commune_table`.
+
+    A column of strings, none missing, is hashed once and each distinct id mapped once
+    (mapping every row converts each to the pandas string the lookup's index holds).
+    """
+    found = distinct_strings(ids)
+    if found is None or (found[0] < 0).any():
+        return np.array(ids.map(lookup).fillna(-1).to_numpy(dtype=np.int64))
+    codes, distinct = found
+    rows = pd.Series(distinct, dtype=object).map(lookup).fillna(-1).to_numpy(dtype=np.int64)
+    return np.asarray(rows[codes])
 
 
 def commune_positions(geoms: np.ndarray, communes: gpd.GeoDataFrame) -> np.ndarray:
@@ -264,6 +305,21 @@ def _commune_table(communes: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.Series]
     return attrs, lookup
 
 
+def _commune_objects(communes: gpd.GeoDataFrame) -> tuple[pd.Index, np.ndarray]:
+    """The object columns of :func:`commune_table` (names, and values in one array, a
+    column per row) with, past the last commune, the missing values of a point in none
+    (as ``reindex`` fills them), once per communes frame: :func:`admin_rows` takes their
+    rows in one go."""
+
+    def build() -> tuple[pd.Index, np.ndarray]:
+        attrs = commune_table(communes)[0]
+        names = attrs.columns[[pd.api.types.is_object_dtype(dtype) for dtype in attrs.dtypes]]
+        missing = np.full((len(names), 1), np.nan, dtype=object)
+        return names, np.concatenate([attrs[names].to_numpy(dtype=object).T, missing], axis=1)
+
+    return _held("commune_objects", (communes, communes), build)
+
+
 @dataclass(frozen=True)
 class PartTable:
     """The parts of split communes as :func:`admin_columns` reads them, per communes frame.
@@ -278,7 +334,7 @@ class PartTable:
 
     row_owner: np.ndarray
     part_owner: np.ndarray
-    values: dict[str, np.ndarray]
+    values: dict[str, TakenColumn]
 
 
 def part_table(communes: gpd.GeoDataFrame, parts: gpd.GeoDataFrame) -> PartTable:
@@ -293,7 +349,9 @@ def _part_table(attrs: pd.DataFrame, parts: gpd.GeoDataFrame) -> PartTable:
     row_owner[pd.isna(ids)] = -1
     nothing = np.array([np.nan], dtype=object)
     values = {
-        col: np.concatenate([attrs[col].to_numpy(dtype=object), parts[col].to_numpy(dtype=object), nothing])
+        col: TakenColumn.of(
+            np.concatenate([attrs[col].to_numpy(dtype=object), parts[col].to_numpy(dtype=object), nothing])
+        )
         for col in _PART_ATTRS
         if col in parts
     }
@@ -302,20 +360,22 @@ def _part_table(attrs: pd.DataFrame, parts: gpd.GeoDataFrame) -> PartTable:
 
 def _in_parts(
     geoms: np.ndarray, position: np.ndarray, parts: gpd.GeoDataFrame, table: PartTable
-) -> dict[str, Any]:
-    """The 2025 columns of every point, by column, where some point lies in a commune with
-    parts (else none: the communes' own columns hold); ``position``: each point's row of
-    :func:`commune_table` (-1: none)."""
+) -> tuple[dict[str, Any], np.ndarray | None]:
+    """The 2025 columns of every point, by column, and the part of each point (-1: none),
+    where some point lies in a commune with parts (else none: the communes' own columns
+    hold); ``position``: each point's row of :func:`commune_table` (-1: none)."""
     # A point in no commune (-1) takes the entry past the last: no parts.
     owner = np.append(table.row_owner, -1)[position]
     split = np.flatnonzero(owner >= 0)
     if split.size == 0:
-        return {}
+        return {}, None
     chosen = _part_of(geoms[split], owner[split], parts, table.part_owner)
+    part = np.full(len(position), -1, dtype=np.int64)
+    part[split] = chosen
     n_rows = len(table.row_owner)
     rows = np.where(position < 0, n_rows + len(parts), position)
     rows[split] = n_rows + chosen
-    return assigned_take(table.values, rows)
+    return assigned_take(table.values, rows), part
 
 
 def _part_of(
@@ -351,10 +411,12 @@ def unit_population_2009(communes: pd.DataFrame, parts: pd.DataFrame | None = No
     DataFrame
         Columns ``level``, ``code``, ``pop_2009``, ``pop_2009_total`` (nullable ints).
     """
-    frames = []
     if not len(communes):
         return pd.DataFrame(columns=["level", "code", "pop_2009", "pop_2009_total"])
-    base = communes.copy()
+    # The columns read here, in a frame of their own (the communes' are not changed).
+    read = {"census_commune_id", "commune_code", "pop_2009", *LEVEL_POP_TOTALS.values()}
+    read |= {code for code, _name in LEVEL_COLUMNS.values()}
+    base = communes[[c for c in communes.columns if c in read]]
     base["commune_key"] = commune_key(base)
     base["pop_2009"] = pd.to_numeric(base["pop_2009"], errors="coerce").fillna(0).astype("int64")
     cut = set(parts["census_commune_id"].astype(str)) if parts is not None and len(parts) else set()
@@ -362,14 +424,27 @@ def unit_population_2009(communes: pd.DataFrame, parts: pd.DataFrame | None = No
     pieces = (
         pd.DataFrame(parts.drop(columns="geometry", errors="ignore")) if cut and parts is not None else None
     )
-    for level in LEVELS:
+    sources = [
+        (level, [whole_2025, pieces] if level in LEVEL_POP_TOTALS and pieces is not None else [base])
+        for level in LEVELS
+    ]
+    held = [(level, [f for f in source if f is not None and len(f)]) for level, source in sources]
+    found = _units_by_strings(held)
+    return found if found is not None else _units_by_groupby(held)
+
+
+_UnitSources = list[tuple[str, list[pd.DataFrame]]]
+
+
+def _units_by_groupby(sources: _UnitSources) -> pd.DataFrame:
+    """:func:`unit_population_2009`'s table from each level's rows (``sources``), grouped
+    by their codes as strings."""
+    frames = []
+    for level, source in sources:
         code_col = LEVEL_COLUMNS[level][0]
         total_col = LEVEL_POP_TOTALS.get(level)
-        source = [whole_2025, pieces] if level in LEVEL_POP_TOTALS and pieces is not None else [base]
         cols = [code_col, "pop_2009", *([total_col] if total_col else [])]
-        rows = pd.concat(
-            [f.reindex(columns=cols) for f in source if f is not None and len(f)], ignore_index=True
-        )
+        rows = pd.concat([f.reindex(columns=cols) for f in source], ignore_index=True)
         rows = rows[rows[code_col].notna()]
         grouped = rows.groupby(rows[code_col].astype(str))
         frame = pd.DataFrame({"pop_2009": grouped["pop_2009"].sum().astype("int64")})
@@ -383,3 +458,56 @@ def unit_population_2009(communes: pd.DataFrame, parts: pd.DataFrame | None = No
     out = pd.concat(frames, ignore_index=True)
     out["pop_2009_total"] = out["pop_2009_total"].astype("Int64")
     return out
+
+
+def _units_by_strings(sources: _UnitSources) -> pd.DataFrame | None:
+    """:func:`_units_by_groupby`, where every code is a string or missing and every
+    population an ``int64`` column: each level's codes hashed once and the sums added up
+    by numpy (a groupby per level converts, hashes and sorts every row's code anew).
+    None otherwise."""
+    levels: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    sums: list[np.ndarray] = []
+    totals: list[np.ndarray] = []
+    no_total: list[np.ndarray] = []
+    for level, source in sources:
+        code_col, total_col = LEVEL_COLUMNS[level][0], LEVEL_POP_TOTALS.get(level)
+        numbers = ["pop_2009", *([total_col] if total_col else [])]
+        if any(c not in f for f in source for c in [code_col, *numbers]):
+            return None
+        if any(f[c].dtype != np.int64 for f in source for c in numbers):
+            return None
+        code = np.concatenate([f[code_col].to_numpy(dtype=object) for f in source])
+        kept = ~pd.isna(code)
+        found = distinct_strings(code[kept])
+        if found is None:
+            return None
+        # Units in the order of their codes (as a groupby sorts them: by code point).
+        row_unit, names = found
+        order = np.argsort(names.astype(str))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        unit = rank[row_unit]
+        summed = np.zeros(len(names), dtype=np.int64)
+        np.add.at(summed, unit, np.concatenate([f["pop_2009"].to_numpy() for f in source])[kept])
+        most = np.full(len(names), np.iinfo(np.int64).min)
+        if total_col:
+            np.maximum.at(most, unit, np.concatenate([f[total_col].to_numpy() for f in source])[kept])
+        levels.append(np.full(len(names), len(levels)))
+        codes.append(names[order])
+        sums.append(summed)
+        totals.append(most)
+        no_total.append(np.full(len(names), total_col is None))
+    every = np.concatenate(codes)
+    if not len(every):
+        return None
+    named = np.array([level for level, _source in sources], dtype=object)
+    return pd.DataFrame(
+        {
+            # Text taken as the frame would make it of the objects (by arrow, not row by row).
+            "level": str_take(named, np.concatenate(levels)),
+            "code": str_take(every, np.arange(len(every))),
+            "pop_2009": np.concatenate(sums),
+            "pop_2009_total": pd.arrays.IntegerArray(np.concatenate(totals), np.concatenate(no_total)),
+        }
+    )

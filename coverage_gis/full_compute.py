@@ -29,7 +29,7 @@ from typing import TypeVar
 import geopandas as gpd
 import pandas as pd
 
-from coverage_gis.admin import LEVELS, admin_columns, commune_positions, unit_population_2009
+from coverage_gis.admin import LEVELS, admin_rows, commune_positions, unit_population_2009
 from coverage_gis.coverage import coverage_run
 from coverage_gis.fiber import FiberIndex, fiber_index
 from coverage_gis.input_layers import InputLayers
@@ -37,11 +37,11 @@ from coverage_gis.kpi_arrays import SortedTests, units_ahead
 from coverage_gis.kpi_cells import GroupedFrame
 from coverage_gis.kpi_inputs import (
     KpiInputs,
+    placed_site_rows,
+    placed_speed_test_rows,
     poi_grid_power,
     poi_radio,
     poi_rows,
-    site_rows,
-    speed_test_rows,
     village_rows,
 )
 from coverage_gis.mobile import grid_power, mobile_at_sets
@@ -149,19 +149,24 @@ def analyse_layers(
         )
         # Meanwhile, the pandas work that needs no coverage.
         step("KPI inputs")
-        sites = site_rows(typed.sites, typed.cells, communes, parts, table=table, placed=site_job.result())
-        village_admin = admin_columns(villages, communes, parts)
-        poi_admin = admin_columns(typed.pois, communes, parts)
-        speed_tests = speed_test_rows(typed.speed_tests, communes, parts, placed=test_job.result())
+        placed_sites = placed_site_rows(
+            typed.sites, typed.cells, communes, parts, table=table, placed=site_job.result()
+        )
+        sites = placed_sites.frame
+        village_admin = admin_rows(villages, communes, parts)
+        poi_admin = admin_rows(typed.pois, communes, parts)
+        placed_tests = placed_speed_test_rows(typed.speed_tests, communes, parts, placed=test_job.result())
+        speed_tests = placed_tests.frame
         units = unit_population_2009(communes, parts)
         # Every KPI frame's rows grouped by unit now, while the search runs, rather than
-        # after the coverage (the KPIs' serial tail): the villages and places by their
-        # admin columns, which their KPI rows hold as they are (they do not depend on coverage).
-        test_cells = GroupedFrame.of(speed_tests, LEVELS)
-        site_cells = GroupedFrame.of(sites, LEVELS)
+        # after the coverage (the KPIs' serial tail), from the communes and parts their
+        # codes came from: the villages and places by their admin columns, which their KPI
+        # rows hold as they are (they do not depend on coverage).
+        test_cells = GroupedFrame.of(speed_tests, LEVELS, placed_tests.source)
+        site_cells = GroupedFrame.of(sites, LEVELS, placed_sites.source)
         sorted_tests = SortedTests.of(test_cells)
-        village_cells = GroupedFrame.of(village_admin, LEVELS)
-        poi_cells = GroupedFrame.of(poi_admin, LEVELS)
+        village_cells = GroupedFrame.of(village_admin.frame, LEVELS, village_admin.source)
+        poi_cells = GroupedFrame.of(poi_admin.frame, LEVELS, poi_admin.source)
         # Then each level's units: their names, speeds and census, all but the coverage counts.
         ahead = units_ahead(
             {"v": village_cells, "s": site_cells, "p": poi_cells, "t": test_cells},
@@ -182,8 +187,8 @@ def analyse_layers(
             coverage, report = run.table, run.model_report
         assert coverage is not None
         # The villages' rows first: the places' wait on their radio, run after the search.
-        village_frame = village_rows(villages, coverage, communes, parts, admin=village_admin)
-        pois = poi_rows(typed, poi_job.result(), admin=poi_admin)
+        village_frame = village_rows(villages, coverage, communes, parts, admin=village_admin.frame)
+        pois = poi_rows(typed, poi_job.result(), admin=poi_admin.frame)
         inputs = KpiInputs(
             villages=village_frame,
             sites=sites,

@@ -52,8 +52,15 @@ class FrameCells:
         return np.asarray(lookup[self.unit[level][self.row_cell]])
 
 
-def frame_cells(frame: pd.DataFrame, levels: Sequence[str]) -> FrameCells | None:
+def frame_cells(
+    frame: pd.DataFrame, levels: Sequence[str], source: np.ndarray | None = None
+) -> FrameCells | None:
     """The cells of ``frame``'s rows at ``levels`` (code columns of :data:`LEVEL_COLUMNS`).
+
+    ``source``: per row, where its codes came from (rows of one source hold the same
+    codes: :class:`~coverage_gis.admin.AdminRows`), when the caller knows it: the cells
+    of one row per source, spread to the rows by their sources (:func:`_sourced_cells`),
+    the same cells without hashing every row's codes.
 
     None when a code column holds anything but strings and missing values (hashing
     would merge ``1`` and ``1.0``, which the KPIs tell apart as strings).
@@ -66,6 +73,8 @@ def frame_cells(frame: pd.DataFrame, levels: Sequence[str]) -> FrameCells | None
     checked, not hashed (:func:`_values_per_cell`), and hashed only when some cell holds
     two. The cells and codes are the same either way.
     """
+    if source is not None and levels:
+        return _sourced_cells(frame, levels, source)
     columns = {level: frame[LEVEL_COLUMNS[level][0]] for level in levels}
     # Python-string columns but the finest one (the last in LEVELS): checked, not hashed.
     objects = sorted((lvl for lvl in levels if columns[lvl].dtype == object), key=LEVELS.index)
@@ -88,6 +97,25 @@ def frame_cells(frame: pd.DataFrame, levels: Sequence[str]) -> FrameCells | None
     )
 
 
+def _sourced_cells(frame: pd.DataFrame, levels: Sequence[str], source: np.ndarray) -> FrameCells | None:
+    """:func:`frame_cells` of ``frame`` whose rows of one ``source`` hold the same codes.
+
+    The sources are numbered in the order of their first rows, so the cells of those
+    first rows (one per source, a few thousand) come in the order of the frame's; each
+    row takes its source's cell, each cell the first row of its first source.
+    """
+    numbers, _sources = pd.factorize(source)
+    numbers = np.asarray(numbers, dtype=np.int64)
+    first = _first_rows(numbers)
+    # The code columns' first rows, column by column (selecting the columns first would
+    # copy every row of them out of the frame's blocks).
+    columns = (LEVEL_COLUMNS[level][0] for level in levels)
+    found = frame_cells(pd.DataFrame({column: frame[column].iloc[first] for column in columns}), levels)
+    if found is None:
+        return None
+    return FrameCells(found.row_cell[numbers], first[found.first_row], found.unit, found.distinct)
+
+
 @dataclass(frozen=True, eq=False)
 class GroupedFrame:
     """A KPI input frame with its rows grouped into cells at ``levels`` (:func:`frame_cells`),
@@ -99,9 +127,9 @@ class GroupedFrame:
     cells: FrameCells | None
 
     @classmethod
-    def of(cls, frame: pd.DataFrame, levels: Sequence[str]) -> GroupedFrame:
-        """``frame`` grouped at ``levels``."""
-        return cls(frame, tuple(levels), frame_cells(frame, levels))
+    def of(cls, frame: pd.DataFrame, levels: Sequence[str], source: np.ndarray | None = None) -> GroupedFrame:
+        """``frame`` grouped at ``levels`` (``source``: as :func:`frame_cells` reads it)."""
+        return cls(frame, tuple(levels), frame_cells(frame, levels, source))
 
     def moved_to(self, frame: pd.DataFrame) -> tuple[GroupedFrame, ...]:
         """This grouping as that of ``frame``, a frame made from this one that holds its unit
@@ -141,12 +169,15 @@ def _hashed_cells(columns: Mapping[str, pd.Series], levels: Sequence[str], n: in
     row_cell, keys = pd.factorize(key)
     row_cell = np.asarray(row_cell, dtype=np.int64)
     keys = np.asarray(keys, dtype=np.int64)
-    # pd.factorize numbers cells as they first appear: a cell's first row is where the
-    # running highest cell number rises.
-    top = np.maximum.accumulate(row_cell) if len(row_cell) else row_cell
-    first_row = np.flatnonzero(np.diff(top, prepend=-1) > 0)
     unit = {level: (keys // stride_ % size) - 1 for level, (stride_, size) in radix.items()}
-    return FrameCells(row_cell, first_row, unit, distinct)
+    return FrameCells(row_cell, _first_rows(row_cell), unit, distinct)
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """The first row of each code of ``codes`` (``pd.factorize`` numbers them as they first
+    appear, from 0): where the running highest code rises."""
+    top = np.maximum.accumulate(codes) if len(codes) else codes
+    return np.flatnonzero(np.diff(top, prepend=-1) > 0)
 
 
 def _distinct(column: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:

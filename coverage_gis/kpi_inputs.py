@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from coverage_gis._strings import as_assigned, str_column
-from coverage_gis.admin import LEVEL_COLUMNS, admin_columns
+from coverage_gis.admin import LEVEL_COLUMNS, AdminRows, admin_columns, admin_rows
 from coverage_gis.coverage import coverage_by_village, rows_align
 from coverage_gis.fiber import FiberIndex
 from coverage_gis.input_layers import InputLayers
@@ -92,8 +92,9 @@ def site_facts(
     n_operators = np.append(offer.n_operators, 0)[site]
     return pd.DataFrame(
         {
-            "site_id": sites["site_id"].to_numpy()[rows],
-            "commissioned": sites["commissioned"].to_numpy()[rows],
+            # Text as the frame would convert it, by arrow in one pass (pandas: row by row).
+            "site_id": str_column(sites["site_id"].to_numpy()[rows]),
+            "commissioned": str_column(sites["commissioned"].to_numpy()[rows]),
             "n_operators": n_operators,
             "shared": n_operators >= 2,
             "has_5g": np.append(offer.has_5g, False)[site],
@@ -154,14 +155,30 @@ def site_rows(
     ``table`` is the frames' cell table and ``placed`` the commune row of every site
     (:func:`~coverage_gis.admin.commune_positions`) when the caller holds them.
     """
+    return placed_site_rows(sites, cells, communes, parts, table=table, placed=placed).frame
+
+
+def placed_site_rows(
+    sites: gpd.GeoDataFrame,
+    cells: pd.DataFrame,
+    communes: gpd.GeoDataFrame,
+    parts: gpd.GeoDataFrame | None = None,
+    *,
+    table: CellTable | None = None,
+    placed: np.ndarray | None = None,
+) -> AdminRows:
+    """:func:`site_rows` with the source of each row's admin codes
+    (:class:`~coverage_gis.admin.AdminRows`)."""
     if not len(sites):
-        return pd.DataFrame(
-            columns=[*LEVEL_COLUMNS_FLAT, "site_id", "n_operators", "shared", "has_5g", "commissioned"]
-        )
+        columns = [*LEVEL_COLUMNS_FLAT, "site_id", "n_operators", "shared", "has_5g", "commissioned"]
+        return AdminRows(pd.DataFrame(columns=columns), np.empty(0, dtype=np.int64))
     rows = _on_air_rows(sites)
     facts = site_facts(sites, cells, rows, table)
-    s = admin_columns(sites.iloc[rows], communes, parts, placed=None if placed is None else placed[rows])
-    return pd.concat([s.reset_index(drop=True), facts.reset_index(drop=True)], axis=1)
+    # Only the columns placing reads (taking every column of the on-air rows costs more).
+    placing = sites[[c for c in ("census_commune_id", sites.geometry.name) if c in sites]]
+    s = admin_rows(placing.iloc[rows], communes, parts, placed=None if placed is None else placed[rows])
+    frame = pd.concat([s.frame.reset_index(drop=True), facts.reset_index(drop=True)], axis=1)
+    return AdminRows(frame, s.source)
 
 
 @dataclass(frozen=True)
@@ -242,10 +259,23 @@ def speed_test_rows(
     ``placed`` is the commune row of every test (:func:`~coverage_gis.admin.commune_positions`)
     when the caller holds it.
     """
+    return placed_speed_test_rows(tests, communes, parts, placed=placed).frame
+
+
+def placed_speed_test_rows(
+    tests: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    parts: gpd.GeoDataFrame | None = None,
+    *,
+    placed: np.ndarray | None = None,
+) -> AdminRows:
+    """:func:`speed_test_rows` with the source of each row's admin codes
+    (:class:`~coverage_gis.admin.AdminRows`)."""
     fields = get_schema("speed_tests").field_names
     if not len(tests):
-        return pd.DataFrame(columns=[*LEVEL_COLUMNS_FLAT, *fields])
-    t = admin_columns(tests, communes, parts, placed=placed)
+        return AdminRows(pd.DataFrame(columns=[*LEVEL_COLUMNS_FLAT, *fields]), np.empty(0, dtype=np.int64))
+    placed_rows = admin_rows(tests, communes, parts, placed=placed)
+    t = placed_rows.frame
     for col in fields:
         if col in tests:
             # Each column as the layer holds it (``t`` has the tests' index: nothing to
@@ -253,7 +283,7 @@ def speed_test_rows(
             # the speed and KPI rules read it back (``to_numpy(dtype=object)``): not
             # converted to arrow strings, 400,000 rows at a time, only to be converted back.
             t[col] = tests[col]
-    return t
+    return placed_rows
 
 
 #: The admin columns of every KPI input row: each level's code and name, and how the

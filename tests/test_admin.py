@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
-from coverage_gis.admin import LEVEL_COLUMNS, admin_columns, commune_key
+from coverage_gis.admin import (
+    LEVEL_COLUMNS,
+    LEVEL_POP_TOTALS,
+    LEVELS,
+    _units_by_groupby,
+    _units_by_strings,
+    admin_columns,
+    commune_key,
+)
 
 from .conftest import at
 
@@ -95,3 +108,43 @@ def test_points_of_a_split_commune_take_the_part_they_lie_in() -> None:
     assert admin["admin_2025_method"].tolist() == ["crosswalk", "split_nearest", "split_nearest", "crosswalk"]
     # The pre-2025 commune does not change.
     assert admin["commune_key"].tolist() == ["00001", "1002", "1002", "00001"]
+
+
+_CODE = st.sampled_from(["01", "02", "10", "", "Đ1", None, np.nan])
+
+
+@st.composite
+def _unit_rows(draw: st.DrawFn, level: str) -> pd.DataFrame:
+    """Rows of one level's units as :func:`unit_population_2009` reads them: codes
+    (strings, missing, now and then a number) and whole-number populations (now and then
+    floats, a missing total, or no total column)."""
+    n = draw(st.integers(0, 8))
+    code: list[Any] = [draw(_CODE) for _ in range(n)]
+    if n and draw(st.integers(0, 9)) == 0:
+        code[0] = 1
+    frame = pd.DataFrame({LEVEL_COLUMNS[level][0]: pd.Series(code, dtype=object)})
+    frame["pop_2009"] = np.array([draw(st.integers(0, 10**8)) for _ in range(n)], dtype=np.int64)
+    total = LEVEL_POP_TOTALS.get(level)
+    if total is not None and draw(st.integers(0, 9)):
+        frame[total] = np.array([draw(st.integers(0, 10**9)) for _ in range(n)], dtype=np.int64)
+        if n and draw(st.integers(0, 9)) == 0:
+            frame[total] = frame[total].astype(float)
+    if draw(st.booleans()):
+        frame[LEVEL_COLUMNS[level][0]] = frame[LEVEL_COLUMNS[level][0]].astype("str")
+    return frame
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_units_summed_by_codes_equal_the_groupby(data: st.DataObject) -> None:
+    """Fails if the units' populations added up by hashed codes differ from the grouped
+    rows (order of the codes, sums, totals, dtypes), or if they are given where a code or
+    a population is not what they read."""
+    sources = [
+        (level, [data.draw(_unit_rows(level)) for _ in range(data.draw(st.integers(1, 2)))])
+        for level in LEVELS
+    ]
+    found = _units_by_strings(sources)
+    want = _units_by_groupby(sources)
+    if found is not None:
+        pd.testing.assert_frame_equal(found, want, check_exact=True)

@@ -18,10 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from coverage_gis._strings import assigned_take
+from coverage_gis._strings import TakenColumn, assigned_take
 from coverage_gis.admin import (
     _PART_ATTRS,
     admin_columns,
+    admin_rows,
     commune_positions,
     commune_table,
     points_in_polygons,
@@ -131,6 +132,33 @@ def test_admin_columns_follow_the_rules_point_by_point(
     # The positions given by the caller give the same frame.
     placed = commune_positions(frame.geometry.to_numpy(), communes)
     pd.testing.assert_frame_equal(admin_columns(frame, communes, parts, placed=placed), got)
+    # Rows of one source hold the same values.
+    source = admin_rows(frame, communes, parts).source
+    for one in np.unique(source):
+        same = got[source == one].map(repr)
+        assert (same == same.iloc[0]).all().all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(points=st.lists(st.tuples(_COORD, _COORD, _POINT_ID), max_size=20), int_ids=st.booleans())
+def test_admin_columns_take_the_dtypes_of_the_communes_rows(
+    points: list[tuple[float, float, Any]], int_ids: bool
+) -> None:
+    """Fails if a column of the communes (numbers, objects) comes out in another dtype than
+    taking the communes' rows (``reindex``) gives it: a point in no commune makes a column
+    of whole numbers floats."""
+    communes = _communes(int_ids)
+    frame = gpd.GeoDataFrame(
+        {"census_commune_id": pd.Series([p[2] for p in points], dtype=object)},
+        geometry=[Point(x, y) for x, y, _ in points],
+        crs="EPSG:4326",
+    )
+    attrs, lookup = commune_table(communes)
+    position = frame["census_commune_id"].map(lookup).fillna(-1).to_numpy(dtype=np.int64, copy=True)
+    unknown = position < 0
+    position[unknown] = commune_positions(frame.geometry.to_numpy()[unknown], communes)
+    want = attrs.reindex(position).set_axis(frame.index)
+    pd.testing.assert_frame_equal(admin_columns(frame, communes), want, check_exact=True)
 
 
 _OBJECT = st.one_of(
@@ -151,7 +179,10 @@ def test_a_take_gives_the_frame_what_the_objects_would(values: list[Any], data: 
     by_objects = pd.DataFrame(index=range(len(rows)))
     by_objects["v"] = table[rows]
     taken = pd.DataFrame(index=range(len(rows)))
-    taken["v"] = assigned_take({"v": table}, rows)["v"]
+    taken["v"] = assigned_take({"v": TakenColumn.of(table)}, rows)["v"]
+    pd.testing.assert_frame_equal(taken, by_objects)
+    # Asked of the rows taken, as where the frame makes no strings of the whole table.
+    taken["v"] = assigned_take({"v": TakenColumn(table)}, rows)["v"]
     pd.testing.assert_frame_equal(taken, by_objects)
 
 

@@ -17,6 +17,7 @@ from coverage_gis.fiber import fiber_index
 from coverage_gis.full_compute import analyse_layers
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import compute_kpis
+from coverage_gis.kpi_cells import GroupedFrame, frame_cells
 from coverage_gis.kpi_inputs import poi_radio, poi_rows, site_rows, speed_test_rows, village_rows
 from coverage_gis.kpi_units import UnitsAhead
 from coverage_gis.models import create_model
@@ -53,6 +54,18 @@ def test_the_schedule_gives_what_the_steps_give_in_turn() -> None:
         done.inputs.villages[list(admin_columns(layers.villages, communes, parts).columns)],
         admin_columns(layers.villages, communes, parts),
     )
+    # Every frame grouped by unit from where its codes came, as by its codes.
+    for held in done.inputs.grouped:
+        if not isinstance(held, GroupedFrame):
+            continue
+        want = frame_cells(held.frame, LEVELS)
+        assert held.cells is not None
+        assert want is not None
+        assert np.array_equal(held.cells.row_cell, want.row_cell)
+        assert np.array_equal(held.cells.first_row, want.first_row)
+        for level in LEVELS:
+            assert np.array_equal(held.cells.unit[level], want.unit[level])
+            assert held.cells.distinct[level].tolist() == want.distinct[level].tolist()
     assert len(done.cells) == len(cells)
     # Every KPI frame grouped ahead, the tests sorted ahead, for the very frames held, and
     # every level's units.

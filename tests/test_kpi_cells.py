@@ -352,3 +352,28 @@ def test_checked_codes_give_the_cells_of_hashed_codes(frame: pd.DataFrame, level
     holding two codes, missing values of either kind, numbers."""
     columns = {level: frame[LEVEL_COLUMNS[level][0]] for level in levels}
     _same_cells(frame_cells(frame, levels), _hashed_cells(columns, levels, len(frame)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    frame=_hierarchy_frame(),
+    levels=st.lists(st.sampled_from(LEVELS), max_size=5, unique=True),
+    data=st.data(),
+)
+def test_rows_grouped_by_their_source_give_the_cells_of_their_codes(
+    frame: pd.DataFrame, levels: list[str], data: st.DataObject
+) -> None:
+    """Fails if the cells found from one row per source (the commune and part a row's codes
+    came from, :class:`~coverage_gis.admin.AdminRows`) differ from those of every row's
+    codes: their order, first rows, codes and distinct values, odd codes included."""
+    entries = frame.astype(object)
+    if not len(entries):
+        entries = pd.DataFrame([list(_HIERARCHY[0])], columns=frame.columns, dtype=object)
+    # Rows drawn from the entries, each entry with its own source (any integers).
+    taken = np.array(data.draw(st.lists(st.integers(0, len(entries) - 1), max_size=40)), dtype=np.int64)
+    ids = np.array(data.draw(st.permutations(range(len(entries)))), dtype=np.int64) * 7 - 3
+    rows = entries.iloc[taken].reset_index(drop=True)
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            rows[column] = rows[column].astype("str")
+    _same_cells(frame_cells(rows, levels, ids[taken]), frame_cells(rows, levels))
