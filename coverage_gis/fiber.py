@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 FIBER_PRESENCE_M = 10_000.0
 
 
+#: Relative margin of the candidate search around the FTTH reach of polygons and
+#: collections (GEOS's ``dwithin`` and ``distance`` may disagree in the last bits).
+_SEARCH_SLACK = 1e-9
+
+
 @dataclass(frozen=True)
 class FtthResult:
     """Per-village FTTH columns, aligned with the villages passed in."""
@@ -202,7 +207,11 @@ class FiberIndex:
         distance, bits = self.grid.within(x_m, y_m, reach_m)
         if len(self.shapes):
             points = points_m(x_m, y_m)
-            v, f = self.shape_tree.query(points, predicate="dwithin", distance=reach_m)
+            # The tree's ``dwithin`` only picks candidates, a little farther out: at a
+            # distance of exactly ``reach_m`` it may answer no where the distance below
+            # (the one the FTTH rule reads) is within reach.
+            search = reach_m + max(abs(reach_m), 1.0) * _SEARCH_SLACK
+            v, f = self.shape_tree.query(points, predicate="dwithin", distance=search)
             d = shapely.distance(points[v], self.shapes[f])
             near = d <= reach_m
             np.bitwise_or.at(bits, v[near], self.shape_bits[f[near]])

@@ -499,3 +499,17 @@ def test_the_grid_answers_alike_at_any_cell_size(
         assert distance.tolist() == np.where(nearest <= reach, nearest, np.inf).tolist()
         assert operators.tolist() == found.tolist()
         assert grid.nearest(px, py).tolist() == nearest.tolist()
+
+
+def test_a_polygon_at_exactly_the_reach_gives_its_operator() -> None:
+    """Fails if a village whose nearest route (a polygon, measured by GEOS) lies at exactly
+    the reach gets FTTH without the route's operator: GEOS's ``dwithin`` said no at that
+    distance where its ``distance`` is within reach (a case Hypothesis found)."""
+    polygon = Polygon(_lonlat((13, 1486), (313, 1486), (13, 1686)))
+    routes = _frame([polygon], ["Viettel"], route=True)
+    x, y = _xy((13.0, 743.0))
+    reach = float(shapely.distance(shapely.points(x, y), _to_metric(np.array([polygon]), METRIC))[0])
+    _same_as_geos(routes, None, x, y, reach)
+    result = FiberIndex.from_layers(routes, None, metric_crs=METRIC).coverage(x, y, reach)
+    assert result.ftth.tolist() == [True]
+    assert result.operator_bits.tolist() == operator_bits(np.array(["Viettel"])).tolist()
