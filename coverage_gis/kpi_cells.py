@@ -119,8 +119,9 @@ def _sourced_cells(frame: pd.DataFrame, levels: Sequence[str], source: np.ndarra
 @dataclass(frozen=True, eq=False)
 class GroupedFrame:
     """A KPI input frame with its rows grouped into cells at ``levels`` (:func:`frame_cells`),
-    by whoever built the frame and had the time: the full computation groups the sites
-    and speed tests while the coverage search runs, not after it."""
+    by whoever built the frame and had the time: the full computation groups every KPI
+    frame while the coverage search runs, not after it (the villages' and places' from
+    their admin columns, then :meth:`moved_to` their KPI rows)."""
 
     frame: pd.DataFrame
     levels: tuple[str, ...]
