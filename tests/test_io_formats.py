@@ -6,6 +6,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -22,6 +24,7 @@ from coverage_gis.io import (
     read_roads,
     validate_roads_file,
 )
+from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"
@@ -424,6 +427,32 @@ def test_opencellid_radio_and_network_mapping(tmp_path: Path) -> None:
     # Rows 2 and 3 share a position but not a base station (nor an operator network).
     assert frames["sites"]["site_id"].tolist() == ["OCID-452-04-N0", "OCID-452-07-G2-0", "OCID-452-09-L0"]
     assert frames["sites"]["owner"].tolist() == ["Viettel", "Other", "Other"]
+
+
+def test_opencellid_range_of_zero_is_unknown(tmp_path: Path) -> None:
+    # OpenCellID writes range 0 where it could not estimate one: the cell's range and a
+    # lone cell's site uncertainty are unknown, not 0 m; a known range still bounds a site.
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "LTE,452,4,1,2561,0,109.0,14.0,0,1,1,1700000000,1700000000,0\n"
+        "LTE,452,4,1,2817,0,109.1,14.1,0,3,1,1700000000,1700000000,0\n"
+        "LTE,452,4,1,2818,0,109.1,14.1,800,3,1,1700000000,1700000000,0\n"
+        "LTE,452,4,1,3073,0,109.2,14.2,0,3,1,1700000000,1700000000,0\n",
+        encoding="utf-8",
+    )
+    notes: list[str] = []
+
+    frames = read_opencellid(path, notes=notes)
+
+    cells = frames["cells"].set_index("cell_id")
+    assert np.isnan(cells.loc["OCID-452-04-1-2561", "range_m"])
+    assert cells.loc["OCID-452-04-1-2818", "range_m"] == 800.0
+    sites = frames["sites"].set_index("site_id")
+    assert pd.isna(sites.loc["OCID-452-04-L10", "position_uncertainty_m"])
+    assert sites.loc["OCID-452-04-L11", "position_uncertainty_m"] == 800.0
+    # (A lone cell with weights that do not divide back to its position exactly.)
+    assert pd.isna(sites.loc["OCID-452-04-L12", "position_uncertainty_m"])
+    assert any("3 cell(s) with a range of 0 or less" in note for note in notes)
 
 
 # -- appending, references, revisions ----------------------------------------------------

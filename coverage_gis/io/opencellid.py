@@ -20,8 +20,10 @@ into the workspace's data model:
   mast stay separate sites: the file links them by nothing but estimated positions;
 - a site stands at the samples-weighted mean of its cells' estimates; its
   ``position_uncertainty_m`` is the largest distance from there to one of those
-  estimates, and at least the smallest ``range`` of its cells. Each cell keeps its
-  ``samples`` and its ``range`` (``range_m``);
+  estimates, and at least the smallest ``range`` of its cells; a range of 0 is
+  unknown (OpenCellID could not estimate it), and a site with no known range whose
+  cells' estimates coincide has an unknown uncertainty. Each cell keeps its
+  ``samples`` and its ``range`` (``range_m``, missing when unknown);
 - cells estimated from fewer than ``min_samples`` measurements are dropped (and
   counted in the notes), a site with none left with them;
 - a site's ``commissioned`` date is its earliest cell's ``created`` time
@@ -201,6 +203,12 @@ def read_opencellid(
     lat = parse_numbers(rows["lat"], source=source, field="lat")
     empty = pd.Series([None] * len(rows), index=rows.index, dtype=object)
     range_m = parse_numbers(rows.get("range", empty), source=source, field="range", required=False)
+    # A range of 0 (or less) is an estimate OpenCellID could not make (a cell heard too
+    # few times): unknown, not a cell pinned to the metre.
+    unknown_range = ~(range_m > 0) & np.isfinite(range_m)
+    if unknown_range.any():
+        range_m = np.where(unknown_range, np.nan, range_m)
+        notes.append(f"{int(unknown_range.sum())} cell(s) with a range of 0 or less: range unknown")
     samples = parse_numbers(rows.get("samples", empty), source=source, field="samples", required=False)
     created = parse_numbers(rows.get("created", empty), source=source, field="created", required=False)
     radios = str_array(radio[rows.index])
@@ -292,9 +300,14 @@ def _sites(
     dlat = (lat - site_lat.reindex(per_cell["site_id"]).to_numpy()) * _M_PER_DEG
     dlon = (lon - site_lon.reindex(per_cell["site_id"]).to_numpy()) * _M_PER_DEG * np.cos(np.radians(lat))
     spread = pd.Series(np.hypot(dlat, dlon), index=per_cell.index).groupby(per_cell["site_id"]).max()
-    smallest_range = grouped["range"].min()
+    smallest_range = grouped["range"].min().reindex(spread.index).to_numpy()
+    # Without a known range, a site whose cells' estimates coincide (one cell, most often)
+    # has an unknown uncertainty, not none (its spread is 0 but for rounding).
+    places = per_cell.assign(lon=lon, lat=lat).groupby("site_id", sort=False)[["lon", "lat"]].nunique()
+    one_place = (places.max(axis=1) <= 1).reindex(spread.index).to_numpy()
     uncertainty = pd.Series(
-        np.fmax(spread.to_numpy(), smallest_range.reindex(spread.index).to_numpy()), index=spread.index
+        np.where(np.isnan(smallest_range) & one_place, np.nan, np.fmax(spread.to_numpy(), smallest_range)),
+        index=spread.index,
     )
     owners = grouped["operator"].first().where(grouped["operator"].nunique() == 1, "")
     earliest = grouped["created"].min()
