@@ -255,12 +255,12 @@ def commune_positions(geoms: np.ndarray, communes: gpd.GeoDataFrame) -> np.ndarr
     return placed
 
 
-def _grid(communes: gpd.GeoDataFrame) -> PolygonGrid | None:
-    """The :class:`~coverage_gis._polygon_grid.PolygonGrid` of the communes, once per frame
-    (None where it cannot answer for them)."""
+def _grid(polygons: gpd.GeoDataFrame) -> PolygonGrid | None:
+    """The :class:`~coverage_gis._polygon_grid.PolygonGrid` of some polygons (the communes,
+    or their 2025 parts), once per frame (None where it cannot answer for them)."""
     from coverage_gis._polygon_grid import PolygonGrid
 
-    return _held("grid", (communes, communes), lambda: PolygonGrid.build(communes.geometry.to_numpy()))
+    return _held("grid", (polygons, polygons), lambda: PolygonGrid.build(polygons.geometry.to_numpy()))
 
 
 _T = TypeVar("_T")
@@ -382,13 +382,26 @@ def _part_of(
     geoms: np.ndarray, owner: np.ndarray, parts: gpd.GeoDataFrame, part_owner: np.ndarray
 ) -> np.ndarray:
     """The part of its own commune (``owner``: codes of :class:`PartTable`) each point
-    lies in: on the line between two parts the first; in none of them the nearest."""
-    idx_point, idx_part = points_in_polygons(geoms, parts, "intersects")
+    lies in: on the line between two parts the first; in none of them the nearest.
+
+    The parts' compiled grid answers first: a point it places surely in the interior of
+    one part intersects that part alone, the answer where the part is its commune's. The
+    others (unsure, in no part, in another commune's part) are asked of GEOS.
+    """
+    chosen = np.full(len(geoms), -1, dtype=np.int64)
+    asked = np.arange(len(geoms))
+    grid = _grid(parts) if len(geoms) * _FEW_POINTS >= len(parts) else None
+    if grid is not None:
+        found = grid.locate(geoms)
+        sure = (found >= 0) & (part_owner[np.maximum(found, 0)] == owner)
+        chosen[sure] = found[sure]
+        asked = np.flatnonzero(~sure)
+    idx_point, idx_part = points_in_polygons(geoms[asked], parts, "intersects", few=grid is not None)
+    idx_point = asked[idx_point]
     own = part_owner[idx_part] == owner[idx_point]
     idx_point, idx_part = idx_point[own], idx_part[own]
     order = np.lexsort((idx_part, idx_point))
     idx_point, idx_part = idx_point[order], idx_part[order]
-    chosen = np.full(len(geoms), -1, dtype=np.int64)
     first = np.unique(idx_point, return_index=True)[1]
     chosen[idx_point[first]] = idx_part[first]
     part_geoms = parts.geometry.to_numpy()
