@@ -22,7 +22,7 @@ from coverage_gis.crosswalk import INFERRED_METHODS
 from coverage_gis.kpi_cells import FrameCells, GroupedFrame, grouped_cells
 from coverage_gis.kpi_counts import Term
 from coverage_gis.kpi_inputs import KpiInputs
-from coverage_gis.kpi_speeds import SpeedOrder
+from coverage_gis.kpi_speeds import SpeedOrder, kind_positions
 from coverage_gis.kpi_units import LevelUnits, UnitPopulation, UnitsAhead, level_units, unit_population
 from coverage_gis.speed import tests_per_row
 
@@ -114,7 +114,7 @@ class KpiColumns:
     poi_mobile: np.ndarray
     poi_ftth: np.ndarray
     poi_5g: np.ndarray
-    test_kind: np.ndarray
+    test_kind: np.ndarray  # position in kpi_speeds.SPEED_KINDS (int8; -1: another kind)
     test_mbps: np.ndarray
     test_weight: np.ndarray
     inferred_2025: np.ndarray
@@ -257,7 +257,7 @@ def units_ahead(
 def _test_fields(t: pd.DataFrame) -> dict[str, np.ndarray]:
     """The per-test arrays of :class:`KpiColumns`."""
     return {
-        "test_kind": _objects(t["kind"]) if len(t) else np.empty(0, dtype=object),
+        "test_kind": kind_positions(t["kind"]) if len(t) else np.empty(0, dtype=np.int8),
         "test_mbps": _floats(t, "download_mbps"),
         "test_weight": tests_per_row(t),
     }

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from coverage_gis._column_codes import object_codes
 from coverage_gis.speed import sorted_group_medians, value_order
@@ -52,20 +53,25 @@ class SpeedOrder:
 
     @staticmethod
     def made(
-        test_kind: np.ndarray, mbps: np.ndarray, weight: np.ndarray, row_cell: np.ndarray | None
+        kind: np.ndarray, mbps: np.ndarray, weight: np.ndarray, row_cell: np.ndarray | None
     ) -> SpeedOrder:
-        """The order of tests with these kinds, downloads and weights (``row_cell``: the
-        cell of each row, None where the rows are not grouped into cells)."""
-        kind = _kind_positions(test_kind)
+        """The order of tests with these kinds (:func:`kind_positions`), downloads and
+        weights (``row_cell``: the cell of each row, None where the rows are not grouped
+        into cells)."""
         row = value_order(mbps, weight)
         cell = row_cell[row] if row_cell is not None else None
         return SpeedOrder(mbps[row], weight[row], kind[row], row, cell)
 
 
-def _kind_positions(test_kind: np.ndarray) -> np.ndarray:
-    """Each test's position in :data:`SPEED_KINDS` (-1: another kind or none): the few
-    distinct kinds compared, not every row (a row's kind is one of a few objects)."""
-    codes, names = object_codes(np.asarray(test_kind, dtype=object))
+def kind_positions(kinds: pd.Series | np.ndarray) -> np.ndarray:
+    """Each test's position in :data:`SPEED_KINDS` (int8; -1: another kind or none) from
+    its ``kind`` (a column or an array): the few distinct kinds compared, not every row."""
+    if kinds.dtype == object:
+        # An object column repeats a few objects: hashed by address (object_codes).
+        codes, names = object_codes(np.asarray(kinds, dtype=object))
+    else:
+        factorized, distinct = pd.factorize(kinds)
+        codes, names = np.asarray(factorized, dtype=np.int64), np.asarray(distinct, dtype=object)
     # A missing kind (code -1) takes the entry past the last: -1.
     lookup = np.full(len(names) + 1, -1, dtype=np.int8)
     for position, name in enumerate(SPEED_KINDS):

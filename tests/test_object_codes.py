@@ -16,7 +16,7 @@ from coverage_gis._column_codes import object_addresses, object_codes, repeated_
 from coverage_gis._strings import distinct_strings, str_take
 from coverage_gis.admin import LEVEL_COLUMNS, LEVELS
 from coverage_gis.kpi_cells import FrameCells, frame_cells
-from coverage_gis.kpi_speeds import SPEED_KINDS, _kind_positions
+from coverage_gis.kpi_speeds import SPEED_KINDS, kind_positions
 
 
 def _fresh(value: Any) -> Any:
@@ -142,9 +142,11 @@ def test_speed_kinds_are_compared_per_distinct_kind(kinds: list[Any]) -> None:
     expected = np.full(len(values), -1, dtype=np.int8)
     for position, name in enumerate(SPEED_KINDS):
         expected[values == name] = position
-    found = _kind_positions(values)
-    assert found.dtype == np.int8
-    np.testing.assert_array_equal(found, expected)
+    # An object array, an object column and a string column (as a stored layer reads back).
+    for given_kinds in (values, pd.Series(values, dtype=object), pd.Series(values, dtype="string")):
+        found = kind_positions(given_kinds)
+        assert found.dtype == np.int8
+        np.testing.assert_array_equal(found, expected)
 
 
 @given(
