@@ -253,7 +253,9 @@ def _coerce_field(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.S
 
 
 def _repair(geom: BaseGeometry, wanted: str) -> BaseGeometry | None:
-    """``make_valid`` and keep the part of the wanted dimension; None if nothing is left."""
+    """``make_valid`` and keep the parts of the layer's dimension; None if nothing is left
+    (a polygon collapsed to a line, a line whose points all coincide: make_valid turns
+    them into geometries of a lower dimension, which the layer cannot hold)."""
     try:
         fixed = shapely.make_valid(geom)
     except shapely.errors.GEOSException:
@@ -264,7 +266,11 @@ def _repair(geom: BaseGeometry, wanted: str) -> BaseGeometry | None:
             return None
         merged = shapely.union_all(parts)
         return merged if merged.geom_type in _POLYGONAL and not merged.is_empty else None
-    return fixed if fixed.is_valid and not fixed.is_empty else None
+    kept = _parts_of(fixed, _PART_TYPES[wanted])
+    if not kept:
+        return None
+    repaired = kept[0] if len(kept) == 1 else _MULTI[_PART_TYPES[wanted]](kept)
+    return repaired if repaired.is_valid else None
 
 
 #: A layer's geometry → the one-part geometry its features are made of.
@@ -351,7 +357,10 @@ def _check_geometry(
     for i in np.flatnonzero(invalid):
         repaired = _repair(arr[i], schema.geometry)
         if repaired is None:
-            reason = shapely.is_valid_reason(arr[i])
+            if schema.geometry == "LineString" and shapely.length(arr[i]) == 0:
+                reason = "a line of zero length: all its points coincide"
+            else:
+                reason = shapely.is_valid_reason(arr[i])
             out.add(
                 f"invalid geometry that make_valid cannot repair ({reason})",
                 row=int(gdf.index[int(i)]),

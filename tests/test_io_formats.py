@@ -317,6 +317,40 @@ def test_invalid_polygon_is_repaired_and_noted(ws: Workspace, tmp_path: Path) ->
     assert zone.area == pytest.approx(0.0002)
 
 
+def test_a_route_part_collapsed_to_a_point_is_dropped_and_noted(ws: Workspace, tmp_path: Path) -> None:
+    """Fails if make_valid's point (a route part whose two vertices coincide) stays in the
+    fiber route: a line layer would hold a GeometryCollection."""
+    path = tmp_path / "tuyen.csv"
+    path.write_text(
+        "route_id,operator,class,status,WKT\n"
+        'FR-1,VNPT,access,on_air,"MULTILINESTRING ((108.8 14.5, 108.8 14.5), (109.0 14.4, 109.1 14.3))"\n',
+        encoding="utf-8",
+    )
+
+    result = import_file(ws, "fiber_routes", path)
+
+    assert any("repaired 1 invalid geometry" in note and "rows 0" in note for note in result.notes)
+    route = ws.read_layer("fiber_routes").geometry.iloc[0]
+    assert route.geom_type in ("LineString", "MultiLineString")
+    assert shapely.get_coordinates(route).tolist() == [[109.0, 14.4], [109.1, 14.3]]
+
+
+def test_a_route_of_zero_length_is_refused_with_its_row(ws: Workspace, tmp_path: Path) -> None:
+    """Fails if a route whose points all coincide is stored (as make_valid's point, in a
+    line layer) or refused without its row and reason."""
+    path = tmp_path / "tuyen.csv"
+    path.write_text(
+        "route_id,operator,class,status,WKT\n"
+        'FR-1,Viettel,access,on_air,"LINESTRING (108.77401 14.09845, 108.76172 14.30607)"\n'
+        'FR-2,VNPT,access,on_air,"LINESTRING (108.8 14.5, 108.8 14.5, 108.8 14.5)"\n',
+        encoding="utf-8",
+    )
+
+    with pytest.raises(LayerValidationError, match=r"row 1, field 'geometry'.*zero length"):
+        import_file(ws, "fiber_routes", path)
+    assert not ws.has_layer("fiber_routes") or ws.read_layer("fiber_routes").empty
+
+
 # -- OpenCellID ------------------------------------------------------------------------
 
 
