@@ -21,6 +21,7 @@ import pytest
 import rasterio
 import shapely
 
+from coverage_gis.boundaries import load_communes, national_provinces
 from coverage_gis.cli import main
 from coverage_gis.coverage import coverage_from_layers
 from coverage_gis.demo import (
@@ -31,7 +32,9 @@ from coverage_gis.demo import (
     generate,
     write_demo_workspace,
 )
+from coverage_gis.demo._context import build_context
 from coverage_gis.demo.terrain import write_dem
+from coverage_gis.demo.villages import generate_villages
 from coverage_gis.engine import compute
 from coverage_gis.errors import LayerValidationError, NotFound, WorkspaceError
 from coverage_gis.layers import get_schema
@@ -331,6 +334,25 @@ def test_dem_has_mountains_in_the_west(bd: tuple[DemoData, Workspace]) -> None:
 
 
 # -- the plan's status through the real computation ------------------------------------
+
+
+def test_villages_of_an_outline_lying_under_its_neighbour_stay_apart() -> None:
+    """Fails if villages stack on one point (and their access roads and fiber collapse to
+    zero length) where a census outline lies wholly under its neighbour's, as Phường Sông
+    Hiến's sliver under Phường Đề Thám (Cao Bằng): no area of its own to sample."""
+    cao_bang = next(p for p in national_provinces() if p.code == "04")
+    ctx = build_context(cao_bang, load_communes(["04"], national=True), seed=DEFAULT_SEED)
+    villages = generate_villages(ctx)
+    xy = np.column_stack([villages.x_m, villages.y_m])
+    assert len(np.unique(xy, axis=0)) == len(villages)
+    # Each village lies inside its own commune's outline (shared with a neighbour or not).
+    inside = shapely.contains_xy(
+        ctx.geometry[villages.commune], villages.frame.geometry.x, villages.frame.geometry.y
+    )
+    assert inside.all()
+    sliver = np.flatnonzero(ctx.communes["commune_code"].to_numpy(dtype=object) == "01267")
+    assert sliver.size == 1
+    assert (villages.commune == sliver[0]).sum() >= 2
 
 
 @pytest.mark.parametrize("model", MODEL_NAMES)

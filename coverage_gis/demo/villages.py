@@ -96,40 +96,46 @@ def _sample_commune(
     """``need`` points inside the commune, spread apart and outside the avoid discs."""
     geom = ctx.geometry[commune]
     west, south, east, north = shapely.bounds(geom)
-    spacing = 0.45 * float(np.sqrt(ctx.area_km2[commune] * 1e6 / max(need + placed_x.size, 1)))
-    spacing = min(spacing, 1500.0)
+    first_spacing = 0.45 * float(np.sqrt(ctx.area_km2[commune] * 1e6 / max(need + placed_x.size, 1)))
     got_lon: list[float] = []
     got_lat: list[float] = []
     got_x: list[float] = [float(v) for v in placed_x]
     got_y: list[float] = [float(v) for v in placed_y]
-    for _ in range(40):
-        if len(got_lon) >= need:
-            break
-        size = max(64, 12 * need)
-        lon = rng.uniform(west, east, size)
-        lat = rng.uniform(south, north, size)
-        inside = ctx.owned_by(commune, lon, lat)
-        lon, lat = lon[inside], lat[inside]
-        if lon.size == 0:
-            continue
-        x, y = ctx.to_metric(lon, lat)
-        if avoid_x.size:
-            d = np.hypot(x[:, None] - avoid_x[None, :], y[:, None] - avoid_y[None, :])
-            keep = (d >= avoid_r[None, :]).all(axis=1)
-            lon, lat, x, y = lon[keep], lat[keep], x[keep], y[keep]
-        for i in range(lon.size):
-            if got_x and np.min(np.hypot(np.array(got_x) - x[i], np.array(got_y) - y[i])) < spacing:
-                continue
-            got_lon.append(float(lon[i]))
-            got_lat.append(float(lat[i]))
-            got_x.append(float(x[i]))
-            got_y.append(float(y[i]))
+    # Inside the commune and no other first; a census outline lying wholly under its
+    # neighbour's (a sliver) has no such area: then anywhere inside its own outline.
+    for own_area_only in (True, False):
+        spacing = min(first_spacing, 1500.0)
+        for _ in range(40):
             if len(got_lon) >= need:
                 break
-        # Tight or oddly shaped communes: accept closer neighbours on the next round.
-        spacing *= 0.7
+            size = max(64, 12 * need)
+            lon = rng.uniform(west, east, size)
+            lat = rng.uniform(south, north, size)
+            if own_area_only:
+                inside = ctx.owned_by(commune, lon, lat)
+            else:
+                inside = np.asarray(shapely.contains_xy(geom, lon, lat), dtype=np.bool_)
+            lon, lat = lon[inside], lat[inside]
+            if lon.size == 0:
+                continue
+            x, y = ctx.to_metric(lon, lat)
+            if avoid_x.size:
+                d = np.hypot(x[:, None] - avoid_x[None, :], y[:, None] - avoid_y[None, :])
+                keep = (d >= avoid_r[None, :]).all(axis=1)
+                lon, lat, x, y = lon[keep], lat[keep], x[keep], y[keep]
+            for i in range(lon.size):
+                if got_x and np.min(np.hypot(np.array(got_x) - x[i], np.array(got_y) - y[i])) < spacing:
+                    continue
+                got_lon.append(float(lon[i]))
+                got_lat.append(float(lat[i]))
+                got_x.append(float(x[i]))
+                got_y.append(float(y[i]))
+                if len(got_lon) >= need:
+                    break
+            # Tight or oddly shaped communes: accept closer neighbours on the next round.
+            spacing *= 0.7
     while len(got_lon) < need:
-        # Last resort for slivers where sampling keeps missing: the commune centre.
+        # Last resort for outlines where sampling keeps missing: the commune centre.
         got_lon.append(float(ctx.centre_lon[commune]))
         got_lat.append(float(ctx.centre_lat[commune]))
     return np.array(got_lon[:need]), np.array(got_lat[:need])
