@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -349,6 +350,56 @@ def test_a_route_of_zero_length_is_refused_with_its_row(ws: Workspace, tmp_path:
     with pytest.raises(LayerValidationError, match=r"row 1, field 'geometry'.*zero length"):
         import_file(ws, "fiber_routes", path)
     assert not ws.has_layer("fiber_routes") or ws.read_layer("fiber_routes").empty
+
+
+def _geojson_lines(path: Path, lines: list[list[list[float]]]) -> Path:
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"route_id": f"FR-{i}", "operator": "VNPT", "class": "access", "status": "on_air"},
+            "geometry": {"type": "LineString", "coordinates": line},
+        }
+        for i, line in enumerate(lines)
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    return path
+
+
+def test_a_line_of_one_point_is_refused_with_its_row(ws: Workspace, tmp_path: Path) -> None:
+    """Fails if a feature GEOS cannot build fails the read without its row (pyogrio builds
+    every geometry at once) or the others are stored."""
+    good = [[108.8, 14.5], [108.9, 14.6]]
+    path = _geojson_lines(tmp_path / "tuyen.geojson", [good, [[108.8, 14.5]], good, [[108.7, 14.4]]])
+
+    with pytest.raises(LayerValidationError) as raised:
+        import_file(ws, "fiber_routes", path)
+
+    assert raised.value.row == 1
+    assert raised.value.field == "geometry"
+    assert "a line of a single point" in str(raised.value)
+    assert "(and 1 more feature: rows 3)" in str(raised.value)
+    assert not ws.has_layer("fiber_routes") or ws.read_layer("fiber_routes").empty
+
+
+def test_an_unclosed_ring_is_closed_and_noted(ws: Workspace, tmp_path: Path) -> None:
+    ring = [[108.8, 14.5], [108.9, 14.5], [108.9, 14.6], [108.8, 14.6]]
+    zones = [
+        {
+            "type": "Feature",
+            "properties": {"zone_id": f"Z{i}", "operator": "Viettel", "status": "planned"},
+            "geometry": {"type": "Polygon", "coordinates": [coords]},
+        }
+        for i, coords in enumerate([[*ring, ring[0]], ring])
+    ]
+    path = tmp_path / "vung.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": zones}), encoding="utf-8")
+
+    result = import_file(ws, "zones_5g", path)
+
+    assert any("closed 1 polygon ring" in note and "rows 1)" in note for note in result.notes)
+    stored = ws.read_layer("zones_5g").set_index("zone_id").geometry
+    assert stored["Z1"].is_valid
+    assert stored["Z1"].equals(stored["Z0"])
 
 
 # -- OpenCellID ------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from shapely.geometry.base import BaseGeometry
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.geometry_rows import geos_reason
 from coverage_gis.io.vector import choose_source_layer, one_line, read_zip_member, zip_member_names
 
 _CONTAINERS = frozenset({"Document", "Folder"})
@@ -164,7 +165,7 @@ def _geometry(elem: Element, *, source: str, row: int) -> BaseGeometry | None:
             return _combine(parts)
     except (ValueError, shapely.errors.GEOSException) as exc:
         raise LayerValidationError(
-            f"bad <{tag}> ({one_line(exc)})", source=source, row=row, field="geometry"
+            f"bad <{tag}> ({geos_reason(exc)})", source=source, row=row, field="geometry"
         ) from None
     return None
 

@@ -45,6 +45,7 @@ import shapely
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import CoverageGISError, InputTooLarge, LayerValidationError
 from coverage_gis.io.dbf import DBF_NAME_LENGTH, dbf_field_names, dbf_text
+from coverage_gis.io.geometry_rows import read_decoding_each
 from coverage_gis.io.headers import cut_header_fields, find_header
 from coverage_gis.io.prj import restored_datum_shift
 from coverage_gis.layers import LayerSchema
@@ -436,6 +437,16 @@ def read_vector(
             raise
         except pyproj.exceptions.CRSError as exc:
             raise LayerValidationError(f"unknown CRS ({one_line(exc)})", source=source, field="crs") from None
+        except shapely.errors.GEOSException:
+            # A geometry GEOS cannot build (a one-point line, an unclosed ring): read
+            # feature by feature to close rings and name the feature otherwise.
+            frame = read_decoding_each(
+                dataset,
+                layer=layer,
+                encoding=text.gdal_encoding if text is not None else None,
+                source=source,
+                notes=notes,
+            )
         except Exception as exc:
             raise LayerValidationError(
                 f"cannot read as {file_format} ({gdal_reason(exc, dataset)})", source=source
