@@ -15,13 +15,17 @@ the user in a note when it was not UTF-8, and names the file and the offset of a
 that no accepted encoding reads. Windows-1258 is decoded here, never by GDAL (whose
 decoder drops the last letter of every string). Older Vietnamese data typed in
 TCVN3 (ABC, the .VnTime fonts) is told from Windows-1258 by the bytes that are letters in
-it and symbols in Windows-1258 (:func:`looks_tcvn3`) and read with :func:`decode_as`;
-VNI, which spells tone marks as separate letters, cannot be recognised.
+it and symbols in Windows-1258 (:func:`looks_tcvn3`) and read with :func:`decode_as`.
+Data typed in VNI (VNI-Windows, the VNI-Times fonts) spells a vowel's marks as a second
+letter after it (``ệ`` = ``e`` + ``ä``, ``đ`` = ``ñ``): it is told from Windows-1258 by
+those letters (``ä å æ ë î ï ñ ö ø û ü``, which Vietnamese in Windows-1258 never
+uses; :func:`looks_vni`) and read with :func:`decode_as` too.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 
 from coverage_gis.errors import LayerValidationError
@@ -51,6 +55,48 @@ _FROM_TCVN3 = {b: ord(c) for b, c in zip(_TCVN3_BYTES, _TCVN3_LETTERS, strict=Tr
 _TCVN3_ONLY = frozenset(range(0xA1, 0xAF)) | frozenset(range(0xB5, 0xBA)) | frozenset(range(0xBB, 0xBF))
 #: The share of a text's non-ASCII bytes that :data:`_TCVN3_ONLY` bytes reach in TCVN3.
 _TCVN3_SHARE = 0.3
+#: This module's name of VNI-Windows, the encoding of the VNI-Times fonts; Python has no
+#: codec for it (:func:`decode_as` reads it).
+VNI = "vni"
+#: VNI's marks after a vowel (capital forms; a small vowel takes the small ones): the
+#: five tones alone, the circumflex (``â ê ô``) with each, and the breve (``ă``) with each.
+_VNI_TONES = "ÙØÛÕÏ"
+_VNI_CIRCUMFLEX = "ÂÁÀÅÃÄ"
+_VNI_BREVE = "ÊÉÈÚÜË"
+#: Unicode's combining tones in VNI's order: acute, grave, hook above, tilde, dot below.
+_TONES = "\u0301\u0300\u0309\u0303\u0323"
+#: Letters VNI writes in one byte: ơ ư đ and the i's (and ỵ), capitals.
+_VNI_SINGLE = {"Ô": "Ơ", "Ö": "Ư", "Ñ": "Đ", "Í": "Í", "Ì": "Ì", "Æ": "Ỉ", "Ó": "Ĩ", "Ò": "Ị", "Î": "Ỵ"}
+#: Bytes that are marks or letters in VNI but letters Vietnamese never uses in
+#: Windows-1258 (``Ä Å Æ Ë Î Ï Ñ Ö Ø Û Ü`` and their small forms).
+_VNI_ONLY = frozenset("ÄÅÆËÎÏÑÖØÛÜäåæëîïñöøûü".encode("latin-1"))
+
+
+def _vni_letters() -> dict[str, str]:
+    """VNI's spelling (as ISO-8859-1 text) → the Vietnamese letter, capitals and small."""
+    capitals: dict[str, str] = dict(_VNI_SINGLE)
+    for base, letter in (("A", "A"), ("E", "E"), ("O", "O"), ("Ô", "Ơ"), ("U", "U"), ("Ö", "Ư"), ("Y", "Y")):
+        for mark, tone in zip(_VNI_TONES, _TONES, strict=True):
+            capitals[base + mark] = unicodedata.normalize("NFC", letter + tone)
+    for base in "AEO":
+        capitals[base + _VNI_CIRCUMFLEX[0]] = unicodedata.normalize("NFC", base + "\u0302")
+        for mark, tone in zip(_VNI_CIRCUMFLEX[1:], _TONES, strict=True):
+            capitals[base + mark] = unicodedata.normalize("NFC", base + "\u0302" + tone)
+    capitals["A" + _VNI_BREVE[0]] = "Ă"
+    for mark, tone in zip(_VNI_BREVE[1:], _TONES, strict=True):
+        capitals["A" + mark] = unicodedata.normalize("NFC", "Ă" + tone)
+    capitals["YÏ"] = "Ỵ"
+    small = {spelling.lower(): letter.lower() for spelling, letter in capitals.items()}
+    return capitals | small
+
+
+_FROM_VNI = _vni_letters()
+#: Every Vietnamese letter that is not ASCII, capital and small (NFC).
+_VIETNAMESE_LETTERS = frozenset(_FROM_VNI.values())
+#: How much of a file :func:`looks_vni` reads both ways.
+_VNI_SAMPLE_BYTES = 1 << 18
+#: A VNI spelling: two-letter ones first, so that a vowel takes its mark.
+_VNI_SPELLING = re.compile("|".join(sorted(map(re.escape, _FROM_VNI), key=len, reverse=True)))
 
 
 def looks_tcvn3(data: bytes) -> bool:
@@ -61,11 +107,46 @@ def looks_tcvn3(data: bytes) -> bool:
     return marked >= 2 and marked >= _TCVN3_SHARE * len(high)
 
 
+def looks_vni(data: bytes) -> bool:
+    """Whether 8-bit ``data`` (not UTF-8, not TCVN3) is VNI rather than Windows-1258: it
+    holds a letter only VNI's Vietnamese uses, and read as VNI its first
+    :data:`_VNI_SAMPLE_BYTES` hold fewer letters Vietnamese does not have than read as
+    Windows-1258 (VNI's marks read as Windows-1258 are ``ä ñ ö ø``…; Windows-1258's
+    ``đ`` and tilde read as VNI are ``ð`` and ``Þ``)."""
+    if _VNI_ONLY.isdisjoint(data):
+        return False
+    sample = data[:_VNI_SAMPLE_BYTES]
+    as_vni = _foreign_letters(decode_as(sample, VNI))
+    return as_vni < _foreign_letters(sample.decode(WINDOWS_1258, errors="replace"))
+
+
+def _foreign_letters(text: str) -> int:
+    """How many letters of ``text`` (and marks left alone once composed) are neither
+    ASCII nor Vietnamese."""
+    composed = unicodedata.normalize("NFC", text)
+    return sum(
+        1
+        for c in composed
+        if not c.isascii() and c not in _VIETNAMESE_LETTERS and (c.isalpha() or unicodedata.combining(c))
+    )
+
+
 def decode_as(data: bytes, encoding: str, *, errors: str = "strict") -> str:
-    """``data`` decoded in ``encoding``: a Python codec, or :data:`TCVN3` (any byte reads)."""
+    """``data`` decoded in ``encoding``: a Python codec, or :data:`TCVN3` or :data:`VNI`
+    (any byte reads)."""
     if encoding == TCVN3:
         return data.decode("latin-1").translate(_FROM_TCVN3)
+    if encoding == VNI:
+        return _VNI_SPELLING.sub(lambda m: _FROM_VNI[m.group()], data.decode("latin-1"))
     return data.decode(encoding, errors=errors)
+
+
+def encode_vni(text: str) -> bytes:
+    """``text`` (ASCII and Vietnamese letters, NFC) as VNI bytes: for tests and fixtures."""
+    to_vni = {letter: spelling for spelling, letter in _FROM_VNI.items() if len(letter) == 1}
+    # Each letter's own spelling (Í is í, YÏ and Î both ỵ: Î, VNI's).
+    to_vni |= {"Ỵ": "Î", "ỵ": "î"}
+    return "".join(to_vni.get(c, c) for c in text).encode("latin-1")
 
 
 def encode_tcvn3(text: str) -> bytes:
@@ -95,7 +176,8 @@ def is_utf8(data: bytes, *, complete: bool = True) -> bool:
 
 def text_encoding(data: bytes, *, complete: bool = True) -> str:
     """The encoding ``data`` is read in: :data:`UTF_16` after a UTF-16 byte-order mark,
-    :data:`UTF_8` when it is valid UTF-8, else :data:`WINDOWS_1258` (see the module notes).
+    :data:`UTF_8` when it is valid UTF-8, :data:`TCVN3` or :data:`VNI` when its letters
+    show it, else :data:`WINDOWS_1258` (see the module notes).
 
     ``complete`` is as for :func:`is_utf8`.
     """
@@ -103,7 +185,9 @@ def text_encoding(data: bytes, *, complete: bool = True) -> str:
         return UTF_16
     if is_utf8(data, complete=complete):
         return UTF_8
-    return TCVN3 if looks_tcvn3(data) else WINDOWS_1258
+    if looks_tcvn3(data):
+        return TCVN3
+    return VNI if looks_vni(data) else WINDOWS_1258
 
 
 def encoding_note(encoding: str) -> str | None:
@@ -120,6 +204,11 @@ def encoding_note(encoding: str) -> str | None:
             "read the text as TCVN3 (ABC, the .VnTime fonts' encoding): it is not UTF-8 and its letters "
             "are TCVN3's; capitals typed in a .VnTimeH font read as small letters. Convert it to "
             "Unicode (e.g. with Unikey's converter) if the names look wrong"
+        )
+    if encoding == VNI:
+        return (
+            "read the text as VNI (VNI-Windows, the VNI-Times fonts' encoding): it is not UTF-8 and its "
+            "letters are VNI's. Convert it to Unicode (e.g. with Unikey's converter) if the names look wrong"
         )
     return None
 

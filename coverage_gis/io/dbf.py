@@ -14,8 +14,9 @@ driver is taken as Windows-1258, the Vietnamese Windows code page. GDAL's own Wi
 decoding (iconv's) drops the last character of every string (the decoder holds a
 base letter back for a combining tone mark that never comes), so such text is read
 byte for byte (ISO-8859-1) and decoded here, as is text in TCVN3 (ABC, the .VnTime
-fonts of older Vietnamese data), told from Windows-1258 by
-:func:`coverage_gis.text_encoding.looks_tcvn3`; the note tells the user what was assumed.
+fonts of older Vietnamese data) and in VNI (the VNI-Times fonts), told from Windows-1258 by
+:func:`coverage_gis.text_encoding.looks_tcvn3` and :func:`~coverage_gis.text_encoding.looks_vni`;
+the note tells the user what was assumed.
 
 Field names are at most 10 bytes (:data:`DBF_NAME_LENGTH`), cut by whatever wrote the
 file, GDAL included, without regard to characters: a UTF-8 header such as "Góc phương
@@ -35,7 +36,16 @@ from pathlib import Path
 import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.text_encoding import TCVN3, WINDOWS_1258, decode_as, encoding_note, is_utf8, looks_tcvn3
+from coverage_gis.text_encoding import (
+    TCVN3,
+    VNI,
+    WINDOWS_1258,
+    decode_as,
+    encoding_note,
+    is_utf8,
+    looks_tcvn3,
+    looks_vni,
+)
 
 #: Bytes of records read to decide (the whole table of any village or site layer).
 _SAMPLE_BYTES = 16 * 1024 * 1024
@@ -118,7 +128,7 @@ def _recoded_name(name: object, page: str) -> object:
     """A field name as :func:`_recoded` reads it, less a character the 10-byte limit cut."""
     if not isinstance(name, str):
         return name
-    if page == TCVN3:  # one byte a character: no character is cut
+    if page in (TCVN3, VNI):  # no byte of a character is cut (a VNI mark cut leaves its vowel)
         return decode_as(name.encode("latin-1"), page)
     return codecs.getincrementaldecoder(page)().decode(name.encode("latin-1"), final=False)
 
@@ -184,9 +194,11 @@ def dbf_text(shp: Path, notes: list[str]) -> DbfText | None:
     if not (is_utf8(records, complete=False) and all(is_utf8(n, complete=False) for n in names)):
         if header[_LDID_OFFSET] != 0:
             return None
-        if looks_tcvn3(records + b"".join(names)):
-            notes.append(f"attribute text: {encoding_note(TCVN3)}")
-            return DbfText("ISO-8859-1", TCVN3)
+        text = records + b"".join(names)
+        for legacy, looks in ((TCVN3, looks_tcvn3), (VNI, looks_vni)):
+            if looks(text):
+                notes.append(f"attribute text: {encoding_note(legacy)}")
+                return DbfText("ISO-8859-1", legacy)
         notes.append(
             "read the attribute text as Windows-1258 (Vietnamese): it is not UTF-8 and no "
             ".cpg file names its encoding; add one if the names look wrong"

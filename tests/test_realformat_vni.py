@@ -1,0 +1,96 @@
+"""Old Vietnamese data in VNI (VNI-Windows, the VNI-Times fonts' encoding): shapefiles
+without a ``.cpg`` and CSV files whose names were typed in a VNI font, where a vowel's
+marks are a second letter after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coverage_gis.io import import_file, read_file
+from coverage_gis.text_encoding import TCVN3, VNI, WINDOWS_1258, decode_as, encode_vni, text_encoding
+from coverage_gis.workspace import Workspace
+from tests.test_io_encodings import _windows_1258
+from tests.test_realformat_tcvn3 import _VIETNAMESE
+
+# "Thôn Mường Khương", "Xã Đắk Lắk", "Huyện Tuy Phước" as a VNI font stores them.
+_NAMES_VNI = [
+    b"Tho\xe2n M\xf6\xf4\xf8ng Kh\xf6\xf4ng",
+    b"Xa\xf5 \xd1a\xe9k La\xe9k",
+    b"Huye\xe4n Tuy Ph\xf6\xf4\xf9c",
+]
+_NAMES = ["Thôn Mường Khương", "Xã Đắk Lắk", "Huyện Tuy Phước"]
+
+
+def test_vni_bytes_read_as_vietnamese() -> None:
+    data = b"\n".join(_NAMES_VNI)
+
+    assert text_encoding(data) == VNI
+    assert decode_as(data, VNI).split("\n") == _NAMES
+
+
+def test_capitals_read_with_their_marks() -> None:
+    """VNI writes a capital's marks as capitals: ``THOÂN`` is THÔN, ``ÑAÉK`` ĐẮK."""
+    assert decode_as(b"THO\xc2N M\xd6\xd4\xd8NG \xd1A\xc9K", VNI) == "THÔN MƯỜNG ĐẮK"
+
+
+@pytest.mark.parametrize("name", ["Xã Đắk Lắk", "Thôn Phước Sơn", "Đà Nẵng", "Bình Định", "Mường Nhé"])
+def test_windows_1258_names_are_not_taken_for_vni(name: str) -> None:
+    """Fails if Windows-1258 text (tone marks as combining characters) is read as VNI."""
+    assert text_encoding(_windows_1258(name)) == WINDOWS_1258
+
+
+def test_one_short_name_in_vni_is_told_apart() -> None:
+    """One VNI-only letter suffices when the VNI reading is Vietnamese and the Windows-1258
+    one is not ("Xaõ Ñaék" reads "Xaơ Ñaék" in Windows-1258)."""
+    assert text_encoding(encode_vni("Xã Đắk Lắk")) == VNI
+
+
+def test_tcvn3_stays_tcvn3() -> None:
+    assert text_encoding(b"Th\xabn M\xad\xeang Kh\xad\xacng\nX\xb7 \xa7\xbek L\xbek") == TCVN3
+
+
+_LETTERS = _VIETNAMESE + _VIETNAMESE.upper() + "abcdeghiklmnopqrstuvxy "
+
+
+@given(st.text(alphabet=_LETTERS, min_size=1, max_size=40))
+def test_every_vni_letter_reads_back(text: str) -> None:
+    assert decode_as(encode_vni(text), VNI) == text
+
+
+def test_a_shapefile_without_cpg_in_vni_is_read_in_vietnamese(tmp_path: Path) -> None:
+    path = tmp_path / "thon.shp"
+    frame = gpd.GeoDataFrame(
+        {"site_id": ["S1", "S2", "S3"], "TEN": ["x" * 30] * 3},
+        geometry=[shapely.Point(109.0, 13.7 + i / 100) for i in range(3)],
+        crs="EPSG:4326",
+    )
+    frame.to_file(path, encoding="ISO-8859-1")
+    dbf = path.with_suffix(".dbf")
+    data = dbf.read_bytes()
+    for name in _NAMES_VNI:
+        data = data.replace(b"x" * 30, name.ljust(30), 1)
+    dbf.write_bytes(data)
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+
+    sites = read_file(path, "sites")["sites"]
+
+    assert [str(v).strip() for v in sites["name"]] == _NAMES
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_a_vni_csv_is_imported_in_vietnamese(tmp_path: Path, sep: str) -> None:
+    path = tmp_path / "tram.csv"
+    rows = [f"S{i}{sep}".encode() + n + f"{sep}109.0{sep}13.7".encode() for i, n in enumerate(_NAMES_VNI)]
+    path.write_bytes(b"\n".join([f"site_id{sep}name{sep}lon{sep}lat".encode(), *rows]))
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+    result = import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")["name"].tolist() == _NAMES
+    assert any("read the text as VNI" in note for note in result.notes)
