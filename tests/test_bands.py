@@ -74,7 +74,7 @@ def test_a_cells_export_with_band_names(ws: Workspace, tmp_path: Path) -> None:
 
     assert ws.read_layer("cells").set_index("cell_id")["band_mhz"].tolist() == [1800, 1800, 3500, 2100]
     assert any(
-        n.startswith("cells: band_mhz values read as:") and "'n78' → 3500 MHz (1 rows)" in n
+        n.startswith("cells: band_mhz values read as:") and "'n78' → 3500 MHz (1 row)" in n
         for n in result.notes
     )
 

@@ -73,7 +73,7 @@ def _check_sites(ws: Workspace, out: str) -> None:
     assert sites.loc["QN-003"].geometry.x == pytest.approx(109.0)
     assert RENAMES in out
     assert (
-        "sites: status values read as: 'Đang phát sóng' → on_air (1 rows), 'quy hoach' → planned (1 rows)"
+        "sites: status values read as: 'Đang phát sóng' → on_air (1 row), 'quy hoach' → planned (1 row)"
         in out
     )
     assert "ignored columns not in the layer schema: Ghi chú" in out
@@ -157,11 +157,11 @@ def test_cells_read_operator_brands_and_radio_names(ws: Workspace, tmp_path: Pat
     assert cells["operator"].tolist() == ["VNPT", "VNPT", "Viettel", "Viettel", "MobiFone", "Other"]
     assert cells["tech"].tolist() == ["4G", "5G", "3G", "2G", "4G", "4G"]
     assert any(
-        n.startswith("cells: operator values read as:") and "'Vinaphone' → VNPT (1 rows)" in n
+        n.startswith("cells: operator values read as:") and "'Vinaphone' → VNPT (1 row)" in n
         for n in result.notes
     )
     assert any(
-        n.startswith("cells: tech values read as:") and "'LTE' → 4G (1 rows)" in n for n in result.notes
+        n.startswith("cells: tech values read as:") and "'LTE' → 4G (1 row)" in n for n in result.notes
     )
 
 
@@ -450,7 +450,7 @@ def test_fiber_routes_read_status_and_class_spellings(ws: Workspace, tmp_path: P
         n.startswith("fiber_routes: status values read as: 'Đang khai thác' → on_air") for n in result.notes
     )
     assert any(
-        "fiber_routes: class values read as:" in n and "'Truy nhập' → access (1 rows)" in n
+        "fiber_routes: class values read as:" in n and "'Truy nhập' → access (1 row)" in n
         for n in result.notes
     )
 
@@ -493,8 +493,8 @@ def test_site_edit_csv_reads_status_spellings(tiny_ws: Workspace, tmp_path: Path
     assert [c["status"] for c in edits[0].cells or ()] == ["planned", "on_air"]
     assert "site edits: status values read as: 'Quy hoạch' → planned (2 rows)" in notes
     assert (
-        "site edits: cell_status values read as: 'quy hoach' → planned (1 rows), "
-        "'Đang phát sóng' → on_air (1 rows)" in notes
+        "site edits: cell_status values read as: 'quy hoach' → planned (1 row), "
+        "'Đang phát sóng' → on_air (1 row)" in notes
     )
 
 

@@ -332,7 +332,9 @@ def _report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> li
     if filled:
         notes.append(
             f"{layer}: empty values set to the schema default: "
-            + ", ".join(f"{n}={schema.field(n).default!r} ({c} rows)" for n, c in filled)
+            + ", ".join(
+                f"{n}={schema.field(n).default!r} ({c} row{'s' if c != 1 else ''})" for n, c in filled
+            )
         )
     if absent:
         notes.append(

@@ -349,9 +349,15 @@ def _replaced(
     counts = series[renamed].value_counts()
     notes.append(
         f"{label} values read as: "
-        + ", ".join(f"{v!r} → {new}{unit} ({int(counts.get(v, 0))} rows)" for v, new in renames.items())
+        + ", ".join(
+            f"{v!r} → {new}{unit} ({_rows_text(int(counts.get(v, 0)))})" for v, new in renames.items()
+        )
     )
     return series.mask(renamed, series.map(renames))
+
+
+def _rows_text(n: int) -> str:
+    return f"{n} row{'s' if n != 1 else ''}"
 
 
 def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, notes: list[str]) -> pd.DataFrame:

@@ -66,7 +66,7 @@ def kinds_from_names(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[st
     counts = found.value_counts()
     notes.append(
         f"{schema.name}: no kind column; kind read from the names: "
-        + ", ".join(f"{kind} ({n} rows)" for kind, n in counts.items())
+        + ", ".join(f"{kind} ({n} row{'s' if n != 1 else ''})" for kind, n in counts.items())
         + (f"; {int(found.isna().sum())} names begin with no kind" if found.isna().any() else "")
     )
     return frame.assign(kind=found.astype(object).where(found.notna(), None))
