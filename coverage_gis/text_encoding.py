@@ -185,9 +185,25 @@ def text_encoding(data: bytes, *, complete: bool = True) -> str:
         return UTF_16
     if is_utf8(data, complete=complete):
         return UTF_8
+    return legacy_encoding(data) or WINDOWS_1258
+
+
+def legacy_encoding(data: bytes) -> str | None:
+    """:data:`TCVN3` or :data:`VNI` when 8-bit ``data`` (not UTF-8) shows that encoding's
+    letters, else None."""
     if looks_tcvn3(data):
         return TCVN3
-    return VNI if looks_vni(data) else WINDOWS_1258
+    return VNI if looks_vni(data) else None
+
+
+def font_text_note(encoding: str) -> str:
+    """What the user is told when a workbook's cells typed in a legacy Vietnamese font
+    (their text is that font's encoding, one character a byte) were read in ``encoding``."""
+    fonts = "TCVN3 (ABC, the .VnTime fonts)" if encoding == TCVN3 else "VNI (the VNI-Times fonts)"
+    return (
+        f"read the cell text as {fonts}: it was typed in such a font, its letters are that "
+        "encoding's. Convert the workbook to Unicode (e.g. with Unikey's converter) if the names look wrong"
+    )
 
 
 def encoding_note(encoding: str) -> str | None:

@@ -1,10 +1,12 @@
 """Old Vietnamese data in VNI (VNI-Windows, the VNI-Times fonts' encoding): shapefiles
 without a ``.cpg`` and CSV files whose names were typed in a VNI font, where a vowel's
-marks are a second letter after it."""
+marks are a second letter after it; and workbooks whose cells were typed in a VNI or
+TCVN3 (.VnTime) font."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -13,9 +15,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from coverage_gis.io import import_file, read_file
-from coverage_gis.text_encoding import TCVN3, VNI, WINDOWS_1258, decode_as, encode_vni, text_encoding
+from coverage_gis.text_encoding import (
+    TCVN3,
+    VNI,
+    WINDOWS_1258,
+    decode_as,
+    encode_tcvn3,
+    encode_vni,
+    text_encoding,
+)
 from coverage_gis.workspace import Workspace
 from tests.test_io_encodings import _windows_1258
+from tests.test_io_xlsx import _workbook
 from tests.test_realformat_tcvn3 import _VIETNAMESE
 
 # "Thôn Mường Khương", "Xã Đắk Lắk", "Huyện Tuy Phước" as a VNI font stores them.
@@ -94,3 +105,36 @@ def test_a_vni_csv_is_imported_in_vietnamese(tmp_path: Path, sep: str) -> None:
 
     assert ws.read_layer("sites")["name"].tolist() == _NAMES
     assert any("read the text as VNI" in note for note in result.notes)
+
+
+def _font_text(text: str, encode: Any) -> str:
+    """``text`` as a cell typed in a legacy font holds it: each byte one character."""
+    return str(encode(text).decode("latin-1"))
+
+
+@pytest.mark.parametrize("encode", [encode_vni, encode_tcvn3], ids=["VNI", "TCVN3"])
+def test_workbook_cells_typed_in_a_legacy_font_read_as_vietnamese(tmp_path: Path, encode: Any) -> None:
+    """Fails if a workbook typed in VNI-Times or .VnTime (its cells hold the font's bytes as
+    characters: "Thoân", "Th«n") keeps them, headers included, or Unicode cells are changed."""
+    names = ["trạm mường khương", "trạm đắk lắk", "trạm kà bưng"]
+    header = ["site_id", _font_text("tên trạm", encode), "Kinh độ", "Vĩ độ"]
+    rows = [[f"S{i}", _font_text(n, encode), 109.0, 13.7 + i / 100] for i, n in enumerate(names)]
+    path = _workbook(tmp_path / "tram.xlsx", {"Trạm": [header, *rows]})
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+    result = import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")["name"].tolist() == names
+    assert any("read the cell text as" in note for note in result.notes)
+
+
+def test_a_unicode_workbook_is_left_as_it_is(tmp_path: Path) -> None:
+    names = ["Trạm Tân Phú", "Trạm Kà Bưng", "Trạm Ân Nghĩa"]
+    rows = [[f"S{i}", n, 109.0, 13.7 + i / 100] for i, n in enumerate(names)]
+    path = _workbook(tmp_path / "tram.xlsx", {"Trạm": [["site_id", "Tên trạm", "lon", "lat"], *rows]})
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+    result = import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")["name"].tolist() == names
+    assert not any("read the cell text as" in note for note in result.notes)

@@ -15,8 +15,7 @@ decoding (iconv's) drops the last character of every string (the decoder holds a
 base letter back for a combining tone mark that never comes), so such text is read
 byte for byte (ISO-8859-1) and decoded here, as is text in TCVN3 (ABC, the .VnTime
 fonts of older Vietnamese data) and in VNI (the VNI-Times fonts), told from Windows-1258 by
-:func:`coverage_gis.text_encoding.looks_tcvn3` and :func:`~coverage_gis.text_encoding.looks_vni`;
-the note tells the user what was assumed.
+:func:`coverage_gis.text_encoding.legacy_encoding`; the note tells the user what was assumed.
 
 Field names are at most 10 bytes (:data:`DBF_NAME_LENGTH`), cut by whatever wrote the
 file, GDAL included, without regard to characters: a UTF-8 header such as "Góc phương
@@ -43,8 +42,7 @@ from coverage_gis.text_encoding import (
     decode_as,
     encoding_note,
     is_utf8,
-    looks_tcvn3,
-    looks_vni,
+    legacy_encoding,
 )
 
 #: Bytes of records read to decide (the whole table of any village or site layer).
@@ -194,11 +192,10 @@ def dbf_text(shp: Path, notes: list[str]) -> DbfText | None:
     if not (is_utf8(records, complete=False) and all(is_utf8(n, complete=False) for n in names)):
         if header[_LDID_OFFSET] != 0:
             return None
-        text = records + b"".join(names)
-        for legacy, looks in ((TCVN3, looks_tcvn3), (VNI, looks_vni)):
-            if looks(text):
-                notes.append(f"attribute text: {encoding_note(legacy)}")
-                return DbfText("ISO-8859-1", legacy)
+        legacy = legacy_encoding(records + b"".join(names))
+        if legacy is not None:
+            notes.append(f"attribute text: {encoding_note(legacy)}")
+            return DbfText("ISO-8859-1", legacy)
         notes.append(
             "read the attribute text as Windows-1258 (Vietnamese): it is not UTF-8 and no "
             ".cpg file names its encoding; add one if the names look wrong"
