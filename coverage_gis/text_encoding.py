@@ -197,12 +197,12 @@ def legacy_encoding(data: bytes) -> str | None:
 
 
 def font_text_note(encoding: str) -> str:
-    """What the user is told when a workbook's cells typed in a legacy Vietnamese font
-    (their text is that font's encoding, one character a byte) were read in ``encoding``."""
+    """What the user is told when text typed in a legacy Vietnamese font, and stored as
+    that font's bytes taken for Latin-1 characters, was read in ``encoding``."""
     fonts = "TCVN3 (ABC, the .VnTime fonts)" if encoding == TCVN3 else "VNI (the VNI-Times fonts)"
     return (
-        f"read the cell text as {fonts}: it was typed in such a font, its letters are that "
-        "encoding's. Convert the workbook to Unicode (e.g. with Unikey's converter) if the names look wrong"
+        f"read the text as typed in {fonts}: its characters are that font's letters, one a byte. "
+        "Convert the file to Unicode (e.g. with Unikey's converter) if the names look wrong"
     )
 
 

@@ -125,7 +125,7 @@ def test_workbook_cells_typed_in_a_legacy_font_read_as_vietnamese(tmp_path: Path
     result = import_file(ws, "sites", path)
 
     assert ws.read_layer("sites")["name"].tolist() == names
-    assert any("read the cell text as" in note for note in result.notes)
+    assert any("read the text as typed in" in note for note in result.notes)
 
 
 def test_a_unicode_workbook_is_left_as_it_is(tmp_path: Path) -> None:
@@ -137,4 +137,39 @@ def test_a_unicode_workbook_is_left_as_it_is(tmp_path: Path) -> None:
     result = import_file(ws, "sites", path)
 
     assert ws.read_layer("sites")["name"].tolist() == names
-    assert not any("read the cell text as" in note for note in result.notes)
+    assert not any("read the text as typed in" in note for note in result.notes)
+
+
+@pytest.mark.parametrize("encode", [encode_vni, encode_tcvn3], ids=["VNI", "TCVN3"])
+def test_a_geojson_converted_from_font_text_is_read_in_vietnamese(tmp_path: Path, encode: Any) -> None:
+    """Fails if a GeoJSON (UTF-8) whose names hold a legacy font's characters ("Th«n", as a
+    converter that took the font's bytes for Latin-1 writes them) keeps them."""
+    names = ["trạm mường khương", "trạm đắk lắk"]
+    frame = gpd.GeoDataFrame(
+        {"site_id": ["S1", "S2"], "name": [_font_text(n, encode) for n in names]},
+        geometry=[shapely.Point(109.0, 13.7 + i / 100) for i in range(2)],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "tram.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+    result = import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")["name"].tolist() == names
+    assert any("read the text as typed in" in note for note in result.notes)
+
+
+def test_a_shapefile_whose_cpg_says_1252_holding_vni_is_read_in_vietnamese(tmp_path: Path) -> None:
+    path = tmp_path / "tram.shp"
+    frame = gpd.GeoDataFrame(
+        {"site_id": ["S1", "S2", "S3"], "name": [n.decode("latin-1") for n in _NAMES_VNI]},
+        geometry=[shapely.Point(109.0, 13.7 + i / 100) for i in range(3)],
+        crs="EPSG:4326",
+    )
+    frame.to_file(path, encoding="cp1252")
+    assert path.with_suffix(".cpg").read_text().strip().upper() in ("1252", "CP1252", "WINDOWS-1252")
+
+    sites = read_file(path, "sites")["sites"]
+
+    assert sites["name"].tolist() == _NAMES

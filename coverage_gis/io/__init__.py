@@ -31,6 +31,7 @@ import pandas as pd
 from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import located_table, read_csv_table
+from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
 from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
@@ -201,7 +202,7 @@ def _read_format(
     else:
         with_geometry = schema.has_geometry
         if fmt in ("geojson", "gpkg", "shp"):
-            frame = read_vector(
+            vector = read_vector(
                 path,
                 file_format=fmt,
                 with_geometry=with_geometry,
@@ -210,15 +211,18 @@ def _read_format(
                 notes=notes,
                 schema=schema,
             )
+            frame = read_font_text(vector, notes)
         elif fmt == "kml":
-            frame = read_kml(
+            placemarks = read_kml(
                 path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes
             )
+            frame = read_font_text(placemarks, notes)
         else:
             if fmt == "xlsx":
                 table = read_xlsx_table(path, sheet=source_layer, max_bytes=max_bytes, notes=notes)
             else:
                 table = read_csv_table(path, notes=notes)
+            table = read_font_text(table, notes)
             try:
                 frame = _table_frame(
                     table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes

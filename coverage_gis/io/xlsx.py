@@ -10,8 +10,8 @@ header); fully empty rows and columns are skipped. Cells keep their type: number
 numbers (no detour through text, so ``109.123456789`` comes back exactly), dates and
 times become ISO text (``2024-03-05``, ``2024-03-05T08:30:00``), text is NFC-normalised.
 Text typed in a legacy Vietnamese font (TCVN3's .VnTime: "Th«n"; VNI-Times: "Thoân") is
-stored one character a byte; when a sheet's such text shows that font's letters it is read
-as Vietnamese, with a note (:func:`coverage_gis.text_encoding.legacy_encoding`).
+stored one character a byte: the importer reads it as Vietnamese, as it does in every
+format (:mod:`coverage_gis.io.font_text`).
 From there on the table takes the CSV path (:func:`coverage_gis.io.csv_points.located_table`
 for lon/lat or WKT columns, attribute rows as they are).
 
@@ -40,7 +40,6 @@ from openpyxl.utils.exceptions import InvalidFileException
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.table_shape import HEADER_MIN_CELLS, is_column_numbers, merged_header
 from coverage_gis.io.vector import check_zip_unpacked, one_line
-from coverage_gis.text_encoding import decode_as, font_text_note, legacy_encoding
 
 __all__ = [
     "BINARY_EXCEL_SUFFIXES",
@@ -193,29 +192,6 @@ def _sheet_rows(
         workbook.close()
 
 
-def _font_text(rows: list[tuple[int, list[Any]]], notes: list[str]) -> list[tuple[int, list[Any]]]:
-    """``rows`` with the text of cells typed in a legacy Vietnamese font (TCVN3's .VnTime,
-    VNI-Times: one character a byte, "Th«n", "Thoân") read as Vietnamese, when the sheet's
-    one-byte text shows that font's letters; Unicode text is left as it is."""
-    one_byte = [c for _, cells in rows for c in cells if isinstance(c, str) and _one_byte(c)]
-    legacy = legacy_encoding("\n".join(one_byte).encode("latin-1")) if one_byte else None
-    if legacy is None:
-        return rows
-    notes.append(font_text_note(legacy))
-
-    def read(cell: Any) -> Any:
-        if not (isinstance(cell, str) and _one_byte(cell)):
-            return cell
-        return unicodedata.normalize("NFC", decode_as(cell.encode("latin-1"), legacy))
-
-    return [(n, [read(c) for c in cells]) for n, cells in rows]
-
-
-def _one_byte(text: str) -> bool:
-    """Whether ``text`` is not ASCII and every character of it is one byte (Latin-1)."""
-    return not text.isascii() and max(map(ord, text)) < 0x100
-
-
 def other_sheets_hint(exc: LayerValidationError, path: Path) -> LayerValidationError:
     """``exc`` (raised reading the first sheet of workbook ``path``, no sheet chosen) with the
     workbook's sheets named when it has several: the table may be on another one. An error
@@ -279,7 +255,7 @@ def read_xlsx_table(path: Path, *, sheet: str | None, max_bytes: int, notes: lis
         # do not change a cell's value; they are no concern of an import.
         warnings.simplefilter("ignore")
         title, rows, sheet_count = _sheet_rows(path, sheet, source=source)
-    frame, header_row = _table(_font_text(rows, notes), sheet=title, source=source)
+    frame, header_row = _table(rows, sheet=title, source=source)
     others = sheet_count - 1
     shown = f" (of {others + 1} sheets; pick another with --source-layer)" if others else ""
     notes.append(
