@@ -20,12 +20,19 @@ the API server and its workers), never made by importing the library; the enviro
 variables are also set, so that worker processes started later (``covgis serve
 --workers``) start with them. A variable the user has set is left as it is, and
 ``COVGIS_TUNE_MEMORY=0`` leaves everything as the libraries set it.
+
+A server also keeps its tables out of the cyclic garbage collector's full passes
+(:func:`freeze_long_lived`): each pass walks every container object alive, and the
+tables of a national workspace (hundreds of thousands of shapely geometries in the
+map's tile sources) made each one a pause of 50–160 ms that every client in flight
+waited for.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import sys
 
@@ -90,3 +97,32 @@ def _set_malloc(mmap_threshold: int, trim_threshold: int) -> None:
         return
     mallopt(_M_MMAP_THRESHOLD, mmap_threshold)
     mallopt(_M_TRIM_THRESHOLD, trim_threshold)
+
+
+#: Whether :func:`settle_long_lived` freezes (a server's setting, :func:`freeze_long_lived`).
+_freeze_long_lived = False
+
+
+def freeze_long_lived(enabled: bool) -> None:
+    """Freeze what is alive now out of the cyclic collector's passes (``gc.freeze``), and
+    from now on what :func:`settle_long_lived` is called after (``enabled``); else stop,
+    and make the frozen objects collectable again (``gc.unfreeze``).
+
+    For a process that keeps its tables as long as it runs (the API server, from its
+    start to its end); never by importing the library. Frozen objects are still freed
+    when their last reference goes: only cycles among them wait for the unfreeze.
+    """
+    global _freeze_long_lived
+    _freeze_long_lived = enabled
+    if enabled:
+        gc.freeze()
+    else:
+        gc.unfreeze()
+
+
+def settle_long_lived() -> None:
+    """After building tables that live as long as their workspace revision (a layer's tile
+    source): freeze every object alive now, when the process asked for it
+    (:func:`freeze_long_lived`); nothing otherwise."""
+    if _freeze_long_lived:
+        gc.freeze()

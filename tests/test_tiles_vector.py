@@ -185,3 +185,27 @@ def test_tilejson_document(tiles: VectorTileSet) -> None:
     assert south < 14.0 < north
     with pytest.raises(NotFound):
         tilejson("nope", "http://x")
+
+
+def test_a_servers_tile_sources_are_frozen_out_of_the_collectors_passes(analysis: Analysis) -> None:
+    """Fails if a layer's tile source, built while the process keeps its tables for life
+    (the API server), stays in the cyclic collector's full passes: at national scale its
+    geometries made each pass a pause of 50–160 ms for every client in flight. A process
+    that did not ask (the library alone) keeps its collector as it was."""
+    import gc
+
+    from coverage_gis.runtime import freeze_long_lived
+
+    before = gc.get_freeze_count()
+    VectorTileSet(analysis).source("villages")
+    assert gc.get_freeze_count() == before
+    freeze_long_lived(True)
+    try:
+        frozen = gc.get_freeze_count()
+        source = VectorTileSet(analysis).source("sites")
+        assert gc.get_freeze_count() > frozen
+        collected = {id(o) for o in gc.get_objects()}
+        assert not any(id(g) in collected for g in source.geometries_3857)
+    finally:
+        freeze_long_lived(False)
+    assert gc.get_freeze_count() == 0

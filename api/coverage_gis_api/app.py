@@ -13,7 +13,6 @@ Middleware: a request-body limit (413 above ``settings.max_body_bytes``, from
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coverage_gis import __version__
+from coverage_gis.runtime import freeze_long_lived
 from coverage_gis.storage.base import redact_url
 from coverage_gis_api import (
     routes_measurements,
@@ -141,13 +141,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await _warm_up(app)
         # The workspace's tables live as long as the server. A full pass of the cyclic
         # garbage collector walked all their objects (0.1 s at national scale), a pause
-        # every client in flight waited for; frozen, it walks only what came after.
-        gc.freeze()
+        # every client in flight waited for; frozen, it walks only what came after, and
+        # tables built later for a revision (the map's tile sources) are frozen too.
+        freeze_long_lived(True)
         try:
             yield
         finally:
             ctx.close()
-            gc.unfreeze()  # collectable again (tests run many apps in one process)
+            freeze_long_lived(False)  # collectable again (tests run many apps in one process)
 
     app = FastAPI(
         title="coverage-gis API",

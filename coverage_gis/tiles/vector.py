@@ -32,6 +32,7 @@ from coverage_gis.coverage import coverage_by_village
 from coverage_gis.crs import union_bounds
 from coverage_gis.errors import NotFound
 from coverage_gis.layers import get_schema
+from coverage_gis.runtime import settle_long_lived
 from coverage_gis.site_offer import site_operators
 from coverage_gis.tiles.basemap import BASEMAP_FIELDS, BASEMAP_KINDS, BASEMAP_LAYERS, basemap_frame
 from coverage_gis.tiles.mercator import (
@@ -410,6 +411,8 @@ class VectorTileSet:
                     layer, layer_frame(self.analysis, layer), minzoom=minzoom, kind=BASEMAP_KINDS.get(layer)
                 )
                 self._sources[layer] = found
+                # Its geometries live as long as the revision: out of the collector's passes.
+                settle_long_lived()
         return found
 
     def encode(self, layer: str, z: int, x: int, y: int) -> bytes:
