@@ -39,20 +39,32 @@ def test_every_tcvn3_letter_reads_back(text: str) -> None:
     assert decode_as(encode_tcvn3(text), TCVN3) == text
 
 
-def test_a_shapefile_without_cpg_in_tcvn3_is_read_in_vietnamese(tmp_path: Path) -> None:
-    path = tmp_path / "thon.shp"
+def shapefile_without_cpg(path: Path, names: list[bytes]) -> Path:
+    """A point shapefile of sites whose names are these raw bytes in its DBF, no ``.cpg``."""
     frame = gpd.GeoDataFrame(
-        {"site_id": ["S1", "S2", "S3"], "TEN": ["x" * 30] * 3},
-        geometry=[shapely.Point(109.0, 13.7 + i / 100) for i in range(3)],
+        {"site_id": [f"S{i + 1}" for i in range(len(names))], "TEN": ["x" * 30] * len(names)},
+        geometry=[shapely.Point(109.0, 13.7 + i / 100) for i in range(len(names))],
         crs="EPSG:4326",
     )
     frame.to_file(path, encoding="ISO-8859-1")
     dbf = path.with_suffix(".dbf")
     data = dbf.read_bytes()
-    for name in _NAMES_TCVN3:
+    for name in names:
         data = data.replace(b"x" * 30, name.ljust(30), 1)
     dbf.write_bytes(data)
     path.with_suffix(".cpg").unlink(missing_ok=True)
+    return path
+
+
+def sites_csv(path: Path, names: list[bytes], sep: str) -> Path:
+    """A CSV of sites (``sep``-separated) whose names are these raw bytes."""
+    rows = [f"S{i}{sep}".encode() + n + f"{sep}109.0{sep}13.7".encode() for i, n in enumerate(names)]
+    path.write_bytes(b"\n".join([f"site_id{sep}name{sep}lon{sep}lat".encode(), *rows]))
+    return path
+
+
+def test_a_shapefile_without_cpg_in_tcvn3_is_read_in_vietnamese(tmp_path: Path) -> None:
+    path = shapefile_without_cpg(tmp_path / "thon.shp", _NAMES_TCVN3)
 
     sites = read_file(path, "sites")["sites"]
 
@@ -61,9 +73,7 @@ def test_a_shapefile_without_cpg_in_tcvn3_is_read_in_vietnamese(tmp_path: Path) 
 
 @pytest.mark.parametrize("sep", [",", ";"])
 def test_a_tcvn3_csv_is_read_in_vietnamese(tmp_path: Path, sep: str) -> None:
-    path = tmp_path / "tram.csv"
-    rows = [f"S{i}{sep}".encode() + n + f"{sep}109.0{sep}13.7".encode() for i, n in enumerate(_NAMES_TCVN3)]
-    path.write_bytes(b"\n".join([f"site_id{sep}name{sep}lon{sep}lat".encode(), *rows]))
+    path = sites_csv(tmp_path / "tram.csv", _NAMES_TCVN3, sep)
 
     sites = read_file(path, "sites")["sites"]
 

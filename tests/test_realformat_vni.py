@@ -27,7 +27,7 @@ from coverage_gis.text_encoding import (
 from coverage_gis.workspace import Workspace
 from tests.test_io_encodings import _windows_1258
 from tests.test_io_xlsx import _workbook
-from tests.test_realformat_tcvn3 import _VIETNAMESE
+from tests.test_realformat_tcvn3 import _VIETNAMESE, shapefile_without_cpg, sites_csv
 
 # "Thôn Mường Khương", "Xã Đắk Lắk", "Huyện Tuy Phước" as a VNI font stores them.
 _NAMES_VNI = [
@@ -75,19 +75,7 @@ def test_every_vni_letter_reads_back(text: str) -> None:
 
 
 def test_a_shapefile_without_cpg_in_vni_is_read_in_vietnamese(tmp_path: Path) -> None:
-    path = tmp_path / "thon.shp"
-    frame = gpd.GeoDataFrame(
-        {"site_id": ["S1", "S2", "S3"], "TEN": ["x" * 30] * 3},
-        geometry=[shapely.Point(109.0, 13.7 + i / 100) for i in range(3)],
-        crs="EPSG:4326",
-    )
-    frame.to_file(path, encoding="ISO-8859-1")
-    dbf = path.with_suffix(".dbf")
-    data = dbf.read_bytes()
-    for name in _NAMES_VNI:
-        data = data.replace(b"x" * 30, name.ljust(30), 1)
-    dbf.write_bytes(data)
-    path.with_suffix(".cpg").unlink(missing_ok=True)
+    path = shapefile_without_cpg(tmp_path / "thon.shp", _NAMES_VNI)
 
     sites = read_file(path, "sites")["sites"]
 
@@ -96,9 +84,7 @@ def test_a_shapefile_without_cpg_in_vni_is_read_in_vietnamese(tmp_path: Path) ->
 
 @pytest.mark.parametrize("sep", [",", ";"])
 def test_a_vni_csv_is_imported_in_vietnamese(tmp_path: Path, sep: str) -> None:
-    path = tmp_path / "tram.csv"
-    rows = [f"S{i}{sep}".encode() + n + f"{sep}109.0{sep}13.7".encode() for i, n in enumerate(_NAMES_VNI)]
-    path.write_bytes(b"\n".join([f"site_id{sep}name{sep}lon{sep}lat".encode(), *rows]))
+    path = sites_csv(tmp_path / "tram.csv", _NAMES_VNI, sep)
     ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
 
     result = import_file(ws, "sites", path)
