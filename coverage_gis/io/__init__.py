@@ -40,6 +40,7 @@ from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.repeats import collapse_repeats
+from coverage_gis.io.row_text import rows_counted, rows_listed
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
 from coverage_gis.io.table_shape import without_totals
 from coverage_gis.io.vector import (
@@ -73,8 +74,6 @@ __all__ = [
 
 #: Layers an OpenCellID export fills (both at once).
 OPENCELLID_LAYERS: tuple[str, ...] = ("sites", "cells")
-
-_SHOWN_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -308,11 +307,6 @@ def read_file(
     return frames
 
 
-def _rows_text(rows: list[int]) -> str:
-    shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS])
-    return shown + (", ..." if len(rows) > _SHOWN_ROWS else "")
-
-
 def _report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> list[str]:
     """Remarks from validation: repairs, ignored columns, defaults (bookkeeping ``source`` left out)."""
     schema = get_schema(layer)
@@ -322,12 +316,12 @@ def _report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> li
         n = len(report.repaired_geometries)
         notes.append(
             f"{layer}: repaired {n} invalid geometr{'y' if n == 1 else 'ies'} with make_valid "
-            f"(rows {_rows_text(report.repaired_geometries)})"
+            f"(rows {rows_listed(report.repaired_geometries)})"
         )
     if report.reduced_collections:
         notes.append(
             f"{layer}: geometry collections (KML MultiGeometry) read as their {schema.geometry} parts, "
-            f"other parts left out (rows {_rows_text(report.reduced_collections)})"
+            f"other parts left out (rows {rows_listed(report.reduced_collections)})"
         )
     if report.dropped_columns:
         notes.append(f"{layer}: ignored columns not in the layer schema: {', '.join(report.dropped_columns)}")
@@ -336,9 +330,7 @@ def _report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> li
     if filled:
         notes.append(
             f"{layer}: empty values set to the schema default: "
-            + ", ".join(
-                f"{n}={schema.field(n).default!r} ({c} row{'s' if c != 1 else ''})" for n, c in filled
-            )
+            + ", ".join(f"{n}={schema.field(n).default!r} ({rows_counted(c)})" for n, c in filled)
         )
     if absent:
         notes.append(

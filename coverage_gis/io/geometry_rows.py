@@ -19,9 +19,8 @@ import pyogrio.raw
 import shapely
 
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.row_text import rows_listed
 
-#: Rows named in a note or error before "...".
-_SHOWN_ROWS = 10
 #: GEOS's words for a geometry it cannot build → the same in a planner's words.
 _PLAIN = {
     "point array must contain 0 or >1 elements": "a line of a single point; a line needs two",
@@ -59,7 +58,7 @@ def read_decoding_each(
         except shapely.errors.GEOSException as exc:
             reason = geos_reason(exc)
         more = broken.size - 1
-        others = f" (and {more} more feature{'s' if more > 1 else ''}: rows {_rows(broken[1:])})"
+        others = f" (and {more} more feature{'s' if more > 1 else ''}: rows {rows_listed(broken[1:])})"
         raise LayerValidationError(
             f"geometry cannot be read ({reason})" + (others if more else ""),
             source=source,
@@ -70,7 +69,7 @@ def read_decoding_each(
     if closed.size:
         notes.append(
             f"closed {closed.size} polygon ring{'s' if closed.size > 1 else ''} whose last point was not "
-            f"its first (rows {_rows(closed)})"
+            f"its first (rows {rows_listed(closed)})"
         )
     return gpd.GeoDataFrame(attributes, geometry=fixed, crs=meta["crs"])
 
@@ -80,8 +79,3 @@ def geos_reason(exc: BaseException) -> str:
     reason = " ".join(str(exc).split()) or type(exc).__name__
     plain = next((words for found, words in _PLAIN.items() if found in reason), None)
     return f"{plain}: {reason}" if plain else reason
-
-
-def _rows(rows: np.ndarray) -> str:
-    shown = ", ".join(str(int(r)) for r in rows[:_SHOWN_ROWS])
-    return shown + (", ..." if rows.size > _SHOWN_ROWS else "")

@@ -42,6 +42,7 @@ import pandas as pd
 
 from coverage_gis.bands import band_mhz_text
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.row_text import rows_counted
 from coverage_gis.layers import FieldSchema, LayerSchema, is_unit_of
 from coverage_gis.text_forms import fold_diacritics
 
@@ -350,14 +351,10 @@ def _replaced(
     notes.append(
         f"{label} values read as: "
         + ", ".join(
-            f"{v!r} → {new}{unit} ({_rows_text(int(counts.get(v, 0)))})" for v, new in renames.items()
+            f"{v!r} → {new}{unit} ({rows_counted(int(counts.get(v, 0)))})" for v, new in renames.items()
         )
     )
     return series.mask(renamed, series.map(renames))
-
-
-def _rows_text(n: int) -> str:
-    return f"{n} row{'s' if n != 1 else ''}"
 
 
 def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, notes: list[str]) -> pd.DataFrame:

@@ -45,6 +45,7 @@ from coverage_gis._strings import str_array
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import parse_numbers, read_table
+from coverage_gis.io.row_text import rows_listed
 from coverage_gis.text_encoding import decode_text
 
 #: Columns of an OpenCellID cell export, in file order.
@@ -179,8 +180,10 @@ def read_opencellid(
     foreign = mcc != VIETNAM_MCC
     if foreign.any():
         skipped = raw.index[foreign].tolist()
-        shown = ", ".join(str(r) for r in skipped[:10]) + (", ..." if len(skipped) > 10 else "")
-        notes.append(f"skipped {len(skipped)} row(s) with MCC other than 452 (not Vietnam): rows {shown}")
+        notes.append(
+            f"skipped {len(skipped)} row(s) with MCC other than 452 (not Vietnam): "
+            f"rows {rows_listed(skipped)}"
+        )
     radio = raw["radio"].fillna("").str.strip().str.upper()
     unknown_radio = ~foreign & ~radio.isin(list(RADIO_TECH)).to_numpy()
     if unknown_radio.any():

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis.admin import commune_positions
+from coverage_gis.io.row_text import rows_counted
 from coverage_gis.layers import LayerSchema
 from coverage_gis.text_forms import fold_diacritics
 from coverage_gis.workspace import Workspace
@@ -66,7 +67,7 @@ def kinds_from_names(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[st
     counts = found.value_counts()
     notes.append(
         f"{schema.name}: no kind column; kind read from the names: "
-        + ", ".join(f"{kind} ({n} row{'s' if n != 1 else ''})" for kind, n in counts.items())
+        + ", ".join(f"{kind} ({rows_counted(n)})" for kind, n in counts.items())
         + (f"; {int(found.isna().sum())} names begin with no kind" if found.isna().any() else "")
     )
     return frame.assign(kind=found.astype(object).where(found.notna(), None))
