@@ -96,7 +96,9 @@ def _sample_commune(
     """``need`` points inside the commune, spread apart and outside the avoid discs."""
     geom = ctx.geometry[commune]
     west, south, east, north = shapely.bounds(geom)
-    first_spacing = 0.45 * float(np.sqrt(ctx.area_km2[commune] * 1e6 / max(need + placed_x.size, 1)))
+    first_spacing = min(
+        0.45 * float(np.sqrt(ctx.area_km2[commune] * 1e6 / max(need + placed_x.size, 1))), 1500.0
+    )
     got_lon: list[float] = []
     got_lat: list[float] = []
     got_x: list[float] = [float(v) for v in placed_x]
@@ -104,7 +106,7 @@ def _sample_commune(
     # Inside the commune and no other first; a census outline lying wholly under its
     # neighbour's (a sliver) has no such area: then anywhere inside its own outline.
     for own_area_only in (True, False):
-        spacing = min(first_spacing, 1500.0)
+        spacing = first_spacing
         for _ in range(40):
             if len(got_lon) >= need:
                 break
