@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from coverage_gis import __version__
 from coverage_gis.runtime import freeze_long_lived
 from coverage_gis.storage.base import redact_url
+from coverage_gis.tiles import TileService
 from coverage_gis_api import (
     routes_measurements,
     routes_ogc,
@@ -38,6 +39,7 @@ from coverage_gis_api.context import AppContext
 from coverage_gis_api.errors import error_response, install_error_handlers
 from coverage_gis_api.security import principal_dependencies
 from coverage_gis_api.settings import Settings
+from coverage_gis_api.tile_hits import TileHits
 
 _DESCRIPTION = """\
 Village-level mobile and FTTH coverage, KPIs, plan scorecards and gap lists for
@@ -169,11 +171,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_sites.create_router(ctx))
     app.include_router(routes_plans.create_router(ctx))
     app.include_router(routes_measurements.create_router(ctx))
-    app.include_router(routes_tiles.create_router(ctx, dependencies=[Depends(reader)]))
+    tiles = TileService()
+    app.include_router(routes_tiles.create_router(ctx, service=tiles, dependencies=[Depends(reader)]))
     app.include_router(routes_web.create_router(ctx, dependencies=[Depends(reader)]))
     app.include_router(routes_ogc.create_router(ctx, dependencies=[Depends(reader)]))
     routes_web.install_docs(app, title=app.title)
 
+    # Innermost (added first): cached tiles answered before routing, inside the body
+    # limit and CORS like every route (coverage_gis_api.tile_hits).
+    app.add_middleware(TileHits, ctx=ctx, service=tiles)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

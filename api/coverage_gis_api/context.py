@@ -441,11 +441,20 @@ class AppContext:
         Between checks (every ``settings.refresh_interval_s``) it is :meth:`latest`,
         which touches no storage and answers on the event loop.
         """
+        view = self.checked_view()
+        if view is None:
+            # A new state's view builds its analysis on first use: not on the loop.
+            return await run_in_threadpool(self.view)
+        return view
+
+    def checked_view(self) -> WorkspaceView | None:
+        """The view :meth:`view` would give when that needs no storage check and no new
+        view (the last check is under ``settings.refresh_interval_s`` old and the live
+        state has not moved since); else None. Never reads storage, never waits."""
         due = time.monotonic() - self._checked_at >= self.settings.refresh_interval_s
         live, view = self._live, self._view
         if due or live is None or view is None or view.state is not live.state:
-            # A new state's view builds its analysis on first use: not on the loop.
-            return await run_in_threadpool(self.view)
+            return None
         return view
 
     # -- writing ----------------------------------------------------------------------

@@ -79,23 +79,46 @@ def accepts_gzip(header: str | None) -> bool:
 
 def tile_response(request: Request, tile: CachedTile, media_type: str, *, compressible: bool) -> Response:
     """The tile with cache headers; 304 when the client's copy is current."""
+    return tile_reply(
+        tile,
+        media_type,
+        compressible=compressible,
+        if_none_match=request.headers.get("if-none-match"),
+        accept_encoding=request.headers.get("accept-encoding"),
+    )
+
+
+def tile_reply(
+    tile: CachedTile,
+    media_type: str,
+    *,
+    compressible: bool,
+    if_none_match: str | None,
+    accept_encoding: str | None,
+) -> Response:
+    """:func:`tile_response` from the two request headers it reads (the cache-hit front,
+    :mod:`coverage_gis_api.tile_hits`, answers with it too)."""
     # One ETag for both encodings of a vector tile: weak, as RFC 9110 asks when
     # representations are equivalent but not byte-identical.
     etag = f"W/{tile.etag}" if compressible else tile.etag
     headers = {"ETag": etag, "Cache-Control": TILE_CACHE_CONTROL}
     if compressible:
         headers["Vary"] = "Accept-Encoding"
-    if etag_matches(request.headers.get("if-none-match"), etag):
+    if etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     body = tile.data
-    if compressible and accepts_gzip(request.headers.get("accept-encoding")):
+    if compressible and accepts_gzip(accept_encoding):
         body = tile.gzip if tile.gzip is not None else gzip.compress(tile.data)
         headers["Content-Encoding"] = "gzip"
     return Response(content=body, media_type=media_type, headers=headers)
 
 
 def create_router(
-    ctx: ServingContext, *, cache: TileCache | None = None, dependencies: Sequence[Any] = ()
+    ctx: ServingContext,
+    *,
+    cache: TileCache | None = None,
+    service: TileService | None = None,
+    dependencies: Sequence[Any] = (),
 ) -> APIRouter:
     """The tile routes of one app.
 
@@ -108,18 +131,21 @@ def create_router(
         receives this router's cache invalidation.
     cache
         The tile cache (a default :class:`TileCache` when None).
+    service
+        The tile service (renders and caches; a new one on ``cache`` when None): the app
+        shares its own with the cache-hit front (:mod:`coverage_gis_api.tile_hits`).
     dependencies
         FastAPI dependencies of every route (the app's reader: who may read).
     """
-    service = TileService(cache=cache)
+    tiles = service if service is not None else TileService(cache=cache)
 
     def invalidate(result: ChangeResult) -> None:
-        service.on_change(result.dirty_bbox, result.revision)
+        tiles.on_change(result.dirty_bbox, result.revision)
 
     ctx.change_listeners.append(invalidate)
     router = APIRouter(tags=["tiles"], dependencies=list(dependencies))
     # Exposed for the benchmark and for tests (hit/miss counters).
-    router.tile_service = service  # type: ignore[attr-defined]
+    router.tile_service = tiles  # type: ignore[attr-defined]
 
     @router.get(
         "/tiles/cache-stats",
@@ -128,7 +154,7 @@ def create_router(
     )
     def cache_stats() -> dict[str, int]:
         """Entries, bytes, hits, misses, evictions and invalidated tiles of the tile cache."""
-        return service.cache.stats()
+        return tiles.cache.stats()
 
     @router.get(
         "/tiles/coverage/{tech}/{z}/{x}/{y}.png",
@@ -155,12 +181,12 @@ def create_router(
         asked = CoverageTile(tech, z, x, y, operator=operator, mode=mode)
         # Hits, and misses drawn from the seeded tile pyramid (1–2 ms), are answered on
         # the event loop; a miss that needs the model renders in a worker thread.
-        tile = service.lookup(asked.key, revision)
+        tile = tiles.lookup(asked.key, revision)
         if tile is None:
-            tile = service.drawn_coverage_tile(analysis, revision, asked)
+            tile = tiles.drawn_coverage_tile(analysis, revision, asked)
         if tile is None:
             tile = await run_in_threadpool(
-                lambda: service.coverage_tile(analysis, revision, asked, looked_up=True)
+                lambda: tiles.coverage_tile(analysis, revision, asked, looked_up=True)
             )
         return tile_response(request, tile, "image/png", compressible=False)
 
@@ -210,7 +236,7 @@ def create_router(
             site_id = nearest_site(analysis.cells, lon, lat, analysis.metric_crs)
         chosen = site_id
         overlay = await run_in_threadpool(
-            lambda: service.signal_overlay(analysis, revision, chosen, radius_m=radius_m)
+            lambda: tiles.signal_overlay(analysis, revision, chosen, radius_m=radius_m)
         )
         return JSONResponse(overlay_meta(request, overlay), headers={"Cache-Control": "no-cache"})
 
@@ -230,7 +256,7 @@ def create_router(
         """The image ``/overlays/signal.json`` describes (transparent where the level is below threshold)."""
         analysis, revision = await serving(ctx)
         overlay = await run_in_threadpool(
-            lambda: service.signal_overlay(analysis, revision, site_id, radius_m=radius_m)
+            lambda: tiles.signal_overlay(analysis, revision, site_id, radius_m=radius_m)
         )
         tile = CachedTile(data=overlay.png, etag=content_etag(overlay.png), bbox=overlay.bounds_lonlat)
         return tile_response(request, tile, "image/png", compressible=False)
@@ -244,10 +270,10 @@ def create_router(
     async def hillshade_tile(request: Request, z: Zoom, x: Column, y: Row) -> Response:
         """Relief of ``dem.tif`` (or the SRTM tiles) lit from the north-west; transparent without a DEM."""
         analysis, revision = await serving(ctx)
-        tile = service.lookup(service.hillshade_key(z, x, y), revision)
+        tile = tiles.lookup(tiles.hillshade_key(z, x, y), revision)
         if tile is None:
             tile = await run_in_threadpool(
-                lambda: service.hillshade_tile(analysis, revision, z, x, y, looked_up=True)
+                lambda: tiles.hillshade_tile(analysis, revision, z, x, y, looked_up=True)
             )
         return tile_response(request, tile, "image/png", compressible=False)
 
@@ -286,10 +312,10 @@ def create_router(
     ) -> Response:
         """One layer's features in tile ``z/x/y`` (extent 4096), gzip-encoded when accepted."""
         analysis, revision = await serving(ctx)
-        tile = service.lookup(service.vector_key(layer, z, x, y), revision)
+        tile = tiles.lookup(tiles.vector_key(layer, z, x, y), revision)
         if tile is None:
             tile = await run_in_threadpool(
-                lambda: service.vector_tile(analysis, revision, layer, z, x, y, looked_up=True)
+                lambda: tiles.vector_tile(analysis, revision, layer, z, x, y, looked_up=True)
             )
         return tile_response(request, tile, MVT_MEDIA_TYPE, compressible=True)
 
