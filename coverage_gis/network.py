@@ -146,15 +146,25 @@ class CellTable:
         return self.take(np.flatnonzero(mask))
 
     def take(self, index: np.ndarray) -> CellTable:
-        """The cells at positions ``index``, in that order."""
+        """The cells at positions ``index``, in that order.
+
+        Where this table's kinds are coded already, the part keeps them (its cells'
+        codes, every kind of this table): a few cells near a point or an edit are not
+        coded again.
+        """
         index = np.asarray(index, dtype=np.int64)
-        return CellTable(
+        part = CellTable(
             self.arrays.take(index),
             self.cell_id[index],
             self.site_id[index],
             self.operator[index],
             self.on_air[index],
         )
+        kinds: CellKinds | None = self.__dict__.get("kinds")
+        if kinds is not None:
+            # (``kinds`` is a cached property: its value lives in the instance's dict.)
+            part.__dict__["kinds"] = CellKinds(kinds.code[index], kinds.tech, kinds.operator_bits)
+        return part
 
 
 def points_xy_m(frame: gpd.GeoDataFrame, metric_crs: str) -> tuple[np.ndarray, np.ndarray]:

@@ -236,6 +236,21 @@ def test_a_cell_table_knows_its_kinds() -> None:
     assert table.kinds.tech.tolist() == plain.tech.tolist()
 
 
+def test_a_part_of_a_table_keeps_its_kinds_per_cell() -> None:
+    """Fails if a part taken from a coded table reads another technology or operator bit
+    for a cell than the part's own coding gives (order, repeats and no cells included)."""
+    table = cell_table(_sites(), _cells(), communes=None, metric_crs=METRIC)
+    for index in ([2, 0], [1, 1, 3], [], list(range(len(table)))):
+        part = table.take(np.array(index, dtype=np.int64))
+        assert "kinds" in vars(part)
+        own = CellKinds.of(part.arrays.tech, part.operator)
+        assert part.kinds.tech[part.kinds.code].tolist() == own.tech[own.code].tolist()
+        kept = part.kinds.operator_bits[part.kinds.code]
+        assert kept.tolist() == own.operator_bits[own.code].tolist()
+    fresh = CellTable(table.arrays, table.cell_id, table.site_id, table.operator, table.on_air)
+    assert "kinds" not in vars(fresh.take(np.array([0])))  # nothing coded: nothing kept
+
+
 def test_site_environment_prefers_the_site_then_its_commune() -> None:
     layers = tiny_layers()
     communes = layers["communes"].assign(environment=["suburban"])
