@@ -133,15 +133,8 @@ class KpiColumns:
     level_units: dict[str, LevelUnits] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def take(self, rows: Mapping[str, np.ndarray]) -> KpiColumns:
-        """The rows ``rows[key]`` of each frame (``v``, ``s``, ``p``, ``t``); units unchanged.
-
-        A codes or names array not made yet is read at those rows alone (:meth:`_FrameArrays.at`):
-        a live edit takes a few rows of the national tables, or none of them.
-        """
-        return self._mapped(
-            lambda key, values: values[rows[key]],
-            lambda key, arrays, level: _arrays_at(arrays, level, rows[key]),
-        )
+        """The rows ``rows[key]`` of each frame (``v``, ``s``, ``p``, ``t``); units unchanged."""
+        return self._mapped(lambda key, values: values[rows[key]])
 
     def with_values(self, **arrays: np.ndarray) -> KpiColumns:
         """The same rows with some per-row arrays replaced (same lengths)."""
@@ -169,20 +162,13 @@ class KpiColumns:
             }
         return replace(first, **fields)
 
-    def _mapped(
-        self,
-        fn: Callable[[str, np.ndarray], np.ndarray],
-        per_level: Callable[[str, Mapping[str, np.ndarray], str], np.ndarray] | None = None,
-    ) -> KpiColumns:
-        """``fn(key, array)`` of every per-row array; of the codes and names,
-        ``per_level(key, arrays, level)`` when given (else ``fn`` of ``arrays[level]``)."""
-        of_level = per_level or (lambda key, arrays, level: fn(key, arrays[level]))
+    def _mapped(self, fn: Callable[[str, np.ndarray], np.ndarray]) -> KpiColumns:
         fields: dict[str, Any] = {
             name: fn(key, getattr(self, name)) for key, names in _FRAME_FIELDS.items() for name in names
         }
         for attr in ("codes", "names"):
             fields[attr] = {
-                key: {level: of_level(key, by_level, level) for level in by_level}
+                key: {level: fn(key, values) for level, values in by_level.items()}
                 for key, by_level in getattr(self, attr).items()
             }
         return replace(self, **fields)
@@ -212,7 +198,7 @@ def kpi_columns(
     cells = {k: grouped_cells(f, levels, grouped) for k, f in frames.items()}
     sorted_tests = next((h for h in inputs.grouped if isinstance(h, SortedTests) and h.frame is t), None)
     codes = {
-        k: _FrameArrays(levels, found.codes, found.codes_at) if found is not None else _frame_codes(f, levels)
+        k: _FrameArrays(levels, found.codes) if found is not None else _frame_codes(f, levels)
         for (k, f), found in zip(frames.items(), cells.values(), strict=True)
     }
     names = {k: _lazy_names(f, levels) for k, f in frames.items()}
@@ -391,12 +377,8 @@ class _FrameArrays(Mapping[str, np.ndarray]):
 
 def _names_at(c: KpiColumns, key: str, level: str, rows: np.ndarray) -> np.ndarray:
     """``c.names[key][level][rows]``, reading only those rows where the names are not made yet."""
-    return _arrays_at(c.names[key], level, rows)
-
-
-def _arrays_at(arrays: Mapping[str, np.ndarray], level: str, rows: np.ndarray) -> np.ndarray:
-    """``arrays[level][rows]``, reading only those rows where ``arrays`` has not made it yet."""
-    return arrays.at(level, rows) if isinstance(arrays, _FrameArrays) else np.asarray(arrays[level][rows])
+    names = c.names[key]
+    return names.at(level, rows) if isinstance(names, _FrameArrays) else np.asarray(names[level][rows])
 
 
 def _site_fields(s: pd.DataFrame, period: tuple[date, date] | None) -> dict[str, Any]:

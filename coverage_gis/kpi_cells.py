@@ -47,14 +47,9 @@ class FrameCells:
 
     def codes(self, level: str) -> np.ndarray:
         """Each row's code of ``level`` as an object (None where it has none)."""
-        return self.codes_at(level, None)
-
-    def codes_at(self, level: str, rows: np.ndarray | None) -> np.ndarray:
-        """:meth:`codes` of the rows ``rows`` alone (all: None)."""
         # A row without a unit (-1) takes the entry past the last: None.
         lookup = np.concatenate([self.distinct[level], np.array([None], dtype=object)])
-        cell = self.row_cell if rows is None else self.row_cell[rows]
-        return np.asarray(lookup[self.unit[level][cell]])
+        return np.asarray(lookup[self.unit[level][self.row_cell]])
 
 
 def frame_cells(

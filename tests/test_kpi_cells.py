@@ -135,32 +135,6 @@ def test_counting_from_cells_equals_counting_rows(inputs: KpiInputs) -> None:
             assert [repr(x) for x in columns.names[key][level]] == [repr(x) for x in rows.names[key][level]]
 
 
-@settings(max_examples=40, deadline=None)
-@given(inputs=_inputs(), data=st.data())
-def test_some_rows_are_read_without_making_the_whole_codes_and_names(
-    inputs: KpiInputs, data: st.DataObject
-) -> None:
-    """Fails if taking a few rows (a live edit's) makes any frame's whole code or name
-    array, or reads other values at those rows than the whole arrays hold."""
-    sizes = {"v": len(inputs.villages), "s": len(inputs.sites), "p": len(inputs.pois)}
-    sizes["t"] = len(inputs.speed_tests)
-    rows = {
-        key: np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=4)) if n else [], dtype=np.int64)
-        for key, n in sizes.items()
-    }
-    fresh = kpi_columns(inputs, LEVELS)
-    taken = fresh.take(rows)
-    for attr in ("codes", "names"):
-        for arrays in getattr(fresh, attr).values():
-            assert not getattr(arrays, "_made", {})  # nothing made whole
-    whole = kpi_columns(inputs, LEVELS)
-    for key in ("v", "s", "p", "t"):
-        for level in LEVELS:
-            for attr in ("codes", "names"):
-                expected = getattr(whole, attr)[key][level][rows[key]]
-                assert [repr(x) for x in getattr(taken, attr)[key][level]] == [repr(x) for x in expected]
-
-
 @settings(max_examples=60, deadline=None)
 @given(inputs=_inputs(), data=st.data())
 def test_rows_of_some_units_equal_their_rows_of_every_unit(inputs: KpiInputs, data: st.DataObject) -> None:
