@@ -133,12 +133,65 @@ def _foreign_letters(text: str) -> int:
 
 def decode_as(data: bytes, encoding: str, *, errors: str = "strict") -> str:
     """``data`` decoded in ``encoding``: a Python codec, or :data:`TCVN3` or :data:`VNI`
-    (any byte reads)."""
+    (any byte reads). TCVN3 capitals typed in a .VnTimeH font are read as capitals
+    (:func:`_h_font_capitals`)."""
     if encoding == TCVN3:
-        return data.decode("latin-1").translate(_FROM_TCVN3)
+        return _h_font_capitals(data.decode("latin-1").translate(_FROM_TCVN3))
     if encoding == VNI:
         return _VNI_SPELLING.sub(lambda m: _FROM_VNI[m.group()], data.decode("latin-1"))
     return data.decode(encoding, errors=errors)
+
+
+#: TCVN3's small letters: the bytes a .VnTimeH font shows as the capitals TCVN3 lacks.
+_TCVN3_SMALL = "".join(c for c in _TCVN3_LETTERS if c.islower())
+#: A small TCVN3 letter before a capital ASCII one, or after two (``ôN`` in ``THôN``,
+#: ``HOà``): where a line may hold .VnTimeH capitals (never in a normal font's words).
+_H_FONT_SIGN = re.compile(f"[{_TCVN3_SMALL}][A-Z]|[A-Z]{{2}}[{_TCVN3_SMALL}]")
+#: A run of words with their spaces and in-name marks (a CSV's commas, tabs and quotes
+#: part such runs), and a word.
+_TCVN3_PHRASE = re.compile(f"[0-9A-Za-z{_TCVN3_LETTERS} .'/-]+")
+_TCVN3_WORD = re.compile(f"[A-Za-z{_TCVN3_LETTERS}]+")
+_SMALL_ASCII = re.compile("[a-z]")
+
+
+def _h_font_capitals(text: str) -> str:
+    """TCVN3 text with the capitals typed in a .VnTimeH font made capitals.
+
+    TCVN3 has no capitals with a tone mark (Ấ, Ộ…): a .VnTimeH font draws them on the
+    small letters' bytes, so ``THÔN ẤP 3`` typed in it reads ``THôN ấP 3``. A word that
+    mixes a small TCVN3 letter with a capital ASCII one other than as its first letter
+    (``THôN``, ``ấP``; not ``Xã``, which a normal font writes alike) is such text, and so
+    is every word of its run that holds no small ASCII letter: the run is read in capitals
+    (``XÃ BÌNH THUẬN``). Text with a small ASCII letter is a normal font's, as it is.
+    Only the lines that show such a word are looked at (:data:`_H_FONT_SIGN`).
+    """
+    pieces: list[str] = []
+    done = 0
+    for sign in _H_FONT_SIGN.finditer(text):
+        if sign.start() < done:
+            continue  # a later sign in a line already read
+        lo = text.rfind("\n", 0, sign.start()) + 1
+        hi = text.find("\n", sign.end())
+        hi = len(text) if hi < 0 else hi
+        pieces += [text[done:lo], _TCVN3_PHRASE.sub(_phrase_capitals, text[lo:hi])]
+        done = hi
+    return "".join([*pieces, text[done:]]) if pieces else text
+
+
+def _phrase_capitals(found: re.Match[str]) -> str:
+    """A run of words in capitals when it is .VnTimeH text (:func:`_h_font_capitals`)."""
+    phrase = found.group()
+    if _SMALL_ASCII.search(phrase) is None and any(map(_typed_in_h_font, _TCVN3_WORD.findall(phrase))):
+        return phrase.upper()
+    return phrase
+
+
+def _typed_in_h_font(word: str) -> bool:
+    """Whether a word without small ASCII letters mixes a small TCVN3 letter with a capital
+    ASCII one that is not (alone) its first letter."""
+    upper = sum(1 for c in word if "A" <= c <= "Z")
+    small = any(c in _TCVN3_SMALL for c in word)
+    return small and (upper >= 2 or (upper == 1 and not ("A" <= word[0] <= "Z")))
 
 
 def encode_vni(text: str) -> bytes:
@@ -218,8 +271,8 @@ def encoding_note(encoding: str) -> str | None:
     if encoding == TCVN3:
         return (
             "read the text as TCVN3 (ABC, the .VnTime fonts' encoding): it is not UTF-8 and its letters "
-            "are TCVN3's; capitals typed in a .VnTimeH font read as small letters. Convert it to "
-            "Unicode (e.g. with Unikey's converter) if the names look wrong"
+            "are TCVN3's (capitals typed in a .VnTimeH font read as capitals where a word shows them). "
+            "Convert it to Unicode (e.g. with Unikey's converter) if the names look wrong"
         )
     if encoding == VNI:
         return (

@@ -78,3 +78,51 @@ def test_a_tcvn3_csv_is_read_in_vietnamese(tmp_path: Path, sep: str) -> None:
     sites = read_file(path, "sites")["sites"]
 
     assert sites["name"].tolist() == _NAMES
+
+
+# Typed in a .VnTimeH font: capitals with a tone mark stand on the small letters' bytes.
+_H_FONT = [
+    ("THôN ấP 3", "THÔN ẤP 3"),
+    ("Xã BìNH THUậN", "XÃ BÌNH THUẬN"),
+    ("Đà NẵNG", "ĐÀ NẴNG"),
+    ("LàNG O2", "LÀNG O2"),
+    ("ấP", "ẤP"),
+    # A normal font's text, as it is: title case, small ASCII letters, initialisms.
+    ("Xã", "Xã"),
+    ("Trạm BTS ấp 3", "Trạm BTS ấp 3"),
+    ("TT. Bồng Sơn", "TT. Bồng Sơn"),
+    ("KCN Phú Tài", "KCN Phú Tài"),
+]
+
+
+@pytest.mark.parametrize(("typed", "expected"), _H_FONT)
+def test_capitals_typed_in_a_vntimeh_font_read_as_capitals(typed: str, expected: str) -> None:
+    assert decode_as(encode_tcvn3(typed), TCVN3) == expected
+
+
+_SMALL = "abcdeghiklmnopqrstuvxy" + "".join(c for c in _VIETNAMESE if c.islower())
+_FIRST = "ABCDEGHIKLMNOPQRSTUVXY" + "ĂÂĐÊÔƠƯ" + _SMALL
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_FIRST), st.text(alphabet=_SMALL, max_size=6)).map("".join)
+        | st.text(alphabet="0123456789", min_size=1, max_size=3),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_text_typed_in_a_normal_font_reads_as_typed(words: list[str]) -> None:
+    """Fails if a name in a normal .VnTime font (each word a capital or small letter, then
+    small ones; numbers) is changed by the reading of .VnTimeH capitals."""
+    text = " ".join(words)
+    assert decode_as(encode_tcvn3(text), TCVN3) == text
+
+
+def test_a_csv_typed_in_a_vntimeh_font_reads_in_capitals(tmp_path: Path) -> None:
+    names = [typed for typed, _ in _H_FONT[:4]] + ["Thôn Mường Khương"]
+    path = sites_csv(tmp_path / "tram.csv", [encode_tcvn3(n) for n in names], ",")
+
+    sites = read_file(path, "sites")["sites"]
+
+    assert sites["name"].tolist() == [expected for _, expected in _H_FONT[:4]] + ["Thôn Mường Khương"]
