@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from coverage_gis.models.base import CellArrays, CoverageModel
+from coverage_gis.models.base import CellArrays, CoverageModel, HoldsCellTerms
 from coverage_gis.network import CellTable
 
 #: Reach quantiles that split the cells into groups, each searched with its own
@@ -44,7 +44,16 @@ class CellIndex:
     max_reach_m: float = 0.0
 
     @classmethod
-    def build(cls, cells: CellArrays, model: CoverageModel) -> CellIndex:
+    def build(cls, cells: CellArrays, model: CoverageModel, *, hold_terms: bool = False) -> CellIndex:
+        """The index of ``cells`` under ``model``.
+
+        ``hold_terms``: also have the model keep the cells' per-cell terms where it can
+        (:class:`~coverage_gis.models.base.HoldsCellTerms`), so that the many small sets of
+        cells :meth:`cells_near` takes (one per point the query API is asked about) read
+        theirs from them instead of computing them each time.
+        """
+        if hold_terms and isinstance(model, HoldsCellTerms):
+            model.hold_terms(cells)
         if not len(cells):
             empty = np.empty(0, dtype=np.float64)
             return cls(empty, empty, empty)

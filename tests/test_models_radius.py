@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import pickle
 from types import MappingProxyType
 from typing import Any
 
@@ -760,3 +761,83 @@ def test_served_pairs_of_nothing_are_one_empty_batch(model: RadiusModel) -> None
     assert validity.pairs == 0
     far = make_receivers([(1e5, 0.0), (NAN, 0.0)])
     assert _served_pairs(model, far, cells, np.ones(1, dtype=bool))[0] == {}
+
+
+def _same_values(a: Any, b: Any) -> None:
+    """Equal arrays (NaN equal to NaN, same dtype), tuples of them, or equal plain values."""
+    if isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray)
+        assert a.dtype == b.dtype
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    elif isinstance(a, tuple):
+        assert isinstance(b, tuple)
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _same_values(x, y)
+    else:
+        assert a == b
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    cells=sites_with_layers(),
+    data=st.data(),
+    formula=st.sampled_from(["cost231", "38901"]),
+    validity_first=st.booleans(),
+)
+def test_a_part_of_a_held_table_reads_the_terms_it_would_compute(
+    cells: CellArrays, data: st.DataObject, formula: str, validity_first: bool
+) -> None:
+    """Fails if a part of the table a model holds (the cells near a point) gets any
+    per-cell term, or any pair, other than computing them for the part gives."""
+    settings_ = dataclasses.replace(
+        SETTINGS, pathloss=dataclasses.replace(SETTINGS.pathloss, formula=formula)
+    )
+    held = RadiusModel(settings_, workers=1)
+    held.hold_terms(cells)
+    whole = held._held_terms
+    assert whole is not None
+    if validity_first and len(cells):  # the lazily made terms are read at the rows too
+        whole[2].budget.validity(np.arange(len(cells)), np.full(len(cells), 100.0))
+        assert whole[2].service.cos_half_beam is not None
+    rows = data.draw(st.lists(st.integers(0, max(len(cells) - 1, 0)), max_size=8)) if len(cells) else []
+    part = cells.take(np.array(rows, dtype=np.int64))
+    read = held._cell_terms(part, 1.5)
+    computed = RadiusModel(settings_, workers=1)._cell_terms(cells.take(np.array(rows, dtype=np.int64)), 1.5)
+    for name in ("radius_m", "edge_level_dbm", "band_flag"):
+        _same_values(getattr(read, name), getattr(computed, name))
+    for name in ("east", "north", "omni", "beamwidth_deg", "cos_half_beam"):
+        _same_values(getattr(read.service, name), getattr(computed.service, name))
+    if validity_first and len(cells):
+        computed.budget.validity(np.arange(len(rows)), np.full(len(rows), 100.0))
+    budget, fresh = vars(read.budget), vars(computed.budget)
+    assert budget.keys() == fresh.keys()  # a term the part does not carry fails here
+    for name in fresh:
+        if name == "sectors":
+            for field in ("east", "north", "omni", "beamwidth_deg"):
+                _same_values(getattr(budget[name], field), getattr(fresh[name], field))
+        elif name != "cells":
+            _same_values(budget[name], fresh[name])
+    assert read.budget.cells is part
+    receivers = data.draw(receiver_arrays())
+    pairs, expected = (
+        held.candidate_pairs(receivers, part),
+        RadiusModel(settings_).candidate_pairs(receivers, part),
+    )
+    for field in dataclasses.fields(expected):
+        _same_values(getattr(pairs, field.name), getattr(expected, field.name))
+
+
+def test_only_parts_of_the_held_table_read_its_terms(model: RadiusModel) -> None:
+    cells = make_cells([(0.0, 0.0), (500.0, 0.0), (0.0, 900.0)], tech=["4G", "4G", "5G"])
+    model.hold_terms(cells)
+    other = make_cells([(0.0, 0.0), (500.0, 0.0), (0.0, 900.0)], tech=["4G", "4G", "5G"])
+    assert other.take(np.array([1])).origin() is not None
+    assert model._held_part(other.take(np.array([1])), 1.5) is None  # another table, alike
+    assert model._held_part(cells.take(np.array([1])), 10.0) is None  # another receiver height
+    assert model._held_part(cells.take(np.array([1])), 1.5) is not None
+    assert cells.origin() is None
+    # A part goes to another process without its origin (a weak reference).
+    copied = pickle.loads(pickle.dumps(cells.take(np.array([2, 0]))))
+    assert copied.origin() is None
+    assert copied.x_m.tolist() == [0.0, 0.0]

@@ -504,7 +504,9 @@ def create_router(ctx: AppContext) -> APIRouter:
 
         def respond() -> Response:
             # The first call builds both indexes (in a worker thread).
-            index = view.cached("cell_index", lambda: CellIndex.build(analysis.cells.arrays, analysis.model))
+            index = view.cached(
+                "cell_index", lambda: CellIndex.build(analysis.cells.arrays, analysis.model, hold_terms=True)
+            )
             area = view.cached("workspace_area", lambda: WorkspaceArea.of(analysis.layers))
             if not area.contains(lon, lat):
                 raise NotFound(

@@ -127,6 +127,14 @@ class SectorVectors:
             beamwidth_deg=_f64(beamwidth_deg),
         )
 
+    def take(self, index: IntArray) -> SectorVectors:
+        """The vectors of the cells at ``index`` (the half-beam cosines too, once computed)."""
+        part = SectorVectors(self.east[index], self.north[index], self.omni[index], self.beamwidth_deg[index])
+        held = self.__dict__.get("cos_half_beam")
+        if held is not None:
+            part.__dict__["cos_half_beam"] = held[index]
+        return part
+
     @cached_property
     def cos_half_beam(self) -> FloatArray:
         """``cos(beamwidth / 2)`` less :data:`BEAM_EDGE_TOLERANCE`; -2 for omni cells so every

@@ -10,6 +10,7 @@ elsewhere (``coverage_gis.coverage``), so adding a model means adding one module
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -81,12 +82,33 @@ class CellArrays:
         return cls(f, f, s, f, f, f, f, f, f, s)
 
     def take(self, index: IntArray) -> CellArrays:
-        """A subset of the cells, in the order of ``index``."""
+        """A subset of the cells, in the order of ``index``.
+
+        The part remembers (weakly) the cells it was taken from and ``index``
+        (:meth:`origin`): a model holding those cells' per-cell terms reads the part's
+        from them (:class:`HoldsCellTerms`).
+        """
         values: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             col = getattr(self, name)
             values[name] = None if col is None else col[index]
-        return CellArrays(**values)
+        part = CellArrays(**values)
+        # Not a field: equality, copies and the part's own parts do not carry it.
+        object.__setattr__(part, "_origin", (weakref.ref(self), np.asarray(index, dtype=np.int64)))
+        return part
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its origin (a weak reference, this process's own)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_origin"}
+
+    def origin(self) -> tuple[CellArrays, IntArray] | None:
+        """The cells this part was taken from and its rows in them (:meth:`take`), while
+        those cells live; None for cells not taken from others."""
+        held: tuple[weakref.ref[CellArrays], IntArray] | None = self.__dict__.get("_origin")
+        if held is None:
+            return None
+        whole = held[0]()
+        return None if whole is None else (whole, held[1])
 
 
 @dataclass(frozen=True)
@@ -162,6 +184,15 @@ class CoverageModel(Protocol):
     def max_range_m(self, cells: CellArrays) -> FloatArray:
         """Per-cell upper bound of the service distance, metres."""
         ...
+
+
+@runtime_checkable
+class HoldsCellTerms(Protocol):
+    """A model that can keep one table's per-cell terms, so that the parts taken from it
+    (:meth:`CellArrays.take`: the few cells near a point) read theirs from them."""
+
+    def hold_terms(self, cells: CellArrays, *, receiver_height_m: float = ...) -> None:
+        """Compute and keep the per-cell terms of ``cells`` (held weakly, one table)."""
 
 
 @runtime_checkable

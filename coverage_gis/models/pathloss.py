@@ -118,6 +118,30 @@ class LinkBudget:
             self._hata = (intercept, slope, propagation.free_space_db(1.0, cells.band_mhz))
         self._validity: tuple[FormulaArray, FlagArray, FloatArray, FloatArray] | None = None
 
+    def take(self, index: IntArray, cells: CellArrays) -> LinkBudget:
+        """The budget of ``cells``, the cells at ``index`` of this budget's: each per-cell
+        term read at those rows (every term is the cell's own), none computed again."""
+        part = object.__new__(LinkBudget)
+        part.cells = cells
+        part.settings = self.settings
+        part.receiver_height_m = self.receiver_height_m
+        part.tech_index = self.tech_index[index]
+        part.environment_index = self.environment_index[index]
+        part.threshold_dbm = self.threshold_dbm[index]
+        part.reference_dbm = self.reference_dbm[index]
+        part.sectors = self.sectors.take(index)
+        part.tilt_deg = self.tilt_deg[index]
+        part.rural = self.rural[index]
+        part._hata = None
+        if self._hata is not None:
+            intercept, slope, free_space = self._hata
+            part._hata = (intercept[index], slope[index], free_space[index])
+        part._validity = None
+        if self._validity is not None:
+            code, flags, lo, hi = self._validity
+            part._validity = (code[index], flags[index], lo[index], hi[index])
+        return part
+
     def validity(self, cell_index: IntArray, distance_m: FloatArray) -> tuple[FormulaArray, FlagArray]:
         """The formula deciding each pair and the mask of its parameters outside that formula's range.
 

@@ -78,6 +78,17 @@ class _CellTerms:
     edge_level_dbm: FloatArray
     band_flag: np.ndarray
 
+    def take(self, index: IntArray, cells: CellArrays) -> _CellTerms:
+        """The terms of ``cells``, the cells at ``index`` of these terms' cells (read at
+        those rows: every term is the cell's own)."""
+        return _CellTerms(
+            radius_m=self.radius_m[index],
+            budget=self.budget.take(index, cells),
+            service=self.service.take(index),
+            edge_level_dbm=self.edge_level_dbm[index],
+            band_flag=self.band_flag[index],
+        )
+
     @cached_property
     def sources(self) -> SourcePlan:
         """The cells grouped for the search within their radius (built on first search)."""
@@ -112,6 +123,15 @@ class RadiusModel:
         # The terms of the last cells evaluated: one computation asks for the same cells
         # more than once (villages, then priority places). Held weakly, by identity.
         self._last_terms: tuple[weakref.ref[CellArrays], float, _CellTerms] | None = None
+        # The terms of the table :meth:`hold_terms` was given, which its parts read.
+        self._held_terms: tuple[weakref.ref[CellArrays], float, _CellTerms] | None = None
+
+    def hold_terms(self, cells: CellArrays, *, receiver_height_m: float = 1.5) -> None:
+        """Compute and keep the per-cell terms of ``cells`` (weakly; one table at a time):
+        the parts taken from them (:meth:`CellArrays.take`, e.g. the cells near a point
+        the query API asks about) read their terms from these instead of computing them."""
+        terms = self._computed_terms(cells, float(receiver_height_m))
+        self._held_terms = (weakref.ref(cells), float(receiver_height_m), terms)
 
     def max_range_m(self, cells: CellArrays) -> FloatArray:
         """Per-cell nominal radius, metres (exact: nothing is served beyond it)."""
@@ -220,10 +240,24 @@ class RadiusModel:
         return [r for found, _ in parts for r in found], ValidityReport.merge([v for _, v in parts])
 
     def _cell_terms(self, cells: CellArrays, receiver_height_m: float) -> _CellTerms:
-        """The per-cell terms of ``cells`` (those of the last cells asked again when they are the same)."""
+        """The per-cell terms of ``cells`` (those of the last cells asked again when they are
+        the same; read from the held table's when ``cells`` were taken from it)."""
         held = self._last_terms
         if held is not None and held[0]() is cells and held[1] == receiver_height_m:
             return held[2]
+        terms = self._held_part(cells, receiver_height_m) or self._computed_terms(cells, receiver_height_m)
+        self._last_terms = (weakref.ref(cells), receiver_height_m, terms)
+        return terms
+
+    def _held_part(self, cells: CellArrays, receiver_height_m: float) -> _CellTerms | None:
+        """The terms of ``cells`` read from the held table's, when they were taken from it."""
+        whole, origin = self._held_terms, cells.origin()
+        if whole is None or origin is None or whole[0]() is not origin[0] or whole[1] != receiver_height_m:
+            return None
+        return whole[2].take(origin[1], cells)
+
+    def _computed_terms(self, cells: CellArrays, receiver_height_m: float) -> _CellTerms:
+        """The per-cell terms of ``cells``, computed."""
         ant = self.settings.antenna
         budget = LinkBudget(cells, settings=self.settings, receiver_height_m=receiver_height_m)
         radius = self._radius_m(cells.band_mhz, budget.tech_index, budget.environment_index)
@@ -241,7 +275,7 @@ class RadiusModel:
             ),
         )
         every = np.arange(len(cells), dtype=np.int64)
-        terms = _CellTerms(
+        return _CellTerms(
             radius_m=radius,
             budget=budget,
             service=SectorVectors.from_cells(centre, 2.0 * half),
@@ -253,8 +287,6 @@ class RadiusModel:
                 self.settings.radius_band_outside(budget.tech_index, cells.band_mhz), OUTSIDE_FREQUENCY, 0
             ).astype(np.uint8),
         )
-        self._last_terms = (weakref.ref(cells), receiver_height_m, terms)
-        return terms
 
     def _level(
         self, cells: CellArrays, terms: _CellTerms
