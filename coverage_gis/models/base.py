@@ -192,7 +192,7 @@ class HoldsCellTerms(Protocol):
     (:meth:`CellArrays.take`: the few cells near a point) read theirs from them."""
 
     def hold_terms(self, cells: CellArrays, *, receiver_height_m: float = ...) -> None:
-        """Compute and keep the per-cell terms of ``cells`` (held weakly, one table)."""
+        """Compute and keep the per-cell terms of ``cells`` (one table: the next replaces it)."""
 
 
 @runtime_checkable

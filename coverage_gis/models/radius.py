@@ -127,9 +127,10 @@ class RadiusModel:
         self._held_terms: tuple[weakref.ref[CellArrays], float, _CellTerms] | None = None
 
     def hold_terms(self, cells: CellArrays, *, receiver_height_m: float = 1.5) -> None:
-        """Compute and keep the per-cell terms of ``cells`` (weakly; one table at a time):
-        the parts taken from them (:meth:`CellArrays.take`, e.g. the cells near a point
-        the query API asks about) read their terms from these instead of computing them."""
+        """Compute and keep the per-cell terms of ``cells``, one table at a time (they hold
+        the table until the next call replaces them): the parts taken from it
+        (:meth:`CellArrays.take`, e.g. the cells near a point the query API asks about)
+        read their terms from these instead of computing them."""
         terms = self._computed_terms(cells, float(receiver_height_m))
         self._held_terms = (weakref.ref(cells), float(receiver_height_m), terms)
 
