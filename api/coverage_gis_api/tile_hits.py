@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from coverage_gis.errors import CoverageGISError
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
 
 _VECTOR = re.compile(r"/tiles/([A-Za-z0-9_]+)/(\d{1,2})/(\d{1,9})/(\d{1,9})\.mvt")
 _COVERAGE = re.compile(r"/tiles/coverage/([A-Za-z0-9]+)/(\d{1,2})/(\d{1,9})/(\d{1,9})\.png")
-#: Request headers that carry a key (ASGI names are lower case).
-_CREDENTIALS = (b"x-api-key", b"authorization")
+#: Request headers that carry a key.
+_CREDENTIALS = ("x-api-key", "authorization")
 
 
 class TileHits:
@@ -63,13 +64,10 @@ class TileHits:
         if asked is None:
             return None
         key, media_type, compressible = asked
-        headers: dict[bytes, bytes] = {}
-        for name, value in scope["headers"]:
-            if name in _CREDENTIALS:
-                return None
-            if name in (b"if-none-match", b"accept-encoding"):
-                # Repeated fields join with commas (RFC 9110 §5.3), as Starlette's do.
-                headers[name] = headers[name] + b", " + value if name in headers else value
+        # Read as the route reads them (Starlette's headers: the first of repeated fields).
+        headers = Headers(scope=scope)
+        if any(name in headers for name in _CREDENTIALS):
+            return None
         if not self.ctx.settings.anonymous_read:
             return None
         view = self.ctx.checked_view()
@@ -82,8 +80,8 @@ class TileHits:
             tile,
             media_type,
             compressible=compressible,
-            if_none_match=_text(headers.get(b"if-none-match")),
-            accept_encoding=_text(headers.get(b"accept-encoding")),
+            if_none_match=headers.get("if-none-match"),
+            accept_encoding=headers.get("accept-encoding"),
         )
 
 
@@ -102,7 +100,3 @@ def _asked(path: str) -> tuple[TileKey, str, bool] | None:
     except CoverageGISError:
         return None
     return None
-
-
-def _text(value: bytes | None) -> str | None:
-    return None if value is None else value.decode("latin-1")
