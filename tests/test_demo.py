@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
+import weakref
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -28,10 +30,12 @@ from coverage_gis.demo import (
     DEFAULT_SEED,
     PROVINCE_SLUGS,
     DemoData,
+    build_demo,
     build_demo_workspace,
     generate,
     write_demo_workspace,
 )
+from coverage_gis.demo import build as demo_build
 from coverage_gis.demo._context import build_context
 from coverage_gis.demo.terrain import write_dem
 from coverage_gis.demo.villages import generate_villages
@@ -444,14 +448,35 @@ def test_drawn_gaps_of_the_other_provinces_hold(everything: DemoData, model: str
 # -- API and CLI -----------------------------------------------------------------------
 
 
-def test_progress_reports_every_step(tmp_path: Path) -> None:
+def test_progress_reports_every_step_and_the_layers_go_before_the_speed_tests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The speed tests read the written workspace back: the generated layers must be gone
+    # by then (a national demo would hold two copies of every layer at once).
+    generated: list[weakref.ref[pd.DataFrame]] = []
+    alive_at_tests: list[bool] = []
+    real_generate, real_tests = demo_build.generate_provinces, demo_build.add_synthetic_measurements
+
+    def generate_provinces(*args: Any, **kwargs: Any) -> DemoData:
+        data = real_generate(*args, **kwargs)
+        generated.append(weakref.ref(data.layers["villages"]))
+        return data
+
+    def add_synthetic_measurements(ws: Workspace, **kwargs: Any) -> int:
+        alive_at_tests.append(generated[0]() is not None)
+        return real_tests(ws, **kwargs)
+
+    monkeypatch.setattr(demo_build, "generate_provinces", generate_provinces)
+    monkeypatch.setattr(demo_build, "add_synthetic_measurements", add_synthetic_measurements)
     seen: list[tuple[str, int, int]] = []
-    build_demo_workspace(
-        tmp_path / "p", "binh-phuoc", seed=1, progress=lambda s, d, t: seen.append((s, d, t))
-    )
+    built = build_demo(tmp_path / "p", "binh-phuoc", seed=1, progress=lambda s, d, t: seen.append((s, d, t)))
     assert [d for _, d, _ in seen] == list(range(1, len(seen) + 1))
     assert {t for _, _, t in seen} == {len(seen)}
     assert seen[-1][0] == "synthetic speed tests"
+    assert alive_at_tests == [False]
+    stored = built.workspace.layer_counts()
+    assert built.counts["speed_tests"] == stored["speed_tests"] > 0
+    assert built.counts["villages"] == stored["villages"] > 0
 
 
 def test_bad_input_is_refused(tmp_path: Path, bd: tuple[DemoData, Workspace]) -> None:

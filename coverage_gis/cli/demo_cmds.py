@@ -15,11 +15,9 @@ from coverage_gis.demo import (
     ALL_VIETNAM,
     DEFAULT_SEED,
     PROVINCE_SLUGS,
-    WRITE_STEPS,
     ProvinceSummary,
+    build_demo,
     check_target,
-    generate,
-    write_demo_workspace,
 )
 
 if TYPE_CHECKING:
@@ -85,24 +83,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # Refuse a bad target before spending time on generation.
     check_target(args.workspace, overwrite=args.force)
     with tqdm(total=None, file=sys.stderr, desc="demo", unit="step", leave=False, dynamic_ncols=True) as bar:
-        offset = 0
 
         def progress(step: str, done: int, total: int) -> None:
-            # Generation and writing count their steps separately; show them as one bar.
-            bar.total = offset + total + (WRITE_STEPS if offset == 0 else 0)
+            bar.total = total
             bar.set_description_str(step, refresh=False)
-            bar.update(offset + done - bar.n)
+            bar.update(done - bar.n)
 
-        data = generate(provinces, seed=args.seed, progress=progress)
-        offset = int(bar.n)
-        ws = write_demo_workspace(args.workspace, data, overwrite=args.force, progress=progress)
-    counts = data.counts() | {"speed_tests": ws.layer_counts().get("speed_tests", 0)}
+        # Generated and written in one call: the generated layers are let go before the
+        # speed tests are drawn from the written workspace (a national demo's peak memory).
+        built = build_demo(args.workspace, provinces, seed=args.seed, overwrite=args.force, progress=progress)
+    counts = built.counts
     if args.fmt == "json":
         print_json(
             {
                 "workspace": str(args.workspace),
-                "seed": data.seed,
-                "metric_crs": data.metric_crs,
+                "seed": built.seed,
+                "metric_crs": built.metric_crs,
                 "synthetic": True,
                 "counts": counts,
                 "provinces": [
@@ -119,10 +115,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
                         "fiber_routes": s.fiber_routes,
                         "fiber_nodes": s.fiber_nodes,
                     }
-                    for s in data.summaries
+                    for s in built.summaries
                 ],
             }
         )
     else:
-        print(_summary_line(args.workspace, data.summaries, counts, data.seed))
+        print(_summary_line(args.workspace, built.summaries, counts, built.seed))
     return 0
