@@ -132,6 +132,14 @@ class KpiColumns:
     #: made ahead or when first counted.
     level_units: dict[str, LevelUnits] = field(default_factory=dict, init=False, repr=False, compare=False)
 
+    def make_all(self) -> None:
+        """Make every per-level array of :attr:`codes` and :attr:`names` now (those made
+        when first read): what the first :meth:`take` would otherwise make."""
+        for attr in (self.codes, self.names):
+            for by_level in attr.values():
+                for level in by_level:
+                    _ = by_level[level]
+
     def take(self, rows: Mapping[str, np.ndarray]) -> KpiColumns:
         """The rows ``rows[key]`` of each frame (``v``, ``s``, ``p``, ``t``); units unchanged."""
         return self._mapped(lambda key, values: values[rows[key]])

@@ -225,6 +225,14 @@ def province_row(kpis: pd.DataFrame) -> dict[str, Any]:
     return kpi_records(rows.iloc[:1])[0] if len(rows) else {}
 
 
+def _loaded_state(analysis: Analysis) -> LiveState:
+    """The state of a loaded analysis, ready for its first edit: the first change is as
+    quick as the next ones (a server opens or reloads a workspace once, and edits many times)."""
+    state = LiveState.build(analysis, analysis.revision)
+    state.overlay.base.prepare_edits()
+    return state
+
+
 class LiveWorkspace:
     """A workspace held in memory for fast site edits. Open with :meth:`open`.
 
@@ -239,7 +247,7 @@ class LiveWorkspace:
         self._reload_lock = threading.Lock()
         self._swap_lock = threading.Lock()
         self._generation = 0
-        self._state = LiveState.build(analysis, analysis.revision)
+        self._state = _loaded_state(analysis)
 
     @classmethod
     def open(cls, path: Path | str) -> LiveWorkspace:
@@ -292,7 +300,7 @@ class LiveWorkspace:
                 return False
             self.workspace.reload_config()
             analysis = load(self.workspace)
-            return self._install(LiveState.build(analysis, analysis.revision), generation=generation)
+            return self._install(_loaded_state(analysis), generation=generation)
         finally:
             self._reload_lock.release()
 

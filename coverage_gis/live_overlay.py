@@ -176,6 +176,13 @@ class BaseIndex:
         out["sites"]["geometry"] = layers.sites.geometry.array
         return out
 
+    def prepare_edits(self) -> None:
+        """Build now what the first edit of this base would build: the KPI columns' per-level
+        codes and names, the site placer, the places' 5G-zone flags and the layers' columns
+        (about 0.1 s at national scale, otherwise paid by the first edit alone)."""
+        self.kpi_columns.make_all()
+        _ = self.placer, self.poi_in_5g_zone, self._layer_columns
+
     def site_record(self, site_id: str) -> SiteRecord:
         """The base's record of a site (plain values, as :func:`~coverage_gis.site_edits.site_records`)."""
         columns = self._layer_columns

@@ -181,6 +181,28 @@ def test_an_edit_recounts_its_units_from_the_kept_sums(
     assert_matches_full_recompute(live)
 
 
+def test_the_first_edit_makes_no_kpi_array_the_load_could_have_made(
+    tiny_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loaded workspace is ready for its first edit: the KPI columns' per-level names and
+    codes are made with the state, not by the first change (0.1 s at national scale)."""
+    from coverage_gis import kpi_arrays
+
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    made: list[object] = []
+    real_names, real_codes = kpi_arrays._level_names, kpi_arrays._codes
+    monkeypatch.setattr(kpi_arrays, "_level_names", lambda *a: made.append(a) or real_names(*a))
+    monkeypatch.setattr(kpi_arrays, "_codes", lambda *a: made.append(a) or real_codes(*a))
+    base = live.state.overlay.base
+    live.add_site({"site_id": "NEW", **_site(6500, 0)}, [_cell("NEW-1", tech="4G")], author="t")
+    # Only the edited site's own row is read (its KPI columns), none of the base's arrays.
+    assert all(len(a[0]) <= 1 for a in made), made
+    assert "placer" in base.__dict__
+    assert "poi_in_5g_zone" in base.__dict__
+    monkeypatch.undo()
+    assert_matches_full_recompute(live)
+
+
 def test_switching_on_planned_site(tiny_ws: Workspace) -> None:
     live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
     result = live.update_site(
