@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,6 +118,26 @@ def test_gpkg_keeps_idle_connections_and_drops_a_failed_one(tiny_ws: Workspace) 
     assert pool._idle == []
     assert Workspace.open(tiny_ws.path).revision == start + 1
     assert tiny_ws.revision == start + 1  # usable after close
+
+
+def test_gpkg_whole_layer_write_is_folded_into_the_file(tiny_ws: Workspace, tmp_path: Path) -> None:
+    """A whole-layer write checkpoints the WAL it fills (every page of the database) while
+    the process keeps connections open: the next site edit does not pay for folding it
+    in, and the ``.gpkg`` file alone holds the write."""
+    if tiny_ws.backend != "gpkg":
+        pytest.skip("the GeoPackage's own connections")
+    villages = tiny_ws.read_layer("villages")
+    storage = tiny_ws.storage
+    assert isinstance(storage, GeoPackageStorage)
+    assert storage._pool._idle  # a kept connection: closing the writer's checkpoints nothing
+    renamed = villages.assign(name="Thôn đổi tên")
+    tiny_ws.write_layers({"villages": renamed}, source="test")
+    assert tiny_ws.gpkg_path.with_name(tiny_ws.gpkg_path.name + "-wal").exists()
+    alone = tmp_path / "alone.gpkg"
+    alone.write_bytes(tiny_ws.gpkg_path.read_bytes())  # the file without its WAL
+    with sqlite3.connect(alone) as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM villages")}
+    assert names == {"Thôn đổi tên"}
 
 
 def _read_in_child(storage: GeoPackageStorage, inherited: sqlite3.Connection) -> None:
