@@ -85,6 +85,11 @@ class FieldSchema:
     aliases: tuple[str, ...] = ()
     #: (spelling, allowed value) pairs: Vietnamese spellings of ``allowed`` values.
     value_aliases: tuple[tuple[str, str], ...] = ()
+    #: Where a file lists a feature on several rows (a list with a row per cell read as
+    #: sites) whose values of this field differ: the feature takes the first of these
+    #: ``allowed`` values its rows hold (:mod:`coverage_gis.io.repeats`). Empty: rows that
+    #: differ in the field are not one feature.
+    from_rows: tuple[str, ...] = ()
 
     @property
     def units(self) -> tuple[str, ...]:
@@ -137,6 +142,7 @@ class _FieldDocument(BaseModel):
     description: str = ""
     aliases: list[Text] = []
     value_aliases: dict[str, Text] = {}
+    from_rows: list[Text] = []
 
 
 class _LayerDocument(BaseModel):
@@ -174,17 +180,19 @@ def parse_schema(path: Path) -> LayerSchema:
             description=f.description,
             aliases=tuple(f.aliases),
             value_aliases=tuple(f.value_aliases.items()),
+            from_rows=tuple(f.from_rows),
         )
         for f in doc.fields
     )
     for f in fields:
-        wrong = [v for _, v in f.value_aliases if v not in (f.allowed or ())]
-        if wrong:
-            raise LayerValidationError(
-                f"value_aliases of {f.name} name {wrong[0]!r}, which is not one of its allowed values",
-                source=source,
-                field=f.name,
-            )
+        for key, named in (("value_aliases", [v for _, v in f.value_aliases]), ("from_rows", f.from_rows)):
+            wrong = [v for v in named if v not in (f.allowed or ())]
+            if wrong:
+                raise LayerValidationError(
+                    f"{key} of {f.name} name {wrong[0]!r}, which is not one of its allowed values",
+                    source=source,
+                    field=f.name,
+                )
     if doc.id_field not in [f.name for f in fields]:
         raise LayerValidationError("id_field is not one of the fields", source=source, field="id_field")
     return LayerSchema(

@@ -65,6 +65,58 @@ def test_rows_of_one_id_that_disagree_are_refused(
         import_file(ws, "sites", path)
 
 
+@pytest.mark.parametrize(
+    ("statuses", "site_status"),
+    [
+        (("Đang phát sóng", "Quy hoạch", "Đang phát sóng"), "on_air"),  # a planned sector on a site on air
+        (("Quy hoạch", "Đã tắt", "Quy hoạch"), "planned"),
+        (("Đã tắt", "Đã tắt", "Đã tắt"), "decommissioned"),
+    ],
+)
+def test_a_site_takes_the_status_of_its_cells(
+    ws: Workspace, tmp_path: Path, statuses: tuple[str, str, str], site_status: str
+) -> None:
+    """A row per cell gives each cell's status: read as sites, a site is on air when one of
+    its cells is, else planned when one is; read as cells, each keeps its own."""
+    path = tmp_path / "cells.csv"
+    rows = [r for r in _ROWS.splitlines() if r.startswith("BDH001")]
+    text = (
+        _HEADER.rstrip("\n")
+        + ",Trạng thái\n"
+        + "".join(f"{row},{status}\n" for row, status in zip(rows, statuses, strict=True))
+    )
+    path.write_text(text, encoding="utf-8")
+
+    sites = import_file(ws, "sites", path)
+    cells = import_file(ws, "cells", path)
+
+    assert ws.read_layer("sites")[["site_id", "status"]].values.tolist() == [["BDH001", site_status]]
+    assert len(set(statuses)) == 1 or any("differ in status" in note for note in sites.notes)
+    assert sorted(ws.read_layer("cells")["status"]) == sorted(
+        {"Đang phát sóng": "on_air", "Quy hoạch": "planned", "Đã tắt": "decommissioned"}[s] for s in statuses
+    )
+    assert cells.counts == {"cells": 3}
+
+
+def test_rows_of_one_site_with_an_unknown_status_are_refused(ws: Workspace, tmp_path: Path) -> None:
+    """A status the rule does not name is not guessed at: the rows stay apart and validation
+    refuses the repeated id (and the unknown status)."""
+    path = tmp_path / "cells.csv"
+    rows = [r for r in _ROWS.splitlines() if r.startswith("BDH001")]
+    text = (
+        _HEADER.rstrip("\n")
+        + ",Trạng thái\n"
+        + "".join(
+            f"{row},{status}\n"
+            for row, status in zip(rows, ("Đang phát sóng", "sửa chữa", "Đang phát sóng"), strict=True)
+        )
+    )
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(LayerValidationError, match=r"duplicate id 'BDH001' \(and 1 more problem\)"):
+        import_file(ws, "sites", path)
+
+
 def test_an_opencellid_download_is_read_gzipped(ws: Workspace, tmp_path: Path) -> None:
     path = tmp_path / "452.csv.gz"
     path.write_bytes(gzip.compress(_OCID.encode()))

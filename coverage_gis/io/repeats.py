@@ -4,9 +4,12 @@ Operators send their network as one list with a row per cell ("Danh sách cell":
 code, site name, longitude, latitude, then the cell's id, technology, band and azimuth).
 Its sites are the same list: every cell of a site repeats the site's code, name and
 position. :func:`collapse_repeats` reads such rows once, so that the sites can be imported
-from the file the cells come from, with a note. Rows that share an id but differ in a
-field of the layer or in position are left as they are: validation then refuses the
-repeated id, naming the row, since the file does not say which of them is right.
+from the file the cells come from, with a note. A field that belongs to each cell in such
+a list (a cell's status: one sector still planned on a site on air) is taken by the rule
+its schema gives (``from_rows``: the site is on air when one of its cells is), with a
+note. Rows that share an id but differ in another field of the layer or in position are
+left as they are: validation then refuses the repeated id, naming the row, since the
+file does not say which of them is right.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ def collapse_repeats(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[st
     repeated = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
     if not repeated.any():
         return frame
+    frame = _taken_from_rows(frame, schema, repeated, notes=notes)
     fields = [f.name for f in schema.fields if f.name in frame.columns]
     key = frame.loc[repeated, fields].astype(str)
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
@@ -48,4 +52,43 @@ def collapse_repeats(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[st
         f"{schema.name}: {int(again.sum())} rows repeat the {id_field} and the values of an earlier row "
         f"(a list with a row per cell?): {len(out)} {schema.name} read from {len(frame)} rows"
     )
+    return out
+
+
+def _taken_from_rows(
+    frame: pd.DataFrame, schema: LayerSchema, repeated: np.ndarray, *, notes: list[str]
+) -> pd.DataFrame:
+    """``frame`` with each repeated feature's rows holding one value of every field that has
+    a ``from_rows`` rule (the first of its values the rows hold), where they held several.
+
+    A feature keeps its rows as they are when one of them holds a value the rule does not
+    name (or none): validation reports that value, or the repeated id.
+    """
+    rows = np.flatnonzero(repeated)
+    ids = frame[schema.id_field].iloc[rows].to_numpy(dtype=object)
+    out = frame
+    for spec in schema.fields:
+        if not spec.from_rows or spec.name not in frame.columns:
+            continue
+        rank = {value: i for i, value in enumerate(spec.from_rows)}
+        code = pd.Series(
+            [rank.get(v) if isinstance(v, str) else None for v in frame[spec.name].iloc[rows]], dtype=float
+        )
+        grouped = code.groupby(ids)
+        change = (
+            (grouped.transform("count") == grouped.transform("size")) & (grouped.transform("nunique") > 1)
+        ).to_numpy()
+        if not change.any():
+            continue
+        best = grouped.transform("min").to_numpy()[change].astype(np.int64)
+        values = np.array(frame[spec.name].to_numpy(dtype=object), dtype=object)
+        values[rows[change]] = np.asarray(spec.from_rows, dtype=object)[best]
+        if out is frame:
+            out = frame.copy()
+        out[spec.name] = values
+        notes.append(
+            f"{schema.name}: the rows of {len(set(ids[change]))} {schema.id_field} value(s) differ in "
+            f"{spec.name}; each takes the first of {', '.join(spec.from_rows)} its rows hold "
+            "(a list with a row per cell?)"
+        )
     return out
