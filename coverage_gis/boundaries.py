@@ -8,6 +8,7 @@ coverage model. Which 2025 commune each commune (or part of one) belongs to is
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,12 +64,32 @@ PROVINCES: dict[str, Province] = {
 }
 
 
-def province(slug_or_code: str) -> Province:
-    """Look a seed province up by slug (``binh-dinh``) or GSO code (``52``)."""
-    for p in PROVINCES.values():
-        if slug_or_code in (p.slug, p.code):
-            return p
-    raise NotFound(f"unknown province {slug_or_code!r}; choose one of {', '.join(PROVINCES)}")
+def province(name: str, *, folder: Path | None = None) -> Province:
+    """Any province of the national commune file, by GSO code (``49``; ``1`` is ``01``), slug
+    (``quang-nam``) or name (``Quảng Nam``, ``Tỉnh Quảng Nam``; case, diacritics and spacing
+    aside). A seed province (:data:`PROVINCES`) is found without reading the file; any other
+    is :func:`national_provinces`' (no plan).
+
+    Raises
+    ------
+    NotFound
+        No province is named so (the message suggests the nearest slugs).
+    """
+    key = name.strip()
+    code = key.zfill(2) if key.isdigit() else None
+    slug = _slug(key)
+    seed = tuple(PROVINCES.values())
+    found = _named(seed, code, slug)
+    if found is not None:
+        return found
+    every = national_provinces(folder)
+    found = _named(every, code, slug)
+    if found is not None:
+        return found
+    slugs = [p.slug for p in every]
+    near = difflib.get_close_matches(slug, slugs, n=3)
+    hint = f"; did you mean {' or '.join(near)}?" if near else f"; one of {', '.join(slugs)}"
+    raise NotFound(f"unknown province {name!r}: give its GSO code, slug or name{hint}")
 
 
 #: The slug that asks for every province of Vietnam (the demo's national scale).
@@ -81,13 +102,18 @@ NORTHERN_HIGHLANDS_ABOVE_LAT = 20.0
 NORTHERN_HIGHLANDS_BELOW_LAT = 11.2
 
 
+def _named(provinces: Sequence[Province], code: str | None, slug: str) -> Province | None:
+    """The province of ``provinces`` with GSO code ``code``, or whose slug or name's slug is ``slug``."""
+    return next((p for p in provinces if code == p.code or slug in (p.slug, _slug(p.name))), None)
+
+
 def _slug(name: str) -> str:
     """``Tỉnh Bà Rịa - Vũng Tàu`` → ``ba-ria-vung-tau`` (ASCII, the unit type dropped)."""
-    for prefix in ("Thành phố ", "Tỉnh "):
-        if name.startswith(prefix):
-            name = name[len(prefix) :]
-            break
-    return ascii_slug(name)
+    slug = ascii_slug(name)
+    for prefix in ("thanh-pho-", "tinh-"):
+        if slug.startswith(prefix):
+            return slug[len(prefix) :]
+    return slug
 
 
 def national_provinces(folder: Path | None = None) -> tuple[Province, ...]:
@@ -177,17 +203,18 @@ def load_boundaries(
     Parameters
     ----------
     provinces
-        Seed province slugs or GSO codes; ``None`` means all five seed provinces
-        (or all of Vietnam when ``national``).
+        Provinces by GSO code, slug or name (:func:`province`: any province of Vietnam);
+        ``None`` means all five seed provinces (or all of Vietnam when ``national``).
     national
-        Any province of Vietnam (11,163 communes) rather than the five seed provinces.
+        Without ``provinces``: every province of Vietnam (11,163 communes) rather than
+        the five seed provinces.
     folder
         The boundaries folder (default: the shipped ``data/boundaries``).
     """
     base = folder or boundaries_dir()
     every = pyogrio.read_dataframe(base / NATIONAL_FILE, layer="communes")
     if provinces:
-        codes = [province(p).code if not national else _code_any(p) for p in provinces]
+        codes = [province(p, folder=folder).code for p in provinces]
     elif national:
         codes = sorted(every["province_code"].unique().tolist())
     else:
@@ -223,9 +250,3 @@ def load_communes(
 ) -> gpd.GeoDataFrame:
     """The ``communes`` of :func:`load_boundaries` (without the parts of split communes)."""
     return load_boundaries(provinces, national=national, folder=folder).communes
-
-
-def _code_any(slug_or_code: str) -> str:
-    if slug_or_code.isdigit():
-        return slug_or_code.zfill(2)
-    return province(slug_or_code).code

@@ -43,9 +43,34 @@ def test_missing_district_codes_are_filled_with_gso_codes() -> None:
 
 
 def test_unknown_province() -> None:
-    with pytest.raises(NotFound, match="binh-dinh"):
-        province("ha-noi")
+    with pytest.raises(NotFound, match=r"unknown province 'quang nama'.*did you mean quang-nam"):
+        province("quang nama")
+    with pytest.raises(NotFound, match="unknown province '99'"):
+        province("99")
     assert province("52") is PROVINCES["binh-dinh"]
+
+
+@pytest.mark.parametrize("name", ["49", "quang-nam", "Quảng Nam", "Tỉnh Quảng Nam", " QUANG NAM "])
+def test_any_province_by_code_slug_or_name(name: str) -> None:
+    found = province(name)
+    assert (found.code, found.slug, found.name, found.plan) == ("49", "quang-nam", "Tỉnh Quảng Nam", "")
+
+
+def test_seed_provinces_by_code_slug_or_name() -> None:
+    assert province("Huế") is province("thua-thien-hue") is PROVINCES["thua-thien-hue"]
+    assert province("Bình Định") is PROVINCES["binh-dinh"]
+    assert province("1").slug == "ha-noi"
+
+
+def test_cli_init_loads_any_province(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A planner of a province beyond the five seed ones loads its communes alone."""
+    assert main(["init", str(tmp_path / "ws"), "--province", "Quảng Nam"]) == 0
+    communes = Workspace.open(tmp_path / "ws").read_layer("communes")
+    assert set(communes["province_code"]) == {"49"}
+    assert len(communes) == len(load_communes(["49"])) > 200
+    assert main(["init", str(tmp_path / "other"), "--province", "atlantis"]) == 2
+    assert "unknown province 'atlantis'" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
 
 
 @pytest.mark.parametrize("slug", ["thua-thien-hue", "bac-giang"])

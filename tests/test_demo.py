@@ -480,8 +480,8 @@ def test_progress_reports_every_step_and_the_layers_go_before_the_speed_tests(
 
 
 def test_bad_input_is_refused(tmp_path: Path, bd: tuple[DemoData, Workspace]) -> None:
-    with pytest.raises(NotFound):
-        generate("ha-noi")
+    with pytest.raises(NotFound, match="unknown province 'atlantis'"):
+        generate("atlantis")
     with pytest.raises(LayerValidationError):
         generate("binh-dinh", seed=-1)
     _, ws = bd
@@ -511,11 +511,21 @@ def test_cli_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert summary["counts"]["speed_tests"] == Workspace.open(target).layer_counts()["speed_tests"] > 0
 
 
-@pytest.mark.parametrize("argv", [["--province", "ha-noi"], ["--seed", "-3"], ["--seed", "x"]])
+@pytest.mark.parametrize("argv", [["--seed", "-3"], ["--seed", "x"]])
 def test_cli_demo_bad_arguments_exit_2(tmp_path: Path, argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["demo", str(tmp_path / "ws"), *argv])
     assert exc.value.code == 2
+    assert not (tmp_path / "ws").exists()
+
+
+def test_cli_demo_unknown_province_exits_2_with_a_suggestion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", str(tmp_path / "ws"), "--province", "quang-namm"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown province 'quang-namm'" in err
+    assert "did you mean quang-nam" in err
     assert not (tmp_path / "ws").exists()
 
 

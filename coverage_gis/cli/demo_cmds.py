@@ -31,7 +31,7 @@ def register(sub: Subcommands) -> None:
         cmd_demo,
         help="build a demo workspace: synthetic villages, sites and fiber on the real communes",
         description=(
-            "Create workspace folder WS with the real commune boundaries of a seed province and a "
+            "Create workspace folder WS with the real commune boundaries of the chosen provinces and a "
             "reproducible SYNTHETIC network on them: villages, BTS sites and cells of Viettel, VNPT, "
             "MobiFone and Vietnamobile, fiber routes and nodes, priority places, 5G zones, roads "
             "(roads.osm), terrain (dem.tif) and speed tests drawn from that network, a few of them "
@@ -42,11 +42,13 @@ def register(sub: Subcommands) -> None:
     )
     p.add_argument(
         "--province",
-        choices=[*PROVINCE_SLUGS, "all", ALL_VIETNAM],
+        metavar="PROVINCE",
         default="binh-dinh",
         help=(
-            f"seed province, all five, or {ALL_VIETNAM}: every province at national density, about "
-            "100,000 villages, 120,000 sites and 350,000 cells (default: binh-dinh)"
+            f"a seed province ({', '.join(PROVINCE_SLUGS)}), all five ('all'), any other province by "
+            "GSO code, slug or name (at national density, without a plan), or "
+            f"{ALL_VIETNAM}: every province at national density, about 100,000 villages, 120,000 sites "
+            "and 350,000 cells (default: binh-dinh)"
         ),
     )
     p.add_argument(

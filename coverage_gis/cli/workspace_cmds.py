@@ -35,8 +35,12 @@ def register(sub: Subcommands) -> None:
     p.add_argument(
         "--province",
         action="append",
-        choices=[*PROVINCES, "all"],
-        help="seed province (repeatable; default all five)",
+        metavar="PROVINCE",
+        help=(
+            "province to load, by GSO code, slug or name: a seed province "
+            f"({', '.join(PROVINCES)}) or any other (e.g. 49, quang-nam or 'Quảng Nam'); "
+            "repeatable; 'all' or none: the five seed provinces"
+        ),
     )
     p.add_argument("--national", action="store_true", help="load all 11,163 communes of Vietnam")
     p.add_argument("--name", help="workspace name (default: folder name)")
