@@ -48,20 +48,27 @@ def test_sites_and_cells_come_from_one_list_of_cells(ws: Workspace, tmp_path: Pa
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("change", "message"),
     [
-        ("BDH001,Trạm 1,109.01,13.77,BDH001_3", "BDH001,Trạm 1,109.03,13.77,BDH001_3"),
-        ("Trạm 1,109.01,13.77,BDH001_2", "Trạm Một,109.01,13.77,BDH001_2"),
+        (
+            ("BDH001,Trạm 1,109.01,13.77,BDH001_3", "BDH001,Trạm 1,109.03,13.77,BDH001_3"),
+            r"row 3: site_id 'BDH001' is on row 0 too, with position 109.01 13.77 \(here 109.03 13.77\)",
+        ),
+        (
+            ("Trạm 1,109.01,13.77,BDH001_2", "Trạm Một,109.01,13.77,BDH001_2"),
+            r"row 1, field 'name': site_id 'BDH001' is on row 0 too, with name 'Trạm 1' \(here 'Trạm Một'\)",
+        ),
     ],
     ids=["position", "name"],
 )
 def test_rows_of_one_id_that_disagree_are_refused(
-    ws: Workspace, tmp_path: Path, change: tuple[str, str]
+    ws: Workspace, tmp_path: Path, change: tuple[str, str], message: str
 ) -> None:
+    """The file does not say which row is right: the error names the rows, the field and both values."""
     path = tmp_path / "cells.csv"
     path.write_text(_HEADER + _ROWS.replace(*change), encoding="utf-8")
 
-    with pytest.raises(LayerValidationError, match=r"row [13], field 'site_id': duplicate id 'BDH001'"):
+    with pytest.raises(LayerValidationError, match=message):
         import_file(ws, "sites", path)
 
 
@@ -99,8 +106,7 @@ def test_a_site_takes_the_status_of_its_cells(
 
 
 def test_rows_of_one_site_with_an_unknown_status_are_refused(ws: Workspace, tmp_path: Path) -> None:
-    """A status the rule does not name is not guessed at: the rows stay apart and validation
-    refuses the repeated id (and the unknown status)."""
+    """A status the rule does not name is not guessed at: the rows stay apart, refused."""
     path = tmp_path / "cells.csv"
     rows = [r for r in _ROWS.splitlines() if r.startswith("BDH001")]
     text = (
@@ -113,7 +119,7 @@ def test_rows_of_one_site_with_an_unknown_status_are_refused(ws: Workspace, tmp_
     )
     path.write_text(text, encoding="utf-8")
 
-    with pytest.raises(LayerValidationError, match=r"duplicate id 'BDH001' \(and 1 more problem\)"):
+    with pytest.raises(LayerValidationError, match=r"field 'status': .* status 'on_air' \(here 'sửa chữa'\)"):
         import_file(ws, "sites", path)
 
 

@@ -241,7 +241,8 @@ def _read_format(
         if "villages" in named:
             named["villages"] = kinds_from_names(named["villages"], get_schema("villages"), notes=notes)
         frames = {
-            name: collapse_repeats(frame, get_schema(name), notes=notes) for name, frame in named.items()
+            name: collapse_repeats(frame, get_schema(name), source=source, notes=notes)
+            for name, frame in named.items()
         }
     for name, frame in frames.items():
         if len(frame) == 0:

@@ -8,8 +8,9 @@ from the file the cells come from, with a note. A field that belongs to each cel
 a list (a cell's status: one sector still planned on a site on air) is taken by the rule
 its schema gives (``from_rows``: the site is on air when one of its cells is), with a
 note. Rows that share an id but differ in another field of the layer or in position are
-left as they are: validation then refuses the repeated id, naming the row, since the
-file does not say which of them is right.
+refused, since the file does not say which of them is right: in such a list, naming the
+rows, the field and both values; in a file where no row repeats another, by
+validation's duplicate-id check.
 """
 
 from __future__ import annotations
@@ -19,17 +20,27 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import LayerSchema
 
 __all__ = ["collapse_repeats"]
 
 
-def collapse_repeats(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
+def collapse_repeats(
+    frame: pd.DataFrame, schema: LayerSchema, *, source: str | None = None, notes: list[str]
+) -> pd.DataFrame:
     """``frame`` (columns named as ``schema``'s fields) with rows that repeat an earlier row's
     id and every field of the layer and position left out (see the module docstring).
 
     Columns that are not the layer's fields (a cell's own id, band, azimuth) do not count:
     they belong to what the rows list, not to the feature they repeat.
+
+    Raises
+    ------
+    LayerValidationError
+        Where some rows repeat others (a list with a row per cell), rows of one id that
+        differ in a field or in position: the first such row, naming the field and both
+        values. Without any repeated row, a repeated id is left to validation.
     """
     id_field = schema.id_field
     if id_field not in frame.columns:
@@ -46,7 +57,8 @@ def collapse_repeats(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[st
         key["geometry"] = shapely.to_wkb(geometries)
     again = key.duplicated(keep="first")
     if not again.any():
-        return frame
+        return frame  # no row repeats another: a repeated id is validation's to report
+    _refuse_differing(frame, key[~again.to_numpy()], schema, source)
     out = frame.drop(index=key.index[again.to_numpy()])
     notes.append(
         f"{schema.name}: {int(again.sum())} rows repeat the {id_field} and the values of an earlier row "
@@ -92,3 +104,38 @@ def _taken_from_rows(
             "(a list with a row per cell?)"
         )
     return out
+
+
+def _refuse_differing(
+    frame: pd.DataFrame, kept: pd.DataFrame, schema: LayerSchema, source: str | None
+) -> None:
+    """Raise for the first row of ``kept`` (one row of each set of identical repeats) whose id an
+    earlier kept row has: the file lists that feature twice, with other values."""
+    ids = frame.loc[kept.index, schema.id_field]
+    again = ids.duplicated(keep="first").to_numpy()
+    if not again.any():
+        return
+    row = int(kept.index[np.flatnonzero(again)[0]])
+    first = int(ids.index[(ids == ids.loc[row]).to_numpy()][0])
+    differ = [c for c in kept.columns if str(kept.at[first, c]) != str(kept.at[row, c])]
+    shown = [
+        f"position {_position(frame, first)} (here {_position(frame, row)})"
+        if c == "geometry"
+        else f"{c} {frame.at[first, c]!r} (here {frame.at[row, c]!r})"
+        for c in differ
+    ]
+    raise LayerValidationError(
+        f"{schema.id_field} {ids.loc[row]!r} is on row {first} too, with {', '.join(shown)}: the rows "
+        f"that list one feature (a list with a row per cell) must repeat its values",
+        source=source,
+        row=row,
+        field=next((c for c in differ if c != "geometry"), None),
+        layer=schema.name,
+    )
+
+
+def _position(frame: pd.DataFrame, row: int) -> str:
+    point = frame.geometry.loc[row]
+    if point is None or point.is_empty or point.geom_type != "Point":
+        return str(point)
+    return f"{float(point.x)} {float(point.y)}"
