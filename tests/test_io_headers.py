@@ -519,3 +519,61 @@ def test_allowed_values_typed_without_diacritics_are_read_as_them() -> None:
 
     both = replace(kind, allowed=("ấp", "áp"), value_aliases=())
     assert read_values(pd.Series(["ap"], dtype=object), both, label="v.csv", notes=[]).tolist() == ["ap"]
+
+
+@pytest.mark.parametrize(
+    ("written", "status"),
+    [
+        ("Đã phát sóng", "on_air"),
+        ("ON", "on_air"),
+        ("Online", "on_air"),
+        ("Chưa phát sóng", "planned"),
+        ("Đang xây dựng", "planned"),
+        ("Under construction", "planned"),
+        ("Không hoạt động", "decommissioned"),
+        ("khong hoat dong", "decommissioned"),
+        ("Tạm dừng", "decommissioned"),
+        ("OFF", "decommissioned"),
+        ("Off air", "decommissioned"),
+    ],
+)
+def test_operators_status_words_are_read(written: str, status: str) -> None:
+    """Status words of operators' exports (Vietnamese and English, any case, with or
+    without diacritics) are read as the layer's values, in every layer with a status."""
+    import pandas as pd
+
+    from coverage_gis.io.headers import read_values
+
+    for name, schema in all_schemas().items():
+        for spec in schema.fields:
+            if spec.allowed == STATUSES:
+                read = read_values(pd.Series([written], dtype=object), spec, label=f"{name}.csv", notes=[])
+                assert read.tolist() == [status], name
+
+
+def test_a_schema_key_yaml_reads_as_a_boolean_is_refused(tmp_path: Path) -> None:
+    """``on: on_air`` unquoted is ``True: on_air`` to YAML 1.1: the schema is refused, not read
+    so that the text ``True`` would mean on air."""
+    from coverage_gis.layers import parse_schema
+
+    path = tmp_path / "things.yaml"
+    path.write_text(
+        "name: things\ngeometry: none\nid_field: id\nfields:\n"
+        "  - {name: id, type: str}\n"
+        "  - {name: status, type: str, allowed: [on_air, planned], value_aliases: {on: on_air}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        LayerValidationError, match=r"unquoted on/off/yes/no/true/false: write the spelling in quotes"
+    ):
+        parse_schema(path)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("{on: on_air}", "{'on': on_air}"), encoding="utf-8"
+    )
+    assert dict(parse_schema(path).field("status").value_aliases) == {"on": "on_air"}
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("value_aliases", "from_rows: [on_air, gone], value_aliases"),
+        encoding="utf-8",
+    )
+    with pytest.raises(LayerValidationError, match=r"from_rows of status name 'gone'"):
+        parse_schema(path)
