@@ -164,6 +164,35 @@ def read_crosswalk(folder: Path | None = None) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+@dataclass(frozen=True)
+class Province2025:
+    """A 2025 province some of whose former (2009) provinces were left out of a selection."""
+
+    code: str
+    name: str
+    #: ``(code, name)`` of each former province it took in that the selection lacks.
+    missing: tuple[tuple[str, str], ...]
+
+
+def partial_2025_provinces(codes: Sequence[str], folder: Path | None = None) -> list[Province2025]:
+    """The 2025 provinces that the former provinces ``codes`` went into but do not make up
+    whole (2025 Tỉnh Gia Lai is the former Bình Định and Gia Lai: ``["52"]`` lacks ``64``)."""
+    table = read_crosswalk(folder)[
+        ["old_province_code", "old_province_name", "new_province_code", "new_province_name"]
+    ]
+    chosen = set(codes)
+    touched = table[table["old_province_code"].isin(chosen)][["new_province_code", "new_province_name"]]
+    out: list[Province2025] = []
+    for code, name in sorted(set(map(tuple, touched.to_numpy().tolist()))):
+        parts = table[(table["new_province_code"] == code) & ~table["old_province_code"].isin(chosen)]
+        missing = sorted(
+            set(map(tuple, parts[["old_province_code", "old_province_name"]].to_numpy().tolist()))
+        )
+        if missing:
+            out.append(Province2025(str(code), str(name), tuple((str(c), str(n)) for c, n in missing)))
+    return out
+
+
 def fill_district_codes(communes: pd.DataFrame) -> pd.DataFrame:
     """Give every commune a district code: the known GSO code, else a stable stand-in.
 

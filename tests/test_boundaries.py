@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from coverage_gis.boundaries import PROVINCES, load_boundaries, load_communes, province
+from coverage_gis.boundaries import (
+    PROVINCES,
+    Province2025,
+    load_boundaries,
+    load_communes,
+    partial_2025_provinces,
+    province,
+)
 from coverage_gis.cli import main
 from coverage_gis.errors import NotFound
 from coverage_gis.workspace import Workspace
@@ -60,6 +67,26 @@ def test_seed_provinces_by_code_slug_or_name() -> None:
     assert province("Huế") is province("thua-thien-hue") is PROVINCES["thua-thien-hue"]
     assert province("Bình Định") is PROVINCES["binh-dinh"]
     assert province("1").slug == "ha-noi"
+
+
+def test_the_2025_provinces_a_selection_does_not_hold_whole() -> None:
+    """2025 Tỉnh Gia Lai is the former Bình Định (52) and Gia Lai (64); Huế stayed alone."""
+    assert partial_2025_provinces(["52"]) == [Province2025("52", "Tỉnh Gia Lai", (("64", "Tỉnh Gia Lai"),))]
+    assert partial_2025_provinces(["52", "64"]) == []
+    assert partial_2025_provinces(["46"]) == []
+    lam_dong = partial_2025_provinces(["60"])
+    assert [(p.name, [c for c, _ in p.missing]) for p in lam_dong] == [("Tỉnh Lâm Đồng", ["67", "68"])]
+
+
+def test_cli_init_says_which_former_provinces_a_2025_one_also_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path / "bd"), "--province", "binh-dinh"]) == 0
+    err = capsys.readouterr().err
+    assert "Tỉnh Gia Lai also holds the former Tỉnh Gia Lai (64)" in err
+    assert "add --province 64" in err
+    assert main(["init", str(tmp_path / "hue"), "--province", "thua-thien-hue"]) == 0
+    assert "note:" not in capsys.readouterr().err
 
 
 def test_cli_init_loads_any_province(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

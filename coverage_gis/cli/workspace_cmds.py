@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from coverage_gis.boundaries import PROVINCES, load_boundaries
+from coverage_gis.boundaries import PROVINCES, load_boundaries, partial_2025_provinces
 from coverage_gis.cli._args import workspace_command
 from coverage_gis.cli._output import add_format_flags, lang_of, print_frame
 from coverage_gis.crs import metric_crs_for_lon
@@ -111,6 +112,15 @@ def cmd_init(args: argparse.Namespace) -> int:
         provinces=sorted(communes["province_code"].unique().tolist()),
     )
     ws.write_layers({"communes": communes, "commune_parts_2025": boundaries.parts}, source="data/boundaries")
+    for merged in partial_2025_provinces(ws.config.provinces):
+        others = ", ".join(f"{name} ({code})" for code, name in merged.missing)
+        flags = " ".join(f"--province {code}" for code, _ in merged.missing)
+        print(
+            f"note: since the 2025 reform {merged.name} also holds the former {others}; its KPIs by "
+            f"province_2025 and commune_2025 count only the communes loaded here: add {flags} for the "
+            "2025 province whole",
+            file=sys.stderr,
+        )
     print(
         text(
             "created",
