@@ -108,9 +108,10 @@ def _named(provinces: Sequence[Province], code: str | None, slug: str) -> Provin
 
 
 def _slug(name: str) -> str:
-    """``Tỉnh Bà Rịa - Vũng Tàu`` → ``ba-ria-vung-tau`` (ASCII, the unit type dropped)."""
+    """``Tỉnh Bà Rịa - Vũng Tàu`` → ``ba-ria-vung-tau`` (ASCII, the unit type dropped: also
+    as abbreviated, ``TP. Hồ Chí Minh``)."""
     slug = ascii_slug(name)
-    for prefix in ("thanh-pho-", "tinh-"):
+    for prefix in ("thanh-pho-", "tinh-", "tp-"):
         if slug.startswith(prefix):
             return slug[len(prefix) :]
     return slug

@@ -67,6 +67,8 @@ def test_seed_provinces_by_code_slug_or_name() -> None:
     assert province("Huế") is province("thua-thien-hue") is PROVINCES["thua-thien-hue"]
     assert province("Bình Định") is PROVINCES["binh-dinh"]
     assert province("1").slug == "ha-noi"
+    assert province("TP. Hồ Chí Minh").code == province("Thành phố Hồ Chí Minh").code == "79"
+    assert province("Đăk Lăk").slug == province("Dak Lak").slug == "dak-lak"
 
 
 def test_the_2025_provinces_a_selection_does_not_hold_whole() -> None:
