@@ -1,6 +1,7 @@
 """Real administrative boundaries shipped in ``data/boundaries`` (censusVN2009, MIT).
 
-Owns the province catalogue of the seed plans, reading commune polygons with their
+Owns the province catalogue (the seed plans' provinces, and any of the 63 found by GSO
+code, slug or name), reading commune polygons with their
 GSO codes and the 2025 crosswalk, and the clutter class each commune gives the
 coverage model. Which 2025 commune each commune (or part of one) belongs to is
 :mod:`coverage_gis.crosswalk`'s rule; :func:`load_boundaries` applies it.

@@ -136,6 +136,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "created {path}: {communes} communes ({parts} parts of communes the 2025 reform split), "
         "metric CRS {crs}",
     ),
+    "partial_2025_province": (
+        "lưu ý: từ khi sắp xếp năm 2025, {province} gồm cả {others} cũ; chỉ tiêu cấp tỉnh và xã năm 2025 "
+        "chỉ tính các xã đã nạp ở đây: thêm {flags} để có trọn tỉnh năm 2025",
+        "note: since the 2025 reform {province} also holds the former {others}; its KPIs by province_2025 "
+        "and commune_2025 count only the communes loaded here: add {flags} for the 2025 province whole",
+    ),
     "imported": (
         "đã nhập {count} đối tượng vào lớp {layer} từ {file}",
         "imported {count} features into {layer} from {file}",

@@ -116,9 +116,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         others = ", ".join(f"{name} ({code})" for code, name in merged.missing)
         flags = " ".join(f"--province {code}" for code, _ in merged.missing)
         print(
-            f"note: since the 2025 reform {merged.name} also holds the former {others}; its KPIs by "
-            f"province_2025 and commune_2025 count only the communes loaded here: add {flags} for the "
-            "2025 province whole",
+            text("partial_2025_province", lang_of(args), province=merged.name, others=others, flags=flags),
             file=sys.stderr,
         )
     print(
