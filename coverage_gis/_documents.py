@@ -80,7 +80,7 @@ def parse_document(
     if not isinstance(data, Mapping):
         raise LayerValidationError(f"expected a mapping, got {type(data).__name__}", source=source)
     try:
-        return model.model_validate(_text_keys(data), context=dict(context or {}))
+        return model.model_validate(_text_keys(data, source=source), context=dict(context or {}))
     except ValidationError as exc:
         raise document_error(exc, source=source, rows=rows) from None
 
@@ -104,12 +104,27 @@ def document_error(
 _PRIORITY = {"extra_forbidden": 0, "missing": 1}
 
 
-def _text_keys(value: Any) -> Any:
-    """Mapping keys as text: YAML reads keys such as ``4`` or ``true`` as numbers and booleans."""
+def _text_keys(value: Any, *, source: str, at: str = "") -> Any:
+    """Mapping keys as text: YAML reads keys such as ``4`` as numbers.
+
+    A key YAML read as a boolean is refused: ``on``, ``off``, ``yes``, ``no``, ``true`` and
+    ``false`` unquoted are booleans in YAML 1.1, and as the text ``True`` or ``False`` the
+    key would name something else (``on: on_air`` would make the text ``True`` mean on air).
+    """
     if isinstance(value, Mapping):
-        return {str(k): _text_keys(v) for k, v in value.items()}
+        for key in value:
+            if isinstance(key, bool):
+                raise LayerValidationError(
+                    f"key {str(key)!r} is what YAML makes of an unquoted on/off/yes/no/true/false: write "
+                    "the spelling in quotes, in lower case ('on')",
+                    source=source,
+                    field=at or None,
+                )
+        return {
+            str(k): _text_keys(v, source=source, at=f"{at}.{k}" if at else str(k)) for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_text_keys(v) for v in value]
+        return [_text_keys(v, source=source, at=f"{at}[{i}]") for i, v in enumerate(value)]
     return value
 
 

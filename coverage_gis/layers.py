@@ -127,20 +127,6 @@ class LayerSchema:
         raise KeyError(name)
 
 
-def _no_boolean_keys(value: Any) -> Any:
-    """Refuse a key YAML read as a boolean: ``on``, ``off``, ``yes``, ``no``, ``true`` and
-    ``false`` unquoted are booleans in YAML 1.1, which the document reader turns into the
-    text ``True`` or ``False`` (``on: on_air`` would make the text ``True`` mean on air)."""
-    if isinstance(value, dict):
-        for key in value:
-            if key in ("True", "False"):
-                raise ValueError(
-                    f"key {key!r} is what YAML makes of an unquoted on/off/yes/no/true/false: write "
-                    "the spelling in quotes, in lower case ('on')"
-                )
-    return value
-
-
 class _FieldDocument(BaseModel):
     model_config = DOCUMENT_CONFIG
 
@@ -155,7 +141,7 @@ class _FieldDocument(BaseModel):
     default: Any = None
     description: str = ""
     aliases: list[Text] = []
-    value_aliases: Annotated[dict[str, Text], BeforeValidator(_no_boolean_keys)] = {}
+    value_aliases: dict[str, Text] = {}
     from_rows: list[Text] = []
 
 
