@@ -10,6 +10,7 @@ coverage model. Which 2025 commune each commune (or part of one) belongs to is
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,8 +119,10 @@ def _slug(name: str) -> str:
     return slug
 
 
+@functools.lru_cache(maxsize=4)
 def national_provinces(folder: Path | None = None) -> tuple[Province, ...]:
-    """Every province of the national commune file, by GSO code.
+    """Every province of the national commune file, by GSO code (read once per folder:
+    looking a province up by name and then loading its communes asks twice).
 
     The seed provinces are those of :data:`PROVINCES`; any other gets a slug from its
     name, no plan, southern naming south of :data:`SOUTHERN_NAMING_BELOW_LAT` and its

@@ -17,7 +17,6 @@ from coverage_gis.demo import (
     PROVINCE_SLUGS,
     ProvinceSummary,
     build_demo,
-    check_target,
 )
 
 if TYPE_CHECKING:
@@ -82,8 +81,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     provinces = list(PROVINCE_SLUGS) if args.province == "all" else [args.province]
     if args.province == ALL_VIETNAM:
         provinces = [ALL_VIETNAM]
-    # Refuse a bad target before spending time on generation.
-    check_target(args.workspace, overwrite=args.force)
     with tqdm(total=None, file=sys.stderr, desc="demo", unit="step", leave=False, dynamic_ncols=True) as bar:
 
         def progress(step: str, done: int, total: int) -> None:
