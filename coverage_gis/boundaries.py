@@ -1,7 +1,8 @@
 """Real administrative boundaries shipped in ``data/boundaries`` (censusVN2009, MIT).
 
-Owns the province catalogue (the seed plans' provinces, and any of the 63 found by GSO
-code, slug or name), reading commune polygons with their
+Owns the province catalogue (the seed plans' provinces, any of the 63 found by GSO
+code, slug or name, and the 34 provinces of the 2025 structure with the former provinces
+each took in), reading commune polygons with their
 GSO codes and the 2025 crosswalk, and the clutter class each commune gives the
 coverage model. Which 2025 commune each commune (or part of one) belongs to is
 :mod:`coverage_gis.crosswalk`'s rule; :func:`load_boundaries` applies it.
@@ -170,6 +171,52 @@ def read_crosswalk(folder: Path | None = None) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class NewProvince:
+    """A province of the 2025 structure (34 provinces) and the former provinces it took in."""
+
+    code: str
+    name: str
+    #: GSO codes of the former (2009) provinces with a commune in it, in code order.
+    former: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=4)
+def provinces_2025(folder: Path | None = None) -> tuple[NewProvince, ...]:
+    """Every province of the 2025 structure, by code, as the crosswalk lists them."""
+    table = read_crosswalk(folder)
+    out: list[NewProvince] = []
+    for (code, name), rows in table.groupby(["new_province_code", "new_province_name"], sort=True):
+        former = tuple(sorted(set(rows["old_province_code"]) - {""}))
+        out.append(NewProvince(str(code), str(name), former))
+    return tuple(out)
+
+
+def province_2025(name: str, *, folder: Path | None = None) -> NewProvince:
+    """A province of the 2025 structure by its 2025 GSO code (``52``), slug (``gia-lai``) or
+    name (``Tỉnh Gia Lai``), case, diacritics and spacing aside.
+
+    Codes and names changed meaning in 2025: 2025 code 52 and "Gia Lai" are the former
+    Bình Định (52) and Gia Lai (64) together, which :func:`province` reads as one of them.
+
+    Raises
+    ------
+    NotFound
+        No 2025 province is named so (the message suggests the nearest slugs).
+    """
+    key = name.strip()
+    code = key.zfill(2) if key.isdigit() else None
+    slug = _slug(key)
+    every = provinces_2025(folder)
+    found = next((p for p in every if code == p.code or slug == _slug(p.name)), None)
+    if found is not None:
+        return found
+    slugs = [_slug(p.name) for p in every]
+    near = difflib.get_close_matches(slug, slugs, n=3)
+    hint = f"; did you mean {' or '.join(near)}?" if near else f"; one of {', '.join(slugs)}"
+    raise NotFound(f"unknown 2025 province {name!r}: give its 2025 GSO code, slug or name{hint}")
+
+
+@dataclass(frozen=True)
 class Province2025:
     """A 2025 province some of whose former (2009) provinces were left out of a selection."""
 
@@ -229,6 +276,7 @@ class Boundaries:
 def load_boundaries(
     provinces: Sequence[str] | None = None,
     *,
+    provinces_2025: Sequence[str] = (),
     national: bool = False,
     folder: Path | None = None,
 ) -> Boundaries:
@@ -238,7 +286,11 @@ def load_boundaries(
     ----------
     provinces
         Provinces by GSO code, slug or name (:func:`province`: any province of Vietnam);
-        ``None`` means all five seed provinces (or all of Vietnam when ``national``).
+        ``None`` means all five seed provinces (or all of Vietnam when ``national``),
+        unless ``provinces_2025`` are given.
+    provinces_2025
+        Provinces of the 2025 structure (:func:`province_2025`): each one's communes, those
+        the crosswalk puts in it, from every former province they came from.
     national
         Without ``provinces``: every province of Vietnam (11,163 communes) rather than
         the five seed provinces.
@@ -246,18 +298,23 @@ def load_boundaries(
         The boundaries folder (default: the shipped ``data/boundaries``).
     """
     base = folder or boundaries_dir()
+    new_units = [province_2025(p, folder=folder) for p in provinces_2025]
     every = pyogrio.read_dataframe(base / NATIONAL_FILE, layer="communes")
     if provinces:
         codes = [province(p, folder=folder).code for p in provinces]
     elif national:
         codes = sorted(every["province_code"].unique().tolist())
+    elif new_units:
+        codes = []
     else:
         codes = [p.code for p in PROVINCES.values()]
+    wanted = sorted({*codes, *(c for unit in new_units for c in unit.former)})
     crosswalk = read_crosswalk(base)
     # The communes of every 2025 province these ones went into: each 2025 unit whole.
-    context = every[every["province_code"].isin(context_provinces(crosswalk, codes))].copy()
-    if not (context["province_code"].isin(codes)).any():
-        raise NotFound(f"no communes for provinces {list(provinces or [])} in {base / NATIONAL_FILE}")
+    context = every[every["province_code"].isin(context_provinces(crosswalk, wanted))].copy()
+    if not (context["province_code"].isin(wanted)).any():
+        asked = [*(provinces or []), *provinces_2025]
+        raise NotFound(f"no communes for provinces {asked} in {base / NATIONAL_FILE}")
     # A shapefile keeps 10 characters of a field name: commune_code_as_drawn would read
     # as commune_code, so the layer calls it code_as_drawn.
     context = context.rename(columns={"commune_code_as_drawn": "code_as_drawn"})
@@ -266,7 +323,8 @@ def load_boundaries(
         context[col] = values.where(values.notna() & (values != ""), None)
     assignment = assign_2025(context, crosswalk)
     merged = pd.concat([context, assignment.communes], axis=1)
-    merged = merged[merged["province_code"].isin(codes)]
+    chosen_2025 = [unit.code for unit in new_units]
+    merged = merged[merged["province_code"].isin(codes) | merged["new_province_code"].isin(chosen_2025)]
     merged["environment"] = environment_of(merged["commune_name"])
     merged = fill_district_codes(merged)
     merged = merged.sort_values(["province_code", "district_code", "census_commune_id"], kind="stable")

@@ -13,6 +13,7 @@ from coverage_gis.boundaries import (
     load_communes,
     partial_2025_provinces,
     province,
+    province_2025,
 )
 from coverage_gis.cli import main
 from coverage_gis.errors import NotFound
@@ -89,6 +90,50 @@ def test_cli_init_says_which_former_provinces_a_2025_one_also_holds(
     assert "add --province 64" in err
     assert main(["init", str(tmp_path / "hue"), "--province", "thua-thien-hue"]) == 0
     assert "note:" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["52", "gia-lai", "Gia Lai", "Tỉnh Gia Lai", " GIA LAI "])
+def test_a_2025_province_by_code_slug_or_name(name: str) -> None:
+    """2025 code 52 and the name Gia Lai are the merged province, not the former 52 or 64."""
+    found = province_2025(name)
+    assert (found.code, found.name, found.former) == ("52", "Tỉnh Gia Lai", ("52", "64"))
+    assert province_2025("Hồ Chí Minh").former == ("74", "77", "79")
+    with pytest.raises(NotFound, match="did you mean gia-lai"):
+        province_2025("gia lay")
+
+
+def test_a_2025_province_loads_the_communes_the_crosswalk_puts_in_it() -> None:
+    gia_lai = load_boundaries(provinces_2025=["Gia Lai"])
+    assert len(gia_lai.communes) == len(load_communes(["52", "64"]))
+    assert set(gia_lai.communes["new_province_code"]) == {"52"}
+    # 2025 Tây Ninh is the former Long An and Tây Ninh: of Tiền Giang (listed once in its
+    # rows) it takes no commune, and every commune loaded is one the rule puts in it.
+    tay_ninh = load_boundaries(provinces_2025=["tay-ninh"])
+    former = load_boundaries(["72", "80"]).communes
+    assert set(tay_ninh.communes["province_code"]) == {"72", "80"}
+    assert set(tay_ninh.communes["new_province_code"]) == {"80"}
+    assert set(tay_ninh.communes["census_commune_id"]) == set(
+        former.loc[former["new_province_code"] == "80", "census_commune_id"]
+    )
+    assert set(tay_ninh.parts["census_commune_id"]) <= set(tay_ninh.communes["census_commune_id"])
+
+
+def test_cli_init_by_2025_province(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", str(tmp_path / "gl"), "--province-2025", "Gia Lai"]) == 0
+    communes = Workspace.open(tmp_path / "gl").read_layer("communes")
+    assert set(communes["province_code"]) == {"52", "64"}
+    assert "note:" not in capsys.readouterr().err  # the 2025 province is whole
+    # Whole too where the crosswalk lists a commune of a third former province under it.
+    assert main(["init", str(tmp_path / "tn"), "--province-2025", "Tây Ninh"]) == 0
+    assert "note:" not in capsys.readouterr().err
+    # A former province beside it still gets its note (Đồng Tháp 2025 also holds Tiền Giang).
+    assert main(["init", str(tmp_path / "two"), "--province-2025", "52", "--province", "87"]) == 0
+    err = capsys.readouterr().err
+    assert "Tỉnh Đồng Tháp also holds the former Tỉnh Tiền Giang (82)" in err
+    assert "Gia Lai" not in err
+    assert main(["init", str(tmp_path / "bad"), "--province-2025", "gialay"]) == 2
+    assert "unknown 2025 province 'gialay'" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
 
 
 def test_cli_init_loads_any_province(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

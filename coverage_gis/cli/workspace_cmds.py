@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from coverage_gis.boundaries import PROVINCES, load_boundaries, partial_2025_provinces
+from coverage_gis.boundaries import PROVINCES, load_boundaries, partial_2025_provinces, province_2025
 from coverage_gis.cli._args import workspace_command
 from coverage_gis.cli._output import add_format_flags, lang_of, print_frame
 from coverage_gis.crs import metric_crs_for_lon
@@ -41,6 +41,15 @@ def register(sub: Subcommands) -> None:
             "province to load, by GSO code, slug or name: a seed province "
             f"({', '.join(PROVINCES)}) or any other (e.g. 49, quang-nam or 'Quảng Nam'); "
             "repeatable; 'all' or none: the five seed provinces"
+        ),
+    )
+    p.add_argument(
+        "--province-2025",
+        action="append",
+        metavar="PROVINCE",
+        help=(
+            "province of the 2025 structure (34) to load, by 2025 GSO code, slug or name: its communes "
+            "from every former province, e.g. 'Gia Lai' (former Bình Định and Gia Lai) or 52; repeatable"
         ),
     )
     p.add_argument("--national", action="store_true", help="load all 11,163 communes of Vietnam")
@@ -102,7 +111,7 @@ def register(sub: Subcommands) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     provinces = None if not args.province or "all" in args.province else args.province
-    boundaries = load_boundaries(provinces, national=args.national)
+    boundaries = load_boundaries(provinces, provinces_2025=args.province_2025 or (), national=args.national)
     communes = boundaries.communes
     centre_lon = float(communes.geometry.union_all().centroid.x)
     ws = Workspace.create(
@@ -112,7 +121,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         provinces=sorted(communes["province_code"].unique().tolist()),
     )
     ws.write_layers({"communes": communes, "commune_parts_2025": boundaries.parts}, source="data/boundaries")
-    for merged in partial_2025_provinces(ws.config.provinces):
+    # A 2025 province asked for is whole; a former province asked for may fill one only in part.
+    whole = communes["new_province_code"].isin([province_2025(p).code for p in args.province_2025 or ()])
+    for merged in partial_2025_provinces(sorted(set(communes.loc[~whole, "province_code"]))):
         others = ", ".join(f"{name} ({code})" for code, name in merged.missing)
         flags = " ".join(f"--province {code}" for code, _ in merged.missing)
         print(
