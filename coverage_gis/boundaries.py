@@ -89,10 +89,16 @@ def province(name: str, *, folder: Path | None = None) -> Province:
     found = _named(every, code, slug)
     if found is not None:
         return found
-    slugs = [p.slug for p in every]
+    raise _unknown("province", name, slug, [p.slug for p in every])
+
+
+def _unknown(what: str, name: str, slug: str, slugs: Sequence[str]) -> NotFound:
+    """The error for a ``what`` (``province``, ``2025 province``) no entry is named so,
+    with the nearest of ``slugs`` to the name's ``slug``."""
     near = difflib.get_close_matches(slug, slugs, n=3)
     hint = f"; did you mean {' or '.join(near)}?" if near else f"; one of {', '.join(slugs)}"
-    raise NotFound(f"unknown province {name!r}: give its GSO code, slug or name{hint}")
+    code = "2025 GSO code" if what.startswith("2025") else "GSO code"
+    return NotFound(f"unknown {what} {name!r}: give its {code}, slug or name{hint}")
 
 
 #: The slug that asks for every province of Vietnam (the demo's national scale).
@@ -210,10 +216,7 @@ def province_2025(name: str, *, folder: Path | None = None) -> NewProvince:
     found = next((p for p in every if code == p.code or slug == _slug(p.name)), None)
     if found is not None:
         return found
-    slugs = [_slug(p.name) for p in every]
-    near = difflib.get_close_matches(slug, slugs, n=3)
-    hint = f"; did you mean {' or '.join(near)}?" if near else f"; one of {', '.join(slugs)}"
-    raise NotFound(f"unknown 2025 province {name!r}: give its 2025 GSO code, slug or name{hint}")
+    raise _unknown("2025 province", name, slug, [_slug(p.name) for p in every])
 
 
 @dataclass(frozen=True)
