@@ -386,8 +386,9 @@ def _csv_keys(headers: Sequence[str], *, source: str, notes: list[str]) -> dict[
     renames, shadowed = match_headers(others, fields, source=source)
     notes.extend(f"site edits: {note}" for note in shadowed)
     renames = {**{c: k for c, k in coords.items() if c != k}, **renames}
-    if renames:
-        notes.append(renames_note("site edits", renames))
+    note = renames_note("site edits", renames)
+    if note:
+        notes.append(note)
     known = {f.name.casefold(): f.name for f in fields}
     keys = {h: coords.get(h) or renames.get(h) or known.get(h.strip().casefold(), h.strip()) for h in headers}
     seen: dict[str, str] = {}

@@ -329,6 +329,33 @@ def test_the_field_name_wins_over_an_alias(ws: Workspace, tmp_path: Path) -> Non
     assert "sites: 'Tên trạm' not read as name: the file has a column named name" in result.notes
 
 
+def test_a_fields_own_name_in_capitals_is_read_as_the_field_by_every_step(
+    tiny_ws: Workspace, tmp_path: Path
+) -> None:
+    """``SITE_ID``, ``NAME``: what validation reads as the field, the steps before it read
+    so too: a list with a row per cell collapses, a village's kind comes from its name."""
+    sites = _csv(
+        tmp_path / "s.csv",
+        ["SITE_ID", "Name", "LON", "LAT"],
+        [["BDH001", "Trạm 1", "109.2", "13.77"], ["BDH001", "Trạm 1", "109.2", "13.77"]],
+    )
+    result = import_file(tiny_ws, "sites", sites)
+    assert tiny_ws.read_layer("sites")[["site_id", "name"]].values.tolist() == [["BDH001", "Trạm 1"]]
+    assert not any("columns read as" in n for n in result.notes)  # its own name: no news
+    point = tiny_ws.read_layer("villages").geometry.iloc[0]
+    villages = _csv(
+        tmp_path / "v.csv",
+        ["VILLAGE_ID", "NAME", "LON", "LAT"],
+        [["V1", "Thôn Một", str(point.x), str(point.y)], ["V2", "Làng O2", str(point.x), str(point.y)]],
+    )
+    import_file(tiny_ws, "villages", villages)
+    assert tiny_ws.read_layer("villages")["kind"].tolist() == ["thôn", "làng"]
+    assert match_headers([" Site_Id "], all_schemas()["sites"].fields, source="x") == (
+        {" Site_Id ": "site_id"},
+        [],
+    )
+
+
 def test_site_edit_csv_reads_the_same_aliases(tiny_ws: Workspace, tmp_path: Path) -> None:
     header = (
         "Mã trạm,Kinh độ,Vĩ độ,Tên trạm,Độ cao anten (m),Cell_ID,Nhà mạng,Công nghệ,Azimuth,cell_status\n"

@@ -280,12 +280,22 @@ def match_headers(
                 layer=layer,
             )
         renames[found[0]] = name
+    # The field's own name in another case or with spaces around it ("SITE_ID", "Name"):
+    # validation reads it so, and so does every step before it once it is spelled so.
+    for spec in fields:
+        own = [c for c in headers if _is_exact(c, spec)]
+        if len(own) == 1 and own[0] != spec.name:
+            renames[own[0]] = spec.name
     return renames, notes
 
 
-def renames_note(label: str, renames: dict[object, str]) -> str:
-    """The note that says which columns were read as which fields."""
-    return f"{label}: columns read as: " + ", ".join(f"{str(c)!r} → {f}" for c, f in renames.items())
+def renames_note(label: str, renames: dict[object, str]) -> str | None:
+    """The note that says which columns were read as which fields (a field's own name in
+    another case is no news to the user); None when there is nothing to say."""
+    told = [(c, f) for c, f in renames.items() if str(c).strip().casefold() != f.casefold()]
+    if not told:
+        return None
+    return f"{label}: columns read as: " + ", ".join(f"{str(c)!r} → {f}" for c, f in told)
 
 
 def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
@@ -369,7 +379,9 @@ def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, note
     renames, shadowed = match_headers(frame.columns, schema.fields, source=source, layer=schema.name)
     notes.extend(shadowed)
     if renames:
-        notes.append(renames_note(schema.name, renames))
+        note = renames_note(schema.name, renames)
+        if note:
+            notes.append(note)
         frame = frame.rename(columns=renames)
     by_key = {str(c).strip().casefold(): c for c in frame.columns if c != "geometry"}
     for spec in schema.fields:
