@@ -86,15 +86,27 @@ def excel_serial_dates(series: pd.Series) -> pd.Series:
     return out
 
 
-#: A date written with its parts in a row: day, month and year (``05/01/2023``, ``5.1.2023``).
-_NUMERIC_DATE = re.compile(r"\A(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\Z")
+#: A date written with its parts in a row: day, month and year (``05/01/2023``, ``5.1.2023``,
+#: ``05/01/23``).
+_NUMERIC_DATE = re.compile(r"\A(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\Z")
+#: A two-digit year below this is of the 2000s, else of the 1900s (as C's ``strptime`` ``%y``).
+_CENTURY_PIVOT = 69
+
+
+def _full_year(year: str) -> int:
+    """``23`` → 2023, ``98`` → 1998; a four-digit year as it is."""
+    value = int(year)
+    if len(year) > 2:
+        return value
+    return value + (2000 if value < _CENTURY_PIVOT else 1900)
 
 
 def day_first_dates(text: pd.Series) -> pd.Series:
-    """``text`` with ``dd/mm/yyyy`` dates (also ``.`` or ``-``) as ISO dates, day first as
-    Vietnamese exports write them, so ``05/01/2023`` is 5 January; a column that writes
-    the month first (a second part above 12 somewhere and no first part above 12) is read
-    month first. Other text as it is."""
+    """``text`` with ``dd/mm/yyyy`` dates (also ``.`` or ``-``, and two-digit years:
+    ``05/01/23``, a year below 69 in the 2000s) as ISO dates, day first as Vietnamese
+    exports write them, so ``05/01/2023`` is 5 January; a column that writes the month
+    first (a second part above 12 somewhere and no first part above 12) is read month
+    first. Other text as it is."""
     parts = text.astype(object).str.extract(_NUMERIC_DATE)
     found = parts[0].notna().to_numpy()
     if not found.any():
@@ -103,5 +115,6 @@ def day_first_dates(text: pd.Series) -> pd.Series:
     month_first = bool((second > 12).any() and not (first > 12).any())
     day, month = (second, first) if month_first else (first, second)
     out = text.astype(object).copy()
-    out[found] = [f"{y}-{m:02d}-{d:02d}" for y, m, d in zip(parts[2][found], month, day, strict=True)]
+    years = [_full_year(y) for y in parts[2][found]]
+    out[found] = [f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in zip(years, month, day, strict=True)]
     return out

@@ -159,6 +159,21 @@ def test_numeric_dates_are_read_day_first_as_vietnamese_exports_write_them() -> 
     assert _dates(["05/01/2023", "03/15/2023"]) == ["2023-05-01", "2023-03-15"]  # a month-first column
 
 
+def test_numeric_dates_with_a_two_digit_year_are_read_day_first_too() -> None:
+    """``05/01/23`` is 5 January 2023, as ``05/01/2023`` is (not May, as a month-first parser has it)."""
+    assert _dates(["05/01/23", "10/11/22", "15/3/22", "01.02.98"]) == [
+        "2023-01-05",
+        "2022-11-10",
+        "2022-03-15",
+        "1998-02-01",
+    ]
+
+
+@given(st.dates(min_value=dt.date(1969, 1, 1), max_value=dt.date(2068, 12, 31)))
+def test_any_date_with_a_two_digit_year_reads_back(day: dt.date) -> None:
+    assert _dates([day.strftime("%d/%m/%y")]) == [day.isoformat()]
+
+
 @given(st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2170, 12, 31)))
 def test_any_date_reads_back_as_a_day_number_and_day_first(day: dt.date) -> None:
     serial = (pd.Timestamp(day) - pd.Timestamp("1899-12-30")).days
