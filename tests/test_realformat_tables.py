@@ -135,6 +135,41 @@ def test_a_totals_row_with_a_full_row_under_it_is_data_and_refused(ws: Workspace
         import_file(ws, "villages", _csv(tmp_path, _VILLAGES + rows))
 
 
+def test_rows_with_nothing_but_their_number_are_left_out(ws: Workspace, tmp_path: Path) -> None:
+    """Excel saves a formatted blank row as ``,,,`` (``;;;``), and a template numbers rows it
+    leaves unfilled (``STT`` alone): no row of data, wherever they are. The others keep their
+    numbers in errors."""
+    rows = (
+        "1,T1,Thôn 1,thôn,52,109.01,13.77,1234\n"
+        ",,,,,,,\n"
+        "2,T2,Thôn 2,thôn,52,109.02,13.78,2345\n"
+        "3,,  ,,,,,\n"
+        "4,,,,,,,\n"
+    )
+    result = import_file(ws, "villages", _csv(tmp_path, "STT," + _VILLAGES + rows))
+    assert ws.read_layer("villages")["village_id"].tolist() == ["T1", "T2"]
+    assert "left out 3 empty rows (blank, or with a row number alone): 1, 3, 4" in result.notes
+    with pytest.raises(LayerValidationError, match="row 2, field 'population'"):
+        import_file(ws, "villages", _csv(tmp_path, "STT," + _VILLAGES + rows.replace("2345", "many")))
+
+
+def test_numbered_empty_rows_of_a_workbook_are_left_out(ws: Workspace, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["STT", "Mã thôn", "Tên thôn", "Loại", "Mã tỉnh", "Kinh độ", "Vĩ độ"])
+    sheet.append([1, "T1", "Thôn 1", "thôn", "52", 109.01, 13.77])
+    for n in range(2, 6):
+        sheet.append([n, None, " ", None, None, None, None])
+    book.save(tmp_path / "thon.xlsx")
+
+    import_file(ws, "villages", tmp_path / "thon.xlsx")
+
+    assert ws.read_layer("villages")["village_id"].tolist() == ["T1"]
+
+
 def _dates(values: list[object]) -> list[object]:
     schema = LayerSchema("t", "t", "t", "none", "d", (FieldSchema("d", "date"),))
     clean, _ = validate_layer(pd.DataFrame({"d": pd.Series(values, dtype=object)}), schema, source="t")

@@ -5,8 +5,10 @@ delimiter of delimited text (:func:`sniff_delimiter`), the header as the first r
 :data:`HEADER_MIN_CELLS` filled cells (a title and empty rows above it skipped:
 :func:`title_lines` for CSV text, :mod:`coverage_gis.io.xlsx` for sheets), a two-row header
 with merged group cells read as one (:func:`merged_header`), the row that numbers the columns
-under a header in official forms skipped (:func:`is_column_numbers`), and a totals row and signature
-lines under the rows left out (:func:`without_totals`).
+under a header in official forms skipped (:func:`is_column_numbers`), rows with nothing in them
+but their number left out wherever they are (:func:`without_empty_rows`: the blank rows Excel
+saves as ``,,,``, a template's numbered rows left unfilled), and a totals row and signature lines
+under the rows left out (:func:`without_totals`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import itertools
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from coverage_gis.text_forms import fold_diacritics
@@ -26,6 +29,7 @@ __all__ = [
     "merged_header",
     "sniff_delimiter",
     "title_lines",
+    "without_empty_rows",
     "without_totals",
 ]
 
@@ -137,3 +141,48 @@ def without_totals(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
     under = f" and the {rest} row{'s' if rest > 1 else ''} under it" if rest else ""
     notes.append(f"left out the totals row {table.index[cut]} ({label!r}){under}")
     return table.iloc[:cut]
+
+
+#: Headers of a column that numbers the rows (``STT``: số thứ tự), without diacritics and
+#: lower case: a row with nothing else filled in is empty.
+_ROW_NUMBER_HEADERS = frozenset({"stt", "tt", "so tt", "so thu tu", "no", "no.", "#", "n°"})
+#: How many of the empty rows left out the note names.
+_SHOWN_ROWS = 5
+
+
+def without_empty_rows(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
+    """``table`` without the rows that hold nothing but their row number (in a column headed
+    as :data:`_ROW_NUMBER_HEADERS`), or nothing at all: blank cells or cells of spaces. The
+    rows left keep their labels (errors name them as before), with a note of how many went."""
+    counted = [c for c in table.columns if fold_diacritics(str(c)).strip().lower() not in _ROW_NUMBER_HEADERS]
+    if not counted or not len(table):
+        return table
+    # The rows blank so far, column by column: each column reads only those.
+    left = np.arange(len(table))
+    for column in counted:
+        values = table[column].iloc[left]
+        blank = values.isna().to_numpy()
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            blank = blank | _spaces(values)
+        left = left[blank]
+        if not len(left):
+            return table
+    empty = np.zeros(len(table), dtype=bool)
+    empty[left] = True
+    rows = table.index[empty]
+    shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS]) + (", …" if len(rows) > _SHOWN_ROWS else "")
+    notes.append(
+        f"left out {len(rows)} empty row{'s' if len(rows) > 1 else ''} (blank, or with a row number "
+        f"alone): {shown}"
+    )
+    return table[~empty]
+
+
+def _spaces(values: pd.Series) -> np.ndarray:
+    """Which of ``values`` are text of spaces alone (or empty text)."""
+    try:
+        stripped = values.astype(object).str.strip()
+    except AttributeError:  # no value is text (``.str`` refuses a column of numbers)
+        return np.zeros(len(values), dtype=bool)
+    # ``.str`` gives a value that is not text NaN: not blank.
+    return np.asarray(stripped.eq("").fillna(False).to_numpy(dtype=bool))
