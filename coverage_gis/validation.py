@@ -140,7 +140,7 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
         bad = numbers.isna().to_numpy() & as_text.notna().to_numpy()
     if bad.any():
         row = _row_label(series.index, bad)
-        out.add(f"{series.loc[row]!r} is not a number", row=row, field=spec.name)
+        out.add(f"{plain_value(series.loc[row])!r} is not a number", row=row, field=spec.name)
     infinite = np.isinf(numbers.to_numpy())
     if infinite.any():
         row = _row_label(series.index, infinite)
@@ -150,7 +150,7 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
         fractional = numbers.notna().to_numpy() & (numbers.fillna(0) % 1 != 0).to_numpy()
         if fractional.any():
             row = _row_label(series.index, fractional)
-            out.add(f"{series.loc[row]!r} is not a whole number", row=row, field=spec.name)
+            out.add(f"{plain_value(series.loc[row])!r} is not a whole number", row=row, field=spec.name)
             numbers = numbers.where(~fractional)  # the error is raised with the others
         huge = np.abs(numbers.fillna(0).to_numpy()) >= _INT_LIMIT
         if huge.any():
@@ -199,7 +199,7 @@ def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
     bad = (converted == NOT_BOOL).to_numpy()
     if bad.any():
         row = _row_label(series.index, bad)
-        out.add(f"{series.loc[row]!r} is not a yes/no value", row=row, field=spec.name)
+        out.add(f"{plain_value(series.loc[row])!r} is not a yes/no value", row=row, field=spec.name)
     return converted.where(~bad, None).astype(object)
 
 
@@ -209,7 +209,7 @@ def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
     bad = parsed.isna().to_numpy() & text.notna().to_numpy()
     if bad.any():
         row = _row_label(series.index, bad)
-        out.add(f"{series.loc[row]!r} is not a date (use YYYY-MM-DD)", row=row, field=spec.name)
+        out.add(f"{plain_value(series.loc[row])!r} is not a date (use YYYY-MM-DD)", row=row, field=spec.name)
     return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None).astype(object)
 
 
@@ -232,7 +232,7 @@ def _check_allowed(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.
     if bad.any():
         row = _row_label(series.index, bad)
         out.add(
-            f"unknown value {series.loc[row]!r} (allowed: {', '.join(spec.allowed)})",
+            f"unknown value {plain_value(series.loc[row])!r} (allowed: {', '.join(spec.allowed)})",
             row=row,
             field=spec.name,
         )
@@ -460,7 +460,7 @@ def _field_column(
         dup = coerced.duplicated(keep="first").to_numpy() & ~nulls
         if dup.any():
             row = _row_label(index, dup)
-            out.add(f"duplicate id {coerced.loc[row]!r}", row=row, field=spec.name)
+            out.add(f"duplicate id {plain_value(coerced.loc[row])!r}", row=row, field=spec.name)
     return coerced
 
 

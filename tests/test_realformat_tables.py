@@ -170,6 +170,47 @@ def test_numbered_empty_rows_of_a_workbook_are_left_out(ws: Workspace, tmp_path:
     assert ws.read_layer("villages")["village_id"].tolist() == ["T1"]
 
 
+def _geojson(tmp_path: Path, properties: list[dict[str, object]]) -> Path:
+    import json
+
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [109.01 + k / 100, 13.77]},
+            "properties": p,
+        }
+        for k, p in enumerate(properties)
+    ]
+    path = tmp_path / "thon.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    return path
+
+
+def test_a_geojson_property_of_numbers_and_text_reads_the_text_as_written(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """GDAL gives a property of mixed types as JSON text, which pyogrio parsed: "8.000" became
+    8.0 (eight people) where the same text in a CSV is 8,000."""
+    base = {"Mã tỉnh": "52", "Loại": "thôn", "Số hộ": 120}
+    path = _geojson(
+        tmp_path,
+        [
+            {**base, "Mã thôn": "T1", "Tên thôn": "Thôn 1", "Dân số": 500},
+            {**base, "Mã thôn": "T2", "Tên thôn": "Thôn 2", "Dân số": "8.000"},
+        ],
+    )
+    import_file(ws, "villages", path)
+    assert ws.read_layer("villages")["population"].tolist() == [500, 8000]
+
+
+def test_an_error_shows_a_value_as_the_file_writes_it(ws: Workspace, tmp_path: Path) -> None:
+    path = _geojson(
+        tmp_path, [{"Mã thôn": "T1", "Tên thôn": "Thôn 1", "Loại": "thôn", "Mã tỉnh": "52", "Dân số": 1.5}]
+    )
+    with pytest.raises(LayerValidationError, match=r"field 'population': 1\.5 is not a whole number"):
+        import_file(ws, "villages", path)
+
+
 def _dates(values: list[object]) -> list[object]:
     schema = LayerSchema("t", "t", "t", "none", "d", (FieldSchema("d", "date"),))
     clean, _ = validate_layer(pd.DataFrame({"d": pd.Series(values, dtype=object)}), schema, source="t")

@@ -47,6 +47,7 @@ from coverage_gis.errors import CoverageGISError, InputTooLarge, LayerValidation
 from coverage_gis.io.dbf import DBF_NAME_LENGTH, dbf_field_names, dbf_text
 from coverage_gis.io.geometry_rows import read_decoding_each
 from coverage_gis.io.headers import cut_header_fields, find_header
+from coverage_gis.io.mixed_fields import as_written
 from coverage_gis.io.prj import restored_datum_shift
 from coverage_gis.layers import LayerSchema
 
@@ -427,12 +428,11 @@ def read_vector(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                encoding = text.gdal_encoding if text is not None else None
                 frame = pyogrio.read_dataframe(
-                    dataset,
-                    layer=layer,
-                    read_geometry=with_geometry,
-                    encoding=text.gdal_encoding if text is not None else None,
+                    dataset, layer=layer, read_geometry=with_geometry, encoding=encoding
                 )
+                frame = as_written(frame, dataset, layer=layer, encoding=encoding)
         except CoverageGISError:
             raise
         except pyproj.exceptions.CRSError as exc:
