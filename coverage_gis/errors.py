@@ -45,11 +45,11 @@ class LayerValidationError(CoverageGISError):
         self.errors: list[LayerValidationError] = []
         super().__init__(self._message())
 
-    def _message(self) -> str:
+    def _message(self, *, placed: bool = True) -> str:
         where = []
-        if self.source:
+        if self.source and placed:
             where.append(str(self.source))
-        if self.layer:
+        if self.layer and placed:
             where.append(f"layer {self.layer}")
         if self.row is not None:
             where.append(f"row {self.row}")
@@ -57,6 +57,11 @@ class LayerValidationError(CoverageGISError):
             where.append(f"field {self.field!r}")
         prefix = ", ".join(where)
         return f"{prefix}: {self.reason}" if prefix else self.reason
+
+    def in_file(self) -> str:
+        """The message without the file and layer (row, field and reason): one of
+        :attr:`errors` listed under the error that names them."""
+        return self._message(placed=False)
 
 
 class WorkspaceError(CoverageGISError):

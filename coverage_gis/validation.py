@@ -454,8 +454,12 @@ def _field_column(
     if spec.type == "bool":
         coerced = coerced.astype(bool) if not nulls.any() else coerced.astype("boolean")
     if spec.required and given and nulls.any():
-        row = _row_label(index, nulls)
-        out.add("required value is empty", row=row, field=spec.name)
+        # Empty in the file: a value coercion refused has its own error already.
+        at = np.flatnonzero(nulls)
+        empty = np.zeros(len(index), dtype=bool)
+        empty[at] = [is_missing(v) or (isinstance(v, str) and not v.strip()) for v in series.iloc[at]]
+        if empty.any():
+            out.add("required value is empty", row=_row_label(index, empty), field=spec.name)
     if spec.unique:
         dup = coerced.duplicated(keep="first").to_numpy() & ~nulls
         if dup.any():

@@ -482,8 +482,33 @@ def test_validation_error_lists_the_first_problems(ws: Workspace, tmp_path: Path
     with pytest.raises(LayerValidationError) as caught:
         import_file(ws, "villages", path)
 
-    assert "more problems" in str(caught.value)
+    # One problem per field and kind, each once: the unknown kind is not also "empty".
+    assert "(and 1 more problem)" in str(caught.value)
     assert caught.value.row is not None
+    assert sorted((e.field, e.row) for e in caught.value.errors) == [("kind", 1), ("village_id", 2)]
+
+
+def test_the_cli_lists_every_problem_under_the_first(
+    ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One run shows what to fix, not one problem per run."""
+    path = _write(
+        tmp_path,
+        "thon.csv",
+        VILLAGE_HEADER
+        + "A,Thôn A,thôn,52,108.8,14.5\nB,Thôn B,xã,52,108.8,14.5\nA,Thôn C,thôn,52,108.8,14.5\n",
+    )
+
+    assert main(["import", str(ws.path), "villages", str(path)]) == 2
+
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith(f"covgis: error: {path}, layer villages, row ")
+    assert "(and 1 more problem)" in lines[0]
+    assert len(lines) == 2
+    assert lines[1].startswith("  row ")
+    shown = "\n".join(lines)
+    assert "row 1, field 'kind': unknown value 'xã'" in shown
+    assert "row 2, field 'village_id': duplicate id 'A'" in shown
 
 
 def test_empty_enum_value_takes_the_schema_default(ws: Workspace, tmp_path: Path) -> None:

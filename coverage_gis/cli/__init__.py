@@ -197,6 +197,10 @@ def _run(argv: Sequence[str] | None) -> int:
             raise
         code = next(c for cls, c in EXIT_CODES if isinstance(exc, cls))
         print(f"covgis: error: {exc}", file=sys.stderr)
+        if isinstance(exc, LayerValidationError):
+            # Every problem found, so one run shows what to fix (the first is the error's own).
+            for other in exc.errors[1:]:
+                print(f"  {other.in_file()}", file=sys.stderr)
         return code
     except KeyboardInterrupt:
         print("covgis: interrupted", file=sys.stderr)
