@@ -58,6 +58,14 @@ class LayerValidationError(CoverageGISError):
         prefix = ", ".join(where)
         return f"{prefix}: {self.reason}" if prefix else self.reason
 
+    def with_note(self, note: str) -> LayerValidationError:
+        """This error (and the problems it lists) with ``note`` after its reason."""
+        out = LayerValidationError(
+            f"{self.reason}; {note}", source=self.source, row=self.row, field=self.field, layer=self.layer
+        )
+        out.errors = self.errors
+        return out
+
     def in_file(self) -> str:
         """The message without the file and layer (row, field and reason): one of
         :attr:`errors` listed under the error that names them."""

@@ -405,3 +405,20 @@ def test_cells_come_back_exactly(tmp_path: Path, points: list[tuple[float, float
     assert [_xy(g) for g in frame.geometry] == [(lon, lat) for lon, lat, _ in points]
     expected = [unicodedata.normalize("NFC", n) if n.strip() else None for _, _, n in points]
     assert list(frame["name"]) == expected
+
+
+def test_an_error_says_which_excel_row_its_rows_count_from(ws: Workspace, tmp_path: Path) -> None:
+    """Under a title the header is on Excel row 3: the error's row 1 is Excel row 5, and the
+    error says where the counting starts (the note that says it is shown on success only)."""
+    rows = [[TITLE], [], ["site_id", "Kinh độ", "Vĩ độ"], ["A", 109.1, 13.7], ["B", "109.0987.5", 13.8]]
+    path = _workbook(tmp_path / "tram.xlsx", {"Viettel": rows})
+
+    with pytest.raises(
+        LayerValidationError, match=r"row 1, .*; row numbers in messages count from 0 at Excel row 4"
+    ):
+        import_file(ws, "sites", path)
+
+    rows[3][0] = "B"  # now validation's error (a duplicate id) is placed the same way
+    rows[4][1] = 109.2
+    with pytest.raises(LayerValidationError, match=r"duplicate id 'B'; row numbers .* at Excel row 4"):
+        import_file(ws, "sites", _workbook(tmp_path / "tram2.xlsx", {"Viettel": rows}))

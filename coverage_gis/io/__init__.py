@@ -21,7 +21,9 @@ feature row and the field where there is one, and leaves the workspace as it was
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +44,7 @@ from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.repeats import collapse_repeats
 from coverage_gis.io.row_text import rows_counted, rows_listed
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
-from coverage_gis.io.table_shape import without_empty_rows, without_totals
+from coverage_gis.io.table_shape import row_origin, without_empty_rows, without_totals
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,
@@ -143,15 +145,29 @@ def _read(
         crs=crs,
         notes=notes,
     )
-    if not is_gzip(path):
-        return read(path), notes
-    # OpenCellID's downloads: read what they unpack to, errors naming the file given.
-    with gunzipped(path, max_bytes=max_bytes) as unpacked:
-        notes.append(f"unpacked the gzip file {path.name} ({unpacked.name})")
-        try:
-            return read(unpacked), notes
-        except LayerValidationError as exc:
-            raise renamed_error(exc, source) from None
+    with _rows_placed(notes):
+        if not is_gzip(path):
+            return read(path), notes
+        # OpenCellID's downloads: read what they unpack to, errors naming the file given.
+        with gunzipped(path, max_bytes=max_bytes) as unpacked:
+            notes.append(f"unpacked the gzip file {path.name} ({unpacked.name})")
+            try:
+                return read(unpacked), notes
+            except LayerValidationError as exc:
+                raise renamed_error(exc, source) from None
+
+
+@contextlib.contextmanager
+def _rows_placed(notes: list[str]) -> Iterator[None]:
+    """Errors raised inside with the file's row the counting starts at, where a reader's
+    note says (a title above an Excel sheet's header: its row 0 is not Excel row 1)."""
+    try:
+        yield
+    except LayerValidationError as exc:
+        origin = row_origin(notes)
+        if origin is None or (exc.row is None and all(e.row is None for e in exc.errors)):
+            raise
+        raise exc.with_note(origin) from None
 
 
 def _read_format(
@@ -507,13 +523,14 @@ def import_file(
     )
     new: dict[str, pd.DataFrame] = {}
     rows: dict[str, pd.Index] = {}
-    if "villages" in frames:
-        frames["villages"] = with_province_codes(frames["villages"], ws, notes=notes)
-    for name, frame in frames.items():
-        clean, report = validate_layer(frame, get_schema(name), source=source)
-        new[name] = clean
-        rows[name] = frame.index
-        notes.extend(_report_notes(name, report, frame.columns))
+    with _rows_placed(notes):
+        if "villages" in frames:
+            frames["villages"] = with_province_codes(frames["villages"], ws, notes=notes)
+        for name, frame in frames.items():
+            clean, report = validate_layer(frame, get_schema(name), source=source)
+            new[name] = clean
+            rows[name] = frame.index
+            notes.extend(_report_notes(name, report, frame.columns))
     # Read, merge and write under the writer lock: an append or a reference check made
     # on layers another process is replacing would lose its rows.
     with ws.lock():

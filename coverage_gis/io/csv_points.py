@@ -37,7 +37,13 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.coordinate_pairs import PAIR_NAMES, pair_coordinates
 from coverage_gis.io.dms import Axis, dms_degrees
 from coverage_gis.io.headers import find_header, header_units
-from coverage_gis.io.table_shape import is_column_numbers, merged_header, sniff_delimiter, title_lines
+from coverage_gis.io.table_shape import (
+    ROW_ORIGIN,
+    is_column_numbers,
+    merged_header,
+    sniff_delimiter,
+    title_lines,
+)
 from coverage_gis.io.vector import one_line
 from coverage_gis.text_encoding import decode_text
 from coverage_gis.validation import inside_vietnam
@@ -294,7 +300,7 @@ def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
         what = f"lines {skip + 1}–{first}" if first > skip + 1 else f"line {first}"
         notes.append(
             f"header on {what} (skipped {skip} title line{'s' if skip != 1 else ''} above it); "
-            f"row numbers in messages count from 0 at line {first + 1}"
+            f"{ROW_ORIGIN}line {first + 1}"
         )
         text = "\n".join(lines)
     return read_table(text, source=source)

@@ -25,8 +25,10 @@ from coverage_gis.text_forms import fold_diacritics
 
 __all__ = [
     "HEADER_MIN_CELLS",
+    "ROW_ORIGIN",
     "is_column_numbers",
     "merged_header",
+    "row_origin",
     "sniff_delimiter",
     "title_lines",
     "without_empty_rows",
@@ -34,6 +36,9 @@ __all__ = [
 ]
 
 _DELIMITERS = (",", ";", "\t")
+#: How a reader that skipped lines above a table says where the rows errors count start
+#: (the end of its note: ``… at Excel row 5``); :func:`row_origin` finds it again.
+ROW_ORIGIN = "row numbers in messages count from 0 at "
 #: A table's header row has at least this many filled cells (a title row above it has one).
 HEADER_MIN_CELLS = 2
 
@@ -186,3 +191,9 @@ def _spaces(values: pd.Series) -> np.ndarray:
         return np.zeros(len(values), dtype=bool)
     # ``.str`` gives a value that is not text NaN: not blank.
     return np.asarray(stripped.eq("").fillna(False).to_numpy(dtype=bool))
+
+
+def row_origin(notes: Sequence[str]) -> str | None:
+    """Where the rows errors count start, as a reader's note said (:data:`ROW_ORIGIN`); None
+    when no reader said (the rows count from the first under a header on the first line)."""
+    return next((n[n.index(ROW_ORIGIN) :] for n in notes if ROW_ORIGIN in n), None)

@@ -38,7 +38,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.table_shape import HEADER_MIN_CELLS, is_column_numbers, merged_header
+from coverage_gis.io.table_shape import HEADER_MIN_CELLS, ROW_ORIGIN, is_column_numbers, merged_header
 from coverage_gis.io.vector import check_zip_unpacked, one_line
 
 __all__ = [
@@ -260,6 +260,6 @@ def read_xlsx_table(path: Path, *, sheet: str | None, max_bytes: int, notes: lis
     shown = f" (of {others + 1} sheets; pick another with --source-layer)" if others else ""
     notes.append(
         f"read sheet {title!r}{shown}: header on Excel row {header_row}, {len(frame)} data rows; "
-        f"row numbers in messages count from 0 at Excel row {header_row + 1}"
+        f"{ROW_ORIGIN}Excel row {header_row + 1}"
     )
     return frame
