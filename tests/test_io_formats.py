@@ -495,6 +495,20 @@ def test_opencellid_without_header(ws: Workspace, tmp_path: Path) -> None:
     _check_opencellid(ws, import_file(ws, "sites", path))
 
 
+@pytest.mark.parametrize("header", [True, False])
+def test_opencellid_saved_by_excel_with_semicolons_and_decimal_commas(
+    ws: Workspace, tmp_path: Path, header: bool
+) -> None:
+    """Excel on Vietnamese Windows saves a CSV with ';' between cells and ',' as the decimal sign."""
+    lines = (DATA / "opencellid_binh_dinh.csv").read_text(encoding="utf-8").splitlines()
+    excel = [";".join(c.replace(".", ",") for c in line.split(",")) for line in lines[0 if header else 1 :]]
+    path = tmp_path / "452.csv"
+    path.write_text("\r\n".join(excel) + "\r\n", encoding="utf-8")
+    assert detect_format(path) == "opencellid"
+
+    _check_opencellid(ws, import_file(ws, "cells", path))
+
+
 def test_opencellid_radio_and_network_mapping(tmp_path: Path) -> None:
     path = tmp_path / "cells.csv"
     path.write_text(

@@ -46,6 +46,7 @@ from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import parse_numbers, read_table
 from coverage_gis.io.row_text import rows_listed
+from coverage_gis.io.table_shape import sniff_delimiter
 from coverage_gis.text_encoding import decode_text
 
 #: Columns of an OpenCellID cell export, in file order.
@@ -103,15 +104,20 @@ def looks_like_opencellid(head: str) -> bool:
     lines = [line for line in head.splitlines() if line.strip()]
     if not lines:
         return False
-    first = [c.strip().strip('"').casefold() for c in lines[0].split(",")]
+    first = _cells(lines[0])
     if {c.casefold() for c in _REQUIRED} <= set(first):
         return True
     return len(first) == len(OCID_COLUMNS) and first[0].upper() in RADIO_TECH
 
 
 def _has_header(text: str) -> bool:
-    first = text.lstrip().split("\n", 1)[0]
-    return "mcc" in {c.strip().strip('"').casefold() for c in first.split(",")}
+    return "mcc" in _cells(text.lstrip().split("\n", 1)[0])
+
+
+def _cells(line: str) -> list[str]:
+    """The cells of a line, split on its delimiter (a comma, or the semicolon Excel writes
+    where the decimal sign is a comma, as on Vietnamese Windows), folded for comparing."""
+    return [c.strip().strip('"').casefold() for c in line.split(sniff_delimiter(line))]
 
 
 def _as_int(values: np.ndarray, series: pd.Series, *, source: str, field: str) -> np.ndarray:
