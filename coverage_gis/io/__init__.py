@@ -40,6 +40,7 @@ from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.kml import read_kml
 from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
+from coverage_gis.io.placement import outside_notes
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.repeats import collapse_repeats
 from coverage_gis.io.row_text import rows_counted, rows_listed
@@ -531,6 +532,7 @@ def import_file(
             new[name] = clean
             rows[name] = frame.index
             notes.extend(_report_notes(name, report, frame.columns))
+    notes.extend(outside_notes(ws, new))
     # Read, merge and write under the writer lock: an append or a reference check made
     # on layers another process is replacing would lose its rows.
     with ws.lock():

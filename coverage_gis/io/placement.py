@@ -1,0 +1,71 @@
+"""Features an import places in none of the workspace's communes: said, not guessed at.
+
+A village outside every commune polygon counts in no commune's, district's or province's
+KPIs (:func:`coverage_gis.admin.admin_rows` places it by position unless it names its
+``census_commune_id``), while ``compute`` still gives it coverage: the KPI shares would
+leave it out without a word. A whole file outside is the mark of coordinates read in the
+wrong CRS (a VN-2000 zone other than the file's, eastings for longitudes). So an import says
+how many of a point layer's features lie in no commune, names a few, and what to check.
+Sites, places and nodes beyond the communes are common (a neighbour province's masts serve
+border villages), so for them the note only counts, unless none lies inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from coverage_gis.admin import commune_positions
+from coverage_gis.io.row_text import rows_listed
+from coverage_gis.layers import get_schema
+from coverage_gis.workspace import Workspace
+
+__all__ = ["outside_notes"]
+
+#: The point layers whose features an import looks for in the communes.
+PLACED_LAYERS = ("villages", "sites", "pois", "fiber_nodes")
+#: How many ids of the features outside the note names.
+_SHOWN = 5
+
+
+def outside_notes(ws: Workspace, frames: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Notes on the features of ``frames`` (validated, EPSG:4326) outside every workspace commune."""
+    wanted = {name: frame for name, frame in frames.items() if name in PLACED_LAYERS and len(frame)}
+    if not wanted:
+        return []
+    communes = ws.read_layer("communes", missing_ok=True)
+    if not isinstance(communes, gpd.GeoDataFrame) or not len(communes):
+        return []
+    notes = []
+    for name, frame in wanted.items():
+        geoms = np.asarray(frame.geometry.array, dtype=object)
+        asked = shapely.is_valid_input(geoms) & ~shapely.is_missing(geoms)
+        if name == "villages" and "census_commune_id" in frame.columns:
+            asked &= frame["census_commune_id"].isna().to_numpy()  # placed by the id it names
+        at = np.flatnonzero(asked)
+        outside = at[commune_positions(geoms[at], communes) < 0]
+        if not len(outside):
+            continue
+        ids = frame[get_schema(name).id_field].to_numpy(dtype=object)[outside]
+        shown = ", ".join(str(i) for i in ids[:_SHOWN]) + (", ..." if len(ids) > _SHOWN else "")
+        if len(outside) == len(frame):
+            notes.append(
+                f"{name}: none of the {len(frame)} {name} lies in the workspace's {len(communes)} communes: "
+                "are the coordinates in another CRS (--crs; the VN-2000 zone of the file), or of another "
+                "province?"
+            )
+        elif name == "villages":
+            notes.append(
+                f"villages: {len(outside)} of {len(frame)} lie in none of the workspace's communes "
+                f"({shown}; rows {rows_listed(frame.index[outside].tolist())}): they count in no KPI; check "
+                "their coordinates or give their census_commune_id"
+            )
+        else:
+            notes.append(
+                f"{name}: {len(outside)} of {len(frame)} lie beyond the workspace's communes ({shown})"
+            )
+    return notes

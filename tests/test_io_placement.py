@@ -1,0 +1,52 @@
+"""Imports say which villages and sites lie in none of the workspace's communes
+(``coverage_gis.io.placement``): such a village counts in no KPI, and a whole file outside
+is coordinates read in the wrong CRS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coverage_gis.io import import_file
+from coverage_gis.workspace import Workspace
+
+from .conftest import at
+
+
+def _villages(tmp_path: Path, rows: list[tuple[str, float, float]]) -> Path:
+    path = tmp_path / "thon.csv"
+    lines = ["village_id,name,kind,province_code,lon,lat"]
+    lines += [f"{vid},Thôn {vid},thôn,99,{lon},{lat}" for vid, lon, lat in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_villages_outside_every_commune_are_named(tiny_ws: Workspace, tmp_path: Path) -> None:
+    inside, sea = at(1000, 0), at(90_000, 0)  # the tiny commune is 40 km wide
+    path = _villages(
+        tmp_path, [("A", inside.x, inside.y), ("SEA", sea.x, sea.y), ("B", inside.x, inside.y + 0.001)]
+    )
+
+    result = import_file(tiny_ws, "villages", path)
+
+    assert (
+        "villages: 1 of 3 lie in none of the workspace's communes (SEA; rows 1): they count in no KPI; "
+        "check their coordinates or give their census_commune_id"
+    ) in result.notes
+
+
+def test_a_file_wholly_outside_asks_for_its_crs(tiny_ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "tram.csv"
+    path.write_text("site_id,lon,lat\nS9,105.97,13.77\nS8,105.98,13.78\n", encoding="utf-8")
+
+    result = import_file(tiny_ws, "sites", path, append=True)
+
+    assert any(
+        "sites: none of the 2 sites lies in the workspace's 1 communes: are the coordinates" in n
+        for n in result.notes
+    )
+
+
+def test_inside_and_named_villages_give_no_note(tiny_ws: Workspace, tmp_path: Path) -> None:
+    inside = at(1000, 0)
+    result = import_file(tiny_ws, "villages", _villages(tmp_path, [("A", inside.x, inside.y)]))
+    assert not any("communes" in n for n in result.notes)
