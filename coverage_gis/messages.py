@@ -80,6 +80,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "(ẩn {hidden} cột: {columns}; xem tất cả với --wide)",
         "({hidden} more columns: {columns}; --wide shows all)",
     ),
+    "villages_in_no_commune": (
+        "ghi chú: {count} thôn không nằm trong xã nào của workspace ({ids}): không được tính vào chỉ tiêu "
+        "nào; kiểm tra tọa độ hoặc ghi census_commune_id",
+        "note: {count} villages lie in no commune of the workspace ({ids}): they count in no KPI; check "
+        "their coordinates or give their census_commune_id",
+    ),
     "computed": (
         "đã tính {villages} thôn bằng mô hình {model} trong {seconds} giây: {mobile} thôn có băng rộng "
         "di động, {ftth} thôn có cáp quang FTTH",

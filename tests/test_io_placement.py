@@ -4,8 +4,12 @@ is coordinates read in the wrong CRS."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
+from coverage_gis.cli import main
 from coverage_gis.io import import_file
 from coverage_gis.workspace import Workspace
 
@@ -50,3 +54,17 @@ def test_inside_and_named_villages_give_no_note(tiny_ws: Workspace, tmp_path: Pa
     inside = at(1000, 0)
     result = import_file(tiny_ws, "villages", _villages(tmp_path, [("A", inside.x, inside.y)]))
     assert not any("communes" in n for n in result.notes)
+
+
+def test_compute_says_which_villages_no_kpi_counts(
+    tiny_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sea = at(90_000, 0)
+    import_file(tiny_ws, "villages", _villages(tmp_path, [("SEA", sea.x, sea.y)]), append=True)
+
+    assert main(["compute", str(tiny_ws.path)]) == 0
+    assert "note: 1 villages lie in no commune of the workspace (SEA): they count in no KPI" in (
+        capsys.readouterr().err
+    )
+    assert main(["compute", str(tiny_ws.path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["villages_in_no_commune"] == 1

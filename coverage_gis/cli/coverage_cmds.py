@@ -195,6 +195,9 @@ def cmd_compute(args: argparse.Namespace) -> int:
         analysis = compute(ws, model=args.model, progress=step)
     elapsed = time.perf_counter() - started
     cov = analysis.coverage
+    # Villages no commune holds: coverage without a unit, in no KPI (said, not left to find).
+    admin = analysis.inputs.villages
+    unplaced = admin.loc[admin["census_commune_id"].isna().to_numpy(), "village_id"].astype(str).tolist()
     summary = {
         "workspace": ws.location,
         "model": analysis.model.name,
@@ -205,6 +208,7 @@ def cmd_compute(args: argparse.Namespace) -> int:
         "ftth": int(cov["ftth"].sum()),
         "seconds": round(elapsed, 2),
         "model_report": None if analysis.model_report is None else analysis.model_report.as_dict(),
+        "villages_in_no_commune": len(unplaced),
     }
     if args.fmt == "json":
         print_json(summary)
@@ -222,6 +226,9 @@ def cmd_compute(args: argparse.Namespace) -> int:
         )
         if analysis.model_report is not None:
             print(f"model report: {analysis.model_report.summary()}")
+        if unplaced:
+            ids = ", ".join(unplaced[:5]) + (", ..." if len(unplaced) > 5 else "")
+            print(text("villages_in_no_commune", lang, count=len(unplaced), ids=ids), file=sys.stderr)
     return 0
 
 
