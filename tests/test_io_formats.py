@@ -509,6 +509,26 @@ def test_opencellid_saved_by_excel_with_semicolons_and_decimal_commas(
     _check_opencellid(ws, import_file(ws, "cells", path))
 
 
+def test_opencellid_with_a_diff_appended_keeps_each_cells_latest_row(tmp_path: Path) -> None:
+    """OpenCellID publishes a full export and daily diffs of the cells updated since: one file
+    of both gives a cell twice; the later update wins, and a repeated row is read once."""
+    head = "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n"
+    full = (
+        "LTE,452,4,12345,25600001,0,109.2201,13.7701,1000,10,1,1500000000,1600000000,0\n"
+        "LTE,452,4,12345,25600002,0,109.2211,13.7711,500,20,1,1510000000,1600000000,0\n"
+    )
+    diff = "LTE,452,4,12345,25600001,0,109.3000,13.8000,800,30,1,1500000000,1700000000,0\n"
+    path = tmp_path / "452.csv"
+    path.write_text(head + full + diff + full.splitlines()[1] + "\n", encoding="utf-8")
+    notes: list[str] = []
+
+    cells = read_opencellid(path, notes=notes)["cells"].set_index("cell_id")
+
+    assert sorted(cells.index) == ["OCID-452-04-12345-25600001", "OCID-452-04-12345-25600002"]
+    assert cells.loc["OCID-452-04-12345-25600001", "range_m"] == 800.0
+    assert any("2 row(s) give a cell another row gives too" in n for n in notes)
+
+
 def test_opencellid_radio_and_network_mapping(tmp_path: Path) -> None:
     path = tmp_path / "cells.csv"
     path.write_text(

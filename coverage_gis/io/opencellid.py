@@ -28,6 +28,8 @@ into the workspace's data model:
   counted in the notes), a site with none left with them;
 - a site's ``commissioned`` date is its earliest cell's ``created`` time
   (unix seconds, as a date in Vietnam time, UTC+7);
+- several rows of one cell (radio, network, area and cell number: a full export with a later
+  diff appended) are read as the most recently ``updated`` of them, with a note;
 - everything is ``on_air``; cells are omni (azimuth unknown, beamwidth 360°) and the
   band is the usual one for the technology in Vietnam (OpenCellID does not report it).
 """
@@ -201,6 +203,7 @@ def read_opencellid(
     rows = raw[~foreign & ~unknown_radio]
     if rows.empty:
         raise LayerValidationError("contains no Vietnamese (MCC 452) cells", source=source)
+    rows = _latest_of_each_cell(rows, radio, source=source, notes=notes)
 
     def ints(col: str) -> np.ndarray:
         return _as_int(
@@ -222,7 +225,7 @@ def read_opencellid(
     created = parse_numbers(rows.get("created", empty), source=source, field="created", required=False)
     radios = str_array(radio[rows.index])
     tech = radio[rows.index].map(RADIO_TECH)
-    mcc_ok = mcc[~foreign & ~unknown_radio]
+    mcc_ok = mcc[raw.index.get_indexer(rows.index)]
 
     weak = (
         np.nan_to_num(samples, nan=0.0) < min_samples if min_samples > 1 else np.zeros(len(rows), dtype=bool)
@@ -276,6 +279,38 @@ def read_opencellid(
         "NR gNB, UMTS RNC/NodeB, GSM LAC/BTS); cells are omni, band assumed from the technology"
     )
     return {"sites": sites, "cells": cells}
+
+
+def _latest_of_each_cell(
+    rows: pd.DataFrame, radio: pd.Series, *, source: str, notes: list[str]
+) -> pd.DataFrame:
+    """``rows`` with one row per cell (radio, network, area and cell number): where several
+    rows give one cell (a full export with a later diff appended, a file pasted twice), the
+    most recently ``updated`` (the last of those updated last), with a note."""
+    key = pd.DataFrame(
+        {
+            "radio": radio[rows.index].to_numpy(dtype=object),
+            **{
+                c: _as_int(parse_numbers(rows[c], source=source, field=c), rows[c], source=source, field=c)
+                for c in ("net", "area", "cell")
+            },
+        }
+    )
+    if not key.duplicated().any():
+        return rows
+    empty = pd.Series([None] * len(rows), index=rows.index, dtype=object)
+    updated = parse_numbers(rows.get("updated", empty), source=source, field="updated", required=False)
+    key["updated"] = np.nan_to_num(updated, nan=-np.inf)
+    key["at"] = np.arange(len(rows))
+    latest = key.sort_values(["updated", "at"], kind="stable").drop_duplicates(
+        ["radio", "net", "area", "cell"], keep="last"
+    )
+    kept = np.sort(latest["at"].to_numpy())
+    notes.append(
+        f"OpenCellID: {len(rows) - len(kept)} row(s) give a cell another row gives too (same radio, network, "
+        "area and cell: a full export with a later diff?); kept each cell's most recently updated row"
+    )
+    return rows.iloc[kept]
 
 
 def _sites(
