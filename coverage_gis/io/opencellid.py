@@ -24,6 +24,8 @@ into the workspace's data model:
   unknown (OpenCellID could not estimate it), and a site with no known range whose
   cells' estimates coincide has an unknown uncertainty. Each cell keeps its
   ``samples`` and its ``range`` (``range_m``, missing when unknown);
+- a cell whose estimated position lies outside Vietnam (a bogus fix at 0, 0) is left out, with
+  a note (the file is refused only when none lies inside);
 - cells estimated from fewer than ``min_samples`` measurements are dropped (and
   counted in the notes), a site with none left with them;
 - a site's ``commissioned`` date is its earliest cell's ``created`` time
@@ -50,6 +52,7 @@ from coverage_gis.io.csv_points import parse_numbers, read_table
 from coverage_gis.io.row_text import rows_listed
 from coverage_gis.io.table_shape import sniff_delimiter
 from coverage_gis.text_encoding import decode_text
+from coverage_gis.validation import VIETNAM_BBOX, inside_vietnam
 
 #: Columns of an OpenCellID cell export, in file order.
 OCID_COLUMNS: tuple[str, ...] = (
@@ -227,14 +230,24 @@ def read_opencellid(
     tech = radio[rows.index].map(RADIO_TECH)
     mcc_ok = mcc[raw.index.get_indexer(rows.index)]
 
+    # A crowd-sourced estimate outside the country (a handset's bogus fix: 0, 0) places no
+    # Vietnamese cell: left out, not a reason to refuse the country's file.
+    astray = ~inside_vietnam(lon, lat)
+    if astray.any():
+        notes.append(
+            f"left out {int(astray.sum())} cell(s) whose estimated position lies outside Vietnam "
+            f"{VIETNAM_BBOX}: rows {rows_listed(rows.index[astray].tolist())}"
+        )
+        if astray.all():
+            raise LayerValidationError("no cell's estimated position lies in Vietnam", source=source)
     weak = (
         np.nan_to_num(samples, nan=0.0) < min_samples if min_samples > 1 else np.zeros(len(rows), dtype=bool)
-    )
+    ) & ~astray
     if weak.any():
         notes.append(
             f"dropped {int(weak.sum())} cell(s) estimated from fewer than {min_samples} samples (min_samples)"
         )
-        if weak.all():
+        if (weak | astray).all():
             raise LayerValidationError(f"no cell has at least {min_samples} samples", source=source)
 
     cell_ids = pd.Series(
@@ -254,7 +267,7 @@ def read_opencellid(
         index=rows.index,
     )
     operators = pd.Series([MNC_OPERATOR.get(int(n), "Other") for n in net], index=rows.index)
-    keep = ~weak
+    keep = ~(weak | astray)
     cells = pd.DataFrame(
         {
             "cell_id": cell_ids,
