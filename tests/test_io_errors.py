@@ -405,7 +405,7 @@ CASES: list[Case] = [
         lambda t: DATA / "roads_binh_dinh.osm",
         {},
         LayerValidationError,
-        ("roads_binh_dinh.osm", "import_roads"),
+        ("roads_binh_dinh.osm", "not as the villages layer", "covgis import WS roads FILE"),
     ),
     (
         "derived-layer",

@@ -200,7 +200,8 @@ def _read_format(
         )
     if fmt == "osm":
         raise LayerValidationError(
-            "is an OSM XML road network, which is not a layer; install it with coverage_gis.io.import_roads",
+            f"is OSM XML, which coverage-gis reads as the road network, not as the {layer} layer: "
+            "import it with `covgis import WS roads FILE`",
             source=source,
         )
     if fmt == "opencellid":
