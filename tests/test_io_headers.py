@@ -604,3 +604,31 @@ def test_a_schema_key_yaml_reads_as_a_boolean_is_refused(tmp_path: Path) -> None
     )
     with pytest.raises(LayerValidationError, match=r"from_rows of status name 'gone'"):
         parse_schema(path)
+
+
+def test_a_cells_tilt_is_its_mechanical_and_electrical_parts(ws: Workspace, tmp_path: Path) -> None:
+    """Planning-tool exports give M_TILT and E_TILT apart; the model reads the whole downtilt."""
+    import_file(ws, "sites", _csv(tmp_path / "tram.csv", SITE_HEADER, SITE_ROWS))
+    header = ["CELL_ID", "SITE_ID", "OPERATOR", "TECHNOLOGY", "AZIMUTH", "M_TILT (°)", "E-Tilt", "ANT_HEIGHT"]
+    rows = [
+        ["C1", "QN-001", "Viettel", "LTE", "0", "2", "4", "36"],
+        ["C2", "QN-001", "Viettel", "LTE", "120", "3", "", "36"],
+        ["C3", "QN-001", "Viettel", "LTE", "240", "", "", "36"],
+    ]
+    result = import_file(ws, "cells", _csv(tmp_path / "cells.csv", header, rows))
+
+    tilt = ws.read_layer("cells").set_index("cell_id")["tilt_deg"]
+    assert tilt.to_dict() == {"C1": 6.0, "C2": 3.0, "C3": 4.0}  # neither part: the schema default
+    assert "cells: tilt_deg is 'M_TILT (°)' + 'E-Tilt' (mechanical and electrical tilt)" in result.notes
+    # One part alone is no tilt: left unread, named among the ignored columns.
+    only = import_file(ws, "cells", _csv(tmp_path / "m.csv", header[:6], [r[:6] for r in rows]))
+    assert any("ignored columns" in n and "M_TILT" in n for n in only.notes)
+    assert ws.read_layer("cells")["tilt_deg"].tolist() == [4.0, 4.0, 4.0]
+
+
+def test_antenna_height_headers_of_operator_lists_are_read(ws: Workspace, tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path / "tram.csv", ["SITE_ID", "ANT_HEIGHT", "LON", "LAT"], [["S1", "36", "109.2", "13.77"]]
+    )
+    import_file(ws, "sites", path)
+    assert ws.read_layer("sites")["height_m"].tolist() == [36.0]

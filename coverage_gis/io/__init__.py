@@ -46,6 +46,7 @@ from coverage_gis.io.repeats import collapse_repeats
 from coverage_gis.io.row_text import rows_counted, rows_listed
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
 from coverage_gis.io.table_shape import row_origin, without_empty_rows, without_totals
+from coverage_gis.io.tilt_parts import tilt_from_parts
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,
@@ -258,6 +259,8 @@ def _read_format(
         }
         if "villages" in named:
             named["villages"] = kinds_from_names(named["villages"], get_schema("villages"), notes=notes)
+        if "cells" in named:
+            named["cells"] = tilt_from_parts(named["cells"], source=source, notes=notes)
         frames = {
             name: collapse_repeats(frame, get_schema(name), source=source, notes=notes)
             for name, frame in named.items()
