@@ -182,9 +182,22 @@ def test_metres_without_a_crs_are_refused_with_a_hint(ws: Workspace, tmp_path: P
 
 def test_crs_is_refused_for_files_that_declare_theirs_and_when_unknown(ws: Workspace, tmp_path: Path) -> None:
     geojson = tmp_path / "s.geojson"
-    geojson.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
-    with pytest.raises(LayerValidationError, match="--crs names the CRS of a CSV or Excel"):
+    geojson.write_text(
+        '{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4326"}}, '
+        '"features": [{"type": "Feature", "properties": {"site_id": "S1"}, '
+        '"geometry": {"type": "Point", "coordinates": [109.2, 13.77]}}]}',
+        encoding="utf-8",
+    )
+    with pytest.raises(LayerValidationError, match=r"declares its CRS \(EPSG:4326\), not EPSG:3405"):
         import_file(ws, "sites", geojson, crs="EPSG:3405")
+    kml = tmp_path / "s.kml"
+    kml.write_text(
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>S1</name>'
+        "<Point><coordinates>109.2,13.77</coordinates></Point></Placemark></kml>",
+        encoding="utf-8",
+    )
+    with pytest.raises(LayerValidationError, match="a kml file is always in WGS 84 degrees"):
+        import_file(ws, "sites", kml, crs="EPSG:3405")
     path = tmp_path / "xy.csv"
     path.write_text("site_id,x,y,status\nS1,600000,1523000,on_air\n", encoding="utf-8")
     with pytest.raises(LayerValidationError, match="unknown CRS 'EPSG:99999'"):

@@ -90,3 +90,37 @@ def test_other_crs_are_left_alone() -> None:
 
     assert restored_datum_shift(wgs84, source="t") is wgs84
     assert restored_datum_shift(bound, source="t") is bound
+
+
+def test_a_shapefile_without_its_prj_is_read_in_the_crs_named(tmp_path: Path) -> None:
+    """A .prj lost on the way (mailed .shp, .shx and .dbf alone): --crs names it."""
+    path = _shapefile(tmp_path, "EPSG:3405")
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(LayerValidationError, match="has no CRS"):
+        read_file(path, "sites")
+
+    sites = read_file(path, "sites", crs="EPSG:3405")["sites"]
+
+    lon_lat = shapely.get_coordinates(sites.geometry.to_numpy())
+    assert lon_lat.ravel().tolist() == pytest.approx(np.ravel(_TRUE_LON_LAT).tolist(), abs=1e-6)
+
+
+def test_crs_named_for_a_file_that_declares_another_is_refused(tmp_path: Path) -> None:
+    path = _shapefile(tmp_path, "EPSG:3405")
+    with pytest.raises(LayerValidationError, match=r"declares its CRS \(EPSG:3405\), not EPSG:3406"):
+        read_file(path, "sites", crs="EPSG:3406")
+    assert len(read_file(path, "sites", crs="EPSG:3405")["sites"]) == 2  # the same CRS: no conflict
+
+
+def test_a_geojson_in_vn2000_metres_without_a_crs_member_is_read_in_the_crs_named(tmp_path: Path) -> None:
+    """GeoJSON is WGS 84 by its standard, yet tools write it in the data's own metres."""
+    shp = _shapefile(tmp_path, "EPSG:3405")
+    path = tmp_path / "tram.geojson"
+    frame = gpd.read_file(shp)
+    path.write_text(frame.set_crs(None, allow_override=True).to_json(), encoding="utf-8")
+    assert '"crs"' not in path.read_text()
+
+    sites = read_file(path, "sites", crs="EPSG:3405")["sites"]
+
+    lon_lat = shapely.get_coordinates(sites.geometry.to_numpy())
+    assert lon_lat.ravel().tolist() == pytest.approx(np.ravel(_TRUE_LON_LAT).tolist(), abs=1e-6)

@@ -95,9 +95,10 @@ def register(sub: Subcommands) -> None:
         "--crs",
         metavar="CRS",
         help=(
-            "CSV/Excel: the CRS of the coordinate columns, e.g. EPSG:3405 (VN-2000 / UTM 48N) or a "
-            "VN-2000 TM-3 PROJ string; a projected CRS reads easting/northing (X/Y) columns in metres "
-            "(default: WGS 84 lon/lat in degrees)"
+            "the CRS of the file's coordinates, e.g. EPSG:3405 (VN-2000 / UTM 48N) or a VN-2000 TM-3 "
+            "PROJ string. CSV/Excel: a projected CRS reads easting/northing (X/Y) columns in metres "
+            "(default: WGS 84 lon/lat in degrees); shapefile, GeoPackage, GeoJSON: only for a file that "
+            "declares none (a shapefile without its .prj, a GeoJSON in metres without a crs member)"
         ),
     )
     p.add_argument(

@@ -189,10 +189,9 @@ def _read_format(
     if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
         raise unsupported_format(source, f"unknown format {file_format!r}")
     fmt = file_format or detect_format(path, max_bytes=max_bytes)
-    if crs is not None and fmt not in ("csv", "xlsx"):
+    if crs is not None and fmt not in ("csv", "xlsx", "geojson", "gpkg", "shp"):
         raise LayerValidationError(
-            "--crs names the CRS of a CSV or Excel file's coordinates; a "
-            f"{fmt} file declares its own (a shapefile in its .prj, a GeoPackage in its tables)",
+            f"--crs names the CRS of a file's coordinates; a {fmt} file is always in WGS 84 degrees",
             source=source,
         )
     if crs is not None and layer == "speed_tests":
@@ -228,6 +227,7 @@ def _read_format(
                 max_bytes=max_bytes,
                 notes=notes,
                 schema=schema,
+                crs=crs,
             )
             frame = read_font_text(vector, notes)
         elif fmt == "kml":

@@ -37,6 +37,7 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.coordinate_pairs import PAIR_NAMES, pair_coordinates
 from coverage_gis.io.dms import Axis, dms_degrees
 from coverage_gis.io.headers import find_header, header_units
+from coverage_gis.io.prj import given_crs
 from coverage_gis.io.table_shape import (
     ROW_ORIGIN,
     is_column_numbers,
@@ -320,7 +321,7 @@ def located_table(
     LayerValidationError
         No lon/lat or WKT column, a coordinate that is not a number, an unknown ``crs``.
     """
-    given = _given_crs(crs, source)
+    given = given_crs(crs, source)
     projected = given is not None and given.is_projected
     lon_col, lat_col = coordinate_columns(frame.columns, projected=projected)
     wkt_col = find_header(frame.columns, WKT_NAMES)
@@ -364,20 +365,6 @@ def located_table(
         attrs, geometry=points if given is None else _from_crs(points, given, notes, source), crs=STORAGE_CRS
     )
     return located
-
-
-def _given_crs(crs: str | None, source: str) -> pyproj.CRS | None:
-    """The CRS named by ``--crs`` (None: the coordinates are WGS 84 degrees)."""
-    if crs is None:
-        return None
-    try:
-        return pyproj.CRS.from_user_input(crs)
-    except pyproj.exceptions.CRSError:
-        raise LayerValidationError(
-            f"unknown CRS {crs!r}; give an EPSG code such as EPSG:3405 (VN-2000 / UTM zone 48N) "
-            "or a PROJ string",
-            source=source,
-        ) from None
 
 
 def _from_crs(points: gpd.GeoSeries, crs: pyproj.CRS, notes: list[str] | None, source: str) -> gpd.GeoSeries:

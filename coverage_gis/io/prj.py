@@ -1,4 +1,5 @@
-"""A shapefile ``.prj`` whose datum shift survives only in the datum's name.
+"""The CRS of an input file: a ``.prj`` whose datum shift survives only in the datum's name,
+and the CRS a user names with ``--crs`` (:func:`given_crs`).
 
 Vietnamese survey data is mostly in VN-2000, and a QGIS user usually works in a
 VN-2000 CRS defined by a PROJ string with the national ``+towgs84`` parameters
@@ -21,7 +22,7 @@ import pyproj
 
 from coverage_gis.errors import LayerValidationError
 
-__all__ = ["restored_datum_shift"]
+__all__ = ["given_crs", "restored_datum_shift"]
 
 _SHIFT_IN_NAME = re.compile(r"using_towgs84_(?P<numbers>-?\d[\d_-]*)\Z")
 _WHOLE = re.compile(r"-?\d+\Z")
@@ -83,3 +84,17 @@ def restored_datum_shift(crs: pyproj.CRS, *, source: str) -> pyproj.CRS:
         warnings.simplefilter("ignore")  # a PROJ string keeps what a TM or UTM zone needs
         proj = crs.to_proj4()
     return pyproj.CRS.from_proj4(f"{proj} +towgs84={','.join(readings[0])}")
+
+
+def given_crs(crs: str | None, source: str) -> pyproj.CRS | None:
+    """The CRS named by ``--crs`` (None: none named; the file's own, or WGS 84 degrees)."""
+    if crs is None:
+        return None
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        raise LayerValidationError(
+            f"unknown CRS {crs!r}; give an EPSG code such as EPSG:3405 (VN-2000 / UTM zone 48N) "
+            "or a PROJ string",
+            source=source,
+        ) from None

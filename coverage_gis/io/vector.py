@@ -48,7 +48,7 @@ from coverage_gis.io.dbf import DBF_NAME_LENGTH, dbf_field_names, dbf_text
 from coverage_gis.io.geometry_rows import read_decoding_each
 from coverage_gis.io.headers import cut_header_fields, find_header
 from coverage_gis.io.mixed_fields import as_written
-from coverage_gis.io.prj import restored_datum_shift
+from coverage_gis.io.prj import given_crs, restored_datum_shift
 from coverage_gis.layers import LayerSchema
 
 #: Default limit on the size of one input file (and on a zip's unpacked contents).
@@ -386,6 +386,7 @@ def read_vector(
     max_bytes: int = MAX_IMPORT_BYTES,
     notes: list[str] | None = None,
     schema: LayerSchema | None = None,
+    crs: str | None = None,
 ) -> pd.DataFrame:
     """Read one layer of a GeoJSON, GeoPackage or shapefile into a frame in EPSG:4326.
 
@@ -406,6 +407,10 @@ def read_vector(
     schema
         The target layer: a shapefile's field names cut to 10 bytes are read as its
         fields (:func:`restore_dbf_names`).
+    crs
+        The CRS of a file that declares none (``--crs``: a shapefile without a ``.prj``, a
+        GeoJSON without a ``crs`` member written in VN-2000 metres); a file that declares
+        another is refused.
 
     Returns
     -------
@@ -467,10 +472,17 @@ def read_vector(
     if not isinstance(frame, gpd.GeoDataFrame):
         # An attribute table: validation reports the missing geometries.
         return pd.DataFrame(frame)
+    frame = _named_crs(
+        frame,
+        given_crs(crs, source),
+        declared=_declares_crs(frame, path, file_format),
+        notes=notes,
+        source=source,
+    )
     if frame.crs is None and has_prj:
         raise LayerValidationError(
             "has a .prj whose CRS cannot be parsed; replace it with a valid .prj "
-            "(e.g. export the layer again from QGIS)",
+            "(e.g. export the layer again from QGIS), or name the CRS with --crs",
             source=source,
             field="crs",
         )
@@ -485,6 +497,34 @@ def read_vector(
         notes.append("read the towgs84 datum shift the .prj keeps only in its datum's name")
     reprojected: pd.DataFrame = to_storage_crs(frame, source=source, notes=notes)
     return reprojected
+
+
+def _declares_crs(frame: gpd.GeoDataFrame, path: Path, file_format: str) -> bool:
+    """Whether the file gave ``frame`` its CRS: GDAL gives every GeoJSON WGS 84, which only a
+    ``crs`` member declares (a file written in metres without one is common)."""
+    if frame.crs is None:
+        return False
+    if file_format != "geojson":
+        return True
+    with open(path, "rb") as fh:
+        return _GEOJSON_CRS.search(fh.read(_GEOJSON_HEAD_BYTES)) is not None
+
+
+def _named_crs(
+    frame: gpd.GeoDataFrame, named: pyproj.CRS | None, *, declared: bool, notes: list[str], source: str
+) -> gpd.GeoDataFrame:
+    """``frame`` in the CRS ``--crs`` named (None: as read), refused where the file declares another."""
+    if named is None:
+        return frame
+    if declared and frame.crs is not None and not frame.crs.equals(named, ignore_axis_order=True):
+        raise LayerValidationError(
+            f"declares its CRS ({frame.crs.to_string()}), not {named.to_string()}; --crs names the CRS "
+            "of a file that declares none",
+            source=source,
+            field="crs",
+        )
+    notes.append(f"read the coordinates in {named.name} (--crs)")
+    return frame.set_crs(named, allow_override=True)
 
 
 def restore_dbf_names(
