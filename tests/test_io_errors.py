@@ -239,12 +239,19 @@ CASES: list[Case] = [
         ("sites_multi.gpkg", "tram_mobifone", "tram_viettel, tram_vnpt"),
     ),
     (
-        "kml-several-folders",
+        "kml-folders-of-several-kinds",
         "fiber_nodes",
-        lambda t: DATA / "fiber_nodes.kml",
+        lambda t: _write(
+            t,
+            "mixed.kml",
+            '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+            "<Folder><name>VNPT</name><Placemark><Point><coordinates>108.9,14.6</coordinates></Point>"
+            "</Placemark></Folder><Folder><name>Tuyến</name><Placemark><LineString><coordinates>"
+            "108.9,14.6 109,14.7</coordinates></LineString></Placemark></Folder></Document></kml>",
+        ),
         {},
         LayerValidationError,
-        ("fiber_nodes.kml", "--source-layer", "VNPT, Viettel"),
+        ("mixed.kml", "--source-layer", "VNPT, Tuyến", "several kinds (line, point)"),
     ),
     (
         "kml-bad-coordinates",

@@ -228,6 +228,29 @@ def test_kml_points_with_extended_data_from_one_folder(ws: Workspace) -> None:
     assert ws.layer_counts()["fiber_nodes"] == 5
 
 
+def test_kml_folders_of_one_kind_are_read_together(ws: Workspace, tmp_path: Path) -> None:
+    """A Google Earth file keeps its points in a folder per operator (or per commune): one
+    import reads them all; folders of points and lines together are refused, listed."""
+    result = import_file(ws, "fiber_nodes", DATA / "fiber_nodes.kml")
+
+    assert result.counts == {"fiber_nodes": 5}
+    assert any(
+        n.startswith("read the 2 folders together (5 Placemarks, all point geometry): VNPT, Viettel")
+        for n in result.notes
+    )
+    text = (DATA / "fiber_nodes.kml").read_text(encoding="utf-8")
+    line = (
+        "<Placemark><name>x</name><LineString><coordinates>108.9,14.6 109,14.7</coordinates>"
+        "</LineString></Placemark>"
+    )
+    mixed = tmp_path / "mixed.kml"
+    mixed.write_text(text.replace("</Folder>", line + "</Folder>", 1), encoding="utf-8")
+    with pytest.raises(
+        LayerValidationError, match=r"folders with Placemarks of several kinds \(line, point\)"
+    ):
+        import_file(ws, "fiber_nodes", mixed)
+
+
 def test_kml_polygons_holes_and_multigeometry(ws: Workspace) -> None:
     result = import_file(ws, "zones_5g", DATA / "zones_5g.kml")
 

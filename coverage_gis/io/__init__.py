@@ -232,7 +232,7 @@ def _read_format(
             frame = read_font_text(vector, notes)
         elif fmt == "kml":
             placemarks = read_kml(
-                path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes
+                path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes, notes=notes
             )
             frame = read_font_text(placemarks, notes)
         else:

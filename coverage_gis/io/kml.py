@@ -267,12 +267,57 @@ def list_kml_layers(path: Path, *, max_bytes: int) -> list[str]:
     return [layer.name for layer in _collect_layers(root)]
 
 
+#: The kind of feature each KML geometry element draws.
+_KINDS = {"Point": "point", "LineString": "line", "LinearRing": "line", "Polygon": "polygon"}
+
+
+def _kind(elem: Element) -> str:
+    """``point``, ``line`` or ``polygon`` (a MultiGeometry: its parts', ``mixed`` when they differ)."""
+    tag = _local(elem.tag)
+    if tag != "MultiGeometry":
+        return _KINDS[tag]
+    kinds = {_kind(sub) for sub in elem if _local(sub.tag) in _GEOMETRIES}
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def _chosen(layers: list[_Layer], source_layer: str | None, *, source: str, notes: list[str]) -> _Layer:
+    """The folder ``source_layer`` names, else the only one, else every folder read together
+    when all their Placemarks draw one kind of feature (a Google Earth file of villages in
+    a folder per commune); folders of several kinds are refused, listed."""
+    names = [layer.name for layer in layers]
+    if source_layer is not None or len(layers) <= 1:
+        return layers[
+            choose_source_layer(names, source_layer, source=source, parts="folders with Placemarks")
+        ]
+    kinds = {
+        _kind(elem)
+        for layer in layers
+        for placemark in layer.placemarks
+        if (elem := next((sub for sub in placemark if _local(sub.tag) in _GEOMETRIES), None)) is not None
+    }
+    listed = ", ".join(names)
+    if len(kinds) > 1 or "mixed" in kinds:
+        raise LayerValidationError(
+            f"has {len(layers)} folders with Placemarks of several kinds ({', '.join(sorted(kinds))}); "
+            f"choose one with --source-layer (layers: {listed})",
+            source=source,
+        )
+    every = [placemark for layer in layers for placemark in layer.placemarks]
+    kind = next(iter(kinds), "without")
+    notes.append(
+        f"read the {len(layers)} folders together ({len(every)} Placemarks, all {kind} geometry): {listed}; "
+        "--source-layer reads one"
+    )
+    return _Layer(listed, every)
+
+
 def read_kml(
     path: Path,
     *,
     with_geometry: bool,
     source_layer: str | None = None,
     max_bytes: int,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Read the Placemarks of one layer of a KML/KMZ file.
 
@@ -283,9 +328,12 @@ def read_kml(
     with_geometry
         Build geometries (False for attribute-only layers).
     source_layer
-        Folder name to read; required when several Folders hold Placemarks.
+        Folder name to read; without one, every folder when all their Placemarks draw one
+        kind of feature (points, lines or polygons), else the only folder.
     max_bytes
         Limit on a KMZ's unpacked size.
+    notes
+        Gets a remark when several folders are read together.
 
     Returns
     -------
@@ -295,9 +343,9 @@ def read_kml(
     """
     source = str(path)
     root = _parse(_read_kml_bytes(path, max_bytes=max_bytes), source=source)
-    layers = _collect_layers(root)
-    names = [layer.name for layer in layers]
-    chosen = layers[choose_source_layer(names, source_layer, source=source, parts="folders with Placemarks")]
+    chosen = _chosen(
+        _collect_layers(root), source_layer, source=source, notes=notes if notes is not None else []
+    )
     records = [_attributes(p) for p in chosen.placemarks]
     frame = pd.DataFrame.from_records(records, index=pd.RangeIndex(len(records)))
     if not with_geometry:
