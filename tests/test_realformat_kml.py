@@ -68,3 +68,40 @@ def test_a_collection_without_a_part_of_the_layers_kind_is_refused() -> None:
 
     with pytest.raises(LayerValidationError, match="geometry is a GeometryCollection"):
         validate_layer(frame, get_schema("zones_5g"), source="t.kml")
+
+
+def test_an_extended_data_name_wins_over_the_placemark_label(tmp_path: Path) -> None:
+    """My Maps labels each site by its id (<name>BDH001</name>); its name is in 'Tên trạm'."""
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+    path = tmp_path / "tram.kml"
+    path.write_text(
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>BDH001</name>'
+        '<ExtendedData><Data name="Mã trạm"><value>BDH001</value></Data>'
+        '<Data name="Tên trạm"><value>Quy Nhơn 1</value></Data></ExtendedData>'
+        "<Point><coordinates>109.2201,13.7701,0</coordinates></Point></Placemark></Document></kml>",
+        encoding="utf-8",
+    )
+
+    result = import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")[["site_id", "name"]].values.tolist() == [["BDH001", "Quy Nhơn 1"]]
+    assert "sites: name read from 'Tên trạm', not from each Placemark's <name> label" in result.notes
+
+
+def test_folders_of_polygons_with_label_points_are_read_together(tmp_path: Path) -> None:
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+    path = tmp_path / "vung_5g.kml"
+    second = (
+        _ZONE.split("<Folder>")[1]
+        .split("</Folder>")[0]
+        .replace("Z1", "Z2")
+        .replace("5G</name>", "Khác</name>")
+    )
+    path.write_text(
+        _ZONE.replace("</Folder>", "</Folder><Folder>" + second + "</Folder>", 1), encoding="utf-8"
+    )
+
+    result = import_file(ws, "zones_5g", path)
+
+    assert sorted(ws.read_layer("zones_5g")["zone_id"]) == ["Z1", "Z2"]
+    assert any("read the 2 folders together (2 Placemarks, all polygon geometry)" in n for n in result.notes)

@@ -37,7 +37,7 @@ from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
 from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
-from coverage_gis.io.kml import read_kml
+from coverage_gis.io.kml import label_gives_way, read_kml
 from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.placement import outside_notes
@@ -234,7 +234,7 @@ def _read_format(
             placemarks = read_kml(
                 path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes, notes=notes
             )
-            frame = read_font_text(placemarks, notes)
+            frame = read_font_text(label_gives_way(placemarks, schema, notes=notes), notes)
         else:
             if fmt == "xlsx":
                 table = read_xlsx_table(path, sheet=source_layer, max_bytes=max_bytes, notes=notes)

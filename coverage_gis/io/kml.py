@@ -33,7 +33,9 @@ from shapely.geometry.base import BaseGeometry
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.geometry_rows import geos_reason
+from coverage_gis.io.headers import match_headers
 from coverage_gis.io.vector import choose_source_layer, one_line, read_zip_member, zip_member_names
+from coverage_gis.layers import LayerSchema
 
 _CONTAINERS = frozenset({"Document", "Folder"})
 _GEOMETRIES = frozenset({"Point", "LineString", "LinearRing", "Polygon", "MultiGeometry"})
@@ -271,13 +273,18 @@ def list_kml_layers(path: Path, *, max_bytes: int) -> list[str]:
 _KINDS = {"Point": "point", "LineString": "line", "LinearRing": "line", "Polygon": "polygon"}
 
 
+#: Kinds by dimension: a MultiGeometry draws its largest parts (a label point beside a
+#: polygon, as Google Earth writes one, leaves a polygon; validation keeps the layer's parts).
+_BY_DIMENSION = ("point", "line", "polygon")
+
+
 def _kind(elem: Element) -> str:
-    """``point``, ``line`` or ``polygon`` (a MultiGeometry: its parts', ``mixed`` when they differ)."""
+    """``point``, ``line`` or ``polygon``; a MultiGeometry's is its largest parts' kind."""
     tag = _local(elem.tag)
     if tag != "MultiGeometry":
         return _KINDS[tag]
     kinds = {_kind(sub) for sub in elem if _local(sub.tag) in _GEOMETRIES}
-    return kinds.pop() if len(kinds) == 1 else "mixed"
+    return max(kinds, key=_BY_DIMENSION.index, default="point")
 
 
 def _chosen(layers: list[_Layer], source_layer: str | None, *, source: str, notes: list[str]) -> _Layer:
@@ -296,7 +303,7 @@ def _chosen(layers: list[_Layer], source_layer: str | None, *, source: str, note
         if (elem := next((sub for sub in placemark if _local(sub.tag) in _GEOMETRIES), None)) is not None
     }
     listed = ", ".join(names)
-    if len(kinds) > 1 or "mixed" in kinds:
+    if len(kinds) > 1:
         raise LayerValidationError(
             f"has {len(layers)} folders with Placemarks of several kinds ({', '.join(sorted(kinds))}); "
             f"choose one with --source-layer (layers: {listed})",
@@ -360,3 +367,23 @@ def read_kml(
         crs=STORAGE_CRS,
     )
     return located
+
+
+#: The column a Placemark's ``<name>`` label gives way to (kept, unread: the ignored columns name it).
+LABEL_COLUMN = "Placemark name"
+
+
+def label_gives_way(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
+    """``frame`` (a KML's Placemarks) with the ``<name>`` label renamed :data:`LABEL_COLUMN`
+    where an ExtendedData field names the layer's ``name`` too (``Tên trạm``): that field is the
+    name, the label is what the map shows (My Maps and Google Earth label a site by its id).
+    A header named ``name`` would win over an alias; the label is no such header."""
+    if "name" not in frame.columns or "name" not in {f.name for f in schema.fields}:
+        return frame
+    others = [c for c in frame.columns if c not in ("name", "geometry")]
+    renames, _ = match_headers(others, schema.fields, source="", layer=schema.name)
+    named = [str(c) for c, field_name in renames.items() if field_name == "name"]
+    if len(named) != 1:
+        return frame
+    notes.append(f"{schema.name}: name read from {named[0]!r}, not from each Placemark's <name> label")
+    return frame.rename(columns={"name": LABEL_COLUMN})
