@@ -574,6 +574,26 @@ def test_opencellid_leaves_out_a_cell_estimated_outside_vietnam(tmp_path: Path) 
         read_opencellid(path)
 
 
+def test_opencellid_names_a_site_a_stray_estimate_pulled_away(tmp_path: Path) -> None:
+    path = tmp_path / "452.csv"
+    path.write_text(
+        "LTE,452,4,12345,25600001,0,109.2201,13.7701,1000,10,1,1500000000,1600000000,0\n"
+        "LTE,452,4,12345,25600002,0,108.5,14.4,1000,10,1,1500000000,1600000000,0\n"
+        "LTE,452,4,12345,25600101,0,109.1,13.9,500,10,1,1500000000,1600000000,0\n",
+        encoding="utf-8",
+    )
+    notes: list[str] = []
+
+    sites = read_opencellid(path, notes=notes)["sites"].set_index("site_id")
+
+    assert sites.loc["OCID-452-04-L100000", "position_uncertainty_m"] > 50_000
+    assert any(
+        n.startswith("OpenCellID: 1 site(s) whose cells' estimated positions lie more than 10 km")
+        and "OCID-452-04-L100000" in n
+        for n in notes
+    )
+
+
 def test_opencellid_radio_and_network_mapping(tmp_path: Path) -> None:
     path = tmp_path / "cells.csv"
     path.write_text(

@@ -80,6 +80,9 @@ MNC_OPERATOR: dict[int, str] = {1: "MobiFone", 2: "VNPT", 4: "Viettel", 5: "Viet
 #: Carrier band assumed per technology (MHz), the most common in Vietnam.
 TECH_BAND_MHZ: dict[str, float] = {"2G": 900.0, "3G": 2100.0, "4G": 1800.0, "5G": 3500.0}
 _POSITION_DECIMALS = 5
+#: A site whose cells' estimates lie farther than this from it is named in a note: a stray
+#: crowd-sourced estimate has pulled it (its ``position_uncertainty_m`` says by how much).
+SCATTERED_M = 10_000.0
 _VIETNAM_TIME = timezone(timedelta(hours=7))
 #: Length of the gNB ID inside an NR cell identity (3GPP TS 38.413: 22–32 bits; 24 is the
 #: common choice), so gNB = NCI >> (36 − 24).
@@ -287,6 +290,15 @@ def read_opencellid(
     sites = _sites(
         site_ids[keep], operators[keep], lon[keep], lat[keep], samples[keep], range_m[keep], created[keep]
     )
+    scattered = sites[sites["position_uncertainty_m"] > SCATTERED_M]
+    if len(scattered):
+        worst = scattered.iloc[int(np.argmax(scattered["position_uncertainty_m"].to_numpy()))]
+        notes.append(
+            f"OpenCellID: {len(scattered)} site(s) whose cells' estimated positions lie more than "
+            f"{SCATTERED_M / 1000:g} km from the site's (the most: {worst['site_id']}, "
+            f"{worst['position_uncertainty_m'] / 1000:.1f} km): their positions are uncertain "
+            "(position_uncertainty_m)"
+        )
     notes.append(
         f"OpenCellID: {len(cells)} cells at {len(sites)} sites (grouped by base-station id: LTE eNB, "
         "NR gNB, UMTS RNC/NodeB, GSM LAC/BTS); cells are omni, band assumed from the technology"
