@@ -552,39 +552,40 @@ def test_opencellid_with_a_diff_appended_keeps_each_cells_latest_row(tmp_path: P
     assert any("2 row(s) give a cell another row gives too" in n for n in notes)
 
 
+def _read_ocid(tmp_path: Path, text: str) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The frames and notes of an OpenCellID file of ``text``."""
+    path = tmp_path / "452.csv"
+    path.write_text(text, encoding="utf-8")
+    notes: list[str] = []
+    return read_opencellid(path, notes=notes), notes
+
+
 def test_opencellid_leaves_out_a_cell_estimated_outside_vietnam(tmp_path: Path) -> None:
     """A crowd-sourced estimate at (0, 0) is a bogus fix, not a reason to refuse the country's file."""
-    path = tmp_path / "452.csv"
-    path.write_text(
+    frames, notes = _read_ocid(
+        tmp_path,
         "LTE,452,4,12345,25600001,0,109.2201,13.7701,1000,10,1,1500000000,1600000000,0\n"
         "LTE,452,4,12345,25600770,0,0,0,1000,10,1,1500000000,1600000000,0\n",
-        encoding="utf-8",
     )
-    notes: list[str] = []
-
-    cells = read_opencellid(path, notes=notes)["cells"]
+    cells = frames["cells"]
 
     assert cells["cell_id"].tolist() == ["OCID-452-04-12345-25600001"]
     assert any(
         "left out 1 cell(s) whose estimated position lies outside Vietnam" in n and "rows 1" in n
         for n in notes
     )
-    path.write_text("LTE,452,4,12345,25600770,0,0,0,1000,10,1,1500000000,1600000000,0\n", encoding="utf-8")
     with pytest.raises(LayerValidationError, match="no cell's estimated position lies in Vietnam"):
-        read_opencellid(path)
+        _read_ocid(tmp_path, "LTE,452,4,12345,25600770,0,0,0,1000,10,1,1500000000,1600000000,0\n")
 
 
 def test_opencellid_names_a_site_a_stray_estimate_pulled_away(tmp_path: Path) -> None:
-    path = tmp_path / "452.csv"
-    path.write_text(
+    frames, notes = _read_ocid(
+        tmp_path,
         "LTE,452,4,12345,25600001,0,109.2201,13.7701,1000,10,1,1500000000,1600000000,0\n"
         "LTE,452,4,12345,25600002,0,108.5,14.4,1000,10,1,1500000000,1600000000,0\n"
         "LTE,452,4,12345,25600101,0,109.1,13.9,500,10,1,1500000000,1600000000,0\n",
-        encoding="utf-8",
     )
-    notes: list[str] = []
-
-    sites = read_opencellid(path, notes=notes)["sites"].set_index("site_id")
+    sites = frames["sites"].set_index("site_id")
 
     assert sites.loc["OCID-452-04-L100000", "position_uncertainty_m"] > 50_000
     assert any(
