@@ -472,13 +472,11 @@ def read_vector(
     if not isinstance(frame, gpd.GeoDataFrame):
         # An attribute table: validation reports the missing geometries.
         return pd.DataFrame(frame)
-    frame = _named_crs(
-        frame,
-        given_crs(crs, source),
-        declared=_declares_crs(frame, path, file_format),
-        notes=notes,
-        source=source,
-    )
+    named = given_crs(crs, source)
+    if named is not None:
+        frame = _named_crs(
+            frame, named, declared=_declares_crs(frame, path, file_format), notes=notes, source=source
+        )
     if frame.crs is None and has_prj:
         raise LayerValidationError(
             "has a .prj whose CRS cannot be parsed; replace it with a valid .prj "
@@ -511,11 +509,9 @@ def _declares_crs(frame: gpd.GeoDataFrame, path: Path, file_format: str) -> bool
 
 
 def _named_crs(
-    frame: gpd.GeoDataFrame, named: pyproj.CRS | None, *, declared: bool, notes: list[str], source: str
+    frame: gpd.GeoDataFrame, named: pyproj.CRS, *, declared: bool, notes: list[str], source: str
 ) -> gpd.GeoDataFrame:
-    """``frame`` in the CRS ``--crs`` named (None: as read), refused where the file declares another."""
-    if named is None:
-        return frame
+    """``frame`` in the CRS ``--crs`` named, refused where the file declares another."""
     if declared and frame.crs is not None and not frame.crs.equals(named, ignore_axis_order=True):
         raise LayerValidationError(
             f"declares its CRS ({frame.crs.to_string()}), not {named.to_string()}; --crs names the CRS "
