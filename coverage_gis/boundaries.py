@@ -276,6 +276,18 @@ class Boundaries:
     parts: gpd.GeoDataFrame
 
 
+def _named_units(communes: pd.DataFrame) -> pd.DataFrame:
+    """The census units but those with neither a name nor people.
+
+    Two of the national file's 11,163 units are such (a sliver in Ninh Bình's Kim Sơn, one
+    in Đà Nẵng without a district): a ``communes`` layer needs the names, and no village
+    could be counted there. A unit with people or a name stays, to be validated.
+    """
+    names = communes["commune_name"].fillna("").astype(str).str.strip()
+    keep = (names != "") | (pd.to_numeric(communes["pop_2009"], errors="coerce").fillna(0) > 0)
+    return communes if keep.all() else communes[keep.to_numpy()]
+
+
 def load_boundaries(
     provinces: Sequence[str] | None = None,
     *,
@@ -295,14 +307,14 @@ def load_boundaries(
         Provinces of the 2025 structure (:func:`province_2025`): each one's communes, those
         the crosswalk puts in it, from every former province they came from.
     national
-        Without ``provinces``: every province of Vietnam (11,163 communes) rather than
+        Without ``provinces``: every province of Vietnam (11,161 named units of 11,163) rather than
         the five seed provinces.
     folder
         The boundaries folder (default: the shipped ``data/boundaries``).
     """
     base = folder or boundaries_dir()
     new_units = [province_2025(p, folder=folder) for p in provinces_2025]
-    every = pyogrio.read_dataframe(base / NATIONAL_FILE, layer="communes")
+    every = _named_units(pyogrio.read_dataframe(base / NATIONAL_FILE, layer="communes"))
     if provinces:
         codes = [province(p, folder=folder).code for p in provinces]
     elif national:

@@ -24,6 +24,7 @@ are atomic and serialised by the workspace lock: whole layers through
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,32 +145,48 @@ class Workspace:
         name: str | None = None,
         metric_crs: str | None = None,
         exist_ok: bool = False,
+        layers: Mapping[str, pd.DataFrame] | None = None,
+        source: str = "<memory>",
         **settings: Any,
     ) -> Workspace:
         """Make a new workspace: a folder with its ``workspace.yaml``, or a database's settings.
 
         A database gets the schema first (:meth:`WorkspaceHome.prepare
         <coverage_gis.storage.WorkspaceHome.prepare>`); it must hold no workspace yet.
+        ``layers`` (named in errors as ``source``) are validated before anything is made
+        and written before the settings: a creation that failed leaves no workspace behind,
+        and a folder it made is removed, so the same command can simply be run again.
         """
+        prepared = _validated(layers or {}, source)
         home, storage = cls._backend(location)
-        home.prepare(create=True)
-        if home.read_settings() is not None:
-            if not exist_ok:
-                raise WorkspaceError(f"{home.location} is already a workspace")
+        made_folder = isinstance(home, FolderHome) and not home.folder.exists()
+        try:
+            home.prepare(create=True)
+            if home.read_settings() is not None:
+                if not exist_ok:
+                    raise WorkspaceError(f"{home.location} is already a workspace")
+                home.close()
+                return cls.open(location)
+            _make_room(home, storage)
+            config = WorkspaceConfig.from_mapping(
+                {
+                    "name": name or _default_name(location),
+                    "metric_crs": check_metric_crs(metric_crs) if metric_crs else None,
+                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                    **settings,
+                },
+                source=f"settings of the new workspace {home.location}",
+            )
+            ws = cls(home, storage, config)
+            if prepared:
+                with ws.lock():
+                    storage.replace_layers(prepared)
+            ws.save_config()
+        except BaseException:
             home.close()
-            return cls.open(location)
-        _make_room(home, storage)
-        config = WorkspaceConfig.from_mapping(
-            {
-                "name": name or _default_name(location),
-                "metric_crs": check_metric_crs(metric_crs) if metric_crs else None,
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                **settings,
-            },
-            source=f"settings of the new workspace {home.location}",
-        )
-        ws = cls(home, storage, config)
-        ws.save_config()
+            if made_folder:
+                shutil.rmtree(home.folder, ignore_errors=True)
+            raise
         return ws
 
     def copy_to(self, location: str | Path, *, fixed_timestamp: str | None = None) -> Workspace:
@@ -457,12 +474,7 @@ class Workspace:
         -------
         The new revision number, when ``revision`` was given.
         """
-        prepared: dict[str, pd.DataFrame] = {}
-        for name, frame in layers.items():
-            schema = get_schema(name)
-            if validate:
-                frame, _ = validate_layer(frame, schema, source=source)
-            prepared[name] = frame
+        prepared = _validated(layers, source) if validate else dict(layers)
         with self.lock():
             return self.storage.replace_layers(prepared, fixed_timestamp=fixed_timestamp, revision=revision)
 
@@ -487,6 +499,11 @@ def _settings_source(home: WorkspaceHome) -> str:
     if isinstance(home, FolderHome):
         return str(home.folder / CONFIG_NAME)
     return f"{home.location} (settings)"
+
+
+def _validated(layers: Mapping[str, pd.DataFrame], source: str) -> dict[str, pd.DataFrame]:
+    """``layers`` checked against their schemas (:func:`validate_layer`), in their order."""
+    return {name: validate_layer(frame, get_schema(name), source=source)[0] for name, frame in layers.items()}
 
 
 def _make_room(home: WorkspaceHome, storage: WorkspaceStorage) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from coverage_gis.boundaries import (
     PROVINCES,
+    Boundaries,
     Province2025,
     load_boundaries,
     load_communes,
@@ -15,7 +16,7 @@ from coverage_gis.boundaries import (
     province,
     province_2025,
 )
-from coverage_gis.cli import main
+from coverage_gis.cli import main, workspace_cmds
 from coverage_gis.errors import NotFound
 from coverage_gis.workspace import Workspace
 
@@ -145,6 +146,45 @@ def test_cli_init_loads_any_province(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["init", str(tmp_path / "other"), "--province", "atlantis"]) == 2
     assert "unknown province 'atlantis'" in capsys.readouterr().err
     assert not (tmp_path / "other").exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "name", "code"), [("--province", "48", "48"), ("--province-2025", "Ninh Bình", "37")]
+)
+def test_cli_init_skips_census_units_without_name_or_people(
+    tmp_path: Path, flag: str, name: str, code: str
+) -> None:
+    """Đà Nẵng and Ninh Bình each hold a census unit with no name and no population."""
+    assert main(["init", str(tmp_path / "ws"), flag, name]) == 0
+    communes = Workspace.open(tmp_path / "ws").read_layer("communes")
+    assert communes["commune_name"].str.strip().ne("").all()
+    assert code in set(communes["province_code"])
+
+
+def test_a_failed_init_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A commune the layer refuses stops init before a folder exists, so a retry works."""
+    real = load_boundaries
+
+    def nameless(*args: object, **kwargs: object) -> Boundaries:
+        loaded = real(*args, **kwargs)  # type: ignore[arg-type]
+        communes = loaded.communes.copy()
+        communes.loc[3, "commune_name"] = ""
+        return Boundaries(communes=communes, parts=loaded.parts)
+
+    monkeypatch.setattr(workspace_cmds, "load_boundaries", nameless)
+    target = tmp_path / "ws"
+    assert main(["init", str(target), "--province", "binh-dinh"]) == 2
+    assert "field 'commune_name': required value is empty" in capsys.readouterr().err
+    assert not target.exists()
+    target.mkdir()  # a folder the user made stays, empty
+    assert main(["init", str(target), "--province", "binh-dinh"]) == 2
+    assert target.is_dir()
+    assert not any(target.iterdir())
+    monkeypatch.setattr(workspace_cmds, "load_boundaries", real)
+    assert main(["init", str(target), "--province", "binh-dinh"]) == 0
+    assert Workspace.open(target).layer_counts()["communes"] == len(load_communes(["binh-dinh"]))
 
 
 @pytest.mark.parametrize("slug", ["thua-thien-hue", "bac-giang"])

@@ -120,8 +120,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         name=args.name,
         metric_crs=args.metric_crs or metric_crs_for_lon(centre_lon),
         provinces=sorted(communes["province_code"].unique().tolist()),
+        layers={"communes": communes, "commune_parts_2025": boundaries.parts},
+        source="data/boundaries",
     )
-    ws.write_layers({"communes": communes, "commune_parts_2025": boundaries.parts}, source="data/boundaries")
     # A 2025 province asked for is whole; a former province asked for may fill one only in part.
     whole = communes["new_province_code"].isin([province_2025(p).code for p in args.province_2025 or ()])
     for merged in partial_2025_provinces(sorted(set(communes.loc[~whole, "province_code"]))):

@@ -20,7 +20,6 @@ import shapely
 from coverage_gis.boundaries import (
     ALL_VIETNAM,
     PROVINCES,
-    Boundaries,
     Province,
     load_boundaries,
     national_provinces,
@@ -243,7 +242,7 @@ def generate_provinces(provinces: tuple[Province, ...], seed: int, progress: Ste
     # A national build (any province beyond the five seed ones) settles every province,
     # the seed ones too, at the national density.
     density = NATIONAL_DENSITY if national else SEED_DENSITY
-    boundaries = _named_units(load_boundaries([p.code for p in provinces], national=True))
+    boundaries = load_boundaries([p.code for p in provinces], national=True)
     results = [
         _generate_province(build_context(p, boundaries.communes, seed=int(seed), density=density), progress)
         for p in provinces
@@ -268,24 +267,6 @@ def generate_provinces(provinces: tuple[Province, ...], seed: int, progress: Ste
         roads=tuple(r.roads for r in results),
         summaries=tuple(r.summary for r in results),
     )
-
-
-def _named_units(boundaries: Boundaries) -> Boundaries:
-    """The boundaries without the census units that have neither a name nor people.
-
-    Two of the national file's 11,163 units have no name and no population (one in Ninh
-    Bình's Kim Sơn, one in Đà Nẵng without a district); a ``communes`` layer needs both
-    names, and no village would be placed there anyway.
-    """
-    communes = boundaries.communes
-    names = communes["commune_name"].fillna("").astype(str)
-    keep = (names != "") | (communes["pop_2009"].fillna(0) > 0)
-    if keep.all():
-        return boundaries
-    kept = communes[keep.to_numpy()].reset_index(drop=True)
-    parts = boundaries.parts
-    parts = parts[parts["census_commune_id"].isin(kept["census_commune_id"])].reset_index(drop=True)
-    return Boundaries(communes=kept, parts=parts)
 
 
 def generation_steps(n_provinces: int) -> int:
