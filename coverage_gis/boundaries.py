@@ -276,7 +276,7 @@ class Boundaries:
     parts: gpd.GeoDataFrame
 
 
-def _named_units(communes: pd.DataFrame) -> pd.DataFrame:
+def _named_units(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The census units but those with neither a name nor people.
 
     Two of the national file's 11,163 units are such (a sliver in Ninh Bình's Kim Sơn, one

@@ -184,7 +184,7 @@ class Workspace:
             ws.save_config()
         except BaseException:
             home.close()
-            if made_folder:
+            if made_folder and isinstance(home, FolderHome):
                 shutil.rmtree(home.folder, ignore_errors=True)
             raise
         return ws
