@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, cast
 
@@ -53,6 +53,8 @@ _ACCEPTED_GEOMETRIES: dict[str, frozenset[str]] = {
     "MultiPolygon": frozenset({"Polygon", "MultiPolygon"}),
 }
 _POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
+#: Column names shown in a missing field's error, of those that give it and those not read.
+_NAMES_SHOWN = 6
 _MAX_REPORTED = 20
 #: Whole numbers are stored as 64-bit integers.
 _INT_LIMIT = 2.0**63
@@ -428,14 +430,32 @@ def _cacheable(spec: FieldSchema) -> bool:
     return True
 
 
+def _missing_field(spec: FieldSchema, unread: Sequence[str]) -> str:
+    """Why a required field is missing: the column names that give it, the columns not read."""
+    names = ", ".join([spec.name, *spec.aliases][:_NAMES_SHOWN])
+    more = len(spec.aliases) + 1 - _NAMES_SHOWN
+    shown = ", ".join(repr(c) for c in unread[:_NAMES_SHOWN]) + (
+        f" and {len(unread) - _NAMES_SHOWN} more" if len(unread) > _NAMES_SHOWN else ""
+    )
+    return (
+        f"missing required field {spec.name!r} (read from a column named {names}"
+        + (f" or {more} more" if more > 0 else "")
+        + (f"; columns not read: {shown})" if unread else "; there are no other columns)")
+    )
+
+
 def _field_column(
-    index: pd.Index, series: pd.Series | None, spec: FieldSchema, out: _Collector, report: ValidationReport
+    index: pd.Index,
+    series: pd.Series | None,
+    spec: FieldSchema,
+    out: _Collector,
+    report: ValidationReport,
 ) -> pd.Series | None:
     """One clean field from its column (None: the frame lacks it); None when it is missing
-    and required (reported to ``out``)."""
+    and required (reported to ``out``, with the columns not read: ``report.dropped_columns``)."""
     if series is None:
         if spec.required and spec.default is None:
-            out.add(f"missing required field {spec.name!r}", field=spec.name)
+            out.add(_missing_field(spec, report.dropped_columns), field=spec.name)
             return None
         series = pd.Series([None] * len(index), index=index, dtype=object)
         given = False

@@ -46,6 +46,13 @@ def ws(tmp_path: Path) -> Workspace:
         ("Bản Phố", "bản"),
         ("Thon 4", "thôn"),
         ("Xóm Mới", "xóm"),
+        ("Khối phố 3", "khối phố"),  # Đà Nẵng, Quảng Nam
+        ("Phum Ta Lốp", "phum"),  # the Khmer villages of the Mekong delta
+        ("Sóc Ruộng", "sóc"),
+        ("Bon Bu Prăng", "bon"),  # Đắk Nông
+        ("Tiểu khu 2", "tiểu khu"),  # Quảng Bình
+        ("Khu 5", "khu"),  # Phú Thọ, Quảng Ninh
+        ("Khu phố 5", "khu phố"),
         ("Bàn Thạch", None),  # a place name, not "bản"
         ("Thônvui", None),
         ("Phú Mỹ", None),
@@ -72,6 +79,29 @@ def test_a_village_list_without_kinds_imports(ws: Workspace, tmp_path: Path) -> 
 
     assert ws.read_layer("villages")["kind"].tolist() == ["thôn", "tổ dân phố"]
     assert any("kind read from the names" in note for note in result.notes)
+
+
+def test_a_southern_list_names_its_columns_by_the_ap(ws: Workspace, tmp_path: Path) -> None:
+    """Mekong provinces call their villages ấp; urban lists say "Thôn/TDP"."""
+    path = _village_list(tmp_path, "Mã ấp,Tên ấp,Mã tỉnh,Kinh độ,Vĩ độ\nA1,Ấp Bình Hòa,52,109.01,13.77\n")
+    import_file(ws, "villages", path)
+    assert ws.read_layer("villages")[["village_id", "kind"]].values.tolist() == [["A1", "ấp"]]
+    path = _village_list(
+        tmp_path, "Mã thôn/TDP,Thôn/TDP,Mã tỉnh,Kinh độ,Vĩ độ\nK1,Khối phố 3,52,109.01,13.77\n"
+    )
+    import_file(ws, "villages", path)
+    assert ws.read_layer("villages")[["village_id", "name", "kind"]].values.tolist() == [
+        ["K1", "Khối phố 3", "khối phố"]
+    ]
+
+
+def test_a_missing_column_is_named_with_the_columns_not_read(ws: Workspace, tmp_path: Path) -> None:
+    path = _village_list(tmp_path, "Số hiệu,Tên ấp,Mã tỉnh,Kinh độ,Vĩ độ\nA1,Ấp 1,52,109.01,13.77\n")
+    with pytest.raises(LayerValidationError) as caught:
+        import_file(ws, "villages", path)
+    message = str(caught.value)
+    assert "missing required field 'village_id' (read from a column named village_id, mã thôn," in message
+    assert "columns not read: 'Số hiệu')" in message
 
 
 def test_a_name_without_a_kind_is_refused_naming_its_row(ws: Workspace, tmp_path: Path) -> None:
