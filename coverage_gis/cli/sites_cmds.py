@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from coverage_gis.admin import admin_columns
 from coverage_gis.cli._args import command_group, workspace_command
 from coverage_gis.cli._output import add_format_flags, lang_of, print_frame, print_json
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.input_layers import InputLayers
 from coverage_gis.live import ChangeResult, LiveWorkspace
 from coverage_gis.messages import text
 from coverage_gis.revisions import default_author, diff, history, kpi_snapshots
@@ -260,13 +262,20 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.workspace)
     changes = diff(ws, args.from_revision, args.to_revision)
-    villages = ws.read_layer("villages")[["village_id", "name", "commune_code"]]
-    out = changes.merge(villages, on="village_id", how="left")
+    with ws.snapshot() as snap:
+        names = ("villages", "communes", "commune_parts_2025")
+        layers = InputLayers.from_frames({name: snap.read_layer(name, missing_ok=True) for name in names})
+    villages = layers.villages
+    # The commune each village counts in (the KPIs' placement), not the code its file gave.
+    placed = admin_columns(villages, layers.communes, layers.commune_parts_2025)
+    named = pd.concat([villages[["village_id", "name"]], placed[["commune_code", "commune_name"]]], axis=1)
+    out = changes.merge(named, on="village_id", how="left")
     out = out[
         [
             "village_id",
             "name",
             "commune_code",
+            "commune_name",
             "change",
             "mobile_before",
             "mobile_after",
