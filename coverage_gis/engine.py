@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from coverage_gis._values import plain_value
@@ -153,6 +154,14 @@ class Analysis:
             speed_settings=self.ws.config.speed_settings,
         )
 
+    def _counted(self, admin: pd.DataFrame) -> np.ndarray:
+        """Rows of ``admin`` (places with their units) that are gaps of the workspace: those
+        in one of its communes, as the KPIs count them; every row when it holds no communes.
+        A place in no commune (compute names such villages) is no province's gap."""
+        if not len(self.layers.communes) or "census_commune_id" not in admin:  # (an empty table)
+            return np.arange(len(admin))
+        return np.flatnonzero(admin["census_commune_id"].notna().to_numpy())
+
     def gaps(self, kind: str, *, use_roads: bool = True) -> gpd.GeoDataFrame:
         if kind not in GAP_KINDS:
             raise LayerValidationError(
@@ -166,18 +175,20 @@ class Analysis:
                 categories = list(self.plan().categories_5g)
             except NotFound:
                 categories = list(DEFAULT_5G_CATEGORIES)
-            facts = self.inputs.pois.reset_index(drop=True)
+            keep = self._counted(self.inputs.pois)
             return five_g_gaps(
-                pois.reset_index(drop=True),
-                facts,
+                pois.iloc[keep].reset_index(drop=True),
+                self.inputs.pois.iloc[keep].reset_index(drop=True),
                 self.cells,
                 model=self.model,
                 categories=categories,
                 costs=costs,
                 metric_crs=self.metric_crs,
             )
-        coverage = aligned_coverage(self.coverage, villages)
-        admin = self.inputs.villages
+        keep = self._counted(self.inputs.villages)
+        coverage = aligned_coverage(self.coverage, villages).iloc[keep].reset_index(drop=True)
+        admin = self.inputs.villages.iloc[keep].reset_index(drop=True)
+        villages = villages.iloc[keep].reset_index(drop=True)
         if kind == "mobile":
             return mobile_gaps(
                 villages,

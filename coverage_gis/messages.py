@@ -82,8 +82,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "villages_in_no_commune": (
         "ghi chú: {count} thôn không nằm trong xã nào của workspace ({ids}): không được tính vào chỉ tiêu "
-        "nào; kiểm tra tọa độ hoặc ghi census_commune_id",
-        "note: {count} villages lie in no commune of the workspace ({ids}): they count in no KPI; check "
+        "nào và danh sách điểm lõm nào; kiểm tra tọa độ hoặc ghi census_commune_id",
+        "note: {count} villages lie in no commune of the workspace ({ids}): they count in no KPI and "
+        "no gap list; check "
         "their coordinates or give their census_commune_id",
     ),
     "computed": (

@@ -33,7 +33,8 @@ def test_villages_outside_every_commune_are_named(tiny_ws: Workspace, tmp_path: 
     result = import_file(tiny_ws, "villages", path)
 
     assert (
-        "villages: 1 of 3 lie in none of the workspace's communes (SEA; rows 1): they count in no KPI; "
+        "villages: 1 of 3 lie in none of the workspace's communes (SEA; rows 1): they count in no KPI and "
+        "no gap list; "
         "check their coordinates or give their census_commune_id"
     ) in result.notes
 
@@ -63,8 +64,12 @@ def test_compute_says_which_villages_no_kpi_counts(
     import_file(tiny_ws, "villages", _villages(tmp_path, [("SEA", sea.x, sea.y)]), append=True)
 
     assert main(["compute", str(tiny_ws.path)]) == 0
-    assert "note: 1 villages lie in no commune of the workspace (SEA): they count in no KPI" in (
+    assert "note: 1 villages lie in no commune of the workspace (SEA): they count in no KPI and no gap" in (
         capsys.readouterr().err
     )
     assert main(["compute", str(tiny_ws.path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["villages_in_no_commune"] == 1
+    # Uncovered, but no province's gap: the gap lists are the KPIs' villages.
+    for kind, ids in (("mobile", ["V2"]), ("ftth", ["V2"])):
+        assert main(["gaps", str(tiny_ws.path), "--kind", kind, "--json"]) == 0
+        assert [row["id"] for row in json.loads(capsys.readouterr().out)] == ids

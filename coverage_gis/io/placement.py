@@ -61,8 +61,8 @@ def outside_notes(ws: Workspace, frames: Mapping[str, pd.DataFrame]) -> list[str
         elif name == "villages":
             notes.append(
                 f"villages: {len(outside)} of {len(frame)} lie in none of the workspace's communes "
-                f"({shown}; rows {rows_listed(frame.index[outside].tolist())}): they count in no KPI; check "
-                "their coordinates or give their census_commune_id"
+                f"({shown}; rows {rows_listed(frame.index[outside].tolist())}): they count in no KPI "
+                "and no gap list; check their coordinates or give their census_commune_id"
             )
         else:
             notes.append(
