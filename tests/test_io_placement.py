@@ -73,3 +73,27 @@ def test_compute_says_which_villages_no_kpi_counts(
     for kind, ids in (("mobile", ["V2"]), ("ftth", ["V2"])):
         assert main(["gaps", str(tiny_ws.path), "--kind", kind, "--json"]) == 0
         assert [row["id"] for row in json.loads(capsys.readouterr().out)] == ids
+
+
+def test_a_commune_code_the_position_contradicts_is_said(tiny_ws: Workspace, tmp_path: Path) -> None:
+    """The KPIs count a village where it lies: a list that names another commune is told so."""
+    here = at(1000, 0)
+    path = tmp_path / "thon.csv"
+    path.write_text(
+        "village_id,name,kind,province_code,commune_code,lon,lat\n"
+        f"A,Thôn A,thôn,99,99901,{here.x},{here.y}\n"  # the commune it lies in
+        f"B,Thôn B,thôn,99,099901,{here.x},{here.y}\n"  # the same, a zero in front
+        f"C,Thôn C,thôn,99,99800,{here.x},{here.y}\n"  # that commune's 2025 code
+        f"D,Thôn D,thôn,99,99977,{here.x},{here.y}\n"  # no commune of the workspace
+        f"E,Thôn E,thôn,99,,{here.x},{here.y}\n",
+        encoding="utf-8",
+    )
+
+    notes = [n for n in import_file(tiny_ws, "villages", path).notes if "commune_code" in n]
+
+    assert notes == [
+        "villages: 1 of 5 give a commune_code other than that of the commune they lie in (D gives 99977 "
+        "(no commune of the workspace), lies in Xã Thử Nghiệm (99901); rows 3): the KPIs and gap lists "
+        "count each in the commune it lies in; check its coordinates, or give the census_commune_id of "
+        "the commune it belongs to"
+    ]

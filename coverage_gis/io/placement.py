@@ -7,7 +7,9 @@ leave it out without a word. A whole file outside is the mark of coordinates rea
 wrong CRS (a VN-2000 zone other than the file's, eastings for longitudes). So an import says
 how many of a point layer's features lie in no commune, names a few, and what to check.
 Sites, places and nodes beyond the communes are common (a neighbour province's masts serve
-border villages), so for them the note only counts, unless none lies inside.
+border villages), so for them the note only counts, unless none lies inside. A village
+whose list names a ``commune_code`` other than that of the commune it lies in is counted
+where it lies, and named, with both communes.
 """
 
 from __future__ import annotations
@@ -47,7 +49,10 @@ def outside_notes(ws: Workspace, frames: Mapping[str, pd.DataFrame]) -> list[str
         if name == "villages" and "census_commune_id" in frame.columns:
             asked &= frame["census_commune_id"].isna().to_numpy()  # placed by the id it names
         at = np.flatnonzero(asked)
-        outside = at[commune_positions(geoms[at], communes) < 0]
+        positions = commune_positions(geoms[at], communes)
+        if name == "villages":
+            notes.extend(_other_commune_notes(frame, at, positions, communes))
+        outside = at[positions < 0]
         if not len(outside):
             continue
         ids = frame[get_schema(name).id_field].to_numpy(dtype=object)[outside]
@@ -69,3 +74,53 @@ def outside_notes(ws: Workspace, frames: Mapping[str, pd.DataFrame]) -> list[str
                 f"{name}: {len(outside)} of {len(frame)} lie beyond the workspace's communes ({shown})"
             )
     return notes
+
+
+def _other_commune_notes(
+    frame: pd.DataFrame, at: np.ndarray, positions: np.ndarray, communes: gpd.GeoDataFrame
+) -> list[str]:
+    """Notes on the villages (rows ``at`` of ``frame``, in communes ``positions``) whose
+    given ``commune_code`` is not that of the commune they lie in: the KPIs count a
+    village where it lies, so a list that says otherwise is said to disagree. A code the
+    commune had from 2025 (``new_commune_code``) agrees too."""
+    if "commune_code" not in frame.columns:
+        return []
+    given = frame["commune_code"].to_numpy(dtype=object)[at]
+    inside = positions >= 0
+    has_code = inside & pd.notna(given)
+    if not has_code.any():
+        return []
+    rows = positions[has_code]
+    codes = given[has_code].astype(str)
+    own = communes["commune_code"].to_numpy(dtype=object)[rows]
+    new = (
+        communes["new_commune_code"].to_numpy(dtype=object)[rows]
+        if "new_commune_code" in communes.columns
+        else np.full(len(rows), None, dtype=object)
+    )
+    differs = (_key(codes) != _key(own)) & (_key(codes) != _key(new))
+    if not differs.any():
+        return []
+    known = set(communes["commune_code"].dropna().astype(str))
+    names = communes["commune_name"].to_numpy(dtype=object)[rows]
+    ids = frame[get_schema("villages").id_field].to_numpy(dtype=object)[at][has_code]
+    where = frame.index.to_numpy()[at][has_code]
+    picked = np.flatnonzero(differs)
+    shown = "; ".join(
+        f"{ids[k]} gives {codes[k]}"
+        + ("" if codes[k] in known else " (no commune of the workspace)")
+        + f", lies in {names[k]} ({own[k] or 'no code'})"
+        for k in picked[:_SHOWN]
+    )
+    more = "; ..." if len(picked) > _SHOWN else ""
+    return [
+        f"villages: {len(picked)} of {len(frame)} give a commune_code other than that of the commune "
+        f"they lie in ({shown}{more}; rows {rows_listed(where[picked].tolist())}): the KPIs and gap "
+        "lists count each in the commune it lies in; check its coordinates, or give the "
+        "census_commune_id of the commune it belongs to"
+    ]
+
+
+def _key(codes: np.ndarray) -> np.ndarray:
+    """Codes compared as GSO codes: text without leading zeros (a spreadsheet drops them)."""
+    return np.array([str(c).strip().lstrip("0") if pd.notna(c) else "" for c in codes], dtype=object)
