@@ -143,6 +143,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "created {path}: {communes} communes ({parts} parts of communes the 2025 reform split), "
         "metric CRS {crs}",
     ),
+    "metric_crs_stretches": (
+        "lưu ý: hệ tọa độ mét {crs} kéo giãn khoảng cách tới {ppm} phần triệu trên các xã này ({metres} m "
+        "trên 500 m)",
+        "note: the metric CRS {crs} stretches distances by up to {ppm} ppm over these communes ({metres} m "
+        "in 500 m)",
+    ),
+    "metric_crs_better": (
+        "; múi VN-2000 {better} chỉ {better_ppm} phần triệu: tạo lại với --metric-crs {better}",
+        "; the VN-2000 zone {better} by {better_ppm} ppm: init again with --metric-crs {better}",
+    ),
     "partial_2025_province": (
         "lưu ý: từ khi sắp xếp năm 2025, {province} gồm cả {others} cũ; chỉ tiêu cấp tỉnh và xã năm 2025 "
         "chỉ tính các xã đã nạp ở đây: thêm {flags} để có trọn tỉnh năm 2025",

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage_gis.crs import STORAGE_CRS, UTM_48N, UTM_49N, _from_lonlat, lonlat_to_metric
+from coverage_gis.boundaries import load_communes
+from coverage_gis.cli import main
+from coverage_gis.coverage import coverage_from_layers
+from coverage_gis.crs import (
+    STORAGE_CRS,
+    UTM_48N,
+    UTM_49N,
+    _from_lonlat,
+    least_stretching_crs,
+    lonlat_to_metric,
+    scale_error_ppm,
+    vn2000_zones,
+)
+from coverage_gis.models import create_model
+
+from .conftest import tiny_layers
 
 #: Projections of WGS 84 or another datum (one step after degrees to radians: UTM north
 #: and south, parameters PROJ prints rounded), and CRSs whose pipeline takes more steps.
@@ -83,3 +100,37 @@ def test_lonlat_to_metric_matches_any_coordinates(points: list[tuple[float, floa
     want_x, want_y = _reference(lon, lat, crs)
     assert _same_bits(x, want_x)
     assert _same_bits(y, want_y)
+
+
+def test_a_utm_zone_stretches_quang_nam_and_its_vn2000_zone_does_not() -> None:
+    """Quảng Nam straddles 108°E: UTM 48N reads 500 m as 500.8 m at its east coast."""
+    bounds = load_communes(["49"]).total_bounds.tolist()
+    assert scale_error_ppm(UTM_48N, bounds) > 1_500
+    assert scale_error_ppm(UTM_49N, bounds) > 1_500
+    best, ppm = least_stretching_crs(bounds, vn2000_zones())
+    assert best in vn2000_zones()
+    assert ppm < 150  # the zone's own 0.9999 scale at its meridian is 100 ppm
+    # On the zone's meridian only that scale is left.
+    assert scale_error_ppm("EPSG:9217", (108.25, 15.0, 108.25, 15.0)) == pytest.approx(100, abs=1)
+
+
+def test_coverage_is_the_same_in_a_vn2000_zone() -> None:
+    """The pipeline runs in a VN-2000 CRS (a datum shift from WGS 84) with the same answers."""
+    utm = coverage_from_layers(tiny_layers(), metric_crs=UTM_49N, model=create_model("radius"))
+    vn2000 = coverage_from_layers(tiny_layers(), metric_crs="EPSG:9217", model=create_model("radius"))
+    columns = ["village_id", "mobile_bb", "ftth", "best_tech"]
+    pd.testing.assert_frame_equal(utm[columns], vn2000[columns])
+    assert vn2000["ftth"].tolist() == [True, False, True]
+
+
+def test_init_says_when_its_utm_zone_stretches_distances(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path / "qn"), "--province", "Quảng Nam"]) == 0
+    err = capsys.readouterr().err
+    assert "note: the metric CRS EPSG:32648 stretches distances by up to 1602 ppm" in err
+    assert "init again with --metric-crs EPSG:" in err
+    assert main(["init", str(tmp_path / "bd"), "--province", "binh-dinh"]) == 0
+    assert "stretches" not in capsys.readouterr().err  # 434 ppm at most in UTM 49N
+    assert main(["init", str(tmp_path / "vn"), "--province", "49", "--metric-crs", "EPSG:9217"]) == 0
+    assert "stretches" not in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,14 @@ import pandas as pd
 from coverage_gis.boundaries import PROVINCES, load_boundaries, partial_2025_provinces, province_2025
 from coverage_gis.cli._args import workspace_command
 from coverage_gis.cli._output import add_format_flags, lang_of, print_frame
-from coverage_gis.crs import metric_crs_for_lon
+from coverage_gis.crs import (
+    SCALE_ERROR_NOTED_PPM,
+    least_stretching_crs,
+    metric_crs_for_lon,
+    scale_error_ppm,
+    vn2000_zones,
+)
+from coverage_gis.display import Lang
 from coverage_gis.layers import INPUT_LAYERS, all_schemas
 from coverage_gis.messages import text
 from coverage_gis.workspace import Workspace
@@ -115,6 +123,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     boundaries = load_boundaries(provinces, provinces_2025=args.province_2025 or (), national=args.national)
     communes = boundaries.communes
     centre_lon = float(communes.geometry.union_all().centroid.x)
+    if not args.metric_crs:
+        _say_if_stretched(metric_crs_for_lon(centre_lon), communes.total_bounds.tolist(), lang_of(args))
     ws = Workspace.create(
         args.workspace,
         name=args.name,
@@ -143,6 +153,19 @@ def cmd_init(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _say_if_stretched(crs: str, bounds: Sequence[float], lang: Lang) -> None:
+    """A note when the default UTM zone stretches distances over the communes, with the
+    VN-2000 zone that would not, when one would not (``docs/architecture.md``, workspace)."""
+    ppm = scale_error_ppm(crs, bounds)
+    if ppm <= SCALE_ERROR_NOTED_PPM:
+        return
+    note = text("metric_crs_stretches", lang, crs=crs, ppm=f"{ppm:.0f}", metres=f"{500 * ppm / 1e6:.2f}")
+    better, better_ppm = least_stretching_crs(bounds, vn2000_zones())
+    if better_ppm <= SCALE_ERROR_NOTED_PPM:
+        note += text("metric_crs_better", lang, better=better, better_ppm=f"{better_ppm:.0f}")
+    print(note, file=sys.stderr)
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
