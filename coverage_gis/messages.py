@@ -590,6 +590,8 @@ def _mobile_vi(row: Mapping[str, Any]) -> tuple[str, str]:
     if reason == "planned_site_not_on_air":
         site = f"trạm quy hoạch {candidate}" if candidate else "trạm quy hoạch gần nhất"
         action = f"Đưa {site} vào phát sóng" + (f", {solar}" if power == "solar_hybrid" else "")
+    elif power == "existing":  # a mast on air: its power and transmission are there
+        action = f"Lắp thêm cell 4G trên trạm đang phát sóng {candidate} (dùng chung hoặc nâng cấp cột)"
     else:
         if "terrain_shadow" in reasons:
             action = "Xây trạm 4G mới (hoặc trạm lặp) nhìn thẳng tới thôn"

@@ -22,6 +22,7 @@ from coverage_gis.coverage import aligned_coverage
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.engine import compute
 from coverage_gis.gaps import GAP_COLUMNS, OnAirSites, five_g_gaps, ftth_gaps, mobile_gaps
+from coverage_gis.messages import gap_labels
 from coverage_gis.network import cell_table
 from coverage_gis.routing import RoadGraph
 from coverage_gis.workspace import Workspace
@@ -120,6 +121,39 @@ def test_a_candidate_keeps_only_the_villages_its_site_serves(tmp_path: Path) -> 
     assert gaps.loc["A", "cost_vnd"] == COSTS.new_site_vnd + COSTS.solar_hybrid_power_vnd
     assert (gaps.loc["B", "cost_vnd"], gaps.loc["D", "cost_vnd"]) == (0.0, 0.0)
     assert gaps.loc["C", "cost_vnd"] == COSTS.new_site_vnd + COSTS.grid_connected_power_vnd
+
+
+def test_a_2g_mast_in_reach_is_upgraded_rather_than_a_new_site_built(tmp_path: Path) -> None:
+    # A 2G-only mast 200 m from C: its 2G cell gives C no broadband, but a 4G 900 MHz cell
+    # on it (rural radius 3,180 m under the radius model) would; it is 6.2 km from D.
+    ws = _villages_only(tmp_path / "ws")
+    mast = gpd.GeoDataFrame(
+        {"site_id": ["OLD"], "status": ["on_air"], "height_m": [30.0]},
+        geometry=[at(10_200, 0)],
+        crs="EPSG:4326",
+    )
+    cell = pd.DataFrame(
+        {
+            "cell_id": ["OLD-2G"],
+            "site_id": ["OLD"],
+            "operator": ["Viettel"],
+            "tech": ["2G"],
+            "band_mhz": [900.0],
+            "status": ["on_air"],
+        }
+    )
+    ws.write_layers({"sites": mast, "cells": cell}, source="a 2G mast")
+    gaps = compute(ws).gaps("mobile").set_index("id")
+    assert gaps["candidate_id"].to_dict() == {"A": "M1", "B": "M1", "D": "M2", "C": "OLD"}
+    c = gaps.loc["C"]
+    assert c["recommendation"] == "add a 4G cell on on-air site OLD (share or upgrade its mast)"
+    assert (c["power_need"], c["cost_vnd"]) == ("existing", COSTS.colocation_vnd)
+    assert (c["candidate_lon"], c["candidate_lat"]) == pytest.approx(
+        (at(10_200, 0).x, at(10_200, 0).y), abs=1e-9
+    )
+    assert gap_labels(gaps.loc[["C"]], "vi")["recommendation"].tolist() == [
+        "Lắp thêm cell 4G trên trạm đang phát sóng OLD (dùng chung hoặc nâng cấp cột)"
+    ]
 
 
 def test_mobile_gap_reasons_and_power_need_are_separate(tmp_path: Path) -> None:

@@ -57,13 +57,22 @@ def _weighted_centres(
 
 
 def _proposed_cells(
-    x_m: np.ndarray, y_m: np.ndarray, environment: np.ndarray, *, tech: str, band_mhz: float
+    x_m: np.ndarray,
+    y_m: np.ndarray,
+    environment: np.ndarray,
+    *,
+    tech: str,
+    band_mhz: float,
+    height_m: np.ndarray | None = None,
 ) -> CellArrays:
-    """Omni reference cells of ``tech`` on ``band_mhz`` at the points, on reference masts."""
+    """Omni reference cells of ``tech`` on ``band_mhz`` at the points, on masts of
+    ``height_m`` (missing heights: the reference mast of the environment)."""
     from coverage_gis.models.reference import REFERENCE_MAST_M
 
     n = len(x_m)
     radio = reference_radio(tech, band_mhz)
+    reference = np.array([REFERENCE_MAST_M[str(e)] for e in environment], dtype=np.float64)
+    heights = reference if height_m is None else np.where(np.isfinite(height_m), height_m, reference)
     return CellArrays(
         x_m=np.asarray(x_m, dtype=np.float64),
         y_m=np.asarray(y_m, dtype=np.float64),
@@ -73,7 +82,7 @@ def _proposed_cells(
         beamwidth_deg=np.full(n, 360.0),
         eirp_dbm=np.full(n, radio.eirp_dbm),
         tilt_deg=np.array([REFERENCE_TILT_DEG[str(e)] for e in environment], dtype=np.float64),
-        height_m=np.array([REFERENCE_MAST_M[str(e)] for e in environment], dtype=np.float64),
+        height_m=heights,
         environment=np.asarray(environment, dtype="<U8"),
     )
 
@@ -118,6 +127,7 @@ class _Candidate:
     power_need: str
     cost_vnd: float
     planned_site: str | None = None
+    mast: str | None = None
 
 
 def _planned_candidates(
@@ -160,6 +170,69 @@ def _planned_candidates(
         cost = costs.activate_planned_site_vnd + (0.0 if powered else costs.solar_hybrid_power_vnd)
         out.append(_Candidate(site, float(lon[0]), float(lat[0]), members, power, cost, planned_site=site))
     return out
+
+
+def _mast_candidates(
+    rows: np.ndarray,
+    x_m: np.ndarray,
+    y_m: np.ndarray,
+    weight: np.ndarray,
+    *,
+    sites: pd.DataFrame,
+    model: CoverageModel,
+    communes: gpd.GeoDataFrame | None,
+    costs: Costs,
+    metric_crs: str,
+) -> list[_Candidate]:
+    """Candidates on on-air masts (any operator, any technology: a 2G mast to upgrade, a
+    mast to share): a 4G cell at the mast's height serving gap villages ``rows`` under the
+    model. Greedy: the mast serving the most people among the villages not yet taken, until
+    no mast serves one; each costs a co-location (its mast, power and transmission exist)."""
+    if rows.size == 0 or not len(sites) or not isinstance(sites, gpd.GeoDataFrame):
+        return []
+    masts = sites[(sites["status"] == "on_air").to_numpy()].drop_duplicates("site_id")
+    if not len(masts):
+        return []
+    sx, sy = points_xy_m(masts, metric_crs)
+    heights = pd.to_numeric(masts["height_m"], errors="coerce").to_numpy(dtype=np.float64)
+    cells = _proposed_cells(
+        sx,
+        sy,
+        site_environment(masts, communes).astype(str),
+        tech="4G",
+        band_mhz=PROPOSED_4G_BAND_MHZ,
+        height_m=heights,
+    )
+    pairs = model.candidate_pairs(ReceiverArrays(x_m[rows], y_m[rows]), cells)
+    served = pairs.served
+    receiver, mast = pairs.receiver[served], pairs.cell[served]
+    if not receiver.size:
+        return []
+    people = np.maximum(weight[rows], 1.0)
+    open_ = np.ones(rows.size, dtype=bool)
+    lon, lat = metric_to_lonlat(sx, sy, metric_crs)
+    ids = masts["site_id"].to_numpy(dtype=object)
+    out: list[_Candidate] = []
+    while True:
+        live = open_[receiver]
+        if not live.any():
+            return out
+        score = np.bincount(mast[live], weights=people[receiver[live]], minlength=len(masts))
+        best = int(np.argmax(score))
+        members = np.unique(receiver[live & (mast == best)])
+        open_[members] = False
+        site = str(ids[best])
+        out.append(
+            _Candidate(
+                site,
+                float(lon[best]),
+                float(lat[best]),
+                [int(rows[k]) for k in members],
+                "existing",
+                costs.colocation_vnd,
+                mast=site,
+            )
+        )
 
 
 def _new_site_candidates(
@@ -253,6 +326,18 @@ def mobile_gaps(
         metric_crs,
     )
     taken = {m for c in candidates for m in c.members}
+    candidates += _mast_candidates(
+        np.array([k for k in range(len(v)) if k not in taken], dtype=np.int64),
+        x_m,
+        y_m,
+        weight,
+        sites=sites if sites is not None else pd.DataFrame(),
+        model=model,
+        communes=communes,
+        costs=costs,
+        metric_crs=metric_crs,
+    )
+    taken = {m for c in candidates for m in c.members}
     new_rows = np.array([k for k in range(len(v)) if k not in taken], dtype=np.int64)
     new = _new_site_candidates(
         new_rows,
@@ -314,6 +399,8 @@ def _mobile_recommendation(cand: _Candidate, reasons: str) -> str:
     if cand.planned_site is not None:
         power = "" if cand.power_need == "existing" else f" {_power_phrase(cand.power_need)}"
         return f"put planned site {cand.planned_site} on air{power}{shared}"
+    if cand.mast is not None:
+        return f"add a 4G cell on on-air site {cand.mast} (share or upgrade its mast){shared}"
     if "terrain_shadow" in reasons.split(","):
         action = "new 4G site (or repeater) with line of sight to the village"
     else:
