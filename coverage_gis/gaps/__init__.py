@@ -5,8 +5,10 @@ cost estimate from ``layers/costs.yaml``:
 
 * **mobile** — the causes and the power need are separate fields (``reason``, the main
   cause; ``reasons``, every cause; ``power_need``) and both shape the recommendation
-  and the cost. Gap villages that a planned site would serve point at that site; the
-  others are grouped greedily (the most populous gap village anchors a group of those
+  and the cost. Gap villages that a planned site would serve point at that site; those
+  a 4G cell on an on-air mast would serve (a 2G mast to upgrade, another operator's mast
+  to share; the mast serving the most people first) point at that mast, at the cost of
+  a co-location; the others are grouped greedily (the most populous gap village anchors a group of those
   within ``cluster_radius_m``, with a candidate site at the group's population-weighted
   centre), and each group keeps only the villages the candidate serves *under the
   workspace's own coverage model* (a rural 4G reference cell, :data:`PROPOSED_4G_BAND_MHZ`),
