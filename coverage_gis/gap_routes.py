@@ -3,8 +3,8 @@
 The FTTH gap list (:func:`coverage_gis.gaps.ftth_gaps`) prices each extension by its
 length along roads (:meth:`coverage_gis.routing.RoadDistances.from_point_m`); this
 module draws that same route: from the village to its nearest road node, along the
-shortest road to where the road comes closest to on-air fiber, and the last leg to the
-nearest point of that fiber. Where the workspace has no ``roads.osm``, or the village's
+shortest road to where the road comes closest to on-air or planned fiber, and the last
+leg to the nearest point of that fiber. Where the workspace has no ``roads.osm``, or the village's
 road does not reach fiber, the gap list prices a straight line times the detour factor,
 and the route drawn is that straight line (``via`` = ``straight``). Both measure to the
 same assets, the ones an extension may tap (:func:`coverage_gis.gaps.fiber_taps`).
@@ -50,12 +50,12 @@ def ftth_gap_routes(analysis: Analysis, gaps: gpd.GeoDataFrame | None = None) ->
     geopandas.GeoDataFrame
         :data:`ROUTE_COLUMNS`: the gap's ``id``, ``name`` and ``rank``, ``via`` (``roads``
         or ``straight``), the drawn ``length_m``, the gap list's ``road_length_m`` and
-        ``cost_vnd``. Gaps without any on-air fiber in the workspace get no route.
+        ``cost_vnd``. Gaps without any on-air or planned fiber in the workspace get no route.
     """
     gaps = analysis.gaps("ftth") if gaps is None else gaps
     layers = analysis.layers
     metric_crs = analysis.metric_crs
-    _, fiber_m = fiber_taps(layers.fiber_routes, layers.fiber_nodes, metric_crs)
+    _, fiber_m = fiber_taps(layers.fiber_routes, layers.fiber_nodes, metric_crs, planned=True)
     if not len(gaps) or not len(fiber_m):
         return _empty()
     tree = shapely.STRtree(fiber_m)

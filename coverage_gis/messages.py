@@ -414,6 +414,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "tap_operator": ("Doanh nghiệp cáp quang", "Fiber operator"),
     "tap_class": ("Cấp tuyến đấu nối", "Tap class"),
     "tap_node_kind": ("Loại nút đấu nối", "Tap node kind"),
+    "tap_status": ("Trạng thái điểm đấu nối", "Tap status"),
     "olt_id": ("OLT", "OLT"),
     "olt_distance_m": ("Khoảng cách tới OLT (m)", "Distance to OLT (m)"),
     "within_pon_reach": ("Trong tầm PON", "Within PON reach"),
@@ -621,6 +622,8 @@ def _ftth_vi(row: Mapping[str, Any]) -> tuple[str, str]:
         action = f"Kéo cáp quang truy nhập (cách {_km(distance, 'vi')} km theo đường chim bay)"
     if tap:
         action += f" từ {tap}" + (f" của {operator}" if operator else "")
+        if _field(row, "tap_status") == "planned":
+            action += " (quy hoạch) khi tuyến này đưa vào khai thác"
     action += " và lắp bộ chia quang"
     if _field(row, "within_pon_reach") is False or (tap and "olt_id" in row and not _field(row, "olt_id")):
         action += "; bổ sung OLT trong tầm PON"

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial import cKDTree
+from shapely.geometry import LineString
 
 from coverage_gis.costs import load_costs
 from coverage_gis.coverage import aligned_coverage
@@ -231,6 +232,35 @@ def test_ftth_gap_names_the_asset_it_taps(tiny_ws: Workspace) -> None:
     assert gap["within_pon_reach"] is False
     v2 = at(6000, 0)
     assert (gap["candidate_lon"], gap["candidate_lat"]) == pytest.approx((v2.x, v2.y), abs=1e-9)
+
+
+def test_ftth_gap_taps_planned_fiber_nearer_than_fiber_on_air(tiny_ws: Workspace) -> None:
+    """A planned Viettel access route 800 m north of V2 (the splitter on air is 5,009 m
+    away): the extension waits for it, 800 × 1.4 = 1,120 m; Viettel has no OLT on air."""
+    routes = tiny_ws.read_layer("fiber_routes")
+    planned = gpd.GeoDataFrame(
+        {"route_id": ["R9"], "operator": ["Viettel"], "class": ["access"], "status": ["planned"]},
+        geometry=[LineString([at(5000, 800), at(7000, 800)])],
+        crs="EPSG:4326",
+    )
+    tiny_ws.write_layers({"fiber_routes": pd.concat([routes, planned], ignore_index=True)})
+    (gap,) = compute(tiny_ws).gaps("ftth").to_dict(orient="records")
+    assert (gap["id"], gap["tap_id"], gap["tap_class"], gap["tap_status"]) == (
+        "V2",
+        "R9",
+        "access",
+        "planned",
+    )
+    assert gap["distance_m"] == pytest.approx(800.0, abs=0.01)
+    assert gap["recommendation"] == (
+        "extend Viettel fiber 1.1 km estimated (straight line × detour factor) from planned R9 once it is "
+        "on air and install a splitter; add an OLT (Viettel has none on air)"
+    )
+    assert gap["detail"].startswith("taps planned Viettel access route R9: 0.8 km in a straight line")
+    assert gap_labels(pd.DataFrame([gap]), "vi")["recommendation"].tolist() == [
+        "Kéo cáp quang truy nhập (cách 0,8 km theo đường chim bay) từ R9 của Viettel (quy hoạch) khi tuyến "
+        "này đưa vào khai thác và lắp bộ chia quang; bổ sung OLT trong tầm PON"
+    ]
 
 
 def _with_nodes(folder: Path, **nodes: tuple[str, str, tuple[float, float]]) -> Workspace:

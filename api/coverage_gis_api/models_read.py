@@ -176,6 +176,7 @@ _GAP_EXAMPLE: dict[str, Any] = {
     "tap_operator": None,
     "tap_class": None,
     "tap_node_kind": None,
+    "tap_status": None,
     "olt_id": None,
     "olt_distance_m": None,
     "within_pon_reach": None,

@@ -15,9 +15,10 @@ cost estimate from ``layers/costs.yaml``:
   the rest getting candidates of their own. One candidate site is costed once: on the
   highest-ranked village it serves (``cost_vnd``; ``candidate_cost_vnd`` repeats the
   candidate's cost on every row, ``candidate_id`` and ``candidate_villages`` name it).
-* **FTTH** — the extension taps a named asset (``tap_*``): an on-air fiber node of any
-  kind, or an on-air access or distribution route anywhere along it; a backbone cable
-  only where a node stands on it (a splice point). It is the asset nearest along roads
+* **FTTH** — the extension taps a named asset (``tap_*``): a fiber node of any kind,
+  or an access or distribution route anywhere along it; a backbone cable only where a
+  node stands on it (a splice point); on air, or planned (``tap_status``): an extension
+  from planned fiber starts once it is built. It is the asset nearest along roads
   when ``roads.osm`` exists, else the nearest in a straight line; ``distance_m`` is the
   straight line to it and ``road_length_m`` the length along roads. The OLT of the
   tapped operator nearest the village (``olt_*``) must lie within the PON reach

@@ -30,10 +30,13 @@ class Tap:
     klass: str
     #: ``pop``, ``olt`` or ``splitter`` for a node, None for a route.
     node_kind: str | None
+    #: ``on_air``, or ``planned``: an extension from it waits for it to be built.
+    status: str = "on_air"
 
     def describe(self) -> str:
         what = f"{self.node_kind} node" if self.node_kind else f"{self.klass} route"
-        return f"{self.operator} {what} {self.id}"
+        planned = "planned " if self.status == "planned" else ""
+        return f"{planned}{self.operator} {what} {self.id}"
 
 
 @dataclass(frozen=True)
@@ -46,28 +49,38 @@ class OltReach:
 
 
 def fiber_taps(
-    fiber_routes: gpd.GeoDataFrame | None, fiber_nodes: gpd.GeoDataFrame | None, metric_crs: str
+    fiber_routes: gpd.GeoDataFrame | None,
+    fiber_nodes: gpd.GeoDataFrame | None,
+    metric_crs: str,
+    *,
+    planned: bool = False,
 ) -> tuple[list[Tap], np.ndarray]:
-    """On-air assets an extension may tap, and their metric geometries.
+    """On-air assets an extension may tap (and planned ones, with ``planned``), and their
+    metric geometries.
 
     Nodes of any kind; access and distribution routes anywhere along them. A backbone
     cable is tapped only at a node (a splice point), so backbone routes themselves are
     left out.
     """
+    statuses = ["on_air", "planned"] if planned else ["on_air"]
     taps: list[Tap] = []
     geoms: list[Any] = []
     if fiber_nodes is not None and len(fiber_nodes):
-        nodes = fiber_nodes[(fiber_nodes["status"] == "on_air").to_numpy()]
+        nodes = fiber_nodes[fiber_nodes["status"].isin(statuses).to_numpy()]
         for rec, geom in zip(nodes.to_dict(orient="records"), nodes.geometry.to_crs(metric_crs), strict=True):
-            taps.append(Tap(str(rec["node_id"]), str(rec["operator"]), "node", str(rec["kind"])))
+            taps.append(
+                Tap(str(rec["node_id"]), str(rec["operator"]), "node", str(rec["kind"]), str(rec["status"]))
+            )
             geoms.append(geom)
     if fiber_routes is not None and len(fiber_routes):
-        ok = (fiber_routes["status"] == "on_air") & fiber_routes["class"].isin(["access", "distribution"])
+        ok = fiber_routes["status"].isin(statuses) & fiber_routes["class"].isin(["access", "distribution"])
         routes = fiber_routes[ok.to_numpy()]
         for rec, geom in zip(
             routes.to_dict(orient="records"), routes.geometry.to_crs(metric_crs), strict=True
         ):
-            taps.append(Tap(str(rec["route_id"]), str(rec["operator"]), str(rec["class"]), None))
+            taps.append(
+                Tap(str(rec["route_id"]), str(rec["operator"]), str(rec["class"]), None, str(rec["status"]))
+            )
             geoms.append(geom)
     return taps, np.asarray(geoms, dtype=object)
 
@@ -130,7 +143,7 @@ def ftth_gaps(
     v = villages[gap]
     cov = coverage[gap]
     adm = admin[gap]
-    taps, tap_geoms = fiber_taps(fiber_routes, fiber_nodes, metric_crs)
+    taps, tap_geoms = fiber_taps(fiber_routes, fiber_nodes, metric_crs, planned=True)
     points_m = v.geometry.to_crs(metric_crs).to_numpy()
     tree = shapely.STRtree(tap_geoms) if len(tap_geoms) else None
     by_road = (
@@ -171,8 +184,9 @@ def ftth_gaps(
         via = "along roads" if road is not None else "estimated (straight line × detour factor)"
         olt = olts.reach(tap.operator, point)
         cost = length / 1000.0 * costs.fiber_per_km_vnd + costs.splitter_node_vnd
+        source = f"planned {tap.id} once it is on air" if tap.status == "planned" else tap.id
         recommendation = (
-            f"extend {tap.operator} fiber {length / 1000:.1f} km {via} from {tap.id} and install a splitter"
+            f"extend {tap.operator} fiber {length / 1000:.1f} km {via} from {source} and install a splitter"
         )
         if olt.id is None:
             recommendation += f"; add an OLT ({tap.operator} has none on air)"
