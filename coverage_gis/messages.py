@@ -172,6 +172,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "điều tra 2009 của đơn vị",
         "{name} ({level} {code}) is partial: this workspace holds {pct} % of its 2009 census population",
     ),
+    "plan_elsewhere": (
+        "kế hoạch {plan} dành cho {province} ({code}) nhưng workspace không có thôn nào của tỉnh này "
+        "(chỉ có: {holds}): các chỉ tiêu tính từ dữ liệu đều không có số liệu",
+        "plan {plan} is for {province} ({code}), and this workspace holds no village of it (it holds: "
+        "{holds}): its computed indicators have no data here",
+    ),
+    "plan_elsewhere_theirs": (
+        "; kế hoạch của tỉnh trong workspace: --plan {plan}",
+        "; the plan of the province held here: --plan {plan}",
+    ),
+    "no_villages": ("không thôn nào", "no villages"),
     "unit_2025": (
         "từ cải cách 2025 tỉnh thuộc {name} ({code}), {whole}",
         "since the 2025 reform the province lies in {name} ({code}), {whole}",

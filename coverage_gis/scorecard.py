@@ -26,7 +26,7 @@ from coverage_gis.kpi import compute_kpis, pois_5g_pct
 from coverage_gis.kpi_inputs import KpiInputs
 from coverage_gis.kpi_labels import KPI_LABELS
 from coverage_gis.messages import text
-from coverage_gis.plans import Indicator, Plan, evaluate
+from coverage_gis.plans import Indicator, Plan, evaluate, plan_for_provinces
 from coverage_gis.speed import SPEED_MEASURES, MeasuredValue, SpeedSettings, measured_value
 
 INDICATOR_TABLE_COLUMNS: tuple[str, ...] = ("code", "indicator", "value", "date")
@@ -222,3 +222,32 @@ def unit_2025_note(unit: pd.Series, lang: Lang = "en") -> str:
     else:
         whole = text("unit_2025_unknown", lang)
     return text("unit_2025", lang, name=unit["name"], code=unit["code"], whole=whole)
+
+
+def plan_elsewhere_note(plan: Plan, inputs: KpiInputs, lang: Lang = "en") -> str | None:
+    """A sentence when the workspace holds no village of the plan's province (its computed
+    indicators can then only have no data), naming the provinces it holds and the plan of
+    theirs when there is one; None when it holds some."""
+    villages = inputs.villages
+    held = villages["province_code"].dropna().astype(str)
+    if (held == plan.province_code).any():
+        return None
+    names = (
+        villages.dropna(subset=["province_code"])
+        .drop_duplicates("province_code")
+        .set_index("province_code")["province_name"]
+        .sort_index()
+    )
+    holds = ", ".join(f"{name} ({code})" for code, name in names.items()) or text("no_villages", lang)
+    note = text(
+        "plan_elsewhere",
+        lang,
+        plan=plan.id,
+        province=plan.province_name,
+        code=plan.province_code,
+        holds=holds,
+    )
+    theirs = plan_for_provinces(names.index.astype(str))
+    if theirs is not None:
+        note += text("plan_elsewhere_theirs", lang, plan=theirs.id)
+    return note

@@ -321,6 +321,7 @@ def test_scorecard(client: TestClient) -> None:
     assert body["rows"]
     assert {r["status"] for r in body["rows"]} <= {"met", "not_met", "no_data"}
     assert {"target", "actual", "status"} <= set(body["rows"][0])
+    assert body["note"].startswith("plan binh-dinh-2025 is for Tỉnh Bình Định (52), and this workspace")
     assert client.get("/v1/scorecard", params={"plan": "no-such-plan"}).status_code == 404
     assert client.get("/v1/scorecard", params={"plan": "../etc/passwd"}).status_code == 422
     # Each computed row says what it measures; the 2025 province of the plan's province

@@ -7,6 +7,7 @@ hospitals with 5G (P3 in a zone, P5 by S3), mobile speed tests 20/40/100 Mbit/s.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from coverage_gis.cli import main
 from coverage_gis.engine import compute
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.plans import load_plan
-from coverage_gis.scorecard import plan_units_2025, read_indicator_table
+from coverage_gis.scorecard import plan_elsewhere_note, plan_units_2025, read_indicator_table
 from coverage_gis.workspace import Workspace
 
 
@@ -169,3 +171,20 @@ def test_binh_phuoc_scores_site_sharing_per_site() -> None:
     assert "per site" in row.label_en
     assert row.note_en is not None
     assert "vị trí" in row.note_en
+
+
+def test_a_plan_of_a_province_the_workspace_lacks_is_said(
+    places_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bình Định's plan on the fixture's province 99: every computed row has no data, and why."""
+    analysis = compute(places_ws)
+    plan = load_plan("binh-dinh-2025")
+    assert plan_elsewhere_note(plan, analysis.inputs) == (
+        "plan binh-dinh-2025 is for Tỉnh Bình Định (52), and this workspace holds no village of it "
+        "(it holds: Tỉnh Mẫu (99)): its computed indicators have no data here"
+    )
+    assert plan_elsewhere_note(load_plan(_plan(tmp_path)), analysis.inputs) is None
+    assert main(["scorecard", str(places_ws.path), "--plan", "binh-dinh-2025", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["note"].startswith("plan binh-dinh-2025 is for Tỉnh Bình Định (52)")
+    assert err.startswith("note: plan binh-dinh-2025 is for")

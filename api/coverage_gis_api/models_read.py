@@ -334,6 +334,10 @@ class Scorecard(BaseModel):
     units_2025: list[Unit2025] = Field(
         default_factory=list, description="the 2025 provinces the plan's province lies in"
     )
+    note: str | None = Field(
+        None,
+        description="set when the workspace holds no village of the plan's province (and which it holds)",
+    )
 
 
 def result_model(result: type, name: str, *, doc: str, examples: list[JsonValue]) -> type[BaseModel]:

@@ -31,7 +31,7 @@ from coverage_gis.messages import gap_labels, translated_gaps
 from coverage_gis.province_report import province_names, report_bytes
 from coverage_gis.reports import download_stem
 from coverage_gis.revisions import SnapshotKey, kpi_snapshots
-from coverage_gis.scorecard import plan_units_2025
+from coverage_gis.scorecard import plan_elsewhere_note, plan_units_2025
 from coverage_gis_api.bbox import bbox_mask, bbox_query
 from coverage_gis_api.context import AppContext, WorkspaceView
 from coverage_gis_api.export import MEDIA_TYPES, attachment, json_response, records, records_json, render
@@ -481,6 +481,7 @@ def create_router(ctx: AppContext) -> APIRouter:
             "title_en": chosen.title_en,
             "rows": records(card),
             "units_2025": records(units),
+            "note": plan_elsewhere_note(chosen, view.analysis.inputs),
         }
         return json_response(payload, headers=_headers(view))
 

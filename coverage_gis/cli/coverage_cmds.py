@@ -34,7 +34,7 @@ from coverage_gis.models import MODEL_NAMES
 from coverage_gis.province_report import SCORECARD_REPORT_COLUMNS, scorecard_for_people, write_report
 from coverage_gis.reports import Sheet, write_xlsx
 from coverage_gis.revisions import kpi_snapshot
-from coverage_gis.scorecard import plan_units_2025, unit_2025_note
+from coverage_gis.scorecard import plan_elsewhere_note, plan_units_2025, unit_2025_note
 from coverage_gis.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -338,6 +338,9 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     plan = analysis.plan(args.plan)
     card = analysis.scorecard(plan.id, indicators_csv=args.indicators)
     units = plan_units_2025(plan, analysis.inputs)
+    elsewhere = plan_elsewhere_note(plan, analysis.inputs, lang)
+    if elsewhere is not None:
+        print(f"{text('note', lang)}: {elsewhere}", file=sys.stderr)
     if args.fmt == "json":
         print_json(
             {
@@ -345,6 +348,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
                 "province_code": plan.province_code,
                 "indicators": records(card),
                 "units_2025": records(units),
+                "note": plan_elsewhere_note(plan, analysis.inputs, "en"),
             }
         )
         return 0
