@@ -84,6 +84,11 @@ class Conflict(CoverageGISError):
     """A write that lost against another writer or would duplicate an id."""
 
 
+class DuplicateId(Conflict):
+    """An edit that adds a site or cell whose id the workspace holds already: the
+    request's own mistake (bad input to the CLI, 409 to the API)."""
+
+
 class StaleRevision(Conflict):
     """A write based on a revision that is no longer the workspace's current one."""
 

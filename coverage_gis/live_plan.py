@@ -25,7 +25,7 @@ from coverage_gis.admin import LEVELS
 from coverage_gis.coverage import MOBILE_COLUMNS, mobile_columns
 from coverage_gis.crs import BBox, lonlat_to_metric, metric_to_lonlat
 from coverage_gis.engine import SNAPSHOT_LEVELS, kpi_record, kpi_records
-from coverage_gis.errors import Conflict
+from coverage_gis.errors import DuplicateId
 from coverage_gis.kpi import KpiColumns, splice_kpi_rows
 from coverage_gis.kpi_sums import KpiSums
 from coverage_gis.live_overlay import VILLAGE_INPUT_COLUMNS, Overlay, SitePart
@@ -251,7 +251,7 @@ def _check_cell_ids(overlay: Overlay, edited: EditedSites, touched: Sequence[str
             cell_id = str(cell["cell_id"])
             owner = overlay.cell_site(cell_id)
             if owner is not None and owner not in mine:
-                raise Conflict(f"cell id {cell_id!r} already exists on site {owner!r}")
+                raise DuplicateId(f"cell id {cell_id!r} already exists on site {owner!r}")
 
 
 def _check_permits(

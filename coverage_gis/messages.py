@@ -80,6 +80,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "(ẩn {hidden} cột: {columns}; xem tất cả với --wide)",
         "({hidden} more columns: {columns}; --wide shows all)",
     ),
+    "site_in_no_commune": (
+        "ghi chú: trạm {site} không nằm trong xã nào của workspace: kiểm tra tọa độ (kinh độ, vĩ độ)",
+        "note: site {site} lies in none of the workspace's communes: check its coordinates (lon, lat)",
+    ),
     "villages_in_no_commune": (
         "ghi chú: {count} thôn không nằm trong xã nào của workspace ({ids}): không được tính vào chỉ tiêu "
         "nào và danh sách điểm lõm nào; kiểm tra tọa độ hoặc ghi census_commune_id",

@@ -22,7 +22,7 @@ from shapely.geometry import Point
 
 from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS
-from coverage_gis.errors import Conflict, LayerValidationError, NotFound
+from coverage_gis.errors import Conflict, DuplicateId, LayerValidationError, NotFound
 from coverage_gis.input_layers import as_geo
 from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
 from coverage_gis.io.headers import match_headers, read_field_values, renames_note
@@ -215,7 +215,7 @@ def apply_edits(current: Mapping[str, SiteRecord], edits: Sequence[SiteEdit]) ->
         source = f"edit {n} ({edit.op} {edit.site_id})"
         if edit.op == "add":
             if now(edit.site_id) is not None:
-                raise Conflict(f"{source}: site {edit.site_id!r} already exists")
+                raise DuplicateId(f"{source}: site {edit.site_id!r} already exists")
             _check_keys(edit.site, "sites", source=source, extra=_COORD_KEYS)
             site = _site_record({**edit.site, "site_id": edit.site_id}, source=source)
             cells = _cell_records(edit.cells or [], edit.site_id, source=f"{source} cells")
@@ -260,7 +260,7 @@ def apply_edits(current: Mapping[str, SiteRecord], edits: Sequence[SiteEdit]) ->
         for cell in record.cells if record is not None else ():
             cell_id = cell["cell_id"]
             if cell_id in kept:
-                raise Conflict(f"cell id {cell_id!r} already exists on site {kept[cell_id]!r}")
+                raise DuplicateId(f"cell id {cell_id!r} already exists on site {kept[cell_id]!r}")
             if cell_id in seen:
                 raise Conflict(f"cell id {cell_id!r} is used twice")
             seen.add(cell_id)

@@ -29,6 +29,7 @@ from coverage_gis import __version__
 from coverage_gis.errors import (
     Conflict,
     CoverageGISError,
+    DuplicateId,
     InputTooLarge,
     LayerValidationError,
     NotFound,
@@ -50,6 +51,7 @@ EXIT_CODES: tuple[tuple[type[CoverageGISError], int], ...] = (
     (InputTooLarge, EXIT_BAD_INPUT),
     (NotFound, EXIT_BAD_INPUT),
     (WorkspaceError, EXIT_BAD_INPUT),
+    (DuplicateId, EXIT_BAD_INPUT),
     (PermissionDenied, EXIT_FAILED),
     (Conflict, EXIT_FAILED),
     (CoverageGISError, EXIT_FAILED),

@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
 import pandas as pd
+import shapely
 
-from coverage_gis.admin import admin_columns
+from coverage_gis.admin import admin_columns, commune_positions
 from coverage_gis.cli._args import command_group, workspace_command
 from coverage_gis.cli._output import add_format_flags, lang_of, print_frame, print_json
 from coverage_gis.errors import LayerValidationError
@@ -106,7 +108,18 @@ def _run(args: argparse.Namespace, edits: list[SiteEdit]) -> int:
     live = LiveWorkspace.open(args.workspace)
     result = live.apply(edits, author=args.author or default_author(), expected_revision=args.expect_revision)
     _report(result, args.fmt)
+    for site_id in _placed_outside(edits, live.analysis.layers.communes):
+        print(text("site_in_no_commune", lang_of(args), site=site_id), file=sys.stderr)
     return 0
+
+
+def _placed_outside(edits: list[SiteEdit], communes: gpd.GeoDataFrame) -> list[str]:
+    """The sites the edits put (added or moved) in none of the workspace's communes."""
+    placed = [e for e in edits if e.op != "remove" and "lon" in e.site and "lat" in e.site]
+    if not placed or not len(communes):
+        return []
+    points = shapely.points([float(e.site["lon"]) for e in placed], [float(e.site["lat"]) for e in placed])
+    return [e.site_id for e, at in zip(placed, commune_positions(points, communes), strict=True) if at < 0]
 
 
 def _report(result: ChangeResult, fmt: str) -> None:

@@ -1,4 +1,5 @@
-"""`covgis diff`: the villages an edit flipped, with the commune each counts in."""
+"""`covgis sites` and `covgis diff` as a planner runs them: what an edit says, and the
+villages it flipped, with the commune each counts in."""
 
 from __future__ import annotations
 
@@ -36,3 +37,27 @@ def _out(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
     capsys.readouterr()
     assert main(argv) == 0
     return capsys.readouterr().out
+
+
+def test_sites_add_says_a_site_outside_the_communes_and_a_duplicate_is_bad_input(
+    tiny_ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    far, near = at(90_000, 0), at(500, 500)  # the tiny commune is 40 km wide
+    for site, point in (("FAR", far), ("NEAR", near)):
+        argv = [
+            "sites",
+            "add",
+            str(tiny_ws.path),
+            "--site-id",
+            site,
+            "--lon",
+            str(point.x),
+            "--lat",
+            str(point.y),
+        ]
+        assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "note: site FAR lies in none of the workspace's communes: check its coordinates" in err
+    assert "NEAR" not in err
+    assert main(["sites", "add", str(tiny_ws.path), "--site-id", "NEAR", "--lon", "109", "--lat", "14"]) == 2
+    assert "site 'NEAR' already exists" in capsys.readouterr().err
