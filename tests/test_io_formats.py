@@ -311,6 +311,26 @@ def test_kml_attributes_in_an_arcgis_description_table(ws: Workspace, tmp_path: 
     assert nodes.loc["FN-1", "source"] != "<Null>"
 
 
+def test_kml_attributes_in_description_lines(ws: Workspace, tmp_path: Path) -> None:
+    """A Google Earth description typed by hand: "field: value" lines between <br>s or new lines."""
+    path = tmp_path / "tram.kml"
+    path.write_text(
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        "<Placemark><name>Trạm 1</name><description><![CDATA[Mã trạm: BDH001<br>Độ cao anten (m): 42"
+        "<br/>Trạng thái: đang phát sóng<br>Xem http://example.vn/tram]]></description>"
+        "<Point><coordinates>109.1,13.8,0</coordinates></Point></Placemark>"
+        "<Placemark><name>Trạm 2</name><description>Mã trạm = BDH002\nTrạng thái: quy hoạch</description>"
+        "<Point><coordinates>109.2,13.9,0</coordinates></Point></Placemark></Document></kml>",
+        encoding="utf-8",
+    )
+
+    import_file(ws, "sites", path)
+
+    sites = ws.read_layer("sites").set_index("site_id")
+    assert sites.loc["BDH001", ["height_m", "status"]].tolist() == [42.0, "on_air"]
+    assert sites.loc["BDH002", "status"] == "planned"
+
+
 def test_kmz(ws: Workspace, tmp_path: Path) -> None:
     kmz = tmp_path / "vung_5g.kmz"
     with zipfile.ZipFile(kmz, "w") as archive:

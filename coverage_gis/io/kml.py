@@ -7,7 +7,8 @@ for one, and refusing it shuts out external entities and entity-expansion
 Each Placemark becomes one feature: ``name`` and ``description`` from its own
 elements, one column per ``ExtendedData/Data`` (``value``) and per
 ``SchemaData/SimpleData``, and one per row of a two-column HTML table in the
-description (ArcGIS writes a layer's attributes only there; :func:`description_table`);
+description (ArcGIS writes a layer's attributes only there), else per "field: value"
+line of it (Google Earth's hand-written ones; :func:`description_table`);
 geometry from ``Point``, ``LineString``, ``LinearRing``, ``Polygon`` (with holes) or
 ``MultiGeometry``. Folders (and
 the Document) that hold Placemarks directly are the file's layers, named by
@@ -16,6 +17,7 @@ their ``<name>``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -220,12 +222,19 @@ def _attributes(placemark: Element) -> dict[str, Any]:
 _NULL_CELLS = frozenset({"<null>", "null", "&lt;null&gt;"})
 
 
+#: Tags that end a line of text in a description ("Mã trạm: BDH001<br>Độ cao: 30").
+_LINE_TAGS = frozenset({"br", "p", "div", "li", "tr"})
+#: One "field: value" line; the field is short and holds no URL or markup.
+_FIELD_LINE = re.compile(r"^\s*([^:=<>/]{1,60}?)\s*[:=]\s*(.*?)\s*$")
+
+
 class _TableRows(HTMLParser):
-    """The text of each cell of each ``<tr>`` of an HTML fragment."""
+    """The text of each cell of each ``<tr>`` of an HTML fragment, and its lines of text."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.rows: list[list[str]] = []
+        self.lines: list[str] = [""]
         self._cell: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -233,22 +242,35 @@ class _TableRows(HTMLParser):
             self.rows.append([])
         elif tag in ("td", "th") and self.rows:
             self._cell = []
+        if tag in _LINE_TAGS:
+            self.lines.append("")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th") and self._cell is not None and self.rows:
             self.rows[-1].append(" ".join("".join(self._cell).split()))
             self._cell = None
+        if tag in _LINE_TAGS:
+            self.lines.append("")
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
             self._cell.append(data)
+        first, *rest = data.split("\n")
+        self.lines[-1] += first
+        self.lines.extend(rest)
+
+
+def _value(text: str) -> str | None:
+    return None if not text or text.casefold() in _NULL_CELLS else text
 
 
 def description_table(description: object) -> dict[str, str | None]:
-    """The attributes a Placemark's ``description`` holds as an HTML table of two-cell rows
-    (field, value), as ArcGIS' "Layer To KML" writes them instead of ExtendedData; ``<Null>``
-    is a missing value. Empty for any other description. ExtendedData of the same name wins."""
-    if not isinstance(description, str) or "<t" not in description.lower():
+    """The attributes a Placemark's ``description`` holds: an HTML table of two-cell rows
+    (field, value), as ArcGIS' "Layer To KML" writes them instead of ExtendedData, else
+    lines of "field: value" (Google Earth's hand-written descriptions, ``<br>`` or a new
+    line between them); ``<Null>`` is a missing value. Empty for any other description.
+    ExtendedData of the same name wins."""
+    if not isinstance(description, str) or not description.strip():
         return {}
     parser = _TableRows()
     try:
@@ -259,7 +281,14 @@ def description_table(description: object) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for row in parser.rows:
         if len(row) == 2 and row[0] and row[0] not in out:
-            out[row[0]] = None if not row[1] or row[1].casefold() in _NULL_CELLS else row[1]
+            out[row[0]] = _value(row[1])
+    if out:
+        return out
+    for line in parser.lines:
+        found = _FIELD_LINE.match(line)
+        # "See http://…" is a link, not a field.
+        if found and found.group(1) not in out and not found.group(2).startswith("//"):
+            out[found.group(1)] = _value(found.group(2))
     return out
 
 
