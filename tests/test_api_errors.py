@@ -94,7 +94,7 @@ def test_405_is_json_too(client: TestClient) -> None:
 
 def test_409_duplicate_site(client: TestClient, keys: tuple[TestClient, dict[str, str]]) -> None:
     err = error(client.post("/v1/sites", json=site(site_id="S1"), headers=admin(keys, client)), 409)
-    assert err["type"] == "Conflict"
+    assert err["type"] == "DuplicateId"  # a Conflict: the id is taken
     assert "S1" in err["message"]
 
 
