@@ -21,6 +21,7 @@ from coverage_gis.live import ChangeResult, LiveWorkspace
 from coverage_gis.messages import text
 from coverage_gis.revisions import default_author, diff, history, kpi_snapshots
 from coverage_gis.site_edits import SiteEdit, edits_from_file
+from coverage_gis.value_text import number_text
 from coverage_gis.vocabulary import OPERATORS, STATUSES, TECHS
 from coverage_gis.workspace import Workspace
 
@@ -118,7 +119,10 @@ def _placed_outside(edits: list[SiteEdit], communes: gpd.GeoDataFrame) -> list[s
     placed = [e for e in edits if e.op != "remove" and "lon" in e.site and "lat" in e.site]
     if not placed or not len(communes):
         return []
-    points = shapely.points([float(e.site["lon"]) for e in placed], [float(e.site["lat"]) for e in placed])
+    # The edit's own text: a decimal comma ("109,01", Excel on a Vietnamese Windows) reads as a point.
+    lon = [float(number_text(e.site["lon"])) for e in placed]
+    lat = [float(number_text(e.site["lat"])) for e in placed]
+    points = shapely.points(lon, lat)
     return [e.site_id for e, at in zip(placed, commune_positions(points, communes), strict=True) if at < 0]
 
 
