@@ -67,6 +67,10 @@ def _unit_key(text: str) -> str:
     return fold_diacritics("".join(unicodedata.normalize("NFC", text).casefold().split()))
 
 
+#: ``from_rows`` of a number field: its rows of one feature give it their largest value.
+FROM_ROWS_MAX = "max"
+
+
 @dataclass(frozen=True)
 class FieldSchema:
     """One column of a layer."""
@@ -87,8 +91,9 @@ class FieldSchema:
     value_aliases: tuple[tuple[str, str], ...] = ()
     #: Where a file lists a feature on several rows (a list with a row per cell read as
     #: sites) whose values of this field differ: the feature takes the first of these
-    #: ``allowed`` values its rows hold (:mod:`coverage_gis.io.repeats`). Empty: rows that
-    #: differ in the field are not one feature.
+    #: ``allowed`` values its rows hold (:mod:`coverage_gis.io.repeats`); a number field's
+    #: ``[max]`` (:data:`FROM_ROWS_MAX`): the largest (a mast as high as its highest
+    #: antenna). Empty: rows that differ in the field are not one feature.
     from_rows: tuple[str, ...] = ()
 
     @property
@@ -185,7 +190,8 @@ def parse_schema(path: Path) -> LayerSchema:
         for f in doc.fields
     )
     for f in fields:
-        for key, named in (("value_aliases", [v for _, v in f.value_aliases]), ("from_rows", f.from_rows)):
+        rows_rule = () if f.type in ("int", "float") and f.from_rows == (FROM_ROWS_MAX,) else f.from_rows
+        for key, named in (("value_aliases", [v for _, v in f.value_aliases]), ("from_rows", rows_rule)):
             wrong = [v for v in named if v not in (f.allowed or ())]
             if wrong:
                 raise LayerValidationError(

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
+from coverage_gis._values import is_missing
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns, commune_positions, commune_table
 from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
@@ -128,7 +129,7 @@ def site_table(record: SiteRecord, place: Place) -> CellTable:
 
     def floats(name: str, default: float) -> np.ndarray:
         values = [c.get(name) for c in kept]
-        return np.array([default if v is None else v for v in values], dtype=np.float64)
+        return np.array([default if is_missing(v) else v for v in values], dtype=np.float64)
 
     azimuth = floats("azimuth_deg", np.nan)
     band = floats("band_mhz", CELL_FLOAT_DEFAULTS["band_mhz"])
@@ -149,7 +150,7 @@ def site_table(record: SiteRecord, place: Place) -> CellTable:
         beamwidth_deg=beamwidth,
         eirp_dbm=floats("eirp_dbm", CELL_FLOAT_DEFAULTS["eirp_dbm"]),
         tilt_deg=floats("tilt_deg", CELL_FLOAT_DEFAULTS["tilt_deg"]),
-        height_m=np.full(k, SITE_HEIGHT_DEFAULT_M if height is None else float(height)),
+        height_m=floats("height_m", SITE_HEIGHT_DEFAULT_M if height is None else float(height)),
         environment=np.array([environment] * k, dtype=str),
     )
     return CellTable(

@@ -342,7 +342,14 @@ def cell_table(
         found = column(name, site_values)
         if found is None:
             return np.full(len(join), np.nan if default is None else default)
-        return floats_at(*found, default)
+        if site_values is None or name not in cells.columns:
+            return floats_at(*found, default)
+        # A cell's own value, else its site's (a cell list gives some antennas' heights).
+        own = floats_at(*found, None)
+        missing = np.isnan(own)
+        if missing.any():
+            own[missing] = floats_at(site_values, join.site_row, default)[missing]
+        return own
 
     def coords(name: str, site_values: np.ndarray) -> np.ndarray:
         if name in cells.columns:

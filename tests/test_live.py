@@ -126,6 +126,22 @@ def test_add_then_remove_site_restores_kpis(tiny_ws: Workspace) -> None:
     assert snap[snap["level"] == "province"].iloc[0]["villages_mobile_bb_pct"] == pytest.approx(100.0)
 
 
+@pytest.mark.parametrize(("cell_height", "gained"), [(None, ()), (150.0, ("V2",))])
+def test_a_cell_hung_higher_than_its_site_reaches_further(
+    tiny_ws: Workspace, cell_height: float | None, gained: tuple[str, ...]
+) -> None:
+    """A cell's own antenna height, not its 20 m site's, goes into the path loss: 3 km from
+    V2, a 150 m antenna reaches it and a 20 m one does not, edited as a full compute sees it."""
+    tiny_ws.update_config(model="pathloss")
+    live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))
+    own = {} if cell_height is None else {"height_m": cell_height}
+    added = live.add_site(
+        {"site_id": "HIGH", **_site(6000, 3000, height_m=20.0)}, [_cell("HIGH-1", **own)], author="t"
+    )
+    assert added.gained_mobile == gained
+    assert_matches_full_recompute(live)
+
+
 def test_edits_log_only_the_kpi_rows_they_change(tiny_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(revisions, "WHOLE_SNAPSHOT_EVERY", 4)
     live = LiveWorkspace(tiny_ws, engine.compute(tiny_ws))

@@ -4,12 +4,14 @@ and OpenCellID's per-country download, gzip-compressed (``452.csv.gz``)."""
 from __future__ import annotations
 
 import gzip
+import math
 from pathlib import Path
 
 import pytest
 
 from coverage_gis.errors import InputTooLarge, LayerValidationError
 from coverage_gis.io import import_file
+from coverage_gis.network import cell_table
 from coverage_gis.workspace import Workspace
 
 _HEADER = "Mã trạm,Tên trạm,Kinh độ,Vĩ độ,Mã cell,Nhà mạng,Công nghệ,Băng tần,Góc phương vị\n"
@@ -103,6 +105,39 @@ def test_a_site_takes_the_status_of_its_cells(
         {"Đang phát sóng": "on_air", "Quy hoạch": "planned", "Đã tắt": "decommissioned"}[s] for s in statuses
     )
     assert cells.counts == {"cells": 3}
+
+
+def test_each_cell_keeps_its_antenna_height_and_the_mast_is_the_highest(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Sectors hang at several heights on one mast: read as sites, the mast is as high as the
+    highest ("36,5": a decimal comma, "42 m": the field's unit); read as cells, each keeps
+    its own, and the coverage model takes a cell's own height before its site's."""
+    path = tmp_path / "cells.csv"
+    rows = _ROWS.splitlines()
+    heights = ("36,5", "42 m", "30", "")
+    text = (
+        _HEADER.rstrip("\n")
+        + ",Độ cao anten (m)\n"
+        + "".join(f'{row},"{h}"\n' for row, h in zip(rows, heights, strict=True))
+    )
+    path.write_text(text, encoding="utf-8")
+
+    sites = import_file(ws, "sites", path)
+    import_file(ws, "cells", path)
+
+    assert ws.read_layer("sites")[["site_id", "height_m"]].values.tolist() == [
+        ["BDH001", 42.0],
+        ["BDH002", 30.0],
+    ]
+    assert any("differ in height_m; each takes the largest" in note for note in sites.notes)
+    cells = ws.read_layer("cells").set_index("cell_id")["height_m"]
+    assert cells.to_dict() == pytest.approx(
+        {"BDH001_1": 36.5, "BDH001_2": 42.0, "BDH002_1": 30.0, "BDH001_3": math.nan}, nan_ok=True
+    )
+    table = cell_table(ws.read_layer("sites"), ws.read_layer("cells"), communes=None, metric_crs="EPSG:32649")
+    by_cell = dict(zip(table.cell_id, table.arrays.height_m, strict=True))
+    assert by_cell == {"BDH001_1": 36.5, "BDH001_2": 42.0, "BDH002_1": 30.0, "BDH001_3": 42.0}
 
 
 def test_rows_of_one_site_with_an_unknown_status_are_refused(ws: Workspace, tmp_path: Path) -> None:

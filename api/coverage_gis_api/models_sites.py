@@ -75,6 +75,9 @@ class CellIn(BaseModel):
     beamwidth_deg: float = Field(65.0, ge=1, le=360)
     eirp_dbm: float = Field(60.0, ge=0, le=90)
     tilt_deg: float = Field(4.0, ge=-10, le=30)
+    height_m: float | None = Field(
+        None, ge=0, le=300, description="this cell's antenna height; null = the site's"
+    )
     status: StatusField = Status.on_air
     range_m: float | None = Field(None, ge=0, le=1_000_000)
     samples: int | None = Field(None, ge=0, description="measurements behind a crowd-sourced position")

@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from coverage_gis._values import is_missing
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.layers import LayerSchema
+from coverage_gis.layers import FROM_ROWS_MAX, FieldSchema, LayerSchema
+from coverage_gis.value_text import number_text, without_unit
 
 __all__ = ["collapse_repeats"]
 
@@ -82,6 +84,9 @@ def _taken_from_rows(
     for spec in schema.fields:
         if not spec.from_rows or spec.name not in frame.columns:
             continue
+        if spec.from_rows == (FROM_ROWS_MAX,):
+            out = _largest_of_rows(out, spec, rows, ids, schema, notes=notes)
+            continue
         rank = {value: i for i, value in enumerate(spec.from_rows)}
         code = pd.Series(
             [rank.get(v) if isinstance(v, str) else None for v in frame[spec.name].iloc[rows]], dtype=float
@@ -103,6 +108,43 @@ def _taken_from_rows(
             f"{spec.name}; each takes the first of {', '.join(spec.from_rows)} its rows hold "
             "(a list with a row per cell?)"
         )
+    return out
+
+
+def _largest_of_rows(
+    frame: pd.DataFrame,
+    spec: FieldSchema,
+    rows: np.ndarray,
+    ids: np.ndarray,
+    schema: LayerSchema,
+    *,
+    notes: list[str],
+) -> pd.DataFrame:
+    """``frame`` with the repeated rows ``rows`` (of features ``ids``) of a number field whose
+    values differ holding their largest, when each of them is a number (read as validation
+    reads it: a decimal comma, a unit of the field's) or empty (a cell whose height the list
+    does not give); others as they are."""
+    text = frame[spec.name].iloc[rows].map(lambda v: without_unit(number_text(v), spec.units))
+    numbers = pd.to_numeric(pd.Series(text.to_numpy(dtype=object)), errors="coerce")
+    blank = np.array([is_missing(v) or (isinstance(v, str) and not v.strip()) for v in text], dtype=bool)
+    grouped = numbers.groupby(ids)
+    refused = pd.Series(numbers.isna().to_numpy() & ~blank).groupby(ids).transform("any").to_numpy()
+    given = grouped.transform("count").to_numpy()
+    differ = (grouped.transform("nunique").to_numpy() > 1) | (
+        (given > 0) & (given < grouped.transform("size").to_numpy())
+    )
+    change = differ & ~refused
+    if not change.any():
+        return frame
+    values = np.array(frame[spec.name].to_numpy(dtype=object), dtype=object)
+    values[rows[change]] = grouped.transform("max").to_numpy()[change]
+    out = frame.copy()
+    out[spec.name] = values
+    notes.append(
+        f"{schema.name}: the rows of {len(set(ids[change]))} {schema.id_field} value(s) differ in "
+        f"{spec.name}; each takes the largest (a list with a row per cell? each cell's own is "
+        "read into the cells layer)"
+    )
     return out
 
 
