@@ -29,7 +29,7 @@ from coverage_gis.io.headers import match_headers, read_field_values, renames_no
 from coverage_gis.layers import FieldSchema, get_schema
 from coverage_gis.validation import validate_layer
 from coverage_gis.validation_records import clean_records
-from coverage_gis.value_text import number_text
+from coverage_gis.value_text import number_text, without_unit
 
 EditOp = Literal["add", "update", "remove"]
 _COORD_KEYS = ("lon", "lat")
@@ -291,6 +291,8 @@ _CSV_CELL_KEYS = (
     "tilt_deg",
     "range_m",
 )
+# ``height_m`` is a site column: where a site's rows differ in it, each cell keeps its own
+# (:func:`_antenna_heights`).
 
 
 def edit_from_mapping(raw: Mapping[str, Any], *, source: str) -> SiteEdit:
@@ -403,6 +405,32 @@ def _csv_keys(headers: Sequence[str], *, source: str, notes: list[str]) -> dict[
     return keys
 
 
+def _antenna_heights(entry: dict[str, Any]) -> None:
+    """A site's rows giving its cells different ``height_m`` (antennas hung at several heights):
+    each cell keeps its own and the mast takes the largest, as an import of such a list does
+    (:mod:`coverage_gis.io.repeats`). Rows that agree give the site's height only, so a later
+    change of the site's height moves its cells too."""
+    spec = get_schema("sites").field("height_m")
+    given = {c["height_m"] for c in entry["cells"] if "height_m" in c}
+    numbers = [_number_or_none(without_unit(number_text(h), spec.units)) for h in given]
+    if len(given) > 1:
+        # Text that is no number stays on its cell, to be refused with its field.
+        if None not in numbers:
+            entry["site"]["height_m"] = max(n for n in numbers if n is not None)
+        return
+    if given:
+        entry["site"].setdefault("height_m", given.pop())
+    for cell in entry["cells"]:
+        cell.pop("height_m", None)
+
+
+def _number_or_none(text: Any) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
 def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
     source = str(path)
     # The table reader of imports: encoding, delimiter, quoting, blank header cells.
@@ -443,9 +471,12 @@ def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
             cell = {k: clean[k] for k in _CSV_CELL_KEYS if clean.get(k) not in (None, "")}
             if clean.get("cell_status"):
                 cell["status"] = clean["cell_status"]
+            if clean.get("height_m"):
+                cell["height_m"] = clean["height_m"]
             entry["cells"].append(cell)
     edits = []
     for site_id, entry in grouped.items():
+        _antenna_heights(entry)
         op = entry["op"]
         edits.append(
             SiteEdit(

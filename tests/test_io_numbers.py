@@ -59,6 +59,27 @@ def test_site_edit_csvs_read_decimal_commas_whatever_the_delimiter(tmp_path: Pat
     assert [c["operator"] for c in record.cells] == ["Viettel"]
 
 
+def test_a_site_edit_csv_keeps_each_cells_antenna_height(tmp_path: Path) -> None:
+    """Rows of one site that differ in height_m: each cell keeps its own ("42 m": the unit),
+    the mast the largest, as an import reads such a list; rows that agree give the site's
+    height only (a later change of the mast moves its cells)."""
+    text = (
+        "site_id;lon;lat;height_m;cell_id;operator;tech\n"
+        "S9;109,01;13,76;36,5;S9-1;Viettel;4G\nS9;109,01;13,76;42 m;S9-2;Viettel;4G\n"
+        "S9;109,01;13,76;;S9-3;Viettel;2G\n"
+        "S8;109,02;13,76;;S8-1;Viettel;4G\nS8;109,02;13,76;25;S8-2;Viettel;4G\n"
+    )
+    records = apply_edits({}, edits_from_file(_edits(tmp_path, text))).sites
+
+    nine, eight = records["S9"], records["S8"]
+    assert nine is not None
+    assert eight is not None
+    assert nine.site["height_m"] == 42.0
+    assert [c.get("height_m") for c in nine.cells] == [36.5, 42.0, None]
+    assert eight.site["height_m"] == 25.0
+    assert [c.get("height_m") for c in eight.cells] == [None, None]
+
+
 def test_site_edit_errors_still_name_the_edit_row_and_field(tmp_path: Path) -> None:
     text = "site_id;lon;lat;height_m\nS9;109,01;13,76;abc\n"
     edits = edits_from_file(_edits(tmp_path, text))

@@ -82,7 +82,8 @@ def register(sub: Subcommands) -> None:
         help="apply a batch of edits from a JSON or CSV file as one revision",
         description="JSON: a list of {op: add|update|remove, site_id, site: {...}, cells: [...], "
         "cell_changes: {cell_id: {...}}}. CSV: one row per cell with site columns (site_id, lon, lat, "
-        "status, height_m, ...) and cell columns (cell_id, operator, tech, azimuth_deg, cell_status, ...); "
+        "status, height_m: each cell's own where a site's rows differ, ...) and cell columns "
+        "(cell_id, operator, tech, azimuth_deg, cell_status, ...); "
         "optional op column.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
