@@ -75,8 +75,9 @@ def _taken_from_rows(
     """``frame`` with each repeated feature's rows holding one value of every field that has
     a ``from_rows`` rule (the first of its values the rows hold), where they held several.
 
-    A feature keeps its rows as they are when one of them holds a value the rule does not
-    name (or none): validation reports that value, or the repeated id.
+    Empty cells name no value (the others decide). A feature keeps its rows as they are
+    when one of them holds a value the rule does not name: validation reports that value,
+    or the repeated id.
     """
     rows = np.flatnonzero(repeated)
     ids = frame[schema.id_field].iloc[rows].to_numpy(dtype=object)
@@ -88,13 +89,19 @@ def _taken_from_rows(
             out = _largest_of_rows(out, spec, rows, ids, schema, notes=notes)
             continue
         rank = {value: i for i, value in enumerate(spec.from_rows)}
-        code = pd.Series(
-            [rank.get(v) if isinstance(v, str) else None for v in frame[spec.name].iloc[rows]], dtype=float
-        )
+        given = frame[spec.name].iloc[rows]
+        code = pd.Series([rank.get(v) if isinstance(v, str) else None for v in given], dtype=float)
+        # An empty cell (a cell whose status the list leaves out) names no value; one the rule
+        # does not name keeps its feature's rows apart.
+        blank = np.array([_is_blank(v) for v in given], dtype=bool)
+        unnamed = pd.Series(code.isna().to_numpy() & ~blank).groupby(ids).transform("any").to_numpy()
         grouped = code.groupby(ids)
+        named = grouped.transform("count").to_numpy()
         change = (
-            (grouped.transform("count") == grouped.transform("size")) & (grouped.transform("nunique") > 1)
-        ).to_numpy()
+            ~unnamed
+            & (named > 0)
+            & ((grouped.transform("nunique").to_numpy() > 1) | (named < grouped.transform("size").to_numpy()))
+        )
         if not change.any():
             continue
         best = grouped.transform("min").to_numpy()[change].astype(np.int64)
@@ -126,7 +133,7 @@ def _largest_of_rows(
     does not give); others as they are."""
     text = frame[spec.name].iloc[rows].map(lambda v: without_unit(number_text(v), spec.units))
     numbers = pd.to_numeric(pd.Series(text.to_numpy(dtype=object)), errors="coerce")
-    blank = np.array([is_missing(v) or (isinstance(v, str) and not v.strip()) for v in text], dtype=bool)
+    blank = np.array([_is_blank(v) for v in text], dtype=bool)
     grouped = numbers.groupby(ids)
     refused = pd.Series(numbers.isna().to_numpy() & ~blank).groupby(ids).transform("any").to_numpy()
     given = grouped.transform("count").to_numpy()
@@ -146,6 +153,11 @@ def _largest_of_rows(
         "read into the cells layer)"
     )
     return out
+
+
+def _is_blank(value: object) -> bool:
+    """Whether a cell of a file gives no value: missing, or text of nothing but spaces."""
+    return is_missing(value) or (isinstance(value, str) and not value.strip())
 
 
 def _refuse_differing(
