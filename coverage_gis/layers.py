@@ -87,6 +87,10 @@ class FieldSchema:
     #: Other spellings of the column's header in real exports (Vietnamese, operators'
     #: English); how a header is compared with them: :mod:`coverage_gis.io.headers`.
     aliases: tuple[str, ...] = ()
+    #: Spellings read as this field only where the file has no column its name or an alias
+    #: names: a column the file holds for another purpose read as this one too (an
+    #: operator's cell list identifies its sites by their names, "SITE_NAME").
+    fallback_aliases: tuple[str, ...] = ()
     #: (spelling, allowed value) pairs: Vietnamese spellings of ``allowed`` values.
     value_aliases: tuple[tuple[str, str], ...] = ()
     #: Where a file lists a feature on several rows (a list with a row per cell read as
@@ -146,6 +150,7 @@ class _FieldDocument(BaseModel):
     default: Any = None
     description: str = ""
     aliases: list[Text] = []
+    fallback_aliases: list[Text] = []
     value_aliases: dict[str, Text] = {}
     from_rows: list[Text] = []
 
@@ -184,6 +189,7 @@ def parse_schema(path: Path) -> LayerSchema:
             default=f.default,
             description=f.description,
             aliases=tuple(f.aliases),
+            fallback_aliases=tuple(f.fallback_aliases),
             value_aliases=tuple(f.value_aliases.items()),
             from_rows=tuple(f.from_rows),
         )

@@ -17,7 +17,9 @@ that, the same comparison with Vietnamese diacritics removed (``đ`` → ``d``),
 ``eirp_dbm`` and "Tilt (rad)" not ``tilt_deg``; such a column is left unread, with a
 note. A header that is the field's name (trimmed, any case: how validation reads
 columns) always wins over an alias; two other headers read as the same field are an
-error naming both.
+error naming both. A field no header names is read from a column one of its
+``fallback_aliases`` names (an operator's export identifying its sites by ``SITE_NAME``),
+with a note (:func:`apply_aliases`).
 
 Values are not translated, except where a field with ``allowed:`` values lists
 ``value_aliases:`` (Vietnamese spellings of a status, "đang phát sóng" → ``on_air``, or
@@ -378,17 +380,53 @@ def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, note
     """
     renames, shadowed = match_headers(frame.columns, schema.fields, source=source, layer=schema.name)
     notes.extend(shadowed)
+    fallbacks = _fallback_columns(frame.columns, renames, schema)
     if renames:
         note = renames_note(schema.name, renames)
         if note:
             notes.append(note)
         frame = frame.rename(columns=renames)
+    if fallbacks:
+        frame = frame.copy()
+        fields = set(schema.field_names)
+        for name, column in fallbacks.items():
+            current = renames.get(column, column)
+            # A column read as another field is read as this one too; any other, as this one.
+            also = current in fields
+            values = frame[current]
+            if not also:
+                frame = frame.drop(columns=[current])
+            frame[name] = values
+            notes.append(
+                f"{schema.name}: no {name} column: {str(column)!r} read as {name}{' too' if also else ''}"
+            )
     by_key = {str(c).strip().casefold(): c for c in frame.columns if c != "geometry"}
     for spec in schema.fields:
         column = by_key.get(spec.name.casefold())
         if column is not None:
             frame = read_field_values(frame, column, spec, label=f"{schema.name}: {spec.name}", notes=notes)
     return frame
+
+
+def _fallback_columns(
+    columns: Iterable[object], renames: Mapping[object, str], schema: LayerSchema
+) -> dict[str, object]:
+    """Field → the column read as it by a :attr:`~coverage_gis.layers.FieldSchema.fallback_aliases`
+    spelling (the first of them a header matches), for each field no column names."""
+    headers = [c for c in columns if c != "geometry"]
+    named = set(renames.values()) | {str(c).strip().casefold() for c in headers}
+    found: dict[str, object] = {}
+    for spec in schema.fields:
+        if not spec.fallback_aliases or spec.name in named or spec.name.casefold() in named:
+            continue
+        keys = {c: _split_header(c)[0] for c in headers}
+        for spelling in spec.fallback_aliases:
+            want = header_key(spelling)
+            match = [c for c, k in keys.items() if k == want or fold_diacritics(k) == fold_diacritics(want)]
+            if match:
+                found[spec.name] = match[0]
+                break
+    return found
 
 
 def read_field_values(
