@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from coverage_gis.cli import main
 from coverage_gis.errors import InputTooLarge, LayerValidationError
 from coverage_gis.io import import_file
 from coverage_gis.network import cell_table
@@ -190,3 +191,86 @@ def test_a_damaged_or_oversized_gzip_file_is_refused(ws: Workspace, tmp_path: Pa
         import_file(ws, "cells", cut)
     with pytest.raises(InputTooLarge, match="unpacks to more than"):
         import_file(ws, "cells", bomb, max_bytes=1_000_000)
+
+
+# An operator's own export (its OSS): sites and cells named by codes in *_NAME columns,
+# no operator column (every row is theirs), blank statuses.
+_OSS = (
+    "STT,SITE_NAME,CELL_NAME,LAT,LONG,AZIMUTH,BAND,TECHNOLOGY,STATUS\n"
+    "1,QNH_001,QNH_001_L18_1,13.7765,109.2232,0,L1800,LTE,Active\n"
+    "2,QNH_001,QNH_001_L18_2,13.7765,109.2232,120,L1800,LTE,\n"
+    "3,QNH_002,QNH_002_G9_1,13.8012,109.1501,0,GSM900,GSM,Active\n"
+)
+
+
+def test_an_operators_own_export_names_its_sites_and_cells_and_is_given_its_operator(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "oss.csv"
+    path.write_text(_OSS, encoding="utf-8")
+
+    with pytest.raises(LayerValidationError, match=r"field 'operator'.*--set operator=VALUE"):
+        import_file(ws, "cells", path)
+    sites = import_file(ws, "sites", path)
+    cells = import_file(ws, "cells", path, values={"operator": "VIETTEL", "status": "on air"})
+
+    site_rows = ws.read_layer("sites")
+    assert site_rows[["site_id", "name"]].values.tolist() == [["QNH_001", "QNH_001"], ["QNH_002", "QNH_002"]]
+    assert "sites: no site_id column: 'SITE_NAME' read as site_id too" in sites.notes
+    cell_rows = ws.read_layer("cells").set_index("cell_id")
+    assert cell_rows["site_id"].to_dict() == {
+        "QNH_001_L18_1": "QNH_001",
+        "QNH_001_L18_2": "QNH_001",
+        "QNH_002_G9_1": "QNH_002",
+    }
+    # The given operator is read as a file's would be; the status only fills the blank cell.
+    assert set(cell_rows["operator"]) == {"Viettel"}
+    assert cell_rows["status"].tolist() == ["on_air"] * 3
+    assert "cells: no cell_id column: 'CELL_NAME' read as cell_id" in cells.notes
+    assert "cells: operator 'VIETTEL' given for every row" in cells.notes
+    assert "cells: status 'on air' given for the 1 row(s) that give none" in cells.notes
+    assert not any("STATUS" in note or "SITE_NAME" in note for note in cells.notes if "ignored" in note)
+
+
+def test_a_site_code_column_wins_over_the_site_name(ws: Workspace, tmp_path: Path) -> None:
+    """Only a file without a site id reads the site's name as its id."""
+    path = tmp_path / "cells.csv"
+    path.write_text(_HEADER + _ROWS, encoding="utf-8")
+
+    cells = import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")[["site_id", "name"]].values.tolist() == [
+        ["BDH001", "Trạm 1"],
+        ["BDH002", "Trạm 2"],
+    ]
+    assert not any("no site_id column" in note for note in cells.notes)
+
+
+def test_a_value_given_for_no_field_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "oss.csv"
+    path.write_text(_OSS, encoding="utf-8")
+
+    with pytest.raises(
+        LayerValidationError, match=r"a value is given for 'carrier', which is not a field of cells"
+    ):
+        import_file(ws, "cells", path, values={"carrier": "Viettel"})
+    assert not ws.has_layer("cells")
+
+
+def test_cli_import_takes_set_values(
+    ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "oss.csv"
+    path.write_text(_OSS, encoding="utf-8")
+    assert main(["import", str(ws.path), "sites", str(path)]) == 0
+    with pytest.raises(SystemExit) as bad:
+        main(["import", str(ws.path), "cells", str(path), "--set", "operator"])
+    assert bad.value.code == 2
+    assert "'operator' is not FIELD=VALUE" in capsys.readouterr().err
+
+    args = ["import", str(ws.path), "cells", str(path), "--set", "operator=MobiFone", "--set", "band_mhz=900"]
+    assert main(args) == 0
+
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert set(cells["operator"]) == {"MobiFone"}
+    assert cells["band_mhz"].tolist() == [1800.0, 1800.0, 900.0]  # the file's own kept

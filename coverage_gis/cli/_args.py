@@ -33,6 +33,14 @@ def whole_number(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def field_value(text: str) -> tuple[str, str]:
+    """An argparse ``type``: ``FIELD=VALUE`` as (field, value), both trimmed; the value may hold "="."""
+    field, sep, value = text.partition("=")
+    if not sep or not field.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not FIELD=VALUE (e.g. operator=Viettel)")
+    return field.strip(), value.strip()
+
+
 #: Help of every ``WS`` argument.
 WS_HELP = f"workspace folder or postgresql:// URL (default: ${DATABASE_URL_ENV})"
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from coverage_gis.boundaries import PROVINCES, load_boundaries, partial_2025_provinces, province_2025
-from coverage_gis.cli._args import workspace_command
+from coverage_gis.cli._args import field_value, workspace_command
 from coverage_gis.cli._output import add_format_flags, lang_of, print_frame
 from coverage_gis.crs import (
     SCALE_ERROR_NOTED_PPM,
@@ -116,6 +116,14 @@ def register(sub: Subcommands) -> None:
         metavar="N",
         help="OpenCellID: drop cells whose position rests on fewer than N measurements (default 1: keep all)",
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        type=field_value,
+        metavar="FIELD=VALUE",
+        help="give FIELD this VALUE in every row that gives none (the file has no such column, or "
+        "an empty cell), e.g. --set operator=Viettel for an operator's own cell list; repeatable",
+    )
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -215,6 +223,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         append=args.append,
         min_samples=args.min_samples,
         crs=args.crs,
+        values=dict(args.set or ()),
     )
     lang = lang_of(args)
     for name, count in result.counts.items():

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import located_table, read_csv_table
 from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
+from coverage_gis.io.given_values import check_given_fields, with_given_values
 from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.kml import label_gives_way, read_kml
@@ -127,6 +128,7 @@ def _read(
     max_bytes: int,
     min_samples: int = 1,
     crs: str | None = None,
+    values: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """:func:`read_file` plus the reader's notes."""
     path = Path(path)
@@ -145,6 +147,7 @@ def _read(
         max_bytes=max_bytes,
         min_samples=min_samples,
         crs=crs,
+        values=values or {},
         notes=notes,
     )
     with _rows_placed(notes):
@@ -183,6 +186,7 @@ def _read_format(
     max_bytes: int,
     min_samples: int,
     crs: str | None,
+    values: Mapping[str, str],
     notes: list[str],
 ) -> dict[str, pd.DataFrame]:
     """The frames of the file at ``path`` (``source``: the name errors give), read as ``layer``."""
@@ -250,11 +254,20 @@ def _read_format(
                     raise
                 raise other_sheets_hint(exc, path) from None
         frames = {layer: frame}
+    if values:
+        check_given_fields(values, [get_schema(name) for name in frames], source=source)
     if layer == "speed_tests" and len(frames[layer]):
+        if values:
+            raise LayerValidationError("speed tests take no given values", source=source)
         frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
     else:  # speed tests name their columns through io.speedtests' own table
         named = {
-            name: apply_aliases(frame, get_schema(name), source=source, notes=notes)
+            name: with_given_values(
+                apply_aliases(frame, get_schema(name), source=source, notes=notes),
+                get_schema(name),
+                values,
+                notes=notes,
+            )
             for name, frame in frames.items()
         }
         if "villages" in named:
@@ -280,6 +293,7 @@ def read_file(
     max_bytes: int = MAX_IMPORT_BYTES,
     min_samples: int = 1,
     crs: str | None = None,
+    values: Mapping[str, str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read (not validate) a file into raw frames keyed by target layer, in EPSG:4326.
 
@@ -302,6 +316,10 @@ def read_file(
     crs
         CSV and Excel only: the CRS of the coordinate columns (default: WGS 84 degrees);
         a projected CRS reads easting/northing columns (VN-2000 X/Y in either order).
+    values
+        Field → value for the rows that give none (the file has no such column, or an
+        empty cell): an operator's own list without an operator column
+        (:mod:`coverage_gis.io.given_values`).
 
     Returns
     -------
@@ -325,6 +343,7 @@ def read_file(
         max_bytes=max_bytes,
         min_samples=min_samples,
         crs=crs,
+        values=values,
     )
     return frames
 
@@ -474,6 +493,7 @@ def import_file(
     max_bytes: int = MAX_IMPORT_BYTES,
     min_samples: int = 1,
     crs: str | None = None,
+    values: Mapping[str, str] | None = None,
 ) -> ImportResult:
     """Read a file, validate it and write it into the workspace in one atomic step.
 
@@ -499,6 +519,10 @@ def import_file(
     crs
         CSV and Excel only: the CRS of the coordinate columns (default: WGS 84 degrees);
         a projected CRS reads easting/northing columns (VN-2000 X/Y in either order).
+    values
+        Field → value for the rows that give none (the file has no such column, or an
+        empty cell): an operator's own list without an operator column
+        (:mod:`coverage_gis.io.given_values`).
 
     Returns
     -------
@@ -525,6 +549,7 @@ def import_file(
         max_bytes=max_bytes,
         min_samples=min_samples,
         crs=crs,
+        values=values,
     )
     new: dict[str, pd.DataFrame] = {}
     rows: dict[str, pd.Index] = {}
