@@ -117,6 +117,15 @@ def _join_sites(
     return joined, (position[keep].astype(np.int64), keep.astype(np.int64))
 
 
+def _height(joined: pd.DataFrame) -> np.ndarray:
+    """A cell's own antenna height, else its site's (``height_m_site`` where the cells have
+    a column of their own), else the default."""
+    height = pd.to_numeric(joined["height_m"], errors="coerce")
+    if "height_m_site" in joined:
+        height = height.fillna(pd.to_numeric(joined["height_m_site"], errors="coerce"))
+    return height.fillna(SITE_HEIGHT_DEFAULT_M).to_numpy(dtype=np.float64)
+
+
 def cell_table(
     sites: gpd.GeoDataFrame,
     cells: pd.DataFrame,
@@ -179,7 +188,7 @@ def cell_table(
         beamwidth_deg=beamwidth,
         eirp_dbm=floats("eirp_dbm", CELL_FLOAT_DEFAULTS["eirp_dbm"]),
         tilt_deg=floats("tilt_deg", CELL_FLOAT_DEFAULTS["tilt_deg"]),
-        height_m=floats("height_m", SITE_HEIGHT_DEFAULT_M),
+        height_m=_height(joined),
         environment=_str_codes(joined["environment"])[0],
         bisector_cw_deg=bisector_cw,
         bisector_ccw_deg=bisector_ccw,
