@@ -2,7 +2,7 @@
 
 One synthetic village at a point inside every commune and inside every part of a split
 commune (so split communes are exercised), for each of the five seed provinces and for
-all 11,163 communes of Vietnam: each village gets exactly one unit of every level, and
+all 11,161 named communes of Vietnam: each village gets exactly one unit of every level, and
 villages and people add up to the same totals at every level.
 """
 
