@@ -60,7 +60,11 @@ def register(sub: Subcommands) -> None:
             "from every former province, e.g. 'Gia Lai' (former Bình Định and Gia Lai) or 52; repeatable"
         ),
     )
-    p.add_argument("--national", action="store_true", help="load every commune of Vietnam (the 11,161 named units of the census file)")
+    p.add_argument(
+        "--national",
+        action="store_true",
+        help="load every commune of Vietnam (the 11,161 named units of the census file)",
+    )
     p.add_argument("--name", help="workspace name (default: folder name)")
     p.add_argument("--metric-crs", help="projected CRS in metres, e.g. EPSG:32649 or a VN-2000 EPSG code")
 

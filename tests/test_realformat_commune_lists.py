@@ -1,0 +1,52 @@
+"""A province's own commune list (its GIS department's, 2025 structure): Vietnamese headers,
+the commune's code its only id, no districts (abolished in July 2025) and no 2009 census."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io import import_file
+from coverage_gis.workspace import Workspace
+
+
+def _square(x: float, y: float) -> dict[str, object]:
+    ring = [[x, y], [x + 0.1, y], [x + 0.1, y + 0.1], [x, y + 0.1], [x, y]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@pytest.fixture
+def commune_list(tmp_path: Path) -> Path:
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"Mã xã": code, "Tên xã": name, "Mã tỉnh": "52", "Tên tỉnh": "Tỉnh Gia Lai"},
+            "geometry": _square(109.0 + 0.1 * i, 13.7),
+        }
+        for i, (code, name) in enumerate([("21553", "Phường Quy Nhơn Bắc"), ("21583", "Phường Quy Nhơn")])
+    ]
+    path = tmp_path / "xa_2025.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    return path
+
+
+def test_a_2025_commune_list_is_read_by_its_vietnamese_headers(tmp_path: Path, commune_list: Path) -> None:
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+    with pytest.raises(LayerValidationError) as missing:
+        import_file(ws, "communes", commune_list)
+    # Only what the list cannot give is missing, each with the way to give it.
+    assert [e.field for e in missing.value.errors] == ["district_code", "district_name", "pop_2009"]
+    assert "covgis import --set district_code=VALUE" in str(missing.value)
+
+    given = {"district_code": "000", "district_name": "(không có huyện)", "pop_2009": "0"}
+    result = import_file(ws, "communes", commune_list, values=given)
+
+    communes = ws.read_layer("communes")
+    assert communes["census_commune_id"].tolist() == ["21553", "21583"]
+    assert communes["commune_code"].tolist() == ["21553", "21583"]
+    assert communes["commune_name"].tolist() == ["Phường Quy Nhơn Bắc", "Phường Quy Nhơn"]
+    assert set(communes["province_name"]) == {"Tỉnh Gia Lai"}
+    assert "communes: no census_commune_id column: 'Mã xã' read as census_commune_id too" in result.notes
