@@ -4,10 +4,13 @@ the commune's code its only id, no districts (abolished in July 2025) and no 200
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from coverage_gis import engine
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
 from coverage_gis.workspace import Workspace
@@ -50,3 +53,30 @@ def test_a_2025_commune_list_is_read_by_its_vietnamese_headers(tmp_path: Path, c
     assert communes["commune_name"].tolist() == ["Phường Quy Nhơn Bắc", "Phường Quy Nhơn"]
     assert set(communes["province_name"]) == {"Tỉnh Gia Lai"}
     assert "communes: no census_commune_id column: 'Mã xã' read as census_commune_id too" in result.notes
+    # Its communes bear their codes' 2025 names: each is its own 2025 commune, none is cut.
+    assert communes["new_commune_code"].tolist() == ["21553", "21583"]
+    assert communes["new_commune_name"].tolist() == ["Phường Quy Nhơn Bắc", "Phường Quy Nhơn"]
+    assert set(communes["new_province_code"]) == {"52"}
+    assert len(ws.read_layer("commune_parts_2025")) == 0
+    assert any("read as the 2025 communes (100% bear the 2025 name" in note for note in result.notes)
+
+
+def test_a_census_commune_list_gets_its_2025_units_and_parts_again(
+    binh_dinh_demo: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The demo's communes exported without their 2025 columns and imported again: the
+    crosswalk rule gives them the same 2025 units, parts and KPIs as ``covgis init`` did."""
+    ws = Workspace.open(binh_dinh_demo(tmp_path / "ws"))
+    before = engine.compute(ws, write=False).kpis(levels=["commune_2025"])
+    parts_before = ws.read_layer("commune_parts_2025")
+    own = ["census_commune_id", "commune_code", "commune_name", "district_code", "district_name"]
+    path = tmp_path / "xa_2009.gpkg"
+    ws.read_layer("communes")[[*own, "province_code", "province_name", "pop_2009", "geometry"]].to_file(path)
+
+    result = import_file(ws, "communes", path)
+
+    assert result.counts == {"communes": 159, "commune_parts_2025": len(parts_before)}
+    parts = ws.read_layer("commune_parts_2025")
+    assert sorted(parts["part_id"]) == sorted(parts_before["part_id"])
+    after = engine.compute(ws, write=False).kpis(levels=["commune_2025"])
+    pd.testing.assert_frame_equal(after, before)

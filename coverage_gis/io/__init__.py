@@ -32,6 +32,7 @@ import pandas as pd
 
 from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.commune_lists import with_2025_units
 from coverage_gis.io.csv_points import located_table, read_csv_table
 from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
@@ -561,6 +562,15 @@ def import_file(
             new[name] = clean
             rows[name] = frame.index
             notes.extend(_report_notes(name, report, frame.columns))
+        if "communes" in new and not append:
+            # The parts the workspace holds were cut from other units: the list's own replace them.
+            units = with_2025_units(new["communes"])
+            new["communes"] = units.communes
+            new["commune_parts_2025"], _ = validate_layer(
+                units.parts, get_schema("commune_parts_2025"), source=source
+            )
+            rows["commune_parts_2025"] = new["commune_parts_2025"].index
+            notes.append(units.note)
     notes.extend(outside_notes(ws, new))
     # Read, merge and write under the writer lock: an append or a reference check made
     # on layers another process is replacing would lose its rows.
