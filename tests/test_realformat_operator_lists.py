@@ -32,6 +32,14 @@ _OCID = (
 )
 
 
+def _with_column(folder: Path, header: str, rows: list[str], values: tuple[str, ...]) -> Path:
+    """``cells.csv`` in ``folder``: the list's ``rows`` with a last column ``header`` of ``values``."""
+    path = folder / "cells.csv"
+    body = "".join(f'{row},"{value}"\n' for row, value in zip(rows, values, strict=True))
+    path.write_text(f"{_HEADER.rstrip()},{header}\n{body}", encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
     return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
@@ -88,14 +96,8 @@ def test_a_site_takes_the_status_of_its_cells(
 ) -> None:
     """A row per cell gives each cell's status: read as sites, a site is on air when one of
     its cells is, else planned when one is; read as cells, each keeps its own."""
-    path = tmp_path / "cells.csv"
     rows = [r for r in _ROWS.splitlines() if r.startswith("BDH001")]
-    text = (
-        _HEADER.rstrip("\n")
-        + ",Trạng thái\n"
-        + "".join(f"{row},{status}\n" for row, status in zip(rows, statuses, strict=True))
-    )
-    path.write_text(text, encoding="utf-8")
+    path = _with_column(tmp_path, "Trạng thái", rows, statuses)
 
     sites = import_file(ws, "sites", path)
     cells = import_file(ws, "cells", path)
@@ -114,15 +116,7 @@ def test_each_cell_keeps_its_antenna_height_and_the_mast_is_the_highest(
     """Sectors hang at several heights on one mast: read as sites, the mast is as high as the
     highest ("36,5": a decimal comma, "42 m": the field's unit); read as cells, each keeps
     its own, and the coverage model takes a cell's own height before its site's."""
-    path = tmp_path / "cells.csv"
-    rows = _ROWS.splitlines()
-    heights = ("36,5", "42 m", "30", "")
-    text = (
-        _HEADER.rstrip("\n")
-        + ",Độ cao anten (m)\n"
-        + "".join(f'{row},"{h}"\n' for row, h in zip(rows, heights, strict=True))
-    )
-    path.write_text(text, encoding="utf-8")
+    path = _with_column(tmp_path, "Độ cao anten (m)", _ROWS.splitlines(), ("36,5", "42 m", "30", ""))
 
     sites = import_file(ws, "sites", path)
     import_file(ws, "cells", path)

@@ -15,6 +15,8 @@ validation's duplicate-id check.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -24,6 +26,9 @@ from coverage_gis._values import is_missing
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import FROM_ROWS_MAX, FieldSchema, LayerSchema
 from coverage_gis.value_text import number_text, without_unit
+
+if TYPE_CHECKING:
+    from pandas.core.groupby import SeriesGroupBy
 
 __all__ = ["collapse_repeats"]
 
@@ -91,25 +96,11 @@ def _taken_from_rows(
         rank = {value: i for i, value in enumerate(spec.from_rows)}
         given = frame[spec.name].iloc[rows]
         code = pd.Series([rank.get(v) if isinstance(v, str) else None for v in given], dtype=float)
-        # An empty cell (a cell whose status the list leaves out) names no value; one the rule
-        # does not name keeps its feature's rows apart.
-        blank = np.array([_is_blank(v) for v in given], dtype=bool)
-        unnamed = pd.Series(code.isna().to_numpy() & ~blank).groupby(ids).transform("any").to_numpy()
-        grouped = code.groupby(ids)
-        named = grouped.transform("count").to_numpy()
-        change = (
-            ~unnamed
-            & (named > 0)
-            & ((grouped.transform("nunique").to_numpy() > 1) | (named < grouped.transform("size").to_numpy()))
-        )
+        change, grouped = _rows_to_change(code, given, ids)
         if not change.any():
             continue
         best = grouped.transform("min").to_numpy()[change].astype(np.int64)
-        values = np.array(frame[spec.name].to_numpy(dtype=object), dtype=object)
-        values[rows[change]] = np.asarray(spec.from_rows, dtype=object)[best]
-        if out is frame:
-            out = frame.copy()
-        out[spec.name] = values
+        out = _with_rows_set(out, spec.name, rows[change], np.asarray(spec.from_rows, dtype=object)[best])
         notes.append(
             f"{schema.name}: the rows of {len(set(ids[change]))} {schema.id_field} value(s) differ in "
             f"{spec.name}; each takes the first of {', '.join(spec.from_rows)} its rows hold "
@@ -133,25 +124,41 @@ def _largest_of_rows(
     does not give); others as they are."""
     text = frame[spec.name].iloc[rows].map(lambda v: without_unit(number_text(v), spec.units))
     numbers = pd.to_numeric(pd.Series(text.to_numpy(dtype=object)), errors="coerce")
-    blank = np.array([_is_blank(v) for v in text], dtype=bool)
-    grouped = numbers.groupby(ids)
-    refused = pd.Series(numbers.isna().to_numpy() & ~blank).groupby(ids).transform("any").to_numpy()
-    given = grouped.transform("count").to_numpy()
-    differ = (grouped.transform("nunique").to_numpy() > 1) | (
-        (given > 0) & (given < grouped.transform("size").to_numpy())
-    )
-    change = differ & ~refused
+    change, grouped = _rows_to_change(numbers, text, ids)
     if not change.any():
         return frame
-    values = np.array(frame[spec.name].to_numpy(dtype=object), dtype=object)
-    values[rows[change]] = grouped.transform("max").to_numpy()[change]
-    out = frame.copy()
-    out[spec.name] = values
+    out = _with_rows_set(frame, spec.name, rows[change], grouped.transform("max").to_numpy()[change])
     notes.append(
         f"{schema.name}: the rows of {len(set(ids[change]))} {schema.id_field} value(s) differ in "
         f"{spec.name}; each takes the largest (a list with a row per cell? each cell's own is "
         "read into the cells layer)"
     )
+    return out
+
+
+def _rows_to_change(
+    numbers: pd.Series, given: pd.Series, ids: np.ndarray
+) -> tuple[np.ndarray, SeriesGroupBy[float, Any]]:
+    """Which repeated rows a rule sets: those of a feature whose rows differ in the field
+    (``numbers``: each row's value as the rule ranks it, NaN for none) or leave it empty in
+    some, unless one of them holds a value the rule cannot read (``given``: the text, an
+    empty cell names no value); with the rows grouped by feature."""
+    blank = np.array([_is_blank(v) for v in given], dtype=bool)
+    unread = pd.Series(numbers.isna().to_numpy() & ~blank).groupby(ids).transform("any").to_numpy()
+    grouped = numbers.groupby(ids)
+    named = grouped.transform("count").to_numpy()
+    differ = (grouped.transform("nunique").to_numpy() > 1) | (
+        (named > 0) & (named < grouped.transform("size").to_numpy())
+    )
+    return differ & ~unread, grouped
+
+
+def _with_rows_set(frame: pd.DataFrame, name: str, rows: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    """A copy of ``frame`` whose column ``name`` holds ``values`` at the positions ``rows``."""
+    column = np.array(frame[name].to_numpy(dtype=object), dtype=object)
+    column[rows] = values
+    out = frame.copy()
+    out[name] = column
     return out
 
 
