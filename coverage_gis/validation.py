@@ -67,6 +67,8 @@ class ValidationReport:
     repaired_geometries: list[int] = field(default_factory=list)
     #: Rows whose geometry collection was read as its parts of the layer's kind.
     reduced_collections: list[int] = field(default_factory=list)
+    #: Rows of a point layer given as an outline (a village's boundary), read as a point inside it.
+    outlines_as_points: list[int] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
     filled_defaults: dict[str, int] = field(default_factory=dict)
 
@@ -304,12 +306,29 @@ def _layer_parts(arr: np.ndarray, wanted: str, index: pd.Index, report: Validati
             report.reduced_collections.append(int(index[int(i)]))
 
 
+def _outlines_as_points(arr: np.ndarray, index: pd.Index, report: ValidationReport) -> None:
+    """Replace in place each non-empty polygon of a point layer (a village's or a place's
+    outline, as provincial GIS files draw them) by a point inside it (``point_on_surface``:
+    inside even where the outline is not convex, unlike its centroid); an outline that
+    cannot be repaired is left for the type check to refuse."""
+    types = shapely.get_type_id(arr)
+    outline = np.isin(types, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+    for i in np.flatnonzero(outline & ~shapely.is_empty(arr)):
+        shape = arr[i] if shapely.is_valid(arr[i]) else shapely.make_valid(arr[i])
+        point = shapely.point_on_surface(shape)
+        if point.geom_type == "Point" and not point.is_empty:
+            arr[i] = point
+            report.outlines_as_points.append(int(index[int(i)]))
+
+
 def _check_geometry(
     gdf: gpd.GeoDataFrame, schema: LayerSchema, out: _Collector, report: ValidationReport
 ) -> gpd.GeoSeries:
     geoms = gdf.geometry.copy()
     arr = geoms.to_numpy()
     _layer_parts(arr, schema.geometry, gdf.index, report)
+    if schema.geometry == "Point":
+        _outlines_as_points(arr, gdf.index, report)
     missing = shapely.is_missing(arr) | shapely.is_empty(arr)
     for i in np.flatnonzero(missing)[:_MAX_REPORTED]:
         out.add("empty or missing geometry", row=int(gdf.index[int(i)]), field="geometry")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -155,3 +157,40 @@ def test_without_communes_or_one_province_the_code_is_still_required(ws: Workspa
 
     with pytest.raises(LayerValidationError, match="province_code"):
         import_file(ws, "villages", path)
+
+
+def test_village_outlines_are_read_as_a_point_inside_each(ws: Workspace, tmp_path: Path) -> None:
+    """A province's GIS draws its thôn as boundaries: each is read as a point inside it, the
+    point of a U-shaped one too (whose centroid lies outside it); a line is still refused."""
+    u_shape = shapely.Polygon(
+        [
+            (109.0, 13.7),
+            (109.1, 13.7),
+            (109.1, 13.8),
+            (109.08, 13.8),
+            (109.08, 13.72),
+            (109.02, 13.72),
+            (109.02, 13.8),
+            (109.0, 13.8),
+        ]
+    )
+    square = shapely.box(109.2, 13.9, 109.21, 13.91)
+    outlines = gpd.GeoDataFrame(
+        {"Mã thôn": ["U", "S"], "Tên thôn": ["Thôn Chữ U", "Làng Vuông"], "Mã tỉnh": ["52", "52"]},
+        geometry=[u_shape, shapely.MultiPolygon([square])],
+        crs="EPSG:4326",
+    )
+    assert not u_shape.contains(u_shape.centroid)
+    path = tmp_path / "ranh_gioi_thon.gpkg"
+    outlines.to_file(path)
+
+    result = import_file(ws, "villages", path)
+
+    villages = ws.read_layer("villages").set_index("village_id")
+    assert u_shape.contains(villages.geometry["U"])
+    assert square.contains(villages.geometry["S"])
+    assert "villages: 2 outlines (polygons) read as a point inside each (rows 0, 1)" in result.notes
+    line = outlines.assign(geometry=[shapely.LineString([(109.0, 13.7), (109.1, 13.7)]), square])
+    line.to_file(tmp_path / "lines.gpkg")
+    with pytest.raises(LayerValidationError, match=r"row 0, field 'geometry': geometry is a LineString"):
+        import_file(ws, "villages", tmp_path / "lines.gpkg")

@@ -360,6 +360,12 @@ def _report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> li
             f"{layer}: repaired {n} invalid geometr{'y' if n == 1 else 'ies'} with make_valid "
             f"(rows {rows_listed(report.repaired_geometries)})"
         )
+    if report.outlines_as_points:
+        n = len(report.outlines_as_points)
+        notes.append(
+            f"{layer}: {n} outline{'' if n == 1 else 's'} (polygons) read as a point inside each "
+            f"(rows {rows_listed(report.outlines_as_points)})"
+        )
     if report.reduced_collections:
         notes.append(
             f"{layer}: geometry collections (KML MultiGeometry) read as their {schema.geometry} parts, "
