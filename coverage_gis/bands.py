@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BAND_MHZ", "NR_BAND_MHZ", "band_mhz_text"]
+__all__ = ["BAND_MHZ", "NR_BAND_MHZ", "band_mhz_text", "channel_band_mhz", "nr_arfcn_mhz"]
 
 #: E-UTRA (LTE) operating bands in use in Vietnam and its neighbours → nominal MHz.
 BAND_MHZ: dict[int, float] = {
@@ -84,3 +84,81 @@ def band_mhz_text(value: object) -> str | None:
     if prefix in _TECH_PREFIXES and number >= _MIN_MHZ:
         return f"{number:g}"
     return None
+
+
+# -- channel numbers ------------------------------------------------------------------------
+# Planning-tool exports give a cell's carrier as its channel number rather than its band:
+# the (E/U)ARFCN of 3GPP TS 45.005 (GSM), 25.101 (UMTS), 36.101 (LTE) and the NR-ARFCN of
+# 38.104. A channel lies in one operating band (downlink, or uplink where an export gives
+# that); it is read as the band's nominal MHz, as a band name is.
+
+#: (first, last channel, nominal MHz) of each radio's bands, downlink and uplink ranges.
+_CHANNELS: dict[str, tuple[tuple[int, int, float], ...]] = {
+    # GSM ARFCN: P-GSM and E-GSM 900, DCS 1800.
+    "2G": ((0, 124, 900.0), (975, 1023, 900.0), (512, 885, 1800.0)),
+    # UARFCN: bands I (2100), VIII (900), V (850), downlink then uplink.
+    "3G": (
+        (10562, 10838, 2100.0),
+        (2937, 3088, 900.0),
+        (4357, 4458, 850.0),
+        (9612, 9888, 2100.0),
+        (2712, 2863, 900.0),
+        (4132, 4233, 850.0),
+    ),
+    # EARFCN: downlink (0-45589), uplink (18000-) of the E-UTRA bands of BAND_MHZ, and 42/43.
+    "4G": (
+        (0, 599, BAND_MHZ[1]),
+        (1200, 1949, BAND_MHZ[3]),
+        (2400, 2649, BAND_MHZ[5]),
+        (2750, 3449, BAND_MHZ[7]),
+        (3450, 3799, BAND_MHZ[8]),
+        (6150, 6449, BAND_MHZ[20]),
+        (9210, 9659, BAND_MHZ[28]),
+        (37750, 38249, BAND_MHZ[38]),
+        (38650, 39649, BAND_MHZ[40]),
+        (39650, 41589, BAND_MHZ[41]),
+        (41590, 43589, 3500.0),
+        (43590, 45589, 3700.0),
+        (18000, 18599, BAND_MHZ[1]),
+        (19200, 19949, BAND_MHZ[3]),
+        (20400, 20649, BAND_MHZ[5]),
+        (20750, 21449, BAND_MHZ[7]),
+        (21450, 21799, BAND_MHZ[8]),
+        (24150, 24449, BAND_MHZ[20]),
+        (27210, 27659, BAND_MHZ[28]),
+    ),
+}
+#: (lowest, highest MHz, nominal MHz) of the NR bands an NR-ARFCN's frequency may lie in:
+#: n78 before n77 (3300-3800 MHz is both; Vietnam's 5G is licensed as n78), mmWave n257/n258.
+_NR_FREQUENCIES: tuple[tuple[float, float, float], ...] = (
+    (758.0, 803.0, NR_BAND_MHZ[28]),
+    (925.0, 960.0, NR_BAND_MHZ[8]),
+    (1805.0, 1880.0, NR_BAND_MHZ[3]),
+    (2110.0, 2170.0, NR_BAND_MHZ[1]),
+    (2300.0, 2400.0, NR_BAND_MHZ[40]),
+    (2496.0, 2690.0, NR_BAND_MHZ[41]),
+    (3300.0, 3800.0, NR_BAND_MHZ[78]),
+    (3300.0, 4200.0, NR_BAND_MHZ[77]),
+    (4400.0, 5000.0, NR_BAND_MHZ[79]),
+    (24250.0, 29500.0, 26000.0),
+)
+
+
+def nr_arfcn_mhz(channel: int) -> float:
+    """The frequency (MHz) of an NR-ARFCN on the global raster (TS 38.104 §5.4.2.1)."""
+    if channel < 600_000:
+        return channel * 0.005
+    if channel < 2_016_667:
+        return 3000.0 + 0.015 * (channel - 600_000)
+    return 24250.08 + 0.06 * (channel - 2_016_667)
+
+
+def channel_band_mhz(tech: str, channel: int) -> float | None:
+    """The nominal MHz of the band a ``tech`` (``2G``…``5G``) channel number lies in; None
+    where it lies in none of the bands known here."""
+    if tech == "5G":
+        mhz = nr_arfcn_mhz(channel) if channel <= 3_279_165 else None
+        found = [n for low, high, n in _NR_FREQUENCIES if mhz is not None and low <= mhz <= high]
+    else:
+        found = [n for first, last, n in _CHANNELS.get(tech, ()) if first <= channel <= last]
+    return found[0] if found else None

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coverage_gis.bands import BAND_MHZ, NR_BAND_MHZ, band_mhz_text
+from coverage_gis.bands import BAND_MHZ, NR_BAND_MHZ, band_mhz_text, channel_band_mhz, nr_arfcn_mhz
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
 from coverage_gis.site_edits import edits_from_file
@@ -100,3 +100,87 @@ def test_site_edit_csv_reads_band_names_brands_and_radio_names(tmp_path: Path) -
     cell = edits[0].cells[0]
     assert (cell["operator"], cell["tech"], float(cell["band_mhz"])) == ("VNPT", "4G", 1800.0)
     assert any("site edits: band_mhz values read as:" in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    ("tech", "channel", "mhz"),
+    [
+        ("2G", 62, 900.0),  # P-GSM
+        ("2G", 1000, 900.0),  # E-GSM
+        ("2G", 700, 1800.0),  # DCS
+        ("3G", 10612, 2100.0),  # band I downlink
+        ("3G", 9662 - 50, 2100.0),  # band I uplink
+        ("3G", 3011, 900.0),  # band VIII
+        ("4G", 1300, 1800.0),  # band 3 downlink
+        ("4G", 19300, 1800.0),  # band 3 uplink
+        ("4G", 3050, 2600.0),  # band 7
+        ("4G", 9435, 700.0),  # band 28
+        ("4G", 38950, 2300.0),  # band 40 (TDD)
+        ("5G", 643334, 3500.0),  # n78: 3650.01 MHz
+        ("5G", 155950, 700.0),  # n28: 779.75 MHz
+        ("5G", 2070833, 26000.0),  # n258: 27.5 GHz
+        ("4G", 5000, None),  # between bands
+        ("2G", 200, None),
+        ("5G", 3_300_000, None),  # past the raster
+        ("Wi-Fi", 6, None),
+    ],
+)
+def test_a_channel_number_is_read_as_its_bands_nominal_mhz(
+    tech: str, channel: int, mhz: float | None
+) -> None:
+    assert channel_band_mhz(tech, channel) == mhz
+
+
+def test_nr_arfcn_frequencies_follow_the_global_raster() -> None:
+    assert nr_arfcn_mhz(0) == 0.0
+    assert nr_arfcn_mhz(620_000) == pytest.approx(3300.0)
+    assert nr_arfcn_mhz(2_016_667) == pytest.approx(24250.08)
+
+
+_CHANNEL_LIST = (
+    "Site,Cell,Lon,Lat,Tech,{column},Operator\n"
+    "S1,S1-G,109.2232,13.7765,GSM,{gsm},VNPT\n"
+    "S1,S1-L,109.2232,13.7765,LTE,{lte},VNPT\n"
+    "S1,S1-N,109.2232,13.7765,NR,{nr},VNPT\n"
+)
+
+
+def _channel_cells(tmp_path: Path, ws: Workspace, column: str, *channels: str) -> list[str]:
+    """Sites and cells of a list with one GSM, LTE and NR cell whose ``column`` holds ``channels``."""
+    path = tmp_path / "cells.csv"
+    gsm, lte, nr = channels
+    path.write_text(_CHANNEL_LIST.format(column=column, gsm=gsm, lte=lte, nr=nr), encoding="utf-8")
+    import_file(ws, "sites", path)
+    return import_file(ws, "cells", path).notes
+
+
+def test_a_planning_tools_channel_column_gives_each_cell_its_band(tmp_path: Path) -> None:
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+    # One channel column for every radio: each row's channel read as its tech's.
+    notes = _channel_cells(tmp_path, ws, "ARFCN", "62", "1650", "643334")
+    bands = ws.read_layer("cells").set_index("cell_id")["band_mhz"].to_dict()
+    assert bands == {"S1-G": 900.0, "S1-L": 1800.0, "S1-N": 3500.0}
+    assert (
+        "cells: band_mhz read from the channel numbers of 'ARFCN': 2G 900 MHz (1), 4G 1800 MHz (1), "
+        "5G 3500 MHz (1)" in notes
+    )
+
+    # A column named for one radio numbers that radio's channels; an empty cell keeps the default.
+    _channel_cells(tmp_path, ws, "EARFCN", "", "3050", "9435")
+    bands = ws.read_layer("cells").set_index("cell_id")["band_mhz"].to_dict()
+    assert bands == {"S1-G": 1800.0, "S1-L": 2600.0, "S1-N": 700.0}
+
+    # A band column wins: the channel column is not read.
+    path = tmp_path / "both.csv"
+    path.write_text("Cell,Site,Tech,Band,EARFCN,Operator\nC1,S1,LTE,B3,3050,VNPT\n", encoding="utf-8")
+    import_file(ws, "cells", path)
+    assert ws.read_layer("cells")["band_mhz"].tolist() == [1800.0]
+
+
+def test_a_channel_in_no_known_band_is_refused_with_its_row(tmp_path: Path) -> None:
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+    with pytest.raises(
+        LayerValidationError, match=r"row 1, field 'EARFCN': channel 5000 of a 4G cell lies in no band"
+    ):
+        _channel_cells(tmp_path, ws, "EARFCN", "1300", "5000", "1300")

@@ -32,6 +32,7 @@ import pandas as pd
 
 from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.channels import band_from_channels
 from coverage_gis.io.commune_lists import with_2025_units
 from coverage_gis.io.csv_points import located_table, read_csv_table
 from coverage_gis.io.font_text import read_font_text
@@ -275,6 +276,7 @@ def _read_format(
             named["villages"] = kinds_from_names(named["villages"], get_schema("villages"), notes=notes)
         if "cells" in named:
             named["cells"] = tilt_from_parts(named["cells"], source=source, notes=notes)
+            named["cells"] = band_from_channels(named["cells"], source=source, notes=notes)
         frames = {
             name: collapse_repeats(frame, get_schema(name), source=source, notes=notes)
             for name, frame in named.items()

@@ -1,0 +1,74 @@
+"""A cell's band from its channel number, as planning-tool exports give it.
+
+Ericsson, Huawei and Nokia cell exports (and the operators' lists made from them) seldom
+name a cell's band: they give its carrier's channel, ``EARFCN`` (LTE), ``UARFCN`` (UMTS),
+``ARFCN``/``BCCH`` (GSM), ``NR-ARFCN``/``SSB ARFCN`` (NR), or one ``Channel`` column for
+every radio. A cells file with such a column and no band column gets ``band_mhz`` from it:
+each channel read as the nominal MHz of the 3GPP band it lies in
+(:func:`coverage_gis.bands.channel_band_mhz`), a column named for one radio read as that
+radio's, a shared one by each row's ``tech``; with a note. A channel in none of the bands
+known here is refused with its row: a guessed band would move the cell's coverage.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from coverage_gis.bands import channel_band_mhz
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.csv_points import parse_numbers
+from coverage_gis.io.headers import find_header
+
+__all__ = ["band_from_channels"]
+
+#: Spellings of a channel column (compared as headers are) → the radio it numbers (None:
+#: each row's own ``tech``), most specific first.
+_CHANNEL_COLUMNS: tuple[tuple[tuple[str, ...], str | None], ...] = (
+    (("nr-arfcn", "nrarfcn", "nr arfcn", "ssb arfcn", "ssb frequency", "dl nr-arfcn", "arfcn nr"), "5G"),
+    (("earfcn", "dl earfcn", "earfcn dl", "dlearfcn", "downlink earfcn"), "4G"),
+    (("uarfcn", "dl uarfcn", "uarfcn dl", "uarfcn downlink", "downlink uarfcn"), "3G"),
+    (("bcch", "bcch arfcn", "bcch frequency"), "2G"),
+    (("arfcn", "channel", "kênh", "kênh tần số", "số kênh"), None),
+)
+
+
+def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) -> pd.DataFrame:
+    """``frame`` (cells, columns named as the schema's) with ``band_mhz`` from its channel
+    column where it has one and no band column (see the module docstring)."""
+    columns = [str(c) for c in frame.columns]
+    if "band_mhz" in columns:
+        return frame
+    found = next(
+        ((column, tech) for names, tech in _CHANNEL_COLUMNS if (column := find_header(columns, names))),
+        None,
+    )
+    if found is None:
+        return frame
+    column, radio = found
+    channels = parse_numbers(frame[column], source=source, field=column, required=False)
+    if radio is None and "tech" not in columns:
+        return frame  # a shared channel column means nothing without each row's radio
+    techs = [radio] * len(frame) if radio is not None else frame["tech"].tolist()
+    band = np.full(len(frame), np.nan)
+    read: Counter[tuple[str, float]] = Counter()
+    for i, (channel, tech) in enumerate(zip(channels, techs, strict=True)):
+        if np.isnan(channel):
+            continue
+        mhz = channel_band_mhz(str(tech), int(channel)) if float(channel).is_integer() else None
+        if mhz is None:
+            raise LayerValidationError(
+                f"channel {channel:g} of a {tech} cell lies in no band coverage-gis knows "
+                f"(GSM 900/1800, UMTS 850/900/2100, LTE bands 1-43, NR up to 26 GHz); "
+                f"give the cell's band (a band_mhz column) instead",
+                source=source,
+                row=int(frame.index[i]),
+                field=column,
+            )
+        band[i] = mhz
+        read[(str(tech), mhz)] += 1
+    shown = ", ".join(f"{tech} {mhz:g} MHz ({n})" for (tech, mhz), n in sorted(read.items()))
+    notes.append(f"cells: band_mhz read from the channel numbers of {column!r}: {shown}")
+    return frame.drop(columns=[column]).assign(band_mhz=band)
