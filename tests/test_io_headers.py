@@ -489,6 +489,10 @@ def test_fiber_nodes_and_5g_zones_read_status_spellings(ws: Workspace, tmp_path:
         [
             ["N1", "Viettel", "Bộ chia", "Đang hoạt động", "109.2", "13.7"],
             ["N2", "VNPT", "OLT", "Kế hoạch", "109.3", "13.8"],
+            # An operator's outside plant names its cabinets: an FDH holds splitters.
+            ["N3", "VNPT", "FDH", "Đang hoạt động", "109.31", "13.8"],
+            ["N4", "VNPT", "Tủ OLT", "Đang hoạt động", "109.32", "13.8"],
+            ["N5", "VNPT", "Trạm viễn thông", "Đang hoạt động", "109.33", "13.8"],
         ],
     )
     import_file(ws, "fiber_nodes", nodes)
@@ -500,7 +504,13 @@ def test_fiber_nodes_and_5g_zones_read_status_spellings(ws: Workspace, tmp_path:
     import_file(ws, "zones_5g", zones)
 
     got = ws.read_layer("fiber_nodes").set_index("node_id")
-    assert got[["kind", "status"]].to_numpy().tolist() == [["splitter", "on_air"], ["olt", "planned"]]
+    assert got[["kind", "status"]].to_numpy().tolist() == [
+        ["splitter", "on_air"],
+        ["olt", "planned"],
+        ["splitter", "on_air"],
+        ["olt", "on_air"],
+        ["pop", "on_air"],
+    ]
     assert ws.read_layer("zones_5g")["status"].tolist() == ["decommissioned"]
 
 
