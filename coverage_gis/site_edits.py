@@ -24,6 +24,7 @@ from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import Conflict, DuplicateId, LayerValidationError, NotFound
 from coverage_gis.input_layers import as_geo
+from coverage_gis.io.channels import band_from_channels
 from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
 from coverage_gis.io.headers import match_headers, read_field_values, renames_note
 from coverage_gis.layers import FieldSchema, get_schema
@@ -436,18 +437,20 @@ def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
     # The table reader of imports: encoding, delimiter, quoting, blank header cells.
     table = read_csv_table(path, notes=notes)
     keys = _csv_keys([str(c) for c in table.columns], source=source, notes=notes)
-    headers = {key: header for header, key in keys.items()}
+    # Columns named by their keys from here on.
+    table = table.rename(columns={header: key for header, key in keys.items() if header != key})
+    # Vietnamese spellings, brands, radio and band names, as an import reads them.
+    for spec in _csv_fields():
+        if spec.name in table.columns:
+            table = read_field_values(table, spec.name, spec, label=f"site edits: {spec.name}", notes=notes)
+    # A planning tool's channel column gives the band, as in an import of cells.
+    table = band_from_channels(table, source=source, notes=notes)
+    keys = {str(c): str(c) for c in table.columns}
     unknown = set(keys.values()) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
     if unknown and len(table):
         raise LayerValidationError(
             f"unknown columns {sorted(unknown)}{not_degrees_hint(sorted(unknown))}", source=source, row=0
         )
-    # Vietnamese spellings, brands, radio and band names, as an import reads them.
-    for spec in _csv_fields():
-        if spec.name in headers:
-            table = read_field_values(
-                table, headers[spec.name], spec, label=f"site edits: {spec.name}", notes=notes
-            )
     grouped: dict[str, dict[str, Any]] = {}
     for i, row in enumerate(table.itertuples(index=False, name=None)):
         # Numbers stay text: validation reads them (a decimal comma too, value_text.number_text).

@@ -184,3 +184,18 @@ def test_a_channel_in_no_known_band_is_refused_with_its_row(tmp_path: Path) -> N
         LayerValidationError, match=r"row 1, field 'EARFCN': channel 5000 of a 4G cell lies in no band"
     ):
         _channel_cells(tmp_path, ws, "EARFCN", "1300", "5000", "1300")
+
+
+def test_a_site_edit_csv_reads_a_channel_column_as_an_import_does(tmp_path: Path) -> None:
+    path = tmp_path / "edits.csv"
+    path.write_text(
+        "site_id;lon;lat;cell_id;operator;tech;EARFCN\nS9;109,01;13,76;S9-1;Viettel;LTE;1300\n"
+        "S9;109,01;13,76;S9-2;Viettel;LTE;9435\n",
+        encoding="utf-8",
+    )
+    notes: list[str] = []
+
+    (edit,) = edits_from_file(path, notes=notes)
+
+    assert [c["band_mhz"] for c in edit.cells or ()] == ["1800", "700"]
+    assert any("band_mhz read from the channel numbers of 'EARFCN'" in note for note in notes)

@@ -52,7 +52,8 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
     if radio is None and "tech" not in columns:
         return frame  # a shared channel column means nothing without each row's radio
     techs = [radio] * len(frame) if radio is not None else frame["tech"].tolist()
-    band = np.full(len(frame), np.nan)
+    # As text, as a file's band column is read (validation parses it); None where no channel.
+    band = np.full(len(frame), None, dtype=object)
     read: Counter[tuple[str, float]] = Counter()
     for i, (channel, tech) in enumerate(zip(channels, techs, strict=True)):
         if np.isnan(channel):
@@ -67,7 +68,7 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
                 row=int(frame.index[i]),
                 field=column,
             )
-        band[i] = mhz
+        band[i] = f"{mhz:g}"
         read[(str(tech), mhz)] += 1
     shown = ", ".join(f"{tech} {mhz:g} MHz ({n})" for (tech, mhz), n in sorted(read.items()))
     notes.append(f"cells: band_mhz read from the channel numbers of {column!r}: {shown}")
