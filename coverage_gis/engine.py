@@ -38,7 +38,7 @@ from coverage_gis.models import load_model_settings
 from coverage_gis.models.base import CoverageModel
 from coverage_gis.models.validity import ValidityReport
 from coverage_gis.network import CellTable
-from coverage_gis.plans import Plan, load_plan, plan_for_provinces
+from coverage_gis.plans import Plan, list_plans, load_plan, plan_for_provinces
 from coverage_gis.revisions import RevisionRecord, coverage_changes, default_author
 from coverage_gis.routing import load_road_graph
 from coverage_gis.scorecard import read_indicator_table, scorecard
@@ -112,7 +112,12 @@ class Analysis:
         found = plan_for_provinces(self.ws.config.provinces)
         if found is not None:
             return found
-        raise NotFound("no plan for this workspace; pass --plan ID (see data/plans)")
+        provinces = ", ".join(self.ws.config.provinces) or "none set"
+        raise NotFound(
+            f"no plan for this workspace (provinces {provinces}): pass --plan with a plan id "
+            f"(known: {', '.join(list_plans()) or 'none'}) or the path of your province's plan, "
+            "a YAML file written as those in data/plans are; the KPIs and gap lists need no plan"
+        )
 
     def kpi_options(self) -> tuple[tuple[date, date] | None, list[str]]:
         """Plan period and 5G categories used for KPIs (the workspace plan's, else defaults)."""

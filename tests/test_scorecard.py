@@ -188,3 +188,17 @@ def test_a_plan_of_a_province_the_workspace_lacks_is_said(
     out, err = capsys.readouterr()
     assert json.loads(out)["note"].startswith("plan binh-dinh-2025 is for Tỉnh Bình Định (52)")
     assert err.startswith("note: plan binh-dinh-2025 is for")
+
+
+def test_a_province_without_a_plan_is_told_how_to_give_one(
+    tiny_ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["compute", str(tiny_ws.location)]) == 0
+    capsys.readouterr()
+
+    assert main(["scorecard", str(tiny_ws.location)]) != 0
+
+    err = capsys.readouterr().err
+    assert "no plan for this workspace (provinces 99)" in err
+    assert "known: bac-giang-2023-2025, binh-dinh-2025" in err
+    assert main(["scorecard", str(tiny_ws.location), "--plan", "binh-dinh-2025"]) == 0
