@@ -404,7 +404,7 @@ CASES: list[Case] = [
         lambda t: _write_bytes(t, "du_lieu.xyz", b"\x00\x01\x02binary"),
         {},
         LayerValidationError,
-        ("du_lieu.xyz", "supported formats", "geojson, gpkg, shp, kml, csv, xlsx, opencellid"),
+        ("du_lieu.xyz", "supported formats", "geojson, gpkg, shp, kml, csv, xlsx, xls, opencellid"),
     ),
     (
         "osm-is-not-a-layer",

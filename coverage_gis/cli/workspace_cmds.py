@@ -95,7 +95,7 @@ def register(sub: Subcommands) -> None:
     p.add_argument(
         "--format",
         dest="file_format",
-        choices=["geojson", "gpkg", "shp", "kml", "csv", "xlsx", "opencellid", "parquet"],
+        choices=["geojson", "gpkg", "shp", "kml", "csv", "xlsx", "xls", "opencellid", "parquet"],
         help="input format (default: from the file name and contents)",
     )
     p.add_argument(

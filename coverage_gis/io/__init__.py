@@ -57,6 +57,7 @@ from coverage_gis.io.vector import (
     shapefile_sidecars,
 )
 from coverage_gis.io.village_lists import kinds_from_names, with_province_codes
+from coverage_gis.io.xls import read_xls_table
 from coverage_gis.io.xlsx import other_sheets_hint, read_xlsx_table
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, all_schemas, get_schema
 from coverage_gis.revisions import RevisionRecord, default_author
@@ -195,7 +196,7 @@ def _read_format(
     if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
         raise unsupported_format(source, f"unknown format {file_format!r}")
     fmt = file_format or detect_format(path, max_bytes=max_bytes)
-    if crs is not None and fmt not in ("csv", "xlsx", "geojson", "gpkg", "shp"):
+    if crs is not None and fmt not in ("csv", "xlsx", "xls", "geojson", "gpkg", "shp"):
         raise LayerValidationError(
             f"--crs names the CRS of a file's coordinates; a {fmt} file is always in WGS 84 degrees",
             source=source,
@@ -244,6 +245,8 @@ def _read_format(
         else:
             if fmt == "xlsx":
                 table = read_xlsx_table(path, sheet=source_layer, max_bytes=max_bytes, notes=notes)
+            elif fmt == "xls":
+                table = read_xls_table(path, sheet=source_layer, notes=notes)
             else:
                 table = read_csv_table(path, notes=notes)
             table = read_font_text(table, notes)
@@ -252,7 +255,7 @@ def _read_format(
                     table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes
                 )
             except LayerValidationError as exc:
-                if fmt != "xlsx" or source_layer is not None:
+                if fmt not in ("xlsx", "xls") or source_layer is not None:
                     raise
                 raise other_sheets_hint(exc, path) from None
         frames = {layer: frame}

@@ -19,7 +19,17 @@ from coverage_gis.text_encoding import head_text
 __all__ = ["SUPPORTED_FORMATS", "detect_format", "unsupported_format"]
 
 #: Formats :func:`coverage_gis.io.read_file` reads into layers.
-SUPPORTED_FORMATS: tuple[str, ...] = ("geojson", "gpkg", "shp", "kml", "csv", "xlsx", "opencellid", "parquet")
+SUPPORTED_FORMATS: tuple[str, ...] = (
+    "geojson",
+    "gpkg",
+    "shp",
+    "kml",
+    "csv",
+    "xlsx",
+    "xls",
+    "opencellid",
+    "parquet",
+)
 _EXTENSION_FORMATS: dict[str, str] = {
     ".geojson": "geojson",
     ".json": "geojson",
@@ -32,6 +42,7 @@ _EXTENSION_FORMATS: dict[str, str] = {
     ".tsv": "csv",
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
+    ".xls": "xls",
     ".osm": "osm",
     ".parquet": "parquet",
 }
@@ -44,7 +55,7 @@ def unsupported_format(source: str, what: str) -> LayerValidationError:
     """The error for a file no reader takes: ``what`` is wrong, and what is supported."""
     return LayerValidationError(
         f"{what}; supported formats: {', '.join(SUPPORTED_FORMATS)} "
-        "(GeoJSON, GeoPackage, zipped shapefile, KML/KMZ, CSV or Excel .xlsx with lon/lat columns, "
+        "(GeoJSON, GeoPackage, zipped shapefile, KML/KMZ, CSV or Excel .xlsx/.xls with lon/lat columns, "
         "OpenCellID CSV, Parquet of Ookla speed-test tiles)",
         source=source,
     )
@@ -100,8 +111,8 @@ def detect_format(path: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> str:
     suffix = path.suffix.lower()
     if suffix in BINARY_EXCEL_SUFFIXES:
         raise refuse_binary_excel(source, BINARY_EXCEL_SUFFIXES[suffix])
-    if head.startswith(_OLE2_MAGIC):  # also an .xls renamed to .xlsx
-        raise refuse_binary_excel(source, "an old binary Office file (an Excel .xls workbook?)")
+    if head.startswith(_OLE2_MAGIC):  # an .xls, also one renamed .xlsx (read as Excel 97-2003)
+        return "xls"
     if suffix == ".zip" or (head.startswith(b"PK\x03\x04") and suffix not in _EXTENSION_FORMATS):
         names = [n.lower() for n in zip_member_names(path, max_bytes=max_bytes)]
         if any(n.endswith(".shp") for n in names):

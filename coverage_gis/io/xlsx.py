@@ -17,8 +17,9 @@ for lon/lat or WKT columns, attribute rows as they are).
 
 The frame's index is the row under the header counted from zero (Excel row = header
 row + 1 + index), so the row an error names can be found in Excel; skipped empty rows
-keep their number. Old binary workbooks (.xls, .xlsb) are not read: :func:`refuse_binary_excel`
-says to save them as .xlsx or CSV UTF-8.
+keep their number. Old binary workbooks (.xls, Excel 97-2003) are read by
+:mod:`coverage_gis.io.xls` into the same table; .xlsb ones are not read:
+:func:`refuse_binary_excel` says to save them as .xlsx or CSV UTF-8.
 """
 
 from __future__ import annotations
@@ -44,16 +45,19 @@ from coverage_gis.io.vector import check_zip_unpacked, one_line
 __all__ = [
     "BINARY_EXCEL_SUFFIXES",
     "WORKBOOK_MEMBER",
+    "cell_value",
     "other_sheets_hint",
     "read_xlsx_table",
     "refuse_binary_excel",
+    "sheet_named",
+    "sheet_note",
+    "sheet_table",
 ]
 
 #: The zip member every .xlsx (and .xlsm) holds.
 WORKBOOK_MEMBER = "xl/workbook.xml"
 #: Excel formats that are not read, with their name in messages.
 BINARY_EXCEL_SUFFIXES: dict[str, str] = {
-    ".xls": "an old binary Excel workbook (.xls)",
     ".xlsb": "a binary Excel workbook (.xlsb)",
 }
 
@@ -67,7 +71,7 @@ def refuse_binary_excel(source: str, what: str) -> LayerValidationError:
     )
 
 
-def _cell(value: Any) -> Any:
+def cell_value(value: Any) -> Any:
     """One cell as the table holds it: None for empty, ISO text for dates, NFC text."""
     if value is None:
         return None
@@ -104,28 +108,34 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
+def sheet_named(names: Sequence[str], sheet: str, *, source: str) -> str:
+    """The sheet of ``names`` that ``sheet`` names: exactly, else matched without case."""
+    if sheet in names:
+        return sheet
+    wanted = unicodedata.normalize("NFC", sheet).strip().casefold()
+    close = [n for n in names if unicodedata.normalize("NFC", n).strip().casefold() == wanted]
+    if len(close) != 1:
+        raise LayerValidationError(
+            f"the workbook has no sheet {sheet!r}; its sheets: {', '.join(map(repr, names))}",
+            source=source,
+        )
+    return close[0]
+
+
 def _pick_sheet(workbook: Any, sheet: str | None, *, source: str) -> Any:
-    names = list(workbook.sheetnames)
     if sheet is None:
         if not workbook.worksheets:
             raise LayerValidationError("the workbook has no worksheet", source=source)
         return workbook.worksheets[0]
-    if sheet not in names:
-        wanted = unicodedata.normalize("NFC", sheet).strip().casefold()
-        close = [n for n in names if unicodedata.normalize("NFC", n).strip().casefold() == wanted]
-        if len(close) != 1:
-            raise LayerValidationError(
-                f"the workbook has no sheet {sheet!r}; its sheets: {', '.join(map(repr, names))}",
-                source=source,
-            )
-        sheet = close[0]
-    chosen = workbook[sheet]
+    chosen = workbook[sheet_named(list(workbook.sheetnames), sheet, source=source)]
     if not hasattr(chosen, "iter_rows"):
         raise LayerValidationError(f"sheet {sheet!r} is a chart, not a table", source=source)
     return chosen
 
 
-def _table(rows: Sequence[tuple[int, list[Any]]], *, sheet: str, source: str) -> tuple[pd.DataFrame, int]:
+def sheet_table(
+    rows: Sequence[tuple[int, list[Any]]], *, sheet: str, source: str
+) -> tuple[pd.DataFrame, int]:
     """The frame of ``rows`` (Excel row number, cells) and the header's Excel row number."""
     header_at = next(
         (i for i, (_, cells) in enumerate(rows) if sum(c is not None for c in cells) >= HEADER_MIN_CELLS),
@@ -180,7 +190,7 @@ def _sheet_rows(
         worksheet.reset_dimensions()  # trust the cells, not the size a writer claimed
         try:
             rows = [
-                (n, [_cell(v) for v in cells])
+                (n, [cell_value(v) for v in cells])
                 for n, cells in enumerate(worksheet.iter_rows(values_only=True), start=1)
             ]
         except _UNREADABLE as exc:
@@ -198,12 +208,7 @@ def other_sheets_hint(exc: LayerValidationError, path: Path) -> LayerValidationE
     about one row, or of a workbook with one sheet, is ``exc`` as it is."""
     if exc.row is not None:
         return exc
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True)
-    except _UNREADABLE:
-        return exc
-    names = list(workbook.sheetnames)
-    workbook.close()
+    names = _sheet_names(path)
     if len(names) < 2:
         return exc
     return LayerValidationError(
@@ -213,6 +218,21 @@ def other_sheets_hint(exc: LayerValidationError, path: Path) -> LayerValidationE
         field=exc.field,
         layer=exc.layer,
     )
+
+
+def _sheet_names(path: Path) -> list[str]:
+    """The sheets of the workbook ``path`` (.xlsx or .xls); none where it cannot be read."""
+    if not zipfile.is_zipfile(path):
+        from coverage_gis.io.xls import xls_sheet_names
+
+        return xls_sheet_names(path)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except _UNREADABLE:
+        return []
+    names = list(workbook.sheetnames)
+    workbook.close()
+    return names
 
 
 def read_xlsx_table(path: Path, *, sheet: str | None, max_bytes: int, notes: list[str]) -> pd.DataFrame:
@@ -255,11 +275,16 @@ def read_xlsx_table(path: Path, *, sheet: str | None, max_bytes: int, notes: lis
         # do not change a cell's value; they are no concern of an import.
         warnings.simplefilter("ignore")
         title, rows, sheet_count = _sheet_rows(path, sheet, source=source)
-    frame, header_row = _table(rows, sheet=title, source=source)
+    frame, header_row = sheet_table(rows, sheet=title, source=source)
+    notes.append(sheet_note(title, sheet_count, header_row, len(frame)))
+    return frame
+
+
+def sheet_note(title: str, sheet_count: int, header_row: int, rows: int) -> str:
+    """The note on which sheet of a workbook was read and where its table is."""
     others = sheet_count - 1
     shown = f" (of {others + 1} sheets; pick another with --source-layer)" if others else ""
-    notes.append(
-        f"read sheet {title!r}{shown}: header on Excel row {header_row}, {len(frame)} data rows; "
+    return (
+        f"read sheet {title!r}{shown}: header on Excel row {header_row}, {rows} data rows; "
         f"{ROW_ORIGIN}Excel row {header_row + 1}"
     )
-    return frame
