@@ -17,6 +17,8 @@ from coverage_gis.io.village_lists import kinds_from_names
 from coverage_gis.layers import get_schema
 from coverage_gis.workspace import Workspace
 
+from .conftest import at
+
 _HEADER = "Mã thôn,Tên thôn,Mã tỉnh,Kinh độ,Vĩ độ\n"
 _VILLAGES = get_schema("villages")
 
@@ -194,3 +196,31 @@ def test_village_outlines_are_read_as_a_point_inside_each(ws: Workspace, tmp_pat
     line.to_file(tmp_path / "lines.gpkg")
     with pytest.raises(LayerValidationError, match=r"row 0, field 'geometry': geometry is a LineString"):
         import_file(ws, "villages", tmp_path / "lines.gpkg")
+
+
+def test_a_list_without_ids_is_given_ids_from_commune_and_name_when_asked(
+    tiny_ws: Workspace, tmp_path: Path
+) -> None:
+    """``--make-ids``: a village gets the same id on every import, in any order (two of one
+    name in one commune: by their order in the file)."""
+    inside, outside = at(1000, 0), at(90_000, 0)
+    rows = [
+        f"1,Thôn Một,120,{inside.x},{inside.y}",
+        f"2,thôn một,80,{inside.x + 0.001},{inside.y}",
+        f"3,Làng Xa,40,{outside.x},{outside.y}",
+    ]
+    path = _village_list(tmp_path, "STT,Tên thôn,Số hộ,Kinh độ,Vĩ độ\n" + "\n".join(rows) + "\n")
+    with pytest.raises(LayerValidationError, match=r"a list without ids: import it with --make-ids"):
+        import_file(tiny_ws, "villages", path)
+
+    result = import_file(tiny_ws, "villages", path, make_ids=True)
+
+    ids = tiny_ws.read_layer("villages").set_index("village_id")["households"].to_dict()
+    # In a commune: its code; in none: the province's (the workspace's one province).
+    assert ids == {"99901-thon-mot": 120, "99901-thon-mot-2": 80, "99-lang-xa": 40}
+    assert any("no village_id column: each village's id made from" in note for note in result.notes)
+    reordered = _village_list(tmp_path, "STT,Tên thôn,Số hộ,Kinh độ,Vĩ độ\n" + "\n".join(rows[::-1]) + "\n")
+    import_file(tiny_ws, "villages", reordered, make_ids=True)
+    again = tiny_ws.read_layer("villages").set_index("village_id")["households"].to_dict()
+    assert again["99-lang-xa"] == 40
+    assert again["99901-thon-mot"] == 80  # a second village of one name: file order decides

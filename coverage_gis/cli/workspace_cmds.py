@@ -121,6 +121,12 @@ def register(sub: Subcommands) -> None:
         help="OpenCellID: drop cells whose position rests on fewer than N measurements (default 1: keep all)",
     )
     p.add_argument(
+        "--make-ids",
+        action="store_true",
+        help="villages: a list without an id column gets each village's id made from the code of the "
+        "commune it lies in and its name (e.g. 21553-thon-1; the same on every import)",
+    )
+    p.add_argument(
         "--set",
         action="append",
         type=field_value,
@@ -228,6 +234,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         min_samples=args.min_samples,
         crs=args.crs,
         values=dict(args.set or ()),
+        make_ids=args.make_ids,
     )
     lang = lang_of(args)
     for name, count in result.counts.items():

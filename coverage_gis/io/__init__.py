@@ -56,7 +56,7 @@ from coverage_gis.io.vector import (
     read_vector,
     shapefile_sidecars,
 )
-from coverage_gis.io.village_lists import kinds_from_names, with_province_codes
+from coverage_gis.io.village_lists import kinds_from_names, with_province_codes, with_village_ids
 from coverage_gis.io.xls import read_xls_table
 from coverage_gis.io.xlsx import other_sheets_hint, read_xlsx_table
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, all_schemas, get_schema
@@ -354,6 +354,18 @@ def read_file(
     return frames
 
 
+def _ids_hint(exc: LayerValidationError) -> LayerValidationError:
+    """``exc`` with the way to import a village list that has no id column, where that is
+    what it reports."""
+    missing = [e for e in (exc, *exc.errors) if e.field == "village_id" and "missing required" in e.reason]
+    if not missing:
+        return exc
+    return exc.with_note(
+        "a list without ids: import it with --make-ids to make each village's id from the commune "
+        "it lies in and its name"
+    )
+
+
 def _report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> list[str]:
     """Remarks from validation: repairs, ignored columns, defaults (bookkeeping ``source`` left out)."""
     schema = get_schema(layer)
@@ -506,6 +518,7 @@ def import_file(
     min_samples: int = 1,
     crs: str | None = None,
     values: Mapping[str, str] | None = None,
+    make_ids: bool = False,
 ) -> ImportResult:
     """Read a file, validate it and write it into the workspace in one atomic step.
 
@@ -535,6 +548,9 @@ def import_file(
         Field → value for the rows that give none (the file has no such column, or an
         empty cell): an operator's own list without an operator column
         (:mod:`coverage_gis.io.given_values`).
+    make_ids
+        Villages only: a list without an id column gets each village's id made from the
+        commune it lies in and its name (:func:`coverage_gis.io.village_lists.with_village_ids`).
 
     Returns
     -------
@@ -568,8 +584,13 @@ def import_file(
     with _rows_placed(notes):
         if "villages" in frames:
             frames["villages"] = with_province_codes(frames["villages"], ws, notes=notes)
+            if make_ids:
+                frames["villages"] = with_village_ids(frames["villages"], ws, notes=notes)
         for name, frame in frames.items():
-            clean, report = validate_layer(frame, get_schema(name), source=source)
+            try:
+                clean, report = validate_layer(frame, get_schema(name), source=source)
+            except LayerValidationError as exc:
+                raise _ids_hint(exc) if name == "villages" and not make_ids else exc from None
             new[name] = clean
             rows[name] = frame.index
             notes.extend(_report_notes(name, report, frame.columns))

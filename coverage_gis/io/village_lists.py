@@ -13,6 +13,15 @@ Nor do they carry the province's code, also required: they are lists of one prov
 :func:`with_province_codes` gives a village without one the province of the workspace
 commune it lies in, else the workspace's province when it has only one; a village in
 neither is left without, and validation names its row.
+
+Some have no id either (a serial number, ``STT``, is no id: it changes as the list is
+sorted). Asked to (``covgis import --make-ids``: an id column under a name not known
+would otherwise be replaced unseen), :func:`with_village_ids` gives each village of a file
+without an id column one
+made from the code of the commune it lies in (its census id where it has no code; the
+province's code where it lies in none) and its name, ``21553-thon-1``: the same village
+gets the same id when the list is imported again, in any order. Two villages of one name
+in one commune take ``-2``, ``-3`` in file order.
 """
 
 from __future__ import annotations
@@ -23,11 +32,12 @@ import unicodedata
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from coverage_gis.admin import commune_positions
 from coverage_gis.io.row_text import rows_counted
 from coverage_gis.layers import LayerSchema
-from coverage_gis.text_forms import fold_diacritics
+from coverage_gis.text_forms import ascii_slug, fold_diacritics
 from coverage_gis.workspace import Workspace
 
 __all__ = ["kinds_from_names", "with_province_codes"]
@@ -81,14 +91,10 @@ def with_province_codes(frame: pd.DataFrame, ws: Workspace, *, notes: list[str])
     if not wanting.any() or not isinstance(frame, gpd.GeoDataFrame):
         return frame
     codes = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    communes = ws.read_layer("communes", missing_ok=True)
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    points = wanting & np.array([g is not None and g.geom_type == "Point" and not g.is_empty for g in geoms])
-    if isinstance(communes, gpd.GeoDataFrame) and len(communes) and points.any():
-        placed = commune_positions(geoms[points], communes)
-        inside = placed >= 0
-        rows = np.flatnonzero(points)[inside]
-        codes.iloc[rows] = communes["province_code"].astype(str).to_numpy(dtype=object)[placed[inside]]
+    communes, placed = _placed(frame, ws)
+    rows = np.flatnonzero(wanting & (placed >= 0))
+    if communes is not None:
+        codes.iloc[rows] = communes["province_code"].astype(str).to_numpy(dtype=object)[placed[rows]]
     by_commune = int(codes.notna().sum())
     provinces = ws.config.provinces
     if len(provinces) == 1:
@@ -107,3 +113,61 @@ def with_province_codes(frame: pd.DataFrame, ws: Workspace, *, notes: list[str])
     )
     merged = filled if given is None else given.astype(object).where(given.notna(), filled)
     return frame.assign(province_code=merged)
+
+
+def _placed(frame: gpd.GeoDataFrame, ws: Workspace) -> tuple[gpd.GeoDataFrame | None, np.ndarray]:
+    """The workspace's communes and the row of the one each village lies in (-1: none, or no
+    point: an outline is placed by the point validation will read it as)."""
+    placed = np.full(len(frame), -1, dtype=np.int64)
+    communes = ws.read_layer("communes", missing_ok=True)
+    if not isinstance(communes, gpd.GeoDataFrame) or not len(communes):
+        return None, placed
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    kinds = shapely.get_type_id(geoms)
+    outline = np.isin(kinds, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+    usable = (outline | (kinds == shapely.GeometryType.POINT)) & ~shapely.is_empty(geoms)
+    if usable.any():
+        at = geoms[usable]
+        at = np.where(outline[usable], shapely.point_on_surface(shapely.make_valid(at)), at)
+        placed[usable] = commune_positions(at, communes)
+    return communes, placed
+
+
+def with_village_ids(frame: pd.DataFrame, ws: Workspace, *, notes: list[str]) -> pd.DataFrame:
+    """``frame`` (villages, in EPSG:4326) with a ``village_id`` made for each village where the
+    file has no id column at all (see the module docstring); others as they are."""
+    if (
+        "village_id" in frame.columns
+        or "name" not in frame.columns
+        or not isinstance(frame, gpd.GeoDataFrame)
+    ):
+        return frame
+    communes, placed = _placed(frame, ws)
+    unit = (
+        np.array(frame["province_code"].to_numpy(dtype=object), dtype=object)
+        if "province_code" in frame.columns
+        else np.full(len(frame), None, dtype=object)
+    )
+    if communes is not None:
+        codes = (
+            communes["commune_code"]
+            .astype(object)
+            .where(communes["commune_code"].notna(), communes["census_commune_id"])
+        )
+        inside = placed >= 0
+        unit[inside] = codes.to_numpy(dtype=object)[placed[inside]]
+    bases = [
+        f"{u if isinstance(u, str) and u.strip() else 'x'}-{ascii_slug(n) if isinstance(n, str) else ''}"
+        for u, n in zip(unit, frame["name"], strict=True)
+    ]
+    seen: dict[str, int] = {}
+    ids = []
+    for base in bases:
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    notes.append(
+        f"villages: no village_id column: each village's id made from the code of the commune it lies "
+        f"in and its name (e.g. {ids[0]!r}; a second village of one name in a commune gets -2); "
+        "give a column of your own ids (Mã thôn) to keep them"
+    )
+    return frame.assign(village_id=ids)
