@@ -41,6 +41,7 @@ from coverage_gis.io.given_values import check_given_fields, with_given_values
 from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.kml import label_gives_way, read_kml
+from coverage_gis.io.name_leads import categories_from_names
 from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.placement import outside_notes
@@ -277,6 +278,8 @@ def _read_format(
         }
         if "villages" in named:
             named["villages"] = kinds_from_names(named["villages"], get_schema("villages"), notes=notes)
+        if "pois" in named:
+            named["pois"] = categories_from_names(named["pois"], get_schema("pois"), notes=notes)
         if "cells" in named:
             named["cells"] = tilt_from_parts(named["cells"], source=source, notes=notes)
             named["cells"] = band_from_channels(named["cells"], source=source, notes=notes)

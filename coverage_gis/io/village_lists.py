@@ -26,61 +26,30 @@ in one commune take ``-2``, ``-3`` in file order.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
 from coverage_gis.admin import commune_positions
-from coverage_gis.io.row_text import rows_counted
+from coverage_gis.io.name_leads import field_from_names
 from coverage_gis.layers import LayerSchema
-from coverage_gis.text_forms import ascii_slug, fold_diacritics
+from coverage_gis.text_forms import ascii_slug
 from coverage_gis.workspace import Workspace
 
-__all__ = ["kinds_from_names", "with_province_codes"]
+__all__ = ["kinds_from_names", "with_province_codes", "with_village_ids"]
 
 #: Abbreviations of kinds in village names, as written in lists: "TDP 5", "KP 2".
 _ABBREVIATIONS = {"tdp": "tổ dân phố", "kp": "khu phố"}
 
 
-def _lead(text: str) -> str:
-    return unicodedata.normalize("NFC", text).strip().casefold()
-
-
-def _kind_of(name: object, kinds: dict[str, str], folded: dict[str, str]) -> str | None:
-    if not isinstance(name, str):
-        return None
-    text = _lead(name)
-    table = kinds if not text.isascii() else folded
-    for spelled in sorted(table, key=len, reverse=True):
-        if re.match(rf"{re.escape(spelled)}(?:[\s\d.]|\Z)", text):
-            return table[spelled]
-    return None
-
-
 def kinds_from_names(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
     """``frame`` with a ``kind`` column read from ``name`` when it has none (see the module
     docstring); any other frame as it is."""
-    if "kind" in frame.columns or "name" not in frame.columns:
-        return frame
     allowed = schema.field("kind").allowed or ()
-    kinds = {_lead(k): k for k in allowed}
-    folded = {fold_diacritics(s): k for s, k in kinds.items()}
-    folded.update({a: kinds[_lead(k)] for a, k in _ABBREVIATIONS.items() if _lead(k) in kinds})
-    kinds.update({a: kinds[_lead(k)] for a, k in _ABBREVIATIONS.items() if _lead(k) in kinds})
-    found = frame["name"].map(lambda name: _kind_of(name, kinds, folded))
-    if found.isna().all():
-        return frame
-    counts = found.value_counts()
-    notes.append(
-        f"{schema.name}: no kind column; kind read from the names: "
-        + ", ".join(f"{kind} ({rows_counted(n)})" for kind, n in counts.items())
-        + (f"; {int(found.isna().sum())} names begin with no kind" if found.isna().any() else "")
-    )
-    return frame.assign(kind=found.astype(object).where(found.notna(), None))
+    spellings = {k: k for k in allowed}
+    spellings.update({a: k for a, k in _ABBREVIATIONS.items() if k in allowed})
+    return field_from_names(frame, schema, "kind", spellings, notes=notes)
 
 
 def with_province_codes(frame: pd.DataFrame, ws: Workspace, *, notes: list[str]) -> pd.DataFrame:

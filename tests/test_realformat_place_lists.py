@@ -1,0 +1,59 @@
+"""Lists of priority places (bệnh viện, trường, KCN…) as provinces keep them: Vietnamese
+categories, or none but the word each place's name begins with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io import import_file
+from coverage_gis.workspace import Workspace
+
+_PLACES = [
+    ("P1", "Bệnh viện Đa khoa tỉnh", "Bệnh viện", "hospital"),
+    ("P2", "Trường THPT Quốc Học", "Trường THPT", "school"),
+    ("P3", "KCN Phú Tài", "KCN", "industrial_zone"),
+    ("P4", "UBND xã Vĩnh Kim", "UBND xã", "commune_office"),
+    ("P5", "Ga Diêu Trì", "Nhà ga", "station"),
+    ("P6", "Cảng hàng không Phù Cát", "Sân bay", "airport"),
+    ("P7", "Khu du lich Ghenh Rang", "khu du lich", "tourist_area"),  # typed without diacritics
+    ("P8", "Trung tâm y tế huyện An Lão", "TTYT", "hospital"),
+]
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+
+def _places(tmp_path: Path, *, with_category: bool) -> Path:
+    header = "Mã điểm,Tên" + (",Loại" if with_category else "") + ",Kinh độ,Vĩ độ\n"
+    rows = "".join(
+        f"{pid},{name}" + (f",{category}" if with_category else "") + f",109.{i},13.7\n"
+        for i, (pid, name, category, _) in enumerate(_PLACES, start=10)
+    )
+    path = tmp_path / "dia_diem.csv"
+    path.write_text(header + rows, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("with_category", [True, False])
+def test_places_take_their_vietnamese_category(ws: Workspace, tmp_path: Path, with_category: bool) -> None:
+    result = import_file(ws, "pois", _places(tmp_path, with_category=with_category))
+
+    got = ws.read_layer("pois").set_index("poi_id")["category"].to_dict()
+    assert got == {pid: category for pid, _, _, category in _PLACES}
+    said = "category values read as" if with_category else "no category column; category read from the names"
+    assert any(said in note for note in result.notes)
+
+
+def test_a_place_whose_name_begins_with_no_category_is_refused_by_row(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "dia_diem.csv"
+    path.write_text(
+        "Mã điểm,Tên,Kinh độ,Vĩ độ\nP1,Bệnh viện Tỉnh,109.1,13.7\nP2,Chợ Lớn,109.2,13.7\n", "utf-8"
+    )
+
+    with pytest.raises(LayerValidationError, match=r"row 1, field 'category': required value is empty"):
+        import_file(ws, "pois", path)
