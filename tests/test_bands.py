@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from coverage_gis.bands import BAND_MHZ, NR_BAND_MHZ, band_mhz_text, channel_band_mhz, nr_arfcn_mhz
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
-from coverage_gis.site_edits import edits_from_file
+from coverage_gis.site_edits import SiteEdit, edits_from_file
 from coverage_gis.workspace import Workspace
 
 
@@ -86,16 +86,20 @@ def test_an_unknown_band_is_refused(ws: Workspace, tmp_path: Path) -> None:
         import_file(ws, "cells", path)
 
 
-def test_site_edit_csv_reads_band_names_brands_and_radio_names(tmp_path: Path) -> None:
+def _site_edits(tmp_path: Path, text: str) -> tuple[list[SiteEdit], list[str]]:
+    """The edits of a site-edit CSV holding ``text``, and the notes of reading it."""
     path = tmp_path / "edits.csv"
-    path.write_text(
+    path.write_text(text, encoding="utf-8")
+    notes: list[str] = []
+    return edits_from_file(path, notes=notes), notes
+
+
+def test_site_edit_csv_reads_band_names_brands_and_radio_names(tmp_path: Path) -> None:
+    edits, notes = _site_edits(
+        tmp_path,
         "op,site_id,lon,lat,status,cell_id,operator,tech,band_mhz\n"
         "add,N1,109.2,13.77,on_air,N1-1,Vinaphone,LTE,L1800\n",
-        encoding="utf-8",
     )
-    notes: list[str] = []
-
-    edits = edits_from_file(path, notes=notes)
 
     cell = edits[0].cells[0]
     assert (cell["operator"], cell["tech"], float(cell["band_mhz"])) == ("VNPT", "4G", 1800.0)
@@ -187,15 +191,11 @@ def test_a_channel_in_no_known_band_is_refused_with_its_row(tmp_path: Path) -> N
 
 
 def test_a_site_edit_csv_reads_a_channel_column_as_an_import_does(tmp_path: Path) -> None:
-    path = tmp_path / "edits.csv"
-    path.write_text(
+    (edit,), notes = _site_edits(
+        tmp_path,
         "site_id;lon;lat;cell_id;operator;tech;EARFCN\nS9;109,01;13,76;S9-1;Viettel;LTE;1300\n"
         "S9;109,01;13,76;S9-2;Viettel;LTE;9435\n",
-        encoding="utf-8",
     )
-    notes: list[str] = []
-
-    (edit,) = edits_from_file(path, notes=notes)
 
     assert [c["band_mhz"] for c in edit.cells or ()] == ["1800", "700"]
     assert any("band_mhz read from the channel numbers of 'EARFCN'" in note for note in notes)
