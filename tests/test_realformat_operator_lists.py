@@ -268,3 +268,22 @@ def test_cli_import_takes_set_values(
     cells = ws.read_layer("cells").set_index("cell_id")
     assert set(cells["operator"]) == {"MobiFone"}
     assert cells["band_mhz"].tolist() == [1800.0, 1800.0, 900.0]  # the file's own kept
+
+
+def test_one_mast_in_two_operators_lists_is_pointed_out(ws: Workspace, tmp_path: Path) -> None:
+    """Viettel's list, then VNPT's appended: VNP_A stands 8 m from VT001 (one mast, surveyed
+    twice), VNP_B 25 m from VT002 (another mast)."""
+    viettel, vnpt = tmp_path / "viettel.csv", tmp_path / "vnpt.csv"
+    viettel.write_text("site_id,lon,lat\nVT001,109.22320,13.77650\nVT002,109.15010,13.80120\n", "utf-8")
+    vnpt.write_text("site_id,lon,lat\nVNP_A,109.22327,13.77653\nVNP_B,109.15033,13.80120\n", "utf-8")
+
+    first = import_file(ws, "sites", viettel)
+    second = import_file(ws, "sites", vnpt, append=True)
+
+    assert not any("within 20 m" in note for note in first.notes)
+    said = [note for note in second.notes if "within 20 m" in note]
+    assert said == [
+        "sites: 1 pair(s) of sites of other ids lie within 20 m of each other (VT001 and VNP_A): one mast "
+        "in two operators' lists? A site counts as shared only when one site holds both operators' cells: "
+        "give such a pair one site_id"
+    ]

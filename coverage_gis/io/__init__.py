@@ -33,6 +33,7 @@ import pandas as pd
 from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.channels import band_from_channels
+from coverage_gis.io.colocated import colocated_notes
 from coverage_gis.io.commune_lists import with_2025_units
 from coverage_gis.io.csv_points import located_table, read_csv_table
 from coverage_gis.io.font_text import read_font_text
@@ -617,6 +618,9 @@ def import_file(
         _check_references(ws, new, final, rows, source=source)
         if not append:
             notes.extend(_orphan_notes(ws, final))
+        if "sites" in final:
+            new_ids = {str(v) for v in new["sites"]["site_id"]}
+            notes.extend(colocated_notes(final["sites"], new_ids, ws.config.metric_crs))
         counts = {name: len(clean) for name, clean in new.items()}
         summary = ", ".join(f"{count} {name}" for name, count in counts.items())
         revision = RevisionRecord(
