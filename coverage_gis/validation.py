@@ -456,13 +456,10 @@ def _missing_field(spec: FieldSchema, unread: Sequence[str]) -> str:
     shown = ", ".join(repr(c) for c in unread[:_NAMES_SHOWN]) + (
         f" and {len(unread) - _NAMES_SHOWN} more" if len(unread) > _NAMES_SHOWN else ""
     )
-    # A field every row may share (an operator's own list names no operator): given once.
-    once = "" if spec.unique else f"; or give every row one: covgis import --set {spec.name}=VALUE"
     return (
         f"missing required field {spec.name!r} (read from a column named {names}"
         + (f" or {more} more" if more > 0 else "")
-        + (f"; columns not read: {shown}" if unread else "; there are no other columns")
-        + f"{once})"
+        + (f"; columns not read: {shown})" if unread else "; there are no other columns)")
     )
 
 

@@ -42,7 +42,7 @@ def test_a_2025_commune_list_is_read_by_its_vietnamese_headers(tmp_path: Path, c
         import_file(ws, "communes", commune_list)
     # Only what the list cannot give is missing, each with the way to give it.
     assert [e.field for e in missing.value.errors] == ["district_code", "district_name", "pop_2009"]
-    assert "covgis import --set district_code=VALUE" in str(missing.value)
+    assert "or import with a value for every row with --set district_code=VALUE" in str(missing.value)
 
     given = {"district_code": "000", "district_name": "(không có huyện)", "pop_2009": "0"}
     result = import_file(ws, "communes", commune_list, values=given)

@@ -210,7 +210,7 @@ def test_a_list_without_ids_is_given_ids_from_commune_and_name_when_asked(
         f"3,Làng Xa,40,{outside.x},{outside.y}",
     ]
     path = _village_list(tmp_path, "STT,Tên thôn,Số hộ,Kinh độ,Vĩ độ\n" + "\n".join(rows) + "\n")
-    with pytest.raises(LayerValidationError, match=r"a list without ids: import it with --make-ids"):
+    with pytest.raises(LayerValidationError, match=r"or import with --make-ids"):
         import_file(tiny_ws, "villages", path)
 
     result = import_file(tiny_ws, "villages", path, make_ids=True)

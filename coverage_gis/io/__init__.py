@@ -358,16 +358,24 @@ def read_file(
     return frames
 
 
-def _ids_hint(exc: LayerValidationError) -> LayerValidationError:
-    """``exc`` with the way to import a village list that has no id column, where that is
-    what it reports."""
-    missing = [e for e in (exc, *exc.errors) if e.field == "village_id" and "missing required" in e.reason]
-    if not missing:
-        return exc
-    return exc.with_note(
-        "a list without ids: import it with --make-ids to make each village's id from the commune "
-        "it lies in and its name"
-    )
+def _missing_fields_hint(
+    exc: LayerValidationError, schema: LayerSchema, *, make_ids: bool
+) -> LayerValidationError:
+    """``exc`` with the ways an import can give the required fields it reports missing: a
+    value for every row (``--set``: an operator's own list names no operator), or ids made
+    (``--make-ids``: a village list without ids)."""
+    missing = {
+        e.field for e in (exc, *exc.errors) if e.field and e.reason.startswith("missing required field")
+    }
+    ways = [
+        "--make-ids (each village's id made from the commune it lies in and its name)"
+        for name in sorted(missing)
+        if name == "village_id" and not make_ids
+    ]
+    shared = [n for n in schema.field_names if n in missing and not schema.field(n).unique]
+    if shared:
+        ways.append("a value for every row with " + ", ".join(f"--set {n}=VALUE" for n in shared))
+    return exc.with_note("or import with " + "; or ".join(ways)) if ways else exc
 
 
 def _report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> list[str]:
@@ -594,7 +602,7 @@ def import_file(
             try:
                 clean, report = validate_layer(frame, get_schema(name), source=source)
             except LayerValidationError as exc:
-                raise _ids_hint(exc) if name == "villages" and not make_ids else exc from None
+                raise _missing_fields_hint(exc, get_schema(name), make_ids=make_ids) from None
             new[name] = clean
             rows[name] = frame.index
             notes.extend(_report_notes(name, report, frame.columns))
