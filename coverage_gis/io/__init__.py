@@ -41,6 +41,7 @@ from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupporte
 from coverage_gis.io.given_values import check_given_fields, with_given_values
 from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
+from coverage_gis.io.import_notes import missing_fields_hint, orphan_notes, report_notes
 from coverage_gis.io.kml import label_gives_way, read_kml
 from coverage_gis.io.name_leads import categories_from_names
 from coverage_gis.io.opencellid import read_opencellid
@@ -48,7 +49,6 @@ from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, valid
 from coverage_gis.io.placement import outside_notes
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.repeats import collapse_repeats
-from coverage_gis.io.row_text import rows_counted, rows_listed
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
 from coverage_gis.io.table_shape import row_origin, without_empty_rows, without_totals
 from coverage_gis.io.tilt_parts import tilt_from_parts
@@ -61,9 +61,9 @@ from coverage_gis.io.vector import (
 from coverage_gis.io.village_lists import kinds_from_names, with_province_codes, with_village_ids
 from coverage_gis.io.xls import read_xls_table
 from coverage_gis.io.xlsx import other_sheets_hint, read_xlsx_table
-from coverage_gis.layers import INPUT_LAYERS, LayerSchema, all_schemas, get_schema
+from coverage_gis.layers import INPUT_LAYERS, LayerSchema, get_schema
 from coverage_gis.revisions import RevisionRecord, default_author
-from coverage_gis.validation import ValidationReport, validate_layer
+from coverage_gis.validation import validate_layer
 from coverage_gis.workspace import Workspace
 
 __all__ = [
@@ -358,65 +358,6 @@ def read_file(
     return frames
 
 
-def _missing_fields_hint(
-    exc: LayerValidationError, schema: LayerSchema, *, make_ids: bool
-) -> LayerValidationError:
-    """``exc`` with the ways an import can give the required fields it reports missing: a
-    value for every row (``--set``: an operator's own list names no operator), or ids made
-    (``--make-ids``: a village list without ids)."""
-    missing = {
-        e.field for e in (exc, *exc.errors) if e.field and e.reason.startswith("missing required field")
-    }
-    ways = [
-        "--make-ids (each village's id made from the commune it lies in and its name)"
-        for name in sorted(missing)
-        if name == "village_id" and not make_ids
-    ]
-    shared = [n for n in schema.field_names if n in missing and not schema.field(n).unique]
-    if shared:
-        ways.append("a value for every row with " + ", ".join(f"--set {n}=VALUE" for n in shared))
-    return exc.with_note("or import with " + "; or ".join(ways)) if ways else exc
-
-
-def _report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> list[str]:
-    """Remarks from validation: repairs, ignored columns, defaults (bookkeeping ``source`` left out)."""
-    schema = get_schema(layer)
-    present = {str(c).strip().casefold() for c in columns}
-    notes = []
-    if report.repaired_geometries:
-        n = len(report.repaired_geometries)
-        notes.append(
-            f"{layer}: repaired {n} invalid geometr{'y' if n == 1 else 'ies'} with make_valid "
-            f"(rows {rows_listed(report.repaired_geometries)})"
-        )
-    if report.outlines_as_points:
-        n = len(report.outlines_as_points)
-        notes.append(
-            f"{layer}: {n} outline{'' if n == 1 else 's'} (polygons) read as a point inside each "
-            f"(rows {rows_listed(report.outlines_as_points)})"
-        )
-    if report.reduced_collections:
-        notes.append(
-            f"{layer}: geometry collections (KML MultiGeometry) read as their {schema.geometry} parts, "
-            f"other parts left out (rows {rows_listed(report.reduced_collections)})"
-        )
-    if report.dropped_columns:
-        notes.append(f"{layer}: ignored columns not in the layer schema: {', '.join(report.dropped_columns)}")
-    filled = [(n, c) for n, c in report.filled_defaults.items() if n.casefold() in present]
-    absent = [n for n in report.filled_defaults if n.casefold() not in present and n != "source"]
-    if filled:
-        notes.append(
-            f"{layer}: empty values set to the schema default: "
-            + ", ".join(f"{n}={schema.field(n).default!r} ({rows_counted(c)})" for n, c in filled)
-        )
-    if absent:
-        notes.append(
-            f"{layer}: fields not in the file take the schema default: "
-            + ", ".join(f"{n}={schema.field(n).default!r}" for n in absent)
-        )
-    return notes
-
-
 def _append(ws: Workspace, layer: str, clean: pd.DataFrame, rows: pd.Index, *, source: str) -> pd.DataFrame:
     """``clean`` added to the workspace's layer; an error for an id that is already there."""
     schema = get_schema(layer)
@@ -471,26 +412,6 @@ def _check_references(
                     field=ref_field,
                     layer=layer,
                 )
-
-
-def _orphan_notes(ws: Workspace, final: dict[str, pd.DataFrame]) -> list[str]:
-    """Remarks about workspace layers that refer to ids a replaced layer no longer has."""
-    notes = []
-    for other, schema in all_schemas().items():
-        if other in final or not ws.has_layer(other):
-            continue
-        for ref_field, ref_layer in schema.references.items():
-            if ref_layer not in final:
-                continue
-            ids = set(final[ref_layer][get_schema(ref_layer).id_field].dropna())
-            refs = ws.read_layer(other)[ref_field]
-            dangling = refs[refs.notna() & ~refs.isin(ids)]
-            if len(dangling):
-                notes.append(
-                    f"{len(dangling)} existing {other} refer to {ref_field} values no longer in {ref_layer} "
-                    f"(e.g. {dangling.iloc[0]!r}); import {other} again"
-                )
-    return notes
 
 
 def _dirty_bbox(
@@ -602,10 +523,10 @@ def import_file(
             try:
                 clean, report = validate_layer(frame, get_schema(name), source=source)
             except LayerValidationError as exc:
-                raise _missing_fields_hint(exc, get_schema(name), make_ids=make_ids) from None
+                raise missing_fields_hint(exc, get_schema(name), make_ids=make_ids) from None
             new[name] = clean
             rows[name] = frame.index
-            notes.extend(_report_notes(name, report, frame.columns))
+            notes.extend(report_notes(name, report, frame.columns))
         if "communes" in new and not append:
             # The parts the workspace holds were cut from other units: the list's own replace them.
             units = with_2025_units(new["communes"])
@@ -625,7 +546,7 @@ def import_file(
         }
         _check_references(ws, new, final, rows, source=source)
         if not append:
-            notes.extend(_orphan_notes(ws, final))
+            notes.extend(orphan_notes(ws, final))
         if "sites" in final:
             new_ids = {str(v) for v in new["sites"]["site_id"]}
             notes.extend(colocated_notes(final["sites"], new_ids, ws.config.metric_crs))
