@@ -2,14 +2,18 @@
 
 This package owns getting users' files into a workspace. :func:`read_file`
 turns a GeoJSON, GeoPackage, shapefile (zipped or bare), KML/KMZ, CSV or Excel
-workbook (.xlsx) with lon/lat columns (decimal degrees or degrees-minutes-seconds),
+workbook (.xlsx, .xls) with lon/lat columns (decimal degrees or degrees-minutes-seconds),
 OpenCellID export or (for ``speed_tests``) Ookla tile Parquet into raw frames in
-EPSG:4326 (CSV and XLSX tables share one path from table to layer), its columns
+EPSG:4326 (CSV and Excel tables share one path from table to layer), its columns
 named as the layer's fields where a header is one of the schema's aliases
-(:mod:`coverage_gis.io.headers`);
+(:mod:`coverage_gis.io.headers`), values the user gives filled in
+(:mod:`coverage_gis.io.given_values`) and the fields a list leaves out read from what it
+has (a kind or category from a name, :mod:`coverage_gis.io.name_leads`; a band from a
+channel, :mod:`coverage_gis.io.channels`; a tilt from its parts);
 :func:`import_file` validates every produced layer against its schema, checks
 references between layers (a cell's ``site_id``) and ids against the workspace
-when appending, and only then writes, all layers in one atomic replacement of
+when appending (an imported commune list brings its own 2025 units,
+:mod:`coverage_gis.io.commune_lists`), and only then writes, all layers in one atomic replacement of
 ``workspace.gpkg`` that also appends one entry to the workspace's revision log
 (summary, imported ids, the lon/lat box that changed). Terrain and roads are files beside the GeoPackage, not
 layers: :func:`import_dem` and :func:`import_roads` check and install them.
