@@ -77,9 +77,9 @@ def register(sub: Subcommands) -> None:
         cmd_import,
         help="import a file into a workspace layer (validated, atomic)",
         description=(
-            "Read FILE (GeoJSON, GeoPackage, zipped shapefile, KML, CSV or Excel with lon/lat columns, "
-            "OpenCellID cell CSV; for speed_tests also Ookla tiles as Parquet or zipped shapefile; any of "
-            "them gzip-compressed, as OpenCellID's 452.csv.gz), reproject to "
+            "Read FILE (GeoJSON, GeoPackage, zipped shapefile, KML, CSV or Excel (.xlsx, .xls) with "
+            "lon/lat columns, OpenCellID cell CSV; for speed_tests also Ookla tiles as Parquet or "
+            "zipped shapefile; any of them gzip-compressed, as OpenCellID's 452.csv.gz), reproject to "
             "EPSG:4326, validate it against layers/LAYER.yaml and replace the layer in one atomic write. "
             "Any problem is reported with file, row, field and reason, and the workspace is left unchanged."
         ),
