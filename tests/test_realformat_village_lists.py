@@ -224,3 +224,25 @@ def test_a_list_without_ids_is_given_ids_from_commune_and_name_when_asked(
     again = tiny_ws.read_layer("villages").set_index("village_id")["households"].to_dict()
     assert again["99-lang-xa"] == 40
     assert again["99901-thon-mot"] == 80  # a second village of one name: file order decides
+
+
+def test_a_village_named_under_another_commune_is_pointed_out(tiny_ws: Workspace, tmp_path: Path) -> None:
+    """The list's commune column names Xã Thử Nghiệm (before 2025) or Xã Mới (since), in any
+    spelling; a village it puts in Xã Khác lies elsewhere than its list says."""
+    p = at(1000, 0)
+    rows = [
+        ("T1", "Thôn 1", "Xã Thử Nghiệm"),
+        ("T2", "Thôn 2", "thu nghiem"),
+        ("T3", "Thôn 3", "Xã Mới"),
+        ("T4", "Thôn 4", "Xã Khác"),
+        ("T5", "Thôn 5", ""),
+    ]
+    text = "Mã thôn,Tên thôn,Xã,Kinh độ,Vĩ độ\n" + "".join(f"{i},{n},{c},{p.x},{p.y}\n" for i, n, c in rows)
+
+    result = import_file(tiny_ws, "villages", _village_list(tmp_path, text))
+
+    said = [note for note in result.notes if "name a commune" in note]
+    assert said == [
+        "villages: 1 of 5 name a commune ('Xã') other than the one they lie in (T4 names Xã Khác, lies in "
+        "Xã Thử Nghiệm; rows 3): the KPIs and gap lists count each where it lies; check its coordinates"
+    ]

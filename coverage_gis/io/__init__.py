@@ -62,7 +62,12 @@ from coverage_gis.io.vector import (
     read_vector,
     shapefile_sidecars,
 )
-from coverage_gis.io.village_lists import kinds_from_names, with_province_codes, with_village_ids
+from coverage_gis.io.village_lists import (
+    commune_name_notes,
+    kinds_from_names,
+    with_province_codes,
+    with_village_ids,
+)
 from coverage_gis.io.xls import read_xls_table
 from coverage_gis.io.xlsx import other_sheets_hint, read_xlsx_table
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, get_schema
@@ -523,6 +528,7 @@ def import_file(
             frames["villages"] = with_province_codes(frames["villages"], ws, notes=notes)
             if make_ids:
                 frames["villages"] = with_village_ids(frames["villages"], ws, notes=notes)
+            notes.extend(commune_name_notes(frames["villages"], ws))
         for name, frame in frames.items():
             try:
                 clean, report = validate_layer(frame, get_schema(name), source=source)

@@ -32,12 +32,18 @@ import pandas as pd
 import shapely
 
 from coverage_gis.admin import commune_positions
+from coverage_gis.crosswalk import name_key
+from coverage_gis.io.headers import find_header
 from coverage_gis.io.name_leads import field_from_names
+from coverage_gis.io.row_text import rows_listed
 from coverage_gis.layers import LayerSchema
-from coverage_gis.text_forms import ascii_slug
+from coverage_gis.text_forms import ascii_slug, fold_diacritics
 from coverage_gis.workspace import Workspace
 
-__all__ = ["kinds_from_names", "with_province_codes", "with_village_ids"]
+__all__ = ["commune_name_notes", "kinds_from_names", "with_province_codes", "with_village_ids"]
+
+#: Villages a note names, at most.
+_SHOWN = 5
 
 #: Abbreviations of kinds in village names, as written in lists: "TDP 5", "KP 2".
 _ABBREVIATIONS = {"tdp": "tổ dân phố", "kp": "khu phố"}
@@ -140,3 +146,59 @@ def with_village_ids(frame: pd.DataFrame, ws: Workspace, *, notes: list[str]) ->
         "give a column of your own ids (Mã thôn) to keep them"
     )
     return frame.assign(village_id=ids)
+
+
+#: Headers of a village list's column of commune names (compared as headers are).
+COMMUNE_NAME_HEADERS = (
+    "tên xã",
+    "xã",
+    "xã/phường",
+    "phường/xã",
+    "xã, phường, thị trấn",
+    "xã/phường/thị trấn",
+    "tên xã/phường",
+    "commune",
+    "commune name",
+)
+
+
+def _name(value: object) -> str:
+    return fold_diacritics(name_key(value)) if isinstance(value, str) else ""
+
+
+def commune_name_notes(frame: pd.DataFrame, ws: Workspace) -> list[str]:
+    """A note on the villages of ``frame`` (a list read, before validation) whose column of
+    commune names names another commune than the one they lie in, as it was named before
+    2025 or since (type word, case, tone-mark placement and diacritics aside): the KPIs
+    count a village where it lies, so a list that says otherwise may have a wrong position."""
+    column = find_header([str(c) for c in frame.columns], COMMUNE_NAME_HEADERS)
+    if column is None or not isinstance(frame, gpd.GeoDataFrame):
+        return []
+    communes, placed = _placed(frame, ws)
+    if communes is None:
+        return []
+    given = frame[column].to_numpy(dtype=object)
+    at = np.flatnonzero((placed >= 0) & np.array([bool(_name(v)) for v in given], dtype=bool))
+    rows = placed[at]
+    own = communes["commune_name"].to_numpy(dtype=object)[rows]
+    new = (
+        communes["new_commune_name"].to_numpy(dtype=object)[rows]
+        if "new_commune_name" in communes.columns
+        else np.full(len(rows), None, dtype=object)
+    )
+    differs = [k for k, i in enumerate(at) if _name(given[i]) not in (_name(own[k]), _name(new[k]))]
+    if not differs:
+        return []
+    ids = (
+        frame["village_id"].to_numpy(dtype=object)
+        if "village_id" in frame.columns
+        else frame["name"].to_numpy(dtype=object)
+    )
+    shown = "; ".join(f"{ids[at[k]]} names {given[at[k]]}, lies in {own[k]}" for k in differs[:_SHOWN])
+    more = "; ..." if len(differs) > _SHOWN else ""
+    where = frame.index.to_numpy()[at[differs]].tolist()
+    return [
+        f"villages: {len(differs)} of {len(frame)} name a commune ({column!r}) other than the one they lie "
+        f"in ({shown}{more}; rows {rows_listed(where)}): the KPIs and gap lists count each where it lies; "
+        "check its coordinates"
+    ]
