@@ -80,3 +80,27 @@ def test_a_census_commune_list_gets_its_2025_units_and_parts_again(
     assert sorted(parts["part_id"]) == sorted(parts_before["part_id"])
     after = engine.compute(ws, write=False).kpis(levels=["commune_2025"])
     pd.testing.assert_frame_equal(after, before)
+
+
+def test_a_2025_list_whose_codes_lost_their_leading_zeros_is_told_apart(tmp_path: Path) -> None:
+    """A spreadsheet keeps Hà Nội's 00004 as 4: still Phường Ba Đình's 2025 code (before 2025
+    it was Phường Trúc Bạch's)."""
+    path = tmp_path / "xa.geojson"
+    feature = {
+        "type": "Feature",
+        "properties": {
+            "Mã xã": 4,
+            "Tên xã": "Phường Ba Đình",
+            "Mã tỉnh": "01",
+            "Tên tỉnh": "Thành phố Hà Nội",
+        },
+        "geometry": _square(105.82, 21.03),
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32648")
+    given = {"district_code": "000", "district_name": "(không có huyện)", "pop_2009": "0"}
+
+    result = import_file(ws, "communes", path, values=given)
+
+    assert any("read as the 2025 communes" in note for note in result.notes)
+    assert ws.read_layer("communes")["new_commune_name"].tolist() == ["Phường Ba Đình"]

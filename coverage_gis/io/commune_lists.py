@@ -82,7 +82,8 @@ def _has_own_2025(communes: pd.DataFrame) -> bool:
 def _name_matches(communes: pd.DataFrame, table: pd.DataFrame) -> tuple[float, float]:
     """Shares of the list's coded communes named as the table names their code as a unit of
     January 2025 and as a 2025 commune."""
-    codes = communes["commune_code"].astype(object)
+    # Codes as GSO codes: without the leading zeros a spreadsheet drops ("00004" is "4").
+    codes = communes["commune_code"].astype(object).map(_code_key)
     names = communes["commune_name"].map(name_key)
     coded = codes.notna() & (names != "")
     if not coded.any():
@@ -90,13 +91,18 @@ def _name_matches(communes: pd.DataFrame, table: pd.DataFrame) -> tuple[float, f
     shares = []
     for side in ("old", "new"):
         by_code = (
-            table.drop_duplicates(f"{side}_commune_code")
-            .set_index(f"{side}_commune_code")[f"{side}_commune_name"]
+            table.assign(code=table[f"{side}_commune_code"].map(_code_key))
+            .drop_duplicates("code")
+            .set_index("code")[f"{side}_commune_name"]
             .map(name_key)
         )
         same = codes[coded].map(by_code).to_numpy(dtype=object) == names[coded].to_numpy(dtype=object)
         shares.append(float(np.mean(same)))
     return shares[0], shares[1]
+
+
+def _code_key(code: object) -> object:
+    return code.strip().lstrip("0") or "0" if isinstance(code, str) else None
 
 
 def _as_own_2025(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

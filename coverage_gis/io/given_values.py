@@ -4,7 +4,7 @@ An operator's own cell list rarely names the operator (every row is theirs), a d
 village list its province; rather than edit the file, the user gives the value once. It
 fills the field's column where the file has none, and the empty cells of the column
 where it has one; a value the file gives is kept. The value is read as the file's own
-would be (:func:`coverage_gis.io.headers.read_field_values`: "vietel", "Đang phát sóng"),
+would be (:func:`coverage_gis.io.headers.read_field_values`: "VIETTEL", "Đang phát sóng"),
 then validated with the rest of the layer.
 """
 
