@@ -27,10 +27,10 @@ __all__ = ["band_from_channels"]
 #: Spellings of a channel column (compared as headers are) → the radio it numbers (None:
 #: each row's own ``tech``), most specific first.
 _CHANNEL_COLUMNS: tuple[tuple[tuple[str, ...], str | None], ...] = (
-    (("nr-arfcn", "nrarfcn", "nr arfcn", "ssb arfcn", "ssb frequency", "dl nr-arfcn", "arfcn nr"), "5G"),
+    (("nr-arfcn", "nrarfcn", "nr arfcn", "ssb arfcn", "dl nr-arfcn", "arfcn nr"), "5G"),
     (("earfcn", "dl earfcn", "earfcn dl", "dlearfcn", "downlink earfcn"), "4G"),
     (("uarfcn", "dl uarfcn", "uarfcn dl", "uarfcn downlink", "downlink uarfcn"), "3G"),
-    (("bcch", "bcch arfcn", "bcch frequency"), "2G"),
+    (("bcch", "bcch arfcn"), "2G"),
     (("arfcn", "channel", "kênh", "kênh tần số", "số kênh"), None),
 )
 
@@ -48,9 +48,9 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
     if found is None:
         return frame
     column, radio = found
-    channels = parse_numbers(frame[column], source=source, field=column, required=False)
     if radio is None and "tech" not in columns:
         return frame  # a shared channel column means nothing without each row's radio
+    channels = parse_numbers(frame[column], source=source, field=column, required=False)
     techs = [radio] * len(frame) if radio is not None else frame["tech"].tolist()
     # As text, as a file's band column is read (validation parses it); None where no channel.
     band = np.full(len(frame), None, dtype=object)
