@@ -144,6 +144,30 @@ def test_point_csv(ws: Workspace) -> None:
     assert set(tests["tests"]) == {1}
 
 
+def test_a_g_nettrack_drive_test_log(ws: Workspace, tmp_path: Path) -> None:
+    """G-NetTrack's tab-separated log: bit rates in kb/s, the operator's name beside its PLMN
+    code, the radio in NetworkTech, time stamps written 2024.03.05_08.30.15."""
+    columns = (
+        "Timestamp Longitude Latitude Operatorname Operator Cellname NetworkTech Level DL_bitrate UL_bitrate"
+    )
+    header = "\t".join(columns.split()) + "\n"
+    rows = [
+        "2024.03.05_08.30.15\t109.2232\t13.7765\tViettel\t45204\tQNH1\t4G\t-95\t25300\t5100\n",
+        "2024.03.06_18.02.40\t109.2233\t13.7766\tVinaphone\t45202\tQNH2\t3G\t-80\t4100\t900\n",
+    ]
+    path = tmp_path / "gnettrack.txt"
+    path.write_text(header + "".join(rows), encoding="utf-8")
+
+    import_file(ws, "speed_tests", path)
+
+    tests = ws.read_layer("speed_tests")
+    assert tests["operator"].tolist() == ["Viettel", "VNPT"]
+    assert tests["tech"].tolist() == ["4G", "3G"]
+    assert tests["measured"].tolist() == ["2024-03-05", "2024-03-06"]
+    assert tests["download_mbps"].tolist() == [25.3, 4.1]
+    assert tests["upload_mbps"].tolist() == [5.1, 0.9]
+
+
 def test_ookla_parquet_tiles(ws: Workspace) -> None:
     result = import_file(ws, "speed_tests", MOBILE_TILES)
     assert result.counts == {"speed_tests": 4}

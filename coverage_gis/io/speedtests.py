@@ -68,8 +68,9 @@ POINT_ALIASES: dict[str, tuple[str, ...]] = {
     "test_id": ("test_id", "id", "measurement_id", "ma_do"),
     "kind": ("kind", "type", "loai"),
     "measured": ("time", "timestamp", "datetime", "date", "measured", "thoi_gian", "thời gian", "ngay_do"),
-    "operator": ("operator", "carrier", "network", "provider", "nha_mang", "nhà mạng"),
-    "tech": ("tech", "technology", "network_type", "radio", "rat", "cong_nghe", "công nghệ"),
+    # G-NetTrack logs the operator's name beside its PLMN code (``Operator``: 45204).
+    "operator": ("operatorname", "operator", "carrier", "network", "provider", "nha_mang", "nhà mạng"),
+    "tech": ("tech", "technology", "network_type", "networktech", "radio", "rat", "cong_nghe", "công nghệ"),
     "download_mbps": ("download_mbps", "download", "dl_mbps", "download_mb_s", "toc_do_tai_xuong"),
     "upload_mbps": ("upload_mbps", "upload", "ul_mbps", "upload_mb_s", "toc_do_tai_len"),
     "latency_ms": ("latency_ms", "latency", "ping_ms", "ping", "do_tre"),
@@ -86,8 +87,9 @@ _COLUMN_UNITS: dict[str, tuple[str, ...]] = {
 }
 #: Columns in kb/s accepted instead of the Mb/s ones.
 _KBPS_ALIASES: dict[str, tuple[str, ...]] = {
-    "download_mbps": ("download_kbps", "dl_kbps", "avg_d_kbps"),
-    "upload_mbps": ("upload_kbps", "ul_kbps", "avg_u_kbps"),
+    # G-NetTrack's drive-test logs give the bit rates in kb/s (DL_bitrate, UL_bitrate).
+    "download_mbps": ("download_kbps", "dl_kbps", "avg_d_kbps", "dl_bitrate"),
+    "upload_mbps": ("upload_kbps", "ul_kbps", "avg_u_kbps", "ul_bitrate"),
 }
 _RSRP_NAMES = ("rsrp_dbm", "rsrp", "ss_rsrp", "ss_rsrp_dbm", "signal_dbm", "signal")
 _RSCP_NAMES = ("rscp_dbm", "rscp")
@@ -378,7 +380,9 @@ def _ookla_tiles(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.Ge
 _LEVEL_COLUMNS: dict[str, tuple[str, ...]] = {"rsrp": _RSRP_NAMES, "rscp": _RSCP_NAMES, "rxlev": _RXLEV_NAMES}
 #: Which level each technology reports when a file has several level columns.
 _LEVEL_OF_TECH: dict[str, str] = {"2G": "rxlev", "3G": "rscp", "4G": "rsrp", "5G": "rsrp"}
-_ISO_DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
+#: A time stamp's date: ISO (``2025-03-01T10:15``), or with dots or slashes
+#: (G-NetTrack's ``2025.03.01_10.15.00``, ``2025/03/01 10:15``).
+_ISO_DATE = re.compile(r"^\s*(\d{4})([-./])(\d{2})\2(\d{2})(?!\d)")
 
 
 def _signal(frame: pd.DataFrame, tech: np.ndarray, *, source: str) -> tuple[np.ndarray, set[str]]:
@@ -413,12 +417,13 @@ def _signal(frame: pd.DataFrame, tech: np.ndarray, *, source: str) -> tuple[np.n
 
 
 def _dates(series: pd.Series) -> pd.Series:
-    """The date of each time stamp as written (``2025-03-01T10:15+07:00`` → 2025-03-01), else as is."""
+    """The date of each time stamp as written (``2025-03-01T10:15+07:00``, ``2025.03.01_10.15.00``
+    → 2025-03-01), else as is."""
 
     def conv(v: object) -> object:
         if isinstance(v, str):
             match = _ISO_DATE.match(v)
-            return match.group(1) if match else v
+            return f"{match.group(1)}-{match.group(3)}-{match.group(4)}" if match else v
         return v
 
     return series.map(conv).astype(object)
