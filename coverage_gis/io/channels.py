@@ -56,8 +56,8 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
     band = np.full(len(frame), None, dtype=object)
     read: Counter[tuple[str, float]] = Counter()
     for i, (channel, tech) in enumerate(zip(channels, techs, strict=True)):
-        if np.isnan(channel):
-            continue
+        if np.isnan(channel) or not isinstance(tech, str) or not tech.strip():
+            continue  # no channel, or no radio to read it by (validation names a missing tech)
         mhz = channel_band_mhz(str(tech), int(channel)) if float(channel).is_integer() else None
         if mhz is None:
             raise LayerValidationError(
