@@ -25,6 +25,12 @@ def is_missing(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def is_blank(value: Any) -> bool:
+    """Whether a cell of a file gives no value: missing (:func:`is_missing`), or text of
+    nothing but spaces."""
+    return is_missing(value) or (isinstance(value, str) and not value.strip())
+
+
 def equal_values(a: Any, b: Any) -> np.ndarray:
     """Elementwise equality of two equally long arrays, a missing value equal to a missing one."""
     left, right = np.asarray(a, dtype=object), np.asarray(b, dtype=object)

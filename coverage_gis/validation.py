@@ -21,7 +21,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely.geometry.base import BaseGeometry
 
-from coverage_gis._values import is_missing, plain_value
+from coverage_gis._values import is_blank, is_missing, plain_value
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import FieldSchema, LayerSchema
 from coverage_gis.value_text import (
@@ -496,7 +496,7 @@ def _field_column(
         # Empty in the file: a value coercion refused has its own error already.
         at = np.flatnonzero(nulls)
         empty = np.zeros(len(index), dtype=bool)
-        empty[at] = [is_missing(v) or (isinstance(v, str) and not v.strip()) for v in series.iloc[at]]
+        empty[at] = [is_blank(v) for v in series.iloc[at]]
         if empty.any():
             out.add("required value is empty", row=_row_label(index, empty), field=spec.name)
     if spec.unique:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
+from coverage_gis._values import is_blank
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.headers import read_field_values
 from coverage_gis.layers import LayerSchema
@@ -48,7 +50,7 @@ def with_given_values(
     for name, value in given.items():
         if name in frame.columns:
             column = frame[name]
-            blank = column.isna() | column.map(lambda v: isinstance(v, str) and not v.strip())
+            blank = np.array([is_blank(v) for v in column], dtype=bool)
             filled = int(blank.sum())
             frame[name] = column.astype(object).where(~blank, value)
             where = f"the {filled} row(s) that give none" if filled < len(frame) else "every row"

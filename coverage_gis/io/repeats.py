@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage_gis._values import is_missing
+from coverage_gis._values import is_blank
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import FROM_ROWS_MAX, FieldSchema, LayerSchema
 from coverage_gis.value_text import number_text, without_unit
@@ -143,7 +143,7 @@ def _rows_to_change(
     (``numbers``: each row's value as the rule ranks it, NaN for none) or leave it empty in
     some, unless one of them holds a value the rule cannot read (``given``: the text, an
     empty cell names no value); with the rows grouped by feature."""
-    blank = np.array([_is_blank(v) for v in given], dtype=bool)
+    blank = np.array([is_blank(v) for v in given], dtype=bool)
     unread = pd.Series(numbers.isna().to_numpy() & ~blank).groupby(ids).transform("any").to_numpy()
     grouped = numbers.groupby(ids)
     named = grouped.transform("count").to_numpy()
@@ -160,11 +160,6 @@ def _with_rows_set(frame: pd.DataFrame, name: str, rows: np.ndarray, values: np.
     out = frame.copy()
     out[name] = column
     return out
-
-
-def _is_blank(value: object) -> bool:
-    """Whether a cell of a file gives no value: missing, or text of nothing but spaces."""
-    return is_missing(value) or (isinstance(value, str) and not value.strip())
 
 
 def _refuse_differing(
