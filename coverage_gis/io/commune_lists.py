@@ -29,6 +29,7 @@ import pandas as pd
 
 from coverage_gis.boundaries import read_crosswalk
 from coverage_gis.crosswalk import COMMUNE_COLUMNS, assign_2025, empty_parts, name_key
+from coverage_gis.io.placement import code_key
 
 __all__ = ["CommuneUnits", "with_2025_units"]
 
@@ -81,17 +82,16 @@ def _has_own_2025(communes: pd.DataFrame) -> bool:
 
 def _name_matches(communes: pd.DataFrame, table: pd.DataFrame) -> tuple[float, float]:
     """Shares of the list's coded communes named as the table names their code as a unit of
-    January 2025 and as a 2025 commune."""
-    # Codes as GSO codes: without the leading zeros a spreadsheet drops ("00004" is "4").
-    codes = communes["commune_code"].astype(object).map(_code_key)
+    January 2025 and as a 2025 commune (codes compared as GSO codes, :func:`code_key`)."""
+    codes = communes["commune_code"].astype(object).map(code_key)
     names = communes["commune_name"].map(name_key)
-    coded = codes.notna() & (names != "")
+    coded = (codes != "") & (names != "")
     if not coded.any():
         return 0.0, 0.0
     shares = []
     for side in ("old", "new"):
         by_code = (
-            table.assign(code=table[f"{side}_commune_code"].map(_code_key))
+            table.assign(code=table[f"{side}_commune_code"].map(code_key))
             .drop_duplicates("code")
             .set_index("code")[f"{side}_commune_name"]
             .map(name_key)
@@ -99,10 +99,6 @@ def _name_matches(communes: pd.DataFrame, table: pd.DataFrame) -> tuple[float, f
         same = codes[coded].map(by_code).to_numpy(dtype=object) == names[coded].to_numpy(dtype=object)
         shares.append(float(np.mean(same)))
     return shares[0], shares[1]
-
-
-def _code_key(code: object) -> object:
-    return code.strip().lstrip("0") or "0" if isinstance(code, str) else None
 
 
 def _as_own_2025(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from coverage_gis._values import is_missing
 from coverage_gis.admin import commune_positions
 from coverage_gis.io.row_text import rows_listed
 from coverage_gis.layers import get_schema
 from coverage_gis.workspace import Workspace
 
-__all__ = ["outside_notes"]
+__all__ = ["code_key", "outside_notes"]
 
 #: The point layers whose features an import looks for in the communes.
 PLACED_LAYERS = ("villages", "sites", "pois", "fiber_nodes")
@@ -121,6 +122,11 @@ def _other_commune_notes(
     ]
 
 
+def code_key(code: object) -> str:
+    """A code compared as a GSO code: its text without leading zeros (a spreadsheet drops
+    them: ``4`` is ``00004``); empty for none."""
+    return "" if is_missing(code) else str(code).strip().lstrip("0")
+
+
 def _key(codes: np.ndarray) -> np.ndarray:
-    """Codes compared as GSO codes: text without leading zeros (a spreadsheet drops them)."""
-    return np.array([str(c).strip().lstrip("0") if pd.notna(c) else "" for c in codes], dtype=object)
+    return np.array([code_key(c) for c in codes], dtype=object)
