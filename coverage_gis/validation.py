@@ -306,19 +306,35 @@ def _layer_parts(arr: np.ndarray, wanted: str, index: pd.Index, report: Validati
             report.reduced_collections.append(int(index[int(i)]))
 
 
+def outline_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``geoms`` with each non-empty polygon (a village's or a place's outline, as provincial
+    GIS files draw them) replaced by a point inside it (``point_on_surface`` of it, repaired
+    where invalid: inside even where the outline is not convex, unlike its centroid), and
+    which rows were; an outline with no such point is left as it is."""
+    out = np.array(geoms, dtype=object)
+    types = shapely.get_type_id(out)
+    rows = np.flatnonzero(
+        np.isin(types, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+        & ~shapely.is_empty(out)
+    )
+    replaced = np.zeros(len(out), dtype=bool)
+    if len(rows):
+        shapes = out[rows]
+        invalid = ~shapely.is_valid(shapes)
+        shapes[invalid] = shapely.make_valid(shapes[invalid])
+        points = shapely.point_on_surface(shapes)
+        found = (shapely.get_type_id(points) == shapely.GeometryType.POINT) & ~shapely.is_empty(points)
+        out[rows[found]] = points[found]
+        replaced[rows[found]] = True
+    return out, replaced
+
+
 def _outlines_as_points(arr: np.ndarray, index: pd.Index, report: ValidationReport) -> None:
-    """Replace in place each non-empty polygon of a point layer (a village's or a place's
-    outline, as provincial GIS files draw them) by a point inside it (``point_on_surface``:
-    inside even where the outline is not convex, unlike its centroid); an outline that
-    cannot be repaired is left for the type check to refuse."""
-    types = shapely.get_type_id(arr)
-    outline = np.isin(types, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
-    for i in np.flatnonzero(outline & ~shapely.is_empty(arr)):
-        shape = arr[i] if shapely.is_valid(arr[i]) else shapely.make_valid(arr[i])
-        point = shapely.point_on_surface(shape)
-        if point.geom_type == "Point" and not point.is_empty:
-            arr[i] = point
-            report.outlines_as_points.append(int(index[int(i)]))
+    """Replace in place each outline of a point layer by a point inside it (:func:`outline_points`);
+    one that cannot be is left for the type check to refuse."""
+    points, replaced = outline_points(arr)
+    arr[replaced] = points[replaced]
+    report.outlines_as_points.extend(int(i) for i in index[replaced])
 
 
 def _check_geometry(

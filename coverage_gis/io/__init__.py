@@ -63,6 +63,7 @@ from coverage_gis.io.vector import (
     shapefile_sidecars,
 )
 from coverage_gis.io.village_lists import (
+    VillagePlaces,
     commune_name_notes,
     kinds_from_names,
     with_province_codes,
@@ -525,10 +526,12 @@ def import_file(
     rows: dict[str, pd.Index] = {}
     with _rows_placed(notes):
         if "villages" in frames:
-            frames["villages"] = with_province_codes(frames["villages"], ws, notes=notes)
+            # The villages' communes, read and placed once for the three steps that ask.
+            places = VillagePlaces(frames["villages"], ws)
+            frames["villages"] = with_province_codes(frames["villages"], places, notes=notes)
             if make_ids:
-                frames["villages"] = with_village_ids(frames["villages"], ws, notes=notes)
-            notes.extend(commune_name_notes(frames["villages"], ws))
+                frames["villages"] = with_village_ids(frames["villages"], places, notes=notes)
+            notes.extend(commune_name_notes(frames["villages"], places))
         for name, frame in frames.items():
             try:
                 clean, report = validate_layer(frame, get_schema(name), source=source)

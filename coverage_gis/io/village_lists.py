@@ -26,6 +26,9 @@ in one commune take ``-2``, ``-3`` in file order.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -38,9 +41,16 @@ from coverage_gis.io.name_leads import field_from_names
 from coverage_gis.io.row_text import rows_listed
 from coverage_gis.layers import LayerSchema
 from coverage_gis.text_forms import ascii_slug, fold_diacritics
+from coverage_gis.validation import outline_points
 from coverage_gis.workspace import Workspace
 
-__all__ = ["commune_name_notes", "kinds_from_names", "with_province_codes", "with_village_ids"]
+__all__ = [
+    "VillagePlaces",
+    "commune_name_notes",
+    "kinds_from_names",
+    "with_province_codes",
+    "with_village_ids",
+]
 
 #: Villages a note names, at most.
 _SHOWN = 5
@@ -58,7 +68,32 @@ def kinds_from_names(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[st
     return field_from_names(frame, schema, "kind", spellings, notes=notes)
 
 
-def with_province_codes(frame: pd.DataFrame, ws: Workspace, *, notes: list[str]) -> pd.DataFrame:
+@dataclass(eq=False)
+class VillagePlaces:
+    """The workspace's communes and the row of the one each village of a list lies in (-1:
+    none, or no point; an outline is placed by the point validation will read it as,
+    :func:`coverage_gis.validation.outline_points`): read and placed once, on first asking,
+    for every step of an import that needs them."""
+
+    frame: pd.DataFrame
+    ws: Workspace
+
+    @functools.cached_property
+    def found(self) -> tuple[gpd.GeoDataFrame | None, np.ndarray]:
+        placed = np.full(len(self.frame), -1, dtype=np.int64)
+        communes = self.ws.read_layer("communes", missing_ok=True)
+        if not isinstance(communes, gpd.GeoDataFrame) or not len(communes):
+            return None, placed
+        if not isinstance(self.frame, gpd.GeoDataFrame):
+            return communes, placed
+        points, _ = outline_points(np.asarray(self.frame.geometry.array, dtype=object))
+        usable = (shapely.get_type_id(points) == shapely.GeometryType.POINT) & ~shapely.is_empty(points)
+        if usable.any():
+            placed[usable] = commune_positions(points[usable], communes)
+        return communes, placed
+
+
+def with_province_codes(frame: pd.DataFrame, places: VillagePlaces, *, notes: list[str]) -> pd.DataFrame:
     """``frame`` (villages, in EPSG:4326) with a ``province_code`` for every village without
     one (see the module docstring); a frame whose villages all have one as it is."""
     given = frame["province_code"] if "province_code" in frame.columns else None
@@ -66,12 +101,12 @@ def with_province_codes(frame: pd.DataFrame, ws: Workspace, *, notes: list[str])
     if not wanting.any() or not isinstance(frame, gpd.GeoDataFrame):
         return frame
     codes = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    communes, placed = _placed(frame, ws)
+    communes, placed = places.found
     rows = np.flatnonzero(wanting & (placed >= 0))
     if communes is not None:
         codes.iloc[rows] = communes["province_code"].astype(str).to_numpy(dtype=object)[placed[rows]]
     by_commune = int(codes.notna().sum())
-    provinces = ws.config.provinces
+    provinces = places.ws.config.provinces
     if len(provinces) == 1:
         codes = codes.where(codes.notna() | ~pd.Series(wanting, index=frame.index), str(provinces[0]))
     filled = codes.where(pd.Series(wanting, index=frame.index), None)
@@ -90,25 +125,7 @@ def with_province_codes(frame: pd.DataFrame, ws: Workspace, *, notes: list[str])
     return frame.assign(province_code=merged)
 
 
-def _placed(frame: gpd.GeoDataFrame, ws: Workspace) -> tuple[gpd.GeoDataFrame | None, np.ndarray]:
-    """The workspace's communes and the row of the one each village lies in (-1: none, or no
-    point: an outline is placed by the point validation will read it as)."""
-    placed = np.full(len(frame), -1, dtype=np.int64)
-    communes = ws.read_layer("communes", missing_ok=True)
-    if not isinstance(communes, gpd.GeoDataFrame) or not len(communes):
-        return None, placed
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    kinds = shapely.get_type_id(geoms)
-    outline = np.isin(kinds, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
-    usable = (outline | (kinds == shapely.GeometryType.POINT)) & ~shapely.is_empty(geoms)
-    if usable.any():
-        at = geoms[usable]
-        at = np.where(outline[usable], shapely.point_on_surface(shapely.make_valid(at)), at)
-        placed[usable] = commune_positions(at, communes)
-    return communes, placed
-
-
-def with_village_ids(frame: pd.DataFrame, ws: Workspace, *, notes: list[str]) -> pd.DataFrame:
+def with_village_ids(frame: pd.DataFrame, places: VillagePlaces, *, notes: list[str]) -> pd.DataFrame:
     """``frame`` (villages, in EPSG:4326) with a ``village_id`` made for each village where the
     file has no id column at all (see the module docstring); others as they are."""
     if (
@@ -117,7 +134,7 @@ def with_village_ids(frame: pd.DataFrame, ws: Workspace, *, notes: list[str]) ->
         or not isinstance(frame, gpd.GeoDataFrame)
     ):
         return frame
-    communes, placed = _placed(frame, ws)
+    communes, placed = places.found
     unit = (
         np.array(frame["province_code"].to_numpy(dtype=object), dtype=object)
         if "province_code" in frame.columns
@@ -166,7 +183,7 @@ def _name(value: object) -> str:
     return fold_diacritics(name_key(value)) if isinstance(value, str) else ""
 
 
-def commune_name_notes(frame: pd.DataFrame, ws: Workspace) -> list[str]:
+def commune_name_notes(frame: pd.DataFrame, places: VillagePlaces) -> list[str]:
     """A note on the villages of ``frame`` (a list read, before validation) whose column of
     commune names names another commune than the one they lie in, as it was named before
     2025 or since (type word, case, tone-mark placement and diacritics aside): the KPIs
@@ -174,7 +191,7 @@ def commune_name_notes(frame: pd.DataFrame, ws: Workspace) -> list[str]:
     column = find_header([str(c) for c in frame.columns], COMMUNE_NAME_HEADERS)
     if column is None or not isinstance(frame, gpd.GeoDataFrame):
         return []
-    communes, placed = _placed(frame, ws)
+    communes, placed = places.found
     if communes is None:
         return []
     given = frame[column].to_numpy(dtype=object)
