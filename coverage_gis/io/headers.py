@@ -415,11 +415,11 @@ def _fallback_columns(
     spelling (the first of them a header matches), for each field no column names."""
     headers = [c for c in columns if c != "geometry"]
     named = set(renames.values()) | {str(c).strip().casefold() for c in headers}
+    keys = {c: _split_header(c)[0] for c in headers}
     found: dict[str, object] = {}
     for spec in schema.fields:
         if not spec.fallback_aliases or spec.name in named or spec.name.casefold() in named:
             continue
-        keys = {c: _split_header(c)[0] for c in headers}
         for spelling in spec.fallback_aliases:
             want = header_key(spelling)
             match = [c for c, k in keys.items() if k == want or fold_diacritics(k) == fold_diacritics(want)]
