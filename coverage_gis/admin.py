@@ -423,7 +423,15 @@ def unit_population_2009(communes: pd.DataFrame, parts: pd.DataFrame | None = No
     -------
     DataFrame
         Columns ``level``, ``code``, ``pop_2009``, ``pop_2009_total`` (nullable ints).
+
+    Built once per frames, as the communes' other tables (a recompute after an edit of
+    the network reads the same boundaries); each call gets its own frame.
     """
+    kind, frames = ("units", (communes, communes)) if parts is None else ("units_parts", (communes, parts))
+    return _held(kind, frames, lambda: _unit_population_2009(communes, parts)).copy(deep=False)
+
+
+def _unit_population_2009(communes: pd.DataFrame, parts: pd.DataFrame | None) -> pd.DataFrame:
     if not len(communes):
         return pd.DataFrame(columns=["level", "code", "pop_2009", "pop_2009_total"])
     # The columns read here, in a frame of their own (the communes' are not changed).

@@ -19,6 +19,7 @@ from coverage_gis.admin import (
     _units_by_strings,
     admin_columns,
     commune_key,
+    unit_population_2009,
 )
 
 from .conftest import at
@@ -108,6 +109,23 @@ def test_points_of_a_split_commune_take_the_part_they_lie_in() -> None:
     assert admin["admin_2025_method"].tolist() == ["crosswalk", "split_nearest", "split_nearest", "crosswalk"]
     # The pre-2025 commune does not change.
     assert admin["commune_key"].tolist() == ["00001", "1002", "1002", "00001"]
+
+
+def test_unit_populations_are_built_once_per_frames_and_each_call_gets_its_own() -> None:
+    """Fails if a held table is handed out so that a caller's change reaches the next
+    call, or if new frames of the same communes do not get their own (changed) table."""
+    communes = _communes().assign(pop_2009=[100, 250], admin_2025_method=["crosswalk", "split_nearest"])
+    parts = _parts().assign(new_commune_pop_2009=[40, 60])
+    first = unit_population_2009(communes, parts)
+    want = first.copy()
+    first.loc[:, "pop_2009"] = -1
+    pd.testing.assert_frame_equal(unit_population_2009(communes, parts), want)
+    # Without the parts, the east commune is whole in its 2025 commune.
+    whole = unit_population_2009(communes).set_index(["level", "code"])
+    assert whole.loc[("commune_2025", "90001"), "pop_2009"] == 350
+    # A new communes frame (an edit makes one) is not read from the old one's table.
+    changed = unit_population_2009(communes.assign(pop_2009=[1, 2]), parts).set_index(["level", "code"])
+    assert changed.loc[("province", "99"), "pop_2009"] == 3
 
 
 _CODE = st.sampled_from(["01", "02", "10", "", "Đ1", None, np.nan])
