@@ -9,7 +9,9 @@ measured in the same run of this script:
   village coverage, KPI inputs, KPIs at every level) against the same computation
   whose spatial join is geopandas ``sjoin`` (``dwithin`` each cell's radius, the same
   sector test and coverage rules after it). The two coverage tables and KPI tables
-  are asserted identical.
+  are asserted identical. A second row times the same full compute with the coverage
+  search's result given (computed once, then reused): every step but the search, the
+  time no faster search removes.
 * **single-site edit** (``LiveWorkspace.add_site`` / ``update_site`` /
   ``remove_site``: incremental recompute, KPI rows, one SQLite transaction) against a
   full recompute that stores its result (``engine.compute``), on a copy of the workspace.
@@ -40,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import multiprocessing as mp
@@ -52,7 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -251,6 +254,29 @@ def _full(ws: Any, layers: Any, overrides: Any, model: Any) -> tuple[Any, Any, A
     return done.coverage, done.inputs, kpis, (time.perf_counter() - started) * 1000.0
 
 
+@contextlib.contextmanager
+def _search_given() -> Iterator[None]:
+    """The full compute with the coverage search's result given: the first run searches,
+    later runs reuse its result, so their time is all the work but the search (every
+    step ``analyse_layers`` runs besides ``mobile_at_sets``). No search, however fast,
+    takes the full compute below this time; the sjoin baseline runs the same steps."""
+    from coverage_gis import full_compute
+
+    searched: list[Any] = []
+    search = full_compute.mobile_at_sets
+
+    def given(sets: Any, table: Any, *, model: Any) -> Any:
+        if not searched:
+            searched.append(search(sets, table, model=model))
+        return searched[0]
+
+    full_compute.mobile_at_sets = given  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        full_compute.mobile_at_sets = search
+
+
 def compute_rows(ws_path: str, runs: int) -> dict[str, Any]:
     """Full compute with KPIs, its sjoin baseline and KPI aggregation (in this process)."""
     import pandas as pd
@@ -274,6 +300,14 @@ def compute_rows(ws_path: str, runs: int) -> dict[str, Any]:
     )
     from coverage_gis.admin import LEVELS
     from coverage_gis.kpi import compute_kpis
+
+    with _search_given():
+        # The first run searches; the median is of the runs after it.
+        _full(ws, layers, overrides, model)
+        given_ms, _, (g_cov, _g_inputs, _g_kpis, _) = _median_ms(
+            lambda: _full(ws, layers, overrides, model), runs
+        )
+    pd.testing.assert_frame_equal(g_cov.reset_index(drop=True), coverage.reset_index(drop=True))
 
     # The whole aggregation from the KPI input frames: without the rows the full
     # computation grouped by unit ahead (``KpiInputs.grouped``), which it would reuse.
@@ -300,6 +334,7 @@ def compute_rows(ws_path: str, runs: int) -> dict[str, Any]:
         "kpi_p99_ms": float(np.percentile(kpi_times, 99)),
         "sjoin_ms": base_ms,
         "sjoin_runs": base_runs,
+        "search_given_ms": given_ms,
         "peak_mib": _peak_mib(),
     }
 
@@ -747,6 +782,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"results identical (asserted); the process's first run, which builds what is "
                 f"kept per layer frame, took {c['compute_first_ms']:,.0f} ms (the sjoin runs come "
                 f"after it); reading the layers first took {c['read_ms']:,.0f} ms"
+            ),
+        ),
+        Row(
+            "full compute, search result given",
+            c["search_given_ms"],
+            peak_mib=c["peak_mib"],
+            baseline=f"geopandas sjoin (median of {c['sjoin_runs']})",
+            baseline_ms=c["sjoin_ms"],
+            note=(
+                "every step but the coverage search (its result reused): the time no faster "
+                "search removes, and its ratio the most any search could reach"
             ),
         ),
         Row(
