@@ -493,6 +493,9 @@ def test_fiber_nodes_and_5g_zones_read_status_spellings(ws: Workspace, tmp_path:
             ["N3", "VNPT", "FDH", "Đang hoạt động", "109.31", "13.8"],
             ["N4", "VNPT", "Tủ OLT", "Đang hoạt động", "109.32", "13.8"],
             ["N5", "VNPT", "Trạm viễn thông", "Đang hoạt động", "109.33", "13.8"],
+            # An ODF cabinet in the field, and a register's "in use" / "not yet in use".
+            ["N6", "VNPT", "Tủ ODF", "Đang sử dụng", "109.34", "13.8"],
+            ["N7", "VNPT", "ODF", "Chưa đưa vào sử dụng", "109.35", "13.8"],
         ],
     )
     import_file(ws, "fiber_nodes", nodes)
@@ -510,6 +513,8 @@ def test_fiber_nodes_and_5g_zones_read_status_spellings(ws: Workspace, tmp_path:
         ["splitter", "on_air"],
         ["olt", "on_air"],
         ["pop", "on_air"],
+        ["splitter", "on_air"],
+        ["splitter", "planned"],
     ]
     assert ws.read_layer("zones_5g")["status"].tolist() == ["decommissioned"]
 
