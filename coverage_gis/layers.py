@@ -99,6 +99,18 @@ class FieldSchema:
     #: ``[max]`` (:data:`FROM_ROWS_MAX`): the largest (a mast as high as its highest
     #: antenna). Empty: rows that differ in the field are not one feature.
     from_rows: tuple[str, ...] = ()
+    #: Whether a value that is none of the spellings but begins with one (then a space, a
+    #: digit, a dot or nothing; the longest first) reads as that spelling's value: a list's
+    #: category cell names the place's kind ("Trường PTDTNT Văn Bàn" is a school).
+    value_leads: bool = False
+
+    @property
+    def value_spellings(self) -> dict[str, str]:
+        """Each way a text may spell an allowed value → that value: the value with spaces for
+        its underscores (``district centre``) and its ``value_aliases``."""
+        spellings = {a.replace("_", " "): a for a in self.allowed or ()}
+        spellings.update(dict(self.value_aliases))
+        return spellings
 
     @property
     def units(self) -> tuple[str, ...]:
@@ -153,6 +165,7 @@ class _FieldDocument(BaseModel):
     fallback_aliases: list[Text] = []
     value_aliases: dict[str, Text] = {}
     from_rows: list[Text] = []
+    value_leads: bool = False
 
 
 class _LayerDocument(BaseModel):
@@ -192,6 +205,7 @@ def parse_schema(path: Path) -> LayerSchema:
             fallback_aliases=tuple(f.fallback_aliases),
             value_aliases=tuple(f.value_aliases.items()),
             from_rows=tuple(f.from_rows),
+            value_leads=f.value_leads,
         )
         for f in doc.fields
     )

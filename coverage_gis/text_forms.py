@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
-__all__ = ["ascii_slug", "fold_diacritics"]
+__all__ = ["LeadingValues", "ascii_slug", "fold_diacritics"]
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -29,3 +30,37 @@ def ascii_slug(text: str) -> str:
     ``"tinh-ba-ria-vung-tau"``)."""
     plain = fold_diacritics(unicodedata.normalize("NFKC", text)).lower()
     return _NOT_SLUG.sub("-", plain).strip("-")
+
+
+def _lead(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+class LeadingValues:
+    """The value of the spelling a text begins with (then a space, a digit, a dot or
+    nothing), the longest spelling first, compared regardless of case and spacing, or
+    without diacritics when the text is written without any (``"Thon 1"``).
+
+    ``spellings`` maps each way a text may begin to its value."""
+
+    def __init__(self, spellings: Mapping[str, str]) -> None:
+        table = {_lead(s): v for s, v in spellings.items()}
+        self._plain = self._patterns(table)
+        self._folded = self._patterns({fold_diacritics(s): v for s, v in table.items()})
+
+    @staticmethod
+    def _patterns(table: Mapping[str, str]) -> list[tuple[re.Pattern[str], str]]:
+        return [
+            (re.compile(rf"{re.escape(spelled)}(?:[\s\d.]|\Z)"), table[spelled])
+            for spelled in sorted(table, key=len, reverse=True)
+        ]
+
+    def __call__(self, text: object) -> str | None:
+        """The value ``text`` begins with; None for none (or a value that is not text)."""
+        if not isinstance(text, str):
+            return None
+        lead = _lead(text)
+        for pattern, value in self._folded if lead.isascii() else self._plain:
+            if pattern.match(lead):
+                return value
+        return None

@@ -57,3 +57,26 @@ def test_a_place_whose_name_begins_with_no_category_is_refused_by_row(ws: Worksp
 
     with pytest.raises(LayerValidationError, match=r"row 1, field 'category': required value is empty"):
         import_file(ws, "pois", path)
+
+
+def test_a_category_cell_that_begins_with_a_category_reads_as_it(ws: Workspace, tmp_path: Path) -> None:
+    """Fails if a category cell naming the place's kind and more ("Trường PTDTNT …") is
+    refused, or if one that begins with no category word is read as anything."""
+    path = tmp_path / "dia_diem.csv"
+    path.write_text(
+        "Mã điểm,Tên,Loại,Kinh độ,Vĩ độ\n"
+        "P1,PTDTNT Văn Bàn,Trường PTDTNT,109.1,13.7\n"
+        "P2,BVĐK Sa Pa,Bệnh viện đa khoa khu vực,109.2,13.7\n"
+        "P3,Ga Lào Cai,ga,109.3,13.7\n",
+        "utf-8",
+    )
+    result = import_file(ws, "pois", path)
+    got = ws.read_layer("pois").set_index("poi_id")["category"].to_dict()
+    assert got == {"P1": "school", "P2": "hospital", "P3": "station"}
+    assert any("'Trường PTDTNT' → school" in note for note in result.notes)
+
+    path.write_text(
+        "Mã điểm,Tên,Loại,Kinh độ,Vĩ độ\nP9,Trạm y tế xã Bản Vược,Trạm y tế,109.1,13.7\n", "utf-8"
+    )
+    with pytest.raises(LayerValidationError, match=r"row 0, field 'category': unknown value 'Trạm y tế'"):
+        import_file(ws, "pois", path)

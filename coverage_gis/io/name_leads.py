@@ -12,32 +12,15 @@ as it is.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 
 import pandas as pd
 
 from coverage_gis.io.row_text import rows_counted
 from coverage_gis.layers import LayerSchema
-from coverage_gis.text_forms import fold_diacritics
+from coverage_gis.text_forms import LeadingValues
 
 __all__ = ["categories_from_names", "field_from_names"]
-
-
-def _lead(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
-
-
-def _value_of(name: object, table: Mapping[str, str], folded: Mapping[str, str]) -> str | None:
-    if not isinstance(name, str):
-        return None
-    text = _lead(name)
-    spellings = table if not text.isascii() else folded
-    for spelled in sorted(spellings, key=len, reverse=True):
-        if re.match(rf"{re.escape(spelled)}(?:[\s\d.]|\Z)", text):
-            return spellings[spelled]
-    return None
 
 
 def field_from_names(
@@ -48,9 +31,7 @@ def field_from_names(
     frame as it is."""
     if field in frame.columns or "name" not in frame.columns:
         return frame
-    table = {_lead(s): v for s, v in spellings.items()}
-    folded = {fold_diacritics(s): v for s, v in table.items()}
-    found = frame["name"].map(lambda name: _value_of(name, table, folded))
+    found = frame["name"].map(LeadingValues(spellings))
     if found.isna().all():
         return frame
     counts = found.value_counts()
@@ -65,7 +46,5 @@ def field_from_names(
 def categories_from_names(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
     """``frame`` (places) with a ``category`` read from the names when it has no such column:
     the category's Vietnamese spellings (``value_aliases``) and its own name, spaced."""
-    spec = schema.field("category")
-    spellings = {a.replace("_", " "): a for a in spec.allowed or ()}
-    spellings.update(dict(spec.value_aliases))
+    spellings = schema.field("category").value_spellings
     return field_from_names(frame, schema, "category", spellings, notes=notes)
