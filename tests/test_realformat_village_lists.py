@@ -226,6 +226,37 @@ def test_a_list_without_ids_is_given_ids_from_commune_and_name_when_asked(
     assert again["99901-thon-mot"] == 80  # a second village of one name: file order decides
 
 
+def test_headers_listing_kinds_and_counts_named_otherwise_are_read(
+    tiny_ws: Workspace, tmp_path: Path
+) -> None:
+    """Fails if "Tên thôn/bản", "Mã thôn, tổ dân phố", "Tổng số hộ (hộ)" or "Số khẩu" is left
+    unread (households and people would be stored as 0), or if a header listing two
+    fields' columns is read as either."""
+    p = at(1000, 0)
+    text = (
+        "Mã thôn, tổ dân phố;Tên thôn/bản;Tổng số hộ (hộ);Số khẩu;Số hộ/số khẩu;Kinh độ;Vĩ độ\n"
+        f"T1;Bản Mông;120;530;120/530;{p.x};{p.y}\n"
+    )
+    import_file(tiny_ws, "villages", _village_list(tmp_path, text))
+
+    row = tiny_ws.read_layer("villages").iloc[0]
+    assert (row["village_id"], row["name"], row["kind"]) == ("T1", "Bản Mông", "bản")
+    assert (row["households"], row["population"]) == (120, 530)
+
+
+def test_a_list_without_names_is_told_so_not_offered_one_name_for_all(
+    tiny_ws: Workspace, tmp_path: Path
+) -> None:
+    p = at(1000, 0)
+    path = _village_list(tmp_path, f"Thôn số,Số hộ,Kinh độ,Vĩ độ\n1,120,{p.x},{p.y}\n")
+    with pytest.raises(LayerValidationError) as plain:
+        import_file(tiny_ws, "villages", path)
+    assert "--set name" not in str(plain.value)
+    assert "--set kind" not in str(plain.value)
+    with pytest.raises(LayerValidationError, match=r"--make-ids makes the ids from the names, and no column"):
+        import_file(tiny_ws, "villages", path, make_ids=True)
+
+
 def test_a_village_named_under_another_commune_is_pointed_out(tiny_ws: Workspace, tmp_path: Path) -> None:
     """The list's commune column names Xã Thử Nghiệm (before 2025) or Xã Mới (since), in any
     spelling; a village it puts in Xã Khác lies elsewhere than its list says."""
@@ -236,6 +267,9 @@ def test_a_village_named_under_another_commune_is_pointed_out(tiny_ws: Workspace
         ("T3", "Thôn 3", "Xã Mới"),
         ("T4", "Thôn 4", "Xã Khác"),
         ("T5", "Thôn 5", ""),
+        # The type word without diacritics or cut short.
+        ("T6", "Thôn 6", "Xa Thu Nghiem"),
+        ("T7", "Thôn 7", "X. Mới"),
     ]
     text = "Mã thôn,Tên thôn,Xã,Kinh độ,Vĩ độ\n" + "".join(f"{i},{n},{c},{p.x},{p.y}\n" for i, n, c in rows)
 
@@ -243,6 +277,6 @@ def test_a_village_named_under_another_commune_is_pointed_out(tiny_ws: Workspace
 
     said = [note for note in result.notes if "name a commune" in note]
     assert said == [
-        "villages: 1 of 5 name a commune ('Xã') other than the one they lie in (T4 names Xã Khác, lies in "
+        "villages: 1 of 7 name a commune ('Xã') other than the one they lie in (T4 names Xã Khác, lies in "
         "Xã Thử Nghiệm; rows 3): the KPIs and gap lists count each where it lies; check its coordinates"
     ]

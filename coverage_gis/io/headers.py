@@ -46,7 +46,7 @@ from coverage_gis.bands import band_mhz_text
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.row_text import rows_counted
 from coverage_gis.layers import FieldSchema, LayerSchema, is_unit_of
-from coverage_gis.text_forms import fold_diacritics
+from coverage_gis.text_forms import LeadingValues, fold_diacritics
 
 __all__ = [
     "apply_aliases",
@@ -253,7 +253,7 @@ def match_headers(
         if any(_is_exact(column, spec) for spec in fields):
             continue
         key, units = _split_header(column)
-        name = plain.get(key) or bare.get(fold_diacritics(key))
+        name = plain.get(key) or bare.get(fold_diacritics(key)) or _listed_field(column, plain, bare)
         if name is None:
             continue
         wanted = by_name[name].units
@@ -291,6 +291,32 @@ def match_headers(
     return renames, notes
 
 
+#: What separates the alternatives of one header ("Tên thôn/bản", "Tên thôn, tổ dân phố").
+_ALTERNATIVES = re.compile(r"\s*[/,;]\s*|\s+(?:và|hoặc|hay)\s+")
+
+
+def _listed_field(header: object, plain: dict[str, str], bare: dict[str, str]) -> str | None:
+    """The field a header listing alternatives names: its first names a field, and each other,
+    as it is or after the first one's leading word ("Tên thôn/bản": "tên bản"), names the
+    same field; None otherwise (two fields' columns in one header are not read)."""
+    text = _fold_case(str(header)).strip()
+    units = _TRAILING_UNITS.search(text)
+    head, *rest = _ALTERNATIVES.split(text[: units.start()] if units is not None else text)
+    if not rest:
+        return None
+
+    def field(spelled: str) -> str | None:
+        key = _squeeze(spelled)
+        return plain.get(key) or bare.get(fold_diacritics(key))
+
+    first = field(head)
+    words = head.split()
+    lead = words[0] + " " if len(words) > 1 else ""
+    if first is None or not all(p and first in (field(p), field(lead + p)) for p in rest):
+        return None
+    return first
+
+
 def renames_note(label: str, renames: dict[object, str]) -> str | None:
     """The note that says which columns were read as which fields (a field's own name in
     another case is no news to the user); None when there is nothing to say."""
@@ -303,7 +329,8 @@ def renames_note(label: str, renames: dict[object, str]) -> str | None:
 def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
     """Distinct text values of ``series`` spelled as one of ``spec.value_aliases``, as an
     allowed value with other separators (``On Air`` for ``on_air``) or without its
-    diacritics (``thon`` for ``thôn``, where that is one allowed value) → the allowed value."""
+    diacritics (``thon`` for ``thôn``, where that is one allowed value), or, where the field
+    reads values by their lead (``value_leads``), beginning with a spelling → the allowed value."""
     plain = {value_key(k): v for k, v in spec.value_aliases}
     # An allowed value typed without its diacritics ("thon" for "thôn", as many exports
     # strip them) where no other allowed value folds the same way.
@@ -314,12 +341,16 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
     bare.update({fold_diacritics(k): v for k, v in plain.items()})
     allowed = {value_key(a) for a in spec.allowed or ()}
     squeezed = {_squeeze(value_key(a)): a for a in spec.allowed or ()}
+    # A value beginning with a spelling ("Trường PTDTNT …"), where the field reads so.
+    leading = LeadingValues(spec.value_spellings) if spec.value_leads else None
     out: dict[str, str] = {}
     for value in series.dropna().unique():
         if not isinstance(value, str) or value_key(value) in allowed:
             continue
         key = value_key(value)
         canonical = plain.get(key) or bare.get(fold_diacritics(key)) or squeezed.get(_squeeze(key))
+        if canonical is None and leading is not None:
+            canonical = leading(value)
         if canonical is not None:
             out[value] = canonical
     return out

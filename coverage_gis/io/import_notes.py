@@ -26,13 +26,21 @@ def missing_fields_hint(
     missing = {
         e.field for e in (exc, *exc.errors) if e.field and e.reason.startswith("missing required field")
     }
+    if make_ids and "village_id" in missing and "name" in missing:
+        # The ids are made from the names: without names there is nothing to make them of.
+        return exc.with_note("--make-ids makes the ids from the names, and no column is read as name")
     ways = [
         "--make-ids (each village's id made from the commune it lies in and its name)"
         for name in sorted(missing)
         if name == "village_id" and not make_ids
     ]
-    shared = [n for n in schema.field_names if n in missing and not schema.field(n).unique]
-    if shared:
+    # Not a feature's id or name: one value for every row would make them all alike.
+    shared = [
+        n
+        for n in schema.field_names
+        if n in missing and not schema.field(n).unique and n not in (schema.id_field, "name")
+    ]
+    if shared and "name" not in missing:
         ways.append("a value for every row with " + ", ".join(f"--set {n}=VALUE" for n in shared))
     return exc.with_note("or import with " + "; or ".join(ways)) if ways else exc
 
