@@ -135,7 +135,7 @@ CASES: list[Case] = [
         lambda t: DATA / "sites_nocrs.zip",
         {},
         LayerValidationError,
-        ("sites_nocrs.zip", "has no CRS"),
+        ("sites_nocrs.zip", "has no CRS", "Import again with the CRS they are in (--crs EPSG:4326"),
     ),
     (
         "gpkg-undefined-srs",

@@ -353,7 +353,7 @@ def located_table(
         names = (
             "name them easting/x and northing/y (metres)"
             if projected
-            else "name them lon/lng/long/longitude/x and lat/latitude/y"
+            else f"name them {'/'.join(LON_NAMES)} and {'/'.join(LAT_NAMES)}"
         )
         raise LayerValidationError(
             f"no {missing} column; {names}, or give a wkt column (columns found: {found})"

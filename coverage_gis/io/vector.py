@@ -147,8 +147,10 @@ def to_storage_crs(frame: gpd.GeoDataFrame, *, source: str, notes: list[str]) ->
     crs = frame.crs
     if crs is None:
         raise LayerValidationError(
-            "has no CRS; the coordinates cannot be placed on the map. Give the file a CRS "
-            "(a .prj beside a shapefile, the layer's SRS in a GeoPackage), e.g. in QGIS, and import again",
+            "has no CRS; the coordinates cannot be placed on the map. Import again with the CRS "
+            "they are in (--crs EPSG:4326 for degrees, --crs EPSG:3405 for VN-2000 / UTM 48N "
+            "metres, or the province's VN-2000 TM-3 zone), or give the file one (a .prj beside "
+            "a shapefile, the layer's SRS in a GeoPackage), e.g. in QGIS",
             source=source,
         )
     if crs.equals(STORAGE_CRS, ignore_axis_order=True):
