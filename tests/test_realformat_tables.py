@@ -135,6 +135,21 @@ def test_a_totals_row_with_a_full_row_under_it_is_data_and_refused(ws: Workspace
         import_file(ws, "villages", _csv(tmp_path, _VILLAGES + rows))
 
 
+def test_subtotal_rows_under_each_commune_are_left_out(ws: Workspace, tmp_path: Path) -> None:
+    """A list sums each commune's villages under them ("Cộng", "Cộng xã …"): not villages.
+    Fails if a subtotal is read as a row (its empty coordinates refused) or a village whose
+    name begins like one ("Cộng Hòa") is left out."""
+    rows = (
+        "T1,Thôn 1,thôn,52,109.01,13.77,1234\n"
+        "Cộng,,,,,,1234\n"
+        "T2,Cộng Hòa,thôn,52,109.02,13.78,2345\n"
+        "Cộng xã Bảo Hà,,,,,,2345\n"
+    )
+    result = import_file(ws, "villages", _csv(tmp_path, _VILLAGES + rows))
+    assert ws.read_layer("villages")["village_id"].tolist() == ["T1", "T2"]
+    assert "left out 2 subtotal rows (1, 3)" in result.notes
+
+
 def test_rows_with_nothing_but_their_number_are_left_out(ws: Workspace, tmp_path: Path) -> None:
     """Excel saves a formatted blank row as ``,,,`` (``;;;``), and a template numbers rows it
     leaves unfilled (``STT`` alone): no row of data, wherever they are. The others keep their

@@ -118,8 +118,16 @@ _TOTALS_LABEL = re.compile(
 )
 
 
-def _is_totals_label(value: object) -> bool:
-    return isinstance(value, str) and bool(_TOTALS_LABEL.match(fold_diacritics(value).strip().lower()))
+#: The label of a subtotal row among the rows, as :data:`_TOTALS_LABEL` is compared: a short
+#: ``Cộng``/``Tổng``/``Subtotal``, or one naming its unit (``Cộng xã Bảo Hà``). A grand total
+#: (``Tổng cộng``) among the rows is data, and refused as such.
+_SUBTOTAL_LABEL = re.compile(
+    r"\A(?:cong|tong|sub ?total)(?:\s*\Z|\s*[:(\d-]|\s+(?:xa|phuong|thi tran|huyen|thon)\b)"
+)
+
+
+def _is_totals_label(value: object, label: re.Pattern[str] = _TOTALS_LABEL) -> bool:
+    return isinstance(value, str) and bool(label.match(fold_diacritics(value).strip().lower()))
 
 
 def without_totals(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
@@ -139,13 +147,26 @@ def without_totals(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
             cut = i
         elif filled[i].sum() > HEADER_MIN_CELLS:
             break
-    if cut is None:
+    if cut is not None:
+        label = table.iloc[cut][filled[cut]].iloc[0]
+        rest = len(table) - cut - 1
+        under = f" and the {rest} row{'s' if rest > 1 else ''} under it" if rest else ""
+        notes.append(f"left out the totals row {table.index[cut]} ({label!r}){under}")
+        table, filled = table.iloc[:cut], filled[:cut]
+    return _without_subtotals(table, filled, notes=notes)
+
+
+def _without_subtotals(table: pd.DataFrame, filled: np.ndarray, *, notes: list[str]) -> pd.DataFrame:
+    """``table`` without the rows among its rows whose first filled cell is a subtotal label
+    (:data:`_SUBTOTAL_LABEL`: the ``Cộng`` a list puts under each commune's villages), with a note."""
+    first = [table.iloc[i][filled[i]].iloc[0] if filled[i].any() else None for i in range(len(table))]
+    subtotal = np.array([_is_totals_label(v, _SUBTOTAL_LABEL) for v in first], dtype=bool)
+    if not subtotal.any():
         return table
-    label = table.iloc[cut][filled[cut]].iloc[0]
-    rest = len(table) - cut - 1
-    under = f" and the {rest} row{'s' if rest > 1 else ''} under it" if rest else ""
-    notes.append(f"left out the totals row {table.index[cut]} ({label!r}){under}")
-    return table.iloc[:cut]
+    rows = table.index[subtotal].tolist()
+    shown = ", ".join(map(str, rows[:_SHOWN_ROWS])) + (", ..." if len(rows) > _SHOWN_ROWS else "")
+    notes.append(f"left out {len(rows)} subtotal row{'s' if len(rows) > 1 else ''} ({shown})")
+    return table.iloc[np.flatnonzero(~subtotal)]
 
 
 #: Headers of a column that numbers the rows (``STT``: số thứ tự), without diacritics and
