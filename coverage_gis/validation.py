@@ -116,6 +116,14 @@ def _row_label(index: pd.Index, mask: np.ndarray) -> int:
     return int(index[np.flatnonzero(mask)[0]])
 
 
+def _in_all(index: pd.Index, mask: np.ndarray, values: pd.Series | None = None) -> str:
+    """:func:`coverage_gis.io.row_text.rows_in_all` (imported when asked: the importers load
+    this module)."""
+    from coverage_gis.io.row_text import rows_in_all
+
+    return rows_in_all(index, mask, values)
+
+
 def str_value(v: Any) -> str | None:
     """One value of a text field as validation stores it (None: missing)."""
     if is_missing(v):
@@ -144,7 +152,11 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
         bad = numbers.isna().to_numpy() & as_text.notna().to_numpy()
     if bad.any():
         row = _row_label(series.index, bad)
-        out.add(f"{plain_value(series.loc[row])!r} is not a number", row=row, field=spec.name)
+        out.add(
+            f"{plain_value(series.loc[row])!r} is not a number" + _in_all(series.index, bad, series),
+            row=row,
+            field=spec.name,
+        )
     infinite = np.isinf(numbers.to_numpy())
     if infinite.any():
         row = _row_label(series.index, infinite)
@@ -154,7 +166,12 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
         fractional = numbers.notna().to_numpy() & (numbers.fillna(0) % 1 != 0).to_numpy()
         if fractional.any():
             row = _row_label(series.index, fractional)
-            out.add(f"{plain_value(series.loc[row])!r} is not a whole number", row=row, field=spec.name)
+            out.add(
+                f"{plain_value(series.loc[row])!r} is not a whole number"
+                + _in_all(series.index, fractional, series),
+                row=row,
+                field=spec.name,
+            )
             numbers = numbers.where(~fractional)  # the error is raised with the others
         huge = np.abs(numbers.fillna(0).to_numpy()) >= _INT_LIMIT
         if huge.any():
@@ -172,7 +189,11 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
             off = cmp(values, bound) & ~np.isnan(values)
         if off.any():
             row = _row_label(series.index, off)
-            out.add(f"{values[np.flatnonzero(off)[0]]:g} is {label} {bound:g}", row=row, field=spec.name)
+            out.add(
+                f"{values[np.flatnonzero(off)[0]]:g} is {label} {bound:g}" + _in_all(series.index, off),
+                row=row,
+                field=spec.name,
+            )
     if spec.type == "int":
         return numbers.astype("Int64")
     return numbers
@@ -203,7 +224,11 @@ def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
     bad = (converted == NOT_BOOL).to_numpy()
     if bad.any():
         row = _row_label(series.index, bad)
-        out.add(f"{plain_value(series.loc[row])!r} is not a yes/no value", row=row, field=spec.name)
+        out.add(
+            f"{plain_value(series.loc[row])!r} is not a yes/no value" + _in_all(series.index, bad, series),
+            row=row,
+            field=spec.name,
+        )
     return converted.where(~bad, None).astype(object)
 
 
@@ -213,7 +238,12 @@ def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
     bad = parsed.isna().to_numpy() & text.notna().to_numpy()
     if bad.any():
         row = _row_label(series.index, bad)
-        out.add(f"{plain_value(series.loc[row])!r} is not a date (use YYYY-MM-DD)", row=row, field=spec.name)
+        out.add(
+            f"{plain_value(series.loc[row])!r} is not a date (use YYYY-MM-DD)"
+            + _in_all(series.index, bad, series),
+            row=row,
+            field=spec.name,
+        )
     return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None).astype(object)
 
 
@@ -236,7 +266,8 @@ def _check_allowed(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.
     if bad.any():
         row = _row_label(series.index, bad)
         out.add(
-            f"unknown value {plain_value(series.loc[row])!r} (allowed: {', '.join(spec.allowed)})",
+            f"unknown value {plain_value(series.loc[row])!r} (allowed: {', '.join(spec.allowed)})"
+            + _in_all(series.index, bad, series),
             row=row,
             field=spec.name,
         )
@@ -514,12 +545,20 @@ def _field_column(
         empty = np.zeros(len(index), dtype=bool)
         empty[at] = [is_blank(v) for v in series.iloc[at]]
         if empty.any():
-            out.add("required value is empty", row=_row_label(index, empty), field=spec.name)
+            out.add(
+                "required value is empty" + _in_all(index, empty),
+                row=_row_label(index, empty),
+                field=spec.name,
+            )
     if spec.unique:
         dup = coerced.duplicated(keep="first").to_numpy() & ~nulls
         if dup.any():
             row = _row_label(index, dup)
-            out.add(f"duplicate id {plain_value(coerced.loc[row])!r}", row=row, field=spec.name)
+            out.add(
+                f"duplicate id {plain_value(coerced.loc[row])!r}" + _in_all(index, dup, coerced),
+                row=row,
+                field=spec.name,
+            )
     return coerced
 
 

@@ -491,8 +491,23 @@ def test_validation_error_lists_the_first_problems(ws: Workspace, tmp_path: Path
 
     # One problem per field and kind, each once: the unknown kind is not also "empty".
     assert "(and 1 more problem)" in str(caught.value)
+    # Each names every row with that problem, so one run shows all there is to fix.
+    said = {e.field: e.reason for e in caught.value.errors}
+    assert said["kind"].endswith("; 3 rows in all: 1, 3, 5")
+    assert said["village_id"] == "duplicate id 'X'; 2 rows in all: 2, 4"
     assert caught.value.row is not None
     assert sorted((e.field, e.row) for e in caught.value.errors) == [("kind", 1), ("village_id", 2)]
+
+
+def test_every_row_without_a_coordinate_or_with_other_values_is_named(ws: Workspace, tmp_path: Path) -> None:
+    text = VILLAGE_HEADER + "A,Thôn A,thôn,52,,14.5\nB,Thôn B,thôn,52,108.8,14.5\nC,Thôn C,thôn,52,,14.5\n"
+    with pytest.raises(LayerValidationError, match=r"row 0, .*value is empty; 2 rows in all: 0, 2"):
+        import_file(ws, "villages", _write(tmp_path, "thon.csv", text))
+    text = "node_id,operator,kind,status,lon,lat\n" + "".join(
+        f"N{i},VNPT,{kind},on_air,108.8,14.5\n" for i, kind in enumerate(["olt", "tủ cáp", "ODN", "tủ cáp"])
+    )
+    with pytest.raises(LayerValidationError, match=r"3 rows in all: 1, 2, 3 \(values 'tủ cáp', 'ODN'\)"):
+        import_file(ws, "fiber_nodes", _write(tmp_path, "nut.csv", text))
 
 
 def test_the_cli_lists_every_problem_under_the_first(

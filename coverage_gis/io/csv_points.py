@@ -38,6 +38,7 @@ from coverage_gis.io.coordinate_pairs import PAIR_NAMES, pair_coordinates
 from coverage_gis.io.dms import Axis, dms_degrees
 from coverage_gis.io.headers import find_header, header_units
 from coverage_gis.io.prj import given_crs
+from coverage_gis.io.row_text import rows_in_all
 from coverage_gis.io.table_shape import (
     ROW_ORIGIN,
     is_column_numbers,
@@ -251,11 +252,19 @@ def parse_numbers(
         i = int(np.flatnonzero(bad)[0])
         what = "a finite number" if np.isinf(numbers[i]) else "a number"
         raise LayerValidationError(
-            f"{series.iloc[i]!r} is not {what}", source=source, row=int(series.index[i]), field=field
+            f"{series.iloc[i]!r} is not {what}" + rows_in_all(series.index, bad, series),
+            source=source,
+            row=int(series.index[i]),
+            field=field,
         )
     if required and not present.all():
         i = int(np.flatnonzero(~present)[0])
-        raise LayerValidationError("value is empty", source=source, row=int(series.index[i]), field=field)
+        raise LayerValidationError(
+            "value is empty" + rows_in_all(series.index, ~present),
+            source=source,
+            row=int(series.index[i]),
+            field=field,
+        )
     return numbers
 
 
