@@ -253,7 +253,12 @@ def match_headers(
         if any(_is_exact(column, spec) for spec in fields):
             continue
         key, units = _split_header(column)
-        name = plain.get(key) or bare.get(fold_diacritics(key)) or _listed_field(column, plain, bare)
+        name = (
+            plain.get(key)
+            or bare.get(fold_diacritics(key))
+            or _listed_field(column, plain, bare)
+            or _total_field(key, plain, bare, by_name)
+        )
         if name is None:
             continue
         wanted = by_name[name].units
@@ -315,6 +320,25 @@ def _listed_field(header: object, plain: dict[str, str], bare: dict[str, str]) -
     if first is None or not all(p and first in (field(p), field(lead + p)) for p in rest):
         return None
     return first
+
+
+#: The word a report puts before a count it sums ("Tổng số hộ": all the village's households).
+_TOTAL = "tổng"
+
+
+def _total_field(
+    key: str, plain: dict[str, str], bare: dict[str, str], fields: dict[str, FieldSchema]
+) -> str | None:
+    """The number field a header names after "Tổng" ("Tổng số khẩu": ``số khẩu``), or None.
+    (Not an alias of its own: cut to a DBF's 10 bytes, "Tổng số hộ" and "Tổng số khẩu"
+    would read alike.)"""
+    for word in (_TOTAL, fold_diacritics(_TOTAL)):
+        if key.startswith(word) and len(key) > len(word):
+            rest = key[len(word) :]
+            name = plain.get(rest) or bare.get(fold_diacritics(rest))
+            if name is not None and fields[name].type in ("int", "float"):
+                return name
+    return None
 
 
 def renames_note(label: str, renames: dict[object, str]) -> str | None:
