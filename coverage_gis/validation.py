@@ -360,6 +360,15 @@ def outline_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, replaced
 
 
+def layer_points(geoms: np.ndarray) -> np.ndarray:
+    """The geometries a point layer's ``geoms`` are read as by validation: a collection's one
+    point part (Google Earth's MultiGeometry), an outline's point inside it
+    (:func:`outline_points`); the others as they are (validation refuses those)."""
+    out = np.array(geoms, dtype=object)
+    _layer_parts(out, "Point", pd.RangeIndex(len(out)), ValidationReport())
+    return outline_points(out)[0]
+
+
 def _outlines_as_points(arr: np.ndarray, index: pd.Index, report: ValidationReport) -> None:
     """Replace in place each outline of a point layer by a point inside it (:func:`outline_points`);
     one that cannot be is left for the type check to refuse."""

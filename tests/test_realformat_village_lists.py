@@ -257,6 +257,21 @@ def test_a_list_without_names_is_told_so_not_offered_one_name_for_all(
         import_file(tiny_ws, "villages", path, make_ids=True)
 
 
+def test_a_village_drawn_as_a_collection_takes_the_commune_of_its_point(
+    tiny_ws: Workspace, tmp_path: Path
+) -> None:
+    """Google Earth's MultiGeometry (a point and a line): the id is made from the commune the
+    point lies in, as validation reads the village, not the workspace's province."""
+    p = at(1000, 0)
+    line = shapely.LineString([(p.x, p.y), (p.x + 0.01, p.y)])
+    frame = gpd.GeoDataFrame(
+        {"Tên thôn": ["Thôn Gia Phú"]}, geometry=[shapely.GeometryCollection([p, line])], crs="EPSG:4326"
+    )
+    frame.to_file(tmp_path / "thon.geojson")
+    import_file(tiny_ws, "villages", tmp_path / "thon.geojson", make_ids=True)
+    assert tiny_ws.read_layer("villages")["village_id"].tolist() == ["99901-thon-gia-phu"]
+
+
 def test_a_village_named_under_another_commune_is_pointed_out(tiny_ws: Workspace, tmp_path: Path) -> None:
     """The list's commune column names Xã Thử Nghiệm (before 2025) or Xã Mới (since), in any
     spelling; a village it puts in Xã Khác lies elsewhere than its list says."""

@@ -42,7 +42,7 @@ from coverage_gis.io.name_leads import field_from_names
 from coverage_gis.io.row_text import rows_listed
 from coverage_gis.layers import LayerSchema
 from coverage_gis.text_forms import ascii_slug, fold_diacritics
-from coverage_gis.validation import outline_points
+from coverage_gis.validation import layer_points
 from coverage_gis.workspace import Workspace
 
 __all__ = [
@@ -72,8 +72,8 @@ def kinds_from_names(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[st
 @dataclass(eq=False)
 class VillagePlaces:
     """The workspace's communes and the row of the one each village of a list lies in (-1:
-    none, or no point; an outline is placed by the point validation will read it as,
-    :func:`coverage_gis.validation.outline_points`): read and placed once, on first asking,
+    none, or no point; an outline or a collection is placed by the point validation will
+    read it as, :func:`coverage_gis.validation.layer_points`): read and placed once, on first asking,
     for every step of an import that needs them."""
 
     frame: pd.DataFrame
@@ -87,7 +87,7 @@ class VillagePlaces:
             return None, placed
         if not isinstance(self.frame, gpd.GeoDataFrame):
             return communes, placed
-        points, _ = outline_points(np.asarray(self.frame.geometry.array, dtype=object))
+        points = layer_points(np.asarray(self.frame.geometry.array, dtype=object))
         usable = (shapely.get_type_id(points) == shapely.GeometryType.POINT) & ~shapely.is_empty(points)
         if usable.any():
             placed[usable] = commune_positions(points[usable], communes)
