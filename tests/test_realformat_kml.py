@@ -105,3 +105,28 @@ def test_folders_of_polygons_with_label_points_are_read_together(tmp_path: Path)
 
     assert sorted(ws.read_layer("zones_5g")["zone_id"]) == ["Z1", "Z2"]
     assert any("read the 2 folders together (2 Placemarks, all polygon geometry)" in n for n in result.notes)
+
+
+_ROUTES = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Folder><name>Tuyến cáp</name>
+<Placemark><name>Tuyến Bảo Yên - Bảo Hà</name><LineString><coordinates>109.0,13.7 109.1,13.7</coordinates>
+</LineString></Placemark>
+<Placemark><name>Tuyến Bảo Hà - Tân Dương</name><LineString><coordinates>109.1,13.7 109.2,13.7</coordinates>
+</LineString></Placemark></Folder></Document></kml>
+"""
+
+
+def test_routes_drawn_without_ids_take_their_placemark_names(tmp_path: Path) -> None:
+    """Google Earth routes carry a name and no code: the name is the id (with a note). Fails
+    if the import asks for a route_id column the file cannot have."""
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+    path = tmp_path / "tuyen_cap.kml"
+    path.write_text(_ROUTES, encoding="utf-8")
+
+    result = import_file(ws, "fiber_routes", path, values={"operator": "VNPT", "class": "access"})
+
+    assert ws.read_layer("fiber_routes")["route_id"].tolist() == [
+        "Tuyến Bảo Yên - Bảo Hà",
+        "Tuyến Bảo Hà - Tân Dương",
+    ]
+    assert "fiber_routes: no route_id column: 'name' read as route_id" in result.notes
