@@ -91,7 +91,8 @@ class FieldSchema:
     #: names: a column the file holds for another purpose read as this one too (an
     #: operator's cell list identifies its sites by their names, "SITE_NAME").
     fallback_aliases: tuple[str, ...] = ()
-    #: (spelling, allowed value) pairs: Vietnamese spellings of ``allowed`` values.
+    #: (spelling, allowed value) pairs: Vietnamese spellings of ``allowed`` values; a
+    #: spelling of ``""`` reads as a blank cell ("Omni" where an empty azimuth means omni).
     value_aliases: tuple[tuple[str, str], ...] = ()
     #: Where a file lists a feature on several rows (a list with a row per cell read as
     #: sites) whose values of this field differ: the feature takes the first of these
@@ -163,7 +164,7 @@ class _FieldDocument(BaseModel):
     description: str = ""
     aliases: list[Text] = []
     fallback_aliases: list[Text] = []
-    value_aliases: dict[str, Text] = {}
+    value_aliases: dict[str, str] = {}  # "" reads as a blank cell
     from_rows: list[Text] = []
     value_leads: bool = False
 
@@ -211,7 +212,9 @@ def parse_schema(path: Path) -> LayerSchema:
     )
     for f in fields:
         rows_rule = () if f.type in ("int", "float") and f.from_rows == (FROM_ROWS_MAX,) else f.from_rows
-        for key, named in (("value_aliases", [v for _, v in f.value_aliases]), ("from_rows", rows_rule)):
+        # An alias of the empty value ("Omni" for no azimuth) reads as a blank cell.
+        spelled = [v for _, v in f.value_aliases if v != ""]
+        for key, named in (("value_aliases", spelled), ("from_rows", rows_rule)):
             wrong = [v for v in named if v not in (f.allowed or ())]
             if wrong:
                 raise LayerValidationError(

@@ -130,3 +130,36 @@ def test_routes_drawn_without_ids_take_their_placemark_names(tmp_path: Path) -> 
         "Tuyến Bảo Hà - Tân Dương",
     ]
     assert "fiber_routes: no route_id column: 'name' read as route_id" in result.notes
+
+
+_SITES = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document>
+<Placemark><name>QNI_VNP_001</name><ExtendedData><Data name="Tên trạm"><value>Bình Khương</value></Data>
+</ExtendedData><Point><coordinates>109.0,13.7</coordinates></Point></Placemark>
+<Placemark><name>QNI_VNP_002</name><Point><coordinates>109.1,13.7</coordinates></Point></Placemark>
+</Document></kml>
+"""
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_sites_drawn_in_google_earth_take_the_placemark_label_as_id(tmp_path: Path, named: bool) -> None:
+    """The label My Maps shows is the site's code; the name in ExtendedData stays its name. A
+    file of labels and points alone imports too. Fails if the name is taken as the id (the
+    operator's cell list would then name sites the workspace does not hold)."""
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+    path = tmp_path / "tram.kml"
+    text = (
+        _SITES
+        if named
+        else _SITES.replace(
+            '<ExtendedData><Data name="Tên trạm"><value>Bình Khương</value></Data>\n</ExtendedData>', ""
+        )
+    )
+    path.write_text(text, encoding="utf-8")
+
+    import_file(ws, "sites", path)
+
+    sites = ws.read_layer("sites")
+    assert sites["site_id"].tolist() == ["QNI_VNP_001", "QNI_VNP_002"]
+    if named:
+        assert sites["name"].tolist()[0] == "Bình Khương"

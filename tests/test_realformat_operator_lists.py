@@ -91,13 +91,15 @@ def test_rows_of_one_id_that_disagree_are_refused(
         (("Đã tắt", "Đã tắt", "Đã tắt"), "decommissioned"),
     ],
 )
+@pytest.mark.parametrize("header", ["Trạng thái", "Cell Status", "cell_status"])
 def test_a_site_takes_the_status_of_its_cells(
-    ws: Workspace, tmp_path: Path, statuses: tuple[str, str, str], site_status: str
+    ws: Workspace, tmp_path: Path, statuses: tuple[str, str, str], site_status: str, header: str
 ) -> None:
     """A row per cell gives each cell's status: read as sites, a site is on air when one of
-    its cells is, else planned when one is; read as cells, each keeps its own."""
+    its cells is, else planned when one is; read as cells, each keeps its own. A list that
+    calls it the cell's status says the same (a planned site read as on air would count)."""
     rows = [r for r in _ROWS.splitlines() if r.startswith("BDH001")]
-    path = _with_column(tmp_path, "Trạng thái", rows, statuses)
+    path = _with_column(tmp_path, header, rows, statuses)
 
     sites = import_file(ws, "sites", path)
     cells = import_file(ws, "cells", path)
@@ -287,3 +289,24 @@ def test_one_mast_in_two_operators_lists_is_pointed_out(ws: Workspace, tmp_path:
         "in two operators' lists? A site counts as shared only when one site holds both operators' cells: "
         "give such a pair one site_id"
     ]
+
+
+def test_operators_spellings_of_tech_status_and_omni_are_read(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "SITE_ID,CELL_ID,Operator,TECH,BAND,STATUS,AZIMUTH,LON,LAT\n"
+        "S1,C1,VNPT,LTE FDD,1800,Unlocked,Omni,109.01,13.77\n"
+        "S1,C2,VNPT,NR-SA,3500,Hoạt động bình thường,120,109.01,13.77\n"
+        "S1,C3,VNPT,GSM900,900,Locked,OMNI,109.01,13.77\n"
+        "S1,C4,VNPT,4G+,2100,Đang lắp đặt,240,109.01,13.77\n",
+        encoding="utf-8",
+    )
+    import_file(ws, "sites", path)
+    result = import_file(ws, "cells", path)
+
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells["tech"].tolist() == ["4G", "5G", "2G", "4G"]
+    assert cells["status"].tolist() == ["on_air", "on_air", "decommissioned", "planned"]
+    assert math.isnan(cells.loc["C1", "azimuth_deg"])  # omni
+    assert cells.loc["C2", "azimuth_deg"] == 120
+    assert any("'Omni' → blank (1 row)" in note for note in result.notes)

@@ -372,7 +372,11 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
         if not isinstance(value, str) or value_key(value) in allowed:
             continue
         key = value_key(value)
-        canonical = plain.get(key) or bare.get(fold_diacritics(key)) or squeezed.get(_squeeze(key))
+        # (An alias may read as "", a blank: looked up by presence, not truth.)
+        canonical = next(
+            (found for found in (plain.get(key), bare.get(fold_diacritics(key))) if found is not None),
+            squeezed.get(_squeeze(key)),
+        )
         if canonical is None and leading is not None:
             canonical = leading(value)
         if canonical is not None:
@@ -418,7 +422,8 @@ def _replaced(
     notes.append(
         f"{label} values read as: "
         + ", ".join(
-            f"{v!r} → {new}{unit} ({rows_counted(int(counts.get(v, 0)))})" for v, new in renames.items()
+            f"{v!r} → {new or 'blank'}{unit} ({rows_counted(int(counts.get(v, 0)))})"
+            for v, new in renames.items()
         )
     )
     return series.mask(renamed, series.map(renames))
