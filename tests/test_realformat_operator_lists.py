@@ -310,3 +310,28 @@ def test_operators_spellings_of_tech_status_and_omni_are_read(ws: Workspace, tmp
     assert math.isnan(cells.loc["C1", "azimuth_deg"])  # omni
     assert cells.loc["C2", "azimuth_deg"] == 120
     assert any("'Omni' → blank (1 row)" in note for note in result.notes)
+
+
+def test_a_sites_rows_may_give_its_position_to_a_metre(ws: Workspace, tmp_path: Path) -> None:
+    """Excel's and planning tools' decimals (15.330000000000002, a rounded last digit) are one
+    position: the first row's. Rows a kilometre apart are refused, naming every site so."""
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        _HEADER
+        + "S1,Trạm 1,108.686,15.33,S1_1,VNPT,LTE,L1800,0\n"
+        + "S1,Trạm 1,108.686,15.330000000000002,S1_2,VNPT,LTE,L1800,120\n"
+        + "S1,Trạm 1,108.686005,15.33,S1_3,VNPT,LTE,L1800,240\n",  # 0.5 m east
+        encoding="utf-8",
+    )
+    import_file(ws, "sites", path)
+    site = ws.read_layer("sites").geometry.iloc[0]
+    assert (site.x, site.y) == (108.686, 15.33)
+
+    far = path.read_text(encoding="utf-8").replace("108.686005", "108.696") + (
+        "S2,Trạm 2,108.7,15.4,S2_1,VNPT,LTE,L1800,0\nS2,Trạm 2,108.71,15.4,S2_2,VNPT,LTE,L1800,120\n"
+    )
+    path.write_text(far, encoding="utf-8")
+    with pytest.raises(
+        LayerValidationError, match=r"site_id 'S1' is on row 0 too.*\(1 more site_ids differ so: S2\)"
+    ):
+        import_file(ws, "sites", path)

@@ -60,7 +60,7 @@ def collapse_repeats(
     fields = [f.name for f in schema.fields if f.name in frame.columns]
     key = frame.loc[repeated, fields].astype(str)
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
-        geometries = np.asarray(frame.geometry.array, dtype=object)[repeated]
+        geometries = _first_positions(ids[repeated], np.asarray(frame.geometry.array, dtype=object)[repeated])
         key["geometry"] = shapely.to_wkb(geometries)
     again = key.duplicated(keep="first")
     if not again.any():
@@ -162,6 +162,34 @@ def _with_rows_set(frame: pd.DataFrame, name: str, rows: np.ndarray, values: np.
     return out
 
 
+#: How far apart the rows of one feature may give its point and still give one position (the
+#: noise of a spreadsheet's or a planning tool's decimals: 15.33 and 15.330000000000002, a
+#: last decimal rounded otherwise): the first row's is the feature's.
+SAME_POINT_M = 1.0
+#: Metres per degree of latitude (and of longitude at the equator), for :data:`SAME_POINT_M`.
+_M_PER_DEGREE = 111_320.0
+
+
+def _first_positions(ids: pd.Series, geometries: np.ndarray) -> np.ndarray:
+    """``geometries`` (rows of repeated ids) with each point within :data:`SAME_POINT_M` of the
+    first point of its id replaced by that first point; other geometries as they are."""
+    out = np.array(geometries, dtype=object)
+    points = (shapely.get_type_id(out) == shapely.GeometryType.POINT) & ~shapely.is_empty(out)
+    if not points.any():
+        return out
+    at = np.flatnonzero(points)
+    x, y = shapely.get_x(out[at]), shapely.get_y(out[at])
+    codes = pd.factorize(ids.to_numpy()[at])[0]
+    first = np.full(codes.max() + 1, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(at))[::-1]  # each id's first point (the last write wins)
+    lead = first[codes]
+    dx = (x - x[lead]) * _M_PER_DEGREE * np.cos(np.radians(y[lead]))
+    dy = (y - y[lead]) * _M_PER_DEGREE
+    close = np.hypot(dx, dy) <= SAME_POINT_M
+    out[at[close]] = out[at[lead[close]]]
+    return out
+
+
 def _refuse_differing(
     frame: pd.DataFrame, kept: pd.DataFrame, schema: LayerSchema, source: str | None
 ) -> None:
@@ -180,9 +208,12 @@ def _refuse_differing(
         else f"{c} {frame.at[first, c]!r} (here {frame.at[row, c]!r})"
         for c in differ
     ]
+    others = list(dict.fromkeys(str(i) for i in ids[again] if i != ids.loc[row]))
+    listed = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+    also = f" ({len(others)} more {schema.id_field}s differ so: {listed})" if others else ""
     raise LayerValidationError(
         f"{schema.id_field} {ids.loc[row]!r} is on row {first} too, with {', '.join(shown)}: the rows "
-        f"that list one feature (a list with a row per cell) must repeat its values",
+        f"that list one feature (a list with a row per cell) must repeat its values{also}",
         source=source,
         row=row,
         field=next((c for c in differ if c != "geometry"), None),
