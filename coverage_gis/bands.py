@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BAND_MHZ", "NR_BAND_MHZ", "band_mhz_text", "channel_band_mhz", "nr_arfcn_mhz"]
+__all__ = ["BAND_MHZ", "NR_BAND_MHZ", "band_mhz_text", "band_numbers_mhz", "channel_band_mhz", "nr_arfcn_mhz"]
 
 #: E-UTRA (LTE) operating bands in use in Vietnam and its neighbours → nominal MHz.
 BAND_MHZ: dict[int, float] = {
@@ -84,6 +84,25 @@ def band_mhz_text(value: object) -> str | None:
     if prefix in _TECH_PREFIXES and number >= _MIN_MHZ:
         return f"{number:g}"
     return None
+
+
+def band_numbers_mhz(values: list[object]) -> dict[object, str] | None:
+    """A band column's values read as 3GPP operating-band numbers (``3`` → ``"1800"``, ``78`` →
+    ``"3500"``): where each value (text or number) is a whole number below the lowest
+    frequency read as MHz and a known band (E-UTRA's, else NR's), the MHz of each; else None
+    (a column of frequencies, or of anything else)."""
+    out: dict[object, str] = {}
+    for value in values:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            return None
+        band = int(number) if number.is_integer() else -1
+        mhz = BAND_MHZ.get(band, NR_BAND_MHZ.get(band))
+        if mhz is None or number >= _MIN_MHZ:
+            return None
+        out[value] = f"{mhz:g}"
+    return out or None
 
 
 # -- channel numbers ------------------------------------------------------------------------

@@ -335,3 +335,25 @@ def test_a_sites_rows_may_give_its_position_to_a_metre(ws: Workspace, tmp_path: 
         LayerValidationError, match=r"site_id 'S1' is on row 0 too.*\(1 more site_ids differ so: S2\)"
     ):
         import_file(ws, "sites", path)
+
+
+def test_a_band_column_of_3gpp_band_numbers_is_read_as_their_frequencies(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Huawei's "Frequency Band" holds 3, 8, 7 (and NR's 78): the bands' MHz, with a note.
+    Fails if they are refused as below 400 MHz, or if a column of frequencies is touched."""
+    path = tmp_path / "cells.csv"
+    rows = [("C1", "LTE", "3"), ("C2", "LTE", "8"), ("C3", "LTE", "7"), ("C4", "NR", "78")]
+    path.write_text(
+        "SITE_ID,CELL_ID,Operator,TECH,Frequency Band,LON,LAT\n"
+        + "".join(f"S1,{c},VNPT,{t},{b},109.01,13.77\n" for c, t, b in rows),
+        encoding="utf-8",
+    )
+    import_file(ws, "sites", path)
+    result = import_file(ws, "cells", path)
+    assert ws.read_layer("cells")["band_mhz"].tolist() == [1800.0, 900.0, 2600.0, 3500.0]
+    assert "cells: band_mhz: whole numbers below 400 read as 3GPP band numbers" in result.notes
+
+    path.write_text(path.read_text(encoding="utf-8").replace(",78,", ",3500,"), encoding="utf-8")
+    with pytest.raises(LayerValidationError, match=r"'?3'? is below the minimum 400"):
+        import_file(ws, "cells", path)  # frequencies and band numbers mixed: not read as bands

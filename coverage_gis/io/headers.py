@@ -42,7 +42,8 @@ from typing import Any
 
 import pandas as pd
 
-from coverage_gis.bands import band_mhz_text
+from coverage_gis._values import is_blank
+from coverage_gis.bands import band_mhz_text, band_numbers_mhz
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.row_text import rows_counted
 from coverage_gis.layers import FieldSchema, LayerSchema, is_unit_of
@@ -406,6 +407,12 @@ def read_values(series: pd.Series, spec: FieldSchema, *, label: str, notes: list
         return spelled.mask(spelled.isin(list(cased)), spelled.map(cased)) if cased else spelled
     if spec.type in ("float", "int") and is_unit_of("mhz", spec.units):
         bands = {v: mhz for v in series.dropna().unique() if (mhz := band_mhz_text(v)) is not None}
+        rest = [v for v in series.dropna().unique() if v not in bands and not is_blank(v)]
+        numbers = band_numbers_mhz(rest) if rest else None
+        if numbers is not None:
+            # Every other value a band's number ("Frequency Band": 3, 8, 7), none a frequency.
+            notes.append(f"{label}: whole numbers below 400 read as 3GPP band numbers")
+            bands.update(numbers)
         return _replaced(series, bands, label=label, notes=notes, unit=" MHz")
     return series
 
