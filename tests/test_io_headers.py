@@ -649,3 +649,15 @@ def test_antenna_height_headers_of_operator_lists_are_read(ws: Workspace, tmp_pa
     )
     import_file(ws, "sites", path)
     assert ws.read_layer("sites")["height_m"].tolist() == [36.0]
+
+
+def test_a_header_the_file_repeats_is_refused_when_it_names_a_field(ws: Workspace, tmp_path: Path) -> None:
+    """Two AZIMUTH columns with other values: the file does not say which is the cell's.
+    Fails if the first is read silently; a repeated column the layer does not read is
+    no problem."""
+    path = tmp_path / "cells.csv"
+    path.write_text("SITE_ID,LON,LAT,Ghi chú,Ghi chú\nS1,109.01,13.77,a,b\n", encoding="utf-8")
+    import_file(ws, "sites", path)
+    path.write_text("SITE_ID,CELL_ID,Operator,TECH,AZIMUTH,AZIMUTH\nS1,C1,VNPT,LTE,0,10\n", encoding="utf-8")
+    with pytest.raises(LayerValidationError, match=r"two columns named 'AZIMUTH', both read as the field"):
+        import_file(ws, "cells", path)

@@ -251,6 +251,7 @@ def match_headers(
     notes: list[str] = []
     prefix = f"{layer}: " if layer else ""
     for column in headers:
+        _refuse_repeated(column, headers, plain, bare, source=source, layer=layer)
         if any(_is_exact(column, spec) for spec in fields):
             continue
         key, units = _split_header(column)
@@ -295,6 +296,37 @@ def match_headers(
         if len(own) == 1 and own[0] != spec.name:
             renames[own[0]] = spec.name
     return renames, notes
+
+
+#: How a table reader names the second column of a header the file repeats (pandas: ``X.1``).
+_REPEATED = re.compile(r"(.+)\.(\d+)\Z")
+
+
+def _refuse_repeated(
+    column: object,
+    headers: Sequence[object],
+    plain: dict[str, str],
+    bare: dict[str, str],
+    *,
+    source: str,
+    layer: str | None,
+) -> None:
+    """Raise where ``column`` is the reader's name for a second column of a header the file
+    repeats (``AZIMUTH`` twice: ``AZIMUTH.1``) and that header names a field: the file does
+    not say which of them holds the field's values."""
+    found = _REPEATED.match(str(column))
+    if found is None or found.group(1) not in {str(h) for h in headers}:
+        return
+    key = _split_header(found.group(1))[0]
+    name = plain.get(key) or bare.get(fold_diacritics(key))
+    if name is not None:
+        raise LayerValidationError(
+            f"the file has two columns named {found.group(1)!r}, both read as the field {name}; "
+            "keep one (or rename the other)",
+            source=source,
+            field=name,
+            layer=layer,
+        )
 
 
 #: What separates the alternatives of one header ("Tên thôn/bản", "Tên thôn, tổ dân phố").
