@@ -357,3 +357,35 @@ def test_a_band_column_of_3gpp_band_numbers_is_read_as_their_frequencies(
     path.write_text(path.read_text(encoding="utf-8").replace(",78,", ",3500,"), encoding="utf-8")
     with pytest.raises(LayerValidationError, match=r"'?3'? is below the minimum 400"):
         import_file(ws, "cells", path)  # frequencies and band numbers mixed: not read as bands
+
+
+def test_an_excel_list_writes_each_sites_values_once_merged_over_its_sectors(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A report merges a site's code and position down over the rows of its cells: each row
+    reads them. Fails if the rows under the first are read without them; a merge in the
+    header is left to the header's own rules."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["DANH SÁCH CELL"])
+    sheet.append(["Mã trạm", "Kinh độ", "Vĩ độ", "Mã cell", "Nhà mạng", "Công nghệ"])
+    for cell in ("S1_1", "S1_2", "S1_3"):
+        sheet.append(
+            ["S1" if cell == "S1_1" else None, 109.01 if cell == "S1_1" else None, None, cell, "VNPT", "LTE"]
+        )
+    sheet["C3"] = 13.77
+    sheet.append(["S2", 109.02, 13.78, "S2_1", "VNPT", "LTE"])
+    for column in "ABC":
+        sheet.merge_cells(f"{column}3:{column}5")
+    sheet.merge_cells("A1:F1")
+    path = tmp_path / "cells.xlsx"
+    book.save(path)
+
+    result = import_file(ws, "sites", path)
+    import_file(ws, "cells", path)
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["S1", "S2"]
+    assert ws.read_layer("cells").groupby("site_id").size().to_dict() == {"S1": 3, "S2": 1}
+    assert "6 merged cells under the header read as the first cell of their merge" in result.notes

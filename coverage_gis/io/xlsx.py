@@ -25,6 +25,7 @@ keep their number. Old binary workbooks (.xls, Excel 97-2003) are read by
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 import warnings
 import zipfile
@@ -35,7 +36,7 @@ from xml.etree.ElementTree import ParseError
 
 import openpyxl
 import pandas as pd
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
 from coverage_gis.errors import LayerValidationError
@@ -134,9 +135,20 @@ def _pick_sheet(workbook: Any, sheet: str | None, *, source: str) -> Any:
 
 
 def sheet_table(
-    rows: Sequence[tuple[int, list[Any]]], *, sheet: str, source: str
+    rows: Sequence[tuple[int, list[Any]]],
+    *,
+    sheet: str,
+    source: str,
+    merged_ranges: Sequence[tuple[int, int, int, int]] = (),
+    notes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, int]:
-    """The frame of ``rows`` (Excel row number, cells) and the header's Excel row number."""
+    """The frame of ``rows`` (Excel row number, cells) and the header's Excel row number.
+
+    ``merged_ranges`` are the sheet's merged ranges (first column, first row, last column, last
+    row; Excel numbers): under the header, the cells a range covers take the value of its
+    first cell (a report writes a site's code and position once, merged down over the rows
+    of its sectors), with a note in ``notes``.
+    """
     header_at = next(
         (i for i, (_, cells) in enumerate(rows) if sum(c is not None for c in cells) >= HEADER_MIN_CELLS),
         None,
@@ -157,6 +169,9 @@ def sheet_table(
         raise LayerValidationError(
             f"sheet {sheet!r} has a header on row {header_row} but no data rows under it", source=source
         )
+    filled = _fill_merged(data, merged_ranges, header_row)
+    if filled and notes is not None:
+        notes.append(f"{filled} merged cells under the header read as the first cell of their merge")
     width = max(len(header), *(len(cells) for _, cells in data))
     grid = [cells + [None] * (width - len(cells)) for _, cells in data]
     header = header + [None] * (width - len(header))
@@ -171,13 +186,49 @@ def sheet_table(
     return frame, header_row
 
 
+def _fill_merged(
+    data: list[tuple[int, list[Any]]], merged: Sequence[tuple[int, int, int, int]], header_row: int
+) -> int:
+    """Fill in place the empty cells of ``data`` (Excel row number, cells) that a merged range
+    under the header covers with the value of the range's first cell; how many were."""
+    by_row = dict(data)
+    filled = 0
+    for first_col, first_row, last_col, last_row in merged:
+        top = by_row.get(first_row)
+        if first_row <= header_row or top is None or first_col > len(top):
+            continue
+        value = top[first_col - 1]
+        for n in range(first_row, last_row + 1):
+            cells = by_row.get(n)
+            if cells is None:
+                continue
+            for c in range(first_col - 1, min(last_col, len(cells))):
+                if cells[c] is None and (n, c) != (first_row, first_col - 1):
+                    cells[c] = value
+                    filled += 1
+    return filled
+
+
+#: A merged range in a sheet's XML (``<mergeCell ref="A2:A4"/>``, with or without a prefix).
+_MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
+
+
+def _merged_ranges(worksheet: Any) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a read-only worksheet (read-only mode does not load them)."""
+    with worksheet._get_source() as xml:
+        text = xml.read()
+    ranges = [range_boundaries(ref.decode()) for ref in _MERGE_CELL.findall(text)]
+    return [(a, b, c, d) for a, b, c, d in ranges if a is not None and b is not None and c and d]
+
+
 _UNREADABLE = (InvalidFileException, zipfile.BadZipFile, ParseError, KeyError, OSError, ValueError, TypeError)
 
 
 def _sheet_rows(
     path: Path, sheet: str | None, *, source: str
-) -> tuple[str, list[tuple[int, list[Any]]], int]:
-    """The chosen sheet's title, its rows (Excel row number, cells) and the number of sheets."""
+) -> tuple[str, list[tuple[int, list[Any]]], int, list[tuple[int, int, int, int]]]:
+    """The chosen sheet's title, its rows (Excel row number, cells), the number of sheets
+    and its merged ranges."""
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except _UNREADABLE as exc:
@@ -193,11 +244,12 @@ def _sheet_rows(
                 (n, [cell_value(v) for v in cells])
                 for n, cells in enumerate(worksheet.iter_rows(values_only=True), start=1)
             ]
+            merged = _merged_ranges(worksheet)
         except _UNREADABLE as exc:
             raise LayerValidationError(
                 f"cannot read sheet {title!r} of the workbook ({one_line(exc)})", source=source
             ) from None
-        return title, rows, len(workbook.sheetnames)
+        return title, rows, len(workbook.sheetnames), merged
     finally:
         workbook.close()
 
@@ -274,8 +326,8 @@ def read_xlsx_table(path: Path, *, sheet: str | None, max_bytes: int, notes: lis
         # openpyxl warns about parts it skips (styles, data validation, extensions) that
         # do not change a cell's value; they are no concern of an import.
         warnings.simplefilter("ignore")
-        title, rows, sheet_count = _sheet_rows(path, sheet, source=source)
-    frame, header_row = sheet_table(rows, sheet=title, source=source)
+        title, rows, sheet_count, merged = _sheet_rows(path, sheet, source=source)
+    frame, header_row = sheet_table(rows, sheet=title, source=source, merged_ranges=merged, notes=notes)
     notes.append(sheet_note(title, sheet_count, header_row, len(frame)))
     return frame
 
