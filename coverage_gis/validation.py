@@ -189,8 +189,14 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
             off = cmp(values, bound) & ~np.isnan(values)
         if off.any():
             row = _row_label(series.index, off)
+            number = values[np.flatnonzero(off)[0]]
+            given = plain_value(series.loc[row])
+            # The text as the file has it, where it reads as another number ("1.800" as 1.8).
+            shown = (
+                f"{number:g}" if str(given).strip() == f"{number:g}" else f"{given!r} (read as {number:g})"
+            )
             out.add(
-                f"{values[np.flatnonzero(off)[0]]:g} is {label} {bound:g}" + _in_all(series.index, off),
+                f"{shown} is {label} {bound:g}" + _in_all(series.index, off),
                 row=row,
                 field=spec.name,
             )

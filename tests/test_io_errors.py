@@ -673,3 +673,15 @@ def test_cli_bad_import_exits_2_with_one_line(
         assert fragment in err
     assert "Traceback" not in err
     assert _digest(ws) == before
+
+
+def test_a_number_out_of_range_is_shown_as_the_file_writes_it(ws: Workspace, tmp_path: Path) -> None:
+    """'1.800' (a thousands dot) reads as 1.8: the error shows both, not 1.8 alone."""
+    path = _write(
+        tmp_path,
+        "cells.csv",
+        "site_id,cell_id,operator,tech,band_mhz,lon,lat\nS1,C1,VNPT,4G,1.800,108.8,14.5\n",
+    )
+    import_file(ws, "sites", path)
+    with pytest.raises(LayerValidationError, match=r"'1.800' \(read as 1.8\) is below the minimum 400$"):
+        import_file(ws, "cells", path)
