@@ -84,6 +84,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ghi chú: trạm {site} không nằm trong xã nào của workspace: kiểm tra tọa độ (kinh độ, vĩ độ)",
         "note: site {site} lies in none of the workspace's communes: check its coordinates (lon, lat)",
     ),
+    "sites_without_cells": (
+        "ghi chú: {count} trạm đang phát sóng không có cell nào phát sóng ({ids}): không phủ sóng thôn nào; "
+        "nhập danh sách cell của chúng (covgis import WS cells TỆP)",
+        "note: {count} on-air sites have no on-air cell ({ids}): they cover no village; import their "
+        "cells (covgis import WS cells FILE)",
+    ),
     "villages_in_no_commune": (
         "ghi chú: {count} thôn không nằm trong xã nào của workspace ({ids}): không được tính vào chỉ tiêu "
         "nào và danh sách điểm lõm nào; kiểm tra tọa độ hoặc ghi census_commune_id",

@@ -75,6 +75,23 @@ def test_compute_says_which_villages_no_kpi_counts(
         assert [row["id"] for row in json.loads(capsys.readouterr().out)] == ids
 
 
+def test_compute_says_which_on_air_sites_radiate_nothing(
+    tiny_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A list of sites imported without its cells covers nothing: compute says which sites."""
+    here = at(1000, 0)
+    path = tmp_path / "tram.csv"
+    path.write_text(f"site_id,status,lon,lat\nLONE,on_air,{here.x},{here.y}\n", encoding="utf-8")
+    import_file(tiny_ws, "sites", path, append=True)
+
+    assert main(["compute", str(tiny_ws.path)]) == 0
+    assert "note: 1 on-air sites have no on-air cell (LONE): they cover no village; import" in (
+        capsys.readouterr().err
+    )
+    assert main(["compute", str(tiny_ws.path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["on_air_sites_without_cells"] == 1
+
+
 def test_a_commune_code_the_position_contradicts_is_said(tiny_ws: Workspace, tmp_path: Path) -> None:
     """The KPIs count a village where it lies: a list that names another commune is told so."""
     here = at(1000, 0)

@@ -198,6 +198,15 @@ def cmd_compute(args: argparse.Namespace) -> int:
     # Villages no commune holds: coverage without a unit, in no KPI (said, not left to find).
     admin = analysis.inputs.villages
     unplaced = admin.loc[admin["census_commune_id"].isna().to_numpy(), "village_id"].astype(str).tolist()
+    # On-air sites that radiate nothing (a list of sites imported without its cells): said,
+    # since they cover no village and the coverage alone would not tell why.
+    sites = analysis.layers.sites
+    radiating = set(analysis.cells.site_id[analysis.cells.on_air].astype(str))
+    silent = [
+        str(s)
+        for s in sites.loc[(sites["status"] == "on_air").to_numpy(dtype=bool), "site_id"]
+        if str(s) not in radiating
+    ]
     summary = {
         "workspace": ws.location,
         "model": analysis.model.name,
@@ -209,6 +218,7 @@ def cmd_compute(args: argparse.Namespace) -> int:
         "seconds": round(elapsed, 2),
         "model_report": None if analysis.model_report is None else analysis.model_report.as_dict(),
         "villages_in_no_commune": len(unplaced),
+        "on_air_sites_without_cells": len(silent),
     }
     if args.fmt == "json":
         print_json(summary)
@@ -226,9 +236,10 @@ def cmd_compute(args: argparse.Namespace) -> int:
         )
         if analysis.model_report is not None:
             print(f"model report: {analysis.model_report.summary()}")
-        if unplaced:
-            ids = ", ".join(unplaced[:5]) + (", ..." if len(unplaced) > 5 else "")
-            print(text("villages_in_no_commune", lang, count=len(unplaced), ids=ids), file=sys.stderr)
+        for key, found in (("villages_in_no_commune", unplaced), ("sites_without_cells", silent)):
+            if found:
+                ids = ", ".join(found[:5]) + (", ..." if len(found) > 5 else "")
+                print(text(key, lang, count=len(found), ids=ids), file=sys.stderr)
     return 0
 
 
