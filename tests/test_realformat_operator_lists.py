@@ -389,3 +389,19 @@ def test_an_excel_list_writes_each_sites_values_once_merged_over_its_sectors(
     assert ws.read_layer("sites")["site_id"].tolist() == ["S1", "S2"]
     assert ws.read_layer("cells").groupby("site_id").size().to_dict() == {"S1": 3, "S2": 1}
     assert "6 merged cells under the header read as the first cell of their merge" in result.notes
+
+
+def test_an_import_without_append_says_what_it_replaced(ws: Workspace, tmp_path: Path) -> None:
+    """An OpenCellID file read as cells brings its own sites: the operator's surveyed sites
+    go. Fails if that happens without a word."""
+    path = tmp_path / "cells.csv"
+    path.write_text(_HEADER + _ROWS, encoding="utf-8")
+    import_file(ws, "sites", path)
+    ocid = tmp_path / "452.csv"
+    ocid.write_text(_OCID, encoding="utf-8")
+
+    result = import_file(ws, "cells", ocid)
+
+    assert (
+        "sites: replaced the 2 sites the workspace held (import with --append to add to them)" in result.notes
+    )

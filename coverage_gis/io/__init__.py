@@ -45,7 +45,7 @@ from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupporte
 from coverage_gis.io.given_values import check_given_fields, with_given_values
 from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
-from coverage_gis.io.import_notes import missing_fields_hint, orphan_notes, report_notes
+from coverage_gis.io.import_notes import missing_fields_hint, orphan_notes, replaced_notes, report_notes
 from coverage_gis.io.kml import label_gives_way, read_kml
 from coverage_gis.io.name_leads import categories_from_names
 from coverage_gis.io.opencellid import read_opencellid
@@ -559,6 +559,7 @@ def import_file(
         }
         _check_references(ws, new, final, rows, source=source)
         if not append:
+            notes.extend(replaced_notes(ws, final))
             notes.extend(orphan_notes(ws, final))
         if "sites" in final:
             new_ids = {str(v) for v in new["sites"]["site_id"]}

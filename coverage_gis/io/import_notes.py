@@ -84,6 +84,17 @@ def report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> lis
     return notes
 
 
+def replaced_notes(ws: Workspace, final: dict[str, pd.DataFrame]) -> list[str]:
+    """Remarks on the features an import without ``--append`` replaced: a layer's features
+    go with it (an OpenCellID file read as cells brings its own sites too)."""
+    held = ws.layer_counts()
+    return [
+        f"{name}: replaced the {held[name]} {name} the workspace held (import with --append to add to them)"
+        for name in final
+        if held.get(name)
+    ]
+
+
 def orphan_notes(ws: Workspace, final: dict[str, pd.DataFrame]) -> list[str]:
     """Remarks about workspace layers that refer to ids a replaced layer no longer has."""
     notes = []
