@@ -180,9 +180,8 @@ def _first_positions(ids: pd.Series, geometries: np.ndarray) -> np.ndarray:
     at = np.flatnonzero(points)
     x, y = shapely.get_x(out[at]), shapely.get_y(out[at])
     codes = pd.factorize(ids.to_numpy()[at])[0]
-    first = np.full(codes.max() + 1, -1, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(at))[::-1]  # each id's first point (the last write wins)
-    lead = first[codes]
+    # Codes number the ids in order of first appearance: each one's first point.
+    lead = np.unique(codes, return_index=True)[1][codes]
     dx = (x - x[lead]) * _M_PER_DEGREE * np.cos(np.radians(y[lead]))
     dy = (y - y[lead]) * _M_PER_DEGREE
     close = np.hypot(dx, dy) <= SAME_POINT_M

@@ -190,22 +190,20 @@ def _fill_merged(
     data: list[tuple[int, list[Any]]], merged: Sequence[tuple[int, int, int, int]], header_row: int
 ) -> int:
     """Fill in place the empty cells of ``data`` (Excel row number, cells) that a merged range
-    under the header covers with the value of the range's first cell; how many were."""
+    of one column under the header covers with the value of the range's first cell; how
+    many were. (A range across columns is a label spread over them, not a value of each.)"""
     by_row = dict(data)
     filled = 0
     for first_col, first_row, last_col, last_row in merged:
         top = by_row.get(first_row)
-        if first_row <= header_row or top is None or first_col > len(top):
+        if first_col != last_col or first_row <= header_row or top is None or first_col > len(top):
             continue
-        value = top[first_col - 1]
-        for n in range(first_row, last_row + 1):
+        c = first_col - 1
+        for n in range(first_row + 1, last_row + 1):
             cells = by_row.get(n)
-            if cells is None:
-                continue
-            for c in range(first_col - 1, min(last_col, len(cells))):
-                if cells[c] is None and (n, c) != (first_row, first_col - 1):
-                    cells[c] = value
-                    filled += 1
+            if cells is not None and c < len(cells) and cells[c] is None:
+                cells[c] = top[c]
+                filled += 1
     return filled
 
 
