@@ -250,14 +250,14 @@ def match_headers(
     by_field: dict[str, list[object]] = {}
     notes: list[str] = []
     prefix = f"{layer}: " if layer else ""
+    written = {str(h) for h in headers}
     for column in headers:
-        _refuse_repeated(column, headers, plain, bare, source=source, layer=layer)
+        _refuse_repeated(column, written, plain, bare, source=source, layer=layer)
         if any(_is_exact(column, spec) for spec in fields):
             continue
         key, units = _split_header(column)
         name = (
-            plain.get(key)
-            or bare.get(fold_diacritics(key))
+            _field_of(key, plain, bare)
             or _listed_field(column, plain, bare)
             or _total_field(key, plain, bare, by_name)
         )
@@ -298,13 +298,19 @@ def match_headers(
     return renames, notes
 
 
+def _field_of(key: str, plain: dict[str, str], bare: dict[str, str]) -> str | None:
+    """The field a header's key names (:func:`_key_table`'s tables): as written, else
+    without diacritics; None for none."""
+    return plain.get(key) or bare.get(fold_diacritics(key))
+
+
 #: How a table reader names the second column of a header the file repeats (pandas: ``X.1``).
 _REPEATED = re.compile(r"(.+)\.(\d+)\Z")
 
 
 def _refuse_repeated(
     column: object,
-    headers: Sequence[object],
+    written: set[str],
     plain: dict[str, str],
     bare: dict[str, str],
     *,
@@ -312,13 +318,12 @@ def _refuse_repeated(
     layer: str | None,
 ) -> None:
     """Raise where ``column`` is the reader's name for a second column of a header the file
-    repeats (``AZIMUTH`` twice: ``AZIMUTH.1``) and that header names a field: the file does
-    not say which of them holds the field's values."""
+    repeats (``AZIMUTH`` twice: ``AZIMUTH.1``; ``written``: every header, as text) and that
+    header names a field: the file does not say which of them holds the field's values."""
     found = _REPEATED.match(str(column))
-    if found is None or found.group(1) not in {str(h) for h in headers}:
+    if found is None or found.group(1) not in written:
         return
-    key = _split_header(found.group(1))[0]
-    name = plain.get(key) or bare.get(fold_diacritics(key))
+    name = _field_of(_split_header(found.group(1))[0], plain, bare)
     if name is not None:
         raise LayerValidationError(
             f"the file has two columns named {found.group(1)!r}, both read as the field {name}; "
@@ -344,8 +349,7 @@ def _listed_field(header: object, plain: dict[str, str], bare: dict[str, str]) -
         return None
 
     def field(spelled: str) -> str | None:
-        key = _squeeze(spelled)
-        return plain.get(key) or bare.get(fold_diacritics(key))
+        return _field_of(_squeeze(spelled), plain, bare)
 
     first = field(head)
     words = head.split()
@@ -367,8 +371,7 @@ def _total_field(
     would read alike.)"""
     for word in (_TOTAL, fold_diacritics(_TOTAL)):
         if key.startswith(word) and len(key) > len(word):
-            rest = key[len(word) :]
-            name = plain.get(rest) or bare.get(fold_diacritics(rest))
+            name = _field_of(key[len(word) :], plain, bare)
             if name is not None and fields[name].type in ("int", "float"):
                 return name
     return None
@@ -438,8 +441,9 @@ def read_values(series: pd.Series, spec: FieldSchema, *, label: str, notes: list
         }
         return spelled.mask(spelled.isin(list(cased)), spelled.map(cased)) if cased else spelled
     if spec.type in ("float", "int") and is_unit_of("mhz", spec.units):
-        bands = {v: mhz for v in series.dropna().unique() if (mhz := band_mhz_text(v)) is not None}
-        rest = [v for v in series.dropna().unique() if v not in bands and not is_blank(v)]
+        distinct = series.dropna().unique()
+        bands = {v: mhz for v in distinct if (mhz := band_mhz_text(v)) is not None}
+        rest = [v for v in distinct if v not in bands and not is_blank(v)]
         numbers = band_numbers_mhz(rest) if rest else None
         if numbers is not None:
             # Every other value a band's number ("Frequency Band": 3, 8, 7), none a frequency.
