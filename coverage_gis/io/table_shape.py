@@ -164,8 +164,7 @@ def _without_subtotals(table: pd.DataFrame, filled: np.ndarray, *, notes: list[s
     if not subtotal.any():
         return table
     rows = table.index[subtotal].tolist()
-    shown = ", ".join(map(str, rows[:_SHOWN_ROWS])) + (", ..." if len(rows) > _SHOWN_ROWS else "")
-    notes.append(f"left out {len(rows)} subtotal row{'s' if len(rows) > 1 else ''} ({shown})")
+    notes.append(f"left out {len(rows)} subtotal row{'s' if len(rows) > 1 else ''} ({_rows_shown(rows)})")
     return table.iloc[np.flatnonzero(~subtotal)]
 
 
@@ -174,6 +173,11 @@ def _without_subtotals(table: pd.DataFrame, filled: np.ndarray, *, notes: list[s
 _ROW_NUMBER_HEADERS = frozenset({"stt", "tt", "so tt", "so thu tu", "no", "no.", "#", "n°"})
 #: How many of the empty rows left out the note names.
 _SHOWN_ROWS = 5
+
+
+def _rows_shown(rows: Sequence[object] | pd.Index) -> str:
+    """The first :data:`_SHOWN_ROWS` of the rows a note on left-out rows names, then ``…``."""
+    return ", ".join(str(r) for r in rows[:_SHOWN_ROWS]) + (", …" if len(rows) > _SHOWN_ROWS else "")
 
 
 def without_empty_rows(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
@@ -196,10 +200,9 @@ def without_empty_rows(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame
     empty = np.zeros(len(table), dtype=bool)
     empty[left] = True
     rows = table.index[empty]
-    shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS]) + (", …" if len(rows) > _SHOWN_ROWS else "")
     notes.append(
         f"left out {len(rows)} empty row{'s' if len(rows) > 1 else ''} (blank, or with a row number "
-        f"alone): {shown}"
+        f"alone): {_rows_shown(rows)}"
     )
     return table[~empty]
 
