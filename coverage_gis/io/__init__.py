@@ -39,7 +39,8 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.channels import band_from_channels
 from coverage_gis.io.colocated import colocated_notes
 from coverage_gis.io.commune_lists import with_2025_units
-from coverage_gis.io.csv_points import located_table, read_csv_table
+from coverage_gis.io.csv_points import coordinate_cells, located_table, read_csv_table
+from coverage_gis.io.decimal_mark import thousands_read
 from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
 from coverage_gis.io.given_values import check_given_fields, with_given_values
@@ -208,6 +209,7 @@ def _read_format(
     if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
         raise unsupported_format(source, f"unknown format {file_format!r}")
     fmt = file_format or detect_format(path, max_bytes=max_bytes)
+    evidence: list[pd.Series] = []
     if crs is not None and fmt not in ("csv", "xlsx", "xls", "geojson", "gpkg", "shp"):
         raise LayerValidationError(
             f"--crs names the CRS of a file's coordinates; a {fmt} file is always in WGS 84 degrees",
@@ -262,6 +264,8 @@ def _read_format(
             else:
                 table = read_csv_table(path, notes=notes)
             table = read_font_text(table, notes)
+            # Where the file's decimal mark shows: its coordinates (read below, into geometry).
+            evidence = coordinate_cells(table)
             try:
                 frame = _table_frame(
                     table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes
@@ -280,7 +284,12 @@ def _read_format(
     else:  # speed tests name their columns through io.speedtests' own table
         named = {
             name: with_given_values(
-                apply_aliases(frame, get_schema(name), source=source, notes=notes),
+                thousands_read(
+                    apply_aliases(frame, get_schema(name), source=source, notes=notes),
+                    get_schema(name),
+                    evidence=evidence,
+                    notes=notes,
+                ),
                 get_schema(name),
                 values,
                 notes=notes,

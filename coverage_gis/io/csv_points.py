@@ -181,6 +181,14 @@ def coordinate_columns(columns: Iterable[str], *, projected: bool = False) -> tu
     )
 
 
+def coordinate_cells(table: pd.DataFrame) -> list[pd.Series]:
+    """The columns of ``table`` that :func:`coordinate_columns` finds, in degrees or metres
+    (each once; a header the table repeats gives none)."""
+    names = list(table.columns)
+    found = {*coordinate_columns(names), *coordinate_columns(names, projected=True)}
+    return [table[c] for c in names if c in found and names.count(c) == 1]
+
+
 def not_degrees_hint(columns: Iterable[str]) -> str:
     """Why coordinate-named columns were not read (a unit that is not degrees, or easting and
     northing columns without ``--crs``), or ``""``."""

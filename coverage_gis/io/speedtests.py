@@ -27,6 +27,7 @@ Validation and the atomic write are :mod:`coverage_gis.io`'s, as for every layer
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -38,6 +39,7 @@ import shapely
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import coordinate_columns, located_table, parse_numbers
+from coverage_gis.io.decimal_mark import thousands_in
 from coverage_gis.io.headers import find_header, read_values
 from coverage_gis.io.vector import one_line
 from coverage_gis.layers import get_schema
@@ -429,6 +431,18 @@ def _dates(series: pd.Series) -> pd.Series:
     return series.map(conv).astype(object)
 
 
+#: The number columns of point measurements.
+_SPEEDS = ("download_mbps", "upload_mbps", "latency_ms")
+
+
+def _speed_column(frame: pd.DataFrame, name: str) -> str | None:
+    """The column of ``frame`` read as ``name`` (one of :data:`_SPEEDS`), in its unit or in kb/s."""
+    col = find_header(frame.columns, POINT_ALIASES[name], units=_COLUMN_UNITS[name])
+    if col is None and name in _KBPS_ALIASES:
+        col = find_header(frame.columns, _KBPS_ALIASES[name], units=_COLUMN_UNITS["kbps"])
+    return col
+
+
 def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoDataFrame:
     source = str(path)
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -441,12 +455,15 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
     out: dict[str, object] = {}
     used: set[str] = {str(frame.geometry.name)}
     used |= {c for c in coordinate_columns(frame.columns) if c is not None}
+    # A speed's "1.234,5" in a file of decimal commas (its coordinates show the mark).
+    speeds = [c for c in map(functools.partial(_speed_column, frame), _SPEEDS) if c is not None]
+    frame = thousands_in(frame, speeds, evidence=[frame[c] for c in used if c in frame.columns], notes=notes)
     for name, aliases in POINT_ALIASES.items():
         col = find_header(frame.columns, aliases, units=_COLUMN_UNITS.get(name, ()))
         if col is None:
             continue
         used.add(col)
-        if name in ("download_mbps", "upload_mbps", "latency_ms"):
+        if name in _SPEEDS:
             out[name] = parse_numbers(frame[col].astype(object), source=source, field=col, required=False)
         else:
             out[name] = frame[col].astype(object)

@@ -1,0 +1,118 @@
+"""Thousands separators in the number fields of a table file, read by the file's decimal mark.
+
+A table exported under one locale writes ``1.800`` (Vietnamese, German: one thousand eight
+hundred) where another writes ``1,800``, and ``35,5`` where the other writes ``35.5``.
+:func:`coverage_gis.value_text.number_text` reads either mark as a decimal point, so a
+grouped number alone is read as a fraction: a cell's ``range_m`` of ``1.500`` became 1.5 m.
+One cell cannot tell; the file can. Where its number cells write one mark unambiguously as
+a decimal mark (``35,5``, ``109,0123``: not three digits after it, or more than three
+before it) and never the other, a number field's text grouped by the other mark
+(``1.800``, ``1.234,5`` in a file of decimal commas; ``1,800``, ``12,345.6`` in one of
+decimal points) is read as thousands, with a note. A file that writes both marks as
+decimals, or neither, is left as :func:`~coverage_gis.value_text.number_text` reads it (the
+range check then shows how it read a value). Only the layer's number fields are read so:
+an id or a name such as ``1.001`` is text and stays as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from coverage_gis.layers import LayerSchema
+
+__all__ = ["decimal_mark", "thousands_in", "thousands_read"]
+
+#: A number with one decimal mark that cannot be a thousands separator: not exactly three
+#: digits after it, or more than three before it.
+_DECIMAL = {
+    mark: re.compile(
+        rf"\s*[+-]?(?:\d*{re.escape(mark)}(?:\d{{1,2}}|\d{{4,}})|\d{{4,}}{re.escape(mark)}\d+)\s*"
+    )
+    for mark in (",", ".")
+}
+#: A number grouped in threes by ``sep``, with a fraction after the other mark or none.
+_GROUPED = {
+    sep: re.compile(rf"\s*[+-]?\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+(?:{re.escape(other)}\d+)?\s*")
+    for sep, other in ((".", ","), (",", "."))
+}
+_OTHER = {",": ".", ".": ","}
+
+
+def _text(column: pd.Series) -> pd.Series:
+    """``column`` as objects with the cells that are not text missing (positions kept)."""
+    values = column.to_numpy(dtype=object)
+    return pd.Series([v if isinstance(v, str) else None for v in values], dtype=object)
+
+
+def _matches(text: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
+    """Which cells of ``text`` (:func:`_text`) ``pattern`` matches whole."""
+    return np.asarray(text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool), dtype=bool)
+
+
+def decimal_mark(columns: Iterable[pd.Series]) -> str | None:
+    """The decimal mark the text of ``columns`` writes: ``","`` or ``"."`` where some cell
+    writes one unambiguously as a decimal mark and none the other; None otherwise."""
+    seen = dict.fromkeys(_DECIMAL, False)
+    for column in columns:
+        text = _text(column)
+        for mark, pattern in _DECIMAL.items():
+            if not seen[mark] and _matches(text, pattern).any():
+                seen[mark] = True
+        if all(seen.values()):
+            return None
+    found = [mark for mark, yes in seen.items() if yes]
+    return found[0] if len(found) == 1 else None
+
+
+def thousands_read(
+    frame: pd.DataFrame, schema: LayerSchema, *, evidence: Iterable[pd.Series] = (), notes: list[str]
+) -> pd.DataFrame:
+    """:func:`thousands_in` the number fields of ``schema`` (text fields, such as ids, are
+    not read so)."""
+    fields = [f.name for f in schema.fields if f.type in ("float", "int")]
+    return thousands_in(frame, fields, evidence=evidence, notes=notes)
+
+
+def thousands_in(
+    frame: pd.DataFrame, columns: Sequence[str], *, evidence: Iterable[pd.Series] = (), notes: list[str]
+) -> pd.DataFrame:
+    """``frame`` with the text of its number ``columns`` grouped in threes by the file's
+    thousands separator written without it (``"1.800"`` → ``"1800"``, ``"1.234,5"`` →
+    ``"1234,5"`` in a file of decimal commas); ``frame`` itself where there is none, or
+    where the file's decimal mark is not known (:func:`decimal_mark` of those columns and
+    ``evidence``: the columns the file's coordinates were read from). ``notes`` says what
+    was read so."""
+    names = list(frame.columns)
+    texts = {name: _text(frame[name]) for name in columns if names.count(name) == 1}
+    grouped = {
+        sep: {name: _matches(text, pattern) for name, text in texts.items()}
+        for sep, pattern in _GROUPED.items()
+    }
+    if not any(m.any() for by_name in grouped.values() for m in by_name.values()):
+        return frame
+    mark = decimal_mark([*texts.values(), *evidence])
+    if mark is None:
+        return frame
+    sep = _OTHER[mark]
+    found = {name: m for name, m in grouped[sep].items() if m.any()}
+    if not found:
+        return frame
+    out = frame.copy()
+    shown = []
+    for name, mask in found.items():
+        values = texts[name].to_numpy(dtype=object)
+        column = out[name].to_numpy(dtype=object).copy()
+        column[mask] = [v.replace(sep, "").strip() for v in values[mask]]
+        out[name] = pd.Series(column, index=out.index, dtype=object)
+        count = int(mask.sum())
+        more = f" and {count - 1} more" if count > 1 else ""
+        shown.append(f"{name} {values[mask][0].strip()!r}{more}")
+    what = "decimal commas" if mark == "," else "decimal points"
+    notes.append(
+        f"read numbers grouped in threes by {sep!r} as thousands ({'; '.join(shown)}): the file writes {what}"
+    )
+    return out
