@@ -493,8 +493,9 @@ def test_validation_error_lists_the_first_problems(ws: Workspace, tmp_path: Path
     assert "(and 1 more problem)" in str(caught.value)
     # Each names every row with that problem, so one run shows all there is to fix.
     said = {e.field: e.reason for e in caught.value.errors}
-    assert said["kind"].endswith("; 3 rows in all: 1, 3, 5")
-    assert said["village_id"] == "duplicate id 'X'; 2 rows in all: 2, 4"
+    # (and the line of the file each problem's first row begins on: a CSV file's)
+    assert said["kind"].endswith("; 3 rows in all: 1, 3, 5; row 1 is line 3 of the file")
+    assert said["village_id"] == "duplicate id 'X'; 2 rows in all: 2, 4; row 2 is line 4 of the file"
     assert caught.value.row is not None
     assert sorted((e.field, e.row) for e in caught.value.errors) == [("kind", 1), ("village_id", 2)]
 
@@ -683,5 +684,45 @@ def test_a_number_out_of_range_is_shown_as_the_file_writes_it(ws: Workspace, tmp
         "site_id,cell_id,operator,tech,band_mhz,lon,lat\nS1,C1,VNPT,4G,1.800,108.8,14.5\n",
     )
     import_file(ws, "sites", path)
-    with pytest.raises(LayerValidationError, match=r"'1.800' \(read as 1.8\) is below the minimum 400$"):
+    with pytest.raises(
+        LayerValidationError,
+        match=r"'1.800' \(read as 1.8\) is below the minimum 400; row 0 is line 2 of the file$",
+    ):
         import_file(ws, "cells", path)
+
+
+@pytest.mark.parametrize(
+    ("text", "row", "line"),
+    [
+        # Blank lines are skipped by the reader: row 2 is on line 5, not line 4.
+        (
+            VILLAGE_HEADER
+            + "A,Thôn A,thôn,52,108.8,14.5\n\nB,Thôn B,thôn,52,108.8,14.5\nC,Thôn C,thôn,52,abc,14.5\n",
+            2,
+            5,
+        ),
+        # A title and an empty line above the header.
+        ("DANH SÁCH THÔN\n\n" + VILLAGE_HEADER + "A,Thôn A,thôn,52,abc,14.5\n", 0, 4),
+        # A quoted name over two lines.
+        (VILLAGE_HEADER + 'A,"Thôn A\n(cũ)",thôn,52,108.8,14.5\nB,Thôn B,thôn,52,abc,14.5\n', 1, 4),
+    ],
+    ids=["blank-line", "title", "multi-line-value"],
+)
+def test_a_csv_error_names_the_line_its_row_is_on(
+    ws: Workspace, tmp_path: Path, text: str, row: int, line: int
+) -> None:
+    """Rows count from 0 under the header; an editor shows lines: the error gives both."""
+    with pytest.raises(LayerValidationError) as caught:
+        import_file(ws, "villages", _write(tmp_path, "thon.csv", text))
+
+    assert caught.value.row == row
+    assert str(caught.value).endswith(f"; row {row} is line {line} of the file")
+
+
+def test_each_problem_listed_names_its_own_line(ws: Workspace, tmp_path: Path) -> None:
+    text = VILLAGE_HEADER + "A,Thôn A,xã,52,108.8,14.5\n\n\nA,Thôn B,thôn,52,108.8,14.5\n"
+    with pytest.raises(LayerValidationError) as caught:
+        import_file(ws, "villages", _write(tmp_path, "thon.csv", text))
+
+    lines = {e.field: e.reason.rsplit("; ", 1)[-1] for e in caught.value.errors}
+    assert lines == {"kind": "row 0 is line 2 of the file", "village_id": "row 1 is line 5 of the file"}

@@ -145,14 +145,15 @@ def _read(
     min_samples: int = 1,
     crs: str | None = None,
     values: Mapping[str, str] | None = None,
-) -> tuple[dict[str, pd.DataFrame], list[str]]:
-    """:func:`read_file` plus the reader's notes."""
+) -> tuple[dict[str, pd.DataFrame], list[str], list[int]]:
+    """:func:`read_file` plus the reader's notes and the line each row begins on (CSV; else empty)."""
     path = Path(path)
     source = str(path)
     schema = _input_schema(layer, source)
     extra = shapefile_sidecars(path) if path.suffix.lower() == ".shp" else ()
     check_input_file(path, max_bytes=max_bytes, extra=extra)
     notes: list[str] = []
+    lines: list[int] = []
     read = functools.partial(
         _read_format,
         layer=layer,
@@ -165,30 +166,53 @@ def _read(
         crs=crs,
         values=values or {},
         notes=notes,
+        row_lines=lines,
     )
-    with _rows_placed(notes):
+    with _rows_placed(notes, lines):
         if not is_gzip(path):
-            return read(path), notes
+            return read(path), notes, lines
         # OpenCellID's downloads: read what they unpack to, errors naming the file given.
         with gunzipped(path, max_bytes=max_bytes) as unpacked:
             notes.append(f"unpacked the gzip file {path.name} ({unpacked.name})")
             try:
-                return read(unpacked), notes
+                return read(unpacked), notes, lines
             except LayerValidationError as exc:
                 raise renamed_error(exc, source) from None
 
 
 @contextlib.contextmanager
-def _rows_placed(notes: list[str]) -> Iterator[None]:
-    """Errors raised inside with the file's row the counting starts at, where a reader's
-    note says (a title above an Excel sheet's header: its row 0 is not Excel row 1)."""
+def _rows_placed(notes: list[str], lines: list[int]) -> Iterator[None]:
+    """Errors raised inside with the line of the file their row is on, where the reader
+    found each row's (a CSV file: blank lines skipped, rows counted from 0 under the
+    header), else with the file's row the counting starts at, where a reader's note says
+    (a title above an Excel sheet's header: its row 0 is not Excel row 1)."""
     try:
         yield
     except LayerValidationError as exc:
+        if exc.row is None and all(e.row is None for e in exc.errors):
+            raise
+        if lines:
+            raise _with_line(exc, lines) from None
         origin = row_origin(notes)
-        if origin is None or (exc.row is None and all(e.row is None for e in exc.errors)):
+        if origin is None:
             raise
         raise exc.with_note(origin) from None
+
+
+def _with_line(exc: LayerValidationError, lines: list[int]) -> LayerValidationError:
+    """``exc`` and each problem it lists with the line of the file its row begins on."""
+
+    def lined(error: LayerValidationError) -> LayerValidationError:
+        row = error.row
+        return (
+            error.with_note(f"row {row} is line {lines[row]} of the file")
+            if row is not None and 0 <= row < len(lines)
+            else error
+        )
+
+    out = lined(exc)
+    out.errors = [lined(e) for e in exc.errors]
+    return out
 
 
 def _read_format(
@@ -204,8 +228,10 @@ def _read_format(
     crs: str | None,
     values: Mapping[str, str],
     notes: list[str],
+    row_lines: list[int],
 ) -> dict[str, pd.DataFrame]:
-    """The frames of the file at ``path`` (``source``: the name errors give), read as ``layer``."""
+    """The frames of the file at ``path`` (``source``: the name errors give), read as ``layer``;
+    ``row_lines`` gets the line each row begins on, where the format has lines (CSV)."""
     if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
         raise unsupported_format(source, f"unknown format {file_format!r}")
     fmt = file_format or detect_format(path, max_bytes=max_bytes)
@@ -262,7 +288,7 @@ def _read_format(
             elif fmt == "xls":
                 table = read_xls_table(path, sheet=source_layer, notes=notes)
             else:
-                table = read_csv_table(path, notes=notes)
+                table = read_csv_table(path, notes=notes, row_lines=row_lines)
             table = read_font_text(table, notes)
             # Where the file's decimal mark shows: its coordinates (read below, into geometry).
             evidence = coordinate_cells(table)
@@ -364,7 +390,7 @@ def read_file(
     InputTooLarge
         A file over ``max_bytes``.
     """
-    frames, _ = _read(
+    frames, _, _ = _read(
         path,
         layer,
         file_format=file_format,
@@ -521,7 +547,7 @@ def import_file(
     """
     path = Path(path)
     source = str(path)
-    frames, notes = _read(
+    frames, notes, lines = _read(
         path,
         layer,
         file_format=file_format,
@@ -533,7 +559,7 @@ def import_file(
     )
     new: dict[str, pd.DataFrame] = {}
     rows: dict[str, pd.Index] = {}
-    with _rows_placed(notes):
+    with _rows_placed(notes, lines):
         if "villages" in frames:
             # The villages' communes, read and placed once for the three steps that ask.
             places = VillagePlaces(frames["villages"], ws)

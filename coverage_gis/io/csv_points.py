@@ -284,10 +284,11 @@ def parse_coordinates(series: pd.Series, *, source: str, field: str, axis: Axis)
     )
 
 
-def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
+def read_csv_table(path: Path, *, notes: list[str], row_lines: list[int] | None = None) -> pd.DataFrame:
     """A CSV file as a frame of strings (see :func:`read_table`), its header the first line
     with two or more filled cells (:func:`title_lines` above it are skipped, with a note);
-    ``notes`` also gets its encoding when it is not UTF-8.
+    ``notes`` also gets its encoding when it is not UTF-8, and ``row_lines`` (when given)
+    the line of the file each row begins on (:func:`_row_lines`).
 
     Raises
     ------
@@ -297,7 +298,8 @@ def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
     source = str(path)
     text = decode_text(path.read_bytes(), source=source, notes=notes)
     skip = title_lines(text)
-    lines = text.splitlines()[skip:]
+    every_line = text.splitlines()
+    lines = every_line[skip:]
     delimiter = sniff_delimiter(lines[0]) if lines else ","
     heads: list[list[object]] = [
         [c.strip() or None for c in row] for row in csv.reader(lines[:3], delimiter=delimiter)
@@ -313,15 +315,35 @@ def read_csv_table(path: Path, *, notes: list[str]) -> pd.DataFrame:
     numbered = len(heads) > 1 and is_column_numbers(heads[1])  # an official form's column numbers
     if numbered:
         lines = [lines[0], *lines[2:]]
+    first = skip + 1 + (merged is not None) + numbered  # the header's last line
     if skip or merged is not None or numbered:
-        first = skip + 1 + (merged is not None) + numbered
         what = f"lines {skip + 1}–{first}" if first > skip + 1 else f"line {first}"
         notes.append(
             f"header on {what} (skipped {skip} title line{'s' if skip != 1 else ''} above it); "
             f"{ROW_ORIGIN}line {first + 1}"
         )
         text = "\n".join(lines)
-    return read_table(text, source=source)
+    frame = read_table(text, source=source)
+    if row_lines is not None:
+        row_lines[:] = _row_lines(every_line, first, delimiter, len(frame))
+    return frame
+
+
+def _row_lines(lines: list[str], first: int, delimiter: str, rows: int) -> list[int]:
+    """The line (from 1) each row under a header ending on line ``first`` begins on, the
+    lines the table reader skips left out (blank ones, and whitespace alone), a quoted
+    value over several lines counted; empty where the count is not ``rows`` (not known)."""
+    found: list[int] = []
+    reader = csv.reader(lines[first:], delimiter=delimiter)
+    before = 0
+    try:
+        for row in reader:
+            if row and not (len(row) == 1 and not row[0].strip()):
+                found.append(first + before + 1)
+            before = reader.line_num
+    except csv.Error:
+        return []
+    return found if len(found) == rows else []
 
 
 def located_table(
