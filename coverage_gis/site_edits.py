@@ -26,6 +26,7 @@ from coverage_gis.errors import Conflict, DuplicateId, LayerValidationError, Not
 from coverage_gis.input_layers import as_geo
 from coverage_gis.io.channels import band_from_channels
 from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
+from coverage_gis.io.decimal_mark import thousands_in
 from coverage_gis.io.headers import match_headers, read_field_values, renames_note
 from coverage_gis.layers import FieldSchema, get_schema
 from coverage_gis.validation import validate_layer
@@ -445,6 +446,10 @@ def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
             table = read_field_values(table, spec.name, spec, label=f"site edits: {spec.name}", notes=notes)
     # A planning tool's channel column gives the band, as in an import of cells.
     table = band_from_channels(table, source=source, notes=notes)
+    # "1.800" in a file of decimal commas (its coordinates show the mark), as an import reads it.
+    numbers = [f.name for f in _csv_fields() if f.type in ("float", "int") and f.name not in ("lon", "lat")]
+    evidence = [table[c] for c in ("lon", "lat") if c in table.columns]
+    table = thousands_in(table, numbers, evidence=evidence, notes=notes)
     keys = {str(c): str(c) for c in table.columns}
     unknown = set(keys.values()) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
     if unknown and len(table):

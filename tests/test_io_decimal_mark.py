@@ -138,3 +138,20 @@ def test_speed_test_points_read_thousands_by_their_coordinates(ws: Workspace, tm
     tests = ws.read_layer("speed_tests")
     assert tests[["download_mbps", "upload_mbps"]].iloc[0].tolist() == [1234.5, 35.5]
     assert any("download_mbps '1.234,5'" in n for n in result.notes)
+
+
+def test_a_site_edit_csv_reads_thousands_as_an_import_does(tmp_path: Path) -> None:
+    from coverage_gis.site_edits import edits_from_file
+
+    path = tmp_path / "edits.csv"
+    path.write_text(
+        "site_id;lon;lat;height_m;cell_id;operator;tech;band_mhz;range_m\n"
+        "S9;109,01;13,76;35,5;S9-1;Viettel;4G;1.800;1.500\n",
+        encoding="utf-8",
+    )
+
+    (edit,) = edits_from_file(path)
+
+    assert edit.site["height_m"] == "35,5"  # a decimal comma, read by validation
+    assert edit.cells is not None
+    assert (edit.cells[0]["band_mhz"], edit.cells[0]["range_m"]) == ("1800", "1500")
