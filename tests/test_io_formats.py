@@ -634,6 +634,21 @@ def test_opencellid_radio_and_network_mapping(tmp_path: Path) -> None:
     assert frames["sites"]["owner"].tolist() == ["Viettel", "Other", "Other"]
 
 
+def test_opencellid_says_which_networks_it_read_as_other(tmp_path: Path) -> None:
+    frames, notes = _read_ocid(
+        tmp_path,
+        "LTE,452,4,1,1,0,109.0,14.0,500,1,1,1700000000,1700000000,0\n"
+        "GSM,452,7,2,2,0,109.1,14.1,500,1,1,1700000000,1700000000,0\n"
+        "LTE,452,99,3,3,0,109.1,14.1,500,1,1,1700000000,1700000000,0\n"
+        "LTE,452,99,3,4,0,109.1,14.1,500,1,1,1700000000,1700000000,0\n",
+    )
+
+    assert frames["cells"]["operator"].tolist() == ["Viettel", "Other", "Other", "Other"]
+    (note,) = [n for n in notes if "read as operator 'Other'" in n]
+    assert note.startswith("OpenCellID: MNC 07 (1 cell), 99 (2 cells) is no operator")
+    assert "04 Viettel" in note
+
+
 def test_opencellid_range_of_zero_is_unknown(tmp_path: Path) -> None:
     # OpenCellID writes range 0 where it could not estimate one: the cell's range and a
     # lone cell's site uncertainty are unknown, not 0 m; a known range still bounds a site.

@@ -38,6 +38,7 @@ into the workspace's data model:
 
 from __future__ import annotations
 
+import collections
 from datetime import timedelta, timezone
 from pathlib import Path
 
@@ -271,6 +272,17 @@ def read_opencellid(
     )
     operators = pd.Series([MNC_OPERATOR.get(int(n), "Other") for n in net], index=rows.index)
     keep = ~(weak | astray)
+    other = collections.Counter(
+        int(n) for n, k in zip(net, keep, strict=True) if k and int(n) not in MNC_OPERATOR
+    )
+    if other:
+        listed = ", ".join(
+            f"{n:02d} ({count} cell{'s' if count != 1 else ''})" for n, count in sorted(other.items())
+        )
+        notes.append(
+            f"OpenCellID: MNC {listed} is no operator coverage-gis names "
+            f"({', '.join(f'{n:02d} {o}' for n, o in MNC_OPERATOR.items())}): read as operator 'Other'"
+        )
     cells = pd.DataFrame(
         {
             "cell_id": cell_ids,
