@@ -29,28 +29,39 @@ __all__ = ["decimal_mark", "thousands_in", "thousands_read"]
 #: A number with one decimal mark that cannot be a thousands separator: not exactly three
 #: digits after it, or more than three before it.
 _DECIMAL = {
-    mark: re.compile(
-        rf"\s*[+-]?(?:\d*{re.escape(mark)}(?:\d{{1,2}}|\d{{4,}})|\d{{4,}}{re.escape(mark)}\d+)\s*"
-    )
+    mark: rf"\s*[+-]?(?:\d*{re.escape(mark)}(?:\d{{1,2}}|\d{{4,}})|\d{{4,}}{re.escape(mark)}\d+)\s*"
     for mark in (",", ".")
 }
 #: A number grouped in threes by ``sep``, with a fraction after the other mark or none.
 _GROUPED = {
-    sep: re.compile(rf"\s*[+-]?\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+(?:{re.escape(other)}\d+)?\s*")
+    sep: rf"\s*[+-]?\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+(?:{re.escape(other)}\d+)?\s*"
     for sep, other in ((".", ","), (",", "."))
 }
 _OTHER = {",": ".", ".": ","}
 
 
 def _text(column: pd.Series) -> pd.Series:
-    """``column`` as objects with the cells that are not text missing (positions kept)."""
+    """The text of ``column``: a column of strings as it is (matched in arrow), else its
+    cells as objects with those that are not text missing (positions kept)."""
+    if column.dtype != object and pd.api.types.is_string_dtype(column.dtype):
+        return column.reset_index(drop=True)
+    if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return pd.Series([], dtype="str")  # numbers as numbers: no text
     values = column.to_numpy(dtype=object)
-    return pd.Series([v if isinstance(v, str) else None for v in values], dtype=object)
+    return pd.Series([v if isinstance(v, str) else None for v in values], dtype="str")
 
 
-def _matches(text: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
-    """Which cells of ``text`` (:func:`_text`) ``pattern`` matches whole."""
-    return np.asarray(text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool), dtype=bool)
+def _matches(text: pd.Series, pattern: str) -> np.ndarray:
+    """Which cells of ``text`` (:func:`_text`) ``pattern`` matches whole: of those with a
+    mark in them (both patterns need one), found first without a regular expression."""
+    marked = np.zeros(len(text), dtype=bool)
+    for mark in _OTHER:
+        marked |= text.str.contains(mark, regex=False).fillna(False).to_numpy(dtype=bool)
+    out = np.zeros(len(text), dtype=bool)
+    if marked.any():
+        at = np.flatnonzero(marked)
+        out[at] = text.iloc[at].str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+    return out
 
 
 def decimal_mark(columns: Iterable[pd.Series]) -> str | None:
