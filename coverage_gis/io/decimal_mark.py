@@ -51,12 +51,10 @@ def _text(column: pd.Series) -> pd.Series:
     return pd.Series([v if isinstance(v, str) else None for v in values], dtype="str")
 
 
-def _matches(text: pd.Series, pattern: str) -> np.ndarray:
-    """Which cells of ``text`` (:func:`_text`) ``pattern`` matches whole: of those with a
-    mark in them (both patterns need one), found first without a regular expression."""
-    marked = np.zeros(len(text), dtype=bool)
-    for mark in _OTHER:
-        marked |= text.str.contains(mark, regex=False).fillna(False).to_numpy(dtype=bool)
+def _matches(text: pd.Series, pattern: str, mark: str) -> np.ndarray:
+    """Which cells of ``text`` (:func:`_text`) ``pattern`` matches whole: of those holding
+    ``mark`` (which the pattern needs), found first without a regular expression."""
+    marked = text.str.contains(mark, regex=False).fillna(False).to_numpy(dtype=bool)
     out = np.zeros(len(text), dtype=bool)
     if marked.any():
         at = np.flatnonzero(marked)
@@ -71,7 +69,7 @@ def decimal_mark(columns: Iterable[pd.Series]) -> str | None:
     for column in columns:
         text = _text(column)
         for mark, pattern in _DECIMAL.items():
-            if not seen[mark] and _matches(text, pattern).any():
+            if not seen[mark] and _matches(text, pattern, mark).any():
                 seen[mark] = True
         if all(seen.values()):
             return None
@@ -100,7 +98,7 @@ def thousands_in(
     names = list(frame.columns)
     texts = {name: _text(frame[name]) for name in columns if names.count(name) == 1}
     grouped = {
-        sep: {name: _matches(text, pattern) for name, text in texts.items()}
+        sep: {name: _matches(text, pattern, sep) for name, text in texts.items()}
         for sep, pattern in _GROUPED.items()
     }
     if not any(m.any() for by_name in grouped.values() for m in by_name.values()):
