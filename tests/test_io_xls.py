@@ -98,3 +98,31 @@ def test_an_xls_without_the_sheet_asked_lists_its_sheets(ws: Workspace, tmp_path
         LayerValidationError, match=r"the first of the workbook's sheets \('Ghi chú', 'Thôn'\)"
     ):
         import_file(ws, "villages", path)
+
+
+def test_an_xls_list_reads_each_sites_values_merged_over_its_sectors(ws: Workspace, tmp_path: Path) -> None:
+    """An .xls report merges a site's code and position down over the rows of its cells, as
+    an .xlsx one does: each row reads them. Fails if the .xls is read without its merged
+    ranges (the rows under the first lose their site); a merged title is left alone."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Cell")
+    sheet.write_merge(0, 0, 0, 5, "DANH SÁCH CELL")
+    for j, name in enumerate(["Mã trạm", "Kinh độ", "Vĩ độ", "Mã cell", "Nhà mạng", "Công nghệ"]):
+        sheet.write(1, j, name)
+    for column, value in enumerate(["S1", 109.01, 13.77]):
+        sheet.write_merge(2, 4, column, column, value)
+    for i, cell in enumerate(["S1_1", "S1_2", "S1_3"], start=2):
+        sheet.write(i, 3, cell)
+        sheet.write(i, 4, "VNPT")
+        sheet.write(i, 5, "LTE")
+    for j, value in enumerate(["S2", 109.02, 13.78, "S2_1", "VNPT", "LTE"]):
+        sheet.write(5, j, value)
+    path = tmp_path / "cells.xls"
+    book.save(str(path))
+
+    result = import_file(ws, "sites", path)
+    import_file(ws, "cells", path)
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["S1", "S2"]
+    assert ws.read_layer("cells").groupby("site_id").size().to_dict() == {"S1": 3, "S2": 1}
+    assert "6 merged cells under the header read as the first cell of their merge" in result.notes

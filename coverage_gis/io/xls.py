@@ -6,8 +6,9 @@ openpyxl gives for the same cell of an .xlsx (:func:`coverage_gis.io.xlsx.cell_v
 whole number stored as a float (every .xls number is one) an ``int``, so that a code typed
 as a number (``21553``) reads as ``21553`` and not ``21553.0``; a date cell ISO text; an
 error cell (``#N/A``) empty. From there the sheet takes the .xlsx path: the header found
-under any title rows, the frame indexed by the row under it
-(:func:`coverage_gis.io.xlsx.sheet_table`).
+under any title rows, the frame indexed by the row under it, and the cells a merged range
+covers under the header read as its first cell (:func:`coverage_gis.io.xlsx.sheet_table`):
+the workbook is opened with its formatting, where xlrd keeps the merged ranges.
 """
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ _UNREADABLE = (XLRDError, CompDocError, OSError, ValueError, AssertionError, Ind
 
 
 def _open(path: Path, *, source: str) -> xlrd.book.Book:
+    """The workbook with its formatting (where the merged ranges are kept); without it where
+    xlrd cannot read the formatting of this file (an older BIFF version)."""
     try:
-        return xlrd.open_workbook(str(path), on_demand=True)
+        try:
+            return xlrd.open_workbook(str(path), on_demand=True, formatting_info=True)
+        except (NotImplementedError, *_UNREADABLE):
+            return xlrd.open_workbook(str(path), on_demand=True)
     except _UNREADABLE as exc:
         raise LayerValidationError(
             f"cannot read as an Excel 97-2003 workbook (.xls) ({one_line(exc)})", source=source
@@ -68,6 +74,17 @@ def _value(cell: xlrd.sheet.Cell, datemode: Literal[0, 1]) -> Any:
     return value
 
 
+def _merged_ranges(worksheet: xlrd.sheet.Sheet) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged ranges as :func:`~coverage_gis.io.xlsx.sheet_table` takes them
+    (first column, first row, last column, last row; Excel's numbers, from 1): xlrd gives
+    each as rows and columns from 0, the last one past the range."""
+    return [
+        (clo + 1, rlo + 1, chi, rhi)
+        for rlo, rhi, clo, chi in worksheet.merged_cells
+        if rhi > rlo and chi > clo
+    ]
+
+
 def read_xls_table(path: Path, *, sheet: str | None, notes: list[str]) -> pd.DataFrame:
     """One sheet of an .xls workbook as a table (see the module docstring); ``notes`` gets
     which sheet was read and where its header is.
@@ -88,12 +105,13 @@ def read_xls_table(path: Path, *, sheet: str | None, notes: list[str]) -> pd.Dat
         try:
             worksheet = book.sheet_by_name(title)
             rows = [(r + 1, [_value(c, datemode) for c in worksheet.row(r)]) for r in range(worksheet.nrows)]
+            merged = _merged_ranges(worksheet)
         except _UNREADABLE as exc:
             raise LayerValidationError(
                 f"cannot read sheet {title!r} of the workbook ({one_line(exc)})", source=source
             ) from None
     finally:
         book.release_resources()
-    frame, header_row = sheet_table(rows, sheet=title, source=source)
+    frame, header_row = sheet_table(rows, sheet=title, source=source, merged_ranges=merged, notes=notes)
     notes.append(sheet_note(title, len(names), header_row, len(frame)))
     return frame
