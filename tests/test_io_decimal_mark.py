@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
 from coverage_gis.io.decimal_mark import decimal_mark, thousands_read
 from coverage_gis.layers import get_schema
@@ -79,6 +80,51 @@ def test_a_file_writing_both_marks_as_decimals_is_left_as_read(ws: Workspace, tm
 
     assert cells.loc["S1-1", "range_m"] == 1.5
     assert not any("as thousands" in n for n in notes)
+
+
+def test_an_error_about_a_value_read_as_thousands_shows_the_files_text(ws: Workspace, tmp_path: Path) -> None:
+    """The range check names the number read; the error also says what the file wrote and
+    why it was read so. Fails if ``1.800`` is shown only as 1800, with no way to see why."""
+    path = tmp_path / "sites.csv"
+    path.write_text(
+        "site_id;lon;lat;height_m\nS1;109,01;13,77;35,5\nS2;109,02;13,78;1.800\n", encoding="utf-8"
+    )
+
+    with pytest.raises(LayerValidationError) as caught:
+        import_file(ws, "sites", path)
+
+    message = str(caught.value)
+    assert "row 1, field 'height_m': 1800 is above the maximum 300" in message
+    assert "the file writes '1.800': read as thousands, '.' grouping digits in threes" in message
+    assert "decimal commas" in message
+    assert "row 1 is line 3 of the file" in message
+
+
+def test_an_excel_error_shows_the_text_of_each_value_read_as_thousands(ws: Workspace, tmp_path: Path) -> None:
+    """Under a title row (rows counted from the one under the header), among the problems an
+    error lists, the one about values read as thousands shows its first row's text; a value
+    read as the file wrote it shows none."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["DANH SÁCH TRẠM"])
+    sheet.append(["Mã trạm", "Kinh độ", "Vĩ độ", "Độ cao anten"])
+    sheet.append(["S1", "109,01", "13,77", "35,5"])
+    sheet.append(["S2", "109,02", "13,78", "1.800"])
+    sheet.append(["S3", "109,03", "13,79", "2.500"])
+    sheet.append(["S4", "109,04", "13,80", "-1"])
+    path = tmp_path / "sites.xlsx"
+    book.save(path)
+
+    with pytest.raises(LayerValidationError) as caught:
+        import_file(ws, "sites", path)
+
+    problems = {e.row: e.reason for e in caught.value.errors}
+    assert "1800 is above the maximum 300; 2 rows in all: 1, 2" in problems[1]
+    assert "the file writes '1.800'" in problems[1]
+    assert "the file writes" not in problems[3]
+    assert "Excel row 3" in str(caught.value)
 
 
 def test_text_fields_keep_a_grouped_look_as_written() -> None:

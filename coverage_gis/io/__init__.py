@@ -40,7 +40,7 @@ from coverage_gis.io.channels import band_from_channels
 from coverage_gis.io.colocated import colocated_notes
 from coverage_gis.io.commune_lists import with_2025_units
 from coverage_gis.io.csv_points import coordinate_cells, located_table, read_csv_table
-from coverage_gis.io.decimal_mark import thousands_read
+from coverage_gis.io.decimal_mark import thousands_read, written_as
 from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
 from coverage_gis.io.given_values import check_given_fields, with_given_values
@@ -191,12 +191,24 @@ def _rows_placed(notes: list[str], lines: list[int]) -> Iterator[None]:
     except LayerValidationError as exc:
         if exc.row is None and all(e.row is None for e in exc.errors):
             raise
+        exc = _with_written(exc, notes)
         if lines:
             raise _with_line(exc, lines) from None
         origin = row_origin(notes)
-        if origin is None:
-            raise
-        raise exc.with_note(origin) from None
+        raise (exc if origin is None else exc.with_note(origin)) from None
+
+
+def _with_written(exc: LayerValidationError, notes: list[str]) -> LayerValidationError:
+    """``exc`` and each problem it lists with the text the file wrote, where the value it
+    names was read as thousands (:func:`~coverage_gis.io.decimal_mark.written_as`)."""
+
+    def shown(error: LayerValidationError) -> LayerValidationError:
+        written = written_as(notes, error.field, error.row)
+        return error if written is None else error.with_note(written)
+
+    out = shown(exc)
+    out.errors = [shown(e) for e in exc.errors]
+    return out
 
 
 def _with_line(exc: LayerValidationError, lines: list[int]) -> LayerValidationError:

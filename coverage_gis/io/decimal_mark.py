@@ -11,20 +11,23 @@ before it) and never the other, a number field's text grouped by the other mark
 decimal points) is read as thousands, with a note. A file that writes both marks as
 decimals, or neither, is left as :func:`~coverage_gis.value_text.number_text` reads it (the
 range check then shows how it read a value). Only the layer's number fields are read so:
-an id or a name such as ``1.001`` is text and stays as written.
+an id or a name such as ``1.001`` is text and stays as written. The note keeps each
+value's text as the file wrote it (:class:`ThousandsNote`), so that an error about a value
+read so shows it (:func:`written_as`): ``1800 is above the maximum 300`` of a cell written
+``1.800``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from coverage_gis.layers import LayerSchema
 
-__all__ = ["decimal_mark", "thousands_in", "thousands_read"]
+__all__ = ["ThousandsNote", "decimal_mark", "thousands_in", "thousands_read", "written_as"]
 
 #: A number with one decimal mark that cannot be a thousands separator: not exactly three
 #: digits after it, or more than three before it.
@@ -38,6 +41,34 @@ _GROUPED = {
     for sep, other in ((".", ","), (",", "."))
 }
 _OTHER = {",": ".", ".": ","}
+
+
+class ThousandsNote(str):
+    """The note :func:`thousands_in` gives, holding the text each value it read as thousands
+    had in the file (``written[field][row]``, row: the frame's index label) and why it was
+    read so (``because``)."""
+
+    written: Mapping[str, Mapping[Hashable, str]]
+    because: str
+
+    def __new__(
+        cls, text: str, *, written: Mapping[str, Mapping[Hashable, str]], because: str
+    ) -> ThousandsNote:
+        note = super().__new__(cls, text)
+        note.written = written
+        note.because = because
+        return note
+
+
+def written_as(notes: Iterable[str], field: str | None, row: Hashable | None) -> str | None:
+    """What an error about ``field`` of ``row`` should add when that value was read as
+    thousands (a :class:`ThousandsNote` in ``notes``): the text the file wrote; else None."""
+    if field is None or row is None:
+        return None
+    for note in notes:
+        if isinstance(note, ThousandsNote) and row in note.written.get(field, {}):
+            return f"the file writes {note.written[field][row]!r}: {note.because}"
+    return None
 
 
 def _text(column: pd.Series) -> pd.Series:
@@ -112,16 +143,23 @@ def thousands_in(
         return frame
     out = frame.copy()
     shown = []
+    written: dict[str, dict[Hashable, str]] = {}
     for name, mask in found.items():
         values = texts[name].to_numpy(dtype=object)
         column = out[name].to_numpy(dtype=object).copy()
         column[mask] = [v.replace(sep, "").strip() for v in values[mask]]
         out[name] = pd.Series(column, index=out.index, dtype=object)
+        written[name] = {row: str(v).strip() for row, v in zip(out.index[mask], values[mask], strict=True)}
         count = int(mask.sum())
         more = f" and {count - 1} more" if count > 1 else ""
         shown.append(f"{name} {values[mask][0].strip()!r}{more}")
     what = "decimal commas" if mark == "," else "decimal points"
     notes.append(
-        f"read numbers grouped in threes by {sep!r} as thousands ({'; '.join(shown)}): the file writes {what}"
+        ThousandsNote(
+            f"read numbers grouped in threes by {sep!r} as thousands ({'; '.join(shown)}): "
+            f"the file writes {what}",
+            written=written,
+            because=f"read as thousands, {sep!r} grouping digits in threes in a file that writes {what}",
+        )
     )
     return out
