@@ -8,11 +8,8 @@ engine (``coverage_gis.live``) persists the result in one transaction.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -24,17 +21,13 @@ from coverage_gis._values import plain_value
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import Conflict, DuplicateId, LayerValidationError, NotFound
 from coverage_gis.input_layers import as_geo
-from coverage_gis.io.channels import band_from_channels
-from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
-from coverage_gis.io.decimal_mark import thousands_in
-from coverage_gis.io.headers import match_headers, read_field_values, renames_note
-from coverage_gis.layers import FieldSchema, get_schema
+from coverage_gis.layers import get_schema
 from coverage_gis.validation import validate_layer
 from coverage_gis.validation_records import clean_records
-from coverage_gis.value_text import number_text, without_unit
+from coverage_gis.value_text import number_text
 
 EditOp = Literal["add", "update", "remove"]
-_COORD_KEYS = ("lon", "lat")
+COORD_KEYS = ("lon", "lat")
 
 
 @dataclass(frozen=True)
@@ -52,6 +45,10 @@ class SiteEdit:
     site: Mapping[str, Any] = field(default_factory=dict)
     cells: Sequence[Mapping[str, Any]] | None = None
     cell_changes: Mapping[str, Mapping[str, Any]] | None = None
+    #: Where the edit was read from, named in its errors (a CSV file: ``e.csv lines 3, 4``).
+    origin: str = field(default="", compare=False)
+    #: The line of that file each of ``cells`` was read from, named in their errors.
+    cell_lines: Sequence[int] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -87,14 +84,14 @@ def _check_keys(payload: Mapping[str, Any], layer: str, *, source: str, extra: S
 
 def _site_frame(values: Mapping[str, Any], *, source: str) -> gpd.GeoDataFrame:
     lon, lat = _lon_lat(values, source=source)
-    attrs = {k: [v] for k, v in values.items() if k not in _COORD_KEYS}
+    attrs = {k: [v] for k, v in values.items() if k not in COORD_KEYS}
     frame = gpd.GeoDataFrame(attrs, geometry=[Point(lon, lat)], crs=STORAGE_CRS)
     clean, _ = validate_layer(frame, get_schema("sites"), source=source)
     return as_geo(clean, "sites")
 
 
 def _lon_lat(values: Mapping[str, Any], *, source: str) -> tuple[float, float]:
-    for key in _COORD_KEYS:
+    for key in COORD_KEYS:
         if values.get(key) is None:
             raise LayerValidationError("site needs lon and lat", source=source, field=key)
     try:
@@ -152,6 +149,20 @@ def _cell_records(
         return tuple(fast)
     frame = _cells_frame(cells, site_id, source=source)
     return tuple({str(k): plain_value(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records"))
+
+
+def _edit_cells(
+    edit: SiteEdit, cells: Sequence[Mapping[str, Any]], *, source: str
+) -> tuple[dict[str, Any], ...]:
+    """:func:`_cell_records` of an edit's own ``cells``; an error about one of them names
+    the line of the file it was read from, where the edit knows it (``cell_lines``)."""
+    try:
+        return _cell_records(cells, edit.site_id, source=source)
+    except LayerValidationError as exc:
+        row = exc.row
+        if row is None or not 0 <= row < len(edit.cell_lines):
+            raise
+        raise exc.with_note(f"cell row {row} is line {edit.cell_lines[row]} of the file") from None
 
 
 def site_records(
@@ -214,19 +225,19 @@ def apply_edits(current: Mapping[str, SiteRecord], edits: Sequence[SiteEdit]) ->
 
     cells: tuple[Mapping[str, Any], ...]
     for n, edit in enumerate(edits):
-        source = f"edit {n} ({edit.op} {edit.site_id})"
+        source = f"edit {n} ({edit.op} {edit.site_id}{'; ' + edit.origin if edit.origin else ''})"
         if edit.op == "add":
             if now(edit.site_id) is not None:
                 raise DuplicateId(f"{source}: site {edit.site_id!r} already exists")
-            _check_keys(edit.site, "sites", source=source, extra=_COORD_KEYS)
+            _check_keys(edit.site, "sites", source=source, extra=COORD_KEYS)
             site = _site_record({**edit.site, "site_id": edit.site_id}, source=source)
-            cells = _cell_records(edit.cells or [], edit.site_id, source=f"{source} cells")
+            cells = _edit_cells(edit, edit.cells or [], source=f"{source} cells")
             edited[edit.site_id] = SiteRecord(site, cells)
         elif edit.op == "update":
             old = now(edit.site_id)
             if old is None:
                 raise NotFound(f"{source}: no site {edit.site_id!r}")
-            _check_keys(edit.site, "sites", source=source, extra=_COORD_KEYS)
+            _check_keys(edit.site, "sites", source=source, extra=COORD_KEYS)
             if edit.site.get("site_id", edit.site_id) != edit.site_id:
                 raise LayerValidationError(
                     "site_id cannot change; remove and add instead", source=source, field="site_id"
@@ -234,7 +245,7 @@ def apply_edits(current: Mapping[str, SiteRecord], edits: Sequence[SiteEdit]) ->
             site = _site_record({**old.site, **edit.site}, source=source)
             cells = old.cells
             if edit.cells is not None:
-                cells = _cell_records(edit.cells, edit.site_id, source=f"{source} cells")
+                cells = _edit_cells(edit, edit.cells, source=f"{source} cells")
             if edit.cell_changes:
                 ids = {c["cell_id"] for c in cells}
                 for cell_id, changes in edit.cell_changes.items():
@@ -269,34 +280,7 @@ def apply_edits(current: Mapping[str, SiteRecord], edits: Sequence[SiteEdit]) ->
     return EditedSites(edited)
 
 
-# -- reading edits from files -------------------------------------------------------------------
-_CSV_SITE_KEYS = (
-    "site_id",
-    "lon",
-    "lat",
-    "name",
-    "owner",
-    "status",
-    "height_m",
-    "has_grid_power",
-    "commissioned",
-    "environment",
-)
-_CSV_CELL_KEYS = (
-    "cell_id",
-    "operator",
-    "tech",
-    "band_mhz",
-    "azimuth_deg",
-    "beamwidth_deg",
-    "eirp_dbm",
-    "tilt_deg",
-    "range_m",
-)
-# ``height_m`` is a site column: where a site's rows differ in it, each cell keeps its own
-# (:func:`_antenna_heights`).
-
-
+# -- edits as JSON objects --------------------------------------------------------------------
 def edit_from_mapping(raw: Mapping[str, Any], *, source: str) -> SiteEdit:
     """One edit from JSON: ``{"op": "add", "site": {...}, "cells": [...]}`` and the like."""
     op = raw.get("op", "add")
@@ -327,171 +311,3 @@ def edit_record(edit: SiteEdit) -> dict[str, Any]:
     if edit.cell_changes:
         record["cell_changes"] = {k: dict(v) for k, v in edit.cell_changes.items()}
     return record
-
-
-def edits_from_file(path: Path, *, notes: list[str] | None = None) -> list[SiteEdit]:
-    """Edits from a JSON file (one edit or a list) or a CSV file (one row per cell; site columns
-    repeated; ``cell_status`` for the cell's status; optional ``op`` column, default add;
-    comma, semicolon or tab delimited, numbers with a decimal point, or a decimal comma
-    where the delimiter is not a comma). Headers may be any case or an alias of the site or
-    cell field, as an import reads them (:mod:`coverage_gis.io.headers`).
-
-    A CSV file is read in the encoding :func:`coverage_gis.text_encoding.decode_text`
-    finds (UTF-8, Windows-1258 or UTF-16); ``notes`` gets a line when it was not UTF-8.
-    """
-    source = str(path)
-    if not path.is_file():
-        raise LayerValidationError("file not found", source=source)
-    if path.suffix.lower() == ".json":
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise LayerValidationError(f"not valid JSON: {exc}", source=source) from None
-        items = raw if isinstance(raw, list) else [raw]
-        edits = []
-        for i, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise LayerValidationError("each edit must be an object", source=source, row=i)
-            edits.append(edit_from_mapping(item, source=f"{source} edit {i}"))
-        return edits
-    if path.suffix.lower() == ".csv":
-        return _edits_from_csv(path, [] if notes is None else notes)
-    raise LayerValidationError("site edits must be a .json or .csv file", source=source)
-
-
-def _csv_fields() -> list[FieldSchema]:
-    """The fields a site-edit CSV's columns are read as: lon/lat (found as an import finds them,
-    :func:`coverage_gis.io.csv_points.coordinate_columns`), the site and cell fields of
-    ``layers/sites.yaml`` and ``layers/cells.yaml``, ``cell_status`` and ``op``."""
-    sites, cells = get_schema("sites"), get_schema("cells")
-    return [
-        FieldSchema("lon", "float"),
-        FieldSchema("lat", "float"),
-        *(sites.field(k) for k in _CSV_SITE_KEYS if k not in ("lon", "lat")),
-        *(cells.field(k) for k in _CSV_CELL_KEYS),
-        _cell_status(),
-        FieldSchema("op", "str"),
-    ]
-
-
-def _cell_status() -> FieldSchema:
-    """The ``cell_status`` column: a cell's ``status`` (its allowed values and spellings)."""
-    return dataclasses.replace(get_schema("cells").field("status"), name="cell_status", aliases=())
-
-
-def _csv_keys(headers: Sequence[str], *, source: str, notes: list[str]) -> dict[str, str]:
-    """Header of a site-edit CSV → its key: the lon/lat columns an import would read, the key in
-    any case, or an alias of the site or cell field as an import reads it (:func:`_csv_fields`);
-    ``cell_status`` and ``op`` keep their names."""
-    fields = [f for f in _csv_fields() if f.name not in _COORD_KEYS]
-    lon, lat = coordinate_columns(headers)
-    coords = {c: key for c, key in ((lon, "lon"), (lat, "lat")) if c is not None}
-    others = [h for h in headers if h not in coords]
-    renames, shadowed = match_headers(others, fields, source=source)
-    notes.extend(f"site edits: {note}" for note in shadowed)
-    renames = {**{c: k for c, k in coords.items() if c != k}, **renames}
-    note = renames_note("site edits", renames)
-    if note:
-        notes.append(note)
-    known = {f.name.casefold(): f.name for f in fields}
-    keys = {h: coords.get(h) or renames.get(h) or known.get(h.strip().casefold(), h.strip()) for h in headers}
-    seen: dict[str, str] = {}
-    for header, key in keys.items():
-        if key in seen:
-            raise LayerValidationError(
-                f"columns {seen[key]!r} and {header!r} are both read as {key}; keep one of them",
-                source=source,
-                field=key,
-            )
-        seen[key] = header
-    return keys
-
-
-def _antenna_heights(entry: dict[str, Any]) -> None:
-    """A site's rows giving its cells different ``height_m`` (antennas hung at several heights):
-    each cell keeps its own and the mast takes the largest, as an import of such a list does
-    (:mod:`coverage_gis.io.repeats`). Rows that agree give the site's height only, so a later
-    change of the site's height moves its cells too."""
-    spec = get_schema("sites").field("height_m")
-    given = {c["height_m"] for c in entry["cells"] if "height_m" in c}
-    numbers = [_number_or_none(without_unit(number_text(h), spec.units)) for h in given]
-    if len(given) > 1:
-        # Text that is no number stays on its cell, to be refused with its field.
-        if None not in numbers:
-            entry["site"]["height_m"] = max(n for n in numbers if n is not None)
-        return
-    if given:
-        entry["site"].setdefault("height_m", given.pop())
-    for cell in entry["cells"]:
-        cell.pop("height_m", None)
-
-
-def _number_or_none(text: Any) -> float | None:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
-
-
-def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
-    source = str(path)
-    # The table reader of imports: encoding, delimiter, quoting, blank header cells.
-    table = read_csv_table(path, notes=notes)
-    keys = _csv_keys([str(c) for c in table.columns], source=source, notes=notes)
-    # Columns named by their keys from here on.
-    table = table.rename(columns={header: key for header, key in keys.items() if header != key})
-    # Vietnamese spellings, brands, radio and band names, as an import reads them.
-    for spec in _csv_fields():
-        if spec.name in table.columns:
-            table = read_field_values(table, spec.name, spec, label=f"site edits: {spec.name}", notes=notes)
-    # A planning tool's channel column gives the band, as in an import of cells.
-    table = band_from_channels(table, source=source, notes=notes)
-    # "1.800" in a file of decimal commas (its coordinates show the mark), as an import reads it.
-    numbers = [f.name for f in _csv_fields() if f.type in ("float", "int") and f.name not in ("lon", "lat")]
-    evidence = [table[c] for c in ("lon", "lat") if c in table.columns]
-    table = thousands_in(table, numbers, evidence=evidence, notes=notes)
-    keys = {str(c): str(c) for c in table.columns}
-    unknown = set(keys.values()) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
-    if unknown and len(table):
-        raise LayerValidationError(
-            f"unknown columns {sorted(unknown)}{not_degrees_hint(sorted(unknown))}", source=source, row=0
-        )
-    grouped: dict[str, dict[str, Any]] = {}
-    for i, row in enumerate(table.itertuples(index=False, name=None)):
-        # Numbers stay text: validation reads them (a decimal comma too, value_text.number_text).
-        clean = {
-            keys[str(k)]: v.strip() for k, v in zip(table.columns, row, strict=True) if isinstance(v, str)
-        }
-        site_id = clean.get("site_id")
-        if not site_id:
-            raise LayerValidationError("empty site_id", source=source, row=i, field="site_id")
-        entry = grouped.setdefault(
-            site_id,
-            {
-                "op": clean.get("op") or "add",
-                "site": {
-                    k: clean[k] for k in _CSV_SITE_KEYS if k != "site_id" and clean.get(k) not in (None, "")
-                },
-                "cells": [],
-            },
-        )
-        if clean.get("cell_id"):
-            cell = {k: clean[k] for k in _CSV_CELL_KEYS if clean.get(k) not in (None, "")}
-            if clean.get("cell_status"):
-                cell["status"] = clean["cell_status"]
-            if clean.get("height_m"):
-                cell["height_m"] = clean["height_m"]
-            entry["cells"].append(cell)
-    edits = []
-    for site_id, entry in grouped.items():
-        _antenna_heights(entry)
-        op = entry["op"]
-        edits.append(
-            SiteEdit(
-                op=op,
-                site_id=site_id,
-                site=entry["site"] if op != "remove" else {},
-                cells=entry["cells"] if (op == "add" or entry["cells"]) else None,
-            )
-        )
-    return edits

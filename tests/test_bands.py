@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from coverage_gis.bands import BAND_MHZ, NR_BAND_MHZ, band_mhz_text, channel_band_mhz, nr_arfcn_mhz
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
-from coverage_gis.site_edits import SiteEdit, edits_from_file
+from coverage_gis.site_edit_files import edits_from_file
+from coverage_gis.site_edits import SiteEdit
 from coverage_gis.workspace import Workspace
 
 

@@ -187,7 +187,7 @@ def test_speed_test_points_read_thousands_by_their_coordinates(ws: Workspace, tm
 
 
 def test_a_site_edit_csv_reads_thousands_as_an_import_does(tmp_path: Path) -> None:
-    from coverage_gis.site_edits import edits_from_file
+    from coverage_gis.site_edit_files import edits_from_file
 
     path = tmp_path / "edits.csv"
     path.write_text(

@@ -21,7 +21,7 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
 from coverage_gis.io.headers import header_key, match_headers, value_key
 from coverage_gis.layers import all_schemas
-from coverage_gis.site_edits import edits_from_file
+from coverage_gis.site_edit_files import edits_from_file
 from coverage_gis.text_forms import fold_diacritics
 from coverage_gis.vocabulary import STATUSES
 from coverage_gis.workspace import Workspace

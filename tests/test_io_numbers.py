@@ -17,7 +17,8 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
 from coverage_gis.io.csv_points import parse_numbers, read_table
 from coverage_gis.layers import FieldSchema, LayerSchema
-from coverage_gis.site_edits import apply_edits, edits_from_file
+from coverage_gis.site_edit_files import edits_from_file
+from coverage_gis.site_edits import apply_edits
 from coverage_gis.validation import validate_layer
 from coverage_gis.value_text import number_text
 from coverage_gis.workspace import Workspace
@@ -87,7 +88,9 @@ def test_site_edit_errors_still_name_the_edit_row_and_field(tmp_path: Path) -> N
     with pytest.raises(LayerValidationError) as info:
         apply_edits({}, edits)
 
-    assert str(info.value) == "edit 0 (add S9), layer sites, row 0, field 'height_m': 'abc' is not a number"
+    assert str(info.value) == (
+        "edit 0 (add S9; edits.csv line 2), layer sites, row 0, field 'height_m': 'abc' is not a number"
+    )
     with pytest.raises(LayerValidationError, match=r"edits.csv, row 1, field 'site_id': empty site_id"):
         edits_from_file(_edits(tmp_path, "site_id;lon;lat\nS9;109;13\n;109;13\n"))
 

@@ -25,7 +25,7 @@ from coverage_gis.cli import main
 from coverage_gis.costs import load_costs
 from coverage_gis.engine import load
 from coverage_gis.planning import PlanOptions, make_plan, what_if, write_plan
-from coverage_gis.site_edits import edits_from_file
+from coverage_gis.site_edit_files import edits_from_file
 from coverage_gis.workspace import Workspace
 
 

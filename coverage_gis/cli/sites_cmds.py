@@ -20,7 +20,8 @@ from coverage_gis.input_layers import InputLayers
 from coverage_gis.live import ChangeResult, LiveWorkspace
 from coverage_gis.messages import text
 from coverage_gis.revisions import default_author, diff, history, kpi_snapshots
-from coverage_gis.site_edits import SiteEdit, edits_from_file
+from coverage_gis.site_edit_files import edits_from_file
+from coverage_gis.site_edits import SiteEdit
 from coverage_gis.value_text import number_text
 from coverage_gis.vocabulary import OPERATORS, STATUSES, TECHS
 from coverage_gis.workspace import Workspace
