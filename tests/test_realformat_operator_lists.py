@@ -405,3 +405,67 @@ def test_an_import_without_append_says_what_it_replaced(ws: Workspace, tmp_path:
     assert (
         "sites: replaced the 2 sites the workspace held (import with --append to add to them)" in result.notes
     )
+
+
+_SHARED_HEADER = "Mã trạm,Kinh độ,Vĩ độ,Mã cell,Nhà mạng,Công nghệ,Trạng thái,Độ cao anten\n"
+
+
+def test_a_second_operators_list_appended_keeps_a_shared_mast_once(ws: Workspace, tmp_path: Path) -> None:
+    """Two lists name mast T1 by one id, a few metres apart (each surveyed its own position):
+    appended, T1 is one site holding both operators' cells, on air (the first list's cells
+    are) and as high as the higher antenna. Fails if the append is refused as a repeated
+    id, if T1 is listed twice, or if the second list's status or height replace the first's."""
+    viettel = tmp_path / "viettel.csv"
+    viettel.write_text(
+        _SHARED_HEADER
+        + "T1,109.0100,13.7700,T1-V1,Viettel,4G,on_air,30\n"
+        + "T2,109.0500,13.8000,T2-V1,Viettel,4G,on_air,25\n",
+        encoding="utf-8",
+    )
+    vnpt = tmp_path / "vnpt.csv"
+    vnpt.write_text(
+        _SHARED_HEADER
+        + "T1,109.01003,13.77002,T1-N1,VNPT,4G,planned,36\n"
+        + "T7,109.0700,13.8200,T7-N1,VNPT,4G,on_air,30\n",
+        encoding="utf-8",
+    )
+    import_file(ws, "sites", viettel)
+    import_file(ws, "cells", viettel)
+
+    result = import_file(ws, "sites", vnpt, append=True)
+    import_file(ws, "cells", vnpt, append=True)
+
+    sites = ws.read_layer("sites").set_index("site_id")
+    assert sorted(sites.index) == ["T1", "T2", "T7"]
+    assert sites.loc["T1", "status"] == "on_air"
+    assert sites.loc["T1", "height_m"] == 36.0
+    assert (sites.geometry["T1"].x, sites.geometry["T1"].y) == (109.01, 13.77)  # the workspace's position
+    cells = ws.read_layer("cells")
+    assert sorted(cells.loc[cells["site_id"] == "T1", "operator"]) == ["VNPT", "Viettel"]
+    (note,) = [n for n in result.notes if "kept once" in n]
+    assert "1 site(s) of the list the workspace holds already, under their id within 20 m (T1)" in note
+
+
+def test_an_appended_id_the_workspace_holds_elsewhere_is_refused_with_how_far(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Another operator's T2 is 2.2 km from the workspace's T2: another mast under the same
+    code. Refused, naming the distance and the file's line; nothing written."""
+    first = tmp_path / "viettel.csv"
+    first.write_text(_SHARED_HEADER + "T2,109.0500,13.8000,T2-V1,Viettel,4G,on_air,25\n", encoding="utf-8")
+    import_file(ws, "sites", first)
+    other = tmp_path / "vnpt.csv"
+    other.write_text(
+        _SHARED_HEADER
+        + "T8,109.0900,13.8200,T8-N1,VNPT,4G,on_air,30\n"
+        + "T2,109.0700,13.8000,T2-N1,VNPT,4G,on_air,30\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(
+        LayerValidationError,
+        match=r"row 1, field 'site_id': id 'T2' already exists in the workspace's sites layer, 2\.2 km from "
+        r"this row's position: another mast.*row 1 is line 3 of the file",
+    ):
+        import_file(ws, "sites", other, append=True)
+    assert ws.read_layer("sites")["site_id"].tolist() == ["T2"]

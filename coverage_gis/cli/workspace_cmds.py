@@ -102,7 +102,14 @@ def register(sub: Subcommands) -> None:
         "--source-layer",
         help="layer inside a multi-layer file (GeoPackage, KML), or sheet of an Excel workbook",
     )
-    p.add_argument("--append", action="store_true", help="add to the layer instead of replacing it")
+    p.add_argument(
+        "--append",
+        action="store_true",
+        help=(
+            "add to the layer instead of replacing it (a site id the layer holds at the same "
+            "place, within 20 m: one mast in two lists, kept once)"
+        ),
+    )
     p.add_argument(
         "--crs",
         metavar="CRS",

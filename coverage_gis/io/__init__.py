@@ -37,7 +37,7 @@ import pandas as pd
 from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.channels import band_from_channels
-from coverage_gis.io.colocated import colocated_notes
+from coverage_gis.io.colocated import colocated_notes, sites_listed_again
 from coverage_gis.io.commune_lists import with_2025_units
 from coverage_gis.io.csv_points import coordinate_cells, located_table, read_csv_table
 from coverage_gis.io.decimal_mark import thousands_read, written_as
@@ -415,13 +415,21 @@ def read_file(
     return frames
 
 
-def _append(ws: Workspace, layer: str, clean: pd.DataFrame, rows: pd.Index, *, source: str) -> pd.DataFrame:
-    """``clean`` added to the workspace's layer; an error for an id that is already there."""
+def _append(
+    ws: Workspace, layer: str, clean: pd.DataFrame, rows: pd.Index, *, source: str, notes: list[str]
+) -> pd.DataFrame:
+    """``clean`` added to the workspace's layer; an error for an id that is already there,
+    but for a site the workspace holds at the same place (one mast in two operators' lists,
+    kept once: :func:`~coverage_gis.io.colocated.sites_listed_again`)."""
     schema = get_schema(layer)
     old = ws.read_layer(layer, missing_ok=True)
     if old.empty:
         return clean
     id_field = schema.id_field
+    if layer == "sites":
+        again = sites_listed_again(old, clean, rows, source=source)
+        old, clean, rows = again.old, again.new, again.rows
+        notes.extend([again.note] if again.note else [])
     taken = clean[id_field].isin(set(old[id_field].dropna())).to_numpy()
     if taken.any():
         i = int(taken.nonzero()[0][0])
@@ -526,7 +534,8 @@ def import_file(
         Layer of a multi-layer source.
     append
         Add the features to the layer instead of replacing it; an id already in
-        the layer is an error.
+        the layer is an error, but for a site the layer holds at the same place (a mast
+        in two operators' lists: kept once, with a note).
     max_bytes
         Size limit in bytes.
     min_samples
@@ -553,7 +562,7 @@ def import_file(
     LayerValidationError
         Anything :func:`read_file` or :func:`coverage_gis.validation.validate_layer`
         reports, a reference to an unknown id (a cell's ``site_id``), or an
-        appended id that already exists. Nothing is written then.
+        appended id that already exists (a site: elsewhere). Nothing is written then.
     InputTooLarge
         A file over ``max_bytes``.
     """
@@ -600,11 +609,12 @@ def import_file(
     # Read, merge and write under the writer lock: an append or a reference check made
     # on layers another process is replacing would lose its rows.
     with ws.lock():
-        final = {
-            name: _append(ws, name, clean, rows[name], source=source) if append else clean
-            for name, clean in new.items()
-        }
-        _check_references(ws, new, final, rows, source=source)
+        with _rows_placed(notes, lines):
+            final = {
+                name: _append(ws, name, clean, rows[name], source=source, notes=notes) if append else clean
+                for name, clean in new.items()
+            }
+            _check_references(ws, new, final, rows, source=source)
         if not append:
             notes.extend(replaced_notes(ws, final))
             notes.extend(orphan_notes(ws, final))

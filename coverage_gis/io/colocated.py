@@ -7,21 +7,34 @@ the shared-site rule): two records of one mast count as two unshared sites, and 
 province's share of shared sites comes out too low. The import does not merge them (which
 record's id and fields to keep is the planner's call): :func:`colocated_notes` names the
 pairs, so that they can be given one ``site_id``.
+
+A list appended to the workspace's sites may then name a mast the workspace holds already,
+under its id and at its place: :func:`sites_listed_again` keeps that mast once, its fields
+that each list's cells decide taken from both lists by the schema's ``from_rows`` rules (on
+air when either is; as high as the higher), so that the second operator's cells can hang
+off it. An id the workspace holds at another place is another mast: refused, with how far.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import shapely
+from pyproj import Geod
 from scipy.spatial import cKDTree
 
 from coverage_gis.crs import lonlat_to_metric
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.layers import FROM_ROWS_MAX, get_schema
 
-__all__ = ["COLOCATED_M", "colocated_notes"]
+__all__ = ["COLOCATED_M", "ListedAgain", "colocated_notes", "sites_listed_again"]
 
 #: Two sites of other ids this close (metres) are taken for one mast listed twice.
 COLOCATED_M = 20.0
 _SHOWN = 5
+_GEOD = Geod(ellps="WGS84")
 
 
 def colocated_notes(sites: pd.DataFrame, new_ids: set[str], metric_crs: str | None) -> list[str]:
@@ -51,3 +64,92 @@ def colocated_notes(sites: pd.DataFrame, new_ids: set[str], metric_crs: str | No
         f"({shown}): one mast in two operators' lists? A site counts as shared only when one site "
         "holds both operators' cells: give such a pair one site_id"
     ]
+
+
+@dataclass(frozen=True)
+class ListedAgain:
+    """The workspace's sites and an appended list's, with the masts both name kept once."""
+
+    #: The workspace's sites, a mast the list names again holding both lists' ``from_rows`` fields.
+    old: pd.DataFrame
+    #: The list's sites the workspace does not hold, and their rows' numbers in the file.
+    new: pd.DataFrame
+    rows: pd.Index
+    #: What was kept once, or None.
+    note: str | None
+
+
+def sites_listed_again(old: pd.DataFrame, new: pd.DataFrame, rows: pd.Index, *, source: str) -> ListedAgain:
+    """The sites of ``new`` (an appended list, validated; ``rows``: its rows' numbers in the
+    file) whose ``site_id`` the workspace's sites ``old`` hold within :data:`COLOCATED_M` of
+    that position (on the WGS 84 ellipsoid): one mast in both lists (see the module docstring).
+
+    Raises
+    ------
+    LayerValidationError
+        A site of the list whose id the workspace holds farther away: the first, with the distance.
+    """
+    at = pd.Index(old["site_id"]).get_indexer(new["site_id"])
+    again = np.flatnonzero(at >= 0)
+    if not again.size:
+        return ListedAgain(old, new, rows, None)
+    theirs = old.geometry.to_numpy()[at[again]]
+    ours = new.geometry.to_numpy()[again]
+    _, _, apart = _GEOD.inv(
+        shapely.get_x(theirs), shapely.get_y(theirs), shapely.get_x(ours), shapely.get_y(ours)
+    )
+    apart = np.asarray(apart, dtype=np.float64)
+    far = ~(apart <= COLOCATED_M)
+    if far.any():
+        k = int(np.flatnonzero(far)[0])
+        raise LayerValidationError(
+            f"id {new['site_id'].iloc[again[k]]!r} already exists in the workspace's sites layer, "
+            f"{_distance(apart[k])} from this row's position: another mast. A mast two lists share "
+            f"takes one site_id at one place (within {COLOCATED_M:g} m); give this one another id, "
+            "or import without --append to replace the layer",
+            source=source,
+            row=int(rows[again[k]]),
+            field="site_id",
+            layer="sites",
+        )
+    kept = old.copy()
+    taken = []
+    for spec in get_schema("sites").fields:
+        if not spec.from_rows or spec.name not in kept.columns or spec.name not in new.columns:
+            continue
+        both = np.column_stack(
+            [kept[spec.name].to_numpy(dtype=object)[at[again]], new[spec.name].to_numpy(dtype=object)[again]]
+        )
+        if spec.from_rows == (FROM_ROWS_MAX,):
+            values = pd.DataFrame(both).apply(pd.to_numeric, errors="coerce").max(axis=1).to_numpy()
+        else:
+            rank = {value: i for i, value in enumerate(spec.from_rows)}
+            first = [
+                min((v for v in pair if v in rank), key=rank.__getitem__, default=pair[0]) for pair in both
+            ]
+            values = np.asarray(first, dtype=object)
+        column = kept[spec.name].to_numpy(dtype=object).copy()
+        column[at[again]] = values
+        kept[spec.name] = pd.Series(column, index=kept.index).astype(kept[spec.name].dtype)
+        rule = (
+            "the largest"
+            if spec.from_rows == (FROM_ROWS_MAX,)
+            else f"the first of {', '.join(spec.from_rows)}"
+        )
+        taken.append(f"{spec.name} {rule} of the two")
+    ids = new["site_id"].to_numpy(dtype=object)[again]
+    shown = ", ".join(str(v) for v in ids[:_SHOWN]) + (", ..." if len(ids) > _SHOWN else "")
+    note = (
+        f"sites: {len(ids)} site(s) of the list the workspace holds already, under their id within "
+        f"{COLOCATED_M:g} m ({shown}): one mast in both lists, kept once (its other fields as the "
+        f"workspace has them{'; ' + ', '.join(taken) if taken else ''}), so that the list's cells hang off it"
+    )
+    rest = np.setdiff1d(np.arange(len(new)), again)
+    return ListedAgain(kept, new.iloc[rest], rows[rest], note)
+
+
+def _distance(metres: float) -> str:
+    """``340 m``, ``2.3 km``; ``at an unknown distance`` where a position is missing."""
+    if not np.isfinite(metres):
+        return "at an unknown distance"
+    return f"{metres:,.0f} m" if metres < 1000 else f"{metres / 1000:,.1f} km"
