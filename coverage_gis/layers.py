@@ -2,7 +2,9 @@
 
 A schema names a layer's geometry type, its fields (type, required, unique,
 allowed values, bounds, default, the header spellings real exports use and Vietnamese
-spellings of allowed values, read by :mod:`coverage_gis.io.headers`) and its default map style. Validation
+spellings of allowed values, read by :mod:`coverage_gis.io.headers`; a set of them several
+fields share, such as a life-cycle status's, lives once in ``layers/spellings.yaml`` and a
+field names it with ``spellings:``) and its default map style. Validation
 (``coverage_gis.validation``), documentation and the web map's styling all read
 the schemas through this module.
 """
@@ -165,6 +167,7 @@ class _FieldDocument(BaseModel):
     aliases: list[Text] = []
     fallback_aliases: list[Text] = []
     value_aliases: dict[str, str] = {}  # "" reads as a blank cell
+    spellings: Text | None = None  # a set of value aliases in layers/spellings.yaml
     from_rows: list[Text] = []
     value_leads: bool = False
 
@@ -185,8 +188,41 @@ class _LayerDocument(BaseModel):
     derived: bool = False
 
 
+#: The file of shared value spellings beside the schemas (not a layer).
+SPELLINGS_FILE = "spellings.yaml"
+
+
+@cache
+def _spelling_sets(path: Path) -> dict[str, dict[str, str]]:
+    """``layers/spellings.yaml``: each named set of value spellings (none where there is no file)."""
+    if not path.is_file():
+        return {}
+    doc = read_yaml(path, what="value spellings")
+    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+        raise LayerValidationError(
+            "must map each name to a set of spellings (spelling: value)", source=str(path)
+        )
+    return {str(name): {str(k): str(v) for k, v in spellings.items()} for name, spellings in doc.items()}
+
+
+def _value_aliases(f: _FieldDocument, folder: Path, *, source: str) -> tuple[tuple[str, str], ...]:
+    """The field's value aliases: the set its ``spellings:`` names, then its own."""
+    if f.spellings is None:
+        return tuple(f.value_aliases.items())
+    sets = _spelling_sets(folder / SPELLINGS_FILE)
+    if f.spellings not in sets:
+        raise LayerValidationError(
+            f"spellings of {f.name} name {f.spellings!r}, which {SPELLINGS_FILE} does not hold "
+            f"(it holds: {', '.join(sorted(sets)) or 'nothing'})",
+            source=source,
+            field=f.name,
+        )
+    return tuple({**sets[f.spellings], **f.value_aliases}.items())
+
+
 def parse_schema(path: Path) -> LayerSchema:
-    """Read and check one ``layers/<name>.yaml``."""
+    """Read and check one ``layers/<name>.yaml`` (a field's ``spellings:`` read from
+    ``spellings.yaml`` beside it)."""
     source = str(path)
     doc = parse_document(
         _LayerDocument, read_yaml(path, what="layer schema"), source=source, rows={"fields": ""}
@@ -204,7 +240,7 @@ def parse_schema(path: Path) -> LayerSchema:
             description=f.description,
             aliases=tuple(f.aliases),
             fallback_aliases=tuple(f.fallback_aliases),
-            value_aliases=tuple(f.value_aliases.items()),
+            value_aliases=_value_aliases(f, path.parent, source=source),
             from_rows=tuple(f.from_rows),
             value_leads=f.value_leads,
         )
@@ -242,8 +278,8 @@ def _load_all(folder: str) -> dict[str, LayerSchema]:
     schemas: dict[str, LayerSchema] = {}
     for path in sorted(Path(folder).glob("*.yaml")):
         # Documents beside the schemas that are not layers (model settings, unit costs,
-        # the web map's basemap and overlay styles).
-        if path.stem in ("coverage_models", "costs", "map_style"):
+        # the web map's basemap and overlay styles, shared value spellings).
+        if path.stem in ("coverage_models", "costs", "map_style") or path.name == SPELLINGS_FILE:
             continue
         schema = parse_schema(path)
         schemas[schema.name] = schema

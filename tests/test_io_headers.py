@@ -661,3 +661,52 @@ def test_a_header_the_file_repeats_is_refused_when_it_names_a_field(ws: Workspac
     path.write_text("SITE_ID,CELL_ID,Operator,TECH,AZIMUTH,AZIMUTH\nS1,C1,VNPT,LTE,0,10\n", encoding="utf-8")
     with pytest.raises(LayerValidationError, match=r"two columns named 'AZIMUTH', both read as the field"):
         import_file(ws, "cells", path)
+
+
+def test_a_field_takes_a_named_set_of_spellings_and_adds_its_own(tmp_path: Path) -> None:
+    """``spellings: status`` reads the set ``spellings.yaml`` beside the schema holds, and the
+    field's own ``value_aliases`` add to it; a set that is not there, or one naming a value the
+    field does not allow, refuses the schema. Fails if a named set is ignored (the spellings
+    of a life-cycle status would be read by one layer and not another)."""
+    from coverage_gis.layers import parse_schema
+
+    (tmp_path / "spellings.yaml").write_text(
+        "status:\n  phát sóng: on_air\n  hủy: gone\nshort:\n  hoạt động: on_air\n", encoding="utf-8"
+    )
+    path = tmp_path / "things.yaml"
+    path.write_text(
+        "name: things\ngeometry: none\nid_field: id\nfields:\n"
+        "  - {name: id, type: str}\n"
+        "  - {name: status, type: str, allowed: [on_air, planned], spellings: short, "
+        "value_aliases: {dự kiến: planned}}\n",
+        encoding="utf-8",
+    )
+    assert dict(parse_schema(path).field("status").value_aliases) == {
+        "hoạt động": "on_air",
+        "dự kiến": "planned",
+    }
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("spellings: short", "spellings: missing"), "utf-8"
+    )
+    with pytest.raises(
+        LayerValidationError, match=r"spellings of status name 'missing'.*holds: short, status"
+    ):
+        parse_schema(path)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("spellings: missing", "spellings: status"), "utf-8"
+    )
+    with pytest.raises(LayerValidationError, match=r"value_aliases of status name 'gone'"):
+        parse_schema(path)
+
+
+def test_every_status_field_reads_the_shared_spellings() -> None:
+    schemas = all_schemas()
+    status = {
+        name: dict(s.field("status").value_aliases)
+        for name, s in schemas.items()
+        if "status" in s.field_names and s.field("status").allowed == ("planned", "on_air", "decommissioned")
+    }
+    assert set(status) == {"sites", "cells", "fiber_routes", "fiber_nodes", "zones_5g"}
+    for spellings in status.values():
+        assert spellings["đang phát sóng"] == "on_air"
+        assert spellings["đã tháo dỡ"] == "decommissioned"
