@@ -24,6 +24,7 @@ from coverage_gis.io.channels import band_from_channels
 from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
 from coverage_gis.io.decimal_mark import thousands_in
 from coverage_gis.io.headers import match_headers, read_field_values, renames_note
+from coverage_gis.io.row_errors import with_line
 from coverage_gis.io.row_text import rows_listed
 from coverage_gis.layers import FieldSchema, get_schema
 from coverage_gis.site_edits import COORD_KEYS, SiteEdit, edit_from_mapping
@@ -170,9 +171,7 @@ def _edits_from_csv(path: Path, notes: list[str]) -> list[SiteEdit]:
     try:
         return _edits_of_table(table, lines, path, notes)
     except LayerValidationError as exc:
-        if exc.row is None or not 0 <= exc.row < len(lines):
-            raise
-        raise exc.with_note(f"row {exc.row} is line {lines[exc.row]} of the file") from None
+        raise with_line(exc, lines) from None
 
 
 def _edits_of_table(table: pd.DataFrame, lines: list[int], path: Path, notes: list[str]) -> list[SiteEdit]:

@@ -387,7 +387,7 @@ def test_two_appends_at_once_lose_no_rows(
     import coverage_gis.io as io_package
 
     first_read, second_done = threading.Event(), threading.Event()
-    real_append = io_package._append
+    real_append = io_package.appended
 
     def slow_append(*args: object, **kwargs: object) -> object:
         merged = real_append(*args, **kwargs)  # type: ignore[arg-type]
@@ -396,7 +396,7 @@ def test_two_appends_at_once_lose_no_rows(
             second_done.wait(timeout=1.0)  # without the lock the second append would finish here
         return merged
 
-    monkeypatch.setattr(io_package, "_append", slow_append)
+    monkeypatch.setattr(io_package, "appended", slow_append)
     header = "village_id,name,kind,province_code,lon,lat\n"
     first = _write(tmp_path, "a.csv", header + "A1,thôn A,thôn,52,108.80,14.50\n")
     second = _write(tmp_path, "b.csv", header + "B1,thôn B,thôn,52,108.81,14.51\n")

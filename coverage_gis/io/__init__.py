@@ -25,22 +25,20 @@ feature row and the field where there is one, and leaves the workspace as it was
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 
-from coverage_gis.crs import STORAGE_CRS, BBox, union_bounds
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.appending import appended, check_references, dirty_bbox
 from coverage_gis.io.channels import band_from_channels
-from coverage_gis.io.colocated import colocated_notes, sites_listed_again
+from coverage_gis.io.colocated import colocated_notes
 from coverage_gis.io.commune_lists import with_2025_units
 from coverage_gis.io.csv_points import coordinate_cells, located_table, read_csv_table
-from coverage_gis.io.decimal_mark import thousands_read, written_as
+from coverage_gis.io.decimal_mark import thousands_read
 from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
 from coverage_gis.io.given_values import check_given_fields, with_given_values
@@ -54,8 +52,9 @@ from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, valid
 from coverage_gis.io.placement import outside_notes
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.repeats import collapse_repeats
+from coverage_gis.io.row_errors import rows_placed
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
-from coverage_gis.io.table_shape import row_origin, without_empty_rows, without_totals
+from coverage_gis.io.table_shape import without_empty_rows, without_totals
 from coverage_gis.io.tilt_parts import tilt_from_parts
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
@@ -168,7 +167,7 @@ def _read(
         notes=notes,
         row_lines=lines,
     )
-    with _rows_placed(notes, lines):
+    with rows_placed(notes, lines):
         if not is_gzip(path):
             return read(path), notes, lines
         # OpenCellID's downloads: read what they unpack to, errors naming the file given.
@@ -178,53 +177,6 @@ def _read(
                 return read(unpacked), notes, lines
             except LayerValidationError as exc:
                 raise renamed_error(exc, source) from None
-
-
-@contextlib.contextmanager
-def _rows_placed(notes: list[str], lines: list[int]) -> Iterator[None]:
-    """Errors raised inside with the line of the file their row is on, where the reader
-    found each row's (a CSV file: blank lines skipped, rows counted from 0 under the
-    header), else with the file's row the counting starts at, where a reader's note says
-    (a title above an Excel sheet's header: its row 0 is not Excel row 1)."""
-    try:
-        yield
-    except LayerValidationError as exc:
-        if exc.row is None and all(e.row is None for e in exc.errors):
-            raise
-        exc = _with_written(exc, notes)
-        if lines:
-            raise _with_line(exc, lines) from None
-        origin = row_origin(notes)
-        raise (exc if origin is None else exc.with_note(origin)) from None
-
-
-def _with_written(exc: LayerValidationError, notes: list[str]) -> LayerValidationError:
-    """``exc`` and each problem it lists with the text the file wrote, where the value it
-    names was read as thousands (:func:`~coverage_gis.io.decimal_mark.written_as`)."""
-
-    def shown(error: LayerValidationError) -> LayerValidationError:
-        written = written_as(notes, error.field, error.row)
-        return error if written is None else error.with_note(written)
-
-    out = shown(exc)
-    out.errors = [shown(e) for e in exc.errors]
-    return out
-
-
-def _with_line(exc: LayerValidationError, lines: list[int]) -> LayerValidationError:
-    """``exc`` and each problem it lists with the line of the file its row begins on."""
-
-    def lined(error: LayerValidationError) -> LayerValidationError:
-        row = error.row
-        return (
-            error.with_note(f"row {row} is line {lines[row]} of the file")
-            if row is not None and 0 <= row < len(lines)
-            else error
-        )
-
-    out = lined(exc)
-    out.errors = [lined(e) for e in exc.errors]
-    return out
 
 
 def _read_format(
@@ -415,95 +367,6 @@ def read_file(
     return frames
 
 
-def _append(
-    ws: Workspace, layer: str, clean: pd.DataFrame, rows: pd.Index, *, source: str, notes: list[str]
-) -> pd.DataFrame:
-    """``clean`` added to the workspace's layer; an error for an id that is already there,
-    but for a site the workspace holds at the same place (one mast in two operators' lists,
-    kept once: :func:`~coverage_gis.io.colocated.sites_listed_again`)."""
-    schema = get_schema(layer)
-    old = ws.read_layer(layer, missing_ok=True)
-    if old.empty:
-        return clean
-    id_field = schema.id_field
-    if layer == "sites":
-        again = sites_listed_again(old, clean, rows, source=source)
-        old, clean, rows = again.old, again.new, again.rows
-        notes.extend([again.note] if again.note else [])
-    taken = clean[id_field].isin(set(old[id_field].dropna())).to_numpy()
-    if taken.any():
-        i = int(taken.nonzero()[0][0])
-        raise LayerValidationError(
-            f"id {clean[id_field].iloc[i]!r} already exists in the workspace's {layer} layer; "
-            "appending adds new features only (import without --append to replace the layer)",
-            source=source,
-            row=int(rows[i]),
-            field=id_field,
-            layer=layer,
-        )
-    merged = pd.concat([old.reset_index(drop=True), clean], ignore_index=True)
-    if schema.has_geometry:
-        merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=STORAGE_CRS)
-    return merged
-
-
-def _check_references(
-    ws: Workspace,
-    new: dict[str, pd.DataFrame],
-    final: dict[str, pd.DataFrame],
-    rows: dict[str, pd.Index],
-    *,
-    source: str,
-) -> None:
-    """Every reference (a cell's ``site_id``) of the new features must resolve."""
-    for layer, clean in new.items():
-        for ref_field, ref_layer in get_schema(layer).references.items():
-            ref_id = get_schema(ref_layer).id_field
-            if ref_layer in final:
-                known = set(final[ref_layer][ref_id].dropna())
-                where = f"the imported {ref_layer}"
-            else:
-                known = set(ws.read_layer(ref_layer, missing_ok=True)[ref_id].dropna())
-                where = f"the workspace's {len(known)} {ref_layer}"
-            values = clean[ref_field]
-            unknown = (values.notna() & ~values.isin(known)).to_numpy()
-            if unknown.any():
-                i = int(unknown.nonzero()[0][0])
-                hint = f" (the workspace has no {ref_layer} yet; import them first)" if not known else ""
-                raise LayerValidationError(
-                    f"{ref_field} {values.iloc[i]!r} is not in {where}{hint}",
-                    source=source,
-                    row=int(rows[layer][i]),
-                    field=ref_field,
-                    layer=layer,
-                )
-
-
-def _dirty_bbox(
-    ws: Workspace, new: dict[str, pd.DataFrame], final: dict[str, pd.DataFrame], *, append: bool
-) -> BBox | None:
-    """Lon/lat box of what the import may change: new features, plus replaced ones."""
-    boxes: list[tuple[float, ...]] = []
-    for name, clean in new.items():
-        schema = get_schema(name)
-        if schema.has_geometry:
-            boxes.append(tuple(float(v) for v in clean.total_bounds))
-            old_bounds = None if append else ws.layer_bounds(name)
-            if old_bounds is not None:
-                boxes.append(old_bounds)
-            continue
-        for ref_field, ref_layer in schema.references.items():
-            ref_schema = get_schema(ref_layer)
-            if not ref_schema.has_geometry:
-                continue
-            ref = final[ref_layer] if ref_layer in final else ws.read_layer(ref_layer, missing_ok=True)
-            if append:
-                ref = ref[ref[ref_schema.id_field].isin(set(clean[ref_field].dropna()))]
-            if len(ref):
-                boxes.append(tuple(float(v) for v in ref.total_bounds))
-    return union_bounds(boxes)
-
-
 def import_file(
     ws: Workspace,
     layer: str,
@@ -580,7 +443,7 @@ def import_file(
     )
     new: dict[str, pd.DataFrame] = {}
     rows: dict[str, pd.Index] = {}
-    with _rows_placed(notes, lines):
+    with rows_placed(notes, lines):
         if "villages" in frames:
             # The villages' communes, read and placed once for the three steps that ask.
             places = VillagePlaces(frames["villages"], ws)
@@ -609,12 +472,12 @@ def import_file(
     # Read, merge and write under the writer lock: an append or a reference check made
     # on layers another process is replacing would lose its rows.
     with ws.lock():
-        with _rows_placed(notes, lines):
+        with rows_placed(notes, lines):
             final = {
-                name: _append(ws, name, clean, rows[name], source=source, notes=notes) if append else clean
+                name: appended(ws, name, clean, rows[name], source=source, notes=notes) if append else clean
                 for name, clean in new.items()
             }
-            _check_references(ws, new, final, rows, source=source)
+            check_references(ws, new, final, rows, source=source)
         if not append:
             notes.extend(replaced_notes(ws, final))
             notes.extend(orphan_notes(ws, final))
@@ -629,7 +492,7 @@ def import_file(
             changed_ids=[
                 str(v) for name, clean in new.items() for v in clean[get_schema(name).id_field].tolist()
             ],
-            dirty_bbox=_dirty_bbox(ws, new, final, append=append),
+            dirty_bbox=dirty_bbox(ws, new, final, append=append),
             coverage_current=False,
         )
         ws.write_layers(final, validate=False, source=source, revision=revision)
