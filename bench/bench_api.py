@@ -3,7 +3,7 @@
 Starts ``uvicorn coverage_gis_api.app:create_app`` in a child process on a free loopback port,
 serving the Bình Định demo workspace (``coverage_gis.demo``, seed 1) when the demo
 generator is installed, else the 3-village test fixture. Then 16 client threads
-(httpx) send a fixed number of requests per endpoint, stopping early at a duration
+(httpx2) send a fixed number of requests per endpoint, stopping early at a duration
 limit, and the script reports p50 / p99 latency, throughput and the error count for
 
 * ``GET /v1/villages?bbox=…`` (a random 0.2° box inside the workspace each time), and
@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,9 +94,9 @@ def serve(workspace: Path, port: int) -> Iterator[str]:
             if child.poll() is not None:
                 raise RuntimeError(f"uvicorn exited with {child.returncode}")
             try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                if httpx2.get(f"{base}/health", timeout=5).status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not come up in 300 s")
@@ -113,7 +113,7 @@ def serve(workspace: Path, port: int) -> Iterator[str]:
 
 def _bboxes(base: str, count: int, seed: int = 1) -> list[str]:
     """Random 0.2° boxes centred on villages of the workspace."""
-    villages = httpx.get(f"{base}/v1/villages", params={"limit": 1000}, timeout=60).json()["items"]
+    villages = httpx2.get(f"{base}/v1/villages", params={"limit": 1000}, timeout=60).json()["items"]
     rng = random.Random(seed)
     out = []
     for _ in range(count):
@@ -133,7 +133,7 @@ def load(base: str, urls: list[str], *, clients: int, max_seconds: float) -> dic
     deadline = started + max_seconds
 
     def worker() -> None:
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx2.Client(base_url=base, timeout=30) as client:
             while time.perf_counter() < deadline:
                 with lock:
                     url = next(queue, None)
@@ -144,7 +144,7 @@ def load(base: str, urls: list[str], *, clients: int, max_seconds: float) -> dic
                     response = client.get(url)
                     ok = response.status_code == 200
                     problem = f"HTTP {response.status_code}"
-                except httpx.HTTPError as exc:
+                except httpx2.HTTPError as exc:
                     ok, problem = False, type(exc).__name__
                 elapsed = (time.perf_counter() - t0) * 1000.0
                 with lock:
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         workspace, label = build_workspace(folder)
         build_s = time.perf_counter() - t0
         with serve(workspace, _free_port()) as base:
-            health = httpx.get(f"{base}/health", timeout=30).json()
+            health = httpx2.get(f"{base}/health", timeout=30).json()
             # First requests build the per-revision caches: timed apart from the load.
             cold: dict[str, float] = {}
             for name, url in (
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("gaps", "/v1/gaps?kind=mobile"),
             ):
                 t1 = time.perf_counter()
-                httpx.get(base + url, timeout=300).raise_for_status()
+                httpx2.get(base + url, timeout=300).raise_for_status()
                 cold[name] = round((time.perf_counter() - t1) * 1000.0, 1)
             bbox_urls = [f"/v1/villages?bbox={b}" for b in _bboxes(base, args.requests)]
             gap_urls = ["/v1/gaps?kind=mobile"] * args.requests

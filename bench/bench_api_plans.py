@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_api import _free_port, build_workspace, serve
@@ -43,7 +43,7 @@ TABLES = ("sites", "fiber", "connections", "villages", "actions", "curve")
 FORMATS = ("json", "geojson", "csv", "xlsx")
 
 
-def run_plan(client: httpx.Client, key: str, body: dict[str, Any]) -> dict[str, Any]:
+def run_plan(client: httpx2.Client, key: str, body: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     submitted = client.post("/v1/plans", json=body, headers={"X-API-Key": key})
     submitted.raise_for_status()
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         workspace, label = build_workspace(folder)
         key = add_key(Workspace.open(workspace), "bench", "planner")[1]
-        with serve(workspace, _free_port()) as base, httpx.Client(base_url=base, timeout=120) as client:
+        with serve(workspace, _free_port()) as base, httpx2.Client(base_url=base, timeout=120) as client:
             client.get("/health").raise_for_status()
             results = [run_plan(client, key, body) for body in REQUESTS]
     if args.json:

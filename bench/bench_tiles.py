@@ -4,7 +4,7 @@ Starts the API (``coverage_gis_api.app:create_app``) with uvicorn in a child pro
 serving the Bình Định demo workspace (built in a temporary folder; the tiny 3-village
 fixture when the demo generator is absent, or the workspace given as the first
 argument), then runs a bounded load from 16 concurrent clients (threads with one
-keep-alive ``httpx.Client`` each):
+keep-alive ``httpx2.Client`` each):
 
 * **cold**: every tile of a fixed set requested once (each one a cache miss);
 * **warm**: a fixed number of requests drawn from the same set (all cache hits),
@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
+import httpx2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,9 +107,9 @@ def start_server(ws: Path, port: int, *, fast_http: bool) -> subprocess.Popen[by
         if process.poll() is not None:
             raise SystemExit(f"uvicorn exited with {process.returncode}")
         try:
-            if httpx.get(f"http://{HOST}:{port}/tiles/cache-stats", timeout=2).status_code == 200:
+            if httpx2.get(f"http://{HOST}:{port}/tiles/cache-stats", timeout=2).status_code == 200:
                 return process
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             pass
         time.sleep(0.3)
     process.terminate()
@@ -135,10 +135,10 @@ def tile_paths(bounds: tuple[float, float, float, float]) -> tuple[list[str], li
 _local = threading.local()
 
 
-def _client(base: str) -> httpx.Client:
-    client: httpx.Client | None = getattr(_local, "client", None)
+def _client(base: str) -> httpx2.Client:
+    client: httpx2.Client | None = getattr(_local, "client", None)
     if client is None:
-        client = httpx.Client(base_url=base, headers={"Accept-Encoding": "gzip"}, timeout=60)
+        client = httpx2.Client(base_url=base, headers={"Accept-Encoding": "gzip"}, timeout=60)
         _local.client = client
     return client
 
@@ -249,7 +249,7 @@ def main(argv: Sequence[str]) -> int:
             print(summary("vector warm (hit)", warm_v, wall))
             warm_p, wall = run(base, [rng.choice(png) for _ in range(WARM_REQUESTS // 2)], WARM_BUDGET_S)
             print(summary("coverage PNG warm", warm_p, wall))
-            stats = httpx.get(f"{base}/tiles/cache-stats").json()
+            stats = httpx2.get(f"{base}/tiles/cache-stats").json()
             print(f"cache: {stats}")
         finally:
             server.terminate()

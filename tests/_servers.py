@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 
@@ -34,9 +34,9 @@ def wait_until_up(
         if process.poll() is not None:
             pytest.fail(f"server exited with {process.returncode}{tail()}")
         try:
-            if httpx.get(url, timeout=2.0).status_code == 200:
+            if httpx2.get(url, timeout=2.0).status_code == 200:
                 return
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             pass
         time.sleep(poll_s)
     pytest.fail(f"server did not start{tail()}")

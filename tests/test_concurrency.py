@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import httpx
+import httpx2
 import pandas as pd
 import pyogrio
 import pytest
@@ -222,7 +222,7 @@ def test_two_servers_and_the_cli_never_mix_revisions_nor_lose_edits(
 
         def writer(base: str, site_id: str, fields: Callable[[int], dict[str, Any]], pause_s: float) -> None:
             n = 0
-            with httpx.Client(base_url=base, timeout=30.0) as client:
+            with httpx2.Client(base_url=base, timeout=30.0) as client:
                 while not stop.wait(pause_s):
                     etag = client.get(f"/v1/sites/{site_id}").headers["ETag"]
                     body = fields(n)
@@ -248,7 +248,7 @@ def test_two_servers_and_the_cli_never_mix_revisions_nor_lose_edits(
             return {"status": status, "cells": [cell]}
 
         def reader(base: str) -> None:
-            with httpx.Client(base_url=base, timeout=30.0) as client:
+            with httpx2.Client(base_url=base, timeout=30.0) as client:
                 while not stop.wait(0.01):
                     for kind, url in (
                         ("sites", "/v1/sites?limit=10"),
@@ -487,7 +487,7 @@ def test_reads_never_wait_for_a_writer_waiting_for_the_lock(served: tuple[str, A
     ctx.live.lock_timeout_s = 5.0
     x, y = tile_for_lonlat(at(1000, 0).x, at(1000, 0).y, 12)
     reads = ["/health", "/v1/villages", "/v1/sites/S1", f"/tiles/villages/12/{x}/{y}.mvt", "/v1/kpis"]
-    with httpx.Client(base_url=base, timeout=30.0) as client:
+    with httpx2.Client(base_url=base, timeout=30.0) as client:
         etag = client.get("/health").headers["ETag"]
         outcome: dict[str, Any] = {}
 

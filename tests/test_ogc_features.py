@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pyogrio
 import pytest
 
@@ -81,7 +81,7 @@ def test_items_page_with_links(server: str) -> None:
     seen: list[str] = []
     pages = 0
     while url:
-        response = httpx.get(url)
+        response = httpx2.get(url)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("application/geo+json")
         body = response.json()
@@ -94,14 +94,14 @@ def test_items_page_with_links(server: str) -> None:
         pages += 1
     assert seen == ["V1", "V2", "V3"]
     assert pages == 2
-    one = httpx.get(f"{server}/ogc/collections/sites/items/S1")
+    one = httpx2.get(f"{server}/ogc/collections/sites/items/S1")
     assert one.json()["properties"]["site_id"] == "S1"
-    assert httpx.get(f"{server}/ogc/collections/nope/items").status_code == 404
+    assert httpx2.get(f"{server}/ogc/collections/nope/items").status_code == 404
 
 
 def test_style_for_the_vector_tiles(server: str) -> None:
     """QGIS can style the vector tiles with the map's MapLibre style."""
-    style = httpx.get(f"{server}/map/style.json").json()
+    style = httpx2.get(f"{server}/map/style.json").json()
     assert style["version"] == 8
     assert style["layers"]
     assert any(source.get("type") == "vector" for source in style["sources"].values())
@@ -109,7 +109,7 @@ def test_style_for_the_vector_tiles(server: str) -> None:
 
 def test_head_of_the_map_page(server: str) -> None:
     """`HEAD /` answers like GET, without a body (uptime checks, curl -I)."""
-    response = httpx.head(f"{server}/")
+    response = httpx2.head(f"{server}/")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert response.content == b""

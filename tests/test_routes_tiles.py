@@ -58,7 +58,7 @@ def test_vector_tile_headers_and_gzip(client: TestClient) -> None:
     assert response.headers["vary"] == "Accept-Encoding"
     assert "must-revalidate" in response.headers["cache-control"]
     assert response.headers["etag"].startswith('W/"')
-    # httpx undoes the gzip; the body is the protobuf.
+    # httpx2 undoes the gzip; the body is the protobuf.
     decoded = mapbox_vector_tile.decode(response.content, default_options={"y_coord_down": True})
     names = {f["properties"]["name"] for f in decoded["villages"]["features"]}
     assert "thôn 1" in names

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from coverage_gis.access import add_key
@@ -67,7 +67,7 @@ def _stop(processes: list[subprocess.Popen[str]]) -> None:
             process.kill()
 
 
-def _revision(response: httpx.Response) -> int:
+def _revision(response: httpx2.Response) -> int:
     return int(response.headers["ETag"].strip('"').removeprefix("rev-"))
 
 
@@ -80,7 +80,7 @@ def test_an_edit_through_worker_a_shows_in_worker_b_at_once(
     with log_path.open("w") as log:
         workers = [_serve(url, port, log) for port in ports]
         try:
-            a, b = (httpx.Client(base_url=f"http://127.0.0.1:{p}", timeout=60.0) for p in ports)
+            a, b = (httpx2.Client(base_url=f"http://127.0.0.1:{p}", timeout=60.0) for p in ports)
             for client, worker in zip((a, b), workers, strict=True):
                 wait_until_up(
                     f"{str(client.base_url).rstrip('/')}/health",
@@ -138,7 +138,7 @@ def test_serve_with_two_workers(database_ws: tuple[str, str], tmp_path: Path) ->
     with log_path.open("w") as log:
         server = _serve(url, port, log, "--workers", "2")
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0) as client:
+            with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0) as client:
                 wait_until_up(
                     f"{str(client.base_url).rstrip('/')}/health",
                     server,
@@ -148,15 +148,15 @@ def test_serve_with_two_workers(database_ws: tuple[str, str], tmp_path: Path) ->
                 )
                 for n in range(6):
                     # A new connection each time: the kernel hands it to either worker.
-                    etag = httpx.get(f"{client.base_url}/health", timeout=60.0).headers["ETag"]
-                    edit = httpx.patch(
+                    etag = httpx2.get(f"{client.base_url}/health", timeout=60.0).headers["ETag"]
+                    edit = httpx2.patch(
                         f"{client.base_url}/v1/sites/S1",
                         json={"name": f"trạm {n}"},
                         headers={"X-API-Key": secret, "If-Match": etag},
                         timeout=60.0,
                     )
                     assert edit.status_code == 200, edit.text
-                    site = httpx.get(f"{client.base_url}/v1/sites/S1", timeout=60.0)
+                    site = httpx2.get(f"{client.base_url}/v1/sites/S1", timeout=60.0)
                     assert site.json()["name"] == f"trạm {n}"
                     assert _revision(site) == edit.json()["revision"]
         finally:
