@@ -469,3 +469,38 @@ def test_an_appended_id_the_workspace_holds_elsewhere_is_refused_with_how_far(
     ):
         import_file(ws, "sites", other, append=True)
     assert ws.read_layer("sites")["site_id"].tolist() == ["T2"]
+
+
+def test_a_provincial_bts_list_with_its_own_headers_reads_as_sites_and_cells(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A department's BTS list heads its columns "Mã trạm BTS", "Tên trạm BTS", "Hướng phát",
+    "DNVT", "Loại công nghệ", "Băng tần sử dụng", "Trạng thái cell", "Chiều cao cột anten":
+    each is read as its field. Fails if one is left unread (the import refuses a list
+    without site ids, or drops the azimuths and operators)."""
+    path = tmp_path / "bts.csv"
+    path.write_text(
+        "Mã trạm BTS,Tên trạm BTS,Kinh độ,Vĩ độ,Chiều cao cột anten,Chủ đầu tư,Mã cell,DNVT,"
+        "Loại công nghệ,Băng tần sử dụng,Hướng phát,Trạng thái cell\n"
+        "QNH001,Trạm Nhơn Lý,109.28,13.88,42,VNPT,QNH001_1,VNPT,LTE,1800,30,đang phát sóng\n"
+        "QNH001,Trạm Nhơn Lý,109.28,13.88,42,VNPT,QNH001_2,VNPT,LTE,1800,150,chưa phát sóng\n",
+        encoding="utf-8",
+    )
+
+    import_file(ws, "sites", path)
+    import_file(ws, "cells", path)
+
+    site = ws.read_layer("sites").iloc[0]
+    assert (site["site_id"], site["name"], site["height_m"], site["owner"]) == (
+        "QNH001",
+        "Trạm Nhơn Lý",
+        42.0,
+        "VNPT",
+    )
+    assert site["status"] == "on_air"
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells["site_id"].tolist() == ["QNH001", "QNH001"]
+    assert cells["operator"].tolist() == ["VNPT", "VNPT"]
+    assert cells["tech"].tolist() == ["4G", "4G"]
+    assert cells["azimuth_deg"].tolist() == [30.0, 150.0]
+    assert cells["status"].tolist() == ["on_air", "planned"]

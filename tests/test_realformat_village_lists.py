@@ -99,6 +99,28 @@ def test_a_southern_list_names_its_columns_by_the_ap(ws: Workspace, tmp_path: Pa
     ]
 
 
+def test_a_northern_list_heads_its_columns_by_the_xom_and_the_communes_admin_code(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Mountain provinces write "Thôn/xóm" or "Bản", the commune's code as "Mã ĐVHC xã" and
+    the grid as "Điện lưới quốc gia": each is read as its field. Fails if one is left unread
+    (no names, no communes, every village taken as powered)."""
+    path = _village_list(
+        tmp_path,
+        "Mã thôn,Thôn/xóm,Mã ĐVHC xã,Mã tỉnh,Điện lưới quốc gia,Kinh độ,Vĩ độ\n"
+        "X1,Xóm Mới,21553,52,không,109.01,13.77\n",
+    )
+    import_file(ws, "villages", path)
+    village = ws.read_layer("villages").iloc[0]
+    assert (village["name"], village["kind"], village["commune_code"]) == ("Xóm Mới", "xóm", "21553")
+    assert not village["has_grid_power"]
+    path = _village_list(tmp_path, "Mã bản,Bản,Mã tỉnh,Kinh độ,Vĩ độ\nB1,Bản Phố,52,109.01,13.77\n")
+    import_file(ws, "villages", path)
+    assert ws.read_layer("villages")[["village_id", "name", "kind"]].values.tolist() == [
+        ["B1", "Bản Phố", "bản"]
+    ]
+
+
 def test_a_missing_column_is_named_with_the_columns_not_read(ws: Workspace, tmp_path: Path) -> None:
     path = _village_list(tmp_path, "Số hiệu,Tên ấp,Mã tỉnh,Kinh độ,Vĩ độ\nA1,Ấp 1,52,109.01,13.77\n")
     with pytest.raises(LayerValidationError) as caught:
