@@ -11,6 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import openpyxl
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,8 +20,8 @@ from shapely.geometry import Point
 from coverage_gis.cli import main
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import import_file
-from coverage_gis.io.headers import header_key, match_headers, value_key
-from coverage_gis.layers import all_schemas
+from coverage_gis.io.headers import header_key, match_headers, read_values, value_key
+from coverage_gis.layers import all_schemas, get_schema
 from coverage_gis.site_edit_files import edits_from_file
 from coverage_gis.text_forms import fold_diacritics
 from coverage_gis.vocabulary import STATUSES
@@ -163,6 +164,37 @@ def test_cells_read_operator_brands_and_radio_names(ws: Workspace, tmp_path: Pat
     assert any(
         n.startswith("cells: tech values read as:") and "'LTE' → 4G (1 row)" in n for n in result.notes
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "tech"),
+    [
+        ("L1800", "4G"),
+        ("LTE1800", "4G"),
+        ("LTE FDD 1800", "4G"),
+        ("4G/LTE", "4G"),
+        ("U2100", "3G"),
+        ("3G UMTS", "3G"),
+        ("G900", "2G"),
+        ("GSM-900", "2G"),
+        ("NR3500", "5G"),
+        ("NR TDD 3500", "5G"),
+        ("5G-SA", "5G"),
+        ("5G NR n78", "5G"),
+        ("2G/3G", "2G/3G"),  # two radios: left for validation to refuse
+        ("Viettel 4G", "Viettel 4G"),  # a word that is no radio's
+    ],
+)
+def test_a_cells_radio_is_read_from_a_band_name_or_several_words(written: str, tech: str) -> None:
+    """Vietnamese cell lists write the technology as the band's name (``L1800``, ``U2100``) or
+    in several words (``3G UMTS``, ``LTE FDD 1800``): read as the one technology they name,
+    numbers aside. Fails if such a value is refused as an unknown technology, or if one
+    naming two radios, or a word that is no radio's, is read as one."""
+    notes: list[str] = []
+    read = read_values(
+        pd.Series([written], dtype=object), get_schema("cells").field("tech"), label="t", notes=notes
+    )
+    assert read.iloc[0] == tech
 
 
 def test_a_header_in_another_unit_is_not_read_as_the_field(ws: Workspace, tmp_path: Path) -> None:

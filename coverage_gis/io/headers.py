@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -399,7 +399,8 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
         folded.setdefault(fold_diacritics(value_key(a)), set()).add(a)
     bare = {k: next(iter(v)) for k, v in folded.items() if len(v) == 1}
     bare.update({fold_diacritics(k): v for k, v in plain.items()})
-    allowed = {value_key(a) for a in spec.allowed or ()}
+    named = {value_key(a): a for a in spec.allowed or ()}
+    allowed = set(named)
     squeezed = {_squeeze(value_key(a)): a for a in spec.allowed or ()}
     # A value beginning with a spelling ("Trường PTDTNT …"), where the field reads so.
     leading = LeadingValues(spec.value_spellings) if spec.value_leads else None
@@ -415,9 +416,41 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
         )
         if canonical is None and leading is not None:
             canonical = leading(value)
+        if canonical is None:
+            canonical = _by_words(
+                key, lambda word: plain.get(word, named.get(word, bare.get(fold_diacritics(word))))
+            )
         if canonical is not None:
             out[value] = canonical
     return out
+
+
+#: A value's words: runs of letters and digits.
+_WORDS = re.compile(r"[^\W_]+")
+#: A word of letters then digits (``lte1800``, ``n78``): a spelling and a number run together.
+_LETTERS_DIGITS = re.compile(r"\A([^\W\d_]+)(\d+)\Z")
+
+
+def _by_words(key: str, spelled: Callable[[str], str | None]) -> str | None:
+    """The allowed value ``key`` (a value no spelling names whole) reads as without its
+    numbers (``lte 1800``, ``lte fdd 1800``, ``5g-sa``, ``nr3500``: a spelling and a number
+    run together), else the one every word of it reads as (``3g umts``, ``4g/lte``); None
+    where a word is no spelling, none is, or two read differently (``2g/3g``: validation
+    refuses it)."""
+    words = []
+    for word in _WORDS.findall(key):
+        split = _LETTERS_DIGITS.match(word)
+        if split and spelled(word) is None:
+            word = split.group(1)
+        if not word.isdigit():
+            words.append(word)
+    whole = spelled(" ".join(words)) if words else None
+    if whole:
+        return whole
+    found = {spelled(word) for word in words}
+    if len(found) != 1 or None in found or "" in found:
+        return None
+    return found.pop()
 
 
 def read_values(series: pd.Series, spec: FieldSchema, *, label: str, notes: list[str]) -> pd.Series:
