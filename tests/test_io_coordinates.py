@@ -214,6 +214,31 @@ def test_cli_import_takes_crs(ws: Workspace, tmp_path: Path, capsys: pytest.Capt
     assert "reprojected from WGS 84 / UTM zone 49N (EPSG:32649)" in capsys.readouterr().out
 
 
+def test_a_longitude_column_holding_the_latitudes_is_read_the_other_way_round(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A list whose "Kinh độ" column holds every row's latitude and "Vĩ độ" its longitude: read
+    so, every point lies in Vietnam, as written none (Vietnam's longitudes and latitudes never
+    overlap), so the columns are read the other way round, with a note. Fails if such a file
+    is refused row by row, or if one with a single row swapped is read so."""
+    path = tmp_path / "tram.csv"
+    path.write_text("Mã trạm,Kinh độ,Vĩ độ\nS1,13.77,109.01\nS2,13.78,109.02\nS3,,\n", encoding="utf-8")
+
+    with pytest.raises(LayerValidationError, match=r"row 2, field 'Kinh độ': value is empty"):
+        import_file(ws, "sites", path)  # the empty row is refused as ever
+    path.write_text("Mã trạm,Kinh độ,Vĩ độ\nS1,13.77,109.01\nS2,13.78,109.02\n", encoding="utf-8")
+    result = import_file(ws, "sites", path)
+
+    sites = ws.read_layer("sites")
+    assert [(p.x, p.y) for p in sites.geometry] == [(109.01, 13.77), (109.02, 13.78)]
+    assert "coordinates: column 'Kinh độ' holds the latitudes and 'Vĩ độ' the longitudes" in " ".join(
+        result.notes
+    )
+    path.write_text("Mã trạm,Kinh độ,Vĩ độ\nS1,13.77,109.01\nS2,109.02,13.78\n", encoding="utf-8")
+    with pytest.raises(LayerValidationError, match=r"row 0, field 'geometry'.*swapped lat/lon"):
+        import_file(ws, "sites", path)
+
+
 def test_degrees_in_a_geographic_crs_are_reprojected_and_never_swapped(ws: Workspace, tmp_path: Path) -> None:
     """VN-2000's geographic CRS (EPSG:4756) differs from WGS 84 by its datum; lat/lon given in
     the wrong order are refused as they are without --crs."""

@@ -371,10 +371,13 @@ CASES: list[Case] = [
     (
         "swapped-lat-lon",
         "villages",
-        lambda t: _write(t, "thon.csv", VILLAGE_HEADER + "X,thôn 9,thôn,52,14.5,108.8\n"),
+        # One row of two: the file's columns are right, that row's values are not.
+        lambda t: _write(
+            t, "thon.csv", VILLAGE_HEADER + "W,thôn 8,thôn,52,108.8,14.5\nX,thôn 9,thôn,52,14.5,108.8\n"
+        ),
         {},
         LayerValidationError,
-        ("thon.csv", "row 0", "swapped lat/lon"),
+        ("thon.csv", "row 1", "swapped lat/lon"),
     ),
     (
         "opencellid-bad-lon",

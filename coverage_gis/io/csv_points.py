@@ -371,6 +371,13 @@ def located_table(
         else:
             lon = parse_coordinates(frame[lon_col], source=source, field=lon_col, axis="lon")
             lat = parse_coordinates(frame[lat_col], source=source, field=lat_col, axis="lat")
+            if given is None and _columns_swapped(lon, lat):
+                lon, lat = lat, lon
+                if notes is not None:
+                    notes.append(
+                        f"coordinates: column {lon_col!r} holds the latitudes and {lat_col!r} the "
+                        "longitudes (read so, every point lies in Vietnam; as written, none)"
+                    )
         geometry = np.asarray(gpd.points_from_xy(lon, lat), dtype=object)
         attrs = frame.drop(columns=[c for c in (lon_col, lat_col, wkt_col) if c is not None])
     elif wkt_col is not None:
@@ -404,6 +411,16 @@ def located_table(
         attrs, geometry=points if given is None else _from_crs(points, given, notes, source), crs=STORAGE_CRS
     )
     return located
+
+
+def _columns_swapped(lon: np.ndarray, lat: np.ndarray) -> bool:
+    """Whether a file's longitude and latitude columns hold each other's degrees: every point
+    with both lies in Vietnam read the other way round (its longitudes and latitudes never
+    overlap, so no point lies in it both ways). A file with some points either way is left
+    as written: validation names the rows that look swapped."""
+    x, y = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    given = ~(np.isnan(x) | np.isnan(y))
+    return bool(given.any() and inside_vietnam(y[given], x[given]).all())
 
 
 def _from_crs(points: gpd.GeoSeries, crs: pyproj.CRS, notes: list[str] | None, source: str) -> gpd.GeoSeries:
