@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -237,6 +238,48 @@ def test_a_longitude_column_holding_the_latitudes_is_read_the_other_way_round(
     path.write_text("Mã trạm,Kinh độ,Vĩ độ\nS1,13.77,109.01\nS2,109.02,13.78\n", encoding="utf-8")
     with pytest.raises(LayerValidationError, match=r"row 0, field 'geometry'.*swapped lat/lon"):
         import_file(ws, "sites", path)
+
+
+def test_a_geojson_written_lat_lon_is_read_the_other_way_round(ws: Workspace, tmp_path: Path) -> None:
+    """A hand-made GeoJSON writes ``[lat, lon]`` (RFC 7946 says lon first): every feature, a
+    route's vertices too, lies in Vietnam only the other way round, so it is read so, with a
+    note. Fails if it is refused feature by feature, or if a file with one feature so is swapped."""
+    import json
+
+    def collection(features: list[tuple[str, str, list[object]]]) -> str:
+        return json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"route_id": rid, "operator": "VNPT", "class": "access"},
+                        "geometry": {"type": kind, "coordinates": xy},
+                    }
+                    for rid, kind, xy in features
+                ],
+            }
+        )
+
+    path = tmp_path / "cap.geojson"
+    path.write_text(collection([("R1", "LineString", [[13.77, 109.01], [13.78, 109.02]])]), encoding="utf-8")
+
+    result = import_file(ws, "fiber_routes", path)
+
+    route = ws.read_layer("fiber_routes").geometry.iloc[0]
+    assert shapely.get_coordinates(route).tolist() == [[109.01, 13.77], [109.02, 13.78]]
+    assert any(n.startswith("coordinates written latitude first ([lat, lon])") for n in result.notes)
+    path.write_text(
+        collection(
+            [
+                ("R1", "LineString", [[13.77, 109.01], [13.78, 109.02]]),
+                ("R2", "LineString", [[109.03, 13.79], [109.04, 13.80]]),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(LayerValidationError, match=r"row 0, field 'geometry'.*swapped lat/lon"):
+        import_file(ws, "fiber_routes", path)
 
 
 def test_degrees_in_a_geographic_crs_are_reprojected_and_never_swapped(ws: Workspace, tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.axis_order import axes_swapped
 from coverage_gis.io.coordinate_pairs import PAIR_NAMES, pair_coordinates
 from coverage_gis.io.dms import Axis, dms_degrees
 from coverage_gis.io.headers import find_header, header_units
@@ -414,13 +415,10 @@ def located_table(
 
 
 def _columns_swapped(lon: np.ndarray, lat: np.ndarray) -> bool:
-    """Whether a file's longitude and latitude columns hold each other's degrees: every point
-    with both lies in Vietnam read the other way round (its longitudes and latitudes never
-    overlap, so no point lies in it both ways). A file with some points either way is left
-    as written: validation names the rows that look swapped."""
+    """Whether a file's longitude and latitude columns hold each other's degrees
+    (:func:`coverage_gis.io.axis_order.axes_swapped` of its points)."""
     x, y = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-    given = ~(np.isnan(x) | np.isnan(y))
-    return bool(given.any() and inside_vietnam(y[given], x[given]).all())
+    return axes_swapped(np.column_stack([x, y, x, y]))
 
 
 def _from_crs(points: gpd.GeoSeries, crs: pyproj.CRS, notes: list[str] | None, source: str) -> gpd.GeoSeries:

@@ -44,6 +44,7 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import CoverageGISError, InputTooLarge, LayerValidationError
+from coverage_gis.io.axis_order import with_axes_swapped
 from coverage_gis.io.dbf import DBF_NAME_LENGTH, dbf_field_names, dbf_text
 from coverage_gis.io.geometry_rows import read_decoding_each
 from coverage_gis.io.headers import cut_header_fields, find_header
@@ -495,7 +496,10 @@ def read_vector(
     if shifted is not None and shifted is not declared:
         frame = frame.set_crs(shifted, allow_override=True)
         notes.append("read the towgs84 datum shift the .prj keeps only in its datum's name")
-    reprojected: pd.DataFrame = to_storage_crs(frame, source=source, notes=notes)
+    reprojected = to_storage_crs(frame, source=source, notes=notes)
+    if named is None and (declared is None or declared.is_geographic):
+        # Degrees written latitude first (a hand-made GeoJSON), where every feature says so.
+        reprojected = with_axes_swapped(reprojected, notes=notes)
     return reprojected
 
 
