@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, Field
 
 from coverage_gis._documents import DOCUMENT_CONFIG, Number, Text, parse_document, read_yaml
 from coverage_gis._resources import layers_dir
@@ -106,6 +106,9 @@ class FieldSchema:
     #: digit, a dot or nothing; the longest first) reads as that spelling's value: a list's
     #: category cell names the place's kind ("Trường PTDTNT Văn Bàn" is a school).
     value_leads: bool = False
+    #: A code of this many digits (a GSO code: province 2, district 3, commune 5): a shorter
+    #: number is read with the leading zeros a spreadsheet drops (:mod:`coverage_gis.io.gso_codes`).
+    digits: int | None = None
 
     @property
     def value_spellings(self) -> dict[str, str]:
@@ -170,6 +173,7 @@ class _FieldDocument(BaseModel):
     spellings: Text | None = None  # a set of value aliases in layers/spellings.yaml
     from_rows: list[Text] = []
     value_leads: bool = False
+    digits: Annotated[int, Field(ge=1, le=12)] | None = None
 
 
 class _LayerDocument(BaseModel):
@@ -243,10 +247,15 @@ def parse_schema(path: Path) -> LayerSchema:
             value_aliases=_value_aliases(f, path.parent, source=source),
             from_rows=tuple(f.from_rows),
             value_leads=f.value_leads,
+            digits=f.digits,
         )
         for f in doc.fields
     )
     for f in fields:
+        if f.digits is not None and f.type != "str":
+            raise LayerValidationError(
+                f"digits of {f.name}: only a text field (a code) has them", source=source, field=f.name
+            )
         rows_rule = () if f.type in ("int", "float") and f.from_rows == (FROM_ROWS_MAX,) else f.from_rows
         # An alias of the empty value ("Omni" for no azimuth) reads as a blank cell.
         spelled = [v for _, v in f.value_aliases if v != ""]

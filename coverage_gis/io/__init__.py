@@ -42,6 +42,7 @@ from coverage_gis.io.decimal_mark import thousands_read
 from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
 from coverage_gis.io.given_values import check_given_fields, with_given_values
+from coverage_gis.io.gso_codes import padded_codes
 from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.import_notes import missing_fields_hint, orphan_notes, replaced_notes, report_notes
@@ -273,15 +274,19 @@ def _read_format(
         frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
     else:  # speed tests name their columns through io.speedtests' own table
         named = {
-            name: with_given_values(
-                thousands_read(
-                    apply_aliases(frame, get_schema(name), source=source, notes=notes),
+            name: padded_codes(
+                with_given_values(
+                    thousands_read(
+                        apply_aliases(frame, get_schema(name), source=source, notes=notes),
+                        get_schema(name),
+                        evidence=evidence,
+                        notes=notes,
+                    ),
                     get_schema(name),
-                    evidence=evidence,
+                    values,
                     notes=notes,
                 ),
                 get_schema(name),
-                values,
                 notes=notes,
             )
             for name, frame in frames.items()
