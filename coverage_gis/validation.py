@@ -24,10 +24,12 @@ from shapely.geometry.base import BaseGeometry
 from coverage_gis._values import is_blank, is_missing, plain_value
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import FieldSchema, LayerSchema
+from coverage_gis.text_forms import fold_diacritics
 from coverage_gis.value_text import (
     day_first_dates,
     excel_serial_dates,
     number_text,
+    vietnamese_dates,
     whole_number_text,
     without_unit,
 )
@@ -44,8 +46,11 @@ def inside_vietnam(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
         return np.asarray((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
 
 
-_TRUE = frozenset({"true", "t", "yes", "y", "1", "có", "co", "x"})
-_FALSE = frozenset({"false", "f", "no", "n", "0", "không", "khong", ""})
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0", "có", "co", "x", "✓", "✔", "☑", "✅"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "0.0", "không", "khong", "", "✗", "✘", "☐", "❌"})
+#: The first word of a Vietnamese yes/no phrase (``có điện lưới``, ``chưa có điện``,
+#: ``không có``), without its diacritics → what the phrase says.
+_LEADING_WORD = {"co": True, "khong": False, "chua": False}
 
 _ACCEPTED_GEOMETRIES: dict[str, frozenset[str]] = {
     "Point": frozenset({"Point", "MultiPoint"}),
@@ -222,7 +227,8 @@ def bool_value(v: Any) -> bool | str | None:
         return True
     if text in _FALSE:
         return False
-    return NOT_BOOL
+    first = fold_diacritics(text.split(maxsplit=1)[0]) if len(text.split()) > 1 else ""
+    return _LEADING_WORD.get(first, NOT_BOOL)
 
 
 def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
@@ -239,7 +245,7 @@ def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
 
 
 def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
-    text = day_first_dates(_coerce_str(excel_serial_dates(series)))
+    text = day_first_dates(vietnamese_dates(_coerce_str(excel_serial_dates(series))))
     parsed = pd.to_datetime(text, errors="coerce", format="mixed")
     bad = parsed.isna().to_numpy() & text.notna().to_numpy()
     if bad.any():

@@ -3,12 +3,14 @@
 The rules :mod:`coverage_gis.validation` coerces number and date fields by, and the
 readers that parse numbers before it (coordinates, speed tests, site edits): a decimal
 comma, a number written with the field's unit (``1800 MHz``), a whole number with
-thousands separators (``1.000``), Excel's day numbers and day-first dates (``05/01/2023``).
+thousands separators (``1.000``), Excel's day numbers, day-first dates (``05/01/2023``) and
+months, quarters and years written in Vietnamese (``tháng 3/2024``, ``Quý I/2024``).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import numpy as np
@@ -99,6 +101,32 @@ def _full_year(year: str) -> int:
     if len(year) > 2:
         return value
     return value + (2000 if value < _CENTURY_PIVOT else 1900)
+
+
+#: A month or a quarter in Vietnamese (``tháng 3/2024``, ``T3-2024``, ``tháng 3 năm 2024``,
+#: ``Quý I/2024``, ``quý 2 năm 2024``) and a year (``năm 2024``).
+_MONTH = re.compile(r"\A(?:tháng|th|t)\.?\s*(\d{1,2})\s*(?:[/.-]|năm)\s*(\d{4})\Z")
+_QUARTER = re.compile(r"\A(?:quý|q)\.?\s*(iv|i{1,3}|[1-4])\s*(?:[/.-]|năm)\s*(\d{4})\Z")
+_YEAR = re.compile(r"\Anăm\s*(\d{4})\Z")
+_QUARTER_NUMBER = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+def vietnamese_dates(text: pd.Series) -> pd.Series:
+    """``text`` with a month, quarter or year written in Vietnamese as the ISO date it begins
+    on: ``tháng 3/2024`` → ``2024-03-01``, ``Quý II/2024`` → ``2024-04-01``, ``năm 2024`` →
+    ``2024-01-01`` (a site's commissioning is often listed so). Other text as it is."""
+    out = text.astype(object).copy()
+    for i, value in enumerate(out.to_numpy(dtype=object)):
+        if not isinstance(value, str):
+            continue
+        key = unicodedata.normalize("NFC", value).strip().casefold()
+        if (found := _MONTH.match(key)) and 1 <= int(found.group(1)) <= 12:
+            out.iloc[i] = f"{found.group(2)}-{int(found.group(1)):02d}-01"
+        elif found := _QUARTER.match(key):
+            out.iloc[i] = f"{found.group(2)}-{3 * _QUARTER_NUMBER[found.group(1)] - 2:02d}-01"
+        elif found := _YEAR.match(key):
+            out.iloc[i] = f"{found.group(1)}-01-01"
+    return out
 
 
 def day_first_dates(text: pd.Series) -> pd.Series:

@@ -250,6 +250,45 @@ def test_numeric_dates_are_read_day_first_as_vietnamese_exports_write_them() -> 
     assert _dates(["05/01/2023", "03/15/2023"]) == ["2023-05-01", "2023-03-15"]  # a month-first column
 
 
+def test_a_month_quarter_or_year_written_in_vietnamese_is_the_date_it_begins_on() -> None:
+    """A site list gives its commissioning as "tháng 3/2024" or "Quý II/2024": read as the
+    first day of that month or quarter. Fails if refused as no date; a month 13 still is."""
+    assert _dates(
+        ["tháng 3/2024", "Tháng 12 năm 2023", "T3/2024", "Quý II/2024", "quý 4 năm 2022", "năm 2021"]
+    ) == [
+        "2024-03-01",
+        "2023-12-01",
+        "2024-03-01",
+        "2024-04-01",
+        "2022-10-01",
+        "2021-01-01",
+    ]
+    with pytest.raises(LayerValidationError, match=r"'tháng 13/2024' is not a date"):
+        _dates(["tháng 13/2024"])
+
+
+def _yes_no(values: list[object]) -> list[object]:
+    schema = LayerSchema("t", "t", "t", "none", "b", (FieldSchema("b", "bool"),))
+    clean, _ = validate_layer(pd.DataFrame({"b": pd.Series(values, dtype=object)}), schema, source="t")
+    return clean["b"].tolist()
+
+
+def test_yes_no_phrases_ticks_and_decimals_are_read() -> None:
+    """A grid-power column written "Có điện lưới" / "Chưa có điện", with ticks, or as 1.0/0.0
+    (a number column saved as text). Fails if any is refused; a word that says neither still is."""
+    assert _yes_no(["Có điện lưới", "Chưa có điện", "không có", "✓", "✗", "1.0", "0.0"]) == [
+        True,
+        False,
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
+    with pytest.raises(LayerValidationError, match=r"'điện mặt trời' is not a yes/no value"):
+        _yes_no(["điện mặt trời"])
+
+
 def test_numeric_dates_with_a_two_digit_year_are_read_day_first_too() -> None:
     """``05/01/23`` is 5 January 2023, as ``05/01/2023`` is (not May, as a month-first parser has it)."""
     assert _dates(["05/01/23", "10/11/22", "15/3/22", "01.02.98"]) == [
