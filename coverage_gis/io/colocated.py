@@ -27,6 +27,7 @@ from scipy.spatial import cKDTree
 
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.errors import LayerValidationError
+from coverage_gis.io.repeats import taken_from_rows
 from coverage_gis.layers import FROM_ROWS_MAX, get_schema
 
 __all__ = ["COLOCATED_M", "ListedAgain", "colocated_notes", "sites_listed_again"]
@@ -112,31 +113,7 @@ def sites_listed_again(old: pd.DataFrame, new: pd.DataFrame, rows: pd.Index, *, 
             field="site_id",
             layer="sites",
         )
-    kept = old.copy()
-    taken = []
-    for spec in get_schema("sites").fields:
-        if not spec.from_rows or spec.name not in kept.columns or spec.name not in new.columns:
-            continue
-        both = np.column_stack(
-            [kept[spec.name].to_numpy(dtype=object)[at[again]], new[spec.name].to_numpy(dtype=object)[again]]
-        )
-        if spec.from_rows == (FROM_ROWS_MAX,):
-            values = pd.DataFrame(both).apply(pd.to_numeric, errors="coerce").max(axis=1).to_numpy()
-        else:
-            rank = {value: i for i, value in enumerate(spec.from_rows)}
-            first = [
-                min((v for v in pair if v in rank), key=rank.__getitem__, default=pair[0]) for pair in both
-            ]
-            values = np.asarray(first, dtype=object)
-        column = kept[spec.name].to_numpy(dtype=object).copy()
-        column[at[again]] = values
-        kept[spec.name] = pd.Series(column, index=kept.index).astype(kept[spec.name].dtype)
-        rule = (
-            "the largest"
-            if spec.from_rows == (FROM_ROWS_MAX,)
-            else f"the first of {', '.join(spec.from_rows)}"
-        )
-        taken.append(f"{spec.name} {rule} of the two")
+    kept, taken = _from_both(old, new, at[again], again)
     ids = new["site_id"].to_numpy(dtype=object)[again]
     shown = ", ".join(str(v) for v in ids[:_SHOWN]) + (", ..." if len(ids) > _SHOWN else "")
     note = (
@@ -153,3 +130,30 @@ def _distance(metres: float) -> str:
     if not np.isfinite(metres):
         return "at an unknown distance"
     return f"{metres:,.0f} m" if metres < 1000 else f"{metres / 1000:,.1f} km"
+
+
+def _from_both(
+    old: pd.DataFrame, new: pd.DataFrame, theirs: np.ndarray, ours: np.ndarray
+) -> tuple[pd.DataFrame, list[str]]:
+    """``old`` with each mast at rows ``theirs`` holding, in every field with a ``from_rows``
+    rule, the value that rule takes of its row and the list's row at ``ours`` (as a list's
+    rows of one site are read: :func:`coverage_gis.io.repeats.taken_from_rows`), and how
+    each such field was taken."""
+    schema = get_schema("sites")
+    fields = [f for f in schema.fields if f.from_rows and f.name in old.columns and f.name in new.columns]
+    if not fields:
+        return old, []
+    names = [schema.id_field, *(f.name for f in fields)]
+    pairs = pd.concat(
+        [pd.DataFrame(old[names]).iloc[theirs], pd.DataFrame(new[names]).iloc[ours]], ignore_index=True
+    )
+    both = taken_from_rows(pairs, schema, np.ones(len(pairs), dtype=bool), notes=[])
+    kept = old.copy()
+    for f in fields:
+        column = kept[f.name].to_numpy(dtype=object).copy()
+        column[theirs] = both[f.name].to_numpy(dtype=object)[: len(theirs)]
+        kept[f.name] = pd.Series(column, index=kept.index).astype(kept[f.name].dtype)
+    rules = [
+        "largest" if f.from_rows == (FROM_ROWS_MAX,) else "first of " + ", ".join(f.from_rows) for f in fields
+    ]
+    return kept, [f"{f.name} the {rule} of the two" for f, rule in zip(fields, rules, strict=True)]

@@ -30,7 +30,7 @@ from coverage_gis.value_text import number_text, without_unit
 if TYPE_CHECKING:
     from pandas.core.groupby import SeriesGroupBy
 
-__all__ = ["collapse_repeats"]
+__all__ = ["collapse_repeats", "taken_from_rows"]
 
 
 def collapse_repeats(
@@ -56,7 +56,7 @@ def collapse_repeats(
     repeated = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
     if not repeated.any():
         return frame
-    frame = _taken_from_rows(frame, schema, repeated, notes=notes)
+    frame = taken_from_rows(frame, schema, repeated, notes=notes)
     fields = [f.name for f in schema.fields if f.name in frame.columns]
     key = frame.loc[repeated, fields].astype(str)
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
@@ -74,7 +74,7 @@ def collapse_repeats(
     return out
 
 
-def _taken_from_rows(
+def taken_from_rows(
     frame: pd.DataFrame, schema: LayerSchema, repeated: np.ndarray, *, notes: list[str]
 ) -> pd.DataFrame:
     """``frame`` with each repeated feature's rows holding one value of every field that has
