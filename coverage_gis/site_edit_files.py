@@ -188,8 +188,8 @@ def _edits_of_table(table: pd.DataFrame, lines: list[int], path: Path, notes: li
     table = band_from_channels(table, source=source, notes=notes)
     # "1.800" in a file of decimal commas (its coordinates show the mark), as an import reads it.
     numbers = [f.name for f in _csv_fields() if f.type in ("float", "int") and f.name not in ("lon", "lat")]
-    evidence = [table[c] for c in ("lon", "lat") if c in table.columns]
-    table = thousands_in(table, numbers, evidence=evidence, notes=notes)
+    degrees = [table[c] for c in ("lon", "lat") if c in table.columns]
+    table = thousands_in(table, numbers, degrees=degrees, notes=notes)
     keys = {str(c): str(c) for c in table.columns}
     unknown = set(keys.values()) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
     if unknown and len(table):

@@ -201,3 +201,13 @@ def test_a_site_edit_csv_reads_thousands_as_an_import_does(tmp_path: Path) -> No
     assert edit.site["height_m"] == "35,5"  # a decimal comma, read by validation
     assert edit.cells is not None
     assert (edit.cells[0]["band_mhz"], edit.cells[0]["range_m"]) == ("1800", "1500")
+
+
+def test_coordinates_of_three_decimals_show_the_files_decimal_comma(ws: Workspace, tmp_path: Path) -> None:
+    """``109,123`` could be a thousand elsewhere, not in a column of degrees: the file writes
+    decimal commas, so its band ``1.800`` is 1800 MHz. Fails if the grouped band is read as 1.8
+    for want of a coordinate with other than three decimals."""
+    cells, notes = _cells(ws, tmp_path, _HEADER + "S1;S1-1;109,123;13,771;Viettel;4G;1.800;120;1.500\n")
+
+    assert cells.loc["S1-1", ["band_mhz", "range_m"]].tolist() == [1800.0, 1500.0]
+    assert any("as thousands" in n and "decimal commas" in n for n in notes)

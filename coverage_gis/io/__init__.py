@@ -37,7 +37,7 @@ from coverage_gis.io.appending import appended, check_references, dirty_bbox
 from coverage_gis.io.channels import band_from_channels
 from coverage_gis.io.colocated import colocated_notes
 from coverage_gis.io.commune_lists import with_2025_units
-from coverage_gis.io.csv_points import coordinate_cells, located_table, read_csv_table
+from coverage_gis.io.csv_points import coordinate_cells, degree_cells, located_table, read_csv_table
 from coverage_gis.io.decimal_mark import thousands_read
 from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
@@ -201,6 +201,7 @@ def _read_format(
         raise unsupported_format(source, f"unknown format {file_format!r}")
     fmt = file_format or detect_format(path, max_bytes=max_bytes)
     evidence: list[pd.Series] = []
+    degrees: list[pd.Series] = []
     if crs is not None and fmt not in ("csv", "xlsx", "xls", "geojson", "gpkg", "shp"):
         raise LayerValidationError(
             f"--crs names the CRS of a file's coordinates; a {fmt} file is always in WGS 84 degrees",
@@ -256,7 +257,8 @@ def _read_format(
                 table = read_csv_table(path, notes=notes, row_lines=row_lines)
             table = read_font_text(table, notes)
             # Where the file's decimal mark shows: its coordinates (read below, into geometry).
-            evidence = coordinate_cells(table)
+            # (In degrees, without --crs, any one mark is a decimal mark: ``13,771``.)
+            evidence, degrees = coordinate_cells(table), degree_cells(table) if crs is None else []
             try:
                 frame = _table_frame(
                     table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes
@@ -280,6 +282,7 @@ def _read_format(
                         apply_aliases(frame, get_schema(name), source=source, notes=notes),
                         get_schema(name),
                         evidence=evidence,
+                        degrees=degrees,
                         notes=notes,
                     ),
                     get_schema(name),

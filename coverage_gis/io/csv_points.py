@@ -190,6 +190,13 @@ def coordinate_cells(table: pd.DataFrame) -> list[pd.Series]:
     return [table[c] for c in names if c in found and names.count(c) == 1]
 
 
+def degree_cells(table: pd.DataFrame) -> list[pd.Series]:
+    """The columns of ``table`` that :func:`coordinate_columns` finds in degrees (each once)."""
+    names = list(table.columns)
+    found = set(coordinate_columns(names))
+    return [table[c] for c in names if c in found and names.count(c) == 1]
+
+
 def not_degrees_hint(columns: Iterable[str]) -> str:
     """Why coordinate-named columns were not read (a unit that is not degrees, or easting and
     northing columns without ``--crs``), or ``""``."""

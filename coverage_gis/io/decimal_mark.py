@@ -35,6 +35,9 @@ _DECIMAL = {
     mark: rf"\s*[+-]?(?:\d*{re.escape(mark)}(?:\d{{1,2}}|\d{{4,}})|\d{{4,}}{re.escape(mark)}\d+)\s*"
     for mark in (",", ".")
 }
+#: A number of degrees (below 1000) with one mark: in a column of degrees, a decimal mark
+#: whatever follows it (no coordinate in degrees is in the thousands).
+_DEGREES_DECIMAL = {mark: rf"\s*[+-]?\d{{1,3}}{re.escape(mark)}\d+\s*" for mark in (",", ".")}
 #: A number grouped in threes by ``sep``, with a fraction after the other mark or none.
 _GROUPED = {
     sep: rf"\s*[+-]?\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+(?:{re.escape(other)}\d+)?\s*"
@@ -93,39 +96,52 @@ def _matches(text: pd.Series, pattern: str, mark: str) -> np.ndarray:
     return out
 
 
-def decimal_mark(columns: Iterable[pd.Series]) -> str | None:
+def decimal_mark(columns: Iterable[pd.Series], *, degrees: Iterable[pd.Series] = ()) -> str | None:
     """The decimal mark the text of ``columns`` writes: ``","`` or ``"."`` where some cell
-    writes one unambiguously as a decimal mark and none the other; None otherwise."""
+    writes one unambiguously as a decimal mark and none the other; None otherwise. In the
+    columns of ``degrees`` (coordinates in degrees) any one mark is a decimal mark
+    (``13,771``: no coordinate is in the thousands)."""
     seen = dict.fromkeys(_DECIMAL, False)
-    for column in columns:
-        text = _text(column)
-        for mark, pattern in _DECIMAL.items():
-            if not seen[mark] and _matches(text, pattern, mark).any():
-                seen[mark] = True
-        if all(seen.values()):
-            return None
+    for patterns, group in ((_DECIMAL, columns), (_DEGREES_DECIMAL, degrees)):
+        for column in group:
+            text = _text(column)
+            for mark, pattern in patterns.items():
+                if not seen[mark] and _matches(text, pattern, mark).any():
+                    seen[mark] = True
+            if all(seen.values()):
+                return None
     found = [mark for mark, yes in seen.items() if yes]
     return found[0] if len(found) == 1 else None
 
 
 def thousands_read(
-    frame: pd.DataFrame, schema: LayerSchema, *, evidence: Iterable[pd.Series] = (), notes: list[str]
+    frame: pd.DataFrame,
+    schema: LayerSchema,
+    *,
+    evidence: Iterable[pd.Series] = (),
+    degrees: Iterable[pd.Series] = (),
+    notes: list[str],
 ) -> pd.DataFrame:
     """:func:`thousands_in` the number fields of ``schema`` (text fields, such as ids, are
     not read so)."""
     fields = [f.name for f in schema.fields if f.type in ("float", "int")]
-    return thousands_in(frame, fields, evidence=evidence, notes=notes)
+    return thousands_in(frame, fields, evidence=evidence, degrees=degrees, notes=notes)
 
 
 def thousands_in(
-    frame: pd.DataFrame, columns: Sequence[str], *, evidence: Iterable[pd.Series] = (), notes: list[str]
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    evidence: Iterable[pd.Series] = (),
+    degrees: Iterable[pd.Series] = (),
+    notes: list[str],
 ) -> pd.DataFrame:
     """``frame`` with the text of its number ``columns`` grouped in threes by the file's
     thousands separator written without it (``"1.800"`` → ``"1800"``, ``"1.234,5"`` →
     ``"1234,5"`` in a file of decimal commas); ``frame`` itself where there is none, or
     where the file's decimal mark is not known (:func:`decimal_mark` of those columns and
-    ``evidence``: the columns the file's coordinates were read from). ``notes`` says what
-    was read so."""
+    ``evidence``: the columns the file's coordinates were read from, ``degrees`` those of
+    them in degrees). ``notes`` says what was read so."""
     names = list(frame.columns)
     texts = {name: _text(frame[name]) for name in columns if names.count(name) == 1}
     grouped = {
@@ -134,7 +150,7 @@ def thousands_in(
     }
     if not any(m.any() for by_name in grouped.values() for m in by_name.values()):
         return frame
-    mark = decimal_mark([*texts.values(), *evidence])
+    mark = decimal_mark([*texts.values(), *evidence], degrees=degrees)
     if mark is None:
         return frame
     sep = _OTHER[mark]

@@ -37,7 +37,13 @@ import shapely
 
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.csv_points import coordinate_cells, coordinate_columns, located_table, parse_numbers
+from coverage_gis.io.csv_points import (
+    coordinate_cells,
+    coordinate_columns,
+    degree_cells,
+    located_table,
+    parse_numbers,
+)
 from coverage_gis.io.decimal_mark import thousands_in
 from coverage_gis.io.headers import find_header, read_values
 from coverage_gis.io.vector import one_line
@@ -456,7 +462,9 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
     used |= {c for c in coordinate_columns(frame.columns) if c is not None}
     # A speed's "1.234,5" in a file of decimal commas (its coordinates show the mark).
     speeds = [c for name in _SPEEDS if (c := _speed_column(frame, name)) is not None]
-    frame = thousands_in(frame, speeds, evidence=coordinate_cells(frame), notes=notes)
+    frame = thousands_in(
+        frame, speeds, evidence=coordinate_cells(frame), degrees=degree_cells(frame), notes=notes
+    )
     for name, aliases in POINT_ALIASES.items():
         col = find_header(frame.columns, aliases, units=_COLUMN_UNITS.get(name, ()))
         if col is None:
