@@ -91,6 +91,22 @@ class _Collector:
             LayerValidationError(reason, source=self.source, row=row, field=field, layer=self.layer)
         )
 
+    def add_rows(
+        self,
+        index: pd.Index,
+        mask: np.ndarray,
+        reason: Callable[[int], str],
+        *,
+        field: str,
+        values: pd.Series | None = None,
+        listed: bool = True,
+    ) -> None:
+        """One problem for the rows ``mask`` marks: named by the first (``reason`` of its
+        label), with the others listed after it (:func:`_in_all`, with their ``values``)
+        where ``listed``."""
+        row = int(index[np.flatnonzero(mask)[0]])
+        self.add(reason(row) + (_in_all(index, mask, values) if listed else ""), row=row, field=field)
+
     def raise_if_any(self) -> None:
         if self.errors:
             self._raise()
@@ -117,8 +133,16 @@ def _nfc(value: Any) -> Any:
     return value
 
 
-def _row_label(index: pd.Index, mask: np.ndarray) -> int:
-    return int(index[np.flatnonzero(mask)[0]])
+def _fixed(reason: str, _row: int) -> str:
+    """``reason``, whatever the row (a reason made before the row is named)."""
+    return reason
+
+
+def _as_read(given: Any, number: float) -> str:
+    """A number as an error shows it: the text the file has, with the number it read where
+    that is another ("1.800" as 1.8)."""
+    text = plain_value(given)
+    return f"{number:g}" if str(text).strip() == f"{number:g}" else f"{text!r} (read as {number:g})"
 
 
 def _in_all(index: pd.Index, mask: np.ndarray, values: pd.Series | None = None) -> str:
@@ -156,32 +180,43 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
         numbers[bad] = pd.to_numeric(unitless, errors="coerce").astype("float64").to_numpy()
         bad = numbers.isna().to_numpy() & as_text.notna().to_numpy()
     if bad.any():
-        row = _row_label(series.index, bad)
-        out.add(
-            f"{plain_value(series.loc[row])!r} is not a number" + _in_all(series.index, bad, series),
-            row=row,
+        out.add_rows(
+            series.index,
+            bad,
+            lambda r: f"{plain_value(series.loc[r])!r} is not a number",
             field=spec.name,
+            values=series,
         )
     infinite = np.isinf(numbers.to_numpy())
     if infinite.any():
-        row = _row_label(series.index, infinite)
-        out.add(f"{plain_value(series.loc[row])!r} is not a finite number", row=row, field=spec.name)
+        out.add_rows(
+            series.index,
+            infinite,
+            lambda r: f"{plain_value(series.loc[r])!r} is not a finite number",
+            field=spec.name,
+            listed=False,
+        )
         numbers = numbers.where(~infinite)
     if spec.type == "int":
         fractional = numbers.notna().to_numpy() & (numbers.fillna(0) % 1 != 0).to_numpy()
         if fractional.any():
-            row = _row_label(series.index, fractional)
-            out.add(
-                f"{plain_value(series.loc[row])!r} is not a whole number"
-                + _in_all(series.index, fractional, series),
-                row=row,
+            out.add_rows(
+                series.index,
+                fractional,
+                lambda r: f"{plain_value(series.loc[r])!r} is not a whole number",
                 field=spec.name,
+                values=series,
             )
             numbers = numbers.where(~fractional)  # the error is raised with the others
         huge = np.abs(numbers.fillna(0).to_numpy()) >= _INT_LIMIT
         if huge.any():
-            row = _row_label(series.index, huge)
-            out.add(f"{plain_value(series.loc[row])!r} is too large a whole number", row=row, field=spec.name)
+            out.add_rows(
+                series.index,
+                huge,
+                lambda r: f"{plain_value(series.loc[r])!r} is too large a whole number",
+                field=spec.name,
+                listed=False,
+            )
             numbers = numbers.where(~huge)
     values = numbers.to_numpy()
     for bound, label, cmp in (
@@ -193,18 +228,9 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
         with np.errstate(invalid="ignore"):
             off = cmp(values, bound) & ~np.isnan(values)
         if off.any():
-            row = _row_label(series.index, off)
-            number = values[np.flatnonzero(off)[0]]
-            given = plain_value(series.loc[row])
-            # The text as the file has it, where it reads as another number ("1.800" as 1.8).
-            shown = (
-                f"{number:g}" if str(given).strip() == f"{number:g}" else f"{given!r} (read as {number:g})"
-            )
-            out.add(
-                f"{shown} is {label} {bound:g}" + _in_all(series.index, off),
-                row=row,
-                field=spec.name,
-            )
+            first = int(np.flatnonzero(off)[0])
+            reason = f"{_as_read(series.iloc[first], values[first])} is {label} {bound:g}"
+            out.add_rows(series.index, off, functools.partial(_fixed, reason), field=spec.name)
     if spec.type == "int":
         return numbers.astype("Int64")
     return numbers
@@ -235,11 +261,12 @@ def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
     converted = series.map(bool_value)
     bad = (converted == NOT_BOOL).to_numpy()
     if bad.any():
-        row = _row_label(series.index, bad)
-        out.add(
-            f"{plain_value(series.loc[row])!r} is not a yes/no value" + _in_all(series.index, bad, series),
-            row=row,
+        out.add_rows(
+            series.index,
+            bad,
+            lambda r: f"{plain_value(series.loc[r])!r} is not a yes/no value",
             field=spec.name,
+            values=series,
         )
     return converted.where(~bad, None).astype(object)
 
@@ -249,12 +276,12 @@ def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
     parsed = pd.to_datetime(text, errors="coerce", format="mixed")
     bad = parsed.isna().to_numpy() & text.notna().to_numpy()
     if bad.any():
-        row = _row_label(series.index, bad)
-        out.add(
-            f"{plain_value(series.loc[row])!r} is not a date (use YYYY-MM-DD)"
-            + _in_all(series.index, bad, series),
-            row=row,
+        out.add_rows(
+            series.index,
+            bad,
+            lambda r: f"{plain_value(series.loc[r])!r} is not a date (use YYYY-MM-DD)",
             field=spec.name,
+            values=series,
         )
     return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None).astype(object)
 
@@ -276,12 +303,13 @@ def _check_allowed(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.
     mapped = series.map(lambda v: None if is_missing(v) else canonical.get(str(v).casefold(), "__bad__"))
     bad = (mapped == "__bad__").to_numpy()
     if bad.any():
-        row = _row_label(series.index, bad)
-        out.add(
-            f"unknown value {plain_value(series.loc[row])!r} (allowed: {', '.join(spec.allowed)})"
-            + _in_all(series.index, bad, series),
-            row=row,
+        allowed = ", ".join(spec.allowed)
+        out.add_rows(
+            series.index,
+            bad,
+            lambda r: f"unknown value {plain_value(series.loc[r])!r} (allowed: {allowed})",
             field=spec.name,
+            values=series,
         )
     return mapped.where(~bad, None).astype(object)
 
@@ -566,19 +594,16 @@ def _field_column(
         empty = np.zeros(len(index), dtype=bool)
         empty[at] = [is_blank(v) for v in series.iloc[at]]
         if empty.any():
-            out.add(
-                "required value is empty" + _in_all(index, empty),
-                row=_row_label(index, empty),
-                field=spec.name,
-            )
+            out.add_rows(index, empty, lambda _r: "required value is empty", field=spec.name)
     if spec.unique:
         dup = coerced.duplicated(keep="first").to_numpy() & ~nulls
         if dup.any():
-            row = _row_label(index, dup)
-            out.add(
-                f"duplicate id {plain_value(coerced.loc[row])!r}" + _in_all(index, dup, coerced),
-                row=row,
+            out.add_rows(
+                index,
+                dup,
+                lambda r: f"duplicate id {plain_value(coerced.loc[r])!r}",
                 field=spec.name,
+                values=coerced,
             )
     return coerced
 
