@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.channels import band_from_channels
+from coverage_gis.io.channels import band_from_channels, tech_from_channels
 from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
 from coverage_gis.io.decimal_mark import thousands_in
 from coverage_gis.io.headers import match_headers, read_field_values, renames_note
@@ -185,7 +185,7 @@ def _edits_of_table(table: pd.DataFrame, lines: list[int], path: Path, notes: li
         if spec.name in table.columns:
             table = read_field_values(table, spec.name, spec, label=f"site edits: {spec.name}", notes=notes)
     # A planning tool's channel column gives the band, as in an import of cells.
-    table = band_from_channels(table, source=source, notes=notes)
+    table = band_from_channels(tech_from_channels(table, notes=notes), source=source, notes=notes)
     # "1.800" in a file of decimal commas (its coordinates show the mark), as an import reads it.
     numbers = [f.name for f in _csv_fields() if f.type in ("float", "int") and f.name not in ("lon", "lat")]
     degrees = [table[c] for c in ("lon", "lat") if c in table.columns]

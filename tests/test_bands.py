@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -200,3 +201,27 @@ def test_a_site_edit_csv_reads_a_channel_column_as_an_import_does(tmp_path: Path
 
     assert [c["band_mhz"] for c in edit.cells or ()] == ["1800", "700"]
     assert any("band_mhz read from the channel numbers of 'EARFCN'" in note for note in notes)
+
+
+def test_each_row_takes_the_radio_of_the_one_channel_column_it_fills() -> None:
+    """A mixed export with an EARFCN and a UARFCN column, each row filling one: its radio;
+    a row filling both, or neither, none (validation names it). A file with a tech column
+    keeps it."""
+    from coverage_gis.io.channels import tech_from_channels
+
+    frame = pd.DataFrame(
+        {
+            "cell_id": ["A", "B", "C", "D"],
+            "EARFCN": ["1650", None, "100", ""],
+            "UARFCN": [None, "10562", "10562", None],
+        }
+    )
+    notes: list[str] = []
+
+    read = tech_from_channels(frame, notes=notes)
+
+    assert read["tech"].tolist() == ["4G", "3G", None, None]
+    assert notes == [
+        "cells: tech read from the radio each channel column numbers: 'EARFCN' → 4G (1), 'UARFCN' → 3G (1)"
+    ]
+    assert tech_from_channels(read, notes=notes) is read

@@ -504,3 +504,37 @@ def test_a_provincial_bts_list_with_its_own_headers_reads_as_sites_and_cells(
     assert cells["tech"].tolist() == ["4G", "4G"]
     assert cells["azimuth_deg"].tolist() == [30.0, 150.0]
     assert cells["status"].tolist() == ["on_air", "planned"]
+
+
+def test_a_vendor_lte_export_without_a_technology_column_reads_it_from_its_channels(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A Huawei LTE cell export: eNodeB and cell names, decimal commas, tilt in two parts, the
+    carrier as "Downlink EARFCN", the state as Activated/Deactivated, and no technology or
+    operator column. Read with ``--set operator``: every cell 4G (its channel is an LTE one),
+    its band from the channel, the deactivated one off air. Fails if the import asks for a
+    tech column the file cannot have, or refuses the cell states."""
+    path = tmp_path / "huawei.csv"
+    path.write_text(
+        "eNodeB Name;Cell Name;Local Cell ID;Latitude;Longitude;Azimuth;Mechanical Downtilt;"
+        "Electrical Downtilt;Antenna Height;Downlink EARFCN;PCI;TAC;Cell Status\n"
+        "BDH_QN_01;BDH_QN_01_1;0;13,7712;109,2211;30;2;4;35,5;1650;101;12001;Activated\n"
+        "BDH_QN_01;BDH_QN_01_2;1;13,7712;109,2211;150;2;6;35,5;1650;102;12001;Activated\n"
+        "BDH_QN_02;BDH_QN_02_1;0;13,7812;109,2311;270;3;3;30;100;103;12001;Deactivated\n",
+        encoding="utf-8",
+    )
+
+    import_file(ws, "sites", path)
+    result = import_file(ws, "cells", path, values={"operator": "VNPT"})
+
+    sites = ws.read_layer("sites").set_index("site_id")
+    assert sites["status"].to_dict() == {"BDH_QN_01": "on_air", "BDH_QN_02": "decommissioned"}
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells["tech"].tolist() == ["4G", "4G", "4G"]
+    assert cells["band_mhz"].tolist() == [1800.0, 1800.0, 2100.0]
+    assert cells["tilt_deg"].tolist() == [6.0, 8.0, 6.0]
+    assert cells["status"].tolist() == ["on_air", "on_air", "decommissioned"]
+    assert (
+        "cells: tech read from the radio each channel column numbers: 'Downlink EARFCN' → 4G (3)"
+        in result.notes
+    )

@@ -34,7 +34,7 @@ import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.appending import appended, check_references, dirty_bbox
-from coverage_gis.io.channels import band_from_channels
+from coverage_gis.io.channels import band_from_channels, tech_from_channels
 from coverage_gis.io.colocated import colocated_notes
 from coverage_gis.io.commune_lists import with_2025_units
 from coverage_gis.io.csv_points import coordinate_cells, degree_cells, located_table, read_csv_table
@@ -300,7 +300,9 @@ def _read_format(
             named["pois"] = categories_from_names(named["pois"], get_schema("pois"), notes=notes)
         if "cells" in named:
             named["cells"] = tilt_from_parts(named["cells"], source=source, notes=notes)
-            named["cells"] = band_from_channels(named["cells"], source=source, notes=notes)
+            named["cells"] = band_from_channels(
+                tech_from_channels(named["cells"], notes=notes), source=source, notes=notes
+            )
         frames = {
             name: collapse_repeats(frame, get_schema(name), source=source, notes=notes)
             for name, frame in named.items()

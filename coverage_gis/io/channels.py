@@ -8,6 +8,10 @@ each channel read as the nominal MHz of the 3GPP band it lies in
 (:func:`coverage_gis.bands.channel_band_mhz`), a column named for one radio read as that
 radio's, a shared one by each row's ``tech``; with a note. A channel in none of the bands
 known here is refused with its row: a guessed band would move the cell's coverage.
+
+Such an export may not name the technology either: a file with no ``tech`` column takes
+each row's from the column named for one radio that holds its channel
+(:func:`tech_from_channels`: a Huawei LTE export's ``Downlink EARFCN`` makes its cells 4G).
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from coverage_gis._values import is_blank
 from coverage_gis.bands import channel_band_mhz
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import parse_numbers
 from coverage_gis.io.headers import find_header
 
-__all__ = ["band_from_channels"]
+__all__ = ["band_from_channels", "tech_from_channels"]
 
 #: Spellings of a channel column (compared as headers are) → the radio it numbers (None:
 #: each row's own ``tech``), most specific first.
@@ -33,6 +38,36 @@ _CHANNEL_COLUMNS: tuple[tuple[tuple[str, ...], str | None], ...] = (
     (("bcch", "bcch arfcn"), "2G"),
     (("arfcn", "channel", "kênh", "kênh tần số", "số kênh"), None),
 )
+
+
+def tech_from_channels(frame: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
+    """``frame`` (cells, columns named as the schema's) with a ``tech`` column where it has
+    none and columns named for one radio's channel: each row the radio of the one such
+    column that holds a channel in it (None where none does, or two radios': validation
+    names the row); ``frame`` itself otherwise."""
+    columns = [str(c) for c in frame.columns]
+    if "tech" in columns:
+        return frame
+    radios = [
+        (column, radio)
+        for names, radio in _CHANNEL_COLUMNS
+        if radio and (column := find_header(columns, names))
+    ]
+    if not radios:
+        return frame
+    given = np.column_stack(
+        [frame[column].map(lambda v: not is_blank(v)).to_numpy(dtype=bool) for column, _ in radios]
+    )
+    one = given.sum(axis=1) == 1
+    if not one.any():
+        return frame
+    tech = np.full(len(frame), None, dtype=object)
+    tech[one] = np.asarray([radio for _, radio in radios], dtype=object)[given[one].argmax(axis=1)]
+    shown = ", ".join(
+        f"{column!r} → {radio} ({int(given[one, k].sum())})" for k, (column, radio) in enumerate(radios)
+    )
+    notes.append(f"cells: tech read from the radio each channel column numbers: {shown}")
+    return frame.assign(tech=pd.Series(tech, index=frame.index, dtype=object))
 
 
 def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) -> pd.DataFrame:
