@@ -538,3 +538,68 @@ def test_a_vendor_lte_export_without_a_technology_column_reads_it_from_its_chann
         "cells: tech read from the radio each channel column numbers: 'Downlink EARFCN' → 4G (3)"
         in result.notes
     )
+
+
+def test_ericsson_and_nokia_cell_exports_read_their_names_and_states(ws: Workspace, tmp_path: Path) -> None:
+    """An Ericsson export (SiteName, CellName, EARFCNDL, Administrative State LOCKED/UNLOCKED
+    beside an Operational State) and a Nokia one (MRBTS Name, LNCEL Name, Antenna bearing,
+    earfcnDL, State "Working"): each read as sites and cells. Fails if an id column goes
+    unread (the import asks for site_id), if a locked cell is taken on air, or if the two
+    state columns are refused as one field read twice."""
+    import openpyxl
+
+    ericsson = openpyxl.Workbook()
+    sheet = ericsson.active
+    sheet.append(
+        [
+            "SiteName",
+            "CellName",
+            "Lat",
+            "Long",
+            "Azimuth",
+            "Height",
+            "EARFCNDL",
+            "Administrative State",
+            "Operational State",
+        ]
+    )
+    sheet.append(["QNH0123", "QNH0123A", 13.7712, 109.2211, 0, 32, 1850, "UNLOCKED", "ENABLED"])
+    sheet.append(["QNH0124", "QNH0124A", 13.7912, 109.2311, 240, 28, 3350, "LOCKED", "DISABLED"])
+    ericsson.save(tmp_path / "ericsson.xlsx")
+    nokia = openpyxl.Workbook()
+    sheet = nokia.active
+    sheet.append(
+        [
+            "MRBTS Name",
+            "LNCEL Name",
+            "Latitude (WGS84)",
+            "Longitude (WGS84)",
+            "Antenna bearing",
+            "Antenna height (m)",
+            "earfcnDL",
+            "State",
+        ]
+    )
+    sheet.append(["QNH_HaiCang_01", "QNH_HaiCang_01_L18_1", 13.80, 109.21, 10, 25, 1275, "Working"])
+    nokia.save(tmp_path / "nokia.xlsx")
+
+    for name, operator, append in (("ericsson", "Viettel", False), ("nokia", "MobiFone", True)):
+        import_file(ws, "sites", tmp_path / f"{name}.xlsx", append=append)
+        import_file(ws, "cells", tmp_path / f"{name}.xlsx", values={"operator": operator}, append=append)
+
+    sites = ws.read_layer("sites").set_index("site_id")
+    assert sites["status"].to_dict() == {
+        "QNH0123": "on_air",
+        "QNH0124": "decommissioned",
+        "QNH_HaiCang_01": "on_air",
+    }
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells["site_id"].to_dict() == {
+        "QNH0123A": "QNH0123",
+        "QNH0124A": "QNH0124",
+        "QNH_HaiCang_01_L18_1": "QNH_HaiCang_01",
+    }
+    assert cells["status"].tolist() == ["on_air", "decommissioned", "on_air"]
+    assert cells["azimuth_deg"].tolist() == [0.0, 240.0, 10.0]
+    assert cells["height_m"].tolist() == [32.0, 28.0, 25.0]
+    assert cells["band_mhz"].tolist() == [1800.0, 2600.0, 1800.0]
