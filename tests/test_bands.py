@@ -184,6 +184,29 @@ def test_a_planning_tools_channel_column_gives_each_cell_its_band(tmp_path: Path
     assert ws.read_layer("cells")["band_mhz"].tolist() == [1800.0]
 
 
+def test_a_mixed_export_reads_each_rows_band_and_radio_from_the_channel_column_it_fills(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """An export of LTE and UMTS cells with an EARFCN and a UARFCN column, each row filling
+    one, and no tech or band column: each cell's radio and band from its own column. Fails if
+    the UMTS rows take the LTE column's reading (none) and the default band, or no radio."""
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "Cell,Site,Operator,EARFCN,UARFCN\nC1,QN-001,VNPT,1650,\nC2,QN-001,VNPT,,10562\nC3,QN-001,VNPT,,2962\n",
+        encoding="utf-8",
+    )
+
+    result = import_file(ws, "cells", path)
+
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells["tech"].tolist() == ["4G", "3G", "3G"]
+    assert cells["band_mhz"].tolist() == [1800.0, 2100.0, 900.0]
+    assert (
+        "cells: band_mhz read from the channel numbers of 'EARFCN', 'UARFCN': 3G 900 MHz (1), 3G 2100 MHz (1), "
+        "4G 1800 MHz (1)" in result.notes
+    )
+
+
 def test_a_channel_in_no_known_band_is_refused_with_its_row(tmp_path: Path) -> None:
     ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
     with pytest.raises(

@@ -72,27 +72,35 @@ def tech_from_channels(frame: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame
 
 def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) -> pd.DataFrame:
     """``frame`` (cells, columns named as the schema's) with ``band_mhz`` from its channel
-    column where it has one and no band column (see the module docstring)."""
+    columns where it has them and no band column (see the module docstring): each row's
+    from the most specific of them that holds a channel in it (a mixed export's EARFCN and
+    UARFCN columns, each row filling one)."""
     columns = [str(c) for c in frame.columns]
     if "band_mhz" in columns:
         return frame
-    found = next(
-        ((column, tech) for names, tech in _CHANNEL_COLUMNS if (column := find_header(columns, names))),
-        None,
-    )
-    if found is None:
+    # A shared channel column means nothing without each row's radio.
+    found = [
+        (column, radio)
+        for names, radio in _CHANNEL_COLUMNS
+        if (column := find_header(columns, names)) and (radio is not None or "tech" in columns)
+    ]
+    if not found:
         return frame
-    column, radio = found
-    if radio is None and "tech" not in columns:
-        return frame  # a shared channel column means nothing without each row's radio
-    channels = parse_numbers(frame[column], source=source, field=column, required=False)
-    techs = [radio] * len(frame) if radio is not None else frame["tech"].tolist()
+    channels = [
+        parse_numbers(frame[column], source=source, field=column, required=False) for column, _ in found
+    ]
+    techs = frame["tech"].tolist() if "tech" in columns else [None] * len(frame)
     # As text, as a file's band column is read (validation parses it); None where no channel.
     band = np.full(len(frame), None, dtype=object)
     read: Counter[tuple[str, float]] = Counter()
-    for i, (channel, tech) in enumerate(zip(channels, techs, strict=True)):
-        if np.isnan(channel) or not isinstance(tech, str) or not tech.strip():
-            continue  # no channel, or no radio to read it by (validation names a missing tech)
+    for i in range(len(frame)):
+        at = next((k for k in range(len(found)) if not np.isnan(channels[k][i])), None)
+        if at is None:
+            continue  # no channel
+        column, radio = found[at]
+        channel, tech = channels[at][i], radio or techs[i]
+        if not isinstance(tech, str) or not tech.strip():
+            continue  # no radio to read it by (validation names a missing tech)
         mhz = channel_band_mhz(str(tech), int(channel)) if float(channel).is_integer() else None
         if mhz is None:
             raise LayerValidationError(
@@ -106,5 +114,6 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
         band[i] = f"{mhz:g}"
         read[(str(tech), mhz)] += 1
     shown = ", ".join(f"{tech} {mhz:g} MHz ({n})" for (tech, mhz), n in sorted(read.items()))
-    notes.append(f"cells: band_mhz read from the channel numbers of {column!r}: {shown}")
-    return frame.drop(columns=[column]).assign(band_mhz=band)
+    named = ", ".join(repr(column) for column, _ in found)
+    notes.append(f"cells: band_mhz read from the channel numbers of {named}: {shown}")
+    return frame.drop(columns=[column for column, _ in found]).assign(band_mhz=band)
