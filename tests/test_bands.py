@@ -202,8 +202,8 @@ def test_a_mixed_export_reads_each_rows_band_and_radio_from_the_channel_column_i
     assert cells["tech"].tolist() == ["4G", "3G", "3G"]
     assert cells["band_mhz"].tolist() == [1800.0, 2100.0, 900.0]
     assert (
-        "cells: band_mhz read from the channel numbers of 'EARFCN', 'UARFCN': 3G 900 MHz (1), 3G 2100 MHz (1), "
-        "4G 1800 MHz (1)" in result.notes
+        "cells: band_mhz read from the channel numbers of 'EARFCN', 'UARFCN': "
+        "3G 900 MHz (1), 3G 2100 MHz (1), 4G 1800 MHz (1)" in result.notes
     )
 
 
