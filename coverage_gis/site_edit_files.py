@@ -194,7 +194,9 @@ def _edits_of_table(table: pd.DataFrame, lines: list[int], path: Path, notes: li
     unknown = set(keys.values()) - set(_CSV_SITE_KEYS) - set(_CSV_CELL_KEYS) - {"cell_status", "op"}
     if unknown and len(table):
         raise LayerValidationError(
-            f"unknown columns {sorted(unknown)}{not_degrees_hint(sorted(unknown))}", source=source, row=0
+            f"unknown columns {sorted(unknown)} in the header: a site edit takes the site and cell "
+            f"fields, cell_status and op{not_degrees_hint(sorted(unknown))}",
+            source=source,
         )
     grouped: dict[str, dict[str, Any]] = {}
     line_of = lines if len(lines) == len(table) else [None] * len(table)

@@ -70,3 +70,18 @@ def test_the_lines_do_not_change_what_an_edit_is(tmp_path: Path) -> None:
     assert edit.origin == "edits.csv line 2"
     assert edit.cell_lines == (2,)
     assert edit == SiteEdit(op=edit.op, site_id="NEW1", site=edit.site, cells=edit.cells)
+
+
+def test_an_unknown_column_is_named_as_the_headers_not_a_rows(tmp_path: Path) -> None:
+    """A column no site or cell field is: refused naming the column, without a row or line
+    (it is the header's problem)."""
+    path = _csv(tmp_path, "site_id,lon,lat,colour\nNEW1,109.05,13.9,red\n")
+
+    with pytest.raises(LayerValidationError) as caught:
+        edits_from_file(path)
+
+    assert "unknown columns ['colour'] in the header: a site edit takes the site and cell fields" in str(
+        caught.value
+    )
+    assert caught.value.row is None
+    assert "line" not in str(caught.value)
