@@ -168,6 +168,31 @@ def test_a_g_nettrack_drive_test_log(ws: Workspace, tmp_path: Path) -> None:
     assert tests["upload_mbps"].tolist() == [5.1, 0.9]
 
 
+def test_a_speedtest_intelligence_export_reads_its_client_position_and_isp(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A per-test export of Ookla Speedtest Intelligence: the client's position as
+    client_latitude/client_longitude, the operator as isp_name, the radio as
+    connection_type, the day as test_date, the rates in kb/s. Fails if the file is refused
+    for want of a longitude column, or the day or operator is left unread."""
+    path = tmp_path / "si.csv"
+    path.write_text(
+        "test_date,isp_name,connection_type,client_latitude,client_longitude,download_kbps,upload_kbps,latency_ms\n"
+        "2025-03-01,Viettel,4G,13.7712,109.2211,45200,12100,28\n"
+        "2025-03-02,Vinaphone,LTE,13.7812,109.2311,30100,8000,35\n",
+        encoding="utf-8",
+    )
+
+    import_file(ws, "speed_tests", path)
+
+    tests = ws.read_layer("speed_tests")
+    assert [(p.x, p.y) for p in tests.geometry] == [(109.2211, 13.7712), (109.2311, 13.7812)]
+    assert tests["operator"].tolist() == ["Viettel", "VNPT"]
+    assert tests["tech"].tolist() == ["4G", "4G"]
+    assert tests["measured"].tolist() == ["2025-03-01", "2025-03-02"]
+    assert tests["download_mbps"].tolist() == [45.2, 30.1]
+
+
 def test_ookla_parquet_tiles(ws: Workspace) -> None:
     result = import_file(ws, "speed_tests", MOBILE_TILES)
     assert result.counts == {"speed_tests": 4}

@@ -54,8 +54,8 @@ from coverage_gis.value_text import number_text
 
 #: Accepted coordinate column names, most specific first (compared by
 #: :func:`coverage_gis.io.headers.find_header`, so ``KINH_DO`` and ``Kinh Do`` are ``kinh độ``).
-LON_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "kinh độ", "x")
-LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "vĩ độ", "y")
+LON_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "client_longitude", "kinh độ", "x")
+LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "client_latitude", "vĩ độ", "y")
 #: Units in brackets a coordinate column may carry: degrees (WGS 84), or the hemisphere
 #: (``Kinh độ (E)``, ``Vĩ độ (N)``, Vietnamese ``(Đ)``/``(B)``). Any other unit
 #: (``X (m)``, ``Y [km]``, ``Lon (VN-2000)``) is a projected or other coordinate, not read.
