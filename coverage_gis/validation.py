@@ -107,6 +107,19 @@ class _Collector:
         row = int(index[np.flatnonzero(mask)[0]])
         self.add(reason(row) + (_in_all(index, mask, values) if listed else ""), row=row, field=field)
 
+    def add_values(
+        self, series: pd.Series, mask: np.ndarray, what: str, *, field: str, listed: bool = True
+    ) -> None:
+        """:meth:`add_rows` for values of ``series`` that are ``what`` (``'abc' is not a number``)."""
+        self.add_rows(
+            series.index,
+            mask,
+            lambda r: f"{plain_value(series.loc[r])!r} {what}",
+            field=field,
+            values=series,
+            listed=listed,
+        )
+
     def raise_if_any(self) -> None:
         if self.errors:
             self._raise()
@@ -180,43 +193,19 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
         numbers[bad] = pd.to_numeric(unitless, errors="coerce").astype("float64").to_numpy()
         bad = numbers.isna().to_numpy() & as_text.notna().to_numpy()
     if bad.any():
-        out.add_rows(
-            series.index,
-            bad,
-            lambda r: f"{plain_value(series.loc[r])!r} is not a number",
-            field=spec.name,
-            values=series,
-        )
+        out.add_values(series, bad, "is not a number", field=spec.name)
     infinite = np.isinf(numbers.to_numpy())
     if infinite.any():
-        out.add_rows(
-            series.index,
-            infinite,
-            lambda r: f"{plain_value(series.loc[r])!r} is not a finite number",
-            field=spec.name,
-            listed=False,
-        )
+        out.add_values(series, infinite, "is not a finite number", field=spec.name, listed=False)
         numbers = numbers.where(~infinite)
     if spec.type == "int":
         fractional = numbers.notna().to_numpy() & (numbers.fillna(0) % 1 != 0).to_numpy()
         if fractional.any():
-            out.add_rows(
-                series.index,
-                fractional,
-                lambda r: f"{plain_value(series.loc[r])!r} is not a whole number",
-                field=spec.name,
-                values=series,
-            )
+            out.add_values(series, fractional, "is not a whole number", field=spec.name)
             numbers = numbers.where(~fractional)  # the error is raised with the others
         huge = np.abs(numbers.fillna(0).to_numpy()) >= _INT_LIMIT
         if huge.any():
-            out.add_rows(
-                series.index,
-                huge,
-                lambda r: f"{plain_value(series.loc[r])!r} is too large a whole number",
-                field=spec.name,
-                listed=False,
-            )
+            out.add_values(series, huge, "is too large a whole number", field=spec.name, listed=False)
             numbers = numbers.where(~huge)
     values = numbers.to_numpy()
     for bound, label, cmp in (
@@ -261,13 +250,7 @@ def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
     converted = series.map(bool_value)
     bad = (converted == NOT_BOOL).to_numpy()
     if bad.any():
-        out.add_rows(
-            series.index,
-            bad,
-            lambda r: f"{plain_value(series.loc[r])!r} is not a yes/no value",
-            field=spec.name,
-            values=series,
-        )
+        out.add_values(series, bad, "is not a yes/no value", field=spec.name)
     return converted.where(~bad, None).astype(object)
 
 
@@ -276,13 +259,7 @@ def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
     parsed = pd.to_datetime(text, errors="coerce", format="mixed")
     bad = parsed.isna().to_numpy() & text.notna().to_numpy()
     if bad.any():
-        out.add_rows(
-            series.index,
-            bad,
-            lambda r: f"{plain_value(series.loc[r])!r} is not a date (use YYYY-MM-DD)",
-            field=spec.name,
-            values=series,
-        )
+        out.add_values(series, bad, "is not a date (use YYYY-MM-DD)", field=spec.name)
     return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None).astype(object)
 
 

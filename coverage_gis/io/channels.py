@@ -40,6 +40,12 @@ _CHANNEL_COLUMNS: tuple[tuple[tuple[str, ...], str | None], ...] = (
 )
 
 
+def _channel_columns(columns: list[str]) -> list[tuple[str, str | None]]:
+    """The channel columns of a file with headers ``columns``, most specific first, each with
+    the radio it numbers (None: each row's own ``tech``)."""
+    return [(column, radio) for names, radio in _CHANNEL_COLUMNS if (column := find_header(columns, names))]
+
+
 def tech_from_channels(frame: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
     """``frame`` (cells, columns named as the schema's) with a ``tech`` column where it has
     none and columns named for one radio's channel: each row the radio of the one such
@@ -48,11 +54,7 @@ def tech_from_channels(frame: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame
     columns = [str(c) for c in frame.columns]
     if "tech" in columns:
         return frame
-    radios = [
-        (column, radio)
-        for names, radio in _CHANNEL_COLUMNS
-        if radio and (column := find_header(columns, names))
-    ]
+    radios = [(column, radio) for column, radio in _channel_columns(columns) if radio is not None]
     if not radios:
         return frame
     given = np.column_stack(
@@ -79,11 +81,7 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
     if "band_mhz" in columns:
         return frame
     # A shared channel column means nothing without each row's radio.
-    found = [
-        (column, radio)
-        for names, radio in _CHANNEL_COLUMNS
-        if (column := find_header(columns, names)) and (radio is not None or "tech" in columns)
-    ]
+    found = [(column, radio) for column, radio in _channel_columns(columns) if radio or "tech" in columns]
     if not found:
         return frame
     channels = [
