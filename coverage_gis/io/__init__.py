@@ -37,7 +37,7 @@ from coverage_gis.io.appending import appended, check_references, dirty_bbox
 from coverage_gis.io.channels import band_from_channels, tech_from_channels
 from coverage_gis.io.colocated import colocated_notes
 from coverage_gis.io.commune_lists import with_2025_units
-from coverage_gis.io.csv_points import coordinate_cells, degree_cells, located_table, read_csv_table
+from coverage_gis.io.csv_points import coordinate_cells, located_table, read_csv_table
 from coverage_gis.io.decimal_mark import thousands_read
 from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
@@ -258,7 +258,8 @@ def _read_format(
             table = read_font_text(table, notes)
             # Where the file's decimal mark shows: its coordinates (read below, into geometry).
             # (In degrees, without --crs, any one mark is a decimal mark: ``13,771``.)
-            evidence, degrees = coordinate_cells(table), degree_cells(table) if crs is None else []
+            evidence = coordinate_cells(table)
+            degrees = coordinate_cells(table, metres=False) if crs is None else []
             try:
                 frame = _table_frame(
                     table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes

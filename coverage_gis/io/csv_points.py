@@ -182,18 +182,11 @@ def coordinate_columns(columns: Iterable[str], *, projected: bool = False) -> tu
     )
 
 
-def coordinate_cells(table: pd.DataFrame) -> list[pd.Series]:
-    """The columns of ``table`` that :func:`coordinate_columns` finds, in degrees or metres
-    (each once; a header the table repeats gives none)."""
+def coordinate_cells(table: pd.DataFrame, *, metres: bool = True) -> list[pd.Series]:
+    """The columns of ``table`` that :func:`coordinate_columns` finds in degrees, and in metres
+    unless ``metres`` is False (each once; a header the table repeats gives none)."""
     names = list(table.columns)
-    found = {*coordinate_columns(names), *coordinate_columns(names, projected=True)}
-    return [table[c] for c in names if c in found and names.count(c) == 1]
-
-
-def degree_cells(table: pd.DataFrame) -> list[pd.Series]:
-    """The columns of ``table`` that :func:`coordinate_columns` finds in degrees (each once)."""
-    names = list(table.columns)
-    found = set(coordinate_columns(names))
+    found = {*coordinate_columns(names), *(coordinate_columns(names, projected=True) if metres else ())}
     return [table[c] for c in names if c in found and names.count(c) == 1]
 
 

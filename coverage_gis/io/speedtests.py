@@ -40,7 +40,6 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import (
     coordinate_cells,
     coordinate_columns,
-    degree_cells,
     located_table,
     parse_numbers,
 )
@@ -518,7 +517,11 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
     # A speed's "1.234,5" in a file of decimal commas (its coordinates show the mark).
     speeds = [c for name in _SPEEDS if (c := _speed_column(frame, name)) is not None]
     frame = thousands_in(
-        frame, speeds, evidence=coordinate_cells(frame), degrees=degree_cells(frame), notes=notes
+        frame,
+        speeds,
+        evidence=coordinate_cells(frame),
+        degrees=coordinate_cells(frame, metres=False),
+        notes=notes,
     )
     for name, aliases in POINT_ALIASES.items():
         col = find_header(frame.columns, aliases, units=_COLUMN_UNITS.get(name, ()))
