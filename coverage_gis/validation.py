@@ -95,17 +95,18 @@ class _Collector:
         self,
         index: pd.Index,
         mask: np.ndarray,
-        reason: Callable[[int], str],
+        reason: str | Callable[[int], str],
         *,
         field: str,
         values: pd.Series | None = None,
         listed: bool = True,
     ) -> None:
-        """One problem for the rows ``mask`` marks: named by the first (``reason`` of its
-        label), with the others listed after it (:func:`_in_all`, with their ``values``)
-        where ``listed``."""
+        """One problem for the rows ``mask`` marks: named by the first (``reason``, or
+        ``reason`` of its label), with the others listed after it (:func:`_in_all`, with
+        their ``values``) where ``listed``."""
         row = int(index[np.flatnonzero(mask)[0]])
-        self.add(reason(row) + (_in_all(index, mask, values) if listed else ""), row=row, field=field)
+        said = reason if isinstance(reason, str) else reason(row)
+        self.add(said + (_in_all(index, mask, values) if listed else ""), row=row, field=field)
 
     def add_values(
         self, series: pd.Series, mask: np.ndarray, what: str, *, field: str, listed: bool = True
@@ -144,11 +145,6 @@ def _nfc(value: Any) -> Any:
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value.strip())
     return value
-
-
-def _fixed(reason: str, _row: int) -> str:
-    """``reason``, whatever the row (a reason made before the row is named)."""
-    return reason
 
 
 def _as_read(given: Any, number: float) -> str:
@@ -219,7 +215,7 @@ def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd
         if off.any():
             first = int(np.flatnonzero(off)[0])
             reason = f"{_as_read(series.iloc[first], values[first])} is {label} {bound:g}"
-            out.add_rows(series.index, off, functools.partial(_fixed, reason), field=spec.name)
+            out.add_rows(series.index, off, reason, field=spec.name)
     if spec.type == "int":
         return numbers.astype("Int64")
     return numbers
@@ -242,8 +238,8 @@ def bool_value(v: Any) -> bool | str | None:
         return True
     if text in _FALSE:
         return False
-    first = fold_diacritics(text.split(maxsplit=1)[0]) if len(text.split()) > 1 else ""
-    return _LEADING_WORD.get(first, NOT_BOOL)
+    words = text.split()
+    return _LEADING_WORD.get(fold_diacritics(words[0]), NOT_BOOL) if len(words) > 1 else NOT_BOOL
 
 
 def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
@@ -571,7 +567,7 @@ def _field_column(
         empty = np.zeros(len(index), dtype=bool)
         empty[at] = [is_blank(v) for v in series.iloc[at]]
         if empty.any():
-            out.add_rows(index, empty, lambda _r: "required value is empty", field=spec.name)
+            out.add_rows(index, empty, "required value is empty", field=spec.name)
     if spec.unique:
         dup = coerced.duplicated(keep="first").to_numpy() & ~nulls
         if dup.any():
