@@ -17,6 +17,7 @@ library and in machine output (JSON); rounding is for display only.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from coverage_gis._values import is_missing, plain_value
@@ -35,6 +36,12 @@ SHARE_DIGITS = 1
 COORDINATE_DIGITS = 6
 #: Decimals of a signal level (dBm) on display.
 DBM_DIGITS = 1
+
+
+def first_few(items: Iterable[object], most: int) -> str:
+    """``a, b, c`` — the first ``most`` items as text, then ``...`` if there are more."""
+    texts = [str(item) for item in items]
+    return ", ".join(texts[:most]) + (", ..." if len(texts) > most else "")
 
 
 def _finite(value: Any) -> float | None:

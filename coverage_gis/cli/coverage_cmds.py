@@ -23,7 +23,7 @@ from coverage_gis.cli._output import (
     records,
     sheet_lang_of,
 )
-from coverage_gis.display import MONEY_UNITS, Lang
+from coverage_gis.display import MONEY_UNITS, Lang, first_few
 from coverage_gis.engine import SNAPSHOT_LEVELS, Analysis, compute, load
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.gaps import GAP_KINDS, GAP_SUMMARY_COLUMNS
@@ -238,7 +238,7 @@ def cmd_compute(args: argparse.Namespace) -> int:
             print(f"model report: {analysis.model_report.summary()}")
         for key, found in (("villages_in_no_commune", unplaced), ("sites_without_cells", silent)):
             if found:
-                ids = ", ".join(found[:5]) + (", ..." if len(found) > 5 else "")
+                ids = first_few(found, 5)
                 print(text(key, lang, count=len(found), ids=ids), file=sys.stderr)
     return 0
 

@@ -26,6 +26,7 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 
 from coverage_gis.crs import lonlat_to_metric
+from coverage_gis.display import first_few
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.repeats import taken_from_rows
 from coverage_gis.layers import FROM_ROWS_MAX, get_schema
@@ -59,7 +60,7 @@ def colocated_notes(sites: pd.DataFrame, new_ids: set[str], metric_crs: str | No
     if not found:
         return []
     found.sort()
-    shown = ", ".join(f"{a} and {b}" for a, b in found[:_SHOWN]) + (", ..." if len(found) > _SHOWN else "")
+    shown = first_few((f"{a} and {b}" for a, b in found), _SHOWN)
     return [
         f"sites: {len(found)} pair(s) of sites of other ids lie within {COLOCATED_M:g} m of each other "
         f"({shown}): one mast in two operators' lists? A site counts as shared only when one site "
@@ -115,7 +116,7 @@ def sites_listed_again(old: pd.DataFrame, new: pd.DataFrame, rows: pd.Index, *, 
         )
     kept, taken = _from_both(old, new, at[again], again)
     ids = new["site_id"].to_numpy(dtype=object)[again]
-    shown = ", ".join(str(v) for v in ids[:_SHOWN]) + (", ..." if len(ids) > _SHOWN else "")
+    shown = first_few(ids, _SHOWN)
     note = (
         f"sites: {len(ids)} site(s) of the list the workspace holds already, under their id within "
         f"{COLOCATED_M:g} m ({shown}): one mast in both lists, kept once (its other fields as the "

@@ -23,6 +23,7 @@ import shapely
 
 from coverage_gis._values import is_missing
 from coverage_gis.admin import commune_positions
+from coverage_gis.display import first_few
 from coverage_gis.io.row_text import rows_listed
 from coverage_gis.layers import get_schema
 from coverage_gis.workspace import Workspace
@@ -57,7 +58,7 @@ def outside_notes(ws: Workspace, frames: Mapping[str, pd.DataFrame]) -> list[str
         if not len(outside):
             continue
         ids = frame[get_schema(name).id_field].to_numpy(dtype=object)[outside]
-        shown = ", ".join(str(i) for i in ids[:_SHOWN]) + (", ..." if len(ids) > _SHOWN else "")
+        shown = first_few(ids, _SHOWN)
         if len(outside) == len(frame):
             notes.append(
                 f"{name}: none of the {len(frame)} {name} lies in the workspace's {len(communes)} communes: "

@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from coverage_gis._values import is_blank
+from coverage_gis.display import first_few
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.layers import FROM_ROWS_MAX, FieldSchema, LayerSchema
 from coverage_gis.value_text import number_text, without_unit
@@ -208,7 +209,7 @@ def _refuse_differing(
         for c in differ
     ]
     others = list(dict.fromkeys(str(i) for i in ids[again] if i != ids.loc[row]))
-    listed = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+    listed = first_few(others, 5)
     also = f" ({len(others)} more {schema.id_field}s differ so: {listed})" if others else ""
     raise LayerValidationError(
         f"{schema.id_field} {ids.loc[row]!r} is on row {first} too, with {', '.join(shown)}: the rows "

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis._values import plain_value
+from coverage_gis.display import first_few
 
 #: Row numbers a note or error lists before "...".
 SHOWN_ROWS = 10
@@ -16,9 +17,7 @@ SHOWN_ROWS = 10
 
 def rows_listed(rows: Iterable[int]) -> str:
     """``0, 4, 9`` — the first :data:`SHOWN_ROWS` row numbers, then ``...`` if there are more."""
-    numbers = [str(int(r)) for r in rows]
-    shown = ", ".join(numbers[:SHOWN_ROWS])
-    return shown + (", ..." if len(numbers) > SHOWN_ROWS else "")
+    return first_few((int(r) for r in rows), SHOWN_ROWS)
 
 
 def rows_counted(n: int) -> str:
