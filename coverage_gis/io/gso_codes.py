@@ -27,21 +27,25 @@ def padded_codes(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) 
     for spec in schema.fields:
         if spec.digits is None or names.count(spec.name) != 1:
             continue
-        values = frame[spec.name].to_numpy(dtype=object)
-        text = np.array([_digits_text(v) for v in values], dtype=object)
-        short = np.array([t is not None and len(t) < spec.digits for t in text], dtype=bool)
-        if not short.any():
+        column = frame[spec.name].astype(object)
+        # Each distinct code once (a list repeats its communes' codes on every village).
+        short = {
+            v: text.zfill(spec.digits)
+            for v in column.dropna().unique()
+            if (text := _digits_text(v)) is not None and len(text) < spec.digits
+        }
+        if not short:
             continue
-        padded = values.copy()
-        padded[short] = [str(t).zfill(spec.digits) for t in text[short]]
+        # (By lookup, not isin: a True in the column is no code 1.)
+        rows = np.array([not isinstance(v, bool) and v in short for v in column], dtype=bool)
         if out is frame:
             out = frame.copy()
-        out[spec.name] = pd.Series(padded, index=frame.index, dtype=object)
-        first = int(np.flatnonzero(short)[0])
-        count = int(short.sum())
+        out[spec.name] = column.mask(rows, column.map(short))
+        first = column[rows].iloc[0]
+        count = int(rows.sum())
         notes.append(
             f"{schema.name}: {spec.name} read as GSO codes of {spec.digits} digits, with the leading "
-            f"zeros a spreadsheet drops ({text[first]!r} → {padded[first]!r}; {count} row"
+            f"zeros a spreadsheet drops ({_digits_text(first)!r} → {short[first]!r}; {count} row"
             f"{'s' if count != 1 else ''})"
         )
     return out
