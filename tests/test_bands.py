@@ -248,3 +248,33 @@ def test_each_row_takes_the_radio_of_the_one_channel_column_it_fills() -> None:
         "cells: tech read from the radio each channel column numbers: 'EARFCN' → 4G (1), 'UARFCN' → 3G (1)"
     ]
     assert tech_from_channels(read, notes=notes) is read
+
+
+def test_rows_whose_tech_or_band_is_blank_take_them_from_their_channel(ws: Workspace, tmp_path: Path) -> None:
+    """An operator's list with Tech and Band columns left blank in some rows, and the planning
+    tool's EARFCN/UARFCN beside them: those rows read the radio and band of their channel; a
+    row's own value wins, and a channel beside a band given is not read (here, text). Fails if
+    the blank rows are refused for want of a tech, or keep the default band."""
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "Cell,Site,Operator,Tech,Band,EARFCN,UARFCN\n"
+        "C1,QN-001,VNPT,,,1650,\n"  # both blank: 4G 1800 from the EARFCN
+        "C2,QN-001,VNPT,3G,,,10562\n"  # band blank: 2100 from the UARFCN
+        "C3,QN-001,VNPT,4G,2600,n/a,\n"  # both given: the channel is not read
+        "C4,QN-001,VNPT,,900,,2962\n",  # tech blank: 3G; its band as given
+        encoding="utf-8",
+    )
+
+    result = import_file(ws, "cells", path)
+
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells["tech"].to_dict() == {"C1": "4G", "C2": "3G", "C3": "4G", "C4": "3G"}
+    assert cells["band_mhz"].to_dict() == {"C1": 1800.0, "C2": 2100.0, "C3": 2600.0, "C4": 900.0}
+    assert (
+        "cells: tech read from the radio each channel column numbers in the rows whose tech is "
+        "blank: 'EARFCN' → 4G (1), 'UARFCN' → 3G (1)" in result.notes
+    )
+    assert (
+        "cells: band_mhz read from the channel numbers of 'EARFCN', 'UARFCN' in the rows whose "
+        "band_mhz is blank: 3G 2100 MHz (1), 4G 1800 MHz (1)" in result.notes
+    )

@@ -9,9 +9,11 @@ each channel read as the nominal MHz of the 3GPP band it lies in
 radio's, a shared one by each row's ``tech``; with a note. A channel in none of the bands
 known here is refused with its row: a guessed band would move the cell's coverage.
 
-Such an export may not name the technology either: a file with no ``tech`` column takes
-each row's from the column named for one radio that holds its channel
-(:func:`tech_from_channels`: a Huawei LTE export's ``Downlink EARFCN`` makes its cells 4G).
+Such an export may not name the technology either: a row whose ``tech`` is blank, or a file
+with no ``tech`` column, takes the radio of the column named for one radio that holds its
+channel (:func:`tech_from_channels`: a Huawei LTE export's ``Downlink EARFCN`` makes its
+cells 4G). Likewise a row whose ``band_mhz`` is blank takes its band from its channel: a
+file's own value wins wherever it gives one.
 """
 
 from __future__ import annotations
@@ -47,56 +49,67 @@ def _channel_columns(columns: list[str]) -> list[tuple[str, str | None]]:
 
 
 def tech_from_channels(frame: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
-    """``frame`` (cells, columns named as the schema's) with a ``tech`` column where it has
-    none and columns named for one radio's channel: each row the radio of the one such
-    column that holds a channel in it (None where none does, or two radios': validation
-    names the row); ``frame`` itself otherwise."""
+    """``frame`` (cells, columns named as the schema's) with each row's blank ``tech`` (or a
+    ``tech`` column where it has none) read from its columns named for one radio's channel:
+    the radio of the one such column that holds a channel in the row (left blank where none
+    does, or two radios': validation names the row); ``frame`` itself when no row takes one."""
     columns = [str(c) for c in frame.columns]
-    if "tech" in columns:
-        return frame
     radios = [(column, radio) for column, radio in _channel_columns(columns) if radio is not None]
     if not radios:
         return frame
     given = np.column_stack(
         [frame[column].map(lambda v: not is_blank(v)).to_numpy(dtype=bool) for column, _ in radios]
     )
-    one = given.sum(axis=1) == 1
-    if not one.any():
+    own = frame["tech"] if "tech" in columns else None
+    fill = (given.sum(axis=1) == 1) & _blank_rows(own, len(frame))
+    if not fill.any():
         return frame
-    tech = np.full(len(frame), None, dtype=object)
-    tech[one] = np.asarray([radio for _, radio in radios], dtype=object)[given[one].argmax(axis=1)]
+    tech = np.full(len(frame), None, dtype=object) if own is None else own.to_numpy(dtype=object, copy=True)
+    tech[fill] = np.asarray([radio for _, radio in radios], dtype=object)[given[fill].argmax(axis=1)]
     shown = ", ".join(
-        f"{column!r} → {radio} ({int(given[one, k].sum())})" for k, (column, radio) in enumerate(radios)
+        f"{column!r} → {radio} ({int(given[fill, k].sum())})" for k, (column, radio) in enumerate(radios)
     )
-    notes.append(f"cells: tech read from the radio each channel column numbers: {shown}")
+    where = "" if own is None else " in the rows whose tech is blank"
+    notes.append(f"cells: tech read from the radio each channel column numbers{where}: {shown}")
     return frame.assign(tech=pd.Series(tech, index=frame.index, dtype=object))
 
 
+def _blank_rows(column: pd.Series | None, size: int) -> np.ndarray:
+    """Per row: whether ``column`` gives no value in it (every row when there is no column)."""
+    if column is None:
+        return np.ones(size, dtype=bool)
+    return np.asarray(column.map(is_blank).to_numpy(dtype=bool), dtype=bool)
+
+
 def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) -> pd.DataFrame:
-    """``frame`` (cells, columns named as the schema's) with ``band_mhz`` from its channel
-    columns where it has them and no band column (see the module docstring): each row's
-    from the most specific of them that holds a channel in it (a mixed export's EARFCN and
-    UARFCN columns, each row filling one)."""
+    """``frame`` (cells, columns named as the schema's) with each row's blank ``band_mhz`` (or
+    a ``band_mhz`` column where it has none) read from its channel columns (see the module
+    docstring): each row's from the most specific of them that holds a channel in it (a
+    mixed export's EARFCN and UARFCN columns, each row filling one). The channel columns
+    are dropped: a row's band is its own value or its channel's."""
     columns = [str(c) for c in frame.columns]
-    if "band_mhz" in columns:
-        return frame
+    own = frame["band_mhz"] if "band_mhz" in columns else None
+    blank = _blank_rows(own, len(frame))
     # A shared channel column means nothing without each row's radio.
     found = [(column, radio) for column, radio in _channel_columns(columns) if radio or "tech" in columns]
-    if not found:
+    rows = np.flatnonzero(blank)
+    if not found or not rows.size:
         return frame
+    # Only the rows that take a band are read (a channel beside a band given is not asked).
+    asked = frame.iloc[rows]
     channels = [
-        parse_numbers(frame[column], source=source, field=column, required=False) for column, _ in found
+        parse_numbers(asked[column], source=source, field=column, required=False) for column, _ in found
     ]
-    techs = frame["tech"].tolist() if "tech" in columns else [None] * len(frame)
+    techs = asked["tech"].tolist() if "tech" in columns else [None] * len(rows)
     # As text, as a file's band column is read (validation parses it); None where no channel.
-    band = np.full(len(frame), None, dtype=object)
+    band = np.full(len(frame), None, dtype=object) if own is None else own.to_numpy(dtype=object, copy=True)
     read: Counter[tuple[str, float]] = Counter()
-    for i in range(len(frame)):
-        at = next((k for k in range(len(found)) if not np.isnan(channels[k][i])), None)
+    for j, i in enumerate(rows):
+        at = next((k for k in range(len(found)) if not np.isnan(channels[k][j])), None)
         if at is None:
             continue  # no channel
         column, radio = found[at]
-        channel, tech = channels[at][i], radio or techs[i]
+        channel, tech = channels[at][j], radio or techs[j]
         if not isinstance(tech, str) or not tech.strip():
             continue  # no radio to read it by (validation names a missing tech)
         mhz = channel_band_mhz(str(tech), int(channel)) if float(channel).is_integer() else None
@@ -106,12 +119,15 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
                 f"(GSM 900/1800, UMTS 850/900/2100, LTE bands 1-43, NR up to 26 GHz); "
                 f"give the cell's band (a band_mhz column) instead",
                 source=source,
-                row=int(frame.index[i]),
+                row=int(asked.index[j]),
                 field=column,
             )
         band[i] = f"{mhz:g}"
         read[(str(tech), mhz)] += 1
     shown = ", ".join(f"{tech} {mhz:g} MHz ({n})" for (tech, mhz), n in sorted(read.items()))
     named = ", ".join(repr(column) for column, _ in found)
-    notes.append(f"cells: band_mhz read from the channel numbers of {named}: {shown}")
+    if own is not None and not read:
+        return frame
+    where = "" if own is None else " in the rows whose band_mhz is blank"
+    notes.append(f"cells: band_mhz read from the channel numbers of {named}{where}: {shown}")
     return frame.drop(columns=[column for column, _ in found]).assign(band_mhz=band)
