@@ -90,7 +90,13 @@ def excel_serial_dates(series: pd.Series) -> pd.Series:
 
 #: A date written with its parts in a row: day, month and year (``05/01/2023``, ``5.1.2023``,
 #: ``05/01/23``).
-_NUMERIC_DATE = re.compile(r"\A(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\Z")
+#: A time of day written beside a date (``08:15``, ``14:02:33``, ``8:15 SA``), dropped: a
+#: date field keeps the day.
+_TIME = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*(?:am|pm|sa|ch))?"
+_NUMERIC_DATE = re.compile(
+    rf"\A(?:{_TIME}\s+)?(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}}|\d{{2}})(?:(?:\s+|T){_TIME})?\Z",
+    re.IGNORECASE,
+)
 #: A two-digit year below this is of the 2000s, else of the 1900s (as C's ``strptime`` ``%y``).
 _CENTURY_PIVOT = 69
 
@@ -135,7 +141,8 @@ def _vietnamese_date(value: str) -> str | None:
 
 def day_first_dates(text: pd.Series) -> pd.Series:
     """``text`` with ``dd/mm/yyyy`` dates (also ``.`` or ``-``, and two-digit years:
-    ``05/01/23``, a year below 69 in the 2000s) as ISO dates, day first as Vietnamese
+    ``05/01/23``, a year below 69 in the 2000s; a time of day before or after it dropped:
+    ``05/03/2025 08:15``) as ISO dates, day first as Vietnamese
     exports write them, so ``05/01/2023`` is 5 January; a column that writes the month
     first (a second part above 12 somewhere and no first part above 12) is read month
     first. Other text as it is."""

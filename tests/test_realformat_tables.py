@@ -250,6 +250,18 @@ def test_numeric_dates_are_read_day_first_as_vietnamese_exports_write_them() -> 
     assert _dates(["05/01/2023", "03/15/2023"]) == ["2023-05-01", "2023-03-15"]  # a month-first column
 
 
+def test_a_day_first_date_with_a_time_of_day_is_read_day_first() -> None:
+    """A drive-test export writes ``05/03/2025 08:15``: 5 March, its time dropped (a date field
+    keeps the day). Fails if the time sends it to the month-first parser (3 May)."""
+    assert _dates(["05/03/2025 08:15", "06/03/2025 14:02:33", "07/03/2025", "08:15 09/03/2025"]) == [
+        "2025-03-05",
+        "2025-03-06",
+        "2025-03-07",
+        "2025-03-09",
+    ]
+    assert _dates(["05/03/2019 00:00:00", "1/2/2020 8:15 SA"]) == ["2019-03-05", "2020-02-01"]
+
+
 def test_a_month_quarter_or_year_written_in_vietnamese_is_the_date_it_begins_on() -> None:
     """A site list gives its commissioning as "tháng 3/2024" or "Quý II/2024": read as the
     first day of that month or quarter. Fails if refused as no date; a month 13 still is."""
