@@ -434,3 +434,40 @@ def test_an_official_forms_column_numbers_under_the_header_are_skipped(ws: Works
     import_file(ws, "sites", _csv(tmp_path, text))
 
     assert ws.read_layer("sites")["site_id"].tolist() == ["S1", "S2"]
+
+
+_HEADING = (
+    ("UBND TỈNH BÌNH ĐỊNH", None, None, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+    ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG", None, None, "Độc lập - Tự do - Hạnh phúc"),
+    ("-------", None, None, "---------------"),
+    ("Số: 12/BC-STTTT", None, None, "Bình Định, ngày 5 tháng 3 năm 2024"),
+    (None, None, None, None),
+    ("DANH SÁCH TRẠM BTS", None, None, None),
+    ("STT", "Mã trạm", "Kinh độ", "Vĩ độ"),
+    (1, "BDH001", 109.2194, 13.7765),
+    (2, "BDH002", 109.1982, 13.8123),
+)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_official_documents_heading_above_the_table_is_skipped(
+    ws: Workspace, tmp_path: Path, kind: str
+) -> None:
+    """A Sở TT&TT appendix opens with the agency beside the national name and motto, its
+    number beside its date: two filled cells a row, as a header has. Fails if the first of
+    those rows is taken for the header (no longitude and latitude column)."""
+    if kind == "csv":
+        lines = [",".join("" if c is None else f'"{c}"' for c in row) for row in _HEADING]
+        path = _csv(tmp_path, "\n".join(lines) + "\n")
+    else:
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        for row in _HEADING:
+            book.active.append(list(row))
+        path = tmp_path / "in.xlsx"
+        book.save(path)
+
+    import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["BDH001", "BDH002"]

@@ -2,7 +2,8 @@
 
 Owns what CSV text and Excel sheets share before their cells are read as fields: the
 delimiter of delimited text (:func:`sniff_delimiter`), the header as the first row with
-:data:`HEADER_MIN_CELLS` filled cells (a title and empty rows above it skipped:
+:data:`HEADER_MIN_CELLS` filled cells that is not a line of an official document's heading
+(:func:`is_header_row`; a title, empty rows and the heading above it skipped:
 :func:`title_lines` for CSV text, :mod:`coverage_gis.io.xlsx` for sheets), a two-row header
 with merged group cells read as one (:func:`merged_header`), the row that numbers the columns
 under a header in official forms skipped (:func:`is_column_numbers`), rows with nothing in them
@@ -27,6 +28,7 @@ __all__ = [
     "HEADER_MIN_CELLS",
     "ROW_ORIGIN",
     "is_column_numbers",
+    "is_header_row",
     "merged_header",
     "row_origin",
     "sniff_delimiter",
@@ -99,13 +101,41 @@ def is_column_numbers(row: Sequence[object]) -> bool:
     return len(keys) >= _NUMBERED_MIN_CELLS and all(b == a + 1 for a, b in itertools.pairwise(keys))
 
 
+#: A cell of an official document's heading, as :func:`is_header_row` compares it (without
+#: diacritics, lower case, spaces squeezed): the national name and motto, the document's
+#: number (``Số: 12/BC-STTTT``), its place and date (``Bình Định, ngày 5 tháng 3 năm 2024``),
+#: and the rule drawn under a heading (``--------``).
+_HEADING_CELL = re.compile(
+    r"\A(?:cong hoa xa hoi chu nghia viet nam|doc lap\W+tu do\W+hanh phuc|so\s*:.*"
+    r"|.*\bngay\s*[\d.…]+\s*thang\s*[\d.…]+\s*nam\s*[\d.…]+|[-_=*.~ ]+)\Z"
+)
+
+
+def is_header_row(cells: Sequence[object]) -> bool:
+    """Whether a row (empty cells None or blank text) may be a table's header: it has at least
+    :data:`HEADER_MIN_CELLS` filled cells and is not a line of an official document's heading.
+
+    Vietnamese official lists open with a heading of two blocks side by side: the agency on
+    the left (``UBND TỈNH BÌNH ĐỊNH`` / ``SỞ THÔNG TIN VÀ TRUYỀN THÔNG``), the national name
+    and motto on the right (``CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM`` / ``Độc lập - Tự do - Hạnh
+    phúc``), then the number and date: two filled cells a row, as a header has. A row with a
+    cell of :data:`_HEADING_CELL` is such a line, never a header.
+    """
+    filled = [c for c in cells if c is not None and not (isinstance(c, str) and not c.strip())]
+    if len(filled) < HEADER_MIN_CELLS:
+        return False
+    return not any(
+        isinstance(c, str) and _HEADING_CELL.match(" ".join(fold_diacritics(c).lower().split()))
+        for c in filled
+    )
+
+
 def title_lines(text: str) -> int:
-    """How many lines open ``text`` before its header: lines with fewer than
-    :data:`HEADER_MIN_CELLS` filled cells (a sheet's title row and the empty rows under it,
-    as Excel saves them in a CSV: ``DANH SÁCH TRẠM BTS,,,,``). 0 when no line has that many."""
+    """How many lines open ``text`` before its header (:func:`is_header_row`): a sheet's title
+    row and the empty rows under it, as Excel saves them in a CSV (``DANH SÁCH TRẠM BTS,,,,``),
+    and an official document's heading. 0 when no line may be a header."""
     for i, line in enumerate(text.splitlines()):
-        cells = next(csv.reader([line], delimiter=sniff_delimiter(line)), [])
-        if sum(bool(c.strip()) for c in cells) >= HEADER_MIN_CELLS:
+        if is_header_row(next(csv.reader([line], delimiter=sniff_delimiter(line)), [])):
             return i
     return 0
 

@@ -40,7 +40,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.table_shape import HEADER_MIN_CELLS, ROW_ORIGIN, is_column_numbers, merged_header
+from coverage_gis.io.table_shape import ROW_ORIGIN, is_column_numbers, is_header_row, merged_header
 from coverage_gis.io.vector import check_zip_unpacked, one_line
 
 __all__ = [
@@ -149,13 +149,11 @@ def sheet_table(
     first cell (a report writes a site's code and position once, merged down over the rows
     of its sectors), with a note in ``notes``.
     """
-    header_at = next(
-        (i for i, (_, cells) in enumerate(rows) if sum(c is not None for c in cells) >= HEADER_MIN_CELLS),
-        None,
-    )
+    header_at = next((i for i, (_, cells) in enumerate(rows) if is_header_row(cells)), None)
     if header_at is None:
         raise LayerValidationError(
-            f"sheet {sheet!r} holds no table: no row has two or more filled cells (a header row is needed)",
+            f"sheet {sheet!r} holds no table: no row has two or more filled cells, besides an "
+            "official heading (a header row is needed)",
             source=source,
         )
     header_row, header = rows[header_at]
