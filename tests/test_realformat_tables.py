@@ -471,3 +471,42 @@ def test_an_official_documents_heading_above_the_table_is_skipped(
     import_file(ws, "sites", path)
 
     assert ws.read_layer("sites")["site_id"].tolist() == ["BDH001", "BDH002"]
+
+
+def test_rows_that_head_or_total_a_group_of_rows_are_left_out(ws: Workspace, tmp_path: Path) -> None:
+    """A provincial list numbers its operators' parts ``I``, ``II`` (their rows ``1, 2`` under
+    each) and closes a district with ``Cộng Tuy Phước``: those rows describe no site. Fails if
+    they are refused for want of coordinates. A numbered row keeps its place in errors."""
+    table = (
+        "STT,Doanh nghiệp,Mã trạm,Kinh độ,Vĩ độ\n"
+        "I,VIETTEL,,,\n"
+        "1,Viettel,BDH001,109.2194,13.7765\n"
+        "2,Viettel,BDH002,109.1982,13.8123\n"
+        ",Cộng Viettel,,,\n"
+        "II.,VNPT,,,\n"
+        "1,VNPT,BDI205,109.0512,14.0021\n"
+        ",Tổng cộng,,,\n"
+    )
+    path = _csv(tmp_path, table)
+
+    result = import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["BDH001", "BDH002", "BDI205"]
+    assert (
+        "left out 3 rows that head or total a group of rows, not features: row 0 (I) 'VIETTEL', "
+        "row 3 'Cộng Viettel', row 4 (II.) 'VNPT'" in result.notes
+    )
+    path.write_text(table.replace("13.8123", "bad"), encoding="utf-8")
+    with pytest.raises(LayerValidationError, match=r"row 2, field 'Vĩ độ'"):
+        import_file(ws, "sites", path)
+
+
+def test_a_list_numbered_by_letters_alone_keeps_its_rows(ws: Workspace, tmp_path: Path) -> None:
+    """Where most rows are not numbered 1, 2, 3, a letter is a row's own number, not a group's."""
+    path = _csv(
+        tmp_path, "STT,Mã trạm,Kinh độ,Vĩ độ\na,S1,109.01,13.77\nb,S2,109.02,13.78\nc,S3,109.03,13.79\n"
+    )
+
+    import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["S1", "S2", "S3"]

@@ -55,7 +55,7 @@ from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.repeats import collapse_repeats
 from coverage_gis.io.row_errors import rows_placed
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
-from coverage_gis.io.table_shape import without_empty_rows, without_totals
+from coverage_gis.io.table_shape import without_empty_rows, without_group_rows, without_totals
 from coverage_gis.io.tilt_parts import tilt_from_parts
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
@@ -129,7 +129,9 @@ def _table_frame(
     table: pd.DataFrame, layer: str, *, with_geometry: bool, source: str, crs: str | None, notes: list[str]
 ) -> pd.DataFrame:
     """The one path from a read table (CSV text or XLSX cells) to the layer's raw frame."""
-    table = without_empty_rows(without_totals(table, notes=notes), notes=notes)
+    table = without_group_rows(
+        without_empty_rows(without_totals(table, notes=notes), notes=notes), notes=notes
+    )
     if layer == "speed_tests":
         return speed_table(table, source=source)
     return located_table(table, source=source, crs=crs, notes=notes) if with_geometry else table

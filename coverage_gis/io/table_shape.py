@@ -9,7 +9,8 @@ with merged group cells read as one (:func:`merged_header`), the row that number
 under a header in official forms skipped (:func:`is_column_numbers`), rows with nothing in them
 but their number left out wherever they are (:func:`without_empty_rows`: the blank rows Excel
 saves as ``,,,``, a template's numbered rows left unfilled), and a totals row and signature lines
-under the rows left out (:func:`without_totals`).
+under the rows left out (:func:`without_totals`), and the rows that head or total a group of
+rows among them left out (:func:`without_group_rows`: ``I. VIETTEL``, ``Cộng Tuy Phước``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from coverage_gis._values import is_blank
 from coverage_gis.text_forms import fold_diacritics
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "sniff_delimiter",
     "title_lines",
     "without_empty_rows",
+    "without_group_rows",
     "without_totals",
 ]
 
@@ -235,6 +238,74 @@ def without_empty_rows(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame
         f"alone): {_rows_shown(rows)}"
     )
     return table[~empty]
+
+
+#: A row number that heads a group of rows (``I``, ``II.``, ``A``, ``b)``), as a list numbers its
+#: operators' or communes' parts, their rows numbered 1, 2, 3 under each.
+_GROUP_NUMBER = re.compile(r"\A(?:[ivxlc]+|[a-z])[.)]?\Z", re.IGNORECASE)
+#: A whole row number (``1``, ``12.``), as the rows of a list have.
+_ROW_NUMBER = re.compile(r"\A\d+\.?\Z")
+#: The first word of a row that totals a group (``Cộng Tuy Phước``, ``Tổng xã Hoài Hải``), as
+#: :data:`_TOTALS_LABEL` compares it: a row without a row number in a numbered list.
+_GROUP_TOTAL = re.compile(r"\A(?:cong|tong|total|subtotal|sum)\b")
+
+
+def without_group_rows(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
+    """``table`` without the rows that head or total a group of its rows, with a note.
+
+    Provincial lists split their rows by operator, district or commune: a row numbered
+    ``I``, ``II`` (or ``A``, ``B``) heads each part (``I | VIETTEL``, ``II | Xã Hoài Hải`` with
+    the part's sums), the rows under it numbered ``1, 2, 3``, and a row without a number may
+    close it (``Cộng Tuy Phước``). In a table with a row-number column (:data:`_ROW_NUMBER_HEADERS`)
+    that numbers more rows with whole numbers than as groups, a row numbered as a group, or one with no
+    number whose first filled cell opens with a total's word (:data:`_GROUP_TOTAL`), is such a
+    row: it describes no feature. A table without a row-number column is returned as it is.
+    """
+    numbers = next(
+        (c for c in table.columns if fold_diacritics(str(c)).strip().lower() in _ROW_NUMBER_HEADERS), None
+    )
+    if numbers is None or not len(table):
+        return table
+    text = [
+        "" if is_blank(v) else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
+        for v in table[numbers]
+    ]
+    whole = np.array([bool(_ROW_NUMBER.match(t)) for t in text], dtype=bool)
+    heads = np.array([bool(_GROUP_NUMBER.match(t)) for t in text], dtype=bool)
+    if whole.sum() <= heads.sum():
+        return table  # letters number the rows themselves
+    # Only a group's row or an unnumbered one is asked what it holds (a list of 100,000 rows has a few).
+    asked = np.flatnonzero(heads | np.array([not t for t in text], dtype=bool))
+    others = table.drop(columns=[numbers]).iloc[asked]
+    first: dict[int, object] = {
+        int(i): next((v for v in row if not is_blank(v)), None)
+        for i, row in zip(asked, others.itertuples(index=False), strict=True)
+    }
+    totals = np.zeros(len(table), dtype=bool)
+    for i, value in first.items():
+        folded = fold_diacritics(value).strip().lower() if isinstance(value, str) else ""
+        totals[i] = not text[i] and bool(_GROUP_TOTAL.match(folded))
+    dropped = heads | totals
+    if not dropped.any():
+        return table
+    shown = [
+        f"{label} {first[i]!r}" if first[i] is not None else label
+        for i, label in _labelled(table, text, dropped)
+    ]
+    n = int(dropped.sum())
+    notes.append(
+        f"left out {n} row{'s' if n > 1 else ''} that head or total a group of rows, not features: "
+        + _rows_shown(shown)
+    )
+    return table[~dropped]
+
+
+def _labelled(table: pd.DataFrame, text: list[str], rows: np.ndarray) -> list[tuple[int, str]]:
+    """Each of ``rows`` (a mask) with how a note names it: ``row 3 (I)``."""
+    return [
+        (i, f"row {table.index[i]}" + (f" ({text[i]})" if text[i] else ""))
+        for i in np.flatnonzero(rows).tolist()
+    ]
 
 
 def _spaces(values: pd.Series) -> np.ndarray:
