@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.channels import band_from_channels, tech_from_channels
+from coverage_gis.io.channels import band_from_channels, band_from_tech_names, tech_from_channels
 from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
 from coverage_gis.io.decimal_mark import thousands_in
 from coverage_gis.io.headers import match_headers, read_field_values, renames_note
@@ -180,7 +180,9 @@ def _edits_of_table(table: pd.DataFrame, lines: list[int], path: Path, notes: li
     keys = _csv_keys([str(c) for c in table.columns], source=source, notes=notes)
     # Columns named by their keys from here on.
     table = table.rename(columns={header: key for header, key in keys.items() if header != key})
-    # Vietnamese spellings, brands, radio and band names, as an import reads them.
+    # A band named in the technology (``U900``), then Vietnamese spellings, brands, radio and
+    # band names, as an import reads them.
+    table = band_from_tech_names(table, notes=notes)
     for spec in _csv_fields():
         if spec.name in table.columns:
             table = read_field_values(table, spec.name, spec, label=f"site edits: {spec.name}", notes=notes)

@@ -603,3 +603,62 @@ def test_ericsson_and_nokia_cell_exports_read_their_names_and_states(ws: Workspa
     assert cells["azimuth_deg"].tolist() == [0.0, 240.0, 10.0]
     assert cells["height_m"].tolist() == [32.0, 28.0, 25.0]
     assert cells["band_mhz"].tolist() == [1800.0, 2600.0, 1800.0]
+
+
+def test_operators_written_as_branches_company_codes_and_legal_names_are_read(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A provincial list names the operator's branch ("Viettel Bình Định"), its company code
+    (VMS, GPC) or its legal name; each reads as the operator, with a note. Fails if any is
+    refused as an unknown value; a name no operator begins with still is."""
+    names = {
+        "C1": ("Viettel Bình Định", "Viettel"),
+        "C2": ("Chi nhánh Viettel Bình Định", "Viettel"),
+        "C3": ("VNPT Bình Định", "VNPT"),
+        "C4": ("MobiFone tỉnh Bình Định", "MobiFone"),
+        "C5": ("VMS", "MobiFone"),
+        "C6": ("GPC", "VNPT"),
+        "C7": ("Tập đoàn Công nghiệp - Viễn thông Quân đội", "Viettel"),
+        "C8": ("Tập đoàn Bưu chính Viễn thông Việt Nam", "VNPT"),
+        "C9": ("Vietnam Mobile", "Vietnamobile"),
+        "C10": ("FPT Telecom Bình Định", "Other"),
+    }
+    (tmp_path / "sites.csv").write_text("Mã trạm,Kinh độ,Vĩ độ\nS1,109.01,13.77\n", encoding="utf-8")
+    import_file(ws, "sites", tmp_path / "sites.csv")
+    path = tmp_path / "cells.csv"
+    rows = "".join(f'S1,{cell},"{name}",4G\n' for cell, (name, _) in names.items())
+    path.write_text("Mã trạm,Mã cell,Nhà mạng,Công nghệ\n" + rows, encoding="utf-8")
+
+    result = import_file(ws, "cells", path)
+
+    read = ws.read_layer("cells").set_index("cell_id")["operator"].to_dict()
+    assert read == {cell: operator for cell, (_, operator) in names.items()}
+    assert any("'Viettel Bình Định' → Viettel (1 row)" in note for note in result.notes)
+    path.write_text("Mã trạm,Mã cell,Nhà mạng,Công nghệ\nS1,C1,Điện lực Bình Định,4G\n", encoding="utf-8")
+    with pytest.raises(LayerValidationError, match=r"unknown value 'Điện lực Bình Định'"):
+        import_file(ws, "cells", path)
+
+
+def test_a_generation_and_a_half_and_a_band_in_the_technology_are_read(ws: Workspace, tmp_path: Path) -> None:
+    """ "4.5G" is LTE-Advanced (4G), "3.5G" HSPA (3G), never the next generation; a technology
+    that names its band ("U900", "NR 3500", "4G1800") gives a row without a band its band.
+    Fails if "4.5G" reads as 5G, or the named band is left at the default 1800 MHz."""
+    (tmp_path / "sites.csv").write_text("Mã trạm,Kinh độ,Vĩ độ\nS1,109.01,13.77\n", encoding="utf-8")
+    import_file(ws, "sites", tmp_path / "sites.csv")
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "Mã trạm,Mã cell,Nhà mạng,Công nghệ,Băng tần\n"
+        "S1,C1,VNPT,4.5G,2100\nS1,C2,VNPT,3.5G,\nS1,C3,VNPT,U900,\nS1,C4,VNPT,NR 3500,\n"
+        "S1,C5,VNPT,4G1800,\nS1,C6,VNPT,L2600,1800\n",
+        encoding="utf-8",
+    )
+
+    result = import_file(ws, "cells", path)
+
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells["tech"].tolist() == ["4G", "3G", "3G", "5G", "4G", "4G"]
+    assert cells["band_mhz"].tolist() == [2100.0, 1800.0, 900.0, 3500.0, 1800.0, 1800.0]
+    assert (
+        "cells: band_mhz read from the technology's name in the rows whose band_mhz is blank: "
+        "'4G1800' → 1800 (1 row), 'NR 3500' → 3500 (1 row), 'U900' → 900 (1 row)" in result.notes
+    )

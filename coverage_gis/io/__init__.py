@@ -34,7 +34,7 @@ import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.appending import appended, check_references, dirty_bbox
-from coverage_gis.io.channels import band_from_channels, tech_from_channels
+from coverage_gis.io.channels import band_from_channels, band_from_tech_names, tech_from_channels
 from coverage_gis.io.colocated import colocated_notes
 from coverage_gis.io.commune_lists import with_2025_units
 from coverage_gis.io.csv_points import coordinate_cells, located_table, read_csv_table
@@ -278,11 +278,22 @@ def _read_format(
             raise LayerValidationError("speed tests take no given values", source=source)
         frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
     else:  # speed tests name their columns through io.speedtests' own table
+
+        def _band_named(cells: pd.DataFrame) -> pd.DataFrame:
+            # A cell's ``U900`` names its band as well as its radio: read before the radio is.
+            return band_from_tech_names(cells, notes=notes)
+
         named = {
             name: padded_codes(
                 with_given_values(
                     thousands_read(
-                        apply_aliases(frame, get_schema(name), source=source, notes=notes),
+                        apply_aliases(
+                            frame,
+                            get_schema(name),
+                            source=source,
+                            notes=notes,
+                            before_values=_band_named if name == "cells" else None,
+                        ),
                         get_schema(name),
                         evidence=evidence,
                         degrees=degrees,

@@ -1,4 +1,4 @@
-"""A cell's band from its channel number, as planning-tool exports give it.
+"""A cell's band from its channel number, as planning-tool exports give it, or from its technology's name.
 
 Ericsson, Huawei and Nokia cell exports (and the operators' lists made from them) seldom
 name a cell's band: they give its carrier's channel, ``EARFCN`` (LTE), ``UARFCN`` (UMTS),
@@ -9,6 +9,9 @@ each channel read as the nominal MHz of the 3GPP band it lies in
 radio's, a shared one by each row's ``tech``; with a note. A channel in none of the bands
 known here is refused with its row: a guessed band would move the cell's coverage.
 
+A list may also name a cell's band in its technology (``U900``, ``LTE 2600``, ``4G1800``,
+``NR 3500``): a row whose band is blank takes it from there (:func:`band_from_tech_names`).
+
 Such an export may not name the technology either: a row whose ``tech`` is blank, or a file
 with no ``tech`` column, takes the radio of the column named for one radio that holds its
 channel (:func:`tech_from_channels`: a Huawei LTE export's ``Downlink EARFCN`` makes its
@@ -18,18 +21,19 @@ file's own value wins wherever it gives one.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
 import pandas as pd
 
 from coverage_gis._values import is_blank
-from coverage_gis.bands import channel_band_mhz
+from coverage_gis.bands import band_mhz_text, channel_band_mhz
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import parse_numbers
 from coverage_gis.io.headers import find_header
 
-__all__ = ["band_from_channels", "tech_from_channels"]
+__all__ = ["band_from_channels", "band_from_tech_names", "tech_from_channels"]
 
 #: Spellings of a channel column (compared as headers are) → the radio it numbers (None:
 #: each row's own ``tech``), most specific first.
@@ -131,3 +135,55 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
     where = "" if own is None else " in the rows whose band_mhz is blank"
     notes.append(f"cells: band_mhz read from the channel numbers of {named}{where}: {shown}")
     return frame.drop(columns=[column for column, _ in found]).assign(band_mhz=band)
+
+
+#: A band's MHz written at the end of a technology's name, after its letters (``LTE 2600``,
+#: ``4G1800``, ``FDD-LTE 1800``, ``2G GSM900``).
+_TRAILING_MHZ = re.compile(r"[^\W\d_][\W_]*(\d{3,5})\s*(?:mhz)?\Z")
+
+
+def band_in_tech_name(text: object) -> str | None:
+    """The MHz (as text) a technology's name gives (``U900`` → ``"900"``, ``NR 3500``,
+    ``4G LTE n28``); None where it gives none (``4G``, ``LTE-A``)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    key = text.strip().casefold()
+    found = band_mhz_text(key) or band_mhz_text(key.split()[-1])
+    if (
+        found is None
+        and (trailing := _TRAILING_MHZ.search(key))
+        and float(trailing.group(1)) >= _MIN_BAND_MHZ
+    ):
+        found = trailing.group(1)
+    return found
+
+
+#: The lowest band read from a name (a smaller number is a band's 3GPP number or a release).
+_MIN_BAND_MHZ = 400
+
+
+def band_from_tech_names(frame: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
+    """``frame`` (cells, columns named as the schema's, values as the file writes them) with
+    each row's blank ``band_mhz`` (or a ``band_mhz`` column where it has none) read from its
+    ``tech`` where that names a band (:func:`band_in_tech_name`), with a note; ``frame``
+    itself when no row's does."""
+    if "tech" not in frame.columns:
+        return frame
+    own = frame["band_mhz"] if "band_mhz" in frame.columns else None
+    blank = _blank_rows(own, len(frame))
+    named = {v: band_in_tech_name(v) for v in frame["tech"][blank].dropna().unique()}
+    named = {v: mhz for v, mhz in named.items() if mhz is not None}
+    if not named:
+        return frame
+    tech = frame["tech"].to_numpy(dtype=object)
+    band = np.full(len(frame), None, dtype=object) if own is None else own.to_numpy(dtype=object, copy=True)
+    counts: Counter[str] = Counter()
+    for i in np.flatnonzero(blank):
+        mhz = named.get(tech[i]) if isinstance(tech[i], str) else None
+        if mhz is not None:
+            band[i] = mhz
+            counts[f"{tech[i]!r} → {mhz}"] += 1
+    where = "" if own is None else " in the rows whose band_mhz is blank"
+    shown = ", ".join(f"{k} ({n} row{'s' if n > 1 else ''})" for k, n in sorted(counts.items()))
+    notes.append(f"cells: band_mhz read from the technology's name{where}: {shown}")
+    return frame.assign(band_mhz=band)

@@ -425,10 +425,11 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
     return out
 
 
-#: A value's words: runs of letters and digits.
-_WORDS = re.compile(r"[^\W_]+")
-#: A word of letters then digits (``lte1800``, ``n78``): a spelling and a number run together.
-_LETTERS_DIGITS = re.compile(r"\A([^\W\d_]+)(\d+)\Z")
+#: A value's words: runs of letters and digits, a decimal number one word with what follows it
+#: (``4.5g`` is one generation, not a ``4`` and a ``5g``).
+_WORDS = re.compile(r"\d+[.,]\d+[^\W_]*|[^\W_]+")
+#: A word of letters then digits (``lte1800``, ``n78``, ``4g1800``): a spelling and a number run together.
+_LETTERS_DIGITS = re.compile(r"\A(\d?[^\W\d_]+)(\d+)\Z")
 
 
 def _by_words(key: str, spelled: Callable[[str], str | None]) -> str | None:
@@ -505,9 +506,20 @@ def _replaced(
     return series.mask(renamed, series.map(renames))
 
 
-def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, notes: list[str]) -> pd.DataFrame:
+def apply_aliases(
+    frame: pd.DataFrame,
+    schema: LayerSchema,
+    *,
+    source: str,
+    notes: list[str],
+    before_values: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """``frame`` with its columns named as ``schema``'s fields where a header is an alias,
     and status spellings in ``value_aliases`` replaced by the allowed value; ``notes`` say what.
+
+    ``before_values`` is given the frame with its columns named, its values as the file
+    writes them (a cell's ``U900`` names its band as well as its radio), and returns the
+    frame whose values are then read.
 
     Raises
     ------
@@ -536,6 +548,8 @@ def apply_aliases(frame: pd.DataFrame, schema: LayerSchema, *, source: str, note
             notes.append(
                 f"{schema.name}: no {name} column: {str(column)!r} read as {name}{' too' if also else ''}"
             )
+    if before_values is not None:
+        frame = before_values(frame)
     by_key = {str(c).strip().casefold(): c for c in frame.columns if c != "geometry"}
     for spec in schema.fields:
         column = by_key.get(spec.name.casefold())
