@@ -662,3 +662,29 @@ def test_a_generation_and_a_half_and_a_band_in_the_technology_are_read(ws: Works
         "cells: band_mhz read from the technology's name in the rows whose band_mhz is blank: "
         "'4G1800' → 1800 (1 row), 'NR 3500' → 3500 (1 row), 'U900' → 900 (1 row)" in result.notes
     )
+
+
+def test_provincial_headers_for_direction_height_and_frequency_and_short_statuses_are_read(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A Sở TT&TT list heads its columns "Hướng (độ)", "Độ cao (m)", "Tần số (MHz)" and writes
+    "Đang PS" (phát sóng) for on air. Fails if a column is ignored (an omni cell, the default
+    30 m, the default 1800 MHz) or a status refused."""
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "Mã trạm,Kinh độ,Vĩ độ,Độ cao (m),Mã cell,Nhà mạng,Công nghệ,Hướng (độ),Tần số (MHz),Trạng thái\n"
+        "S1,109.01,13.77,42,C1,VNPT,4G,120,900,Đang PS\n"
+        "S1,109.01,13.77,42,C2,VNPT,4G,240,900,Chưa PS\n"
+        "S1,109.01,13.77,42,C3,VNPT,4G,0,900,Dừng PS\n",
+        encoding="utf-8",
+    )
+
+    import_file(ws, "sites", path)
+    import_file(ws, "cells", path)
+
+    assert ws.read_layer("sites")["height_m"].tolist() == [42.0]
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells["azimuth_deg"].tolist() == [120.0, 240.0, 0.0]
+    assert cells["band_mhz"].tolist() == [900.0] * 3
+    assert cells["height_m"].tolist() == [42.0] * 3
+    assert cells["status"].tolist() == ["on_air", "planned", "decommissioned"]

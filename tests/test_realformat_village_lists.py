@@ -57,6 +57,11 @@ def ws(tmp_path: Path) -> Workspace:
         ("Tiểu khu 2", "tiểu khu"),  # Quảng Bình
         ("Khu 5", "khu"),  # Phú Thọ, Quảng Ninh
         ("Khu phố 5", "khu phố"),
+        ("Tổ 5", "tổ dân phố"),  # a ward's tổ dân phố, by its short name
+        ("Khối 4", "khối phố"),
+        ("KV3", "khu"),  # khu vực
+        ("Khu vực 3", "khu"),
+        ("Tôn Thất", None),  # not "tổ"
         ("Bàn Thạch", None),  # a place name, not "bản"
         ("Thônvui", None),
         ("Phú Mỹ", None),

@@ -56,8 +56,16 @@ __all__ = [
 #: Villages a note names, at most.
 _SHOWN = 5
 
-#: Abbreviations of kinds in village names, as written in lists: "TDP 5", "KP 2".
-_ABBREVIATIONS = {"tdp": "tổ dân phố", "kp": "khu phố"}
+#: Abbreviations and short forms of kinds in village names, as written in lists: "TDP 5",
+#: "KP 2", a ward's "Tổ 5" (its tổ dân phố), "Khối 4" (khối phố), "KV3" / "Khu vực 3" (a khu).
+_ABBREVIATIONS = {
+    "tdp": "tổ dân phố",
+    "kp": "khu phố",
+    "tổ": "tổ dân phố",
+    "khối": "khối phố",
+    "kv": "khu",
+    "khu vực": "khu",
+}
 
 
 def kinds_from_names(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
