@@ -46,7 +46,9 @@ def inside_vietnam(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
         return np.asarray((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
 
 
-_TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0", "có", "co", "x", "✓", "✔", "☑", "✅"})
+#: A tick: a column of them beside blank cells marks yes and leaves no blank (:func:`_ticked_blanks`).
+_TICKS = frozenset({"x", "✓", "✔", "☑", "✅"})
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0", "có", "co", *_TICKS})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "0.0", "không", "khong", "", "✗", "✘", "☐", "❌"})
 #: The first word of a Vietnamese yes/no phrase (``có điện lưới``, ``chưa có điện``,
 #: ``không có``), without its diacritics → what the phrase says.
@@ -76,6 +78,8 @@ class ValidationReport:
     outlines_as_points: list[int] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
     filled_defaults: dict[str, int] = field(default_factory=dict)
+    #: Yes/no fields whose column ticks yes and leaves the others blank: its blanks read as no.
+    ticked_blanks: dict[str, int] = field(default_factory=dict)
 
 
 class _Collector:
@@ -240,6 +244,15 @@ def bool_value(v: Any) -> bool | str | None:
         return False
     words = text.split()
     return _LEADING_WORD.get(fold_diacritics(words[0]), NOT_BOOL) if len(words) > 1 else NOT_BOOL
+
+
+def _ticked_blanks(series: pd.Series, blank: np.ndarray) -> bool:
+    """Whether a yes/no column marks yes with a tick (``x``, ``✓``) and no by leaving the cell
+    blank: every value given a tick, some cells blank (``blank``: their rows)."""
+    if not blank.any() or blank.all():
+        return False
+    given = series[~blank]
+    return bool(given.map(lambda v: isinstance(v, str) and v.strip().lower() in _TICKS).all())
 
 
 def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
@@ -551,6 +564,10 @@ def _field_column(
         given = True
     coerced = _coerce_field(series, spec, out)
     nulls = coerced.isna().to_numpy()
+    if spec.type == "bool" and given and _ticked_blanks(series, nulls):
+        coerced = coerced.astype(object).where(~nulls, False)
+        report.ticked_blanks[spec.name] = int(nulls.sum())
+        nulls = coerced.isna().to_numpy()
     if nulls.any() and spec.default is not None:
         coerced = coerced.astype(object).where(~nulls, spec.default)
         if spec.type == "int":

@@ -510,3 +510,27 @@ def test_a_list_numbered_by_letters_alone_keeps_its_rows(ws: Workspace, tmp_path
     import_file(ws, "sites", path)
 
     assert ws.read_layer("sites")["site_id"].tolist() == ["S1", "S2", "S3"]
+
+
+def test_a_yes_no_column_that_ticks_yes_reads_its_blanks_as_no(ws: Workspace, tmp_path: Path) -> None:
+    """A village list ticks "Có điện lưới" with an x and leaves the villages without grid power
+    blank. Fails if the blanks take the schema's default (yes); a column that also writes "Có"
+    or "Không" keeps the default for its blanks."""
+    head = "Mã thôn,Tên thôn,Loại,Mã tỉnh,Kinh độ,Vĩ độ,Có điện lưới\n"
+    rows = [
+        "V1,Thôn 1,thôn,52,109.01,13.77,x",
+        "V2,Thôn 2,thôn,52,109.02,13.78,",
+        "V3,Thôn 3,thôn,52,109.03,13.79,✓",
+    ]
+    path = _csv(tmp_path, head + "\n".join(rows) + "\n")
+
+    result = import_file(ws, "villages", path)
+
+    assert ws.read_layer("villages")["has_grid_power"].tolist() == [True, False, True]
+    assert (
+        "villages: has_grid_power: the column ticks yes (x, ✓) and leaves the others blank: "
+        "its 1 row left blank read as no" in result.notes
+    )
+    path.write_text(head + "\n".join([*rows[:2], rows[2].replace("✓", "Không")]) + "\n", encoding="utf-8")
+    import_file(ws, "villages", path)
+    assert ws.read_layer("villages")["has_grid_power"].tolist() == [True, True, False]

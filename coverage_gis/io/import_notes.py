@@ -69,6 +69,11 @@ def report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> lis
         )
     if report.dropped_columns:
         notes.append(f"{layer}: ignored columns not in the layer schema: {', '.join(report.dropped_columns)}")
+    for name, count in report.ticked_blanks.items():
+        notes.append(
+            f"{layer}: {name}: the column ticks yes (x, ✓) and leaves the others blank: "
+            f"its {rows_counted(count)} left blank read as no"
+        )
     filled = [(n, c) for n, c in report.filled_defaults.items() if n.casefold() in present]
     absent = [n for n in report.filled_defaults if n.casefold() not in present and n != "source"]
     if filled:
