@@ -386,3 +386,43 @@ def test_cli_malformed_exits_2_with_one_line(ws: Workspace, capsys: pytest.Captu
     assert len(err) == 1
     assert err[0].startswith("covgis: error:")
     assert "row 1" in err[0]
+
+
+def test_wifi_tests_are_fixed_and_speeds_in_bytes_or_kilobits_are_converted(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A per-test export says how each test connected (``connection_type`` Cell or WiFi) beside
+    the phone's radio (``network_type``): a Wi-Fi test is fixed broadband, on no radio. A
+    Vietnamese drive-test table heads its speed "DL (MB/s)" (megabytes) and its time "Thời gian
+    đo". Fails if the Wi-Fi test counts as mobile, or a rate is left in the wrong unit."""
+    path = tmp_path / "si.csv"
+    path.write_text(
+        "guid,test_date,client_latitude,client_longitude,isp_name,connection_type,network_type,download_kbps\n"
+        "g1,2025-03-01,13.7712,109.2211,Viettel,Cell,LTE,45200\n"
+        "g2,2025-03-01,13.7812,109.2311,FPT Telecom,WiFi,,85320\n",
+        encoding="utf-8",
+    )
+
+    result = import_file(ws, "speed_tests", path)
+
+    tests = ws.read_layer("speed_tests").set_index("test_id")
+    assert tests["kind"].to_dict() == {"g1": "mobile", "g2": "fixed"}
+    assert tests.loc["g1", "tech"] == "4G"
+    assert pd.isna(tests.loc["g2", "tech"])
+    assert (
+        "speed_tests: tests over Wi-Fi or a wire ('connection_type') read as fixed broadband (1 row)"
+        in result.notes
+    )
+
+    path = tmp_path / "dt.csv"
+    path.write_text(
+        "Thời gian đo;Kinh độ;Vĩ độ;Công nghệ;DL (MB/s);UL (Kbps)\n"
+        "05/03/2025 08:15;109,2211;13,7712;4G;12,5;2000\n",
+        encoding="utf-8",
+    )
+    result = import_file(ws, "speed_tests", path)
+    tests = ws.read_layer("speed_tests")
+    assert tests["download_mbps"].tolist() == [100.0]
+    assert tests["upload_mbps"].tolist() == [2.0]
+    assert tests["measured"].tolist() == ["2025-03-05"]
+    assert "DL (MB/s): bytes a second (a capital B) converted to Mb/s (× 8)" in result.notes

@@ -44,7 +44,8 @@ from coverage_gis.io.csv_points import (
     parse_numbers,
 )
 from coverage_gis.io.decimal_mark import thousands_in
-from coverage_gis.io.headers import find_header, read_values
+from coverage_gis.io.headers import find_header, read_values, value_key
+from coverage_gis.io.row_text import rows_counted
 from coverage_gis.io.vector import one_line
 from coverage_gis.layers import get_schema
 from coverage_gis.tiles.mercator import ORIGIN_SHIFT_M, lonlat_to_mercator, mercator_to_lonlat, tile_size_m
@@ -71,7 +72,7 @@ MAX_QUADKEY_ZOOM = 23
 
 #: Layer field → accepted column names of a point CSV, most specific first.
 POINT_ALIASES: dict[str, tuple[str, ...]] = {
-    "test_id": ("test_id", "id", "measurement_id", "ma_do"),
+    "test_id": ("test_id", "id", "measurement_id", "guid", "ma_do"),
     "kind": ("kind", "type", "loai"),
     "measured": (
         "time",
@@ -84,7 +85,10 @@ POINT_ALIASES: dict[str, tuple[str, ...]] = {
         "test_time",
         "thoi_gian",
         "thời gian",
+        "thời gian đo",
+        "ngày giờ đo",
         "ngay_do",
+        "ngày đo",
     ),
     # G-NetTrack logs the operator's name beside its PLMN code (``Operator``: 45204).
     "operator": (
@@ -122,6 +126,9 @@ POINT_ALIASES: dict[str, tuple[str, ...]] = {
         "dl_throughput",
         "toc_do_tai_xuong",
         "tải xuống",
+        "tốc độ tải về",
+        "tải về",
+        "dl",
     ),
     "upload_mbps": (
         "upload_mbps",
@@ -133,6 +140,7 @@ POINT_ALIASES: dict[str, tuple[str, ...]] = {
         "ul_throughput",
         "toc_do_tai_len",
         "tải lên",
+        "ul",
     ),
     "latency_ms": ("latency_ms", "latency", "ping_ms", "ping", "rtt_ms", "rtt", "do_tre"),
     "device_id": ("device_id", "device", "devices_id", "thiet_bi"),
@@ -149,9 +157,39 @@ _COLUMN_UNITS: dict[str, tuple[str, ...]] = {
 #: Columns in kb/s accepted instead of the Mb/s ones.
 _KBPS_ALIASES: dict[str, tuple[str, ...]] = {
     # G-NetTrack's drive-test logs give the bit rates in kb/s (DL_bitrate, UL_bitrate).
-    "download_mbps": ("download_kbps", "dl_kbps", "avg_d_kbps", "dl_bitrate"),
-    "upload_mbps": ("upload_kbps", "ul_kbps", "avg_u_kbps", "ul_bitrate"),
+    "download_mbps": (
+        "download_kbps",
+        "dl_kbps",
+        "avg_d_kbps",
+        "dl_bitrate",
+        # A speed column headed with its unit: "Download (Kbps)", "Tốc độ tải xuống (kbps)".
+        "download",
+        "dl",
+        "tốc độ tải xuống",
+        "tải xuống",
+        "tốc độ tải về",
+    ),
+    "upload_mbps": (
+        "upload_kbps",
+        "ul_kbps",
+        "avg_u_kbps",
+        "ul_bitrate",
+        "upload",
+        "ul",
+        "tốc độ tải lên",
+        "tải lên",
+    ),
 }
+#: A unit of bytes, not bits, in a speed column's header (``Download (MB/s)``: megabytes a
+#: second, eight times the megabits), by its capital B → the factor to Mb/s.
+_BYTE_UNITS = ((re.compile(r"\bMB(?:/s|ps)\b"), 8.0), (re.compile(r"\bkB(?:/s|ps)\b|\bKB(?:/s|ps)\b"), 0.008))
+#: A column that says how a test connected: a row over Wi-Fi or a wire is a fixed-broadband test.
+_CONNECTION_NAMES = ("connection_type", "connection", "conn_type", "loại kết nối", "kết nối")
+#: A connection that names no radio: a mobile test, its technology unknown.
+_MOBILE_CONNECTIONS = frozenset({"cell", "cellular", "mobile", "wwan", "di động", "di dong"})
+_FIXED_CONNECTIONS = frozenset(
+    {"wifi", "wi-fi", "wlan", "ethernet", "lan", "wired", "fixed", "cố định", "co dinh", "cáp quang", "ftth"}
+)
 _RSRP_NAMES = ("rsrp_dbm", "rsrp", "ss_rsrp", "ss_rsrp_dbm", "signal_dbm", "signal")
 _RSCP_NAMES = ("rscp_dbm", "rscp")
 _RXLEV_NAMES = ("rxlev_dbm", "rssi_dbm", "rssi")
@@ -502,6 +540,34 @@ def _speed_column(frame: pd.DataFrame, name: str) -> str | None:
     return col
 
 
+def _bytes_to_megabits(header: str, notes: list[str]) -> float:
+    """The factor from a speed column's unit to Mb/s where its header names bytes
+    (``Download (MB/s)``: 8), with a note; 1 otherwise."""
+    for unit, factor in _BYTE_UNITS:
+        if unit.search(str(header)):
+            notes.append(f"{header}: bytes a second (a capital B) converted to Mb/s (× {factor:g})")
+            return factor
+    return 1.0
+
+
+def _fixed_connections(frame: pd.DataFrame, used: set[str], notes: list[str]) -> pd.Series | None:
+    """Per row, whether the file's connection column says the test ran over Wi-Fi or a wire
+    (a fixed-broadband test, whatever radio the phone was also on); None without such a column."""
+    column = find_header(frame.columns, _CONNECTION_NAMES)
+    if column is None:
+        return None
+    used.add(column)
+    fixed = (
+        frame[column].map(lambda v: isinstance(v, str) and value_key(v) in _FIXED_CONNECTIONS).astype(bool)
+    )
+    if fixed.any():
+        notes.append(
+            f"speed_tests: tests over Wi-Fi or a wire ({column!r}) read as fixed broadband "
+            f"({rows_counted(int(fixed.sum()))})"
+        )
+    return fixed
+
+
 def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoDataFrame:
     source = str(path)
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -529,7 +595,8 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
             continue
         used.add(col)
         if name in _SPEEDS:
-            out[name] = parse_numbers(frame[col].astype(object), source=source, field=col, required=False)
+            speed = parse_numbers(frame[col].astype(object), source=source, field=col, required=False)
+            out[name] = speed * _bytes_to_megabits(col, notes)
         else:
             out[name] = frame[col].astype(object)
     for name, aliases in _KBPS_ALIASES.items():
@@ -537,8 +604,11 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
         if name in out or col is None:
             continue
         used.add(col)
-        out[name] = parse_numbers(frame[col].astype(object), source=source, field=col, required=False) / 1000
-        notes.append(f"{col}: kb/s converted to Mb/s")
+        speed = parse_numbers(frame[col].astype(object), source=source, field=col, required=False)
+        factor = _bytes_to_megabits(col, notes)
+        out[name] = speed / 1000 if factor == 1.0 else speed * factor
+        if factor == 1.0:
+            notes.append(f"{col}: kb/s converted to Mb/s")
     if "download_mbps" not in out:
         raise LayerValidationError(
             "no download speed column; name it download_mbps (or download, dl_mbps, download_kbps)",
@@ -558,6 +628,21 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
     measured = out.get("measured")
     if isinstance(measured, pd.Series):
         out["measured"] = _dates(measured)
+    fixed = _fixed_connections(frame, used, notes)
+    if fixed is not None and tech is not None:
+        # A test over Wi-Fi or a wire ran on no radio the phone reports (FTTH stays); a
+        # connection column read as the technology says "Cellular", no radio either.
+        named = tech.map(lambda t: not (isinstance(t, str) and value_key(t) in _MOBILE_CONNECTIONS))
+        tech = tech.where((~fixed | (tech == "FTTH")) & named.astype(bool), None).astype(object)
+        out["tech"] = tech
+    if "kind" not in out and fixed is not None:
+        from_tech = (
+            tech.map(lambda t: None if t is None or pd.isna(t) else ("fixed" if t == "FTTH" else "mobile"))
+            if tech is not None
+            else None
+        )
+        kind = pd.Series(np.where(fixed, "fixed", "mobile"), index=frame.index, dtype=object)
+        out["kind"] = kind if from_tech is None else kind.where(fixed, from_tech.fillna("mobile"))
     if "kind" not in out:
         if tech is None:
             raise LayerValidationError(
