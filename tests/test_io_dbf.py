@@ -111,3 +111,70 @@ def test_text_that_windows_1258_cannot_read_is_refused_with_its_field_and_row(
     assert "name" in message
     assert "row 1" in message
     assert ws.revision == before
+
+
+def _cut_in_a_character(path: Path, whole: str, kept: int) -> None:
+    """Cut the UTF-8 value ``whole`` of the zipped shapefile ``path``'s DBF after ``kept`` bytes,
+    as a writer that cuts at a field's width in bytes does (the rest of the field blank)."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    stored = whole.encode()
+    dbf = next(name for name in parts if name.endswith(".dbf"))
+    assert stored in parts[dbf]
+    parts[dbf] = parts[dbf].replace(stored, stored[:kept] + b" " * (len(stored) - kept))
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("keep_cpg", [False, True], ids=["no-cpg", "cpg-utf8"])
+def test_a_utf8_value_cut_inside_a_character_loses_that_character_only(
+    ws: Workspace, tmp_path: Path, keep_cpg: bool
+) -> None:
+    """A DBF written with a text field narrower than a name in UTF-8 bytes ends that value in
+    half a character. Fails if the whole file is then read as Windows-1258 (every name
+    garbled), or refused by the UTF-8 decoder when a .cpg names UTF-8."""
+    names = ["Làng Kim Giao Bắc", "Khu phố Thiện Chánh"]
+    path = _villages(tmp_path, names, gdal_encoding="UTF-8", keep_cpg=keep_cpg)
+    _cut_in_a_character(path, names[1], len("Khu phố Thi".encode()) + 1)  # and one byte of "ệ"
+
+    read, notes = _imported_names(ws, path)
+
+    assert read == ["Làng Kim Giao Bắc", "Khu phố Thi"]
+    assert (
+        "read the attribute text as UTF-8: 1 value ends in a character the field's width cut, left "
+        "out (widen the field in the source to keep it)" in notes
+    )
+
+
+def test_a_cpg_naming_utf8_for_tcvn3_text_reads_what_the_bytes_show(ws: Workspace, tmp_path: Path) -> None:
+    """A .cpg that says UTF-8 beside TCVN3 text (a converter's wrong sidecar): read as TCVN3, with
+    a note. Fails if GDAL's UTF-8 decoder refuses the file."""
+    from coverage_gis.text_encoding import encode_tcvn3
+
+    def tcvn3(texts: list[str]) -> list[str]:
+        return [encode_tcvn3(t).decode("latin-1") for t in texts]
+
+    frame = gpd.GeoDataFrame(
+        {
+            "village_id": ["V1", "V2"],
+            "name": tcvn3(NAMES),
+            "kind": tcvn3(["thôn", "làng"]),
+            "province_code": ["52"] * 2,
+        },
+        geometry=[shapely.Point(109.0, 14.0), shapely.Point(109.01, 14.01)],
+        crs="EPSG:4326",
+    )
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    pyogrio.write_dataframe(frame, folder / "thon.shp", encoding="ISO-8859-1")
+    (folder / "thon.cpg").write_text("UTF-8")
+    path = tmp_path / "thon.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for part in sorted(folder.iterdir()):
+            archive.write(part, part.name)
+
+    read, notes = _imported_names(ws, path)
+
+    assert read == NAMES
+    assert any("TCVN3" in note and "its .cpg names UTF-8, but the text is not" in note for note in notes)

@@ -89,14 +89,14 @@ def test_a_zipped_shapefile_is_read_the_same(ws: Workspace, tmp_path: Path) -> N
 
 def test_two_cut_columns_for_one_field_are_left_unread_with_a_note(ws: Workspace, tmp_path: Path) -> None:
     path = _shapefile(
-        tmp_path / "tram.shp", {"MA_TRAM": ["S1"], "DO_CAO_ANTEN": [35.0], "CHIEU_CAO_COT": [40.0]}
+        tmp_path / "tram.shp", {"MA_TRAM": ["S1"], "DO_CAO_ANTEN": [35.0], "DO_CAO_TREO_ANTEN": [40.0]}
     )
 
     result = import_file(ws, "sites", path)
 
     assert ws.read_layer("sites")["height_m"].tolist() == [30.0]  # the default, not a guess
     assert (
-        "shapefile field 'DO_CAO_ANT' and 'CHIEU_CAO_' not read as height_m (a name cut to 10 bytes): "
+        "shapefile field 'DO_CAO_ANT' and 'DO_CAO_TRE' not read as height_m (a name cut to 10 bytes): "
         "both fit it" in result.notes
     )
 
@@ -149,7 +149,7 @@ def test_only_shapefiles_read_cut_names(ws: Workspace, tmp_path: Path, suffix: s
 
 
 def test_a_name_well_short_of_the_limit_was_not_cut(ws: Workspace, tmp_path: Path) -> None:
-    path = _shapefile(tmp_path / "tram.shp", {"MA_TRAM": ["S1"], "DO_CAO": [35.0]})
+    path = _shapefile(tmp_path / "tram.shp", {"MA_TRAM": ["S1"], "DO_CA": [35.0]})
 
     import_file(ws, "sites", path)
 
@@ -158,18 +158,16 @@ def test_a_name_well_short_of_the_limit_was_not_cut(ws: Workspace, tmp_path: Pat
 
 def test_a_cut_ending_on_a_space_that_gdal_dropped(ws: Workspace, tmp_path: Path) -> None:
     path = _shapefile(
-        tmp_path / "tram.shp", {"Mã trạm": ["S1"], "Độ cao anten": [35.0], "Trạng thái": ["Đã tắt"]}
+        tmp_path / "tram.shp", {"Mã trạm": ["S1"], "Tên nhà trạm": ["Trạm A"], "Trạng thái": ["Đã tắt"]}
     )
     assert (
-        dbf_field_names(path.with_suffix(".dbf"))[1] == "Độ cao".encode()
-    )  # 9 bytes: "Độ cao " less the space
+        dbf_field_names(path.with_suffix(".dbf"))[1] == "Tên nhà".encode()
+    )  # 9 bytes: "Tên nhà " less the space
 
     result = import_file(ws, "sites", path)
 
-    assert ws.read_layer("sites")[["height_m", "status"]].to_numpy().tolist() == [[35.0, "decommissioned"]]
-    assert (
-        "shapefile field names cut to 10 bytes read as Độ cao → height_m, Trạng th → status" in result.notes
-    )
+    assert ws.read_layer("sites")[["name", "status"]].to_numpy().tolist() == [["Trạm A", "decommissioned"]]
+    assert "shapefile field names cut to 10 bytes read as Tên nhà → name, Trạng th → status" in result.notes
 
 
 _SPELLINGS = [

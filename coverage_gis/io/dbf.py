@@ -17,6 +17,12 @@ byte for byte (ISO-8859-1) and decoded here, as is text in TCVN3 (ABC, the .VnTi
 fonts of older Vietnamese data) and in VNI (the VNI-Times fonts), told from Windows-1258 by
 :func:`coverage_gis.text_encoding.legacy_encoding`; the note tells the user what was assumed.
 
+A text field has a fixed width in bytes, and a writer that counts characters (or cuts at the
+width) may cut a UTF-8 value inside its last character ("Khu phố Thiệ" and the first byte of
+``ệ``'s successor). Such a table is still UTF-8, field by field (:func:`_utf8_fields`): it is
+read byte for byte and each value decoded without its cut character, with a note, rather
+than taken for Windows-1258 (every name garbled) or refused by GDAL's decoder.
+
 Field names are at most 10 bytes (:data:`DBF_NAME_LENGTH`), cut by whatever wrote the
 file, GDAL included, without regard to characters: a UTF-8 header such as "Góc phương
 vị" becomes ``Góc phư`` and the first byte of ``ơ``, which GDAL cannot decode. Such a DBF
@@ -118,8 +124,13 @@ class DbfText:
 
 
 def _recoded(value: object, page: str) -> object:
-    """A text GDAL decoded as ISO-8859-1, decoded in ``page`` instead (other values as they are)."""
-    return decode_as(value.encode("latin-1"), page) if isinstance(value, str) else value
+    """A text GDAL decoded as ISO-8859-1, decoded in ``page`` instead (other values as they
+    are); in UTF-8, a character the field's width cut at its end is left out."""
+    if not isinstance(value, str):
+        return value
+    if page == "utf-8":
+        return codecs.getincrementaldecoder(page)().decode(value.encode("latin-1"), final=False)
+    return decode_as(value.encode("latin-1"), page)
 
 
 def _recoded_name(name: object, page: str) -> object:
@@ -147,6 +158,43 @@ def dbf_field_names(dbf: Path) -> list[bytes]:
     return names
 
 
+def _text_fields(header: bytes, descriptors: bytes) -> list[tuple[int, int]]:
+    """``(offset, width)`` in a record of each text (``C``) field of a DBF header."""
+    fields, offset = [], 1  # a record opens with its deletion flag
+    for start in range(0, len(descriptors) - _DESCRIPTOR_BYTES + 1, _DESCRIPTOR_BYTES):
+        if descriptors[start] == 0x0D:
+            break
+        kind, width = descriptors[start + 11], descriptors[start + 16]
+        if kind == ord("C"):
+            fields.append((offset, width))
+        offset += width
+    return fields
+
+
+def _utf8_fields(dbf: Path) -> int | None:
+    """How many text values of the DBF's first records (:data:`_SAMPLE_BYTES`) end in a UTF-8
+    character their field's width cut, when every value is UTF-8 but for that; None when
+    one is not (another encoding)."""
+    with dbf.open("rb") as fh:
+        header = fh.read(_DESCRIPTOR_OFFSET)
+        if len(header) < _DESCRIPTOR_OFFSET:
+            return None
+        header_bytes, record_bytes = struct.unpack_from("<HH", header, 8)
+        fields = _text_fields(header, fh.read(max(header_bytes - _DESCRIPTOR_OFFSET, 0)))
+        fh.seek(header_bytes)
+        records = fh.read(_SAMPLE_BYTES)
+    cut = 0
+    for start in range(0, len(records) - record_bytes + 1, max(record_bytes, 1)):
+        for offset, width in fields:
+            value = records[start + offset : start + offset + width].rstrip(b" \0")
+            if is_utf8(value):
+                continue
+            if not is_utf8(value, complete=False):
+                return None
+            cut += 1
+    return cut
+
+
 def _first_undecodable(values: list[object], page: str) -> int | None:
     """The row of the first text in ``values`` that :func:`_recoded` cannot decode in ``page``."""
     for row, value in enumerate(values):
@@ -157,28 +205,34 @@ def _first_undecodable(values: list[object], page: str) -> int | None:
     return None
 
 
+def _cut_values(dbf: Path, notes: list[str]) -> DbfText | None:
+    """UTF-8 read byte for byte, each value without the character its field's width cut
+    (:func:`_utf8_fields`), with a note; None when no value is cut so (or one is not UTF-8)."""
+    cut = _utf8_fields(dbf)
+    if not cut:
+        return None
+    notes.append(
+        f"read the attribute text as UTF-8: {cut} value{'s end' if cut > 1 else ' ends'} in a character "
+        "the field's width cut, left out (widen the field in the source to keep it)"
+    )
+    return DbfText("ISO-8859-1", "utf-8")
+
+
 def dbf_text(shp: Path, notes: list[str]) -> DbfText | None:
     """How to read the DBF beside ``shp``, or None to let GDAL decide.
 
-    None when a ``.cpg`` names the encoding (but Windows-1258, which GDAL misreads, and
-    UTF-8 with a field name cut inside a character, which GDAL cannot decode), when there
-    is no DBF, or when its names and text are plain ASCII (every encoding reads them
-    alike). Adds a note when it guesses.
+    None when a ``.cpg`` names the encoding (but Windows-1258, which GDAL misreads, UTF-8
+    with a name or a value cut inside a character, which GDAL cannot decode, and a UTF-8
+    the text is not: read as what its bytes show), when there is no DBF, or when its names
+    and text are plain ASCII (every encoding reads them alike). Adds a note when it guesses.
     """
     dbf = _sidecar(shp, ".dbf")
-    names = dbf_field_names(dbf) if dbf is not None else []
+    if dbf is None:
+        return None
+    names = dbf_field_names(dbf)
     # A name cut inside a UTF-8 character: GDAL's UTF-8 decoding of it fails.
     cut_utf8 = any(not is_utf8(n) and is_utf8(n, complete=False) for n in names)
     utf8 = DbfText("ISO-8859-1", "utf-8") if cut_utf8 else DbfText("UTF-8")
-    cpg = _sidecar(shp, ".cpg")
-    if cpg is not None:
-        named = cpg.read_bytes()[:64].decode("ascii", errors="replace").strip()
-        # GDAL reads a named Windows-1258 with the decoder that drops last letters.
-        if _WINDOWS_1258.fullmatch(named):
-            return DbfText("ISO-8859-1", WINDOWS_1258)
-        return utf8 if cut_utf8 and _UTF_8.fullmatch(named) else None
-    if dbf is None:
-        return None
     with dbf.open("rb") as fh:
         header = fh.read(32)
         if len(header) < 32:
@@ -186,20 +240,35 @@ def dbf_text(shp: Path, notes: list[str]) -> DbfText | None:
         header_bytes = struct.unpack_from("<H", header, 8)[0]
         fh.seek(header_bytes)
         records = fh.read(_SAMPLE_BYTES)
-    if records.isascii() and all(n.isascii() for n in names):
-        return None
     # A sample cut inside a multi-byte character is still UTF-8 (so is a cut name).
-    if not (is_utf8(records, complete=False) and all(is_utf8(n, complete=False) for n in names)):
-        if header[_LDID_OFFSET] != 0:
-            return None
-        legacy = legacy_encoding(records + b"".join(names))
-        if legacy is not None:
-            notes.append(f"attribute text: {encoding_note(legacy)}")
-            return DbfText("ISO-8859-1", legacy)
-        notes.append(
-            "read the attribute text as Windows-1258 (Vietnamese): it is not UTF-8 and no "
-            ".cpg file names its encoding; add one if the names look wrong"
-        )
-        return DbfText("ISO-8859-1", WINDOWS_1258)
-    notes.append("read the attribute text as UTF-8 (no .cpg file names its encoding)")
-    return utf8
+    names_utf8 = all(is_utf8(n, complete=False) for n in names)
+    whole_utf8 = is_utf8(records, complete=False) and names_utf8
+    cpg = _sidecar(shp, ".cpg")
+    named = cpg.read_bytes()[:64].decode("ascii", errors="replace").strip() if cpg is not None else None
+    if named is not None and not _UTF_8.fullmatch(named):
+        # GDAL reads a named Windows-1258 with the decoder that drops last letters.
+        return DbfText("ISO-8859-1", WINDOWS_1258) if _WINDOWS_1258.fullmatch(named) else None
+    if named is not None and whole_utf8:
+        return utf8 if cut_utf8 else None
+    if named is None and records.isascii() and all(n.isascii() for n in names):
+        return None
+    if whole_utf8:
+        notes.append("read the attribute text as UTF-8 (no .cpg file names its encoding)")
+        return utf8
+    if names_utf8 and (cut := _cut_values(dbf, notes)):
+        return cut
+    if named is None and header[_LDID_OFFSET] != 0:
+        return None
+    said = (
+        f"its .cpg names {named}, but the text is not"
+        if named is not None
+        else "it is not UTF-8 and no .cpg file names its encoding"
+    )
+    legacy = legacy_encoding(records + b"".join(names))
+    if legacy is not None:
+        notes.append(f"attribute text: {encoding_note(legacy)}" + (f" ({said})" if named is not None else ""))
+        return DbfText("ISO-8859-1", legacy)
+    notes.append(
+        f"read the attribute text as Windows-1258 (Vietnamese): {said}; add a .cpg if the names look wrong"
+    )
+    return DbfText("ISO-8859-1", WINDOWS_1258)
