@@ -39,6 +39,18 @@ DMS = D + M / 60 + S / 3600
         ("B 13°46'", "lat", 13 + 46 / 60),
         ("13.5°N", "lat", 13.5),
         ("13°", "lat", 13.0),
+        # typed where the keyboard has no degree sign
+        ("108o55'12.3\"", "lon", DMS),
+        ("108*55'12.3\"", "lon", DMS),
+        ("108 độ 55 phút 12,3 giây", "lon", DMS),
+        ("108 ĐỘ 55 PHÚT 12,3 GIÂY Đ", "lon", DMS),
+        ("108:55:12.3", "lon", DMS),
+        ("108d55m12.3s", "lon", DMS),
+        ("13d46m0s N", "lat", 13 + 46 / 60),
+        ("13d46m0s S", "lat", -(13 + 46 / 60)),
+        ("108.55.12,3", "lon", DMS),
+        ("108.55.12.3", "lon", DMS),
+        ("13.46.00 B", "lat", 13 + 46 / 60),
     ],
 )
 def test_forms(text: str, axis: Axis, expected: float) -> None:
@@ -61,6 +73,9 @@ def test_forms(text: str, axis: Axis, expected: float) -> None:
         ("mười bốn", "lat", "is not a number"),
         ("E", "lon", "is not a number"),
         ("", "lon", "is not a number"),
+        ("1.601.768,89", "lon", "is not a number"),  # metres grouped in thousands, not degrees
+        ("108.55.12.3.4", "lon", "is not a number"),
+        ("108o", "lon", "is not a number"),
     ],
 )
 def test_errors(text: str, axis: Axis, reason: str) -> None:

@@ -12,6 +12,11 @@ Accepted, after Unicode NFC and upper-casing:
 - marks: ``°`` (also ``º`` and ``˚``), ``'`` (also ``′``, ``’``, ``‘``) for minutes,
   ``"`` (also ``″``, ``“``, ``”`` and two apostrophes) for seconds; every mark may
   be left out when the parts are separated by spaces;
+- marks as typed where ``°`` is not on the keyboard (:func:`_typed_marks`): an ``o`` or
+  ``*`` between digits for degrees (``109o06'03.8"``), the words ``độ``, ``phút``,
+  ``giây`` (``109 độ 06 phút 03,8 giây``), colons (``109:13:09.8``), the letters
+  ``d``, ``m``, ``s`` (``109d13m09.8s``), and dots alone where a value holds more than
+  one (``109.13.09,8``: no decimal number has two points);
 - only the last part may have decimals (a point or a comma);
 - a hemisphere letter before or after the value: ``N``/``S`` for latitude,
   ``E``/``W`` for longitude, and the Vietnamese ``B`` (Bắc, north) and ``Đ`` (Đông,
@@ -70,6 +75,28 @@ _DMS = re.compile(
 )
 
 
+#: Marks typed where the keyboard has no ``°`` (compared upper-cased), and what they stand for.
+_TYPED_MARKS = (
+    (re.compile(r"\s*ĐỘ\s*"), "°"),
+    (re.compile(r"\s*PHÚT\s*"), "'"),
+    (re.compile(r"\s*GIÂY\s*"), '"'),
+    (re.compile(r"(?<=\d)\s*[O*]\s*(?=\d)"), "°"),
+    (re.compile(r"(?<=\d):(?=\d)"), " "),
+    # 109D13M09.8S: the S closes the seconds (a hemisphere letter may follow it).
+    (re.compile(r"\A(\d+)\s*D\s*(\d+)\s*M\s*(\d+(?:[.,]\d+)?)\s*S(?=\s*[NSEWBĐ]?\Z)"), "\\1°\\2'\\3\""),
+)
+#: Degrees, minutes and seconds separated by dots alone (``109.13.09``, ``109.06.03,8``).
+_DOTTED = re.compile(r"\A(\d{1,3})\.(\d{1,2})\.(\d{1,2}(?:[.,]\d+)?)\Z")
+
+
+def _typed_marks(text: str) -> str:
+    """``text`` (upper case) with the marks typed for ``°``, ``'`` and ``"`` (see the module
+    docstring) written as those marks."""
+    for pattern, mark in _TYPED_MARKS:
+        text = pattern.sub(mark, text)
+    return text.strip()
+
+
 def _number(text: str) -> float:
     return float(text.replace(",", "."))
 
@@ -107,8 +134,11 @@ def dms_degrees(text: str, axis: Axis) -> float:
         Text that is not degrees-minutes-seconds, minutes or seconds of 60 or more,
         a hemisphere letter of the other axis.
     """
-    norm = unicodedata.normalize("NFC", text).translate(_MARKS).replace("''", '"').strip().upper()
+    norm = _typed_marks(
+        unicodedata.normalize("NFC", text).translate(_MARKS).replace("''", '"').strip().upper()
+    )
     body, letter = _split_hemisphere(norm)
+    body = _DOTTED.sub("\\1°\\2'\\3\"", body)
     match = _DMS.fullmatch(body)
     if match is None:
         raise ValueError(f"is not a number (nor degrees-minutes-seconds such as {EXAMPLE})")
