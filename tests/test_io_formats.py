@@ -191,6 +191,47 @@ def test_gpkg_source_layer_picks_one_of_several(ws: Workspace) -> None:
     assert set(sites["owner"]) == {"VNPT"}
 
 
+def test_a_gpkg_of_routes_nodes_and_qgis_styles_reads_the_layer_that_fits(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A QGIS user's GeoPackage of a fiber network: a point layer of nodes, a line layer of
+    routes, and the ``layer_styles`` table QGIS saved its styles in. Imported as routes it
+    reads the one line layer, as nodes the one point layer, with a note. Fails if the import
+    asks for --source-layer; two layers of one kind still do."""
+    import geopandas as gpd
+
+    path = tmp_path / "mang.gpkg"
+    nodes = gpd.GeoDataFrame(
+        {"node_id": ["N1"], "operator": ["VNPT"], "kind": ["olt"], "status": ["on_air"]},
+        geometry=[shapely.Point(109.1, 13.8)],
+        crs="EPSG:4326",
+    )
+    routes = gpd.GeoDataFrame(
+        {"route_id": ["R1"], "operator": ["VNPT"], "class": ["access"], "status": ["on_air"]},
+        geometry=[shapely.LineString([(109.1, 13.8), (109.11, 13.81)])],
+        crs="EPSG:4326",
+    )
+    nodes.to_file(path, layer="tu_olt", driver="GPKG")
+    routes.to_file(path, layer="tuyen_cap", driver="GPKG")
+    pd.DataFrame({"f_table_name": ["tuyen_cap"], "styleQML": ["<qgis/>"]}).pipe(
+        lambda styles: gpd.GeoDataFrame(styles).to_file(path, layer="layer_styles", driver="GPKG")
+    )
+
+    routes_read = import_file(ws, "fiber_routes", path)
+    nodes_read = import_file(ws, "fiber_nodes", path)
+
+    assert ws.read_layer("fiber_routes")["route_id"].tolist() == ["R1"]
+    assert ws.read_layer("fiber_nodes")["node_id"].tolist() == ["N1"]
+    assert (
+        "read the layer 'tuyen_cap', the only one of tu_olt, tuyen_cap whose geometry fits (LineString)"
+        in routes_read.notes
+    )
+    assert any("'tu_olt'" in note for note in nodes_read.notes)
+    routes.to_file(path, layer="tuyen_cap_2", driver="GPKG")
+    with pytest.raises(LayerValidationError, match="choose one with --source-layer"):
+        import_file(ws, "fiber_routes", path)
+
+
 def test_zipped_shapefile_in_utm49n(ws: Workspace) -> None:
     result = import_file(ws, "fiber_routes", DATA / "fiber_routes_utm49n.zip")
 

@@ -286,18 +286,33 @@ def _check_signature(path: Path, file_format: str, *, source: str) -> None:
 
 @contextlib.contextmanager
 def _gdal_dataset(
-    path: Path, *, file_format: str, source_layer: str | None, max_bytes: int
+    path: Path,
+    *,
+    file_format: str,
+    source_layer: str | None,
+    max_bytes: int,
+    geometry: str | None = None,
+    notes: list[str] | None = None,
 ) -> Iterator[tuple[str, bool, str | None]]:
     """``(dataset name for GDAL, whether a .prj exists, layer)`` of the file, checked.
 
-    The dataset name opens the file with its format's driver only.
+    The dataset name opens the file with its format's driver only. ``geometry`` is the
+    target layer's (:attr:`~coverage_gis.layers.LayerSchema.geometry`): of a GeoPackage's
+    several layers, the one of that kind is read when it is the only one (:func:`_pick_layer`).
     """
     source = str(path)
     if file_format != "shp":
         _check_signature(path, file_format, source=source)
         prefix = _SIGNATURES[file_format][1] or ""
         dataset = f"{prefix}{path.resolve()}"
-        layer = _pick_layer(dataset, file_format=file_format, source_layer=source_layer, source=source)
+        layer = _pick_layer(
+            dataset,
+            file_format=file_format,
+            source_layer=source_layer,
+            source=source,
+            geometry=geometry,
+            notes=notes,
+        )
         yield dataset, False, layer
         return
     if path.suffix.lower() == ".shp":
@@ -329,7 +344,31 @@ def _gdal_dataset(
         yield str(shp), shp.with_suffix(".prj").is_file(), None
 
 
-def _pick_layer(dataset: str, *, file_format: str, source_layer: str | None, source: str) -> str:
+#: Tables QGIS keeps in a GeoPackage beside its layers (styles, projects): never the data.
+_QGIS_TABLES = frozenset({"layer_styles", "qgis_projects"})
+#: The geometry types GDAL lists for a layer that fits each layer geometry of the schemas
+#: (``none``: an attribute table).
+_FITTING_TYPES: dict[str, frozenset[str | None]] = {
+    "Point": frozenset({"Point", "MultiPoint"}),
+    "LineString": frozenset({"LineString", "MultiLineString"}),
+    "MultiPolygon": frozenset({"Polygon", "MultiPolygon"}),
+    "none": frozenset({None}),
+}
+
+
+def _pick_layer(
+    dataset: str,
+    *,
+    file_format: str,
+    source_layer: str | None,
+    source: str,
+    geometry: str | None = None,
+    notes: list[str] | None = None,
+) -> str:
+    """The layer of a multi-layer file to read: ``source_layer``, else the only one besides
+    QGIS's own tables, else the only one whose geometry fits ``geometry`` (with a note: a
+    GeoPackage of a fiber network's routes and nodes read as routes), else an error that
+    lists them (:func:`choose_source_layer`)."""
     try:
         listed = pyogrio.list_layers(dataset)
     except Exception as exc:
@@ -337,6 +376,24 @@ def _pick_layer(dataset: str, *, file_format: str, source_layer: str | None, sou
             f"cannot read as {file_format} ({gdal_reason(exc, dataset)})", source=source
         ) from None
     names = [str(row[0]) for row in listed]
+    if source_layer is None and len(names) > 1:
+        kinds = {
+            str(row[0]): None if row[1] is None else str(row[1]).removesuffix(" Z").removesuffix(" M")
+            for row in listed
+        }
+        data = [n for n in names if n.casefold() not in _QGIS_TABLES] or names
+        fitting = [n for n in data if kinds[n] in _FITTING_TYPES.get(geometry or "", frozenset())]
+        if len(data) > 1 and len(fitting) == 1 and notes is not None:
+            notes.append(
+                f"read the layer {fitting[0]!r}, the only one of {', '.join(data)} whose geometry "
+                f"fits ({kinds[fitting[0]]})"
+            )
+        chosen = fitting if len(data) > 1 and len(fitting) == 1 else data
+        return (
+            chosen[0]
+            if len(chosen) == 1
+            else names[choose_source_layer(chosen, None, source=source, parts="layers")]
+        )
     return names[choose_source_layer(names, source_layer, source=source, parts="layers")]
 
 
@@ -425,11 +482,14 @@ def read_vector(
     notes = notes if notes is not None else []
     if file_format == "geojson":
         _check_geojson_crs(path, source=source)
-    with _gdal_dataset(path, file_format=file_format, source_layer=source_layer, max_bytes=max_bytes) as (
-        dataset,
-        has_prj,
-        layer,
-    ):
+    with _gdal_dataset(
+        path,
+        file_format=file_format,
+        source_layer=source_layer,
+        max_bytes=max_bytes,
+        geometry=schema.geometry if schema is not None else None,
+        notes=notes,
+    ) as (dataset, has_prj, layer):
         text = dbf_text(Path(dataset), notes) if file_format == "shp" else None
         dbf = Path(dataset).with_suffix(".dbf")
         stored = dbf_field_names(dbf) if file_format == "shp" and dbf.is_file() else []
