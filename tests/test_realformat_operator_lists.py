@@ -688,3 +688,31 @@ def test_provincial_headers_for_direction_height_and_frequency_and_short_statuse
     assert cells["band_mhz"].tolist() == [900.0] * 3
     assert cells["height_m"].tolist() == [42.0] * 3
     assert cells["status"].tolist() == ["on_air", "planned", "decommissioned"]
+
+
+def test_a_band_written_after_its_radios_letter_gives_a_row_without_a_technology_its_radio(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A sheet of 4G cells names each band "L1800", "L2600" and has no technology column (the
+    sheet's own name says 4G); a mixed one writes "U2100" and "N78". Fails if the rows are refused
+    for want of a tech; a band's 3GPP number ("B3") names no radio and still is."""
+    (tmp_path / "sites.csv").write_text("Mã trạm,Kinh độ,Vĩ độ\nS1,109.01,13.77\n", encoding="utf-8")
+    import_file(ws, "sites", tmp_path / "sites.csv")
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "Mã trạm,Mã cell,Nhà mạng,Băng tần\nS1,C1,VNPT,L1800\nS1,C2,VNPT,U2100\nS1,C3,VNPT,N78\n",
+        encoding="utf-8",
+    )
+
+    result = import_file(ws, "cells", path)
+
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells["tech"].tolist() == ["4G", "3G", "5G"]
+    assert cells["band_mhz"].tolist() == [1800.0, 2100.0, 3500.0]
+    assert any(
+        note.startswith("cells: tech read from the band's radio letters: 'L1800' → 4G")
+        for note in result.notes
+    )
+    path.write_text("Mã trạm,Mã cell,Nhà mạng,Băng tần\nS1,C1,VNPT,B3\n", encoding="utf-8")
+    with pytest.raises(LayerValidationError, match="missing required field 'tech'"):
+        import_file(ws, "cells", path)

@@ -34,7 +34,12 @@ import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.appending import appended, check_references, dirty_bbox
-from coverage_gis.io.channels import band_from_channels, band_from_tech_names, tech_from_channels
+from coverage_gis.io.channels import (
+    band_from_channels,
+    band_from_tech_names,
+    tech_from_band_names,
+    tech_from_channels,
+)
 from coverage_gis.io.colocated import colocated_notes
 from coverage_gis.io.commune_lists import with_2025_units
 from coverage_gis.io.csv_points import coordinate_cells, located_table, read_csv_table
@@ -280,8 +285,9 @@ def _read_format(
     else:  # speed tests name their columns through io.speedtests' own table
 
         def _band_named(cells: pd.DataFrame) -> pd.DataFrame:
-            # A cell's ``U900`` names its band as well as its radio: read before the radio is.
-            return band_from_tech_names(cells, notes=notes)
+            # A cell's ``U900`` names its band as well as its radio (and ``L1800`` its radio as
+            # well as its band): read before the radio and the band are.
+            return tech_from_band_names(band_from_tech_names(cells, notes=notes), notes=notes)
 
         named = {
             name: padded_codes(

@@ -10,7 +10,9 @@ radio's, a shared one by each row's ``tech``; with a note. A channel in none of 
 known here is refused with its row: a guessed band would move the cell's coverage.
 
 A list may also name a cell's band in its technology (``U900``, ``LTE 2600``, ``4G1800``,
-``NR 3500``): a row whose band is blank takes it from there (:func:`band_from_tech_names`).
+``NR 3500``): a row whose band is blank takes it from there (:func:`band_from_tech_names`);
+and its radio in its band (``L1800``, ``U2100``, ``N78``): a row whose technology is blank
+takes it from there (:func:`tech_from_band_names`).
 
 Such an export may not name the technology either: a row whose ``tech`` is blank, or a file
 with no ``tech`` column, takes the radio of the column named for one radio that holds its
@@ -31,9 +33,10 @@ from coverage_gis._values import is_blank
 from coverage_gis.bands import band_mhz_text, channel_band_mhz
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import parse_numbers
-from coverage_gis.io.headers import find_header
+from coverage_gis.io.headers import find_header, value_key
+from coverage_gis.layers import get_schema
 
-__all__ = ["band_from_channels", "band_from_tech_names", "tech_from_channels"]
+__all__ = ["band_from_channels", "band_from_tech_names", "tech_from_band_names", "tech_from_channels"]
 
 #: Spellings of a channel column (compared as headers are) → the radio it numbers (None:
 #: each row's own ``tech``), most specific first.
@@ -187,3 +190,40 @@ def band_from_tech_names(frame: pd.DataFrame, *, notes: list[str]) -> pd.DataFra
     shown = ", ".join(f"{k} ({n} row{'s' if n > 1 else ''})" for k, n in sorted(counts.items()))
     notes.append(f"cells: band_mhz read from the technology's name{where}: {shown}")
     return frame.assign(band_mhz=band)
+
+
+#: A band written after its radio's letters (``L1800``, ``U 2100``, ``NR-3500``, ``N78``).
+_RADIO_LETTERS = re.compile(r"\A\s*([^\W\d_]+)[\s-]*\d")
+
+
+def tech_from_band_names(frame: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
+    """``frame`` (cells, columns named as the schema's, values as the file writes them) with
+    each row's blank ``tech`` (or a ``tech`` column where it has none) read from a
+    ``band_mhz`` written after its radio's letters (``L1800`` → 4G, ``U2100`` → 3G, ``N78`` →
+    5G; a band's own number, ``B3``, names no radio), as the technology's spellings read those
+    letters, with a note; ``frame`` itself when no row's does."""
+    if "band_mhz" not in frame.columns:
+        return frame
+    spelled = {value_key(k): v for k, v in get_schema("cells").field("tech").value_spellings.items()}
+    own = frame["tech"] if "tech" in frame.columns else None
+    blank = _blank_rows(own, len(frame))
+    bands = frame["band_mhz"].to_numpy(dtype=object)
+    radios = {
+        v: spelled.get(found.group(1).casefold())
+        for v in pd.unique(bands[blank])
+        if isinstance(v, str) and (found := _RADIO_LETTERS.match(v))
+    }
+    radios = {v: r for v, r in radios.items() if r is not None}
+    if not radios:
+        return frame
+    tech = np.full(len(frame), None, dtype=object) if own is None else own.to_numpy(dtype=object, copy=True)
+    counts: Counter[str] = Counter()
+    for i in np.flatnonzero(blank):
+        radio = radios.get(bands[i]) if isinstance(bands[i], str) else None
+        if radio is not None:
+            tech[i] = radio
+            counts[f"{bands[i]!r} → {radio}"] += 1
+    where = "" if own is None else " in the rows whose tech is blank"
+    shown = ", ".join(f"{k} ({n} row{'s' if n > 1 else ''})" for k, n in sorted(counts.items()))
+    notes.append(f"cells: tech read from the band's radio letters{where}: {shown}")
+    return frame.assign(tech=tech)
