@@ -110,11 +110,12 @@ def test_speed_test_columns_take_their_own_units(ws: Workspace, tmp_path: Path) 
         encoding="utf-8",
     )
 
-    import_file(ws, "speed_tests", path)
+    result = import_file(ws, "speed_tests", path)
 
     row = ws.read_layer("speed_tests").iloc[0]
     assert (row["download_mbps"], row["latency_ms"], row["signal_dbm"]) == (48.5, 31, -95)
-    assert row["upload_mbps"] != row["upload_mbps"]  # kb/s is not Mb/s: left unread, not misread
+    assert row["upload_mbps"] == 12.0  # kb/s is not Mb/s: converted, not misread
+    assert "Upload (kbps): kb/s converted to Mb/s" in result.notes
 
 
 _UNITS = st.one_of(

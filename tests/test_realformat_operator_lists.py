@@ -716,3 +716,65 @@ def test_a_band_written_after_its_radios_letter_gives_a_row_without_a_technology
     path.write_text("Mã trạm,Mã cell,Nhà mạng,Băng tần\nS1,C1,VNPT,B3\n", encoding="utf-8")
     with pytest.raises(LayerValidationError, match="missing required field 'tech'"):
         import_file(ws, "cells", path)
+
+
+def test_a_vendor_export_of_local_cell_ids_reads_its_cell_names_as_ids(ws: Workspace, tmp_path: Path) -> None:
+    """A ZTE export numbers each eNodeB's cells 1, 2, 3 (``CellId``) beside their names
+    (``userLabel``) and names the site ``eNBName``; a Huawei one without names is keyed by its
+    site and local id. Fails if the repeated local ids are refused as duplicates, or a site
+    goes unread."""
+    path = tmp_path / "zte.csv"
+    path.write_text(
+        "SubNetwork,ManagedElement,eNBId,eNBName,CellId,userLabel,earfcnDl,longitude,latitude,azimuth\n"
+        "1501,510231,510231,BDH_QN01,1,BDH_QN01_1,1300,109.2194,13.7765,0\n"
+        "1501,510231,510231,BDH_QN01,2,BDH_QN01_2,1300,109.2194,13.7765,120\n"
+        "1501,510232,510232,BDH_NB02,1,BDH_NB02_1,1300,109.1982,13.8123,45\n",
+        encoding="utf-8",
+    )
+
+    import_file(ws, "sites", path)
+    result = import_file(ws, "cells", path, values={"operator": "VNPT"})
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["BDH_QN01", "BDH_NB02"]
+    cells = ws.read_layer("cells")
+    assert cells["cell_id"].tolist() == ["BDH_QN01_1", "BDH_QN01_2", "BDH_NB02_1"]
+    assert cells["tech"].tolist() == ["4G"] * 3
+    assert any("the names of 'userLabel' read as the cells' ids" in note for note in result.notes)
+
+    path.write_text(
+        "eNodeB Name,Cell ID,Downlink EARFCN,Operator\nBDH_QN01,1,1300,VNPT\nBDH_QN01,2,1300,VNPT\n"
+        "BDH_NB02,1,1300,VNPT\n",
+        encoding="utf-8",
+    )
+    import_file(ws, "cells", path)
+    assert ws.read_layer("cells")["cell_id"].tolist() == ["BDH_QN01-1", "BDH_QN01-2", "BDH_NB02-1"]
+    path.write_text(
+        "eNodeB Name,Cell ID,Downlink EARFCN,Operator\nBDH_QN01,1,1300,VNPT\nBDH_QN01,1,3725,VNPT\n"
+        "BDH_NB02,1,1300,VNPT\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(LayerValidationError, match="'1'"):
+        import_file(ws, "cells", path)  # one site listing one id twice, not alike
+
+
+def test_an_unlocked_cell_operationally_disabled_is_not_on_air(ws: Workspace, tmp_path: Path) -> None:
+    """Ericsson's administrativeState UNLOCKED beside operationalState DISABLED: the cell is let
+    radiate but does not. Fails if it is stored on air (only the administrative state read)."""
+    path = tmp_path / "eric.csv"
+    path.write_text(
+        "Site Name,Cell Name,earfcndl,administrativeState,operationalState,latitude,longitude,Operator\n"
+        "QN01,QN01_L1,1300,UNLOCKED,ENABLED,13.7765,109.2194,VNPT\n"
+        "QN01,QN01_L2,1300,UNLOCKED,DISABLED,13.7765,109.2194,VNPT\n"
+        "QN01,QN01_L3,1300,LOCKED,ENABLED,13.7765,109.2194,VNPT\n",
+        encoding="utf-8",
+    )
+
+    import_file(ws, "sites", path)
+    result = import_file(ws, "cells", path)
+
+    assert ws.read_layer("cells")["status"].tolist() == ["on_air", "decommissioned", "decommissioned"]
+    assert (
+        "cells: 1 row on air by the status but not by 'operationalState' (e.g. 'DISABLED'): read as "
+        "not on air" in result.notes
+    )
+    assert ws.read_layer("sites")["status"].tolist() == ["on_air"]

@@ -52,6 +52,7 @@ from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.import_notes import missing_fields_hint, orphan_notes, replaced_notes, report_notes
 from coverage_gis.io.kml import label_gives_way, read_kml
+from coverage_gis.io.local_ids import cell_ids_within_sites
 from coverage_gis.io.name_leads import categories_from_names
 from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
@@ -60,6 +61,7 @@ from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.repeats import collapse_repeats
 from coverage_gis.io.row_errors import rows_placed
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
+from coverage_gis.io.states import with_operational_state
 from coverage_gis.io.table_shape import without_empty_rows, without_group_rows, without_totals
 from coverage_gis.io.tilt_parts import tilt_from_parts
 from coverage_gis.io.vector import (
@@ -314,12 +316,15 @@ def _read_format(
             )
             for name, frame in frames.items()
         }
+        for name in named.keys() & {"sites", "cells"}:
+            named[name] = with_operational_state(named[name], get_schema(name), notes=notes)
         if "villages" in named:
             named["villages"] = kinds_from_names(named["villages"], get_schema("villages"), notes=notes)
         if "pois" in named:
             named["pois"] = categories_from_names(named["pois"], get_schema("pois"), notes=notes)
         if "cells" in named:
             named["cells"] = tilt_from_parts(named["cells"], source=source, notes=notes)
+            named["cells"] = cell_ids_within_sites(named["cells"], get_schema("cells"), notes=notes)
             named["cells"] = band_from_channels(
                 tech_from_channels(named["cells"], notes=notes), source=source, notes=notes
             )
