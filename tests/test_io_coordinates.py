@@ -175,6 +175,29 @@ def test_survey_x_northing_y_easting_is_read_the_other_way_round(ws: Workspace, 
     assert any("X = northing, Y = easting" in n for n in result.notes)
 
 
+def test_metres_grouped_in_thousands_are_read(ws: Workspace, tmp_path: Path) -> None:
+    """A Vietnamese survey table writes its metres "1.601.768,89" (dots group the thousands, a
+    comma marks the decimals), or with spaces. Fails if they are refused as not a number."""
+    e, n = _project(109.2, 13.77, "EPSG:3406")
+
+    def grouped(value: float, sep: str) -> str:
+        whole, frac = f"{value:.2f}".split(".")
+        groups = [whole[max(i - 3, 0) : i] for i in range(len(whole), 0, -3)][::-1]
+        return sep.join(groups) + "," + frac
+
+    path = tmp_path / "toa_do.csv"
+    path.write_text(
+        f"site_id;Easting (m);Northing (m)\nS1;{grouped(e, '.')};{grouped(n, '.')}\n"
+        f"S2;{grouped(e, ' ')};{grouped(n, ' ')}\n",
+        encoding="utf-8",
+    )
+
+    import_file(ws, "sites", path, crs="EPSG:3406")
+
+    for site in ws.read_layer("sites").geometry:
+        assert (site.x, site.y) == pytest.approx((109.2, 13.77), abs=1e-6)
+
+
 def test_metres_without_a_crs_are_refused_with_a_hint(ws: Workspace, tmp_path: Path) -> None:
     path = tmp_path / "xy.csv"
     path.write_text("site_id,x,y,status\nS1,600000,1523000,on_air\n", encoding="utf-8")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -277,6 +278,29 @@ def parse_numbers(
     return numbers
 
 
+#: Metres written with thousands grouped and a decimal part in the other mark (``1.601.768,89``,
+#: ``1 601 768,89``, ``1,601,768.89``), or with two groups at least (``1.601.768``): no decimal
+#: number has those forms, so they read one way only.
+_GROUPED_METRES = re.compile(
+    r"\A(?P<sign>[+-]?)(?P<whole>\d{1,3}(?P<sep>[. \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*),(?P<frac>\d+)\Z"
+    r"|\A(?P<sign2>[+-]?)(?P<whole2>\d{1,3},\d{3}(?:,\d{3})*)\.(?P<frac2>\d+)\Z"
+    r"|\A(?P<sign3>[+-]?)"
+    r"(?P<whole3>\d{1,3}(?P<sep3>[., \u00a0\u202f])\d{3}(?P=sep3)\d{3}(?:(?P=sep3)\d{3})*)\Z"
+)
+
+
+def grouped_metres(text: str) -> float:
+    """Metres written with thousands separators (:data:`_GROUPED_METRES`) as a number; a
+    :class:`ValueError` for any other text (as :func:`parse_numbers` reports it)."""
+    found = _GROUPED_METRES.fullmatch(text.strip())
+    if found is None:
+        raise ValueError("is not a number")
+    sign = found["sign"] or found["sign2"] or found["sign3"] or ""
+    whole = re.sub(r"\D", "", found["whole"] or found["whole2"] or found["whole3"])
+    frac = found["frac"] or found["frac2"] or "0"
+    return float(f"{sign}{whole}.{frac}")
+
+
 def parse_coordinates(series: pd.Series, *, source: str, field: str, axis: Axis) -> np.ndarray:
     """Degrees from a lon or lat column: decimal numbers as :func:`parse_numbers` reads them,
     or degrees-minutes-seconds text (:func:`coverage_gis.io.dms.dms_degrees`)."""
@@ -367,8 +391,9 @@ def located_table(
     wkt_col = find_header(frame.columns, WKT_NAMES)
     if lon_col is not None and lat_col is not None:
         if projected:
-            lon = parse_numbers(frame[lon_col], source=source, field=lon_col)
-            lat = parse_numbers(frame[lat_col], source=source, field=lat_col)
+            # Metres grouped in thousands (1.601.768,89), as a Vietnamese survey table writes them.
+            lon = parse_numbers(frame[lon_col], source=source, field=lon_col, fallback=grouped_metres)
+            lat = parse_numbers(frame[lat_col], source=source, field=lat_col, fallback=grouped_metres)
         else:
             lon = parse_coordinates(frame[lon_col], source=source, field=lon_col, axis="lon")
             lat = parse_coordinates(frame[lat_col], source=source, field=lat_col, axis="lat")
