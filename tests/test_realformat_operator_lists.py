@@ -739,7 +739,7 @@ def test_a_vendor_export_of_local_cell_ids_reads_its_cell_names_as_ids(ws: Works
     cells = ws.read_layer("cells")
     assert cells["cell_id"].tolist() == ["BDH_QN01_1", "BDH_QN01_2", "BDH_NB02_1"]
     assert cells["tech"].tolist() == ["4G"] * 3
-    assert any("the names of 'userLabel' read as the cells' ids" in note for note in result.notes)
+    assert any("the names of 'userLabel' read as their ids" in note for note in result.notes)
 
     path.write_text(
         "eNodeB Name,Cell ID,Downlink EARFCN,Operator\nBDH_QN01,1,1300,VNPT\nBDH_QN01,2,1300,VNPT\n"

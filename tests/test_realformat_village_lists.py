@@ -322,3 +322,20 @@ def test_a_village_named_under_another_commune_is_pointed_out(tiny_ws: Workspace
         "villages: 1 of 7 name a commune ('Xã') other than the one they lie in (T4 names Xã Khác, lies in "
         "Xã Thử Nghiệm; rows 3): the KPIs and gap lists count each where it lies; check its coordinates"
     ]
+
+
+def test_village_codes_numbered_within_each_commune_are_kept_apart(ws: Workspace, tmp_path: Path) -> None:
+    """A district's list numbers each commune's villages 01, 02 again, beside the commune's
+    code: each village is <commune>-<code>. Fails if the list is refused for duplicate ids."""
+    path = tmp_path / "thon.csv"
+    path.write_text(
+        "Mã tỉnh,Mã xã,Mã thôn,Tên thôn,Kinh độ,Vĩ độ\n"
+        "52,21676,01,Thôn Kim Giao Bắc,109.10105,14.48173\n52,21676,02,Thôn Diêm Tiêu,109.1025,14.4790\n"
+        "52,21898,01,Thôn Chánh Oai,109.21774,13.95097\n",
+        encoding="utf-8",
+    )
+
+    result = import_file(ws, "villages", path)
+
+    assert ws.read_layer("villages")["village_id"].tolist() == ["21676-01", "21676-02", "21898-01"]
+    assert any("each id made <commune_code>-<id> (e.g. '21676-01')" in note for note in result.notes)

@@ -52,7 +52,7 @@ from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.import_notes import missing_fields_hint, orphan_notes, replaced_notes, report_notes
 from coverage_gis.io.kml import label_gives_way, read_kml
-from coverage_gis.io.local_ids import cell_ids_within_sites
+from coverage_gis.io.local_ids import PARENTS, ids_within_parents
 from coverage_gis.io.name_leads import categories_from_names
 from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
@@ -318,13 +318,14 @@ def _read_format(
         }
         for name in named.keys() & {"sites", "cells"}:
             named[name] = with_operational_state(named[name], get_schema(name), notes=notes)
+        for name in named.keys() & PARENTS.keys():
+            named[name] = ids_within_parents(named[name], get_schema(name), notes=notes)
         if "villages" in named:
             named["villages"] = kinds_from_names(named["villages"], get_schema("villages"), notes=notes)
         if "pois" in named:
             named["pois"] = categories_from_names(named["pois"], get_schema("pois"), notes=notes)
         if "cells" in named:
             named["cells"] = tilt_from_parts(named["cells"], source=source, notes=notes)
-            named["cells"] = cell_ids_within_sites(named["cells"], get_schema("cells"), notes=notes)
             named["cells"] = band_from_channels(
                 tech_from_channels(named["cells"], notes=notes), source=source, notes=notes
             )

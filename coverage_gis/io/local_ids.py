@@ -1,4 +1,5 @@
-"""Cell ids a vendor export numbers within their site (``docs/architecture.md``, importers).
+"""Ids a list numbers within their parent: cells within their site, villages within their
+commune (``docs/architecture.md``, importers).
 
 Huawei, ZTE and Ericsson exports give each cell's *local* id (``Cell ID`` / ``CellId`` /
 ``cellLocalId``: 1, 2, 3 under every eNodeB) beside its name (``Cell Name``, ``userLabel``).
@@ -7,6 +8,9 @@ whole file would be refused for duplicate ids. Where the ids repeat across sites
 within one, the file's cell names are the ids (when it has a name column whose values are
 all given and distinct), else each id is made ``<site_id>-<local id>``; with a note. Any
 other repeat (one site listing one id twice) is left to validation, which names the rows.
+
+A commune's village list numbers its villages the same way (``Mã thôn`` 01, 02 under each
+commune, beside the commune's code): each id is made ``<commune_code>-<id>``.
 """
 
 from __future__ import annotations
@@ -18,44 +22,46 @@ from coverage_gis._values import is_blank
 from coverage_gis.io.headers import find_header
 from coverage_gis.layers import LayerSchema
 
-__all__ = ["cell_ids_within_sites"]
+__all__ = ["ids_within_parents"]
+
+#: The field whose values each layer's ids are numbered within.
+PARENTS = {"cells": "site_id", "villages": "commune_code"}
 
 
-def cell_ids_within_sites(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
-    """``frame`` (cells, columns named as ``schema``'s) with ids unique in the layer where its
-    ``cell_id`` numbers the cells within each site (see the module docstring); ``frame``
-    itself otherwise."""
-    if "cell_id" not in frame.columns or "site_id" not in frame.columns or len(frame) < 2:
+def ids_within_parents(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
+    """``frame`` (columns named as ``schema``'s) with ids unique in the layer where its id
+    field numbers the features within each parent (:data:`PARENTS`; see the module
+    docstring); ``frame`` itself otherwise."""
+    key, parent = schema.id_field, PARENTS.get(schema.name)
+    if parent is None or key not in frame.columns or parent not in frame.columns or len(frame) < 2:
         return frame
-    ids = frame["cell_id"].map(_text)
-    sites = frame["site_id"].map(_text)
-    given = (ids != "") & (sites != "")
+    ids = frame[key].map(_text)
+    parents = frame[parent].map(_text)
+    given = (ids != "") & (parents != "")
     if not ids[given].duplicated().any():
         return frame
-    if pd.DataFrame({"s": sites[given], "c": ids[given]}).duplicated().any():
-        return frame  # one site lists one id twice: validation names the rows
+    if pd.DataFrame({"p": parents[given], "i": ids[given]}).duplicated().any():
+        return frame  # one parent lists one id twice: validation names the rows
+    numbered = (
+        f"{schema.name}: the {key}s number the {schema.name} within each {parent} "
+        "(1, 2, 3 again under the next)"
+    )
     names = _name_column(frame, schema)
     if names is not None:
-        notes.append(
-            "cells: the cell ids number the cells within each site (1, 2, 3 again under the "
-            f"next): the names of {names!r} read as the cells' ids"
-        )
-        return frame.drop(columns=[names]).assign(cell_id=frame[names].to_numpy(dtype=object))
-    made = np.where(given, sites + "-" + ids, frame["cell_id"].to_numpy(dtype=object))
+        notes.append(f"{numbered}: the names of {names!r} read as their ids")
+        return frame.drop(columns=[names]).assign(**{key: frame[names].to_numpy(dtype=object)})
+    made = np.where(given, parents + "-" + ids, frame[key].to_numpy(dtype=object))
     example = made[np.flatnonzero(given)[0]]
-    notes.append(
-        "cells: the cell ids number the cells within each site (1, 2, 3 again under the next): "
-        f"each id made <site_id>-<id> (e.g. {example!r}); give a column of cell names to keep them"
-    )
-    return frame.assign(cell_id=made)
+    notes.append(f"{numbered}: each id made <{parent}>-<id> (e.g. {example!r})")
+    return frame.assign(**{key: made})
 
 
 def _name_column(frame: pd.DataFrame, schema: LayerSchema) -> str | None:
-    """The column of cell names beside the local ids (the ``cell_id`` field's other spellings),
+    """The column of names beside the local ids (the id field's other spellings: cell names),
     when every row gives a name and no two the same."""
-    spec = schema.field("cell_id")
-    others = [str(c) for c in frame.columns if c not in ("cell_id", "site_id")]
-    column = find_header(others, spec.fallback_aliases, units=None)
+    spec = schema.field(schema.id_field)
+    others = [str(c) for c in frame.columns if c not in schema.field_names]
+    column = find_header(others, spec.fallback_aliases, units=None) if spec.fallback_aliases else None
     if column is None:
         return None
     values = frame[column]
