@@ -313,21 +313,22 @@ def test_operators_spellings_of_tech_status_and_omni_are_read(ws: Workspace, tmp
 
 
 def test_a_sites_rows_may_give_its_position_to_a_metre(ws: Workspace, tmp_path: Path) -> None:
-    """Excel's and planning tools' decimals (15.330000000000002, a rounded last digit) are one
-    position: the first row's. Rows a kilometre apart are refused, naming every site so."""
+    """Excel's and planning tools' decimals (15.330000000000002, a rounded last digit) and sector
+    antennas surveyed one by one on one mast are one position: the first row's. Rows a
+    kilometre apart are refused, naming every site so."""
     path = tmp_path / "cells.csv"
     path.write_text(
         _HEADER
         + "S1,Trạm 1,108.686,15.33,S1_1,VNPT,LTE,L1800,0\n"
         + "S1,Trạm 1,108.686,15.330000000000002,S1_2,VNPT,LTE,L1800,120\n"
-        + "S1,Trạm 1,108.686005,15.33,S1_3,VNPT,LTE,L1800,240\n",  # 0.5 m east
+        + "S1,Trạm 1,108.68601,15.33001,S1_3,VNPT,LTE,L1800,240\n",  # 1.5 m off: another antenna
         encoding="utf-8",
     )
     import_file(ws, "sites", path)
     site = ws.read_layer("sites").geometry.iloc[0]
     assert (site.x, site.y) == (108.686, 15.33)
 
-    far = path.read_text(encoding="utf-8").replace("108.686005", "108.696") + (
+    far = path.read_text(encoding="utf-8").replace("108.68601", "108.696") + (
         "S2,Trạm 2,108.7,15.4,S2_1,VNPT,LTE,L1800,0\nS2,Trạm 2,108.71,15.4,S2_2,VNPT,LTE,L1800,120\n"
     )
     path.write_text(far, encoding="utf-8")

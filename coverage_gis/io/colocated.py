@@ -28,13 +28,14 @@ from scipy.spatial import cKDTree
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.display import first_few
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.repeats import taken_from_rows
+from coverage_gis.io.repeats import SAME_POINT_M, taken_from_rows
 from coverage_gis.layers import FROM_ROWS_MAX, get_schema
 
 __all__ = ["COLOCATED_M", "ListedAgain", "colocated_notes", "sites_listed_again"]
 
-#: Two sites of other ids this close (metres) are taken for one mast listed twice.
-COLOCATED_M = 20.0
+#: Two sites of other ids this close (metres) are taken for one mast listed twice (as a site's
+#: own rows are one position: :data:`coverage_gis.io.repeats.SAME_POINT_M`).
+COLOCATED_M = SAME_POINT_M
 _SHOWN = 5
 _GEOD = Geod(ellps="WGS84")
 

@@ -163,10 +163,12 @@ def _with_rows_set(frame: pd.DataFrame, name: str, rows: np.ndarray, values: np.
     return out
 
 
-#: How far apart the rows of one feature may give its point and still give one position (the
-#: noise of a spreadsheet's or a planning tool's decimals: 15.33 and 15.330000000000002, a
-#: last decimal rounded otherwise): the first row's is the feature's.
-SAME_POINT_M = 1.0
+#: How far apart the rows of one feature may give its point and still give one position: the
+#: noise of a spreadsheet's or a planning tool's decimals (15.33 and 15.330000000000002), and a
+#: mast's sector antennas surveyed one by one, metres apart on one rooftop or tower (the
+#: distance within which two lists' sites of one id are one mast,
+#: :data:`coverage_gis.io.colocated.COLOCATED_M`): the first row's is the feature's.
+SAME_POINT_M = 20.0
 #: Metres per degree of latitude (and of longitude at the equator), for :data:`SAME_POINT_M`.
 _M_PER_DEGREE = 111_320.0
 
