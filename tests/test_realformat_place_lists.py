@@ -20,6 +20,11 @@ _PLACES = [
     ("P6", "Cảng hàng không Phù Cát", "Sân bay", "airport"),
     ("P7", "Khu du lich Ghenh Rang", "khu du lich", "tourist_area"),  # typed without diacritics
     ("P8", "Trung tâm y tế huyện An Lão", "TTYT", "hospital"),
+    # a commune's own places, as its lists name and group them
+    ("P10", "Uỷ ban nhân dân xã Hoài Hải", "Hành chính", "commune_office"),  # old-style "Uỷ"
+    ("P11", "Trụ sở Đảng ủy - HĐND - UBND xã Cát Tiến", "Trụ sở UBND", "commune_office"),
+    ("P12", "THPT Tam Quan", "Giáo dục", "school"),
+    ("P13", "Điểm trường Kim Giao", "Điểm trường", "school"),
 ]
 
 

@@ -47,7 +47,7 @@ from coverage_gis.bands import band_mhz_text, band_numbers_mhz
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.row_text import rows_counted
 from coverage_gis.layers import FieldSchema, LayerSchema, is_unit_of
-from coverage_gis.text_forms import LeadingValues, fold_diacritics
+from coverage_gis.text_forms import LeadingValues, fold_diacritics, new_style_tones
 
 __all__ = [
     "apply_aliases",
@@ -76,7 +76,7 @@ def _fold_case(text: str) -> str:
     follow no letter or digit (``"()́"``), which NFC cannot compose and which would otherwise
     keep a bracket or separator from being read as one, and reappear as a difference once
     diacritics are folded."""
-    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    folded = new_style_tones(unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold()))
     kept: list[str] = []
     for c in folded:
         marks_something = bool(kept) and (kept[-1].isalnum() or unicodedata.combining(kept[-1]) > 0)
