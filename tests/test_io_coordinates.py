@@ -321,3 +321,21 @@ def test_degrees_in_a_geographic_crs_are_reprojected_and_never_swapped(ws: Works
     swapped.write_text(f"site_id,lon,lat,status\nS1,{lat:.9f},{lon:.9f},on_air\n", encoding="utf-8")
     with pytest.raises(LayerValidationError, match="swapped lat/lon"):
         import_file(ws, "sites", swapped, crs="EPSG:4756")
+
+
+def test_degrees_headed_with_their_datum_are_read_once_crs_names_it(ws: Workspace, tmp_path: Path) -> None:
+    """ "Kinh độ (VN2000)" is in degrees of VN-2000: without --crs it is refused with a hint that
+    names the CRS to give; with --crs EPSG:4756 it is read and moved to WGS 84. Fails if the
+    columns go unread with --crs given (the hint then named the option already given)."""
+    path = tmp_path / "vn.csv"
+    path.write_text("Mã trạm;Kinh độ (VN2000);Vĩ độ (VN2000)\nS1;109,2194;13,7765\n", encoding="utf-8")
+
+    with pytest.raises(LayerValidationError, match=r"--crs \(e\.g\. EPSG:4756 for VN-2000 degrees"):
+        import_file(ws, "sites", path)
+    import_file(ws, "sites", path, crs="EPSG:4756")
+
+    import pyproj
+
+    want = pyproj.Transformer.from_crs("EPSG:4756", "EPSG:4326", always_xy=True).transform(109.2194, 13.7765)
+    site = ws.read_layer("sites").geometry.iloc[0]
+    assert (site.x, site.y) == pytest.approx(want, abs=1e-9)

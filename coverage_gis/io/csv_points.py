@@ -49,6 +49,7 @@ from coverage_gis.io.table_shape import (
     title_lines,
 )
 from coverage_gis.io.vector import one_line
+from coverage_gis.layers import is_unit_of
 from coverage_gis.text_encoding import decode_text
 from coverage_gis.validation import inside_vietnam
 from coverage_gis.value_text import number_text
@@ -81,6 +82,9 @@ DEGREE_UNITS: tuple[str, ...] = (
     "WGS 84",
     "EPSG:4326",
 )
+#: Units in brackets that name a geographic CRS other than WGS 84 (``Kinh độ (VN2000)``):
+#: read only where ``--crs`` says which (the degrees of another datum lie some 200 m off).
+DATUM_UNITS: tuple[str, ...] = ("VN2000", "VN-2000", "VN 2000", "HN72", "HN-72", "Indian 1960")
 #: Coordinate column names in a projected CRS (``--crs``), most specific first: eastings
 #: and northings, or the X and Y of a survey table.
 X_NAMES: tuple[str, ...] = ("easting", "x", "tọa độ x", "toạ độ x", "e")
@@ -169,18 +173,19 @@ def _long_row(
     return None
 
 
-def coordinate_columns(columns: Iterable[str], *, projected: bool = False) -> tuple[str | None, str | None]:
+def coordinate_columns(
+    columns: Iterable[str], *, projected: bool = False, datum_given: bool = False
+) -> tuple[str | None, str | None]:
     """The longitude and latitude columns among ``columns`` (None where there is none):
     a header that is one of :data:`LON_NAMES` / :data:`LAT_NAMES` with no unit in brackets or
-    one of :data:`DEGREE_UNITS`; for a ``projected`` CRS, the easting and northing columns,
+    one of :data:`DEGREE_UNITS` (or, where ``--crs`` names a geographic CRS, ``datum_given``,
+    of :data:`DATUM_UNITS`); for a ``projected`` CRS, the easting and northing columns,
     :data:`X_NAMES` / :data:`Y_NAMES` with no unit or one of :data:`METRE_UNITS`."""
     names = list(columns)
     if projected:
         return find_header(names, X_NAMES, units=METRE_UNITS), find_header(names, Y_NAMES, units=METRE_UNITS)
-    return (
-        find_header(names, LON_NAMES, units=DEGREE_UNITS),
-        find_header(names, LAT_NAMES, units=DEGREE_UNITS),
-    )
+    units = (*DEGREE_UNITS, *DATUM_UNITS) if datum_given else DEGREE_UNITS
+    return find_header(names, LON_NAMES, units=units), find_header(names, LAT_NAMES, units=units)
 
 
 def coordinate_cells(table: pd.DataFrame, *, metres: bool = True) -> list[pd.Series]:
@@ -207,10 +212,12 @@ def not_degrees_hint(columns: Iterable[str]) -> str:
     if not skipped:
         return ""
     shown = ", ".join(repr(c) for c in skipped)
+    datum = all(is_unit_of(u, DATUM_UNITS) for c in skipped for u in header_units(c))
+    also = "EPSG:4756 for VN-2000 degrees, " if datum else ""
     return (
         f"; {shown} not read as coordinates (a unit other than degrees: projected coordinates?). "
         "Give WGS 84 longitude/latitude in degrees, name the columns' CRS with --crs (e.g. "
-        "EPSG:3405, VN-2000 / UTM 48N), or import a GeoPackage or shapefile that declares its CRS"
+        f"{also}EPSG:3405 for VN-2000 / UTM 48N), or import a GeoPackage or shapefile that declares its CRS"
     )
 
 
@@ -387,7 +394,7 @@ def located_table(
     """
     given = given_crs(crs, source)
     projected = given is not None and given.is_projected
-    lon_col, lat_col = coordinate_columns(frame.columns, projected=projected)
+    lon_col, lat_col = coordinate_columns(frame.columns, projected=projected, datum_given=given is not None)
     wkt_col = find_header(frame.columns, WKT_NAMES)
     if lon_col is not None and lat_col is not None:
         if projected:
