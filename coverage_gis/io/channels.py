@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -170,26 +171,42 @@ def band_from_tech_names(frame: pd.DataFrame, *, notes: list[str]) -> pd.DataFra
     each row's blank ``band_mhz`` (or a ``band_mhz`` column where it has none) read from its
     ``tech`` where that names a band (:func:`band_in_tech_name`), with a note; ``frame``
     itself when no row's does."""
-    if "tech" not in frame.columns:
+    return _blanks_read(frame, "band_mhz", "tech", band_in_tech_name, "the technology's name", notes=notes)
+
+
+def _blanks_read(
+    frame: pd.DataFrame,
+    target: str,
+    source: str,
+    read: Callable[[object], str | None],
+    what: str,
+    *,
+    notes: list[str],
+) -> pd.DataFrame:
+    """``frame`` with each row's blank ``target`` (or a ``target`` column where it has none)
+    read from its ``source`` value by ``read`` (asked once per distinct value; None: it says
+    nothing), with a note naming ``what`` was read; ``frame`` itself when no row's says."""
+    if source not in frame.columns:
         return frame
-    own = frame["band_mhz"] if "band_mhz" in frame.columns else None
+    own = frame[target] if target in frame.columns else None
     blank = _blank_rows(own, len(frame))
-    named = {v: band_in_tech_name(v) for v in frame["tech"][blank].dropna().unique()}
-    named = {v: mhz for v, mhz in named.items() if mhz is not None}
-    if not named:
+    values = frame[source].to_numpy(dtype=object)
+    said = {
+        v: found for v in pd.unique(values[blank]) if isinstance(v, str) and (found := read(v)) is not None
+    }
+    if not said:
         return frame
-    tech = frame["tech"].to_numpy(dtype=object)
-    band = np.full(len(frame), None, dtype=object) if own is None else own.to_numpy(dtype=object, copy=True)
+    out = np.full(len(frame), None, dtype=object) if own is None else own.to_numpy(dtype=object, copy=True)
     counts: Counter[str] = Counter()
     for i in np.flatnonzero(blank):
-        mhz = named.get(tech[i]) if isinstance(tech[i], str) else None
-        if mhz is not None:
-            band[i] = mhz
-            counts[f"{tech[i]!r} → {mhz}"] += 1
-    where = "" if own is None else " in the rows whose band_mhz is blank"
+        found = said.get(values[i]) if isinstance(values[i], str) else None
+        if found is not None:
+            out[i] = found
+            counts[f"{values[i]!r} → {found}"] += 1
+    where = "" if own is None else f" in the rows whose {target} is blank"
     shown = ", ".join(f"{k} ({n} row{'s' if n > 1 else ''})" for k, n in sorted(counts.items()))
-    notes.append(f"cells: band_mhz read from the technology's name{where}: {shown}")
-    return frame.assign(band_mhz=band)
+    notes.append(f"cells: {target} read from {what}{where}: {shown}")
+    return frame.assign(**{target: out})
 
 
 #: A band written after its radio's letters (``L1800``, ``U 2100``, ``NR-3500``, ``N78``).
@@ -202,28 +219,10 @@ def tech_from_band_names(frame: pd.DataFrame, *, notes: list[str]) -> pd.DataFra
     ``band_mhz`` written after its radio's letters (``L1800`` → 4G, ``U2100`` → 3G, ``N78`` →
     5G; a band's own number, ``B3``, names no radio), as the technology's spellings read those
     letters, with a note; ``frame`` itself when no row's does."""
-    if "band_mhz" not in frame.columns:
-        return frame
     spelled = {value_key(k): v for k, v in get_schema("cells").field("tech").value_spellings.items()}
-    own = frame["tech"] if "tech" in frame.columns else None
-    blank = _blank_rows(own, len(frame))
-    bands = frame["band_mhz"].to_numpy(dtype=object)
-    radios = {
-        v: spelled.get(found.group(1).casefold())
-        for v in pd.unique(bands[blank])
-        if isinstance(v, str) and (found := _RADIO_LETTERS.match(v))
-    }
-    radios = {v: r for v, r in radios.items() if r is not None}
-    if not radios:
-        return frame
-    tech = np.full(len(frame), None, dtype=object) if own is None else own.to_numpy(dtype=object, copy=True)
-    counts: Counter[str] = Counter()
-    for i in np.flatnonzero(blank):
-        radio = radios.get(bands[i]) if isinstance(bands[i], str) else None
-        if radio is not None:
-            tech[i] = radio
-            counts[f"{bands[i]!r} → {radio}"] += 1
-    where = "" if own is None else " in the rows whose tech is blank"
-    shown = ", ".join(f"{k} ({n} row{'s' if n > 1 else ''})" for k, n in sorted(counts.items()))
-    notes.append(f"cells: tech read from the band's radio letters{where}: {shown}")
-    return frame.assign(tech=tech)
+
+    def radio(band: object) -> str | None:
+        found = _RADIO_LETTERS.match(band) if isinstance(band, str) else None
+        return spelled.get(found.group(1).casefold()) if found is not None else None
+
+    return _blanks_read(frame, "tech", "band_mhz", radio, "the band's radio letters", notes=notes)
