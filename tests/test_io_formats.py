@@ -256,6 +256,53 @@ def test_bare_shapefile(ws: Workspace, tmp_path: Path) -> None:
 # -- KML -----------------------------------------------------------------------------
 
 
+def _route(name: str, kind: str, coordinates: str) -> str:
+    described = f"Nhà mạng: Viettel&lt;br&gt;Loại tuyến: {kind}&lt;br&gt;Trạng thái: Đang khai thác"
+    return (
+        f"<Placemark><name>{name}</name><description>{described}</description>"
+        f"<LineString><coordinates>{coordinates}</coordinates></LineString></Placemark>\n"
+    )
+
+
+_ROUTE_KML = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Folder>'
+    "<name>Tuyến cáp Viettel</name>\n"
+    + _route("Tuyến 1", "Truy nhập", "108.9984,14.4371,0 109.02,14.5,0")
+    + "<Placemark><name>MX-01 (măng xông)</name>"
+    + "<Point><coordinates>109.02,14.5,0</coordinates></Point></Placemark>\n"
+    + _route("Tuyến 1", "Truy nhập", "109.02,14.5,0 109.0427,14.5559,0")
+    + _route("Tuyến 2", "Trục", "109.0427,14.5559,0 109.101,14.4817,0")
+    + "</Folder></Document></kml>\n"
+)
+
+
+def test_a_google_earth_route_in_two_pieces_with_a_splice_pin_reads_as_one_route(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A route drawn as two Placemarks of one name and values is one route of both pieces; the
+    splice-closure pin among the lines is left out, with a note. Fails if the file is refused
+    (a duplicate id, a Point where lines are taken)."""
+    path = tmp_path / "tuyen.kml"
+    path.write_text(_ROUTE_KML, encoding="utf-8")
+
+    result = import_file(ws, "fiber_routes", path)
+
+    routes = ws.read_layer("fiber_routes").set_index("route_id")
+    assert routes.index.tolist() == ["Tuyến 1", "Tuyến 2"]
+    assert len(shapely.get_parts(routes.loc["Tuyến 1"].geometry)) == 2
+    assert shapely.length(routes.loc["Tuyến 1"].geometry) == pytest.approx(
+        shapely.length(shapely.LineString([(108.9984, 14.4371), (109.02, 14.5), (109.0427, 14.5559)]))
+    )
+    assert any(
+        "left out 1 Placemark drawn as another shape than the lines" in n and "MX-01" in n
+        for n in result.notes
+    )
+    assert any("1 route_id drawn in several pieces" in n for n in result.notes)
+    path.write_text(_ROUTE_KML.replace("Truy nhập", "Trục", 1), encoding="utf-8")
+    with pytest.raises(LayerValidationError, match="Tuyến 1"):
+        import_file(ws, "fiber_routes", path)  # two pieces that disagree are two routes of one id
+
+
 def test_kml_points_with_extended_data_from_one_folder(ws: Workspace) -> None:
     result = import_file(ws, "fiber_nodes", DATA / "fiber_nodes.kml", source_layer="VNPT")
 

@@ -51,7 +51,7 @@ from coverage_gis.io.gso_codes import padded_codes
 from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.import_notes import missing_fields_hint, orphan_notes, replaced_notes, report_notes
-from coverage_gis.io.kml import label_gives_way, read_kml
+from coverage_gis.io.kml import fitting_placemarks, label_gives_way, read_kml
 from coverage_gis.io.local_ids import PARENTS, ids_within_parents
 from coverage_gis.io.name_leads import categories_from_names
 from coverage_gis.io.opencellid import read_opencellid
@@ -257,6 +257,7 @@ def _read_format(
             placemarks = read_kml(
                 path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes, notes=notes
             )
+            placemarks = fitting_placemarks(placemarks, schema, notes=notes)
             frame = read_font_text(label_gives_way(placemarks, schema, notes=notes), notes)
         else:
             if fmt == "xlsx":

@@ -416,3 +416,35 @@ def label_gives_way(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str
         return frame
     notes.append(f"{schema.name}: name read from {named[0]!r}, not from each Placemark's <name> label")
     return frame.rename(columns={"name": LABEL_COLUMN})
+
+
+#: The shapes each layer geometry takes (a collection is read by validation, by its parts).
+_FITS = {
+    "Point": (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT),
+    "LineString": (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING),
+    "MultiPolygon": (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON),
+}
+#: What a note calls each shape a Placemark may be drawn as.
+_DRAWN = {"Point": "point", "LineString": "line", "MultiPolygon": "area"}
+
+
+def fitting_placemarks(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
+    """``frame`` (a KML's Placemarks) without those drawn as another kind of shape than the
+    layer takes, where some are drawn as it (a route folder's splice closures, pins beside its
+    lines), with a note that names them and the layer they fit; ``frame`` itself otherwise."""
+    fits = _FITS.get(schema.geometry)
+    if fits is None or not isinstance(frame, gpd.GeoDataFrame) or not len(frame):
+        return frame
+    kinds = shapely.get_type_id(np.asarray(frame.geometry.array, dtype=object))
+    drawn = np.isin(kinds, fits)
+    other = np.isin(kinds, [k for shape, ks in _FITS.items() if shape != schema.geometry for k in ks])
+    if not drawn.any() or not other.any():
+        return frame
+    labels = frame["name"].to_numpy(dtype=object) if "name" in frame.columns else frame.index.to_numpy()
+    shown = ", ".join(str(v) for v in labels[other][:5]) + (", ..." if other.sum() > 5 else "")
+    notes.append(
+        f"{schema.name}: left out {int(other.sum())} Placemark{'s' if other.sum() > 1 else ''} drawn as "
+        f"another shape than the {_DRAWN[schema.geometry]}s the layer takes ({shown}): import them into "
+        "a layer of their shape (a route's splice closures as fiber_nodes)"
+    )
+    return frame[~other]

@@ -55,6 +55,10 @@ def collapse_repeats(
         return frame
     ids = frame[id_field]
     repeated = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
+    if repeated.any() and schema.geometry == "LineString" and isinstance(frame, gpd.GeoDataFrame):
+        frame = _pieces_joined(frame, schema, repeated, notes=notes)
+        ids = frame[id_field]
+        repeated = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
     if not repeated.any():
         return frame
     frame = taken_from_rows(frame, schema, repeated, notes=notes)
@@ -71,6 +75,50 @@ def collapse_repeats(
     notes.append(
         f"{schema.name}: {int(again.sum())} rows repeat the {id_field} and the values of an earlier row "
         f"(a list with a row per cell?): {len(out)} {schema.name} read from {len(frame)} rows"
+    )
+    return out
+
+
+def _pieces_joined(
+    frame: gpd.GeoDataFrame, schema: LayerSchema, repeated: np.ndarray, *, notes: list[str]
+) -> gpd.GeoDataFrame:
+    """``frame`` (a line layer) with the rows of one id whose fields all agree and whose
+    geometries are lines read as one feature of all their pieces (a route drawn in Google
+    Earth as two Placemarks of one name), with a note; other rows as they are."""
+    rows = np.flatnonzero(repeated)
+    fields = [f.name for f in schema.fields if f.name in frame.columns]
+    key = frame.iloc[rows][fields].astype(str).agg("\x1f".join, axis=1)
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    lines = np.isin(
+        shapely.get_type_id(geoms[rows]),
+        [shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING],
+    )
+    ids = frame[schema.id_field].iloc[rows].to_numpy(dtype=object)
+    # The rows of each id, and of each id and values: an id whose rows all agree is one group.
+    by_id = pd.Series(np.arange(len(rows))).groupby(ids, sort=False).agg(list)
+    by_values = (
+        pd.Series(np.arange(len(rows)))
+        .groupby(key.to_numpy() + "\x1e" + ids.astype(str), sort=False)
+        .agg(list)
+    )
+    agreeing = {tuple(g) for g in by_values}
+    joined = [list(g) for g in by_id if tuple(g) in agreeing and lines[g].all()]
+    if not joined:
+        return frame
+    out_geoms = geoms.copy()
+    dropped: list[int] = []
+    for g in joined:
+        parts = shapely.get_parts(geoms[rows[g]])
+        out_geoms[rows[g[0]]] = shapely.multilinestrings(parts)
+        dropped.extend(rows[g[1:]].tolist())
+    out = frame.copy()
+    out[out.geometry.name] = gpd.GeoSeries(out_geoms, index=frame.index, crs=frame.crs)
+    out = out.drop(index=frame.index[dropped])
+    first = ids[joined[0][0]]
+    notes.append(
+        f"{schema.name}: {len(joined)} {schema.id_field}{'s' if len(joined) > 1 else ''} drawn in several "
+        f"pieces of one name and values (e.g. {first!r}: {len(joined[0])}) read as one feature each, "
+        "its pieces together"
     )
     return out
 
