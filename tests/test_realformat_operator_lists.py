@@ -779,3 +779,26 @@ def test_an_unlocked_cell_operationally_disabled_is_not_on_air(ws: Workspace, tm
         "not on air" in result.notes
     )
     assert ws.read_layer("sites")["status"].tolist() == ["on_air"]
+
+
+def test_a_cells_site_code_in_another_case_or_spacing_names_its_site(ws: Workspace, tmp_path: Path) -> None:
+    """A cell list typed apart from the site list writes "bdh003" for BDH003, "BDH004" for
+    "BDH 004": each names the one site it can only mean, with a note. Fails if refused as an
+    unknown site; a spelling two sites share still is."""
+    (tmp_path / "sites.csv").write_text(
+        "Mã trạm,Kinh độ,Vĩ độ\nBDH003,109.01,13.77\nBDH 004,109.02,13.78\nAB1,109.03,13.79\nab1,109.04,13.8\n",
+        encoding="utf-8",
+    )
+    import_file(ws, "sites", tmp_path / "sites.csv")
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "Mã trạm,Mã cell,Nhà mạng,Công nghệ\nbdh003,C1,VNPT,4G\nBDH004,C2,VNPT,4G\n", encoding="utf-8"
+    )
+
+    result = import_file(ws, "cells", path)
+
+    assert ws.read_layer("cells")["site_id"].tolist() == ["BDH003", "BDH 004"]
+    assert any("site_id written in another case or spacing" in note for note in result.notes)
+    path.write_text("Mã trạm,Mã cell,Nhà mạng,Công nghệ\nAb1,C1,VNPT,4G\n", encoding="utf-8")
+    with pytest.raises(LayerValidationError, match="site_id 'Ab1' is not in"):
+        import_file(ws, "cells", path)

@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.appending import appended, check_references, dirty_bbox
+from coverage_gis.io.appending import appended, check_references, dirty_bbox, references_spelled
 from coverage_gis.io.channels import (
     band_from_channels,
     band_from_tech_names,
@@ -508,6 +508,7 @@ def import_file(
             rows["commune_parts_2025"] = new["commune_parts_2025"].index
             notes.append(units.note)
     notes.extend(outside_notes(ws, new))
+    new = references_spelled(ws, new, notes=notes)
     # Read, merge and write under the writer lock: an append or a reference check made
     # on layers another process is replacing would lose its rows.
     with ws.lock():

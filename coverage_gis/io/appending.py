@@ -49,6 +49,50 @@ def appended(
     return merged
 
 
+def references_spelled(
+    ws: Workspace, new: dict[str, pd.DataFrame], *, notes: list[str]
+) -> dict[str, pd.DataFrame]:
+    """``new`` with each reference (a cell's ``site_id``) that names no feature as written
+    but one in another case or spacing (``bdh003`` for ``BDH003``, ``BDH 003``) written as
+    that feature's id, with a note; a spelling two ids share is left for
+    :func:`check_references` to refuse."""
+    out = dict(new)
+    for layer, clean in new.items():
+        for ref_field, ref_layer in get_schema(layer).references.items():
+            if ref_field not in clean.columns:
+                continue
+            ref_id = get_schema(ref_layer).id_field
+            held = (
+                new[ref_layer][ref_id]
+                if ref_layer in new
+                else ws.read_layer(ref_layer, missing_ok=True)[ref_id]
+            )
+            known = set(held.dropna().astype(str))
+            by_key: dict[str, set[str]] = {}
+            for value in known:
+                by_key.setdefault(_reference_key(value), set()).add(value)
+            values = clean[ref_field]
+            spelled = {
+                v: next(iter(by_key[_reference_key(v)]))
+                for v in values.dropna().unique()
+                if str(v) not in known and len(by_key.get(_reference_key(str(v)), ())) == 1
+            }
+            if not spelled:
+                continue
+            shown = ", ".join(f"{k!r} → {v!r}" for k, v in list(spelled.items())[:5])
+            notes.append(
+                f"{layer}: {ref_field} written in another case or spacing than the ids of "
+                f"{ref_layer}: {shown}"
+            )
+            out[layer] = clean.assign(**{ref_field: values.replace(spelled)})
+    return out
+
+
+def _reference_key(value: str) -> str:
+    """How a reference is compared when it names no id as written: case and spaces aside."""
+    return "".join(str(value).split()).casefold()
+
+
 def check_references(
     ws: Workspace,
     new: dict[str, pd.DataFrame],
