@@ -786,7 +786,8 @@ def test_a_cells_site_code_in_another_case_or_spacing_names_its_site(ws: Workspa
     "BDH 004": each names the one site it can only mean, with a note. Fails if refused as an
     unknown site; a spelling two sites share still is."""
     (tmp_path / "sites.csv").write_text(
-        "Mã trạm,Kinh độ,Vĩ độ\nBDH003,109.01,13.77\nBDH 004,109.02,13.78\nAB1,109.03,13.79\nab1,109.04,13.8\n",
+        "Mã trạm,Kinh độ,Vĩ độ\nBDH003,109.01,13.77\nBDH 004,109.02,13.78\n"
+        "AB1,109.03,13.79\nab1,109.04,13.8\n",
         encoding="utf-8",
     )
     import_file(ws, "sites", tmp_path / "sites.csv")

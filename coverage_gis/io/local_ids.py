@@ -35,6 +35,8 @@ def ids_within_parents(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[
     key, parent = schema.id_field, PARENTS.get(schema.name)
     if parent is None or key not in frame.columns or parent not in frame.columns or len(frame) < 2:
         return frame
+    if not frame[key].dropna().duplicated().any():
+        return frame  # the ids are unique as written (most lists): nothing numbered within parents
     ids = frame[key].map(_text)
     parents = frame[parent].map(_text)
     given = (ids != "") & (parents != "")
