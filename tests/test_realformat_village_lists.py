@@ -339,31 +339,3 @@ def test_village_codes_numbered_within_each_commune_are_kept_apart(ws: Workspace
 
     assert ws.read_layer("villages")["village_id"].tolist() == ["21676-01", "21676-02", "21898-01"]
     assert any("each id made <commune_code>-<id> (e.g. '21676-01')" in note for note in result.notes)
-
-
-def test_a_villages_2025_commune_code_is_read_as_its_2009_communes(
-    tiny_ws: Workspace, tmp_path: Path
-) -> None:
-    """A list made after the 2025 merger gives each village the code of its new commune
-    (99800, Xã Mới), which in 2009 may name another commune: the layer holds the 2009
-    commune's code, read from where the village lies, with a note. Fails if the 2025 code is
-    stored beside 2009 ones; a code that is neither is pointed out and kept."""
-    p = at(1000, 0)
-    text = "Mã thôn,Tên thôn,Mã xã,Kinh độ,Vĩ độ\n" + "".join(
-        f"{i},{n},{c},{p.x},{p.y}\n"
-        for i, n, c in [("T1", "Thôn 1", "99800"), ("T2", "Thôn 2", "99901"), ("T3", "Thôn 3", "12345")]
-    )
-
-    result = import_file(tiny_ws, "villages", _village_list(tmp_path, text))
-
-    codes = tiny_ws.read_layer("villages").set_index("village_id")["commune_code"].to_dict()
-    assert codes == {"T1": "99901", "T2": "99901", "T3": "12345"}
-    assert (
-        "villages: 1 village gives the code of their 2025 commune, not of their 2009 one (e.g. T1: "
-        "99800, Xã Mới since 2025): commune_code holds the 2009 commune's, read from where each lies (99901)"
-        in result.notes
-    )
-    assert any(
-        "1 village gives a commune code other than that of the commune they lie in (T3 gives 12345" in n
-        for n in result.notes
-    )

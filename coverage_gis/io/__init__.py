@@ -74,7 +74,6 @@ from coverage_gis.io.village_lists import (
     VillagePlaces,
     commune_name_notes,
     kinds_from_names,
-    with_2009_commune_codes,
     with_province_codes,
     with_village_ids,
 )
@@ -489,7 +488,6 @@ def import_file(
             if make_ids:
                 frames["villages"] = with_village_ids(frames["villages"], places, notes=notes)
             notes.extend(commune_name_notes(frames["villages"], places))
-            frames["villages"] = with_2009_commune_codes(frames["villages"], places, notes=notes)
         for name, frame in frames.items():
             try:
                 clean, report = validate_layer(frame, get_schema(name), source=source)

@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage_gis._values import is_blank
 from coverage_gis.admin import commune_positions
 from coverage_gis.crosswalk import name_key
 from coverage_gis.io.headers import find_header
@@ -50,7 +49,6 @@ __all__ = [
     "VillagePlaces",
     "commune_name_notes",
     "kinds_from_names",
-    "with_2009_commune_codes",
     "with_province_codes",
     "with_village_ids",
 ]
@@ -243,59 +241,3 @@ def commune_name_notes(frame: pd.DataFrame, places: VillagePlaces) -> list[str]:
         f"in ({shown}{more}; rows {rows_listed(where)}): the KPIs and gap lists count each where it lies; "
         "check its coordinates"
     ]
-
-
-def with_2009_commune_codes(frame: pd.DataFrame, places: VillagePlaces, *, notes: list[str]) -> pd.DataFrame:
-    """``frame`` (villages, before validation) with each ``commune_code`` that is the code of
-    the 2025 commune the village lies in, not of its 2009 one, replaced by the 2009 code (the
-    codes the layer and its communes hold; a 2025 commune took over one of its old communes'
-    codes, so the code names another commune in 2009: ``21880`` is Cát Tiến since 2025, Cát
-    Hải before), with a note; a note on any other code that is not the commune's the village
-    lies in (the KPIs count a village where it lies). ``frame`` itself when every code agrees."""
-    if "commune_code" not in frame.columns or not isinstance(frame, gpd.GeoDataFrame):
-        return frame
-    communes, placed = places.found
-    if communes is None or "new_commune_code" not in communes.columns:
-        return frame
-    given = frame["commune_code"].map(lambda v: "" if is_blank(v) else str(v).strip()).to_numpy(dtype=object)
-    at = np.flatnonzero((placed >= 0) & (given != ""))
-    # A commune without a code of its own (some wards of 2009) gives an empty one.
-    own = np.array([None if is_blank(c) else str(c) for c in communes["commune_code"]], dtype=object)[
-        placed[at]
-    ]
-    new = communes["new_commune_code"].astype(str).to_numpy(dtype=object)[placed[at]]
-    names = communes["new_commune_name"].astype(str).to_numpy(dtype=object)[placed[at]]
-    other = given[at] != own
-    newer = other & (given[at] == new)
-    ids = (
-        frame["village_id"].to_numpy(dtype=object)
-        if "village_id" in frame.columns
-        else frame.index.to_numpy()
-    )
-    out = frame
-    if newer.any():
-        k = int(np.flatnonzero(newer)[0])
-        notes.append(
-            f"villages: {_gives(int(newer.sum()))} the code of their 2025 commune, not of their 2009 one "
-            f"(e.g. {ids[at[k]]}: {given[at[k]]}, {names[k]} since 2025): commune_code holds the 2009 "
-            f"commune's, read from where each lies ({own[k]})"
-        )
-        codes = frame["commune_code"].to_numpy(dtype=object).copy()
-        codes[at[newer]] = own[newer]
-        out = frame.assign(commune_code=codes)
-    wrong = other & ~newer
-    if wrong.any():
-        shown = "; ".join(
-            f"{ids[at[k]]} gives {given[at[k]]}, lies in {own[k]}" for k in np.flatnonzero(wrong)[:_SHOWN]
-        )
-        more = "; ..." if int(wrong.sum()) > _SHOWN else ""
-        notes.append(
-            f"villages: {_gives(int(wrong.sum()))} a commune code other than that of the commune they lie in "
-            f"({shown}{more}): the KPIs and gap lists count each where it lies; check its coordinates"
-        )
-    return out
-
-
-def _gives(n: int) -> str:
-    """``1 village gives``, ``3 villages give``."""
-    return f"{n} village{'s give' if n != 1 else ' gives'}"
