@@ -501,6 +501,20 @@ def test_rows_that_head_or_total_a_group_of_rows_are_left_out(ws: Workspace, tmp
         import_file(ws, "sites", path)
 
 
+def test_a_row_lettered_under_a_numbered_one_that_fills_its_cells_is_kept(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A site numbered 1 with its second mast lettered "a" beneath: a row that fills its cells
+    is a feature, whatever its number. Fails if it is left out as a group's heading."""
+    path = _csv(
+        tmp_path, "STT,Mã trạm,Kinh độ,Vĩ độ\n1,S1,109.01,13.77\na,S1B,109.02,13.78\n2,S2,109.03,13.79\n"
+    )
+
+    import_file(ws, "sites", path)
+
+    assert ws.read_layer("sites")["site_id"].tolist() == ["S1", "S1B", "S2"]
+
+
 def test_a_list_numbered_by_letters_alone_keeps_its_rows(ws: Workspace, tmp_path: Path) -> None:
     """Where most rows are not numbered 1, 2, 3, a letter is a row's own number, not a group's."""
     path = _csv(

@@ -259,7 +259,8 @@ def without_group_rows(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame
     close it (``Cộng Tuy Phước``). In a table with a row-number column (:data:`_ROW_NUMBER_HEADERS`)
     that numbers more rows with whole numbers than as groups, a row numbered as a group, or one with no
     number whose first filled cell opens with a total's word (:data:`_GROUP_TOTAL`), is such a
-    row: it describes no feature. A table without a row-number column is returned as it is.
+    row when it fills at most half of the other cells: it describes no feature. A table
+    without a row-number column is returned as it is.
     """
     numbers = next(
         (c for c in table.columns if fold_diacritics(str(c)).strip().lower() in _ROW_NUMBER_HEADERS), None
@@ -277,15 +278,19 @@ def without_group_rows(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame
     # Only a group's row or an unnumbered one is asked what it holds (a list of 100,000 rows has a few).
     asked = np.flatnonzero(heads | np.array([not t for t in text], dtype=bool))
     others = table.drop(columns=[numbers]).iloc[asked]
-    first: dict[int, object] = {
-        int(i): next((v for v in row if not is_blank(v)), None)
-        for i, row in zip(asked, others.itertuples(index=False), strict=True)
-    }
+    first: dict[int, object] = {}
+    # A group's row fills few cells (its name, the part's sums): a row lettered ``a`` that
+    # fills most of them is a feature numbered by letter, and kept.
+    sparse = np.zeros(len(table), dtype=bool)
+    for i, row in zip(asked.tolist(), others.itertuples(index=False), strict=True):
+        filled = [v for v in row if not is_blank(v)]
+        first[i] = filled[0] if filled else None
+        sparse[i] = 2 * len(filled) <= len(row)
     totals = np.zeros(len(table), dtype=bool)
     for i, value in first.items():
         folded = fold_diacritics(value).strip().lower() if isinstance(value, str) else ""
         totals[i] = not text[i] and bool(_GROUP_TOTAL.match(folded))
-    dropped = heads | totals
+    dropped = (heads | totals) & sparse
     if not dropped.any():
         return table
     shown = [
