@@ -426,3 +426,44 @@ def test_an_error_says_which_excel_row_its_rows_count_from(ws: Workspace, tmp_pa
     rows[4][1] = 109.2
     with pytest.raises(LayerValidationError, match=r"duplicate id 'B'; row numbers .* at Excel row 4"):
         import_file(ws, "sites", _workbook(tmp_path / "tram2.xlsx", {"Viettel": rows}))
+
+
+def test_a_list_split_one_sheet_per_district_is_read_whole(ws: Workspace, tmp_path: Path) -> None:
+    """A province's village list with one sheet per district, the same columns on each: read
+    together, in the workbook's order, with a note; an error names the sheet and its row.
+    Fails if the first sheet alone is read (part of the list replacing the layer). A workbook
+    whose sheets differ (a summary beside the list) reads its first sheet, as before."""
+    header = ["Mã thôn", "Tên thôn", "Loại", "Mã tỉnh", "Kinh độ", "Vĩ độ"]
+    sheets = {
+        "Hoài Nhơn": [
+            ["DANH SÁCH THÔN HUYỆN HOÀI NHƠN"],
+            [],
+            header,
+            ["HN1", "Thôn 1", "thôn", "52", 109.01, 14.4],
+        ],
+        "Phù Cát": [
+            header,
+            ["PC1", "Thôn 2", "thôn", "52", 109.02, 14.0],
+            ["PC2", "Thôn 3", "thôn", "52", 109.03, 14.01],
+        ],
+    }
+    path = _workbook(tmp_path / "thon.xlsx", sheets)
+
+    result = import_file(ws, "villages", path)
+
+    assert ws.read_layer("villages")["village_id"].tolist() == ["HN1", "PC1", "PC2"]
+    assert (
+        "read the 2 sheets 'Hoài Nhơn' (1 rows), 'Phù Cát' (2 rows) together: they have the same columns "
+        "(choose one with --source-layer)" in result.notes
+    )
+    sheets["Phù Cát"][2][4] = "bad"
+    _workbook(path, sheets)
+    with pytest.raises(LayerValidationError, match=r"row 2 is row 3 of sheet 'Phù Cát'"):
+        import_file(ws, "villages", path)
+    sheets["Phù Cát"][2][4] = 109.03
+    sheets = {"Tổng hợp": [["Huyện", "Số thôn"], ["Hoài Nhơn", 1]], **sheets}
+    _workbook(path, sheets)
+    with pytest.raises(
+        LayerValidationError, match=r"in sheet 'Tổng hợp', the first of the workbook's sheets"
+    ):
+        import_file(ws, "villages", path)

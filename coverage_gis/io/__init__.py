@@ -59,7 +59,7 @@ from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, valid
 from coverage_gis.io.placement import outside_notes
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.repeats import collapse_repeats
-from coverage_gis.io.row_errors import rows_placed
+from coverage_gis.io.row_errors import line_places, rows_placed
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
 from coverage_gis.io.states import with_operational_state
 from coverage_gis.io.table_shape import without_empty_rows, without_group_rows, without_totals
@@ -154,15 +154,16 @@ def _read(
     min_samples: int = 1,
     crs: str | None = None,
     values: Mapping[str, str] | None = None,
-) -> tuple[dict[str, pd.DataFrame], list[str], list[int]]:
-    """:func:`read_file` plus the reader's notes and the line each row begins on (CSV; else empty)."""
+) -> tuple[dict[str, pd.DataFrame], list[str], list[str]]:
+    """:func:`read_file` plus the reader's notes and each row's place in the file (a CSV's line, a
+    workbook's sheet and row where it read several sheets; else empty)."""
     path = Path(path)
     source = str(path)
     schema = _input_schema(layer, source)
     extra = shapefile_sidecars(path) if path.suffix.lower() == ".shp" else ()
     check_input_file(path, max_bytes=max_bytes, extra=extra)
     notes: list[str] = []
-    lines: list[int] = []
+    places: list[str] = []
     read = functools.partial(
         _read_format,
         layer=layer,
@@ -175,16 +176,16 @@ def _read(
         crs=crs,
         values=values or {},
         notes=notes,
-        row_lines=lines,
+        row_places=places,
     )
-    with rows_placed(notes, lines):
+    with rows_placed(notes, places):
         if not is_gzip(path):
-            return read(path), notes, lines
+            return read(path), notes, places
         # OpenCellID's downloads: read what they unpack to, errors naming the file given.
         with gunzipped(path, max_bytes=max_bytes) as unpacked:
             notes.append(f"unpacked the gzip file {path.name} ({unpacked.name})")
             try:
-                return read(unpacked), notes, lines
+                return read(unpacked), notes, places
             except LayerValidationError as exc:
                 raise renamed_error(exc, source) from None
 
@@ -202,10 +203,11 @@ def _read_format(
     crs: str | None,
     values: Mapping[str, str],
     notes: list[str],
-    row_lines: list[int],
+    row_places: list[str],
 ) -> dict[str, pd.DataFrame]:
     """The frames of the file at ``path`` (``source``: the name errors give), read as ``layer``;
-    ``row_lines`` gets the line each row begins on, where the format has lines (CSV)."""
+    ``row_places`` gets each row's place in the file, where the reader knows it (a CSV's line,
+    a workbook's sheet and row)."""
     if file_format is not None and file_format not in (*SUPPORTED_FORMATS, "osm"):
         raise unsupported_format(source, f"unknown format {file_format!r}")
     fmt = file_format or detect_format(path, max_bytes=max_bytes)
@@ -260,11 +262,15 @@ def _read_format(
             frame = read_font_text(label_gives_way(placemarks, schema, notes=notes), notes)
         else:
             if fmt == "xlsx":
-                table = read_xlsx_table(path, sheet=source_layer, max_bytes=max_bytes, notes=notes)
+                table = read_xlsx_table(
+                    path, sheet=source_layer, max_bytes=max_bytes, notes=notes, row_places=row_places
+                )
             elif fmt == "xls":
-                table = read_xls_table(path, sheet=source_layer, notes=notes)
+                table = read_xls_table(path, sheet=source_layer, notes=notes, row_places=row_places)
             else:
-                table = read_csv_table(path, notes=notes, row_lines=row_lines)
+                lines: list[int] = []
+                table = read_csv_table(path, notes=notes, row_lines=lines)
+                row_places.extend(line_places(lines))
             table = read_font_text(table, notes)
             # Where the file's decimal mark shows: its coordinates (read below, into geometry).
             # (In degrees, without --crs, any one mark is a decimal mark: ``13,771``.)
@@ -468,7 +474,7 @@ def import_file(
     """
     path = Path(path)
     source = str(path)
-    frames, notes, lines = _read(
+    frames, notes, row_places = _read(
         path,
         layer,
         file_format=file_format,
@@ -480,7 +486,7 @@ def import_file(
     )
     new: dict[str, pd.DataFrame] = {}
     rows: dict[str, pd.Index] = {}
-    with rows_placed(notes, lines):
+    with rows_placed(notes, row_places):
         if "villages" in frames:
             # The villages' communes, read and placed once for the three steps that ask.
             places = VillagePlaces(frames["villages"], ws)
@@ -510,7 +516,7 @@ def import_file(
     # Read, merge and write under the writer lock: an append or a reference check made
     # on layers another process is replacing would lose its rows.
     with ws.lock():
-        with rows_placed(notes, lines):
+        with rows_placed(notes, row_places):
             final = {
                 name: appended(ws, name, clean, rows[name], source=source, notes=notes) if append else clean
                 for name, clean in new.items()

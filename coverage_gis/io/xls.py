@@ -23,7 +23,7 @@ from xlrd.compdoc import CompDocError
 
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.vector import one_line
-from coverage_gis.io.xlsx import cell_value, sheet_named, sheet_note, sheet_table
+from coverage_gis.io.xlsx import cell_value, sheet_named
 
 __all__ = ["read_xls_table", "xls_sheet_names"]
 
@@ -85,9 +85,12 @@ def _merged_ranges(worksheet: xlrd.sheet.Sheet) -> list[tuple[int, int, int, int
     ]
 
 
-def read_xls_table(path: Path, *, sheet: str | None, notes: list[str]) -> pd.DataFrame:
-    """One sheet of an .xls workbook as a table (see the module docstring); ``notes`` gets
-    which sheet was read and where its header is.
+def read_xls_table(
+    path: Path, *, sheet: str | None, notes: list[str], row_places: list[str] | None = None
+) -> pd.DataFrame:
+    """One sheet of an .xls workbook as a table (see the module docstring), or without ``sheet``
+    its sheets together where they have the same columns (:mod:`coverage_gis.io.sheets`);
+    ``notes`` gets which sheet was read and where its header is.
 
     Raises
     ------
@@ -100,18 +103,30 @@ def read_xls_table(path: Path, *, sheet: str | None, notes: list[str]) -> pd.Dat
         names = [str(n) for n in book.sheet_names()]
         if not names:
             raise LayerValidationError("the workbook has no worksheet", source=source)
-        title = names[0] if sheet is None else sheet_named(names, sheet, source=source)
+        titles = names if sheet is None else [sheet_named(names, sheet, source=source)]
         datemode = book.datemode
-        try:
-            worksheet = book.sheet_by_name(title)
-            rows = [(r + 1, [_value(c, datemode) for c in worksheet.row(r)]) for r in range(worksheet.nrows)]
-            merged = _merged_ranges(worksheet)
-        except _UNREADABLE as exc:
-            raise LayerValidationError(
-                f"cannot read sheet {title!r} of the workbook ({one_line(exc)})", source=source
-            ) from None
+        sheets = []
+        for title in titles:
+            try:
+                worksheet = book.sheet_by_name(title)
+                rows = [
+                    (r + 1, [_value(c, datemode) for c in worksheet.row(r)]) for r in range(worksheet.nrows)
+                ]
+                merged = _merged_ranges(worksheet)
+            except _UNREADABLE as exc:
+                raise LayerValidationError(
+                    f"cannot read sheet {title!r} of the workbook ({one_line(exc)})", source=source
+                ) from None
+            sheets.append((title, rows, merged))
     finally:
         book.release_resources()
-    frame, header_row = sheet_table(rows, sheet=title, source=source, merged_ranges=merged, notes=notes)
-    notes.append(sheet_note(title, len(names), header_row, len(frame)))
-    return frame
+    from coverage_gis.io.sheets import workbook_table
+
+    return workbook_table(
+        sheets,
+        sheet_count=len(names),
+        chosen=sheet is not None,
+        source=source,
+        notes=notes,
+        row_places=row_places,
+    )

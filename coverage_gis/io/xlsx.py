@@ -222,9 +222,9 @@ _UNREADABLE = (InvalidFileException, zipfile.BadZipFile, ParseError, KeyError, O
 
 def _sheet_rows(
     path: Path, sheet: str | None, *, source: str
-) -> tuple[str, list[tuple[int, list[Any]]], int, list[tuple[int, int, int, int]]]:
-    """The chosen sheet's title, its rows (Excel row number, cells), the number of sheets
-    and its merged ranges."""
+) -> tuple[list[tuple[str, list[tuple[int, list[Any]]], list[tuple[int, int, int, int]]]], int]:
+    """The sheets read (the chosen one; without one, every sheet): each one's title, rows
+    (Excel row number, cells) and merged ranges; and the number of sheets."""
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except _UNREADABLE as exc:
@@ -232,20 +232,25 @@ def _sheet_rows(
             f"cannot read as an Excel workbook (.xlsx) ({one_line(exc)})", source=source
         ) from None
     try:
-        worksheet = _pick_sheet(workbook, sheet, source=source)
-        title = str(worksheet.title)
-        worksheet.reset_dimensions()  # trust the cells, not the size a writer claimed
-        try:
-            rows = [
-                (n, [cell_value(v) for v in cells])
-                for n, cells in enumerate(worksheet.iter_rows(values_only=True), start=1)
-            ]
-            merged = _merged_ranges(worksheet)
-        except _UNREADABLE as exc:
-            raise LayerValidationError(
-                f"cannot read sheet {title!r} of the workbook ({one_line(exc)})", source=source
-            ) from None
-        return title, rows, len(workbook.sheetnames), merged
+        chosen = [_pick_sheet(workbook, sheet, source=source)]
+        if sheet is None:
+            chosen = [w for w in workbook.worksheets if hasattr(w, "iter_rows")] or chosen
+        sheets = []
+        for worksheet in chosen:
+            title = str(worksheet.title)
+            worksheet.reset_dimensions()  # trust the cells, not the size a writer claimed
+            try:
+                rows = [
+                    (n, [cell_value(v) for v in cells])
+                    for n, cells in enumerate(worksheet.iter_rows(values_only=True), start=1)
+                ]
+                merged = _merged_ranges(worksheet)
+            except _UNREADABLE as exc:
+                raise LayerValidationError(
+                    f"cannot read sheet {title!r} of the workbook ({one_line(exc)})", source=source
+                ) from None
+            sheets.append((title, rows, merged))
+        return sheets, len(workbook.sheetnames)
     finally:
         workbook.close()
 
@@ -283,8 +288,12 @@ def _sheet_names(path: Path) -> list[str]:
     return names
 
 
-def read_xlsx_table(path: Path, *, sheet: str | None, max_bytes: int, notes: list[str]) -> pd.DataFrame:
-    """One sheet of an .xlsx workbook as a table (see the module docstring).
+def read_xlsx_table(
+    path: Path, *, sheet: str | None, max_bytes: int, notes: list[str], row_places: list[str] | None = None
+) -> pd.DataFrame:
+    """One sheet of an .xlsx workbook as a table (see the module docstring), or without ``sheet``
+    its sheets together where they have the same columns (:mod:`coverage_gis.io.sheets`;
+    ``row_places`` then gets each row's place in the workbook).
 
     Parameters
     ----------
@@ -322,10 +331,17 @@ def read_xlsx_table(path: Path, *, sheet: str | None, max_bytes: int, notes: lis
         # openpyxl warns about parts it skips (styles, data validation, extensions) that
         # do not change a cell's value; they are no concern of an import.
         warnings.simplefilter("ignore")
-        title, rows, sheet_count, merged = _sheet_rows(path, sheet, source=source)
-    frame, header_row = sheet_table(rows, sheet=title, source=source, merged_ranges=merged, notes=notes)
-    notes.append(sheet_note(title, sheet_count, header_row, len(frame)))
-    return frame
+        sheets, sheet_count = _sheet_rows(path, sheet, source=source)
+    from coverage_gis.io.sheets import workbook_table
+
+    return workbook_table(
+        sheets,
+        sheet_count=sheet_count,
+        chosen=sheet is not None,
+        source=source,
+        notes=notes,
+        row_places=row_places,
+    )
 
 
 def sheet_note(title: str, sheet_count: int, header_row: int, rows: int) -> str:
