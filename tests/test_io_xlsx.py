@@ -467,3 +467,26 @@ def test_a_list_split_one_sheet_per_district_is_read_whole(ws: Workspace, tmp_pa
         LayerValidationError, match=r"in sheet 'Tổng hợp', the first of the workbook's sheets"
     ):
         import_file(ws, "villages", path)
+
+
+def test_degrees_minutes_and_seconds_in_columns_of_their_own_are_one_coordinate(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A survey list puts "Kinh độ" and "Vĩ độ" over "Độ | Phút | Giây" (merged group cells):
+    each coordinate is read from its three columns. Fails if the import finds no longitude
+    column (the parts' own names, Độ, Phút, Giây, name none)."""
+    rows = [
+        ["STT", "Mã trạm", "Kinh độ", None, None, "Vĩ độ", None, None],
+        [None, None, "Độ", "Phút", "Giây", "Độ", "Phút", "Giây"],
+        [1, "BDH001", 109, 13, 9.8, 13, 46, 35.4],
+    ]
+    path = _workbook(tmp_path / "tram.xlsx", {"BTS": rows})
+
+    result = import_file(ws, "sites", path)
+
+    site = ws.read_layer("sites").geometry.iloc[0]
+    assert (site.x, site.y) == pytest.approx((109 + 13 / 60 + 9.8 / 3600, 13 + 46 / 60 + 35.4 / 3600))
+    assert any(
+        note.startswith("coordinates in degrees, minutes and seconds columns read together")
+        for note in result.notes
+    )

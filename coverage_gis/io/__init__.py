@@ -44,6 +44,7 @@ from coverage_gis.io.colocated import colocated_notes
 from coverage_gis.io.commune_lists import with_2025_units
 from coverage_gis.io.csv_points import coordinate_cells, located_table, read_csv_table
 from coverage_gis.io.decimal_mark import thousands_read
+from coverage_gis.io.dms import dms_columns_joined
 from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
 from coverage_gis.io.given_values import check_given_fields, with_given_values
@@ -139,6 +140,7 @@ def _table_frame(
     table = without_group_rows(
         without_empty_rows(without_totals(table, notes=notes), notes=notes), notes=notes
     )
+    table = dms_columns_joined(table, notes=notes)
     if layer == "speed_tests":
         return speed_table(table, source=source)
     return located_table(table, source=source, crs=crs, notes=notes) if with_geometry else table

@@ -34,6 +34,12 @@ import re
 import unicodedata
 from typing import Literal
 
+import pandas as pd
+
+from coverage_gis._values import is_blank
+from coverage_gis.io.table_shape import DMS_PARTS
+from coverage_gis.text_forms import fold_diacritics
+
 Axis = Literal["lon", "lat"]
 
 #: Hemisphere letter → (axis, sign).
@@ -162,3 +168,54 @@ def dms_degrees(text: str, axis: Axis) -> float:
         raise ValueError(f"has {match['s3']} seconds; seconds must be below 60")
     degrees = float(match["d2"] or match["d3"])
     return sign * (degrees + minutes / 60 + seconds / 3600)
+
+
+#: A header of one part of a coordinate in degrees, minutes and seconds: ``Kinh độ (phút)``.
+_PART_HEADER = re.compile(r"\A(?P<base>.+?)\s*\((?P<part>[^()]+)\)\Z")
+
+
+def dms_columns_joined(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
+    """``table`` with each coordinate given as degrees, minutes and seconds in columns of their
+    own (``Kinh độ (độ)``, ``Kinh độ (phút)``, ``Kinh độ (giây)``, as a two-row header under
+    a merged ``Kinh độ`` names them: :func:`coverage_gis.io.table_shape.merged_header`) read
+    as one column of that coordinate's name, each row's parts written ``109°13'9.8"``, with a
+    note; ``table`` itself where it has none (a coordinate needs its degrees and minutes)."""
+    groups: dict[str, dict[str, str]] = {}
+    for column in table.columns:
+        found = _PART_HEADER.match(str(column))
+        part = DMS_PARTS.get(fold_diacritics(found["part"]).strip().lower()) if found else None
+        if found is not None and part is not None:
+            groups.setdefault(found["base"], {})[part] = str(column)
+    joined = {base: parts for base, parts in groups.items() if {"d", "m"} <= parts.keys()}
+    if not joined:
+        return table
+    out = table.copy()
+    for base, parts in joined.items():
+        columns = [out[parts[k]].to_numpy(dtype=object) if k in parts else None for k in ("d", "m", "s")]
+        out[base] = pd.Series(
+            [_dms_text(*(c[i] if c is not None else None for c in columns)) for i in range(len(out))],
+            index=out.index,
+            dtype=object,
+        )
+        out = out.drop(columns=list(parts.values()))
+    shown = ", ".join(
+        f"{' + '.join(repr(c) for c in parts.values())} → {base!r}" for base, parts in joined.items()
+    )
+    notes.append(f"coordinates in degrees, minutes and seconds columns read together: {shown}")
+    return out
+
+
+def _dms_text(d: object, m: object, sec: object) -> str | None:
+    """One coordinate's parts as the text :func:`dms_degrees` reads (None where it has no degrees)."""
+    if is_blank(d):
+        return None
+    return f"{_part(d)}°{_part(m)}'" + (f'{_part(sec)}"' if not is_blank(sec) else "")
+
+
+def _part(value: object) -> str:
+    """A part of a coordinate as text (a whole number stored as a decimal without its ``.0``)."""
+    if is_blank(value):
+        return "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

@@ -27,6 +27,7 @@ from coverage_gis._values import is_blank
 from coverage_gis.text_forms import fold_diacritics
 
 __all__ = [
+    "DMS_PARTS",
     "HEADER_MIN_CELLS",
     "ROW_ORIGIN",
     "is_column_numbers",
@@ -77,7 +78,26 @@ def merged_header(header: Sequence[object], under: Sequence[object]) -> list[obj
         group_start = j + 1 < width and top[j + 1] is None and low[j + 1] is not None
         if top[j] is not None and not group_start:
             return None
-    return [low[j] if low[j] is not None else top[j] for j in range(width)]
+    names = [low[j] if low[j] is not None else top[j] for j in range(width)]
+    # Degrees, minutes and seconds under a coordinate's group ("Kinh độ" over "Độ | Phút |
+    # Giây") keep the group's name: "Kinh độ (phút)" (joined by io.dms.dms_columns_joined).
+    group = None
+    for j in range(width):
+        group = top[j] if top[j] is not None else group
+        part = low[j]
+        if group is not None and isinstance(part, str) and fold_diacritics(part).strip().lower() in DMS_PARTS:
+            names[j] = f"{group} ({part})"
+    return names
+
+
+#: Headers of the degrees, minutes and seconds of one coordinate in columns of their own
+#: (without diacritics, lower case) → the part each is.
+#: (No lone ``m``: under a height it is metres.)
+DMS_PARTS: dict[str, str] = {
+    "do": "d", "deg": "d", "degree": "d", "degrees": "d", "°": "d",
+    "phut": "m", "min": "m", "minute": "m", "minutes": "m", "'": "m",
+    "giay": "s", "sec": "s", "second": "s", "seconds": "s", '"': "s",
+}  # fmt: skip
 
 
 #: One label of a row that numbers a form's columns: ``1``, ``(2)``, ``[3]``, ``A``.
