@@ -908,3 +908,30 @@ def test_cli_import_opencellid_with_a_sample_minimum(
     assert "imported 5 features into sites" in out
     assert "imported 8 features into cells" in out
     assert "note: dropped 2 cell(s) estimated from fewer than 10 samples" in out
+
+
+def test_5g_zones_given_by_centre_and_radius_are_their_circles(ws: Workspace, tmp_path: Path) -> None:
+    """An operator's list of 5G zones: each zone's centre and "Bán kính (m)". Each is read as the
+    circle of that radius. Fails if the points are refused by the polygon layer; a radius of 0
+    is refused with its row."""
+    path = tmp_path / "vung_5g.csv"
+    path.write_text(
+        "Mã vùng,Tên vùng,Nhà mạng,Trạng thái,Kinh độ,Vĩ độ,Bán kính (m)\n"
+        "Z1,Trung tâm TP Quy Nhơn,Viettel,Đã phát sóng,109.2190,13.7700,1500\n"
+        "Z2,KCN Phú Tài,VNPT,Dự kiến,109.1550,13.8400,1000\n",
+        encoding="utf-8",
+    )
+
+    result = import_file(ws, "zones_5g", path)
+
+    zones = ws.read_layer("zones_5g").set_index("zone_id").to_crs("EPSG:32649")
+    assert zones.area.tolist() == pytest.approx([np.pi * 1500**2, np.pi * 1000**2], rel=0.005)
+    centre = shapely.Point(109.2190, 13.7700)
+    z1 = ws.read_layer("zones_5g").set_index("zone_id").geometry.loc["Z1"]
+    assert z1.contains(centre)
+    assert any("2 zones given by a centre and a radius" in note for note in result.notes)
+    path.write_text(path.read_text(encoding="utf-8").replace(",1000\n", ",0\n"), encoding="utf-8")
+    with pytest.raises(
+        LayerValidationError, match=r"row 1, field 'Bán kính \(m\)': a zone given by its centre"
+    ):
+        import_file(ws, "zones_5g", path)

@@ -80,6 +80,7 @@ from coverage_gis.io.village_lists import (
 )
 from coverage_gis.io.xls import read_xls_table
 from coverage_gis.io.xlsx import other_sheets_hint, read_xlsx_table
+from coverage_gis.io.zone_circles import zones_from_circles
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, get_schema
 from coverage_gis.revisions import RevisionRecord, default_author
 from coverage_gis.validation import validate_layer
@@ -143,7 +144,11 @@ def _table_frame(
     table = dms_columns_joined(table, notes=notes)
     if layer == "speed_tests":
         return speed_table(table, source=source)
-    return located_table(table, source=source, crs=crs, notes=notes) if with_geometry else table
+    if not with_geometry:
+        return table
+    located = located_table(table, source=source, crs=crs, notes=notes)
+    # A zone given by its centre and radius is the circle they describe.
+    return zones_from_circles(located, source=source, notes=notes) if layer == "zones_5g" else located
 
 
 def _read(
