@@ -623,6 +623,8 @@ def test_operators_written_as_branches_company_codes_and_legal_names_are_read(
         "C8": ("Tập đoàn Bưu chính Viễn thông Việt Nam", "VNPT"),
         "C9": ("Vietnam Mobile", "Vietnamobile"),
         "C10": ("FPT Telecom Bình Định", "Other"),
+        "C11": ("Viễn thông Bình Định", "VNPT"),  # VNPT's provincial unit, by its legal name
+        "C12": ("Vien thong Hoa Binh", "VNPT"),
     }
     (tmp_path / "sites.csv").write_text("Mã trạm,Kinh độ,Vĩ độ\nS1,109.01,13.77\n", encoding="utf-8")
     import_file(ws, "sites", tmp_path / "sites.csv")
@@ -635,8 +637,8 @@ def test_operators_written_as_branches_company_codes_and_legal_names_are_read(
     read = ws.read_layer("cells").set_index("cell_id")["operator"].to_dict()
     assert read == {cell: operator for cell, (_, operator) in names.items()}
     assert any("'Viettel Bình Định' → Viettel (1 row)" in note for note in result.notes)
-    path.write_text("Mã trạm,Mã cell,Nhà mạng,Công nghệ\nS1,C1,Điện lực Bình Định,4G\n", encoding="utf-8")
-    with pytest.raises(LayerValidationError, match=r"unknown value 'Điện lực Bình Định'"):
+    path.write_text("Mã trạm,Mã cell,Nhà mạng,Công nghệ\nS1,C1,Viễn thông Đông Dương,4G\n", encoding="utf-8")
+    with pytest.raises(LayerValidationError, match=r"unknown value 'Viễn thông Đông Dương'"):
         import_file(ws, "cells", path)
 
 
