@@ -276,8 +276,10 @@ def _read_format(
                 table = read_xls_table(path, sheet=source_layer, notes=notes, row_places=row_places)
             else:
                 lines: list[int] = []
-                table = read_csv_table(path, notes=notes, row_lines=lines)
-                row_places.extend(line_places(lines))
+                try:
+                    table = read_csv_table(path, notes=notes, row_lines=lines)
+                finally:  # (an error about a row read so far names its line too)
+                    row_places.extend(line_places(lines))
             table = read_font_text(table, notes)
             # Where the file's decimal mark shows: its coordinates (read below, into geometry).
             # (In degrees, without --crs, any one mark is a decimal mark: ``13,771``.)
