@@ -39,6 +39,16 @@ def equal_values(a: Any, b: Any) -> np.ndarray:
     return equal
 
 
+def typed_text(value: Any) -> str:
+    """A cell as the text it was typed: ``""`` where blank, a whole number a spreadsheet stored
+    as a decimal without its ``.0`` (``1.0`` → ``"1"``), anything else as text, trimmed."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def plain_value(value: Any) -> Any:
     """``value`` as a plain Python scalar; missing values (None, NaN, pd.NA, NaT) become None."""
     if value is None or value is pd.NA or value is pd.NaT:

@@ -36,7 +36,7 @@ from typing import Literal
 
 import pandas as pd
 
-from coverage_gis._values import is_blank
+from coverage_gis._values import is_blank, typed_text
 from coverage_gis.io.table_shape import DMS_PARTS
 from coverage_gis.text_forms import fold_diacritics
 
@@ -209,13 +209,4 @@ def _dms_text(d: object, m: object, sec: object) -> str | None:
     """One coordinate's parts as the text :func:`dms_degrees` reads (None where it has no degrees)."""
     if is_blank(d):
         return None
-    return f"{_part(d)}°{_part(m)}'" + (f'{_part(sec)}"' if not is_blank(sec) else "")
-
-
-def _part(value: object) -> str:
-    """A part of a coordinate as text (a whole number stored as a decimal without its ``.0``)."""
-    if is_blank(value):
-        return "0"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return f"{typed_text(d)}°{typed_text(m) or 0}'" + (f'{typed_text(sec)}"' if not is_blank(sec) else "")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from coverage_gis._values import is_blank
+from coverage_gis._values import is_blank, typed_text
 from coverage_gis.io.headers import find_header
 from coverage_gis.layers import LayerSchema
 
@@ -37,8 +37,8 @@ def ids_within_parents(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[
         return frame
     if not frame[key].dropna().duplicated().any():
         return frame  # the ids are unique as written (most lists): nothing numbered within parents
-    ids = frame[key].map(_text)
-    parents = frame[parent].map(_text)
+    ids = frame[key].map(typed_text)
+    parents = frame[parent].map(typed_text)
     given = (ids != "") & (parents != "")
     if not ids[given].duplicated().any():
         return frame
@@ -67,15 +67,6 @@ def _name_column(frame: pd.DataFrame, schema: LayerSchema) -> str | None:
     if column is None:
         return None
     values = frame[column]
-    if values.map(is_blank).any() or values.map(_text).duplicated().any():
+    if values.map(is_blank).any() or values.map(typed_text).duplicated().any():
         return None
     return column
-
-
-def _text(value: object) -> str:
-    """An id as text ('' for none; a whole number stored as a decimal, as it was typed)."""
-    if is_blank(value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()

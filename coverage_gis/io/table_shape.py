@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from coverage_gis._values import is_blank
+from coverage_gis._values import is_blank, typed_text
 from coverage_gis.text_forms import fold_diacritics
 
 __all__ = [
@@ -287,10 +287,7 @@ def without_group_rows(table: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame
     )
     if numbers is None or not len(table):
         return table
-    text = [
-        "" if is_blank(v) else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
-        for v in table[numbers]
-    ]
+    text = [typed_text(v) for v in table[numbers]]
     whole = np.array([bool(_ROW_NUMBER.match(t)) for t in text], dtype=bool)
     heads = np.array([bool(_GROUP_NUMBER.match(t)) for t in text], dtype=bool)
     if whole.sum() <= heads.sum():
