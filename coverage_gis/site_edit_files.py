@@ -20,12 +20,7 @@ from typing import Any
 import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
-from coverage_gis.io.channels import (
-    band_from_channels,
-    band_from_tech_names,
-    tech_from_band_names,
-    tech_from_channels,
-)
+from coverage_gis.io.channels import band_from_channels, radio_names_read, tech_from_channels
 from coverage_gis.io.csv_points import coordinate_columns, not_degrees_hint, read_csv_table
 from coverage_gis.io.decimal_mark import thousands_in
 from coverage_gis.io.headers import match_headers, read_field_values, renames_note
@@ -187,7 +182,7 @@ def _edits_of_table(table: pd.DataFrame, lines: list[int], path: Path, notes: li
     table = table.rename(columns={header: key for header, key in keys.items() if header != key})
     # A band named in the technology (``U900``), then Vietnamese spellings, brands, radio and
     # band names, as an import reads them.
-    table = tech_from_band_names(band_from_tech_names(table, notes=notes), notes=notes)
+    table = radio_names_read(table, notes=notes)
     for spec in _csv_fields():
         if spec.name in table.columns:
             table = read_field_values(table, spec.name, spec, label=f"site edits: {spec.name}", notes=notes)

@@ -37,7 +37,13 @@ from coverage_gis.io.csv_points import parse_numbers
 from coverage_gis.io.headers import find_header, value_key
 from coverage_gis.layers import get_schema
 
-__all__ = ["band_from_channels", "band_from_tech_names", "tech_from_band_names", "tech_from_channels"]
+__all__ = [
+    "band_from_channels",
+    "band_from_tech_names",
+    "radio_names_read",
+    "tech_from_band_names",
+    "tech_from_channels",
+]
 
 #: Spellings of a channel column (compared as headers are) → the radio it numbers (None:
 #: each row's own ``tech``), most specific first.
@@ -226,3 +232,10 @@ def tech_from_band_names(frame: pd.DataFrame, *, notes: list[str]) -> pd.DataFra
         return spelled.get(found.group(1).casefold()) if found is not None else None
 
     return _blanks_read(frame, "tech", "band_mhz", radio, "the band's radio letters", notes=notes)
+
+
+def radio_names_read(frame: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
+    """``frame`` (cells, columns named, values as the file writes them) with a blank band read
+    from its technology's name (``U900``) and a blank technology from its band's radio letter
+    (``L1800``): what an import and a site-edit CSV read before the spellings replace them."""
+    return tech_from_band_names(band_from_tech_names(frame, notes=notes), notes=notes)
