@@ -9,7 +9,8 @@ named as the layer's fields where a header is one of the schema's aliases
 (:mod:`coverage_gis.io.headers`), values the user gives filled in
 (:mod:`coverage_gis.io.given_values`) and the fields a list leaves out read from what it
 has (a kind or category from a name, :mod:`coverage_gis.io.name_leads`; a band from a
-channel, :mod:`coverage_gis.io.channels`; a tilt from its parts);
+channel, :mod:`coverage_gis.io.channels`; a tilt from its parts; the steps run in turn by
+:mod:`coverage_gis.io.layer_readings`);
 :func:`import_file` validates every produced layer against its schema, checks
 references between layers (a cell's ``site_id``) and ids against the workspace
 when appending (an imported commune list brings its own 2025 units,
@@ -34,37 +35,24 @@ import pandas as pd
 
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.appending import appended, check_references, dirty_bbox, references_spelled
-from coverage_gis.io.channels import (
-    band_from_channels,
-    band_from_tech_names,
-    tech_from_band_names,
-    tech_from_channels,
-)
 from coverage_gis.io.colocated import colocated_notes
 from coverage_gis.io.commune_lists import with_2025_units
 from coverage_gis.io.csv_points import coordinate_cells, located_table, read_csv_table
-from coverage_gis.io.decimal_mark import thousands_read
 from coverage_gis.io.dms import dms_columns_joined
 from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
-from coverage_gis.io.given_values import check_given_fields, with_given_values
-from coverage_gis.io.gso_codes import padded_codes
+from coverage_gis.io.given_values import check_given_fields
 from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
-from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.import_notes import missing_fields_hint, orphan_notes, replaced_notes, report_notes
 from coverage_gis.io.kml import fitting_placemarks, label_gives_way, read_kml
-from coverage_gis.io.local_ids import PARENTS, ids_within_parents
-from coverage_gis.io.name_leads import categories_from_names
+from coverage_gis.io.layer_readings import layers_read
 from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.placement import outside_notes
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
-from coverage_gis.io.repeats import collapse_repeats
 from coverage_gis.io.row_errors import line_places, rows_placed
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
-from coverage_gis.io.states import with_operational_state
 from coverage_gis.io.table_shape import without_empty_rows, without_group_rows, without_totals
-from coverage_gis.io.tilt_parts import tilt_from_parts
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,
@@ -74,7 +62,6 @@ from coverage_gis.io.vector import (
 from coverage_gis.io.village_lists import (
     VillagePlaces,
     commune_name_notes,
-    kinds_from_names,
     with_province_codes,
     with_village_ids,
 )
@@ -301,54 +288,9 @@ def _read_format(
             raise LayerValidationError("speed tests take no given values", source=source)
         frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
     else:  # speed tests name their columns through io.speedtests' own table
-
-        def _band_named(cells: pd.DataFrame) -> pd.DataFrame:
-            # A cell's ``U900`` names its band as well as its radio (and ``L1800`` its radio as
-            # well as its band): read before the radio and the band are.
-            return tech_from_band_names(band_from_tech_names(cells, notes=notes), notes=notes)
-
-        named = {
-            name: padded_codes(
-                with_given_values(
-                    thousands_read(
-                        apply_aliases(
-                            frame,
-                            get_schema(name),
-                            source=source,
-                            notes=notes,
-                            before_values=_band_named if name == "cells" else None,
-                        ),
-                        get_schema(name),
-                        evidence=evidence,
-                        degrees=degrees,
-                        notes=notes,
-                    ),
-                    get_schema(name),
-                    values,
-                    notes=notes,
-                ),
-                get_schema(name),
-                notes=notes,
-            )
-            for name, frame in frames.items()
-        }
-        for name in named.keys() & {"sites", "cells"}:
-            named[name] = with_operational_state(named[name], get_schema(name), notes=notes)
-        for name in named.keys() & PARENTS.keys():
-            named[name] = ids_within_parents(named[name], get_schema(name), notes=notes)
-        if "villages" in named:
-            named["villages"] = kinds_from_names(named["villages"], get_schema("villages"), notes=notes)
-        if "pois" in named:
-            named["pois"] = categories_from_names(named["pois"], get_schema("pois"), notes=notes)
-        if "cells" in named:
-            named["cells"] = tilt_from_parts(named["cells"], source=source, notes=notes)
-            named["cells"] = band_from_channels(
-                tech_from_channels(named["cells"], notes=notes), source=source, notes=notes
-            )
-        frames = {
-            name: collapse_repeats(frame, get_schema(name), source=source, notes=notes)
-            for name, frame in named.items()
-        }
+        frames = layers_read(
+            frames, values=values, evidence=evidence, degrees=degrees, source=source, notes=notes
+        )
     for name, frame in frames.items():
         if len(frame) == 0:
             raise LayerValidationError("contains no features", source=source, layer=name)
