@@ -49,6 +49,30 @@ def without_unit(text: Any, units: tuple[str, ...]) -> Any:
 _GROUPED_WHOLE = re.compile(r"\A\s*[+-]?\d{1,3}(?P<sep>[.,\u00a0\u202f ])\d{3}(?:(?P=sep)\d{3})*\s*\Z")
 
 
+#: Metres written with thousands grouped and a decimal part in the other mark (``1.601.768,89``,
+#: ``1 601 768,89``, ``1,601,768.89``), or with two groups at least (``1.601.768``): no decimal
+#: number has those forms, so they read one way only.
+_GROUPED_METRES = re.compile(
+    r"\A(?P<sign>[+-]?)(?P<whole>\d{1,3}(?P<sep>[. \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*),(?P<frac>\d+)\Z"
+    r"|\A(?P<sign2>[+-]?)(?P<whole2>\d{1,3},\d{3}(?:,\d{3})*)\.(?P<frac2>\d+)\Z"
+    r"|\A(?P<sign3>[+-]?)"
+    r"(?P<whole3>\d{1,3}(?P<sep3>[., \u00a0\u202f])\d{3}(?P=sep3)\d{3}(?:(?P=sep3)\d{3})*)\Z"
+)
+
+
+def grouped_metres(text: str) -> float:
+    """Metres written with thousands separators (:data:`_GROUPED_METRES`) as a number; a
+    :class:`ValueError` for any other text (as
+    :func:`coverage_gis.io.csv_points.parse_numbers` reports it)."""
+    found = _GROUPED_METRES.fullmatch(text.strip())
+    if found is None:
+        raise ValueError("is not a number")
+    sign = found["sign"] or found["sign2"] or found["sign3"] or ""
+    whole = re.sub(r"\D", "", found["whole"] or found["whole2"] or found["whole3"])
+    frac = found["frac"] or found["frac2"] or "0"
+    return float(f"{sign}{whole}.{frac}")
+
+
 def whole_number_text(series: pd.Series) -> pd.Series:
     """``series`` of a whole-number field with thousands separators removed from text that is
     a grouped whole number (``"1.000"`` → ``"1000"``, ``"2,345"`` → ``"2345"``).

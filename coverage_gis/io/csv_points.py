@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import re
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -52,7 +51,7 @@ from coverage_gis.io.vector import one_line
 from coverage_gis.layers import is_unit_of
 from coverage_gis.text_encoding import decode_text
 from coverage_gis.validation import inside_vietnam
-from coverage_gis.value_text import number_text
+from coverage_gis.value_text import grouped_metres, number_text
 
 #: Accepted coordinate column names, most specific first (compared by
 #: :func:`coverage_gis.io.headers.find_header`, so ``KINH_DO`` and ``Kinh Do`` are ``kinh độ``).
@@ -283,29 +282,6 @@ def parse_numbers(
             field=field,
         )
     return numbers
-
-
-#: Metres written with thousands grouped and a decimal part in the other mark (``1.601.768,89``,
-#: ``1 601 768,89``, ``1,601,768.89``), or with two groups at least (``1.601.768``): no decimal
-#: number has those forms, so they read one way only.
-_GROUPED_METRES = re.compile(
-    r"\A(?P<sign>[+-]?)(?P<whole>\d{1,3}(?P<sep>[. \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*),(?P<frac>\d+)\Z"
-    r"|\A(?P<sign2>[+-]?)(?P<whole2>\d{1,3},\d{3}(?:,\d{3})*)\.(?P<frac2>\d+)\Z"
-    r"|\A(?P<sign3>[+-]?)"
-    r"(?P<whole3>\d{1,3}(?P<sep3>[., \u00a0\u202f])\d{3}(?P=sep3)\d{3}(?:(?P=sep3)\d{3})*)\Z"
-)
-
-
-def grouped_metres(text: str) -> float:
-    """Metres written with thousands separators (:data:`_GROUPED_METRES`) as a number; a
-    :class:`ValueError` for any other text (as :func:`parse_numbers` reports it)."""
-    found = _GROUPED_METRES.fullmatch(text.strip())
-    if found is None:
-        raise ValueError("is not a number")
-    sign = found["sign"] or found["sign2"] or found["sign3"] or ""
-    whole = re.sub(r"\D", "", found["whole"] or found["whole2"] or found["whole3"])
-    frac = found["frac"] or found["frac2"] or "0"
-    return float(f"{sign}{whole}.{frac}")
 
 
 def parse_coordinates(series: pd.Series, *, source: str, field: str, axis: Axis) -> np.ndarray:
