@@ -52,6 +52,7 @@ from coverage_gis.io.placement import outside_notes
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.row_errors import line_places, rows_placed
 from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
+from coverage_gis.io.sector_lists import with_cell_ids
 from coverage_gis.io.table_shape import without_empty_rows, without_group_rows, without_totals
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
@@ -289,7 +290,13 @@ def _read_format(
         frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
     else:  # speed tests name their columns through io.speedtests' own table
         frames = layers_read(
-            frames, values=values, evidence=evidence, degrees=degrees, source=source, notes=notes
+            frames,
+            values=values,
+            evidence=evidence,
+            degrees=degrees,
+            source=source,
+            places=row_places,
+            notes=notes,
         )
     for name, frame in frames.items():
         if len(frame) == 0:
@@ -405,8 +412,9 @@ def import_file(
         empty cell): an operator's own list without an operator column
         (:mod:`coverage_gis.io.given_values`).
     make_ids
-        Villages only: a list without an id column gets each village's id made from the
-        commune it lies in and its name (:func:`coverage_gis.io.village_lists.with_village_ids`).
+        A list without an id column gets each feature's id made: a village's from the
+        commune it lies in and its name (:func:`coverage_gis.io.village_lists.with_village_ids`),
+        a cell's from its site id and technology (:func:`coverage_gis.io.sector_lists.with_cell_ids`).
 
     Returns
     -------
@@ -445,6 +453,8 @@ def import_file(
             if make_ids:
                 frames["villages"] = with_village_ids(frames["villages"], places, notes=notes)
             notes.extend(commune_name_notes(frames["villages"], places))
+        if make_ids and "cells" in frames:
+            frames["cells"] = with_cell_ids(frames["cells"], notes=notes)
         for name, frame in frames.items():
             try:
                 clean, report = validate_layer(frame, get_schema(name), source=source)

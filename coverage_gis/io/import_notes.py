@@ -29,11 +29,11 @@ def missing_fields_hint(
     if make_ids and "village_id" in missing and "name" in missing:
         # The ids are made from the names: without names there is nothing to make them of.
         return exc.with_note("--make-ids makes the ids from the names, and no column is read as name")
-    ways = [
-        "--make-ids (each village's id made from the commune it lies in and its name)"
-        for name in sorted(missing)
-        if name == "village_id" and not make_ids
-    ]
+    made = {
+        "village_id": "each village's id made from the commune it lies in and its name",
+        "cell_id": "each cell's id made from its site id, technology and number at the site",
+    }
+    ways = [f"--make-ids ({made[name]})" for name in sorted(missing) if name in made and not make_ids]
     # Not a feature's id or name: one value for every row would make them all alike.
     shared = [
         n

@@ -2,8 +2,9 @@
 
 Owns the order of the steps every import format shares once its rows are read: the
 columns named as the layer's fields and their values spelled as the schema spells them
-(:mod:`coverage_gis.io.headers`; a cell's ``U900`` or ``L1800`` read first, as written:
-:func:`coverage_gis.io.channels.radio_names_read`), thousands by the file's decimal mark,
+(:mod:`coverage_gis.io.headers`; first, as written, a row that lists several cells spread
+into one per cell, :func:`coverage_gis.io.sector_lists.cells_spread`, and a cell's ``U900``
+or ``L1800`` read: :func:`coverage_gis.io.channels.radio_names_read`), thousands by the file's decimal mark,
 the values the user gives, GSO codes padded, then the fields a list leaves out read from
 what it has (a state from two vendor states, ids numbered within a parent, a kind or a
 category from a name, a tilt from its parts, a band and a radio from a channel), and
@@ -25,6 +26,7 @@ from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.local_ids import PARENTS, ids_within_parents
 from coverage_gis.io.name_leads import categories_from_names
 from coverage_gis.io.repeats import collapse_repeats
+from coverage_gis.io.sector_lists import cells_spread
 from coverage_gis.io.states import with_operational_state
 from coverage_gis.io.tilt_parts import tilt_from_parts
 from coverage_gis.io.village_lists import kinds_from_names
@@ -40,16 +42,19 @@ def layers_read(
     evidence: list[pd.Series],
     degrees: list[pd.Series],
     source: str,
+    places: list[str],
     notes: list[str],
 ) -> dict[str, pd.DataFrame]:
     """Each of ``frames`` (raw, by layer) read as its layer (see the module docstring).
 
     ``values`` are the user's ``--set`` values; ``evidence`` and ``degrees`` the file's
-    coordinate columns, which show its decimal mark (:func:`coverage_gis.io.decimal_mark.thousands_read`).
+    coordinate columns, which show its decimal mark (:func:`coverage_gis.io.decimal_mark.thousands_read`);
+    ``places`` each row's place in the file (empty: rows counted as read), rewritten where
+    a row lists several cells.
     """
 
     def radio_names(cells: pd.DataFrame) -> pd.DataFrame:
-        return radio_names_read(cells, notes=notes)
+        return radio_names_read(cells_spread(cells, places=places, notes=notes), notes=notes)
 
     named: dict[str, pd.DataFrame] = {}
     for name, frame in frames.items():

@@ -1,0 +1,155 @@
+"""Lists with a row per site that write its cells in one field (a Sở TT&TT appendix:
+``Công nghệ`` ``2G/3G/4G``, ``Góc phương vị`` ``0/120/240``), read as one cell per
+technology and azimuth (:mod:`coverage_gis.io.sector_lists`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from coverage_gis.cli import main
+from coverage_gis.errors import LayerValidationError
+from coverage_gis.io import import_file
+from coverage_gis.workspace import Workspace
+
+_APPENDIX = (
+    "STT,Mã trạm,Tên trạm,Kinh độ,Vĩ độ,Doanh nghiệp,Công nghệ,Góc phương vị\n"
+    "1,BDH001,Trạm Hoài Nhơn 1,109.0312,14.5123,Viettel,2G/3G/4G,0/120/240\n"
+    "2,BDH002,Trạm Hoài Nhơn 2,109.0412,14.5223,VNPT,4G,30-150-270\n"
+    "3,BDH003,Trạm Hoài Nhơn 3,109.0512,14.5323,MobiFone,3G; 4G,90\n"
+    '4,BDH004,Trạm Hoài Nhơn 4,109.0612,14.5423,MobiFone,4G/LTE,"10, 130, 250"\n'
+)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+
+def _write(folder: Path, text: str) -> Path:
+    path = folder / "bts.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _with_sites(ws: Workspace, folder: Path, *site_ids: str) -> None:
+    rows = "".join(f"{s},109.0{i},14.5{i}\n" for i, s in enumerate(site_ids))
+    path = folder / "sites.csv"
+    path.write_text("Mã trạm,Kinh độ,Vĩ độ\n" + rows, encoding="utf-8")
+    import_file(ws, "sites", path)
+
+
+def _problems(exc: LayerValidationError) -> str:
+    return "\n".join(str(e) for e in (exc, *exc.errors))
+
+
+def test_a_site_list_reads_one_cell_per_technology_and_azimuth(ws: Workspace, tmp_path: Path) -> None:
+    path = _write(tmp_path, _APPENDIX)
+    import_file(ws, "sites", path)
+    result = import_file(ws, "cells", path, make_ids=True)
+
+    cells = ws.read_layer("cells").set_index("cell_id")
+    # 3 × 3 + 3 + 2 + 3: "4G/LTE" is one technology written twice.
+    assert result.counts == {"cells": 17}
+    assert cells.loc["BDH001-2G-1", ["tech", "azimuth_deg"]].tolist() == ["2G", 0.0]
+    assert cells.loc["BDH001-4G-3", ["tech", "azimuth_deg"]].tolist() == ["4G", 240.0]
+    assert cells.loc[cells["site_id"] == "BDH002", "azimuth_deg"].tolist() == [30.0, 150.0, 270.0]
+    assert sorted(cells.loc[cells["site_id"] == "BDH003", "tech"]) == ["3G", "4G"]
+    assert cells.loc[cells["site_id"] == "BDH004", "azimuth_deg"].tolist() == [10.0, 130.0, 250.0]
+    assert set(cells.loc[cells["site_id"] == "BDH004", "tech"]) == {"4G"}
+    assert set(cells.loc[cells["site_id"] == "BDH001", "operator"]) == {"Viettel"}
+    assert any(
+        "4 rows each list several cells" in note and "read as 17 cells" in note for note in result.notes
+    )
+    assert any("each cell's id made from its site id" in note for note in result.notes)
+
+
+def test_values_listed_beside_them_go_to_the_cells_in_turn_and_one_value_to_each(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path,
+        "Mã trạm,Mã cell,Nhà mạng,Công nghệ,Băng tần,Góc phương vị,Góc nghiêng,Độ cao anten\n"
+        "BDH001,C1,Viettel,2G/3G/4G,900/2100/1800,0/120/240,2/4/3,30\n"
+        "BDH002,C2,Viettel,U900/U2100,,90,5,28\n",
+    )
+    _with_sites(ws, tmp_path, "BDH001", "BDH002")
+    import_file(ws, "cells", path)
+
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells.loc["C1-3G-2", ["tech", "band_mhz", "azimuth_deg", "tilt_deg", "height_m"]].tolist() == [
+        "3G",
+        2100.0,
+        120.0,
+        4.0,
+        30.0,
+    ]
+    assert cells.loc["C1-2G-3", ["band_mhz", "tilt_deg"]].tolist() == [900.0, 3.0]
+    # Two carriers of one technology, each with the band its name gives.
+    assert cells.loc[["C2-U900", "C2-U2100"], ["tech", "band_mhz"]].to_numpy().tolist() == [
+        ["3G", 900.0],
+        ["3G", 2100.0],
+    ]
+
+
+def test_a_decimal_comma_is_one_azimuth(ws: Workspace, tmp_path: Path) -> None:
+    path = _write(tmp_path, 'Mã cell,Mã trạm,Nhà mạng,Công nghệ,Góc phương vị\nC1,BDH001,VNPT,4G,"120,5"\n')
+    _with_sites(ws, tmp_path, "BDH001")
+    import_file(ws, "cells", path)
+    assert ws.read_layer("cells")["azimuth_deg"].tolist() == [120.5]
+
+
+def test_a_list_of_unequal_length_is_refused_at_the_line_and_cell_it_gives(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path,
+        "Mã cell,Mã trạm,Nhà mạng,Công nghệ,Góc phương vị,Góc nghiêng\n"
+        "C1,BDH001,VNPT,4G,0,3\n"
+        "C2,BDH002,VNPT,2G/4G,0/120/240,2/4\n",
+    )
+    with pytest.raises(LayerValidationError) as bad:
+        import_file(ws, "cells", path)
+    text = str(bad.value)
+    assert "field 'tilt_deg': '2/4' is not a number" in text
+    assert "row 1 is line 3 of the file, cell 1 of the 6 it lists" in text
+    assert not ws.has_layer("cells")
+
+
+def test_a_workbook_row_names_its_excel_row(ws: Workspace, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["DANH SÁCH TRẠM BTS"])
+    sheet.append(["Mã cell", "Mã trạm", "Nhà mạng", "Công nghệ", "Góc phương vị"])
+    sheet.append(["C1", "BDH001", "VNPT", "3G/4G/Wifi", "0/120"])
+    sheet.append(["C2", "BDH002", "VNPT", "3G/4G", "0/120/9999"])
+    path = tmp_path / "bts.xlsx"
+    book.save(path)
+
+    with pytest.raises(LayerValidationError) as bad:
+        import_file(ws, "cells", path)
+    text = _problems(bad.value)
+    # "Wifi" is no technology: the row is not spread, and its value is refused as written.
+    assert "unknown value '3G/4G/Wifi'" in text
+    origin = "(row numbers in messages count from 0 at Excel row 3)"
+    assert f"row 0 is row 0 as read {origin}, cell 1 of the 2 it lists" in text
+    # The third azimuth of each of the second row's technologies.
+    assert "field 'azimuth_deg'" in text
+    assert "rows in all: 4, 7" in text
+    assert f"row 4 is row 1 as read {origin}, cell 3 of the 6 it lists" in text
+
+
+def test_a_site_list_without_cell_ids_asks_for_make_ids(
+    ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, _APPENDIX)
+    assert main(["import", str(ws.path), "sites", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["import", str(ws.path), "cells", str(path)]) == 2
+    assert "--make-ids (each cell's id made from its site id, technology and number at the site)" in (
+        capsys.readouterr().err
+    )
+    assert main(["import", str(ws.path), "cells", str(path), "--make-ids"]) == 0
+    assert len(ws.read_layer("cells")) == 17
