@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 
 from coverage_gis.engine import compute, load
 from coverage_gis.errors import WorkspaceError
-from coverage_gis.io.speedtests import quadkeys_for_lonlat
 from coverage_gis.kpi_labels import KPI_LABELS
 from coverage_gis.plans import load_plan
 from coverage_gis.scorecard import INSUFFICIENT_DATA
@@ -46,6 +45,7 @@ from coverage_gis.speed import (
     village_speeds,
     weighted_median,
 )
+from coverage_gis.tiles.quadkeys import quadkeys_for_lonlat
 from coverage_gis.workspace import Workspace
 from tests import _speed_reference as reference
 from tests.conftest import METRIC, at

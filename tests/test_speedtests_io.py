@@ -18,14 +18,14 @@ from hypothesis import strategies as st
 from coverage_gis.cli import main
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io import detect_format, import_file, read_file
-from coverage_gis.io.speedtests import (
+from coverage_gis.tiles.mercator import tile_bounds_lonlat
+from coverage_gis.tiles.quadkeys import (
     quadkey_bounds_lonlat,
     quadkey_centres_lonlat,
     quadkeys_for_lonlat,
     quadkeys_to_tiles,
     tile_to_quadkey,
 )
-from coverage_gis.tiles.mercator import tile_bounds_lonlat
 from coverage_gis.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"

@@ -46,13 +46,14 @@ from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.import_notes import missing_fields_hint, orphan_notes, replaced_notes, report_notes
 from coverage_gis.io.kml import fitting_placemarks, label_gives_way, read_kml
 from coverage_gis.io.layer_readings import layers_read
+from coverage_gis.io.ookla_tiles import read_parquet_table
 from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.placement import outside_notes
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.row_errors import line_places, rows_placed
-from coverage_gis.io.speedtests import read_parquet_table, speed_table, speed_tests_frame
 from coverage_gis.io.sector_lists import with_cell_ids
+from coverage_gis.io.speedtests import speed_table, speed_tests_frame
 from coverage_gis.io.table_shape import without_empty_rows, without_group_rows, without_totals
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,

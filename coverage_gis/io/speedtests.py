@@ -1,18 +1,10 @@
 """Speed-test files → the ``speed_tests`` layer: Ookla-style tiles and point measurements.
 
-Two shapes of measured data exist, and this module owns turning both into the
-layer's fields (``layers/speed_tests.yaml``):
+Two shapes of measured data exist, and this module turns both into the layer's fields
+(``layers/speed_tests.yaml``):
 
-- **Tiles** as Ookla publishes them (Speedtest by Ookla Global Fixed and Mobile
-  Network Performance Maps: Parquet, or a zipped shapefile): one row per web-mercator
-  tile with ``quadkey``, ``avg_d_kbps``, ``avg_u_kbps``, ``avg_lat_ms``, ``tests`` and
-  ``devices``. A row becomes one feature at the tile centre, computed from the quadkey
-  (the tile geometry in the file, when there is one, must lie in that tile); kb/s
-  become Mb/s. Tiles carry no technology or operator; whether they are mobile or fixed
-  comes from a ``kind``/``type`` column or from the file name (Ookla's files say
-  ``..._mobile_tiles`` or ``..._fixed_tiles``), and the quarter from a date in the name.
-  Tiles whose centre is outside Vietnam are skipped with a note, so a global file can
-  be imported as it is.
+- **Tiles** as Ookla publishes them: :mod:`coverage_gis.io.ookla_tiles` reads them, when a
+  table has Ookla's columns.
 - **Points** (drive tests, crowd-sourced tests) as CSV or XLSX: time, lon, lat, operator, tech,
   download and upload (Mb/s, or kb/s in ``*_kbps`` columns), latency (ms) and the
   level (RSRP for 4G/5G, RSCP for 3G). Column names are matched case-insensitively
@@ -20,8 +12,6 @@ layer's fields (``layers/speed_tests.yaml``):
   mapped to the layer's values (``LTE`` → 4G, ``VinaPhone`` → VNPT, ...). A file
   without a ``test_id`` gets ids from its name and row.
 
-It also owns the quadkey ↔ tile arithmetic (Bing Maps tile system: digit ``2·ybit +
-xbit`` per zoom level, most significant first), vectorised over many keys.
 Validation and the atomic write are :mod:`coverage_gis.io`'s, as for every layer.
 """
 
@@ -33,9 +23,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import (
     coordinate_cells,
@@ -45,30 +33,12 @@ from coverage_gis.io.csv_points import (
 )
 from coverage_gis.io.decimal_mark import thousands_in
 from coverage_gis.io.headers import find_header, read_values, value_key
+from coverage_gis.io.ookla_tiles import looks_like_ookla, ookla_tiles
 from coverage_gis.io.row_text import rows_counted
-from coverage_gis.io.vector import one_line
 from coverage_gis.layers import get_schema
-from coverage_gis.tiles.mercator import ORIGIN_SHIFT_M, lonlat_to_mercator, mercator_to_lonlat, tile_size_m
-from coverage_gis.validation import inside_vietnam
 
-__all__ = [
-    "OOKLA_COLUMNS",
-    "POINT_ALIASES",
-    "looks_like_ookla",
-    "quadkey_bounds_lonlat",
-    "quadkey_centres_lonlat",
-    "quadkeys_for_lonlat",
-    "quadkeys_to_tiles",
-    "read_parquet_table",
-    "speed_table",
-    "speed_tests_frame",
-    "tile_to_quadkey",
-]
+__all__ = ["POINT_ALIASES", "speed_table", "speed_tests_frame"]
 
-#: Columns of an Ookla open-data tile file that the layer needs.
-OOKLA_COLUMNS: tuple[str, ...] = ("quadkey", "avg_d_kbps", "avg_u_kbps", "avg_lat_ms", "tests", "devices")
-#: Deepest quadkey accepted (Bing's tile system stops at level 23).
-MAX_QUADKEY_ZOOM = 23
 
 #: Layer field → accepted column names of a point CSV, most specific first.
 POINT_ALIASES: dict[str, tuple[str, ...]] = {
@@ -194,128 +164,17 @@ _RSRP_NAMES = ("rsrp_dbm", "rsrp", "ss_rsrp", "ss_rsrp_dbm", "signal_dbm", "sign
 _RSCP_NAMES = ("rscp_dbm", "rscp")
 _RXLEV_NAMES = ("rxlev_dbm", "rssi_dbm", "rssi")
 
-_KIND_WORDS = ("mobile", "fixed")
-_DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
-
 
 # ------------------------------------------------------------------------------ quadkeys
 
 
-def tile_to_quadkey(z: int, x: int, y: int) -> str:
-    """The quadkey of XYZ tile ``z/x/y`` (Bing Maps tile system)."""
-    digits = []
-    for level in range(z, 0, -1):
-        mask = 1 << (level - 1)
-        digits.append(str((1 if x & mask else 0) + (2 if y & mask else 0)))
-    return "".join(digits)
-
-
-def quadkeys_to_tiles(quadkeys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Zoom, column and row of each quadkey, and which keys are well formed.
-
-    Parameters
-    ----------
-    quadkeys
-        Strings of the digits 0–3, one per zoom level (e.g. ``"132"`` is tile 3/5/2... of zoom 3).
-
-    Returns
-    -------
-    z, x, y, ok
-        Integer arrays (0 where not ``ok``) and a boolean array: False for an empty key,
-        a key longer than :data:`MAX_QUADKEY_ZOOM`, or a character other than 0–3.
-    """
-    keys = np.asarray(quadkeys, dtype=object)
-    n = len(keys)
-    z = np.zeros(n, dtype=np.int64)
-    x = np.zeros(n, dtype=np.int64)
-    y = np.zeros(n, dtype=np.int64)
-    ok = np.zeros(n, dtype=bool)
-    text = np.array([k if isinstance(k, str) else "" for k in keys], dtype=object)
-    lengths = np.fromiter((len(k) for k in text), dtype=np.int64, count=n)
-    for length in np.unique(lengths):
-        if length == 0 or length > MAX_QUADKEY_ZOOM:
-            continue
-        rows = np.flatnonzero(lengths == length)
-        codes = np.array(list(text[rows]), dtype=f"<U{length}").view(np.uint32).reshape(len(rows), length)
-        digits = codes.astype(np.int64) - ord("0")
-        good = ((digits >= 0) & (digits <= 3)).all(axis=1)
-        weights = 1 << np.arange(length - 1, -1, -1, dtype=np.int64)
-        x[rows] = ((digits & 1) * weights).sum(axis=1)
-        y[rows] = (((digits >> 1) & 1) * weights).sum(axis=1)
-        z[rows] = length
-        ok[rows] = good
-    x[~ok] = y[~ok] = z[~ok] = 0
-    return z, x, y, ok
-
-
-def quadkey_bounds_lonlat(quadkeys: np.ndarray) -> np.ndarray:
-    """``(west, south, east, north)`` of each (well-formed) quadkey's tile, degrees; shape (n, 4)."""
-    z, x, y, _ = quadkeys_to_tiles(quadkeys)
-    size = 2.0 * ORIGIN_SHIFT_M / (1 << z).astype(np.float64)
-    minx = -ORIGIN_SHIFT_M + x * size
-    maxy = ORIGIN_SHIFT_M - y * size
-    west, south = mercator_to_lonlat(minx, maxy - size)
-    east, north = mercator_to_lonlat(minx + size, maxy)
-    return np.column_stack([west, south, east, north])
-
-
-def quadkey_centres_lonlat(quadkeys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lon/lat of each quadkey tile's centre (the centre in web-mercator metres)."""
-    z, x, y, _ = quadkeys_to_tiles(quadkeys)
-    size = 2.0 * ORIGIN_SHIFT_M / (1 << z).astype(np.float64)
-    cx = -ORIGIN_SHIFT_M + (x + 0.5) * size
-    cy = ORIGIN_SHIFT_M - (y + 0.5) * size
-    lon, lat = mercator_to_lonlat(cx, cy)
-    return lon, lat
-
-
-def quadkeys_for_lonlat(lon: np.ndarray, lat: np.ndarray, zoom: int) -> np.ndarray:
-    """The zoom-``zoom`` quadkey of the tile containing each point (object array of str)."""
-    mx, my = lonlat_to_mercator(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
-    size = tile_size_m(zoom)
-    last = (1 << zoom) - 1
-    tx = np.clip(np.floor((mx + ORIGIN_SHIFT_M) / size), 0, last).astype(np.int64)
-    ty = np.clip(np.floor((ORIGIN_SHIFT_M - my) / size), 0, last).astype(np.int64)
-    digits = np.zeros((len(tx), zoom), dtype=np.int64)
-    for i in range(zoom):
-        bit = zoom - 1 - i
-        digits[:, i] = ((tx >> bit) & 1) + 2 * ((ty >> bit) & 1)
-    chars = (digits + ord("0")).astype(np.uint32)
-    as_text = np.ascontiguousarray(chars).view(f"<U{zoom}").reshape(len(tx))
-    return as_text.astype(object)
-
-
 # ------------------------------------------------------------------------------ reading
-
-
-def read_parquet_table(path: Path) -> pd.DataFrame:
-    """A Parquet file as a plain frame (a WKT ``tile`` column stays text).
-
-    Raises
-    ------
-    LayerValidationError
-        When the file is not readable as Parquet.
-    """
-    source = str(path)
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        raise LayerValidationError(f"cannot read as Parquet ({one_line(exc)})", source=source) from None
-    if "geometry" in frame.columns and isinstance(frame, gpd.GeoDataFrame):
-        return pd.DataFrame(frame)
-    return frame.reset_index(drop=True)
 
 
 def speed_table(table: pd.DataFrame, *, source: str) -> pd.DataFrame:
     """A read speed-test table (CSV or XLSX): Ookla tiles as they are, or measurements as
     points from lon/lat."""
     return table if looks_like_ookla(table.columns) else located_table(table, source=source)
-
-
-def looks_like_ookla(columns: pd.Index) -> bool:
-    """Whether a table has Ookla's tile columns (``quadkey`` and ``avg_d_kbps``)."""
-    names = {str(c).strip().casefold() for c in columns}
-    return {"quadkey", "avg_d_kbps"} <= names
 
 
 def speed_tests_frame(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoDataFrame:
@@ -338,142 +197,8 @@ def speed_tests_frame(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> g
         non-numeric value, or a row with neither a position nor a quadkey.
     """
     if looks_like_ookla(frame.columns):
-        return _ookla_tiles(frame, path=path, notes=notes)
+        return ookla_tiles(frame, path=path, notes=notes)
     return _points(frame, path=path, notes=notes)
-
-
-def _column(frame: pd.DataFrame, name: str) -> str:
-    found = find_header(frame.columns, (name,))
-    assert found is not None
-    return found
-
-
-def _kind_of_tiles(frame: pd.DataFrame, path: Path) -> pd.Series:
-    column = find_header(frame.columns, ("kind", "type"))
-    if column is not None:
-        return frame[column]
-    words = [w for w in _KIND_WORDS if w in path.name.casefold()]
-    if len(words) != 1:
-        raise LayerValidationError(
-            "cannot tell whether these tiles are mobile or fixed; name the file as Ookla does "
-            "(e.g. 2024-01-01_performance_mobile_tiles.parquet) or add a column kind (mobile/fixed)",
-            source=str(path),
-            field="kind",
-        )
-    return pd.Series(words[0], index=frame.index, dtype=object)
-
-
-def _tile_geometry_check(frame: pd.DataFrame, bounds: np.ndarray, rows: np.ndarray, source: str) -> None:
-    """A tile polygon given in the file must have its centre inside its quadkey's tile."""
-    geoms: np.ndarray | None = None
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
-        geoms = frame.geometry.to_numpy()[rows]
-    else:
-        tile_col = find_header(frame.columns, ("tile",))
-        if tile_col is not None:
-            text = frame[tile_col].to_numpy(dtype=object)[rows]
-            text = np.array([t if isinstance(t, str) and t.strip() else None for t in text], dtype=object)
-            geoms = np.asarray(shapely.from_wkt(text, on_invalid="ignore"), dtype=object)
-            bad = np.array([t is not None and g is None for t, g in zip(text, geoms, strict=True)])
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise LayerValidationError(
-                    f"{str(text[i])[:40]!r} is not WKT geometry",
-                    source=source,
-                    row=int(frame.index[rows[i]]),
-                    field=tile_col,
-                )
-    if geoms is None:
-        return
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if not present.any():
-        return
-    centres = shapely.centroid(geoms[present])
-    cx, cy = shapely.get_x(centres), shapely.get_y(centres)
-    b = bounds[present]
-    tol = 1e-9
-    inside = (cx >= b[:, 0] - tol) & (cx <= b[:, 2] + tol) & (cy >= b[:, 1] - tol) & (cy <= b[:, 3] + tol)
-    if not inside.all():
-        i = int(np.flatnonzero(present)[np.flatnonzero(~inside)[0]])
-        raise LayerValidationError(
-            f"tile geometry centred at ({cx[~inside][0]:.5f}, {cy[~inside][0]:.5f}) is not in the tile of "
-            "its quadkey; the quadkey or the geometry is wrong",
-            source=source,
-            row=int(frame.index[rows[i]]),
-            field="quadkey",
-        )
-
-
-def _ookla_tiles(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoDataFrame:
-    source = str(path)
-    missing = [c for c in OOKLA_COLUMNS if find_header(frame.columns, (c,)) is None]
-    if missing:
-        raise LayerValidationError(
-            f"Ookla tile file lacks column(s) {', '.join(missing)} (needs {', '.join(OOKLA_COLUMNS)})",
-            source=source,
-            field=missing[0],
-        )
-    key_col = _column(frame, "quadkey")
-    raw_keys = frame[key_col].to_numpy(dtype=object)
-    numeric = np.array([isinstance(k, (int, float, np.integer, np.floating)) for k in raw_keys], dtype=bool)
-    if numeric.any():
-        i = int(np.flatnonzero(numeric)[0])
-        raise LayerValidationError(
-            f"quadkey {raw_keys[i]!r} is a number; store quadkeys as text (a number loses leading zeros)",
-            source=source,
-            row=int(frame.index[i]),
-            field=key_col,
-        )
-    keys = np.array([k.strip() if isinstance(k, str) else "" for k in raw_keys], dtype=object)
-    _, _, _, ok = quadkeys_to_tiles(keys)
-    if not ok.all():
-        i = int(np.flatnonzero(~ok)[0])
-        raise LayerValidationError(
-            f"{raw_keys[i]!r} is not a quadkey (digits 0-3, 1 to {MAX_QUADKEY_ZOOM} of them)",
-            source=source,
-            row=int(frame.index[i]),
-            field=key_col,
-        )
-    lon, lat = quadkey_centres_lonlat(keys)
-    inside = inside_vietnam(lon, lat)
-    if not inside.all():
-        notes.append(f"skipped {int((~inside).sum())} tile(s) whose centre is outside Vietnam")
-    rows = np.flatnonzero(inside)
-    if not len(rows):
-        raise LayerValidationError("contains no tiles in Vietnam", source=source)
-    _tile_geometry_check(frame, quadkey_bounds_lonlat(keys[rows]), rows, source)
-    kept = frame.iloc[rows]
-
-    def numbers(name: str, *, required: bool = True) -> np.ndarray:
-        col = _column(kept, name)
-        return parse_numbers(kept[col].astype(object), source=source, field=col, required=required)
-
-    kind = _kind_of_tiles(kept, path)
-    date_match = _DATE_IN_NAME.search(path.name)
-    period = date_match.group(1) if date_match else None
-    prefix = f"ookla-{{kind}}-{period}-" if period else "ookla-{kind}-"
-    ids = [prefix.format(kind=str(k).strip().casefold()) + q for k, q in zip(kind, keys[rows], strict=True)]
-    notes.append(
-        f"Ookla tiles: {len(rows)} tiles at their centres; kb/s converted to Mb/s"
-        + (f"; measured = {period} (from the file name)" if period else "")
-    )
-    return gpd.GeoDataFrame(
-        {
-            "test_id": ids,
-            "kind": kind.to_numpy(dtype=object),
-            "download_mbps": numbers("avg_d_kbps") / 1000.0,
-            "upload_mbps": numbers("avg_u_kbps", required=False) / 1000.0,
-            "latency_ms": numbers("avg_lat_ms", required=False),
-            "tests": numbers("tests"),
-            "devices": numbers("devices"),
-            "quadkey": keys[rows],
-            "measured": period,
-            "source": "ookla",
-        },
-        geometry=gpd.points_from_xy(lon[rows], lat[rows]),
-        index=kept.index,
-        crs=STORAGE_CRS,
-    )
 
 
 _LEVEL_COLUMNS: dict[str, tuple[str, ...]] = {"rsrp": _RSRP_NAMES, "rscp": _RSCP_NAMES, "rxlev": _RXLEV_NAMES}

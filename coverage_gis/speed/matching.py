@@ -74,7 +74,7 @@ def match_tests(
     tiles = np.flatnonzero(tile)
     if len(tiles):
         # Imported here: the tile arithmetic pulls in the tiles package, which KPIs do not need.
-        from coverage_gis.io.speedtests import quadkeys_for_lonlat
+        from coverage_gis.tiles.quadkeys import quadkeys_for_lonlat
 
         keys = tests["quadkey"].to_numpy(dtype=object)[tiles]
         lon = villages.geometry.x.to_numpy(dtype=float)
