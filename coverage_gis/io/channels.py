@@ -2,9 +2,9 @@
 
 Ericsson, Huawei and Nokia cell exports (and the operators' lists made from them) seldom
 name a cell's band: they give its carrier's channel, ``EARFCN`` (LTE), ``UARFCN`` (UMTS),
-``ARFCN``/``BCCH`` (GSM), ``NR-ARFCN``/``SSB ARFCN`` (NR), or one ``Channel`` column for
-every radio. A cells file with such a column and no band column gets ``band_mhz`` from it:
-each channel read as the nominal MHz of the 3GPP band it lies in
+``ARFCN``/``BCCH`` (GSM), ``NR-ARFCN``/``SSB ARFCN``/Ericsson's ``ssbFrequency`` (NR), or
+one ``Channel`` column for every radio. A cells file with such a column and no band
+column gets ``band_mhz`` from it: each channel read as the nominal MHz of the 3GPP band it lies in
 (:func:`coverage_gis.bands.channel_band_mhz`), a column named for one radio read as that
 radio's, a shared one by each row's ``tech``; with a note. A channel in none of the bands
 known here is refused with its row: a guessed band would move the cell's coverage.
@@ -48,7 +48,7 @@ __all__ = [
 #: Spellings of a channel column (compared as headers are) → the radio it numbers (None:
 #: each row's own ``tech``), most specific first.
 _CHANNEL_COLUMNS: tuple[tuple[tuple[str, ...], str | None], ...] = (
-    (("nr-arfcn", "nrarfcn", "nr arfcn", "ssb arfcn", "dl nr-arfcn", "arfcn nr"), "5G"),
+    (("nr-arfcn", "nrarfcn", "nr arfcn", "ssb arfcn", "dl nr-arfcn", "arfcn nr", "ssbfrequency"), "5G"),
     (("earfcn", "dl earfcn", "earfcn dl", "dlearfcn", "downlink earfcn"), "4G"),
     (("uarfcn", "dl uarfcn", "uarfcn dl", "uarfcn downlink", "downlink uarfcn"), "3G"),
     (("bcch", "bcch arfcn"), "2G"),

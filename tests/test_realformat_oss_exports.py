@@ -1,0 +1,110 @@
+"""Cell tables as the vendors' management systems export them (Huawei U2020 NRDUCELL, UCELL and
+GCELL; Ericsson ENM NRCellDU; Samsung 5G), read with the state, band and names they give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coverage_gis.io import import_file
+from coverage_gis.workspace import Workspace
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+    sites = tmp_path / "sites.csv"
+    sites.write_text(
+        "Mã trạm,Kinh độ,Vĩ độ,Trạng thái\n"
+        "BDH_HH01,109.10105,14.48173,Đã PS\n"
+        "BDH_CT01,109.21774,13.95097,Ngưng PS\n",
+        encoding="utf-8",
+    )
+    import_file(ws, "sites", sites)
+    return ws
+
+
+def _cells(ws: Workspace, tmp_path: Path, text: str) -> list[tuple[object, ...]]:
+    path = tmp_path / "cells.csv"
+    path.write_text(text, encoding="utf-8")
+    import_file(ws, "cells", path, values={"operator": "Viettel"})
+    cells = ws.read_layer("cells")
+    return list(
+        cells[["cell_id", "site_id", "tech", "band_mhz", "status"]].itertuples(index=False, name=None)
+    )
+
+
+def test_short_broadcast_statuses_are_read(ws: Workspace) -> None:
+    assert ws.read_layer("sites").set_index("site_id")["status"].to_dict() == {
+        "BDH_HH01": "on_air",
+        "BDH_CT01": "decommissioned",
+    }
+
+
+def test_huawei_nr_du_cells_read_their_ne_names_cell_names_and_activation(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    rows = _cells(
+        ws,
+        tmp_path,
+        "NE Name,NR DU Cell ID,NR DU Cell Name,Cell ID,Frequency Band,Downlink NARFCN,"
+        "NR DU Cell Activate State\n"
+        "BDH_HH01,0,BDH_HH01_N41_1,1,N41,509202,ACTIVATED\n"
+        "BDH_HH01,1,BDH_HH01_N41_2,2,N41,509202,ACTIVATED\n"
+        "BDH_CT01,0,BDH_CT01_N41_1,1,N41,509202,DEACTIVATED\n",
+    )
+    assert rows == [
+        ("BDH_HH01_N41_1", "BDH_HH01", "5G", 2500.0, "on_air"),
+        ("BDH_HH01_N41_2", "BDH_HH01", "5G", 2500.0, "on_air"),
+        ("BDH_CT01_N41_1", "BDH_CT01", "5G", 2500.0, "decommissioned"),
+    ]
+
+
+def test_huawei_umts_and_gsm_cells_read_their_states_and_bands(ws: Workspace, tmp_path: Path) -> None:
+    umts = _cells(
+        ws,
+        tmp_path,
+        "RNC Name,Cell ID,NodeB Name,UARFCN Downlink,Cell administrative state\n"
+        "RNC1,21011,BDH_HH01,10688,UNBLOCKED\n"
+        "RNC1,21021,BDH_CT01,3037,BLOCKED\n",
+    )
+    assert umts == [
+        ("21011", "BDH_HH01", "3G", 2100.0, "on_air"),
+        ("21021", "BDH_CT01", "3G", 900.0, "decommissioned"),
+    ]
+    gsm = _cells(
+        ws,
+        tmp_path,
+        "BSC Name,Cell Name,BTS Name,Freq. Band,Administrative State\n"
+        "BSC1,BDH_HH01_G1,BDH_HH01,GSM900,UNLOCKED\n"
+        "BSC1,BDH_CT01_D1,BDH_CT01,DCS1800,LOCKED\n",
+    )
+    assert gsm == [
+        ("BDH_HH01_G1", "BDH_HH01", "2G", 900.0, "on_air"),
+        ("BDH_CT01_D1", "BDH_CT01", "2G", 1800.0, "decommissioned"),
+    ]
+
+
+def test_ericsson_nr_cells_read_their_band_from_the_ssb_frequency(ws: Workspace, tmp_path: Path) -> None:
+    rows = _cells(
+        ws,
+        tmp_path,
+        "NodeId\tNRCellDUId\tcellLocalId\tssbFrequency\tadministrativeState\n"
+        "BDH_HH01\tBDH_HH01_N1\t1\t509202\tUNLOCKED\n",
+    )
+    assert rows == [("BDH_HH01_N1", "BDH_HH01", "5G", 2500.0, "on_air")]
+
+
+def test_samsung_cells_name_their_site_by_the_gnb_name_not_its_number(ws: Workspace, tmp_path: Path) -> None:
+    rows = _cells(
+        ws,
+        tmp_path,
+        "NE ID,gNB Name,gNB ID,DU Cell Name,NR Band,Admin State\n"
+        "1001,BDH_HH01,1001,BDH_HH01_NR_1,n78,unlocked\n"
+        "1001,BDH_HH01,1001,BDH_HH01_NR_2,n78,locked\n",
+    )
+    assert rows == [
+        ("BDH_HH01_NR_1", "BDH_HH01", "5G", 3500.0, "on_air"),
+        ("BDH_HH01_NR_2", "BDH_HH01", "5G", 3500.0, "decommissioned"),
+    ]
