@@ -153,3 +153,115 @@ def test_a_site_list_without_cell_ids_asks_for_make_ids(
     )
     assert main(["import", str(ws.path), "cells", str(path), "--make-ids"]) == 0
     assert len(ws.read_layer("cells")) == 17
+
+
+def test_a_shared_mast_listing_its_operators_gives_each_its_cells(ws: Workspace, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "Mã trạm,Doanh nghiệp,Công nghệ,Góc phương vị\n"
+        "BDH001,Viettel + MobiFone + Vinaphone,3G/4G,0/120\n"
+        "BDH002,Viettel - VNPT,4G,\n"
+        'BDH003,"Viettel, Vietnamobile",4G,90\n',
+    )
+    _with_sites(ws, tmp_path, "BDH001", "BDH002", "BDH003")
+    import_file(ws, "cells", path, make_ids=True)
+
+    cells = ws.read_layer("cells")
+    per_site = cells.groupby("site_id")["operator"].agg(lambda ops: sorted(set(ops))).to_dict()
+    assert per_site == {
+        "BDH001": ["MobiFone", "VNPT", "Viettel"],
+        "BDH002": ["VNPT", "Viettel"],
+        "BDH003": ["Vietnamobile", "Viettel"],
+    }
+    # Three operators × two technologies × two sectors.
+    assert (cells["site_id"] == "BDH001").sum() == 12
+    assert cells["cell_id"].is_unique
+
+
+def test_two_operators_in_another_layers_field_are_not_read_as_the_first(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A fiber route names one operator: ``Viettel + VNPT`` is refused, not read as Viettel."""
+    path = tmp_path / "routes.csv"
+    path.write_text(
+        'Mã tuyến,Đơn vị quản lý,WKT\nR1,"Viettel + VNPT","LINESTRING (109.0 14.5, 109.01 14.5)"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(LayerValidationError, match=r"unknown value 'Viettel \+ VNPT'"):
+        import_file(ws, "fiber_routes", path)
+
+
+def test_one_technologys_bands_are_its_carriers(ws: Workspace, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "Mã trạm,Nhà mạng,Công nghệ,Băng tần (MHz),Góc phương vị\n"
+        "BDH001,VNPT,4G,1800/2100,0/120/240\n"
+        "BDH002,VNPT,4G,1800 + 900,40\n"
+        "BDH003,VNPT,4G,1920-1980,40\n",
+    )
+    _with_sites(ws, tmp_path, "BDH001", "BDH002", "BDH003")
+    with pytest.raises(LayerValidationError) as bad:
+        import_file(ws, "cells", path, make_ids=True)
+    # A dash is a range, not a list: the third row is refused as written.
+    assert "'1920-1980' is not a number" in _problems(bad.value)
+
+    path.write_text(path.read_text(encoding="utf-8").replace("1920-1980", "2100"), encoding="utf-8")
+    import_file(ws, "cells", path, make_ids=True)
+    cells = ws.read_layer("cells")
+    bands = cells.groupby("site_id")["band_mhz"].agg(lambda b: sorted(b)).to_dict()
+    assert bands == {"BDH001": [1800.0] * 3 + [2100.0] * 3, "BDH002": [900.0, 1800.0], "BDH003": [2100.0]}
+
+
+def test_sector_columns_and_technology_ticks_are_read_as_lists(ws: Workspace, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(
+        [
+            "Mã trạm",
+            "Nhà mạng",
+            "2G",
+            "4G",
+            "5G",
+            "Hướng 1",
+            "Hướng 2",
+            "Hướng 3",
+            "Tilt 1",
+            "Tilt 2",
+            "Tilt 3",
+        ]
+    )
+    sheet.append(["BDH001", "Viettel", "x", "x", None, 0, 120, 240, 3, 4, 5])
+    sheet.append(["BDH002", "Viettel", None, "x", "x", 60, 180, None, 2, 2, None])
+    path = tmp_path / "bts.xlsx"
+    book.save(path)
+    _with_sites(ws, tmp_path, "BDH001", "BDH002")
+
+    result = import_file(ws, "cells", path, make_ids=True)
+
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert result.counts == {"cells": 10}
+    assert cells.loc["BDH001-2G-2", ["tech", "azimuth_deg", "tilt_deg"]].tolist() == ["2G", 120.0, 4.0]
+    assert cells.loc["BDH001-4G-3", ["azimuth_deg", "tilt_deg"]].tolist() == [240.0, 5.0]
+    # A site of two sectors: the blank third is none.
+    assert sorted(cells.loc[cells["site_id"] == "BDH002", "tech"]) == ["4G", "4G", "5G", "5G"]
+    assert any("'Hướng 1', 'Hướng 2', 'Hướng 3' give each sector's azimuth_deg" in n for n in result.notes)
+
+
+def test_a_merged_group_header_over_sectors_names_the_field(ws: Workspace, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(
+        ["Mã cell", "Mã trạm", "Nhà mạng", "Công nghệ", "Góc phương vị (độ)", None, None, "Trạng thái"]
+    )
+    sheet.append([None, None, None, None, "Sector 1", "Sector 2", "Sector 3", None])
+    sheet.append(["C1", "BDH001", "Viettel", "LTE", 10, 130, 250, "Hoạt động"])
+    for cells in ("A1:A2", "B1:B2", "C1:C2", "D1:D2", "E1:G1", "H1:H2"):
+        sheet.merge_cells(cells)
+    path = tmp_path / "bts.xlsx"
+    book.save(path)
+    _with_sites(ws, tmp_path, "BDH001")
+
+    import_file(ws, "cells", path)
+
+    cells = ws.read_layer("cells").set_index("cell_id")
+    assert cells["azimuth_deg"].to_dict() == {"C1-1": 10.0, "C1-2": 130.0, "C1-3": 250.0}

@@ -415,7 +415,7 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
             squeezed.get(_squeeze(key)),
         )
         if canonical is None and leading is not None:
-            canonical = leading(value)
+            canonical = _lead_of_one(value, leading)
         if canonical is None:
             canonical = _by_words(
                 key, lambda word: plain.get(word, named.get(word, bare.get(fold_diacritics(word))))
@@ -423,6 +423,21 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
         if canonical is not None:
             out[value] = canonical
     return out
+
+
+#: Where a value that lists several (``Viettel + VNPT``, ``Viettel, MobiFone``, ``A - B``) splits.
+_LISTED = re.compile(r"\s*(?:[/;,+&|]|\s-\s|\bvà\b|\band\b)\s*", re.IGNORECASE)
+
+
+def _lead_of_one(value: str, leading: LeadingValues) -> str | None:
+    """The value ``value`` begins with, unless it lists others that begin with another
+    (``Viettel + MobiFone`` names two operators, not Viettel: validation refuses it, and a
+    cells list spreads it, :mod:`coverage_gis.io.sector_lists`)."""
+    found = leading(value)
+    if found is None:
+        return None
+    others = {leading(piece) for piece in _LISTED.split(value) if piece.strip()} - {None, found}
+    return None if others else found
 
 
 #: A value's words: runs of letters and digits, a decimal number one word with what follows it

@@ -2,7 +2,9 @@
 
 Owns the order of the steps every import format shares once its rows are read: the
 columns named as the layer's fields and their values spelled as the schema spells them
-(:mod:`coverage_gis.io.headers`; first, as written, a row that lists several cells spread
+(:mod:`coverage_gis.io.headers`; before them a cell's sectors or technologies written across
+columns made one column that lists them, :mod:`coverage_gis.io.sector_columns`; first, as
+written, a row that lists several cells spread
 into one per cell, :func:`coverage_gis.io.sector_lists.cells_spread`, and a cell's ``U900``
 or ``L1800`` read: :func:`coverage_gis.io.channels.radio_names_read`), thousands by the file's decimal mark,
 the values the user gives, GSO codes padded, then the fields a list leaves out read from
@@ -26,6 +28,7 @@ from coverage_gis.io.headers import apply_aliases
 from coverage_gis.io.local_ids import PARENTS, ids_within_parents
 from coverage_gis.io.name_leads import categories_from_names
 from coverage_gis.io.repeats import collapse_repeats
+from coverage_gis.io.sector_columns import columns_listed
 from coverage_gis.io.sector_lists import cells_spread
 from coverage_gis.io.states import with_operational_state
 from coverage_gis.io.tilt_parts import tilt_from_parts
@@ -59,6 +62,8 @@ def layers_read(
     named: dict[str, pd.DataFrame] = {}
     for name, frame in frames.items():
         schema = get_schema(name)
+        if name == "cells":
+            frame = columns_listed(frame, schema, notes=notes)
         read = apply_aliases(
             frame,
             schema,

@@ -1,26 +1,30 @@
-"""Rows that list several cells: a site's technologies or its sectors' azimuths in one field
-(``docs/architecture.md``, importers).
+"""Rows that list several cells: a site's operators, technologies, bands or its sectors'
+azimuths in one field (``docs/architecture.md``, importers).
 
 Provincial BTS lists (a Sở TT&TT appendix, an operator's list of its sites) give one row per
 site and write what it radiates in one field: ``Công nghệ`` ``2G/3G/4G``, ``Góc phương vị``
-``0/120/240``. The cells layer holds one row per cell, so such a row is spread into one row
-per technology and sector (each technology on every azimuth), with a note
-(:func:`cells_spread`):
+``0/120/240``, a shared mast's ``Doanh nghiệp`` ``Viettel + VNPT``. The cells layer holds one
+row per cell, so such a row is spread into one row per cell (each operator's carriers on
+every azimuth), with a note (:func:`cells_spread`):
 
-* a technology field spreads when its pieces (split at ``/ ; , + & |``, "và" or "and", else
-  at spaces) each read as a technology, and name more than one cell: ``4G/LTE`` is one
-  technology written twice, ``U900/U2100`` two carriers of one;
+* an operator field spreads when its pieces (split at ``/ ; , + & |``, a spaced dash, "và"
+  or "and") each read as an operator, and not all as the same one;
+* a technology field spreads when its pieces (split likewise, else at spaces) each read as
+  a technology, and name more than one carrier: ``4G/LTE`` is one technology written
+  twice, ``U900/U2100`` two carriers of one; a band listed beside them (``900/2100/1800``)
+  goes to them in turn;
+* a band field of a row of one technology spreads into its carriers (``1800/2100``,
+  ``1800 + 900``; a dash is a range, not a list);
 * an azimuth field spreads when its pieces (split at ``/ ; |``, at a dash between numbers,
   or at commas where there are two or more or a space follows one: ``120,5`` is a decimal)
-  are each a number;
-* a field listed beside them with as many pieces goes to the cells in turn: a band beside
-  the technologies (``900/2100/1800``), a tilt, beamwidth, height or EIRP beside the
-  azimuths (``2/4/3``); one value goes to every cell; any other count is left as written,
-  and validation names the row.
+  are each a number; a tilt, beamwidth, height or EIRP listed beside them (``2/4/3``) goes to
+  the sectors in turn;
+* one value goes to every cell; a list of any other count is left as written, and
+  validation names the row.
 
-A spread row's ``cell_id`` gives each of its cells ``<id>-<tech>-<sector>`` (the parts that
-vary). The rows are numbered anew, each with its place in the file, so that an error names
-the line the cell was listed on.
+A spread row's ``cell_id`` gives each of its cells ``<id>-<operator>-<tech>-<sector>`` (the
+parts listed). The rows are numbered anew, each with its place in the file, so that an
+error names the line the cell was listed on.
 
 A list without a cell id column at all gets each cell's id made from its site id (with
 ``--make-ids``, :func:`with_cell_ids`), as a village list gets its villages'.
@@ -31,6 +35,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -43,68 +48,96 @@ from coverage_gis.layers import get_schema
 
 __all__ = ["cells_spread", "with_cell_ids"]
 
-#: Where a field of technologies splits, and (where none of those is written) spaces.
+#: Where a field of technologies or operators splits, and (technologies, where none of those
+#: is written) spaces; an operator's list also at a dash between spaces (``Viettel - VNPT``).
 _TECH_SPLIT = re.compile(r"\s*(?:[/;,+&|]|\bvà\b|\band\b)\s*", re.IGNORECASE)
-#: Where a field of numbers splits; commas only by :func:`list_pieces`' rule.
-_NUMBER_SPLIT = re.compile(r"\s*[/;|]\s*|(?<=\d)\s*-\s*(?=\d)")
+_OPERATOR_SPLIT = re.compile(r"\s*(?:[/;,+&|]|\s-\s|\bvà\b|\band\b)\s*", re.IGNORECASE)
+#: Where a field of numbers splits (a dash between numbers: not in a band, ``1920-1980`` is
+#: one range); commas only by :func:`list_pieces`' rule.
+_NUMBER_SPLIT = re.compile(r"\s*[/;|+&]\s*|(?<=\d)\s*-\s*(?=\d)")
+_BAND_SPLIT = re.compile(r"\s*[/;|+&]\s*")
 _COMMA_SPLIT = re.compile(r"\s*,\s*")
 #: A number as a list writes one (a decimal comma or point).
 _NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
-#: The fields listed beside the technologies, and beside the azimuths, one piece per cell.
-BY_TECH = ("band_mhz",)
+#: The fields listed beside the azimuths, one piece per sector.
 BY_SECTOR = ("tilt_deg", "beamwidth_deg", "height_m", "eirp_dbm")
 
 
-def list_pieces(value: object) -> list[object]:
-    """The values a field of numbers lists (``0/120/240``, ``0-120-240``, ``0, 120, 240``);
-    one piece (the text as written) where it lists none."""
+def list_pieces(value: object, *, dashes: bool = True) -> list[object]:
+    """The values a field of numbers lists (``0/120/240``, ``0-120-240`` where ``dashes``,
+    ``0, 120, 240``, ``1800 + 900``); one piece (the value as written) where it lists none."""
     if not isinstance(value, str):
         return [value] if not is_blank(value) else []
     text = value.strip()
-    pieces = _NUMBER_SPLIT.split(text)
+    pieces = (_NUMBER_SPLIT if dashes else _BAND_SPLIT).split(text)
     if len(pieces) == 1 and (text.count(",") >= 2 or re.search(r",\s", text)):
         pieces = _COMMA_SPLIT.split(text)
     return list(pieces) if all(pieces) else [text]
 
 
-def _azimuths(value: object) -> list[str] | None:
-    """The azimuths a field lists (two or more numbers); None where it lists one or none."""
-    pieces = list_pieces(value)
+def _numbers(value: object, *, dashes: bool = True) -> list[str] | None:
+    """The numbers a field lists (two or more); None where it lists one or none."""
+    pieces = list_pieces(value, dashes=dashes)
     if len(pieces) < 2 or not all(isinstance(p, str) and _NUMBER.fullmatch(p) for p in pieces):
         return None
     return [str(p) for p in pieces]
 
 
-class _Technologies:
-    """The technologies a field lists, read as the cells' ``tech`` spellings read them."""
+def _bands(value: object) -> list[str] | None:
+    """The bands a field lists (``1800/2100``, ``1800 + 900``, ``L1800/L2100``); None where it
+    lists one or none."""
+    pieces = list_pieces(value, dashes=False)
+    return [str(p) for p in pieces] if len(pieces) > 1 and all(isinstance(p, str) for p in pieces) else None
 
-    def __init__(self) -> None:
-        self.spec = get_schema("cells").field("tech")
+
+class _Spelled:
+    """The pieces of a field that lists several of its allowed values, read as the field's
+    spellings read them (a cell's technologies, its operators)."""
+
+    def __init__(self, field: str, split: re.Pattern[str], *, spaces: bool) -> None:
+        self.spec = get_schema("cells").field(field)
         self.allowed = set(self.spec.allowed or ())
+        self.split = split
+        self.spaces = spaces
 
     def spelled(self, pieces: Sequence[str]) -> list[str | None]:
         read = read_values(pd.Series(list(pieces), dtype=object), self.spec, label="", notes=[])
         return [v if v in self.allowed else None for v in read.tolist()]
 
+    def key(self, piece: str, value: str) -> tuple[str, str | None]:
+        """What tells two pieces apart: the value they read as."""
+        return (value, None)
+
     def __call__(self, value: object) -> list[str] | None:
         """The pieces of ``value`` (as written, one per cell), where it lists two or more
-        cells; None otherwise."""
+        different ones; None otherwise."""
         if not isinstance(value, str):
             return None
-        pieces = [p for p in _TECH_SPLIT.split(value.strip()) if p]
-        if len(pieces) < 2:
+        pieces = [p for p in self.split.split(value.strip()) if p]
+        if len(pieces) < 2 and self.spaces:
             pieces = value.split()
         if len(pieces) < 2:
             return None
         spelled = self.spelled(pieces)
         if None in spelled:
             return None
-        # One cell per technology and the band its name gives (``4G/LTE`` is one).
-        cells: dict[tuple[str | None, str | None], str] = {}
-        for piece, tech in zip(pieces, spelled, strict=True):
-            cells.setdefault((tech, band_in_tech_name(piece)), piece)
+        cells: dict[tuple[str, str | None], str] = {}
+        for piece, found in zip(pieces, spelled, strict=True):
+            assert found is not None
+            cells.setdefault(self.key(piece, found), piece)
         return list(cells.values()) if len(cells) > 1 else None
+
+
+class _Technologies(_Spelled):
+    """Technologies: one cell per technology and the band its name gives (``4G/LTE`` is one,
+    ``U900/U2100`` two)."""
+
+    def __init__(self) -> None:
+        super().__init__("tech", _TECH_SPLIT, spaces=True)
+
+    def key(self, piece: str, value: str) -> tuple[str, str | None]:
+        return (value, band_in_tech_name(piece))
 
 
 def _lists(
@@ -118,61 +151,107 @@ def _lists(
     return [said.get(v) if isinstance(v, str) else None for v in values]
 
 
+@dataclass(frozen=True)
+class _Lists:
+    """What each row lists: operators, carriers (technologies, or bands of one technology),
+    sectors (azimuths); None where a row lists one."""
+
+    operators: list[list[str] | None]
+    techs: list[list[str] | None]
+    bands: list[list[str] | None]
+    sectors: list[list[str] | None]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> _Lists:
+        techs = _lists(frame, "tech", _Technologies())
+        bands = _lists(frame, "band_mhz", _bands)
+        return cls(
+            operators=_lists(frame, "operator", _Spelled("operator", _OPERATOR_SPLIT, spaces=False)),
+            techs=techs,
+            # A band list spreads a row of one technology; beside several, it is theirs in turn.
+            bands=[b if t is None else None for t, b in zip(techs, bands, strict=True)],
+            sectors=_lists(frame, "azimuth_deg", _numbers),
+        )
+
+    def count(self, r: int) -> int:
+        carriers = self.techs[r] or self.bands[r]
+        return len(self.operators[r] or [None]) * len(carriers or [None]) * len(self.sectors[r] or [None])
+
+    def shown(self, frame: pd.DataFrame, r: int) -> str:
+        listed = (
+            ("operator", self.operators[r]),
+            ("tech", self.techs[r]),
+            ("band_mhz", self.bands[r]),
+            ("azimuth_deg", self.sectors[r]),
+        )
+        return " × ".join(str(frame[f].iat[r]) for f, pieces in listed if pieces)
+
+
 def cells_spread(frame: pd.DataFrame, *, places: list[str], notes: list[str]) -> pd.DataFrame:
     """``frame`` (cells, columns named as the schema's, values as written) with each row that
-    lists several technologies or azimuths spread into one row per cell (see the module
-    docstring); ``frame`` itself when no row does. ``places`` (each row's place in the file,
-    or empty: rows counted as read) is rewritten for the new rows."""
-    techs = _lists(frame, "tech", _Technologies())
-    sectors = _lists(frame, "azimuth_deg", _azimuths)
-    n_tech = np.array([len(t) if t else 1 for t in techs], dtype=np.int64)
-    n_sector = np.array([len(s) if s else 1 for s in sectors], dtype=np.int64)
-    count = n_tech * n_sector
+    lists several operators, technologies, bands or azimuths spread into one row per cell
+    (see the module docstring); ``frame`` itself when no row does. ``places`` (each row's place
+    in the file, or empty: rows counted as read) is rewritten for the new rows."""
+    lists = _Lists.of(frame)
+    count = np.array([lists.count(r) for r in range(len(frame))], dtype=np.int64)
     if (count == 1).all():
         return frame
     row = np.repeat(np.arange(len(frame)), count)
     first = np.cumsum(count) - count
     out = frame.iloc[row].reset_index(drop=True)
-    fields = ["tech", "azimuth_deg", "cell_id", *BY_TECH, *BY_SECTOR]
+    fields = ["operator", "tech", "band_mhz", "azimuth_deg", "cell_id", *BY_SECTOR]
     columns = {f: out[f].to_numpy(dtype=object, copy=True) for f in fields if f in out.columns}
     spread = np.flatnonzero(count > 1)
     for r in map(int, spread):
-        tech_list = _or_one(techs[r])
-        sector_list = _or_one(sectors[r])
+        operators = _or_one(lists.operators[r])
+        techs = lists.techs[r]
+        tech_bands = _bands(frame["band_mhz"].iat[r]) if techs is not None and "band_mhz" in columns else None
+        bands = lists.bands[r]
+        carriers: list[tuple[str | None, str | None]] = [(None, None)]
+        if techs is not None:
+            paired_bands = tech_bands if tech_bands is not None and len(tech_bands) == len(techs) else None
+            carriers = [(t, None if paired_bands is None else paired_bands[i]) for i, t in enumerate(techs)]
+        elif bands is not None:
+            carriers = [(None, b) for b in bands]
+        sectors = _or_one(lists.sectors[r])
         paired = {
             f: pieces
-            for f, n in [*((f, len(tech_list)) for f in BY_TECH), *((f, len(sector_list)) for f in BY_SECTOR)]
-            if f in columns and n > 1 and len(pieces := list_pieces(frame[f].iat[r])) == n
+            for f in BY_SECTOR
+            if f in columns
+            and len(sectors) > 1
+            and len(pieces := list_pieces(frame[f].iat[r])) == len(sectors)
         }
         given_id = typed_text(frame["cell_id"].iat[r]) if "cell_id" in columns else ""
-        for t, tech in enumerate(tech_list):
-            for s, azimuth in enumerate(sector_list):
-                j = first[r] + t * len(sector_list) + s
-                parts = [given_id]
-                if tech is not None:
-                    columns["tech"][j] = tech
-                    parts.append(re.sub(r"\s+", "", tech))
-                if azimuth is not None:
-                    columns["azimuth_deg"][j] = azimuth
-                    parts.append(str(s + 1))
-                for f, pieces in paired.items():
-                    columns[f][j] = pieces[t if f in BY_TECH else s]
-                if given_id:
-                    columns["cell_id"][j] = "-".join(parts)
+        j = int(first[r])
+        for operator in operators:
+            for tech, band in carriers:
+                for s, azimuth in enumerate(sectors):
+                    parts = [given_id]
+                    for field, value in (("operator", operator), ("tech", tech), ("band_mhz", band)):
+                        if value is not None:
+                            columns[field][j] = value
+                    parts += [re.sub(r"\s+", "", v) for v in (operator, tech or band) if v is not None]
+                    if azimuth is not None:
+                        columns["azimuth_deg"][j] = azimuth
+                        parts.append(str(s + 1))
+                    for f, pieces in paired.items():
+                        columns[f][j] = pieces[s]
+                    if given_id:
+                        columns["cell_id"][j] = "-".join(parts)
+                    j += 1
     out = out.assign(**columns)
     _places_spread(places, row, first, count, notes)
-    lists = Counter(
-        " × ".join(
-            str(frame[f].iat[r]) for f, listed in (("tech", techs[r]), ("azimuth_deg", sectors[r])) if listed
-        )
-        for r in map(int, spread)
-    )
-    shown = ", ".join(f"{k!r} ({n} row{'s' if n > 1 else ''})" for k, n in lists.most_common(3))
+    said = Counter(lists.shown(frame, r) for r in map(int, spread))
+    shown = ", ".join(f"{k!r} ({n} row{'s' if n > 1 else ''})" for k, n in said.most_common(3))
     notes.append(
         f"cells: {len(spread)} row{'s' if len(spread) > 1 else ''} each list several cells "
-        f"({shown}{', …' if len(lists) > 3 else ''}): read as {int(count[spread].sum())} cells, "
-        "one per technology and azimuth"
-        + (", each id made <cell_id>-<tech>-<sector>" if "cell_id" in columns else "")
+        f"({shown}{', …' if len(said) > 3 else ''}): read as {int(count[spread].sum())} cells, "
+        "one per operator, technology or band, and azimuth"
+        + (
+            ", each id made <cell_id>-<operator>-<tech>-<sector> (the parts listed)"
+            if "cell_id" in columns
+            else ""
+        )
     )
     return out
 

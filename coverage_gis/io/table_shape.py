@@ -87,7 +87,16 @@ def merged_header(header: Sequence[object], under: Sequence[object]) -> list[obj
         part = low[j]
         if group is not None and isinstance(part, str) and fold_diacritics(part).strip().lower() in DMS_PARTS:
             names[j] = f"{group} ({part})"
+        # Sectors under a field's group ("Góc phương vị" over "Sector 1 | Sector 2"): "Góc
+        # phương vị Sector 1" (read as one list by io.sector_columns).
+        elif group is not None and isinstance(part, str) and _SECTOR.fullmatch(part.strip()):
+            names[j] = f"{group} {part.strip()}"
     return names
+
+
+#: A sector's label under a group header (``Sector 1``, ``S2``, ``Cell 3``): a word is needed,
+#: a bare number under a group is something else (a table's column numbers).
+_SECTOR = re.compile(r"(?:sector|sec|cell|cánh|s)\s*[#.]?\s*[1-9]", re.IGNORECASE)
 
 
 #: Headers of the degrees, minutes and seconds of one coordinate in columns of their own

@@ -1,0 +1,122 @@
+"""Cells a site list writes across columns: one column per sector, or one per technology
+(``docs/architecture.md``, importers).
+
+- **Sector columns**: ``Hướng 1 | Hướng 2 | Hướng 3``, ``Azimuth S1``, ``Tilt 1``, or a merged
+  group header over ``Sector 1 | Sector 2 | Sector 3`` (named ``Góc phương vị (độ) Sector 1``
+  by :func:`coverage_gis.io.table_shape.merged_header`). Where such columns share a name that
+  is one of a sector field's spellings (azimuth, tilt, beamwidth, height, EIRP) and number
+  the sectors from 1 (or A) without a gap, they become one column of that name that lists
+  each row's sectors in turn (``0/120/240``; blank sectors at the end left out), which
+  :func:`coverage_gis.io.sector_lists.cells_spread` spreads into one cell per sector.
+- **Technology columns**: ``2G | 3G | 4G | 5G`` (headers that each name one technology),
+  ticked (``x``, ``✓``, ``có``, ``1``) or left blank, in a file with no technology column:
+  one ``tech`` column that lists each row's ticked technologies (``2G/4G``). A row that ticks
+  none is left blank, and validation names it. A count of cells (``3``) is no tick: such a
+  file is left as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import pandas as pd
+
+from coverage_gis._values import typed_text
+from coverage_gis.io.headers import find_header, read_values
+from coverage_gis.io.sector_lists import BY_SECTOR
+from coverage_gis.layers import LayerSchema
+from coverage_gis.validation import NOT_BOOL, bool_value
+
+__all__ = ["SECTOR_LABEL", "columns_listed"]
+
+#: A sector's label as headers write it after the field's name, or alone under a merged
+#: group header: ``1``, ``S1``, ``Sector 2``, ``Cell 3``, ``Cánh A``, ``(S1)``.
+SECTOR_LABEL = r"(?:(?:sector|sec|cell|cánh|hướng|s|c)\s*[#.]?\s*)?([1-9]|[a-f])"
+_NUMBERED = re.compile(rf"\A(.*?\S)[\s_\-]*[(\[]?\s*{SECTOR_LABEL}\s*[)\]]?\Z", re.IGNORECASE)
+#: The sector fields, the azimuth first.
+_SECTOR_FIELDS = ("azimuth_deg", *BY_SECTOR)
+
+
+def columns_listed(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
+    """``frame`` (cells, raw headers) with sector columns and technology columns each made
+    one column that lists them (see the module docstring); ``frame`` itself where it has none."""
+    for field in _SECTOR_FIELDS:
+        frame = _sectors_joined(frame, schema, field, notes=notes)
+    return _ticked_techs(frame, schema, notes=notes)
+
+
+def _spellings(schema: LayerSchema, field: str) -> list[str]:
+    spec = schema.field(field)
+    return [spec.name, *spec.aliases]
+
+
+def _label_number(label: str) -> int:
+    return int(label) if label.isdigit() else ord(label.casefold()) - ord("a") + 1
+
+
+def _sectors_joined(
+    frame: pd.DataFrame, schema: LayerSchema, field: str, *, notes: list[str]
+) -> pd.DataFrame:
+    spellings = _spellings(schema, field)
+    columns = [str(c) for c in frame.columns if c != "geometry"]
+    if find_header(columns, spellings, units=None) is not None:
+        return frame  # the file has the field's own column: numbered ones are something else
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for column in columns:
+        found = _NUMBERED.match(column.strip())
+        if found is None:
+            continue
+        base, label = found.group(1), found.group(2)
+        # A letter is a label only after a space, a bracket or a sector's word ("Tilt A", not "TiltA").
+        if not label.isdigit() and not re.search(r"[\s_(\[]\S*\Z", column.strip()[: -len(label)] + " "):
+            continue
+        if find_header([base], spellings, units=None) is not None:
+            groups.setdefault(base, []).append((_label_number(label), column))
+    for base, numbered in groups.items():
+        numbers = sorted(n for n, _ in numbered)
+        if len(numbered) < 2 or numbers != list(range(1, len(numbered) + 1)):
+            continue
+        ordered = [column for _, column in sorted(numbered)]
+        listed = [_joined(row) for row in frame[ordered].itertuples(index=False, name=None)]
+        at = list(frame.columns).index(ordered[0])
+        frame = frame.drop(columns=ordered)
+        frame.insert(at, base, pd.Series(listed, index=frame.index, dtype=object))
+        shown = ", ".join(repr(c) for c in ordered)
+        notes.append(f"cells: the columns {shown} give each sector's {field}: read as one list per row")
+        return frame
+    return frame
+
+
+def _joined(values: Sequence[object]) -> str | None:
+    """A row's sector values as a list (``0/120/240``), blank sectors at the end left out."""
+    texts = [typed_text(v) for v in values]
+    while texts and not texts[-1]:
+        texts.pop()
+    return "/".join(texts) if texts else None
+
+
+def _ticked_techs(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
+    spec = schema.field("tech")
+    columns = [str(c) for c in frame.columns if c != "geometry"]
+    if find_header(columns, [spec.name, *spec.aliases, *spec.fallback_aliases], units=None) is not None:
+        return frame
+    read = read_values(pd.Series(columns, dtype=object), spec, label="", notes=[])
+    techs = [c for c, t in zip(columns, read.tolist(), strict=True) if t in (spec.allowed or ())]
+    if not techs or len(set(read[read.isin(spec.allowed or ())])) != len(techs):
+        return frame
+    ticks = frame[techs].map(bool_value)
+    if (ticks == NOT_BOOL).any().any() or not (ticks == True).any().any():  # noqa: E712 (a frame of objects)
+        return frame
+    listed = [
+        "/".join(t for t, ticked in zip(techs, row, strict=True) if ticked is True) or None
+        for row in ticks.itertuples(index=False, name=None)
+    ]
+    at = list(frame.columns).index(techs[0])
+    frame = frame.drop(columns=techs)
+    frame.insert(at, spec.name, pd.Series(listed, index=frame.index, dtype=object))
+    notes.append(
+        f"cells: the columns {', '.join(repr(t) for t in techs)} tick each site's technologies: "
+        "read as the technologies of each row"
+    )
+    return frame
