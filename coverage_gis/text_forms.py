@@ -59,9 +59,10 @@ def _lead(text: str) -> str:
 
 
 class LeadingValues:
-    """The value of the spelling a text begins with (then a space, a digit, a dot or
-    nothing), the longest spelling first, compared regardless of case and spacing, or
-    without diacritics when the text is written without any (``"Thon 1"``).
+    """The value of the spelling a text begins with (then a space, a digit, a dot, a dash,
+    an underscore, ``&``, ``/``, a comma or nothing: ``VNPT-BĐH``, ``TH&THCS``), the longest
+    spelling first, compared regardless of case and spacing, or without diacritics when the
+    text is written without any (``"Thon 1"``).
 
     ``spellings`` maps each way a text may begin to its value."""
 
@@ -73,7 +74,7 @@ class LeadingValues:
     @staticmethod
     def _patterns(table: Mapping[str, str]) -> list[tuple[re.Pattern[str], str]]:
         return [
-            (re.compile(rf"{re.escape(spelled)}(?:[\s\d.]|\Z)"), table[spelled])
+            (re.compile(rf"{re.escape(spelled)}(?:[\s\d.\-_&/,]|\Z)"), table[spelled])
             for spelled in sorted(table, key=len, reverse=True)
         ]
 

@@ -9,6 +9,7 @@ the file, the row (zero-based feature index), the field and the reason.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -49,7 +50,9 @@ def inside_vietnam(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
 #: A tick: a column of them beside blank cells marks yes and leaves no blank (:func:`_ticked_blanks`).
 _TICKS = frozenset({"x", "✓", "✔", "☑", "✅"})
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0", "có", "co", *_TICKS})
-_FALSE = frozenset({"false", "f", "no", "n", "0", "0.0", "không", "khong", "", "✗", "✘", "☐", "❌"})
+_FALSE = frozenset(
+    {"false", "f", "no", "n", "0", "0.0", "không", "khong", "chưa", "chua", "", "✗", "✘", "☐", "❌"}
+)
 #: The first word of a Vietnamese yes/no phrase (``có điện lưới``, ``chưa có điện``,
 #: ``không có``), without its diacritics → what the phrase says.
 _LEADING_WORD = {"co": True, "khong": False, "chua": False}
@@ -238,6 +241,8 @@ def bool_value(v: Any) -> bool | str | None:
     if isinstance(v, (int, np.integer, float)) and v in (0, 1):
         return bool(v)
     text = str(v).strip().lower()
+    # "Đã có (điện lưới)": it already has one, as "có" says.
+    text = re.sub(r"\A(?:đã|da)\s+(?=có|co\b)", "", text)
     if text in _TRUE:
         return True
     if text in _FALSE:

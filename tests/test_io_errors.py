@@ -245,13 +245,14 @@ CASES: list[Case] = [
             t,
             "mixed.kml",
             '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
-            "<Folder><name>VNPT</name><Placemark><Point><coordinates>108.9,14.6</coordinates></Point>"
+            "<Folder><name>Vùng</name><Placemark><Polygon><outerBoundaryIs><LinearRing><coordinates>"
+            "108.9,14.6 109,14.6 109,14.7 108.9,14.6</coordinates></LinearRing></outerBoundaryIs></Polygon>"
             "</Placemark></Folder><Folder><name>Tuyến</name><Placemark><LineString><coordinates>"
             "108.9,14.6 109,14.7</coordinates></LineString></Placemark></Folder></Document></kml>",
         ),
         {},
         LayerValidationError,
-        ("mixed.kml", "--source-layer", "VNPT, Tuyến", "several kinds (line, point)"),
+        ("mixed.kml", "--source-layer", "Vùng, Tuyến", "several kinds (line, polygon)"),
     ),
     (
         "kml-bad-coordinates",

@@ -25,6 +25,9 @@ _PLACES = [
     ("P11", "Trụ sở Đảng ủy - HĐND - UBND xã Cát Tiến", "Trụ sở UBND", "commune_office"),
     ("P12", "THPT Tam Quan", "Giáo dục", "school"),
     ("P13", "Điểm trường Kim Giao", "Điểm trường", "school"),
+    ("P14", "BVĐK huyện Hoài Nhơn", "BVĐK huyện", "hospital"),
+    ("P15", "Cụm CN Gò Mít", "Cụm CN", "industrial_zone"),
+    ("P16", "TH&THCS Canh Liên", "TH&THCS", "school"),
 ]
 
 
@@ -85,3 +88,21 @@ def test_a_category_cell_that_begins_with_a_category_reads_as_it(ws: Workspace, 
     )
     with pytest.raises(LayerValidationError, match=r"row 0, field 'category': unknown value 'Trạm y tế'"):
         import_file(ws, "pois", path)
+
+
+def test_a_list_of_places_without_ids_gets_them_made_when_asked(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "truong.csv"
+    path.write_text(
+        "STT,Tên trường,Kinh độ,Vĩ độ\n"
+        "1,Trường Mầm non Canh Liên,109.1,13.7\n"
+        "2,Trường TH Canh Liên,109.2,13.7\n",
+        "utf-8",
+    )
+    with pytest.raises(LayerValidationError, match=r"--make-ids \(each place's id made from the commune"):
+        import_file(ws, "pois", path)
+
+    result = import_file(ws, "pois", path, make_ids=True)
+    places = ws.read_layer("pois")
+    assert places["name"].tolist() == ["Trường Mầm non Canh Liên", "Trường TH Canh Liên"]
+    assert places["poi_id"].tolist() == ["x-truong-mam-non-canh-lien", "x-truong-th-canh-lien"]
+    assert any("no poi_id column" in note for note in result.notes)

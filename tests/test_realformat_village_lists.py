@@ -61,6 +61,8 @@ def ws(tmp_path: Path) -> Workspace:
         ("Khối 4", "khối phố"),
         ("KV3", "khu"),  # khu vực
         ("Khu vực 3", "khu"),
+        ("Plei Giang", "làng"),  # Gia Lai's Jrai word for a village
+        ("Kon Klor", "làng"),  # Kon Tum's Bahnar one
         ("Tôn Thất", None),  # not "tổ"
         ("Bàn Thạch", None),  # a place name, not "bản"
         ("Thônvui", None),
@@ -339,3 +341,58 @@ def test_village_codes_numbered_within_each_commune_are_kept_apart(ws: Workspace
 
     assert ws.read_layer("villages")["village_id"].tolist() == ["21676-01", "21676-02", "21898-01"]
     assert any("each id made <commune_code>-<id> (e.g. '21676-01')" in note for note in result.notes)
+
+
+def test_grid_power_ticked_under_yes_and_no_columns_is_one_answer(ws: Workspace, tmp_path: Path) -> None:
+    """Fails if "Điện lưới quốc gia" over "Có | Chưa có" is dropped (every village then takes
+    the default, grid power), or if a row that ticks both is read as either answer."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Mã thôn", "Tên thôn", "Mã tỉnh", "Kinh độ", "Vĩ độ", "Điện lưới quốc gia", None])
+    sheet.append([None, None, None, None, None, "Có", "Chưa có"])
+    sheet.append(["T1", "Thôn 1", "52", 109.01, 13.77, "x", None])
+    sheet.append(["T2", "Thôn 2", "52", 109.02, 13.77, None, "x"])
+    sheet.append(["T3", "Thôn 3", "52", 109.03, 13.77, None, None])
+    for cells in ("A1:A2", "B1:B2", "C1:C2", "D1:D2", "E1:E2", "F1:G1"):
+        sheet.merge_cells(cells)
+    path = tmp_path / "thon.xlsx"
+    book.save(path)
+
+    result = import_file(ws, "villages", path)
+    power = ws.read_layer("villages").set_index("village_id")["has_grid_power"].to_dict()
+    # The third ticks neither: the schema's default.
+    assert power == {"T1": True, "T2": False, "T3": True}
+    assert any("read as one yes/no column" in note for note in result.notes)
+
+    sheet["F4"] = "x"
+    book.save(path)
+    with pytest.raises(LayerValidationError, match=r"row 1, field 'has_grid_power'.*both ticked"):
+        import_file(ws, "villages", path)
+
+
+@pytest.mark.parametrize(
+    "header", ["Chưa có điện lưới", "Điện lưới (chưa có)", "Không có điện lưới quốc gia"]
+)
+def test_a_column_that_asks_for_no_grid_power_is_read_turned_round(
+    ws: Workspace, tmp_path: Path, header: str
+) -> None:
+    path = _village_list(
+        tmp_path,
+        f"Mã thôn,Tên thôn,Mã tỉnh,Kinh độ,Vĩ độ,{header}\n"
+        "T1,Thôn 1,52,109.01,13.77,x\n"
+        "T2,Thôn 2,52,109.02,13.77,\n",
+    )
+    import_file(ws, "villages", path)
+    power = ws.read_layer("villages").set_index("village_id")["has_grid_power"].to_dict()
+    assert power == {"T1": False, "T2": True}
+
+
+@pytest.mark.parametrize(("said", "power"), [("Chưa", False), ("Đã có", True), ("Đã có điện lưới", True)])
+def test_grid_power_said_in_words_is_read(ws: Workspace, tmp_path: Path, said: str, power: bool) -> None:
+    path = _village_list(
+        tmp_path, f"Mã thôn,Tên thôn,Mã tỉnh,Kinh độ,Vĩ độ,Điện lưới\nT1,Thôn 1,52,109.01,13.77,{said}\n"
+    )
+    import_file(ws, "villages", path)
+    assert ws.read_layer("villages")["has_grid_power"].tolist() == [power]

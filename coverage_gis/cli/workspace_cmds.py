@@ -130,9 +130,9 @@ def register(sub: Subcommands) -> None:
     p.add_argument(
         "--make-ids",
         action="store_true",
-        help="a list without an id column gets its ids made: villages from the code of the commune "
-        "each lies in and its name (e.g. 21553-thon-1), cells from the site id, technology and "
-        "number at the site (e.g. BDH001-4G-2); the same on every import",
+        help="a list without an id column gets its ids made: villages and places (pois) from the "
+        "code of the commune each lies in and its name (e.g. 21553-thon-1), cells from the site "
+        "id, technology and number at the site (e.g. BDH001-4G-2); the same on every import",
     )
     p.add_argument(
         "--set",

@@ -44,7 +44,7 @@ from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupporte
 from coverage_gis.io.given_values import check_given_fields
 from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.import_notes import missing_fields_hint, orphan_notes, replaced_notes, report_notes
-from coverage_gis.io.kml import fitting_placemarks, label_gives_way, read_kml
+from coverage_gis.io.kml import KIND_OF_GEOMETRY, fitting_placemarks, label_gives_way, read_kml
 from coverage_gis.io.layer_readings import layers_read
 from coverage_gis.io.ookla_tiles import read_parquet_table
 from coverage_gis.io.opencellid import read_opencellid
@@ -64,8 +64,8 @@ from coverage_gis.io.vector import (
 from coverage_gis.io.village_lists import (
     VillagePlaces,
     commune_name_notes,
+    ids_from_names,
     with_province_codes,
-    with_village_ids,
 )
 from coverage_gis.io.xls import read_xls_table
 from coverage_gis.io.xlsx import other_sheets_hint, read_xlsx_table
@@ -252,7 +252,12 @@ def _read_format(
             frame = read_font_text(vector, notes)
         elif fmt == "kml":
             placemarks = read_kml(
-                path, with_geometry=with_geometry, source_layer=source_layer, max_bytes=max_bytes, notes=notes
+                path,
+                with_geometry=with_geometry,
+                source_layer=source_layer,
+                max_bytes=max_bytes,
+                notes=notes,
+                kind=KIND_OF_GEOMETRY.get(schema.geometry),
             )
             placemarks = fitting_placemarks(placemarks, schema, notes=notes)
             frame = read_font_text(label_gives_way(placemarks, schema, notes=notes), notes)
@@ -414,8 +419,9 @@ def import_file(
         (:mod:`coverage_gis.io.given_values`).
     make_ids
         A list without an id column gets each feature's id made: a village's from the
-        commune it lies in and its name (:func:`coverage_gis.io.village_lists.with_village_ids`),
-        a cell's from its site id and technology (:func:`coverage_gis.io.sector_lists.with_cell_ids`).
+        commune it lies in and its name, a place's likewise
+        (:func:`coverage_gis.io.village_lists.ids_from_names`), a cell's from its site id and
+        technology (:func:`coverage_gis.io.sector_lists.with_cell_ids`).
 
     Returns
     -------
@@ -452,8 +458,12 @@ def import_file(
             places = VillagePlaces(frames["villages"], ws)
             frames["villages"] = with_province_codes(frames["villages"], places, notes=notes)
             if make_ids:
-                frames["villages"] = with_village_ids(frames["villages"], places, notes=notes)
+                frames["villages"] = ids_from_names(frames["villages"], places, "village_id", notes=notes)
             notes.extend(commune_name_notes(frames["villages"], places))
+        if make_ids and "pois" in frames:
+            frames["pois"] = ids_from_names(
+                frames["pois"], VillagePlaces(frames["pois"], ws), "poi_id", notes=notes
+            )
         if make_ids and "cells" in frames:
             frames["cells"] = with_cell_ids(frames["cells"], notes=notes)
         for name, frame in frames.items():

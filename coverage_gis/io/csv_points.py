@@ -55,8 +55,29 @@ from coverage_gis.value_text import grouped_metres, number_text
 
 #: Accepted coordinate column names, most specific first (compared by
 #: :func:`coverage_gis.io.headers.find_header`, so ``KINH_DO`` and ``Kinh Do`` are ``kinh độ``).
-LON_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "client_longitude", "kinh độ", "x")
-LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "client_latitude", "vĩ độ", "y")
+LON_NAMES: tuple[str, ...] = (
+    "lon",
+    "lng",
+    "long",
+    "longitude",
+    "client_longitude",
+    "kinh độ",
+    "x",
+    # the centre of a zone given by a centre and a radius
+    "kinh độ tâm",
+    "centre longitude",
+    "center longitude",
+)
+LAT_NAMES: tuple[str, ...] = (
+    "lat",
+    "latitude",
+    "client_latitude",
+    "vĩ độ",
+    "y",
+    "vĩ độ tâm",
+    "centre latitude",
+    "center latitude",
+)
 #: Units in brackets a coordinate column may carry: degrees (WGS 84), or the hemisphere
 #: (``Kinh độ (E)``, ``Vĩ độ (N)``, Vietnamese ``(Đ)``/``(B)``). Any other unit
 #: (``X (m)``, ``Y [km]``, ``Lon (VN-2000)``) is a projected or other coordinate, not read.

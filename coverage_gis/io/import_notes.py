@@ -32,6 +32,7 @@ def missing_fields_hint(
     made = {
         "village_id": "each village's id made from the commune it lies in and its name",
         "cell_id": "each cell's id made from its site id, technology and number at the site",
+        "poi_id": "each place's id made from the commune it lies in and its name",
     }
     ways = [f"--make-ids ({made[name]})" for name in sorted(missing) if name in made and not make_ids]
     # Not a feature's id or name: one value for every row would make them all alike.

@@ -316,22 +316,40 @@ def _kind(elem: Element) -> str:
     return max(kinds, key=_BY_DIMENSION.index, default="point")
 
 
-def _chosen(layers: list[_Layer], source_layer: str | None, *, source: str, notes: list[str]) -> _Layer:
+def _chosen(
+    layers: list[_Layer], source_layer: str | None, *, kind: str | None, source: str, notes: list[str]
+) -> _Layer:
     """The folder ``source_layer`` names, else the only one, else every folder read together
     when all their Placemarks draw one kind of feature (a Google Earth file of villages in
-    a folder per commune); folders of several kinds are refused, listed."""
+    a folder per commune), or every folder that draws the ``kind`` the layer takes (a route
+    file's folders of lines beside one of splice-closure pins, left out with a note); other
+    folders of several kinds are refused, listed."""
     names = [layer.name for layer in layers]
     if source_layer is not None or len(layers) <= 1:
         return layers[
             choose_source_layer(names, source_layer, source=source, parts="folders with Placemarks")
         ]
-    kinds = {
-        _kind(elem)
+    drawn = [
+        {
+            _kind(elem)
+            for placemark in layer.placemarks
+            if (elem := next((sub for sub in placemark if _local(sub.tag) in _GEOMETRIES), None)) is not None
+        }
         for layer in layers
-        for placemark in layer.placemarks
-        if (elem := next((sub for sub in placemark if _local(sub.tag) in _GEOMETRIES), None)) is not None
-    }
-    listed = ", ".join(names)
+    ]
+    kinds = set().union(*drawn)
+    if len(kinds) > 1 and kind is not None and any(kind in d for d in drawn):
+        other = [layer.name for layer, d in zip(layers, drawn, strict=True) if kind not in d]
+        if other:
+            notes.append(
+                f"left out the folders without a {kind} drawn in them: {', '.join(map(repr, other))} "
+                "(import each into a layer of its shape with --source-layer)"
+            )
+        layers = [layer for layer, d in zip(layers, drawn, strict=True) if kind in d]
+        kinds = {kind}
+        if len(layers) == 1:
+            return layers[0]
+    listed = ", ".join(layer.name for layer in layers)
     if len(kinds) > 1:
         raise LayerValidationError(
             f"has {len(layers)} folders with Placemarks of several kinds ({', '.join(sorted(kinds))}); "
@@ -339,10 +357,10 @@ def _chosen(layers: list[_Layer], source_layer: str | None, *, source: str, note
             source=source,
         )
     every = [placemark for layer in layers for placemark in layer.placemarks]
-    kind = next(iter(kinds), "without")
+    drawn_kind = next(iter(kinds), "without")
     notes.append(
-        f"read the {len(layers)} folders together ({len(every)} Placemarks, all {kind} geometry): {listed}; "
-        "--source-layer reads one"
+        f"read the {len(layers)} folders together ({len(every)} Placemarks, all {drawn_kind} geometry): "
+        f"{listed}; --source-layer reads one"
     )
     return _Layer(listed, every)
 
@@ -354,6 +372,7 @@ def read_kml(
     source_layer: str | None = None,
     max_bytes: int,
     notes: list[str] | None = None,
+    kind: str | None = None,
 ) -> pd.DataFrame:
     """Read the Placemarks of one layer of a KML/KMZ file.
 
@@ -370,6 +389,9 @@ def read_kml(
         Limit on a KMZ's unpacked size.
     notes
         Gets a remark when several folders are read together.
+    kind
+        The kind of feature the target layer takes (``point``, ``line``, ``polygon``; None:
+        any): among folders of several kinds, those that draw none of it are left out.
 
     Returns
     -------
@@ -380,7 +402,11 @@ def read_kml(
     source = str(path)
     root = _parse(_read_kml_bytes(path, max_bytes=max_bytes), source=source)
     chosen = _chosen(
-        _collect_layers(root), source_layer, source=source, notes=notes if notes is not None else []
+        _collect_layers(root),
+        source_layer,
+        kind=kind,
+        source=source,
+        notes=notes if notes is not None else [],
     )
     records = [_attributes(p) for p in chosen.placemarks]
     frame = pd.DataFrame.from_records(records, index=pd.RangeIndex(len(records)))
@@ -418,6 +444,8 @@ def label_gives_way(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str
     return frame.rename(columns={"name": LABEL_COLUMN})
 
 
+#: The kind of feature (:func:`read_kml`'s ``kind``) each layer geometry takes.
+KIND_OF_GEOMETRY = {"Point": "point", "LineString": "line", "MultiPolygon": "polygon"}
 #: The shapes each layer geometry takes (a collection is read by validation, by its parts).
 _FITS = {
     "Point": (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT),

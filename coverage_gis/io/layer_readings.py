@@ -1,17 +1,22 @@
 """From a file's raw frames to each layer's frame before validation (``docs/architecture.md``, importers).
 
-Owns the order of the steps every import format shares once its rows are read: the
-columns named as the layer's fields and their values spelled as the schema spells them
-(:mod:`coverage_gis.io.headers`; before them a cell's sectors or technologies written across
-columns made one column that lists them, :mod:`coverage_gis.io.sector_columns`; first, as
-written, a row that lists several cells spread
-into one per cell, :func:`coverage_gis.io.sector_lists.cells_spread`, and a cell's ``U900``
-or ``L1800`` read: :func:`coverage_gis.io.channels.radio_names_read`), thousands by the file's decimal mark,
-the values the user gives, GSO codes padded, then the fields a list leaves out read from
-what it has (a state from two vendor states, ids numbered within a parent, a kind or a
-category from a name, a tilt from its parts, a band and a radio from a channel), and
-rows that repeat a feature read once. The rules are their modules'; this one only runs
-them in turn.
+Owns the order of the steps every import format shares once its rows are read:
+
+1. what a list writes across columns made one column: a yes/no field's two columns, or one
+   that asks the opposite (:mod:`coverage_gis.io.yes_no_columns`); a cell's sectors or
+   technologies (:mod:`coverage_gis.io.sector_columns`);
+2. the columns named as the layer's fields and their values spelled as the schema spells
+   them (:mod:`coverage_gis.io.headers`); before the values are read, as written, a row that
+   lists several cells spread into one per cell
+   (:func:`coverage_gis.io.sector_lists.cells_spread`) and a cell's ``U900`` or ``L1800`` read
+   (:func:`coverage_gis.io.channels.radio_names_read`);
+3. thousands by the file's decimal mark, the values the user gives, GSO codes padded;
+4. the fields a list leaves out read from what it has (a state from two vendor states, ids
+   numbered within a parent, a kind or a category from a name, a tilt from its parts, a
+   band and a radio from a channel);
+5. rows that repeat a feature read once.
+
+The rules are their modules'; this one only runs them in turn.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from coverage_gis.io.sector_lists import cells_spread
 from coverage_gis.io.states import with_operational_state
 from coverage_gis.io.tilt_parts import tilt_from_parts
 from coverage_gis.io.village_lists import kinds_from_names
+from coverage_gis.io.yes_no_columns import yes_no_columns_read
 from coverage_gis.layers import get_schema
 
 __all__ = ["layers_read"]
@@ -62,6 +68,7 @@ def layers_read(
     named: dict[str, pd.DataFrame] = {}
     for name, frame in frames.items():
         schema = get_schema(name)
+        frame = yes_no_columns_read(frame, schema, notes=notes)
         if name == "cells":
             frame = columns_listed(frame, schema, notes=notes)
         read = apply_aliases(

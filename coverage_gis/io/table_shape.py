@@ -30,6 +30,7 @@ __all__ = [
     "DMS_PARTS",
     "HEADER_MIN_CELLS",
     "ROW_ORIGIN",
+    "YES_NO_PARTS",
     "is_column_numbers",
     "is_header_row",
     "merged_header",
@@ -91,12 +92,35 @@ def merged_header(header: Sequence[object], under: Sequence[object]) -> list[obj
         # phương vị Sector 1" (read as one list by io.sector_columns).
         elif group is not None and isinstance(part, str) and _SECTOR.fullmatch(part.strip()):
             names[j] = f"{group} {part.strip()}"
+        # Yes and no under a yes/no field's group ("Điện lưới" over "Có | Chưa có"): "Điện
+        # lưới (Có)" (read as one column by io.yes_no_columns).
+        elif group is not None and isinstance(part, str) and _plain(part) in YES_NO_PARTS:
+            names[j] = f"{group} ({part.strip()})"
     return names
+
+
+def _plain(text: str) -> str:
+    """``text`` without diacritics, lower case, its spaces single."""
+    return " ".join(fold_diacritics(text).casefold().split())
 
 
 #: A sector's label under a group header (``Sector 1``, ``S2``, ``Cell 3``): a word is needed,
 #: a bare number under a group is something else (a table's column numbers).
 _SECTOR = re.compile(r"(?:sector|sec|cell|cánh|s)\s*[#.]?\s*[1-9]", re.IGNORECASE)
+
+
+#: Sub-headers under a yes/no field's group (without diacritics, lower case) → the answer a
+#: tick in that column gives.
+YES_NO_PARTS: dict[str, bool] = {
+    "co": True,
+    "da co": True,
+    "yes": True,
+    "chua co": False,
+    "chua": False,
+    "khong": False,
+    "khong co": False,
+    "no": False,
+}
 
 
 #: Headers of the degrees, minutes and seconds of one coordinate in columns of their own

@@ -6,7 +6,8 @@ most have no separate column for the kind, which the layer requires. :func:`kind
 fills the ``kind`` column of such a file from the names: a name that begins with an allowed
 kind (then a space, a digit or nothing), compared regardless of case, or without diacritics
 when the name is written without any ("Thon 1"), or with the usual abbreviations ("TDP 5",
-"KP 2"). A name that begins with none is left without a kind, and validation names its row.
+"KP 2") and the Highlands' words for a village ("Plei Giang", "Kon Klor": a làng). A name
+that begins with none is left without a kind, and validation names its row.
 A file with a kind column is read as it is.
 
 Nor do they carry the province's code, also required: they are lists of one province.
@@ -16,12 +17,13 @@ neither is left without, and validation names its row.
 
 Some have no id either (a serial number, ``STT``, is no id: it changes as the list is
 sorted). Asked to (``covgis import --make-ids``: an id column under a name not known
-would otherwise be replaced unseen), :func:`with_village_ids` gives each village of a file
+would otherwise be replaced unseen), :func:`ids_from_names` gives each village of a file
 without an id column one
 made from the code of the commune it lies in (its census id where it has no code; the
 province's code where it lies in none) and its name, ``21553-thon-1``: the same village
 gets the same id when the list is imported again, in any order. Two villages of one name
-in one commune take ``-2``, ``-3`` in file order.
+in one commune take ``-2``, ``-3`` in file order. A list of places (schools, commune
+offices) without ids gets its ids the same way.
 """
 
 from __future__ import annotations
@@ -48,9 +50,9 @@ from coverage_gis.workspace import Workspace
 __all__ = [
     "VillagePlaces",
     "commune_name_notes",
+    "ids_from_names",
     "kinds_from_names",
     "with_province_codes",
-    "with_village_ids",
 ]
 
 #: Villages a note names, at most.
@@ -65,6 +67,10 @@ _ABBREVIATIONS = {
     "khối": "khối phố",
     "kv": "khu",
     "khu vực": "khu",
+    # The Central Highlands' own words for a village: Jrai "plei" (Gia Lai), Bahnar "kon"
+    # (Kon Tum), written before its name as "làng" is ("Plei Giang", "Kon Klor").
+    "plei": "làng",
+    "kon": "làng",
 }
 
 
@@ -134,14 +140,13 @@ def with_province_codes(frame: pd.DataFrame, places: VillagePlaces, *, notes: li
     return frame.assign(province_code=merged)
 
 
-def with_village_ids(frame: pd.DataFrame, places: VillagePlaces, *, notes: list[str]) -> pd.DataFrame:
-    """``frame`` (villages, in EPSG:4326) with a ``village_id`` made for each village where the
-    file has no id column at all (see the module docstring); others as they are."""
-    if (
-        "village_id" in frame.columns
-        or "name" not in frame.columns
-        or not isinstance(frame, gpd.GeoDataFrame)
-    ):
+def ids_from_names(
+    frame: pd.DataFrame, places: VillagePlaces, id_field: str, *, notes: list[str]
+) -> pd.DataFrame:
+    """``frame`` (a layer of named points in EPSG:4326: villages, places) with ``id_field``
+    made for each feature where the file has no such column at all: the code of the commune
+    it lies in and its name (see the module docstring); others as they are."""
+    if id_field in frame.columns or "name" not in frame.columns or not isinstance(frame, gpd.GeoDataFrame):
         return frame
     communes, placed = places.found
     unit = (
@@ -166,12 +171,15 @@ def with_village_ids(frame: pd.DataFrame, places: VillagePlaces, *, notes: list[
     for base in bases:
         seen[base] = seen.get(base, 0) + 1
         ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
-    notes.append(
-        f"villages: no village_id column: each village's id made from the code of the commune it lies "
-        f"in and its name (e.g. {ids[0]!r}; a second village of one name in a commune gets -2); "
-        "give a column of your own ids (Mã thôn) to keep them"
+    layer, one, header = (
+        ("villages", "village", "Mã thôn") if id_field == "village_id" else ("pois", "place", "Mã điểm")
     )
-    return frame.assign(village_id=ids)
+    notes.append(
+        f"{layer}: no {id_field} column: each {one}'s id made from the code of the commune it lies "
+        f"in and its name (e.g. {ids[0]!r}; a second {one} of one name in a commune gets -2); "
+        f"give a column of your own ids ({header}) to keep them"
+    )
+    return frame.assign(**{id_field: ids})
 
 
 #: Headers of a village list's column of commune names (compared as headers are).

@@ -22,6 +22,9 @@ from coverage_gis.layers import is_unit_of
 
 __all__ = ["RADIUS_NAMES", "zones_from_circles"]
 
+#: The least radius read as metres from a header that names no unit: smaller, a zone is no
+#: wider than a mast's own plot, and the radius was most likely written in km.
+LEAST_UNSTATED_M = 50.0
 #: Headers of a zone's radius (compared as headers are), in metres unless the unit says km.
 RADIUS_NAMES = ("bán kính", "bán kính phủ sóng", "bán kính vùng phủ", "radius", "radius_m", "coverage radius")
 #: Vertices of each circle.
@@ -43,8 +46,20 @@ def zones_from_circles(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
     if not points.any():
         return frame
     radius = parse_numbers(frame[column], source=source, field=column, required=False)
-    if any(is_unit_of(u, ("km",)) for u in header_units(column)):
+    units = header_units(column)
+    if any(is_unit_of(u, ("km",)) for u in units):
         radius = radius * 1000.0
+    small = points & (radius > 0) & (radius < LEAST_UNSTATED_M)
+    if not units and small.any():
+        # Metres, the header says nothing: a zone of a few metres is a radius in km read wrong.
+        row = int(np.flatnonzero(small)[0])
+        raise LayerValidationError(
+            f"a radius of {radius[row]:g} read as metres (the header names no unit) is no 5G zone's; "
+            f"head the column with its unit: '{column} (km)' or '{column} (m)'",
+            source=source,
+            row=int(frame.index[row]),
+            field=column,
+        )
     bad = points & ~(radius > 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -66,6 +81,7 @@ def zones_from_circles(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
     notes.append(
         f"zones_5g: {len(at)} zone{'s' if len(at) > 1 else ''} given by a centre and a radius ({column!r}) "
         "read as the circles they describe"
+        + ("" if units else " (the radius in metres: the header names no unit)")
     )
     out = frame.drop(columns=[column])
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(out_geoms, index=frame.index, crs=frame.crs))

@@ -1,0 +1,88 @@
+"""Fiber networks as operators keep them: their words for a cable's class and state, their
+units' names, their node lists' headers, a KML of route folders beside a folder of pins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coverage_gis.io import import_file
+from coverage_gis.workspace import Workspace
+
+_LINE = "LINESTRING (109.0 13.7, 109.01 13.7)"
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+
+
+@pytest.mark.parametrize(
+    ("written", "field", "read"),
+    [
+        ("Cáp nhánh", "class", "distribution"),
+        ("Cáp thuê bao", "class", "access"),
+        ("Cáp đường trục", "class", "backbone"),
+        ("Liên tỉnh", "class", "backbone"),
+        ("Chưa khai thác", "status", "planned"),
+        ("Đang triển khai", "status", "planned"),
+        ("Đã thu hồi", "status", "decommissioned"),
+        ("Đứt cáp", "status", "decommissioned"),
+        ("Hoạt động tốt", "status", "on_air"),
+        ("CN Viettel Bình Định", "operator", "Viettel"),
+        ("TTVT Vĩnh Thạnh - VNPT Bình Định", "operator", "VNPT"),
+        ("VNPT-BĐH", "operator", "VNPT"),
+        ("VTVCab", "operator", "Other"),
+    ],
+)
+def test_a_route_lists_words_are_read(
+    ws: Workspace, tmp_path: Path, written: str, field: str, read: str
+) -> None:
+    values = {"class": "truy nhập", "status": "Đang khai thác", "operator": "VNPT", field: written}
+    path = tmp_path / "tuyen.csv"
+    path.write_text(
+        "Mã tuyến,Đơn vị quản lý,Loại tuyến,Trạng thái,WKT\n"
+        f'R1,"{values["operator"]}","{values["class"]}","{values["status"]}","{_LINE}"\n',
+        encoding="utf-8",
+    )
+    import_file(ws, "fiber_routes", path)
+    assert ws.read_layer("fiber_routes")[field].tolist() == [read]
+
+
+def test_a_cabinet_list_names_its_nodes_by_their_codes_and_kinds(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "tu.csv"
+    path.write_text(
+        "Mã tủ,Loại thiết bị,DON_VI_QL,Kinh độ,Vĩ độ\n"
+        "FDC-01,FDC,FPT Telecom,109.0,13.7\n"
+        "SPL-02,Bộ chia cấp 2,FPT Telecom,109.01,13.7\n",
+        encoding="utf-8",
+    )
+    import_file(ws, "fiber_nodes", path)
+    nodes = ws.read_layer("fiber_nodes").set_index("node_id")
+    assert nodes[["kind", "operator"]].to_dict("index") == {
+        "FDC-01": {"kind": "splitter", "operator": "Other"},
+        "SPL-02": {"kind": "splitter", "operator": "Other"},
+    }
+
+
+def _placemark(name: str, geometry: str) -> str:
+    return f"<Placemark><name>{name}</name>{geometry}</Placemark>"
+
+
+def test_route_folders_are_read_beside_a_folder_of_pins_left_out(ws: Workspace, tmp_path: Path) -> None:
+    line = "<LineString><coordinates>109.0,13.7 109.01,13.7</coordinates></LineString>"
+    pin = "<Point><coordinates>109.0,13.7</coordinates></Point>"
+    path = tmp_path / "tuyen.kml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        f"<Folder><name>Cáp trục</name>{_placemark('T1', line)}</Folder>"
+        f"<Folder><name>Cáp nhánh</name>{_placemark('N1', line)}{_placemark('N2', line)}</Folder>"
+        f"<Folder><name>Măng xông</name>{_placemark('MX1', pin)}</Folder>"
+        "</Document></kml>",
+        encoding="utf-8",
+    )
+    result = import_file(ws, "fiber_routes", path, values={"operator": "VNPT", "class": "access"})
+
+    assert sorted(ws.read_layer("fiber_routes")["route_id"]) == ["N1", "N2", "T1"]
+    assert any("left out the folders without a line drawn in them: 'Măng xông'" in n for n in result.notes)
