@@ -291,9 +291,7 @@ def _read_format(
     if values:
         check_given_fields(values, [get_schema(name) for name in frames], source=source)
     if layer == "speed_tests" and len(frames[layer]):
-        if values:
-            raise LayerValidationError("speed tests take no given values", source=source)
-        frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes)}
+        frames = {layer: speed_tests_frame(frames[layer], path=path, notes=notes, values=values)}
     else:  # speed tests name their columns through io.speedtests' own table
         frames = layers_read(
             frames,

@@ -39,6 +39,9 @@ PAIR_NAMES: tuple[str, ...] = (
     "lat, lon",
     "lat, long",
     "gps",
+    "vị trí",
+    "vị trí đo",
+    "location",
 )
 #: Where one coordinate ends and the other begins: a semicolon, a comma followed by a space
 #: or standing between two decimal-point numbers, or white space.

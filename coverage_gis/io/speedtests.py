@@ -18,12 +18,14 @@ Validation and the atomic write are :mod:`coverage_gis.io`'s, as for every layer
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from coverage_gis._values import is_blank, typed_text
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import (
     coordinate_cells,
@@ -32,17 +34,17 @@ from coverage_gis.io.csv_points import (
     parse_numbers,
 )
 from coverage_gis.io.decimal_mark import thousands_in
-from coverage_gis.io.headers import find_header, read_values, value_key
+from coverage_gis.io.headers import find_header, header_units, read_values, value_key
 from coverage_gis.io.ookla_tiles import looks_like_ookla, ookla_tiles
 from coverage_gis.io.row_text import rows_counted
-from coverage_gis.layers import get_schema
+from coverage_gis.layers import LayerSchema, get_schema
 
 __all__ = ["POINT_ALIASES", "speed_table", "speed_tests_frame"]
 
 
 #: Layer field → accepted column names of a point CSV, most specific first.
 POINT_ALIASES: dict[str, tuple[str, ...]] = {
-    "test_id": ("test_id", "id", "measurement_id", "guid", "ma_do"),
+    "test_id": ("test_id", "id", "measurement_id", "result_id", "guid", "ma_do"),
     "kind": ("kind", "type", "loai"),
     "measured": (
         "time",
@@ -53,10 +55,13 @@ POINT_ALIASES: dict[str, tuple[str, ...]] = {
         "measured_at",
         "test_date",
         "test_time",
+        "result_date",
         "thoi_gian",
         "thời gian",
         "thời gian đo",
         "ngày giờ đo",
+        "thời điểm đo",
+        "thời điểm",
         "ngay_do",
         "ngày đo",
     ),
@@ -65,6 +70,7 @@ POINT_ALIASES: dict[str, tuple[str, ...]] = {
         "operatorname",
         "operator",
         "operator_name",
+        "network_operator_name",
         "network_operator",
         "carrier",
         "network",
@@ -73,12 +79,15 @@ POINT_ALIASES: dict[str, tuple[str, ...]] = {
         "isp",
         "nha_mang",
         "nhà mạng",
+        "nhà cung cấp",
+        "nhà cung cấp dịch vụ",
     ),
     "tech": (
         "tech",
         "technology",
         "network_type",
         "networktech",
+        "network technology",
         "connection_type",
         "radio",
         "rat",
@@ -98,6 +107,7 @@ POINT_ALIASES: dict[str, tuple[str, ...]] = {
         "tải xuống",
         "tốc độ tải về",
         "tải về",
+        "tốc độ download",
         "dl",
     ),
     "upload_mbps": (
@@ -110,9 +120,20 @@ POINT_ALIASES: dict[str, tuple[str, ...]] = {
         "ul_throughput",
         "toc_do_tai_len",
         "tải lên",
+        "tốc độ upload",
         "ul",
     ),
-    "latency_ms": ("latency_ms", "latency", "ping_ms", "ping", "rtt_ms", "rtt", "do_tre"),
+    "latency_ms": (
+        "latency_ms",
+        "latency",
+        "ping_ms",
+        "ping",
+        "ping round trip time",
+        "rtt_ms",
+        "rtt",
+        "do_tre",
+        "độ trễ",
+    ),
     "device_id": ("device_id", "device", "devices_id", "thiet_bi"),
 }
 #: Units in brackets a column may carry (``Download (Mbps)``, ``RSRP (dBm)``); any other
@@ -132,6 +153,9 @@ _KBPS_ALIASES: dict[str, tuple[str, ...]] = {
         "dl_kbps",
         "avg_d_kbps",
         "dl_bitrate",
+        # TEMS and Nemo drive-test exports: the application's throughput, in kbit/s.
+        "app throughput dl",
+        "application throughput downlink",
         # A speed column headed with its unit: "Download (Kbps)", "Tốc độ tải xuống (kbps)".
         "download",
         "dl",
@@ -144,6 +168,8 @@ _KBPS_ALIASES: dict[str, tuple[str, ...]] = {
         "ul_kbps",
         "avg_u_kbps",
         "ul_bitrate",
+        "app throughput ul",
+        "application throughput uplink",
         "upload",
         "ul",
         "tốc độ tải lên",
@@ -160,7 +186,17 @@ _MOBILE_CONNECTIONS = frozenset({"cell", "cellular", "mobile", "wwan", "di độ
 _FIXED_CONNECTIONS = frozenset(
     {"wifi", "wi-fi", "wlan", "ethernet", "lan", "wired", "fixed", "cố định", "co dinh", "cáp quang", "ftth"}
 )
-_RSRP_NAMES = ("rsrp_dbm", "rsrp", "ss_rsrp", "ss_rsrp_dbm", "signal_dbm", "signal")
+_RSRP_NAMES = (
+    "rsrp_dbm",
+    "rsrp",
+    "ss_rsrp",
+    "ss_rsrp_dbm",
+    "serving cell rsrp",
+    "lte serving cell rsrp",
+    "nr serving cell ss-rsrp",
+    "signal_dbm",
+    "signal",
+)
 _RSCP_NAMES = ("rscp_dbm", "rscp")
 _RXLEV_NAMES = ("rxlev_dbm", "rssi_dbm", "rssi")
 
@@ -177,7 +213,14 @@ def speed_table(table: pd.DataFrame, *, source: str) -> pd.DataFrame:
     return table if looks_like_ookla(table.columns) else located_table(table, source=source)
 
 
-def speed_tests_frame(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoDataFrame:
+#: The fields a user may give every speed test of a file (``--set``): what a drive-test log of
+#: one operator's network leaves unsaid.
+GIVEN_FIELDS = ("kind", "operator", "tech", "measured")
+
+
+def speed_tests_frame(
+    frame: pd.DataFrame, *, path: Path, notes: list[str], values: Mapping[str, str] | None = None
+) -> gpd.GeoDataFrame:
     """Raw ``speed_tests`` features from a read table: Ookla tiles or point measurements.
 
     Parameters
@@ -189,16 +232,28 @@ def speed_tests_frame(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> g
         The file, named in errors and used for ids, kind and date of tiles.
     notes
         Gets remarks (skipped tiles, converted units, generated ids).
+    values
+        The user's values (``--set``) of :data:`GIVEN_FIELDS`, for the point measurements
+        that give none.
 
     Raises
     ------
     LayerValidationError
         Missing columns, a bad quadkey, a tile geometry outside its quadkey, a
-        non-numeric value, or a row with neither a position nor a quadkey.
+        non-numeric value, a row with neither a position nor a quadkey, or a given value
+        for tiles or for another field.
     """
+    values = dict(values or {})
+    other = sorted(set(values) - set(GIVEN_FIELDS))
+    if values and (other or looks_like_ookla(frame.columns)):
+        raise LayerValidationError(
+            f"speed tests take given values (--set) for {', '.join(GIVEN_FIELDS)} of point measurements only"
+            + (f", not {', '.join(other)}" if other else "; Ookla tiles take none"),
+            source=str(path),
+        )
     if looks_like_ookla(frame.columns):
         return ookla_tiles(frame, path=path, notes=notes)
-    return _points(frame, path=path, notes=notes)
+    return _points(frame, path=path, values=values, notes=notes)
 
 
 _LEVEL_COLUMNS: dict[str, tuple[str, ...]] = {"rsrp": _RSRP_NAMES, "rscp": _RSCP_NAMES, "rxlev": _RXLEV_NAMES}
@@ -240,9 +295,14 @@ def _signal(frame: pd.DataFrame, tech: np.ndarray, *, source: str) -> tuple[np.n
     return out, used
 
 
-def _dates(series: pd.Series) -> pd.Series:
+def _dates(series: pd.Series, *, notes: list[str]) -> pd.Series:
     """The date of each time stamp as written (``2025-03-01T10:15+07:00``, ``2025.03.01_10.15.00``
-    → 2025-03-01), else as is."""
+    → 2025-03-01), a column of Unix times (seconds, or milliseconds as Android loggers write
+    them: ``1741939522000``) as their UTC dates, with a note; else as is."""
+    epochs = _epoch_dates(series)
+    if epochs is not None:
+        notes.append(f"speed_tests: {series.name!r} read as Unix times ({epochs[1]}), their UTC dates")
+        return epochs[0]
 
     def conv(v: object) -> object:
         if isinstance(v, str):
@@ -251,6 +311,51 @@ def _dates(series: pd.Series) -> pd.Series:
         return v
 
     return series.map(conv).astype(object)
+
+
+#: Unix times a column of whole numbers may hold: seconds or milliseconds since 1970 that
+#: fall in 2001–2100 (no other whole number of 10 or 13 digits is a date).
+_EPOCH_DIGITS = {10: ("seconds", 1), 13: ("milliseconds", 1000)}
+
+
+def _epoch_dates(series: pd.Series) -> tuple[pd.Series, str] | None:
+    """The UTC dates of a column whose every value is a Unix time of one kind; None otherwise."""
+    text = series.map(typed_text)
+    given = text[text != ""]
+    if given.empty or not given.str.fullmatch(r"\d{10}|\d{13}").all():
+        return None
+    lengths = set(given.str.len())
+    if len(lengths) != 1:
+        return None
+    name, per_second = _EPOCH_DIGITS[lengths.pop()]
+    ok = (text != "").to_numpy()
+    seconds = text[ok].astype("int64").to_numpy() // per_second
+    stamps = seconds.astype("datetime64[s]")
+    if not ((stamps >= np.datetime64("2001-01-01")) & (stamps < np.datetime64("2100-01-01"))).all():
+        return None
+    days = np.full(len(text), None, dtype=object)
+    days[ok] = np.datetime_as_string(stamps, unit="D")
+    return pd.Series(days, index=series.index, dtype=object), name
+
+
+#: A time of day alone (``08:15:22.500``): no date, whatever a parser would make of it.
+_TIME_OF_DAY = re.compile(r"\s*\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*")
+
+
+def _measured_column(frame: pd.DataFrame) -> str | None:
+    """The column of the tests' dates: the first that ``POINT_ALIASES['measured']`` names whose
+    values are not all times of day alone (a drive-test log's ``Time`` beside its ``Date``)."""
+    found = None
+    for alias in POINT_ALIASES["measured"]:
+        column = find_header(frame.columns, (alias,))
+        if column is None or column == found:
+            continue
+        text = frame[column].map(typed_text)
+        given = text[text != ""]
+        if given.empty or not given.str.fullmatch(_TIME_OF_DAY.pattern).all():
+            return column
+        found = found or column
+    return found
 
 
 #: The number columns of point measurements.
@@ -275,6 +380,103 @@ def _bytes_to_megabits(header: str, notes: list[str]) -> float:
     return 1.0
 
 
+#: A speed or a latency written with its unit (``45.2 Mbps``, ``850 Kbps``, ``28 ms``).
+_VALUE_UNIT = re.compile(r"\A\s*(.*?\d)\s*([gmk]b(?:ps|/s|it/s)|ms)\s*\Z", re.IGNORECASE)
+#: Each unit's factor to the field's (Mb/s; ms); a capital B (``MB/s``) is bytes, 8 bits.
+_UNIT_FACTORS = {"g": 1000.0, "m": 1.0, "k": 0.001}
+#: The most a download or upload in Mb/s may be for a column whose header names no unit:
+#: above it (10 Gb/s at the median), the column is in kb/s, as the Speedtest app exports it.
+_MOST_MBPS = 10_000.0
+
+
+def _unit_values(series: pd.Series, name: str, column: str, notes: list[str]) -> tuple[pd.Series, np.ndarray]:
+    """``series`` with the unit each value is written with taken off, and each row's factor
+    to the field's unit (1 where none is written), with a note where any is."""
+    factors = np.ones(len(series))
+    values = series.astype(object).to_numpy(copy=True)
+    units: set[str] = set()
+    for i, value in enumerate(values):
+        found = _VALUE_UNIT.match(value) if isinstance(value, str) else None
+        if found is None:
+            continue
+        unit = found.group(2)
+        if (unit.casefold() == "ms") != (name == "latency_ms"):
+            continue  # another field's unit: left as written, for the number reading to refuse
+        values[i] = found.group(1)
+        units.add(unit)
+        if name != "latency_ms":
+            factors[i] = _UNIT_FACTORS[unit[0].casefold()] * (8.0 if unit[1] == "B" else 1.0)
+    if units:
+        notes.append(
+            f"speed_tests: {column!r} values written with their unit ({', '.join(sorted(units))}) "
+            f"read in {'ms' if name == 'latency_ms' else 'Mb/s'}"
+        )
+    return pd.Series(values, index=series.index, dtype=object), factors
+
+
+def _kilobits_unsaid(speed: np.ndarray, column: str, notes: list[str]) -> np.ndarray:
+    """``speed`` (Mb/s as read) divided by 1000 where the column's header names no unit and
+    its median is above :data:`_MOST_MBPS`: no population of tests runs at 10 Gb/s, a column
+    of kb/s does (the Speedtest app's ``Download``), with a note."""
+    given = speed[np.isfinite(speed)]
+    if header_units(column) or not given.size or float(np.median(given)) <= _MOST_MBPS:
+        return speed
+    notes.append(
+        f"speed_tests: {column!r} (no unit in its header) has a median of {float(np.median(given)):,.0f}; "
+        "no tests run at 10 Gb/s: read as kb/s, converted to Mb/s"
+    )
+    return speed / 1000.0
+
+
+def _connection_radios(frame: pd.DataFrame, schema: LayerSchema, notes: list[str]) -> pd.Series | None:
+    """The technology each row's connection column names (``Loại kết nối``: 4G, 5G, Cáp quang;
+    Wi-Fi names none), where the file has no technology column; None where it names none."""
+    column = find_header(frame.columns, _CONNECTION_NAMES)
+    if column is None:
+        return None
+    spec = schema.field("tech")
+    read = read_values(frame[column].astype(object), spec, label="", notes=[])
+    named = read.where(read.isin(spec.allowed or ()), None).astype(object)
+    if not named.notna().any():
+        return None
+    count = rows_counted(int(named.notna().sum()))
+    notes.append(f"speed_tests: tech read from the connection column {column!r} ({count})")
+    return named
+
+
+def _tech_by_values(frame: pd.DataFrame, used: set[str]) -> str | None:
+    """A column no header names as the technology whose every value reads as one (``Mạng``:
+    4G, 5G); None where there is none, or more than one."""
+    spec = get_schema("speed_tests").field("tech")
+    found = []
+    for column in frame.columns:
+        if column in used or column == frame.geometry.name:
+            continue
+        given = frame[column][~frame[column].map(is_blank)]
+        if given.empty or not all(isinstance(v, str) for v in given):
+            continue
+        read = read_values(given.astype(object), spec, label="", notes=[])
+        if read.isin(spec.allowed or ()).all():
+            found.append(str(column))
+    return found[0] if len(found) == 1 else None
+
+
+def _given(out: dict[str, object], values: Mapping[str, str], index: pd.Index, notes: list[str]) -> None:
+    """``out`` (the fields read so far) with each of the user's ``values`` (``--set``) given to
+    the rows that give none (every row, where the file has no such column), with a note."""
+    for name, value in values.items():
+        column = out.get(name)
+        if isinstance(column, pd.Series):
+            blank = column.map(is_blank)
+            out[name] = column.astype(object).mask(blank, value)
+            notes.append(
+                f"speed_tests: {name} {value!r} given for the {rows_counted(int(blank.sum()))} that give none"
+            )
+        else:
+            out[name] = pd.Series(value, index=index, dtype=object)
+            notes.append(f"speed_tests: {name} {value!r} given for every row")
+
+
 def _fixed_connections(frame: pd.DataFrame, used: set[str], notes: list[str]) -> pd.Series | None:
     """Per row, whether the file's connection column says the test ran over Wi-Fi or a wire
     (a fixed-broadband test, whatever radio the phone was also on); None without such a column."""
@@ -293,7 +495,9 @@ def _fixed_connections(frame: pd.DataFrame, used: set[str], notes: list[str]) ->
     return fixed
 
 
-def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoDataFrame:
+def _points(
+    frame: pd.DataFrame, *, path: Path, values: Mapping[str, str], notes: list[str]
+) -> gpd.GeoDataFrame:
     source = str(path)
     if not isinstance(frame, gpd.GeoDataFrame):
         have = ", ".join(map(str, frame.columns))
@@ -315,13 +519,22 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
         notes=notes,
     )
     for name, aliases in POINT_ALIASES.items():
-        col = find_header(frame.columns, aliases, units=_COLUMN_UNITS.get(name, ()))
+        col = (
+            _measured_column(frame)
+            if name == "measured"
+            else find_header(frame.columns, aliases, units=_COLUMN_UNITS.get(name, ()))
+        )
         if col is None:
             continue
         used.add(col)
         if name in _SPEEDS:
-            speed = parse_numbers(frame[col].astype(object), source=source, field=col, required=False)
-            out[name] = speed * _bytes_to_megabits(col, notes)
+            written, factors = _unit_values(frame[col], name, col, notes)
+            speed = parse_numbers(written, source=source, field=col, required=False) * factors
+            out[name] = (
+                speed
+                if name == "latency_ms"
+                else _kilobits_unsaid(speed * _bytes_to_megabits(col, notes), col, notes)
+            )
         else:
             out[name] = frame[col].astype(object)
     for name, aliases in _KBPS_ALIASES.items():
@@ -334,6 +547,11 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
         out[name] = speed / 1000 if factor == 1.0 else speed * factor
         if factor == 1.0:
             notes.append(f"{col}: kb/s converted to Mb/s")
+    if "tech" not in out and (found := _tech_by_values(frame, used)) is not None:
+        used.add(found)
+        out["tech"] = frame[found].astype(object)
+        notes.append(f"speed_tests: {found!r} read as tech: its every value names a technology")
+    _given(out, values, frame.index, notes)
     if "download_mbps" not in out:
         raise LayerValidationError(
             "no download speed column; name it download_mbps (or download, dl_mbps, download_kbps)",
@@ -343,17 +561,23 @@ def _points(frame: pd.DataFrame, *, path: Path, notes: list[str]) -> gpd.GeoData
     # Technologies and operators as exports spell them (LTE, NR, Vinaphone …): the layer
     # schema's value_aliases, as every import reads them (io.headers).
     schema = get_schema("speed_tests")
-    for name in ("tech", "operator"):
-        if isinstance(values := out.get(name), pd.Series):
+    for name in ("tech", "operator", "kind"):
+        if isinstance(read := out.get(name), pd.Series):
             out[name] = read_values(
-                values, schema.field(name), label=f"speed_tests: {name}", notes=notes
+                read, schema.field(name), label=f"speed_tests: {name}", notes=notes
             ).astype(object)
     tech_raw = out.get("tech")
     tech = tech_raw if isinstance(tech_raw, pd.Series) else None
     measured = out.get("measured")
     if isinstance(measured, pd.Series):
-        out["measured"] = _dates(measured)
+        out["measured"] = _dates(measured, notes=notes)
     fixed = _fixed_connections(frame, used, notes)
+    if tech is None and fixed is not None:
+        # A connection column that names the radio ("Loại kết nối": 4G, 5G, Wifi, Cáp quang)
+        # gives the mobile tests their technology.
+        tech = _connection_radios(frame, schema, notes)
+        if tech is not None:
+            out["tech"] = tech
     if fixed is not None and tech is not None:
         # A test over Wi-Fi or a wire ran on no radio the phone reports (FTTH stays); a
         # connection column read as the technology says "Cellular", no radio either.
