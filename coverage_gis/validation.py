@@ -268,9 +268,16 @@ def _coerce_bool(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Se
     return converted.where(~bad, None).astype(object)
 
 
+#: The earliest year a date field reads (an earlier one is a parser's guess at text that is no date).
+_EARLIEST_YEAR = 1900
+
+
 def _coerce_date(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
     text = day_first_dates(vietnamese_dates(_coerce_str(excel_serial_dates(series))))
     parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    # A parser's guess at text that is no date ("13.2024" as the year 1): no date the layers
+    # hold is older than the telegraph.
+    parsed = parsed.where(parsed.dt.year >= _EARLIEST_YEAR)
     bad = parsed.isna().to_numpy() & text.notna().to_numpy()
     if bad.any():
         out.add_values(series, bad, "is not a date (use YYYY-MM-DD)", field=spec.name)

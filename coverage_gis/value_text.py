@@ -134,8 +134,9 @@ def _full_year(year: str) -> int:
 
 
 #: A month or a quarter in Vietnamese (``tháng 3/2024``, ``T3-2024``, ``tháng 3 năm 2024``,
-#: ``Quý I/2024``, ``quý 2 năm 2024``) and a year (``năm 2024``).
-_MONTH = re.compile(r"\A(?:tháng|th|t)\.?\s*(\d{1,2})\s*(?:[/.-]|năm)\s*(\d{4})\Z")
+#: ``Tháng 10, 2023``, or the month and year alone: ``03.2024``, ``3/2024``; ``Quý I/2024``,
+#: ``quý 2 năm 2024``) and a year (``năm 2024``).
+_MONTH = re.compile(r"\A(?:(?:tháng|th|t)\.?\s*)?(\d{1,2})\s*(?:[/.,-]|năm)\s*(\d{4})\Z")
 _QUARTER = re.compile(r"\A(?:quý|q)\.?\s*(iv|i{1,3}|[1-4])\s*(?:[/.-]|năm)\s*(\d{4})\Z")
 _YEAR = re.compile(r"\Anăm\s*(\d{4})\Z")
 _QUARTER_NUMBER = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}

@@ -279,6 +279,18 @@ def test_a_month_quarter_or_year_written_in_vietnamese_is_the_date_it_begins_on(
         _dates(["tháng 13/2024"])
 
 
+def test_a_month_and_year_alone_is_the_month_not_a_day_of_the_year_1() -> None:
+    """"03.2024" was read as 0001-01-03 by the parser's guess; "Tháng 10, 2023" was refused."""
+    assert _dates(["03.2024", "11.2023", "3/2024", "Tháng 10, 2023"]) == [
+        "2024-03-01",
+        "2023-11-01",
+        "2024-03-01",
+        "2023-10-01",
+    ]
+    with pytest.raises(LayerValidationError, match=r"'13.2024' is not a date"):
+        _dates(["13.2024"])
+
+
 def _yes_no(values: list[object]) -> list[object]:
     schema = LayerSchema("t", "t", "t", "none", "b", (FieldSchema("b", "bool"),))
     clean, _ = validate_layer(pd.DataFrame({"b": pd.Series(values, dtype=object)}), schema, source="t")
