@@ -280,7 +280,7 @@ def test_a_month_quarter_or_year_written_in_vietnamese_is_the_date_it_begins_on(
 
 
 def test_a_month_and_year_alone_is_the_month_not_a_day_of_the_year_1() -> None:
-    """"03.2024" was read as 0001-01-03 by the parser's guess; "Tháng 10, 2023" was refused."""
+    """ "03.2024" was read as 0001-01-03 by the parser's guess; "Tháng 10, 2023" was refused."""
     assert _dates(["03.2024", "11.2023", "3/2024", "Tháng 10, 2023"]) == [
         "2024-03-01",
         "2023-11-01",
