@@ -108,3 +108,47 @@ def test_samsung_cells_name_their_site_by_the_gnb_name_not_its_number(ws: Worksp
         ("BDH_HH01_NR_1", "BDH_HH01", "5G", 3500.0, "on_air"),
         ("BDH_HH01_NR_2", "BDH_HH01", "5G", 3500.0, "decommissioned"),
     ]
+
+
+def test_an_enm_listing_leaves_its_instance_count_out(ws: Workspace, tmp_path: Path) -> None:
+    """``cmedit get … -t`` prints the managed object's name above the table and its count under
+    it. Fails if ``2 instance(s)`` is read as a cell without an id."""
+    rows = _cells(
+        ws,
+        tmp_path,
+        "EUtranCellFDD\n"
+        "NodeId\tEUtranCellFDDId\tadministrativeState\tearfcndl\n"
+        "BDH_HH01\tBDH_HH01_L18A\tUNLOCKED\t1300\n"
+        "BDH_CT01\tBDH_CT01_L21A\tLOCKED\t300\n"
+        "\n"
+        "2 instance(s)\n",
+    )
+    assert rows == [
+        ("BDH_HH01_L18A", "BDH_HH01", "4G", 1800.0, "on_air"),
+        ("BDH_CT01_L21A", "BDH_CT01", "4G", 2100.0, "decommissioned"),
+    ]
+
+
+def test_a_site_code_a_spreadsheet_stored_as_a_number_names_its_site(tmp_path: Path) -> None:
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+    sites = tmp_path / "sites.csv"
+    sites.write_text("Mã trạm,Kinh độ,Vĩ độ\n00123,109.1,14.4\n00124,109.2,14.5\n", encoding="utf-8")
+    import_file(ws, "sites", sites)
+    cells = tmp_path / "cells.csv"
+    cells.write_text("Mã cell,Mã trạm,Nhà mạng,Công nghệ\nC1,123,Viettel,4G\n", encoding="utf-8")
+
+    result = import_file(ws, "cells", cells)
+
+    assert ws.read_layer("cells")["site_id"].tolist() == ["00123"]
+    assert any("without leading zeros" in note and "'123' → '00123'" in note for note in result.notes)
+
+
+def test_a_site_list_with_mast_and_antenna_heights_reads_the_masts(tmp_path: Path) -> None:
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+    sites = tmp_path / "sites.csv"
+    sites.write_text(
+        "Mã trạm,Kinh độ,Vĩ độ,Độ cao cột (m),Độ cao anten (m),Chủ đầu tư cột\nS1,109.1,14.4,42,36,Viettel\n",
+        encoding="utf-8",
+    )
+    import_file(ws, "sites", sites)
+    assert ws.read_layer("sites")[["height_m", "owner"]].to_numpy().tolist() == [[42.0, "Viettel"]]

@@ -53,9 +53,9 @@ def references_spelled(
     ws: Workspace, new: dict[str, pd.DataFrame], *, notes: list[str]
 ) -> dict[str, pd.DataFrame]:
     """``new`` with each reference (a cell's ``site_id``) that names no feature as written
-    but one in another case or spacing (``bdh003`` for ``BDH003``, ``BDH 003``) written as
-    that feature's id, with a note; a spelling two ids share is left for
-    :func:`check_references` to refuse."""
+    but one in another case or spacing (``bdh003`` for ``BDH003``, ``BDH 003``), or without
+    its leading zeros (``123`` for ``00123``), written as that feature's id, with a note; a
+    spelling two ids share is left for :func:`check_references` to refuse."""
     out = dict(new)
     for layer, clean in new.items():
         for ref_field, ref_layer in get_schema(layer).references.items():
@@ -81,16 +81,19 @@ def references_spelled(
                 continue
             shown = ", ".join(f"{k!r} → {v!r}" for k, v in list(spelled.items())[:5])
             notes.append(
-                f"{layer}: {ref_field} written in another case or spacing than the ids of "
-                f"{ref_layer}: {shown}"
+                f"{layer}: {ref_field} written in another case or spacing, or without leading "
+                f"zeros, than the ids of {ref_layer}: {shown}"
             )
             out[layer] = clean.assign(**{ref_field: values.replace(spelled)})
     return out
 
 
 def _reference_key(value: str) -> str:
-    """How a reference is compared when it names no id as written: case and spaces aside."""
-    return "".join(str(value).split()).casefold()
+    """How a reference is compared when it names no id as written: case and spaces aside,
+    and a number's leading zeros (``123`` for ``00123``: a spreadsheet stored the code as a
+    number)."""
+    key = "".join(str(value).split()).casefold()
+    return (key.lstrip("0") or "0") if key.isdigit() else key
 
 
 def check_references(

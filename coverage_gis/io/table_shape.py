@@ -200,7 +200,9 @@ def title_lines(text: str) -> int:
 #: ``Total``, or a short ``Tổng``/``Cộng``/``Sum`` ending there or before a colon or a number
 #: (``Cộng: 12``; a name like ``Cộng Hòa`` is no label).
 _TOTALS_LABEL = re.compile(
-    r"\A(?:(?:tong cong|tong so|grand total|sub ?total|total)\b|(?:tong|cong|sum)\s*(?:\Z|[:(\d-]))"
+    r"\A(?:(?:tong cong|tong so|grand total|sub ?total|total)\b|(?:tong|cong|sum)\s*(?:\Z|[:(\d-])"
+    # a query's count under its output: Ericsson ENM's "4 instance(s)", SQL's "(4 rows)"
+    r"|\(?\d+ (?:instance|row|record)s?(?:\(s\))?(?: (?:selected|returned))?\)?\Z)"
 )
 
 
