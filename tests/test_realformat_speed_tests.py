@@ -125,3 +125,18 @@ def test_vietnamese_kinds_and_given_values_are_read(ws: Workspace, tmp_path: Pat
         LayerValidationError, match=r"given values \(--set\) for kind, operator, tech, measured"
     ):
         _tests(ws, tmp_path, "lat,lon,tech,download_mbps\n14.48,109.10,4G,45.2\n", download_mbps="3")
+
+
+def test_next_months_file_of_the_same_name_appends_its_own_tests(ws: Workspace, tmp_path: Path) -> None:
+    """Ids made for tests without any carry their date: March's and April's ``do_kiem.csv``
+    keep their tests apart. Fails if April's append is refused for March's ids."""
+    header = "Ngày đo,Kinh độ,Vĩ độ,Nhà mạng,Công nghệ,Tốc độ tải xuống (Mbps)\n"
+    for month, folder in (("03", "thang3"), ("04", "thang4")):
+        path = tmp_path / folder / "do_kiem.csv"
+        path.parent.mkdir()
+        path.write_text(header + f"14/{month}/2025,109.1,14.4,Viettel,4G,45.2\n", encoding="utf-8")
+        import_file(ws, "speed_tests", path, append=month == "04")
+    assert ws.read_layer("speed_tests")["test_id"].tolist() == [
+        "do_kiem-2025-03-14-0",
+        "do_kiem-2025-04-14-0",
+    ]

@@ -123,23 +123,18 @@ def test_point_csv(ws: Workspace) -> None:
     assert result.counts == {"speed_tests": 6}
     assert any("ghi_chu" in n for n in result.notes)
     tests = ws.read_layer("speed_tests").set_index("test_id")
-    assert tests.index.tolist() == [f"speed_points-{i}" for i in range(6)]
+    # Ids made from the file's name, each test's date and its row.
+    days = ["2025-03-01", "2025-03-01", "2025-03-02", "2025-03-02", "2025-03-03", "2025-03-03"]
+    assert tests.index.tolist() == [f"speed_points-{day}-{i}" for i, day in enumerate(days)]
     assert tests["tech"].tolist() == ["4G", "4G", "5G", "3G", "4G", "FTTH"]  # LTE, NR, UMTS mapped
     assert tests["operator"].tolist() == ["Viettel", "VNPT", "MobiFone", "Vietnamobile", "Viettel", "VNPT"]
     assert tests["kind"].tolist() == ["mobile"] * 5 + ["fixed"]
     # RSRP for 4G/5G rows, RSCP for the 3G row; none for FTTH.
     assert tests["signal_dbm"].tolist()[:5] == [-88.0, -95.0, -82.0, -92.0, -121.0]
     assert np.isnan(tests["signal_dbm"].iloc[5])
-    assert tests["measured"].tolist() == [
-        "2025-03-01",
-        "2025-03-01",
-        "2025-03-02",
-        "2025-03-02",
-        "2025-03-03",
-        "2025-03-03",
-    ]
+    assert tests["measured"].tolist() == days
     assert tests["download_mbps"].tolist() == [48.2, 35.5, 310.4, 3.1, 0.0, 245.0]
-    assert tests.loc["speed_points-0", "geometry"].coords[0] == pytest.approx((109.2195, 13.7764))
+    assert tests.loc["speed_points-2025-03-01-0", "geometry"].coords[0] == pytest.approx((109.2195, 13.7764))
     assert set(tests["source"]) == {"csv"}
     assert set(tests["tests"]) == {1}
 

@@ -38,6 +38,7 @@ from coverage_gis.io.headers import find_header, header_units, read_values, valu
 from coverage_gis.io.ookla_tiles import looks_like_ookla, ookla_tiles
 from coverage_gis.io.row_text import rows_counted
 from coverage_gis.layers import LayerSchema, get_schema
+from coverage_gis.value_text import day_first_dates
 
 __all__ = ["POINT_ALIASES", "speed_table", "speed_tests_frame"]
 
@@ -461,6 +462,21 @@ def _tech_by_values(frame: pd.DataFrame, used: set[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def _made_ids(stem: str, measured: object, index: pd.Index, notes: list[str]) -> pd.Series:
+    """Ids for tests a file gives none: ``<file name>-<row>``, with the test's date between
+    where it has one (``do_kiem-2025-03-14-17``), so that the next month's file of the same
+    name, appended, keeps its tests apart."""
+    written = measured.map(typed_text) if isinstance(measured, pd.Series) else pd.Series("", index=index)
+    # The day as validation will read it (``14/03/2025`` is 2025-03-14); other text gives none.
+    days = day_first_dates(written).where(lambda d: d.str.fullmatch(r"\d{4}-\d{2}-\d{2}"), "")
+    ids = [f"{stem}-{day}-{i}" if day else f"{stem}-{i}" for day, i in zip(days, index, strict=True)]
+    if (days != "").any():
+        notes.append(f"no test_id column: ids are {stem}-<date>-<row> (the date where a test has one)")
+    else:
+        notes.append(f"no test_id column: ids are {stem}-<row>")
+    return pd.Series(ids, index=index, dtype=object)
+
+
 def _given(out: dict[str, object], values: Mapping[str, str], index: pd.Index, notes: list[str]) -> None:
     """``out`` (the fields read so far) with each of the user's ``values`` (``--set``) given to
     the rows that give none (every row, where the file has no such column), with a note."""
@@ -605,8 +621,7 @@ def _points(
     out["signal_dbm"], level_columns = _signal(frame, tech_values, source=source)
     used |= level_columns
     if "test_id" not in out:
-        out["test_id"] = pd.Series([f"{path.stem}-{i}" for i in frame.index], index=frame.index, dtype=object)
-        notes.append(f"no test_id column: ids are {path.stem}-<row>")
+        out["test_id"] = _made_ids(path.stem, out.get("measured"), frame.index, notes)
     out["source"] = "csv"
     ignored = [str(c) for c in frame.columns if c not in used]
     if ignored:
