@@ -43,7 +43,8 @@ INPUT_LAYERS: tuple[str, ...] = (
 )
 
 
-#: The unit of a number field, named by the suffix of the field's name, and how a header's
+#: The unit of a number field, named by the suffix of the field's name (a count: by its
+#: name), and how a header's
 #: bracketed unit ("Độ cao anten (m)") or a value's trailing unit ("1800 MHz") may write
 #: it, compared casefolded, without spaces and without diacritics ("độ" → "do"). A header
 #: or value in another unit ("EIRP (W)", "Tilt (rad)") is not this field's
@@ -55,6 +56,9 @@ UNIT_SPELLINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("_mbps", ("mbps", "mb/s", "mbit/s")),
     ("_ms", ("ms",)),
     ("_m", ("m", "met", "metre", "meter", "metres", "meters")),
+    # counts of a village's people and households ("1.540 người", "412 hộ")
+    ("population", ("người", "nhân khẩu", "khẩu", "people", "persons")),
+    ("households", ("hộ", "hộ gia đình", "households")),
 )
 
 

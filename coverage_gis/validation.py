@@ -186,7 +186,11 @@ def _coerce_str(series: pd.Series) -> pd.Series:
 
 
 def _coerce_numeric(series: pd.Series, spec: FieldSchema, out: _Collector) -> pd.Series:
-    read = whole_number_text(series) if spec.type == "int" else series
+    read = series
+    if spec.type == "int":
+        # A count with its unit and its thousands ("1.540 người"): the unit off, then the
+        # thousands read as a whole number's.
+        read = whole_number_text(read.map(lambda v: without_unit(v, spec.units)) if spec.units else read)
     as_text = read.map(number_text).replace("", None)
     numbers = pd.to_numeric(as_text, errors="coerce").astype("float64")
     bad = numbers.isna().to_numpy() & as_text.notna().to_numpy()

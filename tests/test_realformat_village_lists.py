@@ -396,3 +396,16 @@ def test_grid_power_said_in_words_is_read(ws: Workspace, tmp_path: Path, said: s
     )
     import_file(ws, "villages", path)
     assert ws.read_layer("villages")["has_grid_power"].tolist() == [power]
+
+
+def test_counts_written_with_their_unit_and_thousands_are_read(ws: Workspace, tmp_path: Path) -> None:
+    """ "1.540 người" is 1,540 people (Fails if read as 1.54, or refused); "412 hộ" 412 households."""
+    path = _village_list(
+        tmp_path,
+        "Mã thôn,Tên thôn,Mã tỉnh,Kinh độ,Vĩ độ,Dân số (người),Số hộ (hộ)\n"
+        'T1,Thôn 1,52,109.01,13.77,"1.540 người",412 hộ\n'
+        "T2,Thôn 2,52,109.02,13.77,1.540,412\n",
+    )
+    import_file(ws, "villages", path)
+    villages = ws.read_layer("villages")
+    assert villages[["population", "households"]].to_numpy().tolist() == [[1540, 412], [1540, 412]]
