@@ -17,7 +17,6 @@ Validation and the atomic write are :mod:`coverage_gis.io`'s, as for every layer
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage_gis._values import is_blank, typed_text
+from coverage_gis._values import is_blank
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import (
     coordinate_cells,
@@ -34,11 +33,18 @@ from coverage_gis.io.csv_points import (
     parse_numbers,
 )
 from coverage_gis.io.decimal_mark import thousands_in
-from coverage_gis.io.headers import find_header, header_units, read_values, value_key
+from coverage_gis.io.headers import find_header, read_values, value_key
 from coverage_gis.io.ookla_tiles import looks_like_ookla, ookla_tiles
 from coverage_gis.io.row_text import rows_counted
+from coverage_gis.io.speed_values import (
+    bytes_to_megabits,
+    dated_column,
+    dated_ids,
+    kilobits_unsaid,
+    test_dates,
+    unit_values,
+)
 from coverage_gis.layers import LayerSchema, get_schema
-from coverage_gis.value_text import day_first_dates
 
 __all__ = ["POINT_ALIASES", "speed_table", "speed_tests_frame"]
 
@@ -177,9 +183,6 @@ _KBPS_ALIASES: dict[str, tuple[str, ...]] = {
         "tải lên",
     ),
 }
-#: A unit of bytes, not bits, in a speed column's header (``Download (MB/s)``: megabytes a
-#: second, eight times the megabits), by its capital B → the factor to Mb/s.
-_BYTE_UNITS = ((re.compile(r"\bMB(?:/s|ps)\b"), 8.0), (re.compile(r"\bkB(?:/s|ps)\b|\bKB(?:/s|ps)\b"), 0.008))
 #: A column that says how a test connected: a row over Wi-Fi or a wire is a fixed-broadband test.
 _CONNECTION_NAMES = ("connection_type", "connection", "conn_type", "loại kết nối", "kết nối")
 #: A connection that names no radio: a mobile test, its technology unknown.
@@ -260,9 +263,6 @@ def speed_tests_frame(
 _LEVEL_COLUMNS: dict[str, tuple[str, ...]] = {"rsrp": _RSRP_NAMES, "rscp": _RSCP_NAMES, "rxlev": _RXLEV_NAMES}
 #: Which level each technology reports when a file has several level columns.
 _LEVEL_OF_TECH: dict[str, str] = {"2G": "rxlev", "3G": "rscp", "4G": "rsrp", "5G": "rsrp"}
-#: A time stamp's date: ISO (``2025-03-01T10:15``), or with dots or slashes
-#: (G-NetTrack's ``2025.03.01_10.15.00``, ``2025/03/01 10:15``).
-_ISO_DATE = re.compile(r"^\s*(\d{4})([-./])(\d{2})\2(\d{2})(?!\d)")
 
 
 def _signal(frame: pd.DataFrame, tech: np.ndarray, *, source: str) -> tuple[np.ndarray, set[str]]:
@@ -296,69 +296,6 @@ def _signal(frame: pd.DataFrame, tech: np.ndarray, *, source: str) -> tuple[np.n
     return out, used
 
 
-def _dates(series: pd.Series, *, notes: list[str]) -> pd.Series:
-    """The date of each time stamp as written (``2025-03-01T10:15+07:00``, ``2025.03.01_10.15.00``
-    → 2025-03-01), a column of Unix times (seconds, or milliseconds as Android loggers write
-    them: ``1741939522000``) as their UTC dates, with a note; else as is."""
-    epochs = _epoch_dates(series)
-    if epochs is not None:
-        notes.append(f"speed_tests: {series.name!r} read as Unix times ({epochs[1]}), their UTC dates")
-        return epochs[0]
-
-    def conv(v: object) -> object:
-        if isinstance(v, str):
-            match = _ISO_DATE.match(v)
-            return f"{match.group(1)}-{match.group(3)}-{match.group(4)}" if match else v
-        return v
-
-    return series.map(conv).astype(object)
-
-
-#: Unix times a column of whole numbers may hold: seconds or milliseconds since 1970 that
-#: fall in 2001–2100 (no other whole number of 10 or 13 digits is a date).
-_EPOCH_DIGITS = {10: ("seconds", 1), 13: ("milliseconds", 1000)}
-
-
-def _epoch_dates(series: pd.Series) -> tuple[pd.Series, str] | None:
-    """The UTC dates of a column whose every value is a Unix time of one kind; None otherwise."""
-    text = series.map(typed_text)
-    given = text[text != ""]
-    if given.empty or not given.str.fullmatch(r"\d{10}|\d{13}").all():
-        return None
-    lengths = set(given.str.len())
-    if len(lengths) != 1:
-        return None
-    name, per_second = _EPOCH_DIGITS[lengths.pop()]
-    ok = (text != "").to_numpy()
-    seconds = text[ok].astype("int64").to_numpy() // per_second
-    stamps = seconds.astype("datetime64[s]")
-    if not ((stamps >= np.datetime64("2001-01-01")) & (stamps < np.datetime64("2100-01-01"))).all():
-        return None
-    days = np.full(len(text), None, dtype=object)
-    days[ok] = np.datetime_as_string(stamps, unit="D")
-    return pd.Series(days, index=series.index, dtype=object), name
-
-
-#: A time of day alone (``08:15:22.500``): no date, whatever a parser would make of it.
-_TIME_OF_DAY = re.compile(r"\s*\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*")
-
-
-def _measured_column(frame: pd.DataFrame) -> str | None:
-    """The column of the tests' dates: the first that ``POINT_ALIASES['measured']`` names whose
-    values are not all times of day alone (a drive-test log's ``Time`` beside its ``Date``)."""
-    found = None
-    for alias in POINT_ALIASES["measured"]:
-        column = find_header(frame.columns, (alias,))
-        if column is None or column == found:
-            continue
-        text = frame[column].map(typed_text)
-        given = text[text != ""]
-        if given.empty or not given.str.fullmatch(_TIME_OF_DAY.pattern).all():
-            return column
-        found = found or column
-    return found
-
-
 #: The number columns of point measurements.
 _SPEEDS = ("download_mbps", "upload_mbps", "latency_ms")
 
@@ -369,64 +306,6 @@ def _speed_column(frame: pd.DataFrame, name: str) -> str | None:
     if col is None and name in _KBPS_ALIASES:
         col = find_header(frame.columns, _KBPS_ALIASES[name], units=_COLUMN_UNITS["kbps"])
     return col
-
-
-def _bytes_to_megabits(header: str, notes: list[str]) -> float:
-    """The factor from a speed column's unit to Mb/s where its header names bytes
-    (``Download (MB/s)``: 8), with a note; 1 otherwise."""
-    for unit, factor in _BYTE_UNITS:
-        if unit.search(str(header)):
-            notes.append(f"{header}: bytes a second (a capital B) converted to Mb/s (× {factor:g})")
-            return factor
-    return 1.0
-
-
-#: A speed or a latency written with its unit (``45.2 Mbps``, ``850 Kbps``, ``28 ms``).
-_VALUE_UNIT = re.compile(r"\A\s*(.*?\d)\s*([gmk]b(?:ps|/s|it/s)|ms)\s*\Z", re.IGNORECASE)
-#: Each unit's factor to the field's (Mb/s; ms); a capital B (``MB/s``) is bytes, 8 bits.
-_UNIT_FACTORS = {"g": 1000.0, "m": 1.0, "k": 0.001}
-#: The most a download or upload in Mb/s may be for a column whose header names no unit:
-#: above it (10 Gb/s at the median), the column is in kb/s, as the Speedtest app exports it.
-_MOST_MBPS = 10_000.0
-
-
-def _unit_values(series: pd.Series, name: str, column: str, notes: list[str]) -> tuple[pd.Series, np.ndarray]:
-    """``series`` with the unit each value is written with taken off, and each row's factor
-    to the field's unit (1 where none is written), with a note where any is."""
-    factors = np.ones(len(series))
-    values = series.astype(object).to_numpy(copy=True)
-    units: set[str] = set()
-    for i, value in enumerate(values):
-        found = _VALUE_UNIT.match(value) if isinstance(value, str) else None
-        if found is None:
-            continue
-        unit = found.group(2)
-        if (unit.casefold() == "ms") != (name == "latency_ms"):
-            continue  # another field's unit: left as written, for the number reading to refuse
-        values[i] = found.group(1)
-        units.add(unit)
-        if name != "latency_ms":
-            factors[i] = _UNIT_FACTORS[unit[0].casefold()] * (8.0 if unit[1] == "B" else 1.0)
-    if units:
-        notes.append(
-            f"speed_tests: {column!r} values written with their unit ({', '.join(sorted(units))}) "
-            f"read in {'ms' if name == 'latency_ms' else 'Mb/s'}"
-        )
-    return pd.Series(values, index=series.index, dtype=object), factors
-
-
-def _kilobits_unsaid(speed: np.ndarray, column: str, notes: list[str]) -> np.ndarray:
-    """``speed`` (Mb/s as read) divided by 1000 where the column's header names no unit and
-    its median is above :data:`_MOST_MBPS`: no population of tests runs at 10 Gb/s, a column
-    of kb/s does (the Speedtest app's ``Download``), with a note."""
-    given = speed[np.isfinite(speed)]
-    if header_units(column) or not given.size or float(np.median(given)) <= _MOST_MBPS:
-        return speed
-    notes.append(
-        f"speed_tests: {column!r} (no unit in its header) has a median of {float(np.median(given)):,.0f}; "
-        "no tests run at 10 Gb/s: read as kb/s, converted to Mb/s"
-    )
-    return speed / 1000.0
 
 
 def _connection_radios(frame: pd.DataFrame, schema: LayerSchema, notes: list[str]) -> pd.Series | None:
@@ -460,21 +339,6 @@ def _tech_by_values(frame: pd.DataFrame, used: set[str]) -> str | None:
         if read.isin(spec.allowed or ()).all():
             found.append(str(column))
     return found[0] if len(found) == 1 else None
-
-
-def _made_ids(stem: str, measured: object, index: pd.Index, notes: list[str]) -> pd.Series:
-    """Ids for tests a file gives none: ``<file name>-<row>``, with the test's date between
-    where it has one (``do_kiem-2025-03-14-17``), so that the next month's file of the same
-    name, appended, keeps its tests apart."""
-    written = measured.map(typed_text) if isinstance(measured, pd.Series) else pd.Series("", index=index)
-    # The day as validation will read it (``14/03/2025`` is 2025-03-14); other text gives none.
-    days = day_first_dates(written).where(lambda d: d.str.fullmatch(r"\d{4}-\d{2}-\d{2}"), "")
-    ids = [f"{stem}-{day}-{i}" if day else f"{stem}-{i}" for day, i in zip(days, index, strict=True)]
-    if (days != "").any():
-        notes.append(f"no test_id column: ids are {stem}-<date>-<row> (the date where a test has one)")
-    else:
-        notes.append(f"no test_id column: ids are {stem}-<row>")
-    return pd.Series(ids, index=index, dtype=object)
 
 
 def _given(out: dict[str, object], values: Mapping[str, str], index: pd.Index, notes: list[str]) -> None:
@@ -536,7 +400,7 @@ def _points(
     )
     for name, aliases in POINT_ALIASES.items():
         col = (
-            _measured_column(frame)
+            dated_column(frame, POINT_ALIASES["measured"])
             if name == "measured"
             else find_header(frame.columns, aliases, units=_COLUMN_UNITS.get(name, ()))
         )
@@ -544,12 +408,12 @@ def _points(
             continue
         used.add(col)
         if name in _SPEEDS:
-            written, factors = _unit_values(frame[col], name, col, notes)
+            written, factors = unit_values(frame[col], name, col, notes)
             speed = parse_numbers(written, source=source, field=col, required=False) * factors
             out[name] = (
                 speed
                 if name == "latency_ms"
-                else _kilobits_unsaid(speed * _bytes_to_megabits(col, notes), col, notes)
+                else kilobits_unsaid(speed * bytes_to_megabits(col, notes), col, notes)
             )
         else:
             out[name] = frame[col].astype(object)
@@ -559,7 +423,7 @@ def _points(
             continue
         used.add(col)
         speed = parse_numbers(frame[col].astype(object), source=source, field=col, required=False)
-        factor = _bytes_to_megabits(col, notes)
+        factor = bytes_to_megabits(col, notes)
         out[name] = speed / 1000 if factor == 1.0 else speed * factor
         if factor == 1.0:
             notes.append(f"{col}: kb/s converted to Mb/s")
@@ -586,7 +450,7 @@ def _points(
     tech = tech_raw if isinstance(tech_raw, pd.Series) else None
     measured = out.get("measured")
     if isinstance(measured, pd.Series):
-        out["measured"] = _dates(measured, notes=notes)
+        out["measured"] = test_dates(measured, notes=notes)
     fixed = _fixed_connections(frame, used, notes)
     if tech is None and fixed is not None:
         # A connection column that names the radio ("Loại kết nối": 4G, 5G, Wifi, Cáp quang)
@@ -621,7 +485,7 @@ def _points(
     out["signal_dbm"], level_columns = _signal(frame, tech_values, source=source)
     used |= level_columns
     if "test_id" not in out:
-        out["test_id"] = _made_ids(path.stem, out.get("measured"), frame.index, notes)
+        out["test_id"] = dated_ids(path.stem, out.get("measured"), frame.index, notes)
     out["source"] = "csv"
     ignored = [str(c) for c in frame.columns if c not in used]
     if ignored:
