@@ -97,6 +97,10 @@ class FieldSchema:
     #: names: a column the file holds for another purpose read as this one too (an
     #: operator's cell list identifies its sites by their names, "SITE_NAME").
     fallback_aliases: tuple[str, ...] = ()
+    #: Of several columns read as this field (by its aliases), the one spelled as one of these
+    #: is read and the others left out, with a note (a site list's mast height, "Độ cao cột",
+    #: beside its antenna's); without one, several are refused.
+    preferred_aliases: tuple[str, ...] = ()
     #: (spelling, allowed value) pairs: Vietnamese spellings of ``allowed`` values; a
     #: spelling of ``""`` reads as a blank cell ("Omni" where an empty azimuth means omni).
     value_aliases: tuple[tuple[str, str], ...] = ()
@@ -173,6 +177,7 @@ class _FieldDocument(BaseModel):
     description: str = ""
     aliases: list[Text] = []
     fallback_aliases: list[Text] = []
+    preferred_aliases: list[Text] = []
     value_aliases: dict[str, str] = {}  # "" reads as a blank cell
     spellings: Text | None = None  # a set of value aliases in layers/spellings.yaml
     from_rows: list[Text] = []
@@ -248,6 +253,7 @@ def parse_schema(path: Path) -> LayerSchema:
             description=f.description,
             aliases=tuple(f.aliases),
             fallback_aliases=tuple(f.fallback_aliases),
+            preferred_aliases=tuple(f.preferred_aliases),
             value_aliases=_value_aliases(f, path.parent, source=source),
             from_rows=tuple(f.from_rows),
             value_leads=f.value_leads,

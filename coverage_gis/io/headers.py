@@ -279,6 +279,11 @@ def match_headers(
             shown = ", ".join(repr(str(c)) for c in found)
             notes.append(f"{prefix}{shown} not read as {name}: the file has a column named {name}")
             continue
+        preferred = _preferred(found, by_name[name])
+        if preferred is not None:
+            left = ", ".join(repr(str(c)) for c in found if c != preferred)
+            notes.append(f"{prefix}{left} not read as {name}: the file has {str(preferred)!r}, read as it")
+            found = [preferred]
         if len(found) > 1:
             shown = " and ".join(repr(str(c)) for c in found)
             raise LayerValidationError(
@@ -306,6 +311,16 @@ def _field_of(key: str, plain: dict[str, str], bare: dict[str, str]) -> str | No
 
 #: How a table reader names the second column of a header the file repeats (pandas: ``X.1``).
 _REPEATED = re.compile(r"(.+)\.(\d+)\Z")
+
+
+def _preferred(columns: Sequence[object], spec: FieldSchema) -> object | None:
+    """Of several ``columns`` read as ``spec``, the one spelled as its ``preferred_aliases``
+    (the only one); None where there is no such one."""
+    if len(columns) < 2 or not spec.preferred_aliases:
+        return None
+    keys = {fold_diacritics(header_key(a)) for a in spec.preferred_aliases}
+    chosen = [c for c in columns if fold_diacritics(_split_header(c)[0]) in keys]
+    return chosen[0] if len(chosen) == 1 else None
 
 
 def _refuse_repeated(
