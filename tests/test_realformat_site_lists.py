@@ -265,3 +265,20 @@ def test_a_merged_group_header_over_sectors_names_the_field(ws: Workspace, tmp_p
 
     cells = ws.read_layer("cells").set_index("cell_id")
     assert cells["azimuth_deg"].to_dict() == {"C1-1": 10.0, "C1-2": 130.0, "C1-3": 250.0}
+
+
+def test_a_spread_row_under_a_group_row_left_out_names_its_own_line(ws: Workspace, tmp_path: Path) -> None:
+    """Rows after a group row left out are counted as the file counts them: the error names
+    line 5, where the row that lists the cells is. Fails if it names the line above it."""
+    path = _write(
+        tmp_path,
+        "STT,Mã cell,Mã trạm,Nhà mạng,Công nghệ,Góc phương vị,Góc nghiêng\n"
+        "I,VIETTEL,,,,,\n"
+        "1,C1,BDH001,Viettel,4G,0,3\n"
+        "II,VNPT,,,,,\n"
+        "2,C2,BDH002,VNPT,2G/4G,0/120,2/4/6\n",
+    )
+    _with_sites(ws, tmp_path, "BDH001", "BDH002")
+    with pytest.raises(LayerValidationError) as bad:
+        import_file(ws, "cells", path)
+    assert "is line 5 of the file, cell 1 of the 4 it lists" in _problems(bad.value)

@@ -240,7 +240,7 @@ def cells_spread(frame: pd.DataFrame, *, places: list[str], notes: list[str]) ->
                         columns["cell_id"][j] = "-".join(parts)
                     j += 1
     out = out.assign(**columns)
-    _places_spread(places, row, first, count, notes)
+    _places_spread(places, frame.index.to_numpy()[row], row, first, count, notes)
     said = Counter(lists.shown(frame, r) for r in map(int, spread))
     shown = ", ".join(f"{k!r} ({n} row{'s' if n > 1 else ''})" for k, n in said.most_common(3))
     notes.append(
@@ -262,20 +262,26 @@ def _or_one(listed: list[str] | None) -> list[str | None]:
 
 
 def _places_spread(
-    places: list[str], row: np.ndarray, first: np.ndarray, count: np.ndarray, notes: list[str]
+    places: list[str],
+    labels: np.ndarray,
+    row: np.ndarray,
+    first: np.ndarray,
+    count: np.ndarray,
+    notes: list[str],
 ) -> None:
-    """``places`` rewritten for the spread rows: each new row's is its row's, with the cell it is."""
+    """``places`` rewritten for the spread rows: each new row's is its row's (``labels``: the
+    row each came from, as errors counted it), with the cell it is."""
     origin = row_origin(notes)
     before = list(places)
 
-    def place(r: int) -> str:
-        if r < len(before):
-            return before[r]
-        return f"row {r} as read" + (f" ({origin})" if origin else "")
+    def place(label: int) -> str:
+        if 0 <= label < len(before):
+            return before[label]
+        return f"row {label} as read" + (f" ({origin})" if origin else "")
 
     places[:] = [
-        place(int(r)) + (f", cell {j - first[r] + 1} of the {count[r]} it lists" if count[r] > 1 else "")
-        for j, r in enumerate(row)
+        place(int(label)) + (f", cell {j - first[r] + 1} of the {count[r]} it lists" if count[r] > 1 else "")
+        for j, (label, r) in enumerate(zip(labels, row, strict=True))
     ]
 
 
