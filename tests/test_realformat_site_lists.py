@@ -282,3 +282,18 @@ def test_a_spread_row_under_a_group_row_left_out_names_its_own_line(ws: Workspac
     with pytest.raises(LayerValidationError) as bad:
         import_file(ws, "cells", path)
     assert "is line 5 of the file, cell 1 of the 4 it lists" in _problems(bad.value)
+
+
+def test_sectors_lettered_after_a_space_are_sectors_and_run_on_letters_are_not() -> None:
+    import pandas as pd
+
+    from coverage_gis.io.sector_columns import columns_listed
+    from coverage_gis.layers import get_schema
+
+    frame = pd.DataFrame(
+        {"Azimuth A": [0], "Azimuth B": [120], "Azimuth C": [240], "TiltA": [2], "TiltB": [3]}
+    )
+    notes: list[str] = []
+    read = columns_listed(frame, get_schema("cells"), notes=notes)
+    assert read.columns.tolist() == ["Azimuth", "TiltA", "TiltB"]
+    assert read["Azimuth"].tolist() == ["0/120/240"]

@@ -34,6 +34,10 @@ __all__ = ["SECTOR_LABEL", "columns_listed"]
 #: group header: ``1``, ``S1``, ``Sector 2``, ``Cell 3``, ``Cánh A``, ``(S1)``.
 SECTOR_LABEL = r"(?:(?:sector|sec|cell|cánh|hướng|s|c)\s*[#.]?\s*)?([1-9]|[a-f])"
 _NUMBERED = re.compile(rf"\A(.*?\S)[\s_\-]*[(\[]?\s*{SECTOR_LABEL}\s*[)\]]?\Z", re.IGNORECASE)
+#: A letter label's end of a header: after a space, a bracket or a sector's word.
+_LETTER_LABEL = re.compile(
+    r"(?:[\s_\-(\[]|sector|sec|cell|cánh|hướng)\s*[#.]?\s*[a-f]\s*[)\]]?\Z", re.IGNORECASE
+)
 #: The sector fields, the azimuth first.
 _SECTOR_FIELDS = ("azimuth_deg", *BY_SECTOR)
 
@@ -69,7 +73,7 @@ def _sectors_joined(
             continue
         base, label = found.group(1), found.group(2)
         # A letter is a label only after a space, a bracket or a sector's word ("Tilt A", not "TiltA").
-        if not label.isdigit() and not re.search(r"[\s_(\[]\S*\Z", column.strip()[: -len(label)] + " "):
+        if not label.isdigit() and not _LETTER_LABEL.search(column.strip()):
             continue
         if find_header([base], spellings, units=None) is not None:
             groups.setdefault(base, []).append((_label_number(label), column))
