@@ -86,3 +86,14 @@ def test_route_folders_are_read_beside_a_folder_of_pins_left_out(ws: Workspace, 
 
     assert sorted(ws.read_layer("fiber_routes")["route_id"]) == ["N1", "N2", "T1"]
     assert any("left out the folders without a line drawn in them: 'Măng xông'" in n for n in result.notes)
+
+
+def test_a_cables_type_beside_its_class_is_not_a_second_class(ws: Workspace, tmp_path: Path) -> None:
+    """ "Loại cáp" (aerial, underground, 48FO) is the cable's type; "Cấp tuyến" its class."""
+    path = tmp_path / "tuyen.csv"
+    path.write_text(
+        f'Mã tuyến,Nhà mạng,Cấp tuyến,Loại cáp,WKT\nR1,Viettel,Cáp nhánh,Cáp quang treo 24FO,"{_LINE}"\n',
+        encoding="utf-8",
+    )
+    import_file(ws, "fiber_routes", path)
+    assert ws.read_layer("fiber_routes")["class"].tolist() == ["distribution"]
