@@ -18,7 +18,8 @@ def ws(tmp_path: Path) -> Workspace:
     sites.write_text(
         "Mã trạm,Kinh độ,Vĩ độ,Trạng thái\n"
         "BDH_HH01,109.10105,14.48173,Đã PS\n"
-        "BDH_CT01,109.21774,13.95097,Ngưng PS\n",
+        "BDH_CT01,109.21774,13.95097,Ngưng PS\n"
+        "BDH_VT01,108.77401,14.09845,Đã phát sóng (swap)\n",
         encoding="utf-8",
     )
     import_file(ws, "sites", sites)
@@ -39,6 +40,7 @@ def test_short_broadcast_statuses_are_read(ws: Workspace) -> None:
     assert ws.read_layer("sites").set_index("site_id")["status"].to_dict() == {
         "BDH_HH01": "on_air",
         "BDH_CT01": "decommissioned",
+        "BDH_VT01": "on_air",  # a remark in brackets after a status
     }
 
 

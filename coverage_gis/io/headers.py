@@ -435,9 +435,18 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
             canonical = _by_words(
                 key, lambda word: plain.get(word, named.get(word, bare.get(fold_diacritics(word))))
             )
+        remark = _REMARK.search(key)
+        if canonical is None and remark is not None and remark.start() > 0:
+            # A remark in brackets after a spelling ("Đã phát sóng (swap)"): the spelling's value.
+            bare_key = key[: remark.start()]
+            canonical = plain.get(bare_key, named.get(bare_key, bare.get(fold_diacritics(bare_key))))
         if canonical is not None:
             out[value] = canonical
     return out
+
+
+#: A remark in brackets at the end of a value.
+_REMARK = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*\Z")
 
 
 #: Where a value that lists several (``Viettel + VNPT``, ``Viettel, MobiFone``, ``A - B``) splits.
