@@ -469,6 +469,37 @@ def test_a_list_split_one_sheet_per_district_is_read_whole(ws: Workspace, tmp_pa
         import_file(ws, "villages", path)
 
 
+def test_sheets_kept_by_different_hands_are_read_together_by_the_fields_they_give(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """One sheet per operator, each a little different: a ``Ghi chú`` column on one, latitude
+    before longitude and ``Tình trạng`` for the status on another. Fails if the first sheet
+    alone is read (the others' sites lost), or a column is read under another's values."""
+    sheets = {
+        "Viettel": [
+            ["STT", "Mã trạm", "Kinh độ", "Vĩ độ", "Trạng thái"],
+            [1, "VT1", 109.1, 14.4, "Đã phát sóng"],
+        ],
+        "VNPT": [
+            ["STT", "Mã trạm", "Kinh độ", "Vĩ độ", "Trạng thái", "Ghi chú"],
+            [1, "VNP1", 108.8, 14.1, "Quy hoạch", "Dùng chung cột"],
+        ],
+        "MobiFone": [
+            ["TT", "Mã trạm", "Vĩ độ", "Kinh độ", "Tình trạng"],
+            [1, "MBF1", 13.8, 109.2, "Hoạt động"],
+        ],
+    }
+    result = import_file(ws, "sites", _workbook(tmp_path / "tram.xlsx", sheets))
+
+    sites = ws.read_layer("sites").set_index("site_id")
+    assert sites["status"].to_dict() == {"VT1": "on_air", "VNP1": "planned", "MBF1": "on_air"}
+    assert (sites.geometry.x.tolist(), sites.geometry.y.tolist()) == (
+        [109.1, 108.8, 109.2],
+        [14.4, 14.1, 13.8],
+    )
+    assert any("they have columns read as the same fields" in note for note in result.notes)
+
+
 def test_degrees_minutes_and_seconds_in_columns_of_their_own_are_one_coordinate(
     ws: Workspace, tmp_path: Path
 ) -> None:

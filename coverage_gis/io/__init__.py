@@ -53,6 +53,7 @@ from coverage_gis.io.placement import outside_notes
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
 from coverage_gis.io.row_errors import line_places, rows_placed
 from coverage_gis.io.sector_lists import with_cell_ids
+from coverage_gis.io.sheets import layer_columns
 from coverage_gis.io.speedtests import speed_table, speed_tests_frame
 from coverage_gis.io.table_shape import without_empty_rows, without_group_rows, without_totals
 from coverage_gis.io.vector import (
@@ -264,10 +265,21 @@ def _read_format(
         else:
             if fmt == "xlsx":
                 table = read_xlsx_table(
-                    path, sheet=source_layer, max_bytes=max_bytes, notes=notes, row_places=row_places
+                    path,
+                    sheet=source_layer,
+                    max_bytes=max_bytes,
+                    notes=notes,
+                    row_places=row_places,
+                    read_as=layer_columns(schema),
                 )
             elif fmt == "xls":
-                table = read_xls_table(path, sheet=source_layer, notes=notes, row_places=row_places)
+                table = read_xls_table(
+                    path,
+                    sheet=source_layer,
+                    notes=notes,
+                    row_places=row_places,
+                    read_as=layer_columns(schema),
+                )
             else:
                 lines: list[int] = []
                 try:

@@ -14,7 +14,7 @@ the workbook is opened with its formatting, where xlrd keeps the merged ranges.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import xlrd
@@ -24,6 +24,9 @@ from xlrd.compdoc import CompDocError
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.vector import one_line
 from coverage_gis.io.xlsx import cell_value, sheet_named
+
+if TYPE_CHECKING:
+    from coverage_gis.io.sheets import ReadAs
 
 __all__ = ["read_xls_table", "xls_sheet_names"]
 
@@ -86,7 +89,12 @@ def _merged_ranges(worksheet: xlrd.sheet.Sheet) -> list[tuple[int, int, int, int
 
 
 def read_xls_table(
-    path: Path, *, sheet: str | None, notes: list[str], row_places: list[str] | None = None
+    path: Path,
+    *,
+    sheet: str | None,
+    notes: list[str],
+    row_places: list[str] | None = None,
+    read_as: ReadAs | None = None,
 ) -> pd.DataFrame:
     """One sheet of an .xls workbook as a table (see the module docstring), or without ``sheet``
     its sheets together where they have the same columns (:mod:`coverage_gis.io.sheets`);
@@ -129,4 +137,5 @@ def read_xls_table(
         source=source,
         notes=notes,
         row_places=row_places,
+        read_as=read_as,
     )

@@ -31,7 +31,7 @@ import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import ParseError
 
 import openpyxl
@@ -42,6 +42,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.table_shape import ROW_ORIGIN, is_column_numbers, is_header_row, merged_header
 from coverage_gis.io.vector import check_zip_unpacked, one_line
+
+if TYPE_CHECKING:
+    from coverage_gis.io.sheets import ReadAs
 
 __all__ = [
     "BINARY_EXCEL_SUFFIXES",
@@ -289,7 +292,13 @@ def _sheet_names(path: Path) -> list[str]:
 
 
 def read_xlsx_table(
-    path: Path, *, sheet: str | None, max_bytes: int, notes: list[str], row_places: list[str] | None = None
+    path: Path,
+    *,
+    sheet: str | None,
+    max_bytes: int,
+    notes: list[str],
+    row_places: list[str] | None = None,
+    read_as: ReadAs | None = None,
 ) -> pd.DataFrame:
     """One sheet of an .xlsx workbook as a table (see the module docstring), or without ``sheet``
     its sheets together where they have the same columns (:mod:`coverage_gis.io.sheets`;
@@ -341,6 +350,7 @@ def read_xlsx_table(
         source=source,
         notes=notes,
         row_places=row_places,
+        read_as=read_as,
     )
 
 
