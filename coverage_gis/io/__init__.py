@@ -37,8 +37,6 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.appending import appended, check_references, dirty_bbox, references_spelled
 from coverage_gis.io.colocated import colocated_notes
 from coverage_gis.io.commune_lists import with_2025_units
-from coverage_gis.io.csv_points import coordinate_cells, located_table, read_csv_table
-from coverage_gis.io.dms import dms_columns_joined
 from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
 from coverage_gis.io.given_values import check_given_fields
@@ -51,11 +49,10 @@ from coverage_gis.io.opencellid import read_opencellid
 from coverage_gis.io.osm import RoadNetworkInfo, import_roads, read_roads, validate_roads_file
 from coverage_gis.io.placement import outside_notes
 from coverage_gis.io.raster import DemInfo, import_dem, read_dem_info
-from coverage_gis.io.row_errors import line_places, rows_placed
+from coverage_gis.io.row_errors import rows_placed
 from coverage_gis.io.sector_lists import with_cell_ids
-from coverage_gis.io.sheets import layer_columns
-from coverage_gis.io.speedtests import speed_table, speed_tests_frame
-from coverage_gis.io.table_shape import without_empty_rows, without_group_rows, without_totals
+from coverage_gis.io.speedtests import speed_tests_frame
+from coverage_gis.io.table_files import table_file_frame
 from coverage_gis.io.vector import (
     MAX_IMPORT_BYTES,
     check_input_file,
@@ -68,9 +65,6 @@ from coverage_gis.io.village_lists import (
     ids_from_names,
     with_province_codes,
 )
-from coverage_gis.io.xls import read_xls_table
-from coverage_gis.io.xlsx import other_sheets_hint, read_xlsx_table
-from coverage_gis.io.zone_circles import zones_from_circles
 from coverage_gis.layers import INPUT_LAYERS, LayerSchema, get_schema
 from coverage_gis.revisions import RevisionRecord, default_author
 from coverage_gis.validation import validate_layer
@@ -122,23 +116,6 @@ def _input_schema(layer: str, source: str) -> LayerSchema:
             source=source,
         )
     return schema
-
-
-def _table_frame(
-    table: pd.DataFrame, layer: str, *, with_geometry: bool, source: str, crs: str | None, notes: list[str]
-) -> pd.DataFrame:
-    """The one path from a read table (CSV text or XLSX cells) to the layer's raw frame."""
-    table = without_group_rows(
-        without_empty_rows(without_totals(table, notes=notes), notes=notes), notes=notes
-    )
-    table = dms_columns_joined(table, notes=notes)
-    if layer == "speed_tests":
-        return speed_table(table, source=source)
-    if not with_geometry:
-        return table
-    located = located_table(table, source=source, crs=crs, notes=notes)
-    # A zone given by its centre and radius is the circle they describe.
-    return zones_from_circles(located, source=source, notes=notes) if layer == "zones_5g" else located
 
 
 def _read(
@@ -263,42 +240,17 @@ def _read_format(
             placemarks = fitting_placemarks(placemarks, schema, notes=notes)
             frame = read_font_text(label_gives_way(placemarks, schema, notes=notes), notes)
         else:
-            if fmt == "xlsx":
-                table = read_xlsx_table(
-                    path,
-                    sheet=source_layer,
-                    max_bytes=max_bytes,
-                    notes=notes,
-                    row_places=row_places,
-                    read_as=layer_columns(schema),
-                )
-            elif fmt == "xls":
-                table = read_xls_table(
-                    path,
-                    sheet=source_layer,
-                    notes=notes,
-                    row_places=row_places,
-                    read_as=layer_columns(schema),
-                )
-            else:
-                lines: list[int] = []
-                try:
-                    table = read_csv_table(path, notes=notes, row_lines=lines)
-                finally:  # (an error about a row read so far names its line too)
-                    row_places.extend(line_places(lines))
-            table = read_font_text(table, notes)
-            # Where the file's decimal mark shows: its coordinates (read below, into geometry).
-            # (In degrees, without --crs, any one mark is a decimal mark: ``13,771``.)
-            evidence = coordinate_cells(table)
-            degrees = coordinate_cells(table, metres=False) if crs is None else []
-            try:
-                frame = _table_frame(
-                    table, layer, with_geometry=with_geometry, source=source, crs=crs, notes=notes
-                )
-            except LayerValidationError as exc:
-                if fmt not in ("xlsx", "xls") or source_layer is not None:
-                    raise
-                raise other_sheets_hint(exc, path) from None
+            frame, evidence, degrees = table_file_frame(
+                path,
+                fmt,
+                schema,
+                source=source,
+                source_layer=source_layer,
+                max_bytes=max_bytes,
+                crs=crs,
+                notes=notes,
+                row_places=row_places,
+            )
         frames = {layer: frame}
     if values:
         check_given_fields(values, [get_schema(name) for name in frames], source=source)
