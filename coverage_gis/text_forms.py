@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-__all__ = ["LeadingValues", "ascii_slug", "fold_diacritics", "new_style_tones"]
+__all__ = ["LeadingValues", "ascii_slug", "fold_diacritics", "folded_words", "new_style_tones"]
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -35,6 +35,12 @@ _OLD_STYLE = {
 }
 # "quý", "quỳ": after q the u is the consonant's, the mark the vowel's in both styles.
 _OLD_STYLE_TONE = re.compile(rf"(?<!q)({'|'.join(_OLD_STYLE)})(?![^\W\d_])")
+
+
+def folded_words(text: str) -> str:
+    """``text`` compared as a word is: without diacritics, casefolded, its spaces single
+    (``"Chưa  có"`` → ``"chua co"``)."""
+    return " ".join(fold_diacritics(text).casefold().split())
 
 
 def new_style_tones(text: str) -> str:

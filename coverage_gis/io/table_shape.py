@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis._values import is_blank, typed_text
-from coverage_gis.text_forms import fold_diacritics
+from coverage_gis.text_forms import fold_diacritics, folded_words
 
 __all__ = [
     "DMS_PARTS",
@@ -94,14 +94,9 @@ def merged_header(header: Sequence[object], under: Sequence[object]) -> list[obj
             names[j] = f"{group} {part.strip()}"
         # Yes and no under a yes/no field's group ("Điện lưới" over "Có | Chưa có"): "Điện
         # lưới (Có)" (read as one column by io.yes_no_columns).
-        elif group is not None and isinstance(part, str) and _plain(part) in YES_NO_PARTS:
+        elif group is not None and isinstance(part, str) and folded_words(part) in YES_NO_PARTS:
             names[j] = f"{group} ({part.strip()})"
     return names
-
-
-def _plain(text: str) -> str:
-    """``text`` without diacritics, lower case, its spaces single."""
-    return " ".join(fold_diacritics(text).casefold().split())
 
 
 #: A sector's label under a group header (``Sector 1``, ``S2``, ``Cell 3``): a word is needed,

@@ -26,7 +26,7 @@ from coverage_gis._values import is_blank
 from coverage_gis.io.headers import find_header
 from coverage_gis.io.table_shape import YES_NO_PARTS
 from coverage_gis.layers import LayerSchema
-from coverage_gis.text_forms import fold_diacritics
+from coverage_gis.text_forms import folded_words
 from coverage_gis.validation import NOT_BOOL, bool_value
 
 __all__ = ["NEGATIONS", "yes_no_columns_read"]
@@ -56,13 +56,13 @@ def yes_no_columns_read(frame: pd.DataFrame, schema: LayerSchema, *, notes: list
         for column in columns:
             found = _PART.match(column.strip())
             if found and find_header([found.group(1)], spellings, units=None) is not None:
-                part = _folded(found.group(2))
+                part = folded_words(found.group(2))
                 if part in YES_NO_PARTS:
                     answers.setdefault(YES_NO_PARTS[part], column)
                 if part in NEGATIONS:
                     negated = negated or column
                 continue
-            lead = _LEADING_NEGATION.match(_folded(column))
+            lead = _LEADING_NEGATION.match(folded_words(column))
             if lead and find_header([lead.group(1)], spellings, units=None) is not None:
                 negated = negated or column
         if len(answers) == 2:
@@ -70,10 +70,6 @@ def yes_no_columns_read(frame: pd.DataFrame, schema: LayerSchema, *, notes: list
         elif negated is not None:
             frame = _turned_round(frame, spec.name, negated, notes=notes)
     return frame
-
-
-def _folded(text: str) -> str:
-    return " ".join(fold_diacritics(text).casefold().split())
 
 
 def _ticked(value: object) -> bool:
