@@ -50,7 +50,9 @@ from coverage_gis.layers import FieldSchema, LayerSchema, is_unit_of
 from coverage_gis.text_forms import LeadingValues, fold_diacritics, new_style_tones
 
 __all__ = [
+    "LISTED",
     "apply_aliases",
+    "as_allowed",
     "cut_header_fields",
     "find_header",
     "fold_diacritics",
@@ -450,7 +452,7 @@ _REMARK = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*\Z")
 
 
 #: Where a value that lists several (``Viettel + VNPT``, ``Viettel, MobiFone``, ``A - B``) splits.
-_LISTED = re.compile(r"\s*(?:[/;,+&|]|\s-\s|\bvà\b|\band\b)\s*", re.IGNORECASE)
+LISTED = re.compile(r"\s*(?:[/;,+&|]|\s-\s|\bvà\b|\band\b)\s*", re.IGNORECASE)
 
 
 def _lead_of_one(value: str, leading: LeadingValues) -> str | None:
@@ -460,7 +462,7 @@ def _lead_of_one(value: str, leading: LeadingValues) -> str | None:
     found = leading(value)
     if found is None:
         return None
-    others = {leading(piece) for piece in _LISTED.split(value) if piece.strip()} - {None, found}
+    others = {leading(piece) for piece in LISTED.split(value) if piece.strip()} - {None, found}
     return None if others else found
 
 
@@ -524,6 +526,14 @@ def read_values(series: pd.Series, spec: FieldSchema, *, label: str, notes: list
             bands.update(numbers)
         return _replaced(series, bands, label=label, notes=notes, unit=" MHz")
     return series
+
+
+def as_allowed(values: pd.Series, spec: FieldSchema) -> pd.Series:
+    """``values`` read as :func:`read_values` reads them, each one that reads as none of
+    ``spec``'s allowed values None; without notes (a caller asking what a column or a list
+    would read as, before it reads it)."""
+    read = read_values(values.astype(object), spec, label="", notes=[])
+    return read.where(read.isin(spec.allowed or ()), None).astype(object)
 
 
 def _replaced(

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from coverage_gis._values import typed_text
-from coverage_gis.io.headers import find_header, read_values
+from coverage_gis.io.headers import as_allowed, find_header
 from coverage_gis.io.sector_lists import BY_SECTOR
 from coverage_gis.layers import LayerSchema
 from coverage_gis.validation import NOT_BOOL, bool_value
@@ -105,9 +105,9 @@ def _ticked_techs(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str])
     columns = [str(c) for c in frame.columns if c != "geometry"]
     if find_header(columns, [spec.name, *spec.aliases, *spec.fallback_aliases], units=None) is not None:
         return frame
-    read = read_values(pd.Series(columns, dtype=object), spec, label="", notes=[])
-    techs = [c for c, t in zip(columns, read.tolist(), strict=True) if t in (spec.allowed or ())]
-    if not techs or len(set(read[read.isin(spec.allowed or ())])) != len(techs):
+    read = as_allowed(pd.Series(columns, dtype=object), spec)
+    techs = [c for c, t in zip(columns, read.tolist(), strict=True) if t is not None]
+    if not techs or read.nunique() != len(techs):
         return frame
     ticks = frame[techs].map(bool_value)
     if (ticks == NOT_BOOL).any().any() or not (ticks == True).any().any():  # noqa: E712 (a frame of objects)

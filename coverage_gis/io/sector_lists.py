@@ -42,7 +42,7 @@ import pandas as pd
 
 from coverage_gis._values import is_blank, typed_text
 from coverage_gis.io.channels import band_in_tech_name
-from coverage_gis.io.headers import read_values
+from coverage_gis.io.headers import LISTED, as_allowed
 from coverage_gis.io.table_shape import row_origin
 from coverage_gis.layers import get_schema
 
@@ -51,7 +51,6 @@ __all__ = ["cells_spread", "with_cell_ids"]
 #: Where a field of technologies or operators splits, and (technologies, where none of those
 #: is written) spaces; an operator's list also at a dash between spaces (``Viettel - VNPT``).
 _TECH_SPLIT = re.compile(r"\s*(?:[/;,+&|]|\bvà\b|\band\b)\s*", re.IGNORECASE)
-_OPERATOR_SPLIT = re.compile(r"\s*(?:[/;,+&|]|\s-\s|\bvà\b|\band\b)\s*", re.IGNORECASE)
 #: Where a field of numbers splits (a dash between numbers: not in a band, ``1920-1980`` is
 #: one range); commas only by :func:`list_pieces`' rule.
 _NUMBER_SPLIT = re.compile(r"\s*[/;|+&]\s*|(?<=\d)\s*-\s*(?=\d)")
@@ -97,13 +96,11 @@ class _Spelled:
 
     def __init__(self, field: str, split: re.Pattern[str], *, spaces: bool) -> None:
         self.spec = get_schema("cells").field(field)
-        self.allowed = set(self.spec.allowed or ())
         self.split = split
         self.spaces = spaces
 
     def spelled(self, pieces: Sequence[str]) -> list[str | None]:
-        read = read_values(pd.Series(list(pieces), dtype=object), self.spec, label="", notes=[])
-        return [v if v in self.allowed else None for v in read.tolist()]
+        return as_allowed(pd.Series(list(pieces), dtype=object), self.spec).tolist()
 
     def key(self, piece: str, value: str) -> tuple[str, str | None]:
         """What tells two pieces apart: the value they read as."""
@@ -166,7 +163,7 @@ class _Lists:
         techs = _lists(frame, "tech", _Technologies())
         bands = _lists(frame, "band_mhz", _bands)
         return cls(
-            operators=_lists(frame, "operator", _Spelled("operator", _OPERATOR_SPLIT, spaces=False)),
+            operators=_lists(frame, "operator", _Spelled("operator", LISTED, spaces=False)),
             techs=techs,
             # A band list spreads a row of one technology; beside several, it is theirs in turn.
             bands=[b if t is None else None for t, b in zip(techs, bands, strict=True)],

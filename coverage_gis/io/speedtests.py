@@ -33,7 +33,7 @@ from coverage_gis.io.csv_points import (
     parse_numbers,
 )
 from coverage_gis.io.decimal_mark import thousands_in
-from coverage_gis.io.headers import find_header, read_values, value_key
+from coverage_gis.io.headers import as_allowed, find_header, read_values, value_key
 from coverage_gis.io.ookla_tiles import looks_like_ookla, ookla_tiles
 from coverage_gis.io.row_text import rows_counted
 from coverage_gis.io.speed_values import (
@@ -314,9 +314,7 @@ def _connection_radios(frame: pd.DataFrame, schema: LayerSchema, notes: list[str
     column = find_header(frame.columns, _CONNECTION_NAMES)
     if column is None:
         return None
-    spec = schema.field("tech")
-    read = read_values(frame[column].astype(object), spec, label="", notes=[])
-    named = read.where(read.isin(spec.allowed or ()), None).astype(object)
+    named = as_allowed(frame[column], schema.field("tech"))
     if not named.notna().any():
         return None
     count = rows_counted(int(named.notna().sum()))
@@ -335,8 +333,7 @@ def _tech_by_values(frame: pd.DataFrame, used: set[str]) -> str | None:
         given = frame[column][~frame[column].map(is_blank)]
         if given.empty or not all(isinstance(v, str) for v in given):
             continue
-        read = read_values(given.astype(object), spec, label="", notes=[])
-        if read.isin(spec.allowed or ()).all():
+        if as_allowed(given, spec).notna().all():
             found.append(str(column))
     return found[0] if len(found) == 1 else None
 
