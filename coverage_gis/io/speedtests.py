@@ -33,6 +33,7 @@ from coverage_gis.io.csv_points import (
     parse_numbers,
 )
 from coverage_gis.io.decimal_mark import thousands_in
+from coverage_gis.io.given_values import with_given_values
 from coverage_gis.io.headers import as_allowed, find_header, read_values, value_key
 from coverage_gis.io.ookla_tiles import looks_like_ookla, ookla_tiles
 from coverage_gis.io.row_text import rows_counted
@@ -338,22 +339,6 @@ def _tech_by_values(frame: pd.DataFrame, used: set[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def _given(out: dict[str, object], values: Mapping[str, str], index: pd.Index, notes: list[str]) -> None:
-    """``out`` (the fields read so far) with each of the user's ``values`` (``--set``) given to
-    the rows that give none (every row, where the file has no such column), with a note."""
-    for name, value in values.items():
-        column = out.get(name)
-        if isinstance(column, pd.Series):
-            blank = column.map(is_blank)
-            out[name] = column.astype(object).mask(blank, value)
-            notes.append(
-                f"speed_tests: {name} {value!r} given for the {rows_counted(int(blank.sum()))} that give none"
-            )
-        else:
-            out[name] = pd.Series(value, index=index, dtype=object)
-            notes.append(f"speed_tests: {name} {value!r} given for every row")
-
-
 def _fixed_connections(frame: pd.DataFrame, used: set[str], notes: list[str]) -> pd.Series | None:
     """Per row, whether the file's connection column says the test ran over Wi-Fi or a wire
     (a fixed-broadband test, whatever radio the phone was also on); None without such a column."""
@@ -428,7 +413,12 @@ def _points(
         used.add(found)
         out["tech"] = frame[found].astype(object)
         notes.append(f"speed_tests: {found!r} read as tech: its every value names a technology")
-    _given(out, values, frame.index, notes)
+    schema = get_schema("speed_tests")
+    if values:
+        # The user's values fill the fields read so far, as every layer's given values do.
+        so_far = {name: out[name] for name in values if isinstance(out.get(name), pd.Series)}
+        given = with_given_values(pd.DataFrame(so_far, index=frame.index), schema, values, notes=notes)
+        out.update({name: given[name] for name in given.columns})
     if "download_mbps" not in out:
         raise LayerValidationError(
             "no download speed column; name it download_mbps (or download, dl_mbps, download_kbps)",
@@ -437,7 +427,6 @@ def _points(
         )
     # Technologies and operators as exports spell them (LTE, NR, Vinaphone …): the layer
     # schema's value_aliases, as every import reads them (io.headers).
-    schema = get_schema("speed_tests")
     for name in ("tech", "operator", "kind"):
         if isinstance(read := out.get(name), pd.Series):
             out[name] = read_values(
