@@ -46,8 +46,9 @@ def folded_words(text: str) -> str:
 def new_style_tones(text: str) -> str:
     """``text`` (NFC, lower case) with old-style tone marks written in the new style (see
     :data:`_OLD_STYLE`): ``"uỷ ban"`` → ``"ủy ban"``, ``"hoà bình"`` → ``"hòa bình"``;
-    ``"hoàng"`` and ``"quý"`` as they are."""
-    return _OLD_STYLE_TONE.sub(lambda found: _OLD_STYLE[found.group(1)], text)
+    ``"hoàng"`` and ``"quý"`` as they are. NFC again after: a combining mark that followed
+    the moved tone may now compose with its vowel (``"oà\u0301"`` → ``"òá"``)."""
+    return unicodedata.normalize("NFC", _OLD_STYLE_TONE.sub(lambda found: _OLD_STYLE[found.group(1)], text))
 
 
 def ascii_slug(text: str) -> str:

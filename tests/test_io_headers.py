@@ -13,7 +13,7 @@ import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from shapely.geometry import Point
 
@@ -411,6 +411,7 @@ _HEADER_TEXT = st.text(
 
 
 @given(_HEADER_TEXT)
+@example("oà\u0301")  # a mark after an old-style tone composes once the tone moves
 def test_header_key_is_idempotent(text: str) -> None:
     key = header_key(text)
     assert header_key(key) == key
