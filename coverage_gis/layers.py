@@ -12,7 +12,7 @@ the schemas through this module.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -89,6 +89,10 @@ class FieldSchema:
     min: float | None = None
     max: float | None = None
     default: Any = None
+    #: ``(field, ((value, default), ...))``: the default of a row whose ``field`` (an
+    #: earlier field with allowed values) holds one of these values; ``default`` for the
+    #: others (a cell without a band takes its technology's usual band).
+    default_by: tuple[str, tuple[tuple[str, Any], ...]] | None = None
     description: str = ""
     #: Other spellings of the column's header in real exports (Vietnamese, operators'
     #: English); how a header is compared with them: :mod:`coverage_gis.io.headers`.
@@ -125,6 +129,22 @@ class FieldSchema:
         spellings = {a.replace("_", " "): a for a in self.allowed or ()}
         spellings.update(dict(self.value_aliases))
         return spellings
+
+    def default_of(self, key: Any) -> Any:
+        """The default of a row whose :attr:`default_by` field holds ``key`` (``default``
+        where that field decides nothing)."""
+        if self.default_by is None:
+            return self.default
+        return dict(self.default_by[1]).get(key, self.default)
+
+    @property
+    def default_text(self) -> str:
+        """The default as a note names it: ``1800``, or ``900 (2G), 2100 (3G), … by tech, else 1800``."""
+        if self.default_by is None:
+            return repr(self.default)
+        key, table = self.default_by
+        listed = ", ".join(f"{value!r} ({name})" for name, value in table)
+        return f"{listed} by {key}" + ("" if self.default is None else f", else {self.default!r}")
 
     @property
     def units(self) -> tuple[str, ...]:
@@ -174,6 +194,8 @@ class _FieldDocument(BaseModel):
     min: Number | None = None
     max: Number | None = None
     default: Any = None
+    # {field: {value: default}}: a default by an earlier field's value (FieldSchema.default_by).
+    default_by: dict[Text, dict[Annotated[str, BeforeValidator(str)], Any]] | None = None
     description: str = ""
     aliases: list[Text] = []
     fallback_aliases: list[Text] = []
@@ -233,6 +255,40 @@ def _value_aliases(f: _FieldDocument, folder: Path, *, source: str) -> tuple[tup
     return tuple({**sets[f.spellings], **f.value_aliases}.items())
 
 
+def _default_by(f: _FieldDocument, *, source: str) -> tuple[str, tuple[tuple[str, Any], ...]] | None:
+    """The field's ``default_by:`` as :attr:`FieldSchema.default_by` (one field named)."""
+    if f.default_by is None:
+        return None
+    if len(f.default_by) != 1:
+        raise LayerValidationError(
+            f"default_by of {f.name} must name one field, not {len(f.default_by)}",
+            source=source,
+            field=f.name,
+        )
+    ((key, table),) = f.default_by.items()
+    return key, tuple(table.items())
+
+
+def _check_default_by(f: FieldSchema, earlier: Sequence[FieldSchema], *, source: str) -> None:
+    """A ``default_by:`` names an earlier field (validated first) and some of its allowed values."""
+    assert f.default_by is not None
+    key, table = f.default_by
+    named = next((e for e in earlier if e.name == key), None)
+    if named is None or named.allowed is None:
+        raise LayerValidationError(
+            f"default_by of {f.name} names {key!r}, not an earlier field with allowed values",
+            source=source,
+            field=f.name,
+        )
+    wrong = [value for value, _ in table if value not in named.allowed]
+    if wrong:
+        raise LayerValidationError(
+            f"default_by of {f.name} names {wrong[0]!r}, which is not one of the allowed values of {key}",
+            source=source,
+            field=f.name,
+        )
+
+
 def parse_schema(path: Path) -> LayerSchema:
     """Read and check one ``layers/<name>.yaml`` (a field's ``spellings:`` read from
     ``spellings.yaml`` beside it)."""
@@ -250,6 +306,7 @@ def parse_schema(path: Path) -> LayerSchema:
             min=f.min,
             max=f.max,
             default=f.default,
+            default_by=_default_by(f, source=source),
             description=f.description,
             aliases=tuple(f.aliases),
             fallback_aliases=tuple(f.fallback_aliases),
@@ -277,6 +334,9 @@ def parse_schema(path: Path) -> LayerSchema:
                     source=source,
                     field=f.name,
                 )
+    for position, f in enumerate(fields):
+        if f.default_by is not None:
+            _check_default_by(f, fields[:position], source=source)
     if doc.id_field not in [f.name for f in fields]:
         raise LayerValidationError("id_field is not one of the fields", source=source, field="id_field")
     return LayerSchema(

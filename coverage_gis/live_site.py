@@ -37,6 +37,7 @@ from coverage_gis.network import (
     commune_environment,
     operator_bits,
     radio_arrays,
+    with_default_bands,
 )
 from coverage_gis.site_edits import SiteRecord
 from coverage_gis.vocabulary import TECHS
@@ -132,10 +133,10 @@ def site_table(record: SiteRecord, place: Place) -> CellTable:
         return np.array([default if is_missing(v) else v for v in values], dtype=np.float64)
 
     azimuth = floats("azimuth_deg", np.nan)
-    band = floats("band_mhz", CELL_FLOAT_DEFAULTS["band_mhz"])
-    beamwidth = floats("beamwidth_deg", CELL_FLOAT_DEFAULTS["beamwidth_deg"])
     operator = np.array([c["operator"] for c in kept], dtype=str)
     tech = np.array([c["tech"] for c in kept], dtype=str)
+    band = with_default_bands(floats("band_mhz", np.nan), tech)
+    beamwidth = floats("beamwidth_deg", CELL_FLOAT_DEFAULTS["beamwidth_deg"])
     site_id = np.array([site["site_id"]] * len(kept), dtype=str)
     height = site.get("height_m")
     environment = site.get("environment") or place.environment

@@ -25,16 +25,36 @@ from coverage_gis._site_join import SITE_COLUMNS, SiteJoin
 from coverage_gis.admin import points_in_polygons
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
+from coverage_gis.layers import get_schema
 from coverage_gis.models.antenna import sector_bisectors
 from coverage_gis.models.base import CellArrays, ReceiverArrays, StrArray
 from coverage_gis.vocabulary import OPERATORS, OTHER_OPERATOR
 
+#: A cell's value where its layer gives none (its band: :func:`default_bands`).
 CELL_FLOAT_DEFAULTS: dict[str, float] = {
-    "band_mhz": 1800.0,
     "beamwidth_deg": 65.0,
     "eirp_dbm": 60.0,
     "tilt_deg": 4.0,
 }
+
+
+def default_bands(tech: StrArray) -> np.ndarray:
+    """The band (MHz) a cell of each technology takes where it gives none: the ``cells``
+    schema's ``band_mhz`` default by technology (``layers/cells.yaml``), as an import fills it."""
+    spec = get_schema("cells").field("band_mhz")
+    by_tech = pd.Series(np.asarray(tech, dtype=object)).map(lambda t: spec.default_of(t))
+    return np.asarray(by_tech.to_numpy(dtype=np.float64), dtype=np.float64)
+
+
+def with_default_bands(band_mhz: np.ndarray, tech: StrArray) -> np.ndarray:
+    """``band_mhz`` with each NaN (a cell without a band) set to its technology's :func:`default_bands`."""
+    missing = np.isnan(band_mhz)
+    if missing.any():
+        band_mhz = band_mhz.copy()
+        band_mhz[missing] = default_bands(np.asarray(tech)[missing])
+    return band_mhz
+
+
 #: Antenna height of a site that gives none, metres.
 SITE_HEIGHT_DEFAULT_M = 30.0
 
@@ -356,10 +376,10 @@ def cell_table(
             return rows_of(cells[name], join.cell_rows).to_numpy(dtype=np.float64)
         return np.asarray(site_values[join.site_row], dtype=np.float64)
 
-    band = floats("band_mhz", CELL_FLOAT_DEFAULTS["band_mhz"])
-    beamwidth = floats("beamwidth_deg", CELL_FLOAT_DEFAULTS["beamwidth_deg"])
     operator, operator_codes, operator_names = str_codes(cells["operator"], join.cell_rows)
     tech, tech_codes, tech_names = str_codes(cells["tech"], join.cell_rows)
+    band = with_default_bands(floats("band_mhz", None), tech)
+    beamwidth = floats("beamwidth_deg", CELL_FLOAT_DEFAULTS["beamwidth_deg"])
     environment = column("environment", site_env)
     assert environment is not None
     arrays = radio_arrays(

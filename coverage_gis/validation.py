@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, cast
 
@@ -538,13 +538,23 @@ def _absent_column(spec: FieldSchema, n: int) -> tuple[pd.Series, int]:
 
 def _cacheable(spec: FieldSchema) -> bool:
     """Whether an absent ``spec`` can come from :func:`_absent_column` (not required, hashable)."""
-    if spec.required and spec.default is None:
+    if (spec.required and spec.default is None) or spec.default_by is not None:
         return False
     try:
         hash(spec)
     except TypeError:
         return False
     return True
+
+
+def _row_defaults(spec: FieldSchema, columns: Mapping[str, pd.Series]) -> pd.Series | None:
+    """Each row's default of ``spec`` where it depends on an earlier field's clean column
+    (``default_by``: a cell's band by its technology); None: the schema ``default`` alone."""
+    if spec.default_by is None or spec.default_by[0] not in columns:
+        return None
+    keys = columns[spec.default_by[0]]
+    by_key = keys.map(dict(spec.default_by[1])).astype(object)
+    return by_key.where(by_key.notna(), spec.default)
 
 
 def _missing_field(spec: FieldSchema, unread: Sequence[str]) -> str:
@@ -567,9 +577,12 @@ def _field_column(
     spec: FieldSchema,
     out: _Collector,
     report: ValidationReport,
+    defaults: pd.Series | None = None,
 ) -> pd.Series | None:
     """One clean field from its column (None: the frame lacks it); None when it is missing
-    and required (reported to ``out``, with the columns not read: ``report.dropped_columns``)."""
+    and required (reported to ``out``, with the columns not read: ``report.dropped_columns``).
+    ``defaults``: each row's default where the field's depends on another field (else its
+    schema ``default``)."""
     if series is None:
         if spec.required and spec.default is None:
             out.add(_missing_field(spec, report.dropped_columns), field=spec.name)
@@ -584,14 +597,15 @@ def _field_column(
         coerced = coerced.astype(object).where(~nulls, False)
         report.ticked_blanks[spec.name] = int(nulls.sum())
         nulls = coerced.isna().to_numpy()
-    if nulls.any() and spec.default is not None:
-        coerced = coerced.astype(object).where(~nulls, spec.default)
+    if nulls.any() and (spec.default is not None or defaults is not None):
+        coerced = coerced.astype(object).where(~nulls, spec.default if defaults is None else defaults)
         if spec.type == "int":
             coerced = coerced.astype("Int64")
         elif spec.type == "float":
             coerced = coerced.astype("float64")
-        report.filled_defaults[spec.name] = int(nulls.sum())
+        empty = nulls
         nulls = coerced.isna().to_numpy()
+        report.filled_defaults[spec.name] = int((empty & ~nulls).sum())
     if spec.type == "bool":
         coerced = coerced.astype(bool) if not nulls.any() else coerced.astype("boolean")
     if spec.required and given and nulls.any():
@@ -661,7 +675,14 @@ def validate_layer(
             if filled:
                 report.filled_defaults[spec.name] = filled
             continue
-        coerced = _field_column(frame.index, None if original is None else frame[original], spec, out, report)
+        coerced = _field_column(
+            frame.index,
+            None if original is None else frame[original],
+            spec,
+            out,
+            report,
+            defaults=_row_defaults(spec, columns),
+        )
         if coerced is not None:
             columns[spec.name] = coerced
 

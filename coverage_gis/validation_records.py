@@ -56,8 +56,8 @@ def clean_records(records: Sequence[Mapping[str, Any]], schema: LayerSchema) -> 
             value = _clean_value(record[spec.name], spec) if given else None
             if value is _UNDECIDED:
                 return None
-            if value is None and spec.default is not None:
-                value = _default(spec)
+            if value is None:
+                value = _default(spec, clean)
             if value is None and spec.required:
                 return None
             clean[spec.name] = value
@@ -134,15 +134,19 @@ def _iso_date(value: Any) -> Any:
     return text if low <= day.year <= high else _UNDECIDED
 
 
-def _default(spec: FieldSchema) -> Any:
-    """The default as the frame path fills it (a number column keeps its type)."""
+def _default(spec: FieldSchema, clean: dict[str, Any]) -> Any:
+    """The default as the frame path fills it (a number column keeps its type; None: none),
+    by the record's earlier field where the default depends on one (``default_by``)."""
+    default = spec.default_of(clean.get(spec.default_by[0]) if spec.default_by else None)
+    if default is None:
+        return None
     if spec.type == "float":
-        return float(spec.default)
+        return float(default)
     if spec.type == "int":
-        return int(spec.default)
+        return int(default)
     if spec.type == "bool":
-        return bool(spec.default)
-    return spec.default
+        return bool(default)
+    return default
 
 
 def _coordinate(value: Any) -> float | None:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis._strings import distinct_strings
+from coverage_gis.layers import get_schema
 from coverage_gis.models.antenna import is_omni
 from coverage_gis.models.base import CellArrays
 from coverage_gis.network import (
@@ -164,7 +165,14 @@ def cell_table(
         if "azimuth_deg" in joined
         else np.full(len(joined), np.nan)
     )
-    band = floats("band_mhz", CELL_FLOAT_DEFAULTS["band_mhz"])
+    # A cell without a band takes its technology's (the cells schema's default by tech).
+    band_spec = get_schema("cells").field("band_mhz")
+    band = (
+        pd.to_numeric(joined["band_mhz"], errors="coerce")
+        if "band_mhz" in joined
+        else pd.Series(np.nan, index=joined.index)
+    )
+    band = band.fillna(joined["tech"].map(band_spec.default_of)).to_numpy(dtype=np.float64)
     beamwidth = floats("beamwidth_deg", CELL_FLOAT_DEFAULTS["beamwidth_deg"])
     site_id = str_array(joined["site_id"])
     operator, operator_codes, operator_names = _str_codes(joined["operator"])

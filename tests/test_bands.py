@@ -172,10 +172,11 @@ def test_a_planning_tools_channel_column_gives_each_cell_its_band(tmp_path: Path
         "5G 3500 MHz (1)" in notes
     )
 
-    # A column named for one radio numbers that radio's channels; an empty cell keeps the default.
+    # A column named for one radio numbers that radio's channels; an empty cell keeps the
+    # default (a 2G cell's: 900 MHz).
     _channel_cells(tmp_path, ws, "EARFCN", "", "3050", "9435")
     bands = ws.read_layer("cells").set_index("cell_id")["band_mhz"].to_dict()
-    assert bands == {"S1-G": 1800.0, "S1-L": 2600.0, "S1-N": 700.0}
+    assert bands == {"S1-G": 900.0, "S1-L": 2600.0, "S1-N": 700.0}
 
     # A band column wins: the channel column is not read.
     path = tmp_path / "both.csv"

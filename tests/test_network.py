@@ -58,8 +58,8 @@ def test_a_cell_radiates_when_it_and_its_site_are_on_air() -> None:
     assert table.arrays.x_m[3] - table.arrays.x_m[0] == pytest.approx(1000.0, abs=1e-6)
     only_live = cell_table(_sites(), _cells(), communes=None, metric_crs=METRIC, include_planned=False)
     assert list(only_live.cell_id) == ["a", "b", "c"]
-    # Defaults fill what the cells layer leaves out.
-    assert set(table.arrays.band_mhz) == {1800.0}
+    # Defaults fill what the cells layer leaves out: the band by technology (4G, 2G, 5G, 4G).
+    assert list(table.arrays.band_mhz) == [1800.0, 900.0, 3700.0, 1800.0]
     assert np.isnan(table.arrays.azimuth_deg).all()
 
 

@@ -660,7 +660,8 @@ def test_a_generation_and_a_half_and_a_band_in_the_technology_are_read(ws: Works
 
     cells = ws.read_layer("cells").set_index("cell_id")
     assert cells["tech"].tolist() == ["4G", "3G", "3G", "5G", "4G", "4G"]
-    assert cells["band_mhz"].tolist() == [2100.0, 1800.0, 900.0, 3500.0, 1800.0, 1800.0]
+    # C2 (3.5G, no band) takes 3G's usual 2100 MHz.
+    assert cells["band_mhz"].tolist() == [2100.0, 2100.0, 900.0, 3500.0, 1800.0, 1800.0]
     assert (
         "cells: band_mhz read from the technology's name in the rows whose band_mhz is blank: "
         "'4G1800' → 1800 (1 row), 'NR 3500' → 3500 (1 row), 'U900' → 900 (1 row)" in result.notes

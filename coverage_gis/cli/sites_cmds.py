@@ -48,7 +48,11 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--operator", action="append", choices=OPERATORS, help="repeat for a shared site")
     p.add_argument("--tech", action="append", choices=TECHS, help="repeatable (default 4G)")
     p.add_argument("--azimuths", help="comma-separated sector azimuths, e.g. 0,120,240 (default omni)")
-    p.add_argument("--band-mhz", type=float, default=1800.0)
+    p.add_argument(
+        "--band-mhz",
+        type=float,
+        help="band of every cell (default: each technology's usual one, as an import without a band gives)",
+    )
     p.add_argument("--eirp-dbm", type=float, default=60.0)
     p.add_argument("--height-m", type=float, default=30.0)
     p.add_argument("--status", choices=STATUSES, default="on_air")

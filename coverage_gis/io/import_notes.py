@@ -80,12 +80,12 @@ def report_notes(layer: str, report: ValidationReport, columns: pd.Index) -> lis
     if filled:
         notes.append(
             f"{layer}: empty values set to the schema default: "
-            + ", ".join(f"{n}={schema.field(n).default!r} ({rows_counted(c)})" for n, c in filled)
+            + ", ".join(f"{n}={schema.field(n).default_text} ({rows_counted(c)})" for n, c in filled)
         )
     if absent:
         notes.append(
             f"{layer}: fields not in the file take the schema default: "
-            + ", ".join(f"{n}={schema.field(n).default!r}" for n in absent)
+            + ", ".join(f"{n}={schema.field(n).default_text}" for n in absent)
         )
     return notes
 

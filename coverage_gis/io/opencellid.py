@@ -33,7 +33,8 @@ into the workspace's data model:
 - several rows of one cell (radio, network, area and cell number: a full export with a later
   diff appended) are read as the most recently ``updated`` of them, with a note;
 - everything is ``on_air``; cells are omni (azimuth unknown, beamwidth 360°) and the
-  band is the usual one for the technology in Vietnam (OpenCellID does not report it).
+  band is left blank (OpenCellID does not report it): validation gives each cell its
+  technology's usual band (``band_mhz``'s ``default_by`` in ``layers/cells.yaml``), with a note.
 """
 
 from __future__ import annotations
@@ -78,8 +79,6 @@ VIETNAM_MCC = 452
 RADIO_TECH: dict[str, str] = {"GSM": "2G", "CDMA": "2G", "UMTS": "3G", "LTE": "4G", "NR": "5G"}
 #: Vietnamese MNC → operator (VinaPhone is VNPT's mobile brand); others are "Other".
 MNC_OPERATOR: dict[int, str] = {1: "MobiFone", 2: "VNPT", 4: "Viettel", 5: "Vietnamobile"}
-#: Carrier band assumed per technology (MHz), the most common in Vietnam.
-TECH_BAND_MHZ: dict[str, float] = {"2G": 900.0, "3G": 2100.0, "4G": 1800.0, "5G": 3500.0}
 _POSITION_DECIMALS = 5
 #: A site whose cells' estimates lie farther than this from it is named in a note: a stray
 #: crowd-sourced estimate has pulled it (its ``position_uncertainty_m`` says by how much).
@@ -289,7 +288,6 @@ def read_opencellid(
             "site_id": site_ids,
             "operator": operators,
             "tech": tech,
-            "band_mhz": tech.map(TECH_BAND_MHZ),
             "azimuth_deg": np.nan,
             "beamwidth_deg": 360.0,
             "status": "on_air",
