@@ -35,7 +35,8 @@ from shapely.geometry.base import BaseGeometry
 from coverage_gis.crs import STORAGE_CRS
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.geometry_rows import geos_reason
-from coverage_gis.io.headers import match_headers
+from coverage_gis.io.headers import as_allowed, match_headers
+from coverage_gis.io.row_text import rows_counted
 from coverage_gis.io.vector import choose_source_layer, one_line, read_zip_member, zip_member_names
 from coverage_gis.layers import LayerSchema
 
@@ -48,6 +49,8 @@ _UNNAMED = "(unnamed)"
 class _Layer:
     name: str
     placemarks: list[Element] = field(default_factory=list)
+    #: The folder of each Placemark, where several folders were read together (else empty).
+    folders: list[str] = field(default_factory=list)
 
 
 def _local(tag: object) -> str:
@@ -362,7 +365,7 @@ def _chosen(
         f"read the {len(layers)} folders together ({len(every)} Placemarks, all {drawn_kind} geometry): "
         f"{listed}; --source-layer reads one"
     )
-    return _Layer(listed, every)
+    return _Layer(listed, every, [layer.name for layer in layers for _ in layer.placemarks])
 
 
 def read_kml(
@@ -408,8 +411,10 @@ def read_kml(
         source=source,
         notes=notes if notes is not None else [],
     )
-    records = [_attributes(p) for p in chosen.placemarks]
+    records = numbered_untitled([_attributes(p) for p in chosen.placemarks], notes=notes)
     frame = pd.DataFrame.from_records(records, index=pd.RangeIndex(len(records)))
+    if chosen.folders:
+        frame[FOLDER_COLUMN] = chosen.folders
     if not with_geometry:
         return frame
     geometries: list[BaseGeometry | None] = []
@@ -422,6 +427,66 @@ def read_kml(
         crs=STORAGE_CRS,
     )
     return located
+
+
+#: The name Google Earth and My Maps give a feature drawn and left unnamed ("Untitled Path",
+#: "Đường dẫn không có tiêu đề"): no label of the feature, and the same for all of them.
+_UNTITLED = re.compile(r"^\s*(untitled\b.*|.*\bkhông có tiêu đề)\s*$", re.IGNORECASE)
+
+
+def numbered_untitled(records: list[dict[str, Any]], *, notes: list[str] | None) -> list[dict[str, Any]]:
+    """``records`` (Placemarks' attributes) with each ``name`` that is an app's name for an
+    unnamed feature numbered in file order (``Đường dẫn không có tiêu đề #2``), with a note:
+    read as an id (a route drawn by hand has no other), one such name would join every
+    unnamed route into one."""
+    counts: dict[str, int] = {}
+    out = []
+    for record in records:
+        name = record.get("name")
+        if isinstance(name, str) and _UNTITLED.match(name):
+            label = " ".join(name.split())
+            counts[label] = counts.get(label, 0) + 1
+            record = {**record, "name": f"{label} #{counts[label]}"}
+        out.append(record)
+    if counts and notes is not None:
+        notes.append(
+            "KML: Placemarks left with the name Google Earth gives an unnamed feature, numbered in "
+            "file order so that each stays a feature of its own: "
+            + ", ".join(f"{label!r} ({n})" for label, n in counts.items())
+            + "; name them in Google Earth to keep names of your own"
+        )
+    return out
+
+
+#: The column :func:`read_kml` gives each Placemark's folder in, where it reads several
+#: together (:func:`folder_values` reads it, and drops it).
+FOLDER_COLUMN = "KML folder"
+
+
+def folder_values(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
+    """``frame`` (a KML's Placemarks from several folders) with each field of allowed values
+    that no column gives read from the folders' names, where every folder's name reads as
+    one of its values (routes in a folder ``Cáp trục`` and one ``Cáp nhánh``: their class;
+    pins in a folder per operator), with a note; without the folder column in any case."""
+    if FOLDER_COLUMN not in frame.columns:
+        return frame
+    folders = frame[FOLDER_COLUMN]
+    out = frame.drop(columns=[FOLDER_COLUMN])
+    others = [c for c in out.columns if c != "geometry"]
+    renames, _ = match_headers(others, schema.fields, source="", layer=schema.name)
+    given = set(renames.values()) | {str(c) for c in others}
+    for spec in schema.fields:
+        if spec.allowed is None or spec.name in given or spec.name == schema.id_field:
+            continue
+        if as_allowed(folders, spec).isna().any():
+            continue
+        out[spec.name] = folders.to_numpy(dtype=object)
+        counts = folders.value_counts(sort=False)
+        notes.append(
+            f"{schema.name}: no {spec.name} column; {spec.name} read from each Placemark's folder: "
+            + ", ".join(f"{name!r} ({rows_counted(int(n))})" for name, n in counts.items())
+        )
+    return out
 
 
 #: The column a Placemark's ``<name>`` label gives way to (kept, unread: the ignored columns name it).

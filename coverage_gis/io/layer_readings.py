@@ -10,7 +10,8 @@ Owns the order of the steps every import format shares once its rows are read:
    lists several cells spread into one per cell
    (:func:`coverage_gis.io.sector_lists.cells_spread`) and a cell's ``U900`` or ``L1800`` read
    (:func:`coverage_gis.io.channels.radio_names_read`);
-3. thousands by the file's decimal mark, the values the user gives, GSO codes padded;
+3. thousands by the file's decimal mark, the values the user gives, GSO codes padded, an id
+   and a name read apart from a label that holds both (:mod:`coverage_gis.io.labelled_ids`);
 4. the fields a list leaves out read from what it has (a state from two vendor states, ids
    numbered within a parent, a kind or a category from a name, a tilt from its parts, a
    band and a radio from a channel);
@@ -30,6 +31,7 @@ from coverage_gis.io.decimal_mark import thousands_read
 from coverage_gis.io.given_values import with_given_values
 from coverage_gis.io.gso_codes import padded_codes
 from coverage_gis.io.headers import apply_aliases
+from coverage_gis.io.labelled_ids import ids_from_labels
 from coverage_gis.io.local_ids import PARENTS, ids_within_parents
 from coverage_gis.io.name_leads import categories_from_names
 from coverage_gis.io.repeats import collapse_repeats
@@ -79,7 +81,11 @@ def layers_read(
             before_values=radio_names if name == "cells" else None,
         )
         read = thousands_read(read, schema, evidence=evidence, degrees=degrees, notes=notes)
-        named[name] = padded_codes(with_given_values(read, schema, values, notes=notes), schema, notes=notes)
+        named[name] = ids_from_labels(
+            padded_codes(with_given_values(read, schema, values, notes=notes), schema, notes=notes),
+            schema,
+            notes=notes,
+        )
     for name in named.keys() & {"sites", "cells"}:
         named[name] = with_operational_state(named[name], get_schema(name), notes=notes)
     for name in named.keys() & PARENTS.keys():
