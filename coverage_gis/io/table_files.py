@@ -20,6 +20,7 @@ from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import coordinate_cells, located_table, read_csv_table
 from coverage_gis.io.dms import dms_columns_joined
 from coverage_gis.io.font_text import read_font_text
+from coverage_gis.io.merged_rows import filled_down
 from coverage_gis.io.row_errors import line_places
 from coverage_gis.io.sheets import layer_columns
 from coverage_gis.io.speedtests import speed_table
@@ -87,6 +88,7 @@ def _table_frame(
     table = without_group_rows(
         without_empty_rows(without_totals(table, notes=notes), notes=notes), notes=notes
     )
+    table = filled_down(table, schema, notes=notes)
     table = dms_columns_joined(table, notes=notes)
     if schema.name == "speed_tests":
         return speed_table(table, source=source)
