@@ -48,7 +48,7 @@ def filled_down(table: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -
     by_field = {field_name: column for column, field_name in renames.items()}
     blank = pd.DataFrame({c: [is_blank(v) for v in table[c]] for c in columns}, index=table.index)
     names = [str(c) for c in columns]
-    coordinates = {*coordinate_columns(names), *coordinate_columns(names, projected=True)} - {None}
+    coordinates = {c for c in (*coordinate_columns(names), *coordinate_columns(names, projected=True)) if c}
     for key_field in [*schema.references, schema.id_field]:
         key = by_field.get(key_field)
         if key is None:
@@ -61,7 +61,7 @@ def filled_down(table: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -
         own = [c for c in columns if c != key and c not in merged]
         if (
             len(merged) < _OTHERS_MERGED
-            or not all(c in map(str, merged) for c in coordinates)
+            or not coordinates <= {str(c) for c in merged}
             or not (~rows[own]).any(axis=1).all()
         ):
             continue
