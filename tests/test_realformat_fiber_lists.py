@@ -84,8 +84,12 @@ def test_route_folders_are_read_beside_a_folder_of_pins_left_out(ws: Workspace, 
     )
     result = import_file(ws, "fiber_routes", path, values={"operator": "VNPT", "class": "access"})
 
-    assert sorted(ws.read_layer("fiber_routes")["route_id"]) == ["N1", "N2", "T1"]
+    routes = ws.read_layer("fiber_routes")
+    assert sorted(routes["route_id"]) == ["N1", "N2", "T1"]
     assert any("left out the folders without a line drawn in them: 'Măng xông'" in n for n in result.notes)
+    # The class given with --set wins over the folders' names ("Cáp trục" would read as backbone).
+    assert set(routes["class"]) == {"access"}
+    assert not any("read from each Placemark's folder" in n for n in result.notes)
 
 
 def test_a_cables_type_beside_its_class_is_not_a_second_class(ws: Workspace, tmp_path: Path) -> None:
@@ -97,3 +101,30 @@ def test_a_cables_type_beside_its_class_is_not_a_second_class(ws: Workspace, tmp
     )
     import_file(ws, "fiber_routes", path)
     assert ws.read_layer("fiber_routes")["class"].tolist() == ["distribution"]
+
+
+def test_a_kept_route_folder_that_holds_a_pin_too_is_not_said_to_be_all_lines(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A route folder with a splice pin beside its line, and a folder of pins only. Fails if the
+    note says the folders read are "all line geometry" while one holds a pin (left out by a
+    note of its own)."""
+    line = "<LineString><coordinates>109.0,13.7 109.01,13.7</coordinates></LineString>"
+    pin = "<Point><coordinates>109.0,13.7</coordinates></Point>"
+    path = tmp_path / "tuyen.kml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        f"<Folder><name>Tuyến 1</name>{_placemark('T1', line)}{_placemark('MX0', pin)}</Folder>"
+        f"<Folder><name>Tuyến 2</name>{_placemark('T2', line)}</Folder>"
+        f"<Folder><name>Măng xông</name>{_placemark('MX1', pin)}</Folder>"
+        "</Document></kml>",
+        encoding="utf-8",
+    )
+    result = import_file(ws, "fiber_routes", path, values={"operator": "VNPT", "class": "access"})
+
+    assert sorted(ws.read_layer("fiber_routes")["route_id"]) == ["T1", "T2"]
+    said = [n for n in result.notes if n.startswith("read the 2 folders together")]
+    assert said == [
+        "read the 2 folders together (3 Placemarks, read as line geometry): Tuyến 1, Tuyến 2; "
+        "--source-layer reads one"
+    ]

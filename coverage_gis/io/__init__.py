@@ -238,7 +238,7 @@ def _read_format(
                 kind=KIND_OF_GEOMETRY.get(schema.geometry),
             )
             placemarks = fitting_placemarks(placemarks, schema, notes=notes)
-            placemarks = folder_values(placemarks, schema, notes=notes)
+            placemarks = folder_values(placemarks, schema, given=values.keys(), notes=notes)
             frame = read_font_text(label_gives_way(placemarks, schema, notes=notes), notes)
         else:
             frame, evidence, degrees = table_file_frame(

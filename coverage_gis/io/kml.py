@@ -18,6 +18,7 @@ their ``<name>``.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -349,6 +350,7 @@ def _chosen(
                 "(import each into a layer of its shape with --source-layer)"
             )
         layers = [layer for layer, d in zip(layers, drawn, strict=True) if kind in d]
+        drawn = [d for d in drawn if kind in d]
         kinds = {kind}
         if len(layers) == 1:
             return layers[0]
@@ -361,9 +363,11 @@ def _chosen(
         )
     every = [placemark for layer in layers for placemark in layer.placemarks]
     drawn_kind = next(iter(kinds), "without")
+    # Folders kept for the kind they draw may draw others too (left out later, by their own note).
+    drawn_as = "all" if all(d <= kinds for d in drawn) else "read as"
     notes.append(
-        f"read the {len(layers)} folders together ({len(every)} Placemarks, all {drawn_kind} geometry): "
-        f"{listed}; --source-layer reads one"
+        f"read the {len(layers)} folders together ({len(every)} Placemarks, {drawn_as} {drawn_kind} "
+        f"geometry): {listed}; --source-layer reads one"
     )
     return _Layer(listed, every, [layer.name for layer in layers for _ in layer.placemarks])
 
@@ -463,20 +467,23 @@ def numbered_untitled(records: list[dict[str, Any]], *, notes: list[str] | None)
 FOLDER_COLUMN = "KML folder"
 
 
-def folder_values(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
+def folder_values(
+    frame: pd.DataFrame, schema: LayerSchema, *, given: Collection[str] = (), notes: list[str]
+) -> pd.DataFrame:
     """``frame`` (a KML's Placemarks from several folders) with each field of allowed values
-    that no column gives read from the folders' names, where every folder's name reads as
-    one of its values (routes in a folder ``Cáp trục`` and one ``Cáp nhánh``: their class;
-    pins in a folder per operator), with a note; without the folder column in any case."""
+    that no column gives, nor the user (``given``: ``--set``), read from the folders' names,
+    where every folder's name reads as one of its values (routes in a folder ``Cáp trục`` and
+    one ``Cáp nhánh``: their class; pins in a folder per operator), with a note; without the
+    folder column in any case."""
     if FOLDER_COLUMN not in frame.columns:
         return frame
     folders = frame[FOLDER_COLUMN]
     out = frame.drop(columns=[FOLDER_COLUMN])
     others = [c for c in out.columns if c != "geometry"]
     renames, _ = match_headers(others, schema.fields, source="", layer=schema.name)
-    given = set(renames.values()) | {str(c) for c in others}
+    named = set(renames.values()) | {str(c) for c in others} | set(given)
     for spec in schema.fields:
-        if spec.allowed is None or spec.name in given or spec.name == schema.id_field:
+        if spec.allowed is None or spec.name in named or spec.name == schema.id_field:
             continue
         if as_allowed(folders, spec).isna().any():
             continue
