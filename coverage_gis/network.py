@@ -42,7 +42,7 @@ def default_bands(tech: StrArray) -> np.ndarray:
     """The band (MHz) a cell of each technology takes where it gives none: the ``cells``
     schema's ``band_mhz`` default by technology (``layers/cells.yaml``), as an import fills it."""
     spec = get_schema("cells").field("band_mhz")
-    by_tech = pd.Series(np.asarray(tech, dtype=object)).map(lambda t: spec.default_of(t))
+    by_tech = pd.Series(np.asarray(tech, dtype=object)).map(spec.default_of)
     return np.asarray(by_tech.to_numpy(dtype=np.float64), dtype=np.float64)
 
 

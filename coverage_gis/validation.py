@@ -552,9 +552,7 @@ def _row_defaults(spec: FieldSchema, columns: Mapping[str, pd.Series]) -> pd.Ser
     (``default_by``: a cell's band by its technology); None: the schema ``default`` alone."""
     if spec.default_by is None or spec.default_by[0] not in columns:
         return None
-    keys = columns[spec.default_by[0]]
-    by_key = keys.map(dict(spec.default_by[1])).astype(object)
-    return by_key.where(by_key.notna(), spec.default)
+    return columns[spec.default_by[0]].astype(object).map(spec.default_of)
 
 
 def _missing_field(spec: FieldSchema, unread: Sequence[str]) -> str:
