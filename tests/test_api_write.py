@@ -243,3 +243,20 @@ def test_non_finite_and_absurd_numbers_are_refused(
     assert response.status_code == 422, response.text
     assert response.json()["error"]["field"] == field
     assert current_etag(client) == etag
+
+
+def test_a_cell_posted_without_a_band_takes_its_technologys(
+    client: TestClient, admin_key: str, ws: Workspace
+) -> None:
+    """A 2G and a 5G cell without ``band_mhz``. Fails if the API fills 1800 MHz for both (its
+    own default) instead of each technology's usual band, as an import and the CLI do."""
+    cells = [
+        {"cell_id": "S3-VT-2G", "operator": "Viettel", "tech": "2G"},
+        {"cell_id": "S3-VT-5G", "operator": "Viettel", "tech": "5G"},
+        {"cell_id": "S3-VT-4G", "operator": "Viettel", "tech": "4G", "band_mhz": 900.0},
+    ]
+    headers = {"X-API-Key": admin_key, "If-Match": current_etag(client)}
+    assert client.post("/v1/sites", json=new_site("S3", *cells), headers=headers).status_code == 201
+    stored = Workspace.open(ws.location).read_layer("cells")
+    bands = stored[stored["site_id"] == "S3"].set_index("cell_id")["band_mhz"].to_dict()
+    assert bands == {"S3-VT-2G": 900.0, "S3-VT-5G": 3700.0, "S3-VT-4G": 900.0}

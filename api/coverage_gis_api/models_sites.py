@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from coverage_gis.layers import get_schema
 from coverage_gis.validation import VIETNAM_BBOX
 from coverage_gis_api.models import EnvironmentField, OperatorField, Status, StatusField, TechField
 
@@ -70,7 +71,13 @@ class CellIn(BaseModel):
     site_id: str | None = Field(None, description="optional; must equal the site's id when given")
     operator: OperatorField
     tech: TechField
-    band_mhz: float = Field(1800.0, ge=400, le=40000)
+    band_mhz: float | None = Field(
+        None,
+        ge=400,
+        le=40000,
+        description="MHz; null = the technology's usual band: "
+        + get_schema("cells").field("band_mhz").default_text,
+    )
     azimuth_deg: float | None = Field(None, ge=0, le=360, description="null = omni")
     beamwidth_deg: float = Field(65.0, ge=1, le=360)
     eirp_dbm: float = Field(60.0, ge=0, le=90)
