@@ -297,3 +297,34 @@ def test_sectors_lettered_after_a_space_are_sectors_and_run_on_letters_are_not()
     read = columns_listed(frame, get_schema("cells"), notes=notes)
     assert read.columns.tolist() == ["Azimuth", "TiltA", "TiltB"]
     assert read["Azimuth"].tolist() == ["0/120/240"]
+
+
+def test_counts_of_cells_per_technology_give_the_sites_technologies(ws: Workspace, tmp_path: Path) -> None:
+    """``Số cell 2G | Số cell 3G | Số cell 4G`` and no azimuths. Fails if the list is refused for
+    a missing technology, a count of 0 gives a cell, or a count is read as a tick of its own."""
+    path = _write(
+        tmp_path,
+        "Mã trạm,Nhà mạng,Số cell 2G,Số lượng cell 3G,4G (số cell)\n"
+        "BDH001,Viettel,1,0,3\nBDH002,Viettel,,3,3.0\n",
+    )
+    _with_sites(ws, tmp_path, "BDH001", "BDH002")
+
+    result = import_file(ws, "cells", path, make_ids=True)
+
+    cells = ws.read_layer("cells")
+    by_site = cells.groupby("site_id")["tech"].apply(sorted).to_dict()
+    assert by_site == {"BDH001": ["2G", "4G"], "BDH002": ["3G", "4G"]}
+    assert cells["azimuth_deg"].isna().all()
+    assert any("count each site's cells of a technology" in n and "'Số cell 2G'" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("value", ["x", "3 cell", "2.5"])
+def test_a_count_column_that_holds_no_count_is_not_read_as_one(
+    ws: Workspace, tmp_path: Path, value: str
+) -> None:
+    """Fails if a column of text or fractions under a count header gives technologies."""
+    path = _write(tmp_path, f"Mã trạm,Nhà mạng,Số cell 2G,Số cell 4G\nBDH001,Viettel,1,{value}\n")
+    _with_sites(ws, tmp_path, "BDH001")
+
+    with pytest.raises(LayerValidationError, match="missing required field 'tech'"):
+        import_file(ws, "cells", path, make_ids=True)

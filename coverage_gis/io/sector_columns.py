@@ -13,6 +13,11 @@
   one ``tech`` column that lists each row's ticked technologies (``2G/4G``). A row that ticks
   none is left blank, and validation names it. A count of cells (``3``) is no tick: such a
   file is left as it is.
+- **Counts of cells per technology**: ``Số cell 2G | Số cell 4G`` (``Số lượng cell``, ``Số
+  sector``, ``No. of 4G cells``), whole numbers, in a file with no technology column: one
+  ``tech`` column that lists the technologies each row counts one cell of at least, with a
+  note. The azimuths are not given, so each is one omni cell: as many omni cells of one
+  technology on one mast cover what one does, and the count is not kept.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from coverage_gis._values import typed_text
+from coverage_gis._values import is_blank, typed_text
 from coverage_gis.io.headers import as_allowed, find_header
 from coverage_gis.io.sector_lists import BY_SECTOR
 from coverage_gis.layers import LayerSchema
@@ -108,10 +113,10 @@ def _ticked_techs(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str])
     read = as_allowed(pd.Series(columns, dtype=object), spec)
     techs = [c for c, t in zip(columns, read.tolist(), strict=True) if t is not None]
     if not techs or read.nunique() != len(techs):
-        return frame
+        return _counted_techs(frame, schema, columns, notes=notes)
     ticks = frame[techs].map(bool_value)
     if (ticks == NOT_BOOL).any().any() or not (ticks == True).any().any():  # noqa: E712 (a frame of objects)
-        return frame
+        return _counted_techs(frame, schema, columns, notes=notes)
     listed = [
         "/".join(t for t, ticked in zip(techs, row, strict=True) if ticked is True) or None
         for row in ticks.itertuples(index=False, name=None)
@@ -124,3 +129,59 @@ def _ticked_techs(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str])
         "read as the technologies of each row"
     )
     return frame
+
+
+#: A header that counts a technology's cells: ``Số cell 4G``, ``Số lượng cell 3G``, ``SL sector 4G``,
+#: ``No. of 4G cells``, ``4G (số cell)``; the technology is what is left.
+_COUNT_HEADER = re.compile(
+    r"\A(?:(?:số\s*lượng|số|sl|no\.?\s*of|number\s*of|count\s*of)\s*(?:cell|cells|sector|sectors|ô)?"
+    r"\s*(?P<lead>.+?)\s*(?:cell|cells|sector|sectors)?|(?P<trail>.+?)\s*[(\[]?\s*(?:số|sl)\s*"
+    r"(?:cell|sector|ô)\s*[)\]]?)\s*\Z",
+    re.IGNORECASE,
+)
+
+
+def _counted_techs(
+    frame: pd.DataFrame, schema: LayerSchema, columns: Sequence[str], *, notes: list[str]
+) -> pd.DataFrame:
+    """``frame`` with its columns that count each technology's cells made one ``tech`` column
+    of the technologies each row counts (see the module docstring); ``frame`` itself where
+    they are not all whole numbers, or name a technology twice."""
+    spec = schema.field("tech")
+    named: dict[str, str] = {}
+    for column in columns:
+        found = _COUNT_HEADER.match(column.strip())
+        if found is None:
+            continue
+        tech = as_allowed(pd.Series([found.group("lead") or found.group("trail")], dtype=object), spec).iloc[
+            0
+        ]
+        if tech is not None:
+            named[column] = str(tech)
+    if not named or len(set(named.values())) != len(named):
+        return frame
+    counts = frame[list(named)].map(_count)
+    if counts.isna().any().any() or not (counts > 0).any().any():
+        return frame
+    listed = [
+        "/".join(named[c] for c, n in zip(named, row, strict=True) if n > 0) or None
+        for row in counts.itertuples(index=False, name=None)
+    ]
+    at = list(frame.columns).index(next(iter(named)))
+    frame = frame.drop(columns=list(named))
+    frame.insert(at, spec.name, pd.Series(listed, index=frame.index, dtype=object))
+    notes.append(
+        f"cells: the columns {', '.join(repr(c) for c in named)} count each site's cells of a "
+        "technology, without their azimuths: read as the technologies of each row, one omni cell "
+        "each (omni cells of one technology on one mast cover what one does; the counts are not kept)"
+    )
+    return frame
+
+
+def _count(value: object) -> float:
+    """A count of cells as a list writes it (``3``, ``3.0``, ``3,0``; blank: none), NaN for anything else."""
+    if is_blank(value):
+        return 0.0
+    text = typed_text(value).strip()
+    found = re.fullmatch(r"(\d{1,3})(?:[.,]0+)?", text)
+    return float(found.group(1)) if found else float("nan")
