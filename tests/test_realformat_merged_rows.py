@@ -58,6 +58,10 @@ def test_a_merged_list_saved_as_csv_gives_every_cell_its_site(ws: Workspace, tmp
         "1,BDH901,Hoài Hải,109.01,13.77,C901,Viettel,4G,0\n2,,Tam Quan,109.02,13.78,C902,Viettel,4G,0\n",
         # Only the site's code left blank (the name given): no merged group, a missing value.
         "1,BDH901,Hoài Hải,,,C901,Viettel,4G,0\n2,,Hoài Hải,,,C902,Viettel,4G,120\n",
+        # The site's rows repeat its code: a row without one is a new site, not a continuation.
+        "1,BDH901,Hoài Hải,109.01,13.77,C901,Viettel,4G,0\n"
+        "2,BDH901,Hoài Hải,109.01,13.77,C902,Viettel,4G,120\n"
+        "3,,Cát Lâm (trạm mới),,,C903,Viettel,4G,90\n",
         # The first row leaves it blank: nothing above it to continue.
         ",,,,,C900,Viettel,4G,0\n1,BDH901,Hoài Hải,109.01,13.77,C901,Viettel,4G,0\n",
     ],

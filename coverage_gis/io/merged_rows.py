@@ -8,7 +8,9 @@ the first would have no site. :func:`filled_down` reads such rows as the row abo
 them, where the list shows the pattern beyond doubt:
 
 * a key column (the layer's reference to its parent, a cell's ``site_id``; or its own id,
-  a site read from a list with a row per cell) is blank on some rows, never on the first;
+  a site read from a list with a row per cell) is blank on some rows, never on the first,
+  and the rows that give it give each key once (a list that repeats a site's code on each
+  of its cells' rows merged nothing: a blank code there is a missing value);
 * those rows hold values of their own (a cell's id, technology, azimuth);
 * two other columns at least are blank on every one of them and given on a row above
   (the rest of the merged group: a row number, the site's name, its coordinates), and
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from coverage_gis._values import is_blank
+from coverage_gis._values import is_blank, typed_text
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import coordinate_columns
 from coverage_gis.io.headers import match_headers
@@ -54,7 +56,11 @@ def filled_down(table: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -
         if key is None:
             continue
         continued = blank[key].to_numpy()
-        if not continued.any() or continued[0]:
+        if (
+            not continued.any()
+            or continued[0]
+            or table.loc[~continued, key].map(typed_text).duplicated().any()
+        ):
             continue
         rows = blank[continued]
         merged = [c for c in columns if c != key and rows[c].all() and not blank.loc[~continued, c].all()]
