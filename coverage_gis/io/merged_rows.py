@@ -56,11 +56,7 @@ def filled_down(table: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -
         if key is None:
             continue
         continued = blank[key].to_numpy()
-        if (
-            not continued.any()
-            or continued[0]
-            or table.loc[~continued, key].map(typed_text).duplicated().any()
-        ):
+        if not continued.any() or continued[0] or table[key][~continued].map(typed_text).duplicated().any():
             continue
         rows = blank[continued]
         merged = [c for c in columns if c != key and rows[c].all() and not blank.loc[~continued, c].all()]
