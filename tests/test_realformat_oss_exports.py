@@ -154,3 +154,26 @@ def test_a_site_list_with_mast_and_antenna_heights_reads_the_masts(tmp_path: Pat
     )
     import_file(ws, "sites", sites)
     assert ws.read_layer("sites")[["height_m", "owner"]].to_numpy().tolist() == [[42.0, "Viettel"]]
+
+
+_ZTE = (
+    "SubNetwork,ManagedElement,EUtranCellFDD,userLabel,earfcnDl,freqBandInd,azimuth,adminState\n"
+    "520101,BDH_HH01,1,HH01_L1800_1,1845.0,3,30,Unblocked\n"
+    "520101,BDH_HH01,11,HH01_L2600_1,2630.0,7,30,Unblocked\n"
+    "520101,BDH_HH01,91,HH01_L900_1,947.5,8,30,Unblocked\n"
+)
+
+
+def test_a_zte_export_reads_its_band_indicator(ws: Workspace, tmp_path: Path) -> None:
+    """ZTE U31 gives ``freqBandInd`` (the 3GPP band) beside ``earfcnDl`` in MHz. Fails if 2630
+    MHz is read as EARFCN 2630 (band 5, 850 MHz), or 947.5 refused as no channel."""
+    bands = {c: b for c, _, _, b, _ in _cells(ws, tmp_path, _ZTE)}
+    assert bands == {"HH01_L1800_1": 1800.0, "HH01_L2600_1": 2600.0, "HH01_L900_1": 900.0}
+
+
+def test_a_channel_column_written_in_mhz_gives_the_frequency(ws: Workspace, tmp_path: Path) -> None:
+    """The same export without its band indicator: ``earfcnDl`` written with decimals is in
+    MHz. Fails if 2630.0 is read as a channel number (850 MHz)."""
+    text = "\n".join(",".join(p for k, p in enumerate(row.split(",")) if k != 5) for row in _ZTE.splitlines())
+    bands = {c: b for c, _, _, b, _ in _cells(ws, tmp_path, text + "\n")}
+    assert bands == {"HH01_L1800_1": 1845.0, "HH01_L2600_1": 2630.0, "HH01_L900_1": 947.5}

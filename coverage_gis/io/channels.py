@@ -114,6 +114,10 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
     channels = [
         parse_numbers(asked[column], source=source, field=column, required=False) for column, _ in found
     ]
+    # A column written in MHz (ZTE's earfcnDl: 1845.0, 947.5) holds no channel numbers.
+    in_mhz = [
+        _written_in_mhz(asked[column], numbers) for (column, _), numbers in zip(found, channels, strict=True)
+    ]
     techs = asked["tech"].tolist() if "tech" in columns else [None] * len(rows)
     # As text, as a file's band column is read (validation parses it); None where no channel.
     band = np.full(len(frame), None, dtype=object) if own is None else own.to_numpy(dtype=object, copy=True)
@@ -126,7 +130,10 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
         channel, tech = channels[at][j], radio or techs[j]
         if not isinstance(tech, str) or not tech.strip():
             continue  # no radio to read it by (validation names a missing tech)
-        mhz = channel_band_mhz(str(tech), int(channel)) if float(channel).is_integer() else None
+        if in_mhz[at]:
+            mhz = float(round(channel, 1)) if _MHZ_RANGE[0] <= channel <= _MHZ_RANGE[1] else None
+        else:
+            mhz = channel_band_mhz(str(tech), int(channel)) if float(channel).is_integer() else None
         if mhz is None:
             raise LayerValidationError(
                 f"channel {channel:g} of a {tech} cell lies in no band coverage-gis knows "
@@ -139,12 +146,32 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
         band[i] = f"{mhz:g}"
         read[(str(tech), mhz)] += 1
     shown = ", ".join(f"{tech} {mhz:g} MHz ({n})" for (tech, mhz), n in sorted(read.items()))
-    named = ", ".join(repr(column) for column, _ in found)
+    named = ", ".join(
+        repr(column) + (" (written in MHz)" if mhz else "")
+        for (column, _), mhz in zip(found, in_mhz, strict=True)
+    )
     if own is not None and not read:
         return frame
     where = "" if own is None else " in the rows whose band_mhz is blank"
     notes.append(f"cells: band_mhz read from the channel numbers of {named}{where}: {shown}")
     return frame.drop(columns=[column for column, _ in found]).assign(band_mhz=band)
+
+
+#: The frequencies (MHz) a channel column written in MHz may hold: the bands known here.
+_MHZ_RANGE = (400.0, 30_000.0)
+
+
+def _written_in_mhz(values: pd.Series, numbers: np.ndarray) -> bool:
+    """Whether a channel column holds frequencies in MHz, not channel numbers: a value that
+    is not a whole number (``947.5``), or every one written with a decimal point (``1845.0``,
+    as ZTE writes ``earfcnDl``); a channel number is a whole number, written as one."""
+    given = ~np.isnan(numbers)
+    if not given.any():
+        return False
+    if not np.all(np.mod(numbers[given], 1.0) == 0.0):
+        return True
+    texts = [v for v in values[given] if isinstance(v, str)]
+    return len(texts) == int(given.sum()) and all(re.fullmatch(r"\s*\d+[.,]\d+\s*", t) for t in texts)
 
 
 #: A band's MHz written at the end of a technology's name, after its letters (``LTE 2600``,
