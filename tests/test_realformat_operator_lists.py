@@ -806,3 +806,38 @@ def test_a_cells_site_code_in_another_case_or_spacing_names_its_site(ws: Workspa
     path.write_text("Mã trạm,Mã cell,Nhà mạng,Công nghệ\nAb1,C1,VNPT,4G\n", encoding="utf-8")
     with pytest.raises(LayerValidationError, match="site_id 'Ab1' is not in"):
         import_file(ws, "cells", path)
+
+
+def test_mobifones_abbreviation_on_a_shared_mast_keeps_its_cells(ws: Workspace, tmp_path: Path) -> None:
+    """``VNPT/MBF`` on a shared mast, and MobiFone's and Vietnamobile's company names. Fails
+    if ``VNPT/MBF`` is read as VNPT alone by its lead (MobiFone's cell lost), or a company
+    name is refused."""
+    (tmp_path / "sites.csv").write_text("Mã trạm,Kinh độ,Vĩ độ\nDC1,109.01,13.77\n", encoding="utf-8")
+    import_file(ws, "sites", tmp_path / "sites.csv")
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "Mã trạm,Mã cell,Nhà mạng,Công nghệ\n"
+        "DC1,C1,VNPT/MBF,4G\n"
+        "DC1,C3,Công ty Dịch vụ MobiFone Khu vực 3,4G\n"
+        "DC1,C4,Công ty Cổ phần Viễn thông Di động Vietnamobile,2G\n",
+        encoding="utf-8",
+    )
+
+    import_file(ws, "cells", path)
+
+    cells = ws.read_layer("cells")
+    assert sorted(cells["operator"]) == ["MobiFone", "MobiFone", "VNPT", "Vietnamobile"]
+
+
+def test_an_operator_listed_beside_an_unknown_one_is_not_read_by_its_lead(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """``VNPT/XYZ`` names a second operator coverage-gis does not know. Fails if it is stored
+    as VNPT (the second operator's cells would be lost without a word)."""
+    (tmp_path / "sites.csv").write_text("Mã trạm,Kinh độ,Vĩ độ\nDC1,109.01,13.77\n", encoding="utf-8")
+    import_file(ws, "sites", tmp_path / "sites.csv")
+    path = tmp_path / "cells.csv"
+    path.write_text("Mã trạm,Mã cell,Nhà mạng,Công nghệ\nDC1,C1,VNPT/XYZ,4G\n", encoding="utf-8")
+
+    with pytest.raises(LayerValidationError, match="VNPT/XYZ"):
+        import_file(ws, "cells", path)

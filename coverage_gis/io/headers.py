@@ -455,15 +455,22 @@ _REMARK = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*\Z")
 LISTED = re.compile(r"\s*(?:[/;,+&|]|\s-\s|\bvà\b|\band\b)\s*", re.IGNORECASE)
 
 
+#: Where a value lists several things for certain (a spaced dash or "và" may join a name's parts).
+_LIST_MARKS = re.compile(r"\s*[/;,+&|]\s*")
+
+
 def _lead_of_one(value: str, leading: LeadingValues) -> str | None:
     """The value ``value`` begins with, unless it lists others that begin with another
     (``Viettel + MobiFone`` names two operators, not Viettel: validation refuses it, and a
-    cells list spreads it, :mod:`coverage_gis.io.sector_lists`)."""
+    cells list spreads it, :mod:`coverage_gis.io.sector_lists`), or lists after a ``/ + & , ;``
+    one that begins with none (``VNPT/MBF``: a shared mast's second operator, unknown here,
+    would be lost)."""
     found = leading(value)
     if found is None:
         return None
     others = {leading(piece) for piece in LISTED.split(value) if piece.strip()} - {None, found}
-    return None if others else found
+    unknown = any(leading(piece) is None for piece in _LIST_MARKS.split(value)[1:] if piece.strip())
+    return None if others or unknown else found
 
 
 #: A value's words: runs of letters and digits, a decimal number one word with what follows it
