@@ -328,3 +328,27 @@ def test_a_count_column_that_holds_no_count_is_not_read_as_one(
 
     with pytest.raises(LayerValidationError, match="missing required field 'tech'"):
         import_file(ws, "cells", path, make_ids=True)
+
+
+_SEMICOLONS = (
+    "Mã trạm;Nhà mạng;Công nghệ;Góc phương vị\nBDH001;Viettel;4G;0,120,240\nBDH002;Viettel;4G;30,150\n"
+)
+_COMMAS = (
+    'Mã trạm,Nhà mạng,Công nghệ,Góc phương vị\nBDH001,Viettel,4G,"0,120,240"\nBDH002,Viettel,4G,"60,300"\n'
+)
+
+
+@pytest.mark.parametrize("text", [_SEMICOLONS, _COMMAS])
+def test_two_azimuths_joined_by_one_comma_beside_lists_of_three_are_two_sectors(
+    ws: Workspace, tmp_path: Path, text: str
+) -> None:
+    """A column that lists ``0,120,240`` lists a two-sector site as ``30,150``. Fails if that is
+    one cell at 30.15° (decimal comma), or refused as 60,300° (thousands)."""
+    path = _write(tmp_path, text)
+    _with_sites(ws, tmp_path, "BDH001", "BDH002")
+
+    import_file(ws, "cells", path, make_ids=True)
+
+    cells = ws.read_layer("cells")
+    assert sorted(cells.loc[cells["site_id"] == "BDH002", "azimuth_deg"]) in ([30.0, 150.0], [60.0, 300.0])
+    assert len(cells) == 5

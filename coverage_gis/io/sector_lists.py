@@ -16,9 +16,9 @@ every azimuth), with a note (:func:`cells_spread`):
 * a band field of a row of one technology spreads into its carriers (``1800/2100``,
   ``1800 + 900``; a dash is a range, not a list);
 * an azimuth field spreads when its pieces (split at ``/ ; |``, at a dash between numbers,
-  or at commas where there are two or more or a space follows one: ``120,5`` is a decimal)
-  are each a number; a tilt, beamwidth, height or EIRP listed beside them (``2/4/3``) goes to
-  the sectors in turn;
+  or at commas where there are two or more or a space follows one: ``120,5`` is a decimal;
+  in a column where a row lists them so, ``30,150`` too) are each a number; a tilt,
+  beamwidth, height or EIRP listed beside them (``2/4/3``) goes to the sectors in turn;
 * one value goes to every cell; a list of any other count is left as written, and
   validation names the row.
 
@@ -148,6 +148,30 @@ def _lists(
     return [said.get(v) if isinstance(v, str) else None for v in values]
 
 
+#: Two azimuths joined by one comma (``30,150``): whole degrees, the second of two or three digits.
+_COMMA_PAIR = re.compile(r"\s*(\d{1,3})\s*,\s*([1-9]\d{1,2})\s*")
+
+
+def _azimuths(frame: pd.DataFrame) -> list[list[str] | None]:
+    """Per row, the azimuths its ``azimuth_deg`` lists (:func:`_numbers`); in a column where a
+    row lists them with commas (``0,120,240``), a row of two joined by one comma too
+    (``30,150``, ``60,300``: two sectors, not a decimal or thousands), where both are degrees."""
+    sectors = _lists(frame, "azimuth_deg", _numbers)
+    if "azimuth_deg" not in frame.columns:
+        return sectors
+    values = frame["azimuth_deg"].to_numpy(dtype=object)
+    if not any(isinstance(v, str) and v.count(",") >= 2 for v in values):
+        return sectors
+
+    def pair(value: object) -> list[str] | None:
+        found = _COMMA_PAIR.fullmatch(value) if isinstance(value, str) else None
+        if found is None or not all(int(g) <= 360 for g in found.groups()):
+            return None
+        return [found.group(1), found.group(2)]
+
+    return [s if s is not None else pair(v) for s, v in zip(sectors, values, strict=True)]
+
+
 @dataclass(frozen=True)
 class _Lists:
     """What each row lists: operators, carriers (technologies, or bands of one technology),
@@ -167,7 +191,7 @@ class _Lists:
             techs=techs,
             # A band list spreads a row of one technology; beside several, it is theirs in turn.
             bands=[b if t is None else None for t, b in zip(techs, bands, strict=True)],
-            sectors=_lists(frame, "azimuth_deg", _numbers),
+            sectors=_azimuths(frame),
         )
 
     def count(self, r: int) -> int:
