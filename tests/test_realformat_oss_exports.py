@@ -177,3 +177,36 @@ def test_a_channel_column_written_in_mhz_gives_the_frequency(ws: Workspace, tmp_
     text = "\n".join(",".join(p for k, p in enumerate(row.split(",")) if k != 5) for row in _ZTE.splitlines())
     bands = {c: b for c, _, _, b, _ in _cells(ws, tmp_path, text + "\n")}
     assert bands == {"HH01_L1800_1": 1845.0, "HH01_L2600_1": 2630.0, "HH01_L900_1": 947.5}
+
+
+def test_a_status_remark_that_names_a_later_state_is_not_read_past(ws: Workspace, tmp_path: Path) -> None:
+    """``Đang phát sóng (tạm dừng từ 01/2025)``: the remark says the site is off air now. Fails
+    if it is stored on air by the words before the brackets (a remark that names no other
+    state, ``(swap)``, still reads past)."""
+    from coverage_gis.errors import LayerValidationError
+
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "Mã trạm,Mã cell,Công nghệ,Trạng thái\nBDH_HH01,C1,4G,Đang phát sóng (tạm dừng từ 01/2025)\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(LayerValidationError, match=r"unknown value 'Đang phát sóng \(tạm dừng từ 01/2025\)'"):
+        import_file(ws, "cells", path, values={"operator": "Viettel"})
+
+
+def test_more_statuses_of_provincial_lists_are_read(ws: Workspace, tmp_path: Path) -> None:
+    """Fails if a status a provincial list writes for a site off air, on air or not yet built is refused."""
+    said = {
+        "Dừng hoạt động": "decommissioned",
+        "Ngừng khai thác": "decommissioned",
+        "Tạm dừng phát sóng": "decommissioned",
+        "Hủy quy hoạch": "decommissioned",
+        "Không còn sử dụng": "decommissioned",
+        "Đang hoạt động bình thường": "on_air",
+        "Phát sóng thử nghiệm": "on_air",
+        "Chưa lắp đặt": "planned",
+        "Đang chờ phát sóng": "planned",
+    }
+    rows = "".join(f"BDH_HH01,C{k},4G,{status}\n" for k, status in enumerate(said))
+    got = {c: s for c, _, _, _, s in _cells(ws, tmp_path, "Mã trạm,Mã cell,Công nghệ,Trạng thái\n" + rows)}
+    assert got == {f"C{k}": status for k, status in enumerate(said.values())}

@@ -439,9 +439,14 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
             )
         remark = _REMARK.search(key)
         if canonical is None and remark is not None and remark.start() > 0:
-            # A remark in brackets after a spelling ("Đã phát sóng (swap)"): the spelling's value.
+            # A remark in brackets after a spelling ("Đã phát sóng (swap)"): the spelling's value,
+            # unless the remark begins with another value's spelling ("Đang phát sóng (tạm dừng
+            # từ 01/2025)": the later state; which one holds is the sender's to say).
             bare_key = key[: remark.start()]
             canonical = plain.get(bare_key, named.get(bare_key, bare.get(fold_diacritics(bare_key))))
+            said = LeadingValues(spec.value_spellings)(remark.group().strip(" ()[]"))
+            if said is not None and said != canonical:
+                canonical = None
         if canonical is not None:
             out[value] = canonical
     return out
