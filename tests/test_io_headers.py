@@ -676,6 +676,24 @@ def test_a_cells_tilt_is_its_mechanical_and_electrical_parts(ws: Workspace, tmp_
     assert ws.read_layer("cells")["tilt_deg"].tolist() == [4.0, 4.0, 4.0]
 
 
+def test_a_vietnamese_lists_tilt_parts_are_read_as_the_cells_tilt(ws: Workspace, tmp_path: Path) -> None:
+    """MobiFone's lists write "Góc cụp cơ" and "Góc cụp điện" (mechanical and electrical
+    downtilt). Fails if both are ignored and the cell takes the default 4°."""
+    import_file(ws, "sites", _csv(tmp_path / "tram.csv", SITE_HEADER, SITE_ROWS))
+    header = ["Mã cell", "Mã trạm", "Nhà mạng", "Công nghệ", "Góc cụp cơ", "Góc cụp điện"]
+    result = import_file(
+        ws, "cells", _csv(tmp_path / "cells.csv", header, [["C1", "QN-001", "MobiFone", "4G", "2", "6"]])
+    )
+    assert ws.read_layer("cells")["tilt_deg"].tolist() == [8.0]
+    assert "cells: tilt_deg is 'Góc cụp cơ' + 'Góc cụp điện' (mechanical and electrical tilt)" in result.notes
+    whole = import_file(
+        ws,
+        "cells",
+        _csv(tmp_path / "w.csv", [*header[:4], "Góc cụp"], [["C1", "QN-001", "MobiFone", "4G", "7"]]),
+    )
+    assert ws.read_layer("cells")["tilt_deg"].tolist() == [7.0], whole.notes
+
+
 def test_antenna_height_headers_of_operator_lists_are_read(ws: Workspace, tmp_path: Path) -> None:
     path = _csv(
         tmp_path / "tram.csv", ["SITE_ID", "ANT_HEIGHT", "LON", "LAT"], [["S1", "36", "109.2", "13.77"]]

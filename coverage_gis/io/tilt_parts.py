@@ -30,6 +30,10 @@ MECHANICAL = (
     "góc nghiêng cơ",
     "góc tilt cơ",
     "tilt cơ",
+    "góc cụp cơ",
+    "góc cụp cơ khí",
+    "cụp cơ",
+    "góc ngẩng cơ",
 )
 ELECTRICAL = (
     "electrical tilt",
@@ -41,6 +45,9 @@ ELECTRICAL = (
     "góc nghiêng điện",
     "góc tilt điện",
     "tilt điện",
+    "góc cụp điện",
+    "cụp điện",
+    "góc ngẩng điện",
 )
 
 
