@@ -53,6 +53,7 @@ from numpy.typing import NDArray
 
 from coverage_gis._arrays import split_exactly
 from coverage_gis.crs import STORAGE_CRS, UTM_48N
+from coverage_gis.text_forms import fold_diacritics
 
 #: How a commune (or part) got its 2025 commune, from read to inferred.
 METHODS: tuple[str, ...] = (
@@ -131,6 +132,21 @@ def name_key(name: object) -> str:
             text = text[len(word) :]
             break
     return _TONE_RE.sub(lambda m: _TONE_PLACEMENT[m.group(0)], text)
+
+
+#: Type words lists write without diacritics or cut short ("Xa Bao Ha", "TT Phố Ràng",
+#: "P. 3", "X. Canh Liên"), after :func:`name_key` and diacritics folded (``name_key`` drops
+#: them as written in full).
+_TYPE_SHORT = re.compile(r"(?:xa|phuong|thi tran|dac khu|tt|p|x)(?:\.\s*|\s+)")
+
+
+def loose_name_keys(name: object) -> set[str]:
+    """:func:`name_key` of ``name`` without diacritics, and without a type word written short
+    as well ("Xa Dung" is a commune's name in full, "Xa Bao Ha" one's name after its type
+    word): two names spell one unit where their keys meet."""
+    key = fold_diacritics(name_key(name)) if isinstance(name, str) else ""
+    short = _TYPE_SHORT.match(key)
+    return {key, key[short.end() :]} if short is not None and key[short.end() :] else {key}
 
 
 @dataclass(frozen=True)

@@ -104,3 +104,44 @@ def test_a_2025_list_whose_codes_lost_their_leading_zeros_is_told_apart(tmp_path
 
     assert any("read as the 2025 communes" in note for note in result.notes)
     assert ws.read_layer("communes")["new_commune_name"].tolist() == ["Phường Ba Đình"]
+
+
+@pytest.mark.parametrize(
+    "names", [("Phuong Quy Nhon Bac", "Phuong Quy Nhon"), ("P. Quy Nhơn Bắc", "P. Quy Nhơn")]
+)
+def test_a_2025_list_without_diacritics_or_with_short_type_words_is_told_apart(
+    tmp_path: Path, names: tuple[str, str]
+) -> None:
+    """The same 2025 list written without diacritics, or with "P." for "Phường". Fails if it is
+    read as the former structure, whose crosswalk would cut its communes into parts."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"Mã xã": code, "Tên xã": name, "Mã tỉnh": "52", "Tên tỉnh": "Tỉnh Gia Lai"},
+            "geometry": _square(109.0 + 0.1 * i, 13.7),
+        }
+        for i, (code, name) in enumerate(zip(["21553", "21583"], names, strict=True))
+    ]
+    path = tmp_path / "xa.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+    given = {"district_code": "000", "district_name": "(không có huyện)", "pop_2009": "0"}
+
+    result = import_file(ws, "communes", path, values=given)
+
+    assert any("read as the 2025 communes (100% bear the 2025 name" in note for note in result.notes)
+    assert ws.read_layer("communes")["new_commune_code"].tolist() == ["21553", "21583"]
+
+
+def test_a_commune_list_without_clutter_classes_gets_them_from_the_type_words(
+    tmp_path: Path, commune_list: Path
+) -> None:
+    """A list gives no environment. Fails if its wards are left blank, which the coverage
+    model reads as rural (a rural radius in a city)."""
+    ws = Workspace.create(tmp_path / "ws", metric_crs="EPSG:32649")
+    given = {"district_code": "000", "district_name": "(không có huyện)", "pop_2009": "0"}
+
+    result = import_file(ws, "communes", commune_list, values=given)
+
+    assert ws.read_layer("communes")["environment"].tolist() == ["urban", "urban"]
+    assert any(n.startswith("communes: environment read from each unit's type word") for n in result.notes)

@@ -36,7 +36,7 @@ import pandas as pd
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.appending import appended, check_references, dirty_bbox, references_spelled
 from coverage_gis.io.colocated import colocated_notes
-from coverage_gis.io.commune_lists import with_2025_units
+from coverage_gis.io.commune_lists import with_2025_units, with_environments
 from coverage_gis.io.font_text import read_font_text
 from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupported_format
 from coverage_gis.io.given_values import check_given_fields
@@ -437,6 +437,8 @@ def import_file(
             new[name] = clean
             rows[name] = frame.index
             notes.extend(report_notes(name, report, frame.columns))
+        if "communes" in new:
+            new["communes"] = with_environments(new["communes"], notes=notes)
         if "communes" in new and not append:
             # The parts the workspace holds were cut from other units: the list's own replace them.
             units = with_2025_units(new["communes"])

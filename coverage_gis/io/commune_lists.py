@@ -27,11 +27,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage_gis.boundaries import read_crosswalk
-from coverage_gis.crosswalk import COMMUNE_COLUMNS, assign_2025, empty_parts, name_key
+from coverage_gis.boundaries import environment_of, read_crosswalk
+from coverage_gis.crosswalk import COMMUNE_COLUMNS, assign_2025, empty_parts, loose_name_keys, name_key
 from coverage_gis.io.placement import code_key
+from coverage_gis.io.row_text import rows_counted
+from coverage_gis.text_forms import fold_diacritics
 
-__all__ = ["CommuneUnits", "with_2025_units"]
+__all__ = ["CommuneUnits", "with_2025_units", "with_environments"]
 
 #: Share of a list's named communes that must bear the 2025 table's name of their code
 #: for the list to be read as the 2025 communes.
@@ -84,8 +86,9 @@ def _name_matches(communes: pd.DataFrame, table: pd.DataFrame) -> tuple[float, f
     """Shares of the list's coded communes named as the table names their code as a unit of
     January 2025 and as a 2025 commune (codes compared as GSO codes, :func:`code_key`)."""
     codes = communes["commune_code"].astype(object).map(code_key)
-    names = communes["commune_name"].map(name_key)
-    coded = (codes != "") & (names != "")
+    # A name as the list writes it: without diacritics, its type word cut short ("X. Canh Liên").
+    names = communes["commune_name"].map(loose_name_keys)
+    coded = (codes != "") & names.map(lambda keys: keys != {""})
     if not coded.any():
         return 0.0, 0.0
     shares = []
@@ -94,9 +97,9 @@ def _name_matches(communes: pd.DataFrame, table: pd.DataFrame) -> tuple[float, f
             table.assign(code=table[f"{side}_commune_code"].map(code_key))
             .drop_duplicates("code")
             .set_index("code")[f"{side}_commune_name"]
-            .map(name_key)
+            .map(lambda name: fold_diacritics(name_key(name)))
         )
-        same = codes[coded].map(by_code).to_numpy(dtype=object) == names[coded].to_numpy(dtype=object)
+        same = [key in keys for key, keys in zip(codes[coded].map(by_code), names[coded], strict=True)]
         shares.append(float(np.mean(same)))
     return shares[0], shares[1]
 
@@ -114,4 +117,24 @@ def _as_own_2025(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     pop = out["pop_2009"].fillna(0)
     out["new_commune_pop_2009"] = pop.groupby(out["new_commune_code"]).transform("sum")
     out["new_province_pop_2009"] = pop.groupby(out["new_province_code"]).transform("sum")
+    return out
+
+
+def with_environments(communes: pd.DataFrame, *, notes: list[str]) -> pd.DataFrame:
+    """``communes`` (a validated list) with each blank ``environment`` (the coverage model's
+    clutter class) read from the unit's type word, as ``covgis init`` gives the census
+    communes theirs (:func:`coverage_gis.boundaries.environment_of`: phường urban, thị trấn
+    suburban, xã rural), with a note; a list without one would leave every ward rural."""
+    blank = communes["environment"].isna().to_numpy() if "environment" in communes else None
+    if blank is None or not blank.any():
+        return communes
+    classes = environment_of(communes["commune_name"])
+    out = communes.copy()
+    out.loc[blank, "environment"] = classes[blank]
+    counts = pd.Series(classes[blank]).value_counts()
+    notes.append(
+        "communes: environment read from each unit's type word where the list gives none "
+        "(phường urban, thị trấn suburban, xã rural): "
+        + ", ".join(f"{name} ({rows_counted(int(n))})" for name, n in counts.items())
+    )
     return out

@@ -29,7 +29,6 @@ offices) without ids gets its ids the same way.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -38,7 +37,7 @@ import pandas as pd
 import shapely
 
 from coverage_gis.admin import commune_positions
-from coverage_gis.crosswalk import name_key
+from coverage_gis.crosswalk import loose_name_keys, name_key
 from coverage_gis.io.headers import find_header
 from coverage_gis.io.name_leads import field_from_names
 from coverage_gis.io.row_text import rows_listed
@@ -200,19 +199,6 @@ def _name(value: object) -> str:
     return fold_diacritics(name_key(value)) if isinstance(value, str) else ""
 
 
-#: Type words lists write without diacritics or cut short ("Xa Bao Ha", "TT Phố Ràng",
-#: "P. 3"), after :func:`_name` (``name_key`` drops them as written in full).
-_TYPE_SHORT = re.compile(r"(?:xa|phuong|thi tran|dac khu|tt|p|x)(?:\.\s*|\s+)")
-
-
-def _names(value: object) -> set[str]:
-    """:func:`_name` of ``value``, and without a type word written short as well ("Xa Dung"
-    is a commune's name in full, "Xa Bao Ha" one's name after its type word)."""
-    name = _name(value)
-    short = _TYPE_SHORT.match(name)
-    return {name, name[short.end() :]} if short is not None and name[short.end() :] else {name}
-
-
 def commune_name_notes(frame: pd.DataFrame, places: VillagePlaces) -> list[str]:
     """A note on the villages of ``frame`` (a list read, before validation) whose column of
     commune names names another commune than the one they lie in, as it was named before
@@ -233,7 +219,11 @@ def commune_name_notes(frame: pd.DataFrame, places: VillagePlaces) -> list[str]:
         if "new_commune_name" in communes.columns
         else np.full(len(rows), None, dtype=object)
     )
-    differs = [k for k, i in enumerate(at) if not _names(given[i]) & (_names(own[k]) | _names(new[k]))]
+    differs = [
+        k
+        for k, i in enumerate(at)
+        if not loose_name_keys(given[i]) & (loose_name_keys(own[k]) | loose_name_keys(new[k]))
+    ]
     if not differs:
         return []
     ids = (
