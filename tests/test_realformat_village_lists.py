@@ -409,3 +409,30 @@ def test_counts_written_with_their_unit_and_thousands_are_read(ws: Workspace, tm
     import_file(ws, "villages", path)
     villages = ws.read_layer("villages")
     assert villages[["population", "households"]].to_numpy().tolist() == [[1540, 412], [1540, 412]]
+
+
+@pytest.mark.parametrize(
+    ("households", "population", "power"),
+    [
+        ("Số hộ dân cư", "Khẩu", "Điện lưới QG"),
+        ("Số hộ năm 2024", "Dân số năm 2024", "Có điện lưới QG"),
+        ("Hộ", "Dân số (2024)", "Đã có điện lưới"),
+    ],
+)
+def test_counts_and_grid_power_under_other_headers_are_read(
+    ws: Workspace, tmp_path: Path, households: str, population: str, power: str
+) -> None:
+    """Fails if a village without grid power is stored with it (the column ignored: every
+    village takes the default), or its households and population stored as 0."""
+    path = _village_list(
+        tmp_path,
+        f"Mã thôn,Tên thôn,Mã tỉnh,Kinh độ,Vĩ độ,{households},{population},{power}\n"
+        "T1,Làng Đồng Tiến,52,109.01,13.77,90,340,Không\nT2,Thôn 2,52,109.02,13.78,120,455,Có\n",
+    )
+
+    import_file(ws, "villages", path)
+
+    villages = ws.read_layer("villages")
+    assert villages["has_grid_power"].tolist() == [False, True]
+    assert villages["households"].tolist() == [90, 120]
+    assert villages["population"].tolist() == [340, 455]

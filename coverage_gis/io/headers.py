@@ -262,11 +262,13 @@ def match_headers(
             _field_of(key, plain, bare)
             or _listed_field(column, plain, bare)
             or _total_field(key, plain, bare, by_name)
+            or _dated_field(column, plain, bare)
         )
         if name is None:
             continue
         wanted = by_name[name].units
-        other = [u for u in units if wanted and not is_unit_of(u, wanted)]
+        # A year in brackets ("Dân số (2024)") says when it was counted, not in what.
+        other = [u for u in units if wanted and not is_unit_of(u, wanted) and not _TRAILING_YEAR.fullmatch(u)]
         if other:
             # "EIRP (W)", "Tilt (rad)": the field's name, another unit; its numbers are not the field's.
             notes.append(
@@ -309,6 +311,20 @@ def _field_of(key: str, plain: dict[str, str], bare: dict[str, str]) -> str | No
     """The field a header's key names (:func:`_key_table`'s tables): as written, else
     without diacritics; None for none."""
     return plain.get(key) or bare.get(fold_diacritics(key))
+
+
+#: A year a header ends with: ``Dân số năm 2024``, ``Số hộ 2023``, ``Dân số (2024)``.
+_TRAILING_YEAR = re.compile(r"[\s_(\[-]*(?:năm|nam|year)?\s*(?:19|20)\d{2}\s*[)\]]?\s*\Z", re.IGNORECASE)
+
+
+def _dated_field(column: object, plain: dict[str, str], bare: dict[str, str]) -> str | None:
+    """The field a header names once the year it was counted in is left off (``Dân số năm
+    2024``: population); None for none."""
+    text = str(column)
+    found = _TRAILING_YEAR.search(text)
+    if found is None or found.start() == 0:
+        return None
+    return _field_of(header_key(text[: found.start()]), plain, bare)
 
 
 #: How a table reader names the second column of a header the file repeats (pandas: ``X.1``).
