@@ -65,3 +65,26 @@ def test_only_a_text_field_has_digits(tmp_path: Path) -> None:
     )
     with pytest.raises(LayerValidationError, match=r"digits of count: only a text field"):
         parse_schema(path)
+
+
+def test_codes_a_script_or_a_locale_wrote_as_numbers_are_read_as_codes() -> None:
+    """``21868.0`` (a script's float), ``21.868`` (a Vietnamese-locale CSV's thousands),
+    ``'21655`` (Excel's text mark), ``52.0``. Fails if any is stored as written: no commune
+    has such a code, and the village counts in no commune by its code."""
+    frame = pd.DataFrame(
+        {
+            "village_id": ["A", "B", "C", "D"],
+            "commune_code": ["21868.0", "21.868", "'21655", 21868.0],
+            "province_code": ["52.0", "52", "52,0", 52.0],
+        }
+    )
+    notes: list[str] = []
+
+    out = padded_codes(frame, get_schema("villages"), notes=notes)
+
+    assert out["commune_code"].tolist() == ["21868", "21868", "21655", "21868"]
+    assert out["province_code"].tolist() == ["52", "52", "52", "52"]
+    assert (
+        "villages: commune_code read as GSO codes of 5 digits, written as numbers "
+        "('21868.0' → '21868'; 4 rows)" in notes
+    )

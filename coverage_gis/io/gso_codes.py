@@ -4,11 +4,14 @@ The General Statistics Office numbers provinces with two digits, districts with 
 communes with five: Hà Nội is ``01``, Phường Trúc Bạch ``00004``. A list kept in Excel stores
 such a code as a number and writes ``1`` and ``4``; the workspace's communes hold ``01`` and
 ``00004``. A field whose schema gives its ``digits`` reads a code written with fewer digits,
-digits only, with the zeros put back, and a note (``docs/architecture.md``, imports). Other
-text (a longer code, a code with letters) is left as written.
+digits only, with the zeros put back, and a note (``docs/architecture.md``, imports); so does
+a code a script or a locale reformatted as a number (``21868.0``, ``21.868``, ``'21655``).
+Other text (a longer code, a code with letters) is left as written.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -32,7 +35,9 @@ def padded_codes(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) 
         short = {
             v: text.zfill(spec.digits)
             for v in column.dropna().unique()
-            if (text := _digits_text(v)) is not None and len(text) < spec.digits
+            if (text := _digits_text(v)) is not None
+            and len(text) <= spec.digits
+            and text.zfill(spec.digits) != v
         }
         if not short:
             continue
@@ -41,23 +46,53 @@ def padded_codes(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) 
         if out is frame:
             out = frame.copy()
         out[spec.name] = column.mask(rows, column.map(short))
-        first = column[rows].iloc[0]
-        count = int(rows.sum())
-        notes.append(
-            f"{schema.name}: {spec.name} read as GSO codes of {spec.digits} digits, with the leading "
-            f"zeros a spreadsheet drops ({_digits_text(first)!r} → {short[first]!r}; {count} row"
-            f"{'s' if count != 1 else ''})"
-        )
+        # Codes typed as numbers (zeros dropped), and codes a script or a locale rewrote.
+        typed = np.array([rows[k] and _typed_digits(v) for k, v in enumerate(column)], dtype=bool)
+        for picked, how in (
+            (typed, "with the leading zeros a spreadsheet drops"),
+            (rows & ~typed, "written as numbers"),
+        ):
+            if not picked.any():
+                continue
+            first = column[picked].iloc[0]
+            count = int(picked.sum())
+            shown = _digits_text(first) if how.startswith("with") else str(first)
+            notes.append(
+                f"{schema.name}: {spec.name} read as GSO codes of {spec.digits} digits, {how} "
+                f"({shown!r} → {short[first]!r}; {count} row{'s' if count != 1 else ''})"
+            )
     return out
 
 
+def _typed_digits(value: object) -> bool:
+    """Whether a code is a whole number, or its digits alone (as a spreadsheet types it)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return True
+    return isinstance(value, str) and value.strip().isdigit()
+
+
+#: A code written as a number a script or a spreadsheet reformatted: ``21868.0``, ``52,0``
+#: (a float's text), ``21.868`` (thousands in a Vietnamese locale), ``'21655`` (Excel's mark
+#: for text).
+_WHOLE = re.compile(r"'?(\d+)(?:[.,]0+)?")
+_GROUPED = re.compile(r"'?(\d{1,3}(?:[.,]\d{3})+)")
+
+
 def _digits_text(value: object) -> str | None:
-    """A code's digits as text: a whole number, or text of digits alone; None otherwise."""
+    """A code's digits as text: a whole number (a float's too), text of digits alone or as a
+    number was reformatted (:data:`_WHOLE`, :data:`_GROUPED`); None otherwise."""
     if is_missing(value) or isinstance(value, bool):
         return None
     if isinstance(value, (int, np.integer)):
         return str(int(value)) if value >= 0 else None
+    if isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() and value >= 0 else None
     if isinstance(value, str):
         text = value.strip()
-        return text if text.isdigit() and text.isascii() else None
+        if not text.isascii():
+            return None
+        if found := _WHOLE.fullmatch(text):
+            return found.group(1)
+        if found := _GROUPED.fullmatch(text):
+            return re.sub(r"[.,]", "", found.group(1))
     return None
