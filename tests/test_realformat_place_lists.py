@@ -28,6 +28,12 @@ _PLACES = [
     ("P14", "BVĐK huyện Hoài Nhơn", "BVĐK huyện", "hospital"),
     ("P15", "Cụm CN Gò Mít", "Cụm CN", "industrial_zone"),
     ("P16", "TH&THCS Canh Liên", "TH&THCS", "school"),
+    # a province's offices are no commune's; an airport's terminal is the airport
+    ("P17", "Trụ sở UBND tỉnh Gia Lai", "Trụ sở UBND tỉnh", "district_centre"),
+    ("P18", "Nhà ga hành khách Cảng hàng không Phù Cát", "Cảng hàng không", "airport"),
+    # the 2025 communes' offices
+    ("P19", "Trung tâm Phục vụ hành chính công xã Cát Tiến", "Trụ sở làm việc xã", "commune_office"),
+    ("P20", "UBND đặc khu Phú Quý", "UBND đặc khu", "commune_office"),
 ]
 
 
