@@ -436,3 +436,33 @@ def test_counts_and_grid_power_under_other_headers_are_read(
     assert villages["has_grid_power"].tolist() == [False, True]
     assert villages["households"].tolist() == [90, 120]
     assert villages["population"].tolist() == [340, 455]
+
+
+@pytest.mark.parametrize("header", ["Ấp/Khóm", "Tên thôn, buôn, bon", "Bản/Tổ dân phố", "Thôn/KP"])
+def test_a_name_column_headed_by_the_provinces_own_kinds_is_read(
+    ws: Workspace, tmp_path: Path, header: str
+) -> None:
+    """Fails if the list is refused for a missing name."""
+    path = _village_list(tmp_path, f'Mã thôn,"{header}",Mã tỉnh,Kinh độ,Vĩ độ\nT1,Thôn 1,52,109.01,13.77\n')
+    import_file(ws, "villages", path)
+    assert ws.read_layer("villages")["name"].tolist() == ["Thôn 1"]
+
+
+def test_a_kind_column_of_short_forms_is_read(ws: Workspace, tmp_path: Path) -> None:
+    """A kind column writes TDP, KP, Tổ, Khối, Plei as the names' leads are read. Fails if
+    any is refused as an unknown kind."""
+    rows = "".join(
+        f"T{k},{name},{kind},52,109.0{k},13.77\n"
+        for k, (name, kind) in enumerate(
+            [("Số 5", "TDP"), ("Số 2", "KP"), ("Số 3", "Tổ"), ("Số 4", "Khối"), ("Ốp", "Plei")]
+        )
+    )
+    path = _village_list(tmp_path, "Mã thôn,Tên thôn,Loại,Mã tỉnh,Kinh độ,Vĩ độ\n" + rows)
+    import_file(ws, "villages", path)
+    assert ws.read_layer("villages")["kind"].tolist() == [
+        "tổ dân phố",
+        "khu phố",
+        "tổ dân phố",
+        "khối phố",
+        "làng",
+    ]

@@ -57,29 +57,13 @@ __all__ = [
 #: Villages a note names, at most.
 _SHOWN = 5
 
-#: Abbreviations and short forms of kinds in village names, as written in lists: "TDP 5",
-#: "KP 2", a ward's "Tổ 5" (its tổ dân phố), "Khối 4" (khối phố), "KV3" / "Khu vực 3" (a khu).
-_ABBREVIATIONS = {
-    "tdp": "tổ dân phố",
-    "kp": "khu phố",
-    "tổ": "tổ dân phố",
-    "khối": "khối phố",
-    "kv": "khu",
-    "khu vực": "khu",
-    # The Central Highlands' own words for a village: Jrai "plei" (Gia Lai), Bahnar "kon"
-    # (Kon Tum), written before its name as "làng" is ("Plei Giang", "Kon Klor").
-    "plei": "làng",
-    "kon": "làng",
-}
-
 
 def kinds_from_names(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str]) -> pd.DataFrame:
     """``frame`` with a ``kind`` column read from ``name`` when it has none (see the module
     docstring); any other frame as it is."""
-    allowed = schema.field("kind").allowed or ()
-    spellings = {k: k for k in allowed}
-    spellings.update({a: k for a, k in _ABBREVIATIONS.items() if k in allowed})
-    return field_from_names(frame, schema, "kind", spellings, notes=notes)
+    # The kinds and their short forms (``value_aliases`` in ``layers/villages.yaml``: "TDP 5",
+    # "KP 2", a ward's "Tổ 5", "Khối 4", "KV3"; the Central Highlands' "Plei", "Kon": làng).
+    return field_from_names(frame, schema, "kind", schema.field("kind").value_spellings, notes=notes)
 
 
 @dataclass(eq=False)
