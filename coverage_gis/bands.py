@@ -65,14 +65,19 @@ _TECH_PREFIXES = frozenset(
 #: The lowest frequency (MHz) a prefixed number is read as; below it, a number is a band.
 _MIN_MHZ = 400.0
 _BAND_NAME = re.compile(r"\A([a-z][a-z\-]*?)[\s_\-]*(\d+(?:\.\d+)?)\s*(?:mhz)?\Z")
+#: A frequency in GHz, with a decimal point or comma.
+_GHZ = re.compile(r"(\d+(?:[.,]\d+)?)\s*ghz")
 
 
 def band_mhz_text(value: object) -> str | None:
     """The MHz (as text) a band name stands for: ``"B3"``, ``"Band 3"`` → ``"1800"``, ``"n78"`` →
-    ``"3500"``, ``"L1800"``, ``"NR3500"`` → the number; None for anything else (a plain number
-    included: validation reads those)."""
+    ``"3500"``, ``"L1800"``, ``"NR3500"``, ``"N3500"`` → the number, ``"2,6 GHz"`` → ``"2600"``;
+    None for anything else (a plain number included: validation reads those)."""
     if not isinstance(value, str):
         return None
+    ghz = _GHZ.fullmatch(value.strip().casefold())
+    if ghz is not None:  # "2,6 GHz", "3.5GHz"
+        return f"{float(ghz.group(1).replace(',', '.')) * 1000:g}"
     found = _BAND_NAME.match(value.strip().casefold())
     if found is None:
         return None
@@ -81,8 +86,9 @@ def band_mhz_text(value: object) -> str | None:
         return f"{BAND_MHZ[int(number)]:g}"
     if prefix == "n" and number.is_integer() and int(number) in NR_BAND_MHZ:
         return f"{NR_BAND_MHZ[int(number)]:g}"
-    if prefix in _TECH_PREFIXES and number >= _MIN_MHZ:
-        return f"{number:g}"
+    if (prefix in _TECH_PREFIXES or prefix == "n") and number >= _MIN_MHZ:
+        return f"{number:g}"  # NR's "N3500": no NR band is numbered above 400
+    # ("L18" is not read: LTE 1800 in hundreds, or LTE band 18, 800 MHz.)
     return None
 
 

@@ -34,6 +34,11 @@ from coverage_gis.workspace import Workspace
         ("GSM 900", "900"),
         ("E-GSM900", "900"),
         ("L1800 MHz", "1800"),
+        # NR written with its letter alone, and a frequency in GHz.
+        ("N3500", "3500"),
+        ("N2600", "2600"),
+        ("2,6 GHz", "2600"),
+        ("3.5GHz", "3500"),
     ],
 )
 def test_band_names(name: str, mhz: str) -> None:

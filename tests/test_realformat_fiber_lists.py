@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from coverage_gis.io import import_file
@@ -128,3 +129,29 @@ def test_a_kept_route_folder_that_holds_a_pin_too_is_not_said_to_be_all_lines(
         "read the 2 folders together (3 Placemarks, read as line geometry): Tuyến 1, Tuyến 2; "
         "--source-layer reads one"
     ]
+
+
+@pytest.mark.parametrize(
+    ("layer", "field", "written", "read"),
+    [
+        ("fiber_nodes", "kind", "Splitter cấp 1", "splitter"),
+        ("fiber_nodes", "kind", "Hộp FAT", "splitter"),
+        ("fiber_nodes", "kind", "Tủ OLT ngoài trời", "olt"),
+        ("fiber_routes", "class", "Trục huyện", "backbone"),
+        ("fiber_routes", "class", "Cáp gốc", "distribution"),
+        ("fiber_routes", "class", "Cáp drop", "access"),
+        ("fiber_routes", "class", "Tuyến truy nhập", "access"),
+        ("fiber_routes", "status", "Đứt", "decommissioned"),
+        ("sites", "environment", "Nông thôn", "rural"),
+        ("sites", "environment", "Đô thị", "urban"),
+        ("sites", "environment", "Ngoại thành", "suburban"),
+    ],
+)
+def test_fiber_and_site_values_as_operators_write_them(
+    layer: str, field: str, written: str, read: str
+) -> None:
+    """Fails if a value an operator's list writes is refused as unknown (or read as another)."""
+    from coverage_gis.io.headers import as_allowed
+    from coverage_gis.layers import get_schema
+
+    assert as_allowed(pd.Series([written]), get_schema(layer).field(field)).tolist() == [read]
