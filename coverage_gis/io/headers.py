@@ -89,8 +89,9 @@ def _fold_case(text: str) -> str:
 
 def _squeeze(text: str) -> str:
     """``text`` without its runs of separators, composed again (a mark after a removed
-    separator now follows a letter)."""
-    return unicodedata.normalize("NFC", _SEPARATOR_RUN.sub("", text))
+    separator now follows a letter), its tone marks in the new style again (a vowel pair
+    the separator split, ``o.ạ``, now ends a word)."""
+    return new_style_tones(unicodedata.normalize("NFC", _SEPARATOR_RUN.sub("", text)))
 
 
 def _split_header(header: object) -> tuple[str, tuple[str, ...]]:
