@@ -34,6 +34,10 @@ _PLACES = [
     # the 2025 communes' offices
     ("P19", "Trung tâm Phục vụ hành chính công xã Cát Tiến", "Trụ sở làm việc xã", "commune_office"),
     ("P20", "UBND đặc khu Phú Quý", "UBND đặc khu", "commune_office"),
+    # schools by their level's short form
+    ("P21", "TH số 2 Mỹ Châu", "TH", "school"),
+    ("P22", "MN Hoa Sen", "MN", "school"),
+    ("P23", "PTDTBT TH&THCS Canh Liên", "PTDTBT", "school"),
 ]
 
 

@@ -352,3 +352,27 @@ def test_two_azimuths_joined_by_one_comma_beside_lists_of_three_are_two_sectors(
     cells = ws.read_layer("cells")
     assert sorted(cells.loc[cells["site_id"] == "BDH002", "azimuth_deg"]) in ([30.0, 150.0], [60.0, 300.0])
     assert len(cells) == 5
+
+
+def test_a_tower_companys_list_names_its_masts_and_the_operators_sharing_them(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A tower company (CTR, VNTT) lists masts: "Mã cột", "Tên cột", "Nhà mạng dùng chung".
+    Fails if the list is refused for a missing site id, or the sharing operators' cells are lost."""
+    path = _write(
+        tmp_path,
+        "STT,Mã cột,Tên cột,Kinh độ,Vĩ độ,Nhà mạng dùng chung,Công nghệ\n"
+        '1,CTR-0101,Cột Cát Hanh 1,109.0321,14.0512,"Viettel, MobiFone",4G\n'
+        "2,CTR-0102,Cột Cát Tài,109.0655,14.0911,Viettel + Vinaphone,2G/4G\n",
+    )
+
+    import_file(ws, "sites", path)
+    import_file(ws, "cells", path, make_ids=True)
+
+    assert ws.read_layer("sites").set_index("site_id")["name"].to_dict() == {
+        "CTR-0101": "Cột Cát Hanh 1",
+        "CTR-0102": "Cột Cát Tài",
+    }
+    cells = ws.read_layer("cells")
+    assert sorted(cells.loc[cells["site_id"] == "CTR-0101", "operator"]) == ["MobiFone", "Viettel"]
+    assert len(cells[cells["site_id"] == "CTR-0102"]) == 4
