@@ -145,6 +145,7 @@ def test_a_kept_route_folder_that_holds_a_pin_too_is_not_said_to_be_all_lines(
         ("sites", "environment", "Nông thôn", "rural"),
         ("sites", "environment", "Đô thị", "urban"),
         ("sites", "environment", "Ngoại thành", "suburban"),
+        ("cells", "tech", "5G NR SA", "5G"),
     ],
 )
 def test_fiber_and_site_values_as_operators_write_them(
