@@ -124,3 +124,39 @@ def test_a_geojson_in_vn2000_metres_without_a_crs_member_is_read_in_the_crs_name
 
     lon_lat = shapely.get_coordinates(sites.geometry.to_numpy())
     assert lon_lat.ravel().tolist() == pytest.approx(np.ravel(_TRUE_LON_LAT).tolist(), abs=1e-6)
+
+
+_MAPINFO_PRJ = (
+    'PROJCS["VN2000_KTT_108_15_mui_3",GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",'
+    'SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],'
+    'UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],'
+    'PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],'
+    'PARAMETER["Central_Meridian",108.25],PARAMETER["Scale_Factor",0.9999],'
+    'PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]'
+)
+
+
+def test_a_prj_named_as_vn2000_on_a_wgs84_datum_is_read_on_vn2000(tmp_path: Path) -> None:
+    """A MapInfo-era .prj names its CRS "VN2000_KTT_108_15_mui_3" but defines it on WGS 84
+    with no shift; the coordinates are VN-2000's. Fails if the sites land about 230 m off."""
+    path = _shapefile(tmp_path, _VN2000_TM3)
+    path.with_suffix(".prj").write_text(_MAPINFO_PRJ, encoding="utf-8")
+
+    sites = read_file(path, "sites")["sites"]
+
+    lon_lat = shapely.get_coordinates(sites.geometry.to_numpy())
+    assert lon_lat.ravel().tolist() == pytest.approx(np.ravel(_TRUE_LON_LAT).tolist(), abs=1e-6)
+
+
+def test_a_tm3_prj_on_wgs84_not_named_as_vn2000_is_read_as_it_says(tmp_path: Path) -> None:
+    """The same .prj under another name: WGS 84 is what it says. Fails if any TM-3 CRS on WGS
+    84 is moved to VN-2000's datum."""
+    path = _shapefile(tmp_path, _VN2000_TM3)
+    path.with_suffix(".prj").write_text(
+        _MAPINFO_PRJ.replace("VN2000_KTT_108_15_mui_3", "TM3_108_15"), "utf-8"
+    )
+
+    sites = read_file(path, "sites")["sites"]
+
+    lon_lat = shapely.get_coordinates(sites.geometry.to_numpy())
+    assert np.abs(lon_lat - np.array(_TRUE_LON_LAT)).max() > 1e-3  # about 230 m

@@ -10,7 +10,8 @@ no TOWGS84 node: the shift is dropped and only the datum's name keeps it,
 is, such a file lands about 200 m from where it belongs, with no error.
 :func:`restored_datum_shift` reads the parameters back from the name and gives the CRS
 its shift again; a name whose numbers cannot be read back in one way only is refused,
-never guessed.
+never guessed. A projected CRS named as VN-2000's but defined on WGS 84 without a shift
+(MapInfo-era ``.prj`` files) is read on VN-2000's datum (:func:`vn2000_named_shift`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pyproj
 
 from coverage_gis.errors import LayerValidationError
 
-__all__ = ["given_crs", "restored_datum_shift"]
+__all__ = ["VN2000_TOWGS84", "given_crs", "restored_datum_shift", "vn2000_named_shift"]
 
 _SHIFT_IN_NAME = re.compile(r"using_towgs84_(?P<numbers>-?\d[\d_-]*)\Z")
 _WHOLE = re.compile(r"-?\d+\Z")
@@ -84,6 +85,34 @@ def restored_datum_shift(crs: pyproj.CRS, *, source: str) -> pyproj.CRS:
         warnings.simplefilter("ignore")  # a PROJ string keeps what a TM or UTM zone needs
         proj = crs.to_proj4()
     return pyproj.CRS.from_proj4(f"{proj} +towgs84={','.join(readings[0])}")
+
+
+#: VN-2000's shift to WGS 84 (Decision 05/2007/QĐ-BTNMT): dX, dY, dZ (m), rX, rY, rZ ("), ds (ppm).
+VN2000_TOWGS84 = "-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278"
+#: A projected CRS named as one of VN-2000's (``VN2000_KTT_108_15_mui_3``, ``VN-2000 / TM-3``).
+_VN2000_NAME = re.compile(r"vn[\s_-]?2000", re.IGNORECASE)
+
+
+def vn2000_named_shift(crs: pyproj.CRS) -> pyproj.CRS:
+    """``crs`` on VN-2000's datum where it is a projected CRS named as VN-2000's but defined on
+    WGS 84 with no shift (a MapInfo-era ``.prj``: ``PROJCS["VN2000_KTT_108_15_mui_3",
+    GEOGCS["GCS_WGS_1984", ...]]``): its coordinates are VN-2000's, and read on WGS 84 they
+    land about 230 m off. Any other CRS as it is."""
+    geodetic = crs.geodetic_crs
+    if crs.is_bound or not crs.is_projected or geodetic is None or geodetic.datum is None:
+        return crs
+    if not _VN2000_NAME.search(crs.name or "") or _VN2000_NAME.search(geodetic.datum.name or ""):
+        return crs
+    datum = (geodetic.datum.name or "").casefold()
+    if "wgs" not in datum and "world geodetic system" not in datum:
+        return crs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a PROJ string keeps what a TM or UTM zone needs
+        proj = crs.to_proj4()
+    if "+towgs84" in proj:
+        return crs
+    # VN-2000's ellipsoid is WGS 84's; its datum is not.
+    return pyproj.CRS.from_proj4(f"{proj.replace('+datum=WGS84', '+ellps=WGS84')} +towgs84={VN2000_TOWGS84}")
 
 
 def given_crs(crs: str | None, source: str) -> pyproj.CRS | None:

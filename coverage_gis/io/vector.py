@@ -49,7 +49,7 @@ from coverage_gis.io.dbf import DBF_NAME_LENGTH, dbf_field_names, dbf_text
 from coverage_gis.io.geometry_rows import read_decoding_each
 from coverage_gis.io.headers import cut_header_fields, find_header
 from coverage_gis.io.mixed_fields import as_written
-from coverage_gis.io.prj import given_crs, restored_datum_shift
+from coverage_gis.io.prj import given_crs, restored_datum_shift, vn2000_named_shift
 from coverage_gis.layers import LayerSchema
 
 #: Default limit on the size of one input file (and on a zip's unpacked contents).
@@ -556,6 +556,12 @@ def read_vector(
     if shifted is not None and shifted is not declared:
         frame = frame.set_crs(shifted, allow_override=True)
         notes.append("read the towgs84 datum shift the .prj keeps only in its datum's name")
+    elif declared is not None and (on_vn2000 := vn2000_named_shift(declared)) is not declared:
+        frame = frame.set_crs(on_vn2000, allow_override=True)
+        notes.append(
+            f"the CRS {declared.name!r} is named as VN-2000's but defined on WGS 84 without a datum "
+            "shift: its coordinates read on VN-2000's datum (read on WGS 84 they would lie about 230 m off)"
+        )
     reprojected = to_storage_crs(frame, source=source, notes=notes)
     if named is None and (declared is None or declared.is_geographic):
         # Degrees written latitude first (a hand-made GeoJSON), where every feature says so.
