@@ -210,3 +210,24 @@ def test_more_statuses_of_provincial_lists_are_read(ws: Workspace, tmp_path: Pat
     rows = "".join(f"BDH_HH01,C{k},4G,{status}\n" for k, status in enumerate(said))
     got = {c: s for c, _, _, _, s in _cells(ws, tmp_path, "Mã trạm,Mã cell,Công nghệ,Trạng thái\n" + rows)}
     assert got == {f"C{k}": status for k, status in enumerate(said.values())}
+
+
+def test_channel_numbers_a_script_wrote_as_floats_stay_channel_numbers(ws: Workspace, tmp_path: Path) -> None:
+    """``EARFCN`` 1650.0 and 3050.0 (a column with a blank, written by pandas): channels of
+    bands 3 and 7. Fails if they are read as 1650 MHz and 3050 MHz."""
+    text = "Cell,Site,Tech,EARFCN\nC1,BDH_HH01,LTE,1650.0\nC2,BDH_HH01,LTE,3050.0\n"
+    bands = {c: b for c, _, _, b, _ in _cells(ws, tmp_path, text)}
+    assert bands == {"C1": 1800.0, "C2": 2600.0}
+
+
+def test_a_decimal_channel_that_reads_two_ways_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    """``earfcnDl`` 2630.0 without a band indicator: channel 2630 (band 5, 850 MHz) or 2630 MHz
+    (band 7). Fails if either is stored without a word."""
+    from coverage_gis.errors import LayerValidationError
+
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "Cell,Site,Tech,earfcnDl\nC1,BDH_HH01,LTE,1845.0\nC2,BDH_HH01,LTE,2630.0\n", encoding="utf-8"
+    )
+    with pytest.raises(LayerValidationError, match=r"reads as channel 2630 \(850 MHz\) or as 2630 MHz"):
+        import_file(ws, "cells", path, values={"operator": "Viettel"})

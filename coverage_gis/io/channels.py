@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis._values import is_blank
-from coverage_gis.bands import band_mhz_text, channel_band_mhz
+from coverage_gis.bands import BAND_MHZ, NR_BAND_MHZ, band_mhz_text, channel_band_mhz
 from coverage_gis.errors import LayerValidationError
 from coverage_gis.io.csv_points import parse_numbers
 from coverage_gis.io.headers import find_header, value_key
@@ -130,10 +130,24 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
         channel, tech = channels[at][j], radio or techs[j]
         if not isinstance(tech, str) or not tech.strip():
             continue  # no radio to read it by (validation names a missing tech)
-        if in_mhz[at]:
+        as_channel = channel_band_mhz(str(tech), int(channel)) if float(channel).is_integer() else None
+        if in_mhz[at] is True:
             mhz = float(round(channel, 1)) if _MHZ_RANGE[0] <= channel <= _MHZ_RANGE[1] else None
+        elif in_mhz[at] is None and (as_frequency := _frequency_band(channel)) is not None:
+            # Written 1845.0: a frequency or a channel number. Where both readings give one
+            # band, the channel's is kept; where they differ, the file does not say which.
+            if as_channel is not None and as_channel != as_frequency:
+                raise LayerValidationError(
+                    f"{column} {channel:g}, written with a decimal point, reads as channel "
+                    f"{int(channel)} ({as_channel:g} MHz) or as {channel:g} MHz; give the cells' band "
+                    "(a band_mhz or freqBandInd column)",
+                    source=source,
+                    row=int(asked.index[j]),
+                    field=column,
+                )
+            mhz = as_channel if as_channel is not None else float(round(channel, 1))
         else:
-            mhz = channel_band_mhz(str(tech), int(channel)) if float(channel).is_integer() else None
+            mhz = as_channel
         if mhz is None:
             raise LayerValidationError(
                 f"channel {channel:g} of a {tech} cell lies in no band coverage-gis knows "
@@ -147,7 +161,7 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
         read[(str(tech), mhz)] += 1
     shown = ", ".join(f"{tech} {mhz:g} MHz ({n})" for (tech, mhz), n in sorted(read.items()))
     named = ", ".join(
-        repr(column) + (" (written in MHz)" if mhz else "")
+        repr(column) + (" (written in MHz)" if mhz is True else "")
         for (column, _), mhz in zip(found, in_mhz, strict=True)
     )
     if own is not None and not read:
@@ -161,17 +175,30 @@ def band_from_channels(frame: pd.DataFrame, *, source: str, notes: list[str]) ->
 _MHZ_RANGE = (400.0, 30_000.0)
 
 
-def _written_in_mhz(values: pd.Series, numbers: np.ndarray) -> bool:
-    """Whether a channel column holds frequencies in MHz, not channel numbers: a value that
-    is not a whole number (``947.5``), or every one written with a decimal point (``1845.0``,
-    as ZTE writes ``earfcnDl``); a channel number is a whole number, written as one."""
+def _written_in_mhz(values: pd.Series, numbers: np.ndarray) -> bool | None:
+    """Whether a channel column holds frequencies in MHz: True where a value is not a whole
+    number (``947.5``: no channel is); None where every one is written with a decimal point
+    (``1845.0``, as ZTE writes ``earfcnDl``, but also a channel a script wrote as a float),
+    either reading, decided per value; False otherwise (channel numbers)."""
     given = ~np.isnan(numbers)
     if not given.any():
         return False
     if not np.all(np.mod(numbers[given], 1.0) == 0.0):
         return True
     texts = [v for v in values[given] if isinstance(v, str)]
-    return len(texts) == int(given.sum()) and all(re.fullmatch(r"\s*\d+[.,]\d+\s*", t) for t in texts)
+    written = len(texts) == int(given.sum()) and all(re.fullmatch(r"\s*\d+[.,]\d+\s*", t) for t in texts)
+    return None if written else False
+
+
+#: A frequency lies in a band when it is this close to the band's nominal MHz (relative).
+_NEAR_NOMINAL = 0.06
+
+
+def _frequency_band(mhz: float) -> float | None:
+    """The nominal MHz of the known band a frequency lies near (None: none within
+    :data:`_NEAR_NOMINAL`): 1845 → 1800, 2630 → 2600, 1650 → none."""
+    nominal = sorted({*BAND_MHZ.values(), *NR_BAND_MHZ.values()}, key=lambda n: abs(n - mhz))
+    return nominal[0] if nominal and abs(nominal[0] - mhz) <= _NEAR_NOMINAL * nominal[0] else None
 
 
 #: A band's MHz written at the end of a technology's name, after its letters (``LTE 2600``,
