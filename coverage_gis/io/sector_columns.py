@@ -23,14 +23,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from coverage_gis._values import is_blank, typed_text
 from coverage_gis.io.headers import as_allowed, find_header
 from coverage_gis.io.sector_lists import BY_SECTOR
-from coverage_gis.layers import LayerSchema
+from coverage_gis.layers import FieldSchema, LayerSchema
 from coverage_gis.validation import NOT_BOOL, bool_value
 
 __all__ = ["SECTOR_LABEL", "columns_listed"]
@@ -117,18 +117,28 @@ def _ticked_techs(frame: pd.DataFrame, schema: LayerSchema, *, notes: list[str])
     ticks = frame[techs].map(bool_value)
     if (ticks == NOT_BOOL).any().any() or not (ticks == True).any().any():  # noqa: E712 (a frame of objects)
         return _counted_techs(frame, schema, columns, notes=notes)
-    listed = [
-        "/".join(t for t, ticked in zip(techs, row, strict=True) if ticked is True) or None
-        for row in ticks.itertuples(index=False, name=None)
-    ]
-    at = list(frame.columns).index(techs[0])
-    frame = frame.drop(columns=techs)
-    frame.insert(at, spec.name, pd.Series(listed, index=frame.index, dtype=object))
+    frame = _listed_techs(frame, spec, {t: t for t in techs}, ticks.map(lambda v: v is True))
     notes.append(
         f"cells: the columns {', '.join(repr(t) for t in techs)} tick each site's technologies: "
         "read as the technologies of each row"
     )
     return frame
+
+
+def _listed_techs(
+    frame: pd.DataFrame, spec: FieldSchema, techs: Mapping[str, str], present: pd.DataFrame
+) -> pd.DataFrame:
+    """``frame`` with the columns of ``techs`` (column → the technology it stands for) made one
+    ``spec`` column, in the first one's place, that lists each row's technologies ``present``
+    marks (``2G/4G``; None where it marks none)."""
+    listed = [
+        "/".join(tech for tech, marked in zip(techs.values(), row, strict=True) if marked) or None
+        for row in present[list(techs)].itertuples(index=False, name=None)
+    ]
+    at = list(frame.columns).index(next(iter(techs)))
+    out = frame.drop(columns=list(techs))
+    out.insert(at, spec.name, pd.Series(listed, index=frame.index, dtype=object))
+    return out
 
 
 #: A header that counts a technology's cells: ``Số cell 4G``, ``Số lượng cell 3G``, ``SL sector 4G``,
@@ -163,13 +173,7 @@ def _counted_techs(
     counts = frame[list(named)].map(_count)
     if counts.isna().any().any() or not (counts > 0).any().any():
         return frame
-    listed = [
-        "/".join(named[c] for c, n in zip(named, row, strict=True) if n > 0) or None
-        for row in counts.itertuples(index=False, name=None)
-    ]
-    at = list(frame.columns).index(next(iter(named)))
-    frame = frame.drop(columns=list(named))
-    frame.insert(at, spec.name, pd.Series(listed, index=frame.index, dtype=object))
+    frame = _listed_techs(frame, spec, named, counts > 0)
     notes.append(
         f"cells: the columns {', '.join(repr(c) for c in named)} count each site's cells of a "
         "technology, without their azimuths: read as the technologies of each row, one omni cell "
