@@ -25,7 +25,7 @@ import shapely
 from coverage_gis._resources import boundaries_dir
 from coverage_gis.crosswalk import assign_2025, context_provinces
 from coverage_gis.errors import NotFound
-from coverage_gis.text_forms import ascii_slug, fold_diacritics
+from coverage_gis.text_forms import ascii_slug, folded_words
 
 SEED_FILE = "seed_provinces_communes.gpkg"
 NATIONAL_FILE = "vn_communes_2009.gpkg"
@@ -164,7 +164,7 @@ def environment_of(commune_names: pd.Series) -> np.ndarray:
     """Clutter class from the unit type: phường urban, thị trấn suburban, xã rural; the type
     word written without diacritics or cut short too (``Phuong 3``, ``P. Quy Nhơn Nam``,
     ``TT. Phù Mỹ``)."""
-    folded = commune_names.fillna("").astype(str).map(lambda name: fold_diacritics(name).casefold().strip())
+    folded = commune_names.fillna("").astype(str).map(folded_words)
     return np.select(
         [folded.str.match(r"(?:phuong\b|p\.)"), folded.str.match(r"(?:thi tran\b|tt\.|tt\s)")],
         ["urban", "suburban"],

@@ -140,11 +140,16 @@ def name_key(name: object) -> str:
 _TYPE_SHORT = re.compile(r"(?:xa|phuong|thi tran|dac khu|tt|p|x)(?:\.\s*|\s+)")
 
 
+def folded_name_key(name: object) -> str:
+    """:func:`name_key` of ``name`` without diacritics (``""`` for anything but text)."""
+    return fold_diacritics(name_key(name)) if isinstance(name, str) else ""
+
+
 def loose_name_keys(name: object) -> set[str]:
-    """:func:`name_key` of ``name`` without diacritics, and without a type word written short
-    as well ("Xa Dung" is a commune's name in full, "Xa Bao Ha" one's name after its type
-    word): two names spell one unit where their keys meet."""
-    key = fold_diacritics(name_key(name)) if isinstance(name, str) else ""
+    """:func:`folded_name_key` of ``name``, and without a type word written short as well
+    ("Xa Dung" is a commune's name in full, "Xa Bao Ha" one's name after its type word): two
+    names spell one unit where their keys meet."""
+    key = folded_name_key(name)
     short = _TYPE_SHORT.match(key)
     return {key, key[short.end() :]} if short is not None and key[short.end() :] else {key}
 

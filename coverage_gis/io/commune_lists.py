@@ -28,10 +28,9 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis.boundaries import environment_of, read_crosswalk
-from coverage_gis.crosswalk import COMMUNE_COLUMNS, assign_2025, empty_parts, loose_name_keys, name_key
+from coverage_gis.crosswalk import COMMUNE_COLUMNS, assign_2025, empty_parts, folded_name_key, loose_name_keys
 from coverage_gis.io.placement import code_key
 from coverage_gis.io.row_text import rows_counted
-from coverage_gis.text_forms import fold_diacritics
 
 __all__ = ["CommuneUnits", "with_2025_units", "with_environments"]
 
@@ -97,7 +96,7 @@ def _name_matches(communes: pd.DataFrame, table: pd.DataFrame) -> tuple[float, f
             table.assign(code=table[f"{side}_commune_code"].map(code_key))
             .drop_duplicates("code")
             .set_index("code")[f"{side}_commune_name"]
-            .map(lambda name: fold_diacritics(name_key(name)))
+            .map(folded_name_key)
         )
         same = [key in keys for key, keys in zip(codes[coded].map(by_code), names[coded], strict=True)]
         shares.append(float(np.mean(same)))

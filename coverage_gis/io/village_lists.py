@@ -37,12 +37,12 @@ import pandas as pd
 import shapely
 
 from coverage_gis.admin import commune_positions
-from coverage_gis.crosswalk import loose_name_keys, name_key
+from coverage_gis.crosswalk import folded_name_key, loose_name_keys
 from coverage_gis.io.headers import find_header
 from coverage_gis.io.name_leads import field_from_names
 from coverage_gis.io.row_text import rows_listed
 from coverage_gis.layers import LayerSchema
-from coverage_gis.text_forms import ascii_slug, fold_diacritics
+from coverage_gis.text_forms import ascii_slug
 from coverage_gis.validation import layer_points
 from coverage_gis.workspace import Workspace
 
@@ -179,10 +179,6 @@ COMMUNE_NAME_HEADERS = (
 )
 
 
-def _name(value: object) -> str:
-    return fold_diacritics(name_key(value)) if isinstance(value, str) else ""
-
-
 def commune_name_notes(frame: pd.DataFrame, places: VillagePlaces) -> list[str]:
     """A note on the villages of ``frame`` (a list read, before validation) whose column of
     commune names names another commune than the one they lie in, as it was named before
@@ -195,7 +191,7 @@ def commune_name_notes(frame: pd.DataFrame, places: VillagePlaces) -> list[str]:
     if communes is None:
         return []
     given = frame[column].to_numpy(dtype=object)
-    at = np.flatnonzero((placed >= 0) & np.array([bool(_name(v)) for v in given], dtype=bool))
+    at = np.flatnonzero((placed >= 0) & np.array([bool(folded_name_key(v)) for v in given], dtype=bool))
     rows = placed[at]
     own = communes["commune_name"].to_numpy(dtype=object)[rows]
     new = (
