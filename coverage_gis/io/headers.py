@@ -438,6 +438,8 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
     squeezed = {_squeeze(value_key(a)): a for a in spec.allowed or ()}
     # A value beginning with a spelling ("Trường PTDTNT …"), where the field reads so.
     leading = LeadingValues(spec.value_spellings) if spec.value_leads else None
+    # What a bracket remark begins with, built on the first remark (most columns have none).
+    remark_leads = leading
     out: dict[str, str] = {}
     for value in series.dropna().unique():
         if not isinstance(value, str) or value_key(value) in allowed:
@@ -461,7 +463,8 @@ def _value_renames(series: pd.Series, spec: FieldSchema) -> dict[str, str]:
             # từ 01/2025)": the later state; which one holds is the sender's to say).
             bare_key = key[: remark.start()]
             canonical = plain.get(bare_key, named.get(bare_key, bare.get(fold_diacritics(bare_key))))
-            said = LeadingValues(spec.value_spellings)(remark.group().strip(" ()[]"))
+            remark_leads = remark_leads or LeadingValues(spec.value_spellings)
+            said = remark_leads(remark.group().strip(" ()[]"))
             if said is not None and said != canonical:
                 canonical = None
         if canonical is not None:
