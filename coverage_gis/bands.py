@@ -6,14 +6,29 @@ Exports write a cell's band as a number (``1800``), with its unit (``1800 MHz``:
 (``B3``, ``Band 3``, ``n78``). This module reads the last two as the band's nominal
 frequency, the one the coverage models' radius tables are keyed on (the nearest band is
 taken: ``models.settings``). Anything else is left for validation to refuse. Imports and
-site-edit CSVs apply it, with a note (``io.headers.read_values``).
+site-edit CSVs apply it, with a note (``io.headers.read_values``). It also holds the band a
+cell without one takes (:func:`default_bands`: the ``cells`` schema's default by technology).
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["BAND_MHZ", "NR_BAND_MHZ", "band_mhz_text", "band_numbers_mhz", "channel_band_mhz", "nr_arfcn_mhz"]
+import numpy as np
+import pandas as pd
+
+from coverage_gis.layers import get_schema
+
+__all__ = [
+    "BAND_MHZ",
+    "NR_BAND_MHZ",
+    "band_mhz_text",
+    "band_numbers_mhz",
+    "channel_band_mhz",
+    "default_bands",
+    "nr_arfcn_mhz",
+    "with_default_bands",
+]
 
 #: E-UTRA (LTE) operating bands in use in Vietnam and its neighbours → nominal MHz.
 BAND_MHZ: dict[int, float] = {
@@ -187,3 +202,23 @@ def channel_band_mhz(tech: str, channel: int) -> float | None:
     else:
         found = [n for first, last, n in _CHANNELS.get(tech, ()) if first <= channel <= last]
     return found[0] if found else None
+
+
+# -- a cell without a band ---------------------------------------------------------------------
+
+
+def default_bands(tech: np.ndarray) -> np.ndarray:
+    """The band (MHz) a cell of each technology takes where it gives none: the ``cells``
+    schema's ``band_mhz`` default by technology (``layers/cells.yaml``), as an import fills it."""
+    spec = get_schema("cells").field("band_mhz")
+    by_tech = pd.Series(np.asarray(tech, dtype=object)).map(spec.default_of)
+    return np.asarray(by_tech.to_numpy(dtype=np.float64), dtype=np.float64)
+
+
+def with_default_bands(band_mhz: np.ndarray, tech: np.ndarray) -> np.ndarray:
+    """``band_mhz`` with each NaN (a cell without a band) set to its technology's :func:`default_bands`."""
+    missing = np.isnan(band_mhz)
+    if missing.any():
+        band_mhz = band_mhz.copy()
+        band_mhz[missing] = default_bands(np.asarray(tech)[missing])
+    return band_mhz

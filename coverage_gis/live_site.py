@@ -25,6 +25,7 @@ from shapely.geometry import Point
 
 from coverage_gis._values import is_missing
 from coverage_gis.admin import LEVEL_COLUMNS, admin_columns, commune_positions, commune_table
+from coverage_gis.bands import with_default_bands
 from coverage_gis.crs import STORAGE_CRS, lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
 from coverage_gis.kpi import KpiColumns, commissioned_in_period
@@ -37,7 +38,6 @@ from coverage_gis.network import (
     commune_environment,
     operator_bits,
     radio_arrays,
-    with_default_bands,
 )
 from coverage_gis.site_edits import SiteRecord
 from coverage_gis.vocabulary import TECHS

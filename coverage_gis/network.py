@@ -23,36 +23,19 @@ import shapely
 from coverage_gis._column_codes import codes_of, combined_codes, floats_at, rows_of, str_codes
 from coverage_gis._site_join import SITE_COLUMNS, SiteJoin
 from coverage_gis.admin import points_in_polygons
+from coverage_gis.bands import with_default_bands
 from coverage_gis.crs import lonlat_to_metric
 from coverage_gis.input_layers import InputLayers
-from coverage_gis.layers import get_schema
 from coverage_gis.models.antenna import sector_bisectors
 from coverage_gis.models.base import CellArrays, ReceiverArrays, StrArray
 from coverage_gis.vocabulary import OPERATORS, OTHER_OPERATOR
 
-#: A cell's value where its layer gives none (its band: :func:`default_bands`).
+#: A cell's value where its layer gives none (its band: :func:`coverage_gis.bands.default_bands`).
 CELL_FLOAT_DEFAULTS: dict[str, float] = {
     "beamwidth_deg": 65.0,
     "eirp_dbm": 60.0,
     "tilt_deg": 4.0,
 }
-
-
-def default_bands(tech: StrArray) -> np.ndarray:
-    """The band (MHz) a cell of each technology takes where it gives none: the ``cells``
-    schema's ``band_mhz`` default by technology (``layers/cells.yaml``), as an import fills it."""
-    spec = get_schema("cells").field("band_mhz")
-    by_tech = pd.Series(np.asarray(tech, dtype=object)).map(spec.default_of)
-    return np.asarray(by_tech.to_numpy(dtype=np.float64), dtype=np.float64)
-
-
-def with_default_bands(band_mhz: np.ndarray, tech: StrArray) -> np.ndarray:
-    """``band_mhz`` with each NaN (a cell without a band) set to its technology's :func:`default_bands`."""
-    missing = np.isnan(band_mhz)
-    if missing.any():
-        band_mhz = band_mhz.copy()
-        band_mhz[missing] = default_bands(np.asarray(tech)[missing])
-    return band_mhz
 
 
 #: Antenna height of a site that gives none, metres.
