@@ -42,7 +42,8 @@ from coverage_gis.io.formats import SUPPORTED_FORMATS, detect_format, unsupporte
 from coverage_gis.io.given_values import check_given_fields
 from coverage_gis.io.gzipped import gunzipped, is_gzip, renamed_error
 from coverage_gis.io.import_notes import missing_fields_hint, orphan_notes, replaced_notes, report_notes
-from coverage_gis.io.kml import KIND_OF_GEOMETRY, fitting_placemarks, folder_values, label_gives_way, read_kml
+from coverage_gis.io.kml import read_kml
+from coverage_gis.io.kml_layers import KIND_OF_GEOMETRY, fitting_placemarks, folder_values, label_gives_way
 from coverage_gis.io.layer_readings import layers_read
 from coverage_gis.io.ookla_tiles import read_parquet_table
 from coverage_gis.io.opencellid import read_opencellid
