@@ -60,6 +60,17 @@ _GROUPED_METRES = re.compile(
 )
 
 
+#: A whole number as a float's text writes it: ``3``, ``3.0``, ``21868,0``.
+_WHOLE_DIGITS = re.compile(r"\s*(\d+)(?:[.,]0+)?\s*")
+
+
+def whole_digits(text: str) -> str | None:
+    """The digits of a whole number written alone or as a float's text (``"3.0"`` → ``"3"``,
+    ``"21868,0"`` → ``"21868"``); None for any other text (a fraction, a sign, a unit)."""
+    found = _WHOLE_DIGITS.fullmatch(text)
+    return None if found is None else found.group(1)
+
+
 def grouped_metres(text: str) -> float:
     """Metres written with thousands separators (:data:`_GROUPED_METRES`) as a number; a
     :class:`ValueError` for any other text (as

@@ -18,6 +18,7 @@ import pandas as pd
 
 from coverage_gis._values import is_missing
 from coverage_gis.layers import LayerSchema
+from coverage_gis.value_text import whole_digits
 
 __all__ = ["padded_codes"]
 
@@ -71,16 +72,15 @@ def _typed_digits(value: object) -> bool:
     return isinstance(value, str) and value.strip().isdigit()
 
 
-#: A code written as a number a script or a spreadsheet reformatted: ``21868.0``, ``52,0``
-#: (a float's text), ``21.868`` (thousands in a Vietnamese locale), ``'21655`` (Excel's mark
-#: for text).
-_WHOLE = re.compile(r"'?(\d+)(?:[.,]0+)?")
+#: A code a Vietnamese locale wrote with thousands (``21.868``), after Excel's mark for text
+#: (``'``) where it kept one; a float's text (``21868.0``) is :func:`whole_digits`'.
 _GROUPED = re.compile(r"'?(\d{1,3}(?:[.,]\d{3})+)")
 
 
 def _digits_text(value: object) -> str | None:
     """A code's digits as text: a whole number (a float's too), text of digits alone or as a
-    number was reformatted (:data:`_WHOLE`, :data:`_GROUPED`); None otherwise."""
+    number was reformatted (:func:`~coverage_gis.value_text.whole_digits`, :data:`_GROUPED`, after
+    Excel's ``'``); None otherwise."""
     if is_missing(value) or isinstance(value, bool):
         return None
     if isinstance(value, (int, np.integer)):
@@ -91,8 +91,8 @@ def _digits_text(value: object) -> str | None:
         text = value.strip()
         if not text.isascii():
             return None
-        if found := _WHOLE.fullmatch(text):
-            return found.group(1)
+        if (digits := whole_digits(text.removeprefix("'"))) is not None:
+            return digits
         if found := _GROUPED.fullmatch(text):
             return re.sub(r"[.,]", "", found.group(1))
     return None

@@ -32,6 +32,7 @@ from coverage_gis.io.headers import as_allowed, find_header
 from coverage_gis.io.sector_lists import BY_SECTOR
 from coverage_gis.layers import FieldSchema, LayerSchema
 from coverage_gis.validation import NOT_BOOL, bool_value
+from coverage_gis.value_text import whole_digits
 
 __all__ = ["SECTOR_LABEL", "columns_listed"]
 
@@ -186,6 +187,5 @@ def _count(value: object) -> float:
     """A count of cells as a list writes it (``3``, ``3.0``, ``3,0``; blank: none), NaN for anything else."""
     if is_blank(value):
         return 0.0
-    text = typed_text(value).strip()
-    found = re.fullmatch(r"(\d{1,3})(?:[.,]0+)?", text)
-    return float(found.group(1)) if found else float("nan")
+    digits = whole_digits(typed_text(value))
+    return float(digits) if digits is not None and len(digits) <= 3 else float("nan")
